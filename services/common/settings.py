@@ -1,0 +1,275 @@
+"""Typed settings, read once from the environment by `load_settings`.
+
+Every variable the system understands is declared in `VARIABLES`; the README's
+configuration table and the docker-compose test are checked against it. Parsers
+raise `SettingsError` on nonsense instead of guessing ("yes please" is not a
+boolean), so a misconfigured deployment fails at start-up with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+SERVICES = ("intake", "review", "documents", "notify")
+
+
+class SettingsError(ValueError):
+    """A variable is present but its value cannot be used."""
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (use true/false, yes/no, on/off or 1/0)")
+
+
+def parse_int(name: str, raw: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name}={value} is below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}={value} is above the maximum {maximum}")
+    return value
+
+
+def parse_float(name: str, raw: str, *, minimum: float = 0.0) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={value} is below the minimum {minimum}")
+    return value
+
+
+def parse_url(name: str, raw: str, *, schemes: tuple[str, ...]) -> str:
+    value = raw.strip()
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        raise SettingsError(f"{name}={raw!r} must start with one of: {', '.join(s + '://' for s in schemes)}")
+    return value
+
+
+def parse_timezone(name: str, raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{name}={raw!r} is not an IANA time zone such as Europe/Warsaw") from None
+
+
+def parse_host_port(name: str, raw: str) -> str:
+    value = raw.strip()
+    if "://" in value:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise SettingsError(f"{name}={raw!r} must be host:port or an http(s) URL")
+        return value
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise SettingsError(f"{name}={raw!r} must be host:port, for example 127.0.0.1:9000")
+    return value
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    description: str
+    default: str
+
+
+# The single list of every environment variable Uwagi reads.
+VARIABLES: tuple[Variable, ...] = (
+    Variable("UWAGI_BROKER_URL", "Message broker; `memory://` runs in-process, `amqp://user:pass@host:5672//` uses RabbitMQ.", "memory://"),
+    *(
+        Variable(
+            f"{svc.upper()}_DATABASE_URL",
+            f"SQLAlchemy URL of the {svc} service's own database (`postgresql+psycopg://…` or `sqlite:///…`).",
+            f"sqlite:///$UWAGI_DATA_DIR/{svc}.db",
+        )
+        for svc in SERVICES
+    ),
+    Variable("UWAGI_S3_ENDPOINT", "S3 endpoint `host:port` (or http(s) URL); unset keeps objects in `$UWAGI_DATA_DIR/objects`.", ""),
+    Variable("UWAGI_S3_ACCESS_KEY", "S3 access key.", ""),
+    Variable("UWAGI_S3_SECRET_KEY", "S3 secret key.", ""),
+    Variable("UWAGI_S3_BUCKET", "S3 bucket; created with versioning on if missing.", "uwagi"),
+    Variable("UWAGI_S3_SECURE", "Use HTTPS for S3.", "false"),
+    Variable("UWAGI_SMTP_HOST", "SMTP server; unset writes mail as `.eml` files to `$UWAGI_DATA_DIR/mail`.", ""),
+    Variable("UWAGI_SMTP_PORT", "SMTP port.", "25"),
+    Variable("UWAGI_SMTP_USER", "SMTP user (optional).", ""),
+    Variable("UWAGI_SMTP_PASSWORD", "SMTP password (optional).", ""),
+    Variable("UWAGI_SMTP_STARTTLS", "Upgrade the SMTP connection with STARTTLS.", "false"),
+    Variable("UWAGI_MAIL_FROM", "Sender address of outgoing mail.", "konsultacje@example.org"),
+    Variable("UWAGI_SECRET_KEY", "Signs staff tokens, status links and sessions. Required outside the embedded mode.", "(random per data dir)"),
+    Variable("UWAGI_TIMEZONE", "Local time zone of deadlines and duty hours.", "Europe/Warsaw"),
+    Variable("UWAGI_DATA_DIR", "Folder for SQLite files, objects and the mail outbox in the embedded mode.", "./var"),
+    Variable("UWAGI_PORT", "Port of `make run`.", "8000"),
+    Variable("UWAGI_PUBLIC_URL", "Base URL people use to reach the system (links in e-mails).", "http://127.0.0.1:$UWAGI_PORT"),
+    Variable("UWAGI_DEMO_TOKEN", "Fixed staff token of the demo coordinator in `make run`.", ""),
+    Variable("UWAGI_RELAY_INTERVAL", "Seconds between outbox sweeps.", "2"),
+    Variable("UWAGI_MAX_UPLOAD_MB", "Largest accepted request body, in MiB.", "20"),
+    Variable("UWAGI_LOG_LEVEL", "Logging level.", "INFO"),
+)
+KNOWN_VARIABLES = frozenset(v.name for v in VARIABLES)
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    secure: bool
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    starttls: bool
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker_url: str
+    database_urls: Mapping[str, str]
+    data_dir: Path
+    secret_key: str
+    timezone: ZoneInfo
+    port: int
+    public_url: str
+    mail_from: str
+    relay_interval: float
+    max_upload_bytes: int
+    log_level: str
+    demo_token: str | None = None
+    s3: S3Settings | None = None
+    smtp: SmtpSettings | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.broker_url.startswith("memory://")
+
+    def database_url(self, service: str) -> str:
+        return self.database_urls[service]
+
+
+def _secret_for(data_dir: Path) -> str:
+    """A random key kept in the data dir, so embedded tokens survive restarts."""
+    import secrets
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Parse the environment into `Settings`. Raises `SettingsError` listing every problem."""
+    env = dict(os.environ if environ is None else environ)
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value if value not in (None, "") else None
+
+    def parsed(name: str, parser: Callable[[str, str], object], default: object) -> object:
+        raw = get(name)
+        if raw is None:
+            return default
+        try:
+            return parser(name, raw)
+        except SettingsError as exc:
+            problems.append(str(exc))
+            return default
+
+    data_dir = Path(get("UWAGI_DATA_DIR") or "./var").resolve()
+    broker_url = parsed(
+        "UWAGI_BROKER_URL", lambda n, r: parse_url(n, r, schemes=("memory", "amqp", "pyamqp", "amqps")), "memory://"
+    )
+    database_urls = {}
+    for svc in SERVICES:
+        default = f"sqlite:///{data_dir / (svc + '.db')}"
+        database_urls[svc] = parsed(
+            f"{svc.upper()}_DATABASE_URL",
+            lambda n, r: parse_url(n, r, schemes=("sqlite", "postgresql", "postgresql+psycopg")),
+            default,
+        )
+    port = parsed("UWAGI_PORT", lambda n, r: parse_int(n, r, minimum=1, maximum=65535), 8000)
+    timezone = parsed("UWAGI_TIMEZONE", parse_timezone, ZoneInfo("Europe/Warsaw"))
+    relay_interval = parsed("UWAGI_RELAY_INTERVAL", lambda n, r: parse_float(n, r, minimum=0.05), 2.0)
+    max_upload_mb = parsed("UWAGI_MAX_UPLOAD_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 20)
+    log_level = (get("UWAGI_LOG_LEVEL") or "INFO").upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+        problems.append(f"UWAGI_LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        log_level = "INFO"
+
+    s3 = None
+    if get("UWAGI_S3_ENDPOINT"):
+        endpoint = parsed("UWAGI_S3_ENDPOINT", parse_host_port, "")
+        missing = [n for n in ("UWAGI_S3_ACCESS_KEY", "UWAGI_S3_SECRET_KEY") if not get(n)]
+        if missing:
+            problems.append(f"UWAGI_S3_ENDPOINT is set but {', '.join(missing)} is not")
+        s3 = S3Settings(
+            endpoint=str(endpoint),
+            access_key=get("UWAGI_S3_ACCESS_KEY") or "",
+            secret_key=get("UWAGI_S3_SECRET_KEY") or "",
+            bucket=get("UWAGI_S3_BUCKET") or "uwagi",
+            secure=bool(parsed("UWAGI_S3_SECURE", parse_bool, False)),
+        )
+
+    smtp = None
+    if get("UWAGI_SMTP_HOST"):
+        smtp = SmtpSettings(
+            host=get("UWAGI_SMTP_HOST") or "",
+            port=int(parsed("UWAGI_SMTP_PORT", lambda n, r: parse_int(n, r, minimum=1, maximum=65535), 25)),
+            user=get("UWAGI_SMTP_USER") or "",
+            password=get("UWAGI_SMTP_PASSWORD") or "",
+            starttls=bool(parsed("UWAGI_SMTP_STARTTLS", parse_bool, False)),
+        )
+
+    secret_key = get("UWAGI_SECRET_KEY")
+    if secret_key is not None and len(secret_key) < 16:
+        problems.append("UWAGI_SECRET_KEY must be at least 16 characters long")
+    if secret_key is None and not str(broker_url).startswith("memory://"):
+        problems.append("UWAGI_SECRET_KEY is required when the services run apart (UWAGI_BROKER_URL is not memory://)")
+
+    if problems:
+        raise SettingsError("Invalid configuration:\n  - " + "\n  - ".join(problems))
+
+    settings = Settings(
+        broker_url=str(broker_url),
+        database_urls=database_urls,
+        data_dir=data_dir,
+        secret_key=secret_key or _secret_for(data_dir),
+        timezone=timezone,  # type: ignore[arg-type]
+        port=int(port),  # type: ignore[arg-type]
+        public_url=(get("UWAGI_PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
+        mail_from=get("UWAGI_MAIL_FROM") or "konsultacje@example.org",
+        relay_interval=float(relay_interval),  # type: ignore[arg-type]
+        max_upload_bytes=int(max_upload_mb) * 1024 * 1024,  # type: ignore[arg-type]
+        log_level=log_level,
+        demo_token=get("UWAGI_DEMO_TOKEN"),
+        s3=s3,
+        smtp=smtp,
+    )
+    if overrides:
+        from dataclasses import replace
+
+        settings = replace(settings, **overrides)  # type: ignore[arg-type]
+    return settings
