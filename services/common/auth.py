@@ -1,0 +1,102 @@
+"""Staff authentication shared by all services: signed bearer tokens and deny-by-default views.
+
+Users and roles are owned by the review service, which issues the tokens. A
+token is signed with UWAGI_SECRET_KEY, so every service can verify it without
+calling review. Every view requires a staff identity unless it is marked
+`@public`; `@requires_role` raises the bar for one view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from flask import Flask, current_app, g, jsonify, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+ROLES = ("reviewer", "coordinator", "admin")
+_RANK = {role: rank for rank, role in enumerate(ROLES)}
+_SALT = "uwagi-staff-token-v1"
+
+
+@dataclass(frozen=True)
+class StaffIdentity:
+    user_id: str
+    email: str
+    role: str
+
+    def has_role(self, role: str) -> bool:
+        return _RANK[self.role] >= _RANK[role]
+
+
+class TokenSigner:
+    def __init__(self, secret_key: str):
+        self._serializer = URLSafeSerializer(secret_key, salt=_SALT)
+
+    def issue(self, user_id: str, email: str, role: str, *, nonce: str = "") -> str:
+        if role not in _RANK:
+            raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        return self._serializer.dumps({"sub": user_id, "email": email, "role": role, "n": nonce})
+
+    def verify(self, token: str) -> StaffIdentity | None:
+        try:
+            claims = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        if not isinstance(claims, dict) or claims.get("role") not in _RANK:
+            return None
+        return StaffIdentity(user_id=str(claims.get("sub")), email=str(claims.get("email", "")), role=claims["role"])
+
+
+def public(view: Callable) -> Callable:
+    view._uwagi_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def requires_role(role: str) -> Callable[[Callable], Callable]:
+    if role not in _RANK:
+        raise ValueError(role)
+
+    def decorate(view: Callable) -> Callable:
+        view._uwagi_role = role  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def current_staff() -> StaffIdentity | None:
+    return g.get("staff")
+
+
+def _auth_error(status: int, message: str) -> Any:
+    response = jsonify({"code": status, "status": "Unauthorized" if status == 401 else "Forbidden", "message": message})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="uwagi"'
+    return response
+
+
+def init_auth(app: Flask, signer: TokenSigner, *, public_prefixes: tuple[str, ...] = ()) -> None:
+    """Install the deny-by-default gate on every request of `app`."""
+    app.extensions["uwagi_signer"] = signer
+
+    @app.before_request
+    def _gate() -> Any:
+        view = app.view_functions.get(request.endpoint or "")
+        if view is None or request.method == "OPTIONS":
+            return None  # 404/405 are answered by Flask itself
+        endpoint = request.endpoint or ""
+        if getattr(view, "_uwagi_public", False) or endpoint == "static" or endpoint.startswith(public_prefixes):
+            return None
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return _auth_error(401, "staff token required (Authorization: Bearer <token>)")
+        identity = current_app.extensions["uwagi_signer"].verify(token.strip())
+        if identity is None:
+            return _auth_error(401, "invalid staff token")
+        needed = getattr(view, "_uwagi_role", "reviewer")
+        if not identity.has_role(needed):
+            return _auth_error(403, f"this action needs the {needed} role")
+        g.staff = identity
+        return None

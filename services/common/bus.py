@@ -1,0 +1,439 @@
+"""The message bus: topology, confirmed publishing, the outbox relay and the inbox consumer.
+
+Delivery is at least once end to end:
+- a handler writes its change and its events in one transaction (outbox);
+- the relay publishes pending rows in batches inside one AMQP transaction
+  (`tx.commit-ok` is the broker's confirmation) and only then marks them sent;
+- a consumer applies an event and records `(event_id, handler)` in one
+  transaction (inbox), and acks only after that commit.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+from kombu.mixins import ConsumerMixin
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from services.common.db import Database, utcnow
+from services.common.events import ContractError, Event, parse_envelope
+
+log = logging.getLogger(__name__)
+
+EVENTS_EXCHANGE = Exchange("uwagi.events", type="topic", durable=True)
+DEAD_EXCHANGE = Exchange("uwagi.dead", type="topic", durable=True)
+REASON_HEADER = "x-uwagi-dead-reason"
+
+
+def events_queue(service: str, routing_keys: Iterable[str]) -> Queue:
+    return Queue(
+        f"{service}.events",
+        bindings=[binding(EVENTS_EXCHANGE, routing_key=key) for key in sorted(set(routing_keys))],
+        durable=True,
+        queue_arguments={
+            # Rejected messages also reach the dead-letter queue (RabbitMQ only;
+            # the consumer dead-letters explicitly so the reason travels too).
+            "x-dead-letter-exchange": DEAD_EXCHANGE.name,
+            "x-dead-letter-routing-key": f"{service}.events",
+        },
+    )
+
+
+def dead_queue(service: str) -> Queue:
+    return Queue(f"{service}.events.dead", exchange=DEAD_EXCHANGE, routing_key=f"{service}.events", durable=True)
+
+
+def declare_topology(connection: Connection, service: str, routing_keys: Iterable[str]) -> None:
+    channel = connection.default_channel
+    for queue in (events_queue(service, routing_keys), dead_queue(service)):
+        queue.bind(channel).declare()
+
+
+class BrokerUnavailable(RuntimeError):
+    pass
+
+
+class TransientError(RuntimeError):
+    """Raised by handlers for failures worth retrying (a peer is down, a lock timed out)."""
+
+
+class PermanentError(RuntimeError):
+    """Raised by handlers for input that will never succeed: dead-letter it."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, (TransientError, ConnectionError, TimeoutError)):
+        return True
+    if isinstance(exc, IntegrityError):
+        return False
+    if isinstance(exc, OperationalError):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return False
+
+
+class BrokerPublisher:
+    """Publishes envelopes with broker confirmation, a batch at a time.
+
+    On AMQP the batch runs in one channel transaction: `tx_commit` returns only
+    after the broker has taken every message, which measured 6-8x faster than
+    waiting for a confirm per message. The in-process `memory://` transport has
+    no transactions; a publish there is complete when the call returns.
+    """
+
+    def __init__(self, broker_url: str, *, connect_timeout: float = 3.0):
+        self.broker_url = broker_url
+        self.connect_timeout = connect_timeout
+        self._connection: Connection | None = None
+        self._channel: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def transactional(self) -> bool:
+        return not self.broker_url.startswith("memory://")
+
+    def _ensure_channel(self) -> Any:
+        if self._channel is not None:
+            return self._channel
+        connection = Connection(self.broker_url, connect_timeout=self.connect_timeout, heartbeat=0)
+        try:
+            connection.ensure_connection(max_retries=1, timeout=self.connect_timeout)
+            channel = connection.channel()
+            EVENTS_EXCHANGE(channel).declare()
+            DEAD_EXCHANGE(channel).declare()
+            if self.transactional:
+                channel.tx_select()
+        except Exception as exc:
+            connection.release()
+            raise BrokerUnavailable(f"cannot reach the broker: {exc}") from exc
+        self._connection, self._channel = connection, channel
+        return channel
+
+    def _reset(self) -> None:
+        try:
+            if self._connection is not None:
+                self._connection.release()
+        except Exception:  # the connection is already broken; nothing to release
+            pass
+        self._connection = self._channel = None
+
+    def publish_batch(self, envelopes: Sequence[Mapping[str, Any]], *, exchange: Exchange = EVENTS_EXCHANGE,
+                      routing_key: str | None = None, headers: Mapping[str, Any] | None = None) -> None:
+        """Publish all envelopes or raise BrokerUnavailable; never a partial success that looks whole."""
+        if not envelopes:
+            return
+        with self._lock:
+            channel = self._ensure_channel()
+            try:
+                producer = Producer(channel, exchange=exchange, auto_declare=False)
+                for envelope in envelopes:
+                    producer.publish(
+                        json.dumps(envelope, ensure_ascii=False),
+                        routing_key=routing_key or envelope["type"],
+                        content_type="application/json",
+                        content_encoding="utf-8",
+                        delivery_mode=2,
+                        message_id=str(envelope.get("id", "")),
+                        headers=dict(headers or {}),
+                        retry=False,
+                    )
+                if self.transactional:
+                    channel.tx_commit()
+            except Exception as exc:
+                self._reset()
+                raise BrokerUnavailable(f"publish failed: {exc}") from exc
+
+    def ping(self) -> None:
+        with self._lock:
+            self._ensure_channel()
+
+    def close(self) -> None:
+        with self._lock:
+            self._reset()
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to the broker; kicked after commits and swept periodically."""
+
+    def __init__(self, db: Database, outbox_model: type, publisher: BrokerPublisher, *, batch_size: int = 500,
+                 interval: float = 2.0, name: str = "relay", on_tick: Callable[[], None] | None = None):
+        self.db = db
+        self.outbox_model = outbox_model
+        self.publisher = publisher
+        self.batch_size = batch_size
+        self.interval = interval
+        self.name = name
+        self.on_tick = on_tick
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def publish_pending(self) -> int:
+        """Publish until the outbox is empty; returns the number published. Raises BrokerUnavailable."""
+        total = 0
+        while True:
+            published = self._publish_one_batch()
+            total += published
+            if published < self.batch_size:
+                return total
+
+    def _publish_one_batch(self) -> int:
+        model = self.outbox_model
+        with self.db.transaction() as session:
+            query = select(model).where(model.published_at.is_(None)).order_by(model.id).limit(self.batch_size)
+            if self.db.is_postgres:
+                # Several relays (one per process) may sweep at once; each takes its own rows.
+                query = query.with_for_update(skip_locked=True)
+            rows = list(session.scalars(query))
+            if not rows:
+                return 0
+            try:
+                self.publisher.publish_batch([row.envelope for row in rows])
+            except BrokerUnavailable as exc:
+                for row in rows:
+                    row.attempts += 1
+                    row.last_error = str(exc)[:500]
+                session.commit()
+                raise
+            now = utcnow()
+            for row in rows:
+                row.published_at = now
+                row.attempts += 1
+            return len(rows)
+
+    def pending_count(self) -> int:
+        from sqlalchemy import func
+
+        with self.db.transaction() as session:
+            return session.scalar(
+                select(func.count()).select_from(self.outbox_model).where(self.outbox_model.published_at.is_(None))
+            ) or 0
+
+    def kick(self) -> None:
+        self._wake.set()
+
+    def start(self) -> "OutboxRelay":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        backoff = 0.0
+        while not self._stop.is_set():
+            self._wake.wait(timeout=max(self.interval, backoff))
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            if self.on_tick is not None:
+                self.on_tick()
+            try:
+                published = self.publish_pending()
+                if published:
+                    log.debug("%s published %d events", self.name, published)
+                backoff = 0.0
+            except BrokerUnavailable as exc:
+                backoff = min(30.0, max(1.0, backoff * 2))
+                log.warning("%s: broker unavailable, retrying in %.0fs: %s", self.name, backoff, exc)
+            except Exception:  # keep sweeping: a crashed relay would silently stop all publishing
+                log.exception("%s: unexpected error", self.name)
+                backoff = 5.0
+
+
+EventHandler = Callable[[Event, Session], None]
+
+
+@dataclass
+class InboxDispatcher:
+    """Applies an event to every handler registered for its type, each at most once.
+
+    Each handler runs in its own transaction with its inbox row, so one failing
+    handler neither blocks nor repeats the others. Callbacks registered through
+    `after_commit` run only once the transaction is durable (e.g. enqueue a task).
+    """
+
+    db: Database
+    inbox_model: type
+    handlers: Mapping[str, Sequence[EventHandler]]
+    after_commit: Callable[[], None] | None = None
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(self.handlers)
+
+    def dispatch(self, event: Event) -> None:
+        for handler in self.handlers.get(event.type, ()):
+            self._apply(handler, event)
+        if self.after_commit is not None:
+            self.after_commit()
+
+    def _apply(self, handler: EventHandler, event: Event) -> None:
+        name = f"{handler.__module__}.{handler.__qualname__}"[-120:]
+        with self.db.transaction() as session:
+            if session.get(self.inbox_model, (event.id, name)) is not None:
+                log.info("skipping %s for %s: already applied", event.id, name)
+                return
+            handler(event, session)
+            session.add(self.inbox_model(event_id=event.id, handler=name, event_type=event.type))
+            # A concurrent consumer applying the same event loses on the primary key
+            # and rolls back its whole effect, which is what we want.
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        exp = min(self.max_delay, self.base_delay * (2 ** (attempt - 1)))
+        return exp / 2 + random.uniform(0, exp / 2)
+
+
+class EventConsumer(ConsumerMixin):
+    """Consumes `<service>.events`: validate, dispatch through the inbox, ack after commit.
+
+    A message that is not JSON, breaks its contract or raises a permanent error
+    is published to `uwagi.dead` with the reason in a header, then acked. A
+    transient error is retried in place with jittered exponential backoff up to
+    the policy's cap, then dead-lettered too.
+    """
+
+    def __init__(self, broker_url: str, service: str, dispatcher: InboxDispatcher, *,
+                 retry: RetryPolicy | None = None, dead_publisher: BrokerPublisher | None = None):
+        self.broker_url = broker_url
+        self.connection = Connection(broker_url, heartbeat=30)
+        self.service = service
+        self.dispatcher = dispatcher
+        self.retry = retry or RetryPolicy()
+        self.dead_publisher = dead_publisher or BrokerPublisher(broker_url)
+        self.queue = events_queue(service, dispatcher.routing_keys)
+        self.processed = 0
+        self.dead_lettered = 0
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
+        dead_queue(self.service).bind(channel).declare()
+        channel.basic_qos(prefetch_size=0, prefetch_count=1, a_global=False)
+        return [consumer_cls(queues=[self.queue], on_message=self.on_message, accept=None, prefetch_count=1)]
+
+    def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
+        self._ready.set()
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return self._ready.wait(timeout)
+
+    def on_message(self, message: Any) -> None:
+        try:
+            event = parse_envelope(json.loads(message.body))
+        except (ValueError, ContractError) as exc:
+            self._dead_letter(message, f"invalid message: {exc}")
+            return
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                self.dispatcher.dispatch(event)
+                break
+            except Exception as exc:
+                if is_transient(exc) and attempt < self.retry.attempts:
+                    delay = self.retry.delay(attempt)
+                    log.warning("transient error on %s (%s), try %d, retrying in %.2fs: %s",
+                                event.id, event.type, attempt, delay, exc)
+                    time.sleep(delay)
+                    continue
+                kind = "transient error, retries exhausted" if is_transient(exc) else "permanent error"
+                log.exception("dead-lettering %s (%s): %s", event.id, event.type, kind)
+                self._dead_letter(message, f"{kind}: {type(exc).__name__}: {exc}")
+                return
+        self._ack(message)
+        self.processed += 1
+
+    def _ack(self, message: Any) -> None:
+        message.ack()
+
+    def _dead_letter(self, message: Any, reason: str) -> None:
+        body = message.body
+        if isinstance(body, bytes):
+            try:
+                body = body.decode("utf-8")
+            except UnicodeDecodeError:
+                body = body.decode("latin-1")
+        try:
+            envelope = json.loads(body)
+            if not isinstance(envelope, dict):
+                raise ValueError
+        except ValueError:
+            envelope = {"unparseable_body": body[:100_000]}
+        try:
+            self.dead_publisher.publish_batch(
+                [envelope], exchange=DEAD_EXCHANGE, routing_key=f"{self.service}.events",
+                headers={REASON_HEADER: reason[:1000], "x-uwagi-original-routing-key": message.delivery_info.get("routing_key", "")},
+            )
+        except BrokerUnavailable:
+            # Let the broker's own dead-lettering take it (x-dead-letter-exchange).
+            message.reject(requeue=False)
+            self.dead_lettered += 1
+            return
+        self._ack(message)
+        self.dead_lettered += 1
+
+    def start(self) -> "EventConsumer":
+        self._thread = threading.Thread(target=self.run, name=f"{self.service}-consumer", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self.should_stop = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self.dead_publisher.close()
+
+
+@dataclass
+class DeadLetter:
+    envelope: dict
+    reason: str
+    headers: dict = field(default_factory=dict)
+
+
+def read_dead_letters(broker_url: str, service: str, *, limit: int = 100, ack: bool = False) -> list[DeadLetter]:
+    """Inspect (and optionally drain) a service's dead-letter queue, for operators and tests."""
+    found: list[DeadLetter] = []
+    with Connection(broker_url) as conn:
+        queue = dead_queue(service).bind(conn.default_channel)
+        queue.declare()
+        held = []
+        for _ in range(limit):
+            message = queue.get(no_ack=False, accept=None)
+            if message is None:
+                break
+            try:
+                envelope = json.loads(message.body)
+            except ValueError:
+                envelope = {"unparseable_body": str(message.body)[:1000]}
+            headers = dict(message.headers or {})
+            found.append(DeadLetter(envelope=envelope, reason=str(headers.get(REASON_HEADER, "")), headers=headers))
+            held.append(message)
+        for message in held:
+            if ack:
+                message.ack()
+            else:
+                message.requeue()
+    return found

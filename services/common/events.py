@@ -1,0 +1,258 @@
+"""The event envelope and the contract of every (type, version) on the bus.
+
+Producers and consumers validate against the same marshmallow schemas, so a
+payload that breaks a contract is refused where it is written (the outbox) and
+dead-lettered where it is read. Payload changes are additive; a breaking change
+is a new version registered next to the old one, with an upcaster.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+
+class ContractError(ValueError):
+    """An envelope or payload does not satisfy its contract (permanent: dead-letter it)."""
+
+
+class UnknownEvent(ContractError):
+    """No contract is registered for this (type, version)."""
+
+
+DECISIONS = ("accepted", "partially_accepted", "rejected", "not_considered")
+CHANNELS = ("web", "email", "letter", "duty_hours")
+
+
+class EnvelopeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    id = fields.UUID(required=True)
+    type = fields.String(required=True, validate=validate.Regexp(r"^[a-z_]+\.[a-z_]+$"))
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    occurred_at = fields.AwareDateTime(required=True)
+    producer = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    correlation_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    data = fields.Dict(required=True)
+
+
+class _Payload(Schema):
+    class Meta:
+        # Additive evolution: consumers ignore fields newer producers add.
+        unknown = EXCLUDE
+
+
+class SubmitterSchema(_Payload):
+    name = fields.String(required=True)
+    organization = fields.String(load_default=None, allow_none=True)
+    email = fields.Email(load_default=None, allow_none=True)
+    publish_consent = fields.Boolean(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["person", "organization"]))
+
+
+class SubmittedCommentSchema(_Payload):
+    comment_id = fields.String(required=True)
+    number = fields.Integer(required=True)
+    section = fields.String(required=True)
+    current_text = fields.String(load_default="")
+    proposal = fields.String(required=True)
+    justification = fields.String(load_default="")
+    topic = fields.String(load_default=None, allow_none=True)
+
+
+class SubmissionReceivedV1(_Payload):
+    submission_id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    consultation_title = fields.String(required=True)
+    reference = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    received_at = fields.AwareDateTime(required=True)
+    late = fields.Boolean(required=True)
+    language = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
+    status_url = fields.String(required=True)
+    submitter = fields.Nested(SubmitterSchema, required=True)
+    comments = fields.List(fields.Nested(SubmittedCommentSchema), required=True, validate=validate.Length(min=1))
+
+
+class ConsultationPublishedV1(_Payload):
+    consultation_id = fields.String(required=True)
+    title = fields.String(required=True)
+    stage = fields.String(load_default="")
+    opens_at = fields.AwareDateTime(required=True)
+    closes_at = fields.AwareDateTime(required=True)
+    topics = fields.List(fields.String(), load_default=list)
+    channels = fields.List(fields.String(), load_default=list)
+    contact_email = fields.String(load_default=None, allow_none=True)
+    duty_days = fields.List(fields.Dict(), load_default=list)
+    late_policy = fields.String(load_default="flag")
+
+
+class CommentDecidedV1(_Payload):
+    comment_id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    justification = fields.String(load_default="")
+    final_text = fields.String(load_default=None, allow_none=True)
+    decided_by = fields.String(required=True)
+    decided_at = fields.AwareDateTime(required=True)
+    revision = fields.Integer(load_default=1)
+
+
+class ReviewCompletedV1(_Payload):
+    consultation_id = fields.String(required=True)
+    completed_at = fields.AwareDateTime(required=True)
+    completed_by = fields.String(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict)
+
+
+class BookingV1(_Payload):
+    booking_id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    slot_starts_at = fields.AwareDateTime(required=True)
+    slot_ends_at = fields.AwareDateTime(required=True)
+    place = fields.String(load_default="")
+    name = fields.String(required=True)
+    email = fields.Email(required=True)
+    language = fields.String(load_default="pl")
+
+
+class DocumentVersionCreatedV1(_Payload):
+    document_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    consultation_id = fields.String(load_default=None, allow_none=True)
+    title = fields.String(load_default="")
+    sha256 = fields.String(load_default=None, allow_none=True)
+    units = fields.List(fields.Dict(), load_default=list)
+
+
+class ReportPublishedV1(_Payload):
+    consultation_id = fields.String(required=True)
+    build_id = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    download_url = fields.String(required=True)
+
+
+class NotificationOutcomeV1(_Payload):
+    notification_id = fields.String(required=True)
+    cause_event_id = fields.String(required=True)
+    template = fields.String(required=True)
+    error = fields.String(load_default=None, allow_none=True)
+
+
+CONTRACTS: dict[tuple[str, int], type[Schema]] = {
+    ("consultation.published", 1): ConsultationPublishedV1,
+    ("submission.received", 1): SubmissionReceivedV1,
+    ("booking.confirmed", 1): BookingV1,
+    ("booking.cancelled", 1): BookingV1,
+    ("comment.decided", 1): CommentDecidedV1,
+    ("consultation.review_completed", 1): ReviewCompletedV1,
+    ("document.version_created", 1): DocumentVersionCreatedV1,
+    ("report.published", 1): ReportPublishedV1,
+    ("notification.sent", 1): NotificationOutcomeV1,
+    ("notification.failed", 1): NotificationOutcomeV1,
+}
+LATEST_VERSION: dict[str, int] = {}
+for _type, _version in CONTRACTS:
+    LATEST_VERSION[_type] = max(_version, LATEST_VERSION.get(_type, 0))
+
+# (type, from_version) -> function turning a payload of from_version into from_version + 1.
+UPCASTERS: dict[tuple[str, int], Callable[[dict], dict]] = {}
+
+
+@dataclass(frozen=True)
+class Event:
+    """A validated envelope. `data` has passed its (type, version) schema."""
+
+    id: str
+    type: str
+    version: int
+    occurred_at: datetime
+    producer: str
+    data: Mapping[str, Any]
+    correlation_id: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _validate_payload(event_type: str, version: int, data: Mapping[str, Any]) -> dict:
+    schema_cls = CONTRACTS.get((event_type, version))
+    if schema_cls is None:
+        raise UnknownEvent(f"no contract for {event_type} v{version}")
+    try:
+        return schema_cls().load(dict(data))
+    except ValidationError as exc:
+        raise ContractError(f"{event_type} v{version} payload invalid: {exc.messages}") from None
+
+
+def new_envelope(
+    event_type: str,
+    data: Mapping[str, Any],
+    *,
+    producer: str,
+    correlation_id: str | None = None,
+    version: int | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Build a JSON-ready envelope, validating the payload against its contract."""
+    version = version or LATEST_VERSION.get(event_type, 1)
+    _validate_payload(event_type, version, data)
+    envelope = {
+        "id": str(uuid.uuid4()),
+        "type": event_type,
+        "version": version,
+        "occurred_at": (occurred_at or utcnow()).isoformat(),
+        "producer": producer,
+        "correlation_id": correlation_id,
+        "data": _json_ready(data),
+    }
+    return envelope
+
+
+def _json_ready(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def parse_envelope(raw: Any) -> Event:
+    """Validate a received envelope and its payload; upcast old versions. Raises ContractError."""
+    if not isinstance(raw, Mapping):
+        raise ContractError("envelope is not a JSON object")
+    try:
+        envelope = EnvelopeSchema().load(dict(raw))
+    except ValidationError as exc:
+        raise ContractError(f"envelope invalid: {exc.messages}") from None
+    event_type, version, data = envelope["type"], envelope["version"], dict(envelope["data"])
+    if (event_type, version) not in CONTRACTS:
+        raise UnknownEvent(f"no contract for {event_type} v{version}")
+    data = _validate_payload(event_type, version, data)
+    latest = LATEST_VERSION[event_type]
+    while version < latest:
+        upcast = UPCASTERS.get((event_type, version))
+        if upcast is None:
+            break
+        data = _validate_payload(event_type, version + 1, _json_ready(upcast(dict(data))))
+        version += 1
+    return Event(
+        id=str(envelope["id"]),
+        type=event_type,
+        version=version,
+        occurred_at=envelope["occurred_at"],
+        producer=envelope["producer"],
+        data=data,
+        correlation_id=envelope.get("correlation_id"),
+        raw=dict(raw),
+    )

@@ -1,0 +1,225 @@
+"""Bootstrap of one service: its dependencies built once from settings, and its worker process.
+
+`build_context` is the only place that turns settings into live adapters. Web
+apps, workers and tests all start from a `ServiceContext`; tests may pass
+their own adapters instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from celery import Celery
+from sqlalchemy.orm import Session
+
+from services.common.auth import TokenSigner
+from services.common.bus import BrokerPublisher, EventConsumer, EventHandler, InboxDispatcher, OutboxRelay
+from services.common.db import Database, add_event
+from services.common.events import new_envelope
+from services.common.settings import Settings
+from services.common.storage import ObjectStore, make_object_store
+
+log = logging.getLogger(__name__)
+
+
+def make_celery(service: str, settings: Settings) -> Celery:
+    app = Celery(f"uwagi.{service}", set_as_current=False)
+    app.conf.update(
+        broker_url=settings.broker_url,
+        broker_connection_retry_on_startup=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_ignore_result=True,
+        result_backend=None,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=f"{service}.tasks",
+        task_routes={f"{service}.*": {"queue": f"{service}.tasks"}},
+        worker_hijack_root_logger=False,
+        worker_send_task_events=False,
+        broker_transport_options={"confirm_publish": True} if not settings.embedded_broker else {},
+        timezone="UTC",
+        enable_utc=True,
+    )
+    return app
+
+
+@dataclass
+class ServiceContext:
+    service: str
+    settings: Settings
+    db: Database
+    store: ObjectStore
+    publisher: BrokerPublisher
+    relay: OutboxRelay
+    celery: Celery
+    signer: TokenSigner
+    outbox_model: type
+    inbox_model: type
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A unit of work; the relay is woken once its events are committed."""
+        with self.db.transaction() as session:
+            yield session
+        self.relay.kick()
+
+    def emit(self, session: Session, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None) -> dict:
+        envelope = new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id)
+        add_event(session, self.outbox_model, envelope)
+        return envelope
+
+    def enqueue(self, task: str, *args: Any) -> None:
+        """Send a Celery task after commit. Losing it is harmless: each task's rows are swept again."""
+        try:
+            self.celery.send_task(f"{self.service}.{task}", args=list(args), queue=f"{self.service}.tasks")
+        except Exception:  # the periodic sweep re-enqueues work whose row is still pending
+            log.warning("could not enqueue %s.%s now; the sweep will retry", self.service, task, exc_info=True)
+
+    def close(self) -> None:
+        self.relay.stop()
+        self.publisher.close()
+        self.db.dispose()
+
+
+def build_context(service: str, settings: Settings, *, outbox_model: type, inbox_model: type,
+                  store: ObjectStore | None = None) -> ServiceContext:
+    db = Database(settings.database_url(service))
+    publisher = BrokerPublisher(settings.broker_url)
+    relay = OutboxRelay(db, outbox_model, publisher, interval=settings.relay_interval, name=f"{service}-relay")
+    return ServiceContext(
+        service=service,
+        settings=settings,
+        db=db,
+        store=store or make_object_store(settings),
+        publisher=publisher,
+        relay=relay,
+        celery=make_celery(service, settings),
+        signer=TokenSigner(settings.secret_key),
+        outbox_model=outbox_model,
+        inbox_model=inbox_model,
+    )
+
+
+@dataclass
+class WorkerSpec:
+    """What a service's worker runs besides Celery: event handlers and periodic sweeps."""
+
+    handlers: Mapping[str, Sequence[EventHandler]]
+    register_tasks: Callable[[ServiceContext], None]
+    sweeps: Sequence[Callable[[ServiceContext], None]] = ()
+    sweep_interval: float = 15.0
+
+
+class ServiceWorker:
+    """The background side of one service: event consumer, outbox relay, sweeps and Celery."""
+
+    def __init__(self, ctx: ServiceContext, spec: WorkerSpec):
+        self.ctx = ctx
+        self.spec = spec
+        spec.register_tasks(ctx)
+        self.dispatcher = InboxDispatcher(ctx.db, ctx.inbox_model, spec.handlers, after_commit=ctx.relay.kick)
+        self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher)
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._celery_worker: Any = None
+
+    @property
+    def heartbeat_path(self) -> Path:
+        return self.ctx.settings.data_dir / f"heartbeat-{self.ctx.service}"
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self.spec.sweep_interval):
+            self.run_sweeps()
+
+    def run_sweeps(self) -> None:
+        try:
+            self.heartbeat_path.parent.mkdir(parents=True, exist_ok=True)
+            self.heartbeat_path.touch()
+        except OSError:
+            log.warning("cannot write heartbeat %s", self.heartbeat_path)
+        for sweep in self.spec.sweeps:
+            try:
+                sweep(self.ctx)
+            except Exception:  # one failing sweep must not stop the others
+                log.exception("sweep %s failed", getattr(sweep, "__name__", sweep))
+
+    def start_background(self) -> "ServiceWorker":
+        """Start consumer, relay and sweeps in threads (Celery is started separately)."""
+        self.ctx.relay.start()
+        self.consumer.start()
+        thread = threading.Thread(target=self._sweep_loop, name=f"{self.ctx.service}-sweeps", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+        self.run_sweeps()
+        return self
+
+    def start_celery_thread(self) -> None:
+        """Run a Celery worker inside this process (embedded mode and tests)."""
+        worker = self.ctx.celery.WorkController(
+            pool_cls="solo", concurrency=1, queues=[f"{self.ctx.service}.tasks"],
+            without_heartbeat=True, without_mingle=True, without_gossip=True,
+            hostname=f"{self.ctx.service}@embedded-{os.getpid()}", loglevel="WARNING",
+        )
+        self._celery_worker = worker
+        thread = threading.Thread(target=worker.start, name=f"{self.ctx.service}-celery", daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def run_celery_foreground(self, concurrency: int = 2) -> None:
+        worker = self.ctx.celery.Worker(
+            pool_cls="threads", concurrency=concurrency, queues=[f"{self.ctx.service}.tasks"],
+            without_mingle=True, without_gossip=True, hostname=f"{self.ctx.service}@%h",
+            loglevel=self.ctx.settings.log_level,
+        )
+        worker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.consumer.stop()
+        if self._celery_worker is not None:
+            try:
+                self._celery_worker.stop(in_sighandler=False)
+            except Exception:  # best effort on shutdown
+                log.debug("celery worker stop failed", exc_info=True)
+        self.ctx.close()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
+    )
+
+
+def run_worker_main(service: str, build: Callable[[Settings], tuple[ServiceContext, WorkerSpec]]) -> None:
+    """Entry point of `python -m services.<service>.worker`."""
+    from services.common.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings)
+    ctx, spec = build(settings)
+    worker = ServiceWorker(ctx, spec).start_background()
+    if not worker.consumer.wait_ready(30):
+        log.warning("%s consumer not ready after 30 s; it keeps retrying", service)
+
+    def _graceful(signum: int, _frame: Any) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _graceful)
+    try:
+        worker.run_celery_foreground()
+    finally:
+        worker.stop()
+        time.sleep(0.1)

@@ -1,0 +1,135 @@
+"""The Flask side every service shares: app factory skeleton, error mapping and health endpoints."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterable
+
+from flask import Blueprint, Flask, jsonify
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+from services.common.auth import init_auth, public
+from services.common.runtime import ServiceContext
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """Base of the errors handlers raise; the entrypoint maps `status` to HTTP."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class Invalid(DomainError):
+    status = 422
+    code = "invalid"
+
+
+class Refused(DomainError):
+    """A valid request the rules do not allow (e.g. a late submission when the policy refuses them)."""
+
+    status = 403
+    code = "refused"
+
+
+def _error(status: int, code: str, message: str, details: Any = None) -> Any:
+    body: dict[str, Any] = {"code": status, "error": code, "message": message}
+    if details is not None:
+        body["errors"] = details
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title: str) -> Flask:
+    service = ctx.service
+    app = Flask(f"services.{service}", static_url_path=f"/{service}/static")
+    app.config.update(
+        SECRET_KEY=ctx.settings.secret_key,
+        MAX_CONTENT_LENGTH=ctx.settings.max_upload_bytes,
+        API_TITLE=title,
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=f"/{service}/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["uwagi"] = ctx
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "staffToken": {"type": "http", "scheme": "bearer"}}}})
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint, url_prefix=f"/{service}/api/v1")
+    app.register_blueprint(health_blueprint(ctx))
+    # The OpenAPI document is public, like any published API description.
+    init_auth(app, ctx.signer, public_prefixes=("api-docs.",))
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Any:
+        return _error(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Any:
+        data = getattr(exc, "data", None) or {}
+        messages = data.get("messages") if isinstance(data, dict) else None
+        if exc.code == 413:
+            message = f"request body too large (limit {ctx.settings.max_upload_bytes // (1024 * 1024)} MiB)"
+        elif exc.code == 400 and messages:
+            message = "the request body is not valid JSON" if _is_json_error(messages) else "invalid request"
+        else:
+            message = exc.description or exc.name
+        return _error(exc.code or 500, exc.name.lower().replace(" ", "_"), message, messages)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error")
+        return _error(500, "internal_error", "internal error; it has been logged")
+
+    return app
+
+
+def _is_json_error(messages: Any) -> bool:
+    return "Invalid JSON body." in str(messages)
+
+
+def health_blueprint(ctx: ServiceContext) -> Blueprint:
+    blp = Blueprint(f"{ctx.service}_health", __name__, url_prefix=f"/{ctx.service}")
+
+    @blp.get("/healthz")
+    @public
+    def healthz() -> Any:
+        return jsonify({"status": "ok", "service": ctx.service})
+
+    @blp.get("/readyz")
+    @public
+    def readyz() -> Any:
+        checks: dict[str, str] = {}
+        for name, probe in (("database", ctx.db.ping), ("broker", ctx.publisher.ping), ("storage", ctx.store.ping)):
+            try:
+                probe()
+                checks[name] = "ok"
+            except Exception as exc:  # readiness reports, it does not fail
+                checks[name] = f"error: {type(exc).__name__}"
+        ready = all(v == "ok" for v in checks.values())
+        response = jsonify({"status": "ready" if ready else "not ready", "service": ctx.service, "checks": checks})
+        response.status_code = 200 if ready else 503
+        return response
+
+    return blp

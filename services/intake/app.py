@@ -1,0 +1,25 @@
+"""The intake web app factory: `gunicorn "services.intake.app:create_app()"`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.common.runtime import ServiceContext, build_context
+from services.common.settings import Settings, load_settings
+from services.common.web import create_service_app
+from services.intake.models import Inbox, Outbox
+
+SERVICE = "intake"
+
+
+def build(settings: Settings) -> ServiceContext:
+    return build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox)
+
+
+def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
+    from services.intake.api import blp
+
+    ctx = ctx or build(settings or load_settings())
+    app = create_service_app(ctx, [blp], title="Uwagi intake")
+    ctx.relay.start()
+    return app

@@ -1,0 +1,124 @@
+"""Marshmallow schemas at the HTTP edge of intake. Handlers never see raw request dicts."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from services.common.events import CHANNELS, utcnow
+
+TEXT = 10_000
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class SubmitterIn(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    organization = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    publish_consent = fields.Boolean(required=True)
+
+
+class CommentIn(_Strict):
+    section = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    current_text = fields.String(load_default="", validate=validate.Length(max=TEXT))
+    proposal = fields.String(required=True, validate=validate.Length(min=1, max=TEXT))
+    justification = fields.String(load_default="", validate=validate.Length(max=TEXT))
+    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class SubmissionIn(_Strict):
+    submitter = fields.Nested(SubmitterIn, required=True)
+    comments = fields.List(fields.Nested(CommentIn), required=True, validate=validate.Length(min=1, max=100))
+    language = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
+
+
+class SubmissionReceipt(Schema):
+    reference = fields.String()
+    status_token = fields.String()
+    status_url = fields.String()
+    submission_id = fields.String()
+    comment_ids = fields.List(fields.String())
+    late = fields.Boolean()
+    received_at = fields.DateTime()
+
+
+class CommentStatusOut(Schema):
+    id = fields.String()
+    number = fields.Integer()
+    section = fields.String()
+    proposal = fields.String()
+    status = fields.String()
+    justification = fields.String(attribute="decision_justification")
+
+
+class SubmissionStatusOut(Schema):
+    reference = fields.String()
+    consultation_id = fields.String()
+    received_at = fields.DateTime()
+    late = fields.Boolean()
+    channel = fields.String()
+    comments = fields.List(fields.Nested(CommentStatusOut))
+
+
+class StatusQuery(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class DutyDayIn(_Strict):
+    date = fields.Date(required=True)
+    starts = fields.Time(required=True)
+    ends = fields.Time(required=True)
+    place = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    booking_deadline = fields.AwareDateTime(required=True)
+    slot_minutes = fields.Integer(load_default=30, validate=validate.Range(min=5, max=240))
+
+
+class ConsultationIn(_Strict):
+    title = fields.String(required=True, validate=validate.Length(min=3, max=300))
+    stage = fields.String(load_default="", validate=validate.Length(max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=20_000))
+    opens_at = fields.AwareDateTime(required=True)
+    closes_at = fields.AwareDateTime(load_default=None)
+    deadline = fields.Date(load_default=None, metadata={"description": "Last day for comments; closes at its local end of day."})
+    channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)), load_default=lambda: list(CHANNELS))
+    topics = fields.List(fields.String(validate=validate.Length(min=1, max=200)), load_default=list)
+    duty_days = fields.List(fields.Nested(DutyDayIn), load_default=list)
+    contact_email = fields.Email(load_default=None, allow_none=True)
+    late_policy = fields.String(load_default="flag", validate=validate.OneOf(["flag", "refuse"]))
+
+    @validates_schema
+    def _one_deadline(self, data: dict, **kwargs: object) -> None:
+        if (data.get("closes_at") is None) == (data.get("deadline") is None):
+            raise ValidationError("give exactly one of closes_at or deadline", "closes_at")
+
+
+class DutyDayOut(Schema):
+    date = fields.String()
+    starts = fields.String()
+    ends = fields.String()
+    place = fields.String()
+    booking_deadline = fields.String()
+    slot_minutes = fields.Integer()
+
+
+class ConsultationOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    stage = fields.String()
+    description = fields.String()
+    opens_at = fields.DateTime()
+    closes_at = fields.DateTime()
+    channels = fields.List(fields.String())
+    topics = fields.List(fields.String())
+    duty_days = fields.List(fields.Nested(DutyDayOut))
+    contact_email = fields.String(allow_none=True)
+    late_policy = fields.String()
+    is_open = fields.Method("_is_open")
+    document_id = fields.String(allow_none=True)
+    document_sections = fields.List(fields.Dict())
+
+    def _is_open(self, consultation: object) -> bool:
+        return consultation.opens_at <= utcnow() <= consultation.closes_at  # type: ignore[attr-defined]
