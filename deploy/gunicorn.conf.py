@@ -1,0 +1,44 @@
+"""Gunicorn settings shared by every Uwagi web container.
+
+    gunicorn --config deploy/gunicorn.conf.py "services.intake.app:create_app()"
+
+Threads serve concurrent requests in each worker process (gthread), so a slow
+upload or database call does not block the process. Scale out by running more
+web containers behind the gateway rather than by raising these numbers much.
+"""
+
+import os
+
+
+def _workers() -> int:
+    raw = os.environ.get("WEB_CONCURRENCY", "2").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SystemExit(f"WEB_CONCURRENCY={raw!r} is not a whole number") from None
+    if value < 1:
+        raise SystemExit(f"WEB_CONCURRENCY={value} must be at least 1")
+    return value
+
+
+bind = "0.0.0.0:8000"
+workers = _workers()
+worker_class = "gthread"
+threads = 4
+timeout = 60
+graceful_timeout = 30
+keepalive = 5
+
+# Logs go to the container's stdout/stderr.
+accesslog = "-"
+errorlog = "-"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%({x-request-id}i)s" "%(a)s"'
+
+# Only the gateway reaches the web containers (no published ports), so trust
+# its X-Forwarded-Proto/-For headers.
+forwarded_allow_ips = "*"
+
+# The worker heartbeat file must live on a memory-backed file system in
+# containers, or a slow disk can make gunicorn kill healthy workers.
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"
