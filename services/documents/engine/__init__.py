@@ -1,0 +1,1 @@
+"""Uwagi document engine (pure library; see docs/document-engine.md)."""

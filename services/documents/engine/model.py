@@ -1,0 +1,171 @@
+"""The engine's immutable data model: runs, units, package templates, versions, changes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Mapping
+
+UNIT_KINDS = ("chapter", "paragraph", "section", "point", "letter", "table", "block")
+# Depth of each numbered kind in Polish legal drafting; blocks and tables are not nested into.
+KIND_RANK = {"chapter": 0, "paragraph": 1, "section": 2, "point": 3, "letter": 4}
+OPS = ("replace", "insert_after", "delete")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch of text with one formatting, or an inline object without text.
+
+    `rpr` is the serialized `<w:rPr>` ("" for none). `opaque` holds the raw XML
+    of an inline object such as a footnote reference; its `text` is "".
+    """
+
+    text: str
+    rpr: str = ""
+    opaque: str = ""
+
+    @property
+    def bold(self) -> bool:
+        return _flag_on(self.rpr, "b")
+
+    @property
+    def italic(self) -> bool:
+        return _flag_on(self.rpr, "i")
+
+
+def _flag_on(rpr: str, name: str) -> bool:
+    match = re.search(rf"<w:{name}(\s[^>]*)?/>", rpr)
+    if not match:
+        return False
+    value = re.search(r'w:val="([^"]*)"', match.group(0))
+    return not value or value.group(1) not in ("0", "false", "off")
+
+
+@dataclass(frozen=True)
+class Unit:
+    """An addressable part of a document.
+
+    `number` is the unit's own number as displayed ("5", "III", "a"); `label`
+    the full Polish legal label ("§ 5 ust. 2 pkt 3 lit. a"). `numbering` tells
+    whether the number was typed in the text ("typed"), produced by Word list
+    numbering ("auto"), or absent (""). `source_xml` is the original element,
+    reused verbatim when the unit is unchanged; `tail_xml` keeps what follows it
+    in the body without being a unit of its own (empty paragraphs, bookmarks).
+    """
+
+    id: str
+    kind: str
+    label: str
+    text: str
+    parent: str | None = None
+    number: str = ""
+    numbering: str = ""
+    runs: tuple[Run, ...] = ()
+    ppr: str = ""
+    heading: bool = False
+    page: int = 1
+    source_xml: str = ""
+    source_number: str = ""
+    tail_xml: str = ""
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "label": self.label, "kind": self.kind,
+                "parent": self.parent, "text": self.text}
+
+    @property
+    def renumbered(self) -> bool:
+        return self.number != self.source_number
+
+
+@dataclass(frozen=True)
+class Template:
+    """The package a document came from: its parts and the frame of its body.
+
+    `document_head` is document.xml up to and including `<w:body>`;
+    `document_tail` is the final section properties and the closing tags.
+    """
+
+    parts: Mapping[str, bytes]
+    document_head: str
+    document_tail: str
+
+    @staticmethod
+    def of(parts: dict[str, bytes], head: str, tail: str) -> "Template":
+        return Template(MappingProxyType(dict(parts)), head, tail)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One approved change to one unit.
+
+    `text` is the new wording (replace) or the new unit's text (insert_after).
+    With `old_text`, a replace edits only that wording inside the unit. `format`
+    may switch bold/italic of the whole unit ({"bold": true}).
+    """
+
+    unit: str
+    op: str
+    text: str = ""
+    comment_refs: tuple[str, ...] = ()
+    old_text: str | None = None
+    kind: str | None = None
+    format: Mapping[str, bool] = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_json(self) -> dict:
+        data = {"unit": self.unit, "op": self.op, "text": self.text,
+                "comment_refs": list(self.comment_refs)}
+        if self.old_text is not None:
+            data["old_text"] = self.old_text
+        if self.kind:
+            data["kind"] = self.kind
+        if self.format:
+            data["format"] = dict(self.format)
+        return data
+
+    @staticmethod
+    def from_json(data: Mapping) -> "Change":
+        return Change(unit=str(data.get("unit", "")), op=str(data.get("op", "")),
+                      text=str(data.get("text") or ""),
+                      comment_refs=tuple(str(ref) for ref in data.get("comment_refs") or ()),
+                      old_text=data.get("old_text"), kind=data.get("kind"),
+                      format=MappingProxyType(dict(data.get("format") or {})))
+
+
+@dataclass(frozen=True)
+class Version:
+    """An immutable version of a document.
+
+    Version 1 is the parsed draft; later versions record their parent number,
+    the changes applied, who approved them and when. `revision_refs` maps the id
+    of every unit that differs from the parent (changed, inserted, deleted or
+    renumbered) to the comment references behind it.
+    """
+
+    number: int
+    units: tuple[Unit, ...]
+    template: Template
+    parent: "Version | None" = None
+    changes: tuple[Change, ...] = ()
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+    revision_refs: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+
+    def unit(self, unit_id: str) -> Unit:
+        return self.index()[unit_id]
+
+    def index(self) -> dict[str, Unit]:
+        return {unit.id: unit for unit in self.units}
+
+    def find(self, label_or_id: str) -> Unit | None:
+        """A unit by id, or by exact label (whitespace-insensitive)."""
+        wanted = " ".join(label_or_id.split())
+        for unit in self.units:
+            if unit.id == wanted:
+                return unit
+        matches = [unit for unit in self.units if unit.label == wanted]
+        return matches[0] if len(matches) == 1 else None
+
+    def to_json(self) -> dict:
+        return {"units": [unit.to_json() for unit in self.units]}

@@ -1,0 +1,209 @@
+"""Numbers and labels of Polish legal drafting, typed or produced by Word lists.
+
+Both sources end in the same place: Word list numbering is rendered to the
+string the reader sees ("§ 5.", "2)", "a)"), and that string is classified by
+the same rules as numbering typed by hand. That is why typed and automatic
+numbering give the same labels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .ooxml import W, parse_xml
+
+_ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+ROMAN_RE = re.compile(r"^(M{0,3})(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
+
+# Typed (or rendered) number prefixes, most specific first.
+PREFIX_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("chapter", re.compile(r"^(?:rozdzia[łl])\s+([IVXLCDM]+|\d{1,3})\b\.?[ \t\u00a0]*", re.IGNORECASE)),
+    ("paragraph", re.compile(r"^§[ \t\u00a0]*(\d{1,4}[a-z]?)\.?[ \t\u00a0]*")),
+    ("section", re.compile(r"^(\d{1,3}[a-z]?)\.(?=[ \t\u00a0]|$)[ \t\u00a0]*")),
+    ("point", re.compile(r"^(\d{1,3}[a-z]?)\)[ \t\u00a0]*")),
+    ("letter", re.compile(r"^([a-z]{1,2})\)[ \t\u00a0]*")),
+)
+
+
+def to_roman(value: int) -> str:
+    result = []
+    for amount, numeral in _ROMAN:
+        while value >= amount:
+            result.append(numeral)
+            value -= amount
+    return "".join(result)
+
+
+def from_roman(text: str) -> int | None:
+    text = text.upper()
+    if not text or not ROMAN_RE.match(text):
+        return None
+    values = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
+    total = 0
+    for current, following in zip(text, text[1:] + " "):
+        value = values[current]
+        total += -value if following != " " and values[following] > value else value
+    return total
+
+
+def to_letters(value: int) -> str:
+    """1 → a, 26 → z, 27 → aa (Word's lowerLetter repeats the letter)."""
+    letter = "abcdefghijklmnopqrstuvwxyz"[(value - 1) % 26]
+    return letter * ((value - 1) // 26 + 1)
+
+
+def from_letters(text: str) -> int | None:
+    if not text or not text.isalpha() or len(set(text)) != 1:
+        return None
+    return (len(text) - 1) * 26 + ord(text[0].lower()) - ord("a") + 1
+
+
+def number_format_of(number: str) -> str:
+    if number.isdigit():
+        return "decimal"
+    if number.isalpha() and number.isupper() and from_roman(number):
+        return "upperRoman"
+    if number.isalpha() and number.islower() and from_letters(number):
+        return "lowerLetter"
+    return "other"
+
+
+def number_value(number: str) -> int | None:
+    """The integer behind a displayed number, None for e.g. "5a" (inserted units keep theirs)."""
+    fmt = number_format_of(number)
+    if fmt == "decimal":
+        return int(number)
+    if fmt == "upperRoman":
+        return from_roman(number)
+    if fmt == "lowerLetter":
+        return from_letters(number)
+    return None
+
+
+def format_number(value: int, fmt: str) -> str:
+    if fmt in ("upperRoman", "lowerRoman"):
+        roman = to_roman(value)
+        return roman if fmt == "upperRoman" else roman.lower()
+    if fmt in ("lowerLetter", "upperLetter"):
+        letters = to_letters(value)
+        return letters if fmt == "lowerLetter" else letters.upper()
+    return str(value)
+
+
+def classify_prefix(text: str) -> tuple[str, str, int] | None:
+    """(kind, number, length of the prefix) when `text` starts with a legal number."""
+    for kind, pattern in PREFIX_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            number = match.group(1)
+            if kind == "chapter" and not number.isdigit():
+                number = number.upper()
+            return kind, number, match.end()
+    return None
+
+
+def typed_prefix(kind: str, number: str) -> str:
+    """The text a typed number of this kind starts with, e.g. "§ 5. " or "a) "."""
+    return {"chapter": f"Rozdział {number} ", "paragraph": f"§ {number}. ",
+            "section": f"{number}. ", "point": f"{number}) ", "letter": f"{number}) "}.get(kind, "")
+
+
+def label_part(kind: str, number: str) -> str:
+    return {"chapter": f"Rozdział {number}", "paragraph": f"§ {number}", "section": f"ust. {number}",
+            "point": f"pkt {number}", "letter": f"lit. {number}",
+            "table": f"tabela {number}", "block": f"akapit {number}"}[kind]
+
+
+def compose_label(chain: list[tuple[str, str]]) -> str:
+    """A full label from (kind, number) pairs, root first.
+
+    Paragraphs (§) are numbered through the whole act, so the chapter is left
+    out of a label that already has a §.
+    """
+    if any(kind == "paragraph" for kind, _ in chain):
+        chain = [(kind, number) for kind, number in chain if kind != "chapter"]
+    return " ".join(label_part(kind, number) for kind, number in chain)
+
+
+@dataclass
+class _Level:
+    start: int = 1
+    fmt: str = "decimal"
+    text: str = ""
+
+
+@dataclass
+class WordNumbering:
+    """Renders Word list numbers (numbering.xml) in document order.
+
+    Counters belong to the abstract list, as in Word: several `w:num` sharing
+    one abstract list continue each other unless a `w:lvlOverride/w:startOverride`
+    restarts them at the first paragraph of that `w:num`.
+    """
+
+    abstract_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)
+    num_abstract: dict[str, str] = field(default_factory=dict)
+    num_overrides: dict[str, dict[int, int]] = field(default_factory=dict)
+    counters: dict[str, dict[int, int]] = field(default_factory=dict)
+    started_nums: set[str] = field(default_factory=set)
+
+    @staticmethod
+    def from_xml(data: bytes | None) -> "WordNumbering":
+        numbering = WordNumbering()
+        if not data:
+            return numbering
+        root = parse_xml(data)
+        for abstract in root.iter(W + "abstractNum"):
+            levels = {int(level.get(W + "ilvl", "0")): _read_level(level) for level in abstract.iter(W + "lvl")}
+            numbering.abstract_levels[abstract.get(W + "abstractNumId")] = levels
+        for num in root.iter(W + "num"):
+            num_id = num.get(W + "numId")
+            abstract_ref = num.find(W + "abstractNumId")
+            numbering.num_abstract[num_id] = abstract_ref.get(W + "val") if abstract_ref is not None else ""
+            overrides = {}
+            for override in num.iter(W + "lvlOverride"):
+                start = override.find(W + "startOverride")
+                if start is not None:
+                    overrides[int(override.get(W + "ilvl", "0"))] = int(start.get(W + "val", "1"))
+            numbering.num_overrides[num_id] = overrides
+        return numbering
+
+    def next_number_text(self, num_id: str, ilvl: int) -> str | None:
+        """Advance the list and return the visible number text, None if not a numbered list."""
+        abstract_id = self.num_abstract.get(num_id)
+        levels = self.abstract_levels.get(abstract_id or "")
+        if not levels or ilvl not in levels or levels[ilvl].fmt in ("bullet", "none"):
+            return None
+        counters = self.counters.setdefault(abstract_id, {})
+        if num_id not in self.started_nums:
+            self.started_nums.add(num_id)
+            for level, start in self.num_overrides.get(num_id, {}).items():
+                counters[level] = start - 1
+                _reset_below(counters, level)
+        counters[ilvl] = counters.get(ilvl, levels[ilvl].start - 1) + 1
+        _reset_below(counters, ilvl)
+        return _render_level_text(levels, counters, ilvl)
+
+
+def _read_level(level) -> _Level:
+    def value(tag: str, default: str) -> str:
+        element = level.find(W + tag)
+        return element.get(W + "val", default) if element is not None else default
+
+    return _Level(start=int(value("start", "1")), fmt=value("numFmt", "decimal"), text=value("lvlText", ""))
+
+
+def _reset_below(counters: dict[int, int], ilvl: int) -> None:
+    for deeper in [level for level in counters if level > ilvl]:
+        del counters[deeper]
+
+
+def _render_level_text(levels: dict[int, _Level], counters: dict[int, int], ilvl: int) -> str:
+    def substitute(match: re.Match) -> str:
+        level = int(match.group(1)) - 1
+        spec = levels.get(level, _Level())
+        return format_number(counters.get(level, spec.start), spec.fmt)
+
+    return re.sub(r"%([1-9])", substitute, levels[ilvl].text)

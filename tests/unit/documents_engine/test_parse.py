@@ -1,0 +1,125 @@
+"""A draft becomes an ordered tree of labelled units; typed and Word numbering agree."""
+
+from __future__ import annotations
+
+from docx_fixtures import repack
+from services.documents.engine.docxwriter import (DocxSpec, ListLevel, build_docx, paragraph_xml, run_xml,
+                                                  simple_paragraph)
+from services.documents.engine.ooxml import read_package
+from services.documents.engine.parse import parse_docx
+from services.documents.engine.render import render_clean
+
+
+def labels(version) -> list[tuple[str, str, str]]:
+    return [(unit.kind, unit.label, unit.text) for unit in version.units]
+
+
+def test_typed_and_word_numbering_give_identical_units(auto_draft, typed_draft):
+    auto, typed = parse_docx(auto_draft), parse_docx(typed_draft)
+    assert auto.to_json() == typed.to_json()
+    assert {unit.numbering for unit in auto.units if unit.number} == {"auto"}
+    assert {unit.numbering for unit in typed.units if unit.number} == {"typed"}
+
+
+def test_units_carry_polish_legal_labels_and_parents(parsed_draft):
+    by_label = {unit.label: unit for unit in parsed_draft.units}
+    letter = by_label["§ 3 ust. 2 pkt 2 lit. b"]
+    assert letter.kind == "letter"
+    assert letter.text == "w zakresie kultury i ochrony dziedzictwa narodowego,"
+    point = parsed_draft.unit(letter.parent)
+    assert point.label == "§ 3 ust. 2 pkt 2" and point.kind == "point"
+    section = parsed_draft.unit(point.parent)
+    assert section.label == "§ 3 ust. 2"
+    paragraph = parsed_draft.unit(section.parent)
+    assert (paragraph.kind, paragraph.label) == ("paragraph", "§ 3")
+    chapter = parsed_draft.unit(paragraph.parent)
+    assert (chapter.kind, chapter.label, chapter.text) == ("chapter", "Rozdział II", "Cele programu")
+    assert chapter.heading
+
+
+def test_paragraph_numbers_run_through_chapters_and_points_restart(parsed_draft):
+    paragraph_numbers = [unit.number for unit in parsed_draft.units if unit.kind == "paragraph"]
+    assert paragraph_numbers == [str(n) for n in range(1, len(paragraph_numbers) + 1)]
+    assert "§ 5 ust. 3 pkt 1" in {unit.label for unit in parsed_draft.units}
+
+
+def test_ids_are_unique_and_stable_across_parses(auto_draft):
+    first, second = parse_docx(auto_draft), parse_docx(auto_draft)
+    ids = [unit.id for unit in first.units]
+    assert len(ids) == len(set(ids))
+    assert ids == [unit.id for unit in second.units]
+
+
+def test_table_is_a_unit_with_cell_text(parsed_draft):
+    table = next(unit for unit in parsed_draft.units if unit.kind == "table")
+    assert table.label == "Rozdział VI tabela 1" or table.label.endswith("tabela 1")
+    assert "Pomoc społeczna | 4 250 000 | 3 980 000" in table.text
+
+
+def test_bold_italic_and_footnote_are_kept_in_runs(parsed_draft):
+    definition = next(unit for unit in parsed_draft.units if unit.text.startswith("ustawie"))
+    assert definition.runs[0].italic and definition.runs[0].text == "ustawie"
+    assert any("footnoteReference" in run.opaque for run in definition.runs)
+    first_paragraph = next(unit for unit in parsed_draft.units if unit.label == "§ 1")
+    assert first_paragraph.runs[0].bold and first_paragraph.runs[0].text == "Program"
+
+
+def test_parse_render_parse_round_trip_keeps_units_and_formatting(auto_draft, parsed_draft):
+    rendered = render_clean(parsed_draft)
+    assert parse_docx(rendered).to_json() == parsed_draft.to_json()
+    parts = read_package(rendered)
+    assert b"footnoteReference" in parts["word/document.xml"]
+    assert parts["word/footnotes.xml"] == read_package(auto_draft)["word/footnotes.xml"]
+    assert b"<w:tbl>" in parts["word/document.xml"]
+    assert b'w:pStyle w:val="Heading1"' in parts["word/document.xml"]
+
+
+def test_rendering_is_deterministic(parsed_draft):
+    assert render_clean(parsed_draft) == render_clean(parsed_draft)
+
+
+def test_restarted_multilevel_word_list_gives_the_same_labels_as_typed_numbers():
+    """GIVEN two §§ whose inner lists are two w:num instances of one abstract list, the second restarted
+    WHEN parsed THEN the inner numbers restart, exactly as if typed."""
+    levels = {7: [ListLevel("decimal", "%1."), ListLevel("decimal", "%2)"), ListLevel("lowerLetter", "%3)")]}
+    nums = {1: (7, {}), 2: (7, {0: 1, 1: 1, 2: 1})}
+    auto_body = [simple_paragraph("§ 1. Pierwszy"),
+                 paragraph_xml(run_xml("Ustęp"), numbering=(1, 0)),
+                 paragraph_xml(run_xml("Punkt"), numbering=(1, 1)),
+                 paragraph_xml(run_xml("Litera"), numbering=(1, 2)),
+                 paragraph_xml(run_xml("Druga litera"), numbering=(1, 2)),
+                 paragraph_xml(run_xml("Drugi ustęp"), numbering=(1, 0)),
+                 simple_paragraph("§ 2. Drugi"),
+                 paragraph_xml(run_xml("Ustęp po restarcie"), numbering=(2, 0))]
+    typed_body = [simple_paragraph(text) for text in (
+        "§ 1. Pierwszy", "1. Ustęp", "1) Punkt", "a) Litera", "b) Druga litera", "2. Drugi ustęp",
+        "§ 2. Drugi", "1. Ustęp po restarcie")]
+    auto = parse_docx(build_docx(DocxSpec(body=auto_body, abstract_lists=levels, nums=nums)))
+    typed = parse_docx(build_docx(DocxSpec(body=typed_body)))
+    assert auto.to_json() == typed.to_json()
+    assert [unit.label for unit in auto.units] == [
+        "§ 1", "§ 1 ust. 1", "§ 1 ust. 1 pkt 1", "§ 1 ust. 1 pkt 1 lit. a", "§ 1 ust. 1 pkt 1 lit. b",
+        "§ 1 ust. 2", "§ 2", "§ 2 ust. 1"]
+
+
+def test_typed_number_split_across_runs_is_stripped_from_text_only():
+    body = [paragraph_xml(run_xml("§ ") + run_xml("12. ") + run_xml("Tekst ", '<w:rPr><w:b/></w:rPr>')
+                          + run_xml("paragrafu"))]
+    unit = parse_docx(build_docx(DocxSpec(body=body))).units[0]
+    assert (unit.label, unit.text) == ("§ 12", "Tekst paragrafu")
+    assert unit.runs[0].bold
+
+
+def test_pages_follow_page_breaks(parsed_draft):
+    chapters = [unit for unit in parsed_draft.units if unit.kind == "chapter"]
+    assert [chapter.page for chapter in chapters][:3] == [1, 2, 3]
+
+
+def test_deleted_revisions_in_the_draft_are_not_text(auto_draft):
+    document = read_package(auto_draft)["word/document.xml"]
+    deletion = (b'<w:del w:id="1" w:author="x" w:date="2024-01-01T00:00:00Z">'
+                b"<w:r><w:delText> USUNIETE</w:delText></w:r></w:del>")
+    tracked = document.replace(b"Cele programu</w:t></w:r>", b"Cele programu</w:t></w:r>" + deletion, 1)
+    assert tracked != document
+    version = parse_docx(repack(auto_draft, replace={"word/document.xml": tracked}))
+    assert any(unit.text == "Cele programu" for unit in version.units)

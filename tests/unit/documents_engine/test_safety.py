@@ -1,0 +1,134 @@
+"""Hostile uploads are refused before parsing, each with its own machine code."""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+
+import pytest
+
+from docx_fixtures import raw_zip, repack
+from services.documents.engine.errors import DocumentRejected
+from services.documents.engine.ooxml import read_package
+from services.documents.engine.parse import parse_docx
+from services.documents.engine.safety import Limits, check_docx
+
+BILLION_LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+                  b'<!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+                  b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+                  b"<w:body><w:p><w:r><w:t>&lol2;</w:t></w:r></w:p></w:body></w:document>")
+XXE_STYLES = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+              b'<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">&xxe;</w:styles>')
+
+
+def rejection_code(data: bytes, **options) -> str:
+    with pytest.raises(DocumentRejected) as raised:
+        check_docx(data, **options)
+    assert raised.value.message and raised.value.message_pl
+    return raised.value.code
+
+
+def test_the_demo_draft_is_accepted(auto_draft):
+    check_docx(auto_draft)
+
+
+def test_billion_laughs_in_the_main_part_is_refused(auto_draft):
+    assert rejection_code(repack(auto_draft, replace={"word/document.xml": BILLION_LAUGHS})) == "dtd"
+
+
+def test_external_entity_in_any_part_is_refused(auto_draft):
+    assert rejection_code(repack(auto_draft, replace={"word/styles.xml": XXE_STYLES})) == "dtd"
+
+
+def test_doctype_in_utf16_part_is_refused(auto_draft):
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY a "b">]><r/>'.encode("utf-16-le")
+    assert rejection_code(repack(auto_draft, add={"customXml/item1.xml": utf16})) == "dtd"
+
+
+def test_parse_runs_the_check_too(auto_draft):
+    with pytest.raises(DocumentRejected) as raised:
+        parse_docx(repack(auto_draft, replace={"word/document.xml": BILLION_LAUGHS}))
+    assert raised.value.code == "dtd"
+
+
+def test_highly_compressed_member_is_refused_as_zip_bomb(auto_draft):
+    bomb = repack(auto_draft, add={"word/media/image1.png": b"\0" * (40 * 1024 * 1024)})
+    assert len(bomb) < 1024 * 1024
+    assert rejection_code(bomb) == "zip_bomb"
+
+
+def test_declared_total_size_over_the_cap_is_refused(auto_draft):
+    members = read_package(auto_draft)
+    members["word/media/noise.bin"] = bytes(range(256)) * 8192  # 2 MB, not very compressible
+    limits = Limits(max_total_uncompressed=1024 * 1024)
+    assert rejection_code(raw_zip(members), limits=limits) == "zip_bomb"
+
+
+def _lie_about_sizes(data: bytes, member: str, declared: int) -> bytes:
+    """Rewrite the uncompressed size of `member` in both zip headers (a lying archive)."""
+    patched = bytearray(data)
+    name = member.encode()
+    local = patched.find(b"PK\x03\x04")
+    while local != -1:
+        name_length = struct.unpack_from("<H", patched, local + 26)[0]
+        if patched[local + 30: local + 30 + name_length] == name:
+            struct.pack_into("<I", patched, local + 22, declared)
+        local = patched.find(b"PK\x03\x04", local + 4)
+    central = patched.find(b"PK\x01\x02")
+    while central != -1:
+        name_length = struct.unpack_from("<H", patched, central + 28)[0]
+        if patched[central + 46: central + 46 + name_length] == name:
+            struct.pack_into("<I", patched, central + 24, declared)
+        central = patched.find(b"PK\x01\x02", central + 4)
+    return bytes(patched)
+
+
+def test_member_that_decompresses_beyond_its_declared_size_is_refused(auto_draft):
+    honest = repack(auto_draft, add={"word/media/image1.png": b"\0" * (3 * 1024 * 1024)})
+    lying = _lie_about_sizes(honest, "word/media/image1.png", 1000)
+    assert rejection_code(lying) in {"zip_bomb", "damaged"}
+
+
+def test_too_many_members_is_refused(auto_draft):
+    extra = {f"word/media/tiny{index}.png": b"x" for index in range(600)}
+    assert rejection_code(repack(auto_draft, add=extra)) == "too_many_members"
+
+
+def test_vba_project_is_refused(auto_draft):
+    assert rejection_code(repack(auto_draft, add={"word/vbaProject.bin": b"\x01\x02macro"})) == "macros"
+
+
+def test_macro_enabled_content_type_is_refused(auto_draft):
+    types = zipfile.ZipFile(io.BytesIO(auto_draft)).read("[Content_Types].xml").replace(
+        b"wordprocessingml.document.main+xml", b"ms-word.document.macroEnabled.main+xml")
+    assert rejection_code(repack(auto_draft, replace={"[Content_Types].xml": types})) == "macros"
+
+
+def test_docm_file_name_is_refused(auto_draft):
+    assert rejection_code(auto_draft, filename="Projekt.docm") == "macros"
+
+
+@pytest.mark.parametrize("data", [b"", b"hello, this is plain text", b"%PDF-1.7\n" + b"0" * 100])
+def test_non_zip_input_is_refused(data):
+    assert rejection_code(data) == "not_zip"
+
+
+def test_zip_without_a_word_document_is_refused():
+    assert rejection_code(raw_zip({"[Content_Types].xml": b"<Types/>", "hello.txt": b"hi"})) == "not_docx"
+
+
+def test_oversize_file_is_refused(auto_draft):
+    assert rejection_code(auto_draft, max_bytes=len(auto_draft) - 1) == "too_large"
+
+
+def test_ole_compound_file_is_refused_as_encrypted():
+    encrypted_ooxml = bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 4096
+    assert rejection_code(encrypted_ooxml) == "encrypted"
+
+
+def test_zip_with_encrypted_members_is_refused(auto_draft):
+    patched = bytearray(auto_draft)
+    central = patched.find(b"PK\x01\x02")
+    struct.pack_into("<H", patched, central + 8, struct.unpack_from("<H", patched, central + 8)[0] | 1)
+    assert rejection_code(bytes(patched)) == "encrypted"
