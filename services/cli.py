@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     groups = {
         "doc": "services.documents.engine.cli",
         "migrate": "services.common.manage",
-        "users": "services.common.manage",
+        "users": "services.review.cli",
         "run": "services.embedded",
     }
     if not args or args[0] in {"-h", "--help"} or args[0] not in groups:

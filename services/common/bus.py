@@ -332,7 +332,6 @@ class EventConsumer(ConsumerMixin):
 
     def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
         dead_queue(self.service).bind(channel).declare()
-        channel.basic_qos(prefetch_size=0, prefetch_count=1, a_global=False)
         return [consumer_cls(queues=[self.queue], on_message=self.on_message, accept=None, prefetch_count=1)]
 
     def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:

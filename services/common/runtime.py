@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 from celery import Celery
 from sqlalchemy.orm import Session
 
-from services.common.auth import TokenSigner
+from services.common.auth import TokenSigner, make_signer
 from services.common.bus import BrokerPublisher, EventConsumer, EventHandler, InboxDispatcher, OutboxRelay
 from services.common.db import Database, add_event
 from services.common.events import new_envelope
@@ -106,7 +106,7 @@ def build_context(service: str, settings: Settings, *, outbox_model: type, inbox
         publisher=publisher,
         relay=relay,
         celery=make_celery(service, settings),
-        signer=TokenSigner(settings.secret_key),
+        signer=make_signer(settings.secret_key, settings.demo_token),
         outbox_model=outbox_model,
         inbox_model=inbox_model,
     )
@@ -117,7 +117,7 @@ class WorkerSpec:
     """What a service's worker runs besides Celery: event handlers and periodic sweeps."""
 
     handlers: Mapping[str, Sequence[EventHandler]]
-    register_tasks: Callable[[ServiceContext], None]
+    register_tasks: Callable[[ServiceContext], None] = lambda ctx: None
     sweeps: Sequence[Callable[[ServiceContext], None]] = ()
     sweep_interval: float = 15.0
 
@@ -203,16 +203,16 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
-def run_worker_main(service: str, build: Callable[[Settings], tuple[ServiceContext, WorkerSpec]]) -> None:
+def run_worker_main(build: Callable[[Settings], ServiceContext], spec: WorkerSpec) -> None:
     """Entry point of `python -m services.<service>.worker`."""
     from services.common.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings)
-    ctx, spec = build(settings)
+    ctx = build(settings)
     worker = ServiceWorker(ctx, spec).start_background()
     if not worker.consumer.wait_ready(30):
-        log.warning("%s consumer not ready after 30 s; it keeps retrying", service)
+        log.warning("%s consumer not ready after 30 s; it keeps retrying", ctx.service)
 
     def _graceful(signum: int, _frame: Any) -> None:
         raise SystemExit(0)

@@ -102,6 +102,7 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         log.exception("unhandled error")
         return _error(500, "internal_error", "internal error; it has been logged")
 
+    ctx.relay.start()
     return app
 
 

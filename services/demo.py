@@ -1,0 +1,83 @@
+"""Demo data for `make run`: the 2024 Toruń consultation, shifted so that it is open today.
+
+It goes through the services' own handlers, so it emits the same events a
+coordinator's clicks would. Loading it twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+DEMO_TITLE = "Wspólnie o programie współpracy z NGO na 2025 r. – II etap"
+DEMO_TOPICS = (
+    "Zawartość programu współpracy",
+    "Procedury konkursowe",
+    "Wzajemne potrzeby i możliwości",
+    "Toruńskie Forum Organizacji Pozarządowych",
+    "Najwięksi beneficjenci miejskich środków dotacyjnych",
+)
+DEMO_PLACE = "Urząd Miasta Torunia, ul. Wały gen. Sikorskiego 8, pokój 34"
+DEMO_DESCRIPTION = (
+    "Rozpoczynamy II etap konsultacji społecznych Programu współpracy Gminy Miasta Toruń z organizacjami "
+    "pozarządowymi w 2025 r. Zbieramy uwagi i opinie do projektu Programu, który został wypracowany "
+    "w procedurze partycypacyjnej z udziałem środowiska pozarządowego i mieszkańców.\n\n"
+    "Uwagi można zgłaszać przez formularz na tej stronie, pocztą elektroniczną (formularz uwag w pliku DOCX), "
+    "listownie albo osobiście podczas dyżurów konsultacyjnych, na które obowiązują zapisy."
+)
+
+
+def _weekday_on_or_after(day: date) -> date:
+    while day.weekday() >= 5:  # the office is closed at weekends
+        day += timedelta(days=1)
+    return day
+
+
+def demo_consultation(today: date, tz: Any) -> Any:
+    from services.intake import domain
+
+    def at(day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), tzinfo=tz)
+
+    first_duty = _weekday_on_or_after(today + timedelta(days=3))
+    second_duty = _weekday_on_or_after(first_duty + timedelta(days=6))
+    return domain.OpenConsultation(
+        title=DEMO_TITLE,
+        stage="II etap",
+        description=DEMO_DESCRIPTION,
+        opens_at=at(today - timedelta(days=7), 0),
+        closes_at=domain.end_of_day(today + timedelta(days=14), tz),
+        topics=DEMO_TOPICS,
+        duty_days=(
+            domain.DutyDay(first_duty, time(9), time(17), DEMO_PLACE, at(first_duty - timedelta(days=1), 15, 30)),
+            domain.DutyDay(second_duty, time(9), time(17), DEMO_PLACE, at(second_duty - timedelta(days=1), 15, 0)),
+        ),
+        contact_email="konsultacje@um.torun.pl",
+    )
+
+
+def load_demo(system: Any) -> list[str]:
+    """Create the demo coordinator and consultation if missing; return lines for the start-up banner."""
+    from services.common.auth import DEMO_COORDINATOR_EMAIL
+    from services.intake import handlers as intake
+    from services.intake.models import Consultation
+    from services.review import handlers as review
+
+    settings = system.settings
+    intake_ctx, review_ctx = system.contexts["intake"], system.contexts["review"]
+    _, token = review.create_staff_user(review_ctx, DEMO_COORDINATOR_EMAIL, "coordinator", "Koordynator (demo)",
+                                        actor="demo")
+    if settings.demo_token:
+        token = settings.demo_token
+    with intake_ctx.db.transaction() as session:
+        existing = session.scalar(select(Consultation).where(Consultation.title == DEMO_TITLE))
+    if existing is None:
+        today = datetime.now(settings.timezone).date()
+        existing = intake.open_consultation(intake_ctx, demo_consultation(today, settings.timezone), actor="demo")
+    return [
+        f"  Consultation: {existing.title} (id {existing.id})",
+        f"  Staff token:  {token}",
+        f"                (coordinator {DEMO_COORDINATOR_EMAIL}; send as 'Authorization: Bearer <token>')",
+    ]

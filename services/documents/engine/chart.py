@@ -1,0 +1,82 @@
+"""Bar chart of decisions by chapter, drawn with Pillow into deterministic PNG bytes.
+
+Pillow's bundled default font is used (not a system font) so that the image is
+the same on every machine with the same Pillow version.
+"""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 1600, 800
+_MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 110, 40, 90, 150
+_COLOURS = ["#2e7d32", "#9ccc65", "#c62828", "#9e9e9e", "#1565c0", "#f9a825"]
+
+
+def _font(size: int):
+    return ImageFont.load_default(size=size)
+
+
+def stacked_bar_chart_png(title: str, categories: list[str], series: list[tuple[str, list[int]]]) -> bytes:
+    """One stacked bar per category; `series` is [(legend label, count per category)]."""
+    image = Image.new("RGB", (WIDTH, HEIGHT), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((WIDTH // 2, 28), title, fill="black", font=_font(30), anchor="mm")
+    totals = [sum(values[index] for _, values in series) for index in range(len(categories))]
+    top = max(totals + [1])
+    scale_max = _nice_ceiling(top)
+    plot_height = HEIGHT - _MARGIN_TOP - _MARGIN_BOTTOM
+    plot_width = WIDTH - _MARGIN_LEFT - _MARGIN_RIGHT
+    _draw_axis(draw, scale_max, plot_height)
+    slot = plot_width / max(len(categories), 1)
+    bar_width = max(int(slot * 0.6), 4)
+    for index, category in enumerate(categories):
+        x0 = int(_MARGIN_LEFT + slot * index + (slot - bar_width) / 2)
+        base = HEIGHT - _MARGIN_BOTTOM
+        for colour_index, (_, values) in enumerate(series):
+            height = int(values[index] * plot_height / scale_max)
+            if height:
+                draw.rectangle([x0, base - height, x0 + bar_width, base], fill=_COLOURS[colour_index % len(_COLOURS)])
+            base -= height
+        draw.text((x0 + bar_width // 2, base - 14), str(totals[index]), fill="black", font=_font(18), anchor="mm")
+        draw.text((x0 + bar_width // 2, HEIGHT - _MARGIN_BOTTOM + 22), _shorten(category, slot),
+                  fill="black", font=_font(17), anchor="mm")
+    _draw_legend(draw, [label for label, _ in series])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
+
+
+def _nice_ceiling(value: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … not below `value`: round axis ticks."""
+    ceiling = 1
+    while ceiling < value:
+        ceiling = ceiling * 2 if str(ceiling)[0] in "15" else ceiling * 5 // 2
+    return ceiling
+
+
+def _draw_axis(draw: ImageDraw.ImageDraw, scale_max: int, plot_height: int) -> None:
+    base = HEIGHT - _MARGIN_BOTTOM
+    draw.line([_MARGIN_LEFT, _MARGIN_TOP, _MARGIN_LEFT, base], fill="black", width=2)
+    draw.line([_MARGIN_LEFT, base, WIDTH - _MARGIN_RIGHT, base], fill="black", width=2)
+    for step in range(5):
+        value = scale_max * step // 4
+        y = base - plot_height * step // 4
+        draw.line([_MARGIN_LEFT - 6, y, WIDTH - _MARGIN_RIGHT, y], fill="#dddddd" if step else "black")
+        draw.text((_MARGIN_LEFT - 12, y), str(value), fill="black", font=_font(18), anchor="rm")
+
+
+def _draw_legend(draw: ImageDraw.ImageDraw, labels: list[str]) -> None:
+    x = _MARGIN_LEFT
+    y = HEIGHT - 50
+    for index, label in enumerate(labels):
+        draw.rectangle([x, y - 10, x + 20, y + 10], fill=_COLOURS[index % len(_COLOURS)])
+        draw.text((x + 28, y), label, fill="black", font=_font(20), anchor="lm")
+        x += 60 + int(draw.textlength(label, font=_font(20)))
+
+
+def _shorten(text: str, slot: float) -> str:
+    limit = max(int(slot / 9), 4)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,130 @@
+"""Notify rules, free of I/O: which templates exist, how a cause is keyed, decisions in words, retry limits."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+LANGUAGES = ("pl", "en")
+DEFAULT_LANGUAGE = "pl"
+
+
+class Template(str, enum.Enum):
+    """One per kind of e-mail; the value is the folder under `templates/`."""
+
+    SUBMISSION_RECEIPT = "submission_receipt"
+    COMMENT_DECISION = "comment_decision"
+    BOOKING_CONFIRMED = "booking_confirmed"
+    BOOKING_CANCELLED = "booking_cancelled"
+
+
+class NotificationStatus(str, enum.Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+STATUSES = tuple(s.value for s in NotificationStatus)
+TEMPLATES = tuple(t.value for t in Template)
+
+# What the city tells a submitter about each decision, in the words of the official report form.
+DECISION_WORDS: dict[str, dict[str, str]] = {
+    "pl": {
+        "accepted": "uwzględniona",
+        "partially_accepted": "uwzględniona częściowo",
+        "rejected": "nieuwzględniona",
+        "not_considered": "nierozpatrzona",
+    },
+    "en": {
+        "accepted": "accepted",
+        "partially_accepted": "partially accepted",
+        "rejected": "rejected",
+        "not_considered": "not considered",
+    },
+}
+
+# One first try plus Celery's five retries. The row counts attempts too, so a
+# retry chain restarted by the sweep cannot make the bound endless.
+MAX_RETRIES = 5
+MAX_DELIVERY_ATTEMPTS = MAX_RETRIES + 1
+
+# The sweep re-enqueues work whose task was lost: the after-commit enqueue
+# failed (broker hiccup, crash right after commit) or the in-process broker of
+# the embedded mode forgot its queue on restart.
+LOST_ENQUEUE_AFTER = timedelta(seconds=10)
+# Longer than a whole retry chain (10+20+40+80+160 s before jitter), so a
+# notification waiting out its backoff is not sent a parallel task.
+STALLED_RETRY_AFTER = timedelta(minutes=15)
+# A row the sweep has enqueued is not enqueued again for this long, so a deep
+# Celery backlog does not fill up with copies of the same task.
+REENQUEUE_AFTER = timedelta(minutes=10)
+
+
+def normalize_language(language: str | None) -> str:
+    """Producers may send anything here (booking's field is free text); fall back to Polish."""
+    value = (language or "").strip().lower()
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def decision_in_words(decision: str, language: str) -> str:
+    try:
+        return DECISION_WORDS[normalize_language(language)][decision]
+    except KeyError:
+        raise ValueError(f"unknown decision {decision!r}") from None
+
+
+def normalize_recipient(address: str) -> str:
+    return address.strip()
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What happened that deserves one e-mail: an event type and the business id it concerns.
+
+    Keyed by the business identity rather than the envelope id, so that the same
+    fact published twice (a producer retrying with a fresh event id) still
+    sends one e-mail. `revision` separates later decisions on the same comment.
+    """
+
+    event_type: str
+    subject_id: str
+    revision: int | None = None
+
+    def key(self, template: Template, recipient: str) -> str:
+        subject = self.subject_id if self.revision is None else f"{self.subject_id}@{self.revision}"
+        # E-mail addresses are compared case-insensitively here: "Anna@X.pl" and
+        # "anna@x.pl" reach the same person and must not get two copies.
+        return f"{self.event_type}:{subject}:{template.value}:{normalize_recipient(recipient).lower()}"
+
+
+def message_id_for(cause_key: str, mail_from: str) -> str:
+    """A Message-ID that depends only on the cause.
+
+    Delivery is at least once: if the process dies after the SMTP server
+    accepted a message but before the row is marked sent, the message is sent
+    again. Because the resend carries the same Message-ID, mail servers and
+    clients that deduplicate on it show one message, and an operator can match
+    both copies to one notification row.
+    """
+    digest = hashlib.sha256(cause_key.encode("utf-8")).hexdigest()[:32]
+    domain = mail_from.rpartition("@")[2].strip(" >") or "uwagi.invalid"
+    return f"<{digest}@{domain}>"
+
+
+def should_send_decision(revision: int, last_notified_revision: int) -> bool:
+    """Only a newer revision is news: a redelivery or a stale one arriving late is not mailed."""
+    return revision > last_notified_revision
+
+
+def is_last_attempt(attempts_made: int, *, retries_exhausted: bool) -> bool:
+    return retries_exhausted or attempts_made >= MAX_DELIVERY_ATTEMPTS
+
+
+def sweep_cutoffs(now: datetime) -> dict[str, datetime]:
+    return {
+        "lost_before": now - LOST_ENQUEUE_AFTER,
+        "stalled_before": now - STALLED_RETRY_AFTER,
+        "enqueued_before": now - REENQUEUE_AFTER,
+    }

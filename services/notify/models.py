@@ -1,0 +1,72 @@
+"""Notify's own tables. No other service reads them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.common.db import InboxMixin, OutboxMixin, UTCDateTime, utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Outbox(OutboxMixin, Base):
+    __tablename__ = "outbox"
+
+
+class Inbox(InboxMixin, Base):
+    __tablename__ = "inbox"
+
+
+class Notification(Base):
+    """One e-mail for one cause: the delivery log and the guard against sending twice."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Unique: a second insert for the same cause fails, whatever raced to make it.
+    cause_key: Mapped[str] = mapped_column(String(512), unique=True)
+    cause_event_id: Mapped[str] = mapped_column(String(36), index=True)
+    cause_event_type: Mapped[str] = mapped_column(String(80))
+    correlation_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    template: Mapped[str] = mapped_column(String(60), index=True)
+    language: Mapped[str] = mapped_column(String(2))
+    recipient: Mapped[str] = mapped_column(String(254))
+    # Everything the templates need, so a send (or resend) never reads other tables.
+    context: Mapped[dict] = mapped_column(JSON)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    # Filled when the message is first rendered for delivery.
+    subject: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class KnownComment(Base):
+    """Read model from `submission.received`: who to tell when `comment.decided` (which has no e-mail) arrives."""
+
+    __tablename__ = "known_comments"
+
+    comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(String(36), index=True)
+    consultation_id: Mapped[str] = mapped_column(String(36))
+    reference: Mapped[str] = mapped_column(String(30))
+    number: Mapped[int] = mapped_column(Integer)
+    # None when the submitter gave no address: the comment is known, there is just nobody to write to.
+    recipient: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str] = mapped_column(String(2), default="pl")
+    consultation_title: Mapped[str] = mapped_column(String(300))
+    section: Mapped[str] = mapped_column(Text)
+    proposal: Mapped[str] = mapped_column(Text)
+    last_notified_revision: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

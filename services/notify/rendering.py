@@ -1,0 +1,87 @@
+"""Turning a template and its context into an e-mail: Jinja2 text and HTML parts, UTF-8 headers.
+
+Each message has `templates/<name>/<lang>/subject.txt`, `body.txt` and
+`body.html`. HTML is autoescaped (submitters' text goes into it verbatim);
+text is not. Templates only lay out what the context says; wording decisions
+such as the decision in words are made in `domain`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as babel_format_datetime
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.notify.domain import Template, normalize_language
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    def __init__(self, *, timezone: ZoneInfo, templates_dir: Path = TEMPLATES_DIR):
+        self.timezone = timezone
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates_dir)),
+            autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+            # A missing variable is a bug to see, not an empty gap in an official letter.
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self.env.filters["local_datetime"] = self._local_datetime
+        self.env.filters["local_time"] = self._local_time
+
+    def _as_local(self, value: str | datetime) -> datetime:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if moment.tzinfo is None:
+            raise ValueError(f"naive datetime in an e-mail context: {value!r}")
+        return moment.astimezone(self.timezone)
+
+    def _local_datetime(self, value: str | datetime, language: str) -> str:
+        return babel_format_datetime(self._as_local(value), "d MMMM y, HH:mm", locale=normalize_language(language))
+
+    def _local_time(self, value: str | datetime) -> str:
+        return self._as_local(value).strftime("%H:%M")
+
+    def render(self, template: Template | str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
+        name = Template(template).value
+        language = normalize_language(language)
+        values = {**context, "language": language}
+        folder = f"{name}/{language}"
+        subject = self.env.get_template(f"{folder}/subject.txt").render(values)
+        return RenderedEmail(
+            # A header is one line: newlines in the template or in a title must not split it.
+            subject=" ".join(subject.split()),
+            text=self.env.get_template(f"{folder}/body.txt").render(values),
+            html=self.env.get_template(f"{folder}/body.html").render(values),
+        )
+
+
+def build_message(rendered: RenderedEmail, *, sender: str, recipient: str, message_id: str,
+                  date: datetime | None = None) -> EmailMessage:
+    """A multipart/alternative message; the default policy encodes non-ASCII headers per RFC 2047."""
+    message = EmailMessage()
+    message["Subject"] = rendered.subject
+    message["From"] = sender
+    message["To"] = recipient
+    message["Message-ID"] = message_id
+    message["Date"] = format_datetime(date or datetime.now(timezone.utc))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders should stay quiet
+    message.set_content(rendered.text, charset="utf-8")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    return message

@@ -1,0 +1,22 @@
+"""The review web app factory: `gunicorn "services.review.app:create_app()"`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.common.runtime import ServiceContext, build_context
+from services.common.settings import Settings, load_settings
+from services.common.web import create_service_app
+from services.review.models import Inbox, Outbox
+
+SERVICE = "review"
+
+
+def build(settings: Settings) -> ServiceContext:
+    return build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox)
+
+
+def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
+    from services.review.api import blp
+
+    return create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi review")

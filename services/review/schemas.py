@@ -1,0 +1,61 @@
+"""Marshmallow schemas at the HTTP edge of review."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from services.common.events import DECISIONS
+
+
+class CommentQuery(Schema):
+    consultation = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf(["new", "decided"]))
+    decision = fields.String(load_default=None, validate=validate.OneOf(DECISIONS))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class CommentOut(Schema):
+    id = fields.String()
+    consultation_id = fields.String()
+    reference = fields.String()
+    number = fields.Integer()
+    channel = fields.String()
+    received_at = fields.DateTime()
+    late = fields.Boolean()
+    submitter_kind = fields.String()
+    submitter_label = fields.String()
+    section = fields.String()
+    current_text = fields.String()
+    proposal = fields.String()
+    justification = fields.String()
+    topic = fields.String(allow_none=True)
+    status = fields.String()
+    decision = fields.String(allow_none=True)
+    decision_justification = fields.String()
+    final_text = fields.String(allow_none=True)
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    revision = fields.Integer()
+
+
+class CommentPage(Schema):
+    items = fields.List(fields.Nested(CommentOut))
+    total = fields.Integer()
+    limit = fields.Integer()
+    offset = fields.Integer()
+
+
+class DecisionIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
+    justification = fields.String(load_default="", validate=validate.Length(max=20_000))
+    final_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50_000))
+
+
+class CompletionOut(Schema):
+    consultation_id = fields.String()
+    completed_at = fields.DateTime()
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer())

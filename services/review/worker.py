@@ -1,0 +1,15 @@
+"""`python -m services.review.worker`: the review event consumer, outbox relay and Celery worker."""
+
+from __future__ import annotations
+
+from services.common.runtime import WorkerSpec, run_worker_main
+from services.review.app import build
+from services.review.handlers import EVENT_HANDLERS
+
+
+def worker_spec() -> WorkerSpec:
+    return WorkerSpec(handlers=EVENT_HANDLERS)
+
+
+if __name__ == "__main__":
+    run_worker_main(build, worker_spec())
