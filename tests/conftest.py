@@ -1,0 +1,55 @@
+"""Fixtures shared by the whole suite: real servers on 127.0.0.1 and settings for a service under test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from services.common.settings import S3Settings, Settings, SmtpSettings, load_settings
+from tests.support import infra
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[infra.PostgresServer]:
+    server = infra.postgres_server()
+    yield server
+    server.drop_all()
+
+
+@pytest.fixture(scope="session")
+def rabbit() -> Iterator[infra.RabbitVhost]:
+    vhost = infra.rabbit_vhost()
+    yield vhost
+    vhost.delete()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infra.WeedServer]:
+    server = infra.start_weed(tmp_path_factory.mktemp("weed"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_settings(s3_server: infra.WeedServer) -> S3Settings:
+    return S3Settings(endpoint=s3_server.endpoint, access_key=s3_server.access_key,
+                      secret_key=s3_server.secret_key, bucket="uwagi-test", secure=False)
+
+
+@pytest.fixture
+def smtp() -> Iterator[infra.SmtpSink]:
+    sink = infra.start_smtp()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def embedded_settings(tmp_path: Path) -> Settings:
+    """Settings of the embedded mode inside a fresh data dir."""
+    return load_settings({"UWAGI_DATA_DIR": str(tmp_path / "var"), "UWAGI_RELAY_INTERVAL": "0.2"})
+
+
+def smtp_settings(sink: infra.SmtpSink) -> SmtpSettings:
+    return SmtpSettings(host=sink.host, port=sink.port, user="", password="", starttls=False)

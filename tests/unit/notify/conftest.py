@@ -1,0 +1,54 @@
+"""Fixtures for notify's unit tests: a migrated SQLite database per test and a fake sender."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import pytest
+from notify_factories import FakeSender
+
+from services.common.bus import InboxDispatcher
+from services.common.db import upgrade
+from services.common.runtime import ServiceContext
+from services.common.settings import load_settings
+from services.notify.app import RENDERER, SENDER, build
+from services.notify.handlers import EVENT_HANDLERS, install_enqueue_after_commit
+from services.notify.models import Inbox
+
+
+@pytest.fixture
+def settings(tmp_path: Any) -> Any:
+    return load_settings(environ={"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_SECRET_KEY": "unit-test-secret-key-0123456789",
+                                  "UWAGI_MAIL_FROM": "konsultacje@um.example.pl"})
+
+
+@pytest.fixture
+def ctx(settings: Any) -> Iterator[ServiceContext]:
+    upgrade("notify", settings.database_url("notify"))
+    context = build(settings)
+    context.extras[SENDER] = FakeSender()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def sender(ctx: ServiceContext) -> FakeSender:
+    return ctx.extras[SENDER]
+
+
+@pytest.fixture
+def renderer(ctx: ServiceContext) -> Any:
+    return ctx.extras[RENDERER]
+
+
+@pytest.fixture
+def enqueued(ctx: ServiceContext) -> list[str]:
+    """Notification ids enqueued after commit, as the worker would send them to Celery."""
+    ids: list[str] = []
+    install_enqueue_after_commit(ctx.db.sessions, ids.append)
+    return ids
+
+
+@pytest.fixture
+def dispatcher(ctx: ServiceContext) -> InboxDispatcher:
+    return InboxDispatcher(ctx.db, Inbox, EVENT_HANDLERS)
