@@ -1,12 +1,17 @@
 """Bar chart of decisions by chapter, drawn with Pillow into deterministic PNG bytes.
 
-Pillow's bundled default font is used (not a system font) so that the image is
-the same on every machine with the same Pillow version.
+Polish labels need a TrueType font with Latin Extended-A glyphs (Pillow's bundled
+font has none), so DejaVu Sans or Liberation Sans is used when installed
+(fonts-dejavu-core / fonts-liberation2). The bytes are identical for identical
+input on one machine image; a different font file gives a different image.
 """
 
 from __future__ import annotations
 
 import io
+
+from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -15,7 +20,19 @@ _MARGIN_LEFT, _MARGIN_RIGHT, _MARGIN_TOP, _MARGIN_BOTTOM = 110, 40, 90, 150
 _COLOURS = ["#2e7d32", "#9ccc65", "#c62828", "#9e9e9e", "#1565c0", "#f9a825"]
 
 
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
+)
+
+
+@lru_cache(maxsize=16)
 def _font(size: int):
+    for candidate in _FONT_CANDIDATES:
+        if Path(candidate).is_file():
+            return ImageFont.truetype(candidate, size)
     return ImageFont.load_default(size=size)
 
 

@@ -133,10 +133,9 @@ def _approval_time(text: str | None) -> datetime:
 
 
 def _command_apply(options) -> int:
-    from .changes import changes_from_json
     from .parse import parse_docx
     from .render import render_clean, render_tracked
-    from .versions import apply_changes
+    from .versions import apply_changes, changes_from_json
 
     try:
         approved_at = _approval_time(options.date)

@@ -1,0 +1,216 @@
+"""Document engine benchmarks (`make bench`). Prints figures; asserts nothing.
+
+Measured in one run:
+- the python-docx baseline: the same comment table built with `table.add_row().cells`;
+- the engine's report for 10,000 and 20,000 comments, each in a fresh subprocess
+  (time of REPORT.json → DOCX bytes, and the child's peak RSS);
+- the tracked-changes DOCX of a ~100-page programme with 500 changes;
+- the time and peak Python memory of refusing each hostile upload.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from report_data import make_report_json  # noqa: E402
+
+from services.documents.engine.report import ReportData, build_report_docx, table_rows, TEXTS  # noqa: E402
+
+TARGETS = {"report_10k_seconds": 3.0, "speedup_vs_python_docx": 5.0, "peak_rss_mb": 500.0,
+           "ratio_20k_to_10k": 2.2, "tracked_seconds": 3.0, "hostile_seconds": 1.0, "hostile_mb": 100.0}
+
+
+def _best_of(repeats: int, action) -> float:
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def python_docx_baseline(rows: int) -> float:
+    """Seconds for the straightforward python-docx build of the comment table (add_row().cells)."""
+    import docx
+
+    data = ReportData.from_json(make_report_json(rows))
+    cells_text = table_rows(data, "pl", True)
+    header = TEXTS["pl"]["columns"]
+
+    def build() -> None:
+        document = docx.Document()
+        table = document.add_table(rows=1, cols=len(header))
+        for cell, text in zip(table.rows[0].cells, header):
+            cell.text = text
+        for row in cells_text:
+            cells = table.add_row().cells
+            for cell, text in zip(cells, row):
+                cell.text = text
+        document.save(io.BytesIO())
+
+    started = time.perf_counter()
+    build()
+    return time.perf_counter() - started
+
+
+def report_in_child(count: int, repeats: int) -> dict:
+    """Run the engine's report build in a fresh interpreter, so its peak RSS is its own."""
+    output = subprocess.run([sys.executable, __file__, "--child-report", str(count), "--repeats", str(repeats)],
+                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(output)
+
+
+def child_report(count: int, repeats: int) -> None:
+    raw = make_report_json(count)
+    timings, size = [], 0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        size = len(build_report_docx(ReportData.from_json(raw)))
+        timings.append(time.perf_counter() - started)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": min(timings), "median": statistics.median(timings), "bytes": size,
+                      "peak_rss_mb": peak_mb}))
+
+
+def tracked_benchmark(changes_count: int) -> dict:
+    from services.documents.engine.demo_draft import make_demo_draft
+    from services.documents.engine.model import Change
+    from services.documents.engine.parse import parse_docx
+    from services.documents.engine.render import render_clean, render_tracked
+    from services.documents.engine.versions import apply_changes
+
+    draft = make_demo_draft("auto", scale=25)
+    original = parse_docx(draft)
+    targets = [unit for unit in original.units if unit.kind in ("point", "section")]
+    step = max(len(targets) // changes_count, 1)
+    changes = []
+    for index, unit in enumerate(targets[::step][:changes_count]):
+        ref = f"K-2024-{index:06d}"
+        if index % 5 == 0:
+            changes.append(Change(unit.id, "insert_after", f"nowy punkt dodany w wyniku uwagi {ref};", (ref,)))
+        elif index % 7 == 0:
+            changes.append(Change(unit.id, "delete", "", (ref,)))
+        else:
+            changes.append(Change(unit.id, "replace", unit.text.replace("w szczególności", "przede wszystkim")
+                                  .replace("mieszkańców", "mieszkanek i mieszkańców") + " (zmiana)", (ref,)))
+    approved = datetime(2024, 11, 4, 12, 0, tzinfo=timezone.utc)
+    result = {}
+
+    def build() -> None:
+        version = apply_changes(original, changes, approved_by="Prezydent Miasta Wzorowo", approved_at=approved)
+        result["tracked"] = render_tracked(original, version)
+        result["clean"] = render_clean(version)
+
+    seconds = _best_of(3, build)
+    pdf_pages = _estimated_pages(original)
+    return {"seconds": seconds, "changes": len(changes), "units": len(original.units), "pages": pdf_pages,
+            "bytes": len(result["tracked"])}
+
+
+def _estimated_pages(version) -> int:
+    return max(unit.page for unit in version.units)
+
+
+def hostile_benchmark() -> list[tuple[str, float, float, str]]:
+    sys.path.insert(0, str(ROOT / "tests" / "unit" / "documents_engine"))
+    from docx_fixtures import repack
+
+    from services.documents.engine.demo_draft import make_demo_draft
+    from services.documents.engine.errors import DocumentRejected
+    from services.documents.engine.safety import check_docx
+
+    draft = make_demo_draft("auto")
+    laughs = (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;">]>'
+              b"<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"/>")
+    cases = {
+        "billion laughs": repack(draft, replace={"word/document.xml": laughs}),
+        "zip bomb (200 MB of zeros)": repack(draft, add={"word/media/image1.png": b"\0" * (200 * 1024 * 1024)}),
+        "macros": repack(draft, add={"word/vbaProject.bin": b"macro"}),
+        "600 members": repack(draft, add={f"word/media/m{i}.png": b"x" for i in range(600)}),
+        "not a zip": b"%PDF-1.7" + b"0" * 1000,
+        "encrypted (OLE)": bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 4096,
+        "oversize (30 MB)": b"PK" + b"\0" * (30 * 1024 * 1024),
+    }
+    results = []
+    for name, data in cases.items():
+        tracemalloc.start()
+        started = time.perf_counter()
+        try:
+            check_docx(data)
+            code = "ACCEPTED"
+        except DocumentRejected as rejected:
+            code = rejected.code
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1] / (1024 * 1024)
+        tracemalloc.stop()
+        results.append((name, seconds, peak, code))
+    return results
+
+
+def _verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child-report", type=int)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline-rows", type=int, default=3000)
+    parser.add_argument("--changes", type=int, default=500)
+    options = parser.parse_args()
+    if options.child_report:
+        child_report(options.child_report, options.repeats)
+        return 0
+
+    print(f"Uwagi document engine benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
+    baseline_seconds = python_docx_baseline(options.baseline_rows)
+    baseline_rate = options.baseline_rows / baseline_seconds
+    print(f"python-docx baseline, add_row().cells, {options.baseline_rows} rows: "
+          f"{baseline_seconds:.2f} s = {baseline_rate:,.0f} rows/s")
+
+    ten = report_in_child(10_000, options.repeats)
+    twenty = report_in_child(20_000, options.repeats)
+    rate = 10_000 / ten["seconds"]
+    speedup = rate / baseline_rate
+    growth = twenty["seconds"] / ten["seconds"]
+    peak = max(ten["peak_rss_mb"], twenty["peak_rss_mb"])
+    print(f"engine report, 10,000 comments: {ten['seconds']:.2f} s (best of {options.repeats}), "
+          f"{rate:,.0f} rows/s, {ten['bytes'] / 1e6:.1f} MB, peak RSS {ten['peak_rss_mb']:.0f} MB"
+          f"  [target ≤ {TARGETS['report_10k_seconds']} s: {_verdict(ten['seconds'] <= TARGETS['report_10k_seconds'])}]")
+    print(f"engine report, 20,000 comments: {twenty['seconds']:.2f} s, peak RSS {twenty['peak_rss_mb']:.0f} MB")
+    print(f"speed-up vs python-docx: {speedup:.1f}×  [target ≥ {TARGETS['speedup_vs_python_docx']}×: "
+          f"{_verdict(speedup >= TARGETS['speedup_vs_python_docx'])}]")
+    print(f"20k / 10k time: {growth:.2f}  [target ≤ {TARGETS['ratio_20k_to_10k']}: "
+          f"{_verdict(growth <= TARGETS['ratio_20k_to_10k'])}]")
+    print(f"peak RSS of report builds: {peak:.0f} MB  [target ≤ {TARGETS['peak_rss_mb']:.0f} MB: "
+          f"{_verdict(peak <= TARGETS['peak_rss_mb'])}]")
+
+    tracked = tracked_benchmark(options.changes)
+    print(f"tracked changes: {tracked['pages']}-page programme ({tracked['units']} units), "
+          f"{tracked['changes']} changes, apply + tracked + clean DOCX: {tracked['seconds']:.2f} s "
+          f"[target ≤ {TARGETS['tracked_seconds']} s: {_verdict(tracked['seconds'] <= TARGETS['tracked_seconds'])}]")
+
+    print("\nhostile uploads (check_docx):")
+    for name, seconds, peak_mb, code in hostile_benchmark():
+        ok = seconds <= TARGETS["hostile_seconds"] and peak_mb <= TARGETS["hostile_mb"] and code != "ACCEPTED"
+        print(f"  {name:28s} → {code:16s} {seconds * 1000:7.1f} ms, peak {peak_mb:6.1f} MB  [{_verdict(ok)}]")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,390 @@
+"""The consultation report: DOCX (title page, summary, chart, comment table), XLSX and CSV.
+
+The comment table is written as strings from one row template, which is what
+keeps 10,000+ rows within a few seconds (python-docx objects are ~10× slower).
+All three formats share `table_rows`, so they always show the same data, and
+all are deterministic: dates come from the consultation, never from the clock.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from .chart import stacked_bar_chart_png
+from .docxwriter import (paragraph_xml, rpr_xml, run_xml, section_xml, settings_xml, simple_paragraph,
+                         styles_xml, table_xml, text_xml)
+from .errors import ReportInputError
+from .numbering import from_roman
+from .ooxml import (CT_SETTINGS, CT_STYLES, WML_NS_DECL, XML_DECL, PackageBuilder, app_properties_xml,
+                    core_properties_xml, read_package, write_package, xml_escape, zip_date_from_iso)
+from .privacy import redact, submitter_display, xml_safe
+
+DECISIONS = ("accepted", "partially_accepted", "rejected", "not_considered")
+SUBMITTER_KINDS = ("person", "organization")
+
+TEXTS: dict[str, dict[str, Any]] = {
+    "pl": {
+        "report": "Raport z konsultacji społecznych", "internal": "Wersja wewnętrzna – zawiera dane osobowe",
+        "consultation": "Konsultacje", "document": "Konsultowany dokument", "stage": "Etap",
+        "dates": "Termin konsultacji", "channels": "Formy zgłaszania uwag", "duty_days": "Dyżury konsultacyjne",
+        "organizer": "Prowadzący konsultacje", "from_to": "od {start} do {end}",
+        "summary": "1. Podsumowanie", "total": "Liczba zgłoszonych uwag: {count}.",
+        "by_decision": "Uwagi według rozstrzygnięcia", "by_channel": "Uwagi według formy zgłoszenia",
+        "by_topic": "Uwagi według tematu", "by_chapter": "Uwagi według części dokumentu",
+        "chart_title": "Rozstrzygnięcia uwag według rozdziałów", "count": "Liczba",
+        "figure": "Rysunek 1. Rozstrzygnięcia uwag według rozdziałów dokumentu.",
+        "table_heading": "2. Zestawienie uwag wraz ze stanowiskiem Miasta",
+        "columns": ["Lp.", "Zgłaszający", "Część dokumentu", "Treść uwagi", "Proponowana zmiana",
+                    "Uzasadnienie uwagi", "Rozstrzygnięcie", "Stanowisko Miasta wraz z uzasadnieniem"],
+        "export_columns": ["Lp.", "Numer zgłoszenia", "Zgłaszający", "Część dokumentu", "Rozdział",
+                           "Treść uwagi", "Proponowana zmiana", "Uzasadnienie uwagi", "Forma zgłoszenia",
+                           "Temat", "Rozstrzygnięcie", "Stanowisko Miasta"],
+        "decisions": {"accepted": "Uwzględniona", "partially_accepted": "Uwzględniona częściowo",
+                      "rejected": "Nieuwzględniona", "not_considered": "Nierozpatrzona"},
+        "channel_names": {"web": "formularz internetowy", "email": "poczta elektroniczna", "letter": "pismo",
+                          "duty_hours": "dyżur konsultacyjny"},
+        "no_chapter": "(nie wskazano)", "no_topic": "(bez tematu)", "room": "sala",
+        "sheet": "Uwagi",
+    },
+    "en": {
+        "report": "Public consultation report", "internal": "Internal edition – contains personal data",
+        "consultation": "Consultation", "document": "Document consulted", "stage": "Stage",
+        "dates": "Consultation period", "channels": "Ways to comment", "duty_days": "Consultation duty hours",
+        "organizer": "Run by", "from_to": "from {start} to {end}",
+        "summary": "1. Summary", "total": "Number of comments received: {count}.",
+        "by_decision": "Comments by decision", "by_channel": "Comments by channel",
+        "by_topic": "Comments by topic", "by_chapter": "Comments by part of the document",
+        "chart_title": "Decisions on comments by chapter", "count": "Count",
+        "figure": "Figure 1. Decisions on comments by chapter of the document.",
+        "table_heading": "2. Comments and the City's position",
+        "columns": ["No.", "Submitter", "Part of the document", "Comment", "Proposed change",
+                    "Justification", "Decision", "City's position and reasoning"],
+        "export_columns": ["No.", "Reference", "Submitter", "Part of the document", "Chapter", "Comment",
+                           "Proposed change", "Justification", "Channel", "Topic", "Decision", "City's position"],
+        "decisions": {"accepted": "Accepted", "partially_accepted": "Partially accepted",
+                      "rejected": "Rejected", "not_considered": "Not considered"},
+        "channel_names": {"web": "web form", "email": "e-mail", "letter": "letter",
+                          "duty_hours": "duty hours"},
+        "no_chapter": "(not specified)", "no_topic": "(no topic)", "room": "room",
+        "sheet": "Comments",
+    },
+}
+
+# Twentieths of a point; landscape A4 with 2 cm margins leaves 14,570.
+_COLUMN_WIDTHS = [600, 1500, 1300, 2600, 2200, 2100, 1300, 2970]
+_CHAPTER = re.compile(r"^\s*(?:rozdzia[łl]|rozdz\.?)\s*([IVXLCDM]+|\d+)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Submitter:
+    name: str
+    organization: str
+    kind: str
+    publish_consent: bool
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    ref: str
+    submitter: Submitter
+    unit_label: str
+    comment: str
+    proposal: str
+    justification: str
+    channel: str
+    topic: str
+    decision: str
+    position: str
+    chapter: str = ""
+
+
+@dataclass(frozen=True)
+class DutyDay:
+    date: str
+    start: str
+    end: str
+    place: str
+
+
+@dataclass(frozen=True)
+class Consultation:
+    title: str
+    stage: str = ""
+    document: str = ""
+    organizer: str = ""
+    start: str = ""
+    end: str = ""
+    channels: tuple[str, ...] = ()
+    duty_days: tuple[DutyDay, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportData:
+    consultation: Consultation
+    comments: tuple[CommentRow, ...]
+
+    @staticmethod
+    def from_json(data: Mapping) -> "ReportData":
+        """Validate REPORT.json; raises ReportInputError naming the first bad field."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("consultation"), Mapping):
+            raise ReportInputError("bad_report", "REPORT.json needs a 'consultation' object.",
+                                   "REPORT.json musi zawierać obiekt 'consultation'.")
+        comments = data.get("comments")
+        if not isinstance(comments, list):
+            raise ReportInputError("bad_report", "REPORT.json needs a 'comments' list.",
+                                   "REPORT.json musi zawierać listę 'comments'.")
+        return ReportData(_consultation(data["consultation"]),
+                          tuple(_comment(item, index) for index, item in enumerate(comments)))
+
+
+def _text(value: Any) -> str:
+    return xml_safe(str(value)) if value is not None else ""
+
+
+def _consultation(data: Mapping) -> Consultation:
+    duty_days = tuple(DutyDay(_text(day.get("date")), _text(day.get("from")), _text(day.get("to")),
+                              _text(day.get("place"))) for day in data.get("duty_days") or ())
+    return Consultation(title=_text(data.get("title")), stage=_text(data.get("stage")),
+                        document=_text(data.get("document")), organizer=_text(data.get("organizer")),
+                        start=_text(data.get("start")), end=_text(data.get("end")),
+                        channels=tuple(_text(channel) for channel in data.get("channels") or ()),
+                        duty_days=duty_days)
+
+
+def _comment(item: Any, index: int) -> CommentRow:
+    def bad(message: str) -> ReportInputError:
+        return ReportInputError("bad_report", f"comments[{index}]: {message}", f"comments[{index}]: {message}")
+
+    if not isinstance(item, Mapping):
+        raise bad("must be an object")
+    submitter = item.get("submitter") or {}
+    if not isinstance(submitter, Mapping):
+        raise bad("'submitter' must be an object")
+    kind = submitter.get("kind", "person")
+    if kind not in SUBMITTER_KINDS:
+        raise bad(f"submitter.kind must be one of {', '.join(SUBMITTER_KINDS)}")
+    decision = item.get("decision")
+    if decision not in DECISIONS:
+        raise bad(f"decision must be one of {', '.join(DECISIONS)}")
+    return CommentRow(
+        ref=_text(item.get("ref")),
+        submitter=Submitter(_text(submitter.get("name")), _text(submitter.get("organization")), kind,
+                            bool(submitter.get("publish_consent"))),
+        unit_label=_text(item.get("unit_label")), comment=_text(item.get("comment")),
+        proposal=_text(item.get("proposal")), justification=_text(item.get("justification")),
+        channel=_text(item.get("channel")), topic=_text(item.get("topic")), decision=decision,
+        position=_text(item.get("position")), chapter=_text(item.get("chapter")))
+
+
+# ---- shared table data ---------------------------------------------------------------
+
+def chapter_of_comment(comment: CommentRow, lang: str) -> str:
+    if comment.chapter:
+        return comment.chapter
+    match = _CHAPTER.match(comment.unit_label)
+    if not match:
+        return TEXTS[lang]["no_chapter"]
+    number = match.group(1).upper()
+    return f"{'Rozdział' if lang == 'pl' else 'Chapter'} {number}"
+
+
+def _chapter_sort_key(label: str) -> tuple:
+    number = label.rsplit(" ", 1)[-1]
+    value = int(number) if number.isdigit() else from_roman(number)
+    return (0, value, label) if value else (1, 0, label)
+
+
+def _channel_name(channel: str, lang: str) -> str:
+    return TEXTS[lang]["channel_names"].get(channel, channel)
+
+
+def table_rows(data: ReportData, lang: str = "pl", published: bool = True) -> list[list[str]]:
+    """The comment table as text cells (the DOCX columns), in the edition's privacy."""
+    texts = TEXTS[lang]
+    decisions = texts["decisions"]
+    clean = (lambda text: redact(text, lang)) if published else (lambda text: text)
+    rows = []
+    for number, comment in enumerate(data.comments, start=1):
+        submitter = comment.submitter
+        rows.append([
+            f"{number}\n{comment.ref}" if comment.ref else str(number),
+            submitter_display(submitter.name, submitter.organization, submitter.kind,
+                              submitter.publish_consent, lang, published),
+            comment.unit_label, clean(comment.comment), clean(comment.proposal), clean(comment.justification),
+            decisions[comment.decision], clean(comment.position)])
+    return rows
+
+
+def export_rows(data: ReportData, lang: str = "pl", published: bool = True) -> list[list[str]]:
+    """The same table for spreadsheets: one value per cell, with reference, channel and topic."""
+    rows = []
+    for number, (comment, cells) in enumerate(zip(data.comments, table_rows(data, lang, published)), start=1):
+        rows.append([str(number), comment.ref, cells[1], cells[2], chapter_of_comment(comment, lang), cells[3],
+                     cells[4], cells[5], _channel_name(comment.channel, lang), comment.topic, cells[6], cells[7]])
+    return rows
+
+
+def summary(data: ReportData, lang: str = "pl") -> dict[str, list[tuple[str, int]]]:
+    """Counts by decision, channel, topic and chapter, as (display name, count) in a stable order."""
+    texts = TEXTS[lang]
+    decisions = Counter(comment.decision for comment in data.comments)
+    channels = Counter(_channel_name(comment.channel, lang) for comment in data.comments)
+    topics = Counter(comment.topic or texts["no_topic"] for comment in data.comments)
+    chapters = Counter(chapter_of_comment(comment, lang) for comment in data.comments)
+    return {
+        "decision": [(texts["decisions"][code], decisions[code]) for code in DECISIONS],
+        "channel": sorted(channels.items(), key=lambda item: (-item[1], item[0])),
+        "topic": sorted(topics.items(), key=lambda item: (-item[1], item[0])),
+        "chapter": sorted(chapters.items(), key=lambda item: _chapter_sort_key(item[0])),
+    }
+
+
+def decisions_by_chapter(data: ReportData, lang: str) -> tuple[list[str], list[tuple[str, list[int]]]]:
+    counts = Counter((chapter_of_comment(comment, lang), comment.decision) for comment in data.comments)
+    chapters = sorted({chapter for chapter, _ in counts}, key=_chapter_sort_key)
+    series = [(TEXTS[lang]["decisions"][code], [counts[(chapter, code)] for chapter in chapters])
+              for code in DECISIONS]
+    return chapters, series
+
+
+# ---- DOCX ----------------------------------------------------------------------------
+
+def _comment_table_xml(rows: list[list[str]], header: list[str]) -> str:
+    """The big table, from string templates: the fast path measured by bench/run_bench.py."""
+    cell_open = [f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                 '<w:p><w:pPr><w:pStyle w:val="TableText"/></w:pPr><w:r>' for width in _COLUMN_WIDTHS]
+    cell_close = "</w:r></w:p></w:tc>"
+    bold = rpr_xml(bold=True)
+    head = "".join(opening + bold + text_xml(text) + cell_close for opening, text in zip(cell_open, header))
+    parts = [f"<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>{head}</w:tr>"]
+    append = parts.append
+    for row in rows:
+        append("<w:tr>")
+        for opening, text in zip(cell_open, row):
+            append(opening)
+            append(text_xml(text))
+            append(cell_close)
+        append("</w:tr>")
+    return table_xml(parts, _COLUMN_WIDTHS)
+
+
+def _counts_table(title: str, counts: list[tuple[str, int]], count_label: str) -> str:
+    widths = [5200, 1600]
+    rows = [f'<w:tr><w:trPr><w:tblHeader/></w:trPr>'
+            f'<w:tc><w:tcPr><w:tcW w:w="{widths[0]}" w:type="dxa"/></w:tcPr><w:p>{run_xml(title, rpr_xml(True))}</w:p></w:tc>'
+            f'<w:tc><w:tcPr><w:tcW w:w="{widths[1]}" w:type="dxa"/></w:tcPr><w:p>{run_xml(count_label, rpr_xml(True))}</w:p></w:tc></w:tr>']
+    for name, count in counts:
+        rows.append(f'<w:tr><w:tc><w:tcPr><w:tcW w:w="{widths[0]}" w:type="dxa"/></w:tcPr><w:p>{run_xml(name)}</w:p></w:tc>'
+                    f'<w:tc><w:tcPr><w:tcW w:w="{widths[1]}" w:type="dxa"/></w:tcPr>'
+                    f'<w:p><w:pPr><w:jc w:val="right"/></w:pPr>{run_xml(str(count))}</w:p></w:tc></w:tr>')
+    return table_xml(rows, widths) + simple_paragraph("")
+
+
+def _title_page(consultation: Consultation, lang: str, published: bool) -> list[str]:
+    texts = TEXTS[lang]
+    body = [simple_paragraph(texts["report"], style="Title"),
+            simple_paragraph(consultation.title, bold=True, align="center")]
+    if not published:
+        body.append(simple_paragraph(texts["internal"], italic=True, align="center"))
+
+    def fact(label: str, value: str) -> None:
+        if value:
+            body.append(paragraph_xml(run_xml(f"{label}: ", rpr_xml(bold=True)) + run_xml(value)))
+
+    fact(texts["document"], consultation.document)
+    fact(texts["stage"], consultation.stage)
+    if consultation.start or consultation.end:
+        fact(texts["dates"], texts["from_to"].format(start=consultation.start, end=consultation.end))
+    fact(texts["channels"], ", ".join(_channel_name(channel, lang) for channel in consultation.channels))
+    fact(texts["organizer"], consultation.organizer)
+    if consultation.duty_days:
+        body.append(simple_paragraph(texts["duty_days"] + ":", bold=True))
+        for day in consultation.duty_days:
+            place = f", {day.place}" if day.place else ""
+            body.append(simple_paragraph(f"– {day.date}, {day.start}–{day.end}{place}"))
+    return body
+
+
+def _drawing_xml(rel_id: str, width_emu: int, height_emu: int, name: str) -> str:
+    return (f'<w:r><w:drawing><wp:inline distT="0" distB="0" distL="0" distR="0">'
+            f'<wp:extent cx="{width_emu}" cy="{height_emu}"/><wp:docPr id="1" name="{xml_escape(name)}"/>'
+            '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+            f'<pic:pic><pic:nvPicPr><pic:cNvPr id="1" name="{xml_escape(name)}"/><pic:cNvPicPr/></pic:nvPicPr>'
+            f'<pic:blipFill><a:blip r:embed="{rel_id}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+            f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{width_emu}" cy="{height_emu}"/></a:xfrm>'
+            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic>'
+            "</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>")
+
+
+def _build_date(consultation: Consultation) -> str:
+    """The report's dates derive from the consultation, so rebuilding gives the same bytes."""
+    day = consultation.end or consultation.start
+    if re.match(r"^\d{4}-\d{2}-\d{2}", day or ""):
+        return f"{day[:10]}T00:00:00Z"
+    return "1980-01-01T00:00:00Z"
+
+
+def build_report_docx(data: ReportData, *, lang: str = "pl", published: bool = True) -> bytes:
+    """The consultation report as DOCX. `published=False` gives the internal edition."""
+    texts = TEXTS[lang]
+    builder = PackageBuilder()
+    builder.add_part("word/styles.xml", styles_xml("pl-PL" if lang == "pl" else "en-GB"), CT_STYLES, "styles")
+    builder.add_part("word/settings.xml", settings_xml(), CT_SETTINGS, "settings")
+    chapters, series = decisions_by_chapter(data, lang)
+    builder.add_default("png", "image/png")
+    chart_rel = builder.add_part("word/media/chart1.png",
+                                 stacked_bar_chart_png(texts["chart_title"], chapters, series), None, "image")
+    counts = summary(data, lang)
+    body = _title_page(data.consultation, lang, published)
+    body.append(simple_paragraph(texts["summary"], style="Heading1", page_break_before=True))
+    body.append(simple_paragraph(texts["total"].format(count=len(data.comments))))
+    for key in ("decision", "channel", "topic", "chapter"):
+        body.append(_counts_table(texts[f"by_{key}"], counts[key], texts["count"]))
+    body.append(paragraph_xml(_drawing_xml(chart_rel, 6120000, 3060000, "chart1.png"), align="center"))
+    body.append(simple_paragraph(texts["figure"], italic=True, align="center"))
+    body.append(f"<w:p><w:pPr>{section_xml(landscape=False)}</w:pPr></w:p>")
+    body.append(simple_paragraph(texts["table_heading"], style="Heading1"))
+    body.append(_comment_table_xml(table_rows(data, lang, published), texts["columns"]))
+    document = (f"{XML_DECL}<w:document {WML_NS_DECL}><w:body>{''.join(body)}"
+                f"{section_xml(landscape=True)}</w:body></w:document>")
+    created = _build_date(data.consultation)
+    core = core_properties_xml(f"{texts['report']}: {data.consultation.title}", "Uwagi", created,
+                               "pl-PL" if lang == "pl" else "en-GB")
+    return builder.build(document, core, app_properties_xml(), date_time=zip_date_from_iso(created))
+
+
+# ---- XLSX and CSV --------------------------------------------------------------------
+
+def build_report_xlsx(data: ReportData, *, lang: str = "pl", published: bool = True) -> bytes:
+    """The comment table as XLSX (openpyxl write-only), repacked for deterministic bytes."""
+    from openpyxl import Workbook
+
+    texts = TEXTS[lang]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(texts["sheet"])
+    sheet.append(texts["export_columns"])
+    for row in export_rows(data, lang, published):
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    parts = read_package(buffer.getvalue())
+    created = _build_date(data.consultation)
+    parts["docProps/core.xml"] = core_properties_xml(
+        f"{texts['report']}: {data.consultation.title}", "Uwagi", created,
+        "pl-PL" if lang == "pl" else "en-GB").encode("utf-8")
+    return write_package(parts, date_time=zip_date_from_iso(created))
+
+
+def build_report_csv(data: ReportData, *, lang: str = "pl", published: bool = True) -> bytes:
+    """The comment table as CSV: UTF-8 with BOM (Excel opens Polish text correctly), comma-separated."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(TEXTS[lang]["export_columns"])
+    writer.writerows(export_rows(data, lang, published))
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
