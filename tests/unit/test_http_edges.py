@@ -1,0 +1,139 @@
+"""The HTTP edge of every service on SQLite: deny by default, clear errors for bad input, never a 500."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.common.db import upgrade
+from services.common.settings import SERVICES, load_settings
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("var")
+    settings = load_settings({"UWAGI_DATA_DIR": str(data_dir), "UWAGI_MAX_UPLOAD_MB": "1"})
+    built = {}
+    for service in SERVICES:
+        upgrade(service, settings.database_url(service))
+        module = importlib.import_module(f"services.{service}.app")
+        ctx = module.build(settings)
+        built[service] = module.create_app(ctx=ctx)
+    yield built
+    for app in built.values():
+        app.extensions["uwagi"].close()
+
+
+def token(apps, role: str) -> dict:
+    signer = apps["intake"].extensions["uwagi"].signer
+    return {"Authorization": f"Bearer {signer.issue('u-' + role, role + '@um.example', role)}"}
+
+
+def concrete(rule: str) -> str:
+    return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "x", rule)
+
+
+def test_every_endpoint_that_is_not_marked_public_requires_a_staff_token(apps):
+    checked = 0
+    for service, app in apps.items():
+        for rule in app.url_map.iter_rules():
+            view = app.view_functions[rule.endpoint]
+            if getattr(view, "_uwagi_public", False) or rule.endpoint.startswith(("api-docs.", "static")):
+                continue
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                response = app.test_client().open(concrete(rule.rule), method=method)
+                assert response.status_code == 401, (service, rule.rule, method, response.status_code)
+                checked += 1
+    assert checked >= 8
+
+
+def test_public_endpoints_are_exactly_the_intended_ones(apps):
+    public = sorted(f"{sorted(r.methods - {'HEAD', 'OPTIONS'})} {r.rule}" for app in apps.values()
+                    for r in app.url_map.iter_rules()
+                    if getattr(app.view_functions[r.endpoint], "_uwagi_public", False))
+    assert all(re.search(r"/(healthz|readyz)$|/intake/", p) for p in public), public
+
+
+def test_a_forged_token_is_refused_and_a_weaker_role_is_forbidden(apps):
+    client = apps["intake"].test_client()
+    assert client.post("/intake/api/v1/consultations", json={}, headers={"Authorization": "Bearer abc.def"}).status_code == 401
+    assert client.post("/intake/api/v1/consultations", json={}, headers=token(apps, "reviewer")).status_code == 403
+    notify = apps["notify"].test_client()
+    assert notify.get("/notify/api/v1/notifications", headers=token(apps, "reviewer")).status_code == 403
+
+
+@pytest.fixture(scope="module")
+def consultation_id(apps):
+    now = datetime.now(timezone.utc)
+    response = apps["intake"].test_client().post("/intake/api/v1/consultations", headers=token(apps, "coordinator"), json={
+        "title": "Program współpracy", "opens_at": (now - timedelta(days=1)).isoformat(),
+        "closes_at": (now + timedelta(days=1)).isoformat()})
+    assert response.status_code == 201, response.json
+    return response.json["id"]
+
+
+@pytest.mark.parametrize("body, content_type, status, needle", [
+    ("{\"submitter\": ", "application/json", 400, "not valid JSON"),
+    ("[1, 2, 3]", "application/json", 422, ""),
+    ("\x00\xff\xfe", "application/json", 400, "not valid JSON"),
+    ("submitter=x", "application/x-www-form-urlencoded", 422, ""),
+])
+def test_malformed_bodies_get_a_clear_client_error(apps, consultation_id, body, content_type, status, needle):
+    response = apps["intake"].test_client().post(
+        f"/intake/api/v1/consultations/{consultation_id}/submissions", data=body, content_type=content_type)
+    assert response.status_code == status, response.json
+    assert needle in response.json["message"]
+
+
+def test_field_errors_name_the_fields(apps, consultation_id):
+    response = apps["intake"].test_client().post(f"/intake/api/v1/consultations/{consultation_id}/submissions", json={
+        "submitter": {"name": "", "email": "not-an-email", "publish_consent": "maybe"},
+        "comments": [{"section": "§ 1"}], "unexpected": True})
+    assert response.status_code == 422
+    errors = response.json["errors"]["json"]
+    assert set(errors["submitter"]) == {"name", "email", "publish_consent"}
+    assert "proposal" in errors["comments"]["0"]
+    assert "unexpected" in errors
+
+
+def test_a_huge_body_is_refused_with_413(apps, consultation_id):
+    response = apps["intake"].test_client().post(
+        f"/intake/api/v1/consultations/{consultation_id}/submissions", data="x" * (2 * 1024 * 1024),
+        content_type="application/json")
+    assert response.status_code == 413
+    assert "too large" in response.json["message"]
+
+
+def test_unknown_consultations_and_references_are_404_not_500(apps):
+    client = apps["intake"].test_client()
+    assert client.get("/intake/api/v1/consultations/nope").status_code == 404
+    assert client.post("/intake/api/v1/consultations/nope/submissions", json={
+        "submitter": {"name": "A", "email": "a@b.pl", "publish_consent": True},
+        "comments": [{"section": "§ 1", "proposal": "x"}]}).status_code == 404
+    assert client.get("/intake/api/v1/submissions/UW/2026/000001?token=x").status_code == 404
+    assert client.get("/intake/api/v1/submissions/UW/2026/000001").status_code == 422
+
+
+def test_a_decision_without_justification_is_a_422_with_the_field(apps):
+    response = apps["review"].test_client().post("/review/api/v1/comments/nope/decision", headers=token(apps, "reviewer"),
+                                                  json={"decision": "rejected"})
+    assert response.status_code == 422
+    assert "justification" in response.json["errors"]["json"]
+
+
+def test_openapi_documents_are_public_and_describe_the_fixed_paths(apps):
+    spec = apps["intake"].test_client().get("/intake/api/v1/openapi.json").json
+    assert "/intake/api/v1/consultations/{consultation_id}/submissions" in spec["paths"]
+    spec = apps["review"].test_client().get("/review/api/v1/openapi.json").json
+    assert "/review/api/v1/comments/{comment_id}/decision" in spec["paths"]
+
+
+def test_health_and_readiness(apps):
+    for service, app in apps.items():
+        client = app.test_client()
+        assert client.get(f"/{service}/healthz").json == {"status": "ok", "service": service}
+        ready = client.get(f"/{service}/readyz")
+        assert ready.status_code == 200 and set(ready.json["checks"]) == {"database", "broker", "storage"}

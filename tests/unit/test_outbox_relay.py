@@ -1,0 +1,108 @@
+"""The relay and the inbox dispatcher with a fake publisher (a subclass of the real port) on SQLite."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from services.common.bus import BrokerPublisher, BrokerUnavailable, InboxDispatcher, OutboxRelay
+from services.common.db import Database, upgrade
+from services.common.events import new_envelope, parse_envelope
+from services.review.models import ConsultationRef, Inbox, Outbox
+
+
+class RecordingPublisher(BrokerPublisher):
+    def __init__(self, fail: bool = False):
+        super().__init__("memory://")
+        self.batches: list[list[dict]] = []
+        self.fail = fail
+
+    def publish_batch(self, envelopes, **kwargs) -> None:
+        if self.fail:
+            raise BrokerUnavailable("broker down")
+        self.batches.append([dict(e) for e in envelopes])
+
+
+@pytest.fixture
+def db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'review.db'}"
+    upgrade("review", url)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def completed(n: int) -> dict:
+    return new_envelope("consultation.review_completed", {
+        "consultation_id": f"c-{n}", "completed_at": datetime.now(timezone.utc), "completed_by": "k"}, producer="review")
+
+
+def stage(db: Database, count: int) -> None:
+    from services.common.db import add_event
+
+    with db.transaction() as session:
+        for n in range(count):
+            add_event(session, Outbox, completed(n))
+
+
+def test_relay_publishes_in_batches_and_in_order(db):
+    stage(db, 12)
+    publisher = RecordingPublisher()
+    assert OutboxRelay(db, Outbox, publisher, batch_size=5).publish_pending() == 12
+    assert [len(b) for b in publisher.batches] == [5, 5, 2]
+    order = [e["data"]["consultation_id"] for batch in publisher.batches for e in batch]
+    assert order == [f"c-{n}" for n in range(12)]
+
+
+def test_a_failed_publish_leaves_rows_pending_with_the_error(db):
+    stage(db, 3)
+    relay = OutboxRelay(db, Outbox, RecordingPublisher(fail=True))
+    with pytest.raises(BrokerUnavailable):
+        relay.publish_pending()
+    assert relay.pending_count() == 3
+    with db.transaction() as session:
+        assert {r.last_error for r in session.scalars(select(Outbox))} == {"broker down"}
+
+
+def test_relay_thread_publishes_after_a_kick(db):
+    publisher = RecordingPublisher()
+    relay = OutboxRelay(db, Outbox, publisher, interval=60).start()
+    try:
+        stage(db, 2)
+        relay.kick()
+        from tests.support.infra import wait_until
+
+        wait_until(lambda: relay.pending_count() == 0, timeout=5, what="relay to publish")
+    finally:
+        relay.stop()
+
+
+def test_inbox_applies_each_event_once_per_handler(db):
+    applied: list[str] = []
+
+    def upsert_consultation(event, session):
+        applied.append(event.id)
+        session.merge(ConsultationRef(id=event.data["consultation_id"], title="T", closes_at=event.occurred_at))
+
+    dispatcher = InboxDispatcher(db, Inbox, {"consultation.review_completed": [upsert_consultation]})
+    event = parse_envelope(completed(1))
+    dispatcher.dispatch(event)
+    dispatcher.dispatch(event)
+    assert applied == [event.id]
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Inbox)) == 1
+
+
+def test_a_failing_handler_rolls_back_its_effect_and_its_inbox_row(db):
+    def half_done(event, session):
+        session.add(ConsultationRef(id="half", title="T", closes_at=event.occurred_at))
+        raise RuntimeError("boom")
+
+    dispatcher = InboxDispatcher(db, Inbox, {"consultation.review_completed": [half_done]})
+    with pytest.raises(RuntimeError):
+        dispatcher.dispatch(parse_envelope(completed(1)))
+    with db.transaction() as session:
+        assert session.get(ConsultationRef, "half") is None
+        assert session.scalar(select(func.count()).select_from(Inbox)) == 0
