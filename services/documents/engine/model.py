@@ -52,7 +52,8 @@ class Unit:
     whether the number was typed in the text ("typed"), produced by Word list
     numbering ("auto"), or absent (""). `source_xml` is the original element,
     reused verbatim when the unit is unchanged; `tail_xml` keeps what follows it
-    in the body without being a unit of its own (empty paragraphs, bookmarks).
+    in the body without being a unit of its own (empty paragraphs, bookmarks);
+    `number_rpr` is the formatting of a typed number.
     """
 
     id: str
@@ -69,6 +70,7 @@ class Unit:
     source_xml: str = ""
     source_number: str = ""
     tail_xml: str = ""
+    number_rpr: str = ""
 
     def to_json(self) -> dict:
         return {"id": self.id, "label": self.label, "kind": self.kind,

@@ -143,7 +143,7 @@ def _paragraph_unit(paragraph, state: _ParseState) -> Unit | None:
         return None
     state.pages.add_text(len(text))
     auto_text = _auto_number_text(ppr, style, state)
-    kind, number, numbering = "block", "", ""
+    kind, number, numbering, number_rpr = "block", "", "", ""
     classified = classify_prefix(auto_text + " ") if auto_text else None
     if classified:
         kind, number, _ = classified
@@ -153,13 +153,15 @@ def _paragraph_unit(paragraph, state: _ParseState) -> Unit | None:
         if typed:
             kind, number, length = typed
             numbering = "typed"
+            number_rpr = next((run.rpr for run in runs if run.text.strip()), "")
             runs = strip_leading_chars(runs, len(text) - len(text.lstrip()) + length)
             text = "".join(run.text for run in runs)
     heading = style.heading or _outline_level(ppr) is not None
     return Unit(id=_next_id(state), kind=kind, label="", text=text.strip(), number=number,
                 source_number=number, numbering=numbering, runs=tuple(runs),
                 ppr=serialize(ppr, state.root_nsmap) if ppr is not None else "",
-                heading=heading, page=page, source_xml=serialize(paragraph, state.root_nsmap))
+                heading=heading, page=page, source_xml=serialize(paragraph, state.root_nsmap),
+                number_rpr=number_rpr)
 
 
 def _table_unit(table, state: _ParseState) -> Unit:

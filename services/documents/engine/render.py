@@ -26,11 +26,10 @@ def runs_xml(runs: tuple[Run, ...] | list[Run]) -> str:
 
 
 def number_run(unit: Unit) -> Run | None:
-    """The typed number as a run, formatted like the unit's first run."""
+    """The typed number as a run, formatted as it was typed in the draft."""
     if unit.numbering != "typed" or not unit.number:
         return None
-    first_rpr = next((run.rpr for run in unit.runs if not run.opaque), "")
-    return Run(typed_prefix(unit.kind, unit.number), first_rpr)
+    return Run(typed_prefix(unit.kind, unit.number), unit.number_rpr)
 
 
 def visible_runs(unit: Unit) -> list[Run]:

@@ -195,7 +195,7 @@ def _inserted(anchor: Unit, change: Change, unit_id: str) -> Unit:
     return Unit(id=unit_id, kind=kind, label="", text=text, parent=parent_id, number="",
                 numbering=anchor.numbering if kind == anchor.kind else "", runs=tuple(runs),
                 ppr=anchor.ppr if kind == anchor.kind else "", heading=anchor.heading and kind == anchor.kind,
-                page=anchor.page)
+                page=anchor.page, number_rpr=anchor.number_rpr)
 
 
 @dataclass
