@@ -99,8 +99,14 @@ class Cause:
         return f"{self.event_type}:{subject}:{template.value}:{normalize_recipient(recipient).lower()}"
 
 
-def message_id_for(cause_key: str, mail_from: str) -> str:
-    """A Message-ID that depends only on the cause.
+# The right-hand side of our Message-IDs. It is fixed rather than taken from
+# UWAGI_MAIL_FROM because the id is written with the row inside the consumer's
+# transaction, where no settings are at hand, and must never change afterwards.
+MESSAGE_ID_DOMAIN = "notify.uwagi"
+
+
+def message_id_for(cause_key: str) -> str:
+    """A Message-ID that depends only on the cause, stored with the row before any send.
 
     Delivery is at least once: if the process dies after the SMTP server
     accepted a message but before the row is marked sent, the message is sent
@@ -108,9 +114,8 @@ def message_id_for(cause_key: str, mail_from: str) -> str:
     clients that deduplicate on it show one message, and an operator can match
     both copies to one notification row.
     """
-    digest = hashlib.sha256(cause_key.encode("utf-8")).hexdigest()[:32]
-    domain = mail_from.rpartition("@")[2].strip(" >") or "uwagi.invalid"
-    return f"<{digest}@{domain}>"
+    digest = hashlib.sha256(cause_key.encode("utf-8")).hexdigest()[:40]
+    return f"<{digest}@{MESSAGE_ID_DOMAIN}>"
 
 
 def should_send_decision(revision: int, last_notified_revision: int) -> bool:

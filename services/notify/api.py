@@ -1,0 +1,28 @@
+"""Notify's JSON API: the delivery log, for staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from services.common.auth import requires_role
+from services.notify import handlers
+from services.notify.schemas import NotificationOut, NotificationQuery
+
+blp = Blueprint("notify", __name__, description="The log of e-mails sent to submitters and bookers")
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+@blp.route("/notifications", methods=["GET"])
+# Coordinators only: the log shows citizens' e-mail addresses.
+@requires_role("coordinator")
+@blp.arguments(NotificationQuery, location="query")
+@blp.response(200, NotificationOut(many=True))
+def list_notifications(query: dict) -> Any:
+    """Newest first; filter by status and template, page with limit and offset."""
+    return handlers.list_notifications(_ctx(), **query)

@@ -1,0 +1,33 @@
+"""The notify web app factory: `gunicorn "services.notify.app:create_app()"`."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from services.common.runtime import ServiceContext, build_context
+from services.common.settings import Settings, load_settings
+from services.common.web import create_service_app
+from services.notify.models import Inbox, Outbox
+from services.notify.rendering import Renderer
+from services.notify.senders import make_sender
+
+SERVICE = "notify"
+# Keys of the adapters `build` adds to `ServiceContext.extras`; tests put fakes there.
+SENDER = "notify.sender"
+RENDERER = "notify.renderer"
+
+
+def build(settings: Settings) -> ServiceContext:
+    ctx = build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox)
+    ctx.extras[SENDER] = make_sender(settings)
+    ctx.extras[RENDERER] = Renderer(timezone=settings.timezone)
+    return ctx
+
+
+def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
+    from services.notify.api import blp
+
+    ctx = ctx or build(settings or load_settings())
+    app = create_service_app(ctx, [blp], title="Uwagi notify")
+    ctx.relay.start()
+    return app

@@ -1,0 +1,312 @@
+"""Notify use cases: events become notification rows, one notification is delivered, the log is read.
+
+Sending is split in two so that no e-mail goes out for a cause twice:
+1. an event handler, inside the consumer's inbox transaction, inserts a
+   `pending` row whose `cause_key` is unique (and keeps the read model of
+   comments current);
+2. after that transaction commits, the row's id is enqueued to the Celery task
+   `notify.send_notification`, which locks the row, sends, and marks it `sent`
+   together with the `notification.sent` event. A sweep re-enqueues rows whose
+   task was lost.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from jinja2 import TemplateError
+from sqlalchemy import and_, event as sa_event, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.common.bus import TransientError
+from services.common.db import utcnow
+from services.common.events import Event
+from services.common.runtime import ServiceContext
+from services.notify import domain
+from services.notify.domain import Cause, NotificationStatus, Template
+from services.notify.models import KnownComment, Notification
+from services.notify.rendering import Renderer, build_message
+from services.notify.senders import EmailSender, PermanentDeliveryError, TransientDeliveryError
+
+log = logging.getLogger(__name__)
+
+# Ids of notifications staged in a session, waiting for its commit to be enqueued.
+STAGED_IDS_KEY = "notify.staged_notification_ids"
+
+
+def _iso(value: datetime | str) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+# --- staging (inside the consumer's transaction) ---------------------------------
+
+
+def stage_notification(session: Session, event: Event, *, cause: Cause, template: Template, recipient: str,
+                       language: str, context: Mapping[str, Any]) -> Notification | None:
+    """Insert the pending row for one cause, or return None if that cause already has one."""
+    recipient = domain.normalize_recipient(recipient)
+    cause_key = cause.key(template, recipient)
+    if session.scalar(select(Notification.id).where(Notification.cause_key == cause_key)) is not None:
+        log.info("not staging %s again for %s: cause %s already has a notification", template.value, event.id, cause_key)
+        return None
+    notification = Notification(
+        id=str(uuid.uuid4()), cause_key=cause_key, cause_event_id=event.id, cause_event_type=event.type,
+        correlation_id=event.correlation_id, template=template.value, language=domain.normalize_language(language),
+        recipient=recipient, context=dict(context), message_id=domain.message_id_for(cause_key),
+        status=NotificationStatus.PENDING.value, attempts=0, created_at=utcnow(),
+    )
+    try:
+        # A savepoint, so that losing a race on the unique cause key undoes only this insert.
+        with session.begin_nested():
+            session.add(notification)
+    except IntegrityError:
+        log.info("cause %s was staged concurrently; not staging it twice", cause_key)
+        return None
+    session.info.setdefault(STAGED_IDS_KEY, []).append(notification.id)
+    return notification
+
+
+def install_enqueue_after_commit(sessions: sessionmaker, enqueue: Callable[[str], None]) -> None:
+    """Enqueue the notifications staged in a session once, and only once, it has committed.
+
+    Enqueueing inside the transaction would be a dual write: a task could run
+    before the row is visible, or run for a row that was rolled back.
+    """
+    if getattr(sessions, "_notify_enqueue_installed", False):
+        return
+
+    def _after_commit(session: Session) -> None:
+        for notification_id in session.info.pop(STAGED_IDS_KEY, ()):
+            enqueue(notification_id)
+
+    def _after_rollback(session: Session) -> None:
+        session.info.pop(STAGED_IDS_KEY, None)
+
+    sa_event.listen(sessions, "after_commit", _after_commit)
+    sa_event.listen(sessions, "after_rollback", _after_rollback)
+    sessions._notify_enqueue_installed = True  # type: ignore[attr-defined]
+
+
+# --- event handlers ------------------------------------------------------------------
+
+
+def on_submission_received(event: Event, session: Session) -> None:
+    """Remember who sent each comment, and stage the receipt if the submitter gave an address."""
+    data = event.data
+    submitter = data["submitter"]
+    language = domain.normalize_language(data.get("language"))
+    recipient = submitter.get("email") or None
+    for comment in data["comments"]:
+        if session.get(KnownComment, comment["comment_id"]) is None:
+            session.add(KnownComment(
+                comment_id=comment["comment_id"], submission_id=data["submission_id"],
+                consultation_id=data["consultation_id"], reference=data["reference"], number=comment["number"],
+                recipient=recipient, recipient_name=submitter["name"], language=language,
+                consultation_title=data["consultation_title"], section=comment["section"],
+                proposal=comment["proposal"], last_notified_revision=0, created_at=utcnow(),
+            ))
+    if recipient is None:
+        log.info("no receipt for %s: the submitter gave no e-mail address", data["reference"])
+        return
+    stage_notification(
+        session, event, cause=Cause(event.type, data["submission_id"]), template=Template.SUBMISSION_RECEIPT,
+        recipient=recipient, language=language, context={
+            "recipient_name": submitter["name"],
+            "reference": data["reference"],
+            "consultation_title": data["consultation_title"],
+            "status_url": data["status_url"],
+            "late": bool(data["late"]),
+            "received_at": _iso(data["received_at"]),
+            "comments": [
+                {"number": c["number"], "section": c["section"], "current_text": c.get("current_text") or "",
+                 "proposal": c["proposal"], "justification": c.get("justification") or ""}
+                for c in data["comments"]
+            ],
+        },
+    )
+
+
+def on_comment_decided(event: Event, session: Session) -> None:
+    """Stage the decision e-mail for the comment's submitter; each revision is mailed at most once."""
+    data = event.data
+    # The row lock (PostgreSQL) serialises two revisions of one comment decided at once.
+    comment = session.get(KnownComment, data["comment_id"], with_for_update=True)
+    if comment is None:
+        # Events may arrive out of order; the consumer retries this with backoff.
+        raise TransientError(f"comment {data['comment_id']} is not known yet (its submission.received has not arrived)")
+    if comment.recipient is None:
+        log.info("no decision e-mail for %s: the submitter gave no e-mail address", comment.reference)
+        return
+    revision = int(data["revision"])
+    if not domain.should_send_decision(revision, comment.last_notified_revision):
+        log.info("not mailing revision %d of the decision on %s: revision %d was already mailed",
+                 revision, comment.comment_id, comment.last_notified_revision)
+        return
+    comment.last_notified_revision = revision
+    stage_notification(
+        session, event, cause=Cause(event.type, comment.comment_id, revision), template=Template.COMMENT_DECISION,
+        recipient=comment.recipient, language=comment.language, context={
+            "recipient_name": comment.recipient_name,
+            "reference": comment.reference,
+            "consultation_title": comment.consultation_title,
+            "comment_number": comment.number,
+            "section": comment.section,
+            "proposal": comment.proposal,
+            "decision": data["decision"],
+            "decision_label": domain.decision_in_words(data["decision"], comment.language),
+            "justification": data.get("justification") or "",
+            "final_text": data.get("final_text") or "",
+            "revision": revision,
+        },
+    )
+
+
+def _stage_booking_mail(event: Event, session: Session, template: Template) -> None:
+    data = event.data
+    stage_notification(
+        session, event, cause=Cause(event.type, data["booking_id"]), template=template, recipient=data["email"],
+        language=data.get("language"), context={
+            "name": data["name"],
+            "booking_id": data["booking_id"],
+            "slot_starts_at": _iso(data["slot_starts_at"]),
+            "slot_ends_at": _iso(data["slot_ends_at"]),
+            "place": data.get("place") or "",
+        },
+    )
+
+
+def on_booking_confirmed(event: Event, session: Session) -> None:
+    _stage_booking_mail(event, session, Template.BOOKING_CONFIRMED)
+
+
+def on_booking_cancelled(event: Event, session: Session) -> None:
+    _stage_booking_mail(event, session, Template.BOOKING_CANCELLED)
+
+
+EVENT_HANDLERS = {
+    "submission.received": [on_submission_received],
+    "comment.decided": [on_comment_decided],
+    "booking.confirmed": [on_booking_confirmed],
+    "booking.cancelled": [on_booking_cancelled],
+}
+
+
+# --- delivery (the Celery task's body) ------------------------------------------------
+
+
+class Delivery(str, enum.Enum):
+    SENT = "sent"
+    FAILED = "failed"
+    ALREADY_DONE = "already_done"
+    MISSING = "missing"
+
+
+def _outcome(notification: Notification) -> dict[str, Any]:
+    return {"notification_id": notification.id, "cause_event_id": notification.cause_event_id,
+            "template": notification.template, "error": notification.error}
+
+
+def _mark_failed(ctx: ServiceContext, session: Session, notification: Notification, reason: str) -> Delivery:
+    notification.status = NotificationStatus.FAILED.value
+    notification.error = reason[:2000]
+    ctx.emit(session, "notification.failed", _outcome(notification), correlation_id=notification.correlation_id)
+    log.warning("notification %s (%s) failed: %s", notification.id, notification.template, reason)
+    return Delivery.FAILED
+
+
+def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: EmailSender, renderer: Renderer,
+                         retries_exhausted: bool = False) -> Delivery:
+    """Send one notification unless it is already settled.
+
+    The row stays locked while the message is handed to the server, so two
+    tasks for one notification (a redelivered task, a sweep) send it once: the
+    second waits, then finds it `sent`. Raises `TransientDeliveryError`, after
+    recording the attempt, when a retry may succeed.
+    """
+    deferred: TransientDeliveryError | None = None
+    with ctx.transaction() as session:
+        query = select(Notification).where(Notification.id == notification_id)
+        if ctx.db.is_postgres:
+            query = query.with_for_update()
+        # On SQLite every transaction already holds the database's write lock (BEGIN IMMEDIATE).
+        notification = session.scalar(query)
+        if notification is None:
+            log.warning("notification %s does not exist; nothing to send", notification_id)
+            return Delivery.MISSING
+        if notification.status != NotificationStatus.PENDING.value:
+            return Delivery.ALREADY_DONE
+        notification.attempts += 1
+        notification.last_attempt_at = utcnow()
+        try:
+            rendered = renderer.render(notification.template, notification.language, notification.context)
+        except (TemplateError, ValueError) as exc:
+            return _mark_failed(ctx, session, notification, f"cannot render the message: {type(exc).__name__}: {exc}")
+        notification.subject = rendered.subject[:500]
+        message = build_message(rendered, sender=ctx.settings.mail_from, recipient=notification.recipient,
+                                message_id=notification.message_id)
+        try:
+            sender.send(message)
+        except PermanentDeliveryError as exc:
+            return _mark_failed(ctx, session, notification, str(exc))
+        except TransientDeliveryError as exc:
+            if domain.is_last_attempt(notification.attempts, retries_exhausted=retries_exhausted):
+                return _mark_failed(ctx, session, notification,
+                                    f"gave up after {notification.attempts} attempts: {exc}")
+            notification.error = str(exc)[:2000]
+            deferred = exc
+        else:
+            notification.status = NotificationStatus.SENT.value
+            notification.sent_at = utcnow()
+            notification.error = None
+            ctx.emit(session, "notification.sent", _outcome(notification), correlation_id=notification.correlation_id)
+            return Delivery.SENT
+    # The attempt and its error are committed; the caller's retry policy takes it from here.
+    assert deferred is not None
+    raise deferred
+
+
+def claim_notifications_to_enqueue(ctx: ServiceContext, *, now: datetime | None = None, limit: int = 500) -> list[str]:
+    """Pending notifications whose task seems lost, marked as enqueued now (see `domain` for the delays)."""
+    now = now or utcnow()
+    cutoffs = domain.sweep_cutoffs(now)
+    with ctx.db.transaction() as session:
+        query = (
+            select(Notification)
+            .where(
+                Notification.status == NotificationStatus.PENDING.value,
+                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < cutoffs["enqueued_before"]),
+                or_(
+                    and_(Notification.attempts == 0, Notification.created_at < cutoffs["lost_before"]),
+                    and_(Notification.attempts > 0, Notification.last_attempt_at < cutoffs["stalled_before"]),
+                ),
+            )
+            .order_by(Notification.created_at)
+            .limit(limit)
+        )
+        if ctx.db.is_postgres:
+            # A row being sent right now is locked by its task; it is not lost.
+            query = query.with_for_update(skip_locked=True)
+        notifications = list(session.scalars(query))
+        for notification in notifications:
+            notification.enqueued_at = now
+        return [n.id for n in notifications]
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+def list_notifications(ctx: ServiceContext, *, status: str | None = None, template: str | None = None,
+                       limit: int = 50, offset: int = 0) -> list[Notification]:
+    with ctx.db.transaction() as session:
+        query = select(Notification)
+        if status:
+            query = query.where(Notification.status == status)
+        if template:
+            query = query.where(Notification.template == template)
+        query = query.order_by(Notification.created_at.desc(), Notification.id).limit(limit).offset(offset)
+        return list(session.scalars(query))

@@ -1,0 +1,27 @@
+"""Marshmallow schemas at the HTTP edge of notify."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from services.notify.domain import STATUSES, TEMPLATES
+
+
+class NotificationQuery(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    template = fields.String(load_default=None, validate=validate.OneOf(TEMPLATES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class NotificationOut(Schema):
+    id = fields.String()
+    template = fields.String()
+    recipient = fields.String()
+    subject = fields.String(allow_none=True, metadata={"description": "Set when the message is first rendered for delivery."})
+    status = fields.String(metadata={"description": "pending, sent or failed"})
+    attempts = fields.Integer()
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
+    cause_event_id = fields.String()

@@ -1,0 +1,176 @@
+"""Delivering one notification: sent once, permanent failures recorded, transient ones retried within a bound."""
+
+from __future__ import annotations
+
+import email
+from datetime import timedelta
+from email import policy
+
+import pytest
+from notify_factories import received_event
+from sqlalchemy import select
+
+from services.common.db import utcnow
+from services.notify import domain
+from services.notify.app import RENDERER, SENDER
+from services.notify.handlers import Delivery, claim_notifications_to_enqueue, deliver_notification
+from services.notify.models import Notification, Outbox
+from services.notify.senders import (
+    FileOutboxSender,
+    PermanentDeliveryError,
+    SmtpSender,
+    TransientDeliveryError,
+    make_sender,
+)
+
+
+def staged_receipt(ctx, dispatcher) -> str:
+    dispatcher.dispatch(received_event(language="pl"))
+    with ctx.db.transaction() as session:
+        return session.scalars(select(Notification.id)).one()
+
+
+def load(ctx, notification_id) -> Notification:
+    with ctx.db.transaction() as session:
+        return session.get(Notification, notification_id)
+
+
+def outbox_types(ctx) -> list[str]:
+    with ctx.db.transaction() as session:
+        return [row.event_type for row in session.scalars(select(Outbox).order_by(Outbox.id))]
+
+
+def deliver(ctx, notification_id, **kwargs):
+    return deliver_notification(ctx, notification_id, sender=ctx.extras[SENDER], renderer=ctx.extras[RENDERER], **kwargs)
+
+
+def test_a_pending_notification_is_sent_marked_sent_and_announced_in_the_same_transaction(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    assert deliver(ctx, notification_id) is Delivery.SENT
+
+    [message] = sender.sent
+    row = load(ctx, notification_id)
+    assert row.status == "sent" and row.sent_at is not None and row.attempts == 1 and row.error is None
+    assert row.subject == message["Subject"] and row.subject.startswith("Potwierdzenie złożenia uwag UW/")
+    assert message["Message-ID"] == row.message_id
+    assert message["From"] == "konsultacje@um.example.pl" and message["To"] == "anna.nowak@example.org"
+    assert outbox_types(ctx) == ["notification.sent"]
+
+
+def test_delivering_twice_sends_once(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    assert deliver(ctx, notification_id) is Delivery.SENT
+    assert deliver(ctx, notification_id) is Delivery.ALREADY_DONE
+    assert len(sender.sent) == 1
+    assert outbox_types(ctx) == ["notification.sent"]
+
+
+def test_a_notification_that_no_longer_exists_is_skipped(ctx, sender):
+    assert deliver(ctx, "00000000-0000-0000-0000-000000000000") is Delivery.MISSING
+    assert sender.sent == []
+
+
+def test_a_permanent_refusal_marks_the_notification_failed_with_the_reason_and_announces_it(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    sender.fail_with = PermanentDeliveryError("recipient refused: 550 5.1.1 No such user")
+    assert deliver(ctx, notification_id) is Delivery.FAILED
+    row = load(ctx, notification_id)
+    assert row.status == "failed" and "550 5.1.1" in row.error and row.sent_at is None
+    assert outbox_types(ctx) == ["notification.failed"]
+    # A failed notification is settled: a later task does not try again.
+    sender.fail_with = None
+    assert deliver(ctx, notification_id) is Delivery.ALREADY_DONE
+    assert sender.sent == []
+
+
+def test_a_transient_error_records_the_attempt_and_is_raised_for_the_retry_policy(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    sender.fail_with = TransientDeliveryError("SMTP unavailable: ConnectionRefusedError")
+    with pytest.raises(TransientDeliveryError):
+        deliver(ctx, notification_id)
+    row = load(ctx, notification_id)
+    assert row.status == "pending" and row.attempts == 1 and "ConnectionRefusedError" in row.error
+    assert row.last_attempt_at is not None
+    assert outbox_types(ctx) == []
+
+    sender.fail_with = None
+    assert deliver(ctx, notification_id) is Delivery.SENT
+    row = load(ctx, notification_id)
+    assert row.attempts == 2 and row.error is None
+
+
+def test_a_transient_error_on_the_last_retry_fails_the_notification_instead_of_retrying_forever(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    sender.fail_with = TransientDeliveryError("451 4.3.0 try later")
+    assert deliver(ctx, notification_id, retries_exhausted=True) is Delivery.FAILED
+    row = load(ctx, notification_id)
+    assert row.status == "failed" and row.error.startswith("gave up after 1 attempts")
+    assert outbox_types(ctx) == ["notification.failed"]
+
+
+def test_the_attempt_cap_holds_even_when_the_sweep_restarts_the_retry_chain(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    sender.fail_with = TransientDeliveryError("451 4.3.0 try later")
+    for _ in range(domain.MAX_DELIVERY_ATTEMPTS - 1):
+        with pytest.raises(TransientDeliveryError):
+            deliver(ctx, notification_id)
+    assert deliver(ctx, notification_id) is Delivery.FAILED
+    assert load(ctx, notification_id).attempts == domain.MAX_DELIVERY_ATTEMPTS
+
+
+def test_the_sweep_claims_only_pending_notifications_whose_task_looks_lost_and_only_once(ctx, dispatcher, sender):
+    fresh = staged_receipt(ctx, dispatcher)
+    now = utcnow()
+    assert claim_notifications_to_enqueue(ctx, now=now) == []  # just staged: its task is on its way
+
+    later = now + domain.LOST_ENQUEUE_AFTER + timedelta(seconds=1)
+    assert claim_notifications_to_enqueue(ctx, now=later) == [fresh]
+    assert claim_notifications_to_enqueue(ctx, now=later + timedelta(seconds=30)) == []  # already re-enqueued
+    much_later = later + domain.REENQUEUE_AFTER + timedelta(seconds=1)
+    assert claim_notifications_to_enqueue(ctx, now=much_later) == [fresh]
+
+    deliver(ctx, fresh)
+    assert claim_notifications_to_enqueue(ctx, now=much_later + timedelta(hours=1)) == []
+
+
+def test_the_sweep_leaves_a_notification_waiting_out_its_backoff_alone(ctx, dispatcher, sender):
+    notification_id = staged_receipt(ctx, dispatcher)
+    sender.fail_with = TransientDeliveryError("451 try later")
+    with pytest.raises(TransientDeliveryError):
+        deliver(ctx, notification_id)
+    attempted_at = load(ctx, notification_id).last_attempt_at
+    assert claim_notifications_to_enqueue(ctx, now=attempted_at + timedelta(minutes=5)) == []
+    stalled = attempted_at + domain.STALLED_RETRY_AFTER + timedelta(seconds=1)
+    assert claim_notifications_to_enqueue(ctx, now=stalled) == [notification_id]
+
+
+def test_without_smtp_settings_mail_goes_to_eml_files_in_the_data_dir(ctx, settings, dispatcher):
+    ctx.extras[SENDER] = make_sender(settings)
+    assert isinstance(ctx.extras[SENDER], FileOutboxSender)
+    notification_id = staged_receipt(ctx, dispatcher)
+    assert deliver(ctx, notification_id) is Delivery.SENT
+    [path] = (settings.data_dir / "mail").glob("*.eml")
+    assert not list((settings.data_dir / "mail").glob(".tmp-*"))
+    parsed = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert parsed["Message-ID"] == load(ctx, notification_id).message_id
+    assert parsed["Subject"].startswith("Potwierdzenie złożenia uwag")
+
+
+def test_with_smtp_settings_the_smtp_sender_is_chosen(settings):
+    from dataclasses import replace
+
+    from services.common.settings import SmtpSettings
+
+    smtp = SmtpSettings(host="127.0.0.1", port=2525, user="", password="", starttls=False)
+    assert isinstance(make_sender(replace(settings, smtp=smtp)), SmtpSender)
+
+
+def test_an_unwritable_mail_folder_is_a_transient_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the folder should be")
+    from services.notify.rendering import RenderedEmail, build_message
+
+    message = build_message(RenderedEmail("s", "t", "<p>h</p>"), sender="a@example.org", recipient="b@example.org",
+                            message_id="<x@notify.uwagi>")
+    with pytest.raises(TransientDeliveryError):
+        FileOutboxSender(blocker / "mail").send(message)

@@ -1,0 +1,141 @@
+"""Templates rendered in Polish and English, and the MIME message built from them."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from services.notify import domain
+from services.notify.domain import Template
+from services.notify.rendering import Renderer, build_message
+
+RECEIPT = {
+    "recipient_name": "Zofia Żółkiewska",
+    "reference": "UW/2024/000123",
+    "consultation_title": "Wspólnie o programie współpracy z NGO na 2025 r. – II etap",
+    "status_url": "http://127.0.0.1:8000/intake/status?reference=UW/2024/000123&token=t0k3n",
+    "late": False,
+    "received_at": "2024-10-08T07:30:00+00:00",
+    "comments": [
+        {"number": 1, "section": "§ 3 ust. 1", "current_text": "Program obowiązuje w 2025 r.",
+         "proposal": "Wydłużyć okres programu do 2026 r.", "justification": "Ciągłość działań"},
+        {"number": 2, "section": "§ 7", "current_text": "", "proposal": "Dodać <script>alert(1)</script> konsultacje",
+         "justification": ""},
+    ],
+}
+
+DECISION = {
+    "recipient_name": "Zofia Żółkiewska", "reference": "UW/2024/000123",
+    "consultation_title": "Wspólnie o programie współpracy z NGO na 2025 r. – II etap",
+    "comment_number": 1, "section": "§ 3 ust. 1", "proposal": "Wydłużyć okres programu do 2026 r.",
+    "decision": "partially_accepted", "justification": "Częściowo zgodne z ustawą.",
+    "final_text": "Program obowiązuje w latach 2025–2026.", "revision": 1,
+}
+
+BOOKING = {"name": "Jan Kowalski", "booking_id": "b-42", "slot_starts_at": "2024-10-08T07:00:00+00:00",
+           "slot_ends_at": "2024-10-08T07:30:00+00:00", "place": "pokój 34"}
+
+
+@pytest.fixture
+def renderer() -> Renderer:
+    return Renderer(timezone=ZoneInfo("Europe/Warsaw"))
+
+
+def test_the_polish_receipt_carries_the_reference_title_status_link_and_every_comment(renderer):
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, "pl", RECEIPT)
+    assert mail.subject == ("Potwierdzenie złożenia uwag UW/2024/000123 – "
+                            "Wspólnie o programie współpracy z NGO na 2025 r. – II etap")
+    for body in (mail.text, mail.html):
+        assert "UW/2024/000123" in body
+        assert "Wspólnie o programie współpracy z NGO na 2025 r. – II etap" in body
+        assert "Ciągłość działań" in body and "§ 7" in body and "Program obowiązuje w 2025 r." in body
+        assert "Wydłużyć okres programu do 2026 r." in body
+        assert "po terminie" not in body
+    assert RECEIPT["status_url"] in mail.text
+    assert 'href="http://127.0.0.1:8000/intake/status?reference=UW/2024/000123&amp;token=t0k3n"' in mail.html
+    # 07:30 UTC is 09:30 in Warsaw in October (CEST).
+    assert "8 października 2024, 09:30" in mail.text
+
+
+def test_a_late_receipt_says_that_the_comments_may_not_be_considered(renderer):
+    polish = renderer.render(Template.SUBMISSION_RECEIPT, "pl", {**RECEIPT, "late": True})
+    english = renderer.render(Template.SUBMISSION_RECEIPT, "en", {**RECEIPT, "late": True})
+    assert "wpłynęły po terminie konsultacji" in polish.text and "po terminie" in polish.html
+    assert "after the consultation deadline" in english.text and "after the consultation deadline" in english.html
+
+
+def test_the_english_receipt_is_in_english(renderer):
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, "en", RECEIPT)
+    assert mail.subject.startswith("Your comments were received: UW/2024/000123")
+    assert "A copy of your comments" in mail.text and "Proposed change" in mail.html
+    assert "8 October 2024, 09:30" in mail.text
+    assert "Dzień dobry" not in mail.text
+
+
+def test_submitters_text_is_escaped_in_html_but_verbatim_in_plain_text(renderer):
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, "pl", RECEIPT)
+    assert "<script>" not in mail.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in mail.html
+    assert "<script>alert(1)</script>" in mail.text
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_the_decision_mail_states_the_decision_in_words_with_justification_and_final_text(renderer, language):
+    context = {**DECISION, "decision_label": domain.decision_in_words("partially_accepted", language)}
+    mail = renderer.render(Template.COMMENT_DECISION, language, context)
+    expected = "uwzględniona częściowo" if language == "pl" else "partially accepted"
+    for body in (mail.text, mail.html):
+        assert expected in body
+        assert "Częściowo zgodne z ustawą." in body
+        assert "Program obowiązuje w latach 2025–2026." in body
+    assert "UW/2024/000123" in mail.subject
+
+
+def test_a_revised_decision_says_it_replaces_the_earlier_one(renderer):
+    context = {**DECISION, "decision_label": "nieuwzględniona", "revision": 2}
+    assert "zastępuje wcześniej przesłaną" in renderer.render(Template.COMMENT_DECISION, "pl", context).text
+
+
+@pytest.mark.parametrize("template", [Template.BOOKING_CONFIRMED, Template.BOOKING_CANCELLED])
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_booking_mails_give_the_local_time_and_place(renderer, template, language):
+    mail = renderer.render(template, language, BOOKING)
+    assert "09:00–09:30" in mail.text and "pokój 34" in mail.text and "b-42" in mail.html
+
+
+def test_every_template_has_all_three_parts_in_both_languages(renderer):
+    contexts = {Template.SUBMISSION_RECEIPT: RECEIPT, Template.COMMENT_DECISION: {**DECISION, "decision_label": "x"},
+                Template.BOOKING_CONFIRMED: BOOKING, Template.BOOKING_CANCELLED: BOOKING}
+    for template, context in contexts.items():
+        for language in domain.LANGUAGES:
+            mail = renderer.render(template, language, context)
+            assert mail.subject and "\n" not in mail.subject
+            assert mail.text.strip() and mail.html.lstrip().startswith("<!DOCTYPE html>")
+            assert f'<html lang="{language}">' in mail.html
+
+
+def test_a_missing_context_value_fails_loudly_instead_of_leaving_a_gap(renderer):
+    from jinja2 import UndefinedError
+
+    with pytest.raises(UndefinedError):
+        renderer.render(Template.SUBMISSION_RECEIPT, "pl", {k: v for k, v in RECEIPT.items() if k != "reference"})
+
+
+def test_the_message_is_multipart_alternative_with_utf8_headers_that_survive_the_wire(renderer):
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, "pl", RECEIPT)
+    message = build_message(mail, sender="konsultacje@um.torun.pl", recipient="zofia@example.org",
+                            message_id="<abc123@notify.uwagi>")
+    wire = message.as_bytes()
+    wire.decode("ascii")  # every header is RFC 2047-encoded; bodies are transfer-encoded
+    parsed = email.message_from_bytes(wire, policy=policy.default)
+    assert parsed["Subject"] == mail.subject
+    assert parsed["Message-ID"] == "<abc123@notify.uwagi>"
+    assert parsed["From"] == "konsultacje@um.torun.pl" and parsed["To"] == "zofia@example.org"
+    assert parsed.get_content_type() == "multipart/alternative"
+    parts = {part.get_content_type(): part for part in parsed.iter_parts()}
+    assert set(parts) == {"text/plain", "text/html"}
+    assert "Żółkiewska" in parts["text/plain"].get_content()
+    assert "Żółkiewska" in parts["text/html"].get_content()
