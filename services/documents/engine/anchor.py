@@ -199,9 +199,10 @@ def _resolve_with_quote(version: Version, parsed: HintPath, structural: list[Uni
     agreeing = {unit.id for unit in structural}
     for unit in structural:
         agreeing |= descendants(version.units, unit.id)
-    ranked = sorted(((unit, score + (HINT_AGREEMENT if unit.id in agreeing else 0.0)) for unit, score in scored),
-                    key=lambda item: -item[1])[:max_candidates]
-    candidates = tuple(Candidate(unit, min(raw / 100, 1.0)) for unit, raw in ranked)
+    # Rank by quote score plus agreement; report the quote score itself as the confidence.
+    ranked = sorted(((unit, score + (HINT_AGREEMENT if unit.id in agreeing else 0.0), score)
+                     for unit, score in scored), key=lambda item: -item[1])[:max_candidates]
+    candidates = tuple(Candidate(unit, min(score / 100, 1.0)) for unit, _, score in ranked)
     best_quote = scored[0][1] if scored else 0.0
     if best_quote < QUOTE_WEAK and len(structural) == 1:  # the quote is not in the text; trust the hint a little
         return AnchorResult(structural[0], 0.65, candidates, reason="hint; quote not found")
