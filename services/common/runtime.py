@@ -173,7 +173,13 @@ class ServiceWorker:
             hostname=f"{self.ctx.service}@embedded-{os.getpid()}", loglevel="WARNING",
         )
         self._celery_worker = worker
-        thread = threading.Thread(target=worker.start, name=f"{self.ctx.service}-celery", daemon=True)
+
+        def run() -> None:
+            # Workers look tasks up on the thread's current app; each service has its own.
+            self.ctx.celery.set_current()
+            worker.start()
+
+        thread = threading.Thread(target=run, name=f"{self.ctx.service}-celery", daemon=True)
         thread.start()
         self._threads.append(thread)
 

@@ -10,7 +10,8 @@ from services.documents.basic_report import render_basic_report
 
 
 def register_tasks(ctx: ServiceContext) -> None:
-    @ctx.celery.task(name="documents.build_report", bind=True, acks_late=True, autoretry_for=(StorageUnavailable,),
+    # shared=False: the task closes over this ctx, so it must not leak into other Celery apps.
+    @ctx.celery.task(name="documents.build_report", bind=True, acks_late=True, shared=False, autoretry_for=(StorageUnavailable,),
                      retry_backoff=True, retry_jitter=True, max_retries=5)
     def build_report(task: object, build_id: str) -> None:
         try:

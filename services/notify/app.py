@@ -27,7 +27,4 @@ def build(settings: Settings) -> ServiceContext:
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.notify.api import blp
 
-    ctx = ctx or build(settings or load_settings())
-    app = create_service_app(ctx, [blp], title="Uwagi notify")
-    ctx.relay.start()
-    return app
+    return create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi notify")

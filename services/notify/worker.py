@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from services.common.runtime import ServiceContext, WorkerSpec, run_worker_main
-from services.common.settings import Settings
 from services.notify import domain, handlers
 from services.notify.app import RENDERER, SENDER, SERVICE, build
 from services.notify.handlers import EVENT_HANDLERS
@@ -54,9 +53,5 @@ def worker_spec() -> WorkerSpec:
     return WorkerSpec(handlers=EVENT_HANDLERS, register_tasks=register_tasks, sweeps=[enqueue_lost_notifications])
 
 
-def build_worker(settings: Settings) -> tuple[ServiceContext, WorkerSpec]:
-    return build(settings), worker_spec()
-
-
 if __name__ == "__main__":
-    run_worker_main(SERVICE, build_worker)
+    run_worker_main(build, worker_spec())
