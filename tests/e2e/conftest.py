@@ -8,7 +8,7 @@ import pytest
 
 from services.common.settings import SERVICES
 from tests.e2e.cluster import Cluster, start_cluster
-from tests.support.infra import AMQP_HOST, AMQP_PORT, SmtpSink, TcpProxy, start_smtp
+from tests.support.infra import AMQP_HOST, AMQP_PORT, RabbitVhost, SmtpSink, TcpProxy, rabbit_vhost, start_smtp
 
 
 @pytest.fixture(scope="session")
@@ -27,7 +27,16 @@ def intake_broker_proxy() -> Iterator[TcpProxy]:
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory, postgres, rabbit, s3_server, e2e_smtp, intake_broker_proxy) -> Iterator[Cluster]:
+def e2e_rabbit() -> Iterator[RabbitVhost]:
+    """The cluster's own vhost: its long-running consumers must not take other tests' messages."""
+    vhost = rabbit_vhost()
+    yield vhost
+    vhost.delete()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory, postgres, e2e_rabbit, s3_server, e2e_smtp, intake_broker_proxy) -> Iterator[Cluster]:
+    rabbit = e2e_rabbit
     workdir = tmp_path_factory.mktemp("cluster")
     env = {
         "UWAGI_BROKER_URL": rabbit.url(),

@@ -71,7 +71,8 @@ def test_submissions_accepted_while_the_broker_is_unreachable_are_delivered_once
         assert len(mails) == 1 and reference in mails[0].get_body(preferencelist=("plain",)).get_content()
 
 
-def test_a_malformed_event_reaches_the_dead_letter_queues(cluster, rabbit):
+def test_a_malformed_event_reaches_the_dead_letter_queues(cluster, e2e_rabbit):
+    rabbit = e2e_rabbit
     marker = uuid.uuid4().hex
     with Connection(rabbit.url()) as conn:
         conn.Producer(exchange=EVENTS_EXCHANGE).publish(

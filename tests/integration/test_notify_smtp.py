@@ -169,23 +169,15 @@ def test_an_event_from_the_bus_reaches_the_smtp_server_once_even_when_redelivere
     WHEN submission.received is published, and then published again with the same id
     THEN the after-commit enqueue runs the send task and exactly one receipt arrives."""
     from services.common.runtime import ServiceWorker
-    from services.notify.worker import build_worker
+    from services.notify.app import build
+    from services.notify.worker import worker_spec
 
     settings = load_settings(environ={"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_RELAY_INTERVAL": "0.2"})
     settings = replace(settings, smtp=smtp_settings(smtp_server))
     upgrade("notify", settings.database_url("notify"))
-    ctx, spec = build_worker(settings)
-    worker = ServiceWorker(ctx, spec).start_background()
-    celery_worker = ctx.celery.WorkController(
-        pool_cls="solo", concurrency=1, queues=["notify.tasks"], without_heartbeat=True, without_mingle=True,
-        without_gossip=True, hostname=f"notify-test-{uuid.uuid4().hex[:8]}", loglevel="WARNING")
-
-    def run_celery() -> None:
-        # Celery's worker looks tasks up on the thread's current app; this process has several apps.
-        ctx.celery.set_current()
-        celery_worker.start()
-
-    threading.Thread(target=run_celery, name="notify-test-celery", daemon=True).start()
+    ctx = build(settings)
+    worker = ServiceWorker(ctx, worker_spec()).start_background()
+    worker.start_celery_thread()
     try:
         assert worker.consumer.wait_ready(10)
         submission_id = str(uuid.uuid4())
@@ -213,5 +205,4 @@ def test_an_event_from_the_bus_reaches_the_smtp_server_once_even_when_redelivere
             assert [n.status for n in session.scalars(select(Notification))] == ["sent"]
         assert len(smtp_server.received) == 1
     finally:
-        celery_worker.stop(in_sighandler=False)
         worker.stop()

@@ -41,6 +41,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def free_weed_port() -> int:
+    """weed also listens on port + 10000 for gRPC, so both must be free (and below 65536)."""
+    import random
+
+    for _ in range(200):
+        port = random.randint(20000, 45000)
+        if not port_open("127.0.0.1", port, 0.05) and not port_open("127.0.0.1", port + 10000, 0.05):
+            return port
+    raise RuntimeError("no free port pair for weed mini")
+
+
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
@@ -161,7 +172,7 @@ def start_weed(workdir: Path) -> WeedServer:
         '{"identities":[{"name":"uwagi","credentials":[{"accessKey":"%s","secretKey":"%s"}],'
         '"actions":["Admin","Read","Write","List","Tagging"]}]}' % (access_key, secret_key)
     )
-    ports = {name: free_port() for name in ("s3", "master", "volume", "filer", "admin")}
+    ports = {name: free_weed_port() for name in ("s3", "master", "volume", "filer", "admin")}
     (workdir / "data").mkdir(parents=True, exist_ok=True)
     log_path = workdir / "weed.log"
     command = [
