@@ -54,10 +54,10 @@ class Cluster:
         self.processes[name] = process
         return process
 
-    def start_web(self, service: str) -> None:
+    def start_web(self, service: str, workers: int = 1) -> None:
         self.ports.setdefault(service, free_port())
         self.start(f"{service}-web", [
-            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", "1",
+            sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.ports[service]}", "--workers", str(workers),
             "--threads", "4", "--timeout", "60", f"services.{service}.app:create_app()"], service)
 
     def start_worker(self, service: str, module: str | None = None) -> subprocess.Popen:
@@ -101,13 +101,14 @@ class Cluster:
         return "\n".join(f"===== {p.stem} =====\n{self.log_tail(p.stem, 3000)}" for p in sorted(self.workdir.glob("*.log")))
 
 
-def start_cluster(workdir: Path, env: dict[str, str], service_env: dict[str, dict[str, str]] | None = None) -> Cluster:
+def start_cluster(workdir: Path, env: dict[str, str], service_env: dict[str, dict[str, str]] | None = None,
+                  web_workers: int = 1) -> Cluster:
     cluster = Cluster(workdir, env, service_env or {})
     for service in SERVICES:
         cluster.run("migrate", service, service=service)
     cluster.token = cluster.run("users", "create", "--email", "koordynator@e2e.example", "--role", "coordinator").strip()
     for service in SERVICES:
-        cluster.start_web(service)
+        cluster.start_web(service, web_workers)
         cluster.start_worker(service)
     try:
         cluster.wait_ready()
