@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -105,7 +106,7 @@ def submit_comments(ctx: ServiceContext, cmd: domain.SubmitComments, *, now: dat
             for i, c in enumerate(cmd.comments, start=1)
         ]
         session.add(submission)
-        status_url = f"{ctx.settings.public_url}/intake/status?reference={reference}&token={token}"
+        status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': reference, 'token': token})}"
         ctx.emit(session, "submission.received", {
             "submission_id": submission.id, "consultation_id": consultation.id,
             "consultation_title": consultation.title, "reference": reference, "channel": cmd.channel,
