@@ -18,5 +18,10 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.intake.api import blp
+    from services.intake.views import blp as views_blp
+    from services.intake.web_ui import init_web_ui
 
-    return create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi intake")
+    app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi intake")
+    app.register_blueprint(views_blp)  # the public HTML pages under /intake/
+    init_web_ui(app, app.extensions["uwagi"], views_blp)
+    return app
