@@ -76,8 +76,24 @@ def load_demo(system: Any) -> list[str]:
     if existing is None:
         today = datetime.now(settings.timezone).date()
         existing = intake.open_consultation(intake_ctx, demo_consultation(today, settings.timezone), actor="demo")
+    document = load_demo_document(system, existing.id)
     return [
         f"  Consultation: {existing.title} (id {existing.id})",
+        f"  Document:     {document.title} (id {document.id}, version {document.current_version})",
         f"  Staff token:  {token}",
         f"                (coordinator {DEMO_COORDINATOR_EMAIL}; send as 'Authorization: Bearer <token>')",
     ]
+
+
+def load_demo_document(system: Any, consultation_id: str) -> Any:
+    """Upload the fictional draft programme as the demo consultation's document, once."""
+    from services.common.auth import DEMO_COORDINATOR_EMAIL
+    from services.documents import drafts
+    from services.documents.engine.demo_draft import TITLE, make_demo_draft
+
+    ctx = system.contexts["documents"]
+    existing = drafts.list_documents(ctx, consultation_id)
+    if existing:
+        return existing[0]
+    return drafts.upload_document(ctx, make_demo_draft(), title=TITLE, filename="projekt-programu-wspolpracy.docx",
+                                  consultation_id=consultation_id, actor=DEMO_COORDINATOR_EMAIL)

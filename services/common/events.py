@@ -129,6 +129,8 @@ class DocumentVersionCreatedV1(_Payload):
     title = fields.String(load_default="")
     sha256 = fields.String(load_default=None, allow_none=True)
     units = fields.List(fields.Dict(), load_default=list)
+    parent_version = fields.Integer(load_default=None, allow_none=True)
+    comment_refs = fields.List(fields.String(), load_default=list)
 
 
 class ReportPublishedV1(_Payload):
@@ -136,6 +138,7 @@ class ReportPublishedV1(_Payload):
     build_id = fields.String(required=True)
     sha256 = fields.String(required=True)
     download_url = fields.String(required=True)
+    exports = fields.List(fields.Dict(), load_default=list)
 
 
 class NotificationOutcomeV1(_Payload):

@@ -1,21 +1,135 @@
-"""Documents' JSON API: report builds (document versions arrive with the document-engine issue)."""
+"""Documents' JSON API: drafts, their versions and version builds, and consultation report builds."""
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from flask import Response, current_app
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from flask_smorest.fields import Upload
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.auth import current_staff, requires_role
-from services.documents import handlers
+from services.documents import drafts, handlers
 
 blp = Blueprint("documents", __name__, description="Programme documents, versions and consultation reports")
 
 
 def _ctx() -> Any:
     return current_app.extensions["uwagi"]
+
+
+def _api_url(path: str) -> str:
+    return f"{_ctx().settings.public_url}/documents/api/v1{path}"
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class UploadForm(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    title = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
+                          metadata={"description": "Defaults to the file name."})
+    consultation_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+
+
+class UploadFiles(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    file = Upload(required=True, metadata={"description": "The draft as DOCX."})
+
+
+class DocumentQuery(Schema):
+    consultation = fields.String(load_default=None)
+
+
+class DocumentOut(Schema):
+    id = fields.String()
+    consultation_id = fields.String(allow_none=True)
+    title = fields.String()
+    filename = fields.String()
+    current_version = fields.Integer()
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class ArtifactOut(Schema):
+    kind = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    media_type = fields.String()
+    download_url = fields.String()
+
+
+class VersionOut(Schema):
+    number = fields.Integer()
+    parent_number = fields.Integer(allow_none=True)
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    comment_refs = fields.List(fields.String())
+    changes = fields.List(fields.Dict())
+    unit_count = fields.Integer()
+    created_at = fields.DateTime()
+    files = fields.Method("_files")
+
+    def _files(self, row: Any) -> list[dict]:
+        return ArtifactOut(many=True).dump([
+            {"kind": a.kind, "sha256": a.sha256, "size": a.size, "media_type": a.media_type,
+             "download_url": _api_url(f"/documents/{row.document_id}/versions/{row.number}/{a.kind}.docx")}
+            for a in row.artifacts])
+
+
+class UnitOut(Schema):
+    id = fields.String()
+    label = fields.String()
+    kind = fields.String()
+    parent = fields.String(allow_none=True)
+    text = fields.String()
+
+
+class UnitBrief(Schema):
+    id = fields.String()
+    label = fields.String()
+    text = fields.String()
+
+
+class DiffEntryOut(Schema):
+    status = fields.String(metadata={"description": "inserted, deleted, changed or renumbered"})
+    old = fields.Nested(UnitBrief, allow_none=True)
+    new = fields.Nested(UnitBrief, allow_none=True)
+    comment_refs = fields.List(fields.String())
+
+
+class VersionRequest(Schema):
+    changes = fields.List(fields.Dict(), load_default=None, metadata={
+        "description": "Explicit changes in the CHANGES.json format; a change naming a comment replaces the "
+                       "change derived from that comment's decision."})
+    approved_by = fields.String(load_default=None, validate=validate.Length(min=1, max=200),
+                                metadata={"description": "The deciding body, author of the tracked changes."})
+    approved_at = fields.AwareDateTime(load_default=None)
+
+
+class VersionBuildOut(Schema):
+    id = fields.String()
+    document_id = fields.String()
+    state = fields.String(metadata={"description": "pending, running, done or failed"})
+    progress = fields.Integer()
+    parent_number = fields.Integer()
+    number = fields.Integer()
+    changes = fields.List(fields.Dict())
+    unanchored = fields.List(fields.Dict(), metadata={
+        "description": "Approved comments that could not be placed in the document; not applied."})
+    approved_by = fields.String()
+    approved_at = fields.DateTime()
+    requested_by = fields.String()
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+    error = fields.String(allow_none=True)
 
 
 class ReportRequest(Schema):
@@ -36,14 +150,114 @@ class ReportBuildOut(Schema):
     started_at = fields.DateTime(allow_none=True)
     finished_at = fields.DateTime(allow_none=True)
     comment_count = fields.Integer()
+    undecided_count = fields.Integer(metadata={"description": "Comments left out because they have no decision yet."})
     sha256 = fields.String(allow_none=True)
     size = fields.Integer(allow_none=True)
     media_type = fields.String()
     error = fields.String(allow_none=True)
     download_url = fields.Method("_download_url")
+    exports = fields.Method("_exports", metadata={"description": "DOCX, XLSX and CSV of a finished build."})
 
     def _download_url(self, build: Any) -> str | None:
         return handlers.download_url(_ctx(), build)
+
+    def _exports(self, build: Any) -> list[dict]:
+        return handlers.exports(_ctx(), build)
+
+
+class DownloadQuery(Schema):
+    format = fields.String(load_default="docx", validate=validate.OneOf(list(handlers.REPORT_FORMATS)))
+
+
+def _attachment(content: bytes, media_type: str, name: str, sha256: str) -> Response:
+    return Response(content, mimetype=media_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "ETag": sha256})
+
+
+# --- documents and versions -------------------------------------------------------------------
+
+
+@blp.route("/documents", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(UploadForm, location="form")
+@blp.arguments(UploadFiles, location="files")
+@blp.response(201, DocumentOut)
+def upload_document(form: dict, files: dict) -> Any:
+    upload = files["file"]
+    return drafts.upload_document(_ctx(), upload.read(), filename=upload.filename,
+                                  title=form["title"] or PurePath(upload.filename or "dokument").stem,
+                                  consultation_id=form["consultation_id"], actor=current_staff().email)
+
+
+@blp.route("/documents", methods=["GET"])
+@requires_role("reviewer")
+@blp.arguments(DocumentQuery, location="query")
+@blp.response(200, DocumentOut(many=True))
+def list_documents(query: dict) -> Any:
+    return drafts.list_documents(_ctx(), query["consultation"])
+
+
+@blp.route("/documents/<document_id>", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, DocumentOut)
+def read_document(document_id: str) -> Any:
+    return drafts.get_document(_ctx(), document_id)
+
+
+@blp.route("/documents/<document_id>/versions", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, VersionOut(many=True))
+def list_versions(document_id: str) -> Any:
+    return drafts.list_versions(_ctx(), document_id)
+
+
+@blp.route("/documents/<document_id>/versions", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(VersionRequest, required=False)
+@blp.response(202, VersionBuildOut)
+def request_version(data: dict | None, document_id: str) -> Any:
+    data = data or {}
+    return drafts.request_version(_ctx(), document_id, explicit=data.get("changes"), actor=current_staff().email,
+                                  approved_by=data.get("approved_by"), approved_at=data.get("approved_at"))
+
+
+@blp.route("/documents/<document_id>/versions/<number>/units", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, UnitOut(many=True))
+def version_units(document_id: str, number: str) -> Any:
+    return drafts.version_units(_ctx(), document_id, number)
+
+
+@blp.route("/documents/<document_id>/versions/<old>/diff/<new>", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, DiffEntryOut(many=True))
+def version_diff(document_id: str, old: str, new: str) -> Any:
+    return drafts.version_diff(_ctx(), document_id, old, new)
+
+
+@blp.route("/documents/<document_id>/versions/<number>/<kind>.docx", methods=["GET"])
+@requires_role("reviewer")
+def download_version_file(document_id: str, number: str, kind: str) -> Any:
+    artifact, content = drafts.version_file(_ctx(), document_id, number, kind)
+    return _attachment(content, artifact.media_type, f"dokument-{document_id[:8]}-v{number}-{kind}.docx",
+                       artifact.sha256)
+
+
+@blp.route("/documents/<document_id>/builds", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, VersionBuildOut(many=True))
+def list_version_builds(document_id: str) -> Any:
+    return drafts.list_version_builds(_ctx(), document_id)
+
+
+@blp.route("/documents/<document_id>/builds/<build_id>", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, VersionBuildOut)
+def read_version_build(document_id: str, build_id: str) -> Any:
+    return drafts.get_version_build(_ctx(), document_id, build_id)
+
+
+# --- reports -------------------------------------------------------------------------------
 
 
 @blp.route("/consultations/<consultation_id>/report", methods=["POST"])
@@ -72,8 +286,8 @@ def read_report(build_id: str) -> Any:
 
 @blp.route("/reports/<build_id>/download", methods=["GET"])
 @requires_role("reviewer")
-def download_report(build_id: str) -> Any:
-    build, content = handlers.report_content(_ctx(), build_id)
-    name = f"raport-konsultacji-{build.consultation_id[:8]}-{build.sha256[:8]}.docx"
-    return Response(content, mimetype=build.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "ETag": build.sha256})
+@blp.arguments(DownloadQuery, location="query")
+def download_report(query: dict, build_id: str) -> Any:
+    build, artifact, content = handlers.report_content(_ctx(), build_id, query["format"])
+    name = f"raport-konsultacji-{build.consultation_id[:8]}-{artifact.sha256[:8]}.{query['format']}"
+    return _attachment(content, artifact.media_type, name, artifact.sha256)

@@ -1,32 +1,50 @@
-"""Documents use cases: keep the read model, build and serve consultation reports."""
+"""Documents use cases: keep the read model, build and serve consultation reports.
+
+Documents and versions live in `drafts`; the build-row life cycle shared by both in `builds`.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.events import Event, utcnow
-from services.common.runtime import ServiceContext
 from services.common.bus import TransientError
-from services.common.storage import ObjectNotFound
-from services.common.web import NotFound
-from services.documents.models import CommentView, ConsultationView, ReportBuild
+from services.common.events import Event
+from services.common.runtime import ServiceContext
+from services.common.web import Invalid, NotFound
+from services.documents import builds, drafts
+from services.documents.builds import CSV, DOCX, XLSX
+from services.documents.engine import ReportData, build_report_csv, build_report_docx, build_report_xlsx
+from services.documents.models import Artifact, CommentView, ConsultationView, ReportBuild
 from services.documents.reporting import inputs_digest, report_input
 
 log = logging.getLogger(__name__)
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+REPORT_TASK = "build_report"
+# format -> (renderer, media type, artifact kind); the DOCX lives under reports/, the rest under exports/.
+REPORT_FORMATS = {
+    "docx": (build_report_docx, DOCX, "report_docx"),
+    "xlsx": (build_report_xlsx, XLSX, "report_xlsx"),
+    "csv": (build_report_csv, CSV, "report_csv"),
+}
 
 
-def download_url(ctx: ServiceContext, build: ReportBuild) -> str | None:
+def download_url(ctx: ServiceContext, build: ReportBuild, fmt: str = "docx") -> str | None:
     if build.state != "done":
         return None
-    return f"{ctx.settings.public_url}/documents/api/v1/reports/{build.id}/download"
+    suffix = "" if fmt == "docx" else f"?format={fmt}"
+    return f"{ctx.settings.public_url}/documents/api/v1/reports/{build.id}/download{suffix}"
+
+
+def exports(ctx: ServiceContext, build: ReportBuild) -> list[dict]:
+    """Every stored format of a finished build, with its checksum and download URL."""
+    return [{"format": artifact.kind.removeprefix("report_"), "sha256": artifact.sha256, "size": artifact.size,
+             "media_type": artifact.media_type,
+             "download_url": download_url(ctx, build, artifact.kind.removeprefix("report_"))}
+            for artifact in build.artifacts]
 
 
 def request_report(ctx: ServiceContext, consultation_id: str, *, language: str, internal: bool, actor: str) -> ReportBuild:
@@ -34,9 +52,9 @@ def request_report(ctx: ServiceContext, consultation_id: str, *, language: str, 
         if session.get(ConsultationView, consultation_id) is None:
             raise NotFound("no such consultation (or its announcement has not reached documents yet)")
         build = ReportBuild(id=str(uuid.uuid4()), consultation_id=consultation_id, state="pending",
-                            language=language, internal=internal, requested_by=actor)
+                            language=language, internal=internal, requested_by=actor, artifacts=[])
         session.add(build)
-    ctx.enqueue("build_report", build.id)
+    ctx.enqueue(REPORT_TASK, build.id)
     return build
 
 
@@ -47,94 +65,75 @@ def list_reports(ctx: ServiceContext, consultation_id: str) -> list[ReportBuild]
 
 
 def get_report(ctx: ServiceContext, build_id: str) -> ReportBuild:
-    with ctx.db.transaction() as session:
-        build = session.get(ReportBuild, build_id)
-        if build is None:
-            raise NotFound("no such report build")
-        return build
+    return builds.fetch(ctx, ReportBuild, build_id, "no such report build")
 
 
-def report_content(ctx: ServiceContext, build_id: str) -> tuple[ReportBuild, bytes]:
+def report_content(ctx: ServiceContext, build_id: str, fmt: str = "docx") -> tuple[ReportBuild, Artifact, bytes]:
+    """A finished report in one format: the build, the stored artifact and its bytes."""
+    if fmt not in REPORT_FORMATS:
+        raise Invalid(f"nieznany format {fmt!r} (unknown format; use docx, xlsx or csv)")
     build = get_report(ctx, build_id)
-    if build.state != "done" or not build.object_key:
+    artifact = next((a for a in build.artifacts if a.kind == REPORT_FORMATS[fmt][2]), None)
+    if build.state != "done" or artifact is None:
         raise NotFound("this report is not built (yet)")
-    try:
-        return build, ctx.store.get(build.object_key, build.version_id)
-    except ObjectNotFound:
-        raise NotFound("the stored report is missing") from None
+    return build, artifact, builds.artifact_content(ctx, artifact)
 
 
-def _claim(ctx: ServiceContext, build_id: str) -> ReportBuild | None:
+def _report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
     with ctx.db.transaction() as session:
-        query = select(ReportBuild).where(ReportBuild.id == build_id)
-        if ctx.db.is_postgres:
-            query = query.with_for_update(skip_locked=True)
-        build = session.scalar(query)
-        if build is None or build.state == "done":
-            return None  # deleted, or a redelivered task for finished work
-        build.state, build.progress, build.started_at = "running", 5, utcnow()
-        build.attempts += 1
-        return build
+        consultation = session.get(ConsultationView, consultation_id)
+        comments = list(session.scalars(select(CommentView).where(CommentView.consultation_id == consultation_id)))
+        document = drafts.consultation_document(session, consultation_id)
+    anchors = drafts.anchors_for(ctx, document.id, comments) if document is not None else {}
+    return report_input(consultation, comments, tz=ctx.settings.timezone, anchors=anchors,
+                        document_title=document.title if document is not None else "")
 
 
-def run_report_build(ctx: ServiceContext, build_id: str, render: "ReportRenderer") -> None:
+def run_report_build(ctx: ServiceContext, build_id: str) -> None:
     """The body of the `documents.build_report` task; safe to run twice for one build."""
-    build = _claim(ctx, build_id)
+    build = builds.claim(ctx, ReportBuild, build_id)
     if build is None:
         return
-    with ctx.db.transaction() as session:
-        consultation = session.get(ConsultationView, build.consultation_id)
-        comments = list(session.scalars(select(CommentView).where(CommentView.consultation_id == build.consultation_id)))
-    data = report_input(consultation, comments)
+    data, undecided = _report_data(ctx, build.consultation_id)
     digest = inputs_digest(data, build.language, build.internal)
+    builds.set_progress(ctx, ReportBuild, build_id, 20)
+    rendered: dict[str, bytes] = {}
     try:
-        content = render(data, language=build.language, internal=build.internal)
-    except Exception as exc:  # a renderer bug is permanent for these inputs: record it, do not retry
+        report = ReportData.from_json(data)
+        for step, (fmt, (render, _, _)) in enumerate(REPORT_FORMATS.items(), start=1):
+            rendered[fmt] = render(report, lang=build.language, published=not build.internal)
+            builds.set_progress(ctx, ReportBuild, build_id, 20 + 20 * step)
+    except Exception as exc:  # bad input or a renderer bug is permanent for these inputs: record it, do not retry
         log.exception("report build %s failed", build_id)
-        _finish(ctx, build_id, state="failed", error=f"{type(exc).__name__}: {exc}", inputs=digest)
+        builds.mark_failed(ctx, ReportBuild, build_id, f"{type(exc).__name__}: {exc}", inputs_sha256=digest)
         return
-    _set_progress(ctx, build_id, 80)
-    # Content-addressed key: the same inputs give the same bytes and the same key.
-    stored = ctx.store.put(f"reports/{build.consultation_id}/{digest[:16]}-{build.language}"
-                           f"{'-internal' if build.internal else ''}.docx", content, DOCX)
+    # Content-addressed keys: the same inputs give the same bytes and the same keys.
+    name = f"{digest[:16]}-{build.language}{'-internal' if build.internal else ''}"
+    inputs = {"inputs_sha256": digest, "language": build.language, "internal": build.internal}
+    stored = [builds.store_artifact(ctx, f"{'reports' if fmt == 'docx' else 'exports'}/{build.consultation_id}/{name}.{fmt}",
+                                    rendered[fmt], media_type, kind=kind, inputs=inputs, report_build_id=build_id)
+              for fmt, (_, media_type, kind) in REPORT_FORMATS.items()]
     with ctx.transaction() as session:
         row = session.get(ReportBuild, build_id)
-        row.state, row.progress, row.finished_at = "done", 100, utcnow()
-        row.sha256, row.size, row.object_key, row.version_id = stored.sha256, stored.size, stored.key, stored.version_id
-        row.inputs_sha256, row.comment_count, row.error = digest, len(data["comments"]), None
+        docx = next(artifact for artifact in stored if artifact.kind == "report_docx")
+        row.sha256, row.size, row.object_key, row.version_id = docx.sha256, docx.size, docx.key, docx.version_id
+        row.media_type, row.inputs_sha256 = DOCX, digest
+        row.comment_count, row.undecided_count = len(data["comments"]), undecided
+        row.artifacts.extend(stored)
+        builds.mark_done(row)
         if not row.internal:
+            session.flush()
             ctx.emit(session, "report.published", {
                 "consultation_id": row.consultation_id, "build_id": row.id, "sha256": row.sha256,
-                "download_url": download_url(ctx, row),
+                "download_url": download_url(ctx, row), "exports": exports(ctx, row),
             })
 
 
-def _set_progress(ctx: ServiceContext, build_id: str, progress: int) -> None:
-    with ctx.db.transaction() as session:
-        row = session.get(ReportBuild, build_id)
-        if row is not None:
-            row.progress = progress
-
-
-def _finish(ctx: ServiceContext, build_id: str, *, state: str, error: str, inputs: str | None = None) -> None:
-    with ctx.db.transaction() as session:
-        row = session.get(ReportBuild, build_id)
-        row.state, row.error, row.finished_at, row.inputs_sha256 = state, error[:2000], utcnow(), inputs
-
-
 def mark_failed(ctx: ServiceContext, build_id: str, error: str) -> None:
-    _finish(ctx, build_id, state="failed", error=error)
+    builds.mark_failed(ctx, ReportBuild, build_id, error)
 
 
-def requeue_stalled_builds(ctx: ServiceContext) -> None:
-    """Sweep: re-enqueue builds whose task was lost (pending too long, or a worker died mid-build)."""
-    now = utcnow()
-    with ctx.db.transaction() as session:
-        stalled = list(session.scalars(select(ReportBuild.id).where(
-            ((ReportBuild.state == "pending") & (ReportBuild.created_at < now - timedelta(seconds=30)))
-            | ((ReportBuild.state == "running") & (ReportBuild.started_at < now - timedelta(minutes=10))))))
-    for build_id in stalled:
-        ctx.enqueue("build_report", build_id)
+requeue_stalled_builds = builds.requeue_stalled(REPORT_TASK, ReportBuild)
 
 
 # --- event handlers: the read model -----------------------------------------------------
@@ -189,8 +188,4 @@ EVENT_HANDLERS = {
     "comment.decided": [on_comment_decided],
     "consultation.review_completed": [on_review_completed],
 }
-
-
-class ReportRenderer(Protocol):
-    def __call__(self, data: dict, *, language: str, internal: bool) -> bytes: ...
 

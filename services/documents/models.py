@@ -1,11 +1,12 @@
-"""Documents' own tables: its read model of consultations, comments and decisions, and builds."""
+"""Documents' own tables: the read model of consultations, comments and decisions; documents,
+their versions, version and report builds, comment anchors and every stored artifact."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from services.common.db import InboxMixin, OutboxMixin, UTCDateTime, utcnow
 
@@ -63,20 +64,26 @@ class CommentView(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class ReportBuild(Base):
-    __tablename__ = "report_builds"
+class BuildStateMixin:
+    """The life of a build row: pending → running → done or failed, with progress in percent."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
     state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)
-    language: Mapped[str] = mapped_column(String(2), default="pl")
-    internal: Mapped[bool] = mapped_column(Boolean, default=False)
     requested_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ReportBuild(BuildStateMixin, Base):
+    __tablename__ = "report_builds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    language: Mapped[str] = mapped_column(String(2), default="pl")
+    internal: Mapped[bool] = mapped_column(Boolean, default=False)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -85,4 +92,89 @@ class ReportBuild(Base):
     media_type: Mapped[str] = mapped_column(
         String(100), default="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
     inputs_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Comments still without a decision are left out of the report; the count says how many.
+    undecided_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    artifacts: Mapped[list["Artifact"]] = relationship(order_by="Artifact.kind", lazy="selectin")
+
+
+class Document(Base):
+    """An uploaded draft; its source DOCX is an artifact of kind `source` on version 1."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    current_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DocumentVersion(Base):
+    """An immutable version: version 1 is the parsed source, later ones replay `changes` on their parent."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("document_id", "number", name="uq_document_versions_number"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    parent_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    comment_refs: Mapped[list] = mapped_column(JSON, default=list)
+    approved_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    build_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    unit_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    artifacts: Mapped[list["Artifact"]] = relationship(order_by="Artifact.kind", lazy="selectin")
+
+
+class VersionBuild(BuildStateMixin, Base):
+    """A request for the next version: checked when asked for, rendered and stored by a Celery task."""
+
+    __tablename__ = "version_builds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id"), index=True)
+    parent_number: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    changes: Mapped[list] = mapped_column(JSON, default=list)
+    unanchored: Mapped[list] = mapped_column(JSON, default=list)
+    approved_by: Mapped[str] = mapped_column(String(200))
+    approved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class CommentAnchor(Base):
+    """Where a comment points in a document (its consulted version 1); computed once, then reused."""
+
+    __tablename__ = "comment_anchors"
+
+    comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    unit_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    label: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    chapter: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    candidates: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class Artifact(Base):
+    """A stored file: a version's source, clean or tracked DOCX, or a report's DOCX, XLSX or CSV."""
+
+    __tablename__ = "artifacts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    document_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    document_version_id: Mapped[str | None] = mapped_column(ForeignKey("document_versions.id"), nullable=True)
+    report_build_id: Mapped[str | None] = mapped_column(ForeignKey("report_builds.id"), nullable=True, index=True)
+    key: Mapped[str] = mapped_column(String(500))
+    version_id: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    media_type: Mapped[str] = mapped_column(String(100))
+    inputs: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

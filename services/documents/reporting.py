@@ -1,51 +1,67 @@
-"""From the read model to the report input of the document engine (the REPORT.json shape)."""
+"""From the read model to the document engine's report input (the REPORT.json shape, docs/document-engine.md)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable
+from datetime import datetime, tzinfo
+from typing import Iterable, Mapping
 
-from services.documents.models import CommentView, ConsultationView
+from services.documents.models import CommentAnchor, CommentView, ConsultationView
 
 
-def report_input(consultation: ConsultationView, comments: Iterable[CommentView]) -> dict:
-    """The engine's input; ordered and JSON-stable so that its sha256 identifies the build's inputs."""
-    return {
+def _day(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).date().isoformat()
+
+
+def report_input(consultation: ConsultationView, comments: Iterable[CommentView], *, tz: tzinfo,
+                 document_title: str = "", anchors: Mapping[str, CommentAnchor] | None = None) -> tuple[dict, int]:
+    """REPORT.json for the decided comments, ordered and JSON-stable so that its sha256 identifies
+    the build's inputs; and the number of comments left out because they have no decision yet.
+
+    `unit_label` is the anchored unit's label when the comment is anchored to the consultation's
+    document, else the part of the document as the submitter wrote it.
+    """
+    anchors = anchors or {}
+    decided = [c for c in comments if c.decision]
+    undecided = sum(1 for c in comments if not c.decision)
+    rows = []
+    for c in sorted(decided, key=lambda c: (c.received_at, c.reference, c.number)):
+        anchor = anchors.get(c.id)
+        anchored = anchor is not None and anchor.unit_id is not None
+        rows.append({
+            "ref": f"{c.reference}#{c.number}",
+            "submitter": {
+                "name": c.submitter_name,
+                "organization": c.organization or "",
+                "kind": c.submitter_kind,
+                "publish_consent": c.publish_consent,
+            },
+            "unit_label": anchor.label if anchored else c.section,
+            "chapter": (anchor.chapter or "") if anchored else "",
+            "comment": c.current_text,
+            "proposal": c.proposal,
+            "justification": c.justification,
+            "channel": c.channel,
+            "topic": c.topic or "",
+            "decision": c.decision,
+            "position": c.position,
+        })
+    data = {
         "consultation": {
-            "id": consultation.id,
             "title": consultation.title,
             "stage": consultation.stage,
-            "opens_at": consultation.opens_at.isoformat(),
-            "closes_at": consultation.closes_at.isoformat(),
+            "document": document_title,
+            "organizer": "",
+            "start": _day(consultation.opens_at, tz),
+            "end": _day(consultation.closes_at, tz),
             "channels": list(consultation.channels),
-            "topics": list(consultation.topics),
-            "duty_days": list(consultation.duty_days),
-            "contact_email": consultation.contact_email,
+            "duty_days": [{"date": day.get("date", ""), "from": day.get("starts", ""), "to": day.get("ends", ""),
+                           "place": day.get("place", "")} for day in consultation.duty_days],
         },
-        "comments": [
-            {
-                "ref": f"{c.reference}#{c.number}",
-                "submitter": {
-                    "name": c.submitter_name,
-                    "organization": c.organization,
-                    "kind": c.submitter_kind,
-                    "publish_consent": c.publish_consent,
-                },
-                "unit_label": c.section,
-                "comment": c.current_text,
-                "proposal": c.proposal,
-                "justification": c.justification,
-                "channel": c.channel,
-                "topic": c.topic or "",
-                "late": c.late,
-                "decision": c.decision or "",
-                "position": c.position,
-                "final_text": c.final_text or "",
-            }
-            for c in sorted(comments, key=lambda c: (c.received_at, c.reference, c.number))
-        ],
+        "comments": rows,
     }
+    return data, undecided
 
 
 def inputs_digest(data: dict, language: str, internal: bool) -> str:

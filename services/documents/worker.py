@@ -1,30 +1,46 @@
-"""`python -m services.documents.worker`: document builds, the event consumer and the outbox relay."""
+"""`python -m services.documents.worker`: version and report builds, the event consumer and the outbox relay."""
 
 from __future__ import annotations
 
+import logging
+from typing import Any, Callable
+
 from services.common.runtime import ServiceContext, WorkerSpec, run_worker_main
 from services.common.storage import StorageUnavailable
-from services.documents import handlers
+from services.documents import builds, drafts, handlers
 from services.documents.app import build
-from services.documents.basic_report import render_basic_report
+from services.documents.models import ReportBuild, VersionBuild
+
+log = logging.getLogger(__name__)
+
+
+def _build_task(ctx: ServiceContext, name: str, model: type, run: Callable[[ServiceContext, str], None]) -> None:
+    """One build task: storage outages are retried with backoff and jitter, anything else fails the build."""
+
+    # shared=False: the task closes over this ctx, so it must not leak into other Celery apps.
+    @ctx.celery.task(name=f"documents.{name}", bind=True, acks_late=True, reject_on_worker_lost=True, shared=False,
+                     autoretry_for=(StorageUnavailable,), retry_backoff=True, retry_backoff_max=120,
+                     retry_jitter=True, max_retries=5)
+    def task(self: Any, build_id: str) -> None:
+        try:
+            run(ctx, build_id)
+        except StorageUnavailable as exc:
+            if self.request.retries >= self.max_retries:
+                builds.mark_failed(ctx, model, build_id, f"storage unavailable: {exc}")
+            raise
+        except Exception as exc:  # permanent: record it on the build instead of leaving it running
+            log.exception("documents.%s %s failed", name, build_id)
+            builds.mark_failed(ctx, model, build_id, f"{type(exc).__name__}: {exc}")
 
 
 def register_tasks(ctx: ServiceContext) -> None:
-    # shared=False: the task closes over this ctx, so it must not leak into other Celery apps.
-    @ctx.celery.task(name="documents.build_report", bind=True, acks_late=True, shared=False, autoretry_for=(StorageUnavailable,),
-                     retry_backoff=True, retry_jitter=True, max_retries=5)
-    def build_report(task: object, build_id: str) -> None:
-        try:
-            handlers.run_report_build(ctx, build_id, render_basic_report)
-        except StorageUnavailable as exc:
-            if task.request.retries >= task.max_retries:  # type: ignore[attr-defined]
-                handlers.mark_failed(ctx, build_id, f"storage unavailable: {exc}")
-            raise
+    _build_task(ctx, handlers.REPORT_TASK, ReportBuild, handlers.run_report_build)
+    _build_task(ctx, drafts.BUILD_TASK, VersionBuild, drafts.run_version_build)
 
 
 def worker_spec() -> WorkerSpec:
     return WorkerSpec(handlers=handlers.EVENT_HANDLERS, register_tasks=register_tasks,
-                      sweeps=[handlers.requeue_stalled_builds])
+                      sweeps=[handlers.requeue_stalled_builds, drafts.requeue_stalled_version_builds])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,119 @@
+"""What every build shares: the pending → running → done/failed life of its row, and stored artifacts.
+
+Report builds and version builds are rows with the same state columns; a
+Celery task claims a row, reports progress on it and finishes it. Running a
+task twice for one row is harmless: a finished row is not claimed again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any, Callable, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.db import utcnow
+from services.common.runtime import ServiceContext
+from services.common.storage import ObjectNotFound
+from services.common.web import NotFound
+from services.documents.models import Artifact
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV = "text/csv; charset=utf-8"
+
+PENDING_GRACE = timedelta(seconds=30)
+RUNNING_GRACE = timedelta(minutes=10)
+
+Row = TypeVar("Row")
+
+
+def claim(ctx: ServiceContext, model: type[Row], build_id: str) -> Row | None:
+    """Mark a build running and return it, or None when it is gone or already done."""
+    with ctx.db.transaction() as session:
+        query = select(model).where(model.id == build_id)  # type: ignore[attr-defined]
+        if ctx.db.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        build = session.scalar(query)
+        if build is None or build.state in ("done", "failed"):
+            return None  # deleted, or a redelivered task for finished work
+        build.state, build.progress, build.started_at = "running", 5, utcnow()
+        build.attempts += 1
+        return build
+
+
+def set_progress(ctx: ServiceContext, model: type, build_id: str, progress: int) -> None:
+    with ctx.db.transaction() as session:
+        row = session.get(model, build_id)
+        if row is not None:
+            row.progress = progress
+
+
+def mark_failed(ctx: ServiceContext, model: type, build_id: str, error: str, **fields: Any) -> None:
+    with ctx.db.transaction() as session:
+        row = session.get(model, build_id)
+        if row is None:
+            return
+        row.state, row.error, row.finished_at = "failed", error[:2000], utcnow()
+        for name, value in fields.items():
+            setattr(row, name, value)
+
+
+def mark_done(row: Any) -> None:
+    row.state, row.progress, row.finished_at, row.error = "done", 100, utcnow(), None
+
+
+def stalled(ctx: ServiceContext, model: Any) -> list[str]:
+    """Ids of builds whose task was lost: pending too long, or running after a worker died."""
+    now = utcnow()
+    with ctx.db.transaction() as session:
+        return list(session.scalars(select(model.id).where(
+            ((model.state == "pending") & (model.created_at < now - PENDING_GRACE))
+            | ((model.state == "running") & (model.started_at < now - RUNNING_GRACE)))))
+
+
+def requeue_stalled(task: str, model: type) -> Callable[[ServiceContext], None]:
+    def sweep(ctx: ServiceContext) -> None:
+        for build_id in stalled(ctx, model):
+            ctx.enqueue(task, build_id)
+
+    sweep.__name__ = f"requeue_stalled_{task}"
+    return sweep
+
+
+def fetch(ctx: ServiceContext, model: type[Row], row_id: str, missing: str) -> Row:
+    """One row by primary key, or NotFound with `missing` as the message."""
+    with ctx.db.transaction() as session:
+        row = session.get(model, row_id)
+    if row is None:
+        raise NotFound(missing)
+    return row
+
+
+def store_artifact(ctx: ServiceContext, key: str, content: bytes, media_type: str, *, kind: str,
+                   inputs: dict, **owner: Any) -> Artifact:
+    """Put `content` in the object store and return its (unsaved) artifact row.
+
+    The caller adds the row in the transaction that makes the artifact visible,
+    so a crash between the two leaves an unreferenced object, never a dangling row.
+    """
+    stored = ctx.store.put(key, content, media_type)
+    return Artifact(id=str(uuid.uuid4()), kind=kind, key=stored.key, version_id=stored.version_id,
+                    sha256=stored.sha256, size=stored.size, media_type=media_type, inputs=inputs,
+                    created_at=utcnow(), **owner)
+
+
+def artifact_content(ctx: ServiceContext, artifact: Artifact) -> bytes:
+    try:
+        return ctx.store.get(artifact.key, artifact.version_id)
+    except ObjectNotFound:
+        raise NotFound("the stored file is missing") from None
+
+
+def artifacts_of(session: Session, **owner: Any) -> list[Artifact]:
+    query = select(Artifact).order_by(Artifact.created_at, Artifact.kind)
+    for name, value in owner.items():
+        query = query.where(getattr(Artifact, name) == value)
+    return list(session.scalars(query))

@@ -1,0 +1,131 @@
+"""Builds on the in-process worker: version and report tasks end to end, retries, sweeps and the demo document."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from types import SimpleNamespace
+
+from docx import Document as WordDocument
+from openpyxl import load_workbook
+
+from services.common.db import utcnow
+from services.common.storage import StorageUnavailable
+from services.documents import drafts, handlers
+from services.documents.models import ReportBuild, VersionBuild
+from tests.support.infra import wait_until
+from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, outbox, publish_consultation, staff,
+                                                   submit, upload)
+
+
+def api(path: str) -> str:
+    return f"/documents/api/v1{path}"
+
+
+def finished(client, ctx, path: str):
+    def check():
+        row = client.get(api(path), headers=staff(ctx, "reviewer")).json
+        return row if row["state"] in ("done", "failed") else None
+
+    return wait_until(check, timeout=30, what=path)
+
+
+def test_a_version_and_the_report_are_built_by_the_celery_worker_with_all_artifacts(ctx, client, draft, worker, tmp_path):
+    consultation_id = publish_consultation(ctx)
+    document_id = upload(client, ctx, draft, consultation_id=consultation_id, title="Program współpracy").json["id"]
+    reference, ids = submit(ctx, consultation_id, [
+        {"section": "§ 5 ust. 2", "current_text": QUOTE,
+         "justification": "Kontakt: jan.przykladowy@example.org, tel. 601 234 567."},
+        {"section": "w całym dokumencie", "current_text": ""},
+        {"section": "§ 1", "current_text": ""}])
+    decide(ctx, consultation_id, ids[0], reference, "accepted", FINAL_TEXT)
+    decide(ctx, consultation_id, ids[1], reference, "partially_accepted", None, "Drugi nabór tylko w lipcu.")
+
+    started = client.post(api(f"/documents/{document_id}/versions"), headers=staff(ctx))
+    assert started.status_code == 202, started.json
+    build = finished(client, ctx, f"/documents/{document_id}/builds/{started.json['id']}")
+    assert build["state"] == "done" and build["progress"] == 100, build
+    assert [v["number"] for v in client.get(api(f"/documents/{document_id}/versions"), headers=staff(ctx)).json] == [1, 2]
+
+    published = client.post(api(f"/consultations/{consultation_id}/report"), headers=staff(ctx), json={})
+    internal = client.post(api(f"/consultations/{consultation_id}/report"), headers=staff(ctx),
+                           json={"language": "en", "internal": True})
+    assert published.status_code == internal.status_code == 202
+    report = finished(client, ctx, f"/reports/{published.json['id']}")
+    internal_report = finished(client, ctx, f"/reports/{internal.json['id']}")
+    assert report["state"] == internal_report["state"] == "done", (report, internal_report)
+    assert report["comment_count"] == 2 and report["undecided_count"] == 1
+    assert {e["format"] for e in report["exports"]} == {"docx", "xlsx", "csv"}
+    assert report["sha256"] == next(e["sha256"] for e in report["exports"] if e["format"] == "docx")
+
+    docx = client.get(api(f"/reports/{report['id']}/download"), headers=staff(ctx, "reviewer"))
+    assert docx.status_code == 200 and docx.headers["ETag"].strip('"') == report["sha256"]
+    cells = [cell.text for table in WordDocument(io.BytesIO(docx.data)).tables for row in table.rows for cell in row.cells]
+    assert "§ 5 ust. 2 pkt 2" in cells  # the anchored unit's label, not the submitter's "§ 5 ust. 2"
+    assert "w całym dokumencie" in cells  # unanchored: the submitter's own words
+    assert "Drugi nabór tylko w lipcu." in cells and "uwzględniona częściowo" in [c.lower() for c in cells]
+    assert "Osoba prywatna" in cells and not any("jan.przykladowy@example.org" in c for c in cells)
+
+    rows = list(csv.reader(io.StringIO(client.get(api(f"/reports/{report['id']}/download?format=csv"),
+                                                  headers=staff(ctx)).data.decode("utf-8-sig"))))
+    assert rows[1][1] == f"{reference}#1" and rows[1][3] == "§ 5 ust. 2 pkt 2" and rows[1][4] == "Rozdział III"
+    xlsx = client.get(api(f"/reports/{internal_report['id']}/download?format=xlsx"), headers=staff(ctx))
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    values = [str(cell.value) for row in sheet.iter_rows() for cell in row]
+    assert "Anna Nowak" in values and any("jan.przykladowy@example.org" in v for v in values)  # internal edition
+
+    # Only DOCX reports live under reports/<consultation>/; the exports have their own prefix.
+    objects = ctx.settings.data_dir / "objects"
+    assert {p.suffix for p in (objects / "reports" / consultation_id).iterdir()} == {".docx"}
+    assert {p.suffix for p in (objects / "exports" / consultation_id).iterdir()} == {".xlsx", ".csv"}
+    [announced] = outbox(ctx, "report.published")  # the internal edition is not published
+    assert announced["build_id"] == report["id"] and len(announced["exports"]) == 3
+
+
+def test_build_tasks_are_late_acked_and_retry_only_storage_outages(ctx, worker):
+    for name in ("documents.build_version", "documents.build_report"):
+        task = ctx.celery.tasks[name]
+        assert task.acks_late and task.reject_on_worker_lost
+        assert task.autoretry_for == (StorageUnavailable,) and task.max_retries == 5 and task.retry_jitter
+
+
+def test_a_build_that_raises_is_recorded_as_failed_not_left_running(ctx, worker, monkeypatch):
+    consultation_id = publish_consultation(ctx)
+
+    def broken(*args, **kwargs):
+        raise ValueError("renderer exploded")
+
+    monkeypatch.setitem(handlers.REPORT_FORMATS, "docx", (broken, "x", "report_docx"))
+    build = handlers.request_report(ctx, consultation_id, language="pl", internal=False, actor="k")
+    wait_until(lambda: handlers.get_report(ctx, build.id).state == "failed", timeout=30, what="failed build")
+    assert "renderer exploded" in handlers.get_report(ctx, build.id).error
+
+
+def test_sweeps_re_enqueue_stalled_version_and_report_builds(ctx, client, draft, monkeypatch):
+    document_id = upload(client, ctx, draft).json["id"]
+    old = utcnow() - timedelta(minutes=20)
+    with ctx.db.transaction() as session:
+        session.add(VersionBuild(id="v-stalled", document_id=document_id, state="running", parent_number=1, number=2,
+                                 changes=[], unanchored=[], approved_by="P", approved_at=old, created_at=old,
+                                 started_at=old))
+        session.add(VersionBuild(id="v-fresh", document_id=document_id, state="pending", parent_number=1, number=2,
+                                 changes=[], unanchored=[], approved_by="P", approved_at=old))
+        session.add(ReportBuild(id="r-stalled", consultation_id="c", state="pending", created_at=old))
+    enqueued = []
+    monkeypatch.setattr(ctx, "enqueue", lambda task, *args: enqueued.append((task, *args)))
+    drafts.requeue_stalled_version_builds(ctx)
+    handlers.requeue_stalled_builds(ctx)
+    assert enqueued == [("build_version", "v-stalled"), ("build_report", "r-stalled")]
+
+
+def test_the_demo_document_is_uploaded_once_for_the_demo_consultation(ctx):
+    from services.demo import load_demo_document
+
+    system = SimpleNamespace(contexts={"documents": ctx})
+    first = load_demo_document(system, "demo-consultation")
+    again = load_demo_document(system, "demo-consultation")
+    assert again.id == first.id and len(drafts.list_documents(ctx, "demo-consultation")) == 1
+    [announced] = outbox(ctx, "document.version_created")
+    assert announced["consultation_id"] == "demo-consultation"
+    assert {"chapter", "paragraph", "section", "point", "letter"} <= {u["kind"] for u in announced["units"]}
