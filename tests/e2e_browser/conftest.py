@@ -22,11 +22,6 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # pyproject's --strict-markers: declared here until pyproject lists it.
-    config.addinivalue_line("markers", "browser: drives a real browser (playwright + Debian chromium)")
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     try:
