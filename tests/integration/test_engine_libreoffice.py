@@ -103,3 +103,18 @@ def test_libreoffice_opens_the_report(soffice, tmp_path):
     text = convert(soffice, source, "txt:Text", tmp_path / "out").read_text(encoding="utf-8-sig")
     assert "Raport z konsultacji społecznych" in text and "Osoba prywatna" in text
     assert "Stanowisko Miasta wraz z uzasadnieniem" in text
+
+
+def test_libreoffice_calc_opens_the_xlsx_export(soffice, tmp_path):
+    """Needs LibreOffice Calc (libreoffice-calc-nogui), which CI installs next to Writer."""
+    from test_report import report_json
+
+    from services.documents.engine import build_report_xlsx
+
+    source = tmp_path / "report.xlsx"
+    source.write_bytes(build_report_xlsx(ReportData.from_json(report_json())))
+    text = convert(soffice, source, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "out").read_text(
+        encoding="utf-8")
+    header = text.splitlines()[0]
+    assert header.startswith("Lp.,Numer zgłoszenia,Zgłaszający,Część dokumentu")
+    assert "Osoba prywatna" in text and "[dane usunięte]" in text
