@@ -20,7 +20,7 @@ from werkzeug.utils import redirect
 
 from services.common.db import upgrade
 from services.common.runtime import ServiceContext, ServiceWorker, configure_logging
-from services.common.settings import SERVICES, Settings, SettingsError, load_settings
+from services.common.settings import SERVICES, Settings, load_settings_for_cli
 
 log = logging.getLogger("uwagi.embedded")
 
@@ -82,10 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="uwagi run", description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo consultation")
     args = parser.parse_args((argv or ["run"])[1:])
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+    settings = load_settings_for_cli()
+    if settings is None:
         return 2
     configure_logging(settings)
     system = start_system(settings)

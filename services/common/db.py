@@ -20,7 +20,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 log = logging.getLogger(__name__)
@@ -129,6 +129,21 @@ class InboxMixin:
     handler: Mapped[str] = mapped_column(String(120), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(80), nullable=False)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+def service_tables() -> tuple[Any, Any, Any]:
+    """A service's declarative base with its `outbox` and `inbox` tables: `Base, Outbox, Inbox = service_tables()`."""
+
+    class Base(DeclarativeBase):
+        pass
+
+    class Outbox(OutboxMixin, Base):
+        __tablename__ = "outbox"
+
+    class Inbox(InboxMixin, Base):
+        __tablename__ = "inbox"
+
+    return Base, Outbox, Inbox
 
 
 def add_event(session: Session, outbox_model: type, envelope: dict) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from services.common.db import upgrade
-from services.common.settings import SERVICES, SettingsError, load_settings
+from services.common.settings import SERVICES, load_settings_for_cli
 
 
 def main(argv: list[str]) -> int:
@@ -14,10 +13,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("service", choices=[*SERVICES, "all"])
     parser.add_argument("--revision", default="head")
     args = parser.parse_args(argv[1:])
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+    settings = load_settings_for_cli()
+    if settings is None:
         return 2
     for service in SERVICES if args.service == "all" else (args.service,):
         upgrade(service, settings.database_url(service), args.revision)

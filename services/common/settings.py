@@ -273,3 +273,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
 
         settings = replace(settings, **overrides)  # type: ignore[arg-type]
     return settings
+
+
+def load_settings_for_cli() -> Settings | None:
+    """`load_settings()` for command lines: prints the problems and returns None instead of raising."""
+    import sys
+
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return None

@@ -5,21 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from services.common.db import InboxMixin, OutboxMixin, UTCDateTime, utcnow
-
-
-class Base(DeclarativeBase):
-    pass
+from services.common.db import UTCDateTime, service_tables, utcnow
 
 
-class Outbox(OutboxMixin, Base):
-    __tablename__ = "outbox"
-
-
-class Inbox(InboxMixin, Base):
-    __tablename__ = "inbox"
+Base, Outbox, Inbox = service_tables()
 
 
 class Consultation(Base):

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from services.common.auth import ROLES
-from services.common.settings import SettingsError, load_settings
+from services.common.settings import load_settings_for_cli
 
 
 def main(argv: list[str]) -> int:
@@ -17,10 +17,8 @@ def main(argv: list[str]) -> int:
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--name", default="")
     args = parser.parse_args(argv[1:])
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(exc, file=sys.stderr)
+    settings = load_settings_for_cli()
+    if settings is None:
         return 2
     from services.review.app import build
     from services.review.handlers import create_staff_user
