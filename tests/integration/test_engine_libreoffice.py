@@ -5,7 +5,6 @@ In CI (CI=true) a missing `soffice` fails these tests instead of skipping them.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ from services.documents.engine import (Change, ReportData, apply_changes, build_
                                        render_clean, render_tracked)
 from services.documents.engine.demo_draft import make_demo_draft  # noqa: E402
 from services.documents.engine.ooxml import read_package  # noqa: E402
+from tests.support.infra import unavailable  # noqa: E402
 
 pytestmark = pytest.mark.libreoffice
 
@@ -31,9 +31,7 @@ AUTHOR = "Prezydent Miasta Wzorowo"
 def soffice() -> str:
     path = shutil.which("soffice") or shutil.which("libreoffice")
     if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("LibreOffice (soffice) is required in CI: apt-get install libreoffice-writer-nogui")
-        pytest.skip("LibreOffice (soffice) is not installed")
+        unavailable("LibreOffice (soffice)", "apt-get install libreoffice-writer-nogui libreoffice-calc-nogui")
     return path
 
 
