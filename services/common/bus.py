@@ -154,8 +154,14 @@ class BrokerPublisher:
                 raise BrokerUnavailable(f"publish failed: {exc}") from exc
 
     def ping(self) -> None:
+        """A round trip to the broker; a cached channel alone would not notice a dead connection."""
         with self._lock:
-            self._ensure_channel()
+            channel = self._ensure_channel()
+            try:
+                EVENTS_EXCHANGE(channel).declare(passive=True)
+            except Exception as exc:
+                self._reset()
+                raise BrokerUnavailable(f"broker did not answer: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:

@@ -119,6 +119,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_RELAY_INTERVAL", "Seconds between outbox sweeps.", "2"),
     Variable("UWAGI_MAX_UPLOAD_MB", "Largest accepted request body, in MiB.", "20"),
     Variable("UWAGI_LOG_LEVEL", "Logging level.", "INFO"),
+    Variable("UWAGI_TRUSTED_PROXIES", "How many reverse proxies in front of the web processes to trust for X-Forwarded-* (client address, scheme, host).", "0"),
 )
 KNOWN_VARIABLES = frozenset(v.name for v in VARIABLES)
 
@@ -154,6 +155,7 @@ class Settings:
     relay_interval: float
     max_upload_bytes: int
     log_level: str
+    trusted_proxies: int = 0
     demo_token: str | None = None
     s3: S3Settings | None = None
     smtp: SmtpSettings | None = None
@@ -214,6 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     timezone = parsed("UWAGI_TIMEZONE", parse_timezone, ZoneInfo("Europe/Warsaw"))
     relay_interval = parsed("UWAGI_RELAY_INTERVAL", lambda n, r: parse_float(n, r, minimum=0.05), 2.0)
     max_upload_mb = parsed("UWAGI_MAX_UPLOAD_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 20)
+    trusted_proxies = parsed("UWAGI_TRUSTED_PROXIES", lambda n, r: parse_int(n, r, minimum=0, maximum=5), 0)
     log_level = (get("UWAGI_LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         problems.append(f"UWAGI_LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
@@ -264,6 +267,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         relay_interval=float(relay_interval),  # type: ignore[arg-type]
         max_upload_bytes=int(max_upload_mb) * 1024 * 1024,  # type: ignore[arg-type]
         log_level=log_level,
+        trusted_proxies=int(trusted_proxies),  # type: ignore[arg-type]
         demo_token=get("UWAGI_DEMO_TOKEN"),
         s3=s3,
         smtp=smtp,

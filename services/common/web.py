@@ -8,6 +8,7 @@ from typing import Any, Iterable
 from flask import Blueprint, Flask, jsonify
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.auth import init_auth, public
 from services.common.runtime import ServiceContext
@@ -102,6 +103,11 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         log.exception("unhandled error")
         return _error(500, "internal_error", "internal error; it has been logged")
 
+    if ctx.settings.trusted_proxies:
+        # Behind the gateway the client's address (rate limits, logs) and scheme come in X-Forwarded-*;
+        # trusting them without a proxy would let any client choose its own address.
+        n = ctx.settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     ctx.relay.start()
     return app
 

@@ -137,3 +137,30 @@ def test_health_and_readiness(apps):
         assert client.get(f"/{service}/healthz").json == {"status": "ok", "service": service}
         ready = client.get(f"/{service}/readyz")
         assert ready.status_code == 200 and set(ready.json["checks"]) == {"database", "broker", "storage"}
+
+
+def test_forwarded_headers_are_trusted_only_when_configured(tmp_path):
+    from flask import request
+
+    from services.intake.app import build, create_app
+
+    def client_address(trusted: str) -> str:
+        settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path / trusted), "UWAGI_TRUSTED_PROXIES": trusted})
+        upgrade("intake", settings.database_url("intake"))
+        ctx = build(settings)
+        app = create_app(ctx=ctx)
+        seen = {}
+
+        @app.before_request
+        def remember() -> None:
+            seen["addr"] = request.remote_addr
+
+        try:
+            app.test_client().get("/intake/healthz",
+                                  environ_base={"REMOTE_ADDR": "10.0.0.2", "HTTP_X_FORWARDED_FOR": "203.0.113.9"})
+            return seen["addr"]
+        finally:
+            ctx.close()
+
+    assert client_address("0") == "10.0.0.2"
+    assert client_address("1") == "203.0.113.9"
