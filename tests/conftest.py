@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from services.common.settings import S3Settings, Settings, SmtpSettings, load_settings
+from services.common.settings import S3Settings
 from tests.support import infra
 
 
@@ -36,20 +35,3 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infra.WeedSe
 def s3_settings(s3_server: infra.WeedServer) -> S3Settings:
     return S3Settings(endpoint=s3_server.endpoint, access_key=s3_server.access_key,
                       secret_key=s3_server.secret_key, bucket="uwagi-test", secure=False)
-
-
-@pytest.fixture
-def smtp() -> Iterator[infra.SmtpSink]:
-    sink = infra.start_smtp()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture
-def embedded_settings(tmp_path: Path) -> Settings:
-    """Settings of the embedded mode inside a fresh data dir."""
-    return load_settings({"UWAGI_DATA_DIR": str(tmp_path / "var"), "UWAGI_RELAY_INTERVAL": "0.2"})
-
-
-def smtp_settings(sink: infra.SmtpSink) -> SmtpSettings:
-    return SmtpSettings(host=sink.host, port=sink.port, user="", password="", starttls=False)

@@ -14,13 +14,14 @@ import subprocess
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Callable
 
 import pytest
+
+from services.common.smtp_server import CollectingSmtpServer
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 AMQP_HOST, AMQP_PORT = "127.0.0.1", 5672
@@ -221,43 +222,13 @@ def _s3_ready(server: WeedServer) -> bool:
 # --- SMTP (aiosmtpd) ----------------------------------------------------------------------
 
 
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-    controller: object = None
-
-    def wait_for(self, count: int, timeout: float = 30.0) -> list[EmailMessage]:
-        wait_until(lambda: len(self.messages) >= count, timeout=timeout, what=f"{count} e-mail(s)")
-        return list(self.messages)
-
+class SmtpSink(CollectingSmtpServer):
     def to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if address in str(m["To"])]
 
-    def stop(self) -> None:
-        self.controller.stop()  # type: ignore[attr-defined]
-
-
-class _Collector:
-    def __init__(self, sink: SmtpSink):
-        self.sink = sink
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        message = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[attr-defined]
-        self.sink.messages.append(message)  # type: ignore[arg-type]
-        return "250 Message accepted for delivery"
-
 
 def start_smtp() -> SmtpSink:
-    from aiosmtpd.controller import Controller
-
-    port = free_port()
-    sink = SmtpSink("127.0.0.1", port)
-    controller = Controller(_Collector(sink), hostname="127.0.0.1", port=port)
-    controller.start()
-    sink.controller = controller
-    return sink
+    return SmtpSink("127.0.0.1", free_port()).start()  # type: ignore[return-value]
 
 
 # --- a TCP proxy that can cut the line to a real server ------------------------------------
