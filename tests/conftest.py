@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite: real servers on 127.0.0.1 and settings for a service under test."""
+"""Fixtures shared by the whole suite: real servers on 127.0.0.1."""
 
 from __future__ import annotations
 

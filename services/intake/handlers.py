@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from services.common.events import Event, utcnow
@@ -66,17 +67,12 @@ def get_consultation(ctx: ServiceContext, consultation_id: str) -> Consultation:
 
 
 def _next_reference(session: Session, year: int, is_postgres: bool) -> str:
-    """Allocate the next number of the year; the row lock serialises concurrent submissions."""
-    if is_postgres:
-        session.execute(pg_insert(ReferenceCounter).values(year=year, last=0).on_conflict_do_nothing())
-    elif session.get(ReferenceCounter, year) is None:
-        session.add(ReferenceCounter(year=year, last=0))
-        session.flush()
-    sequence = session.execute(
-        update(ReferenceCounter).where(ReferenceCounter.year == year)
-        .values(last=ReferenceCounter.last + 1).returning(ReferenceCounter.last)
-    ).scalar_one()
-    return domain.format_reference(year, sequence)
+    """Allocate the next number of the year in one statement; the row lock serialises concurrent submissions."""
+    insert = pg_insert if is_postgres else sqlite_insert
+    statement = (insert(ReferenceCounter).values(year=year, last=1)
+                 .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1})
+                 .returning(ReferenceCounter.last))
+    return domain.format_reference(year, session.execute(statement).scalar_one())
 
 
 def submit_comments(ctx: ServiceContext, cmd: domain.SubmitComments, *, now: datetime | None = None) -> Receipt:
