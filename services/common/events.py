@@ -9,7 +9,7 @@ is a new version registered next to the old one, with an upcaster.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
@@ -179,7 +179,6 @@ class Event:
     producer: str
     data: Mapping[str, Any]
     correlation_id: str | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def utcnow() -> datetime:
@@ -257,5 +256,4 @@ def parse_envelope(raw: Any) -> Event:
         producer=envelope["producer"],
         data=data,
         correlation_id=envelope.get("correlation_id"),
-        raw=dict(raw),
     )
