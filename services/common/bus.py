@@ -16,6 +16,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
@@ -264,42 +265,11 @@ class OutboxRelay:
 
 
 EventHandler = Callable[[Event, Session], None]
+DeadLetterSink = Callable[[Mapping[str, Any], str], None]
 
 
-@dataclass
-class InboxDispatcher:
-    """Applies an event to every handler registered for its type, each at most once.
-
-    Each handler runs in its own transaction with its inbox row, so one failing
-    handler neither blocks nor repeats the others. Callbacks registered through
-    `after_commit` run only once the transaction is durable (e.g. enqueue a task).
-    """
-
-    db: Database
-    inbox_model: type
-    handlers: Mapping[str, Sequence[EventHandler]]
-    after_commit: Callable[[], None] | None = None
-
-    @property
-    def routing_keys(self) -> list[str]:
-        return sorted(self.handlers)
-
-    def dispatch(self, event: Event) -> None:
-        for handler in self.handlers.get(event.type, ()):
-            self._apply(handler, event)
-        if self.after_commit is not None:
-            self.after_commit()
-
-    def _apply(self, handler: EventHandler, event: Event) -> None:
-        name = f"{handler.__module__}.{handler.__qualname__}"[-120:]
-        with self.db.transaction() as session:
-            if session.get(self.inbox_model, (event.id, name)) is not None:
-                log.info("skipping %s for %s: already applied", event.id, name)
-                return
-            handler(event, session)
-            session.add(self.inbox_model(event_id=event.id, handler=name, event_type=event.type))
-            # A concurrent consumer applying the same event loses on the primary key
-            # and rolls back its whole effect, which is what we want.
+def handler_name(handler: EventHandler) -> str:
+    return f"{handler.__module__}.{handler.__qualname__}"[-120:]
 
 
 @dataclass
@@ -313,24 +283,144 @@ class RetryPolicy:
         return exp / 2 + random.uniform(0, exp / 2)
 
 
+@dataclass
+class InboxDispatcher:
+    """Applies an event to every handler registered for its type, each at most once.
+
+    Each handler runs in its own transaction with its inbox row, so one failing
+    handler neither blocks nor repeats the others. A transient error is retried
+    in place with backoff; if it persists, the (event, handler) pair is parked in
+    the service's `parked_events` table and retried by a sweep, so an event that
+    merely came early is not lost. `after_commit` runs once the work is durable.
+    """
+
+    db: Database
+    inbox_model: type
+    handlers: Mapping[str, Sequence[EventHandler]]
+    after_commit: Callable[[], None] | None = None
+    parked_model: type | None = None
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    park_for: timedelta = timedelta(days=7)
+    first_parked_retry: timedelta = timedelta(seconds=30)
+    max_parked_backoff: timedelta = timedelta(hours=1)
+
+    @property
+    def routing_keys(self) -> list[str]:
+        return sorted(self.handlers)
+
+    def dispatch(self, event: Event) -> list[str]:
+        """Apply every handler; return the reasons of permanent failures (none when all applied or parked)."""
+        failures = [f for f in (self._apply_with_retries(h, event) for h in self.handlers.get(event.type, ())) if f]
+        if self.after_commit is not None:
+            self.after_commit()
+        return failures
+
+    def _apply_with_retries(self, handler: EventHandler, event: Event) -> str | None:
+        name = handler_name(handler)
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                self._apply(handler, event)
+                return None
+            except Exception as exc:
+                if not is_transient(exc):
+                    log.exception("%s failed permanently on %s (%s)", name, event.id, event.type)
+                    return f"{name}: permanent error: {type(exc).__name__}: {exc}"
+                if attempt < self.retry.attempts:
+                    delay = self.retry.delay(attempt)
+                    log.warning("transient error in %s on %s, try %d, retrying in %.2fs: %s",
+                                name, event.id, attempt, delay, exc)
+                    time.sleep(delay)
+                    continue
+                if self.parked_model is None:
+                    return f"{name}: transient error, retries exhausted: {type(exc).__name__}: {exc}"
+                self._park(event, name, exc)
+                return None
+        return None
+
+    def _apply(self, handler: EventHandler, event: Event) -> None:
+        name = handler_name(handler)
+        with self.db.transaction() as session:
+            if session.get(self.inbox_model, (event.id, name)) is not None:
+                log.info("skipping %s for %s: already applied", event.id, name)
+                return
+            handler(event, session)
+            session.add(self.inbox_model(event_id=event.id, handler=name, event_type=event.type))
+            # A concurrent consumer applying the same event loses on the primary key
+            # and rolls back its whole effect, which is what we want.
+
+    def _park(self, event: Event, name: str, exc: BaseException) -> None:
+        model = self.parked_model
+        reason = f"{type(exc).__name__}: {exc}"[:2000]
+        with self.db.transaction() as session:
+            parked = session.scalar(select(model).where(model.event_id == event.id, model.handler == name))
+            if parked is None:
+                session.add(model(event_id=event.id, handler=name, envelope=event.to_envelope(), reason=reason,
+                                  attempts=0, next_attempt_at=utcnow() + self.first_parked_retry))
+            else:
+                parked.reason = reason
+        log.warning("parked %s (%s) for %s: %s", event.id, event.type, name, reason)
+
+    def retry_parked(self, *, dead_letter: DeadLetterSink, limit: int = 200) -> int:
+        """Sweep: apply parked events that are due; give up (dead-letter) after `park_for`. Returns how many applied."""
+        if self.parked_model is None:
+            return 0
+        model, now = self.parked_model, utcnow()
+        with self.db.transaction() as session:
+            due = [(row.id, row.handler, row.envelope, row.parked_at, row.attempts) for row in session.scalars(
+                select(model).where(model.next_attempt_at <= now).order_by(model.id).limit(limit))]
+        applied = 0
+        for row_id, name, envelope, parked_at, attempts in due:
+            event = parse_envelope(envelope)
+            handler = next((h for h in self.handlers.get(event.type, ()) if handler_name(h) == name), None)
+            try:
+                if handler is None:
+                    raise PermanentError(f"no handler {name} for {event.type} any more")
+                self._apply(handler, event)
+            except Exception as exc:
+                if is_transient(exc) and now - parked_at < self.park_for:
+                    backoff = min(self.max_parked_backoff, self.first_parked_retry * (2 ** (attempts + 1)))
+                    self._update_parked(row_id, attempts=attempts + 1, next_attempt_at=now + backoff,
+                                        reason=f"{type(exc).__name__}: {exc}"[:2000])
+                    continue
+                kind = "parked too long" if is_transient(exc) else "permanent error"
+                dead_letter(envelope, f"{name}: {kind}: {type(exc).__name__}: {exc}")
+            else:
+                applied += 1
+            self._delete_parked(row_id)
+        if applied and self.after_commit is not None:
+            self.after_commit()
+        return applied
+
+    def _update_parked(self, row_id: int, **values: Any) -> None:
+        with self.db.transaction() as session:
+            row = session.get(self.parked_model, row_id)
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    def _delete_parked(self, row_id: int) -> None:
+        with self.db.transaction() as session:
+            row = session.get(self.parked_model, row_id)
+            if row is not None:
+                session.delete(row)
+
+
 class EventConsumer(ConsumerMixin):
     """Consumes `<service>.events`: validate, dispatch through the inbox, ack after commit.
 
-    A message that is not JSON, breaks its contract or raises a permanent error
-    is published to `uwagi.dead` with the reason in a header, then acked. A
-    transient error is retried in place with jittered exponential backoff up to
-    the policy's cap, then dead-lettered too.
+    A message that is not JSON or breaks its contract, or that a handler refuses
+    permanently, is published to `uwagi.dead` with the reason in a header, then
+    acked. Transient failures are the dispatcher's to retry or park.
     """
 
     def __init__(self, broker_url: str, service: str, dispatcher: InboxDispatcher, *,
-                 retry: RetryPolicy | None = None, dead_publisher: BrokerPublisher | None = None):
+                 dead_publisher: BrokerPublisher | None = None, requeue_pause: float = 5.0):
         self.broker_url = broker_url
         self.connection = Connection(broker_url, heartbeat=30)
         self.service = service
         self.dispatcher = dispatcher
-        self.retry = retry or RetryPolicy()
         self.dead_publisher = dead_publisher or BrokerPublisher(broker_url)
         self.queue = events_queue(service, dispatcher.routing_keys)
+        self.requeue_pause = requeue_pause
         self.processed = 0
         self.dead_lettered = 0
         self._ready = threading.Event()
@@ -352,26 +442,28 @@ class EventConsumer(ConsumerMixin):
         except (ValueError, ContractError) as exc:
             self._dead_letter(message, f"invalid message: {exc}")
             return
-        for attempt in range(1, self.retry.attempts + 1):
-            try:
-                self.dispatcher.dispatch(event)
-                break
-            except Exception as exc:
-                if is_transient(exc) and attempt < self.retry.attempts:
-                    delay = self.retry.delay(attempt)
-                    log.warning("transient error on %s (%s), try %d, retrying in %.2fs: %s",
-                                event.id, event.type, attempt, delay, exc)
-                    time.sleep(delay)
-                    continue
-                kind = "transient error, retries exhausted" if is_transient(exc) else "permanent error"
-                log.exception("dead-lettering %s (%s): %s", event.id, event.type, kind)
-                self._dead_letter(message, f"{kind}: {type(exc).__name__}: {exc}")
-                return
+        try:
+            failures = self.dispatcher.dispatch(event)
+        except Exception:
+            # Not even parking worked (the database is down): give the message back and slow down.
+            log.exception("could not apply or park %s (%s); requeueing it", event.id, event.type)
+            message.requeue()
+            time.sleep(self.requeue_pause)
+            return
+        if failures:
+            self._dead_letter(message, "; ".join(failures))
+            return
         self._ack(message)
         self.processed += 1
 
     def _ack(self, message: Any) -> None:
         message.ack()
+
+    def dead_letter_envelope(self, envelope: Mapping[str, Any], reason: str, original_routing_key: str = "") -> None:
+        """Publish to `uwagi.dead` → `<service>.events.dead`, with the reason in a header. Raises BrokerUnavailable."""
+        self.dead_publisher.publish_batch(
+            [envelope], exchange=DEAD_EXCHANGE, routing_key=f"{self.service}.events",
+            headers={REASON_HEADER: reason[:1000], "x-uwagi-original-routing-key": original_routing_key})
 
     def _dead_letter(self, message: Any, reason: str) -> None:
         body = message.body
@@ -387,10 +479,7 @@ class EventConsumer(ConsumerMixin):
         except ValueError:
             envelope = {"unparseable_body": body[:100_000]}
         try:
-            self.dead_publisher.publish_batch(
-                [envelope], exchange=DEAD_EXCHANGE, routing_key=f"{self.service}.events",
-                headers={REASON_HEADER: reason[:1000], "x-uwagi-original-routing-key": message.delivery_info.get("routing_key", "")},
-            )
+            self.dead_letter_envelope(envelope, reason, message.delivery_info.get("routing_key", ""))
         except BrokerUnavailable:
             # Let the broker's own dead-lettering take it (x-dead-letter-exchange).
             message.reject(requeue=False)

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     text,
@@ -131,8 +132,25 @@ class InboxMixin:
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
-def service_tables() -> tuple[Any, Any, Any]:
-    """A service's declarative base with its `outbox` and `inbox` tables: `Base, Outbox, Inbox = service_tables()`."""
+class ParkedEventMixin:
+    """An event one handler could not apply yet (its prerequisite has not arrived); retried by a sweep.
+
+    Parking instead of dead-lettering keeps a valid event that merely came too
+    early, e.g. a decision overtaking its submission on a busy or restarted consumer.
+    """
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    handler: Mapped[str] = mapped_column(String(120), nullable=False)
+    envelope: Mapped[dict] = mapped_column(JSON, nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    parked_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+def service_tables() -> tuple[Any, Any, Any, Any]:
+    """A service's declarative base and its bus tables: `Base, Outbox, Inbox, ParkedEvent = service_tables()`."""
 
     class Base(DeclarativeBase):
         pass
@@ -143,7 +161,11 @@ def service_tables() -> tuple[Any, Any, Any]:
     class Inbox(InboxMixin, Base):
         __tablename__ = "inbox"
 
-    return Base, Outbox, Inbox
+    class ParkedEvent(ParkedEventMixin, Base):
+        __tablename__ = "parked_events"
+        __table_args__ = (UniqueConstraint("event_id", "handler"),)
+
+    return Base, Outbox, Inbox, ParkedEvent
 
 
 def add_event(session: Session, outbox_model: type, envelope: dict) -> None:
@@ -206,3 +228,26 @@ def drop_outbox_and_inbox(op: Any) -> None:
     op.drop_index("ix_outbox_published_at", table_name="outbox")
     op.drop_table("outbox")
     op.drop_table("inbox")
+
+
+def create_parked_events(op: Any) -> None:
+    import sqlalchemy as sa
+
+    op.create_table(
+        "parked_events",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("handler", sa.String(120), nullable=False),
+        sa.Column("envelope", sa.JSON, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False),
+        sa.Column("parked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("event_id", "handler"),
+    )
+    op.create_index("ix_parked_events_next_attempt_at", "parked_events", ["next_attempt_at"])
+
+
+def drop_parked_events(op: Any) -> None:
+    op.drop_index("ix_parked_events_next_attempt_at", table_name="parked_events")
+    op.drop_table("parked_events")

@@ -180,6 +180,10 @@ class Event:
     data: Mapping[str, Any]
     correlation_id: str | None = None
 
+    def to_envelope(self) -> dict[str, Any]:
+        return {"id": self.id, "type": self.type, "version": self.version, "occurred_at": self.occurred_at.isoformat(),
+                "producer": self.producer, "correlation_id": self.correlation_id, "data": _json_ready(self.data)}
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

@@ -66,6 +66,7 @@ class ServiceContext:
     signer: TokenSigner
     outbox_model: type
     inbox_model: type
+    parked_model: type | None = None
     extras: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
@@ -94,7 +95,7 @@ class ServiceContext:
 
 
 def build_context(service: str, settings: Settings, *, outbox_model: type, inbox_model: type,
-                  store: ObjectStore | None = None) -> ServiceContext:
+                  parked_model: type | None = None, store: ObjectStore | None = None) -> ServiceContext:
     db = Database(settings.database_url(service))
     publisher = BrokerPublisher(settings.broker_url)
     relay = OutboxRelay(db, outbox_model, publisher, interval=settings.relay_interval, name=f"{service}-relay")
@@ -109,6 +110,7 @@ def build_context(service: str, settings: Settings, *, outbox_model: type, inbox
         signer=make_signer(settings.secret_key, settings.demo_token),
         outbox_model=outbox_model,
         inbox_model=inbox_model,
+        parked_model=parked_model,
     )
 
 
@@ -129,7 +131,8 @@ class ServiceWorker:
         self.ctx = ctx
         self.spec = spec
         spec.register_tasks(ctx)
-        self.dispatcher = InboxDispatcher(ctx.db, ctx.inbox_model, spec.handlers, after_commit=ctx.relay.kick)
+        self.dispatcher = InboxDispatcher(ctx.db, ctx.inbox_model, spec.handlers, after_commit=ctx.relay.kick,
+                                          parked_model=ctx.parked_model)
         self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -149,11 +152,14 @@ class ServiceWorker:
             self.heartbeat_path.touch()
         except OSError:
             log.warning("cannot write heartbeat %s", self.heartbeat_path)
-        for sweep in self.spec.sweeps:
+        for sweep in (*self.spec.sweeps, self._retry_parked_events):
             try:
                 sweep(self.ctx)
             except Exception:  # one failing sweep must not stop the others
                 log.exception("sweep %s failed", getattr(sweep, "__name__", sweep))
+
+    def _retry_parked_events(self, ctx: ServiceContext) -> None:
+        self.dispatcher.retry_parked(dead_letter=self.consumer.dead_letter_envelope)
 
     def start_background(self) -> "ServiceWorker":
         """Start consumer, relay and sweeps in threads (Celery is started separately)."""

@@ -168,7 +168,7 @@ def on_comment_decided(event: Event, session: Session) -> None:
     data = event.data
     comment = session.get(CommentView, data["comment_id"])
     if comment is None:
-        # Decisions can overtake the submission on the bus; retrying lets it land first.
+        # Decisions can overtake the submission on the bus; the dispatcher parks them until it lands.
         raise TransientError(f"comment {data['comment_id']} not known yet")
     if comment.decision_revision >= data["revision"]:
         return

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from services.common.db import UTCDateTime, service_tables, utcnow
 
 
-Base, Outbox, Inbox = service_tables()
+Base, Outbox, Inbox, ParkedEvent = service_tables()
 
 
 class ConsultationView(Base):

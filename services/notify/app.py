@@ -7,7 +7,7 @@ from flask import Flask
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
 from services.common.web import create_service_app
-from services.notify.models import Inbox, Outbox
+from services.notify.models import Inbox, Outbox, ParkedEvent
 from services.notify.rendering import Renderer
 from services.notify.senders import make_sender
 
@@ -18,7 +18,8 @@ RENDERER = "notify.renderer"
 
 
 def build(settings: Settings) -> ServiceContext:
-    ctx = build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox)
+    ctx = build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox,
+                        parked_model=ParkedEvent)
     ctx.extras[SENDER] = make_sender(settings)
     ctx.extras[RENDERER] = Renderer(timezone=settings.timezone)
     return ctx

@@ -137,7 +137,7 @@ def on_comment_decided(event: Event, session: Session) -> None:
     # The row lock (PostgreSQL) serialises two revisions of one comment decided at once.
     comment = session.get(KnownComment, data["comment_id"], with_for_update=True)
     if comment is None:
-        # Events may arrive out of order; the consumer retries this with backoff.
+        # Events may arrive out of order; the dispatcher retries, then parks the event until the comment is known.
         raise TransientError(f"comment {data['comment_id']} is not known yet (its submission.received has not arrived)")
     if comment.recipient is None:
         log.info("no decision e-mail for %s: the submitter gave no e-mail address", comment.reference)

@@ -7,13 +7,14 @@ from flask import Flask
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
 from services.common.web import create_service_app
-from services.review.models import Inbox, Outbox
+from services.review.models import Inbox, Outbox, ParkedEvent
 
 SERVICE = "review"
 
 
 def build(settings: Settings) -> ServiceContext:
-    return build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox)
+    return build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox,
+                         parked_model=ParkedEvent)
 
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:

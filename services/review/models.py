@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from services.common.db import UTCDateTime, service_tables, utcnow
 
 
-Base, Outbox, Inbox = service_tables()
+Base, Outbox, Inbox, ParkedEvent = service_tables()
 
 
 class StaffUser(Base):

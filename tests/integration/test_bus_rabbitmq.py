@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from services.common.events import new_envelope
 from services.common.settings import load_settings
 from services.review import handlers as review_handlers
 from services.review.app import build as build_review
-from services.review.models import Inbox, Outbox, ReviewComment
+from services.review.models import Inbox, Outbox, ParkedEvent, ReviewComment
 from tests.support.infra import AMQP_HOST, AMQP_PORT, TcpProxy, wait_until
 
 pytestmark = [pytest.mark.rabbitmq]
@@ -176,33 +176,52 @@ def test_malformed_and_unknown_messages_go_to_the_dead_letter_queue_with_a_reaso
         consumer.stop()
 
 
-def test_transient_errors_are_retried_then_dead_lettered_and_permanent_ones_are_not_retried(review_ctx, rabbit):
+def test_transient_errors_are_retried_then_parked_and_permanent_ones_go_to_the_dead_letter_queue(review_ctx, rabbit):
     calls: list[str] = []
+    peer_up = False
 
     def flaky(event, session):
         calls.append("flaky")
-        raise TransientError("the peer is down")
+        if not peer_up:
+            raise TransientError("the peer is down")
+        session.add(ReviewComment(**comment_row(event)))
 
     def broken(event, session):
         calls.append("broken")
         raise ValueError("this will never work")
 
     dispatcher = InboxDispatcher(review_ctx.db, Inbox, {"submission.received": [flaky],
-                                                         "consultation.review_completed": [broken]})
-    consumer = run_consumer(review_ctx, dispatcher, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05))
+                                                         "consultation.review_completed": [broken]},
+                                 parked_model=ParkedEvent, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
+                                 first_parked_retry=timedelta(0))
+    consumer = run_consumer(review_ctx, dispatcher)
     try:
         publisher = BrokerPublisher(rabbit.url())
         publisher.publish_batch([submission_event()])
         publisher.publish_batch([new_envelope("consultation.review_completed", {
             "consultation_id": "c", "completed_at": datetime.now(timezone.utc), "completed_by": "k"}, producer="review")])
         publisher.close()
-        wait_until(lambda: consumer.dead_lettered >= 2, what="two dead letters")
-        assert calls.count("flaky") == 3
-        assert calls.count("broken") == 1
+        wait_until(lambda: consumer.processed >= 1 and consumer.dead_lettered >= 1, what="one parked, one dead letter")
+        assert calls.count("flaky") == 3 and calls.count("broken") == 1
         reasons = [letter.reason for letter in read_dead_letters(rabbit.url(), "review", ack=True)]
-        assert any(r.startswith("transient error, retries exhausted") for r in reasons)
-        assert any(r.startswith("permanent error: ValueError") for r in reasons)
+        assert len(reasons) == 1 and "permanent error: ValueError: this will never work" in reasons[0]
         with review_ctx.db.transaction() as session:
-            assert session.scalar(select(func.count()).select_from(Inbox)) == 0
+            [parked] = session.scalars(select(ParkedEvent)).all()
+            assert "the peer is down" in parked.reason
+
+        peer_up = True
+        assert dispatcher.retry_parked(dead_letter=consumer.dead_letter_envelope) == 1
+        with review_ctx.db.transaction() as session:
+            assert session.scalar(select(func.count()).select_from(ParkedEvent)) == 0
+            assert session.scalar(select(func.count()).select_from(ReviewComment)) == 1
+            assert session.scalar(select(func.count()).select_from(Inbox)) == 1
     finally:
         consumer.stop()
+
+
+def comment_row(event) -> dict:
+    item = event.data["comments"][0]
+    return dict(id=item["comment_id"], consultation_id=event.data["consultation_id"],
+                submission_id=event.data["submission_id"], reference=event.data["reference"], number=1,
+                channel="web", received_at=event.data["received_at"], late=False, submitter_kind="person",
+                submitter_label="Anna Nowak", section=item["section"], proposal=item["proposal"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from services.common.bus import BrokerPublisher, BrokerUnavailable, InboxDispatcher, OutboxRelay
 from services.common.db import Database, upgrade
 from services.common.events import new_envelope, parse_envelope
-from services.review.models import ConsultationRef, Inbox, Outbox
+from services.review.models import ConsultationRef, Inbox, Outbox, ParkedEvent
 
 
 class RecordingPublisher(BrokerPublisher):
@@ -101,8 +101,58 @@ def test_a_failing_handler_rolls_back_its_effect_and_its_inbox_row(db):
         raise RuntimeError("boom")
 
     dispatcher = InboxDispatcher(db, Inbox, {"consultation.review_completed": [half_done]})
-    with pytest.raises(RuntimeError):
-        dispatcher.dispatch(parse_envelope(completed(1)))
+    [failure] = dispatcher.dispatch(parse_envelope(completed(1)))
+    assert failure.endswith("half_done: permanent error: RuntimeError: boom")
     with db.transaction() as session:
         assert session.get(ConsultationRef, "half") is None
         assert session.scalar(select(func.count()).select_from(Inbox)) == 0
+
+
+def parking_dispatcher(db, handlers, **overrides) -> InboxDispatcher:
+    from services.common.bus import RetryPolicy
+
+    return InboxDispatcher(db, Inbox, handlers, parked_model=ParkedEvent,
+                           retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.001), **overrides)
+
+
+def test_an_event_that_came_too_early_is_parked_and_applied_by_the_sweep(db):
+    from services.common.bus import TransientError
+
+    ready = {"now": False}
+
+    def needs_prerequisite(event, session):
+        if not ready["now"]:
+            raise TransientError("prerequisite not here yet")
+        session.merge(ConsultationRef(id="late", title="T", closes_at=event.occurred_at))
+
+    dispatcher = parking_dispatcher(db, {"consultation.review_completed": [needs_prerequisite]},
+                                    first_parked_retry=timedelta(0))
+    assert dispatcher.dispatch(parse_envelope(completed(1))) == []
+    assert dispatcher.retry_parked(dead_letter=lambda e, r: pytest.fail(r)) == 0  # still not ready: stays parked
+    ready["now"] = True
+    assert dispatcher.retry_parked(dead_letter=lambda e, r: pytest.fail(r)) == 1
+    with db.transaction() as session:
+        assert session.get(ConsultationRef, "late") is not None
+        assert session.scalar(select(func.count()).select_from(ParkedEvent)) == 0
+
+
+def test_a_parked_event_is_dead_lettered_when_it_waited_too_long_or_its_handler_is_gone(db):
+    from services.common.bus import TransientError
+
+    def never_ready(event, session):
+        raise TransientError("still missing")
+
+    dead: list[tuple[str, str]] = []
+    dispatcher = parking_dispatcher(db, {"consultation.review_completed": [never_ready]},
+                                    first_parked_retry=timedelta(0), park_for=timedelta(0))
+    event = parse_envelope(completed(1))
+    dispatcher.dispatch(event)
+    dispatcher.retry_parked(dead_letter=lambda envelope, reason: dead.append((envelope["id"], reason)))
+    assert dead == [(event.id, dead[0][1])] and "parked too long" in dead[0][1]
+
+    dispatcher.dispatch(parse_envelope(completed(2)))
+    renamed = parking_dispatcher(db, {"consultation.review_completed": []}, first_parked_retry=timedelta(0))
+    renamed.retry_parked(dead_letter=lambda envelope, reason: dead.append((envelope["id"], reason)))
+    assert "no handler" in dead[1][1]
+    with db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(ParkedEvent)) == 0

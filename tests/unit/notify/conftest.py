@@ -7,13 +7,15 @@ from typing import Any, Iterator
 import pytest
 from notify_factories import FakeSender
 
-from services.common.bus import InboxDispatcher
+from datetime import timedelta
+
+from services.common.bus import InboxDispatcher, RetryPolicy
 from services.common.db import upgrade
 from services.common.runtime import ServiceContext
 from services.common.settings import load_settings
 from services.notify.app import RENDERER, SENDER, build
 from services.notify.handlers import EVENT_HANDLERS, install_enqueue_after_commit
-from services.notify.models import Inbox
+from services.notify.models import Inbox, ParkedEvent
 
 
 @pytest.fixture
@@ -51,4 +53,7 @@ def enqueued(ctx: ServiceContext) -> list[str]:
 
 @pytest.fixture
 def dispatcher(ctx: ServiceContext) -> InboxDispatcher:
-    return InboxDispatcher(ctx.db, Inbox, EVENT_HANDLERS)
+    # Fast retries, and parked events due at once, so tests need not wait.
+    return InboxDispatcher(ctx.db, Inbox, EVENT_HANDLERS, parked_model=ParkedEvent,
+                           retry=RetryPolicy(attempts=2, base_delay=0.001, max_delay=0.001),
+                           first_parked_retry=timedelta(0))

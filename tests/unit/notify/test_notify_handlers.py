@@ -8,11 +8,10 @@ import pytest
 from notify_factories import booking_event, decided_event, received_event
 from sqlalchemy import func, select
 
-from services.common.bus import TransientError
 from services.common.events import new_envelope, parse_envelope
 from services.notify.domain import Cause, Template
 from services.notify.handlers import stage_notification
-from services.notify.models import KnownComment, Notification
+from services.notify.models import KnownComment, Notification, ParkedEvent
 
 
 def notifications(ctx) -> list[Notification]:
@@ -81,21 +80,22 @@ def test_a_submission_without_an_email_sends_nothing_but_its_comments_are_known(
     assert notifications(ctx) == []
 
 
-def test_a_decision_on_an_unknown_comment_is_a_transient_error_so_that_it_is_retried(ctx, dispatcher, enqueued):
+def test_a_decision_on_an_unknown_comment_is_a_transient_error_so_that_it_is_parked(ctx, dispatcher, enqueued):
     orphan = decided_event(received_event(), comment_id=str(uuid.uuid4()))
-    with pytest.raises(TransientError, match="not known yet"):
-        dispatcher.dispatch(orphan)
+    assert dispatcher.dispatch(orphan) == []
     assert notifications(ctx) == []
     assert enqueued == []
+    with ctx.db.transaction() as session:
+        [parked] = session.scalars(select(ParkedEvent)).all()
+    assert parked.event_id == orphan.id and "not known yet" in parked.reason
 
 
 def test_a_decision_that_arrived_before_its_submission_succeeds_on_retry(ctx, dispatcher):
     received = received_event()
     decided = decided_event(received)
-    with pytest.raises(TransientError):
-        dispatcher.dispatch(decided)
+    dispatcher.dispatch(decided)  # parked: its submission has not arrived
     dispatcher.dispatch(received)
-    dispatcher.dispatch(decided)  # the consumer's retry
+    assert dispatcher.retry_parked(dead_letter=lambda envelope, reason: pytest.fail(reason)) == 1
     assert sorted(n.template for n in notifications(ctx)) == ["comment_decision", "submission_receipt"]
 
 
