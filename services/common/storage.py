@@ -12,10 +12,11 @@ import json
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Iterator, Protocol
 
 from services.common.settings import S3Settings, Settings
 
@@ -138,56 +139,45 @@ class S3ObjectStore:
                 self.client.make_bucket(self.bucket)
             if self.client.get_bucket_versioning(self.bucket).status != ENABLED:
                 self.client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
-        except Exception as exc:
+        except Exception as exc:  # any failure here means the store cannot be used now
             raise StorageUnavailable(f"S3 bucket {self.bucket} not usable: {exc}") from exc
         self._bucket_ready = True
 
     def put(self, key: str, data: bytes, content_type: str) -> StoredObject:
         self._ensure_bucket()
         digest = hashlib.sha256(data).hexdigest()
-        result = self.client.put_object(
-            self.bucket, _check_key(key), io.BytesIO(data), len(data), content_type=content_type,
-            metadata={"x-amz-meta-sha256": digest},
-        )
+        with _s3_errors(key):
+            result = self.client.put_object(
+                self.bucket, _check_key(key), io.BytesIO(data), len(data), content_type=content_type,
+                metadata={"x-amz-meta-sha256": digest},
+            )
         return StoredObject(key, result.version_id or "null", digest, len(data), content_type)
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
-        from minio.error import S3Error
-
         self._ensure_bucket()
-        try:
+        with _s3_errors(key):
             response = self.client.get_object(self.bucket, _check_key(key), version_id=version_id)
-        except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
-                raise ObjectNotFound(key) from None
-            raise
-        try:
-            return response.read()
-        finally:
-            response.close()
-            response.release_conn()
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
 
     def stat(self, key: str, version_id: str | None = None) -> StoredObject:
-        from minio.error import S3Error
-
         self._ensure_bucket()
-        try:
+        with _s3_errors(key):
             info = self.client.stat_object(self.bucket, _check_key(key), version_id=version_id)
-        except S3Error as exc:
-            if exc.code in {"NoSuchKey", "NoSuchVersion"}:
-                raise ObjectNotFound(key) from None
-            raise
         meta = {k.lower(): v for k, v in (info.metadata or {}).items()}
         digest = meta.get("x-amz-meta-sha256", "")
         return StoredObject(key, info.version_id or "null", digest, info.size or 0, info.content_type or "")
 
     def list_versions(self, key: str) -> list[StoredObject]:
         self._ensure_bucket()
-        found = []
-        for obj in self.client.list_objects(self.bucket, prefix=_check_key(key), include_version=True):
-            if obj.object_name == key and not obj.is_delete_marker:
-                found.append(self.stat(key, obj.version_id))
-        return found
+        with _s3_errors(key):
+            versions = [obj.version_id for obj in self.client.list_objects(
+                self.bucket, prefix=_check_key(key), include_version=True)
+                if obj.object_name == key and not obj.is_delete_marker]
+        return [self.stat(key, version_id) for version_id in versions]
 
     def presigned_get(self, key: str, version_id: str | None = None, expires: timedelta = timedelta(hours=1)) -> str | None:
         self._ensure_bucket()
@@ -196,6 +186,24 @@ class S3ObjectStore:
     def ping(self) -> None:
         self._bucket_ready = False
         self._ensure_bucket()
+
+
+@contextmanager
+def _s3_errors(key: str) -> Iterator[None]:
+    """Map the client's errors onto the port's: a missing object, or a store that is down (worth a retry)."""
+    from minio.error import S3Error
+    from urllib3.exceptions import HTTPError
+
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in {"NoSuchKey", "NoSuchVersion"}:
+            raise ObjectNotFound(key) from None
+        if exc.code in {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout"}:
+            raise StorageUnavailable(f"S3 {exc.code} on {key}") from exc
+        raise
+    except (HTTPError, OSError) as exc:
+        raise StorageUnavailable(f"S3 unreachable on {key}: {exc}") from exc
 
 
 def make_object_store(settings: Settings) -> ObjectStore:

@@ -62,3 +62,27 @@ def test_s3_bucket_is_created_with_versioning_and_presigned_links_work(s3_settin
     with urllib.request.urlopen(url, timeout=10) as response:
         assert response.read().decode() == "zażółć gęślą jaźń"
     store.ping()
+
+
+@pytest.mark.s3
+def test_an_unreachable_s3_is_storage_unavailable_so_builds_retry_instead_of_failing(s3_settings):
+    from dataclasses import replace
+
+    from services.common.storage import StorageUnavailable
+    from tests.support.infra import TcpProxy
+
+    host, port = s3_settings.endpoint.rsplit(":", 1)
+    proxy = TcpProxy(host, int(port))
+    try:
+        store = S3ObjectStore(replace(s3_settings, endpoint=f"127.0.0.1:{proxy.port}"))
+        key = f"outage/{uuid.uuid4()}.docx"
+        stored = store.put(key, b"before the outage", "application/octet-stream")
+        proxy.cut()
+        with pytest.raises(StorageUnavailable):
+            store.put(key, b"during the outage", "application/octet-stream")
+        with pytest.raises(StorageUnavailable):
+            store.get(key, stored.version_id)
+        proxy.restore()
+        assert store.get(key, stored.version_id) == b"before the outage"
+    finally:
+        proxy.close()
