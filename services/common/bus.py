@@ -53,12 +53,6 @@ def dead_queue(service: str) -> Queue:
     return Queue(f"{service}.events.dead", exchange=DEAD_EXCHANGE, routing_key=f"{service}.events", durable=True)
 
 
-def declare_topology(connection: Connection, service: str, routing_keys: Iterable[str]) -> None:
-    channel = connection.default_channel
-    for queue in (events_queue(service, routing_keys), dead_queue(service)):
-        queue.bind(channel).declare()
-
-
 class BrokerUnavailable(RuntimeError):
     pass
 

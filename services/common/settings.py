@@ -9,7 +9,7 @@ boolean), so a misconfigured deployment fails at start-up with a clear message.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
 from urllib.parse import urlsplit
@@ -159,7 +159,6 @@ class Settings:
     demo_token: str | None = None
     s3: S3Settings | None = None
     smtp: SmtpSettings | None = None
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def embedded_broker(self) -> bool:

@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any, Callable, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from services.common.db import utcnow
 from services.common.runtime import ServiceContext
@@ -110,10 +109,3 @@ def artifact_content(ctx: ServiceContext, artifact: Artifact) -> bytes:
         return ctx.store.get(artifact.key, artifact.version_id)
     except ObjectNotFound:
         raise NotFound("the stored file is missing") from None
-
-
-def artifacts_of(session: Session, **owner: Any) -> list[Artifact]:
-    query = select(Artifact).order_by(Artifact.created_at, Artifact.kind)
-    for name, value in owner.items():
-        query = query.where(getattr(Artifact, name) == value)
-    return list(session.scalars(query))

@@ -64,10 +64,6 @@ def xml_escape(text: str) -> str:
     return _sax_escape(text, {'"': "&quot;"})
 
 
-def wtag(name: str) -> str:
-    return W + name
-
-
 def read_package(data: bytes) -> dict[str, bytes]:
     """All members of a zip package, by name (call `check_docx` first)."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
