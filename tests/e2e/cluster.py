@@ -48,9 +48,9 @@ class Cluster:
         return result.stdout
 
     def start(self, name: str, command: list[str], service: str) -> subprocess.Popen:
-        log = open(self.workdir / f"{name}.log", "ab")
-        process = subprocess.Popen(command, env=self._env(service), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        with open(self.workdir / f"{name}.log", "ab") as log:  # the child keeps its own copy of the descriptor
+            process = subprocess.Popen(command, env=self._env(service), cwd=ROOT, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         self.processes[name] = process
         return process
 

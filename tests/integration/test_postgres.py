@@ -120,6 +120,8 @@ def test_two_relays_sweeping_one_outbox_publish_each_event_once(tmp_path, postgr
     assert sum(counts) == 61  # 60 submissions and the consultation.published
     references = [e["data"]["reference"] for e in drain(rabbit.url(), tap)]
     assert len(references) == len(set(references)) == 60
+    for relay in relays:
+        relay.publisher.close()
     ctx.close()
 
 

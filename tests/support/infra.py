@@ -194,8 +194,8 @@ def _start_weed_once(workdir: Path) -> WeedServer:
         f"-filer.port={ports['filer']}", f"-admin.port={ports['admin']}", "-admin.ui=false",
         f"-s3.config={config}",
     ]
-    log = open(log_path, "wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True)
     server = WeedServer(f"127.0.0.1:{ports['s3']}", access_key, secret_key, process, log_path)
     try:
         wait_until(lambda: process.poll() is not None or _s3_ready(server), timeout=60, interval=0.3, what="weed mini S3")

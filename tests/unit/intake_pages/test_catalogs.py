@@ -25,7 +25,7 @@ def _extracted() -> set[str]:
 
 
 def test_every_message_of_the_pages_has_a_polish_translation():
-    catalog = read_po(PL_PO.open("rb"), locale="pl")
+    catalog = read_po(io.BytesIO(PL_PO.read_bytes()), locale="pl")
     translated = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog
                   if m.id and all(m.string if isinstance(m.string, tuple) else [m.string])}
     missing = sorted(_extracted() - translated)
@@ -33,7 +33,7 @@ def test_every_message_of_the_pages_has_a_polish_translation():
 
 
 def test_the_committed_mo_file_is_compiled_from_the_po_file():
-    catalog = read_po(PL_PO.open("rb"), locale="pl")
+    catalog = read_po(io.BytesIO(PL_PO.read_bytes()), locale="pl")
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     assert PL_PO.with_suffix(".mo").read_bytes() == compiled.getvalue(), \

@@ -336,3 +336,4 @@ def test_unknown_pages_are_html_404s_while_the_api_keeps_json(app, client):
 def test_the_stylesheet_is_served(client):
     response = client.get("/intake/static/intake.css")
     assert response.status_code == 200 and b":focus-visible" in response.data
+    response.close()
