@@ -12,7 +12,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, redirect, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
 ROLES = ("reviewer", "coordinator", "admin")
@@ -26,6 +26,7 @@ class StaffIdentity:
     user_id: str
     email: str
     role: str
+    name: str = ""
 
     def has_role(self, role: str) -> bool:
         return _RANK[self.role] >= _RANK[role]
@@ -80,6 +81,23 @@ def current_staff() -> StaffIdentity | None:
     return g.get("staff")
 
 
+# The staff session: review's login stores these claims under this key; the cookie is signed with
+# the shared secret, so every service reads them locally, like a bearer token.
+SESSION_KEY = "staff"
+
+
+def session_claims(identity: StaffIdentity, **extra: Any) -> dict[str, Any]:
+    return {"sub": identity.user_id, "email": identity.email, "role": identity.role, "name": identity.name, **extra}
+
+
+def identity_from_session() -> StaffIdentity | None:
+    claims = session.get(SESSION_KEY)
+    if not isinstance(claims, dict) or claims.get("role") not in _RANK:
+        return None
+    return StaffIdentity(user_id=str(claims.get("sub")), email=str(claims.get("email", "")), role=claims["role"],
+                         name=str(claims.get("name", "")))
+
+
 def _auth_error(status: int, message: str) -> Any:
     response = jsonify({"code": status, "status": "Unauthorized" if status == 401 else "Forbidden", "message": message})
     response.status_code = status
@@ -89,26 +107,56 @@ def _auth_error(status: int, message: str) -> Any:
 
 
 def init_auth(app: Flask, signer: TokenSigner, *, public_prefixes: tuple[str, ...] = ()) -> None:
-    """Install the deny-by-default gate on every request of `app`."""
+    """Install the deny-by-default gate on every request of `app`.
+
+    A request is staff if it carries a valid bearer token or the staff session
+    cookie. `app.extensions["uwagi_identity_check"]`, when set, may refuse an
+    identity that was revoked (deactivated user, changed role). A request
+    authenticated by the cookie must also carry a CSRF token when it changes
+    something. Without an identity, API requests get a JSON 401 and pages a
+    redirect to the login page.
+    """
     app.extensions["uwagi_signer"] = signer
 
     @app.before_request
     def _gate() -> Any:
+        from services.common.ui import login_url, wants_json
+
         view = app.view_functions.get(request.endpoint or "")
         if view is None or request.method == "OPTIONS":
             return None  # 404/405 are answered by Flask itself
         endpoint = request.endpoint or ""
-        if getattr(view, "_uwagi_public", False) or endpoint == "static" or endpoint.startswith(public_prefixes):
+        if getattr(view, "_uwagi_public", False) or endpoint.endswith("static") or endpoint.startswith(public_prefixes):
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return _auth_error(401, "staff token required (Authorization: Bearer <token>)")
-        identity = current_app.extensions["uwagi_signer"].verify(token.strip())
+        if header:
+            if scheme.lower() != "bearer" or not token.strip():
+                return _auth_error(401, "staff token required (Authorization: Bearer <token>)")
+            identity = current_app.extensions["uwagi_signer"].verify(token.strip())
+            via = "token"
+        else:
+            identity = identity_from_session()
+            via = "session"
+        check = current_app.extensions.get("uwagi_identity_check")
+        if identity is not None and check is not None and not check(identity, via):
+            if via == "session":
+                session.pop(SESSION_KEY, None)
+            identity = None
         if identity is None:
-            return _auth_error(401, "invalid staff token")
+            if wants_json() or via == "token":
+                return _auth_error(401, "invalid staff token" if header else
+                                   "staff token required (Authorization: Bearer <token>)")
+            return redirect(login_url())
         needed = getattr(view, "_uwagi_role", "reviewer")
         if not identity.has_role(needed):
-            return _auth_error(403, f"this action needs the {needed} role")
+            if wants_json():
+                return _auth_error(403, f"this action needs the {needed} role")
+            from services.common.ui import error_page
+
+            return error_page(403, description="Your role does not allow this page.")
         g.staff = identity
+        g.staff_via = via
+        if via == "session" and request.method not in ("GET", "HEAD"):
+            current_app.extensions["csrf"].protect()
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Iterable
 
 from flask import Blueprint, Flask, jsonify
@@ -12,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.auth import init_auth, public
 from services.common.runtime import ServiceContext
+from services.common.ui import error_page, init_ui, wants_json
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +52,7 @@ class Refused(DomainError):
     code = "refused"
 
 
-def _error(status: int, code: str, message: str, details: Any = None) -> Any:
+def json_error(status: int, code: str, message: str, details: Any = None) -> Any:
     body: dict[str, Any] = {"code": status, "error": code, "message": message}
     if details is not None:
         body["errors"] = details
@@ -81,10 +83,14 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     app.register_blueprint(health_blueprint(ctx))
     # The OpenAPI document is public, like any published API description.
     init_auth(app, ctx.signer, public_prefixes=("api-docs.",))
+    # Each service's pages and e-mails keep their catalogs in services/<service>/translations.
+    init_ui(app, ctx, translations=Path(__file__).resolve().parent.parent / service / "translations")
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Any:
-        return _error(exc.status, exc.code, exc.message, exc.details)
+        if not wants_json():
+            return error_page(exc.status, exc.message)
+        return json_error(exc.status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
@@ -96,12 +102,16 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
             message = "the request body is not valid JSON" if _is_json_error(messages) else "invalid request"
         else:
             message = exc.description or exc.name
-        return _error(exc.code or 500, exc.name.lower().replace(" ", "_"), message, messages)
+        if not wants_json():
+            return error_page(exc.code or 500)
+        return json_error(exc.code or 500, exc.name.lower().replace(" ", "_"), message, messages)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
-        return _error(500, "internal_error", "internal error; it has been logged")
+        if not wants_json():
+            return error_page(500)
+        return json_error(500, "internal_error", "internal error; it has been logged")
 
     if ctx.settings.trusted_proxies:
         # Behind the gateway the client's address (rate limits, logs) and scheme come in X-Forwarded-*;

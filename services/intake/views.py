@@ -30,7 +30,6 @@ from services.common.web import Conflict, DomainError, NotFound, Refused
 from services.intake import domain, handlers
 from services.intake.web_ui import (
     HONEYPOT,
-    LANGUAGES,
     MAX_ROWS,
     CommentForm,
     current_language,
@@ -61,12 +60,9 @@ def _ctx() -> Any:
 
 
 @blp.before_request
-def _remember_language_and_check_csrf() -> None:
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        session["lang"] = asked
+def _check_csrf() -> None:
     if request.method == "POST":
-        current_app.extensions["intake_csrf"].protect()
+        current_app.extensions["csrf"].protect()
 
 
 @blp.after_request

@@ -11,26 +11,30 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from flask import Flask, current_app, request, session
-from flask_babel import Babel, get_locale
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_wtf.csrf import CSRFProtect
-from markupsafe import Markup, escape
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from services.common.runtime import ServiceContext
+from services.common.ui import (  # noqa: F401  (re-exported for the views and templates)
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    _as_local,
+    current_language,
+    local_date,
+    local_datetime,
+    local_time,
+    paragraphs,
+    select_language,
+    weekday,
+)
 from services.intake import domain
 
-LANGUAGES = ("pl", "en")
-DEFAULT_LANGUAGE = "pl"
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 MAX_ROWS = 50  # one web submission; the JSON API allows 100 comments
 TEXT = 10_000
@@ -40,41 +44,16 @@ HONEYPOT = "website"
 DEFAULTS: Mapping[str, Any] = {
     # Generous per client IP: a volunteer may send several submissions from one office.
     "INTAKE_FORM_RATE_LIMIT": "30/minute",
-    # A resident may write for hours before sending; the token lives as long as the session.
-    "WTF_CSRF_TIME_LIMIT": None,
-    # Only the public pages use CSRF (they call `csrf.protect()` themselves): the JSON API
-    # under /intake/api/v1 is for integrators and is authenticated by tokens, not cookies.
-    "WTF_CSRF_CHECK_DEFAULT": False,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-    "SESSION_COOKIE_HTTPONLY": True,
 }
 
 
 # --- extensions ------------------------------------------------------------------
 
 
-def select_language() -> str:
-    asked = request.args.get("lang") if request else None
-    if asked in LANGUAGES:
-        return asked  # type: ignore[return-value]
-    remembered = session.get("lang") if request else None
-    return remembered if remembered in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def current_language() -> str:
-    return str(get_locale() or DEFAULT_LANGUAGE)
-
-
 def init_web_ui(app: Flask, ctx: ServiceContext, blueprint: Any) -> None:
-    """Install Babel, CSRF and the rate limit for `blueprint` (the public pages) on `app`."""
+    """The rate limit and the HTML 404 of `blueprint` (the public pages); Babel and CSRF come from `init_ui`."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.config.setdefault("SESSION_COOKIE_SECURE", ctx.settings.public_url.startswith("https://"))
-    ensure_compiled_catalogs()
-    Babel(app, locale_selector=select_language, default_locale=DEFAULT_LANGUAGE,
-          default_timezone=ctx.settings.timezone.key, default_translation_directories=str(TRANSLATIONS_DIR))
-    csrf = CSRFProtect(app)
-    app.extensions["intake_csrf"] = csrf
     # One limiter per app, memory storage: counts are per process, so with N gunicorn workers a
     # client gets up to N times the limit, and a restart forgets them. Good enough against a
     # script hammering the form; use a shared storage (RATELIMIT_STORAGE_URI, e.g. redis://)
@@ -85,9 +64,6 @@ def init_web_ui(app: Flask, ctx: ServiceContext, blueprint: Any) -> None:
     limiter.init_app(app)
     app.extensions["intake_limiter"] = limiter
     _html_not_found(app)
-    app.jinja_env.filters.update(
-        paragraphs=paragraphs, local_date=local_date, local_datetime=local_datetime, local_time=local_time, weekday=weekday,
-    )
     app.jinja_env.globals.update(deadline_text=deadline_text)
 
 
@@ -103,83 +79,11 @@ def _html_not_found(app: Flask) -> None:
         if json_handler is not None and (request.path.startswith("/intake/api/")
                                          or request.accept_mimetypes.best == "application/json"):
             return json_handler(exc)
+        if request.path.startswith("/intake/staff/"):
+            return json_handler(exc)  # the staff shell's own error page
         return error_page(404)
 
     app.register_error_handler(404, not_found)
-
-
-def paragraphs(text: str | None) -> Markup:
-    """Plain text as HTML paragraphs (blank line = new paragraph, newline = line break), escaped."""
-    blocks = [b.strip() for b in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n")) if b.strip()]
-    return Markup("\n".join(f"<p>{Markup('<br>').join(escape(line) for line in block.split(chr(10)))}</p>"
-                             for block in blocks))
-
-
-def ensure_compiled_catalogs(directory: Path = TRANSLATIONS_DIR, *, force: bool = False) -> list[Path]:
-    """Compile each `messages.po` into `messages.mo` when the .mo is missing or older.
-
-    The .mo files are committed, so an installed package never needs to write here;
-    this keeps a developer's edit of a .po file from being silently ignored.
-    """
-    written = []
-    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if not force and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        try:
-            compile_catalog(po_path, mo_path)
-            written.append(mo_path)
-        except OSError:  # a read-only install: the committed .mo is used as it is
-            continue
-    return written
-
-
-def compile_catalog(po_path: Path, mo_path: Path) -> None:
-    with po_path.open("rb") as source:
-        catalog = read_po(source, locale=po_path.parent.parent.name)
-    with mo_path.open("wb") as target:
-        write_mo(target, catalog)
-
-
-# --- dates in the local time zone, in the page's language ---------------------------
-
-
-def _tz() -> Any:
-    return current_app.extensions["uwagi"].settings.timezone
-
-
-def _as_local(value: datetime | str) -> datetime:
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return moment.astimezone(_tz())
-
-
-def local_date(value: date | datetime | str) -> str:
-    """"21 października 2024 r." / "21 October 2024"."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value) if "T" in value else date.fromisoformat(value)
-    if isinstance(value, datetime):
-        value = _as_local(value).date()
-    language = current_language()
-    text = format_date(value, "d MMMM y", locale=language)
-    return f"{text} r." if language == "pl" else text
-
-
-def local_time(value: datetime | str) -> str:
-    if isinstance(value, str) and len(value) <= 8:  # "09:00" from a duty day: already local
-        return format_time(time.fromisoformat(value), "H:mm", locale=current_language())
-    return format_time(_as_local(value), "H:mm", locale=current_language())
-
-
-def local_datetime(value: datetime | str) -> str:
-    """"21 października 2024 r., godz. 15:30" / "21 October 2024, 15:30"."""
-    moment = _as_local(value)
-    hour = local_time(moment)
-    return f"{local_date(moment)}, godz. {hour}" if current_language() == "pl" else f"{local_date(moment)}, {hour}"
-
-
-def weekday(value: date | str) -> str:
-    day = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(day, "EEEE", locale=current_language())
 
 
 def deadline_text(closes_at: datetime) -> dict:

@@ -36,16 +36,22 @@ def concrete(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "x", rule)
 
 
-def test_every_endpoint_that_is_not_marked_public_requires_a_staff_token(apps):
+def test_every_endpoint_that_is_not_marked_public_requires_a_staff_identity(apps):
+    """API routes answer 401; staff pages send the visitor to the login page and show nothing."""
     checked = 0
     for service, app in apps.items():
         for rule in app.url_map.iter_rules():
             view = app.view_functions[rule.endpoint]
-            if getattr(view, "_uwagi_public", False) or rule.endpoint.startswith(("api-docs.", "static")):
+            if getattr(view, "_uwagi_public", False) or rule.endpoint.startswith("api-docs.") \
+                    or rule.endpoint.endswith("static"):
                 continue
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 response = app.test_client().open(concrete(rule.rule), method=method)
-                assert response.status_code == 401, (service, rule.rule, method, response.status_code)
+                if "/api/" in rule.rule:
+                    assert response.status_code == 401, (service, rule.rule, method, response.status_code)
+                else:
+                    assert response.status_code == 302, (service, rule.rule, method, response.status_code)
+                    assert response.headers["Location"].startswith("/review/login?next="), rule.rule
                 checked += 1
     assert checked >= 8
 

@@ -334,6 +334,6 @@ def test_unknown_pages_are_html_404s_while_the_api_keeps_json(app, client):
 
 
 def test_the_stylesheet_is_served(client):
-    response = client.get("/intake/static/intake.css")
+    response = client.get("/intake/static/common/uwagi.css")
     assert response.status_code == 200 and b":focus-visible" in response.data
     response.close()
