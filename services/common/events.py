@@ -90,6 +90,8 @@ class ConsultationPublishedV1(_Payload):
     contact_email = fields.String(load_default=None, allow_none=True)
     duty_days = fields.List(fields.Dict(), load_default=list)
     late_policy = fields.String(load_default="flag")
+    # Whether a reviewer's decision waits for a coordinator's approval before it counts.
+    decisions_need_approval = fields.Boolean(load_default=True)
 
 
 class CommentDecidedV1(_Payload):
@@ -102,6 +104,9 @@ class CommentDecidedV1(_Payload):
     decided_by = fields.String(required=True)
     decided_at = fields.AwareDateTime(required=True)
     revision = fields.Integer(load_default=1)
+    # Who approved this revision (the decider when no approval was needed); absent from older producers.
+    approved_by = fields.String(load_default=None, allow_none=True)
+    approved_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class ReviewCompletedV1(_Payload):

@@ -9,8 +9,7 @@ from flask_smorest import Blueprint
 
 from services.common.auth import current_staff, requires_role
 from services.review import handlers
-from services.review.domain import Decide
-from services.review.schemas import CommentOut, CommentPage, CommentQuery, CompletionOut, DecisionIn
+from services.review.schemas import CommentOut, CommentPage, CommentQuery, CompletionOut
 
 blp = Blueprint("review", __name__, description="Triage and decisions on comments (staff only)")
 
@@ -35,14 +34,6 @@ def list_comments(query: dict) -> Any:
 @blp.response(200, CommentOut)
 def read_comment(comment_id: str) -> Any:
     return handlers.get_comment(_ctx(), comment_id)
-
-
-@blp.route("/comments/<comment_id>/decision", methods=["POST"])
-@requires_role("reviewer")
-@blp.arguments(DecisionIn)
-@blp.response(200, CommentOut)
-def decide(data: dict, comment_id: str) -> Any:
-    return handlers.decide(_ctx(), Decide(comment_id=comment_id, **data), current_staff())
 
 
 @blp.route("/consultations/<consultation_id>/complete", methods=["POST"])

@@ -19,5 +19,6 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.review.api import blp
+    from services.review.decisions_api import blp as decisions_blp
 
-    return create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi review")
+    return create_service_app(ctx or build(settings or load_settings()), [blp, decisions_blp], title="Uwagi review")

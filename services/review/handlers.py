@@ -1,4 +1,4 @@
-"""Review use cases: staff users, the comment list, decisions, completing a review."""
+"""Review use cases: staff users, the comment list, completing a review (decisions: services.review.decisions)."""
 
 from __future__ import annotations
 
@@ -12,12 +12,9 @@ from services.common.auth import ROLES, StaffIdentity
 from services.common.events import Event, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
-from services.review.domain import Decide, DecisionRejected, validate_decision
-from services.review.models import AuditEntry, ConsultationRef, DecisionRecord, ReviewComment, StaffUser
-
-
-def _audit(session: Session, actor: str, action: str, subject: str, **details: object) -> None:
-    session.add(AuditEntry(actor=actor, action=action, subject=subject, details=details))
+from services.review import audit
+from services.review.decisions import unapproved_count
+from services.review.models import ConsultationRef, ReviewComment, StaffUser
 
 
 def create_staff_user(ctx: ServiceContext, email: str, role: str, name: str = "", *, actor: str = "cli") -> tuple[StaffUser, str]:
@@ -30,10 +27,10 @@ def create_staff_user(ctx: ServiceContext, email: str, role: str, name: str = ""
         if user is None:
             user = StaffUser(id=str(uuid.uuid4()), email=email, name=name, role=role)
             session.add(user)
-            _audit(session, actor, "user.created", user.id, email=email, role=role)
+            audit.record(session, actor, "user.created", user.id, after={"email": email, "role": role})
         elif user.role != role:
+            audit.record(session, actor, "user.role_changed", user.id, before={"role": user.role}, after={"role": role})
             user.role = role
-            _audit(session, actor, "user.role_changed", user.id, role=role)
     return user, ctx.signer.issue(user.id, user.email, user.role)
 
 
@@ -61,41 +58,6 @@ def get_comment(ctx: ServiceContext, comment_id: str) -> ReviewComment:
         return comment
 
 
-def decide(ctx: ServiceContext, cmd: Decide, staff: StaffIdentity) -> ReviewComment:
-    try:
-        cmd = validate_decision(cmd)
-    except DecisionRejected as exc:
-        raise Invalid(str(exc), details={"json": exc.errors}) from None
-    now = utcnow()
-    with ctx.transaction() as session:
-        query = select(ReviewComment).where(ReviewComment.id == cmd.comment_id)
-        if ctx.db.is_postgres:
-            query = query.with_for_update()
-        comment = session.scalar(query)
-        if comment is None:
-            raise NotFound("no such comment")
-        consultation = session.get(ConsultationRef, comment.consultation_id)
-        if consultation is not None and consultation.completed_at is not None:
-            raise Conflict("the review of this consultation is completed; decisions are closed")
-        comment.revision += 1
-        comment.status = "decided"
-        comment.decision = cmd.decision
-        comment.decision_justification = cmd.justification
-        comment.final_text = cmd.final_text
-        comment.decided_by = staff.email
-        comment.decided_at = now
-        session.add(DecisionRecord(comment_id=comment.id, revision=comment.revision, decision=cmd.decision,
-                                   justification=cmd.justification, final_text=cmd.final_text,
-                                   decided_by=staff.email, decided_at=now))
-        _audit(session, staff.email, "comment.decided", comment.id, decision=cmd.decision, revision=comment.revision)
-        ctx.emit(session, "comment.decided", {
-            "comment_id": comment.id, "consultation_id": comment.consultation_id, "reference": comment.reference,
-            "decision": cmd.decision, "justification": cmd.justification, "final_text": cmd.final_text,
-            "decided_by": staff.email, "decided_at": now, "revision": comment.revision,
-        }, correlation_id=comment.reference)
-    return comment
-
-
 def complete_review(ctx: ServiceContext, consultation_id: str, staff: StaffIdentity) -> dict:
     with ctx.transaction() as session:
         consultation = session.get(ConsultationRef, consultation_id)
@@ -107,9 +69,13 @@ def complete_review(ctx: ServiceContext, consultation_id: str, staff: StaffIdent
         undecided = [c.reference + f"#{c.number}" for c in comments if c.decision is None]
         if undecided:
             raise Conflict(f"{len(undecided)} comment(s) still have no decision", details={"undecided": undecided[:50]})
+        waiting = unapproved_count(session, consultation_id)
+        if waiting:
+            raise Conflict(f"{waiting} decision(s) still wait for approval")
         counts = dict(Counter(c.decision for c in comments))
         consultation.completed_at = utcnow()
-        _audit(session, staff.email, "consultation.review_completed", consultation_id, counts=counts)
+        audit.record(session, staff, "consultation.review_completed", consultation_id, consultation_id=consultation_id,
+                     before={"completed_at": None}, after={"completed_at": consultation.completed_at}, counts=counts)
         ctx.emit(session, "consultation.review_completed", {
             "consultation_id": consultation_id, "completed_at": consultation.completed_at,
             "completed_by": staff.email, "counts": counts,
@@ -126,6 +92,7 @@ def on_consultation_published(event: Event, session: Session) -> None:
     consultation.title = data["title"]
     consultation.closes_at = data["closes_at"]
     consultation.topics = list(data["topics"])
+    consultation.decisions_need_approval = bool(data.get("decisions_need_approval", True))
     session.add(consultation)
 
 

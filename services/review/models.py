@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -32,6 +32,8 @@ class ConsultationRef(Base):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime)
     topics: Mapped[list] = mapped_column(JSON, default=list)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # From intake's consultation.published: when true a reviewer's decision is only a proposal.
+    decisions_need_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class ReviewComment(Base):
@@ -61,6 +63,13 @@ class ReviewComment(Base):
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    # The approval of the latest revision: None (undecided), proposed, returned or approved.
+    approval_state: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    approval_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    approved_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The revision the rest of the system knows (the last one emitted as comment.decided).
+    approved_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DecisionRecord(Base):
@@ -77,14 +86,42 @@ class DecisionRecord(Base):
     final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str] = mapped_column(String(254))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # proposed, returned, approved, or superseded (a newer revision replaced it before approval).
+    # Rows older than approvals were all emitted at once, hence the server default.
+    state: Mapped[str] = mapped_column(String(20), default="proposed", server_default="approved")
+    reviewed_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    review_note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    standard_justification_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class StandardJustification(Base):
+    """A justification a consultation's reviewers reuse, e.g. "Uwaga wykracza poza zakres Programu"."""
+
+    __tablename__ = "standard_justifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
+    """Append-only: services.review.audit refuses updates and deletes, and so does the database."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_subject_at", "subject", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    actor: Mapped[str] = mapped_column(String(254))
-    action: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254), index=True)
+    action: Mapped[str] = mapped_column(String(60), index=True)
     subject: Mapped[str] = mapped_column(String(60))
+    consultation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -37,6 +37,13 @@ class CommentOut(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     revision = fields.Integer()
+    approval_state = fields.String(allow_none=True, metadata={
+        "description": "null (undecided), proposed, returned or approved: the state of the latest revision"})
+    approval_note = fields.String()
+    approved_by = fields.String(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    approved_revision = fields.Integer(allow_none=True, metadata={
+        "description": "the revision the other services know (the last one emitted as comment.decided)"})
 
 
 class CommentPage(Schema):
@@ -53,6 +60,10 @@ class DecisionIn(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(DECISIONS))
     justification = fields.String(load_default="", validate=validate.Length(max=20_000))
     final_text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50_000))
+    approve = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "coordinators only: approve at once (the default for them) or, with false, leave a proposal"})
+    standard_justification_id = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "a standard justification of the consultation; used when `justification` is empty"})
 
 
 class CompletionOut(Schema):

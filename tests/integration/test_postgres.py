@@ -19,6 +19,7 @@ from services.intake import domain as intake_domain
 from services.intake import handlers as intake_handlers
 from services.intake.app import build as build_intake
 from services.intake.models import Outbox as IntakeOutbox
+from services.review import decisions as review_decisions
 from services.review import handlers as review_handlers
 from services.review.app import build as build_review
 from services.review.domain import Decide
@@ -141,11 +142,11 @@ def test_review_keeps_every_decision_revision_and_completes_only_when_all_are_de
     staff = StaffIdentity("u", "recenzent@um.example", "coordinator")
     first, second = [c["comment_id"] for c in event.data["comments"]]
 
-    review_handlers.decide(ctx, Decide(first, "rejected", "Poza zakresem programu"), staff)
+    review_decisions.decide(ctx, Decide(first, "rejected", "Poza zakresem programu"), staff)
     with pytest.raises(Conflict):
         review_handlers.complete_review(ctx, "c-1", staff)
-    again = review_handlers.decide(ctx, Decide(first, "accepted"), staff)
-    review_handlers.decide(ctx, Decide(second, "partially_accepted", "W części", "Nowe brzmienie"), staff)
+    again = review_decisions.decide(ctx, Decide(first, "accepted"), staff)
+    review_decisions.decide(ctx, Decide(second, "partially_accepted", "W części", "Nowe brzmienie"), staff)
     result = review_handlers.complete_review(ctx, "c-1", staff)
 
     assert again.revision == 2
@@ -153,4 +154,24 @@ def test_review_keeps_every_decision_revision_and_completes_only_when_all_are_de
     with ctx.db.transaction() as session:
         types = list(session.scalars(select(ReviewOutbox.event_type).order_by(ReviewOutbox.id)))
     assert types == ["comment.decided"] * 3 + ["consultation.review_completed"]
+    ctx.close()
+
+
+def test_review_audit_log_is_append_only_in_postgresql_itself(tmp_path, postgres):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    from services.review import audit
+
+    settings = settings_for(tmp_path, postgres)
+    upgrade("review", settings.database_url("review"))
+    ctx = build_review(settings)
+    with ctx.transaction() as session:
+        audit.record(session, "cli", "user.created", "u-1", after={"role": "admin"})
+    for sql in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log"):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with ctx.db.engine.begin() as connection:
+                connection.execute(text(sql))
+    with ctx.db.engine.connect() as connection:
+        assert connection.execute(text("SELECT actor, after FROM audit_log")).all() == [("cli", {"role": "admin"})]
     ctx.close()

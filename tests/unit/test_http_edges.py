@@ -33,6 +33,7 @@ def token(apps, role: str) -> dict:
 
 
 def concrete(rule: str) -> str:
+    rule = re.sub(r"<int:[a-z_]+>", "1", rule)
     return re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "x", rule)
 
 
