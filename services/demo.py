@@ -19,13 +19,26 @@ DEMO_TOPICS = (
     "Toruńskie Forum Organizacji Pozarządowych",
     "Najwięksi beneficjenci miejskich środków dotacyjnych",
 )
-DEMO_PLACE = "Urząd Miasta Torunia, ul. Wały gen. Sikorskiego 8, pokój 34"
+DEMO_PLACE = "Urząd Miasta Torunia, ul. Wały gen. Sikorskiego 8, II piętro"
+DEMO_ROOM = "sala nr 34"
+DEMO_ORGANISER = "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia"
+# The announcement names no legal basis; these are the provisions under which a municipality consults
+# its annual programme of cooperation with NGOs. The resolution is named without its number, which the
+# announcement does not give.
+DEMO_LEGAL_BASIS = ("art. 5a ust. 1 w związku z art. 5 ust. 5 ustawy z dnia 24 kwietnia 2003 r. o działalności "
+                    "pożytku publicznego i o wolontariacie")
+DEMO_RESOLUTION = ("uchwała Rady Miasta Torunia w sprawie określenia szczegółowego sposobu konsultowania "
+                   "z organizacjami pozarządowymi projektów aktów prawa miejscowego")
+DEMO_POSTAL_ADDRESS = ("Urząd Miasta Torunia – Wydział Komunikacji Społecznej i Informacji\n"
+                       "ul. Wały gen. Sikorskiego 8\n87-100 Toruń")
 DEMO_DESCRIPTION = (
     "Rozpoczynamy II etap konsultacji społecznych Programu współpracy Gminy Miasta Toruń z organizacjami "
     "pozarządowymi w 2025 r. Zbieramy uwagi i opinie do projektu Programu, który został wypracowany "
     "w procedurze partycypacyjnej z udziałem środowiska pozarządowego i mieszkańców.\n\n"
     "Uwagi można zgłaszać przez formularz na tej stronie, pocztą elektroniczną (formularz uwag w pliku DOCX), "
-    "listownie albo osobiście podczas dyżurów konsultacyjnych, na które obowiązują zapisy."
+    "listownie albo osobiście podczas dyżurów konsultacyjnych, na które obowiązują zapisy.\n\n"
+    "Konsultacje prowadzi Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia we współpracy "
+    "z Radą Działalności Pożytku Publicznego Miasta Torunia. Kontakt: wksii@um.torun.pl."
 )
 
 
@@ -51,10 +64,20 @@ def demo_consultation(today: date, tz: Any) -> Any:
         closes_at=domain.end_of_day(today + timedelta(days=14), tz),
         topics=DEMO_TOPICS,
         duty_days=(
-            domain.DutyDay(first_duty, time(9), time(17), DEMO_PLACE, at(first_duty - timedelta(days=1), 15, 30)),
-            domain.DutyDay(second_duty, time(9), time(17), DEMO_PLACE, at(second_duty - timedelta(days=1), 15, 0)),
+            domain.DutyDay(first_duty, time(9), time(17), DEMO_PLACE, at(first_duty - timedelta(days=1), 15, 30),
+                           room=DEMO_ROOM),
+            domain.DutyDay(second_duty, time(9), time(17), DEMO_PLACE, at(second_duty - timedelta(days=1), 15, 0),
+                           room=DEMO_ROOM),
         ),
         contact_email="konsultacje@um.torun.pl",
+        contact_phone="56 611 87 24",
+        postal_address=DEMO_POSTAL_ADDRESS,
+        organiser=DEMO_ORGANISER,
+        legal_basis=DEMO_LEGAL_BASIS,
+        resolution=DEMO_RESOLUTION,
+        late_policy=domain.LatePolicy.FLAG,
+        decisions_need_approval=True,
+        outcome_notice=domain.OutcomeNotice.AT_PUBLICATION,
     )
 
 

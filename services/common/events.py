@@ -26,6 +26,8 @@ class UnknownEvent(ContractError):
 
 DECISIONS = ("accepted", "partially_accepted", "rejected", "not_considered")
 CHANNELS = ("web", "email", "letter", "duty_hours")
+OUTCOME_NOTICES = ("at_publication", "per_decision")
+CONSULTATION_STATES = ("open", "closed", "in_review", "report_published")  # drafts are never announced
 
 
 class EnvelopeSchema(Schema):
@@ -88,10 +90,23 @@ class ConsultationPublishedV1(_Payload):
     topics = fields.List(fields.String(), load_default=list)
     channels = fields.List(fields.String(), load_default=list)
     contact_email = fields.String(load_default=None, allow_none=True)
-    duty_days = fields.List(fields.Dict(), load_default=list)
+    duty_days = fields.List(fields.Dict(), load_default=list, metadata={
+        "description": "{date, starts, ends, place, room, booking_deadline, slot_minutes}; starts/ends local."})
     late_policy = fields.String(load_default="flag")
-    # Whether a reviewer's decision waits for a coordinator's approval before it counts.
-    decisions_need_approval = fields.Boolean(load_default=True)
+    # Added with the consultation console. The event is re-emitted on every edit and lifecycle step of a
+    # published consultation with a higher `revision`: a consumer keeps the snapshot with the highest one.
+    organiser = fields.String(load_default="")
+    legal_basis = fields.String(load_default="")
+    resolution = fields.String(load_default="", metadata={"description": "The resolution that governs consultations."})
+    contact_phone = fields.String(load_default="")
+    postal_address = fields.String(load_default="", metadata={"description": "Where letters with comments go."})
+    decisions_need_approval = fields.Boolean(load_default=True, metadata={
+        "description": "A reviewer's decision is a proposal until a coordinator approves it."})
+    outcome_notice = fields.String(load_default="at_publication", validate=validate.OneOf(OUTCOME_NOTICES), metadata={
+        "description": "at_publication: one e-mail per submission when the report is published; "
+                       "per_decision: an e-mail per decision."})
+    state = fields.String(load_default="open", validate=validate.OneOf(CONSULTATION_STATES))
+    revision = fields.Integer(load_default=1)
 
 
 class CommentDecidedV1(_Payload):

@@ -12,6 +12,10 @@ from services.intake import domain, handlers
 from services.intake.schemas import (
     ConsultationIn,
     ConsultationOut,
+    ConsultationPatch,
+    LogEntryOut,
+    StepIn,
+    details_fields,
     StatusQuery,
     SubmissionIn,
     SubmissionReceipt,
@@ -31,15 +35,78 @@ def _ctx() -> Any:
 @blp.response(201, ConsultationOut)
 def create_consultation(data: dict) -> Any:
     ctx = _ctx()
-    closes_at = data["closes_at"] or domain.end_of_day(data["deadline"], ctx.settings.timezone)
-    cmd = domain.OpenConsultation(
-        title=data["title"], stage=data["stage"], description=data["description"], opens_at=data["opens_at"],
-        closes_at=closes_at, channels=tuple(data["channels"]), topics=tuple(data["topics"]),
-        duty_days=tuple(domain.DutyDay(**d) for d in data["duty_days"]), contact_email=data["contact_email"],
-        late_policy=domain.LatePolicy(data["late_policy"]),
-    )
+    cmd = domain.OpenConsultation(**details_fields(data, ctx.settings.timezone))
+    return handlers.create_consultation(ctx, cmd, actor=_actor())
+
+
+@blp.route("/consultations/<consultation_id>", methods=["PATCH"])
+@requires_role("coordinator")
+@blp.arguments(ConsultationPatch)
+@blp.response(200, ConsultationOut)
+def edit_consultation(data: dict, consultation_id: str) -> Any:
+    """Change some details; what may change depends on the state (see the domain's edit rules)."""
+    ctx = _ctx()
+    return handlers.edit_consultation(ctx, consultation_id, details_fields(data, ctx.settings.timezone),
+                                      actor=_actor())
+
+
+@blp.route("/consultations/<consultation_id>/open", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(StepIn, required=False)
+@blp.response(200, ConsultationOut)
+def open_draft(data: dict | None, consultation_id: str) -> Any:
+    """Open (announce) a draft: emits consultation.published. Its closing date must lie ahead."""
+    return _step(consultation_id, domain.Step.OPEN, data)
+
+
+@blp.route("/consultations/<consultation_id>/close", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(StepIn, required=False)
+@blp.response(200, ConsultationOut)
+def close_consultation(data: dict | None, consultation_id: str) -> Any:
+    """Close an open consultation; before its deadline only with a reason (the deadline becomes now)."""
+    return _step(consultation_id, domain.Step.CLOSE, data)
+
+
+@blp.route("/consultations/<consultation_id>/start-review", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(StepIn, required=False)
+@blp.response(200, ConsultationOut)
+def start_review(data: dict | None, consultation_id: str) -> Any:
+    """Move a closed consultation into review."""
+    return _step(consultation_id, domain.Step.START_REVIEW, data)
+
+
+def _step(consultation_id: str, step: domain.Step, data: dict | None) -> Any:
+    return handlers.take_step(_ctx(), consultation_id, step, actor=_actor(), reason=(data or {}).get("reason", ""))
+
+
+@blp.route("/staff/consultations", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, ConsultationOut(many=True))
+def list_all_consultations() -> Any:
+    """Every consultation in any state, drafts included."""
+    return handlers.list_all_consultations(_ctx())
+
+
+@blp.route("/staff/consultations/<consultation_id>", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, ConsultationOut)
+def read_any_consultation(consultation_id: str) -> Any:
+    return handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+
+
+@blp.route("/staff/consultations/<consultation_id>/log", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, LogEntryOut(many=True))
+def consultation_log(consultation_id: str) -> Any:
+    """Who created, edited, opened, closed … the consultation, when and why."""
+    return handlers.consultation_log(_ctx(), consultation_id)
+
+
+def _actor() -> str:
     staff = current_staff()
-    return handlers.open_consultation(ctx, cmd, actor=staff.email if staff else "")
+    return staff.email if staff else ""
 
 
 @blp.route("/consultations", methods=["GET"])

@@ -9,6 +9,8 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.common.events import CHANNELS
+
 
 class Timing(enum.Enum):
     NOT_YET_OPEN = "not_yet_open"
@@ -57,6 +59,7 @@ def token_matches(token: str, stored_hash: str) -> bool:
 # --- commands -----------------------------------------------------------------
 
 from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import fields as dataclass_fields  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,16 @@ class SubmitComments:
     language: str = "pl"
 
 
+CHANNEL_NAMES = CHANNELS
+
+
+class OutcomeNotice(str, enum.Enum):
+    """How submitters learn what became of their comments (events.OUTCOME_NOTICES)."""
+
+    AT_PUBLICATION = "at_publication"  # one e-mail per submission when the report is published (the city's practice)
+    PER_DECISION = "per_decision"  # an e-mail as each decision is made
+
+
 @dataclass(frozen=True)
 class DutyDay:
     date: date
@@ -97,23 +110,253 @@ class DutyDay:
     place: str
     booking_deadline: datetime
     slot_minutes: int = 30
+    room: str = ""
 
     def as_json(self) -> dict:
         return {
             "date": self.date.isoformat(), "starts": self.starts.strftime("%H:%M"), "ends": self.ends.strftime("%H:%M"),
-            "place": self.place, "booking_deadline": self.booking_deadline.isoformat(), "slot_minutes": self.slot_minutes,
+            "place": self.place, "room": self.room, "booking_deadline": self.booking_deadline.isoformat(),
+            "slot_minutes": self.slot_minutes,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "DutyDay":
+        return cls(date=date.fromisoformat(data["date"]), starts=time.fromisoformat(data["starts"]),
+                   ends=time.fromisoformat(data["ends"]), place=data.get("place", ""),
+                   booking_deadline=datetime.fromisoformat(data["booking_deadline"]),
+                   slot_minutes=int(data.get("slot_minutes", 30)), room=data.get("room", ""))
 
 
 @dataclass(frozen=True)
-class OpenConsultation:
+class ConsultationDetails:
+    """Everything the announcement of a consultation says, as the coordinator enters it."""
+
     title: str
     opens_at: datetime
     closes_at: datetime
     stage: str = ""
     description: str = ""
-    channels: tuple[str, ...] = ("web", "email", "letter", "duty_hours")
+    organiser: str = ""
+    legal_basis: str = ""
+    resolution: str = ""
+    channels: tuple[str, ...] = CHANNEL_NAMES
     topics: tuple[str, ...] = ()
     duty_days: tuple[DutyDay, ...] = field(default_factory=tuple)
     contact_email: str | None = None
+    contact_phone: str = ""
+    postal_address: str = ""
     late_policy: LatePolicy = LatePolicy.FLAG
+    decisions_need_approval: bool = True
+    outcome_notice: OutcomeNotice = OutcomeNotice.AT_PUBLICATION
+
+    def __post_init__(self) -> None:
+        # One shape whatever the caller passed (lists, plain strings), so that equality means "unchanged".
+        for name in ("channels", "topics", "duty_days"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "late_policy", LatePolicy(self.late_policy))
+        object.__setattr__(self, "outcome_notice", OutcomeNotice(self.outcome_notice))
+
+    def as_json(self) -> dict:
+        """A JSON-ready snapshot, for events and for the before/after of the audit log."""
+        return {
+            "title": self.title, "stage": self.stage, "description": self.description, "organiser": self.organiser,
+            "legal_basis": self.legal_basis, "resolution": self.resolution, "opens_at": self.opens_at.isoformat(),
+            "closes_at": self.closes_at.isoformat(), "channels": list(self.channels), "topics": list(self.topics),
+            "duty_days": [d.as_json() for d in self.duty_days], "contact_email": self.contact_email,
+            "contact_phone": self.contact_phone, "postal_address": self.postal_address,
+            "late_policy": LatePolicy(self.late_policy).value,
+            "decisions_need_approval": self.decisions_need_approval,
+            "outcome_notice": OutcomeNotice(self.outcome_notice).value,
+        }
+
+
+@dataclass(frozen=True)
+class OpenConsultation(ConsultationDetails):
+    """Create a consultation: opened (announced) at once, or kept as a draft to finish and open later."""
+
+    draft: bool = False
+
+
+# --- validation -----------------------------------------------------------------
+# Problems are stable codes per field ("duty_days.1.ends": "ends_before_start"); the edges put them into words.
+
+
+def validate_details(details: ConsultationDetails, tz: ZoneInfo) -> dict[str, str]:
+    """What is inconsistent in a consultation's details, whatever its state."""
+    problems: dict[str, str] = {}
+    if details.closes_at <= details.opens_at:
+        problems["closes_at"] = "before_opening"
+    if len(set(details.channels)) != len(details.channels):
+        problems["channels"] = "duplicate"
+    if any(channel not in CHANNEL_NAMES for channel in details.channels):
+        problems["channels"] = "unknown"
+    if len({t.strip().casefold() for t in details.topics}) != len(details.topics):
+        problems["topics"] = "duplicate"
+    for index, day in enumerate(details.duty_days):
+        key = f"duty_days.{index}"
+        if day.ends <= day.starts:
+            problems[f"{key}.ends"] = "ends_before_start"
+        elif _minutes(day.starts, day.ends) < day.slot_minutes:
+            problems[f"{key}.slot_minutes"] = "slot_too_long"
+        if day.booking_deadline > datetime.combine(day.date, day.starts, tzinfo=tz):
+            problems[f"{key}.booking_deadline"] = "booking_after_start"
+    return problems
+
+
+def _minutes(starts: time, ends: time) -> int:
+    return (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+
+
+def readiness_warnings(details: ConsultationDetails) -> list[str]:
+    """What the announcement lacks for the channels it offers. Opening is allowed; the console warns."""
+    warnings = []
+    if "email" in details.channels and not details.contact_email:
+        warnings.append("email_channel_without_address")
+    if "letter" in details.channels and not details.postal_address.strip():
+        warnings.append("letter_channel_without_address")
+    if "duty_hours" in details.channels and not details.duty_days:
+        warnings.append("duty_hours_without_days")
+    if not details.organiser.strip():
+        warnings.append("no_organiser")
+    return warnings
+
+
+# --- the lifecycle ----------------------------------------------------------------
+
+
+class State(str, enum.Enum):
+    DRAFT = "draft"  # being prepared; not public
+    OPEN = "open"  # announced; takes comments between opens_at and closes_at
+    CLOSED = "closed"  # the deadline has passed (or a coordinator closed it early)
+    IN_REVIEW = "in_review"  # the comments are being decided on and the report prepared
+    REPORT_PUBLISHED = "report_published"  # the report and the next version are public
+
+
+class Step(str, enum.Enum):
+    OPEN = "open"
+    CLOSE = "close"
+    START_REVIEW = "start_review"
+    PUBLISH_REPORT = "publish_report"
+    REOPEN_REVIEW = "reopen_review"  # a correction after publication
+
+
+LIFECYCLE: dict[tuple[State, Step], State] = {
+    (State.DRAFT, Step.OPEN): State.OPEN,
+    (State.OPEN, Step.CLOSE): State.CLOSED,
+    (State.CLOSED, Step.START_REVIEW): State.IN_REVIEW,
+    (State.IN_REVIEW, Step.PUBLISH_REPORT): State.REPORT_PUBLISHED,
+    (State.REPORT_PUBLISHED, Step.REOPEN_REVIEW): State.IN_REVIEW,
+}
+# The steps a coordinator takes by hand in the console; the others follow events (see handlers).
+MANUAL_STEPS = (Step.OPEN, Step.CLOSE, Step.START_REVIEW)
+
+
+class LifecycleRefused(Exception):
+    """A step the lifecycle does not allow now; `code` says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Transition:
+    step: Step
+    from_state: State
+    to_state: State
+    reason: str
+    closes_at: datetime  # unchanged, or now when a consultation is closed early
+
+
+def effective_state(state: State | str, closes_at: datetime, now: datetime) -> State:
+    """An open consultation is closed once its deadline passes, before the sweep records it."""
+    state = State(state)
+    return State.CLOSED if state is State.OPEN and now > closes_at else state
+
+
+def plan_step(state: State | str, step: Step | str, *, closes_at: datetime, channels: tuple[str, ...] | list[str],
+              now: datetime, reason: str = "") -> Transition:
+    """Check one step of the lifecycle and say what it changes. Raises LifecycleRefused."""
+    current, step, reason = effective_state(state, closes_at, now), Step(step), reason.strip()
+    if State(state) is State.OPEN and current is State.CLOSED and step is Step.CLOSE:
+        current = State.OPEN  # the deadline passed; the sweep (or a coordinator) records the close
+    target = LIFECYCLE.get((current, step))
+    if target is None:
+        raise LifecycleRefused("not_allowed", f"cannot {step.value} a consultation that is {current.value}")
+    if step is Step.OPEN:
+        if closes_at <= now:
+            raise LifecycleRefused("closes_in_past", "the closing date has passed; set a later one first")
+        if not channels:
+            raise LifecycleRefused("no_channels", "choose at least one way of sending comments first")
+    if step is Step.CLOSE and now < closes_at and not reason:
+        raise LifecycleRefused("reason_required", "closing before the deadline needs a reason")
+    if step is Step.REOPEN_REVIEW and not reason:
+        raise LifecycleRefused("reason_required", "reopening the review needs a reason")
+    new_closes_at = min(closes_at, now) if step is Step.CLOSE else closes_at
+    return Transition(step, current, target, reason, new_closes_at)
+
+
+def available_steps(state: State | str, closes_at: datetime, now: datetime) -> list[Step]:
+    current = effective_state(state, closes_at, now)
+    steps = [step for step in MANUAL_STEPS if (current, step) in LIFECYCLE]
+    if State(state) is State.OPEN and current is State.CLOSED:
+        steps = [Step.CLOSE, *steps]
+    return steps
+
+
+# --- what may change in each state --------------------------------------------------
+
+INFORMATIONAL = ("description", "organiser", "legal_basis", "resolution", "contact_email", "contact_phone",
+                 "postal_address")
+EDITABLE_AFTER_CLOSING: dict[State, tuple[str, ...]] = {
+    State.CLOSED: (*INFORMATIONAL, "decisions_need_approval", "outcome_notice"),
+    State.IN_REVIEW: (*INFORMATIONAL, "outcome_notice"),
+    State.REPORT_PUBLISHED: INFORMATIONAL,
+}
+EDITABLE_FIELDS = tuple(f.name for f in dataclass_fields(ConsultationDetails))
+
+
+def edit_violations(state: State | str, current: ConsultationDetails, proposed: ConsultationDetails, *,
+                    now: datetime, tz: ZoneInfo) -> dict[str, str]:
+    """Changes the state does not allow, by field.
+
+    A draft may change freely. An open consultation was announced: people may
+    have planned around it, and comments already refer to its topics. So the
+    deadline may be extended but not shortened (close early instead, with a
+    reason), channels and topics may be added but not withdrawn, the late policy
+    and a start that has passed stay, and duty days that have passed stay as they
+    were. After closing only what informs people (contacts, texts) may change,
+    plus the policies that still lie ahead.
+    """
+    state = State(state)
+    changed = [name for name in EDITABLE_FIELDS if getattr(current, name) != getattr(proposed, name)]
+    if state is State.DRAFT:
+        return {}
+    if state is not State.OPEN:
+        allowed = EDITABLE_AFTER_CLOSING[state]
+        return {name: "frozen" for name in changed if name not in allowed}
+    problems: dict[str, str] = {}
+    if "late_policy" in changed:
+        problems["late_policy"] = "frozen"
+    if "opens_at" in changed and (current.opens_at <= now or proposed.opens_at < now):
+        problems["opens_at"] = "frozen"
+    if proposed.closes_at < current.closes_at:
+        problems["closes_at"] = "only_extend"
+    if set(current.channels) - set(proposed.channels):
+        problems["channels"] = "cannot_remove"
+    if {t.casefold() for t in current.topics} - {t.casefold() for t in proposed.topics}:
+        problems["topics"] = "cannot_remove"
+    today = now.astimezone(tz).date()
+    past_before = {day for day in current.duty_days if day.date < today}
+    past_after = {day for day in proposed.duty_days if day.date < today}
+    if past_before != past_after:
+        problems["duty_days"] = "past_day_changed"
+    return problems
+
+
+def changed_fields(before: ConsultationDetails, after: ConsultationDetails) -> dict[str, dict]:
+    """The audit log's before/after of an edit."""
+    old, new = before.as_json(), after.as_json()
+    return {name: {"before": old[name], "after": new[name]} for name in EDITABLE_FIELDS
+            if getattr(before, name) != getattr(after, name)}

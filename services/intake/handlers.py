@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -12,11 +12,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
-from services.common.events import Event, utcnow
+from services.common.db import add_event
+from services.common.events import Event, new_envelope, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain
-from services.intake.models import Comment, Consultation, ReferenceCounter, Submission
+from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, ReferenceCounter, Submission
+
+SERVICE = "intake"
 
 
 @dataclass(frozen=True)
@@ -30,40 +33,232 @@ class Receipt:
     received_at: datetime
 
 
-def open_consultation(ctx: ServiceContext, cmd: domain.OpenConsultation, *, actor: str) -> Consultation:
-    if cmd.closes_at <= cmd.opens_at:
-        raise Invalid("the consultation must close after it opens", details={"closes_at": ["must be after opens_at"]})
-    consultation = Consultation(
-        id=str(uuid.uuid4()), title=cmd.title, stage=cmd.stage, description=cmd.description,
-        opens_at=cmd.opens_at, closes_at=cmd.closes_at, channels=list(cmd.channels), topics=list(cmd.topics),
-        duty_days=[d.as_json() for d in cmd.duty_days], contact_email=cmd.contact_email,
-        late_policy=cmd.late_policy.value, document_sections=[], created_by=actor,
+class LifecycleConflict(Conflict):
+    """A lifecycle step refused now; `code` is the domain's reason (not_allowed, reason_required …)."""
+
+    def __init__(self, refused: domain.LifecycleRefused):
+        super().__init__(refused.message, details={"step": [refused.code]})
+        self.code = refused.code
+
+
+class DetailsInvalid(Invalid):
+    """Inconsistent details or changes the state does not allow; `details` maps fields to codes."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("the consultation's details are not valid: " + ", ".join(
+            f"{name} ({code})" for name, code in sorted(problems.items())), details=problems)
+
+
+def details_of(consultation: Consultation) -> domain.ConsultationDetails:
+    return domain.ConsultationDetails(
+        title=consultation.title, stage=consultation.stage, description=consultation.description,
+        organiser=consultation.organiser, legal_basis=consultation.legal_basis, resolution=consultation.resolution,
+        opens_at=consultation.opens_at, closes_at=consultation.closes_at, channels=tuple(consultation.channels),
+        topics=tuple(consultation.topics), duty_days=tuple(domain.DutyDay.from_json(d) for d in consultation.duty_days),
+        contact_email=consultation.contact_email, contact_phone=consultation.contact_phone,
+        postal_address=consultation.postal_address, late_policy=domain.LatePolicy(consultation.late_policy),
+        decisions_need_approval=consultation.decisions_need_approval,
+        outcome_notice=domain.OutcomeNotice(consultation.outcome_notice),
     )
+
+
+def _write_details(consultation: Consultation, details: domain.ConsultationDetails) -> None:
+    data = details.as_json()
+    for name in domain.EDITABLE_FIELDS:
+        if name not in ("opens_at", "closes_at"):
+            setattr(consultation, name, data[name])
+    consultation.opens_at, consultation.closes_at = details.opens_at, details.closes_at
+
+
+def _log(session: Session, consultation: Consultation, action: str, *, actor: str, now: datetime,
+         from_state: str | None = None, to_state: str | None = None, reason: str = "",
+         changes: dict | None = None) -> None:
+    session.add(ConsultationLogEntry(consultation_id=consultation.id, at=now, actor=actor or "system", action=action,
+                                     from_state=from_state, to_state=to_state, reason=reason, changes=changes or {}))
+
+
+def _announce(session: Session, consultation: Consultation) -> None:
+    """Emit the consultation's current announcement; consumers keep the highest revision."""
+    consultation.revision = (consultation.revision or 0) + 1
+    data = details_of(consultation).as_json()
+    data.pop("description")
+    add_event(session, Outbox, new_envelope("consultation.published", {
+        **data, "consultation_id": consultation.id, "opens_at": consultation.opens_at,
+        "closes_at": consultation.closes_at, "state": consultation.state, "revision": consultation.revision,
+    }, producer=SERVICE))
+
+
+def create_consultation(ctx: ServiceContext, cmd: domain.OpenConsultation, *, actor: str,
+                        now: datetime | None = None) -> Consultation:
+    """A new consultation: a draft to finish in the console, or opened (announced) at once."""
+    now = now or utcnow()
+    problems = domain.validate_details(cmd, ctx.settings.timezone)
+    if problems:
+        raise DetailsInvalid(problems)
+    consultation = Consultation(id=str(uuid.uuid4()), state=domain.State.DRAFT.value, revision=0,
+                                document_sections=[], created_by=actor, created_at=now)
+    _write_details(consultation, cmd)
     with ctx.transaction() as session:
         session.add(consultation)
-        ctx.emit(session, "consultation.published", {
-            "consultation_id": consultation.id, "title": cmd.title, "stage": cmd.stage,
-            "opens_at": cmd.opens_at, "closes_at": cmd.closes_at, "topics": list(cmd.topics),
-            "channels": list(cmd.channels), "contact_email": cmd.contact_email,
-            "duty_days": consultation.duty_days, "late_policy": cmd.late_policy.value,
-        })
+        session.flush()
+        _log(session, consultation, "created", actor=actor, now=now, to_state=domain.State.DRAFT.value,
+             changes={name: {"before": None, "after": value} for name, value in cmd.as_json().items()})
+        if not cmd.draft:
+            # An API caller may record a consultation that has already run, so no check of the dates here.
+            _apply(session, consultation, domain.Transition(
+                domain.Step.OPEN, domain.State.DRAFT, domain.State.OPEN, "", consultation.closes_at),
+                actor=actor, now=now)
     return consultation
+
+
+def open_consultation(ctx: ServiceContext, cmd: domain.OpenConsultation, *, actor: str) -> Consultation:
+    """Create and open at once (the JSON API's and the demo's way)."""
+    return create_consultation(ctx, replace(cmd, draft=False), actor=actor)
+
+
+def edit_consultation(ctx: ServiceContext, consultation_id: str, changes: dict, *, actor: str,
+                      now: datetime | None = None) -> Consultation:
+    """Change some of a consultation's details, as far as its state allows; audited with before and after."""
+    now = now or utcnow()
+    unknown = set(changes) - set(domain.EDITABLE_FIELDS)
+    if unknown:
+        raise DetailsInvalid({name: "unknown" for name in unknown})
+    with ctx.transaction() as session:
+        consultation = _locked(session, consultation_id)
+        current = details_of(consultation)
+        try:
+            proposed = replace(current, **changes)
+        except (TypeError, ValueError) as exc:
+            raise Invalid(f"invalid change: {exc}") from None
+        state = domain.effective_state(consultation.state, consultation.closes_at, now)
+        problems = {**domain.validate_details(proposed, ctx.settings.timezone),
+                    **domain.edit_violations(state, current, proposed, now=now, tz=ctx.settings.timezone)}
+        if problems:
+            raise DetailsInvalid(problems)
+        diff = domain.changed_fields(current, proposed)
+        if not diff:
+            return consultation
+        _write_details(consultation, proposed)
+        consultation.updated_at = now
+        _log(session, consultation, "edited", actor=actor, now=now, changes=diff)
+        if consultation.state != domain.State.DRAFT.value:
+            _announce(session, consultation)
+    return consultation
+
+
+def take_step(ctx: ServiceContext, consultation_id: str, step: domain.Step | str, *, actor: str, reason: str = "",
+              now: datetime | None = None) -> Consultation:
+    """A coordinator's step along the lifecycle (open, close, start the review)."""
+    now = now or utcnow()
+    with ctx.transaction() as session:
+        consultation = _locked(session, consultation_id)
+        _record_passed_deadline(session, consultation, domain.Step(step), now)
+        try:
+            transition = domain.plan_step(consultation.state, step, closes_at=consultation.closes_at,
+                                          channels=consultation.channels, now=now, reason=reason)
+        except domain.LifecycleRefused as refused:
+            raise LifecycleConflict(refused) from None
+        _apply(session, consultation, transition, actor=actor, now=now)
+    return consultation
+
+
+def advance_lifecycle(session: Session, consultation_id: str, step: domain.Step | str, *, actor: str,
+                      reason: str = "", now: datetime | None = None) -> bool:
+    """Take `step` inside the caller's transaction (event handlers, sweeps) if the lifecycle allows it now.
+
+    Idempotent: a step already taken, or not possible from the current state, changes nothing and
+    returns False. `publish_report` from `closed` passes through `in_review`, recording both steps.
+    """
+    now = now or utcnow()
+    consultation = session.get(Consultation, consultation_id)
+    if consultation is None:
+        return False
+    step = domain.Step(step)
+    _record_passed_deadline(session, consultation, step, now)
+    if step is domain.Step.PUBLISH_REPORT and consultation.state == domain.State.CLOSED.value:
+        advance_lifecycle(session, consultation_id, domain.Step.START_REVIEW, actor=actor, reason=reason, now=now)
+    try:
+        transition = domain.plan_step(consultation.state, step, closes_at=consultation.closes_at,
+                                      channels=consultation.channels, now=now, reason=reason)
+    except domain.LifecycleRefused:
+        return False
+    _apply(session, consultation, transition, actor=actor, now=now)
+    return True
+
+
+def _record_passed_deadline(session: Session, consultation: Consultation, step: domain.Step, now: datetime) -> None:
+    """Before any later step, write down the close that the deadline made (if the sweep has not yet)."""
+    if step is domain.Step.CLOSE or consultation.state != domain.State.OPEN.value or now <= consultation.closes_at:
+        return
+    _apply(session, consultation, domain.plan_step(consultation.state, domain.Step.CLOSE, now=now,
+                                                   closes_at=consultation.closes_at, channels=consultation.channels,
+                                                   reason="deadline passed"),
+           actor="system", now=now)
+
+
+def _apply(session: Session, consultation: Consultation, transition: domain.Transition, *, actor: str,
+           now: datetime) -> None:
+    changes = {}
+    if transition.closes_at != consultation.closes_at:
+        changes["closes_at"] = {"before": consultation.closes_at.isoformat(), "after": transition.closes_at.isoformat()}
+        consultation.closes_at = transition.closes_at
+    consultation.state = transition.to_state.value
+    consultation.updated_at = now
+    _log(session, consultation, transition.step.value, actor=actor, now=now, from_state=transition.from_state.value,
+         to_state=transition.to_state.value, reason=transition.reason, changes=changes)
+    _announce(session, consultation)
+
+
+def _locked(session: Session, consultation_id: str) -> Consultation:
+    consultation = session.get(Consultation, consultation_id, with_for_update=True)
+    if consultation is None:
+        raise NotFound("no such consultation")
+    return consultation
+
+
+def close_expired_consultations(ctx: ServiceContext, *, now: datetime | None = None) -> int:
+    """The sweep: record the close of every open consultation whose deadline has passed."""
+    now = now or utcnow()
+    with ctx.db.transaction() as session:
+        expired = list(session.scalars(select(Consultation.id).where(
+            Consultation.state == domain.State.OPEN.value, Consultation.closes_at < now)))
+    closed = 0
+    for consultation_id in expired:
+        with ctx.transaction() as session:
+            closed += advance_lifecycle(session, consultation_id, domain.Step.CLOSE, actor="system",
+                                        reason="deadline passed", now=now)
+    return closed
 
 
 def list_open_consultations(ctx: ServiceContext, *, now: datetime | None = None) -> list[Consultation]:
     now = now or utcnow()
     with ctx.db.transaction() as session:
-        query = (select(Consultation).where(Consultation.opens_at <= now, Consultation.closes_at >= now)
+        query = (select(Consultation).where(Consultation.state != domain.State.DRAFT.value,
+                                            Consultation.opens_at <= now, Consultation.closes_at >= now)
                  .order_by(Consultation.closes_at))
         return list(session.scalars(query))
 
 
-def get_consultation(ctx: ServiceContext, consultation_id: str) -> Consultation:
+def list_all_consultations(ctx: ServiceContext) -> list[Consultation]:
+    """Every consultation, drafts included, newest first (staff only)."""
+    with ctx.db.transaction() as session:
+        return list(session.scalars(select(Consultation).order_by(Consultation.created_at.desc())))
+
+
+def get_consultation(ctx: ServiceContext, consultation_id: str, *, include_drafts: bool = False) -> Consultation:
+    """A consultation; drafts exist only for staff, so the public gets a 404 for them."""
     with ctx.db.transaction() as session:
         consultation = session.get(Consultation, consultation_id)
-        if consultation is None:
+        if consultation is None or (consultation.state == domain.State.DRAFT.value and not include_drafts):
             raise NotFound("no such consultation")
         return consultation
+
+
+def consultation_log(ctx: ServiceContext, consultation_id: str) -> list[ConsultationLogEntry]:
+    get_consultation(ctx, consultation_id, include_drafts=True)
+    with ctx.db.transaction() as session:
+        return list(session.scalars(select(ConsultationLogEntry).where(
+            ConsultationLogEntry.consultation_id == consultation_id).order_by(ConsultationLogEntry.id)))
 
 
 def _next_reference(session: Session, year: int, is_postgres: bool) -> str:
@@ -80,7 +275,7 @@ def submit_comments(ctx: ServiceContext, cmd: domain.SubmitComments, *, now: dat
     token = domain.new_status_token()
     with ctx.transaction() as session:
         consultation = session.get(Consultation, cmd.consultation_id)
-        if consultation is None:
+        if consultation is None or consultation.state == domain.State.DRAFT.value:
             raise NotFound("no such consultation")
         if cmd.channel not in consultation.channels:
             raise Refused(f"this consultation does not accept comments by {cmd.channel}")
@@ -158,7 +353,22 @@ def on_document_version_created(event: Event, session: Session) -> None:
     ]
 
 
+def on_review_completed(event: Event, session: Session) -> None:
+    """A review completed in the review service starts the review here if nobody started it by hand."""
+    data = event.data
+    advance_lifecycle(session, data["consultation_id"], domain.Step.START_REVIEW, actor=data["completed_by"],
+                      reason="review completed", now=data["completed_at"])
+
+
+def on_report_published(event: Event, session: Session) -> None:
+    """The published report ends the lifecycle (idempotent: a redelivery or a second report changes nothing)."""
+    advance_lifecycle(session, event.data["consultation_id"], domain.Step.PUBLISH_REPORT, actor="documents",
+                      now=event.occurred_at)
+
+
 EVENT_HANDLERS = {
     "comment.decided": [on_comment_decided],
     "document.version_created": [on_document_version_created],
+    "consultation.review_completed": [on_review_completed],
+    "report.published": [on_report_published],
 }

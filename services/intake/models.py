@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -27,11 +27,39 @@ class Consultation(Base):
     duty_days: Mapped[list] = mapped_column(JSON, default=list)
     contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     late_policy: Mapped[str] = mapped_column(String(20), default="flag")
+    organiser: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(50), default="", server_default="")
+    postal_address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    decisions_need_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    outcome_notice: Mapped[str] = mapped_column(String(20), default="at_publication", server_default="at_publication")
+    # The stored step of the lifecycle (domain.State); an open one past its deadline reads as closed.
+    state: Mapped[str] = mapped_column(String(20), default="draft", server_default="open", index=True)
+    # Bumped each time consultation.published is emitted, so consumers can ignore an older snapshot.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="1")
     document_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     document_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     document_sections: Mapped[list] = mapped_column(JSON, default=list)
     created_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ConsultationLogEntry(Base):
+    """Append-only: who created, edited or moved a consultation along its lifecycle, when, and why."""
+
+    __tablename__ = "consultation_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(30))  # created, edited, or a lifecycle step (domain.Step)
+    from_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_state: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class ReferenceCounter(Base):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from services.common.events import CHANNELS, utcnow
+from services.common.events import CHANNELS, OUTCOME_NOTICES, utcnow
+from services.intake import domain
 
 TEXT = 10_000
 
@@ -69,14 +70,44 @@ class StatusQuery(Schema):
 
 class DutyDayIn(_Strict):
     date = fields.Date(required=True)
-    starts = fields.Time(required=True)
-    ends = fields.Time(required=True)
+    starts = fields.Time(required=True, metadata={"description": "Local time."})
+    ends = fields.Time(required=True, metadata={"description": "Local time."})
     place = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    room = fields.String(load_default="", validate=validate.Length(max=100))
     booking_deadline = fields.AwareDateTime(required=True)
     slot_minutes = fields.Integer(load_default=30, validate=validate.Range(min=5, max=240))
 
 
-class ConsultationIn(_Strict):
+class ConsultationPatch(_Strict):
+    """Any of a consultation's details; what is left out stays as it is."""
+
+    title = fields.String(validate=validate.Length(min=3, max=300))
+    stage = fields.String(validate=validate.Length(max=100))
+    description = fields.String(validate=validate.Length(max=20_000))
+    organiser = fields.String(validate=validate.Length(max=300), metadata={"description": "The department."})
+    legal_basis = fields.String(validate=validate.Length(max=2000))
+    resolution = fields.String(validate=validate.Length(max=2000), metadata={
+        "description": "The resolution that governs consultations."})
+    opens_at = fields.AwareDateTime()
+    closes_at = fields.AwareDateTime()
+    deadline = fields.Date(metadata={"description": "Last day for comments; closes at its local end of day."})
+    channels = fields.List(fields.String(validate=validate.OneOf(CHANNELS)))
+    topics = fields.List(fields.String(validate=validate.Length(min=1, max=200)))
+    duty_days = fields.List(fields.Nested(DutyDayIn))
+    contact_email = fields.Email(allow_none=True)
+    contact_phone = fields.String(validate=validate.Length(max=50))
+    postal_address = fields.String(validate=validate.Length(max=1000))
+    late_policy = fields.String(validate=validate.OneOf(["flag", "refuse"]))
+    decisions_need_approval = fields.Boolean()
+    outcome_notice = fields.String(validate=validate.OneOf(OUTCOME_NOTICES))
+
+    @validates_schema
+    def _one_deadline(self, data: dict, **kwargs: object) -> None:
+        if data.get("closes_at") is not None and data.get("deadline") is not None:
+            raise ValidationError("give at most one of closes_at or deadline", "closes_at")
+
+
+class ConsultationIn(ConsultationPatch):
     title = fields.String(required=True, validate=validate.Length(min=3, max=300))
     stage = fields.String(load_default="", validate=validate.Length(max=100))
     description = fields.String(load_default="", validate=validate.Length(max=20_000))
@@ -88,6 +119,8 @@ class ConsultationIn(_Strict):
     duty_days = fields.List(fields.Nested(DutyDayIn), load_default=list)
     contact_email = fields.Email(load_default=None, allow_none=True)
     late_policy = fields.String(load_default="flag", validate=validate.OneOf(["flag", "refuse"]))
+    draft = fields.Boolean(load_default=False, metadata={
+        "description": "Keep it as a draft (not public) to open later; by default it is opened at once."})
 
     @validates_schema
     def _one_deadline(self, data: dict, **kwargs: object) -> None:
@@ -95,11 +128,42 @@ class ConsultationIn(_Strict):
             raise ValidationError("give exactly one of closes_at or deadline", "closes_at")
 
 
+def details_fields(data: dict, tz: object) -> dict:
+    """Loaded API data as ConsultationDetails fields: a deadline day becomes its local end of day."""
+    fields_ = {name: value for name, value in data.items() if name in domain.EDITABLE_FIELDS or name == "draft"}
+    if data.get("deadline") is not None:
+        fields_["closes_at"] = domain.end_of_day(data["deadline"], tz)  # type: ignore[arg-type]
+    if fields_.get("closes_at") is None:
+        fields_.pop("closes_at", None)
+    for name in ("channels", "topics"):
+        if name in fields_:
+            fields_[name] = tuple(fields_[name])
+    if "duty_days" in fields_:
+        fields_["duty_days"] = tuple(domain.DutyDay(**day) for day in fields_["duty_days"])
+    return fields_
+
+
+class StepIn(_Strict):
+    reason = fields.String(load_default="", validate=validate.Length(max=2000), metadata={
+        "description": "Required to close before the deadline."})
+
+
+class LogEntryOut(Schema):
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    reason = fields.String()
+    changes = fields.Dict()
+
+
 class DutyDayOut(Schema):
     date = fields.String()
     starts = fields.String()
     ends = fields.String()
     place = fields.String()
+    room = fields.String()
     booking_deadline = fields.String()
     slot_minutes = fields.Integer()
 
@@ -115,10 +179,22 @@ class ConsultationOut(Schema):
     topics = fields.List(fields.String())
     duty_days = fields.List(fields.Nested(DutyDayOut))
     contact_email = fields.String(allow_none=True)
+    contact_phone = fields.String()
+    postal_address = fields.String()
+    organiser = fields.String()
+    legal_basis = fields.String()
+    resolution = fields.String()
     late_policy = fields.String()
+    decisions_need_approval = fields.Boolean()
+    outcome_notice = fields.String()
+    state = fields.Method("_state", metadata={"description": "draft, open, closed, in_review or report_published"})
     is_open = fields.Method("_is_open")
     document_id = fields.String(allow_none=True)
     document_sections = fields.List(fields.Dict())
 
+    def _state(self, consultation: object) -> str:
+        return domain.effective_state(consultation.state, consultation.closes_at, utcnow()).value  # type: ignore[attr-defined]
+
     def _is_open(self, consultation: object) -> bool:
-        return consultation.opens_at <= utcnow() <= consultation.closes_at  # type: ignore[attr-defined]
+        return (consultation.state != domain.State.DRAFT.value  # type: ignore[attr-defined]
+                and consultation.opens_at <= utcnow() <= consultation.closes_at)  # type: ignore[attr-defined]
