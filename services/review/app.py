@@ -19,6 +19,9 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.review.api import blp
+    from services.review.decision_pages import blp as decision_pages
     from services.review.decisions_api import blp as decisions_blp
 
-    return create_service_app(ctx or build(settings or load_settings()), [blp, decisions_blp], title="Uwagi review")
+    app = create_service_app(ctx or build(settings or load_settings()), [blp, decisions_blp], title="Uwagi review")
+    app.register_blueprint(decision_pages)  # /review/ dashboard, approvals, decision form, audit log
+    return app

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common.ui import N_
+
 PROPOSED = "proposed"
 RETURNED = "returned"
 APPROVED = "approved"
@@ -59,7 +61,7 @@ class Step:
 def after_decision(*, needs_approval: bool, by_coordinator: bool, approve_now: bool | None) -> Step:
     """A new revision's state. `approve_now=None` means the default: a coordinator's decision is approved."""
     if approve_now and not by_coordinator:
-        raise NotAllowed("only a coordinator can approve a decision")
+        raise NotAllowed(N_("Only a coordinator can approve a decision."))
     if not needs_approval:
         return Step(APPROVED, emit=True)
     if by_coordinator and approve_now is not False:
@@ -69,7 +71,7 @@ def after_decision(*, needs_approval: bool, by_coordinator: bool, approve_now: b
 
 def after_approval(state: str | None, *, by_coordinator: bool) -> Step:
     if not by_coordinator:
-        raise NotAllowed("only a coordinator can approve a decision")
+        raise NotAllowed(N_("Only a coordinator can approve a decision."))
     if state != PROPOSED:
         raise WrongState(_not_proposed(state))
     return Step(APPROVED, emit=True)
@@ -77,18 +79,20 @@ def after_approval(state: str | None, *, by_coordinator: bool) -> Step:
 
 def after_return(state: str | None, note: str, *, by_coordinator: bool) -> Step:
     if not by_coordinator:
-        raise NotAllowed("only a coordinator can return a decision")
+        raise NotAllowed(N_("Only a coordinator can return a decision."))
     if state != PROPOSED:
         raise WrongState(_not_proposed(state))
     if not (note or "").strip():
-        raise NoteRequired("say what should change: a returned decision needs a note")
+        raise NoteRequired(N_("Say what should change: a returned decision needs a note."))
     return Step(RETURNED, emit=False)
 
 
 def _not_proposed(state: str | None) -> str:
     if state is None:
-        return "this comment has no decision yet"
-    return f"only a proposed decision can be approved or returned; this one is {state}"
+        return N_("This comment has no decision yet.")
+    if state == APPROVED:
+        return N_("This decision is already approved.")
+    return N_("Only a proposed decision can be approved or returned; this one was returned.")
 
 
 def replaced_record_state(previous: str) -> str:

@@ -94,6 +94,11 @@ def read(ctx: Any, filters: AuditFilter, *, limit: int, offset: int) -> tuple[li
         return search(session, filters, limit=limit, offset=offset)
 
 
+def actions(ctx: Any) -> list[str]:
+    with ctx.db.transaction() as session:
+        return known_actions(session)
+
+
 def known_actions(session: Session) -> list[str]:
     return list(session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)))
 

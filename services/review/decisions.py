@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import StaffIdentity
 from services.common.events import DECISIONS, utcnow
 from services.common.runtime import ServiceContext
+from services.common.ui import N_
 from services.common.web import Conflict, DomainError, Invalid, NotFound, Refused
 from services.review import approval, audit
 from services.review.domain import Decide, DecisionRejected, validate_decision
@@ -55,7 +56,7 @@ def _lock_comments(ctx: ServiceContext, session: Session, comment_ids: Sequence[
     found = {c.id: c for c in session.scalars(query)}
     missing = [i for i in comment_ids if i not in found]
     if missing:
-        raise NotFound(f"no such comment: {', '.join(missing[:20])}", details={"missing": missing[:100]})
+        raise NotFound(N_("No such comment."), details={"missing": missing[:100]})
     return [found[i] for i in comment_ids]
 
 
@@ -64,7 +65,7 @@ def _open_consultation(session: Session, comment: ReviewComment, cache: dict) ->
         cache[comment.consultation_id] = session.get(ConsultationRef, comment.consultation_id)
     consultation = cache[comment.consultation_id]
     if consultation is not None and consultation.completed_at is not None:
-        raise Conflict("the review of this consultation is completed; decisions are closed")
+        raise Conflict(N_("The review of this consultation is completed; decisions are closed."))
     return consultation
 
 
@@ -89,7 +90,7 @@ def _standard_text(session: Session, standard_id: int | None, consultation_id: s
         return None
     standard = session.get(StandardJustification, standard_id)
     if standard is None or standard.consultation_id != consultation_id or not standard.active:
-        raise Invalid("the standard justification does not belong to this consultation or is archived",
+        raise Invalid(N_("The standard justification does not belong to this consultation or is archived."),
                       details={"json": {"standard_justification_id": ["unknown for this consultation"]}})
     return standard
 
@@ -233,7 +234,7 @@ class BulkOutcome:
 def approve_many(ctx: ServiceContext, comment_ids: Sequence[str], staff: StaffIdentity) -> BulkOutcome:
     """Approve every proposal in the selection; comments that are not proposals are skipped with the reason."""
     if not _is_coordinator(staff):
-        raise Refused("only a coordinator can approve a decision")
+        raise Refused(N_("Only a coordinator can approve a decision."))
     ids = _bounded_ids(comment_ids)
     outcome = BulkOutcome()
     now = utcnow()
@@ -253,7 +254,7 @@ def assign_many(ctx: ServiceContext, comment_ids: Sequence[str], assignee: str |
                 staff: StaffIdentity) -> BulkOutcome:
     """Give a selection to a reviewer (or take it back with None); unchanged ones are skipped."""
     if not _is_coordinator(staff):
-        raise Refused("only a coordinator can assign comments")
+        raise Refused(N_("Only a coordinator can assign comments."))
     ids = _bounded_ids(comment_ids)
     assignee = (assignee or "").strip().lower() or None
     outcome = BulkOutcome()
@@ -272,9 +273,10 @@ def assign_many(ctx: ServiceContext, comment_ids: Sequence[str], assignee: str |
 def _bounded_ids(comment_ids: Iterable[str]) -> list[str]:
     ids = list(dict.fromkeys(str(i).strip() for i in comment_ids if str(i).strip()))
     if not ids:
-        raise Invalid("select at least one comment", details={"json": {"comment_ids": ["empty selection"]}})
+        raise Invalid(N_("Select at least one comment."), details={"json": {"comment_ids": ["empty selection"]}})
     if len(ids) > MAX_BULK:
-        raise Invalid(f"at most {MAX_BULK} comments at once", details={"json": {"comment_ids": ["too many"]}})
+        raise Invalid(N_("Too many comments at once: select at most 1000."),
+                      details={"json": {"comment_ids": [f"at most {MAX_BULK}"]}})
     return ids
 
 
@@ -300,7 +302,7 @@ def list_by_approval(ctx: ServiceContext, *, consultation_id: str | None, state:
 def revisions(ctx: ServiceContext, comment_id: str) -> list[DecisionRecord]:
     with ctx.db.transaction() as session:
         if session.get(ReviewComment, comment_id) is None:
-            raise NotFound("no such comment")
+            raise NotFound(N_("No such comment."))
         return list(session.scalars(select(DecisionRecord).where(DecisionRecord.comment_id == comment_id)
                                     .order_by(DecisionRecord.revision)))
 
@@ -321,11 +323,11 @@ def _clean_standard(title: str, text: str) -> tuple[str, str]:
     title, text = (title or "").strip(), (text or "").strip()
     errors = {}
     if not title:
-        errors["title"] = ["a short title is required"]
+        errors["title"] = [N_("Give a short title.")]
     if not text:
-        errors["text"] = ["the justification text is required"]
+        errors["text"] = [N_("Give the text of the justification.")]
     if errors:
-        raise Invalid("; ".join(f"{k}: {v[0]}" for k, v in errors.items()), details={"json": errors})
+        raise Invalid(N_("A standard justification needs a title and a text."), details={"json": errors})
     return title, text
 
 
@@ -334,7 +336,7 @@ def create_standard_justification(ctx: ServiceContext, consultation_id: str, tit
     title, text = _clean_standard(title, text)
     with ctx.transaction() as session:
         if session.get(ConsultationRef, consultation_id) is None:
-            raise NotFound("no such consultation")
+            raise NotFound(N_("No such consultation."))
         standard = StandardJustification(consultation_id=consultation_id, title=title, text=text, active=True,
                                          created_by=staff.email)
         session.add(standard)
@@ -350,7 +352,7 @@ def update_standard_justification(ctx: ServiceContext, standard_id: int, staff: 
     with ctx.transaction() as session:
         standard = session.get(StandardJustification, standard_id)
         if standard is None:
-            raise NotFound("no such standard justification")
+            raise NotFound(N_("No such standard justification."))
         before = {"title": standard.title, "text": standard.text, "active": standard.active}
         new_title, new_text = _clean_standard(standard.title if title is None else title,
                                               standard.text if text is None else text)
@@ -421,7 +423,7 @@ def progress(ctx: ServiceContext, consultation_id: str | None = None) -> list[Co
         result = {c.id: ConsultationProgress(c.id, c.title, c.decisions_need_approval, c.completed_at is not None)
                   for c in session.scalars(consultations.order_by(ConsultationRef.closes_at.desc()))}
         if consultation_id and not result:
-            raise NotFound("no such consultation")
+            raise NotFound(N_("No such consultation."))
         query = (select(ReviewComment.consultation_id, ReviewComment.assignee, ReviewComment.section,
                         ReviewComment.approval_state, ReviewComment.decision, func.count())
                  .group_by(ReviewComment.consultation_id, ReviewComment.assignee, ReviewComment.section,
@@ -455,3 +457,47 @@ def unapproved_count(session: Session, consultation_id: str) -> int:
     return session.scalar(select(func.count()).select_from(ReviewComment).where(
         ReviewComment.consultation_id == consultation_id,
         ReviewComment.approval_state.in_([approval.PROPOSED, approval.RETURNED]))) or 0
+
+
+# --- what the console pages read ----------------------------------------------------------
+
+
+@dataclass
+class DecisionPanel:
+    """What the decision form on a comment's page needs: the comment, its consultation's standard
+    justifications, and every revision of its decision."""
+
+    comment: ReviewComment
+    needs_approval: bool
+    standards: list[StandardJustification]
+    revisions: list[DecisionRecord]
+
+
+def decision_panel(ctx: ServiceContext, comment_id: str) -> DecisionPanel:
+    with ctx.db.transaction() as session:
+        comment = session.get(ReviewComment, comment_id)
+        if comment is None:
+            raise NotFound(N_("No such comment."))
+        consultation = session.get(ConsultationRef, comment.consultation_id)
+        standards = session.scalars(select(StandardJustification).where(
+            StandardJustification.consultation_id == comment.consultation_id, StandardJustification.active.is_(True))
+            .order_by(StandardJustification.title, StandardJustification.id))
+        records = session.scalars(select(DecisionRecord).where(DecisionRecord.comment_id == comment_id)
+                                  .order_by(DecisionRecord.revision.desc()))
+        return DecisionPanel(comment, consultation.decisions_need_approval if consultation else True,
+                             list(standards), list(records))
+
+
+def consultation_titles(ctx: ServiceContext) -> list[tuple[str, str]]:
+    """(id, title) of every consultation review knows, newest deadline first, for filter lists."""
+    with ctx.db.transaction() as session:
+        return [(c.id, c.title) for c in session.scalars(select(ConsultationRef)
+                                                         .order_by(ConsultationRef.closes_at.desc()))]
+
+
+def consultation_title(ctx: ServiceContext, consultation_id: str) -> str:
+    with ctx.db.transaction() as session:
+        consultation = session.get(ConsultationRef, consultation_id)
+        if consultation is None:
+            raise NotFound(N_("No such consultation."))
+        return consultation.title
