@@ -19,10 +19,12 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.intake.api import blp
+    from services.intake.console import blp as console_blp
     from services.intake.views import blp as views_blp
     from services.intake.web_ui import init_web_ui
 
     app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi intake")
     app.register_blueprint(views_blp)  # the public HTML pages under /intake/
+    app.register_blueprint(console_blp)  # the staff console's consultation pages
     init_web_ui(app, app.extensions["uwagi"], views_blp)
     return app

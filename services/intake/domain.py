@@ -355,6 +355,20 @@ def edit_violations(state: State | str, current: ConsultationDetails, proposed: 
     return problems
 
 
+# What an open consultation may change only in one direction (the console shows these as hints).
+OPEN_RULES = {"closes_at": "only_extend", "channels": "only_add", "topics": "only_add", "duty_days": "past_days_kept"}
+
+
+def frozen_fields(state: State | str, opens_at: datetime, now: datetime) -> frozenset[str]:
+    """The details that may not change at all in `state` (see `edit_violations` for the partial rules)."""
+    state = State(state)
+    if state is State.DRAFT:
+        return frozenset()
+    if state is State.OPEN:
+        return frozenset({"late_policy", *(("opens_at",) if opens_at <= now else ())})
+    return frozenset(EDITABLE_FIELDS) - set(EDITABLE_AFTER_CLOSING[state])
+
+
 def changed_fields(before: ConsultationDetails, after: ConsultationDetails) -> dict[str, dict]:
     """The audit log's before/after of an edit."""
     old, new = before.as_json(), after.as_json()

@@ -208,3 +208,19 @@ def test_the_demo_consultation_fills_every_field_of_the_announcement():
     assert demo.contact_phone == "56 611 87 24" and "87-100 Toruń" in demo.postal_address
     assert all(day.room == "sala nr 34" for day in demo.duty_days) and demo.legal_basis and demo.resolution
     assert demo.decisions_need_approval and demo.outcome_notice is domain.OutcomeNotice.AT_PUBLICATION
+
+
+def test_the_console_knows_which_fields_are_frozen_in_each_state():
+    assert domain.frozen_fields(State.DRAFT, OPENS, DURING) == frozenset()
+    assert domain.frozen_fields(State.OPEN, OPENS, DURING) == {"late_policy", "opens_at"}
+    assert domain.frozen_fields(State.OPEN, AFTER, DURING) == {"late_policy"}  # not started yet
+    assert "title" in domain.frozen_fields(State.CLOSED, OPENS, AFTER)
+    assert "contact_phone" not in domain.frozen_fields(State.REPORT_PUBLISHED, OPENS, AFTER)
+    for state in (State.CLOSED, State.IN_REVIEW, State.REPORT_PUBLISHED):
+        # every frozen field is refused by the edit rules too
+        current = details()
+        for name in domain.frozen_fields(state, OPENS, AFTER) - {"duty_days", "channels", "topics", "opens_at",
+                                                                 "closes_at", "late_policy", "outcome_notice",
+                                                                 "decisions_need_approval"}:
+            changed = replace(current, **{name: getattr(current, name) + " (zmiana)"})
+            assert domain.edit_violations(state, current, changed, now=AFTER, tz=WARSAW) == {name: "frozen"}
