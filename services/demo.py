@@ -81,19 +81,41 @@ def demo_consultation(today: date, tz: Any) -> Any:
     )
 
 
+DEMO_STAFF = (
+    # (e-mail, role, name)
+    ("koordynator@example.org", "coordinator", "Koordynatorka (demo)"),
+    ("recenzent@example.org", "reviewer", "Recenzent (demo)"),
+    ("administrator@example.org", "admin", "Administrator (demo)"),
+)
+
+
+def demo_password(settings: Any) -> str:
+    """UWAGI_DEMO_PASSWORD, or a random one kept in the data dir so restarts keep it (and its sessions)."""
+    import secrets
+
+    if settings.demo_password:
+        return settings.demo_password
+    path = settings.data_dir / "demo_password"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def load_demo(system: Any) -> list[str]:
-    """Create the demo coordinator and consultation if missing; return lines for the start-up banner."""
+    """Create the demo staff and consultation if missing; return lines for the start-up banner."""
     from services.common.auth import DEMO_COORDINATOR_EMAIL
     from services.intake import handlers as intake
     from services.intake.models import Consultation
-    from services.review import handlers as review
+    from services.review.identity import create_staff_user
 
     settings = system.settings
     intake_ctx, review_ctx = system.contexts["intake"], system.contexts["review"]
-    _, token = review.create_staff_user(review_ctx, DEMO_COORDINATOR_EMAIL, "coordinator", "Koordynator (demo)",
-                                        actor="demo")
-    if settings.demo_token:
-        token = settings.demo_token
+    password = demo_password(settings)
+    tokens = {email: create_staff_user(review_ctx, email, role, name, actor="demo", password=password)[1]
+              for email, role, name in DEMO_STAFF}
+    token = settings.demo_token or tokens[DEMO_COORDINATOR_EMAIL]
     with intake_ctx.db.transaction() as session:
         existing = session.scalar(select(Consultation).where(Consultation.title == DEMO_TITLE))
     if existing is None:
@@ -103,6 +125,8 @@ def load_demo(system: Any) -> list[str]:
     return [
         f"  Consultation: {existing.title} (id {existing.id})",
         f"  Document:     {document.title} (id {document.id}, version {document.current_version})",
+        f"  Staff login:  http://127.0.0.1:{settings.port}/review/login",
+        *(f"                {email} ({role}), password: {password}" for email, role, _ in DEMO_STAFF),
         f"  Staff token:  {token}",
         f"                (coordinator {DEMO_COORDINATOR_EMAIL}; send as 'Authorization: Bearer <token>')",
     ]

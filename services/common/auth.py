@@ -9,6 +9,7 @@ calling review. Every view requires a staff identity unless it is marked
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -16,7 +17,9 @@ from flask import Flask, current_app, g, jsonify, redirect, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 
 ROLES = ("reviewer", "coordinator", "admin")
-DEMO_COORDINATOR_EMAIL = "koordynator@demo.uwagi.local"
+DEMO_COORDINATOR_EMAIL = "koordynator@example.org"
+DEMO_REVIEWER_EMAIL = "recenzent@example.org"
+DEMO_ADMIN_EMAIL = "administrator@example.org"
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 _SALT = "uwagi-staff-token-v1"
 
@@ -27,21 +30,46 @@ class StaffIdentity:
     email: str
     role: str
     name: str = ""
+    # The user's generation when the token or session was issued; a role change, deactivation or new
+    # password raises it, and every service refuses identities from an older generation.
+    generation: int = 0
 
     def has_role(self, role: str) -> bool:
         return _RANK[self.role] >= _RANK[role]
 
 
+DEFAULT_TOKEN_TTL = 12 * 3600
+
+
 class TokenSigner:
-    def __init__(self, secret_key: str, *, fixed_tokens: dict[str, StaffIdentity] | None = None):
+    """Issues and verifies bearer tokens: signed claims with the user's generation and an `exp` time.
+
+    Verifying checks the signature and the expiry only; whether the user was
+    deactivated or changed since is the gate's identity check (the staff directory).
+    """
+
+    def __init__(self, secret_key: str, *, ttl: int = DEFAULT_TOKEN_TTL,
+                 fixed_tokens: dict[str, StaffIdentity] | None = None, clock: Callable[[], float] = time.time):
         self._serializer = URLSafeSerializer(secret_key, salt=_SALT)
+        self.ttl = ttl
+        self._clock = clock
         # Fixed tokens exist for the embedded demo only (UWAGI_DEMO_TOKEN), so scripts can drive it.
         self._fixed = dict(fixed_tokens or {})
 
-    def issue(self, user_id: str, email: str, role: str, *, nonce: str = "") -> str:
+    def issue(self, user_id: str, email: str, role: str, *, generation: int = 0, nonce: str = "",
+              ttl: int | None = None) -> str:
         if role not in _RANK:
             raise ValueError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-        return self._serializer.dumps({"sub": user_id, "email": email, "role": role, "n": nonce})
+        expires = int(self._clock()) + (self.ttl if ttl is None else ttl)
+        return self._serializer.dumps({"sub": user_id, "email": email, "role": role, "gen": generation,
+                                       "exp": expires, "n": nonce})
+
+    def expires_at(self, token: str) -> int | None:
+        try:
+            claims = self._serializer.loads(token)
+        except BadSignature:
+            return None
+        return claims.get("exp") if isinstance(claims, dict) and isinstance(claims.get("exp"), int) else None
 
     def verify(self, token: str) -> StaffIdentity | None:
         fixed = next((identity for known, identity in self._fixed.items() if hmac.compare_digest(known, token)), None)
@@ -53,12 +81,19 @@ class TokenSigner:
             return None
         if not isinstance(claims, dict) or claims.get("role") not in _RANK:
             return None
-        return StaffIdentity(user_id=str(claims.get("sub")), email=str(claims.get("email", "")), role=claims["role"])
+        expires, generation = claims.get("exp"), claims.get("gen", 0)
+        # A token without an expiry (issued before tokens expired) is refused like an expired one.
+        if not isinstance(expires, int) or isinstance(expires, bool) or expires <= self._clock():
+            return None
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            return None
+        return StaffIdentity(user_id=str(claims.get("sub")), email=str(claims.get("email", "")), role=claims["role"],
+                             generation=generation)
 
 
-def make_signer(secret_key: str, demo_token: str | None) -> TokenSigner:
+def make_signer(secret_key: str, demo_token: str | None, ttl: int = DEFAULT_TOKEN_TTL) -> TokenSigner:
     fixed = {demo_token: StaffIdentity("demo-coordinator", DEMO_COORDINATOR_EMAIL, "coordinator")} if demo_token else {}
-    return TokenSigner(secret_key, fixed_tokens=fixed)
+    return TokenSigner(secret_key, ttl=ttl, fixed_tokens=fixed)
 
 
 def public(view: Callable) -> Callable:

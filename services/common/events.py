@@ -168,6 +168,34 @@ class NotificationOutcomeV1(_Payload):
     error = fields.String(load_default=None, allow_none=True)
 
 
+STAFF_ROLES = ("reviewer", "coordinator", "admin")
+
+
+class StaffChangedV1(_Payload):
+    """A staff user was created or changed. Every service keeps the latest generation per user and refuses
+    tokens and sessions issued for an older one (a role change, deactivation or new password revokes them)."""
+
+    user_id = fields.String(required=True)
+    email = fields.String(required=True)
+    name = fields.String(load_default="")
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    active = fields.Boolean(required=True)
+    generation = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class StaffPasswordLinkV1(_Payload):
+    """Review asks notify to e-mail a staff user a one-time link to set a password (invitation or reset)."""
+
+    link_id = fields.String(required=True)
+    user_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(load_default="")
+    purpose = fields.String(required=True, validate=validate.OneOf(["invite", "reset"]))
+    url = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    language = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
+
+
 CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("consultation.published", 1): ConsultationPublishedV1,
     ("submission.received", 1): SubmissionReceivedV1,
@@ -179,6 +207,8 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("report.published", 1): ReportPublishedV1,
     ("notification.sent", 1): NotificationOutcomeV1,
     ("notification.failed", 1): NotificationOutcomeV1,
+    ("staff.changed", 1): StaffChangedV1,
+    ("staff.password_link", 1): StaffPasswordLinkV1,
 }
 LATEST_VERSION: dict[str, int] = {}
 for _type, _version in CONTRACTS:

@@ -107,7 +107,7 @@ def build_context(service: str, settings: Settings, *, outbox_model: type, inbox
         publisher=publisher,
         relay=relay,
         celery=make_celery(service, settings),
-        signer=make_signer(settings.secret_key, settings.demo_token),
+        signer=make_signer(settings.secret_key, settings.demo_token, settings.token_ttl),
         outbox_model=outbox_model,
         inbox_model=inbox_model,
         parked_model=parked_model,

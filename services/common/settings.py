@@ -53,6 +53,22 @@ def parse_float(name: str, raw: str, *, minimum: float = 0.0) -> float:
     return value
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(name: str, raw: str, *, minimum: int = 1) -> int:
+    """Seconds from `3600`, `90m`, `12h` or `30d`."""
+    value = raw.strip().lower()
+    unit = value[-1:] if value[-1:] in _DURATION_UNITS else "s"
+    number = value[:-1] if value[-1:] in _DURATION_UNITS else value
+    if not number.isdigit():
+        raise SettingsError(f"{name}={raw!r} is not a duration (use seconds, or a number with s, m, h or d: 12h)")
+    seconds = int(number) * _DURATION_UNITS[unit]
+    if seconds < minimum:
+        raise SettingsError(f"{name}={raw!r} is shorter than the minimum of {minimum} seconds")
+    return seconds
+
+
 def parse_url(name: str, raw: str, *, schemes: tuple[str, ...]) -> str:
     value = raw.strip()
     scheme = urlsplit(value).scheme
@@ -116,6 +132,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_PORT", "Port of `make run`.", "8000"),
     Variable("UWAGI_PUBLIC_URL", "Base URL people use to reach the system (links in e-mails).", "http://127.0.0.1:$UWAGI_PORT"),
     Variable("UWAGI_DEMO_TOKEN", "Fixed staff token of the demo coordinator in `make run`.", ""),
+    Variable("UWAGI_DEMO_PASSWORD", "Fixed password of the demo staff users in `make run`.", "(random, kept in `$UWAGI_DATA_DIR/demo_password`)"),
+    Variable("UWAGI_TOKEN_TTL", "Lifetime of a staff bearer token: seconds, or a number with s, m, h or d.", "12h"),
     Variable("UWAGI_RELAY_INTERVAL", "Seconds between outbox sweeps.", "2"),
     Variable("UWAGI_MAX_UPLOAD_MB", "Largest accepted request body, in MiB.", "20"),
     Variable("UWAGI_LOG_LEVEL", "Logging level.", "INFO"),
@@ -157,6 +175,8 @@ class Settings:
     log_level: str
     trusted_proxies: int = 0
     demo_token: str | None = None
+    demo_password: str | None = None
+    token_ttl: int = 12 * 3600
     s3: S3Settings | None = None
     smtp: SmtpSettings | None = None
 
@@ -216,6 +236,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     relay_interval = parsed("UWAGI_RELAY_INTERVAL", lambda n, r: parse_float(n, r, minimum=0.05), 2.0)
     max_upload_mb = parsed("UWAGI_MAX_UPLOAD_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 20)
     trusted_proxies = parsed("UWAGI_TRUSTED_PROXIES", lambda n, r: parse_int(n, r, minimum=0, maximum=5), 0)
+    token_ttl = parsed("UWAGI_TOKEN_TTL", lambda n, r: parse_duration(n, r, minimum=60), 12 * 3600)
+    demo_password = get("UWAGI_DEMO_PASSWORD")
+    if demo_password is not None and len(demo_password) < 10:
+        problems.append("UWAGI_DEMO_PASSWORD must be at least 10 characters long")
     log_level = (get("UWAGI_LOG_LEVEL") or "INFO").upper()
     if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
         problems.append(f"UWAGI_LOG_LEVEL={log_level!r} is not one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
@@ -268,6 +292,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         log_level=log_level,
         trusted_proxies=int(trusted_proxies),  # type: ignore[arg-type]
         demo_token=get("UWAGI_DEMO_TOKEN"),
+        demo_password=demo_password,
+        token_ttl=int(token_ttl),  # type: ignore[arg-type]
         s3=s3,
         smtp=smtp,
     )

@@ -6,10 +6,11 @@ import logging
 from typing import Any, Callable
 
 from services.common.runtime import ServiceContext, WorkerSpec, run_worker_main
+from services.common.staff_directory import with_staff_directory
 from services.common.storage import StorageUnavailable
 from services.documents import builds, drafts, handlers
 from services.documents.app import build
-from services.documents.models import ReportBuild, VersionBuild
+from services.documents.models import ReportBuild, StaffDirectory, VersionBuild
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def register_tasks(ctx: ServiceContext) -> None:
 
 
 def worker_spec() -> WorkerSpec:
-    return WorkerSpec(handlers=handlers.EVENT_HANDLERS, register_tasks=register_tasks,
+    return WorkerSpec(handlers=with_staff_directory(handlers.EVENT_HANDLERS, StaffDirectory), register_tasks=register_tasks,
                       sweeps=[handlers.requeue_stalled_builds, drafts.requeue_stalled_version_builds])
 
 

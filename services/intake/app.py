@@ -6,8 +6,9 @@ from flask import Flask
 
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
+from services.common.staff_directory import directory_check, install_identity_check
 from services.common.web import create_service_app
-from services.intake.models import Inbox, Outbox, ParkedEvent
+from services.intake.models import Inbox, Outbox, ParkedEvent, StaffDirectory
 
 SERVICE = "intake"
 
@@ -27,4 +28,5 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     app.register_blueprint(views_blp)  # the public HTML pages under /intake/
     app.register_blueprint(console_blp)  # the staff console's consultation pages
     init_web_ui(app, app.extensions["uwagi"], views_blp)
+    install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     return app

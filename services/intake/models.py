@@ -8,9 +8,11 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
+from services.common.staff_directory import staff_directory_table
 
 
 Base, Outbox, Inbox, ParkedEvent = service_tables()
+StaffDirectory = staff_directory_table(Base)
 
 
 class Consultation(Base):

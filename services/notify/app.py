@@ -6,8 +6,9 @@ from flask import Flask
 
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
+from services.common.staff_directory import directory_check, install_identity_check
 from services.common.web import create_service_app
-from services.notify.models import Inbox, Outbox, ParkedEvent
+from services.notify.models import Inbox, Outbox, ParkedEvent, StaffDirectory
 from services.notify.rendering import Renderer
 from services.notify.senders import make_sender
 
@@ -28,4 +29,6 @@ def build(settings: Settings) -> ServiceContext:
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.notify.api import blp
 
-    return create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi notify")
+    app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi notify")
+    install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
+    return app

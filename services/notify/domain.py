@@ -18,6 +18,7 @@ class Template(str, enum.Enum):
     COMMENT_DECISION = "comment_decision"
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_CANCELLED = "booking_cancelled"
+    STAFF_PASSWORD_LINK = "staff_password_link"
 
 
 class NotificationStatus(str, enum.Enum):
@@ -60,6 +61,17 @@ STALLED_RETRY_AFTER = timedelta(minutes=15)
 # A row the sweep has enqueued is not enqueued again for this long, so a deep
 # Celery backlog does not fill up with copies of the same task.
 REENQUEUE_AFTER = timedelta(minutes=10)
+
+
+# Context values that open something (a one-time password link): kept only until the message is settled,
+# so the delivery log never holds a usable link.
+SECRET_CONTEXT_KEYS: dict[str, tuple[str, ...]] = {Template.STAFF_PASSWORD_LINK.value: ("url",)}
+REDACTED = "(removed after sending)"
+
+
+def without_secrets(template: str, context: dict) -> dict:
+    secrets = SECRET_CONTEXT_KEYS.get(template, ())
+    return {key: (REDACTED if key in secrets else value) for key, value in context.items()}
 
 
 def normalize_language(language: str | None) -> str:

@@ -188,11 +188,24 @@ def on_booking_cancelled(event: Event, session: Session) -> None:
     _stage_booking_mail(event, session, Template.BOOKING_CANCELLED)
 
 
+def on_staff_password_link(event: Event, session: Session) -> None:
+    """E-mail a staff user the one-time link review made for them (an invitation or a password reset)."""
+    data = event.data
+    stage_notification(
+        session, event, cause=Cause(event.type, data["link_id"]), template=Template.STAFF_PASSWORD_LINK,
+        recipient=data["email"], language=data.get("language"), context={
+            "name": data.get("name") or "", "email": data["email"], "purpose": data["purpose"], "url": data["url"],
+            "expires_at": _iso(data["expires_at"]),
+        },
+    )
+
+
 EVENT_HANDLERS = {
     "submission.received": [on_submission_received],
     "comment.decided": [on_comment_decided],
     "booking.confirmed": [on_booking_confirmed],
     "booking.cancelled": [on_booking_cancelled],
+    "staff.password_link": [on_staff_password_link],
 }
 
 
@@ -214,6 +227,7 @@ def _outcome(notification: Notification) -> dict[str, Any]:
 def _mark_failed(ctx: ServiceContext, session: Session, notification: Notification, reason: str) -> Delivery:
     notification.status = NotificationStatus.FAILED.value
     notification.error = reason[:2000]
+    notification.context = domain.without_secrets(notification.template, notification.context)
     ctx.emit(session, "notification.failed", _outcome(notification), correlation_id=notification.correlation_id)
     log.warning("notification %s (%s) failed: %s", notification.id, notification.template, reason)
     return Delivery.FAILED
@@ -262,6 +276,7 @@ def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: E
         else:
             notification.status = NotificationStatus.SENT.value
             notification.sent_at = utcnow()
+            notification.context = domain.without_secrets(notification.template, notification.context)
             notification.error = None
             ctx.emit(session, "notification.sent", _outcome(notification), correlation_id=notification.correlation_id)
             return Delivery.SENT

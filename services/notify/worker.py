@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 
 from services.common.runtime import ServiceContext, WorkerSpec, run_worker_main
+from services.common.staff_directory import with_staff_directory
 from services.notify import domain, handlers
 from services.notify.app import RENDERER, SENDER, SERVICE, build
 from services.notify.handlers import EVENT_HANDLERS
+from services.notify.models import StaffDirectory
 from services.notify.senders import TransientDeliveryError
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def enqueue_lost_notifications(ctx: ServiceContext) -> None:
 
 
 def worker_spec() -> WorkerSpec:
-    return WorkerSpec(handlers=EVENT_HANDLERS, register_tasks=register_tasks, sweeps=[enqueue_lost_notifications])
+    return WorkerSpec(handlers=with_staff_directory(EVENT_HANDLERS, StaffDirectory), register_tasks=register_tasks, sweeps=[enqueue_lost_notifications])
 
 
 if __name__ == "__main__":

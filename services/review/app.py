@@ -6,8 +6,9 @@ from flask import Flask
 
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
+from services.common.staff_directory import directory_check, install_identity_check
 from services.common.web import create_service_app
-from services.review.models import Inbox, Outbox, ParkedEvent
+from services.review.models import Inbox, Outbox, ParkedEvent, StaffUser
 
 SERVICE = "review"
 
@@ -19,9 +20,13 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.review.api import blp
+    from services.review.api_identity import blp as identity_blp
     from services.review.decision_pages import blp as decision_pages
     from services.review.decisions_api import blp as decisions_blp
 
-    app = create_service_app(ctx or build(settings or load_settings()), [blp, decisions_blp], title="Uwagi review")
+    app = create_service_app(ctx or build(settings or load_settings()), [blp, decisions_blp, identity_blp],
+                             title="Uwagi review")
     app.register_blueprint(decision_pages)  # /review/ dashboard, approvals, decision form, audit log
+    # Review owns the users, so it checks identities against its own table rather than a directory copy.
+    install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffUser))
     return app

@@ -1,37 +1,19 @@
-"""Review use cases: staff users, the comment list, completing a review (decisions: services.review.decisions)."""
+"""Review use cases: the comment list, completing a review (decisions: services.review.decisions; staff: identity)."""
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from services.common.auth import ROLES, StaffIdentity
+from services.common.auth import StaffIdentity
 from services.common.events import Event, utcnow
 from services.common.runtime import ServiceContext
-from services.common.web import Conflict, Invalid, NotFound
+from services.common.web import Conflict, NotFound
 from services.review import audit
 from services.review.decisions import unapproved_count
-from services.review.models import ConsultationRef, ReviewComment, StaffUser
-
-
-def create_staff_user(ctx: ServiceContext, email: str, role: str, name: str = "", *, actor: str = "cli") -> tuple[StaffUser, str]:
-    """Create a user (or reissue the token of an existing one with the same role) and return a token."""
-    if role not in ROLES:
-        raise Invalid(f"role must be one of {', '.join(ROLES)}")
-    email = email.strip().lower()
-    with ctx.transaction() as session:
-        user = session.scalar(select(StaffUser).where(StaffUser.email == email))
-        if user is None:
-            user = StaffUser(id=str(uuid.uuid4()), email=email, name=name, role=role)
-            session.add(user)
-            audit.record(session, actor, "user.created", user.id, after={"email": email, "role": role})
-        elif user.role != role:
-            audit.record(session, actor, "user.role_changed", user.id, before={"role": user.role}, after={"role": role})
-            user.role = role
-    return user, ctx.signer.issue(user.id, user.email, user.role)
+from services.review.models import ConsultationRef, ReviewComment
 
 
 def list_comments(ctx: ServiceContext, *, consultation_id: str | None, status: str | None, decision: str | None,
