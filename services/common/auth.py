@@ -121,16 +121,25 @@ def current_staff() -> StaffIdentity | None:
 SESSION_KEY = "staff"
 
 
-def session_claims(identity: StaffIdentity, **extra: Any) -> dict[str, Any]:
-    return {"sub": identity.user_id, "email": identity.email, "role": identity.role, "name": identity.name, **extra}
+def session_claims(identity: StaffIdentity, *, ttl: int = DEFAULT_TOKEN_TTL, now: float | None = None,
+                   **extra: Any) -> dict[str, Any]:
+    """What the session cookie holds: like a token's claims, with the generation and an absolute expiry."""
+    expires = int(time.time() if now is None else now) + ttl
+    return {"sub": identity.user_id, "email": identity.email, "role": identity.role, "name": identity.name,
+            "gen": identity.generation, "exp": expires, **extra}
 
 
-def identity_from_session() -> StaffIdentity | None:
+def identity_from_session(now: float | None = None) -> StaffIdentity | None:
     claims = session.get(SESSION_KEY)
     if not isinstance(claims, dict) or claims.get("role") not in _RANK:
         return None
+    expires, generation = claims.get("exp"), claims.get("gen", 0)
+    if not isinstance(expires, int) or expires <= (time.time() if now is None else now):
+        return None
+    if not isinstance(generation, int) or isinstance(generation, bool):
+        return None
     return StaffIdentity(user_id=str(claims.get("sub")), email=str(claims.get("email", "")), role=claims["role"],
-                         name=str(claims.get("name", "")))
+                         name=str(claims.get("name", "")), generation=generation)
 
 
 def _auth_error(status: int, message: str) -> Any:

@@ -1,14 +1,14 @@
 """identity: password hashes, generations and lockout on staff users; one-time password links
 
 Revision ID: review_identity
-Revises: review0002
+Revises: review0003
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'review_identity'
-down_revision = 'review0002'
+down_revision = 'review0003'
 branch_labels = None
 depends_on = None
 
