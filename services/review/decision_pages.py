@@ -110,6 +110,12 @@ def _page_url(page: int) -> str:
 
 
 @blp.app_template_global()
+def decision_panel_for(comment_id: str) -> decisions.DecisionPanel:
+    """The decision panel's data, for pages of other blueprints that include `_comment_panel.html`."""
+    return decisions.decision_panel(_ctx(), comment_id)
+
+
+@blp.app_template_global()
 def decision_label(value: str | None) -> str:
     return gettext(DECISION_LABELS[value]) if value in DECISION_LABELS else (value or "—")
 

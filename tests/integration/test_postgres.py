@@ -175,3 +175,34 @@ def test_review_audit_log_is_append_only_in_postgresql_itself(tmp_path, postgres
     with ctx.db.engine.connect() as connection:
         assert connection.execute(text("SELECT actor, after FROM audit_log")).all() == [("cli", {"role": "admin"})]
     ctx.close()
+
+
+def test_review_proposals_bulk_approval_progress_and_audit_search_on_postgresql(tmp_path, postgres):
+    from services.common.events import parse_envelope
+    from services.review import audit
+
+    settings = settings_for(tmp_path, postgres)
+    upgrade("review", settings.database_url("review"))
+    ctx = build_review(settings)
+    event = parse_envelope(submission_event(comments=3))
+    with ctx.db.transaction() as session:
+        review_handlers.on_consultation_published(parse_envelope({**submission_event(), "type": "consultation.published",
+            "data": {"consultation_id": "c-1", "title": "T", "opens_at": event.data["received_at"].isoformat(),
+                     "closes_at": event.data["received_at"].isoformat(), "decisions_need_approval": True}}), session)
+        review_handlers.on_submission_received(event, session)
+    reviewer = StaffIdentity("r", "recenzent@um.example", "reviewer")
+    coordinator = StaffIdentity("k", "koordynator@um.example", "coordinator")
+    ids = [c["comment_id"] for c in event.data["comments"]]
+
+    review_decisions.decide_many(ctx, ids, "rejected", "Poza zakresem programu", None, reviewer)
+    outcome = review_decisions.approve_many(ctx, ids[:2], coordinator)
+    (progress,) = review_decisions.progress(ctx, "c-1")
+
+    assert outcome.done == ids[:2]
+    assert (progress.overall.approved, progress.overall.proposed) == (2, 1)
+    with ctx.db.transaction() as session:
+        types = list(session.scalars(select(ReviewOutbox.event_type)))
+        entries, total = audit.search(session, audit.AuditFilter(action="comment."), limit=10, offset=0)
+    assert types == ["comment.decided"] * 2
+    assert total == 5 and {e.action for e in entries} == {"comment.decided", "comment.decision_approved"}
+    ctx.close()
