@@ -5,7 +5,9 @@ Measured in one run:
 - the engine's report for 10,000 and 20,000 comments, each in a fresh subprocess
   (time of REPORT.json → DOCX bytes, and the child's peak RSS);
 - the tracked-changes DOCX of a ~100-page programme with 500 changes;
-- the time and peak Python memory of refusing each hostile upload.
+- the time and peak Python memory of refusing each hostile upload;
+- grouping of duplicate and campaign comments (bench/grouping_bench.py): 100,000 comments, 20% campaign
+  copies with small edits, against the exact-hash baseline measured in the same run.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from services.documents.engine.report import ReportData, build_report_docx, tabl
 
 PROGRAMME_SCALE = 32  # the demo programme at this scale is 101 pages in LibreOffice
 TARGETS = {"report_10k_seconds": 3.0, "speedup_vs_python_docx": 5.0, "peak_rss_mb": 500.0,
-           "ratio_20k_to_10k": 2.2, "tracked_seconds": 3.0, "hostile_seconds": 1.0, "hostile_mb": 100.0}
+           "ratio_20k_to_10k": 2.2, "tracked_seconds": 3.0, "hostile_seconds": 1.0, "hostile_mb": 100.0,
+           "grouping_seconds": 60.0, "grouping_recall": 0.95, "grouping_precision": 0.95}
 
 
 def _best_of(repeats: int, action) -> float:
@@ -193,15 +196,45 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
+def grouping_in_child(comments: int) -> dict:
+    """bench/grouping_bench.py in a fresh interpreter, so the other benchmarks' memory does not weigh on it."""
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "grouping_bench.py"), "--comments", str(comments)],
+                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def print_grouping(comments: int) -> None:
+    result = grouping_in_child(comments)
+    baseline = result["baseline"]
+    ok_time = result["seconds"] <= TARGETS["grouping_seconds"]
+    ok_quality = (result["recall"] >= TARGETS["grouping_recall"]
+                  and result["precision"] >= TARGETS["grouping_precision"])
+    print(f"\nduplicate and campaign grouping, {result['comments']:,} comments "
+          f"({result['campaign_copies']:,} campaign copies in {result['planted_groups']} campaigns):")
+    print(f"  MinHash LSH, incremental: {result['seconds']:.1f} s = {result['comments'] / result['seconds']:,.0f} "
+          f"comments/s, {result['predicted_groups']} groups  [target ≤ {TARGETS['grouping_seconds']:.0f} s: "
+          f"{_verdict(ok_time)}]")
+    print(f"  pairwise recall {result['recall']:.4f}, precision {result['precision']:.4f}  [targets ≥ "
+          f"{TARGETS['grouping_recall']} and ≥ {TARGETS['grouping_precision']}: {_verdict(ok_quality)}]")
+    print(f"  baseline, exact hash of the normalised text: {result['baseline_seconds']:.1f} s, "
+          f"recall {baseline['recall']:.4f}, precision {baseline['precision']:.4f}, "
+          f"{baseline['predicted_groups']} groups")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child-report", type=int)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--baseline-rows", type=int, default=3000)
     parser.add_argument("--changes", type=int, default=500)
+    parser.add_argument("--grouping-comments", type=int, default=100_000)
+    parser.add_argument("--only", choices=["grouping"], help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
+        return 0
+    if options.only == "grouping":
+        print_grouping(options.grouping_comments)
         return 0
 
     print(f"Uwagi document engine benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
@@ -237,6 +270,8 @@ def main() -> int:
     for name, seconds, peak_mb, code in hostile_benchmark():
         ok = seconds <= TARGETS["hostile_seconds"] and peak_mb <= TARGETS["hostile_mb"] and code != "ACCEPTED"
         print(f"  {name:28s} → {code:16s} {seconds * 1000:7.1f} ms, peak {peak_mb:6.1f} MB  [{_verdict(ok)}]")
+
+    print_grouping(options.grouping_comments)
     return 0
 
 

@@ -13,6 +13,7 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, NotFound
 from services.review import audit
 from services.review.decisions import unapproved_count
+from services.review.groups import group_new_comments
 from services.review.models import ConsultationRef, ReviewComment
 
 
@@ -97,5 +98,6 @@ def on_submission_received(event: Event, session: Session) -> None:
 
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
-    "submission.received": [on_submission_received],
+    # Grouping runs after the comments are in the read model, in its own transaction.
+    "submission.received": [on_submission_received, group_new_comments],
 }

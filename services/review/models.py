@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+<<<<<<< HEAD
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+=======
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+>>>>>>> 63d8c2a (Review: group duplicate and campaign comments as they arrive (normalised exact hash, MinHash LSH with an exact Jaccard >= 0.8 check, buckets in the database), split and merge by hand with audit, GET /review/api/v1/groups, grouping benchmark in make bench)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -83,6 +87,7 @@ class ReviewComment(Base):
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+<<<<<<< HEAD
     # The approval of the latest revision: None (undecided), proposed, returned or approved.
     approval_state: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     approval_note: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -90,6 +95,9 @@ class ReviewComment(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The revision the rest of the system knows (the last one emitted as comment.decided).
     approved_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+=======
+    group_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)  # duplicate/campaign group
+>>>>>>> 63d8c2a (Review: group duplicate and campaign comments as they arrive (normalised exact hash, MinHash LSH with an exact Jaccard >= 0.8 check, buckets in the database), split and merge by hand with audit, GET /review/api/v1/groups, grouping benchmark in make bench)
 
 
 class DecisionRecord(Base):
@@ -145,3 +153,36 @@ class AuditEntry(Base):
     before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CommentGroup(Base):
+    """Identical or near-identical comments (services.review.grouping); members point here by `group_id`."""
+
+    __tablename__ = "comment_groups"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A person split or merged it: grouping still adds new copies to it but never merges it with another group.
+    curated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GroupFingerprint(Base):
+    """A comment that grouping has placed, with the hash of its normalised text (placed once: idempotent)."""
+
+    __tablename__ = "group_fingerprints"
+    __table_args__ = (Index("ix_group_fingerprints_exact", "consultation_id", "exact_key"),)
+
+    comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(36))
+    exact_key: Mapped[str] = mapped_column(String(32))
+
+
+class GroupBucket(Base):
+    """The MinHash LSH index in the database: every worker sees the same buckets, and they survive restarts."""
+
+    __tablename__ = "group_buckets"
+
+    consultation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -1,0 +1,267 @@
+"""Duplicate and campaign groups: placing new comments, reading groups, splitting and merging them by hand.
+
+The algorithm is `services.review.grouping`; this module is its database side (`SqlGroupStore`) and the use
+cases around it. Grouping of one consultation is serialised: on PostgreSQL by a transaction-scoped advisory
+lock, so several workers placing comments of the same campaign at once still agree on one group; SQLite
+serialises writers by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping, Sequence
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from services.common.auth import StaffIdentity
+from services.common.bus import TransientError
+from services.common.events import Event
+from services.common.runtime import ServiceContext
+from services.common.web import Invalid, NotFound
+from services.review import audit, grouping
+from services.review.grouping import GroupRef
+from services.review.models import CommentGroup, GroupBucket, GroupFingerprint, ReviewComment
+
+MAX_SELECTION = 1000
+
+
+def lock_consultation_groups(session: Session, consultation_id: str) -> None:
+    """Serialise grouping work on one consultation until the transaction ends (PostgreSQL; SQLite needs none)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = int.from_bytes(hashlib.blake2b(f"groups:{consultation_id}".encode(), digest_size=8).digest(), "big",
+                         signed=True)
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+class SqlGroupStore:
+    """`grouping.GroupStore` on review's tables, within one consultation and the caller's transaction."""
+
+    def __init__(self, session: Session, consultation_id: str, *, actor: str = "grouping"):
+        self.session = session
+        self.consultation_id = consultation_id
+        self.actor = actor
+
+    def find_identical(self, key: str) -> str | None:
+        return self.session.scalar(select(GroupFingerprint.comment_id).where(
+            GroupFingerprint.consultation_id == self.consultation_id, GroupFingerprint.exact_key == key).limit(1))
+
+    def bucket_members(self, buckets: Sequence[int]) -> Mapping[int, Sequence[str]]:
+        members: dict[int, list[str]] = {}
+        rows = self.session.execute(select(GroupBucket.bucket, GroupBucket.comment_id).where(
+            GroupBucket.consultation_id == self.consultation_id, GroupBucket.bucket.in_(list(buckets))))
+        for bucket, comment_id in rows:
+            members.setdefault(bucket, []).append(comment_id)
+        return members
+
+    def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[str]]:
+        rows = self.session.execute(select(ReviewComment.id, ReviewComment.proposal, ReviewComment.justification)
+                                    .where(ReviewComment.id.in_(list(comment_ids))))
+        return {comment_id: grouping.shingles(grouping.normalise(grouping.comment_text(proposal, justification)))
+                for comment_id, proposal, justification in rows}
+
+    def groups_of(self, comment_ids: Sequence[str]) -> Mapping[str, GroupRef | None]:
+        rows = self.session.execute(
+            select(ReviewComment.id, CommentGroup.id, CommentGroup.curated)
+            .outerjoin(CommentGroup, CommentGroup.id == ReviewComment.group_id)
+            .where(ReviewComment.id.in_(list(comment_ids))))
+        return {comment_id: GroupRef(group_id, bool(curated)) if group_id else None
+                for comment_id, group_id, curated in rows}
+
+    def remember(self, comment_id: str, key: str, buckets: Sequence[int]) -> None:
+        self.session.add(GroupFingerprint(comment_id=comment_id, consultation_id=self.consultation_id, exact_key=key))
+        if buckets:
+            self.session.execute(insert(GroupBucket), [
+                {"consultation_id": self.consultation_id, "bucket": bucket, "comment_id": comment_id}
+                for bucket in dict.fromkeys(buckets)])
+
+    def create_group(self, member_ids: Sequence[str]) -> str:
+        group = CommentGroup(id=str(uuid.uuid4()), consultation_id=self.consultation_id, curated=False)
+        self.session.add(group)
+        self.session.flush()
+        self._set_group(member_ids, group.id)
+        return group.id
+
+    def join(self, comment_id: str, group_id: str) -> None:
+        self._set_group([comment_id], group_id)
+
+    def merge(self, into: str, others: Sequence[str]) -> None:
+        moved = self.session.execute(update(ReviewComment).where(ReviewComment.group_id.in_(list(others)))
+                                     .values(group_id=into).execution_options(synchronize_session=False)).rowcount
+        self.session.execute(delete(CommentGroup).where(CommentGroup.id.in_(list(others))))
+        audit.record(self.session, self.actor, "group.merged", into, consultation_id=self.consultation_id,
+                     merged=list(others), moved=moved, automatic=True)
+
+    def _set_group(self, comment_ids: Sequence[str], group_id: str | None) -> None:
+        self.session.execute(update(ReviewComment).where(ReviewComment.id.in_(list(comment_ids)))
+                             .values(group_id=group_id).execution_options(synchronize_session=False))
+
+
+# --- placing new comments (event handler) ------------------------------------------------------------------
+
+
+def group_new_comments(event: Event, session: Session) -> None:
+    """`submission.received`: place each new comment in its group. Runs after the comments are in the read model."""
+    data = event.data
+    consultation_id = data["consultation_id"]
+    lock_consultation_groups(session, consultation_id)
+    store = SqlGroupStore(session, consultation_id)
+    for item in data["comments"]:
+        comment_id = item["comment_id"]
+        if session.get(GroupFingerprint, comment_id) is not None:
+            continue  # placed already (a redelivery, or a replay of the event)
+        if session.scalar(select(ReviewComment.id).where(ReviewComment.id == comment_id)) is None:
+            raise TransientError(f"comment {comment_id} is not in review's read model yet")
+        grouping.assign(store, comment_id, grouping.fingerprint(item["proposal"], item.get("justification") or ""))
+        session.flush()
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    id: str
+    consultation_id: str
+    created_at: datetime
+    curated: bool
+    size: int
+    member_ids: list[str]
+    sample: str  # the first member's proposal, so a list of groups can be read
+    decided: int  # members with a decision
+
+
+def _member_rows(session: Session, group_ids: Sequence[str]) -> dict[str, list[ReviewComment]]:
+    members: dict[str, list[ReviewComment]] = {group_id: [] for group_id in group_ids}
+    rows = session.scalars(select(ReviewComment).where(ReviewComment.group_id.in_(list(group_ids)))
+                           .order_by(ReviewComment.received_at, ReviewComment.reference, ReviewComment.number))
+    for comment in rows:
+        members[comment.group_id].append(comment)
+    return members
+
+
+def _summaries(session: Session, groups: Sequence[CommentGroup]) -> list[GroupSummary]:
+    members = _member_rows(session, [g.id for g in groups])
+    return [GroupSummary(id=g.id, consultation_id=g.consultation_id, created_at=g.created_at, curated=g.curated,
+                         size=len(members[g.id]), member_ids=[m.id for m in members[g.id]],
+                         sample=members[g.id][0].proposal if members[g.id] else "",
+                         decided=sum(1 for m in members[g.id] if m.decision is not None))
+            for g in groups]
+
+
+def list_groups(ctx: ServiceContext, *, consultation_id: str | None, limit: int, offset: int
+                ) -> tuple[list[GroupSummary], int]:
+    """Groups, largest first, with their member ids."""
+    with ctx.db.transaction() as session:
+        sizes = (select(ReviewComment.group_id, func.count().label("size"))
+                 .where(ReviewComment.group_id.is_not(None)).group_by(ReviewComment.group_id).subquery())
+        query = select(CommentGroup).join(sizes, sizes.c.group_id == CommentGroup.id)
+        if consultation_id:
+            query = query.where(CommentGroup.consultation_id == consultation_id)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        groups = list(session.scalars(query.order_by(sizes.c.size.desc(), CommentGroup.created_at, CommentGroup.id)
+                                      .limit(limit).offset(offset)))
+        return _summaries(session, groups), total
+
+
+@dataclass(frozen=True)
+class GroupDetail:
+    summary: GroupSummary
+    members: list[ReviewComment]
+
+
+def get_group(ctx: ServiceContext, group_id: str) -> GroupDetail:
+    with ctx.db.transaction() as session:
+        group = session.get(CommentGroup, group_id)
+        if group is None:
+            raise NotFound("no such group")
+        (summary,) = _summaries(session, [group])
+        members = _member_rows(session, [group_id])[group_id]
+        session.expunge_all()
+        return GroupDetail(summary, members)
+
+
+# --- by hand ---------------------------------------------------------------------------------------------------
+
+
+def _selection(comment_ids: Sequence[str], what: str) -> list[str]:
+    ids = list(dict.fromkeys(str(c).strip() for c in comment_ids if str(c).strip()))
+    if not ids:
+        raise Invalid(f"select at least one {what}", details={"json": {f"{what}_ids": ["empty selection"]}})
+    if len(ids) > MAX_SELECTION:
+        raise Invalid(f"at most {MAX_SELECTION} at once", details={"json": {f"{what}_ids": ["too many"]}})
+    return ids
+
+
+@dataclass(frozen=True)
+class SplitOutcome:
+    group_id: str | None  # what is left of the group (None: dissolved, one comment is not a group)
+    new_group_id: str | None  # the group of the selected comments (None: a single comment left on its own)
+
+
+def split_group(ctx: ServiceContext, group_id: str, comment_ids: Sequence[str], staff: StaffIdentity) -> SplitOutcome:
+    """Move the selected members out into a group of their own. Both parts become curated."""
+    selected = _selection(comment_ids, "comment")
+    with ctx.transaction() as session:
+        group = session.get(CommentGroup, group_id)
+        if group is None:
+            raise NotFound("no such group")
+        lock_consultation_groups(session, group.consultation_id)
+        members = list(session.scalars(select(ReviewComment.id).where(ReviewComment.group_id == group_id)))
+        strangers = sorted(set(selected) - set(members))
+        if strangers:
+            raise Invalid("some selected comments are not members of this group",
+                          details={"json": {"comment_ids": strangers[:50]}})
+        rest = [m for m in members if m not in set(selected)]
+        if not rest:
+            raise Invalid("select some members, not all of them: the rest stays in the group",
+                          details={"json": {"comment_ids": ["all members selected"]}})
+        store = SqlGroupStore(session, group.consultation_id, actor=staff.email)
+        new_group_id = None
+        if len(selected) > 1:
+            new_group_id = store.create_group(selected)
+            session.get(CommentGroup, new_group_id).curated = True
+        else:
+            store._set_group(selected, None)
+        kept_id: str | None = group_id
+        if len(rest) == 1:
+            store._set_group(rest, None)
+            session.delete(group)
+            kept_id = None
+        else:
+            group.curated = True
+        audit.record(session, staff, "group.split", group_id, consultation_id=group.consultation_id,
+                     before={"members": sorted(members)}, after={"members": sorted(rest) if kept_id else []},
+                     moved=selected, new_group_id=new_group_id, dissolved=kept_id is None)
+    return SplitOutcome(kept_id, new_group_id)
+
+
+def merge_groups(ctx: ServiceContext, group_id: str, other_ids: Sequence[str], staff: StaffIdentity) -> str:
+    """Move every member of the other groups into this one; the others disappear. The result is curated."""
+    others = [g for g in _selection(other_ids, "group") if g != group_id]
+    if not others:
+        raise Invalid("choose another group to merge with", details={"json": {"group_ids": ["same group"]}})
+    with ctx.transaction() as session:
+        group = session.get(CommentGroup, group_id)
+        if group is None:
+            raise NotFound("no such group")
+        lock_consultation_groups(session, group.consultation_id)
+        found = {g.id: g for g in session.scalars(select(CommentGroup).where(CommentGroup.id.in_(others)))}
+        missing = sorted(set(others) - set(found))
+        if missing:
+            raise NotFound(f"no such group: {', '.join(missing[:10])}")
+        foreign = sorted(g.id for g in found.values() if g.consultation_id != group.consultation_id)
+        if foreign:
+            raise Invalid("groups of different consultations cannot be merged",
+                          details={"json": {"group_ids": foreign}})
+        moved = session.execute(update(ReviewComment).where(ReviewComment.group_id.in_(others))
+                                .values(group_id=group_id).execution_options(synchronize_session=False)).rowcount
+        session.execute(delete(CommentGroup).where(CommentGroup.id.in_(others)))
+        group.curated = True
+        audit.record(session, staff, "group.merged", group_id, consultation_id=group.consultation_id,
+                     merged=others, moved=moved, automatic=False)
+    return group_id

@@ -1,0 +1,52 @@
+"""The groups API (duplicate and campaign comments): thin views over services.review.groups."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_smorest import Blueprint
+
+from services.common.auth import current_staff, requires_role
+from services.review import groups
+from services.review.group_schemas import GroupOut, GroupPage, GroupQuery, MergeIn, SplitIn, SplitOut
+
+blp = Blueprint("review_groups", __name__, description="Groups of identical and near-identical comments")
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+@blp.route("/groups", methods=["GET"])
+@requires_role("reviewer")
+@blp.arguments(GroupQuery, location="query")
+@blp.response(200, GroupPage)
+def list_groups(query: dict) -> Any:
+    items, total = groups.list_groups(_ctx(), consultation_id=query["consultation"], limit=query["limit"],
+                                      offset=query["offset"])
+    return {"items": items, "total": total, "limit": query["limit"], "offset": query["offset"]}
+
+
+@blp.route("/groups/<group_id>", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, GroupOut)
+def read_group(group_id: str) -> Any:
+    return groups.get_group(_ctx(), group_id).summary
+
+
+@blp.route("/groups/<group_id>/split", methods=["POST"])
+@requires_role("reviewer")
+@blp.arguments(SplitIn)
+@blp.response(200, SplitOut)
+def split_group(data: dict, group_id: str) -> Any:
+    return groups.split_group(_ctx(), group_id, data["comment_ids"], current_staff())
+
+
+@blp.route("/groups/<group_id>/merge", methods=["POST"])
+@requires_role("reviewer")
+@blp.arguments(MergeIn)
+@blp.response(200, GroupOut)
+def merge_groups(data: dict, group_id: str) -> Any:
+    groups.merge_groups(_ctx(), group_id, data["group_ids"], current_staff())
+    return groups.get_group(_ctx(), group_id).summary

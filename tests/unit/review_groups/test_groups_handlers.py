@@ -1,0 +1,173 @@
+"""Grouping in review's read model (SQLite): placing comments as they arrive, reading, splitting, merging."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from services.common.web import Invalid, NotFound
+from services.review import groups
+from services.review.app import build
+from services.review.models import AuditEntry, CommentGroup, GroupBucket, GroupFingerprint, ReviewComment
+from tests.unit.review_groups.support import LETTER, OTHER, REVIEWER, deliver, receive, submission
+
+
+def group_of(ctx, comment_id: str) -> str | None:
+    with ctx.db.transaction() as session:
+        return session.scalar(select(ReviewComment.group_id).where(ReviewComment.id == comment_id))
+
+
+def all_groups(ctx, consultation_id: str) -> dict[str, set[str]]:
+    items, _ = groups.list_groups(ctx, consultation_id=consultation_id, limit=200, offset=0)
+    return {item.id: set(item.member_ids) for item in items}
+
+
+def campaign(ctx, consultation_id: str, copies: int = 3) -> list[str]:
+    """The letter, then copies with small edits, each in its own submission."""
+    edits = ["Szanowni Państwo, " + LETTER, LETTER.replace("zapotrzebowanie", "zapotrzebowanei"),
+             LETTER.replace("małe granty", "granty małe"), LETTER + " Z poważaniem, Jan Kowalski"]
+    ids = receive(ctx, consultation_id, LETTER)
+    for proposal in edits[:copies]:
+        ids += receive(ctx, consultation_id, proposal)
+    return ids
+
+
+def test_identical_comments_from_different_submissions_form_one_group(ctx):
+    consultation = str(uuid.uuid4())
+    (first,) = receive(ctx, consultation, LETTER)
+    (second,) = receive(ctx, consultation, LETTER.upper().replace(",", ""))
+    (unrelated,) = receive(ctx, consultation, OTHER)
+    assert group_of(ctx, first) is not None and group_of(ctx, first) == group_of(ctx, second)
+    assert group_of(ctx, unrelated) is None
+    assert list(all_groups(ctx, consultation).values()) == [{first, second}]
+
+
+def test_near_identical_copies_join_the_campaign_and_identical_rows_of_one_submission_too(ctx):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=4)
+    twins = receive(ctx, consultation, OTHER, OTHER + "!")
+    found = all_groups(ctx, consultation)
+    assert sorted(map(sorted, found.values())) == sorted([sorted(ids), sorted(twins)])
+
+
+def test_a_redelivered_or_replayed_submission_changes_nothing(ctx):
+    consultation = str(uuid.uuid4())
+    campaign(ctx, consultation)
+    envelope, ids = submission(consultation, LETTER + " Pozdrawiam")
+    assert deliver(ctx, envelope) == []
+    before = all_groups(ctx, consultation)
+    assert deliver(ctx, envelope) == []  # the inbox remembers the event
+    replay = dict(envelope, id=str(uuid.uuid4()))  # the same comments under a new event id
+    assert deliver(ctx, replay) == []
+    assert all_groups(ctx, consultation) == before
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(GroupFingerprint).where(GroupFingerprint.comment_id == ids[0])) is not None
+        assert len(list(session.scalars(select(GroupFingerprint.comment_id)
+                                        .where(GroupFingerprint.comment_id == ids[0])))) == 1
+
+
+def test_consultations_are_grouped_separately(ctx):
+    one, two = str(uuid.uuid4()), str(uuid.uuid4())
+    (a,) = receive(ctx, one, LETTER)
+    (b,) = receive(ctx, two, LETTER)
+    assert group_of(ctx, a) is None and group_of(ctx, b) is None
+
+
+def test_the_index_lives_in_the_database_and_survives_a_restart(ctx, tmp_path):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=1)
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(GroupBucket.comment_id).where(GroupBucket.consultation_id == consultation))
+    restarted = build(ctx.settings)  # a new process: nothing in memory
+    try:
+        (late,) = receive(restarted, consultation, LETTER + " Z poważaniem, Ewa Zielińska")
+        assert group_of(restarted, late) == group_of(restarted, ids[0]) is not None
+    finally:
+        restarted.close()
+
+
+def test_splitting_moves_the_selected_members_into_a_curated_group_of_their_own(ctx):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=4)
+    group_id = group_of(ctx, ids[0])
+    outcome = groups.split_group(ctx, group_id, ids[3:], REVIEWER)
+    assert outcome.group_id == group_id and outcome.new_group_id
+    assert all_groups(ctx, consultation) == {group_id: set(ids[:3]), outcome.new_group_id: set(ids[3:])}
+    with ctx.db.transaction() as session:
+        assert session.get(CommentGroup, group_id).curated and session.get(CommentGroup, outcome.new_group_id).curated
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "group.split"))
+        assert entry.actor == REVIEWER.email and entry.subject == group_id
+        assert sorted(entry.details["moved"]) == sorted(ids[3:])
+
+
+def test_splitting_off_one_comment_ungroups_it_and_a_last_member_is_not_a_group(ctx):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=1)
+    group_id = group_of(ctx, ids[0])
+    outcome = groups.split_group(ctx, group_id, [ids[1]], REVIEWER)
+    assert outcome == groups.SplitOutcome(None, None)
+    assert group_of(ctx, ids[0]) is None and group_of(ctx, ids[1]) is None
+    assert all_groups(ctx, consultation) == {}
+
+
+@pytest.mark.parametrize("selection, error", [([], Invalid), (["not-a-member"], Invalid), ("all", Invalid)])
+def test_a_split_needs_some_but_not_all_members(ctx, selection, error):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=2)
+    with pytest.raises(error):
+        groups.split_group(ctx, group_of(ctx, ids[0]), ids if selection == "all" else selection, REVIEWER)
+    with pytest.raises(NotFound):
+        groups.split_group(ctx, "no-such-group", ids[:1], REVIEWER)
+
+
+def test_merging_moves_every_member_and_removes_the_other_group(ctx):
+    consultation = str(uuid.uuid4())
+    letters = campaign(ctx, consultation, copies=2)
+    others = receive(ctx, consultation, OTHER, OTHER)
+    target, other = group_of(ctx, letters[0]), group_of(ctx, others[0])
+    assert groups.merge_groups(ctx, target, [other], REVIEWER) == target
+    assert all_groups(ctx, consultation) == {target: set(letters + others)}
+    with ctx.db.transaction() as session:
+        assert session.get(CommentGroup, other) is None and session.get(CommentGroup, target).curated
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "group.merged"))
+        assert entry.consultation_id == consultation
+        assert entry.details == {"merged": [other], "moved": 2, "automatic": False}
+
+
+def test_merging_refuses_itself_unknown_groups_and_other_consultations(ctx):
+    one, two = str(uuid.uuid4()), str(uuid.uuid4())
+    here = group_of(ctx, campaign(ctx, one, copies=1)[0])
+    there = group_of(ctx, receive(ctx, two, OTHER, OTHER)[0])
+    with pytest.raises(Invalid):
+        groups.merge_groups(ctx, here, [here], REVIEWER)
+    with pytest.raises(NotFound):
+        groups.merge_groups(ctx, here, ["nope"], REVIEWER)
+    with pytest.raises(Invalid):
+        groups.merge_groups(ctx, here, [there], REVIEWER)
+
+
+def test_a_split_is_not_undone_by_a_new_copy_that_resembles_both_parts(ctx):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=4)
+    group_id = group_of(ctx, ids[0])
+    outcome = groups.split_group(ctx, group_id, ids[2:], REVIEWER)
+    (newcomer,) = receive(ctx, consultation, LETTER)
+    assert group_of(ctx, newcomer) in {group_id, outcome.new_group_id}
+    assert len(all_groups(ctx, consultation)) == 2
+
+
+def test_groups_are_listed_largest_first_with_paging(ctx):
+    consultation = str(uuid.uuid4())
+    letters = campaign(ctx, consultation, copies=3)
+    others = receive(ctx, consultation, OTHER, OTHER)
+    items, total = groups.list_groups(ctx, consultation_id=consultation, limit=1, offset=0)
+    assert total == 2 and [set(i.member_ids) for i in items] == [set(letters)]
+    assert items[0].size == 4 and items[0].sample == LETTER and items[0].decided == 0
+    items, _ = groups.list_groups(ctx, consultation_id=consultation, limit=1, offset=1)
+    assert [set(i.member_ids) for i in items] == [set(others)]
+    detail = groups.get_group(ctx, items[0].id)
+    assert [m.id for m in detail.members] == items[0].member_ids
+    with pytest.raises(NotFound):
+        groups.get_group(ctx, "nope")
