@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.review.decision_schemas import BulkDecideIn
 from services.review.groups import MAX_SELECTION
 
 MAX_GROUPS_PER_PAGE = 200
@@ -57,3 +58,16 @@ class MergeIn(Schema):
         unknown = RAISE
 
     group_ids = _ids("group")
+
+
+class GroupDecisionIn(BulkDecideIn):
+    """The bulk decision without a selection: the group's members are the selection."""
+
+    class Meta:
+        unknown = RAISE
+        exclude = ("comment_ids",)
+
+
+class GroupDecisionOut(Schema):
+    group_id = fields.String()
+    decided = fields.List(fields.String(), metadata={"description": "the member comments decided"})

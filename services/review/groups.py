@@ -22,7 +22,7 @@ from services.common.bus import TransientError
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
-from services.review import audit, grouping
+from services.review import audit, decisions, grouping
 from services.review.grouping import GroupRef
 from services.review.models import CommentGroup, GroupBucket, GroupFingerprint, ReviewComment
 
@@ -265,3 +265,34 @@ def merge_groups(ctx: ServiceContext, group_id: str, other_ids: Sequence[str], s
         audit.record(session, staff, "group.merged", group_id, consultation_id=group.consultation_id,
                      merged=others, moved=moved, automatic=False)
     return group_id
+
+
+# --- one decision for the whole group -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupDecisionOutcome:
+    group_id: str
+    decided: list[str]
+
+
+def decide_group(ctx: ServiceContext, group_id: str, decision: str, justification: str, final_text: str | None,
+                 staff: StaffIdentity, *, approve: bool | None = None,
+                 standard_justification_id: int | None = None) -> GroupDecisionOutcome:
+    """One decision applied to every member; each member keeps its own revision, event and e-mail.
+
+    Up to `decisions.MAX_BULK` members this is one transaction. A larger campaign is decided in chunks of that
+    size, each all or nothing; repeating the call after a failure decides the same way again (a new revision).
+    """
+    with ctx.db.transaction() as session:
+        if session.get(CommentGroup, group_id) is None:
+            raise NotFound("no such group")
+        member_ids = list(session.scalars(select(ReviewComment.id).where(ReviewComment.group_id == group_id)
+                                          .order_by(ReviewComment.received_at, ReviewComment.id)))
+    decided: list[str] = []
+    for start in range(0, len(member_ids), decisions.MAX_BULK):
+        comments = decisions.decide_many(ctx, member_ids[start:start + decisions.MAX_BULK], decision, justification,
+                                         final_text, staff, approve=approve,
+                                         standard_justification_id=standard_justification_id, group_id=group_id)
+        decided.extend(c.id for c in comments)
+    return GroupDecisionOutcome(group_id, decided)

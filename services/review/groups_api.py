@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 
 from services.common.auth import current_staff, requires_role
 from services.review import groups
-from services.review.group_schemas import GroupOut, GroupPage, GroupQuery, MergeIn, SplitIn, SplitOut
+from services.review.group_schemas import (GroupDecisionIn, GroupDecisionOut, GroupOut, GroupPage, GroupQuery, MergeIn,
+                                           SplitIn, SplitOut)
 
 blp = Blueprint("review_groups", __name__, description="Groups of identical and near-identical comments")
 
@@ -50,3 +51,14 @@ def split_group(data: dict, group_id: str) -> Any:
 def merge_groups(data: dict, group_id: str) -> Any:
     groups.merge_groups(_ctx(), group_id, data["group_ids"], current_staff())
     return groups.get_group(_ctx(), group_id).summary
+
+
+@blp.route("/groups/<group_id>/decision", methods=["POST"])
+@requires_role("reviewer")
+@blp.arguments(GroupDecisionIn)
+@blp.response(200, GroupDecisionOut)
+def decide_group(data: dict, group_id: str) -> Any:
+    """One decision for every member; each keeps its own revision, event and e-mail."""
+    return groups.decide_group(_ctx(), group_id, data["decision"], data["justification"], data["final_text"],
+                               current_staff(), approve=data["approve"],
+                               standard_justification_id=data["standard_justification_id"])

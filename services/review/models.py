@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-<<<<<<< HEAD
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
-=======
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
->>>>>>> 63d8c2a (Review: group duplicate and campaign comments as they arrive (normalised exact hash, MinHash LSH with an exact Jaccard >= 0.8 check, buckets in the database), split and merge by hand with audit, GET /review/api/v1/groups, grouping benchmark in make bench)
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -87,7 +83,6 @@ class ReviewComment(Base):
     decided_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
-<<<<<<< HEAD
     # The approval of the latest revision: None (undecided), proposed, returned or approved.
     approval_state: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     approval_note: Mapped[str] = mapped_column(Text, default="", server_default="")
@@ -95,9 +90,7 @@ class ReviewComment(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The revision the rest of the system knows (the last one emitted as comment.decided).
     approved_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
-=======
     group_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)  # duplicate/campaign group
->>>>>>> 63d8c2a (Review: group duplicate and campaign comments as they arrive (normalised exact hash, MinHash LSH with an exact Jaccard >= 0.8 check, buckets in the database), split and merge by hand with audit, GET /review/api/v1/groups, grouping benchmark in make bench)
 
 
 class DecisionRecord(Base):

@@ -37,7 +37,6 @@ class CommentOut(Schema):
     decided_by = fields.String(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     revision = fields.Integer()
-<<<<<<< HEAD
     approval_state = fields.String(allow_none=True, metadata={
         "description": "null (undecided), proposed, returned or approved: the state of the latest revision"})
     approval_note = fields.String()
@@ -45,9 +44,7 @@ class CommentOut(Schema):
     approved_at = fields.DateTime(allow_none=True)
     approved_revision = fields.Integer(allow_none=True, metadata={
         "description": "the revision the other services know (the last one emitted as comment.decided)"})
-=======
     group_id = fields.String(allow_none=True, metadata={"description": "its duplicate/campaign group, if any"})
->>>>>>> 63d8c2a (Review: group duplicate and campaign comments as they arrive (normalised exact hash, MinHash LSH with an exact Jaccard >= 0.8 check, buckets in the database), split and merge by hand with audit, GET /review/api/v1/groups, grouping benchmark in make bench)
 
 
 class CommentPage(Schema):

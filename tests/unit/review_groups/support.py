@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from services.common.auth import StaffIdentity
 from services.common.bus import InboxDispatcher
@@ -46,3 +46,15 @@ def receive(ctx, consultation_id: str, *proposals: str, justification: str = REA
     envelope, ids = submission(consultation_id, *proposals, justification=justification)
     assert deliver(ctx, envelope) == []
     return ids
+
+
+def publish_consultation(ctx, *, needs_approval: bool = False) -> str:
+    """A consultation in review's read model, closed yesterday, whose decisions need approval or not."""
+    consultation_id = str(uuid.uuid4())
+    now = datetime.now(timezone.utc)
+    envelope = new_envelope("consultation.published", {
+        "consultation_id": consultation_id, "title": "Program współpracy 2025", "opens_at": now - timedelta(days=14),
+        "closes_at": now - timedelta(days=1), "topics": [], "decisions_need_approval": needs_approval},
+        producer="intake")
+    assert deliver(ctx, envelope) == []
+    return consultation_id

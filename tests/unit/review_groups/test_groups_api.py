@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.unit.review_groups.support import LETTER, OTHER, receive
+from tests.unit.review_groups.support import LETTER, OTHER, publish_consultation, receive
 
 
 def bearer(ctx, role: str = "reviewer") -> dict:
@@ -76,3 +76,21 @@ def test_the_groups_endpoints_are_in_the_openapi_document(client):
     paths = client.get("/review/api/v1/openapi.json").json["paths"]
     assert {"/review/api/v1/groups", "/review/api/v1/groups/{group_id}/split",
             "/review/api/v1/groups/{group_id}/merge"} <= set(paths)
+
+
+def test_a_group_decision_over_the_api(ctx, client):
+    consultation = publish_consultation(ctx, needs_approval=False)
+    letters = receive(ctx, consultation, LETTER, LETTER + "!")
+    group_id = client.get(f"/review/api/v1/comments/{letters[0]}", headers=bearer(ctx)).json["group_id"]
+    url = f"/review/api/v1/groups/{group_id}/decision"
+    missing = client.post(url, headers=bearer(ctx), json={"decision": "rejected"})
+    assert missing.status_code == 422 and "justification" in str(missing.json)
+    assert client.post(url, headers=bearer(ctx), json={"decision": "x", "comment_ids": letters}).status_code == 422
+    response = client.post(url, headers=bearer(ctx), json={"decision": "rejected",
+                                                             "justification": "Poza zakresem Programu."})
+    assert response.status_code == 200, response.json
+    assert sorted(response.json["decided"]) == sorted(letters)
+    for comment_id in letters:
+        assert client.get(f"/review/api/v1/comments/{comment_id}", headers=bearer(ctx)).json["decision"] == "rejected"
+    assert client.post("/review/api/v1/groups/nope/decision", headers=bearer(ctx),
+                       json={"decision": "accepted"}).status_code == 404

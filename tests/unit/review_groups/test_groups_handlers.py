@@ -10,8 +10,10 @@ from sqlalchemy import select
 from services.common.web import Invalid, NotFound
 from services.review import groups
 from services.review.app import build
-from services.review.models import AuditEntry, CommentGroup, GroupBucket, GroupFingerprint, ReviewComment
-from tests.unit.review_groups.support import LETTER, OTHER, REVIEWER, deliver, receive, submission
+from services.review.models import (AuditEntry, CommentGroup, DecisionRecord, GroupBucket, GroupFingerprint, Outbox,
+                                    ReviewComment)
+from tests.unit.review_groups.support import (LETTER, OTHER, REVIEWER, deliver, publish_consultation, receive,
+                                             submission)
 
 
 def group_of(ctx, comment_id: str) -> str | None:
@@ -171,3 +173,47 @@ def test_groups_are_listed_largest_first_with_paging(ctx):
     assert [m.id for m in detail.members] == items[0].member_ids
     with pytest.raises(NotFound):
         groups.get_group(ctx, "nope")
+
+
+def decided_events(ctx) -> list[dict]:
+    with ctx.db.transaction() as session:
+        rows = session.scalars(select(Outbox).where(Outbox.event_type == "comment.decided"))
+        return [row.envelope["data"] for row in rows]
+
+
+def test_one_decision_on_a_group_gives_every_member_its_own_record_and_event(ctx):
+    consultation = publish_consultation(ctx, needs_approval=False)
+    ids = campaign(ctx, consultation, copies=3)
+    (loner,) = receive(ctx, consultation, OTHER)
+    outcome = groups.decide_group(ctx, group_of(ctx, ids[0]), "rejected", "Uwaga wykracza poza zakres Programu.",
+                                  None, REVIEWER)
+    assert sorted(outcome.decided) == sorted(ids)
+    with ctx.db.transaction() as session:
+        comments = {c.id: c for c in session.scalars(select(ReviewComment))}
+        records = list(session.scalars(select(DecisionRecord)))
+    assert all(comments[i].decision == "rejected" for i in ids) and comments[loner].decision is None
+    assert sorted(r.comment_id for r in records) == sorted(ids)
+    events = decided_events(ctx)
+    assert sorted(e["comment_id"] for e in events) == sorted(ids)
+    assert {e["reference"] for e in events} == {comments[i].reference for i in ids}  # one e-mail per submitter
+    items, _ = groups.list_groups(ctx, consultation_id=consultation, limit=10, offset=0)
+    assert items[0].decided == len(ids)
+
+
+def test_a_group_decision_is_validated_and_needs_a_group(ctx):
+    consultation = str(uuid.uuid4())
+    ids = campaign(ctx, consultation, copies=1)
+    with pytest.raises(Invalid):
+        groups.decide_group(ctx, group_of(ctx, ids[0]), "rejected", "", None, REVIEWER)
+    with pytest.raises(NotFound):
+        groups.decide_group(ctx, "nope", "accepted", "", None, REVIEWER)
+    assert decided_events(ctx) == []
+
+
+def test_a_group_decision_is_a_proposal_per_member_when_the_consultation_needs_approval(ctx):
+    consultation = publish_consultation(ctx, needs_approval=True)
+    ids = campaign(ctx, consultation, copies=2)
+    groups.decide_group(ctx, group_of(ctx, ids[0]), "accepted", "", None, REVIEWER)
+    with ctx.db.transaction() as session:
+        states = {c.approval_state for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids)))}
+    assert states == {"proposed"} and decided_events(ctx) == []
