@@ -24,6 +24,8 @@ class UnknownEvent(ContractError):
     """No contract is registered for this (type, version)."""
 
 
+# Files a publication makes public: the report in three formats, and the new version clean and tracked.
+PUBLISHED_FILE_KINDS = ("report_docx", "report_xlsx", "report_csv", "version_clean", "version_tracked")
 DECISIONS = ("accepted", "partially_accepted", "rejected", "not_considered")
 CHANNELS = ("web", "email", "letter", "duty_hours")
 OUTCOME_NOTICES = ("at_publication", "per_decision")
@@ -131,6 +133,13 @@ class ReviewCompletedV1(_Payload):
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict)
 
 
+class ReviewReopenedV1(_Payload):
+    consultation_id = fields.String(required=True)
+    reopened_at = fields.AwareDateTime(required=True)
+    reopened_by = fields.String(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1))
+
+
 class BookingV1(_Payload):
     booking_id = fields.String(required=True)
     consultation_id = fields.String(required=True)
@@ -153,12 +162,31 @@ class DocumentVersionCreatedV1(_Payload):
     comment_refs = fields.List(fields.String(), load_default=list)
 
 
+class PublishedFileSchema(_Payload):
+    """One published file, downloadable without a token at `public_url`."""
+
+    artifact_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(PUBLISHED_FILE_KINDS))
+    media_type = fields.String(required=True)
+    sha256 = fields.String(required=True)
+    size = fields.Integer(required=True)
+    public_url = fields.String(required=True)
+
+
 class ReportPublishedV1(_Payload):
     consultation_id = fields.String(required=True)
     build_id = fields.String(required=True)
     sha256 = fields.String(required=True)
     download_url = fields.String(required=True)
     exports = fields.List(fields.Dict(), load_default=list)
+    # Added with the console's publishing step (additive; older producers leave them out).
+    publication_id = fields.String(load_default=None, allow_none=True)
+    published_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    published_by = fields.String(load_default=None, allow_none=True)
+    consultation_title = fields.String(load_default="")
+    document_id = fields.String(load_default=None, allow_none=True)
+    document_version = fields.Integer(load_default=None, allow_none=True)
+    files = fields.List(fields.Nested(PublishedFileSchema), load_default=list)
 
 
 class NotificationOutcomeV1(_Payload):
@@ -203,6 +231,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("booking.cancelled", 1): BookingV1,
     ("comment.decided", 1): CommentDecidedV1,
     ("consultation.review_completed", 1): ReviewCompletedV1,
+    ("consultation.review_reopened", 1): ReviewReopenedV1,
     ("document.version_created", 1): DocumentVersionCreatedV1,
     ("report.published", 1): ReportPublishedV1,
     ("notification.sent", 1): NotificationOutcomeV1,

@@ -11,7 +11,7 @@ from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.auth import current_staff, requires_role
-from services.documents import drafts, handlers
+from services.documents import drafts, handlers, publishing
 
 blp = Blueprint("documents", __name__, description="Programme documents, versions and consultation reports")
 
@@ -151,6 +151,7 @@ class ReportBuildOut(Schema):
     finished_at = fields.DateTime(allow_none=True)
     comment_count = fields.Integer()
     undecided_count = fields.Integer(metadata={"description": "Comments left out because they have no decision yet."})
+    working_draft = fields.Boolean(metadata={"description": "Built before the review was completed; never published."})
     sha256 = fields.String(allow_none=True)
     size = fields.Integer(allow_none=True)
     media_type = fields.String()
@@ -163,6 +164,33 @@ class ReportBuildOut(Schema):
 
     def _exports(self, build: Any) -> list[dict]:
         return handlers.exports(_ctx(), build)
+
+
+class PublishRequest(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    report_build_id = fields.String(required=True, validate=validate.Length(min=1, max=36))
+
+
+class PublishedFileOut(Schema):
+    artifact_id = fields.String()
+    kind = fields.String()
+    public_url = fields.Method("_url")
+
+    def _url(self, row: Any) -> str:
+        return publishing.public_url(_ctx(), row.artifact_id, row.kind)
+
+
+class PublicationOut(Schema):
+    id = fields.String()
+    consultation_id = fields.String()
+    report_build_id = fields.String()
+    document_id = fields.String(allow_none=True)
+    document_version = fields.Integer(allow_none=True)
+    published_by = fields.String()
+    published_at = fields.DateTime()
+    files = fields.List(fields.Nested(PublishedFileOut))
 
 
 class DownloadQuery(Schema):
@@ -291,3 +319,18 @@ def download_report(query: dict, build_id: str) -> Any:
     build, artifact, content = handlers.report_content(_ctx(), build_id, query["format"])
     name = f"raport-konsultacji-{build.consultation_id[:8]}-{artifact.sha256[:8]}.{query['format']}"
     return _attachment(content, artifact.media_type, name, artifact.sha256)
+
+
+@blp.route("/consultations/<consultation_id>/publications", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(PublishRequest)
+@blp.response(201, PublicationOut)
+def publish(data: dict, consultation_id: str) -> Any:
+    return publishing.publish(_ctx(), consultation_id, data["report_build_id"], actor=current_staff().email)
+
+
+@blp.route("/consultations/<consultation_id>/publications", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, PublicationOut(many=True))
+def list_publications(consultation_id: str) -> Any:
+    return publishing.list_publications(_ctx(), consultation_id)

@@ -20,7 +20,9 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.documents.api import blp
+    from services.documents.public import blp as public_blp
 
     app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi documents")
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
+    app.register_blueprint(public_blp)
     return app

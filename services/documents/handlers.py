@@ -86,7 +86,8 @@ def _report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
         document = drafts.consultation_document(session, consultation_id)
     anchors = drafts.anchors_for(ctx, document.id, comments) if document is not None else {}
     return report_input(consultation, comments, tz=ctx.settings.timezone, anchors=anchors,
-                        document_title=document.title if document is not None else "")
+                        document_title=document.title if document is not None else "",
+                        working_draft=consultation.review_completed_at is None)
 
 
 def run_report_build(ctx: ServiceContext, build_id: str) -> None:
@@ -119,14 +120,10 @@ def run_report_build(ctx: ServiceContext, build_id: str) -> None:
         row.sha256, row.size, row.object_key, row.version_id = docx.sha256, docx.size, docx.key, docx.version_id
         row.media_type, row.inputs_sha256 = DOCX, digest
         row.comment_count, row.undecided_count = len(data["comments"]), undecided
+        row.working_draft = bool(data["consultation"]["working_draft"])
         row.artifacts.extend(stored)
         builds.mark_done(row)
-        if not row.internal:
-            session.flush()
-            ctx.emit(session, "report.published", {
-                "consultation_id": row.consultation_id, "build_id": row.id, "sha256": row.sha256,
-                "download_url": download_url(ctx, row), "exports": exports(ctx, row),
-            })
+    # Nothing is announced here: a report becomes public when the coordinator publishes it (`publishing`).
 
 
 def mark_failed(ctx: ServiceContext, build_id: str, error: str) -> None:
@@ -182,10 +179,18 @@ def on_review_completed(event: Event, session: Session) -> None:
         view.review_completed_at = event.data["completed_at"]
 
 
+def on_review_reopened(event: Event, session: Session) -> None:
+    """Reports built from now on are working drafts again, and nothing can be published until completion."""
+    view = session.get(ConsultationView, event.data["consultation_id"])
+    if view is not None and (view.review_completed_at is None or view.review_completed_at <= event.data["reopened_at"]):
+        view.review_completed_at = None
+
+
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "comment.decided": [on_comment_decided],
     "consultation.review_completed": [on_review_completed],
+    "consultation.review_reopened": [on_review_reopened],
 }
 

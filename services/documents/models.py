@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -87,6 +87,8 @@ class ReportBuild(BuildStateMixin, Base):
     inputs_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # Comments still without a decision are left out of the report; the count says how many.
     undecided_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Built before the review was completed: marked "wersja robocza" and never published.
+    working_draft: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     artifacts: Mapped[list["Artifact"]] = relationship(order_by="Artifact.kind", lazy="selectin")
 
 
@@ -171,3 +173,28 @@ class Artifact(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     inputs: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Publication(Base):
+    """The coordinator made a report (and the new version of the document) public."""
+
+    __tablename__ = "publications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    report_build_id: Mapped[str] = mapped_column(ForeignKey("report_builds.id"))
+    document_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    document_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    published_by: Mapped[str] = mapped_column(String(254))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    files: Mapped[list["PublishedFile"]] = relationship(order_by="PublishedFile.kind", lazy="selectin")
+
+
+class PublishedFile(Base):
+    """An artifact anyone may download, because a publication made it public."""
+
+    __tablename__ = "published_files"
+
+    publication_id: Mapped[str] = mapped_column(ForeignKey("publications.id"), primary_key=True)
+    artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(30))

@@ -15,7 +15,8 @@ def _day(moment: datetime, tz: tzinfo) -> str:
 
 
 def report_input(consultation: ConsultationView, comments: Iterable[CommentView], *, tz: tzinfo,
-                 document_title: str = "", anchors: Mapping[str, CommentAnchor] | None = None) -> tuple[dict, int]:
+                 document_title: str = "", anchors: Mapping[str, CommentAnchor] | None = None,
+                 working_draft: bool = False) -> tuple[dict, int]:
     """REPORT.json for the decided comments, ordered and JSON-stable so that its sha256 identifies
     the build's inputs; and the number of comments left out because they have no decision yet.
 
@@ -58,6 +59,7 @@ def report_input(consultation: ConsultationView, comments: Iterable[CommentView]
             "channels": list(consultation.channels),
             "duty_days": [{"date": day.get("date", ""), "from": day.get("starts", ""), "to": day.get("ends", ""),
                            "place": day.get("place", "")} for day in consultation.duty_days],
+            "working_draft": working_draft,
         },
         "comments": rows,
     }

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 
 from services.common.auth import current_staff, requires_role
 from services.review import handlers
-from services.review.schemas import CommentOut, CommentPage, CommentQuery, CompletionOut
+from services.review.schemas import CommentOut, CommentPage, CommentQuery, CompletionOut, ReopenIn, ReopenOut
 
 blp = Blueprint("review", __name__, description="Triage and decisions on comments (staff only)")
 
@@ -41,3 +41,11 @@ def read_comment(comment_id: str) -> Any:
 @blp.response(200, CompletionOut)
 def complete(consultation_id: str) -> Any:
     return handlers.complete_review(_ctx(), consultation_id, current_staff())
+
+
+@blp.route("/consultations/<consultation_id>/reopen", methods=["POST"])
+@requires_role("coordinator")
+@blp.arguments(ReopenIn)
+@blp.response(200, ReopenOut)
+def reopen(data: dict, consultation_id: str) -> Any:
+    return handlers.reopen_review(_ctx(), consultation_id, data["reason"], current_staff())

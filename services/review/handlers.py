@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -10,9 +11,10 @@ from sqlalchemy.orm import Session
 from services.common.auth import StaffIdentity
 from services.common.events import Event, utcnow
 from services.common.runtime import ServiceContext
-from services.common.web import Conflict, NotFound
+from services.common.web import Conflict, Invalid, NotFound
 from services.review import audit
 from services.review.decisions import unapproved_count
+from services.review.domain import DecisionRejected, completion_blockers, validate_reopen_reason
 from services.review.groups import group_new_comments
 from services.review.models import ConsultationRef, ReviewComment
 
@@ -41,22 +43,27 @@ def get_comment(ctx: ServiceContext, comment_id: str) -> ReviewComment:
         return comment
 
 
-def complete_review(ctx: ServiceContext, consultation_id: str, staff: StaffIdentity) -> dict:
+def complete_review(ctx: ServiceContext, consultation_id: str, staff: StaffIdentity, *,
+                    now: datetime | None = None) -> dict:
+    now = now or utcnow()
     with ctx.transaction() as session:
         consultation = session.get(ConsultationRef, consultation_id)
         if consultation is None:
             raise NotFound("no such consultation")
-        if consultation.completed_at is not None:
-            raise Conflict("the review is already completed")
         comments = list(session.scalars(select(ReviewComment).where(ReviewComment.consultation_id == consultation_id)))
         undecided = [c.reference + f"#{c.number}" for c in comments if c.decision is None]
-        if undecided:
-            raise Conflict(f"{len(undecided)} comment(s) still have no decision", details={"undecided": undecided[:50]})
+        blockers = completion_blockers(closes_at=consultation.closes_at, now=now,
+                                       completed=consultation.completed_at is not None, undecided=undecided)
+        if blockers:
+            details: dict = {"reasons": sorted(blockers)}
+            if undecided:
+                details["undecided"] = undecided[:50]
+            raise Conflict("; ".join(blockers.values()), details=details)
         waiting = unapproved_count(session, consultation_id)
         if waiting:
             raise Conflict(f"{waiting} decision(s) still wait for approval")
         counts = dict(Counter(c.decision for c in comments))
-        consultation.completed_at = utcnow()
+        consultation.completed_at = now
         audit.record(session, staff, "consultation.review_completed", consultation_id, consultation_id=consultation_id,
                      before={"completed_at": None}, after={"completed_at": consultation.completed_at}, counts=counts)
         ctx.emit(session, "consultation.review_completed", {
@@ -64,6 +71,29 @@ def complete_review(ctx: ServiceContext, consultation_id: str, staff: StaffIdent
             "completed_by": staff.email, "counts": counts,
         })
     return {"consultation_id": consultation_id, "completed_at": consultation.completed_at, "counts": counts}
+
+
+def reopen_review(ctx: ServiceContext, consultation_id: str, reason: str, staff: StaffIdentity) -> dict:
+    """Open a completed review again (to correct a decision); the reason goes to the audit log and the bus."""
+    try:
+        reason = validate_reopen_reason(reason)
+    except DecisionRejected as exc:
+        raise Invalid(str(exc), details={"json": exc.errors}) from None
+    now = utcnow()
+    with ctx.transaction() as session:
+        consultation = session.get(ConsultationRef, consultation_id)
+        if consultation is None:
+            raise NotFound("no such consultation")
+        if consultation.completed_at is None:
+            raise Conflict("the review is not completed; there is nothing to reopen")
+        completed_at = consultation.completed_at
+        consultation.completed_at = None
+        audit.record(session, staff, "consultation.review_reopened", consultation_id, consultation_id=consultation_id,
+                     before={"completed_at": completed_at}, after={"completed_at": None}, reason=reason)
+        ctx.emit(session, "consultation.review_reopened", {
+            "consultation_id": consultation_id, "reopened_at": now, "reopened_by": staff.email, "reason": reason,
+        })
+    return {"consultation_id": consultation_id, "reopened_at": now, "reason": reason}
 
 
 # --- event handlers -------------------------------------------------------------

@@ -71,3 +71,17 @@ class CompletionOut(Schema):
     consultation_id = fields.String()
     completed_at = fields.DateTime()
     counts = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class ReopenIn(Schema):
+    class Meta:
+        unknown = RAISE
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000),
+                           metadata={"description": "Why the review is reopened; kept in the audit log."})
+
+
+class ReopenOut(Schema):
+    consultation_id = fields.String()
+    reopened_at = fields.DateTime()
+    reason = fields.String()

@@ -31,7 +31,8 @@ SUBMITTER_KINDS = ("person", "organization")
 
 TEXTS: dict[str, dict[str, Any]] = {
     "pl": {
-        "report": "Raport z konsultacji społecznych", "internal": "Wersja wewnętrzna – zawiera dane osobowe",
+        "report": "Raport z konsultacji społecznych",
+        "working_draft": "Wersja robocza – przed zakończeniem rozpatrywania uwag", "internal": "Wersja wewnętrzna – zawiera dane osobowe",
         "consultation": "Konsultacje", "document": "Konsultowany dokument", "stage": "Etap",
         "dates": "Termin konsultacji", "channels": "Formy zgłaszania uwag", "duty_days": "Dyżury konsultacyjne",
         "organizer": "Prowadzący konsultacje", "from_to": "od {start} do {end}",
@@ -54,7 +55,8 @@ TEXTS: dict[str, dict[str, Any]] = {
         "sheet": "Uwagi",
     },
     "en": {
-        "report": "Public consultation report", "internal": "Internal edition – contains personal data",
+        "report": "Public consultation report",
+        "working_draft": "Working draft – built before the review was completed", "internal": "Internal edition – contains personal data",
         "consultation": "Consultation", "document": "Document consulted", "stage": "Stage",
         "dates": "Consultation period", "channels": "Ways to comment", "duty_days": "Consultation duty hours",
         "organizer": "Run by", "from_to": "from {start} to {end}",
@@ -123,6 +125,8 @@ class Consultation:
     end: str = ""
     channels: tuple[str, ...] = ()
     duty_days: tuple[DutyDay, ...] = ()
+    # Built before the review was completed: the positions may still change.
+    working_draft: bool = False
 
 
 @dataclass(frozen=True)
@@ -155,7 +159,7 @@ def _consultation(data: Mapping) -> Consultation:
                         document=_text(data.get("document")), organizer=_text(data.get("organizer")),
                         start=_text(data.get("start")), end=_text(data.get("end")),
                         channels=tuple(_text(channel) for channel in data.get("channels") or ()),
-                        duty_days=duty_days)
+                        duty_days=duty_days, working_draft=bool(data.get("working_draft", False)))
 
 
 def _comment(item: Any, index: int) -> CommentRow:
@@ -291,6 +295,8 @@ def _title_page(consultation: Consultation, lang: str, published: bool) -> list[
     texts = TEXTS[lang]
     body = [simple_paragraph(texts["report"], style="Title"),
             simple_paragraph(consultation.title, bold=True, align="center")]
+    if consultation.working_draft:
+        body.append(simple_paragraph(texts["working_draft"], bold=True, align="center"))
     if not published:
         body.append(simple_paragraph(texts["internal"], italic=True, align="center"))
 

@@ -79,8 +79,7 @@ def test_a_version_and_the_report_are_built_by_the_celery_worker_with_all_artifa
     objects = ctx.settings.data_dir / "objects"
     assert {p.suffix for p in (objects / "reports" / consultation_id).iterdir()} == {".docx"}
     assert {p.suffix for p in (objects / "exports" / consultation_id).iterdir()} == {".xlsx", ".csv"}
-    [announced] = outbox(ctx, "report.published")  # the internal edition is not published
-    assert announced["build_id"] == report["id"] and len(announced["exports"]) == 3
+    assert outbox(ctx, "report.published") == []  # a build makes files; publishing is a separate step
 
 
 def test_build_tasks_are_late_acked_and_retry_only_storage_outages(ctx, worker):

@@ -1,0 +1,127 @@
+"""Publishing a consultation's results: the report and the new version of the document become public.
+
+A build only makes files; publishing is the coordinator's separate, deliberate
+step. It records which artifacts are public (anyone may then download them,
+without a token, from documents itself) and announces `report.published`, which
+intake turns into the public results page and notify into the outcome e-mails.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.common.db import utcnow
+from services.common.runtime import ServiceContext
+from services.common.web import Conflict, NotFound
+from services.documents import builds, drafts
+from services.documents.models import (Artifact, ConsultationView, DocumentVersion, Publication, PublishedFile,
+                                       ReportBuild)
+
+# Public file names, Polish as the city publishes them.
+PUBLIC_NAMES = {
+    "report_docx": "raport-z-konsultacji.docx",
+    "report_xlsx": "raport-z-konsultacji.xlsx",
+    "report_csv": "raport-z-konsultacji.csv",
+    "version_clean": "dokument-po-konsultacjach.docx",
+    "version_tracked": "dokument-po-konsultacjach-ze-zmianami.docx",
+}
+
+
+class PublishRefused(Conflict):
+    code = "publish_refused"
+
+
+def publish_blockers(*, review_completed: bool, build_state: str, internal: bool, working_draft: bool) -> list[str]:
+    """Pure: a report is published only when it is a finished, public edition built after the review was completed."""
+    reasons = []
+    if not review_completed:
+        reasons.append("review_not_completed")
+    if build_state != "done":
+        reasons.append("build_not_done")
+    if internal:
+        reasons.append("internal_edition")
+    if working_draft:
+        reasons.append("working_draft")
+    return reasons
+
+
+REFUSALS = {
+    "review_not_completed": "Rozpatrywanie uwag nie zostało zakończone. (The review is not completed.)",
+    "build_not_done": "Raport nie jest jeszcze zbudowany. (The report is not built yet.)",
+    "internal_edition": "Wersji wewnętrznej raportu nie publikuje się. (The internal edition is never published.)",
+    "working_draft": "To wersja robocza, zbudowana przed zakończeniem rozpatrywania uwag; zbuduj raport ponownie. "
+                     "(A working draft built before the review was completed; build the report again.)",
+}
+
+
+def public_url(ctx: ServiceContext, artifact_id: str, kind: str) -> str:
+    return f"{ctx.settings.public_url}/documents/files/{artifact_id}/{PUBLIC_NAMES[kind]}"
+
+
+def _version_files(session: Session, document_id: str, number: int) -> list[tuple[str, Artifact]]:
+    version = session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == document_id,
+                                                           DocumentVersion.number == number))
+    if version is None:
+        return []
+    return [(f"version_{a.kind}", a) for a in version.artifacts if a.kind in ("clean", "tracked")]
+
+
+def publish(ctx: ServiceContext, consultation_id: str, report_build_id: str, *, actor: str) -> Publication:
+    """Make the report build (and the document's newest version, if one was built) public; emit `report.published`."""
+    now = utcnow()
+    with ctx.transaction() as session:
+        consultation = session.get(ConsultationView, consultation_id)
+        if consultation is None:
+            raise NotFound("nie ma takich konsultacji (no such consultation)")
+        build = session.get(ReportBuild, report_build_id)
+        if build is None or build.consultation_id != consultation_id:
+            raise NotFound("nie ma takiego raportu (no such report build)")
+        reasons = publish_blockers(review_completed=consultation.review_completed_at is not None,
+                                   build_state=build.state, internal=build.internal,
+                                   working_draft=build.working_draft)
+        if reasons:
+            raise PublishRefused(" ".join(REFUSALS[r] for r in reasons), details={"reasons": reasons})
+        files = [(a.kind, a) for a in build.artifacts]
+        document = drafts.consultation_document(session, consultation_id)
+        version_number = None
+        if document is not None and document.current_version > drafts.CONSULTED_VERSION:
+            version_number = document.current_version
+            files += _version_files(session, document.id, version_number)
+        publication = Publication(id=str(uuid.uuid4()), consultation_id=consultation_id, report_build_id=build.id,
+                                  document_id=document.id if document is not None else None,
+                                  document_version=version_number, published_by=actor, published_at=now,
+                                  files=[PublishedFile(artifact_id=a.id, kind=kind) for kind, a in files])
+        session.add(publication)
+        described = [{"artifact_id": a.id, "kind": kind, "media_type": a.media_type, "sha256": a.sha256,
+                      "size": a.size, "public_url": public_url(ctx, a.id, kind)} for kind, a in files]
+        docx = next(f for f in described if f["kind"] == "report_docx")
+        ctx.emit(session, "report.published", {
+            "consultation_id": consultation_id, "build_id": build.id, "sha256": build.sha256,
+            "download_url": docx["public_url"],
+            "exports": [{"format": f["kind"].removeprefix("report_"), "sha256": f["sha256"], "size": f["size"],
+                         "media_type": f["media_type"], "download_url": f["public_url"]}
+                        for f in described if f["kind"].startswith("report_")],
+            "publication_id": publication.id, "published_at": now, "published_by": actor,
+            "consultation_title": consultation.title, "document_id": publication.document_id,
+            "document_version": version_number, "files": described,
+        }, correlation_id=consultation_id)
+    return publication
+
+
+def list_publications(ctx: ServiceContext, consultation_id: str) -> list[Publication]:
+    with ctx.db.transaction() as session:
+        return list(session.scalars(select(Publication).where(Publication.consultation_id == consultation_id)
+                                    .order_by(Publication.published_at.desc())))
+
+
+def public_file(ctx: ServiceContext, artifact_id: str) -> tuple[Artifact, str, bytes]:
+    """A published artifact's bytes; anything not published is answered as missing, never as forbidden."""
+    with ctx.db.transaction() as session:
+        published = session.scalar(select(PublishedFile).where(PublishedFile.artifact_id == artifact_id).limit(1))
+        artifact = session.get(Artifact, artifact_id) if published is not None else None
+    if artifact is None:
+        raise NotFound("nie ma takiego opublikowanego pliku (no such published file)")
+    return artifact, PUBLIC_NAMES[published.kind], builds.artifact_content(ctx, artifact)

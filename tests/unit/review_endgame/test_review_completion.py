@@ -1,0 +1,129 @@
+"""Completing and reopening a review: the pure guard, the handler on SQLite, and the HTTP edge."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import select
+
+from services.common.auth import StaffIdentity
+from services.common.bus import InboxDispatcher
+from services.common.db import upgrade
+from services.common.events import new_envelope, parse_envelope
+from services.common.settings import load_settings
+from services.common.web import Conflict, Invalid
+from services.review import handlers
+from services.review.app import build, create_app
+from services.review.domain import Decide, DecisionRejected, completion_blockers, validate_reopen_reason
+from services.review.models import AuditEntry, Inbox, Outbox
+
+NOW = datetime(2024, 10, 22, 10, 0, tzinfo=timezone.utc)
+COORDINATOR = StaffIdentity("u-k", "koordynator@um.example.pl", "coordinator")
+
+
+# --- the pure rules ------------------------------------------------------------------------------
+
+
+def test_a_review_completes_only_after_the_consultation_closes_and_everything_is_decided():
+    closed = NOW - timedelta(seconds=1)
+    assert completion_blockers(closes_at=closed, now=NOW, completed=False, undecided=[]) == {}
+    assert set(completion_blockers(closes_at=NOW + timedelta(hours=1), now=NOW, completed=False,
+                                   undecided=[])) == {"not_closed"}
+    assert set(completion_blockers(closes_at=closed, now=NOW, completed=False, undecided=["UW/1#1"])) == {"undecided"}
+    assert set(completion_blockers(closes_at=closed, now=NOW, completed=True, undecided=[])) == {"completed"}
+    assert set(completion_blockers(closes_at=None, now=NOW, completed=False, undecided=["x"])) == {"not_closed",
+                                                                                                   "undecided"}
+
+
+def test_a_reopened_review_needs_a_real_reason():
+    assert validate_reopen_reason("  Korekta   stanowiska  w uwadze 3 ") == "Korekta stanowiska w uwadze 3"
+    for reason in ("", "   ", "abc", None):
+        with pytest.raises(DecisionRejected):
+            validate_reopen_reason(reason)
+
+
+# --- the handlers on SQLite ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ctx(tmp_path: Any) -> Iterator[Any]:
+    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_SECRET_KEY": "unit-test-secret-key-0123456789"})
+    upgrade("review", settings.database_url("review"))
+    context = build(settings)
+    yield context
+    context.close()
+
+
+def deliver(ctx: Any, event_type: str, data: dict) -> None:
+    InboxDispatcher(ctx.db, Inbox, handlers.EVENT_HANDLERS).dispatch(
+        parse_envelope(new_envelope(event_type, data, producer="intake")))
+
+
+def consultation_with_one_comment(ctx: Any, closes_at: datetime) -> tuple[str, str]:
+    consultation_id, comment_id = str(uuid.uuid4()), str(uuid.uuid4())
+    deliver(ctx, "consultation.published", {"consultation_id": consultation_id, "title": "Program",
+                                            "opens_at": closes_at - timedelta(days=14), "closes_at": closes_at})
+    deliver(ctx, "submission.received", {
+        "submission_id": str(uuid.uuid4()), "consultation_id": consultation_id, "consultation_title": "Program",
+        "reference": f"UW/2024/{uuid.uuid4().int % 10**6:06d}", "channel": "web", "received_at": closes_at - timedelta(days=1),
+        "late": False, "status_url": "http://x/status",
+        "submitter": {"name": "Anna", "email": "anna@example.org", "publish_consent": False, "kind": "person"},
+        "comments": [{"comment_id": comment_id, "number": 1, "section": "§ 1", "proposal": "Zmienić."}]})
+    return consultation_id, comment_id
+
+
+def events(ctx: Any, event_type: str) -> list[dict]:
+    with ctx.db.transaction() as session:
+        return [row.envelope["data"] for row in session.scalars(select(Outbox).where(Outbox.event_type == event_type))]
+
+
+def test_completing_before_the_consultation_closes_is_refused_so_later_comments_are_not_stranded(ctx):
+    consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) + timedelta(days=1))
+    handlers.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    with pytest.raises(Conflict) as refused:
+        handlers.complete_review(ctx, consultation_id, COORDINATOR)
+    assert refused.value.details["reasons"] == ["not_closed"]
+    assert events(ctx, "consultation.review_completed") == []
+    # A comment that arrives now can still be decided.
+    handlers.decide(ctx, Decide(comment_id, "rejected", "Poza zakresem."), COORDINATOR)
+
+
+def test_a_completed_review_is_reopened_with_its_reason_in_the_audit_log_and_on_the_bus(ctx):
+    consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    handlers.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    with pytest.raises(Conflict):
+        handlers.reopen_review(ctx, consultation_id, "Korekta stanowiska", COORDINATOR)  # nothing to reopen yet
+    handlers.complete_review(ctx, consultation_id, COORDINATOR)
+    with pytest.raises(Invalid):
+        handlers.reopen_review(ctx, consultation_id, " ", COORDINATOR)
+
+    handlers.reopen_review(ctx, consultation_id, "Korekta stanowiska w uwadze 1", COORDINATOR)
+    handlers.decide(ctx, Decide(comment_id, "partially_accepted", "Częściowo.", "Nowe brzmienie."), COORDINATOR)
+    handlers.complete_review(ctx, consultation_id, COORDINATOR)
+
+    [reopened] = events(ctx, "consultation.review_reopened")
+    assert reopened["reason"] == "Korekta stanowiska w uwadze 1" and reopened["reopened_by"] == COORDINATOR.email
+    assert len(events(ctx, "consultation.review_completed")) == 2
+    with ctx.db.transaction() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "consultation.review_reopened"))
+        assert entry.actor == COORDINATOR.email and entry.details["reason"] == "Korekta stanowiska w uwadze 1"
+
+
+def test_the_reopen_endpoint_is_for_coordinators_and_answers_422_without_a_reason(ctx):
+    consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    handlers.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    client = create_app(ctx=ctx).test_client()
+
+    def as_role(role: str) -> dict:
+        return {"Authorization": f"Bearer {ctx.signer.issue('u-' + role, role + '@um.example.pl', role)}"}
+
+    assert client.post(f"/review/api/v1/consultations/{consultation_id}/complete",
+                       headers=as_role("coordinator")).status_code == 200
+    url = f"/review/api/v1/consultations/{consultation_id}/reopen"
+    assert client.post(url, json={"reason": "Korekta stanowiska"}, headers=as_role("reviewer")).status_code == 403
+    assert client.post(url, json={"reason": "x"}, headers=as_role("coordinator")).status_code == 422
+    response = client.post(url, json={"reason": "Korekta stanowiska"}, headers=as_role("coordinator"))
+    assert response.status_code == 200 and response.json["reason"] == "Korekta stanowiska"
