@@ -19,6 +19,10 @@ class Template(str, enum.Enum):
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_CANCELLED = "booking_cancelled"
     STAFF_PASSWORD_LINK = "staff_password_link"
+    # One e-mail per submission when the report is published: every comment's outcome.
+    OUTCOME_SUMMARY = "outcome_summary"
+    # A decision changed after the outcome was told.
+    OUTCOME_CORRECTION = "outcome_correction"
 
 
 class NotificationStatus(str, enum.Enum):
@@ -135,8 +139,49 @@ def should_send_decision(revision: int, last_notified_revision: int) -> bool:
     return revision > last_notified_revision
 
 
+AT_PUBLICATION = "at_publication"
+PER_DECISION = "per_decision"
+OUTCOME_NOTICES = (AT_PUBLICATION, PER_DECISION)
+
+
+class DecisionMail(str, enum.Enum):
+    """What a decision on a comment calls for, by the consultation's choice of how the outcome is told."""
+
+    DECISION = "decision"  # per_decision: the decision itself, as it is taken
+    CORRECTION = "correction"  # at_publication, after publication: the outcome the submitter was told changed
+    WAIT = "wait"  # at_publication, before publication: the summary e-mail will carry it
+    NONE = "none"  # nothing new: a redelivery or a stale revision
+
+
+def decision_mail(*, outcome_notice: str, published: bool, revision: int, last_notified_revision: int) -> DecisionMail:
+    if not should_send_decision(revision, last_notified_revision):
+        return DecisionMail.NONE
+    if outcome_notice == PER_DECISION:
+        return DecisionMail.DECISION
+    return DecisionMail.CORRECTION if published else DecisionMail.WAIT
+
+
+def summary_comments(comments: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Split a submission's comments into those decided (told in the summary) and those still without a decision.
+
+    A comment whose decision reaches notify after the publication is told by its own e-mail then.
+    """
+    ordered = sorted(comments, key=lambda c: c["comment_number"])
+    return [c for c in ordered if c.get("decision")], [c for c in ordered if not c.get("decision")]
+
+
 def is_last_attempt(attempts_made: int, *, retries_exhausted: bool) -> bool:
     return retries_exhausted or attempts_made >= MAX_DELIVERY_ATTEMPTS
+
+
+class ResendRefused(ValueError):
+    pass
+
+
+def check_resend(status: str) -> None:
+    """Only a failed message is sent again, as a new attempt of the same row: a sent one never twice."""
+    if status != NotificationStatus.FAILED.value:
+        raise ResendRefused(f"only a failed message can be re-sent (this one is {status})")
 
 
 def sweep_cutoffs(now: datetime) -> dict[str, datetime]:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from jinja2 import TemplateError
-from sqlalchemy import and_, event as sa_event, or_, select
+from sqlalchemy import and_, event as sa_event, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,14 +27,17 @@ from services.common.bus import TransientError
 from services.common.db import utcnow
 from services.common.events import Event
 from services.common.runtime import ServiceContext
+from services.common.web import Conflict, NotFound
 from services.notify import domain
 from services.notify.domain import Cause, NotificationStatus, Template
-from services.notify.models import KnownComment, Notification
+from services.notify.models import ConsultationPrefs, KnownComment, Notification
 from services.notify.rendering import Renderer, build_message
 from services.notify.senders import EmailSender, PermanentDeliveryError, TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
+# The Celery task that sends one notification (`notify.send_notification`).
+SEND_TASK = "send_notification"
 # Ids of notifications staged in a session, waiting for its commit to be enqueued.
 STAGED_IDS_KEY = "notify.staged_notification_ids"
 
@@ -109,6 +112,7 @@ def on_submission_received(event: Event, session: Session) -> None:
                 recipient=recipient, recipient_name=submitter["name"], language=language,
                 consultation_title=data["consultation_title"], section=comment["section"],
                 proposal=comment["proposal"], last_notified_revision=0, created_at=utcnow(),
+                status_url=data["status_url"],
             ))
     if recipient is None:
         log.info("no receipt for %s: the submitter gave no e-mail address", data["reference"])
@@ -131,39 +135,106 @@ def on_submission_received(event: Event, session: Session) -> None:
     )
 
 
+def _prefs(session: Session, consultation_id: str) -> ConsultationPrefs:
+    """The consultation's choices; one not announced (yet) gets the default, telling the outcome at publication."""
+    prefs = session.get(ConsultationPrefs, consultation_id)
+    if prefs is None:
+        prefs = ConsultationPrefs(id=consultation_id, title="", outcome_notice=domain.AT_PUBLICATION)
+        session.add(prefs)
+    return prefs
+
+
+def on_consultation_published(event: Event, session: Session) -> None:
+    data = event.data
+    prefs = _prefs(session, data["consultation_id"])
+    prefs.title = data["title"]
+    prefs.outcome_notice = data.get("outcome_notice") or domain.AT_PUBLICATION
+
+
+def _comment_context(comment: KnownComment) -> dict[str, Any]:
+    return {
+        "comment_number": comment.number, "section": comment.section, "proposal": comment.proposal,
+        "decision": comment.decision,
+        "decision_label": domain.decision_in_words(comment.decision, comment.language) if comment.decision else "",
+        "justification": comment.decision_justification or "", "final_text": comment.final_text or "",
+        "revision": comment.decision_revision,
+    }
+
+
 def on_comment_decided(event: Event, session: Session) -> None:
-    """Stage the decision e-mail for the comment's submitter; each revision is mailed at most once."""
+    """Remember the decision; mail it now, at publication or as a correction, as the consultation chose."""
     data = event.data
     # The row lock (PostgreSQL) serialises two revisions of one comment decided at once.
     comment = session.get(KnownComment, data["comment_id"], with_for_update=True)
     if comment is None:
         # Events may arrive out of order; the dispatcher retries, then parks the event until the comment is known.
         raise TransientError(f"comment {data['comment_id']} is not known yet (its submission.received has not arrived)")
+    revision = int(data["revision"])
+    if revision > comment.decision_revision:
+        comment.decision, comment.decision_revision = data["decision"], revision
+        comment.decision_justification = data.get("justification") or ""
+        comment.final_text = data.get("final_text") or None
     if comment.recipient is None:
         log.info("no decision e-mail for %s: the submitter gave no e-mail address", comment.reference)
         return
-    revision = int(data["revision"])
-    if not domain.should_send_decision(revision, comment.last_notified_revision):
-        log.info("not mailing revision %d of the decision on %s: revision %d was already mailed",
-                 revision, comment.comment_id, comment.last_notified_revision)
+    prefs = _prefs(session, comment.consultation_id)
+    plan = domain.decision_mail(outcome_notice=prefs.outcome_notice, published=prefs.published_at is not None,
+                                revision=revision, last_notified_revision=comment.last_notified_revision)
+    if plan in (domain.DecisionMail.NONE, domain.DecisionMail.WAIT):
+        log.info("no e-mail now for revision %d of the decision on %s (%s)", revision, comment.comment_id, plan.value)
         return
+    told_before = comment.last_notified_revision > 0
     comment.last_notified_revision = revision
-    stage_notification(
-        session, event, cause=Cause(event.type, comment.comment_id, revision), template=Template.COMMENT_DECISION,
-        recipient=comment.recipient, language=comment.language, context={
-            "recipient_name": comment.recipient_name,
-            "reference": comment.reference,
-            "consultation_title": comment.consultation_title,
-            "comment_number": comment.number,
-            "section": comment.section,
-            "proposal": comment.proposal,
-            "decision": data["decision"],
-            "decision_label": domain.decision_in_words(data["decision"], comment.language),
-            "justification": data.get("justification") or "",
-            "final_text": data.get("final_text") or "",
-            "revision": revision,
-        },
-    )
+    context = {
+        "recipient_name": comment.recipient_name, "reference": comment.reference,
+        "consultation_title": comment.consultation_title, "comment_number": comment.number,
+        "section": comment.section, "proposal": comment.proposal, "decision": data["decision"],
+        "decision_label": domain.decision_in_words(data["decision"], comment.language),
+        "justification": data.get("justification") or "", "final_text": data.get("final_text") or "",
+        "revision": revision,
+    }
+    if plan is domain.DecisionMail.CORRECTION:
+        template = Template.OUTCOME_CORRECTION
+        context.update(status_url=comment.status_url, report_url=prefs.report_url or "", changed=told_before)
+    else:
+        template = Template.COMMENT_DECISION
+    stage_notification(session, event, cause=Cause(event.type, comment.comment_id, revision), template=template,
+                       recipient=comment.recipient, language=comment.language, context=context)
+
+
+def on_report_published(event: Event, session: Session) -> None:
+    """At publication, one e-mail per submission with every comment's outcome (when the consultation chose so)."""
+    data = event.data
+    prefs = session.get(ConsultationPrefs, data["consultation_id"], with_for_update=True) \
+        or _prefs(session, data["consultation_id"])
+    first_publication = prefs.published_at is None
+    if first_publication:
+        prefs.published_at = data.get("published_at") or event.occurred_at
+    prefs.report_url = data["download_url"]
+    if prefs.outcome_notice != domain.AT_PUBLICATION:
+        return
+    comments = list(session.scalars(select(KnownComment).where(
+        KnownComment.consultation_id == data["consultation_id"], KnownComment.recipient.is_not(None))
+        .order_by(KnownComment.submission_id, KnownComment.number)))
+    by_submission: dict[str, list[KnownComment]] = {}
+    for comment in comments:
+        by_submission.setdefault(comment.submission_id, []).append(comment)
+    for submission_id, rows in by_submission.items():
+        decided = [row for row in rows if row.decision]
+        if not decided:
+            continue
+        first = rows[0]
+        for row in decided:
+            row.last_notified_revision = max(row.last_notified_revision, row.decision_revision)
+        told, pending = domain.summary_comments([_comment_context(row) for row in rows])
+        # Keyed by the submission alone: a second publication (a corrected report) does not mail it again.
+        stage_notification(
+            session, event, cause=Cause(event.type, submission_id), template=Template.OUTCOME_SUMMARY,
+            recipient=first.recipient, language=first.language, context={
+                "recipient_name": first.recipient_name, "reference": first.reference,
+                "consultation_title": first.consultation_title, "status_url": first.status_url,
+                "report_url": data["download_url"], "comments": told, "pending_count": len(pending),
+            })
 
 
 def _stage_booking_mail(event: Event, session: Session, template: Template) -> None:
@@ -201,8 +272,10 @@ def on_staff_password_link(event: Event, session: Session) -> None:
 
 
 EVENT_HANDLERS = {
+    "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "comment.decided": [on_comment_decided],
+    "report.published": [on_report_published],
     "booking.confirmed": [on_booking_confirmed],
     "booking.cancelled": [on_booking_cancelled],
     "staff.password_link": [on_staff_password_link],
@@ -268,7 +341,8 @@ def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: E
         except PermanentDeliveryError as exc:
             return _mark_failed(ctx, session, notification, str(exc))
         except TransientDeliveryError as exc:
-            if domain.is_last_attempt(notification.attempts, retries_exhausted=retries_exhausted):
+            if domain.is_last_attempt(notification.attempts - notification.attempts_before_resend,
+                                      retries_exhausted=retries_exhausted):
                 return _mark_failed(ctx, session, notification,
                                     f"gave up after {notification.attempts} attempts: {exc}")
             notification.error = str(exc)[:2000]
@@ -316,12 +390,59 @@ def claim_notifications_to_enqueue(ctx: ServiceContext, *, now: datetime | None 
 
 
 def list_notifications(ctx: ServiceContext, *, status: str | None = None, template: str | None = None,
-                       limit: int = 50, offset: int = 0) -> list[Notification]:
+                       search: str | None = None, limit: int = 50, offset: int = 0) -> list[Notification]:
     with ctx.db.transaction() as session:
-        query = select(Notification)
-        if status:
-            query = query.where(Notification.status == status)
-        if template:
-            query = query.where(Notification.template == template)
+        query = _log_query(status=status, template=template, search=search)
         query = query.order_by(Notification.created_at.desc(), Notification.id).limit(limit).offset(offset)
         return list(session.scalars(query))
+
+
+def count_notifications(ctx: ServiceContext, *, status: str | None = None, template: str | None = None,
+                        search: str | None = None) -> int:
+    with ctx.db.transaction() as session:
+        query = _log_query(status=status, template=template, search=search)
+        return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _log_query(*, status: str | None, template: str | None, search: str | None) -> Any:
+    query = select(Notification)
+    if status:
+        query = query.where(Notification.status == status)
+    if template:
+        query = query.where(Notification.template == template)
+    if search and search.strip():
+        # Addresses, references (the correlation id) and subjects; case-insensitive on both databases.
+        needle = f"%{search.strip().lower()}%"
+        query = query.where(or_(func.lower(Notification.recipient).like(needle),
+                                func.lower(func.coalesce(Notification.correlation_id, "")).like(needle),
+                                func.lower(func.coalesce(Notification.subject, "")).like(needle)))
+    return query
+
+
+def get_notification(ctx: ServiceContext, notification_id: str) -> Notification:
+    with ctx.db.transaction() as session:
+        notification = session.get(Notification, notification_id)
+    if notification is None:
+        raise NotFound("no such notification")
+    return notification
+
+
+def resend_notification(ctx: ServiceContext, notification_id: str, *, actor: str) -> Notification:
+    """Put a failed message back in the queue as a new attempt of the same row (same cause, same Message-ID)."""
+    with ctx.transaction() as session:
+        query = select(Notification).where(Notification.id == notification_id)
+        if ctx.db.is_postgres:
+            query = query.with_for_update()
+        notification = session.scalar(query)
+        if notification is None:
+            raise NotFound("no such notification")
+        try:
+            domain.check_resend(notification.status)
+        except domain.ResendRefused as exc:
+            raise Conflict(str(exc)) from None
+        notification.status = NotificationStatus.PENDING.value
+        notification.attempts_before_resend = notification.attempts
+        notification.resent_by, notification.resent_at = actor, utcnow()
+        notification.enqueued_at = utcnow()
+    ctx.enqueue(SEND_TASK, notification.id)
+    return notification

@@ -42,6 +42,10 @@ class Notification(Base):
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A re-send of a failed message is a new attempt of this same row; attempts count from here again.
+    attempts_before_resend: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    resent_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class KnownComment(Base):
@@ -63,3 +67,22 @@ class KnownComment(Base):
     proposal: Mapped[str] = mapped_column(Text)
     last_notified_revision: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The newest decision known (from `comment.decided`), told in the summary at publication.
+    decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    decision_justification: Mapped[str] = mapped_column(Text, default="", server_default="")
+    final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ConsultationPrefs(Base):
+    """Read model from `consultation.published` and `report.published`: how and whether the outcome was told."""
+
+    __tablename__ = "consultations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    outcome_notice: Mapped[str] = mapped_column(String(20), default="at_publication")
+    # Set by the first `report.published`; from then on a changed decision is a correction.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    report_url: Mapped[str | None] = mapped_column(Text, nullable=True)

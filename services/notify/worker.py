@@ -14,7 +14,7 @@ from services.notify.senders import TransientDeliveryError
 
 log = logging.getLogger(__name__)
 
-SEND_TASK = "send_notification"
+SEND_TASK = handlers.SEND_TASK
 
 
 def register_tasks(ctx: ServiceContext) -> None:

@@ -29,10 +29,11 @@ def random_reference() -> str:
 
 
 def received_event(*, email: str | None = "anna.nowak@example.org", language: str = "pl", late: bool = False,
-                   comments: int = 2, reference: str | None = None, submission_id: str | None = None) -> Event:
+                   comments: int = 2, reference: str | None = None, submission_id: str | None = None,
+                   consultation_id: str | None = None) -> Event:
     data = {
         "submission_id": submission_id or str(uuid.uuid4()),
-        "consultation_id": str(uuid.uuid4()),
+        "consultation_id": consultation_id or str(uuid.uuid4()),
         "consultation_title": "Wspólnie o programie współpracy z NGO na 2025 r. – II etap",
         "reference": reference or random_reference(),
         "channel": "web",
@@ -79,3 +80,17 @@ def booking_event(event_type: str = "booking.confirmed", *, language: str = "pl"
         "email": "jan.kowalski@example.org", "language": language,
     }
     return parse_envelope(new_envelope(event_type, data, producer="intake"))
+
+
+def consultation_event(consultation_id: str, *, outcome_notice: str = "at_publication") -> Event:
+    opens = datetime(2024, 10, 8, tzinfo=timezone.utc)
+    data = {"consultation_id": consultation_id, "title": "Wspólnie o programie współpracy z NGO na 2025 r. – II etap",
+            "opens_at": opens, "closes_at": opens + timedelta(days=14), "outcome_notice": outcome_notice}
+    return parse_envelope(new_envelope("consultation.published", data, producer="intake"))
+
+
+def published_event(consultation_id: str, *, build_id: str | None = None) -> Event:
+    data = {"consultation_id": consultation_id, "build_id": build_id or str(uuid.uuid4()), "sha256": "ab" * 32,
+            "download_url": "http://127.0.0.1:8000/documents/files/a1/raport-z-konsultacji.docx",
+            "published_at": datetime(2024, 12, 2, 9, 0, tzinfo=timezone.utc), "published_by": "koordynator@um.example.pl"}
+    return parse_envelope(new_envelope("report.published", data, producer="documents"))

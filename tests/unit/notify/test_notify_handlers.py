@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from notify_factories import booking_event, decided_event, received_event
+from notify_factories import booking_event, consultation_event, decided_event, received_event
 from sqlalchemy import func, select
 
 from services.common.events import new_envelope, parse_envelope
@@ -92,6 +92,7 @@ def test_a_decision_on_an_unknown_comment_is_a_transient_error_so_that_it_is_par
 
 def test_a_decision_that_arrived_before_its_submission_succeeds_on_retry(ctx, dispatcher):
     received = received_event()
+    dispatcher.dispatch(consultation_event(received.data["consultation_id"], outcome_notice="per_decision"))
     decided = decided_event(received)
     dispatcher.dispatch(decided)  # parked: its submission has not arrived
     dispatcher.dispatch(received)
@@ -101,6 +102,7 @@ def test_a_decision_that_arrived_before_its_submission_succeeds_on_retry(ctx, di
 
 def test_a_decision_stages_a_mail_in_the_submitters_language_with_the_decision_in_words(ctx, dispatcher):
     received = received_event(language="en")
+    dispatcher.dispatch(consultation_event(received.data["consultation_id"], outcome_notice="per_decision"))
     dispatcher.dispatch(received)
     decided = decided_event(received, number=2, decision="rejected")
     dispatcher.dispatch(decided)
@@ -115,6 +117,7 @@ def test_a_decision_stages_a_mail_in_the_submitters_language_with_the_decision_i
 
 def test_each_new_revision_of_a_decision_is_mailed_once_and_stale_or_repeated_ones_not_at_all(ctx, dispatcher):
     received = received_event()
+    dispatcher.dispatch(consultation_event(received.data["consultation_id"], outcome_notice="per_decision"))
     dispatcher.dispatch(received)
     dispatcher.dispatch(decided_event(received, revision=1, decision="rejected"))
     dispatcher.dispatch(decided_event(received, revision=1, decision="rejected"))  # same revision, new event id
