@@ -17,7 +17,8 @@ from services.common.events import Event, new_envelope, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain
-from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, ReferenceCounter, Submission
+from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults,
+                                     ReferenceCounter, Submission
 
 SERVICE = "intake"
 
@@ -366,9 +367,39 @@ def on_report_published(event: Event, session: Session) -> None:
                       now=event.occurred_at)
 
 
+def on_review_reopened(event: Event, session: Session) -> None:
+    """A review reopened after publication (to correct a decision) takes the consultation back to "in review"."""
+    data = event.data
+    advance_lifecycle(session, data["consultation_id"], domain.Step.REOPEN_REVIEW, actor=data["reopened_by"],
+                      reason=data["reason"], now=data["reopened_at"])
+
+
+def keep_published_results(event: Event, session: Session) -> None:
+    """Keep the published files for the consultation's public results page."""
+    data = event.data
+    publication_id = data.get("publication_id") or data["build_id"]
+    if session.get(PublishedResults, publication_id) is not None:
+        return
+    files = list(data.get("files") or [])
+    if not files:  # an older producer: only the report and its exports, at their download URLs
+        files = [{"kind": f"report_{item.get('format', 'docx')}", "media_type": item.get("media_type", ""),
+                  "sha256": item.get("sha256", ""), "size": item.get("size", 0), "public_url": item.get("download_url", "")}
+                 for item in data.get("exports") or []]
+    session.add(PublishedResults(publication_id=publication_id, consultation_id=data["consultation_id"],
+                                 published_at=data.get("published_at") or event.occurred_at,
+                                 document_version=data.get("document_version"), files=files))
+
+
+def latest_results(ctx: ServiceContext, consultation_id: str) -> PublishedResults | None:
+    with ctx.db.transaction() as session:
+        return session.scalar(select(PublishedResults).where(PublishedResults.consultation_id == consultation_id)
+                              .order_by(PublishedResults.published_at.desc()).limit(1))
+
+
 EVENT_HANDLERS = {
     "comment.decided": [on_comment_decided],
     "document.version_created": [on_document_version_created],
     "consultation.review_completed": [on_review_completed],
-    "report.published": [on_report_published],
+    "consultation.review_reopened": [on_review_reopened],
+    "report.published": [on_report_published, keep_published_results],
 }

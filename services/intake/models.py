@@ -110,3 +110,16 @@ class Comment(Base):
     decision_revision: Mapped[int] = mapped_column(Integer, default=0)
 
     submission: Mapped[Submission] = relationship(back_populates="comments")
+
+
+class PublishedResults(Base):
+    """Read model from `report.published`: the files of a consultation's results, public on its results page."""
+
+    __tablename__ = "published_results"
+
+    publication_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    document_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # [{kind, media_type, sha256, size, public_url}]: documents serves the bytes of published files to anyone.
+    files: Mapped[list] = mapped_column(JSON, default=list)

@@ -170,6 +170,28 @@ def thanks(consultation_id: str) -> Any:
                            deadline=deadline_text(found.closes_at))
 
 
+RESULT_FILES = {
+    "report_docx": N_("Consultation report (DOCX)"),
+    "report_xlsx": N_("Table of comments (XLSX)"),
+    "report_csv": N_("Table of comments (CSV)"),
+    "version_clean": N_("The document after the consultation (DOCX)"),
+    "version_tracked": N_("The document with the changes marked (DOCX)"),
+}
+
+
+@blp.get("/c/<consultation_id>/results")
+@public
+def results(consultation_id: str) -> Any:
+    found = handlers.get_consultation(_ctx(), consultation_id)
+    published = handlers.latest_results(_ctx(), consultation_id)
+    if published is None:
+        return error_page(404, _("The results of this consultation have not been published yet."))
+    order = list(RESULT_FILES)
+    files = sorted(published.files, key=lambda f: order.index(f["kind"]) if f["kind"] in order else len(order))
+    return render_template("intake/results.html", consultation=found, published=published, files=files,
+                           file_names={kind: _(label) for kind, label in RESULT_FILES.items()})
+
+
 @blp.get("/status")
 @public
 def status() -> Any:
@@ -212,7 +234,7 @@ def _consultation_page(found: Any, form: CommentForm, *, problem: str | None = N
         "intake/consultation.html", consultation=found, form=form, problem=problem, form_state=_form_state(found),
         deadline=deadline_text(found.closes_at), sections=sections, topics=list(found.topics or []),
         duty_days=duty_days, honeypot=HONEYPOT, max_rows=MAX_ROWS,
-        focus_row=focus_row,
+        focus_row=focus_row, results=handlers.latest_results(_ctx(), found.id),
     )
     return html, status
 

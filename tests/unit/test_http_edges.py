@@ -61,7 +61,9 @@ def test_public_endpoints_are_exactly_the_intended_ones(apps):
     public = sorted(f"{sorted(r.methods - {'HEAD', 'OPTIONS'})} {r.rule}" for app in apps.values()
                     for r in app.url_map.iter_rules()
                     if getattr(app.view_functions[r.endpoint], "_uwagi_public", False))
-    assert all(re.search(r"/(healthz|readyz)$|/intake/|^\['POST'\] /review/api/v1/tokens$", p) for p in public), public
+    # Documents serves the files a publication made public (and only those; see its own tests).
+    assert all(re.search(r"/(healthz|readyz)$|/intake/|/documents/files/|^\['POST'\] /review/api/v1/tokens$", p)
+               for p in public), public
 
 
 def test_a_forged_token_is_refused_and_a_weaker_role_is_forbidden(apps):

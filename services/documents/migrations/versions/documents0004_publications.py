@@ -1,14 +1,14 @@
 """publications: reports and versions made public, and the working-draft mark of report builds
 
 Revision ID: documents0004
-Revises: documents0003
+Revises: documents_staff_directory
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'documents0004'
-down_revision = 'documents0003'
+down_revision = 'documents_staff_directory'
 branch_labels = None
 depends_on = None
 

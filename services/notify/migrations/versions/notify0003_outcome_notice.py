@@ -1,14 +1,14 @@
 """outcome notice: consultations' choice, decisions kept for the summary e-mail, re-sends
 
 Revision ID: notify0003
-Revises: notify0002
+Revises: notify_staff_directory
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'notify0003'
-down_revision = 'notify0002'
+down_revision = 'notify_staff_directory'
 branch_labels = None
 depends_on = None
 
