@@ -17,8 +17,8 @@ from services.common.events import Event, new_envelope, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain
-from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults,
-                                     ReferenceCounter, Submission
+from services.intake.models import (Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults,
+                                    ReferenceCounter, Submission)
 
 SERVICE = "intake"
 

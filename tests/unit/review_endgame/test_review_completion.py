@@ -15,7 +15,7 @@ from services.common.db import upgrade
 from services.common.events import new_envelope, parse_envelope
 from services.common.settings import load_settings
 from services.common.web import Conflict, Invalid
-from services.review import handlers
+from services.review import decisions, handlers
 from services.review.app import build, create_app
 from services.review.domain import Decide, DecisionRejected, completion_blockers, validate_reopen_reason
 from services.review.models import AuditEntry, Inbox, Outbox
@@ -82,18 +82,18 @@ def events(ctx: Any, event_type: str) -> list[dict]:
 
 def test_completing_before_the_consultation_closes_is_refused_so_later_comments_are_not_stranded(ctx):
     consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) + timedelta(days=1))
-    handlers.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    decisions.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
     with pytest.raises(Conflict) as refused:
         handlers.complete_review(ctx, consultation_id, COORDINATOR)
     assert refused.value.details["reasons"] == ["not_closed"]
     assert events(ctx, "consultation.review_completed") == []
     # A comment that arrives now can still be decided.
-    handlers.decide(ctx, Decide(comment_id, "rejected", "Poza zakresem."), COORDINATOR)
+    decisions.decide(ctx, Decide(comment_id, "rejected", "Poza zakresem."), COORDINATOR)
 
 
 def test_a_completed_review_is_reopened_with_its_reason_in_the_audit_log_and_on_the_bus(ctx):
     consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
-    handlers.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    decisions.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
     with pytest.raises(Conflict):
         handlers.reopen_review(ctx, consultation_id, "Korekta stanowiska", COORDINATOR)  # nothing to reopen yet
     handlers.complete_review(ctx, consultation_id, COORDINATOR)
@@ -101,7 +101,7 @@ def test_a_completed_review_is_reopened_with_its_reason_in_the_audit_log_and_on_
         handlers.reopen_review(ctx, consultation_id, " ", COORDINATOR)
 
     handlers.reopen_review(ctx, consultation_id, "Korekta stanowiska w uwadze 1", COORDINATOR)
-    handlers.decide(ctx, Decide(comment_id, "partially_accepted", "Częściowo.", "Nowe brzmienie."), COORDINATOR)
+    decisions.decide(ctx, Decide(comment_id, "partially_accepted", "Częściowo.", "Nowe brzmienie."), COORDINATOR)
     handlers.complete_review(ctx, consultation_id, COORDINATOR)
 
     [reopened] = events(ctx, "consultation.review_reopened")
@@ -114,7 +114,7 @@ def test_a_completed_review_is_reopened_with_its_reason_in_the_audit_log_and_on_
 
 def test_the_reopen_endpoint_is_for_coordinators_and_answers_422_without_a_reason(ctx):
     consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
-    handlers.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    decisions.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
     client = create_app(ctx=ctx).test_client()
 
     def as_role(role: str) -> dict:
