@@ -8,9 +8,13 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-UNIT_KINDS = ("chapter", "paragraph", "section", "point", "letter", "table", "block")
-# Depth of each numbered kind in Polish legal drafting; blocks and tables are not nested into.
-KIND_RANK = {"chapter": 0, "paragraph": 1, "section": 2, "point": 3, "letter": 4}
+UNIT_KINDS = ("annex", "division", "chapter", "paragraph", "article", "section", "point", "letter", "tiret",
+              "common", "table", "block")
+# Depth of each numbered kind in Polish legal drafting (an article sits where a § does); blocks, tables and
+# the closing wording of a list ("część wspólna") are not nested into. An annex holds everything after it.
+KIND_RANK = {"division": 0, "chapter": 1, "paragraph": 2, "article": 2, "section": 3, "point": 4, "letter": 5,
+             "tiret": 6}
+NEST_RANK = {"annex": -1, **KIND_RANK}
 OPS = ("replace", "insert_after", "delete")
 
 
@@ -48,12 +52,25 @@ class Unit:
     """An addressable part of a document.
 
     `number` is the unit's own number as displayed ("5", "III", "a"); `label`
-    the full Polish legal label ("§ 5 ust. 2 pkt 3 lit. a"). `numbering` tells
+    the full Polish legal label ("§ 5 ust. 2 pkt 3 lit. a"). `title` is the
+    heading of a chapter or division (it is also its `text`). `numbering` tells
     whether the number was typed in the text ("typed"), produced by Word list
     numbering ("auto"), or absent (""). `source_xml` is the original element,
     reused verbatim when the unit is unchanged; `tail_xml` keeps what follows it
     in the body without being a unit of its own (empty paragraphs, bookmarks);
     `number_rpr` is the formatting of a typed number.
+
+    Two layouts spread a unit over paragraphs differently:
+    - `has_head`: the number stands alone on the line before the unit's text
+      ("§ 1." then the text, "Rozdział 1" then its title); `head_xml` is that
+      line as drafted and `head_ppr` its paragraph properties;
+    - `shares_paragraph` / `opens_parent`: "§ 5. 1. Tekst" is § 5 and its
+      ust. 1 on one line. § 5 then has no paragraph of its own
+      (`shares_paragraph`), and ust. 1 (`opens_parent`) prints its parent's
+      number before its own: `parent_prefix` now, `source_parent_prefix` as
+      drafted.
+    `source_prefix` is the typed number exactly as drafted (with its spaces,
+    e.g. a no-break space after "§"), written back while the number stands.
     """
 
     id: str
@@ -71,14 +88,27 @@ class Unit:
     source_number: str = ""
     tail_xml: str = ""
     number_rpr: str = ""
+    title: str = ""
+    has_head: bool = False
+    head_xml: str = ""
+    head_ppr: str = ""
+    shares_paragraph: bool = False
+    opens_parent: bool = False
+    parent_prefix: str = ""
+    source_parent_prefix: str = ""
+    source_prefix: str = ""
+    source_parent_text: str = ""
 
     def to_json(self) -> dict:
-        return {"id": self.id, "label": self.label, "kind": self.kind,
+        data = {"id": self.id, "label": self.label, "kind": self.kind,
                 "parent": self.parent, "text": self.text}
+        if self.title:
+            data["title"] = self.title
+        return data
 
     @property
     def renumbered(self) -> bool:
-        return self.number != self.source_number
+        return self.number != self.source_number or self.parent_prefix != self.source_parent_prefix
 
 
 @dataclass(frozen=True)
@@ -153,6 +183,7 @@ class Version:
     approved_by: str | None = None
     approved_at: datetime | None = None
     revision_refs: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    warnings: tuple[str, ...] = ()
 
     def unit(self, unit_id: str) -> Unit:
         return self.index()[unit_id]
@@ -161,13 +192,39 @@ class Version:
         return {unit.id: unit for unit in self.units}
 
     def find(self, label_or_id: str) -> Unit | None:
-        """A unit by id, or by exact label (whitespace-insensitive)."""
-        wanted = " ".join(label_or_id.split())
-        for unit in self.units:
-            if unit.id == wanted:
-                return unit
-        matches = [unit for unit in self.units if unit.label == wanted]
+        """A unit by id, or by exact label (whitespace-insensitive); None when unknown or ambiguous."""
+        matches = self.find_all(label_or_id)
         return matches[0] if len(matches) == 1 else None
 
+    def find_all(self, label_or_id: str) -> list[Unit]:
+        """Every unit a label names: one, none, or several when the label is ambiguous.
+
+        A bare label also names a unit of an annex ("§ 1" is the act's § 1 and
+        "Załącznik § 1"), so it is ambiguous when both exist.
+        """
+        wanted = " ".join(label_or_id.replace("\u00a0", " ").split())
+        for unit in self.units:
+            if unit.id == wanted:
+                return [unit]
+        act = _ACT_QUALIFIER.match(wanted)
+        if act:  # "uchwała § 1": the act's own § 1, not its annex's
+            bare = wanted[act.end():]
+            return [unit for unit in self.units if unit.label == bare]
+        exact = [unit for unit in self.units if unit.label == wanted]
+        qualified = [unit for unit in self.units if unit.label != wanted and _unqualified(unit.label) == wanted]
+        return exact + qualified
+
     def to_json(self) -> dict:
-        return {"units": [unit.to_json() for unit in self.units]}
+        data: dict = {"units": [unit.to_json() for unit in self.units]}
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        return data
+
+
+_ACT_QUALIFIER = re.compile(r"^(?:uchwał[aay]|ustaw[aay]|rozporządzeni[ae]|zarządzeni[ae]|akt[u]?|statut[u]?)\s+",
+                            re.IGNORECASE)
+
+
+def _unqualified(label: str) -> str:
+    """The label without its annex qualifier ("Załącznik nr 2 § 1" → "§ 1")."""
+    return re.sub(r"^Załącznik(?: nr \d+)? ", "", label)

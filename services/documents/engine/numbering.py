@@ -17,14 +17,28 @@ _ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "X
           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
 ROMAN_RE = re.compile(r"^(M{0,3})(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 
+_SPACE = r"[ \t\u00a0]"
+# A dot ends a number when a space, the end or a letter follows ("2.Tekst"), never a digit ("2.5 mln").
+_DOT_END = r"\.(?=[ \t\u00a0]|$|[^\W\d_])"
 # Typed (or rendered) number prefixes, most specific first.
 PREFIX_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("chapter", re.compile(r"^(?:rozdzia[łl])\s+([IVXLCDM]+|\d{1,3})\b\.?[ \t\u00a0]*", re.IGNORECASE)),
-    ("paragraph", re.compile(r"^§[ \t\u00a0]*(\d{1,4}[a-z]?)\.?[ \t\u00a0]*")),
-    ("section", re.compile(r"^(\d{1,3}[a-z]?)\.(?=[ \t\u00a0]|$)[ \t\u00a0]*")),
-    ("point", re.compile(r"^(\d{1,3}[a-z]?)\)[ \t\u00a0]*")),
-    ("letter", re.compile(r"^([a-z]{1,2})\)[ \t\u00a0]*")),
+    ("division", re.compile(rf"^(?:DZIA[ŁL]|Dzia[łl]){_SPACE}+([IVXLCDM]+|\d{{1,3}})\b\.?{_SPACE}*")),
+    ("chapter", re.compile(rf"^(?:rozdzia[łl]){_SPACE}+([IVXLCDM]+|\d{{1,3}})\b\.?{_SPACE}*", re.IGNORECASE)),
+    ("paragraph", re.compile(rf"^§{_SPACE}*(\d{{1,4}}[a-z]{{0,2}})(?:\.|(?=[ \t\u00a0]|$)){_SPACE}*")),
+    ("article", re.compile(rf"^Art\.{_SPACE}*(\d{{1,4}}[a-z]{{0,3}})(?:\.|(?=[ \t\u00a0]|$)){_SPACE}*")),
+    ("section", re.compile(rf"^(\d{{1,3}}[a-z]?){_DOT_END}{_SPACE}*")),
+    ("point", re.compile(rf"^(\d{{1,3}}[a-z]?)\){_SPACE}*")),
+    ("letter", re.compile(rf"^(?:lit\.{_SPACE}*)?([a-z]{{1,2}})\){_SPACE}*")),
+    ("tiret", re.compile(rf"^([–—-]){_SPACE}+")),
 )
+# "I. Wstęp", "II. Cele programu": Roman headings that many programmes use as chapters.
+ROMAN_HEADING = re.compile(rf"^([IVXLC]{{1,6}})\.{_SPACE}+(?=\S)")
+# A paragraph or article that opens with its first ust. on the same line: "§ 5. 1. Tekst", "Art. 5. 1. Tekst".
+INLINE_SECTION = re.compile(rf"^(\d{{1,3}}[a-z]?){_DOT_END}{_SPACE}*")
+ANNEX_HEADING = re.compile(r"^(?:ZAŁĄCZNIK|Załącznik)(?:[ \t\u00a0]+(?:nr|Nr|NR)\.?[ \t\u00a0]*(\d{1,3}))?"
+                           r"(?=$|[ \t\u00a0]+(?:do|DO)\b|[ \t\u00a0]*[–:-])")
+# Kinds a Word list level renders to, from its visible text.
+HEADING_KINDS = ("division", "chapter")
 
 
 def to_roman(value: int) -> str:
@@ -98,32 +112,48 @@ def classify_prefix(text: str) -> tuple[str, str, int] | None:
         match = pattern.match(text)
         if match:
             number = match.group(1)
-            if kind == "chapter" and not number.isdigit():
+            if kind in HEADING_KINDS and not number.isdigit():
                 number = number.upper()
+            if kind == "tiret":
+                number = ""
             return kind, number, match.end()
     return None
 
 
+def roman_heading(text: str) -> tuple[str, int] | None:
+    """(Roman number, length of the prefix) of a short heading such as "II. Cele programu"."""
+    match = ROMAN_HEADING.match(text)
+    if not match or not from_roman(match.group(1)):
+        return None
+    rest = text[match.end():].strip()
+    if len(rest) > 150 or rest.endswith((",", ";", ":")) or not rest[:1].isupper():
+        return None
+    return match.group(1), match.end()
+
+
 def typed_prefix(kind: str, number: str) -> str:
     """The text a typed number of this kind starts with, e.g. "§ 5. " or "a) "."""
-    return {"chapter": f"Rozdział {number} ", "paragraph": f"§ {number}. ",
-            "section": f"{number}. ", "point": f"{number}) ", "letter": f"{number}) "}.get(kind, "")
+    return {"division": f"DZIAŁ {number} ", "chapter": f"Rozdział {number} ", "paragraph": f"§ {number}. ",
+            "article": f"Art. {number}. ", "section": f"{number}. ", "point": f"{number}) ",
+            "letter": f"{number}) ", "tiret": "– "}.get(kind, "")
 
 
 def label_part(kind: str, number: str) -> str:
-    return {"chapter": f"Rozdział {number}", "paragraph": f"§ {number}", "section": f"ust. {number}",
-            "point": f"pkt {number}", "letter": f"lit. {number}",
-            "table": f"tabela {number}", "block": f"akapit {number}"}[kind]
+    return {"division": f"Dział {number}", "chapter": f"Rozdział {number}", "paragraph": f"§ {number}",
+            "article": f"art. {number}", "section": f"ust. {number}", "point": f"pkt {number}",
+            "letter": f"lit. {number}", "tiret": f"tiret {number}", "common": "część wspólna",
+            "annex": f"Załącznik nr {number}" if number else "Załącznik",
+            "table": f"tabela {number}", "block": f"akapit {number}", "title": f"tytuł akapit {number}"}[kind]
 
 
 def compose_label(chain: list[tuple[str, str]]) -> str:
     """A full label from (kind, number) pairs, root first.
 
-    Paragraphs (§) are numbered through the whole act, so the chapter is left
-    out of a label that already has a §.
+    Paragraphs (§) and articles are numbered through the whole act (or annex),
+    so chapters and divisions are left out of a label that already has one.
     """
-    if any(kind == "paragraph" for kind, _ in chain):
-        chain = [(kind, number) for kind, number in chain if kind != "chapter"]
+    if any(kind in ("paragraph", "article") for kind, _ in chain):
+        chain = [(kind, number) for kind, number in chain if kind not in ("chapter", "division")]
     return " ".join(label_part(kind, number) for kind, number in chain)
 
 
@@ -172,10 +202,17 @@ class WordNumbering:
 
     def next_number_text(self, num_id: str, ilvl: int) -> str | None:
         """Advance the list and return the visible number text, None if not a numbered list."""
+        rendered = self.next_number(num_id, ilvl)
+        return rendered[0] if rendered and rendered[1] != "bullet" else None
+
+    def next_number(self, num_id: str, ilvl: int) -> tuple[str, str] | None:
+        """(visible text, numFmt) of the next item; a bullet gives ("–", "bullet"), no list gives None."""
         abstract_id = self.num_abstract.get(num_id)
         levels = self.abstract_levels.get(abstract_id or "")
-        if not levels or ilvl not in levels or levels[ilvl].fmt in ("bullet", "none"):
+        if not levels or ilvl not in levels or levels[ilvl].fmt == "none":
             return None
+        if levels[ilvl].fmt == "bullet":
+            return "–", "bullet"
         counters = self.counters.setdefault(abstract_id, {})
         if num_id not in self.started_nums:
             self.started_nums.add(num_id)
@@ -184,7 +221,7 @@ class WordNumbering:
                 _reset_below(counters, level)
         counters[ilvl] = counters.get(ilvl, levels[ilvl].start - 1) + 1
         _reset_below(counters, ilvl)
-        return _render_level_text(levels, counters, ilvl)
+        return _render_level_text(levels, counters, ilvl), levels[ilvl].fmt
 
 
 def _read_level(level) -> _Level:

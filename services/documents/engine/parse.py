@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
 from .errors import DocumentRejected
-from .model import Run, Template, Unit, Version
-from .numbering import WordNumbering, classify_prefix
+from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version
+from .numbering import (ANNEX_HEADING, INLINE_SECTION, WordNumbering, classify_prefix, number_value,
+                        roman_heading)
 from .ooxml import W, parse_xml, read_package
 from .safety import Limits, check_docx
-from .structure import assign_parents, relabel
+from .structure import assign_parents, number_tirets, relabel
 
 # A "strona znormalizowana" holds 1,800 characters; used when Word left no page marks.
 CHARS_PER_PAGE = 1800
@@ -60,6 +61,38 @@ class _ParseState:
     units: list[Unit] = field(default_factory=list)
     pending_tail: list[str] = field(default_factory=list)
     head_extra: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    closing: bool = False  # after the act's final provision: signatures and footnotes follow
+
+
+@dataclass
+class _Raw:
+    """One body paragraph or table, read but not yet interpreted."""
+
+    element: object
+    xml: str
+    page: int
+    is_table: bool = False
+    runs: list[Run] = field(default_factory=list)
+    text: str = ""
+    ppr: str = ""
+    heading: bool = False
+    auto: tuple[str, str] | None = None  # (rendered number, numFmt) from Word list numbering
+
+    @property
+    def first_rpr(self) -> str:
+        return next((run.rpr for run in self.runs if run.text.strip()), "")
+
+
+@dataclass
+class _Reading:
+    """What a paragraph is: its kind and number, and how much of its text is the number."""
+
+    kind: str = "block"
+    number: str = ""
+    numbering: str = ""
+    prefix_length: int = 0
+    inline_section: tuple[str, int] | None = None  # "§ 5. 1.": (section number, prefix length up to its text)
 
 
 def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
@@ -79,29 +112,38 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     has_marks = next(root.iter(W + "lastRenderedPageBreak"), None) is not None
     state = _ParseState(dict(root.nsmap), styles, numbering, _PageCounter(has_marks))
     section = _walk_body(body, state)
-    units = relabel(assign_parents(state.units))
+    units = relabel(number_tirets(assign_parents(state.units)))
+    units = [replace(unit, source_parent_prefix=unit.parent_prefix) for unit in units]
     head, tail = _document_frame(root, body, section, state.head_extra)
-    return Version(number=1, units=tuple(units), template=Template.of(parts, head, tail))
+    warnings = tuple(state.warnings) + numbering_gaps(units)
+    return Version(number=1, units=tuple(units), template=Template.of(parts, head, tail), warnings=warnings)
 
 
 def _walk_body(body, state: _ParseState):
     """Turn body elements into units; returns the final w:sectPr (kept in the frame)."""
     section = None
+    raws: list[_Raw | None] = []
     for child in _body_children(body):
         tag = child.tag
         if tag == W + "sectPr":
             section = child
-        elif tag == W + "p":
-            unit = _paragraph_unit(child, state)
-            if unit is None:
-                _keep_as_tail(child, state)
-            else:
-                _add_unit(unit, state)
+            continue
+        if tag == W + "p":
+            raw = _read_paragraph(child, state)
         elif tag == W + "tbl":
-            _add_unit(_table_unit(child, state), state)
+            raw = _read_table(child, state)
         else:
-            _keep_as_tail(child, state)
+            raw = None
+        raws.append(raw if raw is not None else _TailOnly(serialize(child, state.root_nsmap)))
+    _interpret(raws, state)
     return section
+
+
+@dataclass
+class _TailOnly:
+    """Body content that is no unit (empty paragraphs, bookmarks): kept after the preceding unit."""
+
+    xml: str
 
 
 def _body_children(body):
@@ -114,24 +156,19 @@ def _body_children(body):
         yield child
 
 
-def _keep_as_tail(element, state: _ParseState) -> None:
-    xml = serialize(element, state.root_nsmap)
+def _keep_as_tail(xml: str, state: _ParseState) -> None:
     if state.units:
         last = state.units[-1]
-        state.units[-1] = Unit(**{**last.__dict__, "tail_xml": last.tail_xml + xml})
+        state.units[-1] = replace(last, tail_xml=last.tail_xml + xml)
     else:
         state.head_extra.append(xml)
-
-
-def _add_unit(unit: Unit, state: _ParseState) -> None:
-    state.units.append(unit)
 
 
 def _next_id(state: _ParseState) -> str:
     return f"u{len(state.units) + 1:04d}"
 
 
-def _paragraph_unit(paragraph, state: _ParseState) -> Unit | None:
+def _read_paragraph(paragraph, state: _ParseState) -> _Raw | None:
     ppr = paragraph.find(W + "pPr")
     style = _style_of(ppr, state.styles)
     if ppr is not None and _on(ppr.find(W + "pageBreakBefore")):
@@ -139,32 +176,19 @@ def _paragraph_unit(paragraph, state: _ParseState) -> Unit | None:
     page = state.pages.page
     runs = _runs(paragraph, state)
     text = "".join(run.text for run in runs)
-    if not text.strip() and not any(run.opaque for run in runs):
+    mark = ppr.find(W + "rPr") if ppr is not None else None
+    if mark is not None and mark.find(W + "del") is not None and not text.strip():
+        return None  # a deleted paragraph of a tracked file, read as if the deletion were accepted
+    auto = _auto_number(ppr, style, state)
+    if not text.strip() and not any(run.opaque for run in runs) and auto is None:
         return None
     state.pages.add_text(len(text))
-    auto_text = _auto_number_text(ppr, style, state)
-    kind, number, numbering, number_rpr = "block", "", "", ""
-    classified = classify_prefix(auto_text + " ") if auto_text else None
-    if classified:
-        kind, number, _ = classified
-        numbering = "auto"
-    else:
-        typed = classify_prefix(text.lstrip())
-        if typed:
-            kind, number, length = typed
-            numbering = "typed"
-            number_rpr = next((run.rpr for run in runs if run.text.strip()), "")
-            runs = strip_leading_chars(runs, len(text) - len(text.lstrip()) + length)
-            text = "".join(run.text for run in runs)
-    heading = style.heading or _outline_level(ppr) is not None
-    return Unit(id=_next_id(state), kind=kind, label="", text=text.strip(), number=number,
-                source_number=number, numbering=numbering, runs=tuple(runs),
+    return _Raw(paragraph, serialize(paragraph, state.root_nsmap), page, runs=runs, text=text,
                 ppr=serialize(ppr, state.root_nsmap) if ppr is not None else "",
-                heading=heading, page=page, source_xml=serialize(paragraph, state.root_nsmap),
-                number_rpr=number_rpr)
+                heading=style.heading or _outline_level(ppr) is not None, auto=auto)
 
 
-def _table_unit(table, state: _ParseState) -> Unit:
+def _read_table(table, state: _ParseState) -> _Raw:
     page = state.pages.page
     rows = []
     for row in table.iter(W + "tr"):
@@ -176,27 +200,258 @@ def _table_unit(table, state: _ParseState) -> Unit:
     for mark in table.iter(W + "lastRenderedPageBreak"):
         state.pages.page_break(rendered=True)
     state.pages.add_text(len(text))
-    return Unit(id=_next_id(state), kind="table", label="", text=text, page=page,
-                source_xml=serialize(table, state.root_nsmap))
+    return _Raw(table, serialize(table, state.root_nsmap), page, is_table=True, text=text)
+
+
+# Pasted page headers of Dziennik Ustaw or a voivodeship's journal: "Dziennik Ustaw – 8 – Poz. 381".
+_PAGE_HEADER = re.compile(r"^Dziennik\s+(?:Ustaw|Urz[ęe]dowy\b.{0,80}?)\s*[–—-]\s*\d+\s*[–—-]\s*Poz\.\s*\d+\s*$")
+_FINAL_PROVISION = re.compile(r"\bwchodzi\s+w\s+życie\b", re.IGNORECASE)
+_SIGNATURE_MAX = 150
+
+
+def _interpret(raws: list, state: _ParseState) -> None:
+    """Units from the read paragraphs and tables, looking one paragraph ahead where the layout needs it."""
+    index = 0
+    while index < len(raws):
+        raw = raws[index]
+        index += 1
+        if isinstance(raw, _TailOnly):
+            _keep_as_tail(raw.xml, state)
+            continue
+        if raw.is_table:
+            _add(Unit(id=_next_id(state), kind="table", label="", text=raw.text, page=raw.page,
+                      source_xml=raw.xml), state)
+            continue
+        stripped = raw.text.strip()
+        if raw.auto is None and _PAGE_HEADER.match(stripped):
+            _keep_as_tail(raw.xml, state)
+            continue
+        reading = _read_number(raw, state)
+        if state.closing:
+            if reading.kind == "annex" or (reading.kind in NEST_RANK and reading.kind != "point"):
+                state.closing = False
+            elif (reading.kind == "point" and reading.numbering == "typed" and _starts_upper(raw, reading)) or \
+                    (reading.kind == "block" and len(stripped) <= _SIGNATURE_MAX):
+                _keep_as_tail(raw.xml, state)  # signature, "Id: …", Dz.U. footnote
+                continue
+        reading = _list_context(raw, reading, state)
+        if reading.inline_section is not None:
+            _add_inline(raw, reading, state)
+            continue
+        following = raws[index] if index < len(raws) else None
+        if _is_head(raw, reading) and _can_follow_head(following, reading, state):
+            _add_with_head(raw, following, reading, state)
+            index += 1
+            continue
+        _add(_unit_from(raw, reading, state), state)
+
+
+def _starts_upper(raw: _Raw, reading: _Reading) -> bool:
+    rest = raw.text.lstrip()[reading.prefix_length:].lstrip()
+    return rest[:1].isupper()
+
+
+def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
+    text = raw.text.lstrip()
+    typed = classify_prefix(text)
+    if raw.auto is not None:
+        rendered, fmt = raw.auto
+        if fmt == "bullet":
+            reading = _Reading("tiret", "", "auto")
+        elif fmt in ("upperRoman", "lowerRoman") and re.fullmatch(r"[IVXLCivxlc]+\.?", rendered.strip()):
+            reading = _Reading("chapter", rendered.strip().rstrip(".").upper(), "auto")
+        else:
+            classified = classify_prefix(rendered.strip() + " ")
+            reading = _Reading(classified[0], classified[1], "auto") if classified else _Reading()
+        if reading.kind in ("paragraph", "article") and typed and typed[0] == "section":
+            reading.inline_section = (typed[1], typed[2])
+        elif reading.kind != "block" and typed and typed[0] == reading.kind:
+            state.warnings.append(
+                f"The paragraph “{_excerpt(raw.text)}” has an automatic number “{rendered.strip()}” and a "
+                f"typed one “{text[:typed[2]].strip()}”; the automatic one is used.")
+        if reading.kind != "block":
+            return reading
+    if typed:
+        kind, number, length = typed
+        reading = _Reading(kind, number, "typed", length)
+        if kind in ("paragraph", "article"):
+            inline = INLINE_SECTION.match(text[length:])
+            if inline:
+                reading.inline_section = (inline.group(1), length + inline.end())
+        return reading
+    roman = roman_heading(text)
+    if roman:
+        return _Reading("chapter", roman[0], "typed", roman[1])
+    annex = ANNEX_HEADING.match(text)
+    if annex:
+        return _Reading("annex", annex.group(1) or "", "")
+    return _Reading()
+
+
+def _list_context(raw: _Raw, reading: _Reading, state: _ParseState) -> _Reading:
+    """A dash or a lower-case line after a list item that does not open a sub-list closes the list
+    ("część wspólna"); after a line ending with a colon, a dash opens tirets."""
+    previous = next((unit for unit in reversed(state.units) if unit.kind not in ("table",)), None)
+    if previous is None:
+        return reading
+    opens_list = previous.text.rstrip().endswith(":")
+    after_item = previous.kind in ("point", "letter") or (previous.kind == "tiret" and reading.kind != "tiret")
+    if reading.kind == "tiret" and reading.numbering == "typed" and not opens_list and \
+            previous.kind in ("point", "letter"):
+        return _Reading("common")
+    if reading.kind == "block" and after_item and not opens_list and raw.text.strip()[:1].islower():
+        return _Reading("common")
+    return reading
+
+
+def _is_head(raw: _Raw, reading: _Reading) -> bool:
+    """A line holding only a number ("§ 1.", "Art. 1", "Rozdział 2", or an automatic "§ 3." with no text)."""
+    if reading.kind not in ("division", "chapter", "paragraph", "article"):
+        return False
+    return not raw.text.strip()[reading.prefix_length:].strip() and not any(run.opaque for run in raw.runs)
+
+
+def _can_follow_head(following, reading: _Reading, state: _ParseState) -> bool:
+    """The next paragraph is the unit's own text (or a chapter's title) when it carries no number itself."""
+    if not isinstance(following, _Raw) or following.is_table or following.auto is not None:
+        return False
+    text = following.text.strip()
+    if not text or _PAGE_HEADER.match(text) or classify_prefix(text) or roman_heading(text) or \
+            ANNEX_HEADING.match(text):
+        return False
+    return reading.kind not in ("division", "chapter") or len(text) <= 250
+
+
+def _unit_from(raw: _Raw, reading: _Reading, state: _ParseState) -> Unit:
+    runs = raw.runs
+    number_rpr = source_prefix = ""
+    if reading.numbering == "typed" and reading.prefix_length:
+        number_rpr = raw.first_rpr
+        leading = len(raw.text) - len(raw.text.lstrip())
+        runs = strip_leading_chars(runs, leading + reading.prefix_length)
+        source_prefix = raw.text[:len(raw.text) - len("".join(run.text for run in runs))]
+    text = "".join(run.text for run in runs).strip()
+    return Unit(id=_next_id(state), kind=reading.kind, label="", text=text, number=reading.number,
+                source_number=reading.number, numbering=reading.numbering, runs=tuple(runs), ppr=raw.ppr,
+                heading=raw.heading, page=raw.page, source_xml=raw.xml, number_rpr=number_rpr,
+                source_prefix=source_prefix, title=text if reading.kind in ("chapter", "division") else "")
+
+
+def _add_with_head(head: _Raw, body: _Raw, reading: _Reading, state: _ParseState) -> None:
+    unit = _unit_from(body, _Reading(), state)
+    number_rpr = head.first_rpr if reading.numbering == "typed" else ""
+    _add(replace(unit, kind=reading.kind, number=reading.number, source_number=reading.number,
+                 numbering=reading.numbering, heading=head.heading or body.heading, page=head.page,
+                 number_rpr=number_rpr, has_head=True, head_xml=head.xml, head_ppr=head.ppr,
+                 source_prefix=head.text if reading.numbering == "typed" else "",
+                 title=unit.text if reading.kind in ("chapter", "division") else ""), state)
+
+
+def _add_inline(raw: _Raw, reading: _Reading, state: _ParseState) -> None:
+    """ "§ 5. 1. Tekst": § 5 without a paragraph of its own, and its ust. 1 holding the line."""
+    section_number, length = reading.inline_section
+    parent = Unit(id=_next_id(state), kind=reading.kind, label="", text="", number=reading.number,
+                  source_number=reading.number, numbering=reading.numbering, ppr=raw.ppr, heading=raw.heading,
+                  page=raw.page, shares_paragraph=True,
+                  number_rpr=raw.first_rpr if reading.numbering == "typed" else "")
+    parent_text = ""
+    if reading.numbering == "typed":
+        parent_text = raw.text[:len(raw.text) - len(raw.text.lstrip()) + reading.prefix_length]
+    _add(replace(parent, source_prefix=parent_text), state)
+    child = _unit_from(raw, _Reading("section", section_number, "typed", length), state)
+    _add(replace(child, opens_parent=True, source_parent_text=parent_text,
+                 source_prefix=child.source_prefix[len(parent_text):]), state)
+
+
+def _add(unit: Unit, state: _ParseState) -> None:
+    if unit.kind in ("paragraph", "article", "section") and _FINAL_PROVISION.search(unit.text):
+        state.closing = True
+    state.units.append(unit)
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def numbering_gaps(units) -> tuple[str, ...]:
+    """Warnings where numbers of one list do not follow each other: a sign the layout was misread."""
+    by_id = {unit.id: unit for unit in units}
+    last: dict[tuple, tuple[int, str]] = {}
+    warnings = []
+    for unit in units:
+        if unit.kind not in KIND_RANK or unit.kind == "tiret":
+            continue
+        value = number_value(unit.number) if unit.number else None
+        if value is None:
+            continue
+        if unit.kind in ("division", "chapter", "paragraph", "article"):
+            scope = (_annex_of(unit, by_id), unit.kind)
+        else:
+            scope = (unit.parent, unit.kind)
+        previous = last.get(scope)
+        if previous is not None and value not in (previous[0] + 1, previous[0]):
+            warnings.append(f"{unit.label} follows {previous[1]}: the numbering jumps; check that the layout "
+                            "was read as drafted.")
+        last[scope] = (value, unit.label)
+    return tuple(warnings)
+
+
+def _annex_of(unit: Unit, by_id: dict) -> str | None:
+    current = unit
+    while current is not None:
+        if current.kind == "annex":
+            return current.id
+        current = by_id.get(current.parent) if current.parent else None
+    return None
+
+
+_PAGE_FIELDS = ("PAGE", "NUMPAGES", "SECTIONPAGES")
 
 
 def _runs(paragraph, state: _ParseState) -> list[Run]:
-    """Visible runs of a paragraph; deleted revisions are dropped, insertions kept (as if accepted)."""
+    """Visible runs of a paragraph; deleted revisions are dropped, insertions kept (as if accepted).
+
+    Soft hyphens and the shown value of page-number fields are not text: they change with the layout.
+    """
     runs: list[Run] = []
+    field = {"instr": "", "page_result": False}
     for run in paragraph.iter(W + "r"):
         if _inside_deletion(run, paragraph):
             continue
         rpr_element = run.find(W + "rPr")
         rpr = serialize(_without_revision_marks(rpr_element), state.root_nsmap) if rpr_element is not None else ""
+        in_simple_page_field = _inside_page_field(run, paragraph)
         for child in run:
+            if child.tag == W + "fldChar":
+                kind = child.get(W + "fldCharType")
+                if kind == "begin":
+                    field["instr"] = ""
+                elif kind == "separate":
+                    field["page_result"] = field["instr"].split()[:1] in ([name] for name in _PAGE_FIELDS)
+                elif kind == "end":
+                    field["page_result"] = False
+            elif child.tag == W + "instrText":
+                field["instr"] += child.text or ""
+            if child.tag == W + "t" and (field["page_result"] or in_simple_page_field):
+                continue
             _append_run_content(child, rpr, runs, state)
     return merge_runs(runs)
+
+
+def _inside_page_field(run, paragraph) -> bool:
+    parent = run.getparent()
+    while parent is not None and parent is not paragraph:
+        if parent.tag == W + "fldSimple":
+            return (parent.get(W + "instr") or "").split()[:1] in ([name] for name in _PAGE_FIELDS)
+        parent = parent.getparent()
+    return False
 
 
 def _append_run_content(child, rpr: str, runs: list[Run], state: _ParseState) -> None:
     tag = child.tag
     if tag == W + "t":
-        runs.append(Run(child.text or "", rpr))
+        runs.append(Run((child.text or "").replace("\u00ad", ""), rpr))
     elif tag == W + "tab":
         runs.append(Run("\t", rpr))
     elif tag in (W + "br", W + "cr"):
@@ -257,7 +512,7 @@ def strip_leading_chars(runs: list[Run], count: int) -> list[Run]:
     return result
 
 
-def _auto_number_text(ppr, style: _StyleInfo, state: _ParseState) -> str | None:
+def _auto_number(ppr, style: _StyleInfo, state: _ParseState) -> tuple[str, str] | None:
     num_id, ilvl = style.num_id, style.ilvl
     num_pr = ppr.find(W + "numPr") if ppr is not None else None
     if num_pr is not None:
@@ -268,7 +523,7 @@ def _auto_number_text(ppr, style: _StyleInfo, state: _ParseState) -> str | None:
             ilvl = int(ilvl_element.get(W + "val", "0"))
     if not num_id or num_id == "0":
         return None
-    return state.numbering.next_number_text(num_id, ilvl)
+    return state.numbering.next_number(num_id, ilvl)
 
 
 def _style_of(ppr, styles: dict[str, _StyleInfo]) -> _StyleInfo:

@@ -19,7 +19,8 @@ from .docxwriter import text_xml
 from .model import Run, Unit, Version
 from .ooxml import CT_COMMENTS, REL_TYPE, W, W_NS, WML_NS_DECL, XML_DECL, parse_xml, xml_escape
 from .parse import serialize
-from .render import clean_unit_xml, package_with_document, visible_runs
+from .render import (clean_unit_xml, head_paragraph_xml, head_text, number_prefix, package_with_document,
+                     visible_runs)
 from .styled import StyledText, token_opcodes
 from .versions import merged_units
 
@@ -74,22 +75,158 @@ def render_tracked(old: Version, new: Version, *, lang: str = "pl") -> bytes:
     for before, after in merged_units(old, new):
         unit_refs = tuple(refs.get((after or before).id, ()))
         if before is None:
-            pieces.append(_inserted_xml(after, revisions, unit_refs) + after.tail_xml)
+            if not after.shares_paragraph:
+                pieces.append(_head_revision(after, "ins", revisions) + _inserted_xml(after, revisions, unit_refs))
+            pieces.append(after.tail_xml)
         elif after is None:
-            pieces.append(_deleted_xml(before, revisions, unit_refs, root_nsmap) + before.tail_xml)
+            if not before.shares_paragraph:
+                pieces.append(_head_revision(before, "del", revisions)
+                              + _deleted_xml(before, revisions, unit_refs, root_nsmap))
+            pieces.append(before.tail_xml)
+        elif before.shares_paragraph or after.shares_paragraph:
+            pieces.append(_shared_change_xml(before, after, revisions, unit_refs) + after.tail_xml)
         elif _visibly_changed(before, after):
             renumber_only = before.runs == after.runs
-            pieces.append(_changed_xml(before, after, revisions, unit_refs, renumber_only) + after.tail_xml)
+            pieces.append(_changed_head_xml(before, after, revisions)
+                          + _changed_xml(before, after, revisions, unit_refs, renumber_only) + after.tail_xml)
         else:
             pieces.append(clean_unit_xml(after) + after.tail_xml)
     template = new.template
-    document = template.document_head + "".join(pieces) + template.document_tail
+    document = _marks_before_insertions(template.document_head + "".join(pieces) + template.document_tail)
     return package_with_document(new, document, _comment_parts(new, revisions))
 
 
+def _marks_before_insertions(document: str) -> str:
+    """Mark inserted paragraphs the way Word does: the paragraph mark flagged as inserted is the one that
+    ends the paragraph before the new text, and the last new paragraph keeps the old properties as a
+    w:pPrChange. Rejecting then joins the old paragraph's text with the last new paragraph's mark, restored
+    to the old properties; LibreOffice would otherwise keep a new paragraph's numbering when the paragraph
+    after it has no text (a Word-numbered "§ 3." line)."""
+    root = parse_xml(document.encode("utf-8"))
+    body = root.find(W + "body")
+    children = list(body)
+    index = 0
+    while index < len(children):
+        if not _mark_inserted(children[index]):
+            index += 1
+            continue
+        end = index
+        while end + 1 < len(children) and _mark_inserted(children[end + 1]):
+            end += 1
+        before = children[index - 1] if index > 0 else None
+        if before is not None and before.tag == W + "p" and not _mark_inserted(before) and \
+                not _mark_deleted(before) and before.find(f"{W}pPr/{W}sectPr") is None:
+            group = children[index:end + 1]
+            for earlier, later in zip([before] + group[:-1], group):
+                flag = _mark_of(later).find(W + "ins")
+                _mark_of(later).remove(flag)
+                _ensure_mark(earlier).insert(0, flag)
+            last = group[-1]
+            _drop_empty_mark(last)
+            _record_old_properties(last, before)
+        index = end + 1
+    return '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + etree.tostring(root, encoding="unicode")
+
+
+def _mark_of(paragraph):
+    properties = paragraph.find(W + "pPr") if paragraph.tag == W + "p" else None
+    return properties.find(W + "rPr") if properties is not None else None
+
+
+def _mark_inserted(element) -> bool:
+    mark = _mark_of(element)
+    return mark is not None and mark.find(W + "ins") is not None
+
+
+def _mark_deleted(element) -> bool:
+    mark = _mark_of(element)
+    return mark is not None and mark.find(W + "del") is not None
+
+
+def _ensure_mark(paragraph):
+    properties = paragraph.find(W + "pPr")
+    if properties is None:
+        properties = etree.Element(W + "pPr")
+        paragraph.insert(0, properties)
+    mark = properties.find(W + "rPr")
+    if mark is None:
+        mark = etree.Element(W + "rPr")
+        later = [child for child in properties if child.tag in (W + "sectPr", W + "pPrChange")]
+        if later:
+            later[0].addprevious(mark)
+        else:
+            properties.append(mark)
+    return mark
+
+
+def _drop_empty_mark(paragraph) -> None:
+    mark = _mark_of(paragraph)
+    if mark is not None and len(mark) == 0:
+        mark.getparent().remove(mark)
+
+
+def _record_old_properties(paragraph, old_paragraph) -> None:
+    """w:pPrChange on `paragraph` holding the paragraph properties of `old_paragraph` (without its mark)."""
+    def plain(element):
+        properties = element.find(W + "pPr")
+        copy = etree.fromstring(etree.tostring(properties)) if properties is not None else etree.Element(W + "pPr")
+        for child in list(copy):
+            if child.tag in (W + "rPr", W + "sectPr", W + "pPrChange"):
+                copy.remove(child)
+        return copy
+
+    new_properties, old_properties = plain(paragraph), plain(old_paragraph)
+    if etree.tostring(new_properties) == etree.tostring(old_properties):
+        return
+    properties = paragraph.find(W + "pPr")
+    if properties is None:
+        properties = etree.Element(W + "pPr")
+        paragraph.insert(0, properties)
+    flag = _mark_of(old_paragraph).find(W + "ins")
+    change = etree.SubElement(properties, W + "pPrChange")
+    for name in ("id", "author", "date"):
+        change.set(W + name, flag.get(W + name))
+    change.set(W + "id", str(10_000_000 + int(flag.get(W + "id"))))
+    old_properties.tag = W + "pPr"
+    change.append(old_properties)
+
+
 def _visibly_changed(before: Unit, after: Unit) -> bool:
-    typed_number_moved = after.numbering == "typed" and before.number != after.number
-    return before.runs != after.runs or typed_number_moved
+    return before.runs != after.runs or number_prefix(before) != number_prefix(after) or \
+        head_text(before) != head_text(after)
+
+
+def _shared_change_xml(before: Unit, after: Unit, revisions: "_Revisions", refs: tuple[str, ...]) -> str:
+    """A § that gained or lost a line of its own (its first ust. was deleted, or all of them)."""
+    if before.shares_paragraph and after.shares_paragraph:
+        return ""
+    if after.shares_paragraph:  # its own line goes; the number moves into its first child's line
+        return _deleted_xml(before, revisions, refs, {})
+    return _inserted_xml(after, revisions, refs)
+
+
+def _head_revision(unit: Unit, mark: str, revisions: "_Revisions") -> str:
+    """The separate number line of an inserted or deleted unit, itself inserted or deleted."""
+    if not unit.has_head:
+        return ""
+    text = head_text(unit)
+    content = ""
+    if text:
+        run = f"<w:r>{unit.number_rpr}{text_xml(text, mark == 'del')}</w:r>"
+        content = f"<w:{mark} {revisions.attributes()}>{run}</w:{mark}>"
+    return f"<w:p>{mark_paragraph(unit.head_ppr, mark, revisions.attributes())}{content}</w:p>"
+
+
+def _changed_head_xml(before: Unit, after: Unit, revisions: "_Revisions") -> str:
+    """The number line as drafted, or with the old typed number deleted and the new one inserted."""
+    if not after.has_head:
+        return ""
+    old, new = head_text(before), head_text(after)
+    if old == new:
+        return head_paragraph_xml(after)
+    deleted = f"<w:del {revisions.attributes()}><w:r>{before.number_rpr}{text_xml(old, True)}</w:r></w:del>"
+    inserted = f"<w:ins {revisions.attributes()}><w:r>{after.number_rpr}{text_xml(new)}</w:r></w:ins>"
+    return f"<w:p>{after.head_ppr}{deleted if old else ''}{inserted if new else ''}</w:p>"
 
 
 # ---- paragraphs ----------------------------------------------------------------------

@@ -15,12 +15,12 @@ from typing import Iterable, Mapping
 
 from .errors import ChangeError
 from .model import KIND_RANK, OPS, Change, Run, Unit, Version
-from .numbering import classify_prefix, format_number, number_format_of, number_value
-from .structure import descendants, relabel
+from .numbering import classify_prefix, format_number, number_format_of, number_value, typed_prefix
+from .structure import descendants, number_tirets, relabel
 from .styled import StyledText, restyle, set_run_flag
 
 # §§ and chapters are numbered through the whole act; the rest within their parent.
-_GLOBAL_SCOPES = ("chapter", "paragraph")
+_GLOBAL_SCOPES = ("division", "chapter", "paragraph", "article")
 _DEFAULT_FORMAT = {"chapter": "upperRoman", "letter": "lowerLetter"}
 
 
@@ -43,7 +43,8 @@ def apply_changes(parent: Version, changes: Iterable[Change], *, approved_by: st
     timeline, revision_refs = _build_units(parent, changes, targets, number)
     units, renumber_refs = _renumber(timeline, revision_refs)
     revision_refs.update({unit_id: refs for unit_id, refs in renumber_refs.items() if unit_id not in revision_refs})
-    return Version(number=number, units=tuple(relabel(units)), template=parent.template, parent=parent,
+    units = relabel(_rehome_shared_lines(number_tirets(units)))
+    return Version(number=number, units=tuple(units), template=parent.template, parent=parent,
                    changes=changes, approved_by=approved_by, approved_at=approved_at,
                    revision_refs=MappingProxyType(revision_refs))
 
@@ -53,12 +54,24 @@ def _describe(change: Change) -> dict:
 
 
 def _resolve_targets(parent: Version, changes: tuple[Change, ...]) -> list[Unit]:
-    targets, unknown = [], []
+    targets, unknown, ambiguous = [], [], []
     for change in changes:
-        unit = parent.find(change.unit)
-        if unit is None:
+        matches = parent.find_all(change.unit)
+        if len(matches) > 1:
+            ambiguous.append((change, matches))
+        elif not matches:
             unknown.append(change)
-        targets.append(unit)
+        targets.append(matches[0] if len(matches) == 1 else None)
+    if ambiguous:
+        names = "; ".join(f"{change.unit!r} could be {', '.join(unit.label for unit in matches)}"
+                          for change, matches in ambiguous)
+        names_pl = "; ".join(f"{change.unit!r} może oznaczać: {', '.join(unit.label for unit in matches)}"
+                             for change, matches in ambiguous)
+        raise ChangeError("ambiguous_unit", f"Ambiguous unit in version {parent.number}: {names}.",
+                          f"Niejednoznaczna jednostka w wersji {parent.number}: {names_pl}.",
+                          [{**_describe(change), "candidates": [{"id": unit.id, "label": unit.label}
+                                                                for unit in matches]}
+                           for change, matches in ambiguous])
     if unknown:
         names = ", ".join(f"{change.unit!r} ({', '.join(change.comment_refs) or 'no comment ref'})"
                           for change in unknown)
@@ -77,11 +90,14 @@ def _check_operations(parent: Version, changes: tuple[Change, ...], targets: lis
             problem = f"{change.op} needs a text"
         elif change.op == "replace" and unit.kind == "table":
             problem = "a table can be deleted, not reworded"
+        elif change.op == "replace" and unit.shares_paragraph and not change.format:
+            problem = (f"{unit.label} has no wording of its own (its first line is its ust. 1); "
+                       "change its ust. instead")
         elif change.old_text is not None and change.old_text not in unit.text:
             problem = f"old_text {change.old_text!r} is not in {unit.label}"
         elif change.old_text is not None and unit.text.count(change.old_text) > 1:
             problem = f"old_text {change.old_text!r} occurs more than once in {unit.label}"
-        elif change.kind is not None and change.kind not in KIND_RANK and change.kind != "block":
+        elif change.kind is not None and change.kind not in KIND_RANK and change.kind not in ("block", "common"):
             problem = f"kind {change.kind!r} cannot be inserted"
         if problem:
             raise ChangeError("bad_change", f"Change to {change.unit!r}: {problem}.",
@@ -192,10 +208,40 @@ def _inserted(anchor: Unit, change: Change, unit_id: str) -> Unit:
     first_rpr = next((run.rpr for run in anchor.runs if not run.opaque), "")
     runs = _apply_format([Run(text, first_rpr)], change.format)
     parent_id = anchor.parent if kind == anchor.kind else anchor.id
+    same = kind == anchor.kind
     return Unit(id=unit_id, kind=kind, label="", text=text, parent=parent_id, number="",
-                numbering=anchor.numbering if kind == anchor.kind else "", runs=tuple(runs),
-                ppr=anchor.ppr if kind == anchor.kind else "", heading=anchor.heading and kind == anchor.kind,
-                page=anchor.page, number_rpr=anchor.number_rpr)
+                numbering=anchor.numbering if same else "", runs=tuple(runs),
+                ppr=anchor.ppr if same else "", heading=anchor.heading and same,
+                page=anchor.page, number_rpr=anchor.number_rpr,
+                has_head=anchor.has_head and same, head_ppr=anchor.head_ppr if same else "",
+                head_xml=anchor.head_xml if same and anchor.has_head and anchor.numbering == "auto" else "",
+                title=text if kind in ("chapter", "division") else "")
+
+
+def _rehome_shared_lines(units: list[Unit]) -> list[Unit]:
+    """Keep "§ 5. 1. Tekst" whole: the first remaining child of a § without a line of its own opens it.
+
+    When that child was deleted, the next one takes the § number; when none is left, the § gets its
+    own line again.
+    """
+    result = list(units)
+    for index, unit in enumerate(result):
+        if not unit.shares_paragraph:
+            continue
+        children = [position for position in range(index + 1, len(result)) if result[position].parent == unit.id]
+        if not children:
+            result[index] = replace(unit, shares_paragraph=False, source_xml="")
+            continue
+        for order, position in enumerate(children):
+            child = result[position]
+            should_open = order == 0
+            if child.opens_parent != should_open:
+                # the number line as the drafter typed it travels with the § number
+                borrowed = {"source_parent_text": unit.source_prefix,
+                            "source_parent_prefix": typed_prefix(unit.kind, unit.source_number)
+                            if unit.numbering == "typed" else ""} if should_open else {}
+                result[position] = replace(child, opens_parent=should_open, source_xml="", **borrowed)
+    return result
 
 
 @dataclass
@@ -217,12 +263,14 @@ def _renumber(timeline: list[tuple[Unit, bool]], revision_refs: dict[str, tuple[
     scopes: dict[tuple, _Scope] = {}
     renumbered: dict[str, tuple[str, ...]] = {}
     result = []
+    by_id: dict[str, Unit] = {}
     for unit, is_deleted in timeline:
-        if unit.kind not in KIND_RANK:
+        by_id[unit.id] = unit
+        if unit.kind not in KIND_RANK or unit.kind == "tiret":
             if not is_deleted:
                 result.append(unit)
             continue
-        scope = scopes.setdefault(_scope_key(unit), _Scope(fmt=_DEFAULT_FORMAT.get(unit.kind, "decimal")))
+        scope = scopes.setdefault(_scope_key(unit, by_id), _Scope(fmt=_DEFAULT_FORMAT.get(unit.kind, "decimal")))
         if is_deleted:
             if number_value(unit.number) is not None:
                 scope.delta -= 1
@@ -246,8 +294,14 @@ def _renumber(timeline: list[tuple[Unit, bool]], revision_refs: dict[str, tuple[
     return result, renumbered
 
 
-def _scope_key(unit: Unit) -> tuple:
-    return ("document", unit.kind) if unit.kind in _GLOBAL_SCOPES else (unit.parent, unit.kind)
+def _scope_key(unit: Unit, by_id: dict[str, Unit]) -> tuple:
+    """§§, articles, chapters and divisions count through the act, or through their annex."""
+    if unit.kind not in _GLOBAL_SCOPES:
+        return (unit.parent, unit.kind)
+    current: Unit | None = unit
+    while current is not None and current.kind != "annex":
+        current = by_id.get(current.parent) if current.parent else None
+    return (current.id if current is not None else "document", unit.kind)
 
 
 def diff_versions(old: Version, new: Version, *, include_unchanged: bool = False) -> list[dict]:
@@ -279,7 +333,7 @@ def _status(before: Unit | None, after: Unit | None) -> str:
         return "deleted"
     if before.runs != after.runs or before.text != after.text:
         return "changed"
-    if before.number != after.number:
+    if before.number != after.number or before.parent_prefix != after.parent_prefix:
         return "renumbered"
     return "unchanged"
 

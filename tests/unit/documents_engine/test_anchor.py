@@ -34,10 +34,15 @@ def test_quote_with_typos_confirms_the_hint(parsed_draft):
     assert result.unit.label == "§ 5 ust. 2 pkt 3" and result.confidence > 0.9
 
 
-def test_quote_wins_when_hint_and_quote_disagree(parsed_draft):
+def test_an_exact_label_wins_over_a_quote_found_elsewhere_but_not_confidently(parsed_draft):
     result = resolve_anchor(parsed_draft, "§ 9 ust. 2", quote="zlecanie realizacji zadań w trybie art. 19a ustawy")
+    assert result.unit.label == "§ 9 ust. 2" and result.confidence < 0.8
+    assert "§ 5 ust. 2 pkt 3" in [candidate.unit.label for candidate in result.candidates]
+
+
+def test_quote_wins_when_the_hint_names_no_existing_unit(parsed_draft):
+    result = resolve_anchor(parsed_draft, "§ 5 ust. 9", quote="zlecanie realizacji zadań w trybie art. 19a ustawy")
     assert result.unit.label == "§ 5 ust. 2 pkt 3"
-    assert "§ 5 ust. 2 pkt 3" == result.to_json()["label"]
 
 
 def test_quote_inside_the_hinted_paragraph_breaks_a_tie(parsed_draft):

@@ -123,3 +123,48 @@ def test_deleted_revisions_in_the_draft_are_not_text(auto_draft):
     assert tracked != document
     version = parse_docx(repack(auto_draft, replace={"word/document.xml": tracked}))
     assert any(unit.text == "Cele programu" for unit in version.units)
+
+
+def _labels_of(lines: list[str]) -> list[tuple[str, str]]:
+    version = parse_docx(build_docx(DocxSpec(body=[simple_paragraph(line) for line in lines])))
+    return [(unit.label, unit.text) for unit in version.units]
+
+
+def test_typed_variants_of_paragraph_and_section_numbers():
+    assert _labels_of(["§5. Pierwszy.", "§\u00a06. 1.Ustęp bez spacji.", "2.Drugi ustęp:", "1) punkt,",
+                       "lit. a) litera z wyrazem,", "b) druga litera;", "2,5 mln zł to nie ustęp."]) == [
+        ("§ 5", "Pierwszy."), ("§ 6", ""), ("§ 6 ust. 1", "Ustęp bez spacji."), ("§ 6 ust. 2", "Drugi ustęp:"),
+        ("§ 6 ust. 2 pkt 1", "punkt,"), ("§ 6 ust. 2 pkt 1 lit. a", "litera z wyrazem,"),
+        ("§ 6 ust. 2 pkt 1 lit. b", "druga litera;"), ("§ 6 akapit 1", "2,5 mln zł to nie ustęp.")]
+
+
+def test_roman_headings_without_the_word_rozdzial_are_chapters():
+    assert _labels_of(["Program współpracy na 2025 rok", "I. Wstęp", "Program określa zasady.",
+                       "II. Cele programu", "§ 1. Celem głównym jest partnerstwo."]) == [
+        ("tytuł akapit 1", "Program współpracy na 2025 rok"), ("Rozdział I", "Wstęp"),
+        ("Rozdział I akapit 1", "Program określa zasady."), ("Rozdział II", "Cele programu"),
+        ("§ 1", "Celem głównym jest partnerstwo.")]
+
+
+def test_soft_hyphens_and_page_number_fields_are_not_text():
+    field = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
+             '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>7</w:t></w:r>'
+             '<w:r><w:fldChar w:fldCharType="end"/></w:r>')
+    body = [paragraph_xml(run_xml("§ 1. Kon\u00adsul\u00adta\u00adcje trwają") + field + run_xml(" dni."))]
+    unit = parse_docx(build_docx(DocxSpec(body=body))).units[0]
+    assert (unit.label, unit.text) == ("§ 1", "Konsultacje trwają dni.")
+
+
+def test_automatic_and_typed_numbers_on_one_paragraph_give_a_warning():
+    levels = {1: [ListLevel("decimal", "§ %1.")]}
+    body = [paragraph_xml(run_xml("§ 1. Tekst z numerem wpisanym ręcznie."), numbering=(1, 0))]
+    version = parse_docx(build_docx(DocxSpec(body=body, abstract_lists=levels, nums={1: (1, {})})))
+    assert version.units[0].label == "§ 1"
+    assert version.warnings and "automatic" in version.warnings[0]
+    assert version.to_json()["warnings"] == list(version.warnings)
+
+
+def test_a_numbering_gap_is_reported_as_a_warning():
+    version = parse_docx(build_docx(DocxSpec(body=[simple_paragraph(line) for line in (
+        "§ 1. Pierwszy.", "§ 3. Trzeci, bo drugi zginął.")])))
+    assert any("§ 3 follows § 1" in warning for warning in version.warnings)

@@ -1,0 +1,111 @@
+"""LibreOffice proves tracked changes on real Polish drafting (tests/corpus/drafting): accept all gives
+exactly version N+1, reject all exactly version N, in the typed and the Word-numbered layouts.
+
+Each unit is compared as the reader sees it, line by line: a number on a line of its own ("§ 1.",
+"Rozdział 2", from Word numbering or typed) is one line and the text the next; "§ 2. 1. Tekst" is one
+line; a § whose number opens its first ust. has no line of its own. Only whitespace runs are normalised
+(a no-break space after "§" counts as a space), and a tiret's dash, which LibreOffice renders as a bullet
+glyph for Word lists and keeps as text when typed, is dropped on both sides.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from services.documents.engine import Version, apply_changes, parse_docx, render_tracked
+from services.documents.engine.render import head_text, number_prefix
+from tests.integration.test_tracked_changes_libreoffice import SCRIPT, uno_python  # noqa: F401  (fixture)
+from tests.support.drafting_corpus import layout_docx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "unit" / "documents_engine"))
+
+from test_drafting_corpus import APPROVED, CORPUS_CHANGES  # noqa: E402
+
+pytestmark = pytest.mark.libreoffice
+
+DISPLAY = {"division": "DZIAŁ {}", "chapter": "Rozdział {}", "paragraph": "§ {}.", "article": "Art. {}.",
+           "section": "{}.", "point": "{})", "letter": "{})", "tiret": ""}
+
+
+def _norm(text: str) -> str:
+    text = re.sub(r"\s+", " ", text.replace("\u00a0", " ")).strip()
+    return re.sub(r"^[–—-] ", "", text)
+
+
+def _tail_lines(xml: str) -> list[str]:
+    """Text of the paragraphs kept after a unit without being units (signatures, footnotes, page headers)."""
+    lines = []
+    for paragraph in re.findall(r"<w:p[ >].*?</w:p>", xml, re.S):
+        text = _norm("".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", paragraph)))
+        if text:
+            lines.append(text)
+    return lines
+
+
+def engine_lines(version: Version) -> list[str]:
+    """Each unit as the reader sees it, then what follows it in the body without being a unit."""
+    by_id = version.index()
+    lines = []
+    for unit in version.units:
+        if unit.kind != "table" and not unit.shares_paragraph:
+            if unit.numbering == "auto":  # Word renders the number from the list level
+                number = DISPLAY.get(unit.kind, "").format(unit.number) if unit.number else ""
+                if unit.opens_parent:
+                    parent = by_id[unit.parent]
+                    number = DISPLAY[parent.kind].format(parent.number) + " " + number
+            else:  # typed: the engine writes it, keeping the drafter's form ("Art. 1", "§1")
+                number = head_text(unit) if unit.has_head else number_prefix(unit)
+            if unit.has_head:
+                lines.append(_norm(number))
+                lines.append(_norm(unit.text))
+            else:
+                lines.append(_norm(number + " " + unit.text))
+        lines.extend(_tail_lines(unit.tail_xml))
+    return [line for line in lines if line]
+
+
+def libreoffice_lines(result: dict) -> list[str]:
+    lines = []
+    for block in result["blocks"]:
+        if block["kind"] == "paragraph":
+            label = block["label"] if re.search(r"[0-9IVXa-z]", block["label"]) else ""
+            line = _norm(label + " " + block["text"])
+            if line:
+                lines.append(line)
+    return lines
+
+
+@pytest.fixture(scope="module", params=[(name, layout) for name in sorted(CORPUS_CHANGES)
+                                        for layout in ("typed", "word")], ids=lambda p: f"{p[0]}-{p[1]}")
+def case(request, uno_python, tmp_path_factory):  # noqa: F811
+    name, layout = request.param
+    old = parse_docx(layout_docx(name, layout))
+    new = apply_changes(old, CORPUS_CHANGES[name], approved_by="Rada Miejska", approved_at=APPROVED)
+    tracked = tmp_path_factory.mktemp(f"{name}-{layout}") / "tracked.docx"
+    tracked.write_bytes(render_tracked(old, new))
+    results = {}
+    for mode in ("accept", "reject"):
+        run = subprocess.run([uno_python, str(SCRIPT), mode, str(tracked)], capture_output=True, timeout=150,
+                             check=False)
+        assert run.returncode == 0, f"lo_revisions.py {mode} failed: {run.stderr.decode(errors='replace')}"
+        results[mode] = json.loads(run.stdout.decode("utf-8"))
+    return old, new, results
+
+
+def test_libreoffice_accept_all_gives_exactly_version_n_plus_1(case):
+    old, new, results = case
+    assert engine_lines(new) != engine_lines(old)
+    assert libreoffice_lines(results["accept"]) == engine_lines(new)
+    assert results["accept"]["redlines_after"] == 0 and results["accept"]["redlines_before"] > 0
+
+
+def test_libreoffice_reject_all_gives_exactly_version_n(case):
+    old, _, results = case
+    assert libreoffice_lines(results["reject"]) == engine_lines(old)
+    assert results["reject"]["redlines_after"] == 0

@@ -1,0 +1,180 @@
+"""Real Polish drafting (tests/corpus/drafting): the labels a lawyer reads, in every layout, and changes
+that land where they should (accept all gives N+1, reject all gives N, here on the XML; LibreOffice proves
+the same in tests/integration/test_engine_corpus_libreoffice.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from lxml import etree
+
+from docx_fixtures import accept_all, paragraph_texts, reject_all
+from services.documents.engine import ChangeError, apply_changes, parse_docx, render_clean, render_tracked
+from services.documents.engine.model import Change
+from services.documents.engine.ooxml import read_package
+from tests.support.drafting_corpus import CORPUS, LAYOUTS, documents, expected_labels, layout_docx, score
+
+APPROVED = datetime(2024, 11, 4, 12, 30, tzinfo=timezone.utc)
+MIN_ACCURACY = 0.98
+
+# Changes a decision could make on each document, named by the labels a reader uses.
+CORPUS_CHANGES = {
+    "rozporzadzenie-2021-381": (
+        Change("§ 2 ust. 1", "replace", "Zgłoszenie kandydata składa się w miejscu wskazanym w ogłoszeniu.", ("K-1",)),
+        Change("§ 3 ust. 2", "delete", comment_refs=("K-2",)),
+        Change("§ 1 pkt 2", "insert_after", "tryb uzupełniania braków formalnych zgłoszenia;", ("K-3",)),
+        Change("§ 4", "delete", comment_refs=("K-4",)),
+        Change("§ 8 ust. 1 pkt 1 lit. b", "delete", comment_refs=("K-5",)),
+        Change("§ 6 ust. 1", "delete", comment_refs=("K-6",)),
+    ),
+    "rozporzadzenie-2015-12": (
+        Change("rozporządzenie § 1", "replace", "Rozporządzenie określa wymagania adresowania połączeń.", ("K-1",)),
+        Change("Załącznik § 2 pkt 1", "delete", comment_refs=("K-2",)),
+        Change("Załącznik § 4 pkt 1 lit. a tiret 1", "insert_after", "XY (2 cyfry) – z łącza testowego,", ("K-3",)),
+        Change("Załącznik § 3 pkt 2 lit. b", "replace", "numer sieci", ("K-4",), old_text="numer sieci (X = 0)"),
+    ),
+    "ustawa-2003-pozytek": (
+        Change("art. 1a", "replace", "Komitet do spraw Pożytku Publicznego jest organem administracji rządowej.",
+               ("K-1",)),
+        Change("art. 1 ust. 1 pkt 3", "delete", comment_refs=("K-2",)),
+        Change("art. 2 pkt 4", "insert_after", "wolontariacie – rozumie się przez to świadczenia wolontariuszy.",
+               ("K-3",)),
+    ),
+    "statut-szkoly-muzycznej": (
+        Change("§ 2 ust. 2 tiret 2", "delete", comment_refs=("K-1",)),
+        Change("Rozdział 1", "replace", "Przepisy ogólne", ("K-2",)),
+        Change("§ 1 ust. 7", "insert_after", "Szkoła prowadzi stronę internetową.", ("K-3",)),
+    ),
+    "statut-stowarzyszenia": (
+        Change("art. 2", "delete", comment_refs=("K-1",)),
+        Change("art. 5", "replace", "Stowarzyszenie działa na obszarze Rzeczypospolitej Polskiej.", ("K-2",)),
+    ),
+    "uchwala-zywiec-program": (
+        Change("uchwała § 2", "delete", comment_refs=("K-1",)),
+        Change("Załącznik § 1", "replace", "jest ustawa o działalności pożytku publicznego i o wolontariacie.",
+               ("K-2",), old_text="jest ustawa z dnia 24 kwietnia 2003 roku o działalności pożytku publicznego "
+                                  "i o wolontariacie."),
+        Change("Załącznik Rozdział 1", "replace", "Podstawa prawna", ("K-3",)),
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict:
+    return {(name, layout): parse_docx(layout_docx(name, layout)) for name in documents() for layout in LAYOUTS}
+
+
+def test_the_corpus_has_every_kind_of_drafting_and_its_sources():
+    names = documents()
+    assert len(names) >= 6
+    for kind in ("rozporzadzenie", "ustawa", "statut", "uchwala"):
+        assert any(name.startswith(kind) for name in names), kind
+    sources = (CORPUS / "SOURCES.md").read_text("utf-8")
+    for name in names:
+        assert name in sources, f"{name} has no recorded source"
+        labels = [label for label, _ in expected_labels(name)]
+        assert len(labels) == len(set(labels)), f"{name}: an expected label is listed twice"
+        for layout in ("typed-lo", "word-lo"):
+            assert (CORPUS / f"{name}.{layout}.docx").exists(), (name, layout)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", documents())
+def test_labels_are_the_ones_a_lawyer_reads(parsed, name, layout):
+    correct, total, problems = score(parsed[(name, layout)], expected_labels(name))
+    assert correct / total >= MIN_ACCURACY, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", documents())
+def test_word_numbering_uses_real_list_levels(name):
+    numbering = read_package(layout_docx(name, "word")).get("word/numbering.xml", b"").decode()
+    assert 'w:lvlText w:val="§ %1."' in numbering or 'w:lvlText w:val="Art. %1."' in numbering
+    version = parse_docx(layout_docx(name, "word"))
+    assert {unit.numbering for unit in version.units if unit.kind in ("paragraph", "article")} >= {"auto"}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("name", documents())
+def test_clean_render_reads_back_to_the_same_units(parsed, name, layout):
+    version = parsed[(name, layout)]
+    assert parse_docx(render_clean(version)).to_json()["units"] == version.to_json()["units"]
+
+
+def _texts(docx: bytes) -> list[str]:
+    return paragraph_texts(etree.fromstring(read_package(docx)["word/document.xml"]))
+
+
+def _spaced(texts: list[str]) -> list[str]:
+    return [text.replace("\u00a0", " ") for text in texts]
+
+
+@pytest.mark.parametrize("layout", ("typed", "word", "word-lo"))
+@pytest.mark.parametrize("name", sorted(CORPUS_CHANGES))
+def test_changes_land_where_the_label_says_and_revisions_give_both_versions(parsed, name, layout):
+    old = parsed[(name, layout)]
+    new = apply_changes(old, CORPUS_CHANGES[name], approved_by="Rada Miejska", approved_at=APPROVED)
+    reread = parse_docx(render_clean(new))
+    assert [(unit.label, unit.text) for unit in reread.units] == [(unit.label, unit.text) for unit in new.units]
+    tracked = read_package(render_tracked(old, new))["word/document.xml"]
+    assert paragraph_texts(accept_all(tracked)) == _texts(render_clean(new))
+    assert paragraph_texts(reject_all(tracked)) == _texts(render_clean(old))
+
+
+def test_replacing_a_paragraph_whose_number_stands_alone_replaces_its_text_not_the_number_line(parsed):
+    old = parsed[("rozporzadzenie-2015-12", "typed")]
+    new = apply_changes(old, CORPUS_CHANGES["rozporzadzenie-2015-12"][:1], approved_by="x", approved_at=APPROVED)
+    texts = _texts(render_clean(new))
+    position = texts.index("§\u00a01.")
+    assert texts[position + 1] == "Rozporządzenie określa wymagania adresowania połączeń."
+    assert not any("szczegółowe wymagania dotyczące zasad adresowania dla właściwego kierowania połączeń, "
+                   "stanowiące" in text for text in texts)
+
+
+def test_deleting_a_paragraph_renumbers_the_lines_that_open_with_its_number(parsed):
+    old = parsed[("rozporzadzenie-2021-381", "typed")]
+    new = apply_changes(old, (Change("§ 4", "delete"),), approved_by="x", approved_at=APPROVED)
+    texts = _spaced(_texts(render_clean(new)))
+    assert "§\u00a05. 1. Sprawdzian wiedzy ma formę" not in _texts(render_clean(new))[0]
+    assert any(text.startswith("§ 4. 1. Egzamin pisemny składa się") for text in texts)
+    assert not any(text.startswith("§ 8.") for text in texts)
+
+
+def test_deleting_the_first_section_moves_the_paragraph_number_to_the_next(parsed):
+    old = parsed[("rozporzadzenie-2021-381", "typed")]
+    new = apply_changes(old, (Change("§ 4 ust. 1", "delete"),), approved_by="x", approved_at=APPROVED)
+    texts = _texts(render_clean(new))
+    assert any(text.startswith("§\u00a04. 1. Wszyscy zgłoszeni kandydaci") for text in texts)
+    tracked = read_package(render_tracked(old, new))["word/document.xml"]
+    assert paragraph_texts(accept_all(tracked)) == texts
+    assert paragraph_texts(reject_all(tracked)) == _texts(render_clean(old))
+
+
+def test_a_bare_label_that_the_act_and_its_annex_share_is_ambiguous(parsed):
+    old = parsed[("uchwala-zywiec-program", "typed")]
+    with pytest.raises(ChangeError) as raised:
+        apply_changes(old, (Change("§ 1", "replace", "Nowe brzmienie."),), approved_by="x", approved_at=APPROVED)
+    assert raised.value.code == "ambiguous_unit"
+    candidates = raised.value.changes[0]["candidates"]
+    assert [candidate["label"] for candidate in candidates] == ["§ 1", "Załącznik § 1"]
+
+
+def test_a_paragraph_without_its_own_wording_cannot_be_reworded(parsed):
+    old = parsed[("rozporzadzenie-2021-381", "typed")]
+    with pytest.raises(ChangeError) as raised:
+        apply_changes(old, (Change("§ 2", "replace", "Tekst."),), approved_by="x", approved_at=APPROVED)
+    assert raised.value.code == "bad_change" and "ust." in raised.value.message
+
+
+def test_chapter_titles_are_the_title_and_the_text(parsed):
+    version = parsed[("rozporzadzenie-2021-381", "word")]
+    chapter = next(unit for unit in version.units if unit.label == "Rozdział 2")
+    assert chapter.title == chapter.text == "Zgłoszenie kandydata na członka Krajowej Izby Odwoławczej"
+    assert version.to_json()["units"][version.units.index(chapter)]["title"] == chapter.title
+
+
+def test_expected_labels_are_json_lists_of_label_and_text(tmp_path):
+    for name in documents():
+        data = json.loads((CORPUS / f"{name}.expected.json").read_text("utf-8"))
+        assert all(isinstance(row, list) and len(row) == 2 and all(isinstance(x, str) for x in row) for row in data)
