@@ -24,10 +24,12 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.review.decision_pages import blp as decision_pages
     from services.review.decisions_api import blp as decisions_blp
     from services.review.groups_api import blp as groups_blp
+    from services.review.groups_pages import blp as group_pages
 
     app = create_service_app(ctx or build(settings or load_settings()),
                              [blp, decisions_blp, identity_blp, groups_blp], title="Uwagi review")
     app.register_blueprint(decision_pages)  # /review/ dashboard, approvals, decision form, audit log
+    app.register_blueprint(group_pages)  # /review/groups: duplicate and campaign comments
     # Review owns the users, so it checks identities against its own table rather than a directory copy.
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffUser))
     return app

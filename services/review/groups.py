@@ -24,7 +24,8 @@ from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
 from services.review import audit, decisions, grouping
 from services.review.grouping import GroupRef
-from services.review.models import CommentGroup, GroupBucket, GroupFingerprint, ReviewComment
+from services.review.models import (CommentGroup, ConsultationRef, GroupBucket, GroupFingerprint, ReviewComment,
+                                    StandardJustification)
 
 MAX_SELECTION = 1000
 
@@ -135,21 +136,25 @@ class GroupSummary:
     decided: int  # members with a decision
 
 
-def _member_rows(session: Session, group_ids: Sequence[str]) -> dict[str, list[ReviewComment]]:
-    members: dict[str, list[ReviewComment]] = {group_id: [] for group_id in group_ids}
-    rows = session.scalars(select(ReviewComment).where(ReviewComment.group_id.in_(list(group_ids)))
-                           .order_by(ReviewComment.received_at, ReviewComment.reference, ReviewComment.number))
-    for comment in rows:
-        members[comment.group_id].append(comment)
-    return members
+def _member_order() -> tuple:
+    return (ReviewComment.received_at, ReviewComment.reference, ReviewComment.number)
 
 
 def _summaries(session: Session, groups: Sequence[CommentGroup]) -> list[GroupSummary]:
-    members = _member_rows(session, [g.id for g in groups])
+    """Sizes, member ids and a sample per group, reading only the columns that need."""
+    members: dict[str, list[str]] = {g.id: [] for g in groups}
+    decided: dict[str, int] = {g.id: 0 for g in groups}
+    rows = session.execute(select(ReviewComment.id, ReviewComment.group_id, ReviewComment.decision)
+                           .where(ReviewComment.group_id.in_(list(members))).order_by(*_member_order()))
+    for comment_id, group_id, decision in rows:
+        members[group_id].append(comment_id)
+        decided[group_id] += decision is not None
+    firsts = [ids[0] for ids in members.values() if ids]
+    samples = {comment_id: proposal for comment_id, proposal in session.execute(
+        select(ReviewComment.id, ReviewComment.proposal).where(ReviewComment.id.in_(firsts)))}
     return [GroupSummary(id=g.id, consultation_id=g.consultation_id, created_at=g.created_at, curated=g.curated,
-                         size=len(members[g.id]), member_ids=[m.id for m in members[g.id]],
-                         sample=members[g.id][0].proposal if members[g.id] else "",
-                         decided=sum(1 for m in members[g.id] if m.decision is not None))
+                         size=len(members[g.id]), member_ids=members[g.id],
+                         sample=samples.get(members[g.id][0], "") if members[g.id] else "", decided=decided[g.id])
             for g in groups]
 
 
@@ -171,16 +176,17 @@ def list_groups(ctx: ServiceContext, *, consultation_id: str | None, limit: int,
 @dataclass(frozen=True)
 class GroupDetail:
     summary: GroupSummary
-    members: list[ReviewComment]
+    members: list[ReviewComment]  # one page of them, oldest first
 
 
-def get_group(ctx: ServiceContext, group_id: str) -> GroupDetail:
+def get_group(ctx: ServiceContext, group_id: str, *, limit: int = 100, offset: int = 0) -> GroupDetail:
     with ctx.db.transaction() as session:
         group = session.get(CommentGroup, group_id)
         if group is None:
             raise NotFound("no such group")
         (summary,) = _summaries(session, [group])
-        members = _member_rows(session, [group_id])[group_id]
+        members = list(session.scalars(select(ReviewComment).where(ReviewComment.group_id == group_id)
+                                       .order_by(*_member_order()).limit(limit).offset(offset)))
         session.expunge_all()
         return GroupDetail(summary, members)
 
@@ -296,3 +302,47 @@ def decide_group(ctx: ServiceContext, group_id: str, decision: str, justificatio
                                          standard_justification_id=standard_justification_id, group_id=group_id)
         decided.extend(c.id for c in comments)
     return GroupDecisionOutcome(group_id, decided)
+
+
+# --- what the console pages need -------------------------------------------------------------------------------
+
+
+def merge_selection(ctx: ServiceContext, group_ids: Sequence[str], staff: StaffIdentity) -> str:
+    """Merge the selected groups into the largest of them (the oldest of equals); return its id."""
+    selected = _selection(group_ids, "group")
+    if len(selected) < 2:
+        raise Invalid("select at least two groups to merge", details={"json": {"group_ids": ["one group"]}})
+    with ctx.db.transaction() as session:
+        sizes = {group_id: size for group_id, size in session.execute(
+            select(ReviewComment.group_id, func.count()).where(ReviewComment.group_id.in_(selected))
+            .group_by(ReviewComment.group_id))}
+        found = list(session.scalars(select(CommentGroup).where(CommentGroup.id.in_(selected))))
+    if len(found) < len(selected):
+        raise NotFound("no such group")
+    target = min(found, key=lambda g: (-sizes.get(g.id, 0), g.created_at, g.id))
+    return merge_groups(ctx, target.id, [g for g in selected if g != target.id], staff)
+
+
+@dataclass(frozen=True)
+class GroupPage:
+    detail: GroupDetail
+    consultation_title: str
+    needs_approval: bool
+    standards: list
+    neighbours: list[GroupSummary]  # other groups of the consultation, largest first, to merge with
+
+
+def group_page(ctx: ServiceContext, group_id: str, *, limit: int = 100, offset: int = 0,
+               neighbours: int = 50) -> GroupPage:
+    detail = get_group(ctx, group_id, limit=limit, offset=offset)
+    consultation_id = detail.summary.consultation_id
+    with ctx.db.transaction() as session:
+        consultation = session.get(ConsultationRef, consultation_id)
+        standards = list(session.scalars(select(StandardJustification).where(
+            StandardJustification.consultation_id == consultation_id, StandardJustification.active.is_(True))
+            .order_by(StandardJustification.title, StandardJustification.id)))
+        session.expunge_all()
+    others, _ = list_groups(ctx, consultation_id=consultation_id, limit=neighbours + 1, offset=0)
+    return GroupPage(detail, consultation.title if consultation else consultation_id,
+                     consultation.decisions_need_approval if consultation else True, standards,
+                     [g for g in others if g.id != group_id][:neighbours])
