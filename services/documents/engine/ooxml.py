@@ -11,6 +11,7 @@ timestamp, fixed compression settings.
 from __future__ import annotations
 
 import io
+import posixpath
 import zipfile
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape as _sax_escape
@@ -69,6 +70,50 @@ def read_package(data: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         return {info.filename: archive.read(info) for info in archive.infolist()
                 if not info.is_dir()}
+
+
+def related_parts(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """The parts of the package graph: reachable from the package relationships through each part's
+    relationships (internal targets that stay inside the package) and given a content type, with
+    their .rels files and [Content_Types].xml. Anything else a zip holds is never copied on."""
+    try:
+        types = parse_xml(parts["[Content_Types].xml"])
+    except (KeyError, etree.XMLSyntaxError):
+        return dict(parts)
+    defaults = {element.get("Extension", "").lower() for element in types.iter("{%s}Default" % CT_NS)}
+    overrides = {element.get("PartName", "").lstrip("/") for element in types.iter("{%s}Override" % CT_NS)}
+
+    def typed(name: str) -> bool:
+        return name in overrides or name.rsplit(".", 1)[-1].lower() in defaults
+
+    keep = {"[Content_Types].xml"}
+    pending = [""]  # "" is the package itself, whose relationships are _rels/.rels
+    seen = set()
+    while pending:
+        source = pending.pop()
+        if source in seen:
+            continue
+        seen.add(source)
+        folder, _, base = source.rpartition("/")
+        rels_name = f"{folder + '/' if folder else ''}_rels/{base}.rels"
+        if rels_name not in parts:
+            continue
+        keep.add(rels_name)
+        try:
+            relationships = parse_xml(parts[rels_name])
+        except etree.XMLSyntaxError:
+            continue
+        for relationship in relationships.iter("{%s}Relationship" % REL_NS):
+            if relationship.get("TargetMode") == "External":
+                continue
+            target = relationship.get("Target", "")
+            joined = target.lstrip("/") if target.startswith("/") else posixpath.join(folder, target)
+            name = posixpath.normpath(joined)
+            if name.startswith("../") or name == ".." or name not in parts or not typed(name):
+                continue
+            keep.add(name)
+            pending.append(name)
+    return {name: data for name, data in parts.items() if name in keep}
 
 
 def _member_order(name: str) -> tuple:

@@ -11,7 +11,7 @@ from .errors import DocumentRejected
 from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version
 from .numbering import (ANNEX_HEADING, INLINE_SECTION, WordNumbering, classify_prefix, number_value,
                         roman_heading)
-from .ooxml import W, parse_xml, read_package
+from .ooxml import W, parse_xml, read_package, related_parts
 from .safety import Limits, check_docx
 from .structure import assign_parents, number_tirets, relabel
 
@@ -98,7 +98,7 @@ class _Reading:
 def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     """Check `data` (raises DocumentRejected) and parse it into version 1."""
     check_docx(data, limits=limits)
-    parts = read_package(data)
+    parts = related_parts(read_package(data))
     try:
         root = parse_xml(parts["word/document.xml"])
         styles = _read_styles(parts.get("word/styles.xml"))

@@ -9,10 +9,14 @@ parts are scanned for DTDs while streaming; nothing is parsed here.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
+from lxml import etree
+
 from .errors import DocumentRejected
+from .ooxml import parse_xml
 
 OLE_COMPOUND_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _CHUNK = 1 << 20
@@ -39,8 +43,10 @@ def check_docx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str 
                limits: Limits | None = None) -> None:
     """Raise `DocumentRejected` unless `data` is a plain, safe DOCX package.
 
-    Codes: too_large, encrypted, not_zip, not_docx, too_many_members,
-    zip_bomb, damaged (e.g. a CRC mismatch after a lying size header), macros, dtd.
+    Codes: too_large, encrypted, not_zip, not_docx, too_many_members, unsafe_name (a member
+    outside the package: "../x", "/x", "C:x"), zip_bomb, damaged (e.g. a CRC mismatch after a
+    lying size header), macros (by name, content type or relationship, whatever the XML
+    encoding), dtd.
     """
     limits = limits or Limits(max_bytes=max_bytes)
     if filename and filename.lower().endswith((".docm", ".dotm")):
@@ -64,6 +70,7 @@ def check_docx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str 
         infos = archive.infolist()
         _check_directory(infos, limits)
         _check_members(archive, infos, limits)
+        _check_declarations(archive, infos)
 
 
 def _not_zip() -> DocumentRejected:
@@ -81,6 +88,10 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         raise _reject("too_many_members", f"The package has {len(infos)} parts (limit {limits.max_members}).",
                       f"Paczka ma {len(infos)} części (limit {limits.max_members}).")
     names = {info.filename for info in infos}
+    for name in sorted(names):
+        if not is_safe_member_name(name):
+            raise _reject("unsafe_name", f"The package has a part outside the document ({name!r}).",
+                          f"Paczka zawiera część spoza dokumentu ({name!r}).")
     if any(info.flag_bits & 0x1 for info in infos):
         raise _reject("encrypted", "The package is encrypted.", "Paczka jest zaszyfrowana.")
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
@@ -98,6 +109,39 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
         if info.file_size > limits.ratio_applies_above and \
                 info.file_size > limits.max_member_ratio * max(info.compress_size, 1):
             raise _zip_bomb(f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}×")
+
+
+def is_safe_member_name(name: str) -> bool:
+    """A zip member that stays inside the package: relative, forward slashes, no "..", no drive, no NUL."""
+    if not name or name.startswith("/") or "\\" in name or "\0" in name or re.match(r"^[A-Za-z]:", name):
+        return False
+    return all(segment not in ("..", ".") for segment in name.split("/"))
+
+
+_MACRO_RELATIONSHIPS = ("vbaproject", "vbadata", "activex", "vbaprojectsignature", "keymapcustomizations")
+
+
+def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    """Content types and relationships, parsed by their declared encoding (UTF-8, UTF-16, …): no macro
+    content type and no relationship to VBA or ActiveX, whatever the part holding it is called."""
+    for info in infos:
+        name = info.filename
+        if name != "[Content_Types].xml" and not name.lower().endswith(".rels"):
+            continue
+        try:
+            root = parse_xml(archive.read(info))
+        except etree.XMLSyntaxError:
+            raise _reject("damaged", f"The package is damaged ({name}).",
+                          f"Paczka jest uszkodzona ({name}).") from None
+        for element in root.iter():
+            if not isinstance(element.tag, str):
+                continue
+            content_type = (element.get("ContentType") or "").lower()
+            relationship = (element.get("Type") or "").lower().rsplit("/", 1)[-1]
+            if any(marker.decode() in content_type for marker in _MACRO_CONTENT_TYPE_MARKERS) or \
+                    any(marker in relationship for marker in _MACRO_RELATIONSHIPS) or relationship == "control":
+                raise _reject("macros", f"The document contains macros or embedded code (declared in {name}).",
+                              f"Dokument zawiera makra lub osadzony kod (zadeklarowane w {name}).")
 
 
 def _check_members(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> None:

@@ -132,3 +132,83 @@ def test_zip_with_encrypted_members_is_refused(auto_draft):
     central = patched.find(b"PK\x01\x02")
     struct.pack_into("<H", patched, central + 8, struct.unpack_from("<H", patched, central + 8)[0] | 1)
     assert rejection_code(bytes(patched)) == "encrypted"
+
+
+# ---- macros hidden behind renamed parts, UTF-16 declarations and relationships; parts outside the package ----
+
+VBA_RELATIONSHIP = "http://schemas.microsoft.com/office/2006/relationships/vbaProject"
+ACTIVEX_RELATIONSHIP = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/control"
+MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
+
+
+def utf16(xml: bytes) -> bytes:
+    text = xml.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    return text.encode("utf-16")  # with a byte order mark, as Word writes it
+
+
+def with_relationship(draft: bytes, rel_type: str, target: str) -> bytes:
+    rels = read_package(draft)["word/_rels/document.xml.rels"]
+    rel = f'<Relationship Id="rIdEvil" Type="{rel_type}" Target="{target}"/>'.encode()
+    return rels.replace(b"</Relationships>", rel + b"</Relationships>")
+
+
+def content_types(draft: bytes, extra: str = "", main: str | None = None) -> bytes:
+    types = read_package(draft)["[Content_Types].xml"]
+    if main:
+        types = types.replace(b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+                              main.encode())
+    return types.replace(b"</Types>", extra.encode() + b"</Types>")
+
+
+def test_renamed_vba_part_with_relationship_and_utf16_override_is_refused(auto_draft):
+    override = '<Override PartName="/word/data1.bin" ContentType="application/vnd.ms-office.vbaProject"/>'
+    package = repack(auto_draft, replace={
+        "[Content_Types].xml": utf16(content_types(auto_draft, override)),
+        "word/_rels/document.xml.rels": with_relationship(auto_draft, VBA_RELATIONSHIP, "data1.bin")},
+        add={"word/data1.bin": b"\xd0\xcf\x11\xe0 VBA project"})
+    assert rejection_code(package) == "macros"
+
+
+def test_renamed_vba_part_with_only_the_relationship_is_refused(auto_draft):
+    package = repack(auto_draft, replace={
+        "word/_rels/document.xml.rels": with_relationship(auto_draft, VBA_RELATIONSHIP, "data1.bin")},
+        add={"word/data1.bin": b"\xd0\xcf\x11\xe0 VBA project"})
+    assert rejection_code(package) == "macros"
+
+
+def test_macro_enabled_main_part_declared_in_utf16_is_refused(auto_draft):
+    package = repack(auto_draft, replace={"[Content_Types].xml": utf16(content_types(auto_draft, main=MACRO_MAIN))})
+    assert rejection_code(package) == "macros"
+
+
+def test_activex_relationship_is_refused(auto_draft):
+    package = repack(auto_draft, replace={
+        "word/_rels/document.xml.rels": with_relationship(
+            auto_draft, "http://schemas.microsoft.com/office/2006/relationships/activeXControlBinary", "x.bin")})
+    assert rejection_code(package) == "macros"
+    package = repack(auto_draft, replace={
+        "word/_rels/document.xml.rels": with_relationship(auto_draft, ACTIVEX_RELATIONSHIP, "activeX/a1.xml")})
+    assert rejection_code(package) == "macros"
+
+
+@pytest.mark.parametrize("name", ["../../evil.xml", "/abs/evil.xml", "word/../../evil.xml", "C:evil.xml",
+                                  "word\\..\\evil.xml"])
+def test_member_names_outside_the_package_are_refused(auto_draft, name):
+    assert rejection_code(raw_zip({**read_package(auto_draft), name: b"<x/>"})) == "unsafe_name"
+
+
+def test_a_plain_utf16_package_is_still_accepted(auto_draft):
+    check_docx(repack(auto_draft, replace={"[Content_Types].xml": utf16(content_types(auto_draft))}))
+
+
+def test_parts_outside_the_content_types_and_relationships_graph_are_never_copied(auto_draft):
+    override = '<Override PartName="/word/typed-but-unrelated.xml" ContentType="application/xml"/>'
+    package = repack(auto_draft, replace={"[Content_Types].xml": content_types(auto_draft, override)},
+                     add={"word/typed-but-unrelated.xml": b"<x/>", "stray/payload.dat": b"payload",
+                          "word/_rels/stray.xml.rels": b"<Relationships/>"})
+    version = parse_docx(package)
+    from services.documents.engine.render import render_clean
+    written = read_package(render_clean(version))
+    assert "word/typed-but-unrelated.xml" not in written and "stray/payload.dat" not in written
+    assert "word/_rels/stray.xml.rels" not in written
+    assert {"word/document.xml", "word/styles.xml", "word/numbering.xml", "word/footnotes.xml"} <= set(written)
