@@ -18,7 +18,13 @@ install: $(STAMP)
 run: install
 	$(BIN)/uwagi run
 
-test: install
+AXE := tests/e2e_browser/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/e2e_browser/package.json tests/e2e_browser/package-lock.json
+	npm ci --prefix tests/e2e_browser --no-audit --no-fund --silent
+	@touch $(AXE)
+
+test: install $(AXE)
 	$(BIN)/python -m pytest
 
 test-fast: install

@@ -50,3 +50,10 @@ def live_intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     server.shutdown()
     thread.join(5)
     app.extensions["uwagi"].close()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    from tests.e2e_browser.axe import LEDGER
+
+    if LEDGER.pages:
+        terminalreporter.write_line(LEDGER.summary())

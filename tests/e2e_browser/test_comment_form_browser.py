@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e_browser.axe import LEDGER, check_accessibility
 from tests.unit.intake_pages.helpers import decide, open_consultation, set_sections
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,9 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     page = context.new_page()
 
     page.goto(f"{base}/intake/")
+    check_accessibility(page, "public: consultation list")
     page.get_by_role("link", name=consultation.title, exact=True).click()
+    check_accessibility(page, "public: consultation page with the comment form")
     assert page.get_by_role("heading", level=1).inner_text() == consultation.title
     page.screenshot(path=str(shots / "consultation.png"), full_page=True)
 
@@ -47,6 +50,7 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     # The second row has no proposal: the error is shown next to the field and in the summary.
     assert page.get_by_text("Uwaga nr 2: Wpisz proponowaną zmianę.").is_visible()
     page.screenshot(path=str(shots / "errors.png"), full_page=True)
+    check_accessibility(page, "public: comment form with errors")
     page.locator("#c-1-proposal").fill("Dopisać wsparcie wolontariatu seniorów.")
     page.get_by_role("button", name="Wyślij uwagi").click()
 
@@ -54,13 +58,20 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     assert heading.inner_text() == "Dziękujemy za zgłoszenie uwag"
     reference = re.search(r"UW/\d{4}/\d{6}", page.content()).group(0)
     page.screenshot(path=str(shots / "thanks.png"), full_page=True)
+    check_accessibility(page, "public: thank-you page")
 
     decide(app, reference, 1, "partially_accepted", "Spotkania w dzielnicach – raz w roku.")
     page.get_by_role("link", name=f"Stan zgłoszenia {reference}").click()
     assert page.get_by_text("uwzględniona częściowo").is_visible()
+    check_accessibility(page, "public: status page")
     page.get_by_role("link", name="English").click()
     assert page.get_by_text("partially accepted").is_visible()
     page.screenshot(path=str(shots / "status-en.png"), full_page=True)
+    check_accessibility(page, "public: status page in English")
+    page.goto(f"{base}/intake/status")
+    check_accessibility(page, "public: status lookup")
+    page.goto(f"{base}/intake/no-such-page")
+    check_accessibility(page, "public: 404 page")
     context.close()
 
 
@@ -73,4 +84,21 @@ def test_the_form_is_usable_with_the_keyboard(browser, live_intake):
     assert page.evaluate("document.activeElement.textContent").strip() == "Przejdź do treści"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
+    page.close()
+
+
+def test_the_accessibility_check_catches_a_serious_violation(browser, live_intake):
+    """The axe gate itself can fail: an unlabeled field and a nameless button are serious/critical."""
+    import pytest as _pytest
+
+    base, _app = live_intake
+    page = browser.new_page(java_script_enabled=False)
+    page.route(f"{base}/intake/axe-probe", lambda route: route.fulfill(
+        status=200, content_type="text/html; charset=utf-8",
+        body='<!doctype html><html lang="pl"><head><title>t</title></head><body><main>'
+             '<input type="text"><button></button></main></body></html>'))
+    page.goto(f"{base}/intake/axe-probe")
+    with _pytest.raises(AssertionError, match="critical: button-name|critical: label"):
+        check_accessibility(page, "probe with known violations")
+    LEDGER.pages.pop()  # the probe's planted violations are not the product's
     page.close()

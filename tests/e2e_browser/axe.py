@@ -1,0 +1,77 @@
+"""axe-core in the browser: every page a browser test visits is checked for WCAG 2.1 A/AA violations.
+
+axe-core comes from npm (`tests/e2e_browser/package.json`, installed by `make test`). A serious or
+critical violation fails the test with the rule, the help text and the offending elements.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support.infra import unavailable
+
+AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+@dataclass
+class AxeLedger:
+    """What was checked in this session, for the summary at the end of the run."""
+
+    pages: list[dict] = field(default_factory=list)
+
+    def record(self, label: str, url: str, violations: list[dict]) -> None:
+        by_impact: dict[str, int] = {}
+        for violation in violations:
+            by_impact[violation.get("impact") or "none"] = by_impact.get(violation.get("impact") or "none", 0) + 1
+        self.pages.append({"label": label, "url": url, "violations": by_impact})
+
+    def summary(self) -> str:
+        blocking = sum(n for p in self.pages for impact, n in p["violations"].items() if impact in BLOCKING)
+        other = sum(n for p in self.pages for impact, n in p["violations"].items() if impact not in BLOCKING)
+        return f"axe-core: {len(self.pages)} page states checked, {blocking} serious/critical, {other} minor/moderate"
+
+
+LEDGER = AxeLedger()
+
+
+def axe_script() -> str:
+    if not AXE_JS.exists():
+        unavailable("axe-core", f"{AXE_JS} is missing (run: npm install --prefix tests/e2e_browser)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+def check_accessibility(page, label: str) -> list[dict]:
+    """Run axe-core on the page as it is now; fail on serious or critical WCAG 2.1 A/AA violations.
+
+    The pages are tested with JavaScript disabled (the no-JS promise), and axe needs timers, so the
+    page's current HTML is replayed at the same URL in a script-enabled page of the same browser; its
+    stylesheets load from the real server, so contrast is checked on the real rendering.
+    """
+    html, url = page.content(), page.url
+    viewport = page.viewport_size or {"width": 1280, "height": 900}
+    checker = page.context.browser.new_context(java_script_enabled=True, viewport=viewport)
+    try:
+        mirror = checker.new_page()
+        mirror.route(url, lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html))
+        mirror.goto(url, wait_until="load")
+        mirror.evaluate(axe_script() + "\n;true")
+        result = mirror.evaluate("""async (tags) => {
+            const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                            nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+        }""", WCAG_TAGS)
+    finally:
+        checker.close()
+    LEDGER.record(label, url, result)
+    report = os.environ.get("UWAGI_AXE_REPORT")
+    if report:
+        Path(report).write_text(json.dumps(LEDGER.pages, ensure_ascii=False, indent=1), encoding="utf-8")
+    blocking = [v for v in result if v["impact"] in BLOCKING]
+    assert not blocking, f"axe-core on {label} ({url}):\n" + "\n".join(
+        f"- {v['impact']}: {v['id']}: {v['help']} at {v['nodes']}" for v in blocking)
+    return result
