@@ -85,6 +85,9 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     init_auth(app, ctx.signer, public_prefixes=("api-docs.",))
     # Each service's pages and e-mails keep their catalogs in services/<service>/translations.
     init_ui(app, ctx, translations=Path(__file__).resolve().parent.parent / service / "translations")
+    from services.common.admin_events import admin_events_blueprint
+
+    app.register_blueprint(admin_events_blueprint(ctx))
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Any:
