@@ -1,186 +1,23 @@
 """Checks an uploaded DOCX before anything parses it.
 
-The check is cheap first (size, magic bytes, the zip directory's declared sizes)
-and only then streams each member through a decompressor with a hard cap on
-the bytes actually produced, so a lying zip header cannot exhaust memory. XML
-parts are scanned for DTDs while streaming; nothing is parsed here.
+The checks themselves live in `services.common.docx_safety`, shared with intake (mailed comment
+forms); here they answer with the engine's own `DocumentRejected`.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
-from dataclasses import dataclass
-
-from lxml import etree
+from services.common.docx_safety import Limits, PackageRejected, is_safe_member_name
+from services.common.docx_safety import check_docx as _check_package
 
 from .errors import DocumentRejected
-from .ooxml import parse_xml
 
-OLE_COMPOUND_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-_CHUNK = 1 << 20
-_DTD_MARKERS = (b"<!doctype", b"<!entity")
-_DTD_MARKERS_UTF16 = tuple(marker.decode().encode("utf-16-le") for marker in _DTD_MARKERS)
-_MACRO_NAME_MARKERS = ("vbaproject", "vbadata", "activex")
-_MACRO_CONTENT_TYPE_MARKERS = (b"macroenabled", b"vbaproject", b"ms-office.activex", b"ms-word.vba")
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int = 25 * 1024 * 1024
-    max_members: int = 500
-    max_total_uncompressed: int = 250 * 1024 * 1024
-    max_member_ratio: int = 200
-    ratio_applies_above: int = 1024 * 1024
-
-
-def _reject(code: str, message: str, message_pl: str) -> DocumentRejected:
-    return DocumentRejected(code, message, message_pl)
+__all__ = ["Limits", "check_docx", "is_safe_member_name"]
 
 
 def check_docx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str | None = None,
                limits: Limits | None = None) -> None:
-    """Raise `DocumentRejected` unless `data` is a plain, safe DOCX package.
-
-    Codes: too_large, encrypted, not_zip, not_docx, too_many_members, unsafe_name (a member
-    outside the package: "../x", "/x", "C:x"), zip_bomb, damaged (e.g. a CRC mismatch after a
-    lying size header), macros (by name, content type or relationship, whatever the XML
-    encoding), dtd.
-    """
-    limits = limits or Limits(max_bytes=max_bytes)
-    if filename and filename.lower().endswith((".docm", ".dotm")):
-        raise _reject("macros", "Macro-enabled documents (.docm) are not accepted.",
-                      "Dokumenty z makrami (.docm) nie są przyjmowane.")
-    if len(data) > limits.max_bytes:
-        raise _reject("too_large", f"The file is larger than {limits.max_bytes // (1024 * 1024)} MB.",
-                      f"Plik jest większy niż {limits.max_bytes // (1024 * 1024)} MB.")
-    if data[:8] == OLE_COMPOUND_MAGIC:
-        raise _reject("encrypted", "The file is encrypted or password-protected (or an old .doc); "
-                      "save it as an unprotected .docx.",
-                      "Plik jest zaszyfrowany lub chroniony hasłem (albo to stary .doc); "
-                      "zapisz go jako niezabezpieczony .docx.")
-    if not data.startswith(b"PK"):
-        raise _not_zip()
+    """Raise `DocumentRejected` unless `data` is a plain, safe DOCX package (codes: see `docx_safety.check_docx`)."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, ValueError, EOFError):
-        raise _not_zip() from None
-    with archive:
-        infos = archive.infolist()
-        _check_directory(infos, limits)
-        _check_members(archive, infos, limits)
-        _check_declarations(archive, infos)
-
-
-def _not_zip() -> DocumentRejected:
-    return _reject("not_zip", "The file is not a DOCX (not a zip package).",
-                   "Plik nie jest dokumentem DOCX (nie jest paczką zip).")
-
-
-def _zip_bomb(detail: str) -> DocumentRejected:
-    return _reject("zip_bomb", f"The package looks like a zip bomb: {detail}.",
-                   f"Paczka wygląda na bombę zip: {detail}.")
-
-
-def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    if len(infos) > limits.max_members:
-        raise _reject("too_many_members", f"The package has {len(infos)} parts (limit {limits.max_members}).",
-                      f"Paczka ma {len(infos)} części (limit {limits.max_members}).")
-    names = {info.filename for info in infos}
-    for name in sorted(names):
-        if not is_safe_member_name(name):
-            raise _reject("unsafe_name", f"The package has a part outside the document ({name!r}).",
-                          f"Paczka zawiera część spoza dokumentu ({name!r}).")
-    if any(info.flag_bits & 0x1 for info in infos):
-        raise _reject("encrypted", "The package is encrypted.", "Paczka jest zaszyfrowana.")
-    if "[Content_Types].xml" not in names or "word/document.xml" not in names:
-        raise _reject("not_docx", "The zip package is not a Word document (no word/document.xml).",
-                      "Paczka zip nie jest dokumentem Word (brak word/document.xml).")
-    for name in names:
-        lowered = name.lower()
-        if any(marker in lowered for marker in _MACRO_NAME_MARKERS):
-            raise _reject("macros", f"The document contains macros or embedded code ({name}).",
-                          f"Dokument zawiera makra lub osadzony kod ({name}).")
-    total = sum(info.file_size for info in infos)
-    if total > limits.max_total_uncompressed:
-        raise _zip_bomb(f"declared uncompressed size {total} bytes")
-    for info in infos:
-        if info.file_size > limits.ratio_applies_above and \
-                info.file_size > limits.max_member_ratio * max(info.compress_size, 1):
-            raise _zip_bomb(f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}×")
-
-
-def is_safe_member_name(name: str) -> bool:
-    """A zip member that stays inside the package: relative, forward slashes, no "..", no drive, no NUL."""
-    if not name or name.startswith("/") or "\\" in name or "\0" in name or re.match(r"^[A-Za-z]:", name):
-        return False
-    return all(segment not in ("..", ".") for segment in name.split("/"))
-
-
-_MACRO_RELATIONSHIPS = ("vbaproject", "vbadata", "activex", "vbaprojectsignature", "keymapcustomizations")
-
-
-def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
-    """Content types and relationships, parsed by their declared encoding (UTF-8, UTF-16, …): no macro
-    content type and no relationship to VBA or ActiveX, whatever the part holding it is called."""
-    for info in infos:
-        name = info.filename
-        if name != "[Content_Types].xml" and not name.lower().endswith(".rels"):
-            continue
-        try:
-            root = parse_xml(archive.read(info))
-        except etree.XMLSyntaxError:
-            raise _reject("damaged", f"The package is damaged ({name}).",
-                          f"Paczka jest uszkodzona ({name}).") from None
-        for element in root.iter():
-            if not isinstance(element.tag, str):
-                continue
-            content_type = (element.get("ContentType") or "").lower()
-            relationship = (element.get("Type") or "").lower().rsplit("/", 1)[-1]
-            if any(marker.decode() in content_type for marker in _MACRO_CONTENT_TYPE_MARKERS) or \
-                    any(marker in relationship for marker in _MACRO_RELATIONSHIPS) or relationship == "control":
-                raise _reject("macros", f"The document contains macros or embedded code (declared in {name}).",
-                              f"Dokument zawiera makra lub osadzony kod (zadeklarowane w {name}).")
-
-
-def _check_members(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits) -> None:
-    produced = 0
-    for info in infos:
-        is_xml = info.filename.lower().endswith((".xml", ".rels"))
-        budget = min(info.file_size, limits.max_total_uncompressed - produced)
-        try:
-            produced += _stream_member(archive, info, budget, is_xml)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-                NotImplementedError, RuntimeError) as error:
-            if isinstance(error, DocumentRejected):
-                raise
-            raise _reject("damaged", f"The package is damaged ({info.filename}).",
-                          f"Paczka jest uszkodzona ({info.filename}).") from None
-
-
-def _stream_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, is_xml: bool) -> int:
-    """Decompress one member in chunks; count real bytes and scan XML for DTDs."""
-    produced = 0
-    tail = b""
-    with archive.open(info) as stream:
-        while True:
-            chunk = stream.read(_CHUNK)
-            if not chunk:
-                return produced
-            produced += len(chunk)
-            if produced > budget:
-                raise _zip_bomb(f"{info.filename} decompresses beyond its declared size")
-            if is_xml:
-                window = (tail + chunk).lower()
-                _scan_xml_window(info.filename, window)
-                tail = window[-32:]
-
-
-def _scan_xml_window(name: str, window: bytes) -> None:
-    if any(marker in window for marker in _DTD_MARKERS + _DTD_MARKERS_UTF16):
-        raise _reject("dtd", f"The part {name} declares a DOCTYPE or entities, which are not allowed.",
-                      f"Część {name} zawiera deklarację DOCTYPE lub encji, co jest niedozwolone.")
-    if name == "[Content_Types].xml" and any(marker in window for marker in _MACRO_CONTENT_TYPE_MARKERS):
-        raise _reject("macros", "The document declares macro-enabled content.",
-                      "Dokument deklaruje zawartość z makrami.")
+        _check_package(data, max_bytes=max_bytes, filename=filename, limits=limits)
+    except PackageRejected as rejected:
+        raise DocumentRejected(rejected.code, rejected.message, rejected.message_pl) from None
