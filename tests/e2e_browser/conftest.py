@@ -16,7 +16,7 @@ from werkzeug.serving import make_server
 from services.common.db import upgrade
 from services.common.settings import load_settings
 from services.intake import app as intake_app
-from tests.support.infra import unavailable
+from tests.support.infra import free_port, unavailable
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -57,3 +57,50 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
 
     if LEDGER.pages:
         terminalreporter.write_line(LEDGER.summary())
+
+
+@pytest.fixture(scope="module")
+def live_system(tmp_path_factory, postgres, rabbit, smtp_sink) -> Iterator[dict]:
+    """The whole system as `make run` starts it, with its demo data, but on PostgreSQL, RabbitMQ and SMTP.
+
+    Four services, their consumers, relays and Celery workers in one process, served on a free port
+    of 127.0.0.1 by path prefix, exactly like the gateway does. Yields the URL, the system and facts
+    a test needs (the demo password, the SMTP sink).
+    """
+    from services.common.settings import SERVICES
+    from services.demo import load_demo
+    from services.embedded import start_system
+
+    port = free_port()
+    env = {
+        "UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("system")),
+        "UWAGI_BROKER_URL": rabbit.url(),
+        "UWAGI_SMTP_HOST": "127.0.0.1",
+        "UWAGI_SMTP_PORT": str(smtp_sink.port),
+        "UWAGI_PORT": str(port),
+        "UWAGI_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "UWAGI_DEMO_PASSWORD": "demo-haslo-do-testow",
+        **{f"{svc.upper()}_DATABASE_URL": postgres.create_database(f"uwagi_browser_{svc}") for svc in SERVICES},
+    }
+    settings = load_settings(env)
+    system = start_system(settings)
+    load_demo(system)
+    server = make_server("127.0.0.1", port, system.wsgi, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield {"url": f"http://127.0.0.1:{port}", "system": system, "password": env["UWAGI_DEMO_PASSWORD"],
+           "smtp": smtp_sink}
+    server.shutdown()
+    thread.join(5)
+    system.stop()
+    for ctx in system.contexts.values():
+        ctx.close()
+
+
+@pytest.fixture(scope="module")
+def smtp_sink() -> Iterator[object]:
+    from tests.support.infra import start_smtp
+
+    sink = start_smtp()
+    yield sink
+    sink.stop()
