@@ -19,6 +19,7 @@ def build(settings: Settings) -> ServiceContext:
 
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
+    from services.review import views_auth
     from services.review.api import blp
     from services.review.api_identity import blp as identity_blp
     from services.review.decision_pages import blp as decision_pages
@@ -30,6 +31,9 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
                              [blp, decisions_blp, identity_blp, groups_blp], title="Uwagi review")
     app.register_blueprint(decision_pages)  # /review/ dashboard, approvals, decision form, audit log
     app.register_blueprint(group_pages)  # /review/groups: duplicate and campaign comments
+    app.register_blueprint(views_auth.blp)  # /review/login, /review/logout, /review/password/…
+    app.register_blueprint(views_auth.admin)  # /review/admin/users
+    views_auth.init_login(app)
     # Review owns the users, so it checks identities against its own table rather than a directory copy.
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffUser))
     return app

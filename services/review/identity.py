@@ -115,7 +115,7 @@ def issue_token(ctx: ServiceContext, user: StaffUser) -> str:
 
 
 def identity_of(user: StaffUser) -> StaffIdentity:
-    return StaffIdentity(user_id=user.id, email=user.email, role=user.role, generation=user.generation)
+    return StaffIdentity(user_id=user.id, email=user.email, role=user.role, name=user.name, generation=user.generation)
 
 
 # --- users ---------------------------------------------------------------------------------

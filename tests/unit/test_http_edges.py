@@ -61,9 +61,65 @@ def test_public_endpoints_are_exactly_the_intended_ones(apps):
     public = sorted(f"{sorted(r.methods - {'HEAD', 'OPTIONS'})} {r.rule}" for app in apps.values()
                     for r in app.url_map.iter_rules()
                     if getattr(app.view_functions[r.endpoint], "_uwagi_public", False))
+    review_identity = {"['POST'] /review/api/v1/tokens", "['GET', 'POST'] /review/login", "['POST'] /review/logout",
+                       "['GET', 'POST'] /review/password/forgot", "['GET', 'POST'] /review/password/<token>"}
+    assert review_identity <= set(public), public
     # Documents serves the files a publication made public (and only those; see its own tests).
-    assert all(re.search(r"/(healthz|readyz)$|/intake/|/documents/files/|^\['POST'\] /review/api/v1/tokens$", p)
+    assert all(re.search(r"/(healthz|readyz)$|/intake/|/documents/files/", p) or p in review_identity
                for p in public), public
+
+
+def staff_session(client, role: str) -> None:
+    from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
+
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity(f"walk-{role}", f"{role}@um.example", role))
+
+
+RANKS = ("reviewer", "coordinator", "admin")
+
+
+def test_every_route_refuses_a_session_whose_role_is_too_weak(apps):
+    """A reviewer cannot reach coordinator or admin pages (or their API); a coordinator cannot reach admin ones."""
+    checked = 0
+    for service, app in apps.items():
+        for rule in app.url_map.iter_rules():
+            needed = getattr(app.view_functions[rule.endpoint], "_uwagi_role", None)
+            if needed in (None, "reviewer"):
+                continue
+            for role in RANKS[:RANKS.index(needed)]:
+                for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                    client = app.test_client()
+                    staff_session(client, role)
+                    response = client.open(concrete(rule.rule), method=method)
+                    assert response.status_code == 403, (service, rule.rule, method, role, response.status_code)
+                    checked += 1
+    assert checked >= 10
+
+
+def test_every_unsafe_request_on_a_session_needs_the_csrf_token(apps):
+    """Staff routes (pages and API alike) refuse a cookie-authenticated POST without its token before any view runs."""
+    checked = 0
+    for service, app in apps.items():
+        for rule in app.url_map.iter_rules():
+            view = app.view_functions[rule.endpoint]
+            unsafe = sorted(rule.methods & {"POST", "PUT", "PATCH", "DELETE"})
+            if getattr(view, "_uwagi_public", False) or not unsafe:
+                continue
+            for method in unsafe:
+                client = app.test_client()
+                staff_session(client, "admin")
+                response = client.open(concrete(rule.rule), method=method, data={"x": "1"})
+                assert response.status_code == 400, (service, rule.rule, method, response.status_code)
+                checked += 1
+    assert checked >= 10
+
+
+@pytest.mark.parametrize("path", ["/review/login", "/review/logout", "/review/password/forgot"])
+def test_the_public_identity_forms_need_the_csrf_token_too(apps, path):
+    """(The set-password form is checked with a real link in tests/unit/identity.)"""
+    response = apps["review"].test_client().post(path, data={"email": "a@um.example", "password": "x" * 12})
+    assert response.status_code == 400 and "Formularz wygasł" in response.get_data(as_text=True)
 
 
 def test_a_forged_token_is_refused_and_a_weaker_role_is_forbidden(apps):
