@@ -1,7 +1,7 @@
 """Grouping benchmark: 100,000 comments, 20% of them campaign copies with small edits.
 
 `python bench/grouping_bench.py [--comments N] [--campaign-share 0.2] [--seed S]` prints one JSON line:
-- the time of incremental grouping (`services.review.grouping.assign`, one comment at a time, in arrival order,
+- the time (wall clock and CPU) of incremental grouping (`services.review.grouping.assign`, one comment at a time, in arrival order,
   on the in-memory store: the same algorithm the event handler runs on review's database);
 - pairwise precision and recall against the planted campaigns;
 - the baseline measured in the same run: grouping by the exact hash of the normalised text, with its own
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import sys
@@ -188,21 +189,27 @@ def exact_hash_baseline(comments) -> tuple[float, dict[str, str | None]]:
     return time.perf_counter() - started, predicted
 
 
-def incremental_grouping(comments) -> tuple[float, dict[str, str | None]]:
+def incremental_grouping(comments, timings: dict | None = None) -> tuple[float, dict[str, str | None]]:
     store = MemoryGroupStore()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     for comment_id, proposal, justification in comments:
         store.add(comment_id, proposal, justification)
     seconds = time.perf_counter() - started
+    if timings is not None:
+        timings["cpu_seconds"] = time.process_time() - cpu_started
     return seconds, dict(store.group_of)
 
 
 def run(count: int, campaign_share: float, seed: int) -> dict:
     comments, truth = make_corpus(count, campaign_share, seed)
     baseline_seconds, baseline_groups = exact_hash_baseline(comments)
-    seconds, groups = incremental_grouping(comments)
+    timings: dict = {}
+    load_before = os.getloadavg()[0]
+    seconds, groups = incremental_grouping(comments, timings)
     return {"comments": count, "campaign_copies": sum(1 for c in truth.values() if c >= 0),
-            "seconds": seconds, **pairwise_scores(groups, truth),
+            "seconds": seconds, "cpu_seconds": timings["cpu_seconds"],
+            "load_average": max(load_before, os.getloadavg()[0]), "cpus": os.cpu_count(),
+            **pairwise_scores(groups, truth),
             "baseline_seconds": baseline_seconds,
             "baseline": {k: v for k, v in pairwise_scores(baseline_groups, truth).items()}}
 

@@ -214,6 +214,8 @@ def print_grouping(comments: int) -> None:
     print(f"  MinHash LSH, incremental: {result['seconds']:.1f} s = {result['comments'] / result['seconds']:,.0f} "
           f"comments/s, {result['predicted_groups']} groups  [target ≤ {TARGETS['grouping_seconds']:.0f} s: "
           f"{_verdict(ok_time)}]")
+    print(f"  (CPU time {result['cpu_seconds']:.1f} s; load average {result['load_average']:.1f} "
+          f"on {result['cpus']} CPUs during the run)")
     print(f"  pairwise recall {result['recall']:.4f}, precision {result['precision']:.4f}  [targets ≥ "
           f"{TARGETS['grouping_recall']} and ≥ {TARGETS['grouping_precision']}: {_verdict(ok_quality)}]")
     print(f"  baseline, exact hash of the normalised text: {result['baseline_seconds']:.1f} s, "

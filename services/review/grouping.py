@@ -33,6 +33,7 @@ import unicodedata
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Iterable, Mapping, Protocol, Sequence
 
 import numpy as np
@@ -45,6 +46,7 @@ BANDS = 16
 ROWS = NUM_PERM // BANDS  # 8 rows: a pair at J=0.8 shares a bucket with probability 0.95, at J=0.5 with 0.06
 BUCKET_CAPACITY = 8
 MAX_CHECKS_PER_GROUP = 3  # exact Jaccard checks spent on one group before deciding that it does not match
+MAX_CANDIDATES = 32  # the candidates sharing most buckets; the rest are, by MinHash, the least similar
 # Fixed forever, like the shingle hash (crc32: fast, stable across processes; the MinHash permutations
 # randomise it): band keys are stored, so they must come out the same after a restart.
 MINHASH_SEED = 20241021
@@ -191,12 +193,10 @@ def assign(store: GroupStore, comment_id: str, fp: Fingerprint) -> Placement:
         return Placement(group_id, "identical", 1.0)
 
     members = store.bucket_members(fp.buckets) if fp.buckets else {}
-    hits: Counter[str] = Counter()
-    for bucket in fp.buckets:
-        hits.update(members.get(bucket, ()))
+    hits = Counter(chain.from_iterable(members.values()))
     hits.pop(comment_id, None)
     open_buckets = [b for b in fp.buckets if len(members.get(b, ())) < BUCKET_CAPACITY]
-    matches = _verified_matches(store, fp, [c for c, _ in hits.most_common()]) if hits else {}
+    matches = _verified_matches(store, fp, [c for c, _ in hits.most_common(MAX_CANDIDATES)]) if hits else {}
     store.remember(comment_id, fp.exact_key, open_buckets)
     if not matches:
         return Placement(None, "alone")
@@ -270,7 +270,8 @@ class MemoryGroupStore:
         return self.identical.get(key)
 
     def bucket_members(self, buckets: Sequence[int]) -> Mapping[int, Sequence[str]]:
-        return {b: self.buckets[b] for b in buckets if b in self.buckets}
+        found = self.buckets
+        return {b: found[b] for b in buckets if b in found}
 
     def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[str]]:
         return {c: self.shingle_sets[c] for c in comment_ids if c in self.shingle_sets}
@@ -284,8 +285,12 @@ class MemoryGroupStore:
 
     def remember(self, comment_id: str, key: str, buckets: Sequence[int]) -> None:
         self.identical.setdefault(key, comment_id)
+        found = self.buckets
         for bucket in buckets:
-            self.buckets.setdefault(bucket, []).append(comment_id)
+            if bucket in found:
+                found[bucket].append(comment_id)
+            else:
+                found[bucket] = [comment_id]
 
     def create_group(self, member_ids: Sequence[str]) -> str:
         self._next += 1
