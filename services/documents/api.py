@@ -34,6 +34,9 @@ class UploadForm(Schema):
     title = fields.String(load_default=None, validate=validate.Length(min=1, max=300),
                           metadata={"description": "Defaults to the file name."})
     consultation_id = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
+    publish = fields.Boolean(load_default=True, metadata={
+        "description": "Announce version 1 at once (default). With false the draft stays private until "
+                       "POST /documents/<id>/publish, so its parsed units and warnings can be checked first."})
 
 
 class UploadFiles(Schema):
@@ -55,6 +58,9 @@ class DocumentOut(Schema):
     current_version = fields.Integer()
     created_by = fields.String()
     created_at = fields.DateTime()
+    published_at = fields.DateTime(allow_none=True, metadata={"description": "Null while it is a draft."})
+    published_by = fields.String(allow_none=True)
+    parse_warnings = fields.List(fields.String(), metadata={"description": "What the parser noticed in the source."})
 
 
 class ArtifactOut(Schema):
@@ -214,7 +220,17 @@ def upload_document(form: dict, files: dict) -> Any:
     upload = files["file"]
     return drafts.upload_document(_ctx(), upload.read(), filename=upload.filename,
                                   title=form["title"] or PurePath(upload.filename or "dokument").stem,
-                                  consultation_id=form["consultation_id"], actor=current_staff().email)
+                                  consultation_id=form["consultation_id"], actor=current_staff().email,
+                                  publish=form["publish"])
+
+
+@blp.route("/documents/<document_id>/publish", methods=["POST"])
+@requires_role("coordinator")
+@blp.response(200, DocumentOut)
+def publish_document(document_id: str) -> Any:
+    """Announce a draft's version 1 as the consultation's document (document.version_created); 409 when the
+    consultation already has a published one."""
+    return drafts.publish_document(_ctx(), document_id, actor=current_staff().email)
 
 
 @blp.route("/documents", methods=["GET"])

@@ -20,9 +20,11 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.documents.api import blp
+    from services.documents.console import blp as console_blp
     from services.documents.public import blp as public_blp
 
     app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi documents")
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     app.register_blueprint(public_blp)
+    app.register_blueprint(console_blp)  # the staff console's drafts and versions pages
     return app

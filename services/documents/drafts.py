@@ -92,8 +92,12 @@ def comment_ref(comment: CommentView) -> str:
 
 
 def upload_document(ctx: ServiceContext, data: bytes, *, title: str, filename: str | None,
-                    consultation_id: str | None, actor: str) -> Document:
-    """Check and parse a draft, store it, and create version 1."""
+                    consultation_id: str | None, actor: str, publish: bool = True) -> Document:
+    """Check and parse a draft, store it, and create version 1; announce it at once unless `publish` is false.
+
+    A draft kept back (the console's way) is announced by `publish_document` once a
+    coordinator has seen its parsed units and warnings.
+    """
     try:
         check_docx(data, max_bytes=ctx.settings.max_upload_bytes, filename=filename)
         version = parse_docx(data)
@@ -112,9 +116,13 @@ def upload_document(ctx: ServiceContext, data: bytes, *, title: str, filename: s
     clean_artifact = builds.store_artifact(
         ctx, f"documents/{document_id}/v1/{sha256(clean)[:16]}-clean.docx", clean, DOCX, kind="clean",
         inputs={"source_sha256": digest, "version": 1}, document_id=document_id)
+    warnings = [str(w) for w in getattr(version, "warnings", ())]
     with ctx.transaction() as session:
+        if publish:
+            _refuse_second_document(session, consultation_id)
         document = Document(id=document_id, consultation_id=consultation_id, title=title,
-                            filename=(filename or "")[:255], current_version=1, created_by=actor, created_at=utcnow())
+                            filename=(filename or "")[:255], current_version=1, created_by=actor, created_at=utcnow(),
+                            parse_warnings=warnings)
         session.add(document)
         session.flush()
         row = DocumentVersion(id=str(uuid.uuid4()), document_id=document_id, number=1, parent_number=None,
@@ -124,9 +132,40 @@ def upload_document(ctx: ServiceContext, data: bytes, *, title: str, filename: s
         for artifact in (source, clean_artifact):
             artifact.document_version_id = row.id
             session.add(artifact)
-        _announce(ctx, session, document, row, version, clean_artifact.sha256)
+        if publish:
+            document.published_at, document.published_by = utcnow(), actor
+            _announce(ctx, session, document, row, version, clean_artifact.sha256)
     _cache(ctx).put((document_id, 1), version)
     return document
+
+
+def publish_document(ctx: ServiceContext, document_id: str, *, actor: str) -> Document:
+    """Announce a draft's version 1 (`document.version_created`); publishing twice changes nothing."""
+    with ctx.transaction() as session:
+        document = session.get(Document, document_id, with_for_update=True)
+        if document is None:
+            raise NotFound("nie ma takiego dokumentu (no such document)")
+        if document.published_at is not None:
+            return document
+        _refuse_second_document(session, document.consultation_id)
+        row = session.scalar(select(DocumentVersion).options(selectinload(DocumentVersion.artifacts))
+                             .where(DocumentVersion.document_id == document_id, DocumentVersion.number == 1))
+        clean_sha256 = next((a.sha256 for a in row.artifacts if a.kind == "clean"), "")
+        document.published_at, document.published_by = utcnow(), actor
+        _announce(ctx, session, document, row, load_version(ctx, document_id, 1), clean_sha256)
+    return document
+
+
+def _refuse_second_document(session: Session, consultation_id: str | None) -> None:
+    """A consultation has one published document; its later versions come from decisions, not uploads."""
+    if consultation_id and consultation_document(session, consultation_id) is not None:
+        raise Conflict("Ta konsultacja ma już opublikowany dokument; kolejne wersje powstają z rozstrzygnięć. "
+                       "(This consultation already has a published document; its next versions come from decisions.)")
+
+
+def require_published(document: Document) -> None:
+    if document.published_at is None:
+        raise Conflict("Projekt nie został jeszcze opublikowany. (Publish the draft first.)")
 
 
 def _announce(ctx: ServiceContext, session: Session, document: Document, row: DocumentVersion, version: Version,
@@ -155,9 +194,10 @@ def get_document(ctx: ServiceContext, document_id: str) -> Document:
 
 
 def consultation_document(session: Session, consultation_id: str) -> Document | None:
-    """The consultation's document: the latest one uploaded for it."""
-    return session.scalar(select(Document).where(Document.consultation_id == consultation_id)
-                          .order_by(Document.created_at.desc()).limit(1))
+    """The consultation's document: the published one (drafts kept back do not count)."""
+    return session.scalar(select(Document).where(Document.consultation_id == consultation_id,
+                                                 Document.published_at.is_not(None))
+                          .order_by(Document.published_at.desc()).limit(1))
 
 
 def list_versions(ctx: ServiceContext, document_id: str) -> list[DocumentVersion]:
@@ -312,6 +352,7 @@ def request_version(ctx: ServiceContext, document_id: str, *, explicit: list | N
         document = session.get(Document, document_id)
         if document is None:
             raise NotFound("nie ma takiego dokumentu (no such document)")
+        require_published(document)
         if session.scalar(select(VersionBuild.id).where(VersionBuild.document_id == document_id,
                                                         VersionBuild.state.in_(("pending", "running")))):
             raise Conflict("Poprzednia wersja jest jeszcze budowana; poczekaj na jej zakończenie. "

@@ -58,6 +58,14 @@ def request_report(ctx: ServiceContext, consultation_id: str, *, language: str, 
     return build
 
 
+def consultation_titles(ctx: ServiceContext) -> dict[str, str]:
+    """The announced consultations documents knows of, by id (drafts of consultations are not announced)."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(ConsultationView.id, ConsultationView.title)
+                               .order_by(ConsultationView.opens_at.desc()))
+        return {consultation_id: title for consultation_id, title in rows}
+
+
 def list_reports(ctx: ServiceContext, consultation_id: str) -> list[ReportBuild]:
     with ctx.db.transaction() as session:
         return list(session.scalars(select(ReportBuild).where(ReportBuild.consultation_id == consultation_id)

@@ -104,6 +104,12 @@ class Document(Base):
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # An uploaded draft is private until a coordinator, having seen its parsed units, publishes it:
+    # then document.version_created announces version 1. Null while it is a draft.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    published_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # What the parser noticed in the source (e.g. a jump in the numbering), for the coordinator to check.
+    parse_warnings: Mapped[list] = mapped_column(JSON, default=list)
 
 
 class DocumentVersion(Base):
