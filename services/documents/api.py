@@ -333,7 +333,7 @@ def read_report(build_id: str) -> Any:
 @blp.arguments(DownloadQuery, location="query")
 def download_report(query: dict, build_id: str) -> Any:
     build, artifact, content = handlers.report_content(_ctx(), build_id, query["format"])
-    name = f"raport-konsultacji-{build.consultation_id[:8]}-{artifact.sha256[:8]}.{query['format']}"
+    name = handlers.report_download_name(_ctx(), build, query["format"])
     return _attachment(content, artifact.media_type, name, artifact.sha256)
 
 

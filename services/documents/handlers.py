@@ -6,6 +6,7 @@ Documents and versions live in `drafts`; the build-row life cycle shared by both
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 from sqlalchemy import select
@@ -85,6 +86,26 @@ def report_content(ctx: ServiceContext, build_id: str, fmt: str = "docx") -> tup
     if build.state != "done" or artifact is None:
         raise NotFound("this report is not built (yet)")
     return build, artifact, builds.artifact_content(ctx, artifact)
+
+
+_TRANSLITERATION = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
+
+
+def slug(text: str, limit: int = 60) -> str:
+    """ "Wspólnie o programie – II etap" → "wspolnie-o-programie-ii-etap": readable in any file system."""
+    words = re.findall(r"[a-z0-9]+", text.translate(_TRANSLITERATION).lower())
+    result = "-".join(words)[:limit].rstrip("-")
+    return result or "konsultacje"
+
+
+def report_download_name(ctx: ServiceContext, build: ReportBuild, fmt: str) -> str:
+    """raport-z-konsultacji-<slug>-<date>.<fmt>; the internal edition and the English one say so."""
+    with ctx.db.transaction() as session:
+        consultation = session.get(ConsultationView, build.consultation_id)
+        title = consultation.title if consultation is not None else ""
+    day = build.created_at.astimezone(ctx.settings.timezone).date().isoformat() if build.created_at else ""
+    suffix = ("-wewnetrzny" if build.internal else "") + ("-en" if build.language == "en" else "")
+    return f"raport-z-konsultacji-{slug(title)}{'-' + day if day else ''}{suffix}.{fmt}"
 
 
 def _report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:

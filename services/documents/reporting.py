@@ -60,6 +60,7 @@ def report_input(consultation: ConsultationView, comments: Iterable[CommentView]
             "duty_days": [{"date": day.get("date", ""), "from": day.get("starts", ""), "to": day.get("ends", ""),
                            "place": day.get("place", "")} for day in consultation.duty_days],
             "working_draft": working_draft,
+            "report_date": _day(consultation.review_completed_at or consultation.closes_at, tz),
         },
         "comments": rows,
     }

@@ -116,3 +116,16 @@ def test_libreoffice_calc_opens_the_xlsx_export(soffice, tmp_path):
     header = text.splitlines()[0]
     assert header.startswith("Lp.,Numer zgłoszenia,Zgłaszający,Część dokumentu")
     assert "Osoba prywatna" in text and "[dane usunięte]" in text
+
+
+def test_libreoffice_calc_shows_a_formula_like_comment_as_text_not_as_its_result(soffice, tmp_path):
+    from test_report import _poisoned
+
+    from services.documents.engine import build_report_xlsx
+
+    source = tmp_path / "poisoned.xlsx"
+    source.write_bytes(build_report_xlsx(ReportData.from_json(_poisoned('=HYPERLINK("http://evil.example","klik")'))))
+    text = convert(soffice, source, "csv:Text - txt - csv (StarCalc):44,34,76", tmp_path / "out").read_text(
+        encoding="utf-8")
+    assert 'HYPERLINK(""http://evil.example"",""klik"")' in text  # the text itself, CSV-quoted
+    assert ",klik," not in text and '"klik"\n' not in text

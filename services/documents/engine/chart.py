@@ -67,22 +67,33 @@ def stacked_bar_chart_png(title: str, categories: list[str], series: list[tuple[
 
 
 def _nice_ceiling(value: int) -> int:
-    """The smallest of 1, 2, 5, 10, 20, 50, … not below `value`: round axis ticks."""
-    ceiling = 1
-    while ceiling < value:
-        ceiling = ceiling * 2 if str(ceiling)[0] in "15" else ceiling * 5 // 2
-    return ceiling
+    """The top of the axis: a whole number of whole-number ticks (1, 2, 5, 10, … apart) not below `value`."""
+    step = _tick_step(value)
+    return max(step * -(-value // step), 1)
+
+
+def _tick_step(value: int) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 50, … that needs at most five ticks to reach `value`."""
+    step = 1
+    while -(-value // step) > 5:
+        step = step * 2 if str(step)[0] in "15" else step * 5 // 2
+    return step
 
 
 def _draw_axis(draw: ImageDraw.ImageDraw, scale_max: int, plot_height: int) -> None:
+    """Whole-number ticks only: counts of comments have no fractions ("1, 0, 0, 0, 0" was the old axis)."""
     base = HEIGHT - _MARGIN_BOTTOM
     draw.line([_MARGIN_LEFT, _MARGIN_TOP, _MARGIN_LEFT, base], fill="black", width=2)
     draw.line([_MARGIN_LEFT, base, WIDTH - _MARGIN_RIGHT, base], fill="black", width=2)
-    for step in range(5):
-        value = scale_max * step // 4
-        y = base - plot_height * step // 4
-        draw.line([_MARGIN_LEFT - 6, y, WIDTH - _MARGIN_RIGHT, y], fill="#dddddd" if step else "black")
+    for value in axis_ticks(scale_max):
+        y = base - plot_height * value // scale_max
+        draw.line([_MARGIN_LEFT - 6, y, WIDTH - _MARGIN_RIGHT, y], fill="#dddddd" if value else "black")
         draw.text((_MARGIN_LEFT - 12, y), str(value), fill="black", font=_font(18), anchor="rm")
+
+
+def axis_ticks(scale_max: int) -> list[int]:
+    step = _tick_step(scale_max)
+    return list(range(0, scale_max + 1, step))
 
 
 def _draw_legend(draw: ImageDraw.ImageDraw, labels: list[str]) -> None:

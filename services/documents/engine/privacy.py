@@ -35,12 +35,27 @@ def redact(text: str, lang: str = "pl") -> str:
 
 def submitter_display(name: str, organization: str, kind: str, publish_consent: bool,
                       lang: str, published: bool) -> str:
-    """The submitter as shown in the report edition."""
+    """The submitter as shown in the report edition.
+
+    An organisation is always named; the person behind it, and a private individual, only with
+    their consent (or in the internal edition).
+    """
+    person_named = bool(name) and (publish_consent or not published)
     if kind == "organization":
-        return organization or name
-    if published and not publish_consent:
+        if organization and person_named and name != organization:
+            return f"{organization} ({name})"
+        return organization or (name if person_named else PRIVATE_INDIVIDUAL[lang])
+    if not person_named:
         return PRIVATE_INDIVIDUAL[lang]
-    return name or PRIVATE_INDIVIDUAL[lang]
+    return f"{name} ({organization})" if organization else name
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """OWASP CSV injection rule: a cell that a spreadsheet could read as a formula gets a leading quote."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def xml_safe(text: str) -> str:

@@ -24,7 +24,7 @@ from .errors import ReportInputError
 from .numbering import from_roman
 from .ooxml import (CT_SETTINGS, CT_STYLES, WML_NS_DECL, XML_DECL, PackageBuilder, app_properties_xml,
                     core_properties_xml, read_package, write_package, xml_escape, zip_date_from_iso)
-from .privacy import redact, submitter_display, xml_safe
+from .privacy import redact, spreadsheet_safe, submitter_display, xml_safe
 
 DECISIONS = ("accepted", "partially_accepted", "rejected", "not_considered")
 SUBMITTER_KINDS = ("person", "organization")
@@ -36,17 +36,26 @@ TEXTS: dict[str, dict[str, Any]] = {
         "consultation": "Konsultacje", "document": "Konsultowany dokument", "stage": "Etap",
         "dates": "Termin konsultacji", "channels": "Formy zgłaszania uwag", "duty_days": "Dyżury konsultacyjne",
         "organizer": "Prowadzący konsultacje", "from_to": "od {start} do {end}",
+        "legal_basis": "Podstawa prawna", "report_date": "Data sporządzenia raportu",
+        "participation": "Udział w konsultacjach",
+        "submitters": "Liczba podmiotów, które zgłosiły uwagi: {submitters}; liczba uwag: {comments}.",
+        "by_channel_line": "Uwagi według formy zgłoszenia: {channels}.",
+        "course": "Przebieg konsultacji",
+        "course_dates": "Konsultacje trwały od {start} do {end}.",
+        "course_channels": "Uwagi można było zgłaszać w następujących formach: {channels}.",
+        "course_duty": "Odbyły się dyżury konsultacyjne ({count}): {days}.",
         "summary": "1. Podsumowanie", "total": "Liczba zgłoszonych uwag: {count}.",
         "by_decision": "Uwagi według rozstrzygnięcia", "by_channel": "Uwagi według formy zgłoszenia",
         "by_topic": "Uwagi według tematu", "by_chapter": "Uwagi według części dokumentu",
         "chart_title": "Rozstrzygnięcia uwag według rozdziałów", "count": "Liczba",
         "figure": "Rysunek 1. Rozstrzygnięcia uwag według rozdziałów dokumentu.",
         "table_heading": "2. Zestawienie uwag wraz ze stanowiskiem Miasta",
-        "columns": ["Lp.", "Zgłaszający", "Część dokumentu", "Treść uwagi", "Proponowana zmiana",
-                    "Uzasadnienie uwagi", "Rozstrzygnięcie", "Stanowisko Miasta wraz z uzasadnieniem"],
+        "columns": ["Lp.", "Zgłaszający", "Część dokumentu", "Obecny zapis", "Proponowana zmiana",
+                    "Uzasadnienie uwagi", "Rozstrzygnięcie", "Stanowisko Miasta wraz z uzasadnieniem",
+                    "Przyjęte brzmienie"],
         "export_columns": ["Lp.", "Numer zgłoszenia", "Zgłaszający", "Część dokumentu", "Rozdział",
-                           "Treść uwagi", "Proponowana zmiana", "Uzasadnienie uwagi", "Forma zgłoszenia",
-                           "Temat", "Rozstrzygnięcie", "Stanowisko Miasta"],
+                           "Obecny zapis", "Proponowana zmiana", "Uzasadnienie uwagi", "Forma zgłoszenia",
+                           "Temat", "Rozstrzygnięcie", "Stanowisko Miasta", "Przyjęte brzmienie"],
         "decisions": {"accepted": "Uwzględniona", "partially_accepted": "Uwzględniona częściowo",
                       "rejected": "Nieuwzględniona", "not_considered": "Nierozpatrzona"},
         "channel_names": {"web": "formularz internetowy", "email": "poczta elektroniczna", "letter": "pismo",
@@ -60,16 +69,25 @@ TEXTS: dict[str, dict[str, Any]] = {
         "consultation": "Consultation", "document": "Document consulted", "stage": "Stage",
         "dates": "Consultation period", "channels": "Ways to comment", "duty_days": "Consultation duty hours",
         "organizer": "Run by", "from_to": "from {start} to {end}",
+        "legal_basis": "Legal basis", "report_date": "Report date",
+        "participation": "Participation",
+        "submitters": "Submitters: {submitters}; comments: {comments}.",
+        "by_channel_line": "Comments by channel: {channels}.",
+        "course": "How the consultation ran",
+        "course_dates": "The consultation ran from {start} to {end}.",
+        "course_channels": "Comments could be sent by: {channels}.",
+        "course_duty": "Consultation duty hours were held ({count}): {days}.",
         "summary": "1. Summary", "total": "Number of comments received: {count}.",
         "by_decision": "Comments by decision", "by_channel": "Comments by channel",
         "by_topic": "Comments by topic", "by_chapter": "Comments by part of the document",
         "chart_title": "Decisions on comments by chapter", "count": "Count",
         "figure": "Figure 1. Decisions on comments by chapter of the document.",
         "table_heading": "2. Comments and the City's position",
-        "columns": ["No.", "Submitter", "Part of the document", "Comment", "Proposed change",
-                    "Justification", "Decision", "City's position and reasoning"],
-        "export_columns": ["No.", "Reference", "Submitter", "Part of the document", "Chapter", "Comment",
-                           "Proposed change", "Justification", "Channel", "Topic", "Decision", "City's position"],
+        "columns": ["No.", "Submitter", "Part of the document", "Current wording", "Proposed change",
+                    "Justification", "Decision", "City's position and reasoning", "Adopted wording"],
+        "export_columns": ["No.", "Reference", "Submitter", "Part of the document", "Chapter", "Current wording",
+                           "Proposed change", "Justification", "Channel", "Topic", "Decision", "City's position",
+                           "Adopted wording"],
         "decisions": {"accepted": "Accepted", "partially_accepted": "Partially accepted",
                       "rejected": "Rejected", "not_considered": "Not considered"},
         "channel_names": {"web": "web form", "email": "e-mail", "letter": "letter",
@@ -79,8 +97,15 @@ TEXTS: dict[str, dict[str, Any]] = {
     },
 }
 
-# Twentieths of a point; landscape A4 with 2 cm margins leaves 14,570.
-_COLUMN_WIDTHS = [600, 1500, 1300, 2600, 2200, 2100, 1300, 2970]
+# Twentieths of a point; landscape A4 with 2 cm margins leaves 14,570. Each column is wide enough for
+# the longest word of its header at 9 pt bold (no "Rozstrzygni-ęcie"), and Lp. for the submission's
+# reference ("UW/2026/000123#12") on one line.
+_COLUMN_WIDTHS = [1500, 1550, 1300, 1700, 1700, 1650, 1650, 1900, 1620]
+_MONTHS_PL = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
+              "października", "listopada", "grudnia")
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December")
+_ACCEPTED = ("accepted", "partially_accepted")
 _CHAPTER = re.compile(r"^\s*(?:rozdzia[łl]|rozdz\.?)\s*([IVXLCDM]+|\d+)\b", re.IGNORECASE)
 
 
@@ -105,6 +130,7 @@ class CommentRow:
     decision: str
     position: str
     chapter: str = ""
+    adopted: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +153,8 @@ class Consultation:
     duty_days: tuple[DutyDay, ...] = ()
     # Built before the review was completed: the positions may still change.
     working_draft: bool = False
+    legal_basis: str = ""
+    report_date: str = ""
 
 
 @dataclass(frozen=True)
@@ -152,19 +180,54 @@ def _text(value: Any) -> str:
     return xml_safe(str(value)) if value is not None else ""
 
 
+def _invalid(field: str, message: str, message_pl: str) -> ReportInputError:
+    return ReportInputError("bad_report", f"REPORT.json: {field} {message}", f"REPORT.json: {field} {message_pl}")
+
+
+def _string(data: Mapping, key: str, path: str) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _invalid(f"{path}.{key}", "must be text.", "musi być tekstem.")
+    return _text(value)
+
+
 def _consultation(data: Mapping) -> Consultation:
-    duty_days = tuple(DutyDay(_text(day.get("date")), _text(day.get("from")), _text(day.get("to")),
-                              _text(day.get("place"))) for day in data.get("duty_days") or ())
-    return Consultation(title=_text(data.get("title")), stage=_text(data.get("stage")),
-                        document=_text(data.get("document")), organizer=_text(data.get("organizer")),
-                        start=_text(data.get("start")), end=_text(data.get("end")),
-                        channels=tuple(_text(channel) for channel in data.get("channels") or ()),
-                        duty_days=duty_days, working_draft=bool(data.get("working_draft", False)))
+    path = "consultation"
+    channels = data.get("channels") or []
+    if not isinstance(channels, list) or not all(isinstance(channel, str) for channel in channels):
+        raise _invalid(f"{path}.channels", "must be a list of texts.", "musi być listą tekstów.")
+    days = data.get("duty_days") or []
+    if not isinstance(days, list):
+        raise _invalid(f"{path}.duty_days", "must be a list of objects with date, from, to and place.",
+                       "musi być listą obiektów z polami date, from, to i place.")
+    duty_days = []
+    for index, day in enumerate(days):
+        where = f"{path}.duty_days[{index}]"
+        if not isinstance(day, Mapping):
+            raise _invalid(where, "must be an object with date, from, to and place (not "
+                           f"{type(day).__name__} {str(day)[:40]!r}).",
+                           "musi być obiektem z polami date, from, to i place (a nie "
+                           f"{str(day)[:40]!r}).")
+        duty_days.append(DutyDay(_string(day, "date", where), _string(day, "from", where),
+                                 _string(day, "to", where), _string(day, "place", where)))
+    working_draft = data.get("working_draft", False)
+    if not isinstance(working_draft, bool):
+        raise _invalid(f"{path}.working_draft", "must be true or false.", "musi mieć wartość true lub false.")
+    return Consultation(title=_string(data, "title", path), stage=_string(data, "stage", path),
+                        document=_string(data, "document", path), organizer=_string(data, "organizer", path),
+                        start=_string(data, "start", path), end=_string(data, "end", path),
+                        channels=tuple(_text(channel) for channel in channels), duty_days=tuple(duty_days),
+                        working_draft=working_draft, legal_basis=_string(data, "legal_basis", path),
+                        report_date=_string(data, "report_date", path))
 
 
 def _comment(item: Any, index: int) -> CommentRow:
+    path = f"comments[{index}]"
+
     def bad(message: str) -> ReportInputError:
-        return ReportInputError("bad_report", f"comments[{index}]: {message}", f"comments[{index}]: {message}")
+        return ReportInputError("bad_report", f"REPORT.json: {path}: {message}", f"REPORT.json: {path}: {message}")
 
     if not isinstance(item, Mapping):
         raise bad("must be an object")
@@ -177,14 +240,42 @@ def _comment(item: Any, index: int) -> CommentRow:
     decision = item.get("decision")
     if decision not in DECISIONS:
         raise bad(f"decision must be one of {', '.join(DECISIONS)}")
+    consent = submitter.get("publish_consent", False)
+    if not isinstance(consent, bool):
+        raise _invalid(f"{path}.submitter.publish_consent", "must be true or false.",
+                       "musi mieć wartość true lub false.")
+    texts = {key: _string(item, key, path) for key in ("ref", "unit_label", "comment", "proposal", "justification",
+                                                      "channel", "topic", "position", "chapter", "adopted")}
     return CommentRow(
-        ref=_text(item.get("ref")),
-        submitter=Submitter(_text(submitter.get("name")), _text(submitter.get("organization")), kind,
-                            bool(submitter.get("publish_consent"))),
-        unit_label=_text(item.get("unit_label")), comment=_text(item.get("comment")),
-        proposal=_text(item.get("proposal")), justification=_text(item.get("justification")),
-        channel=_text(item.get("channel")), topic=_text(item.get("topic")), decision=decision,
-        position=_text(item.get("position")), chapter=_text(item.get("chapter")))
+        ref=texts["ref"],
+        submitter=Submitter(_string(submitter, "name", f"{path}.submitter"),
+                            _string(submitter, "organization", f"{path}.submitter"), kind, consent),
+        unit_label=texts["unit_label"], comment=texts["comment"], proposal=texts["proposal"],
+        justification=texts["justification"], channel=texts["channel"], topic=texts["topic"], decision=decision,
+        position=texts["position"], chapter=texts["chapter"], adopted=texts["adopted"])
+
+
+def polish_date(iso: str, lang: str = "pl") -> str:
+    """ "2024-10-21" → "21 października 2024 r." (or "21 October 2024"); other text is kept as given."""
+    match = re.match(r"^(\d{4})-(\d{2})-(\d{2})", iso or "")
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        return iso
+    year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    if lang == "pl":
+        return f"{day} {_MONTHS_PL[month - 1]} {year} r."
+    return f"{day} {_MONTHS_EN[month - 1]} {year}"
+
+
+def submitter_count(data: "ReportData") -> int:
+    """Distinct submitters: an organisation or a named person once, an anonymous submission by its reference."""
+    seen = set()
+    for comment in data.comments:
+        submitter = comment.submitter
+        identity = (submitter.kind, submitter.organization.casefold(), submitter.name.casefold())
+        if not submitter.name and not submitter.organization:
+            identity = ("ref", comment.ref.split("#", 1)[0] or str(id(comment)))
+        seen.add(identity)
+    return len(seen)
 
 
 # ---- shared table data ---------------------------------------------------------------
@@ -222,16 +313,18 @@ def table_rows(data: ReportData, lang: str = "pl", published: bool = True) -> li
             submitter_display(submitter.name, submitter.organization, submitter.kind,
                               submitter.publish_consent, lang, published),
             comment.unit_label, clean(comment.comment), clean(comment.proposal), clean(comment.justification),
-            decisions[comment.decision], clean(comment.position)])
+            decisions[comment.decision], clean(comment.position),
+            clean(comment.adopted) if comment.decision in _ACCEPTED else ""])
     return rows
 
 
-def export_rows(data: ReportData, lang: str = "pl", published: bool = True) -> list[list[str]]:
-    """The same table for spreadsheets: one value per cell, with reference, channel and topic."""
+def export_rows(data: ReportData, lang: str = "pl", published: bool = True) -> list[list]:
+    """The same table for spreadsheets: one value per cell (Lp. a number), with reference, channel and topic."""
     rows = []
     for number, (comment, cells) in enumerate(zip(data.comments, table_rows(data, lang, published)), start=1):
-        rows.append([str(number), comment.ref, cells[1], cells[2], chapter_of_comment(comment, lang), cells[3],
-                     cells[4], cells[5], _channel_name(comment.channel, lang), comment.topic, cells[6], cells[7]])
+        rows.append([number, comment.ref, cells[1], cells[2], chapter_of_comment(comment, lang), cells[3],
+                     cells[4], cells[5], _channel_name(comment.channel, lang), comment.topic, cells[6], cells[7],
+                     cells[8]])
     return rows
 
 
@@ -291,7 +384,9 @@ def _counts_table(title: str, counts: list[tuple[str, int]], count_label: str) -
     return table_xml(rows, widths) + simple_paragraph("")
 
 
-def _title_page(consultation: Consultation, lang: str, published: bool) -> list[str]:
+def _title_page(data: ReportData, lang: str, published: bool) -> list[str]:
+    """The report as the city publishes it: what was consulted, by whom, on what basis, when and how."""
+    consultation = data.consultation
     texts = TEXTS[lang]
     body = [simple_paragraph(texts["report"], style="Title"),
             simple_paragraph(consultation.title, bold=True, align="center")]
@@ -304,17 +399,31 @@ def _title_page(consultation: Consultation, lang: str, published: bool) -> list[
         if value:
             body.append(paragraph_xml(run_xml(f"{label}: ", rpr_xml(bold=True)) + run_xml(value)))
 
+    start, end = polish_date(consultation.start, lang), polish_date(consultation.end, lang)
+    fact(texts["organizer"], consultation.organizer)
+    fact(texts["legal_basis"], consultation.legal_basis)
     fact(texts["document"], consultation.document)
     fact(texts["stage"], consultation.stage)
     if consultation.start or consultation.end:
-        fact(texts["dates"], texts["from_to"].format(start=consultation.start, end=consultation.end))
-    fact(texts["channels"], ", ".join(_channel_name(channel, lang) for channel in consultation.channels))
-    fact(texts["organizer"], consultation.organizer)
+        fact(texts["dates"], texts["from_to"].format(start=start, end=end))
+    channels = ", ".join(_channel_name(channel, lang) for channel in consultation.channels)
+    by_channel = Counter(_channel_name(comment.channel, lang) for comment in data.comments)
+    body.append(simple_paragraph(texts["participation"], style="Heading2"))
+    body.append(simple_paragraph(texts["submitters"].format(submitters=submitter_count(data),
+                                                            comments=len(data.comments))))
+    if by_channel:
+        body.append(simple_paragraph(texts["by_channel_line"].format(channels="; ".join(
+            f"{name} – {count}" for name, count in sorted(by_channel.items(), key=lambda item: (-item[1], item[0]))))))
+    body.append(simple_paragraph(texts["course"], style="Heading2"))
+    if consultation.start and consultation.end:
+        body.append(simple_paragraph(texts["course_dates"].format(start=start, end=end)))
+    if channels:
+        body.append(simple_paragraph(texts["course_channels"].format(channels=channels)))
     if consultation.duty_days:
-        body.append(simple_paragraph(texts["duty_days"] + ":", bold=True))
-        for day in consultation.duty_days:
-            place = f", {day.place}" if day.place else ""
-            body.append(simple_paragraph(f"– {day.date}, {day.start}–{day.end}{place}"))
+        days = "; ".join(f"{polish_date(day.date, lang)}, {day.start}–{day.end}" + (f", {day.place}" if day.place else "")
+                         for day in consultation.duty_days)
+        body.append(simple_paragraph(texts["course_duty"].format(count=len(consultation.duty_days), days=days)))
+    fact(texts["report_date"], polish_date(consultation.report_date or consultation.end, lang))
     return body
 
 
@@ -367,7 +476,7 @@ def _build_report_docx(data: ReportData, lang: str, published: bool) -> bytes:
     chart_rel = builder.add_part("word/media/chart1.png",
                                  stacked_bar_chart_png(texts["chart_title"], chapters, series), None, "image")
     counts = summary(data, lang)
-    body = _title_page(data.consultation, lang, published)
+    body = _title_page(data, lang, published)
     body.append(simple_paragraph(texts["summary"], style="Heading1", page_break_before=True))
     body.append(simple_paragraph(texts["total"].format(count=len(data.comments))))
     for key in ("decision", "channel", "topic", "chapter"):
@@ -388,15 +497,32 @@ def _build_report_docx(data: ReportData, lang: str, published: bool) -> bytes:
 # ---- XLSX and CSV --------------------------------------------------------------------
 
 def build_report_xlsx(data: ReportData, *, lang: str = "pl", published: bool = True) -> bytes:
-    """The comment table as XLSX (openpyxl write-only), repacked for deterministic bytes."""
+    """The comment table as XLSX (openpyxl write-only), repacked for deterministic bytes.
+
+    Lp. is a number; every text is a string cell, never a formula (a comment starting with "=" stays
+    text); the header row is frozen and filterable.
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.utils import get_column_letter
 
     texts = TEXTS[lang]
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(texts["sheet"])
-    sheet.append(texts["export_columns"])
-    for row in export_rows(data, lang, published):
-        sheet.append(row)
+    columns = texts["export_columns"]
+    sheet.freeze_panes = "A2"
+    rows = export_rows(data, lang, published)
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
+
+    def cell(value) -> WriteOnlyCell:
+        written = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            written.data_type = "s"  # openpyxl would store "=…" as a formula
+        return written
+
+    sheet.append([cell(title) for title in columns])
+    for row in rows:
+        sheet.append([cell(value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     parts = read_package(buffer.getvalue())
@@ -408,9 +534,13 @@ def build_report_xlsx(data: ReportData, *, lang: str = "pl", published: bool = T
 
 
 def build_report_csv(data: ReportData, *, lang: str = "pl", published: bool = True) -> bytes:
-    """The comment table as CSV: UTF-8 with BOM (Excel opens Polish text correctly), comma-separated."""
+    """The comment table as CSV: UTF-8 with BOM (Excel opens Polish text correctly), comma-separated.
+
+    A cell a spreadsheet could take for a formula (=, +, -, @, tab, CR first) gets a leading quote (OWASP).
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(TEXTS[lang]["export_columns"])
-    writer.writerows(export_rows(data, lang, published))
+    writer.writerows([[value if isinstance(value, int) else spreadsheet_safe(value) for value in row]
+                      for row in export_rows(data, lang, published)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

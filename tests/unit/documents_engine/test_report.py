@@ -70,10 +70,11 @@ def test_internal_report_keeps_names_and_contact_data(data):
 def test_report_has_title_page_summary_chart_and_table_columns(data):
     docx = build_report_docx(data)
     text = document_text(docx)
-    for expected in ("Raport z konsultacji społecznych", "II etap", "od 2024-09-30 do 2024-10-21",
-                     "formularz internetowy", "2024-10-08, 09:00–17:00, sala 34", "Liczba zgłoszonych uwag: 3.",
+    for expected in ("Raport z konsultacji społecznych", "II etap", "od 30 września 2024 r. do 21 października 2024 r.",
+                     "formularz internetowy", "8 października 2024 r., 09:00–17:00, sala 34",
+                     "Liczba zgłoszonych uwag: 3.",
                      "Uwagi według rozstrzygnięcia", "Uwagi według formy zgłoszenia", "Uwagi według tematu",
-                     "Uwagi według części dokumentu", "Lp.", "Zgłaszający", "Część dokumentu", "Treść uwagi",
+                     "Uwagi według części dokumentu", "Lp.", "Zgłaszający", "Część dokumentu", "Obecny zapis",
                      "Proponowana zmiana", "Uzasadnienie uwagi", "Rozstrzygnięcie",
                      "Stanowisko Miasta wraz z uzasadnieniem", "Nieuwzględniona", "Uwzględniona częściowo"):
         assert expected in text, expected
@@ -107,7 +108,7 @@ def test_builds_are_byte_identical_and_dated_from_the_consultation(data):
 
 def test_xlsx_and_csv_hold_the_same_table(data):
     sheet = openpyxl.load_workbook(io.BytesIO(build_report_xlsx(data))).active
-    xlsx_rows = [[cell if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
+    xlsx_rows = [[str(cell) if cell is not None else "" for cell in row] for row in sheet.iter_rows(values_only=True)]
     csv_rows = list(csv.reader(io.StringIO(build_report_csv(data).decode("utf-8-sig"))))
     assert xlsx_rows == csv_rows
     assert csv_rows[0][:3] == ["Lp.", "Numer zgłoszenia", "Zgłaszający"]
@@ -133,3 +134,131 @@ def test_malformed_report_input_is_refused_naming_the_field(mutate, field):
     with pytest.raises(ReportInputError) as raised:
         ReportData.from_json(raw)
     assert field in raised.value.message
+
+
+# ---- the report as an official document ----------------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"klik\")", "+1+1", "-2+3", "@SUM(A1:A2)", "\tTAB", "\rCR"]
+TEXT_FIELDS = ("ref", "unit_label", "comment", "proposal", "justification", "channel", "topic", "position",
+               "chapter", "adopted")
+
+
+def _poisoned(value: str) -> dict:
+    raw = report_json()
+    comment = raw["comments"][1]  # accepted: every column is shown, also the adopted wording
+    for key in TEXT_FIELDS:
+        comment[key] = value
+    comment["submitter"] = {"name": value, "organization": value, "kind": "organization", "publish_consent": True}
+    return raw
+
+
+@pytest.mark.parametrize("published", [True, False])
+@pytest.mark.parametrize("value", FORMULAS)
+def test_no_field_becomes_a_formula_in_xlsx_or_a_raw_formula_cell_in_csv(value, published):
+    data = ReportData.from_json(_poisoned(value))
+    sheet_xml = read_package(build_report_xlsx(data, published=published))["xl/worksheets/sheet1.xml"]
+    assert b"<f>" not in sheet_xml and b"<f " not in sheet_xml
+    sheet = openpyxl.load_workbook(io.BytesIO(build_report_xlsx(data, published=published))).active
+    row = [cell.value for cell in sheet[3]]
+    assert all(not isinstance(cell, str) or cell.data_type == "s" for cell in sheet[3] if cell.value is not None)
+    rows = list(csv.reader(io.StringIO(build_report_csv(data, published=published).decode("utf-8-sig"),
+                                        newline="")))
+    for cell in rows[2]:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+    poisoned_cells = [cell for cell in rows[2] if value.strip("\t\r") in cell]
+    assert poisoned_cells and all(cell.startswith("'") for cell in poisoned_cells)
+    assert any(isinstance(cell, str) and value.strip("\t\r") in cell for cell in row)
+
+
+def test_xlsx_has_numbers_a_frozen_header_and_a_filter(data):
+    xlsx = build_report_xlsx(data)
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).active
+    assert [sheet.cell(row=row, column=1).value for row in (2, 3, 4)] == [1, 2, 3]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:M4"
+
+
+@pytest.mark.parametrize("field, value, named", [
+    ("duty_days", ["2024-10-08", "2024-10-15"], "consultation.duty_days[0]"),
+    ("duty_days", "2024-10-08", "consultation.duty_days"),
+    ("channels", "web", "consultation.channels"),
+    ("title", {"pl": "x"}, "consultation.title"),
+    ("working_draft", "yes", "consultation.working_draft"),
+])
+def test_malformed_report_json_names_the_field(field, value, named):
+    raw = report_json()
+    raw["consultation"][field] = value
+    with pytest.raises(ReportInputError) as raised:
+        ReportData.from_json(raw)
+    assert named in raised.value.message and named in raised.value.message_pl
+
+
+def test_the_cli_reports_a_malformed_duty_day_as_bad_input_not_an_internal_error(tmp_path, capsys):
+    from services.documents.engine.cli import main
+
+    raw = report_json()
+    raw["consultation"]["duty_days"] = ["2024-10-08"]
+    path = tmp_path / "REPORT.json"
+    path.write_text(__import__("json").dumps(raw), encoding="utf-8")
+    code = main(["report", str(path), "--out", str(tmp_path / "r.docx")])
+    assert code == 1
+    assert "consultation.duty_days[0]" in capsys.readouterr().err
+
+
+def test_title_page_reads_like_an_official_document():
+    raw = report_json()
+    raw["consultation"].update({"organizer": "Prezydent Miasta Torunia",
+                                "legal_basis": "uchwała nr 1/2024 Rady Miasta Torunia w sprawie konsultacji",
+                                "report_date": "2024-11-04"})
+    text = document_text(build_report_docx(ReportData.from_json(raw)))
+    for expected in ("Prowadzący konsultacje: Prezydent Miasta Torunia",
+                     "Podstawa prawna: uchwała nr 1/2024 Rady Miasta Torunia w sprawie konsultacji",
+                     "Liczba podmiotów, które zgłosiły uwagi: 3; liczba uwag: 3.",
+                     "Uwagi według formy zgłoszenia: ", "poczta elektroniczna – 1",
+                     "Konsultacje trwały od 30 września 2024 r. do 21 października 2024 r.",
+                     "Odbyły się dyżury konsultacyjne (1): 8 października 2024 r., 09:00–17:00, sala 34.",
+                     "Data sporządzenia raportu: 4 listopada 2024 r."):
+        assert expected in text, expected
+
+
+def test_comment_table_is_landscape_with_a_repeated_header_and_the_wordings(data):
+    raw = report_json()
+    raw["comments"][1]["adopted"] = "Cele programu są mierzalne."
+    raw["comments"][0]["adopted"] = "Nie powinno się pokazać."
+    document = read_package(build_report_docx(ReportData.from_json(raw)))["word/document.xml"].decode()
+    assert "<w:tblHeader/>" in document and 'w:orient="landscape"' in document
+    text = document_text(build_report_docx(ReportData.from_json(raw)))
+    assert "Przyjęte brzmienie" in text and "Cele programu są mierzalne." in text
+    assert "Nie powinno się pokazać." not in text  # only accepted comments have an adopted wording
+
+
+def test_columns_are_wide_enough_for_their_header_words():
+    from services.documents.engine.report import _COLUMN_WIDTHS, TEXTS
+
+    usable = [width - 2 * 108 for width in _COLUMN_WIDTHS]  # default cell margins
+    for lang in ("pl", "en"):
+        for header, width in zip(TEXTS[lang]["columns"], usable):
+            longest = max(header.split(), key=len)
+            assert len(longest) * 95 <= width, (lang, longest, width)  # 9 pt bold: under 95 twips a letter
+    assert sum(_COLUMN_WIDTHS) <= 14570
+
+
+@pytest.mark.parametrize("kind, consent, published, shown", [
+    ("person", True, True, "Anna Zgodna (Stowarzyszenie Razem)"),
+    ("person", False, True, "Osoba prywatna"),
+    ("organization", True, True, "Stowarzyszenie Razem (Anna Zgodna)"),
+    ("organization", False, True, "Stowarzyszenie Razem"),
+    ("organization", False, False, "Stowarzyszenie Razem (Anna Zgodna)"),
+])
+def test_a_consenting_person_is_named(kind, consent, published, shown):
+    from services.documents.engine.privacy import submitter_display
+
+    assert submitter_display("Anna Zgodna", "Stowarzyszenie Razem", kind, consent, "pl", published) == shown
+
+
+@pytest.mark.parametrize("top, ticks", [(1, [0, 1]), (3, [0, 1, 2, 3]), (5, [0, 1, 2, 3, 4, 5]),
+                                        (7, [0, 2, 4, 6, 8]), (23, [0, 5, 10, 15, 20, 25])])
+def test_chart_ticks_are_whole_numbers(top, ticks):
+    from services.documents.engine.chart import _nice_ceiling, axis_ticks
+
+    assert axis_ticks(_nice_ceiling(top)) == ticks

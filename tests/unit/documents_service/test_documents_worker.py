@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -61,6 +62,8 @@ def test_a_version_and_the_report_are_built_by_the_celery_worker_with_all_artifa
 
     docx = client.get(api(f"/reports/{report['id']}/download"), headers=staff(ctx, "reviewer"))
     assert docx.status_code == 200 and docx.headers["ETag"].strip('"') == report["sha256"]
+    assert re.search(r'filename="raport-z-konsultacji-[a-z0-9-]+-\d{4}-\d{2}-\d{2}\.docx"',
+                     docx.headers["Content-Disposition"]), docx.headers["Content-Disposition"]
     cells = [cell.text for table in WordDocument(io.BytesIO(docx.data)).tables for row in table.rows for cell in row.cells]
     assert "§ 5 ust. 2 pkt 2" in cells  # the anchored unit's label, not the submitter's "§ 5 ust. 2"
     assert "w całym dokumencie" in cells  # unanchored: the submitter's own words
@@ -128,3 +131,12 @@ def test_the_demo_document_is_uploaded_once_for_the_demo_consultation(ctx):
     [announced] = outbox(ctx, "document.version_created")
     assert announced["consultation_id"] == "demo-consultation"
     assert {"chapter", "paragraph", "section", "point", "letter"} <= {u["kind"] for u in announced["units"]}
+
+
+def test_download_names_are_readable_slugs():
+    from services.documents.handlers import slug
+
+    assert slug("Wspólnie o programie współpracy z NGO na 2025 r. – II etap") == \
+        "wspolnie-o-programie-wspolpracy-z-ngo-na-2025-r-ii-etap"
+    assert slug("Łódź: Żółć & „cudzysłów”") == "lodz-zolc-cudzyslow"
+    assert slug("") == "konsultacje"
