@@ -333,7 +333,7 @@ def bulk() -> Any:
     ctx, staff, ids = _ctx(), current_staff(), request.form.getlist("comment_ids")
     try:
         if data["action"] == "approve":
-            outcome = decisions.approve_many(ctx, ids, staff)
+            outcome = decisions.approve_many(ctx, ids, staff, group_id=request.form.get("group_id") or None)
             message = gettext("Approved: %(done)d. Skipped (not proposals): %(skipped)d.", done=len(outcome.done),
                               skipped=len(outcome.skipped))
         elif data["action"] == "assign":

@@ -63,8 +63,16 @@ _ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)), requi
                    validate=validate.Length(min=1, max=MAX_BULK))
 
 
-class BulkIdsIn(_Strict):
-    comment_ids = _ids
+class BulkApproveIn(_Strict):
+    comment_ids = fields.List(fields.String(validate=validate.Length(min=1, max=36)),
+                              validate=validate.Length(min=1, max=MAX_BULK))
+    group_id = fields.String(validate=validate.Length(min=1, max=36),
+                             metadata={"description": "approve the proposals of a duplicate group's members"})
+
+    @validates_schema
+    def _one_selection(self, data: dict, **_: object) -> None:
+        if ("comment_ids" in data) == ("group_id" in data):
+            raise ValidationError("give either `comment_ids` or `group_id`", "comment_ids")
 
 
 class BulkDecideIn(_Strict):

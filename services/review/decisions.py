@@ -231,21 +231,24 @@ class BulkOutcome:
     skipped: dict[str, str] = field(default_factory=dict)
 
 
-def approve_many(ctx: ServiceContext, comment_ids: Sequence[str], staff: StaffIdentity) -> BulkOutcome:
-    """Approve every proposal in the selection; comments that are not proposals are skipped with the reason."""
+def approve_many(ctx: ServiceContext, comment_ids: Sequence[str], staff: StaffIdentity, *,
+                 group_id: str | None = None) -> BulkOutcome:
+    """Approve every proposal in the selection (or the group); the others are skipped with their state."""
     if not _is_coordinator(staff):
         raise Refused(N_("Only a coordinator can approve a decision."))
-    ids = _bounded_ids(comment_ids)
+    ids = [] if group_id else _bounded_ids(comment_ids)
     outcome = BulkOutcome()
     now = utcnow()
     with ctx.transaction() as session:
+        ids = _group_members(session, group_id) if group_id else ids
         cache: dict = {}
         for comment in _lock_comments(ctx, session, ids):
             if comment.approval_state != approval.PROPOSED:
                 outcome.skipped[comment.id] = comment.approval_state or "undecided"
                 continue
             _open_consultation(session, comment, cache)
-            _approve(ctx, session, comment, staff, "", now, via={"bulk": len(ids)})
+            _approve(ctx, session, comment, staff, "", now,
+                     via={"bulk": len(ids)} | ({"group_id": group_id} if group_id else {}))
             outcome.done.append(comment.id)
     return outcome
 
@@ -268,6 +271,15 @@ def assign_many(ctx: ServiceContext, comment_ids: Sequence[str], assignee: str |
             comment.assignee = assignee
             outcome.done.append(comment.id)
     return outcome
+
+
+def _group_members(session: Session, group_id: str) -> list[str]:
+    """A duplicate group's members: a group decision or approval may exceed the selection limit."""
+    ids = list(session.scalars(select(ReviewComment.id).where(ReviewComment.group_id == group_id)
+                               .order_by(ReviewComment.received_at, ReviewComment.id)))
+    if not ids:
+        raise NotFound(N_("No such group."))
+    return ids
 
 
 def _bounded_ids(comment_ids: Iterable[str]) -> list[str]:

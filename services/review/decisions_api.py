@@ -17,7 +17,7 @@ from services.review.decision_schemas import (
     AuditQuery,
     BulkAssignIn,
     BulkDecideIn,
-    BulkIdsIn,
+    BulkApproveIn,
     BulkOut,
     ProgressList,
     ProgressQuery,
@@ -102,11 +102,11 @@ def bulk_decide(data: dict) -> Any:
 
 @blp.route("/bulk/approve", methods=["POST"])
 @requires_role("coordinator")
-@blp.arguments(BulkIdsIn)
+@blp.arguments(BulkApproveIn)
 @blp.response(200, BulkOut)
 def bulk_approve(data: dict) -> Any:
-    """Approve the proposals in a selection; the others are listed under `skipped` with their state."""
-    return decisions.approve_many(_ctx(), data["comment_ids"], current_staff())
+    """Approve the proposals in a selection or a group; the others are listed under `skipped` with their state."""
+    return decisions.approve_many(_ctx(), data.get("comment_ids", []), current_staff(), group_id=data.get("group_id"))
 
 
 @blp.route("/bulk/assign", methods=["POST"])

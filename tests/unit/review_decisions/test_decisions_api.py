@@ -130,3 +130,25 @@ def test_progress_over_http(ctx, client):
                                "unapproved": 0}
     assert set(item["by_chapter"]) == {"§ 1", "§ 2"} and item["by_reviewer"][""]["total"] == 2
     assert client.get(f"{API}/progress?consultation=none", headers=bearer(ctx, REVIEWER)).status_code == 404
+
+
+def test_a_group_is_approved_at_once_by_its_id(ctx, client):
+    from services.review.models import ReviewComment
+
+    consultation = publish_consultation(ctx)
+    first, second = submit(ctx, consultation, ["§ 1"]) + submit(ctx, consultation, ["§ 1"])
+    with ctx.db.transaction() as session:
+        group_ids = {session.get(ReviewComment, i).group_id for i in (first, second)}
+    (group_id,) = group_ids  # identical proposals are grouped as they arrive
+    client.post(f"{API}/bulk/decide", headers=bearer(ctx, REVIEWER),
+                json={"comment_ids": [first, second], "decision": "rejected", "justification": "Kampania"})
+
+    both = client.post(f"{API}/bulk/approve", headers=bearer(ctx, COORDINATOR),
+                       json={"comment_ids": [first], "group_id": group_id})
+    assert both.status_code == 422
+    assert client.post(f"{API}/bulk/approve", headers=bearer(ctx, COORDINATOR),
+                       json={"group_id": "no-such-group"}).status_code == 404
+    approved = client.post(f"{API}/bulk/approve", headers=bearer(ctx, COORDINATOR), json={"group_id": group_id})
+
+    assert approved.status_code == 200 and sorted(approved.json["done"]) == sorted([first, second])
+    assert sorted(e["comment_id"] for e in decided_events(ctx)) == sorted([first, second])
