@@ -17,7 +17,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
-from services.review.models import AuditEntry
+from services.review.models import AuditEntry, ReviewComment
 
 
 class AuditLogIsAppendOnly(RuntimeError):
@@ -92,6 +92,17 @@ def search(session: Session, filters: AuditFilter, *, limit: int, offset: int) -
 def read(ctx: Any, filters: AuditFilter, *, limit: int, offset: int) -> tuple[list[AuditEntry], int]:
     with ctx.db.transaction() as session:
         return search(session, filters, limit=limit, offset=offset)
+
+
+def comment_labels(ctx: Any, entries: list[AuditEntry]) -> dict[str, str]:
+    """"UW/2026/000123 #2" for the subjects that are comments, so people read references, not ids."""
+    subjects = {e.subject for e in entries if e.action.startswith("comment.")}
+    if not subjects:
+        return {}
+    with ctx.db.transaction() as session:
+        rows = session.execute(select(ReviewComment.id, ReviewComment.reference, ReviewComment.number)
+                               .where(ReviewComment.id.in_(subjects)))
+        return {row.id: f"{row.reference} #{row.number}" for row in rows}
 
 
 def actions(ctx: Any) -> list[str]:

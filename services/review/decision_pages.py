@@ -429,5 +429,6 @@ def audit_log() -> Any:
     items, total = audit.read(_ctx(), filters, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
     actions = audit.actions(_ctx())
     return render_template("review/decisions/audit.html", items=items, total=total, page=page, per_page=PER_PAGE,
+                           labels=audit.comment_labels(_ctx(), items),
                            page_url=_page_url, filters=request.args, errors=errors, actions=actions,
                            consultations=decisions.consultation_titles(_ctx()))
