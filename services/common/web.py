@@ -8,10 +8,13 @@ from typing import Any, Iterable
 
 from flask import Blueprint, Flask, jsonify
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.auth import init_auth, public
+from services.common.jsonguard import SafeArgumentsParser, SafeJSONProvider
 from services.common.runtime import ServiceContext
 from services.common.ui import error_page, init_ui, wants_json
 
@@ -61,9 +64,28 @@ def json_error(status: int, code: str, message: str, details: Any = None) -> Any
     return response
 
 
+class ApiBlueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint with the guarded JSON parser (see services.common.jsonguard)."""
+
+    ARGUMENTS_PARSER = SafeArgumentsParser()
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:x>` beyond a 64-bit integer is no such resource (a 404), not an OverflowError in the database."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's name)
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+class _App(Flask):
+    json_provider_class = SafeJSONProvider
+
+
 def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title: str) -> Flask:
     service = ctx.service
-    app = Flask(f"services.{service}", static_url_path=f"/{service}/static")
+    app = _App(f"services.{service}", static_url_path=f"/{service}/static")
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config.update(
         SECRET_KEY=ctx.settings.secret_key,
         MAX_CONTENT_LENGTH=ctx.settings.max_upload_bytes,
@@ -102,12 +124,20 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         if exc.code == 413:
             message = f"request body too large (limit {ctx.settings.max_upload_bytes // (1024 * 1024)} MiB)"
         elif exc.code == 400 and messages:
-            message = "the request body is not valid JSON" if _is_json_error(messages) else "invalid request"
+            message = _json_error_message(messages) or "invalid request"
         else:
             message = exc.description or exc.name
         if not wants_json():
             return error_page(exc.code or 500)
         return json_error(exc.code or 500, exc.name.lower().replace(" ", "_"), message, messages)
+
+    @app.errorhandler(OverflowError)
+    def _number_out_of_range(exc: OverflowError) -> Any:
+        # A number the schema let through but the database cannot hold: the client's error, not ours.
+        log.warning("number out of range: %s", exc)
+        if not wants_json():
+            return error_page(422, "a number is out of range")
+        return json_error(422, "invalid", "a number in the request is out of range")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
@@ -125,8 +155,14 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     return app
 
 
-def _is_json_error(messages: Any) -> bool:
-    return "Invalid JSON body." in str(messages)
+def _json_error_message(messages: Any) -> str | None:
+    """A body that failed to parse has a list of reasons under "json" (field errors are a dict there)."""
+    reasons = messages.get("json") if isinstance(messages, dict) else None
+    if not isinstance(reasons, list) or not reasons or not isinstance(reasons[0], str):
+        return None
+    if reasons[0] == "Invalid JSON body.":
+        return "the request body is not valid JSON"
+    return f"the request body is not acceptable JSON: {reasons[0]}"
 
 
 def health_blueprint(ctx: ServiceContext) -> Blueprint:

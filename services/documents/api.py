@@ -6,7 +6,7 @@ from pathlib import PurePath
 from typing import Any
 
 from flask import Response, current_app
-from flask_smorest import Blueprint
+from services.common.web import ApiBlueprint as Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
+from services.common.web import ApiBlueprint as Blueprint
 
 from services.common.auth import current_staff, requires_role
 from services.review import handlers

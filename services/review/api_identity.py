@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
+from services.common.web import ApiBlueprint as Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.common.auth import public
