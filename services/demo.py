@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-DEMO_TITLE = "Wspólnie o programie współpracy z NGO na 2025 r. – II etap"
+DEMO_TITLE = "Wspólnie o programie współpracy z NGO na {year} r. – II etap"
 DEMO_TOPICS = (
     "Zawartość programu współpracy",
     "Procedury konkursowe",
@@ -33,7 +33,7 @@ DEMO_POSTAL_ADDRESS = ("Urząd Miasta Torunia – Wydział Komunikacji Społeczn
                        "ul. Wały gen. Sikorskiego 8\n87-100 Toruń")
 DEMO_DESCRIPTION = (
     "Rozpoczynamy II etap konsultacji społecznych Programu współpracy Gminy Miasta Toruń z organizacjami "
-    "pozarządowymi w 2025 r. Zbieramy uwagi i opinie do projektu Programu, który został wypracowany "
+    "pozarządowymi w {year} r. Zbieramy uwagi i opinie do projektu Programu, który został wypracowany "
     "w procedurze partycypacyjnej z udziałem środowiska pozarządowego i mieszkańców.\n\n"
     "Uwagi można zgłaszać przez formularz na tej stronie, pocztą elektroniczną (formularz uwag w pliku DOCX), "
     "listownie albo osobiście podczas dyżurów konsultacyjnych, na które obowiązują zapisy.\n\n"
@@ -42,9 +42,52 @@ DEMO_DESCRIPTION = (
 )
 
 
+def programme_year(today: date) -> int:
+    """The year of the programme consulted: autumn consultations prepare next year's programme."""
+    return today.year + 1 if today.month >= 7 else today.year
+
+
+def demo_title(today: date) -> str:
+    return DEMO_TITLE.format(year=programme_year(today))
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday (the anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own names
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return date(year, month, day + 1)
+
+
+def polish_holidays(year: int) -> set[date]:
+    """Public holidays in Poland (ustawa o dniach wolnych od pracy), Christmas Eve included from 2025."""
+    easter = _easter(year)
+    fixed = {(1, 1), (1, 6), (5, 1), (5, 3), (8, 15), (11, 1), (11, 11), (12, 25), (12, 26)}
+    if year >= 2025:
+        fixed.add((12, 24))
+    return {date(year, month, day) for month, day in fixed} | {
+        easter, easter + timedelta(days=1), easter + timedelta(days=49), easter + timedelta(days=60)}
+
+
+def is_working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in polish_holidays(day.year)
+
+
 def _weekday_on_or_after(day: date) -> date:
-    while day.weekday() >= 5:  # the office is closed at weekends
+    while not is_working_day(day):  # the office is closed at weekends and on public holidays
         day += timedelta(days=1)
+    return day
+
+
+def _working_day_before(day: date) -> date:
+    day -= timedelta(days=1)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
     return day
 
 
@@ -56,18 +99,18 @@ def demo_consultation(today: date, tz: Any) -> Any:
 
     first_duty = _weekday_on_or_after(today + timedelta(days=3))
     second_duty = _weekday_on_or_after(first_duty + timedelta(days=6))
+    # Bookings close at the end of the office day before each duty day, never on a weekend or holiday.
+    first_deadline, second_deadline = _working_day_before(first_duty), _working_day_before(second_duty)
     return domain.OpenConsultation(
-        title=DEMO_TITLE,
+        title=demo_title(today),
         stage="II etap",
-        description=DEMO_DESCRIPTION,
+        description=DEMO_DESCRIPTION.format(year=programme_year(today)),
         opens_at=at(today - timedelta(days=7), 0),
         closes_at=domain.end_of_day(today + timedelta(days=14), tz),
         topics=DEMO_TOPICS,
         duty_days=(
-            domain.DutyDay(first_duty, time(9), time(17), DEMO_PLACE, at(first_duty - timedelta(days=1), 15, 30),
-                           room=DEMO_ROOM),
-            domain.DutyDay(second_duty, time(9), time(17), DEMO_PLACE, at(second_duty - timedelta(days=1), 15, 0),
-                           room=DEMO_ROOM),
+            domain.DutyDay(first_duty, time(9), time(17), DEMO_PLACE, at(first_deadline, 15, 30), room=DEMO_ROOM),
+            domain.DutyDay(second_duty, time(9), time(17), DEMO_PLACE, at(second_deadline, 15, 0), room=DEMO_ROOM),
         ),
         contact_email="konsultacje@um.torun.pl",
         contact_phone="56 611 87 24",
@@ -116,12 +159,12 @@ def load_demo(system: Any) -> list[str]:
     tokens = {email: create_staff_user(review_ctx, email, role, name, actor="demo", password=password)[1]
               for email, role, name in DEMO_STAFF}
     token = settings.demo_token or tokens[DEMO_COORDINATOR_EMAIL]
+    today = datetime.now(settings.timezone).date()
     with intake_ctx.db.transaction() as session:
-        existing = session.scalar(select(Consultation).where(Consultation.title == DEMO_TITLE))
+        existing = session.scalar(select(Consultation).where(Consultation.title == demo_title(today)))
     if existing is None:
-        today = datetime.now(settings.timezone).date()
         existing = intake.open_consultation(intake_ctx, demo_consultation(today, settings.timezone), actor="demo")
-    document = load_demo_document(system, existing.id)
+    document = load_demo_document(system, existing.id, programme_year(today))
     return [
         f"  Consultation: {existing.title} (id {existing.id})",
         f"  Document:     {document.title} (id {document.id}, version {document.current_version})",
@@ -132,15 +175,17 @@ def load_demo(system: Any) -> list[str]:
     ]
 
 
-def load_demo_document(system: Any, consultation_id: str) -> Any:
-    """Upload the fictional draft programme as the demo consultation's document, once."""
+def load_demo_document(system: Any, consultation_id: str, year: int | None = None) -> Any:
+    """Upload the draft Toruń programme (the resolution with its annex) as the demo consultation's document, once."""
     from services.common.auth import DEMO_COORDINATOR_EMAIL
     from services.documents import drafts
-    from services.documents.engine.demo_draft import TITLE, make_demo_draft
+    from services.documents.engine.demo_draft import TORUN_TITLE, make_torun_draft
 
     ctx = system.contexts["documents"]
     existing = drafts.list_documents(ctx, consultation_id)
     if existing:
         return existing[0]
-    return drafts.upload_document(ctx, make_demo_draft(), title=TITLE, filename="projekt-programu-wspolpracy.docx",
+    year = year or programme_year(datetime.now(ctx.settings.timezone).date())
+    return drafts.upload_document(ctx, make_torun_draft(year), title=TORUN_TITLE.format(year=year),
+                                  filename=f"projekt-programu-wspolpracy-{year}.docx",
                                   consultation_id=consultation_id, actor=DEMO_COORDINATOR_EMAIL)

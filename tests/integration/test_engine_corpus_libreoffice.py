@@ -109,3 +109,20 @@ def test_libreoffice_reject_all_gives_exactly_version_n(case):
     old, _, results = case
     assert libreoffice_lines(results["reject"]) == engine_lines(old)
     assert results["reject"]["redlines_after"] == 0
+
+
+def test_the_toruń_demo_draft_keeps_its_labels_after_a_libreoffice_round_trip(uno_python, tmp_path):  # noqa: F811
+    import shutil as _shutil
+
+    from services.documents.engine.demo_draft import make_torun_draft
+    from test_demo_draft import expected_labels
+
+    source = tmp_path / "torun.docx"
+    source.write_bytes(make_torun_draft(2027))
+    soffice = _shutil.which("soffice") or _shutil.which("libreoffice")
+    out = tmp_path / "out"
+    subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless", "--convert-to",
+                    "docx:MS Word 2007 XML", "--outdir", str(out), str(source)], check=True, capture_output=True,
+                   timeout=180)
+    version = parse_docx((out / "torun.docx").read_bytes())
+    assert [unit.label for unit in version.units] == expected_labels()
