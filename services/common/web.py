@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
+import marshmallow as ma
 from flask import Blueprint, Flask, jsonify
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -82,6 +84,42 @@ class _App(Flask):
     json_provider_class = SafeJSONProvider
 
 
+class ErrorBody(ma.Schema):
+    """Every error body the services send (see `json_error`)."""
+
+    code = ma.fields.Integer(metadata={"description": "HTTP status"})
+    status = ma.fields.String(metadata={"description": "HTTP status name"})
+    error = ma.fields.String(metadata={"description": "stable error code, e.g. not_found, invalid, conflict"})
+    message = ma.fields.String(metadata={"description": "what went wrong, for a person"})
+    errors = ma.fields.Raw(metadata={"description": "details, e.g. field errors by location and field"})
+
+
+class _Api(Api):
+    ERROR_SCHEMA = ErrorBody
+
+
+def document_security(app: Flask, api: Api) -> None:
+    """Mark every staff operation with the bearer scheme and its 401/403 answers; public ones stay open."""
+    paths = api.spec._paths  # apispec keeps the registered paths here; flask-smorest adds no hook for this
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        operations = paths.get(path)
+        if not operations:
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            operation = operations.get(method.lower())
+            if operation is None:
+                continue
+            if getattr(view, "_uwagi_public", False):
+                operation["security"] = []
+                continue
+            operation["security"] = [{"staffToken": []}]
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", api.spec.components.get_ref("response", "UNAUTHORIZED"))
+            responses.setdefault("403", api.spec.components.get_ref("response", "FORBIDDEN"))
+
+
 def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title: str) -> Flask:
     service = ctx.service
     app = _App(f"services.{service}", static_url_path=f"/{service}/static")
@@ -98,11 +136,12 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["uwagi"] = ctx
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+    api = _Api(app, spec_kwargs={"components": {"securitySchemes": {
         "staffToken": {"type": "http", "scheme": "bearer"}}}})
     for blueprint in blueprints:
         api.register_blueprint(blueprint, url_prefix=f"/{service}/api/v1")
     app.register_blueprint(health_blueprint(ctx))
+    document_security(app, api)
     # The OpenAPI document is public, like any published API description.
     init_auth(app, ctx.signer, public_prefixes=("api-docs.",))
     # Each service's pages and e-mails keep their catalogs in services/<service>/translations.

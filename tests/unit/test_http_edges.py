@@ -229,3 +229,22 @@ def test_forwarded_headers_are_trusted_only_when_configured(tmp_path):
 
     assert client_address("0") == "10.0.0.2"
     assert client_address("1") == "203.0.113.9"
+
+
+def test_the_openapi_documents_say_which_operations_need_a_staff_token(apps):
+    """Staff operations carry the bearer scheme and their 401/403; public ones say they need nothing."""
+    for service, app in apps.items():
+        spec = app.test_client().get(f"/{service}/api/v1/openapi.json").get_json()
+        assert "error" in spec["components"]["schemas"]["ErrorBody"]["properties"]
+        for path, item in spec["paths"].items():
+            for method, operation in item.items():
+                if method not in {"get", "post", "put", "patch", "delete"}:
+                    continue
+                adapter = app.url_map.bind("localhost")
+                endpoint, _ = adapter.match(re.sub(r"\{[^}]+\}", "1", path), method=method.upper())
+                public = getattr(app.view_functions[endpoint], "_uwagi_public", False)
+                if public:
+                    assert operation["security"] == [], (service, path, method)
+                else:
+                    assert operation["security"] == [{"staffToken": []}], (service, path, method)
+                    assert {"401", "403"} <= set(operation["responses"]), (service, path, method)
