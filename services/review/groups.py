@@ -22,7 +22,7 @@ from services.common.bus import TransientError
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
-from services.review import audit, decisions, grouping
+from services.review import approval, audit, decisions, grouping
 from services.review.grouping import GroupRef
 from services.review.models import (CommentGroup, ConsultationRef, GroupBucket, GroupFingerprint, ReviewComment,
                                     StandardJustification)
@@ -113,12 +113,44 @@ def group_new_comments(event: Event, session: Session) -> None:
     store = SqlGroupStore(session, consultation_id)
     for item in data["comments"]:
         comment_id = item["comment_id"]
-        if session.get(GroupFingerprint, comment_id) is not None:
-            continue  # placed already (a redelivery, or a replay of the event)
         if session.scalar(select(ReviewComment.id).where(ReviewComment.id == comment_id)) is None:
             raise TransientError(f"comment {comment_id} is not in review's read model yet")
-        grouping.assign(store, comment_id, grouping.fingerprint(item["proposal"], item.get("justification") or ""))
-        session.flush()
+        _place(session, store, comment_id, item["proposal"], item.get("justification") or "")
+
+
+def _place(session: Session, store: SqlGroupStore, comment_id: str, proposal: str, justification: str) -> bool:
+    """Place one comment unless it is placed already (a redelivery, a replay, or the sweep came first)."""
+    if session.get(GroupFingerprint, comment_id) is not None:
+        return False
+    grouping.assign(store, comment_id, grouping.fingerprint(proposal, justification))
+    session.flush()
+    return True
+
+
+def place_unplaced(ctx: ServiceContext, *, limit: int = 500) -> int:
+    """Sweep: place comments that have no fingerprint yet, oldest first; return how many were placed.
+
+    Comments that arrived before grouping existed are placed this way, and nothing depends on the
+    event handler alone. Each consultation is placed in one transaction under its grouping lock.
+    """
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(ReviewComment.id, ReviewComment.consultation_id)
+            .outerjoin(GroupFingerprint, GroupFingerprint.comment_id == ReviewComment.id)
+            .where(GroupFingerprint.comment_id.is_(None)).order_by(*_member_order()).limit(limit)).all()
+    pending: dict[str, list[str]] = {}
+    for comment_id, consultation_id in rows:
+        pending.setdefault(consultation_id, []).append(comment_id)
+    placed = 0
+    for consultation_id, comment_ids in pending.items():
+        with ctx.transaction() as session:
+            lock_consultation_groups(session, consultation_id)
+            store = SqlGroupStore(session, consultation_id)
+            texts = session.execute(select(ReviewComment.id, ReviewComment.proposal, ReviewComment.justification)
+                                    .where(ReviewComment.id.in_(comment_ids)).order_by(*_member_order())).all()
+            placed += sum(_place(session, store, comment_id, proposal, justification or "")
+                          for comment_id, proposal, justification in texts)
+    return placed
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -330,6 +362,7 @@ class GroupPage:
     needs_approval: bool
     standards: list
     neighbours: list[GroupSummary]  # other groups of the consultation, largest first, to merge with
+    proposed: int  # members whose decision awaits a coordinator's approval
 
 
 def group_page(ctx: ServiceContext, group_id: str, *, limit: int = 100, offset: int = 0,
@@ -341,8 +374,10 @@ def group_page(ctx: ServiceContext, group_id: str, *, limit: int = 100, offset: 
         standards = list(session.scalars(select(StandardJustification).where(
             StandardJustification.consultation_id == consultation_id, StandardJustification.active.is_(True))
             .order_by(StandardJustification.title, StandardJustification.id)))
+        proposed = session.scalar(select(func.count()).where(ReviewComment.group_id == group_id,
+                                                             ReviewComment.approval_state == approval.PROPOSED))
         session.expunge_all()
     others, _ = list_groups(ctx, consultation_id=consultation_id, limit=neighbours + 1, offset=0)
     return GroupPage(detail, consultation.title if consultation else consultation_id,
                      consultation.decisions_need_approval if consultation else True, standards,
-                     [g for g in others if g.id != group_id][:neighbours])
+                     [g for g in others if g.id != group_id][:neighbours], proposed or 0)

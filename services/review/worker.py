@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from services.common.runtime import WorkerSpec, run_worker_main
 from services.review.app import build
+from services.review.groups import place_unplaced
 from services.review.handlers import EVENT_HANDLERS
 
 
 def worker_spec() -> WorkerSpec:
-    return WorkerSpec(handlers=EVENT_HANDLERS)
+    # The sweep groups comments the event handler has not placed (those from before grouping existed).
+    return WorkerSpec(handlers=EVENT_HANDLERS, sweeps=(place_unplaced,))
 
 
 if __name__ == "__main__":

@@ -7,11 +7,14 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from services.common.bus import InboxDispatcher
+from services.common.events import parse_envelope
 from services.common.web import Invalid, NotFound
 from services.review import groups
 from services.review.app import build
-from services.review.models import (AuditEntry, CommentGroup, DecisionRecord, GroupBucket, GroupFingerprint, Outbox,
-                                    ReviewComment)
+from services.review.handlers import on_submission_received
+from services.review.models import (AuditEntry, CommentGroup, DecisionRecord, GroupBucket, GroupFingerprint, Inbox,
+                                    Outbox, ReviewComment)
 from tests.unit.review_groups.support import (LETTER, OTHER, REVIEWER, deliver, publish_consultation, receive,
                                              submission)
 
@@ -217,3 +220,27 @@ def test_a_group_decision_is_a_proposal_per_member_when_the_consultation_needs_a
     with ctx.db.transaction() as session:
         states = {c.approval_state for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids)))}
     assert states == {"proposed"} and decided_events(ctx) == []
+
+
+def test_the_sweep_places_comments_that_arrived_before_grouping_existed(ctx):
+    consultation = str(uuid.uuid4())
+    envelopes = [submission(consultation, proposal)[0] for proposal in (LETTER, LETTER + "!", OTHER, LETTER.upper())]
+    without_grouping = InboxDispatcher(ctx.db, Inbox, {"submission.received": [on_submission_received]})
+    for envelope in envelopes:
+        assert without_grouping.dispatch(parse_envelope(envelope)) == []
+    assert all_groups(ctx, consultation) == {}
+    assert groups.place_unplaced(ctx, limit=2) == 2  # bounded, oldest first
+    assert groups.place_unplaced(ctx) == 2
+    assert groups.place_unplaced(ctx) == 0
+    (members,) = all_groups(ctx, consultation).values()
+    first_ids = [e["data"]["comments"][0]["comment_id"] for e in envelopes]
+    assert members == {first_ids[0], first_ids[1], first_ids[3]}
+    for envelope in envelopes:  # the grouping handler then finds every comment placed already
+        assert deliver(ctx, envelope) == []
+    assert list(all_groups(ctx, consultation).values()) == [members]
+
+
+def test_the_review_worker_runs_the_grouping_sweep():
+    from services.review.worker import worker_spec
+
+    assert groups.place_unplaced in worker_spec().sweeps

@@ -119,3 +119,19 @@ def test_a_session_form_needs_its_csrf_token(ctx, client):
     token = re.search(r'name="csrf_token" value="([^"]+)"', html(client.get(f"/review/groups/{group_id}"))).group(1)
     response = client.post(f"/review/groups/{group_id}/split", data={"comment_ids": letters[:2], "csrf_token": token})
     assert response.status_code == 302 and group_of(ctx, letters[0]) != group_id
+
+
+def test_a_coordinator_approves_the_proposals_of_a_group_from_its_page(ctx, client):
+    consultation = publish_consultation(ctx, needs_approval=True)
+    letters = campaign(ctx, consultation)
+    group_id = group_of(ctx, letters[0])
+    groups.decide_group(ctx, group_id, "accepted", "", None, REVIEWER)
+    assert "Zatwierdź propozycje w grupie" not in html(client.get(f"/review/groups/{group_id}", headers=bearer(ctx)))
+    page = html(client.get(f"/review/groups/{group_id}", headers=bearer(ctx, COORDINATOR)))
+    assert "Propozycje czekające na zatwierdzenie: 4" in page and f'name="group_id" value="{group_id}"' in page
+    token_free = {"action": "approve", "group_id": group_id, "next": f"/review/groups/{group_id}"}
+    response = client.post("/review/bulk", headers=bearer(ctx, COORDINATOR), data=token_free)
+    assert response.status_code == 302 and response.headers["Location"] == f"/review/groups/{group_id}"
+    with ctx.db.transaction() as session:
+        states = {c.approval_state for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(letters)))}
+    assert states == {"approved"}
