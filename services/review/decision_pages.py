@@ -103,7 +103,9 @@ def _message(exc: DomainError) -> str:
 
 
 def _back(default: str) -> str:
-    return safe_next(request.form.get("next") or request.args.get("next"), default=default)
+    # `back` is what the triage pages call it; both stay local paths.
+    target = request.form.get("next") or request.form.get("back") or request.args.get("next")
+    return safe_next(target, default=default)
 
 
 def _page_number() -> int:
@@ -330,7 +332,9 @@ def bulk() -> Any:
     if data["action"] == "decide" and not data["decision"]:
         flash(gettext("Choose the decision to apply to the selected comments."), "error")
         return redirect(target)
-    ctx, staff, ids = _ctx(), current_staff(), request.form.getlist("comment_ids")
+    # The queue's selection boxes are named `comment`; the approvals page's `comment_ids`.
+    ids = request.form.getlist("comment_ids") or request.form.getlist("comment")
+    ctx, staff = _ctx(), current_staff()
     try:
         if data["action"] == "approve":
             outcome = decisions.approve_many(ctx, ids, staff, group_id=request.form.get("group_id") or None)
