@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app
 from services.common.web import ApiBlueprint as Blueprint
 
-from services.common.auth import requires_role
+from services.common.auth import current_staff, requires_role
 from services.notify import handlers
 from services.notify.schemas import NotificationOut, NotificationQuery
 
@@ -26,3 +26,11 @@ def _ctx() -> Any:
 def list_notifications(query: dict) -> Any:
     """Newest first; filter by status and template, page with limit and offset."""
     return handlers.list_notifications(_ctx(), **query)
+
+
+@blp.route("/notifications/<notification_id>/resend", methods=["POST"])
+@requires_role("coordinator")
+@blp.response(200, NotificationOut)
+def resend(notification_id: str) -> Any:
+    """Send a failed message again, as a new attempt of the same notification (409 unless it failed)."""
+    return handlers.resend_notification(_ctx(), notification_id, actor=current_staff().email)

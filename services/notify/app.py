@@ -28,7 +28,9 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.notify.api import blp
+    from services.notify.pages import blp as pages_blp
 
     app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi notify")
+    app.register_blueprint(pages_blp)
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     return app

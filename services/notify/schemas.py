@@ -10,6 +10,8 @@ from services.notify.domain import STATUSES, TEMPLATES
 class NotificationQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
     template = fields.String(load_default=None, validate=validate.OneOf(TEMPLATES))
+    search = fields.String(load_default=None, validate=validate.Length(max=200),
+                           metadata={"description": "Part of the address, the reference or the subject."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -25,3 +27,6 @@ class NotificationOut(Schema):
     sent_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
     cause_event_id = fields.String()
+    correlation_id = fields.String(allow_none=True)
+    resent_by = fields.String(allow_none=True)
+    resent_at = fields.DateTime(allow_none=True)
