@@ -20,6 +20,7 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.documents.api import blp
+    from services.documents.closing import blp as closing_blp
     from services.documents.console import blp as console_blp
     from services.documents.public import blp as public_blp
 
@@ -27,4 +28,5 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     app.register_blueprint(public_blp)
     app.register_blueprint(console_blp)  # the staff console's drafts and versions pages
+    app.register_blueprint(closing_blp)  # the end of a consultation: builds, report, publication
     return app

@@ -1,0 +1,168 @@
+"""The end of a consultation in the documents console: `/documents/consultations/...` and the build pages.
+
+From here the coordinator builds the next version of the document from the
+approved decisions (seeing what was applied and what could not be placed),
+builds the report, and publishes both. Build pages show progress: a plain
+reload works, and a few lines of JS poll the build's JSON and refresh the page
+when it has finished. Thin views: every rule lives in `drafts`, `handlers` and
+`publishing`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask_babel import gettext
+from sqlalchemy import select
+
+from services.common.auth import current_staff, requires_role
+from services.common.ui import N_
+from services.common.web import DomainError, NotFound
+from services.documents import drafts, handlers, publishing
+from services.documents.models import ConsultationView, Document, VersionBuild
+
+blp = Blueprint("documents_closing", __name__, url_prefix="/documents")
+
+STATE_LABELS = {"pending": N_("queued"), "running": N_("running"), "done": N_("done"), "failed": N_("failed")}
+REASON_LABELS = {"not_anchored": N_("no matching part of the document was found"),
+                 "unit_removed": N_("that part of the document no longer exists")}
+PUBLISH_REFUSALS = {
+    "review_not_completed": N_("The review is not completed yet."),
+    "build_not_done": N_("The report is not built yet."),
+    "internal_edition": N_("The internal edition is never published."),
+    "working_draft": N_("This is a working draft, built before the review was completed; build the report again."),
+}
+OPS = {"replace": N_("new wording"), "insert_after": N_("inserted after"), "delete": N_("deleted")}
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+def _state(value: str) -> str:
+    return gettext(STATE_LABELS.get(value, value))
+
+
+@blp.app_context_processor
+def _labels() -> dict[str, Any]:
+    return {"build_state": _state, "unanchored_reason": lambda r: gettext(REASON_LABELS.get(r, r)),
+            "change_op": lambda op: gettext(OPS.get(op, op))}
+
+
+@blp.get("/consultations")
+def index() -> Any:
+    with _ctx().db.transaction() as session:
+        consultations = list(session.scalars(select(ConsultationView).order_by(ConsultationView.closes_at.desc())))
+        documents = {d.consultation_id: d for d in session.scalars(select(Document))}
+    return render_template("documents/closing/index.html", consultations=consultations, documents=documents)
+
+
+def _consultation(consultation_id: str) -> ConsultationView:
+    with _ctx().db.transaction() as session:
+        consultation = session.get(ConsultationView, consultation_id)
+    if consultation is None:
+        raise NotFound(gettext("There is no such consultation, or its announcement has not reached this service yet."))
+    return consultation
+
+
+@blp.get("/consultations/<consultation_id>")
+def consultation_page(consultation_id: str) -> Any:
+    consultation = _consultation(consultation_id)
+    with _ctx().db.transaction() as session:
+        document = drafts.consultation_document(session, consultation_id)
+    versions = drafts.list_versions(_ctx(), document.id) if document is not None else []
+    version_builds = drafts.list_version_builds(_ctx(), document.id) if document is not None else []
+    reports = handlers.list_reports(_ctx(), consultation_id)
+    publications = publishing.list_publications(_ctx(), consultation_id)
+    publishable = [r for r in reports if not publishing.publish_blockers(
+        review_completed=consultation.review_completed_at is not None, build_state=r.state, internal=r.internal,
+        working_draft=r.working_draft)]
+    return render_template("documents/closing/consultation.html", consultation=consultation, document=document,
+                           versions=versions, version_builds=version_builds, reports=reports,
+                           publications=publications, publishable=publishable,
+                           public_url=lambda f: publishing.public_url(_ctx(), f.artifact_id, f.kind))
+
+
+def _refusal(exc: DomainError) -> str:
+    reasons = (exc.details or {}).get("reasons") if isinstance(exc.details, dict) else None
+    if reasons:
+        return " ".join(gettext(PUBLISH_REFUSALS.get(r, r)) for r in reasons)
+    return exc.message
+
+
+@blp.post("/consultations/<consultation_id>/versions")
+@requires_role("coordinator")
+def build_version(consultation_id: str) -> Any:
+    _consultation(consultation_id)
+    with _ctx().db.transaction() as session:
+        document = drafts.consultation_document(session, consultation_id)
+    back = f"/documents/consultations/{consultation_id}"
+    if document is None:
+        flash(gettext("This consultation has no document to build a version of."), "error")
+        return redirect(back, code=303)
+    try:
+        build = drafts.request_version(_ctx(), document.id, explicit=None, actor=current_staff().email)
+    except drafts.NoChanges as exc:
+        unanchored = (exc.details or {}).get("unanchored", [])
+        flash(gettext("No approved change can be applied, so no new version was built.") + (
+            " " + gettext("Comments that could not be placed: %(refs)s.", refs=", ".join(u["ref"] for u in unanchored))
+            if unanchored else ""), "error")
+        return redirect(back, code=303)
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back, code=303)
+    return redirect(f"/documents/builds/versions/{build.id}", code=303)
+
+
+@blp.post("/consultations/<consultation_id>/reports")
+@requires_role("coordinator")
+def build_report(consultation_id: str) -> Any:
+    language = request.form.get("language", "pl")
+    if language not in ("pl", "en"):
+        language = "pl"
+    internal = request.form.get("internal") == "1"
+    build = handlers.request_report(_ctx(), consultation_id, language=language, internal=internal,
+                                    actor=current_staff().email)
+    return redirect(f"/documents/builds/reports/{build.id}", code=303)
+
+
+@blp.post("/consultations/<consultation_id>/publications")
+@requires_role("coordinator")
+def publish(consultation_id: str) -> Any:
+    back = f"/documents/consultations/{consultation_id}"
+    report_build_id = request.form.get("report_build_id", "")
+    if not report_build_id:
+        flash(gettext("Choose the report to publish."), "error")
+        return redirect(back, code=303)
+    try:
+        publishing.publish(_ctx(), consultation_id, report_build_id, actor=current_staff().email)
+    except publishing.PublishRefused as exc:
+        flash(_refusal(exc), "error")
+        return redirect(back, code=303)
+    except NotFound:
+        flash(gettext("There is no such report."), "error")
+        return redirect(back, code=303)
+    flash(gettext("Published. The results page and the e-mails to submitters follow in a moment."), "success")
+    return redirect(back, code=303)
+
+
+def _version_labels(build: VersionBuild) -> dict[str, str]:
+    parent = drafts.load_version(_ctx(), build.document_id, build.parent_number)
+    return {unit.id: unit.label for unit in parent.units}
+
+
+@blp.get("/builds/versions/<build_id>")
+def version_build(build_id: str) -> Any:
+    build = drafts.builds.fetch(_ctx(), VersionBuild, build_id, gettext("There is no such build."))
+    document = drafts.get_document(_ctx(), build.document_id)
+    return render_template("documents/closing/version_build.html", build=build, document=document,
+                           labels=_version_labels(build),
+                           status_url=f"/documents/api/v1/documents/{build.document_id}/builds/{build.id}")
+
+
+@blp.get("/builds/reports/<build_id>")
+def report_build(build_id: str) -> Any:
+    build = handlers.get_report(_ctx(), build_id)
+    return render_template("documents/closing/report_build.html", build=build,
+                           status_url=f"/documents/api/v1/reports/{build.id}")

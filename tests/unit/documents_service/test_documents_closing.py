@@ -1,0 +1,94 @@
+"""The end of a consultation in the documents console: build the next version and the report, see progress and what was applied, publish."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
+from services.documents import handlers
+from tests.support.infra import wait_until
+from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, publish_consultation, staff,
+                                                   submit, upload)
+
+
+def page(client, ctx, path: str, role: str = "coordinator") -> str:
+    response = client.get(path, headers=staff(ctx, role))
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def test_reviewers_see_the_console_and_only_coordinators_build_or_publish(ctx, client):
+    consultation_id = publish_consultation(ctx)
+    assert client.get("/documents/consultations").status_code == 302  # to the login page
+    listing = page(client, ctx, "/documents/consultations", "reviewer")
+    assert "Dokumenty i raporty" in listing and f'href="/documents/consultations/{consultation_id}"' in listing
+    details = page(client, ctx, f"/documents/consultations/{consultation_id}", "reviewer")
+    assert "wersja robocza" in details and "<form" not in details.split("<main")[1].replace('class="logout"', "")
+    for path in ("versions", "reports", "publications"):
+        assert client.post(f"/documents/consultations/{consultation_id}/{path}",
+                           headers=staff(ctx, "reviewer")).status_code == 403
+    assert client.get("/documents/consultations/nope", headers=staff(ctx)).status_code == 404
+
+
+def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_publishes(ctx, client, draft, worker):
+    consultation_id = publish_consultation(ctx)
+    document_id = upload(client, ctx, draft, consultation_id=consultation_id).json["id"]
+    reference, ids = submit(ctx, consultation_id, [{"section": "§ 5 ust. 2", "current_text": QUOTE},
+                                                   {"section": "w całym dokumencie", "current_text": ""}])
+    decide(ctx, consultation_id, ids[0], reference, "accepted", FINAL_TEXT)
+    decide(ctx, consultation_id, ids[1], reference, "partially_accepted", "Nowy rozdział o wolontariacie.")
+
+    started = client.post(f"/documents/consultations/{consultation_id}/versions", headers=staff(ctx))
+    assert started.status_code == 303 and started.headers["Location"].startswith("/documents/builds/versions/")
+    build_page = started.headers["Location"]
+    first = page(client, ctx, build_page)
+    assert "data-build-status=\"/documents/api/v1/documents/" in first and "build-progress.js" in first
+    assert '<progress id="build-progress" max="100"' in first
+    wait_until(lambda: 'data-build-finished="true"' in page(client, ctx, build_page), timeout=30, what="version build done")
+    done = page(client, ctx, build_page)
+    assert "§ 5 ust. 2 pkt 2" in done and FINAL_TEXT in done and f"{reference}#1" in done  # applied
+    assert f"{reference}#2" in done and "w całym dokumencie" in done  # could not be placed
+    assert "Stan: <strong role=\"status\" data-build-state>gotowe</strong>" in done
+    overview = page(client, ctx, f"/documents/consultations/{consultation_id}")
+    assert f"/documents/api/v1/documents/{document_id}/versions/2/tracked.docx" in overview
+    assert f'href="/documents/versions/{document_id}"' in overview
+
+    report = client.post(f"/documents/consultations/{consultation_id}/reports", data={"language": "pl"},
+                         headers=staff(ctx))
+    report_page = report.headers["Location"]
+    wait_until(lambda: 'data-build-finished="true"' in page(client, ctx, report_page), timeout=30, what="report build done")
+    assert "wersja robocza" in page(client, ctx, report_page)
+    draft_id = report_page.rsplit("/", 1)[-1]
+    refused = client.post(f"/documents/consultations/{consultation_id}/publications",
+                          data={"report_build_id": draft_id}, headers=staff(ctx), follow_redirects=True)
+    assert "Rozpatrywanie uwag nie zostało jeszcze zakończone." in refused.get_data(as_text=True)
+
+    deliver(ctx, "consultation.review_completed", {"consultation_id": consultation_id,
+                                                   "completed_at": datetime.now(timezone.utc),
+                                                   "completed_by": "koordynator@um.example.pl"}, "review")
+    final = client.post(f"/documents/consultations/{consultation_id}/reports", data={"language": "pl"},
+                        headers=staff(ctx)).headers["Location"].rsplit("/", 1)[-1]
+    wait_until(lambda: handlers.get_report(ctx, final).state == "done", timeout=30, what="final report")
+    overview = page(client, ctx, f"/documents/consultations/{consultation_id}")
+    assert f'<option value="{final}">' in overview and f'<option value="{draft_id}">' not in overview
+    published = client.post(f"/documents/consultations/{consultation_id}/publications",
+                            data={"report_build_id": final}, headers=staff(ctx), follow_redirects=True)
+    html = published.get_data(as_text=True)
+    assert "Opublikowano." in html and f'href="/intake/c/{consultation_id}/results"' in html
+    assert html.count('href="http://127.0.0.1:8000/documents/files/') == 5
+
+
+def test_a_console_form_sent_with_the_session_cookie_needs_its_csrf_token(ctx, client):
+    consultation_id = publish_consultation(ctx)
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity("u-k", "k@um.example.pl", "coordinator", "K"))
+    assert client.post(f"/documents/consultations/{consultation_id}/reports").status_code == 400
+    html = client.get(f"/documents/consultations/{consultation_id}").get_data(as_text=True)
+    assert html.count('name="csrf_token"') >= 2
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+    response = client.post(f"/documents/consultations/{consultation_id}/reports",
+                           data={"csrf_token": token, "language": "en", "internal": "1"})
+    assert response.status_code == 303
+    build = handlers.get_report(ctx, response.headers["Location"].rsplit("/", 1)[-1])
+    assert build.language == "en" and build.internal is True
