@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.review import views_auth
     from services.review.api import blp
     from services.review.api_identity import blp as identity_blp
+    from services.review.completion_pages import blp as completion_pages
     from services.review.decision_pages import blp as decision_pages
     from services.review.decisions_api import blp as decisions_blp
     from services.review.groups_api import blp as groups_blp
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     app.register_blueprint(views_auth.blp)  # /review/login, /review/logout, /review/password/…
     app.register_blueprint(views_auth.admin)  # /review/admin/users
     views_auth.init_login(app)
+    app.register_blueprint(completion_pages)  # complete or reopen a review, from the dashboard
     # Review owns the users, so it checks identities against its own table rather than a directory copy.
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffUser))
     return app

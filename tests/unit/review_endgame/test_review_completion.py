@@ -127,3 +127,35 @@ def test_the_reopen_endpoint_is_for_coordinators_and_answers_422_without_a_reaso
     assert client.post(url, json={"reason": "x"}, headers=as_role("coordinator")).status_code == 422
     response = client.post(url, json={"reason": "Korekta stanowiska"}, headers=as_role("coordinator"))
     assert response.status_code == 200 and response.json["reason"] == "Korekta stanowiska"
+
+
+def test_the_dashboard_completes_and_reopens_a_review_with_flash_messages(ctx):
+    closed_id, closed_comment = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    open_id, open_comment = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) + timedelta(days=3))
+    for comment_id in (closed_comment, open_comment):
+        decisions.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    client = create_app(ctx=ctx).test_client()
+    coordinator = {"Authorization": f"Bearer {ctx.signer.issue('u-k', COORDINATOR.email, 'coordinator')}"}
+    reviewer = {"Authorization": f"Bearer {ctx.signer.issue('u-r', 'r@um.example.pl', 'reviewer')}"}
+
+    dashboard = client.get(f"/review/?consultation={closed_id}", headers=coordinator).get_data(as_text=True)
+    assert f'action="/review/consultations/{closed_id}/complete"' in dashboard
+    assert f'href="/documents/consultations/{closed_id}"' in dashboard and "Zakończ rozpatrywanie uwag" in dashboard
+    as_reviewer = client.get(f"/review/?consultation={closed_id}", headers=reviewer).get_data(as_text=True)
+    assert "/complete" not in as_reviewer and f'href="/documents/consultations/{closed_id}"' in as_reviewer
+    assert client.post(f"/review/consultations/{closed_id}/complete", headers=reviewer).status_code == 403
+
+    too_early = client.post(f"/review/consultations/{open_id}/complete", headers=coordinator, follow_redirects=True)
+    assert "Konsultacje wciąż przyjmują uwagi" in too_early.get_data(as_text=True)
+    done = client.post(f"/review/consultations/{closed_id}/complete", headers=coordinator, follow_redirects=True)
+    html = done.get_data(as_text=True)
+    assert "Rozpatrywanie uwag zostało zakończone." in html and f'action="/review/consultations/{closed_id}/reopen"' in html
+
+    no_reason = client.post(f"/review/consultations/{closed_id}/reopen", data={"reason": "  "}, headers=coordinator,
+                            follow_redirects=True)
+    assert "Proszę podać powód wznowienia" in no_reason.get_data(as_text=True)
+    reopened = client.post(f"/review/consultations/{closed_id}/reopen", data={"reason": "Korekta po skardze"},
+                           headers=coordinator, follow_redirects=True)
+    assert "Wznowiono rozpatrywanie uwag." in reopened.get_data(as_text=True)
+    [event] = events(ctx, "consultation.review_reopened")
+    assert event["reason"] == "Korekta po skardze"
