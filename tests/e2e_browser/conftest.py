@@ -80,6 +80,7 @@ def live_system(tmp_path_factory, postgres, rabbit, smtp_sink) -> Iterator[dict]
         "UWAGI_PORT": str(port),
         "UWAGI_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "UWAGI_DEMO_PASSWORD": "demo-haslo-do-testow",
+        "UWAGI_SECRET_KEY": "browser-tests-shared-secret-0123456789",
         **{f"{svc.upper()}_DATABASE_URL": postgres.create_database(f"uwagi_browser_{svc}") for svc in SERVICES},
     }
     settings = load_settings(env)
