@@ -9,6 +9,8 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -16,6 +18,7 @@ from werkzeug.serving import make_server
 from services.common.db import upgrade
 from services.common.settings import load_settings
 from services.intake import app as intake_app
+from services.review import app as review_app
 from tests.support.infra import free_port, unavailable
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,12 +40,11 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def live_intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    """The intake app on a free port; yields its base URL and the app."""
-    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("var"))})
-    upgrade("intake", settings.database_url("intake"))
-    app = intake_app.create_app(ctx=intake_app.build(settings))
+def _serve(service_app: Any, data_dir: Path) -> Iterator[tuple[str, object]]:
+    """One service's app on SQLite in `data_dir`, on a free port of 127.0.0.1; yields its base URL and the app."""
+    settings = load_settings({"UWAGI_DATA_DIR": str(data_dir)})
+    upgrade(service_app.SERVICE, settings.database_url(service_app.SERVICE))
+    app = service_app.create_app(ctx=service_app.build(settings))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -50,6 +52,18 @@ def live_intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     server.shutdown()
     thread.join(5)
     app.extensions["uwagi"].close()
+
+
+@pytest.fixture(scope="module")
+def live_intake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The intake app on a free port; yields its base URL and the app."""
+    yield from _serve(intake_app, tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture(scope="module")
+def live_review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The review app on a free port; yields its base URL and the app."""
+    yield from _serve(review_app, tmp_path_factory.mktemp("var"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001

@@ -4,34 +4,14 @@ standard justifications)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 
 import pytest
-from werkzeug.serving import make_server
 
-from services.common.db import upgrade
-from services.common.settings import load_settings
-from services.review import app as review_app
 from services.review import decisions
 from tests.e2e_browser.axe import check_accessibility
 from tests.unit.review_decisions.support import COORDINATOR, REVIEWER, bearer, publish_consultation, submit
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def live_review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
-    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("var"))})
-    upgrade("review", settings.database_url("review"))
-    app = review_app.create_app(ctx=review_app.build(settings))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}", app
-    server.shutdown()
-    thread.join(5)
-    app.extensions["uwagi"].close()
 
 
 def staff_page(browser, ctx, who):
