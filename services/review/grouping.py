@@ -3,7 +3,7 @@
 What is compared is a comment's own words: its proposal and its justification. The section and the quoted
 current text are left out, because many unrelated comments quote the same paragraph of the draft.
 
-Normalisation (`normalise`) folds case (casefold), Unicode forms (NFKC), punctuation and symbols (to spaces)
+Normalisation (`normalise`) folds case (casefold), Unicode compatibility forms (NFKD), punctuation and symbols (to spaces)
 and runs of whitespace. It also folds Polish diacritics (ą→a, ł→l, ź→z, …): campaign copies are often typed on
 phones without Polish letters, and at the level of whole comments the few words that differ only by
 diacritics ("laska"/"łaska") never make two different comments look alike. Digits are kept, because "30 dni"
@@ -47,8 +47,8 @@ ROWS = NUM_PERM // BANDS  # 8 rows: a pair at J=0.8 shares a bucket with probabi
 BUCKET_CAPACITY = 8
 MAX_CHECKS_PER_GROUP = 3  # exact Jaccard checks spent on one group before deciding that it does not match
 MAX_CANDIDATES = 32  # the candidates sharing most buckets; the rest are, by MinHash, the least similar
-# Fixed forever, like the shingle hash (crc32: fast, stable across processes; the MinHash permutations
-# randomise it): band keys are stored, so they must come out the same after a restart.
+# Fixed forever, like the word hash (crc32: fast and stable across processes; the multipliers and the MinHash
+# permutations randomise it): band keys are stored, so they must come out the same after a restart.
 MINHASH_SEED = 20241021
 
 # NFKD takes accents apart and the combining marks go; these letters have no decomposition of their own.
@@ -59,9 +59,12 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 def normalise(text: str) -> str:
     """Lowercase words separated by single spaces, without punctuation or diacritics."""
-    text = unicodedata.normalize("NFKC", text or "").casefold()
+    text = text or ""
+    if not text.isascii():  # NFKD also applies the compatibility mappings (ligatures, full-width letters, №)
+        text = unicodedata.normalize("NFKD", text)
+    text = text.casefold()
     if not text.isascii():
-        text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
+        text = _COMBINING.sub("", text)
         for letter, plain in _UNDECOMPOSABLE:
             if letter in text:
                 text = text.replace(letter, plain)
@@ -73,15 +76,21 @@ def comment_text(proposal: str, justification: str = "") -> str:
     return f"{proposal or ''}\n{justification or ''}"
 
 
-def shingles(normalised: str, size: int = SHINGLE_WORDS) -> frozenset[str]:
-    """Word shingles; a text shorter than one shingle is its own single shingle (empty text: no shingles)."""
-    words = normalised.split()
-    if len(words) <= size:
-        return frozenset([" ".join(words)]) if words else frozenset()
-    return frozenset(map(" ".join, zip(*(words[i:] for i in range(size)))))
+def shingles(normalised: str) -> frozenset[int]:
+    """The text's word shingles (`SHINGLE_WORDS` consecutive words), each as the crc32 of its words.
+
+    Integers make the sets, the MinHash input and the Jaccard check cheaper than strings would. Two different
+    shingles collide with a probability of about 2**-32, so the Jaccard of these sets is, in practice, the
+    exact Jaccard of the shingles. A text of at most `SHINGLE_WORDS` words is a single shingle; an empty text
+    has none.
+    """
+    words = normalised.encode().split()
+    if len(words) <= SHINGLE_WORDS:
+        return frozenset([zlib.crc32(b" ".join(words))]) if words else frozenset()
+    return frozenset(map(zlib.crc32, map(b" ".join, zip(*(words[i:] for i in range(SHINGLE_WORDS))))))
 
 
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
     if not a and not b:
         return 1.0
     common = len(a & b)
@@ -99,17 +108,18 @@ def _minhash() -> MinHash:
     """One reusable MinHash per thread: building one computes its permutations, which costs more than hashing."""
     minhash = getattr(_local, "minhash", None)
     if minhash is None:
-        minhash = _local.minhash = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=zlib.crc32)
+        # The shingles are 32-bit hashes already, which is what the affine32 scheme takes.
+        minhash = _local.minhash = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, hashfunc=int)
         _local.empty = minhash.hashvalues.copy()
     else:
         minhash.hashvalues = _local.empty.copy()
     return minhash
 
 
-def signature(shingle_set: Iterable[str]) -> np.ndarray:
+def signature(shingle_set: Iterable[int]) -> np.ndarray:
     """The MinHash signature (NUM_PERM values) of a shingle set."""
     minhash = _minhash()
-    minhash.update_batch([s.encode() for s in shingle_set])
+    minhash.update_batch(shingle_set)
     return minhash.hashvalues
 
 
@@ -131,7 +141,7 @@ def band_keys(sig: np.ndarray) -> list[int]:
 @dataclass(frozen=True)
 class Fingerprint:
     exact_key: str
-    shingles: frozenset[str]
+    shingles: frozenset[int]
     buckets: tuple[int, ...]
 
 
@@ -160,7 +170,7 @@ class GroupStore(Protocol):
     def bucket_members(self, buckets: Sequence[int]) -> Mapping[int, Sequence[str]]:
         """The comments stored in each of these buckets (buckets without members may be left out)."""
 
-    def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[str]]: ...
+    def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[int]]: ...
 
     def groups_of(self, comment_ids: Sequence[str]) -> Mapping[str, GroupRef | None]: ...
 
@@ -251,7 +261,7 @@ class MemoryGroupStore:
 
     identical: dict[str, str] = field(default_factory=dict)
     buckets: dict[int, list[str]] = field(default_factory=dict)
-    shingle_sets: dict[str, frozenset[str]] = field(default_factory=dict)
+    shingle_sets: dict[str, frozenset[int]] = field(default_factory=dict)
     group_of: dict[str, str] = field(default_factory=dict)
     members: dict[str, set[str]] = field(default_factory=dict)
     curated: set[str] = field(default_factory=set)
@@ -273,7 +283,7 @@ class MemoryGroupStore:
         found = self.buckets
         return {b: found[b] for b in buckets if b in found}
 
-    def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[str]]:
+    def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[int]]:
         return {c: self.shingle_sets[c] for c in comment_ids if c in self.shingle_sets}
 
     def groups_of(self, comment_ids: Sequence[str]) -> Mapping[str, GroupRef | None]:
