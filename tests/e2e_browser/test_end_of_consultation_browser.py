@@ -1,0 +1,127 @@
+"""The end of a consultation in a real browser: build, watch progress, publish; the public results page; the
+delivery log and the dead-letter page. axe-core checks every page state."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime, timezone
+from typing import Iterator
+
+import pytest
+from werkzeug.serving import make_server
+
+from services.common.bus import InboxDispatcher
+from services.common.db import upgrade
+from services.common.runtime import ServiceWorker
+from services.common.settings import load_settings
+from services.documents import app as documents_app
+from services.documents.engine.demo_draft import make_demo_draft
+from services.documents.worker import worker_spec
+from services.intake import app as intake_app
+from services.notify import app as notify_app
+from services.notify.handlers import EVENT_HANDLERS as NOTIFY_HANDLERS
+from services.notify.models import Inbox as NotifyInbox
+from tests.e2e_browser.axe import check_accessibility
+from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, publish_consultation, submit,
+                                                   upload)
+from tests.support.infra import wait_until
+from tests.unit.intake_pages.helpers import open_consultation
+from tests.unit.intake_pages.test_results_page import publish
+from tests.unit.notify.notify_factories import received_event
+
+pytestmark = pytest.mark.browser
+
+
+def serve(app) -> tuple[str, object]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+@pytest.fixture(scope="module")
+def apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("var")), "UWAGI_RELAY_INTERVAL": "0.2"})
+    built, servers = {}, []
+    for name, module in (("documents", documents_app), ("notify", notify_app), ("intake", intake_app)):
+        upgrade(name, settings.database_url(name))
+        built[name] = module.create_app(ctx=module.build(settings))
+    worker = ServiceWorker(built["documents"].extensions["uwagi"], worker_spec()).start_background()
+    worker.start_celery_thread()
+    urls = {}
+    for name, app in built.items():
+        urls[name], server = serve(app)
+        servers.append(server)
+    yield {"apps": built, "urls": urls}
+    for server in servers:
+        server.shutdown()
+    worker.stop()
+    for name in ("notify", "intake"):
+        built[name].extensions["uwagi"].close()
+
+
+def context_for(browser, app, role: str, *, javascript: bool = False):
+    token = app.extensions["uwagi"].signer.issue(f"u-{role}", f"{role}@um.example.pl", role)
+    return browser.new_context(java_script_enabled=javascript, locale="pl-PL", viewport={"width": 1280, "height": 900},
+                               extra_http_headers={"Authorization": f"Bearer {token}"})
+
+
+def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(browser, apps):
+    documents, base = apps["apps"]["documents"], apps["urls"]["documents"]
+    ctx = documents.extensions["uwagi"]
+    consultation_id = publish_consultation(ctx)
+    upload(documents.test_client(), ctx, make_demo_draft("auto"), consultation_id=consultation_id)
+    reference, ids = submit(ctx, consultation_id, [{"section": "§ 5 ust. 2", "current_text": QUOTE},
+                                                   {"section": "w całym dokumencie", "current_text": ""}])
+    decide(ctx, consultation_id, ids[0], reference, "accepted", FINAL_TEXT)
+    decide(ctx, consultation_id, ids[1], reference, "partially_accepted", "Nowy rozdział.")
+    deliver(ctx, "consultation.review_completed", {"consultation_id": consultation_id,
+                                                   "completed_at": datetime.now(timezone.utc),
+                                                   "completed_by": "koordynator@um.example.pl"}, "review")
+
+    page = context_for(browser, documents, "coordinator").new_page()
+    page.goto(f"{base}/documents/consultations")
+    check_accessibility(page, "console: consultations to close")
+    page.get_by_role("link", name="Program współpracy z NGO na 2025 r.").first.click()
+    check_accessibility(page, "console: end of a consultation, nothing built")
+
+    # With JavaScript the build page follows the build live and shows the result when it is done.
+    live = context_for(browser, documents, "coordinator", javascript=True).new_page()
+    live.goto(page.url)
+    live.get_by_role("button", name="Zbuduj nową wersję dokumentu z zatwierdzonych rozstrzygnięć").click()
+    live.wait_for_selector('[data-build-finished="true"]', timeout=30_000)
+    assert live.locator("[data-build-state]").inner_text() == "gotowe"
+    assert f"{reference}#2" in live.content()  # not placed, and said so
+    check_accessibility(live, "console: version build, done")
+
+    page.reload()
+    page.get_by_role("button", name="Zbuduj raport").click()
+    check_accessibility(page, "console: report build, just queued (no JavaScript)")
+    wait_until(lambda: (page.reload() or True) and "gotowe" == page.locator("[data-build-state]").inner_text(),
+               timeout=30, what="the report build, by reloading")
+    page.get_by_role("link", name="Zakończenie konsultacji").click()
+    page.get_by_role("button", name="Opublikuj raport i nową wersję dokumentu").click()
+    assert "Opublikowano." in page.content()
+    check_accessibility(page, "console: end of a consultation, published")
+
+
+def test_the_results_page_delivery_log_and_event_pages_are_accessible(browser, apps):
+    intake, notify = apps["apps"]["intake"], apps["apps"]["notify"]
+    consultation = open_consultation(intake)
+    publish(intake, consultation.id)
+    public = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
+    public.goto(f"{apps['urls']['intake']}/intake/c/{consultation.id}/results")
+    assert public.get_by_role("heading", level=1).inner_text() == "Wyniki konsultacji"
+    check_accessibility(public, "public: results of a consultation")
+
+    InboxDispatcher(notify.extensions["uwagi"].db, NotifyInbox, NOTIFY_HANDLERS).dispatch(
+        received_event(email=f"anna-{uuid.uuid4().hex[:6]}@example.org"))
+    log = context_for(browser, notify, "admin").new_page()
+    log.goto(f"{apps['urls']['notify']}/notify/")
+    assert log.get_by_role("heading", level=1).inner_text() == "Dziennik wysyłek"
+    check_accessibility(log, "console: delivery log")
+    log.get_by_label("Stan").select_option("failed")
+    log.get_by_role("button", name="Pokaż").click()
+    check_accessibility(log, "console: delivery log, filtered")
+    log.goto(f"{apps['urls']['notify']}/notify/admin/events/")
+    check_accessibility(log, "console: dead letters and parked events")
