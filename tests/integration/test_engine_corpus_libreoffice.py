@@ -63,6 +63,7 @@ def engine_lines(version: Version) -> list[str]:
                 number = head_text(unit) if unit.has_head else number_prefix(unit)
             if unit.has_head:
                 lines.append(_norm(number))
+                lines.extend(_tail_lines(unit.title_xml))  # a §'s title line ("POSTANOWIENIA OGÓLNE")
                 lines.append(_norm(unit.text))
             else:
                 lines.append(_norm(number + " " + unit.text))

@@ -63,7 +63,9 @@ class Unit:
     Two layouts spread a unit over paragraphs differently:
     - `has_head`: the number stands alone on the line before the unit's text
       ("§ 1." then the text, "Rozdział 1" then its title); `head_xml` is that
-      line as drafted and `head_ppr` its paragraph properties;
+      line as drafted and `head_ppr` its paragraph properties; a § of a
+      programme may have a title line between its number and its text
+      ("§ 1." / "Postanowienia ogólne" / "Ilekroć…"), kept as `title_xml`;
     - `shares_paragraph` / `opens_parent`: "§ 5. 1. Tekst" is § 5 and its
       ust. 1 on one line. § 5 then has no paragraph of its own
       (`shares_paragraph`), and ust. 1 (`opens_parent`) prints its parent's
@@ -92,6 +94,7 @@ class Unit:
     has_head: bool = False
     head_xml: str = ""
     head_ppr: str = ""
+    title_xml: str = ""
     shares_paragraph: bool = False
     opens_parent: bool = False
     parent_prefix: str = ""

@@ -240,6 +240,12 @@ def _interpret(raws: list, state: _ParseState) -> None:
             continue
         following = raws[index] if index < len(raws) else None
         if _is_head(raw, reading) and _can_follow_head(following, reading, state):
+            after = raws[index + 1] if index + 1 < len(raws) else None
+            if reading.kind in ("paragraph", "article") and _is_title_line(following.text) and \
+                    _can_follow_head(after, reading, state):  # "§ 1." / "Postanowienia ogólne" / "Ilekroć…"
+                _add_with_head(raw, after, reading, state, title=following)
+                index += 2
+                continue
             _add_with_head(raw, following, reading, state)
             index += 1
             continue
@@ -337,14 +343,25 @@ def _unit_from(raw: _Raw, reading: _Reading, state: _ParseState) -> Unit:
                 source_prefix=source_prefix, title=text if reading.kind in ("chapter", "division") else "")
 
 
-def _add_with_head(head: _Raw, body: _Raw, reading: _Reading, state: _ParseState) -> None:
+def _is_title_line(text: str) -> bool:
+    """A short heading such as "Postanowienia ogólne" or "CELE": no closing punctuation, capitalised."""
+    text = text.strip()
+    return 0 < len(text) <= 80 and len(text.split()) <= 10 and text[:1].isupper() and \
+        not text.endswith((".", ":", ";", ","))
+
+
+def _add_with_head(head: _Raw, body: _Raw, reading: _Reading, state: _ParseState, title: _Raw | None = None) -> None:
     unit = _unit_from(body, _Reading(), state)
     number_rpr = head.first_rpr if reading.numbering == "typed" else ""
+    if title is not None:
+        heading_text = title.text.strip()
+    else:
+        heading_text = unit.text if reading.kind in ("chapter", "division") or _is_title_line(unit.text) else ""
     _add(replace(unit, kind=reading.kind, number=reading.number, source_number=reading.number,
                  numbering=reading.numbering, heading=head.heading or body.heading, page=head.page,
                  number_rpr=number_rpr, has_head=True, head_xml=head.xml, head_ppr=head.ppr,
-                 source_prefix=head.text if reading.numbering == "typed" else "",
-                 title=unit.text if reading.kind in ("chapter", "division") else ""), state)
+                 title_xml=title.xml if title is not None else "",
+                 source_prefix=head.text if reading.numbering == "typed" else "", title=heading_text), state)
 
 
 def _add_inline(raw: _Raw, reading: _Reading, state: _ParseState) -> None:

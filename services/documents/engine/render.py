@@ -106,7 +106,7 @@ def clean_unit_xml(unit: Unit) -> str:
     if unit.shares_paragraph:
         return ""  # its number opens its first child's paragraph
     body = paragraph_from_runs(unit, runs_xml(visible_runs(unit))) if needs_synthesis(unit) else unit.source_xml
-    return head_paragraph_xml(unit) + body
+    return head_paragraph_xml(unit) + unit.title_xml + body
 
 
 def zip_date(moment: datetime | None) -> tuple:

@@ -76,18 +76,21 @@ def render_tracked(old: Version, new: Version, *, lang: str = "pl") -> bytes:
         unit_refs = tuple(refs.get((after or before).id, ()))
         if before is None:
             if not after.shares_paragraph:
-                pieces.append(_head_revision(after, "ins", revisions) + _inserted_xml(after, revisions, unit_refs))
+                pieces.append(_head_revision(after, "ins", revisions)
+                              + _title_revision(after, "ins", revisions, root_nsmap)
+                              + _inserted_xml(after, revisions, unit_refs))
             pieces.append(after.tail_xml)
         elif after is None:
             if not before.shares_paragraph:
                 pieces.append(_head_revision(before, "del", revisions)
+                              + _title_revision(before, "del", revisions, root_nsmap)
                               + _deleted_xml(before, revisions, unit_refs, root_nsmap))
             pieces.append(before.tail_xml)
         elif before.shares_paragraph or after.shares_paragraph:
             pieces.append(_shared_change_xml(before, after, revisions, unit_refs) + after.tail_xml)
         elif _visibly_changed(before, after):
             renumber_only = before.runs == after.runs
-            pieces.append(_changed_head_xml(before, after, revisions)
+            pieces.append(_changed_head_xml(before, after, revisions) + after.title_xml
                           + _changed_xml(before, after, revisions, unit_refs, renumber_only) + after.tail_xml)
         else:
             pieces.append(clean_unit_xml(after) + after.tail_xml)
@@ -215,6 +218,30 @@ def _head_revision(unit: Unit, mark: str, revisions: "_Revisions") -> str:
         run = f"<w:r>{unit.number_rpr}{text_xml(text, mark == 'del')}</w:r>"
         content = f"<w:{mark} {revisions.attributes()}>{run}</w:{mark}>"
     return f"<w:p>{mark_paragraph(unit.head_ppr, mark, revisions.attributes())}{content}</w:p>"
+
+
+def _title_revision(unit: Unit, mark: str, revisions: "_Revisions", root_nsmap: dict) -> str:
+    """A §'s title line, as drafted, with every run and its paragraph mark inserted or deleted."""
+    if not unit.title_xml:
+        return ""
+    declarations = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in root_nsmap.items() if prefix)
+    paragraph = parse_xml(f"<w:wrapper {declarations}>{unit.title_xml}</w:wrapper>".encode())[0]
+
+    def revision() -> etree._Element:
+        element = etree.Element(W + mark)
+        for name, value in re.findall(r'(w:\w+)="([^"]*)"', revisions.attributes()):
+            element.set(W + name[2:], value)
+        return element
+
+    for run in list(paragraph.iter(W + "r")):
+        if mark == "del":
+            for text in run.iter(W + "t"):
+                text.tag = W + "delText"
+        wrapper = revision()
+        run.addprevious(wrapper)
+        wrapper.append(run)
+    _mark_paragraph_element(paragraph, revision())
+    return serialize(paragraph, root_nsmap)
 
 
 def _changed_head_xml(before: Unit, after: Unit, revisions: "_Revisions") -> str:

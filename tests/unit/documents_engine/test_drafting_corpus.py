@@ -51,6 +51,11 @@ CORPUS_CHANGES = {
         Change("art. 2", "delete", comment_refs=("K-1",)),
         Change("art. 5", "replace", "Stowarzyszenie działa na obszarze Rzeczypospolitej Polskiej.", ("K-2",)),
     ),
+    "program-nowa-deba": (
+        Change("§ 1 pkt 4", "delete", comment_refs=("K-1",)),
+        Change("§ 1", "replace", "Ilekroć w niniejszym Programie jest mowa o:", ("K-2",)),
+        Change("§ 2", "insert_after", "Program realizuje Burmistrz Miasta i Gminy Nowa Dęba.", ("K-3",)),
+    ),
     "uchwala-zywiec-program": (
         Change("uchwała § 2", "delete", comment_refs=("K-1",)),
         Change("Załącznik § 1", "replace", "jest ustawa o działalności pożytku publicznego i o wolontariacie.",
@@ -178,3 +183,14 @@ def test_expected_labels_are_json_lists_of_label_and_text(tmp_path):
     for name in documents():
         data = json.loads((CORPUS / f"{name}.expected.json").read_text("utf-8"))
         assert all(isinstance(row, list) and len(row) == 2 and all(isinstance(x, str) for x in row) for row in data)
+
+
+def test_a_paragraph_title_line_stays_the_title_and_goes_with_its_paragraph(parsed):
+    old = parsed[("program-nowa-deba", "word")]
+    first = old.find("§ 1")
+    assert (first.title, first.text) == ("POSTANOWIENIA OGÓLNE", "Ilekroć w Programie jest mowa o:")
+    new = apply_changes(old, (Change("§ 1", "delete", comment_refs=("K-9",)),), approved_by="x", approved_at=APPROVED)
+    assert "POSTANOWIENIA OGÓLNE" not in _texts(render_clean(new))
+    tracked = read_package(render_tracked(old, new))["word/document.xml"]
+    assert paragraph_texts(accept_all(tracked)) == _texts(render_clean(new))
+    assert paragraph_texts(reject_all(tracked)) == _texts(render_clean(old))
