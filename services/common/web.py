@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import marshmallow as ma
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, jsonify, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
@@ -57,6 +57,31 @@ class Refused(DomainError):
     code = "refused"
 
 
+def ascii_filename(name: str) -> str:
+    """"raport-łódź.csv" → "raport-lodz.csv", for clients that ignore filename*."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", name.replace("ł", "l").replace("Ł", "L"))
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in plain)
+
+
+def file_response(content: bytes, media_type: str, filename: str, sha256: str, *,
+                  cache_control: str | None = None) -> Any:
+    """A download: the media type as stored (its charset once), a safe file name, a strong ETag."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    ascii_name = ascii_filename(filename)
+    headers = {"Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+               "ETag": f'"{sha256}"'}
+    if cache_control:
+        headers["Cache-Control"] = cache_control
+    # content_type, not mimetype: werkzeug would append a second charset to "text/csv; charset=utf-8".
+    return Response(content, content_type=media_type, headers=headers)
+
+
 def json_error(status: int, code: str, message: str, details: Any = None) -> Any:
     body: dict[str, Any] = {"code": status, "error": code, "message": message}
     if details is not None:
@@ -64,6 +89,11 @@ def json_error(status: int, code: str, message: str, details: Any = None) -> Any
     response = jsonify(body)
     response.status_code = status
     return response
+
+
+# Pages load only their own styles and scripts; no frames, no foreign form targets.
+PAGE_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; "
+            "frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
 class ApiBlueprint(SmorestBlueprint):
@@ -149,6 +179,18 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     from services.common.admin_events import admin_events_blueprint
 
     app.register_blueprint(admin_events_blueprint(ctx))
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        # On every answer, errors and static files included: nothing is sniffed into another type.
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        elif response.mimetype == "application/json" and "/api/" in request.path:
+            # Staff data and status answers must not linger in shared caches.
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Any:

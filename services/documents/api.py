@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Response, current_app
 from services.common.web import ApiBlueprint as Blueprint
+from services.common.web import file_response
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -204,8 +205,7 @@ class DownloadQuery(Schema):
 
 
 def _attachment(content: bytes, media_type: str, name: str, sha256: str) -> Response:
-    return Response(content, mimetype=media_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "ETag": sha256})
+    return file_response(content, media_type, name, sha256)
 
 
 # --- documents and versions -------------------------------------------------------------------

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, current_app
 
 from services.common.auth import public
+from services.common.web import file_response
 from services.documents import publishing
 
 blp = Blueprint("documents_public", __name__, url_prefix="/documents/files")
@@ -21,7 +22,6 @@ blp = Blueprint("documents_public", __name__, url_prefix="/documents/files")
 @public
 def download(artifact_id: str, name: str) -> Any:
     artifact, public_name, content = publishing.public_file(current_app.extensions["uwagi"], artifact_id)
-    return Response(content, mimetype=artifact.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{public_name}"', "ETag": f'"{artifact.sha256}"',
-        # Published files never change under their id.
-        "Cache-Control": "public, max-age=86400, immutable"})
+    # Published files never change under their id.
+    return file_response(content, artifact.media_type, public_name, artifact.sha256,
+                         cache_control="public, max-age=86400, immutable")

@@ -248,3 +248,35 @@ def test_the_openapi_documents_say_which_operations_need_a_staff_token(apps):
                 else:
                     assert operation["security"] == [{"staffToken": []}], (service, path, method)
                     assert {"401", "403"} <= set(operation["responses"]), (service, path, method)
+
+
+@pytest.mark.parametrize("path, method", [
+    ("/intake/nope/deeper", "GET"),
+    ("/intake/api/v1/consultations", "DELETE"),
+    ("/intake/static/common/uwagi.css", "GET"),
+    ("/review/healthz", "GET"),
+    ("/review/login", "GET"),
+])
+def test_every_answer_carries_nosniff_and_pages_a_content_security_policy(apps, path, method):
+    service = path.split("/")[1]
+    response = apps[service].test_client().open(path, method=method)
+    assert response.headers["X-Content-Type-Options"] == "nosniff", (path, response.status_code)
+    if response.mimetype == "text/html":
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_api_answers_are_not_stored_in_caches(apps):
+    response = apps["intake"].test_client().get("/intake/api/v1/consultations")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_download_names_its_charset_once_and_its_file_in_both_forms(apps):
+    from services.common.web import file_response
+
+    with apps["documents"].test_request_context():
+        response = file_response(b"a;b\n", "text/csv; charset=utf-8", "raport-z-konsultacji-łódź.csv", "abc")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["ETag"] == '"abc"'
+    disposition = response.headers["Content-Disposition"]
+    assert 'filename="raport-z-konsultacji-lodz.csv"' in disposition
+    assert "filename*=UTF-8''raport-z-konsultacji-%C5%82%C3%B3d%C5%BA.csv" in disposition
