@@ -6,6 +6,8 @@
 - pairwise precision and recall against the planted campaigns;
 - the baseline measured in the same run: grouping by the exact hash of the normalised text, with its own
   precision and recall (fast, but blind to any edit).
+With `--database`, the event handler's path instead: review's tables on SQLite, one transaction per comment,
+the LSH buckets in the database; it also says whether that path groups exactly as the in-memory store does.
 
 Texts are Polish: sentences of the 2024 announcement and of the demo programme, with the openings and
 justifications people write. Every background comment is a distinct combination, so the only planted
@@ -200,6 +202,53 @@ def incremental_grouping(comments, timings: dict | None = None) -> tuple[float, 
     return seconds, dict(store.group_of)
 
 
+def database_grouping(comments) -> tuple[float, dict[str, str | None]]:
+    """The event handler's path: review's tables on SQLite, one transaction per comment, buckets in the database."""
+    import tempfile
+    import uuid
+    from datetime import datetime, timezone
+
+    from sqlalchemy import select
+
+    from services.common.db import Database, upgrade
+    from services.review.groups import SqlGroupStore, _place, lock_consultation_groups
+    from services.review.models import ReviewComment
+
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{folder}/review.db"
+        upgrade("review", url)
+        db = Database(url)
+        consultation, now = str(uuid.uuid4()), datetime.now(timezone.utc)
+        ids = {comment_id: str(uuid.uuid4()) for comment_id, _, _ in comments}
+        with db.transaction() as session:
+            session.add_all(ReviewComment(
+                id=ids[comment_id], consultation_id=consultation, submission_id=ids[comment_id],
+                reference=f"UW/2026/{n:06d}", number=1, channel="web", received_at=now, late=False,
+                submitter_kind="person", submitter_label="Anna Nowak", section="§ 1", proposal=proposal,
+                justification=justification) for n, (comment_id, proposal, justification) in enumerate(comments))
+        started = time.perf_counter()
+        for comment_id, proposal, justification in comments:
+            with db.transaction() as session:
+                lock_consultation_groups(session, consultation)
+                _place(session, SqlGroupStore(session, consultation), ids[comment_id], proposal, justification)
+        seconds = time.perf_counter() - started
+        with db.transaction() as session:
+            placed = {row.id: row.group_id for row in session.execute(select(ReviewComment.id, ReviewComment.group_id))}
+        db.dispose()
+    return seconds, {comment_id: placed[ids[comment_id]] for comment_id in ids}
+
+
+def same_partition(one: dict[str, str | None], other: dict[str, str | None], ids) -> bool:
+    """Whether two groupings put the same comments together (group ids differ between stores)."""
+    def groups(grouping: dict) -> set[frozenset]:
+        members = defaultdict(set)
+        for comment_id in ids:
+            if grouping.get(comment_id) is not None:
+                members[grouping[comment_id]].add(comment_id)
+        return {frozenset(m) for m in members.values()}
+    return groups(one) == groups(other)
+
+
 def run(count: int, campaign_share: float, seed: int) -> dict:
     comments, truth = make_corpus(count, campaign_share, seed)
     baseline_seconds, baseline_groups = exact_hash_baseline(comments)
@@ -214,13 +263,24 @@ def run(count: int, campaign_share: float, seed: int) -> dict:
             "baseline": {k: v for k, v in pairwise_scores(baseline_groups, truth).items()}}
 
 
+def run_database(count: int, campaign_share: float, seed: int) -> dict:
+    """The database path on a smaller corpus, and whether it groups exactly as the in-memory store does."""
+    comments, truth = make_corpus(count, campaign_share, seed)
+    seconds, groups = database_grouping(comments)
+    _, in_memory = incremental_grouping(comments)
+    return {"comments": count, "seconds": seconds, **pairwise_scores(groups, truth),
+            "same_as_in_memory": same_partition(groups, in_memory, truth)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--campaign-share", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--database", action="store_true", help="the event handler's path on SQLite instead")
     options = parser.parse_args()
-    print(json.dumps(run(options.comments, options.campaign_share, options.seed)))
+    runner = run_database if options.database else run
+    print(json.dumps(runner(options.comments, options.campaign_share, options.seed)))
     return 0
 
 

@@ -33,6 +33,7 @@ from report_data import make_report_json  # noqa: E402
 
 from services.documents.engine.report import ReportData, build_report_docx, table_rows, TEXTS  # noqa: E402
 
+DATABASE_GROUPING_COMMENTS = 2000
 PROGRAMME_SCALE = 32  # the demo programme at this scale is 101 pages in LibreOffice
 TARGETS = {"report_10k_seconds": 3.0, "speedup_vs_python_docx": 5.0, "peak_rss_mb": 500.0,
            "ratio_20k_to_10k": 2.2, "tracked_seconds": 3.0, "hostile_seconds": 1.0, "hostile_mb": 100.0,
@@ -196,10 +197,10 @@ def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
 
-def grouping_in_child(comments: int) -> dict:
+def grouping_in_child(comments: int, *options: str) -> dict:
     """bench/grouping_bench.py in a fresh interpreter, so the other benchmarks' memory does not weigh on it."""
-    output = subprocess.run([sys.executable, str(ROOT / "bench" / "grouping_bench.py"), "--comments", str(comments)],
-                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "grouping_bench.py"), "--comments", str(comments),
+                             *options], check=True, capture_output=True, text=True, cwd=ROOT).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
@@ -221,6 +222,12 @@ def print_grouping(comments: int) -> None:
     print(f"  baseline, exact hash of the normalised text: {result['baseline_seconds']:.1f} s, "
           f"recall {baseline['recall']:.4f}, precision {baseline['precision']:.4f}, "
           f"{baseline['predicted_groups']} groups")
+    database = grouping_in_child(DATABASE_GROUPING_COMMENTS, "--database")
+    print(f"  the event handler's path (SQLite, a transaction per comment, buckets in the database), "
+          f"{database['comments']:,} comments: {database['seconds']:.1f} s = "
+          f"{database['comments'] / database['seconds']:,.0f} comments/s, recall {database['recall']:.4f}, "
+          f"precision {database['precision']:.4f}, same groups as in memory: "
+          f"{'yes' if database['same_as_in_memory'] else 'NO'}")
 
 
 def main() -> int:
