@@ -277,7 +277,7 @@ class TcpProxy:
                     if not data:
                         return
                     (b if sock is a else a).sendall(data)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: select() on a socket that cut() closed (fd -1)
             return
         finally:
             for sock in (a, b):
