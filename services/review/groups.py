@@ -273,7 +273,7 @@ def split_group(ctx: ServiceContext, group_id: str, comment_ids: Sequence[str], 
         else:
             group.curated = True
         audit.record(session, staff, "group.split", group_id, consultation_id=group.consultation_id,
-                     before={"members": sorted(members)}, after={"members": sorted(rest) if kept_id else []},
+                     before={"size": len(members)}, after={"size": len(rest) if kept_id else 0},
                      moved=selected, new_group_id=new_group_id, dissolved=kept_id is None)
     return SplitOutcome(kept_id, new_group_id)
 

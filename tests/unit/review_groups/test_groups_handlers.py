@@ -105,6 +105,7 @@ def test_splitting_moves_the_selected_members_into_a_curated_group_of_their_own(
         entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "group.split"))
         assert entry.actor == REVIEWER.email and entry.subject == group_id
         assert sorted(entry.details["moved"]) == sorted(ids[3:])
+        assert entry.before == {"size": 5} and entry.after == {"size": 3}  # sizes, not every member of a campaign
 
 
 def test_splitting_off_one_comment_ungroups_it_and_a_last_member_is_not_a_group(ctx):
