@@ -8,6 +8,8 @@ Measured in one run:
 - the time and peak Python memory of refusing each hostile upload;
 - grouping of duplicate and campaign comments (bench/grouping_bench.py): 100,000 comments, 20% campaign
   copies with small edits, against the exact-hash baseline measured in the same run.
+- the triage queue's sorting, paging, filters and search at 100,000 comments on
+  PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
 """
 
 from __future__ import annotations
@@ -281,6 +283,9 @@ def main() -> int:
         print(f"  {name:28s} → {code:16s} {seconds * 1000:7.1f} ms, peak {peak_mb:6.1f} MB  [{_verdict(ok)}]")
 
     print_grouping(options.grouping_comments)
+    print()
+    # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).
+    subprocess.run([sys.executable, str(ROOT / "bench" / "triage_queue.py")], check=True, cwd=ROOT)
     return 0
 
 

@@ -157,6 +157,7 @@ class DocumentVersionCreatedV1(_Payload):
     consultation_id = fields.String(load_default=None, allow_none=True)
     title = fields.String(load_default="")
     sha256 = fields.String(load_default=None, allow_none=True)
+    # Each unit: {id, label, kind, parent, text}; `parent` and `text` are additive (older events lack them).
     units = fields.List(fields.Dict(), load_default=list)
     parent_version = fields.Integer(load_default=None, allow_none=True)
     comment_refs = fields.List(fields.String(), load_default=list)

@@ -174,7 +174,8 @@ def _announce(ctx: ServiceContext, session: Session, document: Document, row: Do
         "document_id": document.id, "version": row.number, "consultation_id": document.consultation_id,
         "title": document.title, "sha256": clean_sha256, "parent_version": row.parent_number,
         "comment_refs": list(row.comment_refs),
-        "units": [{"id": unit.id, "label": unit.label, "kind": unit.kind} for unit in version.units],
+        # `parent` and `text` were added to the units (additively) for review's comment pages.
+        "units": [unit.to_json() for unit in version.units],
     })
 
 

@@ -27,11 +27,14 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.review.decisions_api import blp as decisions_blp
     from services.review.groups_api import blp as groups_blp
     from services.review.groups_pages import blp as group_pages
+    from services.review.triage_api import blp as triage_blp
+    from services.review.triage_pages import blp as triage_pages
 
     app = create_service_app(ctx or build(settings or load_settings()),
-                             [blp, decisions_blp, identity_blp, groups_blp], title="Uwagi review")
+                             [blp, decisions_blp, identity_blp, groups_blp, triage_blp], title="Uwagi review")
     app.register_blueprint(decision_pages)  # /review/ dashboard, approvals, decision form, audit log
     app.register_blueprint(group_pages)  # /review/groups: duplicate and campaign comments
+    app.register_blueprint(triage_pages)  # /review/queue, /review/comments/<id>
     app.register_blueprint(views_auth.blp)  # /review/login, /review/logout, /review/password/…
     app.register_blueprint(views_auth.admin)  # /review/admin/users
     views_auth.init_login(app)

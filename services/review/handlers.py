@@ -17,6 +17,7 @@ from services.review.decisions import unapproved_count
 from services.review.domain import DecisionRejected, completion_blockers, validate_reopen_reason
 from services.review.groups import group_new_comments
 from services.review.models import ConsultationRef, ReviewComment
+from services.review.triage_handlers import TRIAGE_EVENT_HANDLERS
 
 
 def list_comments(ctx: ServiceContext, *, consultation_id: str | None, status: str | None, decision: str | None,
@@ -126,8 +127,17 @@ def on_submission_received(event: Event, session: Session) -> None:
         ))
 
 
-EVENT_HANDLERS = {
+def _merged(*tables: dict[str, list]) -> dict[str, list]:
+    merged: dict[str, list] = {}
+    for table in tables:
+        for event_type, handlers in table.items():
+            merged.setdefault(event_type, []).extend(handlers)
+    return merged
+
+
+# Order matters within a type: the comments are stored before triage indexes and anchors them.
+EVENT_HANDLERS = _merged({
     "consultation.published": [on_consultation_published],
     # Grouping runs after the comments are in the read model, in its own transaction.
     "submission.received": [on_submission_received, group_new_comments],
-}
+}, TRIAGE_EVENT_HANDLERS)

@@ -11,6 +11,8 @@ from services.common.db import UTCDateTime, service_tables, utcnow
 
 
 Base, Outbox, Inbox, ParkedEvent = service_tables()
+# The SQLite full-text table and its shadow tables are created by migration review0005, not by a model.
+Base.metadata.info["unmanaged_table_prefixes"] = ("comment_search",)
 
 
 class StaffUser(Base):
@@ -58,7 +60,21 @@ class ConsultationRef(Base):
 
 class ReviewComment(Base):
     __tablename__ = "comments"
-    __table_args__ = (UniqueConstraint("reference", "number"),)
+    __table_args__ = (
+        UniqueConstraint("reference", "number"),
+        # The triage queue sorts within a consultation; each sort order has its index, ending in the id, so
+        # a page's ids come from an index-only scan however deep the page (triage.py, bench/triage_queue.py).
+        # The default order also carries the filtered columns, so any mix of filters (and "mine first")
+        # is answered from this index alone, rows read only for the page itself.
+        Index("ix_comments_queue_received", "consultation_id", "received_at", "reference", "number", "id",
+              "assignee", "status", "chapter_id", "topic", "channel", "late"),
+        Index("ix_comments_queue_reference", "consultation_id", "reference", "number", "id"),
+        Index("ix_comments_queue_status", "consultation_id", "status", "received_at", "reference", "number", "id"),
+        Index("ix_comments_queue_assignee", "consultation_id", "assignee", "received_at", "reference", "number",
+              "id"),
+        Index("ix_comments_queue_chapter", "consultation_id", "chapter_id", "received_at", "reference", "number",
+              "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     consultation_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -91,6 +107,10 @@ class ReviewComment(Base):
     # The revision the rest of the system knows (the last one emitted as comment.decided).
     approved_revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
     group_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)  # duplicate/campaign group
+    # The draft unit the comment is anchored to, and that unit's chapter (see services/review/drafts.py).
+    unit_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chapter_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    anchored_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
 
 
 class DecisionRecord(Base):
@@ -179,3 +199,68 @@ class GroupBucket(Base):
     consultation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     comment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+
+
+# --- triage: the draft's units, assignment, notes, remembered queue filters -----------------
+
+
+class ConsultationDraft(Base):
+    """Which document version a consultation's comments are about (the latest uploaded draft)."""
+
+    __tablename__ = "consultation_drafts"
+
+    consultation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    document_id: Mapped[str] = mapped_column(String(36))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DraftUnit(Base):
+    """One addressable unit of a document version, as documents announced it."""
+
+    __tablename__ = "draft_units"
+
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(30), default="")
+    label: Mapped[str] = mapped_column(String(300), default="")
+    parent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chapter_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class ChapterAssignment(Base):
+    """A reviewer responsible for a chapter: its current and future comments are assigned to them."""
+
+    __tablename__ = "chapter_assignments"
+
+    consultation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    chapter_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignee: Mapped[str] = mapped_column(String(254))
+    assigned_by: Mapped[str] = mapped_column(String(254))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommentNote(Base):
+    """An internal note on a comment: staff only, never published."""
+
+    __tablename__ = "comment_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), index=True)
+    author: Mapped[str] = mapped_column(String(254))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class QueueFilterPreference(Base):
+    """The triage queue filters a staff member last used, restored on their next visit."""
+
+    __tablename__ = "queue_filter_preferences"
+
+    user_id: Mapped[str] = mapped_column(String(254), primary_key=True)
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -35,7 +35,9 @@ def test_an_upload_creates_version_1_with_its_source_and_clean_docx_and_announce
     [announced] = outbox(ctx, "document.version_created")
     assert announced["document_id"] == document["id"] and announced["version"] == 1
     assert announced["consultation_id"] == "c-123" and announced["sha256"] == files["clean"]["sha256"]
-    assert {"id": "u0026", "label": "§ 5 ust. 2 pkt 2", "kind": "point"} in announced["units"]
+    point = {"id": "u0026", "label": "§ 5 ust. 2 pkt 2", "kind": "point", "parent": "u0024",
+             "text": "wspieranie wykonywania zadań publicznych wraz z udzieleniem dotacji na ich dofinansowanie;"}
+    assert point in announced["units"]  # with parent and text, for review's comment pages
 
 
 def test_units_of_a_version_are_listed_with_label_kind_parent_and_text(ctx, client, draft):
