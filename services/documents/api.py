@@ -224,6 +224,14 @@ def upload_document(form: dict, files: dict) -> Any:
                                   publish=form["publish"])
 
 
+@blp.route("/documents/<document_id>", methods=["DELETE"])
+@requires_role("coordinator")
+@blp.response(204)
+def discard_draft(document_id: str) -> Any:
+    """Discard a draft that was never published; 409 for a published document."""
+    drafts.discard_draft(_ctx(), document_id, actor=current_staff().email)
+
+
 @blp.route("/documents/<document_id>/publish", methods=["POST"])
 @requires_role("coordinator")
 @blp.response(200, DocumentOut)

@@ -118,6 +118,20 @@ def publish_draft(document_id: str) -> Any:
     return redirect(url_for(".versions", document_id=document_id), code=303)
 
 
+@blp.post("/drafts/<document_id>/discard")
+@requires_role("coordinator")
+def discard_draft(document_id: str) -> Any:
+    document = drafts.get_document(_ctx(), document_id)
+    try:
+        drafts.discard_draft(_ctx(), document_id, actor=current_staff().email)
+    except Conflict:
+        flash(_("A published document cannot be discarded."), "error")
+        return redirect(url_for(".draft", document_id=document_id), code=303)
+    flash(_("The draft has been discarded."), "success")
+    return redirect(url_for(".index", consultation=document.consultation_id) if document.consultation_id
+                    else url_for(".index"), code=303)
+
+
 # --- versions ------------------------------------------------------------------------------
 
 

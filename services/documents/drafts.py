@@ -156,6 +156,26 @@ def publish_document(ctx: ServiceContext, document_id: str, *, actor: str) -> Do
     return document
 
 
+def discard_draft(ctx: ServiceContext, document_id: str, *, actor: str) -> None:
+    """Remove a draft that was never published (a wrong file, say). Its stored objects stay, unreferenced:
+    objects are content-addressed and never deleted by the service."""
+    with ctx.transaction() as session:
+        document = session.get(Document, document_id, with_for_update=True)
+        if document is None:
+            raise NotFound("nie ma takiego dokumentu (no such document)")
+        if document.published_at is not None:
+            raise Conflict("Opublikowanego dokumentu nie można usunąć. (A published document cannot be discarded.)")
+        version_ids = list(session.scalars(select(DocumentVersion.id).where(DocumentVersion.document_id == document_id)))
+        for artifact in session.scalars(select(Artifact).where(Artifact.document_id == document_id)):
+            session.delete(artifact)
+        session.flush()
+        for version in session.scalars(select(DocumentVersion).where(DocumentVersion.id.in_(version_ids))):
+            session.delete(version)
+        session.flush()
+        session.delete(document)
+    log.info("draft %s (%s) discarded by %s", document_id, document.title, actor)
+
+
 def _refuse_second_document(session: Session, consultation_id: str | None) -> None:
     """A consultation has one published document; its later versions come from decisions, not uploads."""
     if consultation_id and consultation_document(session, consultation_id) is not None:

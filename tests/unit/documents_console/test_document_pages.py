@@ -145,3 +145,23 @@ def test_with_the_session_cookie_upload_and_publish_need_the_csrf_token(ctx, cli
     document_id = accepted.headers["Location"].rsplit("/", 1)[-1]
     assert client.post(f"/documents/drafts/{document_id}/publish").status_code == 400
     assert client.post(f"/documents/drafts/{document_id}/publish", data={"csrf_token": token}).status_code == 303
+
+
+def test_a_wrong_draft_is_discarded_but_a_published_one_stays(ctx, client, draft):
+    from services.documents import drafts
+
+    consultation_id = publish_consultation(ctx)
+    response = client.post("/documents/drafts", data=upload_form(draft, consultation_id), headers=staff(ctx),
+                           content_type="multipart/form-data")
+    document_id = response.headers["Location"].rsplit("/", 1)[-1]
+    assert "Usuń projekt" in text(client.get(f"/documents/drafts/{document_id}", headers=staff(ctx)))
+    assert client.post(f"/documents/drafts/{document_id}/discard", headers=staff(ctx, "reviewer")).status_code == 403
+    response = client.post(f"/documents/drafts/{document_id}/discard", headers=staff(ctx))
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"?consultation={consultation_id}")
+    assert drafts.list_documents(ctx, consultation_id) == []
+    assert client.get(f"/documents/drafts/{document_id}", headers=staff(ctx)).status_code == 404
+
+    published = upload_and_publish(client, ctx, draft, consultation_id)
+    assert "Usuń projekt" not in text(client.get(f"/documents/drafts/{published}", headers=staff(ctx)))
+    client.post(f"/documents/drafts/{published}/discard", headers=staff(ctx))
+    assert [d.id for d in drafts.list_documents(ctx, consultation_id)] == [published]

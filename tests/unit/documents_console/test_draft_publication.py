@@ -64,3 +64,15 @@ def test_parse_warnings_are_kept_with_the_draft(ctx, monkeypatch, draft):
     document = drafts.upload_document(ctx, draft, title="Projekt", filename="p.docx", consultation_id=None,
                                       actor="k", publish=False)
     assert drafts.get_document(ctx, document.id).parse_warnings == ["§ 7 follows § 5: the numbering jumps"]
+
+
+def test_the_api_discards_a_draft_but_not_a_published_document(ctx, client, draft):
+    consultation_id = publish_consultation(ctx)
+    kept_back = upload_draft(client, ctx, draft, consultation_id).json["id"]
+    assert client.delete(f"/documents/api/v1/documents/{kept_back}", headers=staff(ctx, "reviewer")).status_code == 403
+    assert client.delete(f"/documents/api/v1/documents/{kept_back}", headers=staff(ctx)).status_code == 204
+    assert client.get(f"/documents/api/v1/documents/{kept_back}", headers=staff(ctx)).status_code == 404
+    published = upload_draft(client, ctx, draft, consultation_id, publish="true").json["id"]
+    response = client.delete(f"/documents/api/v1/documents/{published}", headers=staff(ctx))
+    assert response.status_code == 409
+    assert client.delete("/documents/api/v1/documents/nope", headers=staff(ctx)).status_code == 404
