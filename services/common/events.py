@@ -81,6 +81,9 @@ class SubmissionReceivedV1(_Payload):
     status_url = fields.String(required=True)
     submitter = fields.Nested(SubmitterSchema, required=True)
     comments = fields.List(fields.Nested(SubmittedCommentSchema), required=True, validate=validate.Length(min=1))
+    # Added with e-mail intake: the comments are a placeholder (a scan, a PDF, a mail's body) that staff must
+    # transcribe from the stored mail before deciding.
+    needs_review = fields.Boolean(load_default=False)
 
 
 class ConsultationPublishedV1(_Payload):

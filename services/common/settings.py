@@ -126,6 +126,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_SMTP_PASSWORD", "SMTP password (optional).", ""),
     Variable("UWAGI_SMTP_STARTTLS", "Upgrade the SMTP connection with STARTTLS.", "false"),
     Variable("UWAGI_MAIL_FROM", "Sender address of outgoing mail.", "konsultacje@example.org"),
+    Variable("UWAGI_IMAP_HOST", "IMAP server of the consultation mailbox; unset: no polling (in `make run`, drop `.eml` files into `$UWAGI_DATA_DIR/inbox`).", ""),
+    Variable("UWAGI_IMAP_PORT", "IMAP port.", "993 with SSL, else 143"),
+    Variable("UWAGI_IMAP_USER", "IMAP user (required with a host).", ""),
+    Variable("UWAGI_IMAP_PASSWORD", "IMAP password (required with a host).", ""),
+    Variable("UWAGI_IMAP_MAILBOX", "Mailbox (folder) to poll.", "INBOX"),
+    Variable("UWAGI_IMAP_SSL", "Connect with implicit TLS (IMAPS).", "true"),
+    Variable("UWAGI_IMAP_INTERVAL", "Seconds between polls of the mailbox.", "60"),
+    Variable("UWAGI_MAIL_MAX_MB", "Largest accepted incoming e-mail, in MiB; a larger one is refused unread.", "25"),
     Variable("UWAGI_SECRET_KEY", "Signs staff tokens, status links and sessions. Required outside the embedded mode.", "(random per data dir)"),
     Variable("UWAGI_TIMEZONE", "Local time zone of deadlines and duty hours.", "Europe/Warsaw"),
     Variable("UWAGI_DATA_DIR", "Folder for SQLite files, objects and the mail outbox in the embedded mode.", "./var"),
@@ -161,6 +169,17 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ImapSettings:
+    host: str
+    port: int
+    user: str
+    password: str
+    mailbox: str
+    ssl: bool
+    interval: float
+
+
+@dataclass(frozen=True)
 class Settings:
     broker_url: str
     database_urls: Mapping[str, str]
@@ -179,6 +198,8 @@ class Settings:
     token_ttl: int = 12 * 3600
     s3: S3Settings | None = None
     smtp: SmtpSettings | None = None
+    imap: ImapSettings | None = None
+    max_mail_bytes: int = 25 * 1024 * 1024
 
     @property
     def embedded_broker(self) -> bool:
@@ -269,6 +290,24 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             starttls=bool(parsed("UWAGI_SMTP_STARTTLS", parse_bool, False)),
         )
 
+    imap = None
+    if get("UWAGI_IMAP_HOST"):
+        missing = [n for n in ("UWAGI_IMAP_USER", "UWAGI_IMAP_PASSWORD") if not get(n)]
+        if missing:
+            problems.append(f"UWAGI_IMAP_HOST is set but {', '.join(missing)} is not")
+        imap_ssl = bool(parsed("UWAGI_IMAP_SSL", parse_bool, True))
+        imap = ImapSettings(
+            host=get("UWAGI_IMAP_HOST") or "",
+            port=int(parsed("UWAGI_IMAP_PORT", lambda n, r: parse_int(n, r, minimum=1, maximum=65535),
+                            993 if imap_ssl else 143)),
+            user=get("UWAGI_IMAP_USER") or "",
+            password=get("UWAGI_IMAP_PASSWORD") or "",
+            mailbox=get("UWAGI_IMAP_MAILBOX") or "INBOX",
+            ssl=imap_ssl,
+            interval=float(parsed("UWAGI_IMAP_INTERVAL", lambda n, r: parse_float(n, r, minimum=1.0), 60.0)),
+        )
+    max_mail_mb = parsed("UWAGI_MAIL_MAX_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 25)
+
     secret_key = get("UWAGI_SECRET_KEY")
     if secret_key is not None and len(secret_key) < 16:
         problems.append("UWAGI_SECRET_KEY must be at least 16 characters long")
@@ -296,6 +335,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         token_ttl=int(token_ttl),  # type: ignore[arg-type]
         s3=s3,
         smtp=smtp,
+        imap=imap,
+        max_mail_bytes=int(max_mail_mb) * 1024 * 1024,  # type: ignore[arg-type]
     )
     if overrides:
         from dataclasses import replace

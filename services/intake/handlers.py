@@ -272,44 +272,51 @@ def _next_reference(session: Session, year: int, is_postgres: bool) -> str:
 
 
 def submit_comments(ctx: ServiceContext, cmd: domain.SubmitComments, *, now: datetime | None = None) -> Receipt:
-    received_at = now or utcnow()
-    token = domain.new_status_token()
     with ctx.transaction() as session:
-        consultation = session.get(Consultation, cmd.consultation_id)
-        if consultation is None or consultation.state == domain.State.DRAFT.value:
-            raise NotFound("no such consultation")
-        if cmd.channel not in consultation.channels:
-            raise Refused(f"this consultation does not accept comments by {cmd.channel}")
-        timing = domain.classify_timing(received_at, consultation.opens_at, consultation.closes_at)
-        if timing is domain.Timing.NOT_YET_OPEN:
-            raise Conflict("the consultation has not opened yet")
-        if timing is domain.Timing.LATE and consultation.late_policy == domain.LatePolicy.REFUSE.value:
-            raise Refused("the deadline for comments has passed", details={"closes_at": consultation.closes_at.isoformat()})
-        reference = _next_reference(session, received_at.astimezone(ctx.settings.timezone).year, ctx.db.is_postgres)
-        submission = Submission(
-            id=str(uuid.uuid4()), reference=reference, consultation_id=consultation.id, channel=cmd.channel,
-            submitter_name=cmd.submitter.name, organization=cmd.submitter.organization, email=cmd.submitter.email,
-            publish_consent=cmd.submitter.publish_consent, kind=cmd.submitter.kind, language=cmd.language,
-            received_at=received_at, late=timing is domain.Timing.LATE, status_token_hash=domain.hash_token(token),
-        )
-        submission.comments = [
-            Comment(id=str(uuid.uuid4()), number=i, section=c.section, current_text=c.current_text,
-                    proposal=c.proposal, justification=c.justification, topic=c.topic)
-            for i, c in enumerate(cmd.comments, start=1)
-        ]
-        session.add(submission)
-        status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': reference, 'token': token})}"
-        ctx.emit(session, "submission.received", {
-            "submission_id": submission.id, "consultation_id": consultation.id,
-            "consultation_title": consultation.title, "reference": reference, "channel": cmd.channel,
-            "received_at": received_at, "late": submission.late, "language": cmd.language, "status_url": status_url,
-            "submitter": {"name": cmd.submitter.name, "organization": cmd.submitter.organization,
-                          "email": cmd.submitter.email, "publish_consent": cmd.submitter.publish_consent,
-                          "kind": cmd.submitter.kind},
-            "comments": [{"comment_id": c.id, "number": c.number, "section": c.section, "current_text": c.current_text,
-                          "proposal": c.proposal, "justification": c.justification, "topic": c.topic}
-                         for c in submission.comments],
-        }, correlation_id=reference)
+        return record_submission(ctx, session, cmd, received_at=now or utcnow())
+
+
+def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitComments, *, received_at: datetime,
+                      needs_review: bool = False) -> Receipt:
+    """Record a submission and its `submission.received` in the caller's transaction (the web form's own, or
+    e-mail intake's together with the mail's row). `needs_review`: staff must transcribe it from the source."""
+    token = domain.new_status_token()
+    consultation = session.get(Consultation, cmd.consultation_id)
+    if consultation is None or consultation.state == domain.State.DRAFT.value:
+        raise NotFound("no such consultation")
+    if cmd.channel not in consultation.channels:
+        raise Refused(f"this consultation does not accept comments by {cmd.channel}")
+    timing = domain.classify_timing(received_at, consultation.opens_at, consultation.closes_at)
+    if timing is domain.Timing.NOT_YET_OPEN:
+        raise Conflict("the consultation has not opened yet")
+    if timing is domain.Timing.LATE and consultation.late_policy == domain.LatePolicy.REFUSE.value:
+        raise Refused("the deadline for comments has passed", details={"closes_at": consultation.closes_at.isoformat()})
+    reference = _next_reference(session, received_at.astimezone(ctx.settings.timezone).year, ctx.db.is_postgres)
+    submission = Submission(
+        id=str(uuid.uuid4()), reference=reference, consultation_id=consultation.id, channel=cmd.channel,
+        submitter_name=cmd.submitter.name, organization=cmd.submitter.organization, email=cmd.submitter.email,
+        publish_consent=cmd.submitter.publish_consent, kind=cmd.submitter.kind, language=cmd.language,
+        received_at=received_at, late=timing is domain.Timing.LATE, status_token_hash=domain.hash_token(token),
+    )
+    submission.comments = [
+        Comment(id=str(uuid.uuid4()), number=i, section=c.section, current_text=c.current_text,
+                proposal=c.proposal, justification=c.justification, topic=c.topic)
+        for i, c in enumerate(cmd.comments, start=1)
+    ]
+    session.add(submission)
+    status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': reference, 'token': token})}"
+    ctx.emit(session, "submission.received", {
+        "submission_id": submission.id, "consultation_id": consultation.id,
+        "consultation_title": consultation.title, "reference": reference, "channel": cmd.channel,
+        "received_at": received_at, "late": submission.late, "language": cmd.language, "status_url": status_url,
+        "submitter": {"name": cmd.submitter.name, "organization": cmd.submitter.organization,
+                      "email": cmd.submitter.email, "publish_consent": cmd.submitter.publish_consent,
+                      "kind": cmd.submitter.kind},
+        "comments": [{"comment_id": c.id, "number": c.number, "section": c.section, "current_text": c.current_text,
+                      "proposal": c.proposal, "justification": c.justification, "topic": c.topic}
+                     for c in submission.comments],
+        **({"needs_review": True} if needs_review else {}),
+    }, correlation_id=reference)
     return Receipt(submission.id, reference, token, status_url, [c.id for c in submission.comments],
                    submission.late, received_at)
 

@@ -123,3 +123,33 @@ class PublishedResults(Base):
     document_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # [{kind, media_type, sha256, size, public_url}]: documents serves the bytes of published files to anyone.
     files: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class InboundMail(Base):
+    """Every e-mail intake has looked at, whatever became of it: the unique Message-ID stops a mail being
+    imported twice (a re-poll, a re-sent file), and the stored `.eml` and attachments keep the evidence."""
+
+    __tablename__ = "inbound_mails"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(998), unique=True)
+    # created, needs_review (a submission staff must transcribe from the mail), ignored (auto-reply, bounce),
+    # rejected (hostile, oversized, broken, no open consultation …): see services.intake.mail.importer.
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(500), default="")  # "imap:INBOX/42", "file:inbox/x.eml", "cli:x.eml"
+    consultation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    submission_id: Mapped[str | None] = mapped_column(ForeignKey("submissions.id"), nullable=True, index=True)
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    # When the server took the mail (IMAP INTERNALDATE, the file's mtime): the deadline counts from this,
+    # never from the sender's Date: header, which is kept only for the record.
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    date_header: Mapped[str] = mapped_column(String(200), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    eml_key: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    eml_sha256: Mapped[str] = mapped_column(String(64), default="")
+    # [{filename, media_type, size, sha256, key, role}] with role form, scan or other.
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,386 @@
+"""A filled comment form (DOCX or ODT) to comment rows and the submitter's details. Pure: bytes in, data out.
+
+The city's form is a table with one row per comment. People fill it in Word or LibreOffice, and
+they move, merge, add and delete things, so the table is found by the wording of its header, not
+by its position: any order of the known columns, a merged title row above the header, the
+column-number row under it ("1 2 3 4 5"), empty rows, extra columns and text around the table are
+all tolerated. The submitter's details come from "label: value" paragraphs or two-cell rows.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from services.common.docx_safety import PackageRejected, check_docx, check_odt
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+FIELDS = ("section", "current_text", "proposal", "justification")
+
+
+class FormUnreadable(Exception):
+    """The attachment is an office file we refuse (hostile) or cannot read; `code` is stable."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FormRow:
+    section: str
+    current_text: str
+    proposal: str
+    justification: str
+
+
+@dataclass(frozen=True)
+class FormSubmitter:
+    name: str = ""
+    organization: str = ""
+    email: str = ""
+    address: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class FilledForm:
+    rows: tuple[FormRow, ...]
+    submitter: FormSubmitter = field(default_factory=FormSubmitter)
+
+
+# --- header recognition -------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Lower case, no diacritics (ł too), single spaces: what header matching compares."""
+    text = text.replace("ł", "l").replace("Ł", "L")
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    return " ".join(re.sub(r"[^\w\s./]", " ", plain).split())
+
+
+# Checked in this order: "część dokumentu, do którego odnosi się uwaga" mentions "uwaga" but is the section.
+_COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    ("justification", re.compile(r"\buzasadnienie\b|\buzasadnienia\b|\bjustification\b|\brationale\b")),
+    ("section", re.compile(r"czesc dokumentu|czesc projektu|do ktorego odnosi sie|do ktorej odnosi sie|"
+                           r"jednostka redakcyjna|miejsce w (?:projekcie|dokumencie)|^(?:rozdzial|paragraf|punkt)\b|"
+                           r"^(?:nr )?(?:rozdzialu|paragrafu)|^czesc\b|^fragment|\bsection\b|part of the document")),
+    ("current_text", re.compile(r"zapis w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
+                                r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)")),
+    ("comment", re.compile(r"tresc uwagi|^uwaga$|^uwagi$|opis uwagi|^comment")),
+    ("proposal", re.compile(r"propozycja|proponowan|sugerowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
+                            r"proposed (?:change|wording)")),
+    ("number", re.compile(r"^l\.? ?p\.?$|^lp$|^nr$|^no\.?$")),
+)
+
+
+def classify_header(text: str) -> str | None:
+    value = normalise(text)
+    if not value or len(value) > 200:
+        return None
+    for name, pattern in _COLUMN_PATTERNS:
+        if pattern.search(value):
+            return name
+    return None
+
+
+def _header_columns(cells: list[str]) -> dict[int, str] | None:
+    """The columns of a header row, or None. A header names the proposal (or comment) and one more known column."""
+    columns: dict[int, str] = {}
+    for index, text in enumerate(cells):
+        name = classify_header(text)
+        if name and name != "number" and name not in columns.values():
+            columns[index] = name
+    names = set(columns.values())
+    if not names & {"proposal", "comment"} or len(names) < 2:
+        return None
+    return columns
+
+
+def rows_from_grid(grid: list[list[str]]) -> list[FormRow] | None:
+    """Comment rows of a table given as text cells per row, or None when the table is not the comment table."""
+    for header_index, cells in enumerate(grid):
+        columns = _header_columns(cells)
+        if columns is None:
+            continue
+        rows = []
+        for cells_of_row in grid[header_index + 1:]:
+            values = {name: "" for name in (*FIELDS, "comment")}
+            for index, name in columns.items():
+                if index < len(cells_of_row):
+                    values[name] = _clean(cells_of_row[index])
+            if _header_columns(cells_of_row) is not None or _is_column_number_row(cells_of_row):
+                continue
+            if not any(values.values()):
+                continue
+            proposal = "\n\n".join(v for v in (values["comment"], values["proposal"]) if v)
+            rows.append(FormRow(values["section"], values["current_text"], proposal, values["justification"]))
+        return rows
+    return None
+
+
+def _is_column_number_row(cells: list[str]) -> bool:
+    """The "1 | 2 | 3 | 4 | 5" row many Polish forms put under the header."""
+    values = [c.strip().rstrip(".") for c in cells if c.strip()]
+    return len(values) >= 2 and all(v.isdigit() and int(v) <= 20 for v in values) and \
+        [int(v) for v in values] == sorted(int(v) for v in values) and len(set(values)) == len(values) and \
+        int(values[0]) <= 1
+
+
+def _clean(text: str) -> str:
+    lines = [" ".join(line.split()) for line in text.replace("\r", "\n").split("\n")]
+    text = "\n".join(lines).strip()
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+# --- submitter details ----------------------------------------------------------------
+
+_SUBMITTER_LABELS: tuple[tuple[str, re.Pattern], ...] = (
+    ("email", re.compile(r"e ?-? ?mail|poczty elektronicznej|adres mailowy")),
+    ("phone", re.compile(r"telefon|\btel\b|phone")),
+    ("organization", re.compile(r"nazwa (?:organizacji|podmiotu|instytucji)|^organizacja|^podmiot|organi[sz]ation")),
+    ("name", re.compile(r"imie i nazwisko|^imie|^nazwisko|zglaszajac|osoba zglaszajaca|^name|^autor")),
+    ("address", re.compile(r"adres(?: do korespondencji| siedziby)?$|^adres\b(?!.*mail)|address")),
+)
+
+
+def classify_label(label: str) -> str | None:
+    value = normalise(label)
+    if not value or len(value) > 120:
+        return None
+    for name, pattern in _SUBMITTER_LABELS:
+        if pattern.search(value):
+            return name
+    return None
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def submitter_from(pairs: list[tuple[str, str]]) -> FormSubmitter:
+    found: dict[str, str] = {}
+    for label, value in pairs:
+        name = classify_label(label)
+        value = " ".join(value.split()).strip(" .:_…")
+        if not name or not value or set(value) <= set("._…- "):
+            continue
+        if name == "email":
+            match = _EMAIL.search(value)
+            if not match:
+                continue
+            value = match.group(0)
+        found.setdefault(name, value[:300])
+    return FormSubmitter(**found)
+
+
+def _pairs_from_paragraphs(paragraphs: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for text in paragraphs:
+        label, sep, value = text.partition(":")
+        if sep and value.strip():
+            pairs.append((label, value))
+    return pairs
+
+
+def _pairs_from_grid(grid: list[list[str]]) -> list[tuple[str, str]]:
+    pairs = []
+    for cells in grid:
+        filled = [c for c in cells if c.strip()]
+        if len(filled) == 2 and classify_label(filled[0]):
+            pairs.append((filled[0], filled[1]))
+        elif len(filled) == 1 and ":" in filled[0]:
+            pairs.extend(_pairs_from_paragraphs([filled[0]]))
+    return pairs
+
+
+# --- DOCX -----------------------------------------------------------------------------
+
+
+def _docx_text(element: etree._Element) -> str:
+    """Text of a paragraph or cell as Word shows it: tabs, breaks and paragraphs as whitespace and newlines."""
+    parts: list[str] = []
+    for node in element.iter(f"{W}p", f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}delText"):
+        if node.tag == f"{W}p":
+            if parts:
+                parts.append("\n")
+        elif node.tag == f"{W}t":
+            parts.append(node.text or "")
+        elif node.tag in (f"{W}tab",):
+            parts.append("\t")
+        elif node.tag in (f"{W}br", f"{W}cr"):
+            parts.append("\n")
+        # deleted text (w:delText) of tracked changes is not what the person proposes
+    return "".join(parts)
+
+
+def _docx_grid(table: etree._Element) -> list[list[str]]:
+    """Rows of cells, a cell spanning n grid columns repeated n times so columns line up with the header;
+    a vertically merged continuation cell repeats nothing (it is empty in the row below)."""
+    grid = []
+    for row in table.findall(f"{W}tr"):
+        cells: list[str] = []
+        for cell in row.findall(f"{W}tc"):
+            properties = cell.find(f"{W}tcPr")
+            span = 1
+            continuation = False
+            if properties is not None:
+                grid_span = properties.find(f"{W}gridSpan")
+                if grid_span is not None and (grid_span.get(f"{W}val") or "1").isdigit():
+                    span = max(1, min(int(grid_span.get(f"{W}val")), 50))
+                merge = properties.find(f"{W}vMerge")
+                continuation = merge is not None and merge.get(f"{W}val") in (None, "continue")
+            text = "" if continuation else _docx_text(cell)
+            cells.extend([text] + [""] * (span - 1))
+        grid.append(cells)
+    return grid
+
+
+def read_docx(data: bytes) -> FilledForm | None:
+    try:
+        check_docx(data)
+    except PackageRejected as rejected:
+        raise FormUnreadable(rejected.code, rejected.message) from None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            document = archive.read("word/document.xml")
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+        root = etree.fromstring(document, parser=parser)
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
+        raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
+    body = root.find(f"{W}body")
+    if body is None:
+        return None
+    rows: list[FormRow] | None = None
+    pairs: list[tuple[str, str]] = []
+    paragraphs = [_docx_text(p) for p in body.iter(f"{W}p") if p.getparent().tag != f"{W}tc"]
+    pairs.extend(_pairs_from_paragraphs(paragraphs))
+    for table in body.iter(f"{W}tbl"):
+        grid = _docx_grid(table)
+        found = rows_from_grid(grid) if rows is None else None
+        if found is not None:
+            rows = found
+        else:
+            pairs.extend(_pairs_from_grid(grid))
+    if rows is None:
+        return None
+    return FilledForm(tuple(rows), submitter_from(pairs))
+
+
+# --- ODT (odfpy) ------------------------------------------------------------------------
+
+
+def read_odt(data: bytes) -> FilledForm | None:
+    try:
+        check_odt(data)
+    except PackageRejected as rejected:
+        raise FormUnreadable(rejected.code, rejected.message) from None
+    from odf import teletype
+    from odf.namespaces import TABLENS, TEXTNS
+    from odf.opendocument import load
+
+    try:
+        document = load(io.BytesIO(data))
+    except Exception as error:  # odfpy raises whatever its XML and zip layers raise
+        raise FormUnreadable("damaged", f"the document cannot be read: {type(error).__name__}") from None
+
+    def text_of(node) -> str:
+        paragraphs = [teletype.extractText(p) for p in node.childNodes
+                      if p.qname in ((TEXTNS, "p"), (TEXTNS, "h"), (TEXTNS, "list"))]
+        return "\n".join(paragraphs)
+
+    rows: list[FormRow] | None = None
+    pairs: list[tuple[str, str]] = []
+    top_paragraphs = [teletype.extractText(p) for p in document.text.childNodes
+                      if p.qname in ((TEXTNS, "p"), (TEXTNS, "h"))]
+    pairs.extend(_pairs_from_paragraphs(top_paragraphs))
+    for table in document.text.getElementsByType(_odf_table_class()):
+        grid = []
+        for row in _odf_rows(table, TABLENS):
+            cells: list[str] = []
+            for cell in row.childNodes:
+                if cell.qname == (TABLENS, "table-cell"):
+                    repeat = _odf_int(cell.getAttrNS(TABLENS, "number-columns-repeated"), 1, 50)
+                    span = _odf_int(cell.getAttrNS(TABLENS, "number-columns-spanned"), 1, 50)
+                    text = text_of(cell)
+                    for _ in range(repeat):
+                        cells.extend([text] + [""] * (span - 1))
+                elif cell.qname == (TABLENS, "covered-table-cell"):
+                    continue  # already counted by the spanning cell's padding
+            repeat_rows = _odf_int(row.getAttrNS(TABLENS, "number-rows-repeated"), 1, 5)
+            grid.extend([cells] * repeat_rows)
+        found = rows_from_grid(grid) if rows is None else None
+        if found is not None:
+            rows = found
+        else:
+            pairs.extend(_pairs_from_grid(grid))
+    if rows is None:
+        return None
+    return FilledForm(tuple(rows), submitter_from(pairs))
+
+
+def _odf_table_class():
+    from odf.table import Table
+
+    return Table
+
+
+def _odf_rows(table, tablens):
+    """Rows of a table, also inside header-rows and row-groups; not those of nested tables."""
+    for child in table.childNodes:
+        if child.qname == (tablens, "table-row"):
+            yield child
+        elif child.qname in ((tablens, "table-header-rows"), (tablens, "table-rows"), (tablens, "table-row-group")):
+            yield from _odf_rows(child, tablens)
+
+
+def _odf_int(value, default: int, maximum: int) -> int:
+    try:
+        return max(1, min(int(value), maximum)) if value else default
+    except (TypeError, ValueError):
+        return default
+
+
+# --- dispatch ----------------------------------------------------------------------------
+
+DOCX_TYPES = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+ODT_TYPES = {"application/vnd.oasis.opendocument.text"}
+
+
+def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
+    """docx, odt, or None; by name or declared type, confirmed by the bytes (a zip)."""
+    name = filename.lower()
+    if not data.startswith(b"PK"):
+        return "docx" if name.endswith((".docm", ".dotm")) else None
+    if name.endswith((".docx", ".docm", ".dotx", ".dotm")) or media_type in DOCX_TYPES:
+        return "docx"
+    if name.endswith((".odt", ".ott")) or media_type in ODT_TYPES:
+        return "odt"
+    if media_type in {"application/octet-stream", "application/zip"}:
+        if b"word/document.xml" in data[:65536]:
+            return "docx"
+        if b"application/vnd.oasis.opendocument.text" in data[:200]:
+            return "odt"
+    return None
+
+
+def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
+    """The comment rows of a filled form, None if the file is not an office form or has no comment table.
+
+    Raises `FormUnreadable` for a hostile or damaged office file (macros, zip bomb, DTD, encrypted …).
+    """
+    kind = form_kind(filename, media_type, data)
+    if kind == "docx":
+        if filename.lower().endswith((".docm", ".dotm")):
+            raise FormUnreadable("macros", "macro-enabled documents (.docm) are not accepted")
+        return read_docx(data)
+    if kind == "odt":
+        return read_odt(data)
+    return None

@@ -1,0 +1,263 @@
+"""One e-mail to one submission: the use case behind the IMAP poll, the drop folder and `uwagi intake import-eml`.
+
+Every mail leaves one `inbound_mails` row, whatever becomes of it, and the unique Message-ID makes a
+second import of the same mail a `duplicate`. Accepted mails (`created`, `needs_review`) are stored
+whole in the object store with their attachments and go through the web form's own path
+(`handlers.record_submission`), in the same transaction as their row, so the receipt e-mail comes
+from `submission.received` as for any submission. Auto-replies and bounces are `ignored` (never
+answered: that is how two robots loop); hostile, oversized or broken mails are `rejected`, and the
+reason is logged and kept.
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import logging
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from services.common.runtime import ServiceContext
+from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
+from services.common.web import DomainError
+from services.intake import domain
+from services.intake.handlers import record_submission
+from services.intake.mail.form import FilledForm, FormUnreadable, read_form
+from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
+from services.intake.models import Consultation, InboundMail
+
+log = logging.getLogger("uwagi.intake.mail")
+
+CREATED, DUPLICATE, IGNORED, NEEDS_REVIEW, REJECTED = "created", "duplicate", "ignored", "needs_review", "rejected"
+
+# Files no comment needs and mail filters refuse: programs and scripts, whatever they are called.
+_HOSTILE_EXTENSIONS = {"exe", "com", "scr", "pif", "bat", "cmd", "vbs", "vbe", "js", "jse", "wsf", "wsh", "msi", "msp",
+                       "jar", "ps1", "hta", "cpl", "lnk", "reg", "dll", "iso", "img", "vhd", "docm", "dotm", "xlsm",
+                       "pptm", "apk", "app", "sh"}
+_HOSTILE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
+_SCAN_TYPES = ("application/pdf", "image/")
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    message_id: str
+    status: str
+    reference: str | None = None
+    comments: int = 0
+    reason: str = ""
+
+    def as_json(self, file: str) -> dict:
+        return {"file": file, "message_id": self.message_id, "status": self.status, "reference": self.reference,
+                "comments": self.comments, **({"reason": self.reason} if self.reason else {})}
+
+
+class MailTransientError(RuntimeError):
+    """The mail could not be imported now (database or object store down); leave it to be polled again."""
+
+
+def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, source: str,
+                consultation_id: str | None = None) -> ImportResult:
+    """Import one raw mail received by the server at `received_at` (never the Date: header)."""
+    try:
+        parsed = parse_mail(raw, max_bytes=ctx.settings.max_mail_bytes)
+    except MailRefused as refused:
+        return refuse_mail(ctx, raw, refused.code, refused.reason, received_at=received_at, source=source)
+    if _already_seen(ctx, parsed.message_id):
+        log.info("mail %s from %s: duplicate (%s)", parsed.message_id, parsed.sender_address, source)
+        return ImportResult(parsed.message_id, DUPLICATE)
+    if parsed.automatic:
+        log.info("mail %s from %s ignored: automatic (%s)", parsed.message_id, parsed.sender_address, parsed.automatic)
+        return _record(ctx, parsed, raw, IGNORED, f"automatic: {parsed.automatic}", received_at=received_at,
+                       source=source)
+    hostile = next((a for a in parsed.attachments if _is_hostile(a)), None)
+    if hostile is not None:
+        return _record(ctx, parsed, raw, REJECTED, f"hostile attachment {hostile.filename!r} ({hostile.media_type})",
+                       received_at=received_at, source=source)
+    forms: list[tuple[Attachment, FilledForm]] = []
+    for attachment in parsed.attachments:
+        try:
+            form = read_form(attachment.filename, attachment.media_type, attachment.data)
+        except FormUnreadable as unreadable:
+            reason = f"attachment {attachment.filename!r} refused: {unreadable.code} ({unreadable.reason})"
+            return _record(ctx, parsed, raw, REJECTED, reason, received_at=received_at, source=source)
+        if form is not None and form.rows:
+            forms.append((attachment, form))
+    target = consultation_id or _consultation_for(ctx, parsed, received_at)
+    if target is None:
+        return _record(ctx, parsed, raw, REJECTED, "no open consultation takes comments at the addresses "
+                       f"{', '.join(parsed.recipients) or '(none)'}", received_at=received_at, source=source)
+    rows = [row for _attachment, form in forms for row in form.rows]
+    if rows:
+        status = CREATED
+        drafts = tuple(domain.CommentDraft(section=r.section, current_text=r.current_text, proposal=r.proposal,
+                                           justification=r.justification) for r in rows)
+    elif parsed.body_text.strip() or parsed.attachments:
+        status = NEEDS_REVIEW
+        drafts = (_placeholder(parsed),)
+    else:
+        return _record(ctx, parsed, raw, REJECTED, "the mail has no text, no form and no attachment",
+                       received_at=received_at, source=source, consultation_id=target)
+    submitter = _submitter(parsed, forms[0][1] if forms else None)
+    command = domain.SubmitComments(consultation_id=target, submitter=submitter, comments=drafts, channel="email")
+    stored = _store(ctx, raw, parsed, forms)
+    try:
+        with ctx.transaction() as session:
+            receipt = record_submission(ctx, session, command, received_at=received_at,
+                                        needs_review=status == NEEDS_REVIEW)
+            session.flush()  # the submission's row first: the mail's row points at it
+            session.add(_row(parsed, raw, status, "", received_at=received_at, source=source, consultation_id=target,
+                             submission_id=receipt.submission_id, stored=stored))
+    except IntegrityError:
+        if _already_seen(ctx, parsed.message_id):
+            return ImportResult(parsed.message_id, DUPLICATE)  # the same mail, imported meanwhile by another poller
+        raise
+    except DomainError as refused:  # the consultation does not take e-mail, the deadline passed, not yet open …
+        return _record(ctx, parsed, raw, REJECTED, f"refused by the consultation: {refused}", received_at=received_at,
+                       source=source, consultation_id=target)
+    log.info("mail %s from %s: %s %s with %d comment(s)%s", parsed.message_id, parsed.sender_address, status,
+             receipt.reference, len(rows), " (late)" if receipt.late else "")
+    return ImportResult(parsed.message_id, status, receipt.reference, len(rows))
+
+
+def _already_seen(ctx: ServiceContext, message_id: str) -> bool:
+    with ctx.db.transaction() as session:
+        return session.scalar(select(InboundMail.id).where(InboundMail.message_id == message_id)) is not None
+
+
+def _is_hostile(attachment: Attachment) -> bool:
+    return attachment.extension in _HOSTILE_EXTENSIONS or attachment.data.startswith(_HOSTILE_MAGIC) or \
+        attachment.media_type in {"application/x-msdownload", "application/x-msdos-program", "application/x-sh",
+                                  "application/javascript", "application/x-dosexec"}
+
+
+def _consultation_for(ctx: ServiceContext, parsed: ParsedMail, received_at: datetime) -> str | None:
+    """The consultation whose contact address the mail was sent to; else the only one taking e-mail now."""
+    with ctx.db.transaction() as session:
+        candidates = list(session.scalars(select(Consultation).where(
+            Consultation.state.in_([domain.State.OPEN.value, domain.State.CLOSED.value]),
+            Consultation.opens_at <= received_at,
+            or_(Consultation.closes_at >= received_at, Consultation.late_policy == domain.LatePolicy.FLAG.value))))
+    accepting = [c for c in candidates if "email" in (c.channels or [])]
+    addressed = [c for c in accepting if c.contact_email and c.contact_email.lower() in parsed.recipients]
+    if len(addressed) == 1:
+        return addressed[0].id
+    open_now = [c for c in accepting if c.closes_at >= received_at]
+    if len(addressed) > 1:
+        open_now = [c for c in addressed if c.closes_at >= received_at]
+    return open_now[0].id if len(open_now) == 1 else None
+
+
+def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
+    details = form.submitter if form is not None else None
+    name = (details.name if details and details.name else parsed.sender_name) or parsed.sender_address
+    email_address = details.email if details and details.email else parsed.sender_address
+    organization = details.organization if details and details.organization else None
+    return domain.Submitter(name=name[:200], email=email_address[:254] or None, publish_consent=False,
+                            organization=organization[:300] if organization else None)
+
+
+def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
+    """The one comment of a submission staff must transcribe: the mail's own words, or where to find them."""
+    names = ", ".join(a.filename for a in parsed.attachments)
+    if parsed.body_text.strip():
+        text = parsed.body_text.strip()
+        if names:
+            text += f"\n\n[Załączniki: {names}]"
+    else:
+        text = f"[Uwagi w załącznikach, do przepisania: {names}]"
+    return domain.CommentDraft(section="", proposal=text[:20000])
+
+
+def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
+           forms: list[tuple[Attachment, FilledForm]]) -> dict:
+    """The whole mail and each attachment, content-addressed (a re-import writes the same keys)."""
+    form_hashes = {attachment.sha256 for attachment, _form in forms}
+    try:
+        eml_sha = hashlib.sha256(raw).hexdigest()
+        eml = _put_once(ctx.store, f"intake/mail/{eml_sha}.eml", raw, "message/rfc822")
+        attachments = []
+        for attachment in parsed.attachments:
+            digest = attachment.sha256
+            stored = _put_once(ctx.store, f"intake/mail/attachments/{digest}", attachment.data,
+                               attachment.media_type or "application/octet-stream")
+            role = "form" if digest in form_hashes else "scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other"
+            attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
+                                "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
+                                "forwarded": attachment.forwarded})
+    except Exception as error:  # the object store is down: the mail stays in the mailbox for the next poll
+        raise MailTransientError(f"cannot store the mail: {error}") from error
+    return {"eml_key": eml.key, "eml_sha256": eml_sha, "attachments": attachments}
+
+
+def _put_once(store: ObjectStore, key: str, data: bytes, content_type: str) -> StoredObject:
+    """Content-addressed: the same bytes are stored once, however often they arrive."""
+    try:
+        return store.stat(key)
+    except ObjectNotFound:
+        return store.put(key, data, content_type)
+
+
+def _row(parsed: ParsedMail, raw: bytes, status: str, reason: str, *, received_at: datetime, source: str,
+         consultation_id: str | None = None, submission_id: str | None = None, stored: dict | None = None) -> InboundMail:
+    stored = stored or {}
+    sender = f"{parsed.sender_name} <{parsed.sender_address}>" if parsed.sender_name else parsed.sender_address
+    return InboundMail(id=str(uuid.uuid4()), message_id=parsed.message_id, status=status, reason=reason[:2000],
+                       source=source[:500], consultation_id=consultation_id, submission_id=submission_id,
+                       sender=sender[:320], subject=parsed.subject[:2000], received_at=received_at,
+                       date_header=parsed.date_header, size=len(raw), eml_key=stored.get("eml_key"),
+                       eml_sha256=stored.get("eml_sha256") or hashlib.sha256(raw).hexdigest(),
+                       attachments=stored.get("attachments", []), body_text=parsed.body_text[:100000])
+
+
+def _record(ctx: ServiceContext, parsed: ParsedMail, raw: bytes, status: str, reason: str, *, received_at: datetime,
+            source: str, consultation_id: str | None = None) -> ImportResult:
+    """Remember a mail that made no submission, so the next poll does not look at it again."""
+    if status == REJECTED:
+        log.warning("mail %s from %s rejected (%s): %s", parsed.message_id, parsed.sender_address, source, reason)
+    try:
+        with ctx.transaction() as session:
+            session.add(_row(parsed, raw, status, reason, received_at=received_at, source=source,
+                             consultation_id=consultation_id))
+    except IntegrityError:
+        if _already_seen(ctx, parsed.message_id):
+            return ImportResult(parsed.message_id, DUPLICATE)
+        raise
+    return ImportResult(parsed.message_id, status, reason=reason)
+
+
+def refuse_mail(ctx: ServiceContext, raw: bytes, code: str, reason: str, *, received_at: datetime,
+                source: str) -> ImportResult:
+    """A mail we do not read: its row is made from what its headers alone say (at most the first 64 KiB of
+    `raw`, which may be only the head of an oversized mail that was never downloaded)."""
+    headers = _headers_only(raw)
+    message_id = _header_message_id(headers.get("Message-ID", "")) or \
+        f"sha256-{hashlib.sha256(raw).hexdigest()}@uwagi.invalid"
+    if _already_seen(ctx, message_id):
+        return ImportResult(message_id, DUPLICATE)
+    parsed = ParsedMail(message_id=message_id, sender_name="", sender_address=_safe(headers.get("From", ""))[:300],
+                        recipients=(), subject=_safe(headers.get("Subject", "")), date_header=_safe(headers.get("Date", ""))[:200],
+                        body_text="", attachments=())
+    return _record(ctx, parsed, raw, REJECTED, f"{code}: {reason}", received_at=received_at, source=source)
+
+
+def _headers_only(raw: bytes) -> dict[str, str]:
+    try:
+        message = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw[:65536])
+        return {key: str(message.get(key, "")) for key in ("Message-ID", "From", "Subject", "Date")}
+    except Exception:  # nothing in a refused mail's headers is worth failing for
+        return {}
+
+
+def _header_message_id(value: str) -> str:
+    match = re.search(r"<([^<>\s]+)>", value or "")
+    return match.group(1)[:990] if match else ""
+
+
+def _safe(value: str) -> str:
+    return "".join(ch for ch in " ".join(str(value).split()) if ch.isprintable())

@@ -1,0 +1,426 @@
+"""Raw MIME bytes to the message model intake works with. Pure: no I/O, no database.
+
+What comes out is what a person sent, not what their mail client added: the body without the quoted
+history of a reply or the signature, HTML-only bodies as text, and the attachments of a forwarded
+message (message/rfc822) next to the outer ones. Auto-replies and bounces are recognised so that
+they are never answered (a receipt to an auto-reply is how two robots loop).
+"""
+
+from __future__ import annotations
+
+import email
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import policy
+from email.errors import (InvalidMultipartContentTransferEncodingDefect, MultipartInvariantViolationDefect,
+                          NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect)
+from email.message import EmailMessage
+from email.utils import getaddresses, parseaddr
+
+from lxml import etree
+from lxml import html as lxml_html
+
+# A part whose structure cannot be trusted: what we would read from it is a guess.
+_FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect,
+                  InvalidMultipartContentTransferEncodingDefect)
+MAX_PARTS = 200
+MAX_NESTING = 8
+
+
+class MailRefused(Exception):
+    """The mail cannot be read safely; `code` is stable (broken_mime, too_large, no_sender, too_many_parts)."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    media_type: str
+    data: bytes
+    forwarded: bool = False  # came inside a forwarded message (message/rfc822)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def extension(self) -> str:
+        return self.filename.rsplit(".", 1)[-1].lower() if "." in self.filename else ""
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_id: str
+    sender_name: str
+    sender_address: str
+    recipients: tuple[str, ...]
+    subject: str
+    date_header: str
+    body_text: str  # what the sender wrote: no quoted history, no signature
+    attachments: tuple[Attachment, ...]
+    automatic: str | None = None  # why this is an auto-reply or a bounce, or None
+    forwarded_senders: tuple[str, ...] = field(default=())
+
+
+def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
+    """Read one RFC 5322 message; raise `MailRefused` for what cannot be read safely."""
+    if len(raw) > max_bytes:
+        raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
+    if not raw.strip():
+        raise MailRefused("broken_mime", "the mail is empty")
+    message = email.message_from_bytes(raw, policy=policy.default)
+    if not isinstance(message, EmailMessage) or not message.keys():
+        raise MailRefused("broken_mime", "the mail has no headers")
+    try:
+        sender_name, sender_address = _sender(message)
+        recipients = tuple(address.lower() for _name, address in getaddresses(
+            [str(v) for key in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(key) or []])
+            if address)
+        subject = _header(message, "Subject")
+        message_id = _message_id(message, raw)
+        date_header = _header(message, "Date")[:200]
+    except (ValueError, TypeError, IndexError, LookupError) as error:
+        raise MailRefused("broken_mime", f"unreadable header: {error}") from None
+    automatic = automatic_reason(message, sender_address)
+    collected = _Collected()
+    _walk(message, collected, depth=0, forwarded=False)
+    if collected.parts > MAX_PARTS:
+        raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
+    body = collected.plain if collected.plain.strip() else html_to_text(collected.html)
+    if not body.strip() and (collected.forwarded_plain.strip() or collected.forwarded_html.strip()):
+        body = collected.forwarded_plain if collected.forwarded_plain.strip() else html_to_text(collected.forwarded_html)
+    if automatic is None and not sender_address:
+        raise MailRefused("no_sender", "the mail has no usable From address")
+    return ParsedMail(message_id=message_id, sender_name=sender_name, sender_address=sender_address,
+                      recipients=recipients, subject=subject, date_header=date_header,
+                      body_text=strip_reply(body), attachments=tuple(collected.attachments), automatic=automatic,
+                      forwarded_senders=tuple(collected.forwarded_senders))
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    value = message.get(name)
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _sender(message: EmailMessage) -> tuple[str, str]:
+    raw = message.get("From")
+    if raw is None:
+        return "", ""
+    addresses = getattr(raw, "addresses", None)
+    if addresses:
+        first = addresses[0]
+        address = first.addr_spec if first.username and first.domain else ""
+        return first.display_name.strip(), address.lower()
+    name, address = parseaddr(str(raw))
+    return name.strip(), address.lower() if "@" in address else ""
+
+
+def _message_id(message: EmailMessage, raw: bytes) -> str:
+    value = _header(message, "Message-ID").strip()
+    match = re.search(r"<([^<>\s]+)>", value)
+    if match:
+        return match.group(1)[:990]
+    if value and " " not in value:
+        return value.strip("<>")[:990]
+    # No Message-ID: the same bytes are the same mail (a file dropped twice is a duplicate).
+    return f"sha256-{hashlib.sha256(raw).hexdigest()}@uwagi.invalid"
+
+
+_PRECEDENCE_AUTOMATIC = {"bulk", "junk", "list", "auto_reply", "auto-reply"}
+_AUTOMATIC_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|noreply-dmarc-support)@", re.I)
+
+
+def automatic_reason(message: EmailMessage, sender_address: str = "") -> str | None:
+    """Why this mail was sent by a machine (RFC 3834, RFC 3464 and the vendors' headers), or None."""
+    auto_submitted = _header(message, "Auto-Submitted").lower()
+    if auto_submitted and not auto_submitted.startswith("no"):
+        return f"Auto-Submitted: {auto_submitted}"
+    precedence = _header(message, "Precedence").lower()
+    if precedence in _PRECEDENCE_AUTOMATIC:
+        return f"Precedence: {precedence}"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply"):
+        if message.get(name) is not None:
+            return f"{name}: {_header(message, name)}"
+    if message.get("X-Failed-Recipients") is not None:
+        return "X-Failed-Recipients (a bounce)"
+    content_type = message.get_content_type()
+    if content_type == "multipart/report":
+        return f"delivery or read report ({message.get_param('report-type') or 'multipart/report'})"
+    if _AUTOMATIC_SENDERS.match(sender_address or ""):
+        return f"sent by {sender_address}"
+    subject = _header(message, "Subject")
+    if _AUTOMATIC_SUBJECT.match(subject):
+        return f"Subject: {subject[:80]}"
+    return None
+
+
+# Clients that set no header at all (Outlook's out-of-office through some gateways) still say so in the subject.
+_AUTOMATIC_SUBJECT = re.compile(
+    r"^\s*(?:Automatic reply|Auto(?:matic)?[- ]?reply|Autoreply|Automatyczna odpowied[źz]|Odpowied[źz] automatyczna"
+    r"|Out of (?:the )?office|Poza biurem|Nieobecno[śs][ćc] w biurze|Undeliverable|Undelivered Mail Returned to Sender"
+    r"|Niedostarczon[ae]|Nie mo[żz]na dostarczy[ćc]|Delivery Status Notification|Mail delivery failed"
+    r"|Returned mail|Read:|Przeczytano:|Przeczytane:)", re.IGNORECASE)
+
+
+@dataclass
+class _Collected:
+    plain: str = ""
+    html: str = ""
+    forwarded_plain: str = ""
+    forwarded_html: str = ""
+    attachments: list[Attachment] = field(default_factory=list)
+    forwarded_senders: list[str] = field(default_factory=list)
+    parts: int = 0
+
+
+def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool) -> None:
+    out.parts += 1
+    if depth > MAX_NESTING:
+        raise MailRefused("broken_mime", f"MIME parts nested deeper than {MAX_NESTING}")
+    if out.parts > MAX_PARTS:
+        return
+    fatal = [d for d in part.defects if isinstance(d, _FATAL_DEFECTS)]
+    if fatal:
+        raise MailRefused("broken_mime", f"{type(fatal[0]).__name__} in a {part.get_content_type()} part")
+    content_type = part.get_content_type()
+    if content_type == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        if isinstance(inner, EmailMessage):
+            _name, address = _sender(inner)
+            if address:
+                out.forwarded_senders.append(address)
+            _walk(inner, out, depth=depth + 1, forwarded=True)
+        return
+    if part.is_multipart():
+        if content_type in {"multipart/report"}:
+            return
+        for child in part.iter_parts():
+            _walk(child, out, depth=depth + 1, forwarded=forwarded)
+        return
+    filename = _filename(part)
+    disposition = part.get_content_disposition()
+    if content_type in {"text/plain", "text/html"} and not filename and disposition != "attachment":
+        text = _text_of(part)
+        if forwarded:
+            if content_type == "text/plain" and not out.forwarded_plain:
+                out.forwarded_plain = text
+            elif content_type == "text/html" and not out.forwarded_html:
+                out.forwarded_html = text
+        elif content_type == "text/plain" and not out.plain:
+            out.plain = text
+        elif content_type == "text/html" and not out.html:
+            out.html = text
+        return
+    if disposition == "inline" and content_type.startswith("image/") and not filename:
+        return  # a logo in a signature
+    data = _bytes_of(part)
+    out.attachments.append(Attachment(filename or f"attachment-{len(out.attachments) + 1}", content_type, data,
+                                      forwarded=forwarded))
+
+
+def _filename(part: EmailMessage) -> str:
+    """The attachment's name, whichever way the client encoded it (RFC 2231, RFC 2047, raw 8-bit)."""
+    try:
+        name = part.get_filename()
+    except (ValueError, LookupError, TypeError):
+        name = None
+    if name is None:
+        name = part.get_param("name", header="content-type")
+        if isinstance(name, tuple):
+            name = email.utils.collapse_rfc2231_value(name)
+    if not name:
+        return ""
+    name = str(name)
+    if "=?" in name:  # RFC 2047 inside a quoted parameter, as Outlook and Thunderbird write it
+        from email.header import decode_header, make_header
+        try:
+            name = str(make_header(decode_header(name)))
+        except (ValueError, LookupError):
+            pass
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable()).strip()[:200]
+
+
+def _bytes_of(part: EmailMessage) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except (ValueError, TypeError) as error:
+        raise MailRefused("broken_mime", f"an attachment cannot be decoded: {error}") from None
+    return data or b""
+
+
+def _text_of(part: EmailMessage) -> str:
+    """A text part in its declared charset; an unknown or lying charset falls back without failing."""
+    data = _bytes_of(part)
+    charset = (part.get_content_charset() or "us-ascii").lower()
+    aliases = {"cp-1250": "windows-1250", "x-cp1250": "windows-1250", "iso8859-2": "iso-8859-2",
+               "latin2": "iso-8859-2", "unknown-8bit": "windows-1250"}
+    charset = aliases.get(charset, charset)
+    try:
+        return data.decode(charset)
+    except (LookupError, UnicodeDecodeError):
+        pass
+    for fallback in ("utf-8", "windows-1250"):
+        try:
+            return data.decode(fallback)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("utf-8", errors="replace")
+
+
+# --- HTML to text -----------------------------------------------------------------
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote",
+               "pre", "hr"}
+# The quoted history in the clients' HTML: Gmail, Thunderbird, Outlook (desktop and web), Apple Mail.
+_QUOTE_XPATH = ("//div[contains(concat(' ', normalize-space(@class), ' '), ' gmail_quote ')]"
+                " | //blockquote[@type='cite'] | //div[contains(@class, 'moz-cite-prefix')]"
+                " | //div[@id='divRplyFwdMsg'] | //div[@id='appendonsend'] | //div[@id='mail-editor-reference-message-container']"
+                " | //div[contains(@class, 'yahoo_quoted')] | //blockquote[contains(@class, 'gmail_quote')]")
+_SIGNATURE_XPATH = ("//div[contains(@class, 'gmail_signature')] | //div[contains(@class, 'moz-signature')]"
+                    " | //*[@id='Signature'] | //*[@id='ms-outlook-mobile-signature']")
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text of an HTML body, without scripts, styles, the quoted history or the signature."""
+    if not markup or not markup.strip():
+        return ""
+    try:
+        root = lxml_html.document_fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return ""
+    for element in root.xpath("//script | //style | //head | //title"):
+        element.drop_tree()
+    _drop_outlook_history(root)
+    for element in root.xpath(_QUOTE_XPATH + " | " + _SIGNATURE_XPATH):
+        if element.getparent() is not None:
+            _drop_from(element)
+    for element in root.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in _BLOCK_TAGS:
+            element.tail = "\n" + (element.tail or "")
+            if element.tag in {"p", "div", "ul", "ol", "tr", "h1", "h2", "h3", "table", "blockquote"}:
+                element.text = "\n" + (element.text or "")
+        elif element.tag == "td":
+            element.tail = "\t" + (element.tail or "")
+    text = root.text_content().replace("\xa0", " ")
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _drop_from(element: etree._Element) -> None:
+    """Drop the element; a Gmail/Outlook quote container also ends the message, so drop what follows it too."""
+    parent = element.getparent()
+    for sibling in list(element.itersiblings()):
+        if sibling.tag == "blockquote" or "quote" in (sibling.get("class") or ""):
+            parent.remove(sibling)
+    element.drop_tree()
+
+
+def _drop_outlook_history(root: etree._Element) -> None:
+    """Outlook desktop marks the reply's start with a border-top div holding "From:/Od:"; all after it is history."""
+    for div in root.xpath("//div[contains(translate(@style, 'BORDERTOP', 'bordertop'), 'border-top:solid')]"):
+        text = div.text_content()
+        if re.search(r"\b(From|Od|Von|De):", text):
+            container = div.getparent()
+            # Outlook wraps it as <div style="border:none;border-top:…"><p><b>From:</b>…</p></div> in a WordSection.
+            for sibling in list(div.itersiblings()):
+                container.remove(sibling)
+            div.drop_tree()
+            return
+
+
+# --- replies and signatures in plain text ------------------------------------------
+
+_REPLY_HEADER = re.compile(
+    r"^\s*(?:"
+    r"On\b.{0,200}\bwrote:\s*$"  # Gmail, Apple Mail, Thunderbird (en)
+    r"|W dniu\b.{0,200}\bpisze:\s*$"  # Thunderbird (pl)
+    r"|(?:Dnia|W dniu)\b.{0,200}\bnapisał(?:\(a\)|a)?:?\s*$"  # Gmail, Thunderbird (pl)
+    r"|(?:pon|wt|śr|czw|pt|sob|niedz)\.?,?\s.{0,120}\bnapisał(?:\(a\)|a)?:\s*$"  # Gmail (pl): "pt., 18 paź 2024 …"
+    r"|-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|_{10,}\s*$"  # Outlook Web / mobile separator before "From:"
+    r")", re.IGNORECASE)
+_OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De)\*?:\s.+$", re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Gesendet|To|Do|Subject|Temat)\*?:\s", re.IGNORECASE)
+_FORWARD_MARKER = re.compile(
+    r"^\s*(?:-{3,}\s*(?:Forwarded message|Wiadomość przekazana dalej|Przekazana wiadomość|Treść przekazanej wiadomości)\s*-{3,}"
+    r"|Begin forwarded message:|Początek przekazywanej wiadomości:|-{5,}\s*Forwarded Message\s*-{5,}"
+    r"|-{5,}\s*Wiadomość przekazana\s*-{5,})\s*$", re.IGNORECASE)
+_SIGNATURE_START = re.compile(
+    r"^\s*(?:--\s*$|—\s*$"
+    r"|(?:Z\s+)?(?:serdecznymi\s+)?pozdrowieniami\b.*$|Pozdrawiam(?:\s+serdecznie|\s+ciepło)?\b[ ,.!]*.{0,60}$"
+    r"|Z\s+poważaniem\b[ ,.]*.{0,60}$|Z\s+wyrazami\s+szacunku\b[ ,.]*$|Łączę\s+(?:wyrazy\s+szacunku|pozdrowienia)\b.*$"
+    r"|(?:Best|Kind)\s+regards\b[ ,.]*.{0,60}$|Regards\b[ ,]*$|Thanks,?$"
+    r"|Sent from my \w+.*$|Wysłane z (?:mojego|aplikacji|urządzenia)\b.*$|Wysłano z (?:mojego|aplikacji|urządzenia)\b.*$"
+    r"|Get Outlook for \w+.*$|Pobierz aplikację Outlook\b.*$)",
+    re.IGNORECASE)
+
+
+def strip_reply(text: str) -> str:
+    """What the sender wrote: quoted lines, reply headers and what follows them, and the signature removed.
+
+    A forward's header block ("---------- Forwarded message ---------" with From/Date/Subject/To) is
+    dropped but the forwarded text kept: the person forwarded it to us so that we read it.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _FORWARD_MARKER.match(line):
+            index += 1
+            while index < len(lines) and (_OUTLOOK_HEADER_BLOCK.match(lines[index]) or _OUTLOOK_NEXT.match(lines[index])
+                                          or re.match(r"^\s*(Cc|DW|Reply-To):\s", lines[index], re.I)):
+                index += 1
+            continue
+        if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, index) or _is_split_reply_header(lines, index):
+            break
+        if line.lstrip().startswith(">"):
+            index += 1
+            continue
+        if _SIGNATURE_START.match(line) and _looks_like_signature_tail(lines, index):
+            break
+        kept.append(line.rstrip())
+        index += 1
+    while kept and not kept[-1].strip():
+        kept.pop()
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept))
+
+
+def _is_outlook_reply_header(lines: list[str], index: int) -> bool:
+    """Outlook's "From: … / Sent: … / To: … / Subject: …" block (Polish "Od: / Wysłano: / Do: / Temat:")."""
+    if not _OUTLOOK_HEADER_BLOCK.match(lines[index]):
+        return False
+    following = [line for line in lines[index + 1:index + 4] if line.strip()]
+    return bool(following) and all(_OUTLOOK_NEXT.match(line) for line in following[:2])
+
+
+def _is_split_reply_header(lines: list[str], index: int) -> bool:
+    """Gmail wraps a long "On … <address>\\nwrote:" over two lines."""
+    if index + 1 >= len(lines):
+        return False
+    joined = f"{lines[index].rstrip()} {lines[index + 1].strip()}"
+    return bool(re.match(r"^\s*(?:On|W dniu|Dnia)\b", lines[index], re.I)) and bool(_REPLY_HEADER.match(joined))
+
+
+def _looks_like_signature_tail(lines: list[str], index: int) -> bool:
+    """A closing formula starts the signature only near the end: a few short lines may follow, not paragraphs."""
+    rest = [line for line in lines[index + 1:] if line.strip()]
+    if lines[index].strip() in {"--", "-- "} or lines[index].rstrip() == "--":
+        return True
+    before_quote = []
+    for line in rest:
+        if _REPLY_HEADER.match(line) or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line):
+            break
+        before_quote.append(line)
+    return len(before_quote) <= 8 and all(len(line) <= 120 for line in before_quote)

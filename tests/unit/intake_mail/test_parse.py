@@ -1,0 +1,160 @@
+"""Raw MIME to the message model: charsets, encodings, file names, HTML, replies, signatures, robots, breakage."""
+
+from __future__ import annotations
+
+import base64
+import quopri
+
+import pytest
+
+from services.intake.mail.parse import MailRefused, html_to_text, parse_mail, strip_reply
+
+PANGRAM = "Zażółć gęślą jaźń - proszę dopisać § 5 ust. 2."
+
+
+def mail(headers: str, body: bytes | str = b"") -> bytes:
+    head = "From: Anna Nowak <anna@example.org>\r\nTo: konsultacje@um.torun.pl\r\nMessage-ID: <m1@example.org>\r\n"
+    body = body.encode() if isinstance(body, str) else body
+    return (head + headers.replace("\n", "\r\n") + "\r\n").encode() + body
+
+
+@pytest.mark.parametrize("charset,encoding,encode", [
+    ("utf-8", "8bit", lambda t: t.encode("utf-8")),
+    ("iso-8859-2", "quoted-printable", lambda t: quopri.encodestring(t.encode("iso-8859-2"))),
+    ("windows-1250", "base64", lambda t: base64.encodebytes(t.encode("windows-1250"))),
+    ("ISO-8859-2", "base64", lambda t: base64.encodebytes(t.encode("iso-8859-2"))),
+    ("windows-1250", "quoted-printable", lambda t: quopri.encodestring(t.encode("windows-1250"))),
+])
+def test_a_body_in_each_polish_charset_and_transfer_encoding_reads_the_same(charset, encoding, encode):
+    raw = mail(f"MIME-Version: 1.0\nContent-Type: text/plain; charset={charset}\nContent-Transfer-Encoding: {encoding}\n",
+               encode(PANGRAM))
+    assert parse_mail(raw).body_text == PANGRAM
+
+
+def test_an_unknown_or_lying_charset_does_not_stop_the_mail():
+    raw = mail("Content-Type: text/plain; charset=x-unknown-polish\nContent-Transfer-Encoding: 8bit\n",
+               PANGRAM.encode("windows-1250"))
+    assert parse_mail(raw).body_text == PANGRAM
+
+
+def test_rfc2047_headers_are_decoded():
+    raw = ("From: =?windows-1250?Q?Ma=B3gorzata_=AFak?= <m.zak@example.org>\r\nTo: k@um.torun.pl\r\n"
+           "Subject: =?iso-8859-2?B?" + base64.b64encode("Uwagi - Łódź".encode("iso-8859-2")).decode() + "?=\r\n"
+           "\r\ntreść\r\n").encode()
+    parsed = parse_mail(raw)
+    assert (parsed.sender_name, parsed.sender_address, parsed.subject) == ("Małgorzata Żak", "m.zak@example.org",
+                                                                           "Uwagi - Łódź")
+
+
+def multipart(*parts: str) -> bytes:
+    body = "".join(f"--b1\r\n{part}\r\n" for part in parts) + "--b1--\r\n"
+    return mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n', body)
+
+
+def test_rfc2231_file_names_with_continuations_and_rfc2047_names_are_polish():
+    raw = multipart(
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nW załączeniu.",
+        "Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+        " filename*0*=utf-8''Uwagi%20do%20programu%20%E2%80%93%20;\r\n filename*1*=%C5%81%C3%B3d%C5%BA.pdf\r\n"
+        "Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"%PDF-1.4 test").decode(),
+        'Content-Type: application/pdf; name="=?windows-1250?Q?za=B3=B9cznik_=9Cl=B9ski.pdf?="\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"%PDF-1.4 second").decode(),
+    )
+    parsed = parse_mail(raw)
+    assert [a.filename for a in parsed.attachments] == ["Uwagi do programu – Łódź.pdf", "załącznik śląski.pdf"]
+    assert parsed.attachments[0].data == b"%PDF-1.4 test"
+
+
+def test_an_html_only_body_becomes_text_without_scripts_styles_or_markup():
+    html = ("<html><head><style>p{color:red}</style><script>alert(1)</script></head><body>"
+            "<p>Dzień dobry,</p><p>proponuję&nbsp;zmianę w&nbsp;<b>§ 5</b>:<br>nowy zapis.</p>"
+            "<ul><li>pierwsze</li><li>drugie</li></ul></body></html>")
+    raw = mail("Content-Type: text/html; charset=utf-8\nContent-Transfer-Encoding: 8bit\n", html)
+    assert parse_mail(raw).body_text == "Dzień dobry,\n\nproponuję zmianę w § 5:\nnowy zapis.\n\npierwsze\ndrugie"
+
+
+def test_the_quoted_history_of_html_replies_is_dropped():
+    gmail = ('<div dir="ltr">Moja uwaga.</div><br><div class="gmail_quote"><div class="gmail_attr">'
+             'W dniu pt. napisał(a):</div><blockquote class="gmail_quote">stara treść</blockquote></div>')
+    outlook = ('<div class="WordSection1"><p>Moja uwaga.</p><div style="border:none;border-top:solid #E1E1E1 1.0pt">'
+               '<p><b>Od:</b> Urząd <br><b>Wysłano:</b> poniedziałek</p></div><p>stara treść</p></div>')
+    assert html_to_text(gmail) == "Moja uwaga."
+    assert html_to_text(outlook) == "Moja uwaga."
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Moja uwaga.\n\nOn Mon, 7 Oct 2024 at 10:00, Urząd <k@um.pl> wrote:\n> stare\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nW dniu 7.10.2024 o 10:00, Urząd pisze:\n> stare\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nDnia 7 października 2024 10:00 Urząd <k@um.pl> napisał(a):\n> stare\n", "Moja uwaga."),
+    ("Moja uwaga.\n\n-----Original Message-----\nFrom: Urząd\nstare\n", "Moja uwaga."),
+    ("Moja uwaga.\n\n-----Oryginalna wiadomość-----\nOd: Urząd\nstare\n", "Moja uwaga."),
+    ("Moja uwaga.\nCiąg dalszy.\n\n-- \nAnna Nowak\ntel. 600 000 000\n", "Moja uwaga.\nCiąg dalszy."),
+    ("Moja uwaga.\n\nPozdrawiam\nAnna Nowak\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nZ poważaniem,\nAnna Nowak\nPrezes Stowarzyszenia\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nWysłane z mojego iPhone'a\n", "Moja uwaga."),
+    ("> cytat bez nagłówka\nMoja odpowiedź.\n", "Moja odpowiedź."),
+])
+def test_replies_lose_their_history_and_signature(text, expected):
+    assert strip_reply(text) == expected
+
+
+def test_a_closing_formula_in_the_middle_of_a_long_text_is_not_a_signature():
+    text = "Pozdrawiam wszystkich uczestników.\n" + "\n".join(f"Uwaga {i}: " + "treść " * 30 for i in range(10))
+    assert strip_reply(text).startswith("Pozdrawiam wszystkich") and "Uwaga 9" in strip_reply(text)
+
+
+def test_an_inline_forward_keeps_the_forwarded_text_without_its_header_block():
+    text = ("Przesyłam dalej.\n\n---------- Forwarded message ---------\nOd: Anna <a@example.org>\n"
+            "Date: pt., 18 paź 2024\nSubject: Uwagi\nTo: <b@example.org>\n\nTreść uwagi Anny.\n")
+    assert strip_reply(text) == "Przesyłam dalej.\n\nTreść uwagi Anny."
+
+
+@pytest.mark.parametrize("header", ["Auto-Submitted: auto-replied", "Auto-Submitted: auto-generated",
+                                    "Precedence: bulk", "Precedence: junk", "X-Autoreply: yes", "X-Autorespond: on"])
+def test_auto_replies_are_recognised_by_their_headers(header):
+    assert parse_mail(mail(header + "\n", "Jestem na urlopie.")).automatic
+
+
+def test_a_person_saying_auto_submitted_no_is_a_person():
+    assert parse_mail(mail("Auto-Submitted: no\nSubject: Uwagi\n", "Moja uwaga.")).automatic is None
+
+
+def test_a_dsn_is_a_bounce():
+    raw = mail('MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary="r"\n',
+               "--r\r\nContent-Type: text/plain\r\n\r\nDelivery failed\r\n--r\r\nContent-Type: message/delivery-status\r\n"
+               "\r\nStatus: 5.1.1\r\n--r--\r\n")
+    assert "delivery-status" in parse_mail(raw).automatic
+
+
+@pytest.mark.parametrize("raw,code", [
+    (b"", "broken_mime"),
+    (b"just some words without any header line at all", "broken_mime"),
+    (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed\n', "--x\r\nContent-Type: text/plain\r\n\r\na\r\n--x--\r\n"),
+     "broken_mime"),
+    (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="zz"\n', "no boundary line follows\r\n"),
+     "broken_mime"),
+    (b"To: k@um.torun.pl\r\nSubject: bez nadawcy\r\n\r\ntresc\r\n", "no_sender"),
+])
+def test_broken_mime_is_refused_with_a_reason(raw, code):
+    with pytest.raises(MailRefused) as refused:
+        parse_mail(raw)
+    assert refused.value.code == code and refused.value.reason
+
+
+def test_an_oversized_mail_is_refused_before_it_is_read():
+    with pytest.raises(MailRefused) as refused:
+        parse_mail(mail("", "x" * 2000), max_bytes=1000)
+    assert refused.value.code == "too_large"
+
+
+def test_too_many_parts_are_refused():
+    raw = multipart(*["Content-Type: application/octet-stream\r\n\r\nx"] * 300)
+    with pytest.raises(MailRefused) as refused:
+        parse_mail(raw)
+    assert refused.value.code == "too_many_parts"
+
+
+def test_a_mail_without_message_id_is_identified_by_its_bytes():
+    raw = b"From: a@example.org\r\nTo: k@um.torun.pl\r\n\r\ntresc\r\n"
+    assert parse_mail(raw).message_id == parse_mail(raw).message_id
+    assert parse_mail(raw).message_id != parse_mail(raw + b"x").message_id
