@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         f"  API docs:     http://127.0.0.1:{settings.port}/<service>/api/v1/openapi.json",
         f"  Data:         {settings.data_dir}",
         f"  Mail goes to: {mail}",
+        f"  Mail comes in: .eml files dropped into {settings.data_dir / 'inbox'}"
+        + (f" and IMAP {settings.imap.host} ({settings.imap.mailbox})" if settings.imap else ""),
         *banner,
         "Press Ctrl+C to stop.",
         "",

@@ -1,0 +1,190 @@
+"""Filled comment forms (DOCX, ODT) to comment rows: the table found by its header wording, hostile files refused."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from docx import Document
+
+from services.intake.mail.form import FormUnreadable, classify_header, read_form, rows_from_grid
+from tests.unit.intake_mail.conftest import CORPUS
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ODT = "application/vnd.oasis.opendocument.text"
+
+
+def docx_with(table_rows: list[list[str]], *, before: list[str] = (), after: list[str] = (),
+              title_row: str | None = None) -> bytes:
+    document = Document()
+    for text in before:
+        document.add_paragraph(text)
+    columns = max(len(r) for r in table_rows)
+    table = document.add_table(rows=0, cols=columns)
+    if title_row is not None:
+        cells = table.add_row().cells
+        merged = cells[0].merge(cells[-1])
+        merged.text = title_row
+    for values in table_rows:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, values):
+            cell.text = text
+    for text in after:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("header,field", [
+    ("Część dokumentu, do którego odnosi się uwaga", "section"),
+    ("Część dokumentu, do którego odnosi się uwaga (rozdział, paragraf, ustęp, punkt)", "section"),
+    ("CZĘŚĆ DOKUMENTU DO KTÓREJ ODNOSI SIĘ UWAGA", "section"),
+    ("Zapis w projekcie", "current_text"),
+    ("Obecny zapis", "current_text"),
+    ("Treść uwagi", "comment"),
+    ("Propozycja zmiany", "proposal"),
+    ("Propozycja zmiany (konkretny sugerowany zapis)", "proposal"),
+    ("Proponowane brzmienie", "proposal"),
+    ("Uzasadnienie zmiany", "justification"),
+    ("Uzasadnienie", "justification"),
+    ("Lp.", "number"),
+    ("Imię i nazwisko", None),
+])
+def test_header_wording_and_its_close_variants_name_their_column(header, field):
+    assert classify_header(header) == field
+
+
+def test_columns_in_any_order_with_an_extra_column_and_the_column_number_row():
+    rows = rows_from_grid([
+        ["Zgłaszane uwagi", "", "", "", "", ""],
+        ["Uzasadnienie zmiany", "Lp.", "Propozycja zmiany", "Podpis", "Zapis w projekcie",
+         "Część dokumentu, do którego odnosi się uwaga"],
+        ["1", "2", "3", "4", "5", "6"],
+        ["Bo tak.", "1", "Nowy zapis", "AN", "Stary zapis", "§ 1"],
+        ["", "2", "", "", "", ""],
+        ["", "3", "Drugi zapis", "", "", "§ 2"],
+    ])
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in rows] == [
+        ("§ 1", "Stary zapis", "Nowy zapis", "Bo tak."), ("§ 2", "", "Drugi zapis", "")]
+
+
+def test_a_table_without_the_comment_headers_is_not_the_form():
+    assert rows_from_grid([["Imię i nazwisko", "Anna"], ["E-mail", "a@example.org"]]) is None
+    assert rows_from_grid([["Zapis w projekcie", "Nazwa"]]) is None  # no proposal column
+
+
+def test_a_docx_form_with_a_merged_title_row_text_around_and_details_in_paragraphs():
+    data = docx_with(
+        [["Lp.", "Część dokumentu, do którego odnosi się uwaga", "Zapis w projekcie", "Propozycja zmiany",
+          "Uzasadnienie zmiany"],
+         ["1.", "§ 3 ust. 1", "Program obejmuje", "Program obejmuje także sport", "Sport jest ważny"],
+         ["2.", "", "", "", ""]],
+        before=["Imię i nazwisko: Jan Kowalski", "Nazwa organizacji: Klub Sportowy", "E-mail: jan@example.org",
+                "Formularz zgłaszania uwag"],
+        after=["Klauzula informacyjna RODO: administratorem danych jest Prezydent Miasta Torunia."],
+        title_row="Uwagi do projektu")
+    form = read_form("uwagi.docx", DOCX, data)
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [
+        ("§ 3 ust. 1", "Program obejmuje", "Program obejmuje także sport", "Sport jest ważny")]
+    assert (form.submitter.name, form.submitter.organization, form.submitter.email) == (
+        "Jan Kowalski", "Klub Sportowy", "jan@example.org")
+
+
+def test_multi_paragraph_cells_keep_their_paragraphs():
+    document = Document()
+    table = document.add_table(rows=2, cols=2)
+    table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Propozycja zmiany", "Uzasadnienie"
+    cell = table.rows[1].cells[0]
+    cell.text = "Pierwszy akapit."
+    cell.add_paragraph("Drugi akapit.")
+    table.rows[1].cells[1].text = "Dlatego."
+    buffer = io.BytesIO()
+    document.save(buffer)
+    form = read_form("f.docx", DOCX, buffer.getvalue())
+    assert form.rows[0].proposal == "Pierwszy akapit.\nDrugi akapit."
+
+
+def test_a_docx_without_a_comment_table_is_no_form():
+    assert read_form("list.docx", DOCX, docx_with([["Szanowni Państwo", "uwagi w treści"]])) is None
+
+
+def test_the_odt_saved_by_libreoffice_reads_like_the_docx():
+    docx = read_form("a.docx", DOCX, (CORPUS / "form-a-toruń.docx").read_bytes())
+    odt = read_form("a.odt", ODT, (CORPUS / "form-a-toruń.odt").read_bytes())
+    assert odt == docx and len(odt.rows) == 2
+
+
+def test_an_odt_built_with_odfpy_with_spanned_and_covered_cells():
+    from odf.opendocument import OpenDocumentText
+    from odf.table import CoveredTableCell, Table, TableCell, TableColumn, TableRow
+    from odf.text import P
+
+    document = OpenDocumentText()
+    document.text.addElement(P(text="Imię i nazwisko: Ewa Lis"))
+    table = Table(name="Uwagi")
+    table.addElement(TableColumn(numbercolumnsrepeated=4))
+
+    def row(*cells):
+        element = TableRow()
+        for cell in cells:
+            element.addElement(cell)
+        table.addElement(element)
+
+    def cell(text="", **attributes):
+        element = TableCell(**attributes)
+        element.addElement(P(text=text))
+        return element
+
+    row(cell("Formularz", numbercolumnsspanned=4), CoveredTableCell(), CoveredTableCell(), CoveredTableCell())
+    row(cell("Treść uwagi"), cell("Część dokumentu, do którego odnosi się uwaga"), cell("Uzasadnienie zmiany"),
+        cell("Inne"))
+    row(cell("Dopisać sport"), cell("§ 2"), cell("Bo sport"), cell("x"))
+    row(cell(numbercolumnsrepeated=4))
+    document.text.addElement(table)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    form = read_form("f.odt", ODT, buffer.getvalue())
+    assert [(r.section, r.proposal, r.justification) for r in form.rows] == [("§ 2", "Dopisać sport", "Bo sport")]
+    assert form.submitter.name == "Ewa Lis"
+
+
+def rezip(data: bytes, extra: dict[str, bytes] = {}, replace: dict[str, bytes] = {}) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, replace.get(info.filename, source.read(info)))
+        for name, payload in extra.items():
+            target.writestr(name, payload)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name,media_type,make,code", [
+    ("uwagi.docm", DOCX, lambda d: d, "macros"),
+    ("uwagi.docx", DOCX, lambda d: rezip(d, extra={"word/vbaProject.bin": b"\0" * 10}), "macros"),
+    ("uwagi.docx", DOCX, lambda d: rezip(d, extra={"word/bomb.xml": b"<a>" + b" " * (30 * 1024 * 1024) + b"</a>"}),
+     "zip_bomb"),
+    ("uwagi.docx", DOCX, lambda d: rezip(d, replace={"word/document.xml": b'<?xml version="1.0"?><!DOCTYPE x '
+                                                    b'[<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'}), "dtd"),
+    ("uwagi.docx", DOCX, lambda d: rezip(d, extra={"../../evil.xml": b"<a/>"}), "unsafe_name"),
+])
+def test_hostile_docx_forms_are_refused_with_the_engine_checks(name, media_type, make, code):
+    data = make(docx_with([["Propozycja zmiany", "Uzasadnienie"], ["a", "b"]]))
+    with pytest.raises(FormUnreadable) as refused:
+        read_form(name, media_type, data)
+    assert refused.value.code == code
+
+
+def test_an_odt_with_basic_macros_is_refused():
+    data = rezip((CORPUS / "form-a-toruń.odt").read_bytes(), extra={"Basic/Standard/Module1.xml": b"<x/>"})
+    with pytest.raises(FormUnreadable) as refused:
+        read_form("a.odt", ODT, data)
+    assert refused.value.code == "macros"
+
+
+def test_files_that_are_not_office_forms_are_not_read():
+    assert read_form("skan.pdf", "application/pdf", b"%PDF-1.4") is None
+    assert read_form("zdjecie.jpg", "image/jpeg", b"\xff\xd8\xff") is None
+    assert read_form("udaje.docx", DOCX, b"not a zip at all") is None

@@ -1,0 +1,198 @@
+"""One mail to one submission: refusals with reasons, which consultation, the server's time, the drop folder, the CLI."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from datetime import timedelta
+
+import pytest
+
+from services.intake import domain
+from services.intake.mail.imap import import_drop_folder
+from services.intake.mail.importer import import_mail
+from services.intake.worker import import_dropped_mail
+from tests.unit.intake_mail.conftest import (CORPUS, mail_row, now, open_consultation, received_events)
+
+FORM = (CORPUS / "form-a-toruń.docx").read_bytes()
+
+
+def mail_with(attachment: tuple[str, str, bytes] | None = None, *, body: str = "W załączeniu uwagi.",
+              message_id: str | None = None, to: str = "konsultacje@um.torun.pl", extra: str = "") -> bytes:
+    message_id = message_id or f"{os.urandom(8).hex()}@example.org"
+    head = (f"From: Anna Nowak <anna@example.org>\r\nTo: {to}\r\nMessage-ID: <{message_id}>\r\n"
+            f"Date: Mon, 1 Jan 2001 00:00:00 +0000\r\nSubject: Uwagi\r\nMIME-Version: 1.0\r\n{extra}")
+    if attachment is None:
+        return (head + "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+                + body + "\r\n").encode()
+    name, media_type, data = attachment
+    return (head + 'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + body + "\r\n--b\r\n"
+            f'Content-Type: {media_type}\r\nContent-Disposition: attachment; filename="{name}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n" + base64.encodebytes(data).decode() + "--b--\r\n").encode()
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def test_a_form_becomes_one_comment_per_filled_row_with_a_receipt_to_the_form_address(ctx, consultation):
+    result = import_mail(ctx, mail_with(("uwagi.docx", DOCX, FORM)), received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert (result.status, result.comments) == ("created", 2)
+    event = received_events(ctx, result.reference)[0]
+    # The receipt (notify, from submission.received) goes to the submitter's address: the form's, else From.
+    assert event["submitter"]["email"] == "anna.nowak@example.org"
+    assert [c["number"] for c in event["comments"]] == [1, 2]
+
+
+@pytest.mark.parametrize("attachment,reason", [
+    (("program.exe", "application/octet-stream", b"MZ\x90\x00" + b"\0" * 100), "hostile attachment 'program.exe'"),
+    (("faktura.pdf", "application/pdf", b"MZ\x90\x00 a program named pdf"), "hostile attachment 'faktura.pdf'"),
+    (("uwagi.docm", DOCX, FORM), "'uwagi.docm'"),
+    (("uwagi.docx", DOCX, b"PK\x03\x04broken"), "refused: not_zip"),
+])
+def test_hostile_attachments_are_refused_with_a_reason_in_the_log(ctx, consultation, caplog, attachment, reason):
+    caplog.set_level(logging.WARNING, logger="uwagi.intake.mail")
+    result = import_mail(ctx, mail_with(attachment), received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == "rejected" and reason in result.reason
+    assert reason in caplog.text
+    row = mail_row(ctx, result.message_id)
+    assert row.status == "rejected" and row.submission_id is None and reason in row.reason
+
+
+def test_broken_and_oversized_mails_are_refused_and_the_next_mail_still_goes_in(ctx, consultation, caplog):
+    caplog.set_level(logging.WARNING, logger="uwagi.intake.mail")
+    broken = b"From: a@example.org\r\nMessage-ID: <broken-1@x>\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\n"
+    oversized = mail_with(body="x" * (1024 * 1024 + 10))  # this module's limit is 1 MiB
+    results = [import_mail(ctx, raw, received_at=now(), source="t", consultation_id=consultation)
+               for raw in (broken, oversized, mail_with(("uwagi.docx", DOCX, FORM)))]
+    assert [r.status for r in results] == ["rejected", "rejected", "created"]
+    assert results[0].reason.startswith("broken_mime") and results[1].reason.startswith("too_large")
+    assert mail_row(ctx, "broken-1@x").status == "rejected"
+    assert "broken_mime" in caplog.text and "too_large" in caplog.text
+
+
+def test_auto_replies_are_ignored_and_never_answered(ctx, consultation, caplog):
+    caplog.set_level(logging.INFO, logger="uwagi.intake.mail")
+    result = import_mail(ctx, mail_with(extra="Auto-Submitted: auto-replied\r\n", body="Jestem na urlopie."),
+                         received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == "ignored" and result.reference is None
+    assert "automatic" in caplog.text
+    again = import_mail(ctx, mail_with(extra="Auto-Submitted: auto-replied\r\n", message_id=result.message_id),
+                        received_at=now(), source="t", consultation_id=consultation)
+    assert again.status == "duplicate"
+
+
+def test_comments_only_in_the_body_need_review_and_keep_the_words(ctx, consultation):
+    result = import_mail(ctx, mail_with(body="Proszę dopisać w § 5 sport.\r\n\r\nPozdrawiam\r\nAnna"),
+                         received_at=now(), source="t", consultation_id=consultation)
+    assert (result.status, result.comments) == ("needs_review", 0)
+    event = received_events(ctx, result.reference)[0]
+    assert event["needs_review"] is True and event["comments"][0]["proposal"] == "Proszę dopisać w § 5 sport."
+
+
+def test_a_scan_without_a_form_needs_review_and_is_kept(ctx, consultation):
+    result = import_mail(ctx, mail_with(("skan.pdf", "application/pdf", b"%PDF-1.4 scan"), body=""),
+                         received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == "needs_review"
+    row = mail_row(ctx, result.message_id)
+    assert row.attachments[0]["role"] == "scan" and ctx.store.get(row.attachments[0]["key"]) == b"%PDF-1.4 scan"
+    assert "skan.pdf" in received_events(ctx, result.reference)[0]["comments"][0]["proposal"]
+
+
+def test_an_empty_mail_is_refused(ctx, consultation):
+    result = import_mail(ctx, mail_with(body=""), received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == "rejected" and "no text" in result.reason
+
+
+def test_the_deadline_counts_from_the_servers_time_not_the_date_header(ctx):
+    closes = now() + timedelta(days=1)
+    consultation = open_consultation(ctx, closes_at=closes, late_policy=domain.LatePolicy.FLAG)
+    on_time = import_mail(ctx, mail_with(("u.docx", DOCX, FORM), extra="X-Note: Date says 2001\r\n"),
+                          received_at=closes - timedelta(minutes=1), source="t", consultation_id=consultation)
+    late = import_mail(ctx, mail_with(("u.docx", DOCX, FORM)), received_at=closes + timedelta(minutes=1),
+                       source="t", consultation_id=consultation)
+    assert received_events(ctx, on_time.reference)[0]["late"] is False
+    assert received_events(ctx, late.reference)[0]["late"] is True
+
+
+def test_a_consultation_that_refuses_late_comments_or_email_rejects_the_mail(ctx):
+    refusing = open_consultation(ctx, closes_at=now() + timedelta(hours=1), late_policy=domain.LatePolicy.REFUSE)
+    late = import_mail(ctx, mail_with(("u.docx", DOCX, FORM)), received_at=now() + timedelta(hours=2), source="t",
+                       consultation_id=refusing)
+    web_only = open_consultation(ctx, channels=("web",))
+    no_email = import_mail(ctx, mail_with(("u.docx", DOCX, FORM)), received_at=now(), source="t",
+                           consultation_id=web_only)
+    assert (late.status, no_email.status) == ("rejected", "rejected")
+    assert "deadline" in late.reason and "email" in no_email.reason
+
+
+def test_the_consultation_is_the_one_whose_address_the_mail_was_sent_to(fresh_ctx):
+    first = open_consultation(fresh_ctx, contact_email="konsultacje@um.torun.pl")
+    open_consultation(fresh_ctx, contact_email="inne@um.torun.pl")
+    to_first = import_mail(fresh_ctx, mail_with(("u.docx", DOCX, FORM), to="Konsultacje <KONSULTACJE@um.torun.pl>"),
+                           received_at=now(), source="t")
+    nowhere = import_mail(fresh_ctx, mail_with(("u.docx", DOCX, FORM), to="ktos@example.org"), received_at=now(),
+                          source="t")
+    assert to_first.status == "created" and received_events(fresh_ctx, to_first.reference)[0]["consultation_id"] == first
+    assert nowhere.status == "rejected" and "no open consultation" in nowhere.reason
+
+
+def test_a_single_open_consultation_takes_mail_sent_to_any_address(fresh_ctx):
+    only = open_consultation(fresh_ctx)
+    result = import_mail(fresh_ctx, mail_with(("u.docx", DOCX, FORM), to="stary-adres@um.torun.pl"),
+                         received_at=now(), source="t")
+    assert result.status == "created" and received_events(fresh_ctx, result.reference)[0]["consultation_id"] == only
+
+
+def test_the_drop_folder_imports_each_file_at_its_mtime_and_files_it_away(fresh_ctx, tmp_path):
+    consultation = open_consultation(fresh_ctx)
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "a.eml").write_bytes(mail_with(("u.docx", DOCX, FORM)))
+    (folder / "b.eml").write_bytes(b"From: a@example.org\r\nMessage-ID: <b@x>\r\nContent-Type: multipart/mixed\r\n\r\n")
+    (folder / "notes.txt").write_text("not a mail")
+    arrived = (now() - timedelta(minutes=5)).replace(microsecond=0)
+    os.utime(folder / "a.eml", (arrived.timestamp(), arrived.timestamp()))
+    results = {path.name: result for path, result in import_drop_folder(fresh_ctx, folder)}
+    assert {name: r.status for name, r in results.items()} == {"a.eml": "created", "b.eml": "rejected"}
+    assert (folder / "done" / "a.eml").exists() and (folder / "rejected" / "b.eml").exists()
+    assert (folder / "notes.txt").exists() and not (folder / "a.eml").exists()
+    event = received_events(fresh_ctx, results["a.eml"].reference)[0]
+    assert event["received_at"] == arrived and event["consultation_id"] == consultation
+
+
+def test_the_worker_sweep_reads_the_inbox_of_the_data_dir_in_make_run(fresh_ctx):
+    open_consultation(fresh_ctx)
+    inbox = fresh_ctx.settings.data_dir / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "resident.eml").write_bytes((CORPUS / "thunderbird-html-only-odt.eml").read_bytes())
+    import_dropped_mail(fresh_ctx)
+    assert (inbox / "done" / "resident.eml").exists()
+    assert mail_row(fresh_ctx, "1f17fe7f-9587-8dfd-f698-646f536fbf85@example.org").status == "created"
+
+
+def test_the_cli_prints_one_json_line_per_file(fresh_ctx, tmp_path, monkeypatch, capsys):
+    from services.cli import main
+
+    consultation = open_consultation(fresh_ctx)
+    files = []
+    for name in ("gmail-reply-iso-8859-2-form.eml", "dsn-failure.eml", "gmail-reply-iso-8859-2-form.eml",
+                 "ios-outlook-body-only.eml"):
+        target = tmp_path / f"{len(files)}-{name}"
+        target.write_bytes((CORPUS / name).read_bytes())
+        files.append(str(target))
+    broken = tmp_path / "broken.eml"
+    broken.write_bytes(b"\r\n\r\n")
+    files.append(str(broken))
+    monkeypatch.setenv("UWAGI_DATA_DIR", str(fresh_ctx.settings.data_dir))
+    assert main(["intake", "import-eml", *files, "--consultation", consultation]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(line["file"], line["status"]) for line in lines] == [
+        (files[0], "created"), (files[1], "ignored"), (files[2], "duplicate"), (files[3], "needs_review"),
+        (files[4], "rejected")]
+    assert set(lines[0]) >= {"file", "message_id", "status", "reference", "comments"}
+    assert lines[0]["reference"].startswith("UW/") and lines[0]["comments"] == 1
+    assert lines[2]["message_id"] == lines[0]["message_id"] and lines[2]["reference"] is None
