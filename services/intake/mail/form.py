@@ -18,19 +18,15 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from services.common.docx_safety import PackageRejected, check_docx, check_odt
+from services.intake.mail import Refusal
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 FIELDS = ("section", "current_text", "proposal", "justification")
 
 
-class FormUnreadable(Exception):
+class FormUnreadable(Refusal):
     """The attachment is an office file we refuse (hostile) or cannot read; `code` is stable."""
-
-    def __init__(self, code: str, reason: str):
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -82,14 +78,15 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
-def classify_header(text: str) -> str | None:
+def _first_match(patterns: tuple[tuple[str, re.Pattern], ...], text: str, longest: int) -> str | None:
     value = normalise(text)
-    if not value or len(value) > 200:
+    if not value or len(value) > longest:
         return None
-    for name, pattern in _COLUMN_PATTERNS:
-        if pattern.search(value):
-            return name
-    return None
+    return next((name for name, pattern in patterns if pattern.search(value)), None)
+
+
+def classify_header(text: str) -> str | None:
+    return _first_match(_COLUMN_PATTERNS, text, 200)
 
 
 def _header_columns(cells: list[str]) -> dict[int, str] | None:
@@ -153,13 +150,7 @@ _SUBMITTER_LABELS: tuple[tuple[str, re.Pattern], ...] = (
 
 
 def classify_label(label: str) -> str | None:
-    value = normalise(label)
-    if not value or len(value) > 120:
-        return None
-    for name, pattern in _SUBMITTER_LABELS:
-        if pattern.search(value):
-            return name
-    return None
+    return _first_match(_SUBMITTER_LABELS, label, 120)
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -181,7 +172,7 @@ def submitter_from(pairs: list[tuple[str, str]]) -> FormSubmitter:
     return FormSubmitter(**found)
 
 
-def _pairs_from_paragraphs(paragraphs: list[str]) -> list[tuple[str, str]]:
+def _pairs_from_paragraphs(paragraphs: list[str]) -> list[tuple[str, str]]:  # "Label: value"
     pairs = []
     for text in paragraphs:
         label, sep, value = text.partition(":")
@@ -258,12 +249,16 @@ def read_docx(data: bytes) -> FilledForm | None:
     body = root.find(f"{W}body")
     if body is None:
         return None
-    rows: list[FormRow] | None = None
-    pairs: list[tuple[str, str]] = []
     paragraphs = [_docx_text(p) for p in body.iter(f"{W}p") if p.getparent().tag != f"{W}tc"]
-    pairs.extend(_pairs_from_paragraphs(paragraphs))
-    for table in body.iter(f"{W}tbl"):
-        grid = _docx_grid(table)
+    return assemble(paragraphs, [_docx_grid(table) for table in body.iter(f"{W}tbl")])
+
+
+def assemble(paragraphs: list[str], grids: list[list[list[str]]]) -> FilledForm | None:
+    """The form from its text outside tables and its tables: the first comment table gives the rows, the
+    rest (paragraphs, detail tables) the submitter's details. None without a comment table."""
+    rows: list[FormRow] | None = None
+    pairs = _pairs_from_paragraphs(paragraphs)
+    for grid in grids:
         found = rows_from_grid(grid) if rows is None else None
         if found is not None:
             rows = found
@@ -296,11 +291,9 @@ def read_odt(data: bytes) -> FilledForm | None:
                       if p.qname in ((TEXTNS, "p"), (TEXTNS, "h"), (TEXTNS, "list"))]
         return "\n".join(paragraphs)
 
-    rows: list[FormRow] | None = None
-    pairs: list[tuple[str, str]] = []
     top_paragraphs = [teletype.extractText(p) for p in document.text.childNodes
                       if p.qname in ((TEXTNS, "p"), (TEXTNS, "h"))]
-    pairs.extend(_pairs_from_paragraphs(top_paragraphs))
+    grids = []
     for table in document.text.getElementsByType(_odf_table_class()):
         grid = []
         for row in _odf_rows(table, TABLENS):
@@ -316,14 +309,8 @@ def read_odt(data: bytes) -> FilledForm | None:
                     continue  # already counted by the spanning cell's padding
             repeat_rows = _odf_int(row.getAttrNS(TABLENS, "number-rows-repeated"), 1, 5)
             grid.extend([cells] * repeat_rows)
-        found = rows_from_grid(grid) if rows is None else None
-        if found is not None:
-            rows = found
-        else:
-            pairs.extend(_pairs_from_grid(grid))
-    if rows is None:
-        return None
-    return FilledForm(tuple(rows), submitter_from(pairs))
+        grids.append(grid)
+    return assemble(top_paragraphs, grids)
 
 
 def _odf_table_class():

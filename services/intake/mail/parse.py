@@ -21,6 +21,8 @@ from email.utils import getaddresses, parseaddr
 from lxml import etree
 from lxml import html as lxml_html
 
+from services.intake.mail import Refusal
+
 # A part whose structure cannot be trusted: what we would read from it is a guess.
 _FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect,
                   InvalidMultipartContentTransferEncodingDefect)
@@ -28,13 +30,8 @@ MAX_PARTS = 200
 MAX_NESTING = 8
 
 
-class MailRefused(Exception):
+class MailRefused(Refusal):
     """The mail cannot be read safely; `code` is stable (broken_mime, too_large, no_sender, too_many_parts)."""
-
-    def __init__(self, code: str, reason: str):
-        super().__init__(f"{code}: {reason}")
-        self.code = code
-        self.reason = reason
 
 
 @dataclass(frozen=True)
