@@ -100,7 +100,8 @@ TEXTS: dict[str, dict[str, Any]] = {
 # Twentieths of a point; landscape A4 with 2 cm margins leaves 14,570. Each column is wide enough for
 # the longest word of its header at 9 pt bold (no "Rozstrzygni-ęcie"), and Lp. for the submission's
 # reference ("UW/2026/000123#12") on one line.
-_COLUMN_WIDTHS = [1500, 1550, 1300, 1700, 1700, 1650, 1650, 1900, 1620]
+_COLUMN_WIDTHS = [1750, 1550, 1300, 1700, 1650, 1600, 1650, 1800, 1570]
+_REFERENCE_RPR = rpr_xml(size_half_points=16)  # the reference under Lp., 8 pt, fits on one line
 _MONTHS_PL = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
               "października", "listopada", "grudnia")
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -364,7 +365,13 @@ def _comment_table_xml(rows: list[list[str]], header: list[str]) -> str:
     append = parts.append
     for row in rows:
         append("<w:tr>")
-        for opening, text in zip(cell_open, row):
+        number, _, reference = row[0].partition("\n")
+        append(cell_open[0])
+        append(text_xml(number))
+        if reference:
+            append(f"</w:r><w:r>{_REFERENCE_RPR}<w:br/>{text_xml(reference)}")
+        append(cell_close)
+        for opening, text in zip(cell_open[1:], row[1:]):
             append(opening)
             append(text_xml(text))
             append(cell_close)

@@ -98,3 +98,9 @@ def test_reanchoring_to_a_separately_parsed_new_draft_uses_quote_and_position(pa
     ])
     assert results[0].status == "moved" and results[0].new_label == "§ 2 pkt 3"
     assert results[1].status == "orphaned"
+
+
+def test_an_exact_table_label_wins_even_with_the_current_text_given(parsed_draft):
+    table = parsed_draft.find("§ 16 tabela 1")
+    result = resolve_anchor(parsed_draft, "§ 16 tabela 1", quote="Na realizację programu planuje się przeznaczyć środki")
+    assert result.unit is not None and result.unit.id == table.id

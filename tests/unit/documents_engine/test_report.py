@@ -241,6 +241,7 @@ def test_columns_are_wide_enough_for_their_header_words():
             longest = max(header.split(), key=len)
             assert len(longest) * 95 <= width, (lang, longest, width)  # 9 pt bold: under 95 twips a letter
     assert sum(_COLUMN_WIDTHS) <= 14570
+    assert len("UW/2026/000123#12") * 85 <= usable[0]  # the reference under Lp. at 8 pt stays on one line
 
 
 @pytest.mark.parametrize("kind, consent, published, shown", [
