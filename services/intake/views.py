@@ -207,7 +207,8 @@ def status() -> Any:
         found = handlers.get_consultation(_ctx(), submission.consultation_id)
     except NotFound:
         found = None
-    return render_template("intake/status.html", submission=submission, consultation=found)
+    results = handlers.latest_results(_ctx(), submission.consultation_id)
+    return render_template("intake/status.html", submission=submission, consultation=found, results=results)
 
 
 # --- helpers -----------------------------------------------------------------------

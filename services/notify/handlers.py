@@ -139,7 +139,7 @@ def _prefs(session: Session, consultation_id: str) -> ConsultationPrefs:
     """The consultation's choices; one not announced (yet) gets the default, telling the outcome at publication."""
     prefs = session.get(ConsultationPrefs, consultation_id)
     if prefs is None:
-        prefs = ConsultationPrefs(id=consultation_id, title="", outcome_notice=domain.AT_PUBLICATION)
+        prefs = ConsultationPrefs(id=consultation_id, title="", outcome_notice=domain.AT_PUBLICATION, revision=0)
         session.add(prefs)
     return prefs
 
@@ -147,7 +147,10 @@ def _prefs(session: Session, consultation_id: str) -> ConsultationPrefs:
 def on_consultation_published(event: Event, session: Session) -> None:
     data = event.data
     prefs = _prefs(session, data["consultation_id"])
-    prefs.title = data["title"]
+    revision = int(data.get("revision") or 1)
+    if revision < (prefs.revision or 0):
+        return
+    prefs.title, prefs.revision = data["title"], revision
     prefs.outcome_notice = data.get("outcome_notice") or domain.AT_PUBLICATION
 
 

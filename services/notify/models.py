@@ -83,6 +83,8 @@ class ConsultationPrefs(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     title: Mapped[str] = mapped_column(String(300), default="")
     outcome_notice: Mapped[str] = mapped_column(String(20), default="at_publication")
+    # The announcement's revision this row reflects: an older snapshot arriving late changes nothing.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Set by the first `report.published`; from then on a changed decision is a correction.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     report_url: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from services.common.bus import InboxDispatcher
 from services.common.events import new_envelope, parse_envelope
+from services.intake import domain, handlers
 from services.intake.handlers import EVENT_HANDLERS
 from services.intake.models import Inbox
 from tests.unit.intake_pages.helpers import open_consultation
@@ -53,3 +54,14 @@ def test_the_published_report_and_version_are_listed_for_anyone_in_polish_and_en
     assert "Results of the consultation" in english and "The document with the changes marked (DOCX)" in english
     page = client.get(f"/intake/c/{consultation.id}?lang=pl").get_data(as_text=True)
     assert f'href="/intake/c/{consultation.id}/results"' in page
+
+
+def test_the_status_page_links_to_the_published_results(app: Flask, client: FlaskClient):
+    consultation = open_consultation(app)
+    receipt = handlers.submit_comments(app.extensions["uwagi"], domain.SubmitComments(
+        consultation_id=consultation.id, submitter=domain.Submitter("Anna Nowak", "anna@example.org", False),
+        comments=(domain.CommentDraft(section="§ 1", current_text="", proposal="Zmienić.", justification=""),)))
+    status_url = f"/intake/status?reference={receipt.reference}&token={receipt.status_token}"
+    assert "/results" not in client.get(status_url).get_data(as_text=True)
+    publish(app, consultation.id)
+    assert f'href="/intake/c/{consultation.id}/results"' in client.get(status_url).get_data(as_text=True)

@@ -136,3 +136,13 @@ def test_a_failed_message_is_resent_as_a_new_attempt_of_the_same_row(ctx, dispat
     assert len(sender.sent) == 1 and sender.sent[0]["Message-ID"] == row.message_id
     with pytest.raises(Conflict):
         resend_notification(ctx, row.id, actor="koordynator@um.example.pl")  # sent: never again
+
+
+def test_an_older_announcement_arriving_late_does_not_undo_the_outcome_notice(ctx, dispatcher):
+    received = received_event(comments=1)
+    consultation_id = received.data["consultation_id"]
+    dispatcher.dispatch(consultation_event(consultation_id, outcome_notice="per_decision", revision=3))
+    dispatcher.dispatch(consultation_event(consultation_id, outcome_notice="at_publication", revision=2))
+    for event in (received, decided_event(received)):
+        dispatcher.dispatch(event)
+    assert "comment_decision" in [n.template for n in notifications(ctx)]
