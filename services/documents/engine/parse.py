@@ -231,7 +231,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
             if reading.kind == "annex" or (reading.kind in NEST_RANK and reading.kind != "point"):
                 state.closing = False
             elif (reading.kind == "point" and reading.numbering == "typed" and _starts_upper(raw, reading)) or \
-                    (reading.kind == "block" and len(stripped) <= _SIGNATURE_MAX):
+                    (reading.kind == "block" and _is_signature_line(stripped)):
                 _keep_as_tail(raw.xml, state)  # signature, "Id: …", Dz.U. footnote
                 continue
         reading = _list_context(raw, reading, state)
@@ -250,6 +250,17 @@ def _interpret(raws: list, state: _ParseState) -> None:
             index += 1
             continue
         _add(_unit_from(raw, reading, state), state)
+
+
+_SIGNATURE_ROLE = re.compile(r"^(?:\(-\)\s*)?(?:Przewodnicząc|Wiceprzewodnicząc|Prezydent|Zastępc|Burmistrz|Wójt|"
+                             r"Minister|Prezes|Marszałek|Starost|Wojewod|Sekretarz|Id:|z up\.)", re.IGNORECASE)
+_NAME = re.compile(r"^(?:\(-\)\s*)?(?:[A-ZĄĆĘŁŃÓŚŹŻ][\w.'-]*\s*){1,5}$|^[.…\s]+$")
+
+
+def _is_signature_line(text: str) -> bool:
+    """After the final provision: a signatory's office ("Przewodniczący Rady Miasta", "Minister …: A. Nowak")
+    or a name ("Krzysztof Greń", "…"); not a heading or text that happens to follow it."""
+    return len(text) <= _SIGNATURE_MAX and bool(_SIGNATURE_ROLE.match(text) or _NAME.match(text))
 
 
 def _starts_upper(raw: _Raw, reading: _Reading) -> bool:

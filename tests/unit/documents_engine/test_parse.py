@@ -168,3 +168,11 @@ def test_a_numbering_gap_is_reported_as_a_warning():
     version = parse_docx(build_docx(DocxSpec(body=[simple_paragraph(line) for line in (
         "§ 1. Pierwszy.", "§ 3. Trzeci, bo drugi zginął.")])))
     assert any("§ 3 follows § 1" in warning for warning in version.warnings)
+
+
+def test_after_the_final_provision_only_signatures_and_footnotes_are_left_out():
+    assert _labels_of(["§ 1. Uchwała wchodzi w życie z dniem podjęcia.", "Przewodniczący Rady Miasta Torunia",
+                       "Marcin Czyżniewski", "1) Niniejsza uchwała była poprzedzona uchwałą Nr 1/2023.",
+                       "Informacja o przebiegu konsultacji znajduje się w Biuletynie Informacji Publicznej."]) == [
+        ("§ 1", "Uchwała wchodzi w życie z dniem podjęcia."),
+        ("§ 1 akapit 1", "Informacja o przebiegu konsultacji znajduje się w Biuletynie Informacji Publicznej.")]
