@@ -15,10 +15,9 @@
   function select(index) {
     if (!rows.length) { return; }
     index = Math.max(0, Math.min(rows.length - 1, index));
-    if (current >= 0) { rows[current].classList.remove("selected"); rows[current].removeAttribute("aria-selected"); }
+    if (current >= 0) { rows[current].classList.remove("selected"); }
     current = index;
     rows[current].classList.add("selected");
-    rows[current].setAttribute("aria-selected", "true");
     var link = rows[current].querySelector("a");
     if (link) { link.focus(); }
   }
