@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from lxml import etree
 
 from .errors import DocumentRejected
-from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version
+from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version, evolve
 from .numbering import (ANNEX_HEADING, INLINE_SECTION, WordNumbering, classify_prefix, number_value,
                         roman_heading)
 from .ooxml import W, parse_xml, read_package, related_parts
@@ -113,7 +113,7 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     state = _ParseState(dict(root.nsmap), styles, numbering, _PageCounter(has_marks))
     section = _walk_body(body, state)
     units = relabel(number_tirets(assign_parents(state.units)))
-    units = [replace(unit, source_parent_prefix=unit.parent_prefix) for unit in units]
+    units = [evolve(unit, source_parent_prefix=unit.parent_prefix) if unit.parent_prefix else unit for unit in units]
     head, tail = _document_frame(root, body, section, state.head_extra)
     warnings = tuple(state.warnings) + numbering_gaps(units)
     return Version(number=1, units=tuple(units), template=Template.of(parts, head, tail), warnings=warnings)
@@ -159,7 +159,7 @@ def _body_children(body):
 def _keep_as_tail(xml: str, state: _ParseState) -> None:
     if state.units:
         last = state.units[-1]
-        state.units[-1] = replace(last, tail_xml=last.tail_xml + xml)
+        state.units[-1] = evolve(last, tail_xml=last.tail_xml + xml)
     else:
         state.head_extra.append(xml)
 

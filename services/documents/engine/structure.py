@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from .model import NEST_RANK, Unit
+from .model import NEST_RANK, Unit, evolve
 from .numbering import compose_label, typed_prefix
 
 # Blocks and tables belong to the nearest §, article, chapter or annex, not to the last point.
@@ -33,7 +31,7 @@ def assign_parents(units: list[Unit]) -> list[Unit]:
                 stack.pop()
             parent = stack[-1].id if stack else None
             stack.append(unit)
-        result.append(replace(unit, parent=parent))
+        result.append(unit if unit.parent == parent else evolve(unit, parent=parent))
     return result
 
 
@@ -45,7 +43,7 @@ def number_tirets(units: list[Unit]) -> list[Unit]:
         if unit.kind == "tiret":
             count[unit.parent] = count.get(unit.parent, 0) + 1
             number = str(count[unit.parent])
-            unit = replace(unit, number=number, source_number=number if not unit.source_number else unit.source_number)
+            unit = evolve(unit, number=number, source_number=number if not unit.source_number else unit.source_number)
         result.append(unit)
     return result
 
@@ -83,7 +81,9 @@ def relabel(units: list[Unit] | tuple[Unit, ...]) -> list[Unit]:
         if unit.opens_parent and unit.parent in by_id:
             parent = by_id[unit.parent]
             parent_prefix = typed_prefix(parent.kind, parent.number) if parent.numbering == "typed" else ""
-        labelled = replace(unit, label=compose_label(list(reversed(chain))), parent_prefix=parent_prefix)
+        label = compose_label(list(reversed(chain)))
+        labelled = unit if (unit.label, unit.parent_prefix) == (label, parent_prefix) else \
+            evolve(unit, label=label, parent_prefix=parent_prefix)
         by_id[unit.id] = labelled
         result.append(labelled)
     return result
