@@ -3,16 +3,19 @@
 What is compared is a comment's own words: its proposal and its justification. The section and the quoted
 current text are left out, because many unrelated comments quote the same paragraph of the draft.
 
-Normalisation (`normalise`) folds case (casefold), Unicode compatibility forms (NFKD), punctuation and symbols (to spaces)
-and runs of whitespace. It also folds Polish diacritics (ą→a, ł→l, ź→z, …): campaign copies are often typed on
-phones without Polish letters, and at the level of whole comments the few words that differ only by
-diacritics ("laska"/"łaska") never make two different comments look alike. Digits are kept, because "30 dni"
-and "60 dni" are different proposals.
+Normalisation (`normalise`) folds case (casefold), Unicode compatibility forms (NFKD), punctuation and
+symbols, and runs of whitespace. It also folds Polish diacritics (ą→a, ł→l, ź→z, …): campaign copies are
+often typed on phones without Polish letters, and at the level of whole comments the few words that differ
+only by diacritics ("laska"/"łaska") never make two different comments look alike. Digits are kept, because
+"30 dni" and "60 dni" are different proposals.
 
 Two comments are identical when their normalised texts are equal, and near-identical when the Jaccard
-similarity of their word-shingle sets (`SHINGLE_WORDS` consecutive words) is at least `THRESHOLD`. MinHash
-LSH (`datasketch`) only proposes candidates; every candidate is checked by the exact Jaccard of the shingle
-sets, so a hash collision never puts two comments together.
+similarity of their sets of word pairs (shingles of `SHINGLE_WORDS` words) is at least `THRESHOLD`. Pairs
+rather than longer shingles because comments are short: on a text of 40 to 100 words a greeting, a typo or
+two swapped words still leave a copy above 0.8, while comments that merely share a quoted sentence stay far
+below. MinHash LSH (`datasketch`) only proposes candidates; every candidate is checked by the exact Jaccard
+of the shingle sets, so an LSH collision never puts two comments together (shingles are compared as 32-bit
+hashes: two different shingles collide with a probability of about 2**-32).
 
 Grouping is incremental (`assign`): a new comment joins the group of the comments it is identical or
 near-identical to; when it bridges several automatic groups, they are merged (a group is the connected
