@@ -135,3 +135,13 @@ def test_a_coordinator_approves_the_proposals_of_a_group_from_its_page(ctx, clie
     with ctx.db.transaction() as session:
         states = {c.approval_state for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(letters)))}
     assert states == {"approved"}
+
+
+def test_the_group_page_links_to_the_queue_filtered_by_the_group(ctx, client):
+    consultation = publish_consultation(ctx)
+    letters = campaign(ctx, consultation)
+    others = receive(ctx, consultation, OTHER)
+    group_id = group_of(ctx, letters[0])
+    queue = html(client.get(f"/review/queue?group={group_id}", headers=bearer(ctx)))
+    assert all(f"/review/comments/{c}" in queue for c in letters)
+    assert f"/review/comments/{others[0]}" not in queue
