@@ -7,7 +7,9 @@ Measured in one run:
 - the tracked-changes DOCX of a ~100-page programme with 500 changes;
 - the time and peak Python memory of refusing each hostile upload;
 - grouping of duplicate and campaign comments (bench/grouping_bench.py): 100,000 comments, 20% campaign
-  copies with small edits, against the exact-hash baseline measured in the same run.
+  copies with small edits, against the exact-hash baseline measured in the same run;
+- e-mail intake (bench/mail_import_bench.py): 1,000 mails with DOCX forms on one CPU, against Python's own
+  `email.message_from_bytes` of the same mails.
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
 """
@@ -232,6 +234,19 @@ def print_grouping(comments: int) -> None:
           f"{'yes' if database['same_as_in_memory'] else 'NO'}")
 
 
+def print_mail_import(mails: int) -> None:
+    """bench/mail_import_bench.py in a fresh interpreter pinned to one CPU: e-mail intake against email's parser."""
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "mail_import_bench.py"), "--mails", str(mails)],
+                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    print(f"\ne-mail intake, {result['mails']:,} mails with a DOCX form ({result['megabytes']} MB, "
+          f"{result['comments']:,} comments), one CPU:")
+    print(f"  baseline, email.message_from_bytes + get_content of every part: {result['baseline_mails_per_s']:,.1f} mails/s")
+    print(f"  parse_mail + read_form (safety checks, form table, no I/O): {result['parse_mails_per_s']:,.1f} mails/s")
+    print(f"  import_mail ({result['database']}, object store, outbox): {result['import_mails_per_s']:,.1f} mails/s "
+          f"= {result['import_mails_per_s'] / result['baseline_mails_per_s']:.2f}× the baseline; {result['statuses']}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child-report", type=int)
@@ -239,13 +254,17 @@ def main() -> int:
     parser.add_argument("--baseline-rows", type=int, default=3000)
     parser.add_argument("--changes", type=int, default=500)
     parser.add_argument("--grouping-comments", type=int, default=100_000)
-    parser.add_argument("--only", choices=["grouping"], help="run one benchmark only")
+    parser.add_argument("--mails", type=int, default=1000)
+    parser.add_argument("--only", choices=["grouping", "mail"], help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
         return 0
     if options.only == "grouping":
         print_grouping(options.grouping_comments)
+        return 0
+    if options.only == "mail":
+        print_mail_import(options.mails)
         return 0
 
     print(f"Uwagi document engine benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
@@ -283,6 +302,7 @@ def main() -> int:
         print(f"  {name:28s} → {code:16s} {seconds * 1000:7.1f} ms, peak {peak_mb:6.1f} MB  [{_verdict(ok)}]")
 
     print_grouping(options.grouping_comments)
+    print_mail_import(options.mails)
     print()
     # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).
     subprocess.run([sys.executable, str(ROOT / "bench" / "triage_queue.py")], check=True, cwd=ROOT)

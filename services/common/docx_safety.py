@@ -9,6 +9,7 @@ parts are scanned for DTDs while streaming; nothing is parsed here.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -216,18 +217,29 @@ def _stream_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int,
             if produced > budget:
                 raise _zip_bomb(f"{info.filename} decompresses beyond its declared size")
             if is_xml:
-                window = (tail + chunk).lower()
+                window = tail + chunk
                 _scan_xml_window(info.filename, window, kind)
                 tail = window[-32:]
 
 
+@functools.lru_cache(maxsize=None)
+def _any_of(markers: tuple[bytes, ...]) -> re.Pattern[bytes] | None:
+    """One case-insensitive pass for all markers (ASCII letters fold, UTF-16 NULs stay): no lowered copy."""
+    return re.compile(b"|".join(re.escape(marker) for marker in markers), re.IGNORECASE) if markers else None
+
+
+def _found(markers: tuple[bytes, ...], window: bytes) -> bool:
+    pattern = _any_of(markers)
+    return pattern is not None and pattern.search(window) is not None
+
+
 def _scan_xml_window(name: str, window: bytes, kind: _Kind) -> None:
-    if any(marker in window for marker in _DTD_MARKERS + _DTD_MARKERS_UTF16):
+    if _found(_DTD_MARKERS + _DTD_MARKERS_UTF16, window):
         raise _reject("dtd", f"The part {name} declares a DOCTYPE or entities, which are not allowed.",
                       f"Część {name} zawiera deklarację DOCTYPE lub encji, co jest niedozwolone.")
-    if name == "[Content_Types].xml" and any(marker in window for marker in _MACRO_CONTENT_TYPE_MARKERS):
+    if name == "[Content_Types].xml" and _found(_MACRO_CONTENT_TYPE_MARKERS, window):
         raise _reject("macros", "The document declares macro-enabled content.",
                       "Dokument deklaruje zawartość z makrami.")
-    if any(marker in window for marker in kind.macro_content_markers):
+    if _found(kind.macro_content_markers, window):
         raise _reject("macros", f"The document contains macros or scripts ({name}).",
                       f"Dokument zawiera makra lub skrypty ({name}).")

@@ -71,10 +71,10 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     if _already_seen(ctx, parsed.message_id):
         log.info("mail %s from %s: duplicate (%s)", parsed.message_id, parsed.sender_address, source)
         return ImportResult(parsed.message_id, DUPLICATE)
-    if parsed.automatic:
-        log.info("mail %s from %s ignored: automatic (%s)", parsed.message_id, parsed.sender_address, parsed.automatic)
-        return _record(ctx, parsed, raw, IGNORED, f"automatic: {parsed.automatic}", received_at=received_at,
-                       source=source)
+    automatic = parsed.automatic or _sent_by_us(ctx, parsed.sender_address)
+    if automatic:
+        log.info("mail %s from %s ignored: automatic (%s)", parsed.message_id, parsed.sender_address, automatic)
+        return _record(ctx, parsed, raw, IGNORED, f"automatic: {automatic}", received_at=received_at, source=source)
     hostile = next((a for a in parsed.attachments if _is_hostile(a)), None)
     if hostile is not None:
         return _record(ctx, parsed, raw, REJECTED, f"hostile attachment {hostile.filename!r} ({hostile.media_type})",
@@ -128,6 +128,16 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
 def _already_seen(ctx: ServiceContext, message_id: str) -> bool:
     with ctx.db.transaction() as session:
         return session.scalar(select(InboundMail.id).where(InboundMail.message_id == message_id)) is not None
+
+
+def _sent_by_us(ctx: ServiceContext, address: str) -> str | None:
+    """Our own mail coming back with its headers stripped (a forwarding rule, a gateway) is never answered again.
+
+    Notify marks what it sends `Auto-Submitted: auto-generated`, which `parse_mail` already recognises; the
+    consultation's contact address is not ours alone (staff forward residents' mail from it), so only the
+    system's sender counts here."""
+    return f"sent from this system's own address {address}" if address and address == ctx.settings.mail_from.lower() \
+        else None
 
 
 def _is_hostile(attachment: Attachment) -> bool:

@@ -196,3 +196,10 @@ def test_the_cli_prints_one_json_line_per_file(fresh_ctx, tmp_path, monkeypatch,
     assert set(lines[0]) >= {"file", "message_id", "status", "reference", "comments"}
     assert lines[0]["reference"].startswith("UW/") and lines[0]["comments"] == 1
     assert lines[2]["message_id"] == lines[0]["message_id"] and lines[2]["reference"] is None
+
+
+def test_mail_from_our_own_addresses_is_never_answered(ctx, consultation):
+    own = mail_with(body="Potwierdzamy otrzymanie uwag.").replace(b"From: Anna Nowak <anna@example.org>",
+                                                                  b"From: Konsultacje <konsultacje@example.org>")
+    result = import_mail(ctx, own, received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == "ignored" and "own address" in result.reason
