@@ -50,6 +50,10 @@ class ImapMailbox:
     def __init__(self, connection: imaplib.IMAP4, mailbox: str):
         self.connection = connection
         self.mailbox = mailbox
+        # A server that takes no new keywords (PERMANENTFLAGS without \*) gets \Seen alone: then only unseen
+        # mail is looked at, and a message someone opened first is left to the staff.
+        _status, flags = connection.response("PERMANENTFLAGS")
+        self.keywords = any(b"\\*" in (item or b"") for item in flags or [])
 
     @classmethod
     @contextmanager
@@ -77,7 +81,8 @@ class ImapMailbox:
 
     def pending(self) -> list[MailboxMessage]:
         """Messages not yet imported, oldest first, with their size and the server's arrival time."""
-        status, data = self.connection.uid("SEARCH", None, "NOT", "KEYWORD", IMPORTED_KEYWORD)
+        criteria = ("NOT", "KEYWORD", IMPORTED_KEYWORD) if self.keywords else ("UNSEEN",)
+        status, data = self.connection.uid("SEARCH", None, *criteria)
         if status != "OK":
             raise MailboxUnavailable(f"SEARCH failed: {data!r}")
         uids = (data[0] or b"").split()
@@ -115,7 +120,8 @@ class ImapMailbox:
         raise MailboxUnavailable(f"FETCH {uid} returned no body")
 
     def mark_imported(self, uid: str) -> None:
-        status, data = self.connection.uid("STORE", uid, "+FLAGS", f"({IMPORTED_KEYWORD} \\Seen)")
+        flags = f"({IMPORTED_KEYWORD} \\Seen)" if self.keywords else "(\\Seen)"
+        status, data = self.connection.uid("STORE", uid, "+FLAGS", flags)
         if status != "OK":
             raise MailboxUnavailable(f"STORE {uid} failed: {data!r}")
 

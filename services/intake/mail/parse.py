@@ -214,8 +214,8 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool) -
         elif content_type == "text/html" and not out.html:
             out.html = text
         return
-    if disposition == "inline" and content_type.startswith("image/") and not filename:
-        return  # a logo in a signature
+    if content_type.startswith("image/") and disposition != "attachment" and (not filename or part.get("Content-ID")):
+        return  # a picture inside the HTML (a logo in a signature, cid:image001.png), not something sent to us
     data = _bytes_of(part)
     out.attachments.append(Attachment(filename or f"attachment-{len(out.attachments) + 1}", content_type, data,
                                       forwarded=forwarded))

@@ -47,3 +47,29 @@ def test_internaldate_is_read_in_utc_whatever_the_servers_zone():
     assert parse_internal_date(" 1-Nov-2024 00:00:01 -0700") == datetime(2024, 11, 1, 7, 0, 1, tzinfo=timezone.utc)
     with pytest.raises(ValueError):
         parse_internal_date("21-Paź-2024 23:59:59 +0200")
+
+
+class ServerWithoutKeywords:
+    """An IMAP connection whose mailbox permits no new keywords (PERMANENTFLAGS without \\*)."""
+
+    def __init__(self):
+        self.commands = []
+
+    def response(self, code):
+        return code, [b"(\\Answered \\Flagged \\Deleted \\Seen \\Draft)"]
+
+    def uid(self, command, *args):
+        self.commands.append((command, *args))
+        if command == "SEARCH":
+            return "OK", [b""]
+        return "OK", [b"1 (FLAGS (\\Seen))"]
+
+
+def test_a_server_without_keywords_is_polled_by_unseen_and_marked_seen():
+    from services.intake.mail.imap import ImapMailbox
+
+    connection = ServerWithoutKeywords()
+    mailbox = ImapMailbox(connection, "INBOX")
+    assert not mailbox.keywords and mailbox.pending() == []
+    mailbox.mark_imported("7")
+    assert connection.commands == [("SEARCH", None, "UNSEEN"), ("STORE", "7", "+FLAGS", "(\\Seen)")]
