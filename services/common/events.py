@@ -152,6 +152,13 @@ class BookingV1(_Payload):
     name = fields.String(required=True)
     email = fields.Email(required=True)
     language = fields.String(load_default="pl")
+    # Added later (additive): what the e-mail and its calendar invitation need to stand on their own.
+    room = fields.String(load_default="")
+    topic = fields.String(load_default="")
+    consultation_title = fields.String(load_default="")
+    organiser = fields.String(load_default="")
+    contact_email = fields.String(load_default="")
+    cancel_url = fields.String(load_default="")
 
 
 class DocumentVersionCreatedV1(_Payload):
@@ -233,6 +240,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("submission.received", 1): SubmissionReceivedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
+    ("booking.reminder", 1): BookingV1,
     ("comment.decided", 1): CommentDecidedV1,
     ("consultation.review_completed", 1): ReviewCompletedV1,
     ("consultation.review_reopened", 1): ReviewReopenedV1,

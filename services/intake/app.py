@@ -24,9 +24,13 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.intake.views import blp as views_blp
     from services.intake.web_ui import init_web_ui
 
-    app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi intake")
+    from services.intake.bookings.api import blp as bookings_api
+    from services.intake.bookings.views import blp as bookings_pages
+
+    app = create_service_app(ctx or build(settings or load_settings()), [blp, bookings_api], title="Uwagi intake")
     app.register_blueprint(views_blp)  # the public HTML pages under /intake/
     app.register_blueprint(console_blp)  # the staff console's consultation pages
-    init_web_ui(app, app.extensions["uwagi"], views_blp)
+    app.register_blueprint(bookings_pages)  # booking duty hours: public pages and the staff's schedule
+    init_web_ui(app, app.extensions["uwagi"], views_blp, bookings_pages)
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     return app

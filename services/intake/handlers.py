@@ -17,6 +17,7 @@ from services.common.events import Event, new_envelope, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain
+from services.intake.bookings.handlers import sync_slots
 from services.intake.models import (Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults,
                                     ReferenceCounter, Submission)
 
@@ -102,6 +103,7 @@ def create_consultation(ctx: ServiceContext, cmd: domain.OpenConsultation, *, ac
     with ctx.transaction() as session:
         session.add(consultation)
         session.flush()
+        sync_slots(session, consultation, ctx.settings.timezone)
         _log(session, consultation, "created", actor=actor, now=now, to_state=domain.State.DRAFT.value,
              changes={name: {"before": None, "after": value} for name, value in cmd.as_json().items()})
         if not cmd.draft:
@@ -141,6 +143,8 @@ def edit_consultation(ctx: ServiceContext, consultation_id: str, changes: dict, 
             return consultation
         _write_details(consultation, proposed)
         consultation.updated_at = now
+        if "duty_days" in diff:
+            sync_slots(session, consultation, ctx.settings.timezone)
         _log(session, consultation, "edited", actor=actor, now=now, changes=diff)
         if consultation.state != domain.State.DRAFT.value:
             _announce(session, consultation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -153,3 +153,42 @@ class InboundMail(Base):
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     body_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DutySlot(Base):
+    """A bookable piece of a duty day. `booked` never exceeds `capacity`: the database refuses it."""
+
+    __tablename__ = "duty_slots"
+    __table_args__ = (
+        UniqueConstraint("consultation_id", "starts_at"),
+        CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_duty_slots_capacity"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    booking_deadline: Mapped[datetime] = mapped_column(UTCDateTime)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    room: Mapped[str] = mapped_column(String(100), default="")
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    booked: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    slot_id: Mapped[str] = mapped_column(ForeignKey("duty_slots.id"), index=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    topic: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str] = mapped_column(String(2), default="pl")
+    status: Mapped[str] = mapped_column(String(20), default="confirmed", index=True)  # confirmed | cancelled
+    cancel_token_hash: Mapped[str] = mapped_column(String(64))
+    booked_by: Mapped[str | None] = mapped_column(String(254), nullable=True)  # staff, for a caller by phone
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

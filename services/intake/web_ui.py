@@ -50,7 +50,7 @@ DEFAULTS: Mapping[str, Any] = {
 # --- extensions ------------------------------------------------------------------
 
 
-def init_web_ui(app: Flask, ctx: ServiceContext, blueprint: Any) -> None:
+def init_web_ui(app: Flask, ctx: ServiceContext, *blueprints: Any) -> None:
     """The rate limit and the HTML 404 of `blueprint` (the public pages); Babel and CSRF come from `init_ui`."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
@@ -60,7 +60,8 @@ def init_web_ui(app: Flask, ctx: ServiceContext, blueprint: Any) -> None:
     # when that matters. Behind the gateway the client IP is the gateway's unless the app is
     # wrapped in werkzeug's ProxyFix.
     limiter = Limiter(get_remote_address, storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-    limiter.limit(lambda: current_app.config["INTAKE_FORM_RATE_LIMIT"], methods=["POST"])(blueprint)
+    for blueprint in blueprints:
+        limiter.limit(lambda: current_app.config["INTAKE_FORM_RATE_LIMIT"], methods=["POST"])(blueprint)
     limiter.init_app(app)
     app.extensions["intake_limiter"] = limiter
     _html_not_found(app)

@@ -9,6 +9,7 @@ import time
 from services.common.runtime import ServiceContext, WorkerSpec, run_worker_main
 from services.common.staff_directory import with_staff_directory
 from services.intake.app import build
+from services.intake.bookings.handlers import send_due_reminders
 from services.intake.handlers import EVENT_HANDLERS, close_expired_consultations
 from services.intake.models import StaffDirectory
 
@@ -63,7 +64,8 @@ def import_dropped_mail(ctx: ServiceContext) -> None:
 
 def worker_spec() -> WorkerSpec:
     return WorkerSpec(handlers=with_staff_directory(EVENT_HANDLERS, StaffDirectory), register_tasks=register_tasks,
-                      sweeps=[close_expired_consultations, enqueue_mailbox_poll, import_dropped_mail])
+                      sweeps=[close_expired_consultations, enqueue_mailbox_poll, import_dropped_mail,
+                              send_due_reminders])
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ class Template(str, enum.Enum):
     COMMENT_DECISION = "comment_decision"
     BOOKING_CONFIRMED = "booking_confirmed"
     BOOKING_CANCELLED = "booking_cancelled"
+    BOOKING_REMINDER = "booking_reminder"
     STAFF_PASSWORD_LINK = "staff_password_link"
     # One e-mail per submission when the report is published: every comment's outcome.
     OUTCOME_SUMMARY = "outcome_summary"

@@ -246,10 +246,17 @@ def _stage_booking_mail(event: Event, session: Session, template: Template) -> N
         session, event, cause=Cause(event.type, data["booking_id"]), template=template, recipient=data["email"],
         language=data.get("language"), context={
             "name": data["name"],
+            "recipient": data["email"],
             "booking_id": data["booking_id"],
             "slot_starts_at": _iso(data["slot_starts_at"]),
             "slot_ends_at": _iso(data["slot_ends_at"]),
             "place": data.get("place") or "",
+            "room": data.get("room") or "",
+            "topic": data.get("topic") or "",
+            "consultation_title": data.get("consultation_title") or "",
+            "organiser": data.get("organiser") or "",
+            "contact_email": data.get("contact_email") or "",
+            "cancel_url": data.get("cancel_url") or "",
         },
     )
 
@@ -260,6 +267,10 @@ def on_booking_confirmed(event: Event, session: Session) -> None:
 
 def on_booking_cancelled(event: Event, session: Session) -> None:
     _stage_booking_mail(event, session, Template.BOOKING_CANCELLED)
+
+
+def on_booking_reminder(event: Event, session: Session) -> None:
+    _stage_booking_mail(event, session, Template.BOOKING_REMINDER)
 
 
 def on_staff_password_link(event: Event, session: Session) -> None:
@@ -281,6 +292,7 @@ EVENT_HANDLERS = {
     "report.published": [on_report_published],
     "booking.confirmed": [on_booking_confirmed],
     "booking.cancelled": [on_booking_cancelled],
+    "booking.reminder": [on_booking_reminder],
     "staff.password_link": [on_staff_password_link],
 }
 

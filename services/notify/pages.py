@@ -25,6 +25,7 @@ TEMPLATE_LABELS = {
     "outcome_correction": N_("Correction of an outcome"),
     "booking_confirmed": N_("Booking confirmed"),
     "booking_cancelled": N_("Booking cancelled"),
+    "booking_reminder": N_("Booking reminder"),
     "staff_password_link": N_("Staff password link"),
 }
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.notify.calendar import booking_invitation
 from services.notify.domain import Template, normalize_language
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -29,6 +30,17 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # An iCalendar invitation (.ics) and its iTIP method, for booked duty hours.
+    calendar: bytes | None = None
+    calendar_method: str | None = None
+
+
+# Which e-mails carry a calendar invitation, and with which method.
+CALENDAR_METHODS = {Template.BOOKING_CONFIRMED: "REQUEST", Template.BOOKING_CANCELLED: "CANCEL"}
+# Booking e-mails gained these later; rows staged before that still render, without them.
+BOOKING_TEMPLATES = (Template.BOOKING_CONFIRMED, Template.BOOKING_CANCELLED, Template.BOOKING_REMINDER)
+BOOKING_OPTIONAL = {"recipient": "", "room": "", "topic": "", "consultation_title": "", "organiser": "",
+                    "contact_email": "", "cancel_url": ""}
 
 
 class Renderer:
@@ -61,14 +73,18 @@ class Renderer:
     def render(self, template: Template | str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
         name = Template(template).value
         language = normalize_language(language)
-        values = {**context, "language": language}
+        defaults = BOOKING_OPTIONAL if Template(template) in BOOKING_TEMPLATES else {}
+        values = {**defaults, **context, "language": language}
         folder = f"{name}/{language}"
         subject = self.env.get_template(f"{folder}/subject.txt").render(values)
+        method = CALENDAR_METHODS.get(Template(template))
         return RenderedEmail(
             # A header is one line: newlines in the template or in a title must not split it.
             subject=" ".join(subject.split()),
             text=self.env.get_template(f"{folder}/body.txt").render(values),
             html=self.env.get_template(f"{folder}/body.html").render(values),
+            calendar=booking_invitation(values, method=method) if method else None,
+            calendar_method=method,
         )
 
 
@@ -84,4 +100,9 @@ def build_message(rendered: RenderedEmail, *, sender: str, recipient: str, messa
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: vacation responders should stay quiet
     message.set_content(rendered.text, charset="utf-8")
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    if rendered.calendar is not None:
+        # As an attachment with its iTIP method, which Outlook, Gmail and Thunderbird all offer to add.
+        message.add_attachment(rendered.calendar, maintype="text", subtype="calendar",
+                               filename="zaproszenie.ics" if rendered.calendar_method == "REQUEST" else "odwolanie.ics",
+                               params={"method": rendered.calendar_method, "charset": "utf-8"})
     return message

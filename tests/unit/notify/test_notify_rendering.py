@@ -108,7 +108,8 @@ def test_booking_mails_give_the_local_time_and_place(renderer, template, languag
 
 def test_every_template_has_all_three_parts_in_both_languages(renderer):
     contexts = {Template.SUBMISSION_RECEIPT: RECEIPT, Template.COMMENT_DECISION: {**DECISION, "decision_label": "x"},
-                Template.BOOKING_CONFIRMED: BOOKING, Template.BOOKING_CANCELLED: BOOKING}
+                Template.BOOKING_CONFIRMED: BOOKING, Template.BOOKING_CANCELLED: BOOKING,
+                Template.BOOKING_REMINDER: BOOKING}
     for template, context in contexts.items():
         for language in domain.LANGUAGES:
             mail = renderer.render(template, language, context)

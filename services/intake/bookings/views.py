@@ -1,0 +1,152 @@
+"""Booking pages: the public booking of a duty hour (no JavaScript), its confirmation and cancellation,
+and the staff's printable day schedule with booking for a caller by phone."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from services.common.auth import current_staff, public
+from services.common.events import utcnow
+from services.common.web import Conflict, Invalid, NotFound
+from services.intake import handlers as intake_handlers
+from services.intake.bookings import handlers
+from services.intake.bookings.domain import BookSlot
+from services.intake.web_ui import current_language
+
+blp = Blueprint("intake_bookings_pages", __name__, url_prefix="/intake")
+
+FORM_FIELDS = ("slot_id", "name", "email", "phone", "topic")
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+def booking_error(name: str, code: str) -> str:
+    """Stable error codes from the handlers, in words, next to the field they belong to."""
+    words = {
+        ("slot_id", "required"): _("Choose a time."),
+        ("slot_id", "full"): _("Someone has just booked this time. Please choose another."),
+        ("slot_id", "deadline_passed"): _("Booking for this day has closed."),
+        ("slot_id", "slot_past"): _("This time has already passed."),
+        ("slot_id", "unknown_slot"): _("Choose a time from the list."),
+        ("slot_id", "no_duty_hours"): _("This consultation has no duty hours."),
+        ("name", "required"): _("Enter your first name and surname."),
+        ("email", "required"): _("Enter your e-mail address."),
+        ("email", "email"): _("Enter an e-mail address in the right format, like jan.kowalski@example.pl."),
+        ("phone", "phone"): _("Enter a phone number using digits, spaces and +, like 56 611 87 24."),
+    }
+    return words.get((name, code)) or _("Check this field.")
+
+
+def _errors_from(exc: Invalid | Conflict) -> dict[str, str]:
+    details = exc.details or {}
+    fields = details.get("json", details) if isinstance(details, dict) else {}
+    return {name: booking_error(name, codes[0]) for name, codes in fields.items() if codes}
+
+
+def _days(slots: list[dict]) -> list[dict]:
+    tz = _ctx().settings.timezone
+    days: dict[date, list[dict]] = {}
+    for slot in slots:
+        days.setdefault(slot["starts_at"].astimezone(tz).date(), []).append(slot)
+    return [{"date": day, "slots": day_slots, "place": day_slots[0]["place"], "room": day_slots[0]["room"],
+             "deadline": day_slots[0]["booking_deadline"], "open": any(s["open"] for s in day_slots)}
+            for day, day_slots in sorted(days.items())]
+
+
+# --- public ------------------------------------------------------------------------------------
+
+
+@blp.route("/c/<consultation_id>/booking", methods=["GET", "POST"])
+@public
+def book(consultation_id: str) -> Any:
+    if request.method == "POST":
+        current_app.extensions["csrf"].protect()
+    consultation = intake_handlers.get_consultation(_ctx(), consultation_id)
+    form = {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        if not form["slot_id"]:
+            errors["slot_id"] = booking_error("slot_id", "required")
+        else:
+            try:
+                receipt = handlers.book_slot(_ctx(), BookSlot(
+                    consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"], email=form["email"],
+                    phone=form["phone"], topic=form["topic"], language=current_language()))
+            except (Invalid, Conflict) as exc:
+                errors = _errors_from(exc)
+                status = 409 if isinstance(exc, Conflict) else 422
+            else:
+                return redirect(url_for(".manage", booking_id=receipt.booking_id, token=receipt.token, new=1), code=303)
+        status = status if status != 200 else 422
+    slots = handlers.list_slots(_ctx(), consultation.id)
+    return render_template("intake/bookings/book.html", consultation=consultation, days=_days(slots), form=form,
+                           errors=errors), status
+
+
+@blp.route("/bookings/<booking_id>/cancel", methods=["GET", "POST"])
+@public
+def manage(booking_id: str) -> Any:
+    token = (request.values.get("token") or "").strip()[:200]
+    try:
+        booking, slot = handlers.get_booking(_ctx(), booking_id, token)
+    except NotFound:
+        return _not_found()
+    if request.method == "POST":
+        current_app.extensions["csrf"].protect()
+        booking = handlers.cancel_booking(_ctx(), booking_id, token=token)
+    consultation = intake_handlers.get_consultation(_ctx(), booking.consultation_id)
+    response = current_app.make_response(render_template(
+        "intake/bookings/manage.html", booking=booking, slot=slot, consultation=consultation, token=token,
+        just_booked=request.args.get("new") == "1" and booking.status == "confirmed", now=utcnow()))
+    response.headers["Cache-Control"] = "no-store"  # the page carries the secret cancel link
+    return response
+
+
+def _not_found() -> Any:
+    from services.intake.views import error_page
+
+    return error_page(404, _("This booking link is not valid. Use the link from the confirmation e-mail."))
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+@blp.route("/staff/consultations/<consultation_id>/bookings", methods=["GET", "POST"])
+def schedule(consultation_id: str) -> Any:
+    """The day's schedule to print, and booking for someone who phones in."""
+    consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+    dates = handlers.duty_dates(consultation)
+    try:
+        day = date.fromisoformat(request.values.get("day", "")) if request.values.get("day") else None
+    except ValueError:
+        day = None
+    day = day if day in dates else (dates[0] if dates else None)
+    form = {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "cancel":
+        handlers.cancel_booking(_ctx(), request.form.get("booking_id", ""), staff=current_staff().email)
+        flash(_("The booking has been cancelled and the time freed."), "success")
+        return redirect(url_for(".schedule", consultation_id=consultation.id, day=day), code=303)
+    if request.method == "POST":
+        try:
+            handlers.book_slot(_ctx(), BookSlot(
+                consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"], email=form["email"] or None,
+                phone=form["phone"], topic=form["topic"], language="pl", booked_by=current_staff().email))
+        except (Invalid, Conflict) as exc:
+            errors = _errors_from(exc) or {"slot_id": booking_error("slot_id", "required")}
+            status = 409 if isinstance(exc, Conflict) else 422
+        else:
+            flash(_("The time has been booked."), "success")
+            return redirect(url_for(".schedule", consultation_id=consultation.id, day=day), code=303)
+    rows = handlers.day_schedule(_ctx(), consultation.id, day)[1] if day else []
+    free = [r["slot"] for r in rows if r["slot"].booked < r["slot"].capacity and r["slot"].starts_at > utcnow()]
+    return render_template("intake/bookings/schedule.html", consultation=consultation, dates=dates, day=day,
+                           rows=rows, free=free, form=form, errors=errors), status
