@@ -8,7 +8,9 @@ versions built from decisions come after the comments and do not replace it.
 
 A comment names the part it concerns in free text ("§ 5 ust. 2 pkt 2"). It is
 anchored to the unit whose label that text starts with (the longest such
-label), so "§ 1" never captures "§ 10". Reviewers re-anchor what this misses.
+label), so "§ 1" never captures "§ 10"; an annex's labels count with and without
+their "Załącznik" prefix, since people cite the programme, not the resolution.
+Reviewers re-anchor what this misses.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from services.common.events import Event
 from services.review.models import ConsultationDraft, DraftUnit, ReviewComment
+from services.review.search import fold
 
 _SPACES = re.compile(r"[\s\u00a0]+")
 
@@ -30,34 +33,62 @@ def _label_key(text: str) -> str:
 
 
 def chapters_of(units: Sequence[Mapping]) -> dict[str, str]:
-    """Unit id -> id of its chapter: its topmost ancestor (itself for a top-level unit)."""
+    """Unit id -> id of its chapter: the nearest enclosing (or own) unit of kind "chapter", else the topmost
+    ancestor (itself for a top-level unit). An annex's chapters are chapters, not the whole annex."""
     parent = {u["id"]: u.get("parent") for u in units}
+    kind = {u["id"]: u.get("kind") for u in units}
     chapter: dict[str, str] = {}
     for unit_id in parent:
         current, seen = unit_id, set()
-        while parent.get(current) and current not in seen:
+        while kind.get(current) != "chapter" and parent.get(current) and current not in seen:
             seen.add(current)
             current = parent[current]
         chapter[unit_id] = current
     return chapter
 
 
-def anchor_unit(section: str, units: Iterable[DraftUnit]) -> DraftUnit | None:
-    """The unit whose label the comment's section starts with; the longest label wins."""
+_ANNEX_PREFIX = re.compile(r"^za[łl][aą]cznik(?:nr[0-9a-z]+)?", re.IGNORECASE)
+
+
+def _label_keys(label: str) -> set[str]:
+    """How a label may be written: "Załącznik § 5 ust. 2" also as "§ 5 ust. 2" (people cite the programme)."""
+    key = _label_key(label)
+    keys = {key} if key else set()
+    bare = _ANNEX_PREFIX.sub("", key)
+    if bare and bare != key:
+        keys.add(bare)
+    return keys
+
+
+def _starts_with(hint: str, key: str) -> bool:
+    if not hint.startswith(key):
+        return False
+    rest = hint[len(key):]
+    # "§ 1" is not "§ 10", "lit. a" is not "lit. ab"
+    return not (rest[:1].isdigit() and key[-1:].isdigit() or rest[:1].isalpha() and key[-1:].isalpha())
+
+
+def anchor_unit(section: str, units: Iterable[DraftUnit], quote: str = "") -> DraftUnit | None:
+    """The unit whose label the comment's section starts with; the longest label wins.
+
+    When the act and its annex share the label ("§ 1"), the comment's quoted current text decides;
+    without a quote that settles it the comment stays unanchored rather than anchored wrongly.
+    """
     hint = _label_key(section or "")
     if not hint:
         return None
-    best: DraftUnit | None = None
+    best_length, candidates = 0, []
     for unit in units:
-        key = _label_key(unit.label)
-        if not key or not hint.startswith(key):
-            continue
-        rest = hint[len(key):]
-        if rest[:1].isalnum() and (key[-1:].isdigit() and rest[:1].isdigit() or key[-1:].isalpha() and rest[:1].isalpha()):
-            continue  # "§ 1" is not "§ 10", "lit. a" is not "lit. ab"
-        if best is None or len(key) > len(_label_key(best.label)):
-            best = unit
-    return best
+        length = max((len(key) for key in _label_keys(unit.label) if _starts_with(hint, key)), default=0)
+        if length > best_length:
+            best_length, candidates = length, [unit]
+        elif length and length == best_length:
+            candidates.append(unit)
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    needle = fold(" ".join((quote or "").split()))
+    quoted = [unit for unit in candidates if needle and needle in fold(" ".join(unit.text.split()))]
+    return quoted[0] if len(quoted) == 1 else None
 
 
 def draft_of(session: Session, consultation_id: str) -> ConsultationDraft | None:
@@ -85,7 +116,7 @@ def anchor_comments(session: Session, comments: Iterable[ReviewComment], units: 
     for comment in comments:
         if comment.anchored_by and comment.anchored_by != "auto":
             continue
-        unit = anchor_unit(comment.section, units)
+        unit = anchor_unit(comment.section, units, comment.current_text)
         comment.unit_id = unit.unit_id if unit else None
         comment.chapter_id = unit.chapter_id if unit else None
         comment.anchored_by = "auto" if unit else None

@@ -70,6 +70,38 @@ def _units() -> list[DraftUnit]:
                       chapter_id=chapter[u["id"]], text=u["text"]) for u in UNITS]
 
 
+ACT_WITH_ANNEX = [
+    {"id": "a1", "kind": "paragraph", "label": "§ 1", "parent": None, "text": "Przyjmuje się Program."},
+    {"id": "a2", "kind": "annex", "label": "Załącznik", "parent": None, "text": "Program współpracy"},
+    {"id": "a3", "kind": "chapter", "label": "Załącznik Rozdział 1", "parent": "a2", "text": "Postanowienia ogólne"},
+    {"id": "a4", "kind": "paragraph", "label": "Załącznik § 1", "parent": "a3", "text": "Program określa cele."},
+    {"id": "a5", "kind": "section", "label": "Załącznik § 1 ust. 2", "parent": "a4", "text": "Celem jest partnerstwo."},
+    {"id": "a6", "kind": "block", "label": "Załącznik akapit 1", "parent": "a2", "text": "Wstęp."},
+]
+
+
+def _as_units(raw: list[dict]) -> list[DraftUnit]:
+    chapter = chapters_of(raw)
+    return [DraftUnit(unit_id=u["id"], label=u["label"], kind=u["kind"], parent_id=u["parent"],
+                      chapter_id=chapter[u["id"]], text=u["text"]) for u in raw]
+
+
+def test_an_annex_unit_belongs_to_its_chapter_not_to_the_whole_annex():
+    assert chapters_of(ACT_WITH_ANNEX) == {"a1": "a1", "a2": "a2", "a3": "a3", "a4": "a3", "a5": "a3", "a6": "a2"}
+
+
+@pytest.mark.parametrize("section, quote, unit", [
+    ("§ 1 ust. 2", "", "a5"),  # only the annex has it: cited without "Załącznik"
+    ("Załącznik § 1", "", "a4"),
+    ("§ 1", "", None),  # the act and the annex share "§ 1": no quote, no guess
+    ("§ 1", "Program  OKREŚLA cele", "a4"),  # the quote settles it
+    ("§ 1", "przyjmuje sie program", "a1"),
+])
+def test_labels_shared_by_the_act_and_its_annex_need_the_quote(section, quote, unit):
+    found = anchor_unit(section, _as_units(ACT_WITH_ANNEX), quote)
+    assert (found.unit_id if found else None) == unit
+
+
 def test_each_unit_belongs_to_its_topmost_ancestor():
     assert chapters_of(UNITS) == {"u1": "u1", "u2": "u1", "u3": "u3", "u4": "u3", "u5": "u3", "u6": "u3", "u7": "u3"}
     assert chapters_of([{"id": "a", "parent": "b"}, {"id": "b", "parent": "a"}])  # a cycle does not hang

@@ -102,8 +102,17 @@ def test_each_filter_narrows_the_queue(ctx, consultation, reviewer, coordinator)
     assert only(consultation="someone-else") == []
 
 
-def test_the_group_filter_selects_nothing_outside_any_group(ctx, consultation, coordinator):
-    submit(ctx, consultation, [{"section": "§ 1", "proposal": "A"}])
+def test_the_group_filter_and_the_comment_page_follow_duplicate_groups(ctx, consultation, coordinator):
+    letter = "Domagamy się zwiększenia puli dotacji na wkład własny organizacji o połowę w przyszłym roku."
+    first, = submit(ctx, consultation, [{"section": "§ 5", "proposal": letter}])
+    second, = submit(ctx, consultation, [{"section": "§ 5", "proposal": letter.upper()}])
+    alone, = submit(ctx, consultation, [{"section": "§ 1", "proposal": "Coś zupełnie innego."}])
+    group_id = th.comment_view(ctx, first).comment.group_id
+    assert group_id and th.comment_view(ctx, second).comment.group_id == group_id
+    grouped = th.queue_page(ctx, coordinator, QueueFilters(consultation=consultation, group=group_id))
+    assert sorted(ids_of(grouped)) == sorted([first, second])
+    assert [c.id for c in th.comment_view(ctx, first).group_members] == [second]
+    assert th.comment_view(ctx, alone).group_members == []
     assert th.queue_page(ctx, coordinator, QueueFilters(consultation=consultation, group="g-unknown")).total == 0
 
 
