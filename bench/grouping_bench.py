@@ -211,6 +211,7 @@ def database_grouping(comments) -> tuple[float, dict[str, str | None]]:
     from sqlalchemy import select
 
     from services.common.db import Database, upgrade
+    from services.review.grouping import fingerprint
     from services.review.groups import SqlGroupStore, _place, lock_consultation_groups
     from services.review.models import ReviewComment
 
@@ -230,7 +231,8 @@ def database_grouping(comments) -> tuple[float, dict[str, str | None]]:
         for comment_id, proposal, justification in comments:
             with db.transaction() as session:
                 lock_consultation_groups(session, consultation)
-                _place(session, SqlGroupStore(session, consultation), ids[comment_id], proposal, justification)
+                _place(session, SqlGroupStore(session, consultation), ids[comment_id],
+                       fingerprint(proposal, justification))
         seconds = time.perf_counter() - started
         with db.transaction() as session:
             placed = {row.id: row.group_id for row in session.execute(select(ReviewComment.id, ReviewComment.group_id))}

@@ -106,23 +106,28 @@ class SqlGroupStore:
 
 
 def group_new_comments(event: Event, session: Session) -> None:
-    """`submission.received`: place each new comment in its group. Runs after the comments are in the read model."""
+    """`submission.received`: place each new comment in its group. Runs after the comments are in the read model.
+
+    The fingerprints (the CPU work) are computed before the consultation's lock is taken, so several consumers
+    compute them in parallel and only the placement itself is serialised.
+    """
     data = event.data
     consultation_id = data["consultation_id"]
+    prints = {item["comment_id"]: grouping.fingerprint(item["proposal"], item.get("justification") or "")
+              for item in data["comments"]}
     lock_consultation_groups(session, consultation_id)
     store = SqlGroupStore(session, consultation_id)
-    for item in data["comments"]:
-        comment_id = item["comment_id"]
+    for comment_id, fp in prints.items():
         if session.scalar(select(ReviewComment.id).where(ReviewComment.id == comment_id)) is None:
             raise TransientError(f"comment {comment_id} is not in review's read model yet")
-        _place(session, store, comment_id, item["proposal"], item.get("justification") or "")
+        _place(session, store, comment_id, fp)
 
 
-def _place(session: Session, store: SqlGroupStore, comment_id: str, proposal: str, justification: str) -> bool:
+def _place(session: Session, store: SqlGroupStore, comment_id: str, fp: grouping.Fingerprint) -> bool:
     """Place one comment unless it is placed already (a redelivery, a replay, or the sweep came first)."""
     if session.get(GroupFingerprint, comment_id) is not None:
         return False
-    grouping.assign(store, comment_id, grouping.fingerprint(proposal, justification))
+    grouping.assign(store, comment_id, fp)
     session.flush()
     return True
 
@@ -148,7 +153,7 @@ def place_unplaced(ctx: ServiceContext, *, limit: int = 500) -> int:
             store = SqlGroupStore(session, consultation_id)
             texts = session.execute(select(ReviewComment.id, ReviewComment.proposal, ReviewComment.justification)
                                     .where(ReviewComment.id.in_(comment_ids)).order_by(*_member_order())).all()
-            placed += sum(_place(session, store, comment_id, proposal, justification or "")
+            placed += sum(_place(session, store, comment_id, grouping.fingerprint(proposal, justification or ""))
                           for comment_id, proposal, justification in texts)
     return placed
 
