@@ -21,13 +21,14 @@ def build(settings: Settings) -> ServiceContext:
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.intake.api import blp
     from services.intake.console import blp as console_blp
+    from services.intake.mail.api import blp as mail_blp
     from services.intake.views import blp as views_blp
     from services.intake.web_ui import init_web_ui
 
     from services.intake.bookings.api import blp as bookings_api
     from services.intake.bookings.views import blp as bookings_pages
 
-    app = create_service_app(ctx or build(settings or load_settings()), [blp, bookings_api], title="Uwagi intake")
+    app = create_service_app(ctx or build(settings or load_settings()), [blp, bookings_api, mail_blp], title="Uwagi intake")
     app.register_blueprint(views_blp)  # the public HTML pages under /intake/
     app.register_blueprint(console_blp)  # the staff console's consultation pages
     app.register_blueprint(bookings_pages)  # booking duty hours: public pages and the staff's schedule

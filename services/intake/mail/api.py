@@ -1,0 +1,81 @@
+"""Staff JSON API of e-mail intake: the mails looked at, and the stored mail and attachments to transcribe from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema, fields, validate
+
+from services.common.auth import requires_role
+from services.common.web import ApiBlueprint as Blueprint
+from services.common.web import file_response
+from services.intake.mail import staff
+from services.intake.mail.importer import CREATED, IGNORED, NEEDS_REVIEW, REJECTED
+
+blp = Blueprint("intake_mail", __name__, description="E-mail intake: mails received, kept and refused")
+
+
+class MailQuery(Schema):
+    consultation = fields.String(load_default=None)
+    status = fields.String(load_default=None, validate=validate.OneOf([CREATED, NEEDS_REVIEW, IGNORED, REJECTED]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class AttachmentOut(Schema):
+    filename = fields.String()
+    media_type = fields.String()
+    size = fields.Integer()
+    sha256 = fields.String()
+    role = fields.String(metadata={"description": "form (comments read from it), scan (PDF or image), other"})
+    forwarded = fields.Boolean(metadata={"description": "came inside a forwarded message"})
+
+
+class MailOut(Schema):
+    id = fields.String()
+    message_id = fields.String()
+    status = fields.String()
+    reason = fields.String()
+    source = fields.String()
+    consultation_id = fields.String(allow_none=True)
+    submission_id = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    sender = fields.String()
+    subject = fields.String()
+    received_at = fields.AwareDateTime(metadata={"description": "when the mail server took it (the deadline's time)"})
+    date_header = fields.String(metadata={"description": "the sender's Date: header, for the record only"})
+    size = fields.Integer()
+    eml_sha256 = fields.String()
+    body_text = fields.String(metadata={"description": "what the sender wrote, without quoted history or signature"})
+    attachments = fields.List(fields.Nested(AttachmentOut))
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+@blp.route("/staff/mails", methods=["GET"])
+@requires_role("reviewer")
+@blp.arguments(MailQuery, location="query")
+@blp.response(200, MailOut(many=True))
+def list_mails(query: dict) -> Any:
+    """Mails intake has looked at, newest first; `status=needs_review` lists what staff must transcribe."""
+    return staff.list_mails(_ctx(), consultation_id=query["consultation"], status=query["status"],
+                            limit=query["limit"], offset=query["offset"])
+
+
+@blp.route("/staff/mails/<mail_id>/eml", methods=["GET"])
+@requires_role("reviewer")
+def download_eml(mail_id: str) -> Any:
+    """The whole mail as received."""
+    stored = staff.stored_eml(_ctx(), mail_id)
+    return file_response(stored.content, stored.media_type, stored.filename, stored.sha256)
+
+
+@blp.route("/staff/mails/<mail_id>/attachments/<sha256>", methods=["GET"])
+@requires_role("reviewer")
+def download_attachment(mail_id: str, sha256: str) -> Any:
+    """One attachment of the mail, by its sha256."""
+    stored = staff.stored_attachment(_ctx(), mail_id, sha256)
+    return file_response(stored.content, stored.media_type, stored.filename, stored.sha256)

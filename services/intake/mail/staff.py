@@ -1,0 +1,62 @@
+"""What staff read of the mails intake has looked at: the list, and the stored mail and attachments to transcribe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from services.common.runtime import ServiceContext
+from services.common.web import NotFound
+from services.intake.models import InboundMail, Submission
+
+# Served with their own type; anything else is a download of bytes (a browser must not render a mailed file).
+_SHOWN_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff", "message/rfc822",
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "application/vnd.oasis.opendocument.text"}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    content: bytes
+    media_type: str
+    filename: str
+    sha256: str
+
+
+def list_mails(ctx: ServiceContext, *, consultation_id: str | None = None, status: str | None = None,
+               limit: int = 100, offset: int = 0) -> list[dict]:
+    """Newest first, each with its submission's reference when it made one."""
+    query = (select(InboundMail, Submission.reference).outerjoin(Submission, Submission.id == InboundMail.submission_id)
+             .order_by(InboundMail.received_at.desc(), InboundMail.id).limit(limit).offset(offset))
+    if consultation_id:
+        query = query.where(InboundMail.consultation_id == consultation_id)
+    if status:
+        query = query.where(InboundMail.status == status)
+    with ctx.db.transaction() as session:
+        return [{**{c.name: getattr(mail, c.name) for c in InboundMail.__table__.columns if c.name != "body_text"},
+                 "body_text": mail.body_text, "reference": reference} for mail, reference in session.execute(query)]
+
+
+def _mail(ctx: ServiceContext, mail_id: str) -> InboundMail:
+    with ctx.db.transaction() as session:
+        mail = session.get(InboundMail, mail_id)
+        if mail is None:
+            raise NotFound("no such mail")
+        return mail
+
+
+def stored_eml(ctx: ServiceContext, mail_id: str) -> StoredFile:
+    mail = _mail(ctx, mail_id)
+    if not mail.eml_key:
+        raise NotFound("this mail was refused and not kept")
+    return StoredFile(ctx.store.get(mail.eml_key), "message/rfc822", f"{mail_id}.eml", mail.eml_sha256)
+
+
+def stored_attachment(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredFile:
+    mail = _mail(ctx, mail_id)
+    attachment = next((a for a in mail.attachments if a["sha256"] == sha256), None)
+    if attachment is None:
+        raise NotFound("this mail has no such attachment")
+    media_type = attachment["media_type"] if attachment["media_type"] in _SHOWN_TYPES else "application/octet-stream"
+    return StoredFile(ctx.store.get(attachment["key"]), media_type, attachment["filename"] or sha256, sha256)
