@@ -23,7 +23,7 @@ from services.common.events import DECISIONS, utcnow
 from services.common.runtime import ServiceContext
 from services.common.ui import N_
 from services.common.web import Conflict, DomainError, Invalid, NotFound, Refused
-from services.review import approval, audit
+from services.review import approval, audit, drafts
 from services.review.domain import Decide, DecisionRejected, validate_decision
 from services.review.models import ConsultationRef, DecisionRecord, ReviewComment, StandardJustification
 
@@ -436,15 +436,17 @@ def progress(ctx: ServiceContext, consultation_id: str | None = None) -> list[Co
                   for c in session.scalars(consultations.order_by(ConsultationRef.closes_at.desc()))}
         if consultation_id and not result:
             raise NotFound(N_("No such consultation."))
-        query = (select(ReviewComment.consultation_id, ReviewComment.assignee, ReviewComment.section,
-                        ReviewComment.approval_state, ReviewComment.decision, func.count())
-                 .group_by(ReviewComment.consultation_id, ReviewComment.assignee, ReviewComment.section,
-                           ReviewComment.approval_state, ReviewComment.decision))
+        query = (select(ReviewComment.consultation_id, ReviewComment.assignee, ReviewComment.chapter_id,
+                        ReviewComment.section, ReviewComment.approval_state, ReviewComment.decision, func.count())
+                 .group_by(ReviewComment.consultation_id, ReviewComment.assignee, ReviewComment.chapter_id,
+                           ReviewComment.section, ReviewComment.approval_state, ReviewComment.decision))
         if consultation_id:
             query = query.where(ReviewComment.consultation_id == consultation_id)
         reviewers: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
         chapters: dict[str, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
-        for cid, assignee, section, state, decision, count in session.execute(query):
+        chapter_order: dict[str, dict[str, int]] = defaultdict(dict)
+        draft_chapters = _draft_chapters(session, list(result))
+        for cid, assignee, chapter_id, section, state, decision, count in session.execute(query):
             entry = result.get(cid)
             if entry is None:  # comments of a consultation review has not heard of yet
                 entry = result[cid] = ConsultationProgress(cid, cid, True, False)
@@ -452,17 +454,35 @@ def progress(ctx: ServiceContext, consultation_id: str | None = None) -> list[Co
             if decision:
                 entry.by_decision[decision] = entry.by_decision.get(decision, 0) + count
             reviewers[cid][assignee or ""].add(state, count)
-            chapters[cid][chapter_of(section)].add(state, count)
+            # The chapter of the unit the comment is anchored to; else the one its "part of the document" names.
+            known = draft_chapters.get(cid, {}).get(chapter_id or "")
+            label = known[1] if known else chapter_of(section)
+            chapters[cid][label].add(state, count)
+            if known:
+                chapter_order[cid][label] = known[0]
     for cid, entry in result.items():
         entry.by_decision = {d: entry.by_decision[d] for d in DECISIONS if d in entry.by_decision}
         entry.by_reviewer = dict(sorted(reviewers[cid].items(), key=lambda kv: (kv[0] == "", kv[0])))
-        entry.by_chapter = dict(sorted(chapters[cid].items(), key=lambda kv: _chapter_sort_key(kv[0])))
+        order = chapter_order[cid]
+        entry.by_chapter = dict(sorted(chapters[cid].items(), key=lambda kv: _chapter_sort_key(kv[0], order)))
     return list(result.values())
 
 
-def _chapter_sort_key(chapter: str) -> tuple:
+def _draft_chapters(session: Session, consultation_ids: list[str]) -> dict[str, dict[str, tuple[int, str]]]:
+    """Per consultation, its draft's chapters: chapter unit id -> (position, label)."""
+    found: dict[str, dict[str, tuple[int, str]]] = {}
+    for cid in consultation_ids:
+        units = drafts.draft_units(session, cid)
+        found[cid] = {u.unit_id: (u.position, " ".join((u.label or u.unit_id).split())[:120])
+                      for u in units if u.chapter_id == u.unit_id}
+    return found
+
+
+def _chapter_sort_key(chapter: str, positions: dict[str, int]) -> tuple:
+    if chapter in positions:
+        return (0, positions[chapter], chapter)
     number = re.search(r"\d+", chapter)
-    return (0 if chapter.startswith("§") else 1, int(number.group()) if number else 0, chapter)
+    return (1 if chapter.startswith("§") else 2, int(number.group()) if number else 0, chapter)
 
 
 def unapproved_count(session: Session, consultation_id: str) -> int:

@@ -300,3 +300,25 @@ def test_progress_counts_by_status_reviewer_and_chapter(ctx):
     assert report.by_chapter["§ 1"].total == 2 and report.by_chapter["§ 10"].undecided == 1
     with pytest.raises(NotFound):
         decisions.progress(ctx, "no-such-consultation")
+
+
+def test_progress_counts_by_the_draft_chapter_a_comment_is_anchored_to(ctx):
+    from tests.unit.review_decisions.support import deliver
+
+    consultation = publish_consultation(ctx)
+    deliver(ctx, "document.version_created", {
+        "document_id": "d-1", "version": 1, "consultation_id": consultation, "title": "Projekt", "units": [
+            {"id": "u1", "kind": "chapter", "label": "Rozdział I. Postanowienia ogólne", "parent": None, "text": ""},
+            {"id": "u2", "kind": "paragraph", "label": "§ 1", "parent": "u1", "text": "Cele."},
+            {"id": "u3", "kind": "chapter", "label": "Rozdział II. Formy współpracy", "parent": None, "text": ""},
+            {"id": "u4", "kind": "paragraph", "label": "§ 5", "parent": "u3", "text": "Formy."},
+        ]}, producer="documents")
+    first, second, third = submit(ctx, consultation, ["§ 5", "§ 1", "Uwaga ogólna"])
+    decisions.decide(ctx, Decide(first, "accepted"), COORDINATOR)
+
+    (report,) = decisions.progress(ctx, consultation)
+
+    assert list(report.by_chapter)[:2] == ["Rozdział I. Postanowienia ogólne", "Rozdział II. Formy współpracy"]
+    assert report.by_chapter["Rozdział II. Formy współpracy"].approved == 1
+    assert report.by_chapter["Rozdział I. Postanowienia ogólne"].undecided == 1
+    assert sum(t.total for t in report.by_chapter.values()) == 3

@@ -207,3 +207,32 @@ def test_forms_sent_with_the_session_cookie_need_the_csrf_token(ctx, client):
     accepted = client.post(f"/review/comments/{comment_id}/decision",
                            data={"decision": "accepted", "csrf_token": token})
     assert accepted.status_code == 302 and len(decided_events(ctx)) == 1
+
+
+def test_the_queue_selection_decides_and_approves_through_the_bulk_step(ctx, client):
+    consultation = publish_consultation(ctx)
+    ids = submit(ctx, consultation, ["§ 1", "§ 2"])
+    queue = html(client.get(f"/review/queue?consultation={consultation}", headers=bearer(ctx, REVIEWER)))
+    assert 'formaction="/review/bulk" name="action" value="decide"' in queue
+    assert 'value="approve"' not in queue and 'name="comment"' in queue
+
+    back = f"/review/queue?consultation={consultation}"
+    response = client.post("/review/bulk", headers=bearer(ctx, REVIEWER),
+                           data={"action": "decide", "decision": "rejected", "justification": "Poza zakresem.",
+                                 "assignee": "", "comment": ids, "back": back})
+    assert response.status_code == 302 and response.headers["Location"] == back
+    coordinator_queue = html(client.get(back, headers=bearer(ctx, COORDINATOR)))
+    assert 'formaction="/review/bulk" name="action" value="approve"' in coordinator_queue
+    client.post("/review/bulk", headers=bearer(ctx, COORDINATOR), data={"action": "approve", "comment": ids})
+    assert sorted(e["comment_id"] for e in decided_events(ctx)) == sorted(ids)
+
+
+def test_the_comment_page_carries_the_decision_panel(ctx, client):
+    consultation = publish_consultation(ctx)
+    (comment_id,) = submit(ctx, consultation, ["§ 1"])
+    decisions.decide(ctx, Decide(comment_id, "rejected", "Nie"), REVIEWER)
+    page = html(client.get(f"/review/comments/{comment_id}", headers=bearer(ctx, COORDINATOR)))
+    assert f'action="/review/comments/{comment_id}/decision"' in page
+    assert f'action="/review/comments/{comment_id}/approval"' in page
+    assert f'name="next" value="/review/comments/{comment_id}' in page
+    assert "Wszystkie wersje decyzji" in page
