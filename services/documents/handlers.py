@@ -171,6 +171,8 @@ def on_consultation_published(event: Event, session: Session) -> None:
     view.title, view.stage, view.opens_at, view.closes_at = data["title"], data["stage"], data["opens_at"], data["closes_at"]
     view.channels, view.topics, view.duty_days = list(data["channels"]), list(data["topics"]), list(data["duty_days"])
     view.contact_email = data["contact_email"]
+    view.organiser, view.legal_basis = data.get("organiser", ""), data.get("legal_basis", "")
+    view.resolution = data.get("resolution", "")
     session.add(view)
 
 

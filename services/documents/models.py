@@ -29,6 +29,10 @@ class ConsultationView(Base):
     duty_days: Mapped[list] = mapped_column(JSON, default=list)
     contact_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     review_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # For the report's title page: who ran the consultation and under which provisions.
+    organiser: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    legal_basis: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CommentView(Base):

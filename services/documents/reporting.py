@@ -53,7 +53,9 @@ def report_input(consultation: ConsultationView, comments: Iterable[CommentView]
             "title": consultation.title,
             "stage": consultation.stage,
             "document": document_title,
-            "organizer": "",
+            "organizer": consultation.organiser or "",
+            # The resolution on consultations first: that is what the city cites as the basis of the consultation.
+            "legal_basis": "; ".join(part for part in (consultation.resolution, consultation.legal_basis) if part),
             "start": _day(consultation.opens_at, tz),
             "end": _day(consultation.closes_at, tz),
             "channels": list(consultation.channels),

@@ -140,3 +140,43 @@ def test_download_names_are_readable_slugs():
         "wspolnie-o-programie-wspolpracy-z-ngo-na-2025-r-ii-etap"
     assert slug("Łódź: Żółć & „cudzysłów”") == "lodz-zolc-cudzyslow"
     assert slug("") == "konsultacje"
+
+
+def test_the_report_input_names_the_organiser_and_the_legal_basis_of_the_consultation():
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from services.documents.models import ConsultationView
+    from services.documents.reporting import report_input
+
+    view = ConsultationView(
+        id="c-1", title="Wspólnie o programie", stage="II etap", channels=["web"], topics=[], duty_days=[],
+        opens_at=datetime(2026, 11, 19, 8, tzinfo=timezone.utc), closes_at=datetime(2026, 12, 10, 22, tzinfo=timezone.utc),
+        review_completed_at=datetime(2026, 12, 18, 12, tzinfo=timezone.utc),
+        organiser="Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia",
+        legal_basis="art. 5a ust. 1 ustawy o działalności pożytku publicznego i o wolontariacie",
+        resolution="uchwała Rady Miasta Torunia w sprawie konsultowania projektów aktów prawa miejscowego")
+    data, _ = report_input(view, [], tz=ZoneInfo("Europe/Warsaw"))
+    consultation = data["consultation"]
+    assert consultation["organizer"] == "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia"
+    assert consultation["legal_basis"].startswith("uchwała Rady Miasta Torunia w sprawie konsultowania")
+    assert consultation["legal_basis"].endswith("o wolontariacie") and consultation["report_date"] == "2026-12-18"
+
+
+def test_the_read_model_keeps_the_organiser_legal_basis_and_resolution_from_the_event(ctx):
+    from datetime import datetime, timezone
+
+    from services.documents.handlers import on_consultation_published
+    from services.documents.models import ConsultationView
+
+    event = SimpleNamespace(data={
+        "consultation_id": "c-organiser", "title": "Konsultacje", "stage": "", "channels": [], "topics": [],
+        "duty_days": [], "contact_email": None, "opens_at": datetime(2026, 11, 19, tzinfo=timezone.utc),
+        "closes_at": datetime(2026, 12, 10, tzinfo=timezone.utc), "organiser": "Prezydent Miasta Torunia",
+        "legal_basis": "art. 5a ust. 1 ustawy", "resolution": "uchwała w sprawie konsultacji"})
+    with ctx.db.transaction() as session:
+        on_consultation_published(event, session)
+    with ctx.db.transaction() as session:
+        view = session.get(ConsultationView, "c-organiser")
+        assert (view.organiser, view.legal_basis, view.resolution) == (
+            "Prezydent Miasta Torunia", "art. 5a ust. 1 ustawy", "uchwała w sprawie konsultacji")
