@@ -10,13 +10,14 @@ from marshmallow import Schema, fields
 from services.common.auth import current_staff, requires_role
 from services.common.web import ApiBlueprint as Blueprint
 from services.review import triage_handlers
-from services.review.triage import QueueFilters
+from services.review.triage import FILTER_NAMES, QueueFilters
 from services.review.triage_schemas import (
     ChapterAssignIn,
     ChapterAssignOut,
     NoteIn,
     NoteOut,
     QueueArgs,
+    QueueFilterArgs,
     QueueItemOut,
     QueuePageOut,
     ReanchorIn,
@@ -48,6 +49,36 @@ def queue(args: dict) -> Any:
     page = triage_handlers.queue_page(_ctx(), current_staff(), filters, page=args["page"], per_page=args["per_page"])
     return {"items": page.items, "total": page.total, "capped": page.capped, "mine_total": page.mine_total, "page": page.page,
             "per_page": page.per_page, "pages": page.pages, "filters": filters.to_dict()}
+
+
+@blp.route("/queue/filters", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, QueueFilterArgs)
+def remembered_filters() -> Any:
+    """The caller's remembered queue filters (what the queue page shows on a bare visit)."""
+    return _filters(None)
+
+
+@blp.route("/queue/filters", methods=["PUT"])
+@requires_role("reviewer")
+@blp.arguments(QueueFilterArgs)
+@blp.response(200, QueueFilterArgs)
+def remember_filters(data: dict) -> Any:
+    """Remember these filters for the caller; omitted ones are "any"."""
+    return _filters(QueueFilters.from_loaded(data))
+
+
+@blp.route("/queue/filters", methods=["DELETE"])
+@requires_role("reviewer")
+@blp.response(204)
+def forget_filters() -> None:
+    """Forget the caller's filters."""
+    triage_handlers.queue_filters(_ctx(), current_staff(), None, loader=QueueFilterArgs().load, reset=True)
+
+
+def _filters(new: QueueFilters | None) -> dict:
+    filters = triage_handlers.queue_filters(_ctx(), current_staff(), new, loader=QueueFilterArgs().load)
+    return {name: getattr(filters, name) for name in FILTER_NAMES}
 
 
 @blp.route("/consultations/<consultation_id>/units", methods=["GET"])

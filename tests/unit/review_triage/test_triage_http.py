@@ -97,6 +97,21 @@ def test_notes_through_the_api(client, world):
     assert client.get(url).status_code == 401
 
 
+def test_remembered_filters_through_the_api_are_what_the_queue_page_restores(client, world):
+    url, headers = "/review/api/v1/queue/filters", world["as_reviewer"]
+    assert client.get(url, headers=headers).json["sort"] == "received"
+    saved = client.put(url, json={"consultation": world["consultation"], "channel": "letter", "late": True},
+                       headers=headers)
+    assert saved.status_code == 200 and (saved.json["channel"], saved.json["late"]) == ("letter", True)
+    assert client.get(url, headers=headers).json["channel"] == "letter"
+    page = client.get("/review/queue", headers=headers).get_data(as_text=True)
+    assert "Dodać definicję." in page and "Program jest zbyt ogólny." not in page
+    assert client.put(url, json={"channel": "fax"}, headers=headers).status_code == 422
+    assert client.delete(url, headers=headers).status_code == 204
+    assert client.get(url, headers=headers).json["channel"] is None
+    assert client.get(url, headers=world["as_coordinator"]).json["channel"] is None  # per staff member
+
+
 def test_the_triage_api_is_in_the_openapi_document(client):
     paths = client.get("/review/api/v1/openapi.json").json["paths"]
     assert {"/review/api/v1/queue", "/review/api/v1/consultations/{consultation_id}/chapters/{chapter_id}/assignee",
