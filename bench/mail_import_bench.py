@@ -22,6 +22,7 @@ import email
 import io
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -126,6 +127,7 @@ def full_import(mails: list[bytes], database_url: str | None) -> tuple[float, di
         statuses[result.status] = statuses.get(result.status, 0) + 1
     seconds = time.perf_counter() - started
     ctx.close()
+    shutil.rmtree(folder, ignore_errors=True)
     return seconds, statuses
 
 
