@@ -54,7 +54,7 @@ def import_dropped_mail(ctx: ServiceContext) -> None:
     """Sweep of `make run` (embedded mode): `.eml` files dropped into $UWAGI_DATA_DIR/inbox/."""
     if not ctx.settings.embedded_broker:
         return
-    from services.intake.mail.imap import import_drop_folder
+    from services.intake.mail.dropfolder import import_drop_folder
 
     folder = ctx.settings.data_dir / "inbox"
     folder.mkdir(parents=True, exist_ok=True)

@@ -109,7 +109,11 @@ service stats {{
 }}
 """)
     os.chown(home, mail_uid, mail_gid)
-    os.chmod(root, 0o755)
+    # Whatever the umask: dovecot's own users read the config and the passwd-file, and walk the folders.
+    for path in (root, root / "run", root / "state"):
+        os.chmod(path, 0o755)
+    for path in (config, root / "passwd"):
+        os.chmod(path, 0o644)
     errors = root / "start.err"
     with errors.open("w") as stderr:  # the daemon keeps its descriptors: no pipes, or run() waits for it
         started = subprocess.run([DOVECOT, "-c", str(config)], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""The consultation mailbox over IMAP (imaplib), and the drop folder of `make run`.
+"""The consultation mailbox over IMAP (imaplib).
 
 A poll looks at every message not yet marked with the keyword `$UwagiImported`, imports it and then
 marks it; the mail stays in the mailbox for the office. The unique Message-ID row makes a message
@@ -13,13 +13,10 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
-import shutil
 import ssl
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable, Iterator
 
 from services.common.runtime import ServiceContext
@@ -177,38 +174,4 @@ def poll_mailbox(ctx: ServiceContext, settings: ImapSettings, *,
             mailbox.mark_imported(message.uid)
             attempts.pop(message.uid, None)
             results.append(result)
-    return results
-
-
-# --- the drop folder of `make run` -------------------------------------------------------------
-
-
-def import_drop_folder(ctx: ServiceContext, folder: Path) -> list[tuple[Path, ImportResult]]:
-    """Import each `*.eml` in `folder`, then move it to `done/` (or `rejected/`). Received at the file's mtime.
-
-    Write a file under another name and rename it to `.eml` when complete: a half-written file is not
-    told apart from a broken one.
-    """
-    results = []
-    for path in sorted(folder.glob("*.eml")):
-        try:
-            raw = path.read_bytes()
-            received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
-        except OSError:
-            continue  # removed meanwhile
-        try:
-            result = import_mail(ctx, raw, received_at=received_at, source=f"file:{path.name}")
-        except MailTransientError as error:
-            log.warning("%s: not imported now, kept for the next sweep: %s", path.name, error)
-            continue
-        except Exception:  # one strange file must not stop the folder
-            log.exception("%s: import failed; moved to rejected/", path.name)
-            result = ImportResult("", REJECTED, reason="import failed; see the log")
-        target = folder / ("rejected" if result.status == REJECTED else "done")
-        target.mkdir(exist_ok=True)
-        destination = target / path.name
-        if destination.exists():
-            destination = target / f"{path.stem}-{int(time.time() * 1000)}{path.suffix}"
-        shutil.move(str(path), destination)
-        results.append((destination, result))
     return results

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from services.intake import domain
-from services.intake.mail.imap import import_drop_folder
+from services.intake.mail.dropfolder import import_drop_folder
 from services.intake.mail.importer import import_mail
 from services.intake.worker import import_dropped_mail
 from tests.unit.intake_mail.conftest import (CORPUS, mail_row, now, open_consultation, received_events)
