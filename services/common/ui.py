@@ -48,7 +48,7 @@ STAFF_NAV: tuple[tuple[str, str, str], ...] = (
     ("Groups", "/review/groups", "reviewer"),
     ("Consultations", "/intake/staff/consultations", "reviewer"),
     ("Documents", "/documents/", "reviewer"),
-    ("Deliveries", "/notify/", "reviewer"),
+    ("Deliveries", "/notify/", "coordinator"),  # the log shows citizens' e-mail addresses
     ("Audit log", "/review/audit", "reviewer"),
     ("Users", "/review/admin/users", "admin"),
     ("Events", "/review/admin/events", "admin"),

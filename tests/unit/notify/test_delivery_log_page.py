@@ -80,3 +80,14 @@ def test_a_failed_message_is_sent_again_from_the_page_with_its_csrf_token(ctx, c
     assert "nie jest (już) nieudana" in client.get("/notify/").get_data(as_text=True)
     api = client.post(f"/notify/api/v1/notifications/{sent.id}/resend", headers=bearer(ctx, "coordinator"))
     assert api.status_code == 409 and enqueued == [("send_notification", failed.id)]
+
+
+def test_the_navigation_offers_the_log_to_coordinators_only(ctx, client):
+    from flask import g
+
+    from services.common.ui import staff_nav
+
+    for role, shown in (("reviewer", False), ("coordinator", True), ("admin", True)):
+        with client.application.test_request_context("/notify/"):
+            g.staff = StaffIdentity(f"u-{role}", f"{role}@um.example.pl", role, role)
+            assert any(item["href"] == "/notify/" for item in staff_nav()) is shown
