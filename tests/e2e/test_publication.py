@@ -22,13 +22,13 @@ QUOTE = "wspieranie wykonywania zadań publicznych"
 FINAL_TEXT = "wspieranie wykonywania zadań publicznych wraz z udzieleniem dotacji, także na wkład własny;"
 
 
-def closed_consultation(cluster) -> str:
+def closed_consultation(cluster, **extra: object) -> str:
     """A consultation whose deadline was yesterday: late comments are still taken (and flagged)."""
     now = datetime.now(timezone.utc)
     response = requests.post(cluster.api("intake", "/consultations"), headers=cluster.staff, json={
         "title": f"Konsultacje zakończone {uuid.uuid4().hex[:6]}", "stage": "II etap",
         "opens_at": (now - timedelta(days=20)).isoformat(), "deadline": (now - timedelta(days=2)).date().isoformat(),
-        "topics": ["Finansowanie"], "contact_email": "konsultacje@um.example",
+        "topics": ["Finansowanie"], "contact_email": "konsultacje@um.example", **extra,
     }, timeout=10)
     assert response.status_code == 201, response.text
     return response.json()["id"]
@@ -163,3 +163,33 @@ def test_publishing_makes_the_results_public_and_tells_each_submitter_once(clust
     assert "zmieniono rozstrzygnięcie" in correction and "uwaga uwzględniona częściowo" in correction
     time.sleep(2)
     assert len(e2e_smtp.to(polish)) == 3 and len(e2e_smtp.to(english)) == 2
+
+
+def test_a_consultation_that_tells_each_decision_sends_no_summary_at_publication(cluster, e2e_smtp):
+    consultation_id = closed_consultation(cluster, outcome_notice="per_decision")
+    email = f"ewa-{uuid.uuid4().hex[:6]}@example.org"
+    receipt = submit(cluster, consultation_id, email, [{"section": "§ 1", "proposal": "Dodać słowniczek pojęć."}])
+    wait_until(lambda: requests.get(cluster.api("review", "/comments"), params={"consultation": consultation_id},
+                                    headers=cluster.staff, timeout=10).json()["total"] == 1,
+               timeout=45, what="review to learn of the comment")
+    decide(cluster, receipt["comment_ids"][0], "rejected", "Pojęcia zdefiniowano w ustawie.")
+    wait_until(lambda: len(e2e_smtp.to(email)) >= 2, timeout=45, what="the receipt and the decision e-mail")
+    assert "Pojęcia zdefiniowano w ustawie." in bodies(e2e_smtp, email)[-1]
+    assert requests.post(cluster.api("review", f"/consultations/{consultation_id}/complete"), headers=cluster.staff,
+                         timeout=10).status_code == 200
+
+    def final_report():
+        started = requests.post(cluster.api("documents", f"/consultations/{consultation_id}/report"),
+                                headers=cluster.staff, json={}, timeout=10)
+        build = finished(cluster.api("documents", f"/reports/{started.json()['id']}"), cluster)
+        return None if build["working_draft"] else build
+
+    report = wait_until(final_report, timeout=90, interval=1, what="a final report")
+    published = requests.post(cluster.api("documents", f"/consultations/{consultation_id}/publications"),
+                              headers=cluster.staff, json={"report_build_id": report["id"]}, timeout=10)
+    assert published.status_code == 201 and len(published.json()["files"]) == 3  # no document: the report alone
+    marker = f"marker-{uuid.uuid4().hex[:6]}@example.org"
+    submit(cluster, consultation_id, marker, [{"section": "§ 2", "proposal": "Spóźniona uwaga."}])
+    wait_until(lambda: e2e_smtp.to(marker), timeout=45, what="the marker receipt")
+    time.sleep(1)
+    assert len(e2e_smtp.to(email)) == 2
