@@ -147,3 +147,28 @@ def test_the_celery_task_polls_and_a_wrong_password_is_logged_not_raised(dovecot
     finally:
         ctx.close()
         wrong.close()
+
+
+def test_a_database_outage_stops_the_poll_and_marks_nothing(dovecot, mailbox_name, tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    import services.intake.mail.imap as imap_adapter
+
+    ctx = context(tmp_path, dovecot, mailbox_name)
+    try:
+        open_consultation(ctx)
+        for name in ("ios-outlook-body-only.eml", "gmail-reply-iso-8859-2-form.eml"):
+            deliver(dovecot, mailbox_name, (CORPUS / name).read_bytes(), datetime.now(timezone.utc))
+        real_import = imap_adapter.import_mail
+
+        def database_down(*args, **kwargs):
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+        monkeypatch.setattr(imap_adapter, "import_mail", database_down)
+        for _ in range(imap_adapter.MAX_ATTEMPTS + 1):  # more polls than the give-up count of a failing mail
+            assert poll_mailbox(ctx, ctx.settings.imap) == []
+        assert flagged(dovecot, mailbox_name) == []
+        monkeypatch.setattr(imap_adapter, "import_mail", real_import)
+        assert [r.status for r in poll_mailbox(ctx, ctx.settings.imap)] == ["needs_review", "created"]
+    finally:
+        ctx.close()

@@ -8,6 +8,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from services.common.runtime import ServiceContext
 from services.intake.mail.importer import REJECTED, ImportResult, MailTransientError, import_mail
 
@@ -32,6 +34,9 @@ def import_drop_folder(ctx: ServiceContext, folder: Path) -> list[tuple[Path, Im
         except MailTransientError as error:
             log.warning("%s: not imported now, kept for the next sweep: %s", path.name, error)
             continue
+        except (OperationalError, InterfaceError) as error:  # the database is down: leave the folder as it is
+            log.warning("%s: database unavailable, kept for the next sweep: %s", path.name, error)
+            break
         except Exception:  # one strange file must not stop the folder
             log.exception("%s: import failed; moved to rejected/", path.name)
             result = ImportResult("", REJECTED, reason="import failed; see the log")

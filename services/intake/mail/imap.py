@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Callable, Iterator
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from services.common.runtime import ServiceContext
 from services.common.settings import ImapSettings
 from services.intake.mail.importer import REJECTED, ImportResult, MailTransientError, import_mail, refuse_mail
@@ -163,6 +165,9 @@ def poll_mailbox(ctx: ServiceContext, settings: ImapSettings, *,
             except MailTransientError as error:
                 log.warning("%s: not imported now, kept for the next poll: %s", source, error)
                 continue
+            except (OperationalError, InterfaceError) as error:  # the database is down: every mail would fail
+                log.warning("%s: database unavailable, the poll stops here and the mail stays: %s", source, error)
+                break
             except MailboxUnavailable:
                 raise
             except Exception:  # a bug on one strange mail must not block the mailbox forever
