@@ -89,6 +89,7 @@ def live_system(tmp_path_factory, postgres, rabbit, smtp_sink) -> Iterator[dict]
     env = {
         "UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("system")),
         "UWAGI_BROKER_URL": rabbit.url(),
+        "UWAGI_SECRET_KEY": "browser-test-secret-key-0123456789",
         "UWAGI_SMTP_HOST": "127.0.0.1",
         "UWAGI_SMTP_PORT": str(smtp_sink.port),
         "UWAGI_PORT": str(port),
