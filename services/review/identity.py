@@ -264,6 +264,7 @@ def authenticate(ctx: ServiceContext, email: str, password: str) -> StaffUser:
             raise LoginFailed("the e-mail address or password is wrong, or the account is locked")
         state = accounts.LoginState(user.failed_logins, user.locked_until)
         if accounts.is_locked(state, now):
+            _burn_time(ctx, password)  # a locked account answers no faster than a wrong password
             raise LoginFailed("the e-mail address or password is wrong, or the account is locked")
         if not _verifies(ctx, user.password_hash, password):
             state = accounts.after_failed_login(state, now)
