@@ -66,3 +66,23 @@ def test_old_versions_are_upcast_step_by_step(monkeypatch):
     v1 = new_envelope("comment.decided", decided(), producer="review", version=1)
     event = parse_envelope(v1)
     assert event.version == 2 and event.data["reason_code"] == "legacy"
+
+
+def test_report_published_grew_additively_old_payloads_still_parse_and_new_files_are_checked():
+    old = {"consultation_id": "k1", "build_id": "b1", "sha256": "ab" * 32, "download_url": "http://x/r.docx"}
+    event = parse_envelope(new_envelope("report.published", old, producer="documents"))
+    assert event.version == 1 and event.data["files"] == [] and event.data["publication_id"] is None
+    file = {"artifact_id": "a1", "kind": "version_tracked", "media_type": "application/octet-stream",
+            "sha256": "cd" * 32, "size": 10, "public_url": "http://x/documents/files/a1/d.docx"}
+    assert parse_envelope(new_envelope("report.published", {**old, "files": [file]},
+                                       producer="documents")).data["files"][0]["kind"] == "version_tracked"
+    with pytest.raises(ContractError, match="kind"):
+        new_envelope("report.published", {**old, "files": [{**file, "kind": "secret_notes"}]}, producer="documents")
+
+
+def test_a_reopened_review_carries_its_reason():
+    data = {"consultation_id": "k1", "reopened_at": datetime(2026, 11, 2, tzinfo=timezone.utc),
+            "reopened_by": "k@um.example", "reason": "Korekta stanowiska"}
+    assert parse_envelope(new_envelope("consultation.review_reopened", data, producer="review")).data["reason"]
+    with pytest.raises(ContractError, match="reason"):
+        new_envelope("consultation.review_reopened", {**data, "reason": ""}, producer="review")
