@@ -46,6 +46,7 @@ STAFF_NAV: tuple[tuple[str, str, str], ...] = (
     ("Dashboard", "/review/", "reviewer"),
     ("Comments", "/review/queue", "reviewer"),
     ("Groups", "/review/groups", "reviewer"),
+    ("Approvals", "/review/approvals", "reviewer"),
     ("Consultations", "/intake/staff/consultations", "reviewer"),
     ("Documents", "/documents/", "reviewer"),
     ("Deliveries", "/notify/", "coordinator"),  # the log shows citizens' e-mail addresses

@@ -236,3 +236,8 @@ def test_the_comment_page_carries_the_decision_panel(ctx, client):
     assert f'action="/review/comments/{comment_id}/approval"' in page
     assert f'name="next" value="/review/comments/{comment_id}' in page
     assert "Wszystkie wersje decyzji" in page
+
+
+def test_the_navigation_leads_to_approvals_and_marks_the_current_page(ctx, client):
+    page = html(client.get("/review/approvals", headers=bearer(ctx, REVIEWER)))
+    assert '<a href="/review/approvals" aria-current="page">Zatwierdzanie decyzji</a>' in page
