@@ -9,6 +9,7 @@ nor a hand-written statement can rewrite history.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
@@ -77,7 +78,7 @@ def search(session: Session, filters: AuditFilter, *, limit: int, offset: int) -
         query = query.where(AuditEntry.action.startswith(action, autoescape=True) if action.endswith(".")
                             else AuditEntry.action == action)
     if filters.subject:
-        query = query.where(AuditEntry.subject == filters.subject.strip())
+        query = query.where(AuditEntry.subject.in_(_subjects(session, filters.subject.strip())))
     if filters.consultation_id:
         query = query.where(AuditEntry.consultation_id == filters.consultation_id)
     if filters.since:
@@ -87,6 +88,20 @@ def search(session: Session, filters: AuditFilter, *, limit: int, offset: int) -
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
     return list(rows), total
+
+
+_REFERENCE = re.compile(r"^(?P<reference>[A-Z]{1,5}/\d{4}/\d{1,9})(?:\s*(?:#|nr)\s*(?P<number>\d+))?$", re.IGNORECASE)
+
+
+def _subjects(session: Session, subject: str) -> list[str]:
+    """A subject is an id, or a submission reference ("UW/2026/000123", "UW/2026/000123 #2") meaning its comments."""
+    match = _REFERENCE.match(subject)
+    if match is None:
+        return [subject]
+    query = select(ReviewComment.id).where(ReviewComment.reference == match["reference"].upper())
+    if match["number"]:
+        query = query.where(ReviewComment.number == int(match["number"]))
+    return [subject, *session.scalars(query)]
 
 
 def read(ctx: Any, filters: AuditFilter, *, limit: int, offset: int) -> tuple[list[AuditEntry], int]:

@@ -84,3 +84,27 @@ def test_search_filters_by_actor_action_prefix_subject_and_time(ctx):
 
 def test_changes_keeps_only_the_fields_that_differ():
     assert audit.changes({"a": 1, "b": 2}, {"a": 1, "b": 3, "c": None}) == ({"b": 2}, {"b": 3})
+
+
+def test_a_submission_reference_finds_the_entries_of_its_comments(ctx):
+    from services.review import decisions
+    from services.review.domain import Decide
+    from services.review.models import ReviewComment
+    from tests.unit.review_decisions.support import publish_consultation, submit
+
+    consultation = publish_consultation(ctx)
+    first, second = submit(ctx, consultation, ["§ 1", "§ 2"])
+    decisions.decide(ctx, Decide(first, "accepted"), COORDINATOR)
+    decisions.decide(ctx, Decide(second, "accepted"), COORDINATOR)
+    with ctx.db.transaction() as session:
+        reference = session.get(ReviewComment, first).reference
+
+    def subjects(text: str) -> list[str]:
+        with ctx.db.transaction() as session:
+            rows, _total = audit.search(session, AuditFilter(subject=text), limit=10, offset=0)
+        return sorted(r.subject for r in rows)
+
+    assert subjects(reference) == sorted([first, second])
+    assert subjects(f"{reference.lower()} #2") == [second]
+    assert subjects(f"{reference} nr 1") == [first]
+    assert subjects(first) == [first]
