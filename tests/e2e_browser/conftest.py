@@ -108,9 +108,7 @@ def live_system(tmp_path_factory, postgres, rabbit, smtp_sink) -> Iterator[dict]
            "smtp": smtp_sink}
     server.shutdown()
     thread.join(5)
-    system.stop()
-    for ctx in system.contexts.values():
-        ctx.close()
+    system.stop()  # stops each service's worker, which closes its context
 
 
 @pytest.fixture(scope="module")
