@@ -209,8 +209,10 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         else:
             message = exc.description or exc.name
         if not wants_json():
-            return error_page(exc.code or 500)
-        return json_error(exc.code or 500, exc.name.lower().replace(" ", "_"), message, messages)
+            response = error_page(exc.code or 500)
+        else:
+            response = json_error(exc.code or 500, exc.name.lower().replace(" ", "_"), message, messages)
+        return _with_exception_headers(response, exc)
 
     @app.errorhandler(OverflowError)
     def _number_out_of_range(exc: OverflowError) -> Any:
@@ -234,6 +236,17 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     ctx.relay.start()
     return app
+
+
+def _with_exception_headers(response: Any, exc: HTTPException) -> Any:
+    """Keep what the exception says in headers (a 405's `Allow`, a 429's `Retry-After`, a 401's challenge)."""
+    from flask import make_response
+
+    response = make_response(response)
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _json_error_message(messages: Any) -> str | None:

@@ -280,3 +280,12 @@ def test_a_download_names_its_charset_once_and_its_file_in_both_forms(apps):
     disposition = response.headers["Content-Disposition"]
     assert 'filename="raport-z-konsultacji-lodz.csv"' in disposition
     assert "filename*=UTF-8''raport-z-konsultacji-%C5%82%C3%B3d%C5%BA.csv" in disposition
+
+
+def test_a_method_the_route_does_not_take_is_a_405_that_names_the_allowed_ones(apps):
+    response = apps["review"].test_client().open("/review/api/v1/comments", method="TRACE", headers=token(apps, "admin"))
+    assert response.status_code == 405
+    assert {"GET", "HEAD"} <= {m.strip() for m in response.headers["Allow"].split(",")}
+    assert response.get_json()["error"] == "method_not_allowed"
+    page = apps["intake"].test_client().open("/intake/api/v1/consultations", method="DELETE")
+    assert page.status_code == 405 and "Allow" in page.headers
