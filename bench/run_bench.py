@@ -12,6 +12,8 @@ Measured in one run:
   `email.message_from_bytes` of the same mails.
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
+- intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1), and the
+  outbox relay against raw kombu publishing (bench/relay_bench.py, P2), on PostgreSQL and RabbitMQ.
 """
 
 from __future__ import annotations
@@ -255,7 +257,7 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=500)
     parser.add_argument("--grouping-comments", type=int, default=100_000)
     parser.add_argument("--mails", type=int, default=1000)
-    parser.add_argument("--only", choices=["grouping", "mail"], help="run one benchmark only")
+    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay"], help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
@@ -265,6 +267,9 @@ def main() -> int:
         return 0
     if options.only == "mail":
         print_mail_import(options.mails)
+        return 0
+    if options.only in ("intake", "relay"):
+        run_service_benchmarks(options.only)
         return 0
 
     print(f"Uwagi document engine benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
@@ -306,7 +311,16 @@ def main() -> int:
     print()
     # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).
     subprocess.run([sys.executable, str(ROOT / "bench" / "triage_queue.py")], check=True, cwd=ROOT)
+    run_service_benchmarks("intake", "relay")
     return 0
+
+
+def run_service_benchmarks(*names: str) -> None:
+    """P1 (intake under wrk, needs Debian's `wrk`) and P2 (the relay), each in its own interpreter."""
+    scripts = {"intake": "intake_wrk.py", "relay": "relay_bench.py"}
+    for name in names:
+        print()
+        subprocess.run([sys.executable, str(ROOT / "bench" / scripts[name])], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":

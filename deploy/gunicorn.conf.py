@@ -34,6 +34,16 @@ accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%({x-request-id}i)s" "%(a)s"'
 
+# gunicorn 27 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
+# ~/.gunicorn/gunicorn.ctl), so a second gunicorn on the same machine (the README's "Against real
+# servers", the benchmarks) collides with the first. Nothing here uses gunicornc: the socket is off
+# unless GUNICORN_CONTROL_SOCKET gives this instance a path of its own.
+_control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
+if _control_socket:
+    control_socket = _control_socket
+else:
+    control_socket_disable = True
+
 # Only the gateway reaches the web containers (no published ports), so trust
 # its X-Forwarded-Proto/-For headers.
 forwarded_allow_ips = "*"

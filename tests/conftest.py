@@ -6,8 +6,17 @@ from typing import Iterator
 
 import pytest
 
+from services.common import events
 from services.common.settings import S3Settings
 from tests.support import infra
+
+
+@pytest.fixture(scope="session", autouse=True)
+def validate_every_emitted_payload() -> Iterator[None]:
+    """Producers that skip the contract check in production (events.new_envelope) are checked in every test."""
+    events.VALIDATE_ALL_PRODUCERS = True
+    yield
+    events.VALIDATE_ALL_PRODUCERS = False
 
 
 @pytest.fixture(scope="session")

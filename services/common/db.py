@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -18,6 +17,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    insert,
     text,
 )
 from sqlalchemy.engine import Engine
@@ -77,7 +77,41 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"connect_timeout": 5})
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800, connect_args={"connect_timeout": 5})
+    _ping_connections_idle_for(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+# A connection that came back to the pool less than this long ago is used without a ping: under load
+# the pool's connections are busy all the time, and `pool_pre_ping` cost a round trip per transaction.
+# One that sat idle longer may have been cut (a database restart, a firewall) and is tested first. A
+# disconnect seen on a busy connection still invalidates the whole pool (SQLAlchemy's default).
+IDLE_PING_SECONDS = 5.0
+
+
+def _ping_connections_idle_for(engine: Engine, seconds: float) -> None:
+    import time
+
+    from sqlalchemy import exc
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at < seconds:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            # The pool discards this connection and checks out another (a fresh one if need be).
+            raise exc.DisconnectionError(f"idle connection is dead: {error}") from error
 
 
 class Database:
@@ -169,8 +203,14 @@ def service_tables() -> tuple[Any, Any, Any, Any]:
 
 
 def add_event(session: Session, outbox_model: type, envelope: dict) -> None:
-    """Stage an envelope (from `events.new_envelope`) in the caller's transaction."""
-    session.add(outbox_model(event_id=envelope["id"], event_type=envelope["type"], envelope=json.loads(json.dumps(envelope))))
+    """Write an envelope (from `events.new_envelope`) to the outbox in the caller's transaction.
+
+    One Core INSERT at once rather than an ORM object flushed later: the outbox row has no relations,
+    and the unit of work cost more CPU than the insert itself on the submission path. The envelope is
+    serialised now, so later changes to the caller's dicts cannot reach the stored event.
+    """
+    session.execute(insert(outbox_model.__table__).values(
+        event_id=envelope["id"], event_type=envelope["type"], envelope=envelope, created_at=utcnow(), attempts=0))
 
 
 # --- migrations -------------------------------------------------------------

@@ -76,8 +76,11 @@ class ServiceContext:
             yield session
         self.relay.kick()
 
-    def emit(self, session: Session, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None) -> dict:
-        envelope = new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id)
+    def emit(self, session: Session, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None,
+             validate: bool = True) -> dict:
+        """Stage an event in the caller's transaction; `validate`: see `events.new_envelope`."""
+        envelope = new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id,
+                                validate=validate)
         add_event(session, self.outbox_model, envelope)
         return envelope
 

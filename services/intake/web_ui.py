@@ -62,6 +62,14 @@ def init_web_ui(app: Flask, ctx: ServiceContext, *blueprints: Any) -> None:
     limiter = Limiter(get_remote_address, storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
     for blueprint in blueprints:
         limiter.limit(lambda: current_app.config["INTAKE_FORM_RATE_LIMIT"], methods=["POST"])(blueprint)
+    limited = frozenset(blueprint.name for blueprint in blueprints)
+
+    # Flask-Limiter resolves its limits on every request of the app; only the pages above have any,
+    # so every other request (the JSON API above all) skips the check instead of paying for it.
+    @limiter.request_filter
+    def _not_rate_limited() -> bool:
+        return request.blueprint not in limited
+
     limiter.init_app(app)
     app.extensions["intake_limiter"] = limiter
     _html_not_found(app)

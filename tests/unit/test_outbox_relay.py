@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -19,10 +20,10 @@ class RecordingPublisher(BrokerPublisher):
         self.batches: list[list[dict]] = []
         self.fail = fail
 
-    def publish_batch(self, envelopes, **kwargs) -> None:
+    def publish_messages(self, messages, **kwargs) -> None:
         if self.fail:
             raise BrokerUnavailable("broker down")
-        self.batches.append([dict(e) for e in envelopes])
+        self.batches.append([json.loads(m.body) for m in messages])
 
 
 @pytest.fixture

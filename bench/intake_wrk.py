@@ -1,0 +1,245 @@
+"""P1 under wrk: intake's public submission API against a trivial Flask JSON app, in one run.
+
+Both run under `deploy/gunicorn.conf.py` (bind overridden) on this machine; intake on PostgreSQL with its outbox
+and the relay publishing to RabbitMQ. `wrk -t2 -c16 -d10s`, rounds interleaved (trivial, submissions, ...),
+medians. Submissions: POST /intake/api/v1/consultations/<id>/submissions with 2 comments and an e-mail that varies
+per request (bench/wrk_submit.lua); p99 from wrk's latency distribution. During every submission round
+pg_stat_activity is sampled (wait_event_type:wait_event of intake's backends) and printed as a table.
+After the rounds the data is checked: rows == 2xx answers, the outbox drained, one event per submission queued.
+
+    python bench/intake_wrk.py [--rounds 5] [--seconds 10] [--source /path/to/other/checkout]
+
+`--source` serves intake from another checkout (e.g. main before a change) with this one's harness, for a
+before/after comparison in the same conditions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import psycopg  # noqa: E402
+import requests  # noqa: E402
+from kombu import Connection, Exchange, Queue  # noqa: E402
+
+from tests.support import infra  # noqa: E402
+
+P1_RATIO, P1_P99_MS = 0.3, 50.0
+
+
+def wrk(url: str, script: Path, seconds: int, threads: int, connections: int) -> dict:
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+                          "-s", str(script), url], capture_output=True, text=True, check=True).stdout
+    line = next(line for line in out.splitlines() if line.startswith("WRKJSON "))
+    result = json.loads(line[len("WRKJSON "):])
+    result["rate"] = (result["requests"] - result["non2xx"]) / (result["duration_us"] / 1e6)
+    return result
+
+
+def start_gunicorn(app: str, port: int, env: dict, cwd: Path, log: Path) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+               "--bind", f"127.0.0.1:{port}", app]
+    with open(log, "ab") as out:
+        process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process
+
+
+def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {log.read_text()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} not ready: {log.read_text()[-3000:]}")
+
+
+class WaitSampler:
+    """Samples pg_stat_activity of one database every few milliseconds while `active` is set."""
+
+    def __init__(self, admin_url: str, database: str):
+        self.admin_url, self.database = admin_url, database
+        self.counts: collections.Counter = collections.Counter()
+        self.samples = 0
+        self.active = threading.Event()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                if not self.active.wait(0.1):
+                    continue
+                rows = conn.execute(
+                    "SELECT state, wait_event_type, wait_event FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
+                    (self.database,)).fetchall()
+                self.samples += 1
+                for state, kind, name in rows:
+                    if state == "idle":
+                        continue
+                    label = f"{kind}:{name}" if kind else "CPU (running, no wait)"
+                    self.counts[f"{state} | {label}"] += 1
+                time.sleep(0.005)
+
+    def table(self) -> str:
+        total = sum(self.counts.values()) or 1
+        lines = [f"  {'state | wait_event_type:wait_event':58s} {'samples':>8s} {'share':>7s}"]
+        for label, count in self.counts.most_common(12):
+            lines.append(f"  {label:58s} {count:8d} {count / total:7.1%}")
+        lines.append(f"  ({self.samples} snapshots; non-idle backends counted in each)")
+        return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--source", type=Path, default=ROOT, help="checkout to serve intake from")
+    args = parser.parse_args()
+
+    postgres = infra.postgres_server()
+    vhost = infra.rabbit_vhost()
+    workdir = Path(tempfile.mkdtemp(prefix="uwagi-wrk-"))
+    database_url = postgres.create_database("uwagi_bench_intake")
+    database = database_url.rsplit("/", 1)[-1]
+    env = {**os.environ, "UWAGI_BROKER_URL": vhost.url(), "UWAGI_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+           "UWAGI_DATA_DIR": str(workdir / "var"), "UWAGI_LOG_LEVEL": "WARNING", "INTAKE_DATABASE_URL": database_url,
+           "PYTHONPATH": str(args.source), "PYTHONUNBUFFERED": "1"}
+    processes: list[subprocess.Popen] = []
+    sampler = WaitSampler(postgres.admin_url, database)
+    try:
+        subprocess.run([sys.executable, "-m", "services.cli", "migrate", "intake"], env=env, cwd=args.source,
+                       check=True, capture_output=True)
+        # Every event lands in one durable queue, so the data check can count them.
+        tap = Queue("bench.tap", Exchange("uwagi.events", type="topic", durable=True), routing_key="#", durable=True)
+        with Connection(vhost.url()) as conn:
+            tap.bind(conn.default_channel).declare()
+        consultation = create_consultation(env, args.source)
+
+        trivial_port, intake_port = infra.free_port(), infra.free_port()
+        trivial_log, intake_log = workdir / "trivial.log", workdir / "intake.log"
+        processes.append(start_gunicorn("bench.trivial_app:create_app()", trivial_port,
+                                        {**env, "PYTHONPATH": str(ROOT)}, ROOT, trivial_log))
+        processes.append(start_gunicorn("services.intake.app:create_app()", intake_port, env, args.source, intake_log))
+        trivial_url = f"http://127.0.0.1:{trivial_port}/json"
+        intake_base = f"http://127.0.0.1:{intake_port}"
+        submit_url = f"{intake_base}/intake/api/v1/consultations/{consultation}/submissions"
+        wait_http(trivial_url, processes[0], trivial_log)
+        wait_http(f"{intake_base}/intake/healthz", processes[1], intake_log)
+        sampler.thread.start()
+
+        get_script, post_script = ROOT / "bench" / "wrk_get.lua", ROOT / "bench" / "wrk_submit.lua"
+        # A short warm-up of both, so the first round does not pay for imports and connection pools.
+        wrk(trivial_url, get_script, 2, args.threads, args.connections)
+        warm = wrk(submit_url, post_script, 2, args.threads, args.connections)
+        trivial_runs, submit_runs = [], []
+        for number in range(1, args.rounds + 1):
+            trivial_runs.append(wrk(trivial_url, get_script, args.seconds, args.threads, args.connections))
+            sampler.active.set()
+            submit_runs.append(wrk(submit_url, post_script, args.seconds, args.threads, args.connections))
+            sampler.active.clear()
+            print(f"round {number}: trivial {trivial_runs[-1]['rate']:,.0f} req/s, submissions "
+                  f"{submit_runs[-1]['rate']:,.0f}/s (p99 {submit_runs[-1]['p99_us'] / 1000:.1f} ms, "
+                  f"non-2xx {submit_runs[-1]['non2xx']}, socket errors "
+                  f"{sum(submit_runs[-1][k] for k in ('connect', 'read', 'write', 'timeout'))})", flush=True)
+
+        accepted = sum(r["requests"] - r["non2xx"] for r in [warm, *submit_runs])
+        checks = data_check(database_url, vhost.url(), accepted)
+        report(args, trivial_runs, submit_runs, sampler, checks)
+    finally:
+        sampler.stop.set()
+        for process in processes:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+        vhost.delete()
+        postgres.drop_all()
+    return 0
+
+
+def create_consultation(env: dict, source: Path) -> str:
+    code = (
+        "from datetime import datetime, timedelta, timezone\n"
+        "from services.common.settings import load_settings\n"
+        "from services.intake import domain, handlers\n"
+        "from services.intake.app import build\n"
+        "ctx = build(load_settings())\n"
+        "now = datetime.now(timezone.utc)\n"
+        "c = handlers.open_consultation(ctx, domain.OpenConsultation(title='Benchmark', "
+        "opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=30)), actor='bench')\n"
+        "print(c.id)\n"
+        "ctx.relay.publish_pending(); ctx.close()\n")
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=source, check=True, capture_output=True,
+                          text=True).stdout.strip().splitlines()[-1]
+
+
+def data_check(database_url: str, broker_url: str, accepted: int) -> dict:
+    plain = database_url.replace("postgresql+psycopg://", "postgresql://")
+    deadline = time.monotonic() + 60
+    with psycopg.connect(plain, autocommit=True) as conn:
+        while True:
+            pending = conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone()[0]
+            if pending == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        drained_after = 60 - (deadline - time.monotonic())
+        rows = conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+        distinct = conn.execute("SELECT count(DISTINCT reference) FROM submissions").fetchone()[0]
+    with Connection(broker_url) as conn:
+        queued = conn.default_channel.queue_declare("bench.tap", passive=True).message_count
+    return {"accepted": accepted, "rows": rows, "distinct_references": distinct, "outbox_pending": pending,
+            "drained_after_s": drained_after, "queued_events": queued}
+
+
+def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: WaitSampler, checks: dict) -> None:
+    ceiling = statistics.median(r["rate"] for r in trivial_runs)
+    rate = statistics.median(r["rate"] for r in submit_runs)
+    p99 = statistics.median(r["p99_us"] for r in submit_runs) / 1000
+    trend = [r["rate"] for r in submit_runs]
+    declining = trend[-1] < 0.9 * trend[0]
+    ratio = rate / ceiling
+    print(f"\nintake under wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {args.rounds} interleaved "
+          f"rounds, medians ({os.cpu_count()} CPUs; intake from {args.source}):")
+    print(f"  trivial Flask JSON (ceiling): {ceiling:,.0f} req/s "
+          f"({min(r['rate'] for r in trivial_runs):,.0f}–{max(r['rate'] for r in trivial_runs):,.0f}), "
+          f"p99 {statistics.median(r['p99_us'] for r in trivial_runs) / 1000:.1f} ms")
+    print(f"  POST submissions (2 comments): {rate:,.0f}/s ({min(trend):,.0f}–{max(trend):,.0f}), "
+          f"p50 {statistics.median(r['p50_us'] for r in submit_runs) / 1000:.1f} ms, p99 {p99:.1f} ms")
+    print(f"  ratio to the ceiling: {ratio:.3f}  [P1 ≥ {P1_RATIO}: {'ok' if ratio >= P1_RATIO else 'MISSED'}]; "
+          f"p99 [≤ {P1_P99_MS:.0f} ms: {'ok' if p99 <= P1_P99_MS else 'MISSED'}]")
+    print(f"  five consecutive runs on one database: {' → '.join(f'{t:,.0f}' for t in trend)}  "
+          f"[no decline (last ≥ 0.9 × first): {'MISSED' if declining else 'ok'}]")
+    print(f"  data: {checks['accepted']} answered 2xx, {checks['rows']} rows "
+          f"({checks['distinct_references']} distinct references), outbox pending {checks['outbox_pending']} "
+          f"after {checks['drained_after_s']:.1f} s, {checks['queued_events']} events queued "
+          f"(one per submission plus the consultation's own)")
+    print("  pg_stat_activity of intake's database during the submission rounds:")
+    print(sampler.table())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Reference numbers of submissions (`UW/2026/000123`): unique, increasing within a year, gaps allowed.
+
+On PostgreSQL each year has its own sequence, `intake_reference_<year>`, created the first time a
+submission of that year arrives. `nextval` takes no row lock, so concurrent submissions never wait for each
+other's COMMIT (the counter row used to be locked from the allocation until COMMIT, and under load every
+backend queued on it). A rolled-back submission leaves a gap; references promise uniqueness, not density.
+
+SQLite (`make run`) serialises writers anyway and keeps the per-year row of `reference_counters`. A
+PostgreSQL sequence created for a year that already has a counter row starts after it, so numbers handed out
+before the switch are never given again.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from sqlalchemy import select, text
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from services.common.db import Database
+from services.intake.models import ReferenceCounter
+
+# Serialises the creation of a year's sequence across processes (pg_advisory_xact_lock's key).
+_CREATE_LOCK_KEY = 0x75776167  # "uwag"
+_known: set[tuple[str, int]] = set()
+_known_lock = threading.Lock()
+
+
+def sequence_name(year: int) -> str:
+    if not 1000 <= year <= 9999:
+        raise ValueError(f"year {year} out of range")
+    return f"intake_reference_{year}"
+
+
+def ensure_sequence(db: Database, year: int) -> str:
+    """The year's sequence, created (in its own short transaction) if it does not exist yet."""
+    name = sequence_name(year)
+    if (db.url, year) in _known:
+        return name
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CREATE_LOCK_KEY})
+        if conn.execute(text("SELECT to_regclass(:name)"), {"name": name}).scalar() is None:
+            given = conn.execute(select(ReferenceCounter.last).where(ReferenceCounter.year == year)).scalar() or 0
+            conn.execute(text(f"CREATE SEQUENCE {name} START WITH {given + 1} MINVALUE 1"))
+    with _known_lock:
+        _known.add((db.url, year))
+    return name
+
+
+def allocate(db: Database, session: Session, year: int, format_reference: Callable[[int, int], str]) -> Any:
+    """The next reference of `year`, to be written by the caller's INSERT of the submission.
+
+    On PostgreSQL a SQL expression (`nextval` inside the INSERT, so allocation costs no round trip of its own;
+    read the value back with RETURNING); on SQLite the formatted string, taken from the counter row in the
+    caller's transaction. Both produce what `format_reference(year, number)` gives.
+    """
+    if db.is_postgres:
+        name = ensure_sequence(db, year)
+        # lpad to 6 digits without cutting a 7th: the same text as format_reference's {:06d}.
+        return text(f"(SELECT '{format_reference(year, 0)[:-6]}' || lpad(n::text, greatest(6, length(n::text)), '0') "
+                    f"FROM nextval('{name}') AS n)")
+    statement = (sqlite_insert(ReferenceCounter).values(year=year, last=1)
+                 .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1})
+                 .returning(ReferenceCounter.last))
+    return format_reference(year, session.execute(statement).scalar_one())
