@@ -171,6 +171,8 @@ class DocumentVersionCreatedV1(_Payload):
     units = fields.List(fields.Dict(), load_default=list)
     parent_version = fields.Integer(load_default=None, allow_none=True)
     comment_refs = fields.List(fields.String(), load_default=list)
+    # Added for the public consultation page: the announced draft's clean DOCX, downloadable without a token.
+    clean_url = fields.String(load_default="")
 
 
 class PublishedFileSchema(_Payload):

@@ -173,6 +173,15 @@ def weekday(value: date | str) -> str:
     return format_date(day, "EEEE", locale=current_language())
 
 
+def nobreak(text: object) -> Markup:
+    """A date, a time or a time range that must not break across lines ("21 października 2026 r.",
+    "9:00–17:00"): no-break spaces inside, a nowrap span around a range (browsers break after a dash).
+    A date with its hour ("…, godz. 15:30") may still break after the comma."""
+    parts = [escape(part).replace(" ", Markup("&nbsp;")) for part in str(text).split(", ")]
+    joined = Markup(", ").join(parts)
+    return Markup('<span class="nowrap">{}</span>').format(joined) if "–" in str(text) else joined
+
+
 def paragraphs(text: str | None) -> Markup:
     """Plain text as HTML paragraphs (blank line = new paragraph, newline = line break), escaped."""
     blocks = [b.strip() for b in re.split(r"\n\s*\n", (text or "").replace("\r\n", "\n")) if b.strip()]
@@ -209,7 +218,7 @@ def init_ui(app: Flask, ctx: Any, *, translations: Path | None = None) -> None:
     app.register_blueprint(staff_shell_blueprint(ctx.service))
     app.jinja_env.filters.update(
         paragraphs=paragraphs, local_date=local_date, local_datetime=local_datetime, local_time=local_time,
-        weekday=weekday,
+        weekday=weekday, nobreak=nobreak,
     )
 
     @app.before_request

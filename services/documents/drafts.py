@@ -42,6 +42,8 @@ CONSULTED_VERSION = 1
 DEFAULT_APPROVER = "Prezydent Miasta"
 APPLICABLE_DECISIONS = ("accepted", "partially_accepted")
 FILE_KINDS = ("source", "clean", "tracked")
+# The clean DOCX of the consulted draft is public once announced (see publishing.public_file), under this name.
+DRAFT_PUBLIC_NAME = "projekt-do-konsultacji.docx"
 
 
 class EngineRefused(DomainError):
@@ -134,7 +136,7 @@ def upload_document(ctx: ServiceContext, data: bytes, *, title: str, filename: s
             session.add(artifact)
         if publish:
             document.published_at, document.published_by = utcnow(), actor
-            _announce(ctx, session, document, row, version, clean_artifact.sha256)
+            _announce(ctx, session, document, row, version, clean_artifact)
     _cache(ctx).put((document_id, 1), version)
     return document
 
@@ -150,9 +152,9 @@ def publish_document(ctx: ServiceContext, document_id: str, *, actor: str) -> Do
         _refuse_second_document(session, document.consultation_id)
         row = session.scalar(select(DocumentVersion).options(selectinload(DocumentVersion.artifacts))
                              .where(DocumentVersion.document_id == document_id, DocumentVersion.number == 1))
-        clean_sha256 = next((a.sha256 for a in row.artifacts if a.kind == "clean"), "")
+        clean = next((a for a in row.artifacts if a.kind == "clean"), None)
         document.published_at, document.published_by = utcnow(), actor
-        _announce(ctx, session, document, row, load_version(ctx, document_id, 1), clean_sha256)
+        _announce(ctx, session, document, row, load_version(ctx, document_id, 1), clean)
     return document
 
 
@@ -188,11 +190,18 @@ def require_published(document: Document) -> None:
         raise Conflict("Projekt nie został jeszcze opublikowany. (Publish the draft first.)")
 
 
+def draft_public_url(ctx: ServiceContext, artifact: Artifact) -> str:
+    return f"{ctx.settings.public_url}/documents/files/{artifact.id}/{DRAFT_PUBLIC_NAME}"
+
+
 def _announce(ctx: ServiceContext, session: Session, document: Document, row: DocumentVersion, version: Version,
-              clean_sha256: str) -> None:
+              clean: Artifact | None) -> None:
     ctx.emit(session, "document.version_created", {
         "document_id": document.id, "version": row.number, "consultation_id": document.consultation_id,
-        "title": document.title, "sha256": clean_sha256, "parent_version": row.parent_number,
+        "title": document.title, "sha256": clean.sha256 if clean else "", "parent_version": row.parent_number,
+        # Added (additively) for the consultation page: residents download the draft here without a token.
+        # Only the consulted draft is public before the results are published.
+        **({"clean_url": draft_public_url(ctx, clean)} if clean and row.number == CONSULTED_VERSION else {}),
         "comment_refs": list(row.comment_refs),
         # `parent` and `text` were added to the units (additively) for review's comment pages.
         "units": [unit.to_json() for unit in version.units],
@@ -470,14 +479,14 @@ def _record_version(ctx: ServiceContext, build: VersionBuild, version: Version, 
                               unit_count=len(version.units), created_at=utcnow())
         session.add(row)
         session.flush()
-        clean_sha256 = ""
+        clean = None
         for artifact in stored:
             artifact.document_version_id = row.id
             session.add(artifact)
-            clean_sha256 = artifact.sha256 if artifact.kind == "clean" else clean_sha256
+            clean = artifact if artifact.kind == "clean" else clean
         document.current_version = max(document.current_version, version.number)
         builds.mark_done(session.get(VersionBuild, build.id))
-        _announce(ctx, session, document, row, version, clean_sha256)
+        _announce(ctx, session, document, row, version, clean)
 
 
 def _settle_taken_number(ctx: ServiceContext, build: VersionBuild) -> None:

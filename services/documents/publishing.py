@@ -17,8 +17,8 @@ from services.common.db import utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, NotFound
 from services.documents import builds, drafts
-from services.documents.models import (Artifact, ConsultationView, DocumentVersion, Publication, PublishedFile,
-                                       ReportBuild)
+from services.documents.models import (Artifact, ConsultationView, Document, DocumentVersion, Publication,
+                                       PublishedFile, ReportBuild)
 
 # Public file names, Polish as the city publishes them.
 PUBLIC_NAMES = {
@@ -117,11 +117,30 @@ def list_publications(ctx: ServiceContext, consultation_id: str) -> list[Publica
                                     .order_by(Publication.published_at.desc())))
 
 
+def _public_name(session: Session, artifact_id: str) -> str | None:
+    """The public file name of an artifact anyone may download, or None.
+
+    Two kinds of file are public: those a publication of results made public, and the clean DOCX of the
+    draft put out for consultation once the draft is announced. The announcement is itself the decision
+    to show the draft to residents, so it needs no second publishing step; the source file (which may
+    carry the author's metadata and comments) and later versions stay private until results are published.
+    """
+    published = session.scalar(select(PublishedFile).where(PublishedFile.artifact_id == artifact_id).limit(1))
+    if published is not None:
+        return PUBLIC_NAMES[published.kind]
+    consulted_draft = session.scalar(
+        select(Artifact.id).join(DocumentVersion, Artifact.document_version_id == DocumentVersion.id)
+        .join(Document, Document.id == DocumentVersion.document_id)
+        .where(Artifact.id == artifact_id, Artifact.kind == "clean", Document.published_at.is_not(None),
+               DocumentVersion.number == drafts.CONSULTED_VERSION))
+    return drafts.DRAFT_PUBLIC_NAME if consulted_draft is not None else None
+
+
 def public_file(ctx: ServiceContext, artifact_id: str) -> tuple[Artifact, str, bytes]:
-    """A published artifact's bytes; anything not published is answered as missing, never as forbidden."""
+    """A public artifact's bytes; anything not public is answered as missing, never as forbidden."""
     with ctx.db.transaction() as session:
-        published = session.scalar(select(PublishedFile).where(PublishedFile.artifact_id == artifact_id).limit(1))
-        artifact = session.get(Artifact, artifact_id) if published is not None else None
-    if artifact is None:
+        name = _public_name(session, artifact_id)
+        artifact = session.get(Artifact, artifact_id) if name is not None else None
+    if artifact is None or name is None:
         raise NotFound("nie ma takiego opublikowanego pliku (no such published file)")
-    return artifact, PUBLIC_NAMES[published.kind], builds.artifact_content(ctx, artifact)
+    return artifact, name, builds.artifact_content(ctx, artifact)

@@ -56,6 +56,34 @@ def token_matches(token: str, stored_hash: str) -> bool:
     return hmac.compare_digest(hash_token(token), stored_hash)
 
 
+def public_unit(unit: dict) -> dict:
+    """What intake keeps of one unit of the announced draft (`document.version_created`)."""
+    kept = {"id": unit.get("id"), "label": unit.get("label"), "kind": unit.get("kind"),
+            "parent": unit.get("parent"), "text": unit.get("text") or ""}
+    if unit.get("title"):
+        kept["title"] = unit["title"]
+    return kept
+
+
+def find_unit(units: list[dict], unit_id: str) -> dict | None:
+    return next((u for u in units if unit_id and u.get("id") == unit_id), None) if unit_id else None
+
+
+def draft_outline(units: list[dict]) -> list[dict]:
+    """The draft's units for reading: each with its depth (0 for chapters and top-level units) and an anchor.
+    Units without text (a § whose text is all in its ustępy) are kept: they carry the label people cite."""
+    by_id = {u.get("id"): u for u in units}
+    outline = []
+    for unit in units:
+        depth, parent = 0, unit.get("parent")
+        while parent in by_id and depth < 8:
+            if by_id[parent].get("kind") != "chapter":
+                depth += 1
+            parent = by_id[parent].get("parent")
+        outline.append({**unit, "depth": depth, "anchor": f"j-{unit.get('id')}"})
+    return outline if any(u.get("text") for u in units) else []
+
+
 # --- commands -----------------------------------------------------------------
 
 from dataclasses import dataclass, field  # noqa: E402

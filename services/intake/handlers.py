@@ -256,6 +256,26 @@ def get_consultation(ctx: ServiceContext, consultation_id: str, *, include_draft
         return consultation
 
 
+def comment_form(ctx: ServiceContext, consultation_id: str) -> bytes:
+    """The consultation's downloadable comment form (DOCX), generated from its announcement and draft."""
+    from babel.dates import format_date
+
+    from services.intake.comment_form import CommentFormSpec, FormUnit, build_comment_form
+
+    consultation = get_consultation(ctx, consultation_id)
+    local_deadline = consultation.closes_at.astimezone(ctx.settings.timezone)
+    return build_comment_form(CommentFormSpec(
+        title=consultation.title, stage=consultation.stage or "", organiser=consultation.organiser or "",
+        legal_basis=consultation.legal_basis or "",
+        deadline=format_date(local_deadline.date(), "d MMMM y", locale="pl") + " r.",
+        contact_email=consultation.contact_email or "", contact_phone=consultation.contact_phone or "",
+        postal_address=consultation.postal_address or "",
+        units=tuple(FormUnit(label=u.get("label") or "", kind=u.get("kind") or "", title=u.get("title") or "")
+                    for u in consultation.document_sections or []),
+        created=consultation.opens_at.astimezone(ctx.settings.timezone),
+    ))
+
+
 def consultation_log(ctx: ServiceContext, consultation_id: str) -> list[ConsultationLogEntry]:
     get_consultation(ctx, consultation_id, include_drafts=True)
     with ctx.db.transaction() as session:
@@ -343,22 +363,29 @@ def on_comment_decided(event: Event, session: Session) -> None:
         return
     comment.status = data["decision"]
     comment.decision_justification = data["justification"] or ""
+    comment.final_text = data.get("final_text") or ""
     comment.decision_revision = data["revision"]
 
 
 def on_document_version_created(event: Event, session: Session) -> None:
-    """Offer the current document's parts in the comment form."""
+    """Keep the consultation's announced draft: its units (for the public draft page, the comment form's list of
+    parts and the downloadable form) and the public link of its clean DOCX.
+
+    Only the draft put out for consultation is public: later versions, built from decisions, are announced
+    without a `clean_url` and stay private until the results are published, so their texts are not kept here.
+    """
     data = event.data
     if not data.get("consultation_id"):
         return
     consultation = session.get(Consultation, data["consultation_id"])
     if consultation is None or (consultation.document_version or 0) >= data["version"]:
         return
+    if consultation.document_version and not data.get("clean_url"):
+        return  # a later, unpublished version: the public keeps seeing the draft they comment on
     consultation.document_id = data["document_id"]
     consultation.document_version = data["version"]
-    consultation.document_sections = [
-        {"id": u.get("id"), "label": u.get("label"), "kind": u.get("kind")} for u in data.get("units", [])
-    ]
+    consultation.document_url = data.get("clean_url") or ""
+    consultation.document_sections = [domain.public_unit(u) for u in data.get("units", [])]
 
 
 def on_review_completed(event: Event, session: Session) -> None:

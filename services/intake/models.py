@@ -42,7 +42,10 @@ class Consultation(Base):
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="1")
     document_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     document_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The announced draft's units [{id, label, kind, parent, text, title}] and its clean DOCX, public at
+    # `document_url` (documents serves it without a token): the public draft page and the comment forms.
     document_sections: Mapped[list] = mapped_column(JSON, default=list)
+    document_url: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[str] = mapped_column(String(254), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -107,6 +110,7 @@ class Comment(Base):
     topic: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(30), default="received")
     decision_justification: Mapped[str] = mapped_column(Text, default="")
+    final_text: Mapped[str] = mapped_column(Text, default="", server_default="")  # the adopted wording, if any
     decision_revision: Mapped[int] = mapped_column(Integer, default=0)
 
     submission: Mapped[Submission] = relationship(back_populates="comments")

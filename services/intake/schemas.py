@@ -18,7 +18,8 @@ class _Strict(Schema):
 class SubmitterIn(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     organization = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=300))
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254), metadata={
+        "description": "Optional: without it no receipt or outcome e-mail is sent; keep the reference."})
     publish_consent = fields.Boolean(required=True)
 
 
@@ -53,6 +54,7 @@ class CommentStatusOut(Schema):
     proposal = fields.String()
     status = fields.String()
     justification = fields.String(attribute="decision_justification")
+    final_text = fields.String(metadata={"description": "The adopted wording, when the decision gives one."})
 
 
 class SubmissionStatusOut(Schema):

@@ -47,7 +47,7 @@ def N_(message: str) -> str:
 
 
 STATUS_WORDS = {
-    "received": N_("received, under review"),
+    "received": N_("registered"),
     "accepted": N_("accepted"),
     "partially_accepted": N_("partially accepted"),
     "rejected": N_("not accepted"),
@@ -98,7 +98,6 @@ def error_message(name: str, code: str | None) -> str | None:
         return None
     specific = {
         ("name", "required"): _("Enter your first name and surname."),
-        ("email", "required"): _("Enter your e-mail address."),
         ("email", "email"): _("Enter an e-mail address in the right format, like jan.kowalski@example.pl."),
         ("section", "required"): _("Say which part of the document the comment concerns."),
         ("proposal", "required"): _("Enter the change you propose."),
@@ -131,7 +130,13 @@ def index() -> Any:
 def consultation(consultation_id: str) -> Any:
     found = handlers.get_consultation(_ctx(), consultation_id)
     if request.method == "GET":
-        return _consultation_page(found, CommentForm())
+        unit = domain.find_unit(found.document_sections or [], request.args.get("unit", ""))
+        if unit is None:
+            return _consultation_page(found, CommentForm())
+        # "Zgłoś uwagę do tego zapisu" on the draft page: the first comment starts at that unit.
+        form = CommentForm()
+        form.rows[0].update(section=unit.get("label") or "", current_text=unit.get("text") or "")
+        return _consultation_page(found, form, focus_field="c-0-proposal")
     form = CommentForm.from_request(request.form)
     action = request.form.get("action", "send")
     if action == "add_row":
@@ -156,6 +161,18 @@ def consultation(consultation_id: str) -> Any:
     session["receipt"] = {"consultation_id": found.id, "reference": receipt.reference, "token": receipt.status_token,
                           "late": receipt.late, "email": command.submitter.email, "comments": len(receipt.comment_ids)}
     return redirect(url_for(".thanks", consultation_id=found.id), code=303)
+
+
+@blp.get("/c/<consultation_id>/draft")
+@public
+def draft(consultation_id: str) -> Any:
+    """The draft put out for consultation, unit by unit, each with its anchor and a link to comment on it."""
+    found = handlers.get_consultation(_ctx(), consultation_id)
+    units = domain.draft_outline(found.document_sections or [])
+    if not units:
+        return error_page(404, _("The draft of this consultation has not been published yet."))
+    return render_template("intake/draft.html", consultation=found, units=units, form_state=_form_state(found),
+                           deadline=deadline_text(found.closes_at))
 
 
 @blp.get("/c/<consultation_id>/thanks")
@@ -226,7 +243,7 @@ def _form_state(found: Any) -> str:
 
 
 def _consultation_page(found: Any, form: CommentForm, *, problem: str | None = None, status: int = 200,
-                       focus_row: int | None = None) -> Any:
+                       focus_row: int | None = None, focus_field: str | None = None) -> Any:
     now = utcnow()
     duty_days = [{**day, "booking_closed": datetime.fromisoformat(day["booking_deadline"]) < now}
                  for day in (found.duty_days or [])]
@@ -235,7 +252,8 @@ def _consultation_page(found: Any, form: CommentForm, *, problem: str | None = N
         "intake/consultation.html", consultation=found, form=form, problem=problem, form_state=_form_state(found),
         deadline=deadline_text(found.closes_at), sections=sections, topics=list(found.topics or []),
         duty_days=duty_days, honeypot=HONEYPOT, max_rows=MAX_ROWS,
-        focus_row=focus_row, results=handlers.latest_results(_ctx(), found.id),
+        focus_row=focus_row, focus_field=focus_field, results=handlers.latest_results(_ctx(), found.id),
+        has_draft=any(s.get("text") for s in (found.document_sections or [])),
     )
     return html, status
 

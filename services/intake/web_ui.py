@@ -123,9 +123,9 @@ class SubmitterForm(Schema):
     name = _Text(required=True, error_messages=_REQUIRED, validate=[
         validate.Length(min=1, error="required"), validate.Length(max=200, error="too_long")])
     organization = _Text(load_default="", validate=validate.Length(max=300, error="too_long"))
-    email = _Text(required=True, error_messages=_REQUIRED, validate=[
-        validate.Length(min=1, error="required"), validate.Length(max=254, error="too_long"),
-        validate.Email(error="email")])
+    # Optional: a resident without e-mail still comments; the reference is then shown on screen only.
+    email = _Text(load_default="", validate=[
+        validate.Length(max=254, error="too_long"), lambda value: value == "" or validate.Email(error="email")(value)])
     publish_consent = fields.Boolean(load_default=False, truthy={"yes", "on", "1"}, falsy={"", "no", "0"},
                                      error_messages={"invalid": "invalid"})
 
@@ -223,7 +223,7 @@ class CommentForm:
             return None
         return domain.SubmitComments(
             consultation_id="",  # the view fills it in
-            submitter=domain.Submitter(name=submitter["name"], email=submitter["email"],
+            submitter=domain.Submitter(name=submitter["name"], email=submitter["email"] or None,
                                        publish_consent=submitter["publish_consent"],
                                        organization=submitter["organization"] or None),
             comments=tuple(drafts), channel="web", language=current_language(),

@@ -6,6 +6,8 @@ import enum
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
+from typing import Any, Mapping
 
 LANGUAGES = ("pl", "en")
 DEFAULT_LANGUAGE = "pl"
@@ -90,6 +92,30 @@ def decision_in_words(decision: str, language: str) -> str:
         return DECISION_WORDS[normalize_language(language)][decision]
     except KeyError:
         raise ValueError(f"unknown decision {decision!r}") from None
+
+
+OFFICE_FIELDS = ("organiser", "contact_email", "contact_phone", "postal_address")
+
+
+def office_from(announcement: Mapping[str, Any]) -> dict[str, str]:
+    """What the e-mails of a consultation say about the office running it, from `consultation.published`."""
+    return {name: " ".join(str(announcement.get(name) or "").split()) if name != "postal_address"
+            else str(announcement.get(name) or "").strip() for name in OFFICE_FIELDS}
+
+
+def sender_for(context: Mapping[str, Any], fallback: str) -> str:
+    """The From of a message: the consultation's contact address (named after the office), else UWAGI_MAIL_FROM.
+
+    Replies then reach the people running the consultation rather than an unread mailbox.
+    """
+    office = context.get("office") or {}
+    address = (office.get("contact_email") or "").strip()
+    if not address or "@" not in address or any(c in address for c in "\r\n<>,;\""):
+        return fallback
+    try:
+        return str(Address(display_name=office.get("organiser") or "", addr_spec=address))
+    except (ValueError, IndexError):  # not an address the header parser accepts
+        return fallback
 
 
 def normalize_recipient(address: str) -> str:

@@ -121,6 +121,7 @@ def on_submission_received(event: Event, session: Session) -> None:
         session, event, cause=Cause(event.type, data["submission_id"]), template=Template.SUBMISSION_RECEIPT,
         recipient=recipient, language=language, context={
             "recipient_name": submitter["name"],
+            "organization": submitter.get("organization") or "",
             "reference": data["reference"],
             "consultation_title": data["consultation_title"],
             "status_url": data["status_url"],
@@ -128,11 +129,19 @@ def on_submission_received(event: Event, session: Session) -> None:
             "received_at": _iso(data["received_at"]),
             "comments": [
                 {"number": c["number"], "section": c["section"], "current_text": c.get("current_text") or "",
-                 "proposal": c["proposal"], "justification": c.get("justification") or ""}
+                 "proposal": c["proposal"], "justification": c.get("justification") or "",
+                 "topic": c.get("topic") or ""}
                 for c in data["comments"]
             ],
+            "office": _office(session, data["consultation_id"]),
         },
     )
+
+
+def _office(session: Session, consultation_id: str) -> dict[str, str]:
+    """The office that signs and sends the consultation's e-mails (empty until it is announced here)."""
+    prefs = session.get(ConsultationPrefs, consultation_id)
+    return dict(prefs.office or {}) if prefs is not None else {}
 
 
 def _prefs(session: Session, consultation_id: str) -> ConsultationPrefs:
@@ -152,6 +161,7 @@ def on_consultation_published(event: Event, session: Session) -> None:
         return
     prefs.title, prefs.revision = data["title"], revision
     prefs.outcome_notice = data.get("outcome_notice") or domain.AT_PUBLICATION
+    prefs.office = domain.office_from(data)
 
 
 def _comment_context(comment: KnownComment) -> dict[str, Any]:
@@ -194,7 +204,7 @@ def on_comment_decided(event: Event, session: Session) -> None:
         "section": comment.section, "proposal": comment.proposal, "decision": data["decision"],
         "decision_label": domain.decision_in_words(data["decision"], comment.language),
         "justification": data.get("justification") or "", "final_text": data.get("final_text") or "",
-        "revision": revision,
+        "revision": revision, "office": dict(prefs.office or {}),
     }
     if plan is domain.DecisionMail.CORRECTION:
         template = Template.OUTCOME_CORRECTION
@@ -237,6 +247,7 @@ def on_report_published(event: Event, session: Session) -> None:
                 "recipient_name": first.recipient_name, "reference": first.reference,
                 "consultation_title": first.consultation_title, "status_url": first.status_url,
                 "report_url": data["download_url"], "comments": told, "pending_count": len(pending),
+                "office": dict(prefs.office or {}),
             })
 
 
@@ -349,7 +360,8 @@ def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: E
         except (TemplateError, ValueError) as exc:
             return _mark_failed(ctx, session, notification, f"cannot render the message: {type(exc).__name__}: {exc}")
         notification.subject = rendered.subject[:500]
-        message = build_message(rendered, sender=ctx.settings.mail_from, recipient=notification.recipient,
+        message = build_message(rendered, sender=domain.sender_for(notification.context, ctx.settings.mail_from),
+                                recipient=notification.recipient,
                                 message_id=notification.message_id)
         try:
             sender.send(message)

@@ -88,3 +88,6 @@ class ConsultationPrefs(Base):
     # Set by the first `report.published`; from then on a changed decision is a correction.
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     report_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # From `consultation.published`: the office that runs the consultation ({organiser, contact_email,
+    # contact_phone, postal_address}); it signs the e-mails, and its address is their sender.
+    office: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -76,3 +76,25 @@ def test_the_api_discards_a_draft_but_not_a_published_document(ctx, client, draf
     response = client.delete(f"/documents/api/v1/documents/{published}", headers=staff(ctx))
     assert response.status_code == 409
     assert client.delete("/documents/api/v1/documents/nope", headers=staff(ctx)).status_code == 404
+
+
+def test_the_announced_draft_is_downloadable_without_a_token_and_a_kept_back_one_is_not(ctx, client, draft):
+    """GIVEN a draft kept back WHEN it is published THEN its clean DOCX (only that file) is public at `clean_url`."""
+    from services.documents.models import Artifact
+
+    consultation_id = publish_consultation(ctx)
+    document_id = upload_draft(client, ctx, draft, consultation_id).json["id"]
+    anonymous = client.application.test_client()
+    with ctx.db.transaction() as session:
+        artifacts = {a.kind: a.id for a in session.query(Artifact).filter(Artifact.document_id == document_id)}
+    assert anonymous.get(f"/documents/files/{artifacts['clean']}/x.docx").status_code == 404  # not announced yet
+    client.post(f"/documents/api/v1/documents/{document_id}/publish", headers=staff(ctx))
+    [announced] = outbox(ctx, "document.version_created")
+    assert announced["clean_url"] == (f"{ctx.settings.public_url}/documents/files/{artifacts['clean']}/"
+                                      "projekt-do-konsultacji.docx")
+    response = anonymous.get(announced["clean_url"].removeprefix(ctx.settings.public_url))
+    assert response.status_code == 200 and response.data[:2] == b"PK"
+    assert "projekt-do-konsultacji.docx" in response.headers["Content-Disposition"]
+    assert response.headers["ETag"].strip('"') == announced["sha256"]
+    # The uploaded source may carry its author's metadata and comments: it stays private.
+    assert anonymous.get(f"/documents/files/{artifacts['source']}/x.docx").status_code == 404

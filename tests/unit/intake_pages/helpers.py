@@ -78,4 +78,5 @@ def form_data(token: str | None, **overrides: str) -> dict[str, str]:
 
 
 def text(response: Any) -> str:
-    return response.get_data(as_text=True)
+    """The page as a reader sees its words: no-break spaces (dates, hours) read as spaces."""
+    return response.get_data(as_text=True).replace("&nbsp;", " ")

@@ -97,7 +97,7 @@ def test_a_submission_gets_a_reference_and_a_thank_you_page(app, client):
     assert "Otrzymaliśmy 1 uwagę" in body and "anna.nowak@example.pl" in body
     assert thanks.headers["Cache-Control"] == "no-store"
     status_link = re.search(r'href="(/intake/status\?reference=[^"]+)"', body).group(1).replace("&amp;", "&")
-    assert "przyjęta, w trakcie rozpatrywania" in text(client.get(status_link))
+    assert "zarejestrowana" in text(client.get(status_link))
     [stored] = submissions_of(app, consultation.id)
     assert stored.reference == reference and stored.channel == "web" and stored.language == "pl"
     assert stored.organization == "Stowarzyszenie Przykładowe" and stored.publish_consent is True
@@ -144,10 +144,10 @@ def test_validation_errors_name_the_fields_and_keep_the_data(app, client):
                                                **{"c-0-proposal": ""}))
     body = text(response)
     assert response.status_code == 422
-    assert "<title>Błąd:" in body and "Popraw następujące błędy" in body
-    assert "Wpisz imię i nazwisko." in body
-    assert "Wpisz adres e-mail w poprawnym formacie" in body
-    assert "Uwaga nr 1: Wpisz proponowaną zmianę." in body
+    assert "<title>Błąd:" in body and "Prosimy poprawić następujące błędy" in body
+    assert "Prosimy podać imię i nazwisko." in body
+    assert "Prosimy podać adres e-mail w poprawnym formacie" in body
+    assert "Uwaga nr 1: Prosimy wpisać proponowaną zmianę." in body
     assert 'href="#c-0-proposal"' in body and 'href="#f-email"' in body
     assert 'aria-describedby="f-email-hint f-email-error" aria-invalid="true"' in body
     assert 'value="anna-at-example"' in body and "Konkursy ogłasza się raz w roku.</textarea>" in body
@@ -159,15 +159,15 @@ def test_a_form_without_any_comment_is_refused_with_a_message(app, client):
     url = page_url(consultation.id)
     data = form_data(csrf_token(client, url), **{f"c-0-{f}": "" for f in ("section", "current_text", "proposal", "justification")})
     body = text(client.post(url, data=data))
-    assert "Wpisz co najmniej jedną uwagę." in body
+    assert "Prosimy wpisać co najmniej jedną uwagę." in body
 
 
 def test_validation_messages_in_english(app, client):
     consultation = open_consultation(app)
     url = page_url(consultation.id)
     token = csrf_token(client, url + "?lang=en")
-    body = text(client.post(url, data=form_data(token, email="")))
-    assert "Enter your e-mail address." in body
+    body = text(client.post(url, data=form_data(token, name="", email="anna-at-example")))
+    assert "Enter your first name and surname." in body and "Enter an e-mail address in the right format" in body
 
 
 def test_user_input_is_escaped_everywhere(app, client):
@@ -176,7 +176,7 @@ def test_user_input_is_escaped_everywhere(app, client):
     body = text(client.get(url))
     assert "<script>" not in body and "&lt;script&gt;" in body
     evil = '"><script>alert(1)</script>'
-    body = text(client.post(url, data=form_data(csrf_token(client, url), name=evil, email="",
+    body = text(client.post(url, data=form_data(csrf_token(client, url), name=evil, email="bad",
                                                 **{"c-0-section": evil, "c-0-proposal": "</textarea><img src=x onerror=alert(2)>"})))
     assert "<script>alert(1)" not in body and "<img src=x" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "&lt;/textarea&gt;&lt;img" in body

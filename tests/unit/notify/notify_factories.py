@@ -82,11 +82,12 @@ def booking_event(event_type: str = "booking.confirmed", *, language: str = "pl"
     return parse_envelope(new_envelope(event_type, data, producer="intake"))
 
 
-def consultation_event(consultation_id: str, *, outcome_notice: str = "at_publication", revision: int = 1) -> Event:
+def consultation_event(consultation_id: str, *, outcome_notice: str = "at_publication", revision: int = 1,
+                       **details: str) -> Event:
     opens = datetime(2024, 10, 8, tzinfo=timezone.utc)
     data = {"consultation_id": consultation_id, "title": "Wspólnie o programie współpracy z NGO na 2025 r. – II etap",
             "opens_at": opens, "closes_at": opens + timedelta(days=14), "outcome_notice": outcome_notice,
-            "revision": revision}
+            "revision": revision, **details}
     return parse_envelope(new_envelope("consultation.published", data, producer="intake"))
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from email import policy
 
 import pytest
-from notify_factories import received_event
+from notify_factories import consultation_event, received_event
 from sqlalchemy import select
 
 from services.common.db import utcnow
@@ -55,6 +55,26 @@ def test_a_pending_notification_is_sent_marked_sent_and_announced_in_the_same_tr
     assert message["Message-ID"] == row.message_id
     assert message["From"] == "konsultacje@um.example.pl" and message["To"] == "anna.nowak@example.org"
     assert outbox_types(ctx) == ["notification.sent"]
+
+
+def test_the_receipt_comes_from_the_consultations_contact_address_and_is_signed_by_its_office(ctx, dispatcher, sender):
+    """GIVEN an announced consultation with its office WHEN a receipt is sent THEN its From is the contact address,
+    named after the department, and the signature gives the office's address and contact."""
+    received = received_event(language="pl")
+    dispatcher.dispatch(consultation_event(
+        received.data["consultation_id"], organiser="Wydział Zdrowia i Polityki Społecznej",
+        contact_email="konsultacje@um.torun.pl", contact_phone="56 611 88 88",
+        postal_address="ul. Wały gen. Sikorskiego 8\n87-100 Toruń"))
+    dispatcher.dispatch(received)
+    with ctx.db.transaction() as session:
+        notification_id = session.scalars(select(Notification.id)).one()
+    assert deliver(ctx, notification_id) is Delivery.SENT
+    [message] = sender.sent
+    wire = email.message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert wire["From"].addresses[0].addr_spec == "konsultacje@um.torun.pl"
+    assert wire["From"].addresses[0].display_name == "Wydział Zdrowia i Polityki Społecznej"
+    text = wire.get_body(("plain",)).get_content()
+    assert "Szanowni Państwo," in text and "87-100 Toruń" in text and "tel. 56 611 88 88" in text
 
 
 def test_delivering_twice_sends_once(ctx, dispatcher, sender):

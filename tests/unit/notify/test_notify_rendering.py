@@ -70,7 +70,7 @@ def test_a_late_receipt_says_that_the_comments_may_not_be_considered(renderer):
 def test_the_english_receipt_is_in_english(renderer):
     mail = renderer.render(Template.SUBMISSION_RECEIPT, "en", RECEIPT)
     assert mail.subject.startswith("Your comments were received: UW/2024/000123")
-    assert "A copy of your comments" in mail.text and "Proposed change" in mail.html
+    assert "A copy of the comments" in mail.text and "Proposed change" in mail.html
     assert "8 October 2024, 09:30" in mail.text
     assert "Dzień dobry" not in mail.text
 
@@ -138,5 +138,45 @@ def test_the_message_is_multipart_alternative_with_utf8_headers_that_survive_the
     assert parsed.get_content_type() == "multipart/alternative"
     parts = {part.get_content_type(): part for part in parsed.iter_parts()}
     assert set(parts) == {"text/plain", "text/html"}
-    assert "Żółkiewska" in parts["text/plain"].get_content()
-    assert "Żółkiewska" in parts["text/html"].get_content()
+    assert "współpracy" in parts["text/plain"].get_content()
+    assert "współpracy" in parts["text/html"].get_content()
+
+
+OFFICE = {"organiser": "Wydział Zdrowia i Polityki Społecznej", "contact_email": "konsultacje@um.torun.pl",
+          "contact_phone": "56 611 88 88", "postal_address": "ul. Wały gen. Sikorskiego 8\n87-100 Toruń"}
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_the_receipt_is_formal_signed_by_the_office_and_echoes_the_organisation_and_topics(renderer, language):
+    context = {**RECEIPT, "organization": "Fundacja Przykładowa", "office": OFFICE,
+               "comments": [{**RECEIPT["comments"][0], "topic": "Priorytety"}, RECEIPT["comments"][1]]}
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, language, context)
+    for body in (mail.text, mail.html):
+        assert "Żółkiewska" not in body  # no "Dzień dobry Anna Kowalska,"
+        assert "Fundacja Przykładowa" in body and "Priorytety" in body
+        assert "Wydział Zdrowia i Polityki Społecznej" in body and "87-100 Toruń" in body
+        assert "konsultacje@um.torun.pl" in body and "56 611 88 88" in body
+        assert "nie odpowiadać" not in body and "do not reply" not in body  # replies reach the office
+    greeting = {"pl": "Szanowni Państwo,", "en": "Dear Sir or Madam,"}[language]
+    assert mail.text.startswith(greeting)
+
+
+def test_a_receipt_without_a_known_office_still_renders_with_a_generic_signature(renderer):
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, "pl", RECEIPT)  # a row staged before this change
+    assert "Zespół ds. konsultacji społecznych" in mail.text and "prosimy na nią nie odpowiadać" in mail.text
+
+
+def test_the_decision_e_mail_shows_the_adopted_wording_and_the_office_signature(renderer):
+    mail = renderer.render(Template.COMMENT_DECISION, "pl", {**DECISION, "decision_label": "uwzględniona częściowo",
+                                                             "office": OFFICE})
+    assert mail.text.startswith("Szanowni Państwo,")
+    assert "Przyjęte brzmienie zapisu: Program obowiązuje w latach 2025–2026." in mail.text
+    assert "Wydział Zdrowia i Polityki Społecznej" in mail.html
+
+
+def test_the_sender_is_the_consultations_contact_address_with_the_setting_as_fallback():
+    assert domain.sender_for({"office": OFFICE}, "konsultacje@example.org") == \
+        "Wydział Zdrowia i Polityki Społecznej <konsultacje@um.torun.pl>"
+    assert domain.sender_for({}, "konsultacje@example.org") == "konsultacje@example.org"
+    assert domain.sender_for({"office": {"contact_email": ""}}, "konsultacje@example.org") == "konsultacje@example.org"
+    assert domain.sender_for({"office": {"contact_email": "a@b.pl\r\nBcc: x@y.pl"}}, "fallback@x.pl") == "fallback@x.pl"
