@@ -193,6 +193,7 @@ class ConsultationOut(Schema):
     is_open = fields.Method("_is_open")
     document_id = fields.String(allow_none=True)
     document_sections = fields.List(fields.Dict())
+    document_url = fields.String(metadata={"description": "The announced draft's clean DOCX, public (no token)."})
 
     def _state(self, consultation: object) -> str:
         return domain.effective_state(consultation.state, consultation.closes_at, utcnow()).value  # type: ignore[attr-defined]

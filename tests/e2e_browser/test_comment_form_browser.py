@@ -48,7 +48,7 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     page.get_by_role("button", name="Wyślij uwagi").click()
 
     # The second row has no proposal: the error is shown next to the field and in the summary.
-    assert page.get_by_text("Uwaga nr 2: Wpisz proponowaną zmianę.").is_visible()
+    assert page.get_by_text("Uwaga nr 2: Prosimy wpisać proponowaną zmianę.").is_visible()
     page.screenshot(path=str(shots / "errors.png"), full_page=True)
     check_accessibility(page, "public: comment form with errors")
     page.locator("#c-1-proposal").fill("Dopisać wsparcie wolontariatu seniorów.")
