@@ -128,10 +128,10 @@ def test_publishing_makes_the_results_public_and_tells_each_submitter_once(clust
     # One e-mail per submission tells every outcome, with the links; in each submitter's language.
     wait_until(lambda: len(e2e_smtp.to(polish)) >= 2 and len(e2e_smtp.to(english)) >= 2, timeout=60,
                what="the outcome e-mails")
-    summary = next(b for b in bodies(e2e_smtp, polish) if "Szanowni Państwo" in b)
+    summary = next(b for b in bodies(e2e_smtp, polish) if "opublikowano raport z konsultacji" in b)
     assert "uwaga uwzględniona" in summary and "uwaga nieuwzględniona" in summary and "Wstęp wynika z ustawy." in summary
     assert first["reference"] in summary and "/intake/status?" in summary and "/documents/files/" in summary
-    summary_en = next(b for b in bodies(e2e_smtp, english) if "Dear Sir or Madam" in b)
+    summary_en = next(b for b in bodies(e2e_smtp, english) if "its report has been published" in b)
     assert "Decision: not considered" in summary_en
 
     # The same event delivered again, and a second publication, send nothing more.
