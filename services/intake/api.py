@@ -10,6 +10,8 @@ from services.common.web import ApiBlueprint as Blueprint
 from services.common.auth import current_staff, public, requires_role
 from services.common.web import file_response
 from services.intake import domain, handlers
+from services.intake.comment_form import MEDIA_TYPE as FORM_MEDIA_TYPE
+from services.intake.comment_form import sha256
 from services.intake.schemas import (
     ConsultationIn,
     ConsultationOut,
@@ -126,14 +128,14 @@ def read_consultation(consultation_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/form.docx", methods=["GET"])
 @public
-@blp.doc(summary="The consultation's comment form (DOCX)", description=(
+@blp.doc(summary="The consultation's comment form (DOCX)", responses={"200": {
+    "description": "The form, to fill in and send by e-mail or post.",
+    "content": {FORM_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}, description=(
     "Generated from the announcement and the draft's units, after the city's paper form; filled in and "
     "mailed back, it is read by e-mail intake. Deterministic: the ETag is the file's sha256."))
 def comment_form(consultation_id: str) -> Any:
-    from services.intake.comment_form import MEDIA_TYPE, sha256
-
     content = handlers.comment_form(_ctx(), consultation_id)
-    return file_response(content, MEDIA_TYPE, "formularz-uwag.docx", sha256(content), cache_control="no-cache")
+    return file_response(content, FORM_MEDIA_TYPE, "formularz-uwag.docx", sha256(content), cache_control="no-cache")
 
 
 @blp.route("/consultations/<consultation_id>/submissions", methods=["POST"])
