@@ -69,6 +69,19 @@ class SubmittedCommentSchema(_Payload):
     topic = fields.String(load_default=None, allow_none=True)
 
 
+class ProvenanceSchema(_Payload):
+    """Who put a submission into the system, and from what: staff enter letters and duty-hour notes by hand."""
+
+    entered_by = fields.String(load_default=None, allow_none=True, metadata={"description": "staff e-mail"})
+    entered_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    postmarked_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "a letter's postmark (or receipt) date, which decided whether it was late"})
+    booking_id = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "the duty-hour booking the conversation took place in"})
+    booking_starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    scan_sha256 = fields.String(load_default=None, allow_none=True, metadata={"description": "the stored scan"})
+
+
 class SubmissionReceivedV1(_Payload):
     submission_id = fields.String(required=True)
     consultation_id = fields.String(required=True)
@@ -84,6 +97,8 @@ class SubmissionReceivedV1(_Payload):
     # Added with e-mail intake: the comments are a placeholder (a scan, a PDF, a mail's body) that staff must
     # transcribe from the stored mail before deciding.
     needs_review = fields.Boolean(load_default=False)
+    # Added with letters and duty-hour notes (additive): absent for what residents send themselves.
+    provenance = fields.Nested(ProvenanceSchema, load_default=None, allow_none=True)
 
 
 class ConsultationPublishedV1(_Payload):

@@ -123,6 +123,30 @@ class SubmitComments:
 CHANNEL_NAMES = CHANNELS
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """What staff record about a submission they enter by hand: who and when, and what it came from."""
+
+    entered_by: str
+    entered_at: datetime
+    postmarked_on: date | None = None  # a letter's stamp: decides whether it was late
+    postal_address: str | None = None
+    booking_id: str | None = None
+    booking_starts_at: datetime | None = None
+    scan: dict | None = None  # {filename, media_type, size, sha256, key}
+
+    def columns(self) -> dict:
+        """The submission's columns that keep it."""
+        return {"entered_by": self.entered_by, "entered_at": self.entered_at, "postmarked_on": self.postmarked_on,
+                "postal_address": self.postal_address, "booking_id": self.booking_id, "scan": self.scan}
+
+    def as_event(self) -> dict:
+        return {"entered_by": self.entered_by, "entered_at": self.entered_at,
+                "postmarked_on": self.postmarked_on.isoformat() if self.postmarked_on else None,
+                "booking_id": self.booking_id, "booking_starts_at": self.booking_starts_at,
+                "scan_sha256": self.scan["sha256"] if self.scan else None}
+
+
 class OutcomeNotice(str, enum.Enum):
     """How submitters learn what became of their comments (events.OUTCOME_NOTICES)."""
 

@@ -289,7 +289,8 @@ def submit_comments(ctx: ServiceContext, cmd: domain.SubmitComments, *, now: dat
 
 
 def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitComments, *, received_at: datetime,
-                      needs_review: bool = False) -> Receipt:
+                      needs_review: bool = False, provenance: domain.Provenance | None = None,
+                      submission_id: str | None = None) -> Receipt:
     """Record a submission and its `submission.received` in the caller's transaction (the web form's own, or
     e-mail intake's together with the mail's row). `needs_review`: staff must transcribe it from the source."""
     token = domain.new_status_token()
@@ -308,7 +309,7 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
         raise Refused("the deadline for comments has passed", details={"closes_at": consultation.closes_at.isoformat()})
     year = received_at.astimezone(ctx.settings.timezone).year
     reference = references.allocate(ctx.db, session, year, domain.format_reference)
-    submission_id, late = str(uuid.uuid4()), timing is domain.Timing.LATE
+    submission_id, late = submission_id or str(uuid.uuid4()), timing is domain.Timing.LATE
     comments = [{"id": str(uuid.uuid4()), "submission_id": submission_id, "number": number, "section": c.section,
                  "current_text": c.current_text, "proposal": c.proposal, "justification": c.justification,
                  "topic": c.topic, "status": "received", "decision_justification": "", "decision_revision": 0}
@@ -319,7 +320,8 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
         id=submission_id, reference=reference, consultation_id=consultation.id, channel=cmd.channel,
         submitter_name=cmd.submitter.name, organization=cmd.submitter.organization, email=cmd.submitter.email,
         publish_consent=cmd.submitter.publish_consent, kind=cmd.submitter.kind, language=cmd.language,
-        received_at=received_at, late=late, status_token_hash=domain.hash_token(token)
+        received_at=received_at, late=late, status_token_hash=domain.hash_token(token),
+        **(provenance.columns() if provenance is not None else {}),
     ).returning(Submission.__table__.c.reference)).scalar_one()
     if comments:
         session.execute(insert(Comment.__table__).values(comments))
@@ -337,6 +339,7 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
                       "current_text": c["current_text"], "proposal": c["proposal"],
                       "justification": c["justification"], "topic": c["topic"]} for c in comments],
         **({"needs_review": True} if needs_review else {}),
+        **({"provenance": provenance.as_event()} if provenance is not None else {}),
     }, correlation_id=reference, validate=False)
     return Receipt(submission_id, reference, token, status_url, [c["id"] for c in comments], late, received_at)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -90,6 +90,14 @@ class Submission(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     status_token_hash: Mapped[str] = mapped_column(String(64))
+    # Provenance of what staff entered by hand (letters, duty-hour notes, transcribed mails): who and when;
+    # a letter's postmark date (which decided lateness), its sender's address and scan; the duty-hour booking.
+    entered_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    postmarked_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    postal_address: Mapped[str | None] = mapped_column(Text, nullable=True)
+    booking_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    scan: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {filename, media_type, size, sha256, key}
 
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="submission", order_by="Comment.number", cascade="all, delete-orphan"

@@ -1,0 +1,165 @@
+"""Letters and duty-hour notes entered by staff: one submission each, through the web form's own path
+(`handlers.record_submission`, so `submission.received` and the receipt follow), with its provenance."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from services.common.events import utcnow
+from services.common.runtime import ServiceContext
+from services.common.storage import ObjectNotFound
+from services.common.web import Invalid, NotFound
+from services.intake import domain
+from services.intake.handlers import Receipt, record_submission
+from services.intake.models import Booking, Consultation, DutySlot, Submission
+from services.intake.paper.domain import PAPER_CHANNELS, ScanRefused, letter_received_at, sniff_scan, stamp_in_future
+
+SCAN_PREFIX = "intake/scans/"
+
+
+@dataclass(frozen=True)
+class ScanUpload:
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class EnterPaperSubmission:
+    """A letter (`received_on` is its postmark date) or the notes of a duty-hour conversation (`booking_id`)."""
+
+    consultation_id: str
+    channel: str
+    submitter: domain.Submitter
+    comments: tuple[domain.CommentDraft, ...]
+    received_on: date | None = None
+    postal_address: str = ""
+    booking_id: str | None = None
+    scan: dict | None = None  # as stored by `store_scan`
+    entry_id: str | None = None  # the form's own id: a second post of the same form records nothing new
+
+
+class PaperInvalid(Invalid):
+    """Fields the handler refuses, with stable codes per field (the console puts them into words)."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("the entry is not valid: " + ", ".join(f"{k} ({v})" for k, v in sorted(problems.items())),
+                         details={name: [code] for name, code in problems.items()})
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Entered:
+    receipt: Receipt | None
+    reference: str
+    repeated: bool = False  # the same form was posted again: nothing new was recorded
+
+
+def store_scan(ctx: ServiceContext, upload: ScanUpload) -> dict:
+    """Check a scan (size, type by its bytes, no active content) and keep it, content-addressed, with its sha256."""
+    try:
+        media_type, extension = sniff_scan(upload.data, max_bytes=ctx.settings.max_upload_bytes)
+    except ScanRefused as refused:
+        raise PaperInvalid({"scan": refused.code}) from None
+    digest = hashlib.sha256(upload.data).hexdigest()
+    key = f"{SCAN_PREFIX}{digest}.{extension}"
+    try:
+        stored = ctx.store.stat(key)
+    except ObjectNotFound:
+        stored = ctx.store.put(key, upload.data, media_type)
+    name = "".join(ch for ch in upload.filename if ch.isprintable()).strip()[:200] or f"{digest[:12]}.{extension}"
+    return {"filename": name, "media_type": media_type, "size": stored.size, "sha256": digest, "key": key}
+
+
+def kept_scan(ctx: ServiceContext, sha256: str, filename: str = "") -> dict:
+    """A scan stored by an earlier post of the same form (adding a row posts the form back)."""
+    if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
+        raise PaperInvalid({"scan": "unknown_scan"})
+    for extension in ("pdf", "png", "jpg", "tif"):
+        try:
+            stored = ctx.store.stat(f"{SCAN_PREFIX}{sha256}.{extension}")
+        except ObjectNotFound:
+            continue
+        name = "".join(ch for ch in filename if ch.isprintable()).strip()[:200] or f"{sha256[:12]}.{extension}"
+        return {"filename": name, "media_type": stored.content_type, "size": stored.size, "sha256": sha256,
+                "key": stored.key}
+    raise PaperInvalid({"scan": "unknown_scan"})
+
+
+def enter_paper_submission(ctx: ServiceContext, cmd: EnterPaperSubmission, *, actor: str,
+                           now: datetime | None = None) -> Entered:
+    """Record a letter or duty-hour notes as a submission. A letter counts as received on its postmark date
+    (late or not by that date, as the consultation's late policy says); a conversation at its booked time."""
+    now = now or utcnow()
+    tz = ctx.settings.timezone
+    problems = _problems(cmd, now, tz)
+    if problems:
+        raise PaperInvalid(problems)
+    with ctx.transaction() as session:
+        if cmd.entry_id:
+            earlier = session.get(Submission, cmd.entry_id)
+            if earlier is not None:
+                return Entered(None, earlier.reference, repeated=True)
+        consultation = session.get(Consultation, cmd.consultation_id)
+        if consultation is None:
+            raise NotFound("no such consultation")
+        booking_starts_at = None
+        if cmd.channel == "letter":
+            received_at = letter_received_at(cmd.received_on, opens_at=consultation.opens_at,  # type: ignore[arg-type]
+                                             closes_at=consultation.closes_at, tz=tz)
+        else:
+            booking, slot = _booking(session, cmd)
+            received_at = booking_starts_at = slot.starts_at
+        provenance = domain.Provenance(
+            entered_by=actor, entered_at=now, postmarked_on=cmd.received_on if cmd.channel == "letter" else None,
+            postal_address=cmd.postal_address.strip() or None, booking_id=cmd.booking_id if cmd.channel != "letter"
+            else None, booking_starts_at=booking_starts_at, scan=cmd.scan)
+        command = domain.SubmitComments(consultation_id=cmd.consultation_id, submitter=cmd.submitter,
+                                        comments=cmd.comments, channel=cmd.channel)
+        receipt = record_submission(ctx, session, command, received_at=received_at, provenance=provenance,
+                                    submission_id=cmd.entry_id)
+    return Entered(receipt, receipt.reference)
+
+
+def _problems(cmd: EnterPaperSubmission, now: datetime, tz: object) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if cmd.channel not in PAPER_CHANNELS:
+        problems["channel"] = "unknown"
+    if not cmd.submitter.name.strip():
+        problems["name"] = "required"
+    if not cmd.comments:
+        problems["comments"] = "required"
+    if cmd.channel == "letter":
+        if cmd.received_on is None:
+            problems["received_on"] = "required"
+        elif stamp_in_future(cmd.received_on, now, tz):  # type: ignore[arg-type]
+            problems["received_on"] = "in_future"
+        if not cmd.postal_address.strip() and not cmd.submitter.email:
+            problems["postal_address"] = "required"
+    if cmd.channel == "duty_hours" and not cmd.booking_id:
+        problems["booking_id"] = "required"
+    return problems
+
+
+def _booking(session: object, cmd: EnterPaperSubmission) -> tuple[Booking, DutySlot]:
+    booking = session.get(Booking, cmd.booking_id)  # type: ignore[attr-defined]
+    if booking is None or booking.consultation_id != cmd.consultation_id:
+        raise PaperInvalid({"booking_id": "unknown"})
+    if booking.status != "confirmed":
+        raise PaperInvalid({"booking_id": "cancelled"})
+    return booking, session.get(DutySlot, booking.slot_id)  # type: ignore[attr-defined]
+
+
+def bookings_for_notes(ctx: ServiceContext, consultation_id: str) -> list[dict]:
+    """The consultation's confirmed bookings, in time order, each with the reference of notes already entered."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(Booking, DutySlot).join(DutySlot, DutySlot.id == Booking.slot_id)
+            .where(Booking.consultation_id == consultation_id, Booking.status == "confirmed")
+            .order_by(DutySlot.starts_at, Booking.created_at))
+        noted = dict(session.execute(select(Submission.booking_id, Submission.reference).where(
+            Submission.consultation_id == consultation_id, Submission.booking_id.is_not(None))).all())
+        return [{"booking": b, "slot": s, "reference": noted.get(b.id)} for b, s in rows]

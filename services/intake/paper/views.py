@@ -1,0 +1,213 @@
+"""Console pages where staff enter a letter or the notes of a duty-hour conversation, as one submission.
+
+Thin: parse the form (`PaperForm`), keep an uploaded scan (`handlers.store_scan`), call one handler,
+render. "Add a row" posts the form back (no JavaScript); a scan already checked and stored travels on as
+its sha256, so it is not sent twice. Any staff member may enter what came in.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from services.common.auth import current_staff
+from services.common.web import Conflict, DomainError, Refused
+from services.intake import domain
+from services.intake import handlers as intake_handlers
+from services.intake.paper import handlers
+from services.intake.paper.domain import PAPER_CHANNELS
+
+blp = Blueprint("intake_paper", __name__, url_prefix="/intake/staff/consultations")
+
+MAX_ROWS = 100
+ROW_FIELDS = ("section", "current_text", "proposal", "justification", "topic")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_LIMITS = {"name": 200, "organization": 300, "email": 254, "postal_address": 1000, "section": 500,
+           "current_text": 10_000, "proposal": 10_000, "justification": 10_000, "topic": 200}
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+def paper_error(code: str) -> str:
+    """A stable code from the form or the handler, in words."""
+    return {
+        "required": _("This field is required."),
+        "too_long": _("This text is too long."),
+        "email": _("Enter an e-mail address in the right format, like jan.kowalski@example.pl."),
+        "date": _("Enter a date as year-month-day, like 2024-10-21."),
+        "in_future": _("The postmark date cannot be in the future."),
+        "unknown": _("Choose from the list."),
+        "cancelled": _("This booking was cancelled."),
+        "empty": _("The scan file is empty."),
+        "too_large": _("The scan is too large. Scan at a lower resolution or split it into parts."),
+        "unknown_type": _("The scan must be a PDF or an image (PNG, JPEG or TIFF). The file's content is neither."),
+        "active_content": _("The PDF contains scripts or embedded files and was refused. Scan the letter again "
+                            "or print it to PDF."),
+        "unknown_scan": _("The scan kept from the previous step is missing. Choose the file again."),
+        "comments": _("Enter at least one comment: the proposed change is required."),
+        "proposal": _("Enter the proposed change (or remove the other texts of this row)."),
+    }.get(code, _("Check this field."))
+
+
+@dataclass
+class PaperForm:
+    channel: str
+    values: dict[str, str] = field(default_factory=dict)
+    rows: list[dict[str, str]] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)  # field name -> code
+
+    @classmethod
+    def empty(cls, channel: str, booking_id: str = "") -> "PaperForm":
+        return cls(channel, {"entry_id": str(uuid.uuid4()), "booking_id": booking_id},
+                   [dict.fromkeys(ROW_FIELDS, "") for _ in range(3)])
+
+    @classmethod
+    def from_request(cls, channel: str, form: MultiDict) -> "PaperForm":
+        values = {name: (form.get(name) or "").strip() for name in (
+            "entry_id", "received_on", "name", "organization", "email", "postal_address", "booking_id",
+            "kept_scan", "kept_scan_name")}
+        values["publish_consent"] = "yes" if form.get("publish_consent") == "yes" else ""
+        try:
+            count = min(max(int(form.get("rows", "1")), 1), MAX_ROWS)
+        except ValueError:
+            count = 1
+        rows = [{name: (form.get(f"c-{i}-{name}") or "").strip() for name in ROW_FIELDS} for i in range(count)]
+        return cls(channel, values, rows)
+
+    def add_row(self) -> None:
+        if len(self.rows) < MAX_ROWS:
+            self.rows.append(dict.fromkeys(ROW_FIELDS, ""))
+
+    def command(self, consultation_id: str, scan: dict | None) -> handlers.EnterPaperSubmission | None:
+        """The handler's command, or None with `errors` filled in."""
+        v = self.values
+        for name in ("name", "organization", "email", "postal_address"):
+            if len(v[name]) > _LIMITS[name]:
+                self.errors[name] = "too_long"
+        if not v["name"]:
+            self.errors["name"] = "required"
+        if v["email"] and not _EMAIL.match(v["email"]):
+            self.errors["email"] = "email"
+        received_on = None
+        if self.channel == "letter":
+            try:
+                received_on = date.fromisoformat(v["received_on"]) if v["received_on"] else None
+            except ValueError:
+                self.errors["received_on"] = "date"
+        drafts = []
+        for index, row in enumerate(self.rows):
+            if not any(row.values()):
+                continue
+            for name in ROW_FIELDS:
+                if len(row[name]) > _LIMITS[name]:
+                    self.errors[f"c-{index}-{name}"] = "too_long"
+            if not row["proposal"]:
+                self.errors[f"c-{index}-proposal"] = "proposal"
+                continue
+            drafts.append(domain.CommentDraft(section=row["section"], current_text=row["current_text"],
+                                              proposal=row["proposal"], justification=row["justification"],
+                                              topic=row["topic"] or None))
+        if not drafts and not any(key.startswith("c-") for key in self.errors):
+            self.errors["c-0-proposal"] = "comments"
+        if self.errors:
+            return None
+        try:
+            entry_id = str(uuid.UUID(v["entry_id"]))
+        except ValueError:
+            entry_id = None
+        return handlers.EnterPaperSubmission(
+            consultation_id=consultation_id, channel=self.channel, received_on=received_on,
+            submitter=domain.Submitter(name=v["name"], email=v["email"] or None,
+                                       publish_consent=v["publish_consent"] == "yes",
+                                       organization=v["organization"] or None),
+            comments=tuple(drafts), postal_address=v["postal_address"], booking_id=v["booking_id"] or None,
+            scan=scan, entry_id=entry_id)
+
+
+def _uploaded(files: MultiDict) -> FileStorage | None:
+    upload = files.get("scan")
+    return upload if upload is not None and upload.filename else None
+
+
+@blp.route("/<consultation_id>/letters/new", methods=["GET", "POST"], endpoint="letter")
+@blp.route("/<consultation_id>/duty-notes/new", methods=["GET", "POST"], endpoint="duty_notes")
+def enter(consultation_id: str) -> Any:
+    channel = "letter" if request.endpoint == "intake_paper.letter" else "duty_hours"
+    ctx = _ctx()
+    consultation = intake_handlers.get_consultation(ctx, consultation_id, include_drafts=True)
+    if request.method == "GET":
+        return _page(consultation, PaperForm.empty(channel, (request.args.get("booking") or "").strip()[:36]))
+    form = PaperForm.from_request(channel, request.form)
+    scan = _scan(ctx, form)
+    if request.form.get("action") == "add_row":
+        form.add_row()
+        return _page(consultation, form, scan=scan, focus=f"f-c-{len(form.rows) - 1}-section")
+    command = form.command(consultation.id, scan)  # None when any field, or the scan, has a problem
+    if command is None:
+        return _page(consultation, form, scan=scan, status=422)
+    try:
+        entered = handlers.enter_paper_submission(ctx, command, actor=current_staff().email)
+    except handlers.PaperInvalid as exc:
+        form.errors.update(exc.problems)
+        return _page(consultation, form, scan=scan, status=422)
+    except (Refused, Conflict) as exc:
+        return _page(consultation, form, scan=scan, status=exc.status, problem=_refusal(exc, consultation))
+    if entered.repeated:
+        flash(_("This form was already saved as %(reference)s; nothing new was recorded.",
+                reference=entered.reference), "warning")
+    elif command.submitter.email:
+        flash(_("Registered as %(reference)s. A receipt goes to %(email)s.", reference=entered.reference,
+                email=command.submitter.email), "success")
+    else:
+        flash(_("Registered as %(reference)s. No receipt is sent: the sender gave no e-mail address.",
+                reference=entered.reference), "success")
+    if channel == "duty_hours":
+        return redirect(url_for("intake_bookings_pages.schedule", consultation_id=consultation.id), code=303)
+    return redirect(url_for(".letter", consultation_id=consultation.id), code=303)
+
+
+def _scan(ctx: Any, form: PaperForm) -> dict | None:
+    """A newly chosen file is checked and stored; otherwise the one kept from an earlier post of the form."""
+    upload = _uploaded(request.files)
+    try:
+        if upload is not None:
+            scan = handlers.store_scan(ctx, handlers.ScanUpload(upload.filename or "", upload.read()))
+        elif form.values["kept_scan"]:
+            scan = handlers.kept_scan(ctx, form.values["kept_scan"], form.values["kept_scan_name"])
+        else:
+            return None
+    except handlers.PaperInvalid as exc:
+        form.errors.update(exc.problems)
+        form.values["kept_scan"] = form.values["kept_scan_name"] = ""
+        return None
+    form.values["kept_scan"], form.values["kept_scan_name"] = scan["sha256"], scan["filename"]
+    return scan
+
+
+def _refusal(exc: DomainError, consultation: Any) -> str:
+    if isinstance(exc, Conflict):
+        return _("The consultation had not opened yet on that date, so the submission cannot be registered.")
+    if "deadline" in str(exc):
+        return _("The postmark date is after the deadline and this consultation refuses late comments. "
+                 "The letter cannot be registered as a submission.")
+    return _("This consultation does not accept comments this way. Add the channel to the consultation first.")
+
+
+def _page(consultation: Any, form: PaperForm, *, scan: dict | None = None, status: int = 200,
+          problem: str | None = None, focus: str | None = None) -> Any:
+    errors = {name: paper_error(code) for name, code in form.errors.items()}
+    bookings = handlers.bookings_for_notes(_ctx(), consultation.id) if form.channel == "duty_hours" else []
+    html = render_template("intake/staff/paper_form.html", consultation=consultation, form=form, errors=errors,
+                           scan=scan, problem=problem, focus=focus, bookings=bookings,
+                           max_mb=_ctx().settings.max_upload_bytes // (1024 * 1024),
+                           accepted=form.channel in consultation.channels, channels=PAPER_CHANNELS)
+    return html, status

@@ -1,0 +1,138 @@
+"""The console's letter and duty-note form, driven like a browser with the staff session cookie."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+
+from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
+from services.intake.paper import handlers
+from tests.unit.intake_paper.support import PDF, WARSAW, book, consultation, received_events
+
+BASE = "/intake/staff/consultations"
+
+
+def logged_in(app, role="reviewer"):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", f"{role}@um.torun.pl", role, "Ewa Urzędnik"))
+    return client
+
+
+def page_text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def form_of(html: str) -> dict:
+    """The hidden fields a browser would send back."""
+    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+
+
+def letter_form(html: str, **overrides) -> dict:
+    data = {**form_of(html), "action": "save", "received_on": datetime.now(WARSAW).date().isoformat(),
+            "name": "Anna Nowak", "postal_address": "ul. Szeroka 1, 87-100 Toruń", "email": "",
+            "c-0-section": "§ 5 ust. 2", "c-0-proposal": "Konkursy dwa razy w roku.",
+            "c-0-justification": "Więcej organizacji zdąży.", "c-0-topic": "Procedury konkursowe"}
+    data.update(overrides)
+    return data
+
+
+def test_staff_enter_a_letter_with_its_scan_and_get_its_reference(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    assert "<h1>Wprowadź pismo</h1>" in html and 'enctype="multipart/form-data"' in html
+    response = client.post(f"{BASE}/{found.id}/letters/new",
+                           data={**letter_form(html), "scan": (io.BytesIO(PDF), "pismo.pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    shown = page_text(client.get(response.headers["Location"]))
+    reference = re.search(r"UW/\d{4}/\d{6}", shown).group(0)
+    assert "Nie wysyłamy potwierdzenia" in shown
+    event = received_events(ctx, reference)[0]
+    assert event["channel"] == "letter" and event["provenance"]["entered_by"] == "reviewer@um.torun.pl"
+    assert event["provenance"]["scan_sha256"] and event["comments"][0]["topic"] == "Procedury konkursowe"
+
+
+def test_a_session_post_without_the_csrf_token_is_refused(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    data = letter_form(html)
+    data.pop("csrf_token")
+    assert client.post(f"{BASE}/{found.id}/letters/new", data=data).status_code == 400
+    page = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    assert page.count('name="csrf_token"') == page.count("<form")
+
+
+def test_without_a_session_the_page_sends_staff_to_the_login(ctx, app):
+    found = consultation(ctx)
+    response = app.test_client().get(f"{BASE}/{found.id}/letters/new")
+    assert response.status_code == 302 and "/review/login" in response.headers["Location"]
+
+
+def test_adding_a_row_posts_back_keeps_the_typed_text_and_the_checked_scan(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    data = {**letter_form(html), "action": "add_row", "scan": (io.BytesIO(PDF), "pismo.pdf")}
+    again = client.post(f"{BASE}/{found.id}/letters/new", data=data, content_type="multipart/form-data")
+    html = page_text(again)
+    assert again.status_code == 200 and 'name="c-3-proposal"' in html and "Konkursy dwa razy w roku." in html
+    assert "pismo.pdf" in html and form_of(html)["kept_scan"]
+    saved = client.post(f"{BASE}/{found.id}/letters/new", data={**letter_form(html), "c-3-proposal": "Druga uwaga."})
+    assert saved.status_code == 303
+    reference = re.search(r"UW/\d{4}/\d{6}", page_text(client.get(saved.headers["Location"]))).group(0)
+    event = received_events(ctx, reference)[0]
+    assert len(event["comments"]) == 2 and event["provenance"]["scan_sha256"] == form_of(html)["kept_scan"]
+
+
+def test_a_hostile_scan_is_refused_with_a_clear_message_and_nothing_is_recorded(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    response = client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **letter_form(html), "scan": (io.BytesIO(b"MZ\x90\x00" + b"\x00" * 64), "pismo.pdf")})
+    shown = page_text(response)
+    assert response.status_code == 422 and "Skan musi być plikiem PDF albo obrazem" in shown
+    assert 'aria-invalid="true"' in shown and "Anna Nowak" in shown
+
+
+def test_an_oversized_upload_gets_a_clear_413_page(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    limit = ctx.settings.max_upload_bytes
+    response = client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **letter_form(html), "scan": (io.BytesIO(PDF + b"0" * limit), "pismo.pdf")})
+    assert response.status_code == 413 and "<html" in page_text(response).lower()
+
+
+def test_missing_fields_are_summarised_in_polish(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    response = client.post(f"{BASE}/{found.id}/letters/new", data=letter_form(
+        html, name="", received_on="21.10.2024", **{"c-0-proposal": "", "c-0-section": "", "c-0-justification": "",
+                                                    "c-0-topic": ""}))
+    shown = page_text(response)
+    assert response.status_code == 422 and 'id="error-summary"' in shown
+    assert "To pole jest wymagane." in shown and "rok-miesiąc-dzień" in shown and "co najmniej jedną uwagę" in shown
+
+
+def test_the_schedule_links_each_booking_to_its_notes_and_the_notes_are_linked_back(ctx, app):
+    found = consultation(ctx)
+    booking_id = book(ctx, found.id, name="Jan Kowalski")
+    client = logged_in(app)
+    schedule = page_text(client.get(f"{BASE}/{found.id}/bookings"))
+    link = f"{BASE}/{found.id}/duty-notes/new?booking={booking_id}"
+    assert "Zapisz uwagi z rozmowy" in schedule and link in schedule
+    html = page_text(client.get(link))
+    assert f'<option value="{booking_id}" selected>' in html and "Jan Kowalski" in html
+    data = {**form_of(html), "action": "save", "booking_id": booking_id, "name": "Jan Kowalski",
+            "email": "jan@example.pl", "c-0-proposal": "Więcej dyżurów."}
+    response = client.post(link, data=data)
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"{BASE}/{found.id}/bookings")
+    assert "Potwierdzenie zostanie wysłane na adres jan@example.pl" in page_text(client.get(response.headers["Location"]))
+    assert handlers.bookings_for_notes(ctx, found.id)[0]["reference"]
