@@ -124,7 +124,15 @@ def on_submission_received(event: Event, session: Session) -> None:
             received_at=data["received_at"], late=data["late"], submitter_kind=submitter["kind"],
             submitter_label=label, section=item["section"], current_text=item["current_text"],
             proposal=item["proposal"], justification=item["justification"], topic=item.get("topic"),
+            provenance=_provenance(data.get("provenance")),
         ))
+
+
+def _provenance(provenance: dict | None) -> dict | None:
+    """As JSON: dates and times in ISO form (the page formats them back)."""
+    if not provenance:
+        return None
+    return {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in provenance.items()}
 
 
 def _merged(*tables: dict[str, list]) -> dict[str, list]:

@@ -111,6 +111,9 @@ class ReviewComment(Base):
     unit_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     chapter_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     anchored_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # From submission.received: who entered a letter or duty-hour note by hand and when, the letter's postmark
+    # date, the duty-hour booking and the scan's sha256 (None for what residents sent themselves).
+    provenance: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class DecisionRecord(Base):

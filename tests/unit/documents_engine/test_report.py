@@ -263,3 +263,15 @@ def test_chart_ticks_are_whole_numbers(top, ticks):
     from services.documents.engine.chart import _nice_ceiling, axis_ticks
 
     assert axis_ticks(_nice_ceiling(top)) == ticks
+
+
+def test_letters_and_duty_hours_are_counted_and_named_in_polish_on_the_title_page_and_in_the_exports():
+    raw = report_json()
+    raw["consultation"]["channels"] = ["web", "email", "letter", "duty_hours"]
+    raw["comments"][1]["channel"] = "letter"
+    data = ReportData.from_json(raw)
+    text = document_text(build_report_docx(data))
+    assert "pismo – 1" in text and "dyżur konsultacyjny – 1" in text and "poczta elektroniczna – 1" in text
+    assert dict(summary(data)["channel"]) == {"pismo": 1, "dyżur konsultacyjny": 1, "poczta elektroniczna": 1}
+    channels = {row[0]: row[8] for row in list(csv.reader(io.StringIO(build_report_csv(data).decode("utf-8-sig"))))[1:]}
+    assert sorted(channels.values()) == ["dyżur konsultacyjny", "pismo", "poczta elektroniczna"]
