@@ -101,6 +101,20 @@ class SubmissionReceivedV1(_Payload):
     provenance = fields.Nested(ProvenanceSchema, load_default=None, allow_none=True)
 
 
+class SubmissionTranscribedV1(SubmissionReceivedV1):
+    """Staff transcribed a `needs_review` submission (a scanned letter, a PDF or a mail's body sent by e-mail).
+
+    The payload is the submission as `submission.received` describes it, with its comments as transcribed:
+    the first keeps the placeholder comment's id (its text replaced), the others are new. A consumer
+    updates the comments it knows and adds the rest, so a redelivery, or one arriving after a later
+    transcription, changes nothing. Chosen over a `submission.received` revision so that consumers which
+    only ever add (the receipt e-mail) are not asked to tell a revision from a new submission.
+    """
+
+    transcribed_by = fields.String(required=True)
+    transcribed_at = fields.AwareDateTime(required=True)
+
+
 class ConsultationPublishedV1(_Payload):
     consultation_id = fields.String(required=True)
     title = fields.String(required=True)
@@ -255,6 +269,7 @@ class StaffPasswordLinkV1(_Payload):
 CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("consultation.published", 1): ConsultationPublishedV1,
     ("submission.received", 1): SubmissionReceivedV1,
+    ("submission.transcribed", 1): SubmissionTranscribedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
     ("booking.reminder", 1): BookingV1,

@@ -192,6 +192,15 @@ def on_submission_received(event: Event, session: Session) -> None:
         ))
 
 
+def on_submission_transcribed(event: Event, session: Session) -> None:
+    """Staff transcribed a scanned or mailed submission: the placeholder's text is replaced, new comments added."""
+    on_submission_received(event, session)
+    for item in event.data["comments"]:
+        comment = session.get(CommentView, item["comment_id"])
+        comment.section, comment.current_text, comment.proposal = item["section"], item["current_text"], item["proposal"]
+        comment.justification, comment.topic = item["justification"], item.get("topic")
+
+
 def on_comment_decided(event: Event, session: Session) -> None:
     data = event.data
     comment = session.get(CommentView, data["comment_id"])
@@ -220,6 +229,7 @@ def on_review_reopened(event: Event, session: Session) -> None:
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
+    "submission.transcribed": [on_submission_transcribed],
     "comment.decided": [on_comment_decided],
     "consultation.review_completed": [on_review_completed],
     "consultation.review_reopened": [on_review_reopened],

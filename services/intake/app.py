@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.intake.api import blp
     from services.intake.console import blp as console_blp
     from services.intake.mail.api import blp as mail_blp
+    from services.intake.mail.pages import blp as mail_pages
     from services.intake.paper.views import blp as paper_pages
     from services.intake.views import blp as views_blp
     from services.intake.web_ui import init_web_ui
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     app.register_blueprint(console_blp)  # the staff console's consultation pages
     app.register_blueprint(bookings_pages)  # booking duty hours: public pages and the staff's schedule
     app.register_blueprint(paper_pages)  # letters and duty-hour notes entered by staff
+    app.register_blueprint(mail_pages)  # e-mails staff transcribe
     init_web_ui(app, app.extensions["uwagi"], views_blp, bookings_pages)
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     return app

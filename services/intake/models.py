@@ -145,7 +145,8 @@ class InboundMail(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     message_id: Mapped[str] = mapped_column(String(998), unique=True)
-    # created, needs_review (a submission staff must transcribe from the mail), ignored (auto-reply, bounce),
+    # created, needs_review (a submission staff must transcribe from the mail), transcribed (staff did),
+    # ignored (auto-reply, bounce),
     # rejected (hostile, oversized, broken, no open consultation …): see services.intake.mail.importer.
     status: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -296,9 +296,33 @@ def on_staff_password_link(event: Event, session: Session) -> None:
     )
 
 
+def on_submission_transcribed(event: Event, session: Session) -> None:
+    """Staff transcribed a scanned or mailed submission: know its comments as transcribed (no e-mail: the
+    receipt went out when it arrived). New comments share the status link the receipt gave (it holds the
+    secret token, which only the original event carried)."""
+    data = event.data
+    known = {c.comment_id: c for c in session.scalars(
+        select(KnownComment).where(KnownComment.submission_id == data["submission_id"]))}
+    if not known:
+        raise TransientError(f"submission {data['reference']} is not known yet (its submission.received has not arrived)")
+    sibling = next(iter(known.values()))
+    for item in data["comments"]:
+        comment = known.get(item["comment_id"])
+        if comment is None:
+            comment = KnownComment(
+                comment_id=item["comment_id"], submission_id=data["submission_id"], consultation_id=sibling.consultation_id,
+                reference=sibling.reference, number=item["number"], recipient=sibling.recipient,
+                recipient_name=sibling.recipient_name, language=sibling.language,
+                consultation_title=sibling.consultation_title, last_notified_revision=0, created_at=utcnow(),
+                status_url=sibling.status_url)
+            session.add(comment)
+        comment.section, comment.proposal = item["section"], item["proposal"]
+
+
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
+    "submission.transcribed": [on_submission_transcribed],
     "comment.decided": [on_comment_decided],
     "report.published": [on_report_published],
     "booking.confirmed": [on_booking_confirmed],

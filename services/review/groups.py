@@ -123,6 +123,16 @@ def group_new_comments(event: Event, session: Session) -> None:
         _place(session, store, comment_id, fp)
 
 
+def ungroup_comment(session: Session, comment: ReviewComment) -> None:
+    """Take a comment whose text changed (a transcription) out of its group, so `group_new_comments` places it
+    again by its new text."""
+    session.execute(delete(GroupBucket).where(GroupBucket.consultation_id == comment.consultation_id,
+                                              GroupBucket.comment_id == comment.id))
+    session.execute(delete(GroupFingerprint).where(GroupFingerprint.comment_id == comment.id))
+    comment.group_id = None
+    session.flush()
+
+
 def _place(session: Session, store: SqlGroupStore, comment_id: str, fp: grouping.Fingerprint) -> bool:
     """Place one comment unless it is placed already (a redelivery, a replay, or the sweep came first)."""
     if session.get(GroupFingerprint, comment_id) is not None:

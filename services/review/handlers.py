@@ -9,13 +9,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
+from services.common.bus import TransientError
 from services.common.events import Event, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
 from services.review import audit
 from services.review.decisions import unapproved_count
 from services.review.domain import DecisionRejected, completion_blockers, validate_reopen_reason
-from services.review.groups import group_new_comments
+from services.review.groups import group_new_comments, ungroup_comment
 from services.review.models import ConsultationRef, ReviewComment
 from services.review.triage_handlers import TRIAGE_EVENT_HANDLERS
 
@@ -128,6 +129,35 @@ def on_submission_received(event: Event, session: Session) -> None:
         ))
 
 
+_TRANSCRIBED_FIELDS = ("section", "current_text", "proposal", "justification", "topic")
+
+
+def on_submission_transcribed(event: Event, session: Session) -> None:
+    """Staff transcribed a scanned or mailed submission: the placeholder comment takes the first transcribed
+    comment's text, and the others are added. A changed comment is placed again (anchor, group, search) by
+    the handlers that follow, as a new one would be; a redelivery finds nothing to change."""
+    data = event.data
+    ids = [item["comment_id"] for item in data["comments"]]
+    known = {c.id: c for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids)))}
+    if not known:
+        raise TransientError(f"submission {data['reference']} is not in review's read model yet")
+    for item in data["comments"]:
+        comment = known.get(item["comment_id"])
+        if comment is None or all(getattr(comment, name) == item.get(name) for name in _TRANSCRIBED_FIELDS):
+            continue
+        before = {name: getattr(comment, name) for name in _TRANSCRIBED_FIELDS}
+        for name in _TRANSCRIBED_FIELDS:
+            setattr(comment, name, item.get(name))
+        comment.provenance = _provenance(data.get("provenance"))
+        if comment.anchored_by in (None, "auto"):
+            comment.unit_id = comment.chapter_id = comment.anchored_by = None
+        ungroup_comment(session, comment)
+        audit.record(session, data["transcribed_by"], "comment.transcribed", comment.id, before=before,
+                     after={name: item.get(name) for name in _TRANSCRIBED_FIELDS},
+                     consultation_id=comment.consultation_id)
+    on_submission_received(event, session)
+
+
 def _provenance(provenance: dict | None) -> dict | None:
     """As JSON: dates and times in ISO form (the page formats them back)."""
     if not provenance:
@@ -148,4 +178,8 @@ EVENT_HANDLERS = _merged({
     "consultation.published": [on_consultation_published],
     # Grouping runs after the comments are in the read model, in its own transaction.
     "submission.received": [on_submission_received, group_new_comments],
-}, TRIAGE_EVENT_HANDLERS)
+}, TRIAGE_EVENT_HANDLERS, {
+    # The same steps as a new submission, after the placeholder's text is replaced.
+    "submission.transcribed": [on_submission_transcribed, *TRIAGE_EVENT_HANDLERS["submission.received"],
+                               group_new_comments],
+})

@@ -103,6 +103,23 @@ class PaperForm:
                 received_on = date.fromisoformat(v["received_on"]) if v["received_on"] else None
             except ValueError:
                 self.errors["received_on"] = "date"
+        drafts = self.comment_drafts()
+        if self.errors:
+            return None
+        try:
+            entry_id = str(uuid.UUID(v["entry_id"]))
+        except ValueError:
+            entry_id = None
+        return handlers.EnterPaperSubmission(
+            consultation_id=consultation_id, channel=self.channel, received_on=received_on,
+            submitter=domain.Submitter(name=v["name"], email=v["email"] or None,
+                                       publish_consent=v["publish_consent"] == "yes",
+                                       organization=v["organization"] or None),
+            comments=tuple(drafts), postal_address=v["postal_address"], booking_id=v["booking_id"] or None,
+            scan=scan, entry_id=entry_id)
+
+    def comment_drafts(self) -> list[domain.CommentDraft]:
+        """The filled rows as comments; a row's problems go to `errors`."""
         drafts = []
         for index, row in enumerate(self.rows):
             if not any(row.values()):
@@ -118,19 +135,7 @@ class PaperForm:
                                               topic=row["topic"] or None))
         if not drafts and not any(key.startswith("c-") for key in self.errors):
             self.errors["c-0-proposal"] = "comments"
-        if self.errors:
-            return None
-        try:
-            entry_id = str(uuid.UUID(v["entry_id"]))
-        except ValueError:
-            entry_id = None
-        return handlers.EnterPaperSubmission(
-            consultation_id=consultation_id, channel=self.channel, received_on=received_on,
-            submitter=domain.Submitter(name=v["name"], email=v["email"] or None,
-                                       publish_consent=v["publish_consent"] == "yes",
-                                       organization=v["organization"] or None),
-            comments=tuple(drafts), postal_address=v["postal_address"], booking_id=v["booking_id"] or None,
-            scan=scan, entry_id=entry_id)
+        return drafts
 
 
 def _uploaded(files: MultiDict) -> FileStorage | None:

@@ -1,0 +1,68 @@
+"""Console pages for e-mail submissions staff must transcribe: the list of `needs_review` mails, and one
+mail's text and attachments beside the form whose comments replace the placeholder (no JavaScript: a row
+is added by posting the form back)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from services.common.auth import current_staff
+from services.common.web import Conflict
+from services.intake import handlers as intake_handlers
+from services.intake.mail import staff, transcribe
+from services.intake.mail.importer import NEEDS_REVIEW
+from services.intake.paper.views import PaperForm, paper_error
+
+blp = Blueprint("intake_mail_pages", __name__, url_prefix="/intake/staff/mails")
+
+
+def _ctx() -> Any:
+    return current_app.extensions["uwagi"]
+
+
+@blp.get("")
+def index() -> Any:
+    consultation_id = (request.args.get("consultation") or "").strip()[:36] or None
+    mails = staff.list_mails(_ctx(), consultation_id=consultation_id, status=NEEDS_REVIEW, limit=500)
+    titles = {c.id: c.title for c in intake_handlers.list_all_consultations(_ctx())}
+    return render_template("intake/staff/mails.html", mails=mails, titles=titles)
+
+
+@blp.route("/<mail_id>", methods=["GET", "POST"])
+def transcription(mail_id: str) -> Any:
+    ctx = _ctx()
+    mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
+    if request.method == "GET":
+        form = PaperForm("transcription")
+        form.rows = [dict.fromkeys(("section", "current_text", "proposal", "justification", "topic"), "")
+                     for _ in range(3)]
+        return _page(mail, submission, form)
+    form = PaperForm.from_request("transcription", request.form)
+    if request.form.get("action") == "add_row":
+        form.add_row()
+        return _page(mail, submission, form, focus=f"f-c-{len(form.rows) - 1}-section")
+    drafts = form.comment_drafts()
+    if form.errors:
+        return _page(mail, submission, form, status=422)
+    try:
+        done = transcribe.transcribe_mail(ctx, mail_id, tuple(drafts), actor=current_staff().email)
+    except Conflict:
+        flash(_("This mail has already been transcribed, or a decision was taken on it; nothing was changed."),
+              "error")
+        return redirect(url_for(".transcription", mail_id=mail_id), code=303)
+    flash(_("Submission %(reference)s now has %(count)s transcribed comment(s).", reference=done.reference,
+            count=done.comments), "success")
+    return redirect(url_for(".index"), code=303)
+
+
+def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None) -> Any:
+    consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
+        if mail.consultation_id else None
+    errors = {name: paper_error(code) for name, code in form.errors.items()}
+    html = render_template("intake/staff/mail_transcription.html", mail=mail, submission=submission, form=form,
+                           errors=errors, consultation=consultation, focus=focus,
+                           open=mail.status == NEEDS_REVIEW and submission is not None)
+    return html, status

@@ -1,0 +1,95 @@
+"""Staff transcribe a `needs_review` e-mail submission: the comments they read in the kept mail and its
+attachments replace the placeholder comment e-mail intake recorded, and `submission.transcribed` tells
+review, documents and notify (see its contract in services.common.events)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from services.common.events import utcnow
+from services.common.runtime import ServiceContext
+from services.common.web import Conflict, Invalid, NotFound
+from services.intake import domain
+from services.intake.mail.importer import NEEDS_REVIEW
+from services.intake.models import Comment, Consultation, InboundMail, Submission
+
+TRANSCRIBED = "transcribed"
+
+
+@dataclass(frozen=True)
+class Transcribed:
+    reference: str
+    comments: int
+
+
+def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.CommentDraft, ...], *, actor: str,
+                    now: datetime | None = None) -> Transcribed:
+    """Replace the placeholder with `comments` (the first keeps its id) and emit `submission.transcribed`.
+
+    Refused (409) once the mail is transcribed or a decision was taken on the placeholder: the comments a
+    decision is about must not change under it."""
+    now = now or utcnow()
+    if not comments:
+        raise Invalid("enter at least one comment", details={"comments": ["required"]})
+    with ctx.transaction() as session:
+        mail = session.get(InboundMail, mail_id, with_for_update=True)
+        if mail is None:
+            raise NotFound("no such mail")
+        if mail.status != NEEDS_REVIEW or mail.submission_id is None:
+            raise Conflict("this mail does not wait for a transcription", details={"status": [mail.status]})
+        submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
+                                    .options(selectinload(Submission.comments)))
+        if any(c.status != "received" for c in submission.comments):
+            raise Conflict("a decision was taken on this submission", details={"status": ["decided"]})
+        placeholder, *extra = submission.comments
+        for comment in extra:  # none from e-mail intake; a defence if that ever changes
+            session.delete(comment)
+        session.flush()
+        first, *more = comments
+        placeholder.section, placeholder.current_text, placeholder.proposal = first.section, first.current_text, \
+            first.proposal
+        placeholder.justification, placeholder.topic = first.justification, first.topic
+        for number, draft in enumerate(more, start=2):
+            submission.comments.append(Comment(
+                id=str(uuid.uuid4()), number=number, section=draft.section, current_text=draft.current_text,
+                proposal=draft.proposal, justification=draft.justification, topic=draft.topic))
+        submission.entered_by, submission.entered_at = actor, now
+        mail.status = TRANSCRIBED
+        session.flush()
+        _emit(ctx, session, submission, actor=actor, now=now)
+        return Transcribed(submission.reference, len(comments))
+
+
+def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, actor: str, now: datetime) -> None:
+    consultation = session.get(Consultation, submission.consultation_id)
+    status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': submission.reference})}"
+    ctx.emit(session, "submission.transcribed", {
+        "submission_id": submission.id, "consultation_id": submission.consultation_id,
+        "consultation_title": consultation.title, "reference": submission.reference, "channel": submission.channel,
+        "received_at": submission.received_at, "late": submission.late, "language": submission.language,
+        "status_url": status_url,
+        "submitter": {"name": submission.submitter_name, "organization": submission.organization,
+                      "email": submission.email, "publish_consent": submission.publish_consent,
+                      "kind": submission.kind},
+        "comments": [{"comment_id": c.id, "number": c.number, "section": c.section, "current_text": c.current_text,
+                      "proposal": c.proposal, "justification": c.justification, "topic": c.topic}
+                     for c in sorted(submission.comments, key=lambda c: c.number)],
+        "provenance": {"entered_by": actor, "entered_at": now},
+        "transcribed_by": actor, "transcribed_at": now,
+    }, correlation_id=submission.reference)
+
+
+def mail_for_transcription(ctx: ServiceContext, mail_id: str) -> tuple[InboundMail, Submission | None]:
+    with ctx.db.transaction() as session:
+        mail = session.get(InboundMail, mail_id)
+        if mail is None:
+            raise NotFound("no such mail")
+        submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
+                                    .options(selectinload(Submission.comments))) if mail.submission_id else None
+        return mail, submission

@@ -1,0 +1,111 @@
+"""Staff transcribe a needs_review e-mail: the page shows the mail and its attachments, the comments replace
+the placeholder (which keeps its id), and `submission.transcribed` carries the submission as it now stands."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
+from services.common.events import parse_envelope
+from services.common.web import Conflict
+from services.intake import app as intake_app
+from services.intake import domain
+from services.intake.mail.importer import import_mail
+from services.intake.mail.transcribe import transcribe_mail
+from services.intake.models import InboundMail, Outbox, Submission
+from tests.unit.intake_mail.conftest import CORPUS, now, open_consultation
+
+
+def body_only_mail() -> bytes:
+    return (f"From: Anna Nowak <anna@example.org>\r\nTo: konsultacje@um.torun.pl\r\n"
+            f"Message-ID: <{uuid.uuid4().hex}@example.org>\r\nSubject: Uwagi\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+            "Proszę o dwa konkursy w roku.\r\n").encode()
+
+
+def scanned_mail(ctx, raw: bytes | None = None):
+    consultation = open_consultation(ctx)
+    raw = raw or (CORPUS / "netscape-rfc2047-scan.eml").read_bytes()
+    result = import_mail(ctx, raw, received_at=now(), source="t", consultation_id=consultation)
+    with ctx.db.transaction() as session:
+        mail = session.scalar(select(InboundMail).where(InboundMail.message_id == result.message_id))
+        return mail.id, result.reference
+
+
+def transcribed_events(ctx, reference):
+    with ctx.db.transaction() as session:
+        rows = session.scalars(select(Outbox).where(Outbox.event_type == "submission.transcribed"))
+        return [parse_envelope(row.envelope).data for row in rows if row.envelope["data"]["reference"] == reference]
+
+
+def comments_of(ctx, reference):
+    with ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        return [(c.id, c.number, c.section, c.proposal) for c in submission.comments]
+
+
+ROWS = (domain.CommentDraft(section="§ 5 ust. 2", proposal="Konkursy dwa razy w roku.", justification="Więcej NGO."),
+        domain.CommentDraft(section="§ 10", proposal="Zwiększyć kwotę.", topic=None))
+
+
+def test_the_transcription_replaces_the_placeholder_and_tells_the_other_services(fresh_ctx):
+    mail_id, reference = scanned_mail(fresh_ctx)
+    [(placeholder_id, _, _, _)] = comments_of(fresh_ctx, reference)
+    done = transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    assert (done.reference, done.comments) == (reference, 2)
+    comments = comments_of(fresh_ctx, reference)
+    assert comments[0] == (placeholder_id, 1, "§ 5 ust. 2", "Konkursy dwa razy w roku.")
+    assert comments[1][1:] == (2, "§ 10", "Zwiększyć kwotę.")
+    [event] = transcribed_events(fresh_ctx, reference)
+    assert [c["comment_id"] for c in event["comments"]] == [c[0] for c in comments]
+    assert event["transcribed_by"] == "recenzent@um.torun.pl" and event["channel"] == "email"
+    assert event["provenance"]["entered_by"] == "recenzent@um.torun.pl"
+    with fresh_ctx.db.transaction() as session:
+        assert session.get(InboundMail, mail_id).status == "transcribed"
+
+
+def test_a_second_transcription_or_one_after_a_decision_is_refused(fresh_ctx):
+    mail_id, reference = scanned_mail(fresh_ctx)
+    transcribe_mail(fresh_ctx, mail_id, ROWS, actor="r@um.torun.pl")
+    with pytest.raises(Conflict):
+        transcribe_mail(fresh_ctx, mail_id, ROWS[:1], actor="r@um.torun.pl")
+    assert len(transcribed_events(fresh_ctx, reference)) == 1
+    decided_mail, decided_reference = scanned_mail(fresh_ctx, body_only_mail())
+    with fresh_ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(Submission.reference == decided_reference))
+        submission.comments[0].status = "not_considered"
+    with pytest.raises(Conflict):
+        transcribe_mail(fresh_ctx, decided_mail, ROWS, actor="r@um.torun.pl")
+    assert transcribed_events(fresh_ctx, decided_reference) == []
+
+
+def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_transcription(fresh_ctx):
+    app = intake_app.create_app(ctx=fresh_ctx)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    mail_id, reference = scanned_mail(fresh_ctx)
+    listing = client.get("/intake/staff/mails").get_data(as_text=True)
+    assert "<h1>E-maile do przepisania</h1>" in listing and f"/intake/staff/mails/{mail_id}" in listing
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "W załączeniu skan podpisanego formularza z uwagami." in page and "skan uwag Toruń.pdf" in page
+    assert f"/intake/api/v1/staff/mails/{mail_id}/attachments/" in page and reference in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"rows": "3", "c-0-section": "§ 5 ust. 2", "c-0-proposal": "Konkursy dwa razy w roku.", "action": "save"}
+    assert client.post(f"/intake/staff/mails/{mail_id}", data=form).status_code == 400  # no CSRF token
+    more = client.post(f"/intake/staff/mails/{mail_id}", data={**form, "csrf_token": token, "action": "add_row"})
+    assert more.status_code == 200 and 'name="c-3-proposal"' in more.get_data(as_text=True)
+    empty = client.post(f"/intake/staff/mails/{mail_id}", data={"rows": "1", "csrf_token": token, "action": "save"})
+    assert empty.status_code == 422 and "co najmniej jedną uwagę" in empty.get_data(as_text=True)
+    saved = client.post(f"/intake/staff/mails/{mail_id}", data={**form, "csrf_token": token})
+    assert saved.status_code == 303
+    after = client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert f"Zgłoszenie {reference} ma teraz przepisane uwagi: 1." in after
+    assert f"/intake/staff/mails/{mail_id}" not in after
+    again = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "nie czeka na przepisanie" in again and 'name="c-0-proposal"' not in again
+    assert len(transcribed_events(fresh_ctx, reference)) == 1

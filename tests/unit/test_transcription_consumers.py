@@ -1,0 +1,69 @@
+"""`submission.transcribed` in documents and notify: the report and the outcome e-mails use the transcribed
+comments; notify sends nothing new and keeps the receipt's status link for the added comments."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from datetime import UTC, datetime
+
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from services.common.events import new_envelope, parse_envelope
+
+NOW = datetime.now(UTC)
+
+
+def events(placeholder: str, added: str) -> tuple:
+    header = {"submission_id": "s-1", "consultation_id": "c-1", "consultation_title": "Program",
+              "reference": "UW/2026/000042", "channel": "email", "received_at": NOW, "late": False,
+              "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042&token=secret",
+              "submitter": {"name": "Anna Nowak", "organization": None, "email": "anna@example.org",
+                            "publish_consent": False, "kind": "person"}}
+    received = new_envelope("submission.received", {**header, "needs_review": True, "comments": [
+        {"comment_id": placeholder, "number": 1, "section": "", "proposal": "[skan]"}]}, producer="intake")
+    transcribed = new_envelope("submission.transcribed", {
+        **header, "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042",
+        "transcribed_by": "r@um.torun.pl", "transcribed_at": NOW, "comments": [
+            {"comment_id": placeholder, "number": 1, "section": "§ 5", "proposal": "Dwa konkursy."},
+            {"comment_id": added, "number": 2, "section": "§ 10", "proposal": "Więcej środków."}]}, producer="intake")
+    return parse_envelope(received), parse_envelope(transcribed)
+
+
+@contextmanager
+def applied(handlers: Any, base: Any, received: Any, transcribed: Any) -> Iterator[Session]:
+    """A service's read model on in-memory SQLite after the submission and its transcription (delivered twice)."""
+    engine = create_engine("sqlite://")
+    base.metadata.create_all(engine)
+    with Session(engine) as session:
+        handlers.on_submission_received(received, session)
+        session.flush()
+        for _ in range(2):
+            handlers.on_submission_transcribed(transcribed, session)
+            session.flush()
+        yield session
+
+
+def test_documents_report_the_transcribed_comments():
+    from services.documents import handlers
+    from services.documents.models import Base, CommentView
+
+    placeholder, added = str(uuid.uuid4()), str(uuid.uuid4())
+    with applied(handlers, Base, *events(placeholder, added)) as session:
+        rows = [(c.number, c.section, c.proposal) for c in session.scalars(select(CommentView).order_by(CommentView.number))]
+    assert rows == [(1, "§ 5", "Dwa konkursy."), (2, "§ 10", "Więcej środków.")]
+
+
+def test_notify_knows_the_transcribed_comments_sends_nothing_new_and_keeps_the_status_link():
+    from services.notify import handlers
+    from services.notify.models import Base, KnownComment, Notification
+
+    placeholder, added = str(uuid.uuid4()), str(uuid.uuid4())
+    with applied(handlers, Base, *events(placeholder, added)) as session:
+        known = {c.comment_id: c for c in session.scalars(select(KnownComment))}
+        assert (known[placeholder].proposal, known[added].proposal) == ("Dwa konkursy.", "Więcej środków.")
+        assert known[added].status_url.endswith("token=secret") and known[added].recipient == "anna@example.org"
+        assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]
