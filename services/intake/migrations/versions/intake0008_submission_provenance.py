@@ -1,14 +1,14 @@
 """submission provenance: who entered a letter or duty-hour note, its postmark date, address, booking and scan
 
-Revision ID: intake0007
-Revises: intake0006
+Revision ID: intake0008
+Revises: intake0007
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'intake0007'
-down_revision = 'intake0006'
+revision = 'intake0008'
+down_revision = 'intake0007'
 branch_labels = None
 depends_on = None
 
