@@ -78,7 +78,7 @@ def make_engine(url: str) -> Engine:
 
         return engine
     engine = create_engine(url, pool_size=5, max_overflow=10, pool_recycle=1800, connect_args={"connect_timeout": 5})
-    _ping_connections_idle_for(engine, IDLE_PING_SECONDS)
+    _ping_idle_connections(engine)
     return engine
 
 
@@ -89,7 +89,7 @@ def make_engine(url: str) -> Engine:
 IDLE_PING_SECONDS = 5.0
 
 
-def _ping_connections_idle_for(engine: Engine, seconds: float) -> None:
+def _ping_idle_connections(engine: Engine) -> None:
     import time
 
     from sqlalchemy import exc
@@ -101,7 +101,7 @@ def _ping_connections_idle_for(engine: Engine, seconds: float) -> None:
     @event.listens_for(engine, "checkout")
     def _ping_if_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         returned_at = record.info.get("returned_at")
-        if returned_at is None or time.monotonic() - returned_at < seconds:
+        if returned_at is None or time.monotonic() - returned_at < IDLE_PING_SECONDS:
             return
         try:
             cursor = dbapi_conn.cursor()

@@ -162,3 +162,23 @@ def test_relay_marks_each_batch_with_one_update_and_records_failures(ctx):
     assert [r.attempts for r in rows] == [2] * 10 + [1] * 13
     assert all(r.published_at is not None for r in rows)
     event.remove(ctx.db.engine, "before_cursor_execute", _seen)
+
+
+
+def test_a_pooled_connection_killed_while_idle_is_replaced_without_an_error(postgres, monkeypatch):
+    """No pool_pre_ping: a connection idle longer than IDLE_PING_SECONDS is tested first, and a dead one replaced."""
+    import psycopg
+
+    from services.common import db as db_module
+
+    database = Database(postgres.create_database("uwagi_pool"))
+    try:
+        with database.engine.connect() as conn:
+            victim = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        with psycopg.connect(postgres.admin_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
+        monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", 0.0)  # the pooled connection now counts as idle
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != victim
+    finally:
+        database.dispose()
