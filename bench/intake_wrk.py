@@ -233,8 +233,10 @@ def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: Wai
           f"p99 [≤ {P1_P99_MS:.0f} ms: {'ok' if p99 <= P1_P99_MS else 'MISSED'}]")
     print(f"  five consecutive runs on one database: {' → '.join(f'{t:,.0f}' for t in trend)}  "
           f"[no decline (last ≥ 0.9 × first): {'MISSED' if declining else 'ok'}]")
-    print(f"  data: {checks['accepted']} answered 2xx, {checks['rows']} rows "
-          f"({checks['distinct_references']} distinct references), outbox pending {checks['outbox_pending']} "
+    in_flight = checks["rows"] - checks["accepted"]  # wrk stops without waiting for its open requests
+    print(f"  data: {checks['accepted']} answered 2xx, {checks['rows']} rows (+{in_flight} in flight when wrk "
+          f"stopped, at most {args.connections * (args.rounds + 1)}; "
+          f"{checks['distinct_references']} distinct references), outbox pending {checks['outbox_pending']} "
           f"after {checks['drained_after_s']:.1f} s, {checks['queued_events']} events queued "
           f"(one per submission plus the consultation's own)")
     print("  pg_stat_activity of intake's database during the submission rounds:")

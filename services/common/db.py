@@ -11,6 +11,7 @@ from typing import Any, Iterator
 from sqlalchemy import (
     JSON,
     DateTime,
+    Index,
     Integer,
     String,
     Text,
@@ -191,6 +192,8 @@ def service_tables() -> tuple[Any, Any, Any, Any]:
 
     class Outbox(OutboxMixin, Base):
         __tablename__ = "outbox"
+        __table_args__ = (Index(OUTBOX_PENDING_INDEX, "id", postgresql_where=text("published_at IS NULL"),
+                                sqlite_where=text("published_at IS NULL")),)
 
     class Inbox(InboxMixin, Base):
         __tablename__ = "inbox"
@@ -262,6 +265,23 @@ def create_outbox_and_inbox(op: Any) -> None:
         sa.Column("event_type", sa.String(80), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+# The relay's claim, `WHERE published_at IS NULL ORDER BY id LIMIT n`, walks this partial index: its cost is
+# the batch, not the published history or the backlog (with the index on published_at alone, every batch
+# sorted the whole backlog, and sweeps slowed as the outbox grew).
+OUTBOX_PENDING_INDEX = "ix_outbox_pending"
+
+
+def create_outbox_pending_index(op: Any) -> None:
+    import sqlalchemy as sa
+
+    op.create_index(OUTBOX_PENDING_INDEX, "outbox", ["id"], postgresql_where=sa.text("published_at IS NULL"),
+                    sqlite_where=sa.text("published_at IS NULL"))
+
+
+def drop_outbox_pending_index(op: Any) -> None:
+    op.drop_index(OUTBOX_PENDING_INDEX, table_name="outbox")
 
 
 def drop_outbox_and_inbox(op: Any) -> None:
