@@ -1,14 +1,14 @@
 """outbox: a partial index on id of the unpublished rows, for the relay's claim
 
-Revision ID: intake0007
-Revises: intake0006
+Revision ID: notify0006
+Revises: notify0005
 """
 from alembic import op
 
 from services.common.db import create_outbox_pending_index, drop_outbox_pending_index
 
-revision = 'intake0007'
-down_revision = 'intake0006'
+revision = 'notify0006'
+down_revision = 'notify0005'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """outbox: a partial index on id of the unpublished rows, for the relay's claim
 
-Revision ID: notify0005
-Revises: notify0004
+Revision ID: intake0008
+Revises: intake0007
 """
 from alembic import op
 
 from services.common.db import create_outbox_pending_index, drop_outbox_pending_index
 
-revision = 'notify0005'
-down_revision = 'notify0004'
+revision = 'intake0008'
+down_revision = 'intake0007'
 branch_labels = None
 depends_on = None
 
