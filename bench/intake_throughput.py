@@ -74,6 +74,7 @@ def main() -> int:
         "UWAGI_BROKER_URL": vhost.url(), "UWAGI_SECRET_KEY": "bench-secret-key-0123456789abcdef",
         "UWAGI_DATA_DIR": str(workdir / "var"), "UWAGI_SMTP_HOST": smtp.host, "UWAGI_SMTP_PORT": str(smtp.port),
         "UWAGI_RELAY_INTERVAL": "1", "UWAGI_LOG_LEVEL": "WARNING",
+        "UWAGI_RATE_LIMIT_CLIENT": "off",  # one client sends the whole load: measure intake, not the limiter
         **{f"{s.upper()}_DATABASE_URL": postgres.create_database(f"uwagi_bench_{s}") for s in SERVICES},
     }
     cluster = start_cluster(workdir, env, web_workers=args.web_workers)

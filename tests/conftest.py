@@ -26,6 +26,13 @@ def postgres() -> Iterator[infra.PostgresServer]:
     server.drop_all()
 
 
+@pytest.fixture
+def redis() -> Iterator[infra.RedisServer]:
+    server = infra.redis_server()
+    yield server
+    server.cleanup()
+
+
 @pytest.fixture(scope="session")
 def rabbit() -> Iterator[infra.RabbitVhost]:
     vhost = infra.rabbit_vhost()

@@ -72,8 +72,11 @@ class ServiceContext:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A unit of work; the relay is woken once its events are committed."""
+        from services.common.idempotency import mark_committed  # imports web, which imports this module
+
         with self.db.transaction() as session:
             yield session
+            mark_committed(session)  # the request's Idempotency-Key, if any, in the same transaction
         self.relay.kick()
 
     def emit(self, session: Session, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None,

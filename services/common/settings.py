@@ -145,6 +145,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_RELAY_INTERVAL", "Seconds between outbox sweeps.", "2"),
     Variable("UWAGI_MAX_UPLOAD_MB", "Largest accepted request body, in MiB.", "20"),
     Variable("UWAGI_LOG_LEVEL", "Logging level.", "INFO"),
+    Variable("UWAGI_REDIS_URL", "Redis shared by the processes for rate-limit counts (`redis://127.0.0.1:6379/0`); unset: each process counts in memory.", ""),
+    Variable("UWAGI_RATE_LIMIT_CLIENT", "Public submissions and bookings per client address (`N/second|minute|hour|day`, several joined by `;`, or `off`).", "20/minute;200/hour"),
+    Variable("UWAGI_RATE_LIMIT_RECIPIENT", "Public submissions and bookings per receipt e-mail address (same syntax).", "5/hour;20/day"),
     Variable("UWAGI_TRUSTED_PROXIES", "How many reverse proxies in front of the web processes to trust for X-Forwarded-* (client address, scheme, host).", "0"),
 )
 KNOWN_VARIABLES = frozenset(v.name for v in VARIABLES)
@@ -200,6 +203,9 @@ class Settings:
     smtp: SmtpSettings | None = None
     imap: ImapSettings | None = None
     max_mail_bytes: int = 25 * 1024 * 1024
+    redis_url: str | None = None
+    rate_limit_client: str = "20/minute;200/hour"
+    rate_limit_recipient: str = "5/hour;20/day"
 
     @property
     def embedded_broker(self) -> bool:
@@ -219,6 +225,19 @@ def _secret_for(data_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def parse_rate_limits(name: str, raw: str) -> str:
+    """"20/minute;200/hour" or "off", checked now so that a typo stops the start, not the first request."""
+    from limits import parse_many
+
+    if raw.strip().lower() == "off":
+        return "off"
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a list of limits like 20/minute;200/hour (or off)") from None
+    return raw
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -308,6 +327,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         )
     max_mail_mb = parsed("UWAGI_MAIL_MAX_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 25)
 
+    redis_url = parsed("UWAGI_REDIS_URL", lambda n, r: parse_url(n, r, schemes=("redis", "rediss", "unix")), None)
+    rate_limits = {}
+    for name, default in (("UWAGI_RATE_LIMIT_CLIENT", "20/minute;200/hour"),
+                          ("UWAGI_RATE_LIMIT_RECIPIENT", "5/hour;20/day")):
+        rate_limits[name] = parsed(name, parse_rate_limits, default)
+
     secret_key = get("UWAGI_SECRET_KEY")
     if secret_key is not None and len(secret_key) < 16:
         problems.append("UWAGI_SECRET_KEY must be at least 16 characters long")
@@ -337,6 +362,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         smtp=smtp,
         imap=imap,
         max_mail_bytes=int(max_mail_mb) * 1024 * 1024,  # type: ignore[arg-type]
+        redis_url=str(redis_url) if redis_url else None,
+        rate_limit_client=str(rate_limits["UWAGI_RATE_LIMIT_CLIENT"]),
+        rate_limit_recipient=str(rate_limits["UWAGI_RATE_LIMIT_RECIPIENT"]),
     )
     if overrides:
         from dataclasses import replace

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import marshmallow as ma
-from flask import Blueprint, Flask, jsonify, request
+from flask import Blueprint, Flask, jsonify, make_response, request
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
@@ -194,9 +194,13 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Any:
-        if not wants_json():
-            return error_page(exc.status, exc.message)
-        return json_error(exc.status, exc.code, exc.message, exc.details)
+        response = (error_page(exc.status, exc.message) if not wants_json()
+                    else json_error(exc.status, exc.code, exc.message, exc.details))
+        extra_headers = getattr(exc, "headers", None)  # e.g. Retry-After of a 429
+        if extra_headers:
+            response = make_response(response)
+            response.headers.update(extra_headers)
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:

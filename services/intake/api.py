@@ -7,6 +7,8 @@ from typing import Any
 from flask import current_app
 from services.common.web import ApiBlueprint as Blueprint
 
+from services.common.idempotency import idempotent
+from services.common.ratelimit import limit_public_call
 from services.common.auth import current_staff, public, requires_role
 from services.common.web import file_response
 from services.intake import domain, handlers
@@ -34,6 +36,7 @@ def _ctx() -> Any:
 
 @blp.route("/consultations", methods=["POST"])
 @requires_role("coordinator")
+@idempotent
 @blp.arguments(ConsultationIn)
 @blp.response(201, ConsultationOut)
 def create_consultation(data: dict) -> Any:
@@ -140,9 +143,12 @@ def comment_form(consultation_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/submissions", methods=["POST"])
 @public
+@idempotent
 @blp.arguments(SubmissionIn)
 @blp.response(201, SubmissionReceipt)
+@blp.alt_response(429, description="too many submissions from this client or to this e-mail address; see Retry-After")
 def submit(data: dict, consultation_id: str) -> Any:
+    limit_public_call("submission", recipient=data["submitter"].get("email"))
     submitter = domain.Submitter(**data["submitter"])
     comments = tuple(domain.CommentDraft(**c) for c in data["comments"])
     receipt = handlers.submit_comments(_ctx(), domain.SubmitComments(

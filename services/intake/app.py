@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from services.common.idempotency import install_idempotency
+from services.common.ratelimit import rate_limits_from
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
 from services.common.staff_directory import directory_check, install_identity_check
 from services.common.web import create_service_app
-from services.intake.models import Inbox, Outbox, ParkedEvent, StaffDirectory
+from services.intake.models import IdempotencyKey, Inbox, Outbox, ParkedEvent, StaffDirectory
 
 SERVICE = "intake"
 
@@ -37,5 +39,8 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     app.register_blueprint(paper_pages)  # letters and duty-hour notes entered by staff
     app.register_blueprint(mail_pages)  # e-mails staff transcribe
     init_web_ui(app, app.extensions["uwagi"], views_blp, bookings_pages)
+    # The public JSON calls that mail an address the caller chose (receipts, booking confirmations).
+    app.extensions["uwagi_rate_limits"] = rate_limits_from(app.extensions["uwagi"].settings, namespace=f"uwagi:{SERVICE}")
+    install_idempotency(app, IdempotencyKey)
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     return app

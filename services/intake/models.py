@@ -8,11 +8,13 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
+from services.common.idempotency import idempotency_table
 from services.common.staff_directory import staff_directory_table
 
 
 Base, Outbox, Inbox, ParkedEvent = service_tables()
 StaffDirectory = staff_directory_table(Base)
+IdempotencyKey = idempotency_table(Base)
 
 
 class Consultation(Base):

@@ -52,6 +52,8 @@ def cluster(tmp_path_factory, postgres, e2e_rabbit, s3_server, e2e_smtp, intake_
         "UWAGI_RELAY_INTERVAL": "0.5",
         "UWAGI_PUBLIC_URL": "http://127.0.0.1:8080",
         "UWAGI_LOG_LEVEL": "INFO",
+        # Every test's calls come from 127.0.0.1; the limits themselves are proved in tests/integration.
+        "UWAGI_RATE_LIMIT_CLIENT": "600/minute",
         **{f"{svc.upper()}_DATABASE_URL": postgres.create_database(f"uwagi_e2e_{svc}") for svc in SERVICES},
     }
     service_env = {"intake": {"UWAGI_BROKER_URL": rabbit.url(port=intake_broker_proxy.port)}}

@@ -106,6 +106,47 @@ def postgres_server() -> PostgresServer:
     return PostgresServer()
 
 
+# --- Redis ----------------------------------------------------------------------
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+class RedisServer:
+    """The local Redis; each test works under its own key namespace and deletes its keys afterwards."""
+
+    url = REDIS_URL
+
+    def __init__(self) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(self.url)
+        self.namespaces: list[str] = []
+
+    def namespace(self) -> str:
+        name = f"uwagi-test-{uuid.uuid4().hex[:12]}"
+        self.namespaces.append(name)
+        return name
+
+    def keys(self, namespace: str) -> list[bytes]:
+        return list(self.client.scan_iter(match=f"*{namespace}*"))
+
+    def cleanup(self) -> None:
+        for name in self.namespaces:
+            for key in self.keys(name):
+                self.client.delete(key)
+        self.client.close()
+
+
+def redis_server() -> RedisServer:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # not installed, not running, refusing
+        unavailable("Redis", f"{REDIS_URL}: {exc}")
+    return RedisServer()
+
+
 # --- RabbitMQ -------------------------------------------------------------------
 
 

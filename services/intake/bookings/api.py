@@ -8,6 +8,8 @@ from flask import current_app
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.common.auth import current_staff, public, requires_role
+from services.common.idempotency import idempotent
+from services.common.ratelimit import limit_public_call
 from services.common.web import ApiBlueprint
 from services.intake.bookings import handlers
 from services.intake.bookings.domain import BookSlot
@@ -61,10 +63,13 @@ def list_slots(consultation_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/bookings", methods=["POST"])
 @public
+@idempotent
 @blp.arguments(BookingIn)
 @blp.response(201, BookingOut)
 @blp.alt_response(409, description="the slot is fully booked")
+@blp.alt_response(429, description="too many bookings from this client or to this e-mail address; see Retry-After")
 def book(data: dict, consultation_id: str) -> Any:
+    limit_public_call("booking", recipient=data.get("email"))
     receipt = handlers.book_slot(_ctx(), BookSlot(consultation_id=consultation_id, **data))
     return {"booking_id": receipt.booking_id, "cancel_url": receipt.cancel_url}
 
