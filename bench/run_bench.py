@@ -10,6 +10,8 @@ Measured in one run:
   copies with small edits, against the exact-hash baseline measured in the same run;
 - e-mail intake (bench/mail_import_bench.py): 1,000 mails with DOCX forms on one CPU, against Python's own
   `email.message_from_bytes` of the same mails.
+- bulk import of 20,000 comments from CSV into PostgreSQL with the outbox (bench/bulk_import_bench.py),
+  against a psycopg COPY of the same rows in the same run;
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
 - intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1), and the
@@ -249,6 +251,13 @@ def print_mail_import(mails: int) -> None:
           f"= {result['import_mails_per_s'] / result['baseline_mails_per_s']:.2f}× the baseline; {result['statuses']}")
 
 
+def print_bulk_import(comments: int) -> None:
+    """bench/bulk_import_bench.py: the staff bulk import into PostgreSQL against a COPY of the same rows."""
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "bulk_import_bench.py"), "--comments", str(comments)],
+                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    print("\n" + "\n".join(output.strip().splitlines()[:-1]))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--child-report", type=int)
@@ -257,7 +266,8 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=500)
     parser.add_argument("--grouping-comments", type=int, default=100_000)
     parser.add_argument("--mails", type=int, default=1000)
-    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay"], help="run one benchmark only")
+    parser.add_argument("--bulk-comments", type=int, default=20_000)
+    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay", "bulk"], help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
@@ -270,6 +280,9 @@ def main() -> int:
         return 0
     if options.only in ("intake", "relay"):
         run_service_benchmarks(options.only)
+        return 0
+    if options.only == "bulk":
+        print_bulk_import(options.bulk_comments)
         return 0
 
     print(f"Uwagi document engine benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} CPUs)\n")
@@ -308,6 +321,7 @@ def main() -> int:
 
     print_grouping(options.grouping_comments)
     print_mail_import(options.mails)
+    print_bulk_import(options.bulk_comments)
     print()
     # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).
     subprocess.run([sys.executable, str(ROOT / "bench" / "triage_queue.py")], check=True, cwd=ROOT)

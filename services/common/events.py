@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
 
@@ -360,7 +360,51 @@ def new_envelope(
     return envelope
 
 
+def payload_shape(value: Any) -> Any:
+    """The structure of a payload: its keys, nesting and value types, not its values."""
+    kind = type(value)
+    if kind is dict or (kind not in _SCALARS and isinstance(value, Mapping)):
+        return tuple(sorted((str(k), payload_shape(v)) for k, v in value.items()))
+    if kind is list or kind is tuple:
+        return ("list", frozenset(payload_shape(v) for v in value))
+    return kind.__name__
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None), datetime})
+
+
+def new_envelopes(event_type: str, payloads: Sequence[Mapping[str, Any]], *, producer: str,
+                  correlation_ids: Sequence[str | None] | None = None,
+                  occurred_at: datetime | None = None) -> list[dict[str, Any]]:
+    """Many envelopes of one type at once (a bulk import): the contract is run on the first payload of each
+    shape, and every other payload must have one of the shapes that passed.
+
+    What the shape cannot see are value rules (one of a list, an e-mail's form); a caller of this function
+    must check those for every payload with the contract's own validators, as the bulk import does. A
+    payload of a new shape is always validated in full, so a missing or mistyped field never slips through.
+    """
+    version = LATEST_VERSION.get(event_type, 1)
+    checked: set[Any] = set()
+    at = (occurred_at or utcnow()).isoformat()
+    envelopes = []
+    for index, data in enumerate(payloads):
+        shape = payload_shape(data)
+        if shape not in checked:
+            _validate_payload(event_type, version, data)
+            checked.add(shape)
+        envelopes.append({"id": str(uuid.uuid4()), "type": event_type, "version": version, "occurred_at": at,
+                          "producer": producer,
+                          "correlation_id": correlation_ids[index] if correlation_ids is not None else None,
+                          "data": _json_ready(data)})
+    return envelopes
+
+
 def _json_ready(value: Any) -> Any:
+    kind = type(value)  # the common types first: isinstance against typing's Mapping is slow in bulk
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, Mapping):
         return {str(k): _json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

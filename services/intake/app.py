@@ -23,6 +23,8 @@ def build(settings: Settings) -> ServiceContext:
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.intake.api import blp
     from services.intake.console import blp as console_blp
+    from services.intake.imports.api import blp as imports_api
+    from services.intake.imports.views import blp as imports_pages
     from services.intake.mail.api import blp as mail_blp
     from services.intake.mail.pages import blp as mail_pages
     from services.intake.paper.views import blp as paper_pages
@@ -32,12 +34,13 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.intake.bookings.api import blp as bookings_api
     from services.intake.bookings.views import blp as bookings_pages
 
-    app = create_service_app(ctx or build(settings or load_settings()), [blp, bookings_api, mail_blp], title="Uwagi intake")
+    app = create_service_app(ctx or build(settings or load_settings()), [blp, bookings_api, mail_blp, imports_api], title="Uwagi intake")
     app.register_blueprint(views_blp)  # the public HTML pages under /intake/
     app.register_blueprint(console_blp)  # the staff console's consultation pages
     app.register_blueprint(bookings_pages)  # booking duty hours: public pages and the staff's schedule
     app.register_blueprint(paper_pages)  # letters and duty-hour notes entered by staff
     app.register_blueprint(mail_pages)  # e-mails staff transcribe
+    app.register_blueprint(imports_pages)  # the console's bulk import page
     init_web_ui(app, app.extensions["uwagi"], views_blp, bookings_pages)
     # The public JSON calls that mail an address the caller chose (receipts, booking confirmations).
     app.extensions["uwagi_rate_limits"] = rate_limits_from(app.extensions["uwagi"].settings, namespace=f"uwagi:{SERVICE}")

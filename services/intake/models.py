@@ -207,3 +207,20 @@ class Booking(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SubmissionImport(Base):
+    """One bulk import by staff (a CSV or XLSX file): what came in, who brought it, which references it got."""
+
+    __tablename__ = "submission_imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(ForeignKey("consultations.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(300), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    rows: Mapped[int] = mapped_column(Integer)
+    submissions: Mapped[int] = mapped_column(Integer)
+    comments: Mapped[int] = mapped_column(Integer)
+    references: Mapped[list] = mapped_column(JSON, default=list)  # [first, last] per year
+    imported_by: Mapped[str] = mapped_column(String(254), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,297 @@
+"""Bulk import of comments gathered elsewhere (a campaign's spreadsheet, letters typed in): the pure part.
+
+A file is a table with a header row. `read_table` turns CSV or XLSX bytes into text cells (a cell that
+looks like a formula stays the text it is: nothing is evaluated). `plan_import` maps the header to the
+columns below, checks every row and groups rows into submissions: rows sharing a `submission_key` are one
+submission (their submitter, channel, date and language must agree); a row without a key is a submission
+of its own. It returns every problem by row and column, so a file is fixed once, not error by error.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Iterable, Sequence
+
+from marshmallow import ValidationError, validate
+
+from services.common.events import CHANNELS
+
+MAX_ROWS = 100_000
+MAX_COMMENTS_PER_SUBMISSION = 1_000
+MAX_ERRORS = 1_000
+TEXT = 10_000
+
+# column → (accepted header spellings, longest value); headers are compared folded (case, accents, spaces).
+COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
+    "submission_key": (("submission_key", "klucz_zgloszenia", "zgloszenie"), 100),
+    "name": (("name", "imie_i_nazwisko", "imie_nazwisko", "nazwisko"), 200),
+    "organization": (("organization", "organisation", "organizacja"), 300),
+    "email": (("email", "e_mail", "adres_e_mail"), 254),
+    "publish_consent": (("publish_consent", "consent", "zgoda", "zgoda_na_publikacje"), 10),
+    "section": (("section", "czesc_dokumentu", "zapis", "paragraf"), 500),
+    "current_text": (("current_text", "zapis_w_projekcie", "obecny_zapis"), TEXT),
+    "proposal": (("proposal", "propozycja", "propozycja_zmiany", "tresc_uwagi"), TEXT),
+    "justification": (("justification", "uzasadnienie", "uzasadnienie_zmiany"), TEXT),
+    "topic": (("topic", "temat"), 200),
+    "channel": (("channel", "kanal", "sposob_zlozenia"), 20),
+    "received_on": (("received_on", "received", "data_wplywu", "data_otrzymania"), 30),
+    "language": (("language", "jezyk"), 2),
+}
+REQUIRED_HEADERS = ("name", "section", "proposal")
+# What a submission's rows must share.
+SUBMISSION_FIELDS = ("name", "organization", "email", "publish_consent", "channel", "received_on", "language")
+CHANNEL_WORDS = {**{c: c for c in CHANNELS}, "list": "letter", "pismo": "letter", "poczta": "letter",
+                 "e_mail": "email", "mail": "email", "dyzur": "duty_hours", "dyzury": "duty_hours",
+                 "formularz": "web", "www": "web"}
+YES = {"tak", "t", "yes", "y", "true", "1", "x"}
+NO = {"", "nie", "n", "no", "false", "0"}
+_email = validate.Email()  # the same rule as the event contract's e-mail field
+
+
+class TableError(ValueError):
+    """The file itself cannot be read as a table (not CSV/XLSX, bad encoding, no header)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the line in the file, the header being 1
+    column: str  # one of COLUMNS, or "" for the whole row
+    code: str
+    message: str
+
+    def as_json(self) -> dict:
+        return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class PlannedComment:
+    row: int
+    section: str
+    current_text: str
+    proposal: str
+    justification: str
+    topic: str | None
+
+
+@dataclass
+class PlannedSubmission:
+    first_row: int
+    name: str
+    organization: str | None
+    email: str | None
+    publish_consent: bool
+    channel: str
+    received_on: date | None
+    language: str
+    comments: list[PlannedComment] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "organization" if self.organization else "person"
+
+
+@dataclass
+class ImportPlan:
+    submissions: list[PlannedSubmission]
+    errors: list[RowError]
+    rows: int
+
+    @property
+    def comments(self) -> int:
+        return sum(len(s.comments) for s in self.submissions)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few words (tak, list, headers) fill whole columns
+def fold(text: str) -> str:
+    """"Część dokumentu" → "czesc_dokumentu"."""
+    plain = unicodedata.normalize("NFKD", text.strip().lower().replace("ł", "l"))
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", plain).strip("_")
+
+
+_HEADER_NAMES = {spelling: column for column, (spellings, _) in COLUMNS.items() for spelling in spellings}
+
+
+def read_table(filename: str, content: bytes) -> list[list[str]]:
+    """CSV (UTF-8, with or without BOM; `,` or `;`) or XLSX bytes → rows of text cells, header first."""
+    name = filename.lower()
+    if name.endswith(".xlsx") or content[:4] == b"PK\x03\x04":
+        return _read_xlsx(content)
+    if name.endswith(".csv") or name.endswith(".txt") or not name:
+        return _read_csv(content)
+    raise TableError("format", "only CSV and XLSX files can be imported")
+
+
+def _read_csv(content: bytes) -> list[list[str]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TableError("encoding", "the CSV file is not UTF-8; save it as 'CSV UTF-8'") from None
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)]
+    except csv.Error as exc:
+        raise TableError("csv", f"the CSV file is malformed: {exc}") from None
+
+
+def _read_xlsx(content: bytes) -> list[list[str]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        # data_only=False: a formula cell gives its text ("=1+1"), never a value computed by someone's Excel.
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise TableError("xlsx", f"the XLSX file cannot be read: {type(exc).__name__}") from None
+    try:
+        sheet = workbook.worksheets[0]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_date(text: str) -> date | None:
+    """2024-10-15, 2024-10-15T…, 15.10.2024 or 15-10-2024; None if it is none of those."""
+    text = text.strip()
+    for pattern, order in ((r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?", "ymd"), (r"(\d{1,2})[.\-/](\d{1,2})[.\-/](\d{4})", "dmy")):
+        match = re.fullmatch(pattern, text)
+        if match:
+            a, b, c = (int(g) for g in match.groups())
+            try:
+                return date(a, b, c) if order == "ymd" else date(c, b, a)
+            except ValueError:
+                return None
+    return None
+
+
+def plan_import(table: Sequence[Sequence[str]], *, topics: Iterable[str] = (), channels: Iterable[str] = CHANNELS,
+                today: date | None = None) -> ImportPlan:
+    """Check every row and group the rows into submissions. `channels`: those the consultation accepts."""
+    if not table or not any(cell.strip() for cell in table[0]):
+        raise TableError("header", "the file has no header row")
+    header_errors: list[RowError] = []
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(table[0]):
+        column = _HEADER_NAMES.get(fold(cell))
+        if column is None:
+            if cell.strip():
+                header_errors.append(RowError(1, cell.strip()[:100], "unknown_column",
+                                              f"unknown column {cell.strip()[:100]!r}"))
+            continue
+        if column in positions:
+            header_errors.append(RowError(1, column, "duplicate_column", f"column {column} appears twice"))
+        positions[column] = index
+    for column in REQUIRED_HEADERS:
+        if column not in positions:
+            header_errors.append(RowError(1, column, "missing_column", f"the required column {column} is missing"))
+    if header_errors:
+        return ImportPlan([], header_errors, 0)
+    if len(table) - 1 > MAX_ROWS:
+        return ImportPlan([], [RowError(MAX_ROWS + 2, "", "too_many_rows", f"at most {MAX_ROWS} rows per file")], 0)
+
+    topic_set, channel_set = set(topics), set(channels)
+    errors: list[RowError] = []
+    by_key: dict[str, PlannedSubmission] = {}
+    first_values: dict[str, dict[str, object]] = {}
+    submissions: list[PlannedSubmission] = []
+    rows = 0
+    for line, raw in enumerate(table[1:], start=2):
+        cells = {column: (raw[index].strip() if index < len(raw) else "") for column, index in positions.items()}
+        if not any(cells.values()):
+            continue  # blank lines between groups are harmless
+        rows += 1
+        row_errors: list[RowError] = []
+
+        def problem(column: str, code: str, message: str) -> None:
+            row_errors.append(RowError(line, column, code, message))
+
+        for column, value in cells.items():
+            if len(value) > COLUMNS[column][1]:
+                problem(column, "too_long", f"{column} is longer than {COLUMNS[column][1]} characters")
+        for column in REQUIRED_HEADERS:
+            if not cells[column]:
+                problem(column, "required", f"{column} is empty")
+        email = cells.get("email", "") or None
+        if email:
+            try:
+                _email(email)
+            except ValidationError:
+                problem("email", "email", f"{email[:60]!r} is not an e-mail address")
+        consent_word = fold(cells.get("publish_consent", ""))
+        if consent_word not in YES | NO:
+            problem("publish_consent", "yes_no", "publish_consent must be tak/nie (yes/no)")
+        channel = CHANNEL_WORDS.get(fold(cells.get("channel", "")) or "letter")
+        if channel is None:
+            problem("channel", "channel", f"channel must be one of {', '.join(CHANNELS)}")
+        elif channel not in channel_set:
+            problem("channel", "channel_not_accepted", f"this consultation does not accept comments by {channel}")
+        received_on = None
+        if cells.get("received_on"):
+            received_on = parse_date(cells["received_on"])
+            if received_on is None:
+                problem("received_on", "date", "received_on must be a date like 2024-10-15 or 15.10.2024")
+            elif today is not None and received_on > today:
+                problem("received_on", "future", "received_on lies in the future")
+        language = (cells.get("language") or "pl").lower()
+        if language not in ("pl", "en"):
+            problem("language", "language", "language must be pl or en")
+        topic = cells.get("topic") or None
+        if topic and topic_set and topic not in topic_set:
+            problem("topic", "topic", "topic is not one of the consultation's topics")
+        values: dict[str, object] = {
+            "name": cells["name"], "organization": cells.get("organization") or None, "email": email,
+            "publish_consent": consent_word in YES, "channel": channel, "received_on": received_on,
+            "language": language}
+        key = cells.get("submission_key", "")
+        if key and key in first_values:
+            for column in SUBMISSION_FIELDS:
+                if values[column] != first_values[key][column]:
+                    problem(column, "differs_in_submission",
+                            f"{column} differs from the first row of submission {key[:40]!r}")
+            if key in by_key and len(by_key[key].comments) >= MAX_COMMENTS_PER_SUBMISSION:
+                problem("submission_key", "too_many_comments",
+                        f"at most {MAX_COMMENTS_PER_SUBMISSION} comments per submission")
+        if key and key not in first_values:
+            first_values[key] = values  # the rows after it are compared with it, even if it has errors
+        if row_errors:
+            errors.extend(row_errors)
+            if len(errors) >= MAX_ERRORS:
+                errors.append(RowError(line, "", "too_many_errors", "stopped after too many errors"))
+                break
+            continue
+        comment = PlannedComment(line, cells["section"], cells.get("current_text", ""), cells["proposal"],
+                                 cells.get("justification", ""), topic)
+        if key and key in by_key:
+            by_key[key].comments.append(comment)
+            continue
+        submission = PlannedSubmission(first_row=line, comments=[comment], **values)  # type: ignore[arg-type]
+        submissions.append(submission)
+        if key:
+            by_key[key] = submission
+    if rows == 0 and not errors:
+        errors.append(RowError(2, "", "empty", "the file has no rows below its header"))
+    return ImportPlan(submissions if not errors else [], errors, rows)

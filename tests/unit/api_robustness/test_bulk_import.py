@@ -1,0 +1,259 @@
+"""Bulk import of comments from CSV or XLSX: rows checked first, errors by row and column, all or nothing."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from services.common.db import upgrade
+from services.common.settings import load_settings
+from services.intake import app as intake_app
+from services.intake import domain
+from services.intake.imports.plan import TableError, fold, parse_date, plan_import, read_table
+from services.intake.models import Comment, Outbox, Submission, SubmissionImport
+from tests.unit.intake_pages.helpers import WARSAW, open_consultation
+
+TOKEN = "bulk-import-demo-token-0123456789"
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "bulk-import.csv"
+HEADER = ["name", "email", "section", "proposal", "channel", "received_on"]
+
+
+def table(*rows: list[str], header: list[str] = HEADER) -> list[list[str]]:
+    return [header, *rows]
+
+
+# --- the pure part ---------------------------------------------------------------
+
+
+def test_headers_are_recognised_in_english_or_polish_whatever_the_case_and_accents():
+    plan = plan_import([["Imię i nazwisko", "Część dokumentu", "Propozycja zmiany", "Kanał", "Data wpływu"],
+                        ["Jan Nowak", "§ 1", "Dodać słowniczek.", "list", "15.10.2024"]])
+    assert not plan.errors
+    (submission,) = plan.submissions
+    assert submission.channel == "letter" and submission.received_on == date(2024, 10, 15)
+    assert fold("  Część dokumentu ") == "czesc_dokumentu"
+
+
+def test_rows_sharing_a_key_are_one_submission_and_rows_without_one_are_their_own():
+    header = ["submission_key", *HEADER]
+    plan = plan_import(table(["A", "Anna", "a@example.org", "§ 1", "p1", "letter", "2024-10-15"],
+                             ["", "Jan", "", "§ 2", "p2", "duty_hours", ""],
+                             [],
+                             ["A", "Anna", "a@example.org", "§ 3", "p3", "letter", "2024-10-15"],
+                             ["", "Ewa", "", "§ 4", "p4", "", ""], header=header))
+    assert not plan.errors and plan.rows == 4
+    assert [[c.proposal for c in s.comments] for s in plan.submissions] == [["p1", "p3"], ["p2"], ["p4"]]
+    assert plan.submissions[2].channel == "letter"  # the default channel of a paper campaign
+
+
+def test_every_problem_is_reported_by_row_and_column_and_nothing_is_planned():
+    header = ["submission_key", *HEADER, "topic", "publish_consent"]
+    plan = plan_import(table(
+        ["A", "Anna", "not-an-address", "§ 1", "p", "pigeon", "2024-13-45", "Inny", "może"],
+        ["B", "", "", "", "", "letter", "", "", ""],
+        ["C", "Ola", "", "§ 1", "p", "letter", "2024-10-15", "", ""],
+        ["C", "Ola", "", "§ 2", "p", "letter", "2024-10-16", "", ""],
+        header=header), topics=["Finansowanie"])
+    found = {(e.row, e.column, e.code) for e in plan.errors}
+    assert found == {(2, "email", "email"), (2, "channel", "channel"), (2, "received_on", "date"),
+                     (2, "topic", "topic"), (2, "publish_consent", "yes_no"),
+                     (3, "name", "required"), (3, "section", "required"), (3, "proposal", "required"),
+                     (5, "received_on", "differs_in_submission")}
+    assert plan.submissions == []
+
+
+def test_a_channel_the_consultation_does_not_take_and_a_future_date_are_errors():
+    plan = plan_import(table(["Jan", "", "§ 1", "p", "email", "2099-01-01"]), channels=("web", "letter"),
+                       today=date(2026, 1, 1))
+    assert {(e.column, e.code) for e in plan.errors} == {("channel", "channel_not_accepted"),
+                                                          ("received_on", "future")}
+
+
+def test_a_bad_header_is_reported_before_any_row():
+    plan = plan_import([["name", "section", "colour"], ["Jan", "§ 1", "red"]])
+    assert {(e.row, e.column, e.code) for e in plan.errors} == {(1, "colour", "unknown_column"),
+                                                                (1, "proposal", "missing_column")}
+    with pytest.raises(TableError):
+        plan_import([[""]])
+    assert plan_import(table()).errors[0].code == "empty"
+
+
+def test_csv_with_a_bom_and_semicolons_and_formula_looking_cells_stay_text():
+    content = "\ufeffname;section;proposal\nJan;§ 1;=HYPERLINK(\"http://evil\")\n".encode()
+    rows = read_table("x.csv", content)
+    assert rows[1] == ["Jan", "§ 1", '=HYPERLINK("http://evil")']
+    with pytest.raises(TableError) as wrong:
+        read_table("x.csv", "name\nJó".encode("cp1250"))
+    assert wrong.value.code == "encoding"
+    with pytest.raises(TableError):
+        read_table("x.pdf", b"%PDF-1.7")
+
+
+def xlsx(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_xlsx_cells_are_read_as_text_dates_as_dates_and_formulas_are_never_evaluated():
+    content = xlsx([["name", "section", "proposal", "received_on", "publish_consent"],
+                    ["Jan", "§ 1", "=1+1", datetime(2024, 10, 15), 1]])
+    rows = read_table("campaign.xlsx", content)
+    assert rows[1] == ["Jan", "§ 1", "=1+1", "2024-10-15", "1"]
+    plan = plan_import(rows)
+    assert plan.submissions[0].comments[0].proposal == "=1+1" and plan.submissions[0].publish_consent
+    with pytest.raises(TableError):
+        read_table("broken.xlsx", b"PK\x03\x04 not really a zip")
+
+
+@pytest.mark.parametrize("text, expected", [("2024-10-15", date(2024, 10, 15)), ("5.1.2025", date(2025, 1, 5)),
+                                            ("2024-10-15T10:00:00", date(2024, 10, 15)), ("31.02.2024", None),
+                                            ("jutro", None)])
+def test_dates_are_read_in_iso_or_polish_order(text, expected):
+    assert parse_date(text) == expected
+
+
+# --- the API ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path):
+    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_DEMO_TOKEN": TOKEN})
+    upgrade("intake", settings.database_url("intake"))
+    built = intake_app.create_app(ctx=intake_app.build(settings))
+    yield built
+    built.extensions["uwagi"].close()
+
+
+def consultation_of_2024(app):
+    return open_consultation(app, opens_at=datetime(2024, 10, 1, tzinfo=WARSAW),
+                             topics=("Procedury konkursowe", "Priorytetowe zadania publiczne"))
+
+
+def count(app, model) -> int:
+    with app.extensions["uwagi"].db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def post(app, consultation_id: str, filename: str, content: bytes, **headers: str):
+    return app.test_client().post(
+        f"/intake/api/v1/consultations/{consultation_id}/imports",
+        data={"file": (io.BytesIO(content), filename)}, content_type="multipart/form-data",
+        headers={"Authorization": f"Bearer {TOKEN}", **headers})
+
+
+def test_the_example_file_imports_with_one_event_per_submission(app):
+    consultation = consultation_of_2024(app)
+    response = post(app, consultation.id, "bulk-import.csv", EXAMPLE.read_bytes())
+    assert response.status_code == 201, response.get_json()
+    result = response.get_json()
+    assert (result["rows"], result["submissions"], result["comments"]) == (4, 3, 4)
+    assert result["references"][0].startswith("UW/2024/")
+    with app.extensions["uwagi"].db.transaction() as session:
+        submissions = session.scalars(select(Submission).order_by(Submission.reference)).all()
+        assert [s.channel for s in submissions] == ["letter", "duty_hours", "letter"]
+        assert submissions[0].received_at == datetime(2024, 10, 15, tzinfo=WARSAW)
+        assert submissions[0].organization == "Stowarzyszenie Przykładowe" and submissions[0].publish_consent
+        proposals = set(session.scalars(select(Comment.proposal)))
+        assert "=Zwiększyć pulę środków o 10%" in proposals
+        events = session.scalars(select(Outbox).where(Outbox.event_type == "submission.received")).all()
+        assert len(events) == 3
+        by_reference = {e.envelope["data"]["reference"]: e.envelope["data"] for e in events}
+        assert sorted(by_reference) == [s.reference for s in submissions]
+        assert [len(by_reference[s.reference]["comments"]) for s in submissions] == [2, 1, 1]
+        (record,) = session.scalars(select(SubmissionImport)).all()
+        assert record.imported_by and record.comments == 4 and len(record.sha256) == 64
+
+
+def test_a_file_with_errors_imports_nothing_and_lists_them(app):
+    consultation = consultation_of_2024(app)
+    content = EXAMPLE.read_text() + ",Bez Propozycji,,,,§ 1,,,,,letter,2024-10-15\n,X,,zły-adres,,§ 2,,p,,,fax,\n"
+    response = post(app, consultation.id, "bad.csv", content.encode())
+    assert response.status_code == 422
+    body = response.get_json()
+    assert {(e["row"], e["column"], e["code"]) for e in body["errors"]["rows"]} == {
+        (6, "proposal", "required"), (7, "email", "email"), (7, "channel", "channel")}
+    assert count(app, Submission) == 0 and count(app, Outbox) == 1  # only the consultation's announcement
+
+
+def test_late_stamps_follow_the_late_policy(app):
+    consultation = open_consultation(app, opens_at=datetime(2024, 10, 1, tzinfo=WARSAW),
+                                     closes_at=domain.end_of_day(date(2024, 10, 21), WARSAW),
+                                     late_policy=domain.LatePolicy.REFUSE)
+    rows = "name,section,proposal,received_on\nJan,§ 1,p,2024-10-21\nEwa,§ 2,p,2024-10-22\nOla,§ 3,p,2024-09-30\n"
+    response = post(app, consultation.id, "late.csv", rows.encode())
+    assert response.status_code == 422
+    assert {(e["row"], e["code"]) for e in response.get_json()["errors"]["rows"]} == {(3, "late"), (4, "not_yet_open")}
+
+
+def test_xlsx_upload_raw_body_and_idempotency_key(app):
+    consultation = consultation_of_2024(app)
+    content = xlsx([["name", "section", "proposal", "channel"], ["Jan", "§ 1", "p", "duty_hours"]])
+    client = app.test_client()
+    url = f"/intake/api/v1/consultations/{consultation.id}/imports?filename=dyzur.xlsx"
+    headers = {"Authorization": f"Bearer {TOKEN}", "Idempotency-Key": "import-1",
+               "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    first = client.post(url, data=content, headers=headers)
+    again = client.post(url, data=content, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.get_json() == again.get_json() and count(app, Submission) == 1
+
+
+def test_the_import_is_for_coordinators_and_needs_a_file(app):
+    consultation = consultation_of_2024(app)
+    url = f"/intake/api/v1/consultations/{consultation.id}/imports"
+    assert app.test_client().post(url, data=b"name\n", content_type="text/csv").status_code == 401
+    signer = app.extensions["uwagi"].signer
+    reviewer = {"Authorization": f"Bearer {signer.issue('u-9', 'r@um.example', 'reviewer')}"}
+    assert app.test_client().post(url, data=b"name\n", content_type="text/csv", headers=reviewer).status_code == 403
+    nothing = app.test_client().post(url, headers={"Authorization": f"Bearer {TOKEN}"})
+    assert nothing.status_code == 422 and nothing.get_json()["errors"] == {"file": ["required"]}
+    missing = post(app, "no-such", "x.csv", EXAMPLE.read_bytes())
+    assert missing.status_code == 404
+
+
+# --- the console page --------------------------------------------------------------
+
+
+def test_the_console_page_imports_a_file_and_lists_the_problems_in_polish(app):
+    consultation = consultation_of_2024(app)
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"/intake/staff/consultations/{consultation.id}/import"
+    page = client.get(url, headers=auth)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "Import uwag z pliku" in html and 'name="csrf_token"' in html and 'for="f-file"' in html
+    detail = client.get(f"/intake/staff/consultations/{consultation.id}", headers=auth).get_data(as_text=True)
+    assert url in detail
+
+    bad = EXAMPLE.read_text() + ",X,,zły-adres,,§ 2,,p,,,letter,\n"
+    refused = client.post(url, headers=auth, content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(bad.encode()), "bad.csv")})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Nic nie zostało zaimportowane" in html and "To nie jest adres e-mail." in html
+    assert '<th scope="col">Wiersz</th>' in html and "<td>6</td>" in html
+    assert count(app, Submission) == 0
+
+    empty = client.post(url, headers=auth, content_type="multipart/form-data", data={})
+    assert empty.status_code == 422 and "Prosimy wybrać plik CSV lub XLSX." in empty.get_data(as_text=True)
+
+    done = client.post(url, headers=auth, content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(EXAMPLE.read_bytes()), "bulk-import.csv")})
+    assert done.status_code == 200
+    html = done.get_data(as_text=True)
+    assert "Zaimportowano" in html and "UW/2024/000001 – UW/2024/000003" in html
+    assert count(app, Submission) == 3
+
+    english = client.get(url + "?lang=en", headers=auth).get_data(as_text=True)
+    assert "Import comments from a file" in english
