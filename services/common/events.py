@@ -384,18 +384,18 @@ def new_envelopes(event_type: str, payloads: Sequence[Mapping[str, Any]], *, pro
     payload of a new shape is always validated in full, so a missing or mistyped field never slips through.
     """
     version = LATEST_VERSION.get(event_type, 1)
-    checked: set[Any] = set()
+    plain: dict[Any, bool] = {}  # shape → already JSON-ready (no datetimes, tuples or other mappings)
     at = (occurred_at or utcnow()).isoformat()
     envelopes = []
     for index, data in enumerate(payloads):
         shape = payload_shape(data)
-        if shape not in checked:
+        if shape not in plain:
             _validate_payload(event_type, version, data)
-            checked.add(shape)
+            plain[shape] = _json_ready(data) == data and "datetime" not in repr(shape)
         envelopes.append({"id": str(uuid.uuid4()), "type": event_type, "version": version, "occurred_at": at,
                           "producer": producer,
                           "correlation_id": correlation_ids[index] if correlation_ids is not None else None,
-                          "data": _json_ready(data)})
+                          "data": data if plain[shape] else _json_ready(data)})
     return envelopes
 
 

@@ -152,7 +152,7 @@ def _write(ctx: ServiceContext, session: Session, consultation: Consultation, pl
         payloads.append({
             "submission_id": submission_id, "consultation_id": consultation.id,
             "consultation_title": consultation.title, "reference": reference, "channel": planned.channel,
-            "received_at": received_at, "late": late, "language": planned.language,
+            "received_at": received_at.isoformat(), "late": late, "language": planned.language,
             "status_url": base_url + urlencode({"reference": reference, "token": token}),
             "submitter": submitter, "comments": comments})
     # The value rules of the contract (channel, e-mail form, kind, language) were checked row by row by
