@@ -65,3 +65,21 @@ def allocate(db: Database, session: Session, year: int, format_reference: Callab
                  .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1})
                  .returning(ReferenceCounter.last))
     return format_reference(year, session.execute(statement).scalar_one())
+
+
+def allocate_many(db: Database, session: Session, year: int, count: int) -> list[int]:
+    """`count` numbers of `year` in one statement, ascending (a bulk import). On PostgreSQL from the year's
+    sequence (unique, not necessarily consecutive while others submit); on SQLite a block of the counter row."""
+    if count <= 0:
+        return []
+    if db.is_postgres:
+        name = ensure_sequence(db, year)
+        numbers = session.execute(text(f"SELECT nextval('{name}') FROM generate_series(1, :count)"),
+                                  {"count": count}).scalars().all()
+        return sorted(int(n) for n in numbers)
+    statement = (sqlite_insert(ReferenceCounter).values(year=year, last=count)
+                 .on_conflict_do_update(index_elements=[ReferenceCounter.year],
+                                        set_={"last": ReferenceCounter.last + count})
+                 .returning(ReferenceCounter.last))
+    last = int(session.execute(statement).scalar_one())
+    return list(range(last - count + 1, last + 1))

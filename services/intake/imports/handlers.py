@@ -2,7 +2,7 @@
 
 All or nothing: every row is checked before anything is written, and the writes are one transaction.
 The writes are SQLAlchemy Core multi-row inserts (submissions, comments, outbox), and references are
-allocated for the whole file in one statement per year, so a campaign of tens of thousands of comments
+allocated for the whole file in one statement per year (services.intake.references), so a campaign of tens of thousands of comments
 goes in within seconds.
 """
 
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urlencode
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from services.common.db import bulk_insert
@@ -25,7 +23,8 @@ from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
 from services.intake import domain
 from services.intake.imports.plan import ImportPlan, PlannedSubmission, RowError, TableError, plan_import, read_table
-from services.intake.models import Comment, Consultation, Outbox, ReferenceCounter, Submission, SubmissionImport
+from services.intake.models import Comment, Consultation, Outbox, Submission, SubmissionImport
+from services.intake.references import allocate_many
 
 SERVICE = "intake"
 
@@ -100,16 +99,6 @@ def _timing(consultation: Consultation, planned: PlannedSubmission, now: datetim
     return received_at, late, None
 
 
-def allocate_references(session: Session, year: int, count: int, is_postgres: bool) -> int:
-    """Reserve `count` consecutive numbers of `year` in one statement; returns the first."""
-    upsert = pg_insert if is_postgres else sqlite_insert
-    statement = (upsert(ReferenceCounter).values(year=year, last=count)
-                 .on_conflict_do_update(index_elements=[ReferenceCounter.year],
-                                        set_={"last": ReferenceCounter.last + count})
-                 .returning(ReferenceCounter.last))
-    return int(session.execute(statement).scalar_one()) - count + 1
-
-
 def _write(ctx: ServiceContext, session: Session, consultation: Consultation, plan: ImportPlan,
            timings: list[tuple[datetime, bool]]) -> list[str]:
     tz = ctx.settings.timezone
@@ -119,10 +108,10 @@ def _write(ctx: ServiceContext, session: Session, consultation: Consultation, pl
     references: list[str] = [""] * len(plan.submissions)
     blocks: list[str] = []
     for year, indexes in sorted(years.items()):
-        first = allocate_references(session, year, len(indexes), ctx.db.is_postgres)
-        for offset, index in enumerate(indexes):
-            references[index] = domain.format_reference(year, first + offset)
-        blocks += [domain.format_reference(year, first), domain.format_reference(year, first + len(indexes) - 1)]
+        numbers = allocate_many(ctx.db, session, year, len(indexes))  # one statement per year
+        for index, number in zip(indexes, numbers):
+            references[index] = domain.format_reference(year, number)
+        blocks += [domain.format_reference(year, numbers[0]), domain.format_reference(year, numbers[-1])]
 
     submission_rows: list[dict] = []
     comment_rows: list[dict] = []
