@@ -1,14 +1,14 @@
 """submission_imports: each staff bulk import (file, sha256, counts, references, who and when)
 
-Revision ID: intake0008
-Revises: intake0007
+Revision ID: intake0011
+Revises: intake0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'intake0008'
-down_revision = 'intake0007'
+revision = 'intake0011'
+down_revision = 'intake0010'
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """idempotency_keys: the first answer to each Idempotency-Key of a creating POST, for 24 hours
 
-Revision ID: intake0007
-Revises: intake0006
+Revision ID: intake0010
+Revises: intake0009
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'intake0007'
-down_revision = 'intake0006'
+revision = 'intake0010'
+down_revision = 'intake0009'
 branch_labels = None
 depends_on = None
 
