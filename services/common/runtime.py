@@ -130,6 +130,35 @@ class WorkerSpec:
     sweep_interval: float = 15.0
 
 
+_embedded_start_lock = threading.Lock()
+
+
+def _embedded_work_controller(app: Celery, **options: Any) -> Any:
+    """A Celery worker that can share its process with other workers, web threads and tests.
+
+    Celery assumes one worker per process and keeps two things process-global:
+    - kombu's current event loop (`kombu.asynchronous.get_event_loop`). A new worker
+      adopts the hub another worker left there, so two threads would poll one hub and
+      read each other's broker sockets (py-amqp then reports `UnexpectedFrame`, missed
+      heartbeats and `Bad file descriptor`). Each embedded worker gets its own hub, and
+      none is left current, since nothing else in the process may drive it.
+    - "joining a task result will block", set for the pool's processes. Our threads
+      share the process with code that may wait on results, so it is set back.
+    """
+    from celery._state import _set_task_join_will_block
+    from kombu.asynchronous import get_event_loop, set_event_loop
+
+    with _embedded_start_lock:
+        previous_loop = get_event_loop()
+        set_event_loop(None)
+        try:
+            worker = app.WorkController(**options)
+        finally:
+            set_event_loop(previous_loop)
+            _set_task_join_will_block(False)
+    return worker
+
+
 class ServiceWorker:
     """The background side of one service: event consumer, outbox relay, sweeps and Celery."""
 
@@ -143,6 +172,7 @@ class ServiceWorker:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._celery_worker: Any = None
+        self._celery_thread: threading.Thread | None = None
 
     @property
     def heartbeat_path(self) -> Path:
@@ -179,7 +209,8 @@ class ServiceWorker:
 
     def start_celery_thread(self) -> None:
         """Run a Celery worker inside this process (embedded mode and tests)."""
-        worker = self.ctx.celery.WorkController(
+        worker = _embedded_work_controller(
+            self.ctx.celery,
             pool_cls="solo", concurrency=1, queues=[f"{self.ctx.service}.tasks"],
             without_heartbeat=True, without_mingle=True, without_gossip=True,
             hostname=f"{self.ctx.service}@embedded-{os.getpid()}", loglevel="WARNING",
@@ -194,6 +225,28 @@ class ServiceWorker:
         thread = threading.Thread(target=run, name=f"{self.ctx.service}-celery", daemon=True)
         thread.start()
         self._threads.append(thread)
+        self._celery_thread = thread
+
+    def _stop_celery_thread(self, timeout: float = 15.0) -> None:
+        """Shut the embedded worker down from its own thread: its broker connection is not to be touched
+        from another one. Its event loop raises WorkerShutdown, as after a signal; Celery then stops itself."""
+        from celery.exceptions import WorkerShutdown
+
+        worker, thread = self._celery_worker, self._celery_thread
+        hub = getattr(worker, "hub", None)
+        if hub is not None and thread is not None and thread.is_alive():
+            def shut_down() -> None:
+                raise WorkerShutdown(0)
+
+            hub.call_soon(shut_down)
+            thread.join(timeout)
+            if not thread.is_alive():
+                return
+            log.warning("%s celery worker did not stop in %.0f s; stopping it from outside", self.ctx.service, timeout)
+        try:
+            worker.stop(in_sighandler=False)
+        except Exception:  # best effort on shutdown
+            log.debug("celery worker stop failed", exc_info=True)
 
     def run_celery_foreground(self, concurrency: int = 2) -> None:
         worker = self.ctx.celery.Worker(
@@ -207,10 +260,7 @@ class ServiceWorker:
         self._stop.set()
         self.consumer.stop()
         if self._celery_worker is not None:
-            try:
-                self._celery_worker.stop(in_sighandler=False)
-            except Exception:  # best effort on shutdown
-                log.debug("celery worker stop failed", exc_info=True)
+            self._stop_celery_thread()
         self.ctx.close()
 
 
