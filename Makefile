@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench lint clean demo-draft
+.PHONY: install run test test-fast bench chaos lint clean demo-draft
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test-fast: install
 
 bench: install
 	$(BIN)/python bench/run_bench.py
+
+# Kills and restarts its own RabbitMQ nodes and PostgreSQL clusters (issue 9); see the README for timings.
+chaos: install
+	$(BIN)/python -m pytest -m chaos -s -p no:randomly tests/chaos
 
 clean:
 	rm -rf var .pytest_cache

@@ -17,7 +17,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
 from kombu.mixins import ConsumerMixin
@@ -35,12 +36,23 @@ DEAD_EXCHANGE = Exchange("uwagi.dead", type="topic", durable=True)
 REASON_HEADER = "x-uwagi-dead-reason"
 
 
+# Quorum queues (RabbitMQ 3.8+, delivery limits honoured since 3.10): replicated with Raft on a cluster, and a
+# message redelivered more than DELIVERY_LIMIT times (a consumer that crashes on it, again and again) leaves the
+# queue through its dead-letter exchange instead of looping forever. The limit is generous because a consumer
+# also requeues on purpose while the database is down (one requeue per `requeue_pause`).
+QUORUM = "quorum"
+DELIVERY_LIMIT = 200
+RELAY_MAX_BACKOFF = 5.0
+
+
 def events_queue(service: str, routing_keys: Iterable[str]) -> Queue:
     return Queue(
         f"{service}.events",
         bindings=[binding(EVENTS_EXCHANGE, routing_key=key) for key in sorted(set(routing_keys))],
         durable=True,
         queue_arguments={
+            "x-queue-type": QUORUM,
+            "x-delivery-limit": DELIVERY_LIMIT,
             # Rejected messages also reach the dead-letter queue (RabbitMQ only;
             # the consumer dead-letters explicitly so the reason travels too).
             "x-dead-letter-exchange": DEAD_EXCHANGE.name,
@@ -50,7 +62,8 @@ def events_queue(service: str, routing_keys: Iterable[str]) -> Queue:
 
 
 def dead_queue(service: str) -> Queue:
-    return Queue(f"{service}.events.dead", exchange=DEAD_EXCHANGE, routing_key=f"{service}.events", durable=True)
+    return Queue(f"{service}.events.dead", exchange=DEAD_EXCHANGE, routing_key=f"{service}.events", durable=True,
+                 queue_arguments={"x-queue-type": QUORUM})
 
 
 class BrokerUnavailable(RuntimeError):
@@ -287,7 +300,8 @@ class OutboxRelay:
                     log.debug("%s published %d events", self.name, published)
                 backoff = 0.0
             except BrokerUnavailable as exc:
-                backoff = min(30.0, max(1.0, backoff * 2))
+                # Capped low: after a broker restart the relay must publish again within seconds.
+                backoff = min(RELAY_MAX_BACKOFF, max(0.5, backoff * 2))
                 log.warning("%s: broker unavailable, retrying in %.0fs: %s", self.name, backoff, exc)
             except Exception:  # keep sweeping: a crashed relay would silently stop all publishing
                 log.exception("%s: unexpected error", self.name)
@@ -455,6 +469,15 @@ class EventConsumer(ConsumerMixin):
         self.dead_lettered = 0
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @contextmanager
+    def establish_connection(self) -> Iterator[Connection]:
+        # kombu's default backoff grows to 30 s between attempts; after a broker restart a consumer must be back
+        # within seconds, without a process restart.
+        with self.create_connection() as conn:
+            conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
+                                   interval_start=0.5, interval_step=0.5, interval_max=2.0)
+            yield conn
 
     def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
         dead_queue(self.service).bind(channel).declare()

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 import marshmallow as ma
 from flask import Blueprint, Flask, jsonify, make_response, request
 from flask_smorest import Api
+from sqlalchemy import exc as sa_exc
 from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
@@ -226,6 +227,23 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
             return error_page(422, "a number is out of range")
         return json_error(422, "invalid", "a number in the request is out of range")
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.InterfaceError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def _database_unavailable(exc: Exception) -> Any:
+        # The database is down, restarting or out of connections: nothing was accepted, and the client
+        # may simply try again, so this is a 503 with a hint when, not a 500.
+        log.warning("database unavailable: %s", str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__)
+        from flask import make_response
+
+        if not wants_json():
+            response = make_response(error_page(503))
+        else:
+            response = make_response(json_error(503, "unavailable",
+                                                "the service is temporarily unavailable; please try again shortly"))
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
@@ -240,6 +258,9 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     ctx.relay.start()
     return app
+
+
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def _with_exception_headers(response: Any, exc: HTTPException) -> Any:
