@@ -33,6 +33,26 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%({x-request-id}i)s" "%(a)s"'
+# Status tokens and signed links travel in query strings: the access log shows them as [redacted].
+logger_class = "services.common.gunicorn_logging.RedactingLogger"
+
+
+def on_starting(server):
+    # Files of an earlier run would add old counts to the new one.
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    # With PROMETHEUS_MULTIPROC_DIR each worker writes its metrics to files; a dead worker's gauges go.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 # gunicorn 27 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
 # ~/.gunicorn/gunicorn.ctl), so a second gunicorn on the same machine (the README's "Against real

@@ -15,14 +15,27 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.utils import redirect
 
 from services.common.db import upgrade
+from services.common.observability import redact_request_line
 from services.common.runtime import ServiceContext, ServiceWorker, configure_logging
 from services.common.settings import SERVICES, Settings, load_settings_for_cli
 
 log = logging.getLogger("uwagi.embedded")
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """werkzeug's request log, with status tokens and signed links in query strings shown as [redacted]."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        line = self.requestline
+        try:
+            self.requestline = redact_request_line(line)
+            super().log_request(code, size)
+        finally:
+            self.requestline = line
 
 
 class PrefixDispatcher:
@@ -92,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         from services.demo import load_demo
 
         banner = load_demo(system)
-    server = make_server("127.0.0.1", settings.port, system.wsgi, threaded=True)
+    server = make_server("127.0.0.1", settings.port, system.wsgi, threaded=True, request_handler=RedactingRequestHandler)
     stop = threading.Event()
 
     def _shutdown(signum: int, _frame: Any) -> None:

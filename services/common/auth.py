@@ -174,6 +174,10 @@ def init_auth(app: Flask, signer: TokenSigner, *, public_prefixes: tuple[str, ..
             return None
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
+        # A machine's own bearer (Prometheus' metrics token) for the one view that names it.
+        machine_bearer = getattr(view, "_uwagi_machine_bearer", None)
+        if machine_bearer is not None and scheme.lower() == "bearer" and machine_bearer(token.strip()):
+            return None
         if header:
             if scheme.lower() != "bearer" or not token.strip():
                 return _auth_error(401, "staff token required (Authorization: Bearer <token>)")

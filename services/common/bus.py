@@ -28,6 +28,8 @@ from sqlalchemy.orm import Session
 
 from services.common.db import Database, utcnow
 from services.common.events import ContractError, Event, parse_envelope
+from services.common.metrics import EVENTS
+from services.common.observability import correlated
 
 log = logging.getLogger(__name__)
 
@@ -347,6 +349,7 @@ class InboxDispatcher:
     park_for: timedelta = timedelta(days=7)
     first_parked_retry: timedelta = timedelta(seconds=30)
     max_parked_backoff: timedelta = timedelta(hours=1)
+    service: str = ""  # the metrics' label
 
     @property
     def routing_keys(self) -> list[str]:
@@ -354,7 +357,9 @@ class InboxDispatcher:
 
     def dispatch(self, event: Event) -> list[str]:
         """Apply every handler; return the reasons of permanent failures (none when all applied or parked)."""
-        failures = [f for f in (self._apply_with_retries(h, event) for h in self.handlers.get(event.type, ())) if f]
+        with correlated(event.correlation_id):
+            failures = [f for f in (self._apply_with_retries(h, event) for h in self.handlers.get(event.type, ()))
+                        if f]
         if self.after_commit is not None:
             self.after_commit()
         return failures
@@ -403,6 +408,7 @@ class InboxDispatcher:
             else:
                 parked.reason = reason
         log.warning("parked %s (%s) for %s: %s", event.id, event.type, name, reason)
+        EVENTS.labels(self.service, event.type, "parked").inc()
 
     def retry_parked(self, *, dead_letter: DeadLetterSink, limit: int = 200) -> int:
         """Sweep: apply parked events that are due; give up (dead-letter) after `park_for`. Returns how many applied."""
@@ -508,6 +514,7 @@ class EventConsumer(ConsumerMixin):
             return
         self._ack(message)
         self.processed += 1
+        EVENTS.labels(self.service, event.type, "consumed").inc()
 
     def _ack(self, message: Any) -> None:
         message.ack()
@@ -517,6 +524,7 @@ class EventConsumer(ConsumerMixin):
         self.dead_publisher.publish_batch(
             [envelope], exchange=DEAD_EXCHANGE, routing_key=f"{self.service}.events",
             headers={REASON_HEADER: reason[:1000], "x-uwagi-original-routing-key": original_routing_key})
+        EVENTS.labels(self.service, str(envelope.get("type", "unparseable")), "dead_lettered").inc()
 
     def _dead_letter(self, message: Any, reason: str) -> None:
         body = message.body
@@ -537,6 +545,7 @@ class EventConsumer(ConsumerMixin):
             # Let the broker's own dead-lettering take it (x-dead-letter-exchange).
             message.reject(requeue=False)
             self.dead_lettered += 1
+            EVENTS.labels(self.service, str(envelope.get("type", "unparseable")), "dead_lettered").inc()
             return
         self._ack(message)
         self.dead_lettered += 1

@@ -24,6 +24,8 @@ from services.common.auth import TokenSigner, make_signer
 from services.common.bus import BrokerPublisher, EventConsumer, EventHandler, InboxDispatcher, OutboxRelay
 from services.common.db import Database, add_event
 from services.common.events import new_envelope
+from services.common.metrics import hook_celery_metrics, start_metrics_server
+from services.common.observability import CORRELATION_HEADER, current_correlation_id
 from services.common.settings import Settings
 from services.common.storage import ObjectStore, make_object_store
 
@@ -81,7 +83,11 @@ class ServiceContext:
 
     def emit(self, session: Session, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None,
              validate: bool = True) -> dict:
-        """Stage an event in the caller's transaction; `validate`: see `events.new_envelope`."""
+        """Stage an event in the caller's transaction; `validate`: see `events.new_envelope`.
+
+        Without an explicit `correlation_id`, the one being handled (request, event, task) is passed on."""
+        if correlation_id is None:
+            correlation_id = current_correlation_id()
         envelope = new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id,
                                 validate=validate)
         add_event(session, self.outbox_model, envelope)
@@ -90,7 +96,9 @@ class ServiceContext:
     def enqueue(self, task: str, *args: Any) -> None:
         """Send a Celery task after commit. Losing it is harmless: each task's rows are swept again."""
         try:
-            self.celery.send_task(f"{self.service}.{task}", args=list(args), queue=f"{self.service}.tasks")
+            correlation = current_correlation_id()
+            self.celery.send_task(f"{self.service}.{task}", args=list(args), queue=f"{self.service}.tasks",
+                                  headers={CORRELATION_HEADER: correlation} if correlation else None)
         except Exception:  # the periodic sweep re-enqueues work whose row is still pending
             log.warning("could not enqueue %s.%s now; the sweep will retry", self.service, task, exc_info=True)
 
@@ -167,7 +175,8 @@ class ServiceWorker:
         self.spec = spec
         spec.register_tasks(ctx)
         self.dispatcher = InboxDispatcher(ctx.db, ctx.inbox_model, spec.handlers, after_commit=ctx.relay.kick,
-                                          parked_model=ctx.parked_model)
+                                          parked_model=ctx.parked_model, service=ctx.service)
+        hook_celery_metrics()
         self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -265,10 +274,14 @@ class ServiceWorker:
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
-    )
+    """Root logging: JSON lines (`UWAGI_LOG_FORMAT=json`) or text, both with the correlation id."""
+    from services.common.observability import logging_handler
+
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        root.removeHandler(existing)
+    root.addHandler(logging_handler(settings.log_format))
+    root.setLevel(settings.log_level)
 
 
 def run_worker_main(build: Callable[[Settings], ServiceContext], spec: WorkerSpec) -> None:
@@ -279,6 +292,7 @@ def run_worker_main(build: Callable[[Settings], ServiceContext], spec: WorkerSpe
     configure_logging(settings)
     ctx = build(settings)
     worker = ServiceWorker(ctx, spec).start_background()
+    start_metrics_server(ctx)
     if not worker.consumer.wait_ready(30):
         log.warning("%s consumer not ready after 30 s; it keeps retrying", ctx.service)
 

@@ -148,6 +148,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_REDIS_URL", "Redis shared by the processes for rate-limit counts (`redis://127.0.0.1:6379/0`); unset: each process counts in memory.", ""),
     Variable("UWAGI_RATE_LIMIT_CLIENT", "Public submissions and bookings per client address (`N/second|minute|hour|day`, several joined by `;`, or `off`).", "20/minute;200/hour"),
     Variable("UWAGI_RATE_LIMIT_RECIPIENT", "Public submissions and bookings per receipt e-mail address (same syntax).", "5/hour;20/day"),
+    Variable("UWAGI_LOG_FORMAT", "`json`: one JSON object a log line, with the correlation id; `text`: plain lines.", "text"),
+    Variable("UWAGI_METRICS_TOKEN", "Bearer token Prometheus sends for `/<service>/metrics` and the workers' metrics port (at least 16 characters); unset: only admins read the web metrics.", ""),
+    Variable("UWAGI_METRICS_PORT", "Port on which a worker serves `/metrics`; unset: no metrics port.", ""),
+    Variable("UWAGI_METRICS_HOST", "Address the worker's metrics port binds to.", "127.0.0.1"),
     Variable("UWAGI_TRUSTED_PROXIES", "How many reverse proxies in front of the web processes to trust for X-Forwarded-* (client address, scheme, host).", "0"),
 )
 KNOWN_VARIABLES = frozenset(v.name for v in VARIABLES)
@@ -206,6 +210,10 @@ class Settings:
     redis_url: str | None = None
     rate_limit_client: str = "20/minute;200/hour"
     rate_limit_recipient: str = "5/hour;20/day"
+    log_format: str = "text"
+    metrics_token: str | None = None
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     @property
     def embedded_broker(self) -> bool:
@@ -332,6 +340,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     for name, default in (("UWAGI_RATE_LIMIT_CLIENT", "20/minute;200/hour"),
                           ("UWAGI_RATE_LIMIT_RECIPIENT", "5/hour;20/day")):
         rate_limits[name] = parsed(name, parse_rate_limits, default)
+    log_format = (get("UWAGI_LOG_FORMAT") or "text").lower()
+    if log_format not in {"json", "text"}:
+        problems.append(f"UWAGI_LOG_FORMAT={log_format!r} is not json or text")
+        log_format = "text"
+    metrics_token = get("UWAGI_METRICS_TOKEN")
+    if metrics_token is not None and len(metrics_token) < 16:
+        problems.append("UWAGI_METRICS_TOKEN must be at least 16 characters long")
+    metrics_port = parsed("UWAGI_METRICS_PORT", lambda n, r: parse_int(n, r, minimum=1, maximum=65535), None)
 
     secret_key = get("UWAGI_SECRET_KEY")
     if secret_key is not None and len(secret_key) < 16:
@@ -354,6 +370,10 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         relay_interval=float(relay_interval),  # type: ignore[arg-type]
         max_upload_bytes=int(max_upload_mb) * 1024 * 1024,  # type: ignore[arg-type]
         log_level=log_level,
+        log_format=log_format,
+        metrics_token=metrics_token,
+        metrics_port=int(metrics_port) if metrics_port is not None else None,  # type: ignore[arg-type]
+        metrics_host=get("UWAGI_METRICS_HOST") or "127.0.0.1",
         trusted_proxies=int(trusted_proxies),  # type: ignore[arg-type]
         demo_token=get("UWAGI_DEMO_TOKEN"),
         demo_password=demo_password,

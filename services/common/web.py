@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import marshmallow as ma
-from flask import Blueprint, Flask, jsonify, make_response, request
+from flask import Blueprint, Flask, g, jsonify, make_response, request
 from flask_smorest import Api
 from sqlalchemy import exc as sa_exc
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.common.auth import init_auth, public
 from services.common.jsonguard import SafeArgumentsParser, SafeJSONProvider
+from services.common.observability import correlation_id
 from services.common.runtime import ServiceContext
 from services.common.ui import error_page, init_ui, wants_json
 
@@ -180,6 +181,25 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     from services.common.admin_events import admin_events_blueprint
 
     app.register_blueprint(admin_events_blueprint(ctx))
+    from services.common.metrics import init_web_metrics
+
+    init_web_metrics(app, ctx)
+
+    @app.before_request
+    def _bind_correlation_id() -> None:
+        # The submission's reference when the request names one; handlers bind it once they make one.
+        value = request.headers.get("X-Correlation-ID") or request.args.get("reference") or \
+            (request.view_args or {}).get("reference")
+        g.uwagi_correlation = correlation_id.set(str(value)[:100] if value else None)
+
+    @app.teardown_request
+    def _unbind_correlation_id(_exc: BaseException | None) -> None:
+        token = g.pop("uwagi_correlation", None)
+        if token is not None:
+            try:
+                correlation_id.reset(token)
+            except ValueError:  # bound in another context; nothing to undo here
+                pass
 
     @app.after_request
     def _security_headers(response: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any, Callable, TypeVar
 from sqlalchemy import select
 
 from services.common.db import utcnow
+from services.common.metrics import BUILD_DURATION
 from services.common.runtime import ServiceContext
 from services.common.storage import ObjectNotFound
 from services.common.web import NotFound
@@ -22,6 +23,7 @@ from services.documents.models import Artifact
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"
+
 
 PENDING_GRACE = timedelta(seconds=30)
 RUNNING_GRACE = timedelta(minutes=10)
@@ -58,10 +60,21 @@ def mark_failed(ctx: ServiceContext, model: type, build_id: str, error: str, **f
         row.state, row.error, row.finished_at = "failed", error[:2000], utcnow()
         for name, value in fields.items():
             setattr(row, name, value)
+        _observe_duration(row, "failed")
 
 
 def mark_done(row: Any) -> None:
     row.state, row.progress, row.finished_at, row.error = "done", 100, utcnow(), None
+    _observe_duration(row, "done")
+
+
+def _observe_duration(row: Any, outcome: str) -> None:
+    started, finished = getattr(row, "started_at", None), row.finished_at
+    if started is None or finished is None:
+        return
+    if started.tzinfo is None:
+        started = started.replace(tzinfo=finished.tzinfo)
+    BUILD_DURATION.labels(type(row).__tablename__, outcome).observe(max(0.0, (finished - started).total_seconds()))
 
 
 def stalled(ctx: ServiceContext, model: Any) -> list[str]:

@@ -26,6 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from services.common.auth import public
 from services.common.events import utcnow
+from services.common.sealing import Sealer
 from services.common.web import Conflict, DomainError, NotFound, Refused
 from services.intake import domain, handlers
 from services.intake.web_ui import (
@@ -158,8 +159,11 @@ def consultation(consultation_id: str) -> Any:
         return _consultation_page(found, form, problem=_refusal_words(exc, found), status=403)
     except Conflict:
         return _consultation_page(found, form, problem=_("This consultation has not opened yet."), status=409)
-    session["receipt"] = {"consultation_id": found.id, "reference": receipt.reference, "token": receipt.status_token,
-                          "late": receipt.late, "email": command.submitter.email, "comments": len(receipt.comment_ids)}
+    # The cookie is signed, not encrypted: the status token and the address travel sealed.
+    session["receipt"] = {"consultation_id": found.id, "reference": receipt.reference, "late": receipt.late,
+                          "comments": len(receipt.comment_ids),
+                          "sealed": _receipt_sealer().seal({"token": receipt.status_token,
+                                                            "email": command.submitter.email})}
     return redirect(url_for(".thanks", consultation_id=found.id), code=303)
 
 
@@ -179,8 +183,10 @@ def draft(consultation_id: str) -> Any:
 @public
 def thanks(consultation_id: str) -> Any:
     receipt = session.get("receipt")
-    if not receipt or receipt.get("consultation_id") != consultation_id:
+    secrets = _receipt_sealer().open(receipt.get("sealed")) if isinstance(receipt, dict) else None
+    if not secrets or receipt.get("consultation_id") != consultation_id:
         return redirect(url_for(".consultation", consultation_id=consultation_id))
+    receipt = {**receipt, **secrets}
     found = handlers.get_consultation(_ctx(), consultation_id)
     status_link = url_for(".status", reference=receipt["reference"], token=receipt["token"])
     return render_template("intake/thanks.html", consultation=found, receipt=receipt, status_link=status_link,
@@ -229,6 +235,10 @@ def status() -> Any:
 
 
 # --- helpers -----------------------------------------------------------------------
+
+
+def _receipt_sealer() -> Sealer:
+    return Sealer(current_app.config["SECRET_KEY"], "intake.receipt")
 
 
 def _form_state(found: Any) -> str:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common.bus import TransientError
 from services.common.db import utcnow
 from services.common.events import Event
+from services.common.metrics import EMAILS
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, NotFound
 from services.notify import domain
@@ -353,6 +354,7 @@ def _mark_failed(ctx: ServiceContext, session: Session, notification: Notificati
     notification.context = domain.without_secrets(notification.template, notification.context)
     ctx.emit(session, "notification.failed", _outcome(notification), correlation_id=notification.correlation_id)
     log.warning("notification %s (%s) failed: %s", notification.id, notification.template, reason)
+    EMAILS.labels(notification.template, "failed").inc()
     return Delivery.FAILED
 
 
@@ -404,6 +406,7 @@ def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: E
             notification.context = domain.without_secrets(notification.template, notification.context)
             notification.error = None
             ctx.emit(session, "notification.sent", _outcome(notification), correlation_id=notification.correlation_id)
+            EMAILS.labels(notification.template, "sent").inc()
             return Delivery.SENT
     # The attempt and its error are committed; the caller's retry policy takes it from here.
     assert deferred is not None

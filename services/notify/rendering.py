@@ -43,6 +43,18 @@ BOOKING_OPTIONAL = {"recipient": "", "room": "", "topic": "", "consultation_titl
                     "contact_email": "", "cancel_url": ""}
 
 
+# Fields shown on one line of a letter (a greeting, a heading, an address line). A CR/LF or tab in them,
+# from any channel, would start lines of its own in the plain-text body: they are folded to spaces.
+ONE_LINE_FIELDS = frozenset({"name", "recipient", "recipient_name", "organization", "email", "reference",
+                             "consultation_title", "organiser", "room", "place", "topic", "contact_email",
+                             "section", "decision_label"})
+
+
+def _one_line_fields(context: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: " ".join(value.split()) if key in ONE_LINE_FIELDS and isinstance(value, str) else value
+            for key, value in context.items()}
+
+
 class Renderer:
     def __init__(self, *, timezone: ZoneInfo, templates_dir: Path = TEMPLATES_DIR):
         self.timezone = timezone
@@ -74,7 +86,7 @@ class Renderer:
         name = Template(template).value
         language = normalize_language(language)
         defaults = BOOKING_OPTIONAL if Template(template) in BOOKING_TEMPLATES else {}
-        values = {**defaults, **context, "language": language}
+        values = {**defaults, **_one_line_fields(context), "language": language}
         folder = f"{name}/{language}"
         subject = self.env.get_template(f"{folder}/subject.txt").render(values)
         method = CALENDAR_METHODS.get(Template(template))

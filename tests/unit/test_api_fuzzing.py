@@ -56,6 +56,7 @@ def run_schemathesis(app, service: str) -> dict:
         "generation": {"max-examples": MAX_EXAMPLES},
         "phases": {"stateful": {"max-steps": STATEFUL_MAX_STEPS}},
         "checks": checks,
+        "cache": {"enabled": False},  # each run starts from the seed, and writes nothing into the work tree
     })
     counter = CountingApp(app.wsgi_app)
     app.wsgi_app = counter

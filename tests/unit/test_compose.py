@@ -39,15 +39,17 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 NGINX_CONF = REPO / "deploy" / "nginx" / "nginx.conf"
 DOCKERFILE = REPO / "deploy" / "Dockerfile"
 GUNICORN_CONF = REPO / "deploy" / "gunicorn.conf.py"
+PROMETHEUS_CONF = REPO / "deploy" / "prometheus" / "prometheus.yml"
+GRAFANA = REPO / "deploy" / "grafana"
 INIT_DB_SCRIPT = REPO / "deploy" / "postgres" / "init-databases.sh"
 
 SERVICES = ("intake", "review", "documents", "notify")
 ROLES = ("migrate", "web", "worker")
 UWAGI_CONTAINERS = {f"{svc}-{role}" for svc in SERVICES for role in ROLES}
-INFRASTRUCTURE = {"rabbitmq", "postgres", "minio", "minio-init", "mailcatcher", "gateway"}
+INFRASTRUCTURE = {"rabbitmq", "postgres", "minio", "minio-init", "mailcatcher", "gateway", "prometheus", "grafana"}
 ONE_SHOT_JOBS = {"minio-init"} | {f"{svc}-migrate" for svc in SERVICES}
 # Variables Uwagi containers may set beyond the settings parser's own.
-RUNTIME_VARIABLES = {"WEB_CONCURRENCY", "PYTHONUNBUFFERED"}
+RUNTIME_VARIABLES = {"WEB_CONCURRENCY", "PYTHONUNBUFFERED", "PROMETHEUS_MULTIPROC_DIR"}
 DEPENDS_ON_CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 # What an operator puts in .env (deploy/env.example); stand-ins for the checks.
 DUMMY_HOST_ENV = {
@@ -55,6 +57,8 @@ DUMMY_HOST_ENV = {
     "UWAGI_DB_PASSWORD": "dbpassword0123",
     "UWAGI_BROKER_PASSWORD": "mqpassword0123",
     "UWAGI_S3_SECRET_KEY": "s3password0123",
+    "UWAGI_METRICS_TOKEN": "metricstoken0123456",
+    "UWAGI_GRAFANA_PASSWORD": "grafanapassword0123",
 }
 
 
@@ -693,3 +697,83 @@ def test_gunicorn_settings(monkeypatch):
         runpy.run_path(str(GUNICORN_CONF))
 
 
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+def test_prometheus_scrapes_every_web_process_and_worker_that_exists(services):
+    config = yaml.safe_load(PROMETHEUS_CONF.read_text())
+    mounts = [str(v) for v in services["prometheus"]["volumes"]]
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in mounts
+    script = "\n".join(command_of(services["prometheus"]))
+    scraped: set[str] = set()
+    for job in config["scrape_configs"]:
+        # The token file is what the container's entrypoint writes from UWAGI_METRICS_TOKEN.
+        token_file = job["authorization"]["credentials_file"]
+        assert f"> {token_file}" in script and "--config.file=/etc/prometheus/prometheus.yml" in script
+        for group in job["static_configs"]:
+            for target in group["targets"]:
+                host, port = target.split(":")
+                assert host in services, f"{job['job_name']}: no compose service {host}"
+                env = environment_of(services[host])
+                svc, role = host.rsplit("-", 1)
+                if role == "web":
+                    assert port == "8000" and job["metrics_path"] == f"/{svc}/metrics"
+                    assert env.get("PROMETHEUS_MULTIPROC_DIR"), f"{host}: gunicorn workers need the multiprocess dir"
+                else:
+                    assert role == "worker" and job["metrics_path"] == "/metrics"
+                    assert env.get("UWAGI_METRICS_PORT") == port and env.get("UWAGI_METRICS_HOST") == "0.0.0.0"
+                    assert port in [str(p) for p in services[host].get("expose", [])]
+                    assert not services[host].get("ports"), f"{host}: the metrics port is not published"
+                assert "UWAGI_METRICS_TOKEN" in env, host
+                scraped.add(host)
+    assert scraped == {f"{svc}-{role}" for svc in SERVICES for role in ("web", "worker")}
+    assert environment_of(services["prometheus"])["UWAGI_METRICS_TOKEN"].startswith("${UWAGI_METRICS_TOKEN:?")
+
+
+def test_grafana_is_provisioned_with_prometheus_and_the_dashboard(services):
+    mounts = {str(v).split(":")[1]: str(v).split(":")[0] for v in services["grafana"]["volumes"] if str(v).startswith(".")}
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    datasource = yaml.safe_load((GRAFANA / "provisioning" / "datasources" / "prometheus.yml").read_text())
+    [source] = datasource["datasources"]
+    assert source["type"] == "prometheus" and source["url"] == "http://prometheus:9090"
+    provider = yaml.safe_load((GRAFANA / "provisioning" / "dashboards" / "uwagi.yml").read_text())["providers"][0]
+    assert mounts[provider["options"]["path"]] == "./deploy/grafana/dashboards"
+    assert "prometheus" in depends_on_of(services["grafana"])
+    dashboards = list((GRAFANA / "dashboards").glob("*.json"))
+    assert dashboards
+    import json
+
+    for path in dashboards:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["uid"] and dashboard["title"] and dashboard["panels"]
+        for panel in dashboard["panels"]:
+            assert panel["datasource"]["uid"] == source["uid"], panel["title"]
+            assert panel["targets"], panel["title"]
+
+
+def test_every_dashboard_panel_queries_metrics_the_code_exports():
+    import json
+
+    from services.common import metrics
+
+    exported = set(metrics.METRIC_NAMES)
+    # Histograms are queried through their series.
+    series = exported | {f"{name}_{suffix}" for name in exported for suffix in ("bucket", "sum", "count")}
+    source = "\n".join(p.read_text() for p in (REPO / "services" / "common").glob("*.py"))
+    for name in exported:
+        assert f'"{name}"' in source, f"{name} is listed but defined nowhere"
+    functions = {"sum", "by", "rate", "increase", "max", "histogram_quantile", "le", "service", "route", "status",
+                 "outcome", "state", "kind", "without", "avg", "irate"}
+    covered: set[str] = set()
+    for path in (GRAFANA / "dashboards").glob("*.json"):
+        for panel in json.loads(path.read_text())["panels"]:
+            for target in panel["targets"]:
+                expr = re.sub(r"\{[^}]*\}|\[[^\]]*\]|\"[^\"]*\"", " ", target["expr"])
+                names = {w for w in re.findall(r"[a-z_][a-z0-9_]*", expr) if w not in functions}
+                assert names, panel["title"]
+                unknown = names - series
+                assert not unknown, f"panel {panel['title']!r} queries {sorted(unknown)}, which the code does not export"
+                covered |= {n for n in names if n in exported} | {n.rsplit("_", 1)[0] for n in names - exported}
+    assert exported <= covered, f"metrics without a panel: {sorted(exported - covered)}"

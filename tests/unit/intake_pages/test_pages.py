@@ -337,3 +337,44 @@ def test_the_stylesheet_is_served(client):
     response = client.get("/intake/static/common/uwagi.css")
     assert response.status_code == 200 and b":focus-visible" in response.data
     response.close()
+
+
+def test_the_session_cookie_carries_neither_the_status_token_nor_the_address_readable(app, client):
+    import base64
+    import zlib
+
+    from services.common.sealing import Sealer
+
+    consultation = open_consultation(app)
+    url = page_url(consultation.id)
+    response = client.post(url, data=form_data(csrf_token(client, url)))
+    cookie = client.get_cookie("uwagi_session").value
+    payload = cookie.lstrip(".").split(".")[0]
+    raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    readable = (zlib.decompress(raw) if cookie.startswith(".") else raw).decode()
+    [stored] = submissions_of(app, consultation.id)
+    assert stored.reference in readable  # what is not secret stays plain
+    body = text(client.get(response.headers["Location"]))
+    status_link = re.search(r'href="(/intake/status\?reference=[^"]+)"', body).group(1).replace("&amp;", "&")
+    status_token = re.search(r"token=([^&]+)", status_link).group(1)
+    assert "anna.nowak@example.pl" not in readable and status_token not in readable
+    assert "przyjęta, w trakcie rozpatrywania" in text(client.get(status_link))
+    assert "anna.nowak@example.pl" in body
+
+    sealer = Sealer("a secret", "intake.receipt")
+    sealed = sealer.seal({"token": "t"})
+    assert sealer.open(sealed) == {"token": "t"}
+    assert Sealer("another secret", "intake.receipt").open(sealed) is None
+    assert Sealer("a secret", "other use").open(sealed) is None
+    altered = sealed[:-2] + ("A" if sealed[-2] != "A" else "B") + sealed[-1]
+    assert sealer.open(altered) is None and sealer.open("") is None and sealer.open(None) is None
+
+
+def test_a_thank_you_page_with_an_altered_receipt_sends_back_to_the_form(app, client):
+    consultation = open_consultation(app)
+    url = page_url(consultation.id)
+    client.post(url, data=form_data(csrf_token(client, url)))
+    with client.session_transaction() as session:
+        session["receipt"] = {**session["receipt"], "sealed": "not sealed"}
+    response = client.get(f"{url}/thanks")
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)

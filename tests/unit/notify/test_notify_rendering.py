@@ -180,3 +180,17 @@ def test_the_sender_is_the_consultations_contact_address_with_the_setting_as_fal
     assert domain.sender_for({}, "konsultacje@example.org") == "konsultacje@example.org"
     assert domain.sender_for({"office": {"contact_email": ""}}, "konsultacje@example.org") == "konsultacje@example.org"
     assert domain.sender_for({"office": {"contact_email": "a@b.pl\r\nBcc: x@y.pl"}}, "fallback@x.pl") == "fallback@x.pl"
+
+
+@pytest.mark.parametrize("template, context, field", [
+    (Template.SUBMISSION_RECEIPT, {**RECEIPT, "office": OFFICE}, "organization"),
+    (Template.COMMENT_DECISION, {**DECISION, "decision_label": "częściowo uwzględniona"}, "consultation_title"),
+])
+def test_a_name_with_line_breaks_stays_on_its_one_line(renderer, template, context, field):
+    hostile = "Anna\r\nBcc: ofiara@example.org\r\n\r\nFałszywy akapit\tNowak"
+    plain = renderer.render(template, "pl", context)
+    mail = renderer.render(template, "pl", {**context, field: hostile})
+    folded = "Anna Bcc: ofiara@example.org Fałszywy akapit Nowak"
+    assert folded in mail.text and "\r" not in mail.text
+    assert len(mail.text.splitlines()) == len(plain.text.splitlines())
+    assert not any(line.startswith(("Bcc:", "Fałszywy")) for line in mail.text.splitlines())
