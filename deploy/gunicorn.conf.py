@@ -54,6 +54,7 @@ def child_exit(server, worker):
 
         multiprocess.mark_process_dead(worker.pid)
 
+
 # gunicorn 27 opens a control socket at one path per user ($XDG_RUNTIME_DIR/gunicorn.ctl or
 # ~/.gunicorn/gunicorn.ctl), so a second gunicorn on the same machine (the README's "Against real
 # servers", the benchmarks) collides with the first. Nothing here uses gunicornc: the socket is off
