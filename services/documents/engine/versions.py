@@ -37,6 +37,7 @@ def apply_changes(parent: Version, changes: Iterable[Change], *, approved_by: st
     """The next version: `changes` applied to `parent`, renumbered and relabelled."""
     changes = tuple(changes)
     targets = _resolve_targets(parent, changes)
+    changes, targets = _merge_identical(changes, targets)
     _check_operations(parent, changes, targets)
     _check_conflicts(parent, changes, targets)
     number = parent.number + 1
@@ -102,6 +103,26 @@ def _check_operations(parent: Version, changes: tuple[Change, ...], targets: lis
         if problem:
             raise ChangeError("bad_change", f"Change to {change.unit!r}: {problem}.",
                               f"Zmiana jednostki {change.unit!r}: {problem}.", [_describe(change)])
+
+
+def _merge_identical(changes: tuple[Change, ...], targets: list[Unit]) -> tuple[tuple[Change, ...], list[Unit]]:
+    """The same change to the same unit from several comments (a campaign decided as one group) is one
+    change citing every comment; only changes that differ can conflict."""
+    merged: dict[tuple, int] = {}
+    kept_changes: list[Change] = []
+    kept_targets: list[Unit] = []
+    for change, unit in zip(changes, targets):
+        key = (unit.id, change.op, change.text, change.old_text, change.kind, tuple(sorted(change.format.items())))
+        if key in merged:
+            index = merged[key]
+            first = kept_changes[index]
+            refs = first.comment_refs + tuple(r for r in change.comment_refs if r not in first.comment_refs)
+            kept_changes[index] = replace(first, comment_refs=refs)
+            continue
+        merged[key] = len(kept_changes)
+        kept_changes.append(change)
+        kept_targets.append(unit)
+    return tuple(kept_changes), kept_targets
 
 
 def _check_conflicts(parent: Version, changes: tuple[Change, ...], targets: list[Unit]) -> None:

@@ -132,3 +132,19 @@ def test_chained_versions_keep_ids_and_lineage(parsed_draft):
     assert third.parent is second and third.number == 3
     assert third.find("§ 2 pkt 3").text == "nowy punkt;"
     assert [e["status"] for e in diff_versions(second, third)] == ["deleted", "renumbered"]
+
+
+def test_the_same_change_from_a_campaign_group_is_one_change_citing_every_comment():
+    """A group decision gives each member the same wording; that is not a conflict."""
+    from datetime import datetime, timezone
+
+    from services.documents.engine import Change, apply_changes, parse_docx
+    from services.documents.engine.demo_draft import make_torun_draft
+
+    parent = parse_docx(make_torun_draft(2027))
+    wording = "tworzenie wspólnych zespołów o charakterze doradczym i inicjatywnym oraz wskazywanie źródeł finansowania."
+    label = "Załącznik § 5 ust. 3 pkt 4"
+    unit = next(u for u in parent.units if u.label == label)
+    changes = [Change(unit=unit.id, op="replace", text=wording, comment_refs=(f"UW/2026/00000{n}#1",)) for n in (1, 2)]
+    version = apply_changes(parent, changes, approved_by="k@um.example", approved_at=datetime.now(timezone.utc))
+    assert next(u for u in version.units if u.label == label).text == wording
