@@ -19,6 +19,33 @@ def validate_every_emitted_payload() -> Iterator[None]:
     events.VALIDATE_ALL_PRODUCERS = False
 
 
+@pytest.fixture(scope="module", autouse=True)
+def empty_memory_broker_per_module() -> None:
+    """Each module's in-process systems start on an empty `memory://` broker (see purge_memory_broker).
+
+    Per module, not per test: a module-scoped system's worker keeps consuming across that module's tests.
+    Function-scoped fixtures that start a worker on `memory://` purge again themselves.
+    """
+    infra.purge_memory_broker()
+
+
+@pytest.fixture
+def rabbit() -> Iterator[infra.RabbitVhost]:
+    """A vhost of its own for each test: the events queues are durable, so a shared vhost would hand
+    one test's unconsumed events to the next test's consumer."""
+    vhost = infra.rabbit_vhost()
+    yield vhost
+    vhost.delete()
+
+
+@pytest.fixture(scope="module")
+def rabbit_module() -> Iterator[infra.RabbitVhost]:
+    """A vhost shared by one module's tests, for module-scoped systems."""
+    vhost = infra.rabbit_vhost()
+    yield vhost
+    vhost.delete()
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[infra.PostgresServer]:
     server = infra.postgres_server()
@@ -31,13 +58,6 @@ def redis() -> Iterator[infra.RedisServer]:
     server = infra.redis_server()
     yield server
     server.cleanup()
-
-
-@pytest.fixture(scope="session")
-def rabbit() -> Iterator[infra.RabbitVhost]:
-    vhost = infra.rabbit_vhost()
-    yield vhost
-    vhost.delete()
 
 
 @pytest.fixture(scope="session")

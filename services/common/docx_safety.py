@@ -24,6 +24,13 @@ _DTD_MARKERS = (b"<!doctype", b"<!entity")
 _DTD_MARKERS_UTF16 = tuple(marker.decode().encode("utf-16-le") for marker in _DTD_MARKERS)
 _MACRO_NAME_MARKERS = ("vbaproject", "vbadata", "activex")
 _MACRO_CONTENT_TYPE_MARKERS = (b"macroenabled", b"vbaproject", b"ms-office.activex", b"ms-word.vba")
+# XML 1.0 forbids these characters: text with them must not corrupt (or fail to write) a package we generate.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot carry (lxml refuses them with a ValueError)."""
+    return _XML_INVALID.sub("", text)
 
 
 @dataclass(frozen=True)

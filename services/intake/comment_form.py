@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from docx import Document
@@ -23,6 +23,8 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+
+from services.common.docx_safety import xml_safe
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EMPTY_ROWS = 8
@@ -93,7 +95,15 @@ def units_by_chapter(units: tuple[FormUnit, ...]) -> list[tuple[str, list[str]]]
     return [(heading, labels) for heading, labels in groups if labels]
 
 
+def _without_xml_invalid_characters(spec: CommentFormSpec) -> CommentFormSpec:
+    """A title pasted with a vertical tab or a NUL must not make the form a server error (lxml refuses them)."""
+    text_fields = {name: xml_safe(value) for name, value in vars(spec).items() if isinstance(value, str)}
+    units = tuple(FormUnit(label=xml_safe(u.label), kind=u.kind, title=xml_safe(u.title)) for u in spec.units)
+    return replace(spec, units=units, **text_fields)
+
+
 def build_comment_form(spec: CommentFormSpec) -> bytes:
+    spec = _without_xml_invalid_characters(spec)
     document = Document()
     _page_setup(document)
     _base_style(document)

@@ -74,7 +74,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG0
 
 
 @pytest.fixture(scope="module")
-def live_system(tmp_path_factory, postgres, rabbit, smtp_sink) -> Iterator[dict]:
+def live_system(tmp_path_factory, postgres, rabbit_module, smtp_sink) -> Iterator[dict]:
     """The whole system as `make run` starts it, with its demo data, but on PostgreSQL, RabbitMQ and SMTP.
 
     Four services, their consumers, relays and Celery workers in one process, served on a free port
@@ -88,7 +88,7 @@ def live_system(tmp_path_factory, postgres, rabbit, smtp_sink) -> Iterator[dict]
     port = free_port()
     env = {
         "UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("system")),
-        "UWAGI_BROKER_URL": rabbit.url(),
+        "UWAGI_BROKER_URL": rabbit_module.url(),
         "UWAGI_SECRET_KEY": "browser-test-secret-key-0123456789",
         "UWAGI_SMTP_HOST": "127.0.0.1",
         "UWAGI_SMTP_PORT": str(smtp_sink.port),

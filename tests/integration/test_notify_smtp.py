@@ -22,6 +22,7 @@ from services.notify.models import Inbox, Notification, Outbox
 from services.notify.rendering import RenderedEmail, build_message
 from services.notify.senders import PermanentDeliveryError, SmtpSender, TransientDeliveryError
 from services.notify.worker import register_tasks
+from tests.support.infra import purge_memory_broker
 
 pytestmark = pytest.mark.smtp
 
@@ -176,6 +177,7 @@ def test_an_event_from_the_bus_reaches_the_smtp_server_once_even_when_redelivere
     settings = replace(settings, smtp=smtp_settings(smtp_server))
     upgrade("notify", settings.database_url("notify"))
     ctx = build(settings)
+    purge_memory_broker()
     worker = ServiceWorker(ctx, worker_spec()).start_background()
     worker.start_celery_thread()
     try:

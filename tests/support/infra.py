@@ -172,6 +172,23 @@ class RabbitVhost:
             pass
 
 
+def purge_memory_broker() -> int:
+    """Drop every message waiting in kombu's in-process `memory://` broker; return how many.
+
+    That broker's queues are class attributes shared by the whole test process, so an event that one
+    test's relay published and no consumer took would otherwise reach the next test that runs a worker
+    on `memory://` (a receipt for someone else's submission, a consultation with the same title).
+    """
+    from kombu.transport.memory import Channel
+
+    dropped = 0
+    for queue in list(Channel.queues.values()):
+        with queue.mutex:
+            dropped += len(queue.queue)
+            queue.queue.clear()
+    return dropped
+
+
 def rabbit_vhost() -> RabbitVhost:
     if not port_open(AMQP_HOST, AMQP_PORT):
         unavailable("RabbitMQ", f"nothing listens on {AMQP_HOST}:{AMQP_PORT}")

@@ -20,8 +20,6 @@ _PESEL = re.compile(r"(?<![\d])\d{11}(?![\d])")
 _PHONE = re.compile(
     r"(?<![\w+])(?:(?:\+|00)48[ -]?)?(?:\d{3}[ -]?\d{3}[ -]?\d{3}|\d{2}[ -]\d{3}[ -]\d{2}[ -]\d{2}"
     r"|\(\d{2}\)[ -]?\d{3}[ -]?\d{2}[ -]?\d{2})(?![\w])")
-# XML 1.0 forbids these characters; hostile input must not corrupt a package.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def redact(text: str, lang: str = "pl") -> str:
@@ -56,7 +54,3 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def spreadsheet_safe(text: str) -> str:
     """OWASP CSV injection rule: a cell that a spreadsheet could read as a formula gets a leading quote."""
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
-def xml_safe(text: str) -> str:
-    return _XML_INVALID.sub("", text)

@@ -12,6 +12,7 @@ from services.common.settings import load_settings
 from services.documents.app import build, create_app
 from services.documents.engine.demo_draft import make_demo_draft
 from services.documents.worker import worker_spec
+from tests.support.infra import purge_memory_broker
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +38,7 @@ def client(ctx: ServiceContext) -> Any:
 @pytest.fixture
 def worker(ctx: ServiceContext) -> Iterator[ServiceWorker]:
     """The documents worker in this process: consumer, relay, sweeps and a Celery thread."""
+    purge_memory_broker()
     running = ServiceWorker(ctx, worker_spec()).start_background()
     running.start_celery_thread()
     yield running
