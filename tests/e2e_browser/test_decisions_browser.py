@@ -31,7 +31,7 @@ def test_propose_return_and_approve_in_the_browser(browser, live_review):
     reviewer_context, reviewer = staff_page(browser, ctx, REVIEWER)
     reviewer.goto(f"{base}/review/comments/{first}/decision")
     check_accessibility(reviewer, "review: decision form (reviewer)")
-    reviewer.get_by_label("Przyjęta częściowo").check()
+    reviewer.get_by_label("Uwzględniona częściowo").check()
     reviewer.get_by_label("Uzasadnienie", exact=True).fill("Drugi nabór tylko w lipcu.")
     reviewer.get_by_label("Ostateczne brzmienie").fill("wspieranie zadań publicznych, także wkładu własnego;")
     reviewer.get_by_role("button", name="Zapisz decyzję").click()
@@ -39,7 +39,7 @@ def test_propose_return_and_approve_in_the_browser(browser, live_review):
     check_accessibility(reviewer, "review: decision saved as a proposal")
 
     reviewer.goto(f"{base}/review/comments/{second}/decision")
-    reviewer.get_by_label("Nie przyjęta").check()
+    reviewer.get_by_label("Nieuwzględniona").check()
     reviewer.get_by_role("button", name="Zapisz decyzję").click()
     assert reviewer.get_by_text("Proszę podać uzasadnienie").first.is_visible()
     check_accessibility(reviewer, "review: decision form with an error")

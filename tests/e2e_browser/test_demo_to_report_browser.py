@@ -91,7 +91,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     reviewer.get_by_role("button", name="Pokaż uwagi").click()
     reviewer.locator("a[href^='/review/comments/']").first.click()
     check_accessibility(reviewer, "console: a comment with its unit and decision form")
-    reviewer.get_by_label("Nie przyjęta").check()
+    reviewer.get_by_label("Nieuwzględniona").check()
     reviewer.get_by_label("Uzasadnienie").first.fill("Uwaga wykracza poza zakres Programu.")
     reviewer.get_by_role("button", name="Zapisz decyzję").click()
     own_comment = reviewer.url.split("?")[0]
@@ -105,7 +105,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     coordinator.get_by_role("button", name="Zwróć do poprawy").click()
     reviewer.goto(own_comment)
     assert reviewer.get_by_text("Proszę wskazać, którego zapisu dotyczy ta odmowa.").first.is_visible()
-    reviewer.get_by_label("Nie przyjęta").check()
+    reviewer.get_by_label("Nieuwzględniona").check()
     reviewer.get_by_label("Uzasadnienie").first.fill("Spotkania w dzielnicach przewiduje § 2 ust. 3; nie dopisujemy ich.")
     reviewer.get_by_role("button", name="Zapisz decyzję").click()
     coordinator.goto(own_comment)
@@ -116,7 +116,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     check_accessibility(coordinator, "console: groups")
     coordinator.locator("a[href^='/review/groups/']").filter(has_text="Grupa").first.click()
     assert coordinator.locator("a[href^='/review/comments/']").count() == 2
-    coordinator.get_by_label("Przyjęta częściowo").check()
+    coordinator.get_by_label("Uwzględniona częściowo").check()
     coordinator.get_by_label("Uzasadnienie").first.fill("Zwiększamy pulę na wkład własny w ramach budżetu Programu.")
     coordinator.get_by_label("Ostateczne brzmienie").fill(FINAL)
     coordinator.get_by_role("button", name="Zapisz decyzję").click()

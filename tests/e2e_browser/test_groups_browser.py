@@ -52,7 +52,7 @@ def test_a_campaign_is_split_merged_and_decided_as_one_group(browser, live_revie
     page.get_by_role("button", name="Zapisz decyzję").click()  # nothing chosen: the form comes back with errors
     check_accessibility(page, "console: a group decision with errors")
     assert page.locator("#error-summary").is_visible()
-    page.get_by_label("Nie przyjęta").check()
+    page.get_by_label("Nieuwzględniona").check()
     page.get_by_label("Uzasadnienie", exact=True).fill("Uwaga wykracza poza zakres Programu.")
     page.get_by_label("Zatwierdź od razu").check()
     page.get_by_role("button", name="Zapisz decyzję").click()

@@ -185,7 +185,7 @@ def test_the_audit_log_page_shows_who_when_before_and_after_with_filters(ctx, cl
 
     page = html(client.get("/review/audit", headers=bearer(ctx, REVIEWER)))
     assert "<h1>Dziennik zmian</h1>" in page and "Decyzja zwrócona" in page and "Podjęto decyzję" in page
-    assert "Za krótko." in page and "Nie przyjęta" in page and REVIEWER.email in page
+    assert "Za krótko." in page and "Nieuwzględniona" in page and REVIEWER.email in page
 
     only_returns = html(client.get(f"/review/audit?action=comment.decision_returned&actor={COORDINATOR.email}",
                                    headers=bearer(ctx, REVIEWER)))
