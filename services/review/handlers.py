@@ -104,6 +104,10 @@ def reopen_review(ctx: ServiceContext, consultation_id: str, reason: str, staff:
 def on_consultation_published(event: Event, session: Session) -> None:
     data = event.data
     consultation = session.get(ConsultationRef, data["consultation_id"]) or ConsultationRef(id=data["consultation_id"])
+    revision = int(data.get("revision") or 1)
+    if revision < (consultation.revision or 0):
+        return  # an older snapshot, redelivered after a newer one
+    consultation.revision = revision
     consultation.title = data["title"]
     consultation.closes_at = data["closes_at"]
     consultation.topics = list(data["topics"])

@@ -56,6 +56,8 @@ class ConsultationRef(Base):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # From intake's consultation.published: when true a reviewer's decision is only a proposal.
     decisions_need_approval: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The highest consultation.published revision applied: a late redelivery of an older one changes nothing.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ReviewComment(Base):

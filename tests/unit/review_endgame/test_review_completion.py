@@ -159,3 +159,28 @@ def test_the_dashboard_completes_and_reopens_a_review_with_flash_messages(ctx):
     assert "Wznowiono rozpatrywanie uwag." in reopened.get_data(as_text=True)
     [event] = events(ctx, "consultation.review_reopened")
     assert event["reason"] == "Korekta po skardze"
+
+
+def test_an_older_consultation_snapshot_redelivered_late_does_not_overwrite_a_newer_one(ctx):
+    """GIVEN revision 3 of a consultation (approval switched off) applied WHEN revision 2 arrives late
+    THEN review keeps revision 3; a later revision 4 is applied."""
+    from services.review.models import ConsultationRef
+
+    consultation_id = str(uuid.uuid4())
+    closes_at = datetime(2099, 10, 21, tzinfo=timezone.utc)
+
+    def publish(revision: int, title: str, approval: bool) -> None:
+        deliver(ctx, "consultation.published", {
+            "consultation_id": consultation_id, "title": title, "opens_at": closes_at - timedelta(days=14),
+            "closes_at": closes_at, "decisions_need_approval": approval, "revision": revision})
+
+    def snapshot() -> tuple:
+        with ctx.db.transaction() as session:
+            row = session.get(ConsultationRef, consultation_id)
+            return row.revision, row.title, row.decisions_need_approval
+
+    publish(3, "Program – wersja 3", False)
+    publish(2, "Program – wersja 2", True)
+    assert snapshot() == (3, "Program – wersja 3", False)
+    publish(4, "Program – wersja 4", True)
+    assert snapshot() == (4, "Program – wersja 4", True)
