@@ -7,6 +7,7 @@ import json
 from datetime import datetime, tzinfo
 from typing import Iterable, Mapping
 
+from services.documents.drafts import APPLICABLE_DECISIONS
 from services.documents.models import CommentAnchor, CommentView, ConsultationView
 
 
@@ -47,6 +48,8 @@ def report_input(consultation: ConsultationView, comments: Iterable[CommentView]
             "topic": c.topic or "",
             "decision": c.decision,
             "position": c.position,
+            # The wording the decision adopted: only an accepted comment changes the document.
+            "adopted": (c.final_text or "").strip() if c.decision in APPLICABLE_DECISIONS else "",
         })
     data = {
         "consultation": {

@@ -69,10 +69,17 @@ def test_a_version_and_the_report_are_built_by_the_celery_worker_with_all_artifa
     assert "w całym dokumencie" in cells  # unanchored: the submitter's own words
     assert "Drugi nabór tylko w lipcu." in cells and "uwzględniona częściowo" in [c.lower() for c in cells]
     assert "Osoba prywatna" in cells and not any("jan.przykladowy@example.org" in c for c in cells)
+    table = WordDocument(io.BytesIO(docx.data)).tables[-1]
+    header = [cell.text for cell in table.rows[0].cells]
+    adopted = header.index("Przyjęte brzmienie")
+    by_label = {row.cells[2].text: row.cells[adopted].text for row in table.rows[1:]}
+    # The accepted comment carries the wording its decision adopted; the one decided without wording stays empty.
+    assert by_label == {"§ 5 ust. 2 pkt 2": FINAL_TEXT, "w całym dokumencie": ""}
 
     rows = list(csv.reader(io.StringIO(client.get(api(f"/reports/{report['id']}/download?format=csv"),
                                                   headers=staff(ctx)).data.decode("utf-8-sig"))))
     assert rows[1][1] == f"{reference}#1" and rows[1][3] == "§ 5 ust. 2 pkt 2" and rows[1][4] == "Rozdział III"
+    assert rows[0][-1] == "Przyjęte brzmienie" and rows[1][-1] == FINAL_TEXT
     xlsx = client.get(api(f"/reports/{internal_report['id']}/download?format=xlsx"), headers=staff(ctx))
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     values = [str(cell.value) for row in sheet.iter_rows() for cell in row]
@@ -180,3 +187,23 @@ def test_the_read_model_keeps_the_organiser_legal_basis_and_resolution_from_the_
         view = session.get(ConsultationView, "c-organiser")
         assert (view.organiser, view.legal_basis, view.resolution) == (
             "Prezydent Miasta Torunia", "art. 5a ust. 1 ustawy", "uchwała w sprawie konsultacji")
+
+
+def test_the_report_input_carries_the_adopted_wording_of_accepted_comments_only(ctx):
+    from zoneinfo import ZoneInfo
+
+    from services.documents.models import CommentView, ConsultationView
+    from services.documents.reporting import report_input
+
+    consultation_id = publish_consultation(ctx)
+    reference, ids = submit(ctx, consultation_id, [{"section": f"§ {n}", "current_text": ""} for n in (1, 2, 3)])
+    decide(ctx, consultation_id, ids[0], reference, "accepted", f"  {FINAL_TEXT}\n")
+    decide(ctx, consultation_id, ids[1], reference, "partially_accepted", "Nowe brzmienie § 2.")
+    decide(ctx, consultation_id, ids[2], reference, "rejected")
+    with ctx.db.transaction() as session:
+        view = session.get(ConsultationView, consultation_id)
+        comments = session.query(CommentView).filter_by(consultation_id=consultation_id).all()
+        data, undecided = report_input(view, comments, tz=ZoneInfo("Europe/Warsaw"))
+    assert undecided == 0
+    assert {row["unit_label"]: row["adopted"] for row in data["comments"]} == {
+        "§ 1": FINAL_TEXT, "§ 2": "Nowe brzmienie § 2.", "§ 3": ""}
