@@ -100,9 +100,11 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 # Twentieths of a point; landscape A4 with 2 cm margins leaves 14,570. Each column is wide enough for
-# the longest word of its header at 9 pt bold (no "Rozstrzygni-ęcie"), and Lp. for the submission's
-# reference ("UW/2026/000123#12") on one line.
-_COLUMN_WIDTHS = [1750, 1550, 1300, 1700, 1650, 1600, 1650, 1800, 1570]
+# the longest word of its header at 9 pt bold (no "Rozstrzygni-ęcie"), the decision column for
+# "Nieuwzględniona", and Lp. for the submission's reference ("UW/2026/000123#12") on one line, even in
+# DejaVu Serif, the widest font that stands in for Liberation Serif; tests/integration/
+# test_report_rendering_libreoffice.py renders the table to PDF to prove it.
+_COLUMN_WIDTHS = [1950, 1550, 1300, 1600, 1600, 1600, 1750, 1650, 1570]
 _REFERENCE_RPR = rpr_xml(size_half_points=16)  # the reference under Lp., 8 pt, fits on one line
 _MONTHS_PL = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
               "października", "listopada", "grudnia")
