@@ -8,7 +8,7 @@ added. The UID is the booking's id, stable across both messages.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Mapping, cast
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
@@ -39,10 +39,12 @@ def booking_invitation(context: Mapping[str, object], *, method: str, stamp: dat
     description = "\n".join(part for part in (topic, cancel_url) if part)
     if description:
         event.add("description", description)
-    organiser_email = str(context.get("contact_email") or "")
+    # The office that signs the e-mail organises the meeting: replies to the invitation reach it.
+    office = cast(Mapping[str, object], context.get("office") or {})
+    organiser_email = str(office.get("contact_email") or "")
     if organiser_email:
         organizer = vCalAddress(f"mailto:{organiser_email}")
-        organizer.params["cn"] = vText(str(context.get("organiser") or organiser_email))
+        organizer.params["cn"] = vText(str(office.get("organiser") or organiser_email))
         event["organizer"] = organizer
     if context.get("recipient"):
         attendee = vCalAddress(f"mailto:{context['recipient']}")

@@ -139,10 +139,16 @@ def on_submission_received(event: Event, session: Session) -> None:
     )
 
 
-def _office(session: Session, consultation_id: str) -> dict[str, str]:
-    """The office that signs and sends the consultation's e-mails (empty until it is announced here)."""
+def _office(session: Session, consultation_id: str, event_data: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The office that signs and sends the consultation's e-mails, as `consultation.published` announced it.
+
+    Until that announcement arrives, what the triggering event itself says about the office (a booking
+    carries the organiser and the contact address), else nothing: a generic signature and UWAGI_MAIL_FROM.
+    """
     prefs = session.get(ConsultationPrefs, consultation_id)
-    return dict(prefs.office or {}) if prefs is not None else {}
+    if prefs is not None and prefs.office:
+        return dict(prefs.office)
+    return domain.office_from(event_data) if event_data is not None else {}
 
 
 def _prefs(session: Session, consultation_id: str) -> ConsultationPrefs:
@@ -266,9 +272,9 @@ def _stage_booking_mail(event: Event, session: Session, template: Template) -> N
             "room": data.get("room") or "",
             "topic": data.get("topic") or "",
             "consultation_title": data.get("consultation_title") or "",
-            "organiser": data.get("organiser") or "",
-            "contact_email": data.get("contact_email") or "",
             "cancel_url": data.get("cancel_url") or "",
+            # Signs the e-mail, names its From and the invitation's organiser, as for the receipt.
+            "office": _office(session, data["consultation_id"], data),
         },
     )
 

@@ -20,7 +20,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notify.calendar import booking_invitation
-from services.notify.domain import Template, normalize_language
+from services.notify.domain import Template, normalize_language, office_from
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -39,8 +39,7 @@ class RenderedEmail:
 CALENDAR_METHODS = {Template.BOOKING_CONFIRMED: "REQUEST", Template.BOOKING_CANCELLED: "CANCEL"}
 # Booking e-mails gained these later; rows staged before that still render, without them.
 BOOKING_TEMPLATES = (Template.BOOKING_CONFIRMED, Template.BOOKING_CANCELLED, Template.BOOKING_REMINDER)
-BOOKING_OPTIONAL = {"recipient": "", "room": "", "topic": "", "consultation_title": "", "organiser": "",
-                    "contact_email": "", "cancel_url": ""}
+BOOKING_OPTIONAL = {"recipient": "", "room": "", "topic": "", "consultation_title": "", "cancel_url": ""}
 
 
 # Fields shown on one line of a letter (a greeting, a heading, an address line). A CR/LF or tab in them,
@@ -87,6 +86,9 @@ class Renderer:
         language = normalize_language(language)
         defaults = BOOKING_OPTIONAL if Template(template) in BOOKING_TEMPLATES else {}
         values = {**defaults, **_one_line_fields(context), "language": language}
+        if Template(template) in BOOKING_TEMPLATES and "office" not in values:
+            # Staged before booking e-mails were signed like the receipt: the office's two fields were loose.
+            values["office"] = office_from(context)
         folder = f"{name}/{language}"
         subject = self.env.get_template(f"{folder}/subject.txt").render(values)
         method = CALENDAR_METHODS.get(Template(template))

@@ -4,10 +4,14 @@ every page. The whole system runs as `make run` does, on PostgreSQL, RabbitMQ an
 
 from __future__ import annotations
 
+from email.header import decode_header, make_header
+
 import pytest
 
+from services.demo import DEMO_ORGANISER
 from services.intake.models import Consultation
 from tests.e2e_browser.axe import check_accessibility
+from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +45,21 @@ def wait_for_notification(system, recipient: str, template: str, timeout: float 
     raise AssertionError(f"notify staged no {template} for {recipient}")
 
 
+def decoded(message, name: str) -> str:
+    """A header as RFC 2047 reads it. The long Polish display name is folded into encoded words that split a
+    word; mail clients join them, while the email package's address parser keeps a space between them."""
+    raw = next(value for key, value in message.raw_items() if key.lower() == name.lower())
+    return str(make_header(decode_header(raw)))
+
+
+def booking_mail(smtp, recipient: str, method: str):
+    """The booking e-mail whose calendar part has `method`, once the SMTP server has it."""
+    def found():
+        return next((m for m in smtp.to(recipient) for part in m.walk()
+                     if part.get_content_type() == "text/calendar" and part.get_param("method") == method), None)
+    return wait_until(found, timeout=60, what=f"the {method} e-mail to {recipient}")
+
+
 def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browser, live_system):
     base, system = live_system["url"], live_system["system"]
     consultation_id = demo_consultation_id(system)
@@ -67,15 +86,22 @@ def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browse
     check_accessibility(page, "public: booking confirmed")
     manage_url = page.url
 
-    # The event crossed RabbitMQ to notify, which staged the confirmation with its invitation (the .ics
-    # itself is proven at a real SMTP server in tests/unit/notify and tests/e2e).
+    # The event crossed RabbitMQ to notify, which sent the confirmation with its invitation to the SMTP server,
+    # from the consultation's contact address and signed by its office, like the receipt.
     wait_for_notification(system, "anna.nowak@example.pl", "booking_confirmed")
+    confirmation = booking_mail(live_system["smtp"], "anna.nowak@example.pl", "REQUEST")
+    assert decoded(confirmation, "From") == f"{DEMO_ORGANISER} <konsultacje@um.torun.pl>"
+    text = confirmation.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert text.startswith("Szanowni Państwo,") and "Z poważaniem\n" + DEMO_ORGANISER in text
+    assert "87-100 Toruń" in text and "tel. 56 611 87 24" in text
 
     page.goto(manage_url.replace("&new=1", ""))
     page.get_by_role("button", name="Odwołaj rezerwację").click()
     assert page.get_by_role("heading", name="Rezerwacja odwołana").is_visible()
     check_accessibility(page, "public: booking cancelled")
     wait_for_notification(system, "anna.nowak@example.pl", "booking_cancelled")
+    cancellation = booking_mail(live_system["smtp"], "anna.nowak@example.pl", "CANCEL")
+    assert cancellation["From"] == confirmation["From"]
     resident.close()
 
     staff = browser.new_context(java_script_enabled=False, locale="pl-PL", viewport={"width": 1200, "height": 900})

@@ -71,13 +71,14 @@ def decided_event(received: Event, *, number: int = 1, decision: str = "partiall
     return parse_envelope(new_envelope("comment.decided", data, producer="review"))
 
 
-def booking_event(event_type: str = "booking.confirmed", *, language: str = "pl") -> Event:
+def booking_event(event_type: str = "booking.confirmed", *, language: str = "pl", consultation_id: str | None = None,
+                  **details: str) -> Event:
     starts = datetime(2024, 10, 8, 7, 0, tzinfo=timezone.utc)
     data = {
-        "booking_id": str(uuid.uuid4()), "consultation_id": str(uuid.uuid4()),
+        "booking_id": str(uuid.uuid4()), "consultation_id": consultation_id or str(uuid.uuid4()),
         "slot_starts_at": starts, "slot_ends_at": starts + timedelta(minutes=30),
         "place": "pokój 34, ul. Wały gen. Sikorskiego 8", "name": "Jan Kowalski",
-        "email": "jan.kowalski@example.org", "language": language,
+        "email": "jan.kowalski@example.org", "language": language, **details,
     }
     return parse_envelope(new_envelope(event_type, data, producer="intake"))
 

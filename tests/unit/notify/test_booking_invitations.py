@@ -17,13 +17,14 @@ BOOKING = {
     "slot_starts_at": "2024-10-08T07:00:00+00:00", "slot_ends_at": "2024-10-08T07:30:00+00:00",
     "place": "Urząd Miasta Torunia, ul. Wały gen. Sikorskiego 8, II piętro", "room": "sala nr 34",
     "topic": "Procedury konkursowe; przecinek, średnik", "consultation_title": "Wspólnie o programie współpracy z NGO",
-    "organiser": "Wydział Komunikacji Społecznej i Informacji", "contact_email": "konsultacje@um.torun.pl",
     "cancel_url": "http://127.0.0.1:8000/intake/bookings/7b0c/cancel?token=abc",
+    "office": {"organiser": "Wydział Komunikacji Społecznej i Informacji", "contact_email": "konsultacje@um.torun.pl",
+               "contact_phone": "56 611 87 24", "postal_address": "ul. Wały gen. Sikorskiego 8\n87-100 Toruń"},
 }
 
 
-def mail(template: Template, language: str = "pl") -> email.message.EmailMessage:
-    rendered = Renderer(timezone=ZoneInfo("Europe/Warsaw")).render(template, language, BOOKING)
+def mail(template: Template, language: str = "pl", context: dict = BOOKING) -> email.message.EmailMessage:
+    rendered = Renderer(timezone=ZoneInfo("Europe/Warsaw")).render(template, language, context)
     message = build_message(rendered, sender="konsultacje@um.torun.pl", recipient=BOOKING["recipient"],
                             message_id="<b@uwagi>")
     return email.message_from_bytes(message.as_bytes(), policy=policy.default)
@@ -67,3 +68,16 @@ def test_the_reminder_is_plain_and_formal():
     assert not [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     body = message.get_body(("plain",)).get_content()
     assert body.startswith("Szanowni Państwo,") and "jutrzejszym" in body and "8 października 2024" in body
+
+
+@pytest.mark.parametrize("template", [Template.BOOKING_CONFIRMED, Template.BOOKING_CANCELLED, Template.BOOKING_REMINDER])
+def test_a_booking_e_mail_staged_before_the_office_signature_keeps_its_organiser(template):
+    """A row staged before the booking e-mails were signed like the receipt has the organiser and contact loose."""
+    old_row = {key: value for key, value in BOOKING.items() if key != "office"}
+    old_row.update(organiser="Wydział Komunikacji Społecznej i Informacji", contact_email="konsultacje@um.torun.pl")
+    message = mail(template, context=old_row)
+    body = message.get_body(("plain",)).get_content()
+    assert "Wydział Komunikacji Społecznej i Informacji" in body and "e-mail: konsultacje@um.torun.pl" in body
+    if template is not Template.BOOKING_REMINDER:
+        _, calendar = invitation(message)
+        assert str(calendar.walk("VEVENT")[0]["organizer"]) == "mailto:konsultacje@um.torun.pl"

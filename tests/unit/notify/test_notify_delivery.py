@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import email
+import uuid
 from datetime import timedelta
 from email import policy
 
 import pytest
-from notify_factories import consultation_event, received_event
+from notify_factories import booking_event, consultation_event, received_event
 from sqlalchemy import select
 
 from services.common.db import utcnow
@@ -75,6 +76,78 @@ def test_the_receipt_comes_from_the_consultations_contact_address_and_is_signed_
     assert wire["From"].addresses[0].display_name == "Wydział Zdrowia i Polityki Społecznej"
     text = wire.get_body(("plain",)).get_content()
     assert "Szanowni Państwo," in text and "87-100 Toruń" in text and "tel. 56 611 88 88" in text
+
+
+OFFICE = {"organiser": "Wydział Zdrowia i Polityki Społecznej", "contact_email": "konsultacje@um.torun.pl",
+          "contact_phone": "56 611 88 88", "postal_address": "ul. Wały gen. Sikorskiego 8\n87-100 Toruń"}
+BOOKING_EVENTS = ["booking.confirmed", "booking.cancelled", "booking.reminder"]
+
+
+def sent_mail(ctx, dispatcher, sender, *events) -> email.message.EmailMessage:
+    """Dispatch `events`, deliver the one notification they stage, and read the message back off the wire."""
+    with ctx.db.transaction() as session:
+        before = set(session.scalars(select(Notification.id)))
+    for event in events:
+        dispatcher.dispatch(event)
+    with ctx.db.transaction() as session:
+        [notification_id] = set(session.scalars(select(Notification.id))) - before
+    assert deliver(ctx, notification_id) is Delivery.SENT
+    return email.message_from_bytes(sender.sent[-1].as_bytes(), policy=policy.default)
+
+
+def signature(text: str, opening: str) -> str:
+    return text[text.index(opening):]
+
+
+@pytest.mark.parametrize("event_type", BOOKING_EVENTS)
+@pytest.mark.parametrize(("language", "greeting", "closing"), [("pl", "Szanowni Państwo,", "Z poważaniem"),
+                                                                 ("en", "Dear Sir or Madam,", "Kind regards")])
+def test_a_booking_e_mail_comes_from_the_contact_address_and_is_signed_like_the_receipt(
+        ctx, dispatcher, sender, event_type, language, greeting, closing):
+    """GIVEN an announced consultation with its office WHEN a booking e-mail is sent THEN its From is the contact
+    address named after the department, and its signature is the receipt's, word for word, in both parts."""
+    consultation_id = str(uuid.uuid4())
+    announced = consultation_event(consultation_id, **OFFICE)
+    booking = sent_mail(ctx, dispatcher, sender, announced, booking_event(event_type, language=language,
+                                                                          consultation_id=consultation_id))
+    assert booking["From"].addresses[0].addr_spec == "konsultacje@um.torun.pl"
+    assert booking["From"].addresses[0].display_name == "Wydział Zdrowia i Polityki Społecznej"
+    assert booking["To"] == "jan.kowalski@example.org" and booking["Auto-Submitted"] == "auto-generated"
+    text, html = (booking.get_body((kind,)).get_content() for kind in ("plain", "html"))
+    assert text.startswith(greeting) and not any(word in text for word in ("Twoj", "Twój", "Ciebie", "Cię"))
+    assert "87-100 Toruń" in text and "56 611 88 88" in text and "konsultacje@um.torun.pl" in text
+    assert "nie odpowiadać" not in text and "do not reply" not in text  # replies reach the office
+    assert "Wydział Zdrowia i Polityki Społecznej" in html and 'href="mailto:konsultacje@um.torun.pl"' in html
+
+    received = received_event(language=language)
+    receipt = sent_mail(ctx, dispatcher, sender, consultation_event(received.data["consultation_id"], **OFFICE),
+                         received)
+    assert receipt["From"] == booking["From"]
+    for kind in ("plain", "html"):
+        opening = closing if kind == "plain" else f"<p>{closing}"
+        assert signature(booking.get_body((kind,)).get_content(), opening) == \
+            signature(receipt.get_body((kind,)).get_content(), opening)
+
+
+@pytest.mark.parametrize("event_type", BOOKING_EVENTS)
+def test_before_the_consultation_is_announced_a_booking_e_mail_is_signed_by_the_office_the_booking_names(
+        ctx, dispatcher, sender, event_type):
+    message = sent_mail(ctx, dispatcher, sender, booking_event(
+        event_type, organiser="Wydział Komunikacji Społecznej", contact_email="dialog@um.torun.pl"))
+    assert message["From"].addresses[0].addr_spec == "dialog@um.torun.pl"
+    assert message["From"].addresses[0].display_name == "Wydział Komunikacji Społecznej"
+    text = message.get_body(("plain",)).get_content()
+    assert "Z poważaniem\nWydział Komunikacji Społecznej\n" in text and "e-mail: dialog@um.torun.pl" in text
+
+
+@pytest.mark.parametrize("event_type", BOOKING_EVENTS)
+def test_without_a_contact_address_a_booking_e_mail_comes_from_uwagi_mail_from_and_says_not_to_reply(
+        ctx, dispatcher, sender, event_type):
+    message = sent_mail(ctx, dispatcher, sender, booking_event(event_type))
+    assert message["From"] == ctx.settings.mail_from == "konsultacje@um.example.pl"
+    text = message.get_body(("plain",)).get_content()
+    assert "Z poważaniem\nZespół ds. konsultacji społecznych\n" in text
+    assert "prosimy na nią nie odpowiadać" in text
 
 
 def test_delivering_twice_sends_once(ctx, dispatcher, sender):
