@@ -13,8 +13,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.errors import (InvalidMultipartContentTransferEncodingDefect, MultipartInvariantViolationDefect,
-                          NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect)
+from email.errors import (HeaderParseError, InvalidMultipartContentTransferEncodingDefect,
+                          MultipartInvariantViolationDefect, NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect)
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
 
@@ -112,9 +113,31 @@ def _sender(message: EmailMessage) -> tuple[str, str]:
     if addresses:
         first = addresses[0]
         address = first.addr_spec if first.username and first.domain else ""
-        return first.display_name.strip(), address.lower()
+        name = _display_name_as_sent(message) if len(addresses) == 1 else None
+        return (name if name is not None else first.display_name).strip(), address.lower()
     name, address = parseaddr(str(raw))
     return name.strip(), address.lower() if "@" in address else ""
+
+
+def _display_name_as_sent(message: EmailMessage) -> str | None:
+    """The From display name decoded as RFC 2047 says, or None to keep the parser's.
+
+    Thunderbird and Python split a long name into encoded-words, even inside a word ("…Urz?= =?utf-8?q?=C4=99du?=");
+    the whitespace between adjacent encoded-words is not part of the text (RFC 2047, 6.2), but the standard
+    library's address parser keeps it, giving "Urz ędu". The legacy decoder joins them right.
+    """
+    source = next((value for name, value in message.raw_items() if name.lower() == "from"), None)
+    if not isinstance(source, str) or "=?" not in source or "<" not in source:
+        return None
+    phrase = source[:source.rfind("<")]
+    try:
+        decoded = str(make_header(decode_header(" ".join(phrase.split()))))
+    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return None
+    decoded = " ".join(decoded.split())
+    if len(decoded) >= 2 and decoded[0] == decoded[-1] == '"':
+        decoded = decoded[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return decoded
 
 
 def _message_id(message: EmailMessage, raw: bytes) -> str:

@@ -46,6 +46,20 @@ def test_rfc2047_headers_are_decoded():
                                                                            "Uwagi - Łódź")
 
 
+@pytest.mark.parametrize("from_header,name", [
+    # Thunderbird folds a long name into encoded-words split inside a word; the space between them is not text.
+    ("=?UTF-8?Q?Wydzia=c5=82_Komunikacji_Spo=c5=82ecznej_i_Informacji_Urz?=\r\n =?UTF-8?Q?=c4=99du?= Miasta"
+     " Torunia <konsultacje@um.torun.pl>", "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia"),
+    ("=?utf-8?b?R3J6ZWdvcnogQnJ6?= =?utf-8?b?xJljenlzemN6eWtpZXdpY3o=?= <g@example.org>",
+     "Grzegorz Brzęczyszczykiewicz"),
+    ('"Kowalski, Jan" <konsultacje@um.torun.pl>', "Kowalski, Jan"),
+    ("=?iso-8859-2?Q?Stowarzyszenie_=A3=F3d=BC?= <konsultacje@um.torun.pl>", "Stowarzyszenie Łódź"),
+])
+def test_a_name_split_into_several_encoded_words_reads_as_one(from_header, name):
+    raw = f"From: {from_header}\r\nTo: k@um.torun.pl\r\nSubject: x\r\n\r\ntreść\r\n".encode()
+    assert parse_mail(raw).sender_name == name
+
+
 def multipart(*parts: str) -> bytes:
     body = "".join(f"--b1\r\n{part}\r\n" for part in parts) + "--b1--\r\n"
     return mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n', body)
