@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from services.documents.engine import Version, apply_changes, parse_docx, render_tracked
+from services.documents.engine.ooxml import read_package
 from services.documents.engine.render import head_text, number_prefix
 from tests.integration.test_tracked_changes_libreoffice import SCRIPT, uno_python  # noqa: F401  (fixture)
 from tests.support.drafting_corpus import layout_docx
@@ -49,17 +50,43 @@ def _tail_lines(xml: str) -> list[str]:
     return lines
 
 
-def engine_lines(version: Version) -> list[str]:
+def list_level_texts(docx: bytes) -> dict[tuple[str, str], str]:
+    """(numId, ilvl) → the level's lvlText ("Rozdział %1", "%1." for "II. Cele programu") from numbering.xml."""
+    numbering = read_package(docx).get("word/numbering.xml", b"").decode()
+    abstract = {match.group(1): dict(re.findall(r'<w:lvl w:ilvl="(\d+)"[^>]*>.*?<w:lvlText w:val="([^"]*)"',
+                                                 match.group(2), re.S))
+                for match in re.finditer(r'<w:abstractNum [^>]*w:abstractNumId="(\d+)"[^>]*>(.*?)</w:abstractNum>',
+                                         numbering, re.S)}
+    levels = {}
+    for num_id, abstract_id in re.findall(r'<w:num w:numId="(\d+)"[^>]*>\s*<w:abstractNumId w:val="(\d+)"',
+                                          numbering):
+        for ilvl, text in abstract.get(abstract_id, {}).items():
+            levels[(num_id, ilvl)] = text
+    return levels
+
+
+def _shown_number(unit, levels: dict[tuple[str, str], str]) -> str:
+    """The number Word renders for an automatically numbered unit: its list level's text."""
+    num_id = re.search(r'<w:numId w:val="(\d+)"', unit.ppr)
+    ilvl = re.search(r'<w:ilvl w:val="(\d+)"', unit.ppr)
+    text = levels.get((num_id.group(1), ilvl.group(1) if ilvl else "0")) if num_id else None
+    if text is None:
+        return DISPLAY.get(unit.kind, "").format(unit.number)
+    return re.sub(r"%\d", unit.number, text) if unit.kind != "tiret" else ""
+
+
+def engine_lines(version: Version, levels: dict[tuple[str, str], str] | None = None) -> list[str]:
     """Each unit as the reader sees it, then what follows it in the body without being a unit."""
     by_id = version.index()
+    levels = levels or {}
     lines = []
     for unit in version.units:
         if unit.kind != "table" and not unit.shares_paragraph:
             if unit.numbering == "auto":  # Word renders the number from the list level
-                number = DISPLAY.get(unit.kind, "").format(unit.number) if unit.number else ""
+                number = _shown_number(unit, levels) if unit.number else ""
                 if unit.opens_parent:
                     parent = by_id[unit.parent]
-                    number = DISPLAY[parent.kind].format(parent.number) + " " + number
+                    number = _shown_number(parent, levels) + " " + number
             else:  # typed: the engine writes it, keeping the drafter's form ("Art. 1", "§1")
                 number = head_text(unit) if unit.has_head else number_prefix(unit)
             if unit.has_head:
@@ -87,7 +114,8 @@ def libreoffice_lines(result: dict) -> list[str]:
                                         for layout in ("typed", "word", "word-lo")], ids=lambda p: f"{p[0]}-{p[1]}")
 def case(request, uno_python, tmp_path_factory):  # noqa: F811
     name, layout = request.param
-    old = parse_docx(layout_docx(name, layout))
+    source = layout_docx(name, layout)
+    old = parse_docx(source)
     new = apply_changes(old, CORPUS_CHANGES[name], approved_by="Rada Miejska", approved_at=APPROVED)
     tracked = tmp_path_factory.mktemp(f"{name}-{layout}") / "tracked.docx"
     tracked.write_bytes(render_tracked(old, new))
@@ -97,19 +125,19 @@ def case(request, uno_python, tmp_path_factory):  # noqa: F811
                              check=False)
         assert run.returncode == 0, f"lo_revisions.py {mode} failed: {run.stderr.decode(errors='replace')}"
         results[mode] = json.loads(run.stdout.decode("utf-8"))
-    return old, new, results
+    return old, new, results, list_level_texts(source)
 
 
 def test_libreoffice_accept_all_gives_exactly_version_n_plus_1(case):
-    old, new, results = case
-    assert engine_lines(new) != engine_lines(old)
-    assert libreoffice_lines(results["accept"]) == engine_lines(new)
+    old, new, results, levels = case
+    assert engine_lines(new, levels) != engine_lines(old, levels)
+    assert libreoffice_lines(results["accept"]) == engine_lines(new, levels)
     assert results["accept"]["redlines_after"] == 0 and results["accept"]["redlines_before"] > 0
 
 
 def test_libreoffice_reject_all_gives_exactly_version_n(case):
-    old, _, results = case
-    assert libreoffice_lines(results["reject"]) == engine_lines(old)
+    old, _, results, levels = case
+    assert libreoffice_lines(results["reject"]) == engine_lines(old, levels)
     assert results["reject"]["redlines_after"] == 0
 
 

@@ -8,9 +8,12 @@ Layouts:
 - "typed": every line a paragraph, numbers typed by hand ("§ 2. 1. Tekst", "a) tekst", "– tiret");
   a no-break space follows "§", as in Dziennik Ustaw;
 - "word": the numbers come from Word list numbering (numbering.xml: "§ %1.", "%2.", "%3)", "%4)", a "–"
-  bullet, "Rozdział %1", "DZIAŁ %1", "Art. %1."), as a drafter would set them up: "§ 2. 1. Tekst" becomes a
-  numbered "§ 2." paragraph with no text followed by a numbered "1. Tekst" paragraph, and an annex restarts
-  its lists with w:startOverride. Numbers Word cannot produce ("Art. 1a.") stay typed;
+  bullet, "Rozdział %1", "DZIAŁ %1", "Art. %1.", and an upper-Roman "%1." or "%1" for headings such as
+  "II. Cele programu"), as a drafter would set them up: "§ 2. 1. Tekst" becomes a numbered "§ 2." paragraph
+  with no text followed by a numbered "1. Tekst" paragraph; under a Roman heading the ust. and pkt are the
+  lower levels of the Roman list, so they restart with each heading; an annex restarts its lists with
+  w:startOverride. Numbers Word cannot produce ("Art. 1a.") stay typed, and so does the closing wording of a
+  list ("– osoby prawne …" after a point that opens no list: the "część wspólna"), which is no list item;
 - "typed-lo" and "word-lo": those two files after a LibreOffice round-trip (soffice --convert-to docx),
   kept as files in the corpus folder (`<name>.<layout>.docx`), made by `build_round_trips`.
 
@@ -32,7 +35,8 @@ from services.documents.engine.docxwriter import DocxSpec, ListLevel, build_docx
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "drafting"
 LAYOUTS = ("typed", "word", "typed-lo", "word-lo")
 
-_CHAPTER_LIST, _DIVISION_LIST, _PARAGRAPH_LIST, _ARTICLE_LIST = 1, 2, 3, 4
+_CHAPTER_LIST, _DIVISION_LIST, _PARAGRAPH_LIST, _ARTICLE_LIST, _ROMAN_LIST = 1, 2, 3, 4, 5
+_DASH = re.compile(r"^[–-]\s+")
 _LOWER_LEVELS = [ListLevel("decimal", "%2.", 360), ListLevel("decimal", "%3)", 720),
                  ListLevel("lowerLetter", "%4)", 1080), ListLevel("bullet", "–", 1440)]
 
@@ -83,7 +87,18 @@ def word_docx(name: str) -> bytes:
     def numbered(text: str, abstract: int, level: int) -> str:
         return paragraph_xml(run_xml(text) if text else "", numbering=(lists.num(abstract), level))
 
+    previous = ""
     for line in source_lines(name):
+        closing_wording = bool(_DASH.match(line)) and not previous.rstrip().endswith(":") and \
+            not _DASH.match(previous)
+        before, previous = previous, line
+        if closing_wording:
+            body.append(paragraph_xml(run_xml(line)))
+            continue
+        if match := re.match(r"^([IVXLC]+)(\.?)\s+([A-ZĄĆĘŁŃÓŚŹŻ].*)$", line):
+            last_level_list = _ROMAN_LIST + (0 if match.group(2) else 10)
+            body.append(numbered(match.group(3), last_level_list, 0))
+            continue
         if line.startswith("Załącznik"):
             lists.new_part()
             body.append(paragraph_xml(run_xml(line)))
@@ -95,7 +110,8 @@ def word_docx(name: str) -> bytes:
             chapter_format = "decimal" if match.group(1).isdigit() else "upperRoman"
             body.append(numbered(match.group(2), _CHAPTER_LIST + (10 if chapter_format != "decimal" else 0), 0))
             continue
-        if re.match(r"^\d+\) [A-ZĄĆĘŁŃÓŚŹŻ]", line) or re.match(r"^(Art\.|§)\s?\d+[a-z]", line):
+        footnote = re.match(r"^\d+\) [A-ZĄĆĘŁŃÓŚŹŻ]", line) and not re.match(r"^\d+\)\s", before)
+        if footnote or re.match(r"^(Art\.|§)\s?\d+[a-z]", line):
             body.append(paragraph_xml(run_xml(line)))  # footnotes and "Art. 1a." stay typed
             continue
         if match := re.match(r"^(§|Art\.)\s?(\d+)\.?(?:\s+(\d+)\.(?=\s))?\s*(.*)$", line):
@@ -119,6 +135,8 @@ def word_docx(name: str) -> bytes:
         _DIVISION_LIST: [ListLevel("upperRoman", "DZIAŁ %1")],
         _PARAGRAPH_LIST: [ListLevel("decimal", "§ %1.")] + _LOWER_LEVELS,
         _ARTICLE_LIST: [ListLevel("decimal", "Art. %1.")] + _LOWER_LEVELS,
+        _ROMAN_LIST: [ListLevel("upperRoman", "%1.")] + _LOWER_LEVELS,
+        _ROMAN_LIST + 10: [ListLevel("upperRoman", "%1")] + _LOWER_LEVELS,
     }
     used = {abstract for abstract, _ in lists.nums.values()}
     return build_docx(DocxSpec(body=body, title=name, nums=lists.nums,

@@ -46,7 +46,10 @@ _TOKEN = re.compile(
 _DOTTED = re.compile(r"§\s*(\d+[a-z]?(?:\.\d+[a-z]?)+)")
 _ANNEX = re.compile(r"\bza[łl](?:[ąa]cznik\w*|\.)(?:\s*(?:nr|numer)\.?\s*(\d+))?", re.IGNORECASE)
 _ACT = re.compile(r"^\s*(?:uchwał|ustaw|rozporządzeni|zarządzeni|statut)\w*\s+", re.IGNORECASE)
-_COMMON = re.compile(r"cz[ęe][śs][ćc]\w*\s+wsp[óo]ln\w*", re.IGNORECASE)
+# "część wspólna", also abbreviated as lawyers cite it: "cz. wsp."
+_COMMON = re.compile(r"(?:cz[ęe][śs][ćc]\w*\s+|\bcz\.\s*)wsp(?:[óo]ln\w*|\.)", re.IGNORECASE)
+# Points are never numbered in upper-case Roman: "pkt II" is how open calls cite their section II.
+_ROMAN_SECTION = re.compile(r"[IVXLC]+")
 _BARE_LETTER = re.compile(r"(?<![\w.])([a-z])\)")
 RANGE_CONFIDENCE = 0.75
 EXACT_CONFIDENCE = 0.95
@@ -114,6 +117,8 @@ def parse_hint(hint: str) -> HintPath:
         text = text[:dotted.start()] + text[dotted.end():]
     for match in _TOKEN.finditer(text):
         kind = next(name for name in _WORDS if match.group(name))
+        if kind == "point" and _ROMAN_SECTION.fullmatch(match.group("numbers").strip()):
+            kind = "chapter"
         numbers = _expand(kind, match.group("numbers"))
         if kind == "page":
             page = int(numbers[0]) if numbers and numbers[0].isdigit() else page

@@ -33,6 +33,8 @@ PREFIX_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 )
 # "I. Wstęp", "II. Cele programu": Roman headings that many programmes use as chapters.
 ROMAN_HEADING = re.compile(rf"^([IVXLC]{{1,6}})\.{_SPACE}+(?=\S)")
+# "II TERMIN I WARUNKI SKŁADANIA OFERT": the same heading without its dot (open calls for proposals).
+UNDOTTED_ROMAN_HEADING = re.compile(rf"^([IVXLC]{{1,6}}){_SPACE}+(?=\S)")
 # A paragraph or article that opens with its first ust. on the same line: "§ 5. 1. Tekst", "Art. 5. 1. Tekst".
 INLINE_SECTION = re.compile(rf"^(\d{{1,3}}[a-z]?){_DOT_END}{_SPACE}*")
 ANNEX_HEADING = re.compile(r"^(?:ZAŁĄCZNIK|Załącznik)(?:[ \t\u00a0]+(?:nr|Nr|NR)\.?[ \t\u00a0]*(\d{1,3}))?"
@@ -121,12 +123,28 @@ def classify_prefix(text: str) -> tuple[str, str, int] | None:
 
 
 def roman_heading(text: str) -> tuple[str, int] | None:
-    """(Roman number, length of the prefix) of a short heading such as "II. Cele programu"."""
+    """(Roman number, length of the prefix) of a short heading such as "II. Cele programu" or, introducing
+    its text on the next line, "I. Rodzaj zadania:"; a line ending in a comma or semicolon is a list item."""
     match = ROMAN_HEADING.match(text)
     if not match or not from_roman(match.group(1)):
         return None
     rest = text[match.end():].strip()
-    if len(rest) > 150 or rest.endswith((",", ";", ":")) or not rest[:1].isupper():
+    if len(rest) > 150 or rest.endswith((",", ";")) or not rest[:1].isupper():
+        return None
+    return match.group(1), match.end()
+
+
+def undotted_roman_heading(text: str, expected: int) -> tuple[str, int] | None:
+    """(Roman number, length of the prefix) of a heading such as "II TERMIN I WARUNKI SKŁADANIA OFERT".
+
+    Without the dot a Roman numeral is also a word ("I Liceum"), so only a capitalised title with no
+    lower-case letters and no closing punctuation counts, numbered next after the previous chapter.
+    """
+    match = UNDOTTED_ROMAN_HEADING.match(text)
+    if not match or from_roman(match.group(1)) != expected:
+        return None
+    rest = text[match.end():].strip()
+    if len(rest) > 150 or rest[-1:] in ".,;:" or not rest[:1].isupper() or any(char.islower() for char in rest):
         return None
     return match.group(1), match.end()
 
@@ -135,7 +153,7 @@ def typed_prefix(kind: str, number: str) -> str:
     """The text a typed number of this kind starts with, e.g. "§ 5. " or "a) "."""
     return {"division": f"DZIAŁ {number} ", "chapter": f"Rozdział {number} ", "paragraph": f"§ {number}. ",
             "article": f"Art. {number}. ", "section": f"{number}. ", "point": f"{number}) ",
-            "letter": f"{number}) ", "tiret": "– "}.get(kind, "")
+            "letter": f"{number}) ", "tiret": "– ", "common": "– "}.get(kind, "")
 
 
 def label_part(kind: str, number: str) -> str:

@@ -9,8 +9,8 @@ from lxml import etree
 
 from .errors import DocumentRejected
 from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version, evolve
-from .numbering import (ANNEX_HEADING, INLINE_SECTION, WordNumbering, classify_prefix, number_value,
-                        roman_heading)
+from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, WordNumbering, classify_prefix,
+                        number_value, roman_heading, undotted_roman_heading)
 from .ooxml import W, parse_xml, read_package, related_parts
 from .safety import Limits, check_docx
 from .structure import assign_parents, number_tirets, relabel
@@ -235,10 +235,12 @@ def _interpret(raws: list, state: _ParseState) -> None:
                 _keep_as_tail(raw.xml, state)  # signature, "Id: …", Dz.U. footnote
                 continue
         reading = _list_context(raw, reading, state)
+        following = raws[index] if index < len(raws) else None
+        if reading.kind == "block" and raw.auto is None:
+            reading = _undotted_heading(raw, following, state) or reading
         if reading.inline_section is not None:
             _add_inline(raw, reading, state)
             continue
-        following = raws[index] if index < len(raws) else None
         if _is_head(raw, reading) and _can_follow_head(following, reading, state):
             after = raws[index + 1] if index + 1 < len(raws) else None
             if reading.kind in ("paragraph", "article") and _is_title_line(following.text) and \
@@ -305,6 +307,23 @@ def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
     return _Reading()
 
 
+def _undotted_heading(raw: _Raw, following, state: _ParseState) -> _Reading | None:
+    """ "II TERMIN I WARUNKI SKŁADANIA OFERT" followed by "1. …" or "1) …": the next chapter, its dot left out."""
+    if not UNDOTTED_ROMAN_HEADING.match(raw.text.lstrip()) or not isinstance(following, _Raw) or following.is_table:
+        return None
+    if following.auto is not None:
+        first = following.auto[0].strip() + " "
+    else:
+        first = following.text.lstrip()
+    opening = classify_prefix(first)
+    if not opening or opening[0] not in ("section", "point") or opening[1] != "1":
+        return None
+    last = next((unit for unit in reversed(state.units) if unit.kind in ("chapter", "annex")), None)
+    previous = number_value(last.number) if last is not None and last.kind == "chapter" else 0
+    heading = undotted_roman_heading(raw.text.lstrip(), (previous or 0) + 1)
+    return _Reading("chapter", heading[0], "typed", heading[1]) if heading else None
+
+
 def _list_context(raw: _Raw, reading: _Reading, state: _ParseState) -> _Reading:
     """A dash or a lower-case line after a list item that does not open a sub-list closes the list
     ("część wspólna"); after a line ending with a colon, a dash opens tirets."""
@@ -315,7 +334,7 @@ def _list_context(raw: _Raw, reading: _Reading, state: _ParseState) -> _Reading:
     after_item = previous.kind in ("point", "letter") or (previous.kind == "tiret" and reading.kind != "tiret")
     if reading.kind == "tiret" and reading.numbering == "typed" and not opens_list and \
             previous.kind in ("point", "letter"):
-        return _Reading("common")
+        return _Reading("common", "", "typed", reading.prefix_length)  # the dash is no part of the wording
     if reading.kind == "block" and after_item and not opens_list and raw.text.strip()[:1].islower():
         return _Reading("common")
     return reading

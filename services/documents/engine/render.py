@@ -40,8 +40,8 @@ def number_prefix(unit: Unit) -> str:
         if unit.source_parent_text:
             parent_part = renumber_text(unit.source_parent_text, [_number_in(unit.source_parent_prefix)],
                                         [_number_in(unit.parent_prefix)]) or unit.parent_prefix
-    if unit.has_head or unit.numbering != "typed" or not unit.number:
-        return parent_part
+    if unit.has_head or unit.numbering != "typed" or not (unit.number or unit.kind == "common"):
+        return parent_part  # the closing wording of a list has no number, only its typed dash
     own = typed_prefix(unit.kind, unit.number)
     if unit.source_prefix:
         own = unit.source_prefix if unit.number == unit.source_number or unit.kind == "tiret" else \

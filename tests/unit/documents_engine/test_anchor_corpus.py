@@ -44,6 +44,19 @@ CASES = [
     ("uchwala-zywiec-program", "uchwała § 2", None, "§ 2"),
     ("uchwala-zywiec-program", "Załącznik Rozdział 1", None, "Załącznik Rozdział 1"),
     ("uchwala-zywiec-program", "§ 1", "Podstawowym aktem prawnym określającym ramy współpracy", "Załącznik § 1"),
+    ("ustawa-2003-pozytek", "art. 3 ust. 2 część wspólna", None, "art. 3 ust. 2 część wspólna"),
+    ("ustawa-2003-pozytek", "art. 3 ust. 2 cz. wsp.", None, "art. 3 ust. 2 część wspólna"),
+    ("ustawa-2003-pozytek", "część wspólna art. 3 ust. 2", None, "art. 3 ust. 2 część wspólna"),
+    ("ustawa-2003-pozytek", "art. 3 ust. 2", "z zastrzeżeniem ust. 4", "art. 3 ust. 2 część wspólna"),
+    ("ustawa-2003-pozytek", "art. 3 ust. 2 pkt 2", None, "art. 3 ust. 2 pkt 2"),
+    ("ustawa-2003-pozytek", "art. 3 ust. 3 część wspólna", None, None),
+    ("ogloszenie-rzeszow-konkurs", "Rozdział III ust. 4 pkt 2", None, "Rozdział III ust. 4 pkt 2"),
+    ("ogloszenie-rzeszow-konkurs", "rozdz. III ust. 4 pkt 1-2", None, "Rozdział III ust. 4"),
+    ("ogloszenie-rzeszow-konkurs", "rozdział II", None, "Rozdział II"),
+    ("ogloszenie-chojnice-konkurs", "ust. 2", None, None),
+    ("ogloszenie-chojnice-konkurs", "pkt I", None, "Rozdział I"),
+    ("ogloszenie-chojnice-konkurs", "pkt II ust. 2 pkt 3", None, "Rozdział II ust. 2 pkt 3"),
+    ("ogloszenie-chojnice-konkurs", "", "UWAGA! Zastrzega się możliwość zmiany wysokości", "Rozdział I akapit 1"),
 ]
 
 

@@ -41,6 +41,8 @@ CORPUS_CHANGES = {
         Change("art. 1 ust. 1 pkt 3", "delete", comment_refs=("K-2",)),
         Change("art. 2 pkt 4", "insert_after", "wolontariacie – rozumie się przez to świadczenia wolontariuszy.",
                ("K-3",)),
+        Change("art. 3 ust. 2 część wspólna", "replace", "osoby prawne, w tym fundacje i stowarzyszenia.", ("K-4",)),
+        Change("art. 3 ust. 3 pkt 2", "delete", comment_refs=("K-5",)),
     ),
     "statut-szkoly-muzycznej": (
         Change("§ 2 ust. 2 tiret 2", "delete", comment_refs=("K-1",)),
@@ -55,6 +57,17 @@ CORPUS_CHANGES = {
         Change("§ 1 pkt 4", "delete", comment_refs=("K-1",)),
         Change("§ 1", "replace", "Ilekroć w niniejszym Programie jest mowa o:", ("K-2",)),
         Change("§ 2", "insert_after", "Program realizuje Burmistrz Miasta i Gminy Nowa Dęba.", ("K-3",)),
+    ),
+    "ogloszenie-rzeszow-konkurs": (
+        Change("Rozdział III ust. 3", "replace", "Tryb zlecenia realizacji zadania publicznego to wspieranie.", ("K-1",)),
+        Change("Rozdział III ust. 4 pkt 1", "delete", comment_refs=("K-2",)),
+        Change("Rozdział II akapit 1", "replace", "80 000 zł (słownie: osiemdziesiąt tysięcy złotych)", ("K-3",)),
+        Change("Rozdział I", "replace", "Rodzaj i zakres zadania:", ("K-4",)),
+    ),
+    "ogloszenie-chojnice-konkurs": (
+        Change("Rozdział II ust. 2 pkt 3", "delete", comment_refs=("K-1",)),
+        Change("Rozdział I ust. 1", "insert_after", "Zadanie może być realizowane w partnerstwie.", ("K-2",)),
+        Change("Rozdział I akapit 1", "delete", comment_refs=("K-3",)),
     ),
     "uchwala-zywiec-program": (
         Change("uchwała § 2", "delete", comment_refs=("K-1",)),
@@ -95,9 +108,30 @@ def test_labels_are_the_ones_a_lawyer_reads(parsed, name, layout):
 @pytest.mark.parametrize("name", documents())
 def test_word_numbering_uses_real_list_levels(name):
     numbering = read_package(layout_docx(name, "word")).get("word/numbering.xml", b"").decode()
-    assert 'w:lvlText w:val="§ %1."' in numbering or 'w:lvlText w:val="Art. %1."' in numbering
+    top_levels = ('w:lvlText w:val="§ %1."', 'w:lvlText w:val="Art. %1."', 'w:numFmt w:val="upperRoman"')
+    assert any(level in numbering for level in top_levels)
     version = parse_docx(layout_docx(name, "word"))
-    assert {unit.numbering for unit in version.units if unit.kind in ("paragraph", "article")} >= {"auto"}
+    assert {unit.numbering for unit in version.units if unit.kind in ("paragraph", "article", "chapter")} >= {"auto"}
+
+
+def test_the_closing_wording_of_a_list_keeps_its_dash_and_belongs_to_the_section_that_opened_the_list(parsed):
+    for layout in LAYOUTS:
+        version = parsed[("ustawa-2003-pozytek", layout)]
+        common = version.find("art. 3 ust. 2 część wspólna")
+        assert (common.kind, version.index()[common.parent].label) == ("common", "art. 3 ust. 2"), layout
+        assert common.text.startswith("osoby prawne lub jednostki organizacyjne"), layout
+    old = parsed[("ustawa-2003-pozytek", "typed")]
+    new = apply_changes(old, CORPUS_CHANGES["ustawa-2003-pozytek"][3:4], approved_by="x", approved_at=APPROVED)
+    assert "– osoby prawne, w tym fundacje i stowarzyszenia." in _texts(render_clean(new))
+
+
+def test_roman_headings_are_chapters_whose_sections_restart(parsed):
+    for layout in LAYOUTS:
+        version = parsed[("ogloszenie-chojnice-konkurs", layout)]
+        chapter = version.find("Rozdział II")
+        assert (chapter.kind, chapter.title) == ("chapter", "TERMIN I WARUNKI SKŁADANIA OFERT"), layout
+        assert version.find("Rozdział II ust. 1").text.startswith("Do konkursu mogą przystąpić"), layout
+        assert parsed[("ogloszenie-rzeszow-konkurs", layout)].find("Rozdział I").title == "Rodzaj zadania:", layout
 
 
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -146,6 +146,27 @@ def test_roman_headings_without_the_word_rozdzial_are_chapters():
         ("§ 1", "Celem głównym jest partnerstwo.")]
 
 
+def test_a_roman_heading_may_end_with_a_colon_but_a_roman_list_item_is_no_heading():
+    assert _labels_of(["Ogłoszenie", "I. Rodzaj zadania:", "Wsparcie.", "II. Wysokość środków:", "1. Kwota.",
+                       "III. Pierwszy element,"]) == [
+        ("tytuł akapit 1", "Ogłoszenie"), ("Rozdział I", "Rodzaj zadania:"), ("Rozdział I akapit 1", "Wsparcie."),
+        ("Rozdział II", "Wysokość środków:"), ("Rozdział II ust. 1", "Kwota."),
+        ("Rozdział II akapit 1", "III. Pierwszy element,")]
+
+
+def test_a_roman_heading_without_its_dot_needs_capitals_the_next_number_and_a_first_section():
+    assert _labels_of(["Ogłoszenie", "I RODZAJ ZADANIA", "1. Edukacja.", "UWAGA! Kwota może się zmienić.",
+                       "II TERMINY", "1. Do 31 stycznia."]) == [
+        ("tytuł akapit 1", "Ogłoszenie"), ("Rozdział I", "RODZAJ ZADANIA"), ("Rozdział I ust. 1", "Edukacja."),
+        ("Rozdział I akapit 1", "UWAGA! Kwota może się zmienić."), ("Rozdział II", "TERMINY"),
+        ("Rozdział II ust. 1", "Do 31 stycznia.")]
+    # A school's name, a heading out of sequence and one followed by no first section stay text.
+    for lines in (["I Liceum Ogólnokształcące", "1. Szkoła."], ["II TERMINY", "1. Do 31 stycznia."],
+                  ["I RODZAJ ZADANIA", "Edukacja."]):
+        first = parse_docx(build_docx(DocxSpec(body=[simple_paragraph(line) for line in lines]))).units[0]
+        assert (first.kind, first.text) == ("block", lines[0]), lines
+
+
 def test_soft_hyphens_and_page_number_fields_are_not_text():
     field = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
              '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>7</w:t></w:r>'
