@@ -14,12 +14,17 @@ if the change was committed but the answer is lost, the key answers 409 until it
 create a second time.
 
 The scope is method + path (+ the staff member, for staff calls), so one key cannot replay another
-endpoint's answer. Keys expire after `TTL`; `sweep_expired_keys` deletes them (a worker sweep).
+endpoint's answer. Keys expire after `TTL`; every service worker's sweeps delete them (`sweep_idempotency_keys`).
+
+A service takes part with three lines: `IdempotencyKey = idempotency_table(Base)` in its models, a migration
+calling `create_idempotency_keys(op)`, and `build_context(..., idempotency_model=IdempotencyKey)`. The app
+factory then documents the header on every `@idempotent` view and the worker sweeps the table.
 """
 
 from __future__ import annotations
 
 import contextvars
+import copy
 import functools
 import hashlib
 import logging
@@ -98,13 +103,47 @@ def mark_committed(session: Session) -> None:
                     .values(committed=True))
 
 
+FORM_MIMETYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
 def request_fingerprint() -> str:
-    """sha256 of what makes the request this request: method, path, query and the body's bytes."""
+    """sha256 of what makes the request this request: method, path, query and the body.
+
+    A JSON or raw body counts by its bytes. A form counts by its parsed fields and files: a multipart
+    client draws a new random boundary on every retry, and the CSRF check of a session-authenticated
+    call may have parsed the form (consuming the raw stream) before this runs."""
     digest = hashlib.sha256()
     for part in (request.method, request.path, request.query_string.decode("latin-1")):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
-    digest.update(request.get_data(cache=True))  # cached: the form and JSON parsers read it again
+    if request.mimetype in FORM_MIMETYPES:
+        _digest_form(digest)
+    else:
+        digest.update(request.get_data(cache=True))  # cached: the JSON parser reads it again
     return digest.hexdigest()
+
+
+def _digest_form(digest: Any) -> None:
+    """Fields and files in name order, each value length-prefixed; a file by name, type and content."""
+
+    def feed(*parts: str | bytes | None) -> None:
+        for part in parts:
+            data = (part or "").encode("utf-8", "surrogateescape") if not isinstance(part, bytes) else part
+            digest.update(len(data).to_bytes(8, "big") + data)
+
+    feed(b"form")  # never equal to a raw body's digest
+    csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")  # a fresh one on every page
+    by_name = functools.partial(sorted, key=lambda item: (item[0] is None, item[0] or ""))  # a mangled name is None
+    for name, values in by_name(request.form.lists()):
+        if name != csrf_field:
+            feed(b"field", name, *values)
+    for name, uploads in by_name(request.files.lists()):
+        for upload in uploads:
+            upload.stream.seek(0)
+            content = hashlib.sha256()
+            for chunk in iter(lambda: upload.stream.read(1 << 16), b""):
+                content.update(chunk)
+            upload.stream.seek(0)  # the view reads the file after us
+            feed(b"file", name, upload.filename, upload.content_type, content.digest())
 
 
 def _scope() -> str:
@@ -126,8 +165,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             raise Invalid(f"{HEADER} must be 1 to 200 printable ASCII characters without spaces",
                           details={"header": {HEADER: ["invalid"]}})
         ctx = current_app.extensions["uwagi"]
-        model = current_app.extensions["uwagi_idempotency_model"]
-        claim = Claim(model, _scope()[:400], key)
+        claim = Claim(ctx.idempotency_model, _scope()[:400], key)
         replay = _claim(ctx, claim, request_fingerprint())
         if replay is not None:
             return replay
@@ -145,6 +183,7 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             _release(ctx, claim)
         return response
 
+    wrapper._uwagi_idempotent = True  # type: ignore[attr-defined]  # for document_idempotency
     return wrapper
 
 
@@ -205,14 +244,79 @@ def _release(ctx: Any, claim: Claim) -> None:
 
 
 def sweep_expired_keys(ctx: Any, model: type, *, now: datetime | None = None) -> int:
-    """Delete keys past their expiry (a worker sweep); returns how many."""
+    """Delete keys past their expiry; returns how many."""
     with ctx.db.transaction() as session:
         result = session.execute(delete(model).where(model.expires_at <= (now or utcnow())))
     return int(result.rowcount or 0)
 
 
-def install_idempotency(app: Any, model: type) -> None:
-    app.extensions["uwagi_idempotency_model"] = model
+def sweep_idempotency_keys(ctx: Any) -> None:
+    """The sweep every service worker runs (see `ServiceWorker.run_sweeps`); a service without keys has none."""
+    if ctx.idempotency_model is not None:
+        sweep_expired_keys(ctx, ctx.idempotency_model)
+
+
+PARAMETER_DOC = {
+    "name": HEADER, "in": "header", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": KEY_PATTERN.pattern},
+    "description": (
+        "Optional; a new value (e.g. a UUID) per new request, the same value when retrying it. For 24 hours a "
+        "repeat with the same request (method, path, query and body; a form by its fields and files) gets the "
+        "first 2xx answer again, with `Idempotent-Replayed: true`, and creates nothing more. The same key with "
+        "another request is a 422 `idempotency_key_reused`; while the first is still running, a 409 "
+        "`idempotency_key_in_progress` with `Retry-After`. A non-2xx answer keeps no key. Keys are per "
+        "endpoint and per staff member."),
+}
+CONFLICT_DOC = ("`idempotency_key_in_progress`: a request with this Idempotency-Key is still running, or changed "
+                "something without its answer being recorded; see Retry-After")
+
+
+def document_idempotency(app: Any, api: Any) -> None:
+    """The Idempotency-Key header and its 409/422 on every `@idempotent` operation of the OpenAPI document;
+    refuses to start a service that has such a view but no `idempotency_model` to keep the keys in."""
+    from services.common.web import api_operations
+
+    operations = [(view, op) for view, op in api_operations(app, api) if getattr(view, "_uwagi_idempotent", False)]
+    if not operations:
+        return
+    if app.extensions["uwagi"].idempotency_model is None:
+        raise RuntimeError(f"{operations[0][0].__name__} takes an Idempotency-Key but the service keeps no keys: "
+                           "pass idempotency_model to build_context")
+    api.spec.components.parameter("IdempotencyKey", "header", dict(PARAMETER_DOC))
+    ref = {"$ref": "#/components/parameters/IdempotencyKey"}
+    for _view, operation in operations:
+        operation.setdefault("parameters", []).append(ref)
+        responses = operation.setdefault("responses", {})
+        conflict = responses.setdefault("409", {"description": CONFLICT_DOC, "content": copy.deepcopy(
+            api.spec.components.responses["DEFAULT_ERROR"]["content"])})  # the error body every answer uses
+        if "$ref" not in conflict and CONFLICT_DOC not in conflict.get("description", ""):
+            conflict["description"] = f"{conflict.get('description', '')}; or {CONFLICT_DOC}"  # e.g. a full slot
+        responses.setdefault("422", api.spec.components.get_ref("response", "UNPROCESSABLE_ENTITY"))
+
+
+def create_idempotency_keys(op: Any) -> None:
+    """Used by each service's migration, so the table is identical everywhere (see `idempotency_table`)."""
+    import sqlalchemy as sa
+
+    op.create_table(
+        "idempotency_keys",
+        sa.Column("scope", sa.String(length=400), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("request_sha256", sa.String(length=64), nullable=False),
+        sa.Column("committed", sa.Boolean(), nullable=False),
+        sa.Column("status", sa.Integer(), nullable=True),
+        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.Column("response_headers", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key"),
+    )
+    op.create_index(op.f("ix_idempotency_keys_expires_at"), "idempotency_keys", ["expires_at"], unique=False)
+
+
+def drop_idempotency_keys(op: Any) -> None:
+    op.drop_index(op.f("ix_idempotency_keys_expires_at"), table_name="idempotency_keys")
+    op.drop_table("idempotency_keys")
 
 
 def stored_keys(ctx: Any, model: type) -> list[Any]:

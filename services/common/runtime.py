@@ -69,6 +69,7 @@ class ServiceContext:
     outbox_model: type
     inbox_model: type
     parked_model: type | None = None
+    idempotency_model: type | None = None  # the service's `idempotency_keys` (services.common.idempotency)
     extras: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
@@ -109,7 +110,8 @@ class ServiceContext:
 
 
 def build_context(service: str, settings: Settings, *, outbox_model: type, inbox_model: type,
-                  parked_model: type | None = None, store: ObjectStore | None = None) -> ServiceContext:
+                  parked_model: type | None = None, idempotency_model: type | None = None,
+                  store: ObjectStore | None = None) -> ServiceContext:
     db = Database(settings.database_url(service))
     publisher = BrokerPublisher(settings.broker_url)
     relay = OutboxRelay(db, outbox_model, publisher, interval=settings.relay_interval, name=f"{service}-relay")
@@ -125,6 +127,7 @@ def build_context(service: str, settings: Settings, *, outbox_model: type, inbox
         outbox_model=outbox_model,
         inbox_model=inbox_model,
         parked_model=parked_model,
+        idempotency_model=idempotency_model,
     )
 
 
@@ -197,7 +200,9 @@ class ServiceWorker:
             self.heartbeat_path.touch()
         except OSError:
             log.warning("cannot write heartbeat %s", self.heartbeat_path)
-        for sweep in (*self.spec.sweeps, self._retry_parked_events):
+        from services.common.idempotency import sweep_idempotency_keys  # imports web, which imports this module
+
+        for sweep in (*self.spec.sweeps, self._retry_parked_events, sweep_idempotency_keys):
             try:
                 sweep(self.ctx)
             except Exception:  # one failing sweep must not stop the others

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import marshmallow as ma
 from flask import Blueprint, Flask, g, jsonify, make_response, request
@@ -130,8 +130,8 @@ class _Api(Api):
     ERROR_SCHEMA = ErrorBody
 
 
-def document_security(app: Flask, api: Api) -> None:
-    """Mark every staff operation with the bearer scheme and its 401/403 answers; public ones stay open."""
+def api_operations(app: Flask, api: Api) -> Iterator[tuple[Any, dict]]:
+    """Each documented operation with its view function, for what the decorators add to the document."""
     paths = api.spec._paths  # apispec keeps the registered paths here; flask-smorest adds no hook for this
     for rule in app.url_map.iter_rules():
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
@@ -141,15 +141,20 @@ def document_security(app: Flask, api: Api) -> None:
         view = app.view_functions[rule.endpoint]
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             operation = operations.get(method.lower())
-            if operation is None:
-                continue
-            if getattr(view, "_uwagi_public", False):
-                operation["security"] = []
-                continue
-            operation["security"] = [{"staffToken": []}]
-            responses = operation.setdefault("responses", {})
-            responses.setdefault("401", api.spec.components.get_ref("response", "UNAUTHORIZED"))
-            responses.setdefault("403", api.spec.components.get_ref("response", "FORBIDDEN"))
+            if operation is not None:
+                yield view, operation
+
+
+def document_security(app: Flask, api: Api) -> None:
+    """Mark every staff operation with the bearer scheme and its 401/403 answers; public ones stay open."""
+    for view, operation in api_operations(app, api):
+        if getattr(view, "_uwagi_public", False):
+            operation["security"] = []
+            continue
+        operation["security"] = [{"staffToken": []}]
+        responses = operation.setdefault("responses", {})
+        responses.setdefault("401", api.spec.components.get_ref("response", "UNAUTHORIZED"))
+        responses.setdefault("403", api.spec.components.get_ref("response", "FORBIDDEN"))
 
 
 def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title: str) -> Flask:
@@ -174,6 +179,9 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         api.register_blueprint(blueprint, url_prefix=f"/{service}/api/v1")
     app.register_blueprint(health_blueprint(ctx))
     document_security(app, api)
+    from services.common.idempotency import document_idempotency  # imports this module
+
+    document_idempotency(app, api)
     # The OpenAPI document is public, like any published API description.
     init_auth(app, ctx.signer, public_prefixes=("api-docs.",))
     # Each service's pages and e-mails keep their catalogs in services/<service>/translations.

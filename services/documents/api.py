@@ -12,6 +12,7 @@ from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.auth import current_staff, requires_role
+from services.common.idempotency import idempotent
 from services.documents import drafts, handlers, publishing
 
 blp = Blueprint("documents", __name__, description="Programme documents, versions and consultation reports")
@@ -213,6 +214,7 @@ def _attachment(content: bytes, media_type: str, name: str, sha256: str) -> Resp
 
 @blp.route("/documents", methods=["POST"])
 @requires_role("coordinator")
+@idempotent  # a new document each time: a retried upload must not leave a twin draft
 @blp.arguments(UploadForm, location="form")
 @blp.arguments(UploadFiles, location="files")
 @blp.response(201, DocumentOut)
@@ -234,6 +236,7 @@ def discard_draft(document_id: str) -> Any:
 
 @blp.route("/documents/<document_id>/publish", methods=["POST"])
 @requires_role("coordinator")
+# No Idempotency-Key: a step of an existing document, not a creation; publishing twice changes nothing.
 @blp.response(200, DocumentOut)
 def publish_document(document_id: str) -> Any:
     """Announce a draft's version 1 as the consultation's document (document.version_created); 409 when the
@@ -265,6 +268,7 @@ def list_versions(document_id: str) -> Any:
 
 @blp.route("/documents/<document_id>/versions", methods=["POST"])
 @requires_role("coordinator")
+@idempotent  # a new version build; once it is done, a retry would build yet another version
 @blp.arguments(VersionRequest, required=False)
 @blp.response(202, VersionBuildOut)
 def request_version(data: dict | None, document_id: str) -> Any:
@@ -314,6 +318,7 @@ def read_version_build(document_id: str, build_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/report", methods=["POST"])
 @requires_role("coordinator")
+@idempotent  # a new report build each time
 @blp.arguments(ReportRequest, required=False)
 @blp.response(202, ReportBuildOut)
 def request_report(data: dict | None, consultation_id: str) -> Any:
@@ -347,6 +352,7 @@ def download_report(query: dict, build_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/publications", methods=["POST"])
 @requires_role("coordinator")
+@idempotent  # a new publication, and report.published goes out with it
 @blp.arguments(PublishRequest)
 @blp.response(201, PublicationOut)
 def publish(data: dict, consultation_id: str) -> Any:

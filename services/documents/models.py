@@ -9,10 +9,12 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
+from services.common.idempotency import idempotency_table
 from services.common.staff_directory import staff_directory_table
 
 
 Base, Outbox, Inbox, ParkedEvent = service_tables()
+IdempotencyKey = idempotency_table(Base)
 StaffDirectory = staff_directory_table(Base)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Flask
 
-from services.common.idempotency import install_idempotency
 from services.common.ratelimit import rate_limits_from
 from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
@@ -17,7 +16,7 @@ SERVICE = "intake"
 
 def build(settings: Settings) -> ServiceContext:
     return build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox,
-                         parked_model=ParkedEvent)
+                         parked_model=ParkedEvent, idempotency_model=IdempotencyKey)
 
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
@@ -44,6 +43,5 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     init_web_ui(app, app.extensions["uwagi"], views_blp, bookings_pages)
     # The public JSON calls that mail an address the caller chose (receipts, booking confirmations).
     app.extensions["uwagi_rate_limits"] = rate_limits_from(app.extensions["uwagi"].settings, namespace=f"uwagi:{SERVICE}")
-    install_idempotency(app, IdempotencyKey)
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     return app

@@ -6,13 +6,12 @@ import logging
 import threading
 import time
 
-from services.common.idempotency import sweep_expired_keys
 from services.common.runtime import ServiceContext, WorkerSpec, run_worker_main
 from services.common.staff_directory import with_staff_directory
 from services.intake.app import build
 from services.intake.bookings.handlers import send_due_reminders
 from services.intake.handlers import EVENT_HANDLERS, close_expired_consultations
-from services.intake.models import IdempotencyKey, StaffDirectory
+from services.intake.models import StaffDirectory
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +62,10 @@ def import_dropped_mail(ctx: ServiceContext) -> None:
         log.info("inbox %s: %s %s", path.name, result.status, result.reference or result.reason)
 
 
-def sweep_idempotency_keys(ctx: ServiceContext) -> None:
-    """Forget Idempotency-Keys past their 24 hours."""
-    sweep_expired_keys(ctx, IdempotencyKey)
-
-
 def worker_spec() -> WorkerSpec:
     return WorkerSpec(handlers=with_staff_directory(EVENT_HANDLERS, StaffDirectory), register_tasks=register_tasks,
                       sweeps=[close_expired_consultations, enqueue_mailbox_poll, import_dropped_mail,
-                              send_due_reminders, sweep_idempotency_keys])
+                              send_due_reminders])
 
 
 if __name__ == "__main__":

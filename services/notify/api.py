@@ -30,6 +30,7 @@ def list_notifications(query: dict) -> Any:
 
 @blp.route("/notifications/<notification_id>/resend", methods=["POST"])
 @requires_role("coordinator")
+# No Idempotency-Key: a new attempt of an existing message, not a creation; a retry gets 409 (no longer failed).
 @blp.response(200, NotificationOut)
 def resend(notification_id: str) -> Any:
     """Send a failed message again, as a new attempt of the same notification (409 unless it failed)."""

@@ -38,6 +38,7 @@ def read_comment(comment_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/complete", methods=["POST"])
 @requires_role("coordinator")
+# No Idempotency-Key here nor on /reopen: steps of the review's state, not creations; a retry gets 409.
 @blp.response(200, CompletionOut)
 def complete(consultation_id: str) -> Any:
     return handlers.complete_review(_ctx(), consultation_id, current_staff())

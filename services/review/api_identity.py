@@ -31,6 +31,8 @@ class TokenOut(Schema):
 
 @blp.route("/tokens", methods=["POST"])
 @public
+# No Idempotency-Key: a second token is harmless, and replaying the answer would keep a bearer token in the
+# database for a day.
 @blp.arguments(TokenRequest)
 @blp.response(201, TokenOut)
 def create_token(data: dict) -> Any:

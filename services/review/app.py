@@ -8,14 +8,14 @@ from services.common.runtime import ServiceContext, build_context
 from services.common.settings import Settings, load_settings
 from services.common.staff_directory import directory_check, install_identity_check
 from services.common.web import create_service_app
-from services.review.models import Inbox, Outbox, ParkedEvent, StaffUser
+from services.review.models import IdempotencyKey, Inbox, Outbox, ParkedEvent, StaffUser
 
 SERVICE = "review"
 
 
 def build(settings: Settings) -> ServiceContext:
     return build_context(SERVICE, settings, outbox_model=Outbox, inbox_model=Inbox,
-                         parked_model=ParkedEvent)
+                         parked_model=ParkedEvent, idempotency_model=IdempotencyKey)
 
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:

@@ -8,6 +8,7 @@ from flask import current_app
 from services.common.web import ApiBlueprint as Blueprint
 
 from services.common.auth import current_staff, requires_role
+from services.common.idempotency import idempotent
 from services.review import audit, decisions
 from services.review.decision_schemas import (
     ApprovalPage,
@@ -42,6 +43,7 @@ def _ctx() -> Any:
 
 @blp.route("/comments/<comment_id>/decision", methods=["POST"])
 @requires_role("reviewer")
+@idempotent  # a new decision revision (and comment.decided) each time
 @blp.arguments(DecisionIn)
 @blp.response(200, CommentOut)
 def decide(data: dict, comment_id: str) -> Any:
@@ -61,6 +63,7 @@ def list_revisions(comment_id: str) -> Any:
 
 @blp.route("/comments/<comment_id>/approval", methods=["POST"])
 @requires_role("coordinator")
+# No Idempotency-Key here nor on /return: a step of the proposal, not a creation; a retry gets 409 (not proposed).
 @blp.arguments(ApproveIn)
 @blp.response(200, CommentOut)
 def approve(data: dict, comment_id: str) -> Any:
@@ -90,6 +93,7 @@ def list_approvals(query: dict) -> Any:
 
 @blp.route("/bulk/decide", methods=["POST"])
 @requires_role("reviewer")
+@idempotent  # a new revision of every selected comment each time
 @blp.arguments(BulkDecideIn)
 @blp.response(200, BulkOut)
 def bulk_decide(data: dict) -> Any:
@@ -102,6 +106,7 @@ def bulk_decide(data: dict) -> Any:
 
 @blp.route("/bulk/approve", methods=["POST"])
 @requires_role("coordinator")
+# No Idempotency-Key: approves existing proposals; a retry skips them ("approved") and creates nothing.
 @blp.arguments(BulkApproveIn)
 @blp.response(200, BulkOut)
 def bulk_approve(data: dict) -> Any:
@@ -111,6 +116,7 @@ def bulk_approve(data: dict) -> Any:
 
 @blp.route("/bulk/assign", methods=["POST"])
 @requires_role("coordinator")
+# No Idempotency-Key: sets a field; a retry skips the comments as "unchanged" and creates nothing.
 @blp.arguments(BulkAssignIn)
 @blp.response(200, BulkOut)
 def bulk_assign(data: dict) -> Any:
@@ -127,6 +133,7 @@ def list_standard_justifications(query: dict, consultation_id: str) -> Any:
 
 @blp.route("/consultations/<consultation_id>/standard-justifications", methods=["POST"])
 @requires_role("coordinator")
+@idempotent  # a new standard justification each time
 @blp.arguments(StandardJustificationIn)
 @blp.response(201, StandardJustificationOut)
 def create_standard_justification(data: dict, consultation_id: str) -> Any:

@@ -8,6 +8,7 @@ from flask import current_app
 from services.common.web import ApiBlueprint as Blueprint
 
 from services.common.auth import current_staff, requires_role
+from services.common.idempotency import idempotent
 from services.review import groups
 from services.review.group_schemas import (GroupDecisionIn, GroupDecisionOut, GroupOut, GroupPage, GroupQuery, MergeIn,
                                            SplitIn, SplitOut)
@@ -38,6 +39,7 @@ def read_group(group_id: str) -> Any:
 
 @blp.route("/groups/<group_id>/split", methods=["POST"])
 @requires_role("reviewer")
+@idempotent  # creates the group of the selected comments; a retry would refuse them as no longer members
 @blp.arguments(SplitIn)
 @blp.response(200, SplitOut)
 def split_group(data: dict, group_id: str) -> Any:
@@ -46,6 +48,7 @@ def split_group(data: dict, group_id: str) -> Any:
 
 @blp.route("/groups/<group_id>/merge", methods=["POST"])
 @requires_role("reviewer")
+# No Idempotency-Key: merging creates nothing (the other groups disappear); a retry names groups that are gone.
 @blp.arguments(MergeIn)
 @blp.response(200, GroupOut)
 def merge_groups(data: dict, group_id: str) -> Any:
@@ -55,6 +58,7 @@ def merge_groups(data: dict, group_id: str) -> Any:
 
 @blp.route("/groups/<group_id>/decision", methods=["POST"])
 @requires_role("reviewer")
+@idempotent  # a new revision of every member each time
 @blp.arguments(GroupDecisionIn)
 @blp.response(200, GroupDecisionOut)
 def decide_group(data: dict, group_id: str) -> Any:

@@ -8,9 +8,11 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
+from services.common.idempotency import idempotency_table
 
 
 Base, Outbox, Inbox, ParkedEvent = service_tables()
+IdempotencyKey = idempotency_table(Base)
 # The SQLite full-text table and its shadow tables are created by migration review0005, not by a model.
 Base.metadata.info["unmanaged_table_prefixes"] = ("comment_search",)
 

@@ -8,6 +8,7 @@ from flask import current_app
 from marshmallow import Schema, fields
 
 from services.common.auth import current_staff, requires_role
+from services.common.idempotency import idempotent
 from services.common.web import ApiBlueprint as Blueprint
 from services.review import triage_handlers
 from services.review.triage import FILTER_NAMES, QueueFilters
@@ -119,6 +120,7 @@ def notes(comment_id: str) -> Any:
 
 @blp.route("/comments/<comment_id>/notes", methods=["POST"])
 @requires_role("reviewer")
+@idempotent  # a new note each time
 @blp.arguments(NoteIn)
 @blp.response(201, NoteOut)
 def add_note(data: dict, comment_id: str) -> Any:

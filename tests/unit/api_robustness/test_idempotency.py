@@ -163,3 +163,35 @@ def test_the_sweep_forgets_keys_after_24_hours(app):
     assert sweep_expired_keys(ctx, IdempotencyKey) == 0
     assert sweep_expired_keys(ctx, IdempotencyKey, now=utcnow() + TTL + timedelta(seconds=1)) == 1
     assert stored_keys(ctx, IdempotencyKey) == []
+
+
+def _form(boundary: str, file: bytes, *, csrf: str = "t1", odd_name: bytes = b"") -> bytes:
+    parts = [(b'name="title"', b"Projekt"), (b'name="csrf_token"', csrf.encode()),
+             (b'name="file"; filename="a.docx"\r\nContent-Type: application/octet-stream', file)]
+    if odd_name:
+        parts.append((b'name="' + odd_name + b'"', b"x"))
+    b = boundary.encode()
+    return b"".join(b"--" + b + b"\r\nContent-Disposition: form-data; " + head + b"\r\n\r\n" + value + b"\r\n"
+                    for head, value in parts) + b"--" + b + b"--\r\n"
+
+
+def test_a_form_counts_by_its_fields_and_files_not_by_its_boundary_or_csrf_token(app):
+    from flask import request
+
+    from services.common.idempotency import request_fingerprint
+
+    def fingerprint(boundary: str, file: bytes, *, parsed_first: bool = False, **kwargs) -> str:
+        with app.test_request_context("/intake/x", method="POST", data=_form(boundary, file, **kwargs),
+                                      content_type=f"multipart/form-data; boundary={boundary}"):
+            if parsed_first:  # as the CSRF check of a cookie-authenticated call does
+                assert request.form["title"] == "Projekt"
+            digest = request_fingerprint()
+            assert request.files["file"].read() == file  # the view still reads the whole file
+            return digest
+
+    first = fingerprint("b1", b"AAA")
+    assert fingerprint("b2", b"AAA") == first == fingerprint("b1", b"AAA", parsed_first=True)
+    assert fingerprint("b1", b"AAA", csrf="t2") == first
+    assert fingerprint("b1", b"BBB") != first and fingerprint("b1", b"BBB", parsed_first=True) != first
+    # A part name the parser cannot read (None) still gives a fingerprint, not a 500.
+    assert fingerprint("b1", b"AAA", odd_name=b"\x01\\") != first

@@ -1,0 +1,21 @@
+"""idempotency_keys: the first answer to each Idempotency-Key of a creating POST, for 24 hours
+
+Revision ID: review0009
+Revises: review0008
+"""
+from alembic import op
+
+from services.common.idempotency import create_idempotency_keys, drop_idempotency_keys
+
+revision = 'review0009'
+down_revision = 'review0008'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    create_idempotency_keys(op)
+
+
+def downgrade() -> None:
+    drop_idempotency_keys(op)
