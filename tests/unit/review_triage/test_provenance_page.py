@@ -28,7 +28,7 @@ def test_a_letter_shows_who_entered_it_when_and_its_postmark_and_scan(client, ct
         "entered_by": "sekretariat@um.torun.pl", "entered_at": NOW.isoformat(), "postmarked_on": "2024-10-21",
         "scan_sha256": "ab" * 32})
     html = client.get(f"/review/comments/{letter}", headers=headers).get_data(as_text=True)
-    assert "<dd>List</dd>" in html and 'id="provenance-heading">Pochodzenie</h2>' in html
+    assert "<dd>Pismo</dd>" in html and 'id="provenance-heading">Pochodzenie</h2>' in html
     assert "sekretariat@um.torun.pl" in html and "21 października 2024 r." in html and "abababab" in html
 
 
