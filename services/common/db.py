@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from itertools import islice
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Sequence
 
+import orjson
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -314,28 +315,41 @@ def drop_parked_events(op: Any) -> None:
     op.drop_table("parked_events")
 
 
-def bulk_insert(session: Session, table: Any, rows: list[dict]) -> None:
-    """Insert many rows in the caller's transaction, as fast as the database takes them.
+def _json_text(value: Any) -> str:
+    """JSON for COPY, non-ASCII text as is. orjson: six times the speed of json.dumps on outbox envelopes, whose
+    serialisation was the largest share of a bulk import's CPU after parsing."""
+    return orjson.dumps(value).decode()
 
-    On PostgreSQL: `COPY … FROM STDIN` on the session's own connection, so inside the same transaction
-    as everything else the caller writes (measured on 10,000 outbox envelopes: COPY 1.4 s, one
+
+def bulk_insert(session: Session, table: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Insert many rows (tuples in the order of `columns`) in the caller's transaction, as fast as the database
+    takes them. `rows` is consumed lazily, so a generator's work overlaps with the database's.
+
+    On PostgreSQL: `COPY … FROM STDIN` on the session's own connection, so inside the same transaction as
+    everything else the caller writes (measured on 10,000 outbox envelopes: COPY 1.4 s, one
     `INSERT … SELECT * FROM unnest(arrays)` 18 s, a multi-row INSERT … VALUES spent its time in psycopg's
-    query parsing). Values go in as the driver adapts them; datetimes must be aware, JSON columns take
-    Python objects. Elsewhere (SQLite): a Core executemany of the same rows.
+    query parsing). The server parses each chunk as it arrives while the caller builds the next. Values go
+    in as the driver adapts them; datetimes must be aware, JSON columns take Python objects, serialised here
+    once. Elsewhere (SQLite): Core multi-row inserts of the same rows, a block at a time.
     """
-    if not rows:
-        return
-    from sqlalchemy import insert as core_insert
-
     connection = session.connection()
     if connection.dialect.name != "postgresql":
-        session.execute(core_insert(table), rows)
+        statement = insert(table)
+        rows = iter(rows)
+        while block := [dict(zip(columns, row)) for row in islice(rows, 500)]:
+            session.execute(statement, block)
         return
-    columns = list(rows[0])
-    json_columns = [isinstance(table.c[name].type, JSON) for name in columns]
+    json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     driver = connection.connection.driver_connection  # psycopg's own connection, in this same transaction
-    with driver.cursor() as cursor:
-        with cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
+    with driver.cursor() as cursor, cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
+        write = copy.write_row
+        if not json_at:
             for row in rows:
-                copy.write_row([json.dumps(row[name], ensure_ascii=False) if is_json and row[name] is not None
-                                else row[name] for name, is_json in zip(columns, json_columns)])
+                write(row)
+            return
+        for row in rows:
+            values = list(row)
+            for index in json_at:
+                if values[index] is not None:
+                    values[index] = _json_text(values[index])
+            write(values)

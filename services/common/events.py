@@ -11,9 +11,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate
+
+from services.common.bulk import id_stream
 
 
 class ContractError(ValueError):
@@ -373,30 +375,33 @@ def payload_shape(value: Any) -> Any:
 _SCALARS = frozenset({str, int, float, bool, type(None), datetime})
 
 
-def new_envelopes(event_type: str, payloads: Sequence[Mapping[str, Any]], *, producer: str,
-                  correlation_ids: Sequence[str | None] | None = None,
-                  occurred_at: datetime | None = None) -> list[dict[str, Any]]:
-    """Many envelopes of one type at once (a bulk import): the contract is run on the first payload of each
-    shape, and every other payload must have one of the shapes that passed.
+def new_envelopes(event_type: str, payloads: Iterable[Mapping[str, Any]], *, producer: str,
+                  correlation_ids: Sequence[str | None] | None = None, occurred_at: datetime | None = None,
+                  shape_of: Callable[[Mapping[str, Any]], Hashable] = payload_shape) -> Iterator[dict[str, Any]]:
+    """Many envelopes of one type, lazily (a bulk import streams them into the outbox as they are built): the
+    contract is run on the first payload of each shape, and every other payload must have one of the shapes
+    that passed.
 
-    What the shape cannot see are value rules (one of a list, an e-mail's form); a caller of this function
-    must check those for every payload with the contract's own validators, as the bulk import does. A
-    payload of a new shape is always validated in full, so a missing or mistyped field never slips through.
+    `shape_of` may be a cheaper key than `payload_shape` when the caller builds every payload the same way
+    and knows what can vary (which fields can be None): it must tell apart every payload shape it produces.
+    What a shape cannot see are value rules (one of a list, an e-mail's form); a caller of this function
+    must check those for every payload with the contract's own validators, as the bulk import does. Under
+    the test suite (`VALIDATE_ALL_PRODUCERS`) every payload is validated in full.
     """
     version = LATEST_VERSION.get(event_type, 1)
-    plain: dict[Any, bool] = {}  # shape → already JSON-ready (no datetimes, tuples or other mappings)
+    if (event_type, version) not in CONTRACTS:
+        raise UnknownEvent(f"no contract for {event_type} v{version}")
+    plain: dict[Hashable, bool] = {}  # shape → already JSON-ready (no datetimes, tuples or other mappings)
     at = (occurred_at or utcnow()).isoformat()
-    envelopes = []
+    ids = id_stream()
     for index, data in enumerate(payloads):
-        shape = payload_shape(data)
-        if shape not in plain:
+        shape = shape_of(data)
+        if shape not in plain or VALIDATE_ALL_PRODUCERS:
             _validate_payload(event_type, version, data)
             plain[shape] = _json_ready(data) == data and "datetime" not in repr(shape)
-        envelopes.append({"id": str(uuid.uuid4()), "type": event_type, "version": version, "occurred_at": at,
-                          "producer": producer,
-                          "correlation_id": correlation_ids[index] if correlation_ids is not None else None,
-                          "data": data if plain[shape] else _json_ready(data)})
-    return envelopes
+        yield {"id": next(ids), "type": event_type, "version": version, "occurred_at": at,
+               "producer": producer, "correlation_id": correlation_ids[index] if correlation_ids is not None else None,
+               "data": data if plain[shape] else _json_ready(data)}
 
 
 def _json_ready(value: Any) -> Any:

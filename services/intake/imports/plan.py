@@ -16,7 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Iterable, Sequence
+from operator import gt, itemgetter
+from typing import Iterable, NamedTuple, Sequence
 
 from marshmallow import ValidationError, validate
 
@@ -73,8 +74,7 @@ class RowError:
         return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
 
 
-@dataclass(frozen=True)
-class PlannedComment:
+class PlannedComment(NamedTuple):  # a tuple: a campaign plans tens of thousands of them
     row: int
     section: str
     current_text: str
@@ -83,7 +83,7 @@ class PlannedComment:
     topic: str | None
 
 
-@dataclass
+@dataclass(slots=True)
 class PlannedSubmission:
     first_row: int
     name: str
@@ -174,6 +174,24 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _is_email(text: str) -> bool:
+    try:
+        _email(text)
+    except ValidationError:
+        return False
+    return True
+
+
+def _channel(word: str, accepted: set[str]) -> tuple[str | None, tuple[str, str] | None]:
+    """The channel a cell names (blank: a letter, the usual paper campaign), and the problem's code and message."""
+    channel = CHANNEL_WORDS.get(fold(word) or "letter")
+    if channel is None:
+        return None, ("channel", f"channel must be one of {', '.join(CHANNELS)}")
+    if channel not in accepted:
+        return channel, ("channel_not_accepted", f"this consultation does not accept comments by {channel}")
+    return channel, None
+
+
 def parse_date(text: str) -> date | None:
     """2024-10-15, 2024-10-15T…, 15.10.2024 or 15-10-2024; None if it is none of those."""
     text = text.strip()
@@ -213,82 +231,101 @@ def plan_import(table: Sequence[Sequence[str]], *, topics: Iterable[str] = (), c
     if len(table) - 1 > MAX_ROWS:
         return ImportPlan([], [RowError(MAX_ROWS + 2, "", "too_many_rows", f"at most {MAX_ROWS} rows per file")], 0)
 
-    topic_set, channel_set = set(topics), set(channels)
+    return _plan_rows(table, positions, topics=set(topics), channels=set(channels), today=today)
+
+
+# The order in which a row's cells are unpacked in _plan_rows.
+_ROW = ("submission_key", "name", "organization", "email", "publish_consent", "section", "current_text", "proposal",
+        "justification", "topic", "channel", "received_on", "language")
+assert sorted(_ROW) == sorted(COLUMNS)
+_LIMITS = tuple(COLUMNS[column][1] for column in _ROW)
+
+
+def _plan_rows(table: Sequence[Sequence[str]], positions: dict[str, int], *, topics: set[str], channels: set[str],
+               today: date | None) -> ImportPlan:
+    """The row loop of plan_import, kept tight: a campaign has up to MAX_ROWS rows, and the values that fill
+    whole columns (the same e-mail on every row of a submission, tak/nie, a channel word, a date) are checked
+    once per distinct value."""
+    pad = max(positions.values()) + 1  # a missing column reads the blank cell appended at this index
+    blanks = [""] * (pad + 1)
+    cells_of = itemgetter(*(positions.get(column, pad) for column in _ROW))
+    order = [(column, _ROW.index(column)) for column in positions]  # the file's column order, for messages
+    email_ok: dict[str, bool] = {}
+    channel_of: dict[str, tuple[str | None, tuple[str, str] | None]] = {}
+    date_of: dict[str, date | None] = {}
     errors: list[RowError] = []
     by_key: dict[str, PlannedSubmission] = {}
-    first_values: dict[str, dict[str, object]] = {}
+    first_values: dict[str, tuple] = {}
     submissions: list[PlannedSubmission] = []
     rows = 0
     for line, raw in enumerate(table[1:], start=2):
-        cells = {column: (raw[index].strip() if index < len(raw) else "") for column, index in positions.items()}
-        if not any(cells.values()):
+        cells = tuple(map(str.strip, cells_of([*raw[:pad], *blanks[min(len(raw), pad):]])))
+        if not any(cells):
             continue  # blank lines between groups are harmless
         rows += 1
+        (key, name, organization, email, consent, section, current_text, proposal, justification, topic, channel_word,
+         received_text, language) = cells
         row_errors: list[RowError] = []
-
-        def problem(column: str, code: str, message: str) -> None:
-            row_errors.append(RowError(line, column, code, message))
-
-        for column, value in cells.items():
-            if len(value) > COLUMNS[column][1]:
-                problem(column, "too_long", f"{column} is longer than {COLUMNS[column][1]} characters")
-        for column in REQUIRED_HEADERS:
-            if not cells[column]:
-                problem(column, "required", f"{column} is empty")
-        email = cells.get("email", "") or None
+        if any(map(gt, map(len, cells), _LIMITS)):
+            row_errors += [RowError(line, column, "too_long", f"{column} is longer than {COLUMNS[column][1]} characters")
+                           for column, index in order if len(cells[index]) > _LIMITS[index]]
+        if not (name and section and proposal):
+            row_errors += [RowError(line, column, "required", f"{column} is empty")
+                           for column, value in (("name", name), ("section", section), ("proposal", proposal))
+                           if not value]
         if email:
-            try:
-                _email(email)
-            except ValidationError:
-                problem("email", "email", f"{email[:60]!r} is not an e-mail address")
-        consent_word = fold(cells.get("publish_consent", ""))
-        if consent_word not in YES | NO:
-            problem("publish_consent", "yes_no", "publish_consent must be tak/nie (yes/no)")
-        channel = CHANNEL_WORDS.get(fold(cells.get("channel", "")) or "letter")
-        if channel is None:
-            problem("channel", "channel", f"channel must be one of {', '.join(CHANNELS)}")
-        elif channel not in channel_set:
-            problem("channel", "channel_not_accepted", f"this consultation does not accept comments by {channel}")
+            if email not in email_ok:
+                email_ok[email] = _is_email(email)
+            if not email_ok[email]:
+                row_errors.append(RowError(line, "email", "email", f"{email[:60]!r} is not an e-mail address"))
+        consent_word = fold(consent)
+        if consent_word not in YES and consent_word not in NO:
+            row_errors.append(RowError(line, "publish_consent", "yes_no", "publish_consent must be tak/nie (yes/no)"))
+        if channel_word not in channel_of:
+            channel_of[channel_word] = _channel(channel_word, channels)
+        channel, channel_problem = channel_of[channel_word]
+        if channel_problem is not None:
+            row_errors.append(RowError(line, "channel", *channel_problem))
         received_on = None
-        if cells.get("received_on"):
-            received_on = parse_date(cells["received_on"])
+        if received_text:
+            if received_text not in date_of:
+                date_of[received_text] = parse_date(received_text)
+            received_on = date_of[received_text]
             if received_on is None:
-                problem("received_on", "date", "received_on must be a date like 2024-10-15 or 15.10.2024")
+                row_errors.append(RowError(line, "received_on", "date",
+                                           "received_on must be a date like 2024-10-15 or 15.10.2024"))
             elif today is not None and received_on > today:
-                problem("received_on", "future", "received_on lies in the future")
-        language = (cells.get("language") or "pl").lower()
-        if language not in ("pl", "en"):
-            problem("language", "language", "language must be pl or en")
-        topic = cells.get("topic") or None
-        if topic and topic_set and topic not in topic_set:
-            problem("topic", "topic", "topic is not one of the consultation's topics")
-        values: dict[str, object] = {
-            "name": cells["name"], "organization": cells.get("organization") or None, "email": email,
-            "publish_consent": consent_word in YES, "channel": channel, "received_on": received_on,
-            "language": language}
-        key = cells.get("submission_key", "")
-        if key and key in first_values:
-            for column in SUBMISSION_FIELDS:
-                if values[column] != first_values[key][column]:
-                    problem(column, "differs_in_submission",
-                            f"{column} differs from the first row of submission {key[:40]!r}")
-            if key in by_key and len(by_key[key].comments) >= MAX_COMMENTS_PER_SUBMISSION:
-                problem("submission_key", "too_many_comments",
-                        f"at most {MAX_COMMENTS_PER_SUBMISSION} comments per submission")
-        if key and key not in first_values:
-            first_values[key] = values  # the rows after it are compared with it, even if it has errors
+                row_errors.append(RowError(line, "received_on", "future", "received_on lies in the future"))
+        language = language.lower() or "pl"
+        if language != "pl" and language != "en":
+            row_errors.append(RowError(line, "language", "language", "language must be pl or en"))
+        if topic and topics and topic not in topics:
+            row_errors.append(RowError(line, "topic", "topic", "topic is not one of the consultation's topics"))
+        # SUBMISSION_FIELDS, in that order
+        values = (name, organization or None, email or None, consent_word in YES, channel, received_on, language)
+        if key:
+            first = first_values.get(key)
+            if first is None:
+                first_values[key] = values  # the rows after it are compared with it, even if it has errors
+            else:
+                if values != first:
+                    row_errors += [RowError(line, column, "differs_in_submission",
+                                            f"{column} differs from the first row of submission {key[:40]!r}")
+                                   for column, mine, theirs in zip(SUBMISSION_FIELDS, values, first) if mine != theirs]
+                if key in by_key and len(by_key[key].comments) >= MAX_COMMENTS_PER_SUBMISSION:
+                    row_errors.append(RowError(line, "submission_key", "too_many_comments",
+                                               f"at most {MAX_COMMENTS_PER_SUBMISSION} comments per submission"))
         if row_errors:
-            errors.extend(row_errors)
+            errors += row_errors
             if len(errors) >= MAX_ERRORS:
                 errors.append(RowError(line, "", "too_many_errors", "stopped after too many errors"))
                 break
             continue
-        comment = PlannedComment(line, cells["section"], cells.get("current_text", ""), cells["proposal"],
-                                 cells.get("justification", ""), topic)
+        comment = PlannedComment(line, section, current_text, proposal, justification, topic or None)
         if key and key in by_key:
             by_key[key].comments.append(comment)
             continue
-        submission = PlannedSubmission(first_row=line, comments=[comment], **values)  # type: ignore[arg-type]
+        submission = PlannedSubmission(line, *values, [comment])  # type: ignore[arg-type]
         submissions.append(submission)
         if key:
             by_key[key] = submission
