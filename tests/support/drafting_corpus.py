@@ -8,12 +8,13 @@ Layouts:
 - "typed": every line a paragraph, numbers typed by hand ("§ 2. 1. Tekst", "a) tekst", "– tiret");
   a no-break space follows "§", as in Dziennik Ustaw;
 - "word": the numbers come from Word list numbering (numbering.xml: "§ %1.", "%2.", "%3)", "%4)", a "–"
-  bullet, "Rozdział %1", "DZIAŁ %1", "Art. %1.", and an upper-Roman "%1." or "%1" for headings such as
-  "II. Cele programu"), as a drafter would set them up: "§ 2. 1. Tekst" becomes a numbered "§ 2." paragraph
-  with no text followed by a numbered "1. Tekst" paragraph; under a Roman heading the ust. and pkt are the
-  lower levels of the Roman list, so they restart with each heading; an annex restarts its lists with
-  w:startOverride. Numbers Word cannot produce ("Art. 1a.") stay typed, and so does the closing wording of a
-  list ("– osoby prawne …" after a point that opens no list: the "część wspólna"), which is no list item;
+  bullet, "Rozdział %1", "DZIAŁ %1", "Art. %1.", an upper-Roman "%1." or "%1" for headings such as
+  "II. Cele programu", and "%4." for letters typed "a."), as a drafter would set them up: "§ 2. 1. Tekst"
+  becomes a numbered "§ 2." paragraph with no text followed by a numbered "1. Tekst" paragraph; under a
+  Roman heading the ust. and pkt are the lower levels of the Roman list, so they restart with each heading;
+  an annex restarts its lists with w:startOverride. Numbers Word cannot produce ("Art. 1a.") stay typed, and
+  so does the closing wording of a list ("– osoby prawne …" after a point that opens no list: the "część
+  wspólna"), which is no list item;
 - "typed-lo" and "word-lo": those two files after a LibreOffice round-trip (soffice --convert-to docx),
   kept as files in the corpus folder (`<name>.<layout>.docx`), made by `build_round_trips`.
 
@@ -122,21 +123,25 @@ def word_docx(name: str) -> bytes:
             else:
                 body.append(numbered(match.group(4), last_level_list, 0))
             continue
-        for pattern, level in ((r"^\d+\.\s+(.*)$", 1), (r"^\d+\)\s+(.*)$", 2), (r"^[a-z]\)\s+(.*)$", 3),
+        for pattern, level in ((r"^\d+\.\s+(.*)$", 1), (r"^\d+\)\s+(.*)$", 2), (r"^[a-z][.)]\s+(.*)$", 3),
                                (r"^[–-]\s+(.*)$", 4)):
             if match := re.match(pattern, line):
                 body.append(numbered(match.group(1), last_level_list, level))
                 break
         else:
             body.append(paragraph_xml(run_xml(line)))
+    # Letters typed "a." rather than "a)" get a list level that shows them so.
+    lower_levels = list(_LOWER_LEVELS)
+    if any(re.match(r"^[a-z]\.\s", line) for line in source_lines(name)):
+        lower_levels[2] = ListLevel("lowerLetter", "%4.", lower_levels[2].indent)
     abstract_lists = {
         _CHAPTER_LIST: [ListLevel("decimal", "Rozdział %1")],
         _CHAPTER_LIST + 10: [ListLevel("upperRoman", "Rozdział %1")],
         _DIVISION_LIST: [ListLevel("upperRoman", "DZIAŁ %1")],
-        _PARAGRAPH_LIST: [ListLevel("decimal", "§ %1.")] + _LOWER_LEVELS,
-        _ARTICLE_LIST: [ListLevel("decimal", "Art. %1.")] + _LOWER_LEVELS,
-        _ROMAN_LIST: [ListLevel("upperRoman", "%1.")] + _LOWER_LEVELS,
-        _ROMAN_LIST + 10: [ListLevel("upperRoman", "%1")] + _LOWER_LEVELS,
+        _PARAGRAPH_LIST: [ListLevel("decimal", "§ %1.")] + lower_levels,
+        _ARTICLE_LIST: [ListLevel("decimal", "Art. %1.")] + lower_levels,
+        _ROMAN_LIST: [ListLevel("upperRoman", "%1.")] + lower_levels,
+        _ROMAN_LIST + 10: [ListLevel("upperRoman", "%1")] + lower_levels,
     }
     used = {abstract for abstract, _ in lists.nums.values()}
     return build_docx(DocxSpec(body=body, title=name, nums=lists.nums,

@@ -10,7 +10,7 @@ from lxml import etree
 from .errors import DocumentRejected
 from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version, evolve
 from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, WordNumbering, classify_prefix,
-                        number_value, roman_heading, undotted_roman_heading)
+                        from_letters, number_value, roman_heading, undotted_roman_heading)
 from .ooxml import W, parse_xml, read_package, related_parts
 from .safety import Limits, check_docx
 from .structure import assign_parents, number_tirets, relabel
@@ -279,6 +279,8 @@ def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
             reading = _Reading("tiret", "", "auto")
         elif fmt in ("upperRoman", "lowerRoman") and re.fullmatch(r"[IVXLCivxlc]+\.?", rendered.strip()):
             reading = _Reading("chapter", rendered.strip().rstrip(".").upper(), "auto")
+        elif fmt == "lowerLetter" and (letter := _LETTER_NUMBER.fullmatch(rendered.strip())):
+            reading = _Reading("letter", letter.group(1), "auto")  # "a)", and "a." as some drafters set it
         else:
             classified = classify_prefix(rendered.strip() + " ")
             reading = _Reading(classified[0], classified[1], "auto") if classified else _Reading()
@@ -324,13 +326,25 @@ def _undotted_heading(raw: _Raw, following, state: _ParseState) -> _Reading | No
     return _Reading("chapter", heading[0], "typed", heading[1]) if heading else None
 
 
+_LETTER_NUMBER = re.compile(r"\(?([a-z]{1,2})[.)]")
+_DOTTED_LETTER = re.compile(r"^([a-z])\.[ \t\u00a0]+(?=\S)")
+
+
 def _list_context(raw: _Raw, reading: _Reading, state: _ParseState) -> _Reading:
     """A dash or a lower-case line after a list item that does not open a sub-list closes the list
-    ("część wspólna"); after a line ending with a colon, a dash opens tirets."""
+    ("część wspólna"); after a line ending with a colon, a dash opens tirets, and "a." opens letters typed
+    with a dot ("a. organizację zajęć", then "b.", …), which elsewhere would be no number at all."""
     previous = next((unit for unit in reversed(state.units) if unit.kind not in ("table",)), None)
     if previous is None:
         return reading
     opens_list = previous.text.rstrip().endswith(":")
+    dotted = _DOTTED_LETTER.match(raw.text.lstrip()) if reading.kind == "block" else None
+    if dotted:
+        letter = dotted.group(1)
+        follows = previous.kind == "letter" and previous.source_prefix.strip().endswith(".") and \
+            from_letters(previous.number) is not None and from_letters(previous.number) + 1 == from_letters(letter)
+        if (letter == "a" and opens_list) or follows:
+            return _Reading("letter", letter, "typed", dotted.end())
     after_item = previous.kind in ("point", "letter") or (previous.kind == "tiret" and reading.kind != "tiret")
     if reading.kind == "tiret" and reading.numbering == "typed" and not opens_list and \
             previous.kind in ("point", "letter"):

@@ -57,6 +57,8 @@ CASES = [
     ("ogloszenie-chojnice-konkurs", "pkt I", None, "Rozdział I"),
     ("ogloszenie-chojnice-konkurs", "pkt II ust. 2 pkt 3", None, "Rozdział II ust. 2 pkt 3"),
     ("ogloszenie-chojnice-konkurs", "", "UWAGA! Zastrzega się możliwość zmiany wysokości", "Rozdział I akapit 1"),
+    ("zasady-dotacji-bydgoszcz", "zał. pkt I ust. 2 lit. c", None, "Załącznik Rozdział I ust. 2 lit. c"),
+    ("zasady-dotacji-bydgoszcz", "Załącznik Rozdział I ust. 2 lit. a–e", None, "Załącznik Rozdział I ust. 2"),
 ]
 
 

@@ -59,7 +59,8 @@ CORPUS_CHANGES = {
         Change("§ 2", "insert_after", "Program realizuje Burmistrz Miasta i Gminy Nowa Dęba.", ("K-3",)),
     ),
     "ogloszenie-rzeszow-konkurs": (
-        Change("Rozdział III ust. 3", "replace", "Tryb zlecenia realizacji zadania publicznego to wspieranie.", ("K-1",)),
+        Change("Rozdział III ust. 3", "replace", "Tryb zlecenia realizacji zadania publicznego to wspieranie.",
+               ("K-1",)),
         Change("Rozdział III ust. 4 pkt 1", "delete", comment_refs=("K-2",)),
         Change("Rozdział II akapit 1", "replace", "80 000 zł (słownie: osiemdziesiąt tysięcy złotych)", ("K-3",)),
         Change("Rozdział I", "replace", "Rodzaj i zakres zadania:", ("K-4",)),
@@ -68,6 +69,13 @@ CORPUS_CHANGES = {
         Change("Rozdział II ust. 2 pkt 3", "delete", comment_refs=("K-1",)),
         Change("Rozdział I ust. 1", "insert_after", "Zadanie może być realizowane w partnerstwie.", ("K-2",)),
         Change("Rozdział I akapit 1", "delete", comment_refs=("K-3",)),
+    ),
+    "zasady-dotacji-bydgoszcz": (
+        Change("Załącznik Rozdział I ust. 2 lit. b", "delete", comment_refs=("K-1",)),
+        Change("Załącznik Rozdział I ust. 2 lit. a", "replace", "organizację zajęć rozwijających zainteresowania,",
+               ("K-2",)),
+        Change("Załącznik Rozdział I ust. 2 lit. e", "insert_after", "organizowanie wolontariatu młodzieży.",
+               ("K-3",)),
     ),
     "uchwala-zywiec-program": (
         Change("uchwała § 2", "delete", comment_refs=("K-1",)),
@@ -123,6 +131,14 @@ def test_the_closing_wording_of_a_list_keeps_its_dash_and_belongs_to_the_section
     old = parsed[("ustawa-2003-pozytek", "typed")]
     new = apply_changes(old, CORPUS_CHANGES["ustawa-2003-pozytek"][3:4], approved_by="x", approved_at=APPROVED)
     assert "– osoby prawne, w tym fundacje i stowarzyszenia." in _texts(render_clean(new))
+
+
+def test_letters_typed_with_a_dot_keep_it_when_renumbered(parsed):
+    old = parsed[("zasady-dotacji-bydgoszcz", "typed")]
+    new = apply_changes(old, CORPUS_CHANGES["zasady-dotacji-bydgoszcz"][:1], approved_by="x", approved_at=APPROVED)
+    texts = _texts(render_clean(new))
+    assert any(text.startswith("b. organizację zajęć terapeutyczno-profilaktycznych") for text in texts)
+    assert not any(text.startswith("b. organizację zajęć sportowo") for text in texts)
 
 
 def test_roman_headings_are_chapters_whose_sections_restart(parsed):

@@ -167,6 +167,14 @@ def test_a_roman_heading_without_its_dot_needs_capitals_the_next_number_and_a_fi
         assert (first.kind, first.text) == ("block", lines[0]), lines
 
 
+def test_letters_typed_with_a_dot_open_after_a_colon_and_follow_each_other():
+    assert _labels_of(["§ 1. Zadanie obejmuje:", "a. zajęcia,", "b. konkursy.", "c. to już nie litera."]) == [
+        ("§ 1", "Zadanie obejmuje:"), ("§ 1 lit. a", "zajęcia,"), ("§ 1 lit. b", "konkursy."),
+        ("§ 1 lit. c", "to już nie litera.")]
+    assert _labels_of(["§ 1. Zadanie obejmuje zajęcia.", "a. nie otwiera wyliczenia.", "c. nie następuje po a."])[1:] \
+        == [("§ 1 akapit 1", "a. nie otwiera wyliczenia."), ("§ 1 akapit 2", "c. nie następuje po a.")]
+
+
 def test_soft_hyphens_and_page_number_fields_are_not_text():
     field = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r>'
              '<w:r><w:fldChar w:fldCharType="separate"/></w:r><w:r><w:t>7</w:t></w:r>'
