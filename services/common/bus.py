@@ -92,6 +92,11 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def _describe(exc: BaseException) -> str:
+    """The exception's type as well: a socket timeout's message is empty, which left the outbox's last_error blank."""
+    return f"{type(exc).__name__}: {exc}".rstrip(": ")
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     """One envelope ready for the wire: its JSON text, routing key (the event type) and message id (the event id)."""
@@ -108,11 +113,16 @@ class BrokerPublisher:
     after the broker has taken every message, which measured 6-8x faster than
     waiting for a confirm per message. The in-process `memory://` transport has
     no transactions; a publish there is complete when the call returns.
+
+    The connection runs without heartbeats, so a link that stalls without closing
+    (a dead peer, a dropped route) would block `tx_commit` forever, with the relay's
+    outbox rows locked; `io_timeout` bounds every socket read and write instead.
     """
 
-    def __init__(self, broker_url: str, *, connect_timeout: float = 3.0):
+    def __init__(self, broker_url: str, *, connect_timeout: float = 3.0, io_timeout: float = 15.0):
         self.broker_url = broker_url
         self.connect_timeout = connect_timeout
+        self.io_timeout = io_timeout
         self._connection: Connection | None = None
         self._channel: Any = None
         self._lock = threading.Lock()
@@ -124,7 +134,9 @@ class BrokerPublisher:
     def _ensure_channel(self) -> Any:
         if self._channel is not None:
             return self._channel
-        connection = Connection(self.broker_url, connect_timeout=self.connect_timeout, heartbeat=0)
+        connection = Connection(self.broker_url, connect_timeout=self.connect_timeout, heartbeat=0,
+                                transport_options={"read_timeout": self.io_timeout,
+                                                   "write_timeout": self.io_timeout})
         try:
             connection.ensure_connection(max_retries=1, timeout=self.connect_timeout)
             channel = connection.channel()
@@ -134,14 +146,19 @@ class BrokerPublisher:
                 channel.tx_select()
         except Exception as exc:
             connection.release()
-            raise BrokerUnavailable(f"cannot reach the broker: {exc}") from exc
+            raise BrokerUnavailable(f"cannot reach the broker: {_describe(exc)}") from exc
         self._connection, self._channel = connection, channel
         return channel
 
-    def _reset(self) -> None:
+    def _reset(self, *, broken: bool = True) -> None:
         try:
             if self._connection is not None:
-                self._connection.release()
+                if broken:
+                    # No connection.close handshake on a link that just failed: on a stalled one, waiting
+                    # for close-ok would cost another io_timeout.
+                    self._connection.collect()
+                else:
+                    self._connection.release()
         except Exception:  # the connection is already broken; nothing to release
             pass
         self._connection = self._channel = None
@@ -177,7 +194,7 @@ class BrokerPublisher:
                     channel.tx_commit()
             except Exception as exc:
                 self._reset()
-                raise BrokerUnavailable(f"publish failed: {exc}") from exc
+                raise BrokerUnavailable(f"publish failed: {_describe(exc)}") from exc
 
     def ping(self) -> None:
         """A round trip to the broker; a cached channel alone would not notice a dead connection."""
@@ -187,11 +204,11 @@ class BrokerPublisher:
                 EVENTS_EXCHANGE(channel).declare(passive=True)
             except Exception as exc:
                 self._reset()
-                raise BrokerUnavailable(f"broker did not answer: {exc}") from exc
+                raise BrokerUnavailable(f"broker did not answer: {_describe(exc)}") from exc
 
     def close(self) -> None:
         with self._lock:
-            self._reset()
+            self._reset(broken=False)
 
 
 class OutboxRelay:

@@ -170,6 +170,24 @@ def _embedded_work_controller(app: Celery, **options: Any) -> Any:
     return worker
 
 
+def _timer_for(app: Celery) -> type:
+    """The worker's timer thread, knowing its app.
+
+    Without an event loop (the in-process `memory://` broker) Celery runs tasks that are due later, a
+    retry's countdown among them, from a timer thread of their own, and finds the task in the thread's
+    current app. Our apps are never made current process-wide (several share the embedded process), so
+    there the lookup fell back to Celery's default app: `NotRegistered`, and the retry was dropped.
+    """
+    from celery.utils.timer2 import Timer
+
+    class AppTimer(Timer):
+        def run(self) -> None:
+            app.set_current()
+            super().run()
+
+    return AppTimer
+
+
 class ServiceWorker:
     """The background side of one service: event consumer, outbox relay, sweeps and Celery."""
 
@@ -228,6 +246,7 @@ class ServiceWorker:
             pool_cls="solo", concurrency=1, queues=[f"{self.ctx.service}.tasks"],
             without_heartbeat=True, without_mingle=True, without_gossip=True,
             hostname=f"{self.ctx.service}@embedded-{os.getpid()}", loglevel="WARNING",
+            timer_cls=_timer_for(self.ctx.celery),
         )
         self._celery_worker = worker
 

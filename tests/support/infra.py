@@ -292,8 +292,19 @@ def start_smtp() -> SmtpSink:
 # --- a TCP proxy that can cut the line to a real server ------------------------------------
 
 
+# tx.commit (class 90, method 20) as a method frame's size, payload and frame end, whatever the channel.
+AMQP_TX_COMMIT = b"\x00\x00\x00\x04\x00\x5a\x00\x14\xce"
+
+
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a real server; `cut()` makes the server unreachable, `restore()` brings it back."""
+    """Forwards 127.0.0.1:<port> to a real server and fails the ways a network does.
+
+    - `cut()` closes every connection and refuses new ones; `restore()` brings the server back;
+    - `hang()` keeps every connection open but forwards nothing either way (a stalled link, a dead
+      peer without a FIN); `resume()` forwards again, including what waited in the buffers;
+    - `lose_replies_after(marker)`: once the client sends bytes containing `marker`, they reach the server,
+      then the client's connection is closed and the server's reply is discarded (a reply lost in flight).
+    """
 
     def __init__(self, target_host: str, target_port: int):
         self.target = (target_host, target_port)
@@ -301,6 +312,10 @@ class TcpProxy:
         self._listener: socket.socket | None = None
         self._conns: list[socket.socket] = []
         self._lock = threading.Lock()
+        self._forwarding = threading.Event()
+        self._forwarding.set()
+        self._reply_loss_marker: bytes | None = None
+        self.replies_lost = threading.Event()
         self.restore()
 
     def restore(self) -> None:
@@ -310,6 +325,16 @@ class TcpProxy:
         listener.listen(50)
         self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def hang(self) -> None:
+        self._forwarding.clear()
+
+    def resume(self) -> None:
+        self._forwarding.set()
+
+    def lose_replies_after(self, marker: bytes) -> None:
+        self.replies_lost.clear()
+        self._reply_loss_marker = marker
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -326,23 +351,52 @@ class TcpProxy:
                 self._conns += [client, upstream]
             threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
 
-    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
+    def _pipe(self, client: socket.socket, upstream: socket.socket) -> None:
         try:
             while True:
-                readable, _, _ = select.select([a, b], [], [], 1.0)
+                if not self._forwarding.wait(0.05):
+                    if client.fileno() == -1 or upstream.fileno() == -1:
+                        return  # cut() while hung
+                    continue  # hung: leave the bytes in the kernel buffers, send nothing either way
+                readable, _, _ = select.select([client, upstream], [], [], 0.2)
                 for sock in readable:
+                    if not self._forwarding.is_set():
+                        break
                     data = sock.recv(65536)
                     if not data:
                         return
-                    (b if sock is a else a).sendall(data)
+                    if sock is client:
+                        upstream.sendall(data)
+                        marker = self._reply_loss_marker
+                        if marker is not None and marker in data:
+                            self._reply_loss_marker = None
+                            self._lose_replies(client, upstream)
+                            return
+                    else:
+                        client.sendall(data)
         except (OSError, ValueError):  # ValueError: select() on a socket that cut() closed (fd -1)
             return
         finally:
-            for sock in (a, b):
+            for sock in (client, upstream):
                 try:
                     sock.close()
                 except OSError:
                     pass
+
+    def _lose_replies(self, client: socket.socket, upstream: socket.socket, grace: float = 2.0) -> None:
+        """Drop the client at once; keep the server's side open a moment, so that it acts on what it received
+        rather than on a closed connection, and throw its answers away."""
+        try:
+            client.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        client.close()
+        self.replies_lost.set()
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([upstream], [], [], 0.1)
+            if readable and not upstream.recv(65536):
+                return
 
     def cut(self) -> None:
         if self._listener is not None:
@@ -364,3 +418,4 @@ class TcpProxy:
 
     def close(self) -> None:
         self.cut()
+        self.resume()

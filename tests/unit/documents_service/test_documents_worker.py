@@ -99,6 +99,50 @@ def test_build_tasks_are_late_acked_and_retry_only_storage_outages(ctx, worker):
         assert task.autoretry_for == (StorageUnavailable,) and task.max_retries == 5 and task.retry_jitter
 
 
+def test_a_task_due_later_runs_on_the_in_process_worker(ctx):
+    """On `memory://` Celery has no event loop and runs tasks that are due later (a retry's countdown) from a
+    timer thread of their own. That thread looked the task up in Celery's default app, not the service's,
+    and dropped it as NotRegistered: a build retried after a storage outage never ran again."""
+    import threading
+
+    from services.common.runtime import ServiceWorker
+    from services.documents.worker import worker_spec
+
+    ran = threading.Event()
+
+    @ctx.celery.task(name="documents.probe_later", shared=False)
+    def probe() -> None:
+        ran.set()
+
+    running = ServiceWorker(ctx, worker_spec()).start_background()
+    running.start_celery_thread()
+    try:
+        ctx.celery.send_task("documents.probe_later", queue="documents.tasks", countdown=0.3)
+        assert ran.wait(15), "a task with a countdown never ran"
+    finally:
+        running.stop()
+
+
+def test_a_build_whose_store_fails_once_is_retried_by_the_in_process_worker_and_completes(ctx, worker, monkeypatch):
+    """The retry runs from Celery's timer thread here (no event loop on `memory://`); it used to look the
+    task up in Celery's default app there and drop the retry as NotRegistered."""
+    consultation_id = publish_consultation(ctx)
+    real_put, failures = ctx.store.put, []
+
+    def put_failing_once(key, data, content_type):
+        if not failures:
+            failures.append(key)
+            raise StorageUnavailable("the store is restarting")
+        return real_put(key, data, content_type)
+
+    monkeypatch.setattr(ctx.store, "put", put_failing_once)
+    build = handlers.request_report(ctx, consultation_id, language="pl", internal=False, actor="k")
+    done = wait_until(lambda: (b := handlers.get_report(ctx, build.id)).state in ("done", "failed") and b,
+                      timeout=30, what="the retried build")
+    assert done.state == "done" and done.attempts == 2 and len(failures) == 1
+    assert ctx.store.get(done.object_key, done.version_id)[:2] == b"PK"
+
+
 def test_a_build_that_raises_is_recorded_as_failed_not_left_running(ctx, worker, monkeypatch):
     consultation_id = publish_consultation(ctx)
 

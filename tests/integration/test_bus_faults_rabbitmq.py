@@ -1,0 +1,315 @@
+"""What the bus promises under faults, proved on the real RabbitMQ and PostgreSQL on 127.0.0.1.
+
+The handlers here (tests.support.bus_effects) append a row per call and have no guard of their own, so
+every duplicate the inbox fails to absorb shows as a second row. Faults come from killing a consumer
+process and from TcpProxy standing between a client and its server (cut, hung, a reply lost).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from kombu import Connection
+
+from services.common.bus import EventConsumer, dead_queue, events_queue, read_dead_letters
+from services.common.db import Database, upgrade
+from services.common.events import new_envelope
+from tests.support import bus_effects
+from tests.support.crash_consumer import EXIT_CODE
+from tests.support.infra import wait_until
+
+pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
+
+ROOT = Path(__file__).resolve().parents[2]
+HANDLERS = [h.__name__ for h in bus_effects.HANDLERS[bus_effects.EVENT_TYPE]]
+
+
+@pytest.fixture
+def review_db(postgres) -> Iterator[Database]:
+    """review's schema (its inbox and parked events) on a fresh PostgreSQL database, plus `bus_effects`."""
+    url = postgres.create_database("uwagi_busfaults")
+    upgrade("review", url)
+    db = Database(url)
+    bus_effects.create_effects_table(db)
+    yield db
+    db.dispose()
+
+
+def submission_event() -> dict:
+    return new_envelope("submission.received", {
+        "submission_id": str(uuid.uuid4()), "consultation_id": "c-1", "consultation_title": "Program",
+        "reference": f"UW/2026/{uuid.uuid4().int % 1_000_000:06d}", "channel": "web",
+        "received_at": datetime.now(timezone.utc), "late": False, "status_url": "http://127.0.0.1/status",
+        "language": "pl", "submitter": {"name": "Anna Nowak", "organization": None, "email": "anna@example.org",
+                                        "publish_consent": True, "kind": "person"},
+        "comments": [{"comment_id": str(uuid.uuid4()), "number": 1, "section": "§ 3", "current_text": "",
+                      "proposal": "Zmiana", "justification": "Bo tak"}],
+    }, producer="intake")
+
+
+def declare_review_queues(url: str) -> None:
+    """The queues exist before anything is published, as they do once the service has run."""
+    with Connection(url) as conn:
+        events_queue("review", [bus_effects.EVENT_TYPE]).bind(conn.default_channel).declare()
+        dead_queue("review").bind(conn.default_channel).declare()
+
+
+def queue_depth(url: str, name: str = "review.events") -> int:
+    """Messages ready in the queue (unacknowledged ones are not counted)."""
+    with Connection(url) as conn:
+        return conn.default_channel.queue_declare(queue=name, passive=True).message_count
+
+
+class WatchedConsumer(EventConsumer):
+    """The real consumer, noting for each delivery whether the broker marked it redelivered."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deliveries: list[bool] = []
+
+    def on_message(self, message: Any) -> None:
+        self.deliveries.append(bool(message.delivery_info.get("redelivered")))
+        super().on_message(message)
+
+
+def run_consumer(url: str, dispatcher, **kwargs: Any) -> WatchedConsumer:
+    consumer = WatchedConsumer(url, "review", dispatcher, **kwargs).start()
+    assert consumer.wait_ready(15)
+    return consumer
+
+
+def publish_raw(url: str, envelope: dict) -> None:
+    from services.common.bus import BrokerPublisher
+
+    publisher = BrokerPublisher(url)
+    try:
+        publisher.publish_batch([envelope])
+    finally:
+        publisher.close()
+
+
+# --- 1. a crash between the commit and the ack ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("inbox", [True, False], ids=["inbox", "inbox-bypassed"])
+def test_a_consumer_killed_after_commit_before_ack_applies_the_redelivery_once(review_db, rabbit, inbox):
+    """The consumer process commits both handlers' effects and dies before its ack; the broker hands the
+    message to the restarted consumer, which must consume it without applying it again.
+
+    The `inbox-bypassed` variant runs the same steps with `InboxBypassed` (no inbox check, no inbox row)
+    and must see every effect twice: so this test does fail when the inbox stops working, which a test on
+    a handler with a guard of its own (notify's cause key, review's comment id) could not show.
+    """
+    declare_review_queues(rabbit.url())
+    event = submission_event()
+    publish_raw(rabbit.url(), event)
+
+    crasher = subprocess.run([sys.executable, "-m", "tests.support.crash_consumer", rabbit.url(), review_db.url,
+                              "inbox" if inbox else "bypassed"], cwd=ROOT, capture_output=True, timeout=60)
+    assert crasher.returncode == EXIT_CODE, crasher.stderr.decode()[-2000:]
+    once = Counter({(event["id"], name): 1 for name in ("receipt", "tally")})
+    assert bus_effects.effects(review_db) == once  # committed before the crash
+    assert queue_depth(rabbit.url()) == 1  # never acked: back in the queue
+
+    restarted = run_consumer(rabbit.url(), bus_effects.dispatcher(review_db, inbox=inbox))
+    try:
+        wait_until(lambda: restarted.processed == 1, timeout=15, what="the redelivery to be consumed")
+    finally:
+        restarted.stop()
+    assert restarted.deliveries == [True]  # the broker's redelivery, not a second publish
+    assert queue_depth(rabbit.url()) == 0 and read_dead_letters(rabbit.url(), "review") == []
+    if inbox:
+        assert bus_effects.effects(review_db) == once
+        assert bus_effects.inbox_rows(review_db) == Counter({(event["id"], name): 1 for name in HANDLERS})
+    else:
+        assert bus_effects.effects(review_db) == once + once  # the duplicate the inbox exists to prevent
+        assert bus_effects.inbox_rows(review_db) == Counter()
+
+
+# --- 2. broker outages beyond a clean cut ----------------------------------------------------------------
+
+
+def stage_in_outbox(db: Database, count: int) -> list[dict]:
+    """Committed events waiting for the relay, as a handler's transaction leaves them."""
+    from services.review.models import Outbox
+
+    envelopes = [submission_event() for _ in range(count)]
+    with db.transaction() as session:
+        session.add_all(Outbox(event_id=e["id"], event_type=e["type"], envelope=e) for e in envelopes)
+    return envelopes
+
+
+def outbox_rows(db: Database) -> list[Any]:
+    from services.review.models import Outbox
+
+    with db.transaction() as session:
+        return list(session.query(Outbox).order_by(Outbox.id))
+
+
+def consume_everything(url: str, db: Database, deliveries: int) -> WatchedConsumer:
+    consumer = run_consumer(url, bus_effects.dispatcher(db))
+    try:
+        wait_until(lambda: consumer.processed >= deliveries, timeout=20, what=f"{deliveries} deliveries")
+    finally:
+        consumer.stop()
+    assert consumer.processed == deliveries and consumer.dead_lettered == 0
+    return consumer
+
+
+def assert_applied_once(db: Database, envelopes: list[dict]) -> None:
+    assert bus_effects.effects(db) == Counter({(e["id"], name): 1 for e in envelopes for name in ("receipt", "tally")})
+    assert bus_effects.inbox_rows(db) == Counter({(e["id"], name): 1 for e in envelopes for name in HANDLERS})
+
+
+def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the_outbox(review_db, rabbit):
+    """The publisher runs without heartbeats; a link that stops forwarding without closing must not block
+    the relay (and the outbox rows it holds FOR UPDATE) for ever. Each attempt gives up after io_timeout,
+    the rows stay pending with the error, and once the link forwards again every event goes out.
+
+    The bytes the stalled connection had sent (publishes and a tx.commit) reach the broker when the link
+    resumes, so the broker holds every event twice: the consumer's inbox applies each once.
+    """
+    import time
+
+    from services.common.bus import BrokerPublisher, BrokerUnavailable, OutboxRelay
+    from services.review.models import Outbox
+    from tests.support.infra import AMQP_HOST, AMQP_PORT, TcpProxy
+
+    declare_review_queues(rabbit.url())
+    envelopes = stage_in_outbox(review_db, 10)
+    proxy = TcpProxy(AMQP_HOST, AMQP_PORT)
+    publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1, io_timeout=1)
+    relay = OutboxRelay(review_db, Outbox, publisher)
+    try:
+        publisher.ping()  # a working connection, which then stalls
+        proxy.hang()
+        for attempt in (1, 2):  # the stalled connection, then a new one whose handshake stalls
+            started = time.monotonic()
+            with pytest.raises(BrokerUnavailable):
+                relay.publish_pending()
+            assert time.monotonic() - started < 4, "the relay must give up on a hung link within its timeouts"
+            rows = outbox_rows(review_db)
+            assert all(r.published_at is None and r.attempts == attempt for r in rows)
+            assert "Timeout" in rows[0].last_error or "timed out" in rows[0].last_error, rows[0].last_error
+        proxy.resume()
+        assert relay.publish_pending() == 10
+        assert all(r.published_at is not None for r in outbox_rows(review_db))
+    finally:
+        publisher.close()
+        proxy.close()
+    # The first stalled connection's publishes and tx.commit waited in the buffers; on resume they reach
+    # the broker, which commits them: ten events twice.
+    wait_until(lambda: queue_depth(rabbit.url()) == 20, timeout=5, what="the stalled transaction to arrive")
+    consume_everything(rabbit.url(), review_db, 20)
+    assert_applied_once(review_db, envelopes)  # none lost, none applied twice
+
+
+def test_a_lost_commit_ok_publishes_the_batch_twice_and_the_inbox_applies_it_once(review_db, rabbit):
+    """The broker commits the relay's transaction but its tx.commit-ok never reaches the relay (the proxy
+    drops the client right after forwarding tx.commit). The relay cannot tell this from a failed commit:
+    it keeps the rows pending and publishes them again. The broker then holds every event twice, and
+    the consumer's inbox must apply each one once."""
+    from services.common.bus import BrokerPublisher, BrokerUnavailable, OutboxRelay
+    from services.review.models import Outbox
+    from tests.support.infra import AMQP_HOST, AMQP_PORT, AMQP_TX_COMMIT, TcpProxy
+
+    declare_review_queues(rabbit.url())
+    envelopes = stage_in_outbox(review_db, 5)
+    proxy = TcpProxy(AMQP_HOST, AMQP_PORT)
+    publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1, io_timeout=2)
+    relay = OutboxRelay(review_db, Outbox, publisher)
+    try:
+        proxy.lose_replies_after(AMQP_TX_COMMIT)
+        with pytest.raises(BrokerUnavailable):
+            relay.publish_pending()
+        assert proxy.replies_lost.is_set()
+        assert all(r.published_at is None and r.attempts == 1 for r in outbox_rows(review_db))
+        wait_until(lambda: queue_depth(rabbit.url()) == 5, timeout=5, what="the broker to have committed the batch")
+
+        assert relay.publish_pending() == 5
+        assert all(r.published_at is not None and r.attempts == 2 for r in outbox_rows(review_db))
+    finally:
+        publisher.close()
+        proxy.close()
+    assert queue_depth(rabbit.url()) == 10
+    consumer = consume_everything(rabbit.url(), review_db, 10)
+    assert consumer.deliveries == [False] * 10  # ten first deliveries: the duplicates are the relay's, not redeliveries
+    assert_applied_once(review_db, envelopes)
+    assert queue_depth(rabbit.url()) == 0 and read_dead_letters(rabbit.url(), "review") == []
+
+
+# --- 3. fallback paths ------------------------------------------------------------------------------------
+
+
+def test_a_consumer_requeues_while_the_database_is_down_and_applies_the_event_once_it_is_back(review_db, rabbit):
+    """With PostgreSQL unreachable the handlers fail, their retries fail and so does parking: the consumer
+    gives the message back to the broker (requeue) and slows down, again and again, and applies the event
+    once the database answers again: nothing dead-lettered, nothing parked, nothing applied twice."""
+    from services.review.models import ParkedEvent
+    from tests.support.infra import PG_HOST, PG_PORT, TcpProxy
+
+    declare_review_queues(rabbit.url())
+    proxy = TcpProxy(PG_HOST, PG_PORT)
+    behind_proxy = Database(review_db.url.replace(f"@{PG_HOST}:{PG_PORT}/", f"@127.0.0.1:{proxy.port}/"))
+    proxy.cut()
+    consumer = run_consumer(rabbit.url(), bus_effects.dispatcher(behind_proxy), requeue_pause=0.2)
+    try:
+        event = submission_event()
+        publish_raw(rabbit.url(), event)
+        wait_until(lambda: len(consumer.deliveries) >= 3, timeout=15, what="the event to be requeued twice")
+        assert consumer.processed == consumer.dead_lettered == 0
+        proxy.restore()
+        wait_until(lambda: consumer.processed == 1, timeout=15, what="the event applied after the outage")
+    finally:
+        consumer.stop()
+        proxy.close()
+        behind_proxy.dispose()
+    assert consumer.deliveries[0] is False and all(consumer.deliveries[1:])  # the later ones: requeued
+    assert_applied_once(review_db, [event])
+    with review_db.transaction() as session:
+        assert session.query(ParkedEvent).count() == 0
+    assert queue_depth(rabbit.url()) == 0 and read_dead_letters(rabbit.url(), "review") == []
+
+
+def test_when_the_dead_letter_cannot_be_published_the_broker_dead_letters_the_rejected_message(review_db, rabbit):
+    """A handler refuses an event for good; the consumer's own dead-letter publish fails (its publisher's
+    broker is unreachable), so it rejects the message without requeue and the queue's
+    x-dead-letter-exchange takes it to review.events.dead: not lost, not looping, not applied."""
+    from services.common.bus import BrokerPublisher, InboxDispatcher
+    from services.review.models import Inbox
+    from tests.support.infra import AMQP_HOST, AMQP_PORT, TcpProxy
+
+    def refuse(event, session):
+        raise ValueError("this event can never be applied")
+
+    declare_review_queues(rabbit.url())
+    proxy = TcpProxy(AMQP_HOST, AMQP_PORT)
+    proxy.cut()
+    dead_publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1)
+    dispatcher = InboxDispatcher(review_db, Inbox, {bus_effects.EVENT_TYPE: [refuse]})
+    consumer = run_consumer(rabbit.url(), dispatcher, dead_publisher=dead_publisher)
+    try:
+        event = submission_event()
+        publish_raw(rabbit.url(), event)
+        wait_until(lambda: consumer.dead_lettered == 1, timeout=15, what="the event to be dead-lettered")
+        letters = wait_until(lambda: read_dead_letters(rabbit.url(), "review"), timeout=5,
+                             what="the letter in review.events.dead")
+    finally:
+        consumer.stop()
+        proxy.close()
+    [letter] = letters
+    assert letter.envelope["id"] == event["id"]
+    # The broker's dead-lettering, not ours: it records why and where from, but carries no reason header.
+    [death] = letter.headers["x-death"]
+    assert death["reason"] == "rejected" and death["queue"] == "review.events"
+    assert letter.reason == ""
+    assert consumer.deliveries == [False] and consumer.processed == 0
+    assert queue_depth(rabbit.url()) == 0
+    assert bus_effects.inbox_rows(review_db) == Counter()
