@@ -90,7 +90,8 @@ def baseline_rows(consultation_id: str, comments: int) -> tuple[list[tuple], lis
                         "submitter": {"name": first[1], "organization": None, "email": first[3],
                                       "publish_consent": True, "kind": "person"},
                         "comments": submitted}}
-        outbox.append((event_id, "submission.received", json.dumps(envelope, ensure_ascii=False), now, 0))
+        outbox.append((event_id, "submission.received", json.dumps(envelope, ensure_ascii=False, separators=(",", ":")),
+                       now, 0))
     return submissions, comment_rows, outbox
 
 

@@ -89,7 +89,8 @@ def test_rows_references_and_events_are_those_the_web_form_writes(app):
     years: dict[str, list[int]] = {}
     for row in rows.values():
         years.setdefault(row.reference.split("/")[1], []).append(int(row.reference.split("/")[2]))
-    assert sorted(years) == ["2024", "2025"] and all(sorted(n) == list(range(min(n), max(n) + 1)) for n in years.values())
+    assert sorted(years) == ["2024", "2025"]
+    assert all(sorted(n) == list(range(min(n), max(n) + 1)) for n in years.values())
     assert result.references == [domain.format_reference(int(y), n) for y in sorted(years)
                                  for n in (min(years[y]), max(years[y]))]
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+import zipfile
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from services.common.db import upgrade
 from services.common.settings import load_settings
 from services.intake import app as intake_app
 from services.intake import domain
+from services.intake.imports import plan
 from services.intake.imports.plan import TableError, fold, parse_date, plan_import, read_table
 from services.intake.models import Comment, Outbox, Submission, SubmissionImport
 from tests.unit.intake_pages.helpers import WARSAW, open_consultation
@@ -113,6 +115,51 @@ def test_xlsx_cells_are_read_as_text_dates_as_dates_and_formulas_are_never_evalu
     assert plan.submissions[0].comments[0].proposal == "=1+1" and plan.submissions[0].publish_consent
     with pytest.raises(TableError):
         read_table("broken.xlsx", b"PK\x03\x04 not really a zip")
+
+
+def trimmed(table: list[list[str]]) -> list[list[str]]:
+    """Trailing blank cells and rows carry nothing for plan_import."""
+    rows = [list(row) for row in table]
+    for row in rows:
+        while row and row[-1] == "":
+            row.pop()
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
+
+
+def test_xlsx_without_formulas_reads_as_openpyxl_does_but_fast(monkeypatch):
+    rows = [["name", "section", "proposal", "received_on", "publish_consent", "n"],
+            ["Jan", "§ 1", "tekst", datetime(2024, 10, 15), 1, 0.1],
+            ["Ewa", 5, 2.5, date(2024, 10, 16), True, 123456789012],
+            ["Ola", None, "  spacje  ", datetime(2024, 10, 15, 10, 30), False, -3],
+            [None] * 6,
+            ["Żółć", "§ 2\nust. 3", 'a "b" \\N\t', time(9, 30), "tak", 1e20]]
+    for content in (xlsx(rows), xlsx([[], [], *rows])):  # some exports leave empty rows above the header
+        fast = read_table("campaign.xlsx", content)
+        assert trimmed(fast) == trimmed(plan._read_xlsx_with_openpyxl(content))
+    assert fast[3][:4] == ["Jan", "§ 1", "tekst", "2024-10-15"]
+    monkeypatch.setattr(plan, "MAX_XLSX_SHEETS_BYTES", 100)
+    with pytest.raises(TableError) as large:
+        read_table("campaign.xlsx", content)
+    assert large.value.code == "xlsx"
+
+
+def test_a_formula_anywhere_sends_the_workbook_to_openpyxl_so_no_value_computed_by_excel_is_taken():
+    content = xlsx([["name", "section", "proposal"], ["Jan", "§ 1", "=1+1"]])
+    cached = io.BytesIO()  # as Excel saves it: the formula with the value it computed
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(cached, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                assert b"<f>1+1</f><v></v>" in data
+                data = data.replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>2</v>")
+            target.writestr(item, data)
+    assert read_table("campaign.xlsx", cached.getvalue())[1] == ["Jan", "§ 1", "=1+1"]
+    for tag in (b"<f>", b"<x:f>", b'<f t="shared" ref="C2:C9" si="0"/>', b"<f\n>"):
+        assert plan._FORMULA.search(b"<c r='C2'>" + tag)
+    for tag in (b"<formula1>", b"<filterColumn colId='0'>", b"<firstHeader>"):
+        assert not plan._FORMULA.search(tag)
 
 
 @pytest.mark.parametrize("text, expected", [("2024-10-15", date(2024, 10, 15)), ("5.1.2025", date(2025, 1, 5)),
