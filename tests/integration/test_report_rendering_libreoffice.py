@@ -63,3 +63,24 @@ def test_no_word_of_the_header_the_decisions_or_the_references_breaks_across_lin
         assert words[word] >= count, f"decision word {word!r} broken across lines: {words[word]}/{count}"
     for comment in data.comments:
         assert words[comment.ref] == 1, f"reference {comment.ref!r} broken across lines"
+
+
+def test_long_words_of_the_free_text_columns_break_only_with_a_hyphen(soffice, tmp_path):
+    """"niepełnosprawnościami" cannot fit a column of nine. The report asks for automatic hyphenation (Polish
+    rules, from Debian's hyphen-pl here, Word's own dictionary on a clerk's PC): a long word breaks with a
+    visible hyphen ("niepełnospraw-nościami"), never bare ("niepełnospraw / nościami")."""
+    data = report()
+    source = tmp_path / "raport-pl.docx"
+    source.write_bytes(build_report_docx(data, lang="pl"))
+    pages = table_pages(convert(soffice, source, "pdf", tmp_path), TEXTS["pl"]["columns"][0])
+    texts = [LONG_TEXT, "Uwaga nieuwzględniona, ponieważ wykracza poza zakres przedmiotowy programu.",
+             "Stowarzyszenie Przyjaciół Parku (Katarzyna Zielińska-Wiśniewska)"]
+    whole = {word.strip(",.()") for text in texts for word in text.replace("-", " ").split()}
+    tokens = [token.strip(",.()") for page in pages for token in page]
+    hyphenated = [token for token in tokens if token.endswith("-") and token[:-1] not in whole]
+    # A bare break leaves the head of a word at a line end; the tail of a hyphenated word ("nie" of
+    # "Przeciwdziała-nie") may look like the head of another, so what ends a word is not counted.
+    bare = [token for token in tokens if not token.endswith("-") and token not in whole
+            and any(word.startswith(token) for word in whole) and not any(word.endswith(token) for word in whole)]
+    assert hyphenated, "no long word was hyphenated: is hyphen-pl installed?"
+    assert bare == [], f"words broken without a hyphen: {sorted(set(bare))}"

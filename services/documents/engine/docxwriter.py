@@ -121,9 +121,11 @@ def styles_xml(language: str = "pl-PL") -> str:
     )
 
 
-def settings_xml(track_revisions: bool = False) -> str:
+def settings_xml(track_revisions: bool = False, auto_hyphenation: bool = False) -> str:
     track = "<w:trackRevisions/>" if track_revisions else ""
-    return (f"{XML_DECL}<w:settings {WML_NS_DECL}>{track}<w:defaultTabStop w:val=\"708\"/>"
+    # CT_Settings order: trackRevisions comes before defaultTabStop, which comes before autoHyphenation.
+    hyphenation = "<w:autoHyphenation/>" if auto_hyphenation else ""
+    return (f"{XML_DECL}<w:settings {WML_NS_DECL}>{track}<w:defaultTabStop w:val=\"708\"/>{hyphenation}"
             '<w:compat><w:compatSetting w:name="compatibilityMode" w:uri="http://schemas.microsoft.com/office/word" '
             'w:val="15"/></w:compat></w:settings>')
 

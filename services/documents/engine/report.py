@@ -105,6 +105,11 @@ TEXTS: dict[str, dict[str, Any]] = {
 # DejaVu Serif, the widest font that stands in for Liberation Serif; tests/integration/
 # test_report_rendering_libreoffice.py renders the table to PDF to prove it.
 _COLUMN_WIDTHS = [1950, 1550, 1300, 1600, 1600, 1600, 1750, 1650, 1570]
+# Long words of the free-text columns ("niepełnosprawnościami") cannot fit a column of nine: the report asks
+# for automatic hyphenation (Polish rules, a visible hyphen, as Word and LibreOffice with hyphen-pl do), but
+# never in the header, Lp. with its reference, or the decision, which must read whole.
+_DECISION_COLUMN = 6
+_WHOLE_WORD_COLUMNS = frozenset({0, _DECISION_COLUMN})
 _REFERENCE_RPR = rpr_xml(size_half_points=16)  # the reference under Lp., 8 pt, fits on one line
 _MONTHS_PL = ("stycznia", "lutego", "marca", "kwietnia", "maja", "czerwca", "lipca", "sierpnia", "września",
               "października", "listopada", "grudnia")
@@ -360,11 +365,16 @@ def decisions_by_chapter(data: ReportData, lang: str) -> tuple[list[str], list[t
 
 def _comment_table_xml(rows: list[list[str]], header: list[str]) -> str:
     """The big table, from string templates: the fast path measured by bench/run_bench.py."""
-    cell_open = [f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
-                 '<w:p><w:pPr><w:pStyle w:val="TableText"/></w:pPr><w:r>' for width in _COLUMN_WIDTHS]
+    def opening(width: int, whole_words: bool) -> str:
+        no_hyphens = "<w:suppressAutoHyphens/>" if whole_words else ""
+        return (f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
+                f'<w:p><w:pPr><w:pStyle w:val="TableText"/>{no_hyphens}</w:pPr><w:r>')
+
+    cell_open = [opening(width, index in _WHOLE_WORD_COLUMNS) for index, width in enumerate(_COLUMN_WIDTHS)]
+    head_open = [opening(width, True) for width in _COLUMN_WIDTHS]
     cell_close = "</w:r></w:p></w:tc>"
     bold = rpr_xml(bold=True)
-    head = "".join(opening + bold + text_xml(text) + cell_close for opening, text in zip(cell_open, header))
+    head = "".join(opening + bold + text_xml(text) + cell_close for opening, text in zip(head_open, header))
     parts = [f"<w:tr><w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>{head}</w:tr>"]
     append = parts.append
     for row in rows:
@@ -481,7 +491,7 @@ def _build_report_docx(data: ReportData, lang: str, published: bool) -> bytes:
     texts = TEXTS[lang]
     builder = PackageBuilder()
     builder.add_part("word/styles.xml", styles_xml("pl-PL" if lang == "pl" else "en-GB"), CT_STYLES, "styles")
-    builder.add_part("word/settings.xml", settings_xml(), CT_SETTINGS, "settings")
+    builder.add_part("word/settings.xml", settings_xml(auto_hyphenation=True), CT_SETTINGS, "settings")
     chapters, series = decisions_by_chapter(data, lang)
     builder.add_default("png", "image/png")
     chart_rel = builder.add_part("word/media/chart1.png",
