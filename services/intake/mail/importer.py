@@ -111,7 +111,8 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
             receipt = record_submission(ctx, session, command, received_at=received_at,
                                         needs_review=status == NEEDS_REVIEW)
             session.flush()  # the submission's row first: the mail's row points at it
-            session.add(_row(parsed, raw, status, "", received_at=received_at, source=source, consultation_id=target,
+            note = unread_files_note(parsed.attachments) if status == NEEDS_REVIEW else ""
+            session.add(_row(parsed, raw, status, note, received_at=received_at, source=source, consultation_id=target,
                              submission_id=receipt.submission_id, stored=stored))
     except IntegrityError:
         if _already_seen(ctx, parsed.message_id):
@@ -172,6 +173,38 @@ def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
                             organization=organization[:300] if organization else None)
 
 
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003 (and Excel 97-2003, Outlook .msg)
+_TNEF_MAGIC = b"\x78\x9f\x3e\x22"
+TNEF, WORD_97 = "tnef", "word97"
+_UNREAD_NOTES = {
+    TNEF: "{name!r} is Outlook's TNEF wrapper (a mail sent in Rich Text): the form may be inside it; open it in "
+          "Outlook or a TNEF viewer, or ask the sender to send it again as HTML or plain text",
+    WORD_97: "{name!r} is a Word 97-2003 document: forms are read from DOCX and ODT only; transcribe it or ask the "
+             "sender for DOCX",
+}
+
+
+def unread_kind(attachment: Attachment) -> str | None:
+    """TNEF or WORD_97 for a file that may hold the form in a format not read here, else None.
+
+    Outlook's winmail.dat (TNEF) wraps the real attachments in a format no other client opens, and a
+    .doc is a binary format; neither is unpacked or converted (no maintained library reads them
+    safely), so such a mail waits for staff with the file kept and this said about it."""
+    name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
+    if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
+        return TNEF
+    if attachment.extension in {"doc", "dot"} or kind == "application/msword" or (
+            data.startswith(_OLE_MAGIC) and attachment.extension not in {"xls", "ppt", "msg", "msi"}):
+        return WORD_97
+    return None
+
+
+def unread_files_note(attachments: tuple[Attachment, ...]) -> str:
+    """The reason a needs_review mail gives staff (and the log) about the files no form was read from."""
+    notes = [_UNREAD_NOTES[kind].format(name=a.filename) for a in attachments if (kind := unread_kind(a))]
+    return "; ".join(notes)
+
+
 def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
     """The one comment of a submission staff must transcribe: the mail's own words, or where to find them."""
     names = ", ".join(a.filename for a in parsed.attachments)
@@ -197,9 +230,10 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
             stored = _put_once(ctx.store, f"intake/mail/attachments/{digest}", attachment.data,
                                attachment.media_type or "application/octet-stream")
             role = "form" if digest in form_hashes else "scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other"
+            unread = unread_kind(attachment) if role == "other" else None
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
-                                "forwarded": attachment.forwarded})
+                                "forwarded": attachment.forwarded, **({"unread": unread} if unread else {})})
     except Exception as error:  # the object store is down: the mail stays in the mailbox for the next poll
         raise MailTransientError(f"cannot store the mail: {error}") from error
     return {"eml_key": eml.key, "eml_sha256": eml_sha, "attachments": attachments}

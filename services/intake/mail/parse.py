@@ -11,6 +11,7 @@ from __future__ import annotations
 import email
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from email import policy
 from email.errors import (HeaderParseError, InvalidMultipartContentTransferEncodingDefect,
@@ -198,7 +199,9 @@ class _Collected:
     parts: int = 0
 
 
-def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool) -> None:
+def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, in_sequence: bool = False) -> None:
+    """Collect the texts and attachments; `in_sequence` says the part's siblings follow one another
+    (multipart/mixed), not stand for one another (multipart/alternative)."""
     out.parts += 1
     if depth > MAX_NESTING:
         raise MailRefused("broken_mime", f"MIME parts nested deeper than {MAX_NESTING}")
@@ -220,22 +223,21 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool) -
     if part.is_multipart():
         if content_type in {"multipart/report"}:
             return
+        sequence = content_type != "multipart/alternative"
         for child in part.iter_parts():
-            _walk(child, out, depth=depth + 1, forwarded=forwarded)
+            _walk(child, out, depth=depth + 1, forwarded=forwarded, in_sequence=sequence)
         return
     filename = _filename(part)
     disposition = part.get_content_disposition()
     if content_type in {"text/plain", "text/html"} and not filename and disposition != "attachment":
         text = _text_of(part)
-        if forwarded:
-            if content_type == "text/plain" and not out.forwarded_plain:
-                out.forwarded_plain = text
-            elif content_type == "text/html" and not out.forwarded_html:
-                out.forwarded_html = text
-        elif content_type == "text/plain" and not out.plain:
-            out.plain = text
-        elif content_type == "text/html" and not out.html:
-            out.html = text
+        field_name = ("forwarded_" if forwarded else "") + ("plain" if content_type == "text/plain" else "html")
+        before = getattr(out, field_name)
+        if not before:
+            setattr(out, field_name, text)
+        elif in_sequence and content_type == "text/plain":
+            # Apple Mail splits the body around a file put inside it: the text after it is a second part
+            setattr(out, field_name, before.rstrip("\r\n") + "\n\n" + text.lstrip("\r\n"))
         return
     if content_type.startswith("image/") and disposition != "attachment" and (not filename or part.get("Content-ID")):
         return  # a picture inside the HTML (a logo in a signature, cid:image001.png), not something sent to us
@@ -264,6 +266,8 @@ def _filename(part: EmailMessage) -> str:
         except (ValueError, LookupError):
             pass
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    # macOS gives names decomposed ("n" + U+0301 for "ń"); what people read and search is the composed form
+    name = unicodedata.normalize("NFC", name)
     return "".join(ch for ch in name if ch.isprintable()).strip()[:200]
 
 
@@ -280,18 +284,32 @@ def _text_of(part: EmailMessage) -> str:
     data = _bytes_of(part)
     charset = (part.get_content_charset() or "us-ascii").lower()
     aliases = {"cp-1250": "windows-1250", "x-cp1250": "windows-1250", "iso8859-2": "iso-8859-2",
-               "latin2": "iso-8859-2", "unknown-8bit": "windows-1250"}
+               "latin2": "iso-8859-2"}
     charset = aliases.get(charset, charset)
     try:
         return data.decode(charset)
     except (LookupError, UnicodeDecodeError):
         pass
-    for fallback in ("utf-8", "windows-1250"):
-        try:
-            return data.decode(fallback)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("utf-8", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(guess_polish_8bit(data), errors="replace")
+
+
+# The Polish letters on which ISO-8859-2 and windows-1250 disagree: ą ś ź Ą Ś Ź.
+_ISO_8859_2_ONLY = frozenset(b"\xb1\xb6\xbc\xa1\xa6\xac")
+_WINDOWS_1250_ONLY = frozenset(b"\xb9\x9c\x9f\xa5\x8c\x8f")
+
+
+def guess_polish_8bit(data: bytes) -> str:
+    """The charset of Polish 8-bit text that does not say (or lies about) its charset.
+
+    Windows clients write windows-1250 and Unix ones ISO-8859-2; the two differ only in a few letters, so
+    count which set of them the text uses. Bytes 0x80-0x9F are control codes in ISO-8859-2, never text."""
+    iso = sum(1 for byte in data if byte in _ISO_8859_2_ONLY)
+    windows = sum(1 for byte in data if byte in _WINDOWS_1250_ONLY)
+    controls = any(0x80 <= byte <= 0x9F for byte in data)
+    return "iso-8859-2" if iso > windows and not controls else "windows-1250"
 
 
 # --- HTML to text -----------------------------------------------------------------
@@ -379,7 +397,8 @@ _SIGNATURE_START = re.compile(
     r"|(?:Z\s+)?(?:serdecznymi\s+)?pozdrowieniami\b.*$|Pozdrawiam(?:\s+serdecznie|\s+ciepło)?\b[ ,.!]*.{0,60}$"
     r"|Z\s+poważaniem\b[ ,.]*.{0,60}$|Z\s+wyrazami\s+szacunku\b[ ,.]*$|Łączę\s+(?:wyrazy\s+szacunku|pozdrowienia)\b.*$"
     r"|(?:Best|Kind)\s+regards\b[ ,.]*.{0,60}$|Regards\b[ ,]*$|Thanks,?$"
-    r"|Sent from my \w+.*$|Wysłane z (?:mojego|aplikacji|urządzenia)\b.*$|Wysłano z (?:mojego|aplikacji|urządzenia)\b.*$"
+    r"|Sent from my \w+.*$|Wysłan[eo] z (?:mojego|mojej|aplikacji|urządzenia)\b.*$"
+    r"|Wysłan[eo] z (?:iPhone|iPada?|telefonu|smartfona|tabletu)\S*\s*$"
     r"|Get Outlook for \w+.*$|Pobierz aplikację Outlook\b.*$)",
     re.IGNORECASE)
 
@@ -397,6 +416,8 @@ def strip_reply(text: str) -> str:
         line = lines[index]
         if _FORWARD_MARKER.match(line):
             index += 1
+            while index < len(lines) and not lines[index].strip():  # Apple Mail leaves a blank line before it
+                index += 1
             while index < len(lines) and (_OUTLOOK_HEADER_BLOCK.match(lines[index]) or _OUTLOOK_NEXT.match(lines[index])
                                           or re.match(r"^\s*(Cc|DW|Reply-To):\s", lines[index], re.I)):
                 index += 1

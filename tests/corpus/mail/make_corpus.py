@@ -13,6 +13,7 @@ import quopri
 import subprocess
 import tempfile
 from pathlib import Path
+from urllib.parse import quote
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -111,8 +112,55 @@ def qp(text: str, charset: str) -> str:
     return quopri.encodestring(text.encode(charset)).decode("ascii")
 
 
+def qp_word(text: str, charset: str = "utf-8") -> str:
+    """The encoded text of an RFC 2047 Q encoded-word."""
+    return "".join(chr(b) if chr(b).isalnum() and b < 128 else "_" if b == 32 else f"={b:02X}" for b in text.encode(charset))
+
+
 def write(name: str, text: str) -> None:
     (HERE / name).write_bytes(text.replace("\n", "\r\n").encode("ascii"))
+
+
+def write_8bit(name: str, head: str, body: bytes) -> None:
+    """A mail whose body is raw 8-bit bytes, as old clients sent it."""
+    (HERE / name).write_bytes(head.replace("\n", "\r\n").encode("ascii") + body.replace(b"\n", b"\r\n"))
+
+
+def doc_from(docx: Path) -> bytes:
+    """The form saved as a Word 97-2003 .doc, as offices still send it."""
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as out:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                        "doc:MS Word 97", "--outdir", out, str(docx)], check=True, capture_output=True, timeout=120)
+        return (Path(out) / (docx.stem + ".doc")).read_bytes()
+
+
+def tnef(attachment_title: str, data: bytes) -> bytes:
+    """A winmail.dat as Outlook writes it for a mail sent in Rich Text: the TNEF stream (MS-OXTNEF) with the
+    message class and one attached file (its 8.3 title, rendering data and bytes)."""
+    import struct
+
+    def attribute(level: int, attr_id: int, payload: bytes) -> bytes:
+        return struct.pack("<BII", level, attr_id, len(payload)) + payload + struct.pack("<H", sum(payload) & 0xFFFF)
+
+    return (struct.pack("<IH", 0x223E9F78, 0x0001)
+            + attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
+            + attribute(1, 0x00069007, struct.pack("<II", 1250, 0))  # attOemCodepage: a Polish Windows
+            + attribute(1, 0x00078008, b"IPM.Microsoft Mail.Note\x00")  # attMessageClass
+            + attribute(2, 0x00069002, struct.pack("<HiiI", 1, -1, -1, 0))  # attAttachRendData
+            + attribute(2, 0x00018010, attachment_title.encode("cp1250") + b"\x00")  # attAttachTitle
+            + attribute(2, 0x0006800F, data))  # attAttachData
+
+
+def smime_signature(content: bytes) -> bytes:
+    """A detached CMS signature (smime.p7s) over `content`, by a throwaway self-signed certificate."""
+    with tempfile.TemporaryDirectory() as folder:
+        key, cert, signed = (Path(folder) / name for name in ("key.pem", "cert.pem", "content"))
+        signed.write_bytes(content)
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                        str(cert), "-days", "3650", "-subj", "/CN=Anna Nowak/emailAddress=anna.nowak@example.org"],
+                       check=True, capture_output=True, timeout=60)
+        return subprocess.run(["openssl", "cms", "-sign", "-binary", "-in", str(signed), "-signer", str(cert),
+                               "-inkey", str(key), "-outform", "DER"], check=True, capture_output=True, timeout=60).stdout
 
 
 def main() -> None:
@@ -343,6 +391,568 @@ Content-Transfer-Encoding: base64
 MIME-Version: 1.0
 
 {b64(body.encode())}
+""")
+    more_shapes(docx_a, docx_b)
+
+
+def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
+    """The second batch of real shapes (SOURCES.md, from "gmail-forward-pl-form.eml" on)."""
+    docx_mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+    # Gmail's inline forward (crisp-oss/email-reply-parser email_tricky_17_forward_header.txt for the header block,
+    # php-mime-mail-parser tests/mails/m0001 for Gmail's multipart/mixed > multipart/alternative): an official
+    # forwards a resident's mail, with the form Gmail carried over from the forwarded message.
+    plain = ("Przekazuję uwagi Pani Anny Nowak, które przyszły na adres Wydziału.\n\n"
+             "---------- Wiadomość przekazana ---------\nOd: Anna Nowak <anna.nowak@example.org>\n"
+             "Date: pt., 18 paź 2024 o 10:12\nSubject: Uwagi do programu współpracy\n"
+             "To: Piotr Zieliński <p.zielinski@example.com>\n\n\n"
+             "Dzień dobry,\nw załączeniu formularz z uwagami Stowarzyszenia.\n\nAnna Nowak\n")
+    html = ('<div dir="ltr">Przekazuję uwagi Pani Anny Nowak, które przyszły na adres Wydziału.<br><br><div '
+            'class="gmail_quote"><div dir="ltr" class="gmail_attr">---------- Wiadomość przekazana ---------<br>Od: '
+            '<strong class="gmail_sendername" dir="auto">Anna Nowak</strong> <span dir="auto">&lt;<a href="mailto:'
+            'anna.nowak@example.org">anna.nowak@example.org</a>&gt;</span><br>Date: pt., 18 paź 2024 o 10:12<br>'
+            'Subject: Uwagi do programu współpracy<br>To: Piotr Zieliński &lt;<a href="mailto:p.zielinski@example.com">'
+            'p.zielinski@example.com</a>&gt;<br></div><br><br><div dir="ltr">Dzień dobry,<div>w załączeniu formularz '
+            'z uwagami Stowarzyszenia.</div><div><br></div><div>Anna Nowak</div></div>\n</div></div>\n')
+    write("gmail-forward-pl-form.eml", f"""MIME-Version: 1.0
+Date: Mon, 21 Oct 2024 08:03:11 +0200
+Message-ID: <CAH_ZkVmPq3x7Lw0ZtN5fYk1m2Gq8Zr0wB6V=Hd3sE4Kx9yT1Qg@mail.gmail.com>
+Subject: =?UTF-8?Q?Fwd=3A_Uwagi_do_programu_wsp=C3=B3=C5=82pracy?=
+From: =?UTF-8?Q?Piotr_Zieli=C5=84ski?= <p.zielinski@example.com>
+To: konsultacje@um.torun.pl
+Content-Type: multipart/mixed; boundary="000000000000f1a2b30624f1c2d3"
+
+--000000000000f1a2b30624f1c2d3
+Content-Type: multipart/alternative; boundary="000000000000f1a2b10624f1c2d1"
+
+--000000000000f1a2b10624f1c2d1
+Content-Type: text/plain; charset="UTF-8"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(plain, "utf-8")}
+--000000000000f1a2b10624f1c2d1
+Content-Type: text/html; charset="UTF-8"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "utf-8")}
+--000000000000f1a2b10624f1c2d1--
+--000000000000f1a2b30624f1c2d3
+Content-Type: {docx_mime};
+	name="=?UTF-8?Q?formularz_uwag_=E2=80=93_Toru=C5=84=2Edocx?="
+Content-Disposition: attachment;
+	filename="=?UTF-8?Q?formularz_uwag_=E2=80=93_Toru=C5=84=2Edocx?="
+Content-Transfer-Encoding: base64
+X-Attachment-Id: f_m2j0a1b20
+Content-ID: <f_m2j0a1b20>
+
+{b64(docx_a)}
+--000000000000f1a2b30624f1c2d3--
+""")
+
+    # Apple Mail on macOS (the Apple-Mail boundary, "Mime-Version: 1.0 (Mac OS X Mail …)" and x-unix-mode of
+    # php-mime-mail-parser tests/mails/issue163): "Początek przekazywanej wiadomości:" and a file name in the
+    # decomposed Unicode (NFD) the Mac file system gives, "n" + U+0301 for "ń".
+    plain = ("Dzień dobry,\n\nprzesyłam dalej formularz Fundacji.\n\nMarta Wiśniewska\n\n"
+             "Początek przekazywanej wiadomości:\n\nOd: Fundacja Dialog <biuro@fundacja-dialog.example.org>\n"
+             "Temat: Formularz uwag\nData: 18 października 2024 o 09:12:40 CEST\n"
+             "Do: Marta Wiśniewska <marta.wisniewska@example.com>\n\nMarto, wyślij proszę nasz formularz do Urzędu.\n")
+    nfd_name = "formularz uwag – Torun\u0301.docx"
+    write("apple-mail-forward-nfd-name.eml", f"""From: =?utf-8?Q?Marta_Wi=C5=9Bniewska?= <marta.wisniewska@example.com>
+Content-Type: multipart/mixed;
+	boundary="Apple-Mail=_2E8B5B1C-7A4F-4C1E-9E0B-8C3F0D5A6B71"
+Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3774.500.171.1.1\\))
+Subject: =?utf-8?Q?Fwd=3A_Formularz_uwag?=
+Date: Sat, 19 Oct 2024 21:40:02 +0200
+References: <5C0E1F7A-2B6D-4E8F-9A1B-3C4D5E6F7A8B@fundacja-dialog.example.org>
+To: konsultacje@um.torun.pl
+Message-Id: <9D4E2A61-0B7C-4F3D-8E5A-6C1B2D3E4F50@example.com>
+X-Mailer: Apple Mail (2.3774.500.171.1.1)
+
+
+--Apple-Mail=_2E8B5B1C-7A4F-4C1E-9E0B-8C3F0D5A6B71
+Content-Transfer-Encoding: quoted-printable
+Content-Type: text/plain;
+	charset=utf-8
+
+{qp(plain, "utf-8")}
+--Apple-Mail=_2E8B5B1C-7A4F-4C1E-9E0B-8C3F0D5A6B71
+Content-Disposition: attachment;
+	filename*=utf-8''{quote(nfd_name)}
+Content-Type: {docx_mime};
+	x-unix-mode=0644;
+	name="=?utf-8?Q?{qp_word(nfd_name)}?="
+Content-Transfer-Encoding: base64
+
+{b64(docx_b)}
+--Apple-Mail=_2E8B5B1C-7A4F-4C1E-9E0B-8C3F0D5A6B71
+Content-Transfer-Encoding: 7bit
+Content-Type: text/plain;
+	charset=us-ascii
+
+
+
+--Apple-Mail=_2E8B5B1C-7A4F-4C1E-9E0B-8C3F0D5A6B71--
+""")
+
+    # The iPhone's Mail (php-mime-mail-parser tests/mails/issue163, "Multiple text blocks"): text, the file, and
+    # the text typed after it in a second text/plain part, then the Polish "Wysłane z iPhone’a".
+    first = "Dzień dobry,\n\nw załączeniu formularz uwag Stowarzyszenia.\n"
+    second = ("\nDodatkowo proszę o rozważenie: " + TEXT_3 + ".\n\nAnna Nowak\n\nWysłane z iPhone\u2019a")
+    write("iphone-text-blocks-around-form.eml", f"""From: Anna Nowak <anna.nowak@example.org>
+Content-Type: multipart/mixed;
+	boundary=Apple-Mail-8C1D2E3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F
+Content-Transfer-Encoding: 7bit
+Mime-Version: 1.0 (1.0)
+Date: Sun, 20 Oct 2024 18:22:43 +0200
+Subject: Uwagi
+Message-Id: <B13E0F4C-2D5A-4B6C-9D7E-8F0A1B2C3D4E@example.org>
+To: konsultacje@um.torun.pl
+X-Mailer: iPhone Mail (21H16)
+
+
+--Apple-Mail-8C1D2E3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F
+Content-Type: text/plain;
+	charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(first, "utf-8")}
+--Apple-Mail-8C1D2E3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F
+Content-Type: {docx_mime};
+	name=Formularz.docx;
+	x-apple-part-url=6E1A2B3C-4D5E-4F60-8172-93A4B5C6D7E8
+Content-Disposition: inline;
+	filename=Formularz.docx
+Content-Transfer-Encoding: base64
+
+{b64(docx_a)}
+--Apple-Mail-8C1D2E3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F
+Content-Type: text/plain;
+	charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(second, "utf-8")}
+--Apple-Mail-8C1D2E3F-4A5B-4C6D-8E7F-9A0B1C2D3E4F--
+""")
+
+    # Polish Outlook desktop's reply with "-----Wiadomość oryginalna-----" (crisp-oss/email-reply-parser
+    # email_original_message.txt and email_german_outlook.txt for the separator and the block after it), multipart/
+    # mixed > alternative with Word's HTML (MsoNormal, the border-top div), the form attached.
+    plain = ("Dzień dobry,\n\nw załączeniu przesyłam formularz z uwagami Stowarzyszenia.\n\nPozdrawiam\nAnna Nowak\n\n"
+             "-----Wiadomość oryginalna-----\nOd: Konsultacje Społeczne [mailto:konsultacje@um.torun.pl] \n"
+             "Wysłano: poniedziałek, 7 października 2024 10:00\nDo: Anna Nowak <anna.nowak@example.org>\n"
+             "Temat: Wspólnie o programie współpracy z NGO na 2025 r. - II etap\n\n"
+             "Na uwagi czekamy do 21 października 2024.\n")
+    html = ('<html xmlns:o="urn:schemas-microsoft-com:office:office" xmlns:w="urn:schemas-microsoft-com:office:word">'
+            '<head><meta http-equiv=Content-Type content="text/html; charset=windows-1250"><style><!-- p.MsoNormal '
+            '{margin:0cm;font-size:11.0pt;font-family:"Calibri",sans-serif;} --></style></head><body lang=PL '
+            'link="#0563C1" vlink="#954F72"><div class=WordSection1><p class=MsoNormal>Dzień dobry,<o:p></o:p></p>'
+            '<p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>w załączeniu przesyłam formularz z uwagami '
+            'Stowarzyszenia.<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Pozdrawiam<br>'
+            'Anna Nowak<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p><div><div style=\'border:none;'
+            'border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm\'><p class=MsoNormal><b>Od:</b> Konsultacje '
+            'Społeczne [mailto:konsultacje@um.torun.pl] <br><b>Wysłano:</b> poniedziałek, 7 października 2024 10:00<br>'
+            '<b>Do:</b> Anna Nowak &lt;anna.nowak@example.org&gt;<br><b>Temat:</b> Wspólnie o programie współpracy z '
+            'NGO na 2025 r. - II etap<o:p></o:p></p></div></div><p class=MsoNormal><o:p>&nbsp;</o:p></p><p '
+            'class=MsoNormal>Na uwagi czekamy do 21 października 2024.<o:p></o:p></p></div></body></html>\n')
+    write("outlook-wiadomosc-oryginalna-form.eml", f"""From: Anna Nowak <anna.nowak@example.org>
+To: =?windows-1250?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
+Subject: =?windows-1250?Q?RE:_Wsp=F3lnie_o_programie_wsp=F3=B3pracy_z_NGO_na_2025_r._-_II_etap?=
+Date: Mon, 21 Oct 2024 12:14:09 +0200
+Message-ID: <000001db2399$8a6b4e10$9f41ea30$@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed;
+	boundary="----=_NextPart_000_0005_01DB23AA.4DF41E10"
+X-Mailer: Microsoft Outlook 16.0
+Thread-Index: AQHbGKuCcNBq9pd4F0PLtpvKdVXe8bKgOtJw
+Content-Language: pl
+
+This is a multipart message in MIME format.
+
+------=_NextPart_000_0005_01DB23AA.4DF41E10
+Content-Type: multipart/alternative;
+	boundary="----=_NextPart_001_0006_01DB23AA.4DF41E10"
+
+
+------=_NextPart_001_0006_01DB23AA.4DF41E10
+Content-Type: text/plain;
+	charset="windows-1250"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(plain, "windows-1250")}
+------=_NextPart_001_0006_01DB23AA.4DF41E10
+Content-Type: text/html;
+	charset="windows-1250"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "windows-1250")}
+------=_NextPart_001_0006_01DB23AA.4DF41E10--
+
+------=_NextPart_000_0005_01DB23AA.4DF41E10
+Content-Type: {docx_mime};
+	name="=?windows-1250?Q?Formularz_uwag_Toru=F1.docx?="
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="=?windows-1250?Q?Formularz_uwag_Toru=F1.docx?="
+
+{b64(docx_a)}
+
+------=_NextPart_000_0005_01DB23AA.4DF41E10--
+""")
+
+    # Outlook on the web / Outlook.com (an Exchange Online reply in FaetterP/mailgun-send-receive messages.js:
+    # "elementToProof", appendonsend, the hr and divRplyFwdMsg; the plain part's underscores and label block),
+    # with the Polish labels Od/Wysłane/Do/Temat; comments only in the body.
+    plain = (f"Dzień dobry,\n\nproponuję dopisać w Rozdziale 4 pkt 3: {TEXT_2}.\n\nTomasz Wójcik\n"
+             "________________________________\nOd: Konsultacje Społeczne <konsultacje@um.torun.pl>\n"
+             "Wysłane: poniedziałek, 7 października 2024 10:00\nDo: Tomasz Wójcik <t.wojcik@example.net>\n"
+             "Temat: Wspólnie o programie współpracy z NGO na 2025 r. - II etap\n\n"
+             "Na uwagi czekamy do 21 października 2024.\n")
+    html = ('<html>\n<head>\n<meta http-equiv="Content-Type" content="text/html; charset=utf-8">\n<style type="text/css" '
+            'style="display:none;"> P {margin-top:0;margin-bottom:0;} </style>\n</head>\n<body dir="ltr">\n<div style='
+            '"font-family: Aptos, Aptos_EmbeddedFont, Aptos_MSFontService, Calibri, Helvetica, sans-serif; font-size: '
+            '12pt; color: rgb(0, 0, 0);" class="elementToProof">\nDzień dobry,</div>\n<div class="elementToProof"><br>'
+            f'</div>\n<div class="elementToProof">proponuję dopisać w Rozdziale 4 pkt 3: {TEXT_2}.</div>\n<div '
+            'class="elementToProof"><br></div>\n<div class="elementToProof">Tomasz Wójcik</div>\n<div id="appendonsend">'
+            '</div>\n<hr style="display:inline-block;width:98%" tabindex="-1">\n<div id="divRplyFwdMsg" dir="ltr"><font '
+            'face="Calibri, sans-serif" style="font-size:11pt" color="#000000"><b>Od:</b> Konsultacje Społeczne &lt;'
+            'konsultacje@um.torun.pl&gt;<br>\n<b>Wysłane:</b> poniedziałek, 7 października 2024 10:00<br>\n<b>Do:</b> '
+            'Tomasz Wójcik &lt;t.wojcik@example.net&gt;<br>\n<b>Temat:</b> Wspólnie o programie współpracy z NGO na '
+            '2025 r. - II etap</font>\n<div>&nbsp;</div>\n</div>\n<div>Na uwagi czekamy do 21 października 2024.</div>\n'
+            '</body>\n</html>\n')
+    write("outlook-web-reply-body-only.eml", f"""From: =?utf-8?Q?Tomasz_W=C3=B3jcik?= <t.wojcik@example.net>
+To: =?utf-8?Q?Konsultacje_Spo=C5=82eczne?= <konsultacje@um.torun.pl>
+Subject: =?utf-8?Q?RE:_Wsp=C3=B3lnie_o_programie_wsp=C3=B3=C5=82pracy_z_NGO_na_2025_r._-_II_etap?=
+Thread-Topic: =?utf-8?Q?Wsp=C3=B3lnie_o_programie_wsp=C3=B3=C5=82pracy_z_NGO_na_2025_r._-_II_etap?=
+Thread-Index: AQHbGKuCcNBq9pd4F0PLtpvKdVXe8bKhPuIA
+Date: Sun, 20 Oct 2024 19:05:51 +0000
+Message-ID: <PAXPR09MB5341C2E4B19F0D7A63C8E5F1A9412@PAXPR09MB5341.eurprd09.prod.outlook.com>
+References: <4c2b9f0e-1d1e-4b8e-9a0c-konsultacje@um.torun.pl>
+In-Reply-To: <4c2b9f0e-1d1e-4b8e-9a0c-konsultacje@um.torun.pl>
+Accept-Language: pl-PL, en-US
+Content-Language: pl-PL
+X-MS-Has-Attach:
+X-MS-TNEF-Correlator:
+msip_labels:
+x-ms-publictraffictype: Email
+Content-Type: multipart/alternative;
+	boundary="_000_PAXPR09MB5341C2E4B19F0D7A63C8E5F1A9412PAXPR09MB5341eurp_"
+MIME-Version: 1.0
+
+--_000_PAXPR09MB5341C2E4B19F0D7A63C8E5F1A9412PAXPR09MB5341eurp_
+Content-Type: text/plain; charset="utf-8"
+Content-Transfer-Encoding: base64
+
+{b64(plain.encode())}
+
+--_000_PAXPR09MB5341C2E4B19F0D7A63C8E5F1A9412PAXPR09MB5341eurp_
+Content-Type: text/html; charset="utf-8"
+Content-Transfer-Encoding: base64
+
+{b64(html.encode())}
+
+--_000_PAXPR09MB5341C2E4B19F0D7A63C8E5F1A9412PAXPR09MB5341eurp_--
+""")
+
+    # Outlook in Rich Text format (zbateson/mail-mime-parser tests/_data/emails/m4006.txt for the ms-tnef part and
+    # the X-MS-TNEF-Correlator; Outlook 16's multipart/mixed of a text part and winmail.dat): the form is inside
+    # winmail.dat, where no mail client but Outlook shows it.
+    body = "Dzień dobry,\n\nw załączeniu formularz z uwagami.\n\nJan Kowalski\n"
+    write("outlook-rich-text-winmail-dat.eml", f"""From: Jan Kowalski <jan.kowalski@example.org>
+To: =?iso-8859-2?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
+Subject: Formularz uwag
+Date: Mon, 21 Oct 2024 09:12:44 +0200
+Message-ID: <004801db2381$a5da1980$f18e4c80$@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed;
+	boundary="----=_NextPart_000_0049_01DB2392.6962E980"
+X-Mailer: Microsoft Outlook 16.0
+Thread-Index: AdsjgaXFwE/tigzGSJa9glHhu/rfhw==
+Content-Language: pl
+X-MS-TNEF-Correlator: 0000000016157F213179C7429EADA9F6E95516E60700C3B68E10F77511CEB4CD00AA00BBB6E6000000000005000000AF2C
+
+This is a multipart message in MIME format.
+
+------=_NextPart_000_0049_01DB2392.6962E980
+Content-Type: text/plain;
+	charset="iso-8859-2"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(body, "iso-8859-2")}
+------=_NextPart_000_0049_01DB2392.6962E980
+Content-Type: application/ms-tnef;
+	name="winmail.dat"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="winmail.dat"
+
+{b64(tnef("FORMUL~1.DOC", docx_a))}
+
+------=_NextPart_000_0049_01DB2392.6962E980--
+""")
+
+    # S/MIME: Outlook's clear-signed mail (zbateson/mail-mime-parser tests/_data/emails/m4002.txt: multipart/signed
+    # around Outlook's multipart/mixed), with Outlook's application/x-pkcs7-signature smime.p7s over the signed part.
+    signed_text = "Dzień dobry,\n\nprzesyłam podpisany formularz uwag.\n\nAnna Nowak\n"
+    signed_part = f"""Content-Type: multipart/mixed;
+	boundary="----=_NextPart_001_0016_01DB23B4.1A2B3C40"
+
+This is a multipart message in MIME format.
+
+------=_NextPart_001_0016_01DB23B4.1A2B3C40
+Content-Type: text/plain;
+	charset="utf-8"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(signed_text, "utf-8")}
+------=_NextPart_001_0016_01DB23B4.1A2B3C40
+Content-Type: {docx_mime};
+	name="Formularz uwag.docx"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="Formularz uwag.docx"
+
+{b64(docx_a)}
+
+------=_NextPart_001_0016_01DB23B4.1A2B3C40--
+"""
+    signature = smime_signature(signed_part.replace("\n", "\r\n").encode("ascii"))
+    write("outlook-smime-signed-form.eml", f"""From: Anna Nowak <anna.nowak@example.org>
+To: konsultacje@um.torun.pl
+Subject: Formularz uwag (podpisany)
+Date: Mon, 21 Oct 2024 10:20:31 +0200
+Message-ID: <001501db23b4$1a2b3c40$4e81b4c0$@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/signed;
+	protocol="application/x-pkcs7-signature";
+	micalg=SHA1;
+	boundary="----=_NextPart_000_0014_01DB23B4.1A2B3C40"
+X-Mailer: Microsoft Outlook 16.0
+Thread-Index: AdsjtBorPEBOgbTAAAAAAAAAAAAAAA==
+Content-Language: pl
+
+This is a multipart message in MIME format.
+
+------=_NextPart_000_0014_01DB23B4.1A2B3C40
+{signed_part}
+------=_NextPart_000_0014_01DB23B4.1A2B3C40
+Content-Type: application/x-pkcs7-signature;
+	name="smime.p7s"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="smime.p7s"
+
+{b64(signature)}
+
+------=_NextPart_000_0014_01DB23B4.1A2B3C40--
+""")
+
+    # PINE (zbateson/mail-mime-parser tests/_data/emails/m3001.txt: upper-case MULTIPART/MIXED and
+    # APPLICATION/octet-stream, Content-ID and Content-Description), the form's name only in Content-Type.
+    write("pine-octet-stream-no-disposition.eml", f"""Date: Sat, 19 Oct 2024 09:55:48 +0200 (CEST)
+From: Fundacja Dialog <biuro@fundacja-dialog.example.org>
+To: konsultacje@um.torun.pl
+Subject: Uwagi Fundacji Dialog
+Message-ID: <Pine.LNX.4.64.2410190951410.8452@dialog.example.org>
+MIME-Version: 1.0
+Content-Type: MULTIPART/MIXED; BOUNDARY="-1463757054-952513540-1729324548=:8452"
+
+  This message is in MIME format.  The first part should be readable text,
+  while the remaining parts are likely unreadable without MIME-aware tools.
+
+---1463757054-952513540-1729324548=:8452
+Content-Type: TEXT/PLAIN; charset=US-ASCII
+
+W zalaczeniu formularz uwag Fundacji.
+
+
+---1463757054-952513540-1729324548=:8452
+Content-Type: APPLICATION/octet-stream; name="uwagi-fundacja-dialog.docx"
+Content-Transfer-Encoding: BASE64
+Content-ID: <Pine.LNX.4.64.2410190955480.8452@dialog.example.org>
+Content-Description: formularz uwag
+
+{b64(docx_b)}
+---1463757054-952513540-1729324548=:8452--
+""")
+
+    # A long Polish RFC 2047 file name split over four encoded-words in a quoted parameter, "Content-Disposition:"
+    # with no space, application/octet-stream and an HTML-only body (SpamScope/mail-parser tests/mails/mail_test_11).
+    long_name = ("Uwagi Stowarzyszenia Przyjaciół Torunia do projektu Programu współpracy Gminy Miasta Toruń "
+                 "z organizacjami pozarządowymi na 2025 r.docx")
+    words = [long_name[:30], long_name[30:62], long_name[62:96], long_name[96:]]
+    encoded = "\n        ".join(f"=?UTF-8?Q?{qp_word(word)}?=" for word in words)
+    html = "<p>Dzień dobry,</p><p>w załączeniu formularz z uwagami Stowarzyszenia.</p>"
+    write("long-rfc2047-name-octet-stream.eml", f"""From: =?UTF-8?B?{base64.b64encode("Stowarzyszenie Przyjaciół Torunia".encode()).decode()}?= <anna.nowak@example.org>
+To: konsultacje@um.torun.pl
+Subject: =?UTF-8?B?{base64.b64encode("Uwagi do projektu".encode()).decode()}?=
+Date: Tue, 22 Oct 2024 14:22:58 +0000
+Message-ID: <20241022142258.2NqJR3m2cLnh@example.org>
+Content-Type: multipart/mixed; boundary="2NqJR3m2cLnhEraiqXA4Q9hqnmihx7b7"
+
+--2NqJR3m2cLnhEraiqXA4Q9hqnmihx7b7
+Content-Type: text/html; charset=UTF-8
+Content-Transfer-Encoding: base64
+
+{b64(html.encode())}
+--2NqJR3m2cLnhEraiqXA4Q9hqnmihx7b7
+Content-Type: application/octet-stream; name="{encoded}"
+Content-Disposition:attachment; filename="{encoded}"
+Content-Transfer-Encoding: base64
+
+{b64(docx_a)}
+--2NqJR3m2cLnhEraiqXA4Q9hqnmihx7b7--
+""")
+
+    # RFC 2231 continuations with a charset, quoted the way PINE writes them (zbateson/mail-mime-parser
+    # tests/_data/emails/m3004.txt: name*="iso-8859-1''HasenundFr%F6sche.txt"), here ISO-8859-2 over three sections.
+    name = "Formularz uwag Fundacji Dialog - Łódź i Toruń, październik 2024.docx"
+    raw_name = quote(name.encode("iso-8859-2"))
+    sections = [raw_name[:40], raw_name[40:80], raw_name[80:]]
+    params = ";\n ".join(f"filename*{i}*={('iso-8859-2' + chr(39) * 2) if i == 0 else ''}{part}"
+                         for i, part in enumerate(sections))
+    names = ";\n ".join(f"name*{i}*={('iso-8859-2' + chr(39) * 2) if i == 0 else ''}{part}"
+                        for i, part in enumerate(sections))
+    write("pine-rfc2231-continuations-iso-8859-2.eml", f"""Date: Sat, 19 Oct 2024 10:26:12 +0200 (CEST)
+From: Fundacja Dialog <biuro@fundacja-dialog.example.org>
+To: konsultacje@um.torun.pl
+Subject: =?iso-8859-2?Q?Uwagi_Fundacji_Dialog_-_=A3=F3d=BC?=
+Message-ID: <Pine.LNX.4.64.2410191024380.8452@dialog.example.org>
+MIME-Version: 1.0
+Content-Type: MULTIPART/MIXED; BOUNDARY="-1463757054-891160829-1729326372=:8452"
+
+  This message is in MIME format.  The first part should be readable text,
+  while the remaining parts are likely unreadable without MIME-aware tools.
+
+---1463757054-891160829-1729326372=:8452
+Content-Type: TEXT/PLAIN; charset=iso-8859-2
+Content-Transfer-Encoding: QUOTED-PRINTABLE
+
+{qp("Przesyłamy formularz z uwagami Fundacji.", "iso-8859-2")}
+
+---1463757054-891160829-1729326372=:8452
+Content-Type: APPLICATION/vnd.openxmlformats-officedocument.wordprocessingml.document;
+ {names}
+Content-Transfer-Encoding: BASE64
+Content-ID: <Pine.LNX.4.64.2410191026120.8452@dialog.example.org>
+Content-Description: formularz
+Content-Disposition: attachment;
+ {params}
+
+{b64(docx_b)}
+---1463757054-891160829-1729326372=:8452--
+""")
+
+    # A Word 97-2003 .doc (php-mime-mail-parser tests/mails/m0024: application/msword with an RFC 2047 name).
+    doc = doc_from(HERE / "form-a-toruń.docx")
+    write("word-97-doc-legacy.eml", f"""Date: Mon, 21 Oct 2024 17:57:01 +0200 (CEST)
+From: Anna Nowak <anna.nowak@example.org>
+To: konsultacje@um.torun.pl
+Message-ID: <1836555613.12616.1729526221099.JavaMail.www@wwinf1h05>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; 
+	boundary="----=_Part_12615_2070162380.1729526221094"
+Subject: Uwagi do programu
+
+------=_Part_12615_2070162380.1729526221094
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp("Dzień dobry, w załączeniu formularz uwag (Word 97-2003).", "utf-8")}
+
+------=_Part_12615_2070162380.1729526221094
+Content-Type: application/msword;  
+	name="=?UTF-8?Q?Formularz_uwag_Toru=C5=84.doc?="
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment; 
+	filename="=?UTF-8?Q?Formularz_uwag_Toru=C5=84.doc?="
+
+{b64(doc)}
+------=_Part_12615_2070162380.1729526221094--
+""")
+
+    # No MIME at all, 8-bit ISO-8859-2 (a PINE or mutt user's mail without MIME headers, like zbateson/mail-mime-parser
+    # tests/_data/emails/m3002.txt without its Content-Type): the charset must be guessed, and cp1250 is wrong here.
+    body = ("Dzień dobry,\n\nw § 5 ust. 2 proponuję dopisać: " + TEXT_1 + ".\n\nUzasadnienie: " + WHY_1 +
+            ". Żółć, źdźbło, ślą, gęś - ąćęłńóśźż.\n\n-- \nJerzy Kowalczyk\n")
+    write_8bit("pine-undeclared-iso-8859-2.eml", """Date: Sat, 19 Oct 2024 09:58:03 +0200 (CEST)
+From: Jerzy Kowalczyk <j.kowalczyk@example.com>
+To: konsultacje@um.torun.pl
+Subject: uwagi do programu
+Message-ID: <Pine.LNX.4.64.2410190955420.8453@example.com>
+
+""", body.encode("iso-8859-2"))
+
+    # Gmail with an empty body and only the file, application/octet-stream with no extension in its name
+    # (php-mime-mail-parser tests/mails/m0001: empty text/plain, <div dir="ltr"><br></div>, "attach01").
+    write("gmail-empty-body-octet-stream-form.eml", f"""MIME-Version: 1.0
+Date: Tue, 22 Oct 2024 17:50:12 +0200
+Message-ID: <CAH_ZkVmUSM8t2JxgqcuLCQ8d+R_hkKpNHTubJOQK07y=36+d4Q@mail.gmail.com>
+Subject: Uwagi
+From: Fundacja Dialog <biuro@fundacja-dialog.example.org>
+To: konsultacje@um.torun.pl
+Content-Type: multipart/mixed; boundary=047d7b1635f77236f404df476f85
+
+--047d7b1635f77236f404df476f85
+Content-Type: multipart/alternative; boundary=047d7b1635f77236f004df476f83
+
+--047d7b1635f77236f004df476f83
+Content-Type: text/plain; charset=ISO-8859-1
+
+
+
+--047d7b1635f77236f004df476f83
+Content-Type: text/html; charset=ISO-8859-1
+
+<div dir="ltr"><br></div>
+
+--047d7b1635f77236f004df476f83--
+--047d7b1635f77236f404df476f85
+Content-Type: application/octet-stream; name=formularz01
+Content-Disposition: attachment; filename=formularz01
+Content-Transfer-Encoding: base64
+X-Attachment-Id: f_hi0eudw60
+
+{b64(docx_b)}
+--047d7b1635f77236f404df476f85--
+""")
+
+    # Broken MIME: Zimbra's multipart/alternative declared with the boundary of the multipart/mixed around it
+    # (SpamScope/mail-parser tests/mails/mail_malformed_1), so the form after it cannot be told from the epilogue.
+    write("zimbra-nested-same-boundary-broken.eml", f"""From: Anna Nowak <anna.nowak@example.org>
+To: konsultacje@um.torun.pl
+Subject: Uwagi
+MIME-Version: 1.0
+Content-Type: multipart/mixed;
+        boundary="----=Part_0118260_79300441.9934604411926"
+Message-ID: <791407.263728.a23f87@zimbra.example.org>
+X-Mailer: Zimbra 8.6.0_GA_1162 (ZimbraWebClient - FF44 (Linux)/8.6.0_GA_1127)
+Date: Tue, 22 Oct 2024 13:09:41 +0100
+
+------=Part_0118260_79300441.9934604411926
+Content-Type: multipart/alternative;
+ boundary="----=Part_0118260_79300441.9934604411926"
+
+------=Part_0118260_79300441.9934604411926
+Content-Type: text/plain;
+	charset="utf-8"
+Content-Transfer-Encoding: quoted-printable
+
+{qp("W załączeniu formularz.", "utf-8")}
+------=Part_0118260_79300441.9934604411926
+Content-Type: text/html;
+	charset="utf-8"
+Content-Transfer-Encoding: quoted-printable
+
+{qp("<div>W załączeniu formularz.</div>", "utf-8")}
+
+------=Part_0118260_79300441.9934604411926--
+
+------=Part_0118260_79300441.9934604411926
+Content-Type: {docx_mime}; name="formularz.docx"
+Content-Transfer-Encoding: base64
+
+{b64(docx_a)}
+------=Part_0118260_79300441.9934604411926--
 """)
 
 

@@ -24,6 +24,9 @@ def test_each_corpus_mail_becomes_what_a_reader_expects(ctx, consultation, name)
     if want["status"] == "ignored":
         assert result.reference is None and row.submission_id is None and row.reason.startswith("automatic")
         return
+    if want["status"] == "rejected":  # refused with its reason kept, nothing made, the mail not answered
+        assert result.reference is None and row.submission_id is None and row.reason.startswith(want["reason_starts"])
+        return
     assert result.comments == want["comments"]
     assert row.received_at == arrived  # the server's time, never the Date: header (these say 2000, 2017, 2024)
     events = received_events(ctx, result.reference)
@@ -44,6 +47,8 @@ def test_each_corpus_mail_becomes_what_a_reader_expects(ctx, consultation, name)
         assert text in row.body_text
     for text in want.get("body_lacks", []):
         assert text not in row.body_text
+    for text in want.get("reason_contains", []):  # what staff are told about a file no form was read from
+        assert text in row.reason
     assert [(a["filename"], a["role"]) for a in row.attachments] == [tuple(a) for a in want["attachments"]]
     stored = ctx.store.get(row.eml_key)
     assert stored == raw and row.eml_sha256 == hashlib.sha256(raw).hexdigest()

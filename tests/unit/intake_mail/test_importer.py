@@ -203,3 +203,28 @@ def test_mail_from_our_own_addresses_is_never_answered(ctx, consultation):
                                                                   b"From: Konsultacje <konsultacje@example.org>")
     result = import_mail(ctx, own, received_at=now(), source="t", consultation_id=consultation)
     assert result.status == "ignored" and "own address" in result.reason
+
+
+@pytest.mark.parametrize("attachment,note", [
+    (("winmail.dat", "application/ms-tnef", b"\x78\x9f\x3e\x22\x01\x00 rich text"), "'winmail.dat' is Outlook's TNEF"),
+    (("uwagi.doc", "application/msword", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64),
+     "'uwagi.doc' is a Word 97-2003 document"),
+    (("uwagi", "application/octet-stream", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64),
+     "'uwagi' is a Word 97-2003 document"),
+])
+def test_a_form_in_a_format_not_read_waits_for_staff_with_the_file_kept_and_a_note_why(ctx, consultation, attachment,
+                                                                                         note):
+    result = import_mail(ctx, mail_with(attachment), received_at=now(), source="t", consultation_id=consultation)
+    assert (result.status, result.comments) == ("needs_review", 0)
+    row = mail_row(ctx, result.message_id)
+    assert note in row.reason
+    assert [(a["filename"], a["role"]) for a in row.attachments] == [(attachment[0], "other")]
+    assert row.attachments[0]["unread"] == ("tnef" if "TNEF" in note else "word97")
+    assert ctx.store.get(row.attachments[0]["key"]) == attachment[2]
+
+
+def test_a_pdf_scan_needs_review_without_a_note_about_formats(ctx, consultation):
+    result = import_mail(ctx, mail_with(("skan.pdf", "application/pdf", b"%PDF-1.4 scan")), received_at=now(),
+                         source="t", consultation_id=consultation)
+    row = mail_row(ctx, result.message_id)
+    assert result.status == "needs_review" and row.reason == "" and "unread" not in row.attachments[0]

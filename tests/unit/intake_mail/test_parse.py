@@ -7,7 +7,7 @@ import quopri
 
 import pytest
 
-from services.intake.mail.parse import MailRefused, html_to_text, parse_mail, strip_reply
+from services.intake.mail.parse import MailRefused, guess_polish_8bit, html_to_text, parse_mail, strip_reply
 
 PANGRAM = "Zażółć gęślą jaźń - proszę dopisać § 5 ust. 2."
 
@@ -106,6 +106,8 @@ def test_the_quoted_history_of_html_replies_is_dropped():
     ("Moja uwaga.\n\nPozdrawiam\nAnna Nowak\n", "Moja uwaga."),
     ("Moja uwaga.\n\nZ poważaniem,\nAnna Nowak\nPrezes Stowarzyszenia\n", "Moja uwaga."),
     ("Moja uwaga.\n\nWysłane z mojego iPhone'a\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nWysłane z iPhone\u2019a", "Moja uwaga."),  # the Polish iOS default, with no "mojego"
+    ("Moja uwaga.\n\nWysłano z iPada\n", "Moja uwaga."),
     ("> cytat bez nagłówka\nMoja odpowiedź.\n", "Moja odpowiedź."),
 ])
 def test_replies_lose_their_history_and_signature(text, expected):
@@ -172,3 +174,43 @@ def test_a_mail_without_message_id_is_identified_by_its_bytes():
     raw = b"From: a@example.org\r\nTo: k@um.torun.pl\r\n\r\ntresc\r\n"
     assert parse_mail(raw).message_id == parse_mail(raw).message_id
     assert parse_mail(raw).message_id != parse_mail(raw + b"x").message_id
+
+
+def test_an_apple_mail_forward_keeps_the_forwarded_text_after_the_blank_line_before_its_header_block():
+    text = ("Przesyłam dalej.\n\nPoczątek przekazywanej wiadomości:\n\nOd: Fundacja <f@example.org>\n"
+            "Temat: Uwagi\nData: 18 października 2024 o 09:12:40 CEST\nDo: Marta <m@example.com>\n\nTreść uwagi.\n")
+    assert strip_reply(text) == "Przesyłam dalej.\n\nTreść uwagi."
+
+
+def test_text_parts_on_either_side_of_an_attachment_are_one_body_but_alternatives_are_not_added_up():
+    raw = multipart(
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nPrzed plikiem.",
+        "Content-Type: application/pdf; name=a.pdf\r\nContent-Disposition: inline; filename=a.pdf\r\n\r\n%PDF-1.4",
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nPo pliku.",
+    )
+    assert parse_mail(raw).body_text == "Przed plikiem.\n\nPo pliku."
+    alternative = mail('MIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="a"\n',
+                       "--a\r\nContent-Type: text/plain\r\n\r\nJeden.\r\n--a\r\nContent-Type: text/plain\r\n\r\n"
+                       "Jeden raz jeszcze.\r\n--a--\r\n")
+    assert parse_mail(alternative).body_text == "Jeden."
+
+
+def test_a_decomposed_file_name_from_a_mac_reads_composed():
+    raw = multipart("Content-Type: text/plain\r\n\r\nx",
+                    "Content-Type: application/pdf\r\nContent-Disposition: attachment;\r\n"
+                    " filename*=utf-8''Torun%CC%81%20%C5%81o%CC%81dz%CC%81.pdf\r\n\r\n%PDF-1.4")
+    assert parse_mail(raw).attachments[0].filename == "Toruń Łódź.pdf"
+
+
+@pytest.mark.parametrize("charset", ["iso-8859-2", "windows-1250"])
+@pytest.mark.parametrize("declared", ["", "Content-Type: text/plain; charset=us-ascii\n",
+                                      "Content-Type: text/plain; charset=unknown-8bit\n"])
+def test_polish_8bit_text_that_does_not_say_its_charset_reads_right_in_either(charset, declared):
+    text = "Zażółć gęślą jaźń. Świat, źdźbło, Ąą Śś Źź."
+    assert parse_mail(mail(declared, text.encode(charset))).body_text == text
+
+
+def test_the_charset_guess_prefers_windows_1250_when_the_text_has_its_control_range_bytes():
+    assert guess_polish_8bit("Śląsk ąś".encode("windows-1250")) == "windows-1250"
+    assert guess_polish_8bit("ąśź ĄŚŹ".encode("iso-8859-2")) == "iso-8859-2"
+    assert guess_polish_8bit("łóżęć".encode("iso-8859-2")) == "windows-1250"  # the same bytes in both

@@ -109,3 +109,17 @@ def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_tran
     again = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert "nie czeka na przepisanie" in again and 'name="c-0-proposal"' not in again
     assert len(transcribed_events(fresh_ctx, reference)) == 1
+
+
+@pytest.mark.parametrize("corpus_mail,hint", [
+    ("outlook-rich-text-winmail-dat.eml", "Plik winmail.dat z Outlooka (wiadomość wysłana w formacie RTF)"),
+    ("word-97-doc-legacy.eml", "Dokument programu Word 97-2003: formularze są odczytywane automatycznie tylko z"),
+])
+def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpus_mail, hint):
+    app = intake_app.create_app(ctx=fresh_ctx)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / corpus_mail).read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert hint in page and 'name="c-0-proposal"' in page
