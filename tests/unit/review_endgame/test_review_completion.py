@@ -184,3 +184,88 @@ def test_an_older_consultation_snapshot_redelivered_late_does_not_overwrite_a_ne
     assert snapshot() == (3, "Program – wersja 3", False)
     publish(4, "Program – wersja 4", True)
     assert snapshot() == (4, "Program – wersja 4", True)
+
+
+def test_completion_waits_for_a_changed_decision_to_be_approved(ctx):
+    """GIVEN every comment decided WHEN a reviewer proposes a different decision THEN the review cannot be
+    completed until a coordinator approves it, and the report then carries the approved decision."""
+    consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    decisions.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    reviewer = StaffIdentity("u-r", "r@um.example.pl", "reviewer")
+    decisions.decide(ctx, Decide(comment_id, "rejected", "Poza zakresem programu."), reviewer)
+
+    with pytest.raises(Conflict) as refused:
+        handlers.complete_review(ctx, consultation_id, COORDINATOR)
+    assert "1 decision(s) still wait for approval" in str(refused.value.message)
+    assert events(ctx, "consultation.review_completed") == []
+
+    decisions.approve(ctx, comment_id, COORDINATOR)
+    completed = handlers.complete_review(ctx, consultation_id, COORDINATOR)
+    assert completed["counts"] == {"rejected": 1}
+    [event] = events(ctx, "consultation.review_completed")
+    assert event["counts"] == {"rejected": 1} and event["completed_by"] == COORDINATOR.email
+
+
+def test_completing_or_reopening_an_unknown_consultation_is_not_found(ctx):
+    from services.common.web import NotFound
+
+    with pytest.raises(NotFound):
+        handlers.complete_review(ctx, "no-such-consultation", COORDINATOR)
+    with pytest.raises(NotFound):
+        handlers.reopen_review(ctx, "no-such-consultation", "Korekta stanowiska", COORDINATOR)
+    with pytest.raises(NotFound):
+        handlers.get_comment(ctx, "no-such-comment")
+
+
+def test_the_comment_list_filters_by_consultation_status_and_decision_and_pages_in_the_order_received(ctx):
+    first, first_comment = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) + timedelta(days=2))
+    second, _ = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) + timedelta(days=3))
+    more = [str(uuid.uuid4()) for _ in range(3)]
+    deliver(ctx, "submission.received", {
+        "submission_id": str(uuid.uuid4()), "consultation_id": first, "consultation_title": "Program",
+        "reference": "UW/2024/999999", "channel": "email", "received_at": datetime.now(timezone.utc),
+        "late": False, "status_url": "http://x/status",
+        "submitter": {"name": "Jan", "organization": "Fundacja Razem", "email": "jan@example.org",
+                      "publish_consent": True, "kind": "organization"},
+        "comments": [{"comment_id": c, "number": n, "section": f"§ {n}", "proposal": "Dodać."}
+                     for n, c in enumerate(more, start=1)]})
+    decisions.decide(ctx, Decide(first_comment, "accepted"), COORDINATOR)
+
+    def listed(**filters: Any) -> tuple[list[str], int]:
+        query = {"consultation_id": None, "status": None, "decision": None, "limit": 50, "offset": 0} | filters
+        rows, total = handlers.list_comments(ctx, **query)
+        return [row.id for row in rows], total
+
+    # Received order, then number: the helper's comment arrived a day before its consultation closes, later
+    # than the three received now.
+    assert listed(consultation_id=first) == ([*more, first_comment], 4)
+    assert listed(consultation_id=second)[1] == 1 and listed()[1] == 5
+    assert listed(consultation_id=first, decision="accepted") == ([first_comment], 1)
+    assert listed(consultation_id=first, status="new") == (more, 3)
+    # A page holds `limit` rows; the total counts every match.
+    assert listed(consultation_id=first, limit=2, offset=1) == ([more[1], more[2]], 4)
+    assert listed(consultation_id=first, limit=2, offset=4) == ([], 4)
+    organisation = handlers.get_comment(ctx, more[0])
+    assert organisation.submitter_label == "Fundacja Razem" and organisation.channel == "email"
+
+
+def test_the_dashboard_says_why_it_cannot_complete_or_reopen(ctx):
+    """The refusals the pages turn into messages: decisions awaiting approval, nothing to reopen, and an
+    unknown consultation (back to the dashboard, not a 500)."""
+    consultation_id, comment_id = consultation_with_one_comment(ctx, closes_at=datetime.now(timezone.utc) - timedelta(hours=1))
+    decisions.decide(ctx, Decide(comment_id, "accepted"), COORDINATOR)
+    decisions.decide(ctx, Decide(comment_id, "rejected", "Poza zakresem."), StaffIdentity("u-r", "r@um.example.pl", "reviewer"))
+    client = create_app(ctx=ctx).test_client()
+    coordinator = {"Authorization": f"Bearer {ctx.signer.issue('u-k', COORDINATOR.email, 'coordinator')}"}
+
+    waiting = client.post(f"/review/consultations/{consultation_id}/complete", headers=coordinator, follow_redirects=True)
+    assert "Niektóre rozstrzygnięcia wciąż czekają na zatwierdzenie." in waiting.get_data(as_text=True)
+    not_completed = client.post(f"/review/consultations/{consultation_id}/reopen", data={"reason": "Korekta po skardze"},
+                                headers=coordinator, follow_redirects=True)
+    assert "nie ma czego wznawiać" in not_completed.get_data(as_text=True)
+    for action in ("complete", "reopen"):
+        unknown = client.post(f"/review/consultations/no-such-consultation/{action}", data={"reason": "Korekta po skardze"},
+                              headers=coordinator)
+        assert unknown.status_code == 303 and unknown.headers["Location"].endswith("/review/")
+        assert "Nie ma takich konsultacji." in client.get("/review/", headers=coordinator).get_data(as_text=True)
+    assert events(ctx, "consultation.review_completed") == events(ctx, "consultation.review_reopened") == []

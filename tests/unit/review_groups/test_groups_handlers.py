@@ -154,6 +154,39 @@ def test_merging_refuses_itself_unknown_groups_and_other_consultations(ctx):
         groups.merge_groups(ctx, here, [there], REVIEWER)
 
 
+def test_merging_a_selection_keeps_the_largest_group_and_of_equals_the_oldest(ctx):
+    """The console's "merge selected": the members move into the largest selected group, so the fewest
+    comments change group; between groups of one size the one formed first stays."""
+    consultation = str(uuid.uuid4())
+    small = group_of(ctx, receive(ctx, consultation, OTHER, OTHER)[0])
+    large = group_of(ctx, campaign(ctx, consultation, copies=3)[0])
+    third = "Wnosimy o wydłużenie terminu składania ofert w otwartym konkursie do co najmniej trzydziestu dni."
+    later_small = group_of(ctx, receive(ctx, consultation, third, third)[0])
+    assert len({small, large, later_small}) == 3
+
+    assert groups.merge_selection(ctx, [small, later_small, large], REVIEWER) == large
+    assert list(all_groups(ctx, consultation)) == [large] and len(all_groups(ctx, consultation)[large]) == 8
+
+    other = str(uuid.uuid4())
+    older = group_of(ctx, receive(ctx, other, OTHER, OTHER)[0])
+    newer = group_of(ctx, receive(ctx, other, third, third)[0])
+    assert groups.merge_selection(ctx, [newer, older], REVIEWER) == older
+
+
+def test_merging_a_selection_needs_two_known_groups(ctx):
+    consultation = str(uuid.uuid4())
+    group = group_of(ctx, receive(ctx, consultation, OTHER, OTHER)[0])
+    for selection in ([], [" "], [group], [group, f" {group} "]):  # blanks and repeats do not count
+        with pytest.raises(Invalid):
+            groups.merge_selection(ctx, selection, REVIEWER)
+    with pytest.raises(NotFound):
+        groups.merge_selection(ctx, [group, "no-such-group"], REVIEWER)
+    with pytest.raises(Invalid) as too_many:
+        groups.merge_selection(ctx, [f"g-{n}" for n in range(groups.MAX_SELECTION + 1)], REVIEWER)
+    assert too_many.value.details == {"json": {"group_ids": ["too many"]}}
+    assert {group_id: len(members) for group_id, members in all_groups(ctx, consultation).items()} == {group: 2}
+
+
 def test_a_split_is_not_undone_by_a_new_copy_that_resembles_both_parts(ctx):
     consultation = str(uuid.uuid4())
     ids = campaign(ctx, consultation, copies=4)
