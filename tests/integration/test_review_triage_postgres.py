@@ -65,6 +65,24 @@ def test_search_is_accent_and_case_insensitive_and_uses_the_index(ctx):
     assert "ix_comments_search" in plan
 
 
+
+def test_a_comment_is_found_by_its_reference_and_by_words_joined_by_punctuation(ctx):
+    """PostgreSQL's parser reads "UW/2026/000123" as one path and "anna@example.org" as one address; the search
+    splits them into words, as SQLite does."""
+    consultation = publish_consultation(ctx)
+    reviewer = staff(ctx, "recenzent@um.example")
+    [by_mail] = submit(ctx, consultation, [{"section": "§ 2", "proposal": "Kontakt: biuro@fundacja-torun.pl/uwagi."}])
+    [other] = submit(ctx, consultation, [{"section": "§ 3", "proposal": "Inna uwaga."}])
+    with ctx.db.transaction() as session:
+        reference = session.scalar(text("SELECT reference FROM comments WHERE id = :id"), {"id": other})
+
+    def search(q: str) -> list[str]:
+        return [c.id for c in th.queue_page(ctx, reviewer, QueueFilters(consultation=consultation, q=q)).items]
+
+    assert search(reference) == [other]
+    assert search(reference.lower().replace("/", " ")) == [other]
+    assert search("fundacja torun") == [by_mail] and search("biuro@fundacja") == [by_mail]
+
 def test_filters_anchoring_and_mine_first_paging_on_postgres(ctx):
     consultation = publish_consultation(ctx)
     publish_draft(ctx, consultation)
