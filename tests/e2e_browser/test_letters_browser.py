@@ -1,21 +1,27 @@
-"""Staff enter a letter with its scan and the notes of a duty-hour conversation without JavaScript; the
-comments reach review with their provenance. axe-core checks every page. The whole system runs as
+"""Staff enter a letter with its scan and the notes of a duty-hour conversation without JavaScript, as a clerk
+would: every problem at once, then the reference to write on the paper, the receipt, the provenance; the
+comments reach review with where they came from. axe-core checks every page state. The whole system runs as
 `make run` does, on PostgreSQL, RabbitMQ and SMTP."""
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import date
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from services.review.models import ReviewComment
 from tests.e2e_browser.axe import check_accessibility
 from tests.e2e_browser.test_booking_browser import demo_consultation_id
+from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.browser
 
 SCAN = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+REFERENCE = re.compile(r"UW/\d{4}/\d{6}")
 
 
 def wait_for_review_comment(system, proposal: str, timeout: float = 60.0) -> ReviewComment:
@@ -29,56 +35,130 @@ def wait_for_review_comment(system, proposal: str, timeout: float = 60.0) -> Rev
     raise AssertionError(f"review never received the comment {proposal!r}")
 
 
-def test_staff_enter_a_letter_and_duty_hour_notes_and_review_shows_where_they_came_from(browser, live_system, tmp_path):
+def facts(page) -> dict[str, str]:
+    """The page's fact lists as {term: description}."""
+    def plain(text: str) -> str:
+        return text.replace("\xa0", " ").strip()
+    return dict(zip(map(plain, page.locator("dl.facts dt").all_inner_texts()),
+                    map(plain, page.locator("dl.facts dd").all_inner_texts())))
+
+
+def polish_date(iso: str) -> str:
+    return format_date(date.fromisoformat(iso), "d MMMM y", locale="pl") + " r."
+
+
+def staff_page(browser, live_system, next_path: str, who: str = "recenzent@example.org"):
+    staff = browser.new_context(java_script_enabled=False, locale="pl-PL", viewport={"width": 1200, "height": 900})
+    page = staff.new_page()
+    page.goto(f"{live_system['url']}/review/login?next={next_path}")
+    page.get_by_label("Adres e-mail").fill(who)
+    page.get_by_label("Hasło").fill(live_system["password"])
+    page.get_by_role("button", name="Zaloguj się").click()
+    return staff, page
+
+
+def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_reference(browser, live_system, tmp_path):
     base, system = live_system["url"], live_system["system"]
     consultation_id = demo_consultation_id(system)
     scan = tmp_path / "pismo-skan.pdf"
     scan.write_bytes(SCAN)
-    staff = browser.new_context(java_script_enabled=False, locale="pl-PL", viewport={"width": 1200, "height": 900})
-    page = staff.new_page()
-    page.goto(f"{base}/review/login?next=/intake/staff/consultations/{consultation_id}")
-    page.get_by_label("Adres e-mail").fill("recenzent@example.org")
-    page.get_by_label("Hasło").fill(live_system["password"])
-    page.get_by_role("button", name="Zaloguj się").click()
+    stamped = time.strftime("%Y-%m-%d")
+    staff, page = staff_page(browser, live_system, f"/intake/staff/consultations/{consultation_id}")
 
     page.get_by_role("link", name="Wprowadź pismo").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Wprowadź pismo"
     check_accessibility(page, "staff: enter a letter")
-    page.get_by_role("button", name="Zarejestruj zgłoszenie").click()  # nothing filled in: errors, nothing saved
-    assert page.get_by_role("alert").first.is_visible()
-    check_accessibility(page, "staff: enter a letter with errors")
 
-    page.get_by_label("Data stempla pocztowego").fill(time.strftime("%Y-%m-%d"))
+    # Nothing filled in: every problem at once, each named in the summary and tied to its field.
+    page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
+    summary = page.get_by_role("alert")
+    for text in ("Imię i nazwisko: To pole jest wymagane.",
+                 "Data stempla pocztowego (albo data wpływu, jeśli doręczono osobiście): To pole jest wymagane.",
+                 "Adres do korespondencji: To pole jest wymagane.", "Uwaga nr 1, Proponowana zmiana:"):
+        assert summary.get_by_role("link", name=text).is_visible(), text
+    assert page.get_by_label("Imię i nazwisko").get_attribute("aria-invalid") == "true"
+    assert "f-name-error" in page.get_by_label("Imię i nazwisko").get_attribute("aria-describedby")
+    check_accessibility(page, "staff: enter a letter, every problem at once")
+
+    page.get_by_label("Data stempla pocztowego").fill(stamped)
     page.get_by_label("Skan (PDF albo obraz)").set_input_files(str(scan))
     page.get_by_label("Imię i nazwisko").fill("Anna Nowak")
-    page.get_by_label("Adres do korespondencji").fill("ul. Szeroka 1, 87-100 Toruń")
+    page.get_by_label("Organizacja (jeśli w jej imieniu)").fill("Stowarzyszenie Przykładowe")
+    page.get_by_label("Adres do korespondencji").fill("ul. Szeroka 1\n87-100 Toruń")
+    page.get_by_label("Adres e-mail").fill("anna.nowak@example.org")
     page.locator("#f-c-0-section").fill("§ 5 ust. 2")
+    page.locator("#f-c-0-current_text").fill("Konkurs ogłasza się raz w roku.")
     page.locator("#f-c-0-proposal").fill("Konkursy ogłaszać dwa razy w roku (pismo).")
-    page.get_by_role("button", name="Dodaj wiersz uwagi").click()
+    page.locator("#f-c-0-justification").fill("Nowe organizacje nie czekałyby roku.")
+    page.locator("#f-c-0-topic").select_option("Procedury konkursowe")
+    page.locator("#f-c-1-section").fill("§ 7")
+    page.locator("#f-c-1-proposal").fill("Dodać priorytet: wsparcie seniorów (pismo).")
+    page.get_by_role("button", name="Dodaj wiersz uwagi").click()  # posts back: the text and the scan stay
     assert page.locator("#f-c-3-proposal").is_visible() and "pismo-skan.pdf" in page.content()
+    assert page.locator("#f-c-1-proposal").input_value() == "Dodać priorytet: wsparcie seniorów (pismo)."
     check_accessibility(page, "staff: enter a letter, a row added")
     page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
-    assert page.get_by_text("Nie wysyłamy potwierdzenia").is_visible()
-    check_accessibility(page, "staff: letter registered")
 
-    page.goto(f"{base}/intake/staff/consultations/{consultation_id}/bookings")
-    page.get_by_label("Godzina").select_option(index=1)
-    page.get_by_label("Imię i nazwisko").fill("Jan Kowalski")
-    page.get_by_role("button", name="Zarezerwuj", exact=True).click()
-    page.get_by_role("link", name="Zapisz uwagi z rozmowy").first.click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Zapisz uwagi z rozmowy na dyżurze"
-    check_accessibility(page, "staff: notes from a duty-hour conversation")
-    page.get_by_label("Imię i nazwisko").fill("Jan Kowalski")
-    page.locator("#f-c-0-proposal").fill("Więcej dyżurów popołudniowych (rozmowa).")
-    page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
-    assert page.get_by_text("Zarejestrowano jako").is_visible()
+    # What was registered: the reference first, then the receipt, the provenance and both comments.
+    assert page.get_by_role("heading", level=1).inner_text() == "Pismo zostało zarejestrowane"
+    reference = page.locator(".confirmation .reference").inner_text()
+    assert REFERENCE.fullmatch(reference)
+    assert page.get_by_text("Potwierdzenie z kopią uwag zostanie wysłane na adres anna.nowak@example.org").is_visible()
+    shown = facts(page)
+    assert shown["Sposób złożenia"] == "list" and shown["Data stempla pocztowego"] == polish_date(stamped)
+    assert shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
+    assert shown["Adres do korespondencji"] == "ul. Szeroka 1\n87-100 Toruń"
+    assert shown["Organizacja"] == "Stowarzyszenie Przykładowe"
+    assert page.get_by_role("table", name="Uwagi (2)").locator("tbody tr").count() == 2
+    scan_link = page.get_by_role("link", name="pismo-skan.pdf")
+    downloaded = staff.request.get(base + scan_link.get_attribute("href"))
+    assert downloaded.ok and downloaded.body() == SCAN and downloaded.headers["content-type"] == "application/pdf"
+    check_accessibility(page, "staff: letter registered, its reference and provenance")
+
+    # The receipt reaches the sender at the SMTP server, with the reference and both comments.
+    receipt = wait_until(lambda: next((m for m in live_system["smtp"].to("anna.nowak@example.org")
+                                       if reference in str(m["Subject"])), None), timeout=60, what="the receipt")
+    text = receipt.get_body(("plain",)).get_content()
+    assert "dwa razy w roku (pismo)" in text and "wsparcie seniorów (pismo)" in text
 
     letter = wait_for_review_comment(system, "Konkursy ogłaszać dwa razy w roku (pismo).")
-    notes = wait_for_review_comment(system, "Więcej dyżurów popołudniowych (rozmowa).")
     page.goto(f"{base}/review/comments/{letter.id}")
-    assert page.get_by_role("heading", name="Pochodzenie").is_visible() and "recenzent@example.org" in page.content()
-    assert "Data stempla pocztowego" in page.content()
-    check_accessibility(page, "staff: a letter's comment with its provenance")
+    provenance = page.locator("section.provenance").inner_text()
+    assert "recenzent@example.org" in provenance and "Data stempla pocztowego" in provenance and "sha256" in provenance
+    check_accessibility(page, "staff: a letter's comment in review with its provenance")
+    staff.close()
+
+
+def test_a_clerk_records_the_notes_of_a_duty_hour_conversation_linked_to_its_booking(browser, live_system):
+    base, system = live_system["url"], live_system["system"]
+    consultation_id = demo_consultation_id(system)
+    staff, page = staff_page(browser, live_system, f"/intake/staff/consultations/{consultation_id}/bookings")
+    page.get_by_label("Godzina").select_option(index=1)
+    page.get_by_label("Imię i nazwisko").fill("Jan Kowalski")
+    page.get_by_label("Adres e-mail").fill("jan.kowalski@example.org")
+    page.get_by_role("button", name="Zarezerwuj", exact=True).click()
+    slot = page.locator("tr", has_text="Jan Kowalski").locator("th").first.inner_text()
+
+    page.get_by_role("link", name="Zapisz uwagi z rozmowy").first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Zapisz uwagi z rozmowy na dyżurze"
+    # Opened from the schedule: the booking is chosen and the person filled in from it.
+    assert "Jan Kowalski" in page.get_by_label("Rezerwacja").locator("option:checked").inner_text()
+    assert page.get_by_label("Imię i nazwisko").input_value() == "Jan Kowalski"
+    assert page.get_by_label("Adres e-mail").input_value() == "jan.kowalski@example.org"
+    check_accessibility(page, "staff: notes from a duty-hour conversation")
+    page.locator("#f-c-0-proposal").fill("Więcej dyżurów popołudniowych (rozmowa).")
+    page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Uwagi z rozmowy zostały zarejestrowane"
+    assert REFERENCE.fullmatch(page.locator(".confirmation .reference").inner_text())
+    shown = facts(page)
+    assert shown["Sposób złożenia"] == "dyżury konsultacyjne" and shown["Imię i nazwisko"] == "Jan Kowalski"
+    assert shown["Rozmowa na dyżurze"].endswith(slot.split("–")[0])  # "… godz. 9:00"
+    check_accessibility(page, "staff: duty-hour notes registered")
+    page.get_by_role("link", name="Wróć do rezerwacji i planu dnia").click()
+    assert page.get_by_role("cell", name="Jan Kowalski").first.is_visible()
+
+    notes = wait_for_review_comment(system, "Więcej dyżurów popołudniowych (rozmowa).")
     page.goto(f"{base}/review/comments/{notes.id}")
-    assert "Rozmowa na dyżurze" in page.content()
+    assert "Rozmowa na dyżurze" in page.locator("section.provenance").inner_text()
     staff.close()

@@ -11,6 +11,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
+from sqlalchemy import select
+
 from services.common.bulk import gc_paused
 from services.common.events import utcnow
 from services.common.runtime import ServiceContext
@@ -57,7 +59,7 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
         if consultation is None:
             raise NotFound("no such consultation")
         if consultation.state == domain.State.DRAFT.value:
-            raise Invalid("a draft consultation takes no comments; open it first")
+            raise Invalid("a draft consultation takes no comments; open it first", details={"file": ["draft"]})
         try:
             plan = plan_import(table, topics=consultation.topics or (), channels=consultation.channels or (),
                                today=now.astimezone(tz).date())
@@ -74,6 +76,13 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
                                      submissions=len(plan.submissions), comments=plan.comments,
                                      references=references, imported_by=actor, imported_at=now))
     return ImportResult(import_id, plan.rows, len(plan.submissions), plan.comments, references)
+
+
+def list_imports(ctx: ServiceContext, consultation_id: str) -> list[SubmissionImport]:
+    """The consultation's imports, newest first: what came in from which file, by whom, with which references."""
+    with ctx.db.transaction() as session:
+        return list(session.scalars(select(SubmissionImport).where(SubmissionImport.consultation_id == consultation_id)
+                                    .order_by(SubmissionImport.imported_at.desc(), SubmissionImport.id)))
 
 
 def _arrivals(consultation: Consultation, plan: ImportPlan, now: datetime,

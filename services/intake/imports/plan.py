@@ -47,6 +47,14 @@ COLUMNS: dict[str, tuple[tuple[str, ...], int]] = {
     "received_on": (("received_on", "received", "data_wplywu", "data_otrzymania"), 30),
     "language": (("language", "jezyk"), 2),
 }
+# The header a Polish office writes for each column (the page and the template file show these); it folds to
+# one of the spellings above.
+POLISH_HEADERS = {
+    "submission_key": "Klucz zgłoszenia", "name": "Imię i nazwisko", "organization": "Organizacja",
+    "email": "Adres e-mail", "publish_consent": "Zgoda na publikację", "section": "Część dokumentu",
+    "current_text": "Zapis w projekcie", "proposal": "Propozycja zmiany", "justification": "Uzasadnienie",
+    "topic": "Temat", "channel": "Sposób złożenia", "received_on": "Data wpływu", "language": "Język",
+}
 REQUIRED_HEADERS = ("name", "section", "proposal")
 # What a submission's rows must share.
 SUBMISSION_FIELDS = ("name", "organization", "email", "publish_consent", "channel", "received_on", "language")

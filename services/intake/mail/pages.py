@@ -55,7 +55,8 @@ def transcription(mail_id: str) -> Any:
         return redirect(url_for(".transcription", mail_id=mail_id), code=303)
     flash(_("Submission %(reference)s now has %(count)s transcribed comment(s).", reference=done.reference,
             count=done.comments), "success")
-    return redirect(url_for(".index"), code=303)
+    return redirect(url_for("intake_paper.entered", consultation_id=submission.consultation_id,
+                            submission_id=submission.id), code=303)
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None) -> Any:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from services.common.events import utcnow
 from services.common.runtime import ServiceContext
@@ -15,6 +16,7 @@ from services.common.storage import ObjectNotFound
 from services.common.web import Invalid, NotFound
 from services.intake import domain
 from services.intake.handlers import Receipt, record_submission
+from services.intake.mail.staff import StoredFile
 from services.intake.models import Booking, Consultation, DutySlot, Submission
 from services.intake.paper.domain import PAPER_CHANNELS, ScanRefused, letter_received_at, sniff_scan, stamp_in_future
 
@@ -55,6 +57,7 @@ class PaperInvalid(Invalid):
 class Entered:
     receipt: Receipt | None
     reference: str
+    submission_id: str
     repeated: bool = False  # the same form was posted again: nothing new was recorded
 
 
@@ -102,7 +105,7 @@ def enter_paper_submission(ctx: ServiceContext, cmd: EnterPaperSubmission, *, ac
         if cmd.entry_id:
             earlier = session.get(Submission, cmd.entry_id)
             if earlier is not None:
-                return Entered(None, earlier.reference, repeated=True)
+                return Entered(None, earlier.reference, earlier.id, repeated=True)
         consultation = session.get(Consultation, cmd.consultation_id)
         if consultation is None:
             raise NotFound("no such consultation")
@@ -121,7 +124,41 @@ def enter_paper_submission(ctx: ServiceContext, cmd: EnterPaperSubmission, *, ac
                                         comments=cmd.comments, channel=cmd.channel)
         receipt = record_submission(ctx, session, command, received_at=received_at, provenance=provenance,
                                     submission_id=cmd.entry_id)
-    return Entered(receipt, receipt.reference)
+    return Entered(receipt, receipt.reference, receipt.submission_id)
+
+
+def entry_problems(ctx: ServiceContext, cmd: EnterPaperSubmission, *, now: datetime | None = None) -> dict[str, str]:
+    """What `enter_paper_submission` would refuse before looking at the database, by field: the console shows
+    these together with its own form checks, so a clerk corrects a letter once, not problem by problem."""
+    return _problems(cmd, now or utcnow(), ctx.settings.timezone)
+
+
+@dataclass(frozen=True)
+class EnteredSubmission:
+    submission: Submission  # with its comments
+    booking_starts_at: datetime | None  # the duty-hour conversation the notes come from
+
+
+def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id: str) -> EnteredSubmission:
+    """One submission of the consultation with its comments, as staff see it once entered."""
+    with ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(
+            Submission.id == submission_id, Submission.consultation_id == consultation_id)
+            .options(selectinload(Submission.comments)))
+        if submission is None:
+            raise NotFound("no such submission in this consultation")
+        booking = session.get(Booking, submission.booking_id) if submission.booking_id else None
+        slot = session.get(DutySlot, booking.slot_id) if booking is not None else None
+        return EnteredSubmission(submission, slot.starts_at if slot is not None else None)
+
+
+def stored_scan(ctx: ServiceContext, consultation_id: str, submission_id: str) -> StoredFile:
+    """The scan kept with a letter or duty-hour notes, as it was uploaded (its type checked then)."""
+    submission = entered_submission(ctx, consultation_id, submission_id).submission
+    if not submission.scan:
+        raise NotFound("this submission has no scan")
+    scan = submission.scan
+    return StoredFile(ctx.store.get(scan["key"]), scan["media_type"], scan["filename"], scan["sha256"])
 
 
 def _problems(cmd: EnterPaperSubmission, now: datetime, tz: object) -> dict[str, str]:

@@ -1,8 +1,10 @@
 """Console pages where staff enter a letter or the notes of a duty-hour conversation, as one submission.
 
-Thin: parse the form (`PaperForm`), keep an uploaded scan (`handlers.store_scan`), call one handler,
-render. "Add a row" posts the form back (no JavaScript); a scan already checked and stored travels on as
-its sha256, so it is not sent twice. Any staff member may enter what came in.
+Thin: parse the form (`PaperForm`), keep an uploaded scan (`handlers.store_scan`), show every problem at once
+(the form's and `handlers.entry_problems`), call one handler, and show what was registered on its own page
+(the reference to write on the paper, the receipt, the provenance). "Add a row" posts the form back (no
+JavaScript); a scan already checked and stored travels on as its sha256, so it is not sent twice. Any staff
+member may enter what came in.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from services.common.auth import current_staff
-from services.common.web import Conflict, DomainError, Refused
+from services.common.web import Conflict, DomainError, Refused, file_response
 from services.intake import domain
 from services.intake import handlers as intake_handlers
 from services.intake.paper import handlers
@@ -29,6 +31,8 @@ blp = Blueprint("intake_paper", __name__, url_prefix="/intake/staff/consultation
 MAX_ROWS = 100
 ROW_FIELDS = ("section", "current_text", "proposal", "justification", "topic")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Where a handler's problem is shown on the form: at least one comment is asked for in the first row.
+HANDLER_FIELDS = {"comments": "c-0-proposal"}
 _LIMITS = {"name": 200, "organization": 300, "email": 254, "postal_address": 1000, "section": 500,
            "current_text": 10_000, "proposal": 10_000, "justification": 10_000, "topic": 200}
 
@@ -54,7 +58,7 @@ def paper_error(code: str) -> str:
                             "or print it to PDF."),
         "unknown_scan": _("The scan kept from the previous step is missing. Choose the file again."),
         "comments": _("Enter at least one comment: the proposed change is required."),
-        "proposal": _("Enter the proposed change (or remove the other texts of this row)."),
+        "proposal": _("The proposed change is required (or remove the other texts of this row)."),
     }.get(code, _("Check this field."))
 
 
@@ -87,8 +91,8 @@ class PaperForm:
         if len(self.rows) < MAX_ROWS:
             self.rows.append(dict.fromkeys(ROW_FIELDS, ""))
 
-    def command(self, consultation_id: str, scan: dict | None) -> handlers.EnterPaperSubmission | None:
-        """The handler's command, or None with `errors` filled in."""
+    def command(self, consultation_id: str, scan: dict | None) -> handlers.EnterPaperSubmission:
+        """The handler's command; what the form itself finds wrong goes to `errors`."""
         v = self.values
         for name in ("name", "organization", "email", "postal_address"):
             if len(v[name]) > _LIMITS[name]:
@@ -104,8 +108,6 @@ class PaperForm:
             except ValueError:
                 self.errors["received_on"] = "date"
         drafts = self.comment_drafts()
-        if self.errors:
-            return None
         try:
             entry_id = str(uuid.UUID(v["entry_id"]))
         except ValueError:
@@ -117,6 +119,17 @@ class PaperForm:
                                        organization=v["organization"] or None),
             comments=tuple(drafts), postal_address=v["postal_address"], booking_id=v["booking_id"] or None,
             scan=scan, entry_id=entry_id)
+
+    def add_problems(self, problems: dict[str, str]) -> None:
+        """The handler's problems by field, after the form's own (which say more about the same field)."""
+        for name, code in problems.items():
+            self.errors.setdefault(HANDLER_FIELDS.get(name, name), code)
+
+    def prefill_from_booking(self, bookings: list[dict]) -> None:
+        """Notes opened from the schedule start with the person who booked, as the booking names them."""
+        row = next((r for r in bookings if r["booking"].id == self.values["booking_id"]), None)
+        if row is not None:
+            self.values["name"], self.values["email"] = row["booking"].name, row["booking"].email or ""
 
     def comment_drafts(self) -> list[domain.CommentDraft]:
         """The filled rows as comments; a row's problems go to `errors`."""
@@ -150,34 +163,46 @@ def enter(consultation_id: str) -> Any:
     ctx = _ctx()
     consultation = intake_handlers.get_consultation(ctx, consultation_id, include_drafts=True)
     if request.method == "GET":
-        return _page(consultation, PaperForm.empty(channel, (request.args.get("booking") or "").strip()[:36]))
+        form = PaperForm.empty(channel, (request.args.get("booking") or "").strip()[:36])
+        if form.values["booking_id"]:
+            form.prefill_from_booking(handlers.bookings_for_notes(ctx, consultation.id))
+        return _page(consultation, form)
     form = PaperForm.from_request(channel, request.form)
     scan = _scan(ctx, form)
     if request.form.get("action") == "add_row":
         form.add_row()
         return _page(consultation, form, scan=scan, focus=f"f-c-{len(form.rows) - 1}-section")
-    command = form.command(consultation.id, scan)  # None when any field, or the scan, has a problem
-    if command is None:
+    command = form.command(consultation.id, scan)
+    form.add_problems(handlers.entry_problems(ctx, command))  # every problem at once, not one post at a time
+    if form.errors:
         return _page(consultation, form, scan=scan, status=422)
     try:
         entered = handlers.enter_paper_submission(ctx, command, actor=current_staff().email)
     except handlers.PaperInvalid as exc:
-        form.errors.update(exc.problems)
+        form.add_problems(exc.problems)
         return _page(consultation, form, scan=scan, status=422)
     except (Refused, Conflict) as exc:
         return _page(consultation, form, scan=scan, status=exc.status, problem=_refusal(exc, consultation))
-    if entered.repeated:
+    if entered.repeated:  # a second post of the same form (a reload, a double click)
         flash(_("This form was already saved as %(reference)s; nothing new was recorded.",
                 reference=entered.reference), "warning")
-    elif command.submitter.email:
-        flash(_("Registered as %(reference)s. A receipt goes to %(email)s.", reference=entered.reference,
-                email=command.submitter.email), "success")
-    else:
-        flash(_("Registered as %(reference)s. No receipt is sent: the sender gave no e-mail address.",
-                reference=entered.reference), "success")
-    if channel == "duty_hours":
-        return redirect(url_for("intake_bookings_pages.schedule", consultation_id=consultation.id), code=303)
-    return redirect(url_for(".letter", consultation_id=consultation.id), code=303)
+    return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=entered.submission_id),
+                    code=303)
+
+
+@blp.get("/<consultation_id>/submissions/<submission_id>", endpoint="entered")
+def entered_page(consultation_id: str, submission_id: str) -> Any:
+    """What was registered: the reference to write on the paper, the receipt, the provenance and the comments."""
+    consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+    entered = handlers.entered_submission(_ctx(), consultation.id, submission_id)
+    return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
+                           booking_starts_at=entered.booking_starts_at)
+
+
+@blp.get("/<consultation_id>/submissions/<submission_id>/scan", endpoint="scan")
+def download_scan(consultation_id: str, submission_id: str) -> Any:
+    stored = handlers.stored_scan(_ctx(), consultation_id, submission_id)
+    return file_response(stored.content, stored.media_type, stored.filename, stored.sha256)
 
 
 def _scan(ctx: Any, form: PaperForm) -> dict | None:
@@ -191,7 +216,7 @@ def _scan(ctx: Any, form: PaperForm) -> dict | None:
         else:
             return None
     except handlers.PaperInvalid as exc:
-        form.errors.update(exc.problems)
+        form.add_problems(exc.problems)
         form.values["kept_scan"] = form.values["kept_scan_name"] = ""
         return None
     form.values["kept_scan"], form.values["kept_scan_name"] = scan["sha256"], scan["filename"]

@@ -289,18 +289,39 @@ def test_the_console_page_imports_a_file_and_lists_the_problems_in_polish(app):
     assert refused.status_code == 422
     html = refused.get_data(as_text=True)
     assert "Nic nie zostało zaimportowane" in html and "To nie jest adres e-mail." in html
-    assert '<th scope="col">Wiersz</th>' in html and "<td>6</td>" in html
+    assert '<th scope="col">Wiersz pliku</th>' in html and "<td>6</td>" in html
+    assert "<td>Adres e-mail <span class=\"hint\">(email)</span></td>" in html  # the column as the file may name it
+    assert 'aria-invalid="true"' in html and 'aria-describedby="f-file-hint file-problem"' in html
     assert count(app, Submission) == 0
+
+    not_utf8 = client.post(url, headers=auth, content_type="multipart/form-data",
+                           data={"file": (io.BytesIO("Imię i nazwisko;Część dokumentu;Propozycja zmiany\nŁucja;§ 1;x\n"
+                                                     .encode("cp1250")), "excel.csv")})
+    assert not_utf8.status_code == 422 and "CSV UTF-8" in not_utf8.get_data(as_text=True)
+    assert "not UTF-8" not in not_utf8.get_data(as_text=True)  # the page is Polish, not the API's English
 
     empty = client.post(url, headers=auth, content_type="multipart/form-data", data={})
     assert empty.status_code == 422 and "Prosimy wybrać plik CSV lub XLSX." in empty.get_data(as_text=True)
 
     done = client.post(url, headers=auth, content_type="multipart/form-data",
                        data={"file": (io.BytesIO(EXAMPLE.read_bytes()), "bulk-import.csv")})
-    assert done.status_code == 200
-    html = done.get_data(as_text=True)
-    assert "Zaimportowano" in html and "UW/2024/000001 – UW/2024/000003" in html
+    # Post/redirect/get: reloading the result shows it again and imports nothing a second time.
+    assert done.status_code == 303 and "done=" in done.headers["Location"]
+    for _ in range(2):
+        html = client.get(done.headers["Location"], headers=auth).get_data(as_text=True)
+        assert "Zaimportowano" in html and "UW/2024/000001 – UW/2024/000003" in html and "bulk-import.csv" in html
     assert count(app, Submission) == 3
 
     english = client.get(url + "?lang=en", headers=auth).get_data(as_text=True)
     assert "Import comments from a file" in english
+
+
+def test_the_file_to_fill_in_has_the_polish_headers_the_import_reads(app):
+    consultation = consultation_of_2024(app)
+    response = app.test_client().get(f"/intake/staff/consultations/{consultation.id}/import/template.csv",
+                                     headers={"Authorization": f"Bearer {TOKEN}"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    table = read_table("wzor.csv", response.data)
+    assert table[0][:3] == ["Klucz zgłoszenia", "Imię i nazwisko", "Organizacja"]
+    plan = plan_import(table, channels=("letter",))
+    assert not plan.errors and plan.submissions[0].name == "Jan Kowalski" and plan.submissions[0].channel == "letter"

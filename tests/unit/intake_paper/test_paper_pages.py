@@ -48,11 +48,35 @@ def test_staff_enter_a_letter_with_its_scan_and_get_its_reference(ctx, app):
                            content_type="multipart/form-data")
     assert response.status_code == 303
     shown = page_text(client.get(response.headers["Location"]))
-    reference = re.search(r"UW/\d{4}/\d{6}", shown).group(0)
-    assert "Nie wysyłamy potwierdzenia" in shown
+    reference = re.search(r'<p class="reference"><strong>(UW/\d{4}/\d{6})</strong></p>', shown).group(1)
+    assert "Pismo zostało zarejestrowane" in shown and "Potwierdzenie nie zostanie wysłane" in shown
+    assert "reviewer@um.torun.pl" in shown and "ul. Szeroka 1, 87-100 Toruń" in shown and "Konkursy dwa razy w roku." in shown
     event = received_events(ctx, reference)[0]
     assert event["channel"] == "letter" and event["provenance"]["entered_by"] == "reviewer@um.torun.pl"
     assert event["provenance"]["scan_sha256"] and event["comments"][0]["topic"] == "Procedury konkursowe"
+    scan = client.get(re.search(r'href="([^"]+/scan)"', shown).group(1))
+    assert scan.status_code == 200 and scan.data == PDF and scan.mimetype == "application/pdf"
+
+
+def test_a_submission_page_of_another_consultation_is_not_found(ctx, app):
+    found, other = consultation(ctx), consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    saved = client.post(f"{BASE}/{found.id}/letters/new", data=letter_form(html))
+    submission_url = saved.headers["Location"]
+    assert client.get(submission_url).status_code == 200
+    assert client.get(submission_url.replace(found.id, other.id)).status_code == 404
+    assert client.get(submission_url + "/scan").status_code == 404  # entered without a scan
+
+
+def test_a_reload_of_the_saved_form_records_nothing_new_and_says_so(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    data = letter_form(page_text(client.get(f"{BASE}/{found.id}/letters/new")))
+    first = client.post(f"{BASE}/{found.id}/letters/new", data=data)
+    again = client.post(f"{BASE}/{found.id}/letters/new", data=data)
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "nic nowego nie zarejestrowano" in page_text(client.get(again.headers["Location"]))
 
 
 def test_a_session_post_without_the_csrf_token_is_refused(ctx, app):
@@ -119,6 +143,22 @@ def test_missing_fields_are_summarised_in_polish(ctx, app):
     shown = page_text(response)
     assert response.status_code == 422 and 'id="error-summary"' in shown
     assert "To pole jest wymagane." in shown and "rok-miesiąc-dzień" in shown and "co najmniej jedną uwagę" in shown
+    # The summary names each field, and links to it.
+    assert '<a href="#f-name">Imię i nazwisko: To pole jest wymagane.</a>' in shown
+    assert '<a href="#f-c-0-proposal">Uwaga nr 1, Proponowana zmiana: Należy wpisać' in shown
+
+
+def test_every_problem_of_a_letter_is_shown_at_once(ctx, app):
+    """The handler's own checks (postmark date, an address to reply to) come with the form's, in one answer."""
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    response = client.post(f"{BASE}/{found.id}/letters/new", data=letter_form(
+        html, name="", received_on="", postal_address="", **{"c-0-proposal": ""}))
+    shown = page_text(response)
+    assert response.status_code == 422
+    for field in ("f-name", "f-received_on", "f-postal_address", "f-c-0-proposal"):
+        assert f'<a href="#{field}">' in shown and f'id="{field}-error"' in shown
 
 
 def test_the_schedule_links_each_booking_to_its_notes_and_the_notes_are_linked_back(ctx, app):
@@ -129,10 +169,14 @@ def test_the_schedule_links_each_booking_to_its_notes_and_the_notes_are_linked_b
     link = f"{BASE}/{found.id}/duty-notes/new?booking={booking_id}"
     assert "Zapisz uwagi z rozmowy" in schedule and link in schedule
     html = page_text(client.get(link))
-    assert f'<option value="{booking_id}" selected>' in html and "Jan Kowalski" in html
+    assert f'<option value="{booking_id}" selected>' in html
+    assert 'name="name" type="text" value="Jan Kowalski"' in html  # the person who booked, ready to correct
     data = {**form_of(html), "action": "save", "booking_id": booking_id, "name": "Jan Kowalski",
             "email": "jan@example.pl", "c-0-proposal": "Więcej dyżurów."}
     response = client.post(link, data=data)
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"{BASE}/{found.id}/bookings")
-    assert "Potwierdzenie zostanie wysłane na adres jan@example.pl" in page_text(client.get(response.headers["Location"]))
+    assert response.status_code == 303
+    shown = page_text(client.get(response.headers["Location"]))
+    assert "Uwagi z rozmowy zostały zarejestrowane" in shown and "Rozmowa na dyżurze" in shown
+    assert "Potwierdzenie z kopią uwag zostanie wysłane na adres jan@example.pl" in shown
+    assert f'href="{BASE}/{found.id}/bookings"' in shown
     assert handlers.bookings_for_notes(ctx, found.id)[0]["reference"]

@@ -1,0 +1,155 @@
+"""A coordinator imports comments from a spreadsheet (errors by row, fixed, imported once, visible in review) and a
+clerk transcribes an e-mail whose comments could not be read automatically, without JavaScript. axe-core checks
+every page state. The whole system runs as `make run` does, on PostgreSQL, RabbitMQ and SMTP."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+import pytest
+
+from services.intake.mail.importer import NEEDS_REVIEW, import_mail
+from services.intake.models import Submission
+from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.test_booking_browser import demo_consultation_id
+from tests.e2e_browser.test_letters_browser import REFERENCE, facts, staff_page, wait_for_review_comment
+from tests.support.infra import wait_until
+
+pytestmark = pytest.mark.browser
+
+HEADER = "Klucz zgłoszenia;Imię i nazwisko;Adres e-mail;Część dokumentu;Propozycja zmiany;Uzasadnienie;Sposób złożenia;Data wpływu"
+
+
+def csv_file(tmp_path, name: str, *rows: str) -> str:
+    path = tmp_path / name
+    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def submissions_of(system, consultation_id: str) -> int:
+    from sqlalchemy import func, select
+
+    with system.contexts["intake"].db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(Submission)
+                              .where(Submission.consultation_id == consultation_id))
+
+
+def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_submissions_in_review(
+        browser, live_system, tmp_path):
+    base, system = live_system["url"], live_system["system"]
+    consultation_id = demo_consultation_id(system)
+    today = time.strftime("%d.%m.%Y")
+    staff, page = staff_page(browser, live_system, f"/intake/staff/consultations/{consultation_id}",
+                             who="koordynator@example.org")
+    page.get_by_role("link", name="Importuj uwagi z pliku (CSV lub XLSX)").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Import uwag z pliku"
+    assert page.get_by_role("table", name="Kolumny pliku").get_by_role("cell", name="Propozycja zmiany").is_visible()
+    template = staff.request.get(base + page.get_by_role("link", name="Pobierz plik do wypełnienia (CSV)")
+                                 .get_attribute("href"))
+    assert template.ok and template.text().lstrip("\ufeff").startswith("Klucz zgłoszenia;Imię i nazwisko;")
+    check_accessibility(page, "staff: bulk import")
+
+    before = submissions_of(system, consultation_id)
+    page.get_by_label("Plik (CSV lub XLSX)").set_input_files(csv_file(
+        tmp_path, "uwagi.csv",
+        f"F-1;Fundacja Przykładowa;biuro@fundacja.example.org;§ 5 ust. 2;Konkursy co pół roku (import).;Szybciej.;pismo;{today}",
+        f"F-1;Fundacja Przykładowa;biuro@fundacja.example.org;§ 6;;Brak propozycji.;pismo;{today}",
+        "K-2;Jan Nowak;jan@@example;§ 7;Więcej dyżurów (import).;;dyżur;32.13.2026"))
+    page.get_by_role("button", name="Sprawdź i importuj").click()
+
+    # Nothing imported; every problem by row of the file and by column, as the file names it.
+    assert page.get_by_role("alert").get_by_text("Nic nie zostało zaimportowane").is_visible()
+    problems = page.get_by_role("table", name="Błędy według wiersza i kolumny")
+    rows = [r.split("\t") for r in problems.locator("tbody tr").all_inner_texts()]
+    assert rows == [["3", "Propozycja zmiany (proposal)", "Ta komórka jest wymagana."],
+                    ["4", "Adres e-mail (email)", "To nie jest adres e-mail."],
+                    ["4", "Data wpływu (received_on)", "Prosimy wpisać datę jako 2024-10-15 lub 15.10.2024."]]
+    upload = page.get_by_label("Plik (CSV lub XLSX)")
+    assert upload.get_attribute("aria-invalid") == "true" and "file-problem" in upload.get_attribute("aria-describedby")
+    assert submissions_of(system, consultation_id) == before
+    check_accessibility(page, "staff: bulk import with errors by row")
+
+    page.get_by_role("link", name="Wybierz poprawiony plik").click()
+    upload.set_input_files(csv_file(
+        tmp_path, "uwagi-poprawione.csv",
+        f"F-1;Fundacja Przykładowa;biuro@fundacja.example.org;§ 5 ust. 2;Konkursy co pół roku (import).;Szybciej.;pismo;{today}",
+        f"F-1;Fundacja Przykładowa;biuro@fundacja.example.org;§ 6;Jawne oceny ofert (import).;Przejrzystość.;pismo;{today}",
+        "K-2;Jan Nowak;jan@example.org;§ 7;Więcej dyżurów (import).;;dyżur;"))
+    page.get_by_role("button", name="Sprawdź i importuj").click()
+    result = page.get_by_role("status").filter(has_text="Zaimportowano")
+    assert "Zgłoszenia: 2, uwagi: 3, z pliku uwagi-poprawione.csv." in result.inner_text()
+    first, last = REFERENCE.findall(result.locator(".reference").inner_text())
+    check_accessibility(page, "staff: bulk import done")
+    page.reload()  # the result is a page of its own: reloading it imports nothing again
+    assert submissions_of(system, consultation_id) == before + 2
+    history = page.get_by_role("table", name="Importy do tych konsultacji, od najnowszego")
+    assert history.locator("tbody tr").count() == 1 and "koordynator@example.org" in history.inner_text()
+
+    # The imported comments reach review, where the coordinator finds them by reference.
+    wait_for_review_comment(system, "Więcej dyżurów (import).")
+    page.get_by_role("link", name="Uwagi z tych konsultacji w rozpatrywaniu").click()
+    page.goto(f"{page.url}&q={first}")
+    assert page.get_by_text("Konkursy co pół roku (import).").first.is_visible()
+    assert page.get_by_text("Jawne oceny ofert (import).").first.is_visible()
+    page.goto(f"{base}/review/queue?consultation={consultation_id}&q={last}")
+    assert page.get_by_text("Więcej dyżurów (import).").first.is_visible()
+    staff.close()
+
+
+def mailed_comments() -> bytes:
+    """A resident's e-mail with the comments in its text and a scanned letter attached, but no form."""
+    message = EmailMessage()
+    message["From"] = "Ewa Zielińska <ewa.zielinska@example.org>"
+    message["To"] = "konsultacje@um.torun.pl"
+    message["Subject"] = "Uwagi do programu współpracy"
+    message["Message-ID"] = f"<{time.time_ns()}@example.org>"
+    message.set_content("Dzień dobry,\n\nw § 5 ust. 2 proponuję ogłaszać konkursy co kwartał, a w § 9 dodać "
+                        "sprawozdanie z konsultacji.\nW załączniku skan podpisanego pisma.\n\nEwa Zielińska\n")
+    message.add_attachment(b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf", filename="skan-pisma.pdf")
+    return message.as_bytes()
+
+
+def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live_system):
+    base, system = live_system["url"], live_system["system"]
+    consultation_id = demo_consultation_id(system)
+    # As the IMAP poller would take it from the consultation's mailbox.
+    imported = import_mail(system.contexts["intake"], mailed_comments(), received_at=datetime.now(timezone.utc),
+                           source="imap")
+    assert imported.status == NEEDS_REVIEW
+    staff, page = staff_page(browser, live_system, f"/intake/staff/consultations/{consultation_id}")
+    page.get_by_role("link", name="E-maile do przepisania").click()
+    waiting = page.get_by_role("table", name="Czekające na przepisanie, od najnowszych")
+    assert imported.reference in waiting.inner_text()
+    check_accessibility(page, "staff: e-mails to transcribe")
+
+    page.get_by_role("link", name="Uwagi do programu współpracy").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Przepisz e-mail"
+    assert "proponuję ogłaszać konkursy co kwartał" in page.locator(".mail-body").inner_text()
+    assert page.get_by_role("link", name="skan-pisma.pdf").is_visible()
+    check_accessibility(page, "staff: transcribe an e-mail")
+    page.get_by_role("button", name="Zapisz przepisane uwagi").click()  # nothing typed: an error, nothing changed
+    assert page.get_by_role("alert").get_by_role("link", name="Uwaga nr 1, Proponowana zmiana:").is_visible()
+    check_accessibility(page, "staff: transcribe an e-mail with errors")
+
+    page.locator("#f-c-0-section").fill("§ 5 ust. 2")
+    page.locator("#f-c-0-proposal").fill("Ogłaszać konkursy co kwartał (przepisane).")
+    page.locator("#f-c-1-section").fill("§ 9")
+    page.locator("#f-c-1-proposal").fill("Dodać sprawozdanie z konsultacji (przepisane).")
+    page.get_by_role("button", name="Zapisz przepisane uwagi").click()
+    assert page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.").is_visible()
+    assert page.locator(".confirmation .reference").inner_text() == imported.reference
+    shown = facts(page)
+    assert shown["Sposób złożenia"] == "e-mail" and shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
+    assert page.get_by_role("table", name="Uwagi (2)").locator("tbody tr").count() == 2
+    assert "przepisanie uwag nie powoduje wysłania wiadomości" in page.content()
+    check_accessibility(page, "staff: e-mail transcribed")
+    page.get_by_role("link", name="E-maile do przepisania").click()
+    assert imported.reference not in page.content()
+
+    transcribed = wait_for_review_comment(system, "Dodać sprawozdanie z konsultacji (przepisane).")
+    assert transcribed.reference == imported.reference and transcribed.section == "§ 9"
+    wait_until(lambda: wait_for_review_comment(system, "Ogłaszać konkursy co kwartał (przepisane).").section == "§ 5 ust. 2",
+               timeout=30, what="the placeholder replaced in review")
+    staff.close()
