@@ -20,7 +20,7 @@ from datetime import timedelta
 from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+from kombu import Connection, Consumer, Exchange, Queue, binding
 from kombu.mixins import ConsumerMixin
 from sqlalchemy import ARRAY, Integer, Text, any_, bindparam, cast, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -178,18 +178,15 @@ class BrokerPublisher:
         with self._lock:
             channel = self._ensure_channel()
             try:
-                producer = Producer(channel, exchange=exchange, auto_declare=False)
+                # The channel's own prepare/publish, as kombu's Producer.publish ends up calling, without its
+                # per-message serializer lookup, declaration checks and retry wrapper: the body is JSON text
+                # already and the exchanges were declared with the channel.
+                prepare, publish = channel.prepare_message, channel.basic_publish
+                exchange_name, extra_headers = exchange.name, dict(headers or {})
                 for message in messages:
-                    producer.publish(
-                        message.body,
-                        routing_key=message.routing_key,
-                        content_type="application/json",
-                        content_encoding="utf-8",
-                        delivery_mode=2,
-                        message_id=message.message_id,
-                        headers=dict(headers or {}),
-                        retry=False,
-                    )
+                    publish(prepare(message.body.encode("utf-8"), None, "application/json", "utf-8",
+                                    dict(extra_headers), {"delivery_mode": 2, "message_id": message.message_id}),
+                            exchange=exchange_name, routing_key=message.routing_key)
                 if self.transactional:
                     channel.tx_commit()
             except Exception as exc:
