@@ -193,6 +193,8 @@ def unread_kind(attachment: Attachment) -> str | None:
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
         return TNEF
+    if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc
+        return None
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or (
             data.startswith(_OLE_MAGIC) and attachment.extension not in {"xls", "ppt", "msg", "msi"}):
         return WORD_97

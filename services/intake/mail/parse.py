@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import hashlib
+import quopri
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -103,13 +104,63 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
 
 def _header(message: EmailMessage, name: str) -> str:
     value = message.get(name)
-    return " ".join(str(value).split()) if value is not None else ""
+    if value is None:
+        return ""
+    text = str(value)
+    if _has_raw_bytes(text) or "\ufffd" in text:
+        source, _eight_bit = _header_as_sent(message, name)
+        text = str(policy.default.header_factory(name, " ".join(source.split()))) if source is not None else text
+    return " ".join(text.split())
+
+
+def _has_raw_bytes(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _header_as_sent(part: EmailMessage, name: str) -> tuple[str | None, bool]:
+    """A header's value as sent, and whether it had raw 8-bit bytes.
+
+    RFC 5322 allows none, but Eudora, scripts and some webmails write Polish letters raw; the parser keeps them
+    as surrogates (or replacement characters). They are read as UTF-8, else as the Polish charset they look like."""
+    source = next((value for key, value in part.raw_items() if key.lower() == name.lower()), None)
+    if not isinstance(source, str) or not _has_raw_bytes(source):
+        return source if isinstance(source, str) else None, False
+    return decode_8bit(source.encode("utf-8", "surrogateescape")), True
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?]*)\?=")
+
+
+def _encoded_words_with_raw_bytes(text: str) -> str:
+    """Eudora writes 8-bit letters inside Q encoded-words ("=?iso-8859-2?Q?Stanis\xb3aw?="), which the address
+    parser then leaves undecoded; decode such words here, the raw letters standing for themselves."""
+    def decode(match: re.Match) -> str:
+        charset, encoding, encoded = match.groups()
+        if encoded.isascii() or encoding.upper() != "Q":
+            return match.group(0)
+        try:
+            data = encoded.replace("_", " ").encode(charset, errors="replace")
+            return quopri.decodestring(data).decode(charset, errors="replace")
+        except LookupError:
+            return match.group(0)
+    return _ENCODED_WORD.sub(decode, text)
+
+
+def decode_8bit(data: bytes) -> str:
+    """Bytes in an unknown charset: UTF-8 when they are valid UTF-8, else the Polish 8-bit charset they look like."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(guess_polish_8bit(data), errors="replace")
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:
     raw = message.get("From")
     if raw is None:
         return "", ""
+    source, eight_bit = _header_as_sent(message, "From")
+    if eight_bit:
+        raw = policy.default.header_factory("from", " ".join(_encoded_words_with_raw_bytes(source).split()))
     addresses = getattr(raw, "addresses", None)
     if addresses:
         first = addresses[0]
@@ -127,8 +178,8 @@ def _display_name_as_sent(message: EmailMessage) -> str | None:
     the whitespace between adjacent encoded-words is not part of the text (RFC 2047, 6.2), but the standard
     library's address parser keeps it, giving "Urz ędu". The legacy decoder joins them right.
     """
-    source = next((value for name, value in message.raw_items() if name.lower() == "from"), None)
-    if not isinstance(source, str) or "=?" not in source or "<" not in source:
+    source, eight_bit = _header_as_sent(message, "From")
+    if source is None or eight_bit or "=?" not in source or "<" not in source:
         return None
     phrase = source[:source.rfind("<")]
     try:
@@ -256,11 +307,12 @@ def _filename(part: EmailMessage) -> str:
         name = part.get_param("name", header="content-type")
         if isinstance(name, tuple):
             name = email.utils.collapse_rfc2231_value(name)
+    if not name or _has_raw_bytes(str(name)) or "\ufffd" in str(name):
+        name = _name_as_sent(part) or name
     if not name:
         return ""
     name = str(name)
     if "=?" in name:  # RFC 2047 inside a quoted parameter, as Outlook and Thunderbird write it
-        from email.header import decode_header, make_header
         try:
             name = str(make_header(decode_header(name)))
         except (ValueError, LookupError):
@@ -269,6 +321,18 @@ def _filename(part: EmailMessage) -> str:
     # macOS gives names decomposed ("n" + U+0301 for "ń"); what people read and search is the composed form
     name = unicodedata.normalize("NFC", name)
     return "".join(ch for ch in name if ch.isprintable()).strip()[:200]
+
+
+def _name_as_sent(part: EmailMessage) -> str | None:
+    """The file name read from the raw header, for what the parser cannot read: raw 8-bit names (Eudora), or an
+    RFC 2047 encoded-word left unquoted (`name==?iso-8859-2?Q?uwagi_Toru=F1.docx?=`, which its '?' and '=' make
+    an invalid parameter)."""
+    for header, parameter in (("Content-Disposition", "filename"), ("Content-Type", "name")):
+        source, _eight_bit = _header_as_sent(part, header)
+        match = re.search(rf'(?:^|;)\s*{parameter}\s*=\s*(?:"([^"]*)"|([^\s;"]+))', source or "", re.IGNORECASE)
+        if match and (match.group(1) or match.group(2)):
+            return match.group(1) or match.group(2)
+    return None
 
 
 def _bytes_of(part: EmailMessage) -> bytes:
@@ -289,11 +353,7 @@ def _text_of(part: EmailMessage) -> str:
     try:
         return data.decode(charset)
     except (LookupError, UnicodeDecodeError):
-        pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode(guess_polish_8bit(data), errors="replace")
+        return decode_8bit(data)
 
 
 # The Polish letters on which ISO-8859-2 and windows-1250 disagree: ą ś ź Ą Ś Ź.

@@ -393,6 +393,8 @@ MIME-Version: 1.0
 {b64(body.encode())}
 """)
     more_shapes(docx_a, docx_b)
+    thunderbird_test_shapes(docx_a, docx_b)
+    eudora_shape(docx_b)
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -954,6 +956,180 @@ Content-Transfer-Encoding: base64
 {b64(docx_a)}
 ------=Part_0118260_79300441.9934604411926--
 """)
+
+
+def thunderbird_test_shapes(docx_a: bytes, docx_b: bytes) -> None:
+    """Shapes from Thunderbird's own test messages (mozilla/releases-comm-central, SOURCES.md)."""
+    docx_mime = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    pdf = (HERE / "scan.pdf").read_bytes()
+
+    # Forward as attachment without a Content-Disposition on the message/rfc822 part, its Content-Type ending in a
+    # stray quote; inside, the form named only in Content-Type under a bare "Content-Disposition: attachment"; a scan
+    # with an empty Content-Type parameter list (messages/nestedMessageNoContentDispositionHeader.eml).
+    html = ('<html>\n  <head>\n\n    <meta http-equiv="content-type" content="text/html; charset=UTF-8">\n  </head>\n'
+            '  <body>\n    <p>Przesyłam wiadomość Pani Anny Nowak z formularzem oraz skan podpisu.<br>\n    </p>\n'
+            '  </body>\n</html>\n')
+    write("thunderbird-forward-attached-bare-disposition.eml", f"""Message-ID: <8e0c2a41-5b7d-4f2e-9c61-3d7a0b9e4f12@example.com>
+Date: Tue, 22 Oct 2024 00:29:55 +0200
+To: konsultacje@um.torun.pl
+From: =?UTF-8?Q?Piotr_Zieli=C5=84ski?= <p.zielinski@example.com>
+Subject: =?UTF-8?Q?Fwd=3A_Uwagi_do_programu_wsp=C3=B3=C5=82pracy?=
+Mime-Version: 1.0
+Content-Type: multipart/mixed; 
+  boundary="------------49CVLb1N6p6Spdka4qq7Naeg"
+
+This is a multi-part message in MIME format.
+--------------49CVLb1N6p6Spdka4qq7Naeg
+Content-Type: text/html; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "utf-8")}
+--------------49CVLb1N6p6Spdka4qq7Naeg
+Content-Type: message/rfc822; charset=UTF-8;"
+Content-Transfer-Encoding: 7bit
+
+Message-ID: <000201db2396$ae309650$0a8bc2f0$@example.org>
+From: Anna Nowak <anna.nowak@example.org>
+To: =?UTF-8?Q?Piotr_Zieli=C5=84ski?= <p.zielinski@example.com>
+Subject: Uwagi do programu
+Date: Mon, 21 Oct 2024 19:32:47 +0200
+MIME-Version: 1.0
+Content-Type: multipart/mixed;
+	boundary="----=_NextPart_000_0002_01DB2396.AE309650"
+
+This is a multi-part message in MIME format.
+
+------=_NextPart_000_0002_01DB2396.AE309650
+Content-Type: text/plain;
+	charset="iso-8859-2"
+Content-Transfer-Encoding: quoted-printable
+
+{qp("Przesyłam formularz z uwagami Stowarzyszenia.", "iso-8859-2")}
+
+------=_NextPart_000_0002_01DB2396.AE309650
+Content-Type: {docx_mime};
+	name="Formularz uwag.docx"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment
+
+{b64(docx_a)}
+
+------=_NextPart_000_0002_01DB2396.AE309650--
+
+--------------49CVLb1N6p6Spdka4qq7Naeg
+Content-Type: application/pdf;
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+  filename="skan-podpisu.pdf"
+
+{b64(pdf)}
+
+--------------49CVLb1N6p6Spdka4qq7Naeg--
+""")
+
+    # A message that is nothing but the file: a single part with Content-Disposition: attachment, from Outlook 2000
+    # (messages/sample03.eml), the sender's name an ISO-8859 encoded-word.
+    write("outlook-attachment-only-message.eml", f"""From: =?iso-8859-2?Q?Stanis=B3aw_=A3ukasiewicz?= <s.lukasiewicz@example.org>
+To: konsultacje@um.torun.pl
+Subject: Uwagi Fundacji
+Date: Tue, 22 Oct 2024 19:35:05 +0200
+Message-ID: <03.eml.2024102219350500@example.org>
+MIME-Version: 1.0
+Content-Type: {docx_mime};
+	name="uwagi Fundacji.docx"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="uwagi Fundacji.docx"
+X-Priority: 3 (Normal)
+X-MSMail-Priority: Normal
+X-Mailer: Microsoft Outlook IMO, Build 9.0.2416 (9.0.2910.0)
+Importance: Normal
+X-MimeOLE: Produced By Microsoft MimeOLE V5.00.2314.1300
+
+{b64(docx_b)}
+""")
+
+    # Outlook 2000's attachments named three ways (messages/sample02.eml): a name in Content-Type that differs from
+    # the file name in Content-Disposition (the latter is the file's name), a bare "Content-Disposition: attachment"
+    # with the name only in Content-Type, and a file name only in Content-Disposition.
+    second_page = pdf + b"\n% strona 2\n"
+    write("outlook-attachment-names-three-ways.eml", f"""From: Fundacja Dialog <biuro@fundacja-dialog.example.org>
+To: konsultacje@um.torun.pl
+Subject: Uwagi i skany
+Date: Tue, 22 Oct 2024 19:32:47 +0200
+Message-ID: <02.eml.2024102219324700@fundacja-dialog.example.org>
+MIME-Version: 1.0
+Content-Type: multipart/mixed;
+	boundary="----=_NextPart_000_0002_01DB24A6.AE309650"
+X-Priority: 3 (Normal)
+X-MSMail-Priority: Normal
+X-Mailer: Microsoft Outlook IMO, Build 9.0.2416 (9.0.2910.0)
+Importance: Normal
+X-MimeOLE: Produced By Microsoft MimeOLE V5.00.2314.1300
+
+This is a multi-part message in MIME format.
+
+------=_NextPart_000_0002_01DB24A6.AE309650
+Content-Type: text/plain;
+	charset="iso-8859-2"
+Content-Transfer-Encoding: quoted-printable
+
+{qp("W załączeniu formularz uwag i skany podpisanych stron.", "iso-8859-2")}
+
+------=_NextPart_000_0002_01DB24A6.AE309650
+Content-Type: {docx_mime};
+	name="formularz.docx"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="formularz uwag - Dialog.docx"
+
+{b64(docx_b)}
+
+------=_NextPart_000_0002_01DB24A6.AE309650
+Content-Type: application/pdf;
+	name="skan strona 1.pdf"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment
+
+{b64(pdf)}
+
+------=_NextPart_000_0002_01DB24A6.AE309650
+Content-Type: application/pdf
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment;
+	filename="skan strona 2.pdf"
+
+{b64(second_page)}
+
+------=_NextPart_000_0002_01DB24A6.AE309650--
+""")
+
+
+def uuencode(name: str, data: bytes) -> bytes:
+    import binascii
+
+    lines = [binascii.b2a_uu(data[i:i + 45]) for i in range(0, len(data), 45)]
+    return b"begin 600 " + name.encode("iso-8859-2") + b"\n" + b"".join(lines) + b"`\nend\n"
+
+
+def eudora_shape(docx_b: bytes) -> None:
+    """Eudora Pro (zbateson/mail-mime-parser tests/_data/emails/m3007.txt, m2011.txt, m2015.txt): raw 8-bit letters in
+    the headers, in the file name and inside an encoded-word, and the file x-uuencoded."""
+    name = "uwagi Toruń.docx"
+    head = ("Message-Id: <4.2.0.58.20241019004755.00a86100@pop.example.org>\n"
+            "X-Sender: s.lukasiewicz@pop.example.org (Unverified)\n"
+            "X-Mailer: QUALCOMM Windows Eudora Pro Version 4.2.0.58 \n"
+            "Date: Sat, 19 Oct 2024 00:50:08 +0200\nTo: konsultacje@um.torun.pl\n"
+            "From: =?iso-8859-2?Q?Stanisław_=A3ukasiewicz?= <s.lukasiewicz@example.org>\n"
+            "Subject: Uwagi Fundacji - Toruń\nMime-Version: 1.0\nContent-Type: multipart/mixed;\n"
+            '\tboundary="=====================_716177458==_"\n\n'
+            '--=====================_716177458==_\nContent-Type: text/plain; charset="iso-8859-2"\n'
+            "Content-Transfer-Encoding: 8bit\n\nW załączeniu formularz uwag Fundacji.\n\n"
+            f'--=====================_716177458==_\nContent-Type: application/octet-stream; name="{name}"\n'
+            f'Content-Transfer-Encoding: x-uuencode\nContent-Disposition: attachment; filename="{name}"\n\n\n')
+    tail = "\n--=====================_716177458==_--\n\n"
+    (HERE / "eudora-8bit-headers-uuencode.eml").write_bytes(
+        (head.encode("iso-8859-2") + uuencode(name, docx_b) + tail.encode("ascii")).replace(b"\n", b"\r\n"))
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import os
 from datetime import timedelta
 
 import pytest
+from docx import Document
 
 from services.intake import domain
 from services.intake.mail.dropfolder import import_drop_folder
@@ -221,6 +223,15 @@ def test_a_form_in_a_format_not_read_waits_for_staff_with_the_file_kept_and_a_no
     assert [(a["filename"], a["role"]) for a in row.attachments] == [(attachment[0], "other")]
     assert row.attachments[0]["unread"] == ("tnef" if "TNEF" in note else "word97")
     assert ctx.store.get(row.attachments[0]["key"]) == attachment[2]
+
+
+def test_a_docx_labelled_msword_without_a_comment_table_is_not_called_a_word_97_file(ctx, consultation):
+    buffer = io.BytesIO()
+    Document().save(buffer)
+    result = import_mail(ctx, mail_with(("list.docx", "application/msword", buffer.getvalue())), received_at=now(),
+                         source="t", consultation_id=consultation)
+    row = mail_row(ctx, result.message_id)
+    assert result.status == "needs_review" and row.reason == "" and "unread" not in row.attachments[0]
 
 
 def test_a_pdf_scan_needs_review_without_a_note_about_formats(ctx, consultation):

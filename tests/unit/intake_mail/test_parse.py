@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import quopri
 
 import pytest
@@ -214,3 +215,39 @@ def test_the_charset_guess_prefers_windows_1250_when_the_text_has_its_control_ra
     assert guess_polish_8bit("Śląsk ąś".encode("windows-1250")) == "windows-1250"
     assert guess_polish_8bit("ąśź ĄŚŹ".encode("iso-8859-2")) == "iso-8859-2"
     assert guess_polish_8bit("łóżęć".encode("iso-8859-2")) == "windows-1250"  # the same bytes in both
+
+
+def raw_mail(from_name: bytes, subject: bytes, attachment_headers: bytes) -> bytes:
+    return (b"From: " + from_name + b" <anna@example.org>\r\nTo: k@um.torun.pl\r\nMessage-ID: <r@example.org>\r\n"
+            b"Subject: " + subject + b'\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+            b"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\ntresc\r\n--b\r\n" + attachment_headers +
+            b"\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"%PDF-1.4") + b"\r\n--b--\r\n")
+
+
+@pytest.mark.parametrize("charset", ["utf-8", "iso-8859-2", "windows-1250"])
+def test_raw_8bit_letters_in_the_headers_and_the_file_name_read_right(charset):
+    raw = raw_mail("Zofia Żółć-Śliwa".encode(charset), "Uwagi – Toruń, ąśź".encode(charset) if charset == "utf-8"
+                   else "Uwagi - Toruń, ąśź".encode(charset),
+                   'Content-Type: application/pdf; name="uwagi Łódź ąś.pdf"\r\n'
+                   'Content-Disposition: attachment; filename="uwagi Łódź ąś.pdf"'.encode(charset))
+    parsed = parse_mail(raw)
+    assert parsed.sender_name == "Zofia Żółć-Śliwa"
+    assert parsed.subject.endswith("Toruń, ąśź")
+    assert [a.filename for a in parsed.attachments] == ["uwagi Łódź ąś.pdf"]
+
+
+def test_an_unquoted_rfc2047_file_name_and_8bit_letters_inside_an_encoded_word_are_read():
+    raw = raw_mail("=?iso-8859-2?Q?Stanisław_=A3ukasiewicz?=".encode("iso-8859-2"), b"x",
+                   b"Content-Type: application/pdf; name==?iso-8859-2?Q?uwagi_Toru=F1.pdf?=\r\n"
+                   b"Content-Disposition: attachment; filename==?iso-8859-2?Q?uwagi_Toru=F1.pdf?=")
+    parsed = parse_mail(raw)
+    assert parsed.sender_name == "Stanisław Łukasiewicz"
+    assert [a.filename for a in parsed.attachments] == ["uwagi Toruń.pdf"]
+
+
+def test_an_x_uuencoded_attachment_is_decoded():
+    raw = raw_mail(b"Anna", b"x", b'Content-Type: application/octet-stream; name="a.pdf"').replace(
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"%PDF-1.4"),
+        b"Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 600 a.pdf\r\n" + binascii.b2a_uu(b"%PDF-1.4 uu")
+        + b"`\r\nend")
+    assert parse_mail(raw).attachments[0].data == b"%PDF-1.4 uu"
