@@ -95,6 +95,15 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
     assert page.get_by_text("Jawne oceny ofert (import).").first.is_visible()
     page.goto(f"{base}/review/queue?consultation={consultation_id}&q={last}")
     assert page.get_by_text("Więcej dyżurów (import).").first.is_visible()
+
+    page.goto(f"{base}/intake/staff/consultations/{consultation_id}/import")
+    # The same file a second time is refused until the coordinator says it holds other comments.
+    page.get_by_label("Plik (CSV lub XLSX)").set_input_files(str(tmp_path / "uwagi-poprawione.csv"))
+    page.get_by_role("button", name="Sprawdź i importuj").click()
+    assert first in page.get_by_role("alert").get_by_text("Ten plik został już zaimportowany").inner_text()
+    assert page.get_by_label("Plik zawiera inne uwagi: zaimportuj go ponownie").is_visible()
+    assert submissions_of(system, consultation_id) == before + 2
+    check_accessibility(page, "staff: bulk import of a file already imported")
     staff.close()
 
 

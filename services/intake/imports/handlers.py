@@ -16,7 +16,7 @@ from sqlalchemy import select
 from services.common.bulk import gc_paused
 from services.common.events import utcnow
 from services.common.runtime import ServiceContext
-from services.common.web import Invalid, NotFound
+from services.common.web import Conflict, Invalid, NotFound
 from services.intake import domain
 from services.intake.imports.plan import ImportPlan, RowError, TableError, plan_import, read_table
 from services.intake.imports.store import write_import
@@ -37,6 +37,27 @@ class ImportInvalid(Invalid):
 
 
 @dataclass(frozen=True)
+class EarlierImport:
+    import_id: str
+    filename: str
+    imported_by: str
+    imported_at: datetime
+    submissions: int
+    references: list[str]
+
+
+class RepeatedImport(Conflict):
+    """409: the same file (by its sha256) was already imported into this consultation; `earlier` tells when."""
+
+    def __init__(self, earlier: SubmissionImport):
+        super().__init__("this file was already imported into the consultation",
+                         details={"file": ["repeated"], "import_id": [earlier.id]})
+        # A copy: the row is gone with the session the refusal rolls back.
+        self.earlier = EarlierImport(earlier.id, earlier.filename, earlier.imported_by, earlier.imported_at,
+                                     earlier.submissions, list(earlier.references))
+
+
+@dataclass(frozen=True)
 class ImportResult:
     import_id: str
     rows: int
@@ -47,8 +68,11 @@ class ImportResult:
 
 @gc_paused()
 def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, content: bytes, *, actor: str,
-                    now: datetime | None = None) -> ImportResult:
+                    now: datetime | None = None, refuse_repeat: bool = False) -> ImportResult:
+    """`refuse_repeat`: refuse a file already imported into the consultation (the console asks first; the API
+    has Idempotency-Key for retries)."""
     now = now or utcnow()
+    digest = hashlib.sha256(content).hexdigest()
     try:
         table = read_table(filename, content)
     except TableError as exc:
@@ -60,6 +84,12 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
             raise NotFound("no such consultation")
         if consultation.state == domain.State.DRAFT.value:
             raise Invalid("a draft consultation takes no comments; open it first", details={"file": ["draft"]})
+        if refuse_repeat:
+            earlier = session.scalar(select(SubmissionImport).where(
+                SubmissionImport.consultation_id == consultation.id, SubmissionImport.sha256 == digest)
+                .order_by(SubmissionImport.imported_at.desc()).limit(1))
+            if earlier is not None:
+                raise RepeatedImport(earlier)
         try:
             plan = plan_import(table, topics=consultation.topics or (), channels=consultation.channels or (),
                                today=now.astimezone(tz).date())
@@ -72,7 +102,7 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
         references = write_import(ctx, session, consultation, plan, arrivals)
         import_id = str(uuid.uuid4())
         session.add(SubmissionImport(id=import_id, consultation_id=consultation.id, filename=filename[:300],
-                                     sha256=hashlib.sha256(content).hexdigest(), rows=plan.rows,
+                                     sha256=digest, rows=plan.rows,
                                      submissions=len(plan.submissions), comments=plan.comments,
                                      references=references, imported_by=actor, imported_at=now))
     return ImportResult(import_id, plan.rows, len(plan.submissions), plan.comments, references)

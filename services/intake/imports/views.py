@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from flask_babel import gettext as _
 
 from services.common.auth import current_staff, requires_role
-from services.common.ui import N_
+from services.common.ui import N_, local_datetime
 from services.common.web import Invalid
 from services.intake import handlers as intake_handlers
 from services.intake.imports import handlers
@@ -81,7 +81,7 @@ def _ctx() -> Any:
 def import_page(consultation_id: str) -> Any:
     ctx = _ctx()
     consultation = intake_handlers.get_consultation(ctx, consultation_id, include_drafts=True)
-    problems, file_problem, status = [], None, 200
+    problems, file_problem, status, repeated = [], None, 200, False
     if request.method == "POST":
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -89,9 +89,17 @@ def import_page(consultation_id: str) -> Any:
         else:
             try:
                 result = handlers.import_comments(ctx, consultation.id, upload.filename, upload.read(),
-                                                  actor=current_staff().email)
+                                                  actor=current_staff().email,
+                                                  refuse_repeat=request.form.get("import_again") != "yes")
             except handlers.ImportInvalid as exc:
                 problems, status = exc.errors, 422
+            except handlers.RepeatedImport as exc:
+                earlier, repeated, status = exc.earlier, True, 409
+                file_problem = _("This file was already imported on %(when)s by %(who)s: %(submissions)s "
+                                 "submission(s), %(references)s. Nothing was imported now. Send it again only if it "
+                                 "holds other comments, ticking the box below.",
+                                 when=local_datetime(earlier.imported_at), who=earlier.imported_by,
+                                 submissions=earlier.submissions, references=" – ".join(earlier.references[:2]))
             except Invalid as exc:
                 code = ((exc.details or {}).get("file") or [""])[0]
                 file_problem, status = _(FILE_WORDS[code]) if code in FILE_WORDS else exc.message, 422
@@ -102,7 +110,7 @@ def import_page(consultation_id: str) -> Any:
     done = next((i for i in imports if i.id == request.args.get("done")), None) if request.method == "GET" else None
     return render_template(
         "intake/staff/import.html", consultation=consultation, done=done, imports=imports, problems=problems,
-        file_problem=file_problem, problem_words={code: _(text) for code, text in PROBLEM_WORDS.items()},
+        file_problem=file_problem, repeated=repeated, problem_words={code: _(text) for code, text in PROBLEM_WORDS.items()},
         columns=[(key, POLISH_HEADERS[key], _(COLUMN_WORDS[key]), key in REQUIRED_HEADERS) for key in COLUMNS],
         column_names=POLISH_HEADERS), status
 

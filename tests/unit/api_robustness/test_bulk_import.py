@@ -312,6 +312,16 @@ def test_the_console_page_imports_a_file_and_lists_the_problems_in_polish(app):
         assert "Zaimportowano" in html and "UW/2024/000001 – UW/2024/000003" in html and "bulk-import.csv" in html
     assert count(app, Submission) == 3
 
+    # The same file again is most likely a mistake: the page says when it came in and imports it only when asked.
+    again = client.post(url, headers=auth, content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(EXAMPLE.read_bytes()), "bulk-import (1).csv")})
+    html = again.get_data(as_text=True)
+    assert again.status_code == 409 and "Ten plik został już zaimportowany" in html and "UW/2024/000001" in html
+    assert 'name="import_again"' in html and count(app, Submission) == 3
+    confirmed = client.post(url, headers=auth, content_type="multipart/form-data", data={
+        "file": (io.BytesIO(EXAMPLE.read_bytes()), "bulk-import (1).csv"), "import_again": "yes"})
+    assert confirmed.status_code == 303 and count(app, Submission) == 6
+
     english = client.get(url + "?lang=en", headers=auth).get_data(as_text=True)
     assert "Import comments from a file" in english
 
