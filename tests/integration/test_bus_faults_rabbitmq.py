@@ -23,6 +23,7 @@ from services.common.db import Database, upgrade
 from services.common.events import new_envelope
 from tests.support import bus_effects
 from tests.support.crash_consumer import EXIT_CODE
+from tests.support.infra import queue_depth as infra_queue_depth
 from tests.support.infra import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
@@ -61,10 +62,8 @@ def declare_review_queues(url: str) -> None:
         dead_queue("review").bind(conn.default_channel).declare()
 
 
-def queue_depth(url: str, name: str = "review.events") -> int:
-    """Messages ready in the queue (unacknowledged ones are not counted)."""
-    with Connection(url) as conn:
-        return conn.default_channel.queue_declare(queue=name, passive=True).message_count
+def queue_depth(url: str) -> int:
+    return infra_queue_depth(url, "review.events")
 
 
 class WatchedConsumer(EventConsumer):

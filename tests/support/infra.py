@@ -172,6 +172,14 @@ class RabbitVhost:
             pass
 
 
+def queue_depth(url: str, name: str) -> int:
+    """Messages ready in a RabbitMQ queue (those delivered and not yet acknowledged are not counted)."""
+    from kombu import Connection
+
+    with Connection(url) as conn:
+        return conn.default_channel.queue_declare(queue=name, passive=True).message_count
+
+
 def purge_memory_broker() -> int:
     """Drop every message waiting in kombu's in-process `memory://` broker; return how many.
 
