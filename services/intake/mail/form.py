@@ -350,11 +350,12 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
         return "docx"
     if name.endswith((".odt", ".ott")) or media_type in ODT_TYPES:
         return "odt"
-    if media_type in {"application/octet-stream", "application/zip"}:
-        if b"word/document.xml" in data[:65536]:
-            return "docx"
-        if b"application/vnd.oasis.opendocument.text" in data[:200]:
-            return "odt"
+    # Whatever the label (octet-stream, zip, x-zip-compressed, msword, vnd.ms-word.document.12 …) and however
+    # the file is named, the package's own parts say what it is.
+    if b"word/document.xml" in data[:65536]:
+        return "docx"
+    if b"application/vnd.oasis.opendocument.text" in data[:200]:
+        return "odt"
     return None
 
 

@@ -175,8 +175,10 @@ def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003 (and Excel 97-2003, Outlook .msg)
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
-TNEF, WORD_97 = "tnef", "word97"
+TNEF, WORD_97, OUTLOOK_ITEM = "tnef", "word97", "outlook_msg"
 _UNREAD_NOTES = {
+    OUTLOOK_ITEM: "{name!r} is an Outlook item (.msg), a mail dragged into this one: the form may be attached to it; "
+                  "open it in Outlook",
     TNEF: "{name!r} is Outlook's TNEF wrapper (a mail sent in Rich Text): the form may be inside it; open it in "
           "Outlook or a TNEF viewer, or ask the sender to send it again as HTML or plain text",
     WORD_97: "{name!r} is a Word 97-2003 document: forms are read from DOCX and ODT only; transcribe it or ask the "
@@ -185,16 +187,18 @@ _UNREAD_NOTES = {
 
 
 def unread_kind(attachment: Attachment) -> str | None:
-    """TNEF or WORD_97 for a file that may hold the form in a format not read here, else None.
+    """TNEF, WORD_97 or OUTLOOK_ITEM for a file that may hold the form in a format not read here, else None.
 
-    Outlook's winmail.dat (TNEF) wraps the real attachments in a format no other client opens, and a
-    .doc is a binary format; neither is unpacked or converted (no maintained library reads them
-    safely), so such a mail waits for staff with the file kept and this said about it."""
+    Outlook's winmail.dat (TNEF) wraps the real attachments in a format no other client opens, a .msg is
+    a whole Outlook mail (with its own attachments) and a .doc is a binary format; none is unpacked or
+    converted here, so such a mail waits for staff with the file kept and this said about it."""
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
         return TNEF
     if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc
         return None
+    if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
+        return OUTLOOK_ITEM
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or (
             data.startswith(_OLE_MAGIC) and attachment.extension not in {"xls", "ppt", "msg", "msi"}):
         return WORD_97

@@ -455,6 +455,8 @@ _FORWARD_MARKER = re.compile(
 _SIGNATURE_START = re.compile(
     r"^\s*(?:--\s*$|—\s*$"
     r"|(?:Z\s+)?(?:serdecznymi\s+)?pozdrowieniami\b.*$|Pozdrawiam(?:\s+serdecznie|\s+ciepło)?\b[ ,.!]*.{0,60}$"
+    r"|(?:Serdecznie|Ciepło|Dziękuję\s+i|Dziękujemy\s+i)\s+pozdrawiam(?:y)?\b[ ,.!]*.{0,60}$|Pozdrawiamy\b[ ,.!]*.{0,60}$"
+    r"|(?:Serdeczne\s+)?pozdrowienia[ ,.!]*$"
     r"|Z\s+poważaniem\b[ ,.]*.{0,60}$|Z\s+wyrazami\s+szacunku\b[ ,.]*$|Łączę\s+(?:wyrazy\s+szacunku|pozdrowienia)\b.*$"
     r"|(?:Best|Kind)\s+regards\b[ ,.]*.{0,60}$|Regards\b[ ,]*$|Thanks,?$"
     r"|Sent from my \w+.*$|Wysłan[eo] z (?:mojego|mojej|aplikacji|urządzenia)\b.*$"

@@ -188,3 +188,17 @@ def test_files_that_are_not_office_forms_are_not_read():
     assert read_form("skan.pdf", "application/pdf", b"%PDF-1.4") is None
     assert read_form("zdjecie.jpg", "image/jpeg", b"\xff\xd8\xff") is None
     assert read_form("udaje.docx", DOCX, b"not a zip at all") is None
+
+
+
+@pytest.mark.parametrize("name,media_type", [
+    ("formularz", "application/x-zip-compressed"),  # what old Windows clients call a .docx
+    ("formularz", "application/msword"),
+    ("ATT00012", "application/vnd.ms-word.document.12"),
+    ("uwagi.bin", "application/octet-stream"),
+])
+def test_a_form_is_known_by_its_package_whatever_its_label_and_name(name, media_type):
+    docx = (CORPUS / "form-a-toruń.docx").read_bytes()
+    odt = (CORPUS / "form-a-toruń.odt").read_bytes()
+    assert len(read_form(name, media_type, docx).rows) == 2
+    assert len(read_form(name, media_type, odt).rows) == 2

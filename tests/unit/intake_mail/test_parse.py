@@ -109,6 +109,10 @@ def test_the_quoted_history_of_html_replies_is_dropped():
     ("Moja uwaga.\n\nWysłane z mojego iPhone'a\n", "Moja uwaga."),
     ("Moja uwaga.\n\nWysłane z iPhone\u2019a", "Moja uwaga."),  # the Polish iOS default, with no "mojego"
     ("Moja uwaga.\n\nWysłano z iPada\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nSerdecznie pozdrawiam,\nAnna Nowak\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nDziękuję i pozdrawiam\nAnna\n", "Moja uwaga."),
+    ("Moja uwaga.\n\nPozdrowienia,\nAnna\n", "Moja uwaga."),
+    ("Nasze uwagi.\n\nPozdrawiamy\nZarząd Stowarzyszenia\n", "Nasze uwagi."),
     ("> cytat bez nagłówka\nMoja odpowiedź.\n", "Moja odpowiedź."),
 ])
 def test_replies_lose_their_history_and_signature(text, expected):
