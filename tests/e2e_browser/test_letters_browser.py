@@ -150,13 +150,15 @@ def test_a_clerk_records_the_notes_of_a_duty_hour_conversation_linked_to_its_boo
     page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
 
     assert page.get_by_role("heading", level=1).inner_text() == "Uwagi z rozmowy zostały zarejestrowane"
-    assert REFERENCE.fullmatch(page.locator(".confirmation .reference").inner_text())
+    reference = page.locator(".confirmation .reference").inner_text()
+    assert REFERENCE.fullmatch(reference)
     shown = facts(page)
     assert shown["Sposób złożenia"] == "dyżury konsultacyjne" and shown["Imię i nazwisko"] == "Jan Kowalski"
     assert shown["Rozmowa na dyżurze"].endswith(slot.split("–")[0])  # "… godz. 9:00"
     check_accessibility(page, "staff: duty-hour notes registered")
     page.get_by_role("link", name="Wróć do rezerwacji i planu dnia").click()
-    assert page.get_by_role("cell", name="Jan Kowalski").first.is_visible()
+    page.get_by_role("link", name=reference).click()  # the schedule links the notes entered from the booking
+    assert page.locator(".confirmation .reference").inner_text() == reference
 
     notes = wait_for_review_comment(system, "Więcej dyżurów popołudniowych (rozmowa).")
     page.goto(f"{base}/review/comments/{notes.id}")

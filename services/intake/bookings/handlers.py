@@ -28,7 +28,7 @@ from services.intake.bookings.domain import (
     plan_slots,
     validate_booking,
 )
-from services.intake.models import Booking, Consultation, DutySlot
+from services.intake.models import Booking, Consultation, DutySlot, Submission
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,8 @@ def send_due_reminders(ctx: ServiceContext, *, now: datetime | None = None) -> i
 
 
 def day_schedule(ctx: ServiceContext, consultation_id: str, day: date) -> tuple[Consultation, list[dict]]:
-    """The staff's printable list for one duty day: every slot with its confirmed bookings."""
+    """The staff's printable list for one duty day: every slot with its confirmed bookings, and for each booking
+    the notes already entered from its conversation (submission id and reference)."""
     tz = ctx.settings.timezone
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
     with ctx.db.transaction() as session:
@@ -206,7 +207,14 @@ def day_schedule(ctx: ServiceContext, consultation_id: str, day: date) -> tuple[
         by_slot: dict[str, list[Booking]] = {}
         for booking in bookings:
             by_slot.setdefault(booking.slot_id, []).append(booking)
-        return consultation, [{"slot": s, "bookings": by_slot.get(s.id, [])} for s in slots]
+        # Notes already entered from a conversation, so that staff open them rather than enter them twice.
+        notes: dict[str, list[tuple[str, str]]] = {}
+        for booking_id, submission_id, reference in session.execute(
+                select(Submission.booking_id, Submission.id, Submission.reference)
+                .where(Submission.booking_id.in_([b.id for b in bookings])).order_by(Submission.reference)):
+            notes.setdefault(booking_id, []).append((submission_id, reference))
+        return consultation, [{"slot": s, "bookings": by_slot.get(s.id, []),
+                               "notes": {b.id: notes.get(b.id, []) for b in by_slot.get(s.id, [])}} for s in slots]
 
 
 def duty_dates(consultation: Consultation) -> list[date]:

@@ -179,4 +179,7 @@ def test_the_schedule_links_each_booking_to_its_notes_and_the_notes_are_linked_b
     assert "Uwagi z rozmowy zostały zarejestrowane" in shown and "Rozmowa na dyżurze" in shown
     assert "Potwierdzenie z kopią uwag zostanie wysłane na adres jan@example.pl" in shown
     assert f'href="{BASE}/{found.id}/bookings"' in shown
-    assert handlers.bookings_for_notes(ctx, found.id)[0]["reference"]
+    reference = handlers.bookings_for_notes(ctx, found.id)[0]["reference"]
+    # The schedule links the notes entered, so that nobody enters them twice.
+    schedule = page_text(client.get(f"{BASE}/{found.id}/bookings"))
+    assert f'Uwagi z rozmowy zapisane: <a href="{response.headers["Location"]}">{reference}</a>' in schedule
