@@ -10,8 +10,8 @@ Measured in one run:
   copies with small edits, against the exact-hash baseline measured in the same run;
 - e-mail intake (bench/mail_import_bench.py): 1,000 mails with DOCX forms on one CPU, against Python's own
   `email.message_from_bytes` of the same mails.
-- bulk import of 20,000 comments from CSV into PostgreSQL with the outbox (bench/bulk_import_bench.py),
-  against a psycopg COPY of the same rows in the same run;
+- bulk import of 20,000 comments from CSV and from XLSX into PostgreSQL with the outbox
+  (bench/bulk_import_bench.py), against a psycopg COPY of as many rows as wide in the same run;
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
 - intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1), and the
@@ -252,7 +252,7 @@ def print_mail_import(mails: int) -> None:
 
 
 def print_bulk_import(comments: int) -> None:
-    """bench/bulk_import_bench.py: the staff bulk import into PostgreSQL against a COPY of the same rows."""
+    """bench/bulk_import_bench.py: the staff bulk import into PostgreSQL against a COPY of as many rows."""
     output = subprocess.run([sys.executable, str(ROOT / "bench" / "bulk_import_bench.py"), "--comments", str(comments)],
                             check=True, capture_output=True, text=True, cwd=ROOT).stdout
     print("\n" + "\n".join(output.strip().splitlines()[:-1]))
