@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email
 import hashlib
+import mimetypes
 import quopri
 import re
 import unicodedata
@@ -30,6 +31,8 @@ from services.intake.mail import Refusal
 _FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect,
                   InvalidMultipartContentTransferEncodingDefect)
 MAX_PARTS = 200
+# Pictures in an HTML body smaller than this are logos and icons; a photographed page is bigger.
+INLINE_PICTURE_BYTES = 64 * 1024
 MAX_NESTING = 8
 
 
@@ -290,11 +293,14 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
             # Apple Mail splits the body around a file put inside it: the text after it is a second part
             setattr(out, field_name, before.rstrip("\r\n") + "\n\n" + text.lstrip("\r\n"))
         return
-    if content_type.startswith("image/") and disposition != "attachment" and (not filename or part.get("Content-ID")):
-        return  # a picture inside the HTML (a logo in a signature, cid:image001.png), not something sent to us
     data = _bytes_of(part)
-    out.attachments.append(Attachment(filename or f"attachment-{len(out.attachments) + 1}", content_type, data,
-                                      forwarded=forwarded))
+    if content_type.startswith("image/") and disposition != "attachment" and (not filename or part.get("Content-ID")) \
+            and len(data) < INLINE_PICTURE_BYTES:
+        return  # a picture inside the HTML (a logo in a signature, cid:image001.png), not something sent to us
+    # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
+    if not filename:
+        filename = f"attachment-{len(out.attachments) + 1}{mimetypes.guess_extension(content_type) or ''}"
+    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded))
 
 
 def _filename(part: EmailMessage) -> str:

@@ -395,6 +395,7 @@ MIME-Version: 1.0
     more_shapes(docx_a, docx_b)
     thunderbird_test_shapes(docx_a, docx_b)
     eudora_shape(docx_b)
+    pasted_photo_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1130,6 +1131,76 @@ def eudora_shape(docx_b: bytes) -> None:
     tail = "\n--=====================_716177458==_--\n\n"
     (HERE / "eudora-8bit-headers-uuencode.eml").write_bytes(
         (head.encode("iso-8859-2") + uuencode(name, docx_b) + tail.encode("ascii")).replace(b"\n", b"\r\n"))
+
+
+def photo_of_form() -> bytes:
+    """A phone photo of the printed form: a grey page with table lines and handwriting-like noise, as JPEG."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(20241022)
+    page = Image.new("RGB", (900, 1270), (214, 210, 200))
+    draw = ImageDraw.Draw(page)
+    for y in range(260, 1100, 120):
+        draw.line([(60, y), (840, y)], fill=(40, 40, 40), width=3)
+    for x in (60, 120, 300, 480, 660, 840):
+        draw.line([(x, 260), (x, 1100)], fill=(40, 40, 40), width=3)
+    for _ in range(1200):  # ink and the grain of a phone camera
+        x, y = rng.randrange(70, 830), rng.randrange(270, 1090)
+        draw.line([(x, y), (x + rng.randrange(-12, 12), y + rng.randrange(-6, 6))], fill=(20, 30, 90), width=2)
+    out = io.BytesIO()
+    page.save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def icon() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (24, 24), (0, 90, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
+def pasted_photo_shape() -> None:
+    """GMX / mail.com webmail's multipart/related with a picture pasted into the text, no file name, only a
+    Content-ID (php-mime-mail-parser tests/mails/m0129): here a photo of the filled paper form, and a small icon."""
+    html = ('<html><head></head><body><div style="font-family: Verdana;font-size: 12.0px;"><div>Dzień dobry, wklejam '
+            'zdjęcie wypełnionego formularza uwag.</div><div><img src="cid:c024cb5b0c6eaf060a837c53db9af39b5b564d39"/>'
+            '</div>\n\n<div>Krystyna Mazur <img src="cid:9e1a4b7c2d3f5a6b8c0d1e2f3a4b5c6d7e8f9a0b"/></div></div></body>'
+            '</html>')
+    write("gmx-photo-of-form-pasted-inline.eml", f"""From: Krystyna Mazur <k.mazur@example.com>
+To: <konsultacje@um.torun.pl>
+Subject: Uwagi
+Message-ID: <trinity-5b1e2f6a-7c3d-4e8f-9a0b-1c2d3e4f5a6b-1729618619@3c-app-mailcom-bs07>
+Content-Type: multipart/related;
+ boundary=rekceb-f07a611a-152e-4313-a4f4-755b6f5524ef
+Date: Tue, 22 Oct 2024 18:36:59 +0200
+
+--rekceb-f07a611a-152e-4313-a4f4-755b6f5524ef
+Content-Type: text/html; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "utf-8")}
+--rekceb-f07a611a-152e-4313-a4f4-755b6f5524ef
+Content-Type: image/jpeg
+Content-Disposition: inline
+Content-ID: <c024cb5b0c6eaf060a837c53db9af39b5b564d39>
+Content-Transfer-Encoding: base64
+
+{b64(photo_of_form())}
+--rekceb-f07a611a-152e-4313-a4f4-755b6f5524ef
+Content-Type: image/png
+Content-Disposition: inline
+Content-ID: <9e1a4b7c2d3f5a6b8c0d1e2f3a4b5c6d7e8f9a0b>
+Content-Transfer-Encoding: base64
+
+{b64(icon())}
+--rekceb-f07a611a-152e-4313-a4f4-755b6f5524ef--
+""")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import quopri
 
 import pytest
 
-from services.intake.mail.parse import MailRefused, guess_polish_8bit, html_to_text, parse_mail, strip_reply
+from services.intake.mail.parse import INLINE_PICTURE_BYTES, MailRefused, guess_polish_8bit, html_to_text, parse_mail, strip_reply
 
 PANGRAM = "Zażółć gęślą jaźń - proszę dopisać § 5 ust. 2."
 
@@ -255,3 +255,13 @@ def test_an_x_uuencoded_attachment_is_decoded():
         b"Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 600 a.pdf\r\n" + binascii.b2a_uu(b"%PDF-1.4 uu")
         + b"`\r\nend")
     assert parse_mail(raw).attachments[0].data == b"%PDF-1.4 uu"
+
+
+def test_a_logo_in_the_html_is_no_attachment_but_a_pasted_photo_of_a_page_is_kept_with_a_usable_name():
+    def inline_picture(size: int, cid: str) -> str:
+        return (f"Content-Type: image/jpeg\r\nContent-Disposition: inline\r\nContent-ID: <{cid}>\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(b"\xff\xd8\xff" + b"x" * size).decode())
+    raw = multipart('Content-Type: text/html; charset=utf-8\r\n\r\n<p>Zdjęcie formularza:</p><img src="cid:a">',
+                    inline_picture(INLINE_PICTURE_BYTES * 2, "a"), inline_picture(2000, "logo"))
+    parsed = parse_mail(raw)
+    assert [(a.filename, a.media_type) for a in parsed.attachments] == [("attachment-1.jpg", "image/jpeg")]
