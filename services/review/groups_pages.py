@@ -47,7 +47,8 @@ def _ctx() -> Any:
 
 
 def _message(exc: DomainError) -> str:
-    known = MESSAGES.get(exc.message)
+    # Some messages name what they refer to after a colon ("no such group: <ids>"); the page says it in words.
+    known = MESSAGES.get(exc.message) or MESSAGES.get(exc.message.split(":", 1)[0])
     return gettext(known) if known else gettext(exc.message)
 
 

@@ -145,3 +145,46 @@ def test_the_group_page_links_to_the_queue_filtered_by_the_group(ctx, client):
     queue = html(client.get(f"/review/queue?group={group_id}", headers=bearer(ctx)))
     assert all(f"/review/comments/{c}" in queue for c in letters)
     assert f"/review/comments/{others[0]}" not in queue
+
+
+def test_refused_merges_come_back_as_messages_and_an_unknown_group_is_404(ctx, client):
+    """GIVEN groups in two consultations WHEN a reviewer merges one group alone, a group with itself, with a
+    group of another consultation or with one that is gone THEN the page explains it in Polish and nothing
+    moves; only the group being acted on not existing is a 404."""
+    consultation, elsewhere = publish_consultation(ctx), publish_consultation(ctx)
+    group_id = group_of(ctx, campaign(ctx, consultation)[0])
+    foreign = group_of(ctx, receive(ctx, elsewhere, OTHER, OTHER)[0])
+    list_page = f"http://localhost/review/groups?consultation={consultation}"
+
+    alone = client.post("/review/groups/merge", headers={**bearer(ctx), "Referer": list_page},
+                        data={"group_ids": [group_id]})
+    assert alone.status_code == 302 and alone.headers["Location"] == list_page  # back to the filtered list
+    assert "Proszę zaznaczyć co najmniej dwie grupy do połączenia." in html(client.get(list_page, headers=bearer(ctx)))
+    outside = client.post("/review/groups/merge", headers={**bearer(ctx), "Referer": "http://evil.example/"},
+                          data={"group_ids": [group_id, foreign]})
+    assert outside.headers["Location"] == "/review/groups"  # never back to a page outside the groups
+
+    for others, message in (([group_id], "Proszę wybrać inną grupę do połączenia."),
+                            ([foreign], "Nie można łączyć grup z różnych konsultacji."),
+                            (["gone"], "Nie ma takiej grupy.")):
+        refused = client.post(f"/review/groups/{group_id}/merge", headers=bearer(ctx), data={"group_ids": others})
+        assert refused.status_code == 302 and refused.headers["Location"] == f"/review/groups/{group_id}"
+        assert message in html(client.get(refused.headers["Location"], headers=bearer(ctx)))
+    assert len(groups.list_groups(ctx, consultation_id=consultation, limit=5, offset=0)[0][0].member_ids) == 4
+
+    assert client.post("/review/groups/gone/merge", headers=bearer(ctx), data={"group_ids": [group_id]}).status_code == 404
+    assert client.post("/review/groups/gone/split", headers=bearer(ctx), data={"comment_ids": ["x"]}).status_code == 404
+    assert client.post("/review/groups/gone/decision", headers=bearer(ctx),
+                       data={"decision": "rejected", "justification": "Poza zakresem."}).status_code == 404
+
+
+def test_a_page_number_that_is_not_a_number_shows_the_first_page(ctx, client):
+    consultation = publish_consultation(ctx)
+    group_id = group_of(ctx, campaign(ctx, consultation)[0])
+    for page in ("abc", "-3", "0"):
+        response = client.get(f"/review/groups?consultation={consultation}&page={page}", headers=bearer(ctx))
+        assert response.status_code == 200 and f'/review/groups/{group_id}"' in html(response)
+    beyond = client.get(f"/review/groups?consultation={consultation}&page=99999999999999999999", headers=bearer(ctx))
+    assert beyond.status_code == 200 and f'/review/groups/{group_id}"' not in html(beyond)  # a page past the end
+    members = client.get(f"/review/groups/{group_id}?page=x", headers=bearer(ctx))
+    assert members.status_code == 200 and html(members).count('name="comment_ids"') == 4
