@@ -71,7 +71,7 @@ def baseline_rows(consultation_id: str, comments: int) -> tuple[list[tuple], lis
         submission_id, reference = str(uuid.uuid4()), f"BASE/{uuid.uuid4().hex[:20]}"
         first = rows[2 * key]
         submissions.append((submission_id, reference, consultation_id, "letter", first[1], None, first[3], True,
-                            "person", "pl", now, False, "0" * 64))
+                            "person", "pl", now, False, "0" * 64, "koordynator@example.org", now, now.date()))
         submitted = []
         for number, row in enumerate(rows[2 * key:2 * key + 2], start=1):
             comment_id = str(uuid.uuid4())
@@ -89,7 +89,9 @@ def baseline_rows(consultation_id: str, comments: int) -> tuple[list[tuple], lis
                                       + "x" * 32,
                         "submitter": {"name": first[1], "organization": None, "email": first[3],
                                       "publish_consent": True, "kind": "person"},
-                        "comments": submitted}}
+                        "comments": submitted,
+                        "provenance": {"entered_by": "koordynator@example.org", "entered_at": now.isoformat(),
+                                       "postmarked_on": now.date().isoformat()}}}
         outbox.append((event_id, "submission.received", json.dumps(envelope, ensure_ascii=False, separators=(",", ":")),
                        now, 0))
     return submissions, comment_rows, outbox
@@ -99,7 +101,8 @@ def baseline_rows(consultation_id: str, comments: int) -> tuple[list[tuple], lis
 # code it measures.
 BASELINE_COLUMNS = {
     "submissions": ("id", "reference", "consultation_id", "channel", "submitter_name", "organization", "email",
-                    "publish_consent", "kind", "language", "received_at", "late", "status_token_hash"),
+                    "publish_consent", "kind", "language", "received_at", "late", "status_token_hash",
+                    "entered_by", "entered_at", "postmarked_on"),
     "comments": ("id", "submission_id", "number", "section", "current_text", "proposal", "justification", "topic",
                  "status", "decision_justification", "decision_revision"),
     "outbox": ("event_id", "event_type", "envelope", "created_at", "attempts"),

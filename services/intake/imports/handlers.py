@@ -99,7 +99,7 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
         errors = plan.errors + late_errors
         if errors:
             raise ImportInvalid(errors)
-        references = write_import(ctx, session, consultation, plan, arrivals)
+        references = write_import(ctx, session, consultation, plan, arrivals, actor=actor, now=now)
         import_id = str(uuid.uuid4())
         session.add(SubmissionImport(id=import_id, consultation_id=consultation.id, filename=filename[:300],
                                      sha256=digest, rows=plan.rows,

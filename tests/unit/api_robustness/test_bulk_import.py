@@ -219,6 +219,12 @@ def test_the_example_file_imports_with_one_event_per_submission(app):
         assert [len(by_reference[s.reference]["comments"]) for s in submissions] == [2, 1, 1]
         (record,) = session.scalars(select(SubmissionImport)).all()
         assert record.imported_by and record.comments == 4 and len(record.sha256) == 64
+        # Provenance, as for a letter entered by hand: who imported it and when, and a letter's stamp date.
+        assert {s.entered_by for s in submissions} == {record.imported_by}
+        assert [s.postmarked_on for s in submissions] == [date(2024, 10, 15), None, date(2024, 10, 16)]
+        provenance = [by_reference[s.reference]["provenance"] for s in submissions]
+        assert [p["postmarked_on"] for p in provenance] == ["2024-10-15", None, "2024-10-16"]
+        assert all(p["entered_by"] == record.imported_by and p["entered_at"] for p in provenance)
 
 
 def test_a_file_with_errors_imports_nothing_and_lists_them(app):
