@@ -101,7 +101,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("no_sender", "the mail has no usable From address")
     return ParsedMail(message_id=message_id, sender_name=sender_name, sender_address=sender_address,
                       recipients=recipients, subject=subject, date_header=date_header,
-                      body_text=strip_reply(body), attachments=tuple(collected.attachments), automatic=automatic,
+                      body_text=strip_reply(body, forward=bool(_FORWARD_SUBJECT.match(subject))),
+                      attachments=tuple(collected.attachments), automatic=automatic,
                       forwarded_senders=tuple(collected.forwarded_senders))
 
 
@@ -452,6 +453,11 @@ _REPLY_HEADER = re.compile(
     r"|-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
     r"|_{10,}\s*$"  # Outlook Web / mobile separator before "From:"
     r")", re.IGNORECASE)
+_HISTORY_SEPARATOR = re.compile(
+    r"^\s*(?:-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|_{10,}\s*$)", re.IGNORECASE)
+# Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
 _OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De)\*?:\s.+$", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Gesendet|To|Do|Subject|Temat)\*?:\s", re.IGNORECASE)
 _FORWARD_MARKER = re.compile(
@@ -471,24 +477,27 @@ _SIGNATURE_START = re.compile(
     re.IGNORECASE)
 
 
-def strip_reply(text: str) -> str:
+def strip_reply(text: str, *, forward: bool = False) -> str:
     """What the sender wrote: quoted lines, reply headers and what follows them, and the signature removed.
 
     A forward's header block ("---------- Forwarded message ---------" with From/Date/Subject/To) is
-    dropped but the forwarded text kept: the person forwarded it to us so that we read it.
+    dropped but the forwarded text kept: the person forwarded it to us so that we read it. Outlook marks
+    a forward only by its subject ("PD:", "FW:"), its header block looking like a reply's: with `forward`,
+    the first such block is the forwarded mail's, and the forwarder's signature before it is skipped.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept: list[str] = []
     index = 0
+    forward_header_expected = forward
     while index < len(lines):
         line = lines[index]
         if _FORWARD_MARKER.match(line):
-            index += 1
-            while index < len(lines) and not lines[index].strip():  # Apple Mail leaves a blank line before it
-                index += 1
-            while index < len(lines) and (_OUTLOOK_HEADER_BLOCK.match(lines[index]) or _OUTLOOK_NEXT.match(lines[index])
-                                          or re.match(r"^\s*(Cc|DW|Reply-To):\s", lines[index], re.I)):
-                index += 1
+            index = _after_header_block(lines, index + 1)
+            forward_header_expected = False
+            continue
+        if forward_header_expected and (_HISTORY_SEPARATOR.match(line) or _is_outlook_reply_header(lines, index)):
+            index = _after_header_block(lines, index if _OUTLOOK_HEADER_BLOCK.match(line) else index + 1)
+            forward_header_expected = False
             continue
         if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, index) or _is_split_reply_header(lines, index):
             break
@@ -496,7 +505,11 @@ def strip_reply(text: str) -> str:
             index += 1
             continue
         if _SIGNATURE_START.match(line) and _looks_like_signature_tail(lines, index):
-            break
+            following = _forward_header_after(lines, index + 1, forward_header_expected)
+            if following is None:
+                break
+            index = following  # the forwarder's signature, then the forwarded mail
+            continue
         kept.append(line.rstrip())
         index += 1
     while kept and not kept[-1].strip():
@@ -504,6 +517,29 @@ def strip_reply(text: str) -> str:
     while kept and not kept[0].strip():
         kept.pop(0)
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept))
+
+
+def _after_header_block(lines: list[str], index: int) -> int:
+    """The first line after a forwarded mail's header block (blank lines before it, as Apple Mail leaves, too)."""
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    while index < len(lines) and (_OUTLOOK_HEADER_BLOCK.match(lines[index]) or _OUTLOOK_NEXT.match(lines[index])
+                                  or re.match(r"^\s*(Cc|DW|Reply-To):\s", lines[index], re.I)):
+        index += 1
+    return index
+
+
+def _forward_header_after(lines: list[str], index: int, outlook_forward: bool) -> int | None:
+    """Where a forwarded mail starts after a signature (a forward marker, or Outlook's block in a forward)."""
+    for position in range(index, min(len(lines), index + 12)):
+        line = lines[position]
+        if _FORWARD_MARKER.match(line):
+            return position
+        if outlook_forward and (_HISTORY_SEPARATOR.match(line) or _is_outlook_reply_header(lines, position)):
+            return position
+        if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, position):
+            return None
+    return None
 
 
 def _is_outlook_reply_header(lines: list[str], index: int) -> bool:
@@ -529,7 +565,8 @@ def _looks_like_signature_tail(lines: list[str], index: int) -> bool:
         return True
     before_quote = []
     for line in rest:
-        if _REPLY_HEADER.match(line) or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line):
+        if _REPLY_HEADER.match(line) or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line) \
+                or _FORWARD_MARKER.match(line):
             break
         before_quote.append(line)
     return len(before_quote) <= 8 and all(len(line) <= 120 for line in before_quote)

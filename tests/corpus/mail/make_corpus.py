@@ -396,6 +396,7 @@ MIME-Version: 1.0
     thunderbird_test_shapes(docx_a, docx_b)
     eudora_shape(docx_b)
     pasted_photo_shape()
+    outlook_forward_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1201,6 +1202,40 @@ Content-Transfer-Encoding: base64
 {b64(icon())}
 --rekceb-f07a611a-152e-4313-a4f4-755b6f5524ef--
 """)
+
+
+def outlook_forward_shape() -> None:
+    """Polish Outlook's inline forward ("PD:"): the forwarded mail's Od/Wysłano/Do/Temat block is the one a reply
+    has (crisp-oss/email-reply-parser test/fixtures/email_outlook_split_line_from.txt), only the subject says
+    forward; an official forwards a resident's comments, his own signature before them."""
+    plain = ("Przekazuję do rozpatrzenia uwagi Pana Jana Kowalskiego, które przyszły na adres Wydziału.\n\n"
+             "Pozdrawiam\nPiotr Zieliński\nWydział Komunikacji Społecznej i Informacji\n\n"
+             "Od: Jan Kowalski <jan.kowalski@example.org>\nWysłano: poniedziałek, 21 października 2024 10:02\n"
+             "Do: Wydział Komunikacji <wksi@um.torun.pl>\nTemat: Uwagi do programu współpracy\n\n"
+             f"Dzień dobry,\n\nproponuję w § 5 ust. 2 dopisać: {TEXT_1}.\n\nUzasadnienie: {WHY_1}.\n\n"
+             "Z poważaniem\nJan Kowalski\n\n"
+             "Od: Konsultacje Społeczne <konsultacje@um.torun.pl>\nWysłano: poniedziałek, 7 października 2024 10:00\n"
+             "Do: Jan Kowalski <jan.kowalski@example.org>\nTemat: Wspólnie o programie współpracy z NGO na 2025 r.\n\n"
+             "Na uwagi czekamy do 21 października 2024.\n")
+    write("outlook-pd-forward-body-only.eml", f"""From: =?iso-8859-2?Q?Piotr_Zieli=F1ski?= <p.zielinski@um.torun.pl>
+To: =?iso-8859-2?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
+Subject: PD: Uwagi do programu =?iso-8859-2?Q?wsp=F3=B3pracy?=
+Thread-Topic: Uwagi do programu =?iso-8859-2?Q?wsp=F3=B3pracy?=
+Thread-Index: AdsjmOq3W4Xk0Rz6TnqC0f3kq2v9ZwAAV7Bw
+Date: Mon, 21 Oct 2024 10:31:40 +0000
+Message-ID: <DB8PR09MB3297E4B1C6A2F0D95E7C3B14A9432@DB8PR09MB3297.eurprd09.prod.outlook.com>
+References: <000a01db2390$3c1f2e40$b45d8ac0$@example.org>
+In-Reply-To: <000a01db2390$3c1f2e40$b45d8ac0$@example.org>
+Accept-Language: pl-PL, en-US
+Content-Language: pl-PL
+X-MS-Has-Attach:
+X-MS-TNEF-Correlator:
+X-Mailer: Microsoft Outlook 16.0
+Content-Type: text/plain; charset="iso-8859-2"
+Content-Transfer-Encoding: quoted-printable
+MIME-Version: 1.0
+
+{qp(plain, "iso-8859-2")}""")
 
 
 if __name__ == "__main__":

@@ -265,3 +265,28 @@ def test_a_logo_in_the_html_is_no_attachment_but_a_pasted_photo_of_a_page_is_kep
                     inline_picture(INLINE_PICTURE_BYTES * 2, "a"), inline_picture(2000, "logo"))
     parsed = parse_mail(raw)
     assert [(a.filename, a.media_type) for a in parsed.attachments] == [("attachment-1.jpg", "image/jpeg")]
+
+
+OUTLOOK_FORWARD = ("Przekazuję uwagi mieszkańca.\n\nPozdrawiam\nPiotr Zieliński\nWydział Komunikacji\n\n"
+                   "Od: Jan Kowalski <jan@example.org>\nWysłano: poniedziałek, 21 października 2024 10:00\n"
+                   "Do: Wydział <wydzial@um.torun.pl>\nTemat: Uwagi\n\nProponuję dopisać § 5 ust. 3.\n\n"
+                   "Z poważaniem\nJan Kowalski\n\nOd: Konsultacje <k@um.torun.pl>\nWysłano: poniedziałek\n"
+                   "Do: Jan Kowalski\nTemat: II etap\n\nNa uwagi czekamy.\n")
+
+
+def test_an_outlook_forward_keeps_the_forwarded_text_but_not_its_own_history_nor_the_signatures():
+    assert strip_reply(OUTLOOK_FORWARD, forward=True) == "Przekazuję uwagi mieszkańca.\n\nProponuję dopisać § 5 ust. 3."
+    assert strip_reply(OUTLOOK_FORWARD) == "Przekazuję uwagi mieszkańca."  # a reply's history is not read
+
+
+@pytest.mark.parametrize("subject", ["PD: Uwagi", "FW: Uwagi", "Fwd: Uwagi", "Przek.: Uwagi"])
+def test_a_forward_is_known_by_its_subject(subject):
+    raw = mail(f"Subject: {subject}\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n",
+               OUTLOOK_FORWARD)
+    assert "Proponuję dopisać § 5 ust. 3." in parse_mail(raw).body_text
+
+
+def test_a_gmail_forward_after_the_forwarders_signature_keeps_the_forwarded_text():
+    text = ("Przesyłam dalej.\n\nPozdrawiam\nPiotr\n\n---------- Forwarded message ---------\n"
+            "Od: Anna <a@example.org>\nDate: pt., 18 paź 2024\nSubject: Uwagi\nTo: <b@example.org>\n\nTreść uwagi Anny.\n")
+    assert strip_reply(text) == "Przesyłam dalej.\n\nTreść uwagi Anny."
