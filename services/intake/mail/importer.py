@@ -86,7 +86,8 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
         except FormUnreadable as unreadable:
             reason = f"attachment {attachment.filename!r} refused: {unreadable.code} ({unreadable.reason})"
             return _record(ctx, parsed, raw, REJECTED, reason, received_at=received_at, source=source)
-        if form is not None and form.rows:
+        # The same file twice (attached again, or also inside the forwarded mail) is one form, not twice the comments
+        if form is not None and form.rows and attachment.sha256 not in {a.sha256 for a, _form in forms}:
             forms.append((attachment, form))
     target = consultation_id or _consultation_for(ctx, parsed, received_at)
     if target is None:

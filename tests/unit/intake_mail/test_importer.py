@@ -242,3 +242,13 @@ def test_a_pdf_scan_needs_review_without_a_note_about_formats(ctx, consultation)
                          source="t", consultation_id=consultation)
     row = mail_row(ctx, result.message_id)
     assert result.status == "needs_review" and row.reason == "" and "unread" not in row.attachments[0]
+
+
+def test_the_same_form_attached_twice_gives_its_comments_once_and_both_files_are_listed(ctx, consultation):
+    once = mail_with(("uwagi.docx", DOCX, FORM))
+    part = once[once.index(b"--b\r\nContent-Type: " + DOCX.encode()):once.index(b"--b--")]
+    twice = once.replace(b"--b--", part.replace(b"uwagi.docx", b"uwagi (kopia).docx") + b"--b--")
+    result = import_mail(ctx, twice, received_at=now(), source="t", consultation_id=consultation)
+    assert (result.status, result.comments) == ("created", 2)
+    row = mail_row(ctx, result.message_id)
+    assert [(a["filename"], a["role"]) for a in row.attachments] == [("uwagi.docx", "form"), ("uwagi (kopia).docx", "form")]
