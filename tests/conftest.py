@@ -71,3 +71,14 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infra.WeedSe
 def s3_settings(s3_server: infra.WeedServer) -> S3Settings:
     return S3Settings(endpoint=s3_server.endpoint, access_key=s3_server.access_key,
                       secret_key=s3_server.secret_key, bucket="uwagi-test", secure=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test that ran a cluster of processes (tests/e2e, tests/chaos) reports their logs."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed and "cluster" in item.fixturenames:
+        cluster = item.funcargs.get("cluster")
+        if hasattr(cluster, "all_logs"):
+            report.sections.append(("cluster logs", cluster.all_logs()))

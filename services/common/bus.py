@@ -45,6 +45,11 @@ REASON_HEADER = "x-uwagi-dead-reason"
 QUORUM = "quorum"
 DELIVERY_LIMIT = 200
 RELAY_MAX_BACKOFF = 5.0
+# A broker that dies without closing the TCP connection (its host lost, a NAT or firewall entry dropped) is noticed
+# by a consumer only through missed heartbeats, after two intervals: 20 s here, so that it is consuming again within
+# 30 s. Handlers only touch their database, far shorter than that; one that
+# blocked longer would lose its connection, and the redelivery would be absorbed by the inbox.
+CONSUMER_HEARTBEAT = 10.0
 
 
 def events_queue(service: str, routing_keys: Iterable[str]) -> Queue:
@@ -117,14 +122,22 @@ class BrokerPublisher:
     The connection runs without heartbeats, so a link that stalls without closing
     (a dead peer, a dropped route) would block `tx_commit` forever, with the relay's
     outbox rows locked; `io_timeout` bounds every socket read and write instead.
+    A connection left unused for `max_idle` seconds is replaced before the next
+    publish rather than trusted: nothing has exercised it, so it may have died
+    unseen (the broker restarted behind a path that lost it), and finding out
+    would cost that publish the whole `io_timeout`. After a broker restart the
+    relay then publishes at its first try.
     """
 
-    def __init__(self, broker_url: str, *, connect_timeout: float = 3.0, io_timeout: float = 15.0):
+    def __init__(self, broker_url: str, *, connect_timeout: float = 3.0, io_timeout: float = 15.0,
+                 max_idle: float = 10.0):
         self.broker_url = broker_url
         self.connect_timeout = connect_timeout
         self.io_timeout = io_timeout
+        self.max_idle = max_idle
         self._connection: Connection | None = None
         self._channel: Any = None
+        self._used_at = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -133,7 +146,9 @@ class BrokerPublisher:
 
     def _ensure_channel(self) -> Any:
         if self._channel is not None:
-            return self._channel
+            if not self.transactional or time.monotonic() - self._used_at <= self.max_idle:
+                return self._channel
+            self._retire()
         connection = Connection(self.broker_url, connect_timeout=self.connect_timeout, heartbeat=0,
                                 transport_options={"read_timeout": self.io_timeout,
                                                    "write_timeout": self.io_timeout})
@@ -149,6 +164,19 @@ class BrokerPublisher:
             raise BrokerUnavailable(f"cannot reach the broker: {_describe(exc)}") from exc
         self._connection, self._channel = connection, channel
         return channel
+
+    def _retire(self) -> None:
+        """Replace the idle connection; close the old one politely in the background (its close handshake is
+        bounded by `io_timeout` if it died, and the broker logs no abrupt close if it did not)."""
+        connection, self._connection, self._channel = self._connection, None, None
+
+        def close() -> None:
+            try:
+                connection.release()
+            except Exception:  # it was dead after all; nothing to release
+                pass
+
+        threading.Thread(target=close, name="publisher-retire", daemon=True).start()
 
     def _reset(self, *, broken: bool = True) -> None:
         try:
@@ -192,6 +220,7 @@ class BrokerPublisher:
             except Exception as exc:
                 self._reset()
                 raise BrokerUnavailable(f"publish failed: {_describe(exc)}") from exc
+            self._used_at = time.monotonic()
 
     def ping(self) -> None:
         """A round trip to the broker; a cached channel alone would not notice a dead connection."""
@@ -202,6 +231,7 @@ class BrokerPublisher:
             except Exception as exc:
                 self._reset()
                 raise BrokerUnavailable(f"broker did not answer: {_describe(exc)}") from exc
+            self._used_at = time.monotonic()
 
     def close(self) -> None:
         with self._lock:
@@ -477,9 +507,10 @@ class EventConsumer(ConsumerMixin):
     """
 
     def __init__(self, broker_url: str, service: str, dispatcher: InboxDispatcher, *,
-                 dead_publisher: BrokerPublisher | None = None, requeue_pause: float = 5.0):
+                 dead_publisher: BrokerPublisher | None = None, requeue_pause: float = 5.0,
+                 heartbeat: float = CONSUMER_HEARTBEAT):
         self.broker_url = broker_url
-        self.connection = Connection(broker_url, heartbeat=30)
+        self.connection = Connection(broker_url, heartbeat=heartbeat)
         self.service = service
         self.dispatcher = dispatcher
         self.dead_publisher = dead_publisher or BrokerPublisher(broker_url)
@@ -494,10 +525,18 @@ class EventConsumer(ConsumerMixin):
     def establish_connection(self) -> Iterator[Connection]:
         # kombu's default backoff grows to 30 s between attempts; after a broker restart a consumer must be back
         # within seconds, without a process restart.
-        with self.create_connection() as conn:
+        conn = self.create_connection()
+        try:
             conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
                                    interval_start=0.5, interval_step=0.5, interval_max=2.0)
             yield conn
+        except BaseException:
+            # The connection failed (missed heartbeats, a reset): drop it without the close handshake. kombu's
+            # release() sends channel.close and waits for close-ok with no timeout, which on a link that died
+            # silently never comes, and the consumer would never reconnect.
+            conn.collect()
+            raise
+        conn.release()
 
     def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
         dead_queue(self.service).bind(channel).declare()

@@ -12,7 +12,6 @@ import threading
 import time
 from collections import Counter
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -21,7 +20,6 @@ from services.common.bus import BrokerPublisher, EventConsumer, InboxDispatcher,
 from services.common.db import Database, upgrade
 from services.common.events import new_envelope
 from services.review.models import Inbox, Outbox
-from tests.support.chaos import RabbitNode
 from tests.support.infra import wait_until
 
 pytestmark = [pytest.mark.chaos, pytest.mark.rabbitmq, pytest.mark.postgres]
@@ -49,13 +47,6 @@ class CountingConsumer(EventConsumer):
     def on_message(self, message):
         self.deliveries[str(message.properties.get("message_id") or "")] += 1
         super().on_message(message)
-
-
-@pytest.fixture
-def node(tmp_path: Path):
-    node = RabbitNode(tmp_path / "rabbit").start()
-    yield node
-    node.destroy()
 
 
 @pytest.fixture

@@ -101,6 +101,28 @@ class Cluster:
         return "\n".join(f"===== {p.stem} =====\n{self.log_tail(p.stem, 3000)}" for p in sorted(self.workdir.glob("*.log")))
 
 
+def cluster_env(*, broker_url: str, postgres, s3_server, smtp, data_dir: Path, prefix: str,
+                **overrides: str) -> dict[str, str]:
+    """The environment of a cluster on real servers, with a database of its own per service."""
+    return {
+        "UWAGI_BROKER_URL": broker_url,
+        "UWAGI_SECRET_KEY": f"{prefix}-secret-key-0123456789abcdef",
+        "UWAGI_DATA_DIR": str(data_dir),
+        "UWAGI_S3_ENDPOINT": s3_server.endpoint,
+        "UWAGI_S3_ACCESS_KEY": s3_server.access_key,
+        "UWAGI_S3_SECRET_KEY": s3_server.secret_key,
+        "UWAGI_S3_BUCKET": f"uwagi-{prefix}",
+        "UWAGI_SMTP_HOST": smtp.host,
+        "UWAGI_SMTP_PORT": str(smtp.port),
+        "UWAGI_MAIL_FROM": "konsultacje@um.example",
+        "UWAGI_RELAY_INTERVAL": "0.5",
+        "UWAGI_PUBLIC_URL": "http://127.0.0.1:8080",
+        "UWAGI_LOG_LEVEL": "INFO",
+        **{f"{svc.upper()}_DATABASE_URL": postgres.create_database(f"uwagi_{prefix}_{svc}") for svc in SERVICES},
+        **overrides,
+    }
+
+
 def start_cluster(workdir: Path, env: dict[str, str], service_env: dict[str, dict[str, str]] | None = None,
                   web_workers: int = 1) -> Cluster:
     cluster = Cluster(workdir, env, service_env or {})

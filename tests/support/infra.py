@@ -311,7 +311,10 @@ class TcpProxy:
     - `hang()` keeps every connection open but forwards nothing either way (a stalled link, a dead
       peer without a FIN); `resume()` forwards again, including what waited in the buffers;
     - `lose_replies_after(marker)`: once the client sends bytes containing `marker`, they reach the server,
-      then the client's connection is closed and the server's reply is discarded (a reply lost in flight).
+      then the client's connection is closed and the server's reply is discarded (a reply lost in flight);
+    - `lose_connections()` hangs every open connection for good, without a FIN or RST to either end (a NAT or
+      firewall entry dropped, the server's host lost), while new connections are forwarded: a client that
+      notices and reconnects reaches the server, or the server restarted behind the proxy.
     """
 
     def __init__(self, target_host: str, target_port: int):
@@ -324,6 +327,7 @@ class TcpProxy:
         self._forwarding.set()
         self._reply_loss_marker: bytes | None = None
         self.replies_lost = threading.Event()
+        self._lost = threading.Event()  # set for the connections open when they were lost
         self.restore()
 
     def restore(self) -> None:
@@ -339,6 +343,11 @@ class TcpProxy:
 
     def resume(self) -> None:
         self._forwarding.set()
+
+    def lose_connections(self) -> None:
+        lost, self._lost = self._lost, threading.Event()
+        lost.set()
+        time.sleep(0.3)  # every pipe has stopped before the caller kills the server behind it
 
     def lose_replies_after(self, marker: bytes) -> None:
         self.replies_lost.clear()
@@ -357,18 +366,19 @@ class TcpProxy:
                 continue
             with self._lock:
                 self._conns += [client, upstream]
-            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(client, upstream, self._lost), daemon=True).start()
 
-    def _pipe(self, client: socket.socket, upstream: socket.socket) -> None:
+    def _pipe(self, client: socket.socket, upstream: socket.socket, lost: threading.Event) -> None:
         try:
             while True:
-                if not self._forwarding.wait(0.05):
+                if lost.is_set() or not self._forwarding.wait(0.05):
                     if client.fileno() == -1 or upstream.fileno() == -1:
                         return  # cut() while hung
+                    time.sleep(0.05 if lost.is_set() else 0)
                     continue  # hung: leave the bytes in the kernel buffers, send nothing either way
                 readable, _, _ = select.select([client, upstream], [], [], 0.2)
                 for sock in readable:
-                    if not self._forwarding.is_set():
+                    if lost.is_set() or not self._forwarding.is_set():
                         break
                     data = sock.recv(65536)
                     if not data:
