@@ -16,6 +16,8 @@ Measured in one run:
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
 - intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1), and the
   outbox relay against raw kombu publishing (bench/relay_bench.py, P2), on PostgreSQL and RabbitMQ.
+- notify's worker processes sending 10,000 receipts to a local SMTP server with 20 SIGKILLs (bench/notify_bench.py,
+  P7), against raw smtplib over one connection, with the workers' CPU per message.
 """
 
 from __future__ import annotations
@@ -267,7 +269,7 @@ def main() -> int:
     parser.add_argument("--grouping-comments", type=int, default=100_000)
     parser.add_argument("--mails", type=int, default=1000)
     parser.add_argument("--bulk-comments", type=int, default=20_000)
-    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay", "bulk"], help="run one benchmark only")
+    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay", "bulk", "notify"], help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
@@ -278,7 +280,7 @@ def main() -> int:
     if options.only == "mail":
         print_mail_import(options.mails)
         return 0
-    if options.only in ("intake", "relay"):
+    if options.only in ("intake", "relay", "notify"):
         run_service_benchmarks(options.only)
         return 0
     if options.only == "bulk":
@@ -325,13 +327,13 @@ def main() -> int:
     print()
     # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).
     subprocess.run([sys.executable, str(ROOT / "bench" / "triage_queue.py")], check=True, cwd=ROOT)
-    run_service_benchmarks("intake", "relay")
+    run_service_benchmarks("intake", "relay", "notify")
     return 0
 
 
 def run_service_benchmarks(*names: str) -> None:
-    """P1 (intake under wrk, needs Debian's `wrk`) and P2 (the relay), each in its own interpreter."""
-    scripts = {"intake": "intake_wrk.py", "relay": "relay_bench.py"}
+    """P1 (intake under wrk, needs Debian's `wrk`), P2 (the relay) and P7 (notify), each in its own interpreter."""
+    scripts = {"intake": "intake_wrk.py", "relay": "relay_bench.py", "notify": "notify_bench.py"}
     for name in names:
         print()
         subprocess.run([sys.executable, str(ROOT / "bench" / scripts[name])], check=True, cwd=ROOT)

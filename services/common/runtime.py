@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
 
 from celery import Celery
 from sqlalchemy.orm import Session
@@ -131,14 +131,20 @@ def build_context(service: str, settings: Settings, *, outbox_model: type, inbox
     )
 
 
+class BackgroundLoop(Protocol):
+    def stop(self) -> None: ...
+
+
 @dataclass
 class WorkerSpec:
-    """What a service's worker runs besides Celery: event handlers and periodic sweeps."""
+    """What a service's worker runs besides Celery: event handlers, periodic sweeps and loops of its own."""
 
     handlers: Mapping[str, Sequence[EventHandler]]
     register_tasks: Callable[[ServiceContext], None] = lambda ctx: None
     sweeps: Sequence[Callable[[ServiceContext], None]] = ()
     sweep_interval: float = 15.0
+    # Each starts a thread of the worker (notify's mailer) and returns it, to be stopped with the worker.
+    loops: Sequence[Callable[[ServiceContext], BackgroundLoop]] = ()
 
 
 _embedded_start_lock = threading.Lock()
@@ -203,6 +209,7 @@ class ServiceWorker:
         self._threads: list[threading.Thread] = []
         self._celery_worker: Any = None
         self._celery_thread: threading.Thread | None = None
+        self._loops: list[BackgroundLoop] = []
 
     @property
     def heartbeat_path(self) -> Path:
@@ -237,10 +244,18 @@ class ServiceWorker:
         thread.start()
         self._threads.append(thread)
         self.run_sweeps()
+        self._loops = [start(self.ctx) for start in self.spec.loops]
         return self
 
+    @property
+    def has_tasks(self) -> bool:
+        """Whether the service defined Celery tasks of its own (a worker without any needs no Celery)."""
+        return any(not name.startswith("celery.") for name in self.ctx.celery.tasks)
+
     def start_celery_thread(self) -> None:
-        """Run a Celery worker inside this process (embedded mode and tests)."""
+        """Run a Celery worker inside this process (embedded mode and tests), if the service has tasks."""
+        if not self.has_tasks:
+            return
         worker = _embedded_work_controller(
             self.ctx.celery,
             pool_cls="solo", concurrency=1, queues=[f"{self.ctx.service}.tasks"],
@@ -292,6 +307,8 @@ class ServiceWorker:
     def stop(self) -> None:
         self._stop.set()
         self.consumer.stop()
+        for loop in self._loops:
+            loop.stop()
         if self._celery_worker is not None:
             self._stop_celery_thread()
         self.ctx.close()
@@ -325,7 +342,11 @@ def run_worker_main(build: Callable[[Settings], ServiceContext], spec: WorkerSpe
 
     signal.signal(signal.SIGTERM, _graceful)
     try:
-        worker.run_celery_foreground()
+        if worker.has_tasks:
+            worker.run_celery_foreground()
+        else:
+            while True:  # the threads do the work; a signal ends the sleep
+                time.sleep(3600)
     finally:
         worker.stop()
         time.sleep(0.1)

@@ -5,7 +5,8 @@
         messages = server.wait_for(1)            # parsed EmailMessage objects
 
 `refuse` maps recipient addresses to the reply their RCPT TO gets (for
-example "550 5.1.1 No such user"), to exercise a sender's error handling.
+example "550 5.1.1 No such user"), and `refuse_data` to the reply the end of
+their message's data gets, to exercise a sender's error handling.
 
 `python -m services.common.smtp_server --port 1025 --folder var/caught` runs
 it in the foreground and writes each message to the folder as an `.eml` file.
@@ -46,7 +47,9 @@ class ReceivedMail:
 class CollectingHandler:
     refuse: Mapping[str, str] = field(default_factory=dict)
     folder: Path | None = None
+    refuse_data: dict[str, str] = field(default_factory=dict)
     received: list[ReceivedMail] = field(default_factory=list)
+    sessions: int = 0
     _arrived: threading.Condition = field(default_factory=threading.Condition)
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list) -> str:
@@ -56,7 +59,15 @@ class CollectingHandler:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
+    async def handle_EHLO(self, server: Any, session: Any, envelope: Any, hostname: str, responses: list) -> list:
+        self.sessions += 1
+        session.host_name = hostname
+        return responses
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        refused = [self.refuse_data[a.lower()] for a in envelope.rcpt_tos if a.lower() in self.refuse_data]
+        if refused:
+            return refused[0]
         raw = envelope.original_content or envelope.content
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
@@ -74,10 +85,11 @@ class CollectingSmtpServer:
     """An aiosmtpd server in a background thread that collects every accepted message."""
 
     def __init__(self, host: str = "127.0.0.1", port: int | None = None, *, refuse: Mapping[str, str] | None = None,
-                 folder: Path | None = None):
+                 folder: Path | None = None, refuse_data: Mapping[str, str] | None = None):
         self.host = host
         self.port = port or free_port(host)
-        self.handler = CollectingHandler(refuse={k.lower(): v for k, v in (refuse or {}).items()}, folder=folder)
+        self.handler = CollectingHandler(refuse={k.lower(): v for k, v in (refuse or {}).items()}, folder=folder,
+                                         refuse_data={k.lower(): v for k, v in (refuse_data or {}).items()})
         # SMTPUTF8 lets senders use non-ASCII addresses, as real servers increasingly allow.
         self._controller = Controller(self.handler, hostname=host, port=self.port, enable_SMTPUTF8=True)
 
@@ -88,6 +100,11 @@ class CollectingSmtpServer:
     @property
     def received(self) -> list[ReceivedMail]:
         return list(self.handler.received)
+
+    @property
+    def sessions(self) -> int:
+        """How many SMTP sessions (EHLO greetings) the server has had."""
+        return self.handler.sessions
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:
         """Block until at least `count` messages have arrived; raise TimeoutError otherwise."""

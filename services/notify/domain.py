@@ -30,6 +30,7 @@ class Template(str, enum.Enum):
 
 class NotificationStatus(str, enum.Enum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a mailer (`claim_key`)
     SENT = "sent"
     FAILED = "failed"
 
@@ -53,21 +54,20 @@ DECISION_WORDS: dict[str, dict[str, str]] = {
     },
 }
 
-# One first try plus Celery's five retries. The row counts attempts too, so a
-# retry chain restarted by the sweep cannot make the bound endless.
+# One first try plus five retries. The row counts attempts, so no restart makes the bound endless.
 MAX_RETRIES = 5
 MAX_DELIVERY_ATTEMPTS = MAX_RETRIES + 1
 
-# The sweep re-enqueues work whose task was lost: the after-commit enqueue
-# failed (broker hiccup, crash right after commit) or the in-process broker of
-# the embedded mode forgot its queue on restart.
-LOST_ENQUEUE_AFTER = timedelta(seconds=10)
-# Longer than a whole retry chain (10+20+40+80+160 s before jitter), so a
-# notification waiting out its backoff is not sent a parallel task.
-STALLED_RETRY_AFTER = timedelta(minutes=15)
-# A row the sweep has enqueued is not enqueued again for this long, so a deep
-# Celery backlog does not fill up with copies of the same task.
-REENQUEUE_AFTER = timedelta(minutes=10)
+# The backoff after a transient failure doubles from this (10, 20, 40, 80, 160 s, each between half and all of
+# it): it rides out a mail server restart, where retrying within a second would give up within half a minute.
+RETRY_BASE = timedelta(seconds=10)
+RETRY_MAX = timedelta(minutes=10)
+
+
+def retry_delay(attempts_made: int, random_fraction: float) -> timedelta:
+    """How long a deferred notification waits; `random_fraction` in [0, 1) spreads retries of a burst apart."""
+    ceiling = min(RETRY_MAX, RETRY_BASE * 2 ** max(0, attempts_made - 1))
+    return ceiling * (0.5 + 0.5 * random_fraction)
 
 
 # Context values that open something (a one-time password link): kept only until the message is settled,
@@ -197,8 +197,8 @@ def summary_comments(comments: list[dict]) -> tuple[list[dict], list[dict]]:
     return [c for c in ordered if c.get("decision")], [c for c in ordered if not c.get("decision")]
 
 
-def is_last_attempt(attempts_made: int, *, retries_exhausted: bool) -> bool:
-    return retries_exhausted or attempts_made >= MAX_DELIVERY_ATTEMPTS
+def is_last_attempt(attempts_made: int) -> bool:
+    return attempts_made >= MAX_DELIVERY_ATTEMPTS
 
 
 class ResendRefused(ValueError):
@@ -209,11 +209,3 @@ def check_resend(status: str) -> None:
     """Only a failed message is sent again, as a new attempt of the same row: a sent one never twice."""
     if status != NotificationStatus.FAILED.value:
         raise ResendRefused(f"only a failed message can be re-sent (this one is {status})")
-
-
-def sweep_cutoffs(now: datetime) -> dict[str, datetime]:
-    return {
-        "lost_before": now - LOST_ENQUEUE_AFTER,
-        "stalled_before": now - STALLED_RETRY_AFTER,
-        "enqueued_before": now - REENQUEUE_AFTER,
-    }

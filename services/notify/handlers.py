@@ -3,43 +3,43 @@
 Sending is split in two so that no e-mail goes out for a cause twice:
 1. an event handler, inside the consumer's inbox transaction, inserts a
    `pending` row whose `cause_key` is unique (and keeps the read model of
-   comments current);
-2. after that transaction commits, the row's id is enqueued to the Celery task
-   `notify.send_notification`, which locks the row, sends, and marks it `sent`
-   together with the `notification.sent` event. A sweep re-enqueues rows whose
-   task was lost.
+   comments current); its commit wakes the mailer of the process;
+2. the mailer loop of each worker process (`services.notify.mailer`) claims
+   due rows in batches (`sending`, with its key), sends each over a kept SMTP
+   connection, and marks it `sent` together with the `notification.sent`
+   event at the moment the message is handed over. Claims of a mailer that
+   died are released and sent again, with the same Message-ID.
 """
 
 from __future__ import annotations
 
 import enum
 import logging
+import random
 import uuid
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from jinja2 import TemplateError
-from sqlalchemy import and_, event as sa_event, func, or_, select
+from sqlalchemy import JSON, Connection, and_, bindparam, event as sa_event, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.bus import TransientError
-from services.common.db import utcnow
-from services.common.events import Event
+from services.common.db import UTCDateTime, add_event, utcnow
+from services.common.events import Event, new_envelope
 from services.common.metrics import EMAILS
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, NotFound
 from services.notify import domain
 from services.notify.domain import Cause, NotificationStatus, Template
 from services.notify.models import ConsultationPrefs, KnownComment, Notification
-from services.notify.rendering import Renderer, build_message
-from services.notify.senders import EmailSender, PermanentDeliveryError, TransientDeliveryError
+from services.notify.rendering import Renderer, build_mail
+from services.notify.senders import DeliveryError, EmailSender, MailServerUnavailable, PermanentDeliveryError
 
 log = logging.getLogger(__name__)
 
-# The Celery task that sends one notification (`notify.send_notification`).
-SEND_TASK = "send_notification"
-# Ids of notifications staged in a session, waiting for its commit to be enqueued.
+# Ids of notifications staged in a session, waiting for its commit to wake the mailer.
 STAGED_IDS_KEY = "notify.staged_notification_ids"
 
 
@@ -56,7 +56,7 @@ def stage_notification(session: Session, event: Event, *, cause: Cause, template
     recipient = domain.normalize_recipient(recipient)
     cause_key = cause.key(template, recipient)
     if session.scalar(select(Notification.id).where(Notification.cause_key == cause_key)) is not None:
-        log.info("not staging %s again for %s: cause %s already has a notification", template.value, event.id, cause_key)
+        log.debug("not staging %s again for %s: cause %s already has a notification", template.value, event.id, cause_key)
         return None
     notification = Notification(
         id=str(uuid.uuid4()), cause_key=cause_key, cause_event_id=event.id, cause_event_type=event.type,
@@ -75,25 +75,25 @@ def stage_notification(session: Session, event: Event, *, cause: Cause, template
     return notification
 
 
-def install_enqueue_after_commit(sessions: sessionmaker, enqueue: Callable[[str], None]) -> None:
-    """Enqueue the notifications staged in a session once, and only once, it has committed.
+def install_wake_after_commit(sessions: sessionmaker, wake: Callable[[list[str]], None]) -> None:
+    """Tell the mailer about the notifications staged in a session once, and only once, it has committed.
 
-    Enqueueing inside the transaction would be a dual write: a task could run
-    before the row is visible, or run for a row that was rolled back.
+    Waking it inside the transaction would be a dual write: it could look before the row is visible.
     """
-    if getattr(sessions, "_notify_enqueue_installed", False):
+    if getattr(sessions, "_notify_wake_installed", False):
         return
 
     def _after_commit(session: Session) -> None:
-        for notification_id in session.info.pop(STAGED_IDS_KEY, ()):
-            enqueue(notification_id)
+        staged = session.info.pop(STAGED_IDS_KEY, None)
+        if staged:
+            wake(staged)
 
     def _after_rollback(session: Session) -> None:
         session.info.pop(STAGED_IDS_KEY, None)
 
     sa_event.listen(sessions, "after_commit", _after_commit)
     sa_event.listen(sessions, "after_rollback", _after_rollback)
-    sessions._notify_enqueue_installed = True  # type: ignore[attr-defined]
+    sessions._notify_wake_installed = True  # type: ignore[attr-defined]
 
 
 # --- event handlers ------------------------------------------------------------------
@@ -339,111 +339,260 @@ EVENT_HANDLERS = {
 }
 
 
-# --- delivery (the Celery task's body) ------------------------------------------------
+# --- delivery (the mailer loop's steps, see `services.notify.mailer`) -------------------------------------
 
 
 class Delivery(str, enum.Enum):
     SENT = "sent"
     FAILED = "failed"
-    ALREADY_DONE = "already_done"
+    DEFERRED = "deferred"  # a transient failure: pending again, due after its backoff
+    UNREACHABLE = "unreachable"  # deferred because the mail server could not be reached at all
+    ALREADY_DONE = "already_done"  # settled, or claimed by another live mailer
     MISSING = "missing"
 
 
-def _outcome(notification: Notification) -> dict[str, Any]:
-    return {"notification_id": notification.id, "cause_event_id": notification.cause_event_id,
-            "template": notification.template, "error": notification.error}
+_N = Notification.__table__
+# What sending needs of a row; read once at claim time.
+_CLAIMED_COLUMNS = (_N.c.id, _N.c.created_at, _N.c.template, _N.c.language, _N.c.recipient, _N.c.context,
+                    _N.c.message_id, _N.c.attempts, _N.c.attempts_before_resend, _N.c.correlation_id,
+                    _N.c.cause_event_id)
 
 
-def _mark_failed(ctx: ServiceContext, session: Session, notification: Notification, reason: str) -> Delivery:
-    notification.status = NotificationStatus.FAILED.value
-    notification.error = reason[:2000]
-    notification.context = domain.without_secrets(notification.template, notification.context)
-    ctx.emit(session, "notification.failed", _outcome(notification), correlation_id=notification.correlation_id)
-    log.warning("notification %s (%s) failed: %s", notification.id, notification.template, reason)
-    EMAILS.labels(notification.template, "failed").inc()
-    return Delivery.FAILED
+def _outcome(row: Any, error: str | None) -> dict[str, Any]:
+    return {"notification_id": row.id, "cause_event_id": row.cause_event_id, "template": row.template, "error": error}
 
 
-def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: EmailSender, renderer: Renderer,
-                         retries_exhausted: bool = False) -> Delivery:
-    """Send one notification unless it is already settled.
+def _announce(ctx: ServiceContext, conn: Connection, event_type: str, row: Any, error: str | None = None) -> None:
+    # Built from our own row, whose fields the contract already describes: not validated again per mail.
+    add_event(conn, ctx.outbox_model, new_envelope(event_type, _outcome(row, error), producer=ctx.service,
+                                                   correlation_id=row.correlation_id, validate=False))
 
-    The row stays locked while the message is handed to the server, so two
-    tasks for one notification (a redelivered task, a sweep) send it once: the
-    second waits, then finds it `sent`. Raises `TransientDeliveryError`, after
-    recording the attempt, when a retry may succeed.
-    """
-    deferred: TransientDeliveryError | None = None
-    with ctx.transaction() as session:
-        query = select(Notification).where(Notification.id == notification_id)
+
+def _mine(notification_id: str, key: int, *statuses: str) -> Any:
+    return and_(_N.c.id == notification_id, _N.c.claim_key == key, _N.c.status.in_(statuses))
+
+
+def _due_now(conn: Connection, is_postgres: bool) -> None:
+    if is_postgres:
+        # A lost claim only makes a row pending again, and what it claims has not been sent yet.
+        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+
+
+def claim_due(ctx: ServiceContext, conn: Connection, *, key: int, limit: int, now: datetime | None = None) -> list[Any]:
+    """Claim up to `limit` pending notifications that are due, oldest first, for the mailer holding `key`."""
+    now = now or utcnow()
+    with conn.begin():
+        _due_now(conn, ctx.db.is_postgres)
+        query = (select(_N.c.id).where(_N.c.status == NotificationStatus.PENDING.value,
+                                       or_(_N.c.next_attempt_at.is_(None), _N.c.next_attempt_at <= now))
+                 .order_by(_N.c.created_at).limit(limit))
+        if ctx.db.is_postgres:
+            # Several mailers (one per worker process) claim at once; each takes rows no one else holds.
+            query = query.with_for_update(skip_locked=True)
+        ids = list(conn.scalars(query))
+        if not ids:
+            return []
+        rows = conn.execute(update(_N).where(_N.c.id.in_(ids))
+                            .values(status=NotificationStatus.SENDING.value, claim_key=key, claimed_at=now)
+                            .returning(*_CLAIMED_COLUMNS)).all()
+    # The order `release_dead_claims` assumes when it picks the row a dead mailer was sending.
+    return sorted(rows, key=lambda row: (row.created_at, row.id))
+
+
+def claim_one(ctx: ServiceContext, conn: Connection, notification_id: str, *, key: int) -> Any | Delivery:
+    """Claim one notification, due or not (a direct send); waits for a mailer sending it right now."""
+    with conn.begin():
+        query = select(_N.c.status).where(_N.c.id == notification_id)
         if ctx.db.is_postgres:
             query = query.with_for_update()
-        # On SQLite every transaction already holds the database's write lock (BEGIN IMMEDIATE).
-        notification = session.scalar(query)
-        if notification is None:
+        status = conn.scalar(query)
+        if status is None:
             log.warning("notification %s does not exist; nothing to send", notification_id)
             return Delivery.MISSING
-        if notification.status != NotificationStatus.PENDING.value:
+        if status != NotificationStatus.PENDING.value:
             return Delivery.ALREADY_DONE
-        notification.attempts += 1
-        notification.last_attempt_at = utcnow()
-        try:
-            rendered = renderer.render(notification.template, notification.language, notification.context)
-        except (TemplateError, ValueError) as exc:
-            return _mark_failed(ctx, session, notification, f"cannot render the message: {type(exc).__name__}: {exc}")
-        notification.subject = rendered.subject[:500]
-        message = build_message(rendered, sender=domain.sender_for(notification.context, ctx.settings.mail_from),
-                                recipient=notification.recipient,
-                                message_id=notification.message_id)
-        try:
-            sender.send(message)
-        except PermanentDeliveryError as exc:
-            return _mark_failed(ctx, session, notification, str(exc))
-        except TransientDeliveryError as exc:
-            if domain.is_last_attempt(notification.attempts - notification.attempts_before_resend,
-                                      retries_exhausted=retries_exhausted):
-                return _mark_failed(ctx, session, notification,
-                                    f"gave up after {notification.attempts} attempts: {exc}")
-            notification.error = str(exc)[:2000]
-            deferred = exc
-        else:
-            notification.status = NotificationStatus.SENT.value
-            notification.sent_at = utcnow()
-            notification.context = domain.without_secrets(notification.template, notification.context)
-            notification.error = None
-            ctx.emit(session, "notification.sent", _outcome(notification), correlation_id=notification.correlation_id)
-            EMAILS.labels(notification.template, "sent").inc()
-            return Delivery.SENT
-    # The attempt and its error are committed; the caller's retry policy takes it from here.
-    assert deferred is not None
-    raise deferred
+        return conn.execute(update(_N).where(_N.c.id == notification_id)
+                            .values(status=NotificationStatus.SENDING.value, claim_key=key, claimed_at=utcnow())
+                            .returning(*_CLAIMED_COLUMNS)).one()
 
 
-def claim_notifications_to_enqueue(ctx: ServiceContext, *, now: datetime | None = None, limit: int = 500) -> list[str]:
-    """Pending notifications whose task seems lost, marked as enqueued now (see `domain` for the delays)."""
-    now = now or utcnow()
-    cutoffs = domain.sweep_cutoffs(now)
-    with ctx.db.transaction() as session:
-        query = (
-            select(Notification)
-            .where(
-                Notification.status == NotificationStatus.PENDING.value,
-                or_(Notification.enqueued_at.is_(None), Notification.enqueued_at < cutoffs["enqueued_before"]),
-                or_(
-                    and_(Notification.attempts == 0, Notification.created_at < cutoffs["lost_before"]),
-                    and_(Notification.attempts > 0, Notification.last_attempt_at < cutoffs["stalled_before"]),
-                ),
-            )
-            .order_by(Notification.created_at)
-            .limit(limit)
-        )
+def release_claims(conn: Connection, *, key: int) -> int:
+    """Give back what this mailer claimed and has not started (it is stopping): pending again, no attempt spent."""
+    with conn.begin():
+        return conn.execute(update(_N).where(_N.c.claim_key == key, _N.c.status == NotificationStatus.SENDING.value)
+                            .values(status=NotificationStatus.PENDING.value, claim_key=None, claimed_at=None)).rowcount
+
+
+def deliver_claimed(ctx: ServiceContext, conn: Connection, row: Any, *, key: int, sender: EmailSender,
+                    renderer: Renderer) -> Delivery:
+    """Send one claimed notification and settle it.
+
+    `sent` (with its `notification.sent` event) is written before the message goes and committed by the
+    sender's handover, right after the final byte is written and before the server's verdict is read (see
+    `senders.Handover`). A process killed before that moment leaves the row `sending`, and the message was not
+    accepted: a dead mailer's claims are released and sent again. Killed after it, the row is `sent`. The only
+    moment left where a kill means a second copy is between writing the last byte and writing the COMMIT,
+    two consecutive system calls; that copy carries the same Message-ID.
+    """
+    now = utcnow()
+    made = row.attempts + 1
+    try:
+        rendered = renderer.render(row.template, row.language, row.context)
+        message = build_mail(rendered, sender=domain.sender_for(row.context, ctx.settings.mail_from),
+                             recipient=row.recipient, message_id=row.message_id)
+    except (TemplateError, ValueError) as exc:
+        return _settle_failure(ctx, conn, row, key=key, made=made, permanent=True,
+                               reason=f"cannot render the message: {type(exc).__name__}: {exc}")
+    secret = row.template in domain.SECRET_CONTEXT_KEYS
+    params = {"nid": row.id, "key_": key, "now_": now, "made_": made, "subj_": rendered.subject[:500],
+              "ctx_": domain.without_secrets(row.template, row.context) if secret else None}
+    transaction = conn.begin()
+    try:
+        if not _mark_sent(ctx, conn, row, params, secret=secret):
+            # Our claim was released (we were taken for dead): whoever holds it now sends it.
+            transaction.rollback()
+            return Delivery.ALREADY_DONE
+        sender.send(message, on_handover=transaction.commit)
+        if transaction.is_active:  # a sender that does not know the hook: committed once it returned
+            transaction.commit()
+    except DeliveryError as exc:
+        handed_over = not transaction.is_active
+        if not handed_over:
+            transaction.rollback()
+        outcome = _settle_failure(ctx, conn, row, key=key, made=made, reason=str(exc), handed_over=handed_over,
+                                  permanent=isinstance(exc, PermanentDeliveryError))
+        return Delivery.UNREACHABLE if outcome is Delivery.DEFERRED and isinstance(exc, MailServerUnavailable) \
+            else outcome
+    except BaseException:
+        if transaction.is_active:
+            transaction.rollback()
+        raise
+    log.debug("sent notification %s (%s) to the mail server", row.id, row.template)
+    EMAILS.labels(row.template, "sent").inc()
+    return Delivery.SENT
+
+
+# `sent`, as one statement prepared once: per message, building SQLAlchemy statements cost more CPU than running them.
+_MARK_SENT = (update(_N).where(_N.c.id == bindparam("nid"), _N.c.claim_key == bindparam("key_"),
+                               _N.c.status == NotificationStatus.SENDING.value)
+              .values(status=NotificationStatus.SENT.value, sent_at=bindparam("now_"), attempts=bindparam("made_"),
+                      last_attempt_at=bindparam("now_"), subject=bindparam("subj_"), error=None, next_attempt_at=None))
+_MARK_SENT_REDACTED = _MARK_SENT.values(context=bindparam("ctx_"))
+_ANNOUNCE_SQL = """
+WITH marked AS (
+    UPDATE notifications SET status = 'sent', sent_at = :now_, attempts = :made_, last_attempt_at = :now_,
+        subject = :subj_, error = NULL, next_attempt_at = NULL{context}
+    WHERE id = :nid AND claim_key = :key_ AND status = 'sending' RETURNING id)
+INSERT INTO {outbox} (event_id, event_type, envelope, created_at, attempts)
+SELECT :event_id, 'notification.sent', CAST(:envelope AS JSON), :now_, 0 FROM marked"""
+_announce_statements: dict[tuple[str, bool], Any] = {}
+
+
+def _mark_sent(ctx: ServiceContext, conn: Connection, row: Any, params: dict[str, Any], *, secret: bool) -> bool:
+    """Mark the claimed row `sent` and stage `notification.sent`, in the open transaction; False if not ours."""
+    if not ctx.db.is_postgres:
+        if conn.execute(_MARK_SENT_REDACTED if secret else _MARK_SENT, params).rowcount != 1:
+            return False
+        _announce(ctx, conn, "notification.sent", row)
+        return True
+    # On PostgreSQL both in one round trip: the INSERT takes its row from the UPDATE's RETURNING.
+    outbox = ctx.outbox_model.__tablename__
+    statement = _announce_statements.get((outbox, secret))
+    if statement is None:
+        statement = text(_ANNOUNCE_SQL.format(outbox=outbox, context=", context = CAST(:ctx_ AS JSON)" if secret else ""))
+        statement = statement.bindparams(bindparam("envelope", type_=JSON), bindparam("now_", type_=UTCDateTime()),
+                                         *([bindparam("ctx_", type_=JSON)] if secret else []))
+        _announce_statements[(outbox, secret)] = statement
+    envelope = new_envelope("notification.sent", _outcome(row, None), producer=ctx.service,
+                            correlation_id=row.correlation_id, validate=False)
+    if not secret:
+        params = {key: value for key, value in params.items() if key != "ctx_"}
+    return conn.execute(statement, {**params, "event_id": envelope["id"], "envelope": envelope}).rowcount == 1
+
+
+def _settle_failure(ctx: ServiceContext, conn: Connection, row: Any, *, key: int, made: int, reason: str,
+                    permanent: bool, handed_over: bool = False) -> Delivery:
+    """Record a refused or deferred attempt: failed for good, or pending again after its backoff.
+
+    `handed_over`: `sent` was already committed and the server refused the message at the end of its data
+    (or its reply never came); the row goes back from `sent`, and what follows is announced as usual.
+    """
+    now = utcnow()
+    last = domain.is_last_attempt(made - row.attempts_before_resend)
+    mine = _mine(row.id, key, NotificationStatus.SENT.value if handed_over else NotificationStatus.SENDING.value)
+    with conn.begin():
+        if permanent or last:
+            error = reason if permanent else f"gave up after {made} attempts: {reason}"
+            changed = conn.execute(update(_N).where(mine).values(
+                status=NotificationStatus.FAILED.value, error=error[:2000], attempts=made, last_attempt_at=now,
+                sent_at=None, next_attempt_at=None, context=domain.without_secrets(row.template, row.context))).rowcount
+            if changed:
+                _announce(ctx, conn, "notification.failed", row, error[:2000])
+                log.warning("notification %s (%s) failed: %s", row.id, row.template, error)
+                EMAILS.labels(row.template, "failed").inc()
+            return Delivery.FAILED if changed else Delivery.ALREADY_DONE
+        changed = conn.execute(update(_N).where(mine).values(
+            status=NotificationStatus.PENDING.value, error=reason[:2000], attempts=made, last_attempt_at=now,
+            sent_at=None, claim_key=None, claimed_at=None,
+            next_attempt_at=now + domain.retry_delay(made, random.random()))).rowcount
+    log.info("notification %s (%s) deferred after attempt %d: %s", row.id, row.template, made, reason)
+    return Delivery.DEFERRED if changed else Delivery.ALREADY_DONE
+
+
+def release_dead_claims(ctx: ServiceContext, conn: Connection, *, alive: Callable[[Connection], set[int]]) -> int:
+    """Make the rows of dead mailers pending again; returns how many.
+
+    A dead mailer's row may have been half sent (the process died before the handover), so it goes out again
+    with the same Message-ID. The first of its rows still `sending`, in the order it worked through them, is
+    the one it was sending when it died: that counts as an attempt, so a message that kills every process
+    that renders or sends it ends as `failed` instead of killing workers for ever.
+    """
+    now = utcnow()
+    with conn.begin():
+        live = alive(conn)
+        query = (select(_N.c.id, _N.c.claim_key, _N.c.created_at, _N.c.attempts, _N.c.attempts_before_resend,
+                        _N.c.template, _N.c.context, _N.c.cause_event_id, _N.c.correlation_id)
+                 .where(_N.c.status == NotificationStatus.SENDING.value))
         if ctx.db.is_postgres:
-            # A row being sent right now is locked by its task; it is not lost.
+            # A row a live mailer is settling right now is locked by it; it is not dead.
             query = query.with_for_update(skip_locked=True)
-        notifications = list(session.scalars(query))
-        for notification in notifications:
-            notification.enqueued_at = now
-        return [n.id for n in notifications]
+        dead = [row for row in conn.execute(query) if row.claim_key not in live]
+        if not dead:
+            return 0
+        suspects = {}
+        for row in sorted(dead, key=lambda row: (row.created_at, row.id)):
+            suspects.setdefault(row.claim_key, row)
+        conn.execute(update(_N).where(_N.c.id.in_([row.id for row in dead]))
+                     .values(status=NotificationStatus.PENDING.value, claim_key=None, claimed_at=None))
+        for row in suspects.values():
+            made = row.attempts + 1
+            if domain.is_last_attempt(made - row.attempts_before_resend):
+                error = f"gave up after {made} attempts: the worker died while sending it"
+                conn.execute(update(_N).where(_N.c.id == row.id).values(
+                    status=NotificationStatus.FAILED.value, error=error, attempts=made, last_attempt_at=now,
+                    context=domain.without_secrets(row.template, row.context)))
+                _announce(ctx, conn, "notification.failed", row, error)
+                EMAILS.labels(row.template, "failed").inc()
+            else:
+                conn.execute(update(_N).where(_N.c.id == row.id).values(attempts=made, last_attempt_at=now))
+    log.warning("released %d notifications claimed by %d dead mailers; they are sent again with the same "
+                "Message-ID", len(dead), len(suspects))
+    return len(dead)
+
+
+def deliver_notification(ctx: ServiceContext, notification_id: str, *, sender: EmailSender,
+                         renderer: Renderer) -> Delivery:
+    """Send one notification now unless it is settled or being sent (staff tools and tests; the mailer batches)."""
+    from services.notify.mailer import claim_holder
+
+    with claim_holder(ctx.db) as (conn, key):
+        claimed = claim_one(ctx, conn, notification_id, key=key)
+        if isinstance(claimed, Delivery):
+            return claimed
+        try:
+            return deliver_claimed(ctx, conn, claimed, key=key, sender=sender, renderer=renderer)
+        finally:
+            release_claims(conn, key=key)
 
 
 # --- queries ---------------------------------------------------------------------------
@@ -488,7 +637,9 @@ def get_notification(ctx: ServiceContext, notification_id: str) -> Notification:
 
 
 def resend_notification(ctx: ServiceContext, notification_id: str, *, actor: str) -> Notification:
-    """Put a failed message back in the queue as a new attempt of the same row (same cause, same Message-ID)."""
+    """Put a failed message back in the queue as a new attempt of the same row (same cause, same Message-ID).
+
+    It is due at once; a mailer finds it within its poll interval."""
     with ctx.transaction() as session:
         query = select(Notification).where(Notification.id == notification_id)
         if ctx.db.is_postgres:
@@ -503,6 +654,6 @@ def resend_notification(ctx: ServiceContext, notification_id: str, *, actor: str
         notification.status = NotificationStatus.PENDING.value
         notification.attempts_before_resend = notification.attempts
         notification.resent_by, notification.resent_at = actor, utcnow()
-        notification.enqueued_at = utcnow()
-    ctx.enqueue(SEND_TASK, notification.id)
+        notification.next_attempt_at = None
+        notification.claim_key = notification.claimed_at = None
     return notification

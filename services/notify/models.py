@@ -39,6 +39,7 @@ class Notification(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When a Celery task was last sent for the row (before the mailer); no longer written.
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -46,6 +47,12 @@ class Notification(Base):
     attempts_before_resend: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     resent_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     resent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # While `sending`: the key of the mailer loop that claimed the row (on PostgreSQL it holds an advisory
+    # lock on that key for as long as it lives, so a claim whose lock is gone belongs to a dead process).
+    claim_key: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A pending row waits until then after a transient failure (the retry's backoff); None: due now.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class KnownComment(Base):

@@ -17,7 +17,8 @@ from services.notify.domain import STATUSES, TEMPLATES
 blp = Blueprint("notify_pages", __name__, url_prefix="/notify")
 
 PER_PAGE = 50
-STATUS_LABELS = {"pending": N_("waiting to be sent"), "sent": N_("sent"), "failed": N_("failed")}
+STATUS_LABELS = {"pending": N_("waiting to be sent"), "sending": N_("being sent"), "sent": N_("sent"),
+                 "failed": N_("failed")}
 TEMPLATE_LABELS = {
     "submission_receipt": N_("Receipt of a submission"),
     "comment_decision": N_("Decision on a comment"),

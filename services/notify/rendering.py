@@ -8,10 +8,13 @@ such as the decision in words are made in `domain`.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
@@ -21,6 +24,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from services.notify.calendar import booking_invitation
 from services.notify.domain import Template, normalize_language, office_from
+from services.notify.senders import OutgoingMail
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -120,3 +124,76 @@ def build_message(rendered: RenderedEmail, *, sender: str, recipient: str, messa
                                filename="zaproszenie.ics" if rendered.calendar_method == "REQUEST" else "odwolanie.ics",
                                params={"method": rendered.calendar_method, "charset": "utf-8"})
     return message
+
+
+# --- the same message, written directly ---------------------------------------------------------------------
+
+
+def _encoded_words(text: str) -> list[str]:
+    """RFC 2047 base64 words of at most 75 characters, never splitting a character's UTF-8 bytes."""
+    words, chunk, size = [], [], 0
+    for char in text:
+        width = len(char.encode("utf-8"))
+        if size + width > 39:  # 52 base64 characters; with "=?utf-8?b?", "?=" and "Subject: ", 73
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(char)
+        size += width
+    if chunk:
+        words.append("".join(chunk))
+    return [f"=?utf-8?b?{base64.b64encode(word.encode('utf-8')).decode('ascii')}?=" for word in words]
+
+
+def _header(name: str, value: str) -> str:
+    """One header, folded under 78 characters; non-ASCII text as encoded words (decoders join adjacent ones)."""
+    if value.isascii():
+        line, lines = f"{name}:", []
+        for word in value.split(" "):
+            if len(line) + 1 + len(word) > 76 and line != f"{name}:":
+                lines.append(line)
+                line = ""
+            line += " " + word
+        return "\r\n".join([*lines, line])
+    return f"{name}: " + "\r\n ".join(_encoded_words(value))
+
+
+def _from_header(sender: str) -> str | None:
+    name, address = parseaddr(sender)
+    if not address or not address.isascii() or "@" not in address:
+        return None
+    if not name:
+        return f"From: {address}"
+    if name.isascii():
+        return _header("From", formataddr((name, address)))
+    return "From: " + "\r\n ".join([*_encoded_words(name), f"<{address}>"])
+
+
+def _text_part(subtype: str, text: str) -> bytes:
+    body = binascii.b2a_qp(text.encode("utf-8"), quotetabs=False, istext=True, header=False)
+    body = body.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+            .encode("ascii") + body)
+
+
+def build_mail(rendered: RenderedEmail, *, sender: str, recipient: str, message_id: str,
+               date: datetime | None = None) -> OutgoingMail:
+    """`build_message`'s message as wire bytes, written directly (the e-mail package took ~10x the rest of a send).
+
+    The plain multipart/alternative of text and HTML is written here; a calendar invitation, or an address
+    that is not ASCII, takes `build_message` (both are rare).
+    """
+    from_header = _from_header(sender)
+    if rendered.calendar is not None or from_header is None or not recipient.isascii() or not message_id.isascii():
+        return OutgoingMail.from_message(build_message(rendered, sender=sender, recipient=recipient,
+                                                       message_id=message_id, date=date))
+    # '=' never occurs in quoted-printable text unescaped, so no part can contain the boundary.
+    boundary = f"==============={random.getrandbits(63):019d}=="
+    head = "\r\n".join([
+        _header("Subject", rendered.subject), from_header, f"To: {recipient}", f"Message-ID: {message_id}",
+        f"Date: {format_datetime(date or datetime.now(timezone.utc))}", "Auto-Submitted: auto-generated",
+        "MIME-Version: 1.0", f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"',
+    ])
+    delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
+    data = b"".join([head.encode("ascii"), b"\r\n", delimiter, _text_part("plain", rendered.text), delimiter,
+                     _text_part("html", rendered.html), f"\r\n--{boundary}--\r\n".encode("ascii")])
+    return OutgoingMail(parseaddr(sender)[1], recipient, data)

@@ -21,7 +21,7 @@ class NotificationOut(Schema):
     template = fields.String()
     recipient = fields.String()
     subject = fields.String(allow_none=True, metadata={"description": "Set when the message is first rendered for delivery."})
-    status = fields.String(metadata={"description": "pending, sent or failed"})
+    status = fields.String(metadata={"description": "pending, sending (claimed by a worker), sent or failed"})
     attempts = fields.Integer()
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)

@@ -86,7 +86,7 @@ def test_two_consumers_staging_one_cause_at_once_insert_one_row(notify_ctx):
         assert session.scalar(select(func.count()).select_from(Notification)) == 1
 
 
-def test_two_tasks_sending_one_notification_at_once_send_it_once(notify_ctx):
+def test_two_deliveries_of_one_notification_at_once_send_it_once(notify_ctx):
     from services.notify.domain import Cause, Template
     from services.notify.handlers import Delivery, deliver_notification, stage_notification
     from services.notify.models import Notification
@@ -102,10 +102,11 @@ def test_two_tasks_sending_one_notification_at_once_send_it_once(notify_ctx):
     sent, in_send = [], threading.Event()
 
     class SlowSender:
-        def send(self, message) -> None:
+        def send(self, message, *, on_handover=None) -> None:
             in_send.set()
-            time.sleep(0.5)  # the other task arrives while this one holds the row
-            sent.append(message["Message-ID"])
+            time.sleep(0.5)  # the other delivery arrives while this one holds the row
+            sent.append(message.data)
+            on_handover()
 
     class PlainRenderer:  # the templates have their own tests; this one is about the lock
         def render(self, template, language, context) -> RenderedEmail:

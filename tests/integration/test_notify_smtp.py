@@ -1,7 +1,8 @@
-"""Notify's SMTP sender and send task against a real SMTP server (aiosmtpd, started here on 127.0.0.1)."""
+"""Notify's SMTP sender and delivery against a real SMTP server (aiosmtpd, started here on 127.0.0.1)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 import uuid
@@ -16,12 +17,11 @@ from services.common.db import upgrade
 from services.common.events import new_envelope, parse_envelope
 from services.common.settings import SmtpSettings, load_settings
 from services.common.smtp_server import CollectingSmtpServer, free_port
-from services.notify.app import build
-from services.notify.handlers import EVENT_HANDLERS
+from services.notify.app import RENDERER, SENDER, build
+from services.notify.handlers import EVENT_HANDLERS, deliver_notification
 from services.notify.models import Inbox, Notification, Outbox
 from services.notify.rendering import RenderedEmail, build_message
 from services.notify.senders import PermanentDeliveryError, SmtpSender, TransientDeliveryError
-from services.notify.worker import register_tasks
 from tests.support.infra import purge_memory_broker
 
 pytestmark = pytest.mark.smtp
@@ -34,7 +34,7 @@ def smtp_server():
     with CollectingSmtpServer(refuse={
         "nieznany@example.org": "550 5.1.1 No such user here",
         "pelna-skrzynka@example.org": "452 4.2.2 Mailbox full, try again later",
-    }) as server:
+    }, refuse_data={"odrzuc-tresc@example.org": "451 4.3.0 Local error in processing"}) as server:
         yield server
 
 
@@ -83,7 +83,32 @@ def test_a_refused_connection_is_a_transient_error():
         SmtpSender(nobody_listens).send(a_message())
 
 
-# --- the Celery task, end to end through the real sender ------------------------------
+def test_one_connection_carries_many_messages_and_a_dropped_one_is_replaced(smtp_server):
+    """GIVEN a sender that keeps its SMTP connection WHEN it sends three messages, the server drops the connection,
+    and it sends a fourth THEN all four arrive over two sessions, and the handover hook ran once per message."""
+    sender = SmtpSender(smtp_settings(smtp_server))
+    handed_over = []
+    for n in range(3):
+        sender.send(a_message(f"osoba{n}@example.org"), on_handover=lambda: handed_over.append(True))
+    assert smtp_server.sessions == 1
+    sender._smtp.sock.shutdown(socket.SHUT_RDWR)  # as when the server times an idle session out
+    sender.send(a_message("osoba3@example.org"), on_handover=lambda: handed_over.append(True))
+    assert len(smtp_server.wait_for(4)) == 4 and smtp_server.sessions == 2 and len(handed_over) == 4
+    sender.close()
+
+
+def test_a_refusal_at_the_end_of_data_comes_after_the_handover(smtp_server):
+    """The server's verdict on the message is read after the handover: a refusal there is still reported."""
+    sender = SmtpSender(smtp_settings(smtp_server))
+    handed_over = []
+    with pytest.raises(TransientDeliveryError, match="451 4.3.0"):
+        sender.send(a_message("odrzuc-tresc@example.org"), on_handover=lambda: handed_over.append(True))
+    assert handed_over == [True] and smtp_server.received == []
+    sender.send(a_message())  # the session is still good for the next message
+    assert len(smtp_server.wait_for(1)) == 1 and smtp_server.sessions == 1
+
+
+# --- delivery end to end through the real sender ----------------------------------------
 
 
 @pytest.fixture
@@ -93,7 +118,6 @@ def notify_ctx(tmp_path, smtp_server):
     settings = replace(settings, smtp=smtp_settings(smtp_server))
     upgrade("notify", settings.database_url("notify"))
     ctx = build(settings)
-    register_tasks(ctx)
     yield ctx
     ctx.close()
 
@@ -121,14 +145,14 @@ def notification_events(ctx) -> list[str]:
         return list(session.scalars(select(Outbox.event_type).order_by(Outbox.id)))
 
 
-def test_running_the_send_task_twice_delivers_exactly_one_message(notify_ctx, smtp_server):
+def deliver(ctx, notification_id: str) -> str:
+    return deliver_notification(ctx, notification_id, sender=ctx.extras[SENDER], renderer=ctx.extras[RENDERER]).value
+
+
+def test_delivering_twice_sends_exactly_one_message(notify_ctx, smtp_server):
     notification_id = stage_receipt(notify_ctx)
-    send = notify_ctx.celery.tasks["notify.send_notification"]
 
-    first = send.apply(args=[notification_id])
-    second = send.apply(args=[notification_id])
-
-    assert (first.get(), second.get()) == ("sent", "already_done")
+    assert (deliver(notify_ctx, notification_id), deliver(notify_ctx, notification_id)) == ("sent", "already_done")
     [received] = smtp_server.wait_for(1)
     assert received["Subject"] == SUBJECT
     assert "Wydłużyć okres programu do 2026 r." in received.get_body(("plain",)).get_content()
@@ -139,12 +163,10 @@ def test_running_the_send_task_twice_delivers_exactly_one_message(notify_ctx, sm
     assert len(smtp_server.received) == 1
 
 
-def test_two_send_tasks_racing_for_one_notification_deliver_one_message(notify_ctx, smtp_server):
+def test_two_deliveries_racing_for_one_notification_send_one_message(notify_ctx, smtp_server):
     notification_id = stage_receipt(notify_ctx)
-    send = notify_ctx.celery.tasks["notify.send_notification"]
     outcomes: list[str] = []
-    threads = [threading.Thread(target=lambda: outcomes.append(send.apply(args=[notification_id]).get()))
-               for _ in range(2)]
+    threads = [threading.Thread(target=lambda: outcomes.append(deliver(notify_ctx, notification_id))) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -153,10 +175,9 @@ def test_two_send_tasks_racing_for_one_notification_deliver_one_message(notify_c
     assert len(smtp_server.received) == 1
 
 
-def test_the_send_task_records_a_refused_recipient_as_failed(notify_ctx, smtp_server):
+def test_a_refused_recipient_is_recorded_as_failed(notify_ctx, smtp_server):
     notification_id = stage_receipt(notify_ctx, recipient="nieznany@example.org")
-    result = notify_ctx.celery.tasks["notify.send_notification"].apply(args=[notification_id])
-    assert result.get() == "failed"
+    assert deliver(notify_ctx, notification_id) == "failed"
     with notify_ctx.db.transaction() as session:
         row = session.get(Notification, notification_id)
         assert row.status == "failed" and "550 5.1.1" in row.error
@@ -165,10 +186,29 @@ def test_the_send_task_records_a_refused_recipient_as_failed(notify_ctx, smtp_se
     assert smtp_server.received == []
 
 
+@pytest.mark.parametrize("reply, status, events", [
+    ("451 4.3.0 Try again later", "pending", ["notification.sent"]),
+    ("554 5.7.1 Message rejected", "failed", ["notification.sent", "notification.failed"]),
+])
+def test_a_message_refused_at_the_end_of_its_data_is_taken_back_from_sent(notify_ctx, smtp_server, reply, status,
+                                                                           events):
+    """GIVEN `sent` committed at the handover WHEN the server then refuses the message THEN the row goes back:
+    pending again after its backoff (4xx), or failed and announced (5xx); nothing arrived."""
+    smtp_server.handler.refuse_data["odrzuc-tresc@example.org"] = reply
+    notification_id = stage_receipt(notify_ctx, recipient="odrzuc-tresc@example.org")
+    assert deliver(notify_ctx, notification_id) in ("deferred", "failed")
+    with notify_ctx.db.transaction() as session:
+        row = session.get(Notification, notification_id)
+        assert row.status == status and reply.split()[0] in row.error and row.sent_at is None
+        assert row.attempts == 1
+    assert notification_events(notify_ctx) == events
+    assert smtp_server.received == []
+
+
 def test_an_event_from_the_bus_reaches_the_smtp_server_once_even_when_redelivered(tmp_path, smtp_server):
     """GIVEN notify's worker (consumer, relay, sweep, Celery) on the in-process broker and a real SMTP server
     WHEN submission.received is published, and then published again with the same id
-    THEN the after-commit enqueue runs the send task and exactly one receipt arrives."""
+    THEN the staging commit wakes the mailer and exactly one receipt arrives."""
     from services.common.runtime import ServiceWorker
     from services.notify.app import build
     from services.notify.worker import worker_spec

@@ -14,7 +14,7 @@ from services.common.db import upgrade
 from services.common.runtime import ServiceContext
 from services.common.settings import load_settings
 from services.notify.app import RENDERER, SENDER, build
-from services.notify.handlers import EVENT_HANDLERS, install_enqueue_after_commit
+from services.notify.handlers import EVENT_HANDLERS, install_wake_after_commit
 from services.notify.models import Inbox, ParkedEvent
 
 
@@ -44,10 +44,10 @@ def renderer(ctx: ServiceContext) -> Any:
 
 
 @pytest.fixture
-def enqueued(ctx: ServiceContext) -> list[str]:
-    """Notification ids enqueued after commit, as the worker would send them to Celery."""
+def woken(ctx: ServiceContext) -> list[str]:
+    """Ids of the notifications whose staging commit woke the mailer."""
     ids: list[str] = []
-    install_enqueue_after_commit(ctx.db.sessions, ids.append)
+    install_wake_after_commit(ctx.db.sessions, ids.extend)
     return ids
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 from services.common.events import Event, new_envelope, parse_envelope
-from services.notify.senders import EmailSender
+from services.notify.senders import EmailSender, Handover, OutgoingMail, as_outgoing
 
 
 class FakeSender(EmailSender):
@@ -18,10 +18,12 @@ class FakeSender(EmailSender):
         self.sent: list[EmailMessage] = []
         self.fail_with: Exception | None = None
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: OutgoingMail | EmailMessage, *, on_handover: Handover | None = None) -> None:
         if self.fail_with is not None:
             raise self.fail_with
-        self.sent.append(message)
+        self.sent.append(as_outgoing(message).parsed())  # read back as a mail client would
+        if on_handover is not None:
+            on_handover()
 
 
 def random_reference() -> str:

@@ -61,10 +61,14 @@ def test_the_log_filters_searches_and_offers_a_resend_only_for_failed_messages(c
     assert "Delivery log" in english and "Send again" in english
 
 
-def test_a_failed_message_is_sent_again_from_the_page_with_its_csrf_token(ctx, client, dispatcher, sender, monkeypatch):
+def status_of(ctx, notification_id: str) -> tuple[str, object]:
+    with ctx.db.transaction() as session:
+        row = session.get(Notification, notification_id)
+        return row.status, row.next_attempt_at
+
+
+def test_a_failed_message_is_sent_again_from_the_page_with_its_csrf_token(ctx, client, dispatcher, sender):
     failed, sent = failed_and_sent(ctx, dispatcher, sender)
-    enqueued = []
-    monkeypatch.setattr(ctx, "enqueue", lambda task, *args: enqueued.append((task, *args)))
     with client.session_transaction() as session:
         session[SESSION_KEY] = session_claims(StaffIdentity("u-k", "koordynator@um.example.pl", "coordinator", "K"))
     assert client.post(f"/notify/notifications/{failed.id}/resend").status_code == 400  # no CSRF token
@@ -72,14 +76,14 @@ def test_a_failed_message_is_sent_again_from_the_page_with_its_csrf_token(ctx, c
     response = client.post(f"/notify/notifications/{failed.id}/resend",
                            data={"csrf_token": token, "next": "/notify/?status=failed"})
     assert response.status_code == 303 and response.headers["Location"] == "/notify/?status=failed"
-    assert enqueued == [("send_notification", failed.id)]
+    assert status_of(ctx, failed.id) == ("pending", None)  # due: the mailer's next claim takes it
     page = client.get("/notify/").get_data(as_text=True)
     assert "zostanie wysłana ponownie" in page and "oczekuje na wysłanie" in page
     # A sent message is never sent again, from the page or the API.
     client.post(f"/notify/notifications/{sent.id}/resend", data={"csrf_token": token})
     assert "nie jest (już) nieudana" in client.get("/notify/").get_data(as_text=True)
     api = client.post(f"/notify/api/v1/notifications/{sent.id}/resend", headers=bearer(ctx, "coordinator"))
-    assert api.status_code == 409 and enqueued == [("send_notification", failed.id)]
+    assert api.status_code == 409 and status_of(ctx, sent.id) == ("sent", None)
 
 
 def test_the_navigation_offers_the_log_to_coordinators_only(ctx, client):

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import email
 import uuid
-from datetime import timedelta
 from email import policy
 
 import pytest
 from notify_factories import booking_event, consultation_event, received_event
 from sqlalchemy import select
 
-from services.common.db import utcnow
 from services.notify import domain
 from services.notify.app import RENDERER, SENDER
-from services.notify.handlers import Delivery, claim_notifications_to_enqueue, deliver_notification
+from services.notify.handlers import Delivery, deliver_notification
 from services.notify.models import Notification, Outbox
 from services.notify.senders import (
     FileOutboxSender,
+    MailServerUnavailable,
     PermanentDeliveryError,
     SmtpSender,
     TransientDeliveryError,
@@ -176,65 +175,39 @@ def test_a_permanent_refusal_marks_the_notification_failed_with_the_reason_and_a
     assert sender.sent == []
 
 
-def test_a_transient_error_records_the_attempt_and_is_raised_for_the_retry_policy(ctx, dispatcher, sender):
+def test_a_transient_error_records_the_attempt_and_defers_the_notification_by_its_backoff(ctx, dispatcher, sender):
     notification_id = staged_receipt(ctx, dispatcher)
-    sender.fail_with = TransientDeliveryError("SMTP unavailable: ConnectionRefusedError")
-    with pytest.raises(TransientDeliveryError):
-        deliver(ctx, notification_id)
+    sender.fail_with = TransientDeliveryError("recipient deferred: 452 4.2.2 Mailbox full")
+    assert deliver(ctx, notification_id) is Delivery.DEFERRED
     row = load(ctx, notification_id)
-    assert row.status == "pending" and row.attempts == 1 and "ConnectionRefusedError" in row.error
-    assert row.last_attempt_at is not None
+    assert row.status == "pending" and row.attempts == 1 and "452 4.2.2" in row.error
+    assert row.last_attempt_at is not None and row.claim_key is None
+    assert domain.retry_delay(1, 0.0) <= row.next_attempt_at - row.last_attempt_at <= domain.retry_delay(1, 0.999)
     assert outbox_types(ctx) == []
 
     sender.fail_with = None
     assert deliver(ctx, notification_id) is Delivery.SENT
     row = load(ctx, notification_id)
-    assert row.attempts == 2 and row.error is None
+    assert row.attempts == 2 and row.error is None and row.next_attempt_at is None
 
 
-def test_a_transient_error_on_the_last_retry_fails_the_notification_instead_of_retrying_forever(ctx, dispatcher, sender):
+def test_an_unreachable_mail_server_is_told_apart_so_the_mailer_pauses(ctx, dispatcher, sender):
     notification_id = staged_receipt(ctx, dispatcher)
-    sender.fail_with = TransientDeliveryError("451 4.3.0 try later")
-    assert deliver(ctx, notification_id, retries_exhausted=True) is Delivery.FAILED
-    row = load(ctx, notification_id)
-    assert row.status == "failed" and row.error.startswith("gave up after 1 attempts")
-    assert outbox_types(ctx) == ["notification.failed"]
+    sender.fail_with = MailServerUnavailable("SMTP unavailable: ConnectionRefusedError")
+    assert deliver(ctx, notification_id) is Delivery.UNREACHABLE
+    assert load(ctx, notification_id).status == "pending"
 
 
-def test_the_attempt_cap_holds_even_when_the_sweep_restarts_the_retry_chain(ctx, dispatcher, sender):
+def test_the_attempt_cap_fails_the_notification_instead_of_retrying_forever(ctx, dispatcher, sender):
     notification_id = staged_receipt(ctx, dispatcher)
     sender.fail_with = TransientDeliveryError("451 4.3.0 try later")
     for _ in range(domain.MAX_DELIVERY_ATTEMPTS - 1):
-        with pytest.raises(TransientDeliveryError):
-            deliver(ctx, notification_id)
+        assert deliver(ctx, notification_id) is Delivery.DEFERRED
     assert deliver(ctx, notification_id) is Delivery.FAILED
-    assert load(ctx, notification_id).attempts == domain.MAX_DELIVERY_ATTEMPTS
-
-
-def test_the_sweep_claims_only_pending_notifications_whose_task_looks_lost_and_only_once(ctx, dispatcher, sender):
-    fresh = staged_receipt(ctx, dispatcher)
-    now = utcnow()
-    assert claim_notifications_to_enqueue(ctx, now=now) == []  # just staged: its task is on its way
-
-    later = now + domain.LOST_ENQUEUE_AFTER + timedelta(seconds=1)
-    assert claim_notifications_to_enqueue(ctx, now=later) == [fresh]
-    assert claim_notifications_to_enqueue(ctx, now=later + timedelta(seconds=30)) == []  # already re-enqueued
-    much_later = later + domain.REENQUEUE_AFTER + timedelta(seconds=1)
-    assert claim_notifications_to_enqueue(ctx, now=much_later) == [fresh]
-
-    deliver(ctx, fresh)
-    assert claim_notifications_to_enqueue(ctx, now=much_later + timedelta(hours=1)) == []
-
-
-def test_the_sweep_leaves_a_notification_waiting_out_its_backoff_alone(ctx, dispatcher, sender):
-    notification_id = staged_receipt(ctx, dispatcher)
-    sender.fail_with = TransientDeliveryError("451 try later")
-    with pytest.raises(TransientDeliveryError):
-        deliver(ctx, notification_id)
-    attempted_at = load(ctx, notification_id).last_attempt_at
-    assert claim_notifications_to_enqueue(ctx, now=attempted_at + timedelta(minutes=5)) == []
-    stalled = attempted_at + domain.STALLED_RETRY_AFTER + timedelta(seconds=1)
-    assert claim_notifications_to_enqueue(ctx, now=stalled) == [notification_id]
+    row = load(ctx, notification_id)
+    assert row.attempts == domain.MAX_DELIVERY_ATTEMPTS
+    assert row.status == "failed" and row.error.startswith(f"gave up after {domain.MAX_DELIVERY_ATTEMPTS} attempts")
+    assert outbox_types(ctx) == ["notification.failed"]
 
 
 def test_without_smtp_settings_mail_goes_to_eml_files_in_the_data_dir(ctx, settings, dispatcher):
@@ -265,5 +238,5 @@ def test_an_unwritable_mail_folder_is_a_transient_error(tmp_path):
 
     message = build_message(RenderedEmail("s", "t", "<p>h</p>"), sender="a@example.org", recipient="b@example.org",
                             message_id="<x@notify.uwagi>")
-    with pytest.raises(TransientDeliveryError):
+    with pytest.raises(MailServerUnavailable):
         FileOutboxSender(blocker / "mail").send(message)

@@ -70,6 +70,14 @@ def test_only_a_newer_decision_revision_is_mailed(revision, last, expected):
 
 
 def test_delivery_gives_up_when_celery_retries_are_exhausted_or_the_row_has_used_its_attempts():
-    assert not domain.is_last_attempt(1, retries_exhausted=False)
-    assert domain.is_last_attempt(1, retries_exhausted=True)
-    assert domain.is_last_attempt(domain.MAX_DELIVERY_ATTEMPTS, retries_exhausted=False)
+    assert not domain.is_last_attempt(1)
+    assert not domain.is_last_attempt(domain.MAX_DELIVERY_ATTEMPTS - 1)
+    assert domain.is_last_attempt(domain.MAX_DELIVERY_ATTEMPTS)
+
+
+def test_the_retry_backoff_doubles_from_ten_seconds_up_to_ten_minutes_and_is_spread():
+    from datetime import timedelta
+
+    assert domain.retry_delay(1, 0.0) == timedelta(seconds=5) and domain.retry_delay(1, 0.999) < timedelta(seconds=10)
+    assert domain.retry_delay(3, 0.0) == timedelta(seconds=20)
+    assert domain.retry_delay(30, 0.999) <= timedelta(minutes=10)

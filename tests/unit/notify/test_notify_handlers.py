@@ -24,7 +24,7 @@ def count(ctx, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_a_submission_with_an_email_stages_one_pending_receipt_and_enqueues_it_after_commit(ctx, dispatcher, enqueued):
+def test_a_submission_with_an_email_stages_one_pending_receipt_and_wakes_the_mailer_after_commit(ctx, dispatcher, woken):
     event = received_event(comments=2)
     dispatcher.dispatch(event)
 
@@ -35,7 +35,7 @@ def test_a_submission_with_an_email_stages_one_pending_receipt_and_enqueues_it_a
     assert row.context["reference"] == event.data["reference"]
     assert [c["proposal"] for c in row.context["comments"]] == [c["proposal"] for c in event.data["comments"]]
     assert row.message_id.endswith("@notify.uwagi>")
-    assert enqueued == [row.id]
+    assert woken == [row.id]
 
 
 def test_a_submission_stores_who_to_tell_about_each_comment(ctx, dispatcher):
@@ -51,40 +51,40 @@ def test_a_submission_stores_who_to_tell_about_each_comment(ctx, dispatcher):
     assert first.section == "§ 1 ust. 2" and first.proposal.startswith("Zwiększyć pulę")
 
 
-def test_a_redelivered_submission_stages_nothing_more(ctx, dispatcher, enqueued):
+def test_a_redelivered_submission_stages_nothing_more(ctx, dispatcher, woken):
     event = received_event()
     dispatcher.dispatch(event)
     dispatcher.dispatch(event)
     assert len(notifications(ctx)) == 1
-    assert len(enqueued) == 1
+    assert len(woken) == 1
 
 
-def test_the_same_submission_published_again_under_a_new_event_id_is_not_mailed_twice(ctx, dispatcher, enqueued):
+def test_the_same_submission_published_again_under_a_new_event_id_is_not_mailed_twice(ctx, dispatcher, woken):
     first = received_event()
     again = parse_envelope(new_envelope("submission.received", dict(first.data), producer="intake"))
     assert again.id != first.id
     dispatcher.dispatch(first)
     dispatcher.dispatch(again)
     assert len(notifications(ctx)) == 1
-    assert len(enqueued) == 1
+    assert len(woken) == 1
 
 
-def test_a_submission_without_an_email_sends_nothing_but_its_comments_are_known(ctx, dispatcher, enqueued):
+def test_a_submission_without_an_email_sends_nothing_but_its_comments_are_known(ctx, dispatcher, woken):
     event = received_event(email=None)
     dispatcher.dispatch(event)
     assert notifications(ctx) == []
-    assert enqueued == []
+    assert woken == []
     assert count(ctx, KnownComment) == 2
     # ...so a later decision is recognised and quietly not mailed, instead of being retried.
     dispatcher.dispatch(decided_event(event))
     assert notifications(ctx) == []
 
 
-def test_a_decision_on_an_unknown_comment_is_a_transient_error_so_that_it_is_parked(ctx, dispatcher, enqueued):
+def test_a_decision_on_an_unknown_comment_is_a_transient_error_so_that_it_is_parked(ctx, dispatcher, woken):
     orphan = decided_event(received_event(), comment_id=str(uuid.uuid4()))
     assert dispatcher.dispatch(orphan) == []
     assert notifications(ctx) == []
-    assert enqueued == []
+    assert woken == []
     with ctx.db.transaction() as session:
         [parked] = session.scalars(select(ParkedEvent)).all()
     assert parked.event_id == orphan.id and "not known yet" in parked.reason
@@ -131,22 +131,22 @@ def test_each_new_revision_of_a_decision_is_mailed_once_and_stale_or_repeated_on
 
 @pytest.mark.parametrize(("event_type", "template"), [("booking.confirmed", "booking_confirmed"),
                                                       ("booking.cancelled", "booking_cancelled")])
-def test_a_booking_event_stages_its_mail_once(ctx, dispatcher, enqueued, event_type, template):
+def test_a_booking_event_stages_its_mail_once(ctx, dispatcher, woken, event_type, template):
     event = booking_event(event_type, language="en")
     dispatcher.dispatch(event)
     dispatcher.dispatch(event)
     [row] = notifications(ctx)
     assert (row.template, row.recipient, row.language) == (template, "jan.kowalski@example.org", "en")
     assert row.context["slot_starts_at"] == "2024-10-08T07:00:00+00:00"
-    assert enqueued == [row.id]
+    assert woken == [row.id]
 
 
-def test_a_rolled_back_transaction_enqueues_nothing(ctx, enqueued):
+def test_a_rolled_back_transaction_wakes_nothing(ctx, woken):
     event = received_event()
     with pytest.raises(RuntimeError):
         with ctx.db.transaction() as session:
             stage_notification(session, event, cause=Cause(event.type, "sub-1"), template=Template.SUBMISSION_RECEIPT,
                                recipient="a@example.org", language="pl", context={})
             raise RuntimeError("the handler failed after staging")
-    assert enqueued == []
+    assert woken == []
     assert notifications(ctx) == []

@@ -118,17 +118,15 @@ def test_per_decision_consultations_get_no_summary_at_publication(ctx, dispatche
     assert [n.template for n in notifications(ctx)] == ["submission_receipt", "comment_decision"]
 
 
-def test_a_failed_message_is_resent_as_a_new_attempt_of_the_same_row(ctx, dispatcher, sender, monkeypatch):
+def test_a_failed_message_is_resent_as_a_new_attempt_of_the_same_row(ctx, dispatcher, sender):
     dispatcher.dispatch(received_event())
     [row] = notifications(ctx)
     sender.fail_with = PermanentDeliveryError("550 mailbox unavailable")
     deliver = lambda: deliver_notification(ctx, row.id, sender=ctx.extras[SENDER], renderer=ctx.extras[RENDERER])  # noqa: E731
     assert deliver() is Delivery.FAILED
-    enqueued = []
-    monkeypatch.setattr(ctx, "enqueue", lambda task, *args: enqueued.append((task, *args)))
 
     resent = resend_notification(ctx, row.id, actor="koordynator@um.example.pl")
-    assert resent.status == "pending" and enqueued == [("send_notification", row.id)]
+    assert resent.status == "pending" and resent.next_attempt_at is None  # due: the mailer's next claim takes it
     sender.fail_with = None
     assert deliver() is Delivery.SENT
     [after] = notifications(ctx)

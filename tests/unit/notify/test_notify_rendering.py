@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email
+from datetime import datetime, timezone
 from email import policy
 from zoneinfo import ZoneInfo
 
@@ -10,7 +11,8 @@ import pytest
 
 from services.notify import domain
 from services.notify.domain import Template
-from services.notify.rendering import Renderer, build_message
+from services.notify.rendering import Renderer, build_mail, build_message
+from services.notify.senders import OutgoingMail
 
 RECEIPT = {
     "recipient_name": "Zofia Żółkiewska",
@@ -194,3 +196,39 @@ def test_a_name_with_line_breaks_stays_on_its_one_line(renderer, template, conte
     assert folded in mail.text and "\r" not in mail.text
     assert len(mail.text.splitlines()) == len(plain.text.splitlines())
     assert not any(line.startswith(("Bcc:", "Fałszywy")) for line in mail.text.splitlines())
+
+
+SENDERS = ["konsultacje@um.torun.pl", "Wydział Zdrowia i Polityki Społecznej <konsultacje@um.torun.pl>",
+           '"Urząd Miasta, Wydział Zdrowia" <konsultacje@um.torun.pl>', "City Office <konsultacje@um.torun.pl>"]
+
+
+@pytest.mark.parametrize("sender", SENDERS)
+@pytest.mark.parametrize("language", ["pl", "en"])
+@pytest.mark.parametrize("template, context", [(Template.SUBMISSION_RECEIPT, RECEIPT),
+                                               (Template.COMMENT_DECISION,
+                                                {**DECISION, "decision_label": "uwzględniona częściowo"}),
+                                               (Template.BOOKING_CONFIRMED, BOOKING)])
+def test_the_directly_written_message_reads_back_as_the_e_mail_package_writes_it(renderer, template, context,
+                                                                                  language, sender):
+    """GIVEN a rendered e-mail WHEN the mailer writes its bytes itself (build_mail) THEN a mail client reads the
+    same headers, parts and text as from the e-mail package's message (build_message), every line is ASCII and
+    at most 78 characters, and the envelope is the From's address and the recipient."""
+    rendered = renderer.render(template, language, context)
+    rendered = type(rendered)(**{**rendered.__dict__, "subject": rendered.subject + " – " + "długi " * 12})
+    date = datetime(2024, 10, 8, 7, 30, tzinfo=timezone.utc)
+    fast = build_mail(rendered, sender=sender, recipient="zofia@example.org", message_id="<abc@notify.uwagi>", date=date)
+    slow = OutgoingMail.from_message(build_message(rendered, sender=sender, recipient="zofia@example.org",
+                                                   message_id="<abc@notify.uwagi>", date=date)).parsed()
+    read = fast.parsed()
+    for name in ("Subject", "From", "To", "Message-ID", "Date", "Auto-Submitted", "MIME-Version"):
+        assert read[name] == slow[name], name
+    assert read.get_content_type() == slow.get_content_type()
+    def leaves(message):
+        return [(p.get_content_type(), p.get_content()) for p in message.walk() if not p.is_multipart()]
+
+    assert leaves(read) == leaves(slow) and len(leaves(read)) >= 2
+    assert fast.envelope_from == "konsultacje@um.torun.pl" and fast.recipient == "zofia@example.org"
+    assert not fast.smtputf8
+    if rendered.calendar is None:  # an invitation is rare and written by the e-mail package
+        lines = fast.data.decode("ascii").split("\r\n")
+        assert max(len(line) for line in lines) <= 78 and "\n" not in "".join(lines)
