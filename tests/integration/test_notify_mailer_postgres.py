@@ -114,7 +114,7 @@ def test_notify_workers_killed_while_sending_lose_nothing_and_send_nothing_twice
     env = {**os.environ, "UWAGI_BROKER_URL": rabbit.url(), "NOTIFY_DATABASE_URL": database,
            "UWAGI_SMTP_HOST": smtp.host, "UWAGI_SMTP_PORT": str(smtp.port),
            "UWAGI_SECRET_KEY": "integration-secret-0123456789", "UWAGI_LOG_LEVEL": "WARNING"}
-    run = run_with_kills(database, env, tmp_path, receipt_rows(500), workers=2, kills=3, kill_every=1.0, server=smtp,
+    run = run_with_kills(database, env, tmp_path, receipt_rows(500), workers=2, kills=3, server=smtp,
                          timeout=90, settle=2.0)
     assert run.kills == 3, run
     assert (run.lost, run.duplicates, run.not_sent_rows) == (0, 0, 0), run
