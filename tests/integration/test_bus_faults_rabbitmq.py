@@ -193,7 +193,7 @@ def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the
             started = time.monotonic()
             with pytest.raises(BrokerUnavailable):
                 relay.publish_pending()
-            assert time.monotonic() - started < 4, "the relay must give up on a hung link within its timeouts"
+            assert time.monotonic() - started < 5, "the relay must give up on a hung link within its timeouts"
             rows = outbox_rows(review_db)
             assert all(r.published_at is None and r.attempts == attempt for r in rows)
             assert "Timeout" in rows[0].last_error or "timed out" in rows[0].last_error, rows[0].last_error
