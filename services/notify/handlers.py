@@ -548,15 +548,27 @@ def release_dead_claims(ctx: ServiceContext, conn: Connection, *, alive: Callabl
     that renders or sends it ends as `failed` instead of killing workers for ever.
     """
     now = utcnow()
+    columns = (_N.c.id, _N.c.claim_key, _N.c.created_at, _N.c.attempts, _N.c.attempts_before_resend, _N.c.template,
+               _N.c.context, _N.c.cause_event_id, _N.c.correlation_id)
     with conn.begin():
+        # The rows first, the live keys second: a mailer takes its key before it claims, so the key of any row
+        # seen here is already held if its mailer lives. (The other order would take the rows of a mailer that
+        # started in between for dead ones.)
+        sending = conn.execute(select(_N.c.id, _N.c.claim_key)
+                               .where(_N.c.status == NotificationStatus.SENDING.value)).all()
+        if not sending:
+            return 0
         live = alive(conn)
-        query = (select(_N.c.id, _N.c.claim_key, _N.c.created_at, _N.c.attempts, _N.c.attempts_before_resend,
-                        _N.c.template, _N.c.context, _N.c.cause_event_id, _N.c.correlation_id)
-                 .where(_N.c.status == NotificationStatus.SENDING.value))
+        candidates = [(row.id, row.claim_key) for row in sending if row.claim_key not in live]
+        if not candidates:
+            return 0
+        query = select(*columns).where(_N.c.id.in_([nid for nid, _ in candidates]),
+                                       _N.c.status == NotificationStatus.SENDING.value)
         if ctx.db.is_postgres:
-            # A row a live mailer is settling right now is locked by it; it is not dead.
+            # Locked, and checked again under the lock: another mailer may have released and reclaimed one.
             query = query.with_for_update(skip_locked=True)
-        dead = [row for row in conn.execute(query) if row.claim_key not in live]
+        keys = dict(candidates)
+        dead = [row for row in conn.execute(query) if row.claim_key == keys[row.id]]
         if not dead:
             return 0
         suspects = {}
