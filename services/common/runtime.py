@@ -299,7 +299,10 @@ class ServiceWorker:
     def run_celery_foreground(self, concurrency: int = 2) -> None:
         worker = self.ctx.celery.Worker(
             pool_cls="threads", concurrency=concurrency, queues=[f"{self.ctx.service}.tasks"],
-            without_mingle=True, without_gossip=True, hostname=f"{self.ctx.service}@%h",
+            without_mingle=True, without_gossip=True,
+            # Unique per process: Celery's control queue `<name>.celery.pidbox` is exclusive, and a second worker
+            # of the service on the same host (scaling out) would die at start with RESOURCE_LOCKED.
+            hostname=f"{self.ctx.service}-{os.getpid()}@%h",
             loglevel=self.ctx.settings.log_level,
         )
         worker.start()
