@@ -150,3 +150,34 @@ def test_on_postgresql_a_one_time_link_is_removed_from_the_row_in_the_statement_
         assert smtp.total == 1
     finally:
         ctx.close()
+
+
+def test_a_mailer_that_starts_and_claims_while_dead_claims_are_looked_for_keeps_its_claims(database, smtp, tmp_path):
+    """GIVEN a mailer looking for dead claims (there is one) WHEN another mailer starts and claims rows right after
+    the live keys were read THEN only the dead claim is released: the newcomer's rows are not taken for a dead
+    mailer's (they would then be sent twice)."""
+    ctx = context(database, smtp, tmp_path)
+    stage(database, receipt_rows(4))
+    holders = []
+    try:
+        with claim_holder(ctx.db) as (gone, gone_key):
+            [dead] = claim_due(ctx, gone, key=gone_key, limit=1)
+
+        def live_keys_then_a_new_mailer_claims(conn):
+            live = alive_keys(ctx.db)(conn)
+            holder = claim_holder(ctx.db)
+            newcomer, key = holder.__enter__()
+            holders.append((holder, key))
+            assert len(claim_due(ctx, newcomer, key=key, limit=10)) == 3
+            return live
+
+        with claim_holder(ctx.db) as (conn, _):
+            assert release_dead_claims(ctx, conn, alive=live_keys_then_a_new_mailer_claims) == 1
+        [(holder, key)] = holders
+        assert statuses(ctx) == {"sending": 3, "pending": 1}
+        with ctx.db.transaction() as session:
+            assert session.get(Notification, dead.id).status == "pending"
+            assert set(session.scalars(select(Notification.claim_key).where(Notification.status == "sending"))) == {key}
+        holder.__exit__(None, None, None)
+    finally:
+        ctx.close()
