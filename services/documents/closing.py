@@ -34,6 +34,11 @@ PUBLISH_REFUSALS = {
     "working_draft": N_("This is a working draft, built before the review was completed; build the report again."),
 }
 OPS = {"replace": N_("new wording"), "insert_after": N_("inserted after"), "delete": N_("deleted")}
+PUBLISHED_FILES = {
+    "report_docx": N_("Report (DOCX)"), "report_xlsx": N_("Report (XLSX)"), "report_csv": N_("Report (CSV)"),
+    "version_clean": N_("Document after the consultation (DOCX)"),
+    "version_tracked": N_("Document after the consultation, with tracked changes (DOCX)"),
+}
 
 
 def _ctx() -> Any:
@@ -47,7 +52,8 @@ def _state(value: str) -> str:
 @blp.app_context_processor
 def _labels() -> dict[str, Any]:
     return {"build_state": _state, "unanchored_reason": lambda r: gettext(REASON_LABELS.get(r, r)),
-            "change_op": lambda op: gettext(OPS.get(op, op))}
+            "change_op": lambda op: gettext(OPS.get(op, op)),
+            "published_file": lambda kind: gettext(PUBLISHED_FILES[kind]) if kind in PUBLISHED_FILES else kind}
 
 
 @blp.get("/consultations")

@@ -84,6 +84,21 @@ def draft_outline(units: list[dict]) -> list[dict]:
     return outline if any(u.get("text") for u in units) else []
 
 
+def letter_address(organiser: str | None, postal_address: str | None) -> str | None:
+    """The address residents write on a letter: the postal address, headed by the organiser unless the address
+    already names it. Announcements often word the unit differently ("Urząd Miasta Torunia – Wydział X" for
+    the organiser "Wydział X Urzędu Miasta Torunia"), so the organiser's first three words are enough to count."""
+    if not postal_address or not postal_address.strip():
+        return None
+    address = postal_address.strip()
+    if not organiser or not organiser.strip():
+        return address
+    leading = " ".join(organiser.split()[:3]).casefold()
+    if leading in " ".join(address.split()).casefold():
+        return address
+    return f"{organiser.strip()}\n{address}"
+
+
 # --- commands -----------------------------------------------------------------
 
 from dataclasses import dataclass, field  # noqa: E402

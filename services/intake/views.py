@@ -264,6 +264,7 @@ def _consultation_page(found: Any, form: CommentForm, *, problem: str | None = N
         duty_days=duty_days, honeypot=HONEYPOT, max_rows=MAX_ROWS,
         focus_row=focus_row, focus_field=focus_field, results=handlers.latest_results(_ctx(), found.id),
         has_draft=any(s.get("text") for s in (found.document_sections or [])),
+        letter_address=domain.letter_address(found.organiser, found.postal_address),
     )
     return html, status
 

@@ -53,6 +53,8 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
     overview = page(client, ctx, f"/documents/consultations/{consultation_id}")
     assert f"/documents/api/v1/documents/{document_id}/versions/2/tracked.docx" in overview
     assert f'href="/documents/versions/{document_id}"' in overview
+    # The files are named in Polish, never by their internal kind.
+    assert "Wersja 2: ze śledzeniem zmian (DOCX)" in overview and ">tracked" not in overview
 
     report = client.post(f"/documents/consultations/{consultation_id}/reports", data={"language": "pl"},
                          headers=staff(ctx))
@@ -77,6 +79,8 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
     html = published.get_data(as_text=True)
     assert "Opublikowano." in html and f'href="/intake/c/{consultation_id}/results"' in html
     assert html.count('href="http://127.0.0.1:8000/documents/files/') == 5
+    assert "Raport (XLSX)</a>" in html and "Dokument po konsultacjach (DOCX)</a>" in html
+    assert ">report_docx<" not in html and ">version_clean<" not in html
 
 
 def test_a_console_form_sent_with_the_session_cookie_needs_its_csrf_token(ctx, client):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from services.common.events import new_envelope, parse_envelope
-from services.intake import handlers
+from services.intake import domain, handlers
 from services.intake.comment_form import COLUMNS, SUBMITTER_LABELS
 from services.intake.mail.form import read_docx
 from services.intake.models import Consultation, Outbox, Submission
@@ -128,6 +128,35 @@ def test_the_consultation_page_gives_the_announcements_facts_the_draft_and_every
     assert "30&nbsp;września&nbsp;2024&nbsp;r." in raw and "21&nbsp;października&nbsp;2099&nbsp;r." in raw
     assert '<span class="nowrap">9:00–17:00</span>' in raw
     assert "13&nbsp;października&nbsp;2099&nbsp;r., godz.&nbsp;15:00" in raw
+
+
+def test_the_letter_address_names_the_organiser_once_and_the_rule_after_it_starts_a_new_line(app, client):
+    consultation = with_draft(
+        app, organiser="Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia",
+        postal_address="Urząd Miasta Torunia – Wydział Komunikacji Społecznej i Informacji\n"
+                       "ul. Wały gen. Sikorskiego 8\n87-100 Toruń")
+    raw = client.get(page_url(consultation.id)).get_data(as_text=True)
+    address = re.search(r'<span class="pre postal-address">(.*?)</span>', raw, re.S).group(1)
+    assert address.startswith("Urząd Miasta Torunia – Wydział") and address.count("Wydział") == 1
+    assert address.endswith("87-100 Toruń")  # the rule on the date of receipt follows the block, not the town
+
+
+def test_the_optional_e_mail_field_says_optional_once(app, client):
+    consultation = with_draft(app)
+    body = re.sub(r"<[^>]+>", "", client.get(page_url(consultation.id)).get_data(as_text=True))
+    assert "Adres e-mail (nieobowiązkowe)" in body and "(nieobowiązkowe) (nieobowiązkowe)" not in body
+
+
+@pytest.mark.parametrize(("organiser", "address", "expected"), [
+    ("Wydział Zdrowia", "ul. Wały gen. Sikorskiego 8\n87-100 Toruń",
+     "Wydział Zdrowia\nul. Wały gen. Sikorskiego 8\n87-100 Toruń"),
+    ("Wydział Komunikacji Społecznej i Informacji UMT", "UMT – Wydział  Komunikacji Społecznej\n87-100 Toruń",
+     "UMT – Wydział  Komunikacji Społecznej\n87-100 Toruń"),
+    (None, " ul. Wały 8 ", "ul. Wały 8"),
+    ("Wydział Zdrowia", "  ", None),
+])
+def test_letter_address_heads_the_address_with_the_organiser_unless_it_names_it(organiser, address, expected):
+    assert domain.letter_address(organiser, address) == expected
 
 
 def test_the_public_pages_use_one_formal_register(app, client):

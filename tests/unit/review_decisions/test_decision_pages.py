@@ -50,6 +50,14 @@ def test_the_dashboard_shows_progress_in_polish_by_status_reviewer_and_chapter(c
     assert f"/review/consultations/{consultation}/justifications" in english
 
 
+def test_an_empty_approvals_list_says_what_is_missing(ctx, client):
+    publish_consultation(ctx)
+    waiting = html(client.get("/review/approvals", headers=bearer(ctx, COORDINATOR)))
+    assert "Żadna decyzja nie czeka na zatwierdzenie." in waiting
+    returned = html(client.get("/review/approvals?state=returned", headers=bearer(ctx, COORDINATOR)))
+    assert "Żadna decyzja nie została zwrócona do poprawy." in returned
+
+
 def test_a_page_without_identity_redirects_to_login(ctx, client):
     response = client.get("/review/audit")
     assert response.status_code == 302 and response.headers["Location"].startswith("/review/login?next=")
