@@ -71,7 +71,7 @@ def test_a_reviewer_searches_filters_and_works_through_comments_by_keyboard(brow
     page.wait_for_url(f"**/review/comments/{general}?pos=1")
     page.wait_for_load_state()
     page.keyboard.press("a")  # the unit choice takes the focus
-    page.get_by_label("Przypisz do innej jednostki redakcyjnej").select_option("u2")
+    page.get_by_label("Przypisz do jednostki redakcyjnej projektu").select_option("u2")
     page.get_by_role("button", name="Przypisz", exact=True).click()
     page.wait_for_load_state()
     assert "Uwagę przypisano do wybranej jednostki redakcyjnej." in page.locator(".flashes").inner_text()

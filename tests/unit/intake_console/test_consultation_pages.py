@@ -67,6 +67,8 @@ def test_a_coordinator_creates_a_draft_with_every_field(ctx, client):
     detail = text(client.get(response.headers["Location"], headers=staff(ctx)))
     assert created.title in detail and "sala nr 34" in detail and "87-100 Toruń" in detail
     assert "Otwórz konsultację" in detail and f"/documents/drafts/new?consultation={consultation_id}" in detail
+    assert '<span class="nowrap">9:00–17:00</span>' in detail  # hours in the Polish form, as on the public page
+    assert "Publiczna strona konsultacji" not in detail  # a draft has no public page yet
 
 
 def test_errors_are_summarised_and_what_was_typed_is_kept(ctx, client):
@@ -98,6 +100,7 @@ def test_the_coordinator_opens_closes_early_with_a_reason_and_starts_the_review(
     assert response.status_code == 303 and handlers.get_consultation(ctx, draft.id).state == "open"
     assert published(ctx, draft.id)[-1]["state"] == "open"
     page = text(client.get(url, headers=staff(ctx)))
+    assert f'<a href="/intake/c/{draft.id}">Publiczna strona konsultacji</a>' in page
     assert 'name="reason"' in page and "Zamknij konsultację" in page
     client.post(url + "/step", data={"step": "close", "reason": ""}, headers=staff(ctx))
     assert handlers.get_consultation(ctx, draft.id).state == "open"

@@ -179,6 +179,11 @@ def test_the_comment_page_shows_the_unit_text_beside_the_comment_and_navigates_t
 def test_page_forms_reanchor_add_notes_and_assign_then_show_the_history(client, world):
     reviewer, coordinator = world["as_reviewer"], world["as_coordinator"]
     url = f"/review/comments/{world['general']}"
+    unanchored = client.get(url, headers=reviewer).get_data(as_text=True)
+    assert "Przypisz do jednostki redakcyjnej projektu" in unanchored and "do innej jednostki</label>" not in unanchored
+    assert '<option value="" selected>' in unanchored  # no unit of the draft is preselected
+    empty = client.post(url + "/anchor", data={"unit": "", "back": url}, headers=reviewer, follow_redirects=True)
+    assert empty.status_code == 200 and "Przypisz do jednostki redakcyjnej projektu" in empty.get_data(as_text=True)
     assert client.post(url + "/anchor", data={"unit": "u2", "back": url}, headers=reviewer).status_code == 303
     assert client.post(url + "/notes", data={"body": "Notatka wewnętrzna"}, headers=reviewer).status_code == 303
     assert client.post(url + "/assign", data={"assignee": "recenzent@um.example"}, headers=reviewer).status_code == 403
@@ -187,6 +192,7 @@ def test_page_forms_reanchor_add_notes_and_assign_then_show_the_history(client, 
     assert "Notatka wewnętrzna" in html and "Program określa cele współpracy." in html
     assert "Zmieniono miejsce uwagi w dokumencie" in html and "Przypisano uwagę" in html
     assert "Dodano notatkę wewnętrzną" in html
+    assert "Przypisz do innej jednostki redakcyjnej</label>" in html and '<option value="" selected>' not in html
     bad = client.post(url + "/anchor", data={"unit": "zz", "back": url}, headers=reviewer)
     assert bad.status_code == 303
     assert "Nie ma takiej jednostki" in client.get(url, headers=reviewer).get_data(as_text=True)
