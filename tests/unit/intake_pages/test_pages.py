@@ -97,7 +97,9 @@ def test_a_submission_gets_a_reference_and_a_thank_you_page(app, client):
     assert "Otrzymaliśmy 1 uwagę" in body and "anna.nowak@example.pl" in body
     assert thanks.headers["Cache-Control"] == "no-store"
     status_link = re.search(r'href="(/intake/status\?reference=[^"]+)"', body).group(1).replace("&amp;", "&")
-    assert "zarejestrowana" in text(client.get(status_link))
+    status_page = text(client.get(status_link))
+    assert "zarejestrowana" in status_page
+    assert "Data wpływu" in status_page and "Wpłynął" not in status_page  # "zgłoszenie" is neuter; no gender at all
     [stored] = submissions_of(app, consultation.id)
     assert stored.reference == reference and stored.channel == "web" and stored.language == "pl"
     assert stored.organization == "Stowarzyszenie Przykładowe" and stored.publish_consent is True

@@ -127,6 +127,7 @@ def test_the_consultation_page_gives_the_announcements_facts_the_draft_and_every
     # Dates and hours never break across lines.
     assert "30&nbsp;września&nbsp;2024&nbsp;r." in raw and "21&nbsp;października&nbsp;2099&nbsp;r." in raw
     assert '<span class="nowrap">9:00–17:00</span>' in raw
+    assert 'data-label="Zapisy do"' in raw  # on a narrow screen the stacked row still says what the date is
     assert "13&nbsp;października&nbsp;2099&nbsp;r., godz.&nbsp;15:00" in raw
 
 
