@@ -80,10 +80,16 @@ class Renderer:
         return moment.astimezone(self.timezone)
 
     def _local_datetime(self, value: str | datetime, language: str) -> str:
-        return babel_format_datetime(self._as_local(value), "d MMMM y, HH:mm", locale=normalize_language(language))
+        """The pages' form: "8 października 2024 r., godz. 9:30" / "8 October 2024, 9:30"."""
+        language = normalize_language(language)
+        moment = self._as_local(value)
+        if language == "pl":
+            return f"{babel_format_datetime(moment, 'd MMMM y', locale=language)} r., godz. {self._local_time(moment)}"
+        return f"{babel_format_datetime(moment, 'd MMMM y', locale=language)}, {self._local_time(moment)}"
 
     def _local_time(self, value: str | datetime) -> str:
-        return self._as_local(value).strftime("%H:%M")
+        moment = self._as_local(value)
+        return f"{moment.hour}:{moment.minute:02d}"
 
     def render(self, template: Template | str, language: str, context: Mapping[str, Any]) -> RenderedEmail:
         name = Template(template).value

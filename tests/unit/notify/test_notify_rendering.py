@@ -59,7 +59,7 @@ def test_the_polish_receipt_carries_the_reference_title_status_link_and_every_co
     assert RECEIPT["status_url"] in mail.text
     assert 'href="http://127.0.0.1:8000/intake/status?reference=UW/2024/000123&amp;token=t0k3n"' in mail.html
     # 07:30 UTC is 09:30 in Warsaw in October (CEST).
-    assert "8 października 2024, 09:30" in mail.text
+    assert "8 października 2024 r., godz. 9:30" in mail.text
 
 
 def test_a_late_receipt_says_that_the_comments_may_not_be_considered(renderer):
@@ -73,7 +73,7 @@ def test_the_english_receipt_is_in_english(renderer):
     mail = renderer.render(Template.SUBMISSION_RECEIPT, "en", RECEIPT)
     assert mail.subject.startswith("Your comments were received: UW/2024/000123")
     assert "A copy of the comments" in mail.text and "Proposed change" in mail.html
-    assert "8 October 2024, 09:30" in mail.text
+    assert "8 October 2024, 9:30" in mail.text
     assert "Dzień dobry" not in mail.text
 
 
@@ -105,7 +105,7 @@ def test_a_revised_decision_says_it_replaces_the_earlier_one(renderer):
 @pytest.mark.parametrize("language", ["pl", "en"])
 def test_booking_mails_give_the_local_time_and_place(renderer, template, language):
     mail = renderer.render(template, language, BOOKING)
-    assert "09:00–09:30" in mail.text and "pokój 34" in mail.text and "b-42" in mail.html
+    assert "9:00–9:30" in mail.text and "pokój 34" in mail.text and "b-42" in mail.html
 
 
 def test_every_template_has_all_three_parts_in_both_languages(renderer):

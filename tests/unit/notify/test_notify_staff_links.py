@@ -30,7 +30,7 @@ def notifications(ctx) -> list[Notification]:
 
 
 @pytest.mark.parametrize("purpose, language, subject, wording", [
-    ("reset", "pl", "Ustawienie nowego hasła do konsoli konsultacji", "Link działa jeden raz, do 14 października 2026, 12:00"),
+    ("reset", "pl", "Ustawienie nowego hasła do konsoli konsultacji", "Link działa jeden raz, do 14 października 2026 r., godz. 12:00"),
     ("invite", "pl", "Zaproszenie do konsoli konsultacji – ustawienie hasła", "założyliśmy dla Państwa konto"),
     ("invite", "en", "Invitation to the consultation console – set your password", "an account has been created for you"),
 ])
