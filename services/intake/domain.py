@@ -9,6 +9,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.common.addresses import names_organiser
 from services.common.events import CHANNELS
 
 
@@ -85,16 +86,11 @@ def draft_outline(units: list[dict]) -> list[dict]:
 
 
 def letter_address(organiser: str | None, postal_address: str | None) -> str | None:
-    """The address residents write on a letter: the postal address, headed by the organiser unless the address
-    already names it. Announcements often word the unit differently ("Urząd Miasta Torunia – Wydział X" for
-    the organiser "Wydział X Urzędu Miasta Torunia"), so the organiser's first three words are enough to count."""
+    """The address residents write on a letter: the postal address, headed by the organiser unless it names it."""
     if not postal_address or not postal_address.strip():
         return None
     address = postal_address.strip()
-    if not organiser or not organiser.strip():
-        return address
-    leading = " ".join(organiser.split()[:3]).casefold()
-    if leading in " ".join(address.split()).casefold():
+    if not organiser or not organiser.strip() or names_organiser(organiser, address):
         return address
     return f"{organiser.strip()}\n{address}"
 

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from services.common.addresses import names_organiser
 from services.notify.calendar import booking_invitation
 from services.notify.domain import Template, normalize_language, office_from
 from services.notify.senders import OutgoingMail
@@ -72,6 +73,7 @@ class Renderer:
         )
         self.env.filters["local_datetime"] = self._local_datetime
         self.env.filters["local_time"] = self._local_time
+        self.env.filters["names_organiser"] = lambda address, organiser: names_organiser(organiser, address)
 
     def _as_local(self, value: str | datetime) -> datetime:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -163,6 +163,20 @@ def test_the_receipt_is_formal_signed_by_the_office_and_echoes_the_organisation_
     assert mail.text.startswith(greeting)
 
 
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_the_signature_names_the_office_once_when_its_address_already_does(renderer, language):
+    office = {**OFFICE, "organiser": "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia",
+              "postal_address": "Urząd Miasta Torunia – Wydział Komunikacji Społecznej i Informacji\n"
+                                "ul. Wały gen. Sikorskiego 8\n87-100 Toruń"}
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, language, {**RECEIPT, "office": office})
+    regards = {"pl": "Z poważaniem", "en": "Kind regards"}[language]
+    signature = mail.text.split(regards)[1]
+    assert signature.startswith("\nUrząd Miasta Torunia – Wydział Komunikacji Społecznej i Informacji\nul. Wały")
+    assert signature.count("Wydział Komunikacji") == 1
+    html_signature = mail.html.split(regards)[1].split("</p>")[0]
+    assert html_signature.count("Wydział Komunikacji") == 1 and "<strong>" not in html_signature
+
+
 def test_a_receipt_without_a_known_office_still_renders_with_a_generic_signature(renderer):
     mail = renderer.render(Template.SUBMISSION_RECEIPT, "pl", RECEIPT)  # a row staged before this change
     assert "Zespół ds. konsultacji społecznych" in mail.text and "prosimy na nią nie odpowiadać" in mail.text
