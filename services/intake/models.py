@@ -108,10 +108,11 @@ class Submission(Base):
 
 class Comment(Base):
     __tablename__ = "comments"
+    # The unique index also serves every lookup by submission (its leading column): no second index.
     __table_args__ = (UniqueConstraint("submission_id", "number"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
     number: Mapped[int] = mapped_column(Integer)
     section: Mapped[str] = mapped_column(Text)
     current_text: Mapped[str] = mapped_column(Text, default="")

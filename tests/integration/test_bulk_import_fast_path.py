@@ -104,7 +104,10 @@ def test_rows_references_and_events_are_those_the_web_form_writes(app):
         assert (event.event_id, envelope.type, envelope.producer, envelope.correlation_id) == (
             envelope.id, "submission.received", "intake", row.reference)
         data = event.envelope["data"]
-        assert set(data) == set(web_event.envelope["data"])  # the web form's fields, no more, no fewer
+        # The web form's fields, no more, no fewer, and the provenance a letter entered by hand also carries.
+        assert set(data) == set(web_event.envelope["data"]) | {"provenance"}
+        assert data["provenance"]["entered_by"] == "k@um.example" == row.entered_by
+        assert datetime.fromisoformat(data["provenance"]["entered_at"]) == row.entered_at
         assert (data["reference"], data["channel"], data["language"], data["late"]) == (
             row.reference, row.channel, row.language, row.late)
         assert (data["consultation_id"], data["consultation_title"]) == (consultation.id, consultation.title)
