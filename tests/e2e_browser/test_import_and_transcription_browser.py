@@ -98,7 +98,7 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
     letter = wait_for_review_comment(system, "Konkursy co pół roku (import).")
     page.goto(f"{base}/review/comments/{letter.id}")  # imported, with who imported it and the letter's stamp
     provenance = page.locator("section.provenance").inner_text()
-    assert "koordynator@example.org" in provenance and "Data stempla pocztowego" in provenance
+    assert "koordynator@example.org" in provenance and "Data wpływu" in provenance
 
     page.goto(f"{base}/intake/staff/consultations/{consultation_id}/import")
     # The same file a second time is refused until the coordinator says it holds other comments.

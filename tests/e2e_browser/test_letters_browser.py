@@ -73,14 +73,14 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
     summary = page.get_by_role("alert")
     for text in ("Imię i nazwisko: To pole jest wymagane.",
-                 "Data stempla pocztowego (albo data wpływu, jeśli doręczono osobiście): To pole jest wymagane.",
+                 "Data wpływu (pieczęć wpływu urzędu): To pole jest wymagane.",
                  "Adres do korespondencji: To pole jest wymagane.", "Uwaga nr 1, Proponowana zmiana:"):
         assert summary.get_by_role("link", name=text).is_visible(), text
     assert page.get_by_label("Imię i nazwisko").get_attribute("aria-invalid") == "true"
     assert "f-name-error" in page.get_by_label("Imię i nazwisko").get_attribute("aria-describedby")
     check_accessibility(page, "staff: enter a letter, every problem at once")
 
-    page.get_by_label("Data stempla pocztowego").fill(stamped)
+    page.get_by_label("Data wpływu (pieczęć wpływu urzędu)").fill(stamped)
     page.get_by_label("Skan (PDF albo obraz)").set_input_files(str(scan))
     page.get_by_label("Imię i nazwisko").fill("Anna Nowak")
     page.get_by_label("Organizacja (jeśli w jej imieniu)").fill("Stowarzyszenie Przykładowe")
@@ -105,7 +105,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     assert REFERENCE.fullmatch(reference)
     assert page.get_by_text("Potwierdzenie z kopią uwag zostanie wysłane na adres anna.nowak@example.org").is_visible()
     shown = facts(page)
-    assert shown["Sposób złożenia"] == "list" and shown["Data stempla pocztowego"] == polish_date(stamped)
+    assert shown["Sposób złożenia"] == "list" and shown["Data wpływu"] == polish_date(stamped)
     assert shown["Data złożenia"] == polish_date(stamped)  # the stamp's day, without a meaningless hour
     assert shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
     assert shown["Adres do korespondencji"] == "ul. Szeroka 1\n87-100 Toruń"
@@ -125,7 +125,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     letter = wait_for_review_comment(system, "Konkursy ogłaszać dwa razy w roku (pismo).")
     page.goto(f"{base}/review/comments/{letter.id}")
     provenance = page.locator("section.provenance").inner_text()
-    assert "recenzent@example.org" in provenance and "Data stempla pocztowego" in provenance and "sha256" in provenance
+    assert "recenzent@example.org" in provenance and "Data wpływu" in provenance and "sha256" in provenance
     check_accessibility(page, "staff: a letter's comment in review with its provenance")
     staff.close()
 

@@ -67,7 +67,7 @@ COLUMN_WORDS = {
     "justification": N_("Why."),
     "topic": N_("One of the consultation's topics."),
     "channel": N_("pismo, dyżur, e-mail or formularz (empty: pismo)."),
-    "received_on": N_("The postmark date, like 15.10.2024 (empty: today); it decides whether the comments came in time."),
+    "received_on": N_("The date of receipt, like 15.10.2024 (empty: today); it decides whether the comments came in time."),
     "language": N_("pl or en (empty: pl)."),
 }
 

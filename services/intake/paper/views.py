@@ -48,7 +48,7 @@ def paper_error(code: str) -> str:
         "too_long": _("This text is too long."),
         "email": _("Enter an e-mail address in the right format, like jan.kowalski@example.pl."),
         "date": _("Enter a date as year-month-day, like 2024-10-21."),
-        "in_future": _("The postmark date cannot be in the future."),
+        "in_future": _("The date of receipt cannot be in the future."),
         "unknown": _("Choose from the list."),
         "cancelled": _("This booking was cancelled."),
         "empty": _("The scan file is empty."),
@@ -227,7 +227,7 @@ def _refusal(exc: DomainError, consultation: Any) -> str:
     if isinstance(exc, Conflict):
         return _("The consultation had not opened yet on that date, so the submission cannot be registered.")
     if "deadline" in str(exc):
-        return _("The postmark date is after the deadline and this consultation refuses late comments. "
+        return _("The date of receipt is after the deadline and this consultation refuses late comments. "
                  "The letter cannot be registered as a submission.")
     return _("This consultation does not accept comments this way. Add the channel to the consultation first.")
 
