@@ -35,7 +35,7 @@ bench: install
 
 # Kills and restarts its own RabbitMQ nodes and PostgreSQL clusters (issue 9); see the README for timings.
 chaos: install
-	$(BIN)/python -m pytest -m chaos -s -p no:randomly tests/chaos
+	$(BIN)/python -m pytest -m chaos -s -p no:randomly --timeout=3600 tests/chaos
 
 clean:
 	rm -rf var .pytest_cache
