@@ -194,12 +194,14 @@ def test_tasks_are_sent_with_the_correlation_id_and_run_under_it():
     app.conf.task_always_eager = True
     seen = []
 
-    @app.task(name="notify.observed", bind=True)
+    # shared=False: a shared task joins every Celery app made later in this process, and each service's
+    # worker would then think it has tasks of its own.
+    @app.task(name="notify.observed", bind=True, shared=False)
     def observed(self):
         seen.append(correlation_id.get())
         logging.getLogger("uwagi.test").info("sending")
 
-    @app.task(name="notify.broken")
+    @app.task(name="notify.broken", shared=False)
     def broken():
         raise RuntimeError("smtp down")
 
