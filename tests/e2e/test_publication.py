@@ -102,9 +102,14 @@ def test_publishing_makes_the_results_public_and_tells_each_submitter_once(clust
         build = finished(cluster.api("documents", f"/reports/{started.json()['id']}"), cluster)
         return None if build["working_draft"] or build["comment_count"] < 3 else build
 
-    version = requests.post(cluster.api("documents", f"/documents/{document_id}/versions"), headers=cluster.staff,
-                            timeout=30)
-    assert version.status_code == 202, version.text
+    # Documents learns of the accepted decision from the bus too: until then it has no change to apply (422).
+    def version_started():
+        answer = requests.post(cluster.api("documents", f"/documents/{document_id}/versions"),
+                               headers=cluster.staff, timeout=30)
+        assert answer.status_code in (202, 422), answer.text
+        return answer if answer.status_code == 202 else None
+
+    version = wait_until(version_started, timeout=60, interval=1, what="the accepted decision at documents")
     built = finished(cluster.api("documents", f"/documents/{document_id}/builds/{version.json()['id']}"), cluster)
     assert [c["comment_refs"] for c in built["changes"]] == [[f"{first['reference']}#1"]]
     report = wait_until(report_after_completion, timeout=90, interval=1, what="a final (not working-draft) report")
