@@ -205,7 +205,7 @@ def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the
         proxy.close()
     # The first stalled connection's publishes and tx.commit waited in the buffers; on resume they reach
     # the broker, which commits them: ten events twice.
-    wait_until(lambda: queue_depth(rabbit.url()) == 20, timeout=5, what="the stalled transaction to arrive")
+    wait_until(lambda: queue_depth(rabbit.url()) == 20, timeout=30, what="the stalled transaction to arrive")
     consume_everything(rabbit.url(), review_db, 20)
     assert_applied_once(review_db, envelopes)  # none lost, none applied twice
 
