@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -23,7 +25,7 @@ from sqlalchemy import (
     insert,
     text,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -207,15 +209,24 @@ def service_tables() -> tuple[Any, Any, Any, Any]:
     return Base, Outbox, Inbox, ParkedEvent
 
 
-def add_event(session: Session, outbox_model: type, envelope: dict) -> None:
+def add_event(session: Session | Connection, outbox_model: type, envelope: dict) -> None:
     """Write an envelope (from `events.new_envelope`) to the outbox in the caller's transaction.
 
     One Core INSERT at once rather than an ORM object flushed later: the outbox row has no relations,
     and the unit of work cost more CPU than the insert itself on the submission path. The envelope is
     serialised now, so later changes to the caller's dicts cannot reach the stored event.
     """
-    session.execute(insert(outbox_model.__table__).values(
-        event_id=envelope["id"], event_type=envelope["type"], envelope=envelope, created_at=utcnow(), attempts=0))
+    # On the session's connection with parameters, not `.values()`: the statement is then built and compiled
+    # once per table, where the ORM path rebuilt and recompiled it for every event.
+    conn = session.connection() if isinstance(session, Session) else session  # notify's mailer passes a Connection
+    conn.execute(_outbox_insert(outbox_model.__table__), {
+        "event_id": envelope["id"], "event_type": envelope["type"], "envelope": envelope, "created_at": utcnow(),
+        "attempts": 0})
+
+
+@functools.lru_cache(maxsize=None)
+def _outbox_insert(table: Any) -> Any:
+    return insert(table)
 
 
 # --- migrations -------------------------------------------------------------

@@ -144,7 +144,7 @@ def comment_form(consultation_id: str) -> Any:
 @blp.route("/consultations/<consultation_id>/submissions", methods=["POST"])
 @public
 @idempotent
-@blp.arguments(SubmissionIn)
+@blp.arguments(SubmissionIn())  # an instance: webargs would build the class (and its nested schemas) per request
 @blp.response(201, SubmissionReceipt)
 @blp.alt_response(429, description="too many submissions from this client or to this e-mail address; see Retry-After")
 def submit(data: dict, consultation_id: str) -> Any:
