@@ -18,6 +18,9 @@ Measured in one run:
   outbox relay against raw kombu publishing (bench/relay_bench.py, P2), on PostgreSQL and RabbitMQ.
 - notify's worker processes sending 10,000 receipts to a local SMTP server with 20 SIGKILLs (bench/notify_bench.py,
   P7), against raw smtplib over one connection, with the workers' CPU per message.
+- the whole system in its production shape at a fixed 100 submissions/s for 60 s (bench/system_bench.py, P3): CPU per
+  submission of every process, the 201's latency and the receipt's arrival at a local SMTP server, against a trivial
+  Flask JSON app at the same rate through the same open-loop client.
 """
 
 from __future__ import annotations
@@ -269,7 +272,7 @@ def main() -> int:
     parser.add_argument("--grouping-comments", type=int, default=100_000)
     parser.add_argument("--mails", type=int, default=1000)
     parser.add_argument("--bulk-comments", type=int, default=20_000)
-    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay", "bulk", "notify"], help="run one benchmark only")
+    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay", "bulk", "notify", "system"], help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
@@ -280,7 +283,7 @@ def main() -> int:
     if options.only == "mail":
         print_mail_import(options.mails)
         return 0
-    if options.only in ("intake", "relay", "notify"):
+    if options.only in ("intake", "relay", "notify", "system"):
         run_service_benchmarks(options.only)
         return 0
     if options.only == "bulk":
@@ -327,13 +330,15 @@ def main() -> int:
     print()
     # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).
     subprocess.run([sys.executable, str(ROOT / "bench" / "triage_queue.py")], check=True, cwd=ROOT)
-    run_service_benchmarks("intake", "relay", "notify")
+    run_service_benchmarks("intake", "relay", "notify", "system")
     return 0
 
 
 def run_service_benchmarks(*names: str) -> None:
-    """P1 (intake under wrk, needs Debian's `wrk`), P2 (the relay) and P7 (notify), each in its own interpreter."""
-    scripts = {"intake": "intake_wrk.py", "relay": "relay_bench.py", "notify": "notify_bench.py"}
+    """P1 (intake under wrk, needs Debian's `wrk`), P2 (the relay), P7 (notify) and P3 (the whole system), each in
+    its own interpreter."""
+    scripts = {"intake": "intake_wrk.py", "relay": "relay_bench.py", "notify": "notify_bench.py",
+               "system": "system_bench.py"}
     for name in names:
         print()
         subprocess.run([sys.executable, str(ROOT / "bench" / scripts[name])], check=True, cwd=ROOT)
