@@ -73,6 +73,71 @@ def wait_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 6
     raise SystemExit(f"{url} not ready: {log.read_text()[-3000:]}")
 
 
+def process_tree(root: int) -> list[int]:
+    """`root` and its descendants, from /proc (gunicorn's master and its workers)."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children[ppid].append(int(entry))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    """User + system CPU seconds of each process that still exists."""
+    seconds = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            continue
+    return seconds
+
+
+def cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two readings; a process born in between counts from 0 (one that died is lost)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
+def backend_pids(admin_url: str, database: str) -> list[int]:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid()", (database,))]
+
+
+class CpuMeter:
+    """CPU per request of a server's process tree and PostgreSQL's backends of its database over one wrk run.
+    Unlike the rate, it hardly moves with what else the machine is doing."""
+
+    def __init__(self, root: int, admin_url: str | None = None, database: str | None = None):
+        self.root, self.admin_url, self.database = root, admin_url, database
+
+    def _read(self) -> tuple[dict[int, float], dict[int, float]]:
+        backends = backend_pids(self.admin_url, self.database) if self.admin_url else []
+        return cpu_of(process_tree(self.root)), cpu_of(backends)
+
+    def measure(self, run) -> tuple[dict, float, float]:
+        """wrk's result, and the server's and the database's CPU milliseconds per request."""
+        server_before, db_before = self._read()
+        result = run()
+        server_after, db_after = self._read()
+        served = max(1, result["requests"])
+        return (result, cpu_spent(server_before, server_after) / served * 1000,
+                cpu_spent(db_before, db_after) / served * 1000)
+
+
 class WaitSampler:
     """Samples pg_stat_activity of one database every few milliseconds while `active` is set."""
 
@@ -157,15 +222,23 @@ def main() -> int:
         wrk(trivial_url, get_script, 2, args.threads, args.connections)
         warm = wrk(submit_url, post_script, 2, args.threads, args.connections)
         trivial_runs, submit_runs = [], []
+        trivial_meter = CpuMeter(processes[0].pid)
+        intake_meter = CpuMeter(processes[1].pid, postgres.admin_url, database)
         for number in range(1, args.rounds + 1):
-            trivial_runs.append(wrk(trivial_url, get_script, args.seconds, args.threads, args.connections))
+            result, server_ms, _ = trivial_meter.measure(
+                lambda: wrk(trivial_url, get_script, args.seconds, args.threads, args.connections))
+            trivial_runs.append({**result, "cpu_ms": server_ms})
             sampler.active.set()
-            submit_runs.append(wrk(submit_url, post_script, args.seconds, args.threads, args.connections))
+            result, server_ms, db_ms = intake_meter.measure(
+                lambda: wrk(submit_url, post_script, args.seconds, args.threads, args.connections))
+            submit_runs.append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
             sampler.active.clear()
             print(f"round {number}: trivial {trivial_runs[-1]['rate']:,.0f} req/s, submissions "
                   f"{submit_runs[-1]['rate']:,.0f}/s (p99 {submit_runs[-1]['p99_us'] / 1000:.1f} ms, "
                   f"non-2xx {submit_runs[-1]['non2xx']}, socket errors "
-                  f"{sum(submit_runs[-1][k] for k in ('connect', 'read', 'write', 'timeout'))})", flush=True)
+                  f"{sum(submit_runs[-1][k] for k in ('connect', 'read', 'write', 'timeout'))}; CPU per request: trivial "
+                  f"{trivial_runs[-1]['cpu_ms']:.2f} ms, intake {submit_runs[-1]['cpu_ms']:.2f} ms + PostgreSQL "
+                  f"{submit_runs[-1]['db_cpu_ms']:.2f} ms; load {os.getloadavg()[0]:.1f})", flush=True)
 
         accepted = sum(r["requests"] - r["non2xx"] for r in [warm, *submit_runs])
         checks = data_check(database_url, vhost.url(), accepted)
@@ -233,6 +306,12 @@ def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: Wai
           f"p50 {statistics.median(r['p50_us'] for r in submit_runs) / 1000:.1f} ms, p99 {p99:.1f} ms")
     print(f"  ratio to the ceiling: {ratio:.3f}  [P1 ≥ {P1_RATIO}: {'ok' if ratio >= P1_RATIO else 'MISSED'}]; "
           f"p99 [≤ {P1_P99_MS:.0f} ms: {'ok' if p99 <= P1_P99_MS else 'MISSED'}]")
+    trivial_cpu = statistics.median(r["cpu_ms"] for r in trivial_runs)
+    intake_cpu = statistics.median(r["cpu_ms"] for r in submit_runs)
+    db_cpu = statistics.median(r["db_cpu_ms"] for r in submit_runs)
+    print(f"  CPU per request (less sensitive to the machine's other load): trivial {trivial_cpu:.2f} ms; "
+          f"submission {intake_cpu:.2f} ms in intake's processes (gunicorn, app, relay thread) + {db_cpu:.2f} ms "
+          f"in PostgreSQL = {(intake_cpu + db_cpu) / trivial_cpu:.1f}× the trivial request")
     print(f"  five consecutive runs on one database: {' → '.join(f'{t:,.0f}' for t in trend)}  "
           f"[no decline (last ≥ 0.9 × first): {'MISSED' if declining else 'ok'}]")
     in_flight = checks["rows"] - checks["accepted"]  # wrk stops without waiting for its open requests
