@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test test-fast bench chaos lint clean demo-draft
+.PHONY: install run test test-fast audit bench chaos lint clean demo-draft
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install $(AXE)
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit
+
+# Offline: requirements.lock against the vendored PyPA advisories (.ci/advisories); a finding fails it.
+audit: install
+	$(BIN)/python scripts/audit_lock.py
 
 bench: install
 	$(BIN)/python bench/run_bench.py
