@@ -244,6 +244,38 @@ class CpuMeter:
         return totals
 
 
+class QuerySampler:
+    """`--pg-sample`: which statements our databases' backends are running, sampled from pg_stat_activity."""
+
+    def __init__(self, admin_url: str, databases: dict[str, str], interval: float = 0.01):
+        self.admin_url, self.databases, self.interval = admin_url, databases, interval
+        self.counts: dict[tuple[str, str], int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> "QuerySampler":
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            while not self._stop.wait(self.interval):
+                for datname, query in conn.execute(
+                        "SELECT datname, left(regexp_replace(query, '\\s+', ' ', 'g'), 160) FROM pg_stat_activity "
+                        "WHERE state = 'active' AND datname = ANY(%s) AND pid <> pg_backend_pid()",
+                        (list(self.databases),)).fetchall():
+                    key = (self.databases[datname], query)
+                    self.counts[key] = self.counts.get(key, 0) + 1
+
+    def report(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        total = sum(self.counts.values()) or 1
+        print("\n  statements running in our databases (pg_stat_activity samples, state 'active'):")
+        for (service, query), count in sorted(self.counts.items(), key=lambda item: -item[1])[:25]:
+            print(f"  {count / total:6.1%} {service:9s} {query}")
+
+
 # --- the open-loop client -------------------------------------------------------------------------------------------
 
 
@@ -409,7 +441,7 @@ def profiled_worker(service: str, out: str) -> None:
     original_run = threading.Thread.run
 
     def run(self: threading.Thread) -> None:
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)  # CPU of the thread, not waits
         profilers.append(profiler)
         profiler.enable()
         try:
@@ -420,7 +452,7 @@ def profiled_worker(service: str, out: str) -> None:
     threading.Thread.run = run
     from services.common.runtime import run_worker_main
 
-    main_profiler = cProfile.Profile()
+    main_profiler = cProfile.Profile(time.thread_time_ns, 1e-9)  # CPU of the thread, not waits
     profilers.append(main_profiler)
     try:
         main_profiler.enable()
@@ -480,7 +512,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the last receipt")
     parser.add_argument("--weed", action="store_true", help="objects in weed mini's S3 instead of the local folder")
     parser.add_argument("--profile", default="", help="services whose worker runs under cProfile, comma-separated")
-    parser.add_argument("--keep", action="store_true", help="leave the work directory (logs, profiles)")
+    parser.add_argument("--pg-sample", action="store_true", help="sample the statements PostgreSQL runs")
+    parser.add_argument("--keep", action="store_true", help="leave the work directory (logs, profiles) and the databases")
     parser.add_argument("--smtp-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profiled-worker", help=argparse.SUPPRESS)
     parser.add_argument("--profile-out", help=argparse.SUPPRESS)
@@ -547,9 +580,15 @@ def main() -> int:
                                       timeout=args.timeout)
         print(f"warm-up: {len(warm.accepted)} of {len(warm.shots)} accepted, drained "
               f"{warm_drained:.1f} s after the last", flush=True)
+        # Statistics, as autovacuum keeps them on a live system: plans made while the tables were empty (psycopg
+        # prepares a statement at its fifth use, and PostgreSQL may keep a generic plan) would scan whole tables.
+        for url in urls.values():
+            with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+                conn.execute("ANALYZE")
 
         meter = CpuMeter(system.roots(), postgres.admin_url, databases)
         load_before = os.getloadavg()
+        sampler = QuerySampler(postgres.admin_url, databases).start() if args.pg_sample else None
         meter.start()
         started = time.monotonic()
         load, drained = run_load(system, smtp, consultation, urls, rate=args.rate, seconds=args.seconds,
@@ -559,6 +598,8 @@ def main() -> int:
         load_after = os.getloadavg()
         time.sleep(2)  # late duplicates would arrive now
         report(args, load, drained, window, cpu, smtp, baseline, base_ms, load_before, load_after, urls)
+        if sampler is not None:
+            sampler.report()
         meter.pg.close()
     finally:
         if trivial is not None:
@@ -569,7 +610,10 @@ def main() -> int:
         if weed is not None:
             weed.stop()
         vhost.delete()
-        postgres.drop_all()
+        if args.keep:
+            print(f"kept the databases: {', '.join(url.rsplit('/', 1)[-1] for url in urls.values())}")
+        else:
+            postgres.drop_all()
         if not args.keep and not args.profile:
             subprocess.run(["rm", "-rf", str(workdir)], check=False)
     return 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from kombu import Connection, Consumer, Exchange, Queue, binding
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import ARRAY, Integer, Text, any_, bindparam, cast, select, update
+from sqlalchemy import ARRAY, Integer, Text, any_, bindparam, cast, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -377,11 +378,18 @@ class RetryPolicy:
 class InboxDispatcher:
     """Applies an event to every handler registered for its type, each at most once.
 
-    Each handler runs in its own transaction with its inbox row, so one failing
-    handler neither blocks nor repeats the others. A transient error is retried
-    in place with backoff; if it persists, the (event, handler) pair is parked in
-    the service's `parked_events` table and retried by a sweep, so an event that
-    merely came early is not lost. `after_commit` runs once the work is durable.
+    `dispatch` runs each handler in its own transaction with its inbox row, so one
+    failing handler neither blocks nor repeats the others. A transient error is
+    retried in place with backoff; if it persists, the (event, handler) pair is
+    parked in the service's `parked_events` table and retried by a sweep, so an
+    event that merely came early is not lost. `after_commit` runs once the work
+    is durable.
+
+    `apply_batch` is the consumer's fast path: every handler of several events in
+    one transaction, with one inbox row per (event, handler) and one commit. It is
+    all or nothing: if anything in it fails, it rolls back whole and the consumer
+    applies the same events one by one with `dispatch`, so a poison event is parked
+    or dead-lettered on its own and the others are applied.
     """
 
     db: Database
@@ -433,13 +441,58 @@ class InboxDispatcher:
     def _apply(self, handler: EventHandler, event: Event) -> None:
         name = handler_name(handler)
         with self.db.transaction() as session:
-            if session.get(self.inbox_model, (event.id, name)) is not None:
+            if self._already_applied(session, [(event.id, name)]):
                 log.info("skipping %s for %s: already applied", event.id, name)
                 return
             handler(event, session)
-            session.add(self.inbox_model(event_id=event.id, handler=name, event_type=event.type))
+            self._mark_applied(session, [(event, name)])
             # A concurrent consumer applying the same event loses on the primary key
             # and rolls back its whole effect, which is what we want.
+
+    def apply_batch(self, events: Sequence[Event]) -> None:
+        """Apply every handler of every event in one transaction, skipping the (event, handler) pairs the inbox
+        already holds (a redelivery; the same event twice in one batch, as a relay's duplicate publish). All or
+        nothing: raises, with nothing committed, if any handler or the commit fails."""
+        with self.db.transaction() as session:
+            done = self._already_applied(session, [(event.id, handler_name(handler)) for event in events
+                                                   for handler in self.handlers.get(event.type, ())])
+            applied: list[tuple[Event, str]] = []
+            for event in events:
+                with correlated(event.correlation_id):
+                    for handler in self.handlers.get(event.type, ()):
+                        name = handler_name(handler)
+                        if (event.id, name) in done:
+                            log.info("skipping %s for %s: already applied", event.id, name)
+                            continue
+                        handler(event, session)
+                        done.add((event.id, name))
+                        applied.append((event, name))
+            self._mark_applied(session, applied)
+        if self.after_commit is not None:
+            self.after_commit()
+
+    def _already_applied(self, session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """The (event id, handler) pairs among `keys` that the inbox holds: one query for any number."""
+        if not keys:
+            return set()
+        if len(keys) == 1:
+            found = session.get(self.inbox_model, keys[0])
+            return {keys[0]} if found is not None else set()
+        table = self.inbox_model.__table__
+        rows = session.execute(select(table.c.event_id, table.c.handler)
+                               .where(table.c.event_id.in_(sorted({event_id for event_id, _ in keys}))))
+        wanted = set(keys)
+        return {(event_id, name) for event_id, name in rows if (event_id, name) in wanted}
+
+    def _mark_applied(self, session: Session, applied: Sequence[tuple[Event, str]]) -> None:
+        """The inbox rows of what was applied, written with the handlers' effects."""
+        if not applied:
+            return
+        session.flush()  # the handlers' ORM objects first, in the order they were added
+        now = utcnow()
+        session.execute(insert(self.inbox_model.__table__), [
+            {"event_id": event.id, "handler": name, "event_type": event.type, "processed_at": now}
+            for event, name in applied])
 
     def _park(self, event: Event, name: str, exc: BaseException) -> None:
         model = self.parked_model
@@ -501,14 +554,25 @@ class InboxDispatcher:
 class EventConsumer(ConsumerMixin):
     """Consumes `<service>.events`: validate, dispatch through the inbox, ack after commit.
 
+    Messages are taken in batches: up to `prefetch` unacknowledged at once, and after the first of a batch the
+    consumer waits at most `linger` seconds for more (a burst shares one transaction and one commit), then
+    applies them with `InboxDispatcher.apply_batch` and acks each after that commit. If the batch fails, it is
+    rolled back and its events are applied one at a time (`dispatch`), each acked, parked or dead-lettered on
+    its own, as they would be with a prefetch of one. A batch of one event takes that path directly.
+
     A message that is not JSON or breaks its contract, or that a handler refuses
     permanently, is published to `uwagi.dead` with the reason in a header, then
     acked. Transient failures are the dispatcher's to retry or park.
+
+    A message the broker redelivers (a consumer died holding it) is applied alone, and each connection starts
+    with a prefetch of one until a message arrives that is not a redelivery: a message that kills its consumer
+    every time is then delivered alone, and its neighbours in the queue are not returned with it again and
+    again (each return counts towards the queue's delivery limit, after which the broker dead-letters it).
     """
 
     def __init__(self, broker_url: str, service: str, dispatcher: InboxDispatcher, *,
                  dead_publisher: BrokerPublisher | None = None, requeue_pause: float = 5.0,
-                 heartbeat: float = CONSUMER_HEARTBEAT):
+                 heartbeat: float = CONSUMER_HEARTBEAT, prefetch: int = 100, linger: float = 0.05):
         self.broker_url = broker_url
         self.connection = Connection(broker_url, heartbeat=heartbeat)
         self.service = service
@@ -516,8 +580,15 @@ class EventConsumer(ConsumerMixin):
         self.dead_publisher = dead_publisher or BrokerPublisher(broker_url)
         self.queue = events_queue(service, dispatcher.routing_keys)
         self.requeue_pause = requeue_pause
+        self.prefetch = max(1, prefetch)
+        self.linger = linger
         self.processed = 0
         self.dead_lettered = 0
+        self.batches = 0  # committed with apply_batch
+        self.failed_batches = 0  # rolled back and applied one event at a time
+        self._pending: list[Any] = []
+        self._consumer: Consumer | None = None
+        self._prefetch_now = 1
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -540,7 +611,10 @@ class EventConsumer(ConsumerMixin):
 
     def get_consumers(self, consumer_cls: type[Consumer], channel: Any) -> list[Consumer]:
         dead_queue(self.service).bind(channel).declare()
-        return [consumer_cls(queues=[self.queue], on_message=self.on_message, accept=None, prefetch_count=1)]
+        # A prefetch of one until the first message that is not a redelivery (see the class's notes).
+        self._prefetch_now = 1
+        self._consumer = consumer_cls(queues=[self.queue], on_message=self.on_message, accept=None, prefetch_count=1)
+        return [self._consumer]
 
     def on_consume_ready(self, connection: Any, channel: Any, consumers: Any, **kwargs: Any) -> None:
         self._ready.set()
@@ -548,12 +622,96 @@ class EventConsumer(ConsumerMixin):
     def wait_ready(self, timeout: float = 10.0) -> bool:
         return self._ready.wait(timeout)
 
+    def consume(self, limit: int | None = None, timeout: float | None = None, safety_interval: float = 1,
+                **kwargs: Any) -> Iterator[None]:
+        """kombu's loop, with batches: deliveries collect in `_pending` (see `on_message`) and are applied when the
+        batch is full, or `linger` seconds after its first message, or when no more are waiting."""
+        with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
+            self._pending = []  # deliveries of an earlier, dead channel cannot be acked any more
+            first_at = 0.0  # when the batch's first message arrived
+            while not self.should_stop:
+                self.on_iteration()
+                waiting = len(self._pending)
+                # A frame at a time; a message is whole after several, so a short wait still reads them all.
+                wait = max(0.001, first_at + self.linger - time.monotonic()) if waiting else safety_interval
+                timed_out = False
+                try:
+                    conn.drain_events(timeout=wait)
+                except socket.timeout:
+                    timed_out = True  # handled below, so that the handlers' errors do not chain to it
+                except OSError:
+                    if not self.should_stop:
+                        raise
+                    continue
+                if self._pending and not waiting:
+                    first_at = time.monotonic()
+                if self._pending and (timed_out or len(self._pending) >= self._prefetch_now
+                                      or time.monotonic() - first_at >= self.linger):
+                    conn.heartbeat_check()
+                    self._flush()
+                elif timed_out:
+                    conn.heartbeat_check()
+                if not timed_out:
+                    yield
+
     def on_message(self, message: Any) -> None:
-        try:
-            event = parse_envelope(json.loads(message.body))
-        except (ValueError, ContractError) as exc:
-            self._dead_letter(message, f"invalid message: {exc}")
+        """A delivery: kept for the batch (the consume loop applies it)."""
+        self._pending.append(message)
+
+    def apply_pending(self) -> None:
+        """Apply the deliveries collected so far (the consume loop calls this)."""
+        self._flush()
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        if not pending:
             return
+        if (self._prefetch_now < self.prefetch and self._consumer is not None
+                and not any(message.delivery_info.get("redelivered") for message in pending)):
+            # Widened while these are unacknowledged, so that nothing more is on its way to the old subscription.
+            self._widen_prefetch()
+        alone: list[tuple[Any, Event]] = []  # redeliveries: applied one at a time (see the class's notes)
+        batch: list[tuple[Any, Event]] = []
+        for message in pending:
+            try:
+                event = parse_envelope(json.loads(message.body))
+            except (ValueError, ContractError) as exc:
+                self._dead_letter(message, f"invalid message: {exc}")
+                continue
+            (alone if message.delivery_info.get("redelivered") else batch).append((message, event))
+        # One event alone takes the per-event path: the same transactions, retries and counts as ever.
+        if len(batch) > 1:
+            try:
+                self.dispatcher.apply_batch([event for _, event in batch])
+            except Exception as exc:
+                self.failed_batches += 1
+                log.warning("%s: a batch of %d events failed (%s); applying them one at a time", self.service,
+                            len(batch), _describe(exc))
+            else:
+                self.batches += 1
+                for message, event in batch:
+                    self._ack(message)
+                    self.processed += 1
+                    EVENTS.labels(self.service, event.type, "consumed").inc()
+                batch = []
+        remaining = alone + batch
+        for index, (message, event) in enumerate(remaining):
+            if not self._handle(message, event):
+                for later, _ in remaining[index + 1:]:  # the database is down: they would fail the same way
+                    later.requeue()
+                break
+
+    def _widen_prefetch(self) -> None:
+        """From a prefetch of one to the whole batch. RabbitMQ applies a prefetch to the consumers that subscribe
+        after it is set, so the consumer subscribes again."""
+        self._consumer.prefetch_count = self.prefetch
+        self._consumer.qos(prefetch_count=self.prefetch)
+        self._consumer.cancel()
+        self._consumer.consume()
+        self._prefetch_now = self.prefetch
+
+    def _handle(self, message: Any, event: Event) -> bool:
+        """Apply one event on its own and ack, dead-letter or requeue it; False when it was requeued."""
         try:
             failures = self.dispatcher.dispatch(event)
         except Exception:
@@ -561,13 +719,14 @@ class EventConsumer(ConsumerMixin):
             log.exception("could not apply or park %s (%s); requeueing it", event.id, event.type)
             message.requeue()
             time.sleep(self.requeue_pause)
-            return
+            return False
         if failures:
             self._dead_letter(message, "; ".join(failures))
-            return
+            return True
         self._ack(message)
         self.processed += 1
         EVENTS.labels(self.service, event.type, "consumed").inc()
+        return True
 
     def _ack(self, message: Any) -> None:
         message.ack()

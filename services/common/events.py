@@ -8,6 +8,7 @@ is a new version registered next to the old one, with an upcaster.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -319,12 +320,19 @@ def utcnow() -> datetime:
 VALIDATE_ALL_PRODUCERS = False
 
 
+@functools.lru_cache(maxsize=None)
+def _schema(schema_cls: type[Schema]) -> Schema:
+    """One instance per contract: a schema keeps no state between loads, and building one (its fields copied
+    from the class, nested schemas too) cost more than the load itself on every event a consumer takes."""
+    return schema_cls()
+
+
 def _validate_payload(event_type: str, version: int, data: Mapping[str, Any]) -> dict:
     schema_cls = CONTRACTS.get((event_type, version))
     if schema_cls is None:
         raise UnknownEvent(f"no contract for {event_type} v{version}")
     try:
-        return schema_cls().load(dict(data))
+        return _schema(schema_cls).load(dict(data))
     except ValidationError as exc:
         raise ContractError(f"{event_type} v{version} payload invalid: {exc.messages}") from None
 
@@ -424,7 +432,7 @@ def parse_envelope(raw: Any) -> Event:
     if not isinstance(raw, Mapping):
         raise ContractError("envelope is not a JSON object")
     try:
-        envelope = EnvelopeSchema().load(dict(raw))
+        envelope = _schema(EnvelopeSchema).load(dict(raw))
     except ValidationError as exc:
         raise ContractError(f"envelope invalid: {exc.messages}") from None
     event_type, version, data = envelope["type"], envelope["version"], dict(envelope["data"])

@@ -312,3 +312,123 @@ def test_when_the_dead_letter_cannot_be_published_the_broker_dead_letters_the_re
     assert consumer.deliveries == [False] and consumer.processed == 0
     assert queue_depth(rabbit.url()) == 0
     assert bus_effects.inbox_rows(review_db) == Counter()
+
+
+# --- 4. batches -------------------------------------------------------------------------------------------
+# The consumer takes the events waiting in its queue in batches: one transaction and one commit for all of
+# them, then an ack each. These prove that a batch keeps every promise of a single event.
+
+
+def publish_all(url: str, envelopes: list[dict]) -> None:
+    """All in the queue before the consumer starts, so that they reach it together."""
+    from services.common.bus import BrokerPublisher
+
+    publisher = BrokerPublisher(url)
+    try:
+        publisher.publish_batch(envelopes)
+    finally:
+        publisher.close()
+
+
+def test_a_poison_event_in_a_batch_is_dead_lettered_alone_and_the_others_are_applied_once(review_db, rabbit):
+    """One event of twelve is refused for good by a handler, another only fails for now (its prerequisite has
+    not arrived). The batch they share rolls back whole; its events are then applied one at a time: the poison
+    goes to the dead-letter queue with its reason, the early one's failing handler is parked, every handler
+    that can be applied is applied once, and nothing stays in the queue."""
+    from services.common.bus import InboxDispatcher, RetryPolicy, TransientError
+    from services.review.models import Inbox, ParkedEvent
+
+    events = [submission_event() for _ in range(12)]
+    poison, early = events[5]["id"], events[8]["id"]
+
+    def refuse_poison(event, session):
+        if event.id == poison:
+            raise ValueError("this event can never be applied")
+        if event.id == early:
+            raise TransientError("its consultation has not arrived")
+
+    handlers = {bus_effects.EVENT_TYPE: [bus_effects.record_receipt, refuse_poison, bus_effects.record_tally]}
+    dispatcher = InboxDispatcher(review_db, Inbox, handlers, parked_model=ParkedEvent,
+                                 retry=RetryPolicy(attempts=2, base_delay=0.01, max_delay=0.02))
+    declare_review_queues(rabbit.url())
+    publish_all(rabbit.url(), events)
+    consumer = run_consumer(rabbit.url(), dispatcher, linger=1.0)
+    try:
+        wait_until(lambda: consumer.processed + consumer.dead_lettered == 12, timeout=30,
+                   what="every event consumed or dead-lettered")
+    finally:
+        consumer.stop()
+    assert consumer.failed_batches >= 1  # the poison's batch, applied again one event at a time
+    assert consumer.dead_lettered == 1 and consumer.processed == 11
+    [letter] = read_dead_letters(rabbit.url(), "review", ack=True)
+    assert letter.envelope["id"] == poison and "permanent error: ValueError: this event can never be applied" in letter.reason
+    # Applied one at a time, each handler has its own transaction: the poison's and the early event's other
+    # handlers took effect once, as they would have without batches; the rolled-back batch left nothing.
+    assert bus_effects.effects(review_db) == Counter({(e["id"], name): 1 for e in events for name in ("receipt", "tally")})
+    names = [h.__name__ for h in handlers[bus_effects.EVENT_TYPE]]
+    good = [e for e in events if e["id"] not in (poison, early)]
+    assert bus_effects.inbox_rows(review_db) == Counter({(e["id"], name): 1 for e in good for name in names}) + Counter(
+        {(refused, name): 1 for refused in (poison, early) for name in ("record_receipt", "record_tally")})
+    with review_db.transaction() as session:
+        [parked] = session.query(ParkedEvent).all()
+        assert parked.event_id == early and parked.handler.endswith("refuse_poison")
+    assert queue_depth(rabbit.url()) == 0
+
+
+@pytest.mark.parametrize("inbox", [True, False], ids=["inbox", "inbox-bypassed"])
+def test_a_consumer_killed_after_a_batch_commit_before_its_acks_applies_the_redelivered_batch_once(
+        review_db, rabbit, inbox):
+    """Ten events wait in the queue. The consumer process applies the first alone, then the other nine as one
+    batch, commits it and dies at its first ack. The broker hands all nine back to the restarted consumer, which
+    takes the redeliveries one at a time and must apply none of them again. Bypassing the inbox shows the nine
+    applied twice, so the test does see a batch that the inbox fails to absorb."""
+    events = [submission_event() for _ in range(10)]
+    declare_review_queues(rabbit.url())
+    publish_all(rabbit.url(), events)
+
+    crasher = subprocess.run([sys.executable, "-m", "tests.support.crash_consumer", rabbit.url(), review_db.url,
+                              "inbox" if inbox else "bypassed", "batch"], cwd=ROOT, capture_output=True, timeout=60)
+    assert crasher.returncode == EXIT_CODE, crasher.stderr.decode()[-2000:]
+    once = Counter({(e["id"], name): 1 for e in events for name in ("receipt", "tally")})
+    assert bus_effects.effects(review_db) == once  # all ten committed before the crash
+    assert queue_depth(rabbit.url()) == 9  # the batch, never acked, is back in the queue
+
+    restarted = run_consumer(rabbit.url(), bus_effects.dispatcher(review_db, inbox=inbox))
+    try:
+        wait_until(lambda: restarted.processed == 9, timeout=20, what="the redelivered batch to be consumed")
+    finally:
+        restarted.stop()
+    assert restarted.deliveries == [True] * 9 and restarted.batches == 0  # redeliveries are applied one by one
+    assert queue_depth(rabbit.url()) == 0 and read_dead_letters(rabbit.url(), "review") == []
+    if inbox:
+        assert bus_effects.effects(review_db) == once
+        assert bus_effects.inbox_rows(review_db) == Counter({(e["id"], name): 1 for e in events for name in HANDLERS})
+    else:
+        batch = Counter({(e["id"], name): 1 for e in events[1:] for name in ("receipt", "tally")})
+        assert bus_effects.effects(review_db) == once + batch  # the duplicates the inbox exists to prevent
+
+
+def test_a_batch_skips_what_the_inbox_already_holds_and_an_event_it_carries_twice(review_db, rabbit):
+    """A batch holding an event already applied (published again by a relay that lost its confirmation) and
+    the same new event twice applies each (event, handler) once, in one commit."""
+    applied_before = submission_event()
+    bus_effects.dispatcher(review_db).dispatch(parse(applied_before))
+    fresh = [submission_event() for _ in range(4)]
+    declare_review_queues(rabbit.url())
+    publish_all(rabbit.url(), [submission_event(), applied_before, fresh[0], fresh[0], *fresh[1:]])
+    consumer = run_consumer(rabbit.url(), bus_effects.dispatcher(review_db), linger=1.0)
+    try:
+        wait_until(lambda: consumer.processed == 7, timeout=20, what="seven deliveries consumed")
+    finally:
+        consumer.stop()
+    assert consumer.batches >= 1 and consumer.failed_batches == 0 and consumer.dead_lettered == 0
+    effects = bus_effects.effects(review_db)
+    assert set(effects.values()) == {1} and len(effects) == 2 * 6  # six distinct events, two handlers each
+    assert all(effects[(e["id"], "receipt")] == 1 for e in [applied_before, *fresh])
+    assert queue_depth(rabbit.url()) == 0
+
+
+def parse(envelope: dict):
+    from services.common.events import parse_envelope
+
+    return parse_envelope(envelope)

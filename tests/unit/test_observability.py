@@ -303,16 +303,19 @@ def test_events_are_counted_consumed_parked_and_dead_lettered(review_db):
     published = []
     consumer = EventConsumer.__new__(EventConsumer)
     consumer.service, consumer.dispatcher, consumer.processed, consumer.dead_lettered = "review", None, 0, 0
+    consumer._pending, consumer._consumer, consumer._prefetch_now, consumer.prefetch = [], None, 1, 1
     consumer.dead_publisher = SimpleNamespace(publish_batch=lambda *a, **k: published.append(a))
     consumer.dispatcher = SimpleNamespace(dispatch=lambda event: [])
     message = SimpleNamespace(body=json.dumps(envelope, default=str), ack=lambda: None,
                               delivery_info={"routing_key": "consultation.review_completed"})
     consumed = sample("uwagi_events_total", **labels, outcome="consumed")
-    consumer.on_message(message)
+    consumer.on_message(message)  # a delivery waits for its batch
+    consumer.apply_pending()
     assert sample("uwagi_events_total", **labels, outcome="consumed") == consumed + 1
     consumer.dispatcher = SimpleNamespace(dispatch=lambda event: ["handler: permanent error"])
     dead = sample("uwagi_events_total", **labels, outcome="dead_lettered")
     consumer.on_message(message)
+    consumer.apply_pending()
     assert sample("uwagi_events_total", **labels, outcome="dead_lettered") == dead + 1 and len(published) == 1
 
 
