@@ -2,8 +2,9 @@
 
 Delivery is at least once end to end:
 - a handler writes its change and its events in one transaction (outbox);
-- the relay publishes pending rows in batches inside one AMQP transaction
-  (`tx.commit-ok` is the broker's confirmation) and only then marks them sent;
+- the relay publishes pending rows in batches on a channel in publisher-confirm mode and marks
+  them sent only once the broker has acked every message of the batch (a nack, a broken
+  connection or no answer within the publisher's `io_timeout` leaves them pending, to go out again);
 - a consumer applies an event and records `(event_id, handler)` in one
   transaction (inbox), and acks only after that commit.
 """
@@ -16,11 +17,16 @@ import random
 import socket
 import threading
 import time
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from amqp import spec
+from amqp.method_framing import frame_writer
+from amqp.serialization import dumps
 from kombu import Connection, Consumer, Exchange, Queue, binding
 from kombu.mixins import ConsumerMixin
 from sqlalchemy import ARRAY, Integer, Text, any_, bindparam, cast, insert, select, update
@@ -112,47 +118,151 @@ class OutboundMessage:
     message_id: str
 
 
+# How a publisher learns that the broker has taken a batch (on AMQP; `memory://` has neither, and a publish
+# there is complete when the call returns).
+CONFIRMS = "confirms"  # RabbitMQ publisher confirms: the batch streams out, the broker's acks come back behind it
+TRANSACTIONS = "transactions"  # one AMQP channel transaction per batch: `tx.commit-ok` confirms it
+WRITE_CHUNK = 64 * 1024  # a batch's publish frames go to the socket in writes of about this size
+
+
+@dataclass(eq=False)
+class Publication:
+    """A batch handed to the broker. `BrokerPublisher.wait` returns once the broker has taken all of it.
+
+    Without `confirms` (a transaction, or the in-process transport) it was taken when `send` returned; with
+    them it holds its delivery tags, first..last, on its channel.
+    """
+
+    count: int
+    confirms: "_Confirms | None" = None
+    first: int = 0
+    last: int = 0
+    refused: bool = False  # the broker nacked at least one of its messages
+
+
+class _Confirms:
+    """The broker's answers on one channel in confirm mode, by delivery tag (1, 2, 3 ... per channel).
+
+    An ack or nack with `multiple` settles every tag up to its own; RabbitMQ acks in ranges, so a batch of
+    hundreds usually costs a handful of frames. Only the publications still waiting for answers are kept.
+    `broken` says why no more answers will come: the channel was dropped (a failure, an idle replacement,
+    close), and whatever it had not confirmed never will be.
+    """
+
+    __slots__ = ("published", "settled", "_singles", "_open", "broken")
+
+    def __init__(self) -> None:
+        self.published = 0  # the last tag handed out
+        self.settled = 0  # every tag up to this one was acked or nacked
+        self._singles: set[int] = set()  # settled one by one above `settled`
+        self._open: deque[Publication] = deque()  # sent, not all settled yet, in tag order
+        self.broken: str | None = None
+
+    def sent(self, count: int) -> Publication:
+        publication = Publication(count, self, self.published + 1, self.published + count)
+        self.published = publication.last
+        self._open.append(publication)
+        return publication
+
+    def on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        self._settle(delivery_tag, multiple)
+
+    def on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        # A multiple nack refuses every tag not settled before it; a tag acked singly in that range counts as
+        # refused too, which only sends it again.
+        first = self.settled + 1 if multiple else delivery_tag
+        for publication in self._open:
+            if publication.first <= delivery_tag and first <= publication.last:
+                publication.refused = True
+        self._settle(delivery_tag, multiple)
+
+    def _settle(self, tag: int, multiple: bool) -> None:
+        if tag <= self.settled:
+            return
+        if multiple:
+            self.settled = tag
+            if self._singles:
+                self._singles = {t for t in self._singles if t > tag}
+        elif tag == self.settled + 1:
+            self.settled = tag
+        else:
+            self._singles.add(tag)
+            return
+        while self._singles and self.settled + 1 in self._singles:
+            self.settled += 1
+            self._singles.remove(self.settled)
+        while self._open and self._open[0].last <= self.settled:
+            self._open.popleft()
+
+    def outcome(self, publication: Publication) -> bool | None:
+        """True when every message of the publication was acked, False when one was refused, None while any
+        is unanswered."""
+        if publication.refused:
+            return False
+        if self.settled >= publication.last or all(
+                t <= self.settled or t in self._singles for t in range(publication.first, publication.last + 1)):
+            return True
+        return None
+
+
 class BrokerPublisher:
     """Publishes envelopes with broker confirmation, a batch at a time.
 
-    On AMQP the batch runs in one channel transaction: `tx_commit` returns only
-    after the broker has taken every message, which measured 6-8x faster than
-    waiting for a confirm per message. The in-process `memory://` transport has
-    no transactions; a publish there is complete when the call returns.
+    On AMQP the default (`mode=CONFIRMS`) puts the channel in publisher-confirm mode: `send` writes a batch without
+    waiting, and `wait` reads the broker's acks for it, which RabbitMQ sends once the messages are routed and, for
+    persistent messages on durable queues, written to disk. A caller (the relay) can prepare and send the next batch
+    while the broker syncs the previous one; `publish_messages` is `send` followed by `wait`. A nack, a connection
+    that breaks with acks outstanding, or no answer within `io_timeout` means the batch is not confirmed, and
+    `wait` raises. `mode=TRANSACTIONS` runs each batch in one channel transaction instead: `send` returns after
+    `tx.commit-ok`, so nothing overlaps the broker's sync (bench/relay_bench.py compares the two). Either is
+    several times faster than kombu's `confirm_publish`, which waits for each message's ack before sending the
+    next. The in-process `memory://` transport has neither; a publish there is complete when the call returns.
 
-    The connection runs without heartbeats, so a link that stalls without closing
-    (a dead peer, a dropped route) would block `tx_commit` forever, with the relay's
-    outbox rows locked; `io_timeout` bounds every socket read and write instead.
-    A connection left unused for `max_idle` seconds is replaced before the next
-    publish rather than trusted: nothing has exercised it, so it may have died
-    unseen (the broker restarted behind a path that lost it), and finding out
-    would cost that publish the whole `io_timeout`. After a broker restart the
-    relay then publishes at its first try.
+    The connection runs without heartbeats, so a link that stalls without closing (a dead peer, a dropped route)
+    would block a wait for acks forever, with the relay's outbox rows locked; `io_timeout` bounds every socket
+    read and write, and every wait for acks, instead. A connection left unused for `max_idle` seconds is replaced
+    before the next publish rather than trusted: nothing has exercised it, so it may have died unseen (the broker
+    restarted behind a path that lost it), and finding out would cost that publish the whole `io_timeout`. After
+    a broker restart the relay then publishes at its first try.
     """
 
     def __init__(self, broker_url: str, *, connect_timeout: float = 3.0, io_timeout: float = 15.0,
-                 max_idle: float = 10.0):
+                 max_idle: float = 10.0, mode: str = CONFIRMS):
+        if mode not in (CONFIRMS, TRANSACTIONS):
+            raise ValueError(f"publisher mode must be {CONFIRMS!r} or {TRANSACTIONS!r}, not {mode!r}")
         self.broker_url = broker_url
         self.connect_timeout = connect_timeout
         self.io_timeout = io_timeout
         self.max_idle = max_idle
+        self.mode = mode
         self._connection: Connection | None = None
         self._channel: Any = None
+        self._confirms: _Confirms | None = None
         self._used_at = 0.0
         self._lock = threading.Lock()
 
     @property
+    def in_process(self) -> bool:
+        return self.broker_url.startswith("memory://")
+
+    @property
     def transactional(self) -> bool:
-        return not self.broker_url.startswith("memory://")
+        return not self.in_process and self.mode == TRANSACTIONS
+
+    @property
+    def confirms(self) -> bool:
+        """Whether a sent batch may still be unconfirmed: `wait` has to read the broker's acks."""
+        return not self.in_process and self.mode == CONFIRMS
 
     def _ensure_channel(self) -> Any:
         if self._channel is not None:
-            if not self.transactional or time.monotonic() - self._used_at <= self.max_idle:
+            if self.in_process or time.monotonic() - self._used_at <= self.max_idle:
                 return self._channel
             self._retire()
         connection = Connection(self.broker_url, connect_timeout=self.connect_timeout, heartbeat=0,
                                 transport_options={"read_timeout": self.io_timeout,
                                                    "write_timeout": self.io_timeout})
+        confirms = None
         try:
             connection.ensure_connection(max_retries=1, timeout=self.connect_timeout)
             channel = connection.channel()
@@ -160,16 +270,28 @@ class BrokerPublisher:
             DEAD_EXCHANGE(channel).declare()
             if self.transactional:
                 channel.tx_select()
+            elif self.confirms:
+                confirms = _Confirms()
+                channel.events["basic_ack"].add(confirms.on_ack)
+                channel.events["basic_nack"].add(confirms.on_nack)
+                channel.confirm_select()
         except Exception as exc:
             connection.release()
             raise BrokerUnavailable(f"cannot reach the broker: {_describe(exc)}") from exc
-        self._connection, self._channel = connection, channel
+        self._connection, self._channel, self._confirms = connection, channel, confirms
         return channel
+
+    def _drop(self, reason: str) -> Connection | None:
+        """Forget the connection; batches sent on it and not yet confirmed never will be."""
+        if self._confirms is not None:
+            self._confirms.broken = reason
+        connection, self._connection, self._channel, self._confirms = self._connection, None, None, None
+        return connection
 
     def _retire(self) -> None:
         """Replace the idle connection; close the old one politely in the background (its close handshake is
         bounded by `io_timeout` if it died, and the broker logs no abrupt close if it did not)."""
-        connection, self._connection, self._channel = self._connection, None, None
+        connection = self._drop(f"the connection was replaced after {self.max_idle:g} s idle")
 
         def close() -> None:
             try:
@@ -179,18 +301,18 @@ class BrokerPublisher:
 
         threading.Thread(target=close, name="publisher-retire", daemon=True).start()
 
-    def _reset(self, *, broken: bool = True) -> None:
+    def _reset(self, *, broken: bool = True, reason: str = "the connection failed") -> None:
+        connection = self._drop(reason)
         try:
-            if self._connection is not None:
+            if connection is not None:
                 if broken:
                     # No connection.close handshake on a link that just failed: on a stalled one, waiting
                     # for close-ok would cost another io_timeout.
-                    self._connection.collect()
+                    connection.collect()
                 else:
-                    self._connection.release()
+                    connection.release()
         except Exception:  # the connection is already broken; nothing to release
             pass
-        self._connection = self._channel = None
 
     def publish_batch(self, envelopes: Sequence[Mapping[str, Any]], *, exchange: Exchange = EVENTS_EXCHANGE,
                       routing_key: str | None = None, headers: Mapping[str, Any] | None = None) -> None:
@@ -202,26 +324,100 @@ class BrokerPublisher:
     def publish_messages(self, messages: Sequence["OutboundMessage"], *, exchange: Exchange = EVENTS_EXCHANGE,
                          headers: Mapping[str, Any] | None = None) -> None:
         """Publish serialised envelopes (the outbox stores them as JSON text) all or none; see publish_batch."""
+        self.wait(self.send(messages, exchange=exchange, headers=headers))
+
+    def send(self, messages: Sequence["OutboundMessage"], *, exchange: Exchange = EVENTS_EXCHANGE,
+             headers: Mapping[str, Any] | None = None) -> Publication:
+        """Write a batch to the broker; `wait` for the returned publication before counting it as published.
+
+        Raises BrokerUnavailable if the batch could not be written (or, in a transaction, committed)."""
         if not messages:
-            return
+            return Publication(0)
         with self._lock:
             channel = self._ensure_channel()
+            confirms = self._confirms
             try:
-                # The channel's own prepare/publish, as kombu's Producer.publish ends up calling, without its
-                # per-message serializer lookup, declaration checks and retry wrapper: the body is JSON text
-                # already and the exchanges were declared with the channel.
-                prepare, publish = channel.prepare_message, channel.basic_publish
-                exchange_name, extra_headers = exchange.name, dict(headers or {})
-                for message in messages:
-                    publish(prepare(message.body.encode("utf-8"), None, "application/json", "utf-8",
-                                    dict(extra_headers), {"delivery_mode": 2, "message_id": message.message_id}),
-                            exchange=exchange_name, routing_key=message.routing_key)
+                if self.in_process:
+                    self._publish_each(channel, messages, exchange.name, dict(headers or {}))
+                else:
+                    self._write_frames(channel, messages, exchange.name, dict(headers or {}))
                 if self.transactional:
                     channel.tx_commit()
             except Exception as exc:
                 self._reset()
                 raise BrokerUnavailable(f"publish failed: {_describe(exc)}") from exc
             self._used_at = time.monotonic()
+            if confirms is None:
+                return Publication(len(messages))
+            return confirms.sent(len(messages))
+
+    @staticmethod
+    def _publish_each(channel: Any, messages: Sequence["OutboundMessage"], exchange: str,
+                      headers: dict[str, Any]) -> None:
+        # The channel's own prepare/publish, as kombu's Producer.publish ends up calling, without its per-message
+        # serializer lookup, declaration checks and retry wrapper: the body is JSON text already and the
+        # exchanges were declared with the channel.
+        prepare, publish = channel.prepare_message, channel.basic_publish
+        for message in messages:
+            publish(prepare(message.body.encode("utf-8"), None, "application/json", "utf-8", dict(headers),
+                            {"delivery_mode": 2, "message_id": message.message_id}),
+                    exchange=exchange, routing_key=message.routing_key)
+
+    @staticmethod
+    def _write_frames(channel: Any, messages: Sequence["OutboundMessage"], exchange: str,
+                      headers: dict[str, Any]) -> None:
+        """The same basic.publish frames py-amqp's `basic_publish` writes, encoded by its own frame writer into a
+        buffer and written in chunks of WRITE_CHUNK bytes: one `sendall` per chunk instead of one per message
+        (which, with a non-blocking read per publish for a `connection.blocked` notice, was most of the
+        publisher's CPU). A broker that blocks publishers stops reading; the write then times out after
+        `io_timeout` and the batch fails, as any write to a stalled link does."""
+        connection = channel.connection
+        buffer = bytearray()
+        write_frame = frame_writer(connection, SimpleNamespace(write=buffer.extend))
+        arguments: dict[str, bytes] = {}  # the method frame's arguments, per routing key
+        for message in messages:
+            key = message.routing_key
+            if (args := arguments.get(key)) is None:
+                args = arguments[key] = dumps("Bssbb", (0, exchange, key, False, False))
+            write_frame(1, channel.channel_id, spec.Basic.Publish, args,
+                        channel.prepare_message(message.body.encode("utf-8"), None, "application/json", "utf-8",
+                                                dict(headers), {"delivery_mode": 2, "message_id": message.message_id}))
+            if len(buffer) >= WRITE_CHUNK:
+                connection.transport.write(buffer)
+                buffer.clear()
+        if buffer:
+            connection.transport.write(buffer)
+
+    def wait(self, publication: Publication) -> None:
+        """Return once the broker has confirmed every message of `publication`.
+
+        Raises BrokerUnavailable if it refused one (a nack), the connection broke before every ack arrived, or
+        no answer came for `io_timeout` seconds (the connection is then dropped: a stalled link must not hold
+        the caller, or the outbox rows it has locked, any longer)."""
+        confirms = publication.confirms
+        if confirms is None:
+            return
+        deadline = time.monotonic() + self.io_timeout
+        with self._lock:
+            while (outcome := confirms.outcome(publication)) is None:
+                if confirms.broken is not None:
+                    raise BrokerUnavailable(f"publish not confirmed: {confirms.broken}")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._reset(reason="no confirmation came in time")
+                    raise BrokerUnavailable(f"publish not confirmed: timed out, no answer from the broker "
+                                            f"within {self.io_timeout:g} s")
+                try:
+                    # Reads one frame (an ack, usually for many messages) and dispatches it to `confirms`.
+                    self._channel.connection.drain_events(timeout=remaining)
+                except socket.timeout:
+                    continue
+                except Exception as exc:
+                    self._reset()
+                    raise BrokerUnavailable(f"publish not confirmed: {_describe(exc)}") from exc
+            self._used_at = time.monotonic()
+        if not outcome:
+            raise BrokerUnavailable("publish not confirmed: the broker refused messages of the batch (basic.nack)")
 
     def ping(self) -> None:
         """A round trip to the broker; a cached channel alone would not notice a dead connection."""
@@ -236,7 +432,23 @@ class BrokerPublisher:
 
     def close(self) -> None:
         with self._lock:
-            self._reset(broken=False)
+            self._reset(broken=False, reason="the publisher was closed")
+
+
+@dataclass
+class _ClaimedBatch:
+    """Outbox rows locked in an open transaction of their own, on their way to the broker."""
+
+    conn: Any  # sqlalchemy Connection
+    transaction: Any
+    ids: list[int]
+    messages: list[OutboundMessage]
+    publication: Publication | None = None
+    failure: BrokerUnavailable | None = None
+
+    def abandon(self) -> None:
+        """After an unexpected error: close the connection, which rolls the claim back (the rows stay pending)."""
+        self.conn.close()
 
 
 class OutboxRelay:
@@ -260,21 +472,59 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
 
     def publish_pending(self) -> int:
-        """Publish until the outbox is empty; returns the number published. Raises BrokerUnavailable."""
-        total = 0
-        while True:
-            published = self._publish_one_batch()
-            total += published
-            if published < self.batch_size:
-                return total
+        """Publish until the outbox is empty; returns the number published. Raises BrokerUnavailable.
 
-    def _publish_one_batch(self) -> int:
-        """Claim a batch, publish it in one broker transaction, mark it sent: Core statements, no ORM objects."""
+        Each batch is claimed in a database transaction of its own (Core statements, no ORM objects), sent, and
+        marked published in that transaction once the broker has confirmed it. With publisher confirms on
+        PostgreSQL the batches overlap: the next batch is claimed (SKIP LOCKED passes over the rows still held)
+        and sent while the broker syncs the previous one, whose rows are marked when its acks are in. The
+        batches of one sweep may therefore reach the broker out of id order after a failure (a batch refused,
+        then sent again after the next one), as they may with concurrent relays; consumers already take events
+        in any order (one that comes before its prerequisite is parked). After a failure no new batch is
+        claimed; the batch in flight is settled, then the first failure raised.
+        """
+        pipelined = self.publisher.confirms and self.db.is_postgres
+        total, failures = 0, []
+        in_flight: _ClaimedBatch | None = None
+        batch: _ClaimedBatch | None = None
+        try:
+            while True:
+                batch = None if failures else self._claim()
+                if batch is not None:
+                    self._send(batch)
+                if in_flight is not None:
+                    total += self._settle(in_flight, failures)
+                    in_flight = None
+                if batch is None:
+                    return self._finish(total, failures)
+                if pipelined and batch.failure is None and len(batch.ids) == self.batch_size:
+                    in_flight, batch = batch, None  # its acks are read after the next batch is on its way
+                    continue
+                total += self._settle(batch, failures)
+                if len(batch.ids) < self.batch_size:
+                    return self._finish(total, failures)
+                batch = None
+        except BaseException:
+            for open_batch in (in_flight, batch):
+                if open_batch is not None:
+                    open_batch.abandon()
+            raise
+
+    @staticmethod
+    def _finish(total: int, failures: list[BrokerUnavailable]) -> int:
+        if failures:
+            raise failures[0]
+        return total
+
+    def _claim(self) -> "_ClaimedBatch | None":
+        """Open a transaction and lock up to `batch_size` pending rows in it; None (and no transaction) if none."""
         table = self.outbox_model.__table__
-        with self.db.engine.begin() as conn:
+        conn = self.db.engine.connect()
+        try:
+            transaction = conn.begin()
             if self.db.is_postgres:
                 # The mark need not wait for its WAL flush: lost in a crash, it only makes the rows go out
-                # again, and the consumers' inbox absorbs the duplicates. The broker's commit stays synchronous.
+                # again, and the consumers' inbox absorbs the duplicates. The broker's confirmation stays synchronous.
                 conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
             # The stored JSON as text goes to the broker as it is: no parse and re-serialise per event.
             query = (select(table.c.id, table.c.event_id, table.c.event_type, cast(table.c.envelope, Text))
@@ -283,23 +533,42 @@ class OutboxRelay:
                 # Several relays (one per process) may sweep at once; each takes its own rows.
                 query = query.with_for_update(skip_locked=True)
             rows = conn.execute(query).all()
-            if not rows:
-                return 0
-            ids = [row[0] for row in rows]
+        except BaseException:
+            conn.close()
+            raise
+        if not rows:
+            transaction.commit()
+            conn.close()
+            return None
+        return _ClaimedBatch(conn, transaction, [row[0] for row in rows],
+                             [OutboundMessage(body, event_type, event_id) for _, event_id, event_type, body in rows])
+
+    def _send(self, batch: "_ClaimedBatch") -> None:
+        try:
+            batch.publication = self.publisher.send(batch.messages)
+        except BrokerUnavailable as exc:
+            batch.failure = exc
+        batch.messages = []
+
+    def _settle(self, batch: "_ClaimedBatch", failures: list[BrokerUnavailable]) -> int:
+        """Wait for the broker's confirmation, then mark the rows published (or note the failure) and commit."""
+        if batch.failure is None:
             try:
-                self.publisher.publish_messages([OutboundMessage(body, event_type, event_id)
-                                                 for _, event_id, event_type, body in rows])
+                self.publisher.wait(batch.publication)
             except BrokerUnavailable as exc:
-                failure = exc  # recorded on the rows and committed, then raised
-                conn.execute(update(table).where(self._among(table, ids))
-                             .values(attempts=table.c.attempts + 1, last_error=str(exc)[:500]))
-            else:
-                failure = None
-                conn.execute(update(table).where(self._among(table, ids))
-                             .values(published_at=utcnow(), attempts=table.c.attempts + 1))
-        if failure is not None:
-            raise failure
-        return len(rows)
+                batch.failure = exc
+        table = self.outbox_model.__table__
+        if batch.failure is None:
+            values = {"published_at": utcnow(), "attempts": table.c.attempts + 1}
+        else:  # recorded on the rows and committed, then raised
+            values = {"attempts": table.c.attempts + 1, "last_error": str(batch.failure)[:500]}
+            failures.append(batch.failure)
+        try:
+            batch.conn.execute(update(table).where(self._among(table, batch.ids)).values(**values))
+            batch.transaction.commit()
+        finally:
+            batch.conn.close()
+        return 0 if batch.failure is not None else len(batch.ids)
 
     def _among(self, table: Any, ids: list[int]) -> Any:
         """`id = ANY(:ids)` on PostgreSQL: one array parameter, so the statement is the same for every batch size."""

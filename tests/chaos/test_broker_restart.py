@@ -70,7 +70,7 @@ class Flow:
 
 def observe(worker: ServiceWorker, flow: Flow) -> None:
     """Note every delivery (before the inbox sees it) and every confirmed publish of the worker's relay."""
-    service, on_message, publish = worker.ctx.service, worker.consumer.on_message, worker.ctx.publisher.publish_messages
+    service, on_message, confirmed = worker.ctx.service, worker.consumer.on_message, worker.ctx.publisher.wait
 
     def counted(message):
         with flow.lock:
@@ -78,12 +78,12 @@ def observe(worker: ServiceWorker, flow: Flow) -> None:
         flow.note(f"{service}-consumer")
         on_message(message)
 
-    def published(messages, **kwargs):
-        publish(messages, **kwargs)
+    def published(publication):
+        confirmed(publication)  # the relay's wait for the broker's acks of a batch
         flow.note(f"{service}-relay")
 
     worker.consumer.on_message = counted
-    worker.ctx.publisher.publish_messages = published
+    worker.ctx.publisher.wait = published
 
 
 @pytest.fixture(params=["closed", "silent"])

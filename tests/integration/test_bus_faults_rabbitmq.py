@@ -167,13 +167,14 @@ def assert_applied_once(db: Database, envelopes: list[dict]) -> None:
     assert bus_effects.inbox_rows(db) == Counter({(e["id"], name): 1 for e in envelopes for name in HANDLERS})
 
 
-def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the_outbox(review_db, rabbit):
+@pytest.mark.parametrize("mode", ["confirms", "transactions"])
+def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the_outbox(review_db, rabbit, mode):
     """The publisher runs without heartbeats; a link that stops forwarding without closing must not block
     the relay (and the outbox rows it holds FOR UPDATE) for ever. Each attempt gives up after io_timeout,
     the rows stay pending with the error, and once the link forwards again every event goes out.
 
-    The bytes the stalled connection had sent (publishes and a tx.commit) reach the broker when the link
-    resumes, so the broker holds every event twice: the consumer's inbox applies each once.
+    The publishes the stalled connection had sent may reach the broker when the link resumes, so the broker
+    may hold events twice: the consumer's inbox applies each once.
     """
     import time
 
@@ -184,7 +185,7 @@ def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the
     declare_review_queues(rabbit.url())
     envelopes = stage_in_outbox(review_db, 10)
     proxy = TcpProxy(AMQP_HOST, AMQP_PORT)
-    publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1, io_timeout=1)
+    publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1, io_timeout=1, mode=mode)
     relay = OutboxRelay(review_db, Outbox, publisher)
     try:
         publisher.ping()  # a working connection, which then stalls
@@ -197,24 +198,33 @@ def test_a_hung_broker_connection_times_the_relay_out_and_the_events_wait_in_the
             rows = outbox_rows(review_db)
             assert all(r.published_at is None and r.attempts == attempt for r in rows)
             assert "Timeout" in rows[0].last_error or "timed out" in rows[0].last_error, rows[0].last_error
-        proxy.resume()
-        assert relay.publish_pending() == 10
-        assert all(r.published_at is not None for r in outbox_rows(review_db))
+        resume_and_deliver(proxy, relay, review_db, rabbit.url(), envelopes)
     finally:
         publisher.close()
         proxy.close()
-    # The first stalled connection's publishes and tx.commit waited in the buffers; on resume they reach
-    # the broker, which commits them: ten events twice.
-    wait_until(lambda: queue_depth(rabbit.url()) == 20, timeout=30, what="the stalled transaction to arrive")
-    consume_everything(rabbit.url(), review_db, 20)
-    assert_applied_once(review_db, envelopes)  # none lost, none applied twice
 
 
-def test_a_lost_commit_ok_publishes_the_batch_twice_and_the_inbox_applies_it_once(review_db, rabbit):
-    """The broker commits the relay's transaction but its tx.commit-ok never reaches the relay (the proxy
-    drops the client right after forwarding tx.commit). The relay cannot tell this from a failed commit:
-    it keeps the rows pending and publishes them again. The broker then holds every event twice, and
-    the consumer's inbox must apply each one once."""
+def resume_and_deliver(proxy: Any, relay: Any, db: Database, url: str, envelopes: list[dict]) -> None:
+    """The stalled link forwards again: every pending event goes out. The publishes the stalled connection had
+    sent waited in the buffers and reach the broker too, just as that connection closes (the publisher dropped
+    it); RabbitMQ routes all of them, some or none (in transaction mode all or none). Everything present is
+    consumed, and each event applied once: none lost, none applied twice."""
+    proxy.resume()
+    assert relay.publish_pending() == len(envelopes)
+    assert all(r.published_at is not None for r in outbox_rows(db))
+    relay.publisher.close()
+    proxy.close()
+    consume_everything(url, db, queue_depth(url))
+    assert_applied_once(db, envelopes)
+
+
+@pytest.mark.parametrize("mode", ["confirms", "transactions"], ids=["lost-ack", "lost-commit-ok"])
+def test_a_lost_confirmation_publishes_the_batch_twice_and_the_inbox_applies_it_once(review_db, rabbit, mode):
+    """The broker takes the relay's batch, but its confirmation never reaches the relay: the proxy drops the
+    client right after forwarding the batch's last message (confirm mode: the broker's acks are lost) or its
+    tx.commit (transaction mode: tx.commit-ok is lost), and throws the broker's answers away. The relay cannot
+    tell this from a batch that never arrived: it keeps the rows pending and publishes them again. The broker
+    then holds every event twice, and the consumer's inbox must apply each one once."""
     from services.common.bus import BrokerPublisher, BrokerUnavailable, OutboxRelay
     from services.review.models import Outbox
     from tests.support.infra import AMQP_HOST, AMQP_PORT, AMQP_TX_COMMIT, TcpProxy
@@ -222,15 +232,16 @@ def test_a_lost_commit_ok_publishes_the_batch_twice_and_the_inbox_applies_it_onc
     declare_review_queues(rabbit.url())
     envelopes = stage_in_outbox(review_db, 5)
     proxy = TcpProxy(AMQP_HOST, AMQP_PORT)
-    publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1, io_timeout=2)
+    publisher = BrokerPublisher(rabbit.url(port=proxy.port), connect_timeout=1, io_timeout=2, mode=mode)
     relay = OutboxRelay(review_db, Outbox, publisher)
     try:
-        proxy.lose_replies_after(AMQP_TX_COMMIT)
+        # tx.commit, or the last message's id (in its frames, the batch's last)
+        proxy.lose_replies_after(AMQP_TX_COMMIT if mode == "transactions" else envelopes[-1]["id"].encode())
         with pytest.raises(BrokerUnavailable):
             relay.publish_pending()
         assert proxy.replies_lost.is_set()
         assert all(r.published_at is None and r.attempts == 1 for r in outbox_rows(review_db))
-        wait_until(lambda: queue_depth(rabbit.url()) == 5, timeout=5, what="the broker to have committed the batch")
+        wait_until(lambda: queue_depth(rabbit.url()) == 5, timeout=5, what="the broker to have taken the batch")
 
         assert relay.publish_pending() == 5
         assert all(r.published_at is not None and r.attempts == 2 for r in outbox_rows(review_db))

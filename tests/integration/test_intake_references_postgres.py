@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import event, insert, select, text
 
-from services.common.bus import BrokerPublisher, BrokerUnavailable, OutboxRelay
+from services.common.bus import BrokerPublisher, BrokerUnavailable, OutboxRelay, Publication
 from services.common.db import Database, add_event, upgrade
 from services.common.events import new_envelope
 from services.intake import domain, handlers, references
@@ -119,10 +119,11 @@ class RecordingPublisher(BrokerPublisher):
         self.fail = fail
         self.published: list[dict] = []
 
-    def publish_messages(self, messages, **kwargs) -> None:
+    def send(self, messages, **kwargs) -> Publication:
         if self.fail:
             raise BrokerUnavailable("broker down")
         self.published.extend(json.loads(m.body) for m in messages)
+        return Publication(len(messages))
 
 
 def stage(db: Database, count: int) -> list[str]:

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from services.common.bus import BrokerPublisher, BrokerUnavailable, InboxDispatcher, OutboxRelay
+from services.common.bus import BrokerPublisher, BrokerUnavailable, InboxDispatcher, OutboxRelay, Publication
 from services.common.db import Database, upgrade
 from services.common.events import new_envelope, parse_envelope
 from services.review.models import ConsultationRef, Inbox, Outbox, ParkedEvent
@@ -20,10 +20,11 @@ class RecordingPublisher(BrokerPublisher):
         self.batches: list[list[dict]] = []
         self.fail = fail
 
-    def publish_messages(self, messages, **kwargs) -> None:
+    def send(self, messages, **kwargs) -> Publication:
         if self.fail:
             raise BrokerUnavailable("broker down")
         self.batches.append([json.loads(m.body) for m in messages])
+        return Publication(len(messages))
 
 
 @pytest.fixture
