@@ -2,17 +2,30 @@
 
 Report builds and version builds are rows with the same state columns; a
 Celery task claims a row, reports progress on it and finishes it. Running a
-task twice for one row is harmless: a finished row is not claimed again.
+task twice for one row is harmless: a finished row is not claimed again, and
+a row being built is left to its builder.
+
+Who is building: the task holds the build's key (`services.common.liveness`: on
+PostgreSQL a session-level advisory lock) from before its claim until it has
+finished, so a second copy of the task (a sweep re-sends builds that waited
+long in the queue) finds the key held and leaves the build alone (looking
+again a little later), while a build whose worker was killed has its key free
+again as soon as PostgreSQL has ended the dead session: the task's message,
+acknowledged only after the build (`acks_late`), comes back from the broker
+and is run by another worker; the sweep re-sends a `running` build whose key
+nobody holds as a last resort.
 """
 
 from __future__ import annotations
 
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import select
 
+from services.common import liveness
 from services.common.db import utcnow
 from services.common.metrics import BUILD_DURATION
 from services.common.runtime import ServiceContext
@@ -26,9 +39,31 @@ CSV = "text/csv; charset=utf-8"
 
 
 PENDING_GRACE = timedelta(seconds=30)
-RUNNING_GRACE = timedelta(minutes=10)
+# A `running` build whose key nobody holds has lost its worker, or waits for a retry after a storage outage
+# (Celery's countdown, at most 120 s, holds no key): re-sent only when it has waited longer than such a retry.
+ORPHAN_GRACE = timedelta(minutes=3)
 
 Row = TypeVar("Row")
+
+
+def _namespace(model: type) -> int:
+    """The advisory lock space of a kind of build: one per table."""
+    return liveness.key_of(f"documents.{model.__tablename__}")  # type: ignore[attr-defined]
+
+
+class BuildBusy(Exception):
+    """Someone holds the build's key: a live worker building it, or a killed one whose session PostgreSQL has
+    not ended yet (the broker may hand the task back before then). This copy of the task looks again later."""
+
+
+@contextmanager
+def claimed(ctx: ServiceContext, model: type[Row], build_id: str) -> Iterator[Row | None]:
+    """Hold the build's key for the block and claim the build (None when it is gone or finished);
+    BuildBusy when someone else holds the key."""
+    with liveness.held(ctx.db, _namespace(model), liveness.key_of(build_id)) as builder:
+        if builder is None:
+            raise BuildBusy(build_id)
+        yield claim(ctx, model, build_id)
 
 
 def claim(ctx: ServiceContext, model: type[Row], build_id: str) -> Row | None:
@@ -78,12 +113,15 @@ def _observe_duration(row: Any, outcome: str) -> None:
 
 
 def stalled(ctx: ServiceContext, model: Any) -> list[str]:
-    """Ids of builds whose task was lost: pending too long, or running after a worker died."""
+    """Ids of builds whose task may be lost: pending too long, or running with nobody building them."""
     now = utcnow()
+    building = liveness.holders(ctx.db, _namespace(model))
     with ctx.db.transaction() as session:
-        return list(session.scalars(select(model.id).where(
-            ((model.state == "pending") & (model.created_at < now - PENDING_GRACE))
-            | ((model.state == "running") & (model.started_at < now - RUNNING_GRACE)))))
+        pending = session.scalars(select(model.id).where(model.state == "pending", model.created_at < now - PENDING_GRACE))
+        running = session.scalars(select(model.id).where(model.state == "running", model.started_at < now - ORPHAN_GRACE))
+        pending, running = list(pending), list(running)
+        alive = building(session.connection()) if running else set()
+    return pending + [build_id for build_id in running if liveness.key_of(build_id) not in alive]
 
 
 def requeue_stalled(task: str, model: type) -> Callable[[ServiceContext], None]:

@@ -438,10 +438,14 @@ def get_version_build(ctx: ServiceContext, document_id: str, build_id: str) -> V
 
 
 def run_version_build(ctx: ServiceContext, build_id: str) -> None:
-    """The body of the `documents.build_version` task; safe to run twice for one build."""
-    build = builds.claim(ctx, VersionBuild, build_id)
-    if build is None:
-        return
+    """The body of the `documents.build_version` task; safe to run twice for one build, also at once."""
+    with builds.claimed(ctx, VersionBuild, build_id) as build:
+        if build is not None:
+            _build_version(ctx, build)
+
+
+def _build_version(ctx: ServiceContext, build: VersionBuild) -> None:
+    build_id = build.id
     parent = load_version(ctx, build.document_id, build.parent_number)
     try:
         version = apply_changes(parent, changes_from_json(build.changes), approved_by=build.approved_by,

@@ -120,10 +120,14 @@ def _report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
 
 
 def run_report_build(ctx: ServiceContext, build_id: str) -> None:
-    """The body of the `documents.build_report` task; safe to run twice for one build."""
-    build = builds.claim(ctx, ReportBuild, build_id)
-    if build is None:
-        return
+    """The body of the `documents.build_report` task; safe to run twice for one build, also at once."""
+    with builds.claimed(ctx, ReportBuild, build_id) as build:
+        if build is not None:
+            _build_report(ctx, build)
+
+
+def _build_report(ctx: ServiceContext, build: ReportBuild) -> None:
+    build_id = build.id
     data, undecided = _report_data(ctx, build.consultation_id)
     digest = inputs_digest(data, build.language, build.internal)
     builds.set_progress(ctx, ReportBuild, build_id, 20)

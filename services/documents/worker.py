@@ -14,6 +14,8 @@ from services.documents.models import ReportBuild, StaffDirectory, VersionBuild
 
 log = logging.getLogger(__name__)
 
+BUSY_RETRY_SECONDS = 5  # a copy of a build task that found the build's key held looks again after 5, 10, 15… s
+
 
 def _build_task(ctx: ServiceContext, name: str, model: type, run: Callable[[ServiceContext, str], None]) -> None:
     """One build task: storage outages are retried with backoff and jitter, anything else fails the build."""
@@ -25,6 +27,12 @@ def _build_task(ctx: ServiceContext, name: str, model: type, run: Callable[[Serv
     def task(self: Any, build_id: str) -> None:
         try:
             run(ctx, build_id)
+        except builds.BuildBusy:
+            # Being built by a live worker (this is a second copy of the task), or by a killed one whose session
+            # has not ended yet: look again shortly. After the last look the sweep re-sends it if nobody builds it.
+            if self.request.retries >= self.max_retries:
+                return
+            raise self.retry(countdown=BUSY_RETRY_SECONDS * (self.request.retries + 1)) from None
         except StorageUnavailable as exc:
             if self.request.retries >= self.max_retries:
                 builds.mark_failed(ctx, model, build_id, f"storage unavailable: {exc}")

@@ -8,7 +8,7 @@ polls, which also picks up a failed message a member of staff re-sent and the re
 Who is alive: on PostgreSQL a mailer holds a session-level advisory lock on its key for as long as its database
 connection lives, and a killed process's connection closes with it, so a `sending` row whose key nobody holds
 belongs to a dead mailer and is released. No lease to wait out, and no clock to trust. SQLite serves one
-process (the embedded mode), so there a key is alive while this process has it.
+process (the embedded mode), so there a key is alive while this process has it (`services.common.liveness`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from services.common import liveness
 from services.common.db import Database
 from services.common.runtime import ServiceContext
 from services.notify import handlers
@@ -34,9 +35,6 @@ log = logging.getLogger(__name__)
 
 # The advisory lock space of mailer keys (the first of the two int4 keys); the second is the mailer's key.
 LOCK_NAMESPACE = 0x6E746679  # "ntfy"
-# Keys of the claim holders alive in this process (SQLite's notion of alive).
-_LIVE_KEYS: set[int] = set()
-_LIVE_LOCK = threading.Lock()
 
 
 def _new_key() -> int:
@@ -46,51 +44,17 @@ def _new_key() -> int:
 @contextmanager
 def claim_holder(db: Database) -> Iterator[tuple[Connection, int]]:
     """A connection of its own and a key that stays alive exactly as long as that connection."""
-    conn = db.engine.connect()
-    key = 0
-    try:
-        while True:
-            key = _new_key()
-            if db.is_postgres:
-                with conn.begin():
-                    # Session-level: held past this transaction, until unlocked or the connection ends.
-                    if conn.scalar(text("SELECT pg_try_advisory_lock(:ns, :key)"), {"ns": LOCK_NAMESPACE, "key": key}):
-                        break
-            else:
-                with _LIVE_LOCK:
-                    if key not in _LIVE_KEYS:
-                        _LIVE_KEYS.add(key)
-                        break
-        yield conn, key
-    finally:
-        try:
-            if db.is_postgres and key and not conn.invalidated:
-                if conn.in_transaction():
-                    conn.rollback()
-                with conn.begin():
-                    conn.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), {"ns": LOCK_NAMESPACE, "key": key})
-        except DBAPIError:
-            log.debug("could not unlock mailer key %d; its connection is closing anyway", key, exc_info=True)
-        finally:
-            with _LIVE_LOCK:
-                _LIVE_KEYS.discard(key)
-            conn.close()
+    while True:
+        key = _new_key()
+        with liveness.held(db, LOCK_NAMESPACE, key) as conn:
+            if conn is not None:
+                yield conn, key
+                return
 
 
 def alive_keys(db: Database) -> Any:
     """A function telling, inside a transaction on `conn`, the keys of mailers alive now."""
-    if not db.is_postgres:
-        def local(_conn: Connection) -> set[int]:
-            with _LIVE_LOCK:
-                return set(_LIVE_KEYS)
-        return local
-
-    def held(conn: Connection) -> set[int]:
-        return set(conn.scalars(text(
-            "SELECT objid::bigint FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2"
-            " AND classid::bigint = :ns AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-            {"ns": LOCK_NAMESPACE}))
-    return held
+    return liveness.holders(db, LOCK_NAMESPACE)
 
 
 class Mailer:

@@ -3,7 +3,9 @@
 On SQLite every transaction holds the database's write lock, so these branches never run there:
 - notify's row lock while a message is handed to the SMTP server (two tasks for one notification send once);
 - notify's duplicate-insert race on the unique cause key (the loser's savepoint is undone, nothing else);
-- documents' `skip_locked` claim of a build (a second worker skips a build another one holds).
+- documents' `skip_locked` claim of a build (a second worker skips a build another one holds);
+- documents' builder key (an advisory lock): a second copy of a build task leaves a build being built alone,
+  a build whose builder died is built by the next copy, and the sweep re-sends only builds nobody builds.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import func, select
 
 from services.common.db import upgrade
 from services.common.settings import load_settings
+from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.postgres
 
@@ -164,3 +167,113 @@ def test_a_build_another_worker_holds_is_skipped_not_waited_for(documents_ctx):
 
     claimed = claim(documents_ctx, ReportBuild, build_id)
     assert claimed is not None and claimed.state == "running" and claimed.attempts == 1
+
+
+def a_report_build(documents_ctx) -> str:
+    from datetime import datetime, timezone
+
+    from services.documents.models import ConsultationView, ReportBuild
+
+    consultation_id, build_id = str(uuid.uuid4()), str(uuid.uuid4())
+    with documents_ctx.db.transaction() as session:
+        session.add(ConsultationView(id=consultation_id, title="Konsultacje", opens_at=datetime(2026, 11, 19, tzinfo=timezone.utc),
+                                     closes_at=datetime(2026, 12, 10, tzinfo=timezone.utc)))
+        session.add(ReportBuild(id=build_id, consultation_id=consultation_id, artifacts=[]))
+    return build_id
+
+
+def test_a_second_copy_of_a_build_task_leaves_the_build_to_the_worker_running_it(documents_ctx, monkeypatch):
+    """GIVEN a report build whose task was sent twice (the sweep re-sends a build left pending in a long queue)
+    WHEN the second copy starts while another worker is rendering the build
+    THEN it leaves the build alone: the build is done once, with one attempt and one set of files."""
+    from services.documents import builds, handlers
+    from services.documents.models import ReportBuild
+
+    build_id = a_report_build(documents_ctx)
+    rendering, release = threading.Event(), threading.Event()
+    render, media_type, kind = handlers.REPORT_FORMATS["docx"]
+
+    def render_slowly_in_the_first_worker(*args, **kwargs):
+        if threading.current_thread().name == "first-worker":
+            rendering.set()
+            release.wait(30)
+        return render(*args, **kwargs)
+
+    monkeypatch.setitem(handlers.REPORT_FORMATS, "docx", (render_slowly_in_the_first_worker, media_type, kind))
+    first = threading.Thread(target=handlers.run_report_build, args=(documents_ctx, build_id), name="first-worker")
+    first.start()
+    try:
+        assert rendering.wait(30)
+        with pytest.raises(builds.BuildBusy):  # the second copy of the task: the worker task looks again later
+            handlers.run_report_build(documents_ctx, build_id)
+        with documents_ctx.db.transaction() as session:
+            assert session.get(ReportBuild, build_id).state == "running"
+    finally:
+        release.set()
+        first.join(60)
+    with documents_ctx.db.transaction() as session:
+        build = session.get(ReportBuild, build_id)
+        assert (build.state, build.attempts) == ("done", 1)
+        assert sorted(a.kind for a in build.artifacts) == ["report_csv", "report_docx", "report_xlsx"]
+
+
+def a_builder_in_another_process(documents_ctx, build_id: str, *, started_minutes_ago: int = 0):
+    """A worker in another process that holds the build's key and has claimed it: a connection of its own."""
+    import psycopg
+
+    from services.common import liveness
+    from services.documents import builds
+    from services.documents.models import ReportBuild
+
+    url = documents_ctx.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    conn = psycopg.connect(url, autocommit=True)
+    conn.execute("SELECT pg_advisory_lock(%s, %s)", (builds._namespace(ReportBuild), liveness.key_of(build_id)))
+    conn.execute("UPDATE report_builds SET state = 'running', attempts = 1, "
+                 "started_at = now() - make_interval(mins => %s) WHERE id = %s", (started_minutes_ago, build_id))
+    return conn
+
+
+def test_a_build_whose_builder_died_is_built_by_the_next_copy_of_its_task(documents_ctx):
+    """GIVEN a report build claimed by a worker in another process
+    WHEN a copy of its task runs while that worker lives, and again after it died (its connection gone with it)
+    THEN the first copy leaves the build alone (to look again later) and the second builds it, on its second attempt."""
+    from services.common import liveness
+    from services.documents import builds, handlers
+    from services.documents.models import ReportBuild
+
+    build_id = a_report_build(documents_ctx)
+    builder = a_builder_in_another_process(documents_ctx, build_id)
+    with pytest.raises(builds.BuildBusy):
+        handlers.run_report_build(documents_ctx, build_id)
+    with documents_ctx.db.transaction() as session:
+        assert (session.get(ReportBuild, build_id).state, session.get(ReportBuild, build_id).attempts) == ("running", 1)
+    builder.close()  # killed: PostgreSQL ends its session and frees its key, a moment later
+    building = liveness.holders(documents_ctx.db, builds._namespace(ReportBuild))
+
+    def key_free() -> bool:
+        with documents_ctx.db.engine.connect() as conn:
+            return liveness.key_of(build_id) not in building(conn)
+
+    wait_until(key_free, timeout=10, what="PostgreSQL to end the dead builder's session")
+    handlers.run_report_build(documents_ctx, build_id)
+    with documents_ctx.db.transaction() as session:
+        build = session.get(ReportBuild, build_id)
+        assert (build.state, build.attempts) == ("done", 2) and len(build.artifacts) == 3
+
+
+def test_the_sweep_re_sends_a_running_build_only_when_nobody_builds_it(documents_ctx):
+    """A running build is re-sent by the sweep when its key is free and it has waited longer than a storage retry;
+    never while a worker (in any process) holds its key, however long it has been running."""
+    from services.documents import builds
+    from services.documents.models import ReportBuild
+
+    long_running, just_started = a_report_build(documents_ctx), a_report_build(documents_ctx)
+    builder = a_builder_in_another_process(documents_ctx, long_running, started_minutes_ago=30)
+    fresh = a_builder_in_another_process(documents_ctx, just_started)
+    fresh.close()  # nobody holds it, but it may be waiting for a retry's countdown
+    try:
+        assert builds.stalled(documents_ctx, ReportBuild) == []
+    finally:
+        builder.close()
+    wait_until(lambda: builds.stalled(documents_ctx, ReportBuild), timeout=10, what="the dead builder's session ended")
+    assert builds.stalled(documents_ctx, ReportBuild) == [long_running]

@@ -143,6 +143,41 @@ def test_a_build_whose_store_fails_once_is_retried_by_the_in_process_worker_and_
     assert ctx.store.get(done.object_key, done.version_id)[:2] == b"PK"
 
 
+def test_a_build_task_that_finds_the_build_being_built_looks_again_later_and_finds_it_done(ctx, worker, monkeypatch):
+    """A copy of a build task that finds the build's key held (another worker builds it, or a killed one whose
+    session has not ended yet) neither builds it a second time nor fails it: it looks again a little later."""
+    import threading
+    from contextlib import contextmanager
+
+    from services.common import liveness
+    from services.documents import builds, worker as documents_worker
+
+    monkeypatch.setattr(documents_worker, "BUSY_RETRY_SECONDS", 0.2)
+    found_busy, claimed = threading.Event(), builds.claimed
+
+    @contextmanager
+    def watched(*args):
+        try:
+            with claimed(*args) as row:
+                yield row
+        except builds.BuildBusy:
+            found_busy.set()
+            raise
+
+    monkeypatch.setattr(builds, "claimed", watched)
+    consultation_id = publish_consultation(ctx)
+    with liveness.held(ctx.db, builds._namespace(ReportBuild), liveness.key_of("r-busy")) as other_builder:
+        assert other_builder is not None
+        with ctx.db.transaction() as session:
+            session.add(ReportBuild(id="r-busy", consultation_id=consultation_id, state="pending"))
+        ctx.enqueue(handlers.REPORT_TASK, "r-busy")
+        assert found_busy.wait(15), "the task never ran"
+        assert (handlers.get_report(ctx, "r-busy").state, handlers.get_report(ctx, "r-busy").attempts) == ("pending", 0)
+    done = wait_until(lambda: (b := handlers.get_report(ctx, "r-busy")).state in ("done", "failed") and b,
+                      timeout=30, what="the build, once its key is free")
+    assert (done.state, done.attempts) == ("done", 1)
+
+
 def test_a_build_that_raises_is_recorded_as_failed_not_left_running(ctx, worker, monkeypatch):
     consultation_id = publish_consultation(ctx)
 
