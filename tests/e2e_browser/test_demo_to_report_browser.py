@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.polling import reloaded
 
 pytestmark = pytest.mark.browser
 
@@ -43,17 +44,6 @@ def eventually(check, what: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.5)
-
-
-def reloaded(page) -> bool:
-    """Reload for a poll; a reload that loses a race with the page's own navigation just counts as not yet."""
-    from playwright.sync_api import Error as PlaywrightError
-
-    try:
-        page.goto(page.url)
-    except PlaywrightError:
-        return False
-    return True
 
 
 def new_page(browser):

@@ -23,6 +23,7 @@ from services.notify import app as notify_app
 from services.notify.handlers import EVENT_HANDLERS as NOTIFY_HANDLERS
 from services.notify.models import Inbox as NotifyInbox
 from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.polling import reloaded
 from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, publish_consultation, submit,
                                                    upload)
 from tests.support.infra import wait_until
@@ -98,7 +99,7 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
     page.reload()
     page.get_by_role("button", name="Zbuduj raport").click()
     check_accessibility(page, "console: report build, just queued (no JavaScript)")
-    wait_until(lambda: (page.reload() or True) and "gotowe" == page.locator("[data-build-state]").inner_text(),
+    wait_until(lambda: reloaded(page) and "gotowe" == page.locator("[data-build-state]").inner_text(),
                timeout=30, what="the report build, by reloading")
     page.get_by_role("link", name="Zakończenie konsultacji").click()
     page.get_by_role("button", name="Opublikuj raport i nową wersję dokumentu").click()
