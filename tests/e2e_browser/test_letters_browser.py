@@ -74,7 +74,8 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     summary = page.get_by_role("alert")
     for text in ("Imię i nazwisko: To pole jest wymagane.",
                  "Data wpływu (pieczęć wpływu urzędu): To pole jest wymagane.",
-                 "Adres do korespondencji: To pole jest wymagane.", "Uwaga nr 1, Proponowana zmiana:"):
+                 "Adres do korespondencji: Należy wpisać adres pocztowy nadawcy albo jego adres e-mail, jeśli go podał.",
+                 "Uwaga nr 1, Proponowana zmiana:"):
         assert summary.get_by_role("link", name=text).is_visible(), text
     assert page.get_by_label("Imię i nazwisko").get_attribute("aria-invalid") == "true"
     assert "f-name-error" in page.get_by_label("Imię i nazwisko").get_attribute("aria-describedby")

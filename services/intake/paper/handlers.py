@@ -175,7 +175,7 @@ def _problems(cmd: EnterPaperSubmission, now: datetime, tz: object) -> dict[str,
         elif stamp_in_future(cmd.received_on, now, tz):  # type: ignore[arg-type]
             problems["received_on"] = "in_future"
         if not cmd.postal_address.strip() and not cmd.submitter.email:
-            problems["postal_address"] = "required"
+            problems["postal_address"] = "address_or_email"  # a reply needs one of them
     if cmd.channel == "duty_hours" and not cmd.booking_id:
         problems["booking_id"] = "required"
     return problems

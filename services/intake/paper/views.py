@@ -49,6 +49,7 @@ def paper_error(code: str) -> str:
         "email": _("Enter an e-mail address in the right format, like jan.kowalski@example.pl."),
         "date": _("Enter a date as year-month-day, like 2024-10-21."),
         "in_future": _("The date of receipt cannot be in the future."),
+        "address_or_email": _("Enter the sender's postal address, or their e-mail address if they gave one."),
         "unknown": _("Choose from the list."),
         "cancelled": _("This booking was cancelled."),
         "empty": _("The scan file is empty."),

@@ -61,7 +61,7 @@ def test_a_future_stamp_and_a_letter_without_any_address_are_refused_by_field(ct
     with pytest.raises(handlers.PaperInvalid) as refused:
         handlers.enter_paper_submission(ctx, letter(found.id, received_on=datetime.now(WARSAW).date() + timedelta(days=1),
                                                     postal_address=""), actor="k@um.torun.pl")
-    assert refused.value.problems == {"received_on": "in_future", "postal_address": "required"}
+    assert refused.value.problems == {"received_on": "in_future", "postal_address": "address_or_email"}
 
 
 def test_a_receipt_goes_only_to_a_sender_who_gave_an_e_mail_address(ctx):

@@ -161,6 +161,31 @@ def test_every_problem_of_a_letter_is_shown_at_once(ctx, app):
         assert f'<a href="#{field}">' in shown and f'id="{field}-error"' in shown
 
 
+def test_the_letter_address_is_required_only_without_an_e_mail_and_the_form_says_so(ctx, app):
+    """The postal address is needed only when the sender gave no e-mail address: the label and the message say
+    that, in Polish and in English, and the browser is not told to require the field."""
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    label = re.search(r'<label for="f-postal_address">(.*?)</label>', html).group(1)
+    assert label == 'Adres do korespondencji <span class="req">(wymagany, jeśli nie podano adresu e-mail)</span>'
+    assert re.search(r'<textarea id="f-postal_address"[^>]*>', html).group(0).count(" required") == 0
+    neither = client.post(f"{BASE}/{found.id}/letters/new", data=letter_form(html, postal_address=""))
+    assert neither.status_code == 422
+    assert ('<a href="#f-postal_address">Adres do korespondencji: Należy wpisać adres pocztowy nadawcy albo jego '
+            'adres e-mail, jeśli go podał.</a>') in page_text(neither)
+
+    english = page_text(client.get(f"{BASE}/{found.id}/letters/new?lang=en"))
+    assert 'Postal address <span class="req">(required unless an e-mail address is given)</span>' in english
+    neither = client.post(f"{BASE}/{found.id}/letters/new", data=letter_form(english, postal_address=""))
+    assert ('<a href="#f-postal_address">Postal address: Enter the sender\'s postal address, or their e-mail '
+            'address if they gave one.</a>') in page_text(neither).replace("&#39;", "'")
+
+    e_mail_only = client.post(f"{BASE}/{found.id}/letters/new", data=letter_form(
+        html, postal_address="", email="anna.nowak@example.org"))
+    assert e_mail_only.status_code == 303, page_text(e_mail_only)[:2000]
+
+
 def test_the_schedule_links_each_booking_to_its_notes_and_the_notes_are_linked_back(ctx, app):
     found = consultation(ctx)
     booking_id = book(ctx, found.id, name="Jan Kowalski")
