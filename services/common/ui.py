@@ -189,6 +189,15 @@ def paragraphs(text: str | None) -> Markup:
                              for block in blocks))
 
 
+def opening_with(text: str | None, label: str | None) -> bool:
+    """Whether a unit of the draft opens with its own label, as an annex's heading does ("Załącznik do uchwały nr …"
+    under the label "Załącznik"): a list showing the label before the text would read it twice. A Jinja test:
+    `{% if unit.text is opening_with(unit.label) %}`."""
+    words = " ".join((label or "").split()).casefold()
+    opening = " ".join((text or "").split()).casefold()
+    return bool(words) and (opening == words or opening.startswith(words + " "))
+
+
 # --- the app set-up ---------------------------------------------------------------------
 
 
@@ -220,6 +229,7 @@ def init_ui(app: Flask, ctx: Any, *, translations: Path | None = None) -> None:
         paragraphs=paragraphs, local_date=local_date, local_datetime=local_datetime, local_time=local_time,
         weekday=weekday, nobreak=nobreak,
     )
+    app.jinja_env.tests["opening_with"] = opening_with
 
     @app.before_request
     def _remember_language() -> None:

@@ -143,3 +143,17 @@ def test_the_session_cookie_is_httponly_lax_site_wide_and_secure_over_https(tmp_
 ])
 def test_after_login_only_local_paths_are_followed(target, expected):
     assert safe_next(target) == expected
+
+
+@pytest.mark.parametrize(("text", "label", "expected"), [
+    ("Załącznik do uchwały nr …/24 Rady Miasta Torunia", "Załącznik", True),
+    ("ZAŁĄCZNIK NR 2 do uchwały", "Załącznik nr 2", True),
+    ("Załącznik", "Załącznik", True),
+    ("Załącznikiem do programu jest wykaz.", "Załącznik", False),  # a word that merely begins the same
+    ("Program określa cele współpracy.", "§ 1", False),
+    ("Tekst", "", False),
+])
+def test_a_unit_opening_with_its_own_label_is_told_apart(text, label, expected):
+    from services.common.ui import opening_with
+
+    assert opening_with(text, label) is expected

@@ -161,7 +161,8 @@ def label_part(kind: str, number: str) -> str:
             "article": f"art. {number}", "section": f"ust. {number}", "point": f"pkt {number}",
             "letter": f"lit. {number}", "tiret": f"tiret {number}", "common": "część wspólna",
             "annex": f"Załącznik nr {number}" if number else "Załącznik",
-            "table": f"tabela {number}", "block": f"akapit {number}", "title": f"tytuł akapit {number}"}[kind]
+            "table": f"tabela {number}", "block": f"akapit {number}",
+            "title": f"Tytuł, akapit {number}" if number else "Tytuł"}[kind]
 
 
 def compose_label(chain: list[tuple[str, str]]) -> str:

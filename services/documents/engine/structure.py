@@ -51,13 +51,14 @@ def number_tirets(units: list[Unit]) -> list[Unit]:
 def relabel(units: list[Unit] | tuple[Unit, ...]) -> list[Unit]:
     """Compute every label from the parent chain; blocks and tables count within their parent.
 
-    Blocks before the first unit of the act are its title ("tytuł akapit 1"); an annex is
-    "Załącznik" when it is the only one, else "Załącznik nr N".
+    Blocks of the act outside its numbered units are its title: "Tytuł" when it is one paragraph, else
+    "Tytuł, akapit 1", "Tytuł, akapit 2"…; an annex is "Załącznik" when it is the only one, else "Załącznik nr N".
     """
     annexes = [unit for unit in units if unit.kind == "annex"]
     annex_numbers = {unit.id: ("" if len(annexes) == 1 else (unit.number or str(index)))
                      for index, unit in enumerate(annexes, 1)}
     structured = any(NEST_RANK.get(unit.kind) is not None for unit in units)
+    one_title = structured and sum(1 for unit in units if unit.kind == "block" and unit.parent is None) == 1
     by_id: dict[str, Unit] = {}
     ordinal: dict[tuple[str | None, str], int] = {}
     result = []
@@ -70,7 +71,7 @@ def relabel(units: list[Unit] | tuple[Unit, ...]) -> list[Unit]:
                 kind = "title"
             key = (unit.parent, kind)
             ordinal[key] = ordinal.get(key, 0) + 1
-            number = str(ordinal[key])
+            number = "" if kind == "title" and one_title else str(ordinal[key])
         chain = [(kind, number)]
         parent_id = unit.parent
         while parent_id is not None and parent_id in by_id:

@@ -18,7 +18,7 @@ from services.documents.engine.ooxml import read_package
 
 def expected_labels() -> list[str]:
     """The labels a reader gives the Toruń draft, in order (written by reading the draft, by hand)."""
-    labels = [f"tytuł akapit {n}" for n in range(1, 6)] + ["§ 1", "§ 2", "§ 3", "Załącznik", "Załącznik akapit 1"]
+    labels = [f"Tytuł, akapit {n}" for n in range(1, 6)] + ["§ 1", "§ 2", "§ 3", "Załącznik", "Załącznik akapit 1"]
     chapters = [  # (§ in the annex, its ust. with their pkt and lit.)
         [(0,), (5,)], [(0,), (4, (3, 3))], [None], [None], [(0,), (3,), (4,)], [(6,), (0,)], [None], [(0,), (0,)],
         [None], [(4,), (0,)], [None], [(0,), (2,), (0,)]]

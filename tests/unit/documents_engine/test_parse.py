@@ -130,6 +130,17 @@ def _labels_of(lines: list[str]) -> list[tuple[str, str]]:
     return [(unit.label, unit.text) for unit in version.units]
 
 
+def test_the_title_of_an_act_reads_tytul_and_its_paragraphs_are_numbered_only_when_there_are_several():
+    assert _labels_of(["Program współpracy na 2025 rok", "§ 1. Program określa zasady."]) == [
+        ("Tytuł", "Program współpracy na 2025 rok"), ("§ 1", "Program określa zasady.")]
+    assert _labels_of(["UCHWAŁA NR …/24", "RADY MIASTA TORUNIA", "§ 1. Przyjmuje się program."]) == [
+        ("Tytuł, akapit 1", "UCHWAŁA NR …/24"), ("Tytuł, akapit 2", "RADY MIASTA TORUNIA"),
+        ("§ 1", "Przyjmuje się program.")]
+    # Without numbered units nothing is a title: the paragraphs are just paragraphs.
+    assert _labels_of(["Pierwszy akapit.", "Drugi akapit."]) == [("akapit 1", "Pierwszy akapit."),
+                                                                 ("akapit 2", "Drugi akapit.")]
+
+
 def test_typed_variants_of_paragraph_and_section_numbers():
     assert _labels_of(["§5. Pierwszy.", "§\u00a06. 1.Ustęp bez spacji.", "2.Drugi ustęp:", "1) punkt,",
                        "lit. a) litera z wyrazem,", "b) druga litera;", "2,5 mln zł to nie ustęp."]) == [
@@ -141,7 +152,7 @@ def test_typed_variants_of_paragraph_and_section_numbers():
 def test_roman_headings_without_the_word_rozdzial_are_chapters():
     assert _labels_of(["Program współpracy na 2025 rok", "I. Wstęp", "Program określa zasady.",
                        "II. Cele programu", "§ 1. Celem głównym jest partnerstwo."]) == [
-        ("tytuł akapit 1", "Program współpracy na 2025 rok"), ("Rozdział I", "Wstęp"),
+        ("Tytuł", "Program współpracy na 2025 rok"), ("Rozdział I", "Wstęp"),
         ("Rozdział I akapit 1", "Program określa zasady."), ("Rozdział II", "Cele programu"),
         ("§ 1", "Celem głównym jest partnerstwo.")]
 
@@ -149,7 +160,7 @@ def test_roman_headings_without_the_word_rozdzial_are_chapters():
 def test_a_roman_heading_may_end_with_a_colon_but_a_roman_list_item_is_no_heading():
     assert _labels_of(["Ogłoszenie", "I. Rodzaj zadania:", "Wsparcie.", "II. Wysokość środków:", "1. Kwota.",
                        "III. Pierwszy element,"]) == [
-        ("tytuł akapit 1", "Ogłoszenie"), ("Rozdział I", "Rodzaj zadania:"), ("Rozdział I akapit 1", "Wsparcie."),
+        ("Tytuł", "Ogłoszenie"), ("Rozdział I", "Rodzaj zadania:"), ("Rozdział I akapit 1", "Wsparcie."),
         ("Rozdział II", "Wysokość środków:"), ("Rozdział II ust. 1", "Kwota."),
         ("Rozdział II akapit 1", "III. Pierwszy element,")]
 
@@ -157,7 +168,7 @@ def test_a_roman_heading_may_end_with_a_colon_but_a_roman_list_item_is_no_headin
 def test_a_roman_heading_without_its_dot_needs_capitals_the_next_number_and_a_first_section():
     assert _labels_of(["Ogłoszenie", "I RODZAJ ZADANIA", "1. Edukacja.", "UWAGA! Kwota może się zmienić.",
                        "II TERMINY", "1. Do 31 stycznia."]) == [
-        ("tytuł akapit 1", "Ogłoszenie"), ("Rozdział I", "RODZAJ ZADANIA"), ("Rozdział I ust. 1", "Edukacja."),
+        ("Tytuł", "Ogłoszenie"), ("Rozdział I", "RODZAJ ZADANIA"), ("Rozdział I ust. 1", "Edukacja."),
         ("Rozdział I akapit 1", "UWAGA! Kwota może się zmienić."), ("Rozdział II", "TERMINY"),
         ("Rozdział II ust. 1", "Do 31 stycznia.")]
     # A school's name, a heading out of sequence and one followed by no first section stay text.

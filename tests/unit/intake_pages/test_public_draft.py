@@ -20,7 +20,7 @@ from services.intake.models import Consultation, Outbox, Submission
 from tests.unit.intake_pages.helpers import csrf_token, form_data, open_consultation, text
 
 UNITS = [
-    {"id": "u0001", "label": "tytuł akapit 1", "kind": "block", "parent": None,
+    {"id": "u0001", "label": "Tytuł", "kind": "block", "parent": None,
      "text": "Program współpracy Gminy Miasta Wzorowo z organizacjami pozarządowymi"},
     {"id": "u0002", "label": "Rozdział I", "kind": "chapter", "parent": None, "title": "Postanowienia ogólne",
      "text": "Postanowienia ogólne"},
@@ -90,6 +90,21 @@ def test_the_draft_page_shows_every_unit_with_an_anchor_and_a_link_that_opens_th
     assert 'id="c-0-section" name="c-0-section" type="text" value="§ 5 ust. 2"' in form
     assert "Współpraca finansowa obejmuje:</textarea>" in form  # the current text, ready to edit
     assert re.search(r'<textarea id="c-0-proposal"[^>]* autofocus', form)
+
+
+def test_an_annex_whose_heading_names_it_is_shown_by_its_heading_once(app, client):
+    """The annex's label is "Załącznik" and its text the heading "Załącznik do uchwały …": the page shows the heading,
+    not "Załącznik Załącznik do uchwały …"; a provision is still shown with its label before its text."""
+    consultation = open_consultation(app)
+    annex = {"id": "u0007", "label": "Załącznik", "kind": "annex", "parent": None,
+             "text": "Załącznik do uchwały nr …/24 Rady Miasta Torunia z dnia … 2024 r."}
+    announce_draft(app, consultation.id, units=[*UNITS, annex,
+                                                {"id": "u0008", "label": "Załącznik § 1", "kind": "paragraph",
+                                                 "parent": "u0007", "text": "Program określa cele współpracy."}])
+    body = text(client.get(f"{page_url(consultation.id)}/draft"))
+    assert "<p><strong>Załącznik do uchwały nr …/24 Rady Miasta Torunia z dnia … 2024 r.</strong></p>" in body
+    assert "Załącznik</strong> Załącznik" not in body
+    assert '<strong class="nowrap">Załącznik § 1</strong> Program określa cele współpracy.' in body
 
 
 def test_an_unknown_unit_opens_an_empty_form_and_a_consultation_without_a_draft_has_no_draft_page(app, client):
@@ -196,7 +211,7 @@ def test_the_comment_form_is_a_public_deterministic_docx_after_the_citys_paper_f
     assert [row.cells[0].text for row in comments.rows[1:4]] == ["1.", "2.", "3."]
     # The draft's labels, the way the engine reads them, under their chapter.
     assert "Rozdział I. Postanowienia ogólne – § 5; § 5 ust. 1; § 5 ust. 2; § 5 ust. 2 pkt 1" in paragraphs
-    assert "tytuł akapit" not in paragraphs
+    assert "Tytuł" not in paragraphs
     # The GDPR clause names the office as the one running the consultation, and the supervisory authority.
     assert "Klauzula informacyjna (RODO)" in paragraphs and "Wydział Zdrowia i Polityki Społecznej" in paragraphs
     assert "art. 6 ust. 1 lit. e RODO" in paragraphs and "Prezesa Urzędu Ochrony Danych Osobowych" in paragraphs

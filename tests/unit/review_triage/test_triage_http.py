@@ -222,3 +222,19 @@ def test_session_forms_need_the_csrf_token(client, world):
     assert client.post(url + "/notes", data={"body": "x"}).status_code == 400
     token = csrf_from(client.get(url).get_data(as_text=True))
     assert client.post(url + "/notes", data={"body": "x", "csrf_token": token}).status_code == 303
+
+
+def test_the_units_to_anchor_to_read_each_label_once(client, ctx):
+    """An annex's heading opens with its label ("Załącznik" – "Załącznik do uchwały …"): the choice shows the heading
+    alone; other units show their label, then their text."""
+    from tests.unit.review_triage.support import UNITS
+
+    consultation = publish_consultation(ctx)
+    publish_draft(ctx, consultation, [*UNITS, {"id": "u8", "kind": "annex", "label": "Załącznik", "parent": None,
+                                               "text": "Załącznik do uchwały nr …/24 Rady Miasta Torunia"}])
+    reviewer = bearer(ctx, staff(ctx, "recenzent@um.example", "reviewer"))
+    comment, = submit(ctx, consultation, [{"section": "Uwaga ogólna", "proposal": "Program jest zbyt ogólny."}])
+    html = client.get(f"/review/comments/{comment}", headers=reviewer).get_data(as_text=True)
+    options = dict(re.findall(r'<option value="(u\d+)"[^>]*>([^<]*)</option>', html))
+    assert options["u8"] == "Załącznik do uchwały nr …/24 Rady Miasta Torunia"
+    assert options["u2"] == "§ 1 – Program określa cele współpracy."
