@@ -156,14 +156,27 @@ def _tree(root: int, stats: dict[int, tuple[int, float]]) -> set[int]:
     return found
 
 
-def _rabbit_pid() -> int | None:
+def _rabbit_pid(port: int = infra.AMQP_PORT) -> int | None:
+    """The process listening on the broker's port (chaos tests may run RabbitMQ nodes of their own beside it)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == "0A":  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if Path(f"/proc/{entry}/comm").read_text().strip() == "beam.smp":
+        if not entry.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                if os.readlink(f"/proc/{entry}/fd/{fd}") in inodes:
                     return int(entry)
-            except OSError:
-                continue
+        except OSError:
+            continue
     return None
 
 

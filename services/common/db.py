@@ -23,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    select,
     text,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -364,3 +365,16 @@ def bulk_insert(session: Session, table: Any, columns: Sequence[str], rows: Iter
                 if values[index] is not None:
                     values[index] = _json_text(values[index])
             write(values)
+
+
+def insert_missing(session: Session, model: type, rows: dict[Any, dict], key: str = "id") -> None:
+    """Insert those of `rows` (by their primary key `key`) that are not stored yet, in one INSERT: the batch form
+    of a get-then-add per row, for event handlers that may see a row again (a redelivery, a replay)."""
+    if not rows:
+        return
+    session.flush()
+    column = getattr(model, key)
+    stored = set(session.scalars(select(column).where(column.in_(list(rows)))))
+    new = [row for row_key, row in rows.items() if row_key not in stored]
+    if new:
+        session.execute(insert(model), new)

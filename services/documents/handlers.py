@@ -8,11 +8,13 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.bus import TransientError
+from services.common.bus import TransientError, handles_many
+from services.common.db import insert_missing
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
@@ -180,20 +182,26 @@ def on_consultation_published(event: Event, session: Session) -> None:
     session.add(view)
 
 
+def store_submitted_comments(events: Sequence[Event], session: Session) -> None:
+    """`submission.received` for many events: the comments not stored yet, in one INSERT."""
+    rows: dict[str, dict] = {}
+    for event in events:
+        data = event.data
+        submitter = data["submitter"]
+        for item in data["comments"]:
+            rows.setdefault(item["comment_id"], dict(
+                id=item["comment_id"], consultation_id=data["consultation_id"], reference=data["reference"],
+                number=item["number"], channel=data["channel"], received_at=data["received_at"], late=data["late"],
+                submitter_name=submitter["name"], organization=submitter.get("organization"),
+                submitter_kind=submitter["kind"], publish_consent=submitter["publish_consent"],
+                section=item["section"], current_text=item["current_text"], proposal=item["proposal"],
+                justification=item["justification"], topic=item.get("topic")))
+    insert_missing(session, CommentView, rows)
+
+
+@handles_many(store_submitted_comments)
 def on_submission_received(event: Event, session: Session) -> None:
-    data = event.data
-    submitter = data["submitter"]
-    for item in data["comments"]:
-        if session.get(CommentView, item["comment_id"]) is not None:
-            continue
-        session.add(CommentView(
-            id=item["comment_id"], consultation_id=data["consultation_id"], reference=data["reference"],
-            number=item["number"], channel=data["channel"], received_at=data["received_at"], late=data["late"],
-            submitter_name=submitter["name"], organization=submitter.get("organization"),
-            submitter_kind=submitter["kind"], publish_consent=submitter["publish_consent"],
-            section=item["section"], current_text=item["current_text"], proposal=item["proposal"],
-            justification=item["justification"], topic=item.get("topic"),
-        ))
+    store_submitted_comments([event], session)
 
 
 def on_submission_transcribed(event: Event, session: Session) -> None:

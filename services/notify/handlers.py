@@ -18,15 +18,15 @@ import logging
 import random
 import uuid
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from jinja2 import TemplateError
-from sqlalchemy import JSON, Connection, and_, bindparam, event as sa_event, func, or_, select, text, update
+from sqlalchemy import JSON, Connection, and_, bindparam, event as sa_event, func, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.common.bus import TransientError
-from services.common.db import UTCDateTime, add_event, utcnow
+from services.common.bus import TransientError, handles_many
+from services.common.db import UTCDateTime, add_event, insert_missing, utcnow
 from services.common.events import Event, new_envelope
 from services.common.metrics import EMAILS
 from services.common.runtime import ServiceContext
@@ -50,20 +50,28 @@ def _iso(value: datetime | str) -> str:
 # --- staging (inside the consumer's transaction) ---------------------------------
 
 
+def notification_row(event: Event, *, cause: Cause, template: Template, recipient: str, language: str,
+                     context: Mapping[str, Any]) -> dict[str, Any]:
+    """The pending `notifications` row for one cause (not stored yet)."""
+    recipient = domain.normalize_recipient(recipient)
+    cause_key = cause.key(template, recipient)
+    return dict(id=str(uuid.uuid4()), cause_key=cause_key, cause_event_id=event.id, cause_event_type=event.type,
+                correlation_id=event.correlation_id, template=template.value,
+                language=domain.normalize_language(language), recipient=recipient, context=dict(context),
+                message_id=domain.message_id_for(cause_key), status=NotificationStatus.PENDING.value, attempts=0,
+                created_at=utcnow())
+
+
 def stage_notification(session: Session, event: Event, *, cause: Cause, template: Template, recipient: str,
                        language: str, context: Mapping[str, Any]) -> Notification | None:
     """Insert the pending row for one cause, or return None if that cause already has one."""
-    recipient = domain.normalize_recipient(recipient)
-    cause_key = cause.key(template, recipient)
+    row = notification_row(event, cause=cause, template=template, recipient=recipient, language=language,
+                           context=context)
+    cause_key = row["cause_key"]
     if session.scalar(select(Notification.id).where(Notification.cause_key == cause_key)) is not None:
         log.debug("not staging %s again for %s: cause %s already has a notification", template.value, event.id, cause_key)
         return None
-    notification = Notification(
-        id=str(uuid.uuid4()), cause_key=cause_key, cause_event_id=event.id, cause_event_type=event.type,
-        correlation_id=event.correlation_id, template=template.value, language=domain.normalize_language(language),
-        recipient=recipient, context=dict(context), message_id=domain.message_id_for(cause_key),
-        status=NotificationStatus.PENDING.value, attempts=0, created_at=utcnow(),
-    )
+    notification = Notification(**row)
     try:
         # A savepoint, so that losing a race on the unique cause key undoes only this insert.
         with session.begin_nested():
@@ -73,6 +81,24 @@ def stage_notification(session: Session, event: Event, *, cause: Cause, template
         return None
     session.info.setdefault(STAGED_IDS_KEY, []).append(notification.id)
     return notification
+
+
+def stage_notifications(session: Session, rows: list[dict[str, Any]]) -> None:
+    """`stage_notification` for many rows (`notification_row`): the causes already staged are left out (one query),
+    the others inserted in one statement. A cause staged concurrently fails the insert, and with it the caller's
+    batch, which the consumer then applies one event at a time (`stage_notification` settles each race)."""
+    if not rows:
+        return
+    staged = set(session.scalars(select(Notification.cause_key)
+                                 .where(Notification.cause_key.in_([row["cause_key"] for row in rows]))))
+    new = []
+    for row in rows:
+        if row["cause_key"] not in staged:
+            staged.add(row["cause_key"])
+            new.append(row)
+    if new:
+        session.execute(insert(Notification), new)
+        session.info.setdefault(STAGED_IDS_KEY, []).extend(row["id"] for row in new)
 
 
 def install_wake_after_commit(sessions: sessionmaker, wake: Callable[[list[str]], None]) -> None:
@@ -99,28 +125,55 @@ def install_wake_after_commit(sessions: sessionmaker, wake: Callable[[list[str]]
 # --- event handlers ------------------------------------------------------------------
 
 
+def receive_submissions(events: Sequence[Event], session: Session) -> None:
+    """`on_submission_received` for many events: who sent each comment in one INSERT, the receipts in another."""
+    rows: dict[str, dict[str, Any]] = {}
+    for event in events:
+        for row in _known_comments(event):
+            rows.setdefault(row["comment_id"], row)
+    insert_missing(session, KnownComment, rows, key="comment_id")
+    stage_notifications(session, [row for row in (_receipt(event, session) for event in events) if row is not None])
+
+
+@handles_many(receive_submissions)
 def on_submission_received(event: Event, session: Session) -> None:
     """Remember who sent each comment, and stage the receipt if the submitter gave an address."""
+    for row in _known_comments(event):
+        if session.get(KnownComment, row["comment_id"]) is None:
+            session.add(KnownComment(**row))
+    receipt = _receipt(event, session)
+    if receipt is not None:
+        data = event.data
+        stage_notification(session, event, cause=Cause(event.type, data["submission_id"]),
+                           template=Template.SUBMISSION_RECEIPT, recipient=receipt["recipient"],
+                           language=receipt["language"], context=receipt["context"])
+
+
+def _known_comments(event: Event) -> list[dict[str, Any]]:
     data = event.data
     submitter = data["submitter"]
-    language = domain.normalize_language(data.get("language"))
+    now = utcnow()
+    return [dict(comment_id=comment["comment_id"], submission_id=data["submission_id"],
+                 consultation_id=data["consultation_id"], reference=data["reference"], number=comment["number"],
+                 recipient=submitter.get("email") or None, recipient_name=submitter["name"],
+                 language=domain.normalize_language(data.get("language")),
+                 consultation_title=data["consultation_title"], section=comment["section"],
+                 proposal=comment["proposal"], last_notified_revision=0, created_at=now,
+                 status_url=data["status_url"])
+            for comment in data["comments"]]
+
+
+def _receipt(event: Event, session: Session) -> dict[str, Any] | None:
+    """The receipt's notification row, or None when the submitter gave no address."""
+    data = event.data
+    submitter = data["submitter"]
     recipient = submitter.get("email") or None
-    for comment in data["comments"]:
-        if session.get(KnownComment, comment["comment_id"]) is None:
-            session.add(KnownComment(
-                comment_id=comment["comment_id"], submission_id=data["submission_id"],
-                consultation_id=data["consultation_id"], reference=data["reference"], number=comment["number"],
-                recipient=recipient, recipient_name=submitter["name"], language=language,
-                consultation_title=data["consultation_title"], section=comment["section"],
-                proposal=comment["proposal"], last_notified_revision=0, created_at=utcnow(),
-                status_url=data["status_url"],
-            ))
     if recipient is None:
         log.info("no receipt for %s: the submitter gave no e-mail address", data["reference"])
-        return
-    stage_notification(
-        session, event, cause=Cause(event.type, data["submission_id"]), template=Template.SUBMISSION_RECEIPT,
-        recipient=recipient, language=language, context={
+        return None
+    return notification_row(
+        event, cause=Cause(event.type, data["submission_id"]), template=Template.SUBMISSION_RECEIPT,
+        recipient=recipient, language=domain.normalize_language(data.get("language")), context={
             "recipient_name": submitter["name"],
             "organization": submitter.get("organization") or "",
             "reference": data["reference"],

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
-from services.common.bus import TransientError
+from services.common.bus import TransientError, handles_many
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
@@ -90,6 +90,9 @@ class SqlGroupStore:
     def join(self, comment_id: str, group_id: str) -> None:
         self._set_group([comment_id], group_id)
 
+    def join_many(self, comment_ids: Sequence[str], group_id: str) -> None:
+        self._set_group(comment_ids, group_id)
+
     def merge(self, into: str, others: Sequence[str]) -> None:
         moved = self.session.execute(update(ReviewComment).where(ReviewComment.group_id.in_(list(others)))
                                      .values(group_id=into).execution_options(synchronize_session=False)).rowcount
@@ -105,22 +108,149 @@ class SqlGroupStore:
 # --- placing new comments (event handler) ------------------------------------------------------------------
 
 
+def place_new_comments(events: Sequence[Event], session: Session) -> None:
+    """`group_new_comments` for many events: each consultation locked once, and its comments placed in arrival
+    order through a `BatchGroupStore`, which reads the fingerprints and buckets they need in a few queries and
+    writes what they change at the end."""
+    by_consultation: dict[str, list[tuple[str, grouping.Fingerprint]]] = {}
+    for event in events:
+        data = event.data
+        placements = by_consultation.setdefault(data["consultation_id"], [])
+        placements.extend((item["comment_id"], grouping.fingerprint(item["proposal"], item.get("justification") or ""))
+                          for item in data["comments"])
+    for consultation_id in sorted(by_consultation):  # one order for every worker: no deadlock between locks
+        lock_consultation_groups(session, consultation_id)
+    ids = [comment_id for placements in by_consultation.values() for comment_id, _ in placements]
+    session.flush()
+    stored = set(session.scalars(select(ReviewComment.id).where(ReviewComment.id.in_(ids))))
+    missing = [comment_id for comment_id in ids if comment_id not in stored]
+    if missing:
+        raise TransientError(f"comment {missing[0]} is not in review's read model yet")
+    placed = set(session.scalars(select(GroupFingerprint.comment_id).where(GroupFingerprint.comment_id.in_(ids))))
+    for consultation_id, placements in by_consultation.items():
+        todo: dict[str, grouping.Fingerprint] = {}
+        for comment_id, fp in placements:
+            if comment_id not in placed:  # a redelivery, a replay, or the sweep came first
+                todo.setdefault(comment_id, fp)
+        if not todo:
+            continue
+        store = BatchGroupStore(SqlGroupStore(session, consultation_id), todo)
+        for comment_id, fp in todo.items():
+            grouping.assign(store, comment_id, fp)
+        store.flush()
+
+
+@handles_many(place_new_comments)
 def group_new_comments(event: Event, session: Session) -> None:
     """`submission.received`: place each new comment in its group. Runs after the comments are in the read model.
 
     The fingerprints (the CPU work) are computed before the consultation's lock is taken, so several consumers
     compute them in parallel and only the placement itself is serialised.
     """
-    data = event.data
-    consultation_id = data["consultation_id"]
-    prints = {item["comment_id"]: grouping.fingerprint(item["proposal"], item.get("justification") or "")
-              for item in data["comments"]}
-    lock_consultation_groups(session, consultation_id)
-    store = SqlGroupStore(session, consultation_id)
-    for comment_id, fp in prints.items():
-        if session.scalar(select(ReviewComment.id).where(ReviewComment.id == comment_id)) is None:
-            raise TransientError(f"comment {comment_id} is not in review's read model yet")
-        _place(session, store, comment_id, fp)
+    place_new_comments([event], session)
+
+
+class BatchGroupStore:
+    """`SqlGroupStore` for placing many comments of one consultation in one transaction.
+
+    It reads at the start, in one query each, the fingerprints with the comments' exact keys and the members of
+    their buckets, and keeps whatever else it reads. Reads see the batch's own changes. Fingerprints, buckets and
+    group memberships are written by `flush`, in one statement each (one per group for memberships); groups are
+    created and merged at once, as `SqlGroupStore` does, after the memberships waiting so far are written.
+    """
+
+    def __init__(self, store: SqlGroupStore, prints: Mapping[str, grouping.Fingerprint]):
+        self.store = store
+        session, consultation_id = store.session, store.consultation_id
+        keys = sorted({fp.exact_key for fp in prints.values()})
+        self.identical: dict[str, str] = {}
+        for key, comment_id in session.execute(
+                select(GroupFingerprint.exact_key, GroupFingerprint.comment_id)
+                .where(GroupFingerprint.consultation_id == consultation_id, GroupFingerprint.exact_key.in_(keys))):
+            self.identical.setdefault(key, comment_id)
+        buckets = sorted({bucket for fp in prints.values() for bucket in fp.buckets})
+        self.members: dict[int, list[str]] = {bucket: [] for bucket in buckets}
+        for bucket, members in (store.bucket_members(buckets) if buckets else {}).items():
+            self.members[bucket] = list(members)
+        # The new comments' shingles are their fingerprints' (the same text, the same function).
+        self.shingles: dict[str, frozenset] = {comment_id: fp.shingles for comment_id, fp in prints.items()}
+        self.groups: dict[str, GroupRef | None] = {}
+        self.curated: dict[str, bool] = {}
+        self._fingerprints: list[dict] = []
+        self._buckets: list[dict] = []
+        self._joins: dict[str, str] = {}
+
+    def find_identical(self, key: str) -> str | None:
+        return self.identical.get(key)
+
+    def bucket_members(self, buckets: Sequence[int]) -> Mapping[int, Sequence[str]]:
+        unknown = [bucket for bucket in buckets if bucket not in self.members]
+        if unknown:
+            fetched = self.store.bucket_members(unknown)
+            for bucket in unknown:
+                self.members[bucket] = list(fetched.get(bucket, ()))
+        return {bucket: self.members[bucket] for bucket in buckets if self.members[bucket]}
+
+    def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset]:
+        unknown = [comment_id for comment_id in comment_ids if comment_id not in self.shingles]
+        if unknown:
+            self.shingles.update(self.store.shingles_of(unknown))
+        return {comment_id: self.shingles[comment_id] for comment_id in comment_ids if comment_id in self.shingles}
+
+    def groups_of(self, comment_ids: Sequence[str]) -> Mapping[str, GroupRef | None]:
+        unknown = [comment_id for comment_id in comment_ids if comment_id not in self.groups]
+        if unknown:
+            for comment_id, group in self.store.groups_of(unknown).items():
+                self.groups[comment_id] = group
+                if group is not None:
+                    self.curated[group.id] = group.curated
+        return {comment_id: self.groups.get(comment_id) for comment_id in comment_ids}
+
+    def remember(self, comment_id: str, key: str, buckets: Sequence[int]) -> None:
+        self.identical.setdefault(key, comment_id)
+        self._fingerprints.append({"comment_id": comment_id, "consultation_id": self.store.consultation_id,
+                                   "exact_key": key})
+        for bucket in dict.fromkeys(buckets):
+            self.members.setdefault(bucket, []).append(comment_id)
+            self._buckets.append({"consultation_id": self.store.consultation_id, "bucket": bucket,
+                                  "comment_id": comment_id})
+
+    def create_group(self, member_ids: Sequence[str]) -> str:
+        self._write_joins()
+        group_id = self.store.create_group(member_ids)
+        self.curated[group_id] = False
+        for comment_id in member_ids:
+            self.groups[comment_id] = GroupRef(group_id, False)
+        return group_id
+
+    def join(self, comment_id: str, group_id: str) -> None:
+        self._joins[comment_id] = group_id
+        self.groups[comment_id] = GroupRef(group_id, self.curated.get(group_id, False))
+
+    def merge(self, into: str, others: Sequence[str]) -> None:
+        self._write_joins()
+        self.store.merge(into, others)
+        merged = GroupRef(into, self.curated.get(into, False))
+        for comment_id, group in self.groups.items():
+            if group is not None and group.id in others:
+                self.groups[comment_id] = merged
+
+    def flush(self) -> None:
+        session = self.store.session
+        if self._fingerprints:
+            session.execute(insert(GroupFingerprint), self._fingerprints)
+        if self._buckets:
+            session.execute(insert(GroupBucket), self._buckets)
+        self._fingerprints, self._buckets = [], []
+        self._write_joins()
+
+    def _write_joins(self) -> None:
+        by_group: dict[str, list[str]] = {}
+        for comment_id, group_id in self._joins.items():
+            by_group.setdefault(group_id, []).append(comment_id)
+        self._joins = {}
+        for group_id, comment_ids in by_group.items():
+            self.store.join_many(comment_ids, group_id)
 
 
 def ungroup_comment(session: Session, comment: ReviewComment) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
-from services.common.bus import TransientError
+from services.common.bus import TransientError, handles_many
+from services.common.db import insert_missing
 from services.common.events import Event, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
@@ -115,22 +117,29 @@ def on_consultation_published(event: Event, session: Session) -> None:
     session.add(consultation)
 
 
+def store_submitted_comments(events: Sequence[Event], session: Session) -> None:
+    """`submission.received` for many events: the comments not stored yet, in one INSERT."""
+    rows: dict[str, dict] = {}
+    for event in events:
+        data = event.data
+        submitter = data["submitter"]
+        # Reviewers see organisations by name; private persons by name only internally.
+        label = submitter.get("organization") or submitter["name"]
+        provenance = _provenance(data.get("provenance"))
+        for item in data["comments"]:
+            rows.setdefault(item["comment_id"], dict(
+                id=item["comment_id"], consultation_id=data["consultation_id"], submission_id=data["submission_id"],
+                reference=data["reference"], number=item["number"], channel=data["channel"],
+                received_at=data["received_at"], late=data["late"], submitter_kind=submitter["kind"],
+                submitter_label=label, section=item["section"], current_text=item["current_text"],
+                proposal=item["proposal"], justification=item["justification"], topic=item.get("topic"),
+                provenance=provenance))
+    insert_missing(session, ReviewComment, rows)
+
+
+@handles_many(store_submitted_comments)
 def on_submission_received(event: Event, session: Session) -> None:
-    data = event.data
-    submitter = data["submitter"]
-    # Reviewers see organisations by name; private persons by name only internally.
-    label = submitter.get("organization") or submitter["name"]
-    for item in data["comments"]:
-        if session.get(ReviewComment, item["comment_id"]) is not None:
-            continue
-        session.add(ReviewComment(
-            id=item["comment_id"], consultation_id=data["consultation_id"], submission_id=data["submission_id"],
-            reference=data["reference"], number=item["number"], channel=data["channel"],
-            received_at=data["received_at"], late=data["late"], submitter_kind=submitter["kind"],
-            submitter_label=label, section=item["section"], current_text=item["current_text"],
-            proposal=item["proposal"], justification=item["justification"], topic=item.get("topic"),
-            provenance=_provenance(data.get("provenance")),
-        ))
+    store_submitted_comments([event], session)
 
 
 _TRANSCRIBED_FIELDS = ("section", "current_text", "proposal", "justification", "topic")

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
+from services.common.bus import handles_many
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
@@ -264,18 +265,28 @@ def _apply_chapter_rules(session: Session, comments: Iterable[ReviewComment], *,
                          chapter=comment.chapter_id)
 
 
+def place_submitted_comments(events: Sequence[Event], session: Session) -> None:
+    """`on_submission_received` for many events: one query for their comments, one draft per consultation."""
+    ids = [item["comment_id"] for event in events for item in event.data["comments"]]
+    comments = list(session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids))))
+    search_for_session(session).index(session, comments)
+    by_consultation: dict[str, list[ReviewComment]] = {}
+    for comment in comments:
+        by_consultation.setdefault(comment.consultation_id, []).append(comment)
+    for consultation_id, members in by_consultation.items():
+        units = drafts.draft_units(session, consultation_id)
+        drafts.anchor_comments(session, [c for c in members if c.unit_id is None], units)
+    session.flush()
+    _apply_chapter_rules(session, comments, actor="system")
+
+
+@handles_many(place_submitted_comments)
 def on_submission_received(event: Event, session: Session) -> None:
     """Make the new comments findable, anchor them in the draft and apply the chapter assignments.
 
     Runs after review's `handlers.on_submission_received`, which stores the comments.
     """
-    ids = [item["comment_id"] for item in event.data["comments"]]
-    comments = list(session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids))))
-    search_for_session(session).index(session, comments)
-    units = drafts.draft_units(session, event.data["consultation_id"])
-    drafts.anchor_comments(session, [c for c in comments if c.unit_id is None], units)
-    session.flush()
-    _apply_chapter_rules(session, comments, actor="system")
+    place_submitted_comments([event], session)
 
 
 def on_document_version_created(event: Event, session: Session) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common.bus import InboxDispatcher
 from services.common.events import parse_envelope
 from services.common.web import Invalid, NotFound
 from services.review import groups
 from services.review.app import build
-from services.review.handlers import on_submission_received
+from services.review.handlers import EVENT_HANDLERS, on_submission_received
 from services.review.models import (AuditEntry, CommentGroup, DecisionRecord, GroupBucket, GroupFingerprint, Inbox,
                                     Outbox, ReviewComment)
 from tests.unit.review_groups.support import (LETTER, OTHER, REVIEWER, deliver, publish_consultation, receive,
@@ -278,3 +278,47 @@ def test_the_review_worker_runs_the_grouping_sweep():
     from services.review.worker import worker_spec
 
     assert groups.place_unplaced in worker_spec().sweeps
+
+
+def test_a_batch_of_submissions_groups_exactly_as_placing_them_one_at_a_time(ctx):
+    """The consumer applies a burst of submissions in one transaction (`InboxDispatcher.apply_batch`, grouping
+    through `BatchGroupStore`). The groups must be those of the same comments placed one by one, in the same
+    order, by the algorithm on its in-memory store: campaign copies, identical rows of one submission, a comment
+    that bridges two groups (a merge inside the batch), unrelated ones, an event twice in the batch and one that
+    a second batch carries again."""
+    from services.review.grouping import MemoryGroupStore
+
+    consultation = str(uuid.uuid4())
+    # Two campaigns on the letter, each with a sentence of its own (too far apart to be one group), and the bare
+    # letter, near enough to both to merge them.
+    first = LETTER + " Dodatkowo prosimy o uproszczenie wniosków i sprawozdań rocznych."
+    second = LETTER + " Ponadto wnioskujemy o dłuższy termin rozliczenia dotacji celowych."
+    texts = [[first], [first + " Pozdrawiam."], [OTHER, OTHER + "!"], [second], ["Zupełnie inna uwaga o terminach."],
+             [second + " Pozdrawiam."], [LETTER], [LETTER.replace("małe granty", "granty małe")], [OTHER.upper()],
+             [first]]
+    envelopes, comment_ids = [], []
+    for proposals in texts:
+        envelope, ids = submission(consultation, *proposals)
+        envelopes.append(envelope)
+        comment_ids += ids
+    dispatcher = InboxDispatcher(ctx.db, Inbox, EVENT_HANDLERS)
+    events = [parse_envelope(e) for e in envelopes]
+    dispatcher.apply_batch(events[:7] + [events[2]])  # the same event twice in one batch
+    dispatcher.apply_batch([events[6]] + events[7:])  # one the first batch applied already
+
+    memory = MemoryGroupStore()
+    merges = [memory.add(item["comment_id"], item["proposal"], item["justification"]).merged
+              for envelope in envelopes for item in envelope["data"]["comments"]]
+    assert any(merges)  # the bare letter merged the two campaigns formed in the same batch
+    expected = {}
+    for comment_id in comment_ids:
+        if comment_id in memory.group_of:
+            expected.setdefault(memory.group_of[comment_id], set()).add(comment_id)
+    found = all_groups(ctx, consultation)
+    assert sorted(map(sorted, found.values())) == sorted(map(sorted, expected.values()))
+    assert len(found) >= 2  # the case has groups to compare
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(GroupFingerprint)) == len(comment_ids)
+        assert session.scalar(select(func.count()).select_from(ReviewComment)) == len(comment_ids)
+        handlers = len(EVENT_HANDLERS["submission.received"])
+        assert session.scalar(select(func.count()).select_from(Inbox)) == handlers * len(envelopes)
