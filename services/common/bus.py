@@ -982,6 +982,10 @@ class EventConsumer(ConsumerMixin):
                 self._dead_letter(message, f"invalid message: {exc}")
                 continue
             (alone if message.delivery_info.get("redelivered") else batch).append((message, event))
+        for index, (message, event) in enumerate(alone):
+            if not self._handle(message, event):
+                self._requeue([later for later, _ in alone[index + 1:] + batch])
+                return
         # One event alone takes the per-event path: the same transactions, retries and counts as ever.
         if len(batch) > 1:
             try:
@@ -992,17 +996,23 @@ class EventConsumer(ConsumerMixin):
                             len(batch), _describe(exc))
             else:
                 self.batches += 1
-                for message, event in batch:
-                    self._ack(message)
+                # One ack for the batch: every delivery before its last is in it or settled already (the
+                # redeliveries above, the dead letters).
+                self._ack(batch[-1][0], multiple=True)
+                for _, event in batch:
                     self.processed += 1
                     EVENTS.labels(self.service, event.type, "consumed").inc()
-                batch = []
-        remaining = alone + batch
-        for index, (message, event) in enumerate(remaining):
+                return
+        for index, (message, event) in enumerate(batch):
             if not self._handle(message, event):
-                for later, _ in remaining[index + 1:]:  # the database is down: they would fail the same way
-                    later.requeue()
-                break
+                self._requeue([later for later, _ in batch[index + 1:]])
+                return
+
+    @staticmethod
+    def _requeue(messages: list[Any]) -> None:
+        """The database is down: what is left of the batch would fail the same way."""
+        for message in messages:
+            message.requeue()
 
     def _widen_prefetch(self) -> None:
         """From a prefetch of one to the whole batch. RabbitMQ applies a prefetch to the consumers that subscribe
@@ -1031,8 +1041,12 @@ class EventConsumer(ConsumerMixin):
         EVENTS.labels(self.service, event.type, "consumed").inc()
         return True
 
-    def _ack(self, message: Any) -> None:
-        message.ack()
+    def _ack(self, message: Any, multiple: bool = False) -> None:
+        """`multiple`: this delivery and every earlier one of the channel not settled yet."""
+        if multiple:
+            message.ack(multiple=True)
+        else:
+            message.ack()
 
     def dead_letter_envelope(self, envelope: Mapping[str, Any], reason: str, original_routing_key: str = "") -> None:
         """Publish to `uwagi.dead` → `<service>.events.dead`, with the reason in a header. Raises BrokerUnavailable."""

@@ -377,4 +377,4 @@ def insert_missing(session: Session, model: type, rows: dict[Any, dict], key: st
     stored = set(session.scalars(select(column).where(column.in_(list(rows)))))
     new = [row for row_key, row in rows.items() if row_key not in stored]
     if new:
-        session.execute(insert(model), new)
+        session.execute(insert(model.__table__), new)  # Core: the rows are plain columns, no ORM bookkeeping

@@ -97,7 +97,7 @@ def stage_notifications(session: Session, rows: list[dict[str, Any]]) -> None:
             staged.add(row["cause_key"])
             new.append(row)
     if new:
-        session.execute(insert(Notification), new)
+        session.execute(insert(Notification.__table__), new)
         session.info.setdefault(STAGED_IDS_KEY, []).extend(row["id"] for row in new)
 
 
@@ -132,7 +132,13 @@ def receive_submissions(events: Sequence[Event], session: Session) -> None:
         for row in _known_comments(event):
             rows.setdefault(row["comment_id"], row)
     insert_missing(session, KnownComment, rows, key="comment_id")
-    stage_notifications(session, [row for row in (_receipt(event, session) for event in events) if row is not None])
+    offices: dict[str, dict[str, str]] = {}
+    for event in events:
+        consultation_id = event.data["consultation_id"]
+        if consultation_id not in offices:
+            offices[consultation_id] = _office(session, consultation_id)
+    stage_notifications(session, [row for row in (_receipt(event, session, offices) for event in events)
+                                  if row is not None])
 
 
 @handles_many(receive_submissions)
@@ -163,8 +169,10 @@ def _known_comments(event: Event) -> list[dict[str, Any]]:
             for comment in data["comments"]]
 
 
-def _receipt(event: Event, session: Session) -> dict[str, Any] | None:
-    """The receipt's notification row, or None when the submitter gave no address."""
+def _receipt(event: Event, session: Session, offices: Mapping[str, dict[str, str]] | None = None
+             ) -> dict[str, Any] | None:
+    """The receipt's notification row, or None when the submitter gave no address. `offices`: each
+    consultation's office, when the caller has read them already."""
     data = event.data
     submitter = data["submitter"]
     recipient = submitter.get("email") or None
@@ -187,7 +195,8 @@ def _receipt(event: Event, session: Session) -> dict[str, Any] | None:
                  "topic": c.get("topic") or ""}
                 for c in data["comments"]
             ],
-            "office": _office(session, data["consultation_id"]),
+            "office": (dict(offices[data["consultation_id"]]) if offices
+                       else _office(session, data["consultation_id"])),
         },
     )
 

@@ -238,9 +238,9 @@ class BatchGroupStore:
     def flush(self) -> None:
         session = self.store.session
         if self._fingerprints:
-            session.execute(insert(GroupFingerprint), self._fingerprints)
+            session.execute(insert(GroupFingerprint.__table__), self._fingerprints)
         if self._buckets:
-            session.execute(insert(GroupBucket), self._buckets)
+            session.execute(insert(GroupBucket.__table__), self._buckets)
         self._fingerprints, self._buckets = [], []
         self._write_joins()
 

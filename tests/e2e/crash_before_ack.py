@@ -19,7 +19,7 @@ from services.notify.worker import worker_spec
 EXIT_CODE = 17
 
 
-def _die_instead_of_ack(self, message) -> None:
+def _die_instead_of_ack(self, message, multiple: bool = False) -> None:
     os._exit(EXIT_CODE)
 
 

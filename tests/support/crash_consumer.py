@@ -24,9 +24,9 @@ def main(broker_url: str, database_url: str, mode: str, when: str = "single") ->
     threading.Timer(60, os._exit, args=(3,)).start()
     ack = EventConsumer._ack
 
-    def die_instead_of_ack(self, message) -> None:
+    def die_instead_of_ack(self, message, multiple: bool = False) -> None:
         if when == "batch" and not self.batches:
-            ack(self, message)
+            ack(self, message, multiple)
             return
         os._exit(EXIT_CODE)
 
