@@ -956,6 +956,8 @@ class EventConsumer(ConsumerMixin):
                     conn.heartbeat_check()
                 if not timed_out:
                     yield
+            if self._pending:  # stopping: what was delivered is applied and acked, not handed back
+                self._flush()
 
     def on_message(self, message: Any) -> None:
         """A delivery: kept for the batch (the consume loop applies it)."""

@@ -33,6 +33,11 @@ def submission_event_id(cluster, reference: str) -> str:
     return event_id
 
 
+def notify_knows(cluster, consultation_id: str) -> bool:
+    with psycopg.connect(cluster.env["NOTIFY_DATABASE_URL"].replace("+psycopg", "")) as conn:
+        return conn.execute("SELECT 1 FROM consultations WHERE id = %s", (consultation_id,)).fetchone() is not None
+
+
 def notify_inbox_handlers(cluster, event_id: str) -> list[str]:
     with psycopg.connect(cluster.env["NOTIFY_DATABASE_URL"].replace("+psycopg", "")) as conn:
         return sorted(row[0] for row in conn.execute("SELECT handler FROM inbox WHERE event_id = %s", (event_id,)))
@@ -44,6 +49,9 @@ def test_consumer_killed_after_commit_before_ack_sends_no_second_email(cluster, 
     checks what the whole system does: the redelivery is consumed (the queue drains, nothing is
     dead-lettered, one inbox row per handler) and one e-mail leaves."""
     consultation_id = open_consultation(cluster, "Awaria konsumenta")
+    # The regular worker takes consultation.published first: a crasher that took it would die on its ack, and
+    # every crasher after it on the redelivery, before ever reaching the submission.
+    wait_until(lambda: notify_knows(cluster, consultation_id), timeout=30, what="notify to learn the consultation")
     cluster.stop("notify-worker")
     crasher = cluster.start_worker("notify", module="tests.e2e.crash_before_ack")
     email = f"crash-{uuid.uuid4().hex[:6]}@example.org"
