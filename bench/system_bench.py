@@ -21,6 +21,7 @@ or received twice. Baseline, in the same run and through the same client: a triv
 
     python bench/system_bench.py [--rate 100] [--seconds 60] [--baseline-seconds 10] [--weed]
     python bench/system_bench.py --rate 100 --seconds 60 --profile review,documents,notify   # cProfile workers
+    python bench/system_bench.py --source /path/to/other/checkout   # the services of another commit, this harness
 """
 
 from __future__ import annotations
@@ -393,8 +394,8 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 class System:
-    def __init__(self, workdir: Path, env: dict[str, str], profile: set[str]):
-        self.workdir, self.env, self.profile = workdir, env, profile
+    def __init__(self, workdir: Path, env: dict[str, str], profile: set[str], source: Path = ROOT):
+        self.workdir, self.env, self.profile, self.source = workdir, env, profile, source
         self.processes: dict[str, subprocess.Popen] = {}
         self.ports: dict[str, int] = {}
 
@@ -406,7 +407,7 @@ class System:
             metrics.mkdir(parents=True, exist_ok=True)
             self.processes[f"{service} web"] = start_gunicorn(
                 f"services.{service}.app:create_app()", port,
-                {**self.env, "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics)}, ROOT,
+                {**self.env, "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics)}, self.source,
                 self.workdir / f"{service}-web.log")
             command = [sys.executable, "-m", f"services.{service}.worker"]
             if service in self.profile:
@@ -414,7 +415,8 @@ class System:
                            "--profile-out", str(self.workdir / f"{service}-worker.prof")]
             with open(self.workdir / f"{service}-worker.log", "ab") as log:
                 self.processes[f"{service} worker"] = subprocess.Popen(
-                    command, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                    command, env=self.env, cwd=self.source, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True)
         for service in SERVICES:
             wait_http(f"http://127.0.0.1:{self.ports[service]}/{service}/healthz", self.processes[f"{service} web"],
                       self.workdir / f"{service}-web.log")
@@ -450,6 +452,7 @@ def profiled_worker(service: str, out: str) -> None:
     import importlib
     import pstats
 
+    sys.path.insert(0, os.getcwd())  # the checkout the services run from (--source)
     profilers: list[cProfile.Profile] = []
     original_run = threading.Thread.run
 
@@ -526,6 +529,8 @@ def main() -> int:
     parser.add_argument("--weed", action="store_true", help="objects in weed mini's S3 instead of the local folder")
     parser.add_argument("--profile", default="", help="services whose worker runs under cProfile, comma-separated")
     parser.add_argument("--pg-sample", action="store_true", help="sample the statements PostgreSQL runs")
+    parser.add_argument("--source", type=Path, default=ROOT,
+                        help="checkout to run the services from (e.g. main before a change), with this harness")
     parser.add_argument("--keep", action="store_true", help="leave the work directory (logs, profiles) and the databases")
     parser.add_argument("--smtp-child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profiled-worker", help=argparse.SUPPRESS)
@@ -547,14 +552,14 @@ def main() -> int:
            "UWAGI_MAIL_FROM": "konsultacje@example.org", "UWAGI_TIMEZONE": "Europe/Warsaw",
            # one client sends the whole load: measure the system, not the rate limits
            "UWAGI_RATE_LIMIT_CLIENT": "off", "UWAGI_RATE_LIMIT_RECIPIENT": "off",
-           "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": str(args.source), "PYTHONUNBUFFERED": "1",
            **{f"{s.upper()}_DATABASE_URL": url for s, url in urls.items()}}
     weed = None
-    system = System(workdir, env, {s for s in args.profile.split(",") if s})
+    system = System(workdir, env, {s for s in args.profile.split(",") if s}, args.source)
     smtp = None
     trivial = None
-    print(f"P3: the whole system at {args.rate:.0f} submissions/s for {args.seconds:.0f} s, production shape on "
-          f"this machine ({os.cpu_count()} CPUs, load average at start "
+    print(f"P3: the whole system (from {args.source}) at {args.rate:.0f} submissions/s for {args.seconds:.0f} s, "
+          f"production shape on this machine ({os.cpu_count()} CPUs, load average at start "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}); work directory {workdir}", flush=True)
     try:
         if args.weed:
@@ -563,16 +568,16 @@ def main() -> int:
                        UWAGI_S3_SECRET_KEY=weed.secret_key)
         smtp = SmtpRecorder(workdir)
         env.update(UWAGI_SMTP_HOST="127.0.0.1", UWAGI_SMTP_PORT=str(smtp.port))
-        subprocess.run([sys.executable, "-m", "services.cli", "migrate", "all"], env=env, cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run([sys.executable, "-m", "services.cli", "migrate", "all"], env=env, cwd=args.source,
+                       check=True, capture_output=True)
         system.start()
-        consultation = create_consultation(env, ROOT)
+        consultation = create_consultation(env, args.source)
         time.sleep(2)  # consultation.published reaches every consumer
 
         # Baseline: the trivial app under the same gunicorn config, the same client, the same rate.
         trivial_port = infra.free_port()
         trivial = start_gunicorn("bench.trivial_app:create_app()", trivial_port,
-                                 {**env, "WEB_CONCURRENCY": "2"}, ROOT, workdir / "trivial.log")
+                                 {**env, "WEB_CONCURRENCY": "2", "PYTHONPATH": str(ROOT)}, ROOT, workdir / "trivial.log")
         wait_http(f"http://127.0.0.1:{trivial_port}/json", trivial, workdir / "trivial.log")
         open_loop("127.0.0.1", trivial_port, "/json", rate=args.rate, seconds=2, tag="t", method="GET")
         base_meter = CpuMeter({"trivial web": trivial.pid}, postgres.admin_url, {})

@@ -145,9 +145,6 @@ class WorkerSpec:
     sweep_interval: float = 15.0
     # Each starts a thread of the worker (notify's mailer) and returns it, to be stopped with the worker.
     loops: Sequence[Callable[[ServiceContext], BackgroundLoop]] = ()
-    # How long the consumer waits after an event for more to share its batch (services.common.bus.EventConsumer):
-    # longer for a service whose events nobody waits for, short where a person waits at the end (an e-mail).
-    batch_linger: float = 0.05
 
 
 _embedded_start_lock = threading.Lock()
@@ -207,7 +204,7 @@ class ServiceWorker:
         self.dispatcher = InboxDispatcher(ctx.db, ctx.inbox_model, spec.handlers, after_commit=ctx.relay.kick,
                                           parked_model=ctx.parked_model, service=ctx.service)
         hook_celery_metrics()
-        self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher, linger=spec.batch_linger)
+        self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._celery_worker: Any = None

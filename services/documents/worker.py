@@ -48,10 +48,8 @@ def register_tasks(ctx: ServiceContext) -> None:
 
 
 def worker_spec() -> WorkerSpec:
-    # Its read model feeds reports and versions that staff build later: a burst is stored in larger batches.
     return WorkerSpec(handlers=with_staff_directory(handlers.EVENT_HANDLERS, StaffDirectory), register_tasks=register_tasks,
-                      sweeps=[handlers.requeue_stalled_builds, drafts.requeue_stalled_version_builds],
-                      batch_linger=0.25)
+                      sweeps=[handlers.requeue_stalled_builds, drafts.requeue_stalled_version_builds])
 
 
 if __name__ == "__main__":

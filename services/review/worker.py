@@ -9,9 +9,8 @@ from services.review.handlers import EVENT_HANDLERS
 
 
 def worker_spec() -> WorkerSpec:
-    # The sweep groups comments the event handler has not placed (those from before grouping existed). Nobody
-    # waits on a submission's arrival in review, so a burst is grouped in larger batches.
-    return WorkerSpec(handlers=EVENT_HANDLERS, sweeps=(place_unplaced,), batch_linger=0.25)
+    # The sweep groups comments the event handler has not placed (those from before grouping existed).
+    return WorkerSpec(handlers=EVENT_HANDLERS, sweeps=(place_unplaced,))
 
 
 if __name__ == "__main__":

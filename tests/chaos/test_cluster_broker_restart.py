@@ -66,7 +66,9 @@ def test_r4_after_a_broker_restart_every_process_consumes_and_publishes_again_wi
 
     first = submit_one("before")
     wait_until(lambda: smtp.to(next(iter(accepted))), timeout=60, what="the first receipt before the kill")
-    assert comment_in_review(cluster, consultation_id, first["reference"]) is not None
+    # Review and notify consume the submission side by side: the receipt may arrive first.
+    wait_until(lambda: comment_in_review(cluster, consultation_id, first["reference"]), timeout=30,
+               what="the first comment in review before the kill")
 
     node.kill()
     killed_at = time.monotonic()
