@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-
 import logging
 from contextlib import contextmanager
 from datetime import datetime, timezone
