@@ -50,8 +50,9 @@ def wrk(url: str, script: Path, seconds: int, threads: int, connections: int) ->
     return result
 
 
-def start_gunicorn(app: str, port: int, env: dict, cwd: Path, log: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "--config", str(ROOT / "deploy" / "gunicorn.conf.py"),
+def start_gunicorn(app: str, port: int, env: dict, cwd: Path, log: Path,
+                   config: Path = ROOT / "deploy" / "gunicorn.conf.py") -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "--config", str(config),
                "--bind", f"127.0.0.1:{port}", app]
     with open(log, "ab") as out:
         process = subprocess.Popen(command, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,

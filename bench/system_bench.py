@@ -20,7 +20,7 @@ or received twice. Baseline, in the same run and through the same client: a triv
 (bench/trivial_app.py) under the same gunicorn config at the same rate, its CPU per request and latency.
 
     python bench/system_bench.py [--rate 100] [--seconds 60] [--baseline-seconds 10] [--weed]
-    python bench/system_bench.py --rate 100 --seconds 60 --profile review,documents,notify   # cProfile workers
+    python bench/system_bench.py --rate 100 --seconds 60 --profile review,notify,intake-web   # cProfile
     python bench/system_bench.py --source /path/to/other/checkout   # the services of another commit, this harness
 """
 
@@ -405,10 +405,15 @@ class System:
             self.ports[service] = port
             metrics = self.workdir / f"metrics-{service}"
             metrics.mkdir(parents=True, exist_ok=True)
+            web_env = {**self.env, "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+            config = ROOT / "deploy" / "gunicorn.conf.py"
+            if f"{service}-web" in self.profile:
+                (self.workdir / f"{service}-web-prof").mkdir(exist_ok=True)
+                web_env["PROFILE_DIR"] = str(self.workdir / f"{service}-web-prof")
+                config = ROOT / "bench" / "profiled_gunicorn.conf.py"
             self.processes[f"{service} web"] = start_gunicorn(
-                f"services.{service}.app:create_app()", port,
-                {**self.env, "WEB_CONCURRENCY": "2", "PROMETHEUS_MULTIPROC_DIR": str(metrics)}, self.source,
-                self.workdir / f"{service}-web.log")
+                f"services.{service}.app:create_app()", port, web_env, self.source,
+                self.workdir / f"{service}-web.log", config)
             command = [sys.executable, "-m", f"services.{service}.worker"]
             if service in self.profile:
                 command = [sys.executable, str(ROOT / "bench" / "system_bench.py"), "--profiled-worker", service,
@@ -527,7 +532,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=200, help="submissions before the measured run")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the last receipt")
     parser.add_argument("--weed", action="store_true", help="objects in weed mini's S3 instead of the local folder")
-    parser.add_argument("--profile", default="", help="services whose worker runs under cProfile, comma-separated")
+    parser.add_argument("--profile", default="", help="services whose worker runs under cProfile, comma-separated; "
+                        "`intake-web` (and so on) profiles that service's gunicorn workers")
     parser.add_argument("--pg-sample", action="store_true", help="sample the statements PostgreSQL runs")
     parser.add_argument("--source", type=Path, default=ROOT,
                         help="checkout to run the services from (e.g. main before a change), with this harness")

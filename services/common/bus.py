@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 import socket
 import threading
@@ -451,12 +452,22 @@ class _ClaimedBatch:
         self.conn.close()
 
 
+def batch_delay(last_batch: float, now: float, window: float) -> float:
+    """How long to gather before acting on new work, given when the previous batch was taken (monotonic seconds).
+
+    Idle (the last batch is more than `window` old): at once, so a lone event is not kept waiting. Busy: until
+    `window` after the last batch, so the work of each window shares one transaction, commit and confirm. The
+    relay and the consumers both batch by this rule; under a steady load a batch holds about `window` × the rate.
+    """
+    return max(0.0, last_batch + window - now)
+
+
 class OutboxRelay:
     """Moves committed outbox rows to the broker; kicked after commits and swept periodically."""
 
     def __init__(self, db: Database, outbox_model: type, publisher: BrokerPublisher, *, batch_size: int = 500,
                  interval: float = 2.0, name: str = "relay", on_tick: Callable[[], None] | None = None,
-                 debounce: float = 0.05):
+                 window: float = 0.15):
         self.db = db
         self.outbox_model = outbox_model
         self.publisher = publisher
@@ -464,9 +475,10 @@ class OutboxRelay:
         self.interval = interval
         self.name = name
         self.on_tick = on_tick
-        # After a kick, wait this long before sweeping: the commits of a burst share one sweep and one batch
-        # instead of waking the thread (and taking the GIL from the web threads) once per commit.
-        self.debounce = debounce
+        # A kicked relay sweeps at once if it has not swept for `window` seconds, else when `window` has passed
+        # since its last sweep: an idle system publishes a commit's events at once, and a busy one sends the
+        # commits of each window in one batch (one claim, one confirm, one mark) instead of a sweep per commit.
+        self.window = window
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -602,14 +614,18 @@ class OutboxRelay:
 
     def _run(self) -> None:
         backoff = 0.0
+        last_sweep = -math.inf
         while not self._stop.is_set():
-            if self._wake.wait(timeout=max(self.interval, backoff)) and self.debounce:
-                self._stop.wait(self.debounce)
+            if self._wake.wait(timeout=max(self.interval, backoff)):
+                delay = batch_delay(last_sweep, time.monotonic(), self.window)
+                if delay > 0:
+                    self._stop.wait(delay)
             self._wake.clear()
             if self._stop.is_set():
                 break
             if self.on_tick is not None:
                 self.on_tick()
+            last_sweep = time.monotonic()
             try:
                 published = self.publish_pending()
                 if published:
@@ -857,8 +873,9 @@ class InboxDispatcher:
 class EventConsumer(ConsumerMixin):
     """Consumes `<service>.events`: validate, dispatch through the inbox, ack after commit.
 
-    Messages are taken in batches: up to `prefetch` unacknowledged at once, and after the first of a batch the
-    consumer waits at most `linger` seconds for more (a burst shares one transaction and one commit), then
+    Messages are taken in batches: up to `prefetch` unacknowledged at once, gathered until `linger` seconds after
+    the previous batch (at once after an idle spell; see `batch_delay`), so a burst shares one transaction
+    and one commit, then
     applies them with `InboxDispatcher.apply_batch` and acks each after that commit. If the batch fails, it is
     rolled back and its events are applied one at a time (`dispatch`), each acked, parked or dead-lettered on
     its own, as they would be with a prefetch of one. A batch of one event takes that path directly.
@@ -875,7 +892,7 @@ class EventConsumer(ConsumerMixin):
 
     def __init__(self, broker_url: str, service: str, dispatcher: InboxDispatcher, *,
                  dead_publisher: BrokerPublisher | None = None, requeue_pause: float = 5.0,
-                 heartbeat: float = CONSUMER_HEARTBEAT, prefetch: int = 100, linger: float = 0.05):
+                 heartbeat: float = CONSUMER_HEARTBEAT, prefetch: int = 100, linger: float = 0.15):
         self.broker_url = broker_url
         self.connection = Connection(broker_url, heartbeat=heartbeat)
         self.service = service
@@ -928,15 +945,18 @@ class EventConsumer(ConsumerMixin):
     def consume(self, limit: int | None = None, timeout: float | None = None, safety_interval: float = 1,
                 **kwargs: Any) -> Iterator[None]:
         """kombu's loop, with batches: deliveries collect in `_pending` (see `on_message`) and are applied when the
-        batch is full, or `linger` seconds after its first message, or when no more are waiting."""
+        batch is full, or when it closes (`batch_delay`: at once after an idle spell, else `linger` seconds after
+        the previous batch), or when no more are waiting."""
         with self.consumer_context(**kwargs) as (conn, _channel, _consumers):
             self._pending = []  # deliveries of an earlier, dead channel cannot be acked any more
-            first_at = 0.0  # when the batch's first message arrived
+            last_batch = -math.inf  # when the previous batch was applied
+            closes_at = 0.0  # when the batch being gathered is applied
             while not self.should_stop:
                 self.on_iteration()
                 waiting = len(self._pending)
                 # A frame at a time; a message is whole after several, so a short wait still reads them all.
-                wait = max(0.001, first_at + self.linger - time.monotonic()) if waiting else safety_interval
+                # Capped, so that a long window does not keep a stopping consumer waiting.
+                wait = min(safety_interval, max(0.001, closes_at - time.monotonic())) if waiting else safety_interval
                 timed_out = False
                 try:
                     conn.drain_events(timeout=wait)
@@ -947,11 +967,14 @@ class EventConsumer(ConsumerMixin):
                         raise
                     continue
                 if self._pending and not waiting:
-                    first_at = time.monotonic()
-                if self._pending and (timed_out or len(self._pending) >= self._prefetch_now
-                                      or time.monotonic() - first_at >= self.linger):
+                    now = time.monotonic()
+                    # Even at once means after the frames already in the socket: a burst after an idle spell
+                    # is one batch.
+                    closes_at = now + max(0.002, batch_delay(last_batch, now, self.linger))
+                if self._pending and (len(self._pending) >= self._prefetch_now or time.monotonic() >= closes_at):
                     conn.heartbeat_check()
                     self._flush()
+                    last_batch = time.monotonic()
                 elif timed_out:
                     conn.heartbeat_check()
                 if not timed_out:

@@ -114,7 +114,8 @@ def build_context(service: str, settings: Settings, *, outbox_model: type, inbox
                   store: ObjectStore | None = None) -> ServiceContext:
     db = Database(settings.database_url(service))
     publisher = BrokerPublisher(settings.broker_url)
-    relay = OutboxRelay(db, outbox_model, publisher, interval=settings.relay_interval, name=f"{service}-relay")
+    relay = OutboxRelay(db, outbox_model, publisher, interval=settings.relay_interval, name=f"{service}-relay",
+                        window=settings.batch_window)
     return ServiceContext(
         service=service,
         settings=settings,
@@ -204,7 +205,8 @@ class ServiceWorker:
         self.dispatcher = InboxDispatcher(ctx.db, ctx.inbox_model, spec.handlers, after_commit=ctx.relay.kick,
                                           parked_model=ctx.parked_model, service=ctx.service)
         hook_celery_metrics()
-        self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher)
+        self.consumer = EventConsumer(ctx.settings.broker_url, ctx.service, self.dispatcher,
+                                      linger=ctx.settings.batch_window)
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._celery_worker: Any = None

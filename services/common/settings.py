@@ -8,6 +8,7 @@ boolean), so a misconfigured deployment fails at start-up with a clear message.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +44,17 @@ def parse_int(name: str, raw: str, *, minimum: int | None = None, maximum: int |
     return value
 
 
-def parse_float(name: str, raw: str, *, minimum: float = 0.0) -> float:
+def parse_float(name: str, raw: str, *, minimum: float = 0.0, maximum: float | None = None) -> float:
     try:
         value = float(raw.strip())
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a number") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name}={raw!r} is not a finite number")
     if value < minimum:
         raise SettingsError(f"{name}={value} is below the minimum {minimum}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name}={value} is above the maximum {maximum}")
     return value
 
 
@@ -143,6 +148,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_DEMO_PASSWORD", "Fixed password of the demo staff users in `make run`.", "(random, kept in `$UWAGI_DATA_DIR/demo_password`)"),
     Variable("UWAGI_TOKEN_TTL", "Lifetime of a staff bearer token: seconds, or a number with s, m, h or d.", "12h"),
     Variable("UWAGI_RELAY_INTERVAL", "Seconds between outbox sweeps.", "2"),
+    Variable("UWAGI_BATCH_WINDOW", "Seconds a busy relay or consumer gathers events into one batch (0 turns batching by time off); an idle one acts at once.", "0.15"),
     Variable("UWAGI_MAX_UPLOAD_MB", "Largest accepted request body, in MiB.", "20"),
     Variable("UWAGI_LOG_LEVEL", "Logging level.", "INFO"),
     Variable("UWAGI_REDIS_URL", "Redis shared by the processes for rate-limit counts (`redis://127.0.0.1:6379/0`); unset: each process counts in memory.", ""),
@@ -200,6 +206,7 @@ class Settings:
     max_upload_bytes: int
     log_level: str
     trusted_proxies: int = 0
+    batch_window: float = 0.15
     demo_token: str | None = None
     demo_password: str | None = None
     token_ttl: int = 12 * 3600
@@ -282,6 +289,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     port = parsed("UWAGI_PORT", lambda n, r: parse_int(n, r, minimum=1, maximum=65535), 8000)
     timezone = parsed("UWAGI_TIMEZONE", parse_timezone, ZoneInfo("Europe/Warsaw"))
     relay_interval = parsed("UWAGI_RELAY_INTERVAL", lambda n, r: parse_float(n, r, minimum=0.05), 2.0)
+    batch_window = parsed("UWAGI_BATCH_WINDOW", lambda n, r: parse_float(n, r, minimum=0.0, maximum=5.0), 0.15)
     max_upload_mb = parsed("UWAGI_MAX_UPLOAD_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 20)
     trusted_proxies = parsed("UWAGI_TRUSTED_PROXIES", lambda n, r: parse_int(n, r, minimum=0, maximum=5), 0)
     token_ttl = parsed("UWAGI_TOKEN_TTL", lambda n, r: parse_duration(n, r, minimum=60), 12 * 3600)
@@ -368,6 +376,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         public_url=(get("UWAGI_PUBLIC_URL") or f"http://127.0.0.1:{port}").rstrip("/"),
         mail_from=get("UWAGI_MAIL_FROM") or "konsultacje@example.org",
         relay_interval=float(relay_interval),  # type: ignore[arg-type]
+        batch_window=float(batch_window),  # type: ignore[arg-type]
         max_upload_bytes=int(max_upload_mb) * 1024 * 1024,  # type: ignore[arg-type]
         log_level=log_level,
         log_format=log_format,

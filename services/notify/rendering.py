@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -165,6 +166,12 @@ def _header(name: str, value: str) -> str:
     return f"{name}: " + "\r\n ".join(_encoded_words(value))
 
 
+@functools.lru_cache(maxsize=64)
+def _envelope_sender(sender: str) -> str:
+    return parseaddr(sender)[1]
+
+
+@functools.lru_cache(maxsize=64)  # one sender per deployment and kind of mail: parsed once, not per message
 def _from_header(sender: str) -> str | None:
     name, address = parseaddr(sender)
     if not address or not address.isascii() or "@" not in address:
@@ -204,4 +211,4 @@ def build_mail(rendered: RenderedEmail, *, sender: str, recipient: str, message_
     delimiter = f"\r\n--{boundary}\r\n".encode("ascii")
     data = b"".join([head.encode("ascii"), b"\r\n", delimiter, _text_part("plain", rendered.text), delimiter,
                      _text_part("html", rendered.html), f"\r\n--{boundary}--\r\n".encode("ascii")])
-    return OutgoingMail(parseaddr(sender)[1], recipient, data)
+    return OutgoingMail(_envelope_sender(sender), recipient, data)

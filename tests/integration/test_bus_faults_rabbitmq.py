@@ -443,3 +443,23 @@ def parse(envelope: dict):
     from services.common.events import parse_envelope
 
     return parse_envelope(envelope)
+
+
+def test_an_idle_consumer_applies_a_lone_event_at_once_and_a_busy_one_gathers_its_window(review_db, rabbit):
+    """Batches close by `batch_delay`: after an idle spell at once, else a window after the previous batch. The
+    window here (30 s) is far longer than the test, so only the idle rule can apply the first event in time, and
+    the events that follow it must still be waiting, as one batch, when the consumer is stopped."""
+    declare_review_queues(rabbit.url())
+    consumer = run_consumer(rabbit.url(), bus_effects.dispatcher(review_db), linger=30.0)
+    try:
+        publish_raw(rabbit.url(), submission_event())
+        wait_until(lambda: consumer.processed == 1, timeout=10, what="the lone event applied at once")
+        publish_all(rabbit.url(), [submission_event() for _ in range(5)])
+        wait_until(lambda: len(consumer.deliveries) == 6, timeout=10, what="the next five delivered")
+        assert consumer.processed == 1 and consumer.batches == 0  # gathering: the window is not over
+    finally:
+        consumer.stop()  # a stopping consumer applies and acks what it holds
+    assert consumer.processed == 6 and consumer.batches == 1 and consumer.failed_batches == 0
+    effects = bus_effects.effects(review_db)
+    assert len(effects) == 2 * 6 and set(effects.values()) == {1}
+    assert queue_depth(rabbit.url()) == 0

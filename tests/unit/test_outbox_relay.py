@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
-from services.common.bus import BrokerPublisher, BrokerUnavailable, InboxDispatcher, OutboxRelay, Publication
+from services.common.bus import (BrokerPublisher, BrokerUnavailable, InboxDispatcher, OutboxRelay, Publication,
+                                 batch_delay)
 from services.common.db import Database, upgrade
 from services.common.events import new_envelope, parse_envelope
 from services.review.models import ConsultationRef, Inbox, Outbox, ParkedEvent
+from tests.support.infra import wait_until
 
 
 class RecordingPublisher(BrokerPublisher):
@@ -74,8 +78,6 @@ def test_relay_thread_publishes_after_a_kick(db):
     try:
         stage(db, 2)
         relay.kick()
-        from tests.support.infra import wait_until
-
         wait_until(lambda: relay.pending_count() == 0, timeout=5, what="relay to publish")
     finally:
         relay.stop()
@@ -158,3 +160,37 @@ def test_a_parked_event_is_dead_lettered_when_it_waited_too_long_or_its_handler_
     assert "no handler" in dead[1][1]
     with db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(ParkedEvent)) == 0
+
+
+def test_batch_delay_acts_at_once_when_idle_and_gathers_for_the_rest_of_the_window_when_busy():
+    assert batch_delay(last_batch=100.0, now=100.5, window=0.15) == 0.0  # idle: the last batch is old
+    assert batch_delay(last_batch=-math.inf, now=0.0, window=0.15) == 0.0  # nothing taken yet
+    assert batch_delay(last_batch=100.0, now=100.05, window=0.15) == pytest.approx(0.10)  # busy: the rest
+    assert batch_delay(last_batch=100.0, now=100.05, window=0.0) == 0.0  # batching by time turned off
+
+
+def test_an_idle_relay_sweeps_at_once_and_a_busy_one_waits_out_its_window(db):
+    publisher = RecordingPublisher()
+    # A window far longer than the test: an idle relay must not wait for it, a busy one must.
+    relay = OutboxRelay(db, Outbox, publisher, interval=60, window=30).start()
+    try:
+        stage(db, 2)
+        relay.kick()
+        wait_until(lambda: relay.pending_count() == 0, timeout=10, what="the idle relay to publish at once")
+        stage(db, 3)
+        relay.kick()
+        time.sleep(0.5)
+        assert relay.pending_count() == 3  # gathered until 30 s after the first sweep
+    finally:
+        relay.stop()
+    assert relay.pending_count() == 3  # stopping does not sweep; the next process's relay will
+
+
+def test_settings_read_the_batch_window_once_with_bounds():
+    from services.common.settings import SettingsError, load_settings
+
+    assert load_settings({"UWAGI_DATA_DIR": "/tmp/uwagi-settings-test"}).batch_window == 0.15
+    assert load_settings({"UWAGI_DATA_DIR": "/tmp/uwagi-settings-test", "UWAGI_BATCH_WINDOW": "0"}).batch_window == 0
+    for bad in ("nan", "inf", "-0.1", "5.5", "soon"):
+        with pytest.raises(SettingsError, match="UWAGI_BATCH_WINDOW"):
+            load_settings({"UWAGI_DATA_DIR": "/tmp/uwagi-settings-test", "UWAGI_BATCH_WINDOW": bad})
