@@ -476,7 +476,7 @@ class OutboxRelay:
         self.name = name
         self.on_tick = on_tick
         # A kicked relay sweeps at once if it has not swept for `window` seconds, else when `window` has passed
-        # since its last sweep: an idle system publishes a commit's events at once, and a busy one sends the
+        # since its last sweep ended: an idle system publishes a commit's events at once, and a busy one sends the
         # commits of each window in one batch (one claim, one confirm, one mark) instead of a sweep per commit.
         self.window = window
         self._wake = threading.Event()
@@ -625,7 +625,6 @@ class OutboxRelay:
                 break
             if self.on_tick is not None:
                 self.on_tick()
-            last_sweep = time.monotonic()
             try:
                 published = self.publish_pending()
                 if published:
@@ -638,6 +637,7 @@ class OutboxRelay:
             except Exception:  # keep sweeping: a crashed relay would silently stop all publishing
                 log.exception("%s: unexpected error", self.name)
                 backoff = 5.0
+            last_sweep = time.monotonic()  # the window runs from the end, as a consumer's from its last commit
 
 
 EventHandler = Callable[[Event, Session], None]
