@@ -30,15 +30,21 @@ def app(tmp_path_factory):
     built.extensions["uwagi"].close()
 
 
+def warsaw_today() -> date:
+    """The consultation's calendar day: between midnight in Warsaw and midnight UTC the machine's date is a day
+    behind, and "the day before" a duty day is reckoned in Warsaw."""
+    return datetime.now(WARSAW).date()
+
+
 def future_day(days=10):
-    day = date.today() + timedelta(days=days)
+    day = warsaw_today() + timedelta(days=days)
     return domain.DutyDay(day, time(9), time(11), "Urząd Miasta Torunia, ul. Wały gen. Sikorskiego 8",
                           datetime.combine(day - timedelta(days=1), time(15, 30), tzinfo=WARSAW),
                           slot_minutes=30, room="sala nr 34")
 
 
 def past_deadline_day():
-    day = date.today() + timedelta(days=1)
+    day = warsaw_today() + timedelta(days=1)
     return domain.DutyDay(day, time(9), time(10), "Urząd", datetime.now(WARSAW) - timedelta(hours=1), slot_minutes=30)
 
 
