@@ -30,11 +30,11 @@ from amqp.method_framing import frame_writer
 from amqp.serialization import dumps
 from kombu import Connection, Consumer, Exchange, Queue, binding
 from kombu.mixins import ConsumerMixin
-from sqlalchemy import ARRAY, Integer, Text, any_, bindparam, cast, insert, select, update
+from sqlalchemy import Text, cast, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from services.common.db import Database, utcnow
+from services.common.db import Database, among, utcnow
 from services.common.events import ContractError, Event, parse_envelope
 from services.common.metrics import EVENTS
 from services.common.observability import correlated
@@ -576,17 +576,11 @@ class OutboxRelay:
             values = {"attempts": table.c.attempts + 1, "last_error": str(batch.failure)[:500]}
             failures.append(batch.failure)
         try:
-            batch.conn.execute(update(table).where(self._among(table, batch.ids)).values(**values))
+            batch.conn.execute(update(table).where(among(batch.conn, table.c.id, batch.ids)).values(**values))
             batch.transaction.commit()
         finally:
             batch.conn.close()
         return 0 if batch.failure is not None else len(batch.ids)
-
-    def _among(self, table: Any, ids: list[int]) -> Any:
-        """`id = ANY(:ids)` on PostgreSQL: one array parameter, so the statement is the same for every batch size."""
-        if self.db.is_postgres:
-            return table.c.id == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
-        return table.c.id.in_(ids)
 
     def pending_count(self) -> int:
         from sqlalchemy import func

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.common.bus import TransientError, handles_many
-from services.common.db import UTCDateTime, add_event, insert_missing, utcnow
+from services.common.db import UTCDateTime, add_event, among, insert_missing, utcnow
 from services.common.events import Event, new_envelope
 from services.common.metrics import EMAILS
 from services.common.runtime import ServiceContext
@@ -90,7 +90,7 @@ def stage_notifications(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     staged = set(session.scalars(select(Notification.cause_key)
-                                 .where(Notification.cause_key.in_([row["cause_key"] for row in rows]))))
+                                 .where(among(session, Notification.cause_key, [row["cause_key"] for row in rows]))))
     new = []
     for row in rows:
         if row["cause_key"] not in staged:
@@ -454,7 +454,7 @@ def claim_due(ctx: ServiceContext, conn: Connection, *, key: int, limit: int, no
         ids = list(conn.scalars(query))
         if not ids:
             return []
-        rows = conn.execute(update(_N).where(_N.c.id.in_(ids))
+        rows = conn.execute(update(_N).where(among(conn, _N.c.id, ids))
                             .values(status=NotificationStatus.SENDING.value, claim_key=key, claimed_at=now)
                             .returning(*_CLAIMED_COLUMNS)).all()
     # The order `release_dead_claims` assumes when it picks the row a dead mailer was sending.

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
 from services.common.bus import TransientError, handles_many
+from services.common.db import among
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
@@ -54,14 +55,14 @@ class SqlGroupStore:
     def bucket_members(self, buckets: Sequence[int]) -> Mapping[int, Sequence[str]]:
         members: dict[int, list[str]] = {}
         rows = self.session.execute(select(GroupBucket.bucket, GroupBucket.comment_id).where(
-            GroupBucket.consultation_id == self.consultation_id, GroupBucket.bucket.in_(list(buckets))))
+            GroupBucket.consultation_id == self.consultation_id, among(self.session, GroupBucket.bucket, buckets)))
         for bucket, comment_id in rows:
             members.setdefault(bucket, []).append(comment_id)
         return members
 
     def shingles_of(self, comment_ids: Sequence[str]) -> Mapping[str, frozenset[str]]:
         rows = self.session.execute(select(ReviewComment.id, ReviewComment.proposal, ReviewComment.justification)
-                                    .where(ReviewComment.id.in_(list(comment_ids))))
+                                    .where(among(self.session, ReviewComment.id, comment_ids)))
         return {comment_id: grouping.shingles(grouping.normalise(grouping.comment_text(proposal, justification)))
                 for comment_id, proposal, justification in rows}
 
@@ -69,7 +70,7 @@ class SqlGroupStore:
         rows = self.session.execute(
             select(ReviewComment.id, CommentGroup.id, CommentGroup.curated)
             .outerjoin(CommentGroup, CommentGroup.id == ReviewComment.group_id)
-            .where(ReviewComment.id.in_(list(comment_ids))))
+            .where(among(self.session, ReviewComment.id, comment_ids)))
         return {comment_id: GroupRef(group_id, bool(curated)) if group_id else None
                 for comment_id, group_id, curated in rows}
 
@@ -101,7 +102,7 @@ class SqlGroupStore:
                      merged=list(others), moved=moved, automatic=True)
 
     def _set_group(self, comment_ids: Sequence[str], group_id: str | None) -> None:
-        self.session.execute(update(ReviewComment).where(ReviewComment.id.in_(list(comment_ids)))
+        self.session.execute(update(ReviewComment).where(among(self.session, ReviewComment.id, comment_ids))
                              .values(group_id=group_id).execution_options(synchronize_session=False))
 
 
@@ -122,11 +123,12 @@ def place_new_comments(events: Sequence[Event], session: Session) -> None:
         lock_consultation_groups(session, consultation_id)
     ids = [comment_id for placements in by_consultation.values() for comment_id, _ in placements]
     session.flush()
-    stored = set(session.scalars(select(ReviewComment.id).where(ReviewComment.id.in_(ids))))
+    stored = set(session.scalars(select(ReviewComment.id).where(among(session, ReviewComment.id, ids))))
     missing = [comment_id for comment_id in ids if comment_id not in stored]
     if missing:
         raise TransientError(f"comment {missing[0]} is not in review's read model yet")
-    placed = set(session.scalars(select(GroupFingerprint.comment_id).where(GroupFingerprint.comment_id.in_(ids))))
+    placed = set(session.scalars(select(GroupFingerprint.comment_id).where(
+        among(session, GroupFingerprint.comment_id, ids))))
     for consultation_id, placements in by_consultation.items():
         todo: dict[str, grouping.Fingerprint] = {}
         for comment_id, fp in placements:
@@ -166,7 +168,8 @@ class BatchGroupStore:
         self.identical: dict[str, str] = {}
         for key, comment_id in session.execute(
                 select(GroupFingerprint.exact_key, GroupFingerprint.comment_id)
-                .where(GroupFingerprint.consultation_id == consultation_id, GroupFingerprint.exact_key.in_(keys))):
+                .where(GroupFingerprint.consultation_id == consultation_id,
+                       among(session, GroupFingerprint.exact_key, keys))):
             self.identical.setdefault(key, comment_id)
         buckets = sorted({bucket for fp in prints.values() for bucket in fp.buckets})
         self.members: dict[int, list[str]] = {bucket: [] for bucket in buckets}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
 from services.common.bus import handles_many
+from services.common.db import among
 from services.common.events import Event
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
@@ -268,7 +269,7 @@ def _apply_chapter_rules(session: Session, comments: Iterable[ReviewComment], *,
 def place_submitted_comments(events: Sequence[Event], session: Session) -> None:
     """`on_submission_received` for many events: one query for their comments, one draft per consultation."""
     ids = [item["comment_id"] for event in events for item in event.data["comments"]]
-    comments = list(session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids))))
+    comments = list(session.scalars(select(ReviewComment).where(among(session, ReviewComment.id, ids))))
     search_for_session(session).index(session, comments)
     by_consultation: dict[str, list[ReviewComment]] = {}
     for comment in comments:

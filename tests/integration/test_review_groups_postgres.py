@@ -59,3 +59,27 @@ def test_an_advisory_lock_is_taken_per_consultation(review_ctx):
         assert session.scalar(text(mine)) == 1
     with review_ctx.db.transaction() as session:  # released with the transaction
         assert session.scalar(text(mine)) == 0
+
+
+def test_among_is_one_array_parameter_on_postgresql_and_an_in_list_on_sqlite(review_ctx, tmp_path):
+    """`db.among` must select the same rows as IN on both databases, with a statement text that does not depend
+    on how many values it is given on PostgreSQL (so psycopg and PostgreSQL prepare and plan it once)."""
+    from services.common.db import Database, among
+
+    consultation = str(uuid.uuid4())
+    with review_ctx.db.transaction() as session:
+        session.add_all([GroupBucket(consultation_id=consultation, bucket=n, comment_id=f"c{n}") for n in range(120)])
+    texts = set()
+    with review_ctx.db.transaction() as session:
+        for wanted in ([], [3], list(range(0, 120, 2)), [7, 7, 10_000]):
+            query = select(GroupBucket.bucket).where(GroupBucket.consultation_id == consultation,
+                                                     among(session, GroupBucket.bucket, wanted))
+            assert sorted(session.scalars(query)) == sorted(set(wanted) & set(range(120)))
+            texts.add(str(query.compile(session.get_bind())))
+    assert len(texts) == 1 and "ANY" in texts.pop()
+
+    lite = Database(f"sqlite:///{tmp_path / 'among.db'}")
+    with lite.transaction() as session:
+        query = select(GroupBucket.bucket).where(among(session, GroupBucket.bucket, [1, 2]))
+        assert " IN " in str(query.compile(session.get_bind()))
+    lite.dispose()
