@@ -71,6 +71,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # The templates ship with the code and change only with a deploy, which restarts the process: no
+            # stat() of three files for every mail.
+            auto_reload=False,
         )
         self.env.filters["local_datetime"] = self._local_datetime
         self.env.filters["local_time"] = self._local_time
