@@ -1062,10 +1062,7 @@ class EventConsumer(ConsumerMixin):
 
     def _ack(self, message: Any, multiple: bool = False) -> None:
         """`multiple`: this delivery and every earlier one of the channel not settled yet."""
-        if multiple:
-            message.ack(multiple=True)
-        else:
-            message.ack()
+        message.ack(multiple=multiple)
 
     def dead_letter_envelope(self, envelope: Mapping[str, Any], reason: str, original_routing_key: str = "") -> None:
         """Publish to `uwagi.dead` → `<service>.events.dead`, with the reason in a header. Raises BrokerUnavailable."""

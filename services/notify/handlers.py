@@ -65,11 +65,16 @@ def notification_row(event: Event, *, cause: Cause, template: Template, recipien
 def stage_notification(session: Session, event: Event, *, cause: Cause, template: Template, recipient: str,
                        language: str, context: Mapping[str, Any]) -> Notification | None:
     """Insert the pending row for one cause, or return None if that cause already has one."""
-    row = notification_row(event, cause=cause, template=template, recipient=recipient, language=language,
-                           context=context)
+    return stage_row(session, notification_row(event, cause=cause, template=template, recipient=recipient,
+                                               language=language, context=context))
+
+
+def stage_row(session: Session, row: Mapping[str, Any]) -> Notification | None:
+    """`stage_notification` for a row `notification_row` has built."""
     cause_key = row["cause_key"]
     if session.scalar(select(Notification.id).where(Notification.cause_key == cause_key)) is not None:
-        log.debug("not staging %s again for %s: cause %s already has a notification", template.value, event.id, cause_key)
+        log.debug("not staging %s again for %s: cause %s already has a notification", row["template"],
+                  row["cause_event_id"], cause_key)
         return None
     notification = Notification(**row)
     try:
@@ -143,16 +148,14 @@ def receive_submissions(events: Sequence[Event], session: Session) -> None:
 
 @handles_many(receive_submissions)
 def on_submission_received(event: Event, session: Session) -> None:
-    """Remember who sent each comment, and stage the receipt if the submitter gave an address."""
-    for row in _known_comments(event):
-        if session.get(KnownComment, row["comment_id"]) is None:
-            session.add(KnownComment(**row))
+    """Remember who sent each comment, and stage the receipt if the submitter gave an address.
+
+    One event at a time (a redelivery, or a batch that failed) settles a concurrent staging of the same receipt
+    in a savepoint (`stage_row`), which the batch form leaves to this path."""
+    insert_missing(session, KnownComment, {row["comment_id"]: row for row in _known_comments(event)}, key="comment_id")
     receipt = _receipt(event, session)
     if receipt is not None:
-        data = event.data
-        stage_notification(session, event, cause=Cause(event.type, data["submission_id"]),
-                           template=Template.SUBMISSION_RECEIPT, recipient=receipt["recipient"],
-                           language=receipt["language"], context=receipt["context"])
+        stage_row(session, receipt)
 
 
 def _known_comments(event: Event) -> list[dict[str, Any]]:
