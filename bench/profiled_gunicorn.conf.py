@@ -6,41 +6,25 @@ Each worker writes `<PROFILE_DIR>/web-<pid>.prof` when it exits (SIGTERM to the 
 pool and its main loop are merged. Read them with `python -m pstats` or bench/system_bench.py's summary.
 """
 
+import importlib.util
 import os
 import pathlib
 
 _deploy = pathlib.Path(__file__).resolve().parent.parent / "deploy" / "gunicorn.conf.py"
 exec(compile(_deploy.read_text(), str(_deploy), "exec"))  # the production settings, unchanged
 
+_spec = importlib.util.spec_from_file_location("uwagi_thread_profile", pathlib.Path(__file__).with_name("thread_profile.py"))
+_thread_profile = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_thread_profile)
 _profilers: list = []
 
 
 def post_fork(server, worker):
-    import cProfile
-    import threading
-    import time
-
-    original_run = threading.Thread.run
-
-    def run(self):
-        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)  # CPU of the thread, not its waits
-        _profilers.append(profiler)
-        profiler.enable()
-        try:
-            original_run(self)
-        finally:
-            profiler.disable()
-
-    threading.Thread.run = run  # before the app starts its relay thread and the pool its request threads
+    _thread_profile.profile_new_threads(_profilers)  # before the app starts its relay and the pool its threads
 
 
 def post_worker_init(worker):
-    import cProfile
-    import time
-
-    main = cProfile.Profile(time.thread_time_ns, 1e-9)
-    _profilers.append(main)
-    main.enable()  # the worker's own loop (accept, keep-alive) runs on this thread
+    _thread_profile.thread_cpu_profiler(_profilers).enable()  # the worker's own loop (accept, keep-alive)
 
 
 def worker_exit(server, worker):

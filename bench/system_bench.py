@@ -48,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from bench.intake_wrk import create_consultation, start_gunicorn, wait_http  # noqa: E402
+from bench.thread_profile import profile_new_threads, thread_cpu_profiler  # noqa: E402
 from tests.support import infra  # noqa: E402
 
 SERVICES = ("intake", "review", "documents", "notify")
@@ -453,28 +454,15 @@ class System:
 
 def profiled_worker(service: str, out: str) -> None:
     """`python -m services.<service>.worker` with a cProfile per thread, merged and written out at SIGTERM."""
-    import cProfile
     import importlib
     import pstats
 
     sys.path.insert(0, os.getcwd())  # the checkout the services run from (--source)
-    profilers: list[cProfile.Profile] = []
-    original_run = threading.Thread.run
-
-    def run(self: threading.Thread) -> None:
-        profiler = cProfile.Profile(time.thread_time_ns, 1e-9)  # CPU of the thread, not waits
-        profilers.append(profiler)
-        profiler.enable()
-        try:
-            original_run(self)
-        finally:
-            profiler.disable()
-
-    threading.Thread.run = run
+    profilers: list = []
+    profile_new_threads(profilers)
     from services.common.runtime import run_worker_main
 
-    main_profiler = cProfile.Profile(time.thread_time_ns, 1e-9)  # CPU of the thread, not waits
-    profilers.append(main_profiler)
+    main_profiler = thread_cpu_profiler(profilers)
     try:
         main_profiler.enable()
         run_worker_main(importlib.import_module(f"services.{service}.app").build,
