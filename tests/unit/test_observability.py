@@ -306,7 +306,7 @@ def test_events_are_counted_consumed_parked_and_dead_lettered(review_db):
     consumer._pending, consumer._consumer, consumer._prefetch_now, consumer.prefetch = [], None, 1, 1
     consumer.dead_publisher = SimpleNamespace(publish_batch=lambda *a, **k: published.append(a))
     consumer.dispatcher = SimpleNamespace(dispatch=lambda event: [])
-    message = SimpleNamespace(body=json.dumps(envelope, default=str), ack=lambda: None,
+    message = SimpleNamespace(body=json.dumps(envelope, default=str), ack=lambda multiple=False: None,
                               delivery_info={"routing_key": "consultation.review_completed"})
     consumed = sample("uwagi_events_total", **labels, outcome="consumed")
     consumer.on_message(message)  # a delivery waits for its batch
