@@ -93,6 +93,8 @@ def engine_lines(version: Version, levels: dict[tuple[str, str], str] | None = N
                 lines.append(_norm(number))
                 lines.extend(_tail_lines(unit.title_xml))  # a §'s title line ("POSTANOWIENIA OGÓLNE")
                 lines.append(_norm(unit.text))
+            elif unit.folded_xml:  # an annex heading drafted one line a paragraph: its lines as drafted
+                lines.extend(_tail_lines(unit.source_xml + unit.folded_xml))
             else:
                 lines.append(_norm(number + " " + unit.text))
         lines.extend(_tail_lines(unit.tail_xml))

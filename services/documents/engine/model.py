@@ -73,6 +73,10 @@ class Unit:
       drafted.
     `source_prefix` is the typed number exactly as drafted (with its spaces,
     e.g. a no-break space after "§"), written back while the number stands.
+    `folded_xml`: an annex heading set one line a paragraph ("Załącznik" / "do
+    Uchwały …" / "Rady Miejskiej …" / "z dnia …") is one unit; `source_xml` is
+    its first paragraph and `folded_xml` the others, written back as drafted
+    while the heading is unchanged.
     """
 
     id: str
@@ -101,6 +105,7 @@ class Unit:
     source_parent_prefix: str = ""
     source_prefix: str = ""
     source_parent_text: str = ""
+    folded_xml: str = ""
 
     def to_json(self) -> dict:
         data = {"id": self.id, "label": self.label, "kind": self.kind,

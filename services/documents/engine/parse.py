@@ -251,7 +251,59 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _add_with_head(raw, following, reading, state)
             index += 1
             continue
+        if reading.kind == "annex":
+            continued = _annex_heading_lines(raw, raws, index)
+            if continued:
+                _add_annex_heading(raw, continued, reading, state)
+                index += len(continued)
+                continue
         _add(_unit_from(raw, reading, state), state)
+
+
+# The corner block of an annex set one line a paragraph: "Załącznik" / "do Uchwały XII/168/15" / "Rady Miejskiej
+# w Czerwionce-Leszczynach" / "z dnia 23 października 2015 r.". A reader sees one heading, not three paragraphs
+# of the annex's text (which would also shift the numbers of the annex's real paragraphs).
+_ANNEX_REFERENCE_OPENING = re.compile(r"^do\b", re.IGNORECASE)
+_ANNEX_REFERENCE_LINE = re.compile(r"^(?:do|rady|prezydenta|burmistrza|wójta|zarządu|starosty|marszałka|sejmiku|"
+                                   r"ministra|uchwały|zarządzenia|nr|z\s+dnia)\b", re.IGNORECASE)
+_ANNEX_REFERENCE_DATE = re.compile(r"\bz\s+dnia\b", re.IGNORECASE)
+_ANNEX_REFERENCE_MAX = 160
+
+
+def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:
+    """The paragraphs after an annex heading that continue it: "do …" after a bare "Załącznik (nr N)", then the
+    body and date of the act it is annexed to, up to the line with the date."""
+    text = raw.text.strip()
+    if _ANNEX_REFERENCE_DATE.search(text):
+        return []  # the heading is complete on its line
+    continued: list[_Raw] = []
+    referenced = bool(re.search(r"\bdo\b", text, re.IGNORECASE))
+    while index < len(raws):
+        candidate = raws[index]
+        if not isinstance(candidate, _Raw) or candidate.is_table or candidate.auto is not None:
+            break
+        line = candidate.text.strip()
+        if not line or len(line) > _ANNEX_REFERENCE_MAX or classify_prefix(line) or ANNEX_HEADING.match(line):
+            break
+        if not (_ANNEX_REFERENCE_LINE if referenced else _ANNEX_REFERENCE_OPENING).match(line):
+            break
+        continued.append(candidate)
+        referenced = True
+        index += 1
+        if _ANNEX_REFERENCE_DATE.search(line):
+            break
+    return continued
+
+
+def _add_annex_heading(raw: _Raw, continued: list[_Raw], reading: _Reading, state: _ParseState) -> None:
+    """One annex unit over its heading's paragraphs: kept as drafted while unchanged, one paragraph if amended."""
+    unit = _unit_from(raw, reading, state)
+    runs = list(unit.runs)
+    for line in continued:
+        runs.append(Run(" ", raw.first_rpr))
+        runs.extend(line.runs)
+    _add(replace(unit, runs=tuple(runs), text="".join(run.text for run in runs).strip(),
+                 folded_xml="".join(line.xml for line in continued)), state)
 
 
 _SIGNATURE_ROLE = re.compile(r"^(?:\(-\)\s*)?(?:Przewodnicząc|Wiceprzewodnicząc|Prezydent|Zastępc|Burmistrz|Wójt|"
@@ -305,7 +357,7 @@ def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
         return _Reading("chapter", roman[0], "typed", roman[1])
     annex = ANNEX_HEADING.match(text)
     if annex:
-        return _Reading("annex", annex.group(1) or "", "")
+        return _Reading("annex", annex.group(1) or annex.group(2) or "", "")
     return _Reading()
 
 

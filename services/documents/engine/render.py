@@ -105,7 +105,10 @@ def paragraph_from_runs(unit: Unit, content: str) -> str:
 def clean_unit_xml(unit: Unit) -> str:
     if unit.shares_paragraph:
         return ""  # its number opens its first child's paragraph
-    body = paragraph_from_runs(unit, runs_xml(visible_runs(unit))) if needs_synthesis(unit) else unit.source_xml
+    if needs_synthesis(unit):
+        body = paragraph_from_runs(unit, runs_xml(visible_runs(unit)))  # an amended folded heading: one paragraph
+    else:
+        body = unit.source_xml + unit.folded_xml
     return head_paragraph_xml(unit) + unit.title_xml + body
 
 

@@ -88,6 +88,10 @@ def render_tracked(old: Version, new: Version, *, lang: str = "pl") -> bytes:
             pieces.append(before.tail_xml)
         elif before.shares_paragraph or after.shares_paragraph:
             pieces.append(_shared_change_xml(before, after, revisions, unit_refs) + after.tail_xml)
+        elif before.folded_xml and _visibly_changed(before, after):
+            # A heading drafted over several paragraphs is amended as one: its lines go, the new wording comes.
+            pieces.append(_deleted_as_drafted_xml(before, revisions, unit_refs, root_nsmap)
+                          + _inserted_xml(after, revisions, unit_refs) + after.tail_xml)
         elif _visibly_changed(before, after):
             renumber_only = before.runs == after.runs
             pieces.append(_changed_head_xml(before, after, revisions) + after.title_xml
@@ -290,8 +294,8 @@ def _inserted_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...]) -> s
 
 
 def _deleted_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...], root_nsmap: dict) -> str:
-    if unit.kind == "table":
-        return _deleted_table_xml(unit, revisions, refs, root_nsmap)
+    if unit.kind == "table" or unit.folded_xml:
+        return _deleted_as_drafted_xml(unit, revisions, refs, root_nsmap)
     content = f"<w:del {revisions.attributes()}>{_plain_runs_xml(visible_runs(unit), deleted=True)}</w:del>"
     ppr = mark_paragraph(unit.ppr, "del", revisions.attributes())
     return _with_comment(ppr, content, revisions.comment(refs))
@@ -385,11 +389,11 @@ def _root_nsmap(version: Version) -> dict:
     return dict(root.nsmap) if root is not None else {"w": W_NS}
 
 
-def _deleted_table_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...], root_nsmap: dict) -> str:
-    """The original table with every row, run and paragraph mark marked deleted."""
+def _deleted_as_drafted_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...], root_nsmap: dict) -> str:
+    """The unit's original elements (a table, or the paragraphs of a heading set over several lines) with every
+    table row, run and paragraph mark marked deleted, so that rejecting the change gives them back as drafted."""
     declarations = " ".join(f'xmlns:{prefix}="{uri}"' for prefix, uri in root_nsmap.items() if prefix)
-    wrapper = parse_xml(f"<w:wrapper {declarations}>{unit.source_xml}</w:wrapper>".encode())
-    table = wrapper[0]
+    wrapper = parse_xml(f"<w:wrapper {declarations}>{unit.source_xml}{unit.folded_xml}</w:wrapper>".encode())
 
     def revision(tag: str) -> etree._Element:
         element = etree.Element(W + tag)
@@ -397,28 +401,28 @@ def _deleted_table_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...],
             element.set(W + name[2:], value)
         return element
 
-    for row in table.iter(W + "tr"):
+    for row in wrapper.iter(W + "tr"):
         row_properties = row.find(W + "trPr")
         if row_properties is None:
             row_properties = etree.Element(W + "trPr")
             row.insert(1 if row.find(W + "tblPrEx") is not None else 0, row_properties)
         row_properties.append(revision("del"))
-    for run in list(table.iter(W + "r")):
+    for run in list(wrapper.iter(W + "r")):
         for text in run.iter(W + "t"):
             text.tag = W + "delText"
         wrapper_del = revision("del")
         run.addprevious(wrapper_del)
         wrapper_del.append(run)
-    for paragraph in table.iter(W + "p"):
+    for paragraph in wrapper.iter(W + "p"):
         _mark_paragraph_element(paragraph, revision("del"))
     comment_id = revisions.comment(refs)
-    first_paragraph = next(table.iter(W + "p"))
+    first_paragraph = next(wrapper.iter(W + "p"))
     first_paragraph.insert(1 if first_paragraph.find(W + "pPr") is not None else 0,
                            etree.Element(W + "commentRangeStart", {W + "id": str(comment_id)}))
     first_paragraph.append(etree.Element(W + "commentRangeEnd", {W + "id": str(comment_id)}))
     reference_run = etree.SubElement(first_paragraph, W + "r")
     etree.SubElement(reference_run, W + "commentReference", {W + "id": str(comment_id)})
-    return serialize(table, root_nsmap)
+    return "".join(serialize(element, root_nsmap) for element in wrapper)
 
 
 def _mark_paragraph_element(paragraph, flag) -> None:

@@ -211,7 +211,7 @@ def _replaced(unit: Unit, change: Change) -> Unit:
         new_text = styled.text
     runs = restyle(styled, new_text).to_runs()
     runs = _apply_format(runs, change.format)
-    return replace(unit, runs=tuple(runs), text=new_text.strip(), source_xml="")
+    return replace(unit, runs=tuple(runs), text=new_text.strip(), source_xml="", folded_xml="")
 
 
 def _apply_format(runs: list[Run], formatting: Mapping[str, bool]) -> list[Run]:

@@ -84,6 +84,22 @@ CORPUS_CHANGES = {
                                   "i o wolontariacie."),
         Change("Załącznik Rozdział 1", "replace", "Podstawa prawna", ("K-3",)),
     ),
+    "program-czerwionka-2016": (
+        Change("Załącznik", "replace", "Załącznik do Uchwały Nr XII/168/15 Rady Miejskiej w Czerwionce-Leszczynach "
+               "z dnia 23 października 2015 r.", ("K-1",)),
+        Change("Załącznik ust. 3", "delete", comment_refs=("K-2",)),
+        Change("Załącznik ust. 7", "insert_after", "Promocja wolontariatu wśród mieszkańców.", ("K-3",)),
+    ),
+    "program-katowice-2010": (
+        Change("Załącznik § 1 ust. 1", "replace", "Współpraca z organizacjami pozarządowymi należy do zadań "
+               "własnych gminy i powiatu.", ("K-1",)),
+        Change("Załącznik akapit 4", "delete", comment_refs=("K-2",)),
+    ),
+    "uchwala-swidwin-program": (
+        Change("§ 2 ust. 4", "delete", comment_refs=("K-1",)),
+        Change("§ 2 ust. 7", "replace", "konkursie – należy przez to rozumieć otwarty konkurs ofert, o którym mowa "
+               "w art. 11 ust. 2 ustawy.", ("K-2",)),
+    ),
 }
 
 
@@ -119,7 +135,9 @@ def test_word_numbering_uses_real_list_levels(name):
     top_levels = ('w:lvlText w:val="§ %1."', 'w:lvlText w:val="Art. %1."', 'w:numFmt w:val="upperRoman"')
     assert any(level in numbering for level in top_levels)
     version = parse_docx(layout_docx(name, "word"))
-    assert {unit.numbering for unit in version.units if unit.kind in ("paragraph", "article", "chapter")} >= {"auto"}
+    # a programme may number its ust. with no § above them (program-czerwionka-2016): any numbered kind counts
+    numbered = ("paragraph", "article", "chapter", "section", "point")
+    assert {unit.numbering for unit in version.units if unit.kind in numbered} >= {"auto"}
 
 
 def test_the_closing_wording_of_a_list_keeps_its_dash_and_belongs_to_the_section_that_opened_the_list(parsed):
@@ -244,3 +262,50 @@ def test_a_paragraph_title_line_stays_the_title_and_goes_with_its_paragraph(pars
     tracked = read_package(render_tracked(old, new))["word/document.xml"]
     assert paragraph_texts(accept_all(tracked)) == _texts(render_clean(new))
     assert paragraph_texts(reject_all(tracked)) == _texts(render_clean(old))
+
+
+_CORNER_BLOCK = ["Załącznik", "do Uchwały XII/168/15", "Rady Miejskiej w Czerwionce-Leszczynach",
+                 "z dnia 23 października 2015 r."]
+
+
+def test_an_annex_heading_set_one_line_a_paragraph_is_one_unit_kept_as_drafted(parsed):
+    for layout in LAYOUTS:
+        version = parsed[("program-czerwionka-2016", layout)]
+        heading = version.find("Załącznik")
+        assert (heading.kind, heading.text) == ("annex", " ".join(_CORNER_BLOCK)), layout
+        assert version.find("Załącznik akapit 1").text == "ROCZNY PROGRAM WSPÓŁPRACY", layout
+        assert _texts(render_clean(version))[:4] == _CORNER_BLOCK, layout
+
+
+def test_an_amended_folded_annex_heading_is_one_paragraph_and_rejecting_gives_the_lines_back(parsed):
+    old = parsed[("program-czerwionka-2016", "typed")]
+    new = apply_changes(old, CORPUS_CHANGES["program-czerwionka-2016"][:1], approved_by="x", approved_at=APPROVED)
+    amended = "Załącznik do Uchwały Nr XII/168/15 Rady Miejskiej w Czerwionce-Leszczynach z dnia 23 października 2015 r."
+    assert _texts(render_clean(new))[:2] == [amended, "ROCZNY PROGRAM WSPÓŁPRACY"]
+    tracked = read_package(render_tracked(old, new))["word/document.xml"]
+    assert paragraph_texts(accept_all(tracked))[:2] == [amended, "ROCZNY PROGRAM WSPÓŁPRACY"]
+    assert paragraph_texts(reject_all(tracked))[:5] == [*_CORNER_BLOCK, "ROCZNY PROGRAM WSPÓŁPRACY"]
+    # A later version amends the one paragraph the earlier amendment left.
+    newer = apply_changes(new, (Change("Załącznik", "replace", "Załącznik do uchwały", ("K-9",)),),
+                          approved_by="x", approved_at=APPROVED)
+    assert paragraph_texts(reject_all(read_package(render_tracked(new, newer))["word/document.xml"]))[:2] == \
+        [amended, "ROCZNY PROGRAM WSPÓŁPRACY"]
+
+
+@pytest.mark.parametrize("lines, folded", [
+    (["Załącznik nr 2", "do zarządzenia Nr 15/2024", "Prezydenta Miasta Torunia", "z dnia 5 lipca 2024 r.",
+      "Regulamin konsultacji"], 4),
+    (["Załącznik do uchwały Nr 12/24", "Rady Miasta Torunia", "z dnia 5 lipca 2024 r.", "Rada Programowa"], 3),
+    # complete on its line: the next line is the annex's text even when it opens like a body's name
+    (["Załącznik do uchwały Nr 12/24 Rady Miasta Torunia z dnia 5 lipca 2024 r.", "Rada Programowa działa"], 1),
+    # a bare heading whose next line is its title, not "do …"
+    (["Załącznik", "Regulamin konkursu"], 1),
+    (["załącznik do uchwały nr 5/24", "Rady Gminy", "z dnia 1 lutego 2024 r.", "Program"], 3),
+])
+def test_the_lines_of_an_annex_heading_stop_at_its_date_or_at_the_first_line_that_does_not_continue_it(lines, folded):
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    heading = version.units[0]
+    assert (heading.kind, heading.text) == ("annex", " ".join(lines[:folded]))
+    assert [unit.text for unit in version.units[1:]] == lines[folded:]
