@@ -251,6 +251,8 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _add_with_head(raw, following, reading, state)
             index += 1
             continue
+        if reading.kind == "annex" and not state.units and _opens_an_act(following):
+            reading = _Reading()  # "Załącznik nr 1 do ogłoszenia …" above "PROJEKT" / "Uchwała Nr …": a title line
         if reading.kind == "annex":
             continued = _annex_heading_lines(raw, raws, index)
             if continued:
@@ -268,6 +270,18 @@ _ANNEX_REFERENCE_LINE = re.compile(r"^(?:do|rady|prezydenta|burmistrza|wójta|za
                                    r"ministra|uchwały|zarządzenia|nr|z\s+dnia)\b", re.IGNORECASE)
 _ANNEX_REFERENCE_DATE = re.compile(r"\bz\s+dnia\b", re.IGNORECASE)
 _ANNEX_REFERENCE_MAX = 160
+
+
+# The first line of an act's title: a draft put out for consultation is often itself an annex of the
+# announcement ("Załącznik nr 1 do ogłoszenia Burmistrza …" / "PROJEKT" / "Uchwała Nr …/…/22 …").
+_ACT_TITLE = re.compile(r"^(?:projekt(?=\s*$|\s+(?:z\s+dnia|uchwały|zarządzenia)\b)|"
+                        r"(?:uchwała|zarządzenie|rozporządzenie|ustawa|obwieszczenie)(?=\s*$|\s+(?:nr|z\s+dnia)\b))",
+                        re.IGNORECASE)
+
+
+def _opens_an_act(following) -> bool:
+    return isinstance(following, _Raw) and not following.is_table and following.auto is None and \
+        bool(_ACT_TITLE.match(following.text.strip()))
 
 
 def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:

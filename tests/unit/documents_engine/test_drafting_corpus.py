@@ -95,6 +95,11 @@ CORPUS_CHANGES = {
                "własnych gminy i powiatu.", ("K-1",)),
         Change("Załącznik akapit 4", "delete", comment_refs=("K-2",)),
     ),
+    "projekt-uchwaly-zielonka-2023": (
+        Change("uchwała § 2", "replace", "Burmistrz Miasta Zielonka przedstawi Radzie Miasta Zielonka sprawozdanie "
+               "z realizacji Programu do dnia 31 maja 2024 r.", ("K-1",)),
+        Change("Załącznik § 1 akapit 1", "delete", comment_refs=("K-2",)),
+    ),
     "uchwala-swidwin-program": (
         Change("§ 2 ust. 4", "delete", comment_refs=("K-1",)),
         Change("§ 2 ust. 7", "replace", "konkursie – należy przez to rozumieć otwarty konkurs ofert, o którym mowa "
@@ -309,3 +314,18 @@ def test_the_lines_of_an_annex_heading_stop_at_its_date_or_at_the_first_line_tha
     heading = version.units[0]
     assert (heading.kind, heading.text) == ("annex", " ".join(lines[:folded]))
     assert [unit.text for unit in version.units[1:]] == lines[folded:]
+
+
+@pytest.mark.parametrize("following, annex", [
+    ("PROJEKT", False), ("Projekt z dnia 11 października 2016 r.", False), ("UCHWAŁA NR XII/168/15", False),
+    ("Uchwała Nr / /22", False), ("ZARZĄDZENIE", False),
+    # a standalone annex whose title happens to open with such a word
+    ("Projekt zadania publicznego", True), ("Uchwały Rady Miasta podejmowane w trybie", True),
+])
+def test_an_annex_heading_above_an_acts_title_is_a_title_line_of_the_draft(following, annex):
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    lines = ["Załącznik nr 1 do ogłoszenia Prezydenta Miasta Torunia z dnia 1 lipca 2024 r.", following, "§ 1. Tekst."]
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    assert (version.units[0].kind == "annex") is annex
+    assert version.units[-1].label == ("Załącznik § 1" if annex else "§ 1")
