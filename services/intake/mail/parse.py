@@ -450,6 +450,7 @@ _REPLY_HEADER = re.compile(
     r"|W dniu\b.{0,200}\bpisze:\s*$"  # Thunderbird (pl)
     r"|(?:Dnia|W dniu)\b.{0,200}\bnapisał(?:\(a\)|a)?:?\s*$"  # Gmail, Thunderbird (pl)
     r"|(?:pon|wt|śr|czw|pt|sob|niedz)\.?,?\s.{0,120}\bnapisał(?:\(a\)|a)?:\s*$"  # Gmail (pl): "pt., 18 paź 2024 …"
+    r"|Wiadomość napisana przez\b.{0,200}\bw dniu\b.{0,80}:\s*$"  # Apple Mail (pl): "… w dniu 7 paź 2024, o godz. 10:00:"
     r"|-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
     r"|_{10,}\s*$"  # Outlook Web / mobile separator before "From:"
     r")", re.IGNORECASE)
@@ -551,11 +552,13 @@ def _is_outlook_reply_header(lines: list[str], index: int) -> bool:
 
 
 def _is_split_reply_header(lines: list[str], index: int) -> bool:
-    """Gmail wraps a long "On … <address>\\nwrote:" over two lines."""
+    """Gmail wraps a long "On … <address>\\nwrote:" over two lines, and quoting clients Apple Mail's "Wiadomość
+    napisana przez … w dniu 21 lis\\n2025, o godz. 03:55:"."""
     if index + 1 >= len(lines):
         return False
     joined = f"{lines[index].rstrip()} {lines[index + 1].strip()}"
-    return bool(re.match(r"^\s*(?:On|W dniu|Dnia)\b", lines[index], re.I)) and bool(_REPLY_HEADER.match(joined))
+    return bool(re.match(r"^\s*(?:On|W dniu|Dnia|Wiadomość napisana przez)\b", lines[index], re.I)) and \
+        bool(_REPLY_HEADER.match(joined))
 
 
 def _looks_like_signature_tail(lines: list[str], index: int) -> bool:

@@ -397,6 +397,7 @@ MIME-Version: 1.0
     eudora_shape(docx_b)
     pasted_photo_shape()
     outlook_forward_shape()
+    apple_mail_reply_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1236,6 +1237,32 @@ Content-Transfer-Encoding: quoted-printable
 MIME-Version: 1.0
 
 {qp(plain, "iso-8859-2")}""")
+
+
+def apple_mail_reply_shape() -> None:
+    """Apple Mail's plain-text reply in Polish: its attribution line "Wiadomość napisana przez … <…> w dniu
+    21 lis 2025, o godz. 03:55:" (as Apple Mail writes it in public mailing-list archives, e.g. dri-devel,
+    5 Dec 2025, Message-ID <b6b8203d-2a51-428f-8124-fa65d2c073a0@amlogic.com>, which quotes such replies),
+    then the history quoted with "> "; one text/plain part, quoted-printable, Apple's headers."""
+    plain = (f"Dzień dobry,\n\nw § 5 ust. 2 proponuję dopisać: {TEXT_1}.\n\nUzasadnienie: {WHY_1}.\n\n"
+             "Tomasz Nowicki\n\n"
+             "> Wiadomość napisana przez Konsultacje Społeczne <konsultacje@um.torun.pl> w dniu 7 paź 2024, "
+             "o godz. 10:00:\n>\n> Na uwagi czekamy do 21 października 2024.\n>\n")
+    plain = plain.replace("> Wiadomość napisana", "Wiadomość napisana", 1)
+    write("apple-mail-reply-pl-attribution.eml", f"""From: Tomasz Nowicki <t.nowicki@example.org>
+Content-Type: text/plain;
+	charset=utf-8
+Content-Transfer-Encoding: quoted-printable
+Mime-Version: 1.0 (Mac OS X Mail 16.0 \\(3826.400.131.1.6\\))
+Subject: Re: =?utf-8?Q?Wsp=C3=B3lnie_o_programie?=
+Date: Mon, 21 Oct 2024 09:14:27 +0200
+References: <DB9PR02MB7308A1E0C0B9C7E8D1E0B8C1A34F2@DB9PR02MB7308.eurprd02.prod.outlook.com>
+To: Konsultacje =?utf-8?Q?Spo=C5=82eczne?= <konsultacje@um.torun.pl>
+In-Reply-To: <DB9PR02MB7308A1E0C0B9C7E8D1E0B8C1A34F2@DB9PR02MB7308.eurprd02.prod.outlook.com>
+Message-Id: <F04DC684-AD64-447F-87EC-F503D411F25E@example.org>
+X-Mailer: Apple Mail (2.3826.400.131.1.6)
+
+{qp(plain, "utf-8")}""")
 
 
 if __name__ == "__main__":

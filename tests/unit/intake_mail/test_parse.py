@@ -101,6 +101,11 @@ def test_the_quoted_history_of_html_replies_is_dropped():
     ("Moja uwaga.\n\nOn Mon, 7 Oct 2024 at 10:00, Urząd <k@um.pl> wrote:\n> stare\n", "Moja uwaga."),
     ("Moja uwaga.\n\nW dniu 7.10.2024 o 10:00, Urząd pisze:\n> stare\n", "Moja uwaga."),
     ("Moja uwaga.\n\nDnia 7 października 2024 10:00 Urząd <k@um.pl> napisał(a):\n> stare\n", "Moja uwaga."),
+    # Apple Mail (pl), as in public mailing-list archives: on one line, and wrapped by a quoting client
+    ("Moja uwaga.\n\nWiadomość napisana przez Urząd <k@um.pl> w dniu 7 paź 2024, o godz. 10:00:\n\n> stare\n",
+     "Moja uwaga."),
+    ("Moja uwaga.\n\nWiadomość napisana przez Ao Xu <ao.xu@amlogic.com> w dniu 21 lis \n2025, o godz. 03:55:\n> stare\n",
+     "Moja uwaga."),
     ("Moja uwaga.\n\n-----Original Message-----\nFrom: Urząd\nstare\n", "Moja uwaga."),
     ("Moja uwaga.\n\n-----Oryginalna wiadomość-----\nOd: Urząd\nstare\n", "Moja uwaga."),
     ("Moja uwaga.\nCiąg dalszy.\n\n-- \nAnna Nowak\ntel. 600 000 000\n", "Moja uwaga.\nCiąg dalszy."),
@@ -117,6 +122,11 @@ def test_the_quoted_history_of_html_replies_is_dropped():
 ])
 def test_replies_lose_their_history_and_signature(text, expected):
     assert strip_reply(text) == expected
+
+
+def test_a_sentence_that_opens_like_apple_mails_attribution_stays():
+    text = "Wiadomość napisana przez nasze stowarzyszenie w dniu konsultacji jest w załączniku.\nDruga linia uwagi."
+    assert strip_reply(text) == text
 
 
 def test_a_closing_formula_in_the_middle_of_a_long_text_is_not_a_signature():
