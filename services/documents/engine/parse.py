@@ -401,9 +401,12 @@ def _list_context(raw: _Raw, reading: _Reading, state: _ParseState) -> _Reading:
     ("część wspólna"); after a line ending with a colon, a dash opens tirets, and "a." opens letters typed
     with a dot ("a. organizację zajęć", then "b.", …), which elsewhere would be no number at all."""
     previous = next((unit for unit in reversed(state.units) if unit.kind not in ("table",)), None)
+    opens_list = previous is not None and previous.text.rstrip().endswith(":")
+    if reading.kind == "tiret" and reading.numbering == "typed" and not opens_list and \
+            not any(unit.kind in KIND_RANK for unit in state.units):
+        return _Reading()  # "- PROJEKT -" above the title: a dash with no list to belong to
     if previous is None:
         return reading
-    opens_list = previous.text.rstrip().endswith(":")
     dotted = _DOTTED_LETTER.match(raw.text.lstrip()) if reading.kind == "block" else None
     if dotted:
         letter = dotted.group(1)

@@ -100,6 +100,11 @@ CORPUS_CHANGES = {
                "z realizacji Programu do dnia 31 maja 2024 r.", ("K-1",)),
         Change("Załącznik § 1 akapit 1", "delete", comment_refs=("K-2",)),
     ),
+    "projekt-zarzadzenia-sosnowiec-bo": (
+        Change("§ 1 ust. 3", "delete", comment_refs=("K-1",)),
+        Change("Załącznik Rozdział I ust. 2", "replace", "Wzór karty obiegowej projektu stanowi załącznik nr 2.",
+               ("K-2",)),
+    ),
     "uchwala-swidwin-program": (
         Change("§ 2 ust. 4", "delete", comment_refs=("K-1",)),
         Change("§ 2 ust. 7", "replace", "konkursie – należy przez to rozumieć otwarty konkurs ofert, o którym mowa "
@@ -329,3 +334,16 @@ def test_an_annex_heading_above_an_acts_title_is_a_title_line_of_the_draft(follo
     version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
     assert (version.units[0].kind == "annex") is annex
     assert version.units[-1].label == ("Załącznik § 1" if annex else "§ 1")
+
+
+@pytest.mark.parametrize("lines, first_kind", [
+    (["- PROJEKT-", "Zarządzenie", "§ 1. Tekst."], "block"),  # a draft mark above the title
+    (["– projekt –", "Uchwała Nr", "§ 1. Tekst."], "block"),
+    (["Cele programu:", "- wspieranie organizacji,", "§ 1. Tekst."], "block"),  # a list the title opens: tirets
+])
+def test_a_dash_above_the_first_numbered_unit_is_a_tiret_only_under_a_colon(lines, first_kind):
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    assert version.units[0].kind == first_kind
+    assert version.units[1].kind == ("tiret" if lines[0].endswith(":") else "block")
