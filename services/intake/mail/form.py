@@ -68,11 +68,13 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("justification", re.compile(r"\buzasadnienie\b|\buzasadnienia\b|\bjustification\b|\brationale\b")),
     ("section", re.compile(r"czesc dokumentu|czesc projektu|do ktorego odnosi sie|do ktorej odnosi sie|"
                            r"jednostka redakcyjna|miejsce w (?:projekcie|dokumencie)|^(?:rozdzial|paragraf|punkt)\b|"
-                           r"^(?:nr )?(?:rozdzialu|paragrafu)|^czesc\b|^fragment|\bsection\b|part of the document")),
-    ("current_text", re.compile(r"zapis w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
-                                r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)")),
+                           r"^(?:nr )?(?:rozdzialu|paragrafu)|^czesc\b|^fragment|\bsection\b|part of the document|"
+                           r"^wskaz(?:anie)? (?:miejsc|zapis|fragment)")),
+    ("current_text", re.compile(r"zapisu? w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
+                                r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)|"
+                                r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)")),
     ("comment", re.compile(r"tresc uwagi|^uwaga$|^uwagi$|opis uwagi|^comment")),
-    ("proposal", re.compile(r"propozycja|proponowan|sugerowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
+    ("proposal", re.compile(r"propozycj|proponowan|sugerowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
                             r"proposed (?:change|wording)")),
     ("number", re.compile(r"^l\.? ?p\.?$|^lp$|^nr$|^no\.?$")),
 )

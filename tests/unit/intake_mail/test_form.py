@@ -51,6 +51,17 @@ def docx_with(table_rows: list[list[str]], *, before: list[str] = (), after: lis
     ("Uzasadnienie", "justification"),
     ("Lp.", "number"),
     ("Imię i nazwisko", None),
+    # the fields of a real e-consultation platform (estryszow.eu "ekonsultacje": "Wskaż miejsce", "Tekst aktualny
+    # dokumentu", "Twoja propozycja zmiany", "Zgłoszone opinie oraz propozycje zmian"), as column headers
+    ("Wskaż miejsce", "section"),
+    ("Tekst aktualny dokumentu", "current_text"),
+    ("Twoja propozycja zmiany", "proposal"),
+    ("Propozycje zmian", "proposal"),
+    # the same words inflected as headers inflect them
+    ("Wskazanie zapisu w projekcie", "section"),
+    ("Brzmienie zapisu w projekcie", "current_text"),
+    ("Aktualna treść", "current_text"),
+    ("Uzasadnienie propozycji", "justification"),
 ])
 def test_header_wording_and_its_close_variants_name_their_column(header, field):
     assert classify_header(header) == field
