@@ -115,7 +115,8 @@ def rows_from_grid(grid: list[list[str]]) -> list[FormRow] | None:
             values = {name: "" for name in (*FIELDS, "comment")}
             for index, name in columns.items():
                 if index < len(cells_of_row):
-                    values[name] = _clean(cells_of_row[index])
+                    value = _clean(cells_of_row[index])
+                    values[name] = "" if _PLACEHOLDER.match(value) else value
             if _header_columns(cells_of_row) is not None or _is_column_number_row(cells_of_row):
                 continue
             if not any(values.values()):
@@ -132,6 +133,10 @@ def _is_column_number_row(cells: list[str]) -> bool:
     return len(values) >= 2 and all(v.isdigit() and int(v) <= 20 for v in values) and \
         [int(v) for v in values] == sorted(int(v) for v in values) and len(set(values)) == len(values) and \
         int(values[0]) <= 1
+
+
+# What residents write in a cell they leave empty: a dash, "brak", "nie dotyczy", "n/d", "x", "bez zmian".
+_PLACEHOLDER = re.compile(r"^(?:[-–—_.x/\\]+|brak|nie dotyczy|n/?d|nd|b/?z|bez zmian)[.!]?$", re.IGNORECASE)
 
 
 def _clean(text: str) -> str:

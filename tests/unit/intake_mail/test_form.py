@@ -81,6 +81,21 @@ def test_columns_in_any_order_with_an_extra_column_and_the_column_number_row():
         ("§ 1", "Stary zapis", "Nowy zapis", "Bo tak."), ("§ 2", "", "Drugi zapis", "")]
 
 
+def test_a_cell_left_empty_with_a_dash_or_brak_is_empty_and_a_row_of_such_cells_is_no_comment():
+    rows = rows_from_grid([
+        ["Lp.", "Część dokumentu", "Obecny zapis", "Propozycja zmiany", "Uzasadnienie"],
+        ["1", "§ 5 ust. 2", "-", "Dodać pkt 7: wsparcie wolontariatu.", "Brak."],
+        ["2", "nie dotyczy", "—", "Nowy rozdział o seniorach.", "x"],
+        ["3", "–", "brak", "n/d", "---"],
+        ["4", "§ 1", "Bez zmian w pkt 1", "Xenia – dopisać", "-- patrz wyżej"],
+    ])
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in rows] == [
+        ("§ 5 ust. 2", "", "Dodać pkt 7: wsparcie wolontariatu.", ""),
+        ("", "", "Nowy rozdział o seniorach.", ""),
+        ("§ 1", "Bez zmian w pkt 1", "Xenia – dopisać", "-- patrz wyżej"),
+    ]
+
+
 def test_a_table_without_the_comment_headers_is_not_the_form():
     assert rows_from_grid([["Imię i nazwisko", "Anna"], ["E-mail", "a@example.org"]]) is None
     assert rows_from_grid([["Zapis w projekcie", "Nazwa"]]) is None  # no proposal column
