@@ -65,6 +65,9 @@ def normalise(text: str) -> str:
 
 # Checked in this order: "część dokumentu, do którego odnosi się uwaga" mentions "uwaga" but is the section.
 _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
+    # Who comments, per row in some tables ("Podmiot wnoszący propozycję", as the government's tables of comments
+    # have it): never the proposal, though it names one.
+    ("submitter", re.compile(r"^(?:podmiot|nazwa (?:podmiotu|organizacji)|imie i nazwisko|zglaszajac|wnoszac|autor)")),
     ("justification", re.compile(r"\buzasadnienie\b|\buzasadnienia\b|\bjustification\b|\brationale\b")),
     ("section", re.compile(r"czesc dokumentu|czesc projektu|do ktorego odnosi sie|do ktorej odnosi sie|"
                            r"jednostka redakcyjna|miejsce w (?:projekcie|dokumencie)|^(?:rozdzial|paragraf|punkt)\b|"
@@ -96,7 +99,7 @@ def _header_columns(cells: list[str]) -> dict[int, str] | None:
     columns: dict[int, str] = {}
     for index, text in enumerate(cells):
         name = classify_header(text)
-        if name and name != "number" and name not in columns.values():
+        if name and name not in ("number", "submitter") and name not in columns.values():
             columns[index] = name
     names = set(columns.values())
     if not names & {"proposal", "comment"} or len(names) < 2:
@@ -125,6 +128,37 @@ def rows_from_grid(grid: list[list[str]]) -> list[FormRow] | None:
             rows.append(FormRow(values["section"], values["current_text"], proposal, values["justification"]))
         return rows
     return None
+
+
+def rows_from_vertical_grid(grid: list[list[str]]) -> list[FormRow] | None:
+    """A form laid out down its first column ("1. Część dokumentu … | §", "2. Dotychczasowy zapis | …",
+    "3. Proponowany zmieniony zapis | …", "4. Uzasadnienie uwagi | …"): one comment per run of labels, a label
+    seen again opening the next. None unless the labels name the proposal (or comment) and one more field."""
+    groups: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    named: set[str] = set()
+    for cells in grid:
+        if len(cells) < 2:
+            continue
+        name = classify_header(cells[0])
+        if name is None or name in ("number", "submitter"):
+            continue
+        named.add(name)
+        value = _clean(next((cell for cell in cells[1:] if cell.strip()), ""))
+        if name in current:
+            groups.append(current)
+            current = {}
+        current[name] = "" if _PLACEHOLDER.match(value) else value
+    groups.append(current)
+    if not named & {"proposal", "comment"} or len(named) < 2:
+        return None
+    rows = []
+    for values in groups:
+        if any(values.values()):
+            proposal = "\n\n".join(v for v in (values.get("comment", ""), values.get("proposal", "")) if v)
+            rows.append(FormRow(values.get("section", ""), values.get("current_text", ""), proposal,
+                                values.get("justification", "")))
+    return rows
 
 
 def _is_column_number_row(cells: list[str]) -> bool:
@@ -271,6 +305,11 @@ def assemble(paragraphs: list[str], grids: list[list[list[str]]]) -> FilledForm 
             rows = found
         else:
             pairs.extend(_pairs_from_grid(grid))
+    if rows is None:  # no table of comments: a form laid out down its first column, one table or one per comment
+        for grid in grids:
+            found = rows_from_vertical_grid(grid)
+            if found is not None:
+                rows = (rows or []) + found
     if rows is None:
         return None
     return FilledForm(tuple(rows), submitter_from(pairs))

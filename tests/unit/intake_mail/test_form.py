@@ -8,7 +8,8 @@ import zipfile
 import pytest
 from docx import Document
 
-from services.intake.mail.form import FormUnreadable, classify_header, read_form, rows_from_grid
+from services.intake.mail.form import (FormUnreadable, classify_header, read_form, rows_from_grid,
+                                       rows_from_vertical_grid)
 from tests.unit.intake_mail.conftest import CORPUS
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -50,7 +51,9 @@ def docx_with(table_rows: list[list[str]], *, before: list[str] = (), after: lis
     ("Uzasadnienie zmiany", "justification"),
     ("Uzasadnienie", "justification"),
     ("Lp.", "number"),
-    ("Imię i nazwisko", None),
+    ("Imię i nazwisko", "submitter"),  # a column of who comments: never a comment column
+    ("Podmiot wnoszący propozycję", "submitter"),
+    ("Telefon", None),
     # the fields of a real e-consultation platform (estryszow.eu "ekonsultacje": "Wskaż miejsce", "Tekst aktualny
     # dokumentu", "Twoja propozycja zmiany", "Zgłoszone opinie oraz propozycje zmian"), as column headers
     ("Wskaż miejsce", "section"),
@@ -94,6 +97,64 @@ def test_a_cell_left_empty_with_a_dash_or_brak_is_empty_and_a_row_of_such_cells_
         ("", "", "Nowy rozdział o seniorach.", ""),
         ("§ 1", "Bez zmian w pkt 1", "Xenia – dopisać", "-- patrz wyżej"),
     ]
+
+
+def test_the_governments_table_of_comments_with_who_comments_per_row():
+    # The table a public guide to commenting on a draft regulation shows (polskapv.pl, "Jak złożyć uwagi do
+    # projektu rozporządzenia"), its example rows as given; "Podmiot wnoszący propozycję" names who comments,
+    # not the proposal, and "Treść uwagi i uzasadnienie" holds the reasoning.
+    rows = rows_from_grid([
+        ["Podmiot wnoszący propozycję", "Jednostka redakcyjna", "Treść uwagi i uzasadnienie", "Propozycja zmiany"],
+        ["Fundacja Edukacja i Prawo", "§ 4 ust. 1", "W obecnym brzmieniu przepis może sugerować obowiązek, mimo że "
+         "intencją wydaje się być jedynie zalecenie. Taki zapis może budzić wątpliwości interpretacyjne.",
+         "Zmienić słowo „należy” na „można”"],
+        ["Jan Kowalski", "Załącznik nr 2, tabela, wiersz 5", "Limit 10 kWh  jest zbyt niski, co ograniczy "
+         "możliwości rozwoju.", "Podnieść limit do  30 kWh"],
+    ])
+    assert [(r.section, r.proposal, r.justification[:40]) for r in rows] == [
+        ("§ 4 ust. 1", "Zmienić słowo „należy” na „można”", "W obecnym brzmieniu przepis może sugerow"),
+        ("Załącznik nr 2, tabela, wiersz 5", "Podnieść limit do 30 kWh", "Limit 10 kWh jest zbyt niski, co ogranic"),
+    ]
+
+
+# The fields of a real one-comment-per-form consultation form (ankieta.deltapartner.org.pl, comments on the
+# Strategia Rozwoju Subregionu Południowego 2021-2030: "Dla każdej zgłaszanej uwagi prosimy o ponowne wypełnienie
+# całego formularza"), as a table down its first column.
+_VERTICAL_LABELS = ["1. Część dokumentu Prognozy, do którego odnosi się uwaga (rozdział/ punkt/ strona)",
+                    "2. Dotychczasowy zapis w Prognozie", "3. Proponowany zmieniony zapis", "4. Uzasadnienie uwagi",
+                    "5. Imię i nazwisko/ nazwa podmiotu zgłaszającego uwagę"]
+
+
+def test_a_form_laid_out_down_its_first_column_gives_one_comment_per_run_of_labels():
+    one = [[_VERTICAL_LABELS[0], "rozdz. 4, s. 12"], [_VERTICAL_LABELS[1], "-"],
+           [_VERTICAL_LABELS[2], "Dodać ocenę wpływu na małą retencję."], [_VERTICAL_LABELS[3], "Brak takiej oceny."],
+           [_VERTICAL_LABELS[4], "Jan Kowalski"]]
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in rows_from_vertical_grid(one)] == [
+        ("rozdz. 4, s. 12", "", "Dodać ocenę wpływu na małą retencję.", "Brak takiej oceny.")]
+    two = one[:4] + [[_VERTICAL_LABELS[0], "rozdz. 5"], [_VERTICAL_LABELS[2], "Skreślić akapit drugi.", ""]]
+    assert [r.section for r in rows_from_vertical_grid(two)] == ["rozdz. 4, s. 12", "rozdz. 5"]
+    assert rows_from_vertical_grid([["Imię i nazwisko", "Jan"], ["Uwagi", "Brak"]]) is None  # details, not a form
+
+
+def test_a_docx_form_down_its_first_column_one_table_per_comment_with_the_submitter_in_another():
+    document = Document()
+    document.add_paragraph("FORMULARZ ZGŁASZANIA UWAG")
+    for section, proposal in (("§ 5 ust. 2", "Dopisać pkt 7."), ("§ 8", "Zwiększyć kwotę do 9 mln zł.")):
+        table = document.add_table(rows=0, cols=2)
+        for label, value in ((_VERTICAL_LABELS[0], section), (_VERTICAL_LABELS[2], proposal),
+                             (_VERTICAL_LABELS[3], "Potrzeby organizacji.")):
+            cells = table.add_row().cells
+            cells[0].text, cells[1].text = label, value
+    details = document.add_table(rows=0, cols=2)
+    for label, value in ((_VERTICAL_LABELS[4], "Fundacja Dialog"), ("Adres e-mail", "biuro@dialog.example.org")):
+        cells = details.add_row().cells
+        cells[0].text, cells[1].text = label, value
+    buffer = io.BytesIO()
+    document.save(buffer)
+    form = read_form("uwagi.docx", DOCX, buffer.getvalue())
+    assert [(r.section, r.proposal) for r in form.rows] == [("§ 5 ust. 2", "Dopisać pkt 7."),
+                                                            ("§ 8", "Zwiększyć kwotę do 9 mln zł.")]
+    assert form.submitter.email == "biuro@dialog.example.org"
 
 
 def test_a_table_without_the_comment_headers_is_not_the_form():
