@@ -39,9 +39,10 @@ UNDOTTED_ROMAN_HEADING = re.compile(rf"^([IVXLC]{{1,6}}){_SPACE}+(?=\S)")
 INLINE_SECTION = re.compile(rf"^(\d{{1,3}}[a-z]?){_DOT_END}{_SPACE}*")
 # "Załącznik nr 1 do uchwały …", "ZAŁĄCZNIK", "Załącznik – wzór"; in lower case only when "do" follows, as some
 # cities head their annexes ("załącznik do uchwały nr XLVIII/985/09 Rady Miasta Katowice …").
+# A line break (Shift+Enter) may end the heading's first line: "Załącznik\ndo Uchwały …\nRady …", one paragraph.
 ANNEX_HEADING = re.compile(r"^(?:(?:ZAŁĄCZNIK|Załącznik)(?:[ \t\u00a0]+(?:nr|Nr|NR)\.?[ \t\u00a0]*(\d{1,3}))?"
-                           r"(?=$|[ \t\u00a0]+(?:do|DO)\b|[ \t\u00a0]*[–:-])"
-                           r"|załącznik(?:[ \t\u00a0]+nr\.?[ \t\u00a0]*(\d{1,3}))?(?=[ \t\u00a0]+do\b))")
+                           r"(?=[ \t\u00a0]*(?:$|\n)|[ \t\u00a0\n]+(?:do|DO)\b|[ \t\u00a0]*[–:-])"
+                           r"|załącznik(?:[ \t\u00a0]+nr\.?[ \t\u00a0]*(\d{1,3}))?(?=[ \t\u00a0\n]+do\b))")
 # Kinds a Word list level renders to, from its visible text.
 HEADING_KINDS = ("division", "chapter")
 

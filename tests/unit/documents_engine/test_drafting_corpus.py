@@ -347,3 +347,20 @@ def test_a_dash_above_the_first_numbered_unit_is_a_tiret_only_under_a_colon(line
     version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
     assert version.units[0].kind == first_kind
     assert version.units[1].kind == ("tiret" if lines[0].endswith(":") else "block")
+
+
+def test_an_annex_heading_set_with_line_breaks_in_one_paragraph_is_the_annex():
+    """The corner block typed with Shift+Enter: one paragraph whose lines are separated by w:br (here the real
+    Czerwionka-Leszczyny programme, its other lines one paragraph each)."""
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+    from services.documents.engine.ooxml import xml_escape
+
+    lines = [line for line in (CORPUS / "program-czerwionka-2016.txt").read_text("utf-8").splitlines() if line]
+    corner = "".join(("<w:br/>" if index else "") + f"<w:t xml:space=\"preserve\">{xml_escape(line)}</w:t>"
+                     for index, line in enumerate(lines[:4]))
+    body = [f'<w:p><w:pPr><w:jc w:val="right"/></w:pPr><w:r>{corner}</w:r></w:p>',
+            *(paragraph_xml(run_xml(line)) for line in lines[4:])]
+    version = parse_docx(build_docx(DocxSpec(body=body)))
+    correct, total, problems = score(version, expected_labels("program-czerwionka-2016"))
+    assert correct == total, problems
+    assert parse_docx(render_clean(version)).to_json()["units"] == version.to_json()["units"]
