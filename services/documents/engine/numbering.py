@@ -17,15 +17,16 @@ _ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "X
           (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
 ROMAN_RE = re.compile(r"^(M{0,3})(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 
-_SPACE = r"[ \t\u00a0]"
+# A line break (Shift+Enter) after a number separates it from its text as a space does ("§ 1\nTekst").
+_SPACE = r"[ \t\u00a0\n]"
 # A dot ends a number when a space, the end or a letter follows ("2.Tekst"), never a digit ("2.5 mln").
-_DOT_END = r"\.(?=[ \t\u00a0]|$|[^\W\d_])"
+_DOT_END = r"\.(?=[ \t\u00a0\n]|$|[^\W\d_])"
 # Typed (or rendered) number prefixes, most specific first.
 PREFIX_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("division", re.compile(rf"^(?:DZIA[ŁL]|Dzia[łl]){_SPACE}+([IVXLCDM]+|\d{{1,3}})\b\.?{_SPACE}*")),
     ("chapter", re.compile(rf"^(?:rozdzia[łl]){_SPACE}+([IVXLCDM]+|\d{{1,3}})\b\.?{_SPACE}*", re.IGNORECASE)),
-    ("paragraph", re.compile(rf"^§{_SPACE}*(\d{{1,4}}[a-z]{{0,2}})(?:\.|(?=[ \t\u00a0]|$)){_SPACE}*")),
-    ("article", re.compile(rf"^Art\.{_SPACE}*(\d{{1,4}}[a-z]{{0,3}})(?:\.|(?=[ \t\u00a0]|$)){_SPACE}*")),
+    ("paragraph", re.compile(rf"^§{_SPACE}*(\d{{1,4}}[a-z]{{0,2}})(?:\.|(?=[ \t\u00a0\n]|$)){_SPACE}*")),
+    ("article", re.compile(rf"^Art\.{_SPACE}*(\d{{1,4}}[a-z]{{0,3}})(?:\.|(?=[ \t\u00a0\n]|$)){_SPACE}*")),
     ("section", re.compile(rf"^(\d{{1,3}}[a-z]?){_DOT_END}{_SPACE}*")),
     ("point", re.compile(rf"^(\d{{1,3}}[a-z]?)\){_SPACE}*")),
     ("letter", re.compile(rf"^(?:lit\.{_SPACE}*)?([a-z]{{1,2}})\){_SPACE}*")),

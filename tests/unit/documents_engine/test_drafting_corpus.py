@@ -364,3 +364,22 @@ def test_an_annex_heading_set_with_line_breaks_in_one_paragraph_is_the_annex():
     correct, total, problems = score(version, expected_labels("program-czerwionka-2016"))
     assert correct == total, problems
     assert parse_docx(render_clean(version)).to_json()["units"] == version.to_json()["units"]
+
+
+@pytest.mark.parametrize("lines, label, text", [
+    (["II.", "CELE PROGRAMU"], "Rozdział II", "CELE PROGRAMU"),
+    (["Art. 1", "Stowarzyszenie nosi nazwę."], "art. 1", "Stowarzyszenie nosi nazwę."),
+    (["§ 3", "Program realizuje Burmistrz."], "§ 3", "Program realizuje Burmistrz."),
+    (["Rozdział 2", "Cele programu"], "Rozdział 2", "Cele programu"),
+])
+def test_a_number_and_its_text_on_lines_broken_with_shift_enter_are_one_unit(lines, label, text):
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    broken = "".join(("<w:br/>" if index else "") + f'<w:t xml:space="preserve">{line}</w:t>'
+                     for index, line in enumerate(lines))
+    body = [paragraph_xml(run_xml("Program współpracy")), f"<w:p><w:r>{broken}</w:r></w:p>"]
+    version = parse_docx(build_docx(DocxSpec(body=body)))
+    assert [(unit.label, unit.text) for unit in version.units] == [("Tytuł", "Program współpracy"), (label, text)]
+    renumbered = apply_changes(version, (Change(label, "insert_after", "Nowy tekst.", ("K-1",)),),
+                               approved_by="x", approved_at=APPROVED)
+    assert parse_docx(render_clean(renumbered)).find(label).text == text
