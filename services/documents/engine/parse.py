@@ -219,6 +219,15 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _keep_as_tail(raw.xml, state)
             continue
         if raw.is_table:
+            heading = _annex_heading_in_table(raw)
+            if heading is not None and not state.units and _opens_an_act(raws[index] if index < len(raws) else None):
+                heading = None  # the announcement's annex mark above a draft's title, as for a paragraph
+            if heading is not None:  # the corner block set in a borderless layout table
+                number, text = heading
+                state.closing = False
+                _add(Unit(id=_next_id(state), kind="annex", label="", text=text, number=number, source_number=number,
+                          runs=(Run(text),), page=raw.page, source_xml=raw.xml), state)
+                continue
             _add(Unit(id=_next_id(state), kind="table", label="", text=raw.text, page=raw.page,
                       source_xml=raw.xml), state)
             continue
@@ -282,6 +291,22 @@ _ACT_TITLE = re.compile(r"^(?:projekt(?=\s*$|\s+(?:z\s+dnia|uchwały|zarządzeni
 def _opens_an_act(following) -> bool:
     return isinstance(following, _Raw) and not following.is_table and following.auto is None and \
         bool(_ACT_TITLE.match(following.text.strip()))
+
+
+_LAYOUT_TABLE_MAX = 400
+
+
+def _annex_heading_in_table(raw: _Raw) -> tuple[str, str] | None:
+    """(number, text) when a small table holds an annex heading in one cell, the others empty or a short mark
+    ("PROJEKT"): Word templates set the corner block so, in a borderless table."""
+    if len(raw.text) > _LAYOUT_TABLE_MAX:
+        return None
+    cells = [cell.strip() for row in raw.text.split("\n") for cell in row.split(" | ") if cell.strip()]
+    headings = [cell for cell in cells if ANNEX_HEADING.match(cell)]
+    if len(headings) != 1 or any(len(cell) > 30 for cell in cells if cell is not headings[0]):
+        return None
+    match = ANNEX_HEADING.match(headings[0])
+    return match.group(1) or match.group(2) or "", headings[0]
 
 
 def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:

@@ -88,7 +88,7 @@ def render_tracked(old: Version, new: Version, *, lang: str = "pl") -> bytes:
             pieces.append(before.tail_xml)
         elif before.shares_paragraph or after.shares_paragraph:
             pieces.append(_shared_change_xml(before, after, revisions, unit_refs) + after.tail_xml)
-        elif before.folded_xml and _visibly_changed(before, after):
+        elif _drafted_over_elements(before) and _visibly_changed(before, after):
             # A heading drafted over several paragraphs is amended as one: its lines go, the new wording comes.
             pieces.append(_deleted_as_drafted_xml(before, revisions, unit_refs, root_nsmap)
                           + _inserted_xml(after, revisions, unit_refs) + after.tail_xml)
@@ -294,7 +294,7 @@ def _inserted_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...]) -> s
 
 
 def _deleted_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...], root_nsmap: dict) -> str:
-    if unit.kind == "table" or unit.folded_xml:
+    if unit.kind == "table" or _drafted_over_elements(unit):
         return _deleted_as_drafted_xml(unit, revisions, refs, root_nsmap)
     content = f"<w:del {revisions.attributes()}>{_plain_runs_xml(visible_runs(unit), deleted=True)}</w:del>"
     ppr = mark_paragraph(unit.ppr, "del", revisions.attributes())
@@ -387,6 +387,11 @@ def _root_nsmap(version: Version) -> dict:
     start_tag = re.search(r"<w:document\b[^>]*>", version.template.document_head)
     root = parse_xml((start_tag.group(0) + "</w:document>").encode()) if start_tag else None
     return dict(root.nsmap) if root is not None else {"w": W_NS}
+
+
+def _drafted_over_elements(unit: Unit) -> bool:
+    """A heading drafted over several paragraphs, or in a layout table: amended, it becomes one paragraph."""
+    return bool(unit.folded_xml) or (unit.kind != "table" and unit.source_xml.startswith("<w:tbl"))
 
 
 def _deleted_as_drafted_xml(unit: Unit, revisions: _Revisions, refs: tuple[str, ...], root_nsmap: dict) -> str:

@@ -383,3 +383,47 @@ def test_a_number_and_its_text_on_lines_broken_with_shift_enter_are_one_unit(lin
     renumbered = apply_changes(version, (Change(label, "insert_after", "Nowy tekst.", ("K-1",)),),
                                approved_by="x", approved_at=APPROVED)
     assert parse_docx(render_clean(renumbered)).find(label).text == text
+
+
+def _corner_table(lines: list[str], mark: str = "") -> str:
+    from services.documents.engine.docxwriter import paragraph_xml, run_xml
+
+    def cell(paragraphs: list[str]) -> str:
+        return ('<w:tc><w:tcPr><w:tcW w:w="4500" w:type="dxa"/></w:tcPr>'
+                + "".join(paragraph_xml(run_xml(text)) for text in (paragraphs or [""])) + "</w:tc>")
+
+    return ('<w:tbl><w:tblPr><w:tblW w:w="9000" w:type="dxa"/></w:tblPr><w:tblGrid><w:gridCol w:w="4500"/>'
+            f'<w:gridCol w:w="4500"/></w:tblGrid><w:tr>{cell([mark] if mark else [])}{cell(lines)}</w:tr></w:tbl>')
+
+
+@pytest.mark.parametrize("mark", ["", "PROJEKT"])
+def test_an_annex_heading_in_a_borderless_layout_table_is_the_annex_and_amended_becomes_a_paragraph(mark):
+    """Word templates set the corner block in a two-cell table; here the real Czerwionka-Leszczyny programme
+    after a resolution's closing provision."""
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    lines = [line for line in (CORPUS / "program-czerwionka-2016.txt").read_text("utf-8").splitlines() if line]
+    body = [paragraph_xml(run_xml("§ 1. Przyjmuje się program stanowiący załącznik do uchwały.")),
+            paragraph_xml(run_xml("§ 2. Uchwała wchodzi w życie z dniem podjęcia.")),
+            _corner_table(lines[:4], mark), *(paragraph_xml(run_xml(line)) for line in lines[4:])]
+    old = parse_docx(build_docx(DocxSpec(body=body)))
+    heading = old.find("Załącznik")
+    assert (heading.kind, heading.text) == ("annex", " ".join(lines[:4]))
+    assert [unit.label for unit in old.units][-2:] == ["Załącznik ust. 6", "Załącznik ust. 7"]
+    assert parse_docx(render_clean(old)).to_json()["units"] == old.to_json()["units"]
+    amended = "Załącznik do Uchwały Nr XII/168/15 Rady Miejskiej w Czerwionce-Leszczynach z dnia 23 października 2015 r."
+    new = apply_changes(old, (Change("Załącznik", "replace", amended, ("K-1",)),), approved_by="x", approved_at=APPROVED)
+    tracked = read_package(render_tracked(old, new))["word/document.xml"]
+    assert paragraph_texts(accept_all(tracked)) == _texts(render_clean(new))
+    assert paragraph_texts(reject_all(tracked)) == _texts(render_clean(old))
+    assert amended in _texts(render_clean(new))
+
+
+def test_an_announcements_annex_mark_in_a_layout_table_above_a_drafts_title_is_no_annex():
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    body = [_corner_table(["Załącznik nr 1 do ogłoszenia Burmistrza Miasta Zielonka z dnia 20 września 2022 r."]),
+            paragraph_xml(run_xml("PROJEKT")), paragraph_xml(run_xml("§ 1. Tekst."))]
+    version = parse_docx(build_docx(DocxSpec(body=body)))
+    assert [unit.kind for unit in version.units] == ["table", "block", "paragraph"]
+    assert version.units[-1].label == "§ 1"
