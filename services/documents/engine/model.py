@@ -8,13 +8,14 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Mapping
 
-UNIT_KINDS = ("annex", "division", "chapter", "paragraph", "article", "section", "point", "letter", "tiret",
-              "common", "table", "block")
+UNIT_KINDS = ("annex", "reasons", "division", "chapter", "paragraph", "article", "section", "point", "letter",
+              "tiret", "common", "table", "block")
 # Depth of each numbered kind in Polish legal drafting (an article sits where a § does); blocks, tables and
-# the closing wording of a list ("część wspólna") are not nested into. An annex holds everything after it.
+# the closing wording of a list ("część wspólna") are not nested into. An annex holds everything after it, and
+# so does the statement of reasons of a draft ("Uzasadnienie"), which is no part of the act or of its annex.
 KIND_RANK = {"division": 0, "chapter": 1, "paragraph": 2, "article": 2, "section": 3, "point": 4, "letter": 5,
              "tiret": 6}
-NEST_RANK = {"annex": -1, **KIND_RANK}
+NEST_RANK = {"annex": -1, "reasons": -1, **KIND_RANK}
 OPS = ("replace", "insert_after", "delete")
 
 

@@ -165,7 +165,7 @@ def label_part(kind: str, number: str) -> str:
     return {"division": f"Dział {number}", "chapter": f"Rozdział {number}", "paragraph": f"§ {number}",
             "article": f"art. {number}", "section": f"ust. {number}", "point": f"pkt {number}",
             "letter": f"lit. {number}", "tiret": f"tiret {number}", "common": "część wspólna",
-            "annex": f"Załącznik nr {number}" if number else "Załącznik",
+            "annex": f"Załącznik nr {number}" if number else "Załącznik", "reasons": "Uzasadnienie",
             "table": f"tabela {number}", "block": f"akapit {number}",
             "title": f"Tytuł, akapit {number}" if number else "Tytuł"}[kind]
 

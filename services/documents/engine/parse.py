@@ -237,7 +237,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
             continue
         reading = _read_number(raw, state)
         if state.closing:
-            if reading.kind == "annex" or (reading.kind in NEST_RANK and reading.kind != "point"):
+            if reading.kind in ("annex", "reasons") or (reading.kind in NEST_RANK and reading.kind != "point"):
                 state.closing = False
             elif (reading.kind == "point" and reading.numbering == "typed" and _starts_upper(raw, reading)) or \
                     (reading.kind == "block" and _is_signature_line(stripped)):
@@ -397,7 +397,15 @@ def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
     annex = ANNEX_HEADING.match(text)
     if annex:
         return _Reading("annex", annex.group(1) or annex.group(2) or "", "")
+    if state.units and _REASONS_HEADING.match(text.strip()):
+        return _Reading("reasons")
     return _Reading()
+
+
+# The statement of reasons that drafts carry after the act or its annex: "UZASADNIENIE", "Uzasadnienie do
+# projektu uchwały …". Its paragraphs are its own ("Uzasadnienie akapit 2"), not the last §'s.
+_REASONS_HEADING = re.compile(r"^(?:UZASADNIENIE|Uzasadnienie)(?:[ \t\u00a0]+(?:do|DO)\b.{0,200})?[ \t\u00a0]*:?$",
+                              re.DOTALL)
 
 
 def _undotted_heading(raw: _Raw, following, state: _ParseState) -> _Reading | None:

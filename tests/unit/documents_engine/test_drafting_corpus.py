@@ -105,6 +105,10 @@ CORPUS_CHANGES = {
         Change("Załącznik Rozdział I ust. 2", "replace", "Wzór karty obiegowej projektu stanowi załącznik nr 2.",
                ("K-2",)),
     ),
+    "rozstrzygniecie-skierbieszow-program": (
+        Change("Uzasadnienie pkt 2", "delete", comment_refs=("K-1",)),
+        Change("Uzasadnienie pkt 3", "insert_after", "formy współpracy;", ("K-2",)),
+    ),
     "uchwala-swidwin-program": (
         Change("§ 2 ust. 4", "delete", comment_refs=("K-1",)),
         Change("§ 2 ust. 7", "replace", "konkursie – należy przez to rozumieć otwarty konkurs ofert, o którym mowa "
@@ -427,3 +431,20 @@ def test_an_announcements_annex_mark_in_a_layout_table_above_a_drafts_title_is_n
     version = parse_docx(build_docx(DocxSpec(body=body)))
     assert [unit.kind for unit in version.units] == ["table", "block", "paragraph"]
     assert version.units[-1].label == "§ 1"
+
+
+@pytest.mark.parametrize("where", ["after the annex", "between the act and its annex"])
+def test_a_drafts_statement_of_reasons_is_a_part_of_its_own_wherever_it_stands(where):
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    act = ["UCHWAŁA NR …/24", "RADY MIASTA TORUNIA", "§ 1. Przyjmuje się program.",
+           "§ 2. Uchwała wchodzi w życie z dniem podjęcia.", "Przewodniczący Rady Miasta", "Marcin Czyżniewski"]
+    annex = ["Załącznik do uchwały nr …/24", "PROGRAM", "§ 1. Program określa cele."]
+    reasons = ["UZASADNIENIE", "Obowiązek uchwalenia programu wynika z art. 5a ustawy.", "Projekt konsultowano."]
+    lines = act + annex + reasons if where == "after the annex" else act + reasons + annex
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    labels = {unit.label: unit.text for unit in version.units}
+    assert labels["Uzasadnienie"] == "UZASADNIENIE"
+    assert labels["Uzasadnienie akapit 2"] == "Projekt konsultowano."
+    assert labels["§ 2"] == "Uchwała wchodzi w życie z dniem podjęcia." and labels["Załącznik § 1"] == "Program określa cele."
+    assert not any(label.startswith(("§ 2 akapit", "Załącznik § 1 akapit")) for label in labels)
