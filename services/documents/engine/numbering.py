@@ -30,7 +30,8 @@ PREFIX_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("section", re.compile(rf"^(\d{{1,3}}[a-z]?){_DOT_END}{_SPACE}*")),
     ("point", re.compile(rf"^(\d{{1,3}}[a-z]?)\){_SPACE}*")),
     ("letter", re.compile(rf"^(?:lit\.{_SPACE}*)?([a-z]{{1,2}})\){_SPACE}*")),
-    ("tiret", re.compile(rf"^([–—-]){_SPACE}+")),
+    # Dashes, and the bullets and minus signs text pasted from a PDF or a web page keeps: "• ", "− ", " ".
+    ("tiret", re.compile(rf"^([–—‒−•▪\uf0b7-]){_SPACE}+")),
 )
 # "I. Wstęp", "II. Cele programu": Roman headings that many programmes use as chapters.
 ROMAN_HEADING = re.compile(rf"^([IVXLC]{{1,6}})\.{_SPACE}+(?=\S)")

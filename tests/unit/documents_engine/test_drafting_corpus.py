@@ -448,3 +448,18 @@ def test_a_drafts_statement_of_reasons_is_a_part_of_its_own_wherever_it_stands(w
     assert labels["Uzasadnienie akapit 2"] == "Projekt konsultowano."
     assert labels["§ 2"] == "Uchwała wchodzi w życie z dniem podjęcia." and labels["Załącznik § 1"] == "Program określa cele."
     assert not any(label.startswith(("§ 2 akapit", "Załącznik § 1 akapit")) for label in labels)
+
+
+@pytest.mark.parametrize("mark", ["–", "-", "−", "•", "\uf0b7", "▪"])
+def test_tirets_typed_with_the_bullets_and_minus_signs_pasted_text_keeps(mark):
+    """"− za pośrednictwem formularza" (a minus sign, U+2212, as a ministry's consultation page sets its list),
+    "• …" and Symbol-font bullets (U+F0B7) as text copied from a PDF keeps them."""
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    lines = ["Program", "§ 4. Uwagi można składać:", f"{mark}\tza pośrednictwem formularza,", f"{mark} pocztą."]
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    assert [(unit.label, unit.text) for unit in version.units][2:] == [
+        ("§ 4 tiret 1", "za pośrednictwem formularza,"), ("§ 4 tiret 2", "pocztą.")]
+    new = apply_changes(version, (Change("§ 4 tiret 1", "delete", comment_refs=("K-1",)),),
+                        approved_by="x", approved_at=APPROVED)
+    assert [unit.text for unit in parse_docx(render_clean(new)).units][2:] == ["pocztą."]
