@@ -89,8 +89,8 @@ def units_by_chapter(units: tuple[FormUnit, ...]) -> list[tuple[str, list[str]]]
             continue
         if unit.kind in ("block", "table") or not unit.label:
             continue  # title lines and tables have no label people would cite
-        if not groups:
-            groups.append(("", []))
+        if not groups or unit.kind in ("annex", "reasons"):
+            groups.append(("", []))  # an annex and the statement of reasons belong to no chapter before them
         groups[-1][1].append(unit.label)
     return [(heading, labels) for heading, labels in groups if labels]
 
