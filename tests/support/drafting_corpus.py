@@ -111,7 +111,10 @@ def word_docx(name: str) -> bytes:
             chapter_format = "decimal" if match.group(1).isdigit() else "upperRoman"
             body.append(numbered(match.group(2), _CHAPTER_LIST + (10 if chapter_format != "decimal" else 0), 0))
             continue
-        footnote = re.match(r"^\d+\) [A-ZĄĆĘŁŃÓŚŹŻ]", line) and not re.match(r"^\d+\)\s", before)
+        # a Dz.U. footnote ("2) Niniejsze rozporządzenie …" after the signature), not the first point of a list
+        # whose intro ends with a colon ("… jest mowa o:" / "1) Mieście – …")
+        footnote = re.match(r"^\d+\) [A-ZĄĆĘŁŃÓŚŹŻ]", line) and not re.match(r"^\d+\)\s", before) and \
+            not before.rstrip().endswith(":")
         if footnote or re.match(r"^(Art\.|§)\s?\d+[a-z]", line):
             body.append(paragraph_xml(run_xml(line)))  # footnotes and "Art. 1a." stay typed
             continue

@@ -109,6 +109,15 @@ CORPUS_CHANGES = {
         Change("Uzasadnienie pkt 2", "delete", comment_refs=("K-1",)),
         Change("Uzasadnienie pkt 3", "insert_after", "formy współpracy;", ("K-2",)),
     ),
+    "program-gorzow-2015": (
+        Change("Załącznik § 1 pkt 2", "replace", "Prezydencie – należy przez to rozumieć Prezydenta Miasta Gorzowa "
+               "Wlkp.,", ("K-1",)),
+        Change("Załącznik § 2", "delete", comment_refs=("K-2",)),
+    ),
+    "uchwala-szydlowo-program": (
+        Change("Uzasadnienie akapit 1", "replace", "Program uchwala się zgodnie z art. 5a ust. 1 ustawy.", ("K-1",)),
+        Change("§ 2", "replace", "Wykonanie uchwały powierza się Wójtowi Gminy.", ("K-2",)),
+    ),
     "uchwala-swidwin-program": (
         Change("§ 2 ust. 4", "delete", comment_refs=("K-1",)),
         Change("§ 2 ust. 7", "replace", "konkursie – należy przez to rozumieć otwarty konkurs ofert, o którym mowa "
