@@ -247,6 +247,8 @@ def _interpret(raws: list, state: _ParseState) -> None:
         following = raws[index] if index < len(raws) else None
         if reading.kind == "block" and raw.auto is None:
             reading = _undotted_heading(raw, following, state) or reading
+        elif reading.kind == "section" and reading.numbering == "typed":
+            reading = _numbered_heading(raw, reading, following, state) or reading
         if reading.inline_section is not None:
             _add_inline(raw, reading, state)
             continue
@@ -423,6 +425,25 @@ def _undotted_heading(raw: _Raw, following, state: _ParseState) -> _Reading | No
     previous = number_value(last.number) if last is not None and last.kind == "chapter" else 0
     heading = undotted_roman_heading(raw.text.lstrip(), (previous or 0) + 1)
     return _Reading("chapter", heading[0], "typed", heading[1]) if heading else None
+
+
+def _numbered_heading(raw: _Raw, reading: _Reading, following, state: _ParseState) -> _Reading | None:
+    """ "1. WPROWADZENIE" in capitals, followed by its own "1. …" or "1) …" (or a § 1): a chapter numbered like a
+    ust., as some programmes head their parts; read as one, it would give two units the label "ust. 1". Not
+    inside a § or an article, where "1. KULTURA" over "1) …" is the §'s ust. 1 with its points."""
+    container = next((unit for unit in reversed(state.units)
+                      if unit.kind in ("paragraph", "article", "chapter", "division", "annex", "reasons")), None)
+    if container is not None and container.kind in ("paragraph", "article"):
+        return None
+    title = raw.text.strip()[reading.prefix_length:].strip()
+    if not title or len(title) > 80 or any(char.islower() for char in title) or not any(c.isalpha() for c in title) \
+            or title[-1:] in ".,;:" or not isinstance(following, _Raw) or following.is_table:
+        return None
+    first = following.auto[0].strip() + " " if following.auto is not None else following.text.lstrip()
+    opening = classify_prefix(first)
+    if not opening or opening[0] not in ("section", "point", "paragraph") or opening[1] != "1":
+        return None
+    return _Reading("chapter", reading.number, "typed", reading.prefix_length)
 
 
 _LETTER_NUMBER = re.compile(r"\(?([a-z]{1,2})[.)]")

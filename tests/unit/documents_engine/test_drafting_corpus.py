@@ -472,3 +472,20 @@ def test_tirets_typed_with_the_bullets_and_minus_signs_pasted_text_keeps(mark):
     new = apply_changes(version, (Change("§ 4 tiret 1", "delete", comment_refs=("K-1",)),),
                         approved_by="x", approved_at=APPROVED)
     assert [unit.text for unit in parse_docx(render_clean(new)).units][2:] == ["pocztą."]
+
+
+def test_a_part_numbered_like_a_ust_in_capitals_over_its_own_1_is_a_chapter_but_not_inside_a_paragraph():
+    """Szydłowo's 2012 programme goes on, after the annex's title (uchwala-szydlowo-program), with "1. WPROWADZENIE"
+    and "1. Rolą władz samorządowych jest …" (the page cuts the sentence there): two units labelled "ust. 1"
+    unless the first is read as the chapter it is. Inside a §, "1. KULTURA" over "1) …" stays the §'s ust. 1."""
+    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
+
+    lines = [line for line in (CORPUS / "uchwala-szydlowo-program.txt").read_text("utf-8").splitlines() if line]
+    lines += ["1. WPROWADZENIE", "1. Rolą władz samorządowych jest"]
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    assert [(unit.label, unit.kind, unit.text) for unit in version.units[-2:]] == [
+        ("Załącznik Rozdział 1", "chapter", "WPROWADZENIE"),
+        ("Załącznik Rozdział 1 ust. 1", "section", "Rolą władz samorządowych jest")]
+    inside = ["Program", "§ 8. Priorytetowe zadania publiczne:", "1. KULTURA I SZTUKA", "1) organizacja festiwali,"]
+    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in inside])))
+    assert [unit.label for unit in version.units] == ["Tytuł", "§ 8", "§ 8 ust. 1", "§ 8 ust. 1 pkt 1"]
