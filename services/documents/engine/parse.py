@@ -215,13 +215,12 @@ def _interpret(raws: list, state: _ParseState) -> None:
     while index < len(raws):
         raw = raws[index]
         index += 1
+        following = raws[index] if index < len(raws) else None
         if isinstance(raw, _TailOnly):
             _keep_as_tail(raw.xml, state)
             continue
         if raw.is_table:
-            heading = _annex_heading_in_table(raw)
-            if heading is not None and not state.units and _opens_an_act(raws[index] if index < len(raws) else None):
-                heading = None  # the announcement's annex mark above a draft's title, as for a paragraph
+            heading = None if _marks_an_announcement(state, following) else _annex_heading_in_table(raw)
             if heading is not None:  # the corner block set in a borderless layout table
                 number, text = heading
                 state.closing = False
@@ -244,7 +243,6 @@ def _interpret(raws: list, state: _ParseState) -> None:
                 _keep_as_tail(raw.xml, state)  # signature, "Id: …", Dz.U. footnote
                 continue
         reading = _list_context(raw, reading, state)
-        following = raws[index] if index < len(raws) else None
         if reading.kind == "block" and raw.auto is None:
             reading = _undotted_heading(raw, following, state) or reading
         elif reading.kind == "section" and reading.numbering == "typed":
@@ -262,8 +260,8 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _add_with_head(raw, following, reading, state)
             index += 1
             continue
-        if reading.kind == "annex" and not state.units and _opens_an_act(following):
-            reading = _Reading()  # "Załącznik nr 1 do ogłoszenia …" above "PROJEKT" / "Uchwała Nr …": a title line
+        if reading.kind == "annex" and _marks_an_announcement(state, following):
+            reading = _Reading()  # a title line of the draft
         if reading.kind == "annex":
             continued = _annex_heading_lines(raw, raws, index)
             if continued:
@@ -290,9 +288,11 @@ _ACT_TITLE = re.compile(r"^(?:projekt(?=\s*$|\s+(?:z\s+dnia|uchwały|zarządzeni
                         re.IGNORECASE)
 
 
-def _opens_an_act(following) -> bool:
-    return isinstance(following, _Raw) and not following.is_table and following.auto is None and \
-        bool(_ACT_TITLE.match(following.text.strip()))
+def _marks_an_announcement(state: _ParseState, following) -> bool:
+    """An annex heading that is the document's first line and stands above an act's title ("Załącznik nr 1 do
+    ogłoszenia …" / "PROJEKT" / "Uchwała Nr …"): the announcement's mark on the draft, no annex of the draft."""
+    return not state.units and isinstance(following, _Raw) and not following.is_table and following.auto is None \
+        and bool(_ACT_TITLE.match(following.text.strip()))
 
 
 _LAYOUT_TABLE_MAX = 400
@@ -304,11 +304,11 @@ def _annex_heading_in_table(raw: _Raw) -> tuple[str, str] | None:
     if len(raw.text) > _LAYOUT_TABLE_MAX:
         return None
     cells = [cell.strip() for row in raw.text.split("\n") for cell in row.split(" | ") if cell.strip()]
-    headings = [cell for cell in cells if ANNEX_HEADING.match(cell)]
-    if len(headings) != 1 or any(len(cell) > 30 for cell in cells if cell is not headings[0]):
+    headings = [(cell, match) for cell in cells if (match := ANNEX_HEADING.match(cell))]
+    if len(headings) != 1 or any(len(cell) > 30 for cell in cells if cell is not headings[0][0]):
         return None
-    match = ANNEX_HEADING.match(headings[0])
-    return match.group(1) or match.group(2) or "", headings[0]
+    cell, match = headings[0]
+    return match.group(1) or match.group(2) or "", cell
 
 
 def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:
@@ -412,14 +412,7 @@ _REASONS_HEADING = re.compile(r"^(?:UZASADNIENIE|Uzasadnienie)(?:[ \t\u00a0]+(?:
 
 def _undotted_heading(raw: _Raw, following, state: _ParseState) -> _Reading | None:
     """ "II TERMIN I WARUNKI SKŁADANIA OFERT" followed by "1. …" or "1) …": the next chapter, its dot left out."""
-    if not UNDOTTED_ROMAN_HEADING.match(raw.text.lstrip()) or not isinstance(following, _Raw) or following.is_table:
-        return None
-    if following.auto is not None:
-        first = following.auto[0].strip() + " "
-    else:
-        first = following.text.lstrip()
-    opening = classify_prefix(first)
-    if not opening or opening[0] not in ("section", "point") or opening[1] != "1":
+    if not UNDOTTED_ROMAN_HEADING.match(raw.text.lstrip()) or not _opens_with_one(following, ("section", "point")):
         return None
     last = next((unit for unit in reversed(state.units) if unit.kind in ("chapter", "annex")), None)
     previous = number_value(last.number) if last is not None and last.kind == "chapter" else 0
@@ -437,13 +430,18 @@ def _numbered_heading(raw: _Raw, reading: _Reading, following, state: _ParseStat
         return None
     title = raw.text.strip()[reading.prefix_length:].strip()
     if not title or len(title) > 80 or any(char.islower() for char in title) or not any(c.isalpha() for c in title) \
-            or title[-1:] in ".,;:" or not isinstance(following, _Raw) or following.is_table:
-        return None
-    first = following.auto[0].strip() + " " if following.auto is not None else following.text.lstrip()
-    opening = classify_prefix(first)
-    if not opening or opening[0] not in ("section", "point", "paragraph") or opening[1] != "1":
+            or title[-1:] in ".,;:" or not _opens_with_one(following, ("section", "point", "paragraph")):
         return None
     return _Reading("chapter", reading.number, "typed", reading.prefix_length)
+
+
+def _opens_with_one(following, kinds: tuple[str, ...]) -> bool:
+    """The next paragraph opens a list of one of `kinds` at 1 ("1. …", "1) …", "§ 1."), typed or Word-numbered."""
+    if not isinstance(following, _Raw) or following.is_table:
+        return False
+    first = following.auto[0].strip() + " " if following.auto is not None else following.text.lstrip()
+    opening = classify_prefix(first)
+    return bool(opening) and opening[0] in kinds and opening[1] == "1"
 
 
 _LETTER_NUMBER = re.compile(r"\(?([a-z]{1,2})[.)]")
