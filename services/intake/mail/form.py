@@ -22,7 +22,6 @@ from services.intake.mail import Refusal
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
-FIELDS = ("section", "current_text", "proposal", "justification")
 
 
 class FormUnreadable(Refusal):
@@ -115,19 +114,27 @@ def rows_from_grid(grid: list[list[str]]) -> list[FormRow] | None:
             continue
         rows = []
         for cells_of_row in grid[header_index + 1:]:
-            values = {name: "" for name in (*FIELDS, "comment")}
-            for index, name in columns.items():
-                if index < len(cells_of_row):
-                    value = _clean(cells_of_row[index])
-                    values[name] = "" if _PLACEHOLDER.match(value) else value
+            values = {name: _cell_value(cells_of_row[index]) for index, name in columns.items()
+                      if index < len(cells_of_row)}
             if _header_columns(cells_of_row) is not None or _is_column_number_row(cells_of_row):
                 continue
-            if not any(values.values()):
-                continue
-            proposal = "\n\n".join(v for v in (values["comment"], values["proposal"]) if v)
-            rows.append(FormRow(values["section"], values["current_text"], proposal, values["justification"]))
+            if any(values.values()):
+                rows.append(_form_row(values))
         return rows
     return None
+
+
+def _cell_value(text: str) -> str:
+    """A cell's text, or "" for what residents write in a cell they leave empty."""
+    value = _clean(text)
+    return "" if _PLACEHOLDER.match(value) else value
+
+
+def _form_row(values: dict[str, str]) -> FormRow:
+    """A comment from the fields read; a "Treść uwagi" column comes before the proposal."""
+    proposal = "\n\n".join(v for v in (values.get("comment", ""), values.get("proposal", "")) if v)
+    return FormRow(values.get("section", ""), values.get("current_text", ""), proposal,
+                   values.get("justification", ""))
 
 
 def rows_from_vertical_grid(grid: list[list[str]]) -> list[FormRow] | None:
@@ -144,21 +151,14 @@ def rows_from_vertical_grid(grid: list[list[str]]) -> list[FormRow] | None:
         if name is None or name in ("number", "submitter"):
             continue
         named.add(name)
-        value = _clean(next((cell for cell in cells[1:] if cell.strip()), ""))
         if name in current:
             groups.append(current)
             current = {}
-        current[name] = "" if _PLACEHOLDER.match(value) else value
+        current[name] = _cell_value(next((cell for cell in cells[1:] if cell.strip()), ""))
     groups.append(current)
     if not named & {"proposal", "comment"} or len(named) < 2:
         return None
-    rows = []
-    for values in groups:
-        if any(values.values()):
-            proposal = "\n\n".join(v for v in (values.get("comment", ""), values.get("proposal", "")) if v)
-            rows.append(FormRow(values.get("section", ""), values.get("current_text", ""), proposal,
-                                values.get("justification", "")))
-    return rows
+    return [_form_row(values) for values in groups if any(values.values())]
 
 
 def _is_column_number_row(cells: list[str]) -> bool:
