@@ -23,7 +23,6 @@ from services.intake.mail import Refusal
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-
 class FormUnreadable(Refusal):
     """The attachment is an office file we refuse (hostile) or cannot read; `code` is stable."""
 
