@@ -12,6 +12,7 @@ from lxml import etree
 
 from docx_fixtures import accept_all, paragraph_texts, reject_all
 from services.documents.engine import ChangeError, apply_changes, parse_docx, render_clean, render_tracked
+from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 from services.documents.engine.model import Change
 from services.documents.engine.ooxml import read_package
 from tests.support.drafting_corpus import CORPUS, LAYOUTS, documents, expected_labels, layout_docx, score
@@ -124,6 +125,15 @@ CORPUS_CHANGES = {
                "w art. 11 ust. 2 ustawy.", ("K-2",)),
     ),
 }
+
+
+def _paragraphs(lines: list[str]) -> list[str]:
+    return [paragraph_xml(run_xml(line)) for line in lines]
+
+
+def _parse_lines(lines: list[str]):
+    """The version of a document whose paragraphs are `lines`, typed."""
+    return parse_docx(build_docx(DocxSpec(body=_paragraphs(lines))))
 
 
 @pytest.fixture(scope="module")
@@ -326,9 +336,8 @@ def test_an_amended_folded_annex_heading_is_one_paragraph_and_rejecting_gives_th
     (["załącznik do uchwały nr 5/24", "Rady Gminy", "z dnia 1 lutego 2024 r.", "Program"], 3),
 ])
 def test_the_lines_of_an_annex_heading_stop_at_its_date_or_at_the_first_line_that_does_not_continue_it(lines, folded):
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    version = _parse_lines(lines)
     heading = version.units[0]
     assert (heading.kind, heading.text) == ("annex", " ".join(lines[:folded]))
     assert [unit.text for unit in version.units[1:]] == lines[folded:]
@@ -341,10 +350,9 @@ def test_the_lines_of_an_annex_heading_stop_at_its_date_or_at_the_first_line_tha
     ("Projekt zadania publicznego", True), ("Uchwały Rady Miasta podejmowane w trybie", True),
 ])
 def test_an_annex_heading_above_an_acts_title_is_a_title_line_of_the_draft(following, annex):
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     lines = ["Załącznik nr 1 do ogłoszenia Prezydenta Miasta Torunia z dnia 1 lipca 2024 r.", following, "§ 1. Tekst."]
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    version = _parse_lines(lines)
     assert (version.units[0].kind == "annex") is annex
     assert version.units[-1].label == ("Załącznik § 1" if annex else "§ 1")
 
@@ -355,9 +363,8 @@ def test_an_annex_heading_above_an_acts_title_is_a_title_line_of_the_draft(follo
     (["Cele programu:", "- wspieranie organizacji,", "§ 1. Tekst."], "block"),  # a list the title opens: tirets
 ])
 def test_a_dash_above_the_first_numbered_unit_is_a_tiret_only_under_a_colon(lines, first_kind):
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    version = _parse_lines(lines)
     assert version.units[0].kind == first_kind
     assert version.units[1].kind == ("tiret" if lines[0].endswith(":") else "block")
 
@@ -365,14 +372,13 @@ def test_a_dash_above_the_first_numbered_unit_is_a_tiret_only_under_a_colon(line
 def test_an_annex_heading_set_with_line_breaks_in_one_paragraph_is_the_annex():
     """The corner block typed with Shift+Enter: one paragraph whose lines are separated by w:br (here the real
     Czerwionka-Leszczyny programme, its other lines one paragraph each)."""
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
     from services.documents.engine.ooxml import xml_escape
 
     lines = [line for line in (CORPUS / "program-czerwionka-2016.txt").read_text("utf-8").splitlines() if line]
     corner = "".join(("<w:br/>" if index else "") + f"<w:t xml:space=\"preserve\">{xml_escape(line)}</w:t>"
                      for index, line in enumerate(lines[:4]))
     body = [f'<w:p><w:pPr><w:jc w:val="right"/></w:pPr><w:r>{corner}</w:r></w:p>',
-            *(paragraph_xml(run_xml(line)) for line in lines[4:])]
+            *_paragraphs(lines[4:])]
     version = parse_docx(build_docx(DocxSpec(body=body)))
     correct, total, problems = score(version, expected_labels("program-czerwionka-2016"))
     assert correct == total, problems
@@ -386,11 +392,10 @@ def test_an_annex_heading_set_with_line_breaks_in_one_paragraph_is_the_annex():
     (["Rozdział 2", "Cele programu"], "Rozdział 2", "Cele programu"),
 ])
 def test_a_number_and_its_text_on_lines_broken_with_shift_enter_are_one_unit(lines, label, text):
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     broken = "".join(("<w:br/>" if index else "") + f'<w:t xml:space="preserve">{line}</w:t>'
                      for index, line in enumerate(lines))
-    body = [paragraph_xml(run_xml("Program współpracy")), f"<w:p><w:r>{broken}</w:r></w:p>"]
+    body = [*_paragraphs(["Program współpracy"]), f"<w:p><w:r>{broken}</w:r></w:p>"]
     version = parse_docx(build_docx(DocxSpec(body=body)))
     assert [(unit.label, unit.text) for unit in version.units] == [("Tytuł", "Program współpracy"), (label, text)]
     renumbered = apply_changes(version, (Change(label, "insert_after", "Nowy tekst.", ("K-1",)),),
@@ -399,11 +404,10 @@ def test_a_number_and_its_text_on_lines_broken_with_shift_enter_are_one_unit(lin
 
 
 def _corner_table(lines: list[str], mark: str = "") -> str:
-    from services.documents.engine.docxwriter import paragraph_xml, run_xml
 
     def cell(paragraphs: list[str]) -> str:
         return ('<w:tc><w:tcPr><w:tcW w:w="4500" w:type="dxa"/></w:tcPr>'
-                + "".join(paragraph_xml(run_xml(text)) for text in (paragraphs or [""])) + "</w:tc>")
+                + "".join(_paragraphs(paragraphs or [""])) + "</w:tc>")
 
     return ('<w:tbl><w:tblPr><w:tblW w:w="9000" w:type="dxa"/></w:tblPr><w:tblGrid><w:gridCol w:w="4500"/>'
             f'<w:gridCol w:w="4500"/></w:tblGrid><w:tr>{cell([mark] if mark else [])}{cell(lines)}</w:tr></w:tbl>')
@@ -413,12 +417,11 @@ def _corner_table(lines: list[str], mark: str = "") -> str:
 def test_an_annex_heading_in_a_borderless_layout_table_is_the_annex_and_amended_becomes_a_paragraph(mark):
     """Word templates set the corner block in a two-cell table; here the real Czerwionka-Leszczyny programme
     after a resolution's closing provision."""
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     lines = [line for line in (CORPUS / "program-czerwionka-2016.txt").read_text("utf-8").splitlines() if line]
-    body = [paragraph_xml(run_xml("§ 1. Przyjmuje się program stanowiący załącznik do uchwały.")),
-            paragraph_xml(run_xml("§ 2. Uchwała wchodzi w życie z dniem podjęcia.")),
-            _corner_table(lines[:4], mark), *(paragraph_xml(run_xml(line)) for line in lines[4:])]
+    body = [*_paragraphs(["§ 1. Przyjmuje się program stanowiący załącznik do uchwały.",
+                          "§ 2. Uchwała wchodzi w życie z dniem podjęcia."]),
+            _corner_table(lines[:4], mark), *_paragraphs(lines[4:])]
     old = parse_docx(build_docx(DocxSpec(body=body)))
     heading = old.find("Załącznik")
     assert (heading.kind, heading.text) == ("annex", " ".join(lines[:4]))
@@ -433,10 +436,9 @@ def test_an_annex_heading_in_a_borderless_layout_table_is_the_annex_and_amended_
 
 
 def test_an_announcements_annex_mark_in_a_layout_table_above_a_drafts_title_is_no_annex():
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     body = [_corner_table(["Załącznik nr 1 do ogłoszenia Burmistrza Miasta Zielonka z dnia 20 września 2022 r."]),
-            paragraph_xml(run_xml("PROJEKT")), paragraph_xml(run_xml("§ 1. Tekst."))]
+            *_paragraphs(["PROJEKT", "§ 1. Tekst."])]
     version = parse_docx(build_docx(DocxSpec(body=body)))
     assert [unit.kind for unit in version.units] == ["table", "block", "paragraph"]
     assert version.units[-1].label == "§ 1"
@@ -444,14 +446,13 @@ def test_an_announcements_annex_mark_in_a_layout_table_above_a_drafts_title_is_n
 
 @pytest.mark.parametrize("where", ["after the annex", "between the act and its annex"])
 def test_a_drafts_statement_of_reasons_is_a_part_of_its_own_wherever_it_stands(where):
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     act = ["UCHWAŁA NR …/24", "RADY MIASTA TORUNIA", "§ 1. Przyjmuje się program.",
            "§ 2. Uchwała wchodzi w życie z dniem podjęcia.", "Przewodniczący Rady Miasta", "Marcin Czyżniewski"]
     annex = ["Załącznik do uchwały nr …/24", "PROGRAM", "§ 1. Program określa cele."]
     reasons = ["UZASADNIENIE", "Obowiązek uchwalenia programu wynika z art. 5a ustawy.", "Projekt konsultowano."]
     lines = act + annex + reasons if where == "after the annex" else act + reasons + annex
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    version = _parse_lines(lines)
     labels = {unit.label: unit.text for unit in version.units}
     assert labels["Uzasadnienie"] == "UZASADNIENIE"
     assert labels["Uzasadnienie akapit 2"] == "Projekt konsultowano."
@@ -463,10 +464,9 @@ def test_a_drafts_statement_of_reasons_is_a_part_of_its_own_wherever_it_stands(w
 def test_tirets_typed_with_the_bullets_and_minus_signs_pasted_text_keeps(mark):
     """"− za pośrednictwem formularza" (a minus sign, U+2212, as a ministry's consultation page sets its list),
     "• …" and Symbol-font bullets (U+F0B7) as text copied from a PDF keeps them."""
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     lines = ["Program", "§ 4. Uwagi można składać:", f"{mark}\tza pośrednictwem formularza,", f"{mark} pocztą."]
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    version = _parse_lines(lines)
     assert [(unit.label, unit.text) for unit in version.units][2:] == [
         ("§ 4 tiret 1", "za pośrednictwem formularza,"), ("§ 4 tiret 2", "pocztą.")]
     new = apply_changes(version, (Change("§ 4 tiret 1", "delete", comment_refs=("K-1",)),),
@@ -478,14 +478,13 @@ def test_a_part_numbered_like_a_ust_in_capitals_over_its_own_1_is_a_chapter_but_
     """Szydłowo's 2012 programme goes on, after the annex's title (uchwala-szydlowo-program), with "1. WPROWADZENIE"
     and "1. Rolą władz samorządowych jest …" (the page cuts the sentence there): two units labelled "ust. 1"
     unless the first is read as the chapter it is. Inside a §, "1. KULTURA" over "1) …" stays the §'s ust. 1."""
-    from services.documents.engine.docxwriter import DocxSpec, build_docx, paragraph_xml, run_xml
 
     lines = [line for line in (CORPUS / "uchwala-szydlowo-program.txt").read_text("utf-8").splitlines() if line]
     lines += ["1. WPROWADZENIE", "1. Rolą władz samorządowych jest"]
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in lines])))
+    version = _parse_lines(lines)
     assert [(unit.label, unit.kind, unit.text) for unit in version.units[-2:]] == [
         ("Załącznik Rozdział 1", "chapter", "WPROWADZENIE"),
         ("Załącznik Rozdział 1 ust. 1", "section", "Rolą władz samorządowych jest")]
     inside = ["Program", "§ 8. Priorytetowe zadania publiczne:", "1. KULTURA I SZTUKA", "1) organizacja festiwali,"]
-    version = parse_docx(build_docx(DocxSpec(body=[paragraph_xml(run_xml(line)) for line in inside])))
+    version = _parse_lines(inside)
     assert [unit.label for unit in version.units] == ["Tytuł", "§ 8", "§ 8 ust. 1", "§ 8 ust. 1 pkt 1"]
