@@ -336,7 +336,6 @@ def test_an_amended_folded_annex_heading_is_one_paragraph_and_rejecting_gives_th
     (["załącznik do uchwały nr 5/24", "Rady Gminy", "z dnia 1 lutego 2024 r.", "Program"], 3),
 ])
 def test_the_lines_of_an_annex_heading_stop_at_its_date_or_at_the_first_line_that_does_not_continue_it(lines, folded):
-
     version = _parse_lines(lines)
     heading = version.units[0]
     assert (heading.kind, heading.text) == ("annex", " ".join(lines[:folded]))
@@ -350,23 +349,19 @@ def test_the_lines_of_an_annex_heading_stop_at_its_date_or_at_the_first_line_tha
     ("Projekt zadania publicznego", True), ("Uchwały Rady Miasta podejmowane w trybie", True),
 ])
 def test_an_annex_heading_above_an_acts_title_is_a_title_line_of_the_draft(following, annex):
-
     lines = ["Załącznik nr 1 do ogłoszenia Prezydenta Miasta Torunia z dnia 1 lipca 2024 r.", following, "§ 1. Tekst."]
     version = _parse_lines(lines)
     assert (version.units[0].kind == "annex") is annex
     assert version.units[-1].label == ("Załącznik § 1" if annex else "§ 1")
 
 
-@pytest.mark.parametrize("lines, first_kind", [
-    (["- PROJEKT-", "Zarządzenie", "§ 1. Tekst."], "block"),  # a draft mark above the title
-    (["– projekt –", "Uchwała Nr", "§ 1. Tekst."], "block"),
-    (["Cele programu:", "- wspieranie organizacji,", "§ 1. Tekst."], "block"),  # a list the title opens: tirets
+@pytest.mark.parametrize("lines, kinds", [
+    (["- PROJEKT-", "Zarządzenie", "§ 1. Tekst."], ["block", "block", "paragraph"]),  # a draft mark above the title
+    (["– projekt –", "Uchwała Nr", "§ 1. Tekst."], ["block", "block", "paragraph"]),
+    (["Cele programu:", "- wspieranie organizacji,", "§ 1. Tekst."], ["block", "tiret", "paragraph"]),  # a list
 ])
-def test_a_dash_above_the_first_numbered_unit_is_a_tiret_only_under_a_colon(lines, first_kind):
-
-    version = _parse_lines(lines)
-    assert version.units[0].kind == first_kind
-    assert version.units[1].kind == ("tiret" if lines[0].endswith(":") else "block")
+def test_a_dash_above_the_first_numbered_unit_is_a_tiret_only_under_a_colon(lines, kinds):
+    assert [unit.kind for unit in _parse_lines(lines).units] == kinds
 
 
 def test_an_annex_heading_set_with_line_breaks_in_one_paragraph_is_the_annex():
@@ -392,7 +387,6 @@ def test_an_annex_heading_set_with_line_breaks_in_one_paragraph_is_the_annex():
     (["Rozdział 2", "Cele programu"], "Rozdział 2", "Cele programu"),
 ])
 def test_a_number_and_its_text_on_lines_broken_with_shift_enter_are_one_unit(lines, label, text):
-
     broken = "".join(("<w:br/>" if index else "") + f'<w:t xml:space="preserve">{line}</w:t>'
                      for index, line in enumerate(lines))
     body = [*_paragraphs(["Program współpracy"]), f"<w:p><w:r>{broken}</w:r></w:p>"]
@@ -417,7 +411,6 @@ def _corner_table(lines: list[str], mark: str = "") -> str:
 def test_an_annex_heading_in_a_borderless_layout_table_is_the_annex_and_amended_becomes_a_paragraph(mark):
     """Word templates set the corner block in a two-cell table; here the real Czerwionka-Leszczyny programme
     after a resolution's closing provision."""
-
     lines = [line for line in (CORPUS / "program-czerwionka-2016.txt").read_text("utf-8").splitlines() if line]
     body = [*_paragraphs(["§ 1. Przyjmuje się program stanowiący załącznik do uchwały.",
                           "§ 2. Uchwała wchodzi w życie z dniem podjęcia."]),
@@ -436,7 +429,6 @@ def test_an_annex_heading_in_a_borderless_layout_table_is_the_annex_and_amended_
 
 
 def test_an_announcements_annex_mark_in_a_layout_table_above_a_drafts_title_is_no_annex():
-
     body = [_corner_table(["Załącznik nr 1 do ogłoszenia Burmistrza Miasta Zielonka z dnia 20 września 2022 r."]),
             *_paragraphs(["PROJEKT", "§ 1. Tekst."])]
     version = parse_docx(build_docx(DocxSpec(body=body)))
@@ -446,7 +438,6 @@ def test_an_announcements_annex_mark_in_a_layout_table_above_a_drafts_title_is_n
 
 @pytest.mark.parametrize("where", ["after the annex", "between the act and its annex"])
 def test_a_drafts_statement_of_reasons_is_a_part_of_its_own_wherever_it_stands(where):
-
     act = ["UCHWAŁA NR …/24", "RADY MIASTA TORUNIA", "§ 1. Przyjmuje się program.",
            "§ 2. Uchwała wchodzi w życie z dniem podjęcia.", "Przewodniczący Rady Miasta", "Marcin Czyżniewski"]
     annex = ["Załącznik do uchwały nr …/24", "PROGRAM", "§ 1. Program określa cele."]
