@@ -16,13 +16,13 @@ from services.common.bus import InboxDispatcher
 from services.common.db import upgrade
 from services.common.events import new_envelope, parse_envelope
 from services.common.settings import SmtpSettings, load_settings
-from services.common.smtp_server import CollectingSmtpServer, free_port
+from services.common.smtp_server import CollectingSmtpServer
 from services.notify.app import RENDERER, SENDER, build
 from services.notify.handlers import EVENT_HANDLERS, deliver_notification
 from services.notify.models import Inbox, Notification, Outbox
 from services.notify.rendering import RenderedEmail, build_message
 from services.notify.senders import PermanentDeliveryError, SmtpSender, TransientDeliveryError
-from tests.support.infra import purge_memory_broker
+from tests.support.infra import free_port, purge_memory_broker
 
 pytestmark = pytest.mark.smtp
 
@@ -31,7 +31,7 @@ SUBJECT = "Potwierdzenie złożenia uwag UW/2024/000123 – Wspólnie o programi
 
 @pytest.fixture
 def smtp_server():
-    with CollectingSmtpServer(refuse={
+    with CollectingSmtpServer(port=free_port(), refuse={
         "nieznany@example.org": "550 5.1.1 No such user here",
         "pelna-skrzynka@example.org": "452 4.2.2 Mailbox full, try again later",
     }, refuse_data={"odrzuc-tresc@example.org": "451 4.3.0 Local error in processing"}) as server:

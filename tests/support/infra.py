@@ -7,6 +7,7 @@ machine and fails them in CI (CI=true), so CI can never pass by skipping.
 from __future__ import annotations
 
 import os
+import random
 import select
 import shutil
 import socket
@@ -36,21 +37,57 @@ def unavailable(service: str, reason: str) -> None:
     pytest.skip(message + " (set CI=true to make this a failure)")
 
 
-def free_port() -> int:
+_EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_HANDED_OUT: set[int] = set()
+# Not the module-level generator: pytest-randomly reseeds that one before every test, which would offer each test
+# the same ports again.
+_PORT_CHOOSER = random.Random()
+
+
+def _listening_port_range() -> tuple[int, int]:
+    """Ports outside the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) comes from the ephemeral range, so an outgoing connection (to
+    PostgreSQL, RabbitMQ, anything) can take it as its local port between the moment a test picks it and the
+    moment the server binds it: CI once lost a whole e2e cluster to "Address already in use" that way. Below the
+    range no outgoing connection ever gets a port.
+    """
+    try:
+        low, high = (int(part) for part in _EPHEMERAL_RANGE_FILE.read_text().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low - 1 >= 20000:
+        return 10000, low - 1
+    return high + 1, 65535
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(*, with_offset: int = 0) -> int:
+    """A port on 127.0.0.1 nobody listens on, never handed out before in this process.
+
+    `with_offset` asks for `port + with_offset` to be free as well (weed listens there for gRPC).
+    """
+    low, high = _listening_port_range()
+    for _ in range(1000):
+        port = _PORT_CHOOSER.randint(low, high - with_offset)
+        wanted = {port, port + with_offset}
+        if wanted & _HANDED_OUT or not all(_bindable(candidate) for candidate in wanted):
+            continue
+        _HANDED_OUT.update(wanted)
+        return port
+    raise RuntimeError(f"no free port between {low} and {high}")
 
 
 def free_weed_port() -> int:
-    """weed also listens on port + 10000 for gRPC, so both must be free (and below 65536)."""
-    import random
-
-    for _ in range(200):
-        port = random.randint(20000, 45000)
-        if not port_open("127.0.0.1", port, 0.05) and not port_open("127.0.0.1", port + 10000, 0.05):
-            return port
-    raise RuntimeError("no free port pair for weed mini")
+    return free_port(with_offset=10000)
 
 
 def port_open(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -44,9 +44,19 @@ DISPATCH = {"accept": ".uno:AcceptAllTrackedChanges", "reject": ".uno:RejectAllT
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range, which no outgoing connection can take before soffice binds
+    it (this script runs alone under the system Python, so it cannot share tests.support.infra's allocator)."""
+    import random
+
+    for _ in range(1000):
+        port = random.randint(10000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free port for soffice")
 
 
 def soffice_binary() -> str:

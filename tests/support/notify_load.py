@@ -51,7 +51,7 @@ class CountingHandler:
 
 class CountingSmtpServer:
     def __init__(self) -> None:
-        from services.common.smtp_server import free_port
+        from tests.support.infra import free_port
 
         self.host, self.port = "127.0.0.1", free_port()
         self.handler = CountingHandler()
