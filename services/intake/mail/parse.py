@@ -114,6 +114,8 @@ def _header(message: EmailMessage, name: str) -> str:
     if _has_raw_bytes(text) or "\ufffd" in text:
         source, _eight_bit = _header_as_sent(message, name)
         text = str(policy.default.header_factory(name, " ".join(source.split()))) if source is not None else text
+    else:
+        text = _repaired_encoded_words(message, name, text)
     return " ".join(text.split())
 
 
@@ -150,6 +152,27 @@ def _encoded_words_with_raw_bytes(text: str) -> str:
     return _ENCODED_WORD.sub(decode, text)
 
 
+def _declared_western(message: EmailMessage, name: str) -> str | None:
+    """The Western charset a header's encoded-words declare, if any ("=?iso-8859-1?Q?…?=")."""
+    source = next((value for key, value in message.raw_items() if key.lower() == name.lower()), None)
+    if not isinstance(source, str):
+        return None
+    return next((charset.lower() for charset, _encoding, _text in _ENCODED_WORD.findall(source)
+                 if charset.lower() in _WESTERN_CHARSETS), None)
+
+
+def _repaired_encoded_words(message: EmailMessage, name: str, text: str) -> str:
+    """A header whose encoded-words say Latin-1 but carry Polish bytes ("=?iso-8859-1?Q?Stanis=B3aw?=")."""
+    declared = _declared_western(message, name)
+    if declared is None or _misread_polish_signs(text) < 1:
+        return text
+    try:
+        data = text.encode(declared)
+    except (UnicodeEncodeError, LookupError):
+        return text
+    return data.decode(guess_polish_8bit(data), errors="replace")
+
+
 def decode_8bit(data: bytes) -> str:
     """Bytes in an unknown charset: UTF-8 when they are valid UTF-8, else the Polish 8-bit charset they look like."""
     try:
@@ -170,7 +193,8 @@ def _sender(message: EmailMessage) -> tuple[str, str]:
         first = addresses[0]
         address = first.addr_spec if first.username and first.domain else ""
         name = _display_name_as_sent(message) if len(addresses) == 1 else None
-        return (name if name is not None else first.display_name).strip(), address.lower()
+        name = _repaired_encoded_words(message, "From", name if name is not None else first.display_name)
+        return name.strip(), address.lower()
     name, address = parseaddr(str(raw))
     return name.strip(), address.lower() if "@" in address else ""
 
@@ -358,9 +382,42 @@ def _text_of(part: EmailMessage) -> str:
                "latin2": "iso-8859-2"}
     charset = aliases.get(charset, charset)
     try:
-        return data.decode(charset)
+        text = data.decode(charset)
     except (LookupError, UnicodeDecodeError):
         return decode_8bit(data)
+    if charset in _WESTERN_CHARSETS and _misread_polish_signs(text) >= 2:
+        return data.decode(guess_polish_8bit(data), errors="replace")
+    return text
+
+
+# Charsets a client declares by default (PHP's mail() example, old webmails and KMail set ISO-8859-1) while the
+# text in it is whatever the sender's system wrote: in Poland windows-1250 or ISO-8859-2.
+_WESTERN_CHARSETS = frozenset({"iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "windows-1252", "cp1252",
+                               "iso-8859-15", "latin-9"})
+# Polish letters of windows-1250 and ISO-8859-2 read as Latin-1 or windows-1252. ł ż ą ź Ł Ż Ą Ź (and ś Ś Ź as
+# Latin-1's control codes) become symbols no word contains: "Stanis³aw", "mo¿na", "stanowi± warstwê". ę ć ń and
+# windows-1250's ś Ś become letters of other languages (ê æ ñ œ Œ): they only add weight to the symbols.
+_MISREAD_POLISH = frozenset("¹³¿Ÿ£¯¥±¶¼¡¦¬\x8c\x8f\x9c\x9f")
+_MISREAD_POLISH_OR_FOREIGN = frozenset("êæñÊÆÑœŒ")
+
+
+def _misread_polish_signs(text: str) -> float:
+    """How strongly a text read in a Western charset looks like misread Polish: 0 without a single symbol.
+
+    A symbol counts 1 after a letter ("by³", "Micha³") or before a small one ("¿e"), so the Spanish "¿Qué" and
+    "± 5", "£5", "¼ etatu" do not count; a foreign letter beside a letter counts ½. A Latin-1 "1000 m³" alone
+    (1) or a French "sœur, fête" (no symbol) never flips a body, which needs 2."""
+    symbols = foreign = 0
+    for index, char in enumerate(text):
+        if char not in _MISREAD_POLISH and char not in _MISREAD_POLISH_OR_FOREIGN:
+            continue
+        before = text[index - 1] if index else " "
+        after = text[index + 1] if index + 1 < len(text) else " "
+        if char in _MISREAD_POLISH_OR_FOREIGN:
+            foreign += before.isalpha() or after.isalpha()
+        elif before.isalpha() or (after.isalpha() and after.islower()):
+            symbols += 1
+    return symbols + foreign / 2 if symbols else 0
 
 
 # The Polish letters on which ISO-8859-2 and windows-1250 disagree: ą ś ź Ą Ś Ź.

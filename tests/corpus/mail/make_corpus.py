@@ -398,6 +398,7 @@ MIME-Version: 1.0
     pasted_photo_shape()
     outlook_forward_shape()
     apple_mail_reply_shape()
+    php_contact_form_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1263,6 +1264,34 @@ Message-Id: <F04DC684-AD64-447F-87EC-F503D411F25E@example.org>
 X-Mailer: Apple Mail (2.3826.400.131.1.6)
 
 {qp(plain, "utf-8")}""")
+
+
+def php_contact_form_shape() -> None:
+    """An NGO website's contact form, sent with PHP's mail() and the headers of the PHP manual's example, copied
+    into countless sites (e.g. gist ryanfitton/8196163: `MIME-Version: 1.0`, `Content-type: text/html;
+    charset=iso-8859-1`, `From`, `Reply-To`, `X-Mailer: PHP/…`): the charset is declared ISO-8859-1 whatever the
+    page's is. Here the page is windows-1250, as Polish sites of that age were, so the HTML body's bytes, the
+    From name and the Subject (mail() sends both raw, unencoded) are windows-1250 under a Latin-1 label.
+    Read as declared, "ł" shows as "³", "ż" as "¿", "ą" as "¹", "ś" as "œ"."""
+    html = ("<html><body>\n<p><b>Imię i nazwisko:</b> Bożena Łukaszewska</p>\n"
+            "<p><b>E-mail:</b> b.lukaszewska@example.org</p>\n"
+            "<p><b>Wiadomość:</b><br>\nDzień dobry, w imieniu stowarzyszenia zgłaszam uwagę do projektu programu "
+            f"współpracy: proponuję dodać w § 4 zadanie „{TEXT_2}”.<br>\nUzasadnienie: {WHY_2}.</p>\n"
+            "<p>--<br>\nWiadomość wysłana z formularza kontaktowego strony stowarzyszenia.</p>\n</body></html>\n")
+    head = """MIME-Version: 1.0
+Content-type: text/html; charset=iso-8859-1
+Content-Transfer-Encoding: 8bit
+Date: Wed, 16 Oct 2024 21:07:44 +0200
+Message-ID: <20241016190744.4F1C21A2B3@www.stowarzyszenie-przykladowe.example.org>
+X-Mailer: PHP/5.6.40
+To: konsultacje@um.torun.pl
+"""
+    eight_bit = ("From: Bożena Łukaszewska <b.lukaszewska@example.org>\n"
+                 "Reply-To: b.lukaszewska@example.org\n"
+                 "Subject: Uwagi do programu współpracy z organizacjami pozarządowymi\n\n")
+    (HERE / "php-mail-form-declared-iso-8859-1.eml").write_bytes(
+        head.replace("\n", "\r\n").encode("ascii") + eight_bit.replace("\n", "\r\n").encode("windows-1250")
+        + html.replace("\n", "\r\n").encode("windows-1250"))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ def test_each_corpus_mail_becomes_what_a_reader_expects(ctx, consultation, name)
         assert [c["justification"] for c in comments] == want["justifications"]
     else:
         assert len(comments) == 1  # the placeholder staff transcribe from
+    if "subject" in want:
+        assert row.subject == want["subject"]
     for text in want.get("body_contains", []):
         assert text in row.body_text
     for text in want.get("body_lacks", []):

@@ -38,6 +38,50 @@ def test_an_unknown_or_lying_charset_does_not_stop_the_mail():
     assert parse_mail(raw).body_text == PANGRAM
 
 
+# Real Polish text in both 8-bit charsets, as public sources carry it: a PLD Linux package description written
+# in ISO-8859-2, and a PHP script of a Polish site written in windows-1250. Read as Latin-1 they show as
+# "Narzêdzia te stanowi± warstwê" and "Nie mo¿na znaleŸæ bazy danych!".
+PLD_ISO_8859_2 = "Programy DECnet dla Linuksa. Narzędzia te stanowią warstwę interfejsu aplikacji dla DECnetu."
+PHP_WINDOWS_1250 = "Nie można znaleźć bazy danych!"
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-1", "ISO-8859-1", "windows-1252", "us-ascii"])
+@pytest.mark.parametrize("text,charset", [(PLD_ISO_8859_2, "iso-8859-2"), (PHP_WINDOWS_1250, "windows-1250"),
+                                          (PANGRAM, "iso-8859-2"), (PANGRAM, "windows-1250")])
+def test_polish_bytes_under_a_western_label_read_as_polish(declared, text, charset):
+    raw = mail(f"MIME-Version: 1.0\nContent-Type: text/plain; charset={declared}\nContent-Transfer-Encoding: 8bit\n",
+               text.encode(charset))
+    assert parse_mail(raw).body_text == text
+
+
+@pytest.mark.parametrize("text", [
+    "Zużycie: 1000 m³ wody rocznie, café.",  # one "m³" alone never flips a Latin-1 body
+    "¿Qué pasa? Señor Muñoz pagó £5 y ± 3 €.",
+    "Une sœur à la fête : être ou ne pas être, cœur et œuvre.",  # French letters alone are no sign
+    "Zażółć gęślą jaźń",  # what Latin-1 can say of Polish (ó) plus nothing misread: kept as declared
+])
+def test_genuine_latin_1_text_stays_as_declared(text):
+    data = text.encode("windows-1252", errors="replace")
+    raw = mail("MIME-Version: 1.0\nContent-Type: text/plain; charset=windows-1252\nContent-Transfer-Encoding: 8bit\n",
+               data)
+    assert parse_mail(raw).body_text == data.decode("windows-1252")
+
+
+def test_header_encoded_words_that_say_latin_1_but_carry_polish_are_read_as_polish():
+    raw = ("From: =?iso-8859-1?Q?Micha=B3_Wo=BCniak?= <m.wozniak@example.org>\r\nTo: konsultacje@um.torun.pl\r\n"
+           "Message-ID: <m2@example.org>\r\nSubject: =?ISO-8859-1?Q?Uwagi_do_programu_wsp=F3=B3pracy?=\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nTreść.\r\n").encode()
+    parsed = parse_mail(raw)
+    assert (parsed.sender_name, parsed.subject) == ("Michał Woźniak", "Uwagi do programu współpracy")
+
+
+def test_a_latin_1_name_in_an_encoded_word_stays_latin_1():
+    raw = ("From: =?iso-8859-1?Q?Fran=E7ois_M=FCller?= <fm@example.org>\r\nTo: konsultacje@um.torun.pl\r\n"
+           "Message-ID: <m3@example.org>\r\nSubject: =?iso-8859-1?Q?Caf=E9?=\r\n\r\nx\r\n").encode()
+    parsed = parse_mail(raw)
+    assert (parsed.sender_name, parsed.subject) == ("François Müller", "Café")
+
+
 def test_rfc2047_headers_are_decoded():
     raw = ("From: =?windows-1250?Q?Ma=B3gorzata_=AFak?= <m.zak@example.org>\r\nTo: k@um.torun.pl\r\n"
            "Subject: =?iso-8859-2?B?" + base64.b64encode("Uwagi - Łódź".encode("iso-8859-2")).decode() + "?=\r\n"
