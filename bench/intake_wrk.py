@@ -7,7 +7,10 @@ per request (bench/wrk_submit.lua); p99 from wrk's latency distribution. During 
 pg_stat_activity is sampled (wait_event_type:wait_event of intake's backends) and printed as a table.
 After the rounds the data is checked: rows == 2xx answers, the outbox drained, one event per submission queued.
 
-    python bench/intake_wrk.py [--rounds 5] [--seconds 10] [--source /path/to/other/checkout]
+    python bench/intake_wrk.py [--rounds 5] [--seconds 10] [--source /path/to/other/checkout] [--floor]
+
+`--floor` adds a third contender to every round: `bench/floor_app.py`, the least work that writes the same rows
+durably (no framework, two round trips), on its own database. Its ratio is how far P1 can go on this machine.
 
 `--source` serves intake from another checkout (e.g. main before a change) with this one's harness, for a
 before/after comparison in the same conditions.
@@ -183,6 +186,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout to serve intake from")
+    parser.add_argument("--floor", action="store_true", help="also run bench/floor_app.py in every round")
     args = parser.parse_args()
 
     postgres = infra.postgres_server()
@@ -205,7 +209,15 @@ def main() -> int:
         with Connection(vhost.url()) as conn:
             tap.bind(conn.default_channel).declare()
         consultation = create_consultation(env, args.source)
+        if args.floor:
+            floor_url = postgres.create_database("uwagi_bench_floor")
+            floor_env = {**env, "INTAKE_DATABASE_URL": floor_url, "FLOOR_DATABASE_URL": floor_url,
+                         "PYTHONPATH": str(ROOT)}
+            subprocess.run([sys.executable, "-m", "services.cli", "migrate", "intake"], env=floor_env, cwd=ROOT,
+                           check=True, capture_output=True)
+            floor_consultation = create_consultation(floor_env, ROOT)
 
+        get_script, post_script = ROOT / "bench" / "wrk_get.lua", ROOT / "bench" / "wrk_submit.lua"
         trivial_port, intake_port = infra.free_port(), infra.free_port()
         trivial_log, intake_log = workdir / "trivial.log", workdir / "intake.log"
         processes.append(start_gunicorn("bench.trivial_app:create_app()", trivial_port,
@@ -216,9 +228,17 @@ def main() -> int:
         submit_url = f"{intake_base}/intake/api/v1/consultations/{consultation}/submissions"
         wait_http(trivial_url, processes[0], trivial_log)
         wait_http(f"{intake_base}/intake/healthz", processes[1], intake_log)
+        floor_runs: list[dict] = []
+        if args.floor:
+            floor_port = infra.free_port()
+            processes.append(start_gunicorn("bench.floor_app:create_app()", floor_port, floor_env, ROOT,
+                                            workdir / "floor.log"))
+            floor_submit_url = f"http://127.0.0.1:{floor_port}/consultations/{floor_consultation}/submissions"
+            floor_meter = CpuMeter(processes[-1].pid, postgres.admin_url, floor_url.rsplit("/", 1)[-1])
+            wait_http(floor_submit_url, processes[-1], workdir / "floor.log")
+            wrk(floor_submit_url, post_script, 2, args.threads, args.connections)
         sampler.thread.start()
 
-        get_script, post_script = ROOT / "bench" / "wrk_get.lua", ROOT / "bench" / "wrk_submit.lua"
         # A short warm-up of both, so the first round does not pay for imports and connection pools.
         wrk(trivial_url, get_script, 2, args.threads, args.connections)
         warm = wrk(submit_url, post_script, 2, args.threads, args.connections)
@@ -234,6 +254,13 @@ def main() -> int:
                 lambda: wrk(submit_url, post_script, args.seconds, args.threads, args.connections))
             submit_runs.append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
             sampler.active.clear()
+            if args.floor:
+                result, server_ms, db_ms = floor_meter.measure(
+                    lambda: wrk(floor_submit_url, post_script, args.seconds, args.threads, args.connections))
+                floor_runs.append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
+                print(f"         floor {floor_runs[-1]['rate']:,.0f}/s (p99 {floor_runs[-1]['p99_us'] / 1000:.1f} ms, "
+                      f"non-2xx {floor_runs[-1]['non2xx']}; CPU per request {server_ms:.2f} ms + PostgreSQL "
+                      f"{db_ms:.2f} ms)", flush=True)
             print(f"round {number}: trivial {trivial_runs[-1]['rate']:,.0f} req/s, submissions "
                   f"{submit_runs[-1]['rate']:,.0f}/s (p99 {submit_runs[-1]['p99_us'] / 1000:.1f} ms, "
                   f"non-2xx {submit_runs[-1]['non2xx']}, socket errors "
@@ -243,7 +270,7 @@ def main() -> int:
 
         accepted = sum(r["requests"] - r["non2xx"] for r in [warm, *submit_runs])
         checks = data_check(database_url, vhost.url(), accepted)
-        report(args, trivial_runs, submit_runs, sampler, checks)
+        report(args, trivial_runs, submit_runs, sampler, checks, floor_runs)
     finally:
         sampler.stop.set()
         for process in processes:
@@ -291,7 +318,8 @@ def data_check(database_url: str, broker_url: str, accepted: int) -> dict:
             "drained_after_s": drained_after, "queued_events": queued}
 
 
-def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: WaitSampler, checks: dict) -> None:
+def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: WaitSampler, checks: dict,
+           floor_runs: list[dict]) -> None:
     ceiling = statistics.median(r["rate"] for r in trivial_runs)
     rate = statistics.median(r["rate"] for r in submit_runs)
     p99 = statistics.median(r["p99_us"] for r in submit_runs) / 1000
@@ -321,6 +349,13 @@ def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: Wai
           f"{checks['distinct_references']} distinct references), outbox pending {checks['outbox_pending']} "
           f"after {checks['drained_after_s']:.1f} s, {checks['queued_events']} events queued "
           f"(one per submission plus the consultation's own)")
+    if floor_runs:
+        floor = statistics.median(r["rate"] for r in floor_runs)
+        floor_cpu = statistics.median(r["cpu_ms"] + r["db_cpu_ms"] for r in floor_runs)
+        print(f"  floor (bench/floor_app.py: same rows, no framework, 2 round trips): {floor:,.0f}/s = "
+              f"{floor / ceiling:.3f} of the ceiling, p99 "
+              f"{statistics.median(r['p99_us'] for r in floor_runs) / 1000:.1f} ms, CPU {floor_cpu:.2f} ms "
+              f"({floor_cpu / trivial_cpu:.1f}× trivial); intake reaches {rate / floor:.2f} of the floor")
     print("  pg_stat_activity of intake's database during the submission rounds:")
     print(sampler.table())
 

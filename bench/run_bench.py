@@ -14,7 +14,8 @@ Measured in one run:
   (bench/bulk_import_bench.py), against a psycopg COPY of as many rows as wide in the same run;
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
-- intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1), and the
+- intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1) and against
+  the least code that writes the same rows durably (bench/floor_app.py, no framework), and the
   outbox relay against raw kombu publishing (bench/relay_bench.py, P2), on PostgreSQL and RabbitMQ.
 - notify's worker processes sending 10,000 receipts to a local SMTP server with 20 SIGKILLs (bench/notify_bench.py,
   P7), against raw smtplib over one connection, with the workers' CPU per message.
@@ -337,11 +338,12 @@ def main() -> int:
 def run_service_benchmarks(*names: str) -> None:
     """P1 (intake under wrk, needs Debian's `wrk`), P2 (the relay), P7 (notify) and P3 (the whole system), each in
     its own interpreter."""
-    scripts = {"intake": "intake_wrk.py", "relay": "relay_bench.py", "notify": "notify_bench.py",
-               "system": "system_bench.py"}
+    scripts = {"intake": ["intake_wrk.py", "--floor"], "relay": ["relay_bench.py"], "notify": ["notify_bench.py"],
+               "system": ["system_bench.py"]}
     for name in names:
+        script, *options = scripts[name]
         print()
-        subprocess.run([sys.executable, str(ROOT / "bench" / scripts[name])], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, str(ROOT / "bench" / script), *options], check=True, cwd=ROOT)
 
 
 if __name__ == "__main__":
