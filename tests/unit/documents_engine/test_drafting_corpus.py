@@ -479,3 +479,30 @@ def test_a_part_numbered_like_a_ust_in_capitals_over_its_own_1_is_a_chapter_but_
     inside = ["Program", "§ 8. Priorytetowe zadania publiczne:", "1. KULTURA I SZTUKA", "1) organizacja festiwali,"]
     version = _parse_lines(inside)
     assert [unit.label for unit in version.units] == ["Tytuł", "§ 8", "§ 8 ust. 1", "§ 8 ust. 1 pkt 1"]
+
+
+@pytest.mark.parametrize("foot", [
+    ["Id: AD6ED1A E72-93BC-ACA0EB319AF6. Podpisany Strona 1"],  # as Piątnica's published text has it
+    ["Id: AD6ED1A E72-93BC-ACA0EB319AF6. Podpisany", "Strona 1"],  # the same, each corner a line
+    ["Strona 1 z 2"],
+    ["– 1 –"],
+])
+def test_a_page_foot_pasted_from_a_published_act_between_its_paragraphs_is_no_unit(foot):
+    """Text copied from a published local act brings the foot its e-signature system puts on every page. Here
+    Piątnica's 2016 resolution (uchwala-piatnica-program) as if its first page ended after § 4: the foot was
+    "§ 4 akapit 1" and "§ 4 akapit 2", and a "Strona 2" after the chairman's signature "§ 5 akapit 1". It is kept
+    where it stands and written back as it was."""
+
+    name = "uchwala-piatnica-program"
+    lines = [line for line in (CORPUS / f"{name}.txt").read_text("utf-8").splitlines() if line]
+    at = next(index for index, line in enumerate(lines) if line.startswith("§ 5."))
+    lines = lines[:at] + foot + lines[at:]
+    signed = next(index for index, line in enumerate(lines) if line.startswith("Id:") and index > at + len(foot))
+    lines[signed:signed + 1] = ["Id: AD6ED1A E72-93BC-ACA0EB319AF6. Podpisany", "Strona 2"]
+    version = _parse_lines(lines)
+    assert score(version, expected_labels(name))[0] == len(expected_labels(name))
+    assert len(version.units) == len(expected_labels(name))
+    new = apply_changes(version, (Change("§ 4", "replace", "Traci moc uchwała Nr 58/XI/2015.",
+                                         comment_refs=("K-1",)),), approved_by="x", approved_at=APPROVED)
+    texts = _texts(render_clean(new))
+    assert all(line in texts for line in foot) and "§ 4. Traci moc uchwała Nr 58/XI/2015." in texts
