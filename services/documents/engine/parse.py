@@ -227,7 +227,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _keep_as_tail(raw.xml, state)
             continue
         if raw.is_table:
-            heading = None if _marks_an_announcement(state, following) else _annex_heading_in_table(raw)
+            heading = None if _marks_an_announcement(state, raw, raws, index) else _annex_heading_in_table(raw)
             if heading is not None:  # the corner block set in a borderless layout table
                 number, text = heading
                 state.closing = False
@@ -267,7 +267,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _add_with_head(raw, following, reading, state)
             index += 1
             continue
-        if reading.kind == "annex" and _marks_an_announcement(state, following):
+        if reading.kind == "annex" and _marks_an_announcement(state, raw, raws, index):
             reading = _Reading()  # a title line of the draft
         if reading.kind == "annex":
             continued = _annex_heading_lines(raw, raws, index)
@@ -282,6 +282,10 @@ def _interpret(raws: list, state: _ParseState) -> None:
 # w Czerwionce-Leszczynach" / "z dnia 23 października 2015 r.". A reader sees one heading, not three paragraphs
 # of the annex's text (which would also shift the numbers of the annex's real paragraphs).
 _ANNEX_REFERENCE_OPENING = re.compile(r"^do\b", re.IGNORECASE)
+# Under a bare "Załącznik nr 1", the act it belongs to named in the nominative on one line, date included:
+# "Uchwała nr Rady Miejskiej w Cybince z dnia.2013 r." (an act's own title line is followed by "w sprawie").
+_ANNEX_REFERENCE_NOMINATIVE = re.compile(r"^(?:uchwała|zarządzenie)\s+nr\b.{0,120}\bz\s+dnia\b", re.IGNORECASE)
+_ABOUT = re.compile(r"^w\s+sprawie\b", re.IGNORECASE)
 _ANNEX_REFERENCE_LINE = re.compile(r"^(?:do|rady|prezydenta|burmistrza|wójta|zarządu|starosty|marszałka|sejmiku|"
                                    r"ministra|uchwały|zarządzenia|nr|z\s+dnia)\b", re.IGNORECASE)
 _ANNEX_REFERENCE_DATE = re.compile(r"\bz\s+dnia\b", re.IGNORECASE)
@@ -295,11 +299,26 @@ _ACT_TITLE = re.compile(r"^(?:projekt(?=\s*$|\s+(?:z\s+dnia|uchwały|zarządzeni
                         re.IGNORECASE)
 
 
-def _marks_an_announcement(state: _ParseState, following) -> bool:
+def _marks_an_announcement(state: _ParseState, raw: _Raw, raws: list, index: int) -> bool:
     """An annex heading that is the document's first line and stands above an act's title ("Załącznik nr 1 do
-    ogłoszenia …" / "PROJEKT" / "Uchwała Nr …"): the announcement's mark on the draft, no annex of the draft."""
-    return not state.units and isinstance(following, _Raw) and not following.is_table and following.auto is None \
-        and bool(_ACT_TITLE.match(following.text.strip()))
+    ogłoszenia …" / "PROJEKT" / "Uchwała Nr …"): the announcement's mark on the draft, no annex of the draft.
+
+    Not a bare "Załącznik nr 1" over "Uchwała nr … z dnia …" with no "w sprawie …" after it: that line names
+    the act the annex belongs to (Cybinka's programme for 2014)."""
+    following = raws[index] if index < len(raws) else None
+    if state.units or not isinstance(following, _Raw) or following.is_table or following.auto is not None:
+        return False
+    line = following.text.strip()
+    if not _ACT_TITLE.match(line):
+        return False
+    return not _names_the_act_annexed_to(raw, line, raws[index + 1] if index + 1 < len(raws) else None)
+
+
+def _names_the_act_annexed_to(heading: _Raw, line: str, after) -> bool:
+    """`line`, under a heading with no "do …", is the annexed-to act in the nominative, not an act's title."""
+    if re.search(r"\bdo\b", heading.text, re.IGNORECASE) or not _ANNEX_REFERENCE_NOMINATIVE.match(line):
+        return False
+    return not (isinstance(after, _Raw) and _ABOUT.match(after.text.strip()))
 
 
 _LAYOUT_TABLE_MAX = 400
@@ -333,7 +352,8 @@ def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:
         line = candidate.text.strip()
         if not line or len(line) > _ANNEX_REFERENCE_MAX or classify_prefix(line) or ANNEX_HEADING.match(line):
             break
-        if not (_ANNEX_REFERENCE_LINE if referenced else _ANNEX_REFERENCE_OPENING).match(line):
+        if not (_ANNEX_REFERENCE_LINE if referenced else _ANNEX_REFERENCE_OPENING).match(line) and not (
+                not continued and _names_the_act_annexed_to(raw, line, raws[index + 1] if index + 1 < len(raws) else None)):
             break
         continued.append(candidate)
         referenced = True

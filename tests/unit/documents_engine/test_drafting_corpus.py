@@ -355,6 +355,26 @@ def test_an_annex_heading_above_an_acts_title_is_a_title_line_of_the_draft(follo
     assert version.units[-1].label == ("Załącznik § 1" if annex else "§ 1")
 
 
+@pytest.mark.parametrize("lines, heading_lines", [
+    # Cybinka's programme for 2014 (program-cybinka-2014): the act it belongs to named in the nominative
+    (["Załącznik nr 1", "Uchwała nr Rady Miejskiej w Cybince z dnia.2013 r.", "Roczny Program Współpracy", "1. Tekst."],
+     2),
+    # a draft put out as annex nr 1 of the announcement, its title on one line, then what it is about
+    (["Załącznik nr 1", "UCHWAŁA NR XV/1/2022 RADY GMINY PIĄTNICA z dnia 1 grudnia 2022 r.",
+      "w sprawie programu współpracy", "§ 1. Tekst."], 0),
+    (["Załącznik nr 1 do ogłoszenia", "Uchwała nr Rady Miejskiej w Cybince z dnia.2013 r.", "Program", "1. Tekst."],
+     0),
+])
+def test_a_bare_annex_heading_over_the_act_it_belongs_to_is_one_heading(lines, heading_lines):
+    version = _parse_lines(lines)
+    if heading_lines:
+        assert (version.units[0].kind, version.units[0].text) == ("annex", " ".join(lines[:heading_lines]))
+        assert version.units[-1].label == "Załącznik ust. 1"
+    else:
+        assert [unit.kind for unit in version.units[:2]] == ["block", "block"]
+        assert not any(unit.kind == "annex" for unit in version.units)
+
+
 @pytest.mark.parametrize("lines, kinds", [
     (["- PROJEKT-", "Zarządzenie", "§ 1. Tekst."], ["block", "block", "paragraph"]),  # a draft mark above the title
     (["– projekt –", "Uchwała Nr", "§ 1. Tekst."], ["block", "block", "paragraph"]),
