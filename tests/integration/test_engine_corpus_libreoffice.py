@@ -112,22 +112,35 @@ def libreoffice_lines(result: dict) -> list[str]:
     return lines
 
 
-@pytest.fixture(scope="module", params=[(name, layout) for name in sorted(CORPUS_CHANGES)
-                                        for layout in ("typed", "word", "word-lo")], ids=lambda p: f"{p[0]}-{p[1]}")
-def case(request, uno_python, tmp_path_factory):  # noqa: F811
-    name, layout = request.param
-    source = layout_docx(name, layout)
-    old = parse_docx(source)
-    new = apply_changes(old, CORPUS_CHANGES[name], approved_by="Rada Miejska", approved_at=APPROVED)
-    tracked = tmp_path_factory.mktemp(f"{name}-{layout}") / "tracked.docx"
-    tracked.write_bytes(render_tracked(old, new))
-    results = {}
-    for mode in ("accept", "reject"):
-        run = subprocess.run([uno_python, str(SCRIPT), mode, str(tracked)], capture_output=True, timeout=150,
-                             check=False)
-        assert run.returncode == 0, f"lo_revisions.py {mode} failed: {run.stderr.decode(errors='replace')}"
-        results[mode] = json.loads(run.stdout.decode("utf-8"))
-    return old, new, results, list_level_texts(source)
+CASES = [(name, layout) for name in sorted(CORPUS_CHANGES) for layout in ("typed", "word", "word-lo")]
+
+
+@pytest.fixture(scope="module")
+def libreoffice_results(uno_python, tmp_path_factory) -> dict:  # noqa: F811
+    """Every case's tracked document accepted and rejected by LibreOffice, all in one soffice (`batch`): a soffice
+    start costs more than a document, and starting one per document made this module a fifth of `make test`."""
+    built, jobs = {}, []
+    for name, layout in CASES:
+        source = layout_docx(name, layout)
+        old = parse_docx(source)
+        new = apply_changes(old, CORPUS_CHANGES[name], approved_by="Rada Miejska", approved_at=APPROVED)
+        tracked = tmp_path_factory.mktemp(f"{name}-{layout}") / "tracked.docx"
+        tracked.write_bytes(render_tracked(old, new))
+        built[(name, layout)] = (old, new, list_level_texts(source))
+        jobs += [{"mode": mode, "path": str(tracked)} for mode in ("accept", "reject")]
+    job_file = tmp_path_factory.mktemp("lo-jobs") / "jobs.json"
+    job_file.write_text(json.dumps(jobs), "utf-8")
+    run = subprocess.run([uno_python, str(SCRIPT), "batch", str(job_file)], capture_output=True,
+                         timeout=150 + 20 * len(jobs), check=False)
+    assert run.returncode == 0, f"lo_revisions.py batch failed: {run.stderr.decode(errors='replace')}"
+    results = iter(json.loads(run.stdout.decode("utf-8")))
+    return {case: (*built[case][:2], {"accept": next(results), "reject": next(results)}, built[case][2])
+            for case in CASES}
+
+
+@pytest.fixture(params=CASES, ids=lambda p: f"{p[0]}-{p[1]}")
+def case(request, libreoffice_results):
+    return libreoffice_results[request.param]
 
 
 def test_libreoffice_accept_all_gives_exactly_version_n_plus_1(case):

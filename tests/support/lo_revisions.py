@@ -3,6 +3,7 @@
 Run with the system interpreter that has LibreOffice's Python-UNO bridge (Debian: python3-uno):
 
     /usr/bin/python3 tests/support/lo_revisions.py accept|reject|none FILE.docx
+    /usr/bin/python3 tests/support/lo_revisions.py batch JOBS.json   # [{"mode": …, "path": …}, …] in one soffice
 
 It starts its own headless soffice (private profile, UNO socket on 127.0.0.1 only), loads the
 file hidden, dispatches `.uno:AcceptAllTrackedChanges` / `.uno:RejectAllTrackedChanges` (nothing
@@ -18,7 +19,7 @@ for `none`), and prints UTF-8 JSON on stdout:
 bold, `label` the number LibreOffice renders for it from the list numbering ("" when none). A
 table's `cells` are its rows of cell texts (each cell's paragraphs joined with "\n"). `comments`
 are the texts of the Word comments LibreOffice read (see `load_without_comments`), and the
-redline counts are those before and after the command.
+redline counts are those before and after the command. `batch` prints a JSON list of such results, one a job.
 
 soffice is always stopped (its whole process group is killed) and its profile removed.
 Exit status: 0 ok, 2 usage, 3 LibreOffice failed (the reason on stderr).
@@ -197,25 +198,13 @@ def kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def run(mode: str, source: Path) -> dict:
-    workdir = Path(tempfile.mkdtemp(prefix="uwagi-lo-"))
-    profile = workdir / "profile"
+def revise(context, desktop, mode: str, source: Path, workdir: Path) -> dict:
+    """Load one file hidden, run the command, read the result back, and close the document."""
     # A private copy: LibreOffice's lock file goes next to it, never next to the caller's file.
     copy = workdir / ("document" + source.suffix)
     shutil.copyfile(source, copy)
-    port = free_port()
-    command = [soffice_binary(), f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible",
-               "--norestore", "--nologo", "--nodefault", "--nofirststartwizard",
-               f"--accept=socket,host=127.0.0.1,port={port};urp;"]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
-    watchdog = threading.Timer(DEADLINE, kill_group, (process,))
-    watchdog.daemon = True
-    watchdog.start()
-    document = desktop = None
+    document = None
     try:
-        context = connect(port, process)
-        desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
         document, before, comments = load_without_comments(context, desktop, copy.as_uri())
         if not document.supportsService("com.sun.star.text.TextDocument"):
             raise RuntimeError(f"LibreOffice did not load {source} as a text document")
@@ -227,12 +216,38 @@ def run(mode: str, source: Path) -> dict:
         return {"mode": mode, "comments": comments, "redlines_before": before,
                 "redlines_after": count_redlines(document), "blocks": body_blocks(document)}
     finally:
-        for target, action in ((document, "close"), (desktop, "terminate")):
+        if document is not None:
             try:
-                if target is not None:
-                    getattr(target, action)(*((True,) if action == "close" else ()))
-            except Exception:  # the connection may already be gone; the kill below ends it all
+                document.close(True)
+            except Exception:  # the connection may be gone; the caller's kill ends it all
                 pass
+        copy.unlink(missing_ok=True)
+
+
+def run_all(jobs: list[tuple[str, Path]]) -> list[dict]:
+    """Each (mode, file) in one soffice: starting soffice costs more than a document, and the corpus test runs
+    over a hundred. The watchdog allows DEADLINE per document."""
+    workdir = Path(tempfile.mkdtemp(prefix="uwagi-lo-"))
+    port = free_port()
+    command = [soffice_binary(), f"-env:UserInstallation={(workdir / 'profile').as_uri()}", "--headless",
+               "--invisible", "--norestore", "--nologo", "--nodefault", "--nofirststartwizard",
+               f"--accept=socket,host=127.0.0.1,port={port};urp;"]
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    watchdog = threading.Timer(DEADLINE * max(1, len(jobs)), kill_group, (process,))
+    watchdog.daemon = True
+    watchdog.start()
+    desktop = None
+    try:
+        context = connect(port, process)
+        desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
+        return [revise(context, desktop, mode, source, workdir) for mode, source in jobs]
+    finally:
+        try:
+            if desktop is not None:
+                desktop.terminate()
+        except Exception:  # the connection may already be gone; the kill below ends it all
+            pass
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
@@ -246,16 +261,28 @@ def run(mode: str, source: Path) -> dict:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def run(mode: str, source: Path) -> dict:
+    return run_all([(mode, source)])[0]
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[1] not in ("accept", "reject", "none"):
-        print(f"usage: {argv[0]} accept|reject|none FILE.docx", file=sys.stderr)
+    if len(argv) == 3 and argv[1] == "batch":
+        jobs = [(job["mode"], Path(job["path"])) for job in json.loads(Path(argv[2]).read_text("utf-8"))]
+        if not all(mode in ("accept", "reject", "none") for mode, _ in jobs):
+            print("batch: every job's mode is accept, reject or none", file=sys.stderr)
+            return 2
+    elif len(argv) == 3 and argv[1] in ("accept", "reject", "none"):
+        jobs = [(argv[1], Path(argv[2]))]
+    else:
+        print(f"usage: {argv[0]} accept|reject|none FILE.docx  |  {argv[0]} batch JOBS.json", file=sys.stderr)
         return 2
     try:
-        result = run(argv[1], Path(argv[2]))
+        results = run_all(jobs)
     except Exception as error:  # reported on stderr for the test's failure message
         print(f"lo_revisions: {type(error).__name__}: {error}", file=sys.stderr)
         return 3
-    sys.stdout.buffer.write(json.dumps(result, ensure_ascii=False).encode("utf-8") + b"\n")
+    output = results if argv[1] == "batch" else results[0]
+    sys.stdout.buffer.write(json.dumps(output, ensure_ascii=False).encode("utf-8") + b"\n")
     return 0
 
 
