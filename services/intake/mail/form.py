@@ -21,6 +21,10 @@ from services.common.docx_safety import PackageRejected, check_docx, check_odt
 from services.intake.mail import Refusal
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# Elements that only wrap rows, cells or runs: content controls (a form's fields, a repeating section of rows)
+# and custom XML markup.
+_WRAPPERS = (f"{W}sdt", f"{W}sdtContent", f"{W}customXml")
 
 
 class FormUnreadable(Refusal):
@@ -252,13 +256,43 @@ def _docx_text(element: etree._Element) -> str:
     return "".join(parts)
 
 
+def _wrapped_children(element: etree._Element, tag: str) -> list[etree._Element]:
+    """`element`'s children with `tag`, also those inside content controls and custom XML around them: Word's
+    repeating section (a form's "add a row") wraps rows, and a field set as a cell-level control wraps a cell."""
+    found = []
+    for child in element:
+        if child.tag == tag:
+            found.append(child)
+        elif child.tag in _WRAPPERS:
+            found.extend(_wrapped_children(child, tag))
+    return found
+
+
+def _without_what_word_does_not_show(root: etree._Element) -> None:
+    """Blank what a reader of the form does not see as its text: a content control still showing its
+    placeholder ("Kliknij lub naciśnij tutaj, aby wprowadzić tekst.", ISO/IEC 29500-1 §17.5.2.39
+    `w:showingPlcHdr`), and the fallback copy of a drawing or text box that Word keeps beside the original."""
+    for flag in root.iter(f"{W}showingPlcHdr"):
+        properties = flag.getparent()
+        if (flag.get(f"{W}val") or "true").lower() in ("0", "false", "off") or any(
+                etree.QName(child).localname.startswith("repeatingSection") for child in properties
+                if isinstance(child.tag, str)):
+            continue  # the flag means nothing on a repeating section, which holds the filled rows
+        control = properties.getparent()
+        for content in control.findall(f"{W}sdtContent"):
+            for text in content.iter(f"{W}t"):
+                text.text = ""
+    for fallback in list(root.iter(f"{MC}Fallback")):
+        fallback.getparent().remove(fallback)
+
+
 def _docx_grid(table: etree._Element) -> list[list[str]]:
     """Rows of cells, a cell spanning n grid columns repeated n times so columns line up with the header;
     a vertically merged continuation cell repeats nothing (it is empty in the row below)."""
     grid = []
-    for row in table.findall(f"{W}tr"):
+    for row in _wrapped_children(table, f"{W}tr"):
         cells: list[str] = []
-        for cell in row.findall(f"{W}tc"):
+        for cell in _wrapped_children(row, f"{W}tc"):
             properties = cell.find(f"{W}tcPr")
             span = 1
             continuation = False
@@ -289,7 +323,9 @@ def read_docx(data: bytes) -> FilledForm | None:
     body = root.find(f"{W}body")
     if body is None:
         return None
-    paragraphs = [_docx_text(p) for p in body.iter(f"{W}p") if p.getparent().tag != f"{W}tc"]
+    _without_what_word_does_not_show(body)
+    paragraphs = [_docx_text(p) for p in body.iter(f"{W}p")
+                  if not any(ancestor.tag == f"{W}tc" for ancestor in p.iterancestors())]
     return assemble(paragraphs, [_docx_grid(table) for table in body.iter(f"{W}tbl")])
 
 

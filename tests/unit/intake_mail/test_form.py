@@ -179,6 +179,89 @@ def test_a_docx_form_with_a_merged_title_row_text_around_and_details_in_paragrap
         "Jan Kowalski", "Klub Sportowy", "jan@example.org")
 
 
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+W15_NS = "http://schemas.microsoft.com/office/word/2012/wordml"
+PLACEHOLDER = "Kliknij lub naciśnij tutaj, aby wprowadzić tekst."  # Word's own, in its Polish interface
+
+
+def _with_document_xml(data: bytes, change) -> bytes:
+    """The DOCX with its word/document.xml passed through `change(root)`."""
+    from lxml import etree
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "word/document.xml":
+                root = etree.fromstring(content)
+                change(root)
+                content = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def _control(child, *properties: str):
+    """`<w:sdt>` around `child`, as Word's Developer tab makes a form field ("w:showingPlcHdr" while unfilled)."""
+    from lxml import etree
+
+    control = etree.Element(f"{{{W_NS}}}sdt", nsmap={"w": W_NS, "w15": W15_NS})
+    settings = etree.SubElement(control, f"{{{W_NS}}}sdtPr")
+    for name in properties:
+        namespace = W15_NS if name.startswith("repeatingSection") else W_NS
+        etree.SubElement(settings, f"{{{namespace}}}{name}")
+    child.addprevious(control)
+    etree.SubElement(control, f"{{{W_NS}}}sdtContent").append(child)
+    return control
+
+
+FORM_HEADER = ["Lp.", "Część dokumentu, do którego odnosi się uwaga", "Zapis w projekcie", "Propozycja zmiany",
+               "Uzasadnienie zmiany"]
+
+
+def test_a_form_made_of_content_controls_reads_its_values_and_never_their_placeholders():
+    """A city's DOCX form with a content control in every cell and beside every detail label. Unfilled ones still
+    show Word's placeholder, which is no value; cells set as cell-level controls keep their columns."""
+    data = docx_with([FORM_HEADER, ["1.", "§ 3 ust. 1", PLACEHOLDER, "Program obejmuje także sport",
+                                    "Sport jest ważny"], ["2.", PLACEHOLDER, PLACEHOLDER, PLACEHOLDER, PLACEHOLDER]],
+                     before=["Imię i nazwisko: Jan Kowalski", f"Nazwa organizacji: {PLACEHOLDER}"])
+
+    def controls(root):
+        rows = root.findall(f".//{{{W_NS}}}tr")
+        for row in rows[1:]:
+            for cell in row.findall(f"{{{W_NS}}}tc"):
+                for run in cell.iter(f"{{{W_NS}}}r"):
+                    text = "".join(run.itertext())
+                    _control(run, *(["showingPlcHdr"] if text == PLACEHOLDER else []))
+        _control(rows[1].findall(f"{{{W_NS}}}tc")[0])  # a cell-level control: the cell inside the sdt
+        for paragraph in root.findall(f"{{{W_NS}}}body/{{{W_NS}}}p"):
+            for run in paragraph.findall(f"{{{W_NS}}}r"):
+                if PLACEHOLDER in "".join(run.itertext()):
+                    _control(run, "showingPlcHdr")
+
+    form = read_form("uwagi.docx", DOCX, _with_document_xml(data, controls))
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [
+        ("§ 3 ust. 1", "", "Program obejmuje także sport", "Sport jest ważny")]
+    assert (form.submitter.name, form.submitter.organization) == ("Jan Kowalski", "")
+
+
+def test_rows_added_in_a_repeating_section_are_read():
+    """Word's repeating section content control (a form's "add another comment" button) wraps the rows it holds."""
+    data = docx_with([FORM_HEADER, ["1.", "§ 2", "Stary zapis", "Nowy zapis", "Bo tak."],
+                      ["2.", "§ 7 ust. 1", "", "Skreślić.", "Zbędny."]])
+
+    def section(root):
+        rows = root.findall(f".//{{{W_NS}}}tr")[1:]
+        outer = _control(rows[0], "repeatingSection")
+        content = outer.find(f"{{{W_NS}}}sdtContent")
+        content.remove(rows[0])
+        for row in rows:
+            item = _control(row, "repeatingSectionItem", "showingPlcHdr")
+            content.append(item)
+
+    form = read_form("uwagi.docx", DOCX, _with_document_xml(data, section))
+    assert [(r.section, r.proposal) for r in form.rows] == [("§ 2", "Nowy zapis"), ("§ 7 ust. 1", "Skreślić.")]
+
+
 def test_multi_paragraph_cells_keep_their_paragraphs():
     document = Document()
     table = document.add_table(rows=2, cols=2)
