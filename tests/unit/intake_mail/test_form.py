@@ -262,6 +262,27 @@ def test_rows_added_in_a_repeating_section_are_read():
     assert [(r.section, r.proposal) for r in form.rows] == [("§ 2", "Nowy zapis"), ("§ 7 ust. 1", "Skreślić.")]
 
 
+def test_text_in_a_text_box_is_read_once_not_again_from_words_fallback_copy():
+    """Word writes a text box twice, as a drawing (mc:Choice) and as its VML fallback (mc:Fallback)."""
+    from lxml import etree
+
+    mc = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+    data = docx_with([FORM_HEADER, ["1.", "§ 4", "", "Dodać sport.", "Bo tak."]])
+
+    def text_box(root):
+        cell = root.findall(f".//{{{W_NS}}}tr")[1].findall(f"{{{W_NS}}}tc")[3]
+        run = cell.find(f".//{{{W_NS}}}r")
+        alternate = etree.SubElement(run, f"{{{mc}}}AlternateContent", nsmap={"mc": mc})
+        for branch in ("Choice", "Fallback"):
+            holder = etree.SubElement(alternate, f"{{{mc}}}{branch}")
+            box = etree.SubElement(holder, f"{{{W_NS}}}txbxContent")
+            paragraph = etree.SubElement(box, f"{{{W_NS}}}p")
+            etree.SubElement(etree.SubElement(paragraph, f"{{{W_NS}}}r"), f"{{{W_NS}}}t").text = "Także turystykę."
+
+    form = read_form("uwagi.docx", DOCX, _with_document_xml(data, text_box))
+    assert [r.proposal for r in form.rows] == ["Dodać sport.\nTakże turystykę."]
+
+
 def test_multi_paragraph_cells_keep_their_paragraphs():
     document = Document()
     table = document.add_table(rows=2, cols=2)
