@@ -207,7 +207,7 @@ def _read_table(table, state: _ParseState) -> _Raw:
 # Dziennik Ustaw or a voivodeship's journal ("Dziennik Ustaw – 8 – Poz. 381"); the foot that the e-signature
 # systems of local acts put on every page ("Id: 4A207E30-AE24-45A0-93F6-151EE77E33E0. Podpisany", then
 # "Strona 1", or both on one line); a page number alone ("Strona 2 z 5", "– 3 –").
-_PAGE_HEADER = re.compile(
+_PAGE_FURNITURE = re.compile(
     r"^(?:Dziennik\s+(?:Ustaw|Urz[ęe]dowy\b.{0,80}?)\s*[–—-]\s*\d+\s*[–—-]\s*Poz\.\s*\d+"
     r"|Id:\s*[0-9A-Fa-f][0-9A-Fa-f\- ]{10,}\.?\s*Podpisany(?:\s+Strona\s+\d+(?:\s*(?:z|/)\s*\d+)?)?"
     r"|Strona\s+\d+(?:\s*(?:z|/)\s*\d+)?"
@@ -222,7 +222,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
     while index < len(raws):
         raw = raws[index]
         index += 1
-        following = raws[index] if index < len(raws) else None
+        following = _raw_at(raws, index)
         if isinstance(raw, _TailOnly):
             _keep_as_tail(raw.xml, state)
             continue
@@ -238,7 +238,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
                       source_xml=raw.xml), state)
             continue
         stripped = raw.text.strip()
-        if raw.auto is None and _PAGE_HEADER.match(stripped):
+        if raw.auto is None and _PAGE_FURNITURE.match(stripped):
             _keep_as_tail(raw.xml, state)
             continue
         reading = _read_number(raw, state)
@@ -305,13 +305,17 @@ def _marks_an_announcement(state: _ParseState, raw: _Raw, raws: list, index: int
 
     Not a bare "Załącznik nr 1" over "Uchwała nr … z dnia …" with no "w sprawie …" after it: that line names
     the act the annex belongs to (Cybinka's programme for 2014)."""
-    following = raws[index] if index < len(raws) else None
+    following = _raw_at(raws, index)
     if state.units or not isinstance(following, _Raw) or following.is_table or following.auto is not None:
         return False
     line = following.text.strip()
     if not _ACT_TITLE.match(line):
         return False
-    return not _names_the_act_annexed_to(raw, line, raws[index + 1] if index + 1 < len(raws) else None)
+    return not _names_the_act_annexed_to(raw, line, _raw_at(raws, index + 1))
+
+
+def _raw_at(raws: list, index: int):
+    return raws[index] if index < len(raws) else None
 
 
 def _names_the_act_annexed_to(heading: _Raw, line: str, after) -> bool:
@@ -352,8 +356,9 @@ def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:
         line = candidate.text.strip()
         if not line or len(line) > _ANNEX_REFERENCE_MAX or classify_prefix(line) or ANNEX_HEADING.match(line):
             break
-        if not (_ANNEX_REFERENCE_LINE if referenced else _ANNEX_REFERENCE_OPENING).match(line) and not (
-                not continued and _names_the_act_annexed_to(raw, line, raws[index + 1] if index + 1 < len(raws) else None)):
+        continues = (_ANNEX_REFERENCE_LINE if referenced else _ANNEX_REFERENCE_OPENING).match(line) or (
+            not continued and _names_the_act_annexed_to(raw, line, _raw_at(raws, index + 1)))
+        if not continues:
             break
         continued.append(candidate)
         referenced = True
@@ -514,7 +519,7 @@ def _can_follow_head(following, reading: _Reading, state: _ParseState) -> bool:
     if not isinstance(following, _Raw) or following.is_table or following.auto is not None:
         return False
     text = following.text.strip()
-    if not text or _PAGE_HEADER.match(text) or classify_prefix(text) or roman_heading(text) or \
+    if not text or _PAGE_FURNITURE.match(text) or classify_prefix(text) or roman_heading(text) or \
             ANNEX_HEADING.match(text):
         return False
     return reading.kind not in ("division", "chapter") or len(text) <= 250
