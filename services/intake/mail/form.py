@@ -75,11 +75,14 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
                            r"jednostka redakcyjna|miejsce w (?:projekcie|dokumencie)|^(?:rozdzial|paragraf|punkt)\b|"
                            r"^(?:nr )?(?:rozdzialu|paragrafu)|^czesc\b|^fragment|\bsection\b|part of the document|"
                            r"^wskaz(?:anie)? (?:miejsc|zapis|fragment)")),
+    # A header that opens with a proposing word is the proposal whatever it names after it ("Proponowana treść
+    # zapisu", "Propozycja zmiany zapisu w projekcie" would otherwise be the current text).
+    ("proposal", re.compile(r"^(?:propozycj|proponowan|sugerowan|wnioskowan|postulowan)")),
     ("current_text", re.compile(r"zapisu? w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
                                 r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)|"
                                 r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)")),
-    ("comment", re.compile(r"tresc uwagi|^uwaga$|^uwagi$|opis uwagi|^comment")),
-    ("proposal", re.compile(r"propozycj|proponowan|sugerowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
+    ("comment", re.compile(r"tresc (?:uwagi|opinii)|^uwaga$|^uwagi$|opis uwagi|^comment")),
+    ("proposal", re.compile(r"propozycj|proponowan|sugerowan|wnioskowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
                             r"proposed (?:change|wording)")),
     ("number", re.compile(r"^l\.? ?p\.?$|^lp$|^nr$|^no\.?$")),
 )

@@ -49,6 +49,10 @@ def docx_with(table_rows: list[list[str]], *, before: list[str] = (), after: lis
     ("Propozycja zmiany (konkretny sugerowany zapis)", "proposal"),
     ("Proponowane brzmienie", "proposal"),
     ("Uzasadnienie zmiany", "justification"),
+    ("Proponowana treść zapisu", "proposal"),  # names the provision, but proposes
+    ("Propozycja zmiany zapisu w projekcie", "proposal"),
+    ("Wnioskowana zmiana", "proposal"),
+    ("Treść opinii/uwagi", "comment"),  # forms "zgłaszania opinii"
     ("Uzasadnienie", "justification"),
     ("Lp.", "number"),
     ("Imię i nazwisko", "submitter"),  # a column of who comments: never a comment column
