@@ -82,6 +82,16 @@ def check_odt(data: bytes, *, max_bytes: int = Limits.max_bytes, limits: Limits 
     _check_package(data, ODT, limits or Limits(max_bytes=max_bytes))
 
 
+def check_xlsx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str | None = None,
+               limits: Limits | None = None) -> None:
+    """Raise `PackageRejected` unless `data` is a plain, safe Excel workbook (XLSX): the same codes as
+    `check_docx`, with `not_xlsx`; .xlsm and a workbook declaring VBA count as macros."""
+    if filename and filename.lower().endswith((".xlsm", ".xltm")):
+        raise _reject("macros", "Macro-enabled workbooks (.xlsm) are not accepted.",
+                      "Skoroszyty z makrami (.xlsm) nie są przyjmowane.")
+    _check_package(data, XLSX, limits or Limits(max_bytes=max_bytes))
+
+
 @dataclass(frozen=True)
 class _Kind:
     name: str
@@ -96,6 +106,10 @@ class _Kind:
 DOCX = _Kind("docx", ("[Content_Types].xml", "word/document.xml"), "not_docx",
              "The zip package is not a Word document (no word/document.xml).",
              "Paczka zip nie jest dokumentem Word (brak word/document.xml).",
+             _MACRO_NAME_MARKERS, ())
+XLSX = _Kind("xlsx", ("[Content_Types].xml", "xl/workbook.xml"), "not_xlsx",
+             "The zip package is not an Excel workbook (no xl/workbook.xml).",
+             "Paczka zip nie jest skoroszytem Excel (brak xl/workbook.xml).",
              _MACRO_NAME_MARKERS, ())
 ODT = _Kind("odt", ("mimetype", "content.xml"), "not_odt",
             "The zip package is not an OpenDocument text (no content.xml).",
@@ -122,7 +136,7 @@ def _check_package(data: bytes, kind: _Kind, limits: Limits) -> None:
         infos = archive.infolist()
         _check_directory(infos, limits, kind)
         _check_members(archive, infos, limits, kind)
-        if kind is DOCX:
+        if kind in (DOCX, XLSX):
             _check_declarations(archive, infos)
 
 

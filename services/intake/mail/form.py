@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from services.common.docx_safety import PackageRejected, check_docx, check_odt
+from services.common.docx_safety import PackageRejected, check_docx, check_odt, check_xlsx
 from services.intake.mail import Refusal
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -423,10 +423,11 @@ def _odf_int(value, default: int, maximum: int) -> int:
 
 DOCX_TYPES = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 ODT_TYPES = {"application/vnd.oasis.opendocument.text"}
+XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
-    """docx, odt, or None; by name or declared type, confirmed by the bytes (a zip)."""
+    """docx, odt, xlsx or None; by name or declared type, confirmed by the bytes (a zip)."""
     name = filename.lower()
     if not data.startswith(b"PK"):
         return "docx" if name.endswith((".docm", ".dotm")) else None
@@ -434,12 +435,16 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
         return "docx"
     if name.endswith((".odt", ".ott")) or media_type in ODT_TYPES:
         return "odt"
+    if name.endswith((".xlsx", ".xlsm")) or media_type in XLSX_TYPES:
+        return "xlsx"
     # Whatever the label (octet-stream, zip, x-zip-compressed, msword, vnd.ms-word.document.12 …) and however
     # the file is named, the package's own parts say what it is.
     if b"word/document.xml" in data[:65536]:
         return "docx"
     if b"application/vnd.oasis.opendocument.text" in data[:200]:
         return "odt"
+    if b"xl/workbook.xml" in data[:65536]:
+        return "xlsx"
     return None
 
 
@@ -455,4 +460,22 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
         return read_docx(data)
     if kind == "odt":
         return read_odt(data)
+    if kind == "xlsx":
+        return read_xlsx(data, filename)
     return None
+
+
+def read_xlsx(data: bytes, filename: str = "") -> FilledForm | None:
+    """The comment table kept as a spreadsheet (public guides to commenting ask for "a filled table, .docx or
+    .xls"): its first sheet is the table, read as the import of spreadsheets reads it (a formula is its text)."""
+    from services.intake.imports.plan import TableError, read_table
+
+    try:
+        check_xlsx(data, filename=filename)
+    except PackageRejected as rejected:
+        raise FormUnreadable(rejected.code, rejected.message) from None
+    try:
+        grid = read_table("form.xlsx", data)
+    except TableError as error:
+        raise FormUnreadable("damaged", f"the workbook cannot be read: {error}") from None
+    return assemble([], [grid])  # cells come as text

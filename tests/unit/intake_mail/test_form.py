@@ -397,3 +397,52 @@ def test_a_form_is_known_by_its_package_whatever_its_label_and_name(name, media_
     odt = (CORPUS / "form-a-toruń.odt").read_bytes()
     assert len(read_form(name, media_type, docx).rows) == 2
     assert len(read_form(name, media_type, odt).rows) == 2
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _workbook(rows: list[list[str]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_comment_table_kept_as_a_spreadsheet_is_read_like_the_docx():
+    """The public guide to commenting (polskapv.pl, as in the government's table above) asks for "a filled table,
+    best in an editable format (e.g. .docx or .xls)": its table and example rows, in an Excel workbook under a
+    title row, named and labelled as mail clients send it."""
+    rows = [["Uwagi do projektu rozporządzenia"],
+            ["Podmiot wnoszący propozycję", "Jednostka redakcyjna", "Treść uwagi i uzasadnienie", "Propozycja zmiany"],
+            ["Fundacja Edukacja i Prawo", "§ 4 ust. 1", "W obecnym brzmieniu przepis może sugerować obowiązek, mimo "
+             "że intencją wydaje się być jedynie zalecenie.", "Zmienić słowo „należy” na „można”"],
+            ["Jan Kowalski", "Załącznik nr 2, tabela, wiersz 5", "Limit 10 kWh jest zbyt niski.",
+             "Podnieść limit do 30 kWh"]]
+    data = _workbook(rows)
+    for name, media_type in (("uwagi.xlsx", XLSX), ("uwagi", "application/octet-stream")):
+        form = read_form(name, media_type, data)
+        assert [(r.section, r.proposal) for r in form.rows] == [
+            ("§ 4 ust. 1", "Zmienić słowo „należy” na „można”"),
+            ("Załącznik nr 2, tabela, wiersz 5", "Podnieść limit do 30 kWh")]
+    assert read_form("budzet.xlsx", XLSX, _workbook([["Pozycja", "Kwota"], ["Sala", "100"]])) is None
+
+
+def test_a_hostile_or_macro_workbook_is_refused():
+    data = _workbook([["Część dokumentu", "Propozycja zmiany"], ["§ 1", "Nowy zapis"]])
+    with pytest.raises(FormUnreadable) as refused:
+        read_form("uwagi.xlsm", XLSX, data)
+    assert refused.value.code == "macros"
+    declared = rezip(data, replace={"[Content_Types].xml": zipfile.ZipFile(io.BytesIO(data)).read(
+        "[Content_Types].xml").replace(b"spreadsheetml.sheet.main+xml", b"sheet.macroEnabled.main+xml")})
+    with pytest.raises(FormUnreadable) as refused:
+        read_form("uwagi.xlsx", XLSX, declared)
+    assert refused.value.code == "macros"
+    bomb = rezip(data, extra={"xl/media/padding.bin": b"\0" * (64 * 1024 * 1024)})
+    with pytest.raises(FormUnreadable) as refused:
+        read_form("uwagi.xlsx", XLSX, bomb)
+    assert refused.value.code in ("zip_bomb", "too_large")

@@ -49,6 +49,26 @@ def test_a_form_becomes_one_comment_per_filled_row_with_a_receipt_to_the_form_ad
     assert [c["number"] for c in event["comments"]] == [1, 2]
 
 
+def test_a_comment_table_sent_as_an_excel_workbook_becomes_comments(ctx, consultation):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in (["Lp.", "Część dokumentu, do którego odnosi się uwaga", "Zapis w projekcie", "Propozycja zmiany",
+                 "Uzasadnienie zmiany"], [1, "§ 3 ust. 1", "Program obejmuje", "Program obejmuje także sport",
+                                          "Sport jest ważny"], [2, "§ 7", "", "Skreślić ust. 3.", "Zbędny."]):
+        book.active.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = import_mail(ctx, mail_with(("uwagi.xlsx", "application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet", buffer.getvalue())),
+                         received_at=now(), source="t", consultation_id=consultation)
+    assert (result.status, result.comments) == ("created", 2)
+    comments = received_events(ctx, result.reference)[0]["comments"]
+    assert [(c["section"], c["proposal"]) for c in comments] == [("§ 3 ust. 1", "Program obejmuje także sport"),
+                                                                 ("§ 7", "Skreślić ust. 3.")]
+    assert [a["role"] for a in mail_row(ctx, result.message_id).attachments] == ["form"]
+
+
 @pytest.mark.parametrize("attachment,reason", [
     (("program.exe", "application/octet-stream", b"MZ\x90\x00" + b"\0" * 100), "hostile attachment 'program.exe'"),
     (("faktura.pdf", "application/pdf", b"MZ\x90\x00 a program named pdf"), "hostile attachment 'faktura.pdf'"),
