@@ -92,6 +92,12 @@ def check_xlsx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str 
     _check_package(data, XLSX, limits or Limits(max_bytes=max_bytes))
 
 
+def check_ods(data: bytes, *, max_bytes: int = Limits.max_bytes, limits: Limits | None = None) -> None:
+    """Raise `PackageRejected` unless `data` is a plain, safe OpenDocument spreadsheet (ODS): as `check_odt`,
+    with `not_ods`."""
+    _check_package(data, ODS, limits or Limits(max_bytes=max_bytes))
+
+
 @dataclass(frozen=True)
 class _Kind:
     name: str
@@ -115,6 +121,10 @@ ODT = _Kind("odt", ("mimetype", "content.xml"), "not_odt",
             "The zip package is not an OpenDocument text (no content.xml).",
             "Paczka zip nie jest dokumentem OpenDocument (brak content.xml).",
             ("basic/", "scripts/", "vbaproject", "activex"), (b"<script:event-listener", b"<office:script "))
+ODS = _Kind("ods", ODT.required, "not_ods",
+            "The zip package is not an OpenDocument spreadsheet (no content.xml).",
+            "Paczka zip nie jest arkuszem OpenDocument (brak content.xml).",
+            ODT.macro_name_markers, ODT.macro_content_markers)
 
 
 def _check_package(data: bytes, kind: _Kind, limits: Limits) -> None:

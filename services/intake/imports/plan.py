@@ -176,7 +176,7 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
             skip_empty_area=False)  # from A1, as openpyxl reads it: the header is the first row
     except CalamineError as exc:
         raise TableError("xlsx", f"the XLSX file cannot be read: {type(exc).__name__}") from None
-    return [[value if type(value) is str else _cell_text(value) for value in row] for row in rows]  # mostly text
+    return [[value if type(value) is str else cell_text(value) for value in row] for row in rows]  # mostly text
 
 
 # A formula element (<f>, or <x:f> under a prefix) in a sheet's XML; <formula…> of data validation is not one.
@@ -205,12 +205,12 @@ def _read_xlsx_with_openpyxl(content: bytes) -> list[list[str]]:
         raise TableError("xlsx", f"the XLSX file cannot be read: {type(exc).__name__}") from None
     try:
         sheet = workbook.worksheets[0]
-        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):

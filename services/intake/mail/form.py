@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from services.common.docx_safety import PackageRejected, check_docx, check_odt, check_xlsx
+from services.common.docx_safety import PackageRejected, check_docx, check_ods, check_odt, check_xlsx
 from services.intake.mail import Refusal
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -242,6 +242,14 @@ def _pairs_from_grid(grid: list[list[str]]) -> list[tuple[str, str]]:
 # --- DOCX -----------------------------------------------------------------------------
 
 
+def _checked(check, data: bytes, **options) -> None:
+    """The package checks drafts pass too (services/common/docx_safety.py), refusals as `FormUnreadable`."""
+    try:
+        check(data, **options)
+    except PackageRejected as rejected:
+        raise FormUnreadable(rejected.code, rejected.message) from None
+
+
 def _docx_text(element: etree._Element) -> str:
     """Text of a paragraph or cell as Word shows it: tabs, breaks and paragraphs as whitespace and newlines."""
     parts: list[str] = []
@@ -312,10 +320,7 @@ def _docx_grid(table: etree._Element) -> list[list[str]]:
 
 
 def read_docx(data: bytes) -> FilledForm | None:
-    try:
-        check_docx(data)
-    except PackageRejected as rejected:
-        raise FormUnreadable(rejected.code, rejected.message) from None
+    _checked(check_docx, data)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             document = archive.read("word/document.xml")
@@ -357,10 +362,7 @@ def assemble(paragraphs: list[str], grids: list[list[list[str]]]) -> FilledForm 
 
 
 def read_odt(data: bytes) -> FilledForm | None:
-    try:
-        check_odt(data)
-    except PackageRejected as rejected:
-        raise FormUnreadable(rejected.code, rejected.message) from None
+    _checked(check_odt, data)
     from odf import teletype
     from odf.namespaces import TABLENS, TEXTNS
     from odf.opendocument import load
@@ -424,10 +426,11 @@ def _odf_int(value, default: int, maximum: int) -> int:
 DOCX_TYPES = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 ODT_TYPES = {"application/vnd.oasis.opendocument.text"}
 XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+ODS_TYPES = {"application/vnd.oasis.opendocument.spreadsheet"}
 
 
 def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
-    """docx, odt, xlsx or None; by name or declared type, confirmed by the bytes (a zip)."""
+    """docx, odt, xlsx, ods or None; by name or declared type, confirmed by the bytes (a zip)."""
     name = filename.lower()
     if not data.startswith(b"PK"):
         return "docx" if name.endswith((".docm", ".dotm")) else None
@@ -437,6 +440,8 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
         return "odt"
     if name.endswith((".xlsx", ".xlsm")) or media_type in XLSX_TYPES:
         return "xlsx"
+    if name.endswith((".ods", ".ots")) or media_type in ODS_TYPES:
+        return "ods"
     # Whatever the label (octet-stream, zip, x-zip-compressed, msword, vnd.ms-word.document.12 …) and however
     # the file is named, the package's own parts say what it is.
     if b"word/document.xml" in data[:65536]:
@@ -445,6 +450,8 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
         return "odt"
     if b"xl/workbook.xml" in data[:65536]:
         return "xlsx"
+    if b"application/vnd.oasis.opendocument.spreadsheet" in data[:200]:
+        return "ods"
     return None
 
 
@@ -462,6 +469,8 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
         return read_odt(data)
     if kind == "xlsx":
         return read_xlsx(data, filename)
+    if kind == "ods":
+        return read_ods(data)
     return None
 
 
@@ -470,12 +479,24 @@ def read_xlsx(data: bytes, filename: str = "") -> FilledForm | None:
     .xls"): its first sheet is the table, read as the import of spreadsheets reads it (a formula is its text)."""
     from services.intake.imports.plan import TableError, read_table
 
-    try:
-        check_xlsx(data, filename=filename)
-    except PackageRejected as rejected:
-        raise FormUnreadable(rejected.code, rejected.message) from None
+    _checked(check_xlsx, data, filename=filename)
     try:
         grid = read_table("form.xlsx", data)
     except TableError as error:
         raise FormUnreadable("damaged", f"the workbook cannot be read: {error}") from None
     return assemble([], [grid])  # cells come as text
+
+
+def read_ods(data: bytes) -> FilledForm | None:
+    """The comment table saved by LibreOffice Calc: its first sheet, read by calamine."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    from services.intake.imports.plan import cell_text
+
+    _checked(check_ods, data)
+    try:
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(
+            skip_empty_area=False)
+    except (CalamineError, IndexError, ValueError) as error:
+        raise FormUnreadable("damaged", f"the spreadsheet cannot be read: {type(error).__name__}") from None
+    return assemble([], [[[cell_text(value) for value in row] for row in rows]])

@@ -446,3 +446,40 @@ def test_a_hostile_or_macro_workbook_is_refused():
     with pytest.raises(FormUnreadable) as refused:
         read_form("uwagi.xlsx", XLSX, bomb)
     assert refused.value.code in ("zip_bomb", "too_large")
+
+
+def _spreadsheet_ods(rows: list[list[str]]) -> bytes:
+    """An ODS as LibreOffice Calc saves one (built with odfpy: one sheet, string cells)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    document = OpenDocumentSpreadsheet()
+    sheet = Table(name="Arkusz1")
+    for values in rows:
+        row = TableRow()
+        for value in values:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            row.addElement(cell)
+        sheet.addElement(row)
+    document.spreadsheet.addElement(sheet)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+def test_the_comment_table_saved_by_libreoffice_calc_is_read_and_a_calc_macro_is_refused():
+    rows = [["Lp.", "Część dokumentu, do którego odnosi się uwaga", "Zapis w projekcie", "Propozycja zmiany",
+             "Uzasadnienie zmiany"],
+            ["1", "§ 3 ust. 1", "Program obejmuje", "Program obejmuje także sport", "Sport jest ważny"]]
+    data = _spreadsheet_ods(rows)
+    for name, media_type in (("uwagi.ods", "application/vnd.oasis.opendocument.spreadsheet"),
+                             ("uwagi", "application/octet-stream")):
+        form = read_form(name, media_type, data)
+        assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [
+            ("§ 3 ust. 1", "Program obejmuje", "Program obejmuje także sport", "Sport jest ważny")]
+    with pytest.raises(FormUnreadable) as refused:
+        read_form("uwagi.ods", "application/vnd.oasis.opendocument.spreadsheet",
+                  rezip(data, extra={"Basic/Standard/Module1.xml": b"<script:module/>"}))
+    assert refused.value.code == "macros"
