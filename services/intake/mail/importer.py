@@ -176,7 +176,7 @@ def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003 (and Excel 97-2003, Outlook .msg)
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
-TNEF, WORD_97, OUTLOOK_ITEM = "tnef", "word97", "outlook_msg"
+TNEF, WORD_97, EXCEL_97, OUTLOOK_ITEM = "tnef", "word97", "excel97", "outlook_msg"
 _UNREAD_NOTES = {
     OUTLOOK_ITEM: "{name!r} is an Outlook item (.msg), a mail dragged into this one: the form may be attached to it; "
                   "open it in Outlook",
@@ -184,11 +184,13 @@ _UNREAD_NOTES = {
           "Outlook or a TNEF viewer, or ask the sender to send it again as HTML or plain text",
     WORD_97: "{name!r} is a Word 97-2003 document: forms are read from DOCX and ODT only; transcribe it or ask the "
              "sender for DOCX",
+    EXCEL_97: "{name!r} is an Excel 97-2003 workbook: comment tables are read from XLSX and ODS only; transcribe it "
+              "or ask the sender for XLSX",
 }
 
 
 def unread_kind(attachment: Attachment) -> str | None:
-    """TNEF, WORD_97 or OUTLOOK_ITEM for a file that may hold the form in a format not read here, else None.
+    """TNEF, WORD_97, EXCEL_97 or OUTLOOK_ITEM for a file that may hold the form in a format not read here, else None.
 
     Outlook's winmail.dat (TNEF) wraps the real attachments in a format no other client opens, a .msg is
     a whole Outlook mail (with its own attachments) and a .doc is a binary format; none is unpacked or
@@ -200,6 +202,8 @@ def unread_kind(attachment: Attachment) -> str | None:
         return None
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
+    if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel":
+        return EXCEL_97
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or (
             data.startswith(_OLE_MAGIC) and attachment.extension not in {"xls", "ppt", "msg", "msi"}):
         return WORD_97

@@ -235,6 +235,8 @@ def test_mail_from_our_own_addresses_is_never_answered(ctx, consultation):
      "'uwagi' is a Word 97-2003 document"),
     (("RE Uwagi.msg", "application/vnd.ms-outlook", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64),
      "'RE Uwagi.msg' is an Outlook item"),
+    (("uwagi.xls", "application/vnd.ms-excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64),
+     "'uwagi.xls' is an Excel 97-2003 workbook"),
 ])
 def test_a_form_in_a_format_not_read_waits_for_staff_with_the_file_kept_and_a_note_why(ctx, consultation, attachment,
                                                                                          note):
@@ -244,7 +246,7 @@ def test_a_form_in_a_format_not_read_waits_for_staff_with_the_file_kept_and_a_no
     assert note in row.reason
     assert [(a["filename"], a["role"]) for a in row.attachments] == [(attachment[0], "other")]
     assert row.attachments[0]["unread"] == ("tnef" if "TNEF" in note else "outlook_msg" if "Outlook item" in note
-                                            else "word97")
+                                            else "excel97" if "Excel" in note else "word97")
     assert ctx.store.get(row.attachments[0]["key"]) == attachment[2]
 
 

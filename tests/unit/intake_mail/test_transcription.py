@@ -111,11 +111,12 @@ def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_tran
     assert len(transcribed_events(fresh_ctx, reference)) == 1
 
 
-def mail_with_outlook_item() -> bytes:
+def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str = "RE Uwagi.msg") -> bytes:
+    """A mail carrying an OLE compound file (an Outlook item by default): its bytes are only the OLE magic."""
     return (f"From: Anna Nowak <anna@example.org>\r\nTo: konsultacje@um.torun.pl\r\n"
             f"Message-ID: <{uuid.uuid4().hex}@example.org>\r\nSubject: Uwagi\r\nMIME-Version: 1.0\r\n"
             'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
-            'Przekazuję.\r\n--b\r\nContent-Type: application/vnd.ms-outlook; name="RE Uwagi.msg"\r\n'
+            f'Przekazuję.\r\n--b\r\nContent-Type: {media_type}; name="{name}"\r\n'
             "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n0M8R4KGxGuEAAAAA\r\n--b--\r\n"
             ).encode()
 
@@ -124,13 +125,15 @@ def mail_with_outlook_item() -> bytes:
     ("outlook-rich-text-winmail-dat.eml", "Plik winmail.dat z Outlooka (wiadomość wysłana w formacie RTF)"),
     ("word-97-doc-legacy.eml", "Dokument programu Word 97-2003: formularze są odczytywane automatycznie tylko z"),
     (None, "Element programu Outlook (.msg), czyli cała wiadomość: formularz może być do niej załączony."),
+    ("xls", "Skoroszyt programu Excel 97-2003 (.xls): tabele uwag są odczytywane automatycznie tylko z plików XLSX"),
 ])
 def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpus_mail, hint):
     app = intake_app.create_app(ctx=fresh_ctx)
     client = app.test_client()
     with client.session_transaction() as session:
         session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
-    raw = (CORPUS / corpus_mail).read_bytes() if corpus_mail else mail_with_outlook_item()
+    raw = (mail_with_ole_file("application/vnd.ms-excel", "uwagi.xls") if corpus_mail == "xls"
+           else (CORPUS / corpus_mail).read_bytes() if corpus_mail else mail_with_ole_file())
     mail_id, _reference = scanned_mail(fresh_ctx, raw)
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert hint in page and 'name="c-0-proposal"' in page
