@@ -261,10 +261,6 @@ def run_all(jobs: list[tuple[str, Path]]) -> list[dict]:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def run(mode: str, source: Path) -> dict:
-    return run_all([(mode, source)])[0]
-
-
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[1] == "batch":
         jobs = [(job["mode"], Path(job["path"])) for job in json.loads(Path(argv[2]).read_text("utf-8"))]

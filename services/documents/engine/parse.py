@@ -222,12 +222,12 @@ def _interpret(raws: list, state: _ParseState) -> None:
     while index < len(raws):
         raw = raws[index]
         index += 1
-        following = _raw_at(raws, index)
+        following, after = _raw_at(raws, index), _raw_at(raws, index + 1)
         if isinstance(raw, _TailOnly):
             _keep_as_tail(raw.xml, state)
             continue
         if raw.is_table:
-            heading = None if _marks_an_announcement(state, raw, raws, index) else _annex_heading_in_table(raw)
+            heading = None if _marks_an_announcement(state, raw, following, after) else _annex_heading_in_table(raw)
             if heading is not None:  # the corner block set in a borderless layout table
                 number, text = heading
                 state.closing = False
@@ -258,7 +258,6 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _add_inline(raw, reading, state)
             continue
         if _is_head(raw, reading) and _can_follow_head(following, reading, state):
-            after = raws[index + 1] if index + 1 < len(raws) else None
             if reading.kind in ("paragraph", "article") and _is_title_line(following.text) and \
                     _can_follow_head(after, reading, state):  # "§ 1." / "Postanowienia ogólne" / "Ilekroć…"
                 _add_with_head(raw, after, reading, state, title=following)
@@ -267,7 +266,7 @@ def _interpret(raws: list, state: _ParseState) -> None:
             _add_with_head(raw, following, reading, state)
             index += 1
             continue
-        if reading.kind == "annex" and _marks_an_announcement(state, raw, raws, index):
+        if reading.kind == "annex" and _marks_an_announcement(state, raw, following, after):
             reading = _Reading()  # a title line of the draft
         if reading.kind == "annex":
             continued = _annex_heading_lines(raw, raws, index)
@@ -286,6 +285,7 @@ _ANNEX_REFERENCE_OPENING = re.compile(r"^do\b", re.IGNORECASE)
 # "Uchwała nr Rady Miejskiej w Cybince z dnia.2013 r." (an act's own title line is followed by "w sprawie").
 _ANNEX_REFERENCE_NOMINATIVE = re.compile(r"^(?:uchwała|zarządzenie)\s+nr\b.{0,120}\bz\s+dnia\b", re.IGNORECASE)
 _ABOUT = re.compile(r"^w\s+sprawie\b", re.IGNORECASE)
+_REFERS = re.compile(r"\bdo\b", re.IGNORECASE)  # "Załącznik nr 1 do uchwały …": the heading names its act
 _ANNEX_REFERENCE_LINE = re.compile(r"^(?:do|rady|prezydenta|burmistrza|wójta|zarządu|starosty|marszałka|sejmiku|"
                                    r"ministra|uchwały|zarządzenia|nr|z\s+dnia)\b", re.IGNORECASE)
 _ANNEX_REFERENCE_DATE = re.compile(r"\bz\s+dnia\b", re.IGNORECASE)
@@ -299,19 +299,18 @@ _ACT_TITLE = re.compile(r"^(?:projekt(?=\s*$|\s+(?:z\s+dnia|uchwały|zarządzeni
                         re.IGNORECASE)
 
 
-def _marks_an_announcement(state: _ParseState, raw: _Raw, raws: list, index: int) -> bool:
+def _marks_an_announcement(state: _ParseState, raw: _Raw, following, after) -> bool:
     """An annex heading that is the document's first line and stands above an act's title ("Załącznik nr 1 do
     ogłoszenia …" / "PROJEKT" / "Uchwała Nr …"): the announcement's mark on the draft, no annex of the draft.
 
     Not a bare "Załącznik nr 1" over "Uchwała nr … z dnia …" with no "w sprawie …" after it: that line names
     the act the annex belongs to (Cybinka's programme for 2014)."""
-    following = _raw_at(raws, index)
     if state.units or not isinstance(following, _Raw) or following.is_table or following.auto is not None:
         return False
     line = following.text.strip()
     if not _ACT_TITLE.match(line):
         return False
-    return not _names_the_act_annexed_to(raw, line, _raw_at(raws, index + 1))
+    return not _names_the_act_annexed_to(raw, line, after)
 
 
 def _raw_at(raws: list, index: int):
@@ -320,7 +319,7 @@ def _raw_at(raws: list, index: int):
 
 def _names_the_act_annexed_to(heading: _Raw, line: str, after) -> bool:
     """`line`, under a heading with no "do …", is the annexed-to act in the nominative, not an act's title."""
-    if re.search(r"\bdo\b", heading.text, re.IGNORECASE) or not _ANNEX_REFERENCE_NOMINATIVE.match(line):
+    if _REFERS.search(heading.text) or not _ANNEX_REFERENCE_NOMINATIVE.match(line):
         return False
     return not (isinstance(after, _Raw) and _ABOUT.match(after.text.strip()))
 
@@ -348,7 +347,7 @@ def _annex_heading_lines(raw: _Raw, raws: list, index: int) -> list[_Raw]:
     if _ANNEX_REFERENCE_DATE.search(text):
         return []  # the heading is complete on its line
     continued: list[_Raw] = []
-    referenced = bool(re.search(r"\bdo\b", text, re.IGNORECASE))
+    referenced = bool(_REFERS.search(text))
     while index < len(raws):
         candidate = raws[index]
         if not isinstance(candidate, _Raw) or candidate.is_table or candidate.auto is not None:

@@ -172,11 +172,16 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
     if not sheets or with_formulas:
         return _read_xlsx_with_openpyxl(content)
     try:
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(
-            skip_empty_area=False)  # from A1, as openpyxl reads it: the header is the first row
+        return first_sheet_values(content)
     except CalamineError as exc:
         raise TableError("xlsx", f"the XLSX file cannot be read: {type(exc).__name__}") from None
-    return [[value if type(value) is str else cell_text(value) for value in row] for row in rows]  # mostly text
+
+
+def first_sheet_values(content: bytes) -> list[list[str]]:
+    """The first sheet of a workbook calamine reads (XLSX, ODS) as text cells, from A1 as openpyxl reads it (the
+    header is the first row). Raises `CalamineError` for what it cannot read."""
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    return [[value if type(value) is str else _cell_text(value) for value in row] for row in rows]  # mostly text
 
 
 # A formula element (<f>, or <x:f> under a prefix) in a sheet's XML; <formula…> of data validation is not one.
@@ -205,12 +210,12 @@ def _read_xlsx_with_openpyxl(content: bytes) -> list[list[str]]:
         raise TableError("xlsx", f"the XLSX file cannot be read: {type(exc).__name__}") from None
     try:
         sheet = workbook.worksheets[0]
-        return [[cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
+        return [[_cell_text(value) for value in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
 
 
-def cell_text(value: object) -> str:
+def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):

@@ -319,8 +319,8 @@ def _docx_grid(table: etree._Element) -> list[list[str]]:
     return grid
 
 
-def read_docx(data: bytes) -> FilledForm | None:
-    _checked(check_docx, data)
+def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
+    _checked(check_docx, data, filename=filename)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             document = archive.read("word/document.xml")
@@ -462,9 +462,7 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
     """
     kind = form_kind(filename, media_type, data)
     if kind == "docx":
-        if filename.lower().endswith((".docm", ".dotm")):
-            raise FormUnreadable("macros", "macro-enabled documents (.docm) are not accepted")
-        return read_docx(data)
+        return read_docx(data, filename)
     if kind == "odt":
         return read_odt(data)
     if kind == "xlsx":
@@ -488,15 +486,14 @@ def read_xlsx(data: bytes, filename: str = "") -> FilledForm | None:
 
 
 def read_ods(data: bytes) -> FilledForm | None:
-    """The comment table saved by LibreOffice Calc: its first sheet, read by calamine."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    """The comment table saved by LibreOffice Calc: its first sheet, read as the spreadsheet import reads one."""
+    from python_calamine import CalamineError
 
-    from services.intake.imports.plan import cell_text
+    from services.intake.imports.plan import first_sheet_values
 
     _checked(check_ods, data)
     try:
-        rows = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python(
-            skip_empty_area=False)
+        grid = first_sheet_values(data)
     except (CalamineError, IndexError, ValueError) as error:
         raise FormUnreadable("damaged", f"the spreadsheet cannot be read: {type(error).__name__}") from None
-    return assemble([], [[[cell_text(value) for value in row] for row in rows]])
+    return assemble([], [grid])
