@@ -622,6 +622,12 @@ def _annex_of(unit: Unit, by_id: dict) -> str | None:
 _PAGE_FIELDS = ("PAGE", "NUMPAGES", "SECTIONPAGES")
 
 
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+# Objects drawn in a run: DrawingML (pictures, text boxes, shapes), VML (w:pict, Word 2003 and LibreOffice's
+# fallback), embedded OLE objects, and Word 2010's choice between the first two.
+_DRAWN_OBJECTS = (W + "drawing", W + "pict", W + "object", _MC + "AlternateContent")
+
+
 def _runs(paragraph, state: _ParseState) -> list[Run]:
     """Visible runs of a paragraph; deleted revisions are dropped, insertions kept (as if accepted).
 
@@ -630,7 +636,7 @@ def _runs(paragraph, state: _ParseState) -> list[Run]:
     runs: list[Run] = []
     field = {"instr": "", "page_result": False}
     for run in paragraph.iter(W + "r"):
-        if _inside_deletion(run, paragraph):
+        if _inside_deletion(run, paragraph) or _inside_drawn_object(run, paragraph):
             continue
         rpr_element = run.find(W + "rPr")
         rpr = serialize(_without_revision_marks(rpr_element), state.root_nsmap) if rpr_element is not None else ""
@@ -676,9 +682,20 @@ def _append_run_content(child, rpr: str, runs: list[Run], state: _ParseState) ->
         runs.append(Run("-", rpr))
     elif tag == W + "lastRenderedPageBreak":
         state.pages.page_break(rendered=True)
-    elif tag in (W + "footnoteReference", W + "endnoteReference", W + "drawing", W + "object",
-                 W + "fldChar", W + "instrText", W + "sym"):
+    elif tag in _DRAWN_OBJECTS or tag in (W + "footnoteReference", W + "endnoteReference", W + "fldChar",
+                                          W + "instrText", W + "sym"):
         runs.append(Run("", rpr, serialize(child, state.root_nsmap)))
+
+
+def _inside_drawn_object(run, paragraph) -> bool:
+    """A run of a text box or shape anchored in the paragraph (a "PROJEKT" stamp, a logo's caption): it belongs to
+    the object, which travels whole as one opaque run; Word writes its text twice (DrawingML and VML fallback)."""
+    parent = run.getparent()
+    while parent is not None and parent is not paragraph:
+        if parent.tag in _DRAWN_OBJECTS:
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _inside_deletion(run, paragraph) -> bool:

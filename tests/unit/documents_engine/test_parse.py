@@ -216,3 +216,41 @@ def test_after_the_final_provision_only_signatures_and_footnotes_are_left_out():
                        "Informacja o przebiegu konsultacji znajduje się w Biuletynie Informacji Publicznej."]) == [
         ("§ 1", "Uchwała wchodzi w życie z dniem podjęcia."),
         ("§ 1 akapit 1", "Informacja o przebiegu konsultacji znajduje się w Biuletynie Informacji Publicznej.")]
+
+
+_DRAWING_NS = ('xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+               'xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" '
+               'xmlns:v="urn:schemas-microsoft-com:vml"')
+
+
+def _text_box(text: str) -> str:
+    """A text box as Word 2010 and later write it: DrawingML, then a VML copy of the same text as fallback."""
+    inner = f"<w:txbxContent><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:txbxContent>"
+    return (f'<w:r><mc:AlternateContent {_DRAWING_NS}><mc:Choice Requires="wps"><w:drawing><wp:anchor '
+            'distT="0" distB="0" distL="0" distR="0" simplePos="0" relativeHeight="1" behindDoc="0" locked="0" '
+            'layoutInCell="1" allowOverlap="1"><wp:simplePos x="0" y="0"/><wp:positionH relativeFrom="column">'
+            '<wp:posOffset>0</wp:posOffset></wp:positionH><wp:positionV relativeFrom="paragraph"><wp:posOffset>0'
+            '</wp:posOffset></wp:positionV><wp:extent cx="914400" cy="300000"/><wp:wrapNone/>'
+            '<wp:docPr id="1" name="Pole tekstowe 1"/><a:graphic><a:graphicData '
+            'uri="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"><wps:wsp><wps:txbx>'
+            f"{inner}</wps:txbx><wps:bodyPr/></wps:wsp></a:graphicData></a:graphic></wp:anchor></w:drawing>"
+            f"</mc:Choice><mc:Fallback><w:pict><v:shape><v:textbox>{inner}</v:textbox></v:shape></w:pict>"
+            "</mc:Fallback></mc:AlternateContent></w:r>")
+
+
+def test_a_text_box_anchored_in_a_paragraph_is_an_object_of_it_not_its_text():
+    """Drafts carry a "PROJEKT" stamp or a note in a text box; its text was read twice (both of Word's copies)
+    into the title, and the box itself was lost when the version was written."""
+    vml_box = (f'<w:r><w:pict {_DRAWING_NS}><v:shape><v:textbox><w:txbxContent><w:p><w:r><w:t>Wersja 2'
+               "</w:t></w:r></w:p></w:txbxContent></v:textbox></v:shape></w:pict></w:r>")
+    body = [paragraph_xml(_text_box("PROJEKT") + run_xml("Program współpracy na 2025 rok")),
+            paragraph_xml(run_xml("§ 1. Program określa zasady.") + vml_box),
+            simple_paragraph("§ 2. Uchwała wchodzi w życie z dniem podjęcia.")]
+    version = parse_docx(build_docx(DocxSpec(body=body)))
+    assert labels(version) == [("block", "Tytuł", "Program współpracy na 2025 rok"),
+                               ("paragraph", "§ 1", "Program określa zasady."),
+                               ("paragraph", "§ 2", "Uchwała wchodzi w życie z dniem podjęcia.")]
+    document = read_package(render_clean(version))["word/document.xml"].decode()
+    assert document.count("<mc:AlternateContent") == 1 and document.count(">PROJEKT<") == 2
+    assert document.count("<w:pict") == 2 and document.count(">Wersja 2<") == 1  # the fallback's and the VML box
+    assert parse_docx(render_clean(version)).to_json() == version.to_json()
