@@ -15,6 +15,8 @@ Layouts:
   an annex restarts its lists with w:startOverride. Numbers Word cannot produce ("Art. 1a.") stay typed, and
   so does the closing wording of a list ("– osoby prawne …" after a point that opens no list: the "część
   wspólna"), which is no list item;
+- "soft-breaks": typed, but every line that opens a ust., pkt, lit. or tiret follows the line before it after
+  a line break (Shift+Enter) in the same paragraph, as drafters type lists inside a §;
 - "typed-lo" and "word-lo": those two files after a LibreOffice round-trip (soffice --convert-to docx),
   kept as files in the corpus folder (`<name>.<layout>.docx`), made by `build_round_trips`.
 
@@ -34,7 +36,7 @@ from pathlib import Path
 from services.documents.engine.docxwriter import DocxSpec, ListLevel, build_docx, paragraph_xml, run_xml
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "drafting"
-LAYOUTS = ("typed", "word", "typed-lo", "word-lo")
+LAYOUTS = ("typed", "word", "soft-breaks", "typed-lo", "word-lo")
 
 _CHAPTER_LIST, _DIVISION_LIST, _PARAGRAPH_LIST, _ARTICLE_LIST, _ROMAN_LIST = 1, 2, 3, 4, 5
 _DASH = re.compile(r"^[–-]\s+")
@@ -57,6 +59,20 @@ def expected_labels(name: str) -> list[tuple[str, str]]:
 def typed_docx(name: str) -> bytes:
     body = [paragraph_xml(run_xml(re.sub(r"^§ ", "§\u00a0", line))) for line in source_lines(name)]
     return build_docx(DocxSpec(body=body, title=name))
+
+
+_LOWER_UNIT = re.compile(r"^(?:\d{1,3}[a-z]?[.)]|[a-z]\)|[–-])\s")
+
+
+def soft_breaks_docx(name: str) -> bytes:
+    paragraphs: list[str] = []
+    for line in source_lines(name):
+        line = re.sub(r"^§ ", "§\u00a0", line)
+        if paragraphs and _LOWER_UNIT.match(line):
+            paragraphs[-1] += "\n" + line
+        else:
+            paragraphs.append(line)
+    return build_docx(DocxSpec(body=[paragraph_xml(run_xml(text)) for text in paragraphs], title=name))
 
 
 class _WordLists:
@@ -156,6 +172,8 @@ def layout_docx(name: str, layout: str) -> bytes:
         return typed_docx(name)
     if layout == "word":
         return word_docx(name)
+    if layout == "soft-breaks":
+        return soft_breaks_docx(name)
     return (CORPUS / f"{name}.{layout}.docx").read_bytes()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field, replace
 
@@ -129,8 +130,11 @@ def _walk_body(body, state: _ParseState):
             section = child
             continue
         if tag == W + "p":
-            raw = _read_paragraph(child, state)
-        elif tag == W + "tbl":
+            for line in _numbered_lines_apart(child, state):
+                raw = _read_paragraph(line, state)
+                raws.append(raw if raw is not None else _TailOnly(serialize(line, state.root_nsmap)))
+            continue
+        if tag == W + "tbl":
             raw = _read_table(child, state)
         else:
             raw = None
@@ -144,6 +148,118 @@ class _TailOnly:
     """Body content that is no unit (empty paragraphs, bookmarks): kept after the preceding unit."""
 
     xml: str
+
+
+_HEAD_KINDS = ("division", "chapter", "paragraph", "article")
+
+
+def _numbered_lines_apart(paragraph, state: _ParseState) -> list:
+    """The paragraph, or one paragraph per line where it holds several units broken by Shift+Enter.
+
+    Drafters break "§ 1." from its text, or "2. …" from "1. …", with a line break instead of a new paragraph
+    (and text pasted from a PDF brings its lines so). Those units are split into paragraphs of their own, with
+    the paragraph's properties, so that each can be commented on and amended; the spacing between them and the
+    indent of their first lines stay as the one paragraph showed them. Only line breaks in runs directly in
+    the paragraph are split, and none in a paragraph with a field (a field's parts must stay together).
+    """
+    if paragraph.find(f"{W}r/{W}br") is None or next(paragraph.iter(W + "fldChar", W + "fldSimple"), None) is not None:
+        return [paragraph]
+    lines: list[list] = [[]]
+    for child in paragraph:
+        if child.tag == W + "pPr":
+            continue
+        if child.tag != W + "r" or child.find(W + "br") is None:
+            lines[-1].append(child)
+            continue
+        rpr, piece = child.find(W + "rPr"), _empty_run(child.find(W + "rPr"))
+        for content in child:
+            if content.tag == W + "rPr":
+                continue
+            if content.tag in (W + "br", W + "cr") and content.get(W + "type") in (None, "textWrapping"):
+                lines[-1].append(piece)
+                lines.append([])
+                piece = _empty_run(rpr)
+            else:
+                piece.append(copy.deepcopy(content))
+        lines[-1].append(piece)
+    texts = ["".join(t.text or "" for element in line for t in element.iter(W + "t")).strip() for line in lines]
+    cuts = [index for index in range(1, len(lines)) if texts[index - 1] and texts[index]
+            and _opens_a_unit(texts[index], texts[index - 1])]
+    if not cuts:
+        return [paragraph]
+    numbered = _style_of(paragraph.find(W + "pPr"), state.styles).num_id is not None or \
+        paragraph.find(f"{W}pPr/{W}numPr") is not None
+    pieces = []
+    for start, end in zip([0, *cuts], [*cuts, len(lines)]):
+        piece = etree.Element(W + "p", nsmap=paragraph.nsmap)
+        piece.append(_line_properties(paragraph.find(W + "pPr"), first=start == 0, last=end == len(lines),
+                                      numbered=numbered))
+        for index in range(start, end):
+            if index > start:
+                piece.append(etree.fromstring(f'<w:r xmlns:w="{W[1:-1]}"><w:br/></w:r>'))
+            piece.extend(copy.deepcopy(element) for element in lines[index])
+        pieces.append(piece)
+    return pieces
+
+
+def _opens_a_unit(line: str, previous: str) -> bool:
+    prefix = classify_prefix(line)
+    if prefix is not None or roman_heading(line) is not None:
+        return True
+    head = classify_prefix(previous)
+    return head is not None and head[0] in _HEAD_KINDS and not previous[head[2]:].strip()
+
+
+def _empty_run(rpr):
+    run = etree.Element(W + "r")
+    if rpr is not None:
+        run.append(copy.deepcopy(rpr))
+    return run
+
+
+def _line_properties(ppr, *, first: bool, last: bool, numbered: bool):
+    """Properties of one line made a paragraph: no space between the lines of what was one paragraph, the first
+    line's indent and automatic number only on the first."""
+    ppr = copy.deepcopy(ppr) if ppr is not None else etree.Element(W + "pPr")
+    spacing = ppr.find(W + "spacing")
+    if spacing is None:
+        spacing = etree.SubElement(ppr, W + "spacing")
+    if not first:
+        spacing.set(W + "before", "0")
+        spacing.attrib.pop(W + "beforeAutospacing", None)
+        indent = ppr.find(W + "ind")
+        if indent is None:
+            indent = etree.SubElement(ppr, W + "ind")
+        for name in ("hanging", "hangingChars", "firstLineChars"):
+            indent.attrib.pop(W + name, None)
+        indent.set(W + "firstLine", "0")
+        if numbered:
+            for old in ppr.findall(W + "numPr"):
+                ppr.remove(old)
+            ppr.append(etree.fromstring(f'<w:numPr xmlns:w="{W[1:-1]}"><w:numId w:val="0"/></w:numPr>'))
+    if not last:
+        spacing.set(W + "after", "0")
+        spacing.attrib.pop(W + "afterAutospacing", None)
+        for section in ppr.findall(W + "sectPr"):  # the section ends with the paragraph's last line
+            ppr.remove(section)
+    _order_properties(ppr)
+    return ppr
+
+
+# CT_PPrBase's sequence (ISO/IEC 29500-1 §17.3.1.26) for the elements a line's properties add; Word refuses a
+# document whose pPr children are out of order.
+_PPR_ORDER = ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+              "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+              "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid",
+              "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+              "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+
+
+def _order_properties(ppr) -> None:
+    rank = {W + name: index for index, name in enumerate(_PPR_ORDER)}
+    children = sorted(ppr, key=lambda element: rank.get(element.tag, len(rank)))
+    for child in children:
+        ppr.append(child)
 
 
 def _body_children(body):

@@ -254,3 +254,27 @@ def test_a_text_box_anchored_in_a_paragraph_is_an_object_of_it_not_its_text():
     assert document.count("<mc:AlternateContent") == 1 and document.count(">PROJEKT<") == 2
     assert document.count("<w:pict") == 2 and document.count(">Wersja 2<") == 1  # the fallback's and the VML box
     assert parse_docx(render_clean(version)).to_json() == version.to_json()
+
+
+def test_units_typed_after_line_breaks_in_one_paragraph_are_split_into_paragraphs_of_their_own():
+    """Drafters type a §'s list with Shift+Enter; each line that opens a unit becomes a paragraph with the
+    paragraph's properties, without space between them, the first line's indent or a second automatic number."""
+    levels = {1: [ListLevel("decimal", "§ %1.")]}
+    ppr_extra = ('<w:spacing w:before="120" w:after="240"/><w:ind w:left="0" w:firstLine="708"/>'
+                 '<w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr>')  # a section ends with this paragraph
+    numbered = paragraph_xml(run_xml("Celami programu są:\n1) wzmacnianie organizacji,\n2) rozwój"), numbering=(1, 0))
+    numbered = numbered.replace("</w:numPr>", "</w:numPr>" + ppr_extra, 1)
+    body = [simple_paragraph("Program współpracy"), numbered,
+            simple_paragraph("§ 2. Uchwała wchodzi w życie.\nUzasadnienie nie jest tu potrzebne.")]
+    version = parse_docx(build_docx(DocxSpec(body=body, abstract_lists=levels, nums={1: (1, {})})))
+    assert labels(version) == [("block", "Tytuł", "Program współpracy"), ("paragraph", "§ 1", "Celami programu są:"),
+                               ("point", "§ 1 pkt 1", "wzmacnianie organizacji,"), ("point", "§ 1 pkt 2", "rozwój"),
+                               ("paragraph", "§ 2", "Uchwała wchodzi w życie.\nUzasadnienie nie jest tu potrzebne.")]
+    paragraphs = read_package(render_clean(version))["word/document.xml"].decode().split("<w:p>")[1:]
+    first, middle, last = paragraphs[1:4]
+    assert '<w:numId w:val="1"/>' in first and 'w:before="120"' in first and 'w:after="0"' in first
+    assert '<w:numId w:val="0"/>' in middle and 'w:before="0"' in middle and 'w:after="0"' in middle
+    assert 'w:firstLine="0"' in middle and 'w:before="0"' in last and 'w:after="240"' in last
+    assert all(part.index("<w:numPr>") < part.index("<w:spacing") < part.index("<w:ind") for part in (middle, last))
+    assert [part.count("<w:sectPr") for part in (first, middle, last)] == [0, 0, 1]
+    assert parse_docx(render_clean(version)).to_json() == version.to_json()
