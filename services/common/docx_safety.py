@@ -65,7 +65,8 @@ def check_docx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str 
                limits: Limits | None = None) -> None:
     """Raise `PackageRejected` unless `data` is a plain, safe DOCX package.
 
-    Codes: too_large, encrypted, not_zip, not_docx, too_many_members, unsafe_name (a member
+    Codes: too_large, encrypted, legacy_format (Word or Excel 97–2003), not_zip (its message names a PDF, scan,
+    RTF or web page), not_docx (names the package it is, e.g. an .odt), too_many_members, unsafe_name (a member
     outside the package: "../x", "/x", "C:x"), zip_bomb, damaged (e.g. a CRC mismatch after a
     lying size header), macros (by name, content type or relationship, whatever the XML
     encoding), dtd.
@@ -107,24 +108,61 @@ class _Kind:
     not_kind_message_pl: str
     macro_name_markers: tuple[str, ...]
     macro_content_markers: tuple[bytes, ...]
+    title: str  # what the user is asked for, in a sentence
+    title_pl: str
 
 
 DOCX = _Kind("docx", ("[Content_Types].xml", "word/document.xml"), "not_docx",
              "The zip package is not a Word document (no word/document.xml).",
              "Paczka zip nie jest dokumentem Word (brak word/document.xml).",
-             _MACRO_NAME_MARKERS, ())
+             _MACRO_NAME_MARKERS, (), "a Word document (.docx)", "dokument Word (.docx)")
 XLSX = _Kind("xlsx", ("[Content_Types].xml", "xl/workbook.xml"), "not_xlsx",
              "The zip package is not an Excel workbook (no xl/workbook.xml).",
              "Paczka zip nie jest skoroszytem Excel (brak xl/workbook.xml).",
-             _MACRO_NAME_MARKERS, ())
+             _MACRO_NAME_MARKERS, (), "an Excel workbook (.xlsx)", "skoroszyt Excel (.xlsx)")
 ODT = _Kind("odt", ("mimetype", "content.xml"), "not_odt",
             "The zip package is not an OpenDocument text (no content.xml).",
             "Paczka zip nie jest dokumentem OpenDocument (brak content.xml).",
-            ("basic/", "scripts/", "vbaproject", "activex"), (b"<script:event-listener", b"<office:script "))
+            ("basic/", "scripts/", "vbaproject", "activex"), (b"<script:event-listener", b"<office:script "),
+            "an OpenDocument text (.odt)", "dokument OpenDocument (.odt)")
 ODS = _Kind("ods", ODT.required, "not_ods",
             "The zip package is not an OpenDocument spreadsheet (no content.xml).",
             "Paczka zip nie jest arkuszem OpenDocument (brak content.xml).",
-            ODT.macro_name_markers, ODT.macro_content_markers)
+            ODT.macro_name_markers, ODT.macro_content_markers,
+            "an OpenDocument spreadsheet (.ods)", "arkusz OpenDocument (.ods)")
+
+# What people send instead of the package asked for, recognised by their first bytes so that the answer can say
+# what to do: (test, what it is in English and in Polish, whether an editor saves it as the package asked for).
+_OTHER_FORMATS = (
+    (lambda head: head.startswith(b"%PDF"), "a PDF", "PDF", False),
+    (lambda head: head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")),
+     "an image (a scan or a photograph)", "obraz (skan lub zdjęcie)", False),
+    (lambda head: head.startswith(b"{\\rtf"), "an RTF document", "dokument RTF", True),
+    (lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html")),
+     "a web page (HTML)", "strona internetowa (HTML)", True),
+)
+# Streams of a compound (OLE) file that tell what it holds, as their UTF-16 names in its directory.
+_OLE_STREAMS = (
+    ("EncryptedPackage".encode("utf-16-le"), None, None),  # an OOXML file encrypted with a password
+    ("WordDocument".encode("utf-16-le"), "a Word 97–2003 document (.doc)", "dokument Word 97–2003 (.doc)"),
+    ("Workbook".encode("utf-16-le"), "an Excel 97–2003 workbook (.xls)", "skoroszyt Excel 97–2003 (.xls)"),
+)
+# The office packages, by the member that only each of them has (the mimetype member names the ODF kind).
+_PACKAGE_MARKERS = (
+    ("word/document.xml", DOCX), ("xl/workbook.xml", XLSX), ("ppt/presentation.xml", None),
+)
+_ODF_MIMETYPES = {b"application/vnd.oasis.opendocument.text": ODT,
+                  b"application/vnd.oasis.opendocument.spreadsheet": ODS}
+
+
+def _save_as(kind: _Kind, what: str, what_pl: str, convertible: bool = True) -> tuple[str, str]:
+    if not convertible:
+        return (f"The file is {what}, from which no document structure can be read; send {kind.title}, "
+                "the file it was made from.",
+                f"Plik to {what_pl}, z którego nie da się odczytać struktury dokumentu; prześlij {kind.title_pl}, "
+                "z którego powstał.")
+    return (f"The file is {what}; open it, save it as {kind.title} with File → Save as, and send that.",
+            f"Plik to {what_pl}; otwórz go, zapisz jako {kind.title_pl} poleceniem Plik → Zapisz jako i prześlij.")
 
 
 def _check_package(data: bytes, kind: _Kind, limits: Limits) -> None:
@@ -132,27 +170,57 @@ def _check_package(data: bytes, kind: _Kind, limits: Limits) -> None:
         raise _reject("too_large", f"The file is larger than {limits.max_bytes // (1024 * 1024)} MB.",
                       f"Plik jest większy niż {limits.max_bytes // (1024 * 1024)} MB.")
     if data[:8] == OLE_COMPOUND_MAGIC:
-        raise _reject("encrypted", "The file is encrypted or password-protected (or an old .doc); "
-                      "save it as an unprotected .docx.",
-                      "Plik jest zaszyfrowany lub chroniony hasłem (albo to stary .doc); "
-                      "zapisz go jako niezabezpieczony .docx.")
+        raise _compound_file(data, kind)
     if not data.startswith(b"PK"):
-        raise _not_zip()
+        raise _not_zip(data, kind)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, EOFError):
-        raise _not_zip() from None
+        raise _not_zip(data, kind) from None
     with archive:
         infos = archive.infolist()
-        _check_directory(infos, limits, kind)
+        _check_directory(infos, limits, kind, archive)
         _check_members(archive, infos, limits, kind)
         if kind in (DOCX, XLSX):
             _check_declarations(archive, infos)
 
 
-def _not_zip() -> PackageRejected:
-    return _reject("not_zip", "The file is not a DOCX (not a zip package).",
-                   "Plik nie jest dokumentem DOCX (nie jest paczką zip).")
+def _compound_file(data: bytes, kind: _Kind) -> PackageRejected:
+    """An OLE compound file: Office's older binary formats, and the wrapper of a password-protected OOXML."""
+    for stream, what, what_pl in _OLE_STREAMS:
+        if stream in data:
+            if what is None:
+                break
+            return _reject("legacy_format", *_save_as(kind, what, what_pl))
+    return _reject("encrypted", f"The file is encrypted or password-protected; remove the password and save it as "
+                   f"{kind.title}.", f"Plik jest zaszyfrowany lub chroniony hasłem; usuń hasło i zapisz go jako "
+                   f"{kind.title_pl}.")
+
+
+def _not_zip(data: bytes, kind: _Kind) -> PackageRejected:
+    head = data[:512]
+    for matches, what, what_pl, convertible in _OTHER_FORMATS:
+        if matches(head):
+            return _reject("not_zip", *_save_as(kind, what, what_pl, convertible))
+    return _reject("not_zip", f"The file is not a zip package, so it is not {kind.title}.",
+                   f"Plik nie jest paczką zip, więc nie jest to {kind.title_pl}.")
+
+
+def _another_package(archive: zipfile.ZipFile, names: set[str], kind: _Kind) -> PackageRejected:
+    """A zip package of another kind than asked for (an .odt sent for a .docx, a workbook for a document)."""
+    other: _Kind | None = None
+    if "mimetype" in names:
+        with archive.open("mimetype") as member:
+            other = _ODF_MIMETYPES.get(member.read(100).strip())
+    for marker, package in _PACKAGE_MARKERS:
+        if other is None and marker in names:
+            if package is None:
+                return _reject(kind.not_kind_code, *_save_as(kind, "a PowerPoint presentation",
+                                                             "prezentacja PowerPoint"))
+            other = package
+    if other is None or other is kind:
+        return _reject(kind.not_kind_code, kind.not_kind_message, kind.not_kind_message_pl)
+    return _reject(kind.not_kind_code, *_save_as(kind, other.title, other.title_pl))
 
 
 def _zip_bomb(detail: str) -> PackageRejected:
@@ -160,7 +228,8 @@ def _zip_bomb(detail: str) -> PackageRejected:
                    f"Paczka wygląda na bombę zip: {detail}.")
 
 
-def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind) -> None:
+def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind,
+                     archive: zipfile.ZipFile) -> None:
     if len(infos) > limits.max_members:
         raise _reject("too_many_members", f"The package has {len(infos)} parts (limit {limits.max_members}).",
                       f"Paczka ma {len(infos)} części (limit {limits.max_members}).")
@@ -172,7 +241,7 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind) 
     if any(info.flag_bits & 0x1 for info in infos):
         raise _reject("encrypted", "The package is encrypted.", "Paczka jest zaszyfrowana.")
     if any(required not in names for required in kind.required):
-        raise _reject(kind.not_kind_code, kind.not_kind_message, kind.not_kind_message_pl)
+        raise _another_package(archive, names, kind)
     for name in names:
         lowered = name.lower()
         if any(marker in lowered for marker in kind.macro_name_markers):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import struct
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -125,6 +128,49 @@ def test_oversize_file_is_refused(auto_draft):
 def test_ole_compound_file_is_refused_as_encrypted():
     encrypted_ooxml = bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 4096
     assert rejection_code(encrypted_ooxml) == "encrypted"
+
+
+MAIL_CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "mail"
+
+
+def _rejection(data: bytes) -> DocumentRejected:
+    with pytest.raises(DocumentRejected) as raised:
+        check_docx(data)
+    return raised.value
+
+
+def _attachment_of(mail: str, content_type: str) -> bytes:
+    message = email.message_from_bytes((MAIL_CORPUS / mail).read_bytes(), policy=email.policy.default)
+    return next(part.get_payload(decode=True) for part in message.walk() if part.get_content_type() == content_type)
+
+
+@pytest.mark.parametrize(("data", "code", "named", "advice"), [
+    # LibreOffice's Word 97-2003 save of the corpus form, as a resident mailed it
+    (lambda: _attachment_of("word-97-doc-legacy.eml", "application/msword"), "legacy_format",
+     "dokument Word 97–2003 (.doc)", "zapisz jako dokument Word (.docx)"),
+    (lambda: (MAIL_CORPUS / "form-a-toruń.odt").read_bytes(), "not_docx", "dokument OpenDocument (.odt)",
+     "zapisz jako dokument Word (.docx)"),
+    (lambda: (MAIL_CORPUS / "scan.pdf").read_bytes(), "not_zip", "PDF", "prześlij dokument Word (.docx)"),
+    (lambda: b"{\\rtf1\\ansi\\ansicpg1250 Projekt programu}", "not_zip", "dokument RTF", "zapisz jako"),
+    (lambda: b"\xef\xbb\xbf<!DOCTYPE html><html><body>Projekt</body></html>", "not_zip", "strona internetowa",
+     "zapisz jako"),
+    (lambda: b"\xff\xd8\xff\xe0\x00\x10JFIF", "not_zip", "obraz (skan lub zdjęcie)", "prześlij dokument Word"),
+    (lambda: raw_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet", "content.xml": b"<x/>"}),
+     "not_docx", "arkusz OpenDocument (.ods)", "zapisz jako dokument Word (.docx)"),
+])
+def test_a_file_of_another_format_is_named_in_the_answer_with_what_to_do(data, code, named, advice):
+    """A clerk who uploads the draft as .doc, .odt or PDF is told what the file is and how to make a .docx of
+    it, in Polish and in English; before, a .doc was called encrypted and an .odt "a zip package"."""
+    rejected = _rejection(data())
+    assert rejected.code == code
+    assert named in rejected.message_pl and advice in rejected.message_pl
+    assert "Word document (.docx)" in rejected.message
+
+
+def test_an_unknown_file_is_refused_as_not_a_docx_without_guessing_what_it_is():
+    rejected = _rejection(b"hello, this is plain text")
+    assert (rejected.code, rejected.message_pl) == ("not_zip", "Plik nie jest paczką zip, więc nie jest to dokument "
+                                                               "Word (.docx).")
 
 
 def test_zip_with_encrypted_members_is_refused(auto_draft):
