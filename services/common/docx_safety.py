@@ -65,7 +65,7 @@ def check_docx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str 
                limits: Limits | None = None) -> None:
     """Raise `PackageRejected` unless `data` is a plain, safe DOCX package.
 
-    Codes: too_large, encrypted, legacy_format (Word or Excel 97–2003), not_zip (its message names a PDF, scan,
+    Codes: too_large, encrypted, legacy_format (Word or Excel 97–2003), strict_ooxml, not_zip (its message names a PDF, scan,
     RTF or web page), not_docx (names the package it is, e.g. an .odt), too_many_members, unsafe_name (a member
     outside the package: "../x", "/x", "C:x"), zip_bomb, damaged (e.g. a CRC mismatch after a
     lying size header), macros (by name, content type or relationship, whatever the XML
@@ -266,6 +266,10 @@ def is_safe_member_name(name: str) -> bool:
 _MACRO_RELATIONSHIPS = ("vbaproject", "vbadata", "activex", "vbaprojectsignature", "keymapcustomizations")
 
 
+# Word's "Strict Open XML Document" (ISO/IEC 29500 strict): the same parts in other namespaces.
+_STRICT_RELATIONSHIPS = "http://purl.oclc.org/ooxml/"
+
+
 def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
     """Content types and relationships, parsed by their declared encoding (UTF-8, UTF-16, …): no macro
     content type and no relationship to VBA or ActiveX, whatever the part holding it is called."""
@@ -282,6 +286,11 @@ def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) 
             if not isinstance(element.tag, str):
                 continue
             content_type = (element.get("ContentType") or "").lower()
+            if (element.get("Type") or "").startswith(_STRICT_RELATIONSHIPS):
+                raise _reject("strict_ooxml", "The document was saved as Strict Open XML, which is not read here; "
+                              "save it as a plain Word document (.docx) with File → Save as.",
+                              "Dokument zapisano w formacie „Strict Open XML”, którego nie odczytujemy; zapisz go "
+                              "jako zwykły dokument Word (.docx) poleceniem Plik → Zapisz jako.")
             relationship = (element.get("Type") or "").lower().rsplit("/", 1)[-1]
             if any(marker.decode() in content_type for marker in _MACRO_CONTENT_TYPE_MARKERS) or \
                     any(marker in relationship for marker in _MACRO_RELATIONSHIPS) or relationship == "control":

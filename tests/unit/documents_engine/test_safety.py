@@ -167,6 +167,16 @@ def test_a_file_of_another_format_is_named_in_the_answer_with_what_to_do(data, c
     assert "Word document (.docx)" in rejected.message
 
 
+def test_a_document_saved_as_strict_open_xml_is_refused_with_how_to_save_it(auto_draft):
+    """Word's "Strict Open XML Document" keeps the parts in ISO 29500 strict namespaces (here the package
+    relationship rewritten as Word writes it), where nothing would be found: the clerk learned "no body"."""
+    rels = read_package(auto_draft)["_rels/.rels"].replace(
+        b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+        b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
+    rejected = _rejection(repack(auto_draft, replace={"_rels/.rels": rels}))
+    assert rejected.code == "strict_ooxml" and "Strict Open XML" in rejected.message_pl
+
+
 def test_an_unknown_file_is_refused_as_not_a_docx_without_guessing_what_it_is():
     rejected = _rejection(b"hello, this is plain text")
     assert (rejected.code, rejected.message_pl) == ("not_zip", "Plik nie jest paczką zip, więc nie jest to dokument "
