@@ -384,10 +384,37 @@ def _text_of(part: EmailMessage) -> str:
     try:
         text = data.decode(charset)
     except (LookupError, UnicodeDecodeError):
-        return decode_8bit(data)
-    if charset in _WESTERN_CHARSETS and _misread_polish_signs(text) >= 2:
-        return data.decode(guess_polish_8bit(data), errors="replace")
+        text = decode_8bit(data)
+    else:
+        if charset in _WESTERN_CHARSETS and _misread_polish_signs(text) >= 2:
+            text = data.decode(guess_polish_8bit(data), errors="replace")
+    if part.get_content_type() == "text/plain" and (part.get_param("format") or "").lower() == "flowed":
+        return unflow(text, delete_space=(part.get_param("delsp") or "").lower() == "yes")
     return text
+
+
+def unflow(text: str, *, delete_space: bool = False) -> str:
+    """The paragraphs of a format=flowed text (RFC 3676), as Thunderbird and Apple Mail send plain text: a line
+    ending in a space goes on in the next line of the same quote depth ("-- " is the signature mark, not a soft
+    break), a leading space was added to protect the line ("space-stuffing"), and with DelSp=yes the space
+    before a soft break was added too. Without this the comment came with a line break every 72 characters,
+    and a quotation from the draft split in two did not match the draft's text."""
+    paragraphs: list[tuple[int, str]] = []
+    open_paragraph = False
+    for line in text.replace("\r\n", "\n").split("\n"):
+        stripped = line.lstrip(">")
+        depth = len(line) - len(stripped)
+        if stripped.startswith(" "):
+            stripped = stripped[1:]
+        soft = stripped.endswith(" ") and stripped != "-- "
+        if open_paragraph and paragraphs and paragraphs[-1][0] == depth:
+            paragraphs[-1] = (depth, paragraphs[-1][1] + stripped)
+        else:
+            paragraphs.append((depth, stripped))
+        if soft and delete_space:
+            paragraphs[-1] = (depth, paragraphs[-1][1][:-1])
+        open_paragraph = soft
+    return "\n".join((">" * depth + " " + content) if depth else content for depth, content in paragraphs)
 
 
 # Charsets a client declares by default (PHP's mail() example, old webmails and KMail set ISO-8859-1) while the
@@ -508,16 +535,28 @@ _REPLY_HEADER = re.compile(
     r"|(?:Dnia|W dniu)\b.{0,200}\bnapisał(?:\(a\)|a)?:?\s*$"  # Gmail, Thunderbird (pl)
     r"|(?:pon|wt|śr|czw|pt|sob|niedz)\.?,?\s.{0,120}\bnapisał(?:\(a\)|a)?:\s*$"  # Gmail (pl): "pt., 18 paź 2024 …"
     r"|Wiadomość napisana przez\b.{0,200}\bw dniu\b.{0,80}:\s*$"  # Apple Mail (pl): "… w dniu 7 paź 2024, o godz. 10:00:"
-    r"|-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
+    r"|-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Treść oryginalnej wiadomości"
+    r"|Ursprüngliche Nachricht)\s*-{2,}"  # Thunderbird (pl) writes "--- Treść oryginalnej wiadomości ---"
     r"|_{10,}\s*$"  # Outlook Web / mobile separator before "From:"
     r")", re.IGNORECASE)
+# Thunderbird's reply header when it has no date: "#1 pisze:" ("Jan Kowalski pisze:"), a reply header only
+# when quoted lines follow it.
+_AUTHOR_WRITES = re.compile(r"^\s*\S.{0,150}\b(?:pisze|napisał(?:\(a\)|a)?|wrote):\s*$", re.IGNORECASE)
 _HISTORY_SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Ursprüngliche Nachricht)\s*-{2,}"
+    r"^\s*(?:-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Treść oryginalnej wiadomości"
+    r"|Ursprüngliche Nachricht)\s*-{2,}"
     r"|_{10,}\s*$)", re.IGNORECASE)
 # Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
 _OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De)\*?:\s.+$", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Gesendet|To|Do|Subject|Temat)\*?:\s", re.IGNORECASE)
+# The other fields of a forwarded mail's header block: Thunderbird's Polish ones (its mime.properties: "Nadawca",
+# "Adresat", "Kopia", "Ukryta kopia", "Odpowiedź-Do", "Wysyłane przez", "Firma/Organizacja"; its "Temat" and "Data"
+# are Outlook's too), copies and reply addresses in English and German, the importance line some clients add.
+_OTHER_HEADER_FIELD = re.compile(
+    r"^\s*\*?(?:Cc|Bcc|DW|UDW|Reply-To|Sender|Organization|Importance|Nadawca|Adresat|Kopia|Ukryta kopia"
+    r"|Odpowied[źz][ -]do|Wysyłane przez|(?:Firma/)?Organizacja|Ważność|Priorytet|An|Kopie|Betreff)\*?:\s",
+    re.IGNORECASE)
 _FORWARD_MARKER = re.compile(
     r"^\s*(?:-{3,}\s*(?:Forwarded message|Wiadomość przekazana dalej|Przekazana wiadomość|Treść przekazanej wiadomości)\s*-{3,}"
     r"|Begin forwarded message:|Początek przekazywanej wiadomości:|-{5,}\s*Forwarded Message\s*-{5,}"
@@ -557,7 +596,8 @@ def strip_reply(text: str, *, forward: bool = False) -> str:
             index = _after_header_block(lines, index if _OUTLOOK_HEADER_BLOCK.match(line) else index + 1)
             forward_header_expected = False
             continue
-        if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, index) or _is_split_reply_header(lines, index):
+        if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, index) or _is_split_reply_header(lines, index) \
+                or _introduces_quote(lines, index):
             break
         if line.lstrip().startswith(">"):
             index += 1
@@ -582,7 +622,7 @@ def _after_header_block(lines: list[str], index: int) -> int:
     while index < len(lines) and not lines[index].strip():
         index += 1
     while index < len(lines) and (_OUTLOOK_HEADER_BLOCK.match(lines[index]) or _OUTLOOK_NEXT.match(lines[index])
-                                  or re.match(r"^\s*(Cc|DW|Reply-To):\s", lines[index], re.I)):
+                                  or _OTHER_HEADER_FIELD.match(lines[index])):
         index += 1
     return index
 
@@ -606,6 +646,13 @@ def _is_outlook_reply_header(lines: list[str], index: int) -> bool:
         return False
     following = [line for line in lines[index + 1:index + 4] if line.strip()]
     return bool(following) and all(_OUTLOOK_NEXT.match(line) for line in following[:2])
+
+
+def _introduces_quote(lines: list[str], index: int) -> bool:
+    if not _AUTHOR_WRITES.match(lines[index]):
+        return False
+    following = next((line for line in lines[index + 1:] if line.strip()), "")
+    return following.lstrip().startswith(">")
 
 
 def _is_split_reply_header(lines: list[str], index: int) -> bool:

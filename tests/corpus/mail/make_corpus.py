@@ -399,6 +399,7 @@ MIME-Version: 1.0
     outlook_forward_shape()
     apple_mail_reply_shape()
     php_contact_form_shape()
+    thunderbird_pl_inline_forward_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1292,6 +1293,78 @@ To: konsultacje@um.torun.pl
     (HERE / "php-mail-form-declared-iso-8859-1.eml").write_bytes(
         head.replace("\n", "\r\n").encode("ascii") + eight_bit.replace("\n", "\r\n").encode("windows-1250")
         + html.replace("\n", "\r\n").encode("windows-1250"))
+
+
+def _flowed(paragraph: str, width: int = 72) -> str:
+    """A paragraph as Thunderbird sends it with format=flowed: broken before `width`, a space left at the end
+    of every line but the last (RFC 3676 soft breaks)."""
+    lines, line = [], ""
+    for word in paragraph.split(" "):
+        if line and len(line) + len(word) + 1 > width:
+            lines.append(line + " ")
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "\n".join(lines + [line])
+
+
+def thunderbird_pl_inline_forward_shape() -> None:
+    """Polish Thunderbird's inline forward, multipart/alternative, plain text format=flowed. The shape is a real
+    Thunderbird 60 inline forward sent to the linux-uvc-devel list on 25 Jun 2019 (Message-ID
+    <73a76e45-b06a-90ad-12b4-78ed67d9992a@yahoo.com>, as archived in a public GitHub repository): the
+    X-Forwarded-Message-Id, the text/plain part format=flowed with soft breaks at 72, the text/html part with its
+    div class="moz-forward-container". The header block is Thunderbird's Polish one, from its localisation
+    (thunderbird/thunderbird-l10n pl/mail/chrome/messenger: composeMsgs.properties
+    mailnews.forward_header_originalmessage "--- Treść przekazanej wiadomości ---", mime.properties "Temat",
+    "Data", "Nadawca", "Adresat", "Kopia"); in HTML the fields sit in its moz-email-headers-table. A member of an
+    association forwards a neighbour's comment written to her."""
+    note = "Dzień dobry, przekazuję uwagę Pana Jana Kowalskiego, który prosił mnie o jej przesłanie do Urzędu."
+    comment = f"w § 5 ust. 2 proponuję dopisać: {TEXT_1}."
+    why = f"Uzasadnienie: {WHY_1}."
+    plain = (f"{_flowed(note)}\n\nEwa Maj\n\n--- Treść przekazanej wiadomości ---\n"
+             "Temat: \tUwaga do programu współpracy\nData: \tSun, 20 Oct 2024 19:40:12 +0200\n"
+             "Nadawca: \tJan Kowalski <jan.kowalski@example.org>\nAdresat: \tEwa Maj <ewa.maj@example.net>\n"
+             "Kopia: \tFundacja Dialog <biuro@fundacja-dialog.example.org>\n\n\n"
+             f"{_flowed('Pani Ewo, ' + comment)}\n\n{_flowed(why)}\n\n-- \nJan Kowalski\n")
+    header_rows = "".join(
+        f'<tr><th valign="BASELINE" nowrap="nowrap" align="RIGHT">{name}: </th><td>{value}</td></tr>\n'
+        for name, value in (("Temat", "Uwaga do programu współpracy"), ("Data", "Sun, 20 Oct 2024 19:40:12 +0200"),
+                            ("Nadawca", "Jan Kowalski &lt;jan.kowalski@example.org&gt;"),
+                            ("Adresat", "Ewa Maj &lt;ewa.maj@example.net&gt;"),
+                            ("Kopia", "Fundacja Dialog &lt;biuro@fundacja-dialog.example.org&gt;")))
+    html = (f'<html>\n  <head>\n\n    <meta http-equiv="content-type" content="text/html; charset=UTF-8">\n  </head>\n'
+            f'  <body>\n    <p>{note}</p>\n    <p>Ewa Maj<br>\n    </p>\n    <div class="moz-forward-container"><br>\n'
+            '      <br>\n      --- Treść przekazanej wiadomości ---\n      <table class="moz-email-headers-table" '
+            f'border="0" cellspacing="0" cellpadding="0">\n        <tbody>\n{header_rows}        </tbody>\n      </table>\n'
+            f'      <br>\n      <br>\n      <p>Pani Ewo, {comment}</p>\n      <p>{why}</p>\n'
+            '      <pre class="moz-signature" cols="72">-- \nJan Kowalski</pre>\n    </div>\n  </body>\n</html>\n')
+    (HERE / "thunderbird-pl-inline-forward-flowed.eml").write_bytes(f"""X-Forwarded-Message-Id: <5d3c1f0e-8a7b-4c2d-9e6f-1a2b3c4d5e6f@example.org>
+Message-ID: <0b9e6c2a-4f1d-4e8b-a3c5-7d2f9e1b6a40@example.net>
+Date: Mon, 21 Oct 2024 08:12:55 +0200
+MIME-Version: 1.0
+User-Agent: Mozilla Thunderbird
+Content-Language: pl
+To: konsultacje@um.torun.pl
+From: Ewa Maj <ewa.maj@example.net>
+Subject: =?UTF-8?Q?Fwd=3A_Uwaga_do_programu_wsp=C3=B3=C5=82pracy?=
+References: <5d3c1f0e-8a7b-4c2d-9e6f-1a2b3c4d5e6f@example.org>
+In-Reply-To: <5d3c1f0e-8a7b-4c2d-9e6f-1a2b3c4d5e6f@example.org>
+Content-Type: multipart/alternative;
+ boundary="------------F580E844F666C7548D0E66DD"
+
+This is a multi-part message in MIME format.
+--------------F580E844F666C7548D0E66DD
+Content-Type: text/plain; charset=UTF-8; format=flowed
+Content-Transfer-Encoding: 8bit
+
+{plain}
+--------------F580E844F666C7548D0E66DD
+Content-Type: text/html; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "utf-8")}
+--------------F580E844F666C7548D0E66DD--
+""".replace("\n", "\r\n").encode("utf-8"))
 
 
 if __name__ == "__main__":

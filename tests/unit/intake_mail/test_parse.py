@@ -8,7 +8,8 @@ import quopri
 
 import pytest
 
-from services.intake.mail.parse import INLINE_PICTURE_BYTES, MailRefused, guess_polish_8bit, html_to_text, parse_mail, strip_reply
+from services.intake.mail.parse import (INLINE_PICTURE_BYTES, MailRefused, guess_polish_8bit, html_to_text, parse_mail,
+                                       strip_reply, unflow)
 
 PANGRAM = "Zażółć gęślą jaźń - proszę dopisać § 5 ust. 2."
 
@@ -162,6 +163,9 @@ def test_the_quoted_history_of_html_replies_is_dropped():
     ("Moja uwaga.\n\nPozdrowienia,\nAnna\n", "Moja uwaga."),
     ("Nasze uwagi.\n\nPozdrawiamy\nZarząd Stowarzyszenia\n", "Nasze uwagi."),
     ("> cytat bez nagłówka\nMoja odpowiedź.\n", "Moja odpowiedź."),
+    # Thunderbird (pl), its composeMsgs.properties: "#1 pisze:" without a date, and the "user specified" header
+    ("Moja uwaga.\n\nUrząd Miasta Torunia pisze:\n> stare\n", "Moja uwaga."),
+    ("Moja uwaga.\n\n--- Treść oryginalnej wiadomości ---\nTemat: Konsultacje\nstare\n", "Moja uwaga."),
 ])
 def test_replies_lose_their_history_and_signature(text, expected):
     assert strip_reply(text) == expected
@@ -175,6 +179,44 @@ def test_a_sentence_that_opens_like_apple_mails_attribution_stays():
 def test_a_closing_formula_in_the_middle_of_a_long_text_is_not_a_signature():
     text = "Pozdrawiam wszystkich uczestników.\n" + "\n".join(f"Uwaga {i}: " + "treść " * 30 for i in range(10))
     assert strip_reply(text).startswith("Pozdrawiam wszystkich") and "Uwaga 9" in strip_reply(text)
+
+
+def test_a_line_that_ends_in_pisze_without_a_quote_after_it_stays():
+    text = "Jak pisze:\nustawa w art. 5 ust. 4 wymaga konsultacji."
+    assert strip_reply(text) == text
+
+
+def test_thunderbirds_polish_forward_header_block_is_dropped_with_all_its_fields():
+    """Its mime.properties name the fields Temat, Data, Nadawca, Adresat, Kopia, Ukryta kopia, Odpowiedź-Do,
+    Wysyłane przez, Firma/Organizacja; before, the last ones stayed in the body as if the forwarder wrote them."""
+    text = ("Przesyłam dalej.\n\n--- Treść przekazanej wiadomości ---\nTemat: \tUwagi\nData: \tMon, 21 Oct 2024\n"
+            "Nadawca: \tAnna <a@example.org>\nOdpowiedź-Do: \ta@example.org\nFirma/Organizacja: \tFundacja\n"
+            "Adresat: \tb@example.org\nKopia: \tc@example.org\nUkryta kopia: \td@example.org\n"
+            "Wysyłane przez: \te@example.org\n\nTreść uwagi Anny.\n")
+    assert strip_reply(text, forward=True) == "Przesyłam dalej.\n\nTreść uwagi Anny."
+
+
+@pytest.mark.parametrize(("flowed", "delete_space", "expected"), [
+    ("Proponuję dopisać w § 5 tworzenie \nwarunków do współpracy.\n\nDruga.", False,
+     "Proponuję dopisać w § 5 tworzenie warunków do współpracy.\n\nDruga."),
+    # space-stuffing (RFC 3676 4.4): a line that starts with a space, "From " or ">" gets one more space
+    ("Tekst\n From Toruń\n >nie cytat", False, "Tekst\nFrom Toruń\n>nie cytat"),
+    # a quoted paragraph flows within its depth only; "-- " is the signature mark, not a soft break
+    ("> cytat jest \n> długi\n>> głębiej \n> płycej\n-- \nAnna", False,
+     "> cytat jest długi\n>> głębiej \n> płycej\n-- \nAnna"),
+    # Apple Mail's DelSp=yes: the space before a soft break was added by the client
+    ("nawiązywania rela\u0020\ncji międzysektorowych", True, "nawiązywania relacji międzysektorowych"),
+])
+def test_format_flowed_text_is_read_as_its_paragraphs(flowed, delete_space, expected):
+    assert unflow(flowed, delete_space=delete_space) == expected
+
+
+def test_a_flowed_part_is_unflowed_and_a_fixed_one_is_not():
+    def mail(content_type: str) -> bytes:
+        return (f"From: a@example.org\r\nMessage-ID: <f@example.org>\r\nContent-Type: {content_type}\r\n\r\n"
+                "Uwaga do \r\n\u00a7 5.\r\n").encode("utf-8")
+    assert parse_mail(mail("text/plain; charset=UTF-8; format=flowed")).body_text == "Uwaga do \u00a7 5."
+    assert parse_mail(mail("text/plain; charset=UTF-8")).body_text == "Uwaga do\n\u00a7 5."
 
 
 def test_an_inline_forward_keeps_the_forwarded_text_without_its_header_block():
