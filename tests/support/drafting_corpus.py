@@ -105,7 +105,9 @@ def word_docx(name: str) -> bytes:
         return paragraph_xml(run_xml(text) if text else "", numbering=(lists.num(abstract), level))
 
     previous = ""
+    seen_provision = False  # footnotes follow an act's §§ or articles; a programme may open with "1) Celem …"
     for line in source_lines(name):
+        seen_provision = seen_provision or bool(re.match(r"^(?:§|Art\.)\s?\d", line))
         closing_wording = bool(_DASH.match(line)) and not previous.rstrip().endswith(":") and \
             not _DASH.match(previous)
         before, previous = previous, line
@@ -128,9 +130,9 @@ def word_docx(name: str) -> bytes:
             body.append(numbered(match.group(2), _CHAPTER_LIST + (10 if chapter_format != "decimal" else 0), 0))
             continue
         # a Dz.U. footnote ("2) Niniejsze rozporządzenie …" after the signature), not the first point of a list
-        # whose intro ends with a colon ("… jest mowa o:" / "1) Mieście – …")
+        # whose intro ends with a colon ("… jest mowa o:" / "1) Mieście – …") or of a text without §§
         footnote = re.match(r"^\d+\) [A-ZĄĆĘŁŃÓŚŹŻ]", line) and not re.match(r"^\d+\)\s", before) and \
-            not before.rstrip().endswith(":")
+            not before.rstrip().endswith(":") and seen_provision
         if footnote or re.match(r"^(Art\.|§)\s?\d+[a-z]", line):
             body.append(paragraph_xml(run_xml(line)))  # footnotes and "Art. 1a." stay typed
             continue

@@ -124,23 +124,76 @@ def _walk_body(body, state: _ParseState):
     """Turn body elements into units; returns the final w:sectPr (kept in the frame)."""
     section = None
     raws: list[_Raw | None] = []
+    pending = None  # a paragraph not read yet: the next may be the rest of its sentence
+    in_units = False  # past the title: a numbered line was seen (a title's lines are its own)
+
+    def read_pending() -> None:
+        nonlocal pending
+        if pending is not None:
+            raw = _read_paragraph(pending, state)
+            raws.append(raw if raw is not None else _TailOnly(serialize(pending, state.root_nsmap)))
+            pending = None
+
     for child in _body_children(body):
         tag = child.tag
-        if tag == W + "sectPr":
-            section = child
-            continue
         if tag == W + "p":
             for line in _numbered_lines_apart(child, state):
-                raw = _read_paragraph(line, state)
-                raws.append(raw if raw is not None else _TailOnly(serialize(line, state.root_nsmap)))
+                if in_units and pending is not None and _continues(pending, line, state):
+                    pending = _joined(pending, line)
+                else:
+                    read_pending()
+                    pending = line
+                in_units = in_units or bool(classify_prefix(_plain_text(line))) or _is_numbered(line, state)
+            continue
+        read_pending()
+        if tag == W + "sectPr":
+            section = child
             continue
         if tag == W + "tbl":
             raw = _read_table(child, state)
         else:
             raw = None
         raws.append(raw if raw is not None else _TailOnly(serialize(child, state.root_nsmap)))
+    read_pending()
     _interpret(raws, state)
     return section
+
+
+def _plain_text(paragraph) -> str:
+    return "".join(t.text or "" for t in paragraph.iter(W + "t")).strip()
+
+
+def _continues(previous, paragraph, state: _ParseState) -> bool:
+    """The paragraph is the rest of the previous one's sentence, broken where a PDF's line ended: text copied
+    from a published act brings every line as a paragraph of its own ("a) wspomaganie integracji, kształtowanie
+    społeczeństwa obywatelskiego, wspomaganie" / "rozwoju społeczności lokalnych i regionalnych;"), and the
+    second would be read as the list's closing words ("część wspólna") or a second paragraph of the unit.
+
+    Only past the title (whose lines are set apart on purpose), a line that starts with a lower-case letter and
+    carries no number ("a.", "b)"), dash, list numbering or heading style, after a full line (50 characters or more) that ends without a full stop, semicolon, colon or a
+    hyphen; a list item ending short, as before the closing words of a list, is never continued."""
+    text, before = _plain_text(paragraph), _plain_text(previous)
+    if not text[:1].islower() or len(before) < 50 or before[-1] in ".;:!?-\u00ad" or _is_numbered(paragraph, state):
+        return False
+    if classify_prefix(text) or _DOTTED_LETTER.match(text) or _PAGE_FURNITURE.match(before):
+        return False
+    before_prefix = classify_prefix(before)
+    return not (before_prefix and not before[before_prefix[2]:].strip())  # "§ 1." alone is a head, not a line
+
+
+def _is_numbered(paragraph, state: _ParseState) -> bool:
+    ppr = paragraph.find(W + "pPr")
+    style = _style_of(ppr, state.styles)
+    return paragraph.find(f"{W}pPr/{W}numPr") is not None or style.num_id is not None or style.heading or \
+        _outline_level(ppr) is not None
+
+
+def _joined(previous, paragraph):
+    """One paragraph of the two: the previous one's properties, a space, then the second's content."""
+    joined = copy.deepcopy(previous)
+    joined.append(etree.fromstring(f'<w:r xmlns:w="{W[1:-1]}"><w:t xml:space="preserve"> </w:t></w:r>'))
+    joined.extend(copy.deepcopy(child) for child in paragraph if child.tag != W + "pPr")
+    return joined
 
 
 @dataclass

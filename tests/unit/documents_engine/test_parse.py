@@ -278,3 +278,31 @@ def test_units_typed_after_line_breaks_in_one_paragraph_are_split_into_paragraph
     assert all(part.index("<w:numPr>") < part.index("<w:spacing") < part.index("<w:ind") for part in (middle, last))
     assert [part.count("<w:sectPr") for part in (first, middle, last)] == [0, 0, 1]
     assert parse_docx(render_clean(version)).to_json() == version.to_json()
+
+
+def test_a_line_broken_where_a_pdf_line_ended_is_the_rest_of_its_unit_not_the_lists_closing_words():
+    """Text copied from a published PDF brings each line as a paragraph; a line starting in lower case after a
+    full line that ends mid-sentence continues it. A short item before a list's closing words, the title's
+    lines, a line ending with a hyphen and a numbered line stay as they were."""
+    lines = ["Program współpracy Gminy z organizacjami pozarządowymi oraz innymi podmiotami prowadzącymi",
+             "działalność pożytku publicznego",
+             "§ 1. Cele szczegółowe współpracy obejmują:",
+             "1) wspomaganie integracji, kształtowanie społeczeństwa obywatelskiego, wspomaganie",
+             "rozwoju społeczności lokalnych i regionalnych;",
+             "2) osoby prawne",
+             "zwane dalej podmiotami.",
+             "§ 2. Program przygotowano we współpracy z Radą Działalności Pożytku Publicznego i współ-",
+             "pracującymi organizacjami.",
+             "§ 3. Uchwała wchodzi w życie z dniem podjęcia."]
+    version = parse_docx(build_docx(DocxSpec(body=[simple_paragraph(line) for line in lines])))
+    assert labels(version) == [
+        ("block", "Tytuł, akapit 1", lines[0]), ("block", "Tytuł, akapit 2", lines[1]),
+        ("paragraph", "§ 1", "Cele szczegółowe współpracy obejmują:"),
+        ("point", "§ 1 pkt 1", "wspomaganie integracji, kształtowanie społeczeństwa obywatelskiego, wspomaganie "
+                                "rozwoju społeczności lokalnych i regionalnych;"),
+        ("point", "§ 1 pkt 2", "osoby prawne"), ("common", "§ 1 część wspólna", "zwane dalej podmiotami."),
+        ("paragraph", "§ 2", lines[7][len("§ 2. "):]), ("block", "§ 2 akapit 1", lines[8]),
+        ("paragraph", "§ 3", "Uchwała wchodzi w życie z dniem podjęcia.")]
+    document = read_package(render_clean(version))["word/document.xml"].decode()
+    assert document.count("<w:p>") + document.count("<w:p ") == len(version.units)
+    assert parse_docx(render_clean(version)).to_json() == version.to_json()
