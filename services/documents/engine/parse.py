@@ -170,11 +170,14 @@ def _continues(previous, paragraph, state: _ParseState) -> bool:
     second would be read as the list's closing words ("część wspólna") or a second paragraph of the unit.
 
     Only past the title (whose lines are set apart on purpose), a line that starts with a lower-case letter and
-    carries no number ("a.", "b)"), dash, list numbering or heading style, after a full line (50 characters or more) that ends without a full stop, semicolon, colon or a
-    hyphen; a list item ending short, as before the closing words of a list, is never continued."""
+    carries no number ("a.", "b)"), dash, list numbering or heading style, after a full line (50 characters or
+    more) that ends without a full stop, semicolon, colon or a free-standing dash; a list item ending short, as
+    before the closing words of a list, is never continued."""
     text, before = _plain_text(paragraph), _plain_text(previous)
-    if not text[:1].islower() or len(before) < 50 or before[-1] in ".;:!?-\u00ad" or _is_numbered(paragraph, state):
+    if not text[:1].islower() or len(before) < 50 or before[-1] in ".;:!?" or _is_numbered(paragraph, state):
         return False
+    if before[-1] in "-\u00ad" and not before[-2:-1].isalpha():
+        return False  # "… –" / "… -": a dash, not a word broken at the line's end
     if classify_prefix(text) or _DOTTED_LETTER.match(text) or _PAGE_FURNITURE.match(before):
         return False
     before_prefix = classify_prefix(before)
@@ -189,9 +192,12 @@ def _is_numbered(paragraph, state: _ParseState) -> bool:
 
 
 def _joined(previous, paragraph):
-    """One paragraph of the two: the previous one's properties, a space, then the second's content."""
+    """One paragraph of the two: the previous one's properties, a space, then the second's content. A word the
+    line's end broke ("społeczno-" / "gospodarczy", "współ\u00ad" / "pracy") is joined without the space; its
+    hyphen is kept, as in Polish it more often joins a compound than it hyphenates (a soft hyphen is no text)."""
     joined = copy.deepcopy(previous)
-    joined.append(etree.fromstring(f'<w:r xmlns:w="{W[1:-1]}"><w:t xml:space="preserve"> </w:t></w:r>'))
+    if _plain_text(previous)[-1:] not in ("-", "\u00ad"):
+        joined.append(etree.fromstring(f'<w:r xmlns:w="{W[1:-1]}"><w:t xml:space="preserve"> </w:t></w:r>'))
     joined.extend(copy.deepcopy(child) for child in paragraph if child.tag != W + "pPr")
     return joined
 

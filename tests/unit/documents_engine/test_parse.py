@@ -282,8 +282,8 @@ def test_units_typed_after_line_breaks_in_one_paragraph_are_split_into_paragraph
 
 def test_a_line_broken_where_a_pdf_line_ended_is_the_rest_of_its_unit_not_the_lists_closing_words():
     """Text copied from a published PDF brings each line as a paragraph; a line starting in lower case after a
-    full line that ends mid-sentence continues it. A short item before a list's closing words, the title's
-    lines, a line ending with a hyphen and a numbered line stay as they were."""
+    full line that ends mid-sentence continues it, a word broken at the hyphen without a space. A short item
+    before a list's closing words, the title's lines and a numbered line stay as they were."""
     lines = ["Program współpracy Gminy z organizacjami pozarządowymi oraz innymi podmiotami prowadzącymi",
              "działalność pożytku publicznego",
              "§ 1. Cele szczegółowe współpracy obejmują:",
@@ -301,7 +301,7 @@ def test_a_line_broken_where_a_pdf_line_ended_is_the_rest_of_its_unit_not_the_li
         ("point", "§ 1 pkt 1", "wspomaganie integracji, kształtowanie społeczeństwa obywatelskiego, wspomaganie "
                                 "rozwoju społeczności lokalnych i regionalnych;"),
         ("point", "§ 1 pkt 2", "osoby prawne"), ("common", "§ 1 część wspólna", "zwane dalej podmiotami."),
-        ("paragraph", "§ 2", lines[7][len("§ 2. "):]), ("block", "§ 2 akapit 1", lines[8]),
+        ("paragraph", "§ 2", lines[7][len("§ 2. "):] + lines[8]),
         ("paragraph", "§ 3", "Uchwała wchodzi w życie z dniem podjęcia.")]
     document = read_package(render_clean(version))["word/document.xml"].decode()
     assert document.count("<w:p>") + document.count("<w:p ") == len(version.units)
