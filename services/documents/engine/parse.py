@@ -381,11 +381,13 @@ def _read_table(table, state: _ParseState) -> _Raw:
 # Page furniture pasted with text copied from a published PDF, never part of the act: the running head of
 # Dziennik Ustaw or a voivodeship's journal ("Dziennik Ustaw – 8 – Poz. 381"); the foot that the e-signature
 # systems of local acts put on every page ("Id: 4A207E30-AE24-45A0-93F6-151EE77E33E0. Podpisany", then
-# "Strona 1", or both on one line); a page number alone ("Strona 2 z 5", "– 3 –").
+# "Strona 1", or both on one line); a page number alone ("Strona 2 z 5", "str. 3", "– 3 –", "2/5", or a bare "2",
+# which PDF text copies carry at every page's end).
 _PAGE_FURNITURE = re.compile(
     r"^(?:Dziennik\s+(?:Ustaw|Urz[ęe]dowy\b.{0,80}?)\s*[–—-]\s*\d+\s*[–—-]\s*Poz\.\s*\d+"
     r"|Id:\s*[0-9A-Fa-f][0-9A-Fa-f\- ]{10,}\.?\s*Podpisany(?:\s+Strona\s+\d+(?:\s*(?:z|/)\s*\d+)?)?"
-    r"|Strona\s+\d+(?:\s*(?:z|/)\s*\d+)?"
+    r"|(?:Strona|str\.|s\.)\s*\d+(?:\s*(?:z|/)\s*\d+)?"
+    r"|\d{1,3}(?:\s*(?:z|/)\s*\d{1,3})?"
     r"|[–—-]\s*\d+\s*[–—-])\s*$", re.IGNORECASE)
 _FINAL_PROVISION = re.compile(r"\bwchodzi\s+w\s+życie\b", re.IGNORECASE)
 _SIGNATURE_MAX = 150

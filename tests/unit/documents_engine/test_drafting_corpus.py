@@ -506,6 +506,7 @@ def test_a_part_numbered_like_a_ust_in_capitals_over_its_own_1_is_a_chapter_but_
     ["Id: AD6ED1A E72-93BC-ACA0EB319AF6. Podpisany", "Strona 1"],  # the same, each corner a line
     ["Strona 1 z 2"],
     ["– 1 –"],
+    ["1"], ["1/2"], ["str. 1"],  # a bare page number, as a PDF's text copy leaves it at each page's end
 ])
 def test_a_page_foot_pasted_from_a_published_act_between_its_paragraphs_is_no_unit(foot):
     """Text copied from a published local act brings the foot its e-signature system puts on every page. Here
