@@ -79,6 +79,7 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     # zapisu", "Propozycja zmiany zapisu w projekcie" would otherwise be the current text).
     ("proposal", re.compile(r"^(?:propozycj|proponowan|sugerowan|wnioskowan|postulowan)")),
     ("current_text", re.compile(r"zapisu? w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
+                                r"(?:zapis|brzmienie|tresc)\w* (?:obecn|dotychczasow|aktualn)|^(?:obecn|dotychczasow)\w*$|"
                                 r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)|"
                                 r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)")),
     ("comment", re.compile(r"tresc (?:uwagi|opinii)|^uwaga$|^uwagi$|opis uwagi|^comment")),
@@ -112,14 +113,40 @@ def _header_columns(cells: list[str]) -> dict[int, str] | None:
     return columns
 
 
+def _two_row_header(top: list[str], bottom: list[str]) -> dict[int, str] | None:
+    """The columns of a header set in two rows, a merged cell above the columns it spans ("Zapis" over "obecny" |
+    "proponowany"; "Lp.", "Uzasadnienie" merged down both rows): each column named by its two cells together,
+    else by its lower or its upper cell."""
+    columns: dict[int, str] = {}
+    above = ""
+    for index in range(max(len(top), len(bottom))):
+        upper = top[index].strip() if index < len(top) else ""
+        lower = bottom[index].strip() if index < len(bottom) else ""
+        above = upper or (above if lower else "")  # a spanning cell's text over each column it spans
+        for text in (f"{above} {lower}".strip(), lower, above):
+            name = classify_header(text) if text else None
+            if name and name not in ("number", "submitter") and name not in columns.values():
+                columns[index] = name
+                break
+    names = set(columns.values())
+    if not names & {"proposal", "comment"} or len(names) < 2 or not any(cell.strip() for cell in bottom):
+        return None
+    return columns
+
+
 def rows_from_grid(grid: list[list[str]]) -> list[FormRow] | None:
     """Comment rows of a table given as text cells per row, or None when the table is not the comment table."""
     for header_index, cells in enumerate(grid):
-        columns = _header_columns(cells)
+        columns, first_row = _header_columns(cells), header_index + 1
+        if columns is None and header_index + 1 < len(grid):
+            # two rows, unless the next alone names as many columns (a title row above the header)
+            both, next_alone = _two_row_header(cells, grid[header_index + 1]), _header_columns(grid[header_index + 1])
+            if both is not None and (next_alone is None or len(both) > len(next_alone)):
+                columns, first_row = both, header_index + 2
         if columns is None:
             continue
         rows = []
-        for cells_of_row in grid[header_index + 1:]:
+        for cells_of_row in grid[first_row:]:
             values = {name: _cell_value(cells_of_row[index]) for index, name in columns.items()
                       if index < len(cells_of_row)}
             if _header_columns(cells_of_row) is not None or _is_column_number_row(cells_of_row):

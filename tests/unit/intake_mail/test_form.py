@@ -69,6 +69,11 @@ def docx_with(table_rows: list[list[str]], *, before: list[str] = (), after: lis
     ("Brzmienie zapisu w projekcie", "current_text"),
     ("Aktualna treść", "current_text"),
     ("Uzasadnienie propozycji", "justification"),
+    # the word order of a two-row header read together ("Zapis" over "obecny"), and its lower cell alone
+    ("Zapis obecny", "current_text"),
+    ("Brzmienie dotychczasowe", "current_text"),
+    ("obecny", "current_text"),
+    ("Zapis proponowany", "proposal"),
 ])
 def test_header_wording_and_its_close_variants_name_their_column(header, field):
     assert classify_header(header) == field
@@ -181,6 +186,39 @@ def test_a_docx_form_with_a_merged_title_row_text_around_and_details_in_paragrap
         ("§ 3 ust. 1", "Program obejmuje", "Program obejmuje także sport", "Sport jest ważny")]
     assert (form.submitter.name, form.submitter.organization, form.submitter.email) == (
         "Jan Kowalski", "Klub Sportowy", "jan@example.org")
+
+
+def test_a_header_set_in_two_rows_under_a_merged_cell_names_each_column():
+    """"Zapis" merged over "obecny" | "proponowany", "Lp.", the section and "Uzasadnienie" merged down both rows,
+    as Word's Merge Cells makes such a header (a layout built here, not from a real form in reach): before, no
+    row alone named two columns with the proposal, so the form was not read at all."""
+    document = Document()
+    document.add_paragraph("Imię i nazwisko: Jan Kowalski")
+    table = document.add_table(rows=4, cols=5)
+    for column, text in enumerate(["Lp.", "Część dokumentu, do którego odnosi się uwaga", "Zapis", "", "Uzasadnienie"]):
+        table.cell(0, column).text = text
+    table.cell(1, 2).text, table.cell(1, 3).text = "obecny", "proponowany"
+    table.cell(0, 2).merge(table.cell(0, 3))
+    for column in (0, 1, 4):
+        table.cell(0, column).merge(table.cell(1, column))
+    for row, values in enumerate([["1", "§ 5 ust. 2", "Współpraca ma charakter finansowy.",
+                                   "Współpraca ma charakter finansowy i pozafinansowy.", "Pełniejszy opis."],
+                                  ["2", "§ 7", "", "Dodać pkt 5.", ""]], start=2):
+        for column, text in enumerate(values):
+            table.cell(row, column).text = text
+    data = io.BytesIO()
+    document.save(data)
+    form = read_form("uwagi.docx", DOCX, data.getvalue())
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [
+        ("§ 5 ust. 2", "Współpraca ma charakter finansowy.", "Współpraca ma charakter finansowy i pozafinansowy.",
+         "Pełniejszy opis."), ("§ 7", "", "Dodać pkt 5.", "")]
+
+
+def test_a_title_row_above_a_one_row_header_is_not_read_as_its_first_half():
+    rows = rows_from_grid([["Uwagi do projektu programu", "", "", ""],
+                           ["Lp.", "Część dokumentu", "Proponowany zapis", "Uzasadnienie"],
+                           ["1", "§ 2", "Dopisać wolontariat.", "Brakuje go."]])
+    assert [(r.section, r.proposal, r.justification) for r in rows] == [("§ 2", "Dopisać wolontariat.", "Brakuje go.")]
 
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
