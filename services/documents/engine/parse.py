@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
+from services.common.xmltree import enclosing, inside
+
 from .errors import DocumentRejected
 from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version, evolve
 from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, WordNumbering, classify_prefix,
@@ -836,12 +838,8 @@ def _runs(paragraph, state: _ParseState) -> list[Run]:
 
 
 def _inside_page_field(run, paragraph) -> bool:
-    parent = run.getparent()
-    while parent is not None and parent is not paragraph:
-        if parent.tag == W + "fldSimple":
-            return (parent.get(W + "instr") or "").split()[:1] in ([name] for name in _PAGE_FIELDS)
-        parent = parent.getparent()
-    return False
+    field = enclosing(run, (W + "fldSimple",), paragraph)
+    return field is not None and (field.get(W + "instr") or "").split()[:1] in ([name] for name in _PAGE_FIELDS)
 
 
 def _append_run_content(child, rpr: str, runs: list[Run], state: _ParseState) -> None:
@@ -867,21 +865,11 @@ def _append_run_content(child, rpr: str, runs: list[Run], state: _ParseState) ->
 def _inside_drawn_object(run, paragraph) -> bool:
     """A run of a text box or shape anchored in the paragraph (a "PROJEKT" stamp, a logo's caption): it belongs to
     the object, which travels whole as one opaque run; Word writes its text twice (DrawingML and VML fallback)."""
-    parent = run.getparent()
-    while parent is not None and parent is not paragraph:
-        if parent.tag in _DRAWN_OBJECTS:
-            return True
-        parent = parent.getparent()
-    return False
+    return inside(run, _DRAWN_OBJECTS, paragraph)
 
 
 def _inside_deletion(run, paragraph) -> bool:
-    parent = run.getparent()
-    while parent is not None and parent is not paragraph:
-        if parent.tag in (W + "del", W + "moveFrom"):
-            return True
-        parent = parent.getparent()
-    return False
+    return inside(run, (W + "del", W + "moveFrom"), paragraph)
 
 
 def _without_revision_marks(rpr):

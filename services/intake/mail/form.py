@@ -4,21 +4,24 @@ The city's form is a table with one row per comment. People fill it in Word or L
 they move, merge, add and delete things, so the table is found by the wording of its header, not
 by its position: any order of the known columns, a merged title row above the header, the
 column-number row under it ("1 2 3 4 5"), empty rows, extra columns and text around the table are
-all tolerated. The submitter's details come from "label: value" paragraphs or two-cell rows.
+all tolerated. The submitter's details come from "label: value" paragraphs or two-cell rows. A DOCX with no
+comment table may be the draft itself, returned with Word comments and tracked changes (annotations.py).
 """
 
 from __future__ import annotations
 
+import copy
 import io
 import re
 import unicodedata
 import zipfile
-from dataclasses import dataclass, field
 
 from lxml import etree
 
 from services.common.docx_safety import PackageRejected, check_docx, check_ods, check_odt, check_xlsx
 from services.intake.mail import Refusal
+from services.intake.mail.annotations import annotated_rows
+from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -29,29 +32,6 @@ _WRAPPERS = (f"{W}sdt", f"{W}sdtContent", f"{W}customXml")
 
 class FormUnreadable(Refusal):
     """The attachment is an office file we refuse (hostile) or cannot read; `code` is stable."""
-
-
-@dataclass(frozen=True)
-class FormRow:
-    section: str
-    current_text: str
-    proposal: str
-    justification: str
-
-
-@dataclass(frozen=True)
-class FormSubmitter:
-    name: str = ""
-    organization: str = ""
-    email: str = ""
-    address: str = ""
-    phone: str = ""
-
-
-@dataclass(frozen=True)
-class FilledForm:
-    rows: tuple[FormRow, ...]
-    submitter: FormSubmitter = field(default_factory=FormSubmitter)
 
 
 # --- header recognition -------------------------------------------------------------
@@ -346,22 +326,55 @@ def _docx_grid(table: etree._Element) -> list[list[str]]:
     return grid
 
 
+def _parse_part(data: bytes) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(data, parser=parser)
+
+
+_COMMENT_PARTS = {"comments": "word/comments.xml", "commentsExtended": "word/commentsExtended.xml"}
+
+
+def _comment_parts(archive: zipfile.ZipFile) -> dict[str, bytes | None]:
+    """The comments and their reply threads, found through the document's relationships (by their usual names
+    when the relationships do not say)."""
+    targets = dict(_COMMENT_PARTS)
+    try:
+        relationships = _parse_part(archive.read("word/_rels/document.xml.rels"))
+        for relationship in relationships:
+            kind = (relationship.get("Type") or "").rsplit("/", 1)[-1]
+            target = (relationship.get("Target") or "").lstrip("/")
+            if kind in targets and target:
+                targets[kind] = target if target.startswith("word/") else f"word/{target}"
+    except (KeyError, etree.XMLSyntaxError):
+        pass
+    names = set(archive.namelist())
+    return {kind: archive.read(name) if name in names else None for kind, name in targets.items()}
+
+
 def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
+    """The form's comment table, or else the comments and tracked changes written on a returned draft."""
     _checked(check_docx, data, filename=filename)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            document = archive.read("word/document.xml")
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-        root = etree.fromstring(document, parser=parser)
+            root = _parse_part(archive.read("word/document.xml"))
+            comment_parts = _comment_parts(archive)
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
     body = root.find(f"{W}body")
     if body is None:
         return None
+    annotated = copy.deepcopy(body)
     _without_what_word_does_not_show(body)
     paragraphs = [_docx_text(p) for p in body.iter(f"{W}p")
                   if not any(ancestor.tag == f"{W}tc" for ancestor in p.iterancestors())]
-    return assemble(paragraphs, [_docx_grid(table) for table in body.iter(f"{W}tbl")])
+    form = assemble(paragraphs, [_docx_grid(table) for table in body.iter(f"{W}tbl")])
+    if form is not None:
+        return form
+    try:
+        rows = annotated_rows(annotated, comment_parts["comments"], comment_parts["commentsExtended"], _parse_part)
+    except etree.XMLSyntaxError as error:
+        raise FormUnreadable("damaged", f"the document's comments cannot be read: {error}") from None
+    return FilledForm(tuple(rows), annotated=True) if rows else None
 
 
 def assemble(paragraphs: list[str], grids: list[list[list[str]]]) -> FilledForm | None:

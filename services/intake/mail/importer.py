@@ -231,7 +231,8 @@ def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
 def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
            forms: list[tuple[Attachment, FilledForm]]) -> dict:
     """The whole mail and each attachment, content-addressed (a re-import writes the same keys)."""
-    form_hashes = {attachment.sha256 for attachment, _form in forms}
+    # a filled form, or a returned draft whose Word comments and tracked changes were read as the comments
+    form_roles = {attachment.sha256: "annotated_draft" if form.annotated else "form" for attachment, form in forms}
     try:
         eml_sha = hashlib.sha256(raw).hexdigest()
         eml = _put_once(ctx.store, f"intake/mail/{eml_sha}.eml", raw, "message/rfc822")
@@ -240,7 +241,7 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
             digest = attachment.sha256
             stored = _put_once(ctx.store, f"intake/mail/attachments/{digest}", attachment.data,
                                attachment.media_type or "application/octet-stream")
-            role = "form" if digest in form_hashes else "scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other"
+            role = form_roles.get(digest) or ("scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other")
             unread = unread_kind(attachment) if role == "other" else None
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,

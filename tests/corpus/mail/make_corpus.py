@@ -9,6 +9,7 @@ and the forms are attached. Run from the repository root:
 from __future__ import annotations
 
 import base64
+import io
 import quopri
 import subprocess
 import tempfile
@@ -400,6 +401,7 @@ MIME-Version: 1.0
     apple_mail_reply_shape()
     php_contact_form_shape()
     thunderbird_pl_inline_forward_shape()
+    annotated_draft_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1365,6 +1367,67 @@ Content-Transfer-Encoding: quoted-printable
 {qp(html, "utf-8")}
 --------------F580E844F666C7548D0E66DD--
 """.replace("\n", "\r\n").encode("utf-8"))
+
+
+def annotated_draft_shape() -> None:
+    """A resident returns the draft itself, commented in Word, instead of the form: `draft-piatnica-tracked.docx`
+    (the real Piątnica resolution of the drafting corpus, edited by LibreOffice with change tracking on, see
+    make_tracked_draft.py) with two Word comments added by python-docx (comments.xml, commentRangeStart/End and
+    commentReference, as Word writes them): one on § 3's changed sentence, one on the whole of § 5. The mail is
+    Gmail's multipart/mixed with a multipart/alternative body and the file (php-mime-mail-parser
+    tests/mails/m0001's shape, its boundaries), here with a name and the DOCX media type."""
+    from docx import Document as open_document  # python-docx 1.2 writes Word comments
+
+    document = open_document(str(HERE / "draft-piatnica-tracked.docx"))
+
+    def paragraph(prefix: str):
+        return next(p for p in document.paragraphs if p.text.replace("\xa0", " ").startswith(prefix))
+
+    document.add_comment(paragraph("§ 3").runs[:1], text="Rada powinna współdecydować o wykonaniu programu.",
+                         author="Anna Nowak", initials="AN")
+    document.add_comment(paragraph("§ 5").runs, text="Proponuję wejście w życie z dniem ogłoszenia.",
+                         author="Anna Nowak", initials="AN")
+    data = io.BytesIO()
+    document.save(data)
+    plain = ("Dzień dobry,\n\nw załączeniu odsyłam projekt uchwały z moimi poprawkami (w trybie śledzenia zmian) "
+             "i komentarzami.\n\nPozdrawiam\nAnna Nowak\n")
+    html = ('<div dir="ltr">Dzień dobry,<div><br></div><div>w załączeniu odsyłam projekt uchwały z moimi poprawkami '
+            "(w trybie śledzenia zmian) i komentarzami.</div><div><br></div><div>Pozdrawiam</div><div>Anna Nowak"
+            "</div></div>\n")
+    name = "projekt uchwały – uwagi.docx"
+    write("gmail-annotated-draft-returned.eml", f"""MIME-Version: 1.0
+Date: Sun, 20 Oct 2024 21:14:03 +0200
+Message-ID: <CAH_ZkVn0x4rT9Jq2QqN5hV7sF3dW1eYk8mPz6cL0oB2uR4tA9g@mail.gmail.com>
+Subject: =?UTF-8?Q?{qp_word("Uwagi do projektu – poprawki w dokumencie")}?=
+From: Anna Nowak <anna.nowak@example.org>
+To: konsultacje@um.torun.pl
+Content-Type: multipart/mixed; boundary=047d7b1635f77236f404df476f85
+
+--047d7b1635f77236f404df476f85
+Content-Type: multipart/alternative; boundary=047d7b1635f77236f004df476f83
+
+--047d7b1635f77236f004df476f83
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(plain, "utf-8")}
+--047d7b1635f77236f004df476f83
+Content-Type: text/html; charset=UTF-8
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "utf-8")}
+--047d7b1635f77236f004df476f83--
+--047d7b1635f77236f404df476f85
+Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document; 
+	name="=?UTF-8?Q?{qp_word(name)}?="
+Content-Disposition: attachment; 
+	filename="=?UTF-8?Q?{qp_word(name)}?="
+Content-Transfer-Encoding: base64
+X-Attachment-Id: f_m2hk5c3v0
+
+{b64(data.getvalue())}
+--047d7b1635f77236f404df476f85--
+""")
 
 
 if __name__ == "__main__":
