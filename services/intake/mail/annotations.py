@@ -167,3 +167,126 @@ def annotated_rows(body, comments_xml: bytes | None, extended_xml: bytes | None,
         placed.append((ordinal, 1, FormRow(section, _without_number(quote or paragraph_text), text)))
     placed.extend((ordinal, 0, row) for ordinal, row in changes.items())
     return [row for _ordinal, _order, row in sorted(placed, key=lambda item: (item[0], item[1]))]
+
+
+# --- OpenDocument (LibreOffice): office:annotation and text:tracked-changes -------------------------------
+
+TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_ODF_PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
+_ODF_SKIPPED = (f"{OFFICE}annotation", f"{TEXT}tracked-changes", f"{TEXT}note", f"{TEXT}deletion")
+
+
+def _odf_text(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def _odf_changes(text_root) -> dict[str, tuple[str, list[str]]]:
+    """Change id -> ("insertion" | "deletion", the deleted paragraphs' texts)."""
+    changes: dict[str, tuple[str, list[str]]] = {}
+    for region in text_root.iter(f"{TEXT}changed-region"):
+        identifier = region.get(f"{TEXT}id") or ""
+        for kind in ("insertion", "deletion", "format-change"):
+            change = region.find(f"{TEXT}{kind}")
+            if change is not None:
+                changes[identifier] = (kind, [_odf_text(p) for p in change.iter(*_ODF_PARAGRAPHS)])
+    return changes
+
+
+class _OdfParagraph:
+    """One paragraph read twice over: as it was (deletions in, insertions out) and as proposed."""
+
+    def __init__(self, changes: dict[str, tuple[str, list[str]]]):
+        self.changes = changes
+        self.before: list[str] = []
+        self.after: list[str] = []
+        self.inserting: set[str] = set()
+        self.open_ranges: dict[str, list[str]] = {}
+        self.comments: list[list[str]] = []  # [comment text, quote]
+        self.changed = False
+        self.struck: list[str] = []  # paragraphs deleted whole just before this one
+
+    def add(self, text: str | None) -> None:
+        if not text:
+            return
+        self.after.append(text)
+        if not self.inserting:
+            self.before.append(text)
+        for words in self.open_ranges.values():
+            words.append(text)
+
+    def walk(self, element) -> None:
+        for child in element:
+            tag = child.tag
+            if tag == f"{OFFICE}annotation":
+                body = " ".join(_odf_text(p) for p in child.iter(*_ODF_PARAGRAPHS))
+                name = child.get(f"{OFFICE}name") or ""
+                self.comments.append([body, ""])
+                if name:
+                    self.open_ranges[name] = []
+                    self.comments[-1].append(name)
+            elif tag == f"{OFFICE}annotation-end":
+                name = child.get(f"{OFFICE}name") or ""
+                quote = "".join(self.open_ranges.pop(name, []))
+                for comment in self.comments:
+                    if comment[2:] == [name]:
+                        comment[1] = quote
+            elif tag in (f"{TEXT}change-start", f"{TEXT}change-end", f"{TEXT}change"):
+                self._change(tag, child.get(f"{TEXT}change-id") or "")
+            elif tag == f"{TEXT}s":
+                self.add(" " * min(int(child.get(f"{TEXT}c") or "1") if (child.get(f"{TEXT}c") or "1").isdigit()
+                                   else 1, 100))
+            elif tag in (f"{TEXT}tab", f"{TEXT}line-break"):
+                self.add(" ")
+            elif tag not in (f"{TEXT}note", f"{TEXT}tracked-changes"):
+                self.add(child.text)
+                self.walk(child)
+            self.add(child.tail)
+
+    def _change(self, tag: str, identifier: str) -> None:
+        kind, deleted = self.changes.get(identifier, ("", []))
+        if tag == f"{TEXT}change-end":
+            self.inserting.discard(identifier)
+        elif tag == f"{TEXT}change-start" and kind == "insertion":
+            self.inserting.add(identifier)
+            self.changed = True
+        elif tag == f"{TEXT}change" and kind == "deletion" and deleted:
+            self.changed = True
+            if not "".join(self.after).strip() and len(deleted) > 1 and not deleted[-1]:
+                self.struck.extend(text for text in deleted[:-1] if text)  # whole paragraphs, marks and all
+            else:
+                self.before.append(" ".join(deleted))
+
+    def texts(self) -> tuple[str, str]:
+        return " ".join("".join(self.before).split()), " ".join("".join(self.after).split())
+
+
+def odt_annotated_rows(content) -> list[FormRow]:
+    """As `annotated_rows`, for an OpenDocument text's content.xml root: LibreOffice's comments
+    (office:annotation, a range closed by office:annotation-end) and recorded changes (text:change-start/end
+    around an insertion, text:change where text was deleted, the deleted text kept in text:tracked-changes)."""
+    text_root = content.find(f"{OFFICE}body/{OFFICE}text")
+    if text_root is None:
+        return []
+    changes = _odf_changes(text_root)
+    provision = _Provision()
+    rows: list[FormRow] = []
+    for element in text_root.iter(*_ODF_PARAGRAPHS):
+        if inside(element, _ODF_SKIPPED, text_root):
+            continue
+        paragraph = _OdfParagraph(changes)
+        paragraph.add(element.text)
+        paragraph.walk(element)
+        for whole in paragraph.struck:
+            provision.read(whole)
+            rows.append(FormRow(provision.label(), _without_number(whole), STRUCK))
+        before, after = paragraph.texts()
+        provision.read(after or before)
+        section = provision.label()
+        comments = [(body, quote) for body, quote, *_name in paragraph.comments if body]
+        if paragraph.changed and before != after:
+            justification = comments.pop(0)[0] if comments else ""  # a comment on a changed paragraph explains it
+            rows.append(FormRow(section, _without_number(before), _without_number(after) if after else STRUCK,
+                                justification))
+        rows.extend(FormRow(section, _without_number(quote or after), body) for body, quote in comments)
+    return rows

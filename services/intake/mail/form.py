@@ -20,7 +20,7 @@ from lxml import etree
 
 from services.common.docx_safety import PackageRejected, check_docx, check_ods, check_odt, check_xlsx
 from services.intake.mail import Refusal
-from services.intake.mail.annotations import annotated_rows
+from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -436,7 +436,15 @@ def read_odt(data: bytes) -> FilledForm | None:
             repeat_rows = _odf_int(row.getAttrNS(TABLENS, "number-rows-repeated"), 1, 5)
             grid.extend([cells] * repeat_rows)
         grids.append(grid)
-    return assemble(top_paragraphs, grids)
+    form = assemble(top_paragraphs, grids)
+    if form is not None:
+        return form
+    try:  # no comment table: the draft itself, returned with LibreOffice's comments and recorded changes
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            rows = odt_annotated_rows(_parse_part(archive.read("content.xml")))
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
+        raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
+    return FilledForm(tuple(rows), annotated=True) if rows else None
 
 
 def _odf_table_class():

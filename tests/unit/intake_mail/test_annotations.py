@@ -121,3 +121,25 @@ def test_a_draft_without_comments_or_changes_is_no_form_and_a_form_with_comments
     form.add_comment(form.paragraphs[0].runs, text="Nie wiem, co tu wpisać.", author="Jan")
     read = read_form("formularz.docx", DOCX, _saved(form))
     assert read is not None and not read.annotated and read.rows
+
+
+def test_libreoffices_own_comments_and_recorded_changes_in_an_odt_read_as_the_docx_does():
+    """draft-piatnica-annotated.odt: the corpus mail's annotated DOCX saved by LibreOffice as ODT (office:annotation
+    with its annotation-end, text:change-start/end around the insertion, text:change where § 4 was deleted whole)."""
+    form = read_form("projekt.odt", "application/vnd.oasis.opendocument.text",
+                     (CORPUS / "draft-piatnica-annotated.odt").read_bytes())
+    assert form is not None and form.annotated
+    assert [(r.section, r.proposal, r.justification) for r in form.rows] == [
+        ("§ 3", "Wykonanie uchwały powierza się Wójtowi Gminy Piątnica w porozumieniu z Radą Działalności Pożytku "
+                "Publicznego.", "Rada powinna współdecydować o wykonaniu programu."),
+        ("§ 4", STRUCK, ""), ("§ 5", "Proponuję wejście w życie z dniem ogłoszenia.", "")]
+    assert form.rows[0].current_text == "Wykonanie uchwały powierza się Wójtowi Gminy Piątnica."
+    assert form.rows[2].current_text.startswith("Uchwała wchodzi w życie z dniem 1 stycznia 2017 r.")
+
+
+def test_an_odt_form_reads_as_the_form_and_an_odt_draft_without_annotations_as_nothing():
+    form = read_form("formularz.odt", "application/vnd.oasis.opendocument.text",
+                     (CORPUS / "form-a-toruń.odt").read_bytes())
+    assert form.rows and not form.annotated
+    plain = Document(str(DRAFTING / "uchwala-piatnica-program.typed-lo.docx"))
+    assert read_form("projekt.docx", DOCX, _saved(plain)) is None
