@@ -92,7 +92,8 @@ def main() -> int:
                   and run.not_sent_rows == 0)
             print(f"P7: {run.staged:,} receipts with {run.kills} SIGKILLs (one each time another "
                   f"1/{args.kills + 1} of them had arrived; each worker restarted): {run.seconds:.1f} s = {run.rate:,.0f} msg/s ({run.rate / baseline_rate:.2f}x "
-                  f"the baseline); lost {run.lost}, duplicates {run.duplicates} ({run.extra_copies} extra copies), "
+                  f"the baseline); lost {run.lost}, duplicates {run.duplicates} ({run.extra_copies} extra copies, "
+                  f"{run.copies_not_at_a_kill} not of a message handed over at a kill), "
                   f"rows not sent {run.not_sent_rows}; workers' CPU {run.cpu_seconds * 1000 / run.staged:.2f} ms per "
                   f"message with restarts  [target ≤ {P7_SECONDS:.0f} s, 0 lost, 0 duplicates, "
                   f"{args.kills} kills: {'MET' if ok else 'NOT MET'}]", flush=True)

@@ -106,18 +106,24 @@ def _alive_now(ctx, conn) -> set[int]:
         return alive_keys(ctx.db)(conn)
 
 
-def test_notify_workers_killed_while_sending_lose_nothing_and_send_nothing_twice(database, smtp, rabbit, tmp_path):
+def test_notify_workers_killed_while_sending_lose_nothing_and_repeat_only_what_a_kill_cut_at_its_handover(
+        database, smtp, rabbit, tmp_path):
     """GIVEN 500 receipts and two notify worker processes (PostgreSQL, RabbitMQ, a real SMTP server)
     WHEN three of them are killed with SIGKILL while they send, each replaced by a new process
-    THEN every receipt arrives exactly once and every row ends `sent` (P7 in small; bench/notify_bench.py runs it
-    at 10,000 with 20 kills)."""
+    THEN every receipt arrives, every row ends `sent`, and a receipt arrives twice only if a worker was killed
+    handing it over: between writing the final dot of DATA and writing the COMMIT that marks it sent (SMTP has no
+    two-phase commit; the copy has the same Message-ID). So at most one extra copy per kill, and only of a message
+    the server read within HANDOVER_SLACK of a kill (P7 in small; bench/notify_bench.py runs it at 10,000 with
+    20 kills). CI once saw that window hit (1 copy in 3 kills, stop 14's CI on a loaded machine), where another
+    thread of the worker held the GIL when the sender's write returned."""
     env = {**os.environ, "UWAGI_BROKER_URL": rabbit.url(), "NOTIFY_DATABASE_URL": database,
            "UWAGI_SMTP_HOST": smtp.host, "UWAGI_SMTP_PORT": str(smtp.port),
            "UWAGI_SECRET_KEY": "integration-secret-0123456789", "UWAGI_LOG_LEVEL": "WARNING"}
     run = run_with_kills(database, env, tmp_path, receipt_rows(500), workers=2, kills=3, server=smtp,
                          timeout=90, settle=2.0)
     assert run.kills == 3, run
-    assert (run.lost, run.duplicates, run.not_sent_rows) == (0, 0, 0), run
+    assert (run.lost, run.not_sent_rows) == (0, 0), run
+    assert run.extra_copies <= run.kills and run.copies_not_at_a_kill == 0, run
 
 
 def test_on_postgresql_a_one_time_link_is_removed_from_the_row_in_the_statement_that_marks_it_sent(database, smtp,
