@@ -14,7 +14,8 @@ from services.common.web import Conflict
 from services.intake import handlers as intake_handlers
 from services.intake.mail import staff, transcribe
 from services.intake.mail.importer import NEEDS_REVIEW
-from services.intake.paper.views import PaperForm, paper_error
+from services.intake.mail.suggest import suggested_rows
+from services.intake.paper.views import ROW_FIELDS, PaperForm, paper_error
 
 blp = Blueprint("intake_mail_pages", __name__, url_prefix="/intake/staff/mails")
 
@@ -37,9 +38,11 @@ def transcription(mail_id: str) -> Any:
     mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
     if request.method == "GET":
         form = PaperForm("transcription")
-        form.rows = [dict.fromkeys(("section", "current_text", "proposal", "justification", "topic"), "")
-                     for _ in range(3)]
-        return _page(mail, submission, form)
+        suggested = suggested_rows(mail.body_text or "")
+        form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), "section": row.section, "current_text": row.current_text,
+                      "proposal": row.proposal, "justification": row.justification} for row in suggested]
+        form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if suggested else 3)]
+        return _page(mail, submission, form, suggested=len(suggested))
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -59,11 +62,12 @@ def transcription(mail_id: str) -> Any:
                             submission_id=submission.id), code=303)
 
 
-def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None) -> Any:
+def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,
+          suggested: int = 0) -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
         if mail.consultation_id else None
     errors = {name: paper_error(code) for name, code in form.errors.items()}
     html = render_template("intake/staff/mail_transcription.html", mail=mail, submission=submission, form=form,
-                           errors=errors, consultation=consultation, focus=focus,
+                           errors=errors, consultation=consultation, focus=focus, suggested=suggested,
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

@@ -137,3 +137,20 @@ def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpu
     mail_id, _reference = scanned_mail(fresh_ctx, raw)
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert hint in page and 'name="c-0-proposal"' in page
+
+
+def test_rows_the_mail_names_a_provision_for_are_filled_in_for_staff_to_check_and_save(fresh_ctx):
+    """The corpus's Polish Outlook forward (outlook-pd-forward-body-only.eml): its text names § 5 ust. 2 and gives
+    the reason in a paragraph of its own; the page opens with that row filled in and one empty row after it."""
+    app = intake_app.create_app(ctx=fresh_ctx)
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    mail_id, reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-pd-forward-body-only.eml").read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "1 wiersz wypełniono na podstawie treści wiadomości" in page
+    assert re.search(r'name="c-0-section"[^>]*value="§ 5 ust. 2"', page)
+    assert "proponuję w § 5 ust. 2 dopisać: tworzenie warunków do współpracy" in page
+    assert 'name="c-1-proposal"' in page and 'name="c-2-proposal"' not in page
+    plain = client.get(f"/intake/staff/mails/{scanned_mail(fresh_ctx)[0]}").get_data(as_text=True)
+    assert "wypełniono na podstawie treści" not in plain and 'name="c-2-proposal"' in plain

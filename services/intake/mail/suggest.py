@@ -1,0 +1,97 @@
+"""Comment rows suggested from the text of an e-mail, for the staff who transcribe it. Pure.
+
+People write their comments in the mail itself: "w § 5 ust. 2 proponuję dopisać: …", then "Uzasadnienie: …",
+often several, numbered or in paragraphs of their own. The transcription page starts from these rows instead of
+empty ones; staff read the mail beside them and correct what the rules got wrong before saving. Only text that
+names a provision (§, ust., pkt, art., rozdział) becomes a row, so a mail that says "the form is attached" gets
+none. Nothing is saved without a person.
+"""
+
+from __future__ import annotations
+
+import re
+
+from services.intake.mail.rows import FormRow
+
+MAX_ROWS = 30
+# "§ 5 ust. 2 pkt 3 lit. a", "Rozdział 4 pkt 3" (also inflected: "w Rozdziale 4"), "art. 5 ust. 4", "pkt 3"
+_PROVISION = re.compile(
+    r"(?:§\s*(?P<par>\d+[a-z]?)|(?:rozdzia[łl]\w*|rozdz\.)\s*(?P<chapter>[IVXLC]+|\d+)\b|art\.\s*(?P<art>\d+[a-z]?))"
+    r"(?:\s*,?\s*(?:ust\.|ustęp\w*)\s*(?P<ust>\d+[a-z]?))?"
+    r"(?:\s*,?\s*(?:pkt\.?|punkt\w*)\s*(?P<pkt>\d+[a-z]?))?"
+    r"(?:\s*,?\s*lit\.?\s*(?P<lit>[a-z])\b)?",
+    re.IGNORECASE)
+_JUSTIFICATION = re.compile(r"(?:^|\s)uzasadnienie(?: uwagi| propozycji| zmiany)?\s*[:\-–]\s*", re.IGNORECASE)
+_CURRENT = re.compile(r"(?:^|\s)(?:jest|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis)\s*:\s*",
+                      re.IGNORECASE)
+_PROPOSED = re.compile(r"(?:^|\s)(?:powinno być|ma być|proponowany zapis|proponowane brzmienie|propozycja zmiany|"
+                       r"nowe brzmienie)\s*:\s*", re.IGNORECASE)
+# A line opening an item of a list of comments: "1.", "2)", "-", "•", "Uwaga 3:", "Uwaga nr 3 –"
+_ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s+(?!ust|pkt)|[-–•*]\s+|uwaga\s+(?:nr\s*)?\d+\s*[:.\-–]\s*)", re.IGNORECASE)
+_GREETING = re.compile(r"^\s*(?:dzień dobry|dzien dobry|witam|szanown\w+ \w+)(?:\s+\w+){0,2}\s*[,!.]\s*",
+                       re.IGNORECASE)
+
+
+def suggested_rows(body: str) -> list[FormRow]:
+    """The rows a clerk would type from this mail text, or none when it names no provision."""
+    rows: list[FormRow] = []
+    for block in _blocks(body):
+        justification = _justification_of(block)
+        if justification is not None and _JUSTIFICATION.match(block) and rows and not rows[-1].justification:
+            last = rows[-1]  # "Uzasadnienie: …" in a paragraph of its own, after the proposal it explains
+            rows[-1] = FormRow(last.section, last.current_text, last.proposal, justification)
+            continue
+        provision = _PROVISION.search(block)
+        if provision is None:
+            continue
+        text = block if justification is None else block[:_JUSTIFICATION.search(block).start()]
+        current, proposal = _current_and_proposal(text.strip())
+        if proposal:
+            rows.append(FormRow(_label(provision), current, proposal, justification or ""))
+        if len(rows) >= MAX_ROWS:
+            break
+    return rows
+
+
+def _blocks(body: str) -> list[str]:
+    """Paragraphs, and within a paragraph each line that opens an item of a list."""
+    blocks: list[str] = []
+    for paragraph in re.split(r"\n\s*\n", body.replace("\r\n", "\n")):
+        current: list[str] = []
+        for line in paragraph.split("\n"):
+            if _ITEM.match(line) and current:
+                blocks.append(" ".join(current))
+                current = []
+            current.append(_ITEM.sub("", line, count=1).strip() if _ITEM.match(line) else line.strip())
+        if current:
+            blocks.append(" ".join(current))
+    return [_GREETING.sub("", " ".join(block.split()), count=1).strip() for block in blocks if block.strip()]
+
+
+def _justification_of(block: str) -> str | None:
+    found = _JUSTIFICATION.search(block)
+    return block[found.end():].strip() if found else None
+
+
+def _current_and_proposal(text: str) -> tuple[str, str]:
+    """ "Jest: … Powinno być: …" gives both; otherwise the whole text is the proposal."""
+    current, proposed = _CURRENT.search(text), _PROPOSED.search(text)
+    if current and proposed and current.start() < proposed.start():
+        return text[current.end():proposed.start()].strip(), text[proposed.end():].strip()
+    if proposed:
+        return "", text[proposed.end():].strip() or text
+    return "", text
+
+
+def _label(found: re.Match) -> str:
+    parts = []
+    if found.group("par"):
+        parts.append(f"§ {found.group('par')}")
+    elif found.group("chapter"):
+        parts.append(f"Rozdział {found.group('chapter').upper()}")
+    else:
+        parts.append(f"art. {found.group('art')}")
+    for name, word in (("ust", "ust."), ("pkt", "pkt"), ("lit", "lit.")):
+        if found.group(name):
+            parts.append(f"{word} {found.group(name)}")
+    return " ".join(parts)

@@ -1,0 +1,59 @@
+"""Rows suggested from a mail's text for staff to check: only where the text names a provision."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.intake.mail.parse import parse_mail
+from services.intake.mail.suggest import suggested_rows
+from tests.unit.intake_mail.conftest import CORPUS
+
+TEXT_1 = ("tworzenie warunków do współpracy między organizacjami pozarządowymi, sieciowania, nawiązywania relacji "
+          "międzysektorowych organizacji z samorządem, biznesem, jednostkami naukowymi i podmiotami działającymi w ich "
+          "otoczeniu.")
+WHY_1 = "zwiększanie świadomości w zakresie specyfiki działania organizacji pozarządowych i form współpracy z nimi."
+
+
+@pytest.mark.parametrize("mail,expected", [
+    # the corpus's mails that wait for staff, each read by hand: the provision, the proposal as written (greeting
+    # left out), the reason given after "Uzasadnienie:" in a paragraph of its own
+    ("outlook-reply-cp1250-qp.eml", [("§ 5 ust. 2", f"w § 5 ust. 2 proponuję dopisać: {TEXT_1}", WHY_1)]),
+    ("apple-mail-reply-pl-attribution.eml", [("§ 5 ust. 2", f"w § 5 ust. 2 proponuję dopisać: {TEXT_1}", WHY_1)]),
+    ("outlook-pd-forward-body-only.eml", [("§ 5 ust. 2", f"proponuję w § 5 ust. 2 dopisać: {TEXT_1}", WHY_1)]),
+    ("outlook-web-reply-body-only.eml", [("Rozdział 4 pkt 3", "proponuję dopisać w Rozdziale 4 pkt 3: rozwijanie "
+                                          "kultury współpracy poprzez dialog oraz wzmacnianie zaufania między gminą i "
+                                          "organizacjami pozarządowymi oraz wzmacnianie dialogu międzysektorowego.",
+                                          "")]),
+    ("php-mail-form-declared-iso-8859-1.eml", [("§ 4", "w imieniu stowarzyszenia zgłaszam uwagę do projektu programu "
+                                                "współpracy: proponuję dodać w § 4 zadanie „rozwijanie kultury "
+                                                "współpracy poprzez dialog oraz wzmacnianie zaufania między gminą i "
+                                                "organizacjami pozarządowymi oraz wzmacnianie dialogu "
+                                                "międzysektorowego”.",
+                                                "przeciwdziałanie dyskryminacji i wykluczeniu społecznemu.")]),
+    # no provision named: nothing suggested, staff start from empty rows
+    ("ios-outlook-body-only.eml", []),
+    ("netscape-rfc2047-scan.eml", []),
+    ("gmx-photo-of-form-pasted-inline.eml", []),
+])
+def test_rows_suggested_from_the_corpus_mails_that_wait_for_staff(mail, expected):
+    body = parse_mail((CORPUS / mail).read_bytes()).body_text
+    assert [(row.section, row.proposal, row.justification) for row in suggested_rows(body)] == expected
+
+
+def test_a_numbered_list_with_jest_and_powinno_byc_gives_one_row_per_item():
+    body = ("Uwagi Stowarzyszenia:\n"
+            "1. § 3 ust. 1 – Jest: „Program obejmuje” Powinno być: „Program obejmuje także sport”. "
+            "Uzasadnienie: sport jest ważny.\n"
+            "2. Rozdz. IV pkt 2 – proponujemy skreślić.\n"
+            "- art. 5 ust. 4 pkt 1 lit. a – dopisać konsultacje.")
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in suggested_rows(body)] == [
+        ("§ 3 ust. 1", "„Program obejmuje”", "„Program obejmuje także sport”.", "sport jest ważny."),
+        ("Rozdział IV pkt 2", "", "Rozdz. IV pkt 2 – proponujemy skreślić.", ""),
+        ("art. 5 ust. 4 pkt 1 lit. a", "", "art. 5 ust. 4 pkt 1 lit. a – dopisać konsultacje.", "")]
+
+
+def test_a_greeting_is_left_out_but_a_sentence_that_starts_like_one_is_kept_whole():
+    assert suggested_rows("Szanowni Państwo,\n\nw § 2 pkt 1 dopisać seniorów.")[0].proposal == \
+        "w § 2 pkt 1 dopisać seniorów."
+    assert suggested_rows("Witam serdecznie wszystkich w § 2 pkt 1 dopisać seniorów.")[0].proposal == \
+        "Witam serdecznie wszystkich w § 2 pkt 1 dopisać seniorów."
