@@ -71,10 +71,12 @@ def _without_number(text: str) -> str:
     return _NUMBER_PREFIX.sub("", " ".join(text.split()), count=1)
 
 
-def _texts(paragraph) -> tuple[str, str]:
-    """(before, after) the tracked changes: deleted text only before, inserted text only after."""
+def _texts(paragraph) -> tuple[str, str, int]:
+    """(before, after) the tracked changes, and how many characters no change touched: deleted text only
+    before, inserted text only after."""
     before: list[str] = []
     after: list[str] = []
+    kept = 0
     for node in paragraph.iter(f"{W}t", f"{W}delText", f"{W}tab", f"{W}br"):
         if inside(node, (f"{W}txbxContent",), paragraph):
             continue
@@ -86,7 +88,14 @@ def _texts(paragraph) -> tuple[str, str]:
         else:
             before.append(text)
             after.append(text)
-    return "".join(before).strip(), "".join(after).strip()
+            kept += len(text.strip())
+    return "".join(before).strip(), "".join(after).strip(), kept
+
+
+def _written_with_tracking_on(kept: int, changed: int) -> bool:
+    """More changed than untouched text: not a draft with proposals but a text typed with Track Changes left on
+    (a letter whose every word is an insertion); its changes are no comments, its Word comments still are."""
+    return changed > kept
 
 
 def _mark_changed(paragraph) -> str | None:
@@ -131,8 +140,11 @@ def annotated_rows(body, comments_xml: bytes | None, extended_xml: bytes | None,
     open_ranges: dict[str, list[str]] = {}
     anchored: dict[str, tuple[int, str, str, str]] = {}  # comment id -> (ordinal, section, quote, paragraph text)
     paragraphs = [p for p in body.iter(f"{W}p") if not inside(p, (f"{W}txbxContent", f"{W}comment"), body)]
+    kept_in_all = changed_in_all = 0
     for ordinal, paragraph in enumerate(paragraphs):
-        before, after = _texts(paragraph)
+        before, after, kept = _texts(paragraph)
+        kept_in_all += kept
+        changed_in_all += len(before) + len(after) - 2 * kept
         provision.read(after or before)
         section = provision.label()
         if _mark_changed(paragraph) == "deleted" or (before and not after):
@@ -155,6 +167,8 @@ def annotated_rows(body, comments_xml: bytes | None, extended_xml: bytes | None,
                 anchored[identifier] = (ordinal, section, "", after or before)  # a comment at a point
         for words in open_ranges.values():
             words.append("\n")
+    if _written_with_tracking_on(kept_in_all, changed_in_all):
+        changes = {}
     placed: list[tuple[int, int, FormRow]] = []
     for identifier, (ordinal, section, quote, paragraph_text) in anchored.items():
         text = comment_texts.get(identifier, "").strip()
@@ -205,6 +219,7 @@ class _OdfParagraph:
         self.comments: list[list[str]] = []  # [comment text, quote]
         self.changed = False
         self.struck: list[str] = []  # paragraphs deleted whole just before this one
+        self.kept = 0  # characters no change touched
 
     def add(self, text: str | None) -> None:
         if not text:
@@ -212,6 +227,7 @@ class _OdfParagraph:
         self.after.append(text)
         if not self.inserting:
             self.before.append(text)
+            self.kept += len(text.strip())
         for words in self.open_ranges.values():
             words.append(text)
 
@@ -269,22 +285,28 @@ def odt_annotated_rows(content) -> list[FormRow]:
     if text_root is None:
         return []
     changes = _odf_changes(text_root)
+    paragraphs = []
+    for element in text_root.iter(*_ODF_PARAGRAPHS):
+        if not inside(element, _ODF_SKIPPED, text_root):
+            paragraph = _OdfParagraph(changes)
+            paragraph.add(element.text)
+            paragraph.walk(element)
+            paragraphs.append(paragraph)
+    kept = sum(p.kept for p in paragraphs)
+    changed = sum(len("".join(p.before)) + len("".join(p.after)) - 2 * p.kept for p in paragraphs)
+    proposals = not _written_with_tracking_on(kept, changed)
     provision = _Provision()
     rows: list[FormRow] = []
-    for element in text_root.iter(*_ODF_PARAGRAPHS):
-        if inside(element, _ODF_SKIPPED, text_root):
-            continue
-        paragraph = _OdfParagraph(changes)
-        paragraph.add(element.text)
-        paragraph.walk(element)
+    for paragraph in paragraphs:
         for whole in paragraph.struck:
             provision.read(whole)
-            rows.append(FormRow(provision.label(), _without_number(whole), STRUCK))
+            if proposals:
+                rows.append(FormRow(provision.label(), _without_number(whole), STRUCK))
         before, after = paragraph.texts()
         provision.read(after or before)
         section = provision.label()
         comments = [(body, quote) for body, quote, *_name in paragraph.comments if body]
-        if paragraph.changed and before != after:
+        if proposals and paragraph.changed and before != after:
             justification = comments.pop(0)[0] if comments else ""  # a comment on a changed paragraph explains it
             rows.append(FormRow(section, _without_number(before), _without_number(after) if after else STRUCK,
                                 justification))

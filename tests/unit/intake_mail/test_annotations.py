@@ -143,3 +143,16 @@ def test_an_odt_form_reads_as_the_form_and_an_odt_draft_without_annotations_as_n
     assert form.rows and not form.annotated
     plain = Document(str(DRAFTING / "uchwala-piatnica-program.typed-lo.docx"))
     assert read_form("projekt.docx", DOCX, _saved(plain)) is None
+
+
+def test_a_letter_typed_with_track_changes_left_on_is_no_list_of_proposals_but_its_word_comments_count():
+    """Every word an insertion: the changes are how it was typed, not proposals on a draft."""
+    inserted = ''.join(f'<w:p><w:ins w:id="{n}" w:author="A" w:date="2024-10-20T10:00:00Z"><w:r><w:t>{text}</w:t>'
+                       f'</w:r></w:ins></w:p>' for n, text in enumerate(
+                           ["Szanowni Państwo,", "przesyłam uwagi stowarzyszenia do projektu programu współpracy.",
+                            "§ 5 powinien przewidywać dwa konkursy w roku."]))
+    comment = ('<w:p><w:commentRangeStart w:id="9"/><w:r><w:t>Program na 2025 rok</w:t></w:r>'
+               '<w:commentRangeEnd w:id="9"/><w:r><w:commentReference w:id="9"/></w:r></w:p>')
+    comments = '<w:comment w:id="9" w:author="A"><w:p><w:r><w:t>Dopisać seniorów.</w:t></w:r></w:p></w:comment>'
+    assert rows_of(_package(comment + inserted, comments)) == [("", "Program na 2025 rok", "Dopisać seniorów.", "")]
+    assert read_form("list.docx", DOCX, _package(inserted)) is None
