@@ -1,11 +1,12 @@
-"""Comments written on the draft itself: Word comments and tracked changes in the returned DOCX. Pure.
+"""Comments written on the draft itself: Word comments and tracked changes in a returned DOCX, LibreOffice's
+comments and recorded changes in a returned ODT. Pure.
 
 People often download the draft, comment on it in Word (Review → New Comment) or edit it with Track Changes
 on, and send the file back instead of the form. Each Word comment is a comment on the text it is anchored
 to; each paragraph changed with tracked changes is a proposal: its text before the changes is the current
 text, its text with them is the proposed wording (a paragraph deleted whole proposes to strike it). A Word
 comment anchored in a changed paragraph is that change's justification. Replies to a comment (Word 2013+,
-commentsExtended.xml) belong to the comment they answer.
+commentsExtended.xml) belong to the comment they answer; a reply's own anchor is not a second comment.
 
 The provision is taken from the typed numbers of the paragraphs above ("§ 5", "2.", "3)", "a)"); for a draft
 numbered by Word's lists the section may stay empty, and the quoted current text is what review anchors by.

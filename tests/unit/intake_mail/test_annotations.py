@@ -91,7 +91,8 @@ def _p(text: str, extra: str = "") -> str:
 def test_a_reply_belongs_to_the_comment_it_answers_and_a_comment_at_a_point_quotes_its_paragraph():
     body = (_p("§ 2. Celem programu jest:") + _p("1) rozwój wolontariatu;") +
             '<w:p><w:commentRangeStart w:id="0"/><w:r><w:t>2) wspieranie inicjatyw lokalnych;</w:t></w:r>'
-            '<w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r></w:p>' +
+            '<w:commentRangeEnd w:id="0"/><w:r><w:commentReference w:id="0"/></w:r>'
+            '<w:r><w:commentReference w:id="1"/></w:r></w:p>' +  # Word anchors the reply too
             _p("a) w dzielnicach,", '<w:r><w:commentReference w:id="2"/></w:r>'))
     comments = ('<w:comment w:id="0" w:author="Anna"><w:p w14:paraId="0A000001"><w:r><w:t>Dopisać seniorów.</w:t>'
                 '</w:r></w:p></w:comment>'
