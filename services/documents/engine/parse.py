@@ -127,7 +127,9 @@ def _walk_body(body, state: _ParseState):
     section = None
     raws: list[_Raw | None] = []
     pending = None  # a paragraph not read yet: the next may be the rest of its sentence
-    in_units = False  # past the title: a numbered line was seen (a title's lines are its own)
+    # Past the title: a numbered line, or a line that ends a sentence (the date "z dnia … r.", a preamble), was
+    # seen; a title's lines are its own, broken where its author broke them.
+    in_units = False
 
     def read_pending() -> None:
         nonlocal pending
@@ -145,7 +147,7 @@ def _walk_body(body, state: _ParseState):
                 else:
                     read_pending()
                     pending = line
-                in_units = in_units or bool(classify_prefix(_plain_text(line))) or _is_numbered(line, state)
+                in_units = in_units or bool(classify_prefix(_plain_text(line))) or _is_numbered(line, state) or _plain_text(line).endswith((".", ":"))
             continue
         read_pending()
         if tag == W + "sectPr":
@@ -171,7 +173,8 @@ def _continues(previous, paragraph, state: _ParseState) -> bool:
     społeczeństwa obywatelskiego, wspomaganie" / "rozwoju społeczności lokalnych i regionalnych;"), and the
     second would be read as the list's closing words ("część wspólna") or a second paragraph of the unit.
 
-    Only past the title (whose lines are set apart on purpose), a line that starts with a lower-case letter and
+    Only past the title (whose lines are set apart on purpose: before any numbered line or line ending a sentence),
+    a line that starts with a lower-case letter and
     carries no number ("a.", "b)"), dash, list numbering or heading style, after a full line (50 characters or
     more) that ends without a full stop, semicolon, colon or a free-standing dash; a list item ending short, as
     before the closing words of a list, is never continued."""
