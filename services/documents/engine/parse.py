@@ -138,16 +138,23 @@ def _walk_body(body, state: _ParseState):
             raws.append(raw if raw is not None else _TailOnly(serialize(pending, state.root_nsmap)))
             pending = None
 
+    last_line = None  # the pending paragraph's last line, as it was in the document
+    owned = False  # `pending` is a copy made by joining lines, not an element of the document
     for child in _body_children(body):
         tag = child.tag
         if tag == W + "p":
             for line in _numbered_lines_apart(child, state):
-                if in_units and pending is not None and _continues(pending, line, state):
-                    pending = _joined(pending, line)
+                text = _plain_text(line)
+                if in_units and pending is not None and _continues(last_line, line, state):
+                    if not owned:
+                        pending, owned = copy.deepcopy(pending), True
+                    _append_continuation(pending, _plain_text(last_line), line)
                 else:
                     read_pending()
-                    pending = line
-                in_units = in_units or bool(classify_prefix(_plain_text(line))) or _is_numbered(line, state) or _plain_text(line).endswith((".", ":"))
+                    pending, owned = line, False
+                last_line = line
+                in_units = in_units or bool(classify_prefix(text)) or text.endswith((".", ":")) or \
+                    _is_numbered(line, state)
             continue
         read_pending()
         if tag == W + "sectPr":
@@ -167,7 +174,7 @@ def _plain_text(paragraph) -> str:
     return "".join(t.text or "" for t in paragraph.iter(W + "t")).strip()
 
 
-def _continues(previous, paragraph, state: _ParseState) -> bool:
+def _continues(previous, paragraph, state: _ParseState) -> bool:  # `previous`: the line before, as written
     """The paragraph is the rest of the previous one's sentence, broken where a PDF's line ended: text copied
     from a published act brings every line as a paragraph of its own ("a) wspomaganie integracji, kształtowanie
     społeczeństwa obywatelskiego, wspomaganie" / "rozwoju społeczności lokalnych i regionalnych;"), and the
@@ -196,15 +203,13 @@ def _is_numbered(paragraph, state: _ParseState) -> bool:
         _outline_level(ppr) is not None
 
 
-def _joined(previous, paragraph):
-    """One paragraph of the two: the previous one's properties, a space, then the second's content. A word the
+def _append_continuation(joined, previous_line: str, paragraph) -> None:
+    """The line's content after the joined paragraph's (whose properties stay), with a space between. A word the
     line's end broke ("społeczno-" / "gospodarczy", "współ\u00ad" / "pracy") is joined without the space; its
     hyphen is kept, as in Polish it more often joins a compound than it hyphenates (a soft hyphen is no text)."""
-    joined = copy.deepcopy(previous)
-    if _plain_text(previous)[-1:] not in ("-", "\u00ad"):
+    if previous_line[-1:] not in ("-", "\u00ad"):
         joined.append(etree.fromstring(f'<w:r xmlns:w="{W[1:-1]}"><w:t xml:space="preserve"> </w:t></w:r>'))
     joined.extend(copy.deepcopy(child) for child in paragraph if child.tag != W + "pPr")
-    return joined
 
 
 @dataclass
