@@ -174,17 +174,17 @@ def _plain_text(paragraph) -> str:
     return "".join(t.text or "" for t in paragraph.iter(W + "t")).strip()
 
 
-def _continues(previous, paragraph, state: _ParseState) -> bool:  # `previous`: the line before, as written
-    """The paragraph is the rest of the previous one's sentence, broken where a PDF's line ended: text copied
+def _continues(previous, paragraph, state: _ParseState) -> bool:
+    """The paragraph is the rest of the previous line's sentence, broken where a PDF's line ended: text copied
     from a published act brings every line as a paragraph of its own ("a) wspomaganie integracji, kształtowanie
     społeczeństwa obywatelskiego, wspomaganie" / "rozwoju społeczności lokalnych i regionalnych;"), and the
     second would be read as the list's closing words ("część wspólna") or a second paragraph of the unit.
 
-    Only past the title (whose lines are set apart on purpose: before any numbered line or line ending a sentence),
-    a line that starts with a lower-case letter and
-    carries no number ("a.", "b)"), dash, list numbering or heading style, after a full line (50 characters or
-    more) that ends without a full stop, semicolon, colon or a free-standing dash; a list item ending short, as
-    before the closing words of a list, is never continued."""
+    Used only past the title, whose lines are set apart on purpose. A line that starts with a lower-case letter
+    and carries no number ("a.", "b)"), dash, list numbering or heading style continues a full line (50
+    characters or more) that ends without a full stop, semicolon, colon or a free-standing dash; a list item
+    ending short, as before the closing words of a list, is never continued. `previous` is the line as written.
+    """
     text, before = _plain_text(paragraph), _plain_text(previous)
     if not text[:1].islower() or len(before) < 50 or before[-1] in ".;:!?" or _is_numbered(paragraph, state):
         return False
