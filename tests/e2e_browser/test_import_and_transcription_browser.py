@@ -141,13 +141,16 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     assert page.get_by_role("heading", level=1).inner_text() == "Przepisz e-mail"
     assert "proponuję ogłaszać konkursy co kwartał" in page.locator(".mail-body").inner_text()
     assert page.get_by_role("link", name="skan-pisma.pdf").is_visible()
-    # The text names § 5 ust. 2: the first row starts filled in from it, under a notice to check it.
-    assert page.get_by_role("status").filter(has_text="1 wiersz wypełniono na podstawie treści wiadomości").is_visible()
+    # The text names § 5 ust. 2 and, in the same sentence, § 9: two rows start filled in, under a notice.
+    assert page.get_by_role("status").filter(has_text="2 wiersze wypełniono na podstawie treści wiadomości").is_visible()
     assert page.locator("#f-c-0-section").input_value() == "§ 5 ust. 2"
-    assert page.locator("#f-c-0-proposal").input_value().startswith("w § 5 ust. 2 proponuję ogłaszać konkursy")
+    assert page.locator("#f-c-0-proposal").input_value() == "w § 5 ust. 2 proponuję ogłaszać konkursy co kwartał"
+    assert page.locator("#f-c-1-section").input_value() == "§ 9"
+    assert page.locator("#f-c-1-proposal").input_value().startswith("w § 9 dodać sprawozdanie z konsultacji.")
     check_accessibility(page, "staff: transcribe an e-mail")
-    for field in ("section", "proposal"):  # the clerk clears the suggestion: nothing typed is an error
-        page.locator(f"#f-c-0-{field}").fill("")
+    for row in (0, 1):  # the clerk clears the suggestions: nothing typed is an error
+        for field in ("section", "proposal"):
+            page.locator(f"#f-c-{row}-{field}").fill("")
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
     assert page.get_by_role("alert").get_by_role("link", name="Uwaga nr 1, Proponowana zmiana:").is_visible()
     check_accessibility(page, "staff: transcribe an e-mail with errors")

@@ -41,16 +41,33 @@ def suggested_rows(body: str) -> list[FormRow]:
             last = rows[-1]  # "Uzasadnienie: …" in a paragraph of its own, after the proposal it explains
             rows[-1] = FormRow(last.section, last.current_text, last.proposal, justification)
             continue
-        provision = _PROVISION.search(block)
-        if provision is None:
-            continue
         text = block if justification is None else block[:_JUSTIFICATION.search(block).start()]
-        current, proposal = _current_and_proposal(text.strip())
-        if proposal:
-            rows.append(FormRow(_label(provision), current, proposal, justification or ""))
+        parts = [part for part in _by_provision(text) if _PROVISION.search(part)]
+        for index, part in enumerate(parts):
+            current, proposal = _current_and_proposal(part)
+            if proposal:  # a reason given after several proposals in one sentence is the last one's
+                rows.append(FormRow(_label(_PROVISION.search(part)), current, proposal,
+                                    (justification or "") if index == len(parts) - 1 else ""))
         if len(rows) >= MAX_ROWS:
             break
-    return rows
+    return rows[:MAX_ROWS]
+
+
+# Where one sentence goes on to the next provision: "…co kwartał, a w § 9 dodać …", "…; w Rozdziale 4 …",
+# "…. W art. 5 …". A provision named inside a proposal ("dopisać odwołanie do § 9") is not preceded so.
+_NEXT_PROVISION = re.compile(r"[,;.]\s+(?:a\s+|oraz\s+|zaś\s+)?(?=[wW]\s+(?:§|rozdzia[łl]|rozdz\.|art\.))",
+                             re.IGNORECASE)
+
+
+def _by_provision(text: str) -> list[str]:
+    """The text cut before each clause that opens with another provision, the joining words left out."""
+    parts, start = [], 0
+    for found in _NEXT_PROVISION.finditer(text):
+        if _PROVISION.search(text[start:found.start()]):
+            parts.append(text[start:found.start() + 1].strip().rstrip(",;").strip())
+            start = found.end()
+    parts.append(text[start:].strip())
+    return [part for part in parts if part]
 
 
 def _blocks(body: str) -> list[str]:

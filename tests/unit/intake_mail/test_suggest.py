@@ -57,3 +57,17 @@ def test_a_greeting_is_left_out_but_a_sentence_that_starts_like_one_is_kept_whol
         "w § 2 pkt 1 dopisać seniorów."
     assert suggested_rows("Witam serdecznie wszystkich w § 2 pkt 1 dopisać seniorów.")[0].proposal == \
         "Witam serdecznie wszystkich w § 2 pkt 1 dopisać seniorów."
+
+
+def test_a_sentence_that_goes_on_to_another_provision_gives_a_row_for_each_and_the_reason_to_the_last():
+    body = ("Dzień dobry,\n\nw § 5 ust. 2 proponuję ogłaszać konkursy co kwartał, a w § 9 dodać sprawozdanie z "
+            "konsultacji; w Rozdziale 4 dopisać wolontariat. Uzasadnienie: więcej organizacji skorzysta.")
+    assert [(r.section, r.proposal, r.justification) for r in suggested_rows(body)] == [
+        ("§ 5 ust. 2", "w § 5 ust. 2 proponuję ogłaszać konkursy co kwartał", ""),
+        ("§ 9", "w § 9 dodać sprawozdanie z konsultacji", ""),
+        ("Rozdział 4", "w Rozdziale 4 dopisać wolontariat.", "więcej organizacji skorzysta.")]
+
+
+def test_a_provision_named_inside_a_proposal_does_not_cut_it():
+    [row] = suggested_rows("w § 5 proponuję dopisać odwołanie do § 9 oraz do art. 5 ustawy.")
+    assert (row.section, row.proposal) == ("§ 5", "w § 5 proponuję dopisać odwołanie do § 9 oraz do art. 5 ustawy.")
