@@ -141,12 +141,11 @@ _OTHER_FORMATS = (
     (lambda head: head.lstrip(b"\xef\xbb\xbf \t\r\n").lower().startswith((b"<!doctype html", b"<html")),
      "a web page (HTML)", "strona internetowa (HTML)", True),
 )
-# Streams of a compound (OLE) file that tell what it holds, as their UTF-16 names in its directory.
-_OLE_STREAMS = (
-    ("EncryptedPackage".encode("utf-16-le"), None, None),  # an OOXML file encrypted with a password
-    ("WordDocument".encode("utf-16-le"), "a Word 97–2003 document (.doc)", "dokument Word 97–2003 (.doc)"),
-    ("Workbook".encode("utf-16-le"), "an Excel 97–2003 workbook (.xls)", "skoroszyt Excel 97–2003 (.xls)"),
-)
+# Streams of a compound (OLE) file that tell what it holds, as their UTF-16 names in its directory, checked in
+# this order (a password-protected OOXML file has no Word stream; a .doc may embed a workbook).
+_OLE_STREAMS = (("EncryptedPackage", "encrypted"), ("WordDocument", "word"), ("Workbook", "excel"))
+_OLE_TITLES = {"word": ("a Word 97–2003 document (.doc)", "dokument Word 97–2003 (.doc)"),
+               "excel": ("an Excel 97–2003 workbook (.xls)", "skoroszyt Excel 97–2003 (.xls)")}
 # The office packages, by the member that only each of them has (the mimetype member names the ODF kind).
 _PACKAGE_MARKERS = (
     ("word/document.xml", DOCX), ("xl/workbook.xml", XLSX), ("ppt/presentation.xml", None),
@@ -185,13 +184,19 @@ def _check_package(data: bytes, kind: _Kind, limits: Limits) -> None:
             _check_declarations(archive, infos)
 
 
+def compound_file_kind(data: bytes) -> str | None:
+    """What an OLE compound file holds: "word" (Word 97–2003), "excel" (Excel 97–2003), "encrypted" (a
+    password-protected OOXML file), "other" (an Outlook item, PowerPoint …); None for no compound file."""
+    if not data.startswith(OLE_COMPOUND_MAGIC):
+        return None
+    return next((kind for stream, kind in _OLE_STREAMS if stream.encode("utf-16-le") in data), "other")
+
+
 def _compound_file(data: bytes, kind: _Kind) -> PackageRejected:
     """An OLE compound file: Office's older binary formats, and the wrapper of a password-protected OOXML."""
-    for stream, what, what_pl in _OLE_STREAMS:
-        if stream in data:
-            if what is None:
-                break
-            return _reject("legacy_format", *_save_as(kind, what, what_pl))
+    legacy = _OLE_TITLES.get(compound_file_kind(data) or "")
+    if legacy is not None:
+        return _reject("legacy_format", *_save_as(kind, *legacy))
     return _reject("encrypted", f"The file is encrypted or password-protected; remove the password and save it as "
                    f"{kind.title}.", f"Plik jest zaszyfrowany lub chroniony hasłem; usuń hasło i zapisz go jako "
                    f"{kind.title_pl}.")

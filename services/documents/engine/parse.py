@@ -138,21 +138,21 @@ def _walk_body(body, state: _ParseState):
             raws.append(raw if raw is not None else _TailOnly(serialize(pending, state.root_nsmap)))
             pending = None
 
-    last_line = None  # the pending paragraph's last line, as it was in the document
+    last_text = ""  # the text of the pending paragraph's last line, as it was in the document
     owned = False  # `pending` is a copy made by joining lines, not an element of the document
     for child in _body_children(body):
         tag = child.tag
         if tag == W + "p":
             for line in _numbered_lines_apart(child, state):
                 text = _plain_text(line)
-                if in_units and pending is not None and _continues(last_line, line, state):
+                if in_units and pending is not None and _continues(last_text, text, line, state):
                     if not owned:
                         pending, owned = copy.deepcopy(pending), True
-                    _append_continuation(pending, _plain_text(last_line), line)
+                    _append_continuation(pending, last_text, line)
                 else:
                     read_pending()
                     pending, owned = line, False
-                last_line = line
+                last_text = text
                 in_units = in_units or bool(classify_prefix(text)) or text.endswith((".", ":")) or \
                     _is_numbered(line, state)
             continue
@@ -174,7 +174,7 @@ def _plain_text(paragraph) -> str:
     return "".join(t.text or "" for t in paragraph.iter(W + "t")).strip()
 
 
-def _continues(previous, paragraph, state: _ParseState) -> bool:
+def _continues(before: str, text: str, paragraph, state: _ParseState) -> bool:
     """The paragraph is the rest of the previous line's sentence, broken where a PDF's line ended: text copied
     from a published act brings every line as a paragraph of its own ("a) wspomaganie integracji, kształtowanie
     społeczeństwa obywatelskiego, wspomaganie" / "rozwoju społeczności lokalnych i regionalnych;"), and the
@@ -183,9 +183,9 @@ def _continues(previous, paragraph, state: _ParseState) -> bool:
     Used only past the title, whose lines are set apart on purpose. A line that starts with a lower-case letter
     and carries no number ("a.", "b)"), dash, list numbering or heading style continues a full line (50
     characters or more) that ends without a full stop, semicolon, colon or a free-standing dash; a list item
-    ending short, as before the closing words of a list, is never continued. `previous` is the line as written.
+    ending short, as before the closing words of a list, is never continued. `before` is the previous line's
+    text and `text` the paragraph's, as written.
     """
-    text, before = _plain_text(paragraph), _plain_text(previous)
     if not text[:1].islower() or len(before) < 50 or before[-1] in ".;:!?" or _is_numbered(paragraph, state):
         return False
     if before[-1] in "-\u00ad" and not before[-2:-1].isalpha():

@@ -32,6 +32,8 @@ _CHAPTER = re.compile(r"^(?:Rozdział|ROZDZIAŁ|DZIAŁ|Dział)\s+([IVXLC]+|\d+)\
 _SECTION = re.compile(r"^(\d+[a-z]?)\.\s")
 _POINT = re.compile(r"^(\d+[a-z]?)\)\s")
 _LETTER = re.compile(r"^([a-z]{1,2})\)\s")
+_LEVELS = (("ust.", _SECTION), ("pkt", _POINT), ("lit.", _LETTER))  # below a §, outermost first
+_LEVEL_DEPTH = {kind: depth for depth, (kind, _pattern) in enumerate(_LEVELS)}
 
 
 @dataclass
@@ -52,10 +54,9 @@ class _Provision:
             if inline := _SECTION.match(rest + " "):  # "§ 5. 1. Tekst"
                 self.levels = [("ust.", inline.group(1))]
         else:
-            for kind, pattern in (("ust.", _SECTION), ("pkt", _POINT), ("lit.", _LETTER)):
-                if match := pattern.match(text):
-                    order = ["ust.", "pkt", "lit."]
-                    self.levels = [level for level in self.levels if order.index(level[0]) < order.index(kind)]
+            for depth, (kind, pattern) in enumerate(_LEVELS):
+                if match := pattern.match(text):  # a unit of this level closes those at its level and below
+                    self.levels = [level for level in self.levels if _LEVEL_DEPTH[level[0]] < depth]
                     self.levels.append((kind, match.group(1)))
                     break
 

@@ -10,7 +10,6 @@ comment table may be the draft itself, returned with Word comments and tracked c
 
 from __future__ import annotations
 
-import copy
 import io
 import re
 import unicodedata
@@ -59,7 +58,8 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     # zapisu", "Propozycja zmiany zapisu w projekcie" would otherwise be the current text).
     ("proposal", re.compile(r"^(?:propozycj|proponowan|sugerowan|wnioskowan|postulowan)")),
     ("current_text", re.compile(r"zapisu? w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
-                                r"(?:zapis|brzmienie|tresc)\w* (?:obecn|dotychczasow|aktualn)|^(?:obecn|dotychczasow)\w*$|"
+                                r"(?:zapis|brzmienie|tresc)\w* (?:obecn|dotychczasow|aktualn)|"
+                                r"^(?:obecn|dotychczasow)\w*$|"
                                 r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)|"
                                 r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)")),
     ("comment", re.compile(r"tresc (?:uwagi|opinii)|^uwaga$|^uwagi$|opis uwagi|^comment")),
@@ -356,22 +356,22 @@ def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
     _checked(check_docx, data, filename=filename)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            root = _parse_part(archive.read("word/document.xml"))
+            document = archive.read("word/document.xml")
             comment_parts = _comment_parts(archive)
+        body = _parse_part(document).find(f"{W}body")
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
-    body = root.find(f"{W}body")
     if body is None:
         return None
-    annotated = copy.deepcopy(body)
-    _without_what_word_does_not_show(body)
+    _without_what_word_does_not_show(body)  # blanks placeholders in place: the annotations read a fresh copy
     paragraphs = [_docx_text(p) for p in body.iter(f"{W}p")
                   if not any(ancestor.tag == f"{W}tc" for ancestor in p.iterancestors())]
     form = assemble(paragraphs, [_docx_grid(table) for table in body.iter(f"{W}tbl")])
     if form is not None:
         return form
     try:
-        rows = annotated_rows(annotated, comment_parts["comments"], comment_parts["commentsExtended"], _parse_part)
+        rows = annotated_rows(_parse_part(document).find(f"{W}body"), comment_parts["comments"],
+                              comment_parts["commentsExtended"], _parse_part)
     except etree.XMLSyntaxError as error:
         raise FormUnreadable("damaged", f"the document's comments cannot be read: {error}") from None
     return FilledForm(tuple(rows), annotated=True) if rows else None

@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from services.common.docx_safety import compound_file_kind
 from services.common.runtime import ServiceContext
 from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
 from services.common.web import DomainError
@@ -174,7 +175,6 @@ def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
                             organization=organization[:300] if organization else None)
 
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97-2003 (and Excel 97-2003, Outlook .msg)
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 TNEF, WORD_97, EXCEL_97, OUTLOOK_ITEM = "tnef", "word97", "excel97", "outlook_msg"
 _UNREAD_NOTES = {
@@ -202,10 +202,11 @@ def unread_kind(attachment: Attachment) -> str | None:
         return None
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
-    if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel":
+    compound = compound_file_kind(data)  # what the file's own streams say, whatever its name
+    if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel" or compound == "excel":
         return EXCEL_97
-    if attachment.extension in {"doc", "dot"} or kind == "application/msword" or (
-            data.startswith(_OLE_MAGIC) and attachment.extension not in {"xls", "ppt", "msg", "msi"}):
+    if attachment.extension in {"doc", "dot"} or kind == "application/msword" or compound == "word" or (
+            compound is not None and attachment.extension not in {"ppt", "msg", "msi"}):
         return WORD_97
     return None
 

@@ -4,6 +4,7 @@ is added by posting the form back)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -39,8 +40,7 @@ def transcription(mail_id: str) -> Any:
     if request.method == "GET":
         form = PaperForm("transcription")
         suggested = suggested_rows(mail.body_text or "")
-        form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), "section": row.section, "current_text": row.current_text,
-                      "proposal": row.proposal, "justification": row.justification} for row in suggested]
+        form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in suggested]
         form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if suggested else 3)]
         return _page(mail, submission, form, suggested=len(suggested))
     form = PaperForm.from_request("transcription", request.form)

@@ -528,6 +528,10 @@ def _drop_outlook_history(root: etree._Element) -> None:
 
 # --- replies and signatures in plain text ------------------------------------------
 
+# The line that opens the quoted original in Outlook ("-----Oryginalna wiadomość-----"), Thunderbird (pl: "---
+# Treść oryginalnej wiadomości ---") and others, or Outlook Web's and mobile's rule of underscores before "From:".
+_ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna"
+                     r"|Treść oryginalnej wiadomości|Ursprüngliche Nachricht)\s*-{2,}|_{10,}\s*$")
 _REPLY_HEADER = re.compile(
     r"^\s*(?:"
     r"On\b.{0,200}\bwrote:\s*$"  # Gmail, Apple Mail, Thunderbird (en)
@@ -535,17 +539,12 @@ _REPLY_HEADER = re.compile(
     r"|(?:Dnia|W dniu)\b.{0,200}\bnapisał(?:\(a\)|a)?:?\s*$"  # Gmail, Thunderbird (pl)
     r"|(?:pon|wt|śr|czw|pt|sob|niedz)\.?,?\s.{0,120}\bnapisał(?:\(a\)|a)?:\s*$"  # Gmail (pl): "pt., 18 paź 2024 …"
     r"|Wiadomość napisana przez\b.{0,200}\bw dniu\b.{0,80}:\s*$"  # Apple Mail (pl): "… w dniu 7 paź 2024, o godz. 10:00:"
-    r"|-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Treść oryginalnej wiadomości"
-    r"|Ursprüngliche Nachricht)\s*-{2,}"  # Thunderbird (pl) writes "--- Treść oryginalnej wiadomości ---"
-    r"|_{10,}\s*$"  # Outlook Web / mobile separator before "From:"
+    rf"|{_ORIGINAL_MESSAGE}"
     r")", re.IGNORECASE)
 # Thunderbird's reply header when it has no date: "#1 pisze:" ("Jan Kowalski pisze:"), a reply header only
 # when quoted lines follow it.
 _AUTHOR_WRITES = re.compile(r"^\s*\S.{0,150}\b(?:pisze|napisał(?:\(a\)|a)?|wrote):\s*$", re.IGNORECASE)
-_HISTORY_SEPARATOR = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna|Treść oryginalnej wiadomości"
-    r"|Ursprüngliche Nachricht)\s*-{2,}"
-    r"|_{10,}\s*$)", re.IGNORECASE)
+_HISTORY_SEPARATOR = re.compile(rf"^\s*(?:{_ORIGINAL_MESSAGE})", re.IGNORECASE)
 # Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
 _OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De)\*?:\s.+$", re.IGNORECASE)

@@ -36,17 +36,16 @@ def suggested_rows(body: str) -> list[FormRow]:
     """The rows a clerk would type from this mail text, or none when it names no provision."""
     rows: list[FormRow] = []
     for block in _blocks(body):
-        justification = _justification_of(block)
-        if justification is not None and _JUSTIFICATION.match(block) and rows and not rows[-1].justification:
+        text, justification = _split_justification(block)
+        if justification is not None and not text and rows and not rows[-1].justification:
             last = rows[-1]  # "Uzasadnienie: …" in a paragraph of its own, after the proposal it explains
             rows[-1] = FormRow(last.section, last.current_text, last.proposal, justification)
             continue
-        text = block if justification is None else block[:_JUSTIFICATION.search(block).start()]
-        parts = [part for part in _by_provision(text) if _PROVISION.search(part)]
-        for index, part in enumerate(parts):
+        parts = [(part, found) for part in _by_provision(text) if (found := _PROVISION.search(part))]
+        for index, (part, provision) in enumerate(parts):
             current, proposal = _current_and_proposal(part)
             if proposal:  # a reason given after several proposals in one sentence is the last one's
-                rows.append(FormRow(_label(_PROVISION.search(part)), current, proposal,
+                rows.append(FormRow(_label(provision), current, proposal,
                                     (justification or "") if index == len(parts) - 1 else ""))
         if len(rows) >= MAX_ROWS:
             break
@@ -55,7 +54,7 @@ def suggested_rows(body: str) -> list[FormRow]:
 
 # Where one sentence goes on to the next provision: "…co kwartał, a w § 9 dodać …", "…; w Rozdziale 4 …",
 # "…. W art. 5 …". A provision named inside a proposal ("dopisać odwołanie do § 9") is not preceded so.
-_NEXT_PROVISION = re.compile(r"[,;.]\s+(?:a\s+|oraz\s+|zaś\s+)?(?=[wW]\s+(?:§|rozdzia[łl]|rozdz\.|art\.))",
+_NEXT_PROVISION = re.compile(r"[,;.]\s+(?:a\s+|oraz\s+|zaś\s+)?(?=w\s+(?:§|rozdzia[łl]|rozdz\.|art\.))",
                              re.IGNORECASE)
 
 
@@ -85,9 +84,10 @@ def _blocks(body: str) -> list[str]:
     return [_GREETING.sub("", " ".join(block.split()), count=1).strip() for block in blocks if block.strip()]
 
 
-def _justification_of(block: str) -> str | None:
+def _split_justification(block: str) -> tuple[str, str | None]:
+    """(the text before "Uzasadnienie:", the reason after it, or None when the block gives none)."""
     found = _JUSTIFICATION.search(block)
-    return block[found.end():].strip() if found else None
+    return (block, None) if found is None else (block[:found.start()].strip(), block[found.end():].strip())
 
 
 def _current_and_proposal(text: str) -> tuple[str, str]:

@@ -237,6 +237,10 @@ def test_mail_from_our_own_addresses_is_never_answered(ctx, consultation):
      "'RE Uwagi.msg' is an Outlook item"),
     (("uwagi.xls", "application/vnd.ms-excel", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64),
      "'uwagi.xls' is an Excel 97-2003 workbook"),
+    # no name to go by: the compound file's directory names its "Workbook" stream (as UTF-16), as an .xls has it
+    (("tabela", "application/octet-stream",
+      b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64 + "Workbook".encode("utf-16-le") + b"\0" * 16),
+     "'tabela' is an Excel 97-2003 workbook"),
 ])
 def test_a_form_in_a_format_not_read_waits_for_staff_with_the_file_kept_and_a_note_why(ctx, consultation, attachment,
                                                                                          note):
