@@ -175,3 +175,29 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     wait_until(lambda: wait_for_review_comment(system, "Ogłaszać konkursy co kwartał (przepisane).").section == "§ 5 ust. 2",
                timeout=30, what="the placeholder replaced in review")
     staff.close()
+
+
+def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_it_filled_in(browser, live_system):
+    """The corpus's Outlook mail with the Federation's letter as a PDF (tests/corpus/mail/SOURCES.md): the letter's
+    text is on the page, in a region the keyboard can scroll, and its two points start as two rows."""
+    from tests.unit.intake_mail.conftest import CORPUS
+
+    system = live_system["system"]
+    raw = (CORPUS / "outlook-letter-pdf-attached.eml").read_bytes().replace(
+        b"AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10@", f"{time.time_ns()}@".encode())
+    imported = import_mail(system.contexts["intake"], raw, received_at=datetime.now(timezone.utc), source="imap",
+                           consultation_id=demo_consultation_id(system))
+    assert imported.status == NEEDS_REVIEW
+    staff, page = staff_page(browser, live_system, "/intake/staff/mails")
+    page.get_by_role("link", name="Uwagi do projektu Programu Współpracy").first.click()
+    letter = page.get_by_role("region", name="Treść pisma Uwagi Federacji do Programu Współpracy 2012.pdf")
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza rekomendowane" in letter.inner_text()
+    assert page.get_by_role("status").filter(
+        has_text="2 wiersze wypełniono na podstawie treści wiadomości i załączonych pism").is_visible()
+    assert page.locator("#f-c-0-section").input_value() == "Rozdział VI § 12 ust. 19"
+    assert page.locator("#f-c-0-current_text").input_value().startswith("Prezydent Miasta Torunia podejmuje")
+    assert page.locator("#f-c-1-section").input_value() == "§ 5 ust. 2"
+    letter.focus()  # reachable by the keyboard, so its text can be scrolled without a mouse
+    assert page.evaluate("document.activeElement.classList.contains('letter-text')")
+    check_accessibility(page, "staff: transcribe an e-mail with a letter attached")
+    staff.close()

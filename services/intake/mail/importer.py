@@ -29,7 +29,8 @@ from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
 from services.common.web import DomainError
 from services.intake import domain
 from services.intake.handlers import record_submission
-from services.intake.mail.form import FilledForm, FormUnreadable, read_form
+from services.intake.mail.form import FilledForm, FormUnreadable, form_kind, read_form
+from services.intake.mail.letter import is_pdf, letter_text
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.models import Consultation, InboundMail
 
@@ -81,6 +82,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
         return _record(ctx, parsed, raw, REJECTED, f"hostile attachment {hostile.filename!r} ({hostile.media_type})",
                        received_at=received_at, source=source)
     forms: list[tuple[Attachment, FilledForm]] = []
+    unformed: list[Attachment] = []  # no form read from them: perhaps a letter with the comments
     for attachment in parsed.attachments:
         try:
             form = read_form(attachment.filename, attachment.media_type, attachment.data)
@@ -90,6 +92,8 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
         # The same file twice (attached again, or also inside the forwarded mail) is one form, not twice the comments
         if form is not None and form.rows and attachment.sha256 not in {a.sha256 for a, _form in forms}:
             forms.append((attachment, form))
+        elif form is None:
+            unformed.append(attachment)
     target = consultation_id or _consultation_for(ctx, parsed, received_at)
     if target is None:
         return _record(ctx, parsed, raw, REJECTED, "no open consultation takes comments at the addresses "
@@ -107,7 +111,8 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
                        received_at=received_at, source=source, consultation_id=target)
     submitter = _submitter(parsed, forms[0][1] if forms else None)
     command = domain.SubmitComments(consultation_id=target, submitter=submitter, comments=drafts, channel="email")
-    stored = _store(ctx, raw, parsed, forms)
+    letters = {a.sha256: text for a in unformed if (text := _letter(a))} if status == NEEDS_REVIEW else {}
+    stored = _store(ctx, raw, parsed, forms, letters)
     try:
         with ctx.transaction() as session:
             receipt = record_submission(ctx, session, command, received_at=received_at,
@@ -229,9 +234,17 @@ def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
     return domain.CommentDraft(section="", proposal=text[:20000])
 
 
+def _letter(attachment: Attachment) -> str:
+    """The text of an attached letter (a document without a comment table, a PDF with a text layer), or ""."""
+    if is_pdf(attachment.filename, attachment.media_type, attachment.data):
+        return letter_text("pdf", attachment.data)
+    return letter_text(form_kind(attachment.filename, attachment.media_type, attachment.data), attachment.data)
+
+
 def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
-           forms: list[tuple[Attachment, FilledForm]]) -> dict:
-    """The whole mail and each attachment, content-addressed (a re-import writes the same keys)."""
+           forms: list[tuple[Attachment, FilledForm]], letters: dict[str, str]) -> dict:
+    """The whole mail and each attachment, content-addressed (a re-import writes the same keys); the text read
+    from a letter beside it, for the transcription page."""
     # a filled form, or a returned draft whose Word comments and tracked changes were read as the comments
     form_roles = {attachment.sha256: "annotated_draft" if form.annotated else "form" for attachment, form in forms}
     try:
@@ -242,11 +255,17 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
             digest = attachment.sha256
             stored = _put_once(ctx.store, f"intake/mail/attachments/{digest}", attachment.data,
                                attachment.media_type or "application/octet-stream")
-            role = form_roles.get(digest) or ("scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other")
+            role = form_roles.get(digest) or ("letter" if digest in letters else
+                                              "scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other")
             unread = unread_kind(attachment) if role == "other" else None
+            text = {}
+            if role == "letter":
+                text_key = _put_once(ctx.store, f"intake/mail/attachments/{digest}.txt",
+                                     letters[digest].encode("utf-8"), "text/plain; charset=utf-8").key
+                text = {"text_key": text_key}
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
-                                "forwarded": attachment.forwarded, **({"unread": unread} if unread else {})})
+                                "forwarded": attachment.forwarded, **({"unread": unread} if unread else {}), **text})
     except Exception as error:  # the object store is down: the mail stays in the mailbox for the next poll
         raise MailTransientError(f"cannot store the mail: {error}") from error
     return {"eml_key": eml.key, "eml_sha256": eml_sha, "attachments": attachments}

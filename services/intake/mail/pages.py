@@ -39,10 +39,11 @@ def transcription(mail_id: str) -> Any:
     mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
     if request.method == "GET":
         form = PaperForm("transcription")
-        suggested = suggested_rows(mail.body_text or "")
+        letters = staff.letter_texts(ctx, mail)
+        suggested = suggested_rows(staff.text_to_transcribe(mail, letters))
         form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in suggested]
         form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if suggested else 3)]
-        return _page(mail, submission, form, suggested=len(suggested))
+        return _page(mail, submission, form, suggested=len(suggested), letters=letters)
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -63,11 +64,12 @@ def transcription(mail_id: str) -> Any:
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,
-          suggested: int = 0) -> Any:
+          suggested: int = 0, letters: list[staff.LetterText] | None = None) -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
         if mail.consultation_id else None
     errors = {name: paper_error(code) for name, code in form.errors.items()}
     html = render_template("intake/staff/mail_transcription.html", mail=mail, submission=submission, form=form,
                            errors=errors, consultation=consultation, focus=focus, suggested=suggested,
+                           letters=staff.letter_texts(_ctx(), mail) if letters is None else letters,
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

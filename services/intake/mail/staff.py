@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -9,6 +10,8 @@ from sqlalchemy import select
 from services.common.runtime import ServiceContext
 from services.common.web import NotFound
 from services.intake.models import InboundMail, Submission
+
+log = logging.getLogger("uwagi.intake.mail")
 
 # Served with their own type; anything else is a download of bytes (a browser must not render a mailed file).
 _SHOWN_TYPES = {"application/pdf", "image/png", "image/jpeg", "image/tiff", "message/rfc822",
@@ -60,3 +63,31 @@ def stored_attachment(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredF
         raise NotFound("this mail has no such attachment")
     media_type = attachment["media_type"] if attachment["media_type"] in _SHOWN_TYPES else "application/octet-stream"
     return StoredFile(ctx.store.get(attachment["key"]), media_type, attachment["filename"] or sha256, sha256)
+
+
+@dataclass(frozen=True)
+class LetterText:
+    filename: str
+    sha256: str
+    text: str | None  # None: kept, but the object store could not give it now
+
+
+def letter_texts(ctx: ServiceContext, mail: InboundMail) -> list[LetterText]:
+    """The text intake read from each letter attached to `mail` (role "letter"), in the mail's order."""
+    letters = []
+    for attachment in mail.attachments:
+        if attachment.get("role") != "letter" or not attachment.get("text_key"):
+            continue
+        try:
+            text = ctx.store.get(attachment["text_key"]).decode("utf-8", "replace")
+        except Exception:  # noqa: BLE001 - the page still shows the mail and the file's link; the text is a help
+            log.warning("letter text %s of mail %s not read from the object store", attachment["sha256"], mail.id,
+                        exc_info=True)
+            text = None
+        letters.append(LetterText(attachment["filename"] or attachment["sha256"][:12], attachment["sha256"], text))
+    return letters
+
+
+def text_to_transcribe(mail: InboundMail, letters: list[LetterText]) -> str:
+    """The mail's own words, then each attached letter's: what the suggested rows are read from."""
+    return "\n\n".join([mail.body_text or ""] + [letter.text or "" for letter in letters])

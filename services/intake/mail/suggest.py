@@ -25,7 +25,10 @@ _JUSTIFICATION = re.compile(r"(?:^|\s)uzasadnienie(?: uwagi| propozycji| zmiany)
 _CURRENT = re.compile(r"(?:^|\s)(?:jest|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis)\s*:\s*",
                       re.IGNORECASE)
 _PROPOSED = re.compile(r"(?:^|\s)(?:powinno być|ma być|proponowany zapis|proponowane brzmienie|propozycja zmiany|"
-                       r"nowe brzmienie)\s*:\s*", re.IGNORECASE)
+                       r"nowe brzmienie|nowy zapis|proponowana (?:zmiana|treść)|zmiana na|zmienić na|"
+                       r"(?:zapis )?otrzymuje brzmienie)\s*:\s*", re.IGNORECASE)
+# The provision's words quoted before the proposal: „…”, "…", »…«
+_QUOTED = re.compile(r"[„\"»“]([^„”\"»«“]{3,}?)[”\"«“]")
 # A line opening an item of a list of comments: "1.", "2)", "-", "•", "Uwaga 3:", "Uwaga nr 3 –"
 _ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s+(?!ust|pkt)|[-–•*]\s+|uwaga\s+(?:nr\s*)?\d+\s*[:.\-–]\s*)", re.IGNORECASE)
 _GREETING = re.compile(r"^\s*(?:dzień dobry|dzien dobry|witam|szanown\w+ \w+)(?:\s+\w+){0,2}\s*[,!.]\s*",
@@ -35,18 +38,27 @@ _GREETING = re.compile(r"^\s*(?:dzień dobry|dzien dobry|witam|szanown\w+ \w+)(?
 def suggested_rows(body: str) -> list[FormRow]:
     """The rows a clerk would type from this mail text, or none when it names no provision."""
     rows: list[FormRow] = []
+    last_part = ""  # the text the last row was made from, while no proposal marker split it
     for block in _blocks(body):
         text, justification = _split_justification(block)
         if justification is not None and not text and rows and not rows[-1].justification:
             last = rows[-1]  # "Uzasadnienie: …" in a paragraph of its own, after the proposal it explains
             rows[-1] = FormRow(last.section, last.current_text, last.proposal, justification)
             continue
+        if last_part and _PROPOSED.match(text) and not _PROVISION.search(text):
+            # "Zmiana na: …" in a paragraph of its own, after the provision and its quoted words
+            last = rows[-1]
+            current, proposal = _current_and_proposal(f"{last_part} {text}")
+            rows[-1] = FormRow(last.section, current, proposal, justification or last.justification)
+            last_part = ""
+            continue
         parts = [(part, found) for part in _by_provision(text) if (found := _PROVISION.search(part))]
         for index, (part, provision) in enumerate(parts):
             current, proposal = _current_and_proposal(part)
             if proposal:  # a reason given after several proposals in one sentence is the last one's
-                rows.append(FormRow(_label(provision), current, proposal,
+                rows.append(FormRow(_label(provision, part), current, proposal,
                                     (justification or "") if index == len(parts) - 1 else ""))
+                last_part = "" if _PROPOSED.search(part) else part
         if len(rows) >= MAX_ROWS:
             break
     return rows[:MAX_ROWS]
@@ -91,16 +103,31 @@ def _split_justification(block: str) -> tuple[str, str | None]:
 
 
 def _current_and_proposal(text: str) -> tuple[str, str]:
-    """ "Jest: … Powinno być: …" gives both; otherwise the whole text is the proposal."""
+    """ "Jest: … Powinno być: …" gives both; so does the provision's text quoted before "Zmiana na: …" ("§ 12
+    ust. 19 „Prezydent … podejmuje …” Zmiana na: „Prezydent … zatwierdza …”"), quotation marks left off;
+    otherwise the whole text is the proposal."""
     current, proposed = _CURRENT.search(text), _PROPOSED.search(text)
     if current and proposed and current.start() < proposed.start():
         return text[current.end():proposed.start()].strip(), text[proposed.end():].strip()
     if proposed:
-        return "", text[proposed.end():].strip() or text
+        quoted = _QUOTED.search(text, 0, proposed.start())
+        return (quoted.group(1).strip() if quoted else ""), _unquoted(text[proposed.end():].strip()) or text
     return "", text
 
 
-def _label(found: re.Match) -> str:
+def _unquoted(text: str) -> str:
+    """A proposal given whole in quotation marks, without them (and the full stop after them)."""
+    whole = _QUOTED.fullmatch(text.rstrip(".").strip())
+    return whole.group(1).strip() if whole else text
+
+
+def _label(found: re.Match, text: str) -> str:
+    """ "§ 5 ust. 2", "Rozdział IV pkt 2", "art. 5"; a chapter with the § named after it in the same breath
+    ("Rozdział VI Zasady realizacji § 12 ust. 19") is both."""
+    if found.group("chapter") and not any(found.group(name) for name in ("ust", "pkt", "lit")):
+        paragraph = _PROVISION.search(text, found.end(), found.end() + 80)
+        if paragraph and paragraph.group("par"):
+            return f"Rozdział {found.group('chapter').upper()} {_label(paragraph, text)}"
     parts = []
     if found.group("par"):
         parts.append(f"§ {found.group('par')}")

@@ -402,6 +402,7 @@ MIME-Version: 1.0
     php_contact_form_shape()
     thunderbird_pl_inline_forward_shape()
     annotated_draft_shape()
+    letter_shapes()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1428,6 +1429,116 @@ X-Attachment-Id: f_m2hk5c3v0
 {b64(data.getvalue())}
 --047d7b1635f77236f404df476f85--
 """)
+
+
+# A real comment, as the Kujawsko-Pomorska Federacja Organizacji Pozarządowych made it in Toruń's consultation of
+# the 2012 programme (quoted by zielonydziennik.pl, 1 September 2011, "NGO: Rozmowy w toku").
+FEDERATION_CURRENT = ("Prezydent Miasta Torunia podejmuje ostateczną decyzję w sprawie wyboru ofert i wysokości dotacji w "
+                      "oparciu o przedłożone przez Komisje oceny i propozycje kwot dotacji")
+FEDERATION_PROPOSAL = "Prezydent Miasta Torunia zatwierdza rekomendowane do współfinansowania przedsięwzięcia"
+LETTER_HTML = f"""<!DOCTYPE html><html lang="pl"><head><meta charset="utf-8"><title>Uwagi</title></head><body>
+<p>Kujawsko-Pomorska Federacja Organizacji Pozarządowych</p>
+<p style="text-align: right">Toruń, 8 września 2011 r.</p>
+<p>Urząd Miasta Torunia<br>Wydział Komunikacji Społecznej i Informacji<br>ul. Wały gen. Sikorskiego 8<br>87-100 Toruń</p>
+<p><b>Uwagi do projektu Programu Współpracy Gminy Miasta Toruń w 2012 roku z organizacjami pozarządowymi</b></p>
+<p>W odpowiedzi na zaproszenie do udziału w konsultacjach projektu Programu przekazujemy uwagi Federacji, zgłoszone
+w imieniu organizacji członkowskich. Prosimy o ich rozpatrzenie i o informację o sposobie rozpatrzenia.</p>
+<ol>
+<li>Rozdział VI Zasady realizacji § 12 ust. 19 „{FEDERATION_CURRENT}”<br>Zmiana na: „{FEDERATION_PROPOSAL}”.</li>
+<li>§ 5 ust. 2 – proponujemy dopisać nowy punkt: „{TEXT_1}”.<br>Uzasadnienie: {WHY_1}.</li>
+</ol>
+<p>Z poważaniem</p>
+<p>Prezes Zarządu</p>
+</body></html>
+"""
+
+
+def letter_files() -> tuple[bytes, bytes]:
+    """The Federation's letter as LibreOffice Writer makes it: imported from HTML (its <ol> becomes Writer's own
+    numbered list), saved as DOCX, and the DOCX exported to PDF as LibreOffice prints it."""
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as out:
+        source = Path(out) / "uwagi-federacji.html"
+        source.write_text(LETTER_HTML, encoding="utf-8")
+        run = ["soffice", f"-env:UserInstallation=file://{profile}", "--headless"]
+        subprocess.run(run + ["--infilter=HTML (StarWriter)", "--convert-to", "docx:MS Word 2007 XML", "--outdir", out,
+                              str(source)], check=True, capture_output=True, timeout=120)
+        docx = Path(out) / "uwagi-federacji.docx"
+        subprocess.run(run + ["--convert-to", "pdf:writer_pdf_Export", "--outdir", out, str(docx)], check=True,
+                       capture_output=True, timeout=120)
+        return docx.read_bytes(), (Path(out) / "uwagi-federacji.pdf").read_bytes()
+
+
+def letter_shapes() -> None:
+    """An NGO's letter with its comments attached instead of the form: as a PDF to an Outlook mail
+    (outlook-reply-cp1250-qp.eml's Outlook 16 headers, multipart/mixed with a windows-1250 text part), and as a
+    DOCX to a Thunderbird mail (thunderbird-forward-attached-bare-disposition.eml's headers)."""
+    docx, pdf = letter_files()
+    (HERE / "letter-federacja-torun.docx").write_bytes(docx)
+    (HERE / "letter-federacja-torun.pdf").write_bytes(pdf)
+    odt_from(HERE / "letter-federacja-torun.docx", HERE / "letter-federacja-torun.odt")
+    plain = ("Szanowni Państwo,\n\nw załączeniu przesyłamy uwagi Federacji do projektu Programu Współpracy na 2012 rok."
+             "\n\nZ poważaniem\nBiuro Federacji\n")
+    name = "Uwagi Federacji do Programu Współpracy 2012.pdf"
+    write("outlook-letter-pdf-attached.eml", f"""From: =?windows-1250?Q?Biuro_Federacji?= <biuro@federacja.example.org>
+To: =?windows-1250?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
+Subject: Uwagi do projektu Programu =?windows-1250?Q?Wsp=F3=B3pracy?=
+Thread-Topic: Uwagi do projektu Programu =?windows-1250?Q?Wsp=F3=B3pracy?=
+Thread-Index: AdxhK3v1o2Qe5bJcTn2Wm0a7Rk9sQA==
+Date: Thu, 8 Sep 2011 14:05:12 +0000
+Message-ID: <AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10@AM6PR07MB5589.eurprd07.prod.outlook.com>
+Accept-Language: pl-PL, en-US
+Content-Language: pl-PL
+X-MS-Has-Attach: yes
+X-MS-TNEF-Correlator:
+X-Mailer: Microsoft Outlook 16.0
+Content-Type: multipart/mixed;
+	boundary="_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_"
+MIME-Version: 1.0
+
+--_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_
+Content-Type: text/plain; charset="windows-1250"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(plain, "windows-1250")}
+--_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_
+Content-Type: application/pdf;
+	name="=?windows-1250?Q?{qp_word(name, "windows-1250")}?="
+Content-Description: =?windows-1250?Q?{qp_word(name, "windows-1250")}?=
+Content-Disposition: attachment;
+	filename="=?windows-1250?Q?{qp_word(name, "windows-1250")}?="; size={len(pdf)}
+Content-Transfer-Encoding: base64
+
+{b64(pdf)}
+
+--_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_--
+""")
+    name = "uwagi-federacji.docx"
+    (HERE / "thunderbird-letter-docx-attached.eml").write_bytes(f"""Message-ID: <5e8b1c2a-9f4d-4b7e-a1c3-7d2e0f6b9a41@federacja.example.org>
+Date: Thu, 8 Sep 2011 16:20:44 +0200
+MIME-Version: 1.0
+User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:102.0) Gecko/20100101 Thunderbird/102.15.1
+Content-Language: pl
+To: konsultacje@um.torun.pl
+From: Biuro Federacji <biuro@federacja.example.org>
+Subject: =?UTF-8?Q?{qp_word("Uwagi do projektu Programu Współpracy")}?=
+Content-Type: multipart/mixed; boundary="------------7Q0bXn2c9Lf3R4sYk1Hm8DqA"
+
+This is a multi-part message in MIME format.
+--------------7Q0bXn2c9Lf3R4sYk1Hm8DqA
+Content-Type: text/plain; charset=UTF-8; format=flowed
+Content-Transfer-Encoding: 8bit
+
+{plain}
+--------------7Q0bXn2c9Lf3R4sYk1Hm8DqA
+Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document;
+ name="{name}"
+Content-Disposition: attachment; filename="{name}"
+Content-Transfer-Encoding: base64
+
+{b64(docx)}
+
+--------------7Q0bXn2c9Lf3R4sYk1Hm8DqA--
+""".replace("\n", "\r\n").encode("utf-8"))  # Thunderbird sends UTF-8 text as 8bit
 
 
 if __name__ == "__main__":

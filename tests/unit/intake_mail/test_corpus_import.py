@@ -6,7 +6,9 @@ import hashlib
 
 import pytest
 
+from services.intake.mail import staff
 from services.intake.mail.importer import import_mail
+from services.intake.mail.suggest import suggested_rows
 from tests.unit.intake_mail.conftest import CORPUS, expected, mail_row, now, received_events
 
 CASES = expected()
@@ -52,6 +54,13 @@ def test_each_corpus_mail_becomes_what_a_reader_expects(ctx, consultation, name)
     for text in want.get("reason_contains", []):  # what staff are told about a file no form was read from
         assert text in row.reason
     assert [(a["filename"], a["role"]) for a in row.attachments] == [tuple(a) for a in want["attachments"]]
+    letters = staff.letter_texts(ctx, row)  # what the transcription page shows beside the form
+    for text in want.get("letter_contains", []):
+        assert any(text in letter.text for letter in letters), text
+    if "suggested" in want:  # the rows the transcription page starts from: the mail's text, then its letters
+        rows = suggested_rows(staff.text_to_transcribe(row, letters))
+        assert [[r.section, r.current_text, r.proposal, r.justification] for r in rows] == \
+            want["suggested"]
     stored = ctx.store.get(row.eml_key)
     assert stored == raw and row.eml_sha256 == hashlib.sha256(raw).hexdigest()
     for attachment in row.attachments:

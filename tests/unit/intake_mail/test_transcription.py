@@ -4,6 +4,7 @@ the placeholder (which keeps its id), and `submission.transcribed` carries the s
 from __future__ import annotations
 
 import re
+import shutil
 import uuid
 
 import pytest
@@ -34,6 +35,14 @@ def scanned_mail(ctx, raw: bytes | None = None):
     with ctx.db.transaction() as session:
         mail = session.scalar(select(InboundMail).where(InboundMail.message_id == result.message_id))
         return mail.id, result.reference
+
+
+def reviewer_client(ctx):
+    """A test client of intake's pages, signed in as a reviewer."""
+    client = intake_app.create_app(ctx=ctx).test_client()
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    return client
 
 
 def transcribed_events(ctx, reference):
@@ -84,10 +93,7 @@ def test_a_second_transcription_or_one_after_a_decision_is_refused(fresh_ctx):
 
 
 def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_transcription(fresh_ctx):
-    app = intake_app.create_app(ctx=fresh_ctx)
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    client = reviewer_client(fresh_ctx)
     mail_id, reference = scanned_mail(fresh_ctx)
     listing = client.get("/intake/staff/mails").get_data(as_text=True)
     assert "<h1>E-maile do przepisania</h1>" in listing and f"/intake/staff/mails/{mail_id}" in listing
@@ -128,10 +134,7 @@ def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str
     ("xls", "Skoroszyt programu Excel 97-2003 (.xls): tabele uwag są odczytywane automatycznie tylko z plików XLSX"),
 ])
 def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpus_mail, hint):
-    app = intake_app.create_app(ctx=fresh_ctx)
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    client = reviewer_client(fresh_ctx)
     raw = (mail_with_ole_file("application/vnd.ms-excel", "uwagi.xls") if corpus_mail == "xls"
            else (CORPUS / corpus_mail).read_bytes() if corpus_mail else mail_with_ole_file())
     mail_id, _reference = scanned_mail(fresh_ctx, raw)
@@ -142,10 +145,7 @@ def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpu
 def test_rows_the_mail_names_a_provision_for_are_filled_in_for_staff_to_check_and_save(fresh_ctx):
     """The corpus's Polish Outlook forward (outlook-pd-forward-body-only.eml): its text names § 5 ust. 2 and gives
     the reason in a paragraph of its own; the page opens with that row filled in and one empty row after it."""
-    app = intake_app.create_app(ctx=fresh_ctx)
-    client = app.test_client()
-    with client.session_transaction() as session:
-        session[SESSION_KEY] = session_claims(StaffIdentity("u-1", "recenzent@um.torun.pl", "reviewer"))
+    client = reviewer_client(fresh_ctx)
     mail_id, reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-pd-forward-body-only.eml").read_bytes())
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert "1 wiersz wypełniono na podstawie treści wiadomości" in page
@@ -154,3 +154,31 @@ def test_rows_the_mail_names_a_provision_for_are_filled_in_for_staff_to_check_an
     assert 'name="c-1-proposal"' in page and 'name="c-2-proposal"' not in page
     plain = client.get(f"/intake/staff/mails/{scanned_mail(fresh_ctx)[0]}").get_data(as_text=True)
     assert "wypełniono na podstawie treści" not in plain and 'name="c-2-proposal"' in plain
+
+
+def test_a_letter_attached_instead_of_the_form_is_shown_and_its_points_start_filled_in(fresh_ctx):
+    """The corpus's Outlook mail with the Federation's letter as LibreOffice's PDF (outlook-letter-pdf-attached.eml):
+    the page shows the letter's text in a region of its own, and its two points fill two rows."""
+    client = reviewer_client(fresh_ctx)
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-letter-pdf-attached.eml").read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "Treść pisma Uwagi Federacji do Programu Współpracy 2012.pdf" in page
+    assert 'class="letter-text" tabindex="0" role="region"' in page
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza rekomendowane do współfinansowania przedsięwzięcia”." in page
+    assert "2 wiersze wypełniono na podstawie treści wiadomości i załączonych pism" in page
+    assert re.search(r'name="c-0-section"[^>]*value="Rozdział VI § 12 ust. 19"', page)
+    assert re.search(r'name="c-1-section"[^>]*value="§ 5 ust. 2"', page)
+    assert 'name="c-2-proposal"' in page and 'name="c-3-proposal"' not in page
+
+
+def test_the_page_says_so_when_the_letter_text_cannot_be_read_from_the_store(fresh_ctx):
+    client = reviewer_client(fresh_ctx)
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "thunderbird-letter-docx-attached.eml").read_bytes())
+    with fresh_ctx.db.transaction() as session:
+        text_key = session.get(InboundMail, mail_id).attachments[0]["text_key"]
+    shutil.rmtree(fresh_ctx.store._dir(text_key))  # as if the store lost it or did not answer
+    response = client.get(f"/intake/staff/mails/{mail_id}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Nie można teraz pokazać tekstu odczytanego z tego pliku" in page
+    assert re.search(r'<a href="[^"]+/attachments/[0-9a-f]{64}">uwagi-federacji.docx</a>', page)

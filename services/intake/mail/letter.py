@@ -1,0 +1,240 @@
+"""The text of a letter attached to an e-mail, for the staff who transcribe it. Pure: bytes in, text out.
+
+NGOs often send their comments as a letter rather than the form: a Word or LibreOffice document with numbered
+points ("1. Rozdział VI § 12 ust. 19 … Zmiana na: …"), or the same letter as a PDF. No comment table is read from
+it, so the mail waits for staff; the transcription page shows the letter's text beside the form, and the rows
+the text names a provision for start filled in (suggest.py), as they do for comments written in the mail.
+
+A file read here has passed the package checks of `form.read_form` (a DOCX or ODT) or is a PDF; a PDF is read by
+pypdf with its own limits on decompression, no more than `MAX_PAGES` pages and `MAX_CHARS` characters, and a
+PDF that cannot be read (scanned, damaged, encrypted) gives no text, never an error: the file itself stays
+attached for staff to open.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import zipfile
+
+from lxml import etree
+
+log = logging.getLogger("uwagi.intake.mail")
+
+MAX_CHARS = 60_000
+MAX_PAGES = 40
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+_ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+_ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+
+def letter_text(kind: str | None, data: bytes) -> str:
+    """The readable text of an attached letter (`kind` as `form.form_kind` says, or "pdf"), "" when there is none.
+
+    Paragraphs are separated by a blank line; a paragraph Word or LibreOffice numbers itself starts with "• "
+    (its number is not in the text), and a table row gives one line of its cells joined by " | "."""
+    try:
+        if kind == "docx":
+            text = _docx_letter(data)
+        elif kind == "odt":
+            text = _odt_letter(data)
+        elif kind == "pdf":
+            text = _pdf_letter(data)
+        else:
+            return ""
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, ValueError) as error:
+        log.info("letter text not read (%s): %s", kind, error)
+        return ""
+    return _tidy(text)[:MAX_CHARS]
+
+
+def is_pdf(filename: str, media_type: str, data: bytes) -> bool:
+    return data[:1024].lstrip().startswith(b"%PDF-") and (
+        filename.lower().endswith(".pdf") or media_type in ("application/pdf", "application/octet-stream", "")
+        or not filename)
+
+
+def _parse(data: bytes) -> etree._Element:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(data, parser=parser)
+
+
+# --- DOCX -------------------------------------------------------------------------------
+
+
+def _docx_letter(data: bytes) -> str:
+    from services.intake.mail.form import _docx_text, _without_what_word_does_not_show
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        body = _parse(archive.read("word/document.xml")).find(f"{W}body")
+        styles = _parse(archive.read("word/styles.xml")) if "word/styles.xml" in archive.namelist() else None
+    if body is None:
+        return ""
+    _without_what_word_does_not_show(body)
+    numbered_styles = _numbered_styles(styles)
+    blocks: list[str] = []
+    for element in body.iter(f"{W}p", f"{W}tr"):
+        if element.tag == f"{W}tr":
+            cells = [" ".join(_docx_text(cell).split()) for cell in element.iter(f"{W}tc")]
+            blocks.append(" | ".join(cell for cell in cells if cell))
+        elif not any(ancestor.tag == f"{W}tc" for ancestor in element.iterancestors()):
+            text = _docx_text(element).strip()
+            numbered = _numbered(element, numbered_styles)
+            blocks.append(f"• {text}" if numbered and text else text)
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _numbered(paragraph: etree._Element, numbered_styles: set[str]) -> bool:
+    """Word numbers the paragraph: its own numbering (`w:numPr`, numId 0 switches it off) or its style's."""
+    own = paragraph.find(f"{W}pPr/{W}numPr/{W}numId")
+    if own is not None:
+        return own.get(f"{W}val") not in ("0", None)
+    style = paragraph.find(f"{W}pPr/{W}pStyle")
+    return style is not None and style.get(f"{W}val") in numbered_styles
+
+
+def _numbered_styles(styles: etree._Element | None) -> set[str]:
+    """Paragraph styles that number their paragraphs ("List Number", a heading style with outline numbers),
+    also through the styles they are based on."""
+    if styles is None:
+        return set()
+    numbering: dict[str, bool | None] = {}
+    based_on: dict[str, str] = {}
+    for style in styles.iter(f"{W}style"):
+        identifier = style.get(f"{W}styleId")
+        if not identifier or style.get(f"{W}type") not in (None, "paragraph"):
+            continue
+        number = style.find(f"{W}pPr/{W}numPr/{W}numId")
+        numbering[identifier] = None if number is None else number.get(f"{W}val") not in ("0", None)
+        parent = style.find(f"{W}basedOn")
+        if parent is not None and parent.get(f"{W}val"):
+            based_on[identifier] = parent.get(f"{W}val")
+    found = set()
+    for identifier in numbering:
+        current, seen = identifier, set()
+        while current in numbering and numbering[current] is None and current in based_on and current not in seen:
+            seen.add(current)
+            current = based_on[current]
+        if numbering.get(current):
+            found.add(identifier)
+    return found
+
+
+# --- ODT --------------------------------------------------------------------------------
+
+
+def _odt_letter(data: bytes) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        content = _parse(archive.read("content.xml"))
+    text_body = content.find(f"{{{_ODF_OFFICE}}}body/{{{_ODF_OFFICE}}}text")
+    if text_body is None:
+        return ""
+    blocks: list[str] = []
+    _odt_blocks(text_body, blocks, in_list=False)
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _odt_blocks(element: etree._Element, blocks: list[str], *, in_list: bool) -> None:
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child)
+        if name.namespace == _ODF_TEXT and name.localname in ("p", "h"):
+            text = _lines(_odt_inline(child))
+            blocks.append(f"• {text}" if in_list and text else text)
+        elif name.namespace == _ODF_TEXT and name.localname in ("list", "list-item", "list-header", "section"):
+            _odt_blocks(child, blocks, in_list=in_list or name.localname == "list")
+        elif name.namespace == _ODF_TABLE and name.localname == "table-row":
+            cells = []
+            for cell in child:
+                if isinstance(cell.tag, str) and etree.QName(cell).localname == "table-cell":
+                    cells.append(" ".join(" ".join(_odt_inline(p).split()) for p in cell.iter(f"{{{_ODF_TEXT}}}p")))
+            blocks.append(" | ".join(cell for cell in cells if cell))
+        elif name.namespace == _ODF_TABLE:
+            _odt_blocks(child, blocks, in_list=in_list)
+
+
+def _odt_inline(paragraph: etree._Element) -> str:
+    """A paragraph's text with its spaces, tabs and line breaks; not the text of its comments or deleted changes."""
+    parts: list[str] = [paragraph.text or ""]
+    for child in paragraph:
+        if isinstance(child.tag, str):
+            local = etree.QName(child).localname
+            if local == "s":
+                parts.append(" " * int(child.get(f"{{{_ODF_TEXT}}}c") or 1) if (child.get(
+                    f"{{{_ODF_TEXT}}}c") or "1").isdigit() else " ")
+            elif local == "tab":
+                parts.append(" ")
+            elif local == "line-break":
+                parts.append("\n")
+            elif local not in ("annotation", "annotation-end", "tracked-changes", "note"):
+                parts.append(_odt_inline(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+# --- PDF --------------------------------------------------------------------------------
+
+
+def _pdf_letter(data: bytes) -> str:
+    """The text layer of a PDF, page by page; a scan has none. pypdf raises many kinds of errors on what
+    people's tools write, and any of them means only that there is no text to show."""
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            return ""
+        pages = []
+        for page in reader.pages[:MAX_PAGES]:
+            pages.append(_pdf_paragraphs(page.extract_text() or ""))
+            if sum(len(text) for text in pages) > MAX_CHARS:
+                break
+    except Exception as error:  # noqa: BLE001 - a PDF we cannot read is a PDF without text, for staff to open
+        log.info("PDF text not read: %s: %s", type(error).__name__, error)
+        return ""
+    return "\n\n".join(page for page in pages if page.strip())
+
+
+# A line that opens a new paragraph in a letter's PDF: a numbered point, a bullet, "Uzasadnienie:", a provision.
+_OPENS_PARAGRAPH = re.compile(r"^(?:\d{1,2}[.)]\s|[-–•*]\s|uwaga\s+(?:nr\s*)?\d|uzasadnienie\b|§\s*\d|"
+                              r"rozdzia[łl]\s|(?:zmiana na|proponowany zapis|propozycja zmiany|jest|powinno być)\s*:)",
+                              re.IGNORECASE)
+
+
+_NUMBER_RUN_ON = re.compile(r"^(\d{1,2}[.)])(?=[^\d\s.,)])")
+
+
+def _pdf_paragraphs(page: str) -> str:
+    """A page's lines as paragraphs. A PDF keeps each printed line; a line is joined to the one before unless it
+    opens a point (a number, a bullet, "Uzasadnienie:", a provision) or the one before ended short of the page's
+    width (the last line of a paragraph, a heading, an address or signature line). A word broken at its hyphen
+    is joined without the space."""
+    # A list's number and its text are apart by a tab, which the text layer often drops ("1.Rozdział VI …")
+    lines = [_NUMBER_RUN_ON.sub(r"\1 ", " ".join(line.split()), count=1) for line in page.splitlines()]
+    full = max((len(line) for line in lines), default=0)
+    paragraphs: list[str] = []
+    previous = ""
+    for line in lines:
+        if not line:
+            previous = ""
+            continue
+        if not previous or _OPENS_PARAGRAPH.match(line) or len(previous) < 0.7 * full:
+            paragraphs.append(line)
+        elif re.search(r"\w-$", previous) and line[:1].islower():
+            paragraphs[-1] += line
+        else:
+            paragraphs[-1] += f" {line}"
+        previous = line
+    return "\n\n".join(paragraphs)
+
+
+def _lines(text: str) -> str:
+    return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
+
+
+def _tidy(text: str) -> str:
+    text = text.replace("\r\n", "\n").replace("\x00", "")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()

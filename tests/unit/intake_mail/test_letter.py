@@ -1,0 +1,144 @@
+"""The text of a letter attached instead of the form: LibreOffice's own DOCX, ODT and PDF of a real comment
+(tests/corpus/mail/SOURCES.md), Word's style numbering, and PDFs that give no text rather than an error."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import pytest
+from docx import Document
+from pypdf import PdfReader, PdfWriter
+
+from services.intake.mail.letter import MAX_CHARS, is_pdf, letter_text
+from services.intake.mail.suggest import suggested_rows
+from tests.unit.intake_mail.conftest import CORPUS
+
+CURRENT = ("Prezydent Miasta Torunia podejmuje ostateczną decyzję w sprawie wyboru ofert i wysokości dotacji w oparciu "
+           "o przedłożone przez Komisje oceny i propozycje kwot dotacji")
+PROPOSAL = "Prezydent Miasta Torunia zatwierdza rekomendowane do współfinansowania przedsięwzięcia"
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt", "pdf"])
+def test_the_letter_as_libreoffice_writes_it_reads_as_its_paragraphs_in_order(kind):
+    text = letter_text(kind, (CORPUS / f"letter-federacja-torun.{kind}").read_bytes())
+    paragraphs = text.split("\n\n")
+    # read from the letter: sender, date, addressee, title, introduction, two points, closing
+    assert paragraphs[0] == "Kujawsko-Pomorska Federacja Organizacji Pozarządowych"
+    assert paragraphs[1] == "Toruń, 8 września 2011 r."
+    assert "Uwagi do projektu Programu Współpracy Gminy Miasta Toruń w 2012 roku z organizacjami pozarządowymi" \
+        in paragraphs
+    first = next(p for p in paragraphs if "§ 12 ust. 19" in p)
+    assert first.startswith("1. Rozdział VI" if kind == "pdf" else "• Rozdział VI")  # PDF prints the number
+    assert f"„{CURRENT}”" in " ".join(first.split())
+    assert paragraphs[-2:] == ["Z poważaniem", "Prezes Zarządu"]
+    assert text.index("§ 12 ust. 19") < text.index("§ 5 ust. 2") < text.index("Uzasadnienie:")
+
+
+@pytest.mark.parametrize("kind", ["docx", "odt", "pdf"])
+def test_the_rows_suggested_from_the_letter_are_what_a_clerk_reads_in_it(kind):
+    rows = suggested_rows(letter_text(kind, (CORPUS / f"letter-federacja-torun.{kind}").read_bytes()))
+    assert [(r.section, r.current_text, r.proposal) for r in rows][0] == ("Rozdział VI § 12 ust. 19", CURRENT, PROPOSAL)
+    assert rows[1].section == "§ 5 ust. 2" and rows[1].current_text == ""
+    assert rows[1].proposal.startswith("§ 5 ust. 2 – proponujemy dopisać nowy punkt: „tworzenie warunków")
+    assert rows[1].justification.startswith("zwiększanie świadomości") and len(rows) == 2
+
+
+def test_word_numbering_from_a_style_marks_the_points_and_a_table_row_is_one_line():
+    document = Document()
+    document.add_paragraph("Uwagi stowarzyszenia:")
+    document.add_paragraph("w § 5 ust. 2 dopisać pkt 7", style="List Number")
+    document.add_paragraph("w § 9 skreślić ust. 3", style="List Number")
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text, table.cell(0, 1).text = "Osoba do kontaktu", "Anna Nowak"
+    data = io.BytesIO()
+    document.save(data)
+    assert letter_text("docx", data.getvalue()).split("\n\n") == [
+        "Uwagi stowarzyszenia:", "• w § 5 ust. 2 dopisać pkt 7", "• w § 9 skreślić ust. 3",
+        "Osoba do kontaktu | Anna Nowak"]
+
+
+def test_a_long_letter_is_cut_at_the_limit():
+    document = Document()
+    for number in range(3000):
+        document.add_paragraph(f"Akapit {number}: " + "treść pisma " * 5)
+    data = io.BytesIO()
+    document.save(data)
+    text = letter_text("docx", data.getvalue())
+    assert len(text) == MAX_CHARS and text.startswith("Akapit 0:")
+
+
+def _pdf_with_stream(content: bytes, *, filter_name: str = "") -> bytes:
+    """A one-page PDF whose page content is `content` (already encoded by `filter_name`)."""
+    flt = f"/Filter /{filter_name} " if filter_name else ""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               f"<< {flt}/Length {len(content)} >>\nstream\n".encode() + content + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def test_a_hand_made_pdf_gives_its_text():
+    pdf = _pdf_with_stream(b"BT /F1 12 Tf 72 720 Td (W par. 5 ust. 2 dopisac pkt 7.) Tj ET")
+    assert letter_text("pdf", pdf) == "W par. 5 ust. 2 dopisac pkt 7."
+
+
+@pytest.mark.parametrize("data", [
+    b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog",  # cut off after the first object
+    b"%PDF-1.7\nnot a pdf at all\n%%EOF",
+    _pdf_with_stream(b"BT /F1 12 Tf (unterminated", filter_name=""),
+    _pdf_with_stream(b"\x00\x01garbage", filter_name="FlateDecode"),  # a stream that does not inflate
+], ids=["truncated", "garbage", "broken-content", "bad-flate"])
+def test_a_pdf_that_cannot_be_read_gives_no_text_and_no_error(data):
+    assert letter_text("pdf", data) == ""
+
+
+def test_a_pdf_whose_stream_inflates_past_pypdfs_limit_gives_no_text():
+    bomb = zlib.compress(b" " * 120_000_000, 9)  # 120 MB of spaces in about 120 KB
+    assert len(bomb) < 200_000
+    assert letter_text("pdf", _pdf_with_stream(bomb, filter_name="FlateDecode")) == ""
+
+
+def test_an_encrypted_pdf_gives_no_text_unless_it_opens_without_a_password():
+    source = PdfReader(io.BytesIO((CORPUS / "letter-federacja-torun.pdf").read_bytes()))
+
+    def encrypted(user_password: str) -> bytes:
+        writer = PdfWriter()
+        for page in source.pages:
+            writer.add_page(page)
+        writer.encrypt(user_password=user_password, owner_password="owner-secret", algorithm="AES-128")
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    assert letter_text("pdf", encrypted("tajne")) == ""
+    assert "Zmiana na:" in letter_text("pdf", encrypted(""))  # only printing is restricted: it opens for all
+
+
+def test_a_scan_has_no_text_layer():
+    assert letter_text("pdf", (CORPUS / "scan.pdf").read_bytes()) == ""
+
+
+@pytest.mark.parametrize("kind,data", [("docx", b"PK\x03\x04 not a zip"), ("odt", b"PK\x05\x06" + b"\0" * 18),
+                                       ("xlsx", b"PK"), (None, b"anything")])
+def test_other_files_give_no_text(kind, data):
+    assert letter_text(kind, data) == ""
+
+
+def test_a_pdf_is_known_by_its_bytes_whatever_its_label():
+    pdf = (CORPUS / "letter-federacja-torun.pdf").read_bytes()
+    assert is_pdf("uwagi.pdf", "application/pdf", pdf)
+    assert is_pdf("attach01", "application/octet-stream", pdf)
+    assert not is_pdf("uwagi.pdf", "application/pdf", b"PK\x03\x04")
