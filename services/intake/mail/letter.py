@@ -183,6 +183,8 @@ def _pdf_letter(data: bytes) -> str:
     people's tools write, and any of them means only that there is no text to show."""
     from pypdf import PdfReader
 
+    from services.intake.mail.parse import repaired_polish
+
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
@@ -195,7 +197,7 @@ def _pdf_letter(data: bytes) -> str:
     except Exception as error:  # noqa: BLE001 - a PDF we cannot read is a PDF without text, for staff to open
         log.info("PDF text not read: %s: %s", type(error).__name__, error)
         return ""
-    return "\n\n".join(page for page in pages if page.strip())
+    return repaired_polish("\n\n".join(page for page in pages if page.strip()))
 
 
 # A line that opens a new paragraph in a letter's PDF: a numbered point, a bullet, "Uzasadnienie:", a provision.

@@ -447,6 +447,31 @@ def _misread_polish_signs(text: str) -> float:
     return symbols + foreign / 2 if symbols else 0
 
 
+def repaired_polish(text: str) -> str:
+    """Text whose Polish letters came out as Western symbols, repaired word by word ("wspó³pracy z organizacjami
+    pozarz¹dowymi" → "współpracy z organizacjami pozarządowymi").
+
+    A PDF made with a font that maps windows-1250 codes to Western glyph names gives such a text layer; so does
+    a program that decoded Polish bytes as windows-1252. Only words holding a misread sign change, and only when
+    the whole text looks misread (two signs or more, as for a mail body), so "1000 m³" or "¿Qué?" stay."""
+    if _misread_polish_signs(text) < 2:
+        return text
+    tokens = re.split(r"(\s+)", text)
+    misread: dict[int, bytes] = {}
+    for index, token in enumerate(tokens):
+        if any(char in _MISREAD_POLISH or char in _MISREAD_POLISH_OR_FOREIGN for char in token):
+            for western in ("windows-1252", "latin-1"):
+                try:
+                    misread[index] = token.encode(western)
+                    break
+                except UnicodeEncodeError:
+                    continue
+    charset = guess_polish_8bit(b"".join(misread.values()))
+    for index, data in misread.items():
+        tokens[index] = data.decode(charset, errors="replace")
+    return "".join(tokens)
+
+
 # The Polish letters on which ISO-8859-2 and windows-1250 disagree: ą ś ź Ą Ś Ź.
 _ISO_8859_2_ONLY = frozenset(b"\xb1\xb6\xbc\xa1\xa6\xac")
 _WINDOWS_1250_ONLY = frozenset(b"\xb9\x9c\x9f\xa5\x8c\x8f")

@@ -11,6 +11,7 @@ from docx import Document
 from pypdf import PdfReader, PdfWriter
 
 from services.intake.mail.letter import MAX_CHARS, is_pdf, letter_text
+from services.intake.mail.parse import repaired_polish
 from services.intake.mail.suggest import suggested_rows
 from tests.unit.intake_mail.conftest import CORPUS
 
@@ -142,3 +143,39 @@ def test_a_pdf_is_known_by_its_bytes_whatever_its_label():
     assert is_pdf("uwagi.pdf", "application/pdf", pdf)
     assert is_pdf("attach01", "application/octet-stream", pdf)
     assert not is_pdf("uwagi.pdf", "application/pdf", b"PK\x03\x04")
+
+
+# A real PDF text layer with Polish letters misread: 9lib.org's text of a published commentary to art. 5a of the
+# act on public benefit activity ("Program wspó³pracy z organizacjami pozarz¹dowymi…", document y6emv9m5, a PDF set
+# with a font that names windows-1250 codes by Western glyphs), quoted as 9lib extracted it.
+MISREAD_PDF_TEXT = (
+    "4. Program wspó³pracy z organizacjami pozarz¹dowymi oraz podmiotami wymienionymi\n"
+    "o dzia³alnoœci po¿ytku publicznego i o wolontariacie (tekst jedn.: Dz.U. z 2010 r. nr 234, poz. 1536 ze zm.)\n"
+    "Art. 5a. 1. Organ stanowi¹cy jednostki samorz¹du terytorialnego uchwala, po konsultacjach z organizacjami "
+    "pozarz¹dowymi oraz podmiotami wymienio- nymi w art. 3 ust. 3, przeprowadzonych w sposób okreœlony w art. 5 "
+    "ust. 5, roczny program wspó³pracy\n"
+    "3. Organ wykonawczy jednostki samorz¹du terytorialnego, nie póŸniej ni¿ do dnia 30 kwietnia ka¿dego roku, jest "
+    "obowi¹zany przed³o¿yæ organowi stano- wi¹cemu\n"
+    "* Dr Jakub Kosowski – prawnik, adiunkt w Katedrze Postêpo")
+
+
+def test_a_text_layer_with_polish_letters_misread_as_western_symbols_is_repaired():
+    # what the commentary says, read in the published text
+    assert repaired_polish(MISREAD_PDF_TEXT) == (
+        "4. Program współpracy z organizacjami pozarządowymi oraz podmiotami wymienionymi\n"
+        "o działalności pożytku publicznego i o wolontariacie (tekst jedn.: Dz.U. z 2010 r. nr 234, poz. 1536 ze zm.)\n"
+        "Art. 5a. 1. Organ stanowiący jednostki samorządu terytorialnego uchwala, po konsultacjach z organizacjami "
+        "pozarządowymi oraz podmiotami wymienio- nymi w art. 3 ust. 3, przeprowadzonych w sposób określony w art. 5 "
+        "ust. 5, roczny program współpracy\n"
+        "3. Organ wykonawczy jednostki samorządu terytorialnego, nie później niż do dnia 30 kwietnia każdego roku, jest "
+        "obowiązany przedłożyć organowi stano- wiącemu\n"
+        "* Dr Jakub Kosowski – prawnik, adiunkt w Katedrze Postępo")
+
+
+@pytest.mark.parametrize("text", [
+    "Program współpracy z organizacjami pozarządowymi na 2025 r.",  # right already
+    "Sala o kubaturze 1000 m³, koszt ± 5%",  # one symbol, a Western text
+    "¿Qué? Une sœur, une fête.",  # Spanish and French
+])
+def test_text_that_is_not_misread_polish_stays_as_it_is(text):
+    assert repaired_polish(text) == text
