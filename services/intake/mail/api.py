@@ -29,8 +29,11 @@ class AttachmentOut(Schema):
     media_type = fields.String()
     size = fields.Integer()
     sha256 = fields.String()
-    role = fields.String(metadata={"description": "form (comments read from it), scan (PDF or image), other"})
+    role = fields.String(metadata={"description": "form (comments read from it), annotated_draft (the draft returned "
+                                                  "with Word comments or tracked changes), letter (its text read "
+                                                  "for the transcription page), scan (PDF or image), other"})
     forwarded = fields.Boolean(metadata={"description": "came inside a forwarded message"})
+    inside = fields.String(metadata={"description": "the file it was taken out of (Outlook's winmail.dat), if any"})
 
 
 class MailOut(Schema):

@@ -32,6 +32,7 @@ from services.intake.handlers import record_submission
 from services.intake.mail.form import FilledForm, FormUnreadable, form_kind, read_form
 from services.intake.mail.letter import is_pdf, letter_text
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
+from services.intake.mail.tnef import tnef_files
 from services.intake.models import Consultation, InboundMail
 
 log = logging.getLogger("uwagi.intake.mail")
@@ -202,7 +203,7 @@ def unread_kind(attachment: Attachment) -> str | None:
     converted here, so such a mail waits for staff with the file kept and this said about it."""
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
-        return TNEF
+        return None if tnef_files(data) else TNEF  # the files inside are attachments of their own
     if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc
         return None
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
@@ -265,7 +266,8 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
                 text = {"text_key": text_key}
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
-                                "forwarded": attachment.forwarded, **({"unread": unread} if unread else {}), **text})
+                                "forwarded": attachment.forwarded, **({"unread": unread} if unread else {}),
+                                **({"inside": attachment.inside} if attachment.inside else {}), **text})
     except Exception as error:  # the object store is down: the mail stays in the mailbox for the next poll
         raise MailTransientError(f"cannot store the mail: {error}") from error
     return {"eml_key": eml.key, "eml_sha256": eml_sha, "attachments": attachments}

@@ -26,6 +26,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from services.intake.mail import Refusal
+from services.intake.mail.tnef import is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess.
 _FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect,
@@ -46,6 +47,7 @@ class Attachment:
     media_type: str
     data: bytes
     forwarded: bool = False  # came inside a forwarded message (message/rfc822)
+    inside: str = ""  # the name of the file it came out of (Outlook's winmail.dat), "" for a file of the mail
 
     @property
     def sha256(self) -> str:
@@ -326,6 +328,16 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     if not filename:
         filename = f"attachment-{len(out.attachments) + 1}{mimetypes.guess_extension(content_type) or ''}"
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded))
+    if content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
+        for inner in tnef_files(data):  # Outlook's Rich Text mail: the real attachments are inside winmail.dat
+            inner_type = inner.media_type or mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
+            if inner.content_id and inner_type.startswith("image/") and len(inner.data) < INLINE_PICTURE_BYTES:
+                continue  # a picture inside the Rich Text (a signature's logo), as for an HTML body
+            out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
+                                              inside=filename))
+
+
+_TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}
 
 
 def _filename(part: EmailMessage) -> str:

@@ -135,13 +135,22 @@ def doc_from(docx: Path) -> bytes:
         return (Path(out) / (docx.stem + ".doc")).read_bytes()
 
 
-def tnef(attachment_title: str, data: bytes) -> bytes:
+def tnef(attachment_title: str, data: bytes, long_name: str) -> bytes:
     """A winmail.dat as Outlook writes it for a mail sent in Rich Text: the TNEF stream (MS-OXTNEF) with the
-    message class and one attached file (its 8.3 title, rendering data and bytes)."""
+    message class and one attached file (its 8.3 title, rendering data, bytes, and the property block with the
+    long file name in UTF-16, as in the real Outlook stream tests/corpus/mail/tnef/unicode-mapi-attr-name.tnef)."""
     import struct
 
     def attribute(level: int, attr_id: int, payload: bytes) -> bytes:
         return struct.pack("<BII", level, attr_id, len(payload)) + payload + struct.pack("<H", sum(payload) & 0xFFFF)
+
+    def unicode_property(identifier: int, text: str) -> bytes:
+        value = text.encode("utf-16-le") + b"\0\0"
+        return struct.pack("<HHII", 0x001F, identifier, 1, len(value)) + value + b"\0" * (-len(value) % 4)
+
+    properties = (struct.pack("<I", 3) + struct.pack("<HHI", 0x0003, 0x3705, 1)  # PR_ATTACH_METHOD: by value
+                  + unicode_property(0x3703, "." + long_name.rsplit(".", 1)[-1])  # PR_ATTACH_EXTENSION
+                  + unicode_property(0x3707, long_name))  # PR_ATTACH_LONG_FILENAME
 
     return (struct.pack("<IH", 0x223E9F78, 0x0001)
             + attribute(1, 0x00089006, struct.pack("<I", 0x00010000))  # attTnefVersion
@@ -149,7 +158,8 @@ def tnef(attachment_title: str, data: bytes) -> bytes:
             + attribute(1, 0x00078008, b"IPM.Microsoft Mail.Note\x00")  # attMessageClass
             + attribute(2, 0x00069002, struct.pack("<HiiI", 1, -1, -1, 0))  # attAttachRendData
             + attribute(2, 0x00018010, attachment_title.encode("cp1250") + b"\x00")  # attAttachTitle
-            + attribute(2, 0x0006800F, data))  # attAttachData
+            + attribute(2, 0x0006800F, data)  # attAttachData
+            + attribute(2, 0x00069005, properties))  # attAttachment
 
 
 def smime_signature(content: bytes) -> bytes:
@@ -695,7 +705,7 @@ Content-Transfer-Encoding: base64
 Content-Disposition: attachment;
 	filename="winmail.dat"
 
-{b64(tnef("FORMUL~1.DOC", docx_a))}
+{b64(tnef("FORMUL~1.DOC", docx_a, "formularz uwag – Toruń.docx"))}
 
 ------=_NextPart_000_0049_01DB2392.6962E980--
 """)

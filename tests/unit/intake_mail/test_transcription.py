@@ -3,6 +3,7 @@ the placeholder (which keeps its id), and `submission.transcribed` carries the s
 
 from __future__ import annotations
 
+import base64
 import re
 import shutil
 import uuid
@@ -117,18 +118,21 @@ def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_tran
     assert len(transcribed_events(fresh_ctx, reference)) == 1
 
 
-def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str = "RE Uwagi.msg") -> bytes:
-    """A mail carrying an OLE compound file (an Outlook item by default): its bytes are only the OLE magic."""
+def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str = "RE Uwagi.msg",
+                       data: bytes = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0\0\0") -> bytes:
+    """A mail carrying one file: by default an OLE compound file (an Outlook item) that is only the OLE magic."""
     return (f"From: Anna Nowak <anna@example.org>\r\nTo: konsultacje@um.torun.pl\r\n"
             f"Message-ID: <{uuid.uuid4().hex}@example.org>\r\nSubject: Uwagi\r\nMIME-Version: 1.0\r\n"
             'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n'
             f'Przekazuję.\r\n--b\r\nContent-Type: {media_type}; name="{name}"\r\n'
-            "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n0M8R4KGxGuEAAAAA\r\n--b--\r\n"
-            ).encode()
+            "Content-Disposition: attachment\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+            f"{base64.encodebytes(data).decode()}\r\n--b--\r\n").encode()
 
 
 @pytest.mark.parametrize("corpus_mail,hint", [
-    ("outlook-rich-text-winmail-dat.eml", "Plik winmail.dat z Outlooka (wiadomość wysłana w formacie RTF)"),
+    # a winmail.dat with no file inside that can be read (a real TNEF stream with garbage after its last attribute,
+    # tests/corpus/mail/tnef/SOURCES.md); one with files gives them as attachments of their own
+    ("tnef", "Plik winmail.dat z Outlooka (wiadomość wysłana w formacie RTF)"),
     ("word-97-doc-legacy.eml", "Dokument programu Word 97-2003: formularze są odczytywane automatycznie tylko z"),
     (None, "Element programu Outlook (.msg), czyli cała wiadomość: formularz może być do niej załączony."),
     ("xls", "Skoroszyt programu Excel 97-2003 (.xls): tabele uwag są odczytywane automatycznie tylko z plików XLSX"),
@@ -136,6 +140,8 @@ def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str
 def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpus_mail, hint):
     client = reviewer_client(fresh_ctx)
     raw = (mail_with_ole_file("application/vnd.ms-excel", "uwagi.xls") if corpus_mail == "xls"
+           else mail_with_ole_file("application/ms-tnef", "winmail.dat", (CORPUS / "tnef" / "garbage-at-end.tnef")
+                                   .read_bytes()) if corpus_mail == "tnef"
            else (CORPUS / corpus_mail).read_bytes() if corpus_mail else mail_with_ole_file())
     mail_id, _reference = scanned_mail(fresh_ctx, raw)
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
