@@ -32,6 +32,7 @@ from services.intake.handlers import record_submission
 from services.intake.mail.form import FilledForm, FormUnreadable, form_kind, read_form
 from services.intake.mail.letter import is_pdf, letter_text
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
+from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files
 from services.intake.models import Consultation, InboundMail
 
@@ -198,17 +199,19 @@ _UNREAD_NOTES = {
 def unread_kind(attachment: Attachment) -> str | None:
     """TNEF, WORD_97, EXCEL_97 or OUTLOOK_ITEM for a file that may hold the form in a format not read here, else None.
 
-    Outlook's winmail.dat (TNEF) wraps the real attachments in a format no other client opens, a .msg is
-    a whole Outlook mail (with its own attachments) and a .doc is a binary format; none is unpacked or
-    converted here, so such a mail waits for staff with the file kept and this said about it."""
+    A .doc or .xls is a binary format not converted here, so such a mail waits for staff with the file kept
+    and this said about it. Outlook's winmail.dat (TNEF) and Outlook items (.msg) are unpacked by the parser
+    (their files become attachments of the mail); only one that gives nothing is noted."""
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
         return None if tnef_files(data) else TNEF  # the files inside are attachments of their own
     if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc
         return None
+    compound = compound_file_kind(data)  # what the file's own streams say, whatever its name
+    if compound == "other" and read_msg(data) is not None:
+        return None  # an Outlook item that was read: its files are attachments of the mail, its text the body's
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
-    compound = compound_file_kind(data)  # what the file's own streams say, whatever its name
     if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel" or compound == "excel":
         return EXCEL_97
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or compound == "word" or (

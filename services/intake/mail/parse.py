@@ -26,6 +26,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from services.intake.mail import Refusal
+from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess.
@@ -335,6 +336,29 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
                 continue  # a picture inside the Rich Text (a signature's logo), as for an HTML body
             out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
                                               inside=filename))
+    elif content_type in _OUTLOOK_ITEM_TYPES or filename.lower().endswith(".msg") or data.startswith(OLE_MAGIC):
+        _add_outlook_item(out, filename, data)
+
+
+_OUTLOOK_ITEM_TYPES = {"application/vnd.ms-outlook", "application/x-msg"}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _add_outlook_item(out: _Collected, filename: str, data: bytes) -> None:
+    """A mail dragged from Outlook into this one (.msg): its files are attachments of the mail, as a forwarded
+    message's are; its text stands in for a body the outer mail does not have."""
+    item = read_msg(data)
+    if item is None:
+        return
+    for inner in item.files:
+        inner_type = inner.media_type or mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
+        if inner.content_id and inner_type.startswith("image/") and len(inner.data) < INLINE_PICTURE_BYTES:
+            continue
+        out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=True, inside=filename))
+    if item.sender_address:
+        out.forwarded_senders.append(item.sender_address.lower())
+    if item.body.strip() and not out.forwarded_plain:
+        out.forwarded_plain = item.body
 
 
 _TNEF_TYPES = {"application/ms-tnef", "application/vnd.ms-tnef"}

@@ -34,7 +34,7 @@ _FIXED_SIZES = {0x0001: 0, 0x0002: 4, 0x0003: 4, 0x0004: 4, 0x0005: 8, 0x0006: 8
 
 
 @dataclass(frozen=True)
-class TnefFile:
+class ContainedFile:
     filename: str
     data: bytes
     media_type: str = ""
@@ -47,7 +47,7 @@ class _Attachment:
     data: bytes | None = None
     properties: dict[int, object] = field(default_factory=dict)
 
-    def file(self, number: int) -> TnefFile | None:
+    def file(self, number: int) -> ContainedFile | None:
         data = self.data
         if data is None and isinstance(self.properties.get(_PR_ATTACH_DATA_OBJ), bytes):
             data = self.properties[_PR_ATTACH_DATA_OBJ]
@@ -56,7 +56,7 @@ class _Attachment:
         name = next((value for key in (_PR_ATTACH_LONG_FILENAME, _PR_DISPLAY_NAME, _PR_ATTACH_FILENAME)
                      if isinstance(value := self.properties.get(key), str) and value.strip()), "") or self.title
         media_type, content_id = self.properties.get(_PR_ATTACH_MIME_TAG), self.properties.get(_PR_ATTACH_CONTENT_ID)
-        return TnefFile(name.strip() or f"attachment-{number}", data,
+        return ContainedFile(name.strip() or f"attachment-{number}", data,
                         media_type.strip().lower() if isinstance(media_type, str) else "",
                         content_id.strip() if isinstance(content_id, str) else "")
 
@@ -65,7 +65,7 @@ def is_tnef(data: bytes) -> bool:
     return len(data) >= 6 and struct.unpack_from("<I", data)[0] == SIGNATURE
 
 
-def tnef_files(data: bytes) -> list[TnefFile]:
+def tnef_files(data: bytes) -> list[ContainedFile]:
     """The attached files of a TNEF stream, in order; [] for anything that is not one."""
     if not is_tnef(data):
         return []

@@ -413,6 +413,7 @@ MIME-Version: 1.0
     thunderbird_pl_inline_forward_shape()
     annotated_draft_shape()
     letter_shapes()
+    outlook_item_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1478,6 +1479,48 @@ def letter_files() -> tuple[bytes, bytes]:
         return docx.read_bytes(), (Path(out) / "uwagi-federacji.pdf").read_bytes()
 
 
+def outlook_16_with_file(file_name: str, *, sender: str, subject: str, thread_index: str, date: str, local_id: str,
+                         server: str, plain: str, name: str, media_type: str, data: bytes) -> None:
+    """Outlook 16 / Exchange Online's multipart/mixed of a windows-1250 text part and one file named in
+    windows-1250 RFC 2047 words, with `Content-Description` and `size=` (the `_004_…eurp_` boundary Exchange
+    writes for a mail with attachments); `sender` and `subject` as already encoded header values."""
+    boundary = f"_004_{local_id}{server}eurp_"
+    word = qp_word(name, "windows-1250")
+    write(file_name, f"""From: {sender}
+To: =?windows-1250?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
+Subject: {subject}
+Thread-Topic: {subject.removeprefix("PD: ")}
+Thread-Index: {thread_index}
+Date: {date}
+Message-ID: <{local_id}@{server}.eurprd07.prod.outlook.com>
+Accept-Language: pl-PL, en-US
+Content-Language: pl-PL
+X-MS-Has-Attach: yes
+X-MS-TNEF-Correlator:
+X-Mailer: Microsoft Outlook 16.0
+Content-Type: multipart/mixed;
+\tboundary="{boundary}"
+MIME-Version: 1.0
+
+--{boundary}
+Content-Type: text/plain; charset="windows-1250"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(plain, "windows-1250")}
+--{boundary}
+Content-Type: {media_type};
+\tname="=?windows-1250?Q?{word}?="
+Content-Description: =?windows-1250?Q?{word}?=
+Content-Disposition: attachment;
+\tfilename="=?windows-1250?Q?{word}?="; size={len(data)}
+Content-Transfer-Encoding: base64
+
+{b64(data)}
+
+--{boundary}--
+""")
+
+
 def letter_shapes() -> None:
     """An NGO's letter with its comments attached instead of the form: as a PDF to an Outlook mail
     (outlook-reply-cp1250-qp.eml's Outlook 16 headers, multipart/mixed with a windows-1250 text part), and as a
@@ -1489,39 +1532,12 @@ def letter_shapes() -> None:
     plain = ("Szanowni Państwo,\n\nw załączeniu przesyłamy uwagi Federacji do projektu Programu Współpracy na 2012 rok."
              "\n\nZ poważaniem\nBiuro Federacji\n")
     name = "Uwagi Federacji do Programu Współpracy 2012.pdf"
-    write("outlook-letter-pdf-attached.eml", f"""From: =?windows-1250?Q?Biuro_Federacji?= <biuro@federacja.example.org>
-To: =?windows-1250?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
-Subject: Uwagi do projektu Programu =?windows-1250?Q?Wsp=F3=B3pracy?=
-Thread-Topic: Uwagi do projektu Programu =?windows-1250?Q?Wsp=F3=B3pracy?=
-Thread-Index: AdxhK3v1o2Qe5bJcTn2Wm0a7Rk9sQA==
-Date: Thu, 8 Sep 2011 14:05:12 +0000
-Message-ID: <AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10@AM6PR07MB5589.eurprd07.prod.outlook.com>
-Accept-Language: pl-PL, en-US
-Content-Language: pl-PL
-X-MS-Has-Attach: yes
-X-MS-TNEF-Correlator:
-X-Mailer: Microsoft Outlook 16.0
-Content-Type: multipart/mixed;
-	boundary="_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_"
-MIME-Version: 1.0
-
---_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_
-Content-Type: text/plain; charset="windows-1250"
-Content-Transfer-Encoding: quoted-printable
-
-{qp(plain, "windows-1250")}
---_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_
-Content-Type: application/pdf;
-	name="=?windows-1250?Q?{qp_word(name, "windows-1250")}?="
-Content-Description: =?windows-1250?Q?{qp_word(name, "windows-1250")}?=
-Content-Disposition: attachment;
-	filename="=?windows-1250?Q?{qp_word(name, "windows-1250")}?="; size={len(pdf)}
-Content-Transfer-Encoding: base64
-
-{b64(pdf)}
-
---_004_AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10AM6PR07MB5589eurp_--
-""")
+    outlook_16_with_file("outlook-letter-pdf-attached.eml",
+                         sender="=?windows-1250?Q?Biuro_Federacji?= <biuro@federacja.example.org>",
+                         subject="Uwagi do projektu Programu =?windows-1250?Q?Wsp=F3=B3pracy?=",
+                         thread_index="AdxhK3v1o2Qe5bJcTn2Wm0a7Rk9sQA==", date="Thu, 8 Sep 2011 14:05:12 +0000",
+                         local_id="AM6PR07MB5589D2A7C4E0B91F3B6A2D11C4A10", server="AM6PR07MB5589", plain=plain, name=name,
+                         media_type="application/pdf", data=pdf)
     name = "uwagi-federacji.docx"
     (HERE / "thunderbird-letter-docx-attached.eml").write_bytes(f"""Message-ID: <5e8b1c2a-9f4d-4b7e-a1c3-7d2e0f6b9a41@federacja.example.org>
 Date: Thu, 8 Sep 2011 16:20:44 +0200
@@ -1549,6 +1565,21 @@ Content-Transfer-Encoding: base64
 
 --------------7Q0bXn2c9Lf3R4sYk1Hm8DqA--
 """.replace("\n", "\r\n").encode("utf-8"))  # Thunderbird sends UTF-8 text as 8bit
+
+
+def outlook_item_shape() -> None:
+    """An official drags a resident's mail from Outlook into a new one: Outlook 16's multipart/mixed with the item
+    as `application/vnd.ms-outlook` (outlook-reply-cp1250-qp.eml's headers). The item is a real Outlook .msg from
+    Apache Tika's tests (msg/SOURCES.md) holding a Word 97 document and a text file."""
+    item = (HERE / "msg" / "testMSG_att_doc.msg").read_bytes()
+    plain = "Przekazuję wiadomość mieszkańca z uwagami w załączniku.\n\nPozdrawiam\nPiotr Zieliński\n"
+    name = "Uwagi mieszkańca.msg"
+    outlook_16_with_file("outlook-item-dragged-in.eml",
+                         sender="=?windows-1250?Q?Piotr_Zieli=F1ski?= <p.zielinski@um.torun.pl>",
+                         subject="PD: Uwagi do programu =?windows-1250?Q?wsp=F3=B3pracy?=",
+                         thread_index="AdxhL2k9r1Qw3bYcT7Vn2m0a8Sk4qQ==", date="Tue, 22 Oct 2024 08:12:40 +0000",
+                         local_id="DB9PR09MB4410C1F0A7B2E3D4F5A6B7C8D9E0F", server="DB9PR09MB4410", plain=plain, name=name,
+                         media_type="application/vnd.ms-outlook", data=item)
 
 
 if __name__ == "__main__":
