@@ -29,7 +29,7 @@ from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
 from services.common.web import DomainError
 from services.intake import domain
 from services.intake.handlers import record_submission
-from services.intake.mail.form import FilledForm, FormUnreadable, form_kind, read_form
+from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form
 from services.intake.mail.letter import is_pdf, letter_text
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.mail.outlook_msg import read_msg
@@ -101,6 +101,9 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
         return _record(ctx, parsed, raw, REJECTED, "no open consultation takes comments at the addresses "
                        f"{', '.join(parsed.recipients) or '(none)'}", received_at=received_at, source=source)
     rows = [row for _attachment, form in forms for row in form.rows]
+    in_text = None if rows else _form_in_text(parsed)  # the form's table pasted into the mail itself
+    if in_text is not None:
+        rows = list(in_text.rows)
     if rows:
         status = CREATED
         drafts = tuple(domain.CommentDraft(section=r.section, current_text=r.current_text, proposal=r.proposal,
@@ -111,7 +114,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     else:
         return _record(ctx, parsed, raw, REJECTED, "the mail has no text, no form and no attachment",
                        received_at=received_at, source=source, consultation_id=target)
-    submitter = _submitter(parsed, forms[0][1] if forms else None)
+    submitter = _submitter(parsed, forms[0][1] if forms else in_text)
     command = domain.SubmitComments(consultation_id=target, submitter=submitter, comments=drafts, channel="email")
     letters = {a.sha256: text for a in unformed if (text := _letter(a))} if status == NEEDS_REVIEW else {}
     stored = _store(ctx, raw, parsed, forms, letters)
@@ -120,7 +123,8 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
             receipt = record_submission(ctx, session, command, received_at=received_at,
                                         needs_review=status == NEEDS_REVIEW)
             session.flush()  # the submission's row first: the mail's row points at it
-            note = unread_files_note(parsed.attachments) if status == NEEDS_REVIEW else ""
+            note = unread_files_note(parsed.attachments) if status == NEEDS_REVIEW else (
+                IN_TEXT_NOTE if in_text is not None else "")
             session.add(_row(parsed, raw, status, note, received_at=received_at, source=source, consultation_id=target,
                              submission_id=receipt.submission_id, stored=stored))
     except IntegrityError:
@@ -236,6 +240,18 @@ def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
     else:
         text = f"[Uwagi w załącznikach, do przepisania: {names}]"
     return domain.CommentDraft(section="", proposal=text[:20000])
+
+
+IN_TEXT_NOTE = "comments read from the table of comments in the e-mail's text"
+
+
+def _form_in_text(parsed: ParsedMail) -> FilledForm | None:
+    """The comment table pasted into the mail's HTML (the form's table copied from Word into Outlook), read as a
+    form's table is, with the mail's own lines for the submitter's details; None without one that has rows."""
+    if not parsed.body_tables:
+        return None
+    form = assemble(parsed.body_text.splitlines(), [list(grid) for grid in parsed.body_tables])
+    return form if form is not None and form.rows else None
 
 
 def _letter(attachment: Attachment) -> str:

@@ -71,6 +71,7 @@ class ParsedMail:
     attachments: tuple[Attachment, ...]
     automatic: str | None = None  # why this is an auto-reply or a bounce, or None
     forwarded_senders: tuple[str, ...] = field(default=())
+    body_tables: tuple[list[list[str]], ...] = field(default=())  # tables in the HTML text (html_tables)
 
 
 def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
@@ -97,6 +98,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     _walk(message, collected, depth=0, forwarded=False)
     if collected.parts > MAX_PARTS:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
+    forward = bool(_FORWARD_SUBJECT.match(subject))
+    tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
     body = collected.plain if collected.plain.strip() else html_to_text(collected.html)
     if not body.strip() and (collected.forwarded_plain.strip() or collected.forwarded_html.strip()):
         body = collected.forwarded_plain if collected.forwarded_plain.strip() else html_to_text(collected.forwarded_html)
@@ -104,8 +107,9 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("no_sender", "the mail has no usable From address")
     return ParsedMail(message_id=message_id, sender_name=sender_name, sender_address=sender_address,
                       recipients=recipients, subject=subject, date_header=date_header,
-                      body_text=strip_reply(body, forward=bool(_FORWARD_SUBJECT.match(subject))),
+                      body_text=strip_reply(body, forward=forward),
                       attachments=tuple(collected.attachments), automatic=automatic,
+                      body_tables=tuple(tables),
                       forwarded_senders=tuple(collected.forwarded_senders))
 
 
@@ -537,20 +541,96 @@ _SIGNATURE_XPATH = ("//div[contains(@class, 'gmail_signature')] | //div[contains
                     " | //*[@id='Signature'] | //*[@id='ms-outlook-mobile-signature']")
 
 
-def html_to_text(markup: str) -> str:
-    """Readable text of an HTML body, without scripts, styles, the quoted history or the signature."""
+def _own_words(markup: str, *, keep_history: bool = False) -> etree._Element | None:
+    """The HTML body's tree without scripts, styles, the quoted history (unless kept) and the signature: what the
+    sender wrote."""
     if not markup or not markup.strip():
-        return ""
+        return None
     try:
         root = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
-        return ""
+        return None
     for element in root.xpath("//script | //style | //head | //title"):
         element.drop_tree()
+    if keep_history:
+        for element in root.xpath(_SIGNATURE_XPATH):
+            element.drop_tree()
+        return root
     _drop_outlook_history(root)
     for element in root.xpath(_QUOTE_XPATH + " | " + _SIGNATURE_XPATH):
         if element.getparent() is not None:
             _drop_from(element)
+    return root
+
+
+def html_tables(markup: str, *, forward: bool = False) -> list[list[list[str]]]:
+    """The tables the sender put in an HTML body (a comment form's table pasted from Word into Outlook), each as
+    rows of cell texts lined up by column: a cell spanning n columns is followed by n-1 empty ones, and a cell
+    spanning rows leaves an empty one in the rows below. The quoted history of a reply is not the sender's (it
+    is the city's own mail, its form empty); that of a forward is what is forwarded, and is read."""
+    root = _own_words(markup, keep_history=forward)
+    if root is None:
+        return []
+    tables = []
+    for table in root.iter("table"):
+        if table.xpath(".//table"):
+            continue  # a layout table around the real one: the inner table is read on its own
+        tables.append(_table_grid(table))
+    return [grid for grid in tables if grid][:20]
+
+
+def _table_grid(table: etree._Element) -> list[list[str]]:
+    grid: list[list[str]] = []
+    spanning: dict[int, int] = {}  # column -> rows still covered by a cell above
+    for row in table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")[:500]:
+        cells: list[str] = []
+        column = 0
+        for cell in row.xpath("./td | ./th"):
+            while spanning.get(column, 0) > 0:
+                spanning[column] -= 1
+                cells.append("")
+                column += 1
+            width = _span(cell.get("colspan"))
+            height = _span(cell.get("rowspan"))
+            cells.extend([_cell_text(cell)] + [""] * (width - 1))
+            for covered in range(column, column + width):
+                if height > 1:
+                    spanning[covered] = height - 1
+            column += width
+        while any(spanning.get(c, 0) > 0 for c in range(column, max(spanning, default=-1) + 1)):
+            if spanning.get(column, 0) > 0:
+                spanning[column] -= 1
+            cells.append("")
+            column += 1
+        grid.append(cells)
+    return grid
+
+
+def _span(value: str | None) -> int:
+    return max(1, min(int(value), 50)) if value and value.strip().isdigit() else 1
+
+
+def _cell_text(cell: etree._Element) -> str:
+    """A cell's text, its paragraphs and line breaks as new lines (Word puts each line in a <p class=MsoNormal>)."""
+    parts: list[str] = []
+    for node in cell.iter():
+        if not isinstance(node.tag, str):
+            continue
+        if node.tag in ("p", "div", "li", "br") and parts:
+            parts.append("\n")
+        if node.text and node.tag not in ("script", "style"):
+            parts.append(node.text)
+        if node is not cell and node.tail:
+            parts.append(node.tail)
+    lines = [" ".join(line.replace("\xa0", " ").split()) for line in "".join(parts).split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text of an HTML body, without scripts, styles, the quoted history or the signature."""
+    root = _own_words(markup)
+    if root is None:
+        return ""
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue

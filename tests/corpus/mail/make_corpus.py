@@ -414,6 +414,7 @@ MIME-Version: 1.0
     annotated_draft_shape()
     letter_shapes()
     outlook_item_shape()
+    pasted_table_shape()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1580,6 +1581,81 @@ def outlook_item_shape() -> None:
                          thread_index="AdxhL2k9r1Qw3bYcT7Vn2m0a8Sk4qQ==", date="Tue, 22 Oct 2024 08:12:40 +0000",
                          local_id="DB9PR09MB4410C1F0A7B2E3D4F5A6B7C8D9E0F", server="DB9PR09MB4410", plain=plain, name=name,
                          media_type="application/vnd.ms-outlook", data=item)
+
+
+def _word_cell(text: str, width: int, *, bold: bool = False, span: str = "") -> str:
+    """A table cell as Word writes it into HTML (and Outlook keeps when a table is pasted into a mail)."""
+    paragraphs = "".join(f"<p class=MsoNormal>{'<b>' if bold else ''}{line}{'</b>' if bold else ''}<o:p></o:p></p>"
+                         for line in text.split("\n"))
+    return (f"<td width={width} valign=top{span} style='width:{width * 0.75:.1f}pt;border:solid windowtext 1.0pt;"
+            f"padding:0cm 5.4pt 0cm 5.4pt'>{paragraphs}</td>")
+
+
+def pasted_table_shape() -> None:
+    """A resident copies the form's table from Word into a new Outlook mail and fills it in there. Word's table
+    HTML (MsoTableGrid, `p class=MsoNormal`, `o:p`, widths in px and pt, as Word and Outlook write it: see the
+    real samples in SOURCES.md) inside Outlook 16's multipart/alternative (outlook-wiadomosc-oryginalna-form.eml's
+    headers); the header in two rows ("Zapis" over "obecny" | "proponowany", "Lp." and "Uzasadnienie" spanning
+    both rows), two filled rows; the plain part with the cells apart by tabs."""
+    header_top = (_word_cell("Lp.", 40, bold=True, span=" rowspan=2")
+                  + _word_cell("Część dokumentu, do której odnosi się uwaga", 120, bold=True, span=" rowspan=2")
+                  + _word_cell("Zapis", 300, bold=True, span=" colspan=2")
+                  + _word_cell("Uzasadnienie", 160, bold=True, span=" rowspan=2"))
+    header_bottom = _word_cell("obecny", 150, bold=True) + _word_cell("proponowany", 150, bold=True)
+    rows = [("1.", "§ 5 ust. 2", "Współpraca ma charakter finansowy i pozafinansowy.", f"{TEXT_1}.", f"{WHY_1}."),
+            ("2.", "Rozdział 4 pkt 3", "", f"{TEXT_2}.", f"{WHY_2}.")]
+    body_rows = "".join("<tr>" + "".join(_word_cell(cell, width) for cell, width in
+                                         zip(row, (40, 120, 150, 150, 160))) + "</tr>\n" for row in rows)
+    html = ('<html xmlns:v="urn:schemas-microsoft-com:vml" xmlns:o="urn:schemas-microsoft-com:office:office" '
+            'xmlns:w="urn:schemas-microsoft-com:office:word" xmlns:m="http://schemas.microsoft.com/office/2004/12/omml" '
+            'xmlns="http://www.w3.org/TR/REC-html40"><head><meta http-equiv=Content-Type content="text/html; '
+            'charset=windows-1250"><meta name=Generator content="Microsoft Word 15 (filtered medium)"><style><!-- '
+            'p.MsoNormal {margin:0cm;font-size:11.0pt;font-family:"Calibri",sans-serif;} table.MsoTableGrid '
+            '{border:solid windowtext 1.0pt;} --></style></head><body lang=PL link="#0563C1" vlink="#954F72">'
+            '<div class=WordSection1><p class=MsoNormal>Dzień dobry,<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;'
+            '</o:p></p><p class=MsoNormal>przesyłam uwagi do projektu programu współpracy w tabeli z formularza:'
+            '<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>'
+            "<table class=MsoTableGrid border=1 cellspacing=0 cellpadding=0 style='border-collapse:collapse;"
+            "border:none;mso-border-alt:solid windowtext .5pt;mso-yfti-tbllook:1184;mso-padding-alt:0cm 5.4pt 0cm "
+            f"5.4pt'>\n<tr style='mso-yfti-irow:0;mso-yfti-firstrow:yes'>{header_top}</tr>\n<tr>{header_bottom}</tr>\n"
+            f"{body_rows}</table><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Imię i nazwisko: Anna "
+            "Nowak<o:p></o:p></p><p class=MsoNormal>Nazwa organizacji: Stowarzyszenie Przyjaciół Torunia<o:p></o:p>"
+            "</p><p class=MsoNormal><o:p>&nbsp;</o:p></p><p class=MsoNormal>Pozdrawiam<br>Anna Nowak<o:p></o:p></p>"
+            "</div></body></html>\n")
+    table_text = "\n".join("\t".join(cells) for cells in [
+        ("Lp.", "Część dokumentu, do której odnosi się uwaga", "Zapis", "", "Uzasadnienie"),
+        ("", "", "obecny", "proponowany", ""), *rows])
+    plain = (f"Dzień dobry,\n\nprzesyłam uwagi do projektu programu współpracy w tabeli z formularza:\n\n{table_text}\n\n"
+             "Imię i nazwisko: Anna Nowak\nNazwa organizacji: Stowarzyszenie Przyjaciół Torunia\n\n"
+             "Pozdrawiam\nAnna Nowak\n")
+    write("outlook-form-table-pasted-in-text.eml", f"""From: Anna Nowak <anna.nowak@example.org>
+To: =?windows-1250?Q?Konsultacje_Spo=B3eczne?= <konsultacje@um.torun.pl>
+Subject: Uwagi do programu =?windows-1250?Q?wsp=F3=B3pracy?=
+Date: Mon, 21 Oct 2024 15:40:51 +0200
+Message-ID: <000a01db23b5$c2f1d9a0$48d58ce0$@example.org>
+MIME-Version: 1.0
+Content-Type: multipart/alternative;
+\tboundary="----=_NextPart_000_000B_01DB23C6.8680E9A0"
+X-Mailer: Microsoft Outlook 16.0
+Thread-Index: AdsjtcBvR3m2m7XyQ1a6kD0H2u7Qzg==
+Content-Language: pl
+
+This is a multipart message in MIME format.
+
+------=_NextPart_000_000B_01DB23C6.8680E9A0
+Content-Type: text/plain;
+\tcharset="windows-1250"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(plain, "windows-1250")}
+------=_NextPart_000_000B_01DB23C6.8680E9A0
+Content-Type: text/html;
+\tcharset="windows-1250"
+Content-Transfer-Encoding: quoted-printable
+
+{qp(html, "windows-1250")}
+------=_NextPart_000_000B_01DB23C6.8680E9A0--
+""")
 
 
 if __name__ == "__main__":
