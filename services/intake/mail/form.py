@@ -17,10 +17,12 @@ import zipfile
 
 from lxml import etree
 
-from services.common.docx_safety import PackageRejected, check_docx, check_ods, check_odt, check_xlsx
+from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, check_docx, check_ods, check_odt,
+                                         check_xlsx, compound_file_kind)
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
+from services.intake.mail.word97 import TABLE_HERE, read_word97
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -478,8 +480,11 @@ ODS_TYPES = {"application/vnd.oasis.opendocument.spreadsheet"}
 
 
 def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
-    """docx, odt, xlsx, ods or None; by name or declared type, confirmed by the bytes (a zip)."""
+    """docx, odt, xlsx, ods, doc (Word 97-2003) or None; by name or declared type, confirmed by the bytes (a zip,
+    or an OLE compound file whose streams are Word's)."""
     name = filename.lower()
+    if data.startswith(OLE_COMPOUND_MAGIC) and compound_file_kind(data) == "word":
+        return "doc"
     if not data.startswith(b"PK"):
         return "docx" if name.endswith((".docm", ".dotm")) else None
     if name.endswith((".docx", ".docm", ".dotx", ".dotm")) or media_type in DOCX_TYPES:
@@ -517,7 +522,19 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
         return read_xlsx(data, filename)
     if kind == "ods":
         return read_ods(data)
+    if kind == "doc":
+        return read_doc(data)
     return None
+
+
+def read_doc(data: bytes) -> FilledForm | None:
+    """The comment table of a form filled in and saved as Word 97-2003 (offices still publish their forms as
+    .doc): read as a DOCX form's is. None when the document cannot be read (the mail waits for staff, the file
+    kept and noted) or has no comment table."""
+    document = read_word97(data)
+    if document is None:
+        return None
+    return assemble([p for p in document.paragraphs if p != TABLE_HERE], document.tables)
 
 
 def read_xlsx(data: bytes, filename: str = "") -> FilledForm | None:

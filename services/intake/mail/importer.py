@@ -34,6 +34,7 @@ from services.intake.mail.letter import is_pdf, letter_text
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files
+from services.intake.mail.word97 import read_word97
 from services.intake.models import Consultation, InboundMail
 
 log = logging.getLogger("uwagi.intake.mail")
@@ -193,8 +194,8 @@ _UNREAD_NOTES = {
                   "open it in Outlook",
     TNEF: "{name!r} is Outlook's TNEF wrapper (a mail sent in Rich Text): the form may be inside it; open it in "
           "Outlook or a TNEF viewer, or ask the sender to send it again as HTML or plain text",
-    WORD_97: "{name!r} is a Word 97-2003 document: forms are read from DOCX and ODT only; transcribe it or ask the "
-             "sender for DOCX",
+    WORD_97: "{name!r} is a Word 97-2003 document that could not be read (damaged, password-protected or not Word's "
+             "own); transcribe it or ask the sender for DOCX",
     EXCEL_97: "{name!r} is an Excel 97-2003 workbook: comment tables are read from XLSX and ODS only; transcribe it "
               "or ask the sender for XLSX",
 }
@@ -212,7 +213,7 @@ def unread_kind(attachment: Attachment) -> str | None:
     if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc
         return None
     compound = compound_file_kind(data)  # what the file's own streams say, whatever its name
-    if compound == "other" and read_msg(data) is not None:
+    if compound is not None and read_msg(data) is not None:
         return None  # an Outlook item that was read: its files are attachments of the mail, its text the body's
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
@@ -220,7 +221,7 @@ def unread_kind(attachment: Attachment) -> str | None:
         return EXCEL_97
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or compound == "word" or (
             compound is not None and attachment.extension not in {"ppt", "msg", "msi"}):
-        return WORD_97
+        return None if compound == "word" and read_word97(data) is not None else WORD_97  # one read is noted
     return None
 
 

@@ -20,6 +20,8 @@ import zipfile
 
 from lxml import etree
 
+from services.intake.mail.word97 import read_word97
+
 log = logging.getLogger("uwagi.intake.mail")
 
 MAX_CHARS = 60_000
@@ -42,6 +44,9 @@ def letter_text(kind: str | None, data: bytes) -> str:
             text = _odt_letter(data)
         elif kind == "pdf":
             text = _pdf_letter(data)
+        elif kind == "doc":
+            document = read_word97(data)
+            text = document.text if document is not None else ""
         else:
             return ""
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, ValueError) as error:

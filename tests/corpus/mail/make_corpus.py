@@ -1530,6 +1530,7 @@ def letter_shapes() -> None:
     (HERE / "letter-federacja-torun.docx").write_bytes(docx)
     (HERE / "letter-federacja-torun.pdf").write_bytes(pdf)
     odt_from(HERE / "letter-federacja-torun.docx", HERE / "letter-federacja-torun.odt")
+    (HERE / "letter-federacja-torun.doc").write_bytes(doc_from(HERE / "letter-federacja-torun.docx"))
     plain = ("Szanowni Państwo,\n\nw załączeniu przesyłamy uwagi Federacji do projektu Programu Współpracy na 2012 rok."
              "\n\nZ poważaniem\nBiuro Federacji\n")
     name = "Uwagi Federacji do Programu Współpracy 2012.pdf"

@@ -20,7 +20,7 @@ CURRENT = ("Prezydent Miasta Torunia podejmuje ostateczną decyzję w sprawie wy
 PROPOSAL = "Prezydent Miasta Torunia zatwierdza rekomendowane do współfinansowania przedsięwzięcia"
 
 
-@pytest.mark.parametrize("kind", ["docx", "odt", "pdf"])
+@pytest.mark.parametrize("kind", ["docx", "odt", "pdf", "doc"])
 def test_the_letter_as_libreoffice_writes_it_reads_as_its_paragraphs_in_order(kind):
     text = letter_text(kind, (CORPUS / f"letter-federacja-torun.{kind}").read_bytes())
     paragraphs = text.split("\n\n")
@@ -36,7 +36,7 @@ def test_the_letter_as_libreoffice_writes_it_reads_as_its_paragraphs_in_order(ki
     assert text.index("§ 12 ust. 19") < text.index("§ 5 ust. 2") < text.index("Uzasadnienie:")
 
 
-@pytest.mark.parametrize("kind", ["docx", "odt", "pdf"])
+@pytest.mark.parametrize("kind", ["docx", "odt", "pdf", "doc"])
 def test_the_rows_suggested_from_the_letter_are_what_a_clerk_reads_in_it(kind):
     rows = suggested_rows(letter_text(kind, (CORPUS / f"letter-federacja-torun.{kind}").read_bytes()))
     assert [(r.section, r.current_text, r.proposal) for r in rows][0] == ("Rozdział VI § 12 ust. 19", CURRENT, PROPOSAL)

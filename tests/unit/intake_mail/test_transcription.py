@@ -133,7 +133,7 @@ def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str
     # a winmail.dat with no file inside that can be read (a real TNEF stream with garbage after its last attribute,
     # tests/corpus/mail/tnef/SOURCES.md); one with files gives them as attachments of their own
     ("tnef", "Plik winmail.dat z Outlooka (wiadomość wysłana w formacie RTF)"),
-    ("word-97-doc-legacy.eml", "Dokument programu Word 97-2003: formularze są odczytywane automatycznie tylko z"),
+    ("doc", "Dokument programu Word 97-2003, którego nie udało się odczytać"),  # a .doc that is only the OLE magic
     (None, "Element programu Outlook (.msg), czyli cała wiadomość: formularz może być do niej załączony."),
     ("xls", "Skoroszyt programu Excel 97-2003 (.xls): tabele uwag są odczytywane automatycznie tylko z plików XLSX"),
 ])
@@ -142,6 +142,7 @@ def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpu
     raw = (mail_with_ole_file("application/vnd.ms-excel", "uwagi.xls") if corpus_mail == "xls"
            else mail_with_ole_file("application/ms-tnef", "winmail.dat", (CORPUS / "tnef" / "garbage-at-end.tnef")
                                    .read_bytes()) if corpus_mail == "tnef"
+           else mail_with_ole_file("application/msword", "uwagi.doc") if corpus_mail == "doc"
            else (CORPUS / corpus_mail).read_bytes() if corpus_mail else mail_with_ole_file())
     mail_id, _reference = scanned_mail(fresh_ctx, raw)
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)

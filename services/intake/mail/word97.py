@@ -1,0 +1,357 @@
+"""The text and tables of a Word 97-2003 document (.doc, [MS-DOC]). Pure: bytes in, paragraphs and tables out.
+
+Offices still publish their comment forms as .doc and people send them back filled in. The file is an OLE
+compound file (read with olefile); its text is in the `WordDocument` stream, in pieces the piece table (`Clx`,
+in the `0Table` or `1Table` stream) lists, each 8-bit (windows-1252) or UTF-16. A paragraph ends with a paragraph
+mark (13) or, in a table, a cell mark (7); which cell marks end a row is a paragraph property (`sprmPFTtp`),
+read from the formatted disk pages (`PlcBtePapx`), and the row's cell boundaries (`sprmTDefTable`) line merged
+cells up with the columns they span. Only what a form reader needs is read: the main document's paragraphs and
+its tables, nested tables flattened into their cell; fields show their result, not their code.
+
+Whatever the file holds that this reader does not expect ends the reading with None (the mail then waits for
+staff with the file kept, as before); an encrypted document is None too. Every offset is checked against its
+stream, and at most `MAX_CHARS` characters are read.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import struct
+from bisect import bisect_right
+from dataclasses import dataclass
+
+log = logging.getLogger("uwagi.intake.mail")
+
+MAX_CHARS = 2_000_000
+_WORD_IDENT = 0xA5EC
+_SPRM_IN_TABLE, _SPRM_TTP, _SPRM_DEF_TABLE = 0x2416, 0x2417, 0xD608
+_SPRM_ITAP, _SPRM_LIST = 0x6649, 0x460B  # table depth; the list (LFO) a paragraph is numbered by
+_CELL, _PARAGRAPH = "\x07", "\r"
+
+
+class _Unreadable(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Word97:
+    paragraphs: list[str]  # outside tables, in order; one Word numbers itself starts with "• " (its number is not text)
+    tables: list[list[list[str]]]  # rows of cell texts, a merged cell followed by empty ones for the columns it spans
+
+    @property
+    def text(self) -> str:
+        """The document as a reader sees it: paragraphs, and each table row as its cells joined by " | "."""
+        return "\n\n".join(self._blocks())
+
+    def _blocks(self):
+        tables = iter(self.tables)
+        for paragraph in self.paragraphs:
+            if paragraph == TABLE_HERE:
+                for row in next(tables, []):
+                    cells = [" ".join(cell.split()) for cell in row if cell.strip()]
+                    if cells:
+                        yield " | ".join(cells)
+            elif paragraph.strip():
+                yield paragraph
+
+
+TABLE_HERE = "\0table\0"  # where a table stands among the paragraphs (never text: NUL is dropped from text)
+
+
+def read_word97(data: bytes) -> Word97 | None:
+    import olefile
+
+    if not data.startswith(olefile.MAGIC):
+        return None
+    try:
+        with olefile.OleFileIO(io.BytesIO(data)) as ole:
+            if not ole.exists("WordDocument"):
+                return None
+            document = ole.openstream("WordDocument").read()
+            fib = _Fib(document)
+            table_name = "1Table" if fib.which_table else "0Table"
+            if not ole.exists(table_name):
+                return None
+            table = ole.openstream(table_name).read()
+        return _Reader(document, table, fib).read()
+    except Exception as error:  # noqa: BLE001 - olefile and struct raise whatever a damaged file makes them meet
+        log.info("Word 97 document not read: %s: %s", type(error).__name__, error)
+        return None
+
+
+class _Fib:
+    """The file information block's fields this reader needs ([MS-DOC] 2.5.1)."""
+
+    def __init__(self, document: bytes):
+        if len(document) < 34 or struct.unpack_from("<H", document, 0)[0] != _WORD_IDENT:
+            raise _Unreadable("not a Word 97 document")
+        flags = struct.unpack_from("<H", document, 0x0A)[0]
+        if flags & 0x0100:  # fEncrypted
+            raise _Unreadable("encrypted")
+        self.which_table = bool(flags & 0x0200)
+        offset = 32
+        csw = struct.unpack_from("<H", document, offset)[0]
+        offset += 2 + csw * 2
+        cslw = struct.unpack_from("<H", document, offset)[0]
+        lw_offset = offset + 2
+        self.ccp_text = struct.unpack_from("<i", document, lw_offset + 3 * 4)[0]
+        offset = lw_offset + cslw * 4
+        cb_rg_fc_lcb = struct.unpack_from("<H", document, offset)[0]
+        self._document, self._pairs_offset, self._pairs = document, offset + 2, cb_rg_fc_lcb
+        self.clx = self._pair(33)
+        self.plcf_bte_papx = self._pair(13)
+        if not 0 <= self.ccp_text <= MAX_CHARS:
+            raise _Unreadable("text length out of range")
+
+    def _pair(self, index: int) -> tuple[int, int]:
+        """The (fc, lcb) pair `index` of FibRgFcLcb97: 13 is PlcfBtePapx, 33 is Clx."""
+        if index >= self._pairs:
+            raise _Unreadable("the FIB has no such field")
+        return struct.unpack_from("<II", self._document, self._pairs_offset + index * 8)
+
+
+class _Reader:
+    def __init__(self, document: bytes, table: bytes, fib: _Fib):
+        self.document, self.table, self.fib = document, table, fib
+
+    def read(self) -> Word97:
+        pieces = self._pieces()
+        text, fcs = self._text(pieces)
+        pap = _ParagraphProperties(self.document, self.table, self.fib.plcf_bte_papx)
+        paragraphs: list[str] = []
+        tables: list[list[list[str]]] = []
+        rows: list[list[str]] = []  # of the table being read
+        boundaries: list[list[int]] = []  # each row's cell boundaries, from its row-end mark
+        cells: list[str] = []
+        cell_text: list[str] = []
+        start = 0
+        for position, char in enumerate(text):
+            if char not in (_PARAGRAPH, _CELL):
+                continue
+            paragraph = _clean(text[start:position])
+            start = position + 1
+            properties = pap.at(fcs[position])
+            if char == _CELL and properties.ttp:  # the end of a row
+                rows.append(cells)
+                boundaries.append(properties.boundaries)
+                cells = []
+                continue
+            if char == _CELL or properties.in_table:
+                cell_text.append(paragraph)
+                if char == _CELL:
+                    cells.append("\n".join(line for line in cell_text if line))
+                    cell_text = []
+                continue
+            if rows:  # the paragraph after a table: the table is done
+                tables.append(_lined_up(rows, boundaries))
+                paragraphs.append(TABLE_HERE)
+                rows, boundaries = [], []
+            paragraphs.append(f"• {paragraph}" if properties.numbered and paragraph else paragraph)
+        if rows:
+            tables.append(_lined_up(rows, boundaries))
+            paragraphs.append(TABLE_HERE)
+        return Word97(paragraphs, tables)
+
+    def _pieces(self) -> list[tuple[int, int, int, bool]]:
+        """(first CP, last CP, FC, compressed) of each piece of text ([MS-DOC] 2.9.38 Clx, 2.9.177 PlcPcd)."""
+        offset, size = self.fib.clx
+        clx = self.table[offset:offset + size]
+        if len(clx) != size or not size:
+            raise _Unreadable("no piece table")
+        position = 0
+        while position < len(clx) and clx[position] == 0x01:  # Prc: property modifiers of fast-saved files
+            position += 3 + struct.unpack_from("<h", clx, position + 1)[0]
+        if position >= len(clx) or clx[position] != 0x02:
+            raise _Unreadable("no piece table in the Clx")
+        lcb = struct.unpack_from("<I", clx, position + 1)[0]
+        plc = clx[position + 5:position + 5 + lcb]
+        if len(plc) != lcb or (lcb - 4) % 12:
+            raise _Unreadable("a piece table of the wrong size")
+        count = (lcb - 4) // 12
+        cps = struct.unpack_from(f"<{count + 1}I", plc, 0)
+        pieces = []
+        for index in range(count):
+            fc_value = struct.unpack_from("<I", plc, (count + 1) * 4 + index * 8 + 2)[0]
+            compressed = bool(fc_value & 0x40000000)
+            fc = fc_value & 0x3FFFFFFF
+            pieces.append((cps[index], cps[index + 1], fc // 2 if compressed else fc, compressed))
+        return pieces
+
+    def _text(self, pieces: list[tuple[int, int, int, bool]]) -> tuple[str, list[int]]:
+        """The main document's text (CPs below ccpText) and, for each character, its FC (file offset)."""
+        chars: list[str] = []
+        fcs: list[int] = []
+        for first, last, fc, compressed in pieces:
+            first, last = max(first, 0), min(last, self.fib.ccp_text)
+            if last <= first:
+                continue
+            count = last - first
+            width = 1 if compressed else 2
+            begin = fc  # a piece's first CP is never below 0, so it is read from its start
+            raw = self.document[begin:begin + count * width]
+            if len(raw) != count * width:
+                raise _Unreadable("a piece of text past the end of the stream")
+            chars.append(raw.decode("cp1252", "replace") if compressed else raw.decode("utf-16-le", "replace"))
+            fcs.extend(range(begin, begin + count * width, width))
+            if len(fcs) > MAX_CHARS:
+                raise _Unreadable("too much text")
+        return "".join(chars), fcs
+
+
+@dataclass(frozen=True)
+class _Properties:
+    in_table: bool = False
+    ttp: bool = False
+    boundaries: tuple[int, ...] = ()
+    numbered: bool = False
+
+
+class _ParagraphProperties:
+    """Paragraph properties by the FC of a paragraph's mark: the formatted disk pages ([MS-DOC] 2.9.172 PlcBtePapx,
+    2.9.174 PapxFkp) and their sprms ([MS-DOC] 2.6.2)."""
+
+    def __init__(self, document: bytes, table: bytes, where: tuple[int, int]):
+        offset, size = where
+        plc = table[offset:offset + size]
+        if len(plc) != size or (size - 4) % 8:
+            raise _Unreadable("no paragraph properties")
+        count = (size - 4) // 8
+        self.document = document
+        self.pages = [struct.unpack_from("<I", plc, (count + 1) * 4 + index * 4)[0] & 0x3FFFFF for index in range(count)]
+        self.page_starts = list(struct.unpack_from(f"<{count}I", plc, 0))
+        self._cache: dict[int, tuple[list[int], list[_Properties]]] = {}
+
+    def at(self, fc: int) -> _Properties:
+        index = bisect_right(self.page_starts, fc) - 1
+        if index < 0:
+            return _Properties()
+        starts, properties = self._page(self.pages[index])
+        run = bisect_right(starts, fc) - 1
+        return properties[run] if 0 <= run < len(properties) else _Properties()
+
+    def _page(self, number: int) -> tuple[list[int], list[_Properties]]:
+        if number in self._cache:
+            return self._cache[number]
+        page = self.document[number * 512:(number + 1) * 512]
+        if len(page) != 512:
+            raise _Unreadable("a formatted disk page past the end of the stream")
+        runs = page[511]
+        starts = list(struct.unpack_from(f"<{runs + 1}I", page, 0))
+        properties = []
+        for run in range(runs):
+            b_offset = page[(runs + 1) * 4 + run * 13] * 2
+            properties.append(_papx(page, b_offset) if b_offset else _Properties())
+        self._cache[number] = (starts[:runs], properties)
+        return self._cache[number]
+
+
+def _papx(page: bytes, offset: int) -> _Properties:
+    cb = page[offset]
+    if cb:
+        grpprl = page[offset + 1:offset + 2 * cb]
+    else:
+        size = page[offset + 1] * 2
+        grpprl = page[offset + 2:offset + 2 + size]
+    return _sprms(grpprl[2:])  # after the style index
+
+
+def _sprms(grpprl: bytes) -> _Properties:
+    in_table = ttp = numbered = False
+    boundaries: tuple[int, ...] = ()
+    depth = 1
+    position = 0
+    while position + 2 <= len(grpprl):
+        sprm = struct.unpack_from("<H", grpprl, position)[0]
+        position += 2
+        spra = sprm >> 13
+        if spra == 6:  # variable: a size byte (two for sprmTDefTable)
+            if sprm == _SPRM_DEF_TABLE:  # TDefTableOperand: cb (the rest's size + 1), then the rest
+                if position + 2 > len(grpprl):
+                    break
+                rest = max(struct.unpack_from("<H", grpprl, position)[0] - 1, 0)
+                boundaries = _cell_boundaries(grpprl[position + 2:position + 2 + rest])
+                position += 2 + rest
+                continue
+            if position >= len(grpprl):
+                break
+            size = grpprl[position]
+            position += 1 + size
+            continue
+        size = {0: 1, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2, 7: 3}[spra]
+        operand = grpprl[position:position + size]
+        position += size
+        if sprm == _SPRM_IN_TABLE:
+            in_table = bool(operand and operand[0])
+        elif sprm == _SPRM_TTP:
+            ttp = bool(operand and operand[0])
+        elif sprm == _SPRM_ITAP and len(operand) == 4:
+            depth = struct.unpack("<i", operand)[0]
+        elif sprm == _SPRM_LIST and len(operand) == 2:
+            numbered = struct.unpack("<H", operand)[0] != 0
+    if depth > 1:  # a nested table's marks are text of the outer cell
+        return _Properties(in_table=True)
+    return _Properties(in_table or ttp, ttp, boundaries, numbered)
+
+
+def _cell_boundaries(operand: bytes) -> tuple[int, ...]:
+    """The x positions of a row's cell edges (TDefTableOperand: itcMac, then itcMac+1 signed twips)."""
+    if not operand:
+        return ()
+    cells = operand[0]
+    if 1 + (cells + 1) * 2 > len(operand) or cells > 63:
+        return ()
+    return struct.unpack_from(f"<{cells + 1}h", operand, 1)
+
+
+def _lined_up(rows: list[list[str]], boundaries: list[tuple[int, ...]]) -> list[list[str]]:
+    """Rows with a merged cell followed by empty ones for the grid columns it spans: the grid's columns are all
+    the cell edges the rows have, as Word draws them."""
+    edges = sorted({edge for row in boundaries for edge in row})
+    grid = []
+    for cells, row_edges in zip(rows, boundaries):
+        if len(row_edges) != len(cells) + 1 or len(edges) > 64:
+            grid.append(cells)  # no usable edges: the cells as they come
+            continue
+        line: list[str] = []
+        for index, cell in enumerate(cells):
+            left, right = row_edges[index], row_edges[index + 1]
+            span = max(1, sum(1 for edge in edges if left <= edge < right))
+            line.extend([cell] + [""] * (span - 1))
+        grid.append(line)
+    return grid
+
+
+_FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
+
+
+def _clean(text: str) -> str:
+    """A paragraph's text: a field shows its result (the text between its separator and end), not its code;
+    Word's special characters (pictures, footnote marks, page breaks) are left out; a line break is a new line."""
+    out: list[str] = []
+    hiding = 0  # inside a field's code
+    stack: list[bool] = []
+    for char in text:
+        if char == _FIELD_BEGIN:
+            stack.append(True)
+            hiding += 1
+        elif char == _FIELD_SEPARATOR:
+            if stack and stack[-1]:
+                stack[-1] = False
+                hiding -= 1
+        elif char == _FIELD_END:
+            if stack and stack.pop():
+                hiding -= 1
+        elif hiding:
+            continue
+        elif char == "\x0b":
+            out.append("\n")
+        elif char == "\t":
+            out.append("\t")
+        elif char in "\x1e\x1f":  # a non-breaking hyphen; an optional one
+            out.append("-" if char == "\x1e" else "")
+        elif ord(char) < 32 or char == "\uf0b7":
+            continue
+        else:
+            out.append(char.replace("\xa0", " "))
+    return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n")).strip()
