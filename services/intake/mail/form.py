@@ -11,6 +11,7 @@ comment table may be the draft itself, returned with Word comments and tracked c
 from __future__ import annotations
 
 import io
+import logging
 import re
 import unicodedata
 import zipfile
@@ -23,6 +24,8 @@ from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
 from services.intake.mail.word97 import TABLE_HERE, read_word97
+
+log = logging.getLogger("uwagi.intake.mail")
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
@@ -483,8 +486,8 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
     """docx, odt, xlsx, ods, doc (Word 97-2003) or None; by name or declared type, confirmed by the bytes (a zip,
     or an OLE compound file whose streams are Word's)."""
     name = filename.lower()
-    if data.startswith(OLE_COMPOUND_MAGIC) and compound_file_kind(data) == "word":
-        return "doc"
+    if data.startswith(OLE_COMPOUND_MAGIC):
+        return {"word": "doc", "excel": "xls"}.get(compound_file_kind(data) or "")
     if not data.startswith(b"PK"):
         return "docx" if name.endswith((".docm", ".dotm")) else None
     if name.endswith((".docx", ".docm", ".dotx", ".dotm")) or media_type in DOCX_TYPES:
@@ -524,7 +527,24 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
         return read_ods(data)
     if kind == "doc":
         return read_doc(data)
+    if kind == "xls":
+        return read_xls(data)
     return None
+
+
+def read_xls(data: bytes) -> FilledForm | None:
+    """The comment table kept as an Excel 97-2003 workbook: its first sheet, read by calamine as an XLSX's is.
+    None when calamine cannot read it (encrypted, damaged): the mail waits for staff, the file kept and noted."""
+    from python_calamine import CalamineError
+
+    from services.intake.imports.plan import first_sheet_values
+
+    try:
+        grid = first_sheet_values(data)
+    except (CalamineError, IndexError, ValueError, OverflowError) as error:
+        log.info("Excel 97 workbook not read: %s", type(error).__name__)
+        return None
+    return assemble([], [[row[:50] for row in grid[:5000]]])
 
 
 def read_doc(data: bytes) -> FilledForm | None:

@@ -196,17 +196,18 @@ _UNREAD_NOTES = {
           "Outlook or a TNEF viewer, or ask the sender to send it again as HTML or plain text",
     WORD_97: "{name!r} is a Word 97-2003 document that could not be read (damaged, password-protected or not Word's "
              "own); transcribe it or ask the sender for DOCX",
-    EXCEL_97: "{name!r} is an Excel 97-2003 workbook: comment tables are read from XLSX and ODS only; transcribe it "
-              "or ask the sender for XLSX",
+    EXCEL_97: "{name!r} is an Excel 97-2003 workbook that could not be read (damaged or password-protected); "
+              "transcribe it or ask the sender for XLSX",
 }
 
 
 def unread_kind(attachment: Attachment) -> str | None:
     """TNEF, WORD_97, EXCEL_97 or OUTLOOK_ITEM for a file that may hold the form in a format not read here, else None.
 
-    A .doc or .xls is a binary format not converted here, so such a mail waits for staff with the file kept
-    and this said about it. Outlook's winmail.dat (TNEF) and Outlook items (.msg) are unpacked by the parser
-    (their files become attachments of the mail); only one that gives nothing is noted."""
+    Word 97-2003 documents and Excel 97-2003 workbooks are read like DOCX and XLSX, and Outlook's winmail.dat
+    (TNEF) and Outlook items (.msg) are unpacked by the parser (their files become attachments of the mail);
+    only a file of these kinds that cannot be read (encrypted, damaged, an older format) is noted, and the mail
+    waits for staff with the file kept."""
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
         return None if tnef_files(data) else TNEF  # the files inside are attachments of their own
@@ -218,11 +219,23 @@ def unread_kind(attachment: Attachment) -> str | None:
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
     if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel" or compound == "excel":
-        return EXCEL_97
+        return None if compound == "excel" and _workbook_read(data) else EXCEL_97  # one read is noted
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or compound == "word" or (
             compound is not None and attachment.extension not in {"ppt", "msg", "msi"}):
         return None if compound == "word" and read_word97(data) is not None else WORD_97  # one read is noted
     return None
+
+
+def _workbook_read(data: bytes) -> bool:
+    from python_calamine import CalamineError
+
+    from services.intake.imports.plan import first_sheet_values
+
+    try:
+        first_sheet_values(data)
+    except (CalamineError, IndexError, ValueError, OverflowError):
+        return False
+    return True
 
 
 def unread_files_note(attachments: tuple[Attachment, ...]) -> str:

@@ -415,6 +415,7 @@ MIME-Version: 1.0
     letter_shapes()
     outlook_item_shape()
     pasted_table_shape()
+    excel_97_table()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1657,6 +1658,31 @@ Content-Transfer-Encoding: quoted-printable
 {qp(html, "windows-1250")}
 ------=_NextPart_000_000B_01DB23C6.8680E9A0--
 """)
+
+
+# The table of the public guide to commenting (polskapv.pl: "a filled table, best in an editable format (e.g. .docx
+# or .xls)"), with its example rows, as tests/unit/intake_mail/test_form.py has it for XLSX.
+GUIDE_TABLE = [["Uwagi do projektu rozporządzenia"],
+               ["Podmiot wnoszący propozycję", "Jednostka redakcyjna", "Treść uwagi i uzasadnienie", "Propozycja zmiany"],
+               ["Fundacja Edukacja i Prawo", "§ 4 ust. 1", "W obecnym brzmieniu przepis może sugerować obowiązek, mimo "
+                "że intencją wydaje się być jedynie zalecenie.", "Zmienić słowo „należy” na „można”"],
+               ["Jan Kowalski", "Załącznik nr 2, tabela, wiersz 5", "Limit 10 kWh jest zbyt niski.",
+                "Podnieść limit do 30 kWh"]]
+
+
+def excel_97_table() -> None:
+    """The guide's table as an Excel 97-2003 workbook: written by openpyxl, saved as .xls by LibreOffice Calc."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for row in GUIDE_TABLE:
+        workbook.active.append(row)
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as out:
+        source = Path(out) / "uwagi-tabela.xlsx"
+        workbook.save(source)
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                        "xls:MS Excel 97", "--outdir", out, str(source)], check=True, capture_output=True, timeout=120)
+        (HERE / "uwagi-tabela.xls").write_bytes((Path(out) / "uwagi-tabela.xls").read_bytes())
 
 
 if __name__ == "__main__":

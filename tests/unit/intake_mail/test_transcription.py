@@ -135,7 +135,7 @@ def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str
     ("tnef", "Plik winmail.dat z Outlooka (wiadomość wysłana w formacie RTF)"),
     ("doc", "Dokument programu Word 97-2003, którego nie udało się odczytać"),  # a .doc that is only the OLE magic
     (None, "Element programu Outlook (.msg), czyli cała wiadomość: formularz może być do niej załączony."),
-    ("xls", "Skoroszyt programu Excel 97-2003 (.xls): tabele uwag są odczytywane automatycznie tylko z plików XLSX"),
+    ("xls", "Skoroszyt programu Excel 97-2003 (.xls), którego nie udało się odczytać (uszkodzony lub chroniony hasłem)"),
 ])
 def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpus_mail, hint):
     client = reviewer_client(fresh_ctx)

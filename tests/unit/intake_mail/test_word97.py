@@ -64,3 +64,30 @@ def test_a_document_whose_piece_table_is_overwritten_gives_none_or_text_never_an
         data[offset] = 0xFF
     result = read_word97(bytes(data))
     assert result is None or isinstance(result.text, str)
+
+
+def test_an_excel_made_workbook_is_its_cells_as_text():
+    """Tika's ExcelParserTest: "Sample Excel Worksheet", "Numbers and their Squares", "Number", "Square", "9" and
+    "196" but never "9.0" or "196.0"."""
+    from services.intake.imports.plan import first_sheet_values
+
+    grid = first_sheet_values((DOC / "testEXCEL.xls").read_bytes())
+    cells = [cell for row in grid for cell in row]
+    assert "Sample Excel Worksheet" in grid[0][0] and "Numbers and their Squares" in grid[0][0]
+    assert {"Number", "Square", "9", "196"} <= set(cells) and "9.0" not in cells and "196.0" not in cells
+
+
+def test_the_guides_table_saved_as_excel_97_gives_its_rows():
+    data = (CORPUS / "uwagi-tabela.xls").read_bytes()
+    for name, media_type in (("uwagi.xls", "application/vnd.ms-excel"), ("uwagi", "application/octet-stream")):
+        assert form_kind(name, media_type, data) == "xls"
+        form = read_form(name, media_type, data)
+        assert [(r.section, r.proposal) for r in form.rows] == [
+            ("§ 4 ust. 1", "Zmienić słowo „należy” na „można”"),
+            ("Załącznik nr 2, tabela, wiersz 5", "Podnieść limit do 30 kWh")]
+
+
+@pytest.mark.parametrize("cut", [512, 3000])
+def test_a_cut_off_workbook_is_not_a_form_and_not_an_error(cut):
+    data = (CORPUS / "uwagi-tabela.xls").read_bytes()[:cut]
+    assert read_form("uwagi.xls", "application/vnd.ms-excel", data) is None
