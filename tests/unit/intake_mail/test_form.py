@@ -455,13 +455,9 @@ def test_the_comment_table_kept_as_a_spreadsheet_is_read_like_the_docx():
     """The public guide to commenting (polskapv.pl, as in the government's table above) asks for "a filled table,
     best in an editable format (e.g. .docx or .xls)": its table and example rows, in an Excel workbook under a
     title row, named and labelled as mail clients send it."""
-    rows = [["Uwagi do projektu rozporządzenia"],
-            ["Podmiot wnoszący propozycję", "Jednostka redakcyjna", "Treść uwagi i uzasadnienie", "Propozycja zmiany"],
-            ["Fundacja Edukacja i Prawo", "§ 4 ust. 1", "W obecnym brzmieniu przepis może sugerować obowiązek, mimo "
-             "że intencją wydaje się być jedynie zalecenie.", "Zmienić słowo „należy” na „można”"],
-            ["Jan Kowalski", "Załącznik nr 2, tabela, wiersz 5", "Limit 10 kWh jest zbyt niski.",
-             "Podnieść limit do 30 kWh"]]
-    data = _workbook(rows)
+    from tests.corpus.mail.make_corpus import GUIDE_TABLE  # the corpus's .xls holds the same table
+
+    data = _workbook(GUIDE_TABLE)
     for name, media_type in (("uwagi.xlsx", XLSX), ("uwagi", "application/octet-stream")):
         form = read_form(name, media_type, data)
         assert [(r.section, r.proposal) for r in form.rows] == [
