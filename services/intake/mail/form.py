@@ -23,7 +23,8 @@ from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, ch
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
-from services.intake.mail.word97 import TABLE_HERE, read_word97
+from services.intake.mail.rtf import is_rtf, read_rtf
+from services.intake.mail.word97 import read_word97
 
 log = logging.getLogger("uwagi.intake.mail")
 
@@ -488,6 +489,8 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
     name = filename.lower()
     if data.startswith(OLE_COMPOUND_MAGIC):
         return {"word": "doc", "excel": "xls"}.get(compound_file_kind(data) or "")
+    if is_rtf(data):
+        return "rtf"
     if not data.startswith(b"PK"):
         return "docx" if name.endswith((".docm", ".dotm")) else None
     if name.endswith((".docx", ".docm", ".dotx", ".dotm")) or media_type in DOCX_TYPES:
@@ -529,6 +532,9 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
         return read_doc(data)
     if kind == "xls":
         return read_xls(data)
+    if kind == "rtf":
+        document = read_rtf(data)
+        return assemble(document.outside_tables, document.tables) if document is not None else None
     return None
 
 
@@ -554,7 +560,7 @@ def read_doc(data: bytes) -> FilledForm | None:
     document = read_word97(data)
     if document is None:
         return None
-    return assemble([p for p in document.paragraphs if p != TABLE_HERE], document.tables)
+    return assemble(document.outside_tables, document.tables)
 
 
 def read_xlsx(data: bytes, filename: str = "") -> FilledForm | None:

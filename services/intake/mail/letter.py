@@ -20,6 +20,7 @@ import zipfile
 
 from lxml import etree
 
+from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import read_word97
 
 log = logging.getLogger("uwagi.intake.mail")
@@ -44,8 +45,8 @@ def letter_text(kind: str | None, data: bytes) -> str:
             text = _odt_letter(data)
         elif kind == "pdf":
             text = _pdf_letter(data)
-        elif kind == "doc":
-            document = read_word97(data)
+        elif kind in ("doc", "rtf"):
+            document = read_word97(data) if kind == "doc" else read_rtf(data)
             text = document.text if document is not None else ""
         else:
             return ""

@@ -1,4 +1,4 @@
-"""What the readers of mailed files give: comment rows and the submitter's details."""
+"""What the readers of mailed files give: comment rows and the submitter's details, and a document's text."""
 
 from __future__ import annotations
 
@@ -27,3 +27,36 @@ class FilledForm:
     rows: tuple[FormRow, ...]
     submitter: FormSubmitter = field(default_factory=FormSubmitter)
     annotated: bool = False  # the rows are Word comments and tracked changes on a returned draft, not a form
+
+
+TABLE_HERE = "\0table\0"  # where a table stands among a document's paragraphs (never text: NUL is dropped from text)
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A document read as a form reader needs it (Word 97, RTF): its paragraphs outside tables, in order (one the
+    word processor numbers itself starts with "• "), with TABLE_HERE where each table stands, and the tables as
+    rows of cell texts, a merged cell followed by empty ones for the columns it spans."""
+
+    paragraphs: list[str]
+    tables: list[list[list[str]]]
+
+    @property
+    def text(self) -> str:
+        """The document as a reader sees it: paragraphs, and each table row as its cells joined by " | "."""
+        return "\n\n".join(self._blocks())
+
+    def _blocks(self):
+        tables = iter(self.tables)
+        for paragraph in self.paragraphs:
+            if paragraph == TABLE_HERE:
+                for row in next(tables, []):
+                    cells = [" ".join(cell.split()) for cell in row if cell.strip()]
+                    if cells:
+                        yield " | ".join(cells)
+            elif paragraph.strip():
+                yield paragraph
+
+    @property
+    def outside_tables(self) -> list[str]:
+        return [paragraph for paragraph in self.paragraphs if paragraph != TABLE_HERE]

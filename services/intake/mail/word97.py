@@ -21,6 +21,8 @@ import struct
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from services.intake.mail.rows import TABLE_HERE, DocumentText
+
 log = logging.getLogger("uwagi.intake.mail")
 
 MAX_CHARS = 2_000_000
@@ -34,32 +36,9 @@ class _Unreadable(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Word97:
-    paragraphs: list[str]  # outside tables, in order; one Word numbers itself starts with "• " (its number is not text)
-    tables: list[list[list[str]]]  # rows of cell texts, a merged cell followed by empty ones for the columns it spans
-
-    @property
-    def text(self) -> str:
-        """The document as a reader sees it: paragraphs, and each table row as its cells joined by " | "."""
-        return "\n\n".join(self._blocks())
-
-    def _blocks(self):
-        tables = iter(self.tables)
-        for paragraph in self.paragraphs:
-            if paragraph == TABLE_HERE:
-                for row in next(tables, []):
-                    cells = [" ".join(cell.split()) for cell in row if cell.strip()]
-                    if cells:
-                        yield " | ".join(cells)
-            elif paragraph.strip():
-                yield paragraph
 
 
-TABLE_HERE = "\0table\0"  # where a table stands among the paragraphs (never text: NUL is dropped from text)
-
-
-def read_word97(data: bytes) -> Word97 | None:
+def read_word97(data: bytes) -> DocumentText | None:
     import olefile
 
     if not data.startswith(olefile.MAGIC):
@@ -115,7 +94,7 @@ class _Reader:
     def __init__(self, document: bytes, table: bytes, fib: _Fib):
         self.document, self.table, self.fib = document, table, fib
 
-    def read(self) -> Word97:
+    def read(self) -> DocumentText:
         pieces = self._pieces()
         text, fcs = self._text(pieces)
         pap = _ParagraphProperties(self.document, self.table, self.fib.plcf_bte_papx)
@@ -151,7 +130,7 @@ class _Reader:
         if rows:
             tables.append(_lined_up(rows, boundaries))
             paragraphs.append(TABLE_HERE)
-        return Word97(paragraphs, tables)
+        return DocumentText(paragraphs, tables)
 
     def _pieces(self) -> list[tuple[int, int, int, bool]]:
         """(first CP, last CP, FC, compressed) of each piece of text ([MS-DOC] 2.9.38 Clx, 2.9.177 PlcPcd)."""

@@ -104,6 +104,14 @@ def odt_from(docx: Path, odt: Path) -> None:
         odt.write_bytes((Path(out) / (docx.stem + ".odt")).read_bytes())
 
 
+def rtf_from(docx: Path, rtf: Path) -> None:
+    """The form saved as RTF by LibreOffice Writer, as offices publish forms that open in any word processor."""
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as out:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to", "rtf",
+                        "--outdir", out, str(docx)], check=True, capture_output=True, timeout=120)
+        rtf.write_bytes((Path(out) / (docx.stem + ".rtf")).read_bytes())
+
+
 def b64(data: bytes) -> str:
     text = base64.b64encode(data).decode()
     return "\n".join(text[i:i + 76] for i in range(0, len(text), 76))
@@ -178,6 +186,7 @@ def main() -> None:
     form_a(HERE / "form-a-toruń.docx")
     form_b(HERE / "form-b-columns-reordered.docx")
     odt_from(HERE / "form-a-toruń.docx", HERE / "form-a-toruń.odt")
+    rtf_from(HERE / "form-a-toruń.docx", HERE / "form-a-toruń.rtf")
     docx_a = (HERE / "form-a-toruń.docx").read_bytes()
     docx_b = (HERE / "form-b-columns-reordered.docx").read_bytes()
     odt_a = (HERE / "form-a-toruń.odt").read_bytes()

@@ -1,0 +1,74 @@
+"""RTF forms and letters: real RTF from Apache Tika's tests (tests/corpus/mail/rtf/SOURCES.md) and LibreOffice's
+RTF of the corpus form; what is not RTF, or breaks, gives None, never an error."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.intake.mail.form import form_kind, read_form
+from services.intake.mail.letter import letter_text
+from services.intake.mail.rtf import MAX_DEPTH, read_rtf
+from tests.unit.intake_mail.conftest import CORPUS
+
+RTF = CORPUS / "rtf"
+
+
+def _text(name: str) -> str:
+    return read_rtf((RTF / name).read_bytes()).text
+
+
+def test_words_rtf_gives_its_table_and_text_and_not_its_headers_or_footnotes():
+    document = read_rtf((RTF / "testRTFVarious.rtf").read_bytes())
+    assert document.tables == [[["Row 1 Col 1", "Row 1 Col 2", "Row 1 Col 3"],
+                                ["Row 2 Col 1", "Row 2 Col 2", "Row 2 Col 3"]]]
+    for expected in ("Here is a list:", "Bullet 1", "Bullet 3", "Number bullet 2", "This is a hyperlink",
+                     "Keyword1 Keyword2"):  # Tika's assertions
+        assert expected in document.text
+    assert "This is the header text." not in document.text  # Tika reads headers too; a form's text is its body
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("testRTFWindowsCodepage1250.rtf", ["zażółć gęślą jaźń", "ZAŻÓŁĆ GĘŚLĄ JAŹŃ"]),
+    ("testRTFWordPadCzechCharacters.rtf", ["Článek týdne", "starověké židovské náboženské texty"]),
+    ("testRTFWord2010CzechCharacters.rtf", ["Článek týdne", "starověké židovské náboženské texty"]),
+    ("testRTFUnicodeGothic.rtf", ["\U00010332\U0001033f\U00010344\U00010339\U00010343\U0001033a"]),
+])
+def test_letters_come_out_in_their_code_pages(name, expected):
+    text = _text(name)
+    assert all(phrase in text for phrase in expected)
+
+
+def test_table_cells_come_out_in_order():
+    assert " ".join(_text("testRTFTableCellSeparation.rtf").replace("|", " ").split()) == "a b c d ä ë ö ü"
+
+
+def test_binary_data_is_not_text():
+    assert _text("testBinControlWord.rtf") == ""
+
+
+def test_the_form_saved_as_rtf_by_libreoffice_gives_its_rows_and_details():
+    data = (CORPUS / "form-a-toruń.rtf").read_bytes()
+    assert form_kind("formularz.rtf", "application/rtf", data) == "rtf"
+    form = read_form("formularz.rtf", "application/rtf", data)
+    assert [(r.section, r.current_text) for r in form.rows] == [
+        ("§ 5 ust. 2", "Współpraca ma charakter finansowy i pozafinansowy."), ("Rozdział 4 pkt 3", "")]
+    assert (form.submitter.name, form.submitter.organization) == ("Anna Nowak", "Stowarzyszenie Przyjaciół Torunia")
+
+
+def test_an_rtf_letter_gives_its_text():
+    assert "zażółć gęślą jaźń" in letter_text("rtf", (RTF / "testRTFWindowsCodepage1250.rtf").read_bytes())
+
+
+@pytest.mark.parametrize("data", [b"", b"not rtf", b"{\\rtf1 " + b"{" * (MAX_DEPTH + 5) + b"x",
+                                  b"{\\rtf1\\ansi\\ansicpg99999 \\'b3\\u-1\\uc-5 x}"],
+                         ids=["empty", "text", "deep", "odd-values"])
+def test_what_is_not_rtf_or_breaks_gives_none_or_text(data):
+    document = read_rtf(data)
+    assert document is None or isinstance(document.text, str)
+    assert data[:5] == b"{\\rtf" or document is None
+
+
+def test_an_rtf_past_the_size_limit_is_not_read():
+    from services.intake.mail.rtf import MAX_BYTES
+
+    assert read_rtf(b"{\\rtf1 " + b"x" * MAX_BYTES + b"}") is None
