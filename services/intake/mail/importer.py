@@ -272,6 +272,8 @@ def _letter(attachment: Attachment) -> str:
     """The text of an attached letter (a document without a comment table, a PDF with a text layer), or ""."""
     if is_pdf(attachment.filename, attachment.media_type, attachment.data):
         return letter_text("pdf", attachment.data)
+    if attachment.media_type == "text/plain" or attachment.extension == "txt":  # Notepad's letter
+        return letter_text("txt", attachment.data)
     return letter_text(form_kind(attachment.filename, attachment.media_type, attachment.data), attachment.data)
 
 

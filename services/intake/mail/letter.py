@@ -45,6 +45,10 @@ def letter_text(kind: str | None, data: bytes) -> str:
             text = _odt_letter(data)
         elif kind == "pdf":
             text = _pdf_letter(data)
+        elif kind == "txt":
+            from services.intake.mail.parse import decode_8bit
+
+            text = decode_8bit(data[:MAX_CHARS * 4]).lstrip("\ufeff") if b"\0" not in data[:4096] else ""
         elif kind in ("doc", "rtf"):
             document = read_word97(data) if kind == "doc" else read_rtf(data)
             text = document.text if document is not None else ""

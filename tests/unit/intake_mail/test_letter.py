@@ -179,3 +179,13 @@ def test_a_text_layer_with_polish_letters_misread_as_western_symbols_is_repaired
 ])
 def test_text_that_is_not_misread_polish_stays_as_it_is(text):
     assert repaired_polish(text) == text
+
+
+@pytest.mark.parametrize("data,text", [
+    ("école (00E9)\r\neuro : € (20AC)".encode(), "école (00E9)\neuro : € (20AC)"),  # UTF-8, as Tika's pj1.txt
+    ("\ufeffUwagi do § 5".encode(), "Uwagi do § 5"),  # Notepad's UTF-8 with a BOM
+    ("Uwagi do programu współpracy".encode("cp1250"), "Uwagi do programu współpracy"),  # an old Notepad
+    (b"\x00\x01\x02binary", ""),
+], ids=["utf-8", "bom", "cp1250", "binary"])
+def test_a_text_file_is_a_letter_in_its_charset(data, text):
+    assert letter_text("txt", data) == text
