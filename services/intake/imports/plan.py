@@ -179,8 +179,18 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
 
 def first_sheet_values(content: bytes) -> list[list[str]]:
     """The first sheet of a workbook calamine reads (XLSX, ODS) as text cells, from A1 as openpyxl reads it (the
-    header is the first row). Raises `CalamineError` for what it cannot read."""
-    rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(skip_empty_area=False)
+    header is the first row). Raises `CalamineError` for what it cannot read, also where calamine panics."""
+    try:
+        rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python(
+            skip_empty_area=False)
+    except CalamineError:
+        raise
+    except BaseException as error:
+        # A Rust panic inside calamine on a damaged file (an index out of range in a truncated .xls record) reaches
+        # Python as pyo3's PanicException, a BaseException: it is a file we cannot read, not a reason to stop.
+        if type(error).__name__ != "PanicException":
+            raise
+        raise CalamineError(f"the workbook cannot be read: {error}") from None
     return [[value if type(value) is str else _cell_text(value) for value in row] for row in rows]  # mostly text
 
 
