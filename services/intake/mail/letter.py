@@ -204,10 +204,33 @@ def _pdf_letter(data: bytes) -> str:
             pages.append(_pdf_paragraphs(page.extract_text() or ""))
             if sum(len(text) for text in pages) > MAX_CHARS:
                 break
+        pages.append(_pdf_form_fields(reader))
     except Exception as error:  # noqa: BLE001 - a PDF we cannot read is a PDF without text, for staff to open
         log.info("PDF text not read: %s: %s", type(error).__name__, error)
         return ""
     return repaired_polish("\n\n".join(page for page in pages if page.strip()))
+
+
+def _pdf_form_fields(reader) -> str:
+    """What was typed into a fillable PDF form (AcroForm): the values live in the form's fields, not in the pages'
+    text, so a filled form read as text alone is the empty form. One "label: value" line per filled field (its
+    tooltip, else its name); a ticked box says its state, signature fields and untouched boxes say nothing."""
+    lines = []
+    for name, field in list((reader.get_fields() or {}).items())[:500]:
+        kind, value = field.get("/FT"), field.get("/V")
+        if kind == "/Sig" or value is None:
+            continue
+        if isinstance(value, list):
+            value = ", ".join(str(item) for item in value)
+        value = " ".join(str(value).split())
+        if kind == "/Btn":
+            if value in ("/Off", "Off", ""):
+                continue
+            value = value.lstrip("/")
+        if value:
+            label = " ".join(str(field.get("/TU") or name).split())
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
 
 
 # A line that opens a new paragraph in a letter's PDF: a numbered point, a bullet, "Uzasadnienie:", a provision.

@@ -189,3 +189,13 @@ def test_text_that_is_not_misread_polish_stays_as_it_is(text):
 ], ids=["utf-8", "bom", "cp1250", "binary"])
 def test_a_text_file_is_a_letter_in_its_charset(data, text):
     assert letter_text("txt", data) == text
+
+
+def test_what_was_typed_into_a_fillable_pdf_form_is_part_of_its_text():
+    """Tika's PDFParserTest.testSignatureInAcroForm: testPDF_acroform3.pdf gives "aTextField: TIKA-1226" (its box,
+    choices and signature field are there too: a ticked box says so, an unsigned signature field says nothing)."""
+    text = letter_text("pdf", (CORPUS / "doc" / "testPDF_acroform3.pdf").read_bytes())
+    assert "Example PDF file that contains a form with a signature field." in text
+    lines = text.splitlines()
+    assert "aTextField: TIKA-1226" in lines and "aCheckBox: Yes" in lines
+    assert not any(line.startswith("aSignature") for line in lines)
