@@ -23,6 +23,9 @@ class ImportOut(Schema):
     submissions = fields.Integer()
     comments = fields.Integer()
     references = fields.List(fields.String(), metadata={"description": "first and last reference of each year"})
+    survey_left_out = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "the file was an online survey's answers (Google or Microsoft Forms): its questions that "
+                       "no column took; null for a file in the import's own columns"})
 
 
 def uploaded_file() -> tuple[str, bytes]:

@@ -19,6 +19,7 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import domain
 from services.intake.imports.plan import ImportPlan, RowError, TableError, plan_import, read_table
+from services.intake.imports.survey import survey_table
 from services.intake.imports.store import write_import
 from services.intake.models import Consultation, SubmissionImport
 
@@ -64,6 +65,7 @@ class ImportResult:
     submissions: int
     comments: int
     references: list[str]  # first and last of each year's block
+    survey_left_out: tuple[str, ...] | None = None  # an online survey's export: the questions no column took
 
 
 @gc_paused()
@@ -77,6 +79,9 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
         table = read_table(filename, content)
     except TableError as exc:
         raise Invalid(str(exc), details={"file": [exc.code]}) from None
+    survey = survey_table(table)  # Google or Microsoft Forms' answers, translated to the import's columns
+    if survey is not None:
+        table = survey.table
     tz = ctx.settings.timezone
     with ctx.transaction() as session:
         consultation = session.get(Consultation, consultation_id)
@@ -105,7 +110,8 @@ def import_comments(ctx: ServiceContext, consultation_id: str, filename: str, co
                                      sha256=digest, rows=plan.rows,
                                      submissions=len(plan.submissions), comments=plan.comments,
                                      references=references, imported_by=actor, imported_at=now))
-    return ImportResult(import_id, plan.rows, len(plan.submissions), plan.comments, references)
+    return ImportResult(import_id, plan.rows, len(plan.submissions), plan.comments, references,
+                        survey.left_out if survey is not None else None)
 
 
 def list_imports(ctx: ServiceContext, consultation_id: str) -> list[SubmissionImport]:

@@ -10,7 +10,7 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from services.common.auth import current_staff, requires_role
@@ -104,6 +104,10 @@ def import_page(consultation_id: str) -> Any:
                 code = ((exc.details or {}).get("file") or [""])[0]
                 file_problem, status = _(FILE_WORDS[code]) if code in FILE_WORDS else exc.message, 422
             else:
+                if result.survey_left_out is not None:
+                    flash(_("The file was read as an online survey's answers (a row per answer, sent on the web). "
+                            "Questions left out: %(questions)s.", questions="; ".join(result.survey_left_out)
+                            or _("none")), "success")
                 return redirect(url_for(".import_page", consultation_id=consultation.id, done=result.import_id,
                                         _anchor="result"), code=303)
     imports = handlers.list_imports(ctx, consultation.id)

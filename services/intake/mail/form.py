@@ -204,7 +204,8 @@ _SUBMITTER_LABELS: tuple[tuple[str, re.Pattern], ...] = (
     ("email", re.compile(r"e ?-? ?mail|poczty elektronicznej|adres mailowy")),
     ("phone", re.compile(r"telefon|\btel\b|phone")),
     ("organization", re.compile(r"nazwa (?:organizacji|podmiotu|instytucji)|^organizacja|^podmiot|organi[sz]ation")),
-    ("name", re.compile(r"imie i nazwisko|^imie|^nazwisko|zglaszajac|osoba zglaszajaca|^name|^autor")),
+    ("name", re.compile(r"imie i nazwisko|^imie|^nazwisko|zglaszajac|osoba zglaszajaca|^(?:your |full )?name\b|"
+                        r"^autor")),
     ("address", re.compile(r"adres(?: do korespondencji| siedziby)?$|^adres\b(?!.*mail)|address")),
 )
 
