@@ -26,6 +26,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from services.intake.mail import Refusal
+from services.intake.mail.archive import zip_files
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import is_tnef, tnef_files
 
@@ -342,6 +343,11 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
                                               inside=filename))
     elif content_type in _OUTLOOK_ITEM_TYPES or filename.lower().endswith(".msg") or data.startswith(OLE_MAGIC):
         _add_outlook_item(out, filename, data)
+    elif data.startswith(b"PK\x03\x04"):
+        for inner in zip_files(data):  # "uwagi.zip": the form and a letter packed together
+            inner_type = mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
+            out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
+                                              inside=filename))
 
 
 _OUTLOOK_ITEM_TYPES = {"application/vnd.ms-outlook", "application/x-msg"}
