@@ -640,6 +640,13 @@ def html_to_text(markup: str) -> str:
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
+        if element.tag == "li":  # a list item keeps its mark, as a plain-text mail writes it: "1. …", "- …"
+            parent = element.getparent()
+            if parent is not None and parent.tag == "ol":
+                number = len([e for e in element.itersiblings(preceding=True) if e.tag == "li"]) + 1
+                element.text = f"{number}. " + (element.text or "")
+            else:
+                element.text = "- " + (element.text or "")
         if element.tag in _BLOCK_TAGS:
             element.tail = "\n" + (element.tail or "")
             if element.tag in {"p", "div", "ul", "ol", "tr", "h1", "h2", "h3", "table", "blockquote"}:
@@ -648,7 +655,8 @@ def html_to_text(markup: str) -> str:
             element.tail = "\t" + (element.tail or "")
     text = root.text_content().replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    text = re.sub(r"(?m)^(\d{1,3}\.|-)\n+(?=\S)", r"\1 ", "\n".join(lines))  # a mark whose item is a <p>
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def _drop_from(element: etree._Element) -> None:

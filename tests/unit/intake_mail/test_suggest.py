@@ -71,3 +71,14 @@ def test_a_sentence_that_goes_on_to_another_provision_gives_a_row_for_each_and_t
 def test_a_provision_named_inside_a_proposal_does_not_cut_it():
     [row] = suggested_rows("w § 5 proponuję dopisać odwołanie do § 9 oraz do art. 5 ustawy.")
     assert (row.section, row.proposal) == ("§ 5", "w § 5 proponuję dopisać odwołanie do § 9 oraz do art. 5 ustawy.")
+
+
+def test_an_html_list_of_comments_gives_a_row_per_item():
+    """Gmail and Outlook write a numbered list as <ol><li> (an item's text sometimes in a <p> of its own); the text
+    keeps the numbers, so each item is a row even when it does not end with a full stop."""
+    from services.intake.mail.parse import html_to_text
+
+    text = html_to_text("<div>Dzień dobry, moje uwagi:</div><ol><li>w § 5 ust. 2 dopisać konkursy co kwartał</li>"
+                        "<li><p class=MsoNormal>w § 9 dodać sprawozdanie z konsultacji<o:p></o:p></p></li></ol>")
+    assert [(r.section, r.proposal) for r in suggested_rows(text)] == [
+        ("§ 5 ust. 2", "w § 5 ust. 2 dopisać konkursy co kwartał"), ("§ 9", "w § 9 dodać sprawozdanie z konsultacji")]
