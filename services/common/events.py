@@ -19,6 +19,19 @@ from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validat
 from services.common.bulk import id_stream
 
 
+
+_CONTRACT_EMAIL = validate.Email()  # what fields.Email of the contracts below accepts
+
+
+def is_contract_email(address: str) -> bool:
+    """Whether an event's e-mail field would take `address`: producers check what they did not validate themselves
+    (a mail's From:, a spreadsheet's cell) before putting it in a payload."""
+    try:
+        _CONTRACT_EMAIL(address)
+    except ValidationError:
+        return False
+    return True
+
 class ContractError(ValueError):
     """An envelope or payload does not satisfy its contract (permanent: dead-letter it)."""
 

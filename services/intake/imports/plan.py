@@ -21,10 +21,9 @@ from datetime import date, datetime
 from operator import gt, itemgetter
 from typing import Iterable, NamedTuple, Sequence
 
-from marshmallow import ValidationError, validate
 from python_calamine import CalamineError, CalamineWorkbook
 
-from services.common.events import CHANNELS
+from services.common.events import CHANNELS, is_contract_email
 
 MAX_ROWS = 100_000
 MAX_COMMENTS_PER_SUBMISSION = 1_000
@@ -63,7 +62,6 @@ CHANNEL_WORDS = {**{c: c for c in CHANNELS}, "list": "letter", "pismo": "letter"
                  "formularz": "web", "www": "web"}
 YES = {"tak", "t", "yes", "y", "true", "1", "x"}
 NO = {"", "nie", "n", "no", "false", "0"}
-_email = validate.Email()  # the same rule as the event contract's e-mail field
 
 
 class TableError(ValueError):
@@ -238,11 +236,7 @@ def _cell_text(value: object) -> str:
 
 
 def _is_email(text: str) -> bool:
-    try:
-        _email(text)
-    except ValidationError:
-        return False
-    return True
+    return is_contract_email(text)
 
 
 def _channel(word: str, accepted: set[str]) -> tuple[str | None, tuple[str, str] | None]:

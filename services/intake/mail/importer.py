@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.docx_safety import compound_file_kind
+from services.common.events import is_contract_email
 from services.common.runtime import ServiceContext
 from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
 from services.common.web import DomainError
@@ -179,9 +180,12 @@ def _consultation_for(ctx: ServiceContext, parsed: ParsedMail, received_at: date
 
 
 def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
+    """Who the submission is from: the form's details, else the mail's sender. An address the event contract would
+    refuse (a broken From: "<-oo:bar.de<") is no address: the comments are kept, no receipt can be sent."""
     details = form.submitter if form is not None else None
     name = (details.name if details and details.name else parsed.sender_name) or parsed.sender_address
-    email_address = details.email if details and details.email else parsed.sender_address
+    email_address = next((address[:254] for address in ((details.email if details else ""), parsed.sender_address)
+                          if address and is_contract_email(address[:254])), "")
     organization = details.organization if details and details.organization else None
     return domain.Submitter(name=name[:200], email=email_address[:254] or None, publish_consent=False,
                             organization=organization[:300] if organization else None)
