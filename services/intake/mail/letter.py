@@ -17,6 +17,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 
 from lxml import etree
 
@@ -54,7 +55,7 @@ def letter_text(kind: str | None, data: bytes) -> str:
             text = document.text if document is not None else ""
         else:
             return ""
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError, ValueError) as error:
+    except (KeyError, zipfile.BadZipFile, zlib.error, EOFError, OSError, etree.XMLSyntaxError, ValueError) as error:
         log.info("letter text not read (%s): %s", kind, error)
         return ""
     return _tidy(text)[:MAX_CHARS]

@@ -18,7 +18,9 @@ from tests.unit.intake_mail.conftest import CORPUS
 FILES = [CORPUS / "tnef" / "two-files.tnef", CORPUS / "tnef" / "unicode-mapi-attr-name.tnef",
          CORPUS / "msg" / "testMSG_att_doc.msg", CORPUS / "doc" / "testWORD_various.doc",
          CORPUS / "uwagi-tabela.xls", CORPUS / "form-a-toruń.rtf", CORPUS / "rtf" / "testRTFVarious.rtf",
-         CORPUS / "letter-federacja-torun.pdf", CORPUS / "letter-federacja-torun.doc"]
+         CORPUS / "letter-federacja-torun.pdf", CORPUS / "letter-federacja-torun.doc", CORPUS / "form-a-toruń.docx",
+         CORPUS / "form-a-toruń.odt", CORPUS / "draft-piatnica-tracked.docx", CORPUS / "draft-piatnica-annotated.odt",
+         CORPUS / "letter-federacja-torun.odt"]
 
 
 def _damaged(data: bytes, seed: int) -> list[bytes]:
@@ -39,7 +41,7 @@ def test_damaged_files_give_a_result_or_nothing_never_an_error(path):
         read_msg(data)
         read_word97(data)
         read_rtf(data)
-        for kind in ("pdf", "doc", "rtf", "txt"):
+        for kind in ("pdf", "doc", "rtf", "txt", "docx", "odt"):
             assert isinstance(letter_text(kind, data), str)
         try:
             read_form(path.name, "", data)
