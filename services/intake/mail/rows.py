@@ -60,3 +60,21 @@ class DocumentText:
     @property
     def outside_tables(self) -> list[str]:
         return [paragraph for paragraph in self.paragraphs if paragraph != TABLE_HERE]
+
+
+def lined_up(rows: list[list[str]], boundaries: list[tuple[int, ...]]) -> list[list[str]]:
+    """Rows with a merged cell followed by empty ones for the grid columns it spans: the grid's columns are all
+    the cell edges the rows have, as Word draws them."""
+    edges = sorted({edge for row in boundaries for edge in row})
+    grid = []
+    for cells, row_edges in zip(rows, boundaries):
+        if len(row_edges) != len(cells) + 1 or len(edges) > 64:
+            grid.append(cells)  # no usable edges: the cells as they come
+            continue
+        line: list[str] = []
+        for index, cell in enumerate(cells):
+            left, right = row_edges[index], row_edges[index + 1]
+            span = max(1, sum(1 for edge in edges if left <= edge < right))
+            line.extend([cell] + [""] * (span - 1))
+        grid.append(line)
+    return grid

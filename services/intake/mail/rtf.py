@@ -17,8 +17,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from services.intake.mail.rows import TABLE_HERE, DocumentText
-from services.intake.mail.word97 import _lined_up
+from services.intake.mail.rows import TABLE_HERE, DocumentText, lined_up
 
 MAX_DEPTH = 400
 MAX_BYTES = 5 * 1024 * 1024  # a form or letter is far smaller; dense control words read at about 1.4 MB/s
@@ -245,7 +244,7 @@ class _Reader:
         if self.cells:
             self._end_row()
         if self.rows:
-            self.tables.append(_lined_up(self.rows, self.boundaries))
+            self.tables.append(lined_up(self.rows, self.boundaries))
             self.paragraphs.append(TABLE_HERE)
             self.rows, self.boundaries = [], []
 

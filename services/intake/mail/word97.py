@@ -21,7 +21,7 @@ import struct
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from services.intake.mail.rows import TABLE_HERE, DocumentText
+from services.intake.mail.rows import TABLE_HERE, DocumentText, lined_up
 
 log = logging.getLogger("uwagi.intake.mail")
 
@@ -123,12 +123,12 @@ class _Reader:
                     cell_text = []
                 continue
             if rows:  # the paragraph after a table: the table is done
-                tables.append(_lined_up(rows, boundaries))
+                tables.append(lined_up(rows, boundaries))
                 paragraphs.append(TABLE_HERE)
                 rows, boundaries = [], []
             paragraphs.append(f"• {paragraph}" if properties.numbered and paragraph else paragraph)
         if rows:
-            tables.append(_lined_up(rows, boundaries))
+            tables.append(lined_up(rows, boundaries))
             paragraphs.append(TABLE_HERE)
         return DocumentText(paragraphs, tables)
 
@@ -281,24 +281,6 @@ def _cell_boundaries(operand: bytes) -> tuple[int, ...]:
     if 1 + (cells + 1) * 2 > len(operand) or cells > 63:
         return ()
     return struct.unpack_from(f"<{cells + 1}h", operand, 1)
-
-
-def _lined_up(rows: list[list[str]], boundaries: list[tuple[int, ...]]) -> list[list[str]]:
-    """Rows with a merged cell followed by empty ones for the grid columns it spans: the grid's columns are all
-    the cell edges the rows have, as Word draws them."""
-    edges = sorted({edge for row in boundaries for edge in row})
-    grid = []
-    for cells, row_edges in zip(rows, boundaries):
-        if len(row_edges) != len(cells) + 1 or len(edges) > 64:
-            grid.append(cells)  # no usable edges: the cells as they come
-            continue
-        line: list[str] = []
-        for index, cell in enumerate(cells):
-            left, right = row_edges[index], row_edges[index + 1]
-            span = max(1, sum(1 for edge in edges if left <= edge < right))
-            line.extend([cell] + [""] * (span - 1))
-        grid.append(line)
-    return grid
 
 
 _FIELD_BEGIN, _FIELD_SEPARATOR, _FIELD_END = "\x13", "\x14", "\x15"
