@@ -223,10 +223,10 @@ def unread_kind(attachment: Attachment) -> str | None:
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
     if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel" or compound == "excel":
-        return None if compound == "excel" and _workbook_read(data) else EXCEL_97  # one read is noted
+        return None if compound == "excel" and _workbook_read(data) else EXCEL_97  # noted only when unreadable
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or compound == "word" or (
             compound is not None and attachment.extension not in {"ppt", "msg", "msi"}):
-        return None if compound == "word" and read_word97(data) is not None else WORD_97  # one read is noted
+        return None if compound == "word" and read_word97(data) is not None else WORD_97  # noted only when unreadable
     return None
 
 
