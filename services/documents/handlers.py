@@ -207,10 +207,13 @@ def on_submission_received(event: Event, session: Session) -> None:
 def on_submission_transcribed(event: Event, session: Session) -> None:
     """Staff transcribed a scanned or mailed submission: the placeholder's text is replaced, new comments added."""
     on_submission_received(event, session)
+    submitter = event.data["submitter"]  # staff may have read the sender's name or organisation from the letter
     for item in event.data["comments"]:
         comment = session.get(CommentView, item["comment_id"])
         comment.section, comment.current_text, comment.proposal = item["section"], item["current_text"], item["proposal"]
         comment.justification, comment.topic = item["justification"], item.get("topic")
+        comment.submitter_name, comment.organization = submitter["name"], submitter.get("organization")
+        comment.submitter_kind = submitter["kind"]
 
 
 def on_comment_decided(event: Event, session: Session) -> None:

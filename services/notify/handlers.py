@@ -384,11 +384,13 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
             comment = KnownComment(
                 comment_id=item["comment_id"], submission_id=data["submission_id"], consultation_id=sibling.consultation_id,
                 reference=sibling.reference, number=item["number"], recipient=sibling.recipient,
-                recipient_name=sibling.recipient_name, language=sibling.language,
+                recipient_name=data["submitter"]["name"], language=sibling.language,
                 consultation_title=sibling.consultation_title, last_notified_revision=0, created_at=utcnow(),
                 status_url=sibling.status_url)
             session.add(comment)
         comment.section, comment.proposal = item["section"], item["proposal"]
+    for comment in known.values():  # the outcome e-mail greets the sender by the name staff confirmed
+        comment.recipient_name = data["submitter"]["name"]
 
 
 EVENT_HANDLERS = {

@@ -168,6 +168,10 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
         audit.record(session, data["transcribed_by"], "comment.transcribed", comment.id, before=before,
                      after={name: item.get(name) for name in _TRANSCRIBED_FIELDS},
                      consultation_id=comment.consultation_id)
+    submitter = data["submitter"]  # staff may have read the sender's name or organisation from the letter
+    for comment in known.values():
+        comment.submitter_kind = submitter["kind"]
+        comment.submitter_label = submitter.get("organization") or submitter["name"]
     on_submission_received(event, session)
 
 

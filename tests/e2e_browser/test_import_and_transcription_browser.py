@@ -199,5 +199,14 @@ def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_i
     assert page.locator("#f-c-1-section").input_value() == "§ 5 ust. 2"
     letter.focus()  # reachable by the keyboard, so its text can be scrolled without a mouse
     assert page.evaluate("document.activeElement.classList.contains('letter-text')")
+    assert page.get_by_label("Imię i nazwisko").input_value() == "Biuro Federacji"
     check_accessibility(page, "staff: transcribe an e-mail with a letter attached")
+    # The clerk reads the organisation in the letter's heading and saves the two rows as they were filled in.
+    page.get_by_label("Organizacja (jeśli w jej imieniu)").fill("Kujawsko-Pomorska Federacja Organizacji Pozarządowych")
+    page.get_by_role("button", name="Zapisz przepisane uwagi").click()
+    assert page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.").is_visible()
+    with system.contexts["intake"].db.transaction() as session:
+        submission = session.query(Submission).filter_by(reference=imported.reference).one()
+        assert (submission.organization, submission.kind) == (
+            "Kujawsko-Pomorska Federacja Organizacji Pozarządowych", "organization")
     staff.close()

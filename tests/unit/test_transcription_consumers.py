@@ -17,16 +17,23 @@ from services.common.events import new_envelope, parse_envelope
 NOW = datetime.now(UTC)
 
 
-def events(placeholder: str, added: str) -> tuple:
+SENDER = {"name": "Anna Nowak", "organization": None, "email": "anna@example.org", "publish_consent": False,
+          "kind": "person"}
+# staff read the organisation in the letter: the mail came from its office's mailbox
+CORRECTED = {**SENDER, "name": "Biuro Federacji", "organization": "Kujawsko-Pomorska Federacja Organizacji Pozarządowych",
+             "kind": "organization"}
+
+
+def events(placeholder: str, added: str, transcribed_by: dict = SENDER) -> tuple:
     header = {"submission_id": "s-1", "consultation_id": "c-1", "consultation_title": "Program",
               "reference": "UW/2026/000042", "channel": "email", "received_at": NOW, "late": False,
               "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042&token=secret",
-              "submitter": {"name": "Anna Nowak", "organization": None, "email": "anna@example.org",
-                            "publish_consent": False, "kind": "person"}}
+              "submitter": SENDER}
     received = new_envelope("submission.received", {**header, "needs_review": True, "comments": [
         {"comment_id": placeholder, "number": 1, "section": "", "proposal": "[skan]"}]}, producer="intake")
     transcribed = new_envelope("submission.transcribed", {
-        **header, "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042",
+        **header, "submitter": transcribed_by,
+        "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042",
         "transcribed_by": "r@um.torun.pl", "transcribed_at": NOW, "comments": [
             {"comment_id": placeholder, "number": 1, "section": "§ 5", "proposal": "Dwa konkursy."},
             {"comment_id": added, "number": 2, "section": "§ 10", "proposal": "Więcej środków."}]}, producer="intake")
@@ -67,3 +74,17 @@ def test_notify_knows_the_transcribed_comments_sends_nothing_new_and_keeps_the_s
         assert (known[placeholder].proposal, known[added].proposal) == ("Dwa konkursy.", "Więcej środków.")
         assert known[added].status_url.endswith("token=secret") and known[added].recipient == "anna@example.org"
         assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]
+
+
+def test_a_sender_staff_corrected_reaches_the_report_the_review_queue_and_the_outcome_greeting():
+    from services.documents import handlers as documents
+    from services.documents.models import Base as DocumentsBase, CommentView
+    from services.notify import handlers as notify
+    from services.notify.models import Base as NotifyBase, KnownComment
+
+    placeholder, added = str(uuid.uuid4()), str(uuid.uuid4())
+    with applied(documents, DocumentsBase, *events(placeholder, added, CORRECTED)) as session:
+        rows = {(c.submitter_name, c.organization, c.submitter_kind) for c in session.scalars(select(CommentView))}
+    assert rows == {("Biuro Federacji", "Kujawsko-Pomorska Federacja Organizacji Pozarządowych", "organization")}
+    with applied(notify, NotifyBase, *events(placeholder, added, CORRECTED)) as session:
+        assert {c.recipient_name for c in session.scalars(select(KnownComment))} == {"Biuro Federacji"}

@@ -39,6 +39,8 @@ def transcription(mail_id: str) -> Any:
     mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
     if request.method == "GET":
         form = PaperForm("transcription")
+        if submission is not None:
+            form.values.update(name=submission.submitter_name, organization=submission.organization or "")
         letters = staff.letter_texts(ctx, mail)
         suggested = suggested_rows(staff.text_to_transcribe(mail, letters))
         form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in suggested]
@@ -49,10 +51,11 @@ def transcription(mail_id: str) -> Any:
         form.add_row()
         return _page(mail, submission, form, focus=f"f-c-{len(form.rows) - 1}-section")
     drafts = form.comment_drafts()
+    sender = _sender(form) if "name" in request.form else None  # a form without the field changes no one
     if form.errors:
         return _page(mail, submission, form, status=422)
     try:
-        done = transcribe.transcribe_mail(ctx, mail_id, tuple(drafts), actor=current_staff().email)
+        done = transcribe.transcribe_mail(ctx, mail_id, tuple(drafts), actor=current_staff().email, sender=sender)
     except Conflict:
         flash(_("This mail has already been transcribed, or a decision was taken on it; nothing was changed."),
               "error")
@@ -61,6 +64,18 @@ def transcription(mail_id: str) -> Any:
             count=done.comments), "success")
     return redirect(url_for("intake_paper.entered", consultation_id=submission.consultation_id,
                             submission_id=submission.id), code=303)
+
+
+def _sender(form: PaperForm) -> transcribe.Sender:
+    """The sender's name and organisation as staff left them (the form's own checks, as for a letter)."""
+    name, organization = form.values.get("name", ""), form.values.get("organization", "")
+    if not name:
+        form.errors["name"] = "required"
+    elif len(name) > 200:
+        form.errors["name"] = "too_long"
+    if len(organization) > 300:
+        form.errors["organization"] = "too_long"
+    return transcribe.Sender(name, organization or None)
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,

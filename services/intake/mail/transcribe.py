@@ -28,15 +28,28 @@ class Transcribed:
     comments: int
 
 
+@dataclass(frozen=True)
+class Sender:
+    """Who the submission is from, as staff read it in the mail or its letter: the From: name is often an
+    office's mailbox ("Biuro Federacji") and the organisation only in the letter's heading."""
+    name: str
+    organization: str | None = None
+
+
 def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.CommentDraft, ...], *, actor: str,
-                    now: datetime | None = None) -> Transcribed:
-    """Replace the placeholder with `comments` (the first keeps its id) and emit `submission.transcribed`.
+                    sender: Sender | None = None, now: datetime | None = None) -> Transcribed:
+    """Replace the placeholder with `comments` (the first keeps its id), take `sender` as the submitter's name and
+    organisation when given, and emit `submission.transcribed`.
 
     Refused (409) once the mail is transcribed or a decision was taken on the placeholder: the comments a
     decision is about must not change under it."""
     now = now or utcnow()
     if not comments:
         raise Invalid("enter at least one comment", details={"comments": ["required"]})
+    if sender is not None and (not sender.name.strip() or len(sender.name) > 200 or
+                               len(sender.organization or "") > 300):
+        raise Invalid("the sender's name is required (at most 200 characters, the organisation 300)",
+                      details={"name": ["required" if not sender.name.strip() else "too_long"]})
     with ctx.transaction() as session:
         mail = session.get(InboundMail, mail_id, with_for_update=True)
         if mail is None:
@@ -59,6 +72,10 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
             submission.comments.append(Comment(
                 id=str(uuid.uuid4()), number=number, section=draft.section, current_text=draft.current_text,
                 proposal=draft.proposal, justification=draft.justification, topic=draft.topic))
+        if sender is not None:
+            submission.submitter_name = sender.name.strip()
+            submission.organization = (sender.organization or "").strip() or None
+            submission.kind = "organization" if submission.organization else "person"
         submission.entered_by, submission.entered_at = actor, now
         mail.status = TRANSCRIBED
         session.flush()

@@ -189,3 +189,25 @@ def test_the_page_says_so_when_the_letter_text_cannot_be_read_from_the_store(fre
     assert response.status_code == 200
     assert "Nie można teraz pokazać tekstu odczytanego z tego pliku" in page
     assert re.search(r'<a href="[^"]+/attachments/[0-9a-f]{64}">uwagi-federacji.docx</a>', page)
+
+
+def test_staff_correct_the_sender_from_the_letter_and_the_event_carries_it(fresh_ctx):
+    """The Federation's letter came from its office's mailbox ("Biuro Federacji"): the clerk enters the
+    organisation from the letter's heading; the submission and `submission.transcribed` carry it."""
+    client = reviewer_client(fresh_ctx)
+    mail_id, reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-letter-pdf-attached.eml").read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert re.search(r'name="name"[^>]*value="Biuro Federacji"', page)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    form = {"csrf_token": token, "rows": "1", "c-0-section": "§ 12 ust. 19", "c-0-proposal": "Zatwierdza.",
+            "action": "save", "name": "Biuro Federacji",
+            "organization": "Kujawsko-Pomorska Federacja Organizacji Pozarządowych"}
+    missing = client.post(f"/intake/staff/mails/{mail_id}", data={**form, "name": " "})
+    assert missing.status_code == 422 and 'aria-invalid="true"' in missing.get_data(as_text=True)
+    assert client.post(f"/intake/staff/mails/{mail_id}", data=form).status_code == 303
+    (event,) = transcribed_events(fresh_ctx, reference)
+    assert event["submitter"]["organization"] == "Kujawsko-Pomorska Federacja Organizacji Pozarządowych"
+    assert event["submitter"]["kind"] == "organization" and event["submitter"]["name"] == "Biuro Federacji"
+    with fresh_ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        assert submission.kind == "organization" and submission.email == "biuro@federacja.example.org"

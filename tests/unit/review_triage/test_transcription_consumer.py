@@ -45,3 +45,24 @@ def test_the_placeholder_is_replaced_and_new_comments_added_once(client, ctx):
     found = client.get("/review/api/v1/queue", query_string={"q": "dotacje wieloletnie", "consultation": consultation},
                        headers=headers).json["items"]
     assert [c["id"] for c in found] == [placeholder]
+
+
+def test_a_sender_staff_corrected_from_the_letter_labels_the_comments_in_review(ctx):
+    consultation = publish_consultation(ctx)
+    placeholder, submission = str(uuid.uuid4()), str(uuid.uuid4())
+    header = {"submission_id": submission, "consultation_id": consultation, "consultation_title": "Program",
+              "reference": f"UW/2026/{uuid.uuid4().int % 10**6:06d}", "channel": "email", "received_at": NOW,
+              "late": False, "status_url": "http://127.0.0.1/intake/status",
+              "submitter": {"name": "Biuro Federacji", "organization": None, "email": "biuro@federacja.example.org",
+                            "publish_consent": False, "kind": "person"}}
+    deliver(ctx, "submission.received", {**header, "needs_review": True, "comments": [
+        {"comment_id": placeholder, "number": 1, "section": "", "proposal": "[Uwagi w załącznikach: pismo.pdf]"}]})
+    corrected = {**header["submitter"], "organization": "Kujawsko-Pomorska Federacja Organizacji Pozarządowych",
+                 "kind": "organization"}
+    deliver(ctx, "submission.transcribed", {
+        **header, "submitter": corrected, "transcribed_by": "recenzent@um.torun.pl", "transcribed_at": NOW,
+        "comments": [{"comment_id": placeholder, "number": 1, "section": "§ 12 ust. 19", "proposal": "Zatwierdza."}]})
+    with ctx.db.transaction() as session:
+        comment = session.get(ReviewComment, placeholder)
+        assert (comment.submitter_kind, comment.submitter_label) == (
+            "organization", "Kujawsko-Pomorska Federacja Organizacji Pozarządowych")
