@@ -15,7 +15,7 @@ from services.common.web import Conflict
 from services.intake import handlers as intake_handlers
 from services.intake.mail import staff, transcribe
 from services.intake.mail.importer import NEEDS_REVIEW
-from services.intake.mail.suggest import suggested_rows
+from services.intake.mail.suggest import suggested_organisation, suggested_rows
 from services.intake.paper.views import ROW_FIELDS, PaperForm, paper_error
 
 blp = Blueprint("intake_mail_pages", __name__, url_prefix="/intake/staff/mails")
@@ -39,13 +39,18 @@ def transcription(mail_id: str) -> Any:
     mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
     if request.method == "GET":
         form = PaperForm("transcription")
-        if submission is not None:
-            form.values.update(name=submission.submitter_name, organization=submission.organization or "")
         letters = staff.letter_texts(ctx, mail)
+        organisation_read = ""
+        if submission is not None:
+            organisation_read = "" if submission.organization else next(
+                (found for letter in letters if (found := suggested_organisation(letter.text or ""))), "")
+            form.values.update(name=submission.submitter_name,
+                               organization=submission.organization or organisation_read)
         suggested = suggested_rows(staff.text_to_transcribe(mail, letters))
         form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in suggested]
         form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if suggested else 3)]
-        return _page(mail, submission, form, suggested=len(suggested), letters=letters)
+        return _page(mail, submission, form, suggested=len(suggested), letters=letters,
+                     organisation_read=bool(organisation_read))
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -79,12 +84,13 @@ def _sender(form: PaperForm) -> transcribe.Sender:
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,
-          suggested: int = 0, letters: list[staff.LetterText] | None = None) -> Any:
+          suggested: int = 0, letters: list[staff.LetterText] | None = None, organisation_read: bool = False) -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
         if mail.consultation_id else None
     errors = {name: paper_error(code) for name, code in form.errors.items()}
     html = render_template("intake/staff/mail_transcription.html", mail=mail, submission=submission, form=form,
                            errors=errors, consultation=consultation, focus=focus, suggested=suggested,
                            letters=staff.letter_texts(_ctx(), mail) if letters is None else letters,
+                           organisation_read=organisation_read,
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

@@ -139,3 +139,21 @@ def _label(found: re.Match, text: str) -> str:
         if found.group(name):
             parts.append(f"{word} {found.group(name)}")
     return " ".join(parts)
+
+
+# The words a Polish NGO's name opens or holds (its legal form): what a letter's heading names the sender by.
+_ORGANISATION = re.compile(
+    r"\b(?:stowarzyszeni\w*|fundacj\w*|federacj\w*|towarzystw\w*|zwi[aą]z\w*|klub\w*|ko[lł]o|ko[lł]a|"
+    r"spó[lł]dzielni\w*|ochotnicza stra[zż]|uczniowski klub|rada\s+\w+|parafi\w*|caritas|izba|instytut\w*|"
+    r"centrum|forum|sto[lł]eczn\w*|polski\s+zwi[aą]zek|oddzia[lł]|ko[lł]o gospody[nń]|uniwersytet\w*)\b",
+    re.IGNORECASE)
+
+
+def suggested_organisation(letter_text: str) -> str:
+    """The sender's organisation as a letter's heading names it ("Kujawsko-Pomorska Federacja Organizacji
+    Pozarządowych"): the first of its first three short paragraphs that holds a legal form's word, or ""."""
+    for paragraph in [p.strip() for p in letter_text.split("\n\n") if p.strip()][:3]:
+        line = paragraph.split("\n", 1)[0].strip()
+        if len(line) <= 150 and _ORGANISATION.search(line) and not _PROVISION.search(line):
+            return line
+    return ""

@@ -82,3 +82,18 @@ def test_an_html_list_of_comments_gives_a_row_per_item():
                         "<li><p class=MsoNormal>w § 9 dodać sprawozdanie z konsultacji<o:p></o:p></p></li></ol>")
     assert [(r.section, r.proposal) for r in suggested_rows(text)] == [
         ("§ 5 ust. 2", "w § 5 ust. 2 dopisać konkursy co kwartał"), ("§ 9", "w § 9 dodać sprawozdanie z konsultacji")]
+
+
+
+@pytest.mark.parametrize("heading,expected", [
+    ("Kujawsko-Pomorska Federacja Organizacji Pozarządowych\n\nToruń, 8 września 2011 r.",
+     "Kujawsko-Pomorska Federacja Organizacji Pozarządowych"),
+    ("Toruń, 21.10.2024\n\nStowarzyszenie Przyjaciół Torunia\nul. Długa 1", "Stowarzyszenie Przyjaciół Torunia"),
+    ("Uczniowski Klub Sportowy „Orlik”\n\nUwagi do projektu", "Uczniowski Klub Sportowy „Orlik”"),
+    ("Szanowni Państwo,\n\nw § 5 ust. 2 proponujemy …", ""),  # no heading names an organisation
+    ("Jan Kowalski\n\nUwagi do projektu programu", ""),
+])
+def test_the_organisation_a_letters_heading_names(heading, expected):
+    from services.intake.mail.suggest import suggested_organisation
+
+    assert suggested_organisation(heading) == expected

@@ -198,6 +198,9 @@ def test_staff_correct_the_sender_from_the_letter_and_the_event_carries_it(fresh
     mail_id, reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-letter-pdf-attached.eml").read_bytes())
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert re.search(r'name="name"[^>]*value="Biuro Federacji"', page)
+    # the letter's heading names the organisation: the field starts with it, under a hint to check it
+    assert re.search(r'name="organization"[^>]*value="Kujawsko-Pomorska Federacja Organizacji Pozarządowych"', page)
+    assert "Odczytano z nagłówka pisma: sprawdź." in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     form = {"csrf_token": token, "rows": "1", "c-0-section": "§ 12 ust. 19", "c-0-proposal": "Zatwierdza.",
             "action": "save", "name": "Biuro Federacji",
