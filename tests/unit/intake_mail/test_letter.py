@@ -141,7 +141,7 @@ def test_other_files_give_no_text(kind, data):
 def test_a_pdf_is_known_by_its_bytes_whatever_its_label():
     pdf = (CORPUS / "letter-federacja-torun.pdf").read_bytes()
     assert is_pdf("uwagi.pdf", "application/pdf", pdf)
-    assert is_pdf("attach01", "application/octet-stream", pdf)
+    assert is_pdf("attach01", "application/octet-stream", pdf) and is_pdf("skan", "application/x-pdf", pdf)
     assert not is_pdf("uwagi.pdf", "application/pdf", b"PK\x03\x04")
 
 
