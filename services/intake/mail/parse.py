@@ -28,7 +28,7 @@ from lxml import html as lxml_html
 from services.intake.mail import Refusal
 from services.intake.mail.archive import zip_files
 from services.intake.mail.outlook_msg import read_msg
-from services.intake.mail.tnef import is_tnef, tnef_files
+from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess.
 _FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect,
@@ -284,6 +284,7 @@ class _Collected:
     attachments: list[Attachment] = field(default_factory=list)
     forwarded_senders: list[str] = field(default_factory=list)
     parts: int = 0
+    unpacked: int = 0  # bytes taken out of containers so far
 
 
 def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, in_sequence: bool = False) -> None:
@@ -335,23 +336,31 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         filename = f"attachment-{len(out.attachments) + 1}{mimetypes.guess_extension(content_type) or ''}"
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded))
     if content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
-        for inner in tnef_files(data):  # Outlook's Rich Text mail: the real attachments are inside winmail.dat
-            inner_type = inner.media_type or mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
-            if inner.content_id and inner_type.startswith("image/") and len(inner.data) < INLINE_PICTURE_BYTES:
-                continue  # a picture inside the Rich Text (a signature's logo), as for an HTML body
-            out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
-                                              inside=filename))
+        _add_contained(out, filename, tnef_files(data), forwarded=forwarded)  # Outlook's Rich Text mail
     elif content_type in _OUTLOOK_ITEM_TYPES or filename.lower().endswith(".msg") or data.startswith(OLE_MAGIC):
         _add_outlook_item(out, filename, data)
     elif data.startswith(b"PK\x03\x04"):
-        for inner in zip_files(data):  # "uwagi.zip": the form and a letter packed together
-            inner_type = mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
-            out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
-                                              inside=filename))
+        _add_contained(out, filename, zip_files(data), forwarded=forwarded)  # "uwagi.zip": the form and a letter
 
 
 _OUTLOOK_ITEM_TYPES = {"application/vnd.ms-outlook", "application/x-msg"}
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_UNPACKED = 100 * 1024 * 1024  # bytes taken out of containers (winmail.dat, .msg, .zip) in one mail
+
+
+def _add_contained(out: _Collected, container: str, files: list[ContainedFile], *, forwarded: bool) -> None:
+    """The files a container held, as attachments of the mail: `container` names where they came from. A picture
+    the container shows inside its body (a signature's logo) is not one; past `MAX_UNPACKED` bytes taken out of
+    one mail's containers, the rest stay inside (many small archives must not inflate a mail without bound)."""
+    for inner in files:
+        inner_type = inner.media_type or mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
+        if inner.content_id and inner_type.startswith("image/") and len(inner.data) < INLINE_PICTURE_BYTES:
+            continue
+        if out.unpacked + len(inner.data) > MAX_UNPACKED:
+            return
+        out.unpacked += len(inner.data)
+        out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
+                                          inside=container))
 
 
 def _add_outlook_item(out: _Collected, filename: str, data: bytes) -> None:
@@ -360,11 +369,7 @@ def _add_outlook_item(out: _Collected, filename: str, data: bytes) -> None:
     item = read_msg(data)
     if item is None:
         return
-    for inner in item.files:
-        inner_type = inner.media_type or mimetypes.guess_type(inner.filename)[0] or "application/octet-stream"
-        if inner.content_id and inner_type.startswith("image/") and len(inner.data) < INLINE_PICTURE_BYTES:
-            continue
-        out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=True, inside=filename))
+    _add_contained(out, filename, item.files, forwarded=True)
     if item.sender_address:
         out.forwarded_senders.append(item.sender_address.lower())
     if item.body.strip() and not out.forwarded_plain:

@@ -88,3 +88,17 @@ def test_the_form_inside_an_archive_is_read_and_a_program_inside_is_refused(ctx,
     refused = import_mail(ctx, _mail(_archive(("uwagi.exe", b"MZ\x90\0" + b"\0" * 60)), "program"),
                           received_at=now(), source="t", consultation_id=consultation)
     assert refused.status == REJECTED
+
+
+def test_what_one_mail_takes_out_of_its_containers_is_bounded(monkeypatch):
+    from services.intake.mail import parse
+
+    monkeypatch.setattr(parse, "MAX_UNPACKED", 2500)  # three files of 1,000 bytes: two come out
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "Anna <anna@example.org>", "konsultacje@um.torun.pl", "x"
+    message.set_content("Trzy archiwa.")
+    for number in range(3):
+        message.add_attachment(_archive((f"plik{number}.txt", bytes([65 + number]) * 1000)), maintype="application",
+                               subtype="zip", filename=f"czesc{number}.zip")
+    names = [a.filename for a in parse_mail(message.as_bytes()).attachments]
+    assert names == ["czesc0.zip", "plik0.txt", "czesc1.zip", "plik1.txt", "czesc2.zip"]
