@@ -210,3 +210,26 @@ def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_i
         assert (submission.organization, submission.kind) == (
             "Kujawsko-Pomorska Federacja Organizacji Pozarządowych", "organization")
     staff.close()
+
+
+def test_a_clerk_sees_the_photo_of_a_paper_form_beside_the_rows(browser, live_system):
+    """The corpus's GMX mail with a phone photo of the filled paper form: the picture loads in the page (served
+    to the signed-in clerk, allowed by the page's policy), with its text alternative."""
+    from tests.unit.intake_mail.conftest import CORPUS
+
+    system = live_system["system"]
+    raw = (CORPUS / "gmx-photo-of-form-pasted-inline.eml").read_bytes()
+    raw = raw.replace(b"Message-ID: <", f"Message-ID: <{time.time_ns()}.".encode(), 1)
+    imported = import_mail(system.contexts["intake"], raw, received_at=datetime.now(timezone.utc), source="imap",
+                           consultation_id=demo_consultation_id(system))
+    assert imported.status == NEEDS_REVIEW
+    with system.contexts["intake"].db.transaction() as session:
+        from services.intake.models import InboundMail
+
+        mail_id = session.query(InboundMail).filter_by(message_id=imported.message_id).one().id
+    staff, page = staff_page(browser, live_system, f"/intake/staff/mails/{mail_id}")
+    picture = page.locator("figure.scan-preview img")
+    assert picture.get_attribute("alt").startswith("Obraz ")
+    assert page.wait_for_function("document.querySelector('figure.scan-preview img').naturalWidth > 0")
+    check_accessibility(page, "staff: transcribe an e-mail with a photo of the form")
+    staff.close()

@@ -214,3 +214,16 @@ def test_staff_correct_the_sender_from_the_letter_and_the_event_carries_it(fresh
     with fresh_ctx.db.transaction() as session:
         submission = session.scalar(select(Submission).where(Submission.reference == reference))
         assert submission.kind == "organization" and submission.email == "biuro@federacja.example.org"
+
+
+def test_a_photo_of_the_form_is_shown_on_the_page_to_transcribe_from(fresh_ctx):
+    """The corpus's GMX mail with a phone photo of the filled paper form pasted into it
+    (gmx-photo-of-form-pasted-inline.eml): the clerk sees the picture beside the rows, not only a link."""
+    client = reviewer_client(fresh_ctx)
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "gmx-photo-of-form-pasted-inline.eml").read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    found = re.search(r'<img src="([^"]+/attachments/[0-9a-f]{64})" alt="Obraz [^"]+, tak jak załączył go nadawca"',
+                      page)
+    assert found
+    picture = client.get(found.group(1))
+    assert picture.status_code == 200 and picture.mimetype == "image/jpeg" and picture.data[:2] == b"\xff\xd8"
