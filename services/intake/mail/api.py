@@ -83,3 +83,13 @@ def download_attachment(mail_id: str, sha256: str) -> Any:
     """One attachment of the mail, by its sha256."""
     stored = staff.stored_attachment(_ctx(), mail_id, sha256)
     return file_response(stored.content, stored.media_type, stored.filename, stored.sha256)
+
+
+@blp.route("/staff/mails/<mail_id>/attachments/<sha256>/text", methods=["GET"])
+@requires_role("reviewer")
+@blp.alt_response(404, description="no such mail, no such attachment, or no text was read from it")
+def attachment_text(mail_id: str, sha256: str) -> Any:
+    """The text intake read from an attached letter (role `letter`: a DOCX, ODT, Word 97, RTF, plain-text or PDF
+    letter), as the transcription page shows it, UTF-8 plain text."""
+    stored = staff.stored_letter_text(_ctx(), mail_id, sha256)
+    return file_response(stored.content, "text/plain; charset=utf-8", stored.filename, stored.sha256)

@@ -65,6 +65,15 @@ def stored_attachment(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredF
     return StoredFile(ctx.store.get(attachment["key"]), media_type, attachment["filename"] or sha256, sha256)
 
 
+def stored_letter_text(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredFile:
+    mail = _mail(ctx, mail_id)
+    attachment = next((a for a in mail.attachments if a["sha256"] == sha256), None)
+    if attachment is None or not attachment.get("text_key"):
+        raise NotFound("this mail has no such letter")
+    name = (attachment["filename"] or sha256[:12]).rsplit(".", 1)[0] + ".txt"
+    return StoredFile(ctx.store.get(attachment["text_key"]), "text/plain; charset=utf-8", name, sha256)
+
+
 @dataclass(frozen=True)
 class LetterText:
     filename: str

@@ -227,3 +227,19 @@ def test_a_photo_of_the_form_is_shown_on_the_page_to_transcribe_from(fresh_ctx):
     assert found
     picture = client.get(found.group(1))
     assert picture.status_code == 200 and picture.mimetype == "image/jpeg" and picture.data[:2] == b"\xff\xd8"
+
+
+def test_the_letters_text_is_also_served_to_staff_tools_and_refused_for_other_files(fresh_ctx):
+    client = reviewer_client(fresh_ctx)
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "thunderbird-letter-docx-attached.eml").read_bytes())
+    with fresh_ctx.db.transaction() as session:
+        sha256 = session.get(InboundMail, mail_id).attachments[0]["sha256"]
+    text = client.get(f"/intake/api/v1/staff/mails/{mail_id}/attachments/{sha256}/text")
+    assert text.status_code == 200 and text.content_type == "text/plain; charset=utf-8"
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in text.get_data(as_text=True)
+    assert 'filename="uwagi-federacji.txt"' in text.headers["Content-Disposition"]
+    assert client.get(f"/intake/api/v1/staff/mails/{mail_id}/attachments/{'0' * 64}/text").status_code == 404
+    scan_id, _ = scanned_mail(fresh_ctx)
+    with fresh_ctx.db.transaction() as session:
+        scan_sha = session.get(InboundMail, scan_id).attachments[0]["sha256"]
+    assert client.get(f"/intake/api/v1/staff/mails/{scan_id}/attachments/{scan_sha}/text").status_code == 404
