@@ -15,7 +15,6 @@ from services.common.web import Conflict
 from services.intake import handlers as intake_handlers
 from services.intake.mail import staff, transcribe
 from services.intake.mail.importer import NEEDS_REVIEW
-from services.intake.mail.suggest import suggested_organisation, suggested_rows
 from services.intake.paper.views import ROW_FIELDS, PaperForm, paper_error
 
 blp = Blueprint("intake_mail_pages", __name__, url_prefix="/intake/staff/mails")
@@ -38,19 +37,14 @@ def transcription(mail_id: str) -> Any:
     ctx = _ctx()
     mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
     if request.method == "GET":
-        form = PaperForm("transcription")
         letters = staff.letter_texts(ctx, mail)
-        organisation_read = ""
-        if submission is not None:
-            organisation_read = "" if submission.organization else next(
-                (found for letter in letters if (found := suggested_organisation(letter.text or ""))), "")
-            form.values.update(name=submission.submitter_name,
-                               organization=submission.organization or organisation_read)
-        suggested = suggested_rows(staff.text_to_transcribe(mail, letters))
-        form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in suggested]
-        form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if suggested else 3)]
-        return _page(mail, submission, form, suggested=len(suggested), letters=letters,
-                     organisation_read=bool(organisation_read))
+        start = transcribe.transcription_start(submission, staff.text_to_transcribe(mail, letters),
+                                               [letter.text or "" for letter in letters])
+        form = PaperForm("transcription", {"name": start.name, "organization": start.organization})
+        form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in start.rows]
+        form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if start.rows else 3)]
+        return _page(mail, submission, form, suggested=len(start.rows), letters=letters,
+                     organisation_read=start.organization_read)
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()

@@ -110,3 +110,25 @@ def mail_for_transcription(ctx: ServiceContext, mail_id: str) -> tuple[InboundMa
         submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
                                     .options(selectinload(Submission.comments))) if mail.submission_id else None
         return mail, submission
+
+
+@dataclass(frozen=True)
+class TranscriptionStart:
+    """What the transcription page starts from, read from the mail and its letters for staff to check."""
+    name: str
+    organization: str
+    organization_read: bool  # taken from a letter's heading, not from the submission
+    rows: tuple  # suggest.FormRow, in the order the text names them
+
+
+def transcription_start(submission: Submission | None, text: str, letter_texts: list[str]) -> TranscriptionStart:
+    """The sender as the submission has it (the organisation from a letter's heading when it has none) and the
+    rows the text of the mail and its letters names a provision for."""
+    from services.intake.mail.suggest import suggested_organisation, suggested_rows
+
+    read = "" if submission is None or submission.organization else next(
+        (found for letter in letter_texts if (found := suggested_organisation(letter))), "")
+    return TranscriptionStart(
+        name=submission.submitter_name if submission is not None else "",
+        organization=(submission.organization if submission is not None else None) or read,
+        organization_read=bool(read), rows=tuple(suggested_rows(text)))
