@@ -66,7 +66,7 @@ def parse_duration(name: str, raw: str, *, minimum: int = 1) -> int:
     value = raw.strip().lower()
     unit = value[-1:] if value[-1:] in _DURATION_UNITS else "s"
     number = value[:-1] if value[-1:] in _DURATION_UNITS else value
-    if not number.isdigit():
+    if not number.isdecimal():
         raise SettingsError(f"{name}={raw!r} is not a duration (use seconds, or a number with s, m, h or d: 12h)")
     seconds = int(number) * _DURATION_UNITS[unit]
     if seconds < minimum:
@@ -97,7 +97,7 @@ def parse_host_port(name: str, raw: str) -> str:
             raise SettingsError(f"{name}={raw!r} must be host:port or an http(s) URL")
         return value
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit():
+    if not sep or not host or not port.isdecimal():
         raise SettingsError(f"{name}={raw!r} must be host:port, for example 127.0.0.1:9000")
     return value
 

@@ -179,7 +179,7 @@ def diff(document_id: str) -> Any:
 
 def _version_arg(name: str, default: int) -> int:
     raw = request.args.get(name, "")
-    return int(raw) if raw.isdigit() else default
+    return int(raw) if raw.isdecimal() else default
 
 
 def _layout() -> str:

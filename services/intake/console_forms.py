@@ -180,7 +180,7 @@ class ConsultationForm:
             if len(row.get("room", "")) > 100:
                 self.errors[key + "room"] = "too_long"
             slot = row.get("slot_minutes", "") or "30"
-            if not slot.isdigit() or not 5 <= int(slot) <= 240:
+            if not slot.isdecimal() or not 5 <= int(slot) <= 240:
                 self.errors[key + "slot_minutes"] = "slot_range"
             booking_day = self._date(key + "booking_date", row.get("booking_date", ""), required=True)
             booking_time = self._time(key + "booking_time", row.get("booking_time", ""), required=True)
@@ -232,7 +232,7 @@ class ConsultationForm:
         day_fields = {"booking_deadline": "booking_date"}
         for name, code in problems.items():
             parts = name.split(".")
-            if parts[0] == "duty_days" and len(parts) == 3 and parts[1].isdigit():
+            if parts[0] == "duty_days" and len(parts) == 3 and parts[1].isdecimal():
                 index = int(parts[1])
                 row = self.day_index[index] if index < len(getattr(self, "day_index", [])) else index
                 self.errors[f"day-{row}-{day_fields.get(parts[2], parts[2])}"] = code

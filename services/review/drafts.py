@@ -65,7 +65,7 @@ def _starts_with(hint: str, key: str) -> bool:
         return False
     rest = hint[len(key):]
     # "§ 1" is not "§ 10", "lit. a" is not "lit. ab"
-    return not (rest[:1].isdigit() and key[-1:].isdigit() or rest[:1].isalpha() and key[-1:].isalpha())
+    return not (rest[:1].isdecimal() and key[-1:].isdecimal() or rest[:1].isalpha() and key[-1:].isalpha())
 
 
 def anchor_unit(section: str, units: Iterable[DraftUnit], quote: str = "") -> DraftUnit | None:

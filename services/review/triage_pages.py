@@ -210,7 +210,7 @@ def _assignee() -> str | None:
 
 
 def _position(raw: str | None) -> int | None:
-    if raw is None or not raw.isdigit() or len(raw) > 7:
+    if raw is None or not raw.isdecimal() or len(raw) > 7:
         return None
     return int(raw)
 

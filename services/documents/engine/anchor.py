@@ -121,7 +121,7 @@ def parse_hint(hint: str) -> HintPath:
             kind = "chapter"
         numbers = _expand(kind, match.group("numbers"))
         if kind == "page":
-            page = int(numbers[0]) if numbers and numbers[0].isdigit() else page
+            page = int(numbers[0]) if numbers and numbers[0].isdecimal() else page
         elif kind == "sentence":
             sentence = numbers[0] if numbers else ""
         elif numbers:
@@ -159,7 +159,7 @@ def _expand(kind: str, numbers: str) -> tuple[str, ...]:
 
 
 def _between(low: str, high: str) -> list[str]:
-    if low.isdigit() and high.isdigit() and int(low) <= int(high) <= int(low) + 50:
+    if low.isdecimal() and high.isdecimal() and int(low) <= int(high) <= int(low) + 50:
         return [str(value) for value in range(int(low), int(high) + 1)]
     if len(low) == len(high) == 1 and low.isalpha() and high.isalpha() and low <= high:
         return [chr(code) for code in range(ord(low), ord(high) + 1)]
@@ -168,7 +168,7 @@ def _between(low: str, high: str) -> list[str]:
 
 def _normalise_number(kind: str, number: str) -> str:
     if kind in ("chapter", "division"):
-        value = int(number) if number.isdigit() else from_roman(number)
+        value = int(number) if number.isdecimal() else from_roman(number)
         return str(value) if value else number.upper()
     return number.lower()
 
@@ -184,7 +184,7 @@ def _unit_path(unit: Unit, by_id: dict[str, Unit]) -> dict[str, str]:
             path["annex"] = number or "*"
         elif number or current.kind == "common":
             if current.kind in ("chapter", "division"):
-                value = from_roman(number) if not number.isdigit() else int(number)
+                value = from_roman(number) if not number.isdecimal() else int(number)
                 number = str(value) if value else number
             path.setdefault(current.kind, number.lower())
         current = by_id.get(current.parent) if current.parent else None

@@ -83,7 +83,7 @@ def from_letters(text: str) -> int | None:
 
 
 def number_format_of(number: str) -> str:
-    if number.isdigit():
+    if number.isdecimal():
         return "decimal"
     if number.isalpha() and number.isupper() and from_roman(number):
         return "upperRoman"
@@ -120,7 +120,7 @@ def classify_prefix(text: str) -> tuple[str, str, int] | None:
         match = pattern.match(text)
         if match:
             number = match.group(1)
-            if kind in HEADING_KINDS and not number.isdigit():
+            if kind in HEADING_KINDS and not number.isdecimal():
                 number = number.upper()
             if kind == "tiret":
                 number = ""

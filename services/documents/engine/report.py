@@ -302,7 +302,7 @@ def chapter_of_comment(comment: CommentRow, lang: str) -> str:
 
 def _chapter_sort_key(label: str) -> tuple:
     number = label.rsplit(" ", 1)[-1]
-    value = int(number) if number.isdigit() else from_roman(number)
+    value = int(number) if number.isdecimal() else from_roman(number)
     return (0, value, label) if value else (1, 0, label)
 
 

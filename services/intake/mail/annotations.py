@@ -252,7 +252,7 @@ class _OdfParagraph:
             elif tag in (f"{TEXT}change-start", f"{TEXT}change-end", f"{TEXT}change"):
                 self._change(tag, child.get(f"{TEXT}change-id") or "")
             elif tag == f"{TEXT}s":
-                self.add(" " * min(int(child.get(f"{TEXT}c") or "1") if (child.get(f"{TEXT}c") or "1").isdigit()
+                self.add(" " * min(int(child.get(f"{TEXT}c") or "1") if (child.get(f"{TEXT}c") or "1").isdecimal()
                                    else 1, 100))
             elif tag in (f"{TEXT}tab", f"{TEXT}line-break"):
                 self.add(" ")

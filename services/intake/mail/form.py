@@ -183,7 +183,7 @@ def rows_from_vertical_grid(grid: list[list[str]]) -> list[FormRow] | None:
 def _is_column_number_row(cells: list[str]) -> bool:
     """The "1 | 2 | 3 | 4 | 5" row many Polish forms put under the header."""
     values = [c.strip().rstrip(".") for c in cells if c.strip()]
-    return len(values) >= 2 and all(v.isdigit() and int(v) <= 20 for v in values) and \
+    return len(values) >= 2 and all(v.isdecimal() and int(v) <= 20 for v in values) and \
         [int(v) for v in values] == sorted(int(v) for v in values) and len(set(values)) == len(values) and \
         int(values[0]) <= 1
 
@@ -323,7 +323,7 @@ def _docx_grid(table: etree._Element) -> list[list[str]]:
             continuation = False
             if properties is not None:
                 grid_span = properties.find(f"{W}gridSpan")
-                if grid_span is not None and (grid_span.get(f"{W}val") or "1").isdigit():
+                if grid_span is not None and (grid_span.get(f"{W}val") or "1").isdecimal():
                     span = max(1, min(int(grid_span.get(f"{W}val")), 50))
                 merge = properties.find(f"{W}vMerge")
                 continuation = merge is not None and merge.get(f"{W}val") in (None, "continue")

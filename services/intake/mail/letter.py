@@ -174,7 +174,7 @@ def _odt_inline(paragraph: etree._Element) -> str:
             local = etree.QName(child).localname
             if local == "s":
                 parts.append(" " * int(child.get(f"{{{_ODF_TEXT}}}c") or 1) if (child.get(
-                    f"{{{_ODF_TEXT}}}c") or "1").isdigit() else " ")
+                    f"{{{_ODF_TEXT}}}c") or "1").isdecimal() else " ")
             elif local == "tab":
                 parts.append(" ")
             elif local == "line-break":

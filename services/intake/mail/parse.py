@@ -618,7 +618,7 @@ def _table_grid(table: etree._Element) -> list[list[str]]:
 
 
 def _span(value: str | None) -> int:
-    return max(1, min(int(value), 50)) if value and value.strip().isdigit() else 1
+    return max(1, min(int(value), 50)) if value and value.strip().isdecimal() else 1
 
 
 def _cell_text(cell: etree._Element) -> str:

@@ -108,6 +108,8 @@ def test_versions_list_downloads_and_the_diff_side_by_side_and_inline(ctx, clien
     assert '<ol class="diff-inline">' in inline and "<ins>" in inline and "Różnice między wersjami 1 i 2" in inline
     same = text(client.get(f"/documents/versions/{document_id}/diff?old=2&new=2", headers=staff(ctx)))
     assert "Obie wersje są takie same." in same
+    # "³" is a digit to str.isdigit() but not to int(): a version like it is the default, never a 500
+    assert client.get(f"/documents/versions/{document_id}/diff?old=%C2%B3&new=2", headers=staff(ctx)).status_code == 200
     units = text(client.get(f"/documents/versions/{document_id}/2", headers=staff(ctx)))
     assert FINAL_TEXT in units
 

@@ -80,3 +80,13 @@ def test_a_form_attached_wins_over_a_table_in_the_text(ctx, consultation):
     result = import_mail(ctx, message.as_bytes(), received_at=now(), source="t", consultation_id=consultation)
     assert result.status == CREATED and result.comments == len(read_form("formularz.docx", "", docx).rows) == 2
     assert mail_row(ctx, result.message_id).reason == ""
+
+
+def test_superscript_digits_in_a_span_or_a_cell_are_text_not_numbers():
+    """"²" and "³" are digits to str.isdigit() but int() refuses them: a colspan of "²" is no span, and a row of
+    "¹ ² ³" is not the column-number row (a fuzzed RTF form found the second)."""
+    from services.intake.mail.form import rows_from_grid
+
+    assert html_tables('<table><tr><td colspan="²">a</td><td>b</td></tr></table>') == [[["a", "b"]]]
+    rows = rows_from_grid([["Część dokumentu", "Propozycja zmiany"], ["¹", "³33"], ["§ 1", "Nowy zapis"]])
+    assert [(r.section, r.proposal) for r in rows] == [("¹", "³33"), ("§ 1", "Nowy zapis")]

@@ -174,6 +174,8 @@ def test_the_comment_page_shows_the_unit_text_beside_the_comment_and_navigates_t
     last = client.get(f"/review/comments/{world['later']}?pos=2", headers=headers).get_data(as_text=True)
     assert 'rel="prev"' in last and 'rel="next"' not in last
     assert client.get("/review/comments/nope", headers=headers).status_code == 404
+    # "²" is a digit to str.isdigit() but not to int(): a position like it is no position, never a 500
+    assert client.get(f"/review/comments/{world['funding']}?pos=%C2%B2", headers=headers).status_code == 200
 
 
 def test_page_forms_reanchor_add_notes_and_assign_then_show_the_history(client, world):
