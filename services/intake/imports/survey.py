@@ -26,8 +26,9 @@ _SURVEY_ONLY = {"godzina_rozpoczecia", "start_time", "id", "identyfikator", "cza
 _CONSENT = re.compile(r"zgod|zgadzam|consent|agree", re.IGNORECASE)
 _PUBLICATION = re.compile(r"publik|upubl|publish|ujawn", re.IGNORECASE)
 _YES_ANSWERS = re.compile(r"^(?:tak|yes|wyrazam_zgode|zgadzam_sie|agree|i_agree|x)", re.IGNORECASE)
-# "2024/11/29 1:22:09 AM CET" (Google Forms' CSV), "29.11.2024 01:22:09" (a Polish sheet), "2024-11-29 13:22:09"
-_MOMENT_VALUE = re.compile(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b.*|(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b.*")
+# "2024/11/29 1:22:09 AM CET" (Google Forms' CSV), "29.11.2024 01:22:09" (a Polish sheet), "2024-11-29 13:22:09",
+# "11/29/2024 1:22:09" (an American sheet: month first)
+_MOMENT_VALUE = re.compile(r"(\d{4})[/.-](\d{1,2})[/.-](\d{1,2})\b.*|(\d{1,2})([/.-])(\d{1,2})[/.-](\d{4})\b.*")
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ def _day(moment: str) -> str:
     match = _MOMENT_VALUE.fullmatch(moment.strip())
     if match is None:
         return moment
-    year, month, day = (match.group(1), match.group(2), match.group(3)) if match.group(1) else (
-        match.group(6), match.group(5), match.group(4))
-    return f"{int(year):04d}-{int(month):02d}-{int(day):02d}"
+    if match.group(1):
+        year, month, day = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    else:
+        first, separator, second, year = int(match.group(4)), match.group(5), int(match.group(6)), int(match.group(7))
+        # "29.11.2024" is day first (Poland); "11/29/2024" month first (an American sheet), unless it cannot be
+        month, day = (first, second) if separator == "/" and first <= 12 else (second, first)
+    return f"{year:04d}-{month:02d}-{day:02d}"

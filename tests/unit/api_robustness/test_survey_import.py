@@ -12,6 +12,8 @@ import csv
 import io
 from datetime import datetime
 
+import pytest
+
 from openpyxl import Workbook
 from sqlalchemy import select
 
@@ -117,3 +119,17 @@ def test_the_console_page_says_the_file_was_read_as_a_survey_and_names_the_quest
     page = client.get(done.headers["Location"], headers=auth).get_data(as_text=True)
     assert "Plik odczytano jako odpowiedzi z ankiety internetowej" in page
     assert "Pominięte pytania: Skąd dowiedziałeś(-aś) się o konsultacjach?" in page
+
+
+@pytest.mark.parametrize("moment,day", [
+    ("2024/11/29 1:22:09 AM CET", "2024-11-29"),  # Google Forms' CSV
+    ("29.11.2024 01:22:09", "2024-11-29"),  # a Polish sheet
+    ("2024-11-29 13:22:09", "2024-11-29"),  # Microsoft Forms' workbook, read as text
+    ("11/29/2024 1:22:09", "2024-11-29"), ("10/18/2024 9:12:45", "2024-10-18"),  # an American sheet: month first
+    ("29/11/2024 10:00", "2024-11-29"),  # day first where the month cannot come first
+    ("wczoraj", "wczoraj"),  # not a moment: left for the import to refuse by row
+])
+def test_an_answer_time_becomes_its_day(moment, day):
+    from services.intake.imports.survey import _day
+
+    assert _day(moment) == day
