@@ -92,17 +92,25 @@ def test_a_comment_travels_from_the_form_to_the_report_and_back_to_its_author(cl
         assert build["state"] == "done", build
         return build
 
-    build = documents_knows_decision()
-    assert build["sha256"] and build["download_url"]
-    client = Minio(s3_server.endpoint, s3_server.access_key, s3_server.secret_key, secure=False)
-    objects = list(client.list_objects("uwagi-e2e", prefix=f"reports/{consultation_id}/"))
-    assert objects, "the report object is in S3"
-    data = client.get_object("uwagi-e2e", objects[0].object_name).read()
     import hashlib
 
-    assert hashlib.sha256(data).hexdigest() == build["sha256"]
-    document = Document(io.BytesIO(data))
-    text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+    client = Minio(s3_server.endpoint, s3_server.access_key, s3_server.secret_key, secure=False)
+
+    def report_with_the_decision():
+        """A report built once documents' own consumer has the comment and its decision: documents learns them
+        from the bus on its own schedule, so a report built before that is rightly without them; build again."""
+        build = documents_knows_decision()
+        assert build["sha256"] and build["download_url"]
+        objects = list(client.list_objects("uwagi-e2e", prefix=f"reports/{consultation_id}/"))
+        assert objects, "the report object is in S3"
+        stored = [client.get_object("uwagi-e2e", item.object_name).read() for item in objects]
+        data = next((blob for blob in stored if hashlib.sha256(blob).hexdigest() == build["sha256"]), None)
+        assert data is not None, "the build's object, by its sha256, is in S3"
+        document = Document(io.BytesIO(data))
+        text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
+        return text if proposal in text and "Drugi nabór tylko w lipcu." in text else None
+
+    text = wait_until(report_with_the_decision, timeout=90, what="a report with the comment and its decision")
     assert proposal in text
     assert "Drugi nabór tylko w lipcu." in text
     assert "uwzględniona częściowo" in text.lower()
