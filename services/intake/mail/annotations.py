@@ -193,6 +193,12 @@ _ODF_PARAGRAPHS = (f"{TEXT}p", f"{TEXT}h")
 _ODF_SKIPPED = (f"{OFFICE}annotation", f"{TEXT}tracked-changes", f"{TEXT}note", f"{TEXT}deletion")
 
 
+def odf_spaces(element) -> str:
+    """The spaces an ODF `<text:s text:c="n"/>` stands for, at most 100 (a file may claim a billion)."""
+    count = element.get(f"{TEXT}c") or "1"
+    return " " * min(int(count) if count.isdecimal() else 1, 100)
+
+
 def _odf_text(element) -> str:
     return " ".join("".join(element.itertext()).split())
 
@@ -252,8 +258,7 @@ class _OdfParagraph:
             elif tag in (f"{TEXT}change-start", f"{TEXT}change-end", f"{TEXT}change"):
                 self._change(tag, child.get(f"{TEXT}change-id") or "")
             elif tag == f"{TEXT}s":
-                self.add(" " * min(int(child.get(f"{TEXT}c") or "1") if (child.get(f"{TEXT}c") or "1").isdecimal()
-                                   else 1, 100))
+                self.add(odf_spaces(child))
             elif tag in (f"{TEXT}tab", f"{TEXT}line-break"):
                 self.add(" ")
             elif tag not in (f"{TEXT}note", f"{TEXT}tracked-changes"):

@@ -539,9 +539,9 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
     return None
 
 
-def read_xls(data: bytes) -> FilledForm | None:
-    """The comment table kept as an Excel 97-2003 workbook: its first sheet, read by calamine as an XLSX's is.
-    None when calamine cannot read it (encrypted, damaged): the mail waits for staff, the file kept and noted."""
+def workbook_grid(data: bytes) -> list[list[str]] | None:
+    """The first sheet of a workbook calamine reads (XLS, ODS) as text cells, at most 5,000 rows of 50 cells;
+    None when it cannot be read (encrypted, damaged)."""
     from python_calamine import CalamineError
 
     from services.intake.imports.plan import first_sheet_values
@@ -549,9 +549,16 @@ def read_xls(data: bytes) -> FilledForm | None:
     try:
         grid = first_sheet_values(data)
     except (CalamineError, IndexError, ValueError, OverflowError) as error:
-        log.info("Excel 97 workbook not read: %s", type(error).__name__)
+        log.info("workbook not read: %s", type(error).__name__)
         return None
-    return assemble([], [[row[:50] for row in grid[:5000]]])
+    return [row[:50] for row in grid[:5000]]
+
+
+def read_xls(data: bytes) -> FilledForm | None:
+    """The comment table kept as an Excel 97-2003 workbook, read as an XLSX's is. None when it cannot be read (the
+    mail waits for staff, the file kept and noted) or holds no comment table."""
+    grid = workbook_grid(data)
+    return assemble([], [grid]) if grid is not None else None
 
 
 def read_doc(data: bytes) -> FilledForm | None:
@@ -579,13 +586,8 @@ def read_xlsx(data: bytes, filename: str = "") -> FilledForm | None:
 
 def read_ods(data: bytes) -> FilledForm | None:
     """The comment table saved by LibreOffice Calc: its first sheet, read as the spreadsheet import reads one."""
-    from python_calamine import CalamineError
-
-    from services.intake.imports.plan import first_sheet_values
-
     _checked(check_ods, data)
-    try:
-        grid = first_sheet_values(data)
-    except (CalamineError, IndexError, ValueError) as error:
-        raise FormUnreadable("damaged", f"the spreadsheet cannot be read: {type(error).__name__}") from None
+    grid = workbook_grid(data)
+    if grid is None:  # it passed the package checks: a damaged spreadsheet, refused as such
+        raise FormUnreadable("damaged", "the spreadsheet cannot be read")
     return assemble([], [grid])

@@ -30,7 +30,7 @@ from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
 from services.common.web import DomainError
 from services.intake import domain
 from services.intake.handlers import record_submission
-from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form
+from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form, workbook_grid
 from services.intake.mail.letter import is_pdf, letter_text
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.mail.outlook_msg import read_msg
@@ -118,14 +118,18 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
                        received_at=received_at, source=source, consultation_id=target)
     submitter = _submitter(parsed, forms[0][1] if forms else in_text)
     command = domain.SubmitComments(consultation_id=target, submitter=submitter, comments=drafts, channel="email")
-    letters = {a.sha256: text for a in unformed if (text := _letter(a))} if status == NEEDS_REVIEW else {}
-    stored = _store(ctx, raw, parsed, forms, letters)
+    letters: dict[str, str] = {}
+    unread: dict[str, str] = {}  # sha256 -> why staff must open the file themselves (decided once: it reads it)
+    if status == NEEDS_REVIEW:
+        letters = {a.sha256: text for a in unformed if (text := _letter(a))}
+        unread = {a.sha256: kind for a in unformed if a.sha256 not in letters and (kind := unread_kind(a))}
+    stored = _store(ctx, raw, parsed, forms, letters, unread)
     try:
         with ctx.transaction() as session:
             receipt = record_submission(ctx, session, command, received_at=received_at,
                                         needs_review=status == NEEDS_REVIEW)
             session.flush()  # the submission's row first: the mail's row points at it
-            note = unread_files_note(parsed.attachments) if status == NEEDS_REVIEW else (
+            note = _unread_note(parsed.attachments, unread) if status == NEEDS_REVIEW else (
                 IN_TEXT_NOTE if in_text is not None else "")
             session.add(_row(parsed, raw, status, note, received_at=received_at, source=source, consultation_id=target,
                              submission_id=receipt.submission_id, stored=stored))
@@ -223,29 +227,18 @@ def unread_kind(attachment: Attachment) -> str | None:
     if attachment.extension == "msg" or kind == "application/vnd.ms-outlook":
         return OUTLOOK_ITEM
     if attachment.extension in {"xls", "xlt"} or kind == "application/vnd.ms-excel" or compound == "excel":
-        return None if compound == "excel" and _workbook_read(data) else EXCEL_97  # noted only when unreadable
+        return None if compound == "excel" and workbook_grid(data) is not None else EXCEL_97  # only when unreadable
     if attachment.extension in {"doc", "dot"} or kind == "application/msword" or compound == "word" or (
             compound is not None and attachment.extension not in {"ppt", "msg", "msi"}):
         return None if compound == "word" and read_word97(data) is not None else WORD_97  # noted only when unreadable
     return None
 
 
-def _workbook_read(data: bytes) -> bool:
-    from python_calamine import CalamineError
-
-    from services.intake.imports.plan import first_sheet_values
-
-    try:
-        first_sheet_values(data)
-    except (CalamineError, IndexError, ValueError, OverflowError):
-        return False
-    return True
-
-
-def unread_files_note(attachments: tuple[Attachment, ...]) -> str:
+def _unread_note(attachments: tuple[Attachment, ...], unread: dict[str, str]) -> str:
     """The reason a needs_review mail gives staff (and the log) about the files no form was read from."""
-    notes = [_UNREAD_NOTES[kind].format(name=a.filename) for a in attachments if (kind := unread_kind(a))]
-    return "; ".join(notes)
+    named = dict.fromkeys(_UNREAD_NOTES[unread[a.sha256]].format(name=a.filename) for a in attachments
+                          if a.sha256 in unread)  # the same file twice is noted once
+    return "; ".join(named)
 
 
 def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
@@ -274,15 +267,15 @@ def _form_in_text(parsed: ParsedMail) -> FilledForm | None:
 
 def _letter(attachment: Attachment) -> str:
     """The text of an attached letter (a document without a comment table, a PDF with a text layer), or ""."""
-    if is_pdf(attachment.filename, attachment.media_type, attachment.data):
+    if is_pdf(attachment.data):
         return letter_text("pdf", attachment.data)
     if attachment.media_type == "text/plain" or attachment.extension == "txt":  # Notepad's letter
         return letter_text("txt", attachment.data)
     return letter_text(form_kind(attachment.filename, attachment.media_type, attachment.data), attachment.data)
 
 
-def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
-           forms: list[tuple[Attachment, FilledForm]], letters: dict[str, str]) -> dict:
+def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail, forms: list[tuple[Attachment, FilledForm]],
+           letters: dict[str, str], unread: dict[str, str]) -> dict:
     """The whole mail and each attachment, content-addressed (a re-import writes the same keys); the text read
     from a letter beside it, for the transcription page."""
     # a filled form, or a returned draft whose Word comments and tracked changes were read as the comments
@@ -297,7 +290,7 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
                                attachment.media_type or "application/octet-stream")
             role = form_roles.get(digest) or ("letter" if digest in letters else
                                               "scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other")
-            unread = unread_kind(attachment) if role == "other" else None
+            why = unread.get(digest) if role == "other" else None
             text = {}
             if role == "letter":
                 text_key = _put_once(ctx.store, f"intake/mail/attachments/{digest}.txt",
@@ -305,7 +298,7 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail,
                 text = {"text_key": text_key}
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
-                                "forwarded": attachment.forwarded, **({"unread": unread} if unread else {}),
+                                "forwarded": attachment.forwarded, **({"unread": why} if why else {}),
                                 **({"inside": attachment.inside} if attachment.inside else {}), **text})
     except Exception as error:  # the object store is down: the mail stays in the mailbox for the next poll
         raise MailTransientError(f"cannot store the mail: {error}") from error

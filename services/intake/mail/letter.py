@@ -21,6 +21,8 @@ import zlib
 
 from lxml import etree
 
+from services.intake.mail.annotations import odf_spaces
+from services.intake.mail.form import W, _docx_text, _parse_part, _without_what_word_does_not_show
 from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import read_word97
 
@@ -28,7 +30,6 @@ log = logging.getLogger("uwagi.intake.mail")
 
 MAX_CHARS = 60_000
 MAX_PAGES = 40
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
 _ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
@@ -61,25 +62,18 @@ def letter_text(kind: str | None, data: bytes) -> str:
     return _tidy(text)[:MAX_CHARS]
 
 
-def is_pdf(filename: str, media_type: str, data: bytes) -> bool:
+def is_pdf(data: bytes) -> bool:
     """A PDF is known by its bytes, whatever its name or label says."""
     return data[:1024].lstrip().startswith(b"%PDF-")
-
-
-def _parse(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    return etree.fromstring(data, parser=parser)
 
 
 # --- DOCX -------------------------------------------------------------------------------
 
 
 def _docx_letter(data: bytes) -> str:
-    from services.intake.mail.form import _docx_text, _without_what_word_does_not_show
-
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        body = _parse(archive.read("word/document.xml")).find(f"{W}body")
-        styles = _parse(archive.read("word/styles.xml")) if "word/styles.xml" in archive.namelist() else None
+        body = _parse_part(archive.read("word/document.xml")).find(f"{W}body")
+        styles = _parse_part(archive.read("word/styles.xml")) if "word/styles.xml" in archive.namelist() else None
     if body is None:
         return ""
     _without_what_word_does_not_show(body)
@@ -137,7 +131,7 @@ def _numbered_styles(styles: etree._Element | None) -> set[str]:
 
 def _odt_letter(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        content = _parse(archive.read("content.xml"))
+        content = _parse_part(archive.read("content.xml"))
     text_body = content.find(f"{{{_ODF_OFFICE}}}body/{{{_ODF_OFFICE}}}text")
     if text_body is None:
         return ""
@@ -173,8 +167,7 @@ def _odt_inline(paragraph: etree._Element) -> str:
         if isinstance(child.tag, str):
             local = etree.QName(child).localname
             if local == "s":
-                parts.append(" " * int(child.get(f"{{{_ODF_TEXT}}}c") or 1) if (child.get(
-                    f"{{{_ODF_TEXT}}}c") or "1").isdecimal() else " ")
+                parts.append(odf_spaces(child))
             elif local == "tab":
                 parts.append(" ")
             elif local == "line-break":
@@ -199,10 +192,11 @@ def _pdf_letter(data: bytes) -> str:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             return ""
-        pages = []
+        pages, read = [], 0
         for page in reader.pages[:MAX_PAGES]:
             pages.append(_pdf_paragraphs(page.extract_text() or ""))
-            if sum(len(text) for text in pages) > MAX_CHARS:
+            read += len(pages[-1])
+            if read > MAX_CHARS:
                 break
         pages.append(_pdf_form_fields(reader))
     except Exception as error:  # noqa: BLE001 - a PDF we cannot read is a PDF without text, for staff to open

@@ -579,6 +579,8 @@ def html_tables(markup: str, *, forward: bool = False) -> list[list[list[str]]]:
     rows of cell texts lined up by column: a cell spanning n columns is followed by n-1 empty ones, and a cell
     spanning rows leaves an empty one in the rows below. The quoted history of a reply is not the sender's (it
     is the city's own mail, its form empty); that of a forward is what is forwarded, and is read."""
+    if "<table" not in markup.lower():
+        return []  # most mails: no second parse of the body
     root = _own_words(markup, keep_history=forward)
     if root is None:
         return []
@@ -601,18 +603,15 @@ def _table_grid(table: etree._Element) -> list[list[str]]:
                 spanning[column] -= 1
                 cells.append("")
                 column += 1
-            width = _span(cell.get("colspan"))
-            height = _span(cell.get("rowspan"))
+            width, height = _span(cell.get("colspan")), _span(cell.get("rowspan"))
             cells.extend([_cell_text(cell)] + [""] * (width - 1))
-            for covered in range(column, column + width):
-                if height > 1:
-                    spanning[covered] = height - 1
+            if height > 1:
+                spanning.update(dict.fromkeys(range(column, column + width), height - 1))
             column += width
-        while any(spanning.get(c, 0) > 0 for c in range(column, max(spanning, default=-1) + 1)):
-            if spanning.get(column, 0) > 0:
-                spanning[column] -= 1
+        last = max((c for c, left in spanning.items() if left > 0 and c >= column), default=column - 1)
+        for covered in range(column, last + 1):  # cells from above at the row's end
+            spanning[covered] = max(spanning.get(covered, 0) - 1, 0)
             cells.append("")
-            column += 1
         grid.append(cells)
     return grid
 

@@ -56,20 +56,23 @@ def stored_eml(ctx: ServiceContext, mail_id: str) -> StoredFile:
     return StoredFile(ctx.store.get(mail.eml_key), "message/rfc822", f"{mail_id}.eml", mail.eml_sha256)
 
 
-def stored_attachment(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredFile:
-    mail = _mail(ctx, mail_id)
+def _attachment(mail: InboundMail, sha256: str) -> dict:
     attachment = next((a for a in mail.attachments if a["sha256"] == sha256), None)
     if attachment is None:
         raise NotFound("this mail has no such attachment")
+    return attachment
+
+
+def stored_attachment(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredFile:
+    attachment = _attachment(_mail(ctx, mail_id), sha256)
     media_type = attachment["media_type"] if attachment["media_type"] in _SHOWN_TYPES else "application/octet-stream"
     return StoredFile(ctx.store.get(attachment["key"]), media_type, attachment["filename"] or sha256, sha256)
 
 
 def stored_letter_text(ctx: ServiceContext, mail_id: str, sha256: str) -> StoredFile:
-    mail = _mail(ctx, mail_id)
-    attachment = next((a for a in mail.attachments if a["sha256"] == sha256), None)
-    if attachment is None or not attachment.get("text_key"):
-        raise NotFound("this mail has no such letter")
+    attachment = _attachment(_mail(ctx, mail_id), sha256)
+    if not attachment.get("text_key"):
+        raise NotFound("no text was read from this attachment")
     name = (attachment["filename"] or sha256[:12]).rsplit(".", 1)[0] + ".txt"
     return StoredFile(ctx.store.get(attachment["text_key"]), "text/plain; charset=utf-8", name, sha256)
 

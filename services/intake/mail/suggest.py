@@ -10,6 +10,7 @@ none. Nothing is saved without a person.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from services.intake.mail.rows import FormRow
 
@@ -42,14 +43,13 @@ def suggested_rows(body: str) -> list[FormRow]:
     for block in _blocks(body):
         text, justification = _split_justification(block)
         if justification is not None and not text and rows and not rows[-1].justification:
-            last = rows[-1]  # "Uzasadnienie: …" in a paragraph of its own, after the proposal it explains
-            rows[-1] = FormRow(last.section, last.current_text, last.proposal, justification)
+            rows[-1] = replace(rows[-1], justification=justification)  # "Uzasadnienie: …" in a paragraph of its own
             continue
         if last_part and _PROPOSED.match(text) and not _PROVISION.search(text):
             # "Zmiana na: …" in a paragraph of its own, after the provision and its quoted words
-            last = rows[-1]
             current, proposal = _current_and_proposal(f"{last_part} {text}")
-            rows[-1] = FormRow(last.section, current, proposal, justification or last.justification)
+            rows[-1] = replace(rows[-1], current_text=current, proposal=proposal,
+                               justification=justification or rows[-1].justification)
             last_part = ""
             continue
         parts = [(part, found) for part in _by_provision(text) if (found := _PROVISION.search(part))]

@@ -138,11 +138,10 @@ def test_other_files_give_no_text(kind, data):
     assert letter_text(kind, data) == ""
 
 
-def test_a_pdf_is_known_by_its_bytes_whatever_its_label():
+def test_a_pdf_is_known_by_its_bytes():
     pdf = (CORPUS / "letter-federacja-torun.pdf").read_bytes()
-    assert is_pdf("uwagi.pdf", "application/pdf", pdf)
-    assert is_pdf("attach01", "application/octet-stream", pdf) and is_pdf("skan", "application/x-pdf", pdf)
-    assert not is_pdf("uwagi.pdf", "application/pdf", b"PK\x03\x04")
+    assert is_pdf(pdf) and is_pdf(b"\r\n" + pdf)  # some tools write a line before the header
+    assert not is_pdf(b"PK\x03\x04") and not is_pdf(b"")
 
 
 # A real PDF text layer with Polish letters misread: 9lib.org's text of a published commentary to art. 5a of the
