@@ -198,3 +198,26 @@ def test_what_was_typed_into_a_fillable_pdf_form_is_part_of_its_text():
     lines = text.splitlines()
     assert "aTextField: TIKA-1226" in lines and "aCheckBox: Yes" in lines
     assert not any(line.startswith("aSignature") for line in lines)
+
+
+def test_an_odt_claiming_a_billion_spaces_gives_a_bounded_text():
+    """<text:s text:c="999999999"/> is a space repeated as the file says: at most 100 are made (a billion was a
+    gigabyte string before a line's spaces were collapsed), so the paragraph reads as its words."""
+    import zipfile as zip_module
+
+    content = ('<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+               'office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
+               '<text:p>§ 5<text:s text:c="999999999"/>dopisać</text:p></office:text></office:body>'
+               '</office:document-content>')
+    out = io.BytesIO()
+    with zip_module.ZipFile(out, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.text")
+        archive.writestr("content.xml", content)
+    assert letter_text("odt", out.getvalue()) == "§ 5 dopisać"
+    from lxml import etree
+
+    from services.intake.mail.annotations import odf_spaces
+
+    space = etree.fromstring('<s xmlns="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
+                             'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" text:c="999999999"/>')
+    assert odf_spaces(space) == " " * 100
