@@ -230,6 +230,7 @@ def test_a_clerk_sees_the_photo_of_a_paper_form_beside_the_rows(browser, live_sy
     staff, page = staff_page(browser, live_system, f"/intake/staff/mails/{mail_id}")
     picture = page.locator("figure.scan-preview img")
     assert picture.get_attribute("alt").startswith("Obraz ")
+    picture.scroll_into_view_if_needed()  # loading="lazy": a picture below the fold loads only when near the view
     assert page.wait_for_function("document.querySelector('figure.scan-preview img').naturalWidth > 0")
     check_accessibility(page, "staff: transcribe an e-mail with a photo of the form")
     staff.close()
