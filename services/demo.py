@@ -146,8 +146,11 @@ def demo_password(settings: Any) -> str:
     return path.read_text().strip()
 
 
-def load_demo(system: Any) -> list[str]:
-    """Create the demo staff and consultation if missing; return lines for the start-up banner."""
+def load_demo(system: Any, *, samples: bool = False) -> list[str]:
+    """Create the demo staff and consultation if missing; return lines for the start-up banner.
+
+    `samples`: also the sample comments of `services.demo_submissions` (what `uwagi run` shows a newcomer),
+    if the consultation has none yet."""
     from services.common.auth import DEMO_COORDINATOR_EMAIL
     from services.intake import handlers as intake
     from services.intake.models import Consultation
@@ -165,9 +168,16 @@ def load_demo(system: Any) -> list[str]:
     if existing is None:
         existing = intake.open_consultation(intake_ctx, demo_consultation(today, settings.timezone), actor="demo")
     document = load_demo_document(system, existing.id, programme_year(today))
+    loaded = None
+    if samples:
+        from services.demo_submissions import load_demo_submissions
+
+        loaded = load_demo_submissions(system, existing.id, programme_year(today))
     return [
         f"  Consultation: {existing.title} (id {existing.id})",
         f"  Document:     {document.title} (id {document.id}, version {document.current_version})",
+        *([f"  Samples:      {loaded.comments} comments in {loaded.submissions} submissions (web form, letter, "
+           f"e-mail with the form); {loaded.transcription} e-mail waits for transcription"] if loaded else []),
         f"  Staff login:  http://127.0.0.1:{settings.port}/review/login",
         *(f"                {email} ({role}), password: {password}" for email, role, _ in DEMO_STAFF),
         f"  Staff token:  {token}",

@@ -94,6 +94,8 @@ def start_system(settings: Settings, *, celery_threads: bool = True) -> Embedded
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="uwagi run", description=__doc__)
     parser.add_argument("--no-demo", action="store_true", help="do not load the demo consultation")
+    parser.add_argument("--no-samples", action="store_true",
+                        help="load the demo consultation without its sample comments")
     args = parser.parse_args((argv or ["run"])[1:])
     settings = load_settings_for_cli()
     if settings is None:
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_demo:
         from services.demo import load_demo
 
-        banner = load_demo(system)
+        banner = load_demo(system, samples=not args.no_samples)
     server = make_server("127.0.0.1", settings.port, system.wsgi, threaded=True, request_handler=RedactingRequestHandler)
     stop = threading.Event()
 

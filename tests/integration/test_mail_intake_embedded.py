@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from services.common.settings import load_settings
+from tests.support.embedded import embedded_system
 from tests.support.infra import wait_until
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "mail"
@@ -22,14 +22,10 @@ pytestmark = pytest.mark.slow
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[object]:
     from services.demo import load_demo
-    from services.embedded import start_system
 
-    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path / "var"), "UWAGI_RELAY_INTERVAL": "0.2",
-                              "UWAGI_DEMO_PASSWORD": "demo-haslo-do-testow"})
-    running = start_system(settings)
-    load_demo(running)
-    yield running
-    running.stop()
+    with embedded_system(tmp_path / "var") as running:
+        load_demo(running)
+        yield running
 
 
 def receipts(folder: Path) -> list[email.message.EmailMessage]:
