@@ -22,6 +22,7 @@ from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, ch
                                          check_xlsx, compound_file_kind)
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
+from services.intake.mail.pdf_form import is_pdf, read_pdf_document
 from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
 from services.intake.mail.rtf import is_rtf, read_rtf
 from services.intake.mail.word97 import read_word97
@@ -520,6 +521,9 @@ def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:
 
     Raises `FormUnreadable` for a hostile or damaged office file (macros, zip bomb, DTD, encrypted …).
     """
+    if is_pdf(data):
+        document = read_pdf_document(data)
+        return assemble(document.outside_tables, document.tables) if document is not None else None
     kind = form_kind(filename, media_type, data)
     if kind == "docx":
         return read_docx(data, filename)

@@ -31,7 +31,8 @@ from services.common.web import DomainError
 from services.intake import domain
 from services.intake.handlers import record_submission
 from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form, workbook_grid
-from services.intake.mail.letter import is_pdf, letter_text
+from services.intake.mail.letter import letter_text
+from services.intake.mail.pdf_form import is_pdf
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files

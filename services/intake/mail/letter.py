@@ -62,11 +62,6 @@ def letter_text(kind: str | None, data: bytes) -> str:
     return _tidy(text)[:MAX_CHARS]
 
 
-def is_pdf(data: bytes) -> bool:
-    """A PDF is known by its bytes, whatever its name or label says."""
-    return data[:1024].lstrip().startswith(b"%PDF-")
-
-
 # --- DOCX -------------------------------------------------------------------------------
 
 

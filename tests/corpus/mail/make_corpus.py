@@ -425,6 +425,7 @@ MIME-Version: 1.0
     outlook_item_shape()
     pasted_table_shape()
     excel_97_table()
+    pdf_form_shapes()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1692,6 +1693,30 @@ def excel_97_table() -> None:
         subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
                         "xls:MS Excel 97", "--outdir", out, str(source)], check=True, capture_output=True, timeout=120)
         (HERE / "uwagi-tabela.xls").write_bytes((Path(out) / "uwagi-tabela.xls").read_bytes())
+
+
+def pdf_from(docx: Path) -> bytes:
+    """The document as LibreOffice Writer exports it to PDF ("Eksportuj jako PDF"), with its default settings."""
+    with tempfile.TemporaryDirectory() as profile, tempfile.TemporaryDirectory() as out:
+        subprocess.run(["soffice", f"-env:UserInstallation=file://{profile}", "--headless", "--convert-to",
+                        "pdf:writer_pdf_Export", "--outdir", out, str(docx)], check=True, capture_output=True,
+                       timeout=120)
+        return (Path(out) / (docx.stem + ".pdf")).read_bytes()
+
+
+def pdf_form_shapes() -> None:
+    """Both forms filled in and saved as PDF instead of DOCX, as residents do before mailing them: form A's
+    narrow columns make Writer break long words inside ("pozafinanso" | "wy.") and its third comment runs onto
+    the second page. Form A goes to an Outlook 16 mail (as `outlook-letter-pdf-attached.eml`)."""
+    pdf_a = pdf_from(HERE / "form-a-toruń.docx")
+    (HERE / "form-a-toruń.pdf").write_bytes(pdf_a)
+    (HERE / "form-b-columns-reordered.pdf").write_bytes(pdf_from(HERE / "form-b-columns-reordered.docx"))
+    plain = "Dzień dobry,\n\nw załączeniu formularz z uwagami Stowarzyszenia w PDF.\n\nAnna Nowak\n"
+    outlook_16_with_file("outlook-form-saved-as-pdf.eml", sender="Anna Nowak <anna.nowak@example.org>",
+                         subject="Uwagi do programu =?windows-1250?Q?wsp=F3=B3pracy?=",
+                         thread_index="AdxiR7b2c4Tf6cKdUo3Xn1b8Sl0tRB==", date="Fri, 18 Oct 2024 11:42:07 +0000",
+                         local_id="PA4PR07MB7309E3B8D5F1C02A4C7B3E22D5B21", server="PA4PR07MB7309", plain=plain,
+                         name="formularz uwag – Toruń.pdf", media_type="application/pdf", data=pdf_a)
 
 
 if __name__ == "__main__":

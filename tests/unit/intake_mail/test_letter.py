@@ -10,7 +10,8 @@ import pytest
 from docx import Document
 from pypdf import PdfReader, PdfWriter
 
-from services.intake.mail.letter import MAX_CHARS, is_pdf, letter_text
+from services.intake.mail.letter import MAX_CHARS, letter_text
+from services.intake.mail.pdf_form import is_pdf
 from services.intake.mail.parse import repaired_polish
 from services.intake.mail.suggest import suggested_rows
 from tests.unit.intake_mail.conftest import CORPUS

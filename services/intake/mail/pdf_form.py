@@ -1,0 +1,236 @@
+"""A comment form filled in and saved as PDF ("Zapisz jako PDF", "Drukuj do PDF"): its tables read by the lines
+Word and LibreOffice draw around the cells (pdfplumber), so the rows are read as a DOCX form's are.
+
+A PDF keeps each printed line, so a cell's text is its lines joined back: with a space, or without one where the
+word processor broke a word too long for a narrow column ("pozafinanso" | "wy."), which it does only when the
+word alone fills the line (see `_joined`). A row that runs onto the next page continues there in a table of the
+same columns whose first cell is empty; the header a form repeats on every page is left out.
+
+pdfminer, under pdfplumber, has no limits of its own on what a hostile file may make it decompress or compute,
+so the file is read in a child process with a memory and CPU limit (`python -m services.intake.mail.pdf_form`,
+the PDF on its standard input, the text as JSON on its standard output). A PDF that cannot be read in those
+limits, or has no comment table, is no form: the mail waits for staff, and the letter reader gives its text.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from services.intake.mail.rows import DocumentText
+
+log = logging.getLogger("uwagi.intake.mail")
+
+MAX_PAGES = 40
+MAX_CELLS_PER_PAGE = 2_000
+MEMORY_LIMIT = 1 << 30  # bytes of address space for the child
+CPU_SECONDS = 20
+WALL_SECONDS = 40
+
+
+def is_pdf(data: bytes) -> bool:
+    """A PDF is known by its bytes, whatever its name or label says."""
+    return data[:1024].lstrip().startswith(b"%PDF-")
+
+
+def read_pdf_document(data: bytes) -> DocumentText | None:
+    """The PDF's text outside tables and its tables as rows of cell texts, read in a limited child process; None
+    when it cannot be read there (damaged, encrypted, too costly) or has no table."""
+    try:
+        done = subprocess.run([sys.executable, "-m", "services.intake.mail.pdf_form"], input=data,
+                              capture_output=True, timeout=WALL_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        log.info("PDF tables not read: more than %d s", WALL_SECONDS)
+        return None
+    if done.returncode != 0:  # the child's last word: the exception, or nothing when a limit killed it
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        log.info("PDF tables not read: %s", said[-1] if said else f"exit status {done.returncode}")
+        return None
+    try:
+        found = json.loads(done.stdout)
+    except ValueError:
+        return None
+    if not found["tables"]:
+        return None
+    return DocumentText(found["paragraphs"], found["tables"])
+
+
+# --- in the child process -----------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    text: str
+    left: float  # where its first glyph starts
+    right: float  # where its last glyph ends
+    first_width: float  # the width of its first glyph
+
+
+@dataclass
+class _Cell:
+    left: float
+    right: float
+    lines: list[_Line]
+
+
+@dataclass
+class _Table:
+    page: int
+    columns: tuple[float, ...]  # the cells' left edges in the table's widest row
+    rows: list[list[_Cell]] = field(default_factory=list)  # a cell merged over is one without lines
+
+
+def _cell(page, bbox) -> _Cell:
+    x0, top, x1, bottom = bbox
+
+    def inside(obj) -> bool:  # a glyph belongs to the cell its centre is in, as pdfplumber's own extract() says
+        return obj.get("object_type") == "char" and x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1 and \
+            top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
+
+    lines = []
+    for line in page.filter(inside).extract_text_lines(return_chars=True, keep_blank_chars=False):
+        text = " ".join(line["text"].split())
+        chars = [char for char in line["chars"] if char["text"].strip()]
+        if text and chars:
+            lines.append(_Line(text, chars[0]["x0"], max(char["x1"] for char in chars), chars[0]["x1"] - chars[0]["x0"]))
+    return _Cell(x0, x1, lines)
+
+
+def _tables_of(page, found_tables, number: int) -> list[_Table]:
+    tables, cells = [], 0
+    for found in found_tables:
+        widest = max(found.rows, key=lambda row: sum(cell is not None for cell in row.cells))
+        table = _Table(number, tuple(round(cell[0], 1) for cell in widest.cells if cell is not None))
+        for row in found.rows:
+            cells += len(row.cells)
+            if cells > MAX_CELLS_PER_PAGE:
+                raise ValueError("too many table cells on one page")
+            table.rows.append([_cell(page, cell) if cell is not None else _Cell(0.0, 0.0, []) for cell in row.cells])
+        tables.append(table)
+    return tables
+
+
+def _continues(table: _Table, earlier: _Table) -> bool:
+    """A table at the top of a page with the columns of the one that ended the page before."""
+    return table.page == earlier.page + 1 and len(table.columns) == len(earlier.columns) and \
+        all(abs(a - b) <= 2 for a, b in zip(table.columns, earlier.columns))
+
+
+def _texts(row: list[_Cell]) -> list[str]:
+    return [" ".join(line.text for line in cell.lines) for cell in row]
+
+
+def _merged(tables: list[_Table]) -> list[_Table]:
+    """Tables with their continuations on later pages appended: the header a form repeats left out, a row broken
+    by the page joined to its start (its first cell, the number, is empty and the row before it had one)."""
+    merged: list[_Table] = []
+    for table in tables:
+        earlier = merged[-1] if merged else None
+        if earlier is None or not _continues(table, earlier) or not earlier.rows:
+            merged.append(table)
+            continue
+        header = [_texts(row) for row in earlier.rows[:3]]
+        rows = [row for row in table.rows if _texts(row) not in header]
+        if rows and not _texts(rows[0])[0] and any(_texts(rows[0])) and _texts(earlier.rows[-1])[0]:
+            last = earlier.rows[-1]
+            for index, cell in enumerate(rows.pop(0)):
+                if index < len(last):
+                    last[index].lines.extend(cell.lines)
+        earlier.rows.extend(rows)
+    return merged
+
+
+_ENDS_IN_LETTER = re.compile(r"\w$")
+_STARTS_LOWER = re.compile(r"^[a-ząćęłńóśźż]")
+_LEADING_LETTERS = re.compile(r"^\w+")
+
+
+def _joined(lines: list[_Line], usable_right: float) -> str:
+    """A cell's lines as its text: joined by spaces, but without one where a word was broken (`_broken_word`) or
+    after a hyphen that follows a letter (hyphenation is off by default in Word and LibreOffice: the hyphen is
+    the word's own, "społeczno-gospodarczy")."""
+    text = ""
+    previous: _Line | None = None
+    for line in lines:
+        if previous is None:
+            text = line.text
+        elif (previous.text.endswith("-") and previous.text[-2:-1].isalpha()) or \
+                _broken_word(previous, line, usable_right):
+            text += line.text
+        else:
+            text += " " + line.text
+        previous = line
+    return text
+
+
+def _broken_word(previous: _Line, line: _Line, usable_right: float) -> bool:
+    """A word processor breaks a word inside only when the word alone does not fit on a line: the line before is
+    that one word's start, it reaches the edge (the next glyph would not have fitted) and lower case follows.
+    A whole word may end there too ("działającymi" | "w ich"): then the Polish word list decides. The joined word
+    is a word ("organizacjam" | "i"); else the line's word is one, so the break was a space; else neither is known,
+    as long words seldom are ("międzysektor" | "owych"), and the word is joined."""
+    if " " in previous.text or not _ENDS_IN_LETTER.search(previous.text) or not _STARTS_LOWER.match(line.text):
+        return False
+    if previous.right + line.first_width <= usable_right:
+        return False
+    continuation = _LEADING_LETTERS.match(line.text)
+    joined = previous.text + (continuation.group(0) if continuation else "")
+    return _known_word(joined) or not _known_word(previous.text)
+
+
+def _known_word(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "pl", wordlist="large") > 0
+
+
+def _grid(table: _Table) -> list[list[str]]:
+    """The cells' texts. A line may reach as far right from its cell's right edge as the column's text starts from
+    the cell's left edge (the cell's padding, the same on both sides)."""
+    width = max(len(row) for row in table.rows)
+    padding = [min((line.left - row[index].left for row in table.rows if index < len(row)
+                    for line in row[index].lines), default=0.0) for index in range(width)]
+    return [[_joined(cell.lines, cell.right - padding[index] + 0.2) for index, cell in enumerate(row)]
+            for row in table.rows]
+
+
+def _outside(page, tables) -> list[str]:
+    boxes = [table.bbox for table in tables]
+
+    def outside(obj) -> bool:
+        return not any(x0 - 1 <= obj.get("x0", 0) and obj.get("x1", 0) <= x1 + 1 and top - 1 <= obj.get("top", 0)
+                       and obj.get("bottom", 0) <= bottom + 1 for x0, top, x1, bottom in boxes)
+
+    text = page.filter(outside).extract_text() or ""
+    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+
+
+def read_in_child(data: bytes) -> dict:
+    import pdfplumber
+
+    paragraphs: list[str] = []  # the lines outside tables: "Imię i nazwisko: …" and the like
+    tables: list[_Table] = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages[:MAX_PAGES]):
+            found = page.find_tables()
+            paragraphs.extend(_outside(page, found))
+            tables.extend(_tables_of(page, found, number))
+    return {"paragraphs": paragraphs, "tables": [_grid(table) for table in _merged(tables) if table.rows]}
+
+
+def _limit_myself() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+
+
+if __name__ == "__main__":
+    _limit_myself()
+    logging.disable(logging.WARNING)  # pdfminer warns about every odd object; the parent logs the outcome
+    json.dump(read_in_child(sys.stdin.buffer.read()), sys.stdout, ensure_ascii=False)

@@ -1,0 +1,119 @@
+"""A form saved as PDF is read by its table's drawn cells: Word 2007's own PDF of a table (Apache Tika's test file,
+as Tika expects it), LibreOffice's PDFs of the corpus forms (the same rows as the DOCX they were saved from, read
+in tests/corpus/mail/expected.json), the words a narrow column breaks, and hostile or broken PDFs that give no
+form rather than an error."""
+
+from __future__ import annotations
+
+import zlib
+
+import pytest
+
+from services.intake.mail import pdf_form
+from services.intake.mail.form import read_form
+from services.intake.mail.pdf_form import _joined, _Line, read_pdf_document
+from tests.unit.intake_mail.conftest import CORPUS
+
+
+def test_words_table_in_words_own_pdf_is_read_cell_by_cell_and_is_no_comment_form():
+    data = (CORPUS / "pdf" / "testPDFVarious.pdf").read_bytes()
+    document = read_pdf_document(data)
+    assert document is not None
+    assert document.tables == [[["Row 1 Col 1", "Row 1 Col 2", "Row 1 Col 3"],
+                                ["Row 2 Col 1", "Row 2 Col 2", "Row 2 Col 3"]]]
+    outside = "\n".join(document.outside_tables)
+    for expected in ("Here is a list:", "Here is a text box", "Bullet 1", "This is the header text.",
+                     "This is the footer text."):
+        assert expected in outside
+    assert "Row 1 Col 1" not in outside  # the table's text is its cells', not the page's
+    assert read_form("testPDFVarious.pdf", "application/pdf", data) is None  # a table, but not of comments
+
+
+@pytest.mark.parametrize("name", ["form-a-toruń", "form-b-columns-reordered"])
+def test_a_form_saved_as_pdf_gives_the_rows_and_sender_of_the_docx_it_was_saved_from(name):
+    from_docx = read_form(f"{name}.docx", "", (CORPUS / f"{name}.docx").read_bytes())
+    from_pdf = read_form(f"{name}.pdf", "application/pdf", (CORPUS / f"{name}.pdf").read_bytes())
+    assert from_docx is not None and from_docx.rows
+    assert from_pdf == from_docx
+
+
+def test_form_a_pdf_joins_the_words_writer_broke_and_the_row_that_ran_onto_the_next_page():
+    form = read_form("uwagi.pdf", "application/octet-stream", (CORPUS / "form-a-toruń.pdf").read_bytes())
+    assert form is not None
+    first, second = form.rows
+    # printed as "pozafinanso" | "wy.", "organizacjam" | "i", "międzysektor" | "owych" (read in the PDF)
+    assert first.current_text == "Współpraca ma charakter finansowy i pozafinansowy."
+    assert "między organizacjami pozarządowymi, sieciowania, nawiązywania relacji międzysektorowych" in first.proposal
+    # printed as "działającymi" | "w ich": a whole word at the edge, then a one-letter word
+    assert first.proposal.endswith("jednostkami naukowymi i podmiotami działającymi w ich otoczeniu")
+    # page 1 ends with "… dialog oraz wzmacnianie", page 2 goes on "zaufania między gminą …"
+    assert second.proposal == ("rozwijanie kultury współpracy poprzez dialog oraz wzmacnianie zaufania między gminą "
+                               "i organizacjami pozarządowymi oraz wzmacnianie dialogu międzysektorowego")
+    assert second.justification == "przeciwdziałanie dyskryminacji i wykluczeniu społecznemu"
+
+
+def line(text: str, right: float, first_width: float = 6.0) -> _Line:
+    return _Line(text, 0.0, right, first_width)
+
+
+def test_a_line_is_joined_with_a_space_unless_a_word_was_broken_or_ends_in_its_own_hyphen():
+    edge = 100.0
+    # the next glyph would have fitted: the word ended there
+    assert _joined([line("wzmacnianie", 90.0), line("zaufania", 50.0)], edge) == "wzmacnianie zaufania"
+    # it would not have fitted, and "organizacjami" is a word: broken
+    assert _joined([line("organizacjam", 97.0), line("i", 10.0)], edge) == "organizacjami"
+    # it would not have fitted either, but "działającymi" is a word and "działającymiw" none: a space
+    assert _joined([line("działającymi", 97.0), line("w ich", 30.0, 9.0)], edge) == "działającymi w ich"
+    # neither part nor the whole is a known word: a long rare word, broken
+    assert _joined([line("międzysektor", 99.0), line("owych", 40.0)], edge) == "międzysektorowych"
+    # two words on the line, upper case after, or punctuation at the end: never a broken word
+    assert _joined([line("a relacji", 99.0), line("organizacji", 60.0)], edge) == "a relacji organizacji"
+    assert _joined([line("Gmina", 99.0), line("Toruń", 60.0)], edge) == "Gmina Toruń"
+    assert _joined([line("sieciowania,", 99.0), line("nawiązywania", 60.0)], edge) == "sieciowania, nawiązywania"
+    assert _joined([line("społeczno-", 80.0), line("gospodarczy", 60.0)], edge) == "społeczno-gospodarczy"
+    assert _joined([line("gminą –", 80.0), line("organizacje", 60.0)], edge) == "gminą – organizacje"
+
+
+def one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
+    """A valid one-page PDF with `content` as its page's content stream, its cross-reference table computed."""
+    stream = zlib.compress(content, 9) if flate else content
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+               b"<< /Length %d%s >>\nstream\n" % (len(stream), b" /Filter /FlateDecode" if flate else b"")
+               + stream + b"\nendstream"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+@pytest.mark.parametrize("data", [b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF",
+                                  b"%PDF-" + bytes(range(256)) * 40],
+                         ids=["header-only", "no-pages", "garbage"])
+def test_a_broken_pdf_gives_no_form(data):
+    assert read_pdf_document(data) is None
+    assert read_form("x.pdf", "application/pdf", data) is None
+
+
+def test_a_pdf_made_here_is_read_so_the_bomb_below_is_one():
+    text = one_page_pdf(b"BT /F1 12 Tf 20 100 Td (Uwagi) Tj ET")
+    assert pdf_form.read_in_child(text) == {"paragraphs": ["Uwagi"], "tables": []}
+
+
+def test_a_decompression_bomb_is_stopped_by_the_child_limits_and_gives_no_form(caplog):
+    """1 GB of content stream from 1 MB: pdfminer inflates it whole, past the child's address-space limit."""
+    bomb = one_page_pdf(b"0 0 m " * (1 << 28), flate=True)
+    assert len(bomb) < 4 << 20
+    with caplog.at_level("INFO", logger="uwagi.intake.mail"):
+        assert read_pdf_document(bomb) is None
+    assert "Unable to allocate" in caplog.text  # zlib could not have the memory: the limit held
+
+
+def test_a_reader_that_overruns_its_time_gives_no_form(monkeypatch):
+    monkeypatch.setattr(pdf_form, "WALL_SECONDS", 0.001)
+    assert read_pdf_document((CORPUS / "form-a-toruń.pdf").read_bytes()) is None
