@@ -80,7 +80,7 @@ class _Cell:
 
 @dataclass
 class _Table:
-    page: int
+    page: int  # the last page it is on
     columns: tuple[float, ...]  # the cells' left edges in the table's widest row
     rows: list[list[_Cell]] = field(default_factory=list)  # a cell merged over is one without lines
 
@@ -142,6 +142,7 @@ def _merged(tables: list[_Table]) -> list[_Table]:
                 if index < len(last):
                     last[index].lines.extend(cell.lines)
         earlier.rows.extend(rows)
+        earlier.page = table.page  # it may go on over the next page too
     return merged
 
 

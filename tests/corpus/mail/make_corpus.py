@@ -1704,6 +1704,46 @@ def pdf_from(docx: Path) -> bytes:
         return (Path(out) / (docx.stem + ".pdf")).read_bytes()
 
 
+CITY_FORM_ROWS = (
+    ("§ 8 ust. 2", "Otwarte konkursy ofert ogłasza się w Biuletynie Informacji Publicznej, na stronie internetowej "
+     "Gminy oraz na tablicy ogłoszeń Urzędu Miasta Torunia.",
+     "Otwarte konkursy ofert ogłasza się w Biuletynie Informacji Publicznej, na stronie internetowej Gminy, na tablicy "
+     "ogłoszeń Urzędu Miasta Torunia oraz w newsletterze dla organizacji pozarządowych.",
+     "Wiele małych organizacji nie śledzi BIP; newsletter dociera do nich bezpośrednio."),
+    ("§ 7", "Program realizowany jest w okresie od 1 stycznia do 31 grudnia 2027 r.",
+     " ".join(["Proponujemy, aby otwarte konkursy ofert na zadania realizowane od stycznia ogłaszać najpóźniej do końca "
+               "listopada roku poprzedniego, a wyniki konkursów publikować w ciągu trzydziestu dni od upływu terminu "
+               "składania ofert."] * 6),
+     "Organizacje, które dostają dotację w marcu, muszą przez pierwsze miesiące roku finansować zajęcia z własnych "
+     "środków; społeczno-gospodarczy rozwój dzielnic na tym traci."),
+    ("§ 10 ust. 1", "", "Dodać miernik: „liczba organizacji korzystających z lokali udostępnianych przez Gminę”.",
+     "Pozwoli ocenić, czy współpraca pozafinansowa rzeczywiście wspiera organizacje."),
+)
+
+
+def city_form_filled() -> None:
+    """The consultation's own form as intake serves it (services/intake/comment_form.py), filled in: a long second
+    comment runs over three pages, where Writer repeats the table's header."""
+    import docx
+
+    from services.intake.comment_form import CommentFormSpec, build_comment_form
+
+    blank = build_comment_form(CommentFormSpec(
+        title="Wspólnie o programie współpracy z NGO na 2027 r.", stage="II etap",
+        organiser="Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia",
+        contact_email="konsultacje@um.torun.pl",
+        document_title="Program współpracy Gminy Miasta Toruń z organizacjami pozarządowymi w 2027 r."))
+    document = docx.Document(io.BytesIO(blank))
+    details, comments = document.tables[0], document.tables[1]
+    for row, value in zip(details.rows, ("Jan Kamiński", "Stowarzyszenie Mieszkańców Starego Miasta",
+                                         "ul. Szeroka 1, 87-100 Toruń", "jan.kaminski@example.org", "")):
+        row.cells[1].paragraphs[0].text = value
+    for row, values in zip(comments.rows[1:], CITY_FORM_ROWS):
+        for cell, value in zip(row.cells[1:], values):
+            cell.paragraphs[0].text = value
+    document.save(HERE / "city-form-filled.docx")
+
+
 def pdf_form_shapes() -> None:
     """Both forms filled in and saved as PDF instead of DOCX, as residents do before mailing them: form A's
     narrow columns make Writer break long words inside ("pozafinanso" | "wy.") and its third comment runs onto
@@ -1712,6 +1752,8 @@ def pdf_form_shapes() -> None:
     (HERE / "form-a-toruń.pdf").write_bytes(pdf_a)
     (HERE / "form-b-columns-reordered.pdf").write_bytes(pdf_from(HERE / "form-b-columns-reordered.docx"))
     plain = "Dzień dobry,\n\nw załączeniu formularz z uwagami Stowarzyszenia w PDF.\n\nAnna Nowak\n"
+    city_form_filled()
+    (HERE / "city-form-filled.pdf").write_bytes(pdf_from(HERE / "city-form-filled.docx"))
     outlook_16_with_file("outlook-form-saved-as-pdf.eml", sender="Anna Nowak <anna.nowak@example.org>",
                          subject="Uwagi do programu =?windows-1250?Q?wsp=F3=B3pracy?=",
                          thread_index="AdxiR7b2c4Tf6cKdUo3Xn1b8Sl0tRB==", date="Fri, 18 Oct 2024 11:42:07 +0000",

@@ -117,3 +117,18 @@ def test_a_decompression_bomb_is_stopped_by_the_child_limits_and_gives_no_form(c
 def test_a_reader_that_overruns_its_time_gives_no_form(monkeypatch):
     monkeypatch.setattr(pdf_form, "WALL_SECONDS", 0.001)
     assert read_pdf_document((CORPUS / "form-a-toruń.pdf").read_bytes()) is None
+
+
+def test_the_citys_own_form_saved_as_pdf_keeps_a_comment_that_runs_over_three_pages():
+    """Writer repeats the form's header on every page; the second comment's proposal fills pages 1 to 3."""
+    pdf = read_form("formularz.pdf", "application/pdf", (CORPUS / "city-form-filled.pdf").read_bytes())
+    docx = read_form("formularz.docx", "", (CORPUS / "city-form-filled.docx").read_bytes())
+    assert pdf == docx
+    assert [row.section for row in pdf.rows] == ["§ 8 ust. 2", "§ 7", "§ 10 ust. 1"]
+    long = pdf.rows[1].proposal
+    assert long.count("Proponujemy, aby otwarte konkursy ofert") == 6 and long.endswith("terminu składania ofert.")
+    assert "społeczno-gospodarczy rozwój dzielnic" in pdf.rows[1].justification
+    assert pdf.rows[2].proposal == ("Dodać miernik: „liczba organizacji korzystających z lokali udostępnianych przez "
+                                    "Gminę”.")
+    assert (pdf.submitter.name, pdf.submitter.organization, pdf.submitter.email) == (
+        "Jan Kamiński", "Stowarzyszenie Mieszkańców Starego Miasta", "jan.kaminski@example.org")
