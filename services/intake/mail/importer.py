@@ -103,7 +103,12 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     if target is None:
         return _record(ctx, parsed, raw, REJECTED, "no open consultation takes comments at the addresses "
                        f"{', '.join(parsed.recipients) or '(none)'}", received_at=received_at, source=source)
-    rows = [row for _attachment, form in forms for row in form.rows]
+    # So is the same form in two formats (the DOCX and the PDF made of it, attached together): both are forms
+    distinct: list[FilledForm] = []
+    for _attachment, form in forms:
+        if not any(_same_rows(form, earlier) for earlier in distinct):
+            distinct.append(form)
+    rows = [row for form in distinct for row in form.rows]
     in_text = None if rows else _form_in_text(parsed)  # the form's table pasted into the mail itself
     if in_text is not None:
         rows = list(in_text.rows)
@@ -144,6 +149,15 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     log.info("mail %s from %s: %s %s with %d comment(s)%s", parsed.message_id, parsed.sender_address, status,
              receipt.reference, len(rows), " (late)" if receipt.late else "")
     return ImportResult(parsed.message_id, status, receipt.reference, len(rows))
+
+
+def _same_rows(form: FilledForm, other: FilledForm) -> bool:
+    """The same comments, however each format wrapped their lines (a PDF's cell has no paragraph breaks)."""
+    def words(rows) -> list[tuple[str, ...]]:
+        return [tuple(" ".join(value.split()) for value in (r.section, r.current_text, r.proposal, r.justification))
+                for r in rows]
+
+    return words(form.rows) == words(other.rows)
 
 
 def _already_seen(ctx: ServiceContext, message_id: str) -> bool:

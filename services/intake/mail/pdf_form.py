@@ -85,6 +85,13 @@ class _Table:
     rows: list[list[_Cell]] = field(default_factory=list)  # a cell merged over is one without lines
 
 
+# Typographic ligatures some fonts print ("ﬁ"): the letters they stand for.
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi", "\ufb04": "ffl",
+                            "\ufb05": "st", "\ufb06": "st"})
+# pdfminer's stand-in for a glyph whose font does not say which character it is: the text cannot be trusted.
+_UNMAPPED_GLYPH = "(cid:"
+
+
 def _cell(page, bbox) -> _Cell:
     x0, top, x1, bottom = bbox
 
@@ -94,7 +101,7 @@ def _cell(page, bbox) -> _Cell:
 
     lines = []
     for line in page.filter(inside).extract_text_lines(return_chars=True, keep_blank_chars=False):
-        text = " ".join(line["text"].split())
+        text = " ".join(line["text"].translate(_LIGATURES).split())
         chars = [char for char in line["chars"] if char["text"].strip()]
         if text and chars:
             lines.append(_Line(text, chars[0]["x0"], max(char["x1"] for char in chars), chars[0]["x1"] - chars[0]["x0"]))
@@ -207,7 +214,7 @@ def _outside(page, tables) -> list[str]:
         return not any(x0 - 1 <= obj.get("x0", 0) and obj.get("x1", 0) <= x1 + 1 and top - 1 <= obj.get("top", 0)
                        and obj.get("bottom", 0) <= bottom + 1 for x0, top, x1, bottom in boxes)
 
-    text = page.filter(outside).extract_text() or ""
+    text = (page.filter(outside).extract_text() or "").translate(_LIGATURES)
     return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
 
 
@@ -221,7 +228,10 @@ def read_in_child(data: bytes) -> dict:
             found = page.find_tables()
             paragraphs.extend(_outside(page, found))
             tables.extend(_tables_of(page, found, number))
-    return {"paragraphs": paragraphs, "tables": [_grid(table) for table in _merged(tables) if table.rows]}
+    grids = [_grid(table) for table in _merged(tables) if table.rows]
+    if any(_UNMAPPED_GLYPH in cell for grid in grids for row in grid for cell in row):
+        return {"paragraphs": paragraphs, "tables": []}  # glyphs without characters: staff read the file themselves
+    return {"paragraphs": paragraphs, "tables": grids}
 
 
 def _limit_myself() -> None:

@@ -278,3 +278,18 @@ def test_the_same_form_attached_twice_gives_its_comments_once_and_both_files_are
     assert (result.status, result.comments) == ("created", 2)
     row = mail_row(ctx, result.message_id)
     assert [(a["filename"], a["role"]) for a in row.attachments] == [("uwagi.docx", "form"), ("uwagi (kopia).docx", "form")]
+
+
+def test_the_form_and_the_pdf_made_of_it_attached_together_give_the_comments_once(ctx, consultation):
+    """People attach the DOCX and "the same as PDF, in case": one set of comments, both files kept as the form."""
+    pdf = (CORPUS / "form-a-toruń.pdf").read_bytes()
+    once = mail_with(("uwagi.docx", DOCX, FORM))
+    part = mail_with(("uwagi.pdf", "application/pdf", pdf))
+    pdf_part = part[part.index(b"--b\r\nContent-Type: application/pdf"):part.index(b"--b--")]
+    both = once.replace(b"--b--", pdf_part + b"--b--")
+    result = import_mail(ctx, both, received_at=now(), source="t", consultation_id=consultation)
+    assert (result.status, result.comments) == ("created", 2)
+    assert [c["section"] for c in received_events(ctx, result.reference)[0]["comments"]] == [
+        "§ 5 ust. 2", "Rozdział 4 pkt 3"]
+    row = mail_row(ctx, result.message_id)
+    assert [(a["filename"], a["role"]) for a in row.attachments] == [("uwagi.docx", "form"), ("uwagi.pdf", "form")]

@@ -74,13 +74,22 @@ def test_a_line_is_joined_with_a_space_unless_a_word_was_broken_or_ends_in_its_o
     assert _joined([line("gminą –", 80.0), line("organizacje", 60.0)], edge) == "gminą – organizacje"
 
 
+FONTS = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+         # a CID font with no ToUnicode map: which character each glyph is, nobody says
+         b"<< /Type /Font /Subtype /Type0 /BaseFont /X /Encoding /Identity-H /DescendantFonts [<< /Type /Font "
+         b"/Subtype /CIDFontType2 /BaseFont /X /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) "
+         b"/Supplement 0 >> /DW 500 >>] >>")
+
+
 def one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
-    """A valid one-page PDF with `content` as its page's content stream, its cross-reference table computed."""
+    """A valid one-page PDF with `content` as its page's content stream (fonts /F1 Helvetica and /F2 the CID font
+    above), its cross-reference table computed."""
     stream = zlib.compress(content, 9) if flate else content
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
                b"<< /Length %d%s >>\nstream\n" % (len(stream), b" /Filter /FlateDecode" if flate else b"")
-               + stream + b"\nendstream"]
+               + stream + b"\nendstream", *FONTS]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -90,6 +99,32 @@ def one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+def drawn_table(cells: list[list[bytes]], font: bytes = b"/F1") -> bytes:
+    """Content drawing a table of 150 × 40 pt cells with their borders, and each cell's text inside it."""
+    rows, ops = len(cells), []
+    for row in range(rows + 1):
+        ops.append(b"20 %d m %d %d l S" % (260 - 40 * row, 20 + 150 * len(cells[0]), 260 - 40 * row))
+    for column in range(len(cells[0]) + 1):
+        ops.append(b"%d 260 m %d %d l S" % (20 + 150 * column, 20 + 150 * column, 260 - 40 * rows))
+    for row, texts in enumerate(cells):
+        for column, text in enumerate(texts):
+            ops.append(b"BT %s 10 Tf %d %d Td (%s) Tj ET" % (font, 25 + 150 * column, 235 - 40 * row, text))
+    return b"\n".join(ops)
+
+
+def test_a_table_drawn_with_lines_is_a_comment_form_when_its_header_says_so():
+    pdf = one_page_pdf(drawn_table([[b"Propozycja zmiany", b"Uzasadnienie"], [b"Nowy zapis", b"Bo jasniej"]]))
+    form = read_form("x.pdf", "application/pdf", pdf)
+    assert form is not None and [(r.proposal, r.justification) for r in form.rows] == [("Nowy zapis", "Bo jasniej")]
+
+
+def test_a_table_whose_glyphs_name_no_characters_is_no_form():
+    """A font without a ToUnicode map makes pdfminer print "(cid:33)": staff must read such a file themselves."""
+    pdf = one_page_pdf(drawn_table([[b"\x00\x21\x00\x22", b"\x00\x23"], [b"\x00\x24", b"\x00\x25"]], b"/F2"))
+    assert pdf_form.read_in_child(pdf)["tables"] == []
+    assert read_form("x.pdf", "application/pdf", pdf) is None
 
 
 @pytest.mark.parametrize("data", [b"%PDF-1.7\n", b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer\n%%EOF",
