@@ -97,7 +97,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
         # The same file twice (attached again, or also inside the forwarded mail) is one form, not twice the comments
         if form is not None and form.rows and attachment.sha256 not in {a.sha256 for a, _form in forms}:
             forms.append((attachment, form))
-        elif form is None:
+        elif form is None or not form.rows:  # an empty form's comments may be written under its table: a letter
             unformed.append(attachment)
     target = consultation_id or _consultation_for(ctx, parsed, received_at)
     if target is None:

@@ -293,3 +293,23 @@ def test_the_form_and_the_pdf_made_of_it_attached_together_give_the_comments_onc
         "§ 5 ust. 2", "Rozdział 4 pkt 3"]
     row = mail_row(ctx, result.message_id)
     assert [(a["filename"], a["role"]) for a in row.attachments] == [("uwagi.docx", "form"), ("uwagi.pdf", "form")]
+
+
+def test_an_empty_form_with_the_comments_written_under_its_table_is_read_as_a_letter(ctx, consultation):
+    """The table left empty and the remarks typed below it: the mail waits for staff, who see the document's text."""
+    from services.intake.mail.staff import letter_texts
+
+    form = Document(io.BytesIO(FORM))
+    for row in form.tables[0].rows[3:]:
+        for cell in row.cells[1:]:
+            cell.text = ""
+    form.add_paragraph("Uwaga do § 7: konkursy na zadania od stycznia należy ogłaszać do końca listopada.")
+    out = io.BytesIO()
+    form.save(out)
+    result = import_mail(ctx, mail_with(("uwagi.docx", DOCX, out.getvalue())), received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert result.status == "needs_review"
+    row = mail_row(ctx, result.message_id)
+    assert [a["role"] for a in row.attachments] == ["letter"]
+    (letter,) = letter_texts(ctx, row)
+    assert "Uwaga do § 7: konkursy na zadania od stycznia należy ogłaszać do końca listopada." in letter.text
