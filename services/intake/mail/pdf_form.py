@@ -18,6 +18,7 @@ import io
 import json
 import logging
 import re
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -69,6 +70,7 @@ class _Line:
     left: float  # where its first glyph starts
     right: float  # where its last glyph ends
     first_width: float  # the width of its first glyph
+    top: float = 0.0  # from the top of its page
 
 
 @dataclass
@@ -104,7 +106,8 @@ def _cell(page, bbox) -> _Cell:
         text = " ".join(line["text"].translate(_LIGATURES).split())
         chars = [char for char in line["chars"] if char["text"].strip()]
         if text and chars:
-            lines.append(_Line(text, chars[0]["x0"], max(char["x1"] for char in chars), chars[0]["x1"] - chars[0]["x0"]))
+            lines.append(_Line(text, chars[0]["x0"], max(char["x1"] for char in chars),
+                               chars[0]["x1"] - chars[0]["x0"], line["top"]))
     return _Cell(x0, x1, lines)
 
 
@@ -158,15 +161,18 @@ _STARTS_LOWER = re.compile(r"^[a-ząćęłńóśźż]")
 _LEADING_LETTERS = re.compile(r"^\w+")
 
 
-def _joined(lines: list[_Line], usable_right: float) -> str:
+def _joined(lines: list[_Line], usable_right: float, pitch: float | None = None) -> str:
     """A cell's lines as its text: joined by spaces, but without one where a word was broken (`_broken_word`) or
     after a hyphen that follows a letter (hyphenation is off by default in Word and LibreOffice: the hyphen is
-    the word's own, "społeczno-gospodarczy")."""
+    the word's own, "społeczno-gospodarczy"); a new paragraph where the gap to the line before is wider than the
+    table's usual distance between lines (`pitch`), as Word leaves after each paragraph."""
     text = ""
     previous: _Line | None = None
     for line in lines:
         if previous is None:
             text = line.text
+        elif pitch is not None and line.top - previous.top > 1.4 * pitch:
+            text += "\n" + line.text
         elif (previous.text.endswith("-") and previous.text[-2:-1].isalpha()) or \
                 _broken_word(previous, line, usable_right):
             text += line.text
@@ -203,8 +209,17 @@ def _grid(table: _Table) -> list[list[str]]:
     width = max(len(row) for row in table.rows)
     padding = [min((line.left - row[index].left for row in table.rows if index < len(row)
                     for line in row[index].lines), default=0.0) for index in range(width)]
-    return [[_joined(cell.lines, cell.right - padding[index] + 0.2) for index, cell in enumerate(row)]
+    pitch = _usual_pitch(table)
+    return [[_joined(cell.lines, cell.right - padding[index] + 0.2, pitch) for index, cell in enumerate(row)]
             for row in table.rows]
+
+
+def _usual_pitch(table: _Table) -> float | None:
+    """The most common distance from one line's top to the next within a cell (a cell that goes on over a page
+    starts again at the top: not a distance), None when no cell has two lines."""
+    distances = sorted(round(line.top - before.top, 1) for row in table.rows for cell in row
+                       for before, line in zip(cell.lines, cell.lines[1:]) if line.top > before.top)
+    return statistics.mode(distances) if distances else None
 
 
 def _outside(page, tables) -> list[str]:

@@ -52,8 +52,18 @@ def test_form_a_pdf_joins_the_words_writer_broke_and_the_row_that_ran_onto_the_n
     assert second.justification == "przeciwdziałanie dyskryminacji i wykluczeniu społecznemu"
 
 
-def line(text: str, right: float, first_width: float = 6.0) -> _Line:
-    return _Line(text, 0.0, right, first_width)
+def line(text: str, right: float, first_width: float = 6.0, top: float = 0.0) -> _Line:
+    return _Line(text, 0.0, right, first_width, top)
+
+
+def test_a_wider_gap_than_the_tables_usual_line_distance_starts_a_new_paragraph():
+    """Word leaves space after each paragraph; a cell that goes on over a page starts again at the page's top."""
+    lines = [line("Wiele małych organizacji", 60.0, top=100.0), line("nie śledzi BIP.", 50.0, top=112.0),
+             line("Newsletter dociera", 60.0, top=132.0), line("bezpośrednio.", 40.0, top=60.0)]
+    assert _joined(lines, 100.0, pitch=12.0) == ("Wiele małych organizacji nie śledzi BIP.\n"
+                                                 "Newsletter dociera bezpośrednio.")
+    assert _joined(lines, 100.0, pitch=None) == ("Wiele małych organizacji nie śledzi BIP. Newsletter dociera "
+                                                 "bezpośrednio.")
 
 
 def test_a_line_is_joined_with_a_space_unless_a_word_was_broken_or_ends_in_its_own_hyphen():
