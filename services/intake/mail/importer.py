@@ -49,6 +49,7 @@ _HOSTILE_EXTENSIONS = {"exe", "com", "scr", "pif", "bat", "cmd", "vbs", "vbe", "
                        "pptm", "apk", "app", "sh"}
 _HOSTILE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
 _SCAN_TYPES = ("application/pdf", "image/")
+MAX_PDF_FORMS = 5  # PDFs of one mail read as forms, each in a child process; the rest are files for staff
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,13 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
                        received_at=received_at, source=source)
     forms: list[tuple[Attachment, FilledForm]] = []
     unformed: list[Attachment] = []  # no form read from them: perhaps a letter with the comments
+    pdfs = 0
     for attachment in parsed.attachments:
+        # Each PDF is read in a child process of its own: a mail of a hundred PDFs must not cost a hundred
+        pdfs += is_pdf(attachment.data)
+        if pdfs > MAX_PDF_FORMS and is_pdf(attachment.data):
+            unformed.append(attachment)
+            continue
         try:
             form = read_form(attachment.filename, attachment.media_type, attachment.data)
         except FormUnreadable as unreadable:

@@ -313,3 +313,24 @@ def test_an_empty_form_with_the_comments_written_under_its_table_is_read_as_a_le
     assert [a["role"] for a in row.attachments] == ["letter"]
     (letter,) = letter_texts(ctx, row)
     assert "Uwaga do § 7: konkursy na zadania od stycznia należy ogłaszać do końca listopada." in letter.text
+
+
+def test_only_the_first_pdfs_of_a_mail_are_read_as_forms(ctx, consultation, monkeypatch):
+    """Each PDF costs a child process: past MAX_PDF_FORMS the mail's PDFs are files for staff, not forms."""
+    import services.intake.mail.importer as importer
+
+    read: list[str] = []
+    real = importer.read_form
+    monkeypatch.setattr(importer, "read_form", lambda name, kind, data: read.append(name) or real(name, kind, data))
+    pdf = (CORPUS / "form-a-toruń.pdf").read_bytes()
+    mail = mail_with(("uwagi-0.pdf", "application/pdf", pdf))
+    part = mail[mail.index(b"--b\r\nContent-Type: application/pdf"):mail.index(b"--b--")]
+    # the same form seven times, each copy a file of its own (a byte added after %%EOF, as an editor may)
+    copies = b"".join(part.replace(b"uwagi-0.pdf", f"uwagi-{n}.pdf".encode()).replace(
+        base64.encodebytes(pdf), base64.encodebytes(pdf + b"\n" * n)) for n in range(1, 7))
+    result = import_mail(ctx, mail.replace(b"--b--", copies + b"--b--"), received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert read == [f"uwagi-{n}.pdf" for n in range(importer.MAX_PDF_FORMS)]
+    assert (result.status, result.comments) == ("created", 2)  # the copies read say the same: once
+    roles = [a["role"] for a in mail_row(ctx, result.message_id).attachments]
+    assert roles == ["form"] * importer.MAX_PDF_FORMS + ["scan"] * 2  # kept, as any PDF staff may open
