@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import statistics
 import subprocess
@@ -43,8 +44,11 @@ def read_pdf_document(data: bytes) -> DocumentText | None:
     """The PDF's text outside tables and its tables as rows of cell texts, read in a limited child process; None
     when it cannot be read there (damaged, encrypted, too costly) or has no table."""
     try:
-        done = subprocess.run([sys.executable, "-m", "services.intake.mail.pdf_form"], input=data,
-                              capture_output=True, timeout=WALL_SECONDS, check=False)
+        # Isolated (-I: no PYTHON* variables, no user site) and without the service's environment: whatever a
+        # hostile file might make the parser do, it finds no database URL or secret key there.
+        done = subprocess.run([sys.executable, "-I", "-m", "services.intake.mail.pdf_form"], input=data,
+                              capture_output=True, timeout=WALL_SECONDS, check=False,
+                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"})
     except subprocess.TimeoutExpired:
         log.info("PDF tables not read: more than %d s", WALL_SECONDS)
         return None

@@ -177,3 +177,22 @@ def test_the_citys_own_form_saved_as_pdf_keeps_a_comment_that_runs_over_three_pa
                                     "Gminę”.")
     assert (pdf.submitter.name, pdf.submitter.organization, pdf.submitter.email) == (
         "Jan Kamiński", "Stowarzyszenie Mieszkańców Starego Miasta", "jan.kaminski@example.org")
+
+
+def test_the_child_reads_the_pdf_isolated_and_without_the_services_secrets(monkeypatch):
+    """Whatever a hostile file made the parser do, it would find no database URL or key in its environment."""
+    import subprocess
+
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "postgresql://secret@localhost/intake")
+    monkeypatch.setenv("UWAGI_SECRET_KEY", "not-for-the-child")
+    seen: dict = {}
+    real = subprocess.run
+
+    def spy(args, **kwargs):
+        seen.update(args=args, env=kwargs.get("env"))
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(pdf_form.subprocess, "run", spy)
+    assert read_pdf_document((CORPUS / "form-a-toruń.pdf").read_bytes()) is not None
+    assert seen["args"][1] == "-I"
+    assert set(seen["env"]) == {"PATH", "LC_ALL"}
