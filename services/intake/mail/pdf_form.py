@@ -141,7 +141,13 @@ def _texts(row: list[_Cell]) -> list[str]:
 
 def _merged(tables: list[_Table]) -> list[_Table]:
     """Tables with their continuations on later pages appended: the header a form repeats left out, a row broken
-    by the page joined to its start (its first cell, the number, is empty and the row before it had one)."""
+    by the page joined to its start (its first cell, the number, is empty and the row before it, not a header,
+    had one)."""
+    from services.intake.mail.form import classify_header  # form.py reads PDFs through this module
+
+    def header_like(texts: list[str]) -> bool:
+        return sum(classify_header(text) is not None for text in texts) >= 2
+
     merged: list[_Table] = []
     for table in tables:
         earlier = merged[-1] if merged else None
@@ -150,7 +156,8 @@ def _merged(tables: list[_Table]) -> list[_Table]:
             continue
         header = [_texts(row) for row in earlier.rows[:3]]
         rows = [row for row in table.rows if _texts(row) not in header]
-        if rows and not _texts(rows[0])[0] and any(_texts(rows[0])) and _texts(earlier.rows[-1])[0]:
+        before = _texts(earlier.rows[-1])
+        if rows and not _texts(rows[0])[0] and any(_texts(rows[0])) and before[0] and not header_like(before):
             last = earlier.rows[-1]
             for index, cell in enumerate(rows.pop(0)):
                 if index < len(last):

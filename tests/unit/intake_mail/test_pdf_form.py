@@ -11,7 +11,7 @@ import pytest
 
 from services.intake.mail import pdf_form
 from services.intake.mail.form import read_form
-from services.intake.mail.pdf_form import _joined, _Line, read_pdf_document
+from services.intake.mail.pdf_form import _joined, _Line, _texts, read_pdf_document
 from tests.unit.intake_mail.conftest import CORPUS
 
 
@@ -196,3 +196,23 @@ def test_the_child_reads_the_pdf_isolated_and_without_the_services_secrets(monke
     assert read_pdf_document((CORPUS / "form-a-toruń.pdf").read_bytes()) is not None
     assert seen["args"][1] == "-I"
     assert set(seen["env"]) == {"PATH", "LC_ALL"}
+
+
+def test_a_row_at_the_top_of_the_next_page_joins_a_numbered_row_but_never_the_header():
+    from services.intake.mail.pdf_form import _Cell, _merged, _Table
+
+    def row(*texts: str) -> list[_Cell]:
+        return [_Cell(0.0, 100.0, [line(text, 50.0)] if text else []) for text in texts]
+
+    header = row("Lp.", "Propozycja zmiany", "Uzasadnienie")
+    first = _Table(0, (10.0, 40.0, 200.0), [header, row("1.", "Dopisać", "Bo")])
+    going_on = _Table(1, (10.0, 40.0, 200.0), [header, row("", "pkt 5.", "tak.")])
+    (table,) = _merged([first, going_on])
+    assert [_texts(r) for r in table.rows] == [["Lp.", "Propozycja zmiany", "Uzasadnienie"],
+                                                ["1.", "Dopisać pkt 5.", "Bo tak."]]
+    # the page broke right under the header: an unnumbered first row is a row of its own, not the header's end
+    only_header = _Table(0, (10.0, 40.0, 200.0), [row("Lp.", "Propozycja zmiany", "Uzasadnienie")])
+    rows_next = _Table(1, (10.0, 40.0, 200.0), [row("", "Dopisać pkt 5.", "Bo tak.")])
+    (table,) = _merged([only_header, rows_next])
+    assert [_texts(r) for r in table.rows] == [["Lp.", "Propozycja zmiany", "Uzasadnienie"],
+                                                ["", "Dopisać pkt 5.", "Bo tak."]]
