@@ -205,11 +205,12 @@ def _enter_letter(ctx: Any, consultation_id: str, now: datetime, year: int) -> i
     return len(LETTER["comments"])
 
 
-def _mail(ctx: Any, sender: str, address: str, subject: str, sent_at: datetime) -> EmailMessage:
+def _mail(ctx: Any, consultation_id: str, sender: str, address: str, subject: str, sent_at: datetime) -> EmailMessage:
+    """A mail to the consultation's contact address, as its announcement asks."""
     from services.intake.models import Consultation
 
     with ctx.db.transaction() as session:
-        contact = session.scalar(select(Consultation.contact_email).where(Consultation.contact_email.is_not(None)))
+        contact = session.scalar(select(Consultation.contact_email).where(Consultation.id == consultation_id))
     message = EmailMessage()
     message["From"] = f"{sender} <{address}>"
     message["To"] = contact or "konsultacje@example.org"
@@ -225,7 +226,8 @@ def _mail_form(ctx: Any, consultation_id: str, now: datetime) -> int:
     from services.intake.mail.importer import import_mail
 
     sent_at = _at_office_hours(now, FORM_MAIL["days_ago"], hour=21)
-    message = _mail(ctx, FORM_MAIL["name"], FORM_MAIL["email"], "Uwagi do projektu programu współpracy", sent_at)
+    message = _mail(ctx, consultation_id, FORM_MAIL["name"], FORM_MAIL["email"], "Uwagi do projektu programu współpracy",
+                    sent_at)
     message.set_content("Dzień dobry,\n\nw załączeniu przesyłam formularz z uwagami naszego stowarzyszenia.\n\n"
                         f"Pozdrawiam\n{FORM_MAIL['name']}\n{FORM_MAIL['organization']}\n")
     form = _filled_form(handlers.comment_form(ctx, consultation_id))
@@ -257,7 +259,7 @@ def _mail_text(ctx: Any, consultation_id: str, now: datetime) -> int:
     from services.intake.mail.importer import import_mail
 
     sent_at = _at_office_hours(now, TEXT_MAIL["days_ago"], hour=8)
-    message = _mail(ctx, TEXT_MAIL["name"], TEXT_MAIL["email"], TEXT_MAIL["subject"], sent_at)
+    message = _mail(ctx, consultation_id, TEXT_MAIL["name"], TEXT_MAIL["email"], TEXT_MAIL["subject"], sent_at)
     message.set_content(TEXT_MAIL["body"])
     import_mail(ctx, message.as_bytes(), received_at=sent_at, source="demo", consultation_id=consultation_id)
     return 0
