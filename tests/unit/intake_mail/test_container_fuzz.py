@@ -21,7 +21,7 @@ FILES = [CORPUS / "tnef" / "two-files.tnef", CORPUS / "tnef" / "unicode-mapi-att
          CORPUS / "uwagi-tabela.xls", CORPUS / "form-a-toruń.rtf", CORPUS / "rtf" / "testRTFVarious.rtf",
          CORPUS / "letter-federacja-torun.pdf", CORPUS / "letter-federacja-torun.doc", CORPUS / "form-a-toruń.docx",
          CORPUS / "form-a-toruń.odt", CORPUS / "draft-piatnica-tracked.docx", CORPUS / "draft-piatnica-annotated.odt",
-         CORPUS / "letter-federacja-torun.odt"]
+         CORPUS / "letter-federacja-torun.odt", CORPUS / "form-a-toruń.pdf", CORPUS / "city-form-filled.pdf"]
 
 
 def _damaged(data: bytes, seed: int) -> list[bytes]:
