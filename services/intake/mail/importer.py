@@ -92,8 +92,9 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     pdfs = 0
     for attachment in parsed.attachments:
         # Each PDF is read in a child process of its own: a mail of a hundred PDFs must not cost a hundred
-        pdfs += is_pdf(attachment.data)
-        if pdfs > MAX_PDF_FORMS and is_pdf(attachment.data):
+        pdf = is_pdf(attachment.data)
+        pdfs += pdf
+        if pdf and pdfs > MAX_PDF_FORMS:
             unformed.append(attachment)
             continue
         try:
@@ -159,7 +160,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
 
 
 def _same_rows(form: FilledForm, other: FilledForm) -> bool:
-    """The same comments, however each format wrapped their lines (a PDF's cell has no paragraph breaks)."""
+    """The same comments, however each format wrapped their lines (a PDF's cell may lose a paragraph break)."""
     def words(rows) -> list[tuple[str, ...]]:
         return [tuple(" ".join(value.split()) for value in (r.section, r.current_text, r.proposal, r.justification))
                 for r in rows]
