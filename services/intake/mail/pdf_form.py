@@ -47,8 +47,7 @@ def read_pdf_document(data: bytes) -> DocumentText | None:
         # Isolated (-I: no PYTHON* variables, no user site) and without the service's environment: whatever a
         # hostile file might make the parser do, it finds no database URL or secret key there.
         done = subprocess.run([sys.executable, "-I", "-m", "services.intake.mail.pdf_form"], input=data,
-                              capture_output=True, timeout=WALL_SECONDS, check=False,
-                              env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"})
+                              capture_output=True, timeout=WALL_SECONDS, check=False, env=_child_environment())
     except subprocess.TimeoutExpired:
         log.info("PDF tables not read: more than %d s", WALL_SECONDS)
         return None
@@ -63,6 +62,12 @@ def read_pdf_document(data: bytes) -> DocumentText | None:
     if not found["tables"]:
         return None
     return DocumentText(found["paragraphs"], found["tables"])
+
+
+def _child_environment() -> dict[str, str]:
+    """PATH and the locale; and coverage's own settings when the test suite measures its children."""
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8",
+            **{name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}}
 
 
 # --- in the child process -----------------------------------------------------------------
