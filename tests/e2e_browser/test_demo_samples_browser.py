@@ -1,0 +1,65 @@
+"""`make run`'s demo with its sample comments, as a newcomer opens it: every staff screen has work on it, and each
+passes axe-core with that content (a dashboard with its tables, a full queue, a proposal to approve, a mail to
+transcribe, the sent receipts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.test_identity_browser import log_in
+from tests.support.infra import wait_until
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def demo_with_samples(live_system) -> dict:
+    from services.demo import demo_title, programme_year
+    from services.demo_submissions import load_demo_submissions
+    from services.intake.models import Consultation
+    from services.review.models import ReviewComment
+
+    system = live_system["system"]
+    intake, review = system.contexts["intake"], system.contexts["review"]
+    today = datetime.now(system.settings.timezone).date()
+    with intake.db.transaction() as session:
+        consultation = session.scalar(select(Consultation.id).where(Consultation.title == demo_title(today)))
+    assert load_demo_submissions(system, consultation, programme_year(today)) is not None
+
+    def decided() -> bool:
+        with review.db.transaction() as session:
+            states = sorted(state for state in session.scalars(select(ReviewComment.approval_state)) if state)
+        return states == ["approved", "proposed"]
+
+    wait_until(decided, timeout=60, what="the demo's two decisions")
+    return {**live_system, "consultation": consultation}
+
+
+def test_every_staff_screen_shows_the_samples_and_passes_axe(browser, demo_with_samples):
+    base, consultation = demo_with_samples["url"], demo_with_samples["consultation"]
+    context = browser.new_context(java_script_enabled=False, locale="pl-PL", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    log_in(page, base, "koordynator@example.org", demo_with_samples["password"])
+    screens = [
+        ("/review/", "demo: dashboard with the samples", "czeka na zatwierdzenie"),
+        ("/review/queue", "demo: queue of the samples", "lokali gminnych na preferencyjnych warunkach"),
+        ("/review/approvals", "demo: a proposal to approve", "Wysokość środków na realizację programu"),
+        ("/review/groups", "demo: groups of repeated comments", "Grupy"),
+        (f"/intake/staff/consultations/{consultation}", "demo: the consultation's console", "Wspólnie o programie"),
+        (f"/intake/staff/mails?consultation={consultation}", "demo: a mail to transcribe", "Piotr Zieliński"),
+        ("/notify/", "demo: the receipts sent", "m.kowalczyk@example.org"),
+    ]
+    for path, label, shown in screens:
+        page.goto(base + path)
+        assert page.get_by_text(shown).first.is_visible(), (path, shown)
+        check_accessibility(page, label)
+
+    page.goto(f"{base}/intake/staff/mails?consultation={consultation}")
+    page.get_by_role("link", name="Uwaga do programu współpracy").click()
+    assert page.get_by_text("W § 7 proponuję dopisać").first.is_visible()
+    check_accessibility(page, "demo: transcribing the mailed comment")
+    context.close()
