@@ -103,7 +103,51 @@ _LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\uf
 _UNMAPPED_GLYPH = "(cid:"
 
 
-def _cell(page, bbox) -> _Cell:
+@dataclass(frozen=True)
+class _Typed:
+    """Text typed onto a page rather than into it: a text box (a FreeText annotation, as macOS Preview's text
+    tool and Acrobat's Fill & Sign add to a form that has no fields) or a filled text field (an AcroForm widget)."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    text: str
+
+
+def _typed_on(page) -> list[_Typed]:
+    from pdfminer.pdftypes import resolve1
+    from pdfminer.utils import decode_text
+
+    def value(field: dict, depth: int = 0):  # a widget's value may sit on its parent field
+        found = resolve1(field.get("V"))
+        if found is None and depth < 3 and isinstance(resolve1(field.get("Parent")), dict):
+            return value(resolve1(field["Parent"]), depth + 1)
+        return found
+
+    def name(obj) -> str:  # a PDF name (/FreeText) as pdfminer gives it: a literal whose name is str or bytes
+        found = getattr(resolve1(obj), "name", "")
+        return found.decode("latin-1") if isinstance(found, bytes) else str(found)
+
+    typed = []
+    for annotation in page.annots[:500]:
+        data = annotation.get("data") or {}
+        kind = name(data.get("Subtype"))
+        if kind == "FreeText":
+            # decoded here: pdfplumber's own "contents" reads a PDFDocEncoding string ("\xa7 6") as UTF-16
+            found = resolve1(data.get("Contents"))
+        elif kind == "Widget" and name(data.get("FT") or (resolve1(data.get("Parent")) or {}).get("FT")) == "Tx":
+            found = value(data)
+        else:
+            continue
+        text = decode_text(found) if isinstance(found, bytes) else found if isinstance(found, str) else None
+        if isinstance(text, str) and text.strip():
+            typed.append(_Typed(annotation["x0"], annotation["top"], annotation["x1"], annotation["bottom"],
+                                text.translate(_LIGATURES)))
+    return typed
+
+
+def _cell(page, bbox, typed: list[_Typed] = ()) -> _Cell:
     x0, top, x1, bottom = bbox
 
     def inside(obj) -> bool:  # a glyph belongs to the cell its centre is in, as pdfplumber's own extract() says
@@ -117,11 +161,16 @@ def _cell(page, bbox) -> _Cell:
         if text and chars:
             lines.append(_Line(text, chars[0]["x0"], max(char["x1"] for char in chars),
                                chars[0]["x1"] - chars[0]["x0"], line["top"]))
-    return _Cell(x0, x1, lines)
+    for box in typed:  # its own line breaks are the writer's; its edge says nothing of broken words
+        if x0 <= (box.x0 + box.x1) / 2 <= x1 and top <= (box.top + box.bottom) / 2 <= bottom:
+            lines.extend(_Line(" ".join(part.split()), box.x0, box.x0, 0.0, box.top + offset / 1000)
+                         for offset, part in enumerate(box.text.splitlines()) if part.strip())
+    return _Cell(x0, x1, sorted(lines, key=lambda line: line.top))
 
 
 def _tables_of(page, found_tables, number: int) -> list[_Table]:
     tables, cells = [], 0
+    typed = _typed_on(page) if found_tables else []
     for found in found_tables:
         widest = max(found.rows, key=lambda row: sum(cell is not None for cell in row.cells))
         table = _Table(number, tuple(round(cell[0], 1) for cell in widest.cells if cell is not None))
@@ -129,7 +178,8 @@ def _tables_of(page, found_tables, number: int) -> list[_Table]:
             cells += len(row.cells)
             if cells > MAX_CELLS_PER_PAGE:
                 raise ValueError("too many table cells on one page")
-            table.rows.append([_cell(page, cell) if cell is not None else _Cell(0.0, 0.0, []) for cell in row.cells])
+            table.rows.append([_cell(page, cell, typed) if cell is not None else _Cell(0.0, 0.0, [])
+                               for cell in row.cells])
         tables.append(table)
     return tables
 

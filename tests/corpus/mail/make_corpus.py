@@ -1744,6 +1744,39 @@ def city_form_filled() -> None:
     document.save(HERE / "city-form-filled.docx")
 
 
+TEXT_BOXES = ("§ 6 ust. 1 pkt 5", "działalności na rzecz osób w wieku emerytalnym;",
+              "działalności na rzecz osób w wieku emerytalnym, w tym przeciwdziałania samotności seniorów;",
+              "Coraz więcej starszych mieszkańców żyje samotnie.")
+
+
+def text_boxes_form() -> bytes:
+    """The consultation's form as a PDF (Writer's export of the blank form) filled in the way macOS Preview's
+    text tool and Acrobat's Fill & Sign fill a PDF that has no fields: a FreeText annotation laid over each cell,
+    its words in /Contents, the page's own text untouched."""
+    import pdfplumber
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import FreeText
+
+    from services.intake.comment_form import CommentFormSpec, build_comment_form
+
+    with tempfile.TemporaryDirectory() as out:
+        blank = Path(out) / "formularz.docx"
+        blank.write_bytes(build_comment_form(CommentFormSpec(title="Wspólnie o programie współpracy z NGO na 2027 r.")))
+        pdf = pdf_from(blank)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        page = document.pages[0]
+        comments = page.find_tables()[1]
+        height = float(page.height)
+        cells = comments.rows[1].cells[1:]
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    for (x0, top, x1, bottom), text in zip(cells, TEXT_BOXES):
+        writer.add_annotation(0, FreeText(text=text, rect=(x0 + 2, height - bottom + 2, x1 - 2, height - top - 2),
+                                          font="Helvetica", font_size="10pt"))
+    out_bytes = io.BytesIO()
+    writer.write(out_bytes)
+    return out_bytes.getvalue()
+
+
 def pdf_form_shapes() -> None:
     """Both forms filled in and saved as PDF instead of DOCX, as residents do before mailing them: form A's
     narrow columns make Writer break long words inside ("pozafinanso" | "wy.") and its third comment runs onto
@@ -1754,6 +1787,7 @@ def pdf_form_shapes() -> None:
     plain = "Dzień dobry,\n\nw załączeniu formularz z uwagami Stowarzyszenia w PDF.\n\nAnna Nowak\n"
     city_form_filled()
     (HERE / "city-form-filled.pdf").write_bytes(pdf_from(HERE / "city-form-filled.docx"))
+    (HERE / "city-form-text-boxes.pdf").write_bytes(text_boxes_form())
     outlook_16_with_file("outlook-form-saved-as-pdf.eml", sender="Anna Nowak <anna.nowak@example.org>",
                          subject="Uwagi do programu =?windows-1250?Q?wsp=F3=B3pracy?=",
                          thread_index="AdxiR7b2c4Tf6cKdUo3Xn1b8Sl0tRB==", date="Fri, 18 Oct 2024 11:42:07 +0000",

@@ -91,13 +91,13 @@ FONTS = (b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
          b"/Supplement 0 >> /DW 500 >>] >>")
 
 
-def one_page_pdf(content: bytes, *, flate: bool = False) -> bytes:
+def one_page_pdf(content: bytes, *, flate: bool = False, annots: bytes = b"") -> bytes:
     """A valid one-page PDF with `content` as its page's content stream (fonts /F1 Helvetica and /F2 the CID font
     above), its cross-reference table computed."""
     stream = zlib.compress(content, 9) if flate else content
     objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 300] /Contents 4 0 R "
-               b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> >>",
+               b"/Resources << /Font << /F1 5 0 R /F2 6 0 R >> >> /Annots [%s] >>" % annots,
                b"<< /Length %d%s >>\nstream\n" % (len(stream), b" /Filter /FlateDecode" if flate else b"")
                + stream + b"\nendstream", *FONTS]
     out, offsets = bytearray(b"%PDF-1.4\n"), []
@@ -234,3 +234,36 @@ def test_a_pdf_form_with_a_few_damaged_bytes_gives_rows_or_no_form_never_an_erro
         form = read_form(name, "application/pdf", bytes(damaged))
         outcomes.append(None if form is None else len(form.rows))
     assert set(outcomes) - {None} and None in outcomes, outcomes  # both kinds happened: the test reaches the reader
+
+
+def test_text_typed_onto_a_pdf_is_read_where_it_lies_as_tikas_tests_expect():
+    """A text box (FreeText) in Tika's testAnnotations.pdf ("Here is a comment", as PDFParserTest.testAnnotations
+    expects) and a filled text field in its testPDF_acroform3.pdf ("TIKA-1226")."""
+    import pdfplumber
+
+    from services.intake.mail.pdf_form import _typed_on
+
+    for path, expected in ((CORPUS / "pdf" / "testAnnotations.pdf", ["Here is a comment"]),
+                           (CORPUS / "doc" / "testPDF_acroform3.pdf", ["TIKA-1226"])):
+        with pdfplumber.open(path) as pdf:
+            assert [typed.text for page in pdf.pages for typed in _typed_on(page)] == expected
+
+
+def test_a_form_filled_with_text_boxes_laid_over_its_cells_gives_the_row():
+    """The city's form as a PDF without fields, filled as macOS Preview and Fill & Sign do (corpus, make_corpus.py):
+    the words are in FreeText annotations, one over each cell; "§" is a PDFDocEncoding byte there."""
+    form = read_form("formularz.pdf", "application/pdf", (CORPUS / "city-form-text-boxes.pdf").read_bytes())
+    assert form is not None
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [(
+        "§ 6 ust. 1 pkt 5", "działalności na rzecz osób w wieku emerytalnym;",
+        "działalności na rzecz osób w wieku emerytalnym, w tym przeciwdziałania samotności seniorów;",
+        "Coraz więcej starszych mieszkańców żyje samotnie.")]
+
+
+def test_a_filled_field_inside_a_cell_is_that_cells_text():
+    table = drawn_table([[b"Propozycja zmiany", b"Uzasadnienie"], [b"", b""]])
+    fields = (b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (p1) /V (Nowy zapis) /Rect [25 180 165 215] >> "
+              b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (u1) /V <FEFF0042006F0020006A0061015B006E00690065006A> "
+              b"/Rect [175 180 315 215] >>")
+    form = read_form("x.pdf", "application/pdf", one_page_pdf(table, annots=fields))
+    assert form is not None and [(r.proposal, r.justification) for r in form.rows] == [("Nowy zapis", "Bo jaśniej")]
