@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.common.bus import TransientError, handles_many
 from services.common.db import insert_missing
-from services.common.events import Event
+from services.common.events import Event, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Invalid, NotFound
 from services.documents import builds, drafts
@@ -118,7 +118,7 @@ def _report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
     anchors = drafts.anchors_for(ctx, document.id, comments) if document is not None else {}
     return report_input(consultation, comments, tz=ctx.settings.timezone, anchors=anchors,
                         document_title=document.title if document is not None else "",
-                        working_draft=consultation.review_completed_at is None)
+                        working_draft=consultation.review_completed_at is None, now=utcnow())
 
 
 def run_report_build(ctx: ServiceContext, build_id: str) -> None:

@@ -17,12 +17,13 @@ def _day(moment: datetime, tz: tzinfo) -> str:
 
 def report_input(consultation: ConsultationView, comments: Iterable[CommentView], *, tz: tzinfo,
                  document_title: str = "", anchors: Mapping[str, CommentAnchor] | None = None,
-                 working_draft: bool = False) -> tuple[dict, int]:
+                 working_draft: bool = False, now: datetime | None = None) -> tuple[dict, int]:
     """REPORT.json for the decided comments, ordered and JSON-stable so that its sha256 identifies
     the build's inputs; and the number of comments left out because they have no decision yet.
 
     `unit_label` is the anchored unit's label when the comment is anchored to the consultation's
-    document, else the part of the document as the submitter wrote it.
+    document, else the part of the document as the submitter wrote it. The report is dated the day the review
+    was completed; a working draft, the day it is built (`now`), never the consultation's closing day to come.
     """
     anchors = anchors or {}
     decided = [c for c in comments if c.decision]
@@ -65,7 +66,8 @@ def report_input(consultation: ConsultationView, comments: Iterable[CommentView]
             "duty_days": [{"date": day.get("date", ""), "from": day.get("starts", ""), "to": day.get("ends", ""),
                            "place": day.get("place", "")} for day in consultation.duty_days],
             "working_draft": working_draft,
-            "report_date": _day(consultation.review_completed_at or consultation.closes_at, tz),
+            "report_date": _day(consultation.review_completed_at or now or consultation.closes_at, tz),
+            **({"undecided": undecided} if working_draft and undecided else {}),
         },
         "comments": rows,
     }

@@ -41,6 +41,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "legal_basis": "Podstawa prawna", "report_date": "Data sporządzenia raportu",
         "participation": "Udział w konsultacjach",
         "submitters": "Liczba podmiotów, które zgłosiły uwagi: {submitters}; liczba uwag: {comments}.",
+        "undecided": "Uwagi jeszcze bez zatwierdzonego rozstrzygnięcia, nieujęte w tej wersji raportu: {count}.",
         "by_channel_line": "Uwagi według formy zgłoszenia: {channels}.",
         "course": "Przebieg konsultacji",
         "course_dates": "Konsultacje trwały od {start} do {end}.",
@@ -74,6 +75,7 @@ TEXTS: dict[str, dict[str, Any]] = {
         "legal_basis": "Legal basis", "report_date": "Report date",
         "participation": "Participation",
         "submitters": "Submitters: {submitters}; comments: {comments}.",
+        "undecided": "Comments without an approved decision yet, not included in this version: {count}.",
         "by_channel_line": "Comments by channel: {channels}.",
         "course": "How the consultation ran",
         "course_dates": "The consultation ran from {start} to {end}.",
@@ -165,6 +167,8 @@ class Consultation:
     working_draft: bool = False
     legal_basis: str = ""
     report_date: str = ""
+    # Comments a working draft leaves out because they have no approved decision yet.
+    undecided: int = 0
 
 
 @dataclass(frozen=True)
@@ -225,12 +229,16 @@ def _consultation(data: Mapping) -> Consultation:
     working_draft = data.get("working_draft", False)
     if not isinstance(working_draft, bool):
         raise _invalid(f"{path}.working_draft", "must be true or false.", "musi mieć wartość true lub false.")
+    undecided = data.get("undecided", 0)
+    if isinstance(undecided, bool) or not isinstance(undecided, int) or not 0 <= undecided <= 10_000_000:
+        raise _invalid(f"{path}.undecided", "must be a whole number, 0 or more.",
+                       "musi być liczbą całkowitą, 0 lub większą.")
     return Consultation(title=_string(data, "title", path), stage=_string(data, "stage", path),
                         document=_string(data, "document", path), organizer=_string(data, "organizer", path),
                         start=_string(data, "start", path), end=_string(data, "end", path),
                         channels=tuple(_text(channel) for channel in channels), duty_days=tuple(duty_days),
                         working_draft=working_draft, legal_basis=_string(data, "legal_basis", path),
-                        report_date=_string(data, "report_date", path))
+                        report_date=_string(data, "report_date", path), undecided=undecided)
 
 
 def _comment(item: Any, index: int) -> CommentRow:
@@ -435,6 +443,8 @@ def _title_page(data: ReportData, lang: str, published: bool) -> list[str]:
     if by_channel:
         body.append(simple_paragraph(texts["by_channel_line"].format(channels="; ".join(
             f"{name} – {count}" for name, count in sorted(by_channel.items(), key=lambda item: (-item[1], item[0]))))))
+    if consultation.working_draft and consultation.undecided:
+        body.append(simple_paragraph(texts["undecided"].format(count=consultation.undecided), bold=True))
     body.append(simple_paragraph(texts["course"], style="Heading2"))
     if consultation.start and consultation.end:
         body.append(simple_paragraph(texts["course_dates"].format(start=start, end=end)))

@@ -221,6 +221,22 @@ def test_title_page_reads_like_an_official_document():
         assert expected in text, expected
 
 
+def test_a_working_draft_says_how_many_comments_it_leaves_out_and_a_final_report_never_does():
+    raw = report_json()
+    raw["consultation"].update({"working_draft": True, "undecided": 8})
+    text = document_text(build_report_docx(ReportData.from_json(raw)))
+    assert "Wersja robocza – przed zakończeniem rozpatrywania uwag" in text
+    assert "Uwagi jeszcze bez zatwierdzonego rozstrzygnięcia, nieujęte w tej wersji raportu: 8." in text
+    english = document_text(build_report_docx(ReportData.from_json(raw), lang="en"))
+    assert "Comments without an approved decision yet, not included in this version: 8." in english
+    raw["consultation"]["working_draft"] = False
+    assert "nieujęte w tej wersji" not in document_text(build_report_docx(ReportData.from_json(raw)))
+    for bad in (-1, "8", True, 1.5):
+        raw["consultation"]["undecided"] = bad
+        with pytest.raises(ReportInputError, match="consultation.undecided"):
+            ReportData.from_json(raw)
+
+
 def test_comment_table_is_landscape_with_a_repeated_header_and_the_wordings(data):
     raw = report_json()
     raw["comments"][1]["adopted"] = "Cele programu są mierzalne."

@@ -249,6 +249,29 @@ def test_the_report_input_names_the_organiser_and_the_legal_basis_of_the_consult
     assert consultation["legal_basis"].endswith("o wolontariacie") and consultation["report_date"] == "2026-12-18"
 
 
+def test_a_working_draft_is_dated_the_day_it_is_built_and_counts_what_it_leaves_out():
+    """Not the consultation's closing day, which may be weeks ahead ("Data sporządzenia raportu: 11 grudnia")."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from services.documents.models import CommentView, ConsultationView
+    from services.documents.reporting import report_input
+
+    view = ConsultationView(id="c-1", title="Wspólnie o programie", stage="", channels=["web"], topics=[],
+                            duty_days=[], opens_at=datetime(2026, 11, 19, 8, tzinfo=timezone.utc),
+                            closes_at=datetime(2026, 12, 10, 22, tzinfo=timezone.utc), review_completed_at=None)
+    comments = [CommentView(id=f"k-{n}", consultation_id="c-1", reference=f"UW/2026/00000{n}", number=1,
+                            received_at=datetime(2026, 11, 20, tzinfo=timezone.utc), submitter_name="Anna",
+                            submitter_kind="person", publish_consent=False, section="§ 1", current_text="",
+                            proposal="Nowy zapis", justification="", channel="web",
+                            decision="accepted" if n == 1 else None) for n in (1, 2, 3)]
+    data, undecided = report_input(view, comments, tz=ZoneInfo("Europe/Warsaw"), working_draft=True,
+                                   now=datetime(2026, 11, 27, 12, tzinfo=timezone.utc))
+    assert undecided == 2 and data["consultation"]["undecided"] == 2
+    assert data["consultation"]["report_date"] == "2026-11-27"
+    assert len(data["comments"]) == 1
+
+
 def test_the_read_model_keeps_the_organiser_legal_basis_and_resolution_from_the_event(ctx):
     from datetime import datetime, timezone
 
