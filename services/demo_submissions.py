@@ -300,8 +300,10 @@ def decide_samples(system: Any, consultation_id: str, expected: int, year: int, 
     reviewer = identity.identity_of(identity.find_user(ctx, "recenzent@example.org"))
     coordinator = identity.identity_of(identity.find_user(ctx, DEMO_COORDINATOR_EMAIL))
     accepted = by_section[ACCEPTED_SECTION]
+    # Accepted as proposed: the proposal is the wording the next version takes (the report's "Przyjęte brzmienie").
+    wording = next(c["proposal"] for c in WEB[2]["comments"] if c["section"] == ACCEPTED_SECTION)
     decisions.decide(ctx, Decide(accepted, "accepted", "Uwaga zgodna z art. 15 ust. 2d ustawy; zapis "
-                                 "uzupełniono."), reviewer)
+                                 "uzupełniono.", final_text=wording), reviewer)
     decisions.decide(ctx, Decide(by_section[REJECTED_SECTION], "rejected",
                                  f"Wysokość środków na realizację programu wynika z projektu budżetu Gminy na "
                                  f"{year} r. i zostanie ustalona w uchwale budżetowej."), reviewer)

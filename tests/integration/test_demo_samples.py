@@ -59,6 +59,7 @@ def test_the_samples_arrive_by_their_channels_and_reach_review_with_two_decision
     assert by_section["§ 6 ust. 1 pkt 5"][0].channel == "letter"
     (accepted,) = by_section["§ 12 ust. 2 pkt 2"]
     assert (accepted.decision, accepted.approval_state) == ("accepted", "approved")
+    assert accepted.final_text == accepted.proposal  # the wording the next version takes
     budget = sorted(by_section["§ 9"], key=lambda c: c.received_at)
     assert (budget[0].decision, budget[0].approval_state) == ("rejected", "proposed")
     assert budget[1].decision is None
