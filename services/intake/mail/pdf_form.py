@@ -168,9 +168,8 @@ def _cell(page, bbox, typed: list[_Typed] = ()) -> _Cell:
     return _Cell(x0, x1, sorted(lines, key=lambda line: line.top))
 
 
-def _tables_of(page, found_tables, number: int) -> list[_Table]:
+def _tables_of(page, found_tables, number: int, typed: list[_Typed]) -> list[_Table]:
     tables, cells = [], 0
-    typed = _typed_on(page) if found_tables else []
     for found in found_tables:
         widest = max(found.rows, key=lambda row: sum(cell is not None for cell in row.cells))
         table = _Table(number, tuple(round(cell[0], 1) for cell in widest.cells if cell is not None))
@@ -288,15 +287,29 @@ def _usual_pitch(table: _Table) -> float | None:
     return statistics.mode(distances) if distances else None
 
 
-def _outside(page, tables) -> list[str]:
+def _outside(page, tables, typed: list[_Typed]) -> list[str]:
+    """The page's lines outside its tables, top to bottom. A text box typed onto the page outside a table goes to
+    the end of the printed line it stands beside ("Imię i nazwisko:" | "Anna Nowak"), else on a line of its own."""
     boxes = [table.bbox for table in tables]
 
     def outside(obj) -> bool:
         return not any(x0 - 1 <= obj.get("x0", 0) and obj.get("x1", 0) <= x1 + 1 and top - 1 <= obj.get("top", 0)
                        and obj.get("bottom", 0) <= bottom + 1 for x0, top, x1, bottom in boxes)
 
-    text = (page.filter(outside).extract_text() or "").translate(_LIGATURES)
-    return [" ".join(line.split()) for line in text.splitlines() if line.strip()]
+    lines = [{"text": " ".join(line["text"].translate(_LIGATURES).split()), "top": line["top"],
+              "bottom": line["bottom"], "x1": line["x1"]}
+             for line in page.filter(outside).extract_text_lines(keep_blank_chars=False) if line["text"].strip()]
+    for box in typed:
+        if not outside({"x0": box.x0, "x1": box.x1, "top": box.top, "bottom": box.bottom}):
+            continue
+        middle, text = (box.top + box.bottom) / 2, " ".join(box.text.split())
+        beside = next((line for line in lines if line["top"] - 2 <= middle <= line["bottom"] + 2
+                       and line["x1"] <= box.x0 + 2), None)
+        if beside is not None:
+            beside["text"] += " " + text
+        else:
+            lines.append({"text": text, "top": box.top, "bottom": box.bottom, "x1": box.x1})
+    return [line["text"] for line in sorted(lines, key=lambda line: line["top"]) if line["text"]]
 
 
 def read_in_child(data: bytes) -> dict:
@@ -306,9 +319,9 @@ def read_in_child(data: bytes) -> dict:
     tables: list[_Table] = []
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for number, page in enumerate(pdf.pages[:MAX_PAGES]):
-            found = page.find_tables()
-            paragraphs.extend(_outside(page, found))
-            tables.extend(_tables_of(page, found, number))
+            found, typed = page.find_tables(), _typed_on(page)
+            paragraphs.extend(_outside(page, found, typed))
+            tables.extend(_tables_of(page, found, number, typed))
     grids = [_grid(table) for table in _merged(tables) if table.rows]
     if any(_UNMAPPED_GLYPH in cell for grid in grids for row in grid for cell in row):
         return {"paragraphs": paragraphs, "tables": []}  # glyphs without characters: staff read the file themselves

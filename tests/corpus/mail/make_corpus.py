@@ -1765,11 +1765,12 @@ def text_boxes_form() -> bytes:
         pdf = pdf_from(blank)
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         page = document.pages[0]
-        comments = page.find_tables()[1]
+        details, comments = page.find_tables()[:2]
         height = float(page.height)
-        cells = comments.rows[1].cells[1:]
+        # the sender's name and e-mail in the details table, then the first comment's four cells
+        cells = [details.rows[0].cells[1], details.rows[3].cells[1], *comments.rows[1].cells[1:]]
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
-    for (x0, top, x1, bottom), text in zip(cells, TEXT_BOXES):
+    for (x0, top, x1, bottom), text in zip(cells, ("Halina Dąbrowska", "h.dabrowska@example.org", *TEXT_BOXES)):
         writer.add_annotation(0, FreeText(text=text, rect=(x0 + 2, height - bottom + 2, x1 - 2, height - top - 2),
                                           font="Helvetica", font_size="10pt"))
     out_bytes = io.BytesIO()

@@ -258,6 +258,21 @@ def test_a_form_filled_with_text_boxes_laid_over_its_cells_gives_the_row():
         "§ 6 ust. 1 pkt 5", "działalności na rzecz osób w wieku emerytalnym;",
         "działalności na rzecz osób w wieku emerytalnym, w tym przeciwdziałania samotności seniorów;",
         "Coraz więcej starszych mieszkańców żyje samotnie.")]
+    # the sender's name and address typed over the details table's cells
+    assert (form.submitter.name, form.submitter.email) == ("Halina Dąbrowska", "h.dabrowska@example.org")
+
+
+def test_a_text_box_beside_a_printed_label_outside_the_table_completes_that_line():
+    """A form that asks "Imię i nazwisko:" in its text, not in a table: the box typed after the label is its value."""
+    content = drawn_table([[b"Propozycja zmiany", b"Uzasadnienie"], [b"Nowy zapis", b"Bo jasniej"]]) + \
+        b"\nBT /F1 10 Tf 20 280 Td (Imie i nazwisko:) Tj ET\nBT /F1 10 Tf 20 265 Td (Telefon:) Tj ET"
+    boxes = (b"<< /Type /Annot /Subtype /FreeText /Contents (Anna Nowak) /Rect [110 276 300 292] /DA (/Helv 10 Tf) >> "
+             b"<< /Type /Annot /Subtype /FreeText /Contents (Dopisek na marginesie) /Rect [20 5 200 20] >>")
+    data = one_page_pdf(content, annots=boxes)
+    assert pdf_form.read_in_child(data)["paragraphs"] == ["Imie i nazwisko: Anna Nowak", "Telefon:",
+                                                          "Dopisek na marginesie"]
+    form = read_form("x.pdf", "application/pdf", data)
+    assert form is not None and form.submitter.name == "Anna Nowak"
 
 
 def test_a_filled_field_inside_a_cell_is_that_cells_text():
