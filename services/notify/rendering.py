@@ -12,6 +12,7 @@ import base64
 import binascii
 import functools
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -60,6 +61,19 @@ def _one_line_fields(context: Mapping[str, Any]) -> dict[str, Any]:
             for key, value in context.items()}
 
 
+# Quotation marks as each language nests them: Polish „…«…»…”, English “…‘…’…”.
+_QUOTES = {"pl": ("„", "”", "«", "»"), "en": ("“", "”", "‘", "’")}
+_INNER_QUOTED = re.compile(r'[„“"«]([^„“"”«»]*)[”"»]')
+
+
+def quoted(text: str, language: str) -> str:
+    """`text` in the language's quotation marks; quotes already inside it become the nested kind, so an
+    organisation's own name in quotes reads „Fundacja «Przystań»”, not „Fundacja „Przystań””."""
+    opening, closing, inner_opening, inner_closing = _QUOTES.get(normalize_language(language), _QUOTES["pl"])
+    inner = _INNER_QUOTED.sub(lambda match: f"{inner_opening}{match.group(1)}{inner_closing}", str(text))
+    return f"{opening}{inner}{closing}"
+
+
 class Renderer:
     def __init__(self, *, timezone: ZoneInfo, templates_dir: Path = TEMPLATES_DIR):
         self.timezone = timezone
@@ -78,6 +92,7 @@ class Renderer:
         self.env.filters["local_datetime"] = self._local_datetime
         self.env.filters["local_time"] = self._local_time
         self.env.filters["names_organiser"] = lambda address, organiser: names_organiser(organiser, address)
+        self.env.filters["quoted"] = quoted
 
     def _as_local(self, value: str | datetime) -> datetime:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value

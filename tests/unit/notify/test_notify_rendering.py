@@ -163,6 +163,26 @@ def test_the_receipt_is_formal_signed_by_the_office_and_echoes_the_organisation_
     assert mail.text.startswith(greeting)
 
 
+def test_quotes_inside_a_quoted_name_become_the_nested_kind():
+    from services.notify.rendering import quoted
+
+    assert quoted("Fundacja Aktywności Lokalnej „Przystań”", "pl") == "„Fundacja Aktywności Lokalnej «Przystań»”"
+    assert quoted('Stowarzyszenie "Wisła"', "pl") == "„Stowarzyszenie «Wisła»”"
+    assert quoted("Fundacja „Przystań”", "en") == "“Fundacja ‘Przystań’”"
+    assert quoted("Wspólnie o programie", "pl") == "„Wspólnie o programie”"
+    assert quoted("cal 5\" i „pół", "pl") == "„cal 5\" i „pół”"  # an unmatched mark is left as it is
+
+
+@pytest.mark.parametrize("language", ["pl", "en"])
+def test_an_organisation_named_in_quotes_is_not_quoted_twice_in_the_receipt(renderer, language):
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, language,
+                           {**RECEIPT, "organization": "Fundacja Aktywności Lokalnej „Przystań”", "office": OFFICE})
+    expected = {"pl": "„Fundacja Aktywności Lokalnej «Przystań»”", "en": "Fundacja Aktywności Lokalnej „Przystań”"}
+    for body in (mail.text, mail.html):
+        assert expected[language] in body
+        assert "„Przystań””" not in body
+
+
 @pytest.mark.parametrize("language", ["pl", "en"])
 def test_the_signature_names_the_office_once_when_its_address_already_does(renderer, language):
     office = {**OFFICE, "organiser": "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia",
