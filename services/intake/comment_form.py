@@ -25,6 +25,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 from services.common.docx_safety import xml_safe
+from services.common.quotes import quoted
 
 MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EMPTY_ROWS = 8
@@ -109,10 +110,10 @@ def build_comment_form(spec: CommentFormSpec) -> bytes:
     _base_style(document)
 
     _paragraph(document, "FORMULARZ ZGŁASZANIA UWAG", bold=True, size=14, center=True)
-    subject = f"w ramach konsultacji „{spec.title}”" + (f" – {spec.stage}" if spec.stage else "")
+    subject = f"w ramach konsultacji {quoted(spec.title)}" + (f" – {spec.stage}" if spec.stage else "")
     _paragraph(document, _nowrap_dates(subject), center=True)
     if spec.document_title:
-        _paragraph(document, _nowrap_dates(f"do projektu „{spec.document_title}”"), center=True)
+        _paragraph(document, _nowrap_dates(f"do projektu {quoted(spec.document_title)}"), center=True)
     if spec.organiser:
         _paragraph(document, f"Konsultacje prowadzi {spec.organiser}.", center=True, size=10)
     _paragraph(document, _nowrap_dates(_how_to_send(spec)), size=10)

@@ -12,7 +12,6 @@ import base64
 import binascii
 import functools
 import random
-import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -25,6 +24,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.common.addresses import names_organiser
+from services.common.quotes import quoted
 from services.notify.calendar import booking_invitation
 from services.notify.domain import Template, normalize_language, office_from
 from services.notify.senders import OutgoingMail
@@ -59,19 +59,6 @@ ONE_LINE_FIELDS = frozenset({"name", "recipient", "recipient_name", "organizatio
 def _one_line_fields(context: Mapping[str, Any]) -> dict[str, Any]:
     return {key: " ".join(value.split()) if key in ONE_LINE_FIELDS and isinstance(value, str) else value
             for key, value in context.items()}
-
-
-# Quotation marks as each language nests them: Polish „…«…»…”, English “…‘…’…”.
-_QUOTES = {"pl": ("„", "”", "«", "»"), "en": ("“", "”", "‘", "’")}
-_INNER_QUOTED = re.compile(r'[„“"«]([^„“"”«»]*)[”"»]')
-
-
-def quoted(text: str, language: str) -> str:
-    """`text` in the language's quotation marks; quotes already inside it become the nested kind, so an
-    organisation's own name in quotes reads „Fundacja «Przystań»”, not „Fundacja „Przystań””."""
-    opening, closing, inner_opening, inner_closing = _QUOTES.get(normalize_language(language), _QUOTES["pl"])
-    inner = _INNER_QUOTED.sub(lambda match: f"{inner_opening}{match.group(1)}{inner_closing}", str(text))
-    return f"{opening}{inner}{closing}"
 
 
 class Renderer:

@@ -164,7 +164,7 @@ def test_the_receipt_is_formal_signed_by_the_office_and_echoes_the_organisation_
 
 
 def test_quotes_inside_a_quoted_name_become_the_nested_kind():
-    from services.notify.rendering import quoted
+    from services.common.quotes import quoted
 
     assert quoted("Fundacja Aktywności Lokalnej „Przystań”", "pl") == "„Fundacja Aktywności Lokalnej «Przystań»”"
     assert quoted('Stowarzyszenie "Wisła"', "pl") == "„Stowarzyszenie «Wisła»”"
