@@ -86,6 +86,14 @@ WEB = (
         ),
     },
 )
+# A resident backs the foundation's budget comment word for word, as campaigns ask supporters to: review puts
+# the two in one group of repeated comments, to be decided together.
+WEB = (*WEB, {
+    "days_ago": 2,
+    "submitter": {"name": "Ewa Nowicka", "organization": None, "email": "ewa.nowicka@example.org",
+                  "publish_consent": False},
+    "comments": (WEB[0]["comments"][1],),
+})
 LETTER = {
     "days_ago": 4,
     "submitter": {"name": "Halina Dąbrowska", "organization": "Stowarzyszenie Seniorów „Złota Jesień”",

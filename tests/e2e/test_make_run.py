@@ -61,7 +61,7 @@ def test_uwagi_run_takes_a_submission_and_writes_its_receipt(tmp_path: Path):
         message = wait_until(receipt, timeout=60, what="the receipt .eml file")
         assert reference in message.get_body(("plain",)).get_content()
         # A newcomer finds sample comments to work on (tests/integration/test_demo_samples.py goes through them).
-        assert "Samples:      8 comments in 6 submissions" in "".join(output)
+        assert "Samples:      9 comments in 7 submissions" in "".join(output)
         assert any("m.kowalczyk@example.org" in path.read_text(errors="replace")
                    for path in (data_dir / "mail").glob("*.eml"))
     finally:

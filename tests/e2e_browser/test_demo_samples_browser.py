@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.e2e_browser.axe import check_accessibility
 from tests.e2e_browser.test_identity_browser import log_in
@@ -30,12 +30,14 @@ def demo_with_samples(live_system) -> dict:
         consultation = session.scalar(select(Consultation.id).where(Consultation.title == demo_title(today)))
     assert load_demo_submissions(system, consultation, programme_year(today)) is not None
 
-    def decided() -> bool:
+    def decided_and_grouped() -> bool:
         with review.db.transaction() as session:
             states = sorted(state for state in session.scalars(select(ReviewComment.approval_state)) if state)
-        return states == ["approved", "proposed"]
+            grouped = session.scalar(select(func.count()).select_from(ReviewComment)
+                                     .where(ReviewComment.group_id.is_not(None)))
+        return states == ["approved", "proposed"] and grouped == 2
 
-    wait_until(decided, timeout=60, what="the demo's two decisions")
+    wait_until(decided_and_grouped, timeout=60, what="the demo's two decisions and its group")
     return {**live_system, "consultation": consultation}
 
 
@@ -48,7 +50,7 @@ def test_every_staff_screen_shows_the_samples_and_passes_axe(browser, demo_with_
         ("/review/", "demo: dashboard with the samples", "czeka na zatwierdzenie"),
         ("/review/queue", "demo: queue of the samples", "lokali gminnych na preferencyjnych warunkach"),
         ("/review/approvals", "demo: a proposal to approve", "Wysokość środków na realizację programu"),
-        ("/review/groups", "demo: groups of repeated comments", "Grupy"),
+        ("/review/groups", "demo: a group of repeated comments", "9 500 000 zł"),
         (f"/intake/staff/consultations/{consultation}", "demo: the consultation's console", "Wspólnie o programie"),
         (f"/intake/staff/mails?consultation={consultation}", "demo: a mail to transcribe", "Piotr Zieliński"),
         ("/notify/", "demo: the receipts sent", "m.kowalczyk@example.org"),
