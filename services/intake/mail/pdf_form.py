@@ -281,9 +281,10 @@ def _grid(table: _Table) -> list[list[str]]:
 
 def _usual_pitch(table: _Table) -> float | None:
     """The most common distance from one line's top to the next within a cell (a cell that goes on over a page
-    starts again at the top: not a distance), None when no cell has two lines."""
+    starts again at the top, and a text box's lines are a thousandth of a point apart: not distances), None when
+    no cell has two printed lines."""
     distances = sorted(round(line.top - before.top, 1) for row in table.rows for cell in row
-                       for before, line in zip(cell.lines, cell.lines[1:]) if line.top > before.top)
+                       for before, line in zip(cell.lines, cell.lines[1:]) if line.top - before.top >= 1.0)
     return statistics.mode(distances) if distances else None
 
 

@@ -282,3 +282,12 @@ def test_a_filled_field_inside_a_cell_is_that_cells_text():
               b"/Rect [175 180 315 215] >>")
     form = read_form("x.pdf", "application/pdf", one_page_pdf(table, annots=fields))
     assert form is not None and [(r.proposal, r.justification) for r in form.rows] == [("Nowy zapis", "Bo jaśniej")]
+
+
+def test_a_text_box_of_several_lines_reads_as_one_text_and_leaves_the_printed_paragraphs_alone():
+    """A box's lines lie a thousandth of a point apart in the cell: they must not set the table's line distance."""
+    table = drawn_table([[b"Propozycja zmiany", b"Uzasadnienie"], [b"", b""]])
+    box = (b"<< /Type /Annot /Subtype /FreeText /Contents (Dopisac punkt 5\\nw paragrafie 6.) "
+           b"/Rect [25 180 165 215] >>")
+    form = read_form("x.pdf", "application/pdf", one_page_pdf(table, annots=box))
+    assert form is not None and form.rows[0].proposal == "Dopisac punkt 5 w paragrafie 6."
