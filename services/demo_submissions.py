@@ -28,6 +28,14 @@ log = logging.getLogger("uwagi.demo")
 # The reviewer's two proposals, found by the text of the comment they answer.
 ACCEPTED_SECTION = "§ 12 ust. 2 pkt 2"
 REJECTED_SECTION = "§ 9"
+BUDGET_COMMENT = {
+    "section": REJECTED_SECTION,
+    "current_text": "Na realizację programu w {year} r. przeznacza się kwotę nie mniejszą niż 9 000 000 zł.",
+    "proposal": "Na realizację programu w {year} r. przeznacza się kwotę nie mniejszą niż 9 500 000 zł.",
+    "justification": "Koszty realizacji zadań rosną (płaca minimalna, ceny energii i wynajmu), a kwota "
+                     "przeznaczona na program od kilku lat się nie zmienia.",
+    "topic": "Zawartość programu współpracy",
+}
 WEB = (
     {
         "days_ago": 6,
@@ -42,12 +50,7 @@ WEB = (
                               "brakuje miejsc na spotkania i zajęcia. Wolne lokale gminne mogłyby służyć "
                               "organizacjom działającym w danej dzielnicy.",
              "topic": "Wzajemne potrzeby i możliwości"},
-            {"section": REJECTED_SECTION,
-             "current_text": "Na realizację programu w {year} r. przeznacza się kwotę nie mniejszą niż 9 000 000 zł.",
-             "proposal": "Na realizację programu w {year} r. przeznacza się kwotę nie mniejszą niż 9 500 000 zł.",
-             "justification": "Koszty realizacji zadań rosną (płaca minimalna, ceny energii i wynajmu), a kwota "
-                              "przeznaczona na program od kilku lat się nie zmienia.",
-             "topic": "Zawartość programu współpracy"},
+            BUDGET_COMMENT,
         ),
     },
     {
@@ -85,15 +88,15 @@ WEB = (
              "topic": "Zawartość programu współpracy"},
         ),
     },
+    {
+        # A resident backs the foundation's budget comment word for word, as campaigns ask supporters to: review
+        # puts the two in one group of repeated comments, to be decided together.
+        "days_ago": 2,
+        "submitter": {"name": "Ewa Nowicka", "organization": None, "email": "ewa.nowicka@example.org",
+                      "publish_consent": False},
+        "comments": (BUDGET_COMMENT,),
+    },
 )
-# A resident backs the foundation's budget comment word for word, as campaigns ask supporters to: review puts
-# the two in one group of repeated comments, to be decided together.
-WEB = (*WEB, {
-    "days_ago": 2,
-    "submitter": {"name": "Ewa Nowicka", "organization": None, "email": "ewa.nowicka@example.org",
-                  "publish_consent": False},
-    "comments": (WEB[0]["comments"][1],),
-})
 LETTER = {
     "days_ago": 4,
     "submitter": {"name": "Halina Dąbrowska", "organization": "Stowarzyszenie Seniorów „Złota Jesień”",
