@@ -211,7 +211,9 @@ def _merged(tables: list[_Table]) -> list[_Table]:
         header = [_texts(row) for row in earlier.rows[:3]]
         rows = [row for row in table.rows if _texts(row) not in header]
         before = _texts(earlier.rows[-1])
-        if rows and not _texts(rows[0])[0] and any(_texts(rows[0])) and before[0] and not header_like(before):
+        # a numbered row is a comment, whatever its words start with ("Uzasadnienie zmiany …")
+        is_header = header_like(before) and not _ROW_NUMBER.match(before[0])
+        if rows and not _texts(rows[0])[0] and any(_texts(rows[0])) and before[0] and not is_header:
             last = earlier.rows[-1]
             for index, cell in enumerate(rows.pop(0)):
                 if index < len(last):
@@ -221,6 +223,7 @@ def _merged(tables: list[_Table]) -> list[_Table]:
     return merged
 
 
+_ROW_NUMBER = re.compile(r"^\d{1,4}[.)]?$")
 _ENDS_IN_LETTER = re.compile(r"\w$")
 _STARTS_LOWER = re.compile(r"^[a-ząćęłńóśźż]")
 _LEADING_LETTERS = re.compile(r"^\w+")

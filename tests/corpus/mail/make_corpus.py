@@ -1778,6 +1778,29 @@ def text_boxes_form() -> bytes:
     return out_bytes.getvalue()
 
 
+def city_form_long() -> None:
+    """The consultation's own form with 120 comments (an NGO's collected comments): Writer's PDF of it runs over
+    many pages, a row broken at nearly every page's foot and the header repeated at every page's top."""
+    import docx
+
+    from services.intake.comment_form import CommentFormSpec, build_comment_form
+
+    document = docx.Document(io.BytesIO(build_comment_form(CommentFormSpec(title="Wspólnie o programie współpracy"))))
+    table = document.tables[1]
+    while len(table.rows) < 121:
+        table.add_row()
+    for number, row in enumerate(table.rows[1:], start=1):
+        for cell, text in zip(row.cells, (
+                f"{number}.", f"§ {number % 12 + 1} ust. 2",
+                "Współpraca ma charakter finansowy i pozafinansowy, co dotyczy organizacji pozarządowych.",
+                f"Dopisać punkt {number}: współpraca finansowa i pozafinansowa z organizacjami pozarządowymi "
+                "działającymi w mieście.",
+                "Tak będzie jaśniej dla mieszkańców i organizacji, które korzystają z programu.")):
+            cell.paragraphs[0].text = text
+    document.save(HERE / "city-form-long.docx")
+    (HERE / "city-form-long.pdf").write_bytes(pdf_from(HERE / "city-form-long.docx"))
+
+
 def pdf_form_shapes() -> None:
     """Both forms filled in and saved as PDF instead of DOCX, as residents do before mailing them: form A's
     narrow columns make Writer break long words inside ("pozafinanso" | "wy.") and its third comment runs onto
@@ -1789,6 +1812,7 @@ def pdf_form_shapes() -> None:
     city_form_filled()
     (HERE / "city-form-filled.pdf").write_bytes(pdf_from(HERE / "city-form-filled.docx"))
     (HERE / "city-form-text-boxes.pdf").write_bytes(text_boxes_form())
+    city_form_long()
     outlook_16_with_file("outlook-form-saved-as-pdf.eml", sender="Anna Nowak <anna.nowak@example.org>",
                          subject="Uwagi do programu =?windows-1250?Q?wsp=F3=B3pracy?=",
                          thread_index="AdxiR7b2c4Tf6cKdUo3Xn1b8Sl0tRB==", date="Fri, 18 Oct 2024 11:42:07 +0000",

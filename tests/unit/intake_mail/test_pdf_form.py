@@ -291,3 +291,28 @@ def test_a_text_box_of_several_lines_reads_as_one_text_and_leaves_the_printed_pa
            b"/Rect [25 180 165 215] >>")
     form = read_form("x.pdf", "application/pdf", one_page_pdf(table, annots=box))
     assert form is not None and form.rows[0].proposal == "Dopisac punkt 5 w paragrafie 6."
+
+
+def test_a_long_form_over_many_pages_gives_every_comment_once_and_whole():
+    """120 comments over Writer's pages, a row broken at nearly every page's foot (corpus, make_corpus.py)."""
+    pdf = read_form("uwagi.pdf", "application/pdf", (CORPUS / "city-form-long.pdf").read_bytes())
+    assert pdf is not None and len(pdf.rows) == 120
+    assert pdf == read_form("uwagi.docx", "", (CORPUS / "city-form-long.docx").read_bytes())
+    assert [row.proposal.split(":")[0] for row in pdf.rows] == [f"Dopisać punkt {n}" for n in range(1, 121)]
+    assert all(row.justification == "Tak będzie jaśniej dla mieszkańców i organizacji, które korzystają z programu."
+               for row in pdf.rows)
+
+
+def test_a_comment_whose_words_start_like_a_header_still_takes_its_end_from_the_next_page():
+    from services.intake.mail.pdf_form import _Cell, _merged, _Table
+
+    def row(*texts: str) -> list[_Cell]:
+        return [_Cell(0.0, 100.0, [line(text, 50.0)] if text else []) for text in texts]
+
+    header = row("Lp.", "Propozycja zmiany", "Uzasadnienie")
+    first = _Table(0, (10.0, 40.0, 200.0), [header, row("1.", "Dopisać", "Bo"),
+                                            row("2.", "Propozycja zmiany brzmienia", "Uzasadnienie: bo")])
+    going_on = _Table(1, (10.0, 40.0, 200.0), [header, row("", "§ 5.", "tak jest jaśniej.")])
+    (table,) = _merged([first, going_on])
+    assert [_texts(r) for r in table.rows][-1] == ["2.", "Propozycja zmiany brzmienia § 5.",
+                                                   "Uzasadnienie: bo tak jest jaśniej."]
