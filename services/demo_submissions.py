@@ -168,7 +168,8 @@ def load_demo_submissions(system: Any, consultation_id: str, year: int, *, decid
     if decide:
         threading.Thread(target=_decide_when_review_has_them, args=(system, consultation_id, comments, year),
                          name="demo-decisions", daemon=True).start()
-    return Loaded(submissions=len(WEB) + 3, comments=comments, transcription=1)
+    # the web forms, the letter and the two mails; the mail with its comment in the text waits for transcription
+    return Loaded(submissions=len(WEB) + 1 + 2, comments=comments, transcription=1)
 
 
 def _drafts(comments: tuple[dict, ...], year: int) -> tuple:
@@ -237,8 +238,8 @@ def _mail_form(ctx: Any, consultation_id: str, now: datetime) -> int:
     from services.intake.mail.importer import import_mail
 
     sent_at = _at_office_hours(now, FORM_MAIL["days_ago"], hour=21)
-    message = _mail(ctx, consultation_id, FORM_MAIL["name"], FORM_MAIL["email"], "Uwagi do projektu programu współpracy",
-                    sent_at)
+    message = _mail(ctx, consultation_id, FORM_MAIL["name"], FORM_MAIL["email"],
+                    "Uwagi do projektu programu współpracy", sent_at)
     message.set_content("Dzień dobry,\n\nw załączeniu przesyłam formularz z uwagami naszego stowarzyszenia.\n\n"
                         f"Pozdrawiam\n{FORM_MAIL['name']}\n{FORM_MAIL['organization']}\n")
     form = _filled_form(handlers.comment_form(ctx, consultation_id))

@@ -147,12 +147,15 @@ def _typed_on(page) -> list[_Typed]:
     return typed
 
 
-def _cell(page, bbox, typed: list[_Typed] = ()) -> _Cell:
-    x0, top, x1, bottom = bbox
+def _centre_in(bbox, x0: float, top: float, x1: float, bottom: float) -> bool:
+    """A glyph or a text box belongs to the cell its centre is in, as pdfplumber's own extract() says."""
+    left, upper, right, lower = bbox
+    return left <= (x0 + x1) / 2 <= right and upper <= (top + bottom) / 2 <= lower
 
-    def inside(obj) -> bool:  # a glyph belongs to the cell its centre is in, as pdfplumber's own extract() says
-        return obj.get("object_type") == "char" and x0 <= (obj["x0"] + obj["x1"]) / 2 <= x1 and \
-            top <= (obj["top"] + obj["bottom"]) / 2 <= bottom
+
+def _cell(page, bbox, typed: list[_Typed] = ()) -> _Cell:
+    def inside(obj) -> bool:
+        return obj.get("object_type") == "char" and _centre_in(bbox, obj["x0"], obj["top"], obj["x1"], obj["bottom"])
 
     lines = []
     for line in page.filter(inside).extract_text_lines(return_chars=True, keep_blank_chars=False):
@@ -162,10 +165,10 @@ def _cell(page, bbox, typed: list[_Typed] = ()) -> _Cell:
             lines.append(_Line(text, chars[0]["x0"], max(char["x1"] for char in chars),
                                chars[0]["x1"] - chars[0]["x0"], line["top"]))
     for box in typed:  # its own line breaks are the writer's; its edge says nothing of broken words
-        if x0 <= (box.x0 + box.x1) / 2 <= x1 and top <= (box.top + box.bottom) / 2 <= bottom:
+        if _centre_in(bbox, box.x0, box.top, box.x1, box.bottom):
             lines.extend(_Line(" ".join(part.split()), box.x0, box.x0, 0.0, box.top + offset / 1000)
                          for offset, part in enumerate(box.text.splitlines()) if part.strip())
-    return _Cell(x0, x1, sorted(lines, key=lambda line: line.top))
+    return _Cell(bbox[0], bbox[2], sorted(lines, key=lambda line: line.top))
 
 
 def _tables_of(page, found_tables, number: int, typed: list[_Typed]) -> list[_Table]:
@@ -189,6 +192,9 @@ def _continues(table: _Table, earlier: _Table) -> bool:
         all(abs(a - b) <= 2 for a, b in zip(table.columns, earlier.columns))
 
 
+_ROW_NUMBER = re.compile(r"^\d{1,4}[.)]?$")
+
+
 def _texts(row: list[_Cell]) -> list[str]:
     return [" ".join(line.text for line in cell.lines) for cell in row]
 
@@ -210,10 +216,10 @@ def _merged(tables: list[_Table]) -> list[_Table]:
             continue
         header = [_texts(row) for row in earlier.rows[:3]]
         rows = [row for row in table.rows if _texts(row) not in header]
-        before = _texts(earlier.rows[-1])
+        before, first = _texts(earlier.rows[-1]), _texts(rows[0]) if rows else [""]
         # a numbered row is a comment, whatever its words start with ("Uzasadnienie zmiany …")
         is_header = header_like(before) and not _ROW_NUMBER.match(before[0])
-        if rows and not _texts(rows[0])[0] and any(_texts(rows[0])) and before[0] and not is_header:
+        if not first[0] and any(first) and before[0] and not is_header:
             last = earlier.rows[-1]
             for index, cell in enumerate(rows.pop(0)):
                 if index < len(last):
@@ -223,7 +229,6 @@ def _merged(tables: list[_Table]) -> list[_Table]:
     return merged
 
 
-_ROW_NUMBER = re.compile(r"^\d{1,4}[.)]?$")
 _ENDS_IN_LETTER = re.compile(r"\w$")
 _STARTS_LOWER = re.compile(r"^[a-ząćęłńóśźż]")
 _LEADING_LETTERS = re.compile(r"^\w+")
