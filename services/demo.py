@@ -98,6 +98,10 @@ def demo_consultation(today: date, tz: Any) -> Any:
         return datetime.combine(day, time(hour, minute), tzinfo=tz)
 
     first_duty = _weekday_on_or_after(today + timedelta(days=3))
+    # Bookings for it must stay open all of today: on a Friday afternoon a deadline "the working day before" a
+    # Monday duty day would already have passed.
+    while _working_day_before(first_duty) <= today:
+        first_duty = _weekday_on_or_after(first_duty + timedelta(days=1))
     second_duty = _weekday_on_or_after(first_duty + timedelta(days=6))
     # Bookings close at the end of the office day before each duty day, never on a weekend or holiday.
     first_deadline, second_deadline = _working_day_before(first_duty), _working_day_before(second_duty)

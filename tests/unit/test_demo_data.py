@@ -27,6 +27,7 @@ def test_duty_days_and_their_booking_deadlines_fall_on_working_days(today):
         assert is_working_day(day.date), (today, day.date)
         deadline = day.booking_deadline.astimezone(WARSAW).date()
         assert is_working_day(deadline) and deadline < day.date, (today, deadline)
+        assert deadline > today, (today, deadline)  # open all day, whatever hour `make run` starts
 
 
 def test_the_title_names_the_year_of_the_programme_the_dates_belong_to():
