@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping
@@ -138,6 +139,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_IMAP_MAILBOX", "Mailbox (folder) to poll.", "INBOX"),
     Variable("UWAGI_IMAP_SSL", "Connect with implicit TLS (IMAPS).", "true"),
     Variable("UWAGI_IMAP_INTERVAL", "Seconds between polls of the mailbox.", "60"),
+    Variable("UWAGI_OCR_LANGUAGES", "Tesseract languages that read scanned letters and photographed pages in mail for staff (`pol+eng`); `off` reads none. Needs `tesseract-ocr` with those languages' data.", "pol+eng"),
     Variable("UWAGI_MAIL_MAX_MB", "Largest accepted incoming e-mail, in MiB; a larger one is refused unread.", "25"),
     Variable("UWAGI_SECRET_KEY", "Signs staff tokens, status links and sessions. Required outside the embedded mode.", "(random per data dir)"),
     Variable("UWAGI_TIMEZONE", "Local time zone of deadlines and duty hours.", "Europe/Warsaw"),
@@ -214,6 +216,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     imap: ImapSettings | None = None
     max_mail_bytes: int = 25 * 1024 * 1024
+    ocr_languages: str | None = "pol+eng"  # None: scans are not read
     redis_url: str | None = None
     rate_limit_client: str = "20/minute;200/hour"
     rate_limit_recipient: str = "5/hour;20/day"
@@ -240,6 +243,14 @@ def _secret_for(data_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+_OCR_LANGUAGES = re.compile(r"^[a-z_]{3,20}(?:\+[a-z_]{3,20}){0,4}$")
+
+
+def valid_ocr_languages(raw: str) -> bool:
+    """Tesseract's language list: "pol", "pol+eng" (at most five, names of its data files)."""
+    return bool(_OCR_LANGUAGES.match(raw))
 
 
 def parse_rate_limits(name: str, raw: str) -> str:
@@ -341,6 +352,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             ssl=imap_ssl,
             interval=float(parsed("UWAGI_IMAP_INTERVAL", lambda n, r: parse_float(n, r, minimum=1.0), 60.0)),
         )
+    ocr_languages: str | None = (get("UWAGI_OCR_LANGUAGES") or "pol+eng").strip()
+    if ocr_languages == "off":
+        ocr_languages = None
+    elif not valid_ocr_languages(str(ocr_languages)):
+        problems.append(f"UWAGI_OCR_LANGUAGES={ocr_languages!r} must be `off` or Tesseract languages such as pol+eng")
     max_mail_mb = parsed("UWAGI_MAIL_MAX_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 25)
 
     redis_url = parsed("UWAGI_REDIS_URL", lambda n, r: parse_url(n, r, schemes=("redis", "rediss", "unix")), None)
@@ -391,6 +407,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         smtp=smtp,
         imap=imap,
         max_mail_bytes=int(max_mail_mb) * 1024 * 1024,  # type: ignore[arg-type]
+        ocr_languages=ocr_languages,
         redis_url=str(redis_url) if redis_url else None,
         rate_limit_client=str(rate_limits["UWAGI_RATE_LIMIT_CLIENT"]),
         rate_limit_recipient=str(rate_limits["UWAGI_RATE_LIMIT_RECIPIENT"]),

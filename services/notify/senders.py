@@ -280,7 +280,8 @@ class FileOutboxSender(EmailSender):
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
+            # Not "*.eml" until complete: a reader globbing the folder must not open a message being written
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".part")
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(mail.data)

@@ -125,7 +125,7 @@ def mailed_comments() -> bytes:
 
 
 def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live_system):
-    base, system = live_system["url"], live_system["system"]
+    system = live_system["system"]
     consultation_id = demo_consultation_id(system)
     # As the IMAP poller would take it from the consultation's mailbox.
     imported = import_mail(system.contexts["intake"], mailed_comments(), received_at=datetime.now(timezone.utc),
@@ -212,25 +212,43 @@ def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_i
     staff.close()
 
 
-def test_a_clerk_sees_the_photo_of_a_paper_form_beside_the_rows(browser, live_system):
-    """The corpus's GMX mail with a phone photo of the filled paper form: the picture loads in the page (served
-    to the signed-in clerk, allowed by the page's policy), with its text alternative."""
+def corpus_mail_waiting(system, name: str):
+    """A corpus mail imported afresh (a new Message-ID) as the IMAP poller would, waiting for staff: its row's id."""
+    from services.intake.models import InboundMail
     from tests.unit.intake_mail.conftest import CORPUS
 
-    system = live_system["system"]
-    raw = (CORPUS / "gmx-photo-of-form-pasted-inline.eml").read_bytes()
-    raw = raw.replace(b"Message-ID: <", f"Message-ID: <{time.time_ns()}.".encode(), 1)
+    raw = (CORPUS / name).read_bytes().replace(b"Message-ID: <", f"Message-ID: <{time.time_ns()}.".encode(), 1)
     imported = import_mail(system.contexts["intake"], raw, received_at=datetime.now(timezone.utc), source="imap",
                            consultation_id=demo_consultation_id(system))
     assert imported.status == NEEDS_REVIEW
     with system.contexts["intake"].db.transaction() as session:
-        from services.intake.models import InboundMail
+        return session.query(InboundMail).filter_by(message_id=imported.message_id).one().id, imported
 
-        mail_id = session.query(InboundMail).filter_by(message_id=imported.message_id).one().id
+
+def test_a_clerk_sees_the_photo_of_a_paper_form_beside_the_rows(browser, live_system):
+    """The corpus's GMX mail with a phone photo of the filled paper form: the picture loads in the page (served
+    to the signed-in clerk, allowed by the page's policy), with its text alternative."""
+    mail_id, _imported = corpus_mail_waiting(live_system["system"], "gmx-photo-of-form-pasted-inline.eml")
     staff, page = staff_page(browser, live_system, f"/intake/staff/mails/{mail_id}")
     picture = page.locator("figure.scan-preview img")
     assert picture.get_attribute("alt").startswith("Obraz ")
     picture.scroll_into_view_if_needed()  # loading="lazy": a picture below the fold loads only when near the view
     assert page.wait_for_function("document.querySelector('figure.scan-preview img').naturalWidth > 0")
     check_accessibility(page, "staff: transcribe an e-mail with a photo of the form")
+    staff.close()
+
+
+def test_a_clerk_transcribes_a_scanned_letter_from_the_text_recognised_in_it(browser, live_system):
+    """The corpus's Outlook mail with the Federation's letter scanned by a copier (an image-only PDF): the page
+    shows the text OCR recognised, says it may be misread, and its two points start as rows the clerk saves."""
+    mail_id, imported = corpus_mail_waiting(live_system["system"], "outlook-scanned-letter-pdf.eml")
+    staff, page = staff_page(browser, live_system, f"/intake/staff/mails/{mail_id}")
+    assert page.get_by_role("heading", name="Tekst rozpoznany w skanie SKM_C25811110814050.pdf").is_visible()
+    assert page.get_by_text("Rozpoznany automatycznie (OCR) z obrazu").is_visible()
+    scanned = page.get_by_role("region", name="Tekst rozpoznany w skanie SKM_C25811110814050.pdf")
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in scanned.inner_text()
+    assert page.locator("[name=c-0-section]").input_value() == "Rozdział VI § 12 ust. 19"
+    check_accessibility(page, "staff: transcribe an e-mail with a scanned letter read by OCR")
+    page.get_by_role("button", name="Zapisz przepisane uwagi").click()
+    assert page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.").is_visible()
     staff.close()

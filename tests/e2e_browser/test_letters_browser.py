@@ -166,3 +166,34 @@ def test_a_clerk_records_the_notes_of_a_duty_hour_conversation_linked_to_its_boo
     page.goto(f"{base}/review/comments/{notes.id}")
     assert "Rozmowa na dyżurze" in page.locator("section.provenance").inner_text()
     staff.close()
+
+
+def test_a_clerk_has_a_scanned_letter_read_and_registers_the_rows_it_filled(browser, live_system):
+    """The Federation's letter as a copier scanned it (no text layer): the clerk chooses the scan, has it read,
+    checks the two rows filled from the recognised text against it, and registers them."""
+    from tests.unit.intake_mail.conftest import CORPUS
+
+    system = live_system["system"]
+    consultation_id = demo_consultation_id(system)
+    staff, page = staff_page(browser, live_system, f"/intake/staff/consultations/{consultation_id}/letters/new")
+    page.get_by_label("Skan (PDF albo obraz)").set_input_files(str(CORPUS / "letter-federacja-torun-scan.pdf"))
+    page.get_by_role("button", name="Odczytaj tekst skanu").click()
+    heading = page.get_by_role("heading", name="Tekst odczytany ze skanu letter-federacja-torun-scan.pdf")
+    assert heading.is_visible()
+    assert page.get_by_text("2 wiersze uwag wypełniono na podstawie tekstu").is_visible()
+    recognised = page.get_by_role("region", name="Tekst odczytany ze skanu letter-federacja-torun-scan.pdf")
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in recognised.inner_text()
+    assert page.locator("#f-c-0-section").input_value() == "Rozdział VI § 12 ust. 19"
+    assert page.locator("#f-c-1-section").input_value() == "§ 5 ust. 2"
+    assert page.get_by_label("Organizacja (jeśli w jej imieniu)").input_value() == \
+        "Kujawsko-Pomorska Federacja Organizacji Pozarządowych"
+    check_accessibility(page, "staff: enter a letter, its scan read by OCR")
+
+    page.get_by_label("Data wpływu (pieczęć wpływu urzędu)").fill(time.strftime("%Y-%m-%d"))
+    page.get_by_label("Imię i nazwisko").fill("Jan Kowalski")
+    page.get_by_label("Adres do korespondencji").fill("ul. Szeroka 1\n87-100 Toruń")
+    page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Pismo zostało zarejestrowane"
+    assert page.get_by_role("table", name="Uwagi (2)").locator("tbody tr").count() == 2
+    assert "letter-federacja-torun-scan.pdf" in page.content()
+    staff.close()

@@ -20,10 +20,13 @@ def import_drop_folder(ctx: ServiceContext, folder: Path) -> list[tuple[Path, Im
     """Import each `*.eml` in `folder`, then move it to `done/` (or `rejected/`). Received at the file's mtime.
 
     Write a file under another name and rename it to `.eml` when complete: a half-written file is not
-    told apart from a broken one.
+    told apart from a broken one. Hidden files are left alone: a tool's temporary file, or the "._name.eml"
+    that macOS writes beside each file copied to a shared folder (its metadata, not a mail).
     """
     results = []
     for path in sorted(folder.glob("*.eml")):
+        if path.name.startswith("."):
+            continue
         try:
             raw = path.read_bytes()
             received_at = datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)

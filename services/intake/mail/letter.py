@@ -173,6 +173,19 @@ def _odt_inline(paragraph: etree._Element) -> str:
     return "".join(parts)
 
 
+# --- scans ------------------------------------------------------------------------------
+
+
+def scanned_letter_text(data: bytes, languages: str, *, wall_seconds: float | None = None) -> str:
+    """The text OCR reads from a scanned PDF or a picture of a page, as paragraphs, or "" (see `ocr.scan_text`)."""
+    from services.intake.mail.ocr import scan_text
+
+    scanned = scan_text(data, languages, **({"wall_seconds": wall_seconds} if wall_seconds else {}))
+    if scanned is None:
+        return ""
+    return _tidy("\n\n".join(_pdf_paragraphs(page) for page in scanned.pages))[:MAX_CHARS]
+
+
 # --- PDF --------------------------------------------------------------------------------
 
 

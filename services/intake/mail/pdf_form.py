@@ -17,13 +17,12 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
 import statistics
-import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from services.intake.mail.isolated import limit_resources, run_isolated
 from services.intake.mail.rows import DocumentText
 
 log = logging.getLogger("uwagi.intake.mail")
@@ -43,31 +42,12 @@ def is_pdf(data: bytes) -> bool:
 def read_pdf_document(data: bytes) -> DocumentText | None:
     """The PDF's text outside tables and its tables as rows of cell texts, read in a limited child process; None
     when it cannot be read there (damaged, encrypted, too costly) or has no table."""
-    try:
-        # Isolated (-I: no PYTHON* variables, no user site) and without the service's environment: whatever a
-        # hostile file might make the parser do, it finds no database URL or secret key there.
-        done = subprocess.run([sys.executable, "-I", "-m", "services.intake.mail.pdf_form"], input=data,
-                              capture_output=True, timeout=WALL_SECONDS, check=False, env=_child_environment())
-    except subprocess.TimeoutExpired:
-        log.info("PDF tables not read: more than %d s", WALL_SECONDS)
-        return None
-    if done.returncode != 0:  # the child's last word: the exception, or nothing when a limit killed it
-        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        log.info("PDF tables not read: %s", said[-1] if said else f"exit status {done.returncode}")
-        return None
-    try:
-        found = json.loads(done.stdout)
-    except ValueError:
+    found = run_isolated("services.intake.mail.pdf_form", data, wall_seconds=WALL_SECONDS, what="PDF tables")
+    if found is None:
         return None
     if not found["tables"]:
         return None
     return DocumentText(found["paragraphs"], found["tables"])
-
-
-def _child_environment() -> dict[str, str]:
-    """PATH and the locale; and coverage's own settings when the test suite measures its children."""
-    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8",
-            **{name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}}
 
 
 # --- in the child process -----------------------------------------------------------------
@@ -337,14 +317,7 @@ def read_in_child(data: bytes) -> dict:
     return {"paragraphs": paragraphs, "tables": grids}
 
 
-def _limit_myself() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
-
-
 if __name__ == "__main__":
-    _limit_myself()
+    limit_resources(MEMORY_LIMIT, CPU_SECONDS)
     logging.disable(logging.WARNING)  # pdfminer warns about every odd object; the parent logs the outcome
     json.dump(read_in_child(sys.stdin.buffer.read()), sys.stdout, ensure_ascii=False)

@@ -82,13 +82,15 @@ class LetterText:
     filename: str
     sha256: str
     text: str | None  # None: kept, but the object store could not give it now
+    ocr: bool = False  # read by OCR from a scan: letters may be misread
 
 
 def letter_texts(ctx: ServiceContext, mail: InboundMail) -> list[LetterText]:
-    """The text intake read from each letter attached to `mail` (role "letter"), in the mail's order."""
+    """The text intake read from each letter attached to `mail` (role "letter") or by OCR from each scan (role
+    "scan"), in the mail's order."""
     letters = []
     for attachment in mail.attachments:
-        if attachment.get("role") != "letter" or not attachment.get("text_key"):
+        if attachment.get("role") not in ("letter", "scan") or not attachment.get("text_key"):
             continue
         try:
             text = ctx.store.get(attachment["text_key"]).decode("utf-8", "replace")
@@ -96,7 +98,8 @@ def letter_texts(ctx: ServiceContext, mail: InboundMail) -> list[LetterText]:
             log.warning("letter text %s of mail %s not read from the object store", attachment["sha256"], mail.id,
                         exc_info=True)
             text = None
-        letters.append(LetterText(attachment["filename"] or attachment["sha256"][:12], attachment["sha256"], text))
+        letters.append(LetterText(attachment["filename"] or attachment["sha256"][:12], attachment["sha256"], text,
+                                  ocr=bool(attachment.get("ocr"))))
     return letters
 
 

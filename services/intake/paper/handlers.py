@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -90,6 +91,49 @@ def kept_scan(ctx: ServiceContext, sha256: str, filename: str = "") -> dict:
         return {"filename": name, "media_type": stored.content_type, "size": stored.size, "sha256": sha256,
                 "key": stored.key}
     raise PaperInvalid({"scan": "unknown_scan"})
+
+
+# OCR on a clerk's request waits in a web worker: well inside gunicorn's 60 s, whatever the scan
+READ_ON_REQUEST_SECONDS = 45
+
+
+@dataclass(frozen=True)
+class ScanReading:
+    """The text of a stored scan, for the clerk who types its comments: its text layer (a letter printed to PDF)
+    or what OCR recognised in its pictures; "" when nothing could be read."""
+
+    text: str
+    ocr: bool
+
+
+def read_scan(ctx: ServiceContext, scan: dict) -> ScanReading:
+    """Read a stored scan once; the reading is kept beside it (`<key>.read.json`), so the form posted back
+    (a row added, a field corrected) shows it again without reading it again."""
+    from services.intake.mail.letter import letter_text, scanned_letter_text
+    from services.intake.mail.ocr import ocr_ready
+    from services.intake.mail.pdf_form import is_pdf
+
+    earlier = reading_before(ctx, scan)
+    if earlier is not None:
+        return earlier
+    data = ctx.store.get(scan["key"])
+    text, ocr = (letter_text("pdf", data) if is_pdf(data) else ""), False
+    languages = ctx.settings.ocr_languages
+    if not text.strip() and languages is not None and ocr_ready(languages):
+        text, ocr = scanned_letter_text(data, languages, wall_seconds=READ_ON_REQUEST_SECONDS), True
+    reading = ScanReading(text, ocr and bool(text))
+    ctx.store.put(f"{scan['key']}.read.json", json.dumps({"text": reading.text, "ocr": reading.ocr}).encode(),
+                  "application/json")
+    return reading
+
+
+def reading_before(ctx: ServiceContext, scan: dict) -> ScanReading | None:
+    """The reading kept for this scan, or None when it was never read."""
+    try:
+        kept = json.loads(ctx.store.get(f"{scan['key']}.read.json"))
+    except (ObjectNotFound, ValueError):
+        return None
+    return ScanReading(str(kept.get("text") or ""), bool(kept.get("ocr")))
 
 
 def enter_paper_submission(ctx: ServiceContext, cmd: EnterPaperSubmission, *, actor: str,

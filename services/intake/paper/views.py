@@ -58,6 +58,7 @@ def paper_error(code: str) -> str:
         "active_content": _("The PDF contains scripts or embedded files and was refused. Scan the letter again "
                             "or print it to PDF."),
         "unknown_scan": _("The scan kept from the previous step is missing. Choose the file again."),
+        "no_scan": _("Choose the scan to read first."),
         "comments": _("Enter at least one comment: the proposed change is required."),
         "proposal": _("The proposed change is required (or remove the other texts of this row)."),
     }.get(code, _("Check this field."))
@@ -132,6 +133,21 @@ class PaperForm:
         if row is not None:
             self.values["name"], self.values["email"] = row["booking"].name, row["booking"].email or ""
 
+    def fill_from(self, text: str) -> int:
+        """The rows a scan's text names a provision for, and the organisation its heading names, where the clerk
+        has typed nothing yet (nothing typed is overwritten); how many rows were filled."""
+        from services.intake.mail.suggest import suggested_organisation, suggested_rows
+
+        if not self.values["organization"]:
+            self.values["organization"] = suggested_organisation(text)[:_LIMITS["organization"]]
+        if any(any(row.values()) for row in self.rows):
+            return 0
+        rows = suggested_rows(text)[:MAX_ROWS]
+        if rows:
+            self.rows = [{"section": r.section, "current_text": r.current_text, "proposal": r.proposal,
+                          "justification": r.justification, "topic": ""} for r in rows]
+        return len(rows)
+
     def comment_drafts(self) -> list[domain.CommentDraft]:
         """The filled rows as comments; a row's problems go to `errors`."""
         drafts = []
@@ -173,6 +189,14 @@ def enter(consultation_id: str) -> Any:
     if request.form.get("action") == "add_row":
         form.add_row()
         return _page(consultation, form, scan=scan, focus=f"f-c-{len(form.rows) - 1}-section")
+    if request.form.get("action") == "read_scan":
+        if scan is None:
+            form.errors.setdefault("scan", "no_scan")
+            return _page(consultation, form, status=422)
+        reading = handlers.read_scan(ctx, scan)
+        filled = form.fill_from(reading.text)
+        return _page(consultation, form, scan=scan, reading=reading, filled=filled,
+                     focus="f-c-0-section" if filled else "scan-reading")
     command = form.command(consultation.id, scan)
     form.add_problems(handlers.entry_problems(ctx, command))  # every problem at once, not one post at a time
     if form.errors:
@@ -234,11 +258,15 @@ def _refusal(exc: DomainError, consultation: Any) -> str:
 
 
 def _page(consultation: Any, form: PaperForm, *, scan: dict | None = None, status: int = 200,
-          problem: str | None = None, focus: str | None = None) -> Any:
+          problem: str | None = None, focus: str | None = None, reading: handlers.ScanReading | None = None,
+          filled: int | None = None) -> Any:
     errors = {name: paper_error(code) for name, code in form.errors.items()}
+    if reading is None and scan is not None:  # read at an earlier post of this form: still shown beside it
+        reading = handlers.reading_before(_ctx(), scan)
     bookings = handlers.bookings_for_notes(_ctx(), consultation.id) if form.channel == "duty_hours" else []
     html = render_template("intake/staff/paper_form.html", consultation=consultation, form=form, errors=errors,
-                           scan=scan, problem=problem, focus=focus, bookings=bookings,
+                           scan=scan, problem=problem, focus=focus, bookings=bookings, reading=reading,
+                           filled=filled,
                            max_mb=_ctx().settings.max_upload_bytes // (1024 * 1024),
                            accepted=form.channel in consultation.channels, channels=PAPER_CHANNELS)
     return html, status

@@ -426,6 +426,7 @@ MIME-Version: 1.0
     pasted_table_shape()
     excel_97_table()
     pdf_form_shapes()
+    scan_shapes()
 
 
 def more_shapes(docx_a: bytes, docx_b: bytes) -> None:
@@ -1822,3 +1823,73 @@ def pdf_form_shapes() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def copier_scan(pdf: bytes, *, dpi: int = 200, seed: int = 20111107) -> bytes:
+    """The printed letter scanned to PDF by an office copier: each page a greyscale picture at `dpi`, a little
+    skewed as paper lies on the glass, with toner specks and the copier's JPEG; no text layer."""
+    import random
+
+    import pypdfium2
+    from PIL import Image, ImageFilter
+
+    rng = random.Random(seed)
+    pages = []
+    for page in pypdfium2.PdfDocument(pdf):
+        picture = page.render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+        picture = picture.rotate(rng.uniform(-0.8, 0.8), resample=Image.BICUBIC, fillcolor=255, expand=False)
+        specks = picture.load()
+        for _ in range(picture.width * picture.height // 2500):
+            specks[rng.randrange(picture.width), rng.randrange(picture.height)] = rng.randrange(40, 160)
+        pages.append(picture.filter(ImageFilter.GaussianBlur(0.5)).point(lambda v: max(0, min(255, v * 0.94 + 8))))
+    out = io.BytesIO()
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=72)
+    return out.getvalue()
+
+
+def scan_shapes() -> None:
+    """Comments that reach the office on paper and come back as scans: the Federation's letter printed, signed
+    and scanned by an office copier to an image-only PDF, mailed from Outlook; and a printed page photographed
+    with a digital camera (a real photo from tesseract-polish, `scans/SOURCES.md`), mailed from Thunderbird."""
+    scan = copier_scan((HERE / "letter-federacja-torun.pdf").read_bytes())
+    (HERE / "letter-federacja-torun-scan.pdf").write_bytes(scan)
+    plain = ("Szanowni Państwo,\n\nw załączeniu skan podpisanego pisma Federacji z uwagami do projektu Programu "
+             "Współpracy na 2012 rok. Oryginał wysłaliśmy pocztą.\n\nZ poważaniem\nBiuro Federacji\n")
+    outlook_16_with_file("outlook-scanned-letter-pdf.eml",
+                         sender="=?windows-1250?Q?Biuro_Federacji?= <biuro@federacja.example.org>",
+                         subject="Skan pisma - uwagi do Programu =?windows-1250?Q?Wsp=F3=B3pracy?=",
+                         thread_index="AdxhZq2c7Hn1Ue0bQ8yVt3kR5mJwPg==", date="Tue, 8 Nov 2011 13:07:41 +0000",
+                         local_id="AM6PR07MB5589F03B71E2C4D6A9E8B2F0C4A11", server="AM6PR07MB5589", plain=plain,
+                         name="SKM_C25811110814050.pdf", media_type="application/pdf", data=scan)
+    tiff = (HERE / "scans" / "sample_pl-part1-helvetica-digital_cam.tif").read_bytes()
+    name = "strona z uwagami.tif"
+    (HERE / "thunderbird-photographed-page-tiff.eml").write_bytes(f"""Message-ID: <0c1f7e52-3b8d-4a61-9e2f-5d7a4b8c9e13@example.net>
+Date: Mon, 14 Oct 2024 19:42:03 +0200
+MIME-Version: 1.0
+User-Agent: Mozilla Thunderbird
+Content-Language: pl
+To: konsultacje@um.torun.pl
+From: Tomasz Wieczorek <t.wieczorek@example.net>
+Subject: =?UTF-8?Q?{qp_word("Uwagi – zdjęcie strony")}?=
+Content-Type: multipart/mixed; boundary="------------Zq7mB2xV9cN4kR1tY8wL3pHs"
+
+This is a multi-part message in MIME format.
+--------------Zq7mB2xV9cN4kR1tY8wL3pHs
+Content-Type: text/plain; charset=UTF-8; format=flowed
+Content-Transfer-Encoding: 8bit
+
+Dzień dobry,
+
+przesyłam zdjęcie strony z uwagami.
+
+Tomasz Wieczorek
+
+--------------Zq7mB2xV9cN4kR1tY8wL3pHs
+Content-Type: image/tiff; name="{name}"
+Content-Disposition: attachment; filename="{name}"
+Content-Transfer-Encoding: base64
+
+{b64(tiff)}
+
+--------------Zq7mB2xV9cN4kR1tY8wL3pHs--
+""".replace("\n", "\r\n").encode("utf-8"))

@@ -77,3 +77,25 @@ def received_events(ctx: ServiceContext, reference: str) -> list[dict]:
     with ctx.db.transaction() as session:
         rows = session.scalars(select(Outbox).where(Outbox.event_type == "submission.received"))
         return [parse_envelope(row.envelope).data for row in rows if row.envelope["data"]["reference"] == reference]
+
+
+def spy_on_isolated_child(monkeypatch) -> dict:
+    """What the first child process started by `isolated.run_isolated` is given (its arguments and environment),
+    with the service's database URL and secret key set in the parent's environment."""
+    import subprocess
+
+    from services.intake.mail import isolated
+
+    monkeypatch.setenv("INTAKE_DATABASE_URL", "postgresql://secret@localhost/intake")
+    monkeypatch.setenv("UWAGI_SECRET_KEY", "not-for-the-child")
+    seen: dict = {}
+    real = subprocess.run
+
+    def spy(args, **kwargs):
+        seen.setdefault("args", args)
+        seen.setdefault("env", kwargs.get("env"))
+        return real(args, **kwargs)
+
+    monkeypatch.setattr(isolated.subprocess, "run", spy)
+    return seen
+

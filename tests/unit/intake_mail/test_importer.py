@@ -176,12 +176,15 @@ def test_the_drop_folder_imports_each_file_at_its_mtime_and_files_it_away(fresh_
     (folder / "a.eml").write_bytes(mail_with(("u.docx", DOCX, FORM)))
     (folder / "b.eml").write_bytes(b"From: a@example.org\r\nMessage-ID: <b@x>\r\nContent-Type: multipart/mixed\r\n\r\n")
     (folder / "notes.txt").write_text("not a mail")
+    (folder / "._a.eml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")  # macOS's AppleDouble
+    (folder / ".tmp-copying.eml").write_bytes(b"From: half@example.org\r\n")  # a tool still writing it
     arrived = (now() - timedelta(minutes=5)).replace(microsecond=0)
     os.utime(folder / "a.eml", (arrived.timestamp(), arrived.timestamp()))
     results = {path.name: result for path, result in import_drop_folder(fresh_ctx, folder)}
     assert {name: r.status for name, r in results.items()} == {"a.eml": "created", "b.eml": "rejected"}
     assert (folder / "done" / "a.eml").exists() and (folder / "rejected" / "b.eml").exists()
     assert (folder / "notes.txt").exists() and not (folder / "a.eml").exists()
+    assert (folder / "._a.eml").exists() and (folder / ".tmp-copying.eml").exists()  # hidden files are left alone
     event = received_events(fresh_ctx, results["a.eml"].reference)[0]
     assert event["received_at"] == arrived and event["consultation_id"] == consultation
 

@@ -12,7 +12,7 @@ import pytest
 from services.intake.mail import pdf_form
 from services.intake.mail.form import read_form
 from services.intake.mail.pdf_form import _joined, _Line, _texts, read_pdf_document
-from tests.unit.intake_mail.conftest import CORPUS
+from tests.unit.intake_mail.conftest import CORPUS, spy_on_isolated_child
 
 
 def test_words_table_in_words_own_pdf_is_read_cell_by_cell_and_is_no_comment_form():
@@ -181,18 +181,7 @@ def test_the_citys_own_form_saved_as_pdf_keeps_a_comment_that_runs_over_three_pa
 
 def test_the_child_reads_the_pdf_isolated_and_without_the_services_secrets(monkeypatch):
     """Whatever a hostile file made the parser do, it would find no database URL or key in its environment."""
-    import subprocess
-
-    monkeypatch.setenv("INTAKE_DATABASE_URL", "postgresql://secret@localhost/intake")
-    monkeypatch.setenv("UWAGI_SECRET_KEY", "not-for-the-child")
-    seen: dict = {}
-    real = subprocess.run
-
-    def spy(args, **kwargs):
-        seen.update(args=args, env=kwargs.get("env"))
-        return real(args, **kwargs)
-
-    monkeypatch.setattr(pdf_form.subprocess, "run", spy)
+    seen = spy_on_isolated_child(monkeypatch)
     assert read_pdf_document((CORPUS / "form-a-toruń.pdf").read_bytes()) is not None
     assert seen["args"][1] == "-I"
     assert {name for name in seen["env"] if not name.startswith("COVERAGE_")} == {"PATH", "LC_ALL"}

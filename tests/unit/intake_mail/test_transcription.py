@@ -19,7 +19,7 @@ from services.intake import domain
 from services.intake.mail.importer import import_mail
 from services.intake.mail.transcribe import transcribe_mail
 from services.intake.models import InboundMail, Outbox, Submission
-from tests.unit.intake_mail.conftest import CORPUS, now, open_consultation
+from tests.unit.intake_mail.conftest import CORPUS, make_ctx, now, open_consultation
 
 
 def body_only_mail() -> bytes:
@@ -163,6 +163,37 @@ def test_rows_the_mail_names_a_provision_for_are_filled_in_for_staff_to_check_an
     assert "wypełniono na podstawie treści" not in plain and 'name="c-2-proposal"' in plain
 
 
+def test_a_scanned_letter_is_read_by_ocr_shown_as_such_and_its_points_start_filled_in(fresh_ctx):
+    """The Federation's letter printed, signed and scanned by a copier (outlook-scanned-letter-pdf.eml): the page
+    shows the text recognised in the scan, says it was recognised and may be misread, and fills the two rows."""
+    client = reviewer_client(fresh_ctx)
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-scanned-letter-pdf.eml").read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "Tekst rozpoznany w skanie SKM_C25811110814050.pdf" in page
+    assert "Rozpoznany automatycznie (OCR) z obrazu" in page
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza rekomendowane do współfinansowania przedsięwzięcia”." in page
+    assert "2 wiersze wypełniono na podstawie treści wiadomości i załączonych pism" in page
+    assert re.search(r'name="c-0-section"[^>]*value="Rozdział VI § 12 ust. 19"', page)
+    with fresh_ctx.db.transaction() as session:
+        attachment = session.get(InboundMail, mail_id).attachments[0]
+    assert attachment["role"] == "scan" and attachment["ocr"] is True
+    text = client.get(f"/intake/api/v1/staff/mails/{mail_id}/attachments/{attachment['sha256']}/text")
+    assert text.status_code == 200 and "Kujawsko-Pomorska Federacja" in text.get_data(as_text=True)
+
+
+def test_with_ocr_off_a_scan_is_a_picture_only(tmp_path):
+    ctx = make_ctx(tmp_path / "var", UWAGI_OCR_LANGUAGES="off")
+    try:
+        mail_id, _reference = scanned_mail(ctx, (CORPUS / "outlook-scanned-letter-pdf.eml").read_bytes())
+        with ctx.db.transaction() as session:
+            attachment = session.get(InboundMail, mail_id).attachments[0]
+        assert attachment["role"] == "scan" and "text_key" not in attachment and "ocr" not in attachment
+        page = reviewer_client(ctx).get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+        assert "Tekst rozpoznany" not in page and "wypełniono na podstawie treści" not in page
+    finally:
+        ctx.close()
+
+
 def test_a_letter_attached_instead_of_the_form_is_shown_and_its_points_start_filled_in(fresh_ctx):
     """The corpus's Outlook mail with the Federation's letter as LibreOffice's PDF (outlook-letter-pdf-attached.eml):
     the page shows the letter's text in a region of its own, and its two points fill two rows."""
@@ -239,7 +270,8 @@ def test_the_letters_text_is_also_served_to_staff_tools_and_refused_for_other_fi
     assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in text.get_data(as_text=True)
     assert 'filename="uwagi-federacji.txt"' in text.headers["Content-Disposition"]
     assert client.get(f"/intake/api/v1/staff/mails/{mail_id}/attachments/{'0' * 64}/text").status_code == 404
-    scan_id, _ = scanned_mail(fresh_ctx)
+    # a photo of a form filled in by hand: OCR is not sure of a word in it, so there is no text to serve
+    photo_id, _ = scanned_mail(fresh_ctx, (CORPUS / "gmx-photo-of-form-pasted-inline.eml").read_bytes())
     with fresh_ctx.db.transaction() as session:
-        scan_sha = session.get(InboundMail, scan_id).attachments[0]["sha256"]
-    assert client.get(f"/intake/api/v1/staff/mails/{scan_id}/attachments/{scan_sha}/text").status_code == 404
+        photo_sha = session.get(InboundMail, photo_id).attachments[0]["sha256"]
+    assert client.get(f"/intake/api/v1/staff/mails/{photo_id}/attachments/{photo_sha}/text").status_code == 404

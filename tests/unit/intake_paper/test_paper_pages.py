@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import re
+from html import unescape
 from datetime import datetime
+
+from PIL import Image
 
 from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
 from services.intake.paper import handlers
+from tests.unit.intake_mail.conftest import CORPUS
 from tests.unit.intake_paper.support import PDF, WARSAW, book, consultation, received_events
 
 BASE = "/intake/staff/consultations"
@@ -208,3 +212,86 @@ def test_the_schedule_links_each_booking_to_its_notes_and_the_notes_are_linked_b
     # The schedule links the notes entered, so that nobody enters them twice.
     schedule = page_text(client.get(f"{BASE}/{found.id}/bookings"))
     assert f'Uwagi z rozmowy zapisane: <a href="{response.headers["Location"]}">{reference}</a>' in schedule
+
+
+def filled_in(html: str) -> dict:
+    """Every value a browser would send back: hidden and text inputs, and text areas."""
+    inputs = re.findall(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"', html)
+    areas = re.findall(r'<textarea[^>]*?name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.DOTALL)
+    return {name: unescape(value) for name, value in [*inputs, *areas]}
+
+
+SCANNED_LETTER = CORPUS / "letter-federacja-torun-scan.pdf"  # the Federation's letter, scanned by a copier
+
+
+def test_a_clerk_has_a_scanned_letter_read_and_its_points_fill_the_rows(ctx, app):
+    """The letter as the copier scanned it (an image-only PDF): "Read the text of the scan" shows the text OCR
+    recognised beside the form, fills the two rows its points name provisions for and the organisation from its
+    heading, and the clerk registers them."""
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    assert "Odczytaj tekst skanu" in html
+    read = client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **form_of(html), "action": "read_scan", "rows": "3",
+        "scan": (io.BytesIO(SCANNED_LETTER.read_bytes()), "skan pisma.pdf")})
+    shown = page_text(read)
+    assert read.status_code == 200
+    assert "Tekst odczytany ze skanu skan pisma.pdf" in shown and "Rozpoznany automatycznie (OCR)" in shown
+    assert "2 wiersze uwag wypełniono na podstawie tekstu" in shown
+    assert re.search(r'name="c-0-section"[^>]*value="Rozdział VI § 12 ust. 19"', shown)
+    assert re.search(r'name="c-1-section"[^>]*value="§ 5 ust. 2"', shown)
+    assert re.search(r'name="organization"[^>]*value="Kujawsko-Pomorska Federacja Organizacji Pozarządowych"',
+                     shown)
+    assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in shown
+    # Adding a row posts the form back: the text stays beside it, read once (kept beside the scan)
+    fields = filled_in(shown)
+    again = page_text(client.post(f"{BASE}/{found.id}/letters/new", data={**fields, "action": "add_row"}))
+    assert "Tekst odczytany ze skanu" in again and "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in again
+    saved = client.post(f"{BASE}/{found.id}/letters/new", data={
+        **fields, "action": "save", "received_on": datetime.now(WARSAW).date().isoformat(), "name": "Jan Kowalski",
+        "organization": "Kujawsko-Pomorska Federacja Organizacji Pozarządowych",
+        "postal_address": "ul. Szeroka 1, 87-100 Toruń"})
+    assert saved.status_code == 303
+    reference = re.search(r"(UW/\d{4}/\d{6})", page_text(client.get(saved.headers["Location"]))).group(1)
+    comments = received_events(ctx, reference)[0]["comments"]
+    assert [c["section"] for c in comments] == ["Rozdział VI § 12 ust. 19", "§ 5 ust. 2"]
+    assert comments[0]["proposal"] == "Prezydent Miasta Torunia zatwierdza rekomendowane do współfinansowania " \
+                                      "przedsięwzięcia"
+
+
+def test_reading_a_scan_never_overwrites_what_the_clerk_typed(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    read = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **form_of(html), "action": "read_scan", "rows": "3", "organization": "Stowarzyszenie Przystań",
+        "c-0-proposal": "Już przepisana uwaga.",
+        "scan": (io.BytesIO(SCANNED_LETTER.read_bytes()), "skan.pdf")}))
+    assert "Tekst odczytany ze skanu skan.pdf" in read and "wypełniono na podstawie tekstu" not in read
+    assert re.search(r'name="organization"[^>]*value="Stowarzyszenie Przystań"', read)
+    assert "Już przepisana uwaga." in read and 'value="Rozdział VI § 12 ust. 19"' not in read
+
+
+def test_a_letter_printed_to_pdf_is_read_from_its_own_text_and_a_blank_picture_says_nothing_was_read(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    printed = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **form_of(html), "action": "read_scan", "rows": "3",
+        "scan": (io.BytesIO((CORPUS / "letter-federacja-torun.pdf").read_bytes()), "pismo.pdf")}))
+    assert "Odczytany z tekstu zapisanego w pliku PDF" in printed and "(OCR)" not in printed
+    assert "2 wiersze uwag wypełniono" in printed
+    blank = io.BytesIO()
+    Image.new("L", (1200, 1600), 255).save(blank, "PNG")
+    nothing = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **form_of(html), "action": "read_scan", "rows": "3", "scan": (io.BytesIO(blank.getvalue()), "pusta.png")}))
+    assert "Z tego skanu nie udało się odczytać tekstu" in nothing
+
+
+def test_reading_without_a_scan_asks_for_one(ctx, app):
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    response = client.post(f"{BASE}/{found.id}/letters/new", data={**form_of(html), "action": "read_scan"})
+    assert response.status_code == 422 and "Najpierw wybierz skan do odczytania." in page_text(response)
