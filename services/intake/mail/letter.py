@@ -13,8 +13,12 @@ attached for staff to open.
 
 from __future__ import annotations
 
+import copy
+import email
+import email.policy
 import io
 import logging
+import posixpath
 import re
 import zipfile
 import zlib
@@ -22,7 +26,8 @@ import zlib
 from lxml import etree
 
 from services.intake.mail.annotations import odf_spaces
-from services.intake.mail.form import W, _docx_text, _parse_part, _without_what_word_does_not_show
+from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
+                                       _wrapped_children)
 from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import read_word97
 
@@ -65,24 +70,119 @@ def letter_text(kind: str | None, data: bytes) -> str:
 # --- DOCX -------------------------------------------------------------------------------
 
 
+_RELATIONSHIPS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
+_R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+MAX_PART_BYTES = 2 << 20  # a header, footer or imported chunk larger than this is not read
+
+
 def _docx_letter(data: bytes) -> str:
+    """The letter's paragraphs in order: its header's (the NGO's letterhead, where its name often is), the body's,
+    with text boxes and tables once each, what Word imported whole (`w:altChunk`: an HTML or MHT part, as mail
+    merge and web editors write), its footnotes and endnotes (where a letter often cites its sources), and its
+    footer's."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         body = _parse_part(archive.read("word/document.xml")).find(f"{W}body")
         styles = _parse_part(archive.read("word/styles.xml")) if "word/styles.xml" in archive.namelist() else None
-    if body is None:
-        return ""
+        if body is None:
+            return ""
+        parts, kinds = _relations(archive, "word/_rels/document.xml.rels")
+        numbered_styles = _numbered_styles(styles)
+
+        def blocks_of(part: str | None) -> list[str]:
+            root = _part(archive, part)
+            if root is None:
+                return []
+            _without_what_word_does_not_show(root)
+            return _docx_blocks(root, numbered_styles, {})
+
+        references = {kind: [parts.get(reference.get(_R_ID) or "") for reference in body.iter(f"{W}{kind}Reference")]
+                      for kind in ("header", "footer")}
+        header = [block for part in dict.fromkeys(references["header"]) for block in blocks_of(part)]
+        footer = [block for part in dict.fromkeys(references["footer"]) for block in blocks_of(part)]
+        notes = [block for identifier, kind in kinds.items() if kind in ("footnotes", "endnotes")
+                 for block in _notes(blocks_of, parts[identifier])]
+        chunks = {identifier: _chunk_text(archive, part) for identifier, part in parts.items()
+                  if kinds[identifier] == "aFChunk"}
     _without_what_word_does_not_show(body)
-    numbered_styles = _numbered_styles(styles)
+    blocks = [*dict.fromkeys(header), *_docx_blocks(body, numbered_styles, chunks), *notes, *dict.fromkeys(footer)]
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def _docx_blocks(root: etree._Element, numbered_styles: set[str], chunks: dict[str, str]) -> list[str]:
+    """Each paragraph (its own text: a text box or table inside it is a block of its own), each table row as its
+    cells joined by " | " (a table nested in a cell is that cell's text), each imported chunk's text."""
     blocks: list[str] = []
-    for element in body.iter(f"{W}p", f"{W}tr"):
+    for element in root.iter(f"{W}p", f"{W}tr", f"{W}altChunk"):
+        if any(ancestor.tag == f"{W}tc" for ancestor in element.iterancestors()):
+            continue  # read with its cell
         if element.tag == f"{W}tr":
-            cells = [" ".join(_docx_text(cell).split()) for cell in element.iter(f"{W}tc")]
+            cells = [" ".join(_docx_text(cell).split()) for cell in _wrapped_children(element, f"{W}tc")]
             blocks.append(" | ".join(cell for cell in cells if cell))
-        elif not any(ancestor.tag == f"{W}tc" for ancestor in element.iterancestors()):
-            text = _docx_text(element).strip()
+        elif element.tag == f"{W}altChunk":
+            blocks.append(chunks.get(element.get(_R_ID) or "", ""))
+        else:
+            text = _docx_text(_without_nested(element)).strip()
             numbered = _numbered(element, numbered_styles)
             blocks.append(f"• {text}" if numbered and text else text)
-    return "\n\n".join(block for block in blocks if block.strip())
+    return blocks
+
+
+def _without_nested(paragraph: etree._Element) -> etree._Element:
+    """The paragraph without the text boxes and tables anchored in it, which are read as blocks of their own."""
+    if next(paragraph.iter(f"{W}txbxContent", f"{W}tbl"), None) is None:
+        return paragraph
+    own = copy.deepcopy(paragraph)
+    for nested in list(own.iter(f"{W}txbxContent", f"{W}tbl")):
+        if nested.getparent() is not None:
+            nested.getparent().remove(nested)
+    return own
+
+
+def _relations(archive: zipfile.ZipFile, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """A part's relationships: id -> the target part's name in the package ("word/header1.xml"), and id -> the
+    relationship's kind (the last word of its type: "header", "footnotes", "aFChunk")."""
+    if name not in archive.namelist():
+        return {}, {}
+    parts, kinds = {}, {}
+    for relation in _parse_part(archive.read(name)).iter(_RELATIONSHIPS):
+        target, mode = relation.get("Target") or "", relation.get("TargetMode") or ""
+        if mode == "External" or not target:
+            continue
+        identifier = relation.get("Id") or ""
+        parts[identifier] = posixpath.normpath(target.lstrip("/") if target.startswith("/")
+                                               else posixpath.join("word", target))
+        kinds[identifier] = (relation.get("Type") or "").rsplit("/", 1)[-1]
+    return parts, kinds
+
+
+def _notes(blocks_of, part: str) -> list[str]:
+    """The text of the footnotes or endnotes part, without the separator lines Word keeps as notes of their own."""
+    return [block for block in blocks_of(part) if block.strip() not in ("", "\u2003")]
+
+
+def _part(archive: zipfile.ZipFile, name: str | None) -> etree._Element | None:
+    if not name or name not in archive.namelist() or archive.getinfo(name).file_size > MAX_PART_BYTES:
+        return None
+    return _parse_part(archive.read(name))
+
+
+def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
+    """The text of a part Word imports whole into the document (`w:altChunk`): HTML, or MHT (a web archive, the
+    HTML in a MIME message)."""
+    from services.intake.mail.parse import decode_8bit, html_to_text
+
+    if name not in archive.namelist() or archive.getinfo(name).file_size > MAX_PART_BYTES:
+        return ""
+    data = archive.read(name)
+    if name.endswith((".rtf", ".txt", ".xml", ".docx")):
+        return ""  # an imported RTF, text or Word part: rare, and read by nothing here
+    if name.endswith((".mht", ".mhtml")) or data[:200].lstrip().lower().startswith(b"mime-version"):
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        html = next((part for part in message.walk() if part.get_content_type() == "text/html"), None)
+        if html is None:
+            return ""
+        data = html.get_payload(decode=True) or b""
+    return html_to_text(decode_8bit(data))
 
 
 def _numbered(paragraph: etree._Element, numbered_styles: set[str]) -> bool:

@@ -222,3 +222,63 @@ def test_an_odt_claiming_a_billion_spaces_gives_a_bounded_text():
     space = etree.fromstring('<s xmlns="urn:oasis:names:tc:opendocument:xmlns:text:1.0" '
                              'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" text:c="999999999"/>')
     assert odf_spaces(space) == " " * 100
+
+
+DOCX = CORPUS / "docx"  # Word's own files from Apache Tika's tests (docx/SOURCES.md)
+
+
+def read_docx(name: str) -> str:
+    return letter_text("docx", (DOCX / name).read_bytes())
+
+
+@pytest.mark.parametrize("name", ["testAltChunkHTML.docx", "testAltChunkMHT.docx"])
+def test_a_document_word_imports_whole_from_html_or_mht_gives_that_text(name):
+    assert "Example of a table" in read_docx(name)  # as Tika's OOXMLDocxSAXPackageTest expects
+
+
+def test_text_boxes_in_the_body_header_and_footer_are_read_once_each():
+    text = read_docx("testWORD_text_box.docx")
+    for sentence in ("This text is directly in the body of the document.",
+                     "This text is inside of a text box in the body of the document.",
+                     "This text is inside of a text box in the header of the document.",
+                     "This text is inside of a text box in the footer of the document."):
+        assert text.count(sentence) == 1, sentence
+    assert text.index("in the header") < text.index("directly in the body") < text.index("in the footer")
+
+
+def test_a_content_control_inside_a_text_box_is_read_once():
+    assert read_docx("testWORD_sdtInTextBox.docx").count("inside-text") == 1  # Tika's testSDTInTextBox
+
+
+def test_a_table_anchored_inside_a_paragraph_is_read_as_rows_once():
+    text = read_docx("testWORD_tableInRunInsideParagraph.docx")
+    assert text.count("accusam et justo duo | AAAA") == 1 and text.count("AAAA") == 1
+
+
+def test_words_various_parts_are_read_as_tika_expects():
+    text = read_docx("testWORD_various.docx")
+    for expected in ("This is the header text.", "This is the footer text.", "Here is a text box",
+                     "This is a footnote.", "Footnote appears here", "Here is a citation:", "(Kramer)",
+                     "Figure 1 This is a caption for Figure 1", "This is a hyperlink", "Here is a list:",
+                     "• Bullet 1", "Row 1 Col 1 | Row 1 Col 2 | Row 1 Col 3", "Row 2 Col 1 | Row 2 Col 2 | Row 2 Col 3"):
+        assert expected in text, expected
+    assert text.count("Here is a text box") == 1
+    assert text.startswith("This is the header text.") and text.endswith("This is the footer text.")
+
+
+def test_an_ngos_letterhead_in_the_page_header_names_the_organisation():
+    """NGOs write on a letterhead template, whose name and address sit in the page header, not the body."""
+    from services.intake.mail.suggest import suggested_organisation
+
+    document = Document()
+    header = document.sections[0].header
+    header.paragraphs[0].text = "Stowarzyszenie Przyjaciół Torunia"
+    header.add_paragraph("ul. Szeroka 12, 87-100 Toruń, KRS 0000123456")
+    document.add_paragraph("Toruń, 20 października 2024 r.")
+    document.add_paragraph("Uwagi do projektu Programu Współpracy")
+    document.add_paragraph("1. § 5 ust. 2 – proponujemy dopisać nowy punkt: „wspieranie wolontariatu”.")
+    out = io.BytesIO()
+    document.save(out)
+    text = letter_text("docx", out.getvalue())
+    assert text.split("\n\n")[:2] == ["Stowarzyszenie Przyjaciół Torunia", "ul. Szeroka 12, 87-100 Toruń, KRS 0000123456"]
+    assert suggested_organisation(text) == "Stowarzyszenie Przyjaciół Torunia"
