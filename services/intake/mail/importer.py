@@ -31,7 +31,7 @@ from services.common.web import DomainError
 from services.intake import domain
 from services.intake.handlers import record_submission
 from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form, workbook_grid
-from services.intake.mail.letter import letter_text, scanned_letter_text
+from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
 from services.intake.mail.ocr import ocr_ready
 from services.intake.mail.pdf_form import is_pdf
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
@@ -51,6 +51,7 @@ _HOSTILE_EXTENSIONS = {"exe", "com", "scr", "pif", "bat", "cmd", "vbs", "vbe", "
 _HOSTILE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
 _SCAN_TYPES = ("application/pdf", "image/")
 MAX_PDF_FORMS = 5  # PDFs of one mail read as forms, each in a child process; the rest are files for staff
+MAX_SCANNED_ROWS = 100  # rows of a scanned form kept for the transcription page
 MAX_SCANS_READ = 3  # scans of one mail read by OCR (seconds a page), the largest first; the rest are pictures
 
 
@@ -136,7 +137,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     command = domain.SubmitComments(consultation_id=target, submitter=submitter, comments=drafts, channel="email")
     letters: dict[str, str] = {}
     unread: dict[str, str] = {}  # sha256 -> why staff must open the file themselves (decided once: it reads it)
-    scanned: dict[str, str] = {}  # sha256 -> the text OCR read from a scan
+    scanned: dict[str, ScannedLetter] = {}  # sha256 -> what OCR read from a scan
     if status == NEEDS_REVIEW:
         letters = {a.sha256: text for a in unformed if (text := _letter(a))}
         unread = {a.sha256: kind for a in unformed if a.sha256 not in letters and (kind := unread_kind(a))}
@@ -301,19 +302,19 @@ def _letter(attachment: Attachment) -> str:
     return letter_text(form_kind(attachment.filename, attachment.media_type, attachment.data), attachment.data)
 
 
-def _scanned(ctx: ServiceContext, attachments: list[Attachment]) -> dict[str, str]:
-    """The text OCR reads from the mail's scans (image-only PDFs, pictures), by sha256; none without Tesseract."""
+def _scanned(ctx: ServiceContext, attachments: list[Attachment]) -> dict[str, ScannedLetter]:
+    """What OCR reads from the mail's scans (image-only PDFs, pictures), by sha256; none without Tesseract."""
     languages = ctx.settings.ocr_languages
     scans = [a for a in attachments if a.media_type.startswith(_SCAN_TYPES)]  # what `_store` keeps as a scan
     if not scans or languages is None or not ocr_ready(languages):
         return {}
     # A signature's logo is small and a scanned page is not: read the largest, and each file once
     largest = sorted({a.sha256: a for a in scans}.values(), key=lambda a: len(a.data), reverse=True)
-    return {a.sha256: text for a in largest[:MAX_SCANS_READ] if (text := scanned_letter_text(a.data, languages))}
+    return {a.sha256: read for a in largest[:MAX_SCANS_READ] if (read := scanned_letter(a.data, languages))}
 
 
 def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail, forms: list[tuple[Attachment, FilledForm]],
-           letters: dict[str, str], unread: dict[str, str], scanned: dict[str, str]) -> dict:
+           letters: dict[str, str], unread: dict[str, str], scanned: dict[str, ScannedLetter]) -> dict:
     """The whole mail and each attachment, content-addressed (a re-import writes the same keys); the text read
     from a letter or by OCR from a scan beside it, for the transcription page."""
     # a filled form, or a returned draft whose Word comments and tracked changes were read as the comments
@@ -330,11 +331,18 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail, forms: list[tupl
                                               "scan" if attachment.media_type.startswith(_SCAN_TYPES) else "other")
             why = unread.get(digest) if role == "other" else None
             text = {}
-            read = letters.get(digest) if role == "letter" else scanned.get(digest) if role == "scan" else None
-            if read:
+            read = letters.get(digest) if role == "letter" else None
+            ocr = scanned.get(digest) if role == "scan" else None
+            if read or ocr:
                 text_key = _put_once(ctx.store, f"intake/mail/attachments/{digest}.txt",
-                                     read.encode("utf-8"), "text/plain; charset=utf-8").key
-                text = {"text_key": text_key, **({"ocr": True} if role == "scan" else {})}
+                                     (read or ocr.text).encode("utf-8"), "text/plain; charset=utf-8").key
+                text = {"text_key": text_key}
+            if ocr:  # a printed form's rows, for staff to check against the scan: OCR may misread any word
+                text["ocr"] = True
+                if ocr.form is not None:
+                    text["ocr_form"] = {"rows": [[r.section, r.current_text, r.proposal, r.justification]
+                                                 for r in ocr.form.rows[:MAX_SCANNED_ROWS]],
+                                        "organization": ocr.form.submitter.organization}
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
                                 "forwarded": attachment.forwarded, **({"unread": why} if why else {}),

@@ -22,12 +22,14 @@ import posixpath
 import re
 import zipfile
 import zlib
+from dataclasses import dataclass
 
 from lxml import etree
 
 from services.intake.mail.annotations import odf_spaces
 from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
                                        _wrapped_children)
+from services.intake.mail.rows import FilledForm
 from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import read_word97
 
@@ -276,14 +278,27 @@ def _odt_inline(paragraph: etree._Element) -> str:
 # --- scans ------------------------------------------------------------------------------
 
 
-def scanned_letter_text(data: bytes, languages: str, *, wall_seconds: float | None = None) -> str:
-    """The text OCR reads from a scanned PDF or a picture of a page, as paragraphs, or "" (see `ocr.scan_text`)."""
+@dataclass(frozen=True)
+class ScannedLetter:
+    text: str  # as paragraphs
+    form: FilledForm | None  # the comment form's rows, when the scan is of a printed form with its ruled table
+
+
+def scanned_letter(data: bytes, languages: str, *, wall_seconds: float | None = None) -> ScannedLetter | None:
+    """What OCR reads from a scanned PDF or a picture of a page, or None (see `ocr.scan_text`)."""
     from services.intake.mail.ocr import scan_text
 
     scanned = scan_text(data, languages, **({"wall_seconds": wall_seconds} if wall_seconds else {}))
     if scanned is None:
-        return ""
-    return _tidy("\n\n".join(_pdf_paragraphs(page) for page in scanned.pages))[:MAX_CHARS]
+        return None
+    text = _tidy("\n\n".join(_pdf_paragraphs(page) for page in scanned.pages))[:MAX_CHARS]
+    return ScannedLetter(text, scanned.form if scanned.form is not None and scanned.form.rows else None)
+
+
+def scanned_letter_text(data: bytes, languages: str, *, wall_seconds: float | None = None) -> str:
+    """The text OCR reads from a scanned PDF or a picture of a page, as paragraphs, or ""."""
+    scanned = scanned_letter(data, languages, wall_seconds=wall_seconds)
+    return scanned.text if scanned is not None else ""
 
 
 # --- PDF --------------------------------------------------------------------------------

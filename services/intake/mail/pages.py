@@ -39,12 +39,12 @@ def transcription(mail_id: str) -> Any:
     if request.method == "GET":
         letters = staff.letter_texts(ctx, mail)
         start = transcribe.transcription_start(submission, staff.text_to_transcribe(mail, letters),
-                                               [letter.text or "" for letter in letters])
+                                               [letter.text or "" for letter in letters], staff.scanned_form(mail))
         form = PaperForm("transcription", {"name": start.name, "organization": start.organization})
         form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in start.rows]
         form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if start.rows else 3)]
         return _page(mail, submission, form, suggested=len(start.rows), letters=letters,
-                     organisation_read=start.organization_read)
+                     organisation_read=start.organization_read, scanned_form=start.scanned_form)
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -78,13 +78,14 @@ def _sender(form: PaperForm) -> transcribe.Sender:
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,
-          suggested: int = 0, letters: list[staff.LetterText] | None = None, organisation_read: bool = False) -> Any:
+          suggested: int = 0, letters: list[staff.LetterText] | None = None, organisation_read: bool = False,
+          scanned_form: str = "") -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
         if mail.consultation_id else None
     errors = {name: paper_error(code) for name, code in form.errors.items()}
     html = render_template("intake/staff/mail_transcription.html", mail=mail, submission=submission, form=form,
                            errors=errors, consultation=consultation, focus=focus, suggested=suggested,
                            letters=staff.letter_texts(_ctx(), mail) if letters is None else letters,
-                           organisation_read=organisation_read,
+                           organisation_read=organisation_read, scanned_form=scanned_form,
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

@@ -103,6 +103,28 @@ def letter_texts(ctx: ServiceContext, mail: InboundMail) -> list[LetterText]:
     return letters
 
 
+@dataclass(frozen=True)
+class ScannedForm:
+    filename: str
+    rows: tuple  # rows.FormRow, as OCR read them from the printed form's table
+    organization: str
+
+
+def scanned_form(mail: InboundMail) -> ScannedForm | None:
+    """The first printed comment form OCR read rows from among the mail's scans, or None."""
+    from services.intake.mail.rows import FormRow
+
+    for attachment in mail.attachments:
+        found = attachment.get("ocr_form") if attachment.get("role") == "scan" else None
+        if isinstance(found, dict) and found.get("rows"):
+            rows = tuple(FormRow(*(str(value) for value in row[:4])) for row in found["rows"]
+                         if isinstance(row, list) and len(row) >= 4)
+            if rows:
+                return ScannedForm(attachment["filename"] or attachment["sha256"][:12], rows,
+                                   str(found.get("organization") or ""))
+    return None
+
+
 def text_to_transcribe(mail: InboundMail, letters: list[LetterText]) -> str:
     """The mail's own words, then each attached letter's: what the suggested rows are read from."""
     return "\n\n".join([mail.body_text or ""] + [letter.text or "" for letter in letters])

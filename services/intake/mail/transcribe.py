@@ -17,6 +17,7 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import domain
 from services.intake.mail.importer import NEEDS_REVIEW
+from services.intake.mail.staff import ScannedForm
 from services.intake.models import Comment, Consultation, InboundMail, Submission
 
 TRANSCRIBED = "transcribed"
@@ -117,18 +118,22 @@ class TranscriptionStart:
     """What the transcription page starts from, read from the mail and its letters for staff to check."""
     name: str
     organization: str
-    organization_read: bool  # taken from a letter's heading, not from the submission
-    rows: tuple  # suggest.FormRow, in the order the text names them
+    organization_read: bool  # taken from a letter's heading or a scanned form, not from the submission
+    rows: tuple  # suggest.FormRow, in the order the text names them, or as a scanned form has them
+    scanned_form: str = ""  # the file name of the scanned form the rows were read from by OCR
 
 
-def transcription_start(submission: Submission | None, text: str, letter_texts: list[str]) -> TranscriptionStart:
-    """The sender as the submission has it (the organisation from a letter's heading when it has none) and the
-    rows the text of the mail and its letters names a provision for."""
+def transcription_start(submission: Submission | None, text: str, letter_texts: list[str],
+                        scanned: ScannedForm | None = None) -> TranscriptionStart:
+    """The sender as the submission has it (the organisation from a scanned form or a letter's heading when it
+    has none) and the rows: a scanned form's as OCR read them, else those the text of the mail and its letters
+    names a provision for."""
     from services.intake.mail.suggest import suggested_organisation, suggested_rows
 
-    read = "" if submission is None or submission.organization else next(
+    read = "" if submission is None or submission.organization else (scanned.organization if scanned else "") or next(
         (found for letter in letter_texts if (found := suggested_organisation(letter))), "")
     return TranscriptionStart(
         name=submission.submitter_name if submission is not None else "",
         organization=(submission.organization if submission is not None else None) or read,
-        organization_read=bool(read), rows=tuple(suggested_rows(text)))
+        organization_read=bool(read), rows=scanned.rows if scanned else tuple(suggested_rows(text)),
+        scanned_form=scanned.filename if scanned else "")

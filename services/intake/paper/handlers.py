@@ -104,12 +104,14 @@ class ScanReading:
 
     text: str
     ocr: bool
+    rows: tuple[tuple[str, str, str, str], ...] = ()  # a printed form's rows (section, current, proposal, why)
+    organization: str = ""  # as the printed form names it
 
 
 def read_scan(ctx: ServiceContext, scan: dict) -> ScanReading:
     """Read a stored scan once; the reading is kept beside it (`<key>.read.json`), so the form posted back
     (a row added, a field corrected) shows it again without reading it again."""
-    from services.intake.mail.letter import letter_text, scanned_letter_text
+    from services.intake.mail.letter import letter_text, scanned_letter
     from services.intake.mail.ocr import ocr_ready
     from services.intake.mail.pdf_form import is_pdf
 
@@ -117,13 +119,18 @@ def read_scan(ctx: ServiceContext, scan: dict) -> ScanReading:
     if earlier is not None:
         return earlier
     data = ctx.store.get(scan["key"])
-    text, ocr = (letter_text("pdf", data) if is_pdf(data) else ""), False
+    reading = ScanReading(letter_text("pdf", data) if is_pdf(data) else "", False)
     languages = ctx.settings.ocr_languages
-    if not text.strip() and languages is not None and ocr_ready(languages):
-        text, ocr = scanned_letter_text(data, languages, wall_seconds=READ_ON_REQUEST_SECONDS), True
-    reading = ScanReading(text, ocr and bool(text))
-    ctx.store.put(f"{scan['key']}.read.json", json.dumps({"text": reading.text, "ocr": reading.ocr}).encode(),
-                  "application/json")
+    if not reading.text.strip() and languages is not None and ocr_ready(languages):
+        scanned = scanned_letter(data, languages, wall_seconds=READ_ON_REQUEST_SECONDS)
+        if scanned is not None:
+            form = scanned.form
+            reading = ScanReading(scanned.text, True, tuple(
+                (r.section, r.current_text, r.proposal, r.justification) for r in (form.rows if form else ())),
+                form.submitter.organization if form else "")
+    ctx.store.put(f"{scan['key']}.read.json", json.dumps(
+        {"text": reading.text, "ocr": reading.ocr, "rows": reading.rows, "organization": reading.organization},
+        ensure_ascii=False).encode("utf-8"), "application/json")
     return reading
 
 
@@ -131,9 +138,11 @@ def reading_before(ctx: ServiceContext, scan: dict) -> ScanReading | None:
     """The reading kept for this scan, or None when it was never read."""
     try:
         kept = json.loads(ctx.store.get(f"{scan['key']}.read.json"))
-    except (ObjectNotFound, ValueError):
+        rows = tuple(tuple(str(value) for value in row[:4]) for row in kept.get("rows") or () if len(row) >= 4)
+    except (ObjectNotFound, ValueError, TypeError, AttributeError):
         return None
-    return ScanReading(str(kept.get("text") or ""), bool(kept.get("ocr")))
+    return ScanReading(str(kept.get("text") or ""), bool(kept.get("ocr")), rows,  # type: ignore[arg-type]
+                       str(kept.get("organization") or ""))
 
 
 def enter_paper_submission(ctx: ServiceContext, cmd: EnterPaperSubmission, *, actor: str,

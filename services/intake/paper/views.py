@@ -133,20 +133,22 @@ class PaperForm:
         if row is not None:
             self.values["name"], self.values["email"] = row["booking"].name, row["booking"].email or ""
 
-    def fill_from(self, text: str) -> int:
-        """The rows a scan's text names a provision for, and the organisation its heading names, where the clerk
-        has typed nothing yet (nothing typed is overwritten); how many rows were filled."""
+    def fill_from(self, reading: handlers.ScanReading) -> int:
+        """A scanned form's rows, or the rows a scan's text names a provision for, and the organisation the form
+        or the letter's heading names, where the clerk has typed nothing yet (nothing typed is overwritten); how
+        many rows were filled."""
         from services.intake.mail.suggest import suggested_organisation, suggested_rows
 
         if not self.values["organization"]:
-            self.values["organization"] = suggested_organisation(text)[:_LIMITS["organization"]]
+            found = reading.organization or suggested_organisation(reading.text)
+            self.values["organization"] = found[:_LIMITS["organization"]]
         if any(any(row.values()) for row in self.rows):
             return 0
-        rows = suggested_rows(text)[:MAX_ROWS]
+        rows = list(reading.rows) or [(r.section, r.current_text, r.proposal, r.justification)
+                                      for r in suggested_rows(reading.text)]
         if rows:
-            self.rows = [{"section": r.section, "current_text": r.current_text, "proposal": r.proposal,
-                          "justification": r.justification, "topic": ""} for r in rows]
-        return len(rows)
+            self.rows = [dict(zip(ROW_FIELDS, (*row, ""))) for row in rows[:MAX_ROWS]]
+        return len(rows[:MAX_ROWS])
 
     def comment_drafts(self) -> list[domain.CommentDraft]:
         """The filled rows as comments; a row's problems go to `errors`."""
@@ -194,7 +196,7 @@ def enter(consultation_id: str) -> Any:
             form.errors.setdefault("scan", "no_scan")
             return _page(consultation, form, status=422)
         reading = handlers.read_scan(ctx, scan)
-        filled = form.fill_from(reading.text)
+        filled = form.fill_from(reading)
         return _page(consultation, form, scan=scan, reading=reading, filled=filled,
                      focus="f-c-0-section" if filled else "scan-reading")
     command = form.command(consultation.id, scan)

@@ -13,6 +13,7 @@ import io
 import quopri
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -1843,7 +1844,9 @@ def copier_scan(pdf: bytes, *, dpi: int = 200, seed: int = 20111107) -> bytes:
             specks[rng.randrange(picture.width), rng.randrange(picture.height)] = rng.randrange(40, 160)
         pages.append(picture.filter(ImageFilter.GaussianBlur(0.5)).point(lambda v: max(0, min(255, v * 0.94 + 8))))
     out = io.BytesIO()
-    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=72)
+    stamp = time.gmtime(1729503000)  # 21 October 2024, fixed: the same bytes on every run
+    pages[0].save(out, "PDF", save_all=True, append_images=pages[1:], resolution=dpi, quality=72,
+                  creationDate=stamp, modDate=stamp)
     return out.getvalue()
 
 
@@ -1861,6 +1864,19 @@ def scan_shapes() -> None:
                          thread_index="AdxhZq2c7Hn1Ue0bQ8yVt3kR5mJwPg==", date="Tue, 8 Nov 2011 13:07:41 +0000",
                          local_id="AM6PR07MB5589F03B71E2C4D6A9E8B2F0C4A11", server="AM6PR07MB5589", plain=plain,
                          name="SKM_C25811110814050.pdf", media_type="application/pdf", data=scan)
+    # The form filled in on a computer, printed, signed and scanned: its table must be read from the pictures
+    (HERE / "form-a-toruń-scan.pdf").write_bytes(copier_scan((HERE / "form-a-toruń.pdf").read_bytes(), seed=20241018))
+    (HERE / "city-form-filled-scan.pdf").write_bytes(copier_scan((HERE / "city-form-filled.pdf").read_bytes(),
+                                                                  seed=20241021))
+    plain = ("Dzień dobry,\n\nw załączeniu skan podpisanego formularza z uwagami Stowarzyszenia.\n\n"
+             "Anna Nowak\nStowarzyszenie Przyjaciół Torunia\n")
+    outlook_16_with_file("outlook-scanned-form-pdf.eml",
+                         sender="Anna Nowak <anna.nowak@example.org>",
+                         subject="Formularz uwag - skan",
+                         thread_index="AdxhZr7d2Kp0Ye4cR9vWu5lS6nKxQh==", date="Fri, 18 Oct 2024 12:44:09 +0000",
+                         local_id="DB9PR02MB7308C5E1A3B7D90F2E6C4B8A1D5E3", server="DB9PR02MB7308", plain=plain,
+                         name="Skan formularza uwag.pdf", media_type="application/pdf",
+                         data=(HERE / "form-a-toruń-scan.pdf").read_bytes())
     tiff = (HERE / "scans" / "sample_pl-part1-helvetica-digital_cam.tif").read_bytes()
     name = "strona z uwagami.tif"
     (HERE / "thunderbird-photographed-page-tiff.eml").write_bytes(f"""Message-ID: <0c1f7e52-3b8d-4a61-9e2f-5d7a4b8c9e13@example.net>

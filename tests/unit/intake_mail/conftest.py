@@ -99,3 +99,12 @@ def spy_on_isolated_child(monkeypatch) -> dict:
     monkeypatch.setattr(isolated.subprocess, "run", spy)
     return seen
 
+
+def close(read: str, text: str) -> bool:
+    """What OCR read is the text but for a letter in 33 (at least one may differ: "ul. szeroka" for "ul. Szeroka"),
+    whitespace aside."""
+    from rapidfuzz.distance import Levenshtein
+
+    read, text = " ".join(read.split()), " ".join(text.split())
+    return Levenshtein.distance(read, text) <= max(1, len(text) * 0.03)
+

@@ -9,7 +9,7 @@ import pytest
 from services.intake.mail import staff
 from services.intake.mail.importer import import_mail
 from services.intake.mail.suggest import suggested_rows
-from tests.unit.intake_mail.conftest import CORPUS, expected, mail_row, now, received_events
+from tests.unit.intake_mail.conftest import CORPUS, close, expected, mail_row, now, received_events
 
 CASES = expected()
 
@@ -61,6 +61,16 @@ def test_each_corpus_mail_becomes_what_a_reader_expects(ctx, consultation, name)
         rows = suggested_rows(staff.text_to_transcribe(row, letters))
         assert [[r.section, r.current_text, r.proposal, r.justification] for r in rows] == \
             want["suggested"]
+    if "ocr_form" in want:  # a printed form's scan: its rows as OCR read them, for staff to check (close, not exact)
+        scanned, form = staff.scanned_form(row), want["ocr_form"]
+        assert scanned is not None and [r.section for r in scanned.rows] == form["sections"]
+        assert scanned.organization == form["organization"]
+        for read, expected_rows in ((lambda r: r.current_text, form["current_texts"]),
+                                    (lambda r: r.justification, form["justifications"])):
+            for row_read, text in zip(scanned.rows, expected_rows, strict=True):
+                assert close(read(row_read), text), (read(row_read), text)
+        for row_read, start in zip(scanned.rows, form["proposal_starts"], strict=True):
+            assert close(row_read.proposal[:len(start)], start), (row_read.proposal, start)
     stored = ctx.store.get(row.eml_key)
     assert stored == raw and row.eml_sha256 == hashlib.sha256(raw).hexdigest()
     for attachment in row.attachments:

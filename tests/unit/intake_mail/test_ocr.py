@@ -17,8 +17,8 @@ from rapidfuzz.distance import Levenshtein
 from services.common.settings import SettingsError, load_settings
 from services.intake.mail import isolated
 from services.intake.mail.letter import scanned_letter_text
-from services.intake.mail.ocr import MAX_PAGES, ocr_available, page_text, scan_text
-from tests.unit.intake_mail.conftest import spy_on_isolated_child
+from services.intake.mail.ocr import MAX_PAGES, form_from_pages, ocr_available, page_text, scan_text
+from tests.unit.intake_mail.conftest import CORPUS, close, spy_on_isolated_child
 
 SCANS = Path(__file__).resolve().parents[2] / "corpus" / "mail" / "scans"
 LANGUAGES = "pol+eng"
@@ -202,3 +202,69 @@ def test_the_scan_is_read_isolated_without_the_services_secrets_and_with_one_thr
     assert scan_text((SCANS / "testOCR.jpg").read_bytes(), LANGUAGES) is not None
     assert seen["args"][1:4] == ["-I", "-m", "services.intake.mail.ocr"]
     assert {name for name in seen["env"] if not name.startswith("COVERAGE_")} == {"PATH", "LC_ALL", "OMP_THREAD_LIMIT"}
+
+
+# --- a printed form's table read from its scan ---------------------------------------------------------------
+
+
+def test_the_citys_form_filled_printed_and_scanned_gives_its_rows_over_four_pages():
+    """The consultation's own form filled in, printed and scanned by a copier (four image-only pages, the header
+    repeated on each, the second comment running over three): the rows typed into it, and the sender's details
+    from its first table, read from the pictures."""
+    from tests.corpus.mail.make_corpus import CITY_FORM_ROWS
+
+    scanned = scan_text((CORPUS / "city-form-filled-scan.pdf").read_bytes(), LANGUAGES)
+    assert scanned is not None and scanned.form is not None
+    assert [row.section for row in scanned.form.rows] == [typed[0] for typed in CITY_FORM_ROWS]
+    for row, typed in zip(scanned.form.rows, CITY_FORM_ROWS, strict=True):
+        for read, text in zip((row.current_text, row.proposal, row.justification), typed[1:]):
+            assert close(read, text), (read, text)
+    submitter = scanned.form.submitter
+    assert (submitter.name, submitter.organization, submitter.email) == (
+        "Jan Kamiński", "Stowarzyszenie Mieszkańców Starego Miasta", "jan.kaminski@example.org")
+    assert close(submitter.address, "ul. Szeroka 1, 87-100 Toruń")
+
+
+def test_a_scanned_letter_has_no_form():
+    scanned = scan_text((CORPUS / "letter-federacja-torun-scan.pdf").read_bytes(), LANGUAGES)
+    assert scanned is not None and scanned.form is None
+
+
+def test_a_page_lying_askew_is_turned_straight_before_it_is_read():
+    """Ruled lines run along the pixel rows only on a straight page; a sheet 1.5° askew on the glass is turned."""
+    import numpy as np
+
+    from services.intake.mail.ocr import _deskewed, _pictures
+
+    page = next(_pictures((CORPUS / "form-a-toruń.pdf").read_bytes()))
+    askew = page.rotate(1.5, fillcolor=255)
+
+    def longest_rule(picture) -> float:  # the darkest pixel row: a ruled line, when it runs straight
+        return float((np.asarray(picture) < 150).sum(axis=1).max() / picture.width)
+
+    assert longest_rule(askew) < 0.2 < 0.6 < longest_rule(_deskewed(askew))
+
+
+def form_page(tables, outside=()):
+    return {"text": "x", "confidence": 90.0, "tables": tables, "outside": list(outside)}
+
+
+HEADER = ["Lp.", "Część dokumentu", "Zapis w projekcie", "Propozycja zmiany", "Uzasadnienie"]
+
+
+def test_a_table_over_pages_is_one_table_without_its_repeated_header_and_column_numbers():
+    first = [HEADER, ["1", "2", "3", "4", "3"],  # the column numbers, a 5 read as 3
+             ["1.", "§ 5 ust. 2", "Jest tak.", "Ma być", "Bo"]]
+    second = [["Lp,", "Część dokumentu", "Zapis w projekcie", "Propozycja zmlany", "Uzasadnienie"],  # repeated
+              ["", "", "", "inaczej.", "lepiej."],  # the row before, continued
+              ["2.", "8 7", "", "Dodać punkt.", ""]]  # "§ 7" read as "8 7"
+    form = form_from_pages([form_page([first], ["Imię i nazwisko: Ewa Lis"]), form_page([second])])
+    assert form is not None
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [
+        ("§ 5 ust. 2", "Jest tak.", "Ma być inaczej.", "Bo lepiej."), ("§ 7", "", "Dodać punkt.", "")]
+    assert form.submitter.name == "Ewa Lis"
+
+
+def test_pages_without_a_comment_table_give_no_form():
+    assert form_from_pages([form_page([[["a", "b"], ["c", "d"]]])]) is None
+    assert form_from_pages([form_page([])]) is None

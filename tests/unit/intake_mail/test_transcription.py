@@ -275,3 +275,17 @@ def test_the_letters_text_is_also_served_to_staff_tools_and_refused_for_other_fi
     with fresh_ctx.db.transaction() as session:
         photo_sha = session.get(InboundMail, photo_id).attachments[0]["sha256"]
     assert client.get(f"/intake/api/v1/staff/mails/{photo_id}/attachments/{photo_sha}/text").status_code == 404
+
+
+def test_a_scanned_form_starts_the_rows_its_table_has_and_says_they_were_read_by_ocr(fresh_ctx):
+    """Form A filled in, printed, signed and scanned (outlook-scanned-form-pdf.eml): the rows are its table's as
+    OCR read them, not guesses from its text, and the page says to check every word against the scan."""
+    client = reviewer_client(fresh_ctx)
+    mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-scanned-form-pdf.eml").read_bytes())
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "2 wiersze odczytano automatycznie (OCR) z tabeli zeskanowanego formularza Skan formularza uwag.pdf" in page
+    assert re.search(r'name="c-0-section"[^>]*value="§ 5 ust. 2"', page)
+    assert re.search(r'name="c-1-section"[^>]*value="Rozdział 4 pkt 3"', page)
+    assert 'name="c-2-section"' in page and 'name="c-3-section"' not in page  # one empty row to add to
+    assert re.search(r'name="organization"[^>]*value="Stowarzyszenie Przyjaciół Torunia"', page)
+    assert "Odczytane automatycznie (OCR) ze zeskanowanego formularza: sprawdź." in page

@@ -295,3 +295,21 @@ def test_reading_without_a_scan_asks_for_one(ctx, app):
     html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
     response = client.post(f"{BASE}/{found.id}/letters/new", data={**form_of(html), "action": "read_scan"})
     assert response.status_code == 422 and "Najpierw wybierz skan do odczytania." in page_text(response)
+
+
+def test_a_clerk_has_a_scanned_form_read_and_its_table_fills_the_rows(ctx, app):
+    """The consultation's form filled in, printed and posted (four scanned pages): its three rows as the table
+    has them, a comment over three pages in one row, and the organisation from its details."""
+    from tests.corpus.mail.make_corpus import CITY_FORM_ROWS
+
+    found = consultation(ctx)
+    client = logged_in(app)
+    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    shown = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
+        **form_of(html), "action": "read_scan", "rows": "3",
+        "scan": (io.BytesIO((CORPUS / "city-form-filled-scan.pdf").read_bytes()), "formularz.pdf")}))
+    assert "3 wiersze odczytano automatycznie (OCR) z tabeli zeskanowanego formularza formularz.pdf" in shown
+    fields = filled_in(shown)
+    assert [fields[f"c-{i}-section"] for i in range(3)] == [row[0] for row in CITY_FORM_ROWS]
+    assert fields["c-1-proposal"].startswith("Proponujemy, aby otwarte konkursy ofert")
+    assert fields["organization"] == "Stowarzyszenie Mieszkańców Starego Miasta"
