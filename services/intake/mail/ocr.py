@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import logging
@@ -27,6 +28,8 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 from services.intake.mail.isolated import limit_resources, run_isolated
@@ -44,6 +47,7 @@ MEMORY_LIMIT = 1536 << 20  # bytes of address space, for the child and Tesseract
 CPU_SECONDS = 60  # for the child and for each Tesseract run
 WALL_SECONDS = 150
 PAGE_SECONDS = 40
+RECENT_SCANS = 16
 
 
 @dataclass(frozen=True)
@@ -79,17 +83,44 @@ def ocr_ready(languages: str) -> bool:
 def scan_text(data: bytes, languages: str, *, wall_seconds: float = WALL_SECONDS) -> ScanText | None:
     """The text of a scanned PDF or a picture, read in a limited child process; None when it gave none (no
     Tesseract, not a picture or PDF, damaged, too costly, or nothing read with confidence)."""
-    # One thread for Tesseract: its OpenMP threads cost more than they give on a small machine
-    answer = run_isolated("services.intake.mail.ocr", data, args=(languages,), wall_seconds=wall_seconds,
-                          what="scan", extra_env={"OMP_THREAD_LIMIT": "1"})
+    answer = _read(data, languages, wall_seconds)
     try:
-        pages = [page for page in answer["pages"] if isinstance(page["text"], str)] if answer else []
-    except (KeyError, TypeError):
+        pages = answer["pages"] if answer else []
+        sure = [page for page in pages if float(page["confidence"]) >= MIN_CONFIDENCE and str(page["text"]).strip()]
+    except (KeyError, TypeError, ValueError):
         return None
-    sure = [page for page in pages if page["confidence"] >= MIN_CONFIDENCE and page["text"].strip()]
     if not sure:
         return None
     return ScanText(tuple(page["text"] for page in sure), len(pages) - len(sure), form_from_pages(sure))
+
+
+_recent: OrderedDict[tuple[str, str], dict] = OrderedDict()  # the child's answers, by the scan's sha256
+_recent_lock = threading.Lock()
+
+
+def _read(data: bytes, languages: str, wall_seconds: float) -> dict | None:
+    """The child's answer for this scan. The last `RECENT_SCANS` answers are kept in the process: the same scan
+    comes again (a mail imported again after the object store failed, a letter forwarded by two people, the
+    letter form posted back), and a page costs seconds. A failure is not kept: a timeout may pass."""
+    key = (hashlib.sha256(data).hexdigest(), languages)
+    with _recent_lock:
+        if key in _recent:
+            _recent.move_to_end(key)
+            return _recent[key]
+    # One thread for Tesseract: its OpenMP threads cost more than they give on a small machine
+    answer = run_isolated("services.intake.mail.ocr", data, args=(languages,), wall_seconds=wall_seconds,
+                          what="scan", extra_env={"OMP_THREAD_LIMIT": "1"})
+    if answer is not None:
+        with _recent_lock:
+            _recent[key] = answer
+            while len(_recent) > RECENT_SCANS:
+                _recent.popitem(last=False)
+    return answer
+
+
+def forget_recent_scans() -> None:
+    with _recent_lock:
+        _recent.clear()
 
 
 def form_from_pages(pages: list[dict]) -> FilledForm | None:

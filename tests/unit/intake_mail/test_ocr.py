@@ -17,7 +17,8 @@ from rapidfuzz.distance import Levenshtein
 from services.common.settings import SettingsError, load_settings
 from services.intake.mail import isolated
 from services.intake.mail.letter import scanned_letter_text
-from services.intake.mail.ocr import MAX_PAGES, form_from_pages, ocr_available, page_text, scan_text
+from services.intake.mail.ocr import (MAX_PAGES, forget_recent_scans, form_from_pages, ocr_available, page_text,
+                                      scan_text)
 from tests.unit.intake_mail.conftest import CORPUS, close, spy_on_isolated_child
 
 SCANS = Path(__file__).resolve().parents[2] / "corpus" / "mail" / "scans"
@@ -193,11 +194,12 @@ def test_a_page_read_unsure_is_left_out_and_counted(monkeypatch):
         return subprocess.CompletedProcess([], 0, pages.encode(), b"")
 
     monkeypatch.setattr(isolated.subprocess, "run", child)
-    scanned = scan_text(b"%PDF-", LANGUAGES)
+    scanned = scan_text(b"%PDF- unsure handwriting", LANGUAGES)
     assert scanned is not None and scanned.pages == ("Uwaga do § 6",) and scanned.skipped == 1
 
 
 def test_the_scan_is_read_isolated_without_the_services_secrets_and_with_one_thread(monkeypatch):
+    forget_recent_scans()  # read again, not answered from what an earlier test read
     seen = spy_on_isolated_child(monkeypatch)
     assert scan_text((SCANS / "testOCR.jpg").read_bytes(), LANGUAGES) is not None
     assert seen["args"][1:4] == ["-I", "-m", "services.intake.mail.ocr"]
@@ -268,3 +270,23 @@ def test_a_table_over_pages_is_one_table_without_its_repeated_header_and_column_
 def test_pages_without_a_comment_table_give_no_form():
     assert form_from_pages([form_page([[["a", "b"], ["c", "d"]]])]) is None
     assert form_from_pages([form_page([])]) is None
+
+
+def test_the_same_scan_again_is_answered_from_what_was_read_and_a_failure_is_not_kept(monkeypatch):
+    import subprocess
+
+    calls = []
+    real = subprocess.run
+
+    def counting(args, **kwargs):
+        calls.append(args)
+        return real(args, **kwargs)
+
+    forget_recent_scans()
+    monkeypatch.setattr(isolated.subprocess, "run", counting)
+    picture = (SCANS / "testOCR.jpg").read_bytes()
+    assert scan_text(picture, LANGUAGES) == scan_text(picture, LANGUAGES) is not None
+    assert len(calls) == 1
+    assert scan_text(b"not a picture", LANGUAGES) is None and scan_text(b"not a picture", LANGUAGES) is None
+    assert len(calls) == 3
+
