@@ -44,7 +44,8 @@ def transcription(mail_id: str) -> Any:
         form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in start.rows]
         form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if start.rows else 3)]
         return _page(mail, submission, form, suggested=len(start.rows), letters=letters,
-                     organisation_read=start.organization_read, scanned_form=start.scanned_form)
+                     organisation_read="scan" if start.organization_from_scan else start.organization_read,
+                     scanned_form=start.scanned_form)
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -78,8 +79,8 @@ def _sender(form: PaperForm) -> transcribe.Sender:
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,
-          suggested: int = 0, letters: list[staff.LetterText] | None = None, organisation_read: bool = False,
-          scanned_form: str = "") -> Any:
+          suggested: int = 0, letters: list[staff.LetterText] | None = None,
+          organisation_read: bool | str = False, scanned_form: str = "") -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
         if mail.consultation_id else None
     errors = {name: paper_error(code) for name, code in form.errors.items()}

@@ -121,6 +121,7 @@ class TranscriptionStart:
     organization_read: bool  # taken from a letter's heading or a scanned form, not from the submission
     rows: tuple  # suggest.FormRow, in the order the text names them, or as a scanned form has them
     scanned_form: str = ""  # the file name of the scanned form the rows were read from by OCR
+    organization_from_scan: bool = False  # the organisation is the scanned form's, read by OCR
 
 
 def transcription_start(submission: Submission | None, text: str, letter_texts: list[str],
@@ -130,10 +131,11 @@ def transcription_start(submission: Submission | None, text: str, letter_texts: 
     names a provision for."""
     from services.intake.mail.suggest import suggested_organisation, suggested_rows
 
-    read = "" if submission is None or submission.organization else (scanned.organization if scanned else "") or next(
-        (found for letter in letter_texts if (found := suggested_organisation(letter))), "")
+    from_scan = "" if submission is None or submission.organization or scanned is None else scanned.organization
+    read = from_scan or ("" if submission is None or submission.organization else next(
+        (found for letter in letter_texts if (found := suggested_organisation(letter))), ""))
     return TranscriptionStart(
         name=submission.submitter_name if submission is not None else "",
         organization=(submission.organization if submission is not None else None) or read,
         organization_read=bool(read), rows=scanned.rows if scanned else tuple(suggested_rows(text)),
-        scanned_form=scanned.filename if scanned else "")
+        scanned_form=scanned.filename if scanned else "", organization_from_scan=bool(from_scan))
