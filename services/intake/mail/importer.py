@@ -52,6 +52,7 @@ _HOSTILE_MAGIC = (b"MZ", b"\x7fELF", b"#!")
 _SCAN_TYPES = ("application/pdf", "image/")
 MAX_PDF_FORMS = 5  # PDFs of one mail read as forms, each in a child process; the rest are files for staff
 MAX_SCANNED_ROWS = 100  # rows of a scanned form kept for the transcription page
+MAX_CELL_CHARS = 10_000  # of each of its cells: what a comment's field holds
 MAX_SCANS_READ = 3  # scans of one mail read by OCR (seconds a page), the largest first; the rest are pictures
 
 
@@ -340,7 +341,8 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail, forms: list[tupl
             if ocr:  # a printed form's rows, for staff to check against the scan: OCR may misread any word
                 text["ocr"] = True
                 if ocr.form is not None:
-                    text["ocr_form"] = {"rows": [[r.section, r.current_text, r.proposal, r.justification]
+                    text["ocr_form"] = {"rows": [[cell[:MAX_CELL_CHARS] for cell in (r.section, r.current_text,
+                                                                                     r.proposal, r.justification)]
                                                  for r in ocr.form.rows[:MAX_SCANNED_ROWS]],
                                         "organization": ocr.form.submitter.organization}
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
