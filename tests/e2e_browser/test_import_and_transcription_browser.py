@@ -15,7 +15,7 @@ from services.intake.models import Submission
 from tests.e2e_browser.axe import check_accessibility
 from tests.e2e_browser.test_booking_browser import demo_consultation_id
 from tests.e2e_browser.test_letters_browser import REFERENCE, facts, staff_page, wait_for_review_comment
-from tests.support.infra import wait_until
+from tests.support.infra import require_tesseract, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -241,6 +241,7 @@ def test_a_clerk_sees_the_photo_of_a_paper_form_beside_the_rows(browser, live_sy
 def test_a_clerk_transcribes_a_scanned_letter_from_the_text_recognised_in_it(browser, live_system):
     """The corpus's Outlook mail with the Federation's letter scanned by a copier (an image-only PDF): the page
     shows the text OCR recognised, says it may be misread, and its two points start as rows the clerk saves."""
+    require_tesseract()
     mail_id, imported = corpus_mail_waiting(live_system["system"], "outlook-scanned-letter-pdf.eml")
     staff, page = staff_page(browser, live_system, f"/intake/staff/mails/{mail_id}")
     assert page.get_by_role("heading", name="Tekst rozpoznany w skanie SKM_C25811110814050.pdf").is_visible()

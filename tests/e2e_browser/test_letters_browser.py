@@ -16,7 +16,7 @@ from sqlalchemy import select
 from services.review.models import ReviewComment
 from tests.e2e_browser.axe import check_accessibility
 from tests.e2e_browser.test_booking_browser import demo_consultation_id
-from tests.support.infra import wait_until
+from tests.support.infra import require_tesseract, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -171,6 +171,7 @@ def test_a_clerk_records_the_notes_of_a_duty_hour_conversation_linked_to_its_boo
 def test_a_clerk_has_a_scanned_letter_read_and_registers_the_rows_it_filled(browser, live_system):
     """The Federation's letter as a copier scanned it (no text layer): the clerk chooses the scan, has it read,
     checks the two rows filled from the recognised text against it, and registers them."""
+    require_tesseract()
     from tests.unit.intake_mail.conftest import CORPUS
 
     system = live_system["system"]

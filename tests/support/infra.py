@@ -37,6 +37,14 @@ def unavailable(service: str, reason: str) -> None:
     pytest.skip(message + " (set CI=true to make this a failure)")
 
 
+def require_tesseract() -> None:
+    """OCR's tests need Tesseract with its Polish data (a system program, as LibreOffice is for others)."""
+    from services.intake.mail.ocr import ocr_available
+
+    if not ocr_available("pol+eng"):
+        unavailable("Tesseract with Polish data", "apt-get install tesseract-ocr tesseract-ocr-pol")
+
+
 _EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 _HANDED_OUT: set[int] = set()
 # Not the module-level generator: pytest-randomly reseeds that one before every test, which would offer each test

@@ -19,6 +19,7 @@ from services.intake import domain
 from services.intake.mail.importer import import_mail
 from services.intake.mail.transcribe import transcribe_mail
 from services.intake.models import InboundMail, Outbox, Submission
+from tests.support.infra import require_tesseract
 from tests.unit.intake_mail.conftest import CORPUS, make_ctx, now, open_consultation
 
 
@@ -166,6 +167,7 @@ def test_rows_the_mail_names_a_provision_for_are_filled_in_for_staff_to_check_an
 def test_a_scanned_letter_is_read_by_ocr_shown_as_such_and_its_points_start_filled_in(fresh_ctx):
     """The Federation's letter printed, signed and scanned by a copier (outlook-scanned-letter-pdf.eml): the page
     shows the text recognised in the scan, says it was recognised and may be misread, and fills the two rows."""
+    require_tesseract()
     client = reviewer_client(fresh_ctx)
     mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-scanned-letter-pdf.eml").read_bytes())
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
@@ -261,6 +263,7 @@ def test_a_photo_of_the_form_is_shown_on_the_page_to_transcribe_from(fresh_ctx):
 
 
 def test_the_letters_text_is_also_served_to_staff_tools_and_refused_for_other_files(fresh_ctx):
+    require_tesseract()
     client = reviewer_client(fresh_ctx)
     mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "thunderbird-letter-docx-attached.eml").read_bytes())
     with fresh_ctx.db.transaction() as session:
@@ -280,6 +283,7 @@ def test_the_letters_text_is_also_served_to_staff_tools_and_refused_for_other_fi
 def test_a_scanned_form_starts_the_rows_its_table_has_and_says_they_were_read_by_ocr(fresh_ctx):
     """Form A filled in, printed, signed and scanned (outlook-scanned-form-pdf.eml): the rows are its table's as
     OCR read them, not guesses from its text, and the page says to check every word against the scan."""
+    require_tesseract()
     client = reviewer_client(fresh_ctx)
     mail_id, _reference = scanned_mail(fresh_ctx, (CORPUS / "outlook-scanned-form-pdf.eml").read_bytes())
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)

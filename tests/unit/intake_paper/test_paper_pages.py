@@ -11,6 +11,7 @@ from PIL import Image
 
 from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
 from services.intake.paper import handlers
+from tests.support.infra import require_tesseract
 from tests.unit.intake_mail.conftest import CORPUS
 from tests.unit.intake_paper.support import PDF, WARSAW, book, consultation, received_events
 
@@ -228,6 +229,7 @@ def test_a_clerk_has_a_scanned_letter_read_and_its_points_fill_the_rows(ctx, app
     """The letter as the copier scanned it (an image-only PDF): "Read the text of the scan" shows the text OCR
     recognised beside the form, fills the two rows its points name provisions for and the organisation from its
     heading, and the clerk registers them."""
+    require_tesseract()
     found = consultation(ctx)
     client = logged_in(app)
     html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
@@ -261,6 +263,7 @@ def test_a_clerk_has_a_scanned_letter_read_and_its_points_fill_the_rows(ctx, app
 
 
 def test_reading_a_scan_never_overwrites_what_the_clerk_typed(ctx, app):
+    require_tesseract()
     found = consultation(ctx)
     client = logged_in(app)
     html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
@@ -274,6 +277,7 @@ def test_reading_a_scan_never_overwrites_what_the_clerk_typed(ctx, app):
 
 
 def test_a_letter_printed_to_pdf_is_read_from_its_own_text_and_a_blank_picture_says_nothing_was_read(ctx, app):
+    require_tesseract()
     found = consultation(ctx)
     client = logged_in(app)
     html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
@@ -300,6 +304,7 @@ def test_reading_without_a_scan_asks_for_one(ctx, app):
 def test_a_clerk_has_a_scanned_form_read_and_its_table_fills_the_rows(ctx, app):
     """The consultation's form filled in, printed and posted (four scanned pages): its three rows as the table
     has them, a comment over three pages in one row, and the organisation from its details."""
+    require_tesseract()
     from tests.corpus.mail.make_corpus import CITY_FORM_ROWS
 
     found = consultation(ctx)
