@@ -258,7 +258,7 @@ def _pictures(data: bytes):
 def read_in_child(data: bytes, languages: str) -> dict:
     pages = []
     for picture in _pictures(data):
-        picture = _deskewed(picture)
+        picture = _deskewed(_upright(picture, languages))
         png = io.BytesIO()
         picture.save(png, "PNG", dpi=(RENDER_DPI, RENDER_DPI))
         # --psm 1: find the blocks and lines, and turn the page first when it was scanned on its side
@@ -303,6 +303,25 @@ def _words(tsv: str) -> list[_Word]:
             continue
         words.append(_Word(word, left, top, left + width, top + height))
     return words
+
+
+def _upright(picture, languages: str):
+    """A page wider than tall may be a portrait page scanned on its side: Tesseract's orientation detection
+    (`--psm 0`) says by how much to turn it, so that the table is looked for the right way up (Tesseract turns
+    the text it reads itself, but not the picture the table is found in). A page it cannot judge stays as it is."""
+    if picture.width <= picture.height:
+        return picture
+    png = io.BytesIO()
+    picture.save(png, "PNG", dpi=(RENDER_DPI, RENDER_DPI))
+    done = subprocess.run(["tesseract", "stdin", "stdout", "--psm", "0", "-l", "osd"], input=png.getvalue(),
+                          capture_output=True, timeout=PAGE_SECONDS, check=False,
+                          preexec_fn=lambda: limit_resources(MEMORY_LIMIT, CPU_SECONDS))
+    said = dict(line.split(":", 1) for line in done.stdout.decode("utf-8", "replace").splitlines() if ":" in line)
+    try:
+        turn, sure = int(said.get("Rotate", "0").strip()), float(said.get("Orientation confidence", "0").strip())
+    except ValueError:
+        return picture
+    return picture.rotate(-turn, expand=True, fillcolor=255) if turn in (90, 270) and sure >= 2 else picture
 
 
 def _deskewed(picture):

@@ -240,6 +240,20 @@ def test_the_citys_form_filled_printed_and_scanned_gives_its_rows_over_four_page
     assert close(submitter.address, "ul. Szeroka 1, 87-100 Toruń")
 
 
+@pytest.mark.parametrize("turned", [90, 270])
+def test_a_form_scanned_on_its_side_is_turned_upright_before_its_table_is_looked_for(turned):
+    """Form A's first page laid sideways on the scanner's glass: the rows on it are still read from its table."""
+    from services.intake.mail.ocr import _pictures
+
+    require_tesseract()
+    page = next(_pictures((CORPUS / "form-a-toruń-scan.pdf").read_bytes()))
+    sideways = io.BytesIO()
+    page.rotate(turned, expand=True, fillcolor=255).save(sideways, "PNG", dpi=(300, 300))
+    scanned = scan_text(sideways.getvalue(), LANGUAGES)
+    assert scanned is not None and scanned.form is not None
+    assert [row.section for row in scanned.form.rows] == ["§ 5 ust. 2", "Rozdział 4 pkt 3"]
+
+
 def test_a_scanned_letter_has_no_form():
     require_tesseract()
     scanned = scan_text((CORPUS / "letter-federacja-torun-scan.pdf").read_bytes(), LANGUAGES)
