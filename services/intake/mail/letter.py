@@ -295,11 +295,6 @@ def scanned_letter(data: bytes, languages: str, *, wall_seconds: float | None = 
     return ScannedLetter(text, scanned.form if scanned.form is not None and scanned.form.rows else None)
 
 
-def scanned_letter_text(data: bytes, languages: str, *, wall_seconds: float | None = None) -> str:
-    """The text OCR reads from a scanned PDF or a picture of a page, as paragraphs, or ""."""
-    scanned = scanned_letter(data, languages, wall_seconds=wall_seconds)
-    return scanned.text if scanned is not None else ""
-
 
 # --- PDF --------------------------------------------------------------------------------
 

@@ -222,6 +222,13 @@ def filled_in(html: str) -> dict:
     return {name: unescape(value) for name, value in [*inputs, *areas]}
 
 
+def read_scan(client, consultation_id: str, filename: str, data: bytes, **fields):
+    """"Odczytaj tekst skanu" pressed on a fresh letter form with this scan chosen (and `fields` typed)."""
+    html = page_text(client.get(f"{BASE}/{consultation_id}/letters/new"))
+    return client.post(f"{BASE}/{consultation_id}/letters/new", content_type="multipart/form-data", data={
+        **form_of(html), "action": "read_scan", "rows": "3", **fields, "scan": (io.BytesIO(data), filename)})
+
+
 SCANNED_LETTER = CORPUS / "letter-federacja-torun-scan.pdf"  # the Federation's letter, scanned by a copier
 
 
@@ -232,11 +239,8 @@ def test_a_clerk_has_a_scanned_letter_read_and_its_points_fill_the_rows(ctx, app
     require_tesseract()
     found = consultation(ctx)
     client = logged_in(app)
-    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
-    assert "Odczytaj tekst skanu" in html
-    read = client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
-        **form_of(html), "action": "read_scan", "rows": "3",
-        "scan": (io.BytesIO(SCANNED_LETTER.read_bytes()), "skan pisma.pdf")})
+    assert "Odczytaj tekst skanu" in page_text(client.get(f"{BASE}/{found.id}/letters/new"))
+    read = read_scan(client, found.id, "skan pisma.pdf", SCANNED_LETTER.read_bytes())
     shown = page_text(read)
     assert read.status_code == 200
     assert "Tekst odczytany ze skanu skan pisma.pdf" in shown and "Rozpoznany automatycznie (OCR)" in shown
@@ -266,11 +270,8 @@ def test_reading_a_scan_never_overwrites_what_the_clerk_typed(ctx, app):
     require_tesseract()
     found = consultation(ctx)
     client = logged_in(app)
-    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
-    read = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
-        **form_of(html), "action": "read_scan", "rows": "3", "organization": "Stowarzyszenie Przystań",
-        "c-0-proposal": "Już przepisana uwaga.",
-        "scan": (io.BytesIO(SCANNED_LETTER.read_bytes()), "skan.pdf")}))
+    read = page_text(read_scan(client, found.id, "skan.pdf", SCANNED_LETTER.read_bytes(),
+                               organization="Stowarzyszenie Przystań", **{"c-0-proposal": "Już przepisana uwaga."}))
     assert "Tekst odczytany ze skanu skan.pdf" in read and "wypełniono na podstawie tekstu" not in read
     assert re.search(r'name="organization"[^>]*value="Stowarzyszenie Przystań"', read)
     assert "Już przepisana uwaga." in read and 'value="Rozdział VI § 12 ust. 19"' not in read
@@ -280,16 +281,12 @@ def test_a_letter_printed_to_pdf_is_read_from_its_own_text_and_a_blank_picture_s
     require_tesseract()
     found = consultation(ctx)
     client = logged_in(app)
-    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
-    printed = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
-        **form_of(html), "action": "read_scan", "rows": "3",
-        "scan": (io.BytesIO((CORPUS / "letter-federacja-torun.pdf").read_bytes()), "pismo.pdf")}))
+    printed = page_text(read_scan(client, found.id, "pismo.pdf", (CORPUS / "letter-federacja-torun.pdf").read_bytes()))
     assert "Odczytany z tekstu zapisanego w pliku PDF" in printed and "(OCR)" not in printed
     assert "2 wiersze uwag wypełniono" in printed
     blank = io.BytesIO()
     Image.new("L", (1200, 1600), 255).save(blank, "PNG")
-    nothing = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
-        **form_of(html), "action": "read_scan", "rows": "3", "scan": (io.BytesIO(blank.getvalue()), "pusta.png")}))
+    nothing = page_text(read_scan(client, found.id, "pusta.png", blank.getvalue()))
     assert "Z tego skanu nie udało się odczytać tekstu" in nothing
 
 
@@ -309,10 +306,7 @@ def test_a_clerk_has_a_scanned_form_read_and_its_table_fills_the_rows(ctx, app):
 
     found = consultation(ctx)
     client = logged_in(app)
-    html = page_text(client.get(f"{BASE}/{found.id}/letters/new"))
-    shown = page_text(client.post(f"{BASE}/{found.id}/letters/new", content_type="multipart/form-data", data={
-        **form_of(html), "action": "read_scan", "rows": "3",
-        "scan": (io.BytesIO((CORPUS / "city-form-filled-scan.pdf").read_bytes()), "formularz.pdf")}))
+    shown = page_text(read_scan(client, found.id, "formularz.pdf", (CORPUS / "city-form-filled-scan.pdf").read_bytes()))
     assert "3 wiersze odczytano automatycznie (OCR) z tabeli zeskanowanego formularza formularz.pdf" in shown
     fields = filled_in(shown)
     assert [fields[f"c-{i}-section"] for i in range(3)] == [row[0] for row in CITY_FORM_ROWS]
