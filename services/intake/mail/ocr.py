@@ -158,8 +158,13 @@ _SECTION_SIGN = re.compile(r"^[8S]\s+(?=\d)")
 
 
 def _column_numbers(row: list[str]) -> bool:
+    """The row numbering the header's columns: three or more short cells, numbers counting up by one at least
+    twice (OCR may misread a digit or two: a 5 as 3, "1 2" as "Zz")."""
     values = [cell.strip().rstrip(".,") for cell in row if cell.strip()]
-    return len(values) >= 3 and all(len(value) <= 2 and value.isdecimal() for value in values)
+    numbers = [int(value) if value.isdecimal() else None for value in values]
+    counting = sum(1 for earlier, later in zip(numbers, numbers[1:])
+                   if earlier is not None and later is not None and later == earlier + 1)
+    return len(values) >= 3 and all(len(value) <= 2 for value in values) and counting >= 2
 
 
 def _same_row(row: list[str], other: list[str]) -> bool:
@@ -270,7 +275,12 @@ def read_in_child(data: bytes, languages: str) -> dict:
             raise RuntimeError(f"tesseract: {said[-1] if said else done.returncode}")
         tsv = done.stdout.decode("utf-8", "replace")
         text, confidence = page_text(tsv)
-        tables, outside = page_tables(_ruled_cells(picture), _words(tsv))
+        words = _words(tsv)
+        if _read_upside_down(tsv):
+            # Tesseract read the page turned over (a sheet fed into the copier the wrong way round) and gives its
+            # words' boxes on the picture as it is: turn both, so the table is looked for the right way up.
+            picture, words = picture.rotate(180), _turned_over(words, picture.width, picture.height)
+        tables, outside = page_tables(_ruled_cells(picture), words)
         pages.append({"text": text, "confidence": round(confidence, 1), "tables": tables, "outside": outside})
     return {"pages": pages}
 
@@ -303,6 +313,30 @@ def _words(tsv: str) -> list[_Word]:
             continue
         words.append(_Word(word, left, top, left + width, top + height))
     return words
+
+
+def _read_upside_down(tsv: str) -> bool:
+    """Tesseract turned the page over before reading it: on the picture, most of its lines' words follow one
+    another from right to left. Pure."""
+    forward = backward = 0
+    previous: tuple[tuple[str, str, str], int] | None = None
+    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
+        if row.get("level") != "5" or not (row.get("text") or "").strip():
+            continue
+        try:
+            line, left = (row["block_num"], row["par_num"], row["line_num"]), int(row["left"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if previous is not None and previous[0] == line:
+            forward, backward = forward + (left > previous[1]), backward + (left <= previous[1])
+        previous = (line, left)
+    return backward >= 3 and backward > 3 * forward
+
+
+def _turned_over(words: list[_Word], width: int, height: int) -> list[_Word]:
+    """The words' boxes on the page turned by 180°. Pure."""
+    return [_Word(word.text, width - word.right, height - word.bottom, width - word.left, height - word.top)
+            for word in words]
 
 
 def _upright(picture, languages: str):

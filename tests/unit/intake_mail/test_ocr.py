@@ -18,8 +18,8 @@ from rapidfuzz.distance import Levenshtein
 from services.common.settings import SettingsError, load_settings
 from services.intake.mail import isolated
 from services.intake.mail.letter import scanned_letter
-from services.intake.mail.ocr import (MAX_PAGES, forget_recent_scans, form_from_pages, ocr_available, page_text,
-                                      scan_text)
+from services.intake.mail.ocr import (MAX_PAGES, _column_numbers, _read_upside_down, _turned_over, _Word,
+                                      forget_recent_scans, form_from_pages, ocr_available, page_text, scan_text)
 from tests.support.infra import require_tesseract
 from tests.unit.intake_mail.conftest import CORPUS, close, spy_on_isolated_child
 
@@ -247,9 +247,10 @@ def test_the_citys_form_filled_printed_and_scanned_gives_its_rows_over_four_page
     assert close(submitter.address, "ul. Szeroka 1, 87-100 Toruń")
 
 
-@pytest.mark.parametrize("turned", [90, 270])
-def test_a_form_scanned_on_its_side_is_turned_upright_before_its_table_is_looked_for(turned):
-    """Form A's first page laid sideways on the scanner's glass: the rows on it are still read from its table."""
+@pytest.mark.parametrize("turned", [90, 180, 270])
+def test_a_form_scanned_on_its_side_or_upside_down_is_turned_upright_before_its_table_is_looked_for(turned):
+    """Form A's first page laid sideways on the scanner's glass, or fed into the copier upside down: the rows on
+    it are still read from its table (upside down, OCR read "1 2" of the column numbers as "Zz")."""
     from services.intake.mail.ocr import _pictures
 
     require_tesseract()
@@ -300,6 +301,28 @@ def test_a_table_over_pages_is_one_table_without_its_repeated_header_and_column_
     assert [(r.section, r.current_text, r.proposal, r.justification) for r in form.rows] == [
         ("§ 5 ust. 2", "Jest tak.", "Ma być inaczej.", "Bo lepiej."), ("§ 7", "", "Dodać punkt.", "")]
     assert form.submitter.name == "Ewa Lis"
+
+
+def test_column_numbers_misread_are_still_column_numbers_and_a_comment_row_is_not():
+    assert _column_numbers(["", "Zz", "3", "4", "5"]) and _column_numbers(["1", "2", "3", "4", "3"])
+    assert not _column_numbers(["1.", "§ 2", "", "Skreślić.", ""]) and not _column_numbers(["1", "2"])
+    assert not _column_numbers(["1", "7", "3", "9", "5"])
+
+
+def tsv_of(lines):
+    """Tesseract's TSV for words at the given (left, top) on the picture, a line of them per list."""
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [f"5\t1\t1\t1\t{line}\t{n}\t{left}\t{top}\t40\t20\t95\tword"
+            for line, words in enumerate(lines, 1) for n, (left, top) in enumerate(words, 1)]
+    return "\n".join([header, *rows]) + "\n"
+
+
+def test_a_page_tesseract_turned_over_is_known_by_its_words_running_right_to_left():
+    upright = tsv_of([[(100, 50), (200, 50), (300, 50)], [(100, 90), (200, 90)]])
+    turned = tsv_of([[(900, 950), (800, 950), (700, 950)], [(900, 910), (800, 910)]])
+    assert not _read_upside_down(upright) and _read_upside_down(turned)
+    assert not _read_upside_down(tsv_of([[(100, 50)], [(100, 90)]]))  # one word a line says nothing
+    assert _turned_over([_Word("a", 10, 20, 50, 40)], 1000, 2000) == [_Word("a", 950, 1960, 990, 1980)]
 
 
 def test_pages_without_a_comment_table_give_no_form():
