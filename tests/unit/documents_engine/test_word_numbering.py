@@ -1,0 +1,89 @@
+"""Word's list numbering as Word shows it, proved on Word's own files against the numbers Apache Tika's tests
+expect for them (tests/corpus/drafting/word-numbering/SOURCES.md), and on the list-style link Word writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.documents.engine import parse_docx
+from services.documents.engine.docxwriter import DocxSpec, ListLevel, build_docx, paragraph_xml, run_xml
+from services.documents.engine.numbering import WordNumbering
+from services.documents.engine.ooxml import W, parse_xml, read_package, related_parts, write_package
+from services.documents.engine.parse import _auto_number, _read_styles, _style_of
+
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "drafting" / "word-numbering"
+
+# OOXMLDocxSAXTest.testDOCXParagraphNumbering (Apache Tika), "number text" of a paragraph.
+NUMBERED_LIST = [
+    "1) This", "a) Is", "i) A multi", "ii) Level", "1. Within cell 1", "b. Cell b", "iii) List", "2) foo",
+    "ii) baz", "ii) foo", "II. bar", "6. six", "7. seven", "a. seven a", "e. seven e", "2. A ii 2",
+    "3. page break list 3", "1.1.1. 1.1.1", "1.1. 1.2->1.1  //set the value",
+]
+# OOXMLDocxSAXTest.testDOCXOverrideParagraphNumbering, its paragraphs' text being their number; the
+# ordinal format's ("1st.2.3someText", "5th") left out (SOURCES.md).
+OVERRIDE_LIST = [
+    "1.1.1.1...1 1.1.1.1...1", "1.a.I 1.a.I", "1.b.III 1.b.III", "2.a.I 2.a.I", "2.b 2.b", "(1)) (1))",
+    "2.17 2.17", "2.18.2.1 2.18.2.1", "2 2", "1 1", "A A", "B B", "C C", "4 4", "00 00", "01 01", "01. 01.",
+    "01..1 01..1", "02 02",
+]
+
+
+def shown(data: bytes) -> list[str]:
+    """Each paragraph as Word shows it: its list number, a space, its text (the number alone when empty)."""
+    parts = related_parts(read_package(data))
+    styles = _read_styles(parts.get("word/styles.xml"))
+
+    class State:
+        numbering = WordNumbering.from_xml(parts.get("word/numbering.xml"))
+
+    lines = []
+    for paragraph in parse_xml(parts["word/document.xml"]).iter(W + "p"):
+        ppr = paragraph.find(W + "pPr")
+        number = _auto_number(ppr, _style_of(ppr, styles), State)
+        text = "".join(t.text or "" for t in paragraph.iter(W + "t"))
+        lines.append(f"{number[0]} {text}" if number else text)
+    return lines
+
+
+@pytest.mark.parametrize("name, expected", [("testWORD_numbered_list.docx", NUMBERED_LIST),
+                                            ("testWORD_override_list_numbering.docx", OVERRIDE_LIST)])
+def test_words_own_lists_are_numbered_as_tika_expects(name, expected):
+    lines = shown((CORPUS / name).read_bytes())
+    missing = [want for want in expected if not any(line.startswith(want) for line in lines)]
+    assert not missing, (missing, lines)
+
+
+NUMBERING_WITH_A_LIST_STYLE = f"""<w:numbering xmlns:w="{W[1:-1]}">
+  <w:abstractNum w:abstractNumId="0"><w:styleLink w:val="Paragrafy"/>
+    <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="§ %1."/></w:lvl>
+    <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%2."/></w:lvl>
+    <w:lvl w:ilvl="2"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="%3)"/></w:lvl>
+  </w:abstractNum>
+  <w:abstractNum w:abstractNumId="1"><w:numStyleLink w:val="Paragrafy"/></w:abstractNum>
+  <w:num w:numId="1"><w:abstractNumId w:val="0"/></w:num>
+  <w:num w:numId="2"><w:abstractNumId w:val="1"/></w:num>
+</w:numbering>""".encode()
+
+
+def test_a_list_made_from_a_list_style_takes_that_styles_levels_and_count():
+    """Word writes a list applied from a multilevel list style as an abstract list holding only
+    `w:numStyleLink`; its numbers are those of the list that defines the style, counted with it."""
+    numbering = WordNumbering.from_xml(NUMBERING_WITH_A_LIST_STYLE)
+    assert [numbering.next_number_text(num, level) for num, level in
+            [("2", 0), ("2", 1), ("2", 2), ("2", 2), ("2", 1), ("1", 0), ("2", 0)]] == [
+        "§ 1.", "1.", "1)", "2)", "2.", "§ 2.", "§ 3."]
+
+
+def test_a_draft_numbered_by_a_list_style_is_read_as_its_sections():
+    body = [paragraph_xml(run_xml(text), numbering=(2, level)) for level, text in
+            [(0, "Program określa zasady współpracy."), (1, "Współpraca ma charakter finansowy."),
+             (1, "Współpraca ma charakter pozafinansowy."), (0, "Program wchodzi w życie z dniem podjęcia.")]]
+    spec = DocxSpec(body=body, abstract_lists={0: [ListLevel("decimal", "§ %1.", 0), ListLevel("decimal", "%2.", 1)]},
+                    nums={2: (0, {})})
+    data = build_docx(spec)
+    package = read_package(data)
+    package["word/numbering.xml"] = NUMBERING_WITH_A_LIST_STYLE
+    version = parse_docx(write_package(package))
+    assert [unit.label for unit in version.units] == ["§ 1", "§ 1 ust. 1", "§ 1 ust. 2", "§ 2"]
