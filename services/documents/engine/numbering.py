@@ -206,7 +206,7 @@ class WordNumbering:
     writes lists made from a multilevel list style) takes the levels and counters of the list defining that
     style (`w:styleLink`). A level used below a level not yet used counts that level as started, and a level
     restarts after the level its `w:lvlRestart` names. Proved on Word's own files against the numbers Apache
-    Tika's tests expect (tests/unit/documents_engine/test_word_numbering.py).
+    Tika's tests expect (tests/unit/documents_engine/test_word_files.py).
     """
 
     abstract_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)

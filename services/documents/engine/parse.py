@@ -115,11 +115,30 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     has_marks = next(root.iter(W + "lastRenderedPageBreak"), None) is not None
     state = _ParseState(dict(root.nsmap), styles, numbering, _PageCounter(has_marks))
     section = _walk_body(body, state)
+    if not any(unit.text.strip() for unit in state.units):
+        raise _no_text(root, state.units)
     units = relabel(number_tirets(assign_parents(state.units)))
     units = [evolve(unit, source_parent_prefix=unit.parent_prefix) if unit.parent_prefix else unit for unit in units]
     head, tail = _document_frame(root, body, section, state.head_extra)
     warnings = tuple(state.warnings) + numbering_gaps(units)
     return Version(number=1, units=tuple(units), template=Template.of(parts, head, tail), warnings=warnings)
+
+
+def _no_text(root, units: list[Unit]) -> DocumentRejected:
+    """Why a draft without a word of text cannot be consulted on, in the terms of what the clerk sent."""
+    if next(root.iter(W + "altChunk"), None) is not None:
+        return DocumentRejected(
+            "no_text", "Word keeps this document's text as an imported web page or file (altChunk), which cannot be "
+            "commented on or changed with tracked changes. Open it in Word and save it again as .docx.",
+            "Word przechowuje tekst tego dokumentu jako zaimportowaną stronę lub plik (altChunk), których nie można "
+            "komentować ani zmieniać w trybie śledzenia zmian. Otwórz go w programie Word i zapisz ponownie jako .docx.")
+    if units:
+        return DocumentRejected(
+            "no_text", "The document holds only pictures or objects, no text: a scanned draft pasted into Word cannot "
+            "be commented on. Upload the draft's text as a Word document.",
+            "Dokument zawiera tylko obrazy lub obiekty, bez tekstu: projektu zeskanowanego i wklejonego do programu "
+            "Word nie można komentować. Prześlij tekst projektu jako dokument Word.")
+    return DocumentRejected("no_text", "The document has no text.", "Dokument nie zawiera tekstu.")
 
 
 def _walk_body(body, state: _ParseState):

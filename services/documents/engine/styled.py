@@ -44,7 +44,8 @@ def segments_to_runs(text: str, rprs: tuple[str, ...] | list[str], start: int, e
                      objects: tuple[tuple[int, Run], ...] = ()) -> list[Run]:
     """Runs for text[start:end], split where formatting changes; objects placed at their offsets."""
     runs: list[Run] = []
-    pending = sorted((offset, run) for offset, run in objects if start <= offset <= end) if objects else []
+    # By offset alone, in document order: two objects at one offset (a picture beside a field) keep their order.
+    pending = sorted(((offset, run) for offset, run in objects if start <= offset <= end), key=lambda item: item[0])
     position = start
     while position < end or pending:
         while pending and pending[0][0] <= position:

@@ -1,5 +1,5 @@
 """Word's list numbering as Word shows it, proved on Word's own files against the numbers Apache Tika's tests
-expect for them (tests/corpus/drafting/word-numbering/SOURCES.md), and on the list-style link Word writes."""
+expect for them (tests/corpus/drafting/word/SOURCES.md), and on the list-style link Word writes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from services.documents.engine.numbering import WordNumbering
 from services.documents.engine.ooxml import W, parse_xml, read_package, related_parts, write_package
 from services.documents.engine.parse import _auto_number, _read_styles, _style_of
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "drafting" / "word-numbering"
+CORPUS = Path(__file__).resolve().parents[2] / "corpus" / "drafting" / "word"
 
 # OOXMLDocxSAXTest.testDOCXParagraphNumbering (Apache Tika), "number text" of a paragraph.
 NUMBERED_LIST = [
@@ -87,3 +87,40 @@ def test_a_draft_numbered_by_a_list_style_is_read_as_its_sections():
     package["word/numbering.xml"] = NUMBERING_WITH_A_LIST_STYLE
     version = parse_docx(write_package(package))
     assert [unit.label for unit in version.units] == ["§ 1", "§ 1 ust. 1", "§ 1 ust. 2", "§ 2"]
+
+
+@pytest.mark.parametrize("name", ["testExternalRefs.docx", "testWORD_EMFAndAttachments.docx"])
+def test_a_paragraph_with_objects_side_by_side_is_reworded_and_rendered_with_its_objects(name):
+    """Word's fields and embedded objects may sit at one place in a paragraph; rewording it keeps them, in order."""
+    from datetime import datetime, timezone
+    from io import BytesIO
+    from zipfile import ZipFile
+
+    from services.documents.engine import apply_changes, changes_from_json, render_clean, render_tracked
+
+    draft = parse_docx((CORPUS / name).read_bytes())
+    crowded = next(unit for unit in draft.units if sum(1 for run in unit.runs if run.opaque) >= 2)
+    objects = [run for run in crowded.runs if run.opaque]
+    changed = apply_changes(draft, changes_from_json([{"unit": crowded.id, "op": "replace",
+                                                       "text": crowded.text + " (zmienione)"}]),
+                            approved_by="test", approved_at=datetime(2024, 10, 1, tzinfo=timezone.utc))
+    assert [run for run in changed.find(crowded.id).runs if run.opaque] == objects
+    for rendered in (render_clean(changed), render_tracked(draft, changed)):
+        document = ZipFile(BytesIO(rendered)).read("word/document.xml")
+        assert b"(zmienione)" in document and parse_xml(document) is not None
+
+
+@pytest.mark.parametrize("path, because", [
+    (CORPUS / "testWORD_charts.docx", "tylko obrazy lub obiekty"),
+    (CORPUS / "headerPic.docx", "nie zawiera tekstu"),
+    (CORPUS.parents[1] / "mail" / "docx" / "testAltChunkHTML.docx", "altChunk"),
+    (CORPUS.parents[1] / "mail" / "docx" / "testAltChunkMHT.docx", "altChunk"),
+])
+def test_a_draft_without_text_is_refused_saying_why(path, because):
+    """Nothing in it could be commented on: a chart alone, a picture in the header, text Word keeps as an
+    imported web page (a web editor's export, opened and saved again in Word it becomes text)."""
+    from services.documents.engine import DocumentRejected
+
+    with pytest.raises(DocumentRejected) as refused:
+        parse_docx(path.read_bytes())
+    assert refused.value.code == "no_text" and because in refused.value.message_pl
