@@ -185,3 +185,41 @@ def test_libreoffice_accept_and_reject_apply_the_formatting_change(case):
 
     assert paragraph(results["accept"], BOLD_AFTER)["bold"].endswith(BOLD_AFTER)
     assert paragraph(results["reject"], BOLD_BEFORE)["bold"] == ""
+
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+REVIEWED_DRAFTS = [
+    CORPUS / "drafting" / "word" / "testWORD_features.docx",  # Word: insertions, deletions, comments
+    CORPUS / "drafting" / "word" / "testComment.docx",  # Word: a comment
+    CORPUS / "mail" / "draft-piatnica-tracked.docx",  # a Polish resolution edited in LibreOffice, § 4 deleted whole
+]
+
+
+@pytest.fixture(scope="module")
+def reviewed(uno_python, tmp_path_factory):
+    """For each draft uploaded with its review's tracked changes and comments still in it: what LibreOffice
+    holds after accepting all of them in the file as uploaded, and what it reads in the engine's clean
+    DOCX of version 1 (one soffice for all)."""
+    folder = tmp_path_factory.mktemp("reviewed")
+    jobs = []
+    for source in REVIEWED_DRAFTS:
+        clean = folder / f"clean-{source.name}"
+        clean.write_bytes(render_clean(parse_docx(source.read_bytes())))
+        jobs += [{"mode": "accept", "path": str(source)}, {"mode": "none", "path": str(clean)}]
+    (folder / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+    run = subprocess.run([uno_python, str(SCRIPT), "batch", str(folder / "jobs.json")], capture_output=True,
+                         timeout=240, check=False)
+    assert run.returncode == 0, f"lo_revisions.py batch failed: {run.stderr.decode(errors='replace')}"
+    results = json.loads(run.stdout.decode("utf-8"))
+    return {source.name: (results[2 * index], results[2 * index + 1])
+            for index, source in enumerate(REVIEWED_DRAFTS)}
+
+
+@pytest.mark.parametrize("name", [source.name for source in REVIEWED_DRAFTS])
+def test_a_draft_with_its_reviews_marks_is_published_as_libreoffice_accepts_it_without_comments(reviewed, name):
+    """The oracle is LibreOffice's own "Accept All" on the file as uploaded: the copy residents download has
+    that text, and neither a tracked change nor a comment."""
+    accepted, published = reviewed[name]
+    assert accepted["redlines_before"] > 0 or accepted["comments"], "the file has nothing to accept or delete"
+    assert libreoffice_lines(published) == libreoffice_lines(accepted)
+    assert published["redlines_before"] == 0 and published["comments"] == []

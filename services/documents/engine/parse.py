@@ -11,6 +11,7 @@ from lxml import etree
 from services.common.xmltree import enclosing, inside
 
 from .errors import DocumentRejected
+from .review_marks import without_review_marks
 from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version, evolve
 from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, WordNumbering, classify_prefix,
                         from_letters, number_value, roman_heading, undotted_roman_heading)
@@ -103,6 +104,7 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     check_docx(data, limits=limits)
     parts = related_parts(read_package(data))
     try:
+        parts, review_marks = without_review_marks(parts)
         root = parse_xml(parts["word/document.xml"])
         styles = _read_styles(parts.get("word/styles.xml"))
         numbering = WordNumbering.from_xml(parts.get("word/numbering.xml"))
@@ -120,7 +122,7 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     units = relabel(number_tirets(assign_parents(state.units)))
     units = [evolve(unit, source_parent_prefix=unit.parent_prefix) if unit.parent_prefix else unit for unit in units]
     head, tail = _document_frame(root, body, section, state.head_extra)
-    warnings = tuple(state.warnings) + numbering_gaps(units)
+    warnings = ((review_marks.warning(),) if review_marks else ()) + tuple(state.warnings) + numbering_gaps(units)
     return Version(number=1, units=tuple(units), template=Template.of(parts, head, tail), warnings=warnings)
 
 
