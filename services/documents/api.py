@@ -63,6 +63,8 @@ class DocumentOut(Schema):
     published_at = fields.DateTime(allow_none=True, metadata={"description": "Null while it is a draft."})
     published_by = fields.String(allow_none=True)
     parse_warnings = fields.List(fields.String(), metadata={"description": "What the parser noticed in the source."})
+    parse_warnings_pl = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "The same warnings in Polish; null for a draft read before they were kept in Polish."})
 
 
 class ArtifactOut(Schema):

@@ -119,12 +119,13 @@ def upload_document(ctx: ServiceContext, data: bytes, *, title: str, filename: s
         ctx, f"documents/{document_id}/v1/{sha256(clean)[:16]}-clean.docx", clean, DOCX, kind="clean",
         inputs={"source_sha256": digest, "version": 1}, document_id=document_id)
     warnings = [str(w) for w in getattr(version, "warnings", ())]
+    warnings_pl = [getattr(w, "pl", str(w)) for w in getattr(version, "warnings", ())]
     with ctx.transaction() as session:
         if publish:
             _refuse_second_document(session, consultation_id)
         document = Document(id=document_id, consultation_id=consultation_id, title=title,
                             filename=(filename or "")[:255], current_version=1, created_by=actor, created_at=utcnow(),
-                            parse_warnings=warnings)
+                            parse_warnings=warnings, parse_warnings_pl=warnings_pl)
         session.add(document)
         session.flush()
         row = DocumentVersion(id=str(uuid.uuid4()), document_id=document_id, number=1, parent_number=None,

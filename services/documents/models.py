@@ -116,6 +116,13 @@ class Document(Base):
     published_by: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # What the parser noticed in the source (e.g. a jump in the numbering), for the coordinator to check.
     parse_warnings: Mapped[list] = mapped_column(JSON, default=list)
+    parse_warnings_pl: Mapped[list | None] = mapped_column(JSON, nullable=True)  # the same in Polish
+
+    def warnings_in(self, language: str) -> tuple[str, list[str]]:
+        """The parser's warnings in `language` where they were kept in it, else in English: (language, texts)."""
+        if language == "pl" and self.parse_warnings_pl is not None:
+            return "pl", list(self.parse_warnings_pl)
+        return "en", list(self.parse_warnings or [])
 
 
 class DocumentVersion(Base):

@@ -183,6 +183,21 @@ class Change:
                       format=MappingProxyType(dict(data.get("format") or {})))
 
 
+class Notice(str):
+    """A warning for the clerk: the English text (the string itself, as the CLI and API have always given it)
+    and its Polish wording in `pl`, for the staff pages."""
+
+    pl: str
+
+    def __new__(cls, english: str, polish: str) -> "Notice":
+        notice = super().__new__(cls, english)
+        notice.pl = polish
+        return notice
+
+    def __reduce__(self):
+        return Notice, (str(self), self.pl)
+
+
 @dataclass(frozen=True)
 class Version:
     """An immutable version of a document.

@@ -12,7 +12,7 @@ from services.common.xmltree import enclosing, inside
 
 from .errors import DocumentRejected
 from .review_marks import without_review_marks
-from .model import KIND_RANK, NEST_RANK, Run, Template, Unit, Version, evolve
+from .model import KIND_RANK, NEST_RANK, Notice, Run, Template, Unit, Version, evolve
 from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, WordNumbering, classify_prefix,
                         from_letters, number_value, roman_heading, undotted_roman_heading)
 from .ooxml import W, parse_xml, read_package, related_parts
@@ -619,9 +619,11 @@ def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
         if reading.kind in ("paragraph", "article") and typed and typed[0] == "section":
             reading.inline_section = (typed[1], typed[2])
         elif reading.kind != "block" and typed and typed[0] == reading.kind:
-            state.warnings.append(
+            state.warnings.append(Notice(
                 f"The paragraph “{_excerpt(raw.text)}” has an automatic number “{rendered.strip()}” and a "
-                f"typed one “{text[:typed[2]].strip()}”; the automatic one is used.")
+                f"typed one “{text[:typed[2]].strip()}”; the automatic one is used.",
+                f"Akapit „{_excerpt(raw.text)}” ma numer automatyczny „{rendered.strip()}” i wpisany "
+                f"„{text[:typed[2]].strip()}”; przyjęto numer automatyczny."))
         if reading.kind != "block":
             return reading
     if typed:
@@ -812,8 +814,10 @@ def numbering_gaps(units) -> tuple[str, ...]:
             scope = (unit.parent, unit.kind)
         previous = last.get(scope)
         if previous is not None and value not in (previous[0] + 1, previous[0]):
-            warnings.append(f"{unit.label} follows {previous[1]}: the numbering jumps; check that the layout "
-                            "was read as drafted.")
+            warnings.append(Notice(f"{unit.label} follows {previous[1]}: the numbering jumps; check that the layout "
+                                   "was read as drafted.",
+                                   f"{unit.label} następuje po {previous[1]}: numeracja przeskakuje; sprawdź, czy "
+                                   "układ dokumentu odczytano tak, jak go zredagowano."))
         last[scope] = (value, unit.label)
     return tuple(warnings)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from .model import Notice
 from .ooxml import CT_NS, REL_NS, W, parse_xml
 
 # The parts that hold text a resident reads: the body, headers and footers, footnotes and endnotes.
@@ -46,13 +47,28 @@ class ReviewMarks:
     def __bool__(self) -> bool:
         return bool(self.revisions or self.comments)
 
-    def warning(self) -> str:
+    def warning(self) -> Notice:
         found = [f"{count} {one if count == 1 else many}" for count, one, many in (
             (self.revisions, "tracked change not yet accepted", "tracked changes not yet accepted"),
             (self.comments, "comment", "comments")) if count]
-        return (f"The file still had {' and '.join(found)} from its review: the draft is read, and residents get it, "
-                "with every change accepted and without comments (as Word's “Accept All Changes” and “Delete All "
-                "Comments” leave it). Check that this is the text to consult on.")
+        found_pl = [f"{count} {_polish_plural(count, *forms)}" for count, forms in (
+            (self.revisions, ("niezaakceptowaną zmianę", "niezaakceptowane zmiany", "niezaakceptowanych zmian")),
+            (self.comments, ("komentarz", "komentarze", "komentarzy"))) if count]
+        return Notice(
+            f"The file still had {' and '.join(found)} from its review: the draft is read, and residents get it, "
+            "with every change accepted and without comments (as Word's “Accept All Changes” and “Delete All "
+            "Comments” leave it). Check that this is the text to consult on.",
+            f"Plik zawierał jeszcze {' i '.join(found_pl)} z wewnętrznych uzgodnień projektu: projekt odczytano, i tak "
+            "otrzymają go mieszkańcy, ze wszystkimi zmianami zaakceptowanymi i bez komentarzy (tak jak po „Zaakceptuj "
+            "wszystkie zmiany” i „Usuń wszystkie komentarze” w programie Word). Sprawdź, czy to właściwy tekst "
+            "do konsultacji.")
+
+
+def _polish_plural(count: int, one: str, few: str, many: str) -> str:
+    """"1 komentarz", "2 komentarze", "5 komentarzy", "22 komentarze", "12 komentarzy"."""
+    if count == 1:
+        return one
+    return few if count % 10 in (2, 3, 4) and count % 100 not in (12, 13, 14) else many
 
 
 def without_review_marks(parts: dict[str, bytes]) -> tuple[dict[str, bytes], ReviewMarks]:

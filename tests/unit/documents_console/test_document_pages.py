@@ -76,10 +76,31 @@ def test_warnings_from_reading_the_file_are_shown(ctx, client, draft):
     document = drafts.upload_document(ctx, draft, title="Projekt", filename="p.docx", consultation_id=None,
                                       actor="k", publish=False)
     with ctx.db.transaction() as session:
-        session.get(Document, document.id).parse_warnings = ["§ 7 follows § 5: the numbering jumps"]
+        row = session.get(Document, document.id)
+        row.parse_warnings = ["§ 7 follows § 5: the numbering jumps"]
+        row.parse_warnings_pl = ["§ 7 następuje po § 5: numeracja przeskakuje"]
     page = text(client.get(f"/documents/drafts/{document.id}", headers=staff(ctx, "reviewer")))
-    assert '<li lang="en">§ 7 follows § 5: the numbering jumps</li>' in page
+    assert '<li lang="pl">§ 7 następuje po § 5: numeracja przeskakuje</li>' in page
     assert "Opublikuj projekt" not in page  # reviewers do not publish
+    page = text(client.get(f"/documents/drafts/{document.id}?lang=en", headers=staff(ctx, "reviewer")))
+    assert '<li lang="en">§ 7 follows § 5: the numbering jumps</li>' in page
+    with ctx.db.transaction() as session:  # a draft read before warnings were kept in Polish
+        session.get(Document, document.id).parse_warnings_pl = None
+    page = text(client.get(f"/documents/drafts/{document.id}?lang=pl", headers=staff(ctx, "reviewer")))
+    assert '<li lang="en">§ 7 follows § 5: the numbering jumps</li>' in page
+
+
+def test_the_warning_about_a_reviewed_drafts_marks_is_polish_on_a_polish_page(ctx, client):
+    """A draft uploaded with its review's tracked changes and comments (Word's own file, from Apache Tika)."""
+    from pathlib import Path
+
+    from services.documents import drafts
+
+    features = Path(__file__).resolve().parents[2] / "corpus" / "drafting" / "word" / "testWORD_features.docx"
+    document = drafts.upload_document(ctx, features.read_bytes(), title="Projekt", filename="features.docx",
+                                      consultation_id=None, actor="k", publish=False)
+    page = text(client.get(f"/documents/drafts/{document.id}?lang=pl", headers=staff(ctx, "coordinator")))
+    assert "2 komentarze z wewnętrznych uzgodnień projektu" in page and "niezaakceptowanych zmian" in page
 
 
 def test_versions_list_downloads_and_the_diff_side_by_side_and_inline(ctx, client, draft):

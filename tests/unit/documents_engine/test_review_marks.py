@@ -68,3 +68,12 @@ def test_deleting_comments_removes_their_ranges_and_references_and_counts_them()
     assert _delete_comment_marks(root) == {"0", "1"}
     assert texts(root) == ["Tekst dalej"]
     assert len(root.findall(f"{W}p/{W}r")) == 2 and not list(root.iter(W + "commentReference"))
+
+
+def test_the_warning_counts_in_polish_as_polish_counts():
+    from services.documents.engine.review_marks import ReviewMarks
+
+    assert ReviewMarks(1, 0).warning().pl.startswith("Plik zawierał jeszcze 1 niezaakceptowaną zmianę z ")
+    assert "3 niezaakceptowane zmiany i 5 komentarzy" in ReviewMarks(3, 5).warning().pl
+    assert "12 niezaakceptowanych zmian i 22 komentarze" in ReviewMarks(12, 22).warning().pl
+    assert "1 comment from" in ReviewMarks(0, 1).warning() and "tracked" not in ReviewMarks(0, 1).warning()
