@@ -359,6 +359,9 @@ def _body_children(body):
             if content is not None:
                 yield from _body_children(content)
             continue
+        if child.tag == W + "customXml":  # Word 2007's custom XML around paragraphs and tables
+            yield from (grandchild for grandchild in _body_children(child) if grandchild.tag != W + "customXmlPr")
+            continue
         yield child
 
 

@@ -306,3 +306,16 @@ def test_a_line_broken_where_a_pdf_line_ended_is_the_rest_of_its_unit_not_the_li
     document = read_package(render_clean(version))["word/document.xml"].decode()
     assert document.count("<w:p>") + document.count("<w:p ") == len(version.units)
     assert parse_docx(render_clean(version)).to_json() == version.to_json()
+
+
+def test_paragraphs_inside_content_controls_and_custom_xml_are_read_as_units():
+    """Templates from document systems wrap the act's paragraphs in content controls (w:sdt), and Word 2007 in
+    custom XML (w:customXml): the paragraphs inside are the draft's units all the same."""
+    wrapped = (f'<w:sdt><w:sdtPr/><w:sdtContent>{simple_paragraph("§ 1. Program określa zasady współpracy.")}'
+               "</w:sdtContent></w:sdt>"
+               f'<w:customXml w:element="tresc"><w:customXmlPr/>{simple_paragraph("§ 2. Uchwała wchodzi w życie.")}'
+               "</w:customXml>")
+    version = parse_docx(build_docx(DocxSpec(body=[wrapped])))
+    assert [(unit.label, unit.text) for unit in version.units] == [
+        ("§ 1", "Program określa zasady współpracy."), ("§ 2", "Uchwała wchodzi w życie.")]
+    assert "Uchwała wchodzi w życie." in read_package(render_clean(version))["word/document.xml"].decode()
