@@ -90,6 +90,9 @@ def test_the_token_endpoint_exchanges_a_password_for_an_expiring_token(review_ct
 
 def test_an_unreadable_directory_answers_503_not_401_or_500(review_ctx, review_app):
     _, token = identity.create_staff_user(review_ctx, "anna@um.example", "reviewer")
+    # The app's outbox relay polls the database: between the unlink and the mkdir its next query would create an
+    # empty review.db again (a slow CI machine lost that race), so it stops first.
+    review_ctx.relay.stop()
     review_ctx.db.engine.dispose()
     (review_ctx.settings.data_dir / "review.db").unlink()
     (review_ctx.settings.data_dir / "review.db").mkdir()  # the file is gone and cannot be created
