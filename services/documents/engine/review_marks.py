@@ -128,7 +128,7 @@ def _accept_revisions(root) -> int:
         if deleted:
             count += 1
             _join_with_next(paragraph)
-    for holder in list(root.iter(W + "trPr", W + "tcPr")):
+    for holder in list(root.iter(W + "trPr", W + "tcPr", W + "numPr")):
         for marker in holder.findall(W + "ins") + holder.findall(W + "cellIns") + holder.findall(W + "cellDel"):
             holder.remove(marker)
             count += 1
@@ -152,8 +152,8 @@ def _join_with_next(paragraph) -> None:
             next(paragraph.iter(W + "drawing", W + "pict", W + "object"), None) is None:
         parent.remove(paragraph)
         return
-    if following is None or following.tag != W + "p":
-        return
+    if following is None or following.tag != W + "p" or paragraph.find(f"{W}pPr/{W}sectPr") is not None:
+        return  # the last paragraph of a cell, or one that ends a section, which stays
     properties = following.find(W + "pPr")
     index = following.index(properties) + 1 if properties is not None else 0
     for child in reversed(content):
