@@ -83,6 +83,18 @@ def test_report_has_title_page_summary_chart_and_table_columns(data):
     assert b'r:embed="rId3"' in parts["word/document.xml"] or b"r:embed=" in parts["word/document.xml"]
 
 
+def test_the_chart_has_its_data_as_alternative_text_for_screen_readers(data):
+    """A public body's documents must be accessible: the chart's picture says in words what it shows."""
+    import re
+
+    document = read_package(build_report_docx(data))["word/document.xml"].decode()
+    described = set(re.findall(r'<wp:docPr [^>]*descr="([^"]*)"', document))
+    assert described == {"Rozstrzygnięcia uwag według rozdziałów. Rozdział II: Uwzględniona 1; "
+                         "Rozdział III: Uwzględniona częściowo 1, Nieuwzględniona 1."}
+    english = read_package(build_report_docx(data, lang="en"))["word/document.xml"].decode()
+    assert 'descr="Decisions on comments by chapter. Chapter II: Accepted 1;' in english
+
+
 def test_summary_counts_by_decision_channel_topic_and_chapter(data):
     counts = summary(data)
     assert dict(counts["decision"]) == {"Uwzględniona": 1, "Uwzględniona częściowo": 1, "Nieuwzględniona": 1,
