@@ -276,7 +276,7 @@ def read_in_child(data: bytes, languages: str) -> dict:
         tsv = done.stdout.decode("utf-8", "replace")
         text, confidence = page_text(tsv)
         words = _words(tsv)
-        if _read_upside_down(tsv):
+        if _read_upside_down(words):
             # Tesseract read the page turned over (a sheet fed into the copier the wrong way round) and gives its
             # words' boxes on the picture as it is: turn both, so the table is looked for the right way up.
             picture, words = picture.rotate(180), _turned_over(words, picture.width, picture.height)
@@ -295,6 +295,7 @@ class _Word:
     top: int
     right: int
     bottom: int
+    line: tuple[str, str, str] = ("", "", "")  # Tesseract's block, paragraph and line numbers
 
 
 def _words(tsv: str) -> list[_Word]:
@@ -311,32 +312,23 @@ def _words(tsv: str) -> list[_Word]:
         if row.get("level") != "5" or not word or confidence < 0 or set(word) <= set("|[]!/\\_—-") or (
                 _LONE_MARK.match(word) and confidence < 50):
             continue
-        words.append(_Word(word, left, top, left + width, top + height))
+        line = (row.get("block_num") or "", row.get("par_num") or "", row.get("line_num") or "")
+        words.append(_Word(word, left, top, left + width, top + height, line))
     return words
 
 
-def _read_upside_down(tsv: str) -> bool:
+def _read_upside_down(words: list[_Word]) -> bool:
     """Tesseract turned the page over before reading it: on the picture, most of its lines' words follow one
     another from right to left. Pure."""
-    forward = backward = 0
-    previous: tuple[tuple[str, str, str], int] | None = None
-    for row in csv.DictReader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE):
-        if row.get("level") != "5" or not (row.get("text") or "").strip():
-            continue
-        try:
-            line, left = (row["block_num"], row["par_num"], row["line_num"]), int(row["left"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if previous is not None and previous[0] == line:
-            forward, backward = forward + (left > previous[1]), backward + (left <= previous[1])
-        previous = (line, left)
-    return backward >= 3 and backward > 3 * forward
+    pairs = [(earlier.left, later.left) for earlier, later in zip(words, words[1:]) if earlier.line == later.line]
+    backward = sum(1 for earlier, later in pairs if later <= earlier)
+    return backward >= 3 and backward > 3 * (len(pairs) - backward)
 
 
 def _turned_over(words: list[_Word], width: int, height: int) -> list[_Word]:
     """The words' boxes on the page turned by 180°. Pure."""
-    return [_Word(word.text, width - word.right, height - word.bottom, width - word.left, height - word.top)
-            for word in words]
+    return [replace(word, left=width - word.right, top=height - word.bottom, right=width - word.left,
+                    bottom=height - word.top) for word in words]
 
 
 def _upright(picture, languages: str):

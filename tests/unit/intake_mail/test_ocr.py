@@ -18,7 +18,7 @@ from rapidfuzz.distance import Levenshtein
 from services.common.settings import SettingsError, load_settings
 from services.intake.mail import isolated
 from services.intake.mail.letter import scanned_letter
-from services.intake.mail.ocr import (MAX_PAGES, _column_numbers, _read_upside_down, _turned_over, _Word,
+from services.intake.mail.ocr import (MAX_PAGES, _column_numbers, _read_upside_down, _turned_over, _Word, _words,
                                       forget_recent_scans, form_from_pages, ocr_available, page_text, scan_text)
 from tests.support.infra import require_tesseract
 from tests.unit.intake_mail.conftest import CORPUS, close, spy_on_isolated_child
@@ -320,8 +320,8 @@ def tsv_of(lines):
 def test_a_page_tesseract_turned_over_is_known_by_its_words_running_right_to_left():
     upright = tsv_of([[(100, 50), (200, 50), (300, 50)], [(100, 90), (200, 90)]])
     turned = tsv_of([[(900, 950), (800, 950), (700, 950)], [(900, 910), (800, 910)]])
-    assert not _read_upside_down(upright) and _read_upside_down(turned)
-    assert not _read_upside_down(tsv_of([[(100, 50)], [(100, 90)]]))  # one word a line says nothing
+    assert not _read_upside_down(_words(upright)) and _read_upside_down(_words(turned))
+    assert not _read_upside_down(_words(tsv_of([[(100, 50)], [(100, 90)]])))  # one word a line says nothing
     assert _turned_over([_Word("a", 10, 20, 50, 40)], 1000, 2000) == [_Word("a", 950, 1960, 990, 1980)]
 
 
