@@ -24,8 +24,12 @@ $(AXE): tests/e2e_browser/package.json tests/e2e_browser/package-lock.json
 	npm ci --prefix tests/e2e_browser --no-audit --no-fund --silent
 	@touch $(AXE)
 
+# One pytest process per core (pytest-xdist), each file's tests in one process so module-scoped systems start
+# once; TEST_PROCESSES=0 runs them all in this process.
+TEST_PROCESSES ?= 2
+
 test: install $(AXE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) --dist loadfile
 
 test-fast: install
 	$(BIN)/python -m pytest tests/unit

@@ -11,6 +11,30 @@ from services.common.settings import S3Settings
 from tests.support import infra
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker hands the pages axe-core checked in it to the controller, which prints the summary."""
+    from tests.e2e_browser.axe import LEDGER
+
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["axe_pages"] = LEDGER.pages
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # noqa: ARG001  (pytest-xdist's hook, on the controller)
+    from tests.e2e_browser.axe import LEDGER
+
+    LEDGER.pages.extend(getattr(node, "workeroutput", {}).get("axe_pages", []))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    from tests.e2e_browser.axe import LEDGER
+
+    if LEDGER.pages:
+        LEDGER.write_report()
+        terminalreporter.write_line(LEDGER.summary())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def validate_every_emitted_payload() -> Iterator[None]:
     """Producers that skip the contract check in production (events.new_envelope) are checked in every test."""

@@ -30,6 +30,12 @@ class AxeLedger:
             by_impact[violation.get("impact") or "none"] = by_impact.get(violation.get("impact") or "none", 0) + 1
         self.pages.append({"label": label, "url": url, "violations": by_impact})
 
+    def write_report(self) -> None:
+        """The pages checked and their violations by impact, as JSON, where `UWAGI_AXE_REPORT` says."""
+        report = os.environ.get("UWAGI_AXE_REPORT")
+        if report:
+            Path(report).write_text(json.dumps(self.pages, ensure_ascii=False, indent=1), encoding="utf-8")
+
     def summary(self) -> str:
         blocking = sum(n for p in self.pages for impact, n in p["violations"].items() if impact in BLOCKING)
         other = sum(n for p in self.pages for impact, n in p["violations"].items() if impact not in BLOCKING)
@@ -68,9 +74,6 @@ def check_accessibility(page, label: str) -> list[dict]:
     finally:
         checker.close()
     LEDGER.record(label, url, result)
-    report = os.environ.get("UWAGI_AXE_REPORT")
-    if report:
-        Path(report).write_text(json.dumps(LEDGER.pages, ensure_ascii=False, indent=1), encoding="utf-8")
     blocking = [v for v in result if v["impact"] in BLOCKING]
     assert not blocking, f"axe-core on {label} ({url}):\n" + "\n".join(
         f"- {v['impact']}: {v['id']}: {v['help']} at {v['nodes']}" for v in blocking)

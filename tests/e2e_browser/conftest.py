@@ -66,13 +66,6 @@ def live_review(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     yield from _serve(review_app, tmp_path_factory.mktemp("var"))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
-    from tests.e2e_browser.axe import LEDGER
-
-    if LEDGER.pages:
-        terminalreporter.write_line(LEDGER.summary())
-
-
 @pytest.fixture(scope="module")
 def live_system(tmp_path_factory, postgres, rabbit_module, smtp_sink) -> Iterator[dict]:
     """The whole system as `make run` starts it, with its demo data, but on PostgreSQL, RabbitMQ and SMTP.

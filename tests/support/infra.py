@@ -78,14 +78,31 @@ def _bindable(port: int) -> bool:
     return True
 
 
+def _worker_share() -> tuple[int, int]:
+    """This process's share of the ports when pytest-xdist runs the suite in several processes.
+
+    Each worker only hands out ports `p` with `p % count == index`: two workers cannot pick the same port between
+    one's bind check and its server's bind. `with_offset` keeps the residue when the offset is a multiple of the
+    count (weed's 10000 is, for 1, 2, 4, 5 and 8 workers); otherwise the offset port is only checked bindable.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
+    return (index % count, count) if count > 1 else (0, 1)
+
+
 def free_port(*, with_offset: int = 0) -> int:
-    """A port on 127.0.0.1 nobody listens on, never handed out before in this process.
+    """A port on 127.0.0.1 nobody listens on, never handed out before in this process (nor in another xdist worker).
 
     `with_offset` asks for `port + with_offset` to be free as well (weed listens there for gRPC).
     """
     low, high = _listening_port_range()
+    index, count = _worker_share()
     for _ in range(1000):
         port = _PORT_CHOOSER.randint(low, high - with_offset)
+        port -= (port - index) % count
+        if port < low:
+            continue
         wanted = {port, port + with_offset}
         if wanted & _HANDED_OUT or not all(_bindable(candidate) for candidate in wanted):
             continue

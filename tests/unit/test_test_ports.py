@@ -44,3 +44,20 @@ def test_weed_gets_a_pair_ten_thousand_apart_both_free():
     low, high = infra._listening_port_range()
     assert low <= port and port + 10000 <= high
     assert port + 10000 in infra._HANDED_OUT
+
+
+def test_parallel_workers_draw_from_disjoint_shares_of_the_range(monkeypatch):
+    """Under pytest-xdist two workers must never pick one port between a bind check and their server's bind."""
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    low, high = infra._listening_port_range()
+    for worker, residue in (("gw0", 0), ("gw1", 1)):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        ports = [infra.free_port() for _ in range(100)] + [infra.free_weed_port() for _ in range(5)]
+        assert {port % 2 for port in ports} == {residue}
+        assert all(low <= port <= high for port in ports)
+
+
+def test_outside_xdist_the_whole_range_is_used(monkeypatch):
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    assert {infra.free_port() % 2 for _ in range(100)} == {0, 1}
