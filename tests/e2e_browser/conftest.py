@@ -82,7 +82,6 @@ def live_system(tmp_path_factory, postgres, rabbit_module, smtp_sink) -> Iterato
     env = {
         "UWAGI_DATA_DIR": str(tmp_path_factory.mktemp("system")),
         "UWAGI_BROKER_URL": rabbit_module.url(),
-        "UWAGI_SECRET_KEY": "browser-test-secret-key-0123456789",
         "UWAGI_SMTP_HOST": "127.0.0.1",
         "UWAGI_SMTP_PORT": str(smtp_sink.port),
         "UWAGI_PORT": str(port),
