@@ -359,8 +359,8 @@ def _add_contained(out: _Collected, container: str, files: list[ContainedFile], 
         if out.unpacked + len(inner.data) > MAX_UNPACKED:
             return
         out.unpacked += len(inner.data)
-        out.attachments.append(Attachment(inner.filename, inner_type, inner.data, forwarded=forwarded,
-                                          inside=container))
+        out.attachments.append(Attachment(inner.filename, inner_type, inner.data,
+                                          forwarded=forwarded or inner.forwarded, inside=container))
 
 
 def _add_outlook_item(out: _Collected, filename: str, data: bytes) -> None:

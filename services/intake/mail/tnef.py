@@ -8,7 +8,11 @@ attachments' names and bytes and nothing else (the RTF body, recipients and prop
   `PR_ATTACH_DATA_OBJ` binary property where Outlook put them there; its name is the long file name property
   (`PR_ATTACH_LONG_FILENAME`, else `PR_DISPLAY_NAME`) of its property block (`attAttachment`), else the 8.3 title
   (`attAttachTitle`) in the message's OEM code page;
-- an embedded message or OLE object (`PR_ATTACH_DATA_OBJ` as an object) is skipped;
+- an object in `PR_ATTACH_DATA_OBJ` starts with its interface's GUID: a mail attached to the mail (IID_IMessage, an
+  Outlook item forwarded as an attachment) is a TNEF stream of its own, whose files come out, marked forwarded, a
+  few levels deep (its `attAttachData` is only Outlook's stub "This attachment is a MAPI 1.0 embedded message");
+  a storage (IID_IStorage) gives the file of an OLE Package, a file inserted into the Rich Text as an object, or
+  the BMP of a picture pasted into it (`ole_package`); other objects give nothing;
 - a damaged stream gives what was read before the damage. Every length is checked against what is left, so
   a stream cannot claim more than it holds, and at most `MAX_FILES` files come out.
 """
@@ -16,10 +20,16 @@ attachments' names and bytes and nothing else (the RTF body, recipients and prop
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+from services.intake.mail.bytereader import ByteReader
+from services.intake.mail.ole_package import file_in_storage
 
 SIGNATURE = 0x223E9F78
 MAX_FILES = 50
+MAX_DEPTH = 3  # mails attached to mails attached to the mail
+_IID_IMESSAGE = bytes.fromhex("0703020000000000c000000000000046")
+_IID_ISTORAGE = bytes.fromhex("0b00000000000000c000000000000046")
 
 _LEVEL_MESSAGE, _LEVEL_ATTACHMENT = 1, 2
 _ATT_ATTACH_DATA, _ATT_ATTACH_TITLE, _ATT_RENDDATA, _ATT_ATTACHMENT, _ATT_OEM_CODEPAGE = (
@@ -39,6 +49,14 @@ class ContainedFile:
     data: bytes
     media_type: str = ""
     content_id: str = ""  # set for a picture shown inside the Rich Text body (a signature's logo)
+    forwarded: bool = False  # it came from a mail attached to the mail
+
+
+@dataclass(frozen=True)
+class _Object:
+    """A `PT_OBJECT` value: the interface's GUID, then the object's bytes."""
+
+    raw: bytes
 
 
 @dataclass
@@ -65,7 +83,7 @@ def is_tnef(data: bytes) -> bool:
     return len(data) >= 6 and struct.unpack_from("<I", data)[0] == SIGNATURE
 
 
-def tnef_files(data: bytes) -> list[ContainedFile]:
+def tnef_files(data: bytes, *, depth: int = 0) -> list[ContainedFile]:
     """The attached files of a TNEF stream, in order; [] for anything that is not one."""
     if not is_tnef(data):
         return []
@@ -92,9 +110,25 @@ def tnef_files(data: bytes) -> list[ContainedFile]:
                 current.data = payload
             elif identifier == _ATT_ATTACHMENT:
                 current.properties = _properties(payload, codepage)
-    files = [file for number, attachment in enumerate(attachments[:MAX_FILES], start=1)
-             if (file := attachment.file(number)) is not None]
-    return files
+    files: list[ContainedFile] = []
+    for number, attachment in enumerate(attachments[:MAX_FILES], start=1):
+        embedded = attachment.properties.get(_PR_ATTACH_DATA_OBJ)
+        if isinstance(embedded, _Object):
+            files.extend(_object_files(embedded.raw, codepage, depth))
+        elif (file := attachment.file(number)) is not None:
+            files.append(file)
+    return files[:MAX_FILES]
+
+
+def _object_files(raw: bytes, codepage: str, depth: int) -> list[ContainedFile]:
+    interface, body = raw[:16], raw[16:]
+    if interface == _IID_IMESSAGE and depth + 1 < MAX_DEPTH:
+        return [replace(file, forwarded=True) for file in tnef_files(body, depth=depth + 1)]
+    if interface == _IID_ISTORAGE and (found := file_in_storage(body, codepage)) is not None:
+        name, data, media_type = found
+        # a picture pasted into the text is shown there, as a signature's logo is (the mail reader keeps big ones)
+        return [ContainedFile(name, data, media_type, "rendered-in-body" if media_type.startswith("image/") else "")]
+    return []
 
 
 def _codepage(number: int) -> str:
@@ -110,7 +144,7 @@ def _properties(block: bytes, codepage: str) -> dict[int, object]:
     """The properties of an attachment's MAPI block ([MS-OXTNEF] 2.1.3.4) that name and hold its file: strings
     and binaries; other values are skipped by their size. Reading stops at the first inconsistency."""
     found: dict[int, object] = {}
-    reader = _Reader(block)
+    reader = ByteReader(block)
     try:
         for _ in range(reader.u32()):
             kind, identifier = reader.u16(), reader.u16()
@@ -143,30 +177,10 @@ def _value(kind: int, raw: bytes, codepage: str) -> object:
     if kind == _PT_STRING8:
         return raw.split(b"\0", 1)[0].decode(codepage, "replace")
     if kind == _PT_OBJECT:
-        return None  # an embedded message or OLE object, not a file
+        return _Object(raw)
     return raw
 
 
 def _padded(length: int) -> int:
     return (length + 3) & ~3
 
-
-class _Reader:
-    def __init__(self, data: bytes):
-        self.data, self.offset = data, 0
-
-    def take(self, count: int) -> bytes:
-        if count < 0 or self.offset + count > len(self.data):
-            raise ValueError("past the end of the property block")
-        chunk = self.data[self.offset:self.offset + count]
-        self.offset += count
-        return chunk
-
-    def skip(self, count: int) -> None:
-        self.take(count)
-
-    def u16(self) -> int:
-        return struct.unpack("<H", self.take(2))[0]
-
-    def u32(self) -> int:
-        return struct.unpack("<I", self.take(4))[0]

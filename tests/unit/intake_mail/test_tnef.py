@@ -25,6 +25,8 @@ TNEF = CORPUS / "tnef"
     ("multi-value-attribute", ["208225__5_seconds__Voice_Mail.mp3"]),
     ("MAPI_ATTACH_DATA_OBJ", ["VIA_Nytt_1402.doc", "VIA_Nytt_1402.pdf", "VIA_Nytt_14021.htm"]),
     ("garbage-at-end", []),
+    # the names Apache Tika's TNEFParserTest asserts for its testWINMAIL.dat, the RTF body left out
+    ("testWINMAIL", ["quick.doc", "quick.html", "quick.pdf", "quick.txt", "quick.xml"]),
 ])
 def test_the_files_of_real_outlook_streams_are_the_ones_their_project_expects(name, files):
     assert [file.filename for file in tnef_files((TNEF / f"{name}.tnef").read_bytes())] == files
@@ -45,6 +47,50 @@ def test_the_bytes_of_a_file_are_the_ones_outlook_attached(name, filename, sha25
 def test_pictures_shown_inside_the_rich_text_say_so():
     files = tnef_files((TNEF / "unicode-mapi-attr-name.tnef").read_bytes())
     assert [(f.media_type, bool(f.content_id)) for f in files] == [("", False)] + [("image/png", True)] * 3
+
+
+def test_mails_attached_to_the_mail_give_their_files_and_not_outlooks_stub():
+    """MimeKit's christmas.tnef: a picture, and a task and an appointment attached as Outlook items; the
+    appointment carries the picture too. Neither item is a file: their attAttachData is Outlook's stub text."""
+    files = tnef_files((TNEF / "christmas.tnef").read_bytes())
+    assert [(f.filename, f.forwarded) for f in files] == [
+        ("kitten-playing-with-a-christmas-tree.jpg", False), ("kitten-playing-with-a-christmas-tree.jpg", True)]
+    assert {hashlib.sha256(f.data).hexdigest() for f in files} == {
+        "f79d79bf20d19d17f4bbc92bc59485be362df93deaa92b71cc0d490d3b7ac935"}  # MimeKit's extracted copy
+    assert not any(b"MAPI 1.0 embedded message" in f.data for f in files)
+
+
+def test_a_file_inserted_into_the_rich_text_as_an_object_comes_out_whole():
+    [file] = tnef_files((TNEF / "MAPI_OBJECT.tnef").read_bytes())
+    assert file.filename == "AsNew Staff pricelist Oct 02.pdf"
+    assert len(file.data) == 615_889 and file.data.startswith(b"%PDF-1.2") and file.data.rstrip().endswith(b"%%EOF")
+
+
+def test_pictures_pasted_into_the_rich_text_are_pictures_shown_in_it():
+    files = tnef_files((TNEF / "winmail.tnef").read_bytes())
+    assert [(f.media_type, len(f.data), bool(f.content_id)) for f in files] == [
+        ("image/bmp", 26_458, True), ("image/bmp", 65_174, True)]
+    assert [struct.unpack_from("<ii", f.data, 18) for f in files] == [(161, 41), (220, 74)]
+
+
+def test_a_mail_attached_to_a_mail_attached_to_the_mail_is_read_only_a_few_levels_deep():
+    christmas = (TNEF / "christmas.tnef").read_bytes()
+    item = _stream(_attribute(2, 0x00069002, b"\0" * 14),
+                   _attribute(2, 0x00069005, _object_block(bytes.fromhex("0703020000000000c000000000000046")
+                                                            + christmas)))
+    nested = item
+    for _ in range(3):
+        nested = _stream(_attribute(2, 0x00069002, b"\0" * 14),
+                         _attribute(2, 0x00069005, _object_block(bytes.fromhex("0703020000000000c000000000000046")
+                                                                  + nested)))
+    assert [f.forwarded for f in tnef_files(item)] == [True, True]
+    assert tnef_files(nested) == []
+
+
+def _object_block(value: bytes) -> bytes:
+    """An attachment's property block with one PT_OBJECT PR_ATTACH_DATA_OBJ ([MS-OXTNEF] 2.1.3.4)."""
+    padding = b"\0" * ((4 - len(value) % 4) % 4)
+    return struct.pack("<IHHII", 1, 0x000D, 0x3701, 1, len(value)) + value + padding
 
 
 def test_a_cut_off_stream_gives_the_files_read_before_the_cut():
