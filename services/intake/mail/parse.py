@@ -81,18 +81,20 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
     if not raw.strip():
         raise MailRefused("broken_mime", "the mail is empty")
+    _refuse_huge_content_types(raw)  # the parser reads every Content-Type while it splits the parts
     message = email.message_from_bytes(raw, policy=policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise MailRefused("broken_mime", "the mail has no headers")
+    _refuse_huge_headers(message)
     try:
         sender_name, sender_address = _sender(message)
-        recipients = tuple(address.lower() for _name, address in getaddresses(
-            [str(v) for key in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(key) or []])
-            if address)
+        recipients = _recipients(_sources(message, _RECIPIENT_HEADERS))
         subject = _header(message, "Subject")
         message_id = _message_id(message, raw)
         date_header = _header(message, "Date")[:200]
-    except (ValueError, TypeError, IndexError, LookupError) as error:
+    # AttributeError: the standard library's address parser fails on some groups ("To: undisclosed-recipients:;
+    # (comment)", as old MTAs write in bounces) instead of raising a parse error
+    except (ValueError, TypeError, IndexError, LookupError, AttributeError) as error:
         raise MailRefused("broken_mime", f"unreadable header: {error}") from None
     automatic = automatic_reason(message, sender_address)
     collected = _Collected()
@@ -112,6 +114,59 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
                       attachments=tuple(collected.attachments), automatic=automatic,
                       body_tables=tuple(tables),
                       forwarded_senders=tuple(collected.forwarded_senders))
+
+
+_RECIPIENT_HEADERS = frozenset({"to", "cc", "delivered-to", "x-original-to"})
+# The headers this reader parses. The standard library's header parser takes time growing with the square of a
+# value's length (a 64 KB Content-Type: 1.6 s), so a longer one than any mail client writes is refused before it
+# is read; headers it never parses (Received, References, DKIM-Signature) may be as long as they are.
+_PARSED_HEADERS = frozenset({
+    "from", "sender", "reply-to", "subject", "date", "message-id", "auto-submitted", "precedence", "x-auto-reply",
+    "x-autoreply", "x-autorespond", "x-autoresponder", "x-failed-recipients", "content-type", "content-disposition",
+    "content-id", "content-transfer-encoding", "content-description"})
+MAX_HEADER_CHARS = 8192
+MAX_MIME_HEADER_CHARS = 4096  # Content-*: a long Polish file name in RFC 2231 words is under 2,000
+_CONTENT_TYPE_FIELD = re.compile(rb"(?im)^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*")
+
+
+def _refuse_huge_content_types(raw: bytes) -> None:
+    for found in _CONTENT_TYPE_FIELD.finditer(raw):
+        if len(found.group()) > MAX_MIME_HEADER_CHARS:
+            raise MailRefused("broken_mime", f"a Content-Type header of {len(found.group())} characters (no mail "
+                                             f"client writes more than {MAX_MIME_HEADER_CHARS})")
+
+
+def _refuse_huge_headers(message: EmailMessage) -> None:
+    for number, part in enumerate(message.walk()):
+        if number > MAX_PARTS:
+            return  # _walk refuses the mail for its parts
+        for name, value in part.raw_items():
+            key = name.lower()
+            limit = MAX_MIME_HEADER_CHARS if key.startswith("content-") else MAX_HEADER_CHARS
+            if len(value) > limit and key in _PARSED_HEADERS:
+                raise MailRefused("broken_mime", f"a {name} header of {len(value)} characters (no mail client "
+                                                 f"writes more than {limit})")
+
+
+def _sources(message: EmailMessage, names: frozenset[str]) -> list[str]:
+    """The headers' values as sent, not parsed: addresses are ASCII, and parsing them into objects is where the
+    standard library trips on a group with a comment after it."""
+    return [str(value) for key, value in message.raw_items() if key.lower() in names]
+
+
+def _recipients(values: list[str]) -> tuple[str, ...]:
+    """The addresses in To, Cc and the delivery headers, lower case. The standard library's parser recurses once
+    for every colon outside quotes (a group's start), so a header of a thousand is read for its addr-specs alone."""
+    found: list[str] = []
+    for value in values:
+        try:
+            found.extend(address for _name, address in getaddresses([value]) if address)
+        except RecursionError:
+            found.extend(_ADDR_SPEC.findall(value))
+    return tuple(address.lower() for address in found)
+
+
+_ADDR_SPEC = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def _header(message: EmailMessage, name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import quopri
+from pathlib import Path
 
 import pytest
 
@@ -256,6 +257,43 @@ def test_broken_mime_is_refused_with_a_reason(raw, code):
     with pytest.raises(MailRefused) as refused:
         parse_mail(raw)
     assert refused.value.code == code and refused.value.reason
+
+
+MIMEKIT = Path(__file__).resolve().parents[2] / "corpus" / "mail" / "mimekit"
+
+
+def test_a_bounce_whose_to_is_a_group_with_a_comment_is_read_as_the_automatic_mail_it_is():
+    """MimeKit's delivery-status.txt: `To: unlisted-recipients:; (no To-header on input)` made the standard
+    library's address parser raise AttributeError, and the import crashed."""
+    parsed = parse_mail((MIMEKIT / "delivery-status.eml").read_bytes())
+    assert parsed.sender_address == "postmaster@mm1.sprynet.com"
+    assert parsed.automatic and parsed.recipients == ("postmaster@mm1.sprynet.com",)  # its Cc; the group is empty
+
+
+def test_a_to_of_thousands_of_colons_is_read_for_its_addresses():
+    """MimeKit's stack-overflow.txt: 2,710 encoded-words with colons in To; Python's parser recursed per colon."""
+    parsed = parse_mail((MIMEKIT / "stack-overflow.eml").read_bytes())
+    assert (parsed.sender_address, parsed.subject, parsed.body_text.strip()) == (
+        "test@test.com", "Message Subject", "Message Body")
+    assert "test@test.com" in parsed.recipients
+
+
+@pytest.mark.parametrize("name", ["From", "Subject", "Message-ID", "Content-Type", "Content-Disposition"])
+def test_a_parsed_header_longer_than_any_mail_client_writes_is_refused_before_it_is_parsed(name):
+    """The standard library's header parser takes time growing with the square of a value's length."""
+    value = "\r\n\t".join(["=?utf-8?Q?date=3E2017-08-20T10:08:28.617=3C/pr?="] * 3000)
+    raw = (f"From: a@example.org\r\nTo: konsultacje@um.torun.pl\r\n{name}: {value}\r\n\r\ntext\r\n").encode()
+    if name == "From":
+        raw = f"To: konsultacje@um.torun.pl\r\nFrom: {value}\r\n\r\ntext\r\n".encode()
+    with pytest.raises(MailRefused) as refused:
+        parse_mail(raw)
+    assert refused.value.code == "broken_mime" and name in refused.value.reason
+
+
+def test_long_headers_this_reader_never_parses_are_left_alone():
+    references = " ".join(f"<thread-{n}@lists.example.org>" for n in range(2000))  # a long thread's References
+    raw = mail(f"References: {references}\nSubject: Uwagi\n", "Proszę dopisać § 5.")
+    assert parse_mail(raw).body_text == "Proszę dopisać § 5."
 
 
 def test_an_oversized_mail_is_refused_before_it_is_read():
