@@ -81,8 +81,7 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
     if not raw.strip():
         raise MailRefused("broken_mime", "the mail is empty")
-    _refuse_huge_content_types(raw)  # the parser reads every Content-Type while it splits the parts
-    message = email.message_from_bytes(raw, policy=policy.default)
+    message = email.message_from_bytes(_checked_content_types(raw), policy=policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise MailRefused("broken_mime", "the mail has no headers")
     _refuse_huge_headers(message)
@@ -129,11 +128,32 @@ MAX_MIME_HEADER_CHARS = 4096  # Content-*: a long Polish file name in RFC 2231 w
 _CONTENT_TYPE_FIELD = re.compile(rb"(?im)^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*")
 
 
-def _refuse_huge_content_types(raw: bytes) -> None:
+_BARE_BOUNDARY = re.compile(rb'(?i)(\bboundary[ \t]*=[ \t]*)([^"\s;][^\s;]*)')
+
+
+def _checked_content_types(raw: bytes) -> bytes:
+    """The mail to parse, its Content-Type headers checked before the parser reads them while it splits the parts.
+
+    One too long for any client refuses the mail. A boundary with "=" in it left unquoted (`boundary=----=_Next
+    Part_000_…`, as old Outlook Express mail reaches us through some relays) is quoted: the standard library reads
+    it up to the "=" and finds no part, where other readers (Thunderbird, Ruby's mail) take the whole token.
+    """
+    repairs: list[tuple[int, int, bytes]] = []
     for found in _CONTENT_TYPE_FIELD.finditer(raw):
-        if len(found.group()) > MAX_MIME_HEADER_CHARS:
-            raise MailRefused("broken_mime", f"a Content-Type header of {len(found.group())} characters (no mail "
+        field = found.group()
+        if len(field) > MAX_MIME_HEADER_CHARS:
+            raise MailRefused("broken_mime", f"a Content-Type header of {len(field)} characters (no mail "
                                              f"client writes more than {MAX_MIME_HEADER_CHARS})")
+        bare = _BARE_BOUNDARY.search(field)
+        if bare is not None and b"=" in bare.group(2):
+            repairs.append((found.start() + bare.start(2), found.start() + bare.end(2), b'"' + bare.group(2) + b'"'))
+    if not repairs:
+        return raw
+    pieces, last = [], 0
+    for start, end, quoted in repairs:
+        pieces += [raw[last:start], quoted]
+        last = end
+    return b"".join([*pieces, raw[last:]])
 
 
 def _refuse_huge_headers(message: EmailMessage) -> None:
@@ -357,6 +377,12 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     if content_type == "message/rfc822":
         inner = part.get_payload()
         inner = inner[0] if isinstance(inner, list) and inner else inner
+        if isinstance(inner, EmailMessage) and _broken(inner):
+            # a forwarded mail cut short or broken is the sender's attachment, kept for staff; the mail around it
+            # is still read (its text, its other files)
+            out.attachments.append(Attachment(_filename(part) or "wiadomosc.eml", "message/rfc822",
+                                              _source_of(inner), forwarded=True))
+            return
         if isinstance(inner, EmailMessage):
             _name, address = _sender(inner)
             if address:
@@ -396,6 +422,17 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         _add_outlook_item(out, filename, data)
     elif data.startswith(b"PK\x03\x04"):
         _add_contained(out, filename, zip_files(data), forwarded=forwarded)  # "uwagi.zip": the form and a letter
+
+
+def _broken(message: EmailMessage) -> bool:
+    return any(isinstance(defect, _FATAL_DEFECTS) for part in message.walk() for defect in part.defects)
+
+
+def _source_of(message: EmailMessage) -> bytes:
+    try:
+        return message.as_bytes()
+    except Exception:  # noqa: BLE001 - the generator meets whatever the broken parts hold
+        return b""
 
 
 _OUTLOOK_ITEM_TYPES = {"application/vnd.ms-outlook", "application/x-msg"}

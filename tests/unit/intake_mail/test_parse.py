@@ -296,6 +296,23 @@ def test_long_headers_this_reader_never_parses_are_left_alone():
     assert parse_mail(raw).body_text == "Proszę dopisać § 5."
 
 
+MIKEL = Path(__file__).resolve().parents[2] / "corpus" / "mail" / "mikel"
+
+
+def test_an_outlook_express_boundary_left_unquoted_with_an_equals_sign_still_splits_the_parts():
+    parsed = parse_mail((MIKEL / "outlook-express-bare-boundary.eml").read_bytes())
+    assert (parsed.sender_address, parsed.subject) == ("email_test@me.nowhere", "Testing outlook")
+    assert parsed.body_text.split() == "Hello This is an outlook test So there. Me.".split()
+
+
+def test_a_forwarded_mail_cut_short_is_kept_for_staff_and_the_mail_around_it_is_read():
+    parsed = parse_mail((MIKEL / "forwarded-mail-cut-short.eml").read_bytes())
+    assert parsed.sender_address == "test@example.com"
+    assert [(a.filename, a.media_type, a.forwarded) for a in parsed.attachments] == [
+        ("Testmail.eml", "message/rfc822", True)]
+    assert b"Subject: Another PDF" in parsed.attachments[0].data
+
+
 def test_an_oversized_mail_is_refused_before_it_is_read():
     with pytest.raises(MailRefused) as refused:
         parse_mail(mail("", "x" * 2000), max_bytes=1000)
