@@ -20,6 +20,8 @@ MSG = CORPUS / "msg"
     ("testMSG_att_doc", ["test-unicode.doc", "pj1.txt"]),
     ("testMSG_att_msg", ["smbprn.00009008.KdcPjl.pdf"]),
     ("testMSG", []),
+    # what MSGReader's RemoveAttachmentsFromInner expects: two files, then the inner item's two
+    ("EmailWithInnerMailAndAttachments", ["OUTER 1.pdf", "OUTER 2.pdf", "INNER 1.pdf", "INNER 2.pdf"]),
 ])
 def test_the_files_of_real_outlook_items(name, files):
     assert [f.filename for f in read_msg((MSG / f"{name}.msg").read_bytes()).files] == files
