@@ -81,7 +81,7 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
     if not raw.strip():
         raise MailRefused("broken_mime", "the mail is empty")
-    message = email.message_from_bytes(_checked_content_types(raw), policy=policy.default)
+    message = email.message_from_bytes(_header_block_mended(_checked_content_types(raw)), policy=policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise MailRefused("broken_mime", "the mail has no headers")
     _refuse_huge_headers(message)
@@ -126,6 +126,36 @@ _PARSED_HEADERS = frozenset({
 MAX_HEADER_CHARS = 8192
 MAX_MIME_HEADER_CHARS = 4096  # Content-*: a long Polish file name in RFC 2231 words is under 2,000
 _CONTENT_TYPE_FIELD = re.compile(rb"(?im)^content-type:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*")
+
+
+_HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+_KNOWN_HEADER = re.compile(rb"(?i)(from|to|cc|subject|date|message-id|mime-version|content-type|reply-to|sender|"
+                           rb"return-path|received|delivered-to|x-[!-9;-~]*)[ \t]*:")
+_HEADER_LINES_LOOKED_AT = 500
+
+
+def _header_block_mended(raw: bytes) -> bytes:
+    """The mail with a stray line in its header block folded into the header before it.
+
+    A line that is neither a header nor a continuation (a newline a web form let into a Subject, a gateway's
+    garbage) ends the header block for the standard library: From, Date and the rest then count as the body, and
+    the mail has no sender. Other readers (Thunderbird, Ruby's mail) skip such a line. It is folded only when
+    headers every mail has (From, To, Date, Content-Type, X-…) follow it before the blank line, so text of a mail
+    that has no blank line after its headers is never taken for headers.
+    """
+    blank = re.search(rb"\r?\n\r?\n", raw)
+    if blank is None:
+        return raw
+    lines = raw[:blank.start()].split(b"\n")
+    if len(lines) > _HEADER_LINES_LOOKED_AT:
+        return raw
+    stray = [number for number, line in enumerate(lines) if number > 0 and line.strip(b"\r")
+             and line[:1] not in b" \t" and not _HEADER_LINE.match(line)]
+    if not stray or not any(_KNOWN_HEADER.match(line) for line in lines[stray[-1] + 1:]):
+        return raw
+    for number in stray:
+        lines[number] = b" " + lines[number]
+    return b"\n".join(lines) + raw[blank.start():]
 
 
 _BARE_BOUNDARY = re.compile(rb'(?i)(\bboundary[ \t]*=[ \t]*)([^"\s;][^\s;]*)')

@@ -313,6 +313,30 @@ def test_a_forwarded_mail_cut_short_is_kept_for_staff_and_the_mail_around_it_is_
     assert b"Subject: Another PDF" in parsed.attachments[0].data
 
 
+def test_a_stray_line_among_the_headers_does_not_turn_the_rest_into_the_body():
+    parsed = parse_mail((MIKEL / "stray-line-in-headers.eml").read_bytes())
+    assert (parsed.sender_address, parsed.recipients, parsed.subject) == (
+        "xxx@xxx.xxx", ("xxx@xxx.com",), "Stop adware/spyware once and for all.")
+    assert parsed.body_text.startswith("You are infected with:")
+
+
+def test_a_newline_a_web_form_let_into_the_subject_is_folded_back():
+    raw = ("From: Anna <anna@example.org>\r\nSubject: Uwagi do programu\r\ndo § 5\r\nTo: konsultacje@um.torun.pl\r\n"
+           "Content-Type: text/plain; charset=utf-8\r\n\r\nProszę dopisać.\r\n").encode()
+    parsed = parse_mail(raw)
+    assert (parsed.subject, parsed.recipients, parsed.body_text) == (
+        "Uwagi do programu do § 5", ("konsultacje@um.torun.pl",), "Proszę dopisać.")
+
+
+def test_text_right_after_the_headers_is_not_taken_for_headers():
+    """No blank line after the headers: "Uwagi: …" is the sender's text, not a header, as no header every mail
+    has follows it."""
+    raw = ("From: Anna <anna@example.org>\r\nTo: konsultacje@um.torun.pl\r\nSubject: uwagi\r\nDzień dobry,\r\n"
+           "Uwagi: § 5 do zmiany\r\n\r\nDziękuję\r\n").encode()
+    parsed = parse_mail(raw)
+    assert parsed.subject == "uwagi" and parsed.body_text.startswith("Dzień dobry,\nUwagi: § 5 do zmiany")
+
+
 def test_an_oversized_mail_is_refused_before_it_is_read():
     with pytest.raises(MailRefused) as refused:
         parse_mail(mail("", "x" * 2000), max_bytes=1000)
