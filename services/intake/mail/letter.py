@@ -171,7 +171,7 @@ def _part(archive: zipfile.ZipFile, name: str | None) -> etree._Element | None:
 def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
     """The text of a part Word imports whole into the document (`w:altChunk`): HTML, or MHT (a web archive, the
     HTML in a MIME message)."""
-    from services.intake.mail.parse import decode_8bit, html_to_text
+    from services.intake.mail.parse import MailRefused, checked_content_types, decode_8bit, html_to_text
 
     if name not in archive.namelist() or archive.getinfo(name).file_size > MAX_PART_BYTES:
         return ""
@@ -179,6 +179,10 @@ def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
     if name.endswith((".rtf", ".txt", ".xml", ".docx")):
         return ""  # an imported RTF, text or Word part: rare, and read by nothing here
     if name.endswith((".mht", ".mhtml")) or data[:200].lstrip().lower().startswith(b"mime-version"):
+        try:
+            data = checked_content_types(data)  # a Content-Type longer than any writer's costs seconds to parse
+        except MailRefused:
+            return ""
         message = email.message_from_bytes(data, policy=email.policy.default)
         html = next((part for part in message.walk() if part.get_content_type() == "text/html"), None)
         if html is None:

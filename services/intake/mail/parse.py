@@ -81,7 +81,7 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
     if not raw.strip():
         raise MailRefused("broken_mime", "the mail is empty")
-    message = email.message_from_bytes(_header_block_mended(_checked_content_types(raw)), policy=policy.default)
+    message = email.message_from_bytes(_header_block_mended(checked_content_types(raw)), policy=policy.default)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise MailRefused("broken_mime", "the mail has no headers")
     _refuse_huge_headers(message)
@@ -161,7 +161,7 @@ def _header_block_mended(raw: bytes) -> bytes:
 _BARE_BOUNDARY = re.compile(rb'(?i)(\bboundary[ \t]*=[ \t]*)([^"\s;][^\s;]*)')
 
 
-def _checked_content_types(raw: bytes) -> bytes:
+def checked_content_types(raw: bytes) -> bytes:
     """The mail to parse, its Content-Type headers checked before the parser reads them while it splits the parts.
 
     One too long for any client refuses the mail. A boundary with "=" in it left unquoted (`boundary=----=_Next
