@@ -12,6 +12,7 @@ import contextvars
 import json
 import logging
 import re
+import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -103,8 +104,22 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(threadName)s] [%(correlation_id)s] %(message)s"
 
 
+class CurrentStderrHandler(logging.StreamHandler):
+    """A stream handler that writes to whatever `sys.stderr` is when a record is emitted, not to the stream it
+    was when the handler was made: a thread started under a redirected stderr (a test's captured output, closed
+    when the test ends) keeps logging after the redirection is gone."""
+
+    @property
+    def stream(self):  # noqa: ANN201 - logging.StreamHandler's own attribute
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # noqa: ANN001 - StreamHandler.__init__ assigns it
+        pass
+
+
 def logging_handler(log_format: str) -> logging.Handler:
-    handler = logging.StreamHandler()
+    handler = CurrentStderrHandler()
     handler.addFilter(CorrelationFilter())
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     return handler

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import urllib.request
 from datetime import timedelta
 from types import SimpleNamespace
@@ -385,3 +386,22 @@ def test_the_listed_metric_names_are_exactly_what_a_scrape_shows(review_db):
             _, _, name, kind = line.split()
             typed.add(name if kind != "counter" or name.endswith("_total") else name + "_total")
     assert typed == metrics.METRIC_NAMES
+
+
+def test_the_log_handler_writes_to_the_stderr_of_the_moment_not_a_closed_one(monkeypatch, capsys):
+    """A daemon thread started while a test's output was captured keeps logging after that capture is closed."""
+    import io
+
+    captured = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", captured)
+    handler = logging_handler("text")
+    captured.close()
+    monkeypatch.undo()
+    logger = logging.getLogger("uwagi.test.current-stderr")
+    logger.addHandler(handler)
+    try:
+        logger.error("after the capture")
+    finally:
+        logger.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "after the capture" in err and "Logging error" not in err
