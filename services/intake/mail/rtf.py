@@ -80,6 +80,7 @@ class _Reader:
         stack = [_Group()]
         skip_chars = 0
         position = 0
+        group_opened_at = -1  # where the text after the last "{" starts
         length = len(self.data)
         while position < length:
             match = _TOKEN.match(self.data, position)
@@ -93,11 +94,14 @@ class _Reader:
                 if len(stack) > MAX_DEPTH:
                     raise ValueError("groups nested too deep")
                 stack.append(_Group(group.skip, group.uc, group.font, group.fonttbl))
+                group_opened_at = position
                 continue
             if brace == b"}":
                 self._flush_bytes(group)
                 if len(stack) > 1:
                     stack.pop()
+                if len(stack) == 1:
+                    break  # the document's group is closed: what follows (a mailer's garbage) is not its text
                 continue
             if newline:
                 continue
@@ -124,7 +128,10 @@ class _Reader:
             if symbol is not None:
                 self._flush_bytes(group)
                 if symbol == b"*":
-                    group.skip = True  # an optional destination this reader does not know
+                    # `{\*\dest …}`: an optional destination this reader does not know. Elsewhere in a group (as
+                    # StarWriter writes `\b0\*\cs7` inside a run) it marks nothing and the text is read
+                    if not self.data[group_opened_at:match.start()].strip():
+                        group.skip = True
                 elif symbol == b"~" and not group.skip:
                     self.buffer.append(" ")
                 elif symbol in (b"-", b"_") and not group.skip:

@@ -72,3 +72,16 @@ def test_an_rtf_past_the_size_limit_is_not_read():
     from services.intake.mail.rtf import MAX_BYTES
 
     assert read_rtf(b"{\\rtf1 " + b"x" * MAX_BYTES + b"}") is None
+
+
+def test_an_asterisk_inside_a_run_hides_no_text():
+    """StarWriter writes `\\*` in the middle of a run; only `{\\*\\dest` makes an optional destination."""
+    assert _text("testRTFIgnoredControlWord.rtf") == "The quick brown fox jumps over the lazy dog"  # Tika's <p>
+
+
+def test_bytes_after_the_documents_closing_brace_are_not_its_text():
+    assert _text("testRTFListOverride.rtf") == "Body"  # Tika expects "Body"; garbage follows the last brace
+
+
+def test_an_optional_destination_still_hides_its_text():
+    assert read_rtf(b"{\\rtf1\\ansi {\\*\\generator Writer;}{\\*\n\\unknowndest secret}Visible\\par}").text == "Visible"
