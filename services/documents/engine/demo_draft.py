@@ -162,7 +162,7 @@ def _advance(counters: dict[str, int], kind: str) -> None:
 
 
 def _displayed_number(kind: str, counters: dict[str, int]) -> str:
-    from .numbering import format_number
+    from services.common.word_numbering import format_number
 
     fmt = {"chapter": "upperRoman", "letter": "lowerLetter"}.get(kind, "decimal")
     return format_number(counters[kind], fmt)

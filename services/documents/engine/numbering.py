@@ -9,12 +9,7 @@ numbering give the same labels.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from .ooxml import W, parse_xml
-
-_ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
-          (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
 ROMAN_RE = re.compile(r"^(M{0,3})(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})$")
 
 # A line break (Shift+Enter) after a number separates it from its text as a space does ("§ 1\nTekst").
@@ -49,15 +44,6 @@ ANNEX_HEADING = re.compile(r"^(?:(?:ZAŁĄCZNIK|Załącznik)(?:[ \t\u00a0]+(?:nr
 HEADING_KINDS = ("division", "chapter")
 
 
-def to_roman(value: int) -> str:
-    result = []
-    for amount, numeral in _ROMAN:
-        while value >= amount:
-            result.append(numeral)
-            value -= amount
-    return "".join(result)
-
-
 def from_roman(text: str) -> int | None:
     text = text.upper()
     if not text or not ROMAN_RE.match(text):
@@ -68,12 +54,6 @@ def from_roman(text: str) -> int | None:
         value = values[current]
         total += -value if following != " " and values[following] > value else value
     return total
-
-
-def to_letters(value: int) -> str:
-    """1 → a, 26 → z, 27 → aa (Word's lowerLetter repeats the letter)."""
-    letter = "abcdefghijklmnopqrstuvwxyz"[(value - 1) % 26]
-    return letter * ((value - 1) // 26 + 1)
 
 
 def from_letters(text: str) -> int | None:
@@ -102,20 +82,6 @@ def number_value(number: str) -> int | None:
     if fmt == "lowerLetter":
         return from_letters(number)
     return None
-
-
-def format_number(value: int, fmt: str) -> str:
-    if fmt in ("none", "bullet"):  # a level shown as nothing or a bullet gives no number to the levels below
-        return ""
-    if fmt == "decimalZero":
-        return f"{value:02d}" if 0 <= value < 10 else str(value)
-    if fmt in ("upperRoman", "lowerRoman"):
-        roman = to_roman(value)
-        return roman if fmt == "upperRoman" else roman.lower()
-    if fmt in ("lowerLetter", "upperLetter"):
-        letters = to_letters(value)
-        return letters if fmt == "lowerLetter" else letters.upper()
-    return str(value)
 
 
 def classify_prefix(text: str) -> tuple[str, str, int] | None:
@@ -184,137 +150,3 @@ def compose_label(chain: list[tuple[str, str]]) -> str:
     if any(kind in ("paragraph", "article") for kind, _ in chain):
         chain = [(kind, number) for kind, number in chain if kind not in ("chapter", "division")]
     return " ".join(label_part(kind, number) for kind, number in chain)
-
-
-@dataclass
-class _Level:
-    start: int = 0  # Word starts a level with no w:start at zero
-    fmt: str = "decimal"
-    text: str = ""
-    restart: int | None = None  # w:lvlRestart: restart after this (1-based) level or a higher one; 0 never
-    legal: bool = False  # w:isLgl: every number in this level's text shown as Arabic numerals
-
-
-@dataclass
-class WordNumbering:
-    """Renders Word list numbers (numbering.xml) in document order, as Word shows them.
-
-    Counters belong to the abstract list, as in Word: several `w:num` sharing
-    one abstract list continue each other unless a `w:lvlOverride/w:startOverride`
-    restarts them at the first paragraph of that `w:num`; a `w:lvlOverride/w:lvl` changes how one `w:num`
-    shows a level, not its count. An abstract list that only names a list style (`w:numStyleLink`, as Word
-    writes lists made from a multilevel list style) takes the levels and counters of the list defining that
-    style (`w:styleLink`). A level used below a level not yet used counts that level as started, and a level
-    restarts after the level its `w:lvlRestart` names. Proved on Word's own files against the numbers Apache
-    Tika's tests expect (tests/unit/documents_engine/test_word_files.py).
-    """
-
-    abstract_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)
-    num_abstract: dict[str, str] = field(default_factory=dict)
-    num_overrides: dict[str, dict[int, int]] = field(default_factory=dict)
-    num_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)
-    counters: dict[str, dict[int, int]] = field(default_factory=dict)
-    started_nums: set[str] = field(default_factory=set)
-
-    @staticmethod
-    def from_xml(data: bytes | None) -> "WordNumbering":
-        numbering = WordNumbering()
-        if not data:
-            return numbering
-        root = parse_xml(data)
-        style_links: dict[str, str] = {}
-        defined_by: dict[str, str] = {}
-        for abstract in root.iter(W + "abstractNum"):
-            abstract_id = abstract.get(W + "abstractNumId")
-            levels = {_int(level.get(W + "ilvl"), 0): _read_level(level) for level in abstract.iter(W + "lvl")}
-            numbering.abstract_levels[abstract_id] = levels
-            link, defines = abstract.find(W + "numStyleLink"), abstract.find(W + "styleLink")
-            if link is not None and not levels:
-                style_links[abstract_id] = link.get(W + "val", "")
-            if defines is not None and levels:
-                defined_by.setdefault(defines.get(W + "val", ""), abstract_id)
-        for num in root.iter(W + "num"):
-            num_id = num.get(W + "numId")
-            abstract_ref = num.find(W + "abstractNumId")
-            abstract_id = abstract_ref.get(W + "val", "") if abstract_ref is not None else ""
-            numbering.num_abstract[num_id] = defined_by.get(style_links.get(abstract_id, ""), abstract_id)
-            overrides, levels = {}, {}
-            for override in num.iter(W + "lvlOverride"):
-                ilvl = _int(override.get(W + "ilvl"), 0)
-                start = override.find(W + "startOverride")
-                if start is not None:
-                    overrides[ilvl] = _int(start.get(W + "val"), 0)
-                level = override.find(W + "lvl")
-                if level is not None:
-                    levels[ilvl] = _read_level(level)
-            numbering.num_overrides[num_id] = overrides
-            numbering.num_levels[num_id] = levels
-        return numbering
-
-    def next_number_text(self, num_id: str, ilvl: int) -> str | None:
-        """Advance the list and return the visible number text, None if not a numbered list."""
-        rendered = self.next_number(num_id, ilvl)
-        return rendered[0] if rendered and rendered[1] != "bullet" else None
-
-    def next_number(self, num_id: str, ilvl: int) -> tuple[str, str] | None:
-        """(visible text, numFmt) of the next item; a bullet gives ("–", "bullet"), no list or a level that
-        shows nothing gives None."""
-        abstract_id = self.num_abstract.get(num_id)
-        levels = self.abstract_levels.get(abstract_id or "")
-        if not levels:
-            return None
-        levels = {**levels, **self.num_levels.get(num_id, {})}
-        if ilvl not in levels:
-            return None
-        if levels[ilvl].fmt == "bullet":
-            return "–", "bullet"
-        counters = self.counters.setdefault(abstract_id, {})
-        if num_id not in self.started_nums:
-            self.started_nums.add(num_id)
-            for level, start in self.num_overrides.get(num_id, {}).items():
-                counters[level] = start - 1
-                _reset_below(counters, levels, level)
-        for skipped in range(ilvl):
-            if skipped not in counters and skipped in levels:
-                counters[skipped] = levels[skipped].start
-        counters[ilvl] = counters.get(ilvl, levels[ilvl].start - 1) + 1
-        _reset_below(counters, levels, ilvl)
-        text = _render_level_text(levels, counters, ilvl)
-        return (text, levels[ilvl].fmt) if text.strip() else None
-
-
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value) if value is not None else default
-    except ValueError:
-        return default
-
-
-def _read_level(level) -> _Level:
-    def value(tag: str) -> str | None:
-        element = level.find(W + tag)
-        return element.get(W + "val") if element is not None else None
-
-    restart = value("lvlRestart")
-    return _Level(start=_int(value("start"), 0), fmt=value("numFmt") or "decimal", text=value("lvlText") or "",
-                  restart=_int(restart, 0) if restart is not None else None,
-                  legal=level.find(W + "isLgl") is not None and value("isLgl") not in ("0", "false", "off"))
-
-
-def _reset_below(counters: dict[int, int], levels: dict[int, _Level], ilvl: int) -> None:
-    """A deeper level restarts after a higher one is used, unless its `w:lvlRestart` names a higher level still
-    (its value counts levels from 1) or never (0)."""
-    for deeper in [level for level in counters if level > ilvl]:
-        restart = levels[deeper].restart if deeper in levels else None
-        if restart is None or ilvl < restart:
-            del counters[deeper]
-
-
-def _render_level_text(levels: dict[int, _Level], counters: dict[int, int], ilvl: int) -> str:
-    def substitute(match: re.Match) -> str:
-        level = int(match.group(1)) - 1
-        spec = levels.get(level, _Level())
-        fmt = "decimal" if levels[ilvl].legal and spec.fmt not in ("none", "bullet") else spec.fmt
-        return format_number(counters.get(level, spec.start), fmt)
-
-    return re.sub(r"%([1-9])", substitute, levels[ilvl].text)

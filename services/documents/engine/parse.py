@@ -8,12 +8,13 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
+from services.common.word_numbering import WordNumbering
 from services.common.xmltree import enclosing, inside
 
 from .errors import DocumentRejected
 from .model import KIND_RANK, NEST_RANK, Notice, Run, Template, Unit, Version, evolve
-from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, WordNumbering, classify_prefix,
-                        from_letters, number_value, roman_heading, undotted_roman_heading)
+from .numbering import (ANNEX_HEADING, INLINE_SECTION, UNDOTTED_ROMAN_HEADING, classify_prefix, from_letters,
+                        number_value, roman_heading, undotted_roman_heading)
 from .ooxml import W, parse_xml, read_package, related_parts
 from .review_marks import without_review_marks
 from .safety import Limits, check_docx

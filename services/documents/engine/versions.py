@@ -13,9 +13,11 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Iterable, Mapping
 
+from services.common.word_numbering import format_number
+
 from .errors import ChangeError
 from .model import KIND_RANK, OPS, Change, Run, Unit, Version
-from .numbering import classify_prefix, format_number, number_format_of, number_value, typed_prefix
+from .numbering import classify_prefix, number_format_of, number_value, typed_prefix
 from .structure import descendants, number_tirets, relabel
 from .styled import StyledText, restyle, set_run_flag
 
