@@ -77,11 +77,17 @@ class WordNumbering:
 
     @staticmethod
     def from_xml(data: bytes | None) -> "WordNumbering":
-        numbering = WordNumbering()
         if not data:
+            return WordNumbering()
+        return WordNumbering.from_root(etree.fromstring(data, parser=etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)))
+
+    @staticmethod
+    def from_root(root: etree._Element | None) -> "WordNumbering":
+        """From numbering.xml already parsed (by the caller's hardened parser); None gives no lists."""
+        numbering = WordNumbering()
+        if root is None:
             return numbering
-        root = etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True,
-                                                                  load_dtd=False, huge_tree=True))
         style_links: dict[str, str] = {}
         defined_by: dict[str, str] = {}
         for abstract in root.iter(W + "abstractNum"):

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from services.common.word_numbering import WordNumbering
 from services.documents.engine import parse_docx
 from services.documents.engine.docxwriter import DocxSpec, ListLevel, build_docx, paragraph_xml, run_xml
-from services.common.word_numbering import WordNumbering
 from services.documents.engine.ooxml import W, parse_xml, read_package, related_parts, write_package
 from services.documents.engine.parse import _auto_number, _read_styles, _style_of
 
