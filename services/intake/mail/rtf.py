@@ -28,7 +28,7 @@ _SKIPPED = frozenset({
     "footer", "footerl", "footerr", "footerf", "footnote", "annotation", "atnid", "atnauthor", "atndate", "fldinst",
     "themedata", "colorschememapping", "latentstyles", "datastore", "xmlnstbl", "listtable", "listoverridetable",
     "rsidtbl", "generator", "pgdsctbl", "filetbl", "revtbl", "xe", "tc", "userprops", "docvar", "nonshppict",
-    "shpinst", "mmathPr", "listtext", "pntext", "pntxta", "pntxtb", "bkmkstart", "bkmkend", "template", "operator",
+    "shpinst", "mmathPr", "pntxta", "pntxtb", "bkmkstart", "bkmkend", "template", "operator",
     "company", "title", "subject", "author", "keywords", "comment", "doccomm"})
 # \fcharset numbers (RTF 1.9.1) to Python codecs
 _CHARSETS = {0: "cp1252", 1: "cp1252", 2: "cp1252", 77: "mac_roman", 128: "cp932", 129: "cp949", 134: "cp936",
@@ -37,10 +37,11 @@ _CHARSETS = {0: "cp1252", 1: "cp1252", 2: "cp1252", 77: "mac_roman", 128: "cp932
 
 
 class _Group:
-    __slots__ = ("skip", "uc", "font", "fonttbl")
+    __slots__ = ("skip", "uc", "font", "fonttbl", "label")
 
     def __init__(self, skip: bool = False, uc: int = 1, font: int | None = None, fonttbl: bool = False):
         self.skip, self.uc, self.font, self.fonttbl = skip, uc, font, fonttbl
+        self.label = False  # this group is a list item's number as the writer rendered it (`\listtext`)
 
 
 def read_rtf(data: bytes) -> DocumentText | None:
@@ -75,6 +76,8 @@ class _Reader:
         self.font_being_defined: int | None = None
         self.default_font: int | None = None
         self.cell_lines: list[str] = []  # the paragraphs of the cell being read
+        self.label = ""  # the list number of the paragraph being read ("1.", "a)"), from its `\listtext`
+        self.text_before_label: list[str] = []
 
     def read(self) -> DocumentText:
         stack = [_Group()]
@@ -98,6 +101,8 @@ class _Reader:
                 continue
             if brace == b"}":
                 self._flush_bytes(group)
+                if group.label:
+                    self.label, self.buffer = _clean("".join(self.buffer)), self.text_before_label
                 if len(stack) > 1:
                     stack.pop()
                 if len(stack) == 1:
@@ -168,6 +173,10 @@ class _Reader:
         if name in _SKIPPED:
             group.skip = True
             group.fonttbl = name == "fonttbl"
+            return
+        if name in ("listtext", "pntext") and not group.skip and not group.label:
+            # the number Word or LibreOffice shows before the item, written out for readers without lists
+            group.label, self.text_before_label, self.buffer = True, self.buffer, []
             return
         if name == "ansicpg" and value:
             self.codepage = _codec(f"cp{value}", self.codepage)
@@ -240,12 +249,15 @@ class _Reader:
     def _end_paragraph(self) -> None:
         text = _clean("".join(self.buffer))
         self.buffer = []
+        label, self.label = self.label, ""
         if self.in_table:
             self.cell_lines = [*self.cell_lines, text]
             return
         self._end_table()
+        if label and not any(character.isalnum() for character in label):
+            label = "•"  # a bullet, in whatever font's glyph
         if text or self.paragraphs:
-            self.paragraphs.append(f"• {text}" if self.numbered and text else text)
+            self.paragraphs.append(f"{label or '•'} {text}" if (label or self.numbered) and text else text)
 
     def _end_table(self) -> None:
         if self.cells:

@@ -85,3 +85,14 @@ def test_bytes_after_the_documents_closing_brace_are_not_its_text():
 
 def test_an_optional_destination_still_hides_its_text():
     assert read_rtf(b"{\\rtf1\\ansi {\\*\\generator Writer;}{\\*\n\\unknowndest secret}Visible\\par}").text == "Visible"
+
+
+@pytest.mark.parametrize("name,items", [
+    # as LibreOffice's own text of the file shows them (SOURCES.md)
+    ("testRTFListLibreOffice.rtf", ["1. one", "2. two", "3. three", "• first", "• second", "• third"]),
+    ("testRTFListMicrosoftWord.rtf", ["1. one", "2. two", "3. three", "• first", "• second", "• third",
+                                      "1. a", "• aa", "• ab", "2. b", "3. c"]),
+])
+def test_list_items_carry_the_numbers_their_writer_wrote_out(name, items):
+    paragraphs = read_rtf((RTF / name).read_bytes()).paragraphs
+    assert [p for p in paragraphs if p[:1].isdigit() or p.startswith("•")] == items
