@@ -266,7 +266,10 @@ def _style_lists(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
 def _odt_letter(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         content = _parse_part(archive.read("content.xml"))
-        styles = _part(archive, "styles.xml")
+        try:
+            styles = _part(archive, "styles.xml")
+        except etree.XMLSyntaxError:  # the list numbers are lost, not the letter: its points keep a bullet
+            styles = None
     text_body = content.find(f"{{{_ODF_OFFICE}}}body/{{{_ODF_OFFICE}}}text")
     if text_body is None:
         return ""

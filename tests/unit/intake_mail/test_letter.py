@@ -337,3 +337,14 @@ def test_an_ngos_letterhead_in_the_page_header_names_the_organisation():
     text = letter_text("docx", out.getvalue())
     assert text.split("\n\n")[:2] == ["Stowarzyszenie Przyjaciół Torunia", "ul. Szeroka 12, 87-100 Toruń, KRS 0000123456"]
     assert suggested_organisation(text) == "Stowarzyszenie Przyjaciół Torunia"
+
+
+@pytest.mark.parametrize("kind,part", [("odt", "styles.xml"), ("docx", "word/numbering.xml")])
+def test_a_broken_list_definition_costs_the_numbers_not_the_letter(kind, part):
+    source = (CORPUS / f"letter-federacja-torun.{kind}").read_bytes()
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(source)) as original, zipfile.ZipFile(broken, "w") as target:
+        for item in original.infolist():
+            target.writestr(item, b"<not xml" if item.filename == part else original.read(item))
+    text = letter_text(kind, broken.getvalue())
+    assert "• Rozdział VI" in text and "§ 5 ust. 2" in text
