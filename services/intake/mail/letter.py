@@ -349,22 +349,18 @@ class _OdfLists:
         level = levels.get(place.level)
         if level is None or etree.QName(level).localname != "list-level-style-number":
             return "•"
-        composed = level.get(f"{{{_ODF_LOEXT}}}num-list-format")
-        if composed:  # LibreOffice's own "%1%.%2%." for the whole label
-            def number_of(match: re.Match) -> str:
-                spec = levels.get(int(match.group(1)))
-                fmt = spec.get(f"{{{_ODF_STYLE}}}num-format") if spec is not None else "1"
-                return _odf_number(place.counters.get(int(match.group(1)), 1), fmt or "")
-
-            label = re.sub(r"%(\d)%", number_of, composed).strip()
-            return label if any(character.isalnum() for character in label) else "•"
-        shown = min(_odf_int(level.get(f"{{{_ODF_TEXT}}}display-levels"), 1), place.level)
-        numbers = []
-        for number in range(place.level - shown + 1, place.level + 1):
+        def number_of(number: int) -> str:
             spec = levels.get(number)
             fmt = spec.get(f"{{{_ODF_STYLE}}}num-format") if spec is not None else "1"
             start = _odf_int(spec.get(f"{{{_ODF_TEXT}}}start-value"), 1) if spec is not None else 1
-            numbers.append(_odf_number(place.counters.get(number, start), fmt or ""))
+            return _odf_number(place.counters.get(number, start), fmt or "")
+
+        composed = level.get(f"{{{_ODF_LOEXT}}}num-list-format")
+        if composed:  # LibreOffice's own "%1%.%2%." for the whole label
+            label = re.sub(r"%(\d)%", lambda match: number_of(int(match.group(1))), composed).strip()
+            return label if any(character.isalnum() for character in label) else "•"
+        shown = min(_odf_int(level.get(f"{{{_ODF_TEXT}}}display-levels"), 1), place.level)
+        numbers = [number_of(number) for number in range(place.level - shown + 1, place.level + 1)]
         body = ".".join(number for number in numbers if number)
         if not body:
             return "•"
