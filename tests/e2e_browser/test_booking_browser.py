@@ -7,6 +7,7 @@ from __future__ import annotations
 from email.header import decode_header, make_header
 
 import pytest
+from playwright.sync_api import expect
 
 from services.demo import DEMO_ORGANISER, DEMO_POSTAL_ADDRESS
 from services.intake.models import Consultation
@@ -71,7 +72,7 @@ def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browse
     check_accessibility(page, "public: duty-hour booking")
 
     page.get_by_role("button", name="Rezerwuję ten termin").click()  # nothing chosen: errors, nothing booked
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     check_accessibility(page, "public: duty-hour booking with errors")
     first_free = page.locator("input[name=slot_id]:not([disabled])").first
     chosen_label = page.locator(f"label[for='{first_free.get_attribute('id')}']").inner_text()
@@ -81,7 +82,7 @@ def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browse
     page.get_by_label("Numer telefonu").fill("56 611 87 24")
     page.get_by_label("O czym chcieliby Państwo porozmawiać?").fill("Procedury konkursowe")
     page.get_by_role("button", name="Rezerwuję ten termin").click()
-    assert page.get_by_role("heading", name="Termin dyżuru zarezerwowany").is_visible()
+    expect(page.get_by_role("heading", name="Termin dyżuru zarezerwowany")).to_be_visible()
     assert chosen_label.split(" ")[0] in page.content()
     check_accessibility(page, "public: booking confirmed")
     manage_url = page.url
@@ -98,7 +99,7 @@ def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browse
 
     page.goto(manage_url.replace("&new=1", ""))
     page.get_by_role("button", name="Odwołaj rezerwację").click()
-    assert page.get_by_role("heading", name="Rezerwacja odwołana").is_visible()
+    expect(page.get_by_role("heading", name="Rezerwacja odwołana")).to_be_visible()
     check_accessibility(page, "public: booking cancelled")
     wait_for_notification(system, "anna.nowak@example.pl", "booking_cancelled")
     cancellation = booking_mail(live_system["smtp"], "anna.nowak@example.pl", "CANCEL")
@@ -117,7 +118,7 @@ def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browse
     page.get_by_label("Imię i nazwisko").fill("Jan Kowalski")
     page.get_by_label("Numer telefonu").fill("+48 600 100 200")
     page.get_by_role("button", name="Zarezerwuj", exact=True).click()
-    assert page.get_by_text("Termin został zarezerwowany.").is_visible()
-    assert page.get_by_role("cell", name="Jan Kowalski telefonicznie").is_visible()
+    expect(page.get_by_text("Termin został zarezerwowany.")).to_be_visible()
+    expect(page.get_by_role("cell", name="Jan Kowalski telefonicznie")).to_be_visible()
     check_accessibility(page, "staff: schedule after a phone booking")
     staff.close()

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e_browser.axe import LEDGER, check_accessibility
 from tests.unit.intake_pages.helpers import decide, open_consultation, set_sections
@@ -48,7 +49,7 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     page.get_by_role("button", name="Wyślij uwagi").click()
 
     # The second row has no proposal: the error is shown next to the field and in the summary.
-    assert page.get_by_text("Uwaga nr 2: Prosimy wpisać proponowaną zmianę.").is_visible()
+    expect(page.get_by_text("Uwaga nr 2: Prosimy wpisać proponowaną zmianę.")).to_be_visible()
     page.screenshot(path=str(shots / "errors.png"), full_page=True)
     check_accessibility(page, "public: comment form with errors")
     page.locator("#c-1-proposal").fill("Dopisać wsparcie wolontariatu seniorów.")
@@ -62,10 +63,10 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
 
     decide(app, reference, 1, "partially_accepted", "Spotkania w dzielnicach – raz w roku.")
     page.get_by_role("link", name=f"Stan zgłoszenia {reference}").click()
-    assert page.get_by_text("uwzględniona częściowo").is_visible()
+    expect(page.get_by_text("uwzględniona częściowo")).to_be_visible()
     check_accessibility(page, "public: status page")
     page.get_by_role("link", name="English").click()
-    assert page.get_by_text("partially accepted").is_visible()
+    expect(page.get_by_text("partially accepted")).to_be_visible()
     page.screenshot(path=str(shots / "status-en.png"), full_page=True)
     check_accessibility(page, "public: status page in English")
     page.goto(f"{base}/intake/status")

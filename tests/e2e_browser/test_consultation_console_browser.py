@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from playwright.sync_api import expect
 
 from services.documents.engine.demo_draft import make_demo_draft
 from tests.e2e_browser.axe import check_accessibility
@@ -43,7 +44,7 @@ def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_sys
     page.get_by_role("link", name="Nowa konsultacja").click()
     check_accessibility(page, "intake: new consultation form")
     page.get_by_role("button", name="Zapisz jako szkic").click()  # empty: the error summary
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     check_accessibility(page, "intake: consultation form with errors")
 
     title = "Program współpracy z NGO na 2026 r. – II etap (test przeglądarki)"
@@ -63,11 +64,11 @@ def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_sys
     first_day.get_by_label("Termin zapisów: data").fill((today + timedelta(days=4)).isoformat())
     first_day.get_by_label("Termin zapisów: godzina").fill("15:30")
     page.get_by_role("button", name="Dodaj kolejny dyżur").click()
-    assert page.get_by_role("group", name="Dyżur 2").is_visible()  # posted back with one more row
+    expect(page.get_by_role("group", name="Dyżur 2")).to_be_visible()  # posted back with one more row
     page.get_by_role("button", name="Zapisz jako szkic").click()
 
-    assert page.get_by_role("heading", name=title).is_visible()
-    assert page.get_by_text("szkic", exact=True).first.is_visible()
+    expect(page.get_by_role("heading", name=title)).to_be_visible()
+    expect(page.get_by_text("szkic", exact=True).first).to_be_visible()
     consultation_id = page.url.rsplit("/", 1)[-1]
     check_accessibility(page, "intake: consultation (draft) detail")
 
@@ -77,11 +78,11 @@ def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_sys
     draft_file.write_bytes(make_demo_draft())
     page.get_by_label("Projekt dokumentu (DOCX)").set_input_files(str(draft_file))
     page.get_by_role("button", name="Dodaj i odczytaj projekt").click()
-    assert page.get_by_text("Projekt został dodany i odczytany").is_visible()
-    assert page.get_by_role("rowheader", name="§ 5 ust. 2 pkt 2").is_visible()
+    expect(page.get_by_text("Projekt został dodany i odczytany")).to_be_visible()
+    expect(page.get_by_role("rowheader", name="§ 5 ust. 2 pkt 2")).to_be_visible()
     check_accessibility(page, "documents: parsed parts of a draft")
     page.get_by_role("button", name="Opublikuj projekt").click()
-    assert page.get_by_text("Projekt został opublikowany jako wersja 1").is_visible()
+    expect(page.get_by_text("Projekt został opublikowany jako wersja 1")).to_be_visible()
     check_accessibility(page, "documents: versions")
     document_id = page.url.rsplit("/", 1)[-1]
     page.goto(f"{base}/documents/versions/{document_id}/diff?old=1&new=1")
@@ -91,11 +92,11 @@ def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_sys
 
     page.goto(f"{base}/intake/staff/consultations/{consultation_id}")
     page.get_by_role("button", name="Otwórz konsultację").click()
-    assert page.get_by_text("Konsultacja została otwarta i ogłoszona.").is_visible()
+    expect(page.get_by_text("Konsultacja została otwarta i ogłoszona.")).to_be_visible()
     check_accessibility(page, "intake: consultation (open) detail")
     page.get_by_role("link", name="Edytuj konsultację").click()
     check_accessibility(page, "intake: edit form of an open consultation")
-    assert page.get_by_text("Można go tylko przedłużyć").is_visible()
+    expect(page.get_by_text("Można go tylko przedłużyć")).to_be_visible()
 
     # The document's announcement reaches intake through the bus: the public form offers its parts.
     def public_page_knows_the_document() -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from tests.e2e_browser.axe import check_accessibility
@@ -57,11 +58,11 @@ def test_every_staff_screen_shows_the_samples_and_passes_axe(browser, demo_with_
     ]
     for path, label, shown in screens:
         page.goto(base + path)
-        assert page.get_by_text(shown).first.is_visible(), (path, shown)
+        expect(page.get_by_text(shown).first, f"{path}: {shown}").to_be_visible()
         check_accessibility(page, label)
 
     page.goto(f"{base}/intake/staff/mails?consultation={consultation}")
     page.get_by_role("link", name="Uwaga do programu współpracy").click()
-    assert page.get_by_text("W § 7 proponuję dopisać").first.is_visible()
+    expect(page.get_by_text("W § 7 proponuję dopisać").first).to_be_visible()
     check_accessibility(page, "demo: transcribing the mailed comment")
     context.close()

@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tests.e2e_browser.axe import check_accessibility
@@ -66,7 +67,7 @@ def send_comment(page, base, consultation_id, name, email, section, proposal, cu
     page.locator("#c-0-current_text").fill(current)
     page.locator("#c-0-proposal").fill(proposal)
     page.get_by_role("button", name="Wyślij uwagi").click()
-    assert page.get_by_role("heading", name="Dziękujemy za zgłoszenie uwag").is_visible()
+    expect(page.get_by_role("heading", name="Dziękujemy za zgłoszenie uwag")).to_be_visible()
 
 
 def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser, live_system):
@@ -105,7 +106,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     coordinator.get_by_label("Uwagi dla recenzenta").fill("Proszę wskazać, którego zapisu dotyczy ta odmowa.")
     coordinator.get_by_role("button", name="Zwróć do poprawy").click()
     reviewer.goto(own_comment)
-    assert reviewer.get_by_text("Proszę wskazać, którego zapisu dotyczy ta odmowa.").first.is_visible()
+    expect(reviewer.get_by_text("Proszę wskazać, którego zapisu dotyczy ta odmowa.").first).to_be_visible()
     reviewer.get_by_label("Nieuwzględniona").check()
     reviewer.get_by_label("Uzasadnienie").first.fill("Spotkania w dzielnicach przewiduje § 2 ust. 3; nie dopisujemy ich.")
     reviewer.get_by_role("button", name="Zapisz decyzję").click()
@@ -182,5 +183,5 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     eventually(lambda: {"anna.nowak@example.pl", "jan.kowalski@example.pl", "ewa@example.pl"} <= outcomes(),
                "the outcome e-mails")
     coordinator.goto(f"{base}/notify/")
-    assert coordinator.get_by_text("anna.nowak@example.pl").first.is_visible()
+    expect(coordinator.get_by_text("anna.nowak@example.pl").first).to_be_visible()
     check_accessibility(coordinator, "console: delivery log after publication")

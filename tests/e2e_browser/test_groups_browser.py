@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from services.common.auth import StaffIdentity
 from tests.e2e_browser.axe import check_accessibility
@@ -51,7 +52,7 @@ def test_a_campaign_is_split_merged_and_decided_as_one_group(browser, live_revie
 
     page.get_by_role("button", name="Zapisz decyzję").click()  # nothing chosen: the form comes back with errors
     check_accessibility(page, "console: a group decision with errors")
-    assert page.locator("#error-summary").is_visible()
+    expect(page.locator("#error-summary")).to_be_visible()
     page.get_by_label("Nieuwzględniona").check()
     page.get_by_label("Uzasadnienie", exact=True).fill("Uwaga wykracza poza zakres Programu.")
     page.get_by_label("Zatwierdź od razu").check()

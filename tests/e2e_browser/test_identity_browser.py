@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from tests.e2e_browser.axe import check_accessibility
@@ -63,24 +64,24 @@ def test_an_admin_invites_a_reviewer_who_sets_a_password_and_logs_in(browser, de
     page.get_by_label("Adres e-mail").fill("administrator@example.org")
     page.get_by_label("Hasło").fill("nie to hasło")
     page.get_by_role("button", name="Zaloguj się").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     check_accessibility(page, "staff: login with an error")
 
     log_in(page, base, "administrator@example.org", password)
     page.goto(f"{base}/review/admin/users")
     assert page.get_by_role("heading", level=1).inner_text() == "Użytkownicy"
-    assert page.get_by_role("cell", name="recenzent@example.org", exact=True).is_visible()
+    expect(page.get_by_role("cell", name="recenzent@example.org", exact=True)).to_be_visible()
     check_accessibility(page, "staff: users")
     page.get_by_role("link", name="Zaproś użytkownika").click()
     check_accessibility(page, "staff: invite a user")
     page.get_by_role("button", name="Wyślij zaproszenie").click()
-    assert page.get_by_role("alert").is_visible()
+    expect(page.get_by_role("alert")).to_be_visible()
     check_accessibility(page, "staff: invite a user with errors")
     page.get_by_label("Adres e-mail").fill("nowa.recenzentka@example.org")
     page.get_by_label("Imię i nazwisko").fill("Nowa Recenzentka")
     page.get_by_label("Rola").select_option("reviewer")
     page.get_by_role("button", name="Wyślij zaproszenie").click()
-    assert page.get_by_text("Wysłano zaproszenie do nowa.recenzentka@example.org").is_visible()
+    expect(page.get_by_text("Wysłano zaproszenie do nowa.recenzentka@example.org")).to_be_visible()
 
     wait_until(lambda: smtp.to("nowa.recenzentka@example.org"), timeout=30, what="the invitation e-mail")
     body = smtp.to("nowa.recenzentka@example.org")[0].get_body(preferencelist=("plain",)).get_content()
@@ -91,15 +92,15 @@ def test_an_admin_invites_a_reviewer_who_sets_a_password_and_logs_in(browser, de
     invited.locator("#f-password").fill("hasło nowej recenzentki")
     invited.get_by_label("Powtórz nowe hasło").fill("hasło nowej recenzentki")
     invited.get_by_role("button", name="Ustaw hasło").click()
-    assert invited.get_by_text("Hasło zostało ustawione").is_visible()
+    expect(invited.get_by_text("Hasło zostało ustawione")).to_be_visible()
     log_in(invited, base, "nowa.recenzentka@example.org", "hasło nowej recenzentki")
-    assert invited.get_by_role("button", name="Wyloguj się").is_visible()
+    expect(invited.get_by_role("button", name="Wyloguj się")).to_be_visible()
     invited.goto(link)
     assert "Ten link już nie działa" in invited.content()
     check_accessibility(invited, "staff: a used link")
     invited.goto(f"{base}/review/")
     invited.get_by_role("button", name="Wyloguj się").click()
-    assert invited.get_by_text("Wylogowali się Państwo.").is_visible()
+    expect(invited.get_by_text("Wylogowali się Państwo.")).to_be_visible()
 
     page.goto(f"{base}/review/password/forgot")
     check_accessibility(page, "staff: forgotten password")

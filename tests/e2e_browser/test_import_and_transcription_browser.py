@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 
 import pytest
+from playwright.sync_api import expect
 
 from services.intake.mail.importer import NEEDS_REVIEW, import_mail
 from services.intake.models import Submission
@@ -45,7 +46,8 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
                              who="koordynator@example.org")
     page.get_by_role("link", name="Importuj uwagi z pliku (CSV lub XLSX)").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Import uwag z pliku"
-    assert page.get_by_role("table", name="Kolumny pliku").get_by_role("cell", name="Propozycja zmiany").is_visible()
+    columns = page.get_by_role("table", name="Kolumny pliku")
+    expect(columns.get_by_role("cell", name="Propozycja zmiany")).to_be_visible()
     template = staff.request.get(base + page.get_by_role("link", name="Pobierz plik do wypełnienia (CSV)")
                                  .get_attribute("href"))
     assert template.ok and template.text().lstrip("\ufeff").startswith("Klucz zgłoszenia;Imię i nazwisko;")
@@ -60,7 +62,7 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
     page.get_by_role("button", name="Sprawdź i importuj").click()
 
     # Nothing imported; every problem by row of the file and by column, as the file names it.
-    assert page.get_by_role("alert").get_by_text("Nic nie zostało zaimportowane").is_visible()
+    expect(page.get_by_role("alert").get_by_text("Nic nie zostało zaimportowane")).to_be_visible()
     problems = page.get_by_role("table", name="Błędy według wiersza i kolumny")
     rows = [r.split("\t") for r in problems.locator("tbody tr").all_inner_texts()]
     assert rows == [["3", "Propozycja zmiany (proposal)", "Ta komórka jest wymagana."],
@@ -91,10 +93,10 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
     wait_for_review_comment(system, "Więcej dyżurów (import).")
     page.get_by_role("link", name="Uwagi z tych konsultacji w rozpatrywaniu").click()
     page.goto(f"{page.url}&q={first}")
-    assert page.get_by_text("Konkursy co pół roku (import).").first.is_visible()
-    assert page.get_by_text("Jawne oceny ofert (import).").first.is_visible()
+    expect(page.get_by_text("Konkursy co pół roku (import).").first).to_be_visible()
+    expect(page.get_by_text("Jawne oceny ofert (import).").first).to_be_visible()
     page.goto(f"{base}/review/queue?consultation={consultation_id}&q={last}")
-    assert page.get_by_text("Więcej dyżurów (import).").first.is_visible()
+    expect(page.get_by_text("Więcej dyżurów (import).").first).to_be_visible()
     letter = wait_for_review_comment(system, "Konkursy co pół roku (import).")
     page.goto(f"{base}/review/comments/{letter.id}")  # imported, with who imported it and the letter's stamp
     provenance = page.locator("section.provenance").inner_text()
@@ -105,7 +107,7 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
     page.get_by_label("Plik (CSV lub XLSX)").set_input_files(str(tmp_path / "uwagi-poprawione.csv"))
     page.get_by_role("button", name="Sprawdź i importuj").click()
     assert first in page.get_by_role("alert").get_by_text("Ten plik został już zaimportowany").inner_text()
-    assert page.get_by_label("Plik zawiera inne uwagi: zaimportuj go ponownie").is_visible()
+    expect(page.get_by_label("Plik zawiera inne uwagi: zaimportuj go ponownie")).to_be_visible()
     assert submissions_of(system, consultation_id) == before + 2
     check_accessibility(page, "staff: bulk import of a file already imported")
     staff.close()
@@ -140,9 +142,10 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     page.get_by_role("link", name="Uwagi do programu współpracy").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Przepisz e-mail"
     assert "proponuję ogłaszać konkursy co kwartał" in page.locator(".mail-body").inner_text()
-    assert page.get_by_role("link", name="skan-pisma.pdf").is_visible()
+    expect(page.get_by_role("link", name="skan-pisma.pdf")).to_be_visible()
     # The text names § 5 ust. 2 and, in the same sentence, § 9: two rows start filled in, under a notice.
-    assert page.get_by_role("status").filter(has_text="2 wiersze wypełniono na podstawie treści wiadomości").is_visible()
+    filled_in = page.get_by_role("status").filter(has_text="2 wiersze wypełniono na podstawie treści wiadomości")
+    expect(filled_in).to_be_visible()
     assert page.locator("#f-c-0-section").input_value() == "§ 5 ust. 2"
     assert page.locator("#f-c-0-proposal").input_value() == "w § 5 ust. 2 proponuję ogłaszać konkursy co kwartał"
     assert page.locator("#f-c-1-section").input_value() == "§ 9"
@@ -152,7 +155,7 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
         for field in ("section", "proposal"):
             page.locator(f"#f-c-{row}-{field}").fill("")
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
-    assert page.get_by_role("alert").get_by_role("link", name="Uwaga nr 1, Proponowana zmiana:").is_visible()
+    expect(page.get_by_role("alert").get_by_role("link", name="Uwaga nr 1, Proponowana zmiana:")).to_be_visible()
     check_accessibility(page, "staff: transcribe an e-mail with errors")
 
     page.locator("#f-c-0-section").fill("§ 5 ust. 2")
@@ -160,7 +163,7 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     page.locator("#f-c-1-section").fill("§ 9")
     page.locator("#f-c-1-proposal").fill("Dodać sprawozdanie z konsultacji (przepisane).")
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
-    assert page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.").is_visible()
+    expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
     assert page.locator(".confirmation .reference").inner_text() == imported.reference
     shown = facts(page)
     assert shown["Sposób złożenia"] == "e-mail" and shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
@@ -192,8 +195,8 @@ def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_i
     page.get_by_role("link", name="Uwagi do projektu Programu Współpracy").first.click()
     letter = page.get_by_role("region", name="Treść pisma Uwagi Federacji do Programu Współpracy 2012.pdf")
     assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza rekomendowane" in letter.inner_text()
-    assert page.get_by_role("status").filter(
-        has_text="2 wiersze wypełniono na podstawie treści wiadomości i załączonych pism").is_visible()
+    expect(page.get_by_role("status").filter(
+        has_text="2 wiersze wypełniono na podstawie treści wiadomości i załączonych pism")).to_be_visible()
     assert page.locator("#f-c-0-section").input_value() == "Rozdział VI § 12 ust. 19"
     assert page.locator("#f-c-0-current_text").input_value().startswith("Prezydent Miasta Torunia podejmuje")
     assert page.locator("#f-c-1-section").input_value() == "§ 5 ust. 2"
@@ -204,7 +207,7 @@ def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_i
     # The clerk reads the organisation in the letter's heading and saves the two rows as they were filled in.
     page.get_by_label("Organizacja (jeśli w jej imieniu)").fill("Kujawsko-Pomorska Federacja Organizacji Pozarządowych")
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
-    assert page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.").is_visible()
+    expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
     with system.contexts["intake"].db.transaction() as session:
         submission = session.query(Submission).filter_by(reference=imported.reference).one()
         assert (submission.organization, submission.kind) == (
@@ -244,12 +247,12 @@ def test_a_clerk_transcribes_a_scanned_letter_from_the_text_recognised_in_it(bro
     require_tesseract()
     mail_id, imported = corpus_mail_waiting(live_system["system"], "outlook-scanned-letter-pdf.eml")
     staff, page = staff_page(browser, live_system, f"/intake/staff/mails/{mail_id}")
-    assert page.get_by_role("heading", name="Tekst rozpoznany w skanie SKM_C25811110814050.pdf").is_visible()
-    assert page.get_by_text("Rozpoznany automatycznie (OCR) z obrazu").is_visible()
+    expect(page.get_by_role("heading", name="Tekst rozpoznany w skanie SKM_C25811110814050.pdf")).to_be_visible()
+    expect(page.get_by_text("Rozpoznany automatycznie (OCR) z obrazu")).to_be_visible()
     scanned = page.get_by_role("region", name="Tekst rozpoznany w skanie SKM_C25811110814050.pdf")
     assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in scanned.inner_text()
     assert page.locator("[name=c-0-section]").input_value() == "Rozdział VI § 12 ust. 19"
     check_accessibility(page, "staff: transcribe an e-mail with a scanned letter read by OCR")
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
-    assert page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.").is_visible()
+    expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
     staff.close()

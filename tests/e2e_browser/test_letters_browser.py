@@ -10,6 +10,7 @@ import time
 from datetime import date
 
 import pytest
+from playwright.sync_api import expect
 from babel.dates import format_date
 from sqlalchemy import select
 
@@ -76,7 +77,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
                  "Data wpływu (pieczęć wpływu urzędu): To pole jest wymagane.",
                  "Adres do korespondencji: Należy wpisać adres pocztowy nadawcy albo jego adres e-mail, jeśli go podał.",
                  "Uwaga nr 1, Proponowana zmiana:"):
-        assert summary.get_by_role("link", name=text).is_visible(), text
+        expect(summary.get_by_role("link", name=text), text).to_be_visible()
     assert page.get_by_label("Imię i nazwisko").get_attribute("aria-invalid") == "true"
     assert "f-name-error" in page.get_by_label("Imię i nazwisko").get_attribute("aria-describedby")
     check_accessibility(page, "staff: enter a letter, every problem at once")
@@ -95,7 +96,8 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     page.locator("#f-c-1-section").fill("§ 7")
     page.locator("#f-c-1-proposal").fill("Dodać priorytet: wsparcie seniorów (pismo).")
     page.get_by_role("button", name="Dodaj wiersz uwagi").click()  # posts back: the text and the scan stay
-    assert page.locator("#f-c-3-proposal").is_visible() and "pismo-skan.pdf" in page.content()
+    expect(page.locator("#f-c-3-proposal")).to_be_visible()
+    assert "pismo-skan.pdf" in page.content()
     assert page.locator("#f-c-1-proposal").input_value() == "Dodać priorytet: wsparcie seniorów (pismo)."
     check_accessibility(page, "staff: enter a letter, a row added")
     page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
@@ -104,7 +106,8 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     assert page.get_by_role("heading", level=1).inner_text() == "Pismo zostało zarejestrowane"
     reference = page.locator(".confirmation .reference").inner_text()
     assert REFERENCE.fullmatch(reference)
-    assert page.get_by_text("Potwierdzenie z kopią uwag zostanie wysłane na adres anna.nowak@example.org").is_visible()
+    receipt_promise = "Potwierdzenie z kopią uwag zostanie wysłane na adres anna.nowak@example.org"
+    expect(page.get_by_text(receipt_promise)).to_be_visible()
     shown = facts(page)
     assert shown["Sposób złożenia"] == "list" and shown["Data wpływu"] == polish_date(stamped)
     assert shown["Data złożenia"] == polish_date(stamped)  # the stamp's day, without a meaningless hour
@@ -180,8 +183,8 @@ def test_a_clerk_has_a_scanned_letter_read_and_registers_the_rows_it_filled(brow
     page.get_by_label("Skan (PDF albo obraz)").set_input_files(str(CORPUS / "letter-federacja-torun-scan.pdf"))
     page.get_by_role("button", name="Odczytaj tekst skanu").click()
     heading = page.get_by_role("heading", name="Tekst odczytany ze skanu letter-federacja-torun-scan.pdf")
-    assert heading.is_visible()
-    assert page.get_by_text("2 wiersze uwag wypełniono na podstawie tekstu").is_visible()
+    expect(heading).to_be_visible()
+    expect(page.get_by_text("2 wiersze uwag wypełniono na podstawie tekstu")).to_be_visible()
     recognised = page.get_by_role("region", name="Tekst odczytany ze skanu letter-federacja-torun-scan.pdf")
     assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in recognised.inner_text()
     assert page.locator("#f-c-0-section").input_value() == "Rozdział VI § 12 ust. 19"

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import docx
 import pytest
+from playwright.sync_api import expect
 
 from services.demo import demo_title
 from services.intake.mail.form import read_docx
@@ -64,7 +65,7 @@ def test_a_resident_reads_the_draft_comments_on_a_provision_and_downloads_the_fo
     page.get_by_role("button", name="Wyślij uwagi").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Dziękujemy za zgłoszenie uwag"
     assert re.search(r"UW/\d{4}/\d{6}", page.content())
-    assert page.get_by_text("Nie wyślemy potwierdzenia e-mailem, ponieważ nie podano adresu e-mail.").is_visible()
+    expect(page.get_by_text("Nie wyślemy potwierdzenia e-mailem, ponieważ nie podano adresu e-mail.")).to_be_visible()
     check_accessibility(page, "public: thank-you page without an e-mail address")
 
     # The comment form, generated for this consultation, lists the draft's provisions and reads back.

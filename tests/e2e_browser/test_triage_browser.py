@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e_browser.axe import check_accessibility
 from tests.unit.review_triage.support import NOW, bearer, publish_consultation, publish_draft, staff, submit
@@ -83,7 +84,7 @@ def test_a_reviewer_searches_filters_and_works_through_comments_by_keyboard(brow
     assert "Zapytać Wydział Finansów." in page.locator("#notes").inner_text()
     check_accessibility(page, "console: a comment after re-anchoring and a note")
     page.keyboard.press("?")
-    assert page.locator("#shortcuts").is_hidden()
+    expect(page.locator("#shortcuts")).to_be_hidden()
     page.keyboard.press("p")
     page.wait_for_url(f"**/review/comments/{funding}?pos=0")
     page.wait_for_load_state()
