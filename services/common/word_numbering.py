@@ -184,3 +184,74 @@ def _render_level_text(levels: dict[int, _Level], counters: dict[int, int], ilvl
         return format_number(counters.get(level, spec.start), fmt)
 
     return re.sub(r"%([1-9])", substitute, levels[ilvl].text)
+
+
+def paragraph_list(paragraph: etree._Element, lists_of_styles: dict[str, tuple[str, int]]) -> tuple[str, int] | None:
+    """(numId, level) of the Word list numbering the paragraph: its own `w:numPr` (numId 0 switches it off), else
+    its style's, a level of its own overriding the style's."""
+    properties = paragraph.find(f"{W}pPr/{W}numPr")
+    style = paragraph.find(f"{W}pPr/{W}pStyle")
+    from_style = lists_of_styles.get(style.get(f"{W}val") or "") if style is not None else None
+    own = properties.find(f"{W}numId") if properties is not None else None
+    level = properties.find(f"{W}ilvl") if properties is not None else None
+    if own is not None:
+        num_id = own.get(f"{W}val") or "0"
+        if num_id == "0":
+            return None
+        return num_id, _level(level) if level is not None else (from_style[1] if from_style else 0)
+    if from_style is None:
+        return None
+    return from_style[0], _level(level) if level is not None else from_style[1]
+
+
+def _level(element: etree._Element) -> int:
+    value = element.get(f"{W}val") or "0"
+    return min(int(value), 8) if value.isdigit() else 0
+
+
+def style_lists(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
+    """Paragraph styles that number their paragraphs ("List Number", a heading style with outline numbers), also
+    through the styles they are based on: style id -> (numId, level)."""
+    if styles is None:
+        return {}
+    own: dict[str, tuple[str, int] | None] = {}  # None: the style says nothing of lists
+    based_on: dict[str, str] = {}
+    for style in styles.iter(f"{W}style"):
+        identifier = style.get(f"{W}styleId")
+        if not identifier or style.get(f"{W}type") not in (None, "paragraph"):
+            continue
+        number = style.find(f"{W}pPr/{W}numPr/{W}numId")
+        level = style.find(f"{W}pPr/{W}numPr/{W}ilvl")
+        own[identifier] = None if number is None else (number.get(f"{W}val") or "0",
+                                                       _level(level) if level is not None else 0)
+        parent = style.find(f"{W}basedOn")
+        if parent is not None and parent.get(f"{W}val"):
+            based_on[identifier] = parent.get(f"{W}val")
+    found = {}
+    for identifier in own:
+        current, seen = identifier, set()
+        while own.get(current) is None and current in based_on and current not in seen:
+            seen.add(current)
+            current = based_on[current]
+        value = own.get(current)
+        if value is not None and value[0] != "0":
+            found[identifier] = value
+    return found
+
+
+def list_labels(root: etree._Element, lists_of_styles: dict[str, tuple[str, int]],
+                numbering: WordNumbering) -> dict[etree._Element, str]:
+    """The label Word shows before each list paragraph under `root` that has text ("1.", "2)", "a)"; "•" for a
+    bullet or a list whose numbers cannot be read), counted in document order, paragraphs in table cells and
+    text boxes included: Word counts them with the rest, and an empty numbered paragraph too. The paragraph
+    elements are the keys, so the caller must keep `root` (lxml keeps an element's proxy while it is referenced)."""
+    labels: dict[etree._Element, str] = {}
+    for paragraph in root.iter(f"{W}p"):
+        item = paragraph_list(paragraph, lists_of_styles)
+        if item is None:
+            continue
+        shown = numbering.next_number(*item)
+        if any((text.text or "").strip() for text in paragraph.iter(f"{W}t")):
+            labels[paragraph] = "•" if shown is None or shown[1] == "bullet" else shown[0]
+    return labels
+

@@ -20,6 +20,7 @@ from lxml import etree
 
 from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, check_docx, check_ods, check_odt,
                                          check_xlsx, compound_file_kind)
+from services.common.word_numbering import WordNumbering, list_labels, style_lists
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.pdf_form import is_pdf, read_pdf_document
@@ -76,8 +77,13 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
 )
 
 
+# A list label before a header or a label ("1. Imię i nazwisko", "a) Uzasadnienie", "• Telefon"), typed or shown by
+# Word's numbering: the wording after it is what names the column
+_LIST_LABEL = re.compile(r"^\s*(?:(?:\d{1,3}|[a-z]|[IVXL]{1,5})[.)]|[•–-])\s+(?=\S)", re.IGNORECASE)
+
+
 def _first_match(patterns: tuple[tuple[str, re.Pattern], ...], text: str, longest: int) -> str | None:
-    value = normalise(text)
+    value = normalise(_LIST_LABEL.sub("", text, count=1))
     if not value or len(value) > longest:
         return None
     return next((name for name, pattern in patterns if pattern.search(value)), None)
@@ -265,13 +271,16 @@ def _checked(check, data: bytes, **options) -> None:
         raise FormUnreadable(rejected.code, rejected.message) from None
 
 
-def _docx_text(element: etree._Element) -> str:
-    """Text of a paragraph or cell as Word shows it: tabs, breaks and paragraphs as whitespace and newlines."""
+def _docx_text(element: etree._Element, labels: dict[etree._Element, str] | None = None) -> str:
+    """Text of a paragraph or cell as Word shows it: tabs, breaks and paragraphs as whitespace and newlines, a
+    list paragraph after the number Word shows before it (`labels`, from `list_labels`)."""
     parts: list[str] = []
     for node in element.iter(f"{W}p", f"{W}t", f"{W}tab", f"{W}br", f"{W}cr", f"{W}delText"):
         if node.tag == f"{W}p":
             if parts:
                 parts.append("\n")
+            if labels and node in labels:
+                parts.append(f"{labels[node]} ")
         elif node.tag == f"{W}t":
             parts.append(node.text or "")
         elif node.tag in (f"{W}tab",):
@@ -312,7 +321,7 @@ def _without_what_word_does_not_show(root: etree._Element) -> None:
         fallback.getparent().remove(fallback)
 
 
-def _docx_grid(table: etree._Element) -> list[list[str]]:
+def _docx_grid(table: etree._Element, labels: dict[etree._Element, str] | None = None) -> list[list[str]]:
     """Rows of cells, a cell spanning n grid columns repeated n times so columns line up with the header;
     a vertically merged continuation cell repeats nothing (it is empty in the row below)."""
     grid = []
@@ -328,7 +337,7 @@ def _docx_grid(table: etree._Element) -> list[list[str]]:
                     span = max(1, min(int(grid_span.get(f"{W}val")), 50))
                 merge = properties.find(f"{W}vMerge")
                 continuation = merge is not None and merge.get(f"{W}val") in (None, "continue")
-            text = "" if continuation else _docx_text(cell)
+            text = "" if continuation else _docx_text(cell, labels)
             cells.extend([text] + [""] * (span - 1))
         grid.append(cells)
     return grid
@@ -339,13 +348,14 @@ def _parse_part(data: bytes) -> etree._Element:
     return etree.fromstring(data, parser=parser)
 
 
-_COMMENT_PARTS = {"comments": "word/comments.xml", "commentsExtended": "word/commentsExtended.xml"}
+_RELATED_PARTS = {"comments": "word/comments.xml", "commentsExtended": "word/commentsExtended.xml",
+                  "numbering": "word/numbering.xml", "styles": "word/styles.xml"}
 
 
-def _comment_parts(archive: zipfile.ZipFile) -> dict[str, bytes | None]:
-    """The comments and their reply threads, found through the document's relationships (by their usual names
-    when the relationships do not say)."""
-    targets = dict(_COMMENT_PARTS)
+def _related_parts(archive: zipfile.ZipFile) -> dict[str, bytes | None]:
+    """The comments and their reply threads, the list numbering and the styles, found through the document's
+    relationships (by their usual names when the relationships do not say)."""
+    targets = dict(_RELATED_PARTS)
     try:
         relationships = _parse_part(archive.read("word/_rels/document.xml.rels"))
         for relationship in relationships:
@@ -359,27 +369,40 @@ def _comment_parts(archive: zipfile.ZipFile) -> dict[str, bytes | None]:
     return {kind: archive.read(name) if name in names else None for kind, name in targets.items()}
 
 
+def _list_labels(body: etree._Element, parts: dict[str, bytes | None]) -> dict[etree._Element, str]:
+    """The numbers Word shows before the list paragraphs of the body ("1)" in a proposal's cell); a damaged
+    numbering or styles part loses the numbers, not the form (its points keep a bullet)."""
+    def parsed(kind: str) -> etree._Element | None:
+        try:
+            return _parse_part(parts[kind]) if parts[kind] else None
+        except etree.XMLSyntaxError:
+            return None
+
+    return list_labels(body, style_lists(parsed("styles")), WordNumbering.from_root(parsed("numbering")))
+
+
 def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
     """The form's comment table, or else the comments and tracked changes written on a returned draft."""
     _checked(check_docx, data, filename=filename)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             document = archive.read("word/document.xml")
-            comment_parts = _comment_parts(archive)
+            parts = _related_parts(archive)
         body = _parse_part(document).find(f"{W}body")
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
     if body is None:
         return None
     _without_what_word_does_not_show(body)  # blanks placeholders in place: the annotations read a fresh copy
-    paragraphs = [_docx_text(p) for p in body.iter(f"{W}p")
+    labels = _list_labels(body, parts)
+    paragraphs = [_docx_text(p, labels) for p in body.iter(f"{W}p")
                   if not any(ancestor.tag == f"{W}tc" for ancestor in p.iterancestors())]
-    form = assemble(paragraphs, [_docx_grid(table) for table in body.iter(f"{W}tbl")])
+    form = assemble(paragraphs, [_docx_grid(table, labels) for table in body.iter(f"{W}tbl")])
     if form is not None:
         return form
     try:
-        rows = annotated_rows(_parse_part(document).find(f"{W}body"), comment_parts["comments"],
-                              comment_parts["commentsExtended"], _parse_part)
+        rows = annotated_rows(_parse_part(document).find(f"{W}body"), parts["comments"],
+                              parts["commentsExtended"], _parse_part)
     except etree.XMLSyntaxError as error:
         raise FormUnreadable("damaged", f"the document's comments cannot be read: {error}") from None
     return FilledForm(tuple(rows), annotated=True) if rows else None

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from services.common.word_numbering import WordNumbering, format_number
+from services.common.word_numbering import WordNumbering, format_number, list_labels, style_lists
 from services.intake.mail.annotations import odf_spaces
 from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
                                        _wrapped_children)
@@ -92,7 +92,7 @@ def _docx_letter(data: bytes) -> str:
         if body is None:
             return ""
         parts, kinds = _relations(archive, "word/_rels/document.xml.rels")
-        style_lists = _style_lists(styles)
+        lists_of_styles = style_lists(styles)
         list_part = next((parts[identifier] for identifier, kind in kinds.items() if kind == "numbering"), None)
         try:
             list_root = _part(archive, list_part)
@@ -104,7 +104,7 @@ def _docx_letter(data: bytes) -> str:
             if root is None:
                 return []
             _without_what_word_does_not_show(root)
-            return _docx_blocks(root, style_lists, WordNumbering.from_root(list_root), {})
+            return _docx_blocks(root, list_labels(root, lists_of_styles, WordNumbering.from_root(list_root)), {})
 
         references = {kind: [parts.get(reference.get(_R_ID) or "") for reference in body.iter(f"{W}{kind}Reference")]
                       for kind in ("header", "footer")}
@@ -115,33 +115,27 @@ def _docx_letter(data: bytes) -> str:
         chunks = {identifier: _chunk_text(archive, part) for identifier, part in parts.items()
                   if kinds[identifier] == "aFChunk"}
     _without_what_word_does_not_show(body)
-    blocks = [*dict.fromkeys(header), *_docx_blocks(body, style_lists, WordNumbering.from_root(list_root), chunks),
-              *notes, *dict.fromkeys(footer)]
+    labels = list_labels(body, lists_of_styles, WordNumbering.from_root(list_root))
+    blocks = [*dict.fromkeys(header), *_docx_blocks(body, labels, chunks), *notes, *dict.fromkeys(footer)]
     return "\n\n".join(block for block in blocks if block.strip())
 
 
-def _docx_blocks(root: etree._Element, style_lists: dict[str, tuple[str, int]], numbering: WordNumbering,
-                 chunks: dict[str, str]) -> list[str]:
+def _docx_blocks(root: etree._Element, labels: dict[etree._Element, str], chunks: dict[str, str]) -> list[str]:
     """Each paragraph (its own text: a text box or table inside it is a block of its own) after the number Word
-    shows before it ("1.", "2)", "a)"; "•" for a bullet or a list whose numbers cannot be read), each table row as
-    its cells joined by " | " (a table nested in a cell is that cell's text), each imported chunk's text."""
+    shows before it (`labels`), each table row as its cells joined by " | " (a table nested in a cell is that
+    cell's text, a list in a cell keeps its numbers), each imported chunk's text."""
     blocks: list[str] = []
     for element in root.iter(f"{W}p", f"{W}tr", f"{W}altChunk"):
         if any(ancestor.tag == f"{W}tc" for ancestor in element.iterancestors()):
             continue  # read with its cell
         if element.tag == f"{W}tr":
-            cells = [" ".join(_docx_text(cell).split()) for cell in _wrapped_children(element, f"{W}tc")]
+            cells = [" ".join(_docx_text(cell, labels).split()) for cell in _wrapped_children(element, f"{W}tc")]
             blocks.append(" | ".join(cell for cell in cells if cell))
         elif element.tag == f"{W}altChunk":
             blocks.append(chunks.get(element.get(_R_ID) or "", ""))
         else:
             text = _docx_text(_without_nested(element)).strip()
-            item = _list_item(element, style_lists)
-            # Word counts an empty numbered paragraph too, so the counter moves whether there is text or not
-            shown = numbering.next_number(*item) if item is not None else None
-            if item is not None and text:
-                text = f"{'•' if shown is None or shown[1] == 'bullet' else shown[0]} {text}"
-            blocks.append(text)
+            blocks.append(f"{labels[element]} {text}" if element in labels and text else text)
     return blocks
 
 
@@ -205,59 +199,6 @@ def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
             return ""
         data = html.get_payload(decode=True) or b""
     return html_to_text(decode_8bit(data))
-
-
-def _list_item(paragraph: etree._Element, style_lists: dict[str, tuple[str, int]]) -> tuple[str, int] | None:
-    """(numId, level) of the Word list numbering the paragraph: its own `w:numPr` (numId 0 switches it off), else
-    its style's, a level of its own overriding the style's."""
-    properties = paragraph.find(f"{W}pPr/{W}numPr")
-    style = paragraph.find(f"{W}pPr/{W}pStyle")
-    from_style = style_lists.get(style.get(f"{W}val") or "") if style is not None else None
-    own = properties.find(f"{W}numId") if properties is not None else None
-    level = properties.find(f"{W}ilvl") if properties is not None else None
-    if own is not None:
-        num_id = own.get(f"{W}val") or "0"
-        if num_id == "0":
-            return None
-        return num_id, _level(level) if level is not None else (from_style[1] if from_style else 0)
-    if from_style is None:
-        return None
-    return from_style[0], _level(level) if level is not None else from_style[1]
-
-
-def _level(element: etree._Element) -> int:
-    value = element.get(f"{W}val") or "0"
-    return min(int(value), 8) if value.isdigit() else 0
-
-
-def _style_lists(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
-    """Paragraph styles that number their paragraphs ("List Number", a heading style with outline numbers), also
-    through the styles they are based on: style id -> (numId, level)."""
-    if styles is None:
-        return {}
-    own: dict[str, tuple[str, int] | None] = {}  # None: the style says nothing of lists
-    based_on: dict[str, str] = {}
-    for style in styles.iter(f"{W}style"):
-        identifier = style.get(f"{W}styleId")
-        if not identifier or style.get(f"{W}type") not in (None, "paragraph"):
-            continue
-        number = style.find(f"{W}pPr/{W}numPr/{W}numId")
-        level = style.find(f"{W}pPr/{W}numPr/{W}ilvl")
-        own[identifier] = None if number is None else (number.get(f"{W}val") or "0",
-                                                       _level(level) if level is not None else 0)
-        parent = style.find(f"{W}basedOn")
-        if parent is not None and parent.get(f"{W}val"):
-            based_on[identifier] = parent.get(f"{W}val")
-    found = {}
-    for identifier in own:
-        current, seen = identifier, set()
-        while own.get(current) is None and current in based_on and current not in seen:
-            seen.add(current)
-            current = based_on[current]
-        value = own.get(current)
-        if value is not None and value[0] != "0":
-            found[identifier] = value
-    return found
 
 
 # --- ODT --------------------------------------------------------------------------------
@@ -403,7 +344,9 @@ def _odt_blocks(element: etree._Element, blocks: list[str], lists: _OdfLists, pl
             cells = []
             for cell in child:
                 if isinstance(cell.tag, str) and etree.QName(cell).localname == "table-cell":
-                    cells.append(" ".join(" ".join(_odt_inline(p).split()) for p in cell.iter(f"{{{_ODF_TEXT}}}p")))
+                    inside: list[str] = []  # a list in a cell keeps its numbers, counted with the document's
+                    _odt_blocks(cell, inside, lists, None)
+                    cells.append(" ".join(" ".join(block.split()) for block in inside if block.strip()))
             blocks.append(" | ".join(cell for cell in cells if cell))
         elif name.namespace == _ODF_TABLE:
             _odt_blocks(child, blocks, lists, place)

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from docx import Document
 
-from services.intake.mail.form import (FormUnreadable, classify_header, read_form, rows_from_grid,
+from services.intake.mail.form import (FormUnreadable, assemble, classify_header, read_form, rows_from_grid,
                                        rows_from_vertical_grid)
 from tests.unit.intake_mail.conftest import CORPUS
 
@@ -517,3 +517,42 @@ def test_the_comment_table_saved_by_libreoffice_calc_is_read_and_a_calc_macro_is
         read_form("uwagi.ods", "application/vnd.oasis.opendocument.spreadsheet",
                   rezip(data, extra={"Basic/Standard/Module1.xml": b"<script:module/>"}))
     assert refused.value.code == "macros"
+
+
+def test_lists_in_the_cells_keep_the_numbers_word_shows_and_numbered_headers_still_name_their_columns():
+    """A proposal set out as Word's numbered points ("1. … 2. …" live in numbering.xml, not in the text) reads as
+    the submitter sees it, a bulleted one with "•"; a header Word numbers ("1. Rozdział") is still read."""
+    document = Document()
+    table = document.add_table(rows=2, cols=3)
+    for cell, header in zip(table.rows[0].cells, ("Rozdział", "Propozycja treści zapisu w projekcie", "Uzasadnienie")):
+        cell.paragraphs[0].text = header
+        cell.paragraphs[0].style = document.styles["List Number 2"]
+    section, proposal, justification = table.rows[1].cells
+    section.text = "§ 5"
+    proposal.paragraphs[0].text = "dodać priorytet: seniorzy,"
+    proposal.paragraphs[0].style = document.styles["List Number"]
+    proposal.add_paragraph("dodać priorytet: młodzież.", style="List Number")
+    justification.paragraphs[0].text = "Potrzeby mieszkańców:"
+    justification.add_paragraph("ankieta z 2024 r.", style="List Bullet")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    form = read_form("uwagi.docx", DOCX, buffer.getvalue())
+    assert [(row.section, row.proposal, row.justification) for row in form.rows] == [
+        ("§ 5", "1. dodać priorytet: seniorzy,\n2. dodać priorytet: młodzież.",
+         "Potrzeby mieszkańców:\n• ankieta z 2024 r.")]
+
+
+@pytest.mark.parametrize("header, field", [("1. Uwaga", "comment"), ("3) Obecne", "current_text"),
+                                           ("2. Rozdział", "section"), ("• Uzasadnienie", "justification"),
+                                           ("4. Propozycja treści zapisu w projekcie", "proposal"), ("1. Lp.", "number")])
+def test_a_list_label_typed_before_a_header_does_not_hide_its_wording(header, field):
+    """Headers whose wording is matched from its start ("Uwaga" alone is the comment, "Propozycja …" the proposal
+    whatever it names after)."""
+    assert classify_header(header) == field
+
+
+def test_a_list_label_typed_before_a_detail_does_not_hide_it():
+    form = assemble(["1. Imię i nazwisko: Anna Nowak", "2) Organizacja: Fundacja Wspólna Sprawa",
+                     "3. E-mail: anna@example.org"], [[["Propozycja zmiany", "Uzasadnienie"], ["Dodać sport.", "Bo."]]])
+    assert (form.submitter.name, form.submitter.organization, form.submitter.email) == (
+        "Anna Nowak", "Fundacja Wspólna Sprawa", "anna@example.org")
