@@ -23,6 +23,7 @@ from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, ch
 from services.common.word_numbering import WordNumbering, list_labels, style_lists
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
+from services.intake.mail.odf_text import ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels, odt_text_body
 from services.intake.mail.pdf_form import is_pdf, read_pdf_document
 from services.intake.mail.rows import FilledForm, FormRow, FormSubmitter
 from services.intake.mail.rtf import is_rtf, read_rtf
@@ -429,68 +430,84 @@ def assemble(paragraphs: list[str], grids: list[list[list[str]]]) -> FilledForm 
     return FilledForm(tuple(rows), submitter_from(pairs))
 
 
-# --- ODT (odfpy) ------------------------------------------------------------------------
+# --- ODT ---------------------------------------------------------------------------------
+
+_TABLE_OF_ODF = f"{{{ODF_TABLE}}}"
 
 
 def read_odt(data: bytes) -> FilledForm | None:
+    """As `read_docx`, for a form saved by LibreOffice: the comment table, else the comments and recorded changes
+    written on a returned draft."""
     _checked(check_odt, data)
-    from odf import teletype
-    from odf.namespaces import TABLENS, TEXTNS
-    from odf.opendocument import load
-
     try:
-        document = load(io.BytesIO(data))
-    except Exception as error:  # odfpy raises whatever its XML and zip layers raise
-        raise FormUnreadable("damaged", f"the document cannot be read: {type(error).__name__}") from None
-
-    def text_of(node) -> str:
-        paragraphs = [teletype.extractText(p) for p in node.childNodes
-                      if p.qname in ((TEXTNS, "p"), (TEXTNS, "h"), (TEXTNS, "list"))]
-        return "\n".join(paragraphs)
-
-    top_paragraphs = [teletype.extractText(p) for p in document.text.childNodes
-                      if p.qname in ((TEXTNS, "p"), (TEXTNS, "h"))]
-    grids = []
-    for table in document.text.getElementsByType(_odf_table_class()):
-        grid = []
-        for row in _odf_rows(table, TABLENS):
-            cells: list[str] = []
-            for cell in row.childNodes:
-                if cell.qname == (TABLENS, "table-cell"):
-                    repeat = _odf_int(cell.getAttrNS(TABLENS, "number-columns-repeated"), 1, 50)
-                    span = _odf_int(cell.getAttrNS(TABLENS, "number-columns-spanned"), 1, 50)
-                    text = text_of(cell)
-                    for _ in range(repeat):
-                        cells.extend([text] + [""] * (span - 1))
-                elif cell.qname == (TABLENS, "covered-table-cell"):
-                    continue  # already counted by the spanning cell's padding
-            repeat_rows = _odf_int(row.getAttrNS(TABLENS, "number-rows-repeated"), 1, 5)
-            grid.extend([cells] * repeat_rows)
-        grids.append(grid)
-    form = assemble(top_paragraphs, grids)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            content_data = archive.read("content.xml")
+            styles_data = archive.read("styles.xml") if "styles.xml" in archive.namelist() else None
+        content = _parse_part(content_data)
+    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
+        raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
+    try:
+        styles = _parse_part(styles_data) if styles_data else None
+    except etree.XMLSyntaxError:  # the list numbers are lost, not the form: its points keep a bullet
+        styles = None
+    text_body = odt_text_body(content)
+    if text_body is None:
+        return None
+    labels = odt_list_labels(text_body, OdfLists(content, styles))
+    top_paragraphs = [odt_inline(child) for child in text_body
+                      if isinstance(child.tag, str) and child.tag in (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h")]
+    form = assemble(top_paragraphs, [_odt_grid(table, labels) for table in text_body.iter(f"{_TABLE_OF_ODF}table")])
     if form is not None:
         return form
     try:  # no comment table: the draft itself, returned with LibreOffice's comments and recorded changes
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            rows = odt_annotated_rows(_parse_part(archive.read("content.xml")))
-    except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
+        rows = odt_annotated_rows(_parse_part(content_data))
+    except etree.XMLSyntaxError as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
     return FilledForm(tuple(rows), annotated=True) if rows else None
 
 
-def _odf_table_class():
-    from odf.table import Table
+def _odt_grid(table: etree._Element, labels: dict[etree._Element, str]) -> list[list[str]]:
+    """Rows of cells as `_docx_grid` gives them: a cell repeated or spanning n columns fills n, a covered cell
+    (under a span) none, a repeated row at most 5 times (LibreOffice repeats empty rows by the thousand)."""
+    grid = []
+    for row in _odt_rows(table):
+        cells: list[str] = []
+        for cell in row:
+            if cell.tag == f"{_TABLE_OF_ODF}table-cell":
+                repeat = _odf_int(cell.get(f"{_TABLE_OF_ODF}number-columns-repeated"), 1, 50)
+                span = _odf_int(cell.get(f"{_TABLE_OF_ODF}number-columns-spanned"), 1, 50)
+                text = _odt_cell_text(cell, labels)
+                for _ in range(repeat):
+                    cells.extend([text] + [""] * (span - 1))
+        grid.extend([cells] * _odf_int(row.get(f"{_TABLE_OF_ODF}number-rows-repeated"), 1, 5))
+    return grid
 
-    return Table
 
-
-def _odf_rows(table, tablens):
+def _odt_rows(table: etree._Element):
     """Rows of a table, also inside header-rows and row-groups; not those of nested tables."""
-    for child in table.childNodes:
-        if child.qname == (tablens, "table-row"):
+    for child in table:
+        if child.tag == f"{_TABLE_OF_ODF}table-row":
             yield child
-        elif child.qname in ((tablens, "table-header-rows"), (tablens, "table-rows"), (tablens, "table-row-group")):
-            yield from _odf_rows(child, tablens)
+        elif child.tag in (f"{_TABLE_OF_ODF}table-header-rows", f"{_TABLE_OF_ODF}table-rows",
+                           f"{_TABLE_OF_ODF}table-row-group"):
+            yield from _odt_rows(child)
+
+
+def _odt_cell_text(cell: etree._Element, labels: dict[etree._Element, str]) -> str:
+    """A cell's paragraphs, one a line, a list item's after its number; not a nested table's (a grid of its own)."""
+    paragraphs: list[str] = []
+
+    def collect(element: etree._Element) -> None:
+        for child in element:
+            if child.tag in (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h"):
+                text = odt_inline(child)
+                paragraphs.append(f"{labels[child]} {text}" if child in labels else text)
+            elif child.tag in (f"{{{ODF_TEXT}}}list", f"{{{ODF_TEXT}}}list-item", f"{{{ODF_TEXT}}}list-header",
+                               f"{{{ODF_TEXT}}}section"):
+                collect(child)
+
+    collect(cell)
+    return "\n".join(paragraphs)
 
 
 def _odf_int(value, default: int, maximum: int) -> int:

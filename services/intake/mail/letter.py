@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from services.common.word_numbering import WordNumbering, format_number, list_labels, style_lists
-from services.intake.mail.annotations import odf_spaces
+from services.common.word_numbering import WordNumbering, list_labels, style_lists
 from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
                                        _wrapped_children)
+from services.intake.mail.odf_text import ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels, odt_text_body
 from services.intake.mail.rows import FilledForm
 from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import read_word97
@@ -38,12 +38,6 @@ log = logging.getLogger("uwagi.intake.mail")
 
 MAX_CHARS = 60_000
 MAX_PAGES = 40
-_ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-_ODF_TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-_ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
-_ODF_XML = "http://www.w3.org/XML/1998/namespace"
-_ODF_LOEXT = "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0"
 
 
 def letter_text(kind: str | None, data: bytes) -> str:
@@ -211,163 +205,35 @@ def _odt_letter(data: bytes) -> str:
             styles = _part(archive, "styles.xml")
         except etree.XMLSyntaxError:  # the list numbers are lost, not the letter: its points keep a bullet
             styles = None
-    text_body = content.find(f"{{{_ODF_OFFICE}}}body/{{{_ODF_OFFICE}}}text")
+    text_body = odt_text_body(content)
     if text_body is None:
         return ""
     blocks: list[str] = []
-    _odt_blocks(text_body, blocks, _OdfLists(content, styles), None)
+    _odt_blocks(text_body, blocks, odt_list_labels(text_body, OdfLists(content, styles)))
     return "\n\n".join(block for block in blocks if block.strip())
 
 
-@dataclass
-class _ListPlace:
-    """Where the paragraphs being read stand in an ODF list: its style, level (1-based), counters, and whether
-    the item's number is still to be shown (only its first paragraph shows it)."""
-
-    style: str
-    level: int
-    counters: dict[int, int]
-    numbered_item: bool = False
-    item_style: str = ""  # `text:style-override` of the item being read: another list style for its number
-
-
-class _OdfLists:
-    """The numbers LibreOffice shows before list items, from the list styles (`text:list-level-style-number`:
-    `style:num-format`, prefix, suffix, `text:start-value`, `text:display-levels`): a list restarts unless it
-    continues the one before it (`text:continue-numbering`) or a named one (`text:continue-list`)."""
-
-    def __init__(self, *roots: etree._Element | None):
-        self.levels: dict[str, dict[int, etree._Element]] = {}
-        for root in roots:
-            if root is None:
-                continue
-            for list_style in root.iter(f"{{{_ODF_TEXT}}}list-style"):
-                levels = {}
-                for level in list_style:
-                    if isinstance(level.tag, str) and etree.QName(level).namespace == _ODF_TEXT:
-                        levels[_odf_int(level.get(f"{{{_ODF_TEXT}}}level"), 1)] = level
-                self.levels[list_style.get(f"{{{_ODF_STYLE}}}name") or ""] = levels
-        self.by_id: dict[str, dict[int, int]] = {}
-        self.last: dict[int, int] | None = None
-
-    def open_list(self, element: etree._Element, outer: _ListPlace | None) -> _ListPlace:
-        style = element.get(f"{{{_ODF_TEXT}}}style-name") or (outer.style if outer else "")
-        if outer is not None:
-            return _ListPlace(style, outer.level + 1, outer.counters)
-        continued = element.get(f"{{{_ODF_TEXT}}}continue-list")
-        if continued in self.by_id:
-            counters = self.by_id[continued]
-        elif element.get(f"{{{_ODF_TEXT}}}continue-numbering") == "true" and self.last is not None:
-            counters = self.last
-        else:
-            counters = {}
-        self.last = counters
-        identifier = element.get(f"{{{_ODF_XML}}}id")
-        if identifier:
-            self.by_id[identifier] = counters
-        return _ListPlace(style, 1, counters)
-
-    def start_item(self, item: etree._Element, place: _ListPlace, *, wrapper: bool = False) -> None:
-        """Count an item. One holding only a deeper list (how ODF reaches a deeper level) counts its level as
-        started if it was not, as Word and LibreOffice do, and moves no counter that already runs."""
-        level = self.levels.get(place.style, {}).get(place.level)
-        start = _odf_int(level.get(f"{{{_ODF_TEXT}}}start-value"), 1) if level is not None else 1
-        if wrapper:
-            place.counters.setdefault(place.level, start)
-            return
-        override = item.get(f"{{{_ODF_TEXT}}}start-value")
-        if override is not None:
-            place.counters[place.level] = _odf_int(override, 1) - 1
-        place.counters[place.level] = place.counters.get(place.level, start - 1) + 1
-        for deeper in [number for number in place.counters if number > place.level]:
-            del place.counters[deeper]
-        place.numbered_item = True
-        place.item_style = item.get(f"{{{_ODF_TEXT}}}style-override") or ""
-
-    def label(self, place: _ListPlace) -> str:
-        """"1.", "a)", "1.2." as LibreOffice shows it; "•" for a bullet or a level this reader cannot number."""
-        levels = self.levels.get(place.item_style or place.style, {})
-        level = levels.get(place.level)
-        if level is None or etree.QName(level).localname != "list-level-style-number":
-            return "•"
-        def number_of(number: int) -> str:
-            spec = levels.get(number)
-            fmt = spec.get(f"{{{_ODF_STYLE}}}num-format") if spec is not None else "1"
-            start = _odf_int(spec.get(f"{{{_ODF_TEXT}}}start-value"), 1) if spec is not None else 1
-            return _odf_number(place.counters.get(number, start), fmt or "")
-
-        composed = level.get(f"{{{_ODF_LOEXT}}}num-list-format")
-        if composed:  # LibreOffice's own "%1%.%2%." for the whole label
-            label = re.sub(r"%(\d)%", lambda match: number_of(int(match.group(1))), composed).strip()
-            return label if any(character.isalnum() for character in label) else "•"
-        shown = min(_odf_int(level.get(f"{{{_ODF_TEXT}}}display-levels"), 1), place.level)
-        numbers = [number_of(number) for number in range(place.level - shown + 1, place.level + 1)]
-        body = ".".join(number for number in numbers if number)
-        if not body:
-            return "•"
-        return f"{level.get(f'{{{_ODF_STYLE}}}num-prefix') or ''}{body}{level.get(f'{{{_ODF_STYLE}}}num-suffix') or ''}"
-
-
-def _odf_int(value: str | None, default: int) -> int:
-    return int(value) if value is not None and value.isdigit() else default
-
-
-def _odf_number(value: int, fmt: str) -> str:
-    """A counter in an ODF `style:num-format`: none for "", Arabic digits for a format this reader does not know
-    (an ordinal, a script's own digits)."""
-    formats = {"1": "decimal", "a": "lowerLetter", "A": "upperLetter", "i": "lowerRoman", "I": "upperRoman",
-               "01, 02, 03, ...": "decimalZero"}
-    return format_number(value, formats.get(fmt, "decimal")) if fmt else ""
-
-
-def _odt_blocks(element: etree._Element, blocks: list[str], lists: _OdfLists, place: _ListPlace | None) -> None:
+def _odt_blocks(element: etree._Element, blocks: list[str], labels: dict[etree._Element, str]) -> None:
+    """Each paragraph after the number LibreOffice shows before it, each table row as its cells joined by " | "
+    (a cell's paragraphs and lists, numbered, on one line)."""
     for child in element:
         if not isinstance(child.tag, str):
             continue
         name = etree.QName(child)
-        if name.namespace == _ODF_TEXT and name.localname in ("p", "h"):
-            text = _lines(_odt_inline(child))
-            if place is not None and place.numbered_item and text:
-                text = f"{lists.label(place)} {text}"
-            if place is not None:
-                place.numbered_item = False  # the item's next paragraphs continue it, unnumbered
-            blocks.append(text)
-        elif name.namespace == _ODF_TEXT and name.localname == "list":
-            _odt_blocks(child, blocks, lists, lists.open_list(child, place))
-        elif name.namespace == _ODF_TEXT and name.localname == "list-item" and place is not None:
-            first = next((grand for grand in child if isinstance(grand.tag, str)), None)
-            lists.start_item(child, place, wrapper=first is None or etree.QName(first).localname not in ("p", "h"))
-            _odt_blocks(child, blocks, lists, place)
-        elif name.namespace == _ODF_TEXT and name.localname in ("list-item", "list-header", "section"):
-            _odt_blocks(child, blocks, lists, place)
-        elif name.namespace == _ODF_TABLE and name.localname == "table-row":
+        if name.namespace == ODF_TEXT and name.localname in ("p", "h"):
+            text = _lines(odt_inline(child))
+            blocks.append(f"{labels[child]} {text}" if child in labels and text else text)
+        elif name.namespace == ODF_TABLE and name.localname == "table-row":
             cells = []
             for cell in child:
                 if isinstance(cell.tag, str) and etree.QName(cell).localname == "table-cell":
-                    inside: list[str] = []  # a list in a cell keeps its numbers, counted with the document's
-                    _odt_blocks(cell, inside, lists, None)
+                    inside: list[str] = []
+                    _odt_blocks(cell, inside, labels)
                     cells.append(" ".join(" ".join(block.split()) for block in inside if block.strip()))
             blocks.append(" | ".join(cell for cell in cells if cell))
-        elif name.namespace == _ODF_TABLE:
-            _odt_blocks(child, blocks, lists, place)
-
-
-def _odt_inline(paragraph: etree._Element) -> str:
-    """A paragraph's text with its spaces, tabs and line breaks; not the text of its comments or deleted changes."""
-    parts: list[str] = [paragraph.text or ""]
-    for child in paragraph:
-        if isinstance(child.tag, str):
-            local = etree.QName(child).localname
-            if local == "s":
-                parts.append(odf_spaces(child))
-            elif local == "tab":
-                parts.append(" ")
-            elif local == "line-break":
-                parts.append("\n")
-            elif local not in ("annotation", "annotation-end", "tracked-changes", "note"):
-                parts.append(_odt_inline(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
+        elif name.namespace == ODF_TABLE or (name.namespace == ODF_TEXT and name.localname in (
+                "list", "list-item", "list-header", "section")):
+            _odt_blocks(child, blocks, labels)
 
 
 # --- scans ------------------------------------------------------------------------------

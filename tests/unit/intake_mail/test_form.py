@@ -556,3 +556,16 @@ def test_a_list_label_typed_before_a_detail_does_not_hide_it():
                      "3. E-mail: anna@example.org"], [[["Propozycja zmiany", "Uzasadnienie"], ["Dodać sport.", "Bo."]]])
     assert (form.submitter.name, form.submitter.organization, form.submitter.email) == (
         "Anna Nowak", "Fundacja Wspólna Sprawa", "anna@example.org")
+
+
+def test_an_odt_forms_lists_in_cells_read_as_libreoffice_shows_them():
+    """A form with Word's numbered points saved as ODT by LibreOffice, against LibreOffice's own text of it
+    (tests/corpus/mail/odt/SOURCES.md)."""
+    folder = CORPUS / "odt"
+    shown = [line.strip() for line in (folder / "form-numbered-points.libreoffice.txt").read_text("utf-8-sig")
+             .splitlines() if line.strip()]
+    form = read_form("uwagi.odt", ODT, (folder / "form-numbered-points.odt").read_bytes())
+    assert [(row.section, row.proposal.split("\n"), row.justification.split("\n")) for row in form.rows] == [
+        (shown[4], shown[5:7], shown[7:9])]
+    assert shown[5:7] == ["1. dodać priorytet: seniorzy,", "2. dodać priorytet: młodzież."]
+    assert form.submitter.name == "Anna Nowak"
