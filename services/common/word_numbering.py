@@ -31,11 +31,16 @@ def to_letters(value: int) -> str:
     return letter * ((value - 1) // 26 + 1)
 
 
+_MAX_SPELLED = 32767  # the highest start Word's dialog accepts; a letter or Roman number above it is shown as digits
+
+
 def format_number(value: int, fmt: str) -> str:
     if fmt in ("none", "bullet"):  # a level shown as nothing or a bullet gives no number to the levels below
         return ""
     if fmt == "decimalZero":
         return f"{value:02d}" if 0 <= value < 10 else str(value)
+    if value > _MAX_SPELLED:  # a file may start a list at two billion: "M" or "a" that many times
+        return str(value)
     if fmt in ("upperRoman", "lowerRoman"):
         roman = to_roman(value)
         return roman if fmt == "upperRoman" else roman.lower()
@@ -46,7 +51,7 @@ def format_number(value: int, fmt: str) -> str:
 
 
 @dataclass
-class _Level:
+class ListLevel:
     start: int = 0  # Word starts a level with no w:start at zero
     fmt: str = "decimal"
     text: str = ""
@@ -68,10 +73,10 @@ class WordNumbering:
     Tika's tests expect (tests/unit/documents_engine/test_word_files.py).
     """
 
-    abstract_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)
+    abstract_levels: dict[str, dict[int, ListLevel]] = field(default_factory=dict)
     num_abstract: dict[str, str] = field(default_factory=dict)
     num_overrides: dict[str, dict[int, int]] = field(default_factory=dict)
-    num_levels: dict[str, dict[int, _Level]] = field(default_factory=dict)
+    num_levels: dict[str, dict[int, ListLevel]] = field(default_factory=dict)
     counters: dict[str, dict[int, int]] = field(default_factory=dict)
     started_nums: set[str] = field(default_factory=set)
 
@@ -117,6 +122,19 @@ class WordNumbering:
             numbering.num_levels[num_id] = levels
         return numbering
 
+    def has_level(self, num_id: str, ilvl: int) -> bool:
+        """Whether the list and its level are defined (a level may be defined to show nothing)."""
+        levels = self.abstract_levels.get(self.num_abstract.get(num_id) or "")
+        return bool(levels) and ilvl in {**levels, **self.num_levels.get(num_id, {})}
+
+    def label(self, num_id: str, ilvl: int) -> str | None:
+        """Advance the list and return what Word shows before the paragraph: its number, "•" for a bullet or a
+        list that is not defined, None for a level defined to show nothing (a heading style's outline level)."""
+        shown = self.next_number(num_id, ilvl)
+        if shown is None:
+            return None if self.has_level(num_id, ilvl) else "•"
+        return "•" if shown[1] == "bullet" else shown[0]
+
     def next_number_text(self, num_id: str, ilvl: int) -> str | None:
         """Advance the list and return the visible number text, None if not a numbered list."""
         rendered = self.next_number(num_id, ilvl)
@@ -156,18 +174,18 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _read_level(level) -> _Level:
+def _read_level(level) -> ListLevel:
     def value(tag: str) -> str | None:
         element = level.find(W + tag)
         return element.get(W + "val") if element is not None else None
 
     restart = value("lvlRestart")
-    return _Level(start=_int(value("start"), 0), fmt=value("numFmt") or "decimal", text=value("lvlText") or "",
+    return ListLevel(start=_int(value("start"), 0), fmt=value("numFmt") or "decimal", text=value("lvlText") or "",
                   restart=_int(restart, 0) if restart is not None else None,
                   legal=level.find(W + "isLgl") is not None and value("isLgl") not in ("0", "false", "off"))
 
 
-def _reset_below(counters: dict[int, int], levels: dict[int, _Level], ilvl: int) -> None:
+def _reset_below(counters: dict[int, int], levels: dict[int, ListLevel], ilvl: int) -> None:
     """A deeper level restarts after a higher one is used, unless its `w:lvlRestart` names a higher level still
     (its value counts levels from 1) or never (0)."""
     for deeper in [level for level in counters if level > ilvl]:
@@ -176,10 +194,10 @@ def _reset_below(counters: dict[int, int], levels: dict[int, _Level], ilvl: int)
             del counters[deeper]
 
 
-def _render_level_text(levels: dict[int, _Level], counters: dict[int, int], ilvl: int) -> str:
+def _render_level_text(levels: dict[int, ListLevel], counters: dict[int, int], ilvl: int) -> str:
     def substitute(match: re.Match) -> str:
         level = int(match.group(1)) - 1
-        spec = levels.get(level, _Level())
+        spec = levels.get(level, ListLevel())
         fmt = "decimal" if levels[ilvl].legal and spec.fmt not in ("none", "bullet") else spec.fmt
         return format_number(counters.get(level, spec.start), fmt)
 
@@ -227,6 +245,12 @@ def style_lists(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
         parent = style.find(f"{W}basedOn")
         if parent is not None and parent.get(f"{W}val"):
             based_on[identifier] = parent.get(f"{W}val")
+    return inherited_lists(own, based_on, off=("0",))
+
+
+def inherited_lists(own: dict, based_on: dict, off: tuple) -> dict:
+    """Each style's list, its own or that of the nearest style it is based on that names one (`own`: style ->
+    (list, level), None where the style names none); a list in `off` switches numbering off."""
     found = {}
     for identifier in own:
         current, seen = identifier, set()
@@ -234,24 +258,24 @@ def style_lists(styles: etree._Element | None) -> dict[str, tuple[str, int]]:
             seen.add(current)
             current = based_on[current]
         value = own.get(current)
-        if value is not None and value[0] != "0":
+        if value is not None and value[0] not in off:
             found[identifier] = value
     return found
 
 
 def list_labels(root: etree._Element, lists_of_styles: dict[str, tuple[str, int]],
                 numbering: WordNumbering) -> dict[etree._Element, str]:
-    """The label Word shows before each list paragraph under `root` that has text ("1.", "2)", "a)"; "•" for a
-    bullet or a list whose numbers cannot be read), counted in document order, paragraphs in table cells and
-    text boxes included: Word counts them with the rest, and an empty numbered paragraph too. The paragraph
-    elements are the keys, so the caller must keep `root` (lxml keeps an element's proxy while it is referenced)."""
+    """The label Word shows before each list paragraph under `root` that has text (`WordNumbering.label`), counted
+    in document order, paragraphs in table cells and text boxes included: Word counts them with the rest, and an
+    empty numbered paragraph too. The paragraph elements are the keys, so the caller must keep `root` (lxml keeps
+    an element's proxy while it is referenced)."""
     labels: dict[etree._Element, str] = {}
     for paragraph in root.iter(f"{W}p"):
         item = paragraph_list(paragraph, lists_of_styles)
         if item is None:
             continue
-        shown = numbering.next_number(*item)
-        if any((text.text or "").strip() for text in paragraph.iter(f"{W}t")):
-            labels[paragraph] = "•" if shown is None or shown[1] == "bullet" else shown[0]
+        label = numbering.label(*item)
+        if label and any((text.text or "").strip() for text in paragraph.iter(f"{W}t")):
+            labels[paragraph] = label
     return labels
 

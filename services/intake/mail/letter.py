@@ -43,8 +43,8 @@ MAX_PAGES = 40
 def letter_text(kind: str | None, data: bytes) -> str:
     """The readable text of an attached letter (`kind` as `form.form_kind` says, or "pdf"), "" when there is none.
 
-    Paragraphs are separated by a blank line; a paragraph Word or LibreOffice numbers itself starts with "• "
-    (its number is not in the text), and a table row gives one line of its cells joined by " | "."""
+    Paragraphs are separated by a blank line; a paragraph Word or LibreOffice numbers itself starts with the number
+    it shows ("1.", "a)"; "• " for a bullet), and a table row gives one line of its cells joined by " | "."""
     try:
         if kind == "docx":
             text = _docx_letter(data)

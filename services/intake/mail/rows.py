@@ -35,8 +35,9 @@ TABLE_HERE = "\0table\0"  # where a table stands among a document's paragraphs (
 @dataclass(frozen=True)
 class DocumentText:
     """A document read as a form reader needs it (Word 97, RTF): its paragraphs outside tables, in order (one the
-    word processor numbers itself starts with "• "), with TABLE_HERE where each table stands, and the tables as
-    rows of cell texts, a merged cell followed by empty ones for the columns it spans."""
+    word processor numbers itself starts with the number it shows, "• " for a bullet), with TABLE_HERE where each
+    table stands, and the tables as rows of cell texts, a merged cell followed by empty ones for the columns it
+    spans."""
 
     paragraphs: list[str]
     tables: list[list[list[str]]]

@@ -6,7 +6,8 @@ in the `0Table` or `1Table` stream) lists, each 8-bit (windows-1252) or UTF-16. 
 mark (13) or, in a table, a cell mark (7); which cell marks end a row is a paragraph property (`sprmPFTtp`),
 read from the formatted disk pages (`PlcBtePapx`), and the row's cell boundaries (`sprmTDefTable`) line merged
 cells up with the columns they span. Only what a form reader needs is read: the main document's paragraphs and
-its tables, nested tables flattened into their cell; fields show their result, not their code.
+its tables, nested tables flattened into their cell; fields show their result, not their code; a list paragraph
+shows the number Word shows (word97_lists.py).
 
 Whatever the file holds that this reader does not expect ends the reading with None (the mail then waits for
 staff with the file kept, as before); an encrypted document is None too. Every offset is checked against its
@@ -22,13 +23,14 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from services.intake.mail.rows import TABLE_HERE, DocumentText, lined_up
+from services.intake.mail.word97_lists import NO_LIST, SPRM_ILFO, SPRM_ILVL, style_lists, word97_numbering
 
 log = logging.getLogger("uwagi.intake.mail")
 
 MAX_CHARS = 2_000_000
 _WORD_IDENT = 0xA5EC
 _SPRM_IN_TABLE, _SPRM_TTP, _SPRM_DEF_TABLE = 0x2416, 0x2417, 0xD608
-_SPRM_ITAP, _SPRM_LIST = 0x6649, 0x460B  # table depth; the list (LFO) a paragraph is numbered by
+_SPRM_ITAP = 0x6649  # table depth
 _CELL, _PARAGRAPH = "\x07", "\r"
 
 
@@ -80,11 +82,14 @@ class _Fib:
         self._document, self._pairs_offset, self._pairs = document, offset + 2, cb_rg_fc_lcb
         self.clx = self._pair(33)
         self.plcf_bte_papx = self._pair(13)
+        # the style sheet, the lists and their instances: the paragraphs' numbers, which a FIB without them lacks
+        self.stshf, self.plf_lst, self.plf_lfo = (self._pair(index) if index < self._pairs else (0, 0)
+                                                  for index in (1, 73, 74))
         if not 0 <= self.ccp_text <= MAX_CHARS:
             raise _Unreadable("text length out of range")
 
     def _pair(self, index: int) -> tuple[int, int]:
-        """The (fc, lcb) pair `index` of FibRgFcLcb97: 13 is PlcfBtePapx, 33 is Clx."""
+        """The (fc, lcb) pair `index` of FibRgFcLcb97: 1 is Stshf, 13 PlcfBtePapx, 33 Clx, 73 PlfLst, 74 PlfLfo."""
         if index >= self._pairs:
             raise _Unreadable("the FIB has no such field")
         return struct.unpack_from("<II", self._document, self._pairs_offset + index * 8)
@@ -98,6 +103,8 @@ class _Reader:
         pieces = self._pieces()
         text, fcs = self._text(pieces)
         pap = _ParagraphProperties(self.document, self.table, self.fib.plcf_bte_papx)
+        numbering = word97_numbering(self.table, self.fib.plf_lst, self.fib.plf_lfo)
+        numbered_styles = style_lists(self.table, self.fib.stshf, _list_of)
         paragraphs: list[str] = []
         tables: list[list[list[str]]] = []
         rows: list[list[str]] = []  # of the table being read
@@ -116,6 +123,9 @@ class _Reader:
                 boundaries.append(properties.boundaries)
                 cells = []
                 continue
+            label = _label(properties, numbered_styles, numbering)  # Word counts an empty numbered paragraph too
+            if label and paragraph:
+                paragraph = f"{label} {paragraph}"
             if char == _CELL or properties.in_table:
                 cell_text.append(paragraph)
                 if char == _CELL:
@@ -126,7 +136,7 @@ class _Reader:
                 tables.append(lined_up(rows, boundaries))
                 paragraphs.append(TABLE_HERE)
                 rows, boundaries = [], []
-            paragraphs.append(f"• {paragraph}" if properties.numbered and paragraph else paragraph)
+            paragraphs.append(paragraph)
         if rows:
             tables.append(lined_up(rows, boundaries))
             paragraphs.append(TABLE_HERE)
@@ -183,7 +193,34 @@ class _Properties:
     in_table: bool = False
     ttp: bool = False
     boundaries: tuple[int, ...] = ()
-    numbered: bool = False
+    style: int = 0  # istd: the paragraph's style in the style sheet
+    list_instance: int | None = None  # sprmPIlfo, None when the paragraph does not set it (its style may)
+    list_level: int | None = None  # sprmPIlvl
+
+
+def _list_of(grpprl: bytes) -> tuple[int, int] | None:
+    """A style's own list instance and level, None when it names none."""
+    properties = _sprms(grpprl)
+    if properties.list_instance is None:
+        return None
+    return properties.list_instance, properties.list_level or 0
+
+
+def _label(properties: _Properties, numbered_styles: dict[int, tuple[int, int]], numbering) -> str | None:
+    """What Word shows before the paragraph (`WordNumbering.label`), advancing its list; None for a paragraph no
+    list numbers. A level of its own overrides its style's, as in a DOCX."""
+    from_style = numbered_styles.get(properties.style)
+    if properties.list_instance is not None:
+        if properties.list_instance in NO_LIST:
+            return None
+        instance = properties.list_instance
+        level = properties.list_level if properties.list_level is not None else (from_style[1] if from_style else 0)
+    elif from_style is not None:
+        instance = from_style[0]
+        level = properties.list_level if properties.list_level is not None else from_style[1]
+    else:
+        return None
+    return numbering.label(str(instance), min(level, 8))
 
 
 class _ParagraphProperties:
@@ -232,11 +269,13 @@ def _papx(page: bytes, offset: int) -> _Properties:
     else:
         size = page[offset + 1] * 2
         grpprl = page[offset + 2:offset + 2 + size]
-    return _sprms(grpprl[2:])  # after the style index
+    style = struct.unpack_from("<H", grpprl, 0)[0] if len(grpprl) >= 2 else 0
+    return _sprms(grpprl[2:], style)  # after the style index
 
 
-def _sprms(grpprl: bytes) -> _Properties:
-    in_table = ttp = numbered = False
+def _sprms(grpprl: bytes, style: int = 0) -> _Properties:
+    in_table = ttp = False
+    list_instance = list_level = None
     boundaries: tuple[int, ...] = ()
     depth = 1
     position = 0
@@ -266,11 +305,13 @@ def _sprms(grpprl: bytes) -> _Properties:
             ttp = bool(operand and operand[0])
         elif sprm == _SPRM_ITAP and len(operand) == 4:
             depth = struct.unpack("<i", operand)[0]
-        elif sprm == _SPRM_LIST and len(operand) == 2:
-            numbered = struct.unpack("<H", operand)[0] != 0
+        elif sprm == SPRM_ILFO and len(operand) == 2:
+            list_instance = struct.unpack("<H", operand)[0]
+        elif sprm == SPRM_ILVL and len(operand) == 1:
+            list_level = operand[0]
     if depth > 1:  # a nested table's marks are text of the outer cell
-        return _Properties(in_table=True)
-    return _Properties(in_table or ttp, ttp, boundaries, numbered)
+        return _Properties(in_table=True, style=style, list_instance=list_instance, list_level=list_level)
+    return _Properties(in_table or ttp, ttp, boundaries, style, list_instance, list_level)
 
 
 def _cell_boundaries(operand: bytes) -> tuple[int, ...]:

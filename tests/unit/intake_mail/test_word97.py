@@ -3,6 +3,8 @@ saves of the corpus form and letter; what cannot be read gives None, never an er
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from services.intake.mail.form import form_kind, read_form
@@ -91,3 +93,73 @@ def test_the_guides_table_saved_as_excel_97_gives_its_rows():
 def test_a_cut_off_workbook_is_not_a_form_and_not_an_error(cut):
     data = (CORPUS / "uwagi-tabela.xls").read_bytes()[:cut]
     assert read_form("uwagi.xls", "application/vnd.ms-excel", data) is None
+
+
+# WordParserTest.testDOCParagraphNumbering in Apache Tika (doc/SOURCES.md), whitespace normalised
+TIKA_NUMBERED_LIST = [
+    "1) This", "a) Is", "i) A multi", "ii) Level", "1. Within cell 1", "b. Cell b", "iii) List", "2) foo",
+    "ii) baz", "ii) foo", "II. bar", "6. six", "7. seven", "a. seven a", "e. seven e", "2. A ii 2",
+    "3. page break list 3", "Some-1-CrazyFormat Greek numbering with crazy format - alpha", "1.1.1. 1.1.1",
+    "1.1. 1.2->1.1 //set the value",
+]
+
+
+def _lines(document) -> list[str]:
+    """Each paragraph and each cell's paragraph, whitespace normalised."""
+    lines = [line for paragraph in document.paragraphs for line in paragraph.split("\n")]
+    lines += [line for table in document.tables for row in table for cell in row for line in cell.split("\n")]
+    return [" ".join(line.split()) for line in lines if line.strip()]
+
+
+def test_word_97_list_paragraphs_carry_the_numbers_word_shows():
+    """Word 97 keeps list numbers in its table stream (lists, their levels, the instances paragraphs name);
+    against what Tika's test expects of Word's own file, a list in a table cell included."""
+    lines = _lines(read_word97((DOC / "testWORD_numbered_list.doc").read_bytes()))
+    assert [expected for expected in TIKA_NUMBERED_LIST if not any(line.startswith(expected) for line in lines)] == []
+
+
+def test_word_97_numbers_as_word_shows_them_where_each_paragraph_says_its_own_number():
+    """Tika's override file: every numbered paragraph's text is the number Word shows before it (restarts,
+    skipped levels, legal numbering, an instance's own start and format). English ordinals ("1st", "5th") are read
+    as the digits a Polish document shows, and a bullet as "•"."""
+    lines = _lines(read_word97((DOC / "testWORD_override_list_numbering.doc").read_bytes()))
+    numbered = [line.split(" ", 1) for line in lines if not line.startswith("Test ")]
+    assert len(numbered) == 44  # as many as LibreOffice's text of the file has
+    ordinal = re.compile(r"(\d+)(?:st|nd|rd|th)")
+    differing = [(label, text) for label, text in numbered if label != ordinal.sub(r"\1", text)]
+    assert differing == [("•", "·")]
+
+
+def test_damaged_list_tables_lose_the_numbers_never_the_document():
+    """The list table, its instances and the style sheet overwritten or cut anywhere: numbers or none, no error."""
+    import io
+    import random
+
+    import olefile
+
+    from services.intake.mail import word97, word97_lists
+
+    with olefile.OleFileIO(io.BytesIO((DOC / "testWORD_numbered_list.doc").read_bytes())) as ole:
+        fib = word97._Fib(ole.openstream("WordDocument").read())
+        table = ole.openstream("1Table" if fib.which_table else "0Table").read()
+    assert word97_lists.word97_numbering(table, fib.plf_lst, fib.plf_lfo).abstract_levels  # read when intact
+    generator = random.Random(97)
+    for _ in range(300):
+        damaged = bytearray(table)
+        region = generator.choice([fib.plf_lst, fib.plf_lfo, fib.stshf])
+        start = region[0] + generator.randrange(max(region[1], 1) + 200)
+        damaged[start:start + generator.randrange(1, 16)] = generator.randbytes(generator.randrange(1, 16))
+        if generator.random() < 0.3:
+            damaged = damaged[:generator.randrange(len(damaged))]
+        numbering = word97_lists.word97_numbering(bytes(damaged), fib.plf_lst, fib.plf_lfo)
+        numbering.label("1", 0)
+        word97_lists.style_lists(bytes(damaged), fib.stshf, word97._list_of)
+
+
+def test_a_list_started_at_two_billion_is_shown_in_digits_not_spelled_out():
+    """A lowerLetter list a hostile file starts at 2,147,483,647 would be "a" repeated 82 million times."""
+    from services.common.word_numbering import format_number
+
+    assert format_number(2_147_483_647, "lowerLetter") == "2147483647"
+    assert format_number(4_000_000, "upperRoman") == "4000000"
+    assert (format_number(28, "lowerLetter"), format_number(3999, "upperRoman")) == ("bb", "MMMCMXCIX")
