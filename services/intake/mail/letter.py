@@ -32,7 +32,7 @@ from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what
 from services.intake.mail.odf_text import ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels, odt_text_body
 from services.intake.mail.rows import FilledForm
 from services.intake.mail.rtf import read_rtf
-from services.intake.mail.word97 import read_word97
+from services.intake.mail.word97 import word97_letter_text
 
 log = logging.getLogger("uwagi.intake.mail")
 
@@ -56,8 +56,10 @@ def letter_text(kind: str | None, data: bytes) -> str:
             from services.intake.mail.parse import decode_8bit
 
             text = decode_8bit(data[:MAX_CHARS * 4]).lstrip("\ufeff") if b"\0" not in data[:4096] else ""
-        elif kind in ("doc", "rtf"):
-            document = read_word97(data) if kind == "doc" else read_rtf(data)
+        elif kind == "doc":
+            text = word97_letter_text(data) or ""
+        elif kind == "rtf":
+            document = read_rtf(data)
             text = document.text if document is not None else ""
         else:
             return ""

@@ -28,6 +28,7 @@ from services.intake.mail.word97_lists import NO_LIST, SPRM_ILFO, SPRM_ILVL, sty
 log = logging.getLogger("uwagi.intake.mail")
 
 MAX_CHARS = 2_000_000
+_MAX_STORY_CHARS = 100_000  # of a header, the footnotes, the text boxes: a letter's are a few lines
 _WORD_IDENT = 0xA5EC
 _SPRM_IN_TABLE, _SPRM_TTP, _SPRM_DEF_TABLE = 0x2416, 0x2417, 0xD608
 _SPRM_ITAP = 0x6649  # table depth
@@ -41,6 +42,22 @@ class _Unreadable(ValueError):
 
 
 def read_word97(data: bytes) -> DocumentText | None:
+    """The main text's paragraphs and tables: what a form is."""
+    return _read(data, lambda reader: reader.read())
+
+
+def word97_letter_text(data: bytes) -> str | None:
+    """A letter's text as `letter_text` gives a DOCX's: its header's paragraphs (the letterhead), the main text,
+    its text boxes, footnotes and endnotes, its footer's; a header repeated per section once."""
+    def letter(reader: _Reader) -> str:
+        main = reader.read().text
+        headers, notes, footers = reader.stories()
+        return "\n\n".join(block for block in [*headers, main, *notes, *footers] if block.strip())
+
+    return _read(data, letter)
+
+
+def _read(data: bytes, read):
     import olefile
 
     if not data.startswith(olefile.MAGIC):
@@ -55,7 +72,7 @@ def read_word97(data: bytes) -> DocumentText | None:
             if not ole.exists(table_name):
                 return None
             table = ole.openstream(table_name).read()
-        return _Reader(document, table, fib).read()
+        return read(_Reader(document, table, fib))
     except Exception as error:  # noqa: BLE001 - olefile and struct raise whatever a damaged file makes them meet
         log.info("Word 97 document not read: %s: %s", type(error).__name__, error)
         return None
@@ -76,20 +93,26 @@ class _Fib:
         offset += 2 + csw * 2
         cslw = struct.unpack_from("<H", document, offset)[0]
         lw_offset = offset + 2
-        self.ccp_text = struct.unpack_from("<i", document, lw_offset + 3 * 4)[0]
+        # ccpText, then the other stories' lengths, in the order their text follows the main text's ([MS-DOC]
+        # 2.5.10 FibRgLw97): footnotes, headers and footers, (macros, always 0), comments, endnotes, text boxes
+        self.ccp_text, *self.story_lengths = struct.unpack_from("<8i", document, lw_offset + 3 * 4)
         offset = lw_offset + cslw * 4
         cb_rg_fc_lcb = struct.unpack_from("<H", document, offset)[0]
         self._document, self._pairs_offset, self._pairs = document, offset + 2, cb_rg_fc_lcb
         self.clx = self._pair(33)
         self.plcf_bte_papx = self._pair(13)
+        self.plcf_hdd = self._pair(11)  # where each header and footer starts in the header story
         # the style sheet, the lists and their instances: the paragraphs' numbers, which a FIB without them lacks
         self.stshf, self.plf_lst, self.plf_lfo = (self._pair(index) if index < self._pairs else (0, 0)
                                                   for index in (1, 73, 74))
         if not 0 <= self.ccp_text <= MAX_CHARS:
             raise _Unreadable("text length out of range")
+        if not all(0 <= length <= MAX_CHARS for length in self.story_lengths):
+            self.story_lengths = [0] * 7  # the stories beside the main text are not read
 
     def _pair(self, index: int) -> tuple[int, int]:
-        """The (fc, lcb) pair `index` of FibRgFcLcb97: 1 is Stshf, 13 PlcfBtePapx, 33 Clx, 73 PlfLst, 74 PlfLfo."""
+        """The (fc, lcb) pair `index` of FibRgFcLcb97: 1 is Stshf, 11 PlcfHdd, 13 PlcfBtePapx, 33 Clx, 73 PlfLst,
+        74 PlfLfo."""
         if index >= self._pairs:
             raise _Unreadable("the FIB has no such field")
         return struct.unpack_from("<II", self._document, self._pairs_offset + index * 8)
@@ -98,13 +121,14 @@ class _Fib:
 class _Reader:
     def __init__(self, document: bytes, table: bytes, fib: _Fib):
         self.document, self.table, self.fib = document, table, fib
+        self.pieces = self._pieces()
+        self.pap = _ParagraphProperties(self.document, self.table, self.fib.plcf_bte_papx)
+        self.numbering = word97_numbering(self.table, self.fib.plf_lst, self.fib.plf_lfo)
+        self.numbered_styles = style_lists(self.table, self.fib.stshf, _list_of)
 
     def read(self) -> DocumentText:
-        pieces = self._pieces()
-        text, fcs = self._text(pieces)
-        pap = _ParagraphProperties(self.document, self.table, self.fib.plcf_bte_papx)
-        numbering = word97_numbering(self.table, self.fib.plf_lst, self.fib.plf_lfo)
-        numbered_styles = style_lists(self.table, self.fib.stshf, _list_of)
+        text, fcs = self._text(0, self.fib.ccp_text)
+        pap, numbering, numbered_styles = self.pap, self.numbering, self.numbered_styles
         paragraphs: list[str] = []
         tables: list[list[list[str]]] = []
         rows: list[list[str]] = []  # of the table being read
@@ -167,17 +191,66 @@ class _Reader:
             pieces.append((cps[index], cps[index + 1], fc // 2 if compressed else fc, compressed))
         return pieces
 
-    def _text(self, pieces: list[tuple[int, int, int, bool]]) -> tuple[str, list[int]]:
-        """The main document's text (CPs below ccpText) and, for each character, its FC (file offset)."""
+    def stories(self) -> tuple[list[str], list[str], list[str]]:
+        """The paragraphs of the stories beside the main text, after it in the CP space: (headers, text boxes and
+        footnotes and endnotes, footers). A header or footer Word repeats per section is given once."""
+        footnotes, headers, _, comments, endnotes, text_boxes, _ = self.fib.story_lengths
+        starts = [self.fib.ccp_text]
+        for length in self.fib.story_lengths:
+            starts.append(starts[-1] + length)
+        header_story, footer_story = self._headers_and_footers(starts[1], headers)
+        notes = [*self._paragraphs(starts[5], starts[5] + text_boxes), *self._paragraphs(starts[0], starts[1]),
+                 *self._paragraphs(starts[4], starts[4] + endnotes)]
+        return list(dict.fromkeys(header_story)), notes, list(dict.fromkeys(footer_story))
+
+    def _headers_and_footers(self, start: int, length: int) -> tuple[list[str], list[str]]:
+        """The header story's headers and footers, by `PlcfHdd` ([MS-DOC] 2.9.170): six separator stories, then
+        per section its even and odd header, even and odd footer, first page's header and footer."""
+        offset, size = self.fib.plcf_hdd
+        plc = self.table[offset:offset + size]
+        if not length or len(plc) != size or size < 8 or size % 4:
+            return [], []
+        bounds = struct.unpack_from(f"<{size // 4}I", plc, 0)
+        headers: list[str] = []
+        footers: list[str] = []
+        for index in range(6, len(bounds) - 1):
+            first, last = bounds[index], bounds[index + 1]
+            if first < last <= length:
+                (footers if (index - 6) % 6 in (2, 3, 5) else headers).extend(
+                    self._paragraphs(start + first, start + last))
+        return headers, footers
+
+    def _paragraphs(self, first: int, last: int) -> list[str]:
+        """A story's paragraphs (a table's cells as paragraphs), each after its list number, counted within the
+        story as a DOCX's are within its part; at most `_MAX_STORY_CHARS` characters of it."""
+        if last <= first:
+            return []
+        text, fcs = self._text(first, min(last, first + _MAX_STORY_CHARS))
+        numbering = word97_numbering(self.table, self.fib.plf_lst, self.fib.plf_lfo)
+        found, start = [], 0
+        for position, char in enumerate(text):
+            if char in (_PARAGRAPH, _CELL):
+                paragraph = _clean(text[start:position])
+                start = position + 1
+                properties = self.pap.at(fcs[position])
+                if char == _CELL and properties.ttp:
+                    continue
+                label = _label(properties, self.numbered_styles, numbering)
+                if paragraph:
+                    found.append(f"{label} {paragraph}" if label else paragraph)
+        return found
+
+    def _text(self, story_first: int, story_last: int) -> tuple[str, list[int]]:
+        """The text of the CPs from `story_first` to `story_last` and, for each character, its FC (file offset)."""
         chars: list[str] = []
         fcs: list[int] = []
-        for first, last, fc, compressed in pieces:
-            first, last = max(first, 0), min(last, self.fib.ccp_text)
+        for first, last, fc, compressed in self.pieces:
+            begin_cp, first, last = first, max(first, story_first), min(last, story_last)
             if last <= first:
                 continue
             count = last - first
             width = 1 if compressed else 2
-            begin = fc  # a piece's first CP is never below 0, so it is read from its start
+            begin = fc + (first - begin_cp) * width
             raw = self.document[begin:begin + count * width]
             if len(raw) != count * width:
                 raise _Unreadable("a piece of text past the end of the stream")

@@ -163,3 +163,32 @@ def test_a_list_started_at_two_billion_is_shown_in_digits_not_spelled_out():
     assert format_number(2_147_483_647, "lowerLetter") == "2147483647"
     assert format_number(4_000_000, "upperRoman") == "4000000"
     assert (format_number(28, "lowerLetter"), format_number(3999, "upperRoman")) == ("bb", "MMMCMXCIX")
+
+
+def test_a_word_97_letters_header_text_boxes_notes_and_footer_are_read_in_a_letters_order():
+    """As a DOCX letter is read: the letterhead first, the footer last (Tika's testVarious expects each story's
+    text of this file)."""
+    from services.intake.mail.letter import letter_text
+
+    blocks = letter_text("doc", (DOC / "testWORD_various.doc").read_bytes()).split("\n\n")
+    assert blocks[0] == "This is the header text." and blocks[-1] == "This is the footer text."
+    assert blocks.index("Footnote appears here") < blocks.index("Here is a text box") < blocks.index(
+        "This is a footnote.")
+    assert blocks.count("This is the header text.") == blocks.count("This is the footer text.") == 1
+
+
+def test_a_word_97_letterheads_links_show_their_text_not_their_field_code():
+    from services.intake.mail.letter import letter_text
+
+    text = letter_text("doc", (DOC / "testWORD_header_hyperlink.doc").read_bytes())
+    assert "ab@example.com" in text and "http://tw-systemhaus.de" in text and "HYPERLINK" not in text
+
+
+def test_a_word_97_letters_text_box_and_footnote_lists_are_numbered_within_their_story():
+    """Tika's numbered list file: its text box's and footnotes' lists, as the DOCX of the same file reads."""
+    from services.intake.mail.letter import letter_text
+
+    blocks = letter_text("doc", (DOC / "testWORD_numbered_list.doc").read_bytes()).split("\n\n")
+    assert blocks[blocks.index("I’m a little text box"):] == [
+        "I’m a little text box", "1. Short", "2. Stout", "a. 2 a", "i. 2 a i",
+        "Footnote list", "1. Footnote list 1", "2. Footnote list 2", "a. Footnote list 2a"]
