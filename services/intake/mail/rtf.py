@@ -207,7 +207,7 @@ class _Reader:
             self.buffer.append({"lquote": "‘", "rquote": "’", "ldblquote": "“", "rdblquote": "”"}[name])
         elif name == "bullet":
             self.buffer.append("•")
-        elif name == "pard":
+        elif name == "pard" and not group.label:  # LibreOffice resets inside the number: `{\listtext\pard 1.\tab}`
             self.in_table = False
             self.numbered = False
         elif name == "intbl":
@@ -229,9 +229,8 @@ class _Reader:
             self._end_row()
 
     def _take_cell_text(self) -> str:
-        text = "".join(self.buffer)
+        self.cell_lines.append(self._labelled(_clean("".join(self.buffer))))
         self.buffer = []
-        self.cell_lines.append(_clean(text))
         lines = [line for line in self.cell_lines if line]
         self.cell_lines = []
         return "\n".join(lines)
@@ -247,17 +246,22 @@ class _Reader:
         self.cells = []
 
     def _end_paragraph(self) -> None:
-        text = _clean("".join(self.buffer))
+        text = self._labelled(_clean("".join(self.buffer)))
         self.buffer = []
-        label, self.label = self.label, ""
         if self.in_table:
             self.cell_lines = [*self.cell_lines, text]
             return
         self._end_table()
-        if label and not any(character.isalnum() for character in label):
-            label = "•"  # a bullet, in whatever font's glyph
         if text or self.paragraphs:
-            self.paragraphs.append(f"{label or '•'} {text}" if (label or self.numbered) and text else text)
+            self.paragraphs.append(text)
+
+    def _labelled(self, text: str) -> str:
+        """The paragraph's text after its list number (its `\\listtext`; "•" for a bullet in whatever font's glyph,
+        or for a numbered paragraph whose writer wrote no number out)."""
+        label, self.label = self.label, ""
+        if label and not any(character.isalnum() for character in label):
+            label = "•"
+        return f"{label or '•'} {text}" if (label or self.numbered) and text else text
 
     def _end_table(self) -> None:
         if self.cells:

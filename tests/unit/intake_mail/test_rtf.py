@@ -96,3 +96,16 @@ def test_an_optional_destination_still_hides_its_text():
 def test_list_items_carry_the_numbers_their_writer_wrote_out(name, items):
     paragraphs = read_rtf((RTF / name).read_bytes()).paragraphs
     assert [p for p in paragraphs if p[:1].isdigit() or p.startswith("•")] == items
+
+
+def test_lists_libreoffice_wrote_out_read_as_libreoffice_shows_them_a_cells_list_included():
+    """LibreOffice writes each number as `{\\listtext\\pard\\plain 1.\\tab}`: the `\\pard` inside that group must not
+    end the table the paragraph stands in, and a cell's last item (ended by `\\cell`) keeps its number too."""
+    ours = [" ".join(block.split()) for block in read_rtf((RTF / "testWORD_numbered_list.rtf").read_bytes()).text
+            .split("\n\n")]
+    theirs = [" ".join(line.split()) for line in (RTF / "testWORD_numbered_list.libreoffice.txt")
+              .read_text("utf-8-sig").splitlines() if line.strip()]
+    table_at = theirs.index("Intervening table")
+    row = " | ".join([theirs[table_at], " ".join(theirs[table_at + 1:table_at + 4])])  # a row is one line
+    assert row == "Intervening table | 1. Within cell 1 a. Cell a b. Cell b"
+    assert ours == theirs[:table_at] + [row] + theirs[table_at + 4:]
