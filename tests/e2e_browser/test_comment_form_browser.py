@@ -44,7 +44,7 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     page.locator("#c-0-proposal").fill("Dodać konsultacje w formie spotkań w dzielnicach.")
     page.get_by_role("button", name="Dodaj kolejną uwagę").click()
     assert page.locator("#c-0-proposal").input_value() == "Dodać konsultacje w formie spotkań w dzielnicach."
-    assert page.evaluate("document.activeElement.id") == "c-1-section"  # autofocus, no script needed
+    expect(page.locator("#c-1-section")).to_be_focused()  # autofocus, no script needed
     page.locator("#c-1-section").fill("§ 7. Priorytetowe zadania")
     page.get_by_role("button", name="Wyślij uwagi").click()
 

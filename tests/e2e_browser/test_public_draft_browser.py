@@ -58,7 +58,7 @@ def test_a_resident_reads_the_draft_comments_on_a_provision_and_downloads_the_fo
     # The form opens at that provision, with its current wording, and the cursor in the proposal.
     assert page.locator("#c-0-section").input_value() == unit["label"]
     assert page.locator("#c-0-current_text").input_value() == unit["text"]
-    assert page.evaluate("document.activeElement.id") == "c-0-proposal"
+    expect(page.locator("#c-0-proposal")).to_be_focused()  # autofocus lands as the page loads: wait for it
     check_accessibility(page, "public: comment form opened at a provision")
     page.get_by_label("Imię i nazwisko").fill("Jan Kowalski")
     page.locator("#c-0-proposal").fill("Dopisać konsultacje w dzielnicach.")
