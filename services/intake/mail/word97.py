@@ -194,13 +194,12 @@ class _Reader:
     def stories(self) -> tuple[list[str], list[str], list[str]]:
         """The paragraphs of the stories beside the main text, after it in the CP space: (headers, text boxes and
         footnotes and endnotes, footers). A header or footer Word repeats per section is given once."""
-        footnotes, headers, _, comments, endnotes, text_boxes, _ = self.fib.story_lengths
-        starts = [self.fib.ccp_text]
+        starts = [self.fib.ccp_text]  # of the footnotes, headers, macros, comments, endnotes, text boxes, …
         for length in self.fib.story_lengths:
             starts.append(starts[-1] + length)
-        header_story, footer_story = self._headers_and_footers(starts[1], headers)
-        notes = [*self._paragraphs(starts[5], starts[5] + text_boxes), *self._paragraphs(starts[0], starts[1]),
-                 *self._paragraphs(starts[4], starts[4] + endnotes)]
+        footnotes, headers, endnotes, text_boxes = ((starts[index], starts[index + 1]) for index in (0, 1, 4, 5))
+        header_story, footer_story = self._headers_and_footers(headers[0], headers[1] - headers[0])
+        notes = [*self._paragraphs(*text_boxes), *self._paragraphs(*footnotes), *self._paragraphs(*endnotes)]
         return list(dict.fromkeys(header_story)), notes, list(dict.fromkeys(footer_story))
 
     def _headers_and_footers(self, start: int, length: int) -> tuple[list[str], list[str]]:
