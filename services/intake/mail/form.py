@@ -454,9 +454,8 @@ def read_odt(data: bytes) -> FilledForm | None:
     if text_body is None:
         return None
     labels = odt_list_labels(text_body, OdfLists(content, styles))
-    top_paragraphs = [odt_inline(child) for child in text_body
-                      if isinstance(child.tag, str) and child.tag in (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h")]
-    form = assemble(top_paragraphs, [_odt_grid(table, labels) for table in text_body.iter(f"{_TABLE_OF_ODF}table")])
+    outside_tables = _odt_paragraphs(text_body, labels)  # the details, also when typed as a list
+    form = assemble(outside_tables, [_odt_grid(table, labels) for table in text_body.iter(f"{_TABLE_OF_ODF}table")])
     if form is not None:
         return form
     try:  # no comment table: the draft itself, returned with LibreOffice's comments and recorded changes
@@ -495,10 +494,16 @@ def _odt_rows(table: etree._Element):
 
 def _odt_cell_text(cell: etree._Element, labels: dict[etree._Element, str]) -> str:
     """A cell's paragraphs, one a line, a list item's after its number; not a nested table's (a grid of its own)."""
+    return "\n".join(_odt_paragraphs(cell, labels))
+
+
+def _odt_paragraphs(element: etree._Element, labels: dict[etree._Element, str]) -> list[str]:
+    """The paragraphs of the text or a cell, in lists and sections too, a list item's after its number; not a
+    table's (its grid is read on its own) nor a frame's."""
     paragraphs: list[str] = []
 
-    def collect(element: etree._Element) -> None:
-        for child in element:
+    def collect(parent: etree._Element) -> None:
+        for child in parent:
             if child.tag in (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h"):
                 text = odt_inline(child)
                 paragraphs.append(f"{labels[child]} {text}" if child in labels else text)
@@ -506,8 +511,8 @@ def _odt_cell_text(cell: etree._Element, labels: dict[etree._Element, str]) -> s
                                f"{{{ODF_TEXT}}}section"):
                 collect(child)
 
-    collect(cell)
-    return "\n".join(paragraphs)
+    collect(element)
+    return paragraphs
 
 
 def _odf_int(value, default: int, maximum: int) -> int:

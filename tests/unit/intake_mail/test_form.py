@@ -569,3 +569,33 @@ def test_an_odt_forms_lists_in_cells_read_as_libreoffice_shows_them():
         (shown[4], shown[5:7], shown[7:9])]
     assert shown[5:7] == ["1. dodać priorytet: seniorzy,", "2. dodać priorytet: młodzież."]
     assert form.submitter.name == "Anna Nowak"
+
+
+def test_an_odt_forms_details_typed_as_a_list_are_read():
+    """LibreOffice keeps a numbered paragraph in a `text:list`, not among the text's paragraphs."""
+    from odf.opendocument import OpenDocumentText
+    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.text import List, ListItem, P
+
+    document = OpenDocumentText()
+    details = List()
+    for line in ("Imię i nazwisko: Ewa Lis", "Adres e-mail: ewa.lis@example.org"):
+        item = ListItem()
+        item.addElement(P(text=line))
+        details.addElement(item)
+    document.text.addElement(details)
+    table = Table(name="Uwagi")
+    table.addElement(TableColumn(numbercolumnsrepeated=2))
+    for texts in (("Propozycja zmiany", "Uzasadnienie"), ("Dopisać sport", "Bo sport")):
+        row = TableRow()
+        for text in texts:
+            cell = TableCell()
+            cell.addElement(P(text=text))
+            row.addElement(cell)
+        table.addElement(row)
+    document.text.addElement(table)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    form = read_form("f.odt", ODT, buffer.getvalue())
+    assert (form.submitter.name, form.submitter.email) == ("Ewa Lis", "ewa.lis@example.org")
+    assert [(row.proposal, row.justification) for row in form.rows] == [("Dopisać sport", "Bo sport")]
