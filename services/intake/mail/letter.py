@@ -29,7 +29,8 @@ from lxml import etree
 from services.common.word_numbering import WordNumbering, list_labels, style_lists
 from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
                                        _wrapped_children)
-from services.intake.mail.odf_text import ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels, odt_text_body
+from services.intake.mail.odf_text import (ODF_STYLE, ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels,
+                                           odt_notes, odt_text_body, odt_text_boxes)
 from services.intake.mail.rows import FilledForm
 from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import word97_letter_text
@@ -210,9 +211,32 @@ def _odt_letter(data: bytes) -> str:
     text_body = odt_text_body(content)
     if text_body is None:
         return ""
+    lists = OdfLists(content, styles)
+    labels = odt_list_labels(text_body, lists)
     blocks: list[str] = []
-    _odt_blocks(text_body, blocks, odt_list_labels(text_body, OdfLists(content, styles)))
-    return "\n\n".join(block for block in blocks if block.strip())
+    _odt_blocks(text_body, blocks, labels)
+    notes: list[str] = []  # footnotes and endnotes, after the text as a DOCX letter's
+    for paragraph in text_body.iter(f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h"):
+        for note in odt_notes(paragraph):
+            _odt_blocks(note, notes, labels)
+    headers, footers = _odt_headers_and_footers(styles, lists)
+    return "\n\n".join(block for block in [*headers, *blocks, *notes, *footers] if block.strip())
+
+
+def _odt_headers_and_footers(styles: etree._Element | None, lists: OdfLists) -> tuple[list[str], list[str]]:
+    """The page styles' headers (a letterhead) and footers (styles.xml's `style:master-page`), each once."""
+    headers: list[str] = []
+    footers: list[str] = []
+    if styles is None:
+        return headers, footers
+    for page in styles.iter(f"{{{ODF_STYLE}}}master-page"):
+        for part in page:
+            if not isinstance(part.tag, str) or etree.QName(part).namespace != ODF_STYLE:
+                continue
+            name = etree.QName(part).localname  # header, header-left, header-first; footer, …
+            if name.startswith(("header", "footer")):
+                _odt_blocks(part, headers if name.startswith("header") else footers, odt_list_labels(part, lists))
+    return list(dict.fromkeys(headers)), list(dict.fromkeys(footers))
 
 
 def _odt_blocks(element: etree._Element, blocks: list[str], labels: dict[etree._Element, str]) -> None:
@@ -223,8 +247,10 @@ def _odt_blocks(element: etree._Element, blocks: list[str], labels: dict[etree._
             continue
         name = etree.QName(child)
         if name.namespace == ODF_TEXT and name.localname in ("p", "h"):
-            text = _lines(odt_inline(child))
+            text = _lines(odt_inline(child, frames=False))
             blocks.append(f"{labels[child]} {text}" if child in labels and text else text)
+            for box in odt_text_boxes(child):  # a text box anchored in it is a block of its own, after it
+                _odt_blocks(box, blocks, labels)
         elif name.namespace == ODF_TABLE and name.localname == "table-row":
             cells = []
             for cell in child:

@@ -19,6 +19,7 @@ ODF_OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
 ODF_XML = "http://www.w3.org/XML/1998/namespace"
 ODF_LOEXT = "urn:org:documentfoundation:names:experimental:office:xmlns:loext:1.0"
+ODF_DRAW = "urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
 
 
 def odt_text_body(content: etree._Element) -> etree._Element | None:
@@ -38,10 +39,12 @@ def odt_list_labels(root: etree._Element, lists: "OdfLists") -> dict[etree._Elem
                 continue
             name = etree.QName(child)
             if name.namespace == ODF_TEXT and name.localname in ("p", "h"):
-                if place is not None and place.numbered_item and odt_inline(child).strip():
+                if place is not None and place.numbered_item and odt_inline(child, frames=False).strip():
                     labels[child] = lists.label(place)
                 if place is not None:
                     place.numbered_item = False  # the item's next paragraphs continue it, unnumbered
+                for holder in _anchored(child):  # a text box's or a note's lists, counted where they stand
+                    walk(holder, None)
             elif name.namespace == ODF_TEXT and name.localname == "list":
                 walk(child, lists.open_list(child, place))
             elif name.namespace == ODF_TEXT and name.localname == "list-item" and place is not None:
@@ -158,19 +161,49 @@ def _odf_number(value: int, fmt: str) -> str:
     return format_number(value, formats.get(fmt, "decimal")) if fmt else ""
 
 
-def odt_inline(paragraph: etree._Element) -> str:
-    """A paragraph's text with its spaces, tabs and line breaks; not the text of its comments or deleted changes."""
+def odt_inline(paragraph: etree._Element, *, frames: bool = True) -> str:
+    """A paragraph's text with its spaces, tabs and line breaks; not the text of its comments, notes or deleted
+    changes, nor with `frames=False` that of the text boxes and drawings anchored in it."""
     parts: list[str] = [paragraph.text or ""]
     for child in paragraph:
         if isinstance(child.tag, str):
-            local = etree.QName(child).localname
-            if local == "s":
+            name = etree.QName(child)
+            if name.localname == "s":
                 parts.append(odf_spaces(child))
-            elif local == "tab":
+            elif name.localname == "tab":
                 parts.append(" ")
-            elif local == "line-break":
+            elif name.localname == "line-break":
                 parts.append("\n")
-            elif local not in ("annotation", "annotation-end", "tracked-changes", "note"):
-                parts.append(odt_inline(child))
+            elif name.localname not in ("annotation", "annotation-end", "tracked-changes", "note") and (
+                    frames or name.namespace != ODF_DRAW):
+                parts.append(odt_inline(child, frames=frames))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def odt_text_boxes(paragraph: etree._Element) -> list[etree._Element]:
+    """The text boxes and shapes holding text anchored in the paragraph itself (not those inside them, which their
+    own paragraphs hold)."""
+    return [element for element in _anchored(paragraph) if etree.QName(element).namespace == ODF_DRAW]
+
+
+def odt_notes(paragraph: etree._Element) -> list[etree._Element]:
+    """The bodies of the footnotes and endnotes whose marks stand in the paragraph itself."""
+    return [element for element in _anchored(paragraph) if element.tag == f"{{{ODF_TEXT}}}note-body"]
+
+
+_BLOCKS = (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h", f"{{{ODF_TEXT}}}list")
+
+
+def _anchored(paragraph: etree._Element) -> list[etree._Element]:
+    """The elements holding paragraphs of their own (a drawing's, a note's) whose nearest paragraph is this one."""
+    found = []
+    for element in paragraph.iter():
+        if element is paragraph or not isinstance(element.tag, str) or not any(
+                child.tag in _BLOCKS for child in element):
+            continue
+        holder = next((ancestor for ancestor in element.iterancestors() if ancestor.tag in _BLOCKS[:2]), None)
+        if holder is paragraph and (etree.QName(element).namespace == ODF_DRAW
+                                    or element.tag == f"{{{ODF_TEXT}}}note-body"):
+            found.append(element)
+    return found

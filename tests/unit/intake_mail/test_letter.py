@@ -92,11 +92,21 @@ ODT_KNOWN_DIFFERENCES = {"1st": "1", "1st.1": "1.1", "1st.2": "1.2", "1st.2.1som
 @pytest.mark.parametrize("name", ["testWORD_numbered_list", "testWORD_override_list_numbering"])
 def test_an_odt_letters_points_carry_the_numbers_libreoffice_shows(name):
     """Word's lists saved as ODT by LibreOffice, against LibreOffice's own text of the same file; a table's row
-    is one line in a letter (its cells' lists keep their numbers), and a text box's text follows its paragraph."""
+    is one line in a letter (its cells' lists keep their numbers). LibreOffice's text leaves out the text box and
+    the footnotes, which a letter reads after the box's paragraph and after the text, as it reads the DOCX."""
     oracle = [line.strip() for line in (ODT_LISTS / f"{name}.libreoffice.txt").read_text("utf-8-sig").splitlines()]
-    ours = [block for block in letter_text("odt", (ODT_LISTS / f"{name}.odt").read_bytes()).split("\n\n")
-            if not block.startswith("I’m a little text box")]
-    if name == "testWORD_numbered_list":  # the table: its first cell's text, then its second cell's list
+    ours = letter_text("odt", (ODT_LISTS / f"{name}.odt").read_bytes()).split("\n\n")
+    if name == "testWORD_numbered_list":
+        text_box = ["I’m a little text box", "1. Short", "2. Stout", "a. 2 a", "i. 2 a i"]
+        footnotes = ["Footnote list", "1. Footnote list 1", "2. Footnote list 2", "a. Footnote list 2a"]
+        from tests.unit.documents_engine.test_word_files import CORPUS as WORD
+
+        as_docx = letter_text("docx", (WORD / f"{name}.docx").read_bytes()).split("\n\n")
+        for part in (text_box, footnotes):
+            at = ours.index(part[0])
+            assert ours[at:at + len(part)] == part == as_docx[as_docx.index(part[0]):][:len(part)]
+            del ours[at:at + len(part)]
+        # the table: its first cell's text, then its second cell's list
         cell_list = oracle[oracle.index("Intervening table") + 1:oracle.index("Intervening table") + 4]
         assert cell_list == ["1. Within cell 1", "a. Cell a", "b. Cell b"]
         row = "Intervening table | " + " ".join(cell_list)
@@ -358,3 +368,15 @@ def test_a_broken_list_definition_costs_the_numbers_not_the_letter(kind, part):
             target.writestr(item, b"<not xml" if item.filename == part else original.read(item))
     text = letter_text(kind, broken.getvalue())
     assert "• Rozdział VI" in text and "§ 5 ust. 2" in text
+
+
+def test_an_odt_letters_header_text_box_footnote_and_footer_are_read_as_a_docx_letters_are():
+    """The page style's header (a letterhead) first and footer last, a text box after its paragraph, the notes after
+    the text (tests/corpus/mail/odt/SOURCES.md: what Tika's tests expect of these files)."""
+    blocks = letter_text("odt", (ODT_LISTS / "testWORD_various.odt").read_bytes()).split("\n\n")
+    assert blocks[0] == "This is the header text." and blocks[-1] == "This is the footer text."
+    assert blocks[-2] == "This is a footnote."
+    assert blocks.index("Footnote appears here") < blocks.index("Here is a text box") < blocks.index(
+        "Row 1 Col 1 | Row 1 Col 2 | Row 1 Col 3")
+    assert letter_text("odt", (ODT_LISTS / "testFooter.odt").read_bytes()).split("\n\n") == [
+        "Here is some text...", "Here is some text on page 2", "Here is footer text"]
