@@ -301,15 +301,79 @@ def _pdf_letter(data: bytes) -> str:
             return ""
         pages, read = [], 0
         for page in reader.pages[:MAX_PAGES]:
-            pages.append(_pdf_paragraphs(page.extract_text() or ""))
-            read += len(pages[-1])
+            pages.append([" ".join(line.split()) for line in (page.extract_text() or "").splitlines()])
+            read += sum(len(line) for line in pages[-1])
             if read > MAX_CHARS:
                 break
-        pages.append(_pdf_form_fields(reader))
+        fields = _pdf_form_fields(reader)
     except Exception as error:  # noqa: BLE001 - a PDF we cannot read is a PDF without text, for staff to open
         log.info("PDF text not read: %s: %s", type(error).__name__, error)
         return ""
-    return repaired_polish("\n\n".join(page for page in pages if page.strip()))
+    header, body, footer = _without_page_furniture(pages)
+    # the body read as one run of lines: a paragraph a page break cut in two is whole again
+    width = max((len(line) for line in body), default=0)  # a header's lines measured against the text's
+    blocks = [_pdf_paragraphs("\n".join(part), width) for part in (header, body, footer)] + [fields]
+    return repaired_polish("\n\n".join(block for block in blocks if block.strip()))
+
+
+# A page's number as word processors print it: "2", "- 2 -", "Strona 2 z 5", "str. 2", "2/5", "Page 2 of 5"
+_PAGE_NUMBER = re.compile(r"^(?:(?:strona|str\.?|s\.|page)\s*)?[-–—]?\s*(\d{1,3})\s*[-–—]?"
+                          r"(?:\s*(?:z|ze|/|of)\s*\d{1,3})?$", re.IGNORECASE)
+_EDGE = 3  # how many lines at a page's top or bottom may be its header or footer
+
+
+def _without_page_furniture(pages: list[list[str]]) -> tuple[list[str], list[str], list[str]]:
+    """(header, body lines, footer) of a PDF of several pages. A page's furniture is what stands at its top or
+    bottom on most pages alike but for its numbers (a running header, the letterhead's footer), and its number
+    ("Strona 2 z 5", counting with the pages); the header and footer are given once (the first page's), the page
+    numbers not at all, and the body's lines run on from page to page. One page: nothing is furniture."""
+    pages = [[line for line in lines if line] for lines in pages]
+    if len(pages) < 2:
+        return [], [line for lines in pages for line in lines], []
+    needed = max(2, (len(pages) + 1) // 2)
+
+    def shape(line: str) -> str:
+        return re.sub(r"\d+", "#", line.lower())
+
+    def repeated(edge) -> set[tuple[int, str]]:
+        """(place from the edge, shape) of the lines most pages have there: words, not only numbers (an equation's
+        "(3)" at the foot of many pages is the text's), and no line that opens a point ("Uzasadnienie:", "§ 5")."""
+        counts: dict[tuple[int, str], int] = {}
+        for lines in pages:
+            for found in {(place, shape(line)) for place, line in enumerate(edge(lines))
+                          if re.search(r"[^\W\d_]{3}", line) and not _OPENS_PARAGRAPH.match(line)}:
+                counts[found] = counts.get(found, 0) + 1
+        return {found for found, count in counts.items() if count >= needed}
+
+    numbered: dict[int, int] = {}  # the pages' numbering: printed number - page index -> pages agreeing
+    for index, lines in enumerate(pages):
+        for offset in {int(match.group(1)) - index for line in lines[:_EDGE] + lines[-_EDGE:]
+                       if (match := _PAGE_NUMBER.match(line))}:
+            numbered[offset] = numbered.get(offset, 0) + 1
+    offset = max(numbered, key=numbered.get, default=None)
+    if offset is not None and numbered[offset] < needed:
+        offset = None
+
+    def page_number(line: str, index: int) -> bool:
+        match = _PAGE_NUMBER.match(line)
+        return match is not None and offset is not None and int(match.group(1)) - index == offset
+
+    tops, bottoms = repeated(lambda lines: lines[:_EDGE]), repeated(lambda lines: lines[::-1][:_EDGE])
+    header: list[str] = []
+    footer: list[str] = []
+    body: list[str] = []
+    for index, lines in enumerate(pages):
+        first, last = 0, len(lines)
+        while first < min(_EDGE, last) and ((first, shape(lines[first])) in tops or page_number(lines[first], index)):
+            first += 1
+        while last > max(first, len(lines) - _EDGE) and ((len(lines) - last, shape(lines[last - 1])) in bottoms
+                                                         or page_number(lines[last - 1], index)):
+            last -= 1
+        if index == 0:
+            header = [line for line in lines[:first] if not page_number(line, index)]
+            footer = [line for line in lines[last:] if not page_number(line, index)]
+        body.extend(lines[first:last])
+    return header, body, footer
 
 
 def _pdf_form_fields(reader) -> str:
@@ -343,14 +407,14 @@ _OPENS_PARAGRAPH = re.compile(r"^(?:\d{1,2}[.)]\s|[-–•*]\s|uwaga\s+(?:nr\s*)
 _NUMBER_RUN_ON = re.compile(r"^(\d{1,2}[.)])(?=[^\d\s.,)])")
 
 
-def _pdf_paragraphs(page: str) -> str:
+def _pdf_paragraphs(page: str, width: int = 0) -> str:
     """A page's lines as paragraphs. A PDF keeps each printed line; a line is joined to the one before unless it
     opens a point (a number, a bullet, "Uzasadnienie:", a provision) or the one before ended short of the page's
     width (the last line of a paragraph, a heading, an address or signature line). A word broken at its hyphen
     is joined without the space."""
     # A list's number and its text are apart by a tab, which the text layer often drops ("1.Rozdział VI …")
     lines = [_NUMBER_RUN_ON.sub(r"\1 ", " ".join(line.split()), count=1) for line in page.splitlines()]
-    full = max((len(line) for line in lines), default=0)
+    full = max([width] + [len(line) for line in lines])
     paragraphs: list[str] = []
     previous = ""
     for line in lines:

@@ -380,3 +380,37 @@ def test_an_odt_letters_header_text_box_footnote_and_footer_are_read_as_a_docx_l
         "Row 1 Col 1 | Row 1 Col 2 | Row 1 Col 3")
     assert letter_text("odt", (ODT_LISTS / "testFooter.odt").read_bytes()).split("\n\n") == [
         "Here is some text...", "Here is some text on page 2", "Here is footer text"]
+
+
+PDF = CORPUS / "pdf"
+
+
+def test_a_pdf_letters_running_header_and_page_numbers_are_not_its_text_and_a_cut_paragraph_is_whole():
+    """tests/corpus/mail/pdf/SOURCES.md: real programmes printed with a running header and "Strona X z Y"."""
+    blocks = [" ".join(block.split()) for block in
+              letter_text("pdf", (PDF / "programy-wspolpracy-naglowek-stopka.pdf").read_bytes()).split("\n\n")]
+    assert blocks[0] == "Programy współpracy z organizacjami pozarządowymi – wybór"
+    assert blocks.count(blocks[0]) == 1 and not [block for block in blocks if block.startswith("Strona ")]
+    # page 2 ends inside this sentence of the source text, page 3 goes on with it
+    katowice = next(line for line in (CORPUS.parent / "drafting" / "program-katowice-2010.txt").read_text("utf-8")
+                    .splitlines() if "Rada Miasta Katowice przyjmując niniejszy dokument" in line)
+    sentence = " ".join(katowice[katowice.index("Rada Miasta Katowice przyjmując"):].split())
+    assert sentence.endswith("nieustannie się rozwijała.") and any(block.endswith(sentence) for block in blocks)
+
+
+def test_words_pdf_header_and_footer_on_each_page_are_read_once():
+    """Word's own PDF of Tika's testWORD_various (pdf/SOURCES.md): Word writes the header and footer first."""
+    blocks = letter_text("pdf", (PDF / "testPDFVarious.pdf").read_bytes()).split("\n\n")
+    assert blocks.count("This is the header text.") == 1 and blocks.count("This is the footer text.") == 1
+
+
+def test_what_only_looks_like_page_furniture_stays_text():
+    """A point's label at the top of pages, an equation's number at their foot, numbers that do not count with the
+    pages: text. One page: nothing is furniture."""
+    from services.intake.mail.letter import _without_page_furniture
+
+    pages = [["Uwagi Stowarzyszenia", "1. Zmiana w § 5", "treść"], ["Uzasadnienie:", "dalsza treść", "(3)"],
+             ["Uzasadnienie:", "kolejna treść", "(3)", "12"], ["Uzasadnienie:", "ostatnia treść", "(3)", "12"]]
+    header, body, footer = _without_page_furniture(pages)
+    assert (header, footer) == ([], []) and body == [line for lines in pages for line in lines]
+    assert _without_page_furniture([["Strona 1 z 1", "Treść"]]) == ([], ["Strona 1 z 1", "Treść"], [])
