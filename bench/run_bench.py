@@ -10,6 +10,8 @@ Measured in one run:
   copies with small edits, against the exact-hash baseline measured in the same run;
 - e-mail intake (bench/mail_import_bench.py): 1,000 mails with DOCX forms on one CPU, against Python's own
   `email.message_from_bytes` of the same mails.
+- the text of letters attached to mails (bench/letter_reading_bench.py), per format, against the floor of reading
+  the format at all (unzip and parse, the OLE streams, pypdf's text) on the same files.
 - bulk import of 20,000 comments from CSV and from XLSX into PostgreSQL with the outbox
   (bench/bulk_import_bench.py), against a psycopg COPY of as many rows as wide in the same run;
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
@@ -257,6 +259,18 @@ def print_mail_import(mails: int) -> None:
           f"= {result['import_mails_per_s'] / result['baseline_mails_per_s']:.2f}× the baseline; {result['statuses']}")
 
 
+def print_letter_reading() -> None:
+    """bench/letter_reading_bench.py in a fresh interpreter pinned to one CPU: a letter's text against its format's
+    floor (unzip + parse, the OLE streams, pypdf's text)."""
+    output = subprocess.run([sys.executable, str(ROOT / "bench" / "letter_reading_bench.py")],
+                            check=True, capture_output=True, text=True, cwd=ROOT).stdout
+    result = json.loads(output.strip().splitlines()[-1])
+    print("\nletters attached to mails, the text staff read beside the form, one CPU (median ms a file):")
+    for kind, figures in result.items():
+        print(f"  {kind:5s} {figures['files']} files: floor {figures['floor_ms']:.2f} ms, letter_text "
+              f"{figures['ours_ms']:.2f} ms = {figures['ratio']:.2f}× the floor")
+
+
 def print_bulk_import(comments: int) -> None:
     """bench/bulk_import_bench.py: the staff bulk import into PostgreSQL against a COPY of as many rows."""
     output = subprocess.run([sys.executable, str(ROOT / "bench" / "bulk_import_bench.py"), "--comments", str(comments)],
@@ -273,7 +287,8 @@ def main() -> int:
     parser.add_argument("--grouping-comments", type=int, default=100_000)
     parser.add_argument("--mails", type=int, default=1000)
     parser.add_argument("--bulk-comments", type=int, default=20_000)
-    parser.add_argument("--only", choices=["grouping", "mail", "intake", "relay", "bulk", "notify", "system"], help="run one benchmark only")
+    parser.add_argument("--only", choices=["grouping", "mail", "letters", "intake", "relay", "bulk", "notify", "system"],
+                        help="run one benchmark only")
     options = parser.parse_args()
     if options.child_report:
         child_report(options.child_report, options.repeats)
@@ -283,6 +298,9 @@ def main() -> int:
         return 0
     if options.only == "mail":
         print_mail_import(options.mails)
+        return 0
+    if options.only == "letters":
+        print_letter_reading()
         return 0
     if options.only in ("intake", "relay", "notify", "system"):
         run_service_benchmarks(options.only)
@@ -327,6 +345,7 @@ def main() -> int:
 
     print_grouping(options.grouping_comments)
     print_mail_import(options.mails)
+    print_letter_reading()
     print_bulk_import(options.bulk_comments)
     print()
     # The triage queue at 100,000 comments, on PostgreSQL (bench/triage_queue.py; says so when there is none).

@@ -24,6 +24,7 @@ In CI (CI=true) a missing soffice or python3-uno fails these tests instead of sk
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -223,3 +224,20 @@ def test_a_draft_with_its_reviews_marks_is_published_as_libreoffice_accepts_it_w
     assert accepted["redlines_before"] > 0 or accepted["comments"], "the file has nothing to accept or delete"
     assert libreoffice_lines(published) == libreoffice_lines(accepted)
     assert published["redlines_before"] == 0 and published["comments"] == []
+
+
+def test_a_batch_goes_on_in_a_fresh_soffice_when_soffice_dies_under_it(uno_python, tmp_path):
+    """LibreOffice crashes now and then on a loaded machine ("Binary URP bridge disposed"); the batch starts a fresh
+    soffice and goes on from the document it was at, so every result is there and equals an undisturbed run's."""
+    jobs = [{"mode": "accept", "path": str(source)} for source in REVIEWED_DRAFTS]
+    (tmp_path / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+
+    def batch(**environment) -> subprocess.CompletedProcess:
+        return subprocess.run([uno_python, str(SCRIPT), "batch", str(tmp_path / "jobs.json")], capture_output=True,
+                              timeout=240, check=False, env={**os.environ, **environment})
+
+    undisturbed, killed = batch(), batch(UWAGI_LO_KILL_AFTER="1")  # soffice is killed after the first document
+    assert undisturbed.returncode == 0 and killed.returncode == 0, killed.stderr.decode(errors="replace")
+    assert b"a fresh one goes on" in killed.stderr and b"a fresh one goes on" not in undisturbed.stderr
+    assert [libreoffice_lines(result) for result in json.loads(killed.stdout)] == [
+        libreoffice_lines(result) for result in json.loads(undisturbed.stdout)]

@@ -27,6 +27,7 @@ Exit status: 0 ok, 2 usage, 3 LibreOffice failed (the reason on stderr).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -41,6 +42,7 @@ from pathlib import Path
 
 CONNECT_TIMEOUT = 60.0
 DEADLINE = 90.0  # then soffice is killed, and a call blocked on it fails; callers wait a little longer
+RESTARTS = 2  # fresh soffice processes a batch may start after one died under a document
 DISPATCH = {"accept": ".uno:AcceptAllTrackedChanges", "reject": ".uno:RejectAllTrackedChanges"}
 
 
@@ -226,7 +228,31 @@ def revise(context, desktop, mode: str, source: Path, workdir: Path) -> dict:
 
 def run_all(jobs: list[tuple[str, Path]]) -> list[dict]:
     """Each (mode, file) in one soffice: starting soffice costs more than a document, and the corpus test runs
-    over a hundred. The watchdog allows DEADLINE per document."""
+    over a hundred. If soffice dies under a document (LibreOffice crashes now and then on a loaded machine: "Binary
+    URP bridge disposed"), a fresh one goes on from that document, at most `RESTARTS` times: a document that
+    crashes it every time still fails the run, named."""
+    results: list[dict] = []
+    restarts = 0
+    while len(results) < len(jobs):
+        with soffice(len(jobs) - len(results)) as (context, desktop, workdir, process):
+            try:
+                for mode, source in jobs[len(results):]:
+                    results.append(revise(context, desktop, mode, source, workdir))
+                    if not restarts and os.environ.get("UWAGI_LO_KILL_AFTER") == str(len(results)):
+                        kill_group(process)  # the test of the restart: soffice dies between two documents
+            except Exception as error:
+                died = type(error).__name__ == "DisposedException" or process.poll() is not None
+                if not died or restarts >= RESTARTS:
+                    raise RuntimeError(f"{jobs[len(results)][1]}: {type(error).__name__}: {error}") from error
+                restarts += 1
+                print(f"lo_revisions: soffice died under {jobs[len(results)][1]}; a fresh one goes on",
+                      file=sys.stderr)
+    return results
+
+
+@contextlib.contextmanager
+def soffice(documents: int):
+    """A headless soffice with a private profile, UNO on 127.0.0.1; the watchdog allows DEADLINE per document."""
     workdir = Path(tempfile.mkdtemp(prefix="uwagi-lo-"))
     port = free_port()
     command = [soffice_binary(), f"-env:UserInstallation={(workdir / 'profile').as_uri()}", "--headless",
@@ -234,14 +260,14 @@ def run_all(jobs: list[tuple[str, Path]]) -> list[dict]:
                f"--accept=socket,host=127.0.0.1,port={port};urp;"]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
-    watchdog = threading.Timer(DEADLINE * max(1, len(jobs)), kill_group, (process,))
+    watchdog = threading.Timer(DEADLINE * max(1, documents), kill_group, (process,))
     watchdog.daemon = True
     watchdog.start()
     desktop = None
     try:
         context = connect(port, process)
         desktop = context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
-        return [revise(context, desktop, mode, source, workdir) for mode, source in jobs]
+        yield context, desktop, workdir, process
     finally:
         try:
             if desktop is not None:
