@@ -20,7 +20,7 @@ from lxml import etree
 
 from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, check_docx, check_ods, check_odt,
                                          check_xlsx, compound_file_kind)
-from services.common.word_numbering import WordNumbering, list_labels, style_lists
+from services.common.word_numbering import list_labels, numbering_of, style_lists_of
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.odf_text import ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels, odt_text_body
@@ -372,14 +372,10 @@ def _related_parts(archive: zipfile.ZipFile) -> dict[str, bytes | None]:
 
 def _list_labels(body: etree._Element, parts: dict[str, bytes | None]) -> dict[etree._Element, str]:
     """The numbers Word shows before the list paragraphs of the body ("1)" in a proposal's cell); a damaged
-    numbering or styles part loses the numbers, not the form (its points keep a bullet)."""
-    def parsed(kind: str) -> etree._Element | None:
-        try:
-            return _parse_part(parts[kind]) if parts[kind] else None
-        except etree.XMLSyntaxError:
-            return None
-
-    return list_labels(body, style_lists(parsed("styles")), WordNumbering.from_root(parsed("numbering")))
+    numbering or styles part loses the numbers, not the form. No numbering part, no lists: nothing to read."""
+    if not parts["numbering"]:
+        return {}
+    return list_labels(body, style_lists_of(parts["styles"]), numbering_of(parts["numbering"]))
 
 
 def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
