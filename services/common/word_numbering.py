@@ -123,6 +123,10 @@ class WordNumbering:
             numbering.num_levels[num_id] = levels
         return numbering
 
+    def fresh(self) -> "WordNumbering":
+        """The same list definitions (shared: they are only read) with counters not yet moved."""
+        return replace(self, counters={}, started_nums=set())
+
     def has_level(self, num_id: str, ilvl: int) -> bool:
         """Whether the list and its level are defined (a level may be defined to show nothing)."""
         levels = self.abstract_levels.get(self.num_abstract.get(num_id) or "")
@@ -284,11 +288,7 @@ def list_labels(root: etree._Element, lists_of_styles: dict[str, tuple[str, int]
 # The same form template arrives again and again, and its styles.xml and numbering.xml are most of what reading its
 # numbers costs (python-docx's template: 1.5 ms each to parse): the definitions of a part already read are reused.
 _HARDENED = {"resolve_entities": False, "no_network": True, "load_dtd": False}
-
-
-@functools.lru_cache(maxsize=32)
-def _definitions(data: bytes) -> WordNumbering:
-    return WordNumbering.from_root(etree.fromstring(data, parser=etree.XMLParser(**_HARDENED)))
+_definitions = functools.lru_cache(maxsize=32)(WordNumbering.from_xml)
 
 
 def numbering_of(data: bytes | None) -> WordNumbering:
@@ -300,7 +300,7 @@ def numbering_of(data: bytes | None) -> WordNumbering:
         definitions = _definitions(data)
     except etree.XMLSyntaxError:
         return WordNumbering()
-    return replace(definitions, counters={}, started_nums=set())  # the definitions are only read
+    return definitions.fresh()
 
 
 @functools.lru_cache(maxsize=32)

@@ -30,7 +30,7 @@ from services.common.word_numbering import WordNumbering, list_labels, style_lis
 from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
                                        _wrapped_children)
 from services.intake.mail.odf_text import (ODF_STYLE, ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels,
-                                           odt_notes, odt_text_body, odt_text_boxes)
+                                           odt_text_body, odt_text_boxes)
 from services.intake.mail.rows import FilledForm
 from services.intake.mail.rtf import read_rtf
 from services.intake.mail.word97 import word97_letter_text
@@ -216,9 +216,8 @@ def _odt_letter(data: bytes) -> str:
     blocks: list[str] = []
     _odt_blocks(text_body, blocks, labels)
     notes: list[str] = []  # footnotes and endnotes, after the text as a DOCX letter's
-    for paragraph in text_body.iter(f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h"):
-        for note in odt_notes(paragraph):
-            _odt_blocks(note, notes, labels)
+    for note in text_body.iter(f"{{{ODF_TEXT}}}note-body"):
+        _odt_blocks(note, notes, labels)
     headers, footers = _odt_headers_and_footers(styles, lists)
     return "\n\n".join(block for block in [*headers, *blocks, *notes, *footers] if block.strip())
 

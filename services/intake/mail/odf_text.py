@@ -187,11 +187,6 @@ def odt_text_boxes(paragraph: etree._Element) -> list[etree._Element]:
     return [element for element in _anchored(paragraph) if etree.QName(element).namespace == ODF_DRAW]
 
 
-def odt_notes(paragraph: etree._Element) -> list[etree._Element]:
-    """The bodies of the footnotes and endnotes whose marks stand in the paragraph itself."""
-    return [element for element in _anchored(paragraph) if element.tag == f"{{{ODF_TEXT}}}note-body"]
-
-
 _BLOCKS = (f"{{{ODF_TEXT}}}p", f"{{{ODF_TEXT}}}h", f"{{{ODF_TEXT}}}list")
 
 

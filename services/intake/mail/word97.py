@@ -128,7 +128,7 @@ class _Reader:
 
     def read(self) -> DocumentText:
         text, fcs = self._text(0, self.fib.ccp_text)
-        pap, numbering, numbered_styles = self.pap, self.numbering, self.numbered_styles
+        pap, numbering, numbered_styles = self.pap, self.numbering.fresh(), self.numbered_styles
         paragraphs: list[str] = []
         tables: list[list[list[str]]] = []
         rows: list[list[str]] = []  # of the table being read
@@ -225,7 +225,7 @@ class _Reader:
         if last <= first:
             return []
         text, fcs = self._text(first, min(last, first + _MAX_STORY_CHARS))
-        numbering = word97_numbering(self.table, self.fib.plf_lst, self.fib.plf_lfo)
+        numbering = self.numbering.fresh()  # the lists counted within the story, from the definitions read once
         found, start = [], 0
         for position, char in enumerate(text):
             if char in (_PARAGRAPH, _CELL):

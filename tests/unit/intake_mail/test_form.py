@@ -482,21 +482,28 @@ def test_a_hostile_or_macro_workbook_is_refused():
     assert refused.value.code in ("zip_bomb", "too_large")
 
 
-def _spreadsheet_ods(rows: list[list[str]]) -> bytes:
-    """An ODS as LibreOffice Calc saves one (built with odfpy: one sheet, string cells)."""
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow
+def _add_rows(table, rows: list[list[str]], **cell_attributes) -> None:
+    """odfpy table rows of one-paragraph cells."""
+    from odf.table import TableCell, TableRow
     from odf.text import P
 
-    document = OpenDocumentSpreadsheet()
-    sheet = Table(name="Arkusz1")
     for values in rows:
         row = TableRow()
         for value in values:
-            cell = TableCell(valuetype="string")
+            cell = TableCell(**cell_attributes)
             cell.addElement(P(text=value))
             row.addElement(cell)
-        sheet.addElement(row)
+        table.addElement(row)
+
+
+def _spreadsheet_ods(rows: list[list[str]]) -> bytes:
+    """An ODS as LibreOffice Calc saves one (built with odfpy: one sheet, string cells)."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table
+
+    document = OpenDocumentSpreadsheet()
+    sheet = Table(name="Arkusz1")
+    _add_rows(sheet, rows, valuetype="string")
     document.spreadsheet.addElement(sheet)
     buffer = io.BytesIO()
     document.write(buffer)
@@ -576,7 +583,7 @@ def test_an_odt_forms_lists_in_cells_read_as_libreoffice_shows_them():
 def test_an_odt_forms_details_typed_as_a_list_are_read():
     """LibreOffice keeps a numbered paragraph in a `text:list`, not among the text's paragraphs."""
     from odf.opendocument import OpenDocumentText
-    from odf.table import Table, TableCell, TableColumn, TableRow
+    from odf.table import Table, TableColumn
     from odf.text import List, ListItem, P
 
     document = OpenDocumentText()
@@ -588,13 +595,7 @@ def test_an_odt_forms_details_typed_as_a_list_are_read():
     document.text.addElement(details)
     table = Table(name="Uwagi")
     table.addElement(TableColumn(numbercolumnsrepeated=2))
-    for texts in (("Propozycja zmiany", "Uzasadnienie"), ("Dopisać sport", "Bo sport")):
-        row = TableRow()
-        for text in texts:
-            cell = TableCell()
-            cell.addElement(P(text=text))
-            row.addElement(cell)
-        table.addElement(row)
+    _add_rows(table, [["Propozycja zmiany", "Uzasadnienie"], ["Dopisać sport", "Bo sport"]])
     document.text.addElement(table)
     buffer = io.BytesIO()
     document.write(buffer)
