@@ -51,6 +51,16 @@ def axe_script() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
+def page_html(page) -> str:
+    """The page's HTML once its document has loaded.
+
+    A click returns when the next page's navigation has committed, which can be before a byte of its body
+    has been parsed (then `page.content()` is ''); waiting for the load event closes that gap.
+    """
+    page.wait_for_load_state("load")
+    return page.content()
+
+
 def check_accessibility(page, label: str) -> list[dict]:
     """Run axe-core on the page as it is now; fail on serious or critical WCAG 2.1 A/AA violations.
 
@@ -58,7 +68,7 @@ def check_accessibility(page, label: str) -> list[dict]:
     page's current HTML is replayed at the same URL in a script-enabled page of the same browser; its
     stylesheets load from the real server, so contrast is checked on the real rendering.
     """
-    html, url = page.content(), page.url
+    html, url = page_html(page), page.url
     viewport = page.viewport_size or {"width": 1280, "height": 900}
     checker = page.context.browser.new_context(java_script_enabled=True, viewport=viewport)
     try:

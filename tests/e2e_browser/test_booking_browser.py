@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from services.demo import DEMO_ORGANISER, DEMO_POSTAL_ADDRESS
 from services.intake.models import Consultation
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.browser
@@ -83,7 +83,7 @@ def test_a_resident_books_and_cancels_a_duty_hour_and_staff_book_by_phone(browse
     page.get_by_label("O czym chcieliby Państwo porozmawiać?").fill("Procedury konkursowe")
     page.get_by_role("button", name="Rezerwuję ten termin").click()
     expect(page.get_by_role("heading", name="Termin dyżuru zarezerwowany")).to_be_visible()
-    assert chosen_label.split(" ")[0] in page.content()
+    assert chosen_label.split(" ")[0] in page_html(page)
     check_accessibility(page, "public: booking confirmed")
     manage_url = page.url
 

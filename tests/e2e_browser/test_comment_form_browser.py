@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_browser.axe import LEDGER, check_accessibility
+from tests.e2e_browser.axe import LEDGER, check_accessibility, page_html
 from tests.unit.intake_pages.helpers import decide, open_consultation, set_sections
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
 
     heading = page.get_by_role("heading", level=1)
     assert heading.inner_text() == "Dziękujemy za zgłoszenie uwag"
-    reference = re.search(r"UW/\d{4}/\d{6}", page.content()).group(0)
+    reference = re.search(r"UW/\d{4}/\d{6}", page_html(page)).group(0)
     page.screenshot(path=str(shots / "thanks.png"), full_page=True)
     check_accessibility(page, "public: thank-you page")
 

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.documents.engine.demo_draft import make_demo_draft
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 
 pytestmark = pytest.mark.browser
 
@@ -101,10 +101,10 @@ def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_sys
     # The document's announcement reaches intake through the bus: the public form offers its parts.
     def public_page_knows_the_document() -> bool:
         page.goto(f"{base}/intake/c/{consultation_id}")
-        return "§ 5 ust. 2 pkt 2" in page.content()
+        return "§ 5 ust. 2 pkt 2" in page_html(page)
 
     wait_for(public_page_knows_the_document)
-    body = page.content()
+    body = page_html(page)
     assert "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia" in body and "sala nr 34" in body
     assert re.search(r"87-100 Toruń", body)
     context.close()

@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.e2e_browser.polling import reloaded
 
 pytestmark = pytest.mark.browser
@@ -117,7 +117,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     coordinator.goto(f"{base}/review/groups?consultation={consultation_id}")
     check_accessibility(coordinator, "console: groups")
     coordinator.locator("a[href^='/review/groups/']").filter(has_text="Grupa").first.click()
-    assert coordinator.locator("a[href^='/review/comments/']").count() == 2
+    expect(coordinator.locator("a[href^='/review/comments/']")).to_have_count(2)
     coordinator.get_by_label("Uwzględniona częściowo").check()
     coordinator.get_by_label("Uzasadnienie").first.fill("Zwiększamy pulę na wkład własny w ramach budżetu Programu.")
     coordinator.get_by_label("Ostateczne brzmienie").fill(FINAL)
@@ -139,7 +139,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
         if coordinator.get_by_role("button", name="Wznów rozpatrywanie uwag").count():
             return True
         coordinator.get_by_role("button", name="Zakończ rozpatrywanie uwag").click()
-        return "Rozpatrywanie uwag zostało zakończone" in coordinator.content()
+        return "Rozpatrywanie uwag zostało zakończone" in page_html(coordinator)
 
     eventually(completed, "the review's completion once review knows the consultation closed", 120)
 
@@ -153,7 +153,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
     eventually(version_build_started, "documents to know the completed review and its approved decisions", 120)
     eventually(lambda: reloaded(coordinator) and coordinator.locator("[data-build-state]").first.inner_text()
                == "gotowe", "the version build")
-    assert FINAL[:40] in coordinator.content() or "zastosowano" in coordinator.content().lower()
+    assert FINAL[:40] in page_html(coordinator) or "zastosowano" in page_html(coordinator).lower()
     check_accessibility(coordinator, "console: version built")
     coordinator.goto(f"{base}/documents/consultations/{consultation_id}")
     coordinator.get_by_role("button", name="Zbuduj raport").click()
@@ -161,7 +161,7 @@ def test_the_demo_consultation_runs_to_a_published_report_in_the_browser(browser
                == "gotowe", "the report build")
     coordinator.goto(f"{base}/documents/consultations/{consultation_id}")
     coordinator.get_by_role("button", name="Opublikuj raport i nową wersję dokumentu").click()
-    assert "Opublikowano." in coordinator.content()
+    assert "Opublikowano." in page_html(coordinator)
     check_accessibility(coordinator, "console: published")
 
     # The public results page offers the report and the new version without a token.

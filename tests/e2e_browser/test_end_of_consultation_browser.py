@@ -22,7 +22,7 @@ from services.intake import app as intake_app
 from services.notify import app as notify_app
 from services.notify.handlers import EVENT_HANDLERS as NOTIFY_HANDLERS
 from services.notify.models import Inbox as NotifyInbox
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.e2e_browser.polling import reloaded
 from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, publish_consultation, submit,
                                                    upload)
@@ -93,7 +93,7 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
     live.get_by_role("button", name="Zbuduj nową wersję dokumentu z zatwierdzonych rozstrzygnięć").click()
     live.wait_for_selector('[data-build-finished="true"]', timeout=30_000)
     assert live.locator("[data-build-state]").inner_text() == "gotowe"
-    assert f"{reference}#2" in live.content()  # not placed, and said so
+    assert f"{reference}#2" in page_html(live)  # not placed, and said so
     check_accessibility(live, "console: version build, done")
 
     page.reload()
@@ -103,7 +103,7 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
                timeout=30, what="the report build, by reloading")
     page.get_by_role("link", name="Zakończenie konsultacji").click()
     page.get_by_role("button", name="Opublikuj raport i nową wersję dokumentu").click()
-    assert "Opublikowano." in page.content()
+    assert "Opublikowano." in page_html(page)
     check_accessibility(page, "console: end of a consultation, published")
 
 

@@ -40,7 +40,7 @@ def test_a_campaign_is_split_merged_and_decided_as_one_group(browser, live_revie
     page.get_by_role("link", name="Grupa").first.click()
     check_accessibility(page, "console: a group with its forms")
     page.screenshot(path=str(shots / "group.png"), full_page=True)
-    assert page.locator("table.members tbody tr").count() == len(letters)
+    expect(page.locator("table.members tbody tr")).to_have_count(len(letters))
     page.locator(f"#sel-{letters[3]}").check()
     page.locator(f"#sel-{letters[2]}").check()
     page.get_by_role("button", name="Wydziel zaznaczone uwagi").click()

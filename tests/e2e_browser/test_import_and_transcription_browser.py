@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from services.intake.mail.importer import NEEDS_REVIEW, import_mail
 from services.intake.models import Submission
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.e2e_browser.test_booking_browser import demo_consultation_id
 from tests.e2e_browser.test_letters_browser import REFERENCE, facts, staff_page, wait_for_review_comment
 from tests.support.infra import require_tesseract, wait_until
@@ -87,7 +87,8 @@ def test_a_coordinator_imports_a_spreadsheet_fixes_its_errors_and_finds_the_subm
     page.reload()  # the result is a page of its own: reloading it imports nothing again
     assert submissions_of(system, consultation_id) == before + 2
     history = page.get_by_role("table", name="Importy do tych konsultacji, od najnowszego")
-    assert history.locator("tbody tr").count() == 1 and "koordynator@example.org" in history.inner_text()
+    expect(history.locator("tbody tr")).to_have_count(1)
+    assert "koordynator@example.org" in history.inner_text()
 
     # The imported comments reach review, where the coordinator finds them by reference.
     wait_for_review_comment(system, "Więcej dyżurów (import).")
@@ -167,11 +168,11 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     assert page.locator(".confirmation .reference").inner_text() == imported.reference
     shown = facts(page)
     assert shown["Sposób złożenia"] == "e-mail" and shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
-    assert page.get_by_role("table", name="Uwagi (2)").locator("tbody tr").count() == 2
-    assert "przepisanie uwag nie powoduje wysłania wiadomości" in page.content()
+    expect(page.get_by_role("table", name="Uwagi (2)").locator("tbody tr")).to_have_count(2)
+    assert "przepisanie uwag nie powoduje wysłania wiadomości" in page_html(page)
     check_accessibility(page, "staff: e-mail transcribed")
     page.get_by_role("link", name="E-maile do przepisania").click()
-    assert imported.reference not in page.content()
+    assert imported.reference not in page_html(page)
 
     transcribed = wait_for_review_comment(system, "Dodać sprawozdanie z konsultacji (przepisane).")
     assert transcribed.reference == imported.reference and transcribed.section == "§ 9"

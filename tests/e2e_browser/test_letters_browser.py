@@ -15,7 +15,7 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from services.review.models import ReviewComment
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.e2e_browser.test_booking_browser import demo_consultation_id
 from tests.support.infra import require_tesseract, wait_until
 
@@ -40,6 +40,7 @@ def facts(page) -> dict[str, str]:
     """The page's fact lists as {term: description}."""
     def plain(text: str) -> str:
         return text.replace("\xa0", " ").strip()
+    page.wait_for_load_state("load")  # a click returns once the next page commits, before its body is parsed
     return dict(zip(map(plain, page.locator("dl.facts dt").all_inner_texts()),
                     map(plain, page.locator("dl.facts dd").all_inner_texts())))
 
@@ -97,7 +98,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     page.locator("#f-c-1-proposal").fill("Dodać priorytet: wsparcie seniorów (pismo).")
     page.get_by_role("button", name="Dodaj wiersz uwagi").click()  # posts back: the text and the scan stay
     expect(page.locator("#f-c-3-proposal")).to_be_visible()
-    assert "pismo-skan.pdf" in page.content()
+    assert "pismo-skan.pdf" in page_html(page)
     assert page.locator("#f-c-1-proposal").input_value() == "Dodać priorytet: wsparcie seniorów (pismo)."
     check_accessibility(page, "staff: enter a letter, a row added")
     page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
@@ -114,7 +115,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     assert shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
     assert shown["Adres do korespondencji"] == "ul. Szeroka 1\n87-100 Toruń"
     assert shown["Organizacja"] == "Stowarzyszenie Przykładowe"
-    assert page.get_by_role("table", name="Uwagi (2)").locator("tbody tr").count() == 2
+    expect(page.get_by_role("table", name="Uwagi (2)").locator("tbody tr")).to_have_count(2)
     scan_link = page.get_by_role("link", name="pismo-skan.pdf")
     downloaded = staff.request.get(base + scan_link.get_attribute("href"))
     assert downloaded.ok and downloaded.body() == SCAN and downloaded.headers["content-type"] == "application/pdf"
@@ -198,6 +199,6 @@ def test_a_clerk_has_a_scanned_letter_read_and_registers_the_rows_it_filled(brow
     page.get_by_label("Adres do korespondencji").fill("ul. Szeroka 1\n87-100 Toruń")
     page.get_by_role("button", name="Zarejestruj zgłoszenie").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Pismo zostało zarejestrowane"
-    assert page.get_by_role("table", name="Uwagi (2)").locator("tbody tr").count() == 2
-    assert "letter-federacja-torun-scan.pdf" in page.content()
+    expect(page.get_by_role("table", name="Uwagi (2)").locator("tbody tr")).to_have_count(2)
+    assert "letter-federacja-torun-scan.pdf" in page_html(page)
     staff.close()

@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from services.demo import demo_title
 from services.intake.mail.form import read_docx
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.support.infra import wait_until
 
 pytestmark = pytest.mark.browser
@@ -64,7 +64,7 @@ def test_a_resident_reads_the_draft_comments_on_a_provision_and_downloads_the_fo
     page.locator("#c-0-proposal").fill("Dopisać konsultacje w dzielnicach.")
     page.get_by_role("button", name="Wyślij uwagi").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Dziękujemy za zgłoszenie uwag"
-    assert re.search(r"UW/\d{4}/\d{6}", page.content())
+    assert re.search(r"UW/\d{4}/\d{6}", page_html(page))
     expect(page.get_by_text("Nie wyślemy potwierdzenia e-mailem, ponieważ nie podano adresu e-mail.")).to_be_visible()
     check_accessibility(page, "public: thank-you page without an e-mail address")
 

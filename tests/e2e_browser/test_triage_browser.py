@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e_browser.axe import check_accessibility
+from tests.e2e_browser.axe import check_accessibility, page_html
 from tests.unit.review_triage.support import NOW, bearer, publish_consultation, publish_draft, staff, submit
 
 pytestmark = pytest.mark.browser
@@ -35,12 +35,12 @@ def test_a_reviewer_searches_filters_and_works_through_comments_by_keyboard(brow
     page.goto(f"{base}/review/queue?consultation={consultation}")
     check_accessibility(page, "console: triage queue")
     assert page.get_by_role("heading", level=1).inner_text() == "Uwagi do rozpatrzenia"
-    assert page.locator("table.queue tbody tr").count() == 3
+    expect(page.locator("table.queue tbody tr")).to_have_count(3)
 
     page.keyboard.press("/")  # the search field takes the focus
     page.keyboard.type("ZRODLA finansowania")
     page.get_by_role("button", name="Pokaż uwagi").click()
-    assert page.locator("table.queue tbody tr").count() == 1
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
     assert "Wskazać źródła finansowania dotacji." in page.locator("table.queue").inner_text()
     page.screenshot(path=str(shots / "triage-queue.png"), full_page=True)
     check_accessibility(page, "console: triage queue, searched")
@@ -49,13 +49,14 @@ def test_a_reviewer_searches_filters_and_works_through_comments_by_keyboard(brow
     page.get_by_label("Sposób złożenia").select_option("letter")
     page.get_by_label("Wpłynęła").select_option("1")
     page.get_by_role("button", name="Pokaż uwagi").click()
-    assert page.locator("table.queue tbody tr").count() == 1 and "Dodać wkład własny." in page.content()
+    expect(page.locator("table.queue tbody tr")).to_have_count(1)
+    assert "Dodać wkład własny." in page_html(page)
     page.get_by_role("link", name="Wyczyść filtry").click()
     page.get_by_label("Konsultacje").select_option(consultation)
     page.get_by_role("button", name="Pokaż uwagi").click()  # the draft's parts are offered once it is chosen
     page.get_by_label("Rozdział lub jednostka redakcyjna").select_option("u3")
     page.get_by_role("button", name="Pokaż uwagi").click()
-    assert page.locator("table.queue tbody tr").count() == 2  # § 5 ust. 2 pkt 2 and § 10 are in chapter II
+    expect(page.locator("table.queue tbody tr")).to_have_count(2)  # § 5 ust. 2 pkt 2 and § 10 are in chapter II
 
     page.get_by_role("link", name="Wyczyść filtry").click()
     page.get_by_label("Konsultacje").select_option(consultation)
@@ -90,5 +91,5 @@ def test_a_reviewer_searches_filters_and_works_through_comments_by_keyboard(brow
     page.wait_for_load_state()
     page.keyboard.press("u")
     page.wait_for_url("**/review/queue?**")
-    assert letter in page.content()
+    assert letter in page_html(page)
     context.close()
