@@ -396,6 +396,45 @@ def test_a_pdf_letters_running_header_and_page_numbers_are_not_its_text_and_a_cu
                     .splitlines() if "Rada Miasta Katowice przyjmując niniejszy dokument" in line)
     sentence = " ".join(katowice[katowice.index("Rada Miasta Katowice przyjmując"):].split())
     assert sentence.endswith("nieustannie się rozwijała.") and any(block.endswith(sentence) for block in blocks)
+    # 44 of the three programmes' 49 paragraphs come out whole (43 when only a short last line ended a paragraph)
+    assert sum(paragraph in blocks for paragraph in _paragraphs_of(
+        "program-gorzow-2015", "program-katowice-2010", "program-czerwionka-2016")) >= 44
+
+
+def test_a_pdf_line_ends_its_paragraph_where_the_next_word_would_have_fitted_or_a_point_opens():
+    from services.intake.mail.letter import _pdf_paragraphs
+
+    full, long = "x" * 60, "x" * 45  # 45 is not short of 60 (0.7 × 60 = 42)
+    assert _pdf_paragraphs("\n".join([full, long, "dalej"])) == f"{full} {long}\n\ndalej"  # 45+1+5 < 0.9 × 60
+    assert _pdf_paragraphs("\n".join([full, long, "kontynuacja"])) == f"{full} {long} kontynuacja"  # 57: no room
+    sentence = "x" * 48 + "."
+    assert _pdf_paragraphs("\n".join([full, sentence, "Dalej"])) == f"{full} {sentence}\n\nDalej"  # 55 < 0.95 × 60
+    assert _pdf_paragraphs("\n".join([full, sentence, "dalej"])) == f"{full} {sentence} dalej"  # 55 > 0.9 × 60
+    assert _pdf_paragraphs("\n".join([full, "ROZDZIAŁ PIERWSZY WSTĘPNY I OGÓLNY PRZEPISY", "NA 2026"])) == (
+        f"{full}\n\nROZDZIAŁ PIERWSZY WSTĘPNY I OGÓLNY PRZEPISY NA 2026")  # capitals: no fit test
+    wrapped = "o którym mowa w " + "x" * 42  # 58 characters
+    assert _pdf_paragraphs("\n".join([full, "a) pierwsza", "Art. 7", wrapped, "art. 3 ustawy"])) == (
+        f"{full}\n\na) pierwsza\n\nArt. 7\n\n{wrapped} art. 3 ustawy")  # "art." in a sentence opens nothing
+
+
+def _paragraphs_of(*names: str) -> list[str]:
+    """The paragraphs of drafting corpus texts (one a line, as published), spaces normalised."""
+    return [" ".join(line.split()) for name in names
+            for line in (CORPUS.parent / "drafting" / f"{name}.txt").read_text("utf-8").splitlines() if line.strip()]
+
+
+def test_a_pdfs_lines_come_together_as_the_paragraphs_the_text_was_written_in():
+    """24 public texts as LibreOffice prints them to PDF (pdf/SOURCES.md): a paragraph ends where its last line
+    ends short, where the next word would have fitted on its line, or where the next line opens a point. 466 of
+    483 paragraphs come out whole (the short last line alone: 432; with "a)" and "Art. 7" opening points: 445)."""
+    whole = total = 0
+    for pdf in sorted((PDF / "typed-lo").glob("*.pdf")):
+        blocks = {" ".join(block.split()) for block in letter_text("pdf", pdf.read_bytes()).split("\n\n")}
+        expected = _paragraphs_of(pdf.stem)
+        found = sum(paragraph in blocks for paragraph in expected)
+        assert found >= 0.75 * len(expected), (pdf.name, found, len(expected))
+        whole, total = whole + found, total + len(expected)
+    assert total == 483 and whole >= 466
 
 
 def test_words_pdf_header_and_footer_on_each_page_are_read_once():
