@@ -422,7 +422,7 @@ def _pdf_paragraphs(page: str, width: int = 0) -> str:
         if not line:
             previous = ""
             continue
-        if not previous or _OPENS_PARAGRAPH.match(line) or _ended_early(previous, line, full):
+        if not previous or _opens_paragraph(previous, line) or _ended_early(previous, line, full):
             paragraphs.append(line)
         elif re.search(r"\w-$", previous) and line[:1].islower():
             paragraphs[-1] += line
@@ -430,6 +430,15 @@ def _pdf_paragraphs(page: str, width: int = 0) -> str:
             paragraphs[-1] += f" {line}"
         previous = line
     return "\n\n".join(paragraphs)
+
+
+def _opens_paragraph(previous: str, line: str) -> bool:
+    """Whether `line` opens a point. A provision cited in a sentence often wraps to a line's start ("… proponuję
+    zmienić zapis w" / "§ 5 ust. 2 …"): a "§" after a line that ends in a small letter or a comma goes on with it,
+    unless that line ended short (a title such as "Postanowienia ogólne", see `_ended_early`)."""
+    if not _OPENS_PARAGRAPH.match(line):
+        return False
+    return not line.startswith("§") or not (previous[-1:].islower() or previous.endswith(","))
 
 
 def _ended_early(previous: str, line: str, full: int) -> bool:

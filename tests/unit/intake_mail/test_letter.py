@@ -415,6 +415,11 @@ def test_a_pdf_line_ends_its_paragraph_where_the_next_word_would_have_fitted_or_
     wrapped = "o którym mowa w " + "x" * 42  # 58 characters
     assert _pdf_paragraphs("\n".join([full, "a) pierwsza", "Art. 7", wrapped, "art. 3 ustawy"])) == (
         f"{full}\n\na) pierwsza\n\nArt. 7\n\n{wrapped} art. 3 ustawy")  # "art." in a sentence opens nothing
+    cited = "Proponujemy zmienić zapis zawarty w " + "x" * 22  # 58 characters, a sentence going on
+    assert _pdf_paragraphs("\n".join([full, cited, "§ 5 ust. 2 programu.", "§ 6. Nowy."])) == (
+        f"{full} {cited} § 5 ust. 2 programu.\n\n§ 6. Nowy.")  # a cited § goes on, a § after a sentence opens
+    assert _pdf_paragraphs("\n".join([full, "Rozdział 1", "Postanowienia ogólne", "§ 1. Treść."])) == (
+        f"{full}\n\nRozdział 1\n\nPostanowienia ogólne\n\n§ 1. Treść.")
 
 
 def _paragraphs_of(*names: str) -> list[str]:
