@@ -435,10 +435,16 @@ def _pdf_paragraphs(page: str, width: int = 0) -> str:
 def _opens_paragraph(previous: str, line: str) -> bool:
     """Whether `line` opens a point. A provision cited in a sentence often wraps to a line's start ("… proponuję
     zmienić zapis w" / "§ 5 ust. 2 …"): a "§" after a line that ends in a small letter or a comma goes on with it,
-    unless that line ended short (a title such as "Postanowienia ogólne", see `_ended_early`)."""
+    unless that line ended short (a title such as "Postanowienia ogólne", see `_ended_early`), and so does a number
+    after a line ending in the word that takes it ("ust." / "2. …")."""
     if not _OPENS_PARAGRAPH.match(line):
         return False
+    if _TAKES_A_NUMBER.search(previous):  # "… w § 5 ust." / "2. pkt 3 …": the number is the citation's
+        return False
     return not line.startswith("§") or not (previous[-1:].islower() or previous.endswith(","))
+
+
+_TAKES_A_NUMBER = re.compile(r"(?:\b(?:ust|pkt|art|lit|poz|nr|par)\.?|§)$", re.IGNORECASE)
 
 
 def _ended_early(previous: str, line: str, full: int) -> bool:

@@ -418,6 +418,8 @@ def test_a_pdf_line_ends_its_paragraph_where_the_next_word_would_have_fitted_or_
     cited = "Proponujemy zmienić zapis zawarty w " + "x" * 22  # 58 characters, a sentence going on
     assert _pdf_paragraphs("\n".join([full, cited, "§ 5 ust. 2 programu.", "§ 6. Nowy."])) == (
         f"{full} {cited} § 5 ust. 2 programu.\n\n§ 6. Nowy.")  # a cited § goes on, a § after a sentence opens
+    assert _pdf_paragraphs("\n".join([full, "Proponujemy zmienić zapis zawarty w § 5 " + "x" * 14 + " ust.",
+                                       "2. programu."])).count("\n") == 0  # "ust." / "2." is one citation
     assert _pdf_paragraphs("\n".join([full, "Rozdział 1", "Postanowienia ogólne", "§ 1. Treść."])) == (
         f"{full}\n\nRozdział 1\n\nPostanowienia ogólne\n\n§ 1. Treść.")
 
