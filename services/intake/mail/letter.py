@@ -460,7 +460,17 @@ def _ended_early(previous: str, line: str, full: int) -> bool:
     if not any(char.islower() for char in previous):
         return False  # capitals are wide: a heading's count of characters says nothing of its width
     room = 0.95 if previous[-1:] in ".!?:" and line[:1].isupper() else 0.9
-    return len(previous) + 1 + len(line.split(" ", 1)[0]) < room * full
+    return len(previous) + 1 + len(_first_unbreakable(line)) < room * full
+
+
+def _first_unbreakable(line: str) -> str:
+    """The words a line must start with as one: "§" with its number, and a one-letter word ("w", "z", "i") with
+    the word after it, which Polish typesetting (and Word's no-break spaces) keep from ending a line."""
+    words = line.split(" ")
+    end = 0
+    while end + 1 < len(words) and (len(words[end]) == 1 or words[end] == "§"):
+        end += 1
+    return " ".join(words[:end + 1])
 
 
 def _lines(text: str) -> str:

@@ -420,6 +420,9 @@ def test_a_pdf_line_ends_its_paragraph_where_the_next_word_would_have_fitted_or_
         f"{full} {cited} § 5 ust. 2 programu.\n\n§ 6. Nowy.")  # a cited § goes on, a § after a sentence opens
     assert _pdf_paragraphs("\n".join([full, "Proponujemy zmienić zapis zawarty w § 5 " + "x" * 14 + " ust.",
                                        "2. programu."])).count("\n") == 0  # "ust." / "2." is one citation
+    orphan = "Proponujemy dopisać nowy punkt do zapisu zawartego"  # 50 characters
+    assert _pdf_paragraphs("\n".join([full, orphan, "w § 5 ust. 2."])) == f"{full} {orphan} w § 5 ust. 2."  # "w § 5"
+    assert _pdf_paragraphs("\n".join([full, orphan, "to nowy akapit."])) == f"{full} {orphan}\n\nto nowy akapit."
     assert _pdf_paragraphs("\n".join([full, "Rozdział 1", "Postanowienia ogólne", "§ 1. Treść."])) == (
         f"{full}\n\nRozdział 1\n\nPostanowienia ogólne\n\n§ 1. Treść.")
 
