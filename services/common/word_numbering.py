@@ -85,8 +85,7 @@ class WordNumbering:
     def from_xml(data: bytes | None) -> "WordNumbering":
         if not data:
             return WordNumbering()
-        return WordNumbering.from_root(etree.fromstring(data, parser=etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)))
+        return WordNumbering.from_root(_parse(data))
 
     @staticmethod
     def from_root(root: etree._Element | None) -> "WordNumbering":
@@ -287,7 +286,6 @@ def list_labels(root: etree._Element, lists_of_styles: dict[str, tuple[str, int]
 
 # The same form template arrives again and again, and its styles.xml and numbering.xml are most of what reading its
 # numbers costs (python-docx's template: 1.5 ms each to parse): the definitions of a part already read are reused.
-_HARDENED = {"resolve_entities": False, "no_network": True, "load_dtd": False}
 _definitions = functools.lru_cache(maxsize=32)(WordNumbering.from_xml)
 
 
@@ -310,6 +308,11 @@ def style_lists_of(data: bytes | None) -> dict[str, tuple[str, int]]:
     if not data:
         return {}
     try:
-        return style_lists(etree.fromstring(data, parser=etree.XMLParser(**_HARDENED)))
+        return style_lists(_parse(data))
     except etree.XMLSyntaxError:
         return {}
+
+
+def _parse(data: bytes) -> etree._Element:
+    """A part of a package already through its safety checks, parsed with no entities, DTD or network."""
+    return etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))

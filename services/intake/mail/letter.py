@@ -410,9 +410,9 @@ _NUMBER_RUN_ON = re.compile(r"^(\d{1,2}[.)])(?=[^\d\s.,)])")
 
 def _pdf_paragraphs(page: str, width: int = 0) -> str:
     """A page's lines as paragraphs. A PDF keeps each printed line; a line is joined to the one before unless it
-    opens a point (a number, a bullet, "Uzasadnienie:", a provision) or the one before ended short of the page's
-    width (the last line of a paragraph, a heading, an address or signature line). A word broken at its hyphen
-    is joined without the space."""
+    opens a point (`_opens_paragraph`: a number, a bullet, "Uzasadnienie:", a provision) or the one before ended
+    its paragraph by its length (`_ended_early`: short of `width`, the widest line, or short enough for this
+    line's first word). A word broken at its hyphen is joined without the space."""
     # A list's number and its text are apart by a tab, which the text layer often drops ("1.Rozdział VI …")
     lines = [_NUMBER_RUN_ON.sub(r"\1 ", " ".join(line.split()), count=1) for line in page.splitlines()]
     full = max([width] + [len(line) for line in lines])
