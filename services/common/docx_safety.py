@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from services.common.xmltree import parse_untrusted_xml
+
 
 OLE_COMPOUND_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _CHUNK = 1 << 20
@@ -54,11 +56,6 @@ class PackageRejected(Exception):
 
 def _reject(code: str, message: str, message_pl: str) -> PackageRejected:
     return PackageRejected(code, message, message_pl)
-
-
-def _parse_xml(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False)
-    return etree.fromstring(data, parser=parser)
 
 
 def check_docx(data: bytes, *, max_bytes: int = Limits.max_bytes, filename: str | None = None,
@@ -283,7 +280,7 @@ def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) 
         if name != "[Content_Types].xml" and not name.lower().endswith(".rels"):
             continue
         try:
-            root = _parse_xml(archive.read(info))
+            root = parse_untrusted_xml(archive.read(info))
         except etree.XMLSyntaxError:
             raise _reject("damaged", f"The package is damaged ({name}).",
                           f"Paczka jest uszkodzona ({name}).") from None

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
+from services.common.xmltree import parse_untrusted_xml
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 _ROMAN = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
@@ -85,7 +87,7 @@ class WordNumbering:
     def from_xml(data: bytes | None) -> "WordNumbering":
         if not data:
             return WordNumbering()
-        return WordNumbering.from_root(_parse(data))
+        return WordNumbering.from_root(parse_untrusted_xml(data))
 
     @staticmethod
     def from_root(root: etree._Element | None) -> "WordNumbering":
@@ -308,11 +310,6 @@ def style_lists_of(data: bytes | None) -> dict[str, tuple[str, int]]:
     if not data:
         return {}
     try:
-        return style_lists(_parse(data))
+        return style_lists(parse_untrusted_xml(data))
     except etree.XMLSyntaxError:
         return {}
-
-
-def _parse(data: bytes) -> etree._Element:
-    """A part of a package already through its safety checks, parsed with no entities, DTD or network."""
-    return etree.fromstring(data, parser=etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))

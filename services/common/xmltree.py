@@ -1,6 +1,21 @@
-"""Small questions about lxml trees that the readers of office documents ask (drafts, mailed forms)."""
+"""lxml for the readers of office documents (drafts, mailed forms, letters): the one hardened parser, and small
+questions about the trees it gives."""
 
 from __future__ import annotations
+
+from lxml import etree
+
+
+def parse_untrusted_xml(data: bytes, *, huge_tree: bool = False) -> etree._Element:
+    """Parse a part of a package that came from outside, never resolving entities, loading a DTD or reaching the
+    network (so no billion laughs, no external entities).
+
+    `huge_tree` lifts libxml2's limits on text and depth; only callers whose package has already passed the size
+    checks (`docx_safety.check_docx`) and that hold whole programme documents ask for it. A new parser per call,
+    because an lxml parser must not be shared between threads.
+    """
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=huge_tree)
+    return etree.fromstring(data, parser=parser)
 
 
 def enclosing(node, tags: tuple[str, ...], stop):

@@ -21,6 +21,7 @@ from lxml import etree
 from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, check_docx, check_ods, check_odt,
                                          check_xlsx, compound_file_kind)
 from services.common.word_numbering import list_labels, numbering_of, style_lists_of
+from services.common.xmltree import parse_untrusted_xml
 from services.intake.mail import Refusal
 from services.intake.mail.annotations import annotated_rows, odt_annotated_rows
 from services.intake.mail.odf_text import ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels, odt_text_body
@@ -344,11 +345,6 @@ def _docx_grid(table: etree._Element, labels: dict[etree._Element, str] | None =
     return grid
 
 
-def _parse_part(data: bytes) -> etree._Element:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    return etree.fromstring(data, parser=parser)
-
-
 _RELATED_PARTS = {"comments": "word/comments.xml", "commentsExtended": "word/commentsExtended.xml",
                   "numbering": "word/numbering.xml", "styles": "word/styles.xml"}
 
@@ -358,7 +354,7 @@ def _related_parts(archive: zipfile.ZipFile) -> dict[str, bytes | None]:
     relationships (by their usual names when the relationships do not say)."""
     targets = dict(_RELATED_PARTS)
     try:
-        relationships = _parse_part(archive.read("word/_rels/document.xml.rels"))
+        relationships = parse_untrusted_xml(archive.read("word/_rels/document.xml.rels"))
         for relationship in relationships:
             kind = (relationship.get("Type") or "").rsplit("/", 1)[-1]
             target = (relationship.get("Target") or "").lstrip("/")
@@ -385,7 +381,7 @@ def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             document = archive.read("word/document.xml")
             parts = _related_parts(archive)
-        body = _parse_part(document).find(f"{W}body")
+        body = parse_untrusted_xml(document).find(f"{W}body")
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
     if body is None:
@@ -398,8 +394,8 @@ def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
     if form is not None:
         return form
     try:
-        rows = annotated_rows(_parse_part(document).find(f"{W}body"), parts["comments"],
-                              parts["commentsExtended"], _parse_part)
+        rows = annotated_rows(parse_untrusted_xml(document).find(f"{W}body"), parts["comments"],
+                              parts["commentsExtended"], parse_untrusted_xml)
     except etree.XMLSyntaxError as error:
         raise FormUnreadable("damaged", f"the document's comments cannot be read: {error}") from None
     return FilledForm(tuple(rows), annotated=True) if rows else None
@@ -439,11 +435,11 @@ def read_odt(data: bytes) -> FilledForm | None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             content_data = archive.read("content.xml")
             styles_data = archive.read("styles.xml") if "styles.xml" in archive.namelist() else None
-        content = _parse_part(content_data)
+        content = parse_untrusted_xml(content_data)
     except (KeyError, zipfile.BadZipFile, etree.XMLSyntaxError) as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
     try:
-        styles = _parse_part(styles_data) if styles_data else None
+        styles = parse_untrusted_xml(styles_data) if styles_data else None
     except etree.XMLSyntaxError:  # the list numbers are lost, not the form: its points keep a bullet
         styles = None
     text_body = odt_text_body(content)
@@ -455,7 +451,7 @@ def read_odt(data: bytes) -> FilledForm | None:
     if form is not None:
         return form
     try:  # no comment table: the draft itself, returned with LibreOffice's comments and recorded changes
-        rows = odt_annotated_rows(_parse_part(content_data))
+        rows = odt_annotated_rows(parse_untrusted_xml(content_data))
     except etree.XMLSyntaxError as error:
         raise FormUnreadable("damaged", f"the document cannot be read: {error}") from None
     return FilledForm(tuple(rows), annotated=True) if rows else None

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from services.common.word_numbering import WordNumbering, list_labels, style_lists
-from services.intake.mail.form import (W, _docx_text, _parse_part, _without_what_word_does_not_show,
-                                       _wrapped_children)
+from services.common.word_numbering import list_labels, numbering_of, style_lists_of
+from services.common.xmltree import parse_untrusted_xml
+from services.intake.mail.form import W, _docx_text, _without_what_word_does_not_show, _wrapped_children
 from services.intake.mail.odf_text import (ODF_STYLE, ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels,
                                            odt_text_body, odt_text_boxes)
 from services.intake.mail.rows import FilledForm
@@ -84,24 +84,22 @@ def _docx_letter(data: bytes) -> str:
     merge and web editors write), its footnotes and endnotes (where a letter often cites its sources), and its
     footer's."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        body = _parse_part(archive.read("word/document.xml")).find(f"{W}body")
-        styles = _parse_part(archive.read("word/styles.xml")) if "word/styles.xml" in archive.namelist() else None
+        body = parse_untrusted_xml(archive.read("word/document.xml")).find(f"{W}body")
         if body is None:
             return ""
         parts, kinds = _relations(archive, "word/_rels/document.xml.rels")
-        lists_of_styles = style_lists(styles)
-        list_part = next((parts[identifier] for identifier, kind in kinds.items() if kind == "numbering"), None)
-        try:
-            list_root = _part(archive, list_part)
-        except etree.XMLSyntaxError:  # the numbers are lost, not the letter: its points keep a bullet
-            list_root = None
+        # Through the forms' caches: letters on an NGO's template share its styles and lists. A damaged part loses
+        # the numbers, not the letter (its points keep a bullet).
+        lists_of_styles = style_lists_of(_part_bytes(archive, "word/styles.xml"))
+        list_data = _part_bytes(archive, next((parts[identifier] for identifier, kind in kinds.items()
+                                               if kind == "numbering"), None))
 
         def blocks_of(part: str | None) -> list[str]:
             root = _part(archive, part)
             if root is None:
                 return []
             _without_what_word_does_not_show(root)
-            return _docx_blocks(root, list_labels(root, lists_of_styles, WordNumbering.from_root(list_root)), {})
+            return _docx_blocks(root, list_labels(root, lists_of_styles, numbering_of(list_data)), {})
 
         references = {kind: [parts.get(reference.get(_R_ID) or "") for reference in body.iter(f"{W}{kind}Reference")]
                       for kind in ("header", "footer")}
@@ -112,7 +110,7 @@ def _docx_letter(data: bytes) -> str:
         chunks = {identifier: _chunk_text(archive, part) for identifier, part in parts.items()
                   if kinds[identifier] == "aFChunk"}
     _without_what_word_does_not_show(body)
-    labels = list_labels(body, lists_of_styles, WordNumbering.from_root(list_root))
+    labels = list_labels(body, lists_of_styles, numbering_of(list_data))
     blocks = [*dict.fromkeys(header), *_docx_blocks(body, labels, chunks), *notes, *dict.fromkeys(footer)]
     return "\n\n".join(block for block in blocks if block.strip())
 
@@ -153,7 +151,7 @@ def _relations(archive: zipfile.ZipFile, name: str) -> tuple[dict[str, str], dic
     if name not in archive.namelist():
         return {}, {}
     parts, kinds = {}, {}
-    for relation in _parse_part(archive.read(name)).iter(_RELATIONSHIPS):
+    for relation in parse_untrusted_xml(archive.read(name)).iter(_RELATIONSHIPS):
         target, mode = relation.get("Target") or "", relation.get("TargetMode") or ""
         if mode == "External" or not target:
             continue
@@ -169,10 +167,15 @@ def _notes(blocks_of, part: str) -> list[str]:
     return [block for block in blocks_of(part) if block.strip() not in ("", "\u2003")]
 
 
-def _part(archive: zipfile.ZipFile, name: str | None) -> etree._Element | None:
+def _part_bytes(archive: zipfile.ZipFile, name: str | None) -> bytes | None:
     if not name or name not in archive.namelist() or archive.getinfo(name).file_size > MAX_PART_BYTES:
         return None
-    return _parse_part(archive.read(name))
+    return archive.read(name)
+
+
+def _part(archive: zipfile.ZipFile, name: str | None) -> etree._Element | None:
+    data = _part_bytes(archive, name)
+    return None if data is None else parse_untrusted_xml(data)
 
 
 def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
@@ -203,7 +206,7 @@ def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
 
 def _odt_letter(data: bytes) -> str:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        content = _parse_part(archive.read("content.xml"))
+        content = parse_untrusted_xml(archive.read("content.xml"))
         try:
             styles = _part(archive, "styles.xml")
         except etree.XMLSyntaxError:  # the list numbers are lost, not the letter: its points keep a bullet
