@@ -413,9 +413,10 @@ _NUMBER_RUN_ON = re.compile(r"^(\d{1,2}[.)])(?=[^\d\s.,)])")
 
 def _pdf_paragraphs(page: str, width: int = 0) -> str:
     """A page's lines as paragraphs. A PDF keeps each printed line; a line is joined to the one before unless it
-    opens a point (`_opens_paragraph`: a number, a bullet, "Uzasadnienie:", a provision) or the one before ended
-    its paragraph by its length (`_ended_early`: short of `width`, the widest line, or short enough for this
-    line's first word). A word broken at its hyphen is joined without the space."""
+    opens a point (`_opens_paragraph`: a number, a bullet, "Uzasadnienie:", a provision; `_next_lettered_point`:
+    "c." after "b.") or the one before ended its paragraph by its length (`_ended_early`: short of `width`, the
+    widest line, or short enough for this line's first word). A word broken at its hyphen is joined without the
+    space."""
     # A list's number and its text are apart by a tab, which the text layer often drops ("1.Rozdział VI …")
     lines = [_NUMBER_RUN_ON.sub(r"\1 ", " ".join(line.split()), count=1) for line in page.splitlines()]
     full = max([width] + [len(line) for line in lines])
@@ -425,7 +426,8 @@ def _pdf_paragraphs(page: str, width: int = 0) -> str:
         if not line:
             previous = ""
             continue
-        if not previous or _opens_paragraph(previous, line) or _ended_early(previous, line, full):
+        if (not previous or _opens_paragraph(previous, line) or _ended_early(previous, line, full)
+                or _next_lettered_point(previous, paragraphs[-1], line)):
             paragraphs.append(line)
         elif re.search(r"\w-$", previous) and line[:1].islower():
             paragraphs[-1] += line
@@ -447,6 +449,20 @@ def _opens_paragraph(previous: str, line: str) -> bool:
     return not line.startswith("§") or not (previous[-1:].islower() or previous.endswith(","))
 
 
+def _next_lettered_point(previous: str, paragraph: str, line: str) -> bool:
+    """Whether `line` opens a point lettered with a dot ("c. organizację …") that follows the paragraph's ("b. …"),
+    or the first of them ("a. …") after a line ending in a colon. A letter and a dot alone do not open a point:
+    "r. o samorządzie gminnym" and "ul. Wały gen. Sikorskiego" wrap to a line's start too often."""
+    letter = _LETTERED_POINT.match(line)
+    if letter is None:
+        return False
+    if letter[1] == "a":
+        return previous.endswith(":")
+    before = _LETTERED_POINT.match(paragraph)
+    return before is not None and ord(before[1]) + 1 == ord(letter[1])
+
+
+_LETTERED_POINT = re.compile(r"([a-z])\.\s")
 _TAKES_A_NUMBER = re.compile(r"(?:\b(?:ust|pkt|art|lit|poz|nr|par)\.?|§)$", re.IGNORECASE)
 
 
