@@ -319,3 +319,19 @@ def test_paragraphs_inside_content_controls_and_custom_xml_are_read_as_units():
     assert [(unit.label, unit.text) for unit in version.units] == [
         ("§ 1", "Program określa zasady współpracy."), ("§ 2", "Uchwała wchodzi w życie.")]
     assert "Uchwała wchodzi w życie." in read_package(render_clean(version))["word/document.xml"].decode()
+
+
+def test_the_document_frame_keeps_what_stands_beside_the_body_and_none_of_its_content(auto_draft):
+    """The head and tail around the units come from the document itself: its namespaces, a page background before
+    the body, the body's own attributes and the last section's properties; the units' text is in neither."""
+    document = read_package(auto_draft)["word/document.xml"].decode("utf-8")
+    background = '<w:background w:color="FFFFF0"/>'
+    document = document.replace("<w:body>", f'{background}<w:body w14:paraId="00000001" '
+                                'xmlns:w14="http://schemas.microsoft.com/office/word/2010/wordml">', 1)
+    version = parse_docx(repack(auto_draft, {"word/document.xml": document.encode("utf-8")}))
+    head, tail = version.template.document_head, version.template.document_tail
+    assert head.startswith('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:document ')
+    assert 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"' in head
+    assert background in head and head.endswith('w14:paraId="00000001">')
+    assert tail.startswith("<w:sectPr") and tail.endswith("</w:body></w:document>")
+    assert not any(unit.text and unit.text in head + tail for unit in version.units)
