@@ -13,6 +13,7 @@ import functools
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from lxml import etree
@@ -240,6 +241,11 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind,
         if not is_safe_member_name(name):
             raise _reject("unsafe_name", f"The package has a part outside the document ({name!r}).",
                           f"Paczka zawiera część spoza dokumentu ({name!r}).")
+    ambiguous = _ambiguous_name(infos)
+    if ambiguous is not None:
+        raise _reject("unsafe_name", f"The package names a part twice or in two ways ({ambiguous!r}), so programs "
+                      "would read different documents from it.", f"Paczka nazywa część dwa razy lub na dwa "
+                      f"sposoby ({ambiguous!r}), więc różne programy odczytałyby z niej różne dokumenty.")
     if any(info.flag_bits & 0x1 for info in infos):
         raise _reject("encrypted", "The package is encrypted.", "Paczka jest zaszyfrowana.")
     if any(required not in names for required in kind.required):
@@ -256,6 +262,43 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind,
         if info.file_size > limits.ratio_applies_above and \
                 info.file_size > limits.max_member_ratio * max(info.compress_size, 1):
             raise _zip_bomb(f"{info.filename} expands {info.file_size // max(info.compress_size, 1)}×")
+
+
+def _ambiguous_name(infos: list[zipfile.ZipInfo]) -> str | None:
+    """A part name that zip readers would resolve differently: two members with one name (part names are
+    case-insensitive in a package; Python reads the last, other readers the first), or a member whose Info-ZIP
+    Unicode Path field names another part than its name does (Python ignores the field, 7-Zip and unzip obey it:
+    Apache POI's unicode-path.docx hides a second word/document.xml so)."""
+    seen: set[str] = set()
+    for info in infos:
+        if info.filename.lower() in seen:
+            return info.filename
+        seen.add(info.filename.lower())
+        unicode_name = _unicode_path(info)
+        if unicode_name is not None and unicode_name != info.filename:
+            return unicode_name
+    return None
+
+
+_UNICODE_PATH_FIELD = 0x7075
+
+
+def _unicode_path(info: zipfile.ZipInfo) -> str | None:
+    """The name in a member's Info-ZIP Unicode Path extra field, when the field belongs to the member's name (its
+    CRC-32 is the name's, as readers check before they obey it) and that name is plain ASCII (a legacy-encoded
+    name is what the field exists to correct); None otherwise."""
+    if not info.filename.isascii():
+        return None
+    extra, position = info.extra, 0
+    while position + 4 <= len(extra):
+        field = int.from_bytes(extra[position:position + 2], "little")
+        size = int.from_bytes(extra[position + 2:position + 4], "little")
+        body = extra[position + 4:position + 4 + size]
+        if field == _UNICODE_PATH_FIELD and len(body) > 5 and body[0] == 1 and \
+                int.from_bytes(body[1:5], "little") == zlib.crc32(info.filename.encode("ascii")):
+            return body[5:].decode("utf-8", "replace")
+        position += 4 + size
+    return None
 
 
 def is_safe_member_name(name: str) -> bool:

@@ -6,7 +6,9 @@ import email
 import email.policy
 import io
 import struct
+import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -251,6 +253,39 @@ def test_activex_relationship_is_refused(auto_draft):
                                   "word\\..\\evil.xml"])
 def test_member_names_outside_the_package_are_refused(auto_draft, name):
     assert rejection_code(raw_zip({**read_package(auto_draft), name: b"<x/>"})) == "unsafe_name"
+
+
+def _package_with(parts: dict[str, bytes], extra: tuple[str, str, bytes] | None = None) -> bytes:
+    """A zip of `parts` in order (a name may repeat), and `extra` = (name, unicode_name, data): a member named
+    `name` whose Info-ZIP Unicode Path field says `unicode_name`."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "Duplicate name": the point of the package
+        for name, data in parts:
+            archive.writestr(name, data)
+        if extra is not None:
+            name, unicode_name, data = extra
+            info = zipfile.ZipInfo(name)
+            field = b"\x01" + struct.pack("<I", zlib.crc32(name.encode())) + unicode_name.encode()
+            info.extra = struct.pack("<HH", 0x7075, len(field)) + field
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def test_a_package_that_zip_readers_would_read_as_different_documents_is_refused(auto_draft):
+    """Python's zipfile reads the last of two members with one name, Word and 7-Zip the first; and 7-Zip and
+    unzip obey an Info-ZIP Unicode Path field that Python ignores (Apache POI's unicode-path.docx): what the
+    clerk sees in Word would not be what was read."""
+    parts = list(read_package(auto_draft).items())
+    other = b"<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'/>"
+    assert rejection_code(_package_with([*parts, ("word/document.xml", other)])) == "unsafe_name"
+    assert rejection_code(_package_with([*parts, ("WORD/Document.xml", other)])) == "unsafe_name"
+    hidden = _package_with(parts, extra=("zip-test-additional-file", "word/document.xml", other))
+    with pytest.raises(DocumentRejected) as rejected:
+        check_docx(hidden)
+    assert rejected.value.code == "unsafe_name" and "word/document.xml" in rejected.value.message
+    assert "różne programy" in rejected.value.message_pl
+    check_docx(_package_with(parts, extra=("word/extra.xml", "word/extra.xml", b"<x/>")))  # a field that agrees
 
 
 def test_a_plain_utf16_package_is_still_accepted(auto_draft):
