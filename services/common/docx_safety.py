@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import posixpath
 import re
 import zipfile
 import zlib
@@ -110,7 +111,7 @@ class _Kind:
     title_pl: str
 
 
-DOCX = _Kind("docx", ("[Content_Types].xml", "word/document.xml"), "not_docx",
+DOCX = _Kind("docx", ("[Content_Types].xml",), "not_docx",  # and a main document part: `main_document_part`
              "The zip package is not a Word document (no word/document.xml).",
              "Paczka zip nie jest dokumentem Word (brak word/document.xml).",
              _MACRO_NAME_MARKERS, (), "a Word document (.docx)", "dokument Word (.docx)")
@@ -248,7 +249,8 @@ def _check_directory(infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind,
                       f"sposoby ({ambiguous!r}), więc różne programy odczytałyby z niej różne dokumenty.")
     if any(info.flag_bits & 0x1 for info in infos):
         raise _reject("encrypted", "The package is encrypted.", "Paczka jest zaszyfrowana.")
-    if any(required not in names for required in kind.required):
+    if any(required not in names for required in kind.required) or \
+            kind is DOCX and main_document_part(archive, names) is None:
         raise _another_package(archive, names, kind)
     for name in names:
         lowered = name.lower()
@@ -299,6 +301,64 @@ def _unicode_path(info: zipfile.ZipInfo) -> str | None:
             return body[5:].decode("utf-8", "replace")
         position += 4 + size
     return None
+
+
+MAIN_DOCUMENT = "word/document.xml"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_MAX_PACKAGE_RELATIONSHIPS = 64 * 1024
+
+
+def main_document_part(archive: zipfile.ZipFile, names: set[str]) -> str | None:
+    """The part a Word package keeps its document in: the one its `_rels/.rels` names (Word for the web saves it as
+    word/document2.xml), if that is a part in word/ (whose relationships' relative targets a rename keeps), or else
+    word/document.xml; None when there is neither."""
+    try:
+        with archive.open("_rels/.rels") as member:
+            declared = member.read(_MAX_PACKAGE_RELATIONSHIPS + 1)
+        relationships = parse_untrusted_xml(declared) if len(declared) <= _MAX_PACKAGE_RELATIONSHIPS else None
+    except (KeyError, zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError,
+            etree.XMLSyntaxError):
+        relationships = None
+    for relationship in relationships.iter() if relationships is not None else ():
+        if relationship.get("Type") == _OFFICE_DOCUMENT and relationship.get("TargetMode") != "External":
+            target = posixpath.normpath((relationship.get("Target") or "").lstrip("/"))
+            if target in names and posixpath.dirname(target) == "word" and target.endswith(".xml"):
+                return target
+    return MAIN_DOCUMENT if MAIN_DOCUMENT in names else None
+
+
+def with_usual_main_part(data: bytes) -> bytes:
+    """A DOCX package, already through `check_docx`, with its document at word/document.xml, where every reader
+    here and the engine's writer look for it. A package from Word for the web keeps it as word/document2.xml: it
+    is repacked with that part and its relationships renamed, and the content type and package relationship that
+    name it rewritten (a stale word/document.xml beside it, which Word ignores, is left out). Any other package
+    comes back as it is."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        main = main_document_part(archive, set(archive.namelist()))
+        if main is None or main == MAIN_DOCUMENT:
+            return data
+        renamed = {main: MAIN_DOCUMENT, f"word/_rels/{posixpath.basename(main)}.rels": "word/_rels/document.xml.rels"}
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+            for info in archive.infolist():
+                if info.filename in renamed.values():
+                    continue
+                content = archive.read(info)
+                if info.filename in ("[Content_Types].xml", "_rels/.rels"):
+                    content = _renaming_the_main_part(content, main)
+                package.writestr(renamed.get(info.filename, info.filename), content)
+    return buffer.getvalue()
+
+
+def _renaming_the_main_part(declarations: bytes, main: str) -> bytes:
+    """[Content_Types].xml or _rels/.rels with `main` called word/document.xml."""
+    root = parse_untrusted_xml(declarations)
+    for element in root.iter():
+        if (element.get("PartName") or "").lower() == f"/{main}".lower():
+            element.set("PartName", f"/{MAIN_DOCUMENT}")
+        if element.get("Type") == _OFFICE_DOCUMENT:
+            element.set("Target", MAIN_DOCUMENT)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 def is_safe_member_name(name: str) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 
 from lxml import etree
 
+from services.common.docx_safety import with_usual_main_part
 from services.common.word_numbering import WordNumbering
 from services.common.xmltree import enclosing, inside
 
@@ -103,7 +104,7 @@ class _Reading:
 def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     """Check `data` (raises DocumentRejected) and parse it into version 1."""
     check_docx(data, limits=limits)
-    parts = related_parts(read_package(data))
+    parts = related_parts(read_package(with_usual_main_part(data)))
     try:
         parts, review_marks = without_review_marks(parts)
         root = parse_xml(parts["word/document.xml"])

@@ -19,7 +19,7 @@ import zipfile
 from lxml import etree
 
 from services.common.docx_safety import (OLE_COMPOUND_MAGIC, PackageRejected, check_docx, check_ods, check_odt,
-                                         check_xlsx, compound_file_kind)
+                                         check_xlsx, compound_file_kind, with_usual_main_part)
 from services.common.word_numbering import list_labels, numbering_of, style_lists_of
 from services.common.xmltree import parse_untrusted_xml
 from services.intake.mail import Refusal
@@ -378,7 +378,7 @@ def read_docx(data: bytes, filename: str = "") -> FilledForm | None:
     """The form's comment table, or else the comments and tracked changes written on a returned draft."""
     _checked(check_docx, data, filename=filename)
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(io.BytesIO(with_usual_main_part(data))) as archive:
             document = archive.read("word/document.xml")
             parts = _related_parts(archive)
         body = parse_untrusted_xml(document).find(f"{W}body")
@@ -542,7 +542,7 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
         return "ods"
     # Whatever the label (octet-stream, zip, x-zip-compressed, msword, vnd.ms-word.document.12 …) and however
     # the file is named, the package's own parts say what it is.
-    if b"word/document.xml" in data[:65536]:
+    if re.search(rb"word/document\d*\.xml", data[:65536]):  # Word for the web's is word/document2.xml
         return "docx"
     if b"application/vnd.oasis.opendocument.text" in data[:200]:
         return "odt"

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from services.common.docx_safety import with_usual_main_part
 from services.common.word_numbering import list_labels, numbering_of, style_lists_of
 from services.common.xmltree import parse_untrusted_xml
 from services.intake.mail.form import W, _docx_text, _without_what_word_does_not_show, _wrapped_children
@@ -83,7 +84,7 @@ def _docx_letter(data: bytes) -> str:
     with text boxes and tables once each, what Word imported whole (`w:altChunk`: an HTML or MHT part, as mail
     merge and web editors write), its footnotes and endnotes (where a letter often cites its sources), and its
     footer's."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+    with zipfile.ZipFile(io.BytesIO(with_usual_main_part(data))) as archive:
         body = parse_untrusted_xml(archive.read("word/document.xml")).find(f"{W}body")
         if body is None:
             return ""
