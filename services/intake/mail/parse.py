@@ -402,7 +402,12 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         return
     fatal = [d for d in part.defects if isinstance(d, _FATAL_DEFECTS)]
     if fatal:
-        raise MailRefused("broken_mime", f"{type(fatal[0]).__name__} in a {part.get_content_type()} part")
+        text = _unsplit_text(part)
+        if text is None:
+            raise MailRefused("broken_mime", f"{type(fatal[0]).__name__} in a {part.get_content_type()} part")
+        if text.strip():
+            _collect_text(out, text, html=False, forwarded=forwarded, in_sequence=in_sequence)
+        return
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload()
@@ -422,21 +427,16 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     if part.is_multipart():
         if content_type in {"multipart/report"}:
             return
+        children = list(part.iter_parts()) + _parts_after_the_end(part)
         sequence = content_type != "multipart/alternative"
-        for child in part.iter_parts():
+        for child in children:
             _walk(child, out, depth=depth + 1, forwarded=forwarded, in_sequence=sequence)
         return
     filename = _filename(part)
     disposition = part.get_content_disposition()
     if content_type in {"text/plain", "text/html"} and not filename and disposition != "attachment":
-        text = _text_of(part)
-        field_name = ("forwarded_" if forwarded else "") + ("plain" if content_type == "text/plain" else "html")
-        before = getattr(out, field_name)
-        if not before:
-            setattr(out, field_name, text)
-        elif in_sequence and content_type == "text/plain":
-            # Apple Mail splits the body around a file put inside it: the text after it is a second part
-            setattr(out, field_name, before.rstrip("\r\n") + "\n\n" + text.lstrip("\r\n"))
+        _collect_text(out, _text_of(part), html=content_type == "text/html", forwarded=forwarded,
+                      in_sequence=in_sequence)
         return
     data = _bytes_of(part)
     if content_type.startswith("image/") and disposition != "attachment" and (not filename or part.get("Content-ID")) \
@@ -452,6 +452,50 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         _add_outlook_item(out, filename, data)
     elif data.startswith(b"PK\x03\x04"):
         _add_contained(out, filename, zip_files(data), forwarded=forwarded)  # "uwagi.zip": the form and a letter
+
+
+def _parts_after_the_end(part: EmailMessage) -> list[EmailMessage]:
+    """The parts a multipart holds after its closing boundary. A nested multipart that reuses its parent's
+    boundary (Outlook Express 5 for Mac, Zimbra) closes the parent with its own closing line, and the parts
+    after it (the form, a picture) land in the parent's epilogue, each after the boundary's line: they are read
+    as the parent's, not lost. An epilogue without the boundary (a list's footer, the next mail of a mailbox
+    file) is no part of the mail, as before."""
+    boundary, epilogue = part.get_boundary(), part.epilogue or ""
+    if not boundary or not re.search(rf"^--{re.escape(boundary)}[ \t]*\r?\n(?=[\s\S]*^content-type\s*:)", epilogue,
+                                     re.IGNORECASE | re.MULTILINE):
+        return []
+    rest = email.message_from_bytes(f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode()
+                                    + epilogue.encode("ascii", "surrogateescape"), policy=policy.default)
+    return list(rest.iter_parts())
+
+
+def _collect_text(out: _Collected, text: str, *, html: bool, forwarded: bool, in_sequence: bool) -> None:
+    field_name = ("forwarded_" if forwarded else "") + ("html" if html else "plain")
+    before = getattr(out, field_name)
+    if not before:
+        setattr(out, field_name, text)
+    elif in_sequence and not html:
+        # Apple Mail splits the body around a file put inside it: the text after it is a second part
+        setattr(out, field_name, before.rstrip("\r\n") + "\n\n" + text.lstrip("\r\n"))
+
+
+_SPLITTING_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect)
+_PARTS_LIKE_LINE = re.compile(r"^(?:content-(?:type|transfer-encoding|disposition)\s*:|--\S+\s*$)",
+                              re.IGNORECASE | re.MULTILINE)  # a part's header, or a boundary line
+
+
+def _unsplit_text(part: EmailMessage) -> str | None:
+    """The text of a multipart that could not be split into its parts, when it is plain text: a multipart
+    without a boundary parameter, or whose boundary never comes (a list that stripped the attachments left the
+    text alone; Outlook Express for Mac 5 gave a nested multipart its parent's boundary, leaving it empty). None
+    when what is left looks like parts (MIME headers or boundary lines), which cannot be told apart safely."""
+    if not part.get_content_maintype() == "multipart" or part.is_multipart():
+        return None
+    if any(not isinstance(defect, _SPLITTING_DEFECTS) for defect in part.defects if isinstance(defect,
+                                                                                             _FATAL_DEFECTS)):
+        return None
+    text = _text_of(part)
+    return None if _PARTS_LIKE_LINE.search(text) else text
 
 
 def _broken(message: EmailMessage) -> bool:

@@ -249,8 +249,10 @@ def test_a_dsn_is_a_bounce():
     (b"just some words without any header line at all", "broken_mime"),
     (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed\n', "--x\r\nContent-Type: text/plain\r\n\r\na\r\n--x--\r\n"),
      "broken_mime"),
-    (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="zz"\n', "no boundary line follows\r\n"),
+    (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="zz"\n',
+          "--x\r\nContent-Type: text/plain\r\n\r\nthe parts' boundary is not the declared one\r\n--x--\r\n"),
      "broken_mime"),
+    (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed\n', "--x\r\n"), "broken_mime"),
     (b"To: k@um.torun.pl\r\nSubject: bez nadawcy\r\n\r\ntresc\r\n", "no_sender"),
 ])
 def test_broken_mime_is_refused_with_a_reason(raw, code):
@@ -260,6 +262,34 @@ def test_broken_mime_is_refused_with_a_reason(raw, code):
 
 
 MIMEKIT = Path(__file__).resolve().parents[2] / "corpus" / "mail" / "mimekit"
+CPYTHON = MIMEKIT.parent / "cpython"
+
+
+@pytest.mark.parametrize("name,sender,subject,text", [
+    ("outlook-express-mac-reused-boundary", "xx@xx.dk", "XX", "Some removed test."),  # and its picture: below
+    ("multipart-without-its-parts", "barry@digicool.com", "Here is your dingus fish",
+     "Hi there,\n\nThis is the dingus fish.\n\n[Non-text (image/gif) part of message omitted, filename "
+     "dingusfish.gif]"),
+    ("multipart-without-boundary", "xxx@example.com", "64423", "Blah blah blah"),
+])
+def test_a_multipart_that_cannot_be_split_but_holds_plain_text_is_read_for_its_text(name, sender, subject, text):
+    """CPython's test mails (corpus/mail/cpython/SOURCES.md): a multipart whose boundary never comes or is not
+    given, left holding only text, or whose nested part reused its boundary, was refused as broken MIME."""
+    parsed = parse_mail((CPYTHON / f"{name}.eml").read_bytes())
+    assert (parsed.sender_address, parsed.subject, parsed.body_text.strip()) == (sender, subject, text)
+    assert [a.filename for a in parsed.attachments] == (["xx.gif"] if name.startswith("outlook") else [])
+
+
+def test_parts_after_a_closing_boundary_that_a_nested_part_reused_are_read_as_the_parents():
+    """Outlook Express 5 for Mac gave the nested multipart/alternative its parent's boundary: the nested part's
+    closing line closed the parent, and the picture attached after it stands in the parent's epilogue."""
+    parsed = parse_mail((CPYTHON / "outlook-express-mac-reused-boundary.eml").read_bytes())
+    picture = parsed.attachments[0]
+    assert (picture.filename, picture.media_type) == ("xx.gif", "image/gif")
+    footer = mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n',
+                  "--b\r\nContent-Type: text/plain\r\n\r\ntekst\r\n--b--\r\nContent-Type: text/plain\r\n\r\nstopka\r\n")
+    parsed = parse_mail(footer)  # after the end but not after the boundary: a list's footer, no part
+    assert parsed.body_text.strip() == "tekst" and parsed.attachments == ()
 
 
 def test_a_bounce_whose_to_is_a_group_with_a_comment_is_read_as_the_automatic_mail_it_is():
