@@ -25,6 +25,7 @@ import zlib
 from dataclasses import dataclass
 
 from lxml import etree
+from rapidfuzz import fuzz
 
 from services.common.docx_safety import with_usual_main_part
 from services.common.word_numbering import list_labels, numbering_of, style_lists_of
@@ -283,7 +284,8 @@ def scanned_letter(data: bytes, languages: str, *, wall_seconds: float | None = 
     scanned = scan_text(data, languages, **({"wall_seconds": wall_seconds} if wall_seconds else {}))
     if scanned is None:
         return None
-    text = _tidy("\n\n".join(_pdf_paragraphs(page) for page in scanned.pages))[:MAX_CHARS]
+    parts = _without_page_furniture([page.splitlines() for page in scanned.pages], read_by_ocr=True)
+    text = _tidy("\n\n".join(_laid_out(*parts)))[:MAX_CHARS]
     return ScannedLetter(text, scanned.form if scanned.form is not None and scanned.form.rows else None)
 
 
@@ -304,7 +306,7 @@ def _pdf_letter(data: bytes) -> str:
             return ""
         pages, read = [], 0
         for page in reader.pages[:MAX_PAGES]:
-            pages.append([" ".join(line.split()) for line in (page.extract_text() or "").splitlines()])
+            pages.append([" ".join(line.split()) for line in (page.extract_text() or "").splitlines() if line.strip()])
             read += sum(len(line) for line in pages[-1])
             if read > MAX_CHARS:
                 break
@@ -312,11 +314,15 @@ def _pdf_letter(data: bytes) -> str:
     except Exception as error:  # noqa: BLE001 - a PDF we cannot read is a PDF without text, for staff to open
         log.info("PDF text not read: %s: %s", type(error).__name__, error)
         return ""
-    header, body, footer = _without_page_furniture(pages)
-    # the body read as one run of lines: a paragraph a page break cut in two is whole again
-    width = max((len(line) for line in body), default=0)  # a header's lines measured against the text's
-    blocks = [_pdf_paragraphs("\n".join(part), width) for part in (header, body, footer)] + [fields]
+    blocks = _laid_out(*_without_page_furniture(pages)) + [fields]
     return repaired_polish("\n\n".join(block for block in blocks if block.strip()))
+
+
+def _laid_out(header: list[str], body: list[str], footer: list[str]) -> list[str]:
+    """The paragraphs of a document's header, body and footer lines. The body is read as one run of lines, so a
+    paragraph a page break cut in two is whole again, and the header's lines are measured against its width."""
+    width = max((len(line) for line in body), default=0)
+    return [_pdf_paragraphs("\n".join(part), width) for part in (header, body, footer)]
 
 
 # A page's number as word processors print it: "2", "- 2 -", "Strona 2 z 5", "str. 2", "2/5", "Page 2 of 5"
@@ -325,18 +331,31 @@ _PAGE_NUMBER = re.compile(r"^(?:(?:strona|str\.?|s\.|page)\s*)?[-–—]?\s*(\d{
 _EDGE = 3  # how many lines at a page's top or bottom may be its header or footer
 
 
-def _without_page_furniture(pages: list[list[str]]) -> tuple[list[str], list[str], list[str]]:
+_OCR_ALIKE = 85  # rapidfuzz's ratio of two readings of one printed line, in per cent
+
+
+def _without_page_furniture(pages: list[list[str]], *, read_by_ocr: bool = False
+                            ) -> tuple[list[str], list[str], list[str]]:
     """(header, body lines, footer) of a PDF of several pages. A page's furniture is what stands at its top or
     bottom on most pages alike but for its numbers (a running header, the letterhead's footer), and its number
     ("Strona 2 z 5", counting with the pages); the header and footer are given once (the first page's), the page
-    numbers not at all, and the body's lines run on from page to page. One page: nothing is furniture."""
-    pages = [[line for line in lines if line] for lines in pages]
+    numbers not at all, and the body's lines run on from page to page. One page: nothing is furniture.
+    `read_by_ocr`: the same line reads a little differently on each scanned page ("wspólpracy", "współpracy"),
+    so lines alike within `_OCR_ALIKE` are one, and the blank lines between its paragraphs stay in the body."""
+    as_read, pages = pages, [[line for line in lines if line] for lines in pages]
     if len(pages) < 2:
-        return [], [line for lines in pages for line in lines], []
+        return [], [line for lines in as_read for line in lines], []
     needed = max(2, (len(pages) + 1) // 2)
+    seen_shapes: list[str] = []
 
     def shape(line: str) -> str:
-        return re.sub(r"\d+", "#", line.lower())
+        exact = re.sub(r"\d+", "#", line.lower())
+        if not read_by_ocr:
+            return exact
+        alike = next((seen for seen in seen_shapes if fuzz.ratio(exact, seen) >= _OCR_ALIKE), None)
+        if alike is None:
+            seen_shapes.append(exact)
+        return alike or exact
 
     def repeated(edge) -> set[tuple[int, str]]:
         """(place from the edge, shape) of the lines most pages have there: words, not only numbers (an equation's
@@ -375,7 +394,8 @@ def _without_page_furniture(pages: list[list[str]]) -> tuple[list[str], list[str
         if index == 0:
             header = [line for line in lines[:first] if not page_number(line, index)]
             footer = [line for line in lines[last:] if not page_number(line, index)]
-        body.extend(lines[first:last])
+        printed = [place for place, line in enumerate(as_read[index]) if line]
+        body.extend(as_read[index][printed[first]:printed[last - 1] + 1] if first < last else [])
     return header, body, footer
 
 
