@@ -793,7 +793,7 @@ class InboxDispatcher:
             return {keys[0]} if found is not None else set()
         table = self.inbox_model.__table__
         rows = session.execute(select(table.c.event_id, table.c.handler)
-                               .where(table.c.event_id.in_(sorted({event_id for event_id, _ in keys}))))
+                               .where(among(session, table.c.event_id, sorted({event_id for event_id, _ in keys}))))
         wanted = set(keys)
         return {(event_id, name) for event_id, name in rows if (event_id, name) in wanted}
 

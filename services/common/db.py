@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
+import psycopg
 from sqlalchemy import (
     ARRAY,
     JSON,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -355,18 +357,25 @@ def bulk_insert(session: Session, table: Any, columns: Sequence[str], rows: Iter
         return
     json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     driver = connection.connection.driver_connection  # psycopg's own connection, in this same transaction
-    with driver.cursor() as cursor, cursor.copy(f'COPY {table.name} ({", ".join(columns)}) FROM STDIN') as copy:
-        write = copy.write_row
-        if not json_at:
+    statement = f'COPY {table.name} ({", ".join(columns)}) FROM STDIN'
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            write = copy.write_row
+            if not json_at:
+                for row in rows:
+                    write(row)
+                return
             for row in rows:
-                write(row)
-            return
-        for row in rows:
-            values = list(row)
-            for index in json_at:
-                if values[index] is not None:
-                    values[index] = _json_text(values[index])
-            write(values)
+                values = list(row)
+                for index in json_at:
+                    if values[index] is not None:
+                        values[index] = _json_text(values[index])
+                write(values)
+    except psycopg.Error as error:
+        # as SQLAlchemy raises it for its own statements: IntegrityError for a key stored twice, OperationalError
+        # for a lost connection, which callers tell apart (a retry, or not)
+        raise DBAPIError.instance(statement, None, error, psycopg.Error,
+                                  connection_invalidated=driver.closed or driver.broken) from None
 
 
 def among(session: Session | Connection, column: Any, values: Iterable[Any]) -> Any:

@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, func, inspect, select
+from sqlalchemy.exc import IntegrityError
 
 from services.common.auth import StaffIdentity
 from services.common.bus import BrokerPublisher, OutboxRelay
-from services.common.db import alembic_config, upgrade
+from services.common.db import alembic_config, bulk_insert, upgrade
 from services.common.settings import SERVICES, load_settings
 from services.intake import domain as intake_domain
 from services.intake import handlers as intake_handlers
 from services.intake.app import build as build_intake
+from services.intake.models import Inbox as IntakeInbox
 from services.intake.models import Outbox as IntakeOutbox
 from services.review import decisions as review_decisions
 from services.review import handlers as review_handlers
@@ -83,6 +85,23 @@ def test_concurrent_submissions_get_unique_consecutive_reference_numbers(intake_
     with intake_ctx.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(IntakeOutbox)
                               .where(IntakeOutbox.event_type == "submission.received")) == 40
+
+
+def test_rows_copied_in_bulk_fail_as_sqlalchemys_own_inserts_do_and_leave_nothing(intake_ctx):
+    """`bulk_insert` (COPY, on the driver's connection, for a bulk import's rows) raised psycopg's own errors,
+    which the bus and the web error mapping do not know: a key stored twice must raise SQLAlchemy's
+    IntegrityError, as an INSERT does (and a lost connection its OperationalError, which is retried), and the
+    transaction must roll back whole. The inbox table here is just a table with a primary key."""
+    now = datetime.now(timezone.utc)
+    row = ("0f6d3c7e-0000-4000-8000-000000000001", "store", "submission.received", now)
+    columns = ("event_id", "handler", "event_type", "processed_at")
+    with intake_ctx.db.transaction() as session:
+        bulk_insert(session, IntakeInbox.__table__, columns, [row])
+    with pytest.raises(IntegrityError), intake_ctx.db.transaction() as session:
+        bulk_insert(session, IntakeInbox.__table__, columns, [row[:1] + ("other",) + row[2:], row])
+    with intake_ctx.db.transaction() as session:
+        stored = session.execute(select(IntakeInbox.handler, IntakeInbox.processed_at)).all()
+    assert stored == [("store", now)]
 
 
 def test_late_submission_is_flagged_or_refused_by_policy(intake_ctx):
