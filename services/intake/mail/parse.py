@@ -461,8 +461,8 @@ def _parts_after_the_end(part: EmailMessage) -> list[EmailMessage]:
     as the parent's, not lost. An epilogue without the boundary (a list's footer, the next mail of a mailbox
     file) is no part of the mail, as before."""
     boundary, epilogue = part.get_boundary(), part.epilogue or ""
-    if not boundary or not re.search(rf"^--{re.escape(boundary)}[ \t]*\r?\n(?=[\s\S]*^content-type\s*:)", epilogue,
-                                     re.IGNORECASE | re.MULTILINE):
+    first = re.search(rf"^--{re.escape(boundary)}[ \t]*\r?$", epilogue, re.MULTILINE) if boundary else None
+    if first is None or not _PART_HEADER.search(epilogue, first.end()):  # two scans: linear in any epilogue
         return []
     rest = email.message_from_bytes(f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode()
                                     + epilogue.encode("ascii", "surrogateescape"), policy=policy.default)
@@ -479,6 +479,7 @@ def _collect_text(out: _Collected, text: str, *, html: bool, forwarded: bool, in
         setattr(out, field_name, before.rstrip("\r\n") + "\n\n" + text.lstrip("\r\n"))
 
 
+_PART_HEADER = re.compile(r"^content-type\s*:", re.IGNORECASE | re.MULTILINE)
 _SPLITTING_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect)
 _PARTS_LIKE_LINE = re.compile(r"^(?:content-(?:type|transfer-encoding|disposition)\s*:|--\S+\s*$)",
                               re.IGNORECASE | re.MULTILINE)  # a part's header, or a boundary line
@@ -489,10 +490,10 @@ def _unsplit_text(part: EmailMessage) -> str | None:
     without a boundary parameter, or whose boundary never comes (a list that stripped the attachments left the
     text alone; Outlook Express for Mac 5 gave a nested multipart its parent's boundary, leaving it empty). None
     when what is left looks like parts (MIME headers or boundary lines), which cannot be told apart safely."""
-    if not part.get_content_maintype() == "multipart" or part.is_multipart():
+    if part.get_content_maintype() != "multipart" or part.is_multipart():
         return None
-    if any(not isinstance(defect, _SPLITTING_DEFECTS) for defect in part.defects if isinstance(defect,
-                                                                                             _FATAL_DEFECTS)):
+    if not all(isinstance(defect, _SPLITTING_DEFECTS) for defect in part.defects
+               if isinstance(defect, _FATAL_DEFECTS)):
         return None
     text = _text_of(part)
     return None if _PARTS_LIKE_LINE.search(text) else text
