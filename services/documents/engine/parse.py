@@ -136,6 +136,14 @@ def _no_text(root, units: list[Unit]) -> DocumentRejected:
             "commented on or changed with tracked changes. Open it in Word and save it again as .docx.",
             "Word przechowuje tekst tego dokumentu jako zaimportowaną stronę lub plik (altChunk), których nie można "
             "komentować ani zmieniać w trybie śledzenia zmian. Otwórz go w programie Word i zapisz ponownie jako .docx.")
+    if any((text.text or "").strip() for box in root.iter(W + "txbxContent") for text in box.iter(W + "t")):
+        return DocumentRejected(
+            "no_text", "The document's text is in text boxes or shapes, which cannot be commented on or changed "
+            "with tracked changes. In Word, move the text out of the boxes onto the page (cut and paste) and upload "
+            "it again.",
+            "Tekst dokumentu znajduje się w polach tekstowych lub kształtach, których nie można komentować ani "
+            "zmieniać w trybie śledzenia zmian. W programie Word przenieś tekst z pól na stronę (wytnij i wklej) i "
+            "prześlij dokument ponownie.")
     if units:
         return DocumentRejected(
             "no_text", "The document holds only pictures or objects, no text: a scanned draft pasted into Word cannot "

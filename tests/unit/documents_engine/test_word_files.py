@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from docx_fixtures import repack
 
 from services.common.word_numbering import WordNumbering
 from services.documents.engine import parse_docx
@@ -108,6 +109,21 @@ def test_a_paragraph_with_objects_side_by_side_is_reworded_and_rendered_with_its
     for rendered in (render_clean(changed), render_tracked(draft, changed)):
         document = ZipFile(BytesIO(rendered)).read("word/document.xml")
         assert b"(zmienione)" in document and parse_xml(document) is not None
+
+
+def test_a_draft_whose_text_is_all_in_text_boxes_is_refused_saying_so():
+    """Tika's testWORD_text_box.docx without its one paragraph on the page: what is left is in text boxes (and
+    the header and footer), which the engine does not make units of. It was refused as "only pictures"."""
+    from services.documents.engine import DocumentRejected
+
+    data = (CORPUS.parents[1] / "mail" / "docx" / "testWORD_text_box.docx").read_bytes()
+    document = read_package(data)["word/document.xml"].decode("utf-8")
+    on_the_page = "This text is directly in the body of the document."
+    assert document.count(on_the_page) == 1
+    with pytest.raises(DocumentRejected) as refused:
+        parse_docx(repack(data, {"word/document.xml": document.replace(on_the_page, "").encode("utf-8")}))
+    assert refused.value.code == "no_text" and "polach tekstowych" in refused.value.message_pl
+    assert "text boxes" in refused.value.message
 
 
 @pytest.mark.parametrize("path, because", [
