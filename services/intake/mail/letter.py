@@ -519,4 +519,12 @@ def _lines(text: str) -> str:
 
 def _tidy(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\x00", "")
+    if _SURROGATE.search(text):
+        # pypdf gives a character beyond the Basic Multilingual Plane (Gothic letters, an emoji) as UTF-16 halves,
+        # sometimes the first half alone (Tika's testPDFVarious.pdf), which no UTF-8 store takes: a pair is the
+        # character again, a lone half U+FFFD
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -465,7 +465,7 @@ def _parts_after_the_end(part: EmailMessage) -> list[EmailMessage]:
     if first is None or not _PART_HEADER.search(epilogue, first.end()):  # two scans: linear in any epilogue
         return []
     rest = email.message_from_bytes(f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode()
-                                    + epilogue.encode("ascii", "surrogateescape"), policy=policy.default)
+                                    + epilogue.encode("utf-8", "surrogateescape"), policy=policy.default)
     return list(rest.iter_parts())
 
 

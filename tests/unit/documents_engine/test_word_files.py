@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from docx_fixtures import repack
 
 from services.common.word_numbering import WordNumbering
 from services.documents.engine import parse_docx
@@ -115,6 +114,7 @@ def test_a_draft_whose_text_is_all_in_text_boxes_is_refused_saying_so():
     """Tika's testWORD_text_box.docx without its one paragraph on the page: what is left is in text boxes (and
     the header and footer), which the engine does not make units of. It was refused as "only pictures"."""
     from services.documents.engine import DocumentRejected
+    from tests.unit.documents_engine.docx_fixtures import repack  # this module is imported by intake's tests too
 
     data = (CORPUS.parents[1] / "mail" / "docx" / "testWORD_text_box.docx").read_bytes()
     document = read_package(data)["word/document.xml"].decode("utf-8")

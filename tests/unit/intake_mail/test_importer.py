@@ -318,6 +318,20 @@ def test_an_empty_form_with_the_comments_written_under_its_table_is_read_as_a_le
     assert "Uwaga do § 7: konkursy na zadania od stycznia należy ogłaszać do końca listopada." in letter.text
 
 
+def test_a_pdf_letter_with_characters_beyond_the_basic_plane_is_kept_as_text(ctx, consultation):
+    """Word's PDF of Tika's testWORD_various (pdf/SOURCES.md) has a line in Gothic letters, which pypdf gives as
+    lone UTF-16 halves: storing the letter's text as UTF-8 raised UnicodeEncodeError and the import crashed."""
+    from services.intake.mail.staff import letter_texts
+
+    various = (CORPUS / "pdf" / "testPDFVarious.pdf").read_bytes()
+    result = import_mail(ctx, mail_with(("pismo.pdf", "application/pdf", various)), received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert result.status == "needs_review"
+    (letter,) = letter_texts(ctx, mail_row(ctx, result.message_id))
+    assert "And then some Gothic text:" in letter.text and "\ufffd" in letter.text
+    assert not any(0xD800 <= ord(char) <= 0xDFFF for char in letter.text)
+
+
 def test_only_the_first_pdfs_of_a_mail_are_read_as_forms(ctx, consultation, monkeypatch):
     """Each PDF costs a child process: past MAX_PDF_FORMS the mail's PDFs are files for staff, not forms."""
     import services.intake.mail.importer as importer
