@@ -97,7 +97,14 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("broken_mime", f"unreadable header: {error}") from None
     automatic = automatic_reason(message, sender_address)
     collected = _Collected()
-    _walk(message, collected, depth=0, forwarded=False)
+    try:
+        _walk(message, collected, depth=0, forwarded=False)
+    except MailRefused:
+        raise
+    # a part's header the standard library cannot decode (an RFC 2231 parameter in UTF-16 with half a character
+    # raised UnicodeDecodeError from get_content_disposition), as for the mail's own headers above
+    except (ValueError, TypeError, IndexError, LookupError, AttributeError) as error:
+        raise MailRefused("broken_mime", f"unreadable MIME part: {type(error).__name__}: {error}") from None
     if collected.parts > MAX_PARTS:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
     forward = bool(_FORWARD_SUBJECT.match(subject))

@@ -253,6 +253,9 @@ def test_a_dsn_is_a_bounce():
           "--x\r\nContent-Type: text/plain\r\n\r\nthe parts' boundary is not the declared one\r\n--x--\r\n"),
      "broken_mime"),
     (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed\n', "--x\r\n"), "broken_mime"),
+    (mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b"\n',  # UTF-16 with half a character:
+          "--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename*=utf-16le''%00%D8%61%00"
+          ".txt\r\n\r\nx\r\n--b--\r\n"), "broken_mime"),  # UnicodeDecodeError out of the standard library
     (b"To: k@um.torun.pl\r\nSubject: bez nadawcy\r\n\r\ntresc\r\n", "no_sender"),
 ])
 def test_broken_mime_is_refused_with_a_reason(raw, code):
