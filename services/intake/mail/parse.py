@@ -75,6 +75,12 @@ class ParsedMail:
     body_tables: tuple[list[list[str]], ...] = field(default=())  # tables in the HTML text (html_tables)
 
 
+# What the standard library raises on a header it cannot read instead of a parse error: AttributeError from the
+# address parser on some groups ("To: undisclosed-recipients:; (comment)", as old MTAs write in bounces),
+# UnicodeDecodeError (a ValueError) from an RFC 2231 parameter in UTF-16 with half a character.
+_UNREADABLE_HEADER = (ValueError, TypeError, IndexError, LookupError, AttributeError)
+
+
 def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     """Read one RFC 5322 message; raise `MailRefused` for what cannot be read safely."""
     if len(raw) > max_bytes:
@@ -91,19 +97,13 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         subject = _header(message, "Subject")
         message_id = _message_id(message, raw)
         date_header = _header(message, "Date")[:200]
-    # AttributeError: the standard library's address parser fails on some groups ("To: undisclosed-recipients:;
-    # (comment)", as old MTAs write in bounces) instead of raising a parse error
-    except (ValueError, TypeError, IndexError, LookupError, AttributeError) as error:
+    except _UNREADABLE_HEADER as error:
         raise MailRefused("broken_mime", f"unreadable header: {error}") from None
     automatic = automatic_reason(message, sender_address)
     collected = _Collected()
     try:
         _walk(message, collected, depth=0, forwarded=False)
-    except MailRefused:
-        raise
-    # a part's header the standard library cannot decode (an RFC 2231 parameter in UTF-16 with half a character
-    # raised UnicodeDecodeError from get_content_disposition), as for the mail's own headers above
-    except (ValueError, TypeError, IndexError, LookupError, AttributeError) as error:
+    except _UNREADABLE_HEADER as error:  # a part's header, as for the mail's own above
         raise MailRefused("broken_mime", f"unreadable MIME part: {type(error).__name__}: {error}") from None
     if collected.parts > MAX_PARTS:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
