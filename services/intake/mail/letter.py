@@ -306,7 +306,7 @@ def _pdf_letter(data: bytes) -> str:
             return ""
         pages, read = [], 0
         for page in reader.pages[:MAX_PAGES]:
-            pages.append([" ".join(line.split()) for line in (page.extract_text() or "").splitlines() if line.strip()])
+            pages.append(_page_lines(page))
             read += sum(len(line) for line in pages[-1])
             if read > MAX_CHARS:
                 break
@@ -316,6 +316,59 @@ def _pdf_letter(data: bytes) -> str:
         return ""
     blocks = _laid_out(*_without_page_furniture(pages)) + [fields]
     return repaired_polish("\n\n".join(block for block in blocks if block.strip()))
+
+
+def _page_lines(page) -> list[str]:
+    """A page's lines of text, with a blank line before a line that opens a paragraph by the space above it.
+
+    Word and LibreOffice set a paragraph's own lines at its line pitch and leave more space after a paragraph
+    (Word's Normal style: 8 pt, LibreOffice's body text: 0.25 cm): where the space above a line is wider than the
+    space above the line before it or below it by such a step, a paragraph ends there. The comparison is local, as
+    a page's paragraphs may each have their own pitch (a title single-spaced, the body at 1.5 lines), and it needs
+    lines of one font size, unturned. Lines as far apart as their neighbours (a paragraph's lines, a run of
+    one-line paragraphs, a page with no space after paragraphs) say nothing by their geometry, and their
+    paragraphs are told by the lines' lengths (`_pdf_paragraphs`). The text is pypdf's; its visitor tells where on
+    the page each piece of it stands."""
+    lines: list[str] = [""]
+    places: list[tuple[float, float] | None] = [None]  # (baseline's height on the page, font size)
+
+    def visit(text: str, matrix, text_matrix, _font, size) -> None:
+        for index, part in enumerate(text.split("\n")):
+            if index:
+                lines.append("")
+                places.append(None)
+            turned = matrix[1] or matrix[2] or text_matrix[1] or text_matrix[2]
+            if part.strip() and places[-1] is None and not turned:
+                places[-1] = (text_matrix[4] * matrix[1] + text_matrix[5] * matrix[3] + matrix[5],
+                              round(abs(size * text_matrix[3] * matrix[3]), 1))
+            lines[-1] += part
+
+    text = page.extract_text(visitor_text=visit) or ""
+    if "\n".join(lines) != text:  # pypdf wrote what it did not show its visitor: no places to trust
+        return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+    read = [(" ".join(line.split()), place) for line, place in zip(lines, places, strict=True) if line.strip()]
+    gaps: list[float | None] = [None]  # the space above each line, where it compares with the line above
+    for (_, above), (_, below) in zip(read, read[1:]):
+        comparable = above is not None and below is not None and above[1] == below[1] and above[0] > below[0]
+        gaps.append(above[0] - below[0] if comparable else None)
+    gaps.append(None)
+    spaced: list[str] = []
+    for index, (line, _) in enumerate(read):
+        gap = gaps[index]
+        pitch = min((near for near in (gaps[index - 1] if index else None, gaps[index + 1]) if near is not None),
+                    default=None)
+        broken_word = index and re.search(r"\w-$", read[index - 1][0]) and line[:1].islower()
+        if (gap is not None and pitch is not None and not broken_word
+                and gap >= max(pitch * _PARAGRAPH_PITCH, pitch + _PARAGRAPH_SPACE)):
+            spaced.append("")
+        spaced.append(line)
+    return spaced
+
+
+# A paragraph's space after, against its lines' pitch: Word's 8 pt after 11 pt lines at 1.08 is 12.9 + 8 = 1.6
+# times the pitch; LibreOffice's 0.25 cm after 12 pt lines is 1.5 times. A superscript moves a line by less.
+_PARAGRAPH_PITCH = 1.25
+_PARAGRAPH_SPACE = 3.0  # points
 
 
 def _laid_out(header: list[str], body: list[str], footer: list[str]) -> list[str]:
@@ -437,7 +490,7 @@ def _pdf_paragraphs(page: str, width: int = 0) -> str:
     opens a point (`_opens_paragraph`: a number, a bullet, "Uzasadnienie:", a provision; `_next_lettered_point`:
     "c." after "b.") or the one before ended its paragraph by its length (`_ended_early`: short of `width`, the
     widest line, or short enough for this line's first word). A word broken at its hyphen is joined without the
-    space."""
+    space. A blank line (where the space between lines showed a paragraph's end, `_page_lines`) ends a paragraph."""
     # A list's number and its text are apart by a tab, which the text layer often drops ("1.Rozdział VI …")
     lines = [_NUMBER_RUN_ON.sub(r"\1 ", " ".join(line.split()), count=1) for line in page.splitlines()]
     full = max([width] + [len(line) for line in lines])

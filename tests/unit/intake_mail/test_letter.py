@@ -396,9 +396,10 @@ def test_a_pdf_letters_running_header_and_page_numbers_are_not_its_text_and_a_cu
                     .splitlines() if "Rada Miasta Katowice przyjmując niniejszy dokument" in line)
     sentence = " ".join(katowice[katowice.index("Rada Miasta Katowice przyjmując"):].split())
     assert sentence.endswith("nieustannie się rozwijała.") and any(block.endswith(sentence) for block in blocks)
-    # 44 of the three programmes' 49 paragraphs come out whole (43 when only a short last line ended a paragraph)
+    # 46 of the three programmes' 49 paragraphs come out whole (43 when only a short last line ended a paragraph,
+    # 44 with the fit test, 46 with the space after a paragraph read from the page)
     assert sum(paragraph in blocks for paragraph in _paragraphs_of(
-        "program-gorzow-2015", "program-katowice-2010", "program-czerwionka-2016")) >= 44
+        "program-gorzow-2015", "program-katowice-2010", "program-czerwionka-2016")) >= 46
 
 
 def test_a_pdf_line_ends_its_paragraph_where_the_next_word_would_have_fitted_or_a_point_opens():
@@ -440,19 +441,24 @@ def _paragraphs_of(*names: str) -> list[str]:
             for line in (CORPUS.parent / "drafting" / f"{name}.txt").read_text("utf-8").splitlines() if line.strip()]
 
 
-def test_a_pdfs_lines_come_together_as_the_paragraphs_the_text_was_written_in():
-    """24 public texts as LibreOffice prints them to PDF (pdf/SOURCES.md): a paragraph ends where its last line
-    ends short, where the next word would have fitted on its line, or where the next line opens a point. 468 of
-    483 paragraphs come out whole (the short last line alone: 432; with "a)" and "Art. 7" opening points: 445;
-    with the fit test: 466; with points lettered "a.", "b.", "c." in their sequence: 468)."""
+@pytest.mark.parametrize("layout,at_least", [("typed-lo", 474), ("onehalf-lo", 470)])
+def test_a_pdfs_lines_come_together_as_the_paragraphs_the_text_was_written_in(layout, at_least):
+    """24 public texts as LibreOffice prints them to PDF (pdf/SOURCES.md): a paragraph ends where the space above
+    a line is a step wider than its neighbours' (the space after a paragraph), where its last line ends short,
+    where the next word would have fitted on its line, or where the next line opens a point.
+    `typed-lo` (6 pt after a paragraph): 474 of 483 paragraphs come out whole (the short last line alone: 432;
+    with "a)" and "Art. 7" opening points: 445; with the fit test: 466; with points lettered "a.", "b.", "c." in
+    their sequence: 468; with the space after a paragraph: 474). `onehalf-lo` (lines 1.5 apart, nothing after a
+    paragraph, long paragraphs justified, as offices set official texts): 470 (468 without the page's geometry,
+    which here says only where a paragraph set single-spaced meets one set at 1.5)."""
     whole = total = 0
-    for pdf in sorted((PDF / "typed-lo").glob("*.pdf")):
+    for pdf in sorted((PDF / layout).glob("*.pdf")):
         blocks = {" ".join(block.split()) for block in letter_text("pdf", pdf.read_bytes()).split("\n\n")}
         expected = _paragraphs_of(pdf.stem)
         found = sum(paragraph in blocks for paragraph in expected)
         assert found >= 0.75 * len(expected), (pdf.name, found, len(expected))
         whole, total = whole + found, total + len(expected)
-    assert total == 483 and whole >= 468
+    assert total == 483 and whole >= at_least
 
 
 def test_words_pdf_header_and_footer_on_each_page_are_read_once():
