@@ -16,8 +16,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from email import policy
-from email.errors import (HeaderParseError, InvalidMultipartContentTransferEncodingDefect,
-                          MultipartInvariantViolationDefect, NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect)
+from email.errors import (HeaderParseError, MultipartInvariantViolationDefect, NoBoundaryInMultipartDefect,
+                          StartBoundaryNotFoundDefect)
 from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr
@@ -30,9 +30,11 @@ from services.intake.mail.archive import zip_files
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
 
-# A part whose structure cannot be trusted: what we would read from it is a guess.
-_FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect,
-                  InvalidMultipartContentTransferEncodingDefect)
+# A part whose structure cannot be trusted: what we would read from it is a guess. A transfer encoding declared
+# on a multipart (quoted-printable on a newsletter's multipart/related) is not among them: the parts are found
+# by their boundaries all the same, and mail clients ignore it; a multipart really encoded whole has no boundary
+# to find and is refused for that.
+_FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, MultipartInvariantViolationDefect)
 MAX_PARTS = 200
 # Pictures in an HTML body smaller than this are logos and icons; a photographed page is bigger.
 INLINE_PICTURE_BYTES = 64 * 1024
@@ -160,6 +162,8 @@ def _header_block_mended(raw: bytes) -> bytes:
              and line[:1] not in b" \t" and not _HEADER_LINE.match(line)]
     if not stray or not any(_KNOWN_HEADER.match(line) for line in lines[stray[-1] + 1:]):
         return raw
+    if any(lines[number].startswith(b"--") for number in stray):
+        return raw  # a boundary line: the body began without a blank line, and what follows is a part's headers
     for number in stray:
         lines[number] = b" " + lines[number]
     return b"\n".join(lines) + raw[blank.start():]
@@ -206,9 +210,11 @@ def _refuse_huge_headers(message: EmailMessage) -> None:
 
 
 def _sources(message: EmailMessage, names: frozenset[str]) -> list[str]:
-    """The headers' values as sent, not parsed: addresses are ASCII, and parsing them into objects is where the
-    standard library trips on a group with a comment after it."""
-    return [str(value) for key, value in message.raw_items() if key.lower() in names]
+    """The headers' values as sent, not parsed: parsing them into objects is where the standard library trips on a
+    group with a comment after it. An address in raw UTF-8 (RFC 6532, "urząd@…" as SMTPUTF8 mail carries it) is
+    decoded, not kept as the parser's surrogates, which no UTF-8 store takes."""
+    return [decode_8bit(value.encode("utf-8", "surrogateescape")) if _has_raw_bytes(value) else value
+            for key, value in ((key, str(value)) for key, value in message.raw_items()) if key.lower() in names]
 
 
 def _recipients(values: list[str]) -> tuple[str, ...]:
@@ -294,11 +300,25 @@ def _repaired_encoded_words(message: EmailMessage, name: str, text: str) -> str:
 
 
 def decode_8bit(data: bytes) -> str:
-    """Bytes in an unknown charset: UTF-8 when they are valid UTF-8, else the Polish 8-bit charset they look like."""
+    """Bytes in an unknown charset: UTF-8 when they are UTF-8, else the Polish 8-bit charset they look like.
+
+    UTF-8 with a byte or two broken (a letter cut in half where a script truncated the text, a stray Latin-1
+    byte pasted in) is still UTF-8: its letters are many well-formed sequences, and reading the whole of it as
+    windows-1250 for one bad byte would garble every Polish letter ("zmieniÄ‡"). Text in windows-1250 or
+    ISO-8859-2 almost never holds a well-formed UTF-8 sequence, so it is told apart by their count."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        return data.decode(guess_polish_8bit(data), errors="replace")
+        pass
+    as_utf8 = data.decode("utf-8", errors="replace")
+    broken = as_utf8.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    letters = sum(1 for char in as_utf8 if ord(char) > 0x7F and char != "\ufffd")
+    if letters >= _UTF8_LETTERS_PER_BROKEN * broken:
+        return as_utf8
+    return data.decode(guess_polish_8bit(data), errors="replace")
+
+
+_UTF8_LETTERS_PER_BROKEN = 4  # well-formed UTF-8 letters for each broken byte, in text taken to be UTF-8
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:
@@ -603,8 +623,9 @@ def _text_of(part: EmailMessage) -> str:
     """A text part in its declared charset; an unknown or lying charset falls back without failing."""
     data = _bytes_of(part)
     charset = (part.get_content_charset() or "us-ascii").lower()
+    # GB2312 and GBK as labelled mail is GBK (browsers read both labels so, WHATWG), which GB18030 holds
     aliases = {"cp-1250": "windows-1250", "x-cp1250": "windows-1250", "iso8859-2": "iso-8859-2",
-               "latin2": "iso-8859-2"}
+               "latin2": "iso-8859-2", "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030"}
     charset = aliases.get(charset, charset)
     try:
         text = data.decode(charset)
@@ -930,7 +951,11 @@ def strip_reply(text: str, *, forward: bool = False) -> str:
             continue
         if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, index) or _is_split_reply_header(lines, index) \
                 or _introduces_quote(lines, index):
-            break
+            answered = _answer_below_quote(lines, index)
+            if answered is None:
+                break
+            index = answered  # written below the quote (bottom-posted) or between its lines: the quote is skipped
+            continue
         if line.lstrip().startswith(">"):
             index += 1
             continue
@@ -985,6 +1010,29 @@ def _introduces_quote(lines: list[str], index: int) -> bool:
         return False
     following = next((line for line in lines[index + 1:] if line.strip()), "")
     return following.lstrip().startswith(">")
+
+
+def _answer_below_quote(lines: list[str], index: int) -> int | None:
+    """Where to read on after an attribution ("On … wrote:", "W dniu … pisze:") when the sender wrote below the
+    text they quote or between its lines, as people who answer point by point and some phones do: the quoted
+    lines ("> …") follow the attribution, and unquoted text follows them before the mail's end or another
+    attribution. None when the quote ends the mail (the answer was above it) or the original is not quoted
+    ("-----Original Message-----", Outlook's header block: what follows is the original's text)."""
+    if _HISTORY_SEPARATOR.match(lines[index]) or _is_outlook_reply_header(lines, index):
+        return None
+    after = index + (2 if _is_split_reply_header(lines, index) and not _REPLY_HEADER.match(lines[index]) else 1)
+    quoted = False
+    for position in range(after, len(lines)):
+        line = lines[position]
+        if not line.strip():
+            continue
+        if line.lstrip().startswith(">"):
+            quoted = True
+            continue
+        if not quoted or _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, position):
+            return None
+        return after
+    return None
 
 
 def _is_split_reply_header(lines: list[str], index: int) -> bool:

@@ -351,3 +351,13 @@ def test_only_the_first_pdfs_of_a_mail_are_read_as_forms(ctx, consultation, monk
     assert (result.status, result.comments) == ("created", 2)  # the copies read say the same: once
     roles = [a["role"] for a in mail_row(ctx, result.message_id).attachments]
     assert roles == ["form"] * importer.MAX_PDF_FORMS + ["scan"] * 2  # kept, as any PDF staff may open
+
+
+def test_a_mail_to_an_address_in_raw_utf8_that_no_consultation_takes_is_rejected_with_its_address(fresh_ctx):
+    """SpamScope's mail_test_12 (corpus/mail/libraries): the reason names the address it was sent to, which held
+    the parser's surrogates, and storing it raised UnicodeEncodeError out of import_mail (the mail retried on
+    every poll, a drop folder's import aborted)."""
+    raw = (CORPUS / "libraries" / "spamscope-mail_test_12.eml").read_bytes()
+    result = import_mail(fresh_ctx, raw, received_at=now(), source="test:utf8-address")
+    assert result.status == "rejected" and "danglüe@email.com" in result.reason
+    assert "danglüe@email.com" in mail_row(fresh_ctx, result.message_id).reason

@@ -498,3 +498,63 @@ def test_a_gmail_forward_after_the_forwarders_signature_keeps_the_forwarded_text
     text = ("Przesyłam dalej.\n\nPozdrawiam\nPiotr\n\n---------- Forwarded message ---------\n"
             "Od: Anna <a@example.org>\nDate: pt., 18 paź 2024\nSubject: Uwagi\nTo: <b@example.org>\n\nTreść uwagi Anny.\n")
     assert strip_reply(text) == "Przesyłam dalej.\n\nTreść uwagi Anny."
+
+
+LIBRARIES = MIMEKIT.parent / "libraries"  # public mail libraries' test mails, corpus/mail/libraries/SOURCES.md
+
+
+def test_an_answer_written_below_the_quote_or_between_its_lines_is_read():
+    """A bottom-posted "+1 from me." under the whole quoted RFC (PHP internals, 2014) was thrown away with the
+    quote, and the mail rejected as empty; so were the answers between an interleaved reply's quoted lines."""
+    assert parse_mail((LIBRARIES / "php-mime-mail-parser-issue84.eml").read_bytes()).body_text == "+1 from me."
+    interleaved = parse_mail((LIBRARIES / "flanker-from-encoding.eml").read_bytes()).body_text
+    assert interleaved.startswith("Isn't that the case for almost every other server you care to mention?")
+    assert "processing stage?" in interleaved and "Marc Slemko wrote" not in interleaved
+    assert "buffer overflow" not in interleaved
+    top = mail("Content-Type: text/plain; charset=utf-8\n",
+               "Moja uwaga powyżej.\r\n\r\nW dniu 1.10.2026 o 10:00, Jan pisze:\r\n> pytanie\r\n> dalej\r\n")
+    assert parse_mail(top).body_text == "Moja uwaga powyżej."  # the quote ends the mail: the answer was above it
+    outlook = mail("Content-Type: text/plain; charset=utf-8\n",
+                   "Odpowiedź.\r\n\r\n-----Original Message-----\r\nFrom: Jan\r\n\r\nTreść oryginału.\r\n")
+    assert parse_mail(outlook).body_text == "Odpowiedź."  # Outlook's unquoted original is not the sender's
+
+
+def test_a_recipient_address_in_raw_utf8_is_read_as_its_letters():
+    """SpamScope's mail_test_12 has To: danglüe@… in raw UTF-8 (RFC 6532); the address kept the parser's
+    surrogates, and storing the reason that names it raised UnicodeEncodeError."""
+    parsed = parse_mail((LIBRARIES / "spamscope-mail_test_12.eml").read_bytes())
+    assert "danglüe@email.com" in parsed.recipients
+    assert not any("\ud800" <= char <= "\udfff" for address in parsed.recipients for char in address)
+
+
+def test_utf8_with_a_broken_byte_stays_utf8():
+    """One truncated sequence no longer turns every Polish letter into windows-1250 mojibake; Yahoo cut a Russian
+    file name in the middle of a letter (flanker's russian-attachment-yahoo.eml)."""
+    cut = mail("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n",
+               "Proszę zmienić zapis o żółtej linii.\r\nKoniec ".encode() + "ł".encode()[:1])
+    assert parse_mail(cut).body_text.startswith("Proszę zmienić zapis o żółtej linii.\nKoniec")
+    yahoo = parse_mail((LIBRARIES / "flanker-russian-attachment-yahoo.eml").read_bytes())
+    assert yahoo.attachments[0].filename.startswith("Картинка с очень, очень длинным предлинным именем")
+    windows = mail("Content-Type: text/plain\nContent-Transfer-Encoding: 8bit\n",
+                   "Proszę zmienić zapis o żółtej linii.".encode("windows-1250"))
+    assert parse_mail(windows).body_text == "Proszę zmienić zapis o żółtej linii."  # no UTF-8 in it: Polish
+
+
+def test_text_labelled_gb2312_is_read_as_gbk_as_browsers_do():
+    gbk = mail("Content-Type: text/plain; charset=gb2312\nContent-Transfer-Encoding: 8bit\n", "朱镕基".encode("gbk"))
+    assert parse_mail(gbk).body_text == "朱镕基"  # 镕 is GBK's, not GB2312's
+
+
+def test_a_preamble_right_after_the_headers_is_not_folded_into_them():
+    """Thunderbird 16's mail with no blank line before "This is a multi-part message" (enmime's test data): the
+    boundary line and the first part's headers were taken for the mail's own, and the mail refused."""
+    parsed = parse_mail((LIBRARIES / "enmime-qp-utf8-header-no-break.eml").read_bytes())
+    assert (parsed.sender_address, parsed.subject) == ("jamehi03@jamehi03lx.noa.com", "MIME UTF8 Test ¢ More Text")
+    assert parsed.body_text.startswith("Lorem ipsum dolor sit amet, consectetur adipiscing elit. Nullam venenatis")
+
+
+def test_a_transfer_encoding_declared_on_a_multipart_is_ignored_as_mail_clients_do():
+    """A newsletter's multipart/related says quoted-printable (SpamScope's mail_test_6); its parts split all the
+    same, and it was refused as broken MIME."""
+    parsed = parse_mail((LIBRARIES / "spamscope-mail_test_6.eml").read_bytes())
+    assert parsed.subject == "Быстрее вкладывайте в золото!" and "Профессионалы.ru" in parsed.body_text
