@@ -368,7 +368,9 @@ def is_safe_member_name(name: str) -> bool:
     return all(segment not in ("..", ".") for segment in name.split("/"))
 
 
-_MACRO_RELATIONSHIPS = ("vbaproject", "vbadata", "activex", "vbaprojectsignature", "keymapcustomizations")
+# Not "keyMapCustomizations": Word's customizations.xml holds the document's keyboard shortcuts (a key that types
+# "§"), which may name a macro but hold no code; the code would be a vbaProject, refused by its own name and type.
+_MACRO_RELATIONSHIPS = ("vbaproject", "vbadata", "activex", "vbaprojectsignature")
 
 
 # Word's "Strict Open XML Document" (ISO/IEC 29500 strict): the same parts in other namespaces.

@@ -105,6 +105,7 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     """Check `data` (raises DocumentRejected) and parse it into version 1."""
     check_docx(data, limits=limits)
     parts = related_parts(read_package(with_usual_main_part(data)))
+    as_sent = parts["word/document.xml"]
     try:
         parts, review_marks = without_review_marks(parts)
         root = parse_xml(parts["word/document.xml"])
@@ -119,8 +120,8 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     has_marks = next(root.iter(W + "lastRenderedPageBreak"), None) is not None
     state = _ParseState(dict(root.nsmap), styles, numbering, _PageCounter(has_marks))
     section = _walk_body(body, state)
-    if not any(unit.text.strip() for unit in state.units):
-        raise _no_text(root, state.units)
+    if not any(char.isalnum() for unit in state.units for char in unit.text):  # an empty table's " | " is no text
+        raise _no_text(root, state.units, as_sent)
     units = relabel(number_tirets(assign_parents(state.units)))
     units = [evolve(unit, source_parent_prefix=unit.parent_prefix) if unit.parent_prefix else unit for unit in units]
     head, tail = _document_frame(root, body, section, state.head_extra)
@@ -128,7 +129,7 @@ def parse_docx(data: bytes, *, limits: Limits | None = None) -> Version:
     return Version(number=1, units=tuple(units), template=Template.of(parts, head, tail), warnings=warnings)
 
 
-def _no_text(root, units: list[Unit]) -> DocumentRejected:
+def _no_text(root, units: list[Unit], as_sent: bytes) -> DocumentRejected:
     """Why a draft without a word of text cannot be consulted on, in the terms of what the clerk sent."""
     if next(root.iter(W + "altChunk"), None) is not None:
         return DocumentRejected(
@@ -144,7 +145,13 @@ def _no_text(root, units: list[Unit]) -> DocumentRejected:
             "Tekst dokumentu znajduje się w polach tekstowych lub kształtach, których nie można komentować ani "
             "zmieniać w trybie śledzenia zmian. W programie Word przenieś tekst z pól na stronę (wytnij i wklej) i "
             "prześlij dokument ponownie.")
-    if units:
+    if b"delText" in as_sent and any((text.text or "").strip() for text in parse_xml(as_sent).iter(W + "delText")):
+        return DocumentRejected(
+            "no_text", "All of the document's text is deleted with tracked changes. In Word, reject the deletions "
+            "(Review → Reject) or upload the version before them.",
+            "Cały tekst dokumentu jest usunięty w trybie śledzenia zmian. W programie Word odrzuć usunięcia "
+            "(Recenzja → Odrzuć) albo prześlij wersję sprzed nich.")
+    if next(root.iter(W + "drawing", W + "pict", W + "object"), None) is not None:
         return DocumentRejected(
             "no_text", "The document holds only pictures or objects, no text: a scanned draft pasted into Word cannot "
             "be commented on. Upload the draft's text as a Word document.",

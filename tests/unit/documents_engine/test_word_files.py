@@ -131,12 +131,29 @@ def test_a_draft_whose_text_is_all_in_text_boxes_is_refused_saying_so():
     (CORPUS / "headerPic.docx", "nie zawiera tekstu"),
     (CORPUS.parents[1] / "mail" / "docx" / "testAltChunkHTML.docx", "altChunk"),
     (CORPUS.parents[1] / "mail" / "docx" / "testAltChunkMHT.docx", "altChunk"),
+    (CORPUS.parents[1] / "mail" / "docx" / "python-docx-tbl-2x2-table.docx", "nie zawiera tekstu"),
+    (CORPUS.parents[1] / "mail" / "docx" / "docx2python-checked_drop1.docx", "nie zawiera tekstu"),
+    (CORPUS.parents[1] / "mail" / "docx" / "openxmlsdk-Comment020.docx", "usunięty w trybie śledzenia zmian"),
 ])
 def test_a_draft_without_text_is_refused_saying_why(path, because):
     """Nothing in it could be commented on: a chart alone, a picture in the header, text Word keeps as an
-    imported web page (a web editor's export, opened and saved again in Word it becomes text)."""
+    imported web page (a web editor's export, opened and saved again in Word it becomes text), an empty table
+    (python-docx's: accepted before, its cells' separators taken for text), a check box and a drop-down list
+    alone (docx2python's; they were called "pictures or objects"), text all deleted with tracked changes
+    (Open XML SDK's Comment020: "pictures" too)."""
     from services.documents.engine import DocumentRejected
 
     with pytest.raises(DocumentRejected) as refused:
         parse_docx(path.read_bytes())
     assert refused.value.code == "no_text" and because in refused.value.message_pl
+
+
+def test_a_draft_with_its_own_keyboard_shortcuts_is_no_macro():
+    """Open XML SDK's bookmark.docx (the C# 3.0 specification) keeps Word's keyboard shortcuts in
+    customizations.xml (a key that types "§"), with no code in the package; it was refused as holding macros."""
+    data = (CORPUS.parents[1] / "mail" / "docx" / "openxmlsdk-bookmark.docx").read_bytes()
+    draft = parse_docx(data)
+    assert "Version 3.0 Specification" in [unit.text for unit in draft.units[:4]] and len(draft.units) > 400
+    from services.intake.mail.letter import letter_text  # a letter attached to a mail: read, not refused
+
+    assert "26.1 Implicitly typed local variables" in letter_text("docx", data)
