@@ -174,6 +174,11 @@ class _Reader:
             group.skip = True
             group.fonttbl = name == "fonttbl"
             return
+        if name == "nesttableprops" and len(stack) > 1:
+            # A nested table's row properties, which RTF puts after the row's cells; some writers (a Ukrainian
+            # court register's, RtfPipe's Issue34) put the cells' text inside it, and Word and LibreOffice show it
+            group.skip = stack[-2].skip
+            return
         if name in ("listtext", "pntext") and not group.skip and not group.label:
             # the number Word or LibreOffice shows before the item, written out for readers without lists
             group.label, self.text_before_label, self.buffer = True, self.buffer, []

@@ -109,3 +109,11 @@ def test_lists_libreoffice_wrote_out_read_as_libreoffice_shows_them_a_cells_list
     row = " | ".join([theirs[table_at], " ".join(theirs[table_at + 1:table_at + 4])])  # a row is one line
     assert row == "Intervening table | 1. Within cell 1 a. Cell a b. Cell b"
     assert ours == theirs[:table_at] + [row] + theirs[table_at + 4:]
+
+
+def test_a_nested_tables_text_written_inside_its_row_properties_is_read():
+    """RtfPipe's Issue34.rtf (rtf/SOURCES.md): the judges' names stand inside `{\\*\\nesttableprops …}`, which was
+    skipped as an unknown destination; only the title was read."""
+    text = letter_text("rtf", (RTF / "rtfpipe-Issue34.rtf").read_bytes())
+    assert text.startswith("У Х В А Л А")
+    assert all(name in text for name in ("Б.І. Гулько", "М.Є.Червинська", "В.А.Черненко"))
