@@ -19,7 +19,10 @@ import re
 
 from services.intake.mail.rows import TABLE_HERE, DocumentText, lined_up
 
-MAX_DEPTH = 400
+# Groups are kept on a list, not the call stack, so depth costs a few bytes a group. Outlook's RTF of an HTML mail
+# (`\fromhtml1`) opens a group for each HTML tag and leaves those of unclosed <div>s open: 2,714 deep in RtfPipe's
+# Issue52, which Word and LibreOffice read.
+MAX_DEPTH = 5000
 MAX_BYTES = 5 * 1024 * 1024  # a form or letter is far smaller; dense control words read at about 1.4 MB/s
 _TOKEN = re.compile(rb"\\([a-zA-Z]{1,32})(-?\d{1,10})? ?|\\'([0-9a-fA-F]{2})|\\(.)|([{}])|([\r\n]+)|([^\\{}\r\n]+)",
                     re.DOTALL)

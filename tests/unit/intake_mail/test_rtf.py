@@ -117,3 +117,12 @@ def test_a_nested_tables_text_written_inside_its_row_properties_is_read():
     text = letter_text("rtf", (RTF / "rtfpipe-Issue34.rtf").read_bytes())
     assert text.startswith("У Х В А Л А")
     assert all(name in text for name in ("Б.І. Гулько", "М.Є.Червинська", "В.А.Черненко"))
+
+
+def test_outlooks_rtf_of_an_html_mail_with_groups_nested_thousands_deep_is_read():
+    """RtfPipe's Issue52.rtf (rtf/SOURCES.md) nests 2,714 groups deep; past the old limit of 400 its text was
+    none, and the letter was attached with nothing to show."""
+    text = letter_text("rtf", (RTF / "rtfpipe-Issue52.rtf").read_bytes())
+    assert text.startswith("Attorney-Client Communication-Privileged/Confidential.")
+    assert "Please be advised that the applicant has contracted with a third party" in text
+    assert "Chris C.C. Wu" in text and "連邦國際專利商標事務所" in text
