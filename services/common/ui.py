@@ -33,6 +33,8 @@ from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import Markup, escape
 
+from services.common.locales import babel_locale
+
 LANGUAGES = ("pl", "en")
 DEFAULT_LANGUAGE = "pl"
 COMMON_DIR = Path(__file__).resolve().parent
@@ -151,14 +153,14 @@ def local_date(value: date | datetime | str) -> str:
     if isinstance(value, datetime):
         value = _as_local(value).date()
     language = current_language()
-    text = format_date(value, "d MMMM y", locale=language)
+    text = format_date(value, "d MMMM y", locale=babel_locale(language))
     return f"{text} r." if language == "pl" else text
 
 
 def local_time(value: datetime | str) -> str:
     if isinstance(value, str) and len(value) <= 8:  # "09:00" from a duty day: already local
-        return format_time(time.fromisoformat(value), "H:mm", locale=current_language())
-    return format_time(_as_local(value), "H:mm", locale=current_language())
+        return format_time(time.fromisoformat(value), "H:mm", locale=babel_locale(current_language()))
+    return format_time(_as_local(value), "H:mm", locale=babel_locale(current_language()))
 
 
 def local_datetime(value: datetime | str) -> str:
@@ -170,7 +172,7 @@ def local_datetime(value: datetime | str) -> str:
 
 def weekday(value: date | str) -> str:
     day = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(day, "EEEE", locale=current_language())
+    return format_date(day, "EEEE", locale=babel_locale(current_language()))
 
 
 def nobreak(text: object) -> Markup:

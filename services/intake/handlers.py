@@ -262,6 +262,7 @@ def comment_form(ctx: ServiceContext, consultation_id: str) -> bytes:
     """The consultation's downloadable comment form (DOCX), generated from its announcement and draft."""
     from babel.dates import format_date
 
+    from services.common.locales import babel_locale
     from services.intake.comment_form import CommentFormSpec, FormUnit, build_comment_form
 
     consultation = get_consultation(ctx, consultation_id)
@@ -269,7 +270,7 @@ def comment_form(ctx: ServiceContext, consultation_id: str) -> bytes:
     return build_comment_form(CommentFormSpec(
         title=consultation.title, stage=consultation.stage or "", organiser=consultation.organiser or "",
         legal_basis=consultation.legal_basis or "",
-        deadline=format_date(local_deadline.date(), "d MMMM y", locale="pl") + " r.",
+        deadline=format_date(local_deadline.date(), "d MMMM y", locale=babel_locale("pl")) + " r.",
         contact_email=consultation.contact_email or "", contact_phone=consultation.contact_phone or "",
         postal_address=consultation.postal_address or "",
         units=tuple(FormUnit(label=u.get("label") or "", kind=u.get("kind") or "", title=u.get("title") or "")

@@ -24,6 +24,7 @@ from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.common.addresses import names_organiser
+from services.common.locales import babel_locale
 from services.common.quotes import quoted
 from services.notify.calendar import booking_invitation
 from services.notify.domain import Template, normalize_language, office_from
@@ -91,9 +92,10 @@ class Renderer:
         """The pages' form: "8 października 2024 r., godz. 9:30" / "8 October 2024, 9:30"."""
         language = normalize_language(language)
         moment = self._as_local(value)
+        day = babel_format_datetime(moment, "d MMMM y", locale=babel_locale(language))
         if language == "pl":
-            return f"{babel_format_datetime(moment, 'd MMMM y', locale=language)} r., godz. {self._local_time(moment)}"
-        return f"{babel_format_datetime(moment, 'd MMMM y', locale=language)}, {self._local_time(moment)}"
+            return f"{day} r., godz. {self._local_time(moment)}"
+        return f"{day}, {self._local_time(moment)}"
 
     def _local_time(self, value: str | datetime) -> str:
         moment = self._as_local(value)
