@@ -79,7 +79,9 @@ def _check_unicode(value: typing.Any) -> None:
 
 def safe_loads(data: str | bytes) -> typing.Any:
     text = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
-    if _nesting_depth(text) > MAX_DEPTH:
+    # Fewer opening brackets than the limit cannot nest past it: counted in C, where the scan runs in Python
+    # (34 µs of a 1.3 KB submission's 48)
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_depth(text) > MAX_DEPTH:
         raise UnsafeJson(f"the JSON body is nested more than {MAX_DEPTH} levels deep", text)
     try:
         value = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constants)
