@@ -213,8 +213,9 @@ def _sources(message: EmailMessage, names: frozenset[str]) -> list[str]:
     """The headers' values as sent, not parsed: parsing them into objects is where the standard library trips on a
     group with a comment after it. An address in raw UTF-8 (RFC 6532, "urząd@…" as SMTPUTF8 mail carries it) is
     decoded, not kept as the parser's surrogates, which no UTF-8 store takes."""
+    values = [str(value) for key, value in message.raw_items() if key.lower() in names]
     return [decode_8bit(value.encode("utf-8", "surrogateescape")) if _has_raw_bytes(value) else value
-            for key, value in ((key, str(value)) for key, value in message.raw_items()) if key.lower() in names]
+            for value in values]
 
 
 def _recipients(values: list[str]) -> tuple[str, ...]:
