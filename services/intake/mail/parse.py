@@ -8,6 +8,8 @@ they are never answered (a receipt to an auto-reply is how two robots loop).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email
 import hashlib
 import mimetypes
@@ -111,19 +113,26 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
     forward = bool(_FORWARD_SUBJECT.match(subject))
     tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
-    body = collected.plain if collected.plain.strip() else html_to_text(collected.html)
-    if not body.strip() and (collected.forwarded_plain.strip() or collected.forwarded_html.strip()):
-        body = collected.forwarded_plain if collected.forwarded_plain.strip() else html_to_text(collected.forwarded_html)
+    own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html), forward=forward)
+    attached = strip_reply(collected.forwarded_plain if collected.forwarded_plain.strip()
+                           else html_to_text(collected.forwarded_html), forward=forward)
     if automatic is None and not sender_address:
         raise MailRefused("no_sender", "the mail has no usable From address")
-    return ParsedMail(message_id=message_id, sender_name=sender_name, sender_address=sender_address,
-                      recipients=recipients, subject=subject, date_header=date_header,
-                      body_text=strip_reply(body, forward=forward),
-                      attachments=tuple(collected.attachments), automatic=automatic,
+    # An attached mail's text (message/rfc822) is the body when the sender wrote nothing of their own around it,
+    # a signature alone included (Netscape's "-- \nJuergen Specht" above a forwarded letter), and follows the
+    # sender's words when they wrote some ("I send you the association's comments as an attachment")
+    body_text = f"{own}\n\n{ATTACHED_MAIL}\n\n{attached}" if own.strip() and attached.strip() else own or attached
+    body_text = body_text.replace("\x00", "")  # a NUL, which no PostgreSQL text takes
+    return ParsedMail(message_id=message_id, sender_name=sender_name.replace("\x00", ""),
+                      sender_address=sender_address, recipients=recipients, subject=subject.replace("\x00", ""),
+                      date_header=date_header, body_text=body_text,
+                      attachments=(*collected.attachments, *_sent_pictures(collected, body_text)), automatic=automatic,
                       body_tables=tuple(tables),
                       forwarded_senders=tuple(collected.forwarded_senders))
 
 
+# Stands between the sender's words and the text of a mail they attached, in the body staff read.
+ATTACHED_MAIL = "---------- Załączona wiadomość / Attached message ----------"
 _RECIPIENT_HEADERS = frozenset({"to", "cc", "delivered-to", "x-original-to"})
 # The headers this reader parses. The standard library's header parser takes time growing with the square of a
 # value's length (a 64 KB Content-Type: 1.6 s), so a longer one than any mail client writes is refused before it
@@ -416,6 +425,7 @@ class _Collected:
     forwarded_html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
     forwarded_senders: list[str] = field(default_factory=list)
+    small_pictures: list[Attachment] = field(default_factory=list)
     parts: int = 0
     unpacked: int = 0  # bytes taken out of containers so far
 
@@ -439,7 +449,7 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload()
-        inner = inner[0] if isinstance(inner, list) and inner else inner
+        inner = _encoded_message(part, inner[0] if isinstance(inner, list) and inner else inner)
         if isinstance(inner, EmailMessage) and _broken(inner):
             # a forwarded mail cut short or broken is the sender's attachment, kept for staff; the mail around it
             # is still read (its text, its other files)
@@ -467,12 +477,14 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
                       in_sequence=in_sequence)
         return
     data = _bytes_of(part)
-    if content_type.startswith("image/") and disposition != "attachment" and (not filename or part.get("Content-ID")) \
-            and len(data) < INLINE_PICTURE_BYTES:
-        return  # a picture inside the HTML (a logo in a signature, cid:image001.png), not something sent to us
-    # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
+    small_picture = content_type.startswith("image/") and disposition != "attachment" and \
+        (not filename or part.get("Content-ID")) and len(data) < INLINE_PICTURE_BYTES
     if not filename:
         filename = f"attachment-{len(out.attachments) + 1}{mimetypes.guess_extension(content_type) or ''}"
+    if small_picture:  # a logo in a signature (cid:image001.png) or the picture sent: `_sent_pictures` decides
+        out.small_pictures.append(Attachment(filename, content_type, data, forwarded=forwarded))
+        return
+    # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded))
     if content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
         _add_contained(out, filename, tnef_files(data), forwarded=forwarded)  # Outlook's Rich Text mail
@@ -480,6 +492,32 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         _add_outlook_item(out, filename, data)
     elif data.startswith(b"PK\x03\x04"):
         _add_contained(out, filename, zip_files(data), forwarded=forwarded)  # "uwagi.zip": the form and a letter
+
+
+def _encoded_message(part: EmailMessage, inner: object) -> object:
+    """An attached mail as its sender's client wrote it. RFC 2046 allows a message/rfc822 part only 7bit, 8bit or
+    binary, but webmails (Yandex) and mailers send it in base64; the standard library then reads the base64 text
+    as a mail with no headers, and the attached mail was lost. Such a part is decoded and read again."""
+    encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if encoding != "base64" or not isinstance(inner, EmailMessage) or inner.keys():
+        return inner
+    encoded = inner.get_payload()
+    if not isinstance(encoded, str):
+        return inner
+    try:
+        decoded = base64.b64decode("".join(encoded.split()), validate=False)
+    except (binascii.Error, ValueError):
+        return inner
+    return email.message_from_bytes(decoded, policy=policy.default) if decoded.strip() else inner
+
+
+def _sent_pictures(collected: _Collected, text: str) -> list[Attachment]:
+    """The small inline pictures, when they were sent rather than shown in the HTML around them: when the mail
+    has no text (a picture mailed alone, an HTML body that is only that picture) or no HTML to show them in
+    (Apple Mail's plain text with a photo). Else they are a signature's logos and icons."""
+    if text.strip() and (collected.html + collected.forwarded_html).strip():
+        return []
+    return collected.small_pictures
 
 
 def _parts_after_the_end(part: EmailMessage) -> list[EmailMessage]:
@@ -613,6 +651,11 @@ def _name_as_sent(part: EmailMessage) -> str | None:
 
 
 def _bytes_of(part: EmailMessage) -> bytes:
+    declared = part.get("Content-Transfer-Encoding")
+    if declared is not None and str(declared) != str(declared).strip():
+        # "quoted-printable" with spaces after it: the standard library compares the value as written and leaves
+        # the part encoded (a PDF stored as its base64 text); mail clients decode it
+        part.replace_header("Content-Transfer-Encoding", str(declared).strip())
     try:
         data = part.get_payload(decode=True)
     except (ValueError, TypeError) as error:

@@ -341,8 +341,9 @@ def test_an_outlook_express_boundary_left_unquoted_with_an_equals_sign_still_spl
 def test_a_forwarded_mail_cut_short_is_kept_for_staff_and_the_mail_around_it_is_read():
     parsed = parse_mail((MIKEL / "forwarded-mail-cut-short.eml").read_bytes())
     assert parsed.sender_address == "test@example.com"
+    # the mail's own HTML is one picture and no word: the picture is what was sent, kept after the attached mail
     assert [(a.filename, a.media_type, a.forwarded) for a in parsed.attachments] == [
-        ("Testmail.eml", "message/rfc822", True)]
+        ("Testmail.eml", "message/rfc822", True), ("img.png", "image/png", False)]
     assert b"Subject: Another PDF" in parsed.attachments[0].data
 
 
@@ -558,3 +559,60 @@ def test_a_transfer_encoding_declared_on_a_multipart_is_ignored_as_mail_clients_
     same, and it was refused as broken MIME."""
     parsed = parse_mail((LIBRARIES / "spamscope-mail_test_6.eml").read_bytes())
     assert parsed.subject == "Быстрее вкладывайте в золото!" and "Профессионалы.ru" in parsed.body_text
+
+
+def test_an_attached_mail_is_read_after_the_senders_words_and_alone_when_they_wrote_only_a_signature():
+    """django-mailbox's test mail says "I am sending you an email message as an attachment" and attaches one
+    (message/rfc822); its text was dropped. MIME-tools' ak-0696 (Netscape 2.02, 1997) forwards a German letter
+    under a signature alone, and was rejected as a mail with no text."""
+    from services.intake.mail.parse import ATTACHED_MAIL
+
+    parsed = parse_mail((LIBRARIES / "django-mailbox-message_with_rfc822_attachment.eml").read_bytes())
+    own, attached = parsed.body_text.split(f"\n\n{ATTACHED_MAIL}\n\n")
+    assert own == "Dear Sir or Madam,\n\nI am sending you an email message as an attachment."
+    assert attached == "Hello!\n\nThis is the attached email."
+    forwarded = parse_mail((LIBRARIES / "mime4j-mimetools-ak-0696.eml").read_bytes()).body_text
+    assert forwarded.startswith("Hallo Herr Specht,") and ATTACHED_MAIL not in forwarded
+    assert "Juergen Specht - KULTURBOX" not in forwarded
+
+
+def test_an_attached_mail_sent_in_base64_is_decoded_and_read():
+    """Yandex's webmail sends attached mails in base64 (imap_tools' attachment_2_base64.eml), which the standard
+    library reads as a mail without headers: the two attached GitHub notifications were lost."""
+    parsed = parse_mail((LIBRARIES / "imap_tools-attachment_2_base64.eml").read_bytes())
+    assert parsed.body_text.startswith("two attach\n\n") and "As .EML files have these headers:" in parsed.body_text
+    assert parsed.forwarded_senders == ("notifications@github.com", "notifications@github.com")
+
+
+def test_a_transfer_encoding_with_spaces_after_it_is_still_decoded():
+    """Stalwart's thirdparty/003.eml: "quoted-printable" and then fourteen spaces; the part was kept encoded
+    ("Move =E2=99=9A"). The fixture has no From, which is added."""
+    raw = b"From: Anna Nowak <anna@example.org>\r\n" + (LIBRARIES / "stalwart-thirdparty-003.eml").read_bytes()
+    text = parse_mail(raw).body_text
+    assert "=E2=99" not in text and text.count("Move ♚ to ♛'s ♝") == 4  # 8bit, binary, QP and base64 alike
+    pdf = mail('Content-Type: multipart/mixed; boundary="b"\n',
+               "--b\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64 \r\n\r\n"
+               + base64.b64encode("Uwagi w załączniku.".encode()).decode() + "\r\n--b\r\n"
+               "Content-Type: application/pdf\r\nContent-Disposition: attachment; filename=uwagi.pdf\r\n"
+               "Content-Transfer-Encoding: base64  \r\n\r\n" + base64.b64encode(b"%PDF-1.4 x").decode() + "\r\n--b--\r\n")
+    parsed = parse_mail(pdf)
+    assert parsed.body_text == "Uwagi w załączniku." and parsed.attachments[0].data == b"%PDF-1.4 x"
+
+
+def test_a_small_picture_is_kept_when_the_mail_has_no_other_text_or_no_html_to_show_it_in():
+    """Stalwart's thirdparty/011.eml (Thunderbird 91, "small image"): the HTML is one picture and no word, and
+    the mail was rejected as empty; imap_tools' attachment_content_location.eml (Apple Mail): plain text and a
+    photo with a Content-ID, which no HTML shows, was dropped as a logo."""
+    alone = parse_mail((LIBRARIES / "stalwart-thirdparty-011.eml").read_bytes())
+    assert alone.body_text == "" and [a.media_type for a in alone.attachments] == ["image/png"]
+    assert alone.attachments[0].data.startswith(b"\x89PNG")
+    apple = parse_mail((LIBRARIES / "imap_tools-attachment_content_location.eml").read_bytes())
+    assert apple.body_text == "This is the first part." and [a.media_type for a in apple.attachments] == ["image/jpeg"]
+
+
+def test_a_nul_in_a_text_part_is_not_kept():
+    """Stalwart's thirdparty/000.eml has a NUL in its base64 text, which a PostgreSQL text column refuses (the
+    comment made from the mail's body would fail to store). The fixture has no From, which is added."""
+    raw = b"From: Anna Nowak <anna@example.org>\r\n" + (LIBRARIES / "stalwart-thirdparty-000.eml").read_bytes()
+    text = parse_mail(raw).body_text
+    assert "\x00" not in text and text.startswith("we have\na lot\nof binary stuff in here")
