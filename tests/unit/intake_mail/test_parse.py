@@ -616,3 +616,10 @@ def test_a_nul_in_a_text_part_is_not_kept():
     raw = b"From: Anna Nowak <anna@example.org>\r\n" + (LIBRARIES / "stalwart-thirdparty-000.eml").read_bytes()
     text = parse_mail(raw).body_text
     assert "\x00" not in text and text.startswith("we have\na lot\nof binary stuff in here")
+
+
+def test_base64_with_a_stray_group_of_characters_is_decoded_as_far_as_it_goes():
+    """The standard library gives such a part's encoded text itself (InvalidBase64LengthDefect)."""
+    encoded = base64.b64encode("Uwaga do § 5: proszę dopisać organizacje seniorów.".encode()).decode()
+    raw = mail("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n", encoded + "\r\nQUJD\r\nX\r\n")
+    assert parse_mail(raw).body_text.startswith("Uwaga do § 5: proszę dopisać organizacje seniorów.")
