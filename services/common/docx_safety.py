@@ -28,6 +28,10 @@ _DTD_MARKERS = (b"<!doctype", b"<!entity")
 _DTD_MARKERS_UTF16 = tuple(marker.decode().encode("utf-16-le") for marker in _DTD_MARKERS)
 _MACRO_NAME_MARKERS = ("vbaproject", "vbadata", "activex")
 _MACRO_CONTENT_TYPE_MARKERS = (b"macroenabled", b"vbaproject", b"ms-office.activex", b"ms-word.vba")
+# The one content type registered for an Excel binary workbook (.xlsb) says "macroEnabled" whether it holds macros
+# or not; Word embeds one for a chart or a table pasted from Excel. Such a part is looked into instead
+# (`_binary_workbooks_without_code`), and refused when it holds a VBA project.
+_BINARY_WORKBOOK = re.compile(rb"application/vnd\.ms-excel\.sheet\.binary\.macroenabled\.12", re.IGNORECASE)
 # XML 1.0 forbids these characters: text with them must not corrupt (or fail to write) a package we generate.
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -380,6 +384,7 @@ _STRICT_RELATIONSHIPS = "http://purl.oclc.org/ooxml/"
 def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
     """Content types and relationships, parsed by their declared encoding (UTF-8, UTF-16, …): no macro
     content type and no relationship to VBA or ActiveX, whatever the part holding it is called."""
+    workbooks: list[str] = []  # embedded binary workbooks, by part name or extension, looked into below
     for info in infos:
         name = info.filename
         if name != "[Content_Types].xml" and not name.lower().endswith(".rels"):
@@ -399,10 +404,33 @@ def _check_declarations(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) 
                               "Dokument zapisano w formacie „Strict Open XML”, którego nie odczytujemy; zapisz go "
                               "jako zwykły dokument Word (.docx) poleceniem Plik → Zapisz jako.")
             relationship = (element.get("Type") or "").lower().rsplit("/", 1)[-1]
+            if name == "[Content_Types].xml" and _BINARY_WORKBOOK.fullmatch(content_type.encode()):
+                workbooks.append(element.get("PartName") or f".{element.get('Extension') or ''}")
+                continue
             if any(marker.decode() in content_type for marker in _MACRO_CONTENT_TYPE_MARKERS) or \
                     any(marker in relationship for marker in _MACRO_RELATIONSHIPS) or relationship == "control":
                 raise _reject("macros", f"The document contains macros or embedded code (declared in {name}).",
                               f"Dokument zawiera makra lub osadzony kod (zadeklarowane w {name}).")
+    _binary_workbooks_without_code(archive, infos, workbooks)
+
+
+def _binary_workbooks_without_code(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], declared: list[str]) -> None:
+    """Refuse an embedded binary workbook (declared by part name or by extension) that holds a VBA project or is
+    no package at all; its members were already read within the package's limits."""
+    names = {"/" + info.filename.lower(): info for info in infos}
+    for declaration in (entry.lower() for entry in declared):
+        members = [info for key, info in names.items() if key == declaration
+                   or (declaration.startswith(".") and key.endswith(declaration))]
+        for info in members:
+            try:
+                with zipfile.ZipFile(io.BytesIO(archive.read(info))) as workbook:
+                    code = any(marker in member.lower() for member in workbook.namelist()
+                               for marker in _MACRO_NAME_MARKERS)
+            except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+                code = True  # what calls itself a workbook and is none may be anything
+            if code:
+                raise _reject("macros", f"The document contains macros or embedded code ({info.filename}).",
+                              f"Dokument zawiera makra lub osadzony kod ({info.filename}).")
 
 
 def _check_members(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: Limits, kind: _Kind) -> None:
@@ -453,7 +481,7 @@ def _scan_xml_window(name: str, window: bytes, kind: _Kind) -> None:
     if _found(_DTD_MARKERS + _DTD_MARKERS_UTF16, window):
         raise _reject("dtd", f"The part {name} declares a DOCTYPE or entities, which are not allowed.",
                       f"Część {name} zawiera deklarację DOCTYPE lub encji, co jest niedozwolone.")
-    if name == "[Content_Types].xml" and _found(_MACRO_CONTENT_TYPE_MARKERS, window):
+    if name == "[Content_Types].xml" and _found(_MACRO_CONTENT_TYPE_MARKERS, _BINARY_WORKBOOK.sub(b"", window)):
         raise _reject("macros", "The document declares macro-enabled content.",
                       "Dokument deklaruje zawartość z makrami.")
     if _found(kind.macro_content_markers, window):

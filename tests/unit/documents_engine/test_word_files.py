@@ -157,3 +157,28 @@ def test_a_draft_with_its_own_keyboard_shortcuts_is_no_macro():
     from services.intake.mail.letter import letter_text  # a letter attached to a mail: read, not refused
 
     assert "26.1 Implicitly typed local variables" in letter_text("docx", data)
+
+
+def test_an_embedded_excel_binary_workbook_is_no_macro_unless_it_holds_code():
+    """Open XML SDK's object-chart.docx embeds an .xlsb, whose only registered content type says "macroEnabled";
+    it was refused as macros. The workbook is looked into: with a VBA project inside, it still is."""
+    import io
+    import zipfile
+
+    from services.documents.engine import DocumentRejected
+    from tests.unit.documents_engine.docx_fixtures import repack  # this module is imported by intake's tests too
+
+    data = (CORPUS.parents[1] / "mail" / "docx" / "openxmlsdk-object-chart.docx").read_bytes()
+    assert parse_docx(data).units[0].text.startswith("On the Insert tab, the galleries include items")
+    name = "word/embeddings/Microsoft_Office_Excel_Binary_Worksheet1.xlsb"
+    workbook = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(read_package(data)[name])) as source, zipfile.ZipFile(workbook, "w") as target:
+        for member in source.namelist():
+            target.writestr(member, source.read(member))
+        target.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0 VBA")
+    with pytest.raises(DocumentRejected) as refused:
+        parse_docx(repack(data, {name: workbook.getvalue()}))
+    assert refused.value.code == "macros" and name in refused.value.message
+    with pytest.raises(DocumentRejected) as refused:
+        parse_docx(repack(data, {name: b"not a workbook"}))
+    assert refused.value.code == "macros"
