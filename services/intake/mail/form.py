@@ -63,7 +63,7 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     ("section", re.compile(r"czesc dokumentu|czesc projektu|do ktorego odnosi sie|do ktorej odnosi sie|"
                            r"jednostka redakcyjna|miejsce w (?:projekcie|dokumencie)|^(?:rozdzial|paragraf|punkt)\b|"
                            r"^(?:nr )?(?:rozdzialu|paragrafu)|^czesc\b|^fragment|\bsection\b|part of the document|"
-                           r"^wskaz(?:anie)? (?:miejsc|zapis|fragment)")),
+                           r"^wskaz(?:anie)? (?:miejsc|zapis|fragment)|^nr (?:str(?:ony)?|punktu|ustepu)\b")),
     # A header that opens with a proposing word is the proposal whatever it names after it ("Proponowana treść
     # zapisu", "Propozycja zmiany zapisu w projekcie" would otherwise be the current text).
     ("proposal", re.compile(r"^(?:propozycj|proponowan|sugerowan|wnioskowan|postulowan)")),
@@ -71,10 +71,11 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
                                 r"(?:zapis|brzmienie|tresc)\w* (?:obecn|dotychczasow|aktualn)|"
                                 r"^(?:obecn|dotychczasow)\w*$|"
                                 r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)|"
-                                r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)")),
+                                r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)|"
+                                r"zapis ktorego dotyczy|^jest$")),  # a lawyer's table: "Jest" | "Powinno być"
     ("comment", re.compile(r"tresc (?:uwagi|opinii)|^uwaga$|^uwagi$|opis uwagi|^comment")),
     ("proposal", re.compile(r"propozycj|proponowan|sugerowan|wnioskowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
-                            r"proposed (?:change|wording)")),
+                            r"proposed (?:change|wording)|^powinno byc$")),
     ("number", re.compile(r"^l\.? ?p\.?$|^lp$|^nr$|^no\.?$")),
 )
 

@@ -602,3 +602,29 @@ def test_an_odt_forms_details_typed_as_a_list_are_read():
     form = read_form("f.odt", ODT, buffer.getvalue())
     assert (form.submitter.name, form.submitter.email) == ("Ewa Lis", "ewa.lis@example.org")
     assert [(row.proposal, row.justification) for row in form.rows] == [("Dopisać sport", "Bo sport")]
+
+
+@pytest.mark.parametrize("header,column", [
+    ("Nr strony/ punktu/ rozdziału", "section"),
+    ("Zapis, którego dotyczy uwaga", "current_text"),
+    ("Jest", "current_text"),
+    ("Powinno być:", "proposal"),
+    ("Uwagi do projektu programu współpracy na 2026 rok", None),  # the form's title, above its header
+    ("Strona", None),  # a page, or the party: not a column to guess
+    ("Jest to uwaga", None),
+])
+def test_more_of_the_wordings_offices_give_their_comment_tables_are_known(header, column):
+    from services.intake.mail.form import classify_header
+
+    assert classify_header(header) == column
+
+
+def test_a_lawyers_table_of_what_is_and_what_should_be_gives_rows():
+    from services.intake.mail.form import rows_from_grid
+
+    rows = rows_from_grid([["Lp.", "Nr strony/ punktu/ rozdziału", "Jest", "Powinno być", "Uzasadnienie"],
+                           ["1", "§ 5 ust. 2", "Program realizowany jest w roku 2025.",
+                            "Program realizowany jest w latach 2025–2026.", "Zadania trwają dłużej niż rok."]])
+    assert [(row.section, row.current_text, row.proposal, row.justification) for row in rows] == [
+        ("§ 5 ust. 2", "Program realizowany jest w roku 2025.", "Program realizowany jest w latach 2025–2026.",
+         "Zadania trwają dłużej niż rok.")]
