@@ -30,6 +30,7 @@ from services.common.storage import ObjectNotFound, ObjectStore, StoredObject
 from services.common.web import DomainError
 from services.intake import domain
 from services.intake.handlers import record_submission
+from services.intake.mail import storable
 from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form, workbook_grid
 from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
 from services.intake.mail.ocr import ocr_ready
@@ -366,14 +367,16 @@ def _row(parsed: ParsedMail, raw: bytes, status: str, reason: str, *, received_a
          consultation_id: str | None = None, submission_id: str | None = None, stored: dict | None = None) -> InboundMail:
     stored = stored or {}
     sender = f"{parsed.sender_name} <{parsed.sender_address}>" if parsed.sender_name else parsed.sender_address
+    # `storable` again: a reader's slip must not fail the row that records the mail, which would leave the mail
+    # to be fetched, and fail, on every poll
     return InboundMail(id=str(uuid.uuid4()), message_id=parsed.message_id, status=status,
-                       reason=_storable(reason[:2000]), source=_storable(source[:500]),
+                       reason=storable(reason[:2000]), source=storable(source[:500]),
                        consultation_id=consultation_id, submission_id=submission_id,
-                       sender=_storable(sender[:320]), subject=_storable(parsed.subject[:2000]),
+                       sender=storable(sender[:320]), subject=storable(parsed.subject[:2000]),
                        received_at=received_at,
                        date_header=parsed.date_header, size=len(raw), eml_key=stored.get("eml_key"),
                        eml_sha256=stored.get("eml_sha256") or hashlib.sha256(raw).hexdigest(),
-                       attachments=stored.get("attachments", []), body_text=_storable(parsed.body_text[:100000]))
+                       attachments=stored.get("attachments", []), body_text=storable(parsed.body_text[:100000]))
 
 
 def _record(ctx: ServiceContext, parsed: ParsedMail, raw: bytes, status: str, reason: str, *, received_at: datetime,
@@ -418,13 +421,6 @@ def _headers_only(raw: bytes) -> dict[str, str]:
 def _header_message_id(value: str) -> str:
     match = re.search(r"<([^<>\s]+)>", value or "")
     return match.group(1)[:990] if match else ""
-
-
-def _storable(text: str) -> str:
-    """Text a UTF-8 column takes: a lone surrogate (a byte the parser could not decode) is U+FFFD and NUL, which
-    PostgreSQL refuses in text, goes. The readers give neither; this keeps a reader's slip from failing the row
-    that records the mail, which would leave the mail to be fetched and fail again on every poll."""
-    return re.sub("[\ud800-\udfff]", "\ufffd", text).replace("\x00", "")
 
 
 def _safe(value: str) -> str:

@@ -30,6 +30,7 @@ from rapidfuzz import fuzz
 from services.common.docx_safety import with_usual_main_part
 from services.common.word_numbering import list_labels, numbering_of, style_lists_of
 from services.common.xmltree import parse_untrusted_xml
+from services.intake.mail import storable
 from services.intake.mail.form import W, _docx_text, _without_what_word_does_not_show, _wrapped_children
 from services.intake.mail.odf_text import (ODF_STYLE, ODF_TABLE, ODF_TEXT, OdfLists, odt_inline, odt_list_labels,
                                            odt_text_body, odt_text_boxes)
@@ -571,13 +572,4 @@ def _lines(text: str) -> str:
 
 
 def _tidy(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\x00", "")
-    if _SURROGATE.search(text):
-        # pypdf gives a character beyond the Basic Multilingual Plane (Gothic letters, an emoji) as UTF-16 halves,
-        # sometimes the first half alone (Tika's testPDFVarious.pdf), which no UTF-8 store takes: a pair is the
-        # character again, a lone half U+FFFD
-        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
+    return re.sub(r"\n{3,}", "\n\n", storable(text.replace("\r\n", "\n"))).strip()

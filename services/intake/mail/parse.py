@@ -9,7 +9,6 @@ they are never answered (a receipt to an auto-reply is how two robots loop).
 from __future__ import annotations
 
 import base64
-import binascii
 import email
 import hashlib
 import mimetypes
@@ -27,7 +26,7 @@ from email.utils import getaddresses, parseaddr
 from lxml import etree
 from lxml import html as lxml_html
 
-from services.intake.mail import Refusal
+from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import zip_files
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
@@ -121,10 +120,10 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     # An attached mail's text (message/rfc822) is the body when the sender wrote nothing of their own around it,
     # a signature alone included (Netscape's "-- \nJuergen Specht" above a forwarded letter), and follows the
     # sender's words when they wrote some ("I send you the association's comments as an attachment")
-    body_text = f"{own}\n\n{ATTACHED_MAIL}\n\n{attached}" if own.strip() and attached.strip() else own or attached
-    body_text = body_text.replace("\x00", "")  # a NUL, which no PostgreSQL text takes
-    return ParsedMail(message_id=message_id, sender_name=sender_name.replace("\x00", ""),
-                      sender_address=sender_address, recipients=recipients, subject=subject.replace("\x00", ""),
+    body_text = storable(f"{own}\n\n{ATTACHED_MAIL}\n\n{attached}" if own.strip() and attached.strip()
+                         else own or attached)
+    return ParsedMail(message_id=message_id, sender_name=storable(sender_name),
+                      sender_address=sender_address, recipients=recipients, subject=storable(subject),
                       date_header=date_header, body_text=body_text,
                       attachments=(*collected.attachments, *_sent_pictures(collected, body_text)), automatic=automatic,
                       body_tables=tuple(tables),
@@ -480,7 +479,8 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     small_picture = content_type.startswith("image/") and disposition != "attachment" and \
         (not filename or part.get("Content-ID")) and len(data) < INLINE_PICTURE_BYTES
     if not filename:
-        filename = f"attachment-{len(out.attachments) + 1}{mimetypes.guess_extension(content_type) or ''}"
+        number = len(out.attachments) + len(out.small_pictures) + 1  # a picture held back may be kept after all
+        filename = f"attachment-{number}{mimetypes.guess_extension(content_type) or ''}"
     if small_picture:  # a logo in a signature (cid:image001.png) or the picture sent: `_sent_pictures` decides
         out.small_pictures.append(Attachment(filename, content_type, data, forwarded=forwarded))
         return
@@ -504,11 +504,14 @@ def _encoded_message(part: EmailMessage, inner: object) -> object:
     encoded = inner.get_payload()
     if not isinstance(encoded, str):
         return inner
-    try:
-        decoded = base64.b64decode("".join(encoded.split()), validate=False)
-    except (binascii.Error, ValueError):
-        return inner
+    decoded = _as_far_as_it_decodes(encoded)
     return email.message_from_bytes(decoded, policy=policy.default) if decoded.strip() else inner
+
+
+def _as_far_as_it_decodes(encoded: str) -> bytes:
+    """Base64 as mail clients read it: what is not of its alphabet skipped, a broken last group left out."""
+    letters = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
+    return base64.b64decode(letters[:len(letters) // 4 * 4])
 
 
 def _sent_pictures(collected: _Collected, text: str) -> list[Attachment]:
@@ -661,10 +664,7 @@ def _bytes_of(part: EmailMessage) -> bytes:
     except (ValueError, TypeError) as error:
         raise MailRefused("broken_mime", f"an attachment cannot be decoded: {error}") from None
     if any(isinstance(defect, InvalidBase64LengthDefect) for defect in part.defects):
-        # base64 with a stray group of characters: the standard library gives the encoded text itself; what
-        # decodes is taken, as mail clients show it, the broken quantum left out
-        encoded = re.sub(r"[^A-Za-z0-9+/]", "", str(part.get_payload(decode=False)))
-        data = base64.b64decode(encoded[:len(encoded) // 4 * 4])
+        data = _as_far_as_it_decodes(str(part.get_payload(decode=False)))  # the standard library gave it encoded
     return data or b""
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import re
 
+from services.intake.mail import storable
 from services.intake.mail.rows import TABLE_HERE, DocumentText, lined_up
 
 # Groups are kept on a list, not the call stack, so depth costs a few bytes a group. Outlook's RTF of an HTML mail
@@ -289,6 +290,5 @@ def _codec(name: str, fallback: str) -> str:
 
 
 def _clean(text: str) -> str:
-    text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")  # \u pairs beyond the BMP
-    text = text.replace("\xa0", " ").replace("\x00", "")
+    text = storable(text).replace("\xa0", " ")  # \u pairs beyond the BMP
     return "\n".join(" ".join(line.split()) for line in text.split("\n")).strip()
