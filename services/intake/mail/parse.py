@@ -508,6 +508,9 @@ def _encoded_message(part: EmailMessage, inner: object) -> object:
     return email.message_from_bytes(decoded, policy=policy.default) if decoded.strip() else inner
 
 
+_NOT_BASE64_SHARE = 0.05  # characters outside base64's alphabet, in what is still read as base64 gone wrong
+
+
 def _as_far_as_it_decodes(encoded: str) -> bytes:
     """Base64 as mail clients read it: what is not of its alphabet skipped, a broken last group left out."""
     letters = re.sub(r"[^A-Za-z0-9+/]", "", encoded)
@@ -664,7 +667,11 @@ def _bytes_of(part: EmailMessage) -> bytes:
     except (ValueError, TypeError) as error:
         raise MailRefused("broken_mime", f"an attachment cannot be decoded: {error}") from None
     if any(isinstance(defect, InvalidBase64LengthDefect) for defect in part.defects):
-        data = _as_far_as_it_decodes(str(part.get_payload(decode=False)))  # the standard library gave it encoded
+        # the standard library gave the part as sent: base64 with a stray group is decoded as far as it goes, but
+        # text only labelled base64 (words and spaces: enmime's mime-bad-content-transfer-encoding) stays text
+        sent = str(part.get_payload(decode=False))
+        if len(re.findall(r"[^A-Za-z0-9+/=\r\n]", sent)) <= _NOT_BASE64_SHARE * len(sent):
+            data = _as_far_as_it_decodes(sent)
     return data or b""
 
 

@@ -623,3 +623,6 @@ def test_base64_with_a_stray_group_of_characters_is_decoded_as_far_as_it_goes():
     encoded = base64.b64encode("Uwaga do § 5: proszę dopisać organizacje seniorów.".encode()).decode()
     raw = mail("Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n", encoded + "\r\nQUJD\r\nX\r\n")
     assert parse_mail(raw).body_text.startswith("Uwaga do § 5: proszę dopisać organizacje seniorów.")
+    # enmime's mime-bad-content-transfer-encoding: words and spaces labelled base64 stay the words they are
+    labelled = parse_mail((LIBRARIES / "enmime-mime-bad-content-transfer-encoding.eml").read_bytes()).body_text
+    assert labelled.startswith("ploozdect  nispplul swunkglap zarplontruskdremp fruftsist")
