@@ -792,6 +792,8 @@ def guess_polish_8bit(data: bytes) -> str:
 
 # --- HTML to text -----------------------------------------------------------------
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_HTML_SPACE = re.compile(r"[ \t\r\n\f]+")
 _BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "ul", "ol", "blockquote",
                "pre", "hr"}
 # The quoted history in the clients' HTML: Gmail, Thunderbird, Outlook (desktop and web), Apple Mail.
@@ -808,6 +810,9 @@ def _own_words(markup: str, *, keep_history: bool = False) -> etree._Element | N
     sender wrote."""
     if not markup or not markup.strip():
         return None
+    # An XHTML body's own declaration (Hotmail writes `<?xml version="1.0" encoding="UTF-8"?>`): the text is decoded
+    # already, and lxml refuses a decoded string that names an encoding, which lost the whole body.
+    markup = _XML_DECLARATION.sub("", markup, count=1)
     try:
         root = lxml_html.document_fromstring(markup)
     except (etree.ParserError, ValueError):
@@ -819,6 +824,7 @@ def _own_words(markup: str, *, keep_history: bool = False) -> etree._Element | N
             element.drop_tree()
         return root
     _drop_outlook_history(root)
+    _drop_after_rule(root)
     for element in root.xpath(_QUOTE_XPATH + " | " + _SIGNATURE_XPATH):
         if element.getparent() is not None:
             _drop_from(element)
@@ -892,9 +898,18 @@ def html_to_text(markup: str) -> str:
     root = _own_words(markup)
     if root is None:
         return ""
+    preformatted = set(root.iter("pre"))
+    for pre in list(preformatted):
+        preformatted.update(pre.iterdescendants())
     for element in root.iter():
         if not isinstance(element.tag, str):
             continue
+        if element not in preformatted:
+            # A browser shows a line break in the source as a space: Word's HTML (Outlook) wraps its paragraphs
+            # at 76 columns, which cut sentences, and "From:" from its value, into lines of their own.
+            element.text = _HTML_SPACE.sub(" ", element.text) if element.text else element.text
+        if element.tail and (element.getparent() is None or element.getparent() not in preformatted):
+            element.tail = _HTML_SPACE.sub(" ", element.tail)
         if element.tag == "li":  # a list item keeps its mark, as a plain-text mail writes it: "1. …", "- …"
             parent = element.getparent()
             if parent is not None and parent.tag == "ol":
@@ -923,6 +938,23 @@ def _drop_from(element: etree._Element) -> None:
     element.drop_tree()
 
 
+def _drop_after_rule(root: etree._Element) -> None:
+    """Outlook.com and Hotmail put the quoted original after `<hr id="stopSpelling">`, with no container: the
+    rule, its tail and everything after it in the document are history."""
+    for rule in root.xpath("//hr[@id='stopSpelling']"):
+        if rule.getparent() is None:
+            continue
+        rule.tail = None
+        node = rule
+        while node is not None and node.tag != "body":
+            parent = node.getparent()
+            for sibling in list(node.itersiblings()):
+                parent.remove(sibling)
+            node.tail = None
+            node = parent
+        rule.drop_tree()
+
+
 def _drop_outlook_history(root: etree._Element) -> None:
     """Outlook desktop marks the reply's start with a border-top div holding "From:/Od:"; all after it is history."""
     for div in root.xpath("//div[contains(translate(@style, 'BORDERTOP', 'bordertop'), 'border-top:solid')]"):
@@ -940,8 +972,27 @@ def _drop_outlook_history(root: etree._Element) -> None:
 
 # The line that opens the quoted original in Outlook ("-----Oryginalna wiadomość-----"), Thunderbird (pl: "---
 # Treść oryginalnej wiadomości ---") and others, or Outlook Web's and mobile's rule of underscores before "From:".
-_ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Oryginalna wiadomość|Wiadomość oryginalna"
-                     r"|Treść oryginalnej wiadomości|Ursprüngliche Nachricht)\s*-{2,}|_{10,}\s*$")
+_ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Reply Message|Oryginalna wiadomość|Wiadomość oryginalna"
+                     r"|Treść oryginalnej wiadomości|Ursprüngliche Nachricht|Antwort Nachricht"
+                     r"|Oprindelig meddelelse|Oprindelig besked"
+                     r"|Ursprungligt meddelande|Opprinnelig melding|Oorspronkelijk bericht|Message d'origine"
+                     r"|Mensaje original|Messaggio originale|Mensagem original|Původní zpráva|Pôvodná správa"
+                     r"|Eredeti üzenet|Исходное сообщение|Пересылаемое сообщение|Вихідне повідомлення)\s*-{2,}"
+                     r"|_{10,}\s*$"
+                     # Android's and Zoho's "---- Jan wrote ----"
+                     r"|-{3,}\s*\S.{0,80}\s(?:wrote|napisał(?:\(a\)|a)?|pisze)\s*-{3,}\s*$")
+# "wrote" in the languages of the clients residents use: a line that ends so, with a time and a date or an
+# address in it, is the attribution above a quoted original (Gmail: "pt., 18 paź 2024 o 10:12 Jan <jan@…>
+# napisał(a):", in Ukrainian "… пише:", German "Am … schrieb …:", French "Le … a écrit :").
+_WROTE = (r"(?:wrote|writes|sent|pisze|napisał(?:\(a\)|a)?|schrieb|a\s+écrit|skrev|schreef|geschreven|escribió"
+          r"|ha\s+scritto|scrisse|napsal(?:\(a\)|a)?|napísal(?:\(a\)|a)?|írta|написал(?:\(а\)|а)?|написав(?:\(ла\)|ла)?"
+          r"|пише|пишет|đã\s+viết)")
+_DATED_ATTRIBUTION = re.compile(rf"^\s*\S.{{0,300}}\b{_WROTE}\s*:\s*$", re.IGNORECASE)
+# Gmail's attribution with no verb, when the quote follows it: "2014-10-17 11:28 GMT+02:00 Jan <jan@…>:" (Gmail
+# until 2016), "пн, 18 окт. 2024 г. в 10:12, Jan <jan@…>:" (Gmail in Russian).
+_ADDRESS_ATTRIBUTION = re.compile(r"^\s*\S.{0,300}@[^\s@]+?>?\s*:\s*$")
+_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+_DATE_OR_ADDRESS = re.compile(r"\d{4}|\b\d{1,2}[./-]\d{1,2}\b|@|\b\d{1,2}\.?\s+\w{3}")
 _REPLY_HEADER = re.compile(
     r"^\s*(?:"
     r"On\b.{0,200}\bwrote:\s*$"  # Gmail, Apple Mail, Thunderbird (en)
@@ -957,8 +1008,15 @@ _AUTHOR_WRITES = re.compile(r"^\s*\S.{0,150}\b(?:pisze|napisał(?:\(a\)|a)?|wrot
 _HISTORY_SEPARATOR = re.compile(rf"^\s*(?:{_ORIGINAL_MESSAGE})", re.IGNORECASE)
 # Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
-_OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De)\*?:\s.+$", re.IGNORECASE)
-_OUTLOOK_NEXT = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Gesendet|To|Do|Subject|Temat)\*?:\s", re.IGNORECASE)
+# Outlook's header block in the languages of its users (French puts a space before the colon: "De : …").
+_OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De|Fra|Från|Van|Da|От|Від)\*? ?:\*?\s.+$", re.IGNORECASE)
+_OUTLOOK_DATE_FIRST = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Datum|Gesendet|Envoyé|Дата)\*? ?:\*?\s.+$",
+                                 re.IGNORECASE)
+_OUTLOOK_NEXT = re.compile(
+    r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Datum|Dato|Gesendet|Envoyé|Sendt|Skickat|Verzonden|Inviato|Enviado"
+    r"|Отправлено|Надіслано|Дата|To|Do|An|À|Til|Till|Aan|Para|Кому"
+    r"|Subject|Temat|Betreff|Objet|Emne|Ämne|Onderwerp|Oggetto"
+    r"|Asunto|Assunto|Тема)\*? ?:\*?\s", re.IGNORECASE)
 # The other fields of a forwarded mail's header block: Thunderbird's Polish ones (its mime.properties: "Nadawca",
 # "Adresat", "Kopia", "Ukryta kopia", "Odpowiedź-Do", "Wysyłane przez", "Firma/Organizacja"; its "Temat" and "Data"
 # are Outlook's too), copies and reply addresses in English and German, the importance line some clients add.
@@ -997,16 +1055,21 @@ def strip_reply(text: str, *, forward: bool = False) -> str:
     forward_header_expected = forward
     while index < len(lines):
         line = lines[index]
+        embedded = _EMBEDDED_ATTRIBUTION.match(line)
+        if embedded and not line.lstrip().startswith(">") and not _ATTRIBUTION_START.match(line) \
+                and _next_is_quoted(lines, index + 1):
+            # "Thanks On Wed, 4 Apr 2012 … wrote:" (a phone joined the answer to the attribution): the answer is kept
+            kept.append(embedded["own"].rstrip(" -"))
+            lines[index] = line = embedded["attribution"]
         if _FORWARD_MARKER.match(line):
             index = _after_header_block(lines, index + 1)
             forward_header_expected = False
             continue
         if forward_header_expected and (_HISTORY_SEPARATOR.match(line) or _is_outlook_reply_header(lines, index)):
-            index = _after_header_block(lines, index if _OUTLOOK_HEADER_BLOCK.match(line) else index + 1)
+            index = _after_header_block(lines, index + 1 if _HISTORY_SEPARATOR.match(line) else index)
             forward_header_expected = False
             continue
-        if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, index) or _is_split_reply_header(lines, index) \
-                or _introduces_quote(lines, index):
+        if _attribution_span(lines, index) or _is_outlook_reply_header(lines, index) or _introduces_quote(lines, index):
             answered = _answer_below_quote(lines, index)
             if answered is None:
                 break
@@ -1023,7 +1086,7 @@ def strip_reply(text: str, *, forward: bool = False) -> str:
             continue
         kept.append(line.rstrip())
         index += 1
-    while kept and not kept[-1].strip():
+    while kept and not kept[-1].strip(" \t-_=*"):  # blank, or the rule Outlook draws above the original
         kept.pop()
     while kept and not kept[0].strip():
         kept.pop(0)
@@ -1031,13 +1094,22 @@ def strip_reply(text: str, *, forward: bool = False) -> str:
 
 
 def _after_header_block(lines: list[str], index: int) -> int:
-    """The first line after a forwarded mail's header block (blank lines before it, as Apple Mail leaves, too)."""
+    """The first line after a forwarded mail's header block (blank lines before it, as Apple Mail leaves, too).
+    A field's value may go on in the next line (a long subject wrapped) when another field follows it."""
     while index < len(lines) and not lines[index].strip():
         index += 1
-    while index < len(lines) and (_OUTLOOK_HEADER_BLOCK.match(lines[index]) or _OUTLOOK_NEXT.match(lines[index])
-                                  or _OTHER_HEADER_FIELD.match(lines[index])):
+    fields = 0
+    while index < len(lines):
+        if _is_header_field(lines[index]):
+            fields += 1
+        elif not (fields and lines[index].strip() and index + 1 < len(lines) and _is_header_field(lines[index + 1])):
+            break
         index += 1
     return index
+
+
+def _is_header_field(line: str) -> bool:
+    return bool(_OUTLOOK_HEADER_BLOCK.match(line) or _OUTLOOK_NEXT.match(line) or _OTHER_HEADER_FIELD.match(line))
 
 
 def _forward_header_after(lines: list[str], index: int, outlook_forward: bool) -> int | None:
@@ -1048,24 +1120,28 @@ def _forward_header_after(lines: list[str], index: int, outlook_forward: bool) -
             return position
         if outlook_forward and (_HISTORY_SEPARATOR.match(line) or _is_outlook_reply_header(lines, position)):
             return position
-        if _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, position):
+        if _attribution_span(lines, position) or _is_outlook_reply_header(lines, position):
             return None
     return None
 
 
 def _is_outlook_reply_header(lines: list[str], index: int) -> bool:
-    """Outlook's "From: … / Sent: … / To: … / Subject: …" block (Polish "Od: / Wysłano: / Do: / Temat:")."""
-    if not _OUTLOOK_HEADER_BLOCK.match(lines[index]):
+    """Outlook's "From: … / Sent: … / To: … / Subject: …" block (Polish "Od: / Wysłano: / Do: / Temat:"), also
+    with a long sender wrapped onto a line of its own, each field a paragraph (Outlook 2003's HTML), or the date
+    first (Hotmail: "Date: / Subject: / From: / To:")."""
+    line = lines[index]
+    from_first = bool(_OUTLOOK_HEADER_BLOCK.match(line))
+    if not from_first and not _OUTLOOK_DATE_FIRST.match(line):
         return False
-    following = [line for line in lines[index + 1:index + 4] if line.strip()]
-    return bool(following) and all(_OUTLOOK_NEXT.match(line) for line in following[:2])
+    following = [line for line in lines[index + 1:index + 8] if line.strip()][:3]
+    fields = [bool(_OUTLOOK_NEXT.match(line) or _OUTLOOK_HEADER_BLOCK.match(line)) for line in following]
+    if from_first:
+        return sum(fields) >= 2 and (fields[0] or fields[1]) or fields == [True]
+    return len(fields) == 3 and all(fields) and any(_OUTLOOK_HEADER_BLOCK.match(line) for line in following)
 
 
 def _introduces_quote(lines: list[str], index: int) -> bool:
-    if not _AUTHOR_WRITES.match(lines[index]):
-        return False
-    following = next((line for line in lines[index + 1:] if line.strip()), "")
-    return following.lstrip().startswith(">")
+    return bool(_AUTHOR_WRITES.match(lines[index])) and _next_is_quoted(lines, index + 1)
 
 
 def _answer_below_quote(lines: list[str], index: int) -> int | None:
@@ -1076,7 +1152,7 @@ def _answer_below_quote(lines: list[str], index: int) -> int | None:
     ("-----Original Message-----", Outlook's header block: what follows is the original's text)."""
     if _HISTORY_SEPARATOR.match(lines[index]) or _is_outlook_reply_header(lines, index):
         return None
-    after = index + (2 if _is_split_reply_header(lines, index) and not _REPLY_HEADER.match(lines[index]) else 1)
+    after = index + max(1, _attribution_span(lines, index))
     quoted = False
     for position in range(after, len(lines)):
         line = lines[position]
@@ -1085,20 +1161,50 @@ def _answer_below_quote(lines: list[str], index: int) -> int | None:
         if line.lstrip().startswith(">"):
             quoted = True
             continue
-        if not quoted or _REPLY_HEADER.match(line) or _is_outlook_reply_header(lines, position):
+        if not quoted or _attribution_span(lines, position) or _is_outlook_reply_header(lines, position):
             return None
         return after
     return None
 
 
-def _is_split_reply_header(lines: list[str], index: int) -> bool:
-    """Gmail wraps a long "On … <address>\\nwrote:" over two lines, and quoting clients Apple Mail's "Wiadomość
-    napisana przez … w dniu 21 lis\\n2025, o godz. 03:55:"."""
-    if index + 1 >= len(lines):
-        return False
-    joined = f"{lines[index].rstrip()} {lines[index + 1].strip()}"
-    return bool(re.match(r"^\s*(?:On|W dniu|Dnia|Wiadomość napisana przez)\b", lines[index], re.I)) and \
-        bool(_REPLY_HEADER.match(joined))
+def _attribution_span(lines: list[str], index: int) -> int:
+    """How many lines (1 to 3) the reply attribution at `index` takes, 0 if none starts there.
+
+    Gmail wraps a long "On … <address>\\nwrote:" over two lines or three ("<\\naddress>\\nwrote:"), and quoting
+    clients Apple Mail's "Wiadomość napisana przez … w dniu 21 lis\\n2025, o godz. 03:55:". In the other languages
+    the line must carry a time and a date or an address; without a verb ("… Jan <jan@…>:") a quote must follow."""
+    chunk: list[str] = []
+    for span in (1, 2, 3):
+        if index + span > len(lines) or not lines[index + span - 1].strip():
+            return 0
+        chunk.append(lines[index + span - 1].strip())
+        if span == 2 and not (_ATTRIBUTION_START.match(chunk[0]) or _TIME.search(chunk[0])
+                              or _DATE_OR_ADDRESS.search(chunk[0])):
+            return 0  # the answer's last line is not the start of the attribution below it
+        joined = " ".join(chunk)
+        if _REPLY_HEADER.match(joined) and (span == 1 or _ATTRIBUTION_START.match(lines[index]) or _dated(joined)):
+            return span
+        if _dated(joined) and (_DATED_ATTRIBUTION.match(joined) or (
+                _ADDRESS_ATTRIBUTION.match(joined) and _next_is_quoted(lines, index + span))):
+            return span
+        if joined.endswith(":") or len(joined) > 400:
+            return 0
+    return 0
+
+
+_ATTRIBUTION_START = re.compile(r"^\s*(?:On|W dniu|Dnia|Wiadomość napisana przez)\b", re.IGNORECASE)
+_EMBEDDED_ATTRIBUTION = re.compile(
+    rf"^(?P<own>.*?\S)(?:\s+|\s*-{{2,}}\s*)(?P<attribution>(?:On|W dniu|Dnia)\s.{{0,200}}\b{_WROTE}\s*:\s*)$",
+    re.IGNORECASE)
+
+
+def _dated(text: str) -> bool:
+    return bool(_TIME.search(text) and _DATE_OR_ADDRESS.search(text))
+
+
+def _next_is_quoted(lines: list[str], index: int) -> bool:
+    following = next((line for line in lines[index:] if line.strip()), "")
+    return following.lstrip().startswith(">")
 
 
 def _looks_like_signature_tail(lines: list[str], index: int) -> bool:
@@ -1108,8 +1214,8 @@ def _looks_like_signature_tail(lines: list[str], index: int) -> bool:
         return True
     before_quote = []
     for line in rest:
-        if _REPLY_HEADER.match(line) or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line) \
-                or _FORWARD_MARKER.match(line):
+        if _REPLY_HEADER.match(line) or (_DATED_ATTRIBUTION.match(line) and _dated(line)) \
+                or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line) or _FORWARD_MARKER.match(line):
             break
         before_quote.append(line)
     return len(before_quote) <= 8 and all(len(line) <= 120 for line in before_quote)

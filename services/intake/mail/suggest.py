@@ -32,6 +32,7 @@ _PROPOSED = re.compile(r"(?:^|\s)(?:powinno być|ma być|proponowany zapis|propo
 _QUOTED = re.compile(r"[„\"»“]([^„”\"»«“]{3,}?)[”\"«“]")
 # A line opening an item of a list of comments: "1.", "2)", "-", "•", "Uwaga 3:", "Uwaga nr 3 –"
 _ITEM = re.compile(r"^\s*(?:\d{1,2}[.)]\s+(?!ust|pkt)|[-–•*]\s+|uwaga\s+(?:nr\s*)?\d+\s*[:.\-–]\s*)", re.IGNORECASE)
+_FIELD_LABEL = re.compile(r"^\s*\w+(?:\s+\w+){0,2}\s*:\s*$")
 _GREETING = re.compile(r"^\s*(?:dzień dobry|dzien dobry|witam|szanown\w+ \w+)(?:\s+\w+){0,2}\s*[,!.]\s*",
                        re.IGNORECASE)
 
@@ -87,6 +88,13 @@ def _blocks(body: str) -> list[str]:
     for paragraph in re.split(r"\n\s*\n", body.replace("\r\n", "\n")):
         current: list[str] = []
         for line in paragraph.split("\n"):
+            if _FIELD_LABEL.match(line) and not (_CURRENT.match(line) or _PROPOSED.match(line)
+                                                 or _JUSTIFICATION.match(line)):
+                # A web form's field name over its value ("Wiadomość:" / "Dzień dobry, …"): not the comment's text.
+                if current:
+                    blocks.append(" ".join(current))
+                    current = []
+                continue
             if _ITEM.match(line) and current:
                 blocks.append(" ".join(current))
                 current = []

@@ -1,0 +1,111 @@
+"""What a resident wrote, read from replies as real mail clients write them (corpus/mail/replies/SOURCES.md).
+
+The consultation's mailbox gets answers to the city's own mails: the sender's words are the comment, the quoted
+announcement under them is not. Expectations were written by reading each file."""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from services.intake.mail.parse import html_to_text, parse_mail, strip_reply
+
+REPLIES = Path(__file__).resolve().parents[2] / "corpus" / "mail" / "replies"
+FUSCE = ("Fusce bibendum, quam hendrerit sagittis tempor, dui turpis tempus erat, pharetra sodales ante sem sit amet "
+         "metus.\nNulla malesuada, orci non vulputate lobortis, massa felis pharetra ex, convallis consectetur ex "
+         "libero eget ante.\nNam vel turpis posuere, rhoncus ligula in, venenatis orci. Duis interdum venenatis ex a "
+         "rutrum.\nDuis ut libero eu lectus consequat consequat ut vel lorem. Vestibulum convallis lectus urna,\net "
+         "mollis ligula rutrum quis. Fusce sed odio id arcu varius aliquet nec nec nibh.")
+
+
+@pytest.mark.parametrize("client", ["android", "aol", "apple_mail", "apple_mail_2", "comcast", "gmail", "hotmail",
+                                    "iphone", "outlook", "sparrow", "thunderbird", "yahoo"])
+def test_the_answer_above_each_clients_quote_is_the_body(client):
+    """Android's Gmail in Russian wrapped its attribution ("02.04.2012 14:20 пользователь "bob…" <" / "bob…>
+    написал:") over two lines, which stayed in the body as the sender's words."""
+    assert parse_mail((REPLIES / f"talon-{client}.eml").read_bytes()).body_text == "Hello"
+
+
+def _html_mail(markup: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Alex <alex.l@example.com>"
+    message["To"] = "konsultacje@example.org"
+    message["Subject"] = "Re: Test message"
+    message.set_content(markup, subtype="html")
+    return bytes(message)
+
+
+@pytest.mark.parametrize("client", ["gmail", "hotmail", "mail_ru", "ms_outlook_2003", "ms_outlook_2007",
+                                    "ms_outlook_2010", "thunderbird", "windows_mail", "yandex_ru"])
+def test_the_answer_above_each_clients_html_quote_is_the_body(client):
+    """Hotmail's XHTML body opens with `<?xml … encoding="UTF-8"?>`, which lxml refuses in a decoded string: the
+    whole mail read as empty. Outlook 2003's quoted header ("From:" and its value on lines of their own, as the
+    HTML source wraps them) stayed in the body."""
+    markup = (REPLIES / f"talon-{client}.html").read_text(encoding="utf-8")
+    assert parse_mail(_html_mail(markup)).body_text == "Hi. I am fine."
+
+
+def test_a_line_break_in_the_html_source_is_a_space_as_a_browser_shows_it():
+    text = html_to_text('<p class=MsoNormal><span>Proponuję dodać w § 5 ust. 2\nzadanie „wspieranie\r\n'
+                        'wolontariatu”.</span></p><pre>a\n  b</pre>')
+    assert text == "Proponuję dodać w § 5 ust. 2 zadanie „wspieranie wolontariatu”.\na\nb"  # <pre> keeps its line break
+
+
+@pytest.mark.parametrize("fixture", ["email_fr_multiline", "email_german_2", "email_italian", "email_12",
+                                     "email_13", "email_danish_dash_separator", "email_tricky_5_mixed_languages"])
+def test_attributions_and_header_blocks_in_other_languages_end_the_answer(fixture):
+    """French "Le … à 19:42, John <…>" / "a écrit :", Italian "In data … ha scritto:", Outlook's "Von: / Gesendet:",
+    "Van: / Verzonden:", "Da: / Inviato:", Danish "-------- Oprindelig besked --------": all stayed in the body."""
+    assert strip_reply((REPLIES / f"crisp-{fixture}.txt").read_text(encoding="utf-8")) == FUSCE
+
+
+@pytest.mark.parametrize(("fixture", "expected"), [
+    ("email_custom_quote_header", "Thank you!"),  # Hungarian: "2013.02.08. 7:31 keltezéssel, "…" írta:"
+    ("email_zoho", "What is the best way to clear a Riak bucket of all key, values after\nrunning a test?"),
+    ("email_thread", "This is new email reply in thread from bellow."),  # "On Nov 21, 2014,\nat 10:18,\n… wrote:"
+    ("email_2_1", "Outlook with a reply"),  # a rule, then "*From:* … [mailto:" wrapped, "*Sent:*", "*To:*"
+])
+def test_the_attribution_goes_with_the_quote(fixture, expected):
+    assert strip_reply((REPLIES / f"crisp-{fixture}.txt").read_text(encoding="utf-8")) == expected
+
+
+def test_an_attribution_over_three_lines_without_a_time_goes_with_the_quote():
+    body = strip_reply((REPLIES / "crisp-email_reply_header.txt").read_text(encoding="utf-8"))
+    assert body.endswith("On the other hand, it could happen TWICE!\n\nStranger")
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    # The phone joined the answer and the attribution (talon's test_reply_and_quotation_splitter_share_line)
+    ("reply On Wed, Apr 4, 2012 at 3:59 PM, bob@example.com wrote:\n> Hi", "reply"),
+    ("reply\nbla-bla - bla--- On Wed, Apr 4, 2012 at 3:59 PM, me@domain.com wrote:\n> Hi", "reply\nbla-bla - bla"),
+    ("Dziękuję za odpowiedź W dniu 12.10.2024 o 10:00, Urząd Miasta pisze:\n> Szanowni Państwo",
+     "Dziękuję za odpowiedź"),
+    # Gmail in Ukrainian and in Russian (no verb: the quote must follow), and the old Gmail's "date address:"
+    ("Пропоную змінити § 5.\n\nпн, 14 жовт. 2024 р. о 10:12 Urząd <konsultacje@um.torun.pl> пише:\n> Szanowni",
+     "Пропоную змінити § 5."),
+    ("Предлагаю изменить § 5.\n\nпн, 14 окт. 2024 г. в 10:12, Urząd <konsultacje@um.torun.pl>:\n\n> Szanowni",
+     "Предлагаю изменить § 5."),
+    ("Uwaga do § 5.\n\n2015-01-28 1:53 GMT+01:00 Urząd Miasta <\nkonsultacje@um.torun.pl>:\n\n> Szanowni",
+     "Uwaga do § 5."),
+])
+def test_attribution_shapes_in_plain_text(body, expected):
+    assert strip_reply(body) == expected
+
+
+@pytest.mark.parametrize("body", [
+    # A sentence with a date and a colon, and no quote under it, is the sender's
+    "Proponuję w § 5 dodać zdanie z uchwały z 12.10.2024 o 10:00, Jan <jan@example.org>:\nPkt 3 skreślić.",
+    # Pasted raw headers with a date first and no From among the next three lines are text (imap_tools' issue)
+    "Nagłówki:\nDate: Fri, 25 Jan 2019 10:37:47 -0800\nMessage-ID: <a@b>\nSubject: x\nFrom: y <y@z>\nDalej tekst.",
+    "Hello\n02.04.2012 to jest zdanie\ni dalej.",
+])
+def test_text_that_only_looks_like_an_attribution_is_kept(body):
+    assert strip_reply(body) == body
+
+
+def test_a_wrapped_subject_in_a_forwarded_header_block_is_not_left_in_the_text():
+    body = ("FYI\n\n---------- Forwarded message ----------\nFrom: bob@example.com\nDate: Tue, Sep 4, 2012 at 1:35 PM"
+            "\nSubject: Two\nline subject\nTo: rob@example.com\n\nText")  # talon's forwarded-message test
+    assert strip_reply(body) == "FYI\n\nText"
