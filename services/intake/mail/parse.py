@@ -111,10 +111,12 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     if collected.parts > MAX_PARTS:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
     forward = bool(_FORWARD_SUBJECT.match(subject))
+    reply = bool(_REPLY_SUBJECT.match(subject))
     tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
-    own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html), forward=forward)
+    own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html), forward=forward,
+                      reply=reply)
     attached = strip_reply(collected.forwarded_plain if collected.forwarded_plain.strip()
-                           else html_to_text(collected.forwarded_html), forward=forward)
+                           else html_to_text(collected.forwarded_html), forward=forward, reply=reply)
     if automatic is None and not sender_address:
         raise MailRefused("no_sender", "the mail has no usable From address")
     # An attached mail's text (message/rfc822) is the body when the sender wrote nothing of their own around it,
@@ -987,7 +989,7 @@ _ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Reply Message|Oryginalna wiad
 _WROTE = (r"(?:wrote|writes|sent|pisze|napisał(?:\(a\)|a)?|schrieb|a\s+écrit|skrev|schreef|geschreven|escribió"
           r"|ha\s+scritto|scrisse|napsal(?:\(a\)|a)?|napísal(?:\(a\)|a)?|írta|написал(?:\(а\)|а)?|написав(?:\(ла\)|ла)?"
           r"|пише|пишет|đã\s+viết)")
-_DATED_ATTRIBUTION = re.compile(rf"^\s*\S.{{0,300}}\b{_WROTE}\s*:\s*$", re.IGNORECASE)
+_DATED_ATTRIBUTION = re.compile(rf"^\s*\S.{{0,300}}\b{_WROTE}(?:\s*|\s.{{0,150}}[@<].{{0,150}}):\s*$", re.IGNORECASE)
 # Gmail's attribution with no verb, when the quote follows it: "2014-10-17 11:28 GMT+02:00 Jan <jan@…>:" (Gmail
 # until 2016), "пн, 18 окт. 2024 г. в 10:12, Jan <jan@…>:" (Gmail in Russian).
 _ADDRESS_ATTRIBUTION = re.compile(r"^\s*\S.{0,300}@[^\s@]+?>?\s*:\s*$")
@@ -1008,6 +1010,9 @@ _AUTHOR_WRITES = re.compile(r"^\s*\S.{0,150}\b(?:pisze|napisał(?:\(a\)|a)?|wrot
 _HISTORY_SEPARATOR = re.compile(rf"^\s*(?:{_ORIGINAL_MESSAGE})", re.IGNORECASE)
 # Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
+# Subjects of replies: "Re:", Outlook's Polish "ODP:", German "AW:", Nordic "SV:"/"VS:", Dutch "Antw:", Italian "R:".
+_REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|odp|aw|sv|vs|antw|r|res|ha)\s*(?:\[\d+\])?\s*:",
+                            re.IGNORECASE)
 # Outlook's header block in the languages of its users (French puts a space before the colon: "De : …").
 _OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De|Fra|Från|Van|Da|От|Від)\*? ?:\*?\s.+$", re.IGNORECASE)
 _OUTLOOK_DATE_FIRST = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Datum|Gesendet|Envoyé|Дата)\*? ?:\*?\s.+$",
@@ -1033,7 +1038,8 @@ _SIGNATURE_START = re.compile(
     r"|(?:Z\s+)?(?:serdecznymi\s+)?pozdrowieniami\b.*$|Pozdrawiam(?:\s+serdecznie|\s+ciepło)?\b[ ,.!]*.{0,60}$"
     r"|(?:Serdecznie|Ciepło|Dziękuję\s+i|Dziękujemy\s+i)\s+pozdrawiam(?:y)?\b[ ,.!]*.{0,60}$|Pozdrawiamy\b[ ,.!]*.{0,60}$"
     r"|(?:Serdeczne\s+)?pozdrowienia[ ,.!]*$"
-    r"|Z\s+poważaniem\b[ ,.]*.{0,60}$|Z\s+wyrazami\s+szacunku\b[ ,.]*$|Łączę\s+(?:wyrazy\s+szacunku|pozdrowienia)\b.*$"
+    r"|Z\s+powa[żz]aniem\b[ ,.]*.{0,60}$|Z\s+wyrazami\s+szacunku\b[ ,.]*$"
+    r"|Łączę\s+(?:wyrazy\s+szacunku|pozdrowienia)\b.*$"
     r"|(?:Best|Kind)\s+regards\b[ ,.]*.{0,60}$|Regards\b[ ,]*$|Thanks,?$"
     r"|Sent from my \w+.*$|Wysłan[eo] z (?:mojego|mojej|aplikacji|urządzenia)\b.*$"
     r"|Wysłan[eo] z (?:iPhone|iPada?|telefonu|smartfona|tabletu)\S*\s*$"
@@ -1041,18 +1047,25 @@ _SIGNATURE_START = re.compile(
     re.IGNORECASE)
 
 
-def strip_reply(text: str, *, forward: bool = False) -> str:
+def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
     """What the sender wrote: quoted lines, reply headers and what follows them, and the signature removed.
 
     A forward's header block ("---------- Forwarded message ---------" with From/Date/Subject/To) is
     dropped but the forwarded text kept: the person forwarded it to us so that we read it. Outlook marks
     a forward only by its subject ("PD:", "FW:"), its header block looking like a reply's: with `forward`,
     the first such block is the forwarded mail's, and the forwarder's signature before it is skipped.
+    Unless the subject says the mail is a reply (`reply`), a header block on the body's first line heads a text
+    sent on with nothing written above it (a forward whose subject was retyped, a mail pasted in): the block is
+    dropped and the text kept, where a reply's would be the quoted original and end the sender's words.
     """
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     kept: list[str] = []
     index = 0
     forward_header_expected = forward
+    first = next((position for position, line in enumerate(lines) if line.strip()), 0)
+    if not reply and (_HISTORY_SEPARATOR.match(lines[first]) or _is_outlook_reply_header(lines, first)):
+        index = _after_header_block(lines, first + 1 if _HISTORY_SEPARATOR.match(lines[first]) else first)
+        forward_header_expected = False
     while index < len(lines):
         line = lines[index]
         embedded = _EMBEDDED_ATTRIBUTION.match(line)

@@ -109,3 +109,45 @@ def test_a_wrapped_subject_in_a_forwarded_header_block_is_not_left_in_the_text()
     body = ("FYI\n\n---------- Forwarded message ----------\nFrom: bob@example.com\nDate: Tue, Sep 4, 2012 at 1:35 PM"
             "\nSubject: Two\nline subject\nTo: rob@example.com\n\nText")  # talon's forwarded-message test
     assert strip_reply(body) == "FYI\n\nText"
+
+
+@pytest.mark.parametrize(("fixture", "expected"), [
+    ("email_pl_1_1", "Czesc Anno,\n\nJak się masz?"),
+    ("email_pl_1_2", "Czesc Anno,\n\nJak się masz?"),  # "Dnia 28 lutego 2023 14:00 … napisał(a):" ends it
+    ("email_pl_1_3", "Cześć Anno,\n\nJak się masz?"),  # "Z powazaniem," typed without its "ż"
+])
+def test_a_text_sent_on_under_outlooks_header_block_is_kept_unless_the_mail_is_a_reply(fixture, expected):
+    """With nothing written above it, Outlook's block heads the text sent on (a forward whose "PD:" the sender
+    retyped): the whole text was dropped as a quoted original, and the mail taken as empty. In a reply ("Re:",
+    "ODP:") the block is the quoted original, the city's own mail, and still ends the sender's words."""
+    text = (REPLIES / f"mpr-{fixture}.txt").read_text(encoding="utf-8")
+    assert strip_reply(text, reply=False) == expected
+    assert strip_reply(text) == ""
+
+
+def _plain_mail(subject: str, text: str) -> bytes:
+    message = EmailMessage()
+    message["From"] = "Jan Kowalski <jan.kowalski@example.com>"
+    message["To"] = "konsultacje@example.org"
+    message["Subject"] = subject
+    message.set_content(text)
+    return bytes(message)
+
+
+@pytest.mark.parametrize(("subject", "expected"), [
+    ("Uwagi stowarzyszenia do programu", "Czesc Anno,\n\nJak się masz?"),
+    ("ODP: Test email", ""),
+    ("Re: Test email", ""),
+    ("AW: Test email", ""),
+])
+def test_the_subject_tells_a_text_sent_on_from_a_reply(subject, expected):
+    text = (REPLIES / "mpr-email_pl_1_1.txt").read_text(encoding="utf-8")
+    assert parse_mail(_plain_mail(subject, text)).body_text == expected
+
+
+def test_a_german_gmail_attribution_with_its_verb_inside_goes_with_the_quote():
+    text = (REPLIES / "mpr-email_3_1.txt").read_text(encoding="utf-8")
+    assert strip_reply(text).startswith("First reply.\n\nThis is fairly common; nothing too hard here!")
+    assert "schrieb John Doe" not in strip_reply(text)
+    assert strip_reply("Danke.\n\nAm So., 1. Jan. 2023 um 17:22 Uhr schrieb John Doe <\njohn@example.com>:\n\nHallo") \
+        == "Danke."
