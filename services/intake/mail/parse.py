@@ -113,8 +113,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     forward = bool(_FORWARD_SUBJECT.match(subject))
     reply = bool(_REPLY_SUBJECT.match(subject))
     tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
-    own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html), forward=forward,
-                      reply=reply)
+    own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html, forward=forward),
+                      forward=forward, reply=reply)
     attached = strip_reply(collected.forwarded_plain if collected.forwarded_plain.strip()
                            else html_to_text(collected.forwarded_html), forward=forward, reply=reply)
     if automatic is None and not sender_address:
@@ -895,9 +895,10 @@ def _cell_text(cell: etree._Element) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def html_to_text(markup: str) -> str:
-    """Readable text of an HTML body, without scripts, styles, the quoted history or the signature."""
-    root = _own_words(markup)
+def html_to_text(markup: str, *, forward: bool = False) -> str:
+    """Readable text of an HTML body, without scripts, styles, the quoted history or the signature. A forward's
+    quoted text is what was sent on, and is kept (`strip_reply` drops its header block)."""
+    root = _own_words(markup, keep_history=forward)
     if root is None:
         return ""
     preformatted = set(root.iter("pre"))
@@ -979,7 +980,7 @@ _ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Reply Message|Oryginalna wiad
                      r"|Oprindelig meddelelse|Oprindelig besked"
                      r"|Ursprungligt meddelande|Opprinnelig melding|Oorspronkelijk bericht|Message d'origine"
                      r"|Mensaje original|Messaggio originale|Mensagem original|Původní zpráva|Pôvodná správa"
-                     r"|Eredeti üzenet|Исходное сообщение|Пересылаемое сообщение|Вихідне повідомлення)\s*-{2,}"
+                     r"|Eredeti üzenet|Исходное сообщение|Вихідне повідомлення)\s*-{2,}"
                      r"|_{10,}\s*$"
                      # Android's and Zoho's "---- Jan wrote ----"
                      r"|-{3,}\s*\S.{0,80}\s(?:wrote|napisał(?:\(a\)|a)?|pisze)\s*-{3,}\s*$")
@@ -1014,25 +1015,31 @@ _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNO
 _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|odp|aw|sv|vs|antw|r|res|ha)\s*(?:\[\d+\])?\s*:",
                             re.IGNORECASE)
 # Outlook's header block in the languages of its users (French puts a space before the colon: "De : …").
-_OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De|Fra|Från|Van|Da|От|Від)\*? ?:\*?\s.+$", re.IGNORECASE)
+_OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De|Fra|Från|Van|Da|От|От кого|Від)\*? ?:\*?\s.+$",
+                                   re.IGNORECASE)
 _OUTLOOK_DATE_FIRST = re.compile(r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Datum|Gesendet|Envoyé|Дата)\*? ?:\*?\s.+$",
                                  re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(
     r"^\s*\*?(Sent|Wysłano|Wysłane|Date|Data|Datum|Dato|Gesendet|Envoyé|Sendt|Skickat|Verzonden|Inviato|Enviado"
-    r"|Отправлено|Надіслано|Дата|To|Do|An|À|Til|Till|Aan|Para|Кому"
-    r"|Subject|Temat|Betreff|Objet|Emne|Ämne|Onderwerp|Oggetto"
-    r"|Asunto|Assunto|Тема)\*? ?:\*?\s", re.IGNORECASE)
+    r"|Отправлено|Надіслано|Дата|To|Do|An|À|Til|Till|Aan|Para|Pour|Кому"
+    r"|Subject|Temat|Betreff|Objet|Sujet|Emne|Ämne|Onderwerp|Oggetto"
+    r"|Asunto|Assunto|Тема)\*? ?:\*?(?:\s|(?=<))", re.IGNORECASE)
 # The other fields of a forwarded mail's header block: Thunderbird's Polish ones (its mime.properties: "Nadawca",
 # "Adresat", "Kopia", "Ukryta kopia", "Odpowiedź-Do", "Wysyłane przez", "Firma/Organizacja"; its "Temat" and "Data"
 # are Outlook's too), copies and reply addresses in English and German, the importance line some clients add.
 _OTHER_HEADER_FIELD = re.compile(
     r"^\s*\*?(?:Cc|Bcc|DW|UDW|Reply-To|Sender|Organization|Importance|Nadawca|Adresat|Kopia|Ukryta kopia"
-    r"|Odpowied[źz][ -]do|Wysyłane przez|(?:Firma/)?Organizacja|Ważność|Priorytet|An|Kopie|Betreff)\*?:\s",
+    r"|Odpowied[źz][ -]do|Wysyłane przez|(?:Firma/)?Organizacja|Ważność|Priorytet|An|Kopie|Betreff"
+    r"|Répondre à)\*? ?:\s",
     re.IGNORECASE)
 _FORWARD_MARKER = re.compile(
     r"^\s*(?:-{3,}\s*(?:Forwarded message|Wiadomość przekazana dalej|Przekazana wiadomość|Treść przekazanej wiadomości)\s*-{3,}"
     r"|Begin forwarded message:|Początek przekazywanej wiadomości:|-{5,}\s*Forwarded Message\s*-{5,}"
-    r"|-{5,}\s*Wiadomość przekazana\s*-{5,})\s*$", re.IGNORECASE)
+    r"|-{5,}\s*Wiadomość przekazana\s*-{5,}|-{3,}\s*(?:Пересылаемое сообщение|Переслане повідомлення"
+    r"|Weitergeleitete Nachricht|Message transféré|Vidarebefordrat meddelande|Videresendt melding"
+    r"|Doorgestuurd bericht|Messaggio inoltrato|Mensaje reenviado)\s*-{3,}"
+    r"|Forwarded message:|Anfang der weitergeleiteten Nachricht:|Début du message réexpédié\s?:)\s*$",
+    re.IGNORECASE)
 _SIGNATURE_START = re.compile(
     r"^\s*(?:--\s*$|—\s*$"
     r"|(?:Z\s+)?(?:serdecznymi\s+)?pozdrowieniami\b.*$|Pozdrawiam(?:\s+serdecznie|\s+ciepło)?\b[ ,.!]*.{0,60}$"
@@ -1074,8 +1081,16 @@ def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
             # "Thanks On Wed, 4 Apr 2012 … wrote:" (a phone joined the answer to the attribution): the answer is kept
             kept.append(embedded["own"].rstrip(" -"))
             lines[index] = line = embedded["attribution"]
-        if _FORWARD_MARKER.match(line):
-            index = _after_header_block(lines, index + 1)
+        if _FORWARD_MARKER.match(_unquoted(line)) or (forward_header_expected and line.lstrip().startswith(">")
+                                                       and _is_outlook_reply_header(_unquoted_lines(lines, index), 0)):
+            # The text sent on is what the sender wants read, also when the client quoted it (Apple Mail's "Begin
+            # forwarded message:" over "> From: …" lines, or the marker itself quoted): its lines lose one ">".
+            if line.lstrip().startswith(">"):
+                lines[index:] = _unquoted_lines(lines, index)
+            elif _next_is_quoted(lines, index + 1):
+                lines[index + 1:] = _unquoted_lines(lines, index + 1)
+            start = index if _is_outlook_reply_header(lines, index) else index + 1
+            index = _after_header_block(lines, start)
             forward_header_expected = False
             continue
         if forward_header_expected and (_HISTORY_SEPARATOR.match(line) or _is_outlook_reply_header(lines, index)):
@@ -1106,6 +1121,22 @@ def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept))
 
 
+def _unquoted(line: str) -> str:
+    return re.sub(r"^\s*> ?", "", line, count=1)
+
+
+def _unquoted_lines(lines: list[str], index: int) -> list[str]:
+    """The lines from `index` on, one level of quoting taken off the quoted run that starts there (its blank
+    lines included while quoted lines follow them)."""
+    result = list(lines[index:])
+    for position, line in enumerate(result):
+        if line.lstrip().startswith(">"):
+            result[position] = _unquoted(line)
+        elif line.strip() or not _next_is_quoted(result, position + 1):
+            break
+    return result
+
+
 def _after_header_block(lines: list[str], index: int) -> int:
     """The first line after a forwarded mail's header block (blank lines before it, as Apple Mail leaves, too).
     A field's value may go on in the next line (a long subject wrapped) when another field follows it."""
@@ -1115,6 +1146,9 @@ def _after_header_block(lines: list[str], index: int) -> int:
     while index < len(lines):
         if _is_header_field(lines[index]):
             fields += 1
+        elif fields and not lines[index].strip() and _is_header_field(
+                next((line for line in lines[index + 1:index + 3] if line.strip()), "")):
+            pass  # Thunderbird's HTML forward sets its fields as table rows, blank lines between them as text
         elif not (fields and lines[index].strip() and index + 1 < len(lines) and _is_header_field(lines[index + 1])):
             break
         index += 1

@@ -151,3 +151,49 @@ def test_a_german_gmail_attribution_with_its_verb_inside_goes_with_the_quote():
     assert "schrieb John Doe" not in strip_reply(text)
     assert strip_reply("Danke.\n\nAm So., 1. Jan. 2023 um 17:22 Uhr schrieb John Doe <\njohn@example.com>:\n\nHallo") \
         == "Danke."
+
+
+@pytest.mark.parametrize(("client", "sent_on"), [
+    ("apple_forward", "test\n\nblah\n\nText of the original email"),
+    ("gmail_forward", "test\n\nblah\n\nSome text"),
+    ("thunderbird_forward", "Dear John,\n\nThis is a test."),
+    ("mailru_forward", "Дорогой Петр,\n\nЭто тест!"),  # "--" / "С уважением," / the name: the signature
+])
+def test_an_html_forward_keeps_the_text_sent_on_without_its_header(client, sent_on):
+    """A forward sent as HTML alone lost what it forwarded (Apple Mail's and Gmail's containers were dropped as
+    quotes), Thunderbird's header rows stayed in the text, and Mail.ru's marker ended the mail."""
+    markup = (REPLIES / f"quotequail-{client}.html").read_text(encoding="utf-8")
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.org", "konsultacje@example.org", "Fwd: test"
+    message.set_content(markup, subtype="html")
+    assert parse_mail(bytes(message)).body_text == sent_on
+
+
+# The plain-text forwards of quotequail's tests/test_unwrap.py (closeio/quotequail 6969bff, MIT).
+@pytest.mark.parametrize(("body", "expected"), [
+    ('Hello\n\nBegin forwarded message:\n\n> From: "Some One" <some.one@example.com>\n> Date: 1. August 2011 '
+     '23:28:15 GMT-07:00\n> To: "Other Person" <other@example.com>\n> Subject: AW: AW: Some subject\n>\n> Original '
+     'text\n\nText bottom\n', "Hello\n\nOriginal text\n\nText bottom"),
+    ('Hello\n\n> Begin forwarded message:\n>\n> From: "Some One" <some.one@example.com>\n> Date: 1. August 2011 '
+     '23:28:15 GMT-07:00\n> To: "Other Person" <other@example.com>\n> Subject: AW: AW: Some subject\n>\n> Original '
+     'text\n\nText bottom\n', "Hello\n\nOriginal text\n\nText bottom"),
+    ("Hello\n\nForwarded message:\n\n> From: Some One <some.one@example.com>\n> To: Other person "
+     "<other@example.com>\n> Date: Thursday, March 7, 2013 7:09:41 PM\n> Subject: Re: Syncing Up\n>\n> OHAI\n>\n> "
+     "Great news!\n\nText bottom\n", "Hello\n\nOHAI\n\nGreat news!\n\nText bottom"),
+    ('Hello\n\n> From: "Some One" <some.one@example.com>\n> Date: 1. August 2011 23:28:15 GMT-07:00\n> To: '
+     '"Other Person" <other@example.com>\n> Subject: AW: AW: Some subject\n>\n> Original text\n',
+     "Hello\n\nOriginal text"),
+    ('hello world\n\n-----Original Message-----\nFrom: "Some One" <some.one@example.com>\n\nDate: Sat, 22 Mar 2008 '
+     '12:16:06\nTo:<to@example.com>\n\n\nSubject: Antw: FW: html\n\n\nOHAI...\n', "hello world\n\nOHAI..."),
+    ('\nText before\n\nDébut du message réexpédié :\n\nDe: "Foo Bar" <from@example.com>\nDate: 14 novembre 2015 '
+     '15:14:53 UTC+1\nÀ: "\'Ham Spam\'" <to@example.com>\nObjet: RE: The subject\n\nText after\n',
+     "Text before\n\nText after"),
+    ("\nText before\n\n-------- Message transféré --------\nSujet :     Re: Some subject\nDate :  Wed, 11 Nov 2015 "
+     "12:31:25 +0100\nDe :    Foo Bar <from@example.com>\nPour :  Ham Spam <to@example.com>\n\nText after\n",
+     "Text before\n\nText after"),
+    ("Hello\n\n---------- Vidarebefordrat meddelande ----------\nFrån: Someone <noreply@example.com>\nDatum: 26 april "
+     "2013 20:13\nÄmne: Weekend Spanish classes\nTill: recipient@example.com\n\nSpanish Classes\nLearn Spanish\n",
+     "Hello\n\nSpanish Classes\nLearn Spanish"),
+])
+def test_a_plain_text_forward_keeps_the_text_sent_on_also_when_its_client_quoted_it(body, expected):
+    assert strip_reply(body, forward=True) == expected
