@@ -226,7 +226,7 @@ def _submitter(parsed: ParsedMail, form: FilledForm | None) -> domain.Submitter:
 
 
 _TNEF_MAGIC = b"\x78\x9f\x3e\x22"
-TNEF, WORD_97, EXCEL_97, OUTLOOK_ITEM = "tnef", "word97", "excel97", "outlook_msg"
+TNEF, WORD_97, EXCEL_97, OUTLOOK_ITEM, ENCRYPTED = "tnef", "word97", "excel97", "outlook_msg", "encrypted"
 _UNREAD_NOTES = {
     OUTLOOK_ITEM: "{name!r} is an Outlook item (.msg), a mail dragged into this one: the form may be attached to it; "
                   "open it in Outlook",
@@ -236,17 +236,24 @@ _UNREAD_NOTES = {
              "own); transcribe it or ask the sender for DOCX",
     EXCEL_97: "{name!r} is an Excel 97-2003 workbook that could not be read (damaged or password-protected); "
               "transcribe it or ask the sender for XLSX",
+    ENCRYPTED: "{name!r} is an S/MIME or OpenPGP envelope (an encrypted mail, or one signed with its text inside): it "
+               "cannot be read here; ask the sender to send the comments again without encryption",
 }
+_ENVELOPE_TYPES = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application/pgp-encrypted"}
 
 
 def unread_kind(attachment: Attachment) -> str | None:
-    """TNEF, WORD_97, EXCEL_97 or OUTLOOK_ITEM for a file that may hold the form in a format not read here, else None.
+    """TNEF, WORD_97, EXCEL_97, OUTLOOK_ITEM or ENCRYPTED for a file that may hold the form in a format not read
+    here, else None.
 
     Word 97-2003 documents and Excel 97-2003 workbooks are read like DOCX and XLSX, and Outlook's winmail.dat
     (TNEF) and Outlook items (.msg) are unpacked by the parser (their files become attachments of the mail);
     only a file of these kinds that cannot be read (encrypted, damaged, an older format) is noted, and the mail
     waits for staff with the file kept."""
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
+    if kind in _ENVELOPE_TYPES or attachment.extension in {"p7m", "pgp"} \
+            or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
+        return ENCRYPTED
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
         return None if tnef_files(data) else TNEF  # the files inside are attachments of their own
     if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc

@@ -112,6 +112,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
     forward = bool(_FORWARD_SUBJECT.match(subject))
     reply = bool(_REPLY_SUBJECT.match(subject))
+    collected.plain, encrypted = _without_pgp_armour(collected.plain)
+    collected.attachments.extend(encrypted)
     tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
     own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html, forward=forward),
                       forward=forward, reply=reply)
@@ -501,6 +503,8 @@ def _encoded_message(part: EmailMessage, inner: object) -> object:
     binary, but webmails (Yandex) and mailers send it in base64; the standard library then reads the base64 text
     as a mail with no headers, and the attached mail was lost. Such a part is decoded and read again."""
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
+    if isinstance(inner, EmailMessage) and inner.keys() and "Content-Type" not in inner:
+        return _with_mime_headers_rejoined(inner)
     if encoding != "base64" or not isinstance(inner, EmailMessage) or inner.keys():
         return inner
     encoded = inner.get_payload()
@@ -508,6 +512,23 @@ def _encoded_message(part: EmailMessage, inner: object) -> object:
         return inner
     decoded = _as_far_as_it_decodes(encoded)
     return email.message_from_bytes(decoded, policy=policy.default) if decoded.strip() else inner
+
+
+def _with_mime_headers_rejoined(message: EmailMessage) -> EmailMessage:
+    """Exchange writes a blank line inside the header of a mail attached to a mail, before its Content-Type and
+    MIME-Version (request-tracker's `outlook-rfc822`): the standard library ends the header there, and the
+    attached mail's text came out as its raw MIME source. When what follows the blank line starts with such
+    header lines and a blank line of its own, the two header parts are read as one."""
+    body = message.get_payload()
+    if not isinstance(body, str) or not _MIME_HEADER_LINES.match(body):
+        return message
+    head = "".join(f"{name}: {value}\n" for name, value in message.raw_items())
+    return email.message_from_bytes((head + body).encode("utf-8", "surrogateescape"), policy=policy.default)
+
+
+# Content-Type, MIME-Version and Content-Transfer-Encoding lines (with their continuations), then a blank line.
+_MIME_HEADER_LINES = re.compile(r"(?:(?:Content-Type|MIME-Version|Content-Transfer-Encoding)[ \t]*:[^\n]*\n"
+                                r"(?:[ \t][^\n]*\n)*)+\r?\n", re.IGNORECASE)
 
 
 _NOT_BASE64_SHARE = 0.05  # characters outside base64's alphabet, in what is still read as base64 gone wrong
@@ -541,6 +562,36 @@ def _parts_after_the_end(part: EmailMessage) -> list[EmailMessage]:
     rest = email.message_from_bytes(f'Content-Type: multipart/mixed; boundary="{boundary}"\n\n'.encode()
                                     + epilogue.encode("utf-8", "surrogateescape"), policy=policy.default)
     return list(rest.iter_parts())
+
+
+def _without_pgp_armour(text: str) -> tuple[str, list[Attachment]]:
+    """Plain text signed or encrypted inline with OpenPGP (Enigmail, GPG): a signed text is read without its
+    armour ("-----BEGIN PGP SIGNED MESSAGE-----", "Hash:", the signature block) and its dash-escaping ("- --"),
+    as the sender's client shows it; an encrypted block cannot be read here and becomes a file of the mail, so
+    that staff are told what it is instead of reading its base64 as a comment."""
+    if "-----BEGIN PGP " not in text:
+        return text, []
+    encrypted: list[Attachment] = []
+
+    def keep_aside(found: re.Match) -> str:
+        data = found.group(0).encode("utf-8")
+        encrypted.append(Attachment(f"wiadomosc-zaszyfrowana-{len(encrypted) + 1}.asc", "application/pgp-encrypted",
+                                    data))
+        return ""
+
+    text = _PGP_MESSAGE.sub(keep_aside, text)
+    for _level in range(3):  # a signed text signed again (its armour dash-escaped inside) takes two rounds
+        signed = _PGP_SIGNED.search(text)
+        if signed is None:
+            break
+        inner = "\n".join(line[2:] if line.startswith("- ") else line for line in signed["text"].split("\n"))
+        text = text[:signed.start()] + inner + text[signed.end():]
+    return text, encrypted
+
+
+_PGP_MESSAGE = re.compile(r"^-----BEGIN PGP MESSAGE-----\r?$.*?^-----END PGP MESSAGE-----\r?$", re.M | re.S)
+_PGP_SIGNED = re.compile(r"^-----BEGIN PGP SIGNED MESSAGE-----\r?\n(?:[A-Za-z-]+: [^\n]*\n)*\r?\n(?P<text>.*?)\n?"
+                         r"^-----BEGIN PGP SIGNATURE-----\r?$.*?^-----END PGP SIGNATURE-----\r?$", re.M | re.S)
 
 
 def _collect_text(out: _Collected, text: str, *, html: bool, forwarded: bool, in_sequence: bool) -> None:

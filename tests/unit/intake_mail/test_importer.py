@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+from pathlib import Path
 from datetime import timedelta
 
 import pytest
@@ -361,3 +362,18 @@ def test_a_mail_to_an_address_in_raw_utf8_that_no_consultation_takes_is_rejected
     result = import_mail(fresh_ctx, raw, received_at=now(), source="test:utf8-address")
     assert result.status == "rejected" and "danglüe@email.com" in result.reason
     assert "danglüe@email.com" in mail_row(fresh_ctx, result.message_id).reason
+
+
+@pytest.mark.parametrize("name", ["smime-4-encrypted-plain.eml", "gnupg-7-encrypted-MIME-plain.eml",
+                                  "gnupg-10-encrypted-inline-plain.eml"])
+def test_an_encrypted_mail_waits_for_staff_with_a_note_that_says_so(ctx, consultation, name):
+    """Request Tracker's encrypted test mails (corpus/mail/rt): S/MIME, PGP/MIME and inline OpenPGP. Staff were
+    left with an unnamed placeholder (or the inline block's base64 as the comment) and no word why."""
+    raw = (Path(__file__).resolve().parents[2] / "corpus" / "mail" / "rt" / name).read_bytes()
+    raw = raw.replace(b"\nTo: ", b"\nX-Original-To: ", 1)  # the consultation's own address, as the mailbox gets it
+    result = import_mail(ctx, b"To: konsultacje@um.torun.pl\n" + raw, received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert (result.status, result.comments) == ("needs_review", 0)
+    row = mail_row(ctx, result.message_id)
+    assert "S/MIME or OpenPGP envelope" in row.reason and "without encryption" in row.reason
+    assert "encrypted" in {a.get("unread") for a in row.attachments}

@@ -626,3 +626,29 @@ def test_base64_with_a_stray_group_of_characters_is_decoded_as_far_as_it_goes():
     # enmime's mime-bad-content-transfer-encoding: words and spaces labelled base64 stay the words they are
     labelled = parse_mail((LIBRARIES / "enmime-mime-bad-content-transfer-encoding.eml").read_bytes()).body_text
     assert labelled.startswith("ploozdect  nispplul swunkglap zarplontruskdremp fruftsist")
+
+
+RT = LIBRARIES.parent / "rt"  # Request Tracker's test mails, corpus/mail/rt/SOURCES.md
+
+
+def test_a_mail_attached_by_exchange_with_a_blank_line_inside_its_header_is_read():
+    """Its Content-Type and MIME-Version came after the blank line, so its text was read as raw MIME source."""
+    body = parse_mail((RT / "outlook-rfc822.eml").read_bytes()).body_text
+    assert body.endswith("---------- Załączona wiadomość / Attached message ----------\n\nthis is a test")
+    assert "Content-Type" not in body and "boundary" not in body
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("gnupg-4-signed-inline-plain.eml", "This is a test email with inline signature.\nID:4"),
+    ("gnupg-19-signed-inline-plain-nested.eml", "This is a test email with inline nested signature.\nID:19"),
+])
+def test_text_signed_inline_with_openpgp_is_read_without_its_armour(name, text):
+    assert parse_mail((RT / name).read_bytes()).body_text == text
+
+
+def test_text_encrypted_inline_with_openpgp_becomes_a_file_not_a_comment():
+    parsed = parse_mail((RT / "gnupg-10-encrypted-inline-plain.eml").read_bytes())
+    assert parsed.body_text == ""
+    assert [(a.filename, a.media_type) for a in parsed.attachments] == [
+        ("wiadomosc-zaszyfrowana-1.asc", "application/pgp-encrypted")]
+    assert parsed.attachments[0].data.startswith(b"-----BEGIN PGP MESSAGE-----")

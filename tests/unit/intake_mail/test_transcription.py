@@ -137,6 +137,8 @@ def mail_with_ole_file(media_type: str = "application/vnd.ms-outlook", name: str
     ("doc", "Dokument programu Word 97-2003, którego nie udało się odczytać"),  # a .doc that is only the OLE magic
     (None, "Element programu Outlook (.msg), czyli cała wiadomość: formularz może być do niej załączony."),
     ("xls", "Skoroszyt programu Excel 97-2003 (.xls), którego nie udało się odczytać (uszkodzony lub chroniony hasłem)"),
+    # Request Tracker's S/MIME-encrypted test mail (tests/corpus/mail/rt/SOURCES.md), sent to the city's address
+    ("rt/smime-4-encrypted-plain.eml", "Wiadomość zaszyfrowana (S/MIME lub OpenPGP)"),
 ])
 def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpus_mail, hint):
     client = reviewer_client(fresh_ctx)
@@ -144,7 +146,9 @@ def test_the_page_tells_staff_why_an_attached_form_was_not_read(fresh_ctx, corpu
            else mail_with_ole_file("application/ms-tnef", "winmail.dat", (CORPUS / "tnef" / "garbage-at-end.tnef")
                                    .read_bytes()) if corpus_mail == "tnef"
            else mail_with_ole_file("application/msword", "uwagi.doc") if corpus_mail == "doc"
-           else (CORPUS / corpus_mail).read_bytes() if corpus_mail else mail_with_ole_file())
+           else b"To: konsultacje@um.torun.pl\r\n"
+           + (CORPUS / corpus_mail).read_bytes().replace(b"\nTo: ", b"\nX-To: ", 1) if corpus_mail
+           else mail_with_ole_file())
     mail_id, _reference = scanned_mail(fresh_ctx, raw)
     page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert hint in page and 'name="c-0-proposal"' in page
