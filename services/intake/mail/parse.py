@@ -39,7 +39,9 @@ _FATAL_DEFECTS = (NoBoundaryInMultipartDefect, StartBoundaryNotFoundDefect, Mult
 MAX_PARTS = 200
 # Pictures in an HTML body smaller than this are logos and icons; a photographed page is bigger.
 INLINE_PICTURE_BYTES = 64 * 1024
-MAX_NESTING = 8
+# Forwards of forwards sent as attachments nest two levels each (Pine digests three): 32 leaves room for a chain
+# of office forwards while a hostile mail still stops far below the interpreter's recursion limit.
+MAX_NESTING = 32
 
 
 class MailRefused(Refusal):
@@ -90,7 +92,10 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
     if not raw.strip():
         raise MailRefused("broken_mime", "the mail is empty")
-    message = email.message_from_bytes(_header_block_mended(checked_content_types(raw)), policy=policy.default)
+    try:
+        message = email.message_from_bytes(_header_block_mended(checked_content_types(raw)), policy=policy.default)
+    except RecursionError:  # the standard library's parser recurses once per nested part
+        raise MailRefused("broken_mime", f"MIME parts nested deeper than {MAX_NESTING}") from None
     if not isinstance(message, EmailMessage) or not message.keys():
         raise MailRefused("broken_mime", "the mail has no headers")
     _refuse_huge_headers(message)

@@ -652,3 +652,22 @@ def test_text_encrypted_inline_with_openpgp_becomes_a_file_not_a_comment():
     assert [(a.filename, a.media_type) for a in parsed.attachments] == [
         ("wiadomosc-zaszyfrowana-1.asc", "application/pgp-encrypted")]
     assert parsed.attachments[0].data.startswith(b"-----BEGIN PGP MESSAGE-----")
+
+
+def test_forwards_of_forwards_nested_nine_deep_are_read():
+    """Refused as "nested deeper than 8" before: a chain of forwards sent as attachments nests two levels a time."""
+    body = parse_mail((RT / "nested-mime-sample.eml").read_bytes()).body_text
+    assert body.startswith("MIME is fun at times.\n\n---------- Załączona wiadomość / Attached message ----------")
+    assert body.endswith("2nd outer message\n\nThis is the first middle message\n\nThis is the second middle message")
+
+
+@pytest.mark.parametrize("depth", [33, 200, 3000])
+def test_parts_nested_beyond_the_limit_are_refused_however_deep(depth):
+    """3,000 levels made the standard library's parser raise RecursionError out of parse_mail."""
+    body = b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    for level in range(depth):
+        body = (b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) + body
+                + b"\r\n--b%d--\r\n" % level)
+    with pytest.raises(MailRefused) as refused:
+        parse_mail(b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n" + body)
+    assert refused.value.code == "broken_mime"
