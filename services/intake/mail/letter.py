@@ -196,8 +196,11 @@ def _chunk_text(archive: zipfile.ZipFile, name: str) -> str:
             data = checked_content_types(data)  # a Content-Type longer than any writer's costs seconds to parse
         except MailRefused:
             return ""
-        message = email.message_from_bytes(data, policy=email.policy.default)
-        html = next((part for part in message.walk() if part.get_content_type() == "text/html"), None)
+        try:
+            message = email.message_from_bytes(data, policy=email.policy.default)
+            html = next((part for part in message.walk() if part.get_content_type() == "text/html"), None)
+        except RecursionError:  # parts nested thousands deep: no letter to read
+            return ""
         if html is None:
             return ""
         data = html.get_payload(decode=True) or b""

@@ -113,6 +113,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
         _walk(message, collected, depth=0, forwarded=False)
     except _UNREADABLE_HEADER as error:  # a part's header, as for the mail's own above
         raise MailRefused("broken_mime", f"unreadable MIME part: {type(error).__name__}: {error}") from None
+    except RecursionError:  # an attached mail in base64 is parsed again, and may nest as deep as it likes
+        raise MailRefused("broken_mime", f"MIME parts nested deeper than {MAX_NESTING}") from None
     if collected.parts > MAX_PARTS:
         raise MailRefused("too_many_parts", f"the mail has {collected.parts} MIME parts (limit {MAX_PARTS})")
     forward = bool(_FORWARD_SUBJECT.match(subject))

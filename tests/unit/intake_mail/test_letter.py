@@ -311,6 +311,21 @@ def test_an_imported_web_archive_with_a_content_type_longer_than_any_writers_is_
     assert "Example of a table" not in text
 
 
+def test_an_imported_web_archive_nested_thousands_deep_is_left_unread():
+    """The standard library's parser recursed once per level and raised RecursionError out of letter_text."""
+    source = zipfile.ZipFile(io.BytesIO((DOCX / "testAltChunkMHT.docx").read_bytes()))
+    nested = b"Content-Type: text/plain\r\n\r\nhello\r\n"
+    for level in range(3000):
+        nested = (b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) + nested
+                  + b"\r\n--b%d--\r\n" % level)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, b"MIME-Version: 1.0\r\n" + nested if item.filename == "word/htmlDoc.mht"
+                            else source.read(item))
+    assert "Example of a table" not in letter_text("docx", out.getvalue())
+
+
 def test_text_boxes_in_the_body_header_and_footer_are_read_once_each():
     text = read_docx("testWORD_text_box.docx")
     for sentence in ("This text is directly in the body of the document.",
