@@ -874,7 +874,10 @@ def _own_words(markup: str, *, keep_history: bool = False) -> etree._Element | N
     # already, and lxml refuses a decoded string that names an encoding, which lost the whole body.
     markup = _XML_DECLARATION.sub("", markup, count=1)
     try:
-        root = lxml_html.document_fromstring(markup)
+        # libxml2 stops at 256 levels without `huge_tree`, and drops the rest of the document: a long thread
+        # of replies, each quoted inside the last, nests that deep and took the text after it. A new parser per
+        # call, as an lxml parser must not be shared between threads; the mail's size is bounded already.
+        root = lxml_html.document_fromstring(markup, parser=lxml_html.HTMLParser(huge_tree=True))
     except (etree.ParserError, ValueError):
         return None
     for element in root.xpath("//script | //style | //head | //title"):

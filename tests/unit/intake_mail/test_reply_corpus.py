@@ -197,3 +197,11 @@ def test_an_html_forward_keeps_the_text_sent_on_without_its_header(client, sent_
 ])
 def test_a_plain_text_forward_keeps_the_text_sent_on_also_when_its_client_quoted_it(body, expected):
     assert strip_reply(body, forward=True) == expected
+
+
+def test_text_after_a_thread_of_replies_nested_hundreds_deep_is_read():
+    """libxml2's HTML parser gives up at 256 levels and dropped everything after: a reply written below a long
+    thread, each message quoted inside the one before (three levels each, as Gmail nests them), was lost."""
+    thread = '<div class="x"><blockquote><div>Wcześniejsza wiadomość' * 120 + "</div></blockquote></div>" * 120
+    markup = f"<html><body>{thread}<p>Proponuję w § 5 dopisać ust. 3.</p></body></html>"
+    assert html_to_text(markup).endswith("Proponuję w § 5 dopisać ust. 3.")
