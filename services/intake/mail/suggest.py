@@ -46,10 +46,16 @@ def suggested_rows(body: str) -> list[FormRow]:
         if justification is not None and not text and rows and not rows[-1].justification:
             rows[-1] = replace(rows[-1], justification=justification)  # "Uzasadnienie: …" in a paragraph of its own
             continue
+        stated = _CURRENT.match(text)
+        if stated and rows and not _PROVISION.search(text) and not _PROPOSED.search(text):
+            # "Obecny zapis: …" in a paragraph of its own, under the provision (the form's labels typed as text)
+            rows[-1] = replace(rows[-1], current_text=text[stated.end():].strip(),
+                               justification=justification or rows[-1].justification)
+            continue
         if last_part and _PROPOSED.match(text) and not _PROVISION.search(text):
             # "Zmiana na: …" in a paragraph of its own, after the provision and its quoted words
             current, proposal = _current_and_proposal(f"{last_part} {text}")
-            rows[-1] = replace(rows[-1], current_text=current, proposal=proposal,
+            rows[-1] = replace(rows[-1], current_text=current or rows[-1].current_text, proposal=proposal,
                                justification=justification or rows[-1].justification)
             last_part = ""
             continue

@@ -97,3 +97,18 @@ def test_the_organisation_a_letters_heading_names(heading, expected):
     from services.intake.mail.suggest import suggested_organisation
 
     assert suggested_organisation(heading) == expected
+
+
+def test_the_forms_labels_typed_as_paragraphs_give_the_row_with_its_current_text():
+    """The form's headings copied into a mail or a letter, each with its answer: "Obecny zapis: …" in a paragraph
+    of its own was dropped, so the row had no current text."""
+    body = ("Imię i nazwisko: Jan Kowalski\n\nCzęść dokumentu, której dotyczy uwaga: § 5 ust. 2\n\n"
+            "Obecny zapis: Współpraca ma charakter finansowy.\n\n"
+            "Proponowana zmiana: Współpraca ma charakter finansowy i pozafinansowy.\n\nUzasadnienie: Pełniejszy opis.")
+    assert [(r.section, r.current_text, r.proposal, r.justification) for r in suggested_rows(body)] == [
+        ("§ 5 ust. 2", "Współpraca ma charakter finansowy.", "Współpraca ma charakter finansowy i pozafinansowy.",
+         "Pełniejszy opis.")]
+    lines = body.replace("\n\n", "\n").replace("Imię i nazwisko: Jan Kowalski\n", "Dzień dobry,\n\n")
+    assert [(r.section, r.current_text) for r in suggested_rows(lines + "\n\n" + lines.split("\n\n", 1)[1]
+                                                                .replace("§ 5 ust. 2", "§ 7"))] == [
+        ("§ 5 ust. 2", "Współpraca ma charakter finansowy."), ("§ 7", "Współpraca ma charakter finansowy.")]
