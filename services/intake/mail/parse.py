@@ -1164,7 +1164,7 @@ def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
                 break
             index = answered  # written below the quote (bottom-posted) or between its lines: the quote is skipped
             continue
-        if line.lstrip().startswith(">"):
+        if line.lstrip().startswith(">") or _is_wrapped_quote_line(lines, index):
             index += 1
             continue
         if _SIGNATURE_START.match(line) and _looks_like_signature_tail(lines, index):
@@ -1266,13 +1266,24 @@ def _answer_below_quote(lines: list[str], index: int) -> int | None:
         line = lines[position]
         if not line.strip():
             continue
-        if line.lstrip().startswith(">"):
+        if line.lstrip().startswith(">") or (quoted and _is_wrapped_quote_line(lines, position)):
             quoted = True
             continue
         if not quoted or _attribution_span(lines, position) or _is_outlook_reply_header(lines, position):
             return None
         return after
     return None
+
+
+def _is_wrapped_quote_line(lines: list[str], index: int) -> bool:
+    """A line of the quote that lost its ">" when a client wrapped it: between two quoted lines, going on with
+    a small letter from a quoted line that ends mid-sentence. An answer written between quoted lines starts a
+    sentence of its own."""
+    if not 0 < index < len(lines) - 1:
+        return False
+    line, before, after = lines[index].strip(), lines[index - 1].strip(), lines[index + 1].lstrip()
+    return bool(line) and line[0].islower() and before.startswith(">") and after.startswith(">") \
+        and not before.rstrip(" >").endswith((".", "!", "?", ":", ";")) and before.strip("> ") != ""
 
 
 def _attribution_span(lines: list[str], index: int) -> int:
@@ -1307,7 +1318,9 @@ _EMBEDDED_ATTRIBUTION = re.compile(
 
 
 def _dated(text: str) -> bool:
-    return bool(_TIME.search(text) and _DATE_OR_ADDRESS.search(text))
+    """A time and a date or an address, or a year and an address ("Il giovedì 8 dicembre 2016, … <…> ha scritto:")."""
+    return bool(_TIME.search(text) and _DATE_OR_ADDRESS.search(text)) or (
+        "@" in text and bool(re.search(r"\b(?:19|20)\d{2}\b", text)))
 
 
 def _next_is_quoted(lines: list[str], index: int) -> bool:

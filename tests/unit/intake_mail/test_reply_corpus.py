@@ -54,7 +54,8 @@ def test_a_line_break_in_the_html_source_is_a_space_as_a_browser_shows_it():
 
 
 @pytest.mark.parametrize("fixture", ["email_fr_multiline", "email_german_2", "email_italian", "email_12",
-                                     "email_13", "email_danish_dash_separator", "email_tricky_5_mixed_languages"])
+                                     "email_13", "email_danish_dash_separator", "email_tricky_5_mixed_languages",
+                                     "email_8"])
 def test_attributions_and_header_blocks_in_other_languages_end_the_answer(fixture):
     """French "Le … à 19:42, John <…>" / "a écrit :", Italian "In data … ha scritto:", Outlook's "Von: / Gesendet:",
     "Van: / Verzonden:", "Da: / Inviato:", Danish "-------- Oprindelig besked --------": all stayed in the body."""
@@ -69,6 +70,13 @@ def test_attributions_and_header_blocks_in_other_languages_end_the_answer(fixtur
 ])
 def test_the_attribution_goes_with_the_quote(fixture, expected):
     assert strip_reply((REPLIES / f"crisp-{fixture}.txt").read_text(encoding="utf-8")) == expected
+
+
+def test_an_attribution_with_a_year_and_an_address_and_no_time_goes_with_the_quote():
+    """crisp's email_7: "Il giovedì 8 dicembre 2016, Company Questions <questions@…>" / "ha scritto:" stayed, and
+    the quoted line "ignissim odio?" that lost its ">" when wrapped was kept as an answer."""
+    body = strip_reply((REPLIES / "crisp-email_7.txt").read_text(encoding="utf-8"))
+    assert body.startswith(FUSCE) and "ha scritto" not in body and "ignissim" not in body
 
 
 def test_an_attribution_over_three_lines_without_a_time_goes_with_the_quote():
@@ -205,3 +213,12 @@ def test_text_after_a_thread_of_replies_nested_hundreds_deep_is_read():
     thread = '<div class="x"><blockquote><div>Wcześniejsza wiadomość' * 120 + "</div></blockquote></div>" * 120
     markup = f"<html><body>{thread}<p>Proponuję w § 5 dopisać ust. 3.</p></body></html>"
     assert html_to_text(markup).endswith("Proponuję w § 5 dopisać ust. 3.")
+
+
+def test_a_quoted_line_that_lost_its_mark_when_wrapped_stays_in_the_quote_and_an_answer_between_does_not():
+    """crisp's email_8: "> … Aenean tincidunt ornare diam," / "eget accumsan est viverra quis. Pellentesque"" /
+    ">" was read as an answer written between the quoted lines, and kept."""
+    body = ("On Mon, 1 Jan 2024 at 10:00, Urząd <u@example.org> wrote:\n> Czy zgadzają się Państwo\n"
+            "> z zapisem § 5?\nnie zgadzamy się, proponujemy skreślenie.\n> A z § 6, który mówi\no dotacjach?\n"
+            "> Pozdrawiamy\nTak.")
+    assert strip_reply(body) == "nie zgadzamy się, proponujemy skreślenie.\nTak."
