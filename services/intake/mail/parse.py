@@ -1073,7 +1073,7 @@ _HISTORY_SEPARATOR = re.compile(rf"^\s*(?:{_ORIGINAL_MESSAGE})", re.IGNORECASE)
 # Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
 _FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
 # Subjects of replies: "Re:", Outlook's Polish "ODP:", German "AW:", Nordic "SV:"/"VS:", Dutch "Antw:", Italian "R:".
-_REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|odp|aw|sv|vs|antw|r|res|ha)\s*(?:\[\d+\])?\s*:",
+_REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|odp\.?|aw|sv|vs|antw|r|res)\s*(?:\[\d+\])?\s*:",
                             re.IGNORECASE)
 # Outlook's header block in the languages of its users (French puts a space before the colon: "De : …").
 _OUTLOOK_HEADER_BLOCK = re.compile(r"^\s*\*?(From|Od|Von|De|Fra|Från|Van|Da|От|От кого|Від)\*? ?:\*?\s.+$",
