@@ -1051,7 +1051,11 @@ _ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Reply Message|Oryginalna wiad
 _WROTE = (r"(?:wrote|writes|sent|pisze|napisał(?:\(a\)|a)?|schrieb|a\s+écrit|skrev|schreef|geschreven|escribió"
           r"|ha\s+scritto|scrisse|napsal(?:\(a\)|a)?|napísal(?:\(a\)|a)?|írta|написал(?:\(а\)|а)?|написав(?:\(ла\)|ла)?"
           r"|пише|пишет|đã\s+viết)")
-_DATED_ATTRIBUTION = re.compile(rf"^\s*\S.{{0,300}}\b{_WROTE}(?:\s*|\s.{{0,150}}[@<].{{0,150}}):\s*$", re.IGNORECASE)
+_WROTE_STEMS = ("wrote", "writes", "sent", "pisze", "napisa", "schrieb", "crit", "skrev", "schreef", "geschreven",
+                "escribi", "scritto", "scrisse", "naps", "napís", "írta", "написа", "написав", "пише",
+                "viết")
+_WROTE_AT_END = re.compile(rf"\b{_WROTE}\s*:\s*$", re.IGNORECASE)
+_WROTE_THEN_SENDER = re.compile(rf"\b{_WROTE}\s(?P<sender>[^\n]{{1,150}}):\s*$", re.IGNORECASE)
 # Gmail's attribution with no verb, when the quote follows it: "2014-10-17 11:28 GMT+02:00 Jan <jan@…>:" (Gmail
 # until 2016), "пн, 18 окт. 2024 г. в 10:12, Jan <jan@…>:" (Gmail in Russian).
 _ADDRESS_ATTRIBUTION = re.compile(r"^\s*\S.{0,300}@[^\s@]+?>?\s*:\s*$")
@@ -1136,7 +1140,7 @@ def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
         forward_header_expected = False
     while index < len(lines):
         line = lines[index]
-        embedded = _EMBEDDED_ATTRIBUTION.match(line)
+        embedded = _EMBEDDED_ATTRIBUTION.match(line) if line.rstrip().endswith(":") and len(line) <= 400 else None
         if embedded and not line.lstrip().startswith(">") and not _ATTRIBUTION_START.match(line) \
                 and _next_is_quoted(lines, index + 1):
             # "Thanks On Wed, 4 Apr 2012 … wrote:" (a phone joined the answer to the attribution): the answer is kept
@@ -1297,13 +1301,15 @@ def _attribution_span(lines: list[str], index: int) -> int:
         if index + span > len(lines) or not lines[index + span - 1].strip():
             return 0
         chunk.append(lines[index + span - 1].strip())
+        if sum(map(len, chunk)) > 400:
+            return 0
         if span == 2 and not (_ATTRIBUTION_START.match(chunk[0]) or _TIME.search(chunk[0])
                               or _DATE_OR_ADDRESS.search(chunk[0])):
             return 0  # the answer's last line is not the start of the attribution below it
         joined = " ".join(chunk)
         if _REPLY_HEADER.match(joined) and (span == 1 or _ATTRIBUTION_START.match(lines[index]) or _dated(joined)):
             return span
-        if _dated(joined) and (_DATED_ATTRIBUTION.match(joined) or (
+        if _dated(joined) and (_ends_like_attribution(joined) or (
                 _ADDRESS_ATTRIBUTION.match(joined) and _next_is_quoted(lines, index + span))):
             return span
         if joined.endswith(":") or len(joined) > 400:
@@ -1315,6 +1321,22 @@ _ATTRIBUTION_START = re.compile(r"^\s*(?:On|W dniu|Dnia|Wiadomość napisana prz
 _EMBEDDED_ATTRIBUTION = re.compile(
     rf"^(?P<own>.*?\S)(?:\s+|\s*-{{2,}}\s*)(?P<attribution>(?:On|W dniu|Dnia)\s.{{0,200}}\b{_WROTE}\s*:\s*)$",
     re.IGNORECASE)
+
+
+def _ends_like_attribution(text: str) -> bool:
+    """Ends in "wrote:" (in any of `_WROTE`'s languages), or in "wrote" and a sender with an address ("… schrieb
+    John <john@…>:"). Searched from each "wrote" with bounded patterns, no nested repeats: a hostile mail of
+    such lines costs linear time."""
+    text = text.rstrip()
+    if len(text) > 400 or not text.endswith(":"):
+        return False
+    tail = text[-200:].lower()
+    if not any(stem in tail for stem in _WROTE_STEMS):  # substring tests in C, before the regular expressions
+        return False
+    if _WROTE_AT_END.search(text[-60:]):
+        return True
+    found = _WROTE_THEN_SENDER.search(text[-200:])
+    return found is not None and ("@" in found["sender"] or "<" in found["sender"])
 
 
 def _dated(text: str) -> bool:
@@ -1335,7 +1357,7 @@ def _looks_like_signature_tail(lines: list[str], index: int) -> bool:
         return True
     before_quote = []
     for line in rest:
-        if _REPLY_HEADER.match(line) or (_DATED_ATTRIBUTION.match(line) and _dated(line)) \
+        if _REPLY_HEADER.match(line) or (_ends_like_attribution(line) and _dated(line)) \
                 or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line) or _FORWARD_MARKER.match(line):
             break
         before_quote.append(line)
