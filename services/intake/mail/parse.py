@@ -9,6 +9,7 @@ they are never answered (a receipt to an auto-reply is how two robots loop).
 from __future__ import annotations
 
 import base64
+import bisect
 import email
 import hashlib
 import mimetypes
@@ -575,30 +576,52 @@ def _without_pgp_armour(text: str) -> tuple[str, list[Attachment]]:
     """Plain text signed or encrypted inline with OpenPGP (Enigmail, GPG): a signed text is read without its
     armour ("-----BEGIN PGP SIGNED MESSAGE-----", "Hash:", the signature block) and its dash-escaping ("- --"),
     as the sender's client shows it; an encrypted block cannot be read here and becomes a file of the mail, so
-    that staff are told what it is instead of reading its base64 as a comment."""
+    that staff are told what it is instead of reading its base64 as a comment. Line by line, each marker's end
+    found by bisection: linear in the text whatever markers a hostile mail repeats."""
     if "-----BEGIN PGP " not in text:
         return text, []
     encrypted: list[Attachment] = []
-
-    def keep_aside(found: re.Match) -> str:
-        data = found.group(0).encode("utf-8")
-        encrypted.append(Attachment(f"wiadomosc-zaszyfrowana-{len(encrypted) + 1}.asc", "application/pgp-encrypted",
-                                    data))
-        return ""
-
-    text = _PGP_MESSAGE.sub(keep_aside, text)
     for _level in range(3):  # a signed text signed again (its armour dash-escaped inside) takes two rounds
-        signed = _PGP_SIGNED.search(text)
-        if signed is None:
+        lines = text.split("\n")
+        marks = {marker: [n for n, line in enumerate(lines) if line.rstrip("\r") == marker] for marker in _PGP_MARKERS}
+        kept: list[str] = []
+        index = 0
+        while index < len(lines):
+            line = lines[index].rstrip("\r")
+            if line == "-----BEGIN PGP MESSAGE-----" and (end := _next_mark(marks, "-----END PGP MESSAGE-----", index)):
+                block = "\n".join(lines[index:end + 1]).encode("utf-8", "surrogateescape")
+                encrypted.append(Attachment(f"wiadomosc-zaszyfrowana-{len(encrypted) + 1}.asc",
+                                            "application/pgp-encrypted", block))
+                index = end + 1
+                continue
+            signature = end = None
+            if line == "-----BEGIN PGP SIGNED MESSAGE-----":
+                signature = _next_mark(marks, "-----BEGIN PGP SIGNATURE-----", index)
+                end = signature and _next_mark(marks, "-----END PGP SIGNATURE-----", signature)
+            if signature and end:
+                body = index + 1
+                while body < signature and lines[body].strip():  # the armour's headers ("Hash: SHA256")
+                    body += 1
+                kept.extend(line[2:] if line.startswith("- ") else line for line in lines[body + 1:signature])
+                index = end + 1
+                continue
+            kept.append(lines[index])
+            index += 1
+        unwrapped = "\n".join(kept)
+        if unwrapped == text:
             break
-        inner = "\n".join(line[2:] if line.startswith("- ") else line for line in signed["text"].split("\n"))
-        text = text[:signed.start()] + inner + text[signed.end():]
+        text = unwrapped
     return text, encrypted
 
 
-_PGP_MESSAGE = re.compile(r"^-----BEGIN PGP MESSAGE-----\r?$.*?^-----END PGP MESSAGE-----\r?$", re.M | re.S)
-_PGP_SIGNED = re.compile(r"^-----BEGIN PGP SIGNED MESSAGE-----\r?\n(?:[A-Za-z-]+: [^\n]*\n)*\r?\n(?P<text>.*?)\n?"
-                         r"^-----BEGIN PGP SIGNATURE-----\r?$.*?^-----END PGP SIGNATURE-----\r?$", re.M | re.S)
+_PGP_MARKERS = ("-----END PGP MESSAGE-----", "-----BEGIN PGP SIGNATURE-----", "-----END PGP SIGNATURE-----")
+
+
+def _next_mark(marks: dict[str, list[int]], marker: str, after: int) -> int | None:
+    """The first line after `after` that is `marker`, or None."""
+    found = marks[marker]
+    position = bisect.bisect_right(found, after)
+    return found[position] if position < len(found) else None
 
 
 def _collect_text(out: _Collected, text: str, *, html: bool, forwarded: bool, in_sequence: bool) -> None:
@@ -1140,20 +1163,20 @@ def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
         forward_header_expected = False
     while index < len(lines):
         line = lines[index]
-        embedded = _EMBEDDED_ATTRIBUTION.match(line) if line.rstrip().endswith(":") and len(line) <= 400 else None
-        if embedded and not line.lstrip().startswith(">") and not _ATTRIBUTION_START.match(line) \
-                and _next_is_quoted(lines, index + 1):
+        embedded = _embedded_attribution(line)
+        if embedded and _next_is_quoted(lines, index + 1):
             # "Thanks On Wed, 4 Apr 2012 … wrote:" (a phone joined the answer to the attribution): the answer is kept
-            kept.append(embedded["own"].rstrip(" -"))
-            lines[index] = line = embedded["attribution"]
-        if _FORWARD_MARKER.match(_unquoted(line)) or (forward_header_expected and line.lstrip().startswith(">")
-                                                       and _is_outlook_reply_header(_unquoted_lines(lines, index), 0)):
+            kept.append(embedded[0])
+            lines[index] = line = embedded[1]
+        if _FORWARD_MARKER.match(_unquoted(line)) or (
+                forward_header_expected and line.lstrip().startswith(">")
+                and _is_outlook_reply_header([_unquoted(line) for line in lines[index:index + 8]], 0)):
             # The text sent on is what the sender wants read, also when the client quoted it (Apple Mail's "Begin
             # forwarded message:" over "> From: …" lines, or the marker itself quoted): its lines lose one ">".
             if line.lstrip().startswith(">"):
-                lines[index:] = _unquoted_lines(lines, index)
+                _unquote_run(lines, index)
             elif _next_is_quoted(lines, index + 1):
-                lines[index + 1:] = _unquoted_lines(lines, index + 1)
+                _unquote_run(lines, index + 1)
             start = index if _is_outlook_reply_header(lines, index) else index + 1
             index = _after_header_block(lines, start)
             forward_header_expected = False
@@ -1190,16 +1213,21 @@ def _unquoted(line: str) -> str:
     return re.sub(r"^\s*> ?", "", line, count=1)
 
 
-def _unquoted_lines(lines: list[str], index: int) -> list[str]:
-    """The lines from `index` on, one level of quoting taken off the quoted run that starts there (its blank
-    lines included while quoted lines follow them)."""
-    result = list(lines[index:])
-    for position, line in enumerate(result):
-        if line.lstrip().startswith(">"):
-            result[position] = _unquoted(line)
-        elif line.strip() or not _next_is_quoted(result, position + 1):
-            break
-    return result
+def _unquote_run(lines: list[str], start: int) -> None:
+    """Take one level of quoting off the quoted run that starts at `start`, in place: its lines, and its blank
+    lines while quoted lines follow them. Each line is looked at once."""
+    position = start
+    while position < len(lines):
+        if lines[position].lstrip().startswith(">"):
+            lines[position] = _unquoted(lines[position])
+            position += 1
+            continue
+        if lines[position].strip():
+            return
+        following = next((n for n in range(position + 1, len(lines)) if lines[n].strip()), len(lines))
+        if following == len(lines) or not lines[following].lstrip().startswith(">"):
+            return
+        position = following
 
 
 def _after_header_block(lines: list[str], index: int) -> int:
@@ -1318,9 +1346,22 @@ def _attribution_span(lines: list[str], index: int) -> int:
 
 
 _ATTRIBUTION_START = re.compile(r"^\s*(?:On|W dniu|Dnia|Wiadomość napisana przez)\b", re.IGNORECASE)
-_EMBEDDED_ATTRIBUTION = re.compile(
-    rf"^(?P<own>.*?\S)(?:\s+|\s*-{{2,}}\s*)(?P<attribution>(?:On|W dniu|Dnia)\s.{{0,200}}\b{_WROTE}\s*:\s*)$",
-    re.IGNORECASE)
+_ATTRIBUTION_OPENING = re.compile(r"(?:\s+|\s*-{2,}\s*)(?=(?:On|W dniu|Dnia)\s)", re.IGNORECASE)
+
+
+def _embedded_attribution(line: str) -> tuple[str, str] | None:
+    """(the answer, the attribution) of a line a phone joined ("Thanks On Wed, 4 Apr 2012 … wrote:"), or None.
+    The attribution is the end of the line from an "On"/"W dniu"/"Dnia" that starts a word, at most 250
+    characters, ending in "wrote:" in one of `_WROTE`'s languages; found with a linear scan of the openings."""
+    text = line.rstrip()
+    if len(text) > 400 or not text.endswith(":") or text.lstrip().startswith(">") or _ATTRIBUTION_START.match(text) \
+            or not _WROTE_AT_END.search(text[-60:]):
+        return None
+    for opening in _ATTRIBUTION_OPENING.finditer(text):
+        own, attribution = text[:opening.start()].rstrip(" -"), text[opening.end():]
+        if own.strip() and len(attribution) <= 250:
+            return own, attribution
+    return None
 
 
 def _ends_like_attribution(text: str) -> bool:
@@ -1346,19 +1387,23 @@ def _dated(text: str) -> bool:
 
 
 def _next_is_quoted(lines: list[str], index: int) -> bool:
-    following = next((line for line in lines[index:] if line.strip()), "")
+    following = next((lines[n] for n in range(index, len(lines)) if lines[n].strip()), "")  # no copy of the tail
     return following.lstrip().startswith(">")
 
 
 def _looks_like_signature_tail(lines: list[str], index: int) -> bool:
     """A closing formula starts the signature only near the end: a few short lines may follow, not paragraphs."""
-    rest = [line for line in lines[index + 1:] if line.strip()]
     if lines[index].strip() in {"--", "-- "} or lines[index].rstrip() == "--":
         return True
-    before_quote = []
-    for line in rest:
+    before_quote = 0
+    for position in range(index + 1, len(lines)):  # stops at the ninth line: a signature is short
+        line = lines[position]
+        if not line.strip():
+            continue
         if _REPLY_HEADER.match(line) or (_ends_like_attribution(line) and _dated(line)) \
                 or line.lstrip().startswith(">") or _OUTLOOK_HEADER_BLOCK.match(line) or _FORWARD_MARKER.match(line):
             break
-        before_quote.append(line)
-    return len(before_quote) <= 8 and all(len(line) <= 120 for line in before_quote)
+        before_quote += 1
+        if before_quote > 8 or len(line) > 120:
+            return False
+    return True
