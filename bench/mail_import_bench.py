@@ -10,6 +10,11 @@ in the same run on the same mails:
   stored in the object store with their sha256, the submission, the mail's row and `submission.received` in
   the outbox, in one transaction) into intake's database (SQLite by default) and the filesystem object store.
 
+- `hostile_bodies`: for text bodies made of one line repeated (lines that look like reply attributions, quoted
+  forwards, OpenPGP armour with no end: what a hostile sender would send to make the reply reader backtrack),
+  `parse_mail`'s seconds on a 1 MB and a 2 MB body, and their ratio to the baseline parse of the same mail: the
+  reader must stay linear (2 MB takes about twice 1 MB) and within a small factor of the MIME parse.
+
 The process is pinned to one CPU. Mails are Gmail-shaped (multipart/mixed, ISO-8859-2 text, base64 DOCX with
 an RFC 2231 name), each with its own Message-ID and one of 20 forms of 1-5 filled rows.
 """
@@ -131,6 +136,37 @@ def full_import(mails: list[bytes], database_url: str | None) -> tuple[float, di
     return seconds, statuses
 
 
+HOSTILE_LINES = {
+    "attribution openings": ("On x " * 80)[:398] + ":",
+    "quoted openings": ("> q On " * 60)[:398] + ":",
+    "addresses and a time": ("a@b " * 40) + " 10:00 2024:",
+    "verbs and addresses": ("wrote <@ " * 40) + " 10:00 2024",
+    "armour with no end": "-----BEGIN PGP SIGNED MESSAGE-----\n\nx\n-----BEGIN PGP SIGNATURE-----",
+    "quoted forwards": "---------- Forwarded message ---------\n> From: a\n> To: b",
+}
+
+
+def hostile_bodies() -> dict:
+    """parse_mail on bodies of one repeated line, 1 MB and 2 MB, against the MIME parse of the same mail."""
+    from services.intake.mail.parse import parse_mail
+
+    figures = {}
+    for name, line in HOSTILE_LINES.items():
+        seconds = {}
+        for megabytes in (1, 2):
+            raw = (b"From: a@example.org\r\nTo: b@example.org\r\nSubject: Fwd: x\r\nContent-Type: text/plain; "
+                   b"charset=utf-8\r\n\r\nHello\r\n" + "\n".join([line] * (megabytes * 1_000_000 // (len(line) + 1)))
+                   .encode())
+            started = time.perf_counter()
+            parse_mail(raw)
+            seconds[megabytes] = time.perf_counter() - started
+            floor = baseline([raw])
+        figures[name] = {"seconds_1mb": round(seconds[1], 3), "seconds_2mb": round(seconds[2], 3),
+                         "growth_2mb_over_1mb": round(seconds[2] / seconds[1], 2),
+                         "ratio_to_mime_parse_2mb": round(seconds[2] / floor, 1)}
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mails", type=int, default=1000)
@@ -150,6 +186,7 @@ def main() -> int:
         "import_mails_per_s": round(len(mails) / import_seconds, 1),
         "import_seconds": round(import_seconds, 2), "statuses": statuses,
         "database": "postgresql" if options.database_url and "postgres" in options.database_url else "sqlite",
+        "hostile_bodies": hostile_bodies(),
     }))
     return 0
 

@@ -257,6 +257,10 @@ def print_mail_import(mails: int) -> None:
     print(f"  parse_mail + read_form (safety checks, form table, no I/O): {result['parse_mails_per_s']:,.1f} mails/s")
     print(f"  import_mail ({result['database']}, object store, outbox): {result['import_mails_per_s']:,.1f} mails/s "
           f"= {result['import_mails_per_s'] / result['baseline_mails_per_s']:.2f}× the baseline; {result['statuses']}")
+    print("  hostile text bodies (one line repeated), parse_mail: 1 MB → 2 MB, and 2 MB against the MIME parse:")
+    for name, figures in result["hostile_bodies"].items():
+        print(f"    {name:22s} {figures['seconds_1mb']:.2f} s → {figures['seconds_2mb']:.2f} s "
+              f"(×{figures['growth_2mb_over_1mb']:.2f}), {figures['ratio_to_mime_parse_2mb']:.1f}× the MIME parse")
 
 
 def print_letter_reading() -> None:
