@@ -1170,7 +1170,7 @@ def strip_reply(text: str, *, forward: bool = False, reply: bool = True) -> str:
             lines[index] = line = embedded[1]
         if _FORWARD_MARKER.match(_unquoted(line)) or (
                 forward_header_expected and line.lstrip().startswith(">")
-                and _is_outlook_reply_header([_unquoted(line) for line in lines[index:index + 8]], 0)):
+                and _is_outlook_reply_header([_unquoted(nearby) for nearby in lines[index:index + 8]], 0)):
             # The text sent on is what the sender wants read, also when the client quoted it (Apple Mail's "Begin
             # forwarded message:" over "> From: …" lines, or the marker itself quoted): its lines lose one ">".
             if line.lstrip().startswith(">"):
