@@ -460,7 +460,8 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload()
-        inner = _encoded_message(part, inner[0] if isinstance(inner, list) and inner else inner)
+        inner = _with_mime_headers_rejoined(_encoded_message(part, inner[0] if isinstance(inner, list) and inner
+                                                             else inner))
         if isinstance(inner, EmailMessage) and _broken(inner):
             # a forwarded mail cut short or broken is the sender's attachment, kept for staff; the mail around it
             # is still read (its text, its other files)
@@ -511,8 +512,6 @@ def _encoded_message(part: EmailMessage, inner: object) -> object:
     binary, but webmails (Yandex) and mailers send it in base64; the standard library then reads the base64 text
     as a mail with no headers, and the attached mail was lost. Such a part is decoded and read again."""
     encoding = str(part.get("Content-Transfer-Encoding") or "").strip().lower()
-    if isinstance(inner, EmailMessage) and inner.keys() and "Content-Type" not in inner:
-        return _with_mime_headers_rejoined(inner)
     if encoding != "base64" or not isinstance(inner, EmailMessage) or inner.keys():
         return inner
     encoded = inner.get_payload()
@@ -522,11 +521,13 @@ def _encoded_message(part: EmailMessage, inner: object) -> object:
     return email.message_from_bytes(decoded, policy=policy.default) if decoded.strip() else inner
 
 
-def _with_mime_headers_rejoined(message: EmailMessage) -> EmailMessage:
+def _with_mime_headers_rejoined(message: object) -> object:
     """Exchange writes a blank line inside the header of a mail attached to a mail, before its Content-Type and
     MIME-Version (request-tracker's `outlook-rfc822`): the standard library ends the header there, and the
     attached mail's text came out as its raw MIME source. When what follows the blank line starts with such
     header lines and a blank line of its own, the two header parts are read as one."""
+    if not isinstance(message, EmailMessage) or not message.keys() or "Content-Type" in message:
+        return message
     body = message.get_payload()
     if not isinstance(body, str) or not _MIME_HEADER_LINES.match(body):
         return message
@@ -1071,12 +1072,13 @@ _ORIGINAL_MESSAGE = (r"-{2,}\s*(?:Original Message|Reply Message|Oryginalna wiad
 # "wrote" in the languages of the clients residents use: a line that ends so, with a time and a date or an
 # address in it, is the attribution above a quoted original (Gmail: "pt., 18 paź 2024 o 10:12 Jan <jan@…>
 # napisał(a):", in Ukrainian "… пише:", German "Am … schrieb …:", French "Le … a écrit :").
-_WROTE = (r"(?:wrote|writes|sent|pisze|napisał(?:\(a\)|a)?|schrieb|a\s+écrit|skrev|schreef|geschreven|escribió"
-          r"|ha\s+scritto|scrisse|napsal(?:\(a\)|a)?|napísal(?:\(a\)|a)?|írta|написал(?:\(а\)|а)?|написав(?:\(ла\)|ла)?"
-          r"|пише|пишет|đã\s+viết)")
-_WROTE_STEMS = ("wrote", "writes", "sent", "pisze", "napisa", "schrieb", "crit", "skrev", "schreef", "geschreven",
-                "escribi", "scritto", "scrisse", "naps", "napís", "írta", "написа", "написав", "пише",
-                "viết")
+_WROTE_FORMS = ("wrote", "writes", "sent", "pisze", "napisał(a)", "napisała", "napisał", "schrieb", "a écrit", "skrev",
+                "schreef", "geschreven", "escribió", "ha scritto", "scrisse", "napsal(a)", "napsala", "napsal",
+                "napísal(a)", "napísala", "napísal", "írta", "написал(а)", "написала", "написал", "написав(ла)",
+                "написав", "пишет", "пише", "đã viết")
+_WROTE = "(?:" + "|".join(re.escape(form).replace(r"\ ", r"\s+") for form in _WROTE_FORMS) + ")"
+# The forms' last words, tested as substrings (in C) before any regular expression runs on a line.
+_WROTE_STEMS = tuple({form.split()[-1].split("(")[0].lower() for form in _WROTE_FORMS})
 _WROTE_AT_END = re.compile(rf"\b{_WROTE}\s*:\s*$", re.IGNORECASE)
 _WROTE_THEN_SENDER = re.compile(rf"\b{_WROTE}\s(?P<sender>[^\n]{{1,150}}):\s*$", re.IGNORECASE)
 # Gmail's attribution with no verb, when the quote follows it: "2014-10-17 11:28 GMT+02:00 Jan <jan@…>:" (Gmail
@@ -1340,7 +1342,7 @@ def _attribution_span(lines: list[str], index: int) -> int:
         if _dated(joined) and (_ends_like_attribution(joined) or (
                 _ADDRESS_ATTRIBUTION.match(joined) and _next_is_quoted(lines, index + span))):
             return span
-        if joined.endswith(":") or len(joined) > 400:
+        if joined.endswith(":"):
             return 0
     return 0
 

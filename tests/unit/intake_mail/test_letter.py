@@ -15,6 +15,7 @@ from services.intake.mail.letter import MAX_CHARS, letter_text
 from services.intake.mail.pdf_form import is_pdf
 from services.intake.mail.parse import repaired_polish
 from services.intake.mail.suggest import suggested_rows
+from tests.support.mime_shapes import nested_multiparts
 from tests.unit.intake_mail.conftest import CORPUS
 
 CURRENT = ("Prezydent Miasta Torunia podejmuje ostateczną decyzję w sprawie wyboru ofert i wysokości dotacji w oparciu "
@@ -314,10 +315,7 @@ def test_an_imported_web_archive_with_a_content_type_longer_than_any_writers_is_
 def test_an_imported_web_archive_nested_thousands_deep_is_left_unread():
     """The standard library's parser recursed once per level and raised RecursionError out of letter_text."""
     source = zipfile.ZipFile(io.BytesIO((DOCX / "testAltChunkMHT.docx").read_bytes()))
-    nested = b"Content-Type: text/plain\r\n\r\nhello\r\n"
-    for level in range(3000):
-        nested = (b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) + nested
-                  + b"\r\n--b%d--\r\n" % level)
+    nested = nested_multiparts(3000)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for item in source.infolist():

@@ -11,6 +11,7 @@ import pytest
 
 from services.intake.mail.parse import (INLINE_PICTURE_BYTES, MailRefused, guess_polish_8bit, html_to_text, parse_mail,
                                        strip_reply, unflow)
+from tests.support.mime_shapes import nested_multiparts
 
 PANGRAM = "Zażółć gęślą jaźń - proszę dopisać § 5 ust. 2."
 
@@ -664,22 +665,16 @@ def test_forwards_of_forwards_nested_nine_deep_are_read():
 @pytest.mark.parametrize("depth", [33, 200, 3000])
 def test_parts_nested_beyond_the_limit_are_refused_however_deep(depth):
     """3,000 levels made the standard library's parser raise RecursionError out of parse_mail."""
-    body = b"Content-Type: text/plain\r\n\r\nhello\r\n"
-    for level in range(depth):
-        body = (b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) + body
-                + b"\r\n--b%d--\r\n" % level)
     with pytest.raises(MailRefused) as refused:
-        parse_mail(b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n" + body)
+        parse_mail(b"From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\n"
+                   + nested_multiparts(depth))
     assert refused.value.code == "broken_mime"
 
 
 def test_an_attached_mail_in_base64_nested_thousands_deep_is_refused_not_a_crash():
     """An attached mail sent in base64 is parsed again inside the walk, where the same recursion could escape."""
-    body = b"Content-Type: text/plain\r\n\r\nhello\r\n"
-    for level in range(3000):
-        body = (b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (level, level) + body
-                + b"\r\n--b%d--\r\n" % level)
-    attached = base64.encodebytes(b"From: c@example.org\r\nSubject: y\r\nMIME-Version: 1.0\r\n" + body)
+    attached = base64.encodebytes(b"From: c@example.org\r\nSubject: y\r\nMIME-Version: 1.0\r\n"
+                                  + nested_multiparts(3000))
     raw = (b'From: a@example.org\r\nTo: b@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: '
            b'multipart/mixed; boundary="out"\r\n\r\n--out\r\nContent-Type: text/plain\r\n\r\nsee below\r\n--out\r\n'
            b"Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n" + attached + b"--out--\r\n")

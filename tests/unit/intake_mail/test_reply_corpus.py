@@ -28,12 +28,13 @@ def test_the_answer_above_each_clients_quote_is_the_body(client):
     assert parse_mail((REPLIES / f"talon-{client}.eml").read_bytes()).body_text == "Hello"
 
 
-def _html_mail(markup: str) -> bytes:
+def _mail(text: str, *, subject: str, subtype: str = "plain") -> bytes:
+    """A one-part mail around a fixture's body (the fixture gives the body alone)."""
     message = EmailMessage()
-    message["From"] = "Alex <alex.l@example.com>"
+    message["From"] = "Jan Kowalski <jan.kowalski@example.com>"
     message["To"] = "konsultacje@example.org"
-    message["Subject"] = "Re: Test message"
-    message.set_content(markup, subtype="html")
+    message["Subject"] = subject
+    message.set_content(text, subtype=subtype)
     return bytes(message)
 
 
@@ -44,7 +45,7 @@ def test_the_answer_above_each_clients_html_quote_is_the_body(client):
     whole mail read as empty. Outlook 2003's quoted header ("From:" and its value on lines of their own, as the
     HTML source wraps them) stayed in the body."""
     markup = (REPLIES / f"talon-{client}.html").read_text(encoding="utf-8")
-    assert parse_mail(_html_mail(markup)).body_text == "Hi. I am fine."
+    assert parse_mail(_mail(markup, subject="Re: Test message", subtype="html")).body_text == "Hi. I am fine."
 
 
 def test_a_line_break_in_the_html_source_is_a_space_as_a_browser_shows_it():
@@ -133,15 +134,6 @@ def test_a_text_sent_on_under_outlooks_header_block_is_kept_unless_the_mail_is_a
     assert strip_reply(text) == ""
 
 
-def _plain_mail(subject: str, text: str) -> bytes:
-    message = EmailMessage()
-    message["From"] = "Jan Kowalski <jan.kowalski@example.com>"
-    message["To"] = "konsultacje@example.org"
-    message["Subject"] = subject
-    message.set_content(text)
-    return bytes(message)
-
-
 @pytest.mark.parametrize(("subject", "expected"), [
     ("Uwagi stowarzyszenia do programu", "Czesc Anno,\n\nJak się masz?"),
     ("ODP: Test email", ""),
@@ -150,7 +142,7 @@ def _plain_mail(subject: str, text: str) -> bytes:
 ])
 def test_the_subject_tells_a_text_sent_on_from_a_reply(subject, expected):
     text = (REPLIES / "mpr-email_pl_1_1.txt").read_text(encoding="utf-8")
-    assert parse_mail(_plain_mail(subject, text)).body_text == expected
+    assert parse_mail(_mail(text, subject=subject)).body_text == expected
 
 
 def test_a_german_gmail_attribution_with_its_verb_inside_goes_with_the_quote():
@@ -171,10 +163,7 @@ def test_an_html_forward_keeps_the_text_sent_on_without_its_header(client, sent_
     """A forward sent as HTML alone lost what it forwarded (Apple Mail's and Gmail's containers were dropped as
     quotes), Thunderbird's header rows stayed in the text, and Mail.ru's marker ended the mail."""
     markup = (REPLIES / f"quotequail-{client}.html").read_text(encoding="utf-8")
-    message = EmailMessage()
-    message["From"], message["To"], message["Subject"] = "a@example.org", "konsultacje@example.org", "Fwd: test"
-    message.set_content(markup, subtype="html")
-    assert parse_mail(bytes(message)).body_text == sent_on
+    assert parse_mail(_mail(markup, subject="Fwd: test", subtype="html")).body_text == sent_on
 
 
 # The plain-text forwards of quotequail's tests/test_unwrap.py (closeio/quotequail 6969bff, MIT).
