@@ -10,6 +10,10 @@ machine when every submission must reach PostgreSQL's WAL before the answer. `be
 it as a third contender in the same rounds.
 
     gunicorn --config deploy/gunicorn.conf.py "bench.floor_app:create_app()"   # FLOOR_DATABASE_URL=postgresql://...
+
+`create_flask_app()` runs the same work in one route of a bare Flask app (the trivial app's framework and
+nothing else: no schema library, no ORM, no relay, no extensions): the ceiling for any Flask service that must
+reach the WAL before answering, the fourth contender of `--floor`.
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ SELECT 1
 """
 
 
-def create_app():
+def _writer():
+    """The floor's work, `(consultation_id, body) -> (HTTP status, JSON answer)`, on one connection per thread."""
     url = os.environ["FLOOR_DATABASE_URL"].replace("postgresql+psycopg://", "postgresql://")
     local = threading.local()
     with psycopg.connect(url, autocommit=True) as conn:  # intake creates a year's sequence on its first submission
@@ -58,24 +63,17 @@ def create_app():
             conn = local.conn = psycopg.connect(url, autocommit=True, prepare_threshold=0)
         return conn
 
-    def answer(start_response, status: str, body: dict) -> list[bytes]:
-        payload = json.dumps(body).encode()
-        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
-        return [payload]
-
-    def app(environ, start_response):
+    def accept(consultation_id: str, body: bytes) -> tuple[int, dict]:
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            data = json.loads(environ["wsgi.input"].read(length))
+            data = json.loads(body)
             submitter, drafts = data["submitter"], data["comments"]
-            consultation_id = environ["PATH_INFO"].rsplit("/", 2)[-2]
-        except (ValueError, KeyError, TypeError, IndexError):
-            return answer(start_response, "400 Bad Request", {"error": "bad request"})
+        except (ValueError, KeyError, TypeError):
+            return 400, {"error": "bad request"}
         now = datetime.now(timezone.utc)
         conn = connection()
         row = conn.execute(_RULES, (f"intake_reference_{now.year}", consultation_id)).fetchone()
         if row is None or row[2] == "draft" or not row[4] <= now <= row[5]:
-            return answer(start_response, "404 Not Found", {"error": "no such consultation"})
+            return 404, {"error": "no such consultation"}
         reference = f"UW/{now.year}/{row[6]:06d}"
         submission_id, token = str(uuid.uuid4()), secrets.token_urlsafe(24)
         comments = [{"id": str(uuid.uuid4()), "number": number, "section": c["section"],
@@ -90,6 +88,44 @@ def create_app():
             "email": submitter.get("email"), "consent": bool(submitter.get("publish_consent")),
             "received_at": now, "token_hash": hashlib.sha256(token.encode()).hexdigest(),
             "comments": Jsonb(comments), "event_id": envelope["id"], "envelope": Json(envelope)})
-        return answer(start_response, "201 Created", {"reference": reference, "status_token": token})
+        return 201, {"reference": reference, "status_token": token}
+
+    return accept
+
+
+_REASONS = {201: "201 Created", 400: "400 Bad Request", 404: "404 Not Found"}
+
+
+def create_app():
+    """The floor as a bare WSGI callable."""
+    accept = _writer()
+
+    def app(environ, start_response):
+        try:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            consultation_id = environ["PATH_INFO"].rsplit("/", 2)[-2]
+        except (ValueError, IndexError):
+            status, answer = 400, {"error": "bad request"}
+        else:
+            status, answer = accept(consultation_id, body)
+        payload = json.dumps(answer).encode()
+        start_response(_REASONS[status], [("Content-Type", "application/json"),
+                                          ("Content-Length", str(len(payload)))])
+        return [payload]
+
+    return app
+
+
+def create_flask_app():
+    """The same work in one route of a bare Flask app, like bench/trivial_app.py's: what Flask alone adds."""
+    from flask import Flask, request
+
+    accept = _writer()
+    app = Flask("uwagi_floor")
+
+    @app.post("/consultations/<consultation_id>/submissions")
+    def submit(consultation_id: str):
+        status, answer = accept(consultation_id, request.get_data())
+        return answer, status
 
     return app

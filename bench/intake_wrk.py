@@ -9,8 +9,10 @@ After the rounds the data is checked: rows == 2xx answers, the outbox drained, o
 
     python bench/intake_wrk.py [--rounds 5] [--seconds 10] [--source /path/to/other/checkout] [--floor]
 
-`--floor` adds a third contender to every round: `bench/floor_app.py`, the least work that writes the same rows
-durably (no framework, two round trips), on its own database. Its ratio is how far P1 can go on this machine.
+`--floor` adds two contenders to every round, on a database of their own: `bench/floor_app.py`, the least work
+that writes the same rows durably (two round trips, no schema library, ORM, relay or extension), once as a bare
+WSGI callable and once inside one route of a bare Flask app. Their ratios are how far P1 can go on this machine,
+without a framework and with Flask alone.
 
 `--source` serves intake from another checkout (e.g. main before a change) with this one's harness, for a
 before/after comparison in the same conditions.
@@ -29,7 +31,6 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,8 @@ from kombu import Connection, Exchange, Queue  # noqa: E402
 from tests.support import infra  # noqa: E402
 
 P1_RATIO, P1_P99_MS = 0.3, 50.0
+# The floors of --floor: the least work that writes intake's rows durably, bare and inside a bare Flask route.
+FLOOR_APPS = {"floor": "bench.floor_app:create_app()", "Flask floor": "bench.floor_app:create_flask_app()"}
 
 
 def wrk(url: str, script: Path, seconds: int, threads: int, connections: int) -> dict:
@@ -228,15 +231,16 @@ def main() -> int:
         submit_url = f"{intake_base}/intake/api/v1/consultations/{consultation}/submissions"
         wait_http(trivial_url, processes[0], trivial_log)
         wait_http(f"{intake_base}/intake/healthz", processes[1], intake_log)
-        floor_runs: list[dict] = []
+        floors: dict[str, dict] = {}  # name -> its URL, meter and runs
         if args.floor:
-            floor_port = infra.free_port()
-            processes.append(start_gunicorn("bench.floor_app:create_app()", floor_port, floor_env, ROOT,
-                                            workdir / "floor.log"))
-            floor_submit_url = f"http://127.0.0.1:{floor_port}/consultations/{floor_consultation}/submissions"
-            floor_meter = CpuMeter(processes[-1].pid, postgres.admin_url, floor_url.rsplit("/", 1)[-1])
-            wait_http(floor_submit_url, processes[-1], workdir / "floor.log")
-            wrk(floor_submit_url, post_script, 2, args.threads, args.connections)
+            for name, app in FLOOR_APPS.items():
+                floor_port = infra.free_port()
+                processes.append(start_gunicorn(app, floor_port, floor_env, ROOT, workdir / f"{name}.log"))
+                url = f"http://127.0.0.1:{floor_port}/consultations/{floor_consultation}/submissions"
+                wait_http(url, processes[-1], workdir / f"{name}.log")
+                wrk(url, post_script, 2, args.threads, args.connections)
+                floors[name] = {"url": url, "runs": [], "meter": CpuMeter(processes[-1].pid, postgres.admin_url,
+                                                                          floor_url.rsplit("/", 1)[-1])}
         sampler.thread.start()
 
         # A short warm-up of both, so the first round does not pay for imports and connection pools.
@@ -254,12 +258,12 @@ def main() -> int:
                 lambda: wrk(submit_url, post_script, args.seconds, args.threads, args.connections))
             submit_runs.append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
             sampler.active.clear()
-            if args.floor:
-                result, server_ms, db_ms = floor_meter.measure(
-                    lambda: wrk(floor_submit_url, post_script, args.seconds, args.threads, args.connections))
-                floor_runs.append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
-                print(f"         floor {floor_runs[-1]['rate']:,.0f}/s (p99 {floor_runs[-1]['p99_us'] / 1000:.1f} ms, "
-                      f"non-2xx {floor_runs[-1]['non2xx']}; CPU per request {server_ms:.2f} ms + PostgreSQL "
+            for name, floor in floors.items():
+                result, server_ms, db_ms = floor["meter"].measure(
+                    lambda: wrk(floor["url"], post_script, args.seconds, args.threads, args.connections))
+                floor["runs"].append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
+                print(f"         {name} {result['rate']:,.0f}/s (p99 {result['p99_us'] / 1000:.1f} ms, "
+                      f"non-2xx {result['non2xx']}; CPU per request {server_ms:.2f} ms + PostgreSQL "
                       f"{db_ms:.2f} ms)", flush=True)
             print(f"round {number}: trivial {trivial_runs[-1]['rate']:,.0f} req/s, submissions "
                   f"{submit_runs[-1]['rate']:,.0f}/s (p99 {submit_runs[-1]['p99_us'] / 1000:.1f} ms, "
@@ -270,7 +274,7 @@ def main() -> int:
 
         accepted = sum(r["requests"] - r["non2xx"] for r in [warm, *submit_runs])
         checks = data_check(database_url, vhost.url(), accepted)
-        report(args, trivial_runs, submit_runs, sampler, checks, floor_runs)
+        report(args, trivial_runs, submit_runs, sampler, checks, floors)
     finally:
         sampler.stop.set()
         for process in processes:
@@ -319,7 +323,7 @@ def data_check(database_url: str, broker_url: str, accepted: int) -> dict:
 
 
 def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: WaitSampler, checks: dict,
-           floor_runs: list[dict]) -> None:
+           floors: dict[str, dict]) -> None:
     ceiling = statistics.median(r["rate"] for r in trivial_runs)
     rate = statistics.median(r["rate"] for r in submit_runs)
     p99 = statistics.median(r["p99_us"] for r in submit_runs) / 1000
@@ -349,13 +353,15 @@ def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: Wai
           f"{checks['distinct_references']} distinct references), outbox pending {checks['outbox_pending']} "
           f"after {checks['drained_after_s']:.1f} s, {checks['queued_events']} events queued "
           f"(one per submission plus the consultation's own)")
-    if floor_runs:
-        floor = statistics.median(r["rate"] for r in floor_runs)
-        floor_cpu = statistics.median(r["cpu_ms"] + r["db_cpu_ms"] for r in floor_runs)
-        print(f"  floor (bench/floor_app.py: same rows, no framework, 2 round trips): {floor:,.0f}/s = "
-              f"{floor / ceiling:.3f} of the ceiling, p99 "
-              f"{statistics.median(r['p99_us'] for r in floor_runs) / 1000:.1f} ms, CPU {floor_cpu:.2f} ms "
-              f"({floor_cpu / trivial_cpu:.1f}× trivial); intake reaches {rate / floor:.2f} of the floor")
+    for name, floor in floors.items():
+        runs = floor["runs"]
+        floor_rate = statistics.median(r["rate"] for r in runs)
+        floor_cpu = statistics.median(r["cpu_ms"] for r in runs)
+        floor_db = statistics.median(r["db_cpu_ms"] for r in runs)
+        print(f"  {name} ({FLOOR_APPS[name]}: same rows, 2 round trips): {floor_rate:,.0f}/s = "
+              f"{floor_rate / ceiling:.3f} of the ceiling, p99 "
+              f"{statistics.median(r['p99_us'] for r in runs) / 1000:.1f} ms, CPU {floor_cpu:.2f} + {floor_db:.2f} ms "
+              f"({(floor_cpu + floor_db) / trivial_cpu:.1f}× trivial); intake reaches {rate / floor_rate:.2f} of it")
     print("  pg_stat_activity of intake's database during the submission rounds:")
     print(sampler.table())
 

@@ -17,7 +17,7 @@ Measured in one run:
 - the triage queue's sorting, paging, filters and search at 100,000 comments on
   PostgreSQL, as ratios against a primary-key page (bench/triage_queue.py).
 - intake's public submission API under wrk against a trivial Flask JSON app (bench/intake_wrk.py, P1) and against
-  the least code that writes the same rows durably (bench/floor_app.py, no framework), and the
+  the least code that writes the same rows durably (bench/floor_app.py, bare and in a bare Flask route), and the
   outbox relay against raw kombu publishing (bench/relay_bench.py, P2), on PostgreSQL and RabbitMQ.
 - notify's worker processes sending 10,000 receipts to a local SMTP server with 20 SIGKILLs (bench/notify_bench.py,
   P7), against raw smtplib over one connection, with the workers' CPU per message.
