@@ -12,6 +12,7 @@ from typing import Any, Iterable, Iterator, Sequence
 
 import orjson
 import psycopg
+from psycopg.types.json import Json
 from sqlalchemy import (
     ARRAY,
     JSON,
@@ -224,9 +225,7 @@ def add_event(session: Session | Connection, outbox_model: type, envelope: dict)
     # On the session's connection with parameters, not `.values()`: the statement is then built and compiled
     # once per table, where the ORM path rebuilt and recompiled it for every event.
     conn = session.connection() if isinstance(session, Session) else session  # notify's mailer passes a Connection
-    conn.execute(_outbox_insert(outbox_model.__table__), {
-        "event_id": envelope["id"], "event_type": envelope["type"], "envelope": envelope, "created_at": utcnow(),
-        "attempts": 0})
+    conn.execute(_outbox_insert(outbox_model.__table__), outbox_row(envelope))
 
 
 @functools.lru_cache(maxsize=None)
@@ -356,26 +355,61 @@ def bulk_insert(session: Session, table: Any, columns: Sequence[str], rows: Iter
             session.execute(statement, block)
         return
     json_at = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
-    driver = connection.connection.driver_connection  # psycopg's own connection, in this same transaction
     statement = f'COPY {table.name} ({", ".join(columns)}) FROM STDIN'
-    try:
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            write = copy.write_row
-            if not json_at:
-                for row in rows:
-                    write(row)
-                return
+    with on_driver(session, statement) as driver, driver.cursor() as cursor, cursor.copy(statement) as copy:
+        write = copy.write_row
+        if not json_at:
             for row in rows:
-                values = list(row)
-                for index in json_at:
-                    if values[index] is not None:
-                        values[index] = _json_text(values[index])
-                write(values)
+                write(row)
+            return
+        for row in rows:
+            values = list(row)
+            for index in json_at:
+                if values[index] is not None:
+                    values[index] = _json_text(values[index])
+            write(values)
+
+
+@contextmanager
+def on_driver(session: Session, what: str) -> Iterator[psycopg.Connection]:
+    """psycopg's own connection under a PostgreSQL session's, inside the caller's transaction: for the hot paths
+    where SQLAlchemy's per-statement work costs more than the statement (COPY, pipelined writes).
+
+    psycopg's errors are raised as SQLAlchemy raises them for its own statements (IntegrityError for a key stored
+    twice, OperationalError for a lost connection), which callers and the web layer tell apart (a 409, a 503 with
+    Retry-After, a retry). A connection lost on the way is invalidated at once, so the pool never hands it out
+    again (the caller's rollback would find it dead too, one failed round trip later).
+    `what` names the work in those errors.
+    """
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    try:
+        yield driver
     except psycopg.Error as error:
-        # as SQLAlchemy raises it for its own statements: IntegrityError for a key stored twice, OperationalError
-        # for a lost connection, which callers tell apart (a retry, or not)
-        raise DBAPIError.instance(statement, None, error, psycopg.Error,
-                                  connection_invalidated=driver.closed or driver.broken) from None
+        lost = driver.closed or driver.broken
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(what, None, error, psycopg.Error, connection_invalidated=lost) from None
+
+
+def insert_sql(table: Any, columns: Sequence[str]) -> str:
+    """`INSERT INTO table (columns) VALUES (%(column)s, …)` for psycopg, with the names checked against the table."""
+    unknown = [name for name in columns if name not in table.c]
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
+    return (f'INSERT INTO {table.name} ({", ".join(columns)}) '
+            f'VALUES ({", ".join(f"%({name})s" for name in columns)})')
+
+
+def driver_json(value: Any) -> Any:
+    """A value for a JSON column written through the driver (`on_driver`): serialised once, by orjson."""
+    return None if value is None else Json(value, dumps=_json_text)
+
+
+def outbox_row(envelope: dict) -> dict:
+    """The outbox row of an envelope, for `add_event` and for writers on the driver (`on_driver`)."""
+    return {"event_id": envelope["id"], "event_type": envelope["type"], "envelope": envelope, "created_at": utcnow(),
+            "attempts": 0}
 
 
 def among(session: Session | Connection, column: Any, values: Iterable[Any]) -> Any:

@@ -87,12 +87,17 @@ class ServiceContext:
         """Stage an event in the caller's transaction; `validate`: see `events.new_envelope`.
 
         Without an explicit `correlation_id`, the one being handled (request, event, task) is passed on."""
-        if correlation_id is None:
-            correlation_id = current_correlation_id()
-        envelope = new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id,
-                                validate=validate)
+        envelope = self.new_event(event_type, data, correlation_id=correlation_id, validate=validate)
         add_event(session, self.outbox_model, envelope)
         return envelope
+
+    def new_event(self, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None,
+                  validate: bool = True) -> dict:
+        """The envelope `emit` would stage, for a writer that puts it in the outbox itself (intake's submissions)."""
+        if correlation_id is None:
+            correlation_id = current_correlation_id()
+        return new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id,
+                            validate=validate)
 
     def enqueue(self, task: str, *args: Any) -> None:
         """Send a Celery task after commit. Losing it is harmless: each task's rows are swept again."""

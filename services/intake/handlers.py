@@ -7,16 +7,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
-from typing import Any
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from services.common.db import add_event
 from services.common.events import Event, new_envelope, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
-from services.intake import domain, references
+from services.intake import domain, submission_store
 from services.intake.bookings.handlers import sync_slots
 from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults, Submission
 
@@ -297,9 +296,8 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
     """Record a submission and its `submission.received` in the caller's transaction (the web form's own, or
     e-mail intake's together with the mail's row). `needs_review`: staff must transcribe it from the source."""
     token = domain.new_status_token()
-    # The columns the rules need, not the whole ORM object: this is the public API's hot path.
-    consultation = session.connection().execute(
-        _CONSULTATION_RULES, {"consultation_id": cmd.consultation_id}).one_or_none()
+    year = received_at.astimezone(ctx.settings.timezone).year
+    consultation, number = submission_store.read_rules(ctx.db, session, cmd.consultation_id, year)
     if consultation is None or consultation.state == domain.State.DRAFT.value:
         raise NotFound("no such consultation")
     if cmd.channel not in consultation.channels:
@@ -309,32 +307,18 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
         raise Conflict("the consultation has not opened yet")
     if timing is domain.Timing.LATE and consultation.late_policy == domain.LatePolicy.REFUSE.value:
         raise Refused("the deadline for comments has passed", details={"closes_at": consultation.closes_at.isoformat()})
-    year = received_at.astimezone(ctx.settings.timezone).year
-    reference = references.allocate(ctx.db, session, year, domain.format_reference)
+    if number is None:
+        number = submission_store.next_number(ctx.db, session, year)
+    reference = domain.format_reference(year, number)
     submission_id, late = submission_id or str(uuid.uuid4()), timing is domain.Timing.LATE
-    comments = [{"id": str(uuid.uuid4()), "submission_id": submission_id, "number": number, "section": c.section,
+    comments = [{"id": str(uuid.uuid4()), "submission_id": submission_id, "number": position, "section": c.section,
                  "current_text": c.current_text, "proposal": c.proposal, "justification": c.justification,
                  "topic": c.topic, "status": "received", "decision_justification": "", "decision_revision": 0}
-                for number, c in enumerate(cmd.comments, start=1)]
-    # Core statements on the session's connection, compiled once and cached by SQLAlchemy: the ORM's unit of
-    # work and per-request statement construction were the largest share of the request's CPU. Callers that
-    # need the objects load them by id.
-    conn = session.connection()
-    reference = conn.execute(_insert_submission(reference), {
-        "id": submission_id, "consultation_id": consultation.id, "channel": cmd.channel,
-        "submitter_name": cmd.submitter.name, "organization": cmd.submitter.organization,
-        "email": cmd.submitter.email, "publish_consent": cmd.submitter.publish_consent, "kind": cmd.submitter.kind,
-        "language": cmd.language, "received_at": received_at, "late": late,
-        "status_token_hash": domain.hash_token(token),
-        **(provenance.columns() if provenance is not None else {}),
-    }).scalar_one()
-    if comments:
-        # executemany: SQLAlchemy sends one multi-row INSERT (insertmanyvalues) from one cached statement.
-        conn.execute(_INSERT_COMMENTS, comments)
+                for position, c in enumerate(cmd.comments, start=1)]
     status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': reference, 'token': token})}"
     # The payload is built from a command the request schema (or the form, or the mail reader) has checked;
     # consumers validate it again on receipt, and tests validate every produced payload.
-    ctx.emit(session, "submission.received", {
+    envelope = ctx.new_event("submission.received", {
         "submission_id": submission_id, "consultation_id": consultation.id,
         "consultation_title": consultation.title, "reference": reference, "channel": cmd.channel,
         "received_at": received_at, "late": late, "language": cmd.language, "status_url": status_url,
@@ -347,18 +331,15 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
         **({"needs_review": True} if needs_review else {}),
         **({"provenance": provenance.as_event()} if provenance is not None else {}),
     }, correlation_id=reference, validate=False)
+    submission_store.write_submission(ctx.db, session, {
+        "id": submission_id, "reference": reference, "consultation_id": consultation.id, "channel": cmd.channel,
+        "submitter_name": cmd.submitter.name, "organization": cmd.submitter.organization,
+        "email": cmd.submitter.email, "publish_consent": cmd.submitter.publish_consent, "kind": cmd.submitter.kind,
+        "language": cmd.language, "received_at": received_at, "late": late,
+        "status_token_hash": domain.hash_token(token),
+        **(provenance.columns() if provenance is not None else {}),
+    }, comments, envelope)
     return Receipt(submission_id, reference, token, status_url, [c["id"] for c in comments], late, received_at)
-
-
-_INSERT_COMMENTS = insert(Comment.__table__)
-_CONSULTATION_RULES = select(
-    Consultation.id, Consultation.title, Consultation.state, Consultation.channels, Consultation.opens_at,
-    Consultation.closes_at, Consultation.late_policy).where(Consultation.id == bindparam("consultation_id"))
-
-
-def _insert_submission(reference: Any) -> Any:
-    """The submission's INSERT … RETURNING reference; `reference` is a value, or the SQL that allocates it."""
-    return insert(Submission.__table__).values(reference=reference).returning(Submission.__table__.c.reference)
 
 
 def submission_status(ctx: ServiceContext, reference: str, token: str) -> Submission:

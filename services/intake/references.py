@@ -13,8 +13,6 @@ before the switch are never given again.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
-
 from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -49,22 +47,16 @@ def ensure_sequence(db: Database, year: int) -> str:
     return name
 
 
-def allocate(db: Database, session: Session, year: int, format_reference: Callable[[int, int], str]) -> Any:
-    """The next reference of `year`, to be written by the caller's INSERT of the submission.
-
-    On PostgreSQL a SQL expression (`nextval` inside the INSERT, so allocation costs no round trip of its own;
-    read the value back with RETURNING); on SQLite the formatted string, taken from the counter row in the
-    caller's transaction. Both produce what `format_reference(year, number)` gives.
-    """
+def allocate(db: Database, session: Session, year: int) -> int:
+    """The next number of `year`'s references from the counter row, in the caller's transaction (SQLite; on
+    PostgreSQL the submission's writer takes `nextval` of `ensure_sequence`'s sequence with the consultation's rules,
+    services.intake.submission_store)."""
     if db.is_postgres:
-        name = ensure_sequence(db, year)
-        # lpad to 6 digits without cutting a 7th: the same text as format_reference's {:06d}.
-        return text(f"(SELECT '{format_reference(year, 0)[:-6]}' || lpad(n::text, greatest(6, length(n::text)), '0') "
-                    f"FROM nextval('{name}') AS n)")
+        raise RuntimeError("on PostgreSQL references come from the year's sequence")
     statement = (sqlite_insert(ReferenceCounter).values(year=year, last=1)
                  .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1})
                  .returning(ReferenceCounter.last))
-    return format_reference(year, session.execute(statement).scalar_one())
+    return session.execute(statement).scalar_one()
 
 
 def allocate_many(db: Database, session: Session, year: int, count: int) -> list[int]:
