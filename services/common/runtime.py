@@ -87,17 +87,14 @@ class ServiceContext:
         """Stage an event in the caller's transaction; `validate`: see `events.new_envelope`.
 
         Without an explicit `correlation_id`, the one being handled (request, event, task) is passed on."""
-        envelope = self.new_event(event_type, data, correlation_id=correlation_id, validate=validate)
+        envelope = _envelope(self.service, event_type, data, correlation_id, validate)
         add_event(session, self.outbox_model, envelope)
         return envelope
 
     def new_event(self, event_type: str, data: Mapping[str, Any], *, correlation_id: str | None = None,
                   validate: bool = True) -> dict:
         """The envelope `emit` would stage, for a writer that puts it in the outbox itself (intake's submissions)."""
-        if correlation_id is None:
-            correlation_id = current_correlation_id()
-        return new_envelope(event_type, data, producer=self.service, correlation_id=correlation_id,
-                            validate=validate)
+        return _envelope(self.service, event_type, data, correlation_id, validate)
 
     def enqueue(self, task: str, *args: Any) -> None:
         """Send a Celery task after commit. Losing it is harmless: each task's rows are swept again."""
@@ -360,3 +357,11 @@ def run_worker_main(build: Callable[[Settings], ServiceContext], spec: WorkerSpe
     finally:
         worker.stop()
         time.sleep(0.1)
+
+
+def _envelope(service: str, event_type: str, data: Mapping[str, Any], correlation_id: str | None,
+              validate: bool) -> dict:
+    """A new envelope from `service`; without an explicit `correlation_id`, the one being handled is passed on."""
+    if correlation_id is None:
+        correlation_id = current_correlation_id()
+    return new_envelope(event_type, data, producer=service, correlation_id=correlation_id, validate=validate)
