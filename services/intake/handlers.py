@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 

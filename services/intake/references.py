@@ -13,6 +13,7 @@ before the switch are never given again.
 from __future__ import annotations
 
 import threading
+
 from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session

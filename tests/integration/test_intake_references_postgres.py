@@ -103,7 +103,8 @@ def test_a_new_sequence_continues_after_the_numbers_of_the_counter_row(ctx):
     assert handlers.submit_comments(ctx, a_submission(consultation.id), now=at(2028)).reference == "UW/2028/000042"
 
 
-def test_the_sql_formatting_matches_the_domain_past_six_digits(ctx):
+def test_references_past_six_digits_are_formatted_as_the_domain_formats_them(ctx):
+    """The number comes from the sequence, the text from domain.format_reference: a 7th digit is kept."""
     consultation = long_consultation(ctx)
     name = references.ensure_sequence(ctx.db, 2029)
     with ctx.db.transaction() as session:
