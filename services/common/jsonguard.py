@@ -70,6 +70,8 @@ def _check_unicode(value: typing.Any) -> None:
                 item.encode("utf-8")
             except UnicodeEncodeError:
                 raise UnsafeJson("a text contains an invalid character (a lone surrogate)") from None
+            if "\x00" in item:  # PostgreSQL refuses it in any text value
+                raise UnsafeJson("a text contains a NUL character (U+0000), which no field takes")
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())

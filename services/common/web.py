@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import marshmallow as ma
-from flask import Blueprint, Flask, g, jsonify, make_response, request
+from flask import Blueprint, Flask, abort, g, jsonify, make_response, request
 from flask_smorest import Api
 from sqlalchemy import exc as sa_exc
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -182,6 +182,7 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     from services.common.idempotency import document_idempotency  # imports this module
 
     document_idempotency(app, api)
+    app.before_request(_refuse_nul_characters)  # first: before anything reads the request
     # The OpenAPI document is public, like any published API description.
     init_auth(app, ctx.signer, public_prefixes=("api-docs.",))
     # Each service's pages and e-mails keep their catalogs in services/<service>/translations.
@@ -272,6 +273,16 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
         response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
         return response
 
+    @app.errorhandler(sa_exc.DataError)
+    def _not_storable(exc: sa_exc.DataError) -> Any:
+        # A value the request's checks let through but the database refuses (a text too long for its column, an
+        # impossible date): the client's error, not ours. Nothing was stored; the transaction rolled back.
+        log.warning("value refused by the database: %s", str(exc.orig).splitlines()[0][:300])
+        if not wants_json():
+            return error_page(422, "a value in the request cannot be stored")
+        return json_error(422, "invalid", "a value in the request cannot be stored (too long, or not valid for its "
+                                          "field)")
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")
@@ -289,6 +300,23 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
 
 
 DATABASE_RETRY_AFTER_SECONDS = 5
+NUL_REFUSED = "the request contains a NUL character (U+0000), which no field takes"
+
+
+def _refuse_nul_characters() -> None:
+    """A NUL in the path, the query or a form field (or a JSON string: services.common.jsonguard) is a 400.
+
+    No text of Uwagi's takes one, and PostgreSQL refuses it in any text value: a NUL that reached a query or an
+    INSERT raised a DataError out of the view (a 500), on a status lookup, a reference in a path, a comment."""
+    if "\x00" in request.path or _has_nul(request.args):
+        abort(400, description=NUL_REFUSED)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and (
+            _has_nul(request.form) or any("\x00" in (f.filename or "") for f in request.files.values())):
+        abort(400, description=NUL_REFUSED)
+
+
+def _has_nul(values: Any) -> bool:
+    return any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in values.items(multi=True))
 
 
 def _with_exception_headers(response: Any, exc: HTTPException) -> Any:

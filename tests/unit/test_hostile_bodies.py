@@ -1,12 +1,16 @@
 """Every endpoint that takes a body or a number answers hostile input with a 4xx, never a 500.
 
 Inputs from the issue: JSON nested 1,000 deep, a 5,000-digit number, a lone surrogate, an offset
-beyond 64 bits, and a path number beyond 64 bits. Each goes to every route of the four apps.
+beyond 64 bits, and a path number beyond 64 bits. Each goes to every route of the four apps. Also a NUL character
+(U+0000) in a JSON string, the path, the query and a form field: SQLite stores it, PostgreSQL refuses it in any
+text value (a DataError out of the view, a 500; tests/integration/test_nul_characters_postgres.py), so here every
+route must refuse it before its view runs.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import re
 
 import pytest
@@ -18,7 +22,8 @@ from services.common.settings import SERVICES, load_settings
 DEEP = "[" * 1000 + "]" * 1000
 HUGE_NUMBER = '{"limit": ' + "9" * 5000 + "}"
 SURROGATE = '{"title": "\\ud800", "name": "\\ud800", "reason": "\\ud800"}'
-HOSTILE_BODIES = {"deep": DEEP, "huge_number": HUGE_NUMBER, "surrogate": SURROGATE}
+NUL = '{"title": "a\\u0000b", "name": "a\\u0000b", "reason": "a\\u0000b"}'
+HOSTILE_BODIES = {"deep": DEEP, "huge_number": HUGE_NUMBER, "surrogate": SURROGATE, "nul": NUL}
 HUGE = "10754705582444396137000000000"
 
 
@@ -92,6 +97,8 @@ def test_huge_path_numbers_are_404(apps):
     (DEEP, "nested more than"),
     (HUGE_NUMBER, "more than 30 digits"),
     (SURROGATE, "lone surrogate"),
+    (NUL, "NUL character"),
+    ('{"a\\u0000": 1}', "NUL character"),
     ("NaN", "NaN is not valid JSON"),
 ])
 def test_the_guard_names_the_reason(body, reason):
@@ -109,3 +116,46 @@ def test_the_error_says_why_in_the_api(apps):
     response = client.post("/intake/api/v1/consultations/x/submissions", data=DEEP, content_type="application/json")
     assert response.status_code == 400
     assert "nested more than" in response.get_json()["message"]
+
+
+def every_route(app):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, concrete(rule), method
+
+
+def test_a_nul_in_the_query_or_the_path_is_refused_by_every_route(apps):
+    checked = 0
+    for service, app in apps.items():
+        client = app.test_client()
+        for rule, url, method in every_route(app):
+            for target in (url + "?q=a%00b", url + "?a%00b=1", re.sub(r"/x(/|$)", r"/x%00y\1", url) + "?lang=pl"):
+                if "%00" not in target:
+                    continue  # a rule with no parameter: its query was tried
+                response = client.open(target, method=method, headers=admin(app))
+                assert response.status_code == 400, (service, rule.rule, method, target, response.status_code)
+                checked += 1
+    assert checked >= 300
+
+
+def test_a_nul_in_a_form_field_or_a_file_name_is_refused_by_every_route_that_takes_a_form(apps):
+    checked = 0
+    for service, app in apps.items():
+        client = app.test_client()
+        for rule, url, method in every_route(app):
+            if method not in ("POST", "PUT", "PATCH"):
+                continue
+            for data in ({"name": "a\x00b"}, {"a\x00b": "1"}, {"file": (io.BytesIO(b"x"), "uwagi\x00.docx")}):
+                response = client.open(url, method=method, data=data, headers=admin(app),
+                                       content_type="multipart/form-data" if "file" in data else None)
+                assert response.status_code == 400, (service, rule.rule, method, data, response.status_code)
+                checked += 1
+    assert checked >= 60
+
+
+def test_the_nul_refusal_says_why(apps):
+    client = apps["intake"].test_client()
+    answer = client.get("/intake/api/v1/submissions/UW%00?token=a")
+    assert answer.status_code == 400 and "NUL character" in answer.get_json()["message"]
+    page = client.get("/intake/status?reference=UW%00&token=a")
+    assert page.status_code == 400 and page.mimetype == "text/html"

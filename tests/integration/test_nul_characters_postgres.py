@@ -1,0 +1,87 @@
+"""A NUL character (U+0000) in a request is a 400 on PostgreSQL, which refuses it in any text value.
+
+Before the guard (services.common.web, services.common.jsonguard) each of these answered 500: the NUL reached
+an INSERT or a query as a parameter and psycopg raised DataError out of the view. SQLite stores a NUL, so only
+the real server shows it. The last line of defence, a DataError that some other value causes, is a 422.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select, text
+
+from services.common.auth import public
+from services.common.db import upgrade
+from services.intake import domain, handlers
+from services.intake.app import build, create_app
+from services.intake.models import Submission
+from tests.integration.test_postgres import settings_for
+
+pytestmark = [pytest.mark.postgres]
+
+
+@pytest.fixture
+def ctx(tmp_path, postgres):
+    settings = settings_for(tmp_path, postgres, broker="memory://")
+    upgrade("intake", settings.database_url("intake"))
+    context = build(settings)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def consultation(ctx):
+    now = datetime.now(timezone.utc)
+    return handlers.open_consultation(ctx, domain.OpenConsultation(
+        title="Program współpracy", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=10)),
+        actor="k@um.example")
+
+
+def a_body(**submitter) -> dict:
+    return {"submitter": {"name": "Jan Kowalski", "email": "jan@example.org", "publish_consent": False, **submitter},
+            "comments": [{"section": "§ 3", "proposal": "Dopisać organizacje seniorów."}]}
+
+
+@pytest.mark.parametrize("where", ["name", "organization", "section", "proposal", "justification", "current_text"])
+def test_a_nul_in_a_submission_is_a_400_and_nothing_is_stored(ctx, consultation, where):
+    client = create_app(ctx=ctx).test_client()
+    body = a_body()
+    if where in body["submitter"] or where == "organization":
+        body["submitter"][where] = "Stowarzyszenie\u0000 Razem"
+    else:
+        body["comments"][0][where] = "Zmiana\u0000 zapisu"
+    answer = client.post(f"/intake/api/v1/consultations/{consultation.id}/submissions", data=json.dumps(body),
+                         content_type="application/json")
+    assert answer.status_code == 400, answer.get_data(as_text=True)
+    assert "NUL character" in answer.get_json()["message"]
+    assert client.post(f"/intake/api/v1/consultations/{consultation.id}/submissions", data=json.dumps(a_body()),
+                       content_type="application/json").status_code == 201
+    with ctx.db.transaction() as session:
+        assert session.scalar(select(func.count()).select_from(Submission)) == 1
+
+
+@pytest.mark.parametrize("target", [
+    "/intake/status?reference=UW%2F2026%2F000001%00&token=abc",
+    "/intake/api/v1/submissions/UW%00x?token=abc",
+    "/intake/api/v1/consultations/a%00b",
+    "/intake/api/v1/consultations/a%00b/comment-form",
+])
+def test_a_nul_in_a_lookup_is_a_400(ctx, consultation, target):
+    assert create_app(ctx=ctx).test_client().get(target).status_code == 400
+
+
+def test_a_value_the_database_refuses_is_a_422_not_a_500(ctx):
+    """The safety net under the checks: PostgreSQL's own DataError, raised by a real query."""
+    app = create_app(ctx=ctx)
+
+    @app.get("/intake/test-not-storable")
+    @public
+    def not_storable():
+        with ctx.db.transaction() as session:
+            session.execute(text("SELECT CAST(:value AS integer)"), {"value": "dwanaście"})
+
+    answer = app.test_client().get("/intake/test-not-storable", headers={"Accept": "application/json"})
+    assert answer.status_code == 422 and answer.get_json()["error"] == "invalid"
