@@ -316,7 +316,8 @@ def _refuse_nul_characters() -> None:
 
 
 def _has_nul(values: Any) -> bool:
-    return any("\x00" in key or (isinstance(value, str) and "\x00" in value) for key, value in values.items(multi=True))
+    # a multipart part may come without a name: its key is None
+    return any(isinstance(text, str) and "\x00" in text for pair in values.items(multi=True) for text in pair)
 
 
 def _with_exception_headers(response: Any, exc: HTTPException) -> Any:

@@ -159,3 +159,13 @@ def test_the_nul_refusal_says_why(apps):
     assert answer.status_code == 400 and "NUL character" in answer.get_json()["message"]
     page = client.get("/intake/status?reference=UW%00&token=a")
     assert page.status_code == 400 and page.mimetype == "text/html"
+
+
+def test_a_form_part_without_a_name_is_not_a_500(apps):
+    """werkzeug gives a multipart part with no name (or an unreadable one) the key None (schemathesis found it)."""
+    body = (b'--b\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="\x01\\"\r\n\r\nnull\r\n--b--\r\n')
+    client = apps["documents"].test_client()
+    response = client.post("/documents/api/v1/documents", data=body, headers=admin(apps["documents"]),
+                           content_type="multipart/form-data; boundary=b")
+    assert 400 <= response.status_code < 500, response.status_code
