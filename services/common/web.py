@@ -105,10 +105,12 @@ class ApiBlueprint(SmorestBlueprint):
 
 
 class BoundedIntConverter(IntegerConverter):
-    """`<int:x>` beyond a 64-bit integer is no such resource (a 404), not an OverflowError in the database."""
+    """`<int:x>` beyond what an INTEGER column holds is no such resource (a 404), not an error in the database: every
+    number in a path (a version, a parked event's or a standard justification's id) is one. SQLite raised
+    OverflowError beyond 64 bits; PostgreSQL's INTEGER ends at 2**31 - 1 ("integer out of range")."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 (werkzeug's name)
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
 
@@ -275,13 +277,13 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
 
     @app.errorhandler(sa_exc.DataError)
     def _not_storable(exc: sa_exc.DataError) -> Any:
-        # A value the request's checks let through but the database refuses (a text too long for its column, an
-        # impossible date): the client's error, not ours. Nothing was stored; the transaction rolled back.
-        log.warning("value refused by the database: %s", str(exc.orig).splitlines()[0][:300])
+        # A value the request's checks let through but the database refuses (a number beyond its integer type, a
+        # text too long for its column): the client's error, not ours. Nothing was stored; the transaction rolled back.
+        log.warning("value refused by the database: %s (in %s)", str(exc.orig).splitlines()[0][:300],
+                    " ".join(str(exc.statement or "").split())[:160])
         if not wants_json():
-            return error_page(422, "a value in the request cannot be stored")
-        return json_error(422, "invalid", "a value in the request cannot be stored (too long, or not valid for its "
-                                          "field)")
+            return error_page(422, "a value in the request is out of range or not valid for its field")
+        return json_error(422, "invalid", "a value in the request is out of range or not valid for its field")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

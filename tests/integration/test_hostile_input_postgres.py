@@ -1,8 +1,10 @@
-"""A NUL character (U+0000) in a request is a 400 on PostgreSQL, which refuses it in any text value.
+"""Input that only PostgreSQL refuses gets a 4xx there, never a 500.
 
-Before the guard (services.common.web, services.common.jsonguard) each of these answered 500: the NUL reached
-an INSERT or a query as a parameter and psycopg raised DataError out of the view. SQLite stores a NUL, so only
-the real server shows it. The last line of defence, a DataError that some other value causes, is a 422.
+A NUL character (U+0000), which PostgreSQL refuses in any text value, is a 400: before the guard
+(services.common.web, services.common.jsonguard) each of these answered 500, the NUL reached an INSERT or a query
+as a parameter and psycopg raised DataError out of the view. A number in a path beyond an INTEGER column is no
+such resource, a 404. SQLite stores both, so only the real server shows them. The last line of defence, a
+DataError that some other value causes, is a 422.
 """
 
 from __future__ import annotations
@@ -85,3 +87,27 @@ def test_a_value_the_database_refuses_is_a_422_not_a_500(ctx):
 
     answer = app.test_client().get("/intake/test-not-storable", headers={"Accept": "application/json"})
     assert answer.status_code == 422 and answer.get_json()["error"] == "invalid"
+
+
+def test_a_path_number_beyond_an_integer_column_is_a_404(tmp_path, postgres):
+    """Review's standard justifications and documents' versions are looked up by a number in the path."""
+    from services.documents.app import build as build_documents, create_app as documents_app
+    from services.review.app import build as build_review, create_app as review_app
+
+    settings = settings_for(tmp_path, postgres, broker="memory://")
+    checked = 0
+    for service, build_app, make_app, target, method in (
+            ("review", build_review, review_app, "/review/api/v1/standard-justifications/2147483648", "PATCH"),
+            ("documents", build_documents, documents_app, "/documents/versions/d-1/2147483648", "GET")):
+        upgrade(service, settings.database_url(service))
+        context = build_app(settings)
+        try:
+            app = make_app(ctx=context)
+            token = context.signer.issue("u-admin", "admin@um.example", "admin")
+            answer = app.test_client().open(target, method=method, json={"title": "T"},
+                                            headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 404, (target, answer.status_code)
+            checked += 1
+        finally:
+            context.close()
+    assert checked == 2
