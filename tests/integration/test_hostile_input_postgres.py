@@ -18,7 +18,7 @@ from sqlalchemy import func, select, text
 from services.common.auth import public
 from services.common.db import upgrade
 from services.intake import domain, handlers
-from services.intake.app import build, create_app
+from services.intake.app import create_app
 from services.intake.models import Submission
 from tests.integration.test_postgres import settings_for
 
@@ -26,18 +26,9 @@ pytestmark = [pytest.mark.postgres]
 
 
 @pytest.fixture
-def ctx(tmp_path, postgres):
-    settings = settings_for(tmp_path, postgres, broker="memory://")
-    upgrade("intake", settings.database_url("intake"))
-    context = build(settings)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def consultation(ctx):
+def consultation(intake_pg):
     now = datetime.now(timezone.utc)
-    return handlers.open_consultation(ctx, domain.OpenConsultation(
+    return handlers.open_consultation(intake_pg, domain.OpenConsultation(
         title="Program współpracy", opens_at=now - timedelta(days=1), closes_at=now + timedelta(days=10)),
         actor="k@um.example")
 
@@ -48,8 +39,8 @@ def a_body(**submitter) -> dict:
 
 
 @pytest.mark.parametrize("where", ["name", "organization", "section", "proposal", "justification", "current_text"])
-def test_a_nul_in_a_submission_is_a_400_and_nothing_is_stored(ctx, consultation, where):
-    client = create_app(ctx=ctx).test_client()
+def test_a_nul_in_a_submission_is_a_400_and_nothing_is_stored(intake_pg, consultation, where):
+    client = create_app(ctx=intake_pg).test_client()
     body = a_body()
     if where in body["submitter"] or where == "organization":
         body["submitter"][where] = "Stowarzyszenie\u0000 Razem"
@@ -61,7 +52,7 @@ def test_a_nul_in_a_submission_is_a_400_and_nothing_is_stored(ctx, consultation,
     assert "NUL character" in answer.get_json()["message"]
     assert client.post(f"/intake/api/v1/consultations/{consultation.id}/submissions", data=json.dumps(a_body()),
                        content_type="application/json").status_code == 201
-    with ctx.db.transaction() as session:
+    with intake_pg.db.transaction() as session:
         assert session.scalar(select(func.count()).select_from(Submission)) == 1
 
 
@@ -71,18 +62,18 @@ def test_a_nul_in_a_submission_is_a_400_and_nothing_is_stored(ctx, consultation,
     "/intake/api/v1/consultations/a%00b",
     "/intake/api/v1/consultations/a%00b/comment-form",
 ])
-def test_a_nul_in_a_lookup_is_a_400(ctx, consultation, target):
-    assert create_app(ctx=ctx).test_client().get(target).status_code == 400
+def test_a_nul_in_a_lookup_is_a_400(intake_pg, consultation, target):
+    assert create_app(ctx=intake_pg).test_client().get(target).status_code == 400
 
 
-def test_a_value_the_database_refuses_is_a_422_not_a_500(ctx):
+def test_a_value_the_database_refuses_is_a_422_not_a_500(intake_pg):
     """The safety net under the checks: PostgreSQL's own DataError, raised by a real query."""
-    app = create_app(ctx=ctx)
+    app = create_app(ctx=intake_pg)
 
     @app.get("/intake/test-not-storable")
     @public
     def not_storable():
-        with ctx.db.transaction() as session:
+        with intake_pg.db.transaction() as session:
             session.execute(text("SELECT CAST(:value AS integer)"), {"value": "dwanaście"})
 
     answer = app.test_client().get("/intake/test-not-storable", headers={"Accept": "application/json"})

@@ -11,23 +11,18 @@ import pytest
 from sqlalchemy import event, insert, select, text
 
 from services.common.bus import BrokerPublisher, BrokerUnavailable, OutboxRelay, Publication
-from services.common.db import Database, add_event, upgrade
+from services.common.db import Database, add_event
 from services.common.events import new_envelope
 from services.intake import domain, handlers, references
-from services.intake.app import build
 from services.intake.models import Outbox, ReferenceCounter
-from tests.integration.test_postgres import a_submission, settings_for
+from tests.integration.test_postgres import a_submission
 
 pytestmark = [pytest.mark.postgres]
 
 
 @pytest.fixture
-def ctx(tmp_path, postgres):
-    settings = settings_for(tmp_path, postgres, broker="memory://")
-    upgrade("intake", settings.database_url("intake"))
-    context = build(settings)
-    yield context
-    context.close()
+def ctx(intake_pg):
+    return intake_pg
 
 
 def long_consultation(ctx):

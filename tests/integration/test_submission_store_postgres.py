@@ -20,20 +20,10 @@ from services.common.web import NotFound
 from services.intake import domain, handlers
 from services.intake.app import build
 from services.intake.models import Comment, Outbox, Submission
-from tests.integration.test_postgres import settings_for
 
 pytestmark = [pytest.mark.postgres]
 
 RECEIVED = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def pg_ctx(tmp_path, postgres):
-    settings = settings_for(tmp_path / "pg", postgres, broker="memory://")
-    upgrade("intake", settings.database_url("intake"))
-    context = build(settings)
-    yield context
-    context.close()
 
 
 @pytest.fixture
@@ -92,9 +82,9 @@ def stored(ctx, reference: str) -> dict:
     return {"submission": row, "comments": kept, "event": data}
 
 
-def test_the_pipelined_writes_store_what_the_core_statements_store(pg_ctx, sqlite_ctx):
+def test_the_pipelined_writes_store_what_the_core_statements_store(intake_pg, sqlite_ctx):
     results = {}
-    for name, ctx in (("postgresql", pg_ctx), ("sqlite", sqlite_ctx)):
+    for name, ctx in (("postgresql", intake_pg), ("sqlite", sqlite_ctx)):
         consultation = consultation_in(ctx)
         command, provenance = a_letter(consultation.id)
         with ctx.transaction() as session:
@@ -113,55 +103,55 @@ def test_the_pipelined_writes_store_what_the_core_statements_store(pg_ctx, sqlit
     assert results["postgresql"]["event"]["provenance"]["postmarked_on"] == "2026-11-19"
 
 
-def test_a_write_that_fails_raises_sqlalchemys_error_and_leaves_nothing(pg_ctx):
+def test_a_write_that_fails_raises_sqlalchemys_error_and_leaves_nothing(intake_pg):
     """The same submission id twice: the second transaction's comments and event must not survive its failed
     submission row (errors of a pipeline surface at its end, after the later statements were sent)."""
-    consultation = consultation_in(pg_ctx)
+    consultation = consultation_in(intake_pg)
     command, _ = a_letter(consultation.id)
-    with pg_ctx.transaction() as session:
-        first = handlers.record_submission(pg_ctx, session, command, received_at=RECEIVED, submission_id="s-1")
-    with pytest.raises(IntegrityError), pg_ctx.transaction() as session:
-        handlers.record_submission(pg_ctx, session, command, received_at=RECEIVED, submission_id="s-1")
-    with pg_ctx.db.transaction() as session:
+    with intake_pg.transaction() as session:
+        first = handlers.record_submission(intake_pg, session, command, received_at=RECEIVED, submission_id="s-1")
+    with pytest.raises(IntegrityError), intake_pg.transaction() as session:
+        handlers.record_submission(intake_pg, session, command, received_at=RECEIVED, submission_id="s-1")
+    with intake_pg.db.transaction() as session:
         assert session.scalars(select(Submission.reference)).all() == [first.reference]
         assert session.scalar(select(text("count(*)")).select_from(Comment)) == 2
         assert session.scalar(select(text("count(*)")).select_from(Outbox)
                               .where(Outbox.event_type == "submission.received")) == 1
     # The session and its connection are usable again at once.
-    with pg_ctx.transaction() as session:
-        assert handlers.record_submission(pg_ctx, session, command, received_at=RECEIVED).reference != first.reference
+    with intake_pg.transaction() as session:
+        assert handlers.record_submission(intake_pg, session, command, received_at=RECEIVED).reference != first.reference
 
 
-def test_a_connection_lost_under_the_write_is_an_operational_error_and_leaves_the_pool(pg_ctx, postgres):
+def test_a_connection_lost_under_the_write_is_an_operational_error_and_leaves_the_pool(intake_pg, postgres):
     """The web layer answers OperationalError with 503 and Retry-After. A connection psycopg lost must not go back to
     the pool as if alive: the next submission (well inside IDLE_PING_SECONDS, so not pinged) must succeed."""
-    consultation = consultation_in(pg_ctx)
+    consultation = consultation_in(intake_pg)
     command, _ = a_letter(consultation.id)
-    with pytest.raises(OperationalError), pg_ctx.transaction() as session:
+    with pytest.raises(OperationalError), intake_pg.transaction() as session:
         victim = session.connection().execute(text("SELECT pg_backend_pid()")).scalar_one()
         with psycopg.connect(postgres.admin_url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (victim,))
-        handlers.record_submission(pg_ctx, session, command, received_at=RECEIVED)
-    receipt = handlers.submit_comments(pg_ctx, command, now=RECEIVED)
-    assert stored(pg_ctx, receipt.reference)["submission"]["channel"] == "letter"
+        handlers.record_submission(intake_pg, session, command, received_at=RECEIVED)
+    receipt = handlers.submit_comments(intake_pg, command, now=RECEIVED)
+    assert stored(intake_pg, receipt.reference)["submission"]["channel"] == "letter"
 
 
-def test_a_refused_submission_writes_nothing_and_numbers_stay_unique(pg_ctx):
+def test_a_refused_submission_writes_nothing_and_numbers_stay_unique(intake_pg):
     """The number comes with the rules, so a refusal uses one up: a gap, never a number given twice."""
-    draft = handlers.create_consultation(pg_ctx, domain.OpenConsultation(
+    draft = handlers.create_consultation(intake_pg, domain.OpenConsultation(
         title="Szkic", opens_at=RECEIVED - timedelta(days=1), closes_at=RECEIVED + timedelta(days=1), draft=True),
         actor="k@um.example")
-    consultation = consultation_in(pg_ctx)
+    consultation = consultation_in(intake_pg)
     command, _ = a_letter(consultation.id)
-    first = handlers.submit_comments(pg_ctx, command, now=RECEIVED)
+    first = handlers.submit_comments(intake_pg, command, now=RECEIVED)
     for missing in ("no-such-consultation", draft.id):
         with pytest.raises(NotFound):
-            handlers.submit_comments(pg_ctx, domain.SubmitComments(
+            handlers.submit_comments(intake_pg, domain.SubmitComments(
                 consultation_id=missing, submitter=command.submitter, comments=command.comments, channel="letter"),
                 now=RECEIVED)
-    second = handlers.submit_comments(pg_ctx, command, now=RECEIVED)
+    second = handlers.submit_comments(intake_pg, command, now=RECEIVED)
     numbers = [int(r.reference.rsplit("/", 1)[1]) for r in (first, second)]
     assert numbers[1] > numbers[0]
-    with pg_ctx.db.transaction() as session:
+    with intake_pg.db.transaction() as session:
         kept = session.scalars(select(Submission.reference)).all()
     assert sorted(kept) == sorted([first.reference, second.reference])
