@@ -285,6 +285,17 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
             return error_page(422, "a value in the request is out of range or not valid for its field")
         return json_error(422, "invalid", "a value in the request is out of range or not valid for its field")
 
+    @app.errorhandler(sa_exc.IntegrityError)
+    def _raced(exc: sa_exc.IntegrityError) -> Any:
+        # A constraint the handler did not expect to meet: another request stored the same key, or removed a row
+        # this one refers to, between its checks and its write. Nothing was stored; reloading shows the other change.
+        log.warning("refused by a database constraint: %s (in %s)", str(exc.orig).splitlines()[0][:300],
+                    " ".join(str(exc.statement or "").split())[:160])
+        message = "the request conflicts with a change stored at the same time; reload and try again"
+        if not wants_json():
+            return error_page(409, message)
+        return json_error(409, "conflict", message)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:
         log.exception("unhandled error")

@@ -66,18 +66,25 @@ def test_a_nul_in_a_lookup_is_a_400(intake_pg, consultation, target):
     assert create_app(ctx=intake_pg).test_client().get(target).status_code == 400
 
 
-def test_a_value_the_database_refuses_is_a_422_not_a_500(intake_pg):
-    """The safety net under the checks: PostgreSQL's own DataError, raised by a real query."""
+@pytest.mark.parametrize("statement, parameters, status, code", [
+    # the safety nets under the checks, with PostgreSQL's own errors raised by real statements
+    ("SELECT CAST(:value AS integer)", {"value": "dwanaście"}, 422, "invalid"),
+    ("INSERT INTO reference_counters (year, last) VALUES (:year, 1), (:year, 2)", {"year": 2031}, 409, "conflict"),
+])
+def test_a_value_or_a_race_the_database_refuses_is_a_4xx_not_a_500(intake_pg, statement, parameters, status, code):
     app = create_app(ctx=intake_pg)
 
-    @app.get("/intake/test-not-storable")
+    @app.get("/intake/test-refused")
     @public
-    def not_storable():
+    def refused():
         with intake_pg.db.transaction() as session:
-            session.execute(text("SELECT CAST(:value AS integer)"), {"value": "dwanaście"})
+            session.execute(text(statement), parameters)
 
-    answer = app.test_client().get("/intake/test-not-storable", headers={"Accept": "application/json"})
-    assert answer.status_code == 422 and answer.get_json()["error"] == "invalid"
+    for accept in ("application/json", "text/html"):
+        answer = app.test_client().get("/intake/test-refused", headers={"Accept": accept})
+        assert answer.status_code == status and answer.mimetype == accept
+        if accept == "application/json":
+            assert answer.get_json()["error"] == code
 
 
 def test_a_path_number_beyond_an_integer_column_is_a_404(tmp_path, postgres):
