@@ -118,6 +118,16 @@ class _App(Flask):
     json_provider_class = SafeJSONProvider
 
 
+# Beyond what any list holds, and within what PostgreSQL's OFFSET takes (a bigint): a larger offset raised
+# DataError ("bigint out of range") out of the list views on PostgreSQL; now the field says what it takes.
+MAX_OFFSET = 2**31 - 1
+
+
+def paging_offset() -> ma.fields.Integer:
+    """The `offset` of a paged list's query: 0 up to MAX_OFFSET."""
+    return ma.fields.Integer(load_default=0, validate=ma.validate.Range(min=0, max=MAX_OFFSET))
+
+
 class ErrorBody(ma.Schema):
     """Every error body the services send (see `json_error`)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from services.common.web import paging_offset
 from services.notify.domain import STATUSES, TEMPLATES
 
 
@@ -13,7 +14,7 @@ class NotificationQuery(Schema):
     search = fields.String(load_default=None, validate=validate.Length(max=200),
                            metadata={"description": "Part of the address, the reference or the subject."})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = paging_offset()
 
 
 class NotificationOut(Schema):

@@ -7,6 +7,7 @@ from datetime import timezone
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.common.events import DECISIONS
+from services.common.web import paging_offset
 from services.review.approval import APPROVAL_STATES, RECORD_STATES
 from services.review.decisions import MAX_BULK
 from services.review.schemas import CommentOut
@@ -23,7 +24,7 @@ class ApprovalQuery(Schema):
     consultation = fields.String(load_default=None)
     state = fields.String(load_default=None, validate=validate.OneOf(APPROVAL_STATES))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=PAGE_MAX))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = paging_offset()
 
 
 class ApprovalPage(Schema):
@@ -133,7 +134,7 @@ class AuditQuery(Schema):
     since = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
     until = fields.AwareDateTime(load_default=None, default_timezone=timezone.utc)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=PAGE_MAX))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = paging_offset()
 
     @validates_schema
     def _ordered(self, data: dict, **_: object) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.common.web import paging_offset
 from services.review.decision_schemas import BulkDecideIn
 from services.review.groups import MAX_SELECTION
 
@@ -13,7 +14,7 @@ MAX_GROUPS_PER_PAGE = 200
 class GroupQuery(Schema):
     consultation = fields.String(load_default=None, validate=validate.Length(min=1, max=36))
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_GROUPS_PER_PAGE))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = paging_offset()
 
 
 class GroupOut(Schema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 from services.common.events import DECISIONS
+from services.common.web import paging_offset
 
 
 class CommentQuery(Schema):
@@ -12,7 +13,7 @@ class CommentQuery(Schema):
     status = fields.String(load_default=None, validate=validate.OneOf(["new", "decided"]))
     decision = fields.String(load_default=None, validate=validate.OneOf(DECISIONS))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = paging_offset()
 
 
 class CommentOut(Schema):

@@ -109,3 +109,25 @@ def test_a_path_number_beyond_an_integer_column_is_a_404(tmp_path, postgres):
         finally:
             context.close()
     assert checked == 2
+
+
+def test_a_paging_offset_beyond_what_a_list_holds_is_refused_by_its_field(tmp_path, postgres):
+    """schemathesis' find on PostgreSQL: `offset=922276876755265126400` raised "bigint out of range" (a 500)."""
+    from services.notify.app import build as build_notify, create_app as notify_app
+    from services.review.app import build as build_review, create_app as review_app
+
+    settings = settings_for(tmp_path, postgres, broker="memory://")
+    for service, build_app, make_app, path in (
+            ("notify", build_notify, notify_app, "/notify/api/v1/notifications"),
+            ("review", build_review, review_app, "/review/api/v1/comments")):
+        upgrade(service, settings.database_url(service))
+        context = build_app(settings)
+        try:
+            client = make_app(ctx=context).test_client()
+            token = context.signer.issue("u-admin", "admin@um.example", "admin")
+            headers = {"Authorization": f"Bearer {token}"}
+            answer = client.get(f"{path}?offset=922276876755265126400", headers=headers)
+            assert answer.status_code == 422 and "offset" in json.dumps(answer.get_json()), answer.get_data()
+            assert client.get(f"{path}?offset=2147483647", headers=headers).status_code == 200
+        finally:
+            context.close()
