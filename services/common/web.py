@@ -289,8 +289,7 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     def _not_storable(exc: sa_exc.DataError) -> Any:
         # A value the request's checks let through but the database refuses (a number beyond its integer type, a
         # text too long for its column): the client's error, not ours. Nothing was stored; the transaction rolled back.
-        log.warning("value refused by the database: %s (in %s)", str(exc.orig).splitlines()[0][:300],
-                    " ".join(str(exc.statement or "").split())[:160])
+        log.warning("value refused by the database: %s", _refusal(exc))
         if not wants_json():
             return error_page(422, "a value in the request is out of range or not valid for its field")
         return json_error(422, "invalid", "a value in the request is out of range or not valid for its field")
@@ -299,8 +298,7 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
     def _raced(exc: sa_exc.IntegrityError) -> Any:
         # A constraint the handler did not expect to meet: another request stored the same key, or removed a row
         # this one refers to, between its checks and its write. Nothing was stored; reloading shows the other change.
-        log.warning("refused by a database constraint: %s (in %s)", str(exc.orig).splitlines()[0][:300],
-                    " ".join(str(exc.statement or "").split())[:160])
+        log.warning("refused by a database constraint: %s", _refusal(exc))
         message = "the request conflicts with a change stored at the same time; reload and try again"
         if not wants_json():
             return error_page(409, message)
@@ -323,6 +321,14 @@ def create_service_app(ctx: ServiceContext, blueprints: Iterable[Any], *, title:
 
 
 DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def _refusal(exc: sa_exc.DBAPIError) -> str:
+    """The database's reason and the start of the statement, for a log line (no parameters: they may be personal)."""
+    reason = (str(exc.orig).splitlines() or [type(exc.orig).__name__])[0][:300]
+    return f"{reason} (in {' '.join(str(exc.statement or '').split())[:160]})"
+
+
 NUL_REFUSED = "the request contains a NUL character (U+0000), which no field takes"
 
 
