@@ -7,13 +7,13 @@ atomic under autocommit), then answers 201. It writes the same rows as intake, i
 
 It is not a design for intake; it answers how far the ratio "submissions / trivial JSON" can go at all on this
 machine when every submission must reach PostgreSQL's WAL before the answer. `bench/intake_wrk.py --floor` runs
-it as a third contender in the same rounds.
+it, and `create_flask_app()` below, as contenders in the same rounds.
 
     gunicorn --config deploy/gunicorn.conf.py "bench.floor_app:create_app()"   # FLOOR_DATABASE_URL=postgresql://...
 
 `create_flask_app()` runs the same work in one route of a bare Flask app (the trivial app's framework and
 nothing else: no schema library, no ORM, no relay, no extensions): the ceiling for any Flask service that must
-reach the WAL before answering, the fourth contender of `--floor`.
+reach the WAL before answering.
 """
 
 from __future__ import annotations
