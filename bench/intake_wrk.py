@@ -234,7 +234,7 @@ def main() -> int:
         submit_url = f"{intake_base}/intake/api/v1/consultations/{consultation}/submissions"
         wait_http(trivial_url, processes[0], trivial_log)
         wait_http(f"{intake_base}/intake/healthz", processes[1], intake_log)
-        floors: dict[str, dict] = {}  # name -> its URL, meter and runs
+        contenders: dict[str, dict] = {}  # the floors and --against: name -> its URL, meter and runs
         if args.floor:
             for name, app in FLOOR_APPS.items():
                 floor_port = infra.free_port()
@@ -242,7 +242,7 @@ def main() -> int:
                 url = f"http://127.0.0.1:{floor_port}/consultations/{floor_consultation}/submissions"
                 wait_http(url, processes[-1], workdir / f"{name}.log")
                 wrk(url, post_script, 2, args.threads, args.connections)
-                floors[name] = {"url": url, "runs": [], "meter": CpuMeter(processes[-1].pid, postgres.admin_url,
+                contenders[name] = {"url": url, "runs": [], "meter": CpuMeter(processes[-1].pid, postgres.admin_url,
                                                                           floor_url.rsplit("/", 1)[-1])}
         if args.against:
             # Its own database and vhost: its rows and events must not enter this checkout's data check.
@@ -258,7 +258,7 @@ def main() -> int:
                    f"{create_consultation(other_env, args.against)}/submissions")
             wait_http(f"http://127.0.0.1:{other_port}/intake/healthz", processes[-1], workdir / "against.log")
             wrk(url, post_script, 2, args.threads, args.connections)
-            floors[f"intake from {args.against}"] = {
+            contenders[f"intake from {args.against}"] = {
                 "url": url, "runs": [], "vhost": other_vhost,
                 "meter": CpuMeter(processes[-1].pid, postgres.admin_url, other_url.rsplit("/", 1)[-1])}
         sampler.thread.start()
@@ -278,10 +278,10 @@ def main() -> int:
                 lambda: wrk(submit_url, post_script, args.seconds, args.threads, args.connections))
             submit_runs.append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
             sampler.active.clear()
-            for name, floor in floors.items():
-                result, server_ms, db_ms = floor["meter"].measure(
-                    lambda: wrk(floor["url"], post_script, args.seconds, args.threads, args.connections))
-                floor["runs"].append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
+            for name, contender in contenders.items():
+                result, server_ms, db_ms = contender["meter"].measure(
+                    lambda: wrk(contender["url"], post_script, args.seconds, args.threads, args.connections))
+                contender["runs"].append({**result, "cpu_ms": server_ms, "db_cpu_ms": db_ms})
                 print(f"         {name} {result['rate']:,.0f}/s (p99 {result['p99_us'] / 1000:.1f} ms, "
                       f"non-2xx {result['non2xx']}; CPU per request {server_ms:.2f} ms + PostgreSQL "
                       f"{db_ms:.2f} ms)", flush=True)
@@ -294,7 +294,7 @@ def main() -> int:
 
         accepted = sum(r["requests"] - r["non2xx"] for r in [warm, *submit_runs])
         checks = data_check(database_url, vhost.url(), accepted)
-        report(args, trivial_runs, submit_runs, sampler, checks, floors)
+        report(args, trivial_runs, submit_runs, sampler, checks, contenders)
     finally:
         sampler.stop.set()
         for process in processes:
@@ -304,7 +304,7 @@ def main() -> int:
             except (ProcessLookupError, subprocess.TimeoutExpired):
                 pass
         vhost.delete()
-        for contender in floors.values():
+        for contender in contenders.values():
             if "vhost" in contender:
                 contender["vhost"].delete()
         postgres.drop_all()
@@ -346,7 +346,7 @@ def data_check(database_url: str, broker_url: str, accepted: int) -> dict:
 
 
 def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: WaitSampler, checks: dict,
-           floors: dict[str, dict]) -> None:
+           contenders: dict[str, dict]) -> None:
     ceiling = statistics.median(r["rate"] for r in trivial_runs)
     rate = statistics.median(r["rate"] for r in submit_runs)
     p99 = statistics.median(r["p99_us"] for r in submit_runs) / 1000
@@ -381,8 +381,8 @@ def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: Wai
           f"{checks['distinct_references']} distinct references), outbox pending {checks['outbox_pending']} "
           f"after {checks['drained_after_s']:.1f} s, {checks['queued_events']} events queued "
           f"(one per submission plus the consultation's own)")
-    for name, floor in floors.items():
-        runs = floor["runs"]
+    for name, contender in contenders.items():
+        runs = contender["runs"]
         floor_rate = statistics.median(r["rate"] for r in runs)
         floor_cpu = statistics.median(r["cpu_ms"] for r in runs)
         floor_db = statistics.median(r["db_cpu_ms"] for r in runs)

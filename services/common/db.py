@@ -392,8 +392,10 @@ def on_driver(session: Session, what: str) -> Iterator[psycopg.Connection]:
         raise DBAPIError.instance(what, None, error, psycopg.Error, connection_invalidated=lost) from None
 
 
-def insert_sql(table: Any, columns: Sequence[str]) -> str:
-    """`INSERT INTO table (columns) VALUES (%(column)s, …)` for psycopg, with the names checked against the table."""
+@functools.lru_cache(maxsize=64)
+def insert_sql(table: Any, columns: tuple[str, ...]) -> str:
+    """`INSERT INTO table (columns) VALUES (%(column)s, …)` for psycopg, with the names checked against the table;
+    built once for each table and column tuple (a hot path's few shapes)."""
     unknown = [name for name in columns if name not in table.c]
     if unknown:
         raise ValueError(f"{table.name} has no column {', '.join(unknown)}")

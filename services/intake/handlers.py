@@ -14,7 +14,7 @@ from services.common.db import add_event
 from services.common.events import Event, new_envelope, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
-from services.intake import domain, submission_store
+from services.intake import domain, references, submission_store
 from services.intake.bookings.handlers import sync_slots
 from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults, Submission
 
@@ -307,7 +307,7 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
     if timing is domain.Timing.LATE and consultation.late_policy == domain.LatePolicy.REFUSE.value:
         raise Refused("the deadline for comments has passed", details={"closes_at": consultation.closes_at.isoformat()})
     if number is None:
-        number = submission_store.next_number(ctx.db, session, year)
+        number = references.allocate(ctx.db, session, year)
     reference = domain.format_reference(year, number)
     submission_id, late = submission_id or str(uuid.uuid4()), timing is domain.Timing.LATE
     comments = [{"id": str(uuid.uuid4()), "submission_id": submission_id, "number": position, "section": c.section,

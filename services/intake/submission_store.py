@@ -49,7 +49,7 @@ _INSERT_COMMENTS = insert(Comment.__table__)
 
 def read_rules(db: Database, session: Session, consultation_id: str, year: int) -> tuple[Rules | None, int | None]:
     """The consultation's rules (None if there is no such consultation) and, on PostgreSQL, the next number of
-    `year`'s references, taken in the same round trip (None elsewhere: see `next_number`)."""
+    `year`'s references, taken in the same round trip (None elsewhere: `references.allocate` gives it)."""
     if not db.is_postgres:
         row = session.connection().execute(_RULES, {"consultation_id": consultation_id}).one_or_none()
         return (Rules(*row) if row is not None else None), None
@@ -59,11 +59,6 @@ def read_rules(db: Database, session: Session, consultation_id: str, year: int) 
     if row is None:
         return None, None
     return Rules(*row[:-1]), row[-1]
-
-
-def next_number(db: Database, session: Session, year: int) -> int:
-    """The next number of `year`'s references where `read_rules` gave none (SQLite)."""
-    return references.allocate(db, session, year)
 
 
 def write_submission(db: Database, session: Session, submission: dict, comments: list[dict], envelope: dict) -> None:
@@ -78,22 +73,11 @@ def write_submission(db: Database, session: Session, submission: dict, comments:
         return
     submission = {name: driver_json(value) if name in _JSON_COLUMNS else value for name, value in submission.items()}
     with on_driver(session, "write a submission") as driver, driver.pipeline(), driver.cursor() as cursor:
-        cursor.execute(_insert_sql(Submission.__table__, tuple(submission)), submission)
+        cursor.execute(insert_sql(Submission.__table__, tuple(submission)), submission)
         if comments:
-            cursor.executemany(_insert_sql(Comment.__table__, tuple(comments[0])), comments)
+            cursor.executemany(insert_sql(Comment.__table__, tuple(comments[0])), comments)
         event = outbox_row(envelope)
-        cursor.execute(_insert_sql(Outbox.__table__, tuple(event)), {**event, "envelope": driver_json(envelope)})
+        cursor.execute(insert_sql(Outbox.__table__, tuple(event)), {**event, "envelope": driver_json(envelope)})
 
 
 _JSON_COLUMNS = frozenset(column.name for column in Submission.__table__.c if isinstance(column.type, JSON))
-_INSERTS: dict[tuple[Any, tuple[str, ...]], str] = {}
-
-
-def _insert_sql(table: Any, columns: tuple[str, ...]) -> str:
-    # A few shapes in practice (the web form's submission, one with a letter's or a mail's provenance): each
-    # statement's text is built once.
-    key = (table, columns)
-    sql = _INSERTS.get(key)
-    if sql is None:
-        sql = _INSERTS[key] = insert_sql(table, columns)
-    return sql
