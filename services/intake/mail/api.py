@@ -34,6 +34,9 @@ class AttachmentOut(Schema):
                                                   "for the transcription page), scan (PDF or image), other"})
     forwarded = fields.Boolean(metadata={"description": "came inside a forwarded message"})
     inside = fields.String(metadata={"description": "the file it was taken out of (Outlook's winmail.dat), if any"})
+    signed_by = fields.List(fields.String(), metadata={
+        "description": "who signed the electronic signature it is or came out of, as the certificates name them; "
+                       "the signature is not verified"})
 
 
 class MailOut(Schema):

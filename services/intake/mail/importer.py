@@ -35,6 +35,7 @@ from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form
 from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
 from services.intake.mail.ocr import ocr_ready
 from services.intake.mail.pdf_form import is_pdf
+from services.intake.mail.signed import signed_content
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files
@@ -150,8 +151,10 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
             receipt = record_submission(ctx, session, command, received_at=received_at,
                                         needs_review=status == NEEDS_REVIEW)
             session.flush()  # the submission's row first: the mail's row points at it
-            note = _unread_note(parsed.attachments, unread) if status == NEEDS_REVIEW else (
-                IN_TEXT_NOTE if in_text is not None else "")
+            note = "; ".join(filter(None, (
+                _unread_note(parsed.attachments, unread) if status == NEEDS_REVIEW else (
+                    IN_TEXT_NOTE if in_text is not None else ""),
+                _signed_note(parsed.attachments))))
             session.add(_row(parsed, raw, status, note, received_at=received_at, source=source, consultation_id=target,
                              submission_id=receipt.submission_id, stored=stored))
     except IntegrityError:
@@ -253,7 +256,9 @@ def unread_kind(attachment: Attachment) -> str | None:
     name, kind, data = attachment.filename.lower(), attachment.media_type, attachment.data
     if kind in _ENVELOPE_TYPES or attachment.extension in {"p7m", "pgp"} \
             or data.lstrip()[:27] == b"-----BEGIN PGP MESSAGE-----":
-        return ENCRYPTED
+        # a signed envelope was opened by the parser (what it held is an attachment of its own); an encrypted one
+        # cannot be
+        return None if signed_content(attachment.filename, data) is not None else ENCRYPTED
     if kind == "application/ms-tnef" or name == "winmail.dat" or data.startswith(_TNEF_MAGIC):
         return None if tnef_files(data) else TNEF  # the files inside are attachments of their own
     if data.startswith(b"PK"):  # a zip (a DOCX without a comment table, however it is labelled) is no .doc
@@ -291,6 +296,14 @@ def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
 
 
 IN_TEXT_NOTE = "comments read from the table of comments in the e-mail's text"
+
+
+def _signed_note(attachments: tuple[Attachment, ...]) -> str:
+    """Which files came signed electronically, and by whom as their certificates say; the signature itself is
+    not verified here (`services.intake.mail.signed`)."""
+    signed = dict.fromkeys(f"{a.filename!r} signed electronically by {', '.join(a.signed_by)}" for a in attachments
+                           if a.signed_by and a.inside)
+    return "; ".join(signed) + " (signature not verified by Uwagi)" if signed else ""
 
 
 def _form_in_text(parsed: ParsedMail) -> FilledForm | None:
@@ -356,7 +369,8 @@ def _store(ctx: ServiceContext, raw: bytes, parsed: ParsedMail, forms: list[tupl
             attachments.append({"filename": attachment.filename, "media_type": attachment.media_type,
                                 "size": len(attachment.data), "sha256": digest, "key": stored.key, "role": role,
                                 "forwarded": attachment.forwarded, **({"unread": why} if why else {}),
-                                **({"inside": attachment.inside} if attachment.inside else {}), **text})
+                                **({"inside": attachment.inside} if attachment.inside else {}),
+                                **({"signed_by": list(attachment.signed_by)} if attachment.signed_by else {}), **text})
     except Exception as error:  # the object store is down: the mail stays in the mailbox for the next poll
         raise MailTransientError(f"cannot store the mail: {error}") from error
     return {"eml_key": eml.key, "eml_sha256": eml_sha, "attachments": attachments}

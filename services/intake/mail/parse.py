@@ -30,6 +30,7 @@ from lxml import html as lxml_html
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import zip_files
 from services.intake.mail.outlook_msg import read_msg
+from services.intake.mail.signed import SignedContent, is_signature_envelope, signed_content
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess. A transfer encoding declared
@@ -56,6 +57,7 @@ class Attachment:
     data: bytes
     forwarded: bool = False  # came inside a forwarded message (message/rfc822)
     inside: str = ""  # the name of the file it came out of (Outlook's winmail.dat), "" for a file of the mail
+    signed_by: tuple[str, ...] = ()  # who signed the envelope it is or came out of (not verified: `signed`)
 
     @property
     def sha256(self) -> str:
@@ -498,8 +500,12 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         out.small_pictures.append(Attachment(filename, content_type, data, forwarded=forwarded))
         return
     # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
-    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded))
-    if content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
+    opened = signed_content(filename, data, content_type) if is_signature_envelope(data) else None
+    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded,
+                                      signed_by=opened.signers if opened else ()))
+    if opened is not None:
+        _add_signed(out, filename, opened, depth=depth, forwarded=forwarded, in_sequence=in_sequence)
+    elif content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
         _add_contained(out, filename, tnef_files(data), forwarded=forwarded)  # Outlook's Rich Text mail
     elif content_type in _OUTLOOK_ITEM_TYPES or filename.lower().endswith(".msg") or data.startswith(OLE_MAGIC):
         _add_outlook_item(out, filename, data)
@@ -671,7 +677,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNPACKED = 100 * 1024 * 1024  # bytes taken out of containers (winmail.dat, .msg, .zip) in one mail
 
 
-def _add_contained(out: _Collected, container: str, files: list[ContainedFile], *, forwarded: bool) -> None:
+def _add_contained(out: _Collected, container: str, files: list[ContainedFile], *, forwarded: bool,
+                   signed_by: tuple[str, ...] = ()) -> None:
     """The files a container held, as attachments of the mail: `container` names where they came from. A picture
     the container shows inside its body (a signature's logo) is not one; past `MAX_UNPACKED` bytes taken out of
     one mail's containers, the rest stay inside (many small archives must not inflate a mail without bound)."""
@@ -683,7 +690,24 @@ def _add_contained(out: _Collected, container: str, files: list[ContainedFile], 
             return
         out.unpacked += len(inner.data)
         out.attachments.append(Attachment(inner.filename, inner_type, inner.data,
-                                          forwarded=forwarded or inner.forwarded, inside=container))
+                                          forwarded=forwarded or inner.forwarded, inside=container,
+                                          signed_by=signed_by))
+
+
+def _add_signed(out: _Collected, envelope: str, opened: SignedContent, *, depth: int, forwarded: bool,
+                in_sequence: bool) -> None:
+    """What an electronic signature wrapped: a signed document is an attachment of the mail, taken out of its
+    envelope; the mail Outlook signed opaquely (S/MIME signed-data) is read as the mail itself, its text and files."""
+    if opened.filename.endswith(".eml") and _MIME_ENTITY.match(opened.data):
+        inner = email.message_from_bytes(opened.data, policy=policy.default)
+        if isinstance(inner, EmailMessage) and inner.keys():
+            _walk(inner, out, depth=depth + 1, forwarded=forwarded, in_sequence=in_sequence)
+            return
+    _add_contained(out, envelope, [ContainedFile(opened.filename, opened.data, opened.media_type)],
+                   forwarded=forwarded, signed_by=opened.signers)
+
+
+_MIME_ENTITY = re.compile(rb"(?i)\s*(content-[a-z-]+|mime-version)[ \t]*:")
 
 
 def _add_outlook_item(out: _Collected, filename: str, data: bytes) -> None:

@@ -297,3 +297,14 @@ def test_a_scanned_form_starts_the_rows_its_table_has_and_says_they_were_read_by
     assert 'name="c-2-section"' in page and 'name="c-3-section"' not in page  # one empty row to add to
     assert re.search(r'name="organization"[^>]*value="Stowarzyszenie Przyjaciół Torunia"', page)
     assert "Odczytane automatycznie (OCR) ze zeskanowanego formularza: sprawdź." in page
+
+
+def test_the_page_shows_the_text_inside_outlooks_opaque_signature_and_who_signed(fresh_ctx):
+    # a real Outlook 2003 mail signed as opaque S/MIME (tests/corpus/signed/SOURCES.md), to the city's address
+    raw = b"To: konsultacje@um.torun.pl\r\n" + (CORPUS.parent / "signed" / "outlook2003-exchange-opaque-signed.eml"
+                                               ).read_bytes().replace(b"\nTo: ", b"\nX-To: ", 1)
+    mail_id, _reference = scanned_mail(fresh_ctx, raw)
+    page = reviewer_client(fresh_ctx).get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "I think this would be worthwhile to do on the VIPs" in page
+    assert "Podpisany elektronicznie przez: Thawte Freemail Member. Uwagi nie weryfikuje podpisów" in page
+    assert "Wiadomość zaszyfrowana" not in page

@@ -1,0 +1,296 @@
+"""What is inside an electronic signature: the document an NGO signed before mailing it, the mail Outlook signed.
+
+In Poland a form is often signed before it is sent: with a qualified signature (Szafir, proCertum, SimplySign…)
+or with the free "podpis zaufany" of gov.pl. Both can wrap the document in the signature:
+- CAdES, a CMS SignedData with the file inside (`formularz.docx.p7m`, `.sig`, sometimes `.p7s`);
+- XAdES "enveloping" (`formularz.docx.xades`, `.XAdES`, or `.xml` from gov.pl), an XML signature whose
+  `ds:Object` holds the file in base64.
+Outlook's opaque-signed S/MIME mail (`smime.p7m`, smime-type=signed-data) is a CMS SignedData too, with the mail's
+MIME text inside. Until the envelope is opened, the comments in it cannot be read.
+
+This module takes the content out and names who signed it, as the signing certificate says (its common name and
+organisation; never the PESEL or other serial number a Polish qualified certificate carries). It does **not**
+verify the signature: that needs the national trust lists, and staff check it, where it matters, with the office's
+own tool. The envelope itself is kept as it came.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import mimetypes
+import re
+from dataclasses import dataclass
+
+from asn1crypto import cms, core, x509
+from lxml import etree
+
+from services.common.xmltree import parse_untrusted_xml
+
+# A document signed in turn by several people comes wrapped once per signature (formularz.docx.p7m.p7m).
+MAX_WRAPPINGS = 4
+_SIGNED_DATA = "1.2.840.113549.1.7.2"
+_SIGNED_DATA_DER = bytes.fromhex("06092a864886f70d010702")  # the OID as DER, near the start of a SignedData
+_DS = "{http://www.w3.org/2000/09/xmldsig#}"
+_BASE64_TRANSFORM = "http://www.w3.org/2000/09/xmldsig#base64"
+# What a signing program adds to the signed file's name (a gov.pl signer's `.xml` included)
+_ENVELOPE_EXTENSIONS = ("p7m", "p7s", "sig", "xades", "xml", "p7", "pkcs7", "cms")
+_MAGIC = ((b"%PDF", ".pdf"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".doc"), (b"{\\rtf", ".rtf"),
+          (b"\x89PNG", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"))
+
+
+@dataclass(frozen=True)
+class SignedContent:
+    filename: str  # the signed file's name: as the signature records it, else the envelope's without its extension
+    media_type: str  # "" when neither the signature nor the name says
+    data: bytes
+    signers: tuple[str, ...]  # who signed, as their certificates name them, outermost signature first
+
+
+class _Encapsulated(core.Sequence):
+    """EncapsulatedContentInfo read as plain octets whatever its eContentType claims (asn1crypto would parse the
+    content again by its type, and fails on a signer that labels a text as SignedData)."""
+    _fields = [("content_type", cms.ContentType), ("content", core.OctetString, {"explicit": 0, "optional": True})]
+
+
+class _SignedData(core.Sequence):
+    _fields = [("version", cms.CMSVersion), ("digest_algorithms", cms.DigestAlgorithms),
+               ("encap_content_info", _Encapsulated),
+               ("certificates", cms.CertificateSet, {"implicit": 0, "optional": True}),
+               ("crls", cms.RevocationInfoChoices, {"implicit": 1, "optional": True}),
+               ("signer_infos", cms.SignerInfos)]
+
+
+class _ContentInfo(core.Sequence):
+    _fields = [("content_type", cms.ContentType), ("content", core.Any, {"explicit": 0, "optional": True})]
+
+
+# What asn1crypto and lxml raise on bytes that are not what they claim to be; a hostile envelope is no envelope.
+_UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError,
+               binascii.Error, etree.LxmlError)
+
+
+def signed_content(filename: str, data: bytes, media_type: str = "") -> SignedContent | None:
+    """The file a signature envelope holds, unwrapped however many times it was signed; None for anything else
+    (a detached signature, an encrypted envelope, a file that is no signature)."""
+    found: SignedContent | None = None
+    name, signers = filename, ()
+    for _ in range(MAX_WRAPPINGS):
+        opened = _open_cms(data) or _open_xades(data)
+        if opened is None:
+            break
+        data, recorded, inner_type, new_signers = opened
+        signers += tuple(s for s in new_signers if s not in signers)
+        name = _signed_name(recorded, name, data, inner_type)
+        found = SignedContent(name, inner_type or mimetypes.guess_type(name)[0] or "", data, signers)
+    return found
+
+
+def is_signature_envelope(data: bytes) -> bool:
+    """Whether `data` looks like a CMS SignedData or an XML signature at all (read or not)."""
+    return _cms_bytes(data) is not None or _xml_signature_root(data) is not None
+
+
+# -- CAdES and S/MIME ---------------------------------------------------------------------------------------------
+
+def _open_cms(data: bytes) -> tuple[bytes, str, str, tuple[str, ...]] | None:
+    der = _cms_bytes(data)
+    if der is None:
+        return None
+    try:
+        info = _ContentInfo.load(der)
+        if info["content_type"].dotted != _SIGNED_DATA:
+            return None
+        signed = info["content"].parse(_SignedData)
+        content = signed["encap_content_info"]["content"]
+        if not isinstance(content, core.OctetString) or content.native is None:
+            return None  # a detached signature (.p7s beside the file): nothing inside
+        return bytes(content.native), "", "", _cms_signers(signed)
+    except _UNREADABLE:
+        return None
+
+
+def _cms_bytes(data: bytes) -> bytes | None:
+    """DER of a SignedData given as DER/BER, as PEM ("-----BEGIN PKCS7-----", "-----BEGIN CMS-----") or as bare
+    base64 (some signers and mail gateways save it so), or None."""
+    if data[:1] == b"\x30" and _SIGNED_DATA_DER in data[:32]:
+        return data
+    head = data[:200].lstrip()
+    if head.startswith(b"-----BEGIN"):
+        body = re.sub(rb"-----[A-Z0-9 ]+-----", b"", data)
+    elif re.fullmatch(rb"[A-Za-z0-9+/=\r\n]+", head) and head.startswith(b"MI"):
+        body = data
+    else:
+        return None
+    try:
+        decoded = base64.b64decode(re.sub(rb"\s+", b"", body), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return decoded if decoded[:1] == b"\x30" and _SIGNED_DATA_DER in decoded[:32] else None
+
+
+def _cms_signers(signed: _SignedData) -> tuple[str, ...]:
+    certificates = [c.chosen for c in signed["certificates"] or [] if isinstance(c.chosen, x509.Certificate)]
+    names: list[str] = []
+    for signer in signed["signer_infos"]:
+        sid = signer["sid"].chosen
+        for certificate in certificates:
+            if isinstance(sid, cms.IssuerAndSerialNumber):
+                match = certificate.serial_number == sid["serial_number"].native and \
+                    certificate.issuer == sid["issuer"]
+            else:  # a subject key identifier
+                match = certificate.key_identifier == sid.native
+            if match:
+                name = _person(certificate)
+                if name and name not in names:
+                    names.append(name)
+                break
+    return tuple(names)
+
+
+# -- XAdES ----------------------------------------------------------------------------------------------------------
+
+def _xml_signature_root(data: bytes) -> bytes | None:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<") or b"http://www.w3.org/2000/09/xmldsig#" not in data[:1 << 16] \
+            or b"Signature" not in head:
+        return None
+    return data
+
+
+def _open_xades(data: bytes) -> tuple[bytes, str, str, tuple[str, ...]] | None:
+    if _xml_signature_root(data) is None:
+        return None
+    try:
+        # a mail is bounded in size before it is read; a signed 10 MB form is a 13 MB text node, over libxml2's
+        # default limit
+        root = parse_untrusted_xml(data, huge_tree=True)
+    except _UNREADABLE:
+        return None
+    try:
+        signatures = [root] if root.tag == f"{_DS}Signature" else list(root.iter(f"{_DS}Signature"))
+        for signature in signatures:
+            found = _enveloped_object(signature)
+            if found is not None:
+                content, name, media_type = found
+                return content, name, media_type, _xml_signers(signatures)
+    except _UNREADABLE:
+        return None
+    return None
+
+
+def _enveloped_object(signature: etree._Element) -> tuple[bytes, str, str] | None:
+    """The base64 file in one of the signature's `ds:Object`s that a reference signs, with the name and type its
+    XAdES `DataObjectFormat` gives."""
+    references = {ref.get("URI", "")[1:]: ref for ref in signature.iter(f"{_DS}Reference")
+                  if ref.get("URI", "").startswith("#")}
+    for obj in signature.findall(f"{_DS}Object"):
+        if len(obj) or not (obj.text or "").strip():
+            continue  # XML inside (QualifyingProperties, a signed XML document): no file to take out
+        reference = references.get(obj.get("Id", ""))
+        base64_declared = obj.get("Encoding") == _BASE64_TRANSFORM or reference is not None and any(
+            t.get("Algorithm") == _BASE64_TRANSFORM for t in reference.iter(f"{_DS}Transform"))
+        if not base64_declared and reference is None:
+            continue
+        try:
+            content = base64.b64decode(re.sub(r"\s+", "", obj.text), validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        name, media_type = _data_object_format(signature, reference)
+        return content, name, media_type or (obj.get("MimeType") or "")
+    return None
+
+
+def _data_object_format(signature: etree._Element, reference: etree._Element | None) -> tuple[str, str]:
+    """The signed file's name and type from XAdES' DataObjectFormat for `reference`: a bare file name, or MIME
+    headers with `filename=` (as Szafir writes them) in its Description."""
+    if reference is None or not reference.get("Id"):
+        return "", ""
+    wanted = "#" + reference.get("Id")
+    for element in signature.iter():
+        if isinstance(element.tag, str) and element.tag.endswith("}DataObjectFormat") \
+                and element.get("ObjectReference") == wanted:
+            description = mime_type = ""
+            for child in element:
+                if not isinstance(child.tag, str):
+                    continue
+                if child.tag.endswith("}Description"):
+                    description = (child.text or "").strip()
+                elif child.tag.endswith("}MimeType"):
+                    mime_type = (child.text or "").strip()
+            quoted = re.search(r'filename\*?="?([^";\r\n]+)', description)
+            name = quoted.group(1).strip() if quoted else description
+            return (name if _looks_like_file_name(name) else ""), _meaningful_type(mime_type)
+    return "", ""
+
+
+def _xml_signers(signatures: list[etree._Element]) -> tuple[str, ...]:
+    names: list[str] = []
+    for signature in signatures:
+        for data in signature.iter(f"{_DS}X509Certificate"):
+            try:
+                certificate = x509.Certificate.load(base64.b64decode(re.sub(r"\s+", "", data.text or "")))
+                name = _person(certificate)
+            except _UNREADABLE:
+                continue
+            if name and name not in names:
+                names.append(name)
+            break  # the signing certificate comes first; the rest is its chain
+    return tuple(names)
+
+
+# -- names --------------------------------------------------------------------------------------------------------
+
+def _person(certificate: x509.Certificate) -> str:
+    """"Jan Kowalski" or "Jan Kowalski (Stowarzyszenie X)": common name, else given name and surname, and the
+    organisation; never the serial number (a Polish certificate's PESEL)."""
+    subject = certificate.subject.native
+    name = _text(subject.get("common_name")) or " ".join(
+        filter(None, (_text(subject.get("given_name")), _text(subject.get("surname")))))
+    organisation = _text(subject.get("organization_name"))
+    if organisation and organisation != name:
+        return f"{name} ({organisation})" if name else organisation
+    return name or _text(subject.get("email_address"))
+
+
+def _text(value: object) -> str:
+    if isinstance(value, list):
+        value = value[0] if value else ""
+    return " ".join(str(value or "").split())[:200]
+
+
+def _signed_name(recorded: str, envelope: str, content: bytes, media_type: str) -> str:
+    """The file's name: as the signature recorded it, else the envelope's without what the signer added
+    ("formularz.docx.p7m" → "formularz.docx"), with an extension from the content when none is left."""
+    if recorded:
+        return recorded.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, _dot, extension = envelope.rpartition(".")
+    name = stem if stem and extension.lower() in _ENVELOPE_EXTENSIONS else envelope
+    if _looks_like_file_name(name) and (name.rsplit(".", 1)[-1].lower() not in _ENVELOPE_EXTENSIONS
+                                        or is_signature_envelope(content)):  # signed again: the next turn strips
+        return name
+    base = name.rsplit(".", 1)[0] if "." in name else name
+    return (base or "podpisany") + _extension_for(content, media_type)
+
+
+def _extension_for(content: bytes, media_type: str) -> str:
+    for magic, extension in _MAGIC:
+        if content.startswith(magic):
+            return extension
+    if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"):
+        return ".xml"
+    if content.startswith(b"PK\x03\x04"):
+        return ".odt" if b"application/vnd.oasis.opendocument.text" in content[:200] else \
+            ".xlsx" if b"xl/" in content[:4096] else ".docx"
+    guessed = mimetypes.guess_extension(media_type) if media_type else None
+    if guessed:
+        return guessed
+    return ".eml" if re.match(rb"(?i)(content-type|mime-version|from|subject):", content[:200]) else ".bin"
+
+
+def _looks_like_file_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[^\x00-\x1f<>|]{1,200}\.[A-Za-z0-9]{1,8}", name))
+
+
+def _meaningful_type(media_type: str) -> str:
+    return "" if media_type in {"", "application/octet-stream", "application/binary"} else media_type

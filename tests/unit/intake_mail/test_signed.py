@@ -1,0 +1,180 @@
+"""Documents signed electronically (CAdES, XAdES) and mails Outlook signed opaquely (S/MIME): the content is read,
+the signer named, the signature kept. Expectations from the public files themselves (tests/corpus/signed/SOURCES.md)."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import hashlib
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import pkcs7
+from cryptography.x509.oid import NameOID
+
+from services.intake.mail.importer import CREATED, NEEDS_REVIEW, import_mail
+from services.intake.mail.parse import parse_mail
+from services.intake.mail.signed import MAX_WRAPPINGS, signed_content
+from tests.unit.intake_mail.conftest import CORPUS, mail_row, now
+from tests.unit.intake_mail.test_importer import DOCX, FORM, mail_with
+
+SIGNED = CORPUS.parent / "signed"
+
+
+@pytest.mark.parametrize(("name", "inner_name", "starts", "size", "signer"), [
+    ("Signature-C-B-B-8.p7m", "Signature-C-B-B-8.pdf", b"%PDF-1.6\r", 74827, "Tayfun USTA (Kale Yazilim)"),
+    ("Signature-C-HU_MIC-1.p7m", "Signature-C-HU_MIC-1.bin", b"test doc", 8, "Géczi Zoltán Csaba (Microsec zrt.)"),
+    ("Signature-C-DE_CRY-3.p7m", "Signature-C-DE_CRY-3.bin", b"SAMPLE", 6, "Matthias Schlede (secrypt GmbH)"),
+    ("cades-bes-signeddata-enveloping.p7m", "cades-bes-signeddata-enveloping.bin", b"Hello World", 11,
+     "good-user (Nowina Solutions)"),
+    ("Signature-X-HU_POL-3.xml", "tobesigned.txt", b"toBeSigned", 10, "POLYSYS Kft."),
+    ("xades-valid-object.xml", "xades-valid-object.txt", b"Test Object\n", 12, "Roberto Baudizzone"),
+    ("john-doe-lta.xml", "john-doe-lta.xml", b"\xef\xbb\xbf<?xml", None,
+     "John Doe (Test Qualified Trust Service Provider 1 from ZZ)"),
+])
+def test_the_file_inside_a_real_signature_is_taken_out_and_the_signer_named(name, inner_name, starts, size, signer):
+    opened = signed_content(name, (SIGNED / name).read_bytes())
+    assert opened is not None
+    assert opened.filename == inner_name
+    assert opened.data.startswith(starts)
+    assert size is None or len(opened.data) == size
+    assert len(opened.signers) == 1 and opened.signers[0].startswith(signer)
+
+
+def test_the_pdf_inside_is_the_signed_pdf_byte_for_byte():
+    opened = signed_content("Signature-C-B-B-8.p7m", (SIGNED / "Signature-C-B-B-8.p7m").read_bytes())
+    # the digest of what `openssl cms -verify -noverify` writes out of the same file
+    assert hashlib.sha256(opened.data).hexdigest().startswith("b86b02d26a6ede1f")
+    assert opened.media_type == "application/pdf"
+
+
+@pytest.mark.parametrize("name", ["Signature-C-DE_CRY-3.p7m", "Signature-C-HU_MIC-1.p7m", "xades-valid-object.xml"])
+def test_a_certificates_serial_number_never_names_the_signer(name):
+    """A Polish qualified certificate's serialNumber is the signer's PESEL; these carry a German, a Hungarian and
+    an Italian personal identifier there."""
+    opened = signed_content(name, (SIGNED / name).read_bytes())
+    assert not any(marker in " ".join(opened.signers) for marker in ("DTRWE", "1.3.6.1.4.1.21528", "BDZRRT"))
+
+
+@pytest.mark.parametrize("name", ["cades-bes-signeddata-detached.p7s", "Signature-X-HU_MIC-1.xml",
+                                  "Signature-X-AT-1.xml"])
+def test_a_signature_with_no_file_inside_opens_to_nothing(name):
+    assert signed_content(name, (SIGNED / name).read_bytes()) is None
+
+
+def test_outlooks_opaque_signed_mail_is_read_as_the_mail_it_wraps():
+    parsed = parse_mail((SIGNED / "outlook2003-exchange-opaque-signed.eml").read_bytes())
+    # The text inside the signature, by reading it: the sender's note above Outlook's header block of the mail
+    # it answers ("From: Eric Goetz … Hey, I just noticed this"), which is history
+    assert parsed.body_text.startswith("I think this would be worthwhile to do on the VIPs, the Akamai monitors that")
+    assert "Could I enlist your help on this over the next week or so?" in parsed.body_text
+    assert parsed.body_text.rstrip().endswith("Noj")
+    assert "Hey, I just noticed" not in parsed.body_text and "MIAGCSqGSIb3" not in parsed.body_text
+    assert [(a.filename, a.signed_by) for a in parsed.attachments] == [("smime.p7m", ("Thawte Freemail Member",))]
+
+
+def test_an_opaque_signed_mail_waits_for_staff_as_a_readable_mail_not_as_an_encrypted_one(ctx, consultation):
+    raw = (SIGNED / "outlook2003-exchange-opaque-signed.eml").read_bytes()
+    result = import_mail(ctx, raw, received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == NEEDS_REVIEW
+    row = mail_row(ctx, result.message_id)
+    assert "encrypt" not in row.reason and "envelope" not in row.reason
+    assert row.body_text.startswith("I think this would be worthwhile")
+
+
+# -- a real form, signed as Polish signers wrap it --------------------------------------------------------------
+
+def _certificate() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "PL"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Stowarzyszenie Przyjaciół Torunia"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, "Anna Nowak"),
+                         x509.NameAttribute(NameOID.SERIAL_NUMBER, "PNOPL-80010112345")])
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                   .serial_number(7).not_valid_before(start).not_valid_after(start + datetime.timedelta(days=730))
+                   .sign(key, hashes.SHA256()))
+    return certificate, key
+
+
+def _cades(data: bytes) -> bytes:
+    certificate, key = _certificate()
+    return (pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(certificate, key, hashes.SHA256())
+            .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.Binary]))
+
+
+def _xades_enveloping(data: bytes, name: str) -> bytes:
+    """The shape Szafir and gov.pl's signer write: the file in a base64 ds:Object, its name in MIME headers of
+    DataObjectFormat's Description, the certificate in KeyInfo (the signature value is not checked here)."""
+    certificate, _key = _certificate()
+    der = base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode()
+    content = base64.encodebytes(data).decode()
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="ID-1"><ds:SignedInfo>
+<ds:Reference Id="ID-ref" URI="#ID-obj"><ds:Transforms>
+<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#base64"/></ds:Transforms>
+<ds:DigestValue>AA==</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue>
+<ds:KeyInfo><ds:X509Data><ds:X509Certificate>{der}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+<ds:Object Id="ID-obj" MimeType="application/octet-stream">{content}</ds:Object>
+<ds:Object><xades:QualifyingProperties xmlns:xades="http://uri.etsi.org/01903/v1.3.2#"><xades:SignedProperties>
+<xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference="#ID-ref">
+<xades:Description>MIME-Version: 1.0&#13;
+Content-Type: {DOCX}&#13;
+Content-Disposition: filename="{name}"</xades:Description><xades:MimeType>{DOCX}</xades:MimeType>
+</xades:DataObjectFormat></xades:SignedDataObjectProperties></xades:SignedProperties></xades:QualifyingProperties>
+</ds:Object></ds:Signature>""".encode()
+
+
+@pytest.mark.parametrize(("envelope", "media_type", "wrap"), [
+    ("Formularz uwag.docx.p7m", "application/pkcs7-mime", _cades),
+    ("Formularz uwag.docx.sig", "application/octet-stream", _cades),
+    ("Formularz uwag.xades", "application/octet-stream", lambda data: _xades_enveloping(data, "Formularz uwag.docx")),
+    ("Formularz uwag.docx.xml", "text/xml", lambda data: _xades_enveloping(data, "Formularz uwag.docx")),
+])
+def test_a_signed_form_becomes_comments_and_staff_are_told_who_signed_it(ctx, consultation, envelope, media_type,
+                                                                        wrap):
+    unsigned = import_mail(ctx, mail_with(("u.docx", DOCX, FORM)), received_at=now(), source="t",
+                           consultation_id=consultation)
+    result = import_mail(ctx, mail_with((envelope, media_type, wrap(FORM))), received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert result.status == CREATED and unsigned.status == CREATED
+    assert result.comments == unsigned.comments > 0
+    row = mail_row(ctx, result.message_id)
+    assert "signed electronically by Anna Nowak (Stowarzyszenie Przyjaciół Torunia)" in row.reason
+    assert "not verified" in row.reason and "80010112345" not in row.reason
+    stored = {a["filename"]: a for a in row.attachments}
+    assert stored[envelope]["signed_by"] == ["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]
+    assert stored["Formularz uwag.docx"]["role"] == "form" and stored["Formularz uwag.docx"]["inside"] == envelope
+
+
+def test_a_form_signed_by_two_people_in_turn_is_unwrapped_to_the_form():
+    twice = _cades(_cades(FORM))
+    opened = signed_content("formularz.docx.p7m.p7m", twice)
+    assert opened.data == FORM and opened.filename == "formularz.docx"
+
+
+def test_wrappings_beyond_the_limit_stay_wrapped():
+    data = FORM
+    for _ in range(MAX_WRAPPINGS + 2):
+        data = _cades(data)
+    opened = signed_content("f.docx" + ".p7m" * (MAX_WRAPPINGS + 2), data)
+    assert opened is not None and opened.data != FORM  # the limit's worth opened, no further
+
+
+@pytest.mark.parametrize("hostile", [
+    b"\x30\x82\xff\xff\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02",  # SignedData cut short
+    b"\x30\x80" * 50_000 + b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x07\x02",  # indefinite lengths nested deep
+    b"-----BEGIN PKCS7-----\n!!!not base64!!!\n-----END PKCS7-----\n",
+    b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    b'<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Object Encoding="http://www.w3.org/2000/'
+    b'09/xmldsig#base64">&b;</ds:Object></ds:Signature>',
+    b'<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:Object Encoding="http://www.w3.org/2000/'
+    b'09/xmldsig#base64">@@@@</ds:Object>',
+])
+def test_a_broken_or_hostile_envelope_opens_to_nothing_and_the_mail_is_still_read(ctx, consultation, hostile):
+    assert signed_content("f.docx.p7m", hostile) is None
+    result = import_mail(ctx, mail_with(("f.docx.p7m", "application/pkcs7-mime", hostile)), received_at=now(),
+                         source="t", consultation_id=consultation)
+    assert result.status == NEEDS_REVIEW  # kept for staff, with the mail's text; never a crash
