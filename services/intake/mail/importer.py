@@ -301,9 +301,11 @@ IN_TEXT_NOTE = "comments read from the table of comments in the e-mail's text"
 def _signed_note(attachments: tuple[Attachment, ...]) -> str:
     """Which files came signed electronically, and by whom as their certificates say; the signature itself is
     not verified here (`services.intake.mail.signed`)."""
-    signed = dict.fromkeys(f"{a.filename!r} signed electronically by {', '.join(a.signed_by)}" for a in attachments
-                           if a.signed_by and a.inside)
-    return "; ".join(signed) + " (signature not verified by Uwagi)" if signed else ""
+    containers = {a.inside for a in attachments if a.inside}  # an opened envelope: what it held is named instead
+    signed = dict.fromkeys(
+        f"{a.filename!r} {'signed electronically' if a.inside else 'is an electronic signature'} by "
+        f"{', '.join(a.signed_by)}" for a in attachments if a.signed_by and a.filename not in containers)
+    return "; ".join(signed) + " (signatures are not verified by Uwagi)" if signed else ""
 
 
 def _form_in_text(parsed: ParsedMail) -> FilledForm | None:

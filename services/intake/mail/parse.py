@@ -30,7 +30,7 @@ from lxml import html as lxml_html
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import zip_files
 from services.intake.mail.outlook_msg import read_msg
-from services.intake.mail.signed import SignedContent, is_signature_envelope, signed_content
+from services.intake.mail.signed import SignedContent, is_signature_envelope, signature_signers, signed_content
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess. A transfer encoding declared
@@ -500,9 +500,10 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
         out.small_pictures.append(Attachment(filename, content_type, data, forwarded=forwarded))
         return
     # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
-    opened = signed_content(filename, data, content_type) if is_signature_envelope(data) else None
-    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded,
-                                      signed_by=opened.signers if opened else ()))
+    signature = is_signature_envelope(data)
+    opened = signed_content(filename, data, content_type) if signature else None
+    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=(
+        opened.signers if opened else signature_signers(data) if signature else ())))
     if opened is not None:
         _add_signed(out, filename, opened, depth=depth, forwarded=forwarded, in_sequence=in_sequence)
     elif content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):

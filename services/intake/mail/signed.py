@@ -76,14 +76,21 @@ def signed_content(filename: str, data: bytes, media_type: str = "") -> SignedCo
     found: SignedContent | None = None
     name, signers = filename, ()
     for _ in range(MAX_WRAPPINGS):
-        opened = _open_cms(data) or _open_xades(data)
-        if opened is None:
+        opened = _open(data)
+        if opened is None or opened[0] is None:
             break
         data, recorded, inner_type, new_signers = opened
         signers += tuple(s for s in new_signers if s not in signers)
         name = _signed_name(recorded, name, data, inner_type)
         found = SignedContent(name, inner_type or mimetypes.guess_type(name)[0] or "", data, signers)
     return found
+
+
+def signature_signers(data: bytes) -> tuple[str, ...]:
+    """Who made a signature, with or without the file inside: a detached one (`smime.p7s` of a signed mail,
+    `formularz.docx.xades` beside the form) names its signers too; () for anything else."""
+    opened = _open(data)
+    return opened[3] if opened is not None else ()
 
 
 def is_signature_envelope(data: bytes) -> bool:
@@ -93,7 +100,16 @@ def is_signature_envelope(data: bytes) -> bool:
 
 # -- CAdES and S/MIME ---------------------------------------------------------------------------------------------
 
-def _open_cms(data: bytes) -> tuple[bytes, str, str, tuple[str, ...]] | None:
+# What a signature holds: the signed file (None when detached), its name and type as the signature records them
+# ("" when it does not), and who signed. None for what is no signature.
+_Opened = tuple[bytes | None, str, str, tuple[str, ...]]
+
+
+def _open(data: bytes) -> _Opened | None:
+    return _open_cms(data) or _open_xades(data)
+
+
+def _open_cms(data: bytes) -> _Opened | None:
     der = _cms_bytes(data)
     if der is None:
         return None
@@ -103,9 +119,8 @@ def _open_cms(data: bytes) -> tuple[bytes, str, str, tuple[str, ...]] | None:
             return None
         signed = info["content"].parse(_SignedData)
         content = signed["encap_content_info"]["content"]
-        if not isinstance(content, core.OctetString) or content.native is None:
-            return None  # a detached signature (.p7s beside the file): nothing inside
-        return bytes(content.native), "", "", _cms_signers(signed)
+        detached = not isinstance(content, core.OctetString) or content.native is None  # a .p7s beside the file
+        return (None if detached else bytes(content.native)), "", "", _cms_signers(signed)
     except _UNREADABLE:
         return None
 
@@ -158,7 +173,7 @@ def _xml_signature_root(data: bytes) -> bytes | None:
     return data
 
 
-def _open_xades(data: bytes) -> tuple[bytes, str, str, tuple[str, ...]] | None:
+def _open_xades(data: bytes) -> _Opened | None:
     if _xml_signature_root(data) is None:
         return None
     try:
@@ -174,9 +189,9 @@ def _open_xades(data: bytes) -> tuple[bytes, str, str, tuple[str, ...]] | None:
             if found is not None:
                 content, name, media_type = found
                 return content, name, media_type, _xml_signers(signatures)
+        return (None, "", "", _xml_signers(signatures)) if signatures else None  # detached, or XML signed whole
     except _UNREADABLE:
         return None
-    return None
 
 
 def _enveloped_object(signature: etree._Element) -> tuple[bytes, str, str] | None:

@@ -16,7 +16,7 @@ from cryptography.x509.oid import NameOID
 
 from services.intake.mail.importer import CREATED, NEEDS_REVIEW, import_mail
 from services.intake.mail.parse import parse_mail
-from services.intake.mail.signed import MAX_WRAPPINGS, signed_content
+from services.intake.mail.signed import MAX_WRAPPINGS, signature_signers, signed_content
 from tests.unit.intake_mail.conftest import CORPUS, mail_row, now
 from tests.unit.intake_mail.test_importer import DOCX, FORM, mail_with
 
@@ -64,6 +64,19 @@ def test_a_signature_with_no_file_inside_opens_to_nothing(name):
     assert signed_content(name, (SIGNED / name).read_bytes()) is None
 
 
+@pytest.mark.parametrize(("name", "signer"), [
+    ("cades-bes-signeddata-detached.p7s", "good-user (Nowina Solutions)"),
+    ("Signature-X-HU_MIC-1.xml", "Géczi Zoltán Csaba (Microsec zrt.)"),
+    ("Signature-X-AT-1.xml", "Herbert Leitold"),  # the XHTML it signs is XML, not a file: only the signer
+])
+def test_a_detached_signature_still_names_who_signed(name, signer):
+    assert signature_signers((SIGNED / name).read_bytes()) == ((signer,) if signer else ())
+
+
+def test_a_file_that_is_no_signature_names_no_one():
+    assert signature_signers(FORM) == () and signature_signers(b"<html>Signature</html>") == ()
+
+
 def test_outlooks_opaque_signed_mail_is_read_as_the_mail_it_wraps():
     parsed = parse_mail((SIGNED / "outlook2003-exchange-opaque-signed.eml").read_bytes())
     # The text inside the signature, by reading it: the sender's note above Outlook's header block of the mail
@@ -81,6 +94,7 @@ def test_an_opaque_signed_mail_waits_for_staff_as_a_readable_mail_not_as_an_encr
     assert result.status == NEEDS_REVIEW
     row = mail_row(ctx, result.message_id)
     assert "encrypt" not in row.reason and "envelope" not in row.reason
+    assert "'smime.p7m' is an electronic signature by Thawte Freemail Member" in row.reason
     assert row.body_text.startswith("I think this would be worthwhile")
 
 
