@@ -36,8 +36,32 @@ def is_plain_zip(data: bytes) -> bool:
 
 
 def zip_files(data: bytes) -> list[ContainedFile]:
-    if not is_plain_zip(data):
-        return []
+    return _members(data, keep_paths=False) if is_plain_zip(data) else []
+
+
+def asic_container(data: bytes) -> tuple[list[ContainedFile], list[bytes]] | None:
+    """The signed files of an ASiC container (`.asice`, `.sce`, `.asics`: a zip whose `mimetype` says so, the
+    documents beside their signatures in META-INF/) and those signatures; None for any other file."""
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            info = archive.getinfo("mimetype")
+            if info.file_size > 100 or archive.read(info).strip() not in _ASIC_TYPES:
+                return None
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return None
+    members = _members(data, keep_paths=True)
+    documents = [ContainedFile(m.filename.rsplit("/", 1)[-1], m.data) for m in members
+                 if not m.filename.startswith("META-INF/") and m.filename != "mimetype"]
+    signatures = [m.data for m in members if m.filename.startswith("META-INF/") and "signature" in m.filename.lower()]
+    return documents, signatures
+
+
+_ASIC_TYPES = {b"application/vnd.etsi.asic-e+zip", b"application/vnd.etsi.asic-s+zip"}
+
+
+def _members(data: bytes, *, keep_paths: bool) -> list[ContainedFile]:
     files: list[ContainedFile] = []
     total = 0
     try:
@@ -52,7 +76,7 @@ def zip_files(data: bytes) -> list[ContainedFile]:
                 if len(content) != info.file_size or content.startswith(b"PK\x03\x04") and is_plain_zip(content):
                     continue  # a size that lied; an archive inside the archive is not opened
                 total += len(content)
-                files.append(ContainedFile(name.rsplit("/", 1)[-1], content))
+                files.append(ContainedFile(name if keep_paths else name.rsplit("/", 1)[-1], content))
                 if len(files) >= MAX_FILES:
                     break
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):

@@ -28,7 +28,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from services.intake.mail import Refusal, storable
-from services.intake.mail.archive import zip_files
+from services.intake.mail.archive import asic_container, zip_files
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.signed import SignedContent, is_signature_envelope, signature_signers, signed_content
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
@@ -502,9 +502,13 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
     signature = is_signature_envelope(data)
     opened = signed_content(filename, data, content_type) if signature else None
-    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=(
-        opened.signers if opened else signature_signers(data) if signature else ())))
-    if opened is not None:
+    container = asic_container(data)
+    signers = opened.signers if opened else signature_signers(data) if signature else tuple(dict.fromkeys(
+        name for blob in (container[1] if container else ()) for name in signature_signers(blob)))
+    out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=signers))
+    if container is not None:  # an ASiC container: the signed documents beside their signatures
+        _add_contained(out, filename, container[0], forwarded=forwarded, signed_by=signers)
+    elif opened is not None:
         _add_signed(out, filename, opened, depth=depth, forwarded=forwarded, in_sequence=in_sequence)
     elif content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
         _add_contained(out, filename, tnef_files(data), forwarded=forwarded)  # Outlook's Rich Text mail

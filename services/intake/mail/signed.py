@@ -258,10 +258,13 @@ def _xml_signers(signatures: list[etree._Element]) -> tuple[str, ...]:
 
 def _person(certificate: x509.Certificate) -> str:
     """"Jan Kowalski" or "Jan Kowalski (Stowarzyszenie X)": common name, else given name and surname, and the
-    organisation; never the serial number (a Polish certificate's PESEL)."""
+    organisation; never the serial number (a Polish certificate's PESEL) or a personal code."""
     subject = certificate.subject.native
-    name = _text(subject.get("common_name")) or " ".join(
-        filter(None, (_text(subject.get("given_name")), _text(subject.get("surname")))))
+    common = _text(subject.get("common_name"))
+    given_and_surname = " ".join(filter(None, (_text(subject.get("given_name")), _text(subject.get("surname")))))
+    # Estonia's ID card names its holder "SURNAME,GIVEN,personal code": a common name with an identifier in it
+    # gives way to the given name and surname
+    name = (given_and_surname if given_and_surname and (not common or re.search(r"\d{6}", common)) else common)
     organisation = _text(subject.get("organization_name"))
     if organisation and organisation != name:
         return f"{name} ({organisation})" if name else organisation

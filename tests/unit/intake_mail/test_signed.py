@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+import io
+import zipfile
 
 import pytest
 from cryptography import x509
@@ -77,6 +79,20 @@ def test_a_file_that_is_no_signature_names_no_one():
     assert signature_signers(FORM) == () and signature_signers(b"<html>Signature</html>") == ()
 
 
+@pytest.mark.parametrize(("name", "document", "content", "signer"), [
+    ("onefile-ok.asice", "test.text", b"Hello World !", "good-user (Nowina Solutions)"),
+    # the ID card's common name carries the personal code: the given name and surname name the signer instead
+    ("Signature-A-EE_AS-19.asice", "0123456789~#%&()=`@{[]}'.txt", b"123\n", "VEIKO SINIVEE (ESTEID)"),
+])
+def test_the_documents_of_an_asic_container_are_taken_out_with_their_signer(name, document, content, signer):
+    raw = mail_with((name, "application/vnd.etsi.asic-e+zip", (SIGNED / name).read_bytes()))
+    attachments = parse_mail(raw).attachments
+    assert [(a.filename, a.data, a.inside, a.signed_by) for a in attachments[1:]] == [
+        (document, content, name, (signer,))]
+    assert attachments[0].filename == name and attachments[0].signed_by == (signer,)
+    assert "36706020210" not in repr(attachments)
+
+
 def test_outlooks_opaque_signed_mail_is_read_as_the_mail_it_wraps():
     parsed = parse_mail((SIGNED / "outlook2003-exchange-opaque-signed.eml").read_bytes())
     # The text inside the signature, by reading it: the sender's note above Outlook's header block of the mail
@@ -141,7 +157,22 @@ Content-Disposition: filename="{name}"</xades:Description><xades:MimeType>{DOCX}
 </ds:Object></ds:Signature>""".encode()
 
 
+def _asic(data: bytes) -> bytes:
+    """An ASiC-E container as the specification lays it out: `mimetype` first and stored, the form, its CAdES
+    signature in META-INF/."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.etsi.asic-e+zip")
+        archive.writestr("Formularz uwag.docx", data, compress_type=zipfile.ZIP_DEFLATED)
+        detached = (pkcs7.PKCS7SignatureBuilder().set_data(data).add_signer(*_certificate(), hashes.SHA256())
+                    .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature,
+                                                       pkcs7.PKCS7Options.Binary]))
+        archive.writestr("META-INF/signature001.p7s", detached)
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(("envelope", "media_type", "wrap"), [
+    ("Formularz uwag.asice", "application/vnd.etsi.asic-e+zip", _asic),
     ("Formularz uwag.docx.p7m", "application/pkcs7-mime", _cades),
     ("Formularz uwag.docx.sig", "application/octet-stream", _cades),
     ("Formularz uwag.xades", "application/octet-stream", lambda data: _xades_enveloping(data, "Formularz uwag.docx")),
