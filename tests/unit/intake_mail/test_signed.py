@@ -45,6 +45,24 @@ def test_the_file_inside_a_real_signature_is_taken_out_and_the_signer_named(name
     assert len(opened.signers) == 1 and opened.signers[0].startswith(signer)
 
 
+@pytest.mark.parametrize("armour", ["pem", "base64"])
+def test_a_signature_saved_as_text_opens_as_the_binary_one_does(armour):
+    """Some signing programs and gateways save the .p7m as PEM or as bare base64 text."""
+    der = (SIGNED / "Signature-C-HU_MIC-1.p7m").read_bytes()
+    encoded = base64.encodebytes(der)
+    text = b"-----BEGIN PKCS7-----\n" + encoded + b"-----END PKCS7-----\n" if armour == "pem" else encoded
+    opened = signed_content("doc.txt.p7m", text)
+    assert opened.data == b"test doc" and opened.filename == "doc.txt"
+    assert opened.signers == ("Géczi Zoltán Csaba (Microsec zrt.)",)
+
+
+def test_an_encrypted_s_mime_envelope_is_no_signature():
+    # Request Tracker's S/MIME-encrypted mail (tests/corpus/mail/rt/SOURCES.md): enveloped-data, not signed-data
+    parsed = parse_mail((CORPUS / "rt" / "smime-4-encrypted-plain.eml").read_bytes())
+    envelope = next(a for a in parsed.attachments if a.filename == "smime.p7m")
+    assert signed_content("smime.p7m", envelope.data) is None and envelope.signed_by == ()
+
+
 def test_the_pdf_inside_is_the_signed_pdf_byte_for_byte():
     opened = signed_content("Signature-C-B-B-8.p7m", (SIGNED / "Signature-C-B-B-8.p7m").read_bytes())
     # the digest of what `openssl cms -verify -noverify` writes out of the same file
