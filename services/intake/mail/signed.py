@@ -3,8 +3,9 @@
 In Poland a form is often signed before it is sent: with a qualified signature (Szafir, proCertum, SimplySign…)
 or with the free "podpis zaufany" of gov.pl. Both can wrap the document in the signature:
 - CAdES, a CMS SignedData with the file inside (`formularz.docx.p7m`, `.sig`, sometimes `.p7s`);
-- XAdES "enveloping" (`formularz.docx.xades`, `.XAdES`, or `.xml` from gov.pl), an XML signature whose
-  `ds:Object` holds the file in base64.
+- XAdES "enveloping" (`formularz.docx.xades`, `.XAdES`), an XML signature whose `ds:Object` holds the file in
+  base64; gov.pl's signer puts a file other than a PDF in ePUAP's `podpisanyPlik` XML instead;
+- either in an ASiC container (`.asice`, `.sce`), beside its signature (`services.intake.mail.archive`).
 Outlook's opaque-signed S/MIME mail (`smime.p7m`, smime-type=signed-data) is a CMS SignedData too, with the mail's
 MIME text inside. Until the envelope is opened, the comments in it cannot be read.
 
@@ -32,6 +33,8 @@ MAX_WRAPPINGS = 4
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
 _SIGNED_DATA_DER = bytes.fromhex("06092a864886f70d010702")  # the OID as DER, near the start of a SignedData
 _DS = "{http://www.w3.org/2000/09/xmldsig#}"
+_EPUAP_SIGNED_FILE = "http://epuap.gov.pl/fe-model-web/wzor_lokalny/EPUAP-----/podpisanyPlik/"
+_CRD_STRUCTURE = "http://crd.gov.pl/xml/schematy/struktura/2009/11/16/"
 _BASE64_TRANSFORM = "http://www.w3.org/2000/09/xmldsig#base64"
 # What a signing program adds to the signed file's name (a gov.pl signer's `.xml` included)
 _ENVELOPE_EXTENSIONS = ("p7m", "p7s", "sig", "xades", "xml", "p7", "pkcs7", "cms")
@@ -167,8 +170,11 @@ def _cms_signers(signed: _SignedData) -> tuple[str, ...]:
 
 def _xml_signature_root(data: bytes) -> bytes | None:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if not head.startswith(b"<") or b"http://www.w3.org/2000/09/xmldsig#" not in data[:1 << 16] \
-            or b"Signature" not in head:
+    if not head.startswith(b"<"):
+        return None
+    if _EPUAP_SIGNED_FILE.encode() in head:  # its signature follows the file, which may be megabytes long
+        return data
+    if b"http://www.w3.org/2000/09/xmldsig#" not in data[:1 << 16] or b"Signature" not in head:
         return None
     return data
 
@@ -184,6 +190,8 @@ def _open_xades(data: bytes) -> _Opened | None:
         return None
     try:
         signatures = [root] if root.tag == f"{_DS}Signature" else list(root.iter(f"{_DS}Signature"))
+        if root.tag == f"{{{_EPUAP_SIGNED_FILE}}}Dokument":
+            return _epuap_signed_file(root, signatures)
         for signature in signatures:
             found = _enveloped_object(signature)
             if found is not None:
@@ -192,6 +200,37 @@ def _open_xades(data: bytes) -> _Opened | None:
         return (None, "", "", _xml_signers(signatures)) if signatures else None  # detached, or XML signed whole
     except _UNREADABLE:
         return None
+
+
+def _epuap_signed_file(root: etree._Element, signatures: list[etree._Element]) -> _Opened | None:
+    """gov.pl's signer ("podpis zaufany") wraps a file other than a PDF in ePUAP's `podpisanyPlik` document: the
+    file in base64 in `str:Zalacznik/str:DaneZalacznika` (its name, often itself in base64, in `nazwaPliku`, its
+    type in `format`), the enveloped signature after it. The seal's certificate is the ministry's; the person it
+    was applied for is named inside the signature (`Imie`, `Nazwisko`; their PESEL beside them is never read)."""
+    attachment = next(root.iter(f"{{{_CRD_STRUCTURE}}}Zalacznik"), None)
+    if attachment is None or (attachment.get("kodowanie") or "base64").lower() != "base64":
+        return None
+    payload = attachment.find(f"{{{_CRD_STRUCTURE}}}DaneZalacznika")
+    content = base64.b64decode(re.sub(r"\s+", "", payload.text or "")) if payload is not None else b""
+    if not content:
+        return None
+    name = attachment.get("nazwaPliku") or ""
+    try:
+        decoded = base64.b64decode(name, validate=True).decode("utf-8")
+        name = decoded if _looks_like_file_name(decoded) else name
+    except (binascii.Error, ValueError):
+        pass
+    person = [" ".join(filter(None, (_local_text(signature, "Imie"), _local_text(signature, "Nazwisko"))))
+              for signature in signatures]
+    signers = tuple(dict.fromkeys(p for p in person if p)) or _xml_signers(signatures)
+    return (content, name if _looks_like_file_name(name) else "",
+            _meaningful_type(attachment.get("format") or ""), signers)
+
+
+def _local_text(element: etree._Element, local_name: str) -> str:
+    found = next((e for e in element.iter() if isinstance(e.tag, str) and etree.QName(e).localname == local_name),
+                 None)
+    return _text(found.text) if found is not None else ""
 
 
 def _enveloped_object(signature: etree._Element) -> tuple[bytes, str, str] | None:

@@ -189,6 +189,26 @@ def _asic(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
+def _podpis_zaufany(data: bytes) -> bytes:
+    """gov.pl's signer on a file other than a PDF: ePUAP's `podpisanyPlik` document, the file in base64 with its
+    name in base64 too, then the enveloped signature under the ministry's seal naming the person (and their PESEL).
+    No real one is public; the shape is what three public readers of these files parse (hakiergrzonzo's
+    `os:imie`/`os:nazwisko`/`nazwaPliku`, distress_radar's and a PHP voting app's XPath
+    `/wnio:Dokument/wnio:TrescDokumentu/str:Zalaczniki/str:Zalacznik/str:DaneZalacznika`)."""
+    name = base64.b64encode("Formularz uwag Toruń.docx".encode()).decode()
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<wnio:Dokument xmlns:wnio="http://epuap.gov.pl/fe-model-web/wzor_lokalny/EPUAP-----/podpisanyPlik/"
+ xmlns:str="http://crd.gov.pl/xml/schematy/struktura/2009/11/16/"><wnio:TrescDokumentu><str:Zalaczniki>
+<str:Zalacznik format="{DOCX}" kodowanie="base64" nazwaPliku="{name}">
+<str:DaneZalacznika>{base64.encodebytes(data).decode()}</str:DaneZalacznika></str:Zalacznik></str:Zalaczniki>
+</wnio:TrescDokumentu><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="ID-1">
+<ds:SignedInfo><ds:Reference URI=""/></ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue>
+<ds:Object><ppZP:PodpisZP xmlns:ppZP="http://crd.gov.pl/xml/schematy/ppzp/"
+ xmlns:os="http://crd.gov.pl/xml/schematy/osoba/2009/11/16/"><ppZP:DaneZPOsobyFizycznej>
+<os:Imie>ANNA</os:Imie><os:Nazwisko>NOWAK</os:Nazwisko><os:PESEL>80010112345</os:PESEL>
+</ppZP:DaneZPOsobyFizycznej></ppZP:PodpisZP></ds:Object></ds:Signature></wnio:Dokument>""".encode()
+
+
 @pytest.mark.parametrize(("envelope", "media_type", "wrap"), [
     ("Formularz uwag.asice", "application/vnd.etsi.asic-e+zip", _asic),
     ("Formularz uwag.docx.p7m", "application/pkcs7-mime", _cades),
@@ -210,6 +230,17 @@ def test_a_signed_form_becomes_comments_and_staff_are_told_who_signed_it(ctx, co
     stored = {a["filename"]: a for a in row.attachments}
     assert stored[envelope]["signed_by"] == ["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]
     assert stored["Formularz uwag.docx"]["role"] == "form" and stored["Formularz uwag.docx"]["inside"] == envelope
+
+
+def test_a_form_signed_with_podpis_zaufany_becomes_comments_named_for_the_person(ctx, consultation):
+    unsigned = import_mail(ctx, mail_with(("u.docx", DOCX, FORM)), received_at=now(), source="t",
+                           consultation_id=consultation)
+    result = import_mail(ctx, mail_with(("Formularz uwag Toruń.docx.xml", "text/xml", _podpis_zaufany(FORM))),
+                         received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == CREATED and result.comments == unsigned.comments
+    row = mail_row(ctx, result.message_id)
+    assert "'Formularz uwag Toruń.docx' signed electronically by ANNA NOWAK" in row.reason
+    assert "80010112345" not in row.reason
 
 
 def test_a_form_signed_by_two_people_in_turn_is_unwrapped_to_the_form():
@@ -241,3 +272,9 @@ def test_a_broken_or_hostile_envelope_opens_to_nothing_and_the_mail_is_still_rea
     result = import_mail(ctx, mail_with(("f.docx.p7m", "application/pkcs7-mime", hostile)), received_at=now(),
                          source="t", consultation_id=consultation)
     assert result.status == NEEDS_REVIEW  # kept for staff, with the mail's text; never a crash
+
+
+def test_podpis_zaufany_of_a_large_file_is_known_though_its_signature_comes_megabytes_later():
+    large = b"%PDF-1.7\n" + bytes(range(256)) * 8192  # 2 MB: the signature starts far beyond the first 64 KB
+    opened = signed_content("skan.pdf.xml", _podpis_zaufany(large))
+    assert opened.data == large and opened.signers == ("ANNA NOWAK",)
