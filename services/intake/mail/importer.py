@@ -35,7 +35,7 @@ from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form
 from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
 from services.intake.mail.ocr import ocr_ready
 from services.intake.mail.pdf_form import is_pdf
-from services.intake.mail.signed import signed_content
+from services.intake.mail.signed import is_signature_envelope, signed_content
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files
@@ -303,8 +303,8 @@ def _signed_note(attachments: tuple[Attachment, ...]) -> str:
     not verified here (`services.intake.mail.signed`)."""
     containers = {a.inside for a in attachments if a.inside}  # an opened envelope: what it held is named instead
     signed = dict.fromkeys(
-        f"{a.filename!r} {'signed electronically' if a.inside else 'is an electronic signature'} by "
-        f"{', '.join(a.signed_by)}" for a in attachments if a.signed_by and a.filename not in containers)
+        f"{a.filename!r} {'is an electronic signature' if is_signature_envelope(a.data) else 'signed electronically'}"
+        f" by {', '.join(a.signed_by)}" for a in attachments if a.signed_by and a.filename not in containers)
     return "; ".join(signed) + " (signatures are not verified by Uwagi)" if signed else ""
 
 

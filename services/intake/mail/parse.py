@@ -30,7 +30,8 @@ from lxml import html as lxml_html
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import asic_container, zip_files
 from services.intake.mail.outlook_msg import read_msg
-from services.intake.mail.signed import SignedContent, is_signature_envelope, signature_signers, signed_content
+from services.intake.mail.signed import (SignedContent, is_signature_envelope, pdf_signers, signature_signers,
+                                         signed_content)
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess. A transfer encoding declared
@@ -504,7 +505,7 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     opened = signed_content(filename, data, content_type) if signature else None
     container = asic_container(data)
     signers = opened.signers if opened else signature_signers(data) if signature else tuple(dict.fromkeys(
-        name for blob in (container[1] if container else ()) for name in signature_signers(blob)))
+        name for blob in container[1] for name in signature_signers(blob))) if container else pdf_signers(data)
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=signers))
     if container is not None:  # an ASiC container: the signed documents beside their signatures
         _add_contained(out, filename, container[0], forwarded=forwarded, signed_by=signers)

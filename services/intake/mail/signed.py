@@ -101,6 +101,78 @@ def is_signature_envelope(data: bytes) -> bool:
     return _cms_bytes(data) is not None or _xml_signature_root(data) is not None
 
 
+# -- PAdES --------------------------------------------------------------------------------------------------------
+
+def pdf_signers(data: bytes) -> tuple[str, ...]:
+    """Who signed a PDF (PAdES, as gov.pl's "podpis zaufany" and qualified signers sign a PDF): the signature
+    dictionary's /Name, else its certificate's; a document timestamp signs nothing. () for an unsigned PDF.
+
+    A signature's /Contents cannot sit in a compressed object stream (its /ByteRange gives the bytes around it), so
+    the gap /ByteRange leaves is exactly the CMS in hex, and its dictionary is the text around it."""
+    if not data[:1024].lstrip().startswith(b"%PDF-") or b"/ByteRange" not in data:
+        return ()
+    names: list[str] = []
+    encrypted = b"/Encrypt" in data
+    for found in _BYTE_RANGE.finditer(data):
+        if len(names) >= MAX_PDF_SIGNATURES:
+            break
+        start, end = int(found.group(2)), int(found.group(3))
+        if not 0 < start < end <= len(data) or end - start > MAX_PDF_SIGNATURE_BYTES:
+            continue
+        before, after = data[max(0, start - 4096):start], data[end:end + 4096]
+        before = before[before.rfind(b" obj") + 1:]  # the signature's own object, not the one before it
+        after = after[:after.find(b"endobj")] if b"endobj" in after else after
+        dictionary = before + after
+        if b"/DocTimeStamp" in dictionary or b"ETSI.RFC3161" in dictionary:
+            continue
+        hexadecimal = re.sub(rb"[^0-9A-Fa-f]", b"", data[start:end])
+        opened = _open_cms(bytes.fromhex(hexadecimal[:len(hexadecimal) // 2 * 2].decode()))
+        if opened is None:
+            continue  # no signature where the byte range says: nothing signed, whatever /Name claims
+        name = "" if encrypted else _pdf_string_after(dictionary, b"/Name")  # an encrypted PDF's strings are too
+        if not name or re.search(r"\d{6}", name):  # none, or an ID card's personal code in it
+            name = opened[3][0] if opened[3] else ""
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+MAX_PDF_SIGNATURES = 20
+MAX_PDF_SIGNATURE_BYTES = 2 * 1024 * 1024  # a CMS with its chain, revocation data and timestamps, in hex
+_BYTE_RANGE = re.compile(rb"/ByteRange\s*\[\s*(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s+(\d{1,12})\s*\]")
+
+
+def _pdf_string_after(dictionary: bytes, key: bytes) -> str:
+    """A PDF text string: a literal one "(…)" with its escapes, or a hex one "<…>", in PDFDocEncoding or UTF-16."""
+    found = re.search(re.escape(key) + rb"\s*(\((?:\\.|[^\\)]){0,400}\)|<[0-9A-Fa-f\s]{0,1600}>)", dictionary, re.S)
+    if found is None:
+        return ""
+    token = found.group(1)
+    if token.startswith(b"<"):
+        digits = re.sub(rb"\s", b"", token[1:-1]).decode()
+        raw = bytes.fromhex(digits + "0" * (len(digits) % 2))  # an odd last digit is followed by a 0
+    else:
+        raw = re.sub(rb"\\([0-7]{1,3}|.)", lambda m: bytes([int(m.group(1), 8) & 0xFF]) if m.group(1)[:1].isdigit()
+                     else _PDF_ESCAPES.get(m.group(1), m.group(1)), token[1:-1], flags=re.S)
+    if raw.startswith(b"\xfe\xff"):
+        text = raw[2:].decode("utf-16-be", "replace")
+    else:
+        try:  # some producers write UTF-8 where PDFDocEncoding belongs ("RybĂˇr" for "Rybár")
+            text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")  # PDFDocEncoding agrees with Latin-1 on letters
+    try:  # UTF-8 read as Windows-1250 and written again as UTF-8 ("RybĂˇr"): a Central European producer's slip
+        text = text.encode("cp1250").decode("utf-8") if not text.isascii() else text
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        pass  # a name as it should be: in Windows-1250 its letters are never valid UTF-8
+    text = _text(text)
+    letters = sum(char.isalpha() for char in text)
+    return text if text.isprintable() and letters * 2 >= len(text) else ""  # not a string of an encrypted PDF
+
+
+_PDF_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f", b"\n": b"", b"\r": b""}
+
+
 # -- CAdES and S/MIME ---------------------------------------------------------------------------------------------
 
 # What a signature holds: the signed file (None when detached), its name and type as the signature records them
@@ -304,10 +376,16 @@ def _person(certificate: x509.Certificate) -> str:
     # Estonia's ID card names its holder "SURNAME,GIVEN,personal code": a common name with an identifier in it
     # gives way to the given name and surname
     name = (given_and_surname if given_and_surname and (not common or re.search(r"\d{6}", common)) else common)
+    name = _without_identifiers(name)
     organisation = _text(subject.get("organization_name"))
     if organisation and organisation != name:
         return f"{name} ({organisation})" if name else organisation
     return name or _text(subject.get("email_address"))
+
+
+def _without_identifiers(name: str) -> str:
+    """A name with no personal number in it: Brazil's certificates end their common name in ":<CPF>"."""
+    return " ".join(re.sub(r"[\s:,;/-]*\b[A-Z]{0,6}-?\d{6,}\b", " ", name).split()).strip(" ,:")
 
 
 def _text(value: object) -> str:

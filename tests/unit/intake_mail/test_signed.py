@@ -18,7 +18,7 @@ from cryptography.x509.oid import NameOID
 
 from services.intake.mail.importer import CREATED, NEEDS_REVIEW, import_mail
 from services.intake.mail.parse import parse_mail
-from services.intake.mail.signed import MAX_WRAPPINGS, signature_signers, signed_content
+from services.intake.mail.signed import MAX_WRAPPINGS, pdf_signers, signature_signers, signed_content
 from tests.unit.intake_mail.conftest import CORPUS, mail_row, now
 from tests.unit.intake_mail.test_importer import DOCX, FORM, mail_with
 
@@ -109,6 +109,37 @@ def test_the_documents_of_an_asic_container_are_taken_out_with_their_signer(name
         (document, content, name, (signer,))]
     assert attachments[0].filename == name and attachments[0].signed_by == (signer,)
     assert "36706020210" not in repr(attachments)
+
+
+@pytest.mark.parametrize(("name", "signers"), [
+    ("Signature-P-HU_MIC-1.pdf", ("Géczi Zoltán Csaba",)),  # /Name in PDFDocEncoding's octal escapes
+    ("Signature-P-BG_BOR-1.pdf", ("Valentin Tsvetanov Ivanov (BORICA - BANKSERVICE AD)",)),  # no /Name: the certificate
+    # a personal code in /Name: the certificate's given name and surname; then a second signer
+    ("annotation-and-visible-change.pdf",
+     ("JAAN MURUMETS", "Adobe Sign, a Document Cloud solution (Adobe Systems Software Ireland Ltd.)")),
+    # five signatures by three people, two names mangled through Windows-1250; the document timestamp signs nothing
+    ("pades-5-signatures-and-1-document-timestamp.pdf", ("Peter Rybár", "Ing. Pavol Grünner", "Ivan Chrenko")),
+    # an encrypted PDF's /Name is ciphertext; its signature's certificate is not
+    ("encrypted.pdf", ("ČR - Český úřad zeměměřický a katastrální (ČR - Český úřad zeměměřický a katastrální "
+                       "[IČ 00025712])",)),
+])
+def test_a_signed_pdf_names_who_signed_it(name, signers):
+    assert pdf_signers((SIGNED / name).read_bytes()) == signers
+
+
+def test_an_unsigned_pdf_and_a_pdf_with_a_lying_byte_range_name_no_one():
+    assert pdf_signers((CORPUS / "form-a-toruń.pdf").read_bytes()) == ()
+    assert pdf_signers(b"%PDF-1.7\n/ByteRange [0 99999999 99999999 5] /Contents <3082> /Name (X)") == ()
+    # a /Name with no signature where its byte range points: no one signed it
+    assert pdf_signers(b"%PDF-1.7\n/ByteRange [0 30 40 5] /Contents <zz> /Name (Anna Nowak)") == ()
+
+
+def test_a_signed_pdf_mailed_as_a_letter_tells_staff_who_signed_it(ctx, consultation):
+    pdf = (SIGNED / "Signature-P-HU_MIC-1.pdf").read_bytes()
+    result = import_mail(ctx, mail_with(("pismo.pdf", "application/pdf", pdf)), received_at=now(), source="t",
+                         consultation_id=consultation)
+    row = mail_row(ctx, result.message_id)
+    assert "'pismo.pdf' signed electronically by Géczi Zoltán Csaba (signatures are not verified" in row.reason
 
 
 def test_outlooks_opaque_signed_mail_is_read_as_the_mail_it_wraps():
