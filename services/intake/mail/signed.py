@@ -6,19 +6,22 @@ or with the free "podpis zaufany" of gov.pl. Both can wrap the document in the s
 - XAdES "enveloping" (`formularz.docx.xades`, `.XAdES`), an XML signature whose `ds:Object` holds the file in
   base64; gov.pl's signer puts a file other than a PDF in ePUAP's `podpisanyPlik` XML instead;
 - either in an ASiC container (`.asice`, `.sce`), beside its signature (`services.intake.mail.archive`).
+A signed PDF (PAdES) is a PDF as any other; only who signed it is read here (`pdf_signers`).
 Outlook's opaque-signed S/MIME mail (`smime.p7m`, smime-type=signed-data) is a CMS SignedData too, with the mail's
 MIME text inside. Until the envelope is opened, the comments in it cannot be read.
 
-This module takes the content out and names who signed it, as the signing certificate says (its common name and
-organisation; never the PESEL or other serial number a Polish qualified certificate carries). It does **not**
-verify the signature: that needs the national trust lists, and staff check it, where it matters, with the office's
-own tool. The envelope itself is kept as it came.
+This module takes the content out and names who signed it, as the signature says (the certificate's common name
+and organisation, the person a "podpis zaufany" was made for; never the PESEL a Polish qualified certificate
+carries as its serial number, nor any other personal number). It does **not** verify the signature: that needs
+the national trust lists, and staff check it, where it matters, with the office's own tool. The envelope itself
+is kept as it came.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -113,9 +116,7 @@ def pdf_signers(data: bytes) -> tuple[str, ...]:
         return ()
     names: list[str] = []
     encrypted = b"/Encrypt" in data
-    for found in _BYTE_RANGE.finditer(data):
-        if len(names) >= MAX_PDF_SIGNATURES:
-            break
+    for found in itertools.islice(_BYTE_RANGE.finditer(data), MAX_PDF_SIGNATURES):  # a hostile PDF may claim more
         start, end = int(found.group(2)), int(found.group(3))
         if not 0 < start < end <= len(data) or end - start > MAX_PDF_SIGNATURE_BYTES:
             continue

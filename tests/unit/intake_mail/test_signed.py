@@ -309,3 +309,13 @@ def test_podpis_zaufany_of_a_large_file_is_known_though_its_signature_comes_mega
     large = b"%PDF-1.7\n" + bytes(range(256)) * 8192  # 2 MB: the signature starts far beyond the first 64 KB
     opened = signed_content("skan.pdf.xml", _podpis_zaufany(large))
     assert opened.data == large and opened.signers == ("ANNA NOWAK",)
+
+
+def test_a_pdf_claiming_endless_signatures_is_read_only_as_far_as_the_limit():
+    import time
+
+    claim = b"/ByteRange [0 9 2097000 5] /Contents <30> /Name (X)\n"
+    hostile = b"%PDF-1.7\n" + b"0" * 2_097_152 + claim * 100_000
+    started = time.process_time()
+    assert pdf_signers(hostile) == ()
+    assert time.process_time() - started < 5  # 20 looks at most, not 100,000 of 2 MB each
