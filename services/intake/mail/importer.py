@@ -35,8 +35,8 @@ from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form
 from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
 from services.intake.mail.ocr import ocr_ready
 from services.intake.mail.pdf_form import is_pdf
-from services.intake.mail.signed import is_signature_envelope, signed_content
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
+from services.intake.mail.signed import is_signature_envelope, signed_content
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files
 from services.intake.mail.word97 import read_word97

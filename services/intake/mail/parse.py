@@ -504,8 +504,7 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     signature = is_signature_envelope(data)
     opened = signed_content(filename, data, content_type) if signature else None
     container = asic_container(data)
-    signers = opened.signers if opened else signature_signers(data) if signature else tuple(dict.fromkeys(
-        name for blob in container[1] for name in signature_signers(blob))) if container else pdf_signers(data)
+    signers = _signers(data, opened, signature, container)
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=signers))
     if container is not None:  # an ASiC container: the signed documents beside their signatures
         _add_contained(out, filename, container[0], forwarded=forwarded, signed_by=signers)
@@ -700,11 +699,25 @@ def _add_contained(out: _Collected, container: str, files: list[ContainedFile], 
                                           signed_by=signed_by))
 
 
+def _signers(data: bytes, opened: SignedContent | None, signature: bool,
+             container: tuple[list[ContainedFile], list[bytes]] | None) -> tuple[str, ...]:
+    """Who signed an attachment: an envelope's signers (opened or detached), an ASiC container's signatures', a
+    signed PDF's; () for a file no one signed."""
+    if opened is not None:
+        return opened.signers
+    if signature:
+        return signature_signers(data)
+    if container is not None:
+        return tuple(dict.fromkeys(name for blob in container[1] for name in signature_signers(blob)))
+    return pdf_signers(data)
+
+
 def _add_signed(out: _Collected, envelope: str, opened: SignedContent, *, depth: int, forwarded: bool,
                 in_sequence: bool) -> None:
     """What an electronic signature wrapped: a signed document is an attachment of the mail, taken out of its
-    envelope; the mail Outlook signed opaquely (S/MIME signed-data) is read as the mail itself, its text and files."""
-    if opened.filename.endswith(".eml") and _MIME_ENTITY.match(opened.data):
+    envelope; a MIME entity (the mail Outlook signed opaquely, S/MIME signed-data) is read as the mail itself,
+    its text and files."""
+    if _MIME_ENTITY.match(opened.data):
         inner = email.message_from_bytes(opened.data, policy=policy.default)
         if isinstance(inner, EmailMessage) and inner.keys():
             _walk(inner, out, depth=depth + 1, forwarded=forwarded, in_sequence=in_sequence)
