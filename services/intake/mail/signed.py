@@ -101,7 +101,7 @@ def signature_signers(data: bytes) -> tuple[str, ...]:
 
 def is_signature_envelope(data: bytes) -> bool:
     """Whether `data` looks like a CMS SignedData or an XML signature at all (read or not)."""
-    return _cms_bytes(data) is not None or _xml_signature_root(data) is not None
+    return _cms_bytes(data) is not None or _looks_like_xml_signature(data)
 
 
 # -- PAdES --------------------------------------------------------------------------------------------------------
@@ -158,7 +158,7 @@ def _pdf_string_after(dictionary: bytes, key: bytes) -> str:
     if raw.startswith(b"\xfe\xff"):
         text = raw[2:].decode("utf-16-be", "replace")
     else:
-        try:  # some producers write UTF-8 where PDFDocEncoding belongs ("RybĂˇr" for "Rybár")
+        try:  # some producers write UTF-8 bytes where PDFDocEncoding belongs
             text = raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
         except UnicodeDecodeError:
             text = raw.decode("latin-1")  # PDFDocEncoding agrees with Latin-1 on letters
@@ -241,19 +241,17 @@ def _cms_signers(signed: _SignedData) -> tuple[str, ...]:
 
 # -- XAdES ----------------------------------------------------------------------------------------------------------
 
-def _xml_signature_root(data: bytes) -> bytes | None:
+def _looks_like_xml_signature(data: bytes) -> bool:
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if not head.startswith(b"<"):
-        return None
+        return False
     if _EPUAP_SIGNED_FILE.encode() in head:  # its signature follows the file, which may be megabytes long
-        return data
-    if b"http://www.w3.org/2000/09/xmldsig#" not in data[:1 << 16] or b"Signature" not in head:
-        return None
-    return data
+        return True
+    return b"http://www.w3.org/2000/09/xmldsig#" in data[:1 << 16] and b"Signature" in head
 
 
 def _open_xades(data: bytes) -> _Opened | None:
-    if _xml_signature_root(data) is None:
+    if not _looks_like_xml_signature(data):
         return None
     try:
         # a mail is bounded in size before it is read; a signed 10 MB form is a 13 MB text node, over libxml2's
