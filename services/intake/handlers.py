@@ -307,6 +307,8 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
     if timing is domain.Timing.LATE and consultation.late_policy == domain.LatePolicy.REFUSE.value:
         raise Refused("the deadline for comments has passed", details={"closes_at": consultation.closes_at.isoformat()})
     if number is None:
+        if year not in references.NUMBERED_YEARS:  # a consultation open in such a year: no reference can say it
+            raise Invalid(f"the date of receipt is out of range (year {year})")
         number = references.allocate(ctx.db, session, year)
     reference = domain.format_reference(year, number)
     submission_id, late = submission_id or str(uuid.uuid4()), timing is domain.Timing.LATE

@@ -27,8 +27,13 @@ _known: set[tuple[str, int]] = set()
 _known_lock = threading.Lock()
 
 
+# The years a reference can carry ("UW/2026/000123"). A date outside them is a typo (a letter stamped "0001-01-01")
+# that the consultation's window refuses before any number is needed (services.intake.handlers.record_submission).
+NUMBERED_YEARS = range(1000, 10000)
+
+
 def sequence_name(year: int) -> str:
-    if not 1000 <= year <= 9999:
+    if year not in NUMBERED_YEARS:
         raise ValueError(f"year {year} out of range")
     return f"intake_reference_{year}"
 
@@ -49,11 +54,11 @@ def ensure_sequence(db: Database, year: int) -> str:
 
 
 def allocate(db: Database, session: Session, year: int) -> int:
-    """The next number of `year`'s references from the counter row, in the caller's transaction (SQLite; on
-    PostgreSQL the submission's writer takes `nextval` of `ensure_sequence`'s sequence with the consultation's rules,
+    """The next number of `year`'s references: on SQLite from the counter row, in the caller's transaction; on
+    PostgreSQL from the year's sequence (the submission's writer usually takes it with the consultation's rules,
     services.intake.submission_store)."""
     if db.is_postgres:
-        raise RuntimeError("on PostgreSQL references come from the year's sequence")
+        return int(session.execute(text(f"SELECT nextval('{ensure_sequence(db, year)}')")).scalar_one())
     statement = (sqlite_insert(ReferenceCounter).values(year=year, last=1)
                  .on_conflict_do_update(index_elements=[ReferenceCounter.year], set_={"last": ReferenceCounter.last + 1})
                  .returning(ReferenceCounter.last))

@@ -49,8 +49,9 @@ _INSERT_COMMENTS = insert(Comment.__table__)
 
 def read_rules(db: Database, session: Session, consultation_id: str, year: int) -> tuple[Rules | None, int | None]:
     """The consultation's rules (None if there is no such consultation) and, on PostgreSQL, the next number of
-    `year`'s references, taken in the same round trip (None elsewhere: `references.allocate` gives it)."""
-    if not db.is_postgres:
+    `year`'s references, taken in the same round trip (None elsewhere, and for a year no reference can carry:
+    `references.allocate` gives it once the rules take the submission)."""
+    if not db.is_postgres or year not in references.NUMBERED_YEARS:
         row = session.connection().execute(_RULES, {"consultation_id": consultation_id}).one_or_none()
         return (Rules(*row) if row is not None else None), None
     sequence = references.ensure_sequence(db, year)

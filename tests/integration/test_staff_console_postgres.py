@@ -11,6 +11,7 @@ that refuses its first bad field never stores the others: one bad field among go
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import time
@@ -62,7 +63,9 @@ def urls(rule, ids: dict[str, list[str]]):
         yield url
 
 
-def test_every_page_and_page_form_on_postgresql_with_the_demo_data(tmp_path, postgres):
+@contextlib.contextmanager
+def demo_system(tmp_path, postgres):
+    """The embedded system on PostgreSQL with the demo's data, and the ids of its records."""
     from services.demo import load_demo
     from services.embedded import start_system
 
@@ -74,11 +77,22 @@ def test_every_page_and_page_form_on_postgresql_with_the_demo_data(tmp_path, pos
             time.sleep(0.2)
         ids = real_ids(system)
         assert all(ids[name] for name in ("consultation_id", "comment_id", "document_id", "mail_id", "user_id")), ids
+        yield system, ids
+    finally:
+        system.stop()
+
+
+def admin_clients(system):
+    """Each service's test client, with an admin's bearer token."""
+    for service, app in system.wsgi.apps.items():
+        token = system.contexts[service].signer.issue("u-admin", "admin@um.example", "admin")
+        yield app, app.test_client(), {"Authorization": f"Bearer {token}"}
+
+
+def test_every_page_and_page_form_on_postgresql_with_the_demo_data(tmp_path, postgres):
+    with demo_system(tmp_path, postgres) as (system, ids):
         rendered = posted = 0
-        for service, app in system.wsgi.apps.items():
-            client = app.test_client()
-            token = system.contexts[service].signer.issue("u-admin", "admin@um.example", "admin")
-            headers = {"Authorization": f"Bearer {token}"}
+        for app, client, headers in admin_clients(system):
             for rule in app.url_map.iter_rules():
                 if rule.endpoint.endswith("static"):
                     continue
@@ -93,5 +107,3 @@ def test_every_page_and_page_form_on_postgresql_with_the_demo_data(tmp_path, pos
                             assert status < 500, ("POST", url, value[:20], status)
                             posted += 1
         assert rendered >= 80 and posted >= 400, (rendered, posted)
-    finally:
-        system.stop()

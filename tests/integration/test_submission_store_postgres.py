@@ -156,3 +156,27 @@ def test_a_refused_submission_writes_nothing_and_numbers_stay_unique(intake_pg):
     with intake_pg.db.transaction() as session:
         kept = session.scalars(select(Submission.reference)).all()
     assert sorted(kept) == sorted([first.reference, second.reference])
+
+
+@pytest.mark.parametrize("received_at", [datetime(1, 1, 1, 12, tzinfo=timezone.utc),
+                                         datetime(999, 12, 31, 12, tzinfo=timezone.utc)])
+def test_a_date_no_reference_can_carry_is_refused_by_the_window_not_a_500(intake_pg, sqlite_ctx, received_at):
+    """A letter stamped "0001-01-01" (a clerk's typo) reached the year's sequence before the consultation's window
+    and raised ValueError on PostgreSQL (found by the page forms' one-bad-field test); SQLite refused it as early."""
+    for ctx in (intake_pg, sqlite_ctx):
+        command, provenance = a_letter(consultation_in(ctx).id)
+        with pytest.raises(handlers.Conflict), ctx.transaction() as session:
+            handlers.record_submission(ctx, session, command, received_at=received_at, provenance=provenance)
+    with intake_pg.db.engine.connect() as conn:
+        created = conn.execute(text("SELECT count(*) FROM pg_class WHERE relname LIKE 'intake_reference_%' "
+                                    "AND relname NOT LIKE 'intake_reference_2%'")).scalar()
+    assert created == 0  # and no sequence for such a year
+
+
+def test_a_submission_in_a_year_whose_sequence_is_not_taken_with_the_rules_still_gets_a_number(intake_pg):
+    from services.intake import references
+
+    with intake_pg.transaction() as session:
+        first = references.allocate(intake_pg.db, session, 2031)
+        second = references.allocate(intake_pg.db, session, 2031)
+    assert second == first + 1
