@@ -30,8 +30,8 @@ from lxml import html as lxml_html
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import asic_container, zip_files
 from services.intake.mail.outlook_msg import read_msg
-from services.intake.mail.signed import (SignedContent, is_signature_envelope, pdf_signers, signature_signers,
-                                         signed_content)
+from services.intake.mail.signed import (SignedContent, is_signature_envelope, package_signers, pdf_signers,
+                                         signature_signers, signed_content)
 from services.intake.mail.tnef import ContainedFile, is_tnef, tnef_files
 
 # A part whose structure cannot be trusted: what we would read from it is a guess. A transfer encoding declared
@@ -702,14 +702,14 @@ def _add_contained(out: _Collected, container: str, files: list[ContainedFile], 
 def _signers(data: bytes, opened: SignedContent | None, signature: bool,
              container: tuple[list[ContainedFile], list[bytes]] | None) -> tuple[str, ...]:
     """Who signed an attachment: an envelope's signers (opened or detached), an ASiC container's signatures', a
-    signed PDF's; () for a file no one signed."""
+    signed PDF's, a Word or LibreOffice document's own; () for a file no one signed."""
     if opened is not None:
         return opened.signers
     if signature:
         return signature_signers(data)
     if container is not None:
         return tuple(dict.fromkeys(name for blob in container[1] for name in signature_signers(blob)))
-    return pdf_signers(data)
+    return pdf_signers(data) or package_signers(data)
 
 
 def _add_signed(out: _Collected, envelope: str, opened: SignedContent, *, depth: int, forwarded: bool,

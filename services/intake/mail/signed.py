@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 import itertools
 import mimetypes
 import re
+import zipfile
 from dataclasses import dataclass
 
 from asn1crypto import cms, core, x509
@@ -102,6 +104,32 @@ def signature_signers(data: bytes) -> tuple[str, ...]:
 def is_signature_envelope(data: bytes) -> bool:
     """Whether `data` looks like a CMS SignedData or an XML signature at all (read or not)."""
     return _cms_bytes(data) is not None or _looks_like_xml_signature(data)
+
+
+# -- Office's own signatures ---------------------------------------------------------------------------------------
+
+def package_signers(data: bytes) -> tuple[str, ...]:
+    """Who signed a Word, Excel or LibreOffice document with the program's own "sign" command: an XML signature
+    inside the package (OOXML's `_xmlsignatures/sig*.xml`, ODF's `META-INF/documentsignatures.xml`); () for a
+    package no one signed, or for anything else. The document is read as any other."""
+    if not data.startswith(b"PK\x03\x04"):
+        return ()
+    names: list[str] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            parts = [info for info in package.infolist() if _PACKAGE_SIGNATURE.fullmatch(info.filename)]
+            for info in parts[:MAX_PACKAGE_SIGNATURES]:
+                if info.file_size > MAX_PACKAGE_SIGNATURE_BYTES:
+                    continue
+                names.extend(name for name in signature_signers(package.read(info)) if name not in names)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return tuple(names)
+    return tuple(names)
+
+
+MAX_PACKAGE_SIGNATURES = 10
+MAX_PACKAGE_SIGNATURE_BYTES = 2 * 1024 * 1024
+_PACKAGE_SIGNATURE = re.compile(r"_xmlsignatures/[^/]+\.xml|META-INF/documentsignatures\.xml", re.I)
 
 
 # -- PAdES --------------------------------------------------------------------------------------------------------

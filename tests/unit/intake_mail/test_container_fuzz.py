@@ -85,12 +85,12 @@ def test_damaged_signatures_open_to_a_file_or_to_nothing_never_an_error(path):
     gives its content or nothing, its signers or none, and the mail carrying it is read."""
     from services.intake.mail.archive import asic_container
     from services.intake.mail.parse import MailRefused, parse_mail
-    from services.intake.mail.signed import pdf_signers, signature_signers, signed_content
+    from services.intake.mail.signed import package_signers, pdf_signers, signature_signers, signed_content
 
     for data in _damaged(path.read_bytes(), seed=zlib.crc32(path.name.encode())):
         opened = signed_content(path.name, data)
         assert opened is None or isinstance(opened.data, bytes) and opened.filename
-        assert isinstance(signature_signers(data), tuple) and isinstance(pdf_signers(data), tuple)
+        assert all(isinstance(read(data), tuple) for read in (signature_signers, pdf_signers, package_signers))
         asic_container(data)
         if path.suffix == ".eml":
             try:

@@ -17,8 +17,10 @@ from cryptography.hazmat.primitives.serialization import pkcs7
 from cryptography.x509.oid import NameOID
 
 from services.intake.mail.importer import CREATED, NEEDS_REVIEW, import_mail
+from services.intake.mail.letter import letter_text
 from services.intake.mail.parse import parse_mail
-from services.intake.mail.signed import MAX_WRAPPINGS, pdf_signers, signature_signers, signed_content
+from services.intake.mail.signed import (MAX_WRAPPINGS, package_signers, pdf_signers, signature_signers,
+                                         signed_content)
 from tests.unit.intake_mail.conftest import CORPUS, mail_row, now
 from tests.unit.intake_mail.test_importer import DOCX, FORM, mail_with
 
@@ -140,6 +142,25 @@ def test_a_signed_pdf_mailed_as_a_letter_tells_staff_who_signed_it(ctx, consulta
                          consultation_id=consultation)
     row = mail_row(ctx, result.message_id)
     assert "'pismo.pdf' signed electronically by Géczi Zoltán Csaba (signatures are not verified" in row.reason
+
+
+@pytest.mark.parametrize(("name", "signers", "text"), [
+    ("hello-world-signed-twice.docx", ("Bart Hanssens (Signature)", "Bryan Brouckaert (Signature)"), "Hello world"),
+    ("ms-office-2010-signed.xlsx", ("Frank Cornelis (Signature)",), None),
+    ("office2007prettyPrintedRels.docx", ("Hamed (unit)",), "Sample"),
+    ("open-document-signed.odt", ("good-user (Nowina Solutions)",), "Simple Text"),
+])
+def test_a_document_signed_in_word_excel_or_libreoffice_is_read_and_names_its_signers(name, signers, text):
+    data = (SIGNED / name).read_bytes()
+    assert package_signers(data) == signers
+    attachment = parse_mail(mail_with((name, "application/octet-stream", data))).attachments[0]
+    assert attachment.signed_by == signers and attachment.data == data
+    if text is not None:
+        assert text in letter_text(name.rsplit(".", 1)[-1], data)
+
+
+def test_an_unsigned_package_names_no_one():
+    assert package_signers(FORM) == () and package_signers(b"PK\x03\x04broken") == ()
 
 
 def test_outlooks_opaque_signed_mail_is_read_as_the_mail_it_wraps():
