@@ -1127,6 +1127,8 @@ _WROTE_THEN_SENDER = re.compile(rf"\b{_WROTE}\s(?P<sender>[^\n]{{1,150}}):\s*$",
 # Gmail's attribution with no verb, when the quote follows it: "2014-10-17 11:28 GMT+02:00 Jan <jan@…>:" (Gmail
 # until 2016), "пн, 18 окт. 2024 г. в 10:12, Jan <jan@…>:" (Gmail in Russian).
 _ADDRESS_ATTRIBUTION = re.compile(r"^\s*\S.{0,300}@[^\s@]+?>?\s*:\s*$")
+# Gmail's attribution of about 2011: "2011/4/7 Jan Kowalski <jan@example.org>", no time, no colon (a quote follows)
+_GMAIL_2011_ATTRIBUTION = re.compile(r"^\s*\d{4}/\d{1,2}/\d{1,2}\s[^<>]{1,200}<[^\s<>@]+@[^\s<>@]+>\s*$")
 _TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
 _DATE_OR_ADDRESS = re.compile(r"\d{4}|\b\d{1,2}[./-]\d{1,2}\b|@|\b\d{1,2}\.?\s+\w{3}")
 _REPLY_HEADER = re.compile(
@@ -1383,7 +1385,8 @@ def _attribution_span(lines: list[str], index: int) -> int:
         if _REPLY_HEADER.match(joined) and (span == 1 or _ATTRIBUTION_START.match(lines[index]) or _dated(joined)):
             return span
         if _dated(joined) and (_ends_like_attribution(joined) or (
-                _ADDRESS_ATTRIBUTION.match(joined) and _next_is_quoted(lines, index + span))):
+                (_ADDRESS_ATTRIBUTION.match(joined) or _GMAIL_2011_ATTRIBUTION.match(joined))
+                and _next_is_quoted(lines, index + span))):
             return span
         if joined.endswith(":"):
             return 0

@@ -98,6 +98,8 @@ def test_an_attribution_over_three_lines_without_a_time_goes_with_the_quote():
      "Предлагаю изменить § 5."),
     ("Uwaga do § 5.\n\n2015-01-28 1:53 GMT+01:00 Urząd Miasta <\nkonsultacje@um.torun.pl>:\n\n> Szanowni",
      "Uwaga do § 5."),
+    # Gmail of about 2011: date and sender, no time, no colon (talon's test_pattern_date_email_with_unicode)
+    ("Replying ok\n2011/4/7 Nathan иova <support@example.com>\n\n>  Cool beans, scro", "Replying ok"),
 ])
 def test_attribution_shapes_in_plain_text(body, expected):
     assert strip_reply(body) == expected
@@ -109,6 +111,8 @@ def test_attribution_shapes_in_plain_text(body, expected):
     # Pasted raw headers with a date first and no From among the next three lines are text (imap_tools' issue)
     "Nagłówki:\nDate: Fri, 25 Jan 2019 10:37:47 -0800\nMessage-ID: <a@b>\nSubject: x\nFrom: y <y@z>\nDalej tekst.",
     "Hello\n02.04.2012 to jest zdanie\ni dalej.",
+    # The same shape with no quote under it is the sender's own line
+    "Spotkanie:\n2024/7/30 Jan Kowalski <jan@example.org>\nW sali 5.",
 ])
 def test_text_that_only_looks_like_an_attribution_is_kept(body):
     assert strip_reply(body) == body
