@@ -542,16 +542,30 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
     if name.endswith((".ods", ".ots")) or media_type in ODS_TYPES:
         return "ods"
     # Whatever the label (octet-stream, zip, x-zip-compressed, msword, vnd.ms-word.document.12 …) and however
-    # the file is named, the package's own parts say what it is.
-    if re.search(rb"word/document\d*\.xml", data[:65536]):  # Word for the web's is word/document2.xml
+    # the file is named, the package's own parts say what it is: their names in its directory, not strings in its
+    # bytes (an archive that stores a DOCX, or a signed DOCX, uncompressed holds the DOCX's part names too).
+    names = _part_names(data)
+    if names is None:  # no directory to read: what its first bytes show, and the reader says why it cannot
+        names = "\n".join(match.decode() for match in re.findall(rb"word/document\d*\.xml|xl/workbook\.xml",
+                                                                  data[:65536]))
+    if re.search(r"(?m)^word/document\d*\.xml$", names):  # Word for the web's is word/document2.xml
         return "docx"
     if b"application/vnd.oasis.opendocument.text" in data[:200]:
         return "odt"
-    if b"xl/workbook.xml" in data[:65536]:
+    if re.search(r"(?m)^xl/workbook\.xml$", names):
         return "xlsx"
     if b"application/vnd.oasis.opendocument.spreadsheet" in data[:200]:
         return "ods"
     return None
+
+
+def _part_names(data: bytes) -> str | None:
+    """The package's part names, one a line, from its zip directory; None when there is none to read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            return "\n".join(info.filename for info in package.infolist()[:10_000])
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
+        return None
 
 
 def read_form(filename: str, media_type: str, data: bytes) -> FilledForm | None:

@@ -507,7 +507,7 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     signers = _signers(data, opened, signature, container)
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=signers))
     if container is not None:  # an ASiC container: the signed documents beside their signatures
-        _add_contained(out, filename, container[0], forwarded=forwarded, signed_by=signers)
+        _add_contained(out, filename, container[0], forwarded=forwarded, signed_by=signers, open_signed=False)
     elif opened is not None:
         _add_signed(out, filename, opened, depth=depth, forwarded=forwarded, in_sequence=in_sequence)
     elif content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
@@ -683,7 +683,7 @@ MAX_UNPACKED = 100 * 1024 * 1024  # bytes taken out of containers (winmail.dat, 
 
 
 def _add_contained(out: _Collected, container: str, files: list[ContainedFile], *, forwarded: bool,
-                   signed_by: tuple[str, ...] = ()) -> None:
+                   signed_by: tuple[str, ...] = (), open_signed: bool = True) -> None:
     """The files a container held, as attachments of the mail: `container` names where they came from. A picture
     the container shows inside its body (a signature's logo) is not one; past `MAX_UNPACKED` bytes taken out of
     one mail's containers, the rest stay inside (many small archives must not inflate a mail without bound)."""
@@ -694,9 +694,15 @@ def _add_contained(out: _Collected, container: str, files: list[ContainedFile], 
         if out.unpacked + len(inner.data) > MAX_UNPACKED:
             return
         out.unpacked += len(inner.data)
+        opened = signed_content(inner.filename, inner.data, inner_type) if open_signed and \
+            is_signature_envelope(inner.data) else None  # a signed form zipped, or in a mail dragged in as .msg
         out.attachments.append(Attachment(inner.filename, inner_type, inner.data,
                                           forwarded=forwarded or inner.forwarded, inside=container,
-                                          signed_by=signed_by))
+                                          signed_by=opened.signers if opened else signed_by))
+        if opened is not None and not _MIME_ENTITY.match(opened.data):
+            _add_contained(out, inner.filename, [ContainedFile(opened.filename, opened.data, opened.media_type,
+                                                               forwarded=inner.forwarded)],
+                           forwarded=forwarded, signed_by=opened.signers, open_signed=False)
 
 
 def _signers(data: bytes, opened: SignedContent | None, signature: bool,
@@ -723,7 +729,7 @@ def _add_signed(out: _Collected, envelope: str, opened: SignedContent, *, depth:
             _walk(inner, out, depth=depth + 1, forwarded=forwarded, in_sequence=in_sequence)
             return
     _add_contained(out, envelope, [ContainedFile(opened.filename, opened.data, opened.media_type)],
-                   forwarded=forwarded, signed_by=opened.signers)
+                   forwarded=forwarded, signed_by=opened.signers, open_signed=False)
 
 
 _MIME_ENTITY = re.compile(rb"(?i)\s*(content-[a-z-]+|mime-version)[ \t]*:")

@@ -102,3 +102,12 @@ def test_what_one_mail_takes_out_of_its_containers_is_bounded(monkeypatch):
                                subtype="zip", filename=f"czesc{number}.zip")
     names = [a.filename for a in parse_mail(message.as_bytes()).attachments]
     assert names == ["czesc0.zip", "plik0.txt", "czesc1.zip", "plik1.txt", "czesc2.zip"]
+
+
+def test_an_archive_that_stores_the_form_uncompressed_is_opened_not_taken_for_the_form(ctx, consultation):
+    """Stored without compression, the archive's bytes hold the DOCX's own part names ("word/document.xml"):
+    read as a DOCX by those bytes, the archive was refused as a broken Word document and the mail rejected."""
+    stored = _archive(("Formularz uwag.docx", FORM), compression=zipfile.ZIP_STORED)
+    result = import_mail(ctx, _mail(stored, "bez kompresji"), received_at=now(), source="t",
+                         consultation_id=consultation)
+    assert (result.status, result.comments) == (CREATED, 2)

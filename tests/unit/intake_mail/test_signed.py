@@ -295,6 +295,22 @@ def test_a_form_signed_with_podpis_zaufany_becomes_comments_named_for_the_person
     assert "80010112345" not in row.reason
 
 
+def test_a_signed_form_sent_in_a_zip_becomes_comments(ctx, consultation):
+    """An NGO zips the signed form (or staff drag the NGO's mail in as .msg): the envelope among the archive's
+    files is opened as one attached to the mail is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("uwagi/Formularz uwag.docx.p7m", _cades(FORM))
+        archive.writestr("uwagi/pismo przewodnie.txt", "W załączeniu podpisany formularz.")
+    result = import_mail(ctx, mail_with(("uwagi.zip", "application/zip", buffer.getvalue())), received_at=now(),
+                         source="t", consultation_id=consultation)
+    assert result.status == CREATED and result.comments > 0
+    stored = {a["filename"]: a for a in mail_row(ctx, result.message_id).attachments}
+    assert stored["Formularz uwag.docx.p7m"]["inside"] == "uwagi.zip"
+    assert stored["Formularz uwag.docx"]["inside"] == "Formularz uwag.docx.p7m"
+    assert stored["Formularz uwag.docx"]["signed_by"] == ["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]
+
+
 def test_a_form_signed_by_two_people_in_turn_is_unwrapped_to_the_form():
     twice = _cades(_cades(FORM))
     opened = signed_content("formularz.docx.p7m.p7m", twice)
