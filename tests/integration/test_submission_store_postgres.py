@@ -180,3 +180,14 @@ def test_a_submission_in_a_year_whose_sequence_is_not_taken_with_the_rules_still
         first = references.allocate(intake_pg.db, session, 2031)
         second = references.allocate(intake_pg.db, session, 2031)
     assert second == first + 1
+
+
+def test_a_consultation_open_in_a_year_no_reference_can_carry_refuses_its_submissions(intake_pg, sqlite_ctx):
+    received = datetime(500, 1, 15, tzinfo=timezone.utc)
+    for ctx in (intake_pg, sqlite_ctx):
+        consultation = handlers.open_consultation(ctx, domain.OpenConsultation(
+            title="Program współpracy 500", opens_at=received - timedelta(days=10),
+            closes_at=received + timedelta(days=10)), actor="k@um.example")
+        command, provenance = a_letter(consultation.id)
+        with pytest.raises(handlers.Invalid, match="year 500"), ctx.transaction() as session:
+            handlers.record_submission(ctx, session, command, received_at=received, provenance=provenance)

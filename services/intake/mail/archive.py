@@ -39,9 +39,10 @@ def zip_files(data: bytes) -> list[ContainedFile]:
     return _members(data, keep_paths=False) if is_plain_zip(data) else []
 
 
-def asic_container(data: bytes) -> tuple[list[ContainedFile], list[bytes]] | None:
+def asic_container(data: bytes) -> list[ContainedFile] | None:
     """The signed files of an ASiC container (`.asice`, `.sce`, `.asics`: a zip whose `mimetype` says so, the
-    documents beside their signatures in META-INF/) and those signatures; None for any other file."""
+    documents beside their signatures in META-INF/, whose signers `signed.package_signers` reads); None for any
+    other file."""
     if not data.startswith(b"PK\x03\x04"):
         return None
     try:
@@ -51,11 +52,8 @@ def asic_container(data: bytes) -> tuple[list[ContainedFile], list[bytes]] | Non
                 return None
     except (KeyError, zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         return None
-    members = _members(data, keep_paths=True)
-    documents = [ContainedFile(m.filename.rsplit("/", 1)[-1], m.data) for m in members
-                 if not m.filename.startswith("META-INF/") and m.filename != "mimetype"]
-    signatures = [m.data for m in members if m.filename.startswith("META-INF/") and "signature" in m.filename.lower()]
-    return documents, signatures
+    return [ContainedFile(m.filename.rsplit("/", 1)[-1], m.data) for m in _members(data, keep_paths=True)
+            if not m.filename.startswith("META-INF/") and m.filename != "mimetype"]
 
 
 _ASIC_TYPES = {b"application/vnd.etsi.asic-e+zip", b"application/vnd.etsi.asic-s+zip"}

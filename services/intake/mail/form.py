@@ -546,24 +546,28 @@ def form_kind(filename: str, media_type: str, data: bytes) -> str | None:
     # bytes (an archive that stores a DOCX, or a signed DOCX, uncompressed holds the DOCX's part names too).
     names = _part_names(data)
     if names is None:  # no directory to read: what its first bytes show, and the reader says why it cannot
-        names = "\n".join(match.decode() for match in re.findall(rb"word/document\d*\.xml|xl/workbook\.xml",
-                                                                  data[:65536]))
-    if re.search(r"(?m)^word/document\d*\.xml$", names):  # Word for the web's is word/document2.xml
+        names = {match.decode() for match in _MAIN_PARTS_BYTES.findall(data[:65536])}
+    if any(_MAIN_PARTS.fullmatch(name) for name in names if name.startswith("word/")):
         return "docx"
     if b"application/vnd.oasis.opendocument.text" in data[:200]:
         return "odt"
-    if re.search(r"(?m)^xl/workbook\.xml$", names):
+    if "xl/workbook.xml" in names:
         return "xlsx"
     if b"application/vnd.oasis.opendocument.spreadsheet" in data[:200]:
         return "ods"
     return None
 
 
-def _part_names(data: bytes) -> str | None:
-    """The package's part names, one a line, from its zip directory; None when there is none to read."""
+# A Word document's main part (Word for the web's is word/document2.xml), an Excel workbook's
+_MAIN_PARTS = re.compile(r"word/document\d*\.xml|xl/workbook\.xml")
+_MAIN_PARTS_BYTES = re.compile(_MAIN_PARTS.pattern.encode())
+
+
+def _part_names(data: bytes) -> set[str] | None:
+    """The package's part names from its zip directory; None when there is none to read."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
-            return "\n".join(info.filename for info in package.infolist()[:10_000])
+            return set(package.namelist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError):
         return None
 

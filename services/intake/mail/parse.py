@@ -503,11 +503,11 @@ def _walk(part: EmailMessage, out: _Collected, *, depth: int, forwarded: bool, i
     # (a bigger one is a photo or screenshot of the form pasted into the text, and is kept as a scan)
     signature = is_signature_envelope(data)
     opened = signed_content(filename, data, content_type) if signature else None
-    container = asic_container(data)
-    signers = _signers(data, opened, signature, container)
+    signers = _signers(data, opened, signature)
     out.attachments.append(Attachment(filename, content_type, data, forwarded=forwarded, signed_by=signers))
+    container = None if opened is not None else asic_container(data)
     if container is not None:  # an ASiC container: the signed documents beside their signatures
-        _add_contained(out, filename, container[0], forwarded=forwarded, signed_by=signers, open_signed=False)
+        _add_contained(out, filename, container, forwarded=forwarded, signed_by=signers, open_signed=False)
     elif opened is not None:
         _add_signed(out, filename, opened, depth=depth, forwarded=forwarded, in_sequence=in_sequence)
     elif content_type in _TNEF_TYPES or filename.lower() == "winmail.dat" or is_tnef(data):
@@ -705,16 +705,13 @@ def _add_contained(out: _Collected, container: str, files: list[ContainedFile], 
                            forwarded=forwarded, signed_by=opened.signers, open_signed=False)
 
 
-def _signers(data: bytes, opened: SignedContent | None, signature: bool,
-             container: tuple[list[ContainedFile], list[bytes]] | None) -> tuple[str, ...]:
-    """Who signed an attachment: an envelope's signers (opened or detached), an ASiC container's signatures', a
-    signed PDF's, a Word or LibreOffice document's own; () for a file no one signed."""
+def _signers(data: bytes, opened: SignedContent | None, signature: bool) -> tuple[str, ...]:
+    """Who signed an attachment: an envelope's signers (opened or detached), a signed PDF's, an ASiC container's
+    or a Word or LibreOffice document's own; () for a file no one signed."""
     if opened is not None:
         return opened.signers
     if signature:
         return signature_signers(data)
-    if container is not None:
-        return tuple(dict.fromkeys(name for blob in container[1] for name in signature_signers(blob)))
     return pdf_signers(data) or package_signers(data)
 
 

@@ -32,6 +32,7 @@ from asn1crypto import cms, core, x509
 from lxml import etree
 
 from services.common.xmltree import parse_untrusted_xml
+from services.intake.mail.form import form_kind
 
 # A document signed in turn by several people comes wrapped once per signature (formularz.docx.p7m.p7m).
 MAX_WRAPPINGS = 4
@@ -43,8 +44,10 @@ _CRD_STRUCTURE = "http://crd.gov.pl/xml/schematy/struktura/2009/11/16/"
 _BASE64_TRANSFORM = "http://www.w3.org/2000/09/xmldsig#base64"
 # What a signing program adds to the signed file's name (a gov.pl signer's `.xml` included)
 _ENVELOPE_EXTENSIONS = ("p7m", "p7s", "sig", "xades", "xml", "p7", "pkcs7", "cms")
-_MAGIC = ((b"%PDF", ".pdf"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", ".doc"), (b"{\\rtf", ".rtf"),
-          (b"\x89PNG", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"))
+_MAGIC = ((b"%PDF", ".pdf"), (b"\x89PNG", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"II*\x00", ".tif"),
+          (b"MM\x00*", ".tif"))
+# A personal number in a name: Estonia's ID card writes "SURNAME,GIVEN,37310170248", Brazil's "NAME:30773760830"
+_PERSONAL_NUMBER = re.compile(r"\d{6}")
 
 
 @dataclass(frozen=True)
@@ -109,9 +112,9 @@ def is_signature_envelope(data: bytes) -> bool:
 # -- Office's own signatures ---------------------------------------------------------------------------------------
 
 def package_signers(data: bytes) -> tuple[str, ...]:
-    """Who signed a Word, Excel or LibreOffice document with the program's own "sign" command: an XML signature
-    inside the package (OOXML's `_xmlsignatures/sig*.xml`, ODF's `META-INF/documentsignatures.xml`); () for a
-    package no one signed, or for anything else. The document is read as any other."""
+    """Who signed the files of a package: a Word, Excel or LibreOffice document signed with the program's own
+    "sign" command (OOXML's `_xmlsignatures/sig*.xml`, ODF's `META-INF/documentsignatures.xml`) or an ASiC
+    container (`META-INF/signature*.xml` or `.p7s`); () for a package no one signed, or for anything else."""
     if not data.startswith(b"PK\x03\x04"):
         return ()
     names: list[str] = []
@@ -129,7 +132,7 @@ def package_signers(data: bytes) -> tuple[str, ...]:
 
 MAX_PACKAGE_SIGNATURES = 10
 MAX_PACKAGE_SIGNATURE_BYTES = 2 * 1024 * 1024
-_PACKAGE_SIGNATURE = re.compile(r"_xmlsignatures/[^/]+\.xml|META-INF/documentsignatures\.xml", re.I)
+_PACKAGE_SIGNATURE = re.compile(r"_xmlsignatures/[^/]+\.xml|META-INF/[^/]*signatures?[^/]*\.(?:xml|p7s)", re.I)
 
 
 # -- PAdES --------------------------------------------------------------------------------------------------------
@@ -159,7 +162,7 @@ def pdf_signers(data: bytes) -> tuple[str, ...]:
         if opened is None:
             continue  # no signature where the byte range says: nothing signed, whatever /Name claims
         name = "" if encrypted else _pdf_string_after(dictionary, b"/Name")  # an encrypted PDF's strings are too
-        if not name or re.search(r"\d{6}", name):  # none, or an ID card's personal code in it
+        if not name or _PERSONAL_NUMBER.search(name):  # none, or an ID card's personal code in it
             name = opened[3][0] if opened[3] else ""
         if name and name not in names:
             names.append(name)
@@ -402,7 +405,7 @@ def _person(certificate: x509.Certificate) -> str:
     given_and_surname = " ".join(filter(None, (_text(subject.get("given_name")), _text(subject.get("surname")))))
     # Estonia's ID card names its holder "SURNAME,GIVEN,personal code": a common name with an identifier in it
     # gives way to the given name and surname
-    name = (given_and_surname if given_and_surname and (not common or re.search(r"\d{6}", common)) else common)
+    name = given_and_surname if given_and_surname and (not common or _PERSONAL_NUMBER.search(common)) else common
     name = _without_identifiers(name)
     organisation = _text(subject.get("organization_name"))
     if organisation and organisation != name:
@@ -441,9 +444,11 @@ def _extension_for(content: bytes, media_type: str) -> str:
             return extension
     if content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml"):
         return ".xml"
+    office = form_kind("", "", content)  # an office file by its own parts, as the form reader will know it
+    if office is not None:
+        return f".{office}"
     if content.startswith(b"PK\x03\x04"):
-        return ".odt" if b"application/vnd.oasis.opendocument.text" in content[:200] else \
-            ".xlsx" if b"xl/" in content[:4096] else ".docx"
+        return ".zip"
     guessed = mimetypes.guess_extension(media_type) if media_type else None
     if guessed:
         return guessed
