@@ -9,10 +9,11 @@ After the rounds the data is checked: rows == 2xx answers, the outbox drained, o
 
     python bench/intake_wrk.py [--rounds 5] [--seconds 10] [--source /path/to/other/checkout] [--floor]
 
-`--floor` adds two contenders to every round, on a database of their own: `bench/floor_app.py`, the least work
+`--floor` adds three contenders to every round, on a database of their own: `bench/floor_app.py`, the least work
 that writes the same rows durably (two round trips, no schema library, ORM, relay or extension), once as a bare
-WSGI callable and once inside one route of a bare Flask app. Their ratios are how far P1 can go on this machine,
-without a framework and with Flask alone.
+WSGI callable, once inside one route of a bare Flask app, and once in that route with the rows of every waiting
+request committed together by one writer thread per process (group commit). Their ratios are how far P1 can go
+on this machine, without a framework and with Flask alone.
 
 `--source` serves intake from another checkout (e.g. main before a change) with this one's harness, for a
 before/after comparison in the same conditions; `--against DIR` serves a second intake from DIR beside this
@@ -45,7 +46,8 @@ from tests.support import infra  # noqa: E402
 
 P1_RATIO, P1_P99_MS = 0.3, 50.0
 # The floors of --floor: the least work that writes intake's rows durably, bare and inside a bare Flask route.
-FLOOR_APPS = {"floor": "bench.floor_app:create_app()", "Flask floor": "bench.floor_app:create_flask_app()"}
+FLOOR_APPS = {"floor": "bench.floor_app:create_app()", "Flask floor": "bench.floor_app:create_flask_app()",
+              "Flask floor, group commit": "bench.floor_app:create_group_commit_app()"}
 
 
 def wrk(url: str, script: Path, seconds: int, threads: int, connections: int) -> dict:
@@ -394,7 +396,8 @@ def report(args, trivial_runs: list[dict], submit_runs: list[dict], sampler: Wai
                   f"{floor_db:.2f} ms; this checkout's intake: {rate / floor_rate:.2f}× its rate, "
                   f"{(intake_cpu + db_cpu) / (floor_cpu + floor_db):.2f}× its CPU per submission")
             continue
-        print(f"  {name} ({FLOOR_APPS[name]}: same rows, 2 round trips): {floor_rate:,.0f}/s = "
+        trips = "2 round trips a batch" if "group" in name else "2 round trips"
+        print(f"  {name} ({FLOOR_APPS[name]}: same rows, {trips}): {floor_rate:,.0f}/s = "
               f"{floor_rate / ceiling:.3f} of the ceiling, p99 "
               f"{statistics.median(r['p99_us'] for r in runs) / 1000:.1f} ms, CPU {floor_cpu:.2f} + {floor_db:.2f} ms "
               f"({(floor_cpu + floor_db) / trivial_cpu:.1f}× trivial); intake reaches {rate / floor_rate:.2f} of it")
