@@ -115,6 +115,11 @@ class SubmissionReceivedV1(_Payload):
     needs_review = fields.Boolean(load_default=False)
     # Added with letters and duty-hour notes (additive): absent for what residents send themselves.
     provenance = fields.Nested(ProvenanceSchema, load_default=None, allow_none=True)
+    # Added with signed forms by e-mail (additive): absent when nothing came signed.
+    signed_by = fields.List(fields.String(validate=validate.Length(max=300)), load_default=list, metadata={
+        "description": "who signed the files the submission came in electronically (a qualified signature, "
+                       "gov.pl's podpis zaufany, a signed Word file), as the signatures name them; Uwagi does "
+                       "not verify signatures"})
 
 
 class SubmissionTranscribedV1(SubmissionReceivedV1):

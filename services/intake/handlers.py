@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
@@ -291,9 +292,10 @@ def submit_comments(ctx: ServiceContext, cmd: domain.SubmitComments, *, now: dat
 
 def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitComments, *, received_at: datetime,
                       needs_review: bool = False, provenance: domain.Provenance | None = None,
-                      submission_id: str | None = None) -> Receipt:
+                      submission_id: str | None = None, signed_by: Sequence[str] = ()) -> Receipt:
     """Record a submission and its `submission.received` in the caller's transaction (the web form's own, or
-    e-mail intake's together with the mail's row). `needs_review`: staff must transcribe it from the source."""
+    e-mail intake's together with the mail's row). `needs_review`: staff must transcribe it from the source;
+    `signed_by`: who signed the files it came in, as their signatures say (not verified)."""
     token = domain.new_status_token()
     year = received_at.astimezone(ctx.settings.timezone).year
     consultation, number = submission_store.read_rules(ctx.db, session, cmd.consultation_id, year)
@@ -331,6 +333,7 @@ def record_submission(ctx: ServiceContext, session: Session, cmd: domain.SubmitC
                       "justification": c["justification"], "topic": c["topic"]} for c in comments],
         **({"needs_review": True} if needs_review else {}),
         **({"provenance": provenance.as_event()} if provenance is not None else {}),
+        **({"signed_by": list(signed_by)} if signed_by else {}),
     }, correlation_id=reference, validate=False)
     submission_store.write_submission(ctx.db, session, {
         "id": submission_id, "reference": reference, "consultation_id": consultation.id, "channel": cmd.channel,

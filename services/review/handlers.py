@@ -125,7 +125,7 @@ def store_submitted_comments(events: Sequence[Event], session: Session) -> None:
         submitter = data["submitter"]
         # Reviewers see organisations by name; private persons by name only internally.
         label = submitter.get("organization") or submitter["name"]
-        provenance = _provenance(data.get("provenance"))
+        provenance = _provenance(data)
         for item in data["comments"]:
             rows.setdefault(item["comment_id"], dict(
                 id=item["comment_id"], consultation_id=data["consultation_id"], submission_id=data["submission_id"],
@@ -161,7 +161,7 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
         before = {name: getattr(comment, name) for name in _TRANSCRIBED_FIELDS}
         for name in _TRANSCRIBED_FIELDS:
             setattr(comment, name, item.get(name))
-        comment.provenance = _provenance(data.get("provenance"))
+        comment.provenance = _provenance(data)
         if comment.anchored_by in (None, "auto"):
             comment.unit_id = comment.chapter_id = comment.anchored_by = None
         ungroup_comment(session, comment)
@@ -175,11 +175,14 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
     on_submission_received(event, session)
 
 
-def _provenance(provenance: dict | None) -> dict | None:
-    """As JSON: dates and times in ISO form (the page formats them back)."""
-    if not provenance:
-        return None
-    return {name: value.isoformat() if hasattr(value, "isoformat") else value for name, value in provenance.items()}
+def _provenance(submission: dict) -> dict | None:
+    """Where a submission's comments came from, as JSON (dates and times in ISO form, which the page formats
+    back): who entered them by hand and from what, and who signed the files they came in (not verified)."""
+    provenance = {name: value.isoformat() if hasattr(value, "isoformat") else value
+                  for name, value in (submission.get("provenance") or {}).items()}
+    if submission.get("signed_by"):
+        provenance["signed_by"] = list(submission["signed_by"])
+    return provenance or None
 
 
 def _merged(*tables: dict[str, list]) -> dict[str, list]:

@@ -36,7 +36,7 @@ from services.intake.mail.letter import ScannedLetter, letter_text, scanned_lett
 from services.intake.mail.ocr import ocr_ready
 from services.intake.mail.pdf_form import is_pdf
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
-from services.intake.mail.signed import is_signature_envelope, signed_content
+from services.intake.mail.signed import everyone_named, is_signature_envelope, signed_content
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.tnef import tnef_files
 from services.intake.mail.word97 import read_word97
@@ -149,7 +149,8 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     try:
         with ctx.transaction() as session:
             receipt = record_submission(ctx, session, command, received_at=received_at,
-                                        needs_review=status == NEEDS_REVIEW)
+                                        needs_review=status == NEEDS_REVIEW,
+                                        signed_by=everyone_named(a.signed_by for a in parsed.attachments))
             session.flush()  # the submission's row first: the mail's row points at it
             note = "; ".join(filter(None, (
                 _unread_note(parsed.attachments, unread) if status == NEEDS_REVIEW else (

@@ -26,6 +26,7 @@ import itertools
 import mimetypes
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from asn1crypto import cms, core, x509
@@ -95,6 +96,12 @@ def signed_content(filename: str, data: bytes, media_type: str = "") -> SignedCo
         name = _signed_name(recorded, name, data, inner_type)
         found = SignedContent(name, inner_type or mimetypes.guess_type(name)[0] or "", data, signers)
     return found
+
+
+def everyone_named(signers: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    """Each name of the files' signers once, in the order the files name them: who signed what a submission
+    came in (several files signed by one NGO name it once)."""
+    return tuple(dict.fromkeys(name for names in signers for name in names))
 
 
 def signature_signers(data: bytes) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import domain
 from services.intake.mail.importer import NEEDS_REVIEW
+from services.intake.mail.signed import everyone_named
 from services.intake.mail.staff import ScannedForm
 from services.intake.models import Comment, Consultation, InboundMail, Submission
 
@@ -80,11 +81,13 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
         submission.entered_by, submission.entered_at = actor, now
         mail.status = TRANSCRIBED
         session.flush()
-        _emit(ctx, session, submission, actor=actor, now=now)
+        signed_by = everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())
+        _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by)
         return Transcribed(submission.reference, len(comments))
 
 
-def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, actor: str, now: datetime) -> None:
+def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, actor: str, now: datetime,
+          signed_by: tuple[str, ...]) -> None:
     consultation = session.get(Consultation, submission.consultation_id)
     status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': submission.reference})}"
     ctx.emit(session, "submission.transcribed", {
@@ -99,6 +102,7 @@ def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, acto
                       "proposal": c.proposal, "justification": c.justification, "topic": c.topic}
                      for c in sorted(submission.comments, key=lambda c: c.number)],
         "provenance": {"entered_by": actor, "entered_at": now},
+        **({"signed_by": list(signed_by)} if signed_by else {}),
         "transcribed_by": actor, "transcribed_at": now,
     }, correlation_id=submission.reference)
 

@@ -21,7 +21,7 @@ from services.intake.mail.letter import letter_text
 from services.intake.mail.parse import parse_mail
 from services.intake.mail.signed import (MAX_WRAPPINGS, package_signers, pdf_signers, signature_signers,
                                          signed_content)
-from tests.unit.intake_mail.conftest import CORPUS, mail_row, now
+from tests.unit.intake_mail.conftest import CORPUS, mail_row, now, received_events
 from tests.unit.intake_mail.test_importer import DOCX, FORM, mail_with
 
 SIGNED = CORPUS.parent / "signed"
@@ -282,6 +282,10 @@ def test_a_signed_form_becomes_comments_and_staff_are_told_who_signed_it(ctx, co
     stored = {a["filename"]: a for a in row.attachments}
     assert stored[envelope]["signed_by"] == ["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]
     assert stored["Formularz uwag.docx"]["role"] == "form" and stored["Formularz uwag.docx"]["inside"] == envelope
+    # review shows the reviewer who signed the file the comments came in; the unsigned form names no one
+    [event] = received_events(ctx, result.reference)
+    assert event["signed_by"] == ["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]
+    assert received_events(ctx, unsigned.reference)[0]["signed_by"] == []
 
 
 def test_a_form_signed_with_podpis_zaufany_becomes_comments_named_for_the_person(ctx, consultation):
@@ -293,6 +297,7 @@ def test_a_form_signed_with_podpis_zaufany_becomes_comments_named_for_the_person
     row = mail_row(ctx, result.message_id)
     assert "'Formularz uwag Toruń.docx' signed electronically by ANNA NOWAK" in row.reason
     assert "80010112345" not in row.reason
+    assert received_events(ctx, result.reference)[0]["signed_by"] == ["ANNA NOWAK"]
 
 
 def test_a_signed_form_sent_in_a_zip_becomes_comments(ctx, consultation):

@@ -308,3 +308,19 @@ def test_the_page_shows_the_text_inside_outlooks_opaque_signature_and_who_signed
     assert "I think this would be worthwhile to do on the VIPs" in page
     assert "Podpisany elektronicznie przez: Thawte Freemail Member. Uwagi nie weryfikuje podpisów" in page
     assert "Wiadomość zaszyfrowana" not in page
+
+
+def test_the_transcribed_submission_still_says_who_signed_the_mail(fresh_ctx):
+    raw = b"To: konsultacje@um.torun.pl\r\n" + (CORPUS.parent / "signed" / "outlook2003-exchange-opaque-signed.eml"
+                                               ).read_bytes().replace(b"\nTo: ", b"\nX-To: ", 1)
+    mail_id, reference = scanned_mail(fresh_ctx, raw)
+    transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    [event] = transcribed_events(fresh_ctx, reference)
+    assert event["signed_by"] == ["Thawte Freemail Member"]
+    assert event["provenance"]["entered_by"] == "recenzent@um.torun.pl"
+
+
+def test_an_unsigned_transcribed_submission_names_no_signer(fresh_ctx):
+    mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
+    transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    assert transcribed_events(fresh_ctx, reference)[0]["signed_by"] == []

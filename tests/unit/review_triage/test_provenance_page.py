@@ -1,4 +1,5 @@
-"""The comment page shows where a letter or a duty-hour note came from: who entered it, when, and from what."""
+"""The comment page shows where a letter or a duty-hour note came from: who entered it, when, and from what; and
+who signed the files an e-mail's comments came in."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import timedelta
 from tests.unit.review_triage.support import NOW, bearer, deliver, publish_consultation, staff
 
 
-def received(ctx, consultation_id, channel, provenance=None):
+def received(ctx, consultation_id, channel, provenance=None, **more):
     comment_id = str(uuid.uuid4())
     deliver(ctx, "submission.received", {
         "submission_id": str(uuid.uuid4()), "consultation_id": consultation_id, "consultation_title": "Program",
@@ -17,7 +18,7 @@ def received(ctx, consultation_id, channel, provenance=None):
         "submitter": {"name": "Anna Nowak", "organization": None, "email": None, "publish_consent": False,
                       "kind": "person"},
         "comments": [{"comment_id": comment_id, "number": 1, "section": "§ 5", "proposal": "Dwa konkursy."}],
-        **({"provenance": provenance} if provenance else {})})
+        **({"provenance": provenance} if provenance else {}), **more})
     return comment_id
 
 
@@ -42,3 +43,19 @@ def test_duty_hour_notes_show_the_conversation_and_web_comments_have_no_provenan
     html = client.get(f"/review/comments/{notes}", headers=headers).get_data(as_text=True)
     assert "Rozmowa na dyżurze" in html and "dyzur@um.torun.pl" in html and "Dyżur" in html
     assert "provenance-heading" not in client.get(f"/review/comments/{web}", headers=headers).get_data(as_text=True)
+
+
+def test_comments_from_a_signed_form_name_who_signed_it_and_say_it_is_not_verified(client, ctx):
+    consultation = publish_consultation(ctx)
+    headers = bearer(ctx, staff(ctx, f"r-{uuid.uuid4().hex[:6]}@um.example"))
+    signed = received(ctx, consultation, "email",
+                      signed_by=["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)", "Jan Kowalski"])
+    html = client.get(f"/review/comments/{signed}", headers=headers).get_data(as_text=True)
+    assert 'id="provenance-heading">Pochodzenie</h2>' in html
+    assert "Pliki podpisane elektronicznie przez" in html
+    assert "Anna Nowak (Stowarzyszenie Przyjaciół Torunia), Jan Kowalski" in html
+    assert "Uwagi nie weryfikuje podpisów" in html
+    assert "Wprowadził(a)" not in html  # no one on the staff entered it: the resident sent it
+    unsigned = received(ctx, consultation, "email")
+    assert "provenance-heading" not in client.get(f"/review/comments/{unsigned}", headers=headers).get_data(
+        as_text=True)

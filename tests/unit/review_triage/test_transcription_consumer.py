@@ -19,7 +19,8 @@ def test_the_placeholder_is_replaced_and_new_comments_added_once(client, ctx):
               "reference": reference, "channel": "email", "received_at": NOW, "late": False,
               "status_url": "http://127.0.0.1/intake/status",
               "submitter": {"name": "Anna Nowak", "organization": None, "email": "anna@example.org",
-                            "publish_consent": False, "kind": "person"}}
+                            "publish_consent": False, "kind": "person"},
+              "signed_by": ["Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]}
     deliver(ctx, "submission.received", {**header, "needs_review": True, "comments": [
         {"comment_id": placeholder, "number": 1, "section": "", "proposal": "[Uwagi w załącznikach: skan.pdf]"}]})
     added = str(uuid.uuid4())
@@ -37,6 +38,9 @@ def test_the_placeholder_is_replaced_and_new_comments_added_once(client, ctx):
                                                                   "u6")
         assert (second.number, second.reference, second.channel) == (2, reference, "email")
         assert first.provenance["entered_by"] == "recenzent@um.torun.pl"
+        # who signed the mailed files stays beside who transcribed them, on the new comment too
+        assert first.provenance["signed_by"] == second.provenance["signed_by"] == [
+            "Anna Nowak (Stowarzyszenie Przyjaciół Torunia)"]
         assert session.get(GroupFingerprint, placeholder) is not None and session.get(GroupFingerprint, added)
         audits = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "comment.transcribed",
                                                                AuditEntry.subject == placeholder)))
