@@ -126,10 +126,12 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     collected.plain, encrypted = _without_pgp_armour(collected.plain)
     collected.attachments.extend(encrypted)
     tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
-    own = strip_reply(collected.plain if collected.plain.strip() else html_to_text(collected.html, forward=forward),
+    own = strip_reply(without_safety_tips(collected.plain if collected.plain.strip()
+                                          else html_to_text(collected.html, forward=forward)),
                       forward=forward, reply=reply)
-    attached = strip_reply(collected.forwarded_plain if collected.forwarded_plain.strip()
-                           else html_to_text(collected.forwarded_html), forward=forward, reply=reply)
+    attached = strip_reply(without_safety_tips(collected.forwarded_plain if collected.forwarded_plain.strip()
+                                               else html_to_text(collected.forwarded_html)),
+                           forward=forward, reply=reply)
     if automatic is None and not sender_address:
         raise MailRefused("no_sender", "the mail has no usable From address")
     # An attached mail's text (message/rfc822) is the body when the sender wrote nothing of their own around it,
@@ -1032,6 +1034,7 @@ def html_to_text(markup: str, *, forward: bool = False) -> str:
     root = _own_words(markup, keep_history=forward)
     if root is None:
         return ""
+    _mark_safety_tips(root)
     preformatted = set(root.iter("pre"))
     for pre in list(preformatted):
         preformatted.update(pre.iterdescendants())
@@ -1061,6 +1064,72 @@ def html_to_text(markup: str, *, forward: bool = False) -> str:
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = re.sub(r"(?m)^(\d{1,3}\.|-)\n+(?=\S)", r"\1 ", "\n".join(lines))  # a mark whose item is a <p>
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+# Microsoft 365's "first contact safety tip": Exchange Online puts it at the top of a mail from a sender new to the
+# recipient ("You don't often get email from jan@example.org. Learn why this is important", "Vous n'obtenez pas
+# souvent d'e-mail à partir de …", in the recipient's language), and Outlook quotes it in replies and forwards.
+# Its link is the same in every language. A city's mailbox in Microsoft 365 gets it on most residents' mail.
+_SAFETY_TIP_LINK = "aka.ms/learnaboutsenderidentification"
+_SAFETY_TIP_URL = "https://aka.ms/LearnAboutSenderIdentification"
+_SAFETY_TIP_LINES = 4  # the tip wrapped by a client ("[Some people who received this message don't often get …")
+_SAFETY_TIP_CHARS = 500
+_HEADER_FIELD_LINE = re.compile(r"[\w-]{2,40}:\s")  # "Subject: …", "Temat: …": a quoted header block's line
+
+
+def without_safety_tips(text: str) -> str:
+    """The text without Microsoft 365's first contact safety tip (above), wherever it stands: at the top of the
+    sender's text, or of the original a reply quotes or a forward sends on. Only the tip's own lines go: the
+    header block above it (which tells a quoted original) and the text below stay."""
+    if _SAFETY_TIP_LINK not in text.lower():
+        return text
+    lines = text.split("\n")
+    dropped: set[int] = set()
+    for end, line in enumerate(lines):
+        if _SAFETY_TIP_LINK not in line.lower():
+            continue
+        start = end
+        while start > max(0, end - _SAFETY_TIP_LINES + 1) and _tip_line(lines[start - 1]) and \
+                sum(len(lines[index]) for index in range(start - 1, end + 1)) <= _SAFETY_TIP_CHARS:
+            start -= 1
+        start = next((index for index in range(start, end + 1) if _tip_opening(lines[index])), None)
+        if start is None:  # the link without the tip's words: someone's own text quoting it stays
+            continue
+        dropped.update(range(start, end + 1))
+        if end + 1 < len(lines) and _QUOTE_MARKS.sub("", lines[end + 1]).strip() == "]":
+            dropped.add(end + 1)
+    kept = [line for index, line in enumerate(lines) if index not in dropped]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
+def _tip_line(line: str) -> bool:
+    """A line that can belong to the tip: not blank, not a header field of the quoted mail above it."""
+    unquoted = _QUOTE_MARKS.sub("", line).strip()
+    return bool(unquoted) and not _HEADER_FIELD_LINE.match(unquoted)
+
+
+def _tip_opening(line: str) -> bool:
+    """The tip's first line: in brackets as Outlook's plain text quotes it, or naming the new sender's address."""
+    unquoted = _QUOTE_MARKS.sub("", line).strip()
+    return unquoted.startswith("[") or "@" in unquoted
+
+
+_QUOTE_MARKS = re.compile(r"^(?:\s*>)+")
+
+
+def _mark_safety_tips(root: etree._Element) -> None:
+    """Microsoft 365's safety tip in HTML: the grey table Exchange puts at the top of the body goes whole; a tip in
+    running text (Outlook's plain text as HTML, a client's link) keeps its words with the link's address written
+    out, for `without_safety_tips` to find."""
+    for link in root.iter("a"):
+        if _SAFETY_TIP_LINK not in (link.get("href") or "").lower() or link.getparent() is None:
+            continue
+        table = next((ancestor for ancestor in link.iterancestors("table")), None)
+        if table is not None and table.getparent() is not None and \
+                len(table.text_content()) <= _SAFETY_TIP_CHARS:
+            table.drop_tree()
+        elif _SAFETY_TIP_LINK not in link.text_content().lower():
+            link.tail = f" {_SAFETY_TIP_URL}" + (link.tail or "")
 
 
 def _drop_from(element: etree._Element) -> None:
