@@ -1217,7 +1217,9 @@ _REPLY_HEADER = re.compile(
 _AUTHOR_WRITES = re.compile(r"^\s*\S.{0,150}\b(?:pisze|napisał(?:\(a\)|a)?|wrote):\s*$", re.IGNORECASE)
 _HISTORY_SEPARATOR = re.compile(rf"^\s*(?:{_ORIGINAL_MESSAGE})", re.IGNORECASE)
 # Subjects of forwards: Gmail and Thunderbird "Fwd:", Outlook "FW:" and in Polish "PD:" (przesłane dalej).
-_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|pd|przek(?:azane)?\.?)\s*:", re.IGNORECASE)
+# Subjects of forwards: Outlook's "FW:" (Polish "PD:", German "WG:", French "TR:", Spanish "RV:"), "Fwd:"; after a tag a
+# mail gateway put in front of mail from outside the office ("[EXTERNAL] FW: …", "[ZEWNĘTRZNA] PD: …"), as for replies.
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:fwd?|pd|przek(?:azane)?\.?|wg|tr|rv)\s*:", re.IGNORECASE)
 # Subjects of replies: "Re:", Outlook's Polish "ODP:", German "AW:", Nordic "SV:"/"VS:", Dutch "Antw:", Italian "R:".
 _REPLY_SUBJECT = re.compile(r"^\s*(?:\[[^\]]{0,40}\]\s*)?(?:re|odp\.?|aw|sv|vs|antw|r|res)\s*(?:\[\d+\])?\s*:",
                             re.IGNORECASE)

@@ -489,7 +489,8 @@ def test_an_outlook_forward_keeps_the_forwarded_text_but_not_its_own_history_nor
     assert strip_reply(OUTLOOK_FORWARD) == "Przekazuję uwagi mieszkańca."  # a reply's history is not read
 
 
-@pytest.mark.parametrize("subject", ["PD: Uwagi", "FW: Uwagi", "Fwd: Uwagi", "Przek.: Uwagi"])
+@pytest.mark.parametrize("subject", ["PD: Uwagi", "FW: Uwagi", "Fwd: Uwagi", "Przek.: Uwagi", "WG: Uwagi", "TR: Uwagi",
+                                     "[EXTERNAL] FW: Uwagi", "[ZEWNĘTRZNA] PD: Uwagi"])
 def test_a_forward_is_known_by_its_subject(subject):
     raw = mail(f"Subject: {subject}\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n",
                OUTLOOK_FORWARD)
