@@ -33,6 +33,7 @@ from services.intake.handlers import record_submission
 from services.intake.mail import storable
 from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form, workbook_grid
 from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
+from services.intake.mail.links import shared_files
 from services.intake.mail.ocr import ocr_ready
 from services.intake.mail.pdf_form import is_pdf
 from services.intake.mail.parse import Attachment, MailRefused, ParsedMail, parse_mail
@@ -155,6 +156,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
             note = "; ".join(filter(None, (
                 _unread_note(parsed.attachments, unread) if status == NEEDS_REVIEW else (
                     IN_TEXT_NOTE if in_text is not None else ""),
+                _shared_note(parsed.body_text) if status == NEEDS_REVIEW else "",
                 _signed_note(parsed.attachments))))
             session.add(_row(parsed, raw, status, note, received_at=received_at, source=source, consultation_id=target,
                              submission_id=receipt.submission_id, stored=stored))
@@ -297,6 +299,14 @@ def _placeholder(parsed: ParsedMail) -> domain.CommentDraft:
 
 
 IN_TEXT_NOTE = "comments read from the table of comments in the e-mail's text"
+
+
+def _shared_note(text: str) -> str:
+    """Which files the mail links to instead of attaching them (`services.intake.mail.links`)."""
+    shared = shared_files(text)
+    named = ", ".join(dict.fromkeys(f"{file.service} ({file.name})" if file.name else file.service
+                                    for file in shared))
+    return f"links to shared files instead of attaching them: {named} (Uwagi does not open links)" if shared else ""
 
 
 def _signed_note(attachments: tuple[Attachment, ...]) -> str:

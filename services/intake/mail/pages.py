@@ -15,6 +15,7 @@ from services.common.web import Conflict
 from services.intake import handlers as intake_handlers
 from services.intake.mail import staff, transcribe
 from services.intake.mail.importer import NEEDS_REVIEW
+from services.intake.mail.links import shared_files
 from services.intake.paper.views import ROW_FIELDS, PaperForm, paper_error
 
 blp = Blueprint("intake_mail_pages", __name__, url_prefix="/intake/staff/mails")
@@ -88,5 +89,6 @@ def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, foc
                            errors=errors, consultation=consultation, focus=focus, suggested=suggested,
                            letters=staff.letter_texts(_ctx(), mail) if letters is None else letters,
                            organisation_read=organisation_read, scanned_form=scanned_form,
+                           shared=shared_files(mail.body_text or ""),
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status
