@@ -416,17 +416,30 @@ def _read_paragraph(paragraph, state: _ParseState) -> _Raw | None:
 
 def _read_table(table, state: _ParseState) -> _Raw:
     page = state.pages.page
-    rows = []
-    for row in table.iter(W + "tr"):
-        cells = []
-        for cell in row.iter(W + "tc"):
-            cells.append(" ".join("".join(t.text or "" for t in p.iter(W + "t")) for p in cell.iter(W + "p")).strip())
-        rows.append(" | ".join(cells))
-    text = "\n".join(rows)
-    for mark in table.iter(W + "lastRenderedPageBreak"):
-        state.pages.page_break(rendered=True)
+    text = _table_text(table, state)
     state.pages.add_text(len(text))
     return _Raw(table, serialize(table, state.root_nsmap), page, is_table=True, text=text)
+
+
+def _table_text(table, state: _ParseState, *, rows_joined: str = "\n") -> str:
+    """A table's text, its cells joined by " | " and its rows by `rows_joined`. Each paragraph is read once, as
+    the body's are (a line break or tab in a cell is a space, not nothing); a table nested in a cell is read in
+    its place, its rows joined by " / "."""
+    rows = []
+    for row in _body_children(table):
+        if row.tag == W + "tr":
+            rows.append(" | ".join(_cell_text(cell, state) for cell in _body_children(row) if cell.tag == W + "tc"))
+    return rows_joined.join(rows)
+
+
+def _cell_text(cell, state: _ParseState) -> str:
+    parts = []
+    for child in _body_children(cell):
+        if child.tag == W + "p":
+            parts.append(" ".join("".join(run.text for run in _runs(child, state)).split()))
+        elif child.tag == W + "tbl":
+            parts.append(_table_text(child, state, rows_joined=" / "))
+    return " ".join(part for part in parts if part)
 
 
 # Page furniture pasted with text copied from a published PDF, never part of the act: the running head of
@@ -629,8 +642,12 @@ def _read_number(raw: _Raw, state: _ParseState) -> _Reading:
         rendered, fmt = raw.auto
         if fmt == "bullet":
             reading = _Reading("tiret", "", "auto")
-        elif fmt in ("upperRoman", "lowerRoman") and re.fullmatch(r"[IVXLCivxlc]+\.?", rendered.strip()):
-            reading = _Reading("chapter", rendered.strip().rstrip(".").upper(), "auto")
+        elif fmt == "upperRoman" and re.fullmatch(r"[IVXLC]+\.?", rendered.strip()):
+            reading = _Reading("chapter", rendered.strip().rstrip("."), "auto")
+        elif fmt == "lowerRoman":
+            # "i.", "ii)": a list's level under its letters (1. → a. → i.), never a chapter, which Polish acts number
+            # in capitals; the units it holds are the letter's, as a tiret's are
+            reading = _Reading("tiret", "", "auto")
         elif fmt == "lowerLetter" and (letter := _LETTER_NUMBER.fullmatch(rendered.strip())):
             reading = _Reading("letter", letter.group(1), "auto")  # "a)", and "a." as some drafters set it
         else:
