@@ -1121,7 +1121,7 @@ def _mark_safety_tips(root: etree._Element) -> None:
     """Microsoft 365's safety tip in HTML: the grey table Exchange puts at the top of the body goes whole; a tip in
     running text (Outlook's plain text as HTML, a client's link) keeps its words with the link's address written
     out, for `without_safety_tips` to find."""
-    for link in root.iter("a"):
+    for link in list(root.iter("a")):  # a list: a tip's table leaves the tree while the loop goes on
         if _SAFETY_TIP_LINK not in (link.get("href") or "").lower() or link.getparent() is None:
             continue
         table = next((ancestor for ancestor in link.iterancestors("table")), None)
