@@ -8,11 +8,13 @@ one, so that they open it themselves and transcribe it, or ask the sender to att
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 MAX_LINKS = 20  # a mail listing more shared files than this names the first ones
+MAX_ADDRESSES = 1000  # addresses looked at: a page of the same link repeated is not read to its end
 _URL = re.compile(r"https?://[^\s<>\"'()\[\]{}]{4,2000}", re.IGNORECASE)
 # host (itself or a subdomain) -> the service as staff know it
 _SERVICES = (
@@ -43,7 +45,7 @@ class SharedFile:
 def shared_files(text: str) -> tuple[SharedFile, ...]:
     """The links to shared files in a mail's text, each once, in the order the text gives them."""
     found: dict[str, SharedFile] = {}
-    for match in _URL.finditer(text):
+    for match in itertools.islice(_URL.finditer(text), MAX_ADDRESSES):
         url = match.group().rstrip(".,;:!?")
         try:
             parts = urlsplit(url)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.intake.mail.importer import NEEDS_REVIEW, import_mail
-from services.intake.mail.links import MAX_LINKS, SharedFile, shared_files
+from services.intake.mail.links import MAX_ADDRESSES, MAX_LINKS, SharedFile, shared_files
 from services.intake.models import InboundMail
 from tests.unit.intake_mail.conftest import mail_row, now
 from tests.unit.intake_mail.test_importer import mail_with
@@ -40,6 +40,11 @@ def test_other_links_the_same_link_twice_and_lookalike_hosts_name_no_shared_file
 def test_a_mail_listing_many_links_names_the_first_ones():
     text = "\n".join(f"https://drive.google.com/file/d/{number}/view" for number in range(MAX_LINKS * 5))
     assert len(shared_files(text)) == MAX_LINKS
+
+
+def test_only_the_first_addresses_of_a_long_text_are_looked_at():
+    text = "https://www.torun.pl/ " * MAX_ADDRESSES + GOOGLE_DOC
+    assert shared_files(text) == () and shared_files(text[-500:]) == (SharedFile("Google Docs", GOOGLE_DOC),)
 
 
 def test_a_mail_that_links_its_form_waits_for_staff_who_are_told_so(ctx, consultation):
