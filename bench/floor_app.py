@@ -124,10 +124,13 @@ def create_app():
 
 def create_flask_app():
     """The same work in one route of a bare Flask app, like bench/trivial_app.py's: what Flask alone adds."""
+    return _flask_route("uwagi_floor", _writer())
+
+
+def _flask_route(name: str, accept):
     from flask import Flask, request
 
-    accept = _writer()
-    app = Flask("uwagi_floor")
+    app = Flask(name)
 
     @app.post("/consultations/<consultation_id>/submissions")
     def submit(consultation_id: str):
@@ -253,14 +256,4 @@ def _group_writer():
 
 def create_group_commit_app():
     """The Flask floor's work, its rows written by one writer thread per process for every request waiting."""
-    from flask import Flask, request
-
-    accept = _group_writer()
-    app = Flask("uwagi_floor_group")
-
-    @app.post("/consultations/<consultation_id>/submissions")
-    def submit(consultation_id: str):
-        status, answer = accept(consultation_id, request.get_data())
-        return answer, status
-
-    return app
+    return _flask_route("uwagi_floor_group", _group_writer())
