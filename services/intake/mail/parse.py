@@ -340,11 +340,35 @@ def decode_8bit(data: bytes) -> str:
     broken = as_utf8.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
     letters = sum(1 for char in as_utf8 if ord(char) > 0x7F and char != "\ufffd")
     if letters >= _UTF8_LETTERS_PER_BROKEN * broken:
-        return as_utf8
+        return mixed_utf8(data)
     return data.decode(guess_polish_8bit(data), errors="replace")
 
 
 _UTF8_LETTERS_PER_BROKEN = 4  # well-formed UTF-8 letters for each broken byte, in text taken to be UTF-8
+_WELL_FORMED_UTF8 = re.compile(
+    rb"(?:[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
+    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})+")
+
+
+def mixed_utf8(data: bytes) -> str:
+    """UTF-8 with stretches that are not: each well-formed run read as UTF-8, the bytes between them in the Polish
+    8-bit charset they look like. A resident's UTF-8 text with a signature or disclaimer pasted in windows-1250
+    keeps its own letters ("Proszę o zmianę"), where reading the whole part as windows-1250 garbled them."""
+    pieces, gaps, end = [], [], 0
+    for run in _WELL_FORMED_UTF8.finditer(data):
+        if run.start() > end:
+            gaps.append(len(pieces))
+            pieces.append(data[end:run.start()])
+        pieces.append(run.group().decode("utf-8"))
+        end = run.end()
+    if end < len(data):
+        gaps.append(len(pieces))
+        pieces.append(data[end:])
+    if gaps:
+        charset = guess_polish_8bit(b" ".join(pieces[index] for index in gaps))
+        for index in gaps:
+            pieces[index] = pieces[index].decode(charset, errors="replace")
+    return "".join(pieces)
 
 
 def _sender(message: EmailMessage) -> tuple[str, str]:
@@ -818,7 +842,11 @@ def _text_of(part: EmailMessage) -> str:
     try:
         text = data.decode(charset)
     except (LookupError, UnicodeDecodeError):
-        text = decode_8bit(data)
+        # declared UTF-8 with some bytes that are not (a signature pasted in windows-1250): its well-formed letters
+        # are UTF-8 as it says; an undeclared or unknown charset is told by its bytes
+        utf8_letters = charset in ("utf-8", "utf8") and any(
+            not run.group().isascii() for run in _WELL_FORMED_UTF8.finditer(data))
+        text = mixed_utf8(data) if utf8_letters else decode_8bit(data)
     else:
         if charset in _WESTERN_CHARSETS and _misread_polish_signs(text) >= 2:
             text = data.decode(guess_polish_8bit(data), errors="replace")
