@@ -103,6 +103,9 @@ def parse_host_port(name: str, raw: str) -> str:
     return value
 
 
+MIN_BANNER_CHARS = 20
+
+
 @dataclass(frozen=True)
 class Variable:
     name: str
@@ -141,6 +144,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_IMAP_INTERVAL", "Seconds between polls of the mailbox.", "60"),
     Variable("UWAGI_OCR_LANGUAGES", "Tesseract languages that read scanned letters and photographed pages in mail for staff (`pol+eng`); `off` reads none. Needs `tesseract-ocr` with those languages' data.", "pol+eng"),
     Variable("UWAGI_MAIL_MAX_MB", "Largest accepted incoming e-mail, in MiB; a larger one is refused unread.", "25"),
+    Variable("UWAGI_MAIL_BANNERS", "The warning(s) the city's mail gateway writes into mail from outside, word for word (`UWAGA: Wiadomość pochodzi spoza Urzędu…`), several joined by `||`: taken out of residents' text wherever they stand. English warnings of the usual shape (\"CAUTION: This email originated from outside… do not click links or open attachments…\") go without it.", ""),
     Variable("UWAGI_SECRET_KEY", "Signs staff tokens, status links and sessions. Required outside the embedded mode.", "(random per data dir)"),
     Variable("UWAGI_TIMEZONE", "Local time zone of deadlines and duty hours.", "Europe/Warsaw"),
     Variable("UWAGI_DATA_DIR", "Folder for SQLite files, objects and the mail outbox in the embedded mode.", "./var"),
@@ -216,6 +220,7 @@ class Settings:
     smtp: SmtpSettings | None = None
     imap: ImapSettings | None = None
     max_mail_bytes: int = 25 * 1024 * 1024
+    mail_banners: tuple[str, ...] = ()  # a mail gateway's warnings, taken out of residents' text
     ocr_languages: str | None = "pol+eng"  # None: scans are not read
     redis_url: str | None = None
     rate_limit_client: str = "20/minute;200/hour"
@@ -358,6 +363,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     elif not valid_ocr_languages(str(ocr_languages)):
         problems.append(f"UWAGI_OCR_LANGUAGES={ocr_languages!r} must be `off` or Tesseract languages such as pol+eng")
     max_mail_mb = parsed("UWAGI_MAIL_MAX_MB", lambda n, r: parse_int(n, r, minimum=1, maximum=1024), 25)
+    mail_banners = tuple(" ".join(text.split()) for text in (get("UWAGI_MAIL_BANNERS") or "").split("||")
+                         if text.strip())
+    for text in mail_banners:
+        if len(text) < MIN_BANNER_CHARS or len(text.split()) < 3:  # "UWAGA" alone would cut residents' words
+            problems.append(f"UWAGI_MAIL_BANNERS holds {text!r}: give the gateway's whole warning, at least "
+                            f"{MIN_BANNER_CHARS} characters and three words")
 
     redis_url = parsed("UWAGI_REDIS_URL", lambda n, r: parse_url(n, r, schemes=("redis", "rediss", "unix")), None)
     rate_limits = {}
@@ -407,6 +418,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         smtp=smtp,
         imap=imap,
         max_mail_bytes=int(max_mail_mb) * 1024 * 1024,  # type: ignore[arg-type]
+        mail_banners=mail_banners,
         ocr_languages=ocr_languages,
         redis_url=str(redis_url) if redis_url else None,
         rate_limit_client=str(rate_limits["UWAGI_RATE_LIMIT_CLIENT"]),

@@ -37,11 +37,20 @@ def test_real_servers_are_chosen_by_environment(tmp_path: Path):
     ("INTAKE_DATABASE_URL", "mysql://x", "must start with one of"),
     ("UWAGI_S3_ENDPOINT", "no-port-here", "must be host:port"),
     ("UWAGI_LOG_LEVEL", "LOUD", "UWAGI_LOG_LEVEL"),
+    ("UWAGI_MAIL_BANNERS", "UWAGA", "the gateway's whole warning"),
+    ("UWAGI_MAIL_BANNERS", "UWAGA: Wiadomość pochodzi spoza Urzędu.||Uwaga!", "'Uwaga!'"),
 ])
 def test_nonsense_is_rejected_with_a_clear_message(tmp_path: Path, name, value, expected):
     env = {"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_SMTP_HOST": "127.0.0.1", name: value}
     with pytest.raises(SettingsError, match=expected):
         load_settings(env)
+
+
+def test_the_mail_gateways_warnings_are_read_one_by_one(tmp_path: Path):
+    settings = load_settings({"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_MAIL_BANNERS":
+                              "UWAGA: Wiadomość pochodzi\n spoza Urzędu. || ||CAUTION: external sender, take care."})
+    assert settings.mail_banners == ("UWAGA: Wiadomość pochodzi spoza Urzędu.", "CAUTION: external sender, take care.")
+    assert load_settings({"UWAGI_DATA_DIR": str(tmp_path)}).mail_banners == ()
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path):

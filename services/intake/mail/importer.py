@@ -80,7 +80,7 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
                 consultation_id: str | None = None) -> ImportResult:
     """Import one raw mail received by the server at `received_at` (never the Date: header)."""
     try:
-        parsed = parse_mail(raw, max_bytes=ctx.settings.max_mail_bytes)
+        parsed = parse_mail(raw, max_bytes=ctx.settings.max_mail_bytes, banners=ctx.settings.mail_banners)
     except MailRefused as refused:
         return refuse_mail(ctx, raw, refused.code, refused.reason, received_at=received_at, source=source)
     if _already_seen(ctx, parsed.message_id):

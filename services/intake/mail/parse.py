@@ -90,8 +90,9 @@ class ParsedMail:
 _UNREADABLE_HEADER = (ValueError, TypeError, IndexError, LookupError, AttributeError)
 
 
-def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
-    """Read one RFC 5322 message; raise `MailRefused` for what cannot be read safely."""
+def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, banners: tuple[str, ...] = ()) -> ParsedMail:
+    """Read one RFC 5322 message; raise `MailRefused` for what cannot be read safely. `banners`: the texts the
+    city's mail gateway writes into mail from outside (`without_gateway_banners`)."""
     if len(raw) > max_bytes:
         raise MailRefused("too_large", f"the mail has {len(raw)} bytes, more than the limit of {max_bytes}")
     if not raw.strip():
@@ -126,11 +127,11 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
     collected.plain, encrypted = _without_pgp_armour(collected.plain)
     collected.attachments.extend(encrypted)
     tables = html_tables(collected.html, forward=forward) or html_tables(collected.forwarded_html, forward=True)
-    own = strip_reply(without_safety_tips(collected.plain if collected.plain.strip()
-                                          else html_to_text(collected.html, forward=forward)),
+    own = strip_reply(_without_notices(collected.plain if collected.plain.strip()
+                                       else html_to_text(collected.html, forward=forward), banners),
                       forward=forward, reply=reply)
-    attached = strip_reply(without_safety_tips(collected.forwarded_plain if collected.forwarded_plain.strip()
-                                               else html_to_text(collected.forwarded_html)),
+    attached = strip_reply(_without_notices(collected.forwarded_plain if collected.forwarded_plain.strip()
+                                            else html_to_text(collected.forwarded_html), banners),
                            forward=forward, reply=reply)
     if automatic is None and not sender_address:
         raise MailRefused("no_sender", "the mail has no usable From address")
@@ -145,6 +146,12 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024) -> ParsedMail:
                       attachments=(*collected.attachments, *_sent_pictures(collected, body_text)), automatic=automatic,
                       body_tables=tuple(tables),
                       forwarded_senders=tuple(collected.forwarded_senders))
+
+
+def _without_notices(text: str, banners: tuple[str, ...]) -> str:
+    """What mail servers wrote into the text on the way, not the sender: Microsoft 365's safety tip and gateways'
+    warnings."""
+    return without_gateway_banners(without_safety_tips(text), banners)
 
 
 # Stands between the sender's words and the text of a mail they attached, in the body staff read.
@@ -384,9 +391,28 @@ def _sender(message: EmailMessage) -> tuple[str, str]:
         address = first.addr_spec if first.username and first.domain else ""
         name = _display_name_as_sent(message) if len(addresses) == 1 else None
         name = _repaired_encoded_words(message, "From", name if name is not None else first.display_name)
+        if not name.strip() and len(addresses) == 1:
+            name = _name_in_comment(source if source is not None else str(raw))
         return name.strip(), address.lower()
     name, address = parseaddr(str(raw))
     return name.strip(), address.lower() if "@" in address else ""
+
+
+def _name_in_comment(source: str) -> str:
+    """The name in the older form of an address, "jan@example.org (Jan Kowalski)" (RFC 5322, 3.4).
+
+    Old mailers, Usenet-era clients and some list servers still write it; the standard library's header parser
+    treats the parenthesised comment as noise and drops it, so the sender had no name at all.
+    """
+    if "(" not in source or len(source) > 1000:
+        return ""
+    name, _ = parseaddr(" ".join(source.split()))
+    if not name or "=?" not in name:
+        return name
+    try:
+        return " ".join(str(make_header(decode_header(name))).split())
+    except (HeaderParseError, LookupError, UnicodeDecodeError, ValueError):
+        return name
 
 
 def _display_name_as_sent(message: EmailMessage) -> str | None:
@@ -850,6 +876,7 @@ def _text_of(part: EmailMessage) -> str:
     else:
         if charset in _WESTERN_CHARSETS and _misread_polish_signs(text) >= 2:
             text = data.decode(guess_polish_8bit(data), errors="replace")
+    text = text.removeprefix("\ufeff")  # a byte order mark (Notepad's UTF-8, UTF-16) is not the first letter
     if part.get_content_type() == "text/plain" and (part.get_param("format") or "").lower() == "flowed":
         return unflow(text, delete_space=(part.get_param("delsp") or "").lower() == "yes")
     return text
@@ -1143,6 +1170,63 @@ def _tip_opening(line: str) -> bool:
 
 
 _QUOTE_MARKS = re.compile(r"^(?:\s*>)+")
+
+
+def without_gateway_banners(text: str, banners: tuple[str, ...] = ()) -> str:
+    """The text without the warning a mail gateway writes into every mail from outside ("CAUTION: This email
+    originated from outside of the organization. Do not click links or open attachments unless…"), wherever it
+    stands: on top of the resident's text when the city's own gateway adds it, or under the header block of a
+    forwarded or quoted original. Found in English by its shape: a short paragraph that opens as a warning and
+    tells the reader not to click links or open attachments. A city's own wording (in Polish, say) is given in
+    UWAGI_MAIL_BANNERS (`banners`) and goes wherever it stands, whatever its line breaks and quote marks."""
+    removed = 0
+    for banner in banners:
+        words = banner.split()
+        if words and len(text) <= _BANNER_TEXT_LIMIT:
+            text, found = re.subn(r"(?i)" + r"[\s>]+".join(map(re.escape, words)), "", text)
+            removed += found
+    lines = text.split("\n")
+    dropped: list[range] = []
+    start = 0
+    while start < len(lines):
+        if not _QUOTE_MARKS.sub("", lines[start]).strip():
+            start += 1
+            continue
+        end = start
+        while end + 1 < len(lines) and _QUOTE_MARKS.sub("", lines[end + 1]).strip() and \
+                _quote_depth(lines[end + 1]) == _quote_depth(lines[start]):  # an attribution above a quote
+            end += 1
+        paragraph = " ".join(_QUOTE_MARKS.sub("", line).strip() for line in lines[start:end + 1])
+        if len(paragraph) <= _BANNER_CHARS and _is_gateway_banner(paragraph):
+            dropped.append(range(start, end + 1))
+        start = end + 1
+    if not dropped and not removed:
+        return text
+    gone = {index for span in dropped for index in span}
+    kept = [line for index, line in enumerate(lines) if index not in gone]
+    return re.sub(r"\n(?:[ \t>]*\n){2,}", "\n\n", "\n".join(kept)).strip("\n")
+
+
+def _quote_depth(line: str) -> int:
+    marks = _QUOTE_MARKS.match(line)
+    return marks.group().count(">") if marks else 0
+
+
+def _is_gateway_banner(paragraph: str) -> bool:
+    warns = _BANNER_OPENING.match(paragraph) or _BANNER_FROM_OUTSIDE.match(paragraph)
+    return bool(warns) and bool(_BANNER_LINKS.search(paragraph))
+
+
+# The shapes of the public mails in tests/corpus/mail/banners (Amazon's, Microsoft 365 tenants', universities').
+_BANNER_OPENING = re.compile(
+    r"(?:\[?external\]?\s*)?(?:caution|warning|attention|external(?:\s+(?:e-?mail|message|sender))?)\s*[:!–-]",
+    re.IGNORECASE)
+_BANNER_FROM_OUTSIDE = re.compile(
+    r"this (?:e-?mail|message) (?:is |was |has )?(?:originated|came|come|sent|arrived)\b.{0,40}\boutside\b",
+    re.IGNORECASE)
+_BANNER_LINKS = re.compile(r"\b(?:click|open)\b.{0,60}?\b(?:links?|attachments?)\b", re.IGNORECASE)
+_BANNER_CHARS = 600
+_BANNER_TEXT_LIMIT = 2_000_000  # the configured texts are looked for in a body up to this size
 
 
 def _mark_safety_tips(root: etree._Element) -> None:

@@ -107,6 +107,35 @@ def test_a_name_split_into_several_encoded_words_reads_as_one(from_header, name)
     assert parse_mail(raw).sender_name == name
 
 
+def test_the_name_in_the_older_address_form_is_the_senders_name():
+    """ "From: tyra3l@gmail.com (Ferenc Kovacs)": the name in a comment after the address (RFC 5322, 3.4), as a
+    list server rewrote a Gmail sender's header (PHP internals, 2014). The standard library drops comments, so the
+    mail came in from no one by name."""
+    real = parse_mail((LIBRARIES / "php-mime-mail-parser-issue84.eml").read_bytes())
+    assert (real.sender_name, real.sender_address) == ("Ferenc Kovacs", "tyra3l@gmail.com")
+    for header, name in [(b"jan@example.org (=?iso-8859-2?q?Pawe=B3_Nowak?=)", "Paweł Nowak"),
+                         ("jan@example.org (Urząd Miasta)".encode(), "Urząd Miasta"),
+                         (b"jan@example.org", ""), (b"a@example.org (Ala), b@example.org (Ola)", "")]:
+        assert parse_mail(b"From: " + header + b"\r\nSubject: x\r\n\r\nt\r\n").sender_name == name
+
+
+@pytest.mark.parametrize("charset,data", [
+    ("utf-8", b"\xef\xbb\xbfUwaga do \xc2\xa7 3"), (None, b"\xef\xbb\xbfUwaga do \xc2\xa7 3"),
+    ("utf-16le", b"\xff\xfe" + "Uwaga do § 3".encode("utf-16-le")), ("utf-16", "Uwaga do § 3".encode("utf-16")),
+])
+def test_a_byte_order_mark_is_not_part_of_the_text(charset, data):
+    declared = f"; charset={charset}" if charset else ""
+    raw = (f"From: a@example.org\r\nSubject: x\r\nMIME-Version: 1.0\r\nContent-Type: text/plain{declared}\r\n"
+           "Content-Transfer-Encoding: base64\r\n\r\n").encode() + base64.encodebytes(data)
+    assert parse_mail(raw).body_text == "Uwaga do § 3"
+
+
+def test_soft_hyphens_and_zero_width_spaces_do_not_split_words():
+    html = "<p>Pro\u00adgram wsp\u00f3\u0142\u200bpracy &shy;z organizacjami</p>"
+    raw = mail("MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n", html)
+    assert parse_mail(raw).body_text == "Program współpracy z organizacjami"
+
+
 def multipart(*parts: str) -> bytes:
     body = "".join(f"--b1\r\n{part}\r\n" for part in parts) + "--b1--\r\n"
     return mail('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="b1"\n', body)
