@@ -1176,9 +1176,10 @@ def without_gateway_banners(text: str, banners: tuple[str, ...] = ()) -> str:
     """The text without the warning a mail gateway writes into every mail from outside ("CAUTION: This email
     originated from outside of the organization. Do not click links or open attachments unless…"), wherever it
     stands: on top of the resident's text when the city's own gateway adds it, or under the header block of a
-    forwarded or quoted original. Found in English by its shape: a short paragraph that opens as a warning and
-    tells the reader not to click links or open attachments. A city's own wording (in Polish, say) is given in
-    UWAGI_MAIL_BANNERS (`banners`) and goes wherever it stands, whatever its line breaks and quote marks."""
+    forwarded or quoted original. Found in English by its shape: a paragraph that opens as a warning, up to the
+    sentence that tells the reader not to click links or open attachments. A city's own wording (in Polish, say)
+    is given in UWAGI_MAIL_BANNERS (`banners`) and goes wherever it stands, whatever its line breaks and quote
+    marks."""
     removed = 0
     for banner in banners:
         words = banner.split()
@@ -1196,9 +1197,9 @@ def without_gateway_banners(text: str, banners: tuple[str, ...] = ()) -> str:
         while end + 1 < len(lines) and _QUOTE_MARKS.sub("", lines[end + 1]).strip() and \
                 _quote_depth(lines[end + 1]) == _quote_depth(lines[start]):  # an attribution above a quote
             end += 1
-        paragraph = " ".join(_QUOTE_MARKS.sub("", line).strip() for line in lines[start:end + 1])
-        if len(paragraph) <= _BANNER_CHARS and _is_gateway_banner(paragraph):
-            dropped.append(range(start, end + 1))
+        last = _banner_end(lines, start, end)
+        if last is not None:
+            dropped.append(range(start, last + 1))
         start = end + 1
     if not dropped and not removed:
         return text
@@ -1212,9 +1213,24 @@ def _quote_depth(line: str) -> int:
     return marks.group().count(">") if marks else 0
 
 
-def _is_gateway_banner(paragraph: str) -> bool:
-    warns = _BANNER_OPENING.match(paragraph) or _BANNER_FROM_OUTSIDE.match(paragraph)
-    return bool(warns) and bool(_BANNER_LINKS.search(paragraph))
+def _banner_end(lines: list[str], start: int, end: int) -> int | None:
+    """The last line of a gateway's warning opening the paragraph `start`..`end`, or None if it opens with none.
+
+    The warning ends with the sentence that tells the reader not to click links or open attachments; the lines
+    after it stay, as when an HTML banner and the resident's first words are one paragraph apart by a `<br>`."""
+    opening = _QUOTE_MARKS.sub("", lines[start]).strip()
+    if not (_BANNER_OPENING.match(opening) or _BANNER_FROM_OUTSIDE.match(opening)):
+        return None
+    text = ""
+    warned = False
+    for index in range(start, end + 1):
+        text = f"{text} {_QUOTE_MARKS.sub('', lines[index]).strip()}".strip()
+        if len(text) > _BANNER_CHARS:
+            return None
+        warned = warned or bool(_BANNER_LINKS.search(text))
+        if warned and (text.endswith((".", "!")) or index == end):
+            return index
+    return None
 
 
 # The shapes of the public mails in tests/corpus/mail/banners (Amazon's, Microsoft 365 tenants', universities').
@@ -1224,7 +1240,8 @@ _BANNER_OPENING = re.compile(
 _BANNER_FROM_OUTSIDE = re.compile(
     r"this (?:e-?mail|message) (?:is |was |has )?(?:originated|came|come|sent|arrived)\b.{0,40}\boutside\b",
     re.IGNORECASE)
-_BANNER_LINKS = re.compile(r"\b(?:click|open)\b.{0,60}?\b(?:links?|attachments?)\b", re.IGNORECASE)
+_BANNER_LINKS = re.compile(
+    r"\b(?:do not|don't|never)\s+(?:\w+\s+){0,2}?(?:click|open)\b.{0,60}?\b(?:links?|attachments?)\b", re.IGNORECASE)
 _BANNER_CHARS = 600
 _BANNER_TEXT_LIMIT = 2_000_000  # the configured texts are looked for in a body up to this size
 

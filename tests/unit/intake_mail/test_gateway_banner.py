@@ -47,6 +47,18 @@ def test_a_gateways_warning_in_the_shapes_public_mail_shows_goes(banner):
     assert without_gateway_banners(text) == "Dzień dobry,\n\nW § 5 ust. 2 proponuję dopisać konsultacje społeczne."
 
 
+def test_the_residents_words_a_line_break_after_the_warning_stay():
+    banner = ("CAUTION: This email originated from outside of the organization. Do not click links or open "
+              "attachments unless you recognize the sender and know the content is safe.")
+    html = f'<p><span style="color:red">{banner}</span><br>Dzień dobry, proszę o zmianę § 3.</p><p>Anna</p>'
+    raw = ("From: Anna Nowak <anna@example.org>\r\nSubject: Uwagi\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+           + html).encode()
+    assert parse_mail(raw).body_text == "Dzień dobry, proszę o zmianę § 3.\n\nAnna"
+    wrapped = banner.replace(" Do not", "\nDo not").replace(" know the", "\nknow the")
+    expected = "Dzień dobry,\nw § 3 brakuje celu."
+    assert without_gateway_banners(f"{wrapped}\n{expected}") == expected
+
+
 @pytest.mark.parametrize("text", [
     "Uwaga: proszę otworzyć załącznik i kliknąć link do formularza.",  # "uwaga" is what residents send
     "Warning: the programme does not say who may open the attachments to the grant agreement or click links.\n"
