@@ -1219,18 +1219,22 @@ def _banner_end(lines: list[str], start: int, end: int) -> int | None:
     The warning ends with the sentence that tells the reader not to click links or open attachments; the lines
     after it stay, as when an HTML banner and the resident's first words are one paragraph apart by a `<br>`."""
     opening = _QUOTE_MARKS.sub("", lines[start]).strip()
-    if not (_BANNER_OPENING.match(opening) or _BANNER_FROM_OUTSIDE.match(opening)):
+    if not any(pattern.match(opening) for pattern in (_BANNER_OPENING, _BANNER_FROM_OUTSIDE,
+                                                       _BANNER_ONLY_FROM_OUTSIDE)):
         return None
     text = ""
     warned = False
+    from_outside_end = None  # "This email came from outside the organization.", advice or not after it
     for index in range(start, end + 1):
         text = f"{text} {_QUOTE_MARKS.sub('', lines[index]).strip()}".strip()
         if len(text) > _BANNER_CHARS:
-            return None
+            break
         warned = warned or bool(_BANNER_LINKS.search(text))
         if warned and (text.endswith((".", "!")) or index == end):
             return index
-    return None
+        if from_outside_end is None and _BANNER_ONLY_FROM_OUTSIDE.fullmatch(text):
+            from_outside_end = index
+    return from_outside_end
 
 
 # The shapes of the public mails in tests/corpus/mail/banners (Amazon's, Microsoft 365 tenants', universities').
@@ -1241,7 +1245,12 @@ _BANNER_FROM_OUTSIDE = re.compile(
     r"this (?:e-?mail|message) (?:is |was |has )?(?:originated|came|come|sent|arrived)\b.{0,40}\boutside\b",
     re.IGNORECASE)
 _BANNER_LINKS = re.compile(
-    r"\b(?:do not|don't|never)\s+(?:\w+\s+){0,2}?(?:click|open)\b.{0,60}?\b(?:links?|attachments?)\b", re.IGNORECASE)
+    r"\b(?:(?:do not|don['’]t|never)\s+(?:\w+\s+){0,2}?(?:click|open)|(?:cautious|careful)\s+(?:when\s+)?(?:opening|"
+    r"clicking))\b.{0,60}?\b(?:links?|attachments?)\b", re.IGNORECASE)
+# "[EXTERNAL] This email came from outside the organization." alone, the warning without advice
+_BANNER_ONLY_FROM_OUTSIDE = re.compile(
+    r"(?:\[?external\]?\s*[:!–-]?\s*|(?:caution|warning|attention)\s*[:!–-]\s*)?this (?:e-?mail|message) "
+    r"(?:is |was |has )?(?:originated|came|come|sent|arrived)\b[^.!]{0,60}\boutside\b[^.!]{0,60}[.!]", re.IGNORECASE)
 _BANNER_CHARS = 600
 _BANNER_TEXT_LIMIT = 2_000_000  # the configured texts are looked for in a body up to this size
 

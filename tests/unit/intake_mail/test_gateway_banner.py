@@ -41,6 +41,14 @@ def test_a_forward_keeps_both_texts_and_loses_the_banner_under_the_originals_hea
     "is safe.",
     # linux-kernel, 31 October 2023 (a Microsoft 365 tenant's own banner)
     "EXTERNAL EMAIL: Do not click links or open attachments unless you know the\ncontent is safe",
+    # three more, as public projects that strip banners quote the ones their users get (UK public bodies, a
+    # company's Proofpoint, a school's own)
+    "WARNING: This email came from outside of the organisation. Do not provide login or password details. Always "
+    "be cautious opening links and attachments wherever the email appears to come from. If you have any doubts "
+    "about this email, contact ICT.",
+    "[EXTERNAL] This email came from outside the organization.",
+    "This email came from outside your organisation. Don’t open attachments or click links unless you're "
+    "absolutely sure it’s safe.",
 ])
 def test_a_gateways_warning_in_the_shapes_public_mail_shows_goes(banner):
     text = f"Dzień dobry,\n\n{banner}\n\nW § 5 ust. 2 proponuję dopisać konsultacje społeczne."
@@ -66,6 +74,8 @@ def test_the_residents_words_a_line_break_after_the_warning_stay():
       "residents, as the programme of 2024 promised and the Council asked in its resolution." * 5,  # too long
     "CAUTION: the deadline in § 7 is too short for small associations.",  # a warning, but not a gateway's
     "Please do not click links in the city's newsletter; they expire.",  # no warning opening
+    "Warning: this message came from outside the programme's scope, as § 2 says nothing about sport clubs, "
+    "so the council must add them.",  # a warning about something else
 ])
 def test_a_residents_own_words_are_not_taken_for_a_banner(text):
     assert without_gateway_banners(text) == text
