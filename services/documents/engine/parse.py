@@ -433,10 +433,15 @@ def _table_text(table, state: _ParseState, *, rows_joined: str = "\n") -> str:
 
 
 def _cell_text(cell, state: _ParseState) -> str:
+    """A cell's paragraphs in one line, each numbered as Word shows it ("1. Szkolenia 2. Doradztwo"): a list in a
+    cell counts in the document's lists, so the body's numbers after the table go on from it, as in Word."""
     parts = []
     for child in _body_children(cell):
         if child.tag == W + "p":
-            parts.append(" ".join("".join(run.text for run in _runs(child, state)).split()))
+            ppr = child.find(W + "pPr")
+            text = " ".join("".join(run.text for run in _runs(child, state)).split())
+            auto = _auto_number(ppr, _style_of(ppr, state.styles), state)
+            parts.append(f"{auto[0].strip()} {text}" if auto is not None and text else text)
         elif child.tag == W + "tbl":
             parts.append(_table_text(child, state, rows_joined=" / "))
     return " ".join(part for part in parts if part)

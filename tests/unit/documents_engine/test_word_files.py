@@ -55,6 +55,14 @@ def test_words_own_lists_are_numbered_as_tika_expects(name, expected):
     assert not missing, (missing, lines)
 
 
+def test_a_list_inside_a_table_cell_shows_its_numbers_in_the_tables_text():
+    """Tika expects "1. Within cell 1" and "b. Cell b" in the table of `testWORD_numbered_list.docx`; the engine
+    read the cell as "Within cell 1 Cell a Cell b", and a reviewer quoting "pkt 1" of a table could not find it."""
+    table = next(unit for unit in parse_docx((CORPUS / "testWORD_numbered_list.docx").read_bytes()).units
+                 if unit.kind == "table")
+    assert "1. Within cell 1 a. Cell a b. Cell b" in table.text
+
+
 NUMBERING_WITH_A_LIST_STYLE = f"""<w:numbering xmlns:w="{W[1:-1]}">
   <w:abstractNum w:abstractNumId="0"><w:styleLink w:val="Paragrafy"/>
     <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:lvlText w:val="§ %1."/></w:lvl>
