@@ -60,3 +60,49 @@ def shared_files(text: str) -> tuple[SharedFile, ...]:
         if len(found) == MAX_LINKS:
             break
     return tuple(found.values())
+
+
+def original_links(text: str) -> str:
+    """The text with the links a mail gateway rewrote given back as the sender wrote them.
+
+    A mailbox behind Microsoft Defender's Safe Links or Proofpoint's URL Defense gets every address in a mail
+    rewritten to a long one on the gateway's server ("https://eur02.safelinks.protection.outlook.com/?url=
+    https%3A%2F%2Fisap.sejm.gov.pl…&data=…&sdata=…&reserved=0"). In a resident's comment, as staff read it and
+    the report publishes it, that is a line of noise carrying the recipient's address and tenant id, and a
+    OneDrive link inside it is not known for one. The address the sender wrote is in the rewritten one; an
+    address that cannot be recovered exactly (Proofpoint v3 with replaced characters) stays as it came.
+    """
+    if "safelinks.protection." not in text and "urldefense." not in text:
+        return text
+    for pattern, original in _REWRITTEN:
+        text = pattern.sub(lambda match, original=original: original(match) or match.group(), text)
+    return text
+
+
+def _safe_links_target(match: re.Match) -> str | None:
+    return _web_address(unquote(match.group(1)))
+
+
+def _proofpoint_v2_target(match: re.Match) -> str | None:
+    return _web_address(unquote(match.group(1).replace("-", "%").replace("_", "/")))
+
+
+def _proofpoint_v3_target(match: re.Match) -> str | None:
+    address = match.group(1)
+    return None if "*" in address else _web_address(address)  # "*" stands for characters kept encoded apart
+
+
+def _web_address(address: str) -> str | None:
+    return address if re.fullmatch(r"https?://[^\s<>\"]+", address, re.IGNORECASE) else None
+
+
+_REWRITTEN = (
+    # Outlook's plain text keeps the HTML's "&amp;" between the parameters
+    (re.compile(r"https?://[\w.-]{1,60}\.safelinks\.protection\.(?:outlook\.com|office365\.us)/?"
+                r"\?url=([^&\s<>\"]{1,4000})(?:&[^\s<>\"]{0,4000})?", re.IGNORECASE), _safe_links_target),
+    (re.compile(r"https?://urldefense\.proofpoint\.com/v2/url\?u=([\w.~-]{1,4000})(?:&[^\s<>\"]{0,4000})?",
+                re.IGNORECASE), _proofpoint_v2_target),
+    # the address ends at the first "__" (Proofpoint encodes any in it), which keeps the search linear
+    (re.compile(r"https?://urldefense\.com/v3/__((?:(?!__)[^\s<>\"]){1,4000})__;[\w*-]{0,4000}!![^\s<>\"$]{0,4000}\$",
+                re.IGNORECASE), _proofpoint_v3_target),
+)

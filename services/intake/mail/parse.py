@@ -29,6 +29,7 @@ from lxml import html as lxml_html
 
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import asic_container, zip_files
+from services.intake.mail.links import original_links
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.signed import (SignedContent, is_signature_envelope, package_signers, pdf_signers,
                                          signature_signers, signed_content)
@@ -149,9 +150,9 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, banners: tuple[
 
 
 def _without_notices(text: str, banners: tuple[str, ...]) -> str:
-    """What mail servers wrote into the text on the way, not the sender: Microsoft 365's safety tip and gateways'
-    warnings."""
-    return without_gateway_banners(without_safety_tips(text), banners)
+    """What mail servers wrote into the text on the way, not the sender: Microsoft 365's safety tip, gateways'
+    warnings and the links their link protection rewrote."""
+    return original_links(without_gateway_banners(without_safety_tips(text), banners))
 
 
 # Stands between the sender's words and the text of a mail they attached, in the body staff read.
