@@ -143,6 +143,9 @@ HOSTILE_LINES = {
     "verbs and addresses": ("wrote <@ " * 40) + " 10:00 2024",
     "armour with no end": "-----BEGIN PGP SIGNED MESSAGE-----\n\nx\n-----BEGIN PGP SIGNATURE-----",
     "quoted forwards": "---------- Forwarded message ---------\n> From: a\n> To: b",
+    "gateway warnings": "CAUTION: This email originated from outside. Do not click links or open attachments.\n",
+    "warning openings": "CAUTION: x " * 70,
+    "rewritten link openings": "https://urldefense.com/v3/__x" * 14 + " https://a.safelinks.protection.outlook.com/?url=",
 }
 
 
