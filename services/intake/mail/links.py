@@ -4,6 +4,9 @@
 Uwagi never opens such a link: the file is on someone else's server, may need the sender's permission to open,
 and may change or vanish after the deadline, so it is not what was submitted. Staff are told the mail carries
 one, so that they open it themselves and transcribe it, or ask the sender to attach the file instead.
+
+`original_links` gives back the addresses a gateway's link protection rewrote (Safe Links, Proofpoint), so that
+the text holds what the sender wrote and a shared file behind such an address is still known for one.
 """
 
 from __future__ import annotations
