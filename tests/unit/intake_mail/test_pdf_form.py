@@ -216,7 +216,7 @@ def test_a_pdf_form_with_a_few_damaged_bytes_gives_rows_or_no_form_never_an_erro
     data = (CORPUS / name).read_bytes()
     chance = random.Random(zlib.crc32(name.encode()))  # repeatable in every process
     outcomes = []
-    for _ in range(12):
+    for _ in range(6):  # both outcomes come within six; test_container_fuzz.py damages the same files at random too
         damaged = bytearray(data)
         for _flip in range(chance.randint(1, 8)):
             damaged[chance.randrange(len(damaged))] = chance.randrange(256)
