@@ -96,7 +96,10 @@ def _proofpoint_v3_target(match: re.Match) -> str | None:
 
 
 def _web_address(address: str) -> str | None:
-    return address if re.fullmatch(r"https?://[^\s<>\"]+", address, re.IGNORECASE) else None
+    return address if _WEB_ADDRESS.fullmatch(address) else None
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 
 
 _REWRITTEN = (

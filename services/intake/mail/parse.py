@@ -1152,7 +1152,7 @@ def without_safety_tips(text: str) -> str:
         if start is None:  # the link without the tip's words: someone's own text quoting it stays
             continue
         dropped.update(range(start, end + 1))
-        if end + 1 < len(lines) and _QUOTE_MARKS.sub("", lines[end + 1]).strip() == "]":
+        if end + 1 < len(lines) and _bare(lines[end + 1]) == "]":
             dropped.add(end + 1)
     kept = [line for index, line in enumerate(lines) if index not in dropped]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip("\n")
@@ -1160,17 +1160,22 @@ def without_safety_tips(text: str) -> str:
 
 def _tip_line(line: str) -> bool:
     """A line that can belong to the tip: not blank, not a header field of the quoted mail above it."""
-    unquoted = _QUOTE_MARKS.sub("", line).strip()
+    unquoted = _bare(line)
     return bool(unquoted) and not _HEADER_FIELD_LINE.match(unquoted)
 
 
 def _tip_opening(line: str) -> bool:
     """The tip's first line: in brackets as Outlook's plain text quotes it, or naming the new sender's address."""
-    unquoted = _QUOTE_MARKS.sub("", line).strip()
+    unquoted = _bare(line)
     return unquoted.startswith("[") or "@" in unquoted
 
 
 _QUOTE_MARKS = re.compile(r"^(?:\s*>)+")
+
+
+def _bare(line: str) -> str:
+    """A line's words, without its quote marks and the space around them."""
+    return _QUOTE_MARKS.sub("", line).strip()
 
 
 def without_gateway_banners(text: str, banners: tuple[str, ...] = ()) -> str:
@@ -1191,11 +1196,11 @@ def without_gateway_banners(text: str, banners: tuple[str, ...] = ()) -> str:
     dropped: list[range] = []
     start = 0
     while start < len(lines):
-        if not _QUOTE_MARKS.sub("", lines[start]).strip():
+        if not _bare(lines[start]):
             start += 1
             continue
         end = start
-        while end + 1 < len(lines) and _QUOTE_MARKS.sub("", lines[end + 1]).strip() and \
+        while end + 1 < len(lines) and _bare(lines[end + 1]) and \
                 _quote_depth(lines[end + 1]) == _quote_depth(lines[start]):  # an attribution above a quote
             end += 1
         last = _banner_end(lines, start, end)
@@ -1219,15 +1224,14 @@ def _banner_end(lines: list[str], start: int, end: int) -> int | None:
 
     The warning ends with the sentence that tells the reader not to click links or open attachments; the lines
     after it stay, as when an HTML banner and the resident's first words are one paragraph apart by a `<br>`."""
-    opening = _QUOTE_MARKS.sub("", lines[start]).strip()
-    if not any(pattern.match(opening) for pattern in (_BANNER_OPENING, _BANNER_FROM_OUTSIDE,
-                                                       _BANNER_ONLY_FROM_OUTSIDE)):
+    opening = _bare(lines[start])
+    if not (_BANNER_OPENING.match(opening) or _BANNER_FROM_OUTSIDE.match(opening)):
         return None
     text = ""
     warned = False
     from_outside_end = None  # "This email came from outside the organization.", advice or not after it
     for index in range(start, end + 1):
-        text = f"{text} {_QUOTE_MARKS.sub('', lines[index]).strip()}".strip()
+        text = f"{text} {_bare(lines[index])}".strip()
         if len(text) > _BANNER_CHARS:
             break
         warned = warned or bool(_BANNER_LINKS.search(text))
@@ -1243,8 +1247,8 @@ _BANNER_OPENING = re.compile(
     r"(?:\[?external\]?\s*)?(?:caution|warning|attention|external(?:\s+(?:e-?mail|message|sender))?)\s*[:!–-]",
     re.IGNORECASE)
 _BANNER_FROM_OUTSIDE = re.compile(
-    r"this (?:e-?mail|message) (?:is |was |has )?(?:originated|came|come|sent|arrived)\b.{0,40}\boutside\b",
-    re.IGNORECASE)
+    r"(?:\[?external\]?\s*[:!–-]?\s*)?this (?:e-?mail|message) (?:is |was |has )?(?:originated|came|come|sent|"
+    r"arrived)\b.{0,40}\boutside\b", re.IGNORECASE)
 _BANNER_LINKS = re.compile(
     r"\b(?:(?:do not|don['’]t|never)\s+(?:\w+\s+){0,2}?(?:click|open)|(?:cautious|careful)\s+(?:when\s+)?(?:opening|"
     r"clicking))\b.{0,60}?\b(?:links?|attachments?)\b", re.IGNORECASE)
