@@ -54,6 +54,10 @@ def normalise(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s./]", " ", plain).split())
 
 
+# The names of a document's units as a header lists them to ask where a comment belongs ("rozdział, paragraf,
+# ustęp, punkt"; "nr paragrafu, ustępu"), normalised
+_UNIT_WORD = r"(?:rozdzial|rozdzialu|paragraf|paragrafu|ustep|ustepu|punkt|punktu|litera|litery|artykul|artykulu)"
+
 # Checked in this order: "część dokumentu, do którego odnosi się uwaga" mentions "uwaga" but is the section.
 _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
     # Who comments, per row in some tables ("Podmiot wnoszący propozycję", as the government's tables of comments
@@ -66,14 +70,18 @@ _COLUMN_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
                            r"^wskaz(?:anie)? (?:miejsc|zapis|fragment)|^nr (?:str(?:ony)?|punktu|ustepu)\b")),
     # A header that opens with a proposing word is the proposal whatever it names after it ("Proponowana treść
     # zapisu", "Propozycja zmiany zapisu w projekcie" would otherwise be the current text).
-    ("proposal", re.compile(r"^(?:propozycj|proponowan|sugerowan|wnioskowan|postulowan)")),
+    ("proposal", re.compile(r"^(?:propozycj|proponowan|sugerowan|wnioskowan|postulowan)|\bpo zmianie\b")),
+    # A header that asks for the units by name is the section whatever it calls them: "Zapis w projekcie, do
+    # którego zgłaszane są uwagi (nr paragrafu, ustępu, punktu)".
+    ("section", re.compile(rf"\b{_UNIT_WORD}\b.*\b{_UNIT_WORD}\b")),
     ("current_text", re.compile(r"zapisu? w projekcie|obecny zapis|obecne brzmienie|dotychczasowy zapis|aktualny zapis|"
                                 r"(?:zapis|brzmienie|tresc)\w* (?:obecn|dotychczasow|aktualn)|"
                                 r"^(?:obecn|dotychczasow)\w*$|"
                                 r"brzmienie w projekcie|tresc zapisu|zapis projektu|^zapis$|current (?:text|wording)|"
                                 r"(?:tekst|tresc|brzmienie) aktualn|aktualn\w* (?:tekst|tresc|brzmienie)|"
                                 r"zapis ktorego dotyczy|^jest$")),  # a lawyer's table: "Jest" | "Powinno być"
-    ("comment", re.compile(r"tresc (?:uwagi|opinii)|^uwaga$|^uwagi$|opis uwagi|^comment")),
+    ("comment", re.compile(r"tresc (?:uwagi|opinii)|^uwaga$|^uwagi$|opis uwagi|^comment|"
+                           r"^(?:opinia|uwagi i opinie|opinie i uwagi|(?:uwaga ?/ ?opinia|opinia ?/ ?uwaga))$")),
     ("proposal", re.compile(r"propozycj|proponowan|sugerowan|wnioskowan|proponuje|nowe brzmienie|nowy zapis|^proposal|"
                             r"proposed (?:change|wording)|^powinno byc$")),
     ("number", re.compile(r"^l\.? ?p\.?$|^lp$|^nr$|^no\.?$")),
@@ -160,10 +168,34 @@ def _cell_value(text: str) -> str:
 
 
 def _form_row(values: dict[str, str]) -> FormRow:
-    """A comment from the fields read; a "Treść uwagi" column comes before the proposal."""
+    """A comment from the fields read; a "Treść uwagi" column comes before the proposal. Without a section, one
+    written at the start of the current text ("§ 5 ust. 2 – „Program realizowany jest …”") is the section."""
     proposal = "\n\n".join(v for v in (values.get("comment", ""), values.get("proposal", "")) if v)
-    return FormRow(values.get("section", ""), values.get("current_text", ""), proposal,
-                   values.get("justification", ""))
+    section, current_text = values.get("section", ""), values.get("current_text", "")
+    if not section and current_text:
+        section, current_text = split_citation(current_text)
+    return FormRow(section, current_text, proposal, values.get("justification", ""))
+
+
+# A unit of the draft as people cite it at the start of a cell: "§ 5 ust. 2", "Rozdział III pkt 4 lit. b)",
+# "Załącznik nr 1, rozdz. 2", "art. 3 ust. 1a". A unit word always comes with its number.
+_CITED_NUMBER = r"(?:\d{1,3}[a-z]?|(?-i:[IVXLC]{1,6}))(?!\w)\)?\.?"
+_CITED_UNIT = (r"(?:§{1,2}\s*" + _CITED_NUMBER + r"|(?:art\.|artyku[łl]\w*|rozdzia[łl]\w*|rozdz\.|dzia[łl]\w*|ust\.|"
+               r"ust[ęe]p\w*|pkt\.?|punkt\w*|cz[ęe][śs][ćc]\w*|za[łl][ąa]cznik\w*|za[łl]\.)\s*(?:nr\.?\s*)?"
+               + _CITED_NUMBER + r"|(?:lit\.|liter[ay]?)\s*[a-z]\b\)?)")
+_CITATION = re.compile(r"\s*(" + _CITED_UNIT + r"(?:[\s,]*" + _CITED_UNIT + r")*)(?=[\s:–—-]|$)", re.IGNORECASE)
+_QUOTED = re.compile(r"[„\"“”'‘’«»]+(?P<inner>[^„\"“”«»]*)[„\"“”'‘’«»]+\.?")
+
+
+def split_citation(text: str) -> tuple[str, str]:
+    """(the units cited at the start of `text`, the rest without its separator and quotation marks), or ("",
+    `text`) when it does not start with one."""
+    match = _CITATION.match(text)
+    if match is None:
+        return "", text
+    rest = text[match.end():].lstrip(" \t\n:–—-").strip()
+    quoted = _QUOTED.fullmatch(rest)
+    return " ".join(match.group(1).split()).rstrip(",."), (quoted.group("inner").strip() if quoted else rest)
 
 
 def rows_from_vertical_grid(grid: list[list[str]]) -> list[FormRow] | None:

@@ -74,6 +74,19 @@ def docx_with(table_rows: list[list[str]], *, before: list[str] = (), after: lis
     ("Brzmienie dotychczasowe", "current_text"),
     ("obecny", "current_text"),
     ("Zapis proponowany", "proposal"),
+    # a header that asks for the units by name asks where the comment belongs, whatever else it says
+    ("Zapis w projekcie, do którego zgłaszane są uwagi (nr paragrafu, ustępu, punktu)", "section"),
+    ("Zapis w projekcie programu, którego dotyczy uwaga (rozdział, paragraf)", "section"),
+    ("Propozycja zmiany brzmienia paragrafu, ustępu", "proposal"),  # proposes first
+    ("Uzasadnienie (paragraf, ustęp)", "justification"),
+    ("Obecny zapis paragrafu", "current_text"),  # one unit word names what is quoted, not where
+    # what the text becomes is proposed, whatever it is called
+    ("Brzmienie zapisu po zmianie", "proposal"),
+    ("Treść zapisu po zmianie", "proposal"),
+    ("Opinia", "comment"),
+    ("Opinia/uwaga", "comment"),
+    ("Uwagi i opinie", "comment"),
+    ("Zgłaszane uwagi", None),  # the city form's title row above its header, never a column
 ])
 def test_header_wording_and_its_close_variants_name_their_column(header, field):
     assert classify_header(header) == field
@@ -91,6 +104,40 @@ def test_columns_in_any_order_with_an_extra_column_and_the_column_number_row():
     ])
     assert [(r.section, r.current_text, r.proposal, r.justification) for r in rows] == [
         ("§ 1", "Stary zapis", "Nowy zapis", "Bo tak."), ("§ 2", "", "Drugi zapis", "")]
+
+
+def test_units_cited_at_the_start_of_the_current_text_are_the_section_when_the_form_has_none():
+    # A form whose one column for the place asks for "the provision the comment concerns": people write the
+    # units, the wording, or both in it.
+    rows = rows_from_grid([
+        ["Lp.", "Zapis w projekcie, do którego zgłaszane są uwagi", "Proponowany zapis", "Uzasadnienie"],
+        ["1", "§ 5 ust. 2 – „Program realizowany jest we współpracy z organizacjami.”", "Dopisać „i grupami”.",
+         "Szerszy krąg."],
+        ["2", "§ 9", "Kwota 9 500 000 zł.", "Inflacja."],
+        ["3", "Rozdział III pkt 4 lit. b)\nkonsultowanie projektów aktów prawa miejscowego", "Skreślić.", ""],
+        ["4", "Załącznik nr 1, rozdz. 2: Cele programu", "Nowy cel.", ""],
+        ["5", "Punkt widzenia organizacji nie jest brany pod uwagę.", "Uwzględnić.", ""],
+        ["6", "2) organizacje pozarządowe", "3) grupy nieformalne", ""],
+    ])
+    assert [(r.section, r.current_text) for r in rows] == [
+        ("§ 5 ust. 2", "Program realizowany jest we współpracy z organizacjami."),
+        ("§ 9", ""),
+        ("Rozdział III pkt 4 lit. b)", "konsultowanie projektów aktów prawa miejscowego"),
+        ("Załącznik nr 1, rozdz. 2", "Cele programu"),
+        ("", "Punkt widzenia organizacji nie jest brany pod uwagę."),  # a unit word without its number
+        ("", "2) organizacje pozarządowe"),  # the point's own number, no unit named
+    ]
+    assert rows[0].proposal == "Dopisać „i grupami”." and rows[0].justification == "Szerszy krąg."
+
+
+def test_a_section_given_in_its_column_leaves_the_current_text_as_written():
+    rows = rows_from_grid([
+        ["Lp.", "Część dokumentu", "Obecny zapis", "Propozycja zmiany"],
+        ["1", "§ 5", "§ 5 ust. 2 stanowi: „Program …”", "Nowe brzmienie."],
+        ["2", "", "§ 7 ust. 1 – „Konkursy ogłasza Prezydent.”", "Dodać termin."],
+    ])
+    assert [(r.section, r.current_text) for r in rows] == [
+        ("§ 5", "§ 5 ust. 2 stanowi: „Program …”"), ("§ 7 ust. 1", "Konkursy ogłasza Prezydent.")]
 
 
 def test_a_cell_left_empty_with_a_dash_or_brak_is_empty_and_a_row_of_such_cells_is_no_comment():
