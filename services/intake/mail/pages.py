@@ -90,5 +90,6 @@ def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, foc
                            letters=staff.letter_texts(_ctx(), mail) if letters is None else letters,
                            organisation_read=organisation_read, scanned_form=scanned_form,
                            shared=shared_files(mail.body_text or ""),
+                           related=transcribe.related_submissions(_ctx(), mail, submission),
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

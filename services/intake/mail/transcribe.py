@@ -4,12 +4,14 @@ review, documents and notify (see its contract in services.common.events)."""
 
 from __future__ import annotations
 
+import re
 import uuid
+from email.utils import parseaddr
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.common.events import utcnow
@@ -115,6 +117,49 @@ def mail_for_transcription(ctx: ServiceContext, mail_id: str) -> tuple[InboundMa
         submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
                                     .options(selectinload(Submission.comments))) if mail.submission_id else None
         return mail, submission
+
+
+_REFERENCE = re.compile(r"\bUW/\d{4}/\d{6}\b")
+MAX_RELATED = 20
+
+
+@dataclass(frozen=True)
+class RelatedSubmission:
+    """Another submission to the same consultation that staff should read the mail beside."""
+    reference: str
+    received_at: datetime
+    comments: int
+    named: bool  # the mail names it: a reply to its receipt, a correction, a comment withdrawn
+
+
+def references_named(*texts: str) -> set[str]:
+    """The submission references a mail's subject and text name ("Re: Potwierdzenie złożenia uwag UW/2026/…")."""
+    return {match.group() for text in texts for match in _REFERENCE.finditer(text or "")}
+
+
+def related_submissions(ctx: ServiceContext, mail: InboundMail, submission: Submission | None
+                        ) -> tuple[RelatedSubmission, ...]:
+    """The sender's other submissions to the consultation and those the mail names, oldest first: a resident
+    who answers the receipt, corrects a comment or sends a second letter is read beside the first."""
+    if submission is None:
+        return ()
+    named = references_named(mail.subject or "", mail.body_text or "")
+    address = (submission.email or parseaddr(mail.sender or "")[1]).lower()
+    same_sender = func.lower(Submission.email) == address if address else None
+    matches = [condition for condition in (same_sender, Submission.reference.in_(named) if named else None)
+               if condition is not None]
+    if not matches:
+        return ()
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(Submission.reference, Submission.received_at, func.count(Comment.id))
+            .outerjoin(Comment, Comment.submission_id == Submission.id)
+            .where(Submission.consultation_id == submission.consultation_id, Submission.id != submission.id,
+                   or_(*matches))
+            .group_by(Submission.id, Submission.reference, Submission.received_at)
+            .order_by(Submission.received_at, Submission.reference).limit(MAX_RELATED)).all()
+    return tuple(RelatedSubmission(reference, received_at, comments, reference in named)
+                 for reference, received_at, comments in rows)
 
 
 @dataclass(frozen=True)

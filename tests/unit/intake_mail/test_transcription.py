@@ -324,3 +324,40 @@ def test_an_unsigned_transcribed_submission_names_no_signer(fresh_ctx):
     mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
     transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
     assert transcribed_events(fresh_ctx, reference)[0]["signed_by"] == []
+
+
+def plain_mail(sender: str, subject: str, text: str) -> bytes:
+    return (f"From: {sender}\r\nTo: konsultacje@um.torun.pl\r\nMessage-ID: <{uuid.uuid4().hex}@example.org>\r\n"
+            f"Subject: {subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Transfer-Encoding: 8bit\r\n\r\n{text}\r\n").encode("utf-8")
+
+
+def test_a_reply_to_a_receipt_is_shown_beside_the_senders_earlier_submissions_and_those_it_names(fresh_ctx):
+    consultation = open_consultation(fresh_ctx)
+
+    def imported(raw: bytes) -> tuple[str, str]:
+        result = import_mail(fresh_ctx, raw, received_at=now(), source="t", consultation_id=consultation)
+        with fresh_ctx.db.transaction() as session:
+            mail = session.scalar(select(InboundMail).where(InboundMail.message_id == result.message_id))
+            return mail.id, result.reference
+
+    first_id, first = imported(plain_mail("Anna Nowak <anna@example.org>", "Uwagi", "Proszę o dwa konkursy w roku."))
+    _other_id, other = imported(plain_mail("Jan Wiśniewski <jan@example.org>", "Uwagi", "Więcej lokali dla NGO."))
+    reply_id, reply = imported(plain_mail(
+        "Anna Nowak <ANNA@example.org>", f"Re: Potwierdzenie złożenia uwag {first} – Program współpracy",
+        f"Dzień dobry,\r\ndopisuję jedną uwagę i popieram zgłoszenie {other} pana Jana.\r\n\r\n"
+        "> Szanowni Państwo,\r\n> dziękujemy za udział w konsultacjach."))
+    client = reviewer_client(fresh_ctx)
+    page = client.get(f"/intake/staff/mails/{reply_id}").get_data(as_text=True)
+    listed = re.search(r'<ul class="related-submissions">(.*?)</ul>', page, re.S).group(1)
+    assert "Inne zgłoszenia nadawcy" in page
+    # oldest first: the sender's own (its address in another case) and the one the text names, never this one
+    assert re.findall(r"UW/\d{4}/\d{6}", re.sub(r'href="[^"]*"', "", listed)) == [first, other]
+    assert reply not in listed and listed.count("(wymienione w tej wiadomości)") == 2
+    assert "1 uwaga" in listed and "może dodawać do niego uwagi, poprawiać którąś z nich albo ją wycofywać" in page
+    assert f"/review/queue?consultation={consultation}&amp;q={first.replace('/', '%2F')}" in page
+    # the first mail: the sender's later reply is listed, named by nothing
+    first_page = client.get(f"/intake/staff/mails/{first_id}").get_data(as_text=True)
+    listed = re.search(r'<ul class="related-submissions">(.*?)</ul>', first_page, re.S).group(1)
+    assert reply in listed and other not in listed and "wymienione w tej wiadomości" not in first_page
+    assert "może dodawać do niego uwagi" not in first_page
