@@ -192,6 +192,8 @@ def _receipt(event: Event, session: Session, offices: Mapping[str, dict[str, str
             "status_url": data["status_url"],
             "late": bool(data["late"]),
             "received_at": _iso(data["received_at"]),
+            # An e-mail staff must transcribe: its one comment is the mail's own text, not a comment to echo
+            "needs_review": bool(data.get("needs_review")),
             "comments": [
                 {"number": c["number"], "section": c["section"], "current_text": c.get("current_text") or "",
                  "proposal": c["proposal"], "justification": c.get("justification") or "",

@@ -32,7 +32,7 @@ def random_reference() -> str:
 
 def received_event(*, email: str | None = "anna.nowak@example.org", language: str = "pl", late: bool = False,
                    comments: int = 2, reference: str | None = None, submission_id: str | None = None,
-                   consultation_id: str | None = None) -> Event:
+                   consultation_id: str | None = None, needs_review: bool = False) -> Event:
     data = {
         "submission_id": submission_id or str(uuid.uuid4()),
         "consultation_id": consultation_id or str(uuid.uuid4()),
@@ -52,6 +52,7 @@ def received_event(*, email: str | None = "anna.nowak@example.org", language: st
              "justification": "Większa skala działań w 2025 r."}
             for n in range(1, comments + 1)
         ],
+        **({"needs_review": True, "channel": "email"} if needs_review else {}),
     }
     return parse_envelope(new_envelope("submission.received", data, producer="intake", correlation_id=data["reference"]))
 

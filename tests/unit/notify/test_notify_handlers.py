@@ -38,6 +38,12 @@ def test_a_submission_with_an_email_stages_one_pending_receipt_and_wakes_the_mai
     assert woken == [row.id]
 
 
+def test_an_email_staff_must_transcribe_gets_a_receipt_that_says_so(ctx, dispatcher):
+    dispatcher.dispatch(received_event(comments=1))
+    dispatcher.dispatch(received_event(comments=1, needs_review=True))
+    assert [row.context["needs_review"] for row in notifications(ctx)] == [False, True]
+
+
 def test_a_submission_stores_who_to_tell_about_each_comment(ctx, dispatcher):
     event = received_event(comments=3, language="en")
     dispatcher.dispatch(event)

@@ -77,6 +77,27 @@ def test_the_english_receipt_is_in_english(renderer):
     assert "Dzień dobry" not in mail.text
 
 
+@pytest.mark.parametrize(("language", "subject", "says", "copy"), [
+    ("pl", "Potwierdzenie otrzymania wiadomości UW/2024/000123 – ",
+     "pracownicy urzędu przepiszą do rejestru uwag", "Kopia zgłoszonych uwag"),
+    ("en", "Your message was received: UW/2024/000123 – ",
+     "will copy the comments in the message and its attachments into the register", "A copy of the comments"),
+])
+def test_the_receipt_of_an_email_to_transcribe_says_staff_will_copy_it_and_echoes_no_placeholder(
+        renderer, language, subject, says, copy):
+    # The one comment of such a submission is the mail's own text (or "[Uwagi w załącznikach, do przepisania: …]"),
+    # which is no comment to send back as one
+    placeholder = {"number": 1, "section": "", "current_text": "", "justification": "",
+                   "proposal": "[Uwagi w załącznikach, do przepisania: skan uwag.pdf]"}
+    mail = renderer.render(Template.SUBMISSION_RECEIPT, language,
+                           {**RECEIPT, "needs_review": True, "late": True, "comments": [placeholder]})
+    assert mail.subject.startswith(subject)
+    for body in (mail.text, mail.html):
+        assert says in body and "UW/2024/000123" in body and "do przepisania" not in body and copy not in body
+        assert ("wiadomość wpłynęła po terminie" if language == "pl" else "the message arrived after") in body
+    assert 'href="http://127.0.0.1:8000/intake/status?reference=UW/2024/000123&amp;token=t0k3n"' in mail.html
+
+
 def test_submitters_text_is_escaped_in_html_but_verbatim_in_plain_text(renderer):
     mail = renderer.render(Template.SUBMISSION_RECEIPT, "pl", RECEIPT)
     assert "<script>" not in mail.html
