@@ -29,6 +29,7 @@ from services.common.events import utcnow
 from services.common.sealing import Sealer
 from services.common.web import Conflict, DomainError, NotFound, Refused
 from services.intake import domain, handlers
+from services.intake.mail import transcribe
 from services.intake.web_ui import (
     HONEYPOT,
     MAX_ROWS,
@@ -231,7 +232,8 @@ def status() -> Any:
     except NotFound:
         found = None
     results = handlers.latest_results(_ctx(), submission.consultation_id)
-    return render_template("intake/status.html", submission=submission, consultation=found, results=results)
+    return render_template("intake/status.html", submission=submission, consultation=found, results=results,
+                           awaiting_transcription=transcribe.awaiting_transcription(_ctx(), submission.id))
 
 
 # --- helpers -----------------------------------------------------------------------

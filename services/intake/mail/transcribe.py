@@ -109,6 +109,14 @@ def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, acto
     }, correlation_id=submission.reference)
 
 
+def awaiting_transcription(ctx: ServiceContext, submission_id: str) -> bool:
+    """Whether the submission is an e-mail whose comments staff have not transcribed yet: its one comment is the
+    mail's own text, which the public status page does not show as a comment."""
+    with ctx.db.transaction() as session:
+        return session.scalar(select(InboundMail.id).where(
+            InboundMail.submission_id == submission_id, InboundMail.status == NEEDS_REVIEW).limit(1)) is not None
+
+
 def mail_for_transcription(ctx: ServiceContext, mail_id: str) -> tuple[InboundMail, Submission | None]:
     with ctx.db.transaction() as session:
         mail = session.get(InboundMail, mail_id)

@@ -361,3 +361,20 @@ def test_a_reply_to_a_receipt_is_shown_beside_the_senders_earlier_submissions_an
     listed = re.search(r'<ul class="related-submissions">(.*?)</ul>', first_page, re.S).group(1)
     assert reply in listed and other not in listed and "wymienione w tej wiadomości" not in first_page
     assert "może dodawać do niego uwagi" not in first_page
+
+
+def test_the_status_page_of_a_mail_awaiting_transcription_says_so_instead_of_showing_the_mail_as_a_comment(fresh_ctx):
+    mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
+    with fresh_ctx.db.transaction() as session:
+        [received] = [parse_envelope(row.envelope).data for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == "submission.received"))
+            if row.envelope["data"]["reference"] == reference]
+    client = intake_app.create_app(ctx=fresh_ctx).test_client()
+    path = received["status_url"][received["status_url"].index("/intake/status"):]
+    waiting = client.get(path).get_data(as_text=True)
+    assert "Pracownicy urzędu przepiszą zawarte w niej i w jej załącznikach uwagi" in waiting
+    assert "Proszę o dwa konkursy w roku." not in waiting and "Liczba uwag" not in waiting
+    transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    transcribed = client.get(path).get_data(as_text=True)
+    assert "Konkursy dwa razy w roku." in transcribed and "Zwiększyć kwotę." in transcribed
+    assert "Pracownicy urzędu przepiszą" not in transcribed
