@@ -174,7 +174,16 @@ def _form_row(values: dict[str, str]) -> FormRow:
     section, current_text = values.get("section", ""), values.get("current_text", "")
     if not section and current_text:
         section, current_text = split_citation(current_text)
-    return FormRow(section, current_text, proposal, values.get("justification", ""))
+    justification = values.get("justification", "")
+    labelled = None if justification else _JUSTIFICATION_LABEL.search(proposal)
+    if labelled is not None and proposal[:labelled.start()].strip():
+        # "Treść uwagi (wraz z uzasadnieniem)": the justification written after its label in the same cell
+        proposal, justification = proposal[:labelled.start()].strip(), proposal[labelled.end():].strip()
+    return FormRow(section, current_text, proposal, justification)
+
+
+# "Uzasadnienie:" opening a line or a sentence inside a cell: where a resident starts the reasons
+_JUSTIFICATION_LABEL = re.compile(r"(?:^|(?<=\n)|(?<=[.;!?)”\"]\s))\s*uzasadnienie\s*:\s*", re.IGNORECASE)
 
 
 # A unit of the draft as people cite it at the start of a cell: "§ 5 ust. 2", "Rozdział III pkt 4 lit. b)",

@@ -130,6 +130,27 @@ def test_units_cited_at_the_start_of_the_current_text_are_the_section_when_the_f
     assert rows[0].proposal == "Dopisać „i grupami”." and rows[0].justification == "Szerszy krąg."
 
 
+def test_a_justification_written_after_its_label_in_the_comment_cell_is_the_justification():
+    # A form with one column for the comment and its reasons ("Treść uwagi (wraz z uzasadnieniem)")
+    rows = rows_from_grid([
+        ["Lp.", "Część dokumentu", "Treść uwagi (wraz z uzasadnieniem)"],
+        ["1", "§ 5 ust. 2", "Dopisać pkt 7: wsparcie wolontariatu. Uzasadnienie: brak takiej formy współpracy."],
+        ["2", "§ 9", "Zwiększyć kwotę do 9 500 000 zł.\nUZASADNIENIE : inflacja."],
+        ["3", "§ 10", "Zmienić uzasadnienie: projekt ma je za krótkie."],  # the word inside the sentence
+        ["4", "§ 11", "Uzasadnienie: nic przed nim."],  # nothing proposed before it: the cell stays whole
+    ])
+    assert [(r.proposal, r.justification) for r in rows] == [
+        ("Dopisać pkt 7: wsparcie wolontariatu.", "brak takiej formy współpracy."),
+        ("Zwiększyć kwotę do 9 500 000 zł.", "inflacja."),
+        ("Zmienić uzasadnienie: projekt ma je za krótkie.", ""),
+        ("Uzasadnienie: nic przed nim.", ""),
+    ]
+    # a justification column filled in keeps the cell as written
+    [row] = rows_from_grid([["Część dokumentu", "Propozycja zmiany", "Uzasadnienie"],
+                            ["§ 5", "Dodać zdanie. Uzasadnienie: w tekście.", "W kolumnie."]])
+    assert (row.proposal, row.justification) == ("Dodać zdanie. Uzasadnienie: w tekście.", "W kolumnie.")
+
+
 def test_a_section_given_in_its_column_leaves_the_current_text_as_written():
     rows = rows_from_grid([
         ["Lp.", "Część dokumentu", "Obecny zapis", "Propozycja zmiany"],
