@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from email.utils import parseaddr
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from urllib.parse import urlencode
 
 from sqlalchemy import func, or_, select
