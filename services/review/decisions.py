@@ -105,6 +105,9 @@ def _validated(cmd: Decide) -> Decide:
 def _apply(ctx: ServiceContext, session: Session, comment: ReviewComment, consultation: ConsultationRef | None,
            cmd: Decide, staff: StaffIdentity, *, approve: bool | None, standard_id: int | None,
            now: datetime, via: dict | None = None) -> None:
+    if comment.awaiting_transcription:  # deciding on the mail's text would refuse its transcription for good
+        raise Conflict(N_("A comment selected is the text of an e-mail that staff have not transcribed yet; decide "
+                          "on it once it is transcribed (E-mails to transcribe)."))
     standard = _standard_text(session, standard_id, comment.consultation_id)
     if standard is not None and not cmd.justification.strip():
         cmd = Decide(cmd.comment_id, cmd.decision, standard.text, cmd.final_text)

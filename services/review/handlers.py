@@ -133,7 +133,7 @@ def store_submitted_comments(events: Sequence[Event], session: Session) -> None:
                 received_at=data["received_at"], late=data["late"], submitter_kind=submitter["kind"],
                 submitter_label=label, section=item["section"], current_text=item["current_text"],
                 proposal=item["proposal"], justification=item["justification"], topic=item.get("topic"),
-                provenance=provenance))
+                provenance=provenance, awaiting_transcription=bool(data.get("needs_review"))))
     insert_missing(session, ReviewComment, rows)
 
 
@@ -154,6 +154,8 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
     known = {c.id: c for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids)))}
     if not known:
         raise TransientError(f"submission {data['reference']} is not in review's read model yet")
+    for comment in known.values():
+        comment.awaiting_transcription = False
     for item in data["comments"]:
         comment = known.get(item["comment_id"])
         if comment is None or all(getattr(comment, name) == item.get(name) for name in _TRANSCRIBED_FIELDS):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
+from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false,
+                        true)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -118,6 +119,8 @@ class ReviewComment(Base):
     # From submission.received: who entered a letter or duty-hour note by hand and when, the letter's postmark
     # date, the duty-hour booking and the scan's sha256 (None for what residents sent themselves).
     provenance: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # An e-mail's own text that intake staff have not transcribed yet (`needs_review`): no decision until they have
+    awaiting_transcription: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class DecisionRecord(Base):

@@ -1,0 +1,68 @@
+"""An e-mail intake staff must transcribe reaches review as one comment holding the mail's text: review says so on
+the queue and the comment's page, and refuses a decision on it until `submission.transcribed` replaces it (a
+decision on the placeholder would make intake refuse the transcription, leaving the whole mail as one comment)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.common.web import Conflict
+from services.review import decisions
+from services.review.domain import Decide
+from services.review.models import ReviewComment
+from tests.unit.review_triage.support import NOW, bearer, deliver, publish_consultation, staff
+
+
+def mailed(ctx, consultation_id: str, *, needs_review: bool) -> tuple[str, dict]:
+    comment_id = str(uuid.uuid4())
+    header = {"submission_id": str(uuid.uuid4()), "consultation_id": consultation_id, "consultation_title": "Program",
+              "reference": f"UW/2026/{uuid.uuid4().int % 10**6:06d}", "channel": "email", "received_at": NOW,
+              "late": False, "status_url": "http://127.0.0.1/intake/status",
+              "submitter": {"name": "Anna Nowak", "organization": None, "email": "anna@example.org",
+                            "publish_consent": False, "kind": "person"}}
+    deliver(ctx, "submission.received", {**header, **({"needs_review": True} if needs_review else {}), "comments": [
+        {"comment_id": comment_id, "number": 1, "section": "",
+         "proposal": "Dzień dobry, w § 5 proponuję dwa konkursy w roku."}]})
+    return comment_id, header
+
+
+def awaiting(ctx, comment_id: str) -> bool:
+    with ctx.db.transaction() as session:
+        return session.get(ReviewComment, comment_id).awaiting_transcription
+
+
+def test_a_mail_awaiting_transcription_is_marked_and_refuses_a_decision_until_it_is_transcribed(client, ctx):
+    consultation = publish_consultation(ctx)
+    reviewer = staff(ctx, f"r-{uuid.uuid4().hex[:6]}@um.example", "coordinator")
+    placeholder, header = mailed(ctx, consultation, needs_review=True)
+    formed, _ = mailed(ctx, consultation, needs_review=False)  # a mail whose form was read: comments as sent
+    assert awaiting(ctx, placeholder) and not awaiting(ctx, formed)
+
+    headers = bearer(ctx, reviewer)
+    queue = client.get("/review/queue", query_string={"consultation": consultation}, headers=headers)
+    rows = queue.get_data(as_text=True).split("<tr data-row")[1:]
+    assert len(rows) == 2 and [placeholder in row for row in rows if "do przepisania" in row] == [True]
+    page = client.get(f"/review/comments/{placeholder}", headers=headers).get_data(as_text=True)
+    assert "To treść e-maila, której pracownicy nie przepisali jeszcze na uwagi" in page
+    assert "Decyzja będzie możliwa po przepisaniu e-maila." in page and 'name="decision"' not in page
+    assert "To treść e-maila" not in client.get(f"/review/comments/{formed}", headers=headers).get_data(as_text=True)
+
+    with pytest.raises(Conflict):
+        decisions.decide(ctx, Decide(placeholder, "not_considered", "Nie dotyczy projektu."), reviewer)
+    with pytest.raises(Conflict):  # a bulk decision is all or nothing: the comment beside it stays undecided too
+        decisions.decide_many(ctx, [formed, placeholder], "rejected", "Niezgodne z ustawą.", None, reviewer)
+    with ctx.db.transaction() as session:
+        assert session.get(ReviewComment, formed).decision is None
+    api = client.post(f"/review/api/v1/comments/{placeholder}/decision", headers=headers,
+                      json={"decision": "not_considered", "justification": "Nie dotyczy projektu."})
+    assert api.status_code == 409 and "not transcribed yet" in api.json["message"]
+
+    deliver(ctx, "submission.transcribed", {
+        **header, "transcribed_by": "recenzent@um.torun.pl", "transcribed_at": NOW,
+        "comments": [{"comment_id": placeholder, "number": 1, "section": "§ 5", "proposal": "Dwa konkursy w roku."}]})
+    assert not awaiting(ctx, placeholder)
+    decisions.decide(ctx, Decide(placeholder, "rejected", "Jeden konkurs wystarcza."), reviewer)
+    with ctx.db.transaction() as session:
+        assert session.get(ReviewComment, placeholder).decision == "rejected"
