@@ -136,6 +136,25 @@ class SubmissionTranscribedV1(SubmissionReceivedV1):
     transcribed_at = fields.AwareDateTime(required=True)
 
 
+DISMISSAL_REASONS = ("question", "booking", "reply", "other")
+
+
+class SubmissionDismissedV1(_Payload):
+    """Staff found no comments on the draft in a `needs_review` e-mail (a question, a request to book a duty
+    hour, a thank-you for the receipt): its placeholder comments are no comments. Review, documents and notify
+    drop them from their read models (a placeholder awaiting transcription has no decision: review refuses one);
+    an event that comes before the submission is retried until it has landed."""
+
+    submission_id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    comment_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reason = fields.String(required=True, validate=validate.OneOf(DISMISSAL_REASONS))
+    note = fields.String(load_default="")
+    dismissed_by = fields.String(required=True)
+    dismissed_at = fields.AwareDateTime(required=True)
+
+
 class ConsultationPublishedV1(_Payload):
     consultation_id = fields.String(required=True)
     title = fields.String(required=True)
@@ -291,6 +310,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("consultation.published", 1): ConsultationPublishedV1,
     ("submission.received", 1): SubmissionReceivedV1,
     ("submission.transcribed", 1): SubmissionTranscribedV1,
+    ("submission.dismissed", 1): SubmissionDismissedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
     ("booking.reminder", 1): BookingV1,

@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.common.bus import TransientError, handles_many
@@ -21,7 +21,7 @@ from services.common.web import Invalid, NotFound
 from services.documents import builds, drafts
 from services.documents.builds import CSV, DOCX, XLSX
 from services.documents.engine import ReportData, build_report_csv, build_report_docx, build_report_xlsx
-from services.documents.models import Artifact, CommentView, ConsultationView, ReportBuild
+from services.documents.models import Artifact, CommentAnchor, CommentView, ConsultationView, ReportBuild
 from services.documents.reporting import inputs_digest, report_input
 
 log = logging.getLogger(__name__)
@@ -216,6 +216,16 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
         comment.submitter_kind = submitter["kind"]
 
 
+def on_submission_dismissed(event: Event, session: Session) -> None:
+    """Intake staff found no comments in a mail: its placeholder comments are no comments, so neither the report
+    nor the next version counts them. One that comes before the submission is retried until it has landed."""
+    ids = event.data["comment_ids"]
+    if not session.scalars(select(CommentView.id).where(CommentView.id.in_(ids))).first():
+        raise TransientError(f"submission {event.data['reference']} is not in documents' read model yet")
+    session.execute(delete(CommentAnchor).where(CommentAnchor.comment_id.in_(ids)))
+    session.execute(delete(CommentView).where(CommentView.id.in_(ids)))
+
+
 def on_comment_decided(event: Event, session: Session) -> None:
     data = event.data
     comment = session.get(CommentView, data["comment_id"])
@@ -245,6 +255,7 @@ EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
+    "submission.dismissed": [on_submission_dismissed],
     "comment.decided": [on_comment_decided],
     "consultation.review_completed": [on_review_completed],
     "consultation.review_reopened": [on_review_reopened],

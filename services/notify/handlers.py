@@ -21,7 +21,8 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from jinja2 import TemplateError
-from sqlalchemy import JSON, Connection, and_, bindparam, event as sa_event, func, insert, or_, select, text, update
+from sqlalchemy import (JSON, Connection, and_, bindparam, delete, event as sa_event, func, insert, or_, select, text,
+                        update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -395,10 +396,20 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
         comment.recipient_name = data["submitter"]["name"]
 
 
+def on_submission_dismissed(event: Event, session: Session) -> None:
+    """Intake staff found no comments in a mail: forget its placeholder comments, so no outcome e-mail is ever
+    sent about them. One that comes before the submission is retried until it has landed."""
+    ids = event.data["comment_ids"]
+    if not session.scalars(select(KnownComment.comment_id).where(KnownComment.comment_id.in_(ids))).first():
+        raise TransientError(f"submission {event.data['reference']} is not known yet")
+    session.execute(delete(KnownComment).where(KnownComment.comment_id.in_(ids)))
+
+
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
+    "submission.dismissed": [on_submission_dismissed],
     "comment.decided": [on_comment_decided],
     "report.published": [on_report_published],
     "booking.confirmed": [on_booking_confirmed],

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from services.common.auth import StaffIdentity
@@ -19,7 +19,8 @@ from services.review import audit
 from services.review.decisions import unapproved_count
 from services.review.domain import DecisionRejected, completion_blockers, validate_reopen_reason
 from services.review.groups import group_new_comments, ungroup_comment
-from services.review.models import ConsultationRef, ReviewComment
+from services.review.models import AuditEntry, CommentNote, ConsultationRef, DecisionRecord, ReviewComment
+from services.review.search import search_for_session
 from services.review.triage_handlers import TRIAGE_EVENT_HANDLERS
 
 
@@ -177,6 +178,31 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
     on_submission_received(event, session)
 
 
+def on_submission_dismissed(event: Event, session: Session) -> None:
+    """Intake staff found no comments in a mail: its placeholder comments leave review (queue, groups, search,
+    counts, completion, the report's data), each with an audit entry. A placeholder awaiting transcription has no
+    decision (review refuses one); notes and any older decision records go with it. A dismissal that comes before
+    the submission is retried; one already applied changes nothing."""
+    data = event.data
+    comments = list(session.scalars(select(ReviewComment).where(ReviewComment.id.in_(data["comment_ids"]))))
+    if not comments:
+        if session.scalar(select(AuditEntry.id).where(AuditEntry.action == "comment.dismissed",
+                                                      AuditEntry.subject.in_(data["comment_ids"])).limit(1)):
+            return
+        raise TransientError(f"submission {data['reference']} is not in review's read model yet")
+    ids = [comment.id for comment in comments]
+    session.execute(delete(CommentNote).where(CommentNote.comment_id.in_(ids)))
+    session.execute(delete(DecisionRecord).where(DecisionRecord.comment_id.in_(ids)))
+    search_for_session(session).forget(session, ids)
+    for comment in comments:
+        ungroup_comment(session, comment)
+        audit.record(session, data["dismissed_by"], "comment.dismissed", comment.id,
+                     before={"reference": comment.reference, "number": comment.number,
+                             "proposal": comment.proposal[:500]},
+                     consultation_id=comment.consultation_id, reason=data["reason"], note=data["note"])
+        session.delete(comment)
+
+
 def _provenance(submission: dict) -> dict | None:
     """Where a submission's comments came from, as JSON (dates and times in ISO form, which the page formats
     back): who entered them by hand and from what, and who signed the files they came in (not verified)."""
@@ -204,4 +230,5 @@ EVENT_HANDLERS = _merged({
     # The same steps as a new submission, after the placeholder's text is replaced.
     "submission.transcribed": [on_submission_transcribed, *TRIAGE_EVENT_HANDLERS["submission.received"],
                                group_new_comments],
+    "submission.dismissed": [on_submission_dismissed],
 })

@@ -66,6 +66,10 @@ class SearchIndex:
         """Add or refresh the index entries of `comments` in the caller's transaction."""
         raise NotImplementedError
 
+    def forget(self, session: Session, comment_ids: Iterable[str]) -> None:
+        """Drop the index entries of comments about to be deleted, in the caller's transaction."""
+        raise NotImplementedError
+
 
 class PostgresSearch(SearchIndex):
     """The generated column and GIN index of migration review0005 do the work; nothing to keep in sync."""
@@ -78,6 +82,9 @@ class PostgresSearch(SearchIndex):
 
     def index(self, session: Session, comments: Iterable[object]) -> None:
         return None
+
+    def forget(self, session: Session, comment_ids: Iterable[str]) -> None:
+        return None  # the generated column goes with its row
 
 
 class SqliteSearch(SearchIndex):
@@ -92,9 +99,13 @@ class SqliteSearch(SearchIndex):
 
     def index(self, session: Session, comments: Iterable[object]) -> None:
         for comment in comments:
-            session.execute(text("DELETE FROM comment_search WHERE comment_id = :id"), {"id": comment.id})
+            self.forget(session, [comment.id])
             session.execute(text("INSERT INTO comment_search (comment_id, body) VALUES (:id, :body)"),
                             {"id": comment.id, "body": comment_text(comment)})
+
+    def forget(self, session: Session, comment_ids: Iterable[str]) -> None:
+        for comment_id in comment_ids:
+            session.execute(text("DELETE FROM comment_search WHERE comment_id = :id"), {"id": comment_id})
 
 
 def search_for(dialect_name: str) -> SearchIndex:

@@ -56,3 +56,42 @@ def test_a_form_dropped_into_the_inbox_gets_a_receipt_and_reaches_review(system)
 
     assert wait_until(lambda: {"§ 5 ust. 2", "Rozdział 4 pkt 3"} <= set(sections()), timeout=30,
                       what="the comments in review")
+
+
+def test_a_question_mailed_in_is_acknowledged_as_a_message_and_once_closed_leaves_every_service(system):
+    from services.documents.models import CommentView
+    from services.intake.mail.transcribe import dismiss_mail
+    from services.intake.models import InboundMail, Submission
+    from services.notify.models import KnownComment
+    from services.review.models import ReviewComment
+
+    inbox = system.settings.data_dir / "inbox"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "question.eml").write_bytes(
+        b"From: Ewa Lis <ewa.lis@example.org>\r\nTo: konsultacje@um.torun.pl\r\nSubject: Dyzur\r\n"
+        b"Message-ID: <question-1@example.org>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + "Dzień dobry, czy mogę zapisać się na dyżur?\r\n".encode())
+    system.workers["intake"].run_sweeps()
+    receipt = wait_until(lambda: [m for m in receipts(system.settings.data_dir / "mail")
+                                  if "ewa.lis@example.org" in str(m["To"])], timeout=30, what="the receipt")[0]
+    assert str(receipt["Subject"]).startswith("Potwierdzenie otrzymania wiadomości UW/")
+    assert "czy mogę zapisać się" not in receipt.get_body(("plain",)).get_content()
+
+    intake, review, documents, notify = (system.contexts[name] for name in ("intake", "review", "documents", "notify"))
+    with intake.db.transaction() as session:
+        mail = session.scalar(select(InboundMail).where(InboundMail.message_id == "question-1@example.org"))
+        mail_id, reference = mail.id, session.get(Submission, mail.submission_id).reference
+
+    def placeholders(context, model, column) -> list:
+        with context.db.transaction() as session:
+            return list(session.scalars(select(column).where(model.reference == reference)))
+    assert wait_until(lambda: placeholders(review, ReviewComment, ReviewComment.awaiting_transcription) == [True],
+                      timeout=30, what="the placeholder in review, awaiting transcription")
+    wait_until(lambda: placeholders(documents, CommentView, CommentView.id) and
+               placeholders(notify, KnownComment, KnownComment.comment_id), timeout=30, what="the other read models")
+
+    dismiss_mail(intake, mail_id, "booking", actor="sekretariat@um.torun.pl")
+    wait_until(lambda: not placeholders(review, ReviewComment, ReviewComment.id) and
+               not placeholders(documents, CommentView, CommentView.id) and
+               not placeholders(notify, KnownComment, KnownComment.comment_id), timeout=30,
+               what="the placeholder gone from review, documents and notify")

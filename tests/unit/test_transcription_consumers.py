@@ -88,3 +88,39 @@ def test_a_sender_staff_corrected_reaches_the_report_the_review_queue_and_the_ou
     assert rows == {("Biuro Federacji", "Kujawsko-Pomorska Federacja Organizacji Pozarządowych", "organization")}
     with applied(notify, NotifyBase, *events(placeholder, added, CORRECTED)) as session:
         assert {c.recipient_name for c in session.scalars(select(KnownComment))} == {"Biuro Federacji"}
+
+
+def dismissed(placeholder: str) -> Any:
+    return parse_envelope(new_envelope("submission.dismissed", {
+        "submission_id": "s-1", "consultation_id": "c-1", "reference": "UW/2026/000042", "comment_ids": [placeholder],
+        "reason": "booking", "note": "Zapis na dyżur 8 października.", "dismissed_by": "r@um.torun.pl",
+        "dismissed_at": NOW}, producer="intake"))
+
+
+def test_a_mail_with_no_comments_leaves_the_report_and_the_outcome_e_mails_and_waits_for_its_submission():
+    import pytest
+
+    from services.common.bus import TransientError
+    from services.documents import handlers as documents
+    from services.documents.models import Base as DocumentsBase, CommentAnchor, CommentView
+    from services.notify import handlers as notify
+    from services.notify.models import Base as NotifyBase, KnownComment, Notification
+
+    placeholder = str(uuid.uuid4())
+    received, _transcribed = events(placeholder, str(uuid.uuid4()))
+    for handlers, base, rows in ((documents, DocumentsBase, (CommentView, CommentAnchor)),
+                                 (notify, NotifyBase, (KnownComment,))):
+        engine = create_engine("sqlite://")
+        base.metadata.create_all(engine)
+        with Session(engine) as session:
+            with pytest.raises(TransientError):  # before its submission: retried until that has landed
+                handlers.on_submission_dismissed(dismissed(placeholder), session)
+            handlers.on_submission_received(received, session)
+            if handlers is documents:
+                session.add(CommentAnchor(comment_id=placeholder, document_id="d-1", version=1, confidence=0.0))
+            session.flush()
+            handlers.on_submission_dismissed(dismissed(placeholder), session)
+            session.flush()
+            assert [session.scalars(select(model)).all() for model in rows] == [[] for _ in rows]
+            if handlers is notify:  # the receipt staged on arrival stays: it went out before anyone read the mail
+                assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]

@@ -12,14 +12,15 @@ from services.common.web import ApiBlueprint as Blueprint
 from services.common.web import file_response
 from services.intake.mail import staff
 from services.intake.mail.importer import CREATED, IGNORED, NEEDS_REVIEW, REJECTED
-from services.intake.mail.transcribe import TRANSCRIBED
+from services.intake.mail.transcribe import NO_COMMENTS, TRANSCRIBED
 
 blp = Blueprint("intake_mail", __name__, description="E-mail intake: mails received, kept and refused")
 
 
 class MailQuery(Schema):
     consultation = fields.String(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf([CREATED, NEEDS_REVIEW, TRANSCRIBED, IGNORED, REJECTED]))
+    status = fields.String(load_default=None, validate=validate.OneOf(
+        [CREATED, NEEDS_REVIEW, TRANSCRIBED, NO_COMMENTS, IGNORED, REJECTED]))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
 

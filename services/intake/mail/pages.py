@@ -11,7 +11,8 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from services.common.auth import current_staff
-from services.common.web import Conflict
+from services.common.ui import N_
+from services.common.web import Conflict, Invalid
 from services.intake import handlers as intake_handlers
 from services.intake.mail import staff, transcribe
 from services.intake.mail.importer import NEEDS_REVIEW
@@ -47,6 +48,8 @@ def transcription(mail_id: str) -> Any:
         return _page(mail, submission, form, suggested=len(start.rows), letters=letters,
                      organisation_read="scan" if start.organization_from_scan else start.organization_read,
                      scanned_form=start.scanned_form)
+    if request.form.get("action") == "dismiss":
+        return _dismiss(mail, submission)
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -67,6 +70,35 @@ def transcription(mail_id: str) -> Any:
                             submission_id=submission.id), code=303)
 
 
+DISMISSAL_REASONS = {"question": N_("A question or a request for information"),
+                     "booking": N_("A request to book a duty hour"),
+                     "reply": N_("A reply with no new comments (thanks, a confirmation)"),
+                     "other": N_("Another message (an advertisement, a mail sent here by mistake)")}
+
+
+def _dismiss(mail: Any, submission: Any) -> Any:
+    """The mail holds no comments on the draft: its placeholder is no comment (see `transcribe.dismiss_mail`)."""
+    reason, note = request.form.get("reason", ""), request.form.get("note", "").strip()
+    try:
+        reference = transcribe.dismiss_mail(_ctx(), mail.id, reason, actor=current_staff().email, note=note)
+    except Invalid as refused:
+        field = next(iter(refused.details or {"reason": None}))
+        message = _("Choose what the e-mail is.") if field == "reason" else \
+            _("The note is too long (at most 2,000 characters).")
+        form = PaperForm("transcription", {"name": submission.submitter_name if submission else "",
+                                           "organization": (submission.organization if submission else "") or ""})
+        form.rows = [dict.fromkeys(ROW_FIELDS, "")]
+        return _page(mail, submission, form, status=422,
+                     dismissal={"reason": reason, "note": note, "errors": {field: message}})
+    except Conflict:
+        flash(_("This mail has already been transcribed, or a decision was taken on it; nothing was changed."),
+              "error")
+        return redirect(url_for(".transcription", mail_id=mail.id), code=303)
+    flash(_("Submission %(reference)s holds no comments on the draft; it will not be reviewed as a comment.",
+            reference=reference), "success")
+    return redirect(url_for(".index"), code=303)
+
+
 def _sender(form: PaperForm) -> transcribe.Sender:
     """The sender's name and organisation as staff left them (the form's own checks, as for a letter)."""
     name, organization = form.values.get("name", ""), form.values.get("organization", "")
@@ -81,7 +113,7 @@ def _sender(form: PaperForm) -> transcribe.Sender:
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,
           suggested: int = 0, letters: list[staff.LetterText] | None = None,
-          organisation_read: bool | str = False, scanned_form: str = "") -> Any:
+          organisation_read: bool | str = False, scanned_form: str = "", dismissal: dict | None = None) -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), mail.consultation_id, include_drafts=True) \
         if mail.consultation_id else None
     errors = {name: paper_error(code) for name, code in form.errors.items()}
@@ -91,5 +123,7 @@ def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, foc
                            organisation_read=organisation_read, scanned_form=scanned_form,
                            shared=shared_files(mail.body_text or ""),
                            related=transcribe.related_submissions(_ctx(), mail, submission),
+                           dismissal=dismissal or {},
+                           reason_options=[(value, _(label)) for value, label in DISMISSAL_REASONS.items()],
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

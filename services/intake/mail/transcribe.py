@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from services.common.events import utcnow
+from services.common.events import DISMISSAL_REASONS, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import domain
@@ -55,15 +55,7 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
         raise Invalid("the sender's name is required (at most 200 characters, the organisation 300)",
                       details={"name": ["required" if not sender.name.strip() else "too_long"]})
     with ctx.transaction() as session:
-        mail = session.get(InboundMail, mail_id, with_for_update=True)
-        if mail is None:
-            raise NotFound("no such mail")
-        if mail.status != NEEDS_REVIEW or mail.submission_id is None:
-            raise Conflict("this mail does not wait for a transcription", details={"status": [mail.status]})
-        submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
-                                    .options(selectinload(Submission.comments)))
-        if any(c.status != "received" for c in submission.comments):
-            raise Conflict("a decision was taken on this submission", details={"status": ["decided"]})
+        mail, submission = _waiting_mail(session, mail_id)
         placeholder, *extra = submission.comments
         for comment in extra:  # none from e-mail intake; a defence if that ever changes
             session.delete(comment)
@@ -86,6 +78,49 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
         signed_by = everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())
         _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by)
         return Transcribed(submission.reference, len(comments))
+
+
+NO_COMMENTS = "no_comments"  # the mail's status once staff found no comments in it
+DISMISSED = "dismissed"  # its placeholder comments' status
+
+
+def dismiss_mail(ctx: ServiceContext, mail_id: str, reason: str, *, actor: str, note: str = "",
+                 now: datetime | None = None) -> str:
+    """Staff found no comments on the draft in the mail (a question, a request to book a duty hour, a thank-you
+    for the receipt): its placeholder comments are no comments, the mail leaves the transcription list, and
+    `submission.dismissed` tells the other services. Refused (409) as a transcription is; returns the reference."""
+    now = now or utcnow()
+    if reason not in DISMISSAL_REASONS:
+        raise Invalid("choose why the mail holds no comments", details={"reason": ["required"]})
+    if len(note) > 2000:
+        raise Invalid("the note is too long (at most 2,000 characters)", details={"note": ["too_long"]})
+    with ctx.transaction() as session:
+        mail, submission = _waiting_mail(session, mail_id)
+        for comment in submission.comments:
+            comment.status = DISMISSED
+        submission.entered_by, submission.entered_at = actor, now
+        mail.status = NO_COMMENTS
+        mail.reason = f"no comments on the draft ({reason}) according to {actor}" + (f": {note}" if note else "")
+        ctx.emit(session, "submission.dismissed", {
+            "submission_id": submission.id, "consultation_id": submission.consultation_id,
+            "reference": submission.reference, "comment_ids": [c.id for c in submission.comments],
+            "reason": reason, "note": note, "dismissed_by": actor, "dismissed_at": now,
+        }, correlation_id=submission.reference)
+        return submission.reference
+
+
+def _waiting_mail(session: Session, mail_id: str) -> tuple[InboundMail, Submission]:
+    """The mail, locked, and its submission: 409 unless it still waits for staff and nothing on it was decided."""
+    mail = session.get(InboundMail, mail_id, with_for_update=True)
+    if mail is None:
+        raise NotFound("no such mail")
+    if mail.status != NEEDS_REVIEW or mail.submission_id is None:
+        raise Conflict("this mail does not wait for a transcription", details={"status": [mail.status]})
+    submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
+                                .options(selectinload(Submission.comments)))
+    if any(c.status != "received" for c in submission.comments):
+        raise Conflict("a decision was taken on this submission", details={"status": ["decided"]})
+    return mail, submission
 
 
 def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, actor: str, now: datetime,
@@ -161,7 +196,7 @@ def related_submissions(ctx: ServiceContext, mail: InboundMail, submission: Subm
     with ctx.db.transaction() as session:
         rows = session.execute(
             select(Submission.reference, Submission.received_at, func.count(Comment.id))
-            .outerjoin(Comment, Comment.submission_id == Submission.id)
+            .outerjoin(Comment, (Comment.submission_id == Submission.id) & (Comment.status != DISMISSED))
             .where(Submission.consultation_id == submission.consultation_id, Submission.id != submission.id,
                    or_(*matches))
             .group_by(Submission.id, Submission.reference, Submission.received_at)

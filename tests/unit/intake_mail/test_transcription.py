@@ -378,3 +378,59 @@ def test_the_status_page_of_a_mail_awaiting_transcription_says_so_instead_of_sho
     transcribed = client.get(path).get_data(as_text=True)
     assert "Konkursy dwa razy w roku." in transcribed and "Zwiększyć kwotę." in transcribed
     assert "Pracownicy urzędu przepiszą" not in transcribed
+
+
+def test_a_mail_with_no_comments_is_closed_with_a_reason_and_tells_the_other_services(fresh_ctx):
+    client = reviewer_client(fresh_ctx)
+    mail_id, reference = scanned_mail(fresh_ctx, plain_mail(
+        "Anna Nowak <anna@example.org>", "Dyżur", "Dzień dobry, chciałabym się zapisać na dyżur 8 października."))
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "Wiadomość bez uwag do projektu?" in page and "Zapis na dyżur konsultacyjny" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    unchosen = client.post(f"/intake/staff/mails/{mail_id}", data={"csrf_token": token, "action": "dismiss"})
+    assert unchosen.status_code == 422 and "Proszę wybrać, czym jest ta wiadomość." in unchosen.get_data(as_text=True)
+    closed = client.post(f"/intake/staff/mails/{mail_id}", data={
+        "csrf_token": token, "action": "dismiss", "reason": "booking", "note": "Zapisana telefonicznie na 10:00."})
+    assert closed.status_code == 303 and closed.headers["Location"].endswith("/intake/staff/mails")
+    listing = client.get(closed.headers["Location"]).get_data(as_text=True)
+    assert f"Zgłoszenie {reference} nie zawiera uwag do projektu" in listing
+    assert f"/intake/staff/mails/{mail_id}" not in listing
+    with fresh_ctx.db.transaction() as session:
+        mail = session.get(InboundMail, mail_id)
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        assert mail.status == "no_comments" and "booking" in mail.reason and "Zapisana telefonicznie" in mail.reason
+        assert [c.status for c in submission.comments] == ["dismissed"]
+        [event] = [parse_envelope(row.envelope).data for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == "submission.dismissed"))]
+    assert event["comment_ids"] == [c[0] for c in comments_of(fresh_ctx, reference)]
+    assert (event["reason"], event["dismissed_by"]) == ("booking", "recenzent@um.torun.pl")
+    # closed for good: neither transcribed nor closed again
+    with pytest.raises(Conflict):
+        transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    again = client.post(f"/intake/staff/mails/{mail_id}", data={"csrf_token": token, "action": "dismiss",
+                                                                "reason": "other"})
+    assert again.status_code == 303 and len(transcribed_events(fresh_ctx, reference)) == 0
+    after = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "Zamknięta jako wiadomość bez uwag do projektu przez recenzent@um.torun.pl" in after
+    assert 'value="dismiss"' not in after
+    # the sender's status page says what became of it and shows the mail as no comment
+    with fresh_ctx.db.transaction() as session:
+        [received] = [parse_envelope(row.envelope).data for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == "submission.received"))
+            if row.envelope["data"]["reference"] == reference]
+    status = intake_app.create_app(ctx=fresh_ctx).test_client().get(
+        received["status_url"][received["status_url"].index("/intake/status"):]).get_data(as_text=True)
+    assert "Urząd nie znalazł w Państwa wiadomości uwag do projektu" in status
+    assert "chciałabym się zapisać" not in status and "Liczba uwag" not in status
+
+
+def test_a_mail_transcribed_already_cannot_be_closed_as_holding_no_comments(fresh_ctx):
+    from services.intake.mail.transcribe import dismiss_mail
+    from services.common.web import Invalid
+
+    mail_id, _reference = scanned_mail(fresh_ctx, body_only_mail())
+    with pytest.raises(Invalid):
+        dismiss_mail(fresh_ctx, mail_id, "nonsense", actor="recenzent@um.torun.pl")
+    transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    with pytest.raises(Conflict):
+        dismiss_mail(fresh_ctx, mail_id, "question", actor="recenzent@um.torun.pl")

@@ -66,3 +66,40 @@ def test_a_mail_awaiting_transcription_is_marked_and_refuses_a_decision_until_it
     decisions.decide(ctx, Decide(placeholder, "rejected", "Jeden konkurs wystarcza."), reviewer)
     with ctx.db.transaction() as session:
         assert session.get(ReviewComment, placeholder).decision == "rejected"
+
+
+def test_a_mail_staff_found_no_comments_in_leaves_review_with_its_notes_and_an_audit_entry(client, ctx):
+    from sqlalchemy import func, select
+
+    from services.common.events import new_envelope, parse_envelope
+    from services.review.models import AuditEntry, CommentNote
+    from services.review.triage_handlers import add_note
+
+    consultation = publish_consultation(ctx)
+    coordinator = staff(ctx, f"k-{uuid.uuid4().hex[:6]}@um.example", "coordinator")
+    placeholder, header = mailed(ctx, consultation, needs_review=True)
+    kept, _ = mailed(ctx, consultation, needs_review=False)
+    add_note(ctx, placeholder, "Pyta o termin dyżuru.", coordinator)
+    data = {"submission_id": header["submission_id"], "consultation_id": consultation,
+            "reference": header["reference"], "comment_ids": [placeholder], "reason": "question", "note": "",
+            "dismissed_by": "sekretariat@um.torun.pl", "dismissed_at": NOW}
+    deliver(ctx, "submission.dismissed", data)
+    deliver(ctx, "submission.dismissed", data)  # the same again, as a new envelope: nothing left to do, no error
+    with ctx.db.transaction() as session:
+        assert session.get(ReviewComment, placeholder) is None and session.get(ReviewComment, kept) is not None
+        assert session.scalar(select(func.count()).select_from(CommentNote)) == 0
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "comment.dismissed"))
+        assert (entry.subject, entry.actor, entry.details["reason"]) == (placeholder, "sekretariat@um.torun.pl",
+                                                                         "question")
+        assert entry.before["reference"] == header["reference"]
+    headers = bearer(ctx, coordinator)
+    found = client.get("/review/api/v1/queue", query_string={"consultation": consultation}, headers=headers).json
+    assert [item["id"] for item in found["items"]] == [kept]
+    assert client.get(f"/review/comments/{placeholder}", headers=headers).status_code == 404
+    # one that comes before its submission waits for it (the dispatcher parks it) instead of being lost
+    early = str(uuid.uuid4())
+    from services.common.bus import TransientError
+    from services.review.handlers import on_submission_dismissed
+    with ctx.db.transaction() as session, pytest.raises(TransientError):
+        on_submission_dismissed(parse_envelope(new_envelope("submission.dismissed", {**data, "comment_ids": [early]},
+                                                            producer="intake")), session)
