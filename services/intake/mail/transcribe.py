@@ -100,7 +100,8 @@ def dismiss_mail(ctx: ServiceContext, mail_id: str, reason: str, *, actor: str, 
             comment.status = DISMISSED
         submission.entered_by, submission.entered_at = actor, now
         mail.status = NO_COMMENTS
-        mail.reason = f"no comments on the draft ({reason}) according to {actor}" + (f": {note}" if note else "")
+        closed = f"no comments on the draft ({reason}) according to {actor}" + (f": {note}" if note else "")
+        mail.reason = f"{mail.reason}; {closed}" if mail.reason else closed  # what intake noted on arrival stays
         ctx.emit(session, "submission.dismissed", {
             "submission_id": submission.id, "consultation_id": submission.consultation_id,
             "reference": submission.reference, "comment_ids": [c.id for c in submission.comments],
