@@ -52,7 +52,9 @@ class CommentStatusOut(Schema):
     number = fields.Integer()
     section = fields.String()
     proposal = fields.String()
-    status = fields.String()
+    status = fields.String(metadata={"description": "received (registered), accepted, partially_accepted, rejected, "
+                                                    "not_considered, or dismissed (staff found no comment on the "
+                                                    "draft in the e-mail)"})
     justification = fields.String(attribute="decision_justification")
     final_text = fields.String(metadata={"description": "The adopted wording, when the decision gives one."})
 
