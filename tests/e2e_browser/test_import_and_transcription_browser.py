@@ -257,3 +257,31 @@ def test_a_clerk_transcribes_a_scanned_letter_from_the_text_recognised_in_it(bro
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
     expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
     staff.close()
+
+
+def test_a_clerk_closes_a_duty_hour_request_mailed_in_as_holding_no_comments(browser, live_system):
+    system = live_system["system"]
+    message = EmailMessage()
+    message["From"] = "Jan Nowicki <jan.nowicki@example.org>"
+    message["To"] = "konsultacje@um.torun.pl"
+    message["Subject"] = "Zapis na dyżur"
+    message["Message-ID"] = f"<{time.time_ns()}@example.org>"
+    message.set_content("Dzień dobry,\n\nproszę o zapisanie mnie na dyżur 8 października o 10:00.\n\nJan Nowicki\n")
+    imported = import_mail(system.contexts["intake"], message.as_bytes(), received_at=datetime.now(timezone.utc),
+                           source="imap", consultation_id=demo_consultation_id(system))
+    assert imported.status == NEEDS_REVIEW
+    staff, page = staff_page(browser, live_system, "/intake/staff/mails")
+    page.get_by_role("link", name="Zapis na dyżur").click()
+    closing = page.locator("section.dismissal")
+    expect(closing.get_by_role("heading", name="Wiadomość bez uwag do projektu?")).to_be_visible()
+    closing.get_by_role("button", name="Zamknij bez uwag").click()  # nothing chosen: refused, said where
+    expect(page.get_by_role("alert").get_by_role("link", name="Czym jest wiadomość: Proszę wybrać")).to_be_visible()
+    check_accessibility(page, "staff: close an e-mail with no comments, nothing chosen")
+    closing.get_by_label("Czym jest wiadomość").select_option("booking")
+    closing.get_by_label("Notatka do akt").fill("Zapisany telefonicznie na 10:00.")
+    closing.get_by_role("button", name="Zamknij bez uwag").click()
+    expect(page.get_by_text(f"Zgłoszenie {imported.reference} nie zawiera uwag do projektu")).to_be_visible()
+    closed = page.get_by_role("table", name="Zamknięte jako wiadomości bez uwag do projektu")
+    assert imported.reference in closed.inner_text() and "Zapis na dyżur konsultacyjny" in closed.inner_text()
+    check_accessibility(page, "staff: e-mails to transcribe and those closed with no comments")
+    staff.close()

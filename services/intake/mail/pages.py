@@ -30,8 +30,11 @@ def _ctx() -> Any:
 def index() -> Any:
     consultation_id = (request.args.get("consultation") or "").strip()[:36] or None
     mails = staff.list_mails(_ctx(), consultation_id=consultation_id, status=NEEDS_REVIEW, limit=500)
+    closed = [{**mail, **transcribe.closing_of(mail["reason"])} for mail in staff.list_mails(
+        _ctx(), consultation_id=consultation_id, status=transcribe.NO_COMMENTS, limit=500)]
     titles = {c.id: c.title for c in intake_handlers.list_all_consultations(_ctx())}
-    return render_template("intake/staff/mails.html", mails=mails, titles=titles)
+    return render_template("intake/staff/mails.html", mails=mails, closed=closed, titles=titles,
+                           reasons={value: _(label) for value, label in DISMISSAL_REASONS.items()})
 
 
 @blp.route("/<mail_id>", methods=["GET", "POST"])

@@ -394,7 +394,11 @@ def test_a_mail_with_no_comments_is_closed_with_a_reason_and_tells_the_other_ser
     assert closed.status_code == 303 and closed.headers["Location"].endswith("/intake/staff/mails")
     listing = client.get(closed.headers["Location"]).get_data(as_text=True)
     assert f"Zgłoszenie {reference} nie zawiera uwag do projektu" in listing
-    assert f"/intake/staff/mails/{mail_id}" not in listing
+    waiting, closed_table = listing.split('id="closed-heading"')
+    assert f"/intake/staff/mails/{mail_id}" not in waiting  # no longer waits for a transcription
+    assert f"/intake/staff/mails/{mail_id}" in closed_table and reference in closed_table
+    assert "Zapis na dyżur konsultacyjny" in closed_table and "Zapisana telefonicznie na 10:00." in closed_table
+    assert "recenzent@um.torun.pl" in closed_table
     with fresh_ctx.db.transaction() as session:
         mail = session.get(InboundMail, mail_id)
         submission = session.scalar(select(Submission).where(Submission.reference == reference))
