@@ -169,6 +169,8 @@ class InboundMail(Base):
     attachments: Mapped[list] = mapped_column(JSON, default=list)
     body_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # {reason, note, by, at} once staff closed it as holding no comments on the draft (status no_comments)
+    closing: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
 
 class DutySlot(Base):

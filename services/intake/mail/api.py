@@ -57,6 +57,9 @@ class MailOut(Schema):
     eml_sha256 = fields.String()
     body_text = fields.String(metadata={"description": "what the sender wrote, without quoted history or signature"})
     attachments = fields.List(fields.Nested(AttachmentOut))
+    closing = fields.Dict(allow_none=True, metadata={
+        "description": "{reason, note, by, at} when staff closed it as holding no comments (status no_comments): "
+                       "reason is question, booking, reply or other"})
 
 
 def _ctx() -> Any:

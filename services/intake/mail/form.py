@@ -173,7 +173,7 @@ def _form_row(values: dict[str, str]) -> FormRow:
     proposal = "\n\n".join(v for v in (values.get("comment", ""), values.get("proposal", "")) if v)
     section, current_text = values.get("section", ""), values.get("current_text", "")
     if not section and current_text:
-        section, current_text = split_citation(current_text)
+        section, current_text = _split_citation(current_text)
     justification = values.get("justification", "")
     labelled = None if justification else _JUSTIFICATION_LABEL.search(proposal)
     if labelled is not None and proposal[:labelled.start()].strip():
@@ -196,7 +196,7 @@ _CITATION = re.compile(r"\s*(" + _CITED_UNIT + r"(?:[\s,]*" + _CITED_UNIT + r")*
 _QUOTED = re.compile(r"[„\"“”'‘’«»]+(?P<inner>[^„\"“”«»]*)[„\"“”'‘’«»]+\.?")
 
 
-def split_citation(text: str) -> tuple[str, str]:
+def _split_citation(text: str) -> tuple[str, str]:
     """(the units cited at the start of `text`, the rest without its separator and quotation marks), or ("",
     `text`) when it does not start with one."""
     match = _CITATION.match(text)

@@ -30,11 +30,10 @@ def _ctx() -> Any:
 def index() -> Any:
     consultation_id = (request.args.get("consultation") or "").strip()[:36] or None
     mails = staff.list_mails(_ctx(), consultation_id=consultation_id, status=NEEDS_REVIEW, limit=500)
-    closed = [{**mail, **transcribe.closing_of(mail["reason"])} for mail in staff.list_mails(
-        _ctx(), consultation_id=consultation_id, status=transcribe.NO_COMMENTS, limit=500)]
+    closed = staff.list_mails(_ctx(), consultation_id=consultation_id, status=transcribe.NO_COMMENTS, limit=500)
     titles = {c.id: c.title for c in intake_handlers.list_all_consultations(_ctx())}
     return render_template("intake/staff/mails.html", mails=mails, closed=closed, titles=titles,
-                           reasons={value: _(label) for value, label in DISMISSAL_REASONS.items()})
+                           reasons=_dismissal_labels())
 
 
 @blp.route("/<mail_id>", methods=["GET", "POST"])
@@ -42,15 +41,7 @@ def transcription(mail_id: str) -> Any:
     ctx = _ctx()
     mail, submission = transcribe.mail_for_transcription(ctx, mail_id)
     if request.method == "GET":
-        letters = staff.letter_texts(ctx, mail)
-        start = transcribe.transcription_start(submission, staff.text_to_transcribe(mail, letters),
-                                               [letter.text or "" for letter in letters], staff.scanned_form(mail))
-        form = PaperForm("transcription", {"name": start.name, "organization": start.organization})
-        form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in start.rows]
-        form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if start.rows else 3)]
-        return _page(mail, submission, form, suggested=len(start.rows), letters=letters,
-                     organisation_read="scan" if start.organization_from_scan else start.organization_read,
-                     scanned_form=start.scanned_form)
+        return _first_page(mail, submission)
     if request.form.get("action") == "dismiss":
         return _dismiss(mail, submission)
     form = PaperForm.from_request("transcription", request.form)
@@ -73,10 +64,28 @@ def transcription(mail_id: str) -> Any:
                             submission_id=submission.id), code=303)
 
 
-DISMISSAL_REASONS = {"question": N_("A question or a request for information"),
+def _first_page(mail: Any, submission: Any, *, status: int = 200, dismissal: dict | None = None) -> Any:
+    """The page as it opens: the rows read from the mail and its letters filled in for staff to check."""
+    letters = staff.letter_texts(_ctx(), mail)
+    start = transcribe.transcription_start(submission, staff.text_to_transcribe(mail, letters),
+                                           [letter.text or "" for letter in letters], staff.scanned_form(mail))
+    form = PaperForm("transcription", {"name": start.name, "organization": start.organization})
+    form.rows = [{**dict.fromkeys(ROW_FIELDS, ""), **asdict(row)} for row in start.rows]
+    form.rows += [dict.fromkeys(ROW_FIELDS, "") for _ in range(1 if start.rows else 3)]
+    return _page(mail, submission, form, status=status, suggested=len(start.rows), letters=letters,
+                 organisation_read="scan" if start.organization_from_scan else start.organization_read,
+                 scanned_form=start.scanned_form, dismissal=dismissal)
+
+
+# The values are services.common.events.DISMISSAL_REASONS
+_DISMISSAL_LABELS = {"question": N_("A question or a request for information"),
                      "booking": N_("A request to book a duty hour"),
                      "reply": N_("A reply with no new comments (thanks, a confirmation)"),
                      "other": N_("Another message (an advertisement, a mail sent here by mistake)")}
+
+
+def _dismissal_labels() -> dict[str, str]:
+    return {value: _(label) for value, label in _DISMISSAL_LABELS.items()}
 
 
 def _dismiss(mail: Any, submission: Any) -> Any:
@@ -88,11 +97,8 @@ def _dismiss(mail: Any, submission: Any) -> Any:
         field = next(iter(refused.details or {"reason": None}))
         message = _("Choose what the e-mail is.") if field == "reason" else \
             _("The note is too long (at most 2,000 characters).")
-        form = PaperForm("transcription", {"name": submission.submitter_name if submission else "",
-                                           "organization": (submission.organization if submission else "") or ""})
-        form.rows = [dict.fromkeys(ROW_FIELDS, "")]
-        return _page(mail, submission, form, status=422,
-                     dismissal={"reason": reason, "note": note, "errors": {field: message}})
+        return _first_page(mail, submission, status=422,
+                           dismissal={"reason": reason, "note": note, "errors": {field: message}})
     except Conflict:
         flash(_("This mail has already been transcribed, or a decision was taken on it; nothing was changed."),
               "error")
@@ -126,7 +132,6 @@ def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, foc
                            organisation_read=organisation_read, scanned_form=scanned_form,
                            shared=shared_files(mail.body_text or ""),
                            related=transcribe.related_submissions(_ctx(), mail, submission),
-                           dismissal=dismissal or {},
-                           reason_options=[(value, _(label)) for value, label in DISMISSAL_REASONS.items()],
+                           dismissal=dismissal or {}, reason_options=list(_dismissal_labels().items()),
                            open=mail.status == NEEDS_REVIEW and submission is not None)
     return html, status

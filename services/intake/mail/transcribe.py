@@ -82,15 +82,6 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
 
 NO_COMMENTS = "no_comments"  # the mail's status once staff found no comments in it
 DISMISSED = "dismissed"  # its placeholder comments' status
-_CLOSED_AS = "no comments on the draft"
-_CLOSING = re.compile(re.escape(_CLOSED_AS) + r" \((?P<reason>\w+)\) according to (?P<actor>[^:;]*?)(?:: (?P<note>.*))?$",
-                      re.DOTALL)
-
-
-def closing_of(reason: str) -> dict[str, str]:
-    """What staff said when they closed a mail as holding no comments, read back from its `reason`."""
-    match = _CLOSING.search(reason or "")
-    return match.groupdict(default="") if match else {"reason": "", "actor": "", "note": ""}
 
 
 def dismiss_mail(ctx: ServiceContext, mail_id: str, reason: str, *, actor: str, note: str = "",
@@ -109,7 +100,8 @@ def dismiss_mail(ctx: ServiceContext, mail_id: str, reason: str, *, actor: str, 
             comment.status = DISMISSED
         submission.entered_by, submission.entered_at = actor, now
         mail.status = NO_COMMENTS
-        closed = f"{_CLOSED_AS} ({reason}) according to {actor}" + (f": {note}" if note else "")
+        mail.closing = {"reason": reason, "note": note, "by": actor, "at": now.isoformat()}
+        closed = f"no comments on the draft ({reason}) according to {actor}"
         mail.reason = f"{mail.reason}; {closed}" if mail.reason else closed  # what intake noted on arrival stays
         ctx.emit(session, "submission.dismissed", {
             "submission_id": submission.id, "consultation_id": submission.consultation_id,

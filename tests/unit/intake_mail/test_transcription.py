@@ -402,7 +402,9 @@ def test_a_mail_with_no_comments_is_closed_with_a_reason_and_tells_the_other_ser
     with fresh_ctx.db.transaction() as session:
         mail = session.get(InboundMail, mail_id)
         submission = session.scalar(select(Submission).where(Submission.reference == reference))
-        assert mail.status == "no_comments" and "booking" in mail.reason and "Zapisana telefonicznie" in mail.reason
+        assert mail.status == "no_comments" and "booking" in mail.reason
+        assert {k: mail.closing[k] for k in ("reason", "note", "by")} == {
+            "reason": "booking", "note": "Zapisana telefonicznie na 10:00.", "by": "recenzent@um.torun.pl"}
         assert [c.status for c in submission.comments] == ["dismissed"]
         [event] = [parse_envelope(row.envelope).data for row in session.scalars(
             select(Outbox).where(Outbox.event_type == "submission.dismissed"))]
