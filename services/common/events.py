@@ -155,6 +155,19 @@ class SubmissionDismissedV1(_Payload):
     dismissed_at = fields.AwareDateTime(required=True)
 
 
+class SubmissionReopenedV1(SubmissionReceivedV1):
+    """Staff reopened an e-mail they had closed as holding no comments (`submission.dismissed`): it waits for a
+    transcription again. The payload is the submission as `submission.received` describes it, `needs_review`
+    set, with one new placeholder comment (a new id, the dismissed placeholder's text) and the ids of the
+    dismissed placeholders. Review and documents add the placeholder as a new comment; notify knows it, with the
+    status link the receipt gave, and sends nothing. Review retries an event that comes before the dismissal
+    has landed, so that the dismissed and the new placeholder are never listed together."""
+
+    dismissed_comment_ids = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+    reopened_by = fields.String(required=True)
+    reopened_at = fields.AwareDateTime(required=True)
+
+
 class ConsultationPublishedV1(_Payload):
     consultation_id = fields.String(required=True)
     title = fields.String(required=True)
@@ -311,6 +324,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("submission.received", 1): SubmissionReceivedV1,
     ("submission.transcribed", 1): SubmissionTranscribedV1,
     ("submission.dismissed", 1): SubmissionDismissedV1,
+    ("submission.reopened", 1): SubmissionReopenedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
     ("booking.reminder", 1): BookingV1,

@@ -256,6 +256,8 @@ EVENT_HANDLERS = {
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
     "submission.dismissed": [on_submission_dismissed],
+    # A reopened mail's new placeholder is a new comment (its dismissed one is deleted by the dismissal).
+    "submission.reopened": [on_submission_received],
     "comment.decided": [on_comment_decided],
     "consultation.review_completed": [on_review_completed],
     "consultation.review_reopened": [on_review_reopened],

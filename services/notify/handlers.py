@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence
 
 from jinja2 import TemplateError
-from sqlalchemy import (JSON, Connection, and_, bindparam, delete, event as sa_event, func, insert, or_, select, text,
+from sqlalchemy import (JSON, Connection, and_, bindparam, event as sa_event, func, insert, or_, select, text,
                         update)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -257,6 +257,9 @@ def on_comment_decided(event: Event, session: Session) -> None:
     if comment is None:
         # Events may arrive out of order; the dispatcher retries, then parks the event until the comment is known.
         raise TransientError(f"comment {data['comment_id']} is not known yet (its submission.received has not arrived)")
+    if comment.dismissed:
+        log.info("no decision e-mail for %s: staff closed it as holding no comments", comment.reference)
+        return
     revision = int(data["revision"])
     if revision > comment.decision_revision:
         comment.decision, comment.decision_revision = data["decision"], revision
@@ -302,7 +305,8 @@ def on_report_published(event: Event, session: Session) -> None:
     if prefs.outcome_notice != domain.AT_PUBLICATION:
         return
     comments = list(session.scalars(select(KnownComment).where(
-        KnownComment.consultation_id == data["consultation_id"], KnownComment.recipient.is_not(None))
+        KnownComment.consultation_id == data["consultation_id"], KnownComment.recipient.is_not(None),
+        KnownComment.dismissed.is_(False))
         .order_by(KnownComment.submission_id, KnownComment.number)))
     by_submission: dict[str, list[KnownComment]] = {}
     for comment in comments:
@@ -397,12 +401,13 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
 
 
 def on_submission_dismissed(event: Event, session: Session) -> None:
-    """Intake staff found no comments in a mail: forget its placeholder comments, so no outcome e-mail is ever
-    sent about them. One that comes before the submission is retried until it has landed."""
+    """Intake staff found no comments in a mail: its placeholder comments are marked, so no outcome e-mail is ever
+    sent about them (kept for the status link, should the mail be reopened). One that comes before the
+    submission is retried until it has landed."""
     ids = event.data["comment_ids"]
     if not session.scalars(select(KnownComment.comment_id).where(KnownComment.comment_id.in_(ids))).first():
         raise TransientError(f"submission {event.data['reference']} is not known yet")
-    session.execute(delete(KnownComment).where(KnownComment.comment_id.in_(ids)))
+    session.execute(update(KnownComment).where(KnownComment.comment_id.in_(ids)).values(dismissed=True))
 
 
 EVENT_HANDLERS = {
@@ -410,6 +415,8 @@ EVENT_HANDLERS = {
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
     "submission.dismissed": [on_submission_dismissed],
+    # A reopened mail's new placeholder is known as a transcribed comment is: the receipt's link, no e-mail.
+    "submission.reopened": [on_submission_transcribed],
     "comment.decided": [on_comment_decided],
     "report.published": [on_report_published],
     "booking.confirmed": [on_booking_confirmed],

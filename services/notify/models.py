@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -80,6 +80,9 @@ class KnownComment(Base):
     decision_justification: Mapped[str] = mapped_column(Text, default="", server_default="")
     final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     decision_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # A mail's placeholder closed as holding no comments (`submission.dismissed`): never told of. Kept for the
+    # status link, should the mail be reopened (`submission.reopened`).
+    dismissed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ConsultationPrefs(Base):

@@ -203,6 +203,26 @@ def on_submission_dismissed(event: Event, session: Session) -> None:
         session.delete(comment)
 
 
+def on_submission_reopened(event: Event, session: Session) -> None:
+    """Intake staff reopened a mail they had closed as holding no comments: its new placeholder joins review as
+    a new comment awaiting transcription (the handlers that follow place it as a new one), with an audit entry.
+    Retried until the dismissal has landed, so the dismissed placeholder and the new one are never both here."""
+    data = event.data
+    dismissed = data["dismissed_comment_ids"]
+    if session.scalar(select(ReviewComment.id).where(ReviewComment.id.in_(dismissed)).limit(1)) is not None or \
+            session.scalar(select(AuditEntry.id).where(AuditEntry.action == "comment.dismissed",
+                                                       AuditEntry.subject.in_(dismissed)).limit(1)) is None:
+        raise TransientError(f"the dismissal of submission {data['reference']} has not landed in review yet")
+    ids = [item["comment_id"] for item in data["comments"]]
+    if session.scalar(select(ReviewComment.id).where(ReviewComment.id.in_(ids)).limit(1)) is not None:
+        return  # a redelivery
+    store_submitted_comments([event], session)
+    for item in data["comments"]:
+        audit.record(session, data["reopened_by"], "comment.reopened", item["comment_id"],
+                     after={"reference": data["reference"], "number": item["number"]},
+                     consultation_id=data["consultation_id"], dismissed=dismissed)
+
+
 def _provenance(submission: dict) -> dict | None:
     """Where a submission's comments came from, as JSON (dates and times in ISO form, which the page formats
     back): who entered them by hand and from what, and who signed the files they came in (not verified)."""
@@ -231,4 +251,6 @@ EVENT_HANDLERS = _merged({
     "submission.transcribed": [on_submission_transcribed, *TRIAGE_EVENT_HANDLERS["submission.received"],
                                group_new_comments],
     "submission.dismissed": [on_submission_dismissed],
+    "submission.reopened": [on_submission_reopened, *TRIAGE_EVENT_HANDLERS["submission.received"],
+                            group_new_comments],
 })

@@ -284,4 +284,13 @@ def test_a_clerk_closes_a_duty_hour_request_mailed_in_as_holding_no_comments(bro
     closed = page.get_by_role("table", name="Zamknięte jako wiadomości bez uwag do projektu")
     assert imported.reference in closed.inner_text() and "Zapis na dyżur konsultacyjny" in closed.inner_text()
     check_accessibility(page, "staff: e-mails to transcribe and those closed with no comments")
+    # closed by mistake: the clerk reopens it from its page, and it waits for a transcription again
+    closed.get_by_role("link", name="Zapis na dyżur").click()
+    expect(page.get_by_text("Zamknięta jako wiadomość bez uwag do projektu przez")).to_be_visible()
+    check_accessibility(page, "staff: an e-mail closed with no comments, reopenable")
+    page.get_by_role("button", name="Otwórz ponownie do przepisania").click()
+    expect(page.get_by_text(f"Zgłoszenie {imported.reference} ponownie czeka na przepisanie.")).to_be_visible()
+    expect(page.get_by_role("button", name="Zapisz przepisane uwagi")).to_be_visible()
+    page.goto(f"{live_system['url']}/intake/staff/mails")
+    expect(page.get_by_role("link", name="Zapis na dyżur")).to_be_visible()
     staff.close()

@@ -58,9 +58,11 @@ def test_a_form_dropped_into_the_inbox_gets_a_receipt_and_reaches_review(system)
                       what="the comments in review")
 
 
-def test_a_question_mailed_in_is_acknowledged_as_a_message_and_once_closed_leaves_every_service(system):
+def test_a_question_mailed_in_is_acknowledged_as_a_message_once_closed_leaves_every_service_and_comes_back_reopened(
+        system):
     from services.documents.models import CommentView
-    from services.intake.mail.transcribe import dismiss_mail
+    from services.intake import domain
+    from services.intake.mail.transcribe import dismiss_mail, reopen_mail, transcribe_mail
     from services.intake.models import InboundMail, Submission
     from services.notify.models import KnownComment
     from services.review.models import ReviewComment
@@ -90,8 +92,24 @@ def test_a_question_mailed_in_is_acknowledged_as_a_message_and_once_closed_leave
     wait_until(lambda: placeholders(documents, CommentView, CommentView.id) and
                placeholders(notify, KnownComment, KnownComment.comment_id), timeout=30, what="the other read models")
 
+    [dismissed] = placeholders(review, ReviewComment, ReviewComment.id)
     dismiss_mail(intake, mail_id, "booking", actor="sekretariat@um.torun.pl")
     wait_until(lambda: not placeholders(review, ReviewComment, ReviewComment.id) and
                not placeholders(documents, CommentView, CommentView.id) and
-               not placeholders(notify, KnownComment, KnownComment.comment_id), timeout=30,
-               what="the placeholder gone from review, documents and notify")
+               placeholders(notify, KnownComment, KnownComment.dismissed) == [True], timeout=30,
+               what="the placeholder gone from review and documents, and never to be told of by notify")
+
+    # closed by mistake: reopened, it comes back to every service as a new placeholder, then is transcribed
+    reopen_mail(intake, mail_id, actor="sekretariat@um.torun.pl")
+    wait_until(lambda: placeholders(review, ReviewComment, ReviewComment.awaiting_transcription) == [True] and
+               len(placeholders(documents, CommentView, CommentView.id)) == 1 and
+               sorted(placeholders(notify, KnownComment, KnownComment.dismissed)) == [False, True], timeout=30,
+               what="the reopened placeholder in review, documents and notify")
+    assert placeholders(review, ReviewComment, ReviewComment.id) != [dismissed]
+    transcribe_mail(intake, mail_id, (domain.CommentDraft(section="§ 7", proposal="Dyżury także w soboty."),),
+                    actor="sekretariat@um.torun.pl")
+    assert wait_until(lambda: placeholders(review, ReviewComment, ReviewComment.section) == ["§ 7"] and
+                      placeholders(review, ReviewComment, ReviewComment.awaiting_transcription) == [False],
+                      timeout=30, what="the transcribed comment in review")
+    # the sender was written to once, on arrival: neither the closing nor the reopening sent anything
+    assert len([m for m in receipts(system.settings.data_dir / "mail") if "ewa.lis@example.org" in str(m["To"])]) == 1

@@ -121,6 +121,64 @@ def test_a_mail_with_no_comments_leaves_the_report_and_the_outcome_e_mails_and_w
             session.flush()
             handlers.on_submission_dismissed(dismissed(placeholder), session)
             session.flush()
-            assert [session.scalars(select(model)).all() for model in rows] == [[] for _ in rows]
-            if handlers is notify:  # the receipt staged on arrival stays: it went out before anyone read the mail
+            if handlers is documents:
+                assert [session.scalars(select(model)).all() for model in rows] == [[] for _ in rows]
+            if handlers is notify:  # kept, marked, for the receipt's link should the mail be reopened
+                assert [(c.comment_id, c.dismissed) for c in session.scalars(select(KnownComment))] == [
+                    (placeholder, True)]
+                # the receipt staged on arrival stays: it went out before anyone read the mail
                 assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]
+
+
+def reopened(dismissed_id: str, placeholder: str) -> Any:
+    return parse_envelope(new_envelope("submission.reopened", {
+        "submission_id": "s-1", "consultation_id": "c-1", "consultation_title": "Program",
+        "reference": "UW/2026/000042", "channel": "email", "received_at": NOW, "late": False,
+        "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042", "submitter": SENDER,
+        "needs_review": True, "dismissed_comment_ids": [dismissed_id], "reopened_by": "r@um.torun.pl",
+        "reopened_at": NOW, "comments": [{"comment_id": placeholder, "number": 1, "section": "", "proposal": "[skan]"}],
+    }, producer="intake"))
+
+
+def decided(comment_id: str) -> Any:
+    return parse_envelope(new_envelope("comment.decided", {
+        "comment_id": comment_id, "consultation_id": "c-1", "reference": "UW/2026/000042", "decision": "rejected",
+        "justification": "Nie.", "final_text": None, "revision": 1, "decided_at": NOW,
+        "decided_by": "r@um.torun.pl"}, producer="review"))
+
+
+def test_a_reopened_mail_is_a_new_comment_in_the_report_and_keeps_the_receipts_link_for_its_outcome():
+    from services.documents import handlers as documents
+    from services.documents.models import Base as DocumentsBase, CommentView
+    from services.notify import handlers as notify
+    from services.notify.models import Base as NotifyBase, KnownComment, Notification
+
+    first, placeholder = str(uuid.uuid4()), str(uuid.uuid4())
+    received, _transcribed = events(first, str(uuid.uuid4()))
+    for handlers, base in ((documents, DocumentsBase), (notify, NotifyBase)):
+        engine = create_engine("sqlite://")
+        base.metadata.create_all(engine)
+        with Session(engine) as session:
+            handlers.on_submission_received(received, session)
+            session.flush()
+            handlers.on_submission_dismissed(dismissed(first), session)
+            for _ in range(2):  # and once more, as a redelivery
+                for handle in handlers.EVENT_HANDLERS["submission.reopened"]:
+                    handle(reopened(first, placeholder), session)
+                session.flush()
+            if handlers is documents:
+                assert [c.id for c in session.scalars(select(CommentView))] == [placeholder]
+                continue
+            known = {c.comment_id: c for c in session.scalars(select(KnownComment))}
+            assert (known[first].dismissed, known[placeholder].dismissed) == (True, False)
+            assert known[placeholder].status_url.endswith("token=secret")  # the receipt's link, with its code
+            assert known[placeholder].recipient == "anna@example.org"
+            assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]
+            # a decision on the dismissed placeholder (none can be taken; a defence) is never mailed
+            session.add(notify.ConsultationPrefs(id="c-1", title="Program", outcome_notice=notify.domain.PER_DECISION))
+            session.flush()
+            notify.on_comment_decided(decided(first), session)
+            notify.on_comment_decided(decided(placeholder), session)
+            session.flush()
+            assert sorted(n.template for n in session.scalars(select(Notification))) == [
+                "comment_decision", "submission_receipt"]

@@ -44,6 +44,8 @@ def transcription(mail_id: str) -> Any:
         return _first_page(mail, submission)
     if request.form.get("action") == "dismiss":
         return _dismiss(mail, submission)
+    if request.form.get("action") == "reopen":
+        return _reopen(mail)
     form = PaperForm.from_request("transcription", request.form)
     if request.form.get("action") == "add_row":
         form.add_row()
@@ -106,6 +108,17 @@ def _dismiss(mail: Any, submission: Any) -> Any:
     flash(_("Submission %(reference)s holds no comments on the draft; it will not be reviewed as a comment.",
             reference=reference), "success")
     return redirect(url_for(".index"), code=303)
+
+
+def _reopen(mail: Any) -> Any:
+    """A mail closed by mistake waits for its transcription again (see `transcribe.reopen_mail`)."""
+    try:
+        reference = transcribe.reopen_mail(_ctx(), mail.id, actor=current_staff().email)
+    except Conflict:
+        flash(_("This mail is not closed as holding no comments; nothing was changed."), "error")
+        return redirect(url_for(".transcription", mail_id=mail.id), code=303)
+    flash(_("Submission %(reference)s waits for its transcription again.", reference=reference), "success")
+    return redirect(url_for(".transcription", mail_id=mail.id), code=303)
 
 
 def _sender(form: PaperForm) -> transcribe.Sender:

@@ -111,25 +111,72 @@ def dismiss_mail(ctx: ServiceContext, mail_id: str, reason: str, *, actor: str, 
         return submission.reference
 
 
+def reopen_mail(ctx: ServiceContext, mail_id: str, *, actor: str, now: datetime | None = None) -> str:
+    """Undo `dismiss_mail`: staff closed a mail that holds comments after all (a question that ends with a
+    proposal, a reply that adds one). The mail waits for a transcription again, with a new placeholder comment
+    of the same text, and `submission.reopened` tells the other services. The placeholder takes a new id so
+    that the other services need not order the dismissal and the reopening of one comment. Refused (409) unless
+    the mail was closed as holding no comments; returns the reference."""
+    now = now or utcnow()
+    with ctx.transaction() as session:
+        mail, submission = _locked_mail(session, mail_id, NO_COMMENTS,
+                                        "this mail was not closed as holding no comments")
+        dismissed = sorted(submission.comments, key=lambda c: c.number)
+        first = dismissed[0]
+        submission.comments.clear()  # delete-orphan: the dismissed placeholders go
+        session.flush()
+        submission.comments.append(Comment(
+            id=str(uuid.uuid4()), number=1, section=first.section, current_text=first.current_text,
+            proposal=first.proposal, justification=first.justification, topic=first.topic))
+        submission.entered_by = submission.entered_at = None
+        mail.status, mail.closing = NEEDS_REVIEW, None
+        mail.reason = f"{mail.reason}; reopened for transcription by {actor}"
+        session.flush()
+        consultation = session.get(Consultation, submission.consultation_id)
+        ctx.emit(session, "submission.reopened", {
+            **_submission_payload(ctx, submission, consultation), "needs_review": True,
+            "signed_by": list(everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())),
+            "dismissed_comment_ids": [c.id for c in dismissed], "reopened_by": actor, "reopened_at": now,
+        }, correlation_id=submission.reference)
+        return submission.reference
+
+
 def _waiting_mail(session: Session, mail_id: str) -> tuple[InboundMail, Submission]:
     """The mail, locked, and its submission: 409 unless it still waits for staff and nothing on it was decided."""
+    mail, submission = _locked_mail(session, mail_id, NEEDS_REVIEW, "this mail does not wait for a transcription")
+    if any(c.status != "received" for c in submission.comments):
+        raise Conflict("a decision was taken on this submission", details={"status": ["decided"]})
+    return mail, submission
+
+
+def _locked_mail(session: Session, mail_id: str, status: str, refusal: str) -> tuple[InboundMail, Submission]:
+    """The mail, locked, and its submission with its comments: 409 (`refusal`) unless the mail is in `status`."""
     mail = session.get(InboundMail, mail_id, with_for_update=True)
     if mail is None:
         raise NotFound("no such mail")
-    if mail.status != NEEDS_REVIEW or mail.submission_id is None:
-        raise Conflict("this mail does not wait for a transcription", details={"status": [mail.status]})
+    if mail.status != status or mail.submission_id is None:
+        raise Conflict(refusal, details={"status": [mail.status]})
     submission = session.scalar(select(Submission).where(Submission.id == mail.submission_id)
                                 .options(selectinload(Submission.comments)))
-    if any(c.status != "received" for c in submission.comments):
-        raise Conflict("a decision was taken on this submission", details={"status": ["decided"]})
     return mail, submission
 
 
 def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, actor: str, now: datetime,
           signed_by: tuple[str, ...]) -> None:
     consultation = session.get(Consultation, submission.consultation_id)
-    status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': submission.reference})}"
     ctx.emit(session, "submission.transcribed", {
+        **_submission_payload(ctx, submission, consultation),
+        "provenance": {"entered_by": actor, "entered_at": now},
+        **({"signed_by": list(signed_by)} if signed_by else {}),
+        "transcribed_by": actor, "transcribed_at": now,
+    }, correlation_id=submission.reference)
+
+
+def _submission_payload(ctx: ServiceContext, submission: Submission, consultation: Consultation) -> dict:
+    """The submission as `submission.received` describes it. The status link has no access code: intake keeps
+    only its hash, and the consumers that write to the sender have the link the receipt gave."""
+    status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': submission.reference})}"
+    return {
         "submission_id": submission.id, "consultation_id": submission.consultation_id,
         "consultation_title": consultation.title, "reference": submission.reference, "channel": submission.channel,
         "received_at": submission.received_at, "late": submission.late, "language": submission.language,
@@ -140,10 +187,7 @@ def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, acto
         "comments": [{"comment_id": c.id, "number": c.number, "section": c.section, "current_text": c.current_text,
                       "proposal": c.proposal, "justification": c.justification, "topic": c.topic}
                      for c in sorted(submission.comments, key=lambda c: c.number)],
-        "provenance": {"entered_by": actor, "entered_at": now},
-        **({"signed_by": list(signed_by)} if signed_by else {}),
-        "transcribed_by": actor, "transcribed_at": now,
-    }, correlation_id=submission.reference)
+    }
 
 
 def awaiting_transcription(ctx: ServiceContext, submission_id: str) -> bool:

@@ -440,3 +440,74 @@ def test_a_mail_transcribed_already_cannot_be_closed_as_holding_no_comments(fres
     transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
     with pytest.raises(Conflict):
         dismiss_mail(fresh_ctx, mail_id, "question", actor="recenzent@um.torun.pl")
+
+
+def outbox_events(ctx, event_type, reference):
+    with ctx.db.transaction() as session:
+        return [parse_envelope(row.envelope).data for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
+            if row.envelope["data"]["reference"] == reference]
+
+
+def test_a_mail_closed_by_mistake_is_reopened_with_a_new_placeholder_and_can_then_be_transcribed(fresh_ctx):
+    from services.intake.mail.transcribe import dismiss_mail, reopen_mail
+
+    client = reviewer_client(fresh_ctx)
+    mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
+    with pytest.raises(Conflict):  # it waits for a transcription: nothing to reopen
+        reopen_mail(fresh_ctx, mail_id, actor="recenzent@um.torun.pl")
+    [(dismissed_id, _number, _section, text)] = comments_of(fresh_ctx, reference)
+    dismiss_mail(fresh_ctx, mail_id, "question", actor="recenzent@um.torun.pl", note="Pytanie o termin.")
+    page = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
+    assert "Otwórz ponownie do przepisania" in page and 'value="dismiss"' not in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    reopened = client.post(f"/intake/staff/mails/{mail_id}", data={"csrf_token": token, "action": "reopen"})
+    assert reopened.status_code == 303 and reopened.headers["Location"].endswith(f"/intake/staff/mails/{mail_id}")
+    page = client.get(reopened.headers["Location"]).get_data(as_text=True)
+    assert f"Zgłoszenie {reference} ponownie czeka na przepisanie." in page
+    assert 'value="dismiss"' in page and "Otwórz ponownie do przepisania" not in page
+    listing = client.get("/intake/staff/mails").get_data(as_text=True)
+    assert f"/intake/staff/mails/{mail_id}" in listing and 'id="closed-heading"' not in listing
+    [(placeholder_id, number, _section, reopened_text)] = comments_of(fresh_ctx, reference)
+    assert placeholder_id != dismissed_id and (number, reopened_text) == (1, text)
+    with fresh_ctx.db.transaction() as session:
+        mail = session.get(InboundMail, mail_id)
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        assert (mail.status, mail.closing) == ("needs_review", None)
+        assert "question" in mail.reason and "reopened for transcription by recenzent@um.torun.pl" in mail.reason
+        assert [c.status for c in submission.comments] == ["received"] and submission.entered_by is None
+    [event] = outbox_events(fresh_ctx, "submission.reopened", reference)
+    assert event["dismissed_comment_ids"] == [dismissed_id] and event["needs_review"] is True
+    assert [c["comment_id"] for c in event["comments"]] == [placeholder_id]
+    assert event["comments"][0]["proposal"] == text and event["reopened_by"] == "recenzent@um.torun.pl"
+    assert "token=" not in event["status_url"]  # intake keeps only the code's hash; notify has the receipt's link
+    # a second reopening changes nothing; the page says so
+    again = client.post(f"/intake/staff/mails/{mail_id}", data={"csrf_token": token, "action": "reopen"})
+    assert again.status_code == 303 and len(outbox_events(fresh_ctx, "submission.reopened", reference)) == 1
+    assert "nie jest zamknięta jako wiadomość bez uwag" in client.get(again.headers["Location"]).get_data(as_text=True)
+    # the sender's status page says the office will transcribe it again, not that it holds no comments
+    [received] = outbox_events(fresh_ctx, "submission.received", reference)
+    status = intake_app.create_app(ctx=fresh_ctx).test_client().get(
+        received["status_url"][received["status_url"].index("/intake/status"):]).get_data(as_text=True)
+    assert "Urząd nie znalazł w Państwa wiadomości uwag do projektu" not in status
+    # and staff transcribe it as any other: the new placeholder keeps its id, the rest are new
+    done = transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    assert done.comments == 2
+    assert [(c[0], c[1]) for c in comments_of(fresh_ctx, reference)][0] == (placeholder_id, 1)
+    [transcribed] = transcribed_events(fresh_ctx, reference)
+    assert [c["number"] for c in transcribed["comments"]] == [1, 2]
+
+
+def test_a_closed_mail_can_be_closed_again_after_it_was_reopened(fresh_ctx):
+    from services.intake.mail.transcribe import dismiss_mail, reopen_mail
+
+    mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
+    dismiss_mail(fresh_ctx, mail_id, "question", actor="recenzent@um.torun.pl")
+    reopen_mail(fresh_ctx, mail_id, actor="recenzent@um.torun.pl")
+    dismiss_mail(fresh_ctx, mail_id, "reply", actor="recenzent@um.torun.pl")
+    first, second = outbox_events(fresh_ctx, "submission.dismissed", reference)
+    [reopened] = outbox_events(fresh_ctx, "submission.reopened", reference)
+    assert reopened["dismissed_comment_ids"] == first["comment_ids"]
+    assert second["comment_ids"] == [c["comment_id"] for c in reopened["comments"]] != first["comment_ids"]
+    with fresh_ctx.db.transaction() as session:
+        assert session.get(InboundMail, mail_id).closing["reason"] == "reply"

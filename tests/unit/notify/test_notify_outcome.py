@@ -144,3 +144,29 @@ def test_an_older_announcement_arriving_late_does_not_undo_the_outcome_notice(ct
     for event in (received, decided_event(received)):
         dispatcher.dispatch(event)
     assert "comment_decision" in [n.template for n in notifications(ctx)]
+
+
+def test_the_summary_of_a_reopened_mail_leaves_out_the_placeholder_closed_before(ctx, dispatcher):
+    from services.common.events import new_envelope, parse_envelope
+
+    received = received_event(comments=1, needs_review=True)
+    data, consultation_id = received.data, received.data["consultation_id"]
+    dismissed_id = data["comments"][0]["comment_id"]
+    placeholder = {**data["comments"][0], "comment_id": "reopened-placeholder"}
+    for event in (consultation_event(consultation_id), received, parse_envelope(new_envelope(
+            "submission.dismissed", {**{k: data[k] for k in ("submission_id", "consultation_id", "reference")},
+                                     "comment_ids": [dismissed_id], "reason": "question",
+                                     "dismissed_by": "r@um.example", "dismissed_at": data["received_at"]},
+            producer="intake")), parse_envelope(new_envelope("submission.reopened", {
+                **data, "comments": [placeholder], "dismissed_comment_ids": [dismissed_id],
+                "reopened_by": "r@um.example", "reopened_at": data["received_at"]}, producer="intake"))):
+        dispatcher.dispatch(event)
+    reopened = parse_envelope(new_envelope("submission.received", {**data, "comments": [placeholder]},
+                                           producer="intake"))
+    dispatcher.dispatch(decided_event(reopened, number=1, decision="accepted"))
+    dispatcher.dispatch(published_event(consultation_id))
+    [summary] = notifications(ctx, "outcome_summary")
+    assert [(c["comment_number"], c["decision_label"]) for c in summary.context["comments"]] == [(1, "uwzględniona")]
+    assert summary.context["pending_count"] == 0  # the closed placeholder is no comment still to be decided
+    assert summary.context["status_url"] == data["status_url"]  # the receipt's link, with its access code
+    assert len(notifications(ctx, "submission_receipt")) == 1

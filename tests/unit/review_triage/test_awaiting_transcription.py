@@ -103,3 +103,50 @@ def test_a_mail_staff_found_no_comments_in_leaves_review_with_its_notes_and_an_a
     with ctx.db.transaction() as session, pytest.raises(TransientError):
         on_submission_dismissed(parse_envelope(new_envelope("submission.dismissed", {**data, "comment_ids": [early]},
                                                             producer="intake")), session)
+
+
+def test_a_reopened_mail_comes_back_as_a_new_placeholder_once_its_dismissal_has_landed(client, ctx):
+    from sqlalchemy import select
+
+    from services.common.bus import TransientError
+    from services.common.events import new_envelope, parse_envelope
+    from services.review.handlers import on_submission_reopened
+    from services.review.models import AuditEntry
+
+    consultation = publish_consultation(ctx)
+    coordinator = staff(ctx, f"k-{uuid.uuid4().hex[:6]}@um.example", "coordinator")
+    dismissed, header = mailed(ctx, consultation, needs_review=True)
+    placeholder = str(uuid.uuid4())
+    reopened = {**header, "needs_review": True, "dismissed_comment_ids": [dismissed],
+                "reopened_by": "sekretariat@um.torun.pl", "reopened_at": NOW,
+                "comments": [{"comment_id": placeholder, "number": 1, "section": "",
+                              "proposal": "Dzień dobry, w § 5 proponuję dwa konkursy w roku."}]}
+    # before the dismissal has landed it waits (parked by the dispatcher): the dismissed placeholder is still here
+    with ctx.db.transaction() as session, pytest.raises(TransientError):
+        on_submission_reopened(parse_envelope(new_envelope("submission.reopened", reopened, producer="intake")),
+                               session)
+    deliver(ctx, "submission.dismissed", {
+        "submission_id": header["submission_id"], "consultation_id": consultation, "reference": header["reference"],
+        "comment_ids": [dismissed], "reason": "question", "note": "", "dismissed_by": "sekretariat@um.torun.pl",
+        "dismissed_at": NOW})
+    deliver(ctx, "submission.reopened", reopened)
+    deliver(ctx, "submission.reopened", reopened)  # the same again, as a new envelope: no second comment or entry
+    assert awaiting(ctx, placeholder)
+    with ctx.db.transaction() as session:
+        assert session.get(ReviewComment, dismissed) is None
+        [entry] = session.scalars(select(AuditEntry).where(AuditEntry.action == "comment.reopened"))
+        assert (entry.subject, entry.actor, entry.details["dismissed"]) == (
+            placeholder, "sekretariat@um.torun.pl", [dismissed])
+    headers = bearer(ctx, coordinator)
+    found = client.get("/review/api/v1/queue", query_string={"consultation": consultation}, headers=headers).json
+    assert [item["id"] for item in found["items"]] == [placeholder]
+    page = client.get(f"/review/comments/{placeholder}", headers=headers).get_data(as_text=True)
+    assert "To treść e-maila, której pracownicy nie przepisali jeszcze na uwagi" in page
+    with pytest.raises(Conflict):
+        decisions.decide(ctx, Decide(placeholder, "not_considered", "Nie dotyczy projektu."), coordinator)
+    # a reopening whose submission review never saw (nor its dismissal) waits too, rather than adding a comment
+    # that the late submission's placeholder would then sit beside
+    with ctx.db.transaction() as session, pytest.raises(TransientError):
+        on_submission_reopened(parse_envelope(new_envelope("submission.reopened", {
+            **reopened, "dismissed_comment_ids": [str(uuid.uuid4())],
+            "comments": [{**reopened["comments"][0], "comment_id": str(uuid.uuid4())}]}, producer="intake")), session)
