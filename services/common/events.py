@@ -127,13 +127,30 @@ class SubmissionTranscribedV1(SubmissionReceivedV1):
 
     The payload is the submission as `submission.received` describes it, with its comments as transcribed:
     the first keeps the placeholder comment's id (its text replaced), the others are new. A consumer
-    updates the comments it knows and adds the rest, so a redelivery, or one arriving after a later
-    transcription, changes nothing. Chosen over a `submission.received` revision so that consumers which
-    only ever add (the receipt e-mail) are not asked to tell a revision from a new submission.
+    updates the comments it knows and adds the rest, unless it holds a newer `revision` of them (a correction
+    applied first): a redelivery, or one arriving after a correction, changes nothing. Chosen over a
+    `submission.received` revision so that consumers which only ever add (the receipt e-mail) are not asked to
+    tell a revision from a new submission.
     """
 
     transcribed_by = fields.String(required=True)
     transcribed_at = fields.AwareDateTime(required=True)
+    # Added with corrections (additive): the submission's `comments_revision` (1 as received, 2 once
+    # transcribed, +1 with each `submission.corrected`). A consumer keeps the comments of the highest revision:
+    # one that comes after a newer correction changes nothing. Absent from older producers: the first transcription.
+    revision = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=2))
+
+
+class SubmissionCorrectedV1(SubmissionTranscribedV1):
+    """Staff corrected the comments of a submission they entered (a letter, duty-hour notes, a transcribed
+    e-mail) before any decision on it was published: a typo, a row read into the wrong field, a comment entered
+    twice. The payload is the whole submission as it now stands, with a higher `revision`: `comments` are all its
+    comments (the changed, the unchanged and the added ones, under new ids), and `removed_comment_ids` those staff
+    removed. A consumer that holds a newer revision ignores it; one that has not seen the submission retries it.
+    `transcribed_by`/`transcribed_at` name who corrected it and when. The sender's own words (a web form, a form
+    read from an e-mail) are never corrected."""
+
+    removed_comment_ids = fields.List(fields.String(), load_default=list)
 
 
 DISMISSAL_REASONS = ("question", "booking", "reply", "other")
@@ -325,6 +342,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("submission.transcribed", 1): SubmissionTranscribedV1,
     ("submission.dismissed", 1): SubmissionDismissedV1,
     ("submission.reopened", 1): SubmissionReopenedV1,
+    ("submission.corrected", 1): SubmissionCorrectedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
     ("booking.reminder", 1): BookingV1,

@@ -205,13 +205,28 @@ def on_submission_received(event: Event, session: Session) -> None:
 
 
 def on_submission_transcribed(event: Event, session: Session) -> None:
-    """Staff transcribed a scanned or mailed submission: the placeholder's text is replaced, new comments added."""
+    """Staff transcribed a scanned or mailed submission: the placeholder's text is replaced, new comments added.
+    Also `submission.corrected`: changed comments replaced, added ones added, removed ones dropped with their
+    anchors. A revision older than the one held changes nothing (the events may come in any order)."""
+    data = event.data
+    held = {c.id: c for c in session.scalars(select(CommentView).where(CommentView.reference == data["reference"]))}
+    if held and max(comment.text_revision for comment in held.values()) >= data["revision"]:
+        return
+    if not held and data.get("removed_comment_ids"):
+        # a correction before the submission: applied now, the late submission would bring back what it removed
+        raise TransientError(f"submission {data['reference']} is not in documents' read model yet")
+    removed = [comment_id for comment_id in data.get("removed_comment_ids", ()) if comment_id in held]
+    if removed:
+        session.execute(delete(CommentAnchor).where(CommentAnchor.comment_id.in_(removed)))
+        session.execute(delete(CommentView).where(CommentView.id.in_(removed)))
     on_submission_received(event, session)
-    submitter = event.data["submitter"]  # staff may have read the sender's name or organisation from the letter
-    for item in event.data["comments"]:
+    submitter = data["submitter"]  # staff may have read the sender's name or organisation from the letter
+    for item in data["comments"]:
         comment = session.get(CommentView, item["comment_id"])
-        comment.section, comment.current_text, comment.proposal = item["section"], item["current_text"], item["proposal"]
-        comment.justification, comment.topic = item["justification"], item.get("topic")
+        comment.section, comment.current_text = item["section"], item["current_text"]
+        comment.proposal, comment.justification, comment.topic = item["proposal"], item["justification"], item.get("topic")
+        comment.text_revision = data["revision"]
+    for comment in session.scalars(select(CommentView).where(CommentView.reference == data["reference"])):
         comment.submitter_name, comment.organization = submitter["name"], submitter.get("organization")
         comment.submitter_kind = submitter["kind"]
 
@@ -255,6 +270,7 @@ EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
+    "submission.corrected": [on_submission_transcribed],
     "submission.dismissed": [on_submission_dismissed],
     # A reopened mail's new placeholder is a new comment (its dismissed one is deleted by the dismissal).
     "submission.reopened": [on_submission_received],

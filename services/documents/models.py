@@ -61,6 +61,8 @@ class CommentView(Base):
     final_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     decision_revision: Mapped[int] = mapped_column(Integer, default=0)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The revision of the text as intake last sent it (`submission.transcribed`, `submission.corrected`).
+    text_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class BuildStateMixin:

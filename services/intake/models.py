@@ -100,6 +100,9 @@ class Submission(Base):
     postal_address: Mapped[str | None] = mapped_column(Text, nullable=True)
     booking_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
     scan: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # {filename, media_type, size, sha256, key}
+    # 1 as received, +1 with a transcription and with each correction: the events that carry the comments say
+    # which state is newest, as the other services may take them in any order.
+    comments_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="submission", order_by="Comment.number", cascade="all, delete-orphan"

@@ -378,12 +378,17 @@ def on_staff_password_link(event: Event, session: Session) -> None:
 def on_submission_transcribed(event: Event, session: Session) -> None:
     """Staff transcribed a scanned or mailed submission: know its comments as transcribed (no e-mail: the
     receipt went out when it arrived). New comments share the status link the receipt gave (it holds the
-    secret token, which only the original event carried)."""
+    secret token, which only the original event carried). Also `submission.corrected` (removed comments are
+    marked as a dismissed placeholder is, never told of) and `submission.reopened` (its new placeholder). A
+    revision older than the one held changes nothing (the events may come in any order)."""
     data = event.data
     known = {c.comment_id: c for c in session.scalars(
         select(KnownComment).where(KnownComment.submission_id == data["submission_id"]))}
     if not known:
         raise TransientError(f"submission {data['reference']} is not known yet (its submission.received has not arrived)")
+    revision = data.get("revision")  # none in `submission.reopened`, which only adds
+    if revision is not None and max(c.text_revision for c in known.values()) >= revision:
+        return
     sibling = next(iter(known.values()))
     for item in data["comments"]:
         comment = known.get(item["comment_id"])
@@ -396,6 +401,11 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
                 status_url=sibling.status_url)
             session.add(comment)
         comment.section, comment.proposal = item["section"], item["proposal"]
+        if revision is not None:
+            comment.text_revision = revision
+    for comment_id in data.get("removed_comment_ids", ()):
+        if comment_id in known:
+            known[comment_id].dismissed = True
     for comment in known.values():  # the outcome e-mail greets the sender by the name staff confirmed
         comment.recipient_name = data["submitter"]["name"]
 
@@ -414,6 +424,7 @@ EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
+    "submission.corrected": [on_submission_transcribed],
     "submission.dismissed": [on_submission_dismissed],
     # A reopened mail's new placeholder is known as a transcribed comment is: the receipt's link, no e-mail.
     "submission.reopened": [on_submission_transcribed],

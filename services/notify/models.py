@@ -83,6 +83,8 @@ class KnownComment(Base):
     # A mail's placeholder closed as holding no comments (`submission.dismissed`): never told of. Kept for the
     # status link, should the mail be reopened (`submission.reopened`).
     dismissed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The revision of the text as intake last sent it (`submission.transcribed`, `submission.corrected`).
+    text_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ConsultationPrefs(Base):

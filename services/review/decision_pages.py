@@ -48,6 +48,11 @@ ACTION_LABELS = {
     "comment.assigned": N_("Comment assigned"),
     "comment.reanchored": N_("Comment re-anchored"),
     "comment.note_added": N_("Internal note added"),
+    "comment.transcribed": N_("Transcribed from the e-mail"),
+    "comment.corrected": N_("Transcription corrected"),
+    "comment.removed": N_("Removed by a correction of the transcription"),
+    "comment.dismissed": N_("E-mail closed as holding no comments"),
+    "comment.reopened": N_("E-mail reopened for transcription"),
     "chapter.assigned": N_("Chapter assigned"),
     "chapter.unassigned": N_("Chapter unassigned"),
     "consultation.review_completed": N_("Review completed"),
@@ -83,6 +88,12 @@ FIELD_LABELS = {
     "completed_at": N_("Completed"),
     "unit": N_("Unit"),
     "chapter": N_("Chapter"),
+    "section": N_("Part of the document"),
+    "current_text": N_("Current text"),
+    "proposal": N_("Proposed change"),
+    "topic": N_("Topic"),
+    "reference": N_("Reference"),
+    "number": N_("No."),
 }
 # Field errors of the decision form, in words a reviewer can act on.
 DECISION_FIELD_ERRORS = {

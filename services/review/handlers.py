@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
-from typing import Sequence
+from typing import Callable, Sequence
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -150,32 +151,93 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
     """Staff transcribed a scanned or mailed submission: the placeholder comment takes the first transcribed
     comment's text, and the others are added. A changed comment is placed again (anchor, group, search) by
     the handlers that follow, as a new one would be; a redelivery finds nothing to change."""
+    _take_new_texts(event, session, action="comment.transcribed")
+
+
+def on_submission_corrected(event: Event, session: Session) -> None:
+    """Staff corrected the comments they entered: changed ones take their new text (audited with the old), added
+    ones join as new, removed ones leave review as a dismissed placeholder does."""
+    _take_new_texts(event, session, action="comment.corrected")
+
+
+def _take_new_texts(event: Event, session: Session, *, action: str) -> None:
+    """The submission's comments as `event` (`submission.transcribed` or `.corrected`) gives them, unless review
+    holds a newer revision of them (the events may come in any order); retried until the submission is here."""
     data = event.data
-    ids = [item["comment_id"] for item in data["comments"]]
-    known = {c.id: c for c in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids)))}
-    if not known:
+    held = {c.id: c for c in session.scalars(select(ReviewComment).where(ReviewComment.reference == data["reference"]))}
+    if not held:
         raise TransientError(f"submission {data['reference']} is not in review's read model yet")
-    for comment in known.values():
-        comment.awaiting_transcription = False
+    if max(comment.text_revision for comment in held.values()) >= data["revision"]:
+        return  # a redelivery, or older than what review holds
+    actor = data["transcribed_by"]
     for item in data["comments"]:
-        comment = known.get(item["comment_id"])
-        if comment is None or all(getattr(comment, name) == item.get(name) for name in _TRANSCRIBED_FIELDS):
+        comment = held.get(item["comment_id"])
+        if comment is None:
+            continue  # added below
+        comment.awaiting_transcription = False
+        if all(getattr(comment, name) == item.get(name) for name in _TRANSCRIBED_FIELDS):
             continue
         before = {name: getattr(comment, name) for name in _TRANSCRIBED_FIELDS}
         for name in _TRANSCRIBED_FIELDS:
             setattr(comment, name, item.get(name))
-        comment.provenance = _provenance(data)
+        if data.get("provenance"):  # a transcription is entered anew; a correction keeps who entered it
+            comment.provenance = _provenance(data)
         if comment.anchored_by in (None, "auto"):
             comment.unit_id = comment.chapter_id = comment.anchored_by = None
         ungroup_comment(session, comment)
-        audit.record(session, data["transcribed_by"], "comment.transcribed", comment.id, before=before,
+        audit.record(session, actor, action, comment.id, before=before,
                      after={name: item.get(name) for name in _TRANSCRIBED_FIELDS},
                      consultation_id=comment.consultation_id)
+    removed = [held.pop(comment_id) for comment_id in data.get("removed_comment_ids", ()) if comment_id in held]
+    _drop_comments(session, removed, actor, "comment.removed")
     submitter = data["submitter"]  # staff may have read the sender's name or organisation from the letter
-    for comment in known.values():
+    for comment in held.values():
         comment.submitter_kind = submitter["kind"]
         comment.submitter_label = submitter.get("organization") or submitter["name"]
-    on_submission_received(event, session)
+    store_submitted_comments([event], session)
+    session.flush()
+    ids = [item["comment_id"] for item in data["comments"]]
+    sibling = next(iter(held.values()), None)
+    for comment in session.scalars(select(ReviewComment).where(ReviewComment.id.in_(ids))):
+        comment.text_revision = data["revision"]
+        if comment.id not in held and comment.provenance is None and sibling is not None:
+            comment.provenance = sibling.provenance  # added by a correction: entered as its siblings were
+
+
+def _for_comments_taken(handler: Callable[[Event, Session], None]) -> Callable[[Event, Session], None]:
+    """`handler` (a triage or grouping step) for the comments `_take_new_texts` took from the event, none when
+    review held a newer revision: a late event does not place again the text it lost to a newer one, nor ask
+    for a comment a correction removed."""
+    def on_comments_taken(event: Event, session: Session) -> None:
+        data = event.data
+        taken = set(session.scalars(select(ReviewComment.id).where(
+            ReviewComment.id.in_([item["comment_id"] for item in data["comments"]]),
+            ReviewComment.text_revision == data["revision"])))
+        comments = [item for item in data["comments"] if item["comment_id"] in taken]
+        if comments:
+            handler(replace(event, data={**data, "comments": comments}), session)
+
+    on_comments_taken.__module__ = handler.__module__  # the inbox keys each step by its name
+    on_comments_taken.__qualname__ = f"{handler.__qualname__}.on_comments_taken"
+    return on_comments_taken
+
+
+def _drop_comments(session: Session, comments: list[ReviewComment], actor: str, action: str, **details) -> None:
+    """Comments that are no comments (a mail closed so, a row removed by a correction) leave review with their
+    notes and decision records (the audit keeps them): queue, groups, search, counts, completion, report data."""
+    if not comments:
+        return
+    ids = [comment.id for comment in comments]
+    session.execute(delete(CommentNote).where(CommentNote.comment_id.in_(ids)))
+    session.execute(delete(DecisionRecord).where(DecisionRecord.comment_id.in_(ids)))
+    search_for_session(session).forget(session, ids)
+    for comment in comments:
+        ungroup_comment(session, comment)
+        audit.record(session, actor, action, comment.id,
+                     before={"reference": comment.reference, "number": comment.number,
+                             "proposal": comment.proposal[:500]},
+                     consultation_id=comment.consultation_id, **details)
+        session.delete(comment)
 
 
 def on_submission_dismissed(event: Event, session: Session) -> None:
@@ -190,17 +252,8 @@ def on_submission_dismissed(event: Event, session: Session) -> None:
                                                       AuditEntry.subject.in_(data["comment_ids"])).limit(1)):
             return
         raise TransientError(f"submission {data['reference']} is not in review's read model yet")
-    ids = [comment.id for comment in comments]
-    session.execute(delete(CommentNote).where(CommentNote.comment_id.in_(ids)))
-    session.execute(delete(DecisionRecord).where(DecisionRecord.comment_id.in_(ids)))
-    search_for_session(session).forget(session, ids)
-    for comment in comments:
-        ungroup_comment(session, comment)
-        audit.record(session, data["dismissed_by"], "comment.dismissed", comment.id,
-                     before={"reference": comment.reference, "number": comment.number,
-                             "proposal": comment.proposal[:500]},
-                     consultation_id=comment.consultation_id, reason=data["reason"], note=data["note"])
-        session.delete(comment)
+    _drop_comments(session, comments, data["dismissed_by"], "comment.dismissed", reason=data["reason"],
+                   note=data["note"])
 
 
 def on_submission_reopened(event: Event, session: Session) -> None:
@@ -241,6 +294,10 @@ def _merged(*tables: dict[str, list]) -> dict[str, list]:
     return merged
 
 
+# The steps that place a new submission's comments, for those a transcription or a correction changed or added.
+AFTER_NEW_TEXTS = [_for_comments_taken(handler)
+                   for handler in (*TRIAGE_EVENT_HANDLERS["submission.received"], group_new_comments)]
+
 # Order matters within a type: the comments are stored before triage indexes and anchors them.
 EVENT_HANDLERS = _merged({
     "consultation.published": [on_consultation_published],
@@ -248,9 +305,9 @@ EVENT_HANDLERS = _merged({
     "submission.received": [on_submission_received, group_new_comments],
 }, TRIAGE_EVENT_HANDLERS, {
     # The same steps as a new submission, after the placeholder's text is replaced.
-    "submission.transcribed": [on_submission_transcribed, *TRIAGE_EVENT_HANDLERS["submission.received"],
-                               group_new_comments],
+    "submission.transcribed": [on_submission_transcribed, *AFTER_NEW_TEXTS],
     "submission.dismissed": [on_submission_dismissed],
+    "submission.corrected": [on_submission_corrected, *AFTER_NEW_TEXTS],
     "submission.reopened": [on_submission_reopened, *TRIAGE_EVENT_HANDLERS["submission.received"],
                             group_new_comments],
 })

@@ -121,6 +121,8 @@ class ReviewComment(Base):
     provenance: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     # An e-mail's own text that intake staff have not transcribed yet (`needs_review`): no decision until they have
     awaiting_transcription: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The revision of the text as intake last sent it (`submission.transcribed`, `submission.corrected`).
+    text_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class DecisionRecord(Base):

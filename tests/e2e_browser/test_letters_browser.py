@@ -132,6 +132,22 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     provenance = page.locator("section.provenance").inner_text()
     assert "recenzent@example.org" in provenance and "Data wpływu" in provenance and "sha256" in provenance
     check_accessibility(page, "staff: a letter's comment in review with its provenance")
+
+    # A typo found in review: the clerk corrects the comments as typed, in intake; review gets the new wording
+    page.get_by_role("link", name="Popraw przepisane uwagi").click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Popraw uwagi zgłoszenia {reference}"
+    assert page.locator("#f-c-1-proposal").input_value() == "Dodać priorytet: wsparcie seniorów (pismo)."
+    check_accessibility(page, "staff: correct the comments of a letter")
+    page.locator("#f-c-1-proposal").fill("Dodać priorytet: wsparcie seniorów i osób z niepełnosprawnościami (pismo).")
+    page.get_by_role("button", name="Zapisz poprawki").click()
+    expect(page.get_by_text(f"Poprawiono uwagi zgłoszenia {reference}: zmienione – 1, dodane – 0, usunięte – 0.")
+           ).to_be_visible()
+    expect(page.get_by_text("osób z niepełnosprawnościami (pismo)")).to_be_visible()
+    corrected = wait_for_review_comment(
+        system, "Dodać priorytet: wsparcie seniorów i osób z niepełnosprawnościami (pismo).")
+    page.goto(f"{base}/review/comments/{corrected.id}")
+    history = page.locator("table.history").inner_text()
+    assert "Poprawiono przepisaną treść" in history and "Dodać priorytet: wsparcie seniorów (pismo)." in history
     staff.close()
 
 

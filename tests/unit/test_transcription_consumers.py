@@ -182,3 +182,60 @@ def test_a_reopened_mail_is_a_new_comment_in_the_report_and_keeps_the_receipts_l
             session.flush()
             assert sorted(n.template for n in session.scalars(select(Notification))) == [
                 "comment_decision", "submission_receipt"]
+
+
+def corrected(placeholder: str, added: str, removed: list[str], revision: int, proposal: str) -> Any:
+    return parse_envelope(new_envelope("submission.corrected", {
+        "submission_id": "s-1", "consultation_id": "c-1", "consultation_title": "Program",
+        "reference": "UW/2026/000042", "channel": "email", "received_at": NOW, "late": False,
+        "status_url": "http://127.0.0.1/intake/status?reference=UW%2F2026%2F000042", "submitter": CORRECTED,
+        "transcribed_by": "r@um.torun.pl", "transcribed_at": NOW, "revision": revision,
+        "removed_comment_ids": removed, "comments": [
+            {"comment_id": placeholder, "number": 1, "section": "§ 5", "proposal": proposal},
+            {"comment_id": added, "number": 3, "section": "§ 12", "proposal": "Wkład własny 5%."}]},
+        producer="intake"))
+
+
+def test_a_correction_reaches_the_report_and_the_outcome_e_mails_whatever_order_the_events_come_in():
+    """Received, transcribed (rev 2: the placeholder and a second comment), corrected (rev 3: the second removed,
+    a third added); the transcription coming again after the correction changes nothing."""
+    import pytest
+
+    from services.common.bus import TransientError
+    from services.documents import handlers as documents
+    from services.documents.models import Base as DocumentsBase, CommentAnchor, CommentView
+    from services.notify import handlers as notify
+    from services.notify.models import Base as NotifyBase, KnownComment, Notification
+
+    placeholder, second, third = (str(uuid.uuid4()) for _ in range(3))
+    received, transcribed = events(placeholder, second)
+    correction = corrected(placeholder, third, [second], 3, "Dwa konkursy w roku.")
+    for handlers, base in ((documents, DocumentsBase), (notify, NotifyBase)):
+        engine = create_engine("sqlite://")
+        base.metadata.create_all(engine)
+        with Session(engine) as session:
+            with pytest.raises(TransientError):  # before its submission: retried until that has landed
+                for handle in handlers.EVENT_HANDLERS["submission.corrected"]:
+                    handle(correction, session)
+            handlers.on_submission_received(received, session)
+            handlers.on_submission_transcribed(transcribed, session)
+            if handlers is documents:
+                session.add(CommentAnchor(comment_id=second, document_id="d-1", version=1, confidence=0.0))
+            session.flush()
+            for event in (correction, correction, transcribed):  # a redelivery, then the older one late
+                for handle in handlers.EVENT_HANDLERS[event.type]:
+                    handle(event, session)
+                session.flush()
+            if handlers is documents:
+                rows = [(c.id, c.proposal, c.organization, c.text_revision)
+                        for c in session.scalars(select(CommentView).order_by(CommentView.number))]
+                assert rows == [(placeholder, "Dwa konkursy w roku.", CORRECTED["organization"], 3),
+                                (third, "Wkład własny 5%.", CORRECTED["organization"], 3)]
+                assert session.scalars(select(CommentAnchor)).all() == []
+                continue
+            known = {c.comment_id: c for c in session.scalars(select(KnownComment))}
+            assert (known[placeholder].proposal, known[placeholder].text_revision) == ("Dwa konkursy w roku.", 3)
+            assert known[second].dismissed and not known[third].dismissed
+            assert known[third].status_url.endswith("token=secret")  # the receipt's link, with its code
+            assert known[third].recipient_name == "Biuro Federacji"
+            assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]

@@ -51,7 +51,7 @@ def transcription(mail_id: str) -> Any:
         form.add_row()
         return _page(mail, submission, form, focus=f"f-c-{len(form.rows) - 1}-section")
     drafts = form.comment_drafts()
-    sender = _sender(form) if "name" in request.form else None  # a form without the field changes no one
+    sender = form.sender() if "name" in request.form else None  # a form without the field changes no one
     if form.errors:
         return _page(mail, submission, form, status=422)
     try:
@@ -119,18 +119,6 @@ def _reopen(mail: Any) -> Any:
         return redirect(url_for(".transcription", mail_id=mail.id), code=303)
     flash(_("Submission %(reference)s waits for its transcription again.", reference=reference), "success")
     return redirect(url_for(".transcription", mail_id=mail.id), code=303)
-
-
-def _sender(form: PaperForm) -> transcribe.Sender:
-    """The sender's name and organisation as staff left them (the form's own checks, as for a letter)."""
-    name, organization = form.values.get("name", ""), form.values.get("organization", "")
-    if not name:
-        form.errors["name"] = "required"
-    elif len(name) > 200:
-        form.errors["name"] = "too_long"
-    if len(organization) > 300:
-        form.errors["organization"] = "too_long"
-    return transcribe.Sender(name, organization or None)
 
 
 def _page(mail: Any, submission: Any, form: PaperForm, *, status: int = 200, focus: str | None = None,

@@ -73,6 +73,7 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
             submission.organization = (sender.organization or "").strip() or None
             submission.kind = "organization" if submission.organization else "person"
         submission.entered_by, submission.entered_at = actor, now
+        submission.comments_revision += 1
         mail.status = TRANSCRIBED
         session.flush()
         signed_by = everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())
@@ -134,7 +135,7 @@ def reopen_mail(ctx: ServiceContext, mail_id: str, *, actor: str, now: datetime 
         session.flush()
         consultation = session.get(Consultation, submission.consultation_id)
         ctx.emit(session, "submission.reopened", {
-            **_submission_payload(ctx, submission, consultation), "needs_review": True,
+            **submission_payload(ctx, submission, consultation), "needs_review": True,
             "signed_by": list(everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())),
             "dismissed_comment_ids": [c.id for c in dismissed], "reopened_by": actor, "reopened_at": now,
         }, correlation_id=submission.reference)
@@ -165,14 +166,14 @@ def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, acto
           signed_by: tuple[str, ...]) -> None:
     consultation = session.get(Consultation, submission.consultation_id)
     ctx.emit(session, "submission.transcribed", {
-        **_submission_payload(ctx, submission, consultation),
+        **submission_payload(ctx, submission, consultation),
         "provenance": {"entered_by": actor, "entered_at": now},
         **({"signed_by": list(signed_by)} if signed_by else {}),
-        "transcribed_by": actor, "transcribed_at": now,
+        "transcribed_by": actor, "transcribed_at": now, "revision": submission.comments_revision,
     }, correlation_id=submission.reference)
 
 
-def _submission_payload(ctx: ServiceContext, submission: Submission, consultation: Consultation) -> dict:
+def submission_payload(ctx: ServiceContext, submission: Submission, consultation: Consultation) -> dict:
     """The submission as `submission.received` describes it. The status link has no access code: intake keeps
     only its hash, and the consumers that write to the sender have the link the receipt gave."""
     status_url = f"{ctx.settings.public_url}/intake/status?{urlencode({'reference': submission.reference})}"

@@ -19,6 +19,7 @@ from services.intake import domain
 from services.intake.handlers import Receipt, record_submission
 from services.intake.mail.staff import StoredFile
 from services.intake.models import Booking, Consultation, DutySlot, Submission
+from services.intake.paper import corrections
 from services.intake.paper.domain import PAPER_CHANNELS, ScanRefused, letter_received_at, sniff_scan, stamp_in_future
 
 SCAN_PREFIX = "intake/scans/"
@@ -190,6 +191,7 @@ def entry_problems(ctx: ServiceContext, cmd: EnterPaperSubmission, *, now: datet
 class EnteredSubmission:
     submission: Submission  # with its comments
     booking_starts_at: datetime | None  # the duty-hour conversation the notes come from
+    correction_refusal: str | None = None  # why its comments cannot be corrected (corrections.correction_refusal)
 
 
 def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id: str) -> EnteredSubmission:
@@ -202,7 +204,8 @@ def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id:
             raise NotFound("no such submission in this consultation")
         booking = session.get(Booking, submission.booking_id) if submission.booking_id else None
         slot = session.get(DutySlot, booking.slot_id) if booking is not None else None
-        return EnteredSubmission(submission, slot.starts_at if slot is not None else None)
+        refusal = corrections.correction_refusal(submission, corrections.mail_status_of(session, submission.id))
+        return EnteredSubmission(submission, slot.starts_at if slot is not None else None, refusal)
 
 
 def stored_scan(ctx: ServiceContext, consultation_id: str, submission_id: str) -> StoredFile:

@@ -23,7 +23,8 @@ from services.common.auth import current_staff
 from services.common.web import Conflict, DomainError, Refused, file_response
 from services.intake import domain
 from services.intake import handlers as intake_handlers
-from services.intake.paper import handlers
+from services.intake.mail.transcribe import Sender
+from services.intake.paper import corrections, handlers
 from services.intake.paper.domain import PAPER_CHANNELS
 
 blp = Blueprint("intake_paper", __name__, url_prefix="/intake/staff/consultations")
@@ -150,8 +151,24 @@ class PaperForm:
             self.rows = [dict(zip(ROW_FIELDS, (*row, ""))) for row in rows[:MAX_ROWS]]
         return len(rows[:MAX_ROWS])
 
+    def sender(self) -> Sender:
+        """The sender's name and organisation as staff left them on a transcription or a correction (the form's own
+        checks, as for a letter)."""
+        name, organization = self.values.get("name", ""), self.values.get("organization", "")
+        if not name:
+            self.errors["name"] = "required"
+        elif len(name) > _LIMITS["name"]:
+            self.errors["name"] = "too_long"
+        if len(organization) > _LIMITS["organization"]:
+            self.errors["organization"] = "too_long"
+        return Sender(name, organization or None)
+
     def comment_drafts(self) -> list[domain.CommentDraft]:
         """The filled rows as comments; a row's problems go to `errors`."""
+        return [draft for _index, draft in self.indexed_drafts()]
+
+    def indexed_drafts(self) -> list[tuple[int, domain.CommentDraft]]:
+        """`comment_drafts` with the index of the row each comes from."""
         drafts = []
         for index, row in enumerate(self.rows):
             if not any(row.values()):
@@ -162,9 +179,9 @@ class PaperForm:
             if not row["proposal"]:
                 self.errors[f"c-{index}-proposal"] = "proposal"
                 continue
-            drafts.append(domain.CommentDraft(section=row["section"], current_text=row["current_text"],
-                                              proposal=row["proposal"], justification=row["justification"],
-                                              topic=row["topic"] or None))
+            drafts.append((index, domain.CommentDraft(section=row["section"], current_text=row["current_text"],
+                                                      proposal=row["proposal"], justification=row["justification"],
+                                                      topic=row["topic"] or None)))
         if not drafts and not any(key.startswith("c-") for key in self.errors):
             self.errors["c-0-proposal"] = "comments"
         return drafts
@@ -223,7 +240,70 @@ def entered_page(consultation_id: str, submission_id: str) -> Any:
     consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
     entered = handlers.entered_submission(_ctx(), consultation.id, submission_id)
     return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
-                           booking_starts_at=entered.booking_starts_at)
+                           booking_starts_at=entered.booking_starts_at,
+                           correctable=entered.correction_refusal is None)
+
+
+@blp.route("/<consultation_id>/submissions/<submission_id>/correct", methods=["GET", "POST"], endpoint="correct")
+def correct(consultation_id: str, submission_id: str) -> Any:
+    """Correct the comments staff entered: each row keeps the comment it holds (a hidden field names it), a row
+    cleared removes its comment, a row added (posting the form back, no JavaScript) adds one."""
+    ctx = _ctx()
+    consultation = intake_handlers.get_consultation(ctx, consultation_id, include_drafts=True)
+    entered = handlers.entered_submission(ctx, consultation.id, submission_id)
+    submission = entered.submission
+    if entered.correction_refusal is not None:
+        flash(_correction_refusal(entered.correction_refusal), "error")
+        return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission.id), code=303)
+    if request.method == "GET":
+        form = PaperForm("correction", {"name": submission.submitter_name,
+                                        "organization": submission.organization or ""})
+        form.rows = [{name: getattr(c, name) or "" for name in ROW_FIELDS} for c in submission.comments]
+        ids = [c.id for c in submission.comments]
+        return _correction_page(consultation, submission, form, ids)
+    form = PaperForm.from_request("correction", request.form)
+    known = {c.id for c in submission.comments}
+    ids = [(request.form.get(f"c-{i}-id") or "").strip() for i in range(len(form.rows))]
+    ids = [comment_id if comment_id in known and ids.index(comment_id) == i else "" for i, comment_id in enumerate(ids)]
+    if request.form.get("action") == "add_row":
+        form.add_row()
+        return _correction_page(consultation, submission, form, ids + [""],
+                                focus=f"f-c-{len(form.rows) - 1}-section")
+    rows = tuple(corrections.CorrectedRow(draft, ids[index] or None) for index, draft in form.indexed_drafts())
+    sender = form.sender()
+    if form.errors:
+        return _correction_page(consultation, submission, form, ids, status=422)
+    try:
+        done = corrections.correct_submission(ctx, consultation.id, submission.id, rows, actor=current_staff().email,
+                                              sender=sender)
+    except Conflict as refused:
+        flash(_correction_refusal((refused.details or {}).get("status", [""])[0]), "error")
+    else:
+        if done.anything:
+            flash(_("The comments of %(reference)s are corrected: %(changed)s changed, %(added)s added, "
+                    "%(removed)s removed.", reference=done.reference, changed=done.changed, added=done.added,
+                    removed=done.removed), "success")
+        else:
+            flash(_("Nothing was changed."), "info")
+    return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission.id), code=303)
+
+
+def _correction_refusal(code: str) -> str:
+    return {
+        "senders_words": _("These comments are the sender's own words (a web form, or a form read from an "
+                           "e-mail): they are not corrected. Note a correction the sender asks for on the comment "
+                           "in review."),
+        "not_transcribed": _("This e-mail waits for its transcription, or was closed as holding no comments: "
+                             "transcribe it on its page."),
+        "decided": _("A decision on this submission was published, so its comments can no longer be corrected."),
+    }.get(code, _("This submission's comments cannot be corrected."))
+
+
+def _correction_page(consultation: Any, submission: Any, form: PaperForm, ids: list[str], *, status: int = 200,
+                     focus: str | None = None) -> Any:
+    errors = {name: paper_error(code) for name, code in form.errors.items()}
+    return render_template("intake/staff/correct.html", consultation=consultation, s=submission, form=form,
+                           ids=ids, errors=errors, focus=focus), status
 
 
 @blp.get("/<consultation_id>/submissions/<submission_id>/scan", endpoint="scan")

@@ -495,7 +495,16 @@ def test_a_mail_closed_by_mistake_is_reopened_with_a_new_placeholder_and_can_the
     assert done.comments == 2
     assert [(c[0], c[1]) for c in comments_of(fresh_ctx, reference)][0] == (placeholder_id, 1)
     [transcribed] = transcribed_events(fresh_ctx, reference)
-    assert [c["number"] for c in transcribed["comments"]] == [1, 2]
+    assert [c["number"] for c in transcribed["comments"]] == [1, 2] and transcribed["revision"] == 2
+    # a transcribed mail's comments are staff's typing: corrected until a decision, with the next revision
+    from services.intake.paper.corrections import CorrectedRow, correct_submission
+    with fresh_ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        consultation_id, submission_id = submission.consultation_id, submission.id
+    correct_submission(fresh_ctx, consultation_id, submission_id, (
+        CorrectedRow(ROWS[0], placeholder_id),), actor="recenzent@um.torun.pl")
+    [corrected] = outbox_events(fresh_ctx, "submission.corrected", reference)
+    assert corrected["revision"] == 3 and len(corrected["removed_comment_ids"]) == 1
 
 
 def test_a_closed_mail_can_be_closed_again_after_it_was_reopened(fresh_ctx):
