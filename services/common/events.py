@@ -143,7 +143,7 @@ class SubmissionTranscribedV1(SubmissionReceivedV1):
 
 class SubmissionCorrectedV1(SubmissionTranscribedV1):
     """Staff corrected the comments of a submission they entered (a letter, duty-hour notes, a transcribed
-    e-mail) before any decision on it was published: a typo, a row read into the wrong field, a comment entered
+    e-mail) before any decision on it reached intake: a typo, a row read into the wrong field, a comment entered
     twice. The payload is the whole submission as it now stands, with a higher `revision`: `comments` are all its
     comments (the changed, the unchanged and the added ones, under new ids), and `removed_comment_ids` those staff
     removed. A consumer that holds a newer revision ignores it; one that has not seen the submission retries it.

@@ -120,6 +120,13 @@ class CommentView:
     chapter_assignee: str | None = None
     extras: dict = field(default_factory=dict)
 
+    @property
+    def corrected_after_decision(self) -> bool:
+        """Intake staff corrected the comment's text after its latest decision was taken or proposed (intake
+        accepts a correction until an approved decision reaches it): the decision may be about the old text."""
+        corrected = [entry.at for entry in self.history if entry.action == "comment.corrected"]
+        return bool(corrected and self.decisions and max(corrected) > self.decisions[-1].decided_at)
+
 
 def group_members(session: Session, comment: ReviewComment) -> list[ReviewComment]:
     """The other members of the comment's duplicate group (none until it is grouped)."""

@@ -3,7 +3,7 @@ e-mail): a typo, a text typed into the wrong field, a comment entered twice, one
 tells review, documents and notify (see its contract in services.common.events).
 
 Only what staff typed is corrected: a web form's or a read form's comments are the sender's own words. Only until
-a decision on the submission is published: the sender may have been told of it, and the report quotes it."""
+a decision on the submission has reached intake: the sender may have been told of it."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id:
     """Make the submission's comments `rows`: those naming a comment correct it (its number kept), the others are
     added after the last number, and a comment no row names is removed. Nothing changed, nothing is emitted.
 
-    Refused (409) unless staff entered the submission and no decision on it was published; a row naming a comment
+    Refused (409) unless staff entered the submission and no decision on it has reached intake; a row naming a comment
     of another submission, or twice, is invalid (422)."""
     now = now or utcnow()
     if not rows:

@@ -295,7 +295,7 @@ def _correction_refusal(code: str) -> str:
                            "in review."),
         "not_transcribed": _("This e-mail waits for its transcription, or was closed as holding no comments: "
                              "transcribe it on its page."),
-        "decided": _("A decision on this submission was published, so its comments can no longer be corrected."),
+        "decided": _("A decision on this submission has been taken, so its comments can no longer be corrected."),
     }.get(code, _("This submission's comments cannot be corrected."))
 
 

@@ -138,5 +138,5 @@ def test_the_senders_own_words_an_untranscribed_mail_and_a_decided_submission_ar
     shown = page_text(client.get(f"{BASE}/{found.id}/submissions/{entered.submission_id}"))
     assert "Popraw uwagi" not in shown
     gone = client.get(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct")
-    assert "Ogłoszono już rozstrzygnięcie" in page_text(client.get(gone.headers["Location"]))
+    assert "podjęto już rozstrzygnięcie" in page_text(client.get(gone.headers["Location"]))
     assert events_of(ctx, "submission.corrected", entered.reference) == []

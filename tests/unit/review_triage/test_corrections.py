@@ -83,3 +83,25 @@ def test_a_correction_before_its_submission_waits_for_it(ctx):
         "comments": [comment(str(uuid.uuid4()), 1, "Poprawione.")]}, producer="intake"))
     with ctx.db.transaction() as session, pytest.raises(TransientError):
         on_submission_corrected(early, session)
+
+
+def test_a_decision_taken_before_a_correction_is_flagged_for_a_check_against_the_new_text(client, ctx):
+    from services.review import decisions
+    from services.review.domain import Decide
+
+    consultation = publish_consultation(ctx)
+    reviewer = staff(ctx, f"r-{uuid.uuid4().hex[:6]}@um.example", "reviewer")
+    header = letter(consultation)
+    first = str(uuid.uuid4())
+    deliver(ctx, "submission.received", {**header, "comments": [comment(first, 1, "Konkursy dwa razy w rku.")]})
+    page = client.get(f"/review/comments/{first}", headers=bearer(ctx, reviewer)).get_data(as_text=True)
+    assert "Popraw przepisane uwagi" in page  # entered by staff, no decision yet: the link to the correction
+    decisions.decide(ctx, Decide(first, "rejected", "Jeden konkurs wystarcza."), reviewer)  # a proposal
+    page = client.get(f"/review/comments/{first}", headers=bearer(ctx, reviewer)).get_data(as_text=True)
+    assert "poprawiono w rejestrze zgłoszeń po podjęciu" not in page and "Popraw przepisane uwagi" not in page
+    deliver(ctx, "submission.corrected", {
+        **{k: v for k, v in header.items() if k != "provenance"}, "transcribed_by": "k@um.torun.pl",
+        "transcribed_at": NOW, "revision": 2, "comments": [comment(first, 1, "Konkursy dwa razy w roku.")]})
+    page = client.get(f"/review/comments/{first}", headers=bearer(ctx, reviewer)).get_data(as_text=True)
+    assert "Treść uwagi poprawiono w rejestrze zgłoszeń po podjęciu tego rozstrzygnięcia" in page
+    assert "Poprawiono przepisaną treść" in page  # the history's entry, with the wording before and after
