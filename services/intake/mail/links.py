@@ -36,6 +36,9 @@ _SERVICES = (
     ("swisstransfer.com", "SwissTransfer"),
 )
 _FILE_NAME = re.compile(r"[^/]+\.(?:docx?|odt|rtf|pdf|xlsx?|ods|pptx?|txt|zip)$", re.IGNORECASE)
+# The file's name as the link's words before its address: "Formularz_uwag.docx <https://…>" (an HTML link's text
+# and address, as html_to_text writes them; a plain-text mail from Outlook writes a shared file so too).
+_NAMED_BEFORE = re.compile(r"([^\s/<>]{1,200}\.(?:docx?|odt|rtf|pdf|xlsx?|ods|pptx?|txt|zip))\s*<$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,19 +53,25 @@ def shared_files(text: str) -> tuple[SharedFile, ...]:
     found: dict[str, SharedFile] = {}
     for match in itertools.islice(_URL.finditer(text), MAX_ADDRESSES):
         url = match.group().rstrip(".,;:!?")
-        try:
-            parts = urlsplit(url)
-            host = (parts.hostname or "").lower()
-        except ValueError:  # a malformed port or bracket: no address a browser would open
-            continue
-        service = next((name for domain, name in _SERVICES if host == domain or host.endswith("." + domain)), None)
+        service = shared_service(url)
         if service is None or url in found:
             continue
-        last = unquote(parts.path.rstrip("/").rsplit("/", 1)[-1])
-        found[url] = SharedFile(service, url, last if _FILE_NAME.fullmatch(last) else "")
+        last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
+        named = _NAMED_BEFORE.search(text, max(0, match.start() - 300), match.start())
+        name = last if _FILE_NAME.fullmatch(last) else named.group(1) if named else ""
+        found[url] = SharedFile(service, url, name)
         if len(found) == MAX_LINKS:
             break
     return tuple(found.values())
+
+
+def shared_service(url: str) -> str | None:
+    """The file-sharing service an address leads to (its host or a subdomain of it), None for any other."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # a malformed port or bracket: no address a browser would open
+        return None
+    return next((name for domain, name in _SERVICES if host == domain or host.endswith("." + domain)), None)
 
 
 def original_links(text: str) -> str:

@@ -29,7 +29,7 @@ from lxml import html as lxml_html
 
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import asic_container, zip_files
-from services.intake.mail.links import original_links
+from services.intake.mail.links import original_links, shared_service
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.signed import (SignedContent, is_signature_envelope, package_signers, pdf_signers,
                                          signature_signers, signed_content)
@@ -1116,10 +1116,21 @@ def html_to_text(markup: str, *, forward: bool = False) -> str:
                 element.text = "\n" + (element.text or "")
         elif element.tag == "td":
             element.tail = "\t" + (element.tail or "")
+        elif element.tag == "a":
+            _show_shared_file_address(element)
     text = root.text_content().replace("\xa0", " ")
     lines = [" ".join(line.split()) for line in text.splitlines()]
     text = re.sub(r"(?m)^(\d{1,3}\.|-)\n+(?=\S)", r"\1 ", "\n".join(lines))  # a mark whose item is a <p>
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def _show_shared_file_address(link: lxml_html.HtmlElement) -> None:
+    """A link to a shared file keeps its address after its words, as a plain-text mail shows it ("formularz
+    <https://…sharepoint.com/…>"): the new Outlook shares a file as a link named by the file, and staff are told
+    of shared files by their address (links.shared_files)."""
+    href = original_links((link.get("href") or "").strip())
+    if shared_service(href) and href not in link.text_content():
+        link.tail = f" <{href}>" + (link.tail or "")
 
 
 # Microsoft 365's "first contact safety tip": Exchange Online puts it at the top of a mail from a sender new to the

@@ -68,3 +68,26 @@ def test_a_mail_without_shared_links_has_no_such_note_nor_section(ctx, consultat
     assert "shared files" not in (row.reason or "")
     page = reviewer_client(ctx).get(f"/intake/staff/mails/{row.id}").get_data(as_text=True)
     assert "Pliki udostępnione linkiem" not in page
+
+
+def test_an_html_only_mail_whose_link_is_named_by_the_file_shows_its_address_and_is_known_to_link_it(
+        ctx, consultation):
+    """The new Outlook shares a OneDrive file as a link whose words are the file's name (written for this test in
+    the shape Outlook gives it: a Word-HTML body only, the link inside a paragraph), and a sender writes "tutaj"
+    over a WeTransfer link: the text keeps each address after its words, as a plain-text mail shows it."""
+    html = ('<html><head><meta http-equiv="Content-Type" content="text/html; charset=utf-8"></head><body lang="PL">'
+            '<div class="WordSection1"><p class="MsoNormal">Dzień dobry,<o:p></o:p></p>'
+            '<p class="MsoNormal">przesyłam uwagi Fundacji: <a href="' + ONEDRIVE_SHARED + '">Uwagi_Fundacji.docx'
+            '</a>, zdjęcia pism <a href="https://we.tl/t-ZbWkQ8Jv1k">tutaj</a>, a stanowisko jest na '
+            '<a href="https://www.torun.pl/pl/ngo">stronie urzędu</a>.<o:p></o:p></p></div></body></html>')
+    raw = (mail_with().split(b"Content-Type:")[0] + b"Content-Type: text/html; charset=utf-8\r\n"
+           b"Content-Transfer-Encoding: 8bit\r\n\r\n" + html.encode() + b"\r\n")
+    result = import_mail(ctx, raw, received_at=now(), source="t", consultation_id=consultation)
+    assert result.status == NEEDS_REVIEW
+    row = mail_row(ctx, result.message_id)
+    assert f"Uwagi_Fundacji.docx <{ONEDRIVE_SHARED}>" in row.body_text
+    assert "tutaj <https://we.tl/t-ZbWkQ8Jv1k>" in row.body_text
+    assert "stronie urzędu." in row.body_text and "www.torun.pl" not in row.body_text  # other links as read
+    assert "OneDrive / SharePoint (Uwagi_Fundacji.docx), WeTransfer" in row.reason
+    page = reviewer_client(ctx).get(f"/intake/staff/mails/{row.id}").get_data(as_text=True)
+    assert ">Uwagi_Fundacji.docx</a>" in page
