@@ -61,12 +61,15 @@ def mail_status_of(session, submission_id: str) -> str | None:
 
 
 def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id: str, rows: tuple[CorrectedRow, ...],
-                       *, actor: str, sender: Sender | None = None, now: datetime | None = None) -> Correction:
+                       *, actor: str, sender: Sender | None = None, revision: int | None = None,
+                       now: datetime | None = None) -> Correction:
     """Make the submission's comments `rows`: those naming a comment correct it (its number kept), the others are
     added after the last number, and a comment no row names is removed. Nothing changed, nothing is emitted.
 
-    Refused (409) unless staff entered the submission and no decision on it has reached intake; a row naming a comment
-    of another submission, or twice, is invalid (422)."""
+    Refused (409) unless staff entered the submission and no decision on it has reached intake, and when
+    `revision` (the `comments_revision` the form was filled from) is no longer the submission's: a colleague
+    corrected it meanwhile, or the form was sent twice. A row naming a comment of another submission, or twice,
+    is invalid (422)."""
     now = now or utcnow()
     if not rows:
         raise Invalid("enter at least one comment", details={"comments": ["required"]})
@@ -82,6 +85,8 @@ def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id:
         refusal = correction_refusal(submission, mail_status_of(session, submission.id))
         if refusal is not None:
             raise Conflict("this submission's comments cannot be corrected", details={"status": [refusal]})
+        if revision is not None and revision != submission.comments_revision:
+            raise Conflict("the comments were corrected meanwhile", details={"status": ["stale"]})
         existing = {comment.id: comment for comment in submission.comments}
         if set(named) - set(existing):
             raise Invalid("a row names a comment of another submission", details={"comments": ["unknown"]})

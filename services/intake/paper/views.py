@@ -257,11 +257,13 @@ def correct(consultation_id: str, submission_id: str) -> Any:
         return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission.id), code=303)
     if request.method == "GET":
         form = PaperForm("correction", {"name": submission.submitter_name,
-                                        "organization": submission.organization or ""})
+                                        "organization": submission.organization or "",
+                                        "revision": str(submission.comments_revision)})
         form.rows = [{name: getattr(c, name) or "" for name in ROW_FIELDS} for c in submission.comments]
         ids = [c.id for c in submission.comments]
         return _correction_page(consultation, submission, form, ids)
     form = PaperForm.from_request("correction", request.form)
+    form.values["revision"] = (request.form.get("revision") or "").strip()[:10]
     known = {c.id for c in submission.comments}
     ids = [(request.form.get(f"c-{i}-id") or "").strip() for i in range(len(form.rows))]
     ids = [comment_id if comment_id in known and ids.index(comment_id) == i else "" for i, comment_id in enumerate(ids)]
@@ -275,7 +277,7 @@ def correct(consultation_id: str, submission_id: str) -> Any:
         return _correction_page(consultation, submission, form, ids, status=422)
     try:
         done = corrections.correct_submission(ctx, consultation.id, submission.id, rows, actor=current_staff().email,
-                                              sender=sender)
+                                              sender=sender, revision=_whole_number(form.values["revision"]))
     except Conflict as refused:
         flash(_correction_refusal((refused.details or {}).get("status", [""])[0]), "error")
     else:
@@ -288,8 +290,14 @@ def correct(consultation_id: str, submission_id: str) -> Any:
     return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission.id), code=303)
 
 
+def _whole_number(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
 def _correction_refusal(code: str) -> str:
     return {
+        "stale": _("These comments were corrected meanwhile (by a colleague, or by this form sent twice): nothing "
+                   "was changed. They are shown below as they now stand; correct them again if need be."),
         "senders_words": _("These comments are the sender's own words (a web form, or a form read from an "
                            "e-mail): they are not corrected. Note a correction the sender asks for on the comment "
                            "in review."),

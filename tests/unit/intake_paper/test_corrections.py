@@ -55,11 +55,12 @@ def test_staff_correct_a_typo_remove_a_comment_typed_twice_and_add_one_left_out(
         "c-0-proposal": "Konkursy dwa razy w roku.", "c-1-section": "", "c-1-proposal": ""})
     assert grown.status_code == 200 and form_of(page_text(grown))["rows"] == "3"
     assert form_of(page_text(grown))["c-0-id"] == first and "c-1-id" in form_of(page_text(grown))
-    saved = client.post(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct", data={
-        **form_of(page_text(grown)), "action": "save", "name": "Anna Nowak", "organization": "Fundacja Szeroka",
-        "c-0-section": "§ 5 ust. 2", "c-0-proposal": "Konkursy dwa razy w roku.",
-        "c-1-section": "", "c-1-proposal": "",  # cleared: the comment typed twice goes
-        "c-2-section": "§ 12", "c-2-proposal": "Wkład własny 5%."})
+    posted = {**form_of(page_text(grown)), "action": "save", "name": "Anna Nowak", "organization": "Fundacja Szeroka",
+              "c-0-section": "§ 5 ust. 2", "c-0-proposal": "Konkursy dwa razy w roku.",
+              "c-1-section": "", "c-1-proposal": "",  # cleared: the comment typed twice goes
+              "c-2-section": "§ 12", "c-2-proposal": "Wkład własny 5%."}
+    assert posted["revision"] == "1"
+    saved = client.post(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct", data=posted)
     assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/submissions/{entered.submission_id}")
     shown = unescape(page_text(client.get(saved.headers["Location"])))
     assert f"Poprawiono uwagi zgłoszenia {entered.reference}: zmienione – 1, dodane – 1, usunięte – 1." in shown
@@ -73,6 +74,10 @@ def test_staff_correct_a_typo_remove_a_comment_typed_twice_and_add_one_left_out(
     assert event["transcribed_by"] == "reviewer@um.torun.pl"
     assert [c["comment_id"] for c in event["comments"]] == [c[0] for c in comments]
     assert event["submitter"]["organization"] == "Fundacja Szeroka" and event["submitter"]["kind"] == "organization"
+    # the same form sent again (a double click, the back button): refused as stale, the added comment not added twice
+    twice_sent = client.post(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct", data=posted)
+    assert "Te uwagi poprawiono w międzyczasie" in page_text(client.get(twice_sent.headers["Location"]))
+    assert len(comments_of(ctx, entered.reference)) == 2
     # saved again unchanged: nothing recorded, and the page says so
     html = page_text(client.get(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct"))
     again = client.post(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct", data={
