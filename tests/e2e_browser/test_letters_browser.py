@@ -148,6 +148,19 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     page.goto(f"{base}/review/comments/{corrected.id}")
     history = page.locator("table.history").inner_text()
     assert "Poprawiono przepisaną treść" in history and "Dodać priorytet: wsparcie seniorów (pismo)." in history
+
+    # Weeks later the letter is found in the register by the number written on the paper
+    page.goto(f"{base}/intake/staff/consultations/{consultation_id}")
+    page.get_by_role("link", name="Rejestr zgłoszeń").click()
+    page.get_by_label("Numer zgłoszenia, nadawca, organizacja lub e-mail").fill(reference)
+    page.get_by_label("Sposób złożenia").select_option("letter")
+    page.get_by_role("button", name="Szukaj").click()
+    rows = page.get_by_role("table", name="1 zgłoszenie (po zawężeniu)").locator("tbody tr")
+    expect(rows).to_have_count(1)
+    assert "Stowarzyszenie Przykładowe" in rows.inner_text() and "recenzent@example.org" in rows.inner_text()
+    check_accessibility(page, "staff: the register of submissions, searched")
+    page.get_by_role("link", name=reference).click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Pismo zostało zarejestrowane"
     staff.close()
 
 

@@ -24,7 +24,7 @@ from services.common.web import Conflict, DomainError, Refused, file_response
 from services.intake import domain
 from services.intake import handlers as intake_handlers
 from services.intake.mail.transcribe import Sender
-from services.intake.paper import corrections, handlers
+from services.intake.paper import corrections, handlers, register
 from services.intake.paper.domain import PAPER_CHANNELS
 
 blp = Blueprint("intake_paper", __name__, url_prefix="/intake/staff/consultations")
@@ -232,6 +232,20 @@ def enter(consultation_id: str) -> Any:
                 reference=entered.reference), "warning")
     return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=entered.submission_id),
                     code=303)
+
+
+@blp.get("/<consultation_id>/submissions", endpoint="register")
+def register_page(consultation_id: str) -> Any:
+    """The consultation's submissions, every channel, found by reference, sender or address (register.register)."""
+    consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+    query, channel = (request.args.get("q") or "")[:register.MAX_QUERY], request.args.get("channel") or ""
+    try:
+        page = min(int(request.args.get("page", "1")), 100_000)
+    except ValueError:
+        page = 1
+    found = register.register(_ctx(), consultation.id, query=query, channel=channel, page=page)
+    return render_template("intake/staff/register.html", consultation=consultation, found=found, query=query,
+                           channel=channel)
 
 
 @blp.get("/<consultation_id>/submissions/<submission_id>", endpoint="entered")
