@@ -215,3 +215,12 @@ def test_a_quoted_line_that_lost_its_mark_when_wrapped_stays_in_the_quote_and_an
             "> z zapisem § 5?\nnie zgadzamy się, proponujemy skreślenie.\n> A z § 6, który mówi\no dotacjach?\n"
             "> Pozdrawiamy\nTak.")
     assert strip_reply(body) == "nie zgadzamy się, proponujemy skreślenie.\nTak."
+
+
+def test_a_polish_thunderbird_reply_written_under_the_quote_is_the_senders_words_joined_as_flowed_text():
+    """Thunderbird 1.0 in Polish ("Jacek Luczak napisał(a):") over a quote of two levels, the answer below it,
+    its lines ending in a space (format=flowed) joined into the paragraph the sender typed; the name that signs it
+    stays, as the sender wrote it."""
+    mail = parse_mail((REPLIES / "lkml-thunderbird-pl-bottom-posted-flowed.eml").read_bytes())
+    assert mail.body_text == ("It seems that everything is involve by ndiswrapper. Those errors reappear after module "
+                              "load. Without ndiswrapper kernel works OK.\n\n\tJacek")
