@@ -46,11 +46,3 @@ def submitter_display(name: str, organization: str, kind: str, publish_consent: 
     if not person_named:
         return PRIVATE_INDIVIDUAL[lang]
     return f"{name} ({organization})" if organization else name
-
-
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(text: str) -> str:
-    """OWASP CSV injection rule: a cell that a spreadsheet could read as a formula gets a leading quote."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from services.common.docx_safety import xml_safe
+from services.common.spreadsheets import spreadsheet_safe
 
 from .chart import stacked_bar_chart_png
 from .docxwriter import (paragraph_xml, rpr_xml, run_xml, section_xml, settings_xml, simple_paragraph,
@@ -26,7 +27,7 @@ from .errors import ReportInputError
 from .numbering import from_roman
 from .ooxml import (CT_SETTINGS, CT_STYLES, WML_NS_DECL, XML_DECL, PackageBuilder, app_properties_xml,
                     core_properties_xml, read_package, write_package, xml_escape, zip_date_from_iso)
-from .privacy import redact, spreadsheet_safe, submitter_display
+from .privacy import redact, submitter_display
 
 DECISIONS = ("accepted", "partially_accepted", "rejected", "not_considered")
 SUBMITTER_KINDS = ("person", "organization")

@@ -4,17 +4,22 @@ page from it: to see what was registered, find a letter by the number on the pap
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from services.common.events import CHANNELS
 from services.common.runtime import ServiceContext
+from services.common.spreadsheets import spreadsheet_safe
 from services.intake.models import Comment, Submission
 
 PAGE_SIZE = 50
 MAX_QUERY = 200
+MAX_EXPORT = 100_000
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,22 @@ def register(ctx: ServiceContext, consultation_id: str, *, query: str = "", chan
              page: int = 1) -> RegisterPage:
     """One page of the consultation's submissions, newest first; `query` is matched, in any case, within the
     reference, the sender's name, the organisation and the e-mail address; `channel` one of CHANNELS or all."""
+    conditions = _conditions(consultation_id, query, channel)
+    with ctx.db.transaction() as session:
+        total = session.scalar(select(func.count(Submission.id)).where(*conditions)) or 0
+        pages = max(1, -(-total // PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = _rows(session, conditions, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return RegisterPage(rows, total, page, pages)
+
+
+def every_row(ctx: ServiceContext, consultation_id: str, *, query: str = "", channel: str = "") -> tuple[RegisterRow, ...]:
+    """All the submissions `register` finds (for the register's CSV), newest first, at most MAX_EXPORT."""
+    with ctx.db.transaction() as session:
+        return _rows(session, _conditions(consultation_id, query, channel), limit=MAX_EXPORT, offset=0)
+
+
+def _conditions(consultation_id: str, query: str, channel: str) -> list:
     conditions = [Submission.consultation_id == consultation_id]
     words = " ".join(query.split())[:MAX_QUERY]
     if words:
@@ -52,18 +73,35 @@ def register(ctx: ServiceContext, consultation_id: str, *, query: str = "", chan
             Submission.reference, Submission.submitter_name, Submission.organization, Submission.email))))
     if channel in CHANNELS:
         conditions.append(Submission.channel == channel)
-    with ctx.db.transaction() as session:
-        total = session.scalar(select(func.count(Submission.id)).where(*conditions)) or 0
-        pages = max(1, -(-total // PAGE_SIZE))
-        page = min(max(page, 1), pages)
-        found = list(session.scalars(
-            select(Submission).where(*conditions)
-            .order_by(Submission.received_at.desc(), Submission.reference.desc())
-            .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
-        counts = dict(session.execute(  # the page's submissions only (the comment table's index leads with them)
+    return conditions
+
+
+def _rows(session: Session, conditions: list, *, limit: int, offset: int) -> tuple[RegisterRow, ...]:
+    found = list(session.scalars(
+        select(Submission).where(*conditions)
+        .order_by(Submission.received_at.desc(), Submission.reference.desc()).limit(limit).offset(offset)))
+    counts: dict[str, int] = {}
+    for chunk in range(0, len(found), 1000):  # the submissions found only (the comment table's index leads with them)
+        counts.update(session.execute(
             select(Comment.submission_id, func.count(Comment.id))
-            .where(Comment.submission_id.in_([s.id for s in found])).group_by(Comment.submission_id)).all())
-        rows = tuple(RegisterRow(s.id, s.reference, s.received_at, s.channel, s.submitter_name, s.organization,
-                                 s.email, counts.get(s.id, 0), s.late, s.entered_by, s.postmarked_on is not None)
-                     for s in found)
-    return RegisterPage(rows, total, page, pages)
+            .where(Comment.submission_id.in_([s.id for s in found[chunk:chunk + 1000]]))
+            .group_by(Comment.submission_id)).all())
+    return tuple(RegisterRow(s.id, s.reference, s.received_at, s.channel, s.submitter_name, s.organization,
+                             s.email, counts.get(s.id, 0), s.late, s.entered_by, s.postmarked_on is not None)
+                 for s in found)
+
+
+def register_csv(rows: tuple[RegisterRow, ...], *, headers: tuple[str, ...], channel_words: dict[str, str],
+                 late_word: str, tz: tzinfo) -> bytes:
+    """The rows as CSV for Excel in Polish: UTF-8 with a BOM, ";" between cells, local dates; a cell a spreadsheet
+    could take for a formula (a sender's name typed "=…") gets a leading quote."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(headers)
+    for row in rows:
+        received = row.received_at.astimezone(tz)
+        writer.writerow([spreadsheet_safe(value) for value in (
+            row.reference, received.strftime("%Y-%m-%d") if row.postmarked else received.strftime("%Y-%m-%d %H:%M"),
+            channel_words.get(row.channel, row.channel), row.sender, row.organization or "", row.email or "",
+            str(row.comments), late_word if row.late else "", row.entered_by or "")])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -60,3 +60,33 @@ def test_hostile_parameters_get_a_page_and_long_registers_are_paged(ctx, app, mo
     assert (last.page, last.pages, last.total, len(last.rows)) == (3, 3, 5, 1)
     assert client.get(f"{BASE}/nope/submissions").status_code == 404
     assert app.test_client().get(f"{BASE}/{found.id}/submissions").status_code in (302, 303)  # staff only
+
+
+def test_the_register_downloads_as_csv_for_polish_excel_with_formulas_neutralised(ctx, app):
+    import csv
+    import io
+
+    found = consultation(ctx)
+    paper = handlers.enter_paper_submission(ctx, letter(found.id, submitter=domain.Submitter(
+        name="=HYPERLINK(\"http://example.org\")", email=None, publish_consent=False, organization="Fundacja Ąę")),
+        actor="k@um.torun.pl")
+    web = intake_handlers.submit_comments(ctx, domain.SubmitComments(
+        consultation_id=found.id, comments=(domain.CommentDraft(section="§ 1", proposal="Dwa konkursy."),),
+        submitter=domain.Submitter(name="Jan Kowalski", email="jan@example.org", publish_consent=True)))
+    client = logged_in(app)
+    page = page_text(client.get(f"{BASE}/{found.id}/submissions", query_string={"channel": "letter"}))
+    assert f"{BASE}/{found.id}/submissions.csv?channel=letter" in unescape(page)
+    response = client.get(f"{BASE}/{found.id}/submissions.csv")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["Content-Disposition"] and response.headers["Cache-Control"] == "no-store"
+    assert response.data.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Numer zgłoszenia", "Wpłynął", "Sposób złożenia", "Nadawca"]
+    assert [row[0] for row in rows[1:]] == [web.reference, paper.reference]  # newest first
+    letter_row = rows[2]
+    assert letter_row[3] == "'=HYPERLINK(\"http://example.org\")" and letter_row[4] == "Fundacja Ąę"
+    assert letter_row[2] == "list" and len(letter_row[1]) == 10 and letter_row[8] == "k@um.torun.pl"
+    assert rows[1][5] == "jan@example.org" and rows[1][6] == "1"
+    only_letters = client.get(f"{BASE}/{found.id}/submissions.csv", query_string={"channel": "letter"})
+    assert only_letters.data.decode("utf-8-sig").count("\r\n") == 2  # the header and the letter
+    assert app.test_client().get(f"{BASE}/{found.id}/submissions.csv").status_code in (302, 303, 401)

@@ -1,0 +1,10 @@
+"""CSV that Excel opens as people expect: cells a spreadsheet could take for a formula are neutralised."""
+
+from __future__ import annotations
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """OWASP CSV injection rule: a cell that a spreadsheet could read as a formula gets a leading quote."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
