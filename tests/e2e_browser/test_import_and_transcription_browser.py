@@ -293,4 +293,14 @@ def test_a_clerk_closes_a_duty_hour_request_mailed_in_as_holding_no_comments(bro
     expect(page.get_by_role("button", name="Zapisz przepisane uwagi")).to_be_visible()
     page.goto(f"{live_system['url']}/intake/staff/mails")
     expect(page.get_by_role("link", name="Zapis na dyżur")).to_be_visible()
+    # the register tags it, and its submission's page sends the clerk to the transcription
+    page.goto(f"{live_system['url']}/intake/staff/consultations/{demo_consultation_id(system)}/submissions"
+              f"?q={imported.reference}")
+    row = page.locator("tbody tr", has_text=imported.reference)
+    expect(row.get_by_text("do przepisania")).to_be_visible()
+    row.get_by_role("link", name=imported.reference).click()
+    expect(page.get_by_text("Ten e-mail czeka na przepisanie uwag")).to_be_visible()
+    check_accessibility(page, "staff: the submission of an e-mail that waits for transcription")
+    page.get_by_role("link", name="Przepisz e-mail").click()
+    expect(page.get_by_role("button", name="Zapisz przepisane uwagi")).to_be_visible()
     staff.close()

@@ -56,8 +56,11 @@ def correction_refusal(submission: Submission, mail_status: str | None) -> str |
     return None
 
 
-def mail_status_of(session, submission_id: str) -> str | None:
-    return session.scalar(select(InboundMail.status).where(InboundMail.submission_id == submission_id).limit(1))
+def mail_of(session, submission_id: str) -> tuple[str, str] | None:
+    """(id, status) of the e-mail the submission came in, None for another channel."""
+    row = session.execute(select(InboundMail.id, InboundMail.status)
+                          .where(InboundMail.submission_id == submission_id).limit(1)).first()
+    return (row[0], row[1]) if row is not None else None
 
 
 def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id: str, rows: tuple[CorrectedRow, ...],
@@ -82,7 +85,8 @@ def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id:
             .options(selectinload(Submission.comments)).with_for_update(of=Submission))
         if submission is None:
             raise NotFound("no such submission in this consultation")
-        refusal = correction_refusal(submission, mail_status_of(session, submission.id))
+        mail = mail_of(session, submission.id)
+        refusal = correction_refusal(submission, mail[1] if mail else None)
         if refusal is not None:
             raise Conflict("this submission's comments cannot be corrected", details={"status": [refusal]})
         if revision is not None and revision != submission.comments_revision:

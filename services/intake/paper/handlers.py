@@ -192,6 +192,7 @@ class EnteredSubmission:
     submission: Submission  # with its comments
     booking_starts_at: datetime | None  # the duty-hour conversation the notes come from
     correction_refusal: str | None = None  # why its comments cannot be corrected (corrections.correction_refusal)
+    mail: tuple[str, str] | None = None  # (id, status) of the e-mail it came in
 
 
 def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id: str) -> EnteredSubmission:
@@ -204,8 +205,9 @@ def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id:
             raise NotFound("no such submission in this consultation")
         booking = session.get(Booking, submission.booking_id) if submission.booking_id else None
         slot = session.get(DutySlot, booking.slot_id) if booking is not None else None
-        refusal = corrections.correction_refusal(submission, corrections.mail_status_of(session, submission.id))
-        return EnteredSubmission(submission, slot.starts_at if slot is not None else None, refusal)
+        mail = corrections.mail_of(session, submission.id)
+        refusal = corrections.correction_refusal(submission, mail[1] if mail else None)
+        return EnteredSubmission(submission, slot.starts_at if slot is not None else None, refusal, mail)
 
 
 def stored_scan(ctx: ServiceContext, consultation_id: str, submission_id: str) -> StoredFile:

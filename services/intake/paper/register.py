@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.common.events import CHANNELS
 from services.common.runtime import ServiceContext
 from services.common.spreadsheets import spreadsheet_safe
-from services.intake.models import Comment, Submission
+from services.intake.models import Comment, InboundMail, Submission
 
 PAGE_SIZE = 50
 MAX_QUERY = 200
@@ -35,6 +35,7 @@ class RegisterRow:
     late: bool
     entered_by: str | None
     postmarked: bool  # a letter counts for its stamp's whole day: its hour says nothing
+    mail_status: str | None = None  # an e-mail's: needs_review and no_comments are tagged
 
 
 @dataclass(frozen=True)
@@ -81,14 +82,16 @@ def _rows(session: Session, conditions: list, *, limit: int, offset: int) -> tup
         select(Submission).where(*conditions)
         .order_by(Submission.received_at.desc(), Submission.reference.desc()).limit(limit).offset(offset)))
     counts: dict[str, int] = {}
-    for chunk in range(0, len(found), 1000):  # the submissions found only (the comment table's index leads with them)
-        counts.update(session.execute(
-            select(Comment.submission_id, func.count(Comment.id))
-            .where(Comment.submission_id.in_([s.id for s in found[chunk:chunk + 1000]]))
-            .group_by(Comment.submission_id)).all())
+    mails: dict[str, str] = {}
+    for chunk in range(0, len(found), 1000):  # the submissions found only (both tables' indexes lead with them)
+        ids = [s.id for s in found[chunk:chunk + 1000]]
+        counts.update(session.execute(select(Comment.submission_id, func.count(Comment.id))
+                                      .where(Comment.submission_id.in_(ids)).group_by(Comment.submission_id)).all())
+        mails.update(session.execute(select(InboundMail.submission_id, InboundMail.status)
+                                     .where(InboundMail.submission_id.in_(ids))).all())
     return tuple(RegisterRow(s.id, s.reference, s.received_at, s.channel, s.submitter_name, s.organization,
-                             s.email, counts.get(s.id, 0), s.late, s.entered_by, s.postmarked_on is not None)
-                 for s in found)
+                             s.email, counts.get(s.id, 0), s.late, s.entered_by, s.postmarked_on is not None,
+                             mails.get(s.id)) for s in found)
 
 
 def register_csv(rows: tuple[RegisterRow, ...], *, headers: tuple[str, ...], channel_words: dict[str, str],

@@ -273,7 +273,7 @@ def entered_page(consultation_id: str, submission_id: str) -> Any:
     entered = handlers.entered_submission(_ctx(), consultation.id, submission_id)
     return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
                            booking_starts_at=entered.booking_starts_at,
-                           correctable=entered.correction_refusal is None)
+                           correctable=entered.correction_refusal is None, mail=entered.mail)
 
 
 @blp.route("/<consultation_id>/submissions/<submission_id>/correct", methods=["GET", "POST"], endpoint="correct")

@@ -113,7 +113,8 @@ def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_tran
     assert saved.status_code == 303
     after = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert f"Zgłoszenie {reference} ma teraz przepisane uwagi: 1." in after
-    assert f"/intake/staff/mails/{mail_id}" not in after
+    assert "czeka na przepisanie" not in after and "Przepisz e-mail" not in after  # the mail is read, linked as such
+    assert f'href="/intake/staff/mails/{mail_id}">E-mail, z którego odczytano uwagi' in after
     again = client.get(f"/intake/staff/mails/{mail_id}").get_data(as_text=True)
     assert "nie czeka na przepisanie" in again and 'name="c-0-proposal"' not in again
     assert len(transcribed_events(fresh_ctx, reference)) == 1
@@ -520,3 +521,33 @@ def test_a_closed_mail_can_be_closed_again_after_it_was_reopened(fresh_ctx):
     assert second["comment_ids"] == [c["comment_id"] for c in reopened["comments"]] != first["comment_ids"]
     with fresh_ctx.db.transaction() as session:
         assert session.get(InboundMail, mail_id).closing["reason"] == "reply"
+
+
+def test_an_e_mails_submission_page_and_the_register_say_whether_it_waits_closed_or_was_transcribed(fresh_ctx):
+    from html import unescape
+
+    from services.intake.mail.transcribe import dismiss_mail, reopen_mail
+
+    client = reviewer_client(fresh_ctx)
+    mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
+    with fresh_ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        consultation_id, submission_id = submission.consultation_id, submission.id
+    base = f"/intake/staff/consultations/{consultation_id}"
+
+    def pages() -> tuple[str, str]:
+        return (unescape(client.get(f"{base}/submissions/{submission_id}").get_data(as_text=True)),
+                unescape(client.get(f"{base}/submissions", query_string={"q": reference}).get_data(as_text=True)))
+
+    entered, register = pages()
+    assert "Ten e-mail czeka na przepisanie uwag" in entered and f"/intake/staff/mails/{mail_id}" in entered
+    assert "do przepisania" in register and "Popraw uwagi" not in entered
+    dismiss_mail(fresh_ctx, mail_id, "question", actor="recenzent@um.torun.pl")
+    entered, register = pages()
+    assert "Ten e-mail zamknięto jako wiadomość bez uwag do projektu." in entered and "bez uwag" in register
+    assert "E-mail i jego ponowne otwarcie" in entered
+    reopen_mail(fresh_ctx, mail_id, actor="recenzent@um.torun.pl")
+    transcribe_mail(fresh_ctx, mail_id, ROWS, actor="recenzent@um.torun.pl")
+    entered, register = pages()
+    assert "E-mail, z którego odczytano uwagi" in entered and "Popraw uwagi" in entered
+    assert "do przepisania" not in register and "bez uwag" not in register
