@@ -96,6 +96,8 @@ def test_a_decision_taken_before_a_correction_is_flagged_for_a_check_against_the
     deliver(ctx, "submission.received", {**header, "comments": [comment(first, 1, "Konkursy dwa razy w rku.")]})
     page = client.get(f"/review/comments/{first}", headers=bearer(ctx, reviewer)).get_data(as_text=True)
     assert "Popraw przepisane uwagi" in page  # entered by staff, no decision yet: the link to the correction
+    register_link = f'href="/intake/staff/consultations/{consultation}/submissions/{header["submission_id"]}"'
+    assert register_link in page and f"{header['reference']} w rejestrze zgłoszeń" in page
     decisions.decide(ctx, Decide(first, "rejected", "Jeden konkurs wystarcza."), reviewer)  # a proposal
     page = client.get(f"/review/comments/{first}", headers=bearer(ctx, reviewer)).get_data(as_text=True)
     assert "poprawiono w rejestrze zgłoszeń po podjęciu" not in page and "Popraw przepisane uwagi" not in page
