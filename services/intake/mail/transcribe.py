@@ -76,7 +76,7 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
         submission.comments_revision += 1
         mail.status = TRANSCRIBED
         session.flush()
-        signed_by = everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())
+        signed_by = _signers(mail)
         _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by)
         return Transcribed(submission.reference, len(comments))
 
@@ -136,7 +136,7 @@ def reopen_mail(ctx: ServiceContext, mail_id: str, *, actor: str, now: datetime 
         consultation = session.get(Consultation, submission.consultation_id)
         ctx.emit(session, "submission.reopened", {
             **submission_payload(ctx, submission, consultation), "needs_review": True,
-            "signed_by": list(everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())),
+            "signed_by": list(_signers(mail)),
             "dismissed_comment_ids": [c.id for c in dismissed], "reopened_by": actor, "reopened_at": now,
         }, correlation_id=submission.reference)
         return submission.reference
@@ -148,6 +148,11 @@ def _waiting_mail(session: Session, mail_id: str) -> tuple[InboundMail, Submissi
     if any(c.status != "received" for c in submission.comments):
         raise Conflict("a decision was taken on this submission", details={"status": ["decided"]})
     return mail, submission
+
+
+def _signers(mail: InboundMail) -> tuple[str, ...]:
+    """Who signed the files the mail came with, as the signatures name them."""
+    return everyone_named(a.get("signed_by", ()) for a in mail.attachments or ())
 
 
 def _locked_mail(session: Session, mail_id: str, status: str, refusal: str) -> tuple[InboundMail, Submission]:

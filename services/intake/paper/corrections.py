@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from services.common.events import utcnow
 from services.common.runtime import ServiceContext
@@ -56,7 +56,7 @@ def correction_refusal(submission: Submission, mail_status: str | None) -> str |
     return None
 
 
-def mail_of(session, submission_id: str) -> tuple[str, str] | None:
+def mail_of(session: Session, submission_id: str) -> tuple[str, str] | None:
     """(id, status) of the e-mail the submission came in, None for another channel."""
     row = session.execute(select(InboundMail.id, InboundMail.status)
                           .where(InboundMail.submission_id == submission_id).limit(1)).first()

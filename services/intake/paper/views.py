@@ -165,6 +165,16 @@ class PaperForm:
             self.errors["organization"] = "too_long"
         return Sender(name, organization or None)
 
+    def row_ids(self, form: MultiDict, known: set[str]) -> list[str]:
+        """The comment each row corrects (its hidden `c-<i>-id`), "" for a row that adds one: an id of no comment
+        of the submission, or one a row before already names (a forged or doubled form), names none."""
+        ids, named = [], set()
+        for index in range(len(self.rows)):
+            comment_id = (form.get(f"c-{index}-id") or "").strip()
+            ids.append(comment_id if comment_id in known and comment_id not in named else "")
+            named.add(comment_id)
+        return ids
+
     def comment_drafts(self) -> list[domain.CommentDraft]:
         """The filled rows as comments; a row's problems go to `errors`."""
         return [draft for _index, draft in self.indexed_drafts()]
@@ -296,9 +306,7 @@ def correct(consultation_id: str, submission_id: str) -> Any:
         return _correction_page(consultation, submission, form, ids)
     form = PaperForm.from_request("correction", request.form)
     form.values["revision"] = (request.form.get("revision") or "").strip()[:10]
-    known = {c.id for c in submission.comments}
-    ids = [(request.form.get(f"c-{i}-id") or "").strip() for i in range(len(form.rows))]
-    ids = [comment_id if comment_id in known and ids.index(comment_id) == i else "" for i, comment_id in enumerate(ids)]
+    ids = form.row_ids(request.form, {c.id for c in submission.comments})
     if request.form.get("action") == "add_row":
         form.add_row()
         return _correction_page(consultation, submission, form, ids + [""],

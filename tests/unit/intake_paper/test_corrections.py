@@ -145,3 +145,13 @@ def test_the_senders_own_words_an_untranscribed_mail_and_a_decided_submission_ar
     gone = client.get(f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct")
     assert "podjęto już rozstrzygnięcie" in page_text(client.get(gone.headers["Location"]))
     assert events_of(ctx, "submission.corrected", entered.reference) == []
+
+
+def test_a_row_keeps_the_comment_it_names_once_and_rows_naming_another_or_a_named_one_add_comments():
+    from werkzeug.datastructures import MultiDict
+
+    from services.intake.paper.views import PaperForm
+
+    posted = MultiDict({"rows": "4", "c-0-id": "a", "c-1-id": "a", "c-2-id": "elsewhere", "c-3-id": " b "})
+    form = PaperForm.from_request("correction", posted)
+    assert form.row_ids(posted, {"a", "b"}) == ["a", "", "", "b"]

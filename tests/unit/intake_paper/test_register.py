@@ -12,14 +12,19 @@ from tests.unit.intake_paper.support import consultation, letter
 from tests.unit.intake_paper.test_paper_pages import BASE, logged_in, page_text
 
 
-def test_staff_find_a_letter_by_the_number_on_the_paper_or_a_sender_by_name_and_open_it(ctx, app):
+def letter_and_web_form(ctx, letter_sender: str, organization: str, web_address: str) -> tuple:
+    """A consultation with a letter staff entered, then a web form's submission (newer) by Jan Kowalski."""
     found = consultation(ctx)
     paper = handlers.enter_paper_submission(ctx, letter(found.id, submitter=domain.Submitter(
-        name="Anna Nowak", email=None, publish_consent=False, organization="Fundacja Szeroka")),
-        actor="k@um.torun.pl")
+        name=letter_sender, email=None, publish_consent=False, organization=organization)), actor="k@um.torun.pl")
     web = intake_handlers.submit_comments(ctx, domain.SubmitComments(
         consultation_id=found.id, comments=(domain.CommentDraft(section="§ 1", proposal="Dwa konkursy."),),
-        submitter=domain.Submitter(name="Jan Kowalski", email="Jan.Kowalski@example.org", publish_consent=True)))
+        submitter=domain.Submitter(name="Jan Kowalski", email=web_address, publish_consent=True)))
+    return found, paper, web
+
+
+def test_staff_find_a_letter_by_the_number_on_the_paper_or_a_sender_by_name_and_open_it(ctx, app):
+    found, paper, web = letter_and_web_form(ctx, "Anna Nowak", "Fundacja Szeroka", "Jan.Kowalski@example.org")
     other = consultation(ctx)
     intake_handlers.submit_comments(ctx, domain.SubmitComments(
         consultation_id=other.id, comments=(domain.CommentDraft(section="§ 1", proposal="Inna."),),
@@ -66,13 +71,8 @@ def test_the_register_downloads_as_csv_for_polish_excel_with_formulas_neutralise
     import csv
     import io
 
-    found = consultation(ctx)
-    paper = handlers.enter_paper_submission(ctx, letter(found.id, submitter=domain.Submitter(
-        name="=HYPERLINK(\"http://example.org\")", email=None, publish_consent=False, organization="Fundacja Ąę")),
-        actor="k@um.torun.pl")
-    web = intake_handlers.submit_comments(ctx, domain.SubmitComments(
-        consultation_id=found.id, comments=(domain.CommentDraft(section="§ 1", proposal="Dwa konkursy."),),
-        submitter=domain.Submitter(name="Jan Kowalski", email="jan@example.org", publish_consent=True)))
+    found, paper, web = letter_and_web_form(ctx, "=HYPERLINK(\"http://example.org\")", "Fundacja Ąę",
+                                            "jan@example.org")
     client = logged_in(app)
     page = page_text(client.get(f"{BASE}/{found.id}/submissions", query_string={"channel": "letter"}))
     assert f"{BASE}/{found.id}/submissions.csv?channel=letter" in unescape(page)
