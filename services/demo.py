@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from services.common.workdays import is_working_day
+
 DEMO_TITLE = "Wspólnie o programie współpracy z NGO na {year} r. – II etap"
 DEMO_TOPICS = (
     "Zawartość programu współpracy",
@@ -51,33 +53,6 @@ def demo_title(today: date) -> str:
     return DEMO_TITLE.format(year=programme_year(today))
 
 
-def _easter(year: int) -> date:
-    """Easter Sunday (the anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own names
-    m = (a + 11 * h + 22 * l) // 451
-    month, day = divmod(h + l - 7 * m + 114, 31)
-    return date(year, month, day + 1)
-
-
-def polish_holidays(year: int) -> set[date]:
-    """Public holidays in Poland (ustawa o dniach wolnych od pracy), Christmas Eve included from 2025."""
-    easter = _easter(year)
-    fixed = {(1, 1), (1, 6), (5, 1), (5, 3), (8, 15), (11, 1), (11, 11), (12, 25), (12, 26)}
-    if year >= 2025:
-        fixed.add((12, 24))
-    return {date(year, month, day) for month, day in fixed} | {
-        easter, easter + timedelta(days=1), easter + timedelta(days=49), easter + timedelta(days=60)}
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in polish_holidays(day.year)
-
-
 def _weekday_on_or_after(day: date) -> date:
     while not is_working_day(day):  # the office is closed at weekends and on public holidays
         day += timedelta(days=1)
@@ -110,7 +85,7 @@ def demo_consultation(today: date, tz: Any) -> Any:
         stage="II etap",
         description=DEMO_DESCRIPTION.format(year=programme_year(today)),
         opens_at=at(today - timedelta(days=7), 0),
-        closes_at=domain.end_of_day(today + timedelta(days=14), tz),
+        closes_at=domain.end_of_day(_weekday_on_or_after(today + timedelta(days=14)), tz),  # the office is open
         topics=DEMO_TOPICS,
         duty_days=(
             domain.DutyDay(first_duty, time(9), time(17), DEMO_PLACE, at(first_deadline, 15, 30), room=DEMO_ROOM),

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from services.common.auth import current_staff, requires_role
 from services.common.events import utcnow
-from services.common.ui import N_
+from services.common.ui import N_, local_date
 from services.intake import domain, handlers
 from services.intake.console_forms import ConsultationForm
 
@@ -68,6 +68,11 @@ WARNING_WORDS = {
     "letter_channel_without_address": N_("Letters are accepted, but no postal address is given."),
     "duty_hours_without_days": N_("Duty hours are offered, but no duty day is planned."),
     "no_organiser": N_("The organiser (department) is not given."),
+}
+DAY_OFF_WORDS = {
+    "duty_day_off": N_("The duty day %(day)s falls on a weekend or a public holiday, when the office is closed."),
+    "deadline_day_off": N_("The deadline, %(day)s, falls on a weekend or a public holiday: letters delivered by "
+                           "post or in person cannot arrive that day."),
 }
 RULE_WORDS = {
     "only_extend": N_("Can only be extended. To end the consultation early, close it with a reason."),
@@ -142,6 +147,8 @@ def index() -> Any:
 @requires_role("coordinator")
 def new() -> Any:
     if request.method == "GET":
+        if request.args.get("from"):
+            return _next_edition_page(request.args["from"])
         return _form_page(ConsultationForm.empty(), consultation=None)
     form = ConsultationForm.from_request(request.form)
     if request.form.get("action") == "add_day":
@@ -160,6 +167,15 @@ def new() -> Any:
     return redirect(url_for(".detail", consultation_id=created.id), code=303)
 
 
+def _next_edition_page(source_id: str) -> Any:
+    """The new consultation's form, filled from an earlier one: the yearly consultation is mostly last year's."""
+    ctx = _ctx()
+    source = handlers.get_consultation(ctx, source_id[:64], include_drafts=True)
+    tz = ctx.settings.timezone
+    form, years = ConsultationForm.next_edition(handlers.details_of(source), tz, utcnow().astimezone(tz).date())
+    return _form_page(form, consultation=None, source=source, years_moved=years)
+
+
 @blp.get("/<consultation_id>")
 def detail(consultation_id: str) -> Any:
     ctx = _ctx()
@@ -167,12 +183,16 @@ def detail(consultation_id: str) -> Any:
     now = utcnow()
     details = handlers.details_of(consultation)
     state = domain.effective_state(consultation.state, consultation.closes_at, now)
+    tz = ctx.settings.timezone
+    warnings = [_(WARNING_WORDS[w]) for w in domain.readiness_warnings(details)]
+    warnings += [_(DAY_OFF_WORDS[code], day=local_date(day))
+                 for code, day in domain.days_off_ahead(details, tz, now.astimezone(tz).date())]
     staff = current_staff()
     steps = [s.value for s in domain.available_steps(consultation.state, consultation.closes_at, now)] \
         if staff and staff.has_role("coordinator") else []
     return render_template(
         "intake/staff/consultation.html", consultation=consultation, details=details, state=state.value,
-        warnings=[_(WARNING_WORDS[w]) for w in domain.readiness_warnings(details)], steps=steps,
+        warnings=warnings, steps=steps,
         closing_early=now < consultation.closes_at, log=handlers.consultation_log(ctx, consultation_id),
         can_edit=bool(staff and staff.has_role("coordinator")),
     )
@@ -233,12 +253,13 @@ def _step_refusal(code: str) -> str:
 
 
 def _form_page(form: ConsultationForm, *, consultation: Any, state: domain.State | None = None,
-               frozen: frozenset[str] = frozenset(), status: int = 200, focus: str | None = None) -> Any:
+               frozen: frozenset[str] = frozenset(), status: int = 200, focus: str | None = None,
+               source: Any = None, years_moved: int = 0) -> Any:
     errors = {name: field_error(code) for name, code in form.errors.items()}
     rules = domain.OPEN_RULES if state is domain.State.OPEN else {}
     html = render_template(
         "intake/staff/consultation_form.html", form=form, consultation=consultation, errors=errors, frozen=frozen,
         state=state.value if state else "draft", rules={name: _(RULE_WORDS[rule]) for name, rule in rules.items()},
-        channel_names=domain.CHANNEL_NAMES, focus=focus,
+        channel_names=domain.CHANNEL_NAMES, focus=focus, source=source, years_moved=years_moved,
     )
     return html, status

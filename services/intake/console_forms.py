@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,6 +44,29 @@ FORM_FIELDS_OF = {
     "postal_address": ("postal_address",), "late_policy": ("late_policy",),
     "decisions_need_approval": ("decisions_need_approval",), "outcome_notice": ("outcome_notice",),
 }
+
+
+# A copy for the next edition moves every date by whole steps of 52 weeks: a year later on the same weekday, so
+# Tuesday's duty hours stay on a Tuesday and a Monday deadline on a Monday.
+EDITION_STEP = timedelta(weeks=52)
+# A year stands on its own: not inside a number ("120251"), a phone number ("56 611 2025") or a reference
+# ("XII/2025/24").
+_YEAR = re.compile(r"(?<![\d/])(?<!\d )(20\d\d)(?![\d/])")
+
+
+def editions_ahead(opens_on: date, today: date) -> int:
+    """How many 52-week steps put a copied consultation's opening after today (0 if it has not opened yet)."""
+    steps = 0
+    while opens_on + steps * EDITION_STEP <= today:
+        steps += 1
+    return steps
+
+
+def years_moved(text: str, years: int) -> str:
+    """The years 2000–2099 in a title or description moved on: "na 2027 r." becomes "na 2028 r."."""
+    if not years:
+        return text
+    return _YEAR.sub(lambda match: str(int(match.group(1)) + years), text)
 
 
 def blank_day() -> dict[str, str]:
@@ -86,6 +109,28 @@ class ConsultationForm:
             "booking_time": d.booking_deadline.astimezone(tz).strftime("%H:%M"), "remove": "",
         } for d in details.duty_days]
         return cls(values=values, channels=list(details.channels), days=days + [blank_day()])
+
+    @classmethod
+    def next_edition(cls, details: domain.ConsultationDetails, tz: ZoneInfo,
+                     today: date) -> tuple[ConsultationForm, int]:
+        """A new consultation's form filled from an earlier one (last year's, as a rule), and the years it moved.
+
+        Everything the announcement says is copied. The dates move by 52-week steps until the opening is after
+        today; the years written in the title and description move by as many years. The coordinator checks
+        the result before saving: nothing is saved by copying."""
+        form = cls.from_details(details, tz)
+        steps = editions_ahead(details.opens_at.astimezone(tz).date(), today)
+        shift = steps * EDITION_STEP
+        values = form.values
+        for name in ("opens_on", "closes_on"):
+            values[name] = (date.fromisoformat(values[name]) + shift).isoformat()
+        for name in ("title", "description"):
+            values[name] = years_moved(values[name], steps)
+        for day in form.days:
+            for name in ("date", "booking_date"):
+                if day[name]:
+                    day[name] = (date.fromisoformat(day[name]) + shift).isoformat()
+        return form, steps
 
     @classmethod
     def from_request(cls, form: Mapping[str, Any]) -> ConsultationForm:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from services.common.addresses import names_organiser
 from services.common.events import CHANNELS
+from services.common.workdays import is_working_day
 
 
 class Timing(enum.Enum):
@@ -282,6 +283,19 @@ def readiness_warnings(details: ConsultationDetails) -> list[str]:
     if not details.organiser.strip():
         warnings.append("no_organiser")
     return warnings
+
+
+def days_off_ahead(details: ConsultationDetails, tz: ZoneInfo, today: date) -> list[tuple[str, date]]:
+    """Duty days and a deadline still ahead that fall on a weekend or a public holiday, when the office is shut.
+
+    Allowed (a Saturday duty can be the point), so the console only warns: most often it is a date copied
+    from last year that landed on 11 November, or a deadline on a Sunday that letters cannot meet."""
+    found = [("duty_day_off", day.date) for day in details.duty_days
+             if day.date >= today and not is_working_day(day.date)]
+    deadline = details.closes_at.astimezone(tz).date()
+    if deadline >= today and not is_working_day(deadline):
+        found.append(("deadline_day_off", deadline))
+    return found
 
 
 # --- the lifecycle ----------------------------------------------------------------

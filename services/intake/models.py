@@ -210,6 +210,8 @@ class Booking(Base):
     status: Mapped[str] = mapped_column(String(20), default="confirmed", index=True)  # confirmed | cancelled
     cancel_token_hash: Mapped[str] = mapped_column(String(64))
     booked_by: Mapped[str | None] = mapped_column(String(254), nullable=True)  # staff, for a caller by phone
+    # The e-mail that asked for it, when staff booked its sender from the mail's page (a mail, not a call).
+    mail_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, ngettext
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from services.common.auth import current_staff, requires_role
@@ -82,6 +82,7 @@ FIELD_LABELS = {
     "title": N_("Title"),
     "text": N_("Text"),
     "active": N_("In use"),
+    "copied_from": N_("Copied from"),
     "role": N_("Role"),
     "email": N_("E-mail"),
     "name": N_("Name"),
@@ -381,7 +382,28 @@ def _standards_page(consultation_id: str, *, form: dict | None = None, errors: d
     title = decisions.consultation_title(_ctx(), consultation_id)
     items = decisions.standard_justifications(_ctx(), consultation_id, include_archived=True)
     return render_template("review/decisions/justifications.html", consultation_id=consultation_id,
-                           consultation_title=title, items=items, form=form or {}, errors=errors or {}), status
+                           consultation_title=title, items=items, form=form or {}, errors=errors or {},
+                           sources=decisions.standard_sources(_ctx(), consultation_id)), status
+
+
+@blp.post("/consultations/<consultation_id>/justifications/copy")
+@requires_role("coordinator")
+def copy_standard_justifications(consultation_id: str) -> Any:
+    try:
+        copied, skipped = decisions.copy_standard_justifications(
+            _ctx(), consultation_id, request.form.get("source", "")[:64], current_staff())
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        flash(_message(exc), "error")
+        return redirect(f"/review/consultations/{consultation_id}/justifications")
+    message = ngettext("%(num)d standard justification copied.", "%(num)d standard justifications copied.", copied)
+    if skipped:
+        message += " " + ngettext("%(num)d was already here under the same title and was left as it is.",
+                                  "%(num)d were already here under the same titles and were left as they are.",
+                                  skipped)
+    flash(message, "success" if copied else "info")
+    return redirect(f"/review/consultations/{consultation_id}/justifications")
 
 
 @blp.post("/consultations/<consultation_id>/justifications")

@@ -382,6 +382,60 @@ def update_standard_justification(ctx: ServiceContext, standard_id: int, staff: 
     return standard
 
 
+def standard_sources(ctx: ServiceContext, consultation_id: str) -> list[tuple[str, str, int]]:
+    """(id, title, how many in use) of the other consultations with standard justifications in use, newest
+    deadline first: where a coordinator copies them from (each year's are mostly last year's)."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(ConsultationRef.id, ConsultationRef.title, func.count(StandardJustification.id))
+            .join(StandardJustification, StandardJustification.consultation_id == ConsultationRef.id)
+            .where(StandardJustification.active.is_(True), ConsultationRef.id != consultation_id)
+            .group_by(ConsultationRef.id, ConsultationRef.title, ConsultationRef.closes_at)
+            .order_by(ConsultationRef.closes_at.desc()))
+        return [(row[0], row[1], row[2]) for row in rows]
+
+
+def _same_title(title: str) -> str:
+    return " ".join(title.split()).casefold()
+
+
+def copy_standard_justifications(ctx: ServiceContext, consultation_id: str, source_id: str,
+                                 staff: StaffIdentity) -> tuple[int, int]:
+    """Copy the source consultation's standard justifications in use into this one: (copied, already there).
+
+    One whose title this consultation already has (in use or archived, any case or spacing) is left out, so a
+    second copy, or a copy after some were added by hand, adds nothing twice. Each copy is audited as added,
+    naming where it came from."""
+    if source_id == consultation_id:
+        raise Invalid(N_("Choose another consultation to copy from."))
+    with ctx.transaction() as session:
+        if session.get(ConsultationRef, consultation_id) is None:
+            raise NotFound(N_("No such consultation."))
+        source_consultation = session.get(ConsultationRef, source_id)
+        if source_consultation is None:
+            raise Invalid(N_("Choose another consultation to copy from."))
+        held = {_same_title(title) for title in session.scalars(
+            select(StandardJustification.title).where(StandardJustification.consultation_id == consultation_id))}
+        sources = session.scalars(select(StandardJustification).where(
+            StandardJustification.consultation_id == source_id, StandardJustification.active.is_(True))
+            .order_by(StandardJustification.title, StandardJustification.id))
+        copied = skipped = 0
+        for source in sources:
+            if _same_title(source.title) in held:
+                skipped += 1
+                continue
+            held.add(_same_title(source.title))
+            standard = StandardJustification(consultation_id=consultation_id, title=source.title, text=source.text,
+                                             active=True, created_by=staff.email)
+            session.add(standard)
+            session.flush()
+            audit.record(session, staff, "standard_justification.created", f"sj:{standard.id}",
+                         after={"title": source.title, "text": source.text, "copied_from": source_consultation.title},
+                         consultation_id=consultation_id)
+            copied += 1
+    return copied, skipped
+
+
 # --- progress ----------------------------------------------------------------------------
 
 _CHAPTER = re.compile(r"(rozdzia[łl]\s+[\divxlc]+|rozdz\.\s*[\divxlc]+|§\s*\d+[a-z]?)", re.IGNORECASE)

@@ -27,6 +27,17 @@ def wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.2)
 
 
+def demo_consultation_id(system) -> str:
+    from sqlalchemy import select
+
+    from services.demo import demo_title
+    from services.intake.models import Consultation
+
+    with system.contexts["intake"].db.transaction() as session:
+        return session.scalar(select(Consultation.id).where(
+            Consultation.title == demo_title(datetime.now(system.settings.timezone).date())))
+
+
 def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_system, tmp_path):
     base = live_system["url"]
     tz = live_system["system"].settings.timezone
@@ -107,4 +118,30 @@ def test_create_open_and_publish_a_consultation_with_its_draft(browser, live_sys
     body = page_html(page)
     assert "Wydział Komunikacji Społecznej i Informacji Urzędu Miasta Torunia" in body and "sala nr 34" in body
     assert re.search(r"87-100 Toruń", body)
+
+    # Next year's consultation starts from this one: the form comes filled in, 52 weeks on, for a check.
+    page.goto(f"{base}/intake/staff/consultations/{consultation_id}")
+    page.get_by_role("link", name="Nowa konsultacja na wzór tej").click()
+    expect(page.get_by_text("przesunięto o 52 tyg.", exact=False)).to_be_visible()
+    expect(page.get_by_label("Tytuł")).to_have_value(title.replace("2026", "2027"))
+    check_accessibility(page, "intake: new consultation based on an earlier one")
+    page.get_by_role("button", name="Zapisz jako szkic").click()
+    expect(page.get_by_role("heading", name=title.replace("2026", "2027"))).to_be_visible()
+
+    # The reviewers' standard justifications come along from the demo consultation, once review knows this one.
+    demo_id = demo_consultation_id(live_system["system"])
+    page.goto(f"{base}/review/consultations/{demo_id}/justifications")
+    page.get_by_label("Tytuł").fill("Poza zakresem")
+    page.get_by_label("Treść").fill("Uwaga wykracza poza zakres Programu.")
+    page.get_by_role("button", name="Dodaj", exact=True).click()
+
+    def review_knows_the_consultation() -> bool:
+        return page.goto(f"{base}/review/consultations/{consultation_id}/justifications").status == 200
+
+    wait_for(review_knows_the_consultation)
+    expect(page.get_by_role("heading", name="Skopiuj z innej konsultacji")).to_be_visible()
+    check_accessibility(page, "review: standard justifications with another consultation's to copy")
+    page.get_by_role("button", name="Skopiuj", exact=True).click()
+    expect(page.get_by_text("Skopiowano 1 standardowe uzasadnienie.")).to_be_visible()
+    expect(page.get_by_label("Treść").first).to_have_value("Uwaga wykracza poza zakres Programu.")
     context.close()

@@ -65,4 +65,10 @@ def test_every_staff_screen_shows_the_samples_and_passes_axe(browser, demo_with_
     page.get_by_role("link", name="Uwaga do programu współpracy").click()
     expect(page.get_by_text("W § 7 proponuję dopisać").first).to_be_visible()
     check_accessibility(page, "demo: transcribing the mailed comment")
+    # A mail can be a request to book a duty hour: the schedule opens beside it, the sender filled in.
+    page.get_by_role("link", name="Zapisz nadawcę na dyżur").click()
+    expect(page.get_by_role("heading", name="Zapis nadawcy wiadomości na dyżur")).to_be_visible()
+    expect(page.get_by_label("Imię i nazwisko")).to_have_value("Piotr Zieliński")
+    expect(page.get_by_label("Zamknij wiadomość jako prośbę o zapis na dyżur", exact=False)).to_be_checked()
+    check_accessibility(page, "demo: booking the sender of a mail")
     context.close()

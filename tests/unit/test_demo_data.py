@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.demo import demo_consultation, demo_title, is_working_day, polish_holidays
+from services.common.workdays import is_working_day, polish_holidays
+from services.demo import demo_consultation, demo_title
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -28,6 +29,7 @@ def test_duty_days_and_their_booking_deadlines_fall_on_working_days(today):
         deadline = day.booking_deadline.astimezone(WARSAW).date()
         assert is_working_day(deadline) and deadline < day.date, (today, deadline)
         assert deadline > today, (today, deadline)  # open all day, whatever hour `make run` starts
+    assert is_working_day(consultation.closes_at.astimezone(WARSAW).date())  # the deadline too
 
 
 def test_the_title_names_the_year_of_the_programme_the_dates_belong_to():

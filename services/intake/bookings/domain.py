@@ -10,7 +10,7 @@ before), in local time, and never after the slot has begun.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterator
 
@@ -76,6 +76,7 @@ class BookSlot:
     topic: str | None = None
     language: str = "pl"
     booked_by: str | None = None  # a staff member booking for a caller; None for the public
+    mail_id: str | None = None  # the e-mail asking for it, when staff book its sender from the mail
 
 
 def validate_booking(cmd: BookSlot) -> BookSlot:
@@ -99,7 +100,7 @@ def validate_booking(cmd: BookSlot) -> BookSlot:
         errors["topic"] = ["too_long"]
     if errors:
         raise InvalidBooking(errors)
-    return BookSlot(cmd.consultation_id, cmd.slot_id, name, email, phone, topic, cmd.language, cmd.booked_by)
+    return replace(cmd, name=name, email=email, phone=phone, topic=topic)
 
 
 class InvalidBooking(ValueError):

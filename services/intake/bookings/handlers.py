@@ -90,34 +90,39 @@ def _public_consultation(session: Session, consultation_id: str) -> Consultation
 
 def book_slot(ctx: ServiceContext, cmd: BookSlot, *, now: datetime | None = None) -> BookingReceipt:
     """Book one place. 422 for a bad slot or a passed deadline, 409 when the slot is full."""
-    now = now or utcnow()
+    with ctx.transaction() as session:
+        return reserve_place(ctx, session, cmd, now=now or utcnow())
+
+
+def reserve_place(ctx: ServiceContext, session: Session, cmd: BookSlot, *, now: datetime) -> BookingReceipt:
+    """`book_slot`'s work inside the caller's transaction, for a booking that goes with another change (a mail
+    closed as the request it answers). `cmd` is validated here too."""
     try:
         cmd = validate_booking(cmd)
     except InvalidBooking as exc:
         raise Invalid(str(exc), details={"json": exc.errors}) from None
     token = intake_domain.new_status_token()
-    with ctx.transaction() as session:
-        consultation = _public_consultation(session, cmd.consultation_id)
-        if "duty_hours" not in (consultation.channels or []):
-            raise Invalid("this consultation has no duty hours", details={"json": {"slot_id": ["no_duty_hours"]}})
-        slot = session.get(DutySlot, cmd.slot_id)
-        if slot is None or slot.consultation_id != consultation.id:
-            raise Invalid("no such slot in this consultation", details={"json": {"slot_id": ["unknown_slot"]}})
-        try:
-            check_open_for_booking(booking_deadline=slot.booking_deadline, starts_at=slot.starts_at, now=now)
-        except BookingRefused as exc:
-            raise Invalid(exc.message, details={"json": {"slot_id": [exc.code]}}) from None
-        taken = session.execute(update(DutySlot).where(DutySlot.id == slot.id, DutySlot.booked < DutySlot.capacity)
-                                .values(booked=DutySlot.booked + 1).execution_options(synchronize_session=False))
-        if taken.rowcount != 1:
-            raise Conflict("this slot is fully booked; please choose another", details={"slot_id": ["full"]})
-        booking = Booking(id=str(uuid.uuid4()), slot_id=slot.id, consultation_id=consultation.id, name=cmd.name,
-                          email=cmd.email, phone=cmd.phone, topic=cmd.topic, language=cmd.language,
-                          status="confirmed", cancel_token_hash=intake_domain.hash_token(token),
-                          booked_by=cmd.booked_by, created_at=now)
-        session.add(booking)
-        cancel_url = _cancel_url(ctx, booking.id, token)
-        _emit(ctx, session, "booking.confirmed", booking, slot, consultation, cancel_url=cancel_url)
+    consultation = _public_consultation(session, cmd.consultation_id)
+    if "duty_hours" not in (consultation.channels or []):
+        raise Invalid("this consultation has no duty hours", details={"json": {"slot_id": ["no_duty_hours"]}})
+    slot = session.get(DutySlot, cmd.slot_id)
+    if slot is None or slot.consultation_id != consultation.id:
+        raise Invalid("no such slot in this consultation", details={"json": {"slot_id": ["unknown_slot"]}})
+    try:
+        check_open_for_booking(booking_deadline=slot.booking_deadline, starts_at=slot.starts_at, now=now)
+    except BookingRefused as exc:
+        raise Invalid(exc.message, details={"json": {"slot_id": [exc.code]}}) from None
+    taken = session.execute(update(DutySlot).where(DutySlot.id == slot.id, DutySlot.booked < DutySlot.capacity)
+                            .values(booked=DutySlot.booked + 1).execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise Conflict("this slot is fully booked; please choose another", details={"slot_id": ["full"]})
+    booking = Booking(id=str(uuid.uuid4()), slot_id=slot.id, consultation_id=consultation.id, name=cmd.name,
+                      email=cmd.email, phone=cmd.phone, topic=cmd.topic, language=cmd.language,
+                      status="confirmed", cancel_token_hash=intake_domain.hash_token(token),
+                      booked_by=cmd.booked_by, mail_id=cmd.mail_id, created_at=now)
+    session.add(booking)
+    cancel_url = _cancel_url(ctx, booking.id, token)
+    _emit(ctx, session, "booking.confirmed", booking, slot, consultation, cancel_url=cancel_url)
     return BookingReceipt(booking.id, cancel_url, token, slot)
 
 

@@ -11,10 +11,13 @@ from flask_babel import gettext as _
 
 from services.common.auth import current_staff, public
 from services.common.events import utcnow
+from services.common.ui import local_datetime
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import handlers as intake_handlers
 from services.intake.bookings import handlers
 from services.intake.bookings.domain import BookSlot
+from services.intake.mail import transcribe
+from services.intake.mail.importer import NEEDS_REVIEW
 from services.intake.web_ui import current_language
 
 blp = Blueprint("intake_bookings_pages", __name__, url_prefix="/intake")
@@ -128,9 +131,14 @@ def schedule(consultation_id: str) -> Any:
     except ValueError:
         day = None
     day = day if day in dates else (dates[0] if dates else None)
+    mail, submission = _asking_mail(consultation.id, request.values.get("mail", ""))
     form = {name: request.form.get(name, "").strip() for name in FORM_FIELDS}
+    if request.method == "GET" and submission is not None:  # the sender of the mail, to check and book
+        form.update(name=submission.submitter_name or "", email=submission.email or "")
     errors: dict[str, str] = {}
     status = 200
+    if request.method == "POST" and mail is not None and request.form.get("action") != "cancel":
+        return _book_sender(consultation, day, dates, mail, submission, form)
     if request.method == "POST" and request.form.get("action") == "cancel":
         handlers.cancel_booking(_ctx(), request.form.get("booking_id", ""), staff=current_staff().email)
         flash(_("The booking has been cancelled and the time freed."), "success")
@@ -146,7 +154,52 @@ def schedule(consultation_id: str) -> Any:
         else:
             flash(_("The time has been booked."), "success")
             return redirect(url_for(".schedule", consultation_id=consultation.id, day=day), code=303)
+    return _schedule_page(consultation, dates, day, form, errors, status, mail=mail)
+
+
+def _schedule_page(consultation: Any, dates: list[date], day: date | None, form: dict, errors: dict, status: int,
+                   *, mail: Any = None, close_mail: bool = True) -> Any:
     rows = handlers.day_schedule(_ctx(), consultation.id, day)[1] if day else []
     free = [r["slot"] for r in rows if r["slot"].booked < r["slot"].capacity and r["slot"].starts_at > utcnow()]
     return render_template("intake/bookings/schedule.html", consultation=consultation, dates=dates, day=day,
-                           rows=rows, free=free, form=form, errors=errors), status
+                           rows=rows, free=free, form=form, errors=errors, mail=mail,
+                           mail_waits=mail is not None and mail.status == NEEDS_REVIEW, close_mail=close_mail), status
+
+
+def _asking_mail(consultation_id: str, mail_id: str) -> tuple[Any, Any]:
+    """The e-mail (and its submission) whose sender staff book, when they came from the mail's page."""
+    if not mail_id:
+        return None, None
+    mail, submission = transcribe.mail_for_transcription(_ctx(), mail_id[:64])
+    if mail.consultation_id != consultation_id:
+        raise NotFound("the mail is about another consultation")
+    return mail, submission
+
+
+def _book_sender(consultation: Any, day: date | None, dates: list[date], mail: Any, submission: Any,
+                 form: dict) -> Any:
+    """Book the sender of a mail asking for a duty hour and, unless staff untick it, close the mail as that
+    request (`transcribe.book_sender`): back to the list of mails, or to the mail when it still waits."""
+    close = request.form.get("close_mail") == "yes" and mail.status == NEEDS_REVIEW
+    cmd = BookSlot(consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"],
+                   email=form["email"] or None, phone=form["phone"], topic=form["topic"], language="pl")
+    try:
+        receipt = transcribe.book_sender(
+            _ctx(), mail.id, cmd, actor=current_staff().email, close=close,
+            note=lambda slot: _("Booked for the duty hour on %(when)s.", when=local_datetime(slot.starts_at)))
+    except (Invalid, Conflict) as exc:
+        errors = _errors_from(exc) or {"slot_id": booking_error("slot_id", "required")}
+        if isinstance(exc, Conflict) and "slot_id" not in (exc.details or {}):  # the mail refused its closing
+            errors = {"close_mail": _("A colleague has meanwhile transcribed or closed this e-mail; nothing was "
+                                      "booked. Untick closing the e-mail to book all the same.")}
+        status = 409 if isinstance(exc, Conflict) else 422
+        return _schedule_page(consultation, dates, day, form, errors, status, mail=mail, close_mail=close)
+    booked = _("The time has been booked: %(when)s.", when=local_datetime(receipt.slot.starts_at))
+    if cmd.email:
+        booked += " " + _("The confirmation with a calendar invitation goes to %(email)s.", email=cmd.email)
+    if close:
+        flash(booked + " " + _("E-mail %(reference)s has been closed as a request to book a duty hour.",
+                               reference=submission.reference if submission else ""), "success")
+        return redirect(url_for("intake_mail_pages.index", consultation=consultation.id), code=303)
+    flash(booked, "success")
+    return redirect(url_for("intake_mail_pages.transcription", mail_id=mail.id), code=303)

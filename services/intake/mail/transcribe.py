@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parseaddr
 from urllib.parse import urlencode
@@ -18,10 +19,12 @@ from services.common.events import DISMISSAL_REASONS, utcnow
 from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import domain
+from services.intake.bookings.domain import BookSlot
+from services.intake.bookings.handlers import BookingReceipt, reserve_place
 from services.intake.mail.importer import NEEDS_REVIEW
 from services.intake.mail.signed import everyone_named
 from services.intake.mail.staff import ScannedForm
-from services.intake.models import Comment, Consultation, InboundMail, Submission
+from services.intake.models import Comment, Consultation, DutySlot, InboundMail, Submission
 
 TRANSCRIBED = "transcribed"
 
@@ -96,20 +99,45 @@ def dismiss_mail(ctx: ServiceContext, mail_id: str, reason: str, *, actor: str, 
     if len(note) > 2000:
         raise Invalid("the note is too long (at most 2,000 characters)", details={"note": ["too_long"]})
     with ctx.transaction() as session:
-        mail, submission = _waiting_mail(session, mail_id)
-        for comment in submission.comments:
-            comment.status = DISMISSED
-        submission.entered_by, submission.entered_at = actor, now
-        mail.status = NO_COMMENTS
-        mail.closing = {"reason": reason, "note": note, "by": actor, "at": now.isoformat()}
-        closed = f"no comments on the draft ({reason}) according to {actor}"
-        mail.reason = f"{mail.reason}; {closed}" if mail.reason else closed  # what intake noted on arrival stays
-        ctx.emit(session, "submission.dismissed", {
-            "submission_id": submission.id, "consultation_id": submission.consultation_id,
-            "reference": submission.reference, "comment_ids": [c.id for c in submission.comments],
-            "reason": reason, "note": note, "dismissed_by": actor, "dismissed_at": now,
-        }, correlation_id=submission.reference)
-        return submission.reference
+        return _close_without_comments(ctx, session, mail_id, reason, note, actor=actor, now=now)
+
+
+def _close_without_comments(ctx: ServiceContext, session: Session, mail_id: str, reason: str, note: str, *,
+                            actor: str, now: datetime) -> str:
+    mail, submission = _waiting_mail(session, mail_id)
+    for comment in submission.comments:
+        comment.status = DISMISSED
+    submission.entered_by, submission.entered_at = actor, now
+    mail.status = NO_COMMENTS
+    mail.closing = {"reason": reason, "note": note, "by": actor, "at": now.isoformat()}
+    closed = f"no comments on the draft ({reason}) according to {actor}"
+    mail.reason = f"{mail.reason}; {closed}" if mail.reason else closed  # what intake noted on arrival stays
+    ctx.emit(session, "submission.dismissed", {
+        "submission_id": submission.id, "consultation_id": submission.consultation_id,
+        "reference": submission.reference, "comment_ids": [c.id for c in submission.comments],
+        "reason": reason, "note": note, "dismissed_by": actor, "dismissed_at": now,
+    }, correlation_id=submission.reference)
+    return submission.reference
+
+
+def book_sender(ctx: ServiceContext, mail_id: str, cmd: BookSlot, *, actor: str,
+                note: Callable[[DutySlot], str], close: bool = True, now: datetime | None = None) -> BookingReceipt:
+    """Book a duty hour for the sender of a mail that asks for one (the announcement asks residents to book by
+    e-mail) and, with `close`, close the mail as such a request, in one transaction: no booking is left behind
+    by a mail a colleague transcribed meanwhile (409), and no mail is closed without its booking. `note(slot)`
+    is the closing's note for the record. The sender gets the booking's confirmation; the closing sends nothing.
+    Without `close` (the mail also holds comments) it only books, and the mail waits for its transcription."""
+    now = now or utcnow()
+    with ctx.transaction() as session:
+        mail = session.get(InboundMail, mail_id)
+        if mail is None:
+            raise NotFound("no such mail")
+        if mail.consultation_id != cmd.consultation_id:
+            raise Invalid("the mail is about another consultation", details={"json": {"mail_id": ["other"]}})
+        receipt = reserve_place(ctx, session, replace(cmd, mail_id=mail_id, booked_by=actor), now=now)
+        if close:
+            _close_without_comments(ctx, session, mail_id, "booking", note(receipt.slot), actor=actor, now=now)
+        return receipt
 
 
 def reopen_mail(ctx: ServiceContext, mail_id: str, *, actor: str, now: datetime | None = None) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
-from services.intake import handlers
+from lxml import html as lxml_html
+
+from services.common.ui import local_date
+from services.intake import domain, handlers
 from tests.unit.intake_console.support import WARSAW, announcement, now, published, staff
 
 BASE = "/intake/staff/consultations"
@@ -189,3 +192,56 @@ def test_the_public_page_shows_the_new_fields_of_the_announcement(ctx, client):
         assert needle in body, needle
     draft = handlers.create_consultation(ctx, announcement(), actor="k")
     assert client.get(f"/intake/c/{draft.id}").status_code == 404
+
+
+def test_a_coordinator_starts_next_years_consultation_from_this_one(ctx, client):
+    source = handlers.create_consultation(ctx, announcement(), actor="k")  # opened yesterday
+    detail = text(client.get(f"{BASE}/{source.id}", headers=staff(ctx)))
+    assert f'href="{BASE}/new?from={source.id}"' in detail and "Nowa konsultacja na wzór tej" in detail
+    response = client.get(f"{BASE}/new?from={source.id}", headers=staff(ctx))
+    page = text(response)
+    assert response.status_code == 200
+    assert f"Formularz wypełniono danymi konsultacji „{source.title}”" in page
+    assert "przesunięto o 52 tyg., na ten sam dzień tygodnia rok później" in page
+    next_title = source.title.replace("na 2025 r.", "na 2026 r.")
+    first_day = date.fromisoformat(source.duty_days[0]["date"]) + timedelta(weeks=52)
+    assert f'value="{next_title}"' in page and f'value="{first_day.isoformat()}"' in page
+    assert 'value="56 611 87 24"' in page and "sala nr 34" in page and "Procedury konkursowe" in page
+    # What the coordinator sees is what is saved: the page's own form, posted back.
+    [form] = [f for f in lxml_html.fromstring(page).forms if "title" in f.fields]
+    posted = {}
+    for name, value in form.form_values():
+        posted.setdefault(name, []).append(value)
+    posted["action"] = ["save"]
+    response = client.post(f"{BASE}/new", data=posted, headers=staff(ctx))
+    assert response.status_code == 303, text(response)
+    created = handlers.get_consultation(ctx, response.headers["Location"].rsplit("/", 1)[-1], include_drafts=True)
+    assert created.id != source.id and created.state == "draft" and created.title == next_title
+    assert created.topics == source.topics and created.postal_address == source.postal_address
+    assert [d["date"] for d in created.duty_days] == [
+        (date.fromisoformat(d["date"]) + timedelta(weeks=52)).isoformat() for d in source.duty_days]
+    assert created.opens_at.astimezone(WARSAW).date() == source.opens_at.astimezone(WARSAW).date() + timedelta(weeks=52)
+    assert handlers.get_consultation(ctx, source.id, include_drafts=True).title == source.title  # untouched
+
+
+def test_a_copy_is_for_coordinators_of_a_consultation_that_exists(ctx, client):
+    source = handlers.create_consultation(ctx, announcement(), actor="k")
+    assert client.get(f"{BASE}/new?from={source.id}", headers=staff(ctx, "reviewer")).status_code == 403
+    response = client.get(f"{BASE}/new?from=nope", headers=staff(ctx))
+    assert response.status_code == 404 and response.mimetype == "text/html"
+    reviewer_view = text(client.get(f"{BASE}/{source.id}", headers=staff(ctx, "reviewer")))
+    assert "na wzór tej" not in reviewer_view
+
+
+def test_the_console_warns_of_a_duty_day_and_a_deadline_when_the_office_is_shut(ctx, client):
+    today = now().astimezone(WARSAW).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    sunday = saturday + timedelta(days=1)
+    draft = handlers.create_consultation(ctx, announcement(
+        closes_at=domain.end_of_day(sunday + timedelta(weeks=1), WARSAW),
+        duty_days=(domain.DutyDay(saturday, time(10), time(14), "Centrum Organizacji Pozarządowych",
+                                  datetime.combine(today, time(23), WARSAW)),)), actor="k")
+    body = text(client.get(f"{BASE}/{draft.id}", headers=staff(ctx)))
+    assert "Przed otwarciem proszę sprawdzić" in body
+    assert f"Dyżur {local_date(saturday)} wypada w weekend lub w dzień ustawowo wolny od pracy" in body
+    assert f"Termin zgłaszania uwag, {local_date(sunday + timedelta(weeks=1))}, wypada w weekend" in body

@@ -161,6 +161,52 @@ def test_coordinators_manage_standard_justifications_in_the_console(ctx, client)
                       headers=bearer(ctx, COORDINATOR)).status_code == 404
 
 
+def test_a_coordinator_copies_last_years_standard_justifications(ctx, client):
+    last_year = publish_consultation(ctx, title="Wspólnie o programie na 2026 r.")
+    for title, text in (("Poza zakresem", "Uwaga wykracza poza zakres Programu."),
+                        ("Po terminie", "Uwaga wpłynęła po terminie."),
+                        ("Nieaktualne", "Zapis usunięto w poprzednim roku.")):
+        decisions.create_standard_justification(ctx, last_year, title, text, COORDINATOR)
+    retired = [s for s in decisions.standard_justifications(ctx, last_year) if s.title == "Nieaktualne"][0]
+    decisions.update_standard_justification(ctx, retired.id, COORDINATOR, active=False)
+    this_year = publish_consultation(ctx, title="Wspólnie o programie na 2027 r.")
+    decisions.create_standard_justification(ctx, this_year, " po  TERMINIE", "Wpłynęła po terminie.", COORDINATOR)
+    url = f"/review/consultations/{this_year}/justifications"
+
+    page = html(client.get(url, headers=bearer(ctx, COORDINATOR)))
+    assert "Skopiuj z innej konsultacji" in page
+    assert f'<option value="{last_year}">Wspólnie o programie na 2026 r. (2 uzasadnienia)</option>' in page
+    assert f'<option value="{this_year}">' not in page  # not from itself
+    copied = client.post(url + "/copy", headers=bearer(ctx, COORDINATOR), data={"source": last_year},
+                         follow_redirects=True)
+    assert "Skopiowano 1 standardowe uzasadnienie. 1 już tu było pod tym samym tytułem" in html(copied)
+    now_here = {s.title: s.text for s in decisions.standard_justifications(ctx, this_year)}
+    assert now_here == {"Poza zakresem": "Uwaga wykracza poza zakres Programu.",
+                        "po  TERMINIE": "Wpłynęła po terminie."}  # the one typed here stays; archived not copied
+    [entry] = [e for e in audit_entries(ctx, "standard_justification.created")
+               if e.consultation_id == this_year and (e.after or {}).get("copied_from")]
+    assert entry.after == {"title": "Poza zakresem", "text": "Uwaga wykracza poza zakres Programu.",
+                           "copied_from": "Wspólnie o programie na 2026 r."}
+    # A second copy adds nothing twice; the originals are untouched.
+    again = client.post(url + "/copy", headers=bearer(ctx, COORDINATOR), data={"source": last_year},
+                        follow_redirects=True)
+    assert "Skopiowano 0 standardowych uzasadnień. 2 już tu były" in html(again)
+    assert len(decisions.standard_justifications(ctx, this_year)) == 2
+    assert len(decisions.standard_justifications(ctx, last_year)) == 2
+
+
+def test_copying_standard_justifications_refuses_what_it_cannot_do(ctx, client):
+    consultation = publish_consultation(ctx)
+    url = f"/review/consultations/{consultation}/justifications/copy"
+    assert client.post(url, headers=bearer(ctx, REVIEWER), data={"source": consultation}).status_code == 403
+    for source in (consultation, "nope", ""):
+        refused = client.post(url, headers=bearer(ctx, COORDINATOR), data={"source": source}, follow_redirects=True)
+        assert refused.status_code == 200 and "Proszę wybrać inną konsultację" in html(refused), source
+    assert client.post("/review/consultations/nope/justifications/copy", headers=bearer(ctx, COORDINATOR),
+                       data={"source": consultation}).status_code == 404
+    assert decisions.standard_justifications(ctx, consultation) == []
+
+
 def test_bulk_steps_from_a_selection(ctx, client):
     consultation = publish_consultation(ctx)
     ids = submit(ctx, consultation, ["§ 1", "§ 2", "§ 3"])
