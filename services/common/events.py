@@ -139,6 +139,10 @@ class SubmissionTranscribedV1(SubmissionReceivedV1):
     # transcribed, +1 with each `submission.corrected`). A consumer keeps the comments of the highest revision:
     # one that comes after a newer correction changes nothing. Absent from older producers: the first transcription.
     revision = fields.Integer(load_default=2, strict=True, validate=validate.Range(min=2))
+    # Added with the copy of registered comments (additive): staff asked that the sender be sent the comments as
+    # they now stand in the register (notify, once per revision, to the address the receipt went to). Absent from
+    # older producers: no e-mail, as before.
+    tell_sender = fields.Boolean(load_default=False)
 
 
 class SubmissionCorrectedV1(SubmissionTranscribedV1):

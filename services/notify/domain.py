@@ -26,6 +26,8 @@ class Template(str, enum.Enum):
     OUTCOME_SUMMARY = "outcome_summary"
     # A decision changed after the outcome was told.
     OUTCOME_CORRECTION = "outcome_correction"
+    # Staff transcribed or corrected the sender's comments and asked to send them as now registered.
+    COMMENTS_REGISTERED = "comments_registered"
 
 
 class NotificationStatus(str, enum.Enum):

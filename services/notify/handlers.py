@@ -195,16 +195,18 @@ def _receipt(event: Event, session: Session, offices: Mapping[str, dict[str, str
             "received_at": _iso(data["received_at"]),
             # An e-mail staff must transcribe: its one comment is the mail's own text, not a comment to echo
             "needs_review": bool(data.get("needs_review")),
-            "comments": [
-                {"number": c["number"], "section": c["section"], "current_text": c.get("current_text") or "",
-                 "proposal": c["proposal"], "justification": c.get("justification") or "",
-                 "topic": c.get("topic") or ""}
-                for c in data["comments"]
-            ],
+            "comments": _comment_copies(data["comments"]),
             "office": (dict(offices[data["consultation_id"]]) if offices
                        else _office(session, data["consultation_id"])),
         },
     )
+
+
+def _comment_copies(comments: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The comments as an e-mail copies them back to their sender (the receipt, the registered copy)."""
+    return [{"number": c["number"], "section": c["section"], "current_text": c.get("current_text") or "",
+             "proposal": c["proposal"], "justification": c.get("justification") or "", "topic": c.get("topic") or ""}
+            for c in comments]
 
 
 def _office(session: Session, consultation_id: str, event_data: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -408,6 +410,26 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
             known[comment_id].dismissed = True
     for comment in known.values():  # the outcome e-mail greets the sender by the name staff confirmed
         comment.recipient_name = data["submitter"]["name"]
+    if data.get("tell_sender") and sibling.recipient:
+        _stage_registered_copy(event, session, sibling, revision)
+
+
+def _stage_registered_copy(event: Event, session: Session, sibling: KnownComment, revision: int | None) -> None:
+    """The sender's comments as staff transcribed or corrected them, when staff asked to send them: once per
+    revision of the submission's comments (a redelivery sends nothing more)."""
+    data = event.data
+    stage_notification(
+        session, event, cause=Cause(event.type, data["submission_id"], revision), template=Template.COMMENTS_REGISTERED,
+        recipient=sibling.recipient, language=sibling.language, context={
+            "recipient_name": data["submitter"]["name"],
+            "organization": data["submitter"].get("organization") or "",
+            "reference": data["reference"],
+            "consultation_title": sibling.consultation_title,
+            "status_url": sibling.status_url,
+            "corrected": event.type == "submission.corrected",
+            "comments": _comment_copies(sorted(data["comments"], key=lambda c: c["number"])),
+            "office": _office(session, sibling.consultation_id),
+        })
 
 
 def on_submission_dismissed(event: Event, session: Session) -> None:

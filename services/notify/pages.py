@@ -24,6 +24,7 @@ TEMPLATE_LABELS = {
     "comment_decision": N_("Decision on a comment"),
     "outcome_summary": N_("Outcome at publication"),
     "outcome_correction": N_("Correction of an outcome"),
+    "comments_registered": N_("Comments as registered by staff"),
     "booking_confirmed": N_("Booking confirmed"),
     "booking_cancelled": N_("Booking cancelled"),
     "booking_reminder": N_("Booking reminder"),

@@ -163,13 +163,15 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     page.locator("#f-c-0-proposal").fill("Ogłaszać konkursy co kwartał (przepisane).")
     page.locator("#f-c-1-section").fill("§ 9")
     page.locator("#f-c-1-proposal").fill("Dodać sprawozdanie z konsultacji (przepisane).")
+    expect(page.get_by_label("Wyślij nadawcy przepisane uwagi", exact=False)).to_be_checked()
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
     expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
+    expect(page.get_by_text("Przepisane uwagi zostaną wysłane na adres", exact=False)).to_be_visible()
     assert page.locator(".confirmation .reference").inner_text() == imported.reference
     shown = facts(page)
     assert shown["Sposób złożenia"] == "e-mail" and shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
     expect(page.get_by_role("table", name="Uwagi (2)").locator("tbody tr")).to_have_count(2)
-    assert "przepisanie uwag nie powoduje wysłania wiadomości" in page_html(page)
+    assert "przepisane lub poprawione uwagi są tam wysyłane tylko wtedy, gdy zaznaczy to pracownik" in page_html(page)
     check_accessibility(page, "staff: e-mail transcribed")
     page.get_by_role("link", name="E-maile do przepisania").click()
     assert imported.reference not in page_html(page)
@@ -207,8 +209,10 @@ def test_a_clerk_reads_the_letter_attached_instead_of_the_form_beside_the_rows_i
     check_accessibility(page, "staff: transcribe an e-mail with a letter attached")
     # The clerk reads the organisation in the letter's heading and saves the two rows as they were filled in.
     page.get_by_label("Organizacja (jeśli w jej imieniu)").fill("Kujawsko-Pomorska Federacja Organizacji Pozarządowych")
+    expect(page.get_by_label("Wyślij nadawcy przepisane uwagi", exact=False)).to_be_checked()
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
     expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
+    expect(page.get_by_text("Przepisane uwagi zostaną wysłane na adres", exact=False)).to_be_visible()
     with system.contexts["intake"].db.transaction() as session:
         submission = session.query(Submission).filter_by(reference=imported.reference).one()
         assert (submission.organization, submission.kind) == (
@@ -254,8 +258,10 @@ def test_a_clerk_transcribes_a_scanned_letter_from_the_text_recognised_in_it(bro
     assert "Zmiana na: „Prezydent Miasta Torunia zatwierdza" in scanned.inner_text()
     assert page.locator("[name=c-0-section]").input_value() == "Rozdział VI § 12 ust. 19"
     check_accessibility(page, "staff: transcribe an e-mail with a scanned letter read by OCR")
+    expect(page.get_by_label("Wyślij nadawcy przepisane uwagi", exact=False)).to_be_checked()
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
     expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
+    expect(page.get_by_text("Przepisane uwagi zostaną wysłane na adres", exact=False)).to_be_visible()
     staff.close()
 
 

@@ -107,9 +107,16 @@ def test_a_question_mailed_in_is_acknowledged_as_a_message_once_closed_leaves_ev
                what="the reopened placeholder in review, documents and notify")
     assert placeholders(review, ReviewComment, ReviewComment.id) != [dismissed]
     transcribe_mail(intake, mail_id, (domain.CommentDraft(section="§ 7", proposal="Dyżury także w soboty."),),
-                    actor="sekretariat@um.torun.pl")
+                    actor="sekretariat@um.torun.pl", tell_sender=True)
     assert wait_until(lambda: placeholders(review, ReviewComment, ReviewComment.section) == ["§ 7"] and
                       placeholders(review, ReviewComment, ReviewComment.awaiting_transcription) == [False],
                       timeout=30, what="the transcribed comment in review")
-    # the sender was written to once, on arrival: neither the closing nor the reopening sent anything
-    assert len([m for m in receipts(system.settings.data_dir / "mail") if "ewa.lis@example.org" in str(m["To"])]) == 1
+    # the sender was written to on arrival and, as staff asked, with the transcribed comment to check; neither
+    # the closing nor the reopening sent anything
+    copy = wait_until(lambda: [m for m in receipts(system.settings.data_dir / "mail")
+                               if "ewa.lis@example.org" in str(m["To"]) and
+                               str(m["Subject"]).startswith("Uwagi przepisane do rejestru")],
+                      timeout=30, what="the transcribed comments sent to the sender")[0]
+    body = copy.get_body(("plain",)).get_content()
+    assert "Propozycja zmiany: Dyżury także w soboty." in body and "token=" in body
+    assert len([m for m in receipts(system.settings.data_dir / "mail") if "ewa.lis@example.org" in str(m["To"])]) == 2

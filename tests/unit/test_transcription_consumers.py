@@ -239,3 +239,46 @@ def test_a_correction_reaches_the_report_and_the_outcome_e_mails_whatever_order_
             assert known[third].status_url.endswith("token=secret")  # the receipt's link, with its code
             assert known[third].recipient_name == "Biuro Federacji"
             assert [n.template for n in session.scalars(select(Notification))] == ["submission_receipt"]
+
+
+def test_the_sender_is_sent_the_comments_as_registered_once_per_revision_when_staff_ask():
+    """Staff ticked "send the sender the comments" on the transcription and on one correction: one e-mail for
+    each, in the receipt's layout, with the receipt's status link; a redelivery or a late older event sends
+    nothing more, and a correction nobody asked to tell sends nothing."""
+    from zoneinfo import ZoneInfo
+
+    from services.notify import handlers
+    from services.notify.models import Base, Notification
+    from services.notify.rendering import Renderer
+
+    placeholder, second, third = (str(uuid.uuid4()) for _ in range(3))
+    received, transcribed = events(placeholder, second)
+    transcribed = parse_envelope(new_envelope("submission.transcribed", {**transcribed.data, "tell_sender": True},
+                                              producer="intake"))
+    told = corrected(placeholder, third, [second], 3, "Dwa konkursy w roku.")
+    told = parse_envelope(new_envelope("submission.corrected", {**told.data, "tell_sender": True}, producer="intake"))
+    quiet = corrected(placeholder, third, [second], 4, "Dwa konkursy w każdym roku.")
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        handlers.on_submission_received(received, session)
+        for event in (transcribed, transcribed, told, told, transcribed, quiet):
+            handlers.on_submission_transcribed(event, session)
+            session.flush()
+        copies = {n.cause_event_type: n for n in session.scalars(
+            select(Notification).where(Notification.template == "comments_registered"))}
+        assert len(session.scalars(select(Notification).where(Notification.template == "comments_registered"))
+                   .all()) == 2
+        assert {kind: n.recipient for kind, n in copies.items()} == {
+            "submission.transcribed": "anna@example.org", "submission.corrected": "anna@example.org"}
+        first, second_copy = (Renderer(timezone=ZoneInfo("Europe/Warsaw")).render(n.template, n.language, n.context)
+                              for n in (copies["submission.transcribed"], copies["submission.corrected"]))
+    assert first.subject == "Uwagi przepisane do rejestru UW/2026/000042 – Program"
+    assert "zostały przepisane do rejestru konsultacji „Program”" in first.text
+    assert "Uwaga nr 2\nCzęść dokumentu: § 10" in first.text and "Propozycja zmiany: Więcej środków." in first.text
+    assert "token=secret" in first.text and "token=secret" in first.html  # the receipt's link, with its code
+    assert second_copy.subject == "Poprawiony zapis uwag UW/2026/000042 – Program"
+    assert "poprawiliśmy zapis Państwa uwag" in second_copy.text
+    assert "Propozycja zmiany: Dwa konkursy w roku." in second_copy.text and "Więcej środków" not in second_copy.text
+    assert "w imieniu organizacji „Kujawsko-Pomorska Federacja" in second_copy.text
+    assert "<td style=\"white-space: pre-wrap;\">Wkład własny 5%.</td>" in second_copy.html

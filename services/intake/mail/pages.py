@@ -55,13 +55,17 @@ def transcription(mail_id: str) -> Any:
     if form.errors:
         return _page(mail, submission, form, status=422)
     try:
-        done = transcribe.transcribe_mail(ctx, mail_id, tuple(drafts), actor=current_staff().email, sender=sender)
+        done = transcribe.transcribe_mail(ctx, mail_id, tuple(drafts), actor=current_staff().email, sender=sender,
+                                          tell_sender=request.form.get("tell_sender") == "yes")
     except Conflict:
         flash(_("This mail has already been transcribed, or a decision was taken on it; nothing was changed."),
               "error")
         return redirect(url_for(".transcription", mail_id=mail_id), code=303)
-    flash(_("Submission %(reference)s now has %(count)s transcribed comment(s).", reference=done.reference,
-            count=done.comments), "success")
+    told = request.form.get("tell_sender") == "yes" and submission.email
+    flash(" ".join([_("Submission %(reference)s now has %(count)s transcribed comment(s).", reference=done.reference,
+                      count=done.comments)] +
+                   ([_("The transcribed comments are sent to %(email)s for the sender to check.",
+                       email=submission.email)] if told else [])), "success")
     return redirect(url_for("intake_paper.entered", consultation_id=submission.consultation_id,
                             submission_id=submission.id), code=303)
 

@@ -44,9 +44,10 @@ class Sender:
 
 
 def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.CommentDraft, ...], *, actor: str,
-                    sender: Sender | None = None, now: datetime | None = None) -> Transcribed:
+                    sender: Sender | None = None, tell_sender: bool = False, now: datetime | None = None) -> Transcribed:
     """Replace the placeholder with `comments` (the first keeps its id), take `sender` as the submitter's name and
-    organisation when given, and emit `submission.transcribed`.
+    organisation when given, and emit `submission.transcribed`; with `tell_sender` notify sends the sender the
+    comments as transcribed.
 
     Refused (409) once the mail is transcribed or a decision was taken on the placeholder: the comments a
     decision is about must not change under it."""
@@ -80,7 +81,8 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
         mail.status = TRANSCRIBED
         session.flush()
         signed_by = _signers(mail)
-        _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by)
+        _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by,
+              tell_sender=tell_sender and bool(submission.email))
         return Transcribed(submission.reference, len(comments))
 
 
@@ -196,13 +198,14 @@ def _locked_mail(session: Session, mail_id: str, status: str, refusal: str) -> t
 
 
 def _emit(ctx: ServiceContext, session: Session, submission: Submission, *, actor: str, now: datetime,
-          signed_by: tuple[str, ...]) -> None:
+          signed_by: tuple[str, ...], tell_sender: bool) -> None:
     consultation = session.get(Consultation, submission.consultation_id)
     ctx.emit(session, "submission.transcribed", {
         **submission_payload(ctx, submission, consultation),
         "provenance": {"entered_by": actor, "entered_at": now},
         **({"signed_by": list(signed_by)} if signed_by else {}),
         "transcribed_by": actor, "transcribed_at": now, "revision": submission.comments_revision,
+        "tell_sender": tell_sender,
     }, correlation_id=submission.reference)
 
 

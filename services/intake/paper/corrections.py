@@ -65,14 +65,14 @@ def mail_of(session: Session, submission_id: str) -> tuple[str, str] | None:
 
 def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id: str, rows: tuple[CorrectedRow, ...],
                        *, actor: str, sender: Sender | None = None, revision: int | None = None,
-                       now: datetime | None = None) -> Correction:
+                       tell_sender: bool = False, now: datetime | None = None) -> Correction:
     """Make the submission's comments `rows`: those naming a comment correct it (its number kept), the others are
     added after the last number, and a comment no row names is removed. Nothing changed, nothing is emitted.
 
     Refused (409) unless staff entered the submission and no decision on it has reached intake, and when
     `revision` (the `comments_revision` the form was filled from) is no longer the submission's: a colleague
     corrected it meanwhile, or the form was sent twice. A row naming a comment of another submission, or twice,
-    is invalid (422)."""
+    is invalid (422). With `tell_sender` notify sends the sender the comments as corrected."""
     now = now or utcnow()
     if not rows:
         raise Invalid("enter at least one comment", details={"comments": ["required"]})
@@ -128,6 +128,6 @@ def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id:
         ctx.emit(session, "submission.corrected", {
             **submission_payload(ctx, submission, consultation), "revision": submission.comments_revision,
             "removed_comment_ids": [comment.id for comment in removed],
-            "transcribed_by": actor, "transcribed_at": now,
+            "transcribed_by": actor, "transcribed_at": now, "tell_sender": tell_sender and bool(submission.email),
         }, correlation_id=submission.reference)
         return correction

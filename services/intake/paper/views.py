@@ -317,7 +317,8 @@ def correct(consultation_id: str, submission_id: str) -> Any:
         return _correction_page(consultation, submission, form, ids, status=422)
     try:
         done = corrections.correct_submission(ctx, consultation.id, submission.id, rows, actor=current_staff().email,
-                                              sender=sender, revision=_whole_number(form.values["revision"]))
+                                              sender=sender, revision=_whole_number(form.values["revision"]),
+                                              tell_sender=request.form.get("tell_sender") == "yes")
     except Conflict as refused:
         flash(_correction_refusal((refused.details or {}).get("status", [""])[0]), "error")
     else:

@@ -109,8 +109,12 @@ def test_the_pages_list_the_mail_show_its_text_and_attachments_and_save_the_tran
     assert more.status_code == 200 and 'name="c-3-proposal"' in more.get_data(as_text=True)
     empty = client.post(f"/intake/staff/mails/{mail_id}", data={"rows": "1", "csrf_token": token, "action": "save"})
     assert empty.status_code == 422 and "co najmniej jedną uwagę" in empty.get_data(as_text=True)
-    saved = client.post(f"/intake/staff/mails/{mail_id}", data={**form, "csrf_token": token})
+    assert 'name="tell_sender" value="yes" checked' in page  # the sender is sent the comments to check, by default
+    assert "Wyślij nadawcy przepisane uwagi (na adres" in page
+    assert 'name="tell_sender" value="yes">' in more.get_data(as_text=True)  # unticked stays unticked on a post-back
+    saved = client.post(f"/intake/staff/mails/{mail_id}", data={**form, "csrf_token": token, "tell_sender": "yes"})
     assert saved.status_code == 303
+    assert transcribed_events(fresh_ctx, reference)[0]["tell_sender"] is True
     after = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert f"Zgłoszenie {reference} ma teraz przepisane uwagi: 1." in after
     assert "czeka na przepisanie" not in after and "Przepisz e-mail" not in after  # the mail is read, linked as such

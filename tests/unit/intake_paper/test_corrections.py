@@ -155,3 +155,31 @@ def test_a_row_keeps_the_comment_it_names_once_and_rows_naming_another_or_a_name
     posted = MultiDict({"rows": "4", "c-0-id": "a", "c-1-id": "a", "c-2-id": "elsewhere", "c-3-id": " b "})
     form = PaperForm.from_request("correction", posted)
     assert form.row_ids(posted, {"a", "b"}) == ["a", "", "", "b"]
+
+
+def test_the_sender_is_told_of_a_correction_only_when_staff_tick_it(ctx, app):
+    found = consultation(ctx)
+    with_address = letter(found.id, submitter=domain.Submitter(name="Anna Nowak", email="anna@example.org",
+                                                               publish_consent=False))
+    entered = handlers.enter_paper_submission(ctx, with_address, actor="k@um.torun.pl")
+    client = logged_in(app)
+    url = f"{BASE}/{found.id}/submissions/{entered.submission_id}/correct"
+    html = page_text(client.get(url))
+    assert "Wyślij nadawcy poprawiony zapis uwag (na adres anna@example.org)" in html
+    assert 'name="tell_sender" value="yes">' in html  # unticked: most corrections are typos the sender never saw
+    base = {**form_of(html), "action": "save", "name": "Anna Nowak", "c-0-section": "§ 5 ust. 2",
+            "c-0-proposal": "Konkursy dwa razy w każdym roku."}
+    assert client.post(url, data=base).status_code == 303
+    told = {**form_of(page_text(client.get(url))), "action": "save", "name": "Anna Nowak", "tell_sender": "yes",
+            "c-0-section": "§ 5 ust. 2", "c-0-proposal": "Konkursy trzy razy w roku."}
+    assert client.post(url, data=told).status_code == 303
+    assert [(e["revision"], e["tell_sender"]) for e in events_of(ctx, "submission.corrected", entered.reference)] \
+        == [(2, False), (3, True)]
+    # Without an address there is nobody to tell: no box, and the event says so whatever was sent.
+    no_address = handlers.enter_paper_submission(ctx, letter(found.id), actor="k@um.torun.pl")
+    url = f"{BASE}/{found.id}/submissions/{no_address.submission_id}/correct"
+    html = page_text(client.get(url))
+    assert "tell_sender" not in html
+    client.post(url, data={**form_of(html), "action": "save", "name": "Anna Nowak", "tell_sender": "yes",
+                           "c-0-section": "§ 5", "c-0-proposal": "Inaczej."})
+    assert [e["tell_sender"] for e in events_of(ctx, "submission.corrected", no_address.reference)] == [False]
