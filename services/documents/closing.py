@@ -10,16 +10,17 @@ when it has finished. Thin views: every rule lives in `drafts`, `handlers` and
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file
 from flask_babel import gettext
 from sqlalchemy import select
 
 from services.common.auth import current_staff, requires_role
 from services.common.ui import N_
 from services.common.web import DomainError, NotFound
-from services.documents import drafts, handlers, publishing
+from services.documents import council, drafts, handlers, publishing
 from services.documents.models import ConsultationView, Document, VersionBuild
 
 blp = Blueprint("documents_closing", __name__, url_prefix="/documents")
@@ -87,7 +88,20 @@ def consultation_page(consultation_id: str) -> Any:
     return render_template("documents/closing/consultation.html", consultation=consultation, document=document,
                            versions=versions, version_builds=version_builds, reports=reports,
                            publications=publications, publishable=publishable,
+                           council_text=council.council_text(_ctx(), consultation_id) if publications else None,
                            public_url=lambda f: publishing.public_url(_ctx(), f.artifact_id, f.kind))
+
+
+@blp.get("/consultations/<consultation_id>/council-package.zip")
+def council_package(consultation_id: str) -> Any:
+    """The package for the City Council's office: the information sheet and the published files."""
+    _consultation(consultation_id)
+    try:
+        name, package = council.council_package(_ctx(), consultation_id)
+    except NotFound:
+        raise NotFound(gettext("The results of this consultation are not published yet.")) from None
+    return send_file(io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=name,
+                     max_age=0)
 
 
 def _refusal(exc: DomainError) -> str:

@@ -110,7 +110,8 @@ def report_download_name(ctx: ServiceContext, build: ReportBuild, fmt: str) -> s
     return f"raport-z-konsultacji-{slug(title)}{'-' + day if day else ''}{suffix}.{fmt}"
 
 
-def _report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
+def report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
+    """The report's input (REPORT.json) for the consultation as it stands, and how many comments it leaves out."""
     with ctx.db.transaction() as session:
         consultation = session.get(ConsultationView, consultation_id)
         comments = list(session.scalars(select(CommentView).where(CommentView.consultation_id == consultation_id)))
@@ -130,7 +131,7 @@ def run_report_build(ctx: ServiceContext, build_id: str) -> None:
 
 def _build_report(ctx: ServiceContext, build: ReportBuild) -> None:
     build_id = build.id
-    data, undecided = _report_data(ctx, build.consultation_id)
+    data, undecided = report_data(ctx, build.consultation_id)
     digest = inputs_digest(data, build.language, build.internal)
     builds.set_progress(ctx, ReportBuild, build_id, 20)
     rendered: dict[str, bytes] = {}

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import threading
 import uuid
+import zipfile
 from datetime import datetime, timezone
 from typing import Iterator
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from services.common.bus import InboxDispatcher
@@ -105,6 +107,14 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
     page.get_by_role("button", name="Opublikuj raport i nową wersję dokumentu").click()
     assert "Opublikowano." in page_html(page)
     check_accessibility(page, "console: end of a consultation, published")
+    # and what goes to the City Council: the text to paste, and the package to download
+    expect(page.get_by_role("heading", name="5. Przekazanie Radzie Miasta")).to_be_visible()
+    expect(page.get_by_label("Tekst do uzasadnienia projektu uchwały")).to_contain_text("Liczba zgłoszeń:")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Pobierz pakiet dla Rady Miasta (ZIP)").click()
+    assert download.value.suggested_filename.startswith("pakiet-dla-rady-miasta-")
+    with zipfile.ZipFile(download.value.path()) as package:
+        assert package.namelist()[0] == "1-informacja-o-konsultacjach.docx"
 
 
 def test_the_results_page_delivery_log_and_event_pages_are_accessible(browser, apps):

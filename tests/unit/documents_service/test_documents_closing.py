@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from datetime import datetime, timezone
+from html import unescape
+
+from docx import Document
 
 from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
 from services.documents import handlers
+from services.documents.engine.report import polish_date
 from tests.support.infra import wait_until
 from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, publish_consultation, staff,
                                                    submit, upload)
@@ -81,6 +87,45 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
     assert html.count('href="http://127.0.0.1:8000/documents/files/') == 5
     assert "Raport (XLSX)</a>" in html and "Dokument po konsultacjach (DOCX)</a>" in html
     assert ">report_docx<" not in html and ">version_clean<" not in html
+
+    # What goes to the City Council: the text for the resolution's justification and the package.
+    assert "5. Przekazanie Radzie Miasta" in html
+    text = html.split('id="f-council-text"')[1].split("</textarea>")[0]
+    today = datetime.now(ctx.settings.timezone).date().isoformat()
+    assert "Konsultacje „Program współpracy z NGO na 2025 r.” (II etap) przeprowadzono od " in unescape(text)
+    assert "Uwagi można było zgłaszać: przez formularz internetowy oraz pocztą elektroniczną." in text
+    assert ("Liczba zgłoszeń: 1; liczba uwag: 2, w tym: uwzględnione – 1; uwzględnione częściowo – 1; "
+            "nieuwzględnione – 0; nierozpatrzone – 0.") in text
+    assert "zmiany w projekcie: w załączeniu dokument po konsultacjach (wersja 2)" in text
+    assert f"opublikowano {polish_date(today)} pod adresem: http://127.0.0.1:8000/documents/files/" in text
+    download = client.get(f"/documents/consultations/{consultation_id}/council-package.zip",
+                          headers=staff(ctx, "reviewer"))
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    assert "filename=pakiet-dla-rady-miasta-program-wspolpracy-z-ngo-na-2025-r.zip" in \
+        download.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(download.data)) as package:
+        names = package.namelist()
+        assert names == ["1-informacja-o-konsultacjach.docx", "2-dokument-po-konsultacjach.docx",
+                         "3-dokument-po-konsultacjach-z-zaznaczonymi-zmianami.docx",
+                         "4-sprawozdanie-z-konsultacji.docx", "5-zestawienie-uwag.xlsx"]
+        sheet = Document(io.BytesIO(package.read(names[0])))
+        report = package.read(names[3])
+    lines = [p.text for p in sheet.paragraphs]
+    assert lines[0] == "Informacja o przebiegu i wynikach konsultacji" and lines[-5] == "Załączniki:"
+    assert lines[-4:] == ["1. Dokument po konsultacjach (DOCX)",
+                          "2. Dokument po konsultacjach z zaznaczonymi zmianami (DOCX)",
+                          "3. Sprawozdanie z konsultacji (DOCX)", "4. Zestawienie uwag (XLSX)"]
+    assert report == client.get(re.search(r'href="http://127.0.0.1:8000(/documents/files/[^"]+\.docx)"[^>]*>Raport '
+                                          r'\(DOCX\)', html).group(1)).data  # the report as published
+    assert client.get("/documents/consultations/nope/council-package.zip", headers=staff(ctx)).status_code == 404
+
+
+def test_the_council_package_waits_for_the_publication(ctx, client):
+    consultation_id = publish_consultation(ctx)
+    overview = page(client, ctx, f"/documents/consultations/{consultation_id}")
+    assert "Przekazanie Radzie Miasta" not in overview
+    response = client.get(f"/documents/consultations/{consultation_id}/council-package.zip", headers=staff(ctx))
+    assert response.status_code == 404 and "nie zostały jeszcze opublikowane" in response.get_data(as_text=True)
 
 
 def test_a_console_form_sent_with_the_session_cookie_needs_its_csrf_token(ctx, client):
