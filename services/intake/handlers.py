@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.common.db import add_event
@@ -240,6 +240,30 @@ def list_open_consultations(ctx: ServiceContext, *, now: datetime | None = None)
                                             Consultation.opens_at <= now, Consultation.closes_at >= now)
                  .order_by(Consultation.closes_at))
         return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class PastConsultation:
+    consultation: Consultation
+    state: str  # the effective state: closed, in_review or report_published
+    results_published_at: datetime | None  # when its results were last published, if ever
+
+
+def list_past_consultations(ctx: ServiceContext, *, now: datetime | None = None,
+                            limit: int = 50) -> list[PastConsultation]:
+    """Announced consultations whose deadline has passed, the latest deadline first, with whether their results
+    are out: residents come back for last year's report, or to see how far this year's review has got."""
+    now = now or utcnow()
+    with ctx.db.transaction() as session:
+        published = (select(PublishedResults.consultation_id, func.max(PublishedResults.published_at).label("at"))
+                     .group_by(PublishedResults.consultation_id).subquery())
+        rows = session.execute(
+            select(Consultation, published.c.at).outerjoin(published, published.c.consultation_id == Consultation.id)
+            .where(Consultation.state != domain.State.DRAFT.value, Consultation.closes_at < now)
+            .order_by(Consultation.closes_at.desc()).limit(limit))
+        return [PastConsultation(consultation, domain.effective_state(consultation.state, consultation.closes_at,
+                                                                      now).value, published_at)
+                for consultation, published_at in rows]
 
 
 def list_all_consultations(ctx: ServiceContext) -> list[Consultation]:

@@ -124,7 +124,8 @@ def _status_words(status: str) -> str:
 @blp.get("/")
 @public
 def index() -> Any:
-    return render_template("intake/index.html", consultations=handlers.list_open_consultations(_ctx()))
+    return render_template("intake/index.html", consultations=handlers.list_open_consultations(_ctx()),
+                           past=handlers.list_past_consultations(_ctx()))
 
 
 @blp.route("/c/<consultation_id>", methods=["GET", "POST"])

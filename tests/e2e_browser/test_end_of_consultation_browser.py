@@ -125,6 +125,15 @@ def test_the_results_page_delivery_log_and_event_pages_are_accessible(browser, a
     public.goto(f"{apps['urls']['intake']}/intake/c/{consultation.id}/results")
     assert public.get_by_role("heading", level=1).inner_text() == "Wyniki konsultacji"
     check_accessibility(public, "public: results of a consultation")
+    last_year = open_consultation(intake, opens_at=datetime(2024, 10, 1, tzinfo=timezone.utc),
+                                  closes_at=datetime(2024, 10, 21, 21, 59, tzinfo=timezone.utc))
+    publish(intake, last_year.id)
+    public.goto(f"{apps['urls']['intake']}/intake/")
+    expect(public.get_by_role("heading", name="Zakończone konsultacje")).to_be_visible()
+    public.get_by_role("link", name=f"Wyniki: raport i dokument po konsultacjach – {last_year.title}").click()
+    assert public.get_by_role("heading", level=1).inner_text() == "Wyniki konsultacji"
+    public.goto(f"{apps['urls']['intake']}/intake/")
+    check_accessibility(public, "public: open and past consultations")
 
     InboxDispatcher(notify.extensions["uwagi"].db, NotifyInbox, NOTIFY_HANDLERS).dispatch(
         received_event(email=f"anna-{uuid.uuid4().hex[:6]}@example.org"))

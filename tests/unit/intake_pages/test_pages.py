@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from services.intake import domain
+from services.intake import domain, handlers
 from tests.unit.intake_pages.helpers import (
     WARSAW,
     csrf_token,
@@ -36,7 +36,29 @@ def test_the_list_shows_open_consultations_with_stage_and_a_polish_deadline(app,
     assert consultation.title in body and "II etap" in body
     assert "21 października 2099 r." in body
     assert f'href="/intake/c/{consultation.id}"' in body
-    assert closed.title not in body
+    open_part, past_part = body.split('id="past-heading"')
+    assert closed.title not in open_part and closed.title in past_part  # under the past ones
+
+
+def test_past_consultations_are_listed_with_their_results_or_how_far_they_have_got(app, client):
+    from tests.unit.intake_pages.test_results_page import publish
+
+    old = {"opens_at": datetime(2020, 1, 1, tzinfo=UTC)}
+    reported = open_consultation(app, closes_at=datetime(2020, 2, 1, tzinfo=UTC), **old)
+    publish(app, reported.id)
+    waiting = open_consultation(app, closes_at=datetime(2020, 3, 1, tzinfo=UTC), **old)
+    draft = handlers.create_consultation(app.extensions["uwagi"], domain.OpenConsultation(
+        title="Szkic, którego nie ogłoszono", opens_at=datetime(2020, 1, 1, tzinfo=UTC),
+        closes_at=datetime(2020, 4, 1, tzinfo=UTC), draft=True), actor="test")
+    body = text(client.get("/intake/"))
+    past = body.split('id="past-heading"')[1]
+    assert "Zakończone konsultacje" in body and draft.title not in body  # a draft was never announced
+    assert past.index(waiting.title) < past.index(reported.title)  # the latest deadline first
+    entry = past.split(reported.title)[1].split("</li>")[0]
+    assert "Uwagi przyjmowano do 1 lutego 2020 r." in entry
+    assert f'href="/intake/c/{reported.id}/results">Wyniki: raport i dokument po konsultacjach' in entry
+    entry = past.split(waiting.title)[1].split("</li>")[0]
+    assert "/results" not in entry and "Uwagi zostaną rozpatrzone, a wyniki opublikowane na tej stronie." in entry
 
 
 def test_the_consultation_page_in_polish_has_channels_duty_days_topics_and_contact(app, client):
