@@ -190,8 +190,10 @@ def detail(consultation_id: str) -> Any:
     staff = current_staff()
     steps = [s.value for s in domain.available_steps(consultation.state, consultation.closes_at, now)] \
         if staff and staff.has_role("coordinator") else []
+    progress = handlers.progress_facts(ctx, consultation, details, now=now)
     return render_template(
         "intake/staff/consultation.html", consultation=consultation, details=details, state=state.value,
+        progress=progress, progress_steps=domain.progress_steps(progress),
         warnings=warnings, steps=steps,
         closing_early=now < consultation.closes_at, log=handlers.consultation_log(ctx, consultation_id),
         can_edit=bool(staff and staff.has_role("coordinator")),

@@ -298,6 +298,49 @@ def days_off_ahead(details: ConsultationDetails, tz: ZoneInfo, today: date) -> l
     return found
 
 
+@dataclass(frozen=True)
+class ProgressFacts:
+    """What intake knows of a consultation's way from draft to the City Council."""
+    state: State
+    warnings: int  # readiness warnings still open
+    document_published: bool
+    submissions: int
+    comments: int  # comments on the draft (placeholders of closed mails left out)
+    decided: int  # of which a decision has been approved (intake hears of it from review)
+    mails_waiting: int  # e-mails still waiting for a transcription
+    results_published: bool
+
+
+@dataclass(frozen=True)
+class ProgressStep:
+    key: str
+    done: bool
+    current: bool = False
+
+
+PROGRESS_KEYS = ("announcement", "document", "open", "comments", "close", "review", "results", "council")
+
+
+def progress_steps(facts: ProgressFacts) -> list[ProgressStep]:
+    """The consultation's steps, each done or not, and the one to do now (the first not done): a coordinator new to
+    the yearly round sees where it stands and what comes next, across the services that each own a part of it."""
+    after_opening = facts.state is not State.DRAFT
+    closed = facts.state in (State.CLOSED, State.IN_REVIEW, State.REPORT_PUBLISHED)
+    done = {
+        "announcement": facts.warnings == 0 or after_opening,
+        "document": facts.document_published,
+        "open": after_opening,
+        # taken in: the deadline has passed and no mail waits to be read into comments
+        "comments": closed and facts.mails_waiting == 0,
+        "close": closed,
+        "review": facts.comments > 0 and facts.decided >= facts.comments or (closed and facts.comments == 0),
+        "results": facts.results_published,
+        "council": False,  # the city sends it outside Uwagi; the step points to the package
+    }
+    current = next((key for key in PROGRESS_KEYS if not done[key]), None)
+    return [ProgressStep(key, done[key], key == current) for key in PROGRESS_KEYS]
+
+
 # --- the lifecycle ----------------------------------------------------------------
 
 

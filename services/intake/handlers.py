@@ -17,7 +17,8 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain, references, submission_store
 from services.intake.bookings.handlers import sync_slots
-from services.intake.models import Comment, Consultation, ConsultationLogEntry, Outbox, PublishedResults, Submission
+from services.intake.models import (Comment, Consultation, ConsultationLogEntry, InboundMail, Outbox, PublishedResults,
+                                    Submission)
 
 SERVICE = "intake"
 
@@ -264,6 +265,30 @@ def list_past_consultations(ctx: ServiceContext, *, now: datetime | None = None,
         return [PastConsultation(consultation, domain.effective_state(consultation.state, consultation.closes_at,
                                                                       now).value, published_at)
                 for consultation, published_at in rows]
+
+
+def progress_facts(ctx: ServiceContext, consultation: Consultation, details: domain.ConsultationDetails, *,
+                   now: datetime | None = None) -> domain.ProgressFacts:
+    """What intake knows of the consultation's progress, for `domain.progress_steps`."""
+    from services.intake.mail.importer import NEEDS_REVIEW  # the importer records submissions through this module
+
+    now = now or utcnow()
+    with ctx.db.transaction() as session:
+        of_consultation = Submission.consultation_id == consultation.id
+        submissions = session.scalar(select(func.count()).select_from(Submission).where(of_consultation))
+        counted = (select(func.count()).select_from(Comment).join(Submission, Comment.submission_id == Submission.id)
+                   .where(of_consultation, Comment.status != "dismissed"))
+        comments = session.scalar(counted)
+        decided = session.scalar(counted.where(Comment.status.not_in(("received", "dismissed"))))
+        mails_waiting = session.scalar(select(func.count()).select_from(InboundMail).where(
+            InboundMail.consultation_id == consultation.id, InboundMail.status == NEEDS_REVIEW))
+        results = session.scalar(select(func.count()).select_from(PublishedResults)
+                                 .where(PublishedResults.consultation_id == consultation.id))
+    return domain.ProgressFacts(
+        state=domain.effective_state(consultation.state, consultation.closes_at, now),
+        warnings=len(domain.readiness_warnings(details)), document_published=bool(consultation.document_id),
+        submissions=submissions or 0, comments=comments or 0, decided=decided or 0,
+        mails_waiting=mails_waiting or 0, results_published=bool(results))
 
 
 def list_all_consultations(ctx: ServiceContext) -> list[Consultation]:
