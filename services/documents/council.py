@@ -180,7 +180,7 @@ def _language(ctx: ServiceContext, publication: Publication) -> str:
 
 
 def _data(ctx: ServiceContext, consultation_id: str) -> ReportData:
-    data, _undecided = handlers.report_data(ctx, consultation_id)
+    data, _undecided = handlers.report_data(ctx, consultation_id, placed=False)
     return ReportData.from_json(data)
 
 

@@ -110,13 +110,15 @@ def report_download_name(ctx: ServiceContext, build: ReportBuild, fmt: str) -> s
     return f"raport-z-konsultacji-{slug(title)}{'-' + day if day else ''}{suffix}.{fmt}"
 
 
-def report_data(ctx: ServiceContext, consultation_id: str) -> tuple[dict, int]:
-    """The report's input (REPORT.json) for the consultation as it stands, and how many comments it leaves out."""
+def report_data(ctx: ServiceContext, consultation_id: str, *, placed: bool = True) -> tuple[dict, int]:
+    """The report's input (REPORT.json) for the consultation as it stands, and how many comments it leaves out.
+    `placed=False` leaves out where each comment sits in the document (its unit's label): the figures, which are
+    all the City Council's text needs, are the same, without reading the document's versions."""
     with ctx.db.transaction() as session:
         consultation = session.get(ConsultationView, consultation_id)
         comments = list(session.scalars(select(CommentView).where(CommentView.consultation_id == consultation_id)))
         document = drafts.consultation_document(session, consultation_id)
-    anchors = drafts.anchors_for(ctx, document.id, comments) if document is not None else {}
+    anchors = drafts.anchors_for(ctx, document.id, comments) if document is not None and placed else {}
     return report_input(consultation, comments, tz=ctx.settings.timezone, anchors=anchors,
                         document_title=document.title if document is not None else "",
                         working_draft=consultation.review_completed_at is None, now=utcnow())
