@@ -151,7 +151,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
 
     # Weeks later the letter is found in the register by the number written on the paper
     page.goto(f"{base}/intake/staff/consultations/{consultation_id}")
-    page.get_by_role("link", name="Rejestr zgłoszeń").click()
+    page.get_by_role("link", name="Rejestr zgłoszeń", exact=True).click()
     page.get_by_label("Numer zgłoszenia, nadawca, organizacja lub e-mail").fill(reference)
     page.get_by_label("Sposób złożenia").select_option("letter")
     page.get_by_role("button", name="Szukaj").click()
