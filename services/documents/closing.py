@@ -88,7 +88,7 @@ def consultation_page(consultation_id: str) -> Any:
     return render_template("documents/closing/consultation.html", consultation=consultation, document=document,
                            versions=versions, version_builds=version_builds, reports=reports,
                            publications=publications, publishable=publishable,
-                           council_text=council.council_text(_ctx(), consultation_id) if publications else None,
+                           council_text=council.council_text(_ctx(), publications[0])[1] if publications else None,
                            public_url=lambda f: publishing.public_url(_ctx(), f.artifact_id, f.kind))
 
 

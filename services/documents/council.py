@@ -3,8 +3,8 @@
 The president sends the council the draft resolution with the programme as amended after the consultation, and its
 justification (uzasadnienie) says how the consultation went: when it ran, how people could comment, how many
 comments came and what became of them, and where the report is. Clerks used to count those figures by hand from
-the report and retype them. Here they come from the same data as the published report (`reporting.report_input`,
-`engine.report.summary`), as paragraphs to paste into the justification, and as a package for the council's office:
+the report and retype them. Here they come from the same data as the published report (`reporting.report_input`),
+as paragraphs to paste into the justification, and as a package for the council's office:
 an information sheet (DOCX) with the paragraphs and the list of attachments, the document after the consultation
 (clean and with tracked changes) and the report, exactly as published.
 
@@ -159,24 +159,12 @@ def information_docx(paragraphs: list[str], attachments: list[str], lang: str = 
     return out.getvalue()
 
 
-def _latest_publication(ctx: ServiceContext, consultation_id: str) -> Publication:
-    publications = publishing.list_publications(ctx, consultation_id)
-    if not publications:
-        raise NotFound("the consultation's results are not published yet")
-    return publications[0]
-
-
-def council_text(ctx: ServiceContext, consultation_id: str) -> list[str]:
-    """The paragraphs for the consultation's latest publication, in its report's language (404 before one)."""
-    publication = _latest_publication(ctx, consultation_id)
-    return council_paragraphs(_data(ctx, consultation_id), _published(ctx, publication), _language(ctx, publication))
-
-
-def _language(ctx: ServiceContext, publication: Publication) -> str:
-    """The published report's language: the council reads what the city published."""
+def council_text(ctx: ServiceContext, publication: Publication) -> tuple[str, list[str]]:
+    """The language of the publication's report (the council reads what the city published) and the paragraphs."""
     with ctx.db.transaction() as session:
         build = session.get(ReportBuild, publication.report_build_id)
-        return build.language if build is not None and build.language in WORDS else "pl"
+        lang = build.language if build is not None and build.language in WORDS else "pl"
+    return lang, council_paragraphs(_data(ctx, publication.consultation_id), _published(ctx, publication), lang)
 
 
 def _data(ctx: ServiceContext, consultation_id: str) -> ReportData:
@@ -192,28 +180,26 @@ def _published(ctx: ServiceContext, publication: Publication) -> Published:
 
 def council_package(ctx: ServiceContext, consultation_id: str) -> tuple[str, bytes]:
     """(file name, ZIP) for the council's office: the information sheet and the published files it lists."""
-    publication = _latest_publication(ctx, consultation_id)
-    lang = _language(ctx, publication)
+    publications = publishing.list_publications(ctx, consultation_id)
+    if not publications:
+        raise NotFound("the consultation's results are not published yet")
+    publication = publications[0]
+    lang, paragraphs = council_text(ctx, publication)
     words = WORDS[lang]
-    published = _published(ctx, publication)
     with ctx.db.transaction() as session:
         consultation = session.get(ConsultationView, consultation_id)
         kinds = {f.kind: f.artifact_id for f in publication.files}
         artifacts = {kind: session.get(Artifact, kinds[kind]) for kind in PACKAGE_KINDS if kind in kinds}
     if consultation is None:
         raise NotFound("no such consultation")
-    extension = {"report_xlsx": "xlsx"}
     files: dict[str, bytes] = {}
     names = []
     for number, (kind, artifact) in enumerate(artifacts.items(), start=2):
-        label = words["files"][kind]
-        files[f"{number}-{_file_slug(label)}.{extension.get(kind, 'docx')}"] = builds.artifact_content(ctx, artifact)
+        label = words["files"][kind]  # "… (DOCX)": the file is named by the words before the format
+        extension = "xlsx" if kind.endswith("xlsx") else "docx"
+        stem = handlers.slug(label.rsplit(" (", 1)[0])
+        files[f"{number}-{stem}.{extension}"] = builds.artifact_content(ctx, artifact)
         names.append(label)
-    paragraphs = council_paragraphs(_data(ctx, consultation_id), published, lang)
     files[f"1-{words['information']}.docx"] = information_docx(paragraphs, names, lang, publication.published_at)
     stamp = zip_date_from_iso(publication.published_at.astimezone(ctx.settings.timezone).isoformat())
     return f"{words['package']}-{handlers.slug(consultation.title)}.zip", write_package(files, date_time=stamp)
-
-
-def _file_slug(label: str) -> str:
-    return handlers.slug(re.sub(r"\((DOCX|XLSX)\)", "", label))

@@ -184,13 +184,14 @@ def detail(consultation_id: str) -> Any:
     details = handlers.details_of(consultation)
     state = domain.effective_state(consultation.state, consultation.closes_at, now)
     tz = ctx.settings.timezone
-    warnings = [_(WARNING_WORDS[w]) for w in domain.readiness_warnings(details)]
+    readiness = domain.readiness_warnings(details)
+    warnings = [_(WARNING_WORDS[w]) for w in readiness]
     warnings += [_(DAY_OFF_WORDS[code], day=local_date(day))
                  for code, day in domain.days_off_ahead(details, tz, now.astimezone(tz).date())]
     staff = current_staff()
     steps = [s.value for s in domain.available_steps(consultation.state, consultation.closes_at, now)] \
         if staff and staff.has_role("coordinator") else []
-    progress = handlers.progress_facts(ctx, consultation, details, now=now)
+    progress = handlers.progress_facts(ctx, consultation, state=state, warnings=len(readiness))
     return render_template(
         "intake/staff/consultation.html", consultation=consultation, details=details, state=state.value,
         progress=progress, progress_steps=domain.progress_steps(progress),

@@ -267,12 +267,12 @@ def list_past_consultations(ctx: ServiceContext, *, now: datetime | None = None,
                 for consultation, published_at in rows]
 
 
-def progress_facts(ctx: ServiceContext, consultation: Consultation, details: domain.ConsultationDetails, *,
-                   now: datetime | None = None) -> domain.ProgressFacts:
-    """What intake knows of the consultation's progress, for `domain.progress_steps`."""
+def progress_facts(ctx: ServiceContext, consultation: Consultation, *, state: domain.State,
+                   warnings: int) -> domain.ProgressFacts:
+    """What intake knows of the consultation's progress, for `domain.progress_steps`: the caller's `state` (the
+    effective one) and count of readiness warnings, and the counts from the database."""
     from services.intake.mail.importer import NEEDS_REVIEW  # the importer records submissions through this module
 
-    now = now or utcnow()
     with ctx.db.transaction() as session:
         of_consultation = Submission.consultation_id == consultation.id
         submissions = session.scalar(select(func.count()).select_from(Submission).where(of_consultation))
@@ -285,8 +285,7 @@ def progress_facts(ctx: ServiceContext, consultation: Consultation, details: dom
         results = session.scalar(select(func.count()).select_from(PublishedResults)
                                  .where(PublishedResults.consultation_id == consultation.id))
     return domain.ProgressFacts(
-        state=domain.effective_state(consultation.state, consultation.closes_at, now),
-        warnings=len(domain.readiness_warnings(details)), document_published=bool(consultation.document_id),
+        state=state, warnings=warnings, document_published=bool(consultation.document_id),
         submissions=submissions or 0, comments=comments or 0, decided=decided or 0,
         mails_waiting=mails_waiting or 0, results_published=bool(results))
 

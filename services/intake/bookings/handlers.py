@@ -96,7 +96,7 @@ def book_slot(ctx: ServiceContext, cmd: BookSlot, *, now: datetime | None = None
 
 def reserve_place(ctx: ServiceContext, session: Session, cmd: BookSlot, *, now: datetime) -> BookingReceipt:
     """`book_slot`'s work inside the caller's transaction, for a booking that goes with another change (a mail
-    closed as the request it answers). `cmd` is validated here too."""
+    closed as the request it answers). `cmd` is validated here."""
     try:
         cmd = validate_booking(cmd)
     except InvalidBooking as exc:

@@ -61,11 +61,10 @@ def transcription(mail_id: str) -> Any:
         flash(_("This mail has already been transcribed, or a decision was taken on it; nothing was changed."),
               "error")
         return redirect(url_for(".transcription", mail_id=mail_id), code=303)
-    told = request.form.get("tell_sender") == "yes" and submission.email
     flash(" ".join([_("Submission %(reference)s now has %(count)s transcribed comment(s).", reference=done.reference,
                       count=done.comments)] +
                    ([_("The transcribed comments are sent to %(email)s for the sender to check.",
-                       email=submission.email)] if told else [])), "success")
+                       email=submission.email)] if done.sender_told else [])), "success")
     return redirect(url_for("intake_paper.entered", consultation_id=submission.consultation_id,
                             submission_id=submission.id), code=303)
 

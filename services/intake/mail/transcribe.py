@@ -33,6 +33,7 @@ TRANSCRIBED = "transcribed"
 class Transcribed:
     reference: str
     comments: int
+    sender_told: bool = False  # the comments go to the sender (asked for, and there is an address)
 
 
 @dataclass(frozen=True)
@@ -81,9 +82,9 @@ def transcribe_mail(ctx: ServiceContext, mail_id: str, comments: tuple[domain.Co
         mail.status = TRANSCRIBED
         session.flush()
         signed_by = _signers(mail)
-        _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by,
-              tell_sender=tell_sender and bool(submission.email))
-        return Transcribed(submission.reference, len(comments))
+        told = tell_sender and bool(submission.email)
+        _emit(ctx, session, submission, actor=actor, now=now, signed_by=signed_by, tell_sender=told)
+        return Transcribed(submission.reference, len(comments), told)
 
 
 NO_COMMENTS = "no_comments"  # the mail's status once staff found no comments in it
