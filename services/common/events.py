@@ -305,6 +305,19 @@ class ReportPublishedV1(_Payload):
     files = fields.List(fields.Nested(PublishedFileSchema), load_default=list)
 
 
+class CouncilHandoverRecordedV1(_Payload):
+    """Documents recorded (or corrected) when the draft resolution with the document after the consultation went to
+    the City Council. Consumers keep the highest `revision` per consultation."""
+
+    consultation_id = fields.String(required=True)
+    handed_over_on = fields.Date(required=True)
+    letter_reference = fields.String(load_default="", validate=validate.Length(max=200))  # the letter's sign
+    print_number = fields.String(load_default="", validate=validate.Length(max=100))  # the council's "druk nr"
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    recorded_by = fields.String(required=True)
+    recorded_at = fields.AwareDateTime(required=True)
+
+
 class NotificationOutcomeV1(_Payload):
     notification_id = fields.String(required=True)
     cause_event_id = fields.String(required=True)
@@ -355,6 +368,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("consultation.review_reopened", 1): ReviewReopenedV1,
     ("document.version_created", 1): DocumentVersionCreatedV1,
     ("report.published", 1): ReportPublishedV1,
+    ("council.handover_recorded", 1): CouncilHandoverRecordedV1,
     ("notification.sent", 1): NotificationOutcomeV1,
     ("notification.failed", 1): NotificationOutcomeV1,
     ("staff.changed", 1): StaffChangedV1,

@@ -11,6 +11,7 @@ when it has finished. Thin views: every rule lives in `drafts`, `handlers` and
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file
@@ -19,7 +20,7 @@ from sqlalchemy import select
 
 from services.common.auth import current_staff, requires_role
 from services.common.ui import N_
-from services.common.web import DomainError, NotFound
+from services.common.web import Conflict, DomainError, Invalid, NotFound
 from services.documents import council, drafts, handlers, publishing
 from services.documents.models import ConsultationView, Document, VersionBuild
 
@@ -73,8 +74,22 @@ def _consultation(consultation_id: str) -> ConsultationView:
     return consultation
 
 
+HANDOVER_FIELDS = ("handed_over_on", "letter_reference", "print_number", "note")
+HANDOVER_PROBLEMS = {
+    "future": N_("The date of the hand-over cannot lie in the future."),
+    "before_closing": N_("The date of the hand-over cannot come before the consultation ended."),
+    "invalid": N_("Enter the date as day, month and year."),
+    "too_long": N_("This text is too long."),
+}
+
+
 @blp.get("/consultations/<consultation_id>")
 def consultation_page(consultation_id: str) -> Any:
+    return _consultation_page(consultation_id)
+
+
+def _consultation_page(consultation_id: str, *, handover_form: dict[str, str] | None = None,
+                       handover_errors: dict[str, list[str]] | None = None) -> Any:
     consultation = _consultation(consultation_id)
     with _ctx().db.transaction() as session:
         document = drafts.consultation_document(session, consultation_id)
@@ -85,11 +100,17 @@ def consultation_page(consultation_id: str) -> Any:
     publishable = [r for r in reports if not publishing.publish_blockers(
         review_completed=consultation.review_completed_at is not None, build_state=r.state, internal=r.internal,
         working_draft=r.working_draft)]
-    return render_template("documents/closing/consultation.html", consultation=consultation, document=document,
+    handover = council.recorded_handover(_ctx(), consultation_id)
+    if handover_form is None:  # the form shows the record as it stands (str of a date is its ISO form)
+        handover_form = {name: str(getattr(handover, name, "")) for name in HANDOVER_FIELDS}
+    html = render_template("documents/closing/consultation.html", consultation=consultation, document=document,
                            versions=versions, version_builds=version_builds, reports=reports,
                            publications=publications, publishable=publishable,
                            council_text=council.council_text(_ctx(), publications[0])[1] if publications else None,
-                           public_url=lambda f: publishing.public_url(_ctx(), f.artifact_id, f.kind))
+                           public_url=lambda f: publishing.public_url(_ctx(), f.artifact_id, f.kind),
+                           handover=handover, handover_form=handover_form, handover_errors=handover_errors or {},
+                           today=datetime.now(_ctx().settings.timezone).date().isoformat())
+    return (html, 422) if handover_errors else html
 
 
 @blp.get("/consultations/<consultation_id>/council-package.zip")
@@ -102,6 +123,37 @@ def council_package(consultation_id: str) -> Any:
         raise NotFound(gettext("The results of this consultation are not published yet.")) from None
     return send_file(io.BytesIO(package), mimetype="application/zip", as_attachment=True, download_name=name,
                      max_age=0)
+
+
+def _handover_messages(problems: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {field: [gettext(HANDOVER_PROBLEMS[code]) for code in codes] for field, codes in problems.items()}
+
+
+@blp.post("/consultations/<consultation_id>/council-handover")
+@requires_role("coordinator")
+def record_handover(consultation_id: str) -> Any:
+    """The coordinator records when the draft resolution went to the City Council (or corrects the record)."""
+    form = {name: request.form.get(name, "").strip() for name in HANDOVER_FIELDS}
+    try:
+        day = date.fromisoformat(form["handed_over_on"])
+    except ValueError:
+        return _consultation_page(consultation_id, handover_form=form,
+                                  handover_errors=_handover_messages({"handed_over_on": ["invalid"]}))
+    entry = council.HandoverEntry(day, form["letter_reference"], form["print_number"], form["note"])
+    back = f"/documents/consultations/{consultation_id}"
+    try:
+        _handover, changed = council.record_handover(_ctx(), consultation_id, entry, actor=current_staff().email)
+    except Invalid as exc:
+        return _consultation_page(consultation_id, handover_form=form, handover_errors=_handover_messages(exc.details))
+    except Conflict as exc:
+        reasons = (exc.details or {}).get("reasons", [])
+        flash(gettext("The results are not published yet, so the hand-over cannot be recorded.")
+              if "not_published" in reasons else
+              gettext("A colleague recorded the hand-over at the same moment; check it below."), "error")
+        return redirect(back, code=303)
+    flash(gettext("The hand-over to the City Council is recorded; the public results page shows it.") if changed
+          else gettext("Nothing changed in the record of the hand-over."), "success")
+    return redirect(back, code=303)
 
 
 def _refusal(exc: DomainError) -> str:

@@ -9,6 +9,11 @@ an information sheet (DOCX) with the paragraphs and the list of attachments, the
 (clean and with tracked changes) and the report, exactly as published.
 
 `council_paragraphs` is pure; `council_package` reads the service's rows and stored files.
+
+The hand-over itself happens in the city's document system. The coordinator records when it happened (with the
+covering letter's sign and the council's print number, when known) so that the consultation's way ends in Uwagi
+too: `record_handover` keeps it and emits `council.handover_recorded`, which intake shows on the public results
+page and as the last step of the consultation's progress.
 """
 
 from __future__ import annotations
@@ -17,18 +22,21 @@ import io
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from docx import Document as WordDocument
 from docx.shared import Pt
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
+from services.common.db import utcnow
 from services.common.runtime import ServiceContext
-from services.common.web import NotFound
+from services.common.web import Conflict, Invalid, NotFound
 from services.documents import builds, handlers, publishing
 from services.documents.engine.ooxml import write_package, zip_date_from_iso
 from services.documents.engine.report import DECISIONS, ReportData, polish_date
-from services.documents.models import Artifact, ConsultationView, Publication, ReportBuild
+from services.documents.models import Artifact, ConsultationView, CouncilHandover, Publication, ReportBuild
 
 WORDS: dict[str, dict[str, Any]] = {
     "pl": {
@@ -203,3 +211,88 @@ def council_package(ctx: ServiceContext, consultation_id: str) -> tuple[str, byt
     files[f"1-{words['information']}.docx"] = information_docx(paragraphs, names, lang, publication.published_at)
     stamp = zip_date_from_iso(publication.published_at.astimezone(ctx.settings.timezone).isoformat())
     return f"{words['package']}-{handlers.slug(consultation.title)}.zip", write_package(files, date_time=stamp)
+
+
+# --- the hand-over -------------------------------------------------------------------
+
+HANDOVER_LIMITS = {"letter_reference": 200, "print_number": 100, "note": 2000}
+
+
+@dataclass(frozen=True)
+class HandoverEntry:
+    """What the coordinator records of the hand-over to the City Council."""
+    handed_over_on: date
+    letter_reference: str = ""  # the covering letter's sign, as the city's document system gave it
+    print_number: str = ""  # the council's print number ("druk nr") of the draft resolution, once known
+    note: str = ""  # for staff only
+
+
+def handover_problems(entry: HandoverEntry, *, today: date, closed_on: date) -> dict[str, list[str]]:
+    """Pure: stable codes per field of what is wrong with the entry; empty when it can be recorded.
+
+    The draft goes to the council after the consultation ended and no later than today: a date outside that is a
+    typo (a wrong year, most often)."""
+    problems: dict[str, list[str]] = {}
+    if entry.handed_over_on > today:
+        problems["handed_over_on"] = ["future"]
+    elif entry.handed_over_on < closed_on:
+        problems["handed_over_on"] = ["before_closing"]
+    for field, limit in HANDOVER_LIMITS.items():
+        if len(getattr(entry, field)) > limit:
+            problems[field] = ["too_long"]
+    return problems
+
+
+def _same(handover: CouncilHandover, entry: HandoverEntry) -> bool:
+    return (handover.handed_over_on, handover.letter_reference, handover.print_number, handover.note) == (
+        entry.handed_over_on, entry.letter_reference, entry.print_number, entry.note)
+
+
+def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEntry, *,
+                    actor: str) -> tuple[CouncilHandover, bool]:
+    """Record (or correct) the hand-over and emit `council.handover_recorded` in the same transaction.
+
+    Returns the record and whether it changed: the same entry sent again (a reload, a double click) changes
+    nothing and emits nothing. Raises NotFound, Conflict (results not published yet; or recorded by a colleague
+    at the same moment) or Invalid (`details`: field -> codes of `handover_problems`)."""
+    now = utcnow()
+    tz = ctx.settings.timezone
+    try:
+        with ctx.transaction() as session:
+            consultation = session.get(ConsultationView, consultation_id)
+            if consultation is None:
+                raise NotFound("no such consultation")
+            published = session.scalar(select(Publication.id).where(Publication.consultation_id == consultation_id)
+                                       .limit(1))
+            if published is None:
+                raise Conflict("the consultation's results are not published yet",
+                               details={"reasons": ["not_published"]})
+            problems = handover_problems(entry, today=now.astimezone(tz).date(),
+                                         closed_on=consultation.closes_at.astimezone(tz).date())
+            if problems:
+                raise Invalid("the hand-over cannot be recorded so", details=problems)
+            handover = session.get(CouncilHandover, consultation_id, with_for_update=True)
+            if handover is not None and _same(handover, entry):
+                return handover, False
+            if handover is None:
+                handover = CouncilHandover(consultation_id=consultation_id, revision=1)
+                session.add(handover)
+            else:
+                handover.revision += 1
+            handover.handed_over_on, handover.letter_reference = entry.handed_over_on, entry.letter_reference
+            handover.print_number, handover.note = entry.print_number, entry.note
+            handover.recorded_by, handover.recorded_at = actor, now
+            session.flush()
+            ctx.emit(session, "council.handover_recorded", {
+                "consultation_id": consultation_id, "handed_over_on": entry.handed_over_on.isoformat(),
+                "letter_reference": entry.letter_reference, "print_number": entry.print_number,
+                "revision": handover.revision, "recorded_by": actor, "recorded_at": now,
+            }, correlation_id=consultation_id)
+    except IntegrityError:  # a colleague recorded the first hand-over in the same instant
+        raise Conflict("the hand-over was recorded meanwhile", details={"reasons": ["recorded_meanwhile"]}) from None
+    return handover, True
+
+
+def recorded_handover(ctx: ServiceContext, consultation_id: str) -> CouncilHandover | None:
+    with ctx.db.transaction() as session:
+        return session.get(CouncilHandover, consultation_id)

@@ -3,9 +3,9 @@ their versions, version and report builds, comment anchors and every stored arti
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -219,3 +219,19 @@ class PublishedFile(Base):
     publication_id: Mapped[str] = mapped_column(ForeignKey("publications.id"), primary_key=True)
     artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"), primary_key=True, index=True)
     kind: Mapped[str] = mapped_column(String(30))
+
+
+class CouncilHandover(Base):
+    """When the draft resolution with the document after the consultation went to the City Council, as the
+    coordinator recorded it: the hand-over itself happens in the city's document system, outside Uwagi."""
+
+    __tablename__ = "council_handovers"
+
+    consultation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handed_over_on: Mapped[date] = mapped_column(Date)
+    letter_reference: Mapped[str] = mapped_column(String(200), default="")
+    print_number: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")  # for staff only; never published
+    revision: Mapped[int] = mapped_column(Integer, default=1)  # 1 when first recorded, higher with each correction
+    recorded_by: Mapped[str] = mapped_column(String(254))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -309,6 +309,7 @@ class ProgressFacts:
     decided: int  # of which a decision has been approved (intake hears of it from review)
     mails_waiting: int  # e-mails still waiting for a transcription
     results_published: bool
+    handed_to_council_on: date | None = None  # recorded in documents once the draft went to the City Council
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,7 @@ def progress_steps(facts: ProgressFacts) -> list[ProgressStep]:
         "close": closed,
         "review": facts.comments > 0 and facts.decided >= facts.comments or (closed and facts.comments == 0),
         "results": facts.results_published,
-        "council": False,  # the city sends it outside Uwagi; the step points to the package
+        "council": facts.handed_to_council_on is not None,  # sent outside Uwagi, recorded in documents
     }
     current = next((key for key in PROGRESS_KEYS if not done[key]), None)
     return [ProgressStep(key, done[key], key == current) for key in PROGRESS_KEYS]

@@ -17,8 +17,8 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain, references, submission_store
 from services.intake.bookings.handlers import sync_slots
-from services.intake.models import (Comment, Consultation, ConsultationLogEntry, InboundMail, Outbox, PublishedResults,
-                                    Submission)
+from services.intake.models import (Comment, Consultation, ConsultationLogEntry, CouncilHandoverView, InboundMail,
+                                    Outbox, PublishedResults, Submission)
 
 SERVICE = "intake"
 
@@ -284,10 +284,12 @@ def progress_facts(ctx: ServiceContext, consultation: Consultation, *, state: do
             InboundMail.consultation_id == consultation.id, InboundMail.status == NEEDS_REVIEW))
         results = session.scalar(select(func.count()).select_from(PublishedResults)
                                  .where(PublishedResults.consultation_id == consultation.id))
+        handover = session.get(CouncilHandoverView, consultation.id)
     return domain.ProgressFacts(
         state=state, warnings=warnings, document_published=bool(consultation.document_id),
         submissions=submissions or 0, comments=comments or 0, decided=decided or 0,
-        mails_waiting=mails_waiting or 0, results_published=bool(results))
+        mails_waiting=mails_waiting or 0, results_published=bool(results),
+        handed_to_council_on=handover.handed_over_on if handover is not None else None)
 
 
 def list_all_consultations(ctx: ServiceContext) -> list[Consultation]:
@@ -483,10 +485,30 @@ def latest_results(ctx: ServiceContext, consultation_id: str) -> PublishedResult
                               .order_by(PublishedResults.published_at.desc()).limit(1))
 
 
+def keep_council_handover(event: Event, session: Session) -> None:
+    """Keep when the draft went to the City Council; a correction carries a higher revision, a late older one is
+    ignored."""
+    data = event.data
+    handover = session.get(CouncilHandoverView, data["consultation_id"], with_for_update=True)
+    if handover is not None and handover.revision >= data["revision"]:
+        return
+    if handover is None:
+        handover = CouncilHandoverView(consultation_id=data["consultation_id"])
+        session.add(handover)
+    handover.handed_over_on, handover.letter_reference = data["handed_over_on"], data["letter_reference"]
+    handover.print_number, handover.revision = data["print_number"], data["revision"]
+
+
+def council_handover(ctx: ServiceContext, consultation_id: str) -> CouncilHandoverView | None:
+    with ctx.db.transaction() as session:
+        return session.get(CouncilHandoverView, consultation_id)
+
+
 EVENT_HANDLERS = {
     "comment.decided": [on_comment_decided],
     "document.version_created": [on_document_version_created],
     "consultation.review_completed": [on_review_completed],
     "consultation.review_reopened": [on_review_reopened],
     "report.published": [on_report_published, keep_published_results],
+    "council.handover_recorded": [keep_council_handover],
 }

@@ -143,6 +143,18 @@ class PublishedResults(Base):
     files: Mapped[list] = mapped_column(JSON, default=list)
 
 
+class CouncilHandoverView(Base):
+    """Read model from `council.handover_recorded`: when the draft went to the City Council, for the results page."""
+
+    __tablename__ = "council_handovers"
+
+    consultation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    handed_over_on: Mapped[date] = mapped_column(Date)
+    letter_reference: Mapped[str] = mapped_column(String(200), default="")
+    print_number: Mapped[str] = mapped_column(String(100), default="")
+    revision: Mapped[int] = mapped_column(Integer)
+
+
 class InboundMail(Base):
     """Every e-mail intake has looked at, whatever became of it: the unique Message-ID stops a mail being
     imported twice (a re-poll, a re-sent file), and the stored `.eml` and attachments keep the evidence."""

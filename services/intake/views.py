@@ -214,7 +214,8 @@ def results(consultation_id: str) -> Any:
     order = list(RESULT_FILES)
     files = sorted(published.files, key=lambda f: order.index(f["kind"]) if f["kind"] in order else len(order))
     return render_template("intake/results.html", consultation=found, published=published, files=files,
-                           file_names={kind: _(label) for kind, label in RESULT_FILES.items()})
+                           file_names={kind: _(label) for kind, label in RESULT_FILES.items()},
+                           handover=handlers.council_handover(_ctx(), consultation_id))
 
 
 @blp.get("/status")
@@ -234,7 +235,8 @@ def status() -> Any:
         found = None
     results = handlers.latest_results(_ctx(), submission.consultation_id)
     return render_template("intake/status.html", submission=submission, consultation=found, results=results,
-                           awaiting_transcription=transcribe.awaiting_transcription(_ctx(), submission.id))
+                           awaiting_transcription=transcribe.awaiting_transcription(_ctx(), submission.id),
+                           handover=handlers.council_handover(_ctx(), submission.consultation_id) if results else None)
 
 
 # --- helpers -----------------------------------------------------------------------

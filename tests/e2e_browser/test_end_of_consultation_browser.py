@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
 import pytest
@@ -30,7 +30,7 @@ from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, del
                                                    upload)
 from tests.support.infra import wait_until
 from tests.unit.intake_pages.helpers import open_consultation
-from tests.unit.intake_pages.test_results_page import publish
+from tests.unit.intake_pages.test_results_page import publish, record_handover
 from tests.unit.notify.notify_factories import received_event
 
 pytestmark = pytest.mark.browser
@@ -116,14 +116,32 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
     with zipfile.ZipFile(download.value.path()) as package:
         assert package.namelist()[0] == "1-informacja-o-konsultacjach.docx"
 
+    # The hand-over, recorded once it happened: today's date is offered, and refused while the consultation is open.
+    page.get_by_label("Znak pisma przewodniego").fill("WRS-II.524.3.2024")
+    page.get_by_role("button", name="Zapisz dane przekazania").click()
+    expect(page.get_by_role("alert")).to_contain_text("wcześniejsza niż zakończenie konsultacji")
+    expect(page.get_by_label("Znak pisma przewodniego")).to_have_value("WRS-II.524.3.2024")
+    check_accessibility(page, "console: the hand-over to the City Council, refused")
+    now = datetime.now(timezone.utc)
+    deliver(ctx, "consultation.published", {  # the coordinator closed it early
+        "consultation_id": consultation_id, "title": "Program współpracy z NGO na 2025 r.", "stage": "II etap",
+        "opens_at": now - timedelta(days=7), "closes_at": now - timedelta(hours=1), "channels": ["web", "email"],
+        "topics": ["finansowanie"], "duty_days": []}, "intake")
+    page.get_by_role("button", name="Zapisz dane przekazania").click()
+    expect(page.locator("[data-handover]")).to_contain_text("Znak pisma: WRS-II.524.3.2024.")
+    assert page.get_by_text("Popraw zapis przekazania").is_visible()
+    check_accessibility(page, "console: the hand-over to the City Council, recorded")
+
 
 def test_the_results_page_delivery_log_and_event_pages_are_accessible(browser, apps):
     intake, notify = apps["apps"]["intake"], apps["apps"]["notify"]
     consultation = open_consultation(intake)
     publish(intake, consultation.id)
+    record_handover(intake, consultation.id, 1, "2024-12-04", print_number="412")
     public = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
     public.goto(f"{apps['urls']['intake']}/intake/c/{consultation.id}/results")
     assert public.get_by_role("heading", level=1).inner_text() == "Wyniki konsultacji"
+    expect(public.get_by_role("heading", name="Przekazanie Radzie Miasta")).to_be_visible()
     check_accessibility(public, "public: results of a consultation")
     last_year = open_consultation(intake, opens_at=datetime(2024, 10, 1, tzinfo=timezone.utc),
                                   closes_at=datetime(2024, 10, 21, 21, 59, tzinfo=timezone.utc))

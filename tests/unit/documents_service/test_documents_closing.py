@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from html import unescape
 
 from docx import Document
@@ -14,8 +14,8 @@ from services.common.auth import SESSION_KEY, StaffIdentity, session_claims
 from services.documents import handlers
 from services.documents.engine.report import polish_date
 from tests.support.infra import wait_until
-from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, publish_consultation, staff,
-                                                   submit, upload)
+from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, outbox, publish_consultation,
+                                                   staff, submit, upload)
 
 
 def page(client, ctx, path: str, role: str = "coordinator") -> str:
@@ -118,6 +118,30 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
     assert report == client.get(re.search(r'href="http://127.0.0.1:8000(/documents/files/[^"]+\.docx)"[^>]*>Raport '
                                           r'\(DOCX\)', html).group(1)).data  # the report as published
     assert client.get("/documents/consultations/nope/council-package.zip", headers=staff(ctx)).status_code == 404
+
+    # The hand-over is recorded on the same page; the form keeps what was typed when it is refused.
+    assert "Zapisz przekazanie</summary>" in html and 'name="handed_over_on"' in html
+    handover = f"/documents/consultations/{consultation_id}/council-handover"
+    typo = client.post(handover, data={"handed_over_on": "12.11.2024", "letter_reference": "WRS-II.524.3.2024"},
+                       headers=staff(ctx))
+    refused = typo.get_data(as_text=True)
+    assert typo.status_code == 422 and "Podaj datę: dzień, miesiąc i rok." in refused
+    assert 'aria-invalid="true"' in refused and 'value="WRS-II.524.3.2024"' in refused
+    early = client.post(handover, data={"handed_over_on": today}, headers=staff(ctx))  # it closes in a week
+    assert early.status_code == 422 and "wcześniejsza niż zakończenie konsultacji" in early.get_data(as_text=True)
+    now = datetime.now(timezone.utc)
+    deliver(ctx, "consultation.published", {  # closed early by the coordinator
+        "consultation_id": consultation_id, "title": "Program współpracy z NGO na 2025 r.", "stage": "II etap",
+        "opens_at": now - timedelta(days=7), "closes_at": now - timedelta(hours=1), "channels": ["web", "email"],
+        "topics": ["finansowanie"], "duty_days": []}, "intake")
+    recorded = client.post(handover, data={"handed_over_on": today, "letter_reference": "WRS-II.524.3.2024",
+                                           "print_number": "", "note": "Wysłano przez EZD."},
+                           headers=staff(ctx), follow_redirects=True)
+    shown = recorded.get_data(as_text=True)
+    assert "Przekazanie Radzie Miasta zostało zapisane" in shown
+    assert f"Przekazano Radzie Miasta {polish_date(today)}" in shown and "Znak pisma: WRS-II.524.3.2024." in shown
+    assert "Notatka dla pracowników: Wysłano przez EZD." in shown and "Popraw zapis przekazania</summary>" in shown
+    assert outbox(ctx, "council.handover_recorded")[-1]["letter_reference"] == "WRS-II.524.3.2024"
 
 
 def test_the_council_package_waits_for_the_publication(ctx, client):

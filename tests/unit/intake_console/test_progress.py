@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from services.intake import domain
 from services.intake.domain import ProgressFacts, State, progress_steps
-from tests.unit.intake_console.support import announcement, staff
+from tests.unit.intake_console.support import announcement, deliver, staff
 
 BASE = "/intake/staff/consultations"
 
@@ -38,6 +38,9 @@ def test_each_stage_of_the_yearly_round_names_what_comes_next():
                       results_published=True)
     assert where(progress_steps(published)) == (
         ["announcement", "document", "open", "comments", "close", "review", "results"], "council")
+    handed_over = facts(state=State.REPORT_PUBLISHED, document_published=True, comments=5, decided=5,
+                        results_published=True, handed_to_council_on=date(2024, 12, 4))
+    assert where(progress_steps(handed_over)) == (list(domain.PROGRESS_KEYS), None)
     # nobody commented: nothing to review
     quiet = facts(state=State.CLOSED, document_published=True)
     assert "review" in where(progress_steps(quiet))[0]
@@ -61,3 +64,16 @@ def test_the_console_page_shows_the_way_with_counts_and_links(ctx, client):
     way = client.get(f"{BASE}/{opened.id}", headers=staff(ctx)).get_data(as_text=True) \
         .split('id="progress-heading"')[1].split("</section>")[0]
     assert "Zbieranie uwag: 1 zgłoszenie, 2 uwagi" in way and "rejestr zgłoszeń</a>" in way
+
+
+def test_the_last_step_is_done_once_documents_recorded_the_hand_over(ctx, client):
+    from services.intake import handlers
+
+    opened = handlers.open_consultation(ctx, announcement(opens_at=datetime.now(UTC) - timedelta(days=1)), actor="k")
+    deliver(ctx, "council.handover_recorded", {
+        "consultation_id": opened.id, "handed_over_on": "2024-12-04", "letter_reference": "", "print_number": "",
+        "revision": 1, "recorded_by": "k@um.example.pl", "recorded_at": datetime.now(UTC)}, "documents")
+    way = client.get(f"{BASE}/{opened.id}?lang=pl", headers=staff(ctx)).get_data(as_text=True) \
+        .split('id="progress-heading"')[1].split("</section>")[0]
+    council = way.split("Przekazanie Radzie Miasta")[0].rsplit("<li", 1)[1]
+    assert 'class="done"' in council and "przekazano 4 grudnia 2024 r." in way

@@ -65,3 +65,35 @@ def test_the_status_page_links_to_the_published_results(app: Flask, client: Flas
     assert "/results" not in client.get(status_url).get_data(as_text=True)
     publish(app, consultation.id)
     assert f'href="/intake/c/{consultation.id}/results"' in client.get(status_url).get_data(as_text=True)
+
+
+def record_handover(app: Flask, consultation_id: str, revision: int, handed_over_on: str, print_number: str = "") -> None:
+    event = parse_envelope(new_envelope("council.handover_recorded", {
+        "consultation_id": consultation_id, "handed_over_on": handed_over_on, "letter_reference": "WRS-II.524.3.2024",
+        "print_number": print_number, "revision": revision, "recorded_by": "koordynator@um.example.pl",
+        "recorded_at": datetime(2024, 12, 5, 9, 0, tzinfo=UTC)}, producer="documents"))
+    InboxDispatcher(app.extensions["uwagi"].db, Inbox, EVENT_HANDLERS).dispatch(event)
+
+
+def test_the_results_and_status_pages_say_when_the_draft_went_to_the_city_council(app: Flask, client: FlaskClient):
+    consultation = open_consultation(app)
+    receipt = handlers.submit_comments(app.extensions["uwagi"], domain.SubmitComments(
+        consultation_id=consultation.id, submitter=domain.Submitter("Anna Nowak", "anna@example.org", False),
+        comments=(domain.CommentDraft(section="§ 1", current_text="", proposal="Zmienić.", justification=""),)))
+    status_url = f"/intake/status?reference={receipt.reference}&token={receipt.status_token}"
+    publish(app, consultation.id)
+    results_url = f"/intake/c/{consultation.id}/results"
+    assert "Radzie Miasta" not in client.get(results_url).get_data(as_text=True)
+
+    record_handover(app, consultation.id, 2, "2024-12-04", print_number="412")
+    record_handover(app, consultation.id, 1, "2024-12-03")  # the first record, arriving after its correction
+    html = client.get(results_url).get_data(as_text=True)
+    assert ("Projekt uchwały wraz z dokumentem po konsultacjach przekazano Radzie Miasta 4 grudnia 2024 r. "
+            "Druk nr 412. Znak pisma: WRS-II.524.3.2024.") in html
+    assert "<h2>Przekazanie Radzie Miasta</h2>" in html
+    english = client.get(f"{results_url}?lang=en").get_data(as_text=True)
+    assert "was handed over to the City Council on 4 December 2024. Council print no.: 412." in english
+    status = client.get(f"{status_url}&lang=pl").get_data(as_text=True)
+    assert "przekazano Radzie Miasta 4 grudnia 2024 r." in status
+    handover = handlers.council_handover(app.extensions["uwagi"], consultation.id)
+    assert (handover.revision, handover.print_number) == (2, "412")

@@ -1,0 +1,131 @@
+"""Recording when the draft went to the City Council: the rules (pure), the record and its event, the console's form."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from services.common.web import Conflict, Invalid, NotFound
+from services.documents import council
+from services.documents.council import HandoverEntry, handover_problems
+from services.documents.models import CouncilHandover, Publication, ReportBuild
+from tests.unit.documents_service.support import deliver, outbox, staff
+
+CLOSED_ON = date(2024, 10, 21)  # the 2024 announcement's deadline, "do 21 października 2024 r."
+
+
+def test_a_hand_over_lies_between_the_end_of_the_consultation_and_today():
+    today = date(2024, 11, 29)
+    assert handover_problems(HandoverEntry(date(2024, 11, 12)), today=today, closed_on=CLOSED_ON) == {}
+    assert handover_problems(HandoverEntry(CLOSED_ON), today=today, closed_on=CLOSED_ON) == {}
+    assert handover_problems(HandoverEntry(today), today=today, closed_on=CLOSED_ON) == {}
+    assert handover_problems(HandoverEntry(date(2024, 11, 30)), today=today, closed_on=CLOSED_ON) == {
+        "handed_over_on": ["future"]}
+    # A wrong year is the usual typo: last year's date is before the consultation ended.
+    assert handover_problems(HandoverEntry(date(2023, 11, 12)), today=today, closed_on=CLOSED_ON) == {
+        "handed_over_on": ["before_closing"]}
+
+
+def test_the_texts_of_a_hand_over_have_limits():
+    entry = HandoverEntry(date(2024, 11, 12), letter_reference="x" * 201, print_number="1" * 101, note="n" * 2001)
+    assert handover_problems(entry, today=date(2024, 11, 29), closed_on=CLOSED_ON) == {
+        "letter_reference": ["too_long"], "print_number": ["too_long"], "note": ["too_long"]}
+    fits = HandoverEntry(date(2024, 11, 12), letter_reference="x" * 200, print_number="1" * 100, note="n" * 2000)
+    assert handover_problems(fits, today=date(2024, 11, 29), closed_on=CLOSED_ON) == {}
+
+
+def closed_consultation(ctx, *, days_ago: int = 10) -> str:
+    consultation_id = str(uuid.uuid4())
+    now = datetime.now(timezone.utc)
+    deliver(ctx, "consultation.published", {
+        "consultation_id": consultation_id, "title": "Program współpracy z NGO na 2025 r.", "stage": "II etap",
+        "opens_at": now - timedelta(days=days_ago + 14), "closes_at": now - timedelta(days=days_ago),
+        "channels": ["web"], "topics": [], "duty_days": [], "state": "in_review",
+    }, "intake")
+    return consultation_id
+
+
+def published(ctx, consultation_id: str) -> None:
+    """A publication row, as `publishing.publish` leaves it (its files do not matter to the hand-over)."""
+    with ctx.db.transaction() as session:
+        build = ReportBuild(id=str(uuid.uuid4()), consultation_id=consultation_id, state="done")
+        session.add(build)
+        session.flush()
+        session.add(Publication(id=str(uuid.uuid4()), consultation_id=consultation_id, report_build_id=build.id,
+                                published_by="koordynator@um.example.pl"))
+
+
+def local_today(ctx) -> date:
+    return datetime.now(ctx.settings.timezone).date()
+
+
+def test_the_hand_over_waits_for_the_published_results(ctx):
+    consultation_id = closed_consultation(ctx)
+    with pytest.raises(Conflict) as refused:
+        council.record_handover(ctx, consultation_id, HandoverEntry(local_today(ctx)), actor="k@um.example.pl")
+    assert refused.value.details == {"reasons": ["not_published"]}
+    with pytest.raises(NotFound):
+        council.record_handover(ctx, "nope", HandoverEntry(local_today(ctx)), actor="k@um.example.pl")
+    assert council.recorded_handover(ctx, consultation_id) is None and outbox(ctx, "council.handover_recorded") == []
+
+
+def test_the_hand_over_is_recorded_with_its_event_once_and_corrected_with_a_higher_revision(ctx):
+    consultation_id = closed_consultation(ctx)
+    published(ctx, consultation_id)
+    day = local_today(ctx) - timedelta(days=3)
+    entry = HandoverEntry(day, letter_reference="WRS-II.524.3.2024", note="Wysłano przez EZD")
+    handover, changed = council.record_handover(ctx, consultation_id, entry, actor="k@um.example.pl")
+    assert changed and handover.revision == 1
+    events = outbox(ctx, "council.handover_recorded")
+    assert len(events) == 1 and events[0]["handed_over_on"] == day.isoformat()
+    assert events[0]["letter_reference"] == "WRS-II.524.3.2024" and events[0]["print_number"] == ""
+    assert events[0]["revision"] == 1 and events[0]["recorded_by"] == "k@um.example.pl"
+    assert "note" not in events[0]  # the note is for staff: it never leaves documents
+
+    # The same form sent again (a reload, a double click) changes nothing and tells nobody.
+    _same, changed = council.record_handover(ctx, consultation_id, entry, actor="other@um.example.pl")
+    assert not changed and len(outbox(ctx, "council.handover_recorded")) == 1
+    assert council.recorded_handover(ctx, consultation_id).recorded_by == "k@um.example.pl"
+
+    # The print number comes later, from the council's office: a correction.
+    corrected, changed = council.record_handover(
+        ctx, consultation_id, HandoverEntry(day, "WRS-II.524.3.2024", "412", "Wysłano przez EZD"), actor="o@um.example.pl")
+    assert changed and corrected.revision == 2
+    events = outbox(ctx, "council.handover_recorded")
+    assert [e["revision"] for e in events] == [1, 2] and events[1]["print_number"] == "412"
+    stored = council.recorded_handover(ctx, consultation_id)
+    assert (stored.print_number, stored.recorded_by, stored.note) == ("412", "o@um.example.pl", "Wysłano przez EZD")
+
+
+def test_a_date_outside_the_window_is_refused_and_nothing_is_stored(ctx):
+    consultation_id = closed_consultation(ctx, days_ago=2)
+    published(ctx, consultation_id)
+    for day, code in ((local_today(ctx) + timedelta(days=1), "future"),
+                      (local_today(ctx) - timedelta(days=30), "before_closing")):
+        with pytest.raises(Invalid) as refused:
+            council.record_handover(ctx, consultation_id, HandoverEntry(day), actor="k@um.example.pl")
+        assert refused.value.details == {"handed_over_on": [code]}
+    with ctx.db.transaction() as session:
+        assert session.query(CouncilHandover).count() == 0
+    assert outbox(ctx, "council.handover_recorded") == []
+
+
+def test_only_a_coordinator_records_the_hand_over(ctx, client):
+    consultation_id = closed_consultation(ctx)
+    published(ctx, consultation_id)
+    path = f"/documents/consultations/{consultation_id}/council-handover"
+    form = {"handed_over_on": local_today(ctx).isoformat()}
+    assert client.post(path, data=form).status_code in (302, 401)  # not logged in: to the login page
+    assert client.post(path, data=form, headers=staff(ctx, "reviewer")).status_code == 403
+    assert outbox(ctx, "council.handover_recorded") == []
+
+
+def test_the_form_before_the_publication_says_why_nothing_was_recorded(ctx, client):
+    consultation_id = closed_consultation(ctx)
+    response = client.post(f"/documents/consultations/{consultation_id}/council-handover",
+                           data={"handed_over_on": local_today(ctx).isoformat()}, headers=staff(ctx),
+                           follow_redirects=True)
+    assert "Wyniki nie są jeszcze opublikowane, więc nie można zapisać przekazania." in response.get_data(as_text=True)
+    assert outbox(ctx, "council.handover_recorded") == []
