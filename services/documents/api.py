@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Response, current_app
 from services.common.web import ApiBlueprint as Blueprint
-from services.common.web import file_response
+from services.common.web import NotFound, file_response
 from flask_smorest.fields import Upload
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from services.common.auth import current_staff, requires_role
 from services.common.idempotency import idempotent
-from services.documents import drafts, handlers, publishing
+from services.documents import council, drafts, handlers, publishing
 
 blp = Blueprint("documents", __name__, description="Programme documents, versions and consultation reports")
 
@@ -203,6 +203,31 @@ class PublicationOut(Schema):
     files = fields.List(fields.Nested(PublishedFileOut))
 
 
+class CouncilHandoverIn(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    handed_over_on = fields.Date(required=True, metadata={
+        "description": "when the draft went to the City Council: between the consultation's end and today"})
+    letter_reference = fields.String(load_default="", validate=validate.Length(max=council.HANDOVER_LIMITS[
+        "letter_reference"]), metadata={"description": "the covering letter's sign"})
+    print_number = fields.String(load_default="", validate=validate.Length(max=council.HANDOVER_LIMITS["print_number"]),
+                                 metadata={"description": "the council's print number (\"druk nr\"), once known"})
+    note = fields.String(load_default="", validate=validate.Length(max=council.HANDOVER_LIMITS["note"]),
+                         metadata={"description": "for staff only; never published"})
+
+
+class CouncilHandoverOut(Schema):
+    consultation_id = fields.String()
+    handed_over_on = fields.Date()
+    letter_reference = fields.String()
+    print_number = fields.String()
+    note = fields.String()
+    revision = fields.Integer()
+    recorded_by = fields.String()
+    recorded_at = fields.DateTime()
+
+
 class DownloadQuery(Schema):
     format = fields.String(load_default="docx", validate=validate.OneOf(list(handlers.REPORT_FORMATS)))
 
@@ -366,3 +391,27 @@ def publish(data: dict, consultation_id: str) -> Any:
 @blp.response(200, PublicationOut(many=True))
 def list_publications(consultation_id: str) -> Any:
     return publishing.list_publications(_ctx(), consultation_id)
+
+
+@blp.route("/consultations/<consultation_id>/council-handover", methods=["PUT"])
+@requires_role("coordinator")
+@blp.arguments(CouncilHandoverIn)
+@blp.response(200, CouncilHandoverOut)
+def record_council_handover(data: dict, consultation_id: str) -> Any:
+    """Record (or correct) when the draft went to the City Council; emits `council.handover_recorded` when anything
+    changed. The same body sent again changes nothing. 409 before the results are published, 422 for a date before
+    the consultation's end or in the future."""
+    entry = council.HandoverEntry(data["handed_over_on"], data["letter_reference"].strip(),
+                                  data["print_number"].strip(), data["note"].strip())
+    handover, _changed = council.record_handover(_ctx(), consultation_id, entry, actor=current_staff().email)
+    return handover
+
+
+@blp.route("/consultations/<consultation_id>/council-handover", methods=["GET"])
+@requires_role("reviewer")
+@blp.response(200, CouncilHandoverOut)
+def read_council_handover(consultation_id: str) -> Any:
+    handover = council.recorded_handover(_ctx(), consultation_id)
+    if handover is None:
+        raise NotFound("przekazania Radzie Miasta nie zapisano (the hand-over to the City Council is not recorded)")
+    return handover

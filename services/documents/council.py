@@ -261,16 +261,17 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
         with ctx.transaction() as session:
             consultation = session.get(ConsultationView, consultation_id)
             if consultation is None:
-                raise NotFound("no such consultation")
+                raise NotFound("nie ma takich konsultacji (no such consultation)")
             published = session.scalar(select(Publication.id).where(Publication.consultation_id == consultation_id)
                                        .limit(1))
             if published is None:
-                raise Conflict("the consultation's results are not published yet",
+                raise Conflict("wyniki konsultacji nie są jeszcze opublikowane (the results are not published yet)",
                                details={"reasons": ["not_published"]})
             problems = handover_problems(entry, today=now.astimezone(tz).date(),
                                          closed_on=consultation.closes_at.astimezone(tz).date())
             if problems:
-                raise Invalid("the hand-over cannot be recorded so", details=problems)
+                raise Invalid("tego przekazania nie można tak zapisać (the hand-over cannot be recorded so)",
+                              details=problems)
             handover = session.get(CouncilHandover, consultation_id, with_for_update=True)
             if handover is not None and _same(handover, entry):
                 return handover, False
@@ -289,7 +290,8 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
                 "revision": handover.revision, "recorded_by": actor, "recorded_at": now,
             }, correlation_id=consultation_id)
     except IntegrityError:  # a colleague recorded the first hand-over in the same instant
-        raise Conflict("the hand-over was recorded meanwhile", details={"reasons": ["recorded_meanwhile"]}) from None
+        raise Conflict("przekazanie zapisano w międzyczasie (the hand-over was recorded meanwhile)",
+                       details={"reasons": ["recorded_meanwhile"]}) from None
     return handover, True
 
 

@@ -129,3 +129,31 @@ def test_the_form_before_the_publication_says_why_nothing_was_recorded(ctx, clie
                            follow_redirects=True)
     assert "Wyniki nie są jeszcze opublikowane, więc nie można zapisać przekazania." in response.get_data(as_text=True)
     assert outbox(ctx, "council.handover_recorded") == []
+
+
+def test_the_api_records_reads_and_corrects_the_hand_over(ctx, client):
+    consultation_id = closed_consultation(ctx)
+    path = f"/documents/api/v1/consultations/{consultation_id}/council-handover"
+    day = (local_today(ctx) - timedelta(days=1)).isoformat()
+    body = {"handed_over_on": day, "letter_reference": " WRS-II.524.3.2024 "}
+    early = client.put(path, json=body, headers=staff(ctx))
+    assert early.status_code == 409 and early.json["errors"] == {"reasons": ["not_published"]}
+    published(ctx, consultation_id)
+    assert client.put(path, json=body, headers=staff(ctx, "reviewer")).status_code == 403
+    assert client.get(path, headers=staff(ctx, "reviewer")).status_code == 404
+
+    recorded = client.put(path, json=body, headers=staff(ctx))
+    assert recorded.status_code == 200, recorded.json
+    assert recorded.json["handed_over_on"] == day and recorded.json["letter_reference"] == "WRS-II.524.3.2024"
+    assert recorded.json["revision"] == 1 and recorded.json["recorded_by"] == "coordinator@um.example.pl"
+    assert client.put(path, json=body, headers=staff(ctx)).json["revision"] == 1  # sent again: unchanged
+    assert client.get(path, headers=staff(ctx, "reviewer")).json["print_number"] == ""
+    corrected = client.put(path, json={**body, "print_number": "412"}, headers=staff(ctx))
+    assert corrected.json["revision"] == 2 and len(outbox(ctx, "council.handover_recorded")) == 2
+
+    future = client.put(path, json={"handed_over_on": (local_today(ctx) + timedelta(days=2)).isoformat()},
+                        headers=staff(ctx))
+    assert future.status_code == 422 and future.json["errors"] == {"handed_over_on": ["future"]}
+    for bad in ({"handed_over_on": "2024-13-45"}, {}, {"handed_over_on": day, "print_number": "1" * 101}):
+        assert client.put(path, json=bad, headers=staff(ctx)).status_code in (400, 422), bad
+    assert client.get(path, headers=staff(ctx)).json["revision"] == 2
