@@ -353,6 +353,37 @@ class StaffPasswordLinkV1(_Payload):
     language = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
 
 
+DIGEST_KINDS = ("assigned", "returned", "approvals", "unassigned", "complete")
+
+
+class DigestLineSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    consultation_id = fields.String(required=True)
+    title = fields.String(required=True)
+    # assigned: comments assigned to the user awaiting a decision; returned: the user's decisions a coordinator
+    # returned; approvals: decisions awaiting a coordinator's approval; unassigned: comments with no reviewer;
+    # complete: every comment decided, the review can be completed (count: the comments)
+    kind = fields.String(required=True, validate=validate.OneOf(DIGEST_KINDS))
+    count = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    url = fields.String(required=True)  # the console page where the work is done
+
+
+class StaffDigestV1(_Payload):
+    """Review's morning summary for one staff user of the work waiting for them; sent on working days only when
+    there is something to do. One per user and day (`day`, local)."""
+
+    user_id = fields.String(required=True)
+    email = fields.Email(required=True)
+    name = fields.String(load_default="")
+    day = fields.Date(required=True)
+    language = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
+    lines = fields.List(fields.Nested(DigestLineSchema), required=True, validate=validate.Length(min=1))
+    console_url = fields.String(required=True)  # the review dashboard
+    settings_url = fields.String(required=True)  # where the user turns the digest off
+
+
 CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("consultation.published", 1): ConsultationPublishedV1,
     ("submission.received", 1): SubmissionReceivedV1,
@@ -373,6 +404,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("notification.failed", 1): NotificationOutcomeV1,
     ("staff.changed", 1): StaffChangedV1,
     ("staff.password_link", 1): StaffPasswordLinkV1,
+    ("staff.digest", 1): StaffDigestV1,
 }
 LATEST_VERSION: dict[str, int] = {}
 for _type, _version in CONTRACTS:

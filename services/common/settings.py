@@ -164,6 +164,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("UWAGI_METRICS_TOKEN", "Bearer token Prometheus sends for `/<service>/metrics` and the workers' metrics port (at least 16 characters); unset: only admins read the web metrics.", ""),
     Variable("UWAGI_METRICS_PORT", "Port on which a worker serves `/metrics`; unset: no metrics port.", ""),
     Variable("UWAGI_METRICS_HOST", "Address the worker's metrics port binds to.", "127.0.0.1"),
+    Variable("UWAGI_STAFF_DIGEST_HOUR", "Local hour (0–23) from which review e-mails each staff user, on working days, the work waiting for them; unset or `off`: no digest.", ""),
     Variable("UWAGI_TRUSTED_PROXIES", "How many reverse proxies in front of the web processes to trust for X-Forwarded-* (client address, scheme, host).", "0"),
 )
 KNOWN_VARIABLES = frozenset(v.name for v in VARIABLES)
@@ -229,6 +230,7 @@ class Settings:
     metrics_token: str | None = None
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    staff_digest_hour: int | None = None  # local hour of review's morning digest to staff; None: not sent
 
     @property
     def embedded_broker(self) -> bool:
@@ -383,6 +385,9 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     if metrics_token is not None and len(metrics_token) < 16:
         problems.append("UWAGI_METRICS_TOKEN must be at least 16 characters long")
     metrics_port = parsed("UWAGI_METRICS_PORT", lambda n, r: parse_int(n, r, minimum=1, maximum=65535), None)
+    digest_raw = get("UWAGI_STAFF_DIGEST_HOUR")
+    staff_digest_hour = None if digest_raw is None or digest_raw.strip().lower() == "off" else parsed(
+        "UWAGI_STAFF_DIGEST_HOUR", lambda n, r: parse_int(n, r, minimum=0, maximum=23), None)
 
     secret_key = get("UWAGI_SECRET_KEY")
     if secret_key is not None and len(secret_key) < 16:
@@ -410,6 +415,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         metrics_token=metrics_token,
         metrics_port=int(metrics_port) if metrics_port is not None else None,  # type: ignore[arg-type]
         metrics_host=get("UWAGI_METRICS_HOST") or "127.0.0.1",
+        staff_digest_hour=int(staff_digest_hour) if staff_digest_hour is not None else None,  # type: ignore[arg-type]
         trusted_proxies=int(trusted_proxies),  # type: ignore[arg-type]
         demo_token=get("UWAGI_DEMO_TOKEN"),
         demo_password=demo_password,

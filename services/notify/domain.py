@@ -28,6 +28,8 @@ class Template(str, enum.Enum):
     OUTCOME_CORRECTION = "outcome_correction"
     # Staff transcribed or corrected the sender's comments and asked to send them as now registered.
     COMMENTS_REGISTERED = "comments_registered"
+    # Review's morning summary for a staff user of the work waiting for them.
+    STAFF_DIGEST = "staff_digest"
 
 
 class NotificationStatus(str, enum.Enum):

@@ -377,6 +377,23 @@ def on_staff_password_link(event: Event, session: Session) -> None:
     )
 
 
+def on_staff_digest(event: Event, session: Session) -> None:
+    """E-mail a staff user review's morning summary of the work waiting for them: once per user and day."""
+    data = event.data
+    consultations: dict[str, dict[str, Any]] = {}  # in the order review listed them
+    for line in data["lines"]:
+        entry = consultations.setdefault(line["consultation_id"], {"title": line["title"], "lines": []})
+        entry["lines"].append({"kind": line["kind"], "count": line["count"], "url": line["url"]})
+    stage_notification(
+        session, event, cause=Cause(event.type, f"{data['user_id']}@{data['day'].isoformat()}"),
+        template=Template.STAFF_DIGEST, recipient=data["email"], language=data.get("language"), context={
+            "name": data.get("name") or "", "day": data["day"].isoformat(),
+            "consultations": list(consultations.values()),
+            "console_url": data["console_url"], "settings_url": data["settings_url"],
+        },
+    )
+
+
 def on_submission_transcribed(event: Event, session: Session) -> None:
     """Staff transcribed a scanned or mailed submission: know its comments as transcribed (no e-mail: the
     receipt went out when it arrived). New comments share the status link the receipt gave (it holds the
@@ -456,6 +473,7 @@ EVENT_HANDLERS = {
     "booking.cancelled": [on_booking_cancelled],
     "booking.reminder": [on_booking_reminder],
     "staff.password_link": [on_staff_password_link],
+    "staff.digest": [on_staff_digest],
 }
 
 

@@ -29,6 +29,7 @@ TEMPLATE_LABELS = {
     "booking_cancelled": N_("Booking cancelled"),
     "booking_reminder": N_("Booking reminder"),
     "staff_password_link": N_("Staff password link"),
+    "staff_digest": N_("Morning summary for staff"),
 }
 
 

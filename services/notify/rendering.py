@@ -13,13 +13,14 @@ import binascii
 import functools
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
 from babel.dates import format_datetime as babel_format_datetime
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -62,6 +63,14 @@ def _one_line_fields(context: Mapping[str, Any]) -> dict[str, Any]:
             for key, value in context.items()}
 
 
+def _local_date(value: str | date, language: str) -> str:
+    """A calendar day: "2 grudnia 2024 r." / "2 December 2024"."""
+    language = normalize_language(language)
+    day = babel_format_date(date.fromisoformat(value) if isinstance(value, str) else value, "d MMMM y",
+                            locale=babel_locale(language))
+    return f"{day} r." if language == "pl" else day
+
+
 class Renderer:
     def __init__(self, *, timezone: ZoneInfo, templates_dir: Path = TEMPLATES_DIR):
         self.timezone = timezone
@@ -79,6 +88,7 @@ class Renderer:
         )
         self.env.filters["local_datetime"] = self._local_datetime
         self.env.filters["local_time"] = self._local_time
+        self.env.filters["local_date"] = _local_date
         self.env.filters["names_organiser"] = lambda address, organiser: names_organiser(organiser, address)
         self.env.filters["quoted"] = quoted
 

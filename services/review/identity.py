@@ -209,6 +209,16 @@ _REFUSALS = {
 }
 
 
+def set_digest(ctx: ServiceContext, user_id: str, wanted: bool) -> StaffUser:
+    """The user's own choice of the morning digest (services.review.digests); no token is revoked by it."""
+    with ctx.transaction() as session:
+        user = session.get(StaffUser, user_id)
+        if user is None:
+            raise NotFound("no such staff user")
+        user.digest = wanted
+        return user
+
+
 def list_users(ctx: ServiceContext) -> list[StaffUser]:
     with ctx.db.transaction() as session:
         return list(session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.email)))

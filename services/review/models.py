@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false,
-                        true)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+                        false, true)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.common.db import UTCDateTime, service_tables, utcnow
@@ -34,6 +34,8 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The morning e-mail of the work waiting (services.review.digests); each user may turn it off.
+    digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class PasswordLink(Base):
@@ -276,3 +278,15 @@ class QueueFilterPreference(Base):
     user_id: Mapped[str] = mapped_column(String(254), primary_key=True)
     filters: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffDigest(Base):
+    """One row per staff user and working day once the digest sweep has looked at them: a second worker, or the
+    sweep's next round, finds the row and sends nothing twice. `lines` 0: nothing waited, no e-mail."""
+
+    __tablename__ = "staff_digests"
+
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    lines: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

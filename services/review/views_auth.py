@@ -243,6 +243,26 @@ def _no_referrer(body: str, status: int = 200) -> Any:
     return response
 
 
+# --- one's own account ---------------------------------------------------------------------
+
+
+@blp.route("/account", methods=["GET", "POST"])
+@requires_role("reviewer")
+def account() -> Any:
+    """What the signed-in user may set for themselves: the morning digest of the work waiting for them."""
+    me = current_staff()
+    try:
+        user = identity.get_user(_ctx(), me.user_id)
+    except DomainError:  # a token issued to a service, not to a person with an account
+        return render_template("review/auth/account.html", user=None), 404
+    if request.method == "POST":
+        user = identity.set_digest(_ctx(), user.id, request.form.get("digest") == "yes")
+        flash(gettext("You will get the morning summary on working days when work waits for you.") if user.digest
+              else gettext("You will not get the morning summary."), "success")
+        return redirect("/review/account", 303)
+    return render_template("review/auth/account.html", user=user, role=gettext(ROLE_LABELS[user.role]))
+
+
 # --- managing users (admin) ------------------------------------------------------------------
 
 

@@ -99,6 +99,14 @@ def test_an_admin_invites_a_reviewer_who_sets_a_password_and_logs_in(browser, de
     assert "Ten link już nie działa" in page_html(invited)
     check_accessibility(invited, "staff: a used link")
     invited.goto(f"{base}/review/")
+    # "Moje konto" in the header opens her own account, where she turns the morning summary off.
+    invited.get_by_role("link", name="Moje konto").click()
+    expect(invited.get_by_role("heading", level=1)).to_have_text("Moje konto")
+    check_accessibility(invited, "staff: my account")
+    invited.get_by_label("Wysyłaj mi e-mail w dni robocze, gdy czeka na mnie praca").uncheck()
+    invited.get_by_role("button", name="Zapisz").click()
+    expect(invited.get_by_text("Poranne podsumowanie nie będzie wysyłane.")).to_be_visible()
+    expect(invited.get_by_label("Wysyłaj mi e-mail w dni robocze, gdy czeka na mnie praca")).not_to_be_checked()
     invited.get_by_role("button", name="Wyloguj się").click()
     expect(invited.get_by_text("Wylogowali się Państwo.")).to_be_visible()
 

@@ -39,6 +39,8 @@ def test_real_servers_are_chosen_by_environment(tmp_path: Path):
     ("UWAGI_LOG_LEVEL", "LOUD", "UWAGI_LOG_LEVEL"),
     ("UWAGI_MAIL_BANNERS", "UWAGA", "the gateway's whole warning"),
     ("UWAGI_MAIL_BANNERS", "UWAGA: Wiadomość pochodzi spoza Urzędu.||Uwaga!", "'Uwaga!'"),
+    ("UWAGI_STAFF_DIGEST_HOUR", "24", "above the maximum"),
+    ("UWAGI_STAFF_DIGEST_HOUR", "7:00", "is not a whole number"),
 ])
 def test_nonsense_is_rejected_with_a_clear_message(tmp_path: Path, name, value, expected):
     env = {"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_SMTP_HOST": "127.0.0.1", name: value}
@@ -68,3 +70,9 @@ def test_every_documented_variable_is_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     missing = sorted(name for name in KNOWN_VARIABLES if f"`{name}`" not in readme)
     assert not missing, f"README configuration table lacks: {missing}"
+
+
+def test_the_staff_digest_is_sent_only_when_an_hour_is_set(tmp_path: Path):
+    assert load_settings({"UWAGI_DATA_DIR": str(tmp_path)}).staff_digest_hour is None
+    assert load_settings({"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_STAFF_DIGEST_HOUR": "off"}).staff_digest_hour is None
+    assert load_settings({"UWAGI_DATA_DIR": str(tmp_path), "UWAGI_STAFF_DIGEST_HOUR": "7"}).staff_digest_hour == 7
