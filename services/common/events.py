@@ -353,7 +353,7 @@ class StaffPasswordLinkV1(_Payload):
     language = fields.String(load_default="pl", validate=validate.OneOf(["pl", "en"]))
 
 
-DIGEST_KINDS = ("assigned", "returned", "approvals", "unassigned", "complete")
+DIGEST_KINDS = ("transcription", "assigned", "returned", "approvals", "unassigned", "complete")
 
 
 class DigestLineSchema(Schema):
@@ -362,6 +362,7 @@ class DigestLineSchema(Schema):
 
     consultation_id = fields.String(required=True)
     title = fields.String(required=True)
+    # transcription: e-mails waiting for staff to read their comments into the register (intake's mail pages);
     # assigned: comments assigned to the user awaiting a decision; returned: the user's decisions a coordinator
     # returned; approvals: decisions awaiting a coordinator's approval; unassigned: comments with no reviewer;
     # complete: every comment decided, the review can be completed (count: the comments)

@@ -1,12 +1,12 @@
 """The morning digest: each staff user's e-mail of the work waiting for them in the review.
 
 A reviewer learns of comments assigned to them in the queue, and of decisions a coordinator returned on the
-approvals page; a coordinator of decisions waiting for approval, comments nobody was assigned, and consultations
-whose every comment is decided. Nobody opens every page every morning, so on working days, from the hour
-`UWAGI_STAFF_DIGEST_HOUR` names (local time; 7 in docker-compose.yml; unset, no digest is sent: a test system or a
-demo mails nobody unasked), the review worker's sweep sends each active staff user who has not turned it off one
-e-mail listing what waits, per consultation, with a link to the page where it is done (`staff.digest`, rendered and
-sent by notify). Nothing waiting, no e-mail.
+approvals page; a coordinator of decisions waiting for approval, comments nobody was assigned, consultations
+whose every comment is decided, and e-mails still waiting for staff to transcribe their comments. Nobody opens
+every page every morning, so on working days, from the hour `UWAGI_STAFF_DIGEST_HOUR` names (local time; 7 in
+docker-compose.yml; unset, no digest is sent: a test system or a demo mails nobody unasked), the review worker's
+sweep sends each active staff user who has not turned it off one e-mail listing what waits, per consultation, with
+a link to the page where it is done (`staff.digest`, rendered and sent by notify). Nothing waiting, no e-mail.
 
 Once a day at most: the sweep writes one `staff_digests` row per user and day in the same transaction as the event,
 so its next round (every 15 s), a second worker, or a restart finds the row and sends nothing twice; notify keys the
@@ -95,7 +95,9 @@ def digest_lines(email: str, role: str, consultations: dict[str, ConsultationFac
         open_comment = tally.status != "decided" or tally.approval_state in (approval.PROPOSED, approval.RETURNED)
         if tally.awaiting_transcription or open_comment:
             pending[tally.consultation_id] = pending.get(tally.consultation_id, 0) + tally.count
-        if tally.awaiting_transcription:
+        if tally.awaiting_transcription:  # one placeholder comment per e-mail waiting
+            if coordinating:
+                add(tally.consultation_id, "transcription", tally.count)
             continue
         if tally.status != "decided" and tally.approval_state != approval.RETURNED:
             if _same(tally.assignee, email):
@@ -112,6 +114,8 @@ def digest_lines(email: str, role: str, consultations: dict[str, ConsultationFac
                 add(consultation_id, "complete", total[consultation_id])
 
     def link(consultation_id: str, kind: str) -> str:
+        if kind == "transcription":
+            return _url(base_url, "/intake/staff/mails", consultation=consultation_id)
         if kind == "assigned":
             return _url(base_url, "/review/queue", consultation=consultation_id, assignee=email, status="new")
         if kind == "unassigned":

@@ -26,6 +26,8 @@ def digest_event(day: date = date(2026, 11, 30), language: str = "pl"):
              "url": QUEUE},
             {"consultation_id": "k1", "title": "Program współpracy na 2026 r.", "kind": "approvals", "count": 2,
              "url": f"{BASE}/review/approvals?consultation=k1&state=proposed"},
+            {"consultation_id": "k1", "title": "Program współpracy na 2026 r.", "kind": "transcription", "count": 1,
+             "url": f"{BASE}/intake/staff/mails?consultation=k1"},
             {"consultation_id": "k2", "title": "Budżet <obywatelski>", "kind": "complete", "count": 41,
              "url": f"{BASE}/review/?consultation=k2"},
         ]}, producer="review"))
@@ -59,6 +61,8 @@ def test_the_digest_lists_each_consultations_work_with_its_links_once_a_day(ctx,
     assert body.index("Program współpracy na 2026 r.") < body.index(lines[0]) < body.index(lines[1]) \
         < body.index("Budżet <obywatelski>") < body.index(lines[2])
     assert f"  {QUEUE}\n" in text and f"{BASE}/review/account" in text
+    assert ("– E-maile czekające na przepisanie uwag: 1" if language == "pl"
+            else "– E-mails waiting for their comments to be transcribed: 1") in body
     html = message.get_body(preferencelist=("html",)).get_content()
     assert f'<a href="{QUEUE.replace("&", "&amp;")}">{lines[0][2:]}</a>' in html
     assert "Budżet &lt;obywatelski&gt;" in html and "<obywatelski>" not in html

@@ -53,11 +53,14 @@ def test_a_coordinator_also_sees_approvals_comments_nobody_took_and_reviews_read
     tallies = [tally(OPEN, 4), tally(OPEN, 6, decided_by="r@um.torun.pl", status="decided", approval_state="proposed"),
                tally(DONE, 9, assignee="r@um.torun.pl", decided_by="r@um.torun.pl", status="decided",
                      approval_state="approved"),
-               tally(DONE, 1, decided_by=ME, status="decided")]  # decided where no approval is needed
+               tally(DONE, 1, decided_by=ME, status="decided"),  # decided where no approval is needed
+               tally(OPEN, 2, placeholder=True)]  # two e-mails waiting for their transcription
     lines = digest_lines(ME, "coordinator", CONSULTATIONS, tallies, BASE)
-    assert kinds(lines) == [("k-done", "complete", 10), ("k-open", "approvals", 6), ("k-open", "unassigned", 4)]
+    assert kinds(lines) == [("k-done", "complete", 10), ("k-open", "transcription", 2), ("k-open", "approvals", 6),
+                            ("k-open", "unassigned", 4)]
     assert lines[0].url == f"{BASE}/review/?consultation=k-done"
-    assert lines[2].url == f"{BASE}/review/queue?consultation=k-open&assignee=none&status=new"
+    assert lines[1].url == f"{BASE}/intake/staff/mails?consultation=k-open"
+    assert lines[3].url == f"{BASE}/review/queue?consultation=k-open&assignee=none&status=new"
     # A reviewer is told none of that.
     assert digest_lines("r@um.torun.pl", "reviewer", CONSULTATIONS, tallies, BASE) == []
 
