@@ -23,10 +23,12 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     from services.documents.closing import blp as closing_blp
     from services.documents.console import blp as console_blp
     from services.documents.public import blp as public_blp
+    from services.documents.public import pages as public_pages
 
     app = create_service_app(ctx or build(settings or load_settings()), [blp], title="Uwagi documents")
     install_identity_check(app, directory_check(app.extensions["uwagi"].db, StaffDirectory))
     app.register_blueprint(public_blp)
+    app.register_blueprint(public_pages)  # the published table of comments, for anyone
     app.register_blueprint(console_blp)  # the staff console's drafts and versions pages
     app.register_blueprint(closing_blp)  # the end of a consultation: builds, report, publication
     return app

@@ -107,6 +107,17 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
     page.get_by_role("button", name="Opublikuj raport i nową wersję dokumentu").click()
     assert "Opublikowano." in page_html(page)
     check_accessibility(page, "console: end of a consultation, published")
+    # Anyone reads the published comments on a page, and finds one by its reference.
+    public = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
+    public.goto(f"{base}/documents/c/{consultation_id}/comments")
+    expect(public.get_by_role("heading", level=1)).to_have_text("Uwagi i stanowisko Miasta")
+    check_accessibility(public, "public: the published comments and positions")
+    public.get_by_label("Szukaj w uwagach").fill(f"{reference}#2")
+    public.get_by_role("button", name="Szukaj").click()
+    expect(public.get_by_role("status")).to_have_text("Znaleziono 1 uwagę z 2")
+    expect(public.get_by_role("heading", level=2)).to_have_text(f"Lp. 2 – {reference}#2")
+    check_accessibility(public, "public: the published comments, searched")
+    public.context.close()
     # and what goes to the City Council: the text to paste, and the package to download
     expect(page.get_by_role("heading", name="5. Przekazanie Radzie Miasta")).to_be_visible()
     expect(page.get_by_label("Tekst do uzasadnienia projektu uchwały")).to_contain_text("Liczba zgłoszeń:")

@@ -88,6 +88,20 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
     assert "Raport (XLSX)</a>" in html and "Dokument po konsultacjach (DOCX)</a>" in html
     assert ">report_docx<" not in html and ">version_clean<" not in html
 
+    # Anyone reads the published table of comments on a page, searched and filtered, as it was published.
+    table = client.get(f"/documents/c/{consultation_id}/comments?lang=pl")
+    shown = table.get_data(as_text=True)
+    assert table.status_code == 200 and "<h1>Uwagi i stanowisko Miasta</h1>" in shown and "2 uwagi" in shown
+    assert f"Lp. 1 – {reference}#1" in shown and FINAL_TEXT in shown and "<strong>Uwzględniona</strong>" in shown
+    assert shown.index(f"{reference}#1") < shown.index(f"{reference}#2")
+    assert 'href="http://127.0.0.1:8000/documents/files/' in shown and "raport-z-konsultacji.csv" in shown
+    narrowed = client.get(f"/documents/c/{consultation_id}/comments?decision=Uwzględniona+częściowo").get_data(
+        as_text=True)
+    assert "Znaleziono 1 uwagę z 2" in narrowed and f"{reference}#2" in narrowed and f"{reference}#1<" not in narrowed
+    assert "Znaleziono 0 uwag z 2" in client.get(f"/documents/c/{consultation_id}/comments?q=nie+ma+takiej+uwagi"
+                                                  "&page=99999999999").get_data(as_text=True)
+    assert client.get("/documents/c/nope/comments").status_code == 404
+
     # What goes to the City Council: the text for the resolution's justification and the package.
     assert "5. Przekazanie Radzie Miasta" in html
     text = html.split('id="f-council-text"')[1].split("</textarea>")[0]
@@ -146,6 +160,7 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
 
 def test_the_council_package_waits_for_the_publication(ctx, client):
     consultation_id = publish_consultation(ctx)
+    assert client.get(f"/documents/c/{consultation_id}/comments").status_code == 404  # nor is the public table
     overview = page(client, ctx, f"/documents/consultations/{consultation_id}")
     assert "Przekazanie Radzie Miasta" not in overview
     response = client.get(f"/documents/consultations/{consultation_id}/council-package.zip", headers=staff(ctx))

@@ -47,6 +47,7 @@ def test_the_published_report_and_version_are_listed_for_anyone_in_polish_and_en
     for file in data["files"]:
         assert f'href="{file["public_url"]}"' in html
     assert "Raport z konsultacji (DOCX)" in html and "Dokument z zaznaczonymi zmianami (DOCX)" in html
+    assert f'href="/documents/c/{consultation.id}/comments">Przeczytaj wszystkie uwagi i stanowisko Miasta' in html
     assert html.index("Raport z konsultacji (DOCX)") < html.index("Dokument po konsultacjach (DOCX)")
     assert '<th scope="col">Plik</th>' in html
 
@@ -64,7 +65,9 @@ def test_the_status_page_links_to_the_published_results(app: Flask, client: Flas
     status_url = f"/intake/status?reference={receipt.reference}&token={receipt.status_token}"
     assert "/results" not in client.get(status_url).get_data(as_text=True)
     publish(app, consultation.id)
-    assert f'href="/intake/c/{consultation.id}/results"' in client.get(status_url).get_data(as_text=True)
+    status = client.get(status_url).get_data(as_text=True)
+    assert f'href="/intake/c/{consultation.id}/results"' in status
+    assert f'href="/documents/c/{consultation.id}/comments?q={receipt.reference}"' in status
 
 
 def record_handover(app: Flask, consultation_id: str, revision: int, handed_over_on: str, print_number: str = "") -> None:
