@@ -5,7 +5,8 @@ On SQLite every transaction holds the database's write lock, so these branches n
 - notify's duplicate-insert race on the unique cause key (the loser's savepoint is undone, nothing else);
 - documents' `skip_locked` claim of a build (a second worker skips a build another one holds);
 - documents' builder key (an advisory lock): a second copy of a build task leaves a build being built alone,
-  a build whose builder died is built by the next copy, and the sweep re-sends only builds nobody builds.
+  a build whose builder died is built by the next copy, and the sweep re-sends only builds nobody builds;
+- review's morning digest: workers sweeping at once send each staff user one digest a day.
 """
 
 from __future__ import annotations
@@ -277,3 +278,46 @@ def test_the_sweep_re_sends_a_running_build_only_when_nobody_builds_it(documents
         builder.close()
     wait_until(lambda: builds.stalled(documents_ctx, ReportBuild), timeout=10, what="the dead builder's session ended")
     assert builds.stalled(documents_ctx, ReportBuild) == [long_running]
+
+
+def test_two_review_workers_sweeping_the_morning_digests_at_once_send_each_user_one(postgres, tmp_path):
+    """The digest's once-a-day row is the staff_digests primary key: workers racing on it emit one event a user."""
+    from dataclasses import replace
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from services.review import identity
+    from services.review.digests import send_digests
+    from services.review.models import Outbox, StaffDigest
+    from tests.unit.review_decisions import support
+
+    ctx = service_ctx("review", postgres, tmp_path)
+    try:
+        ctx.settings = replace(ctx.settings, staff_digest_hour=7)
+        for number in range(3):
+            identity.create_staff_user(ctx, f"koordynator{number}@um.torun.pl", "coordinator",
+                                       password=f"długie hasło numer {number}")
+        support.submit(ctx, support.publish_consultation(ctx), ["§ 1", "§ 2"])
+        monday = datetime(2026, 11, 30, 7, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+        start, sent, failures = threading.Barrier(4), [], []
+
+        def sweep() -> None:
+            start.wait()
+            try:
+                sent.append(send_digests(ctx, now=monday))
+            except Exception as exc:  # a race must never fail the sweep
+                failures.append(exc)
+
+        threads = [threading.Thread(target=sweep) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert failures == [] and sum(sent) == 3
+        with ctx.db.transaction() as session:
+            events = session.scalars(select(Outbox).where(Outbox.event_type == "staff.digest")).all()
+            assert sorted(e.envelope["data"]["email"] for e in events) == [
+                f"koordynator{n}@um.torun.pl" for n in range(3)]
+            assert session.scalar(select(func.count()).select_from(StaffDigest)) == 3
+    finally:
+        ctx.close()
