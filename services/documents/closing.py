@@ -16,13 +16,13 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from services.common.auth import current_staff, requires_role
 from services.common.ui import N_
 from services.common.web import Conflict, DomainError, Invalid, NotFound
 from services.documents import council, drafts, handlers, publishing
-from services.documents.models import ConsultationView, Document, VersionBuild
+from services.documents.models import ConsultationView, CouncilHandover, Document, Publication, VersionBuild
 
 blp = Blueprint("documents_closing", __name__, url_prefix="/documents")
 
@@ -63,7 +63,11 @@ def index() -> Any:
     with _ctx().db.transaction() as session:
         consultations = list(session.scalars(select(ConsultationView).order_by(ConsultationView.closes_at.desc())))
         documents = {d.consultation_id: d for d in session.scalars(select(Document))}
-    return render_template("documents/closing/index.html", consultations=consultations, documents=documents)
+        published = dict(session.execute(select(Publication.consultation_id, func.max(Publication.published_at))
+                                         .group_by(Publication.consultation_id)).all())
+        handovers = {h.consultation_id: h for h in session.scalars(select(CouncilHandover))}
+    return render_template("documents/closing/index.html", consultations=consultations, documents=documents,
+                           published=published, handovers=handovers)
 
 
 def _consultation(consultation_id: str) -> ConsultationView:

@@ -156,6 +156,9 @@ def test_the_coordinator_builds_the_version_and_the_report_watches_progress_and_
     assert f"Przekazano Radzie Miasta {polish_date(today)}" in shown and "Znak pisma: WRS-II.524.3.2024." in shown
     assert "Notatka dla pracowników: Wysłano przez EZD." in shown and "Popraw zapis przekazania</summary>" in shown
     assert outbox(ctx, "council.handover_recorded")[-1]["letter_reference"] == "WRS-II.524.3.2024"
+    listing = page(client, ctx, "/documents/consultations")
+    row = listing.split(f'href="/documents/consultations/{consultation_id}"')[1].split("</tr>")[0]
+    assert f"opublikowano {polish_date(today)}" in row and f"przekazano Radzie Miasta {polish_date(today)}" in row
 
 
 def test_the_council_package_waits_for_the_publication(ctx, client):
