@@ -64,9 +64,10 @@ def test_public_endpoints_are_exactly_the_intended_ones(apps):
     review_identity = {"['POST'] /review/api/v1/tokens", "['GET', 'POST'] /review/login", "['POST'] /review/logout",
                        "['GET', 'POST'] /review/password/forgot", "['GET', 'POST'] /review/password/<token>"}
     assert review_identity <= set(public), public
-    # Documents serves the files a publication made public (and only those; see its own tests).
+    # Documents serves the files a publication made public (and only those; see its own tests), and the published
+    # table of comments as a page.
     assert all(re.search(r"/(healthz|readyz)$|/intake/|/documents/files/", p) or p in review_identity
-               for p in public), public
+               or p == "['GET'] /documents/c/<consultation_id>/comments" for p in public), public
 
 
 def staff_session(client, role: str) -> None:
