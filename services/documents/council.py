@@ -253,7 +253,7 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
     """Record (or correct) the hand-over and emit `council.handover_recorded` in the same transaction.
 
     Returns the record and whether it changed: the same entry sent again (a reload, a double click) changes
-    nothing and emits nothing. Raises NotFound, Conflict (results not published yet; or recorded by a colleague
+    nothing and emits nothing, and a change of the staff note alone emits nothing either. Raises NotFound, Conflict (results not published yet; or recorded by a colleague
     at the same moment) or Invalid (`details`: field -> codes of `handover_problems`)."""
     now = utcnow()
     tz = ctx.settings.timezone
@@ -275,6 +275,9 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
             handover = session.get(CouncilHandover, consultation_id, with_for_update=True)
             if handover is not None and _same(handover, entry):
                 return handover, False
+            public = (entry.handed_over_on, entry.letter_reference, entry.print_number)
+            told = handover is not None and (
+                handover.handed_over_on, handover.letter_reference, handover.print_number) == public
             if handover is None:
                 handover = CouncilHandover(consultation_id=consultation_id, revision=1)
                 session.add(handover)
@@ -284,6 +287,8 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
             handover.print_number, handover.note = entry.print_number, entry.note
             handover.recorded_by, handover.recorded_at = actor, now
             session.flush()
+            if told:  # only the staff note changed: the others have nothing new to show
+                return handover, True
             ctx.emit(session, "council.handover_recorded", {
                 "consultation_id": consultation_id, "handed_over_on": entry.handed_over_on.isoformat(),
                 "letter_reference": entry.letter_reference, "print_number": entry.print_number,

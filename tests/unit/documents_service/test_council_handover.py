@@ -91,12 +91,19 @@ def test_the_hand_over_is_recorded_with_its_event_once_and_corrected_with_a_high
 
     # The print number comes later, from the council's office: a correction.
     corrected, changed = council.record_handover(
-        ctx, consultation_id, HandoverEntry(day, "WRS-II.524.3.2024", "412", "Wysłano przez EZD"), actor="o@um.example.pl")
+        ctx, consultation_id, HandoverEntry(day, "WRS-II.524.3.2024", "412", "Wysłano przez EZD"),
+        actor="o@um.example.pl")
     assert changed and corrected.revision == 2
     events = outbox(ctx, "council.handover_recorded")
     assert [e["revision"] for e in events] == [1, 2] and events[1]["print_number"] == "412"
     stored = council.recorded_handover(ctx, consultation_id)
     assert (stored.print_number, stored.recorded_by, stored.note) == ("412", "o@um.example.pl", "Wysłano przez EZD")
+
+    # A note for staff changes the record, and tells the other services nothing: they never see the note.
+    noted, changed = council.record_handover(
+        ctx, consultation_id, HandoverEntry(day, "WRS-II.524.3.2024", "412", "Potwierdzenie w EZD"),
+        actor="k@um.example.pl")
+    assert changed and noted.revision == 3 and len(outbox(ctx, "council.handover_recorded")) == 2
 
 
 def test_a_date_outside_the_window_is_refused_and_nothing_is_stored(ctx):
