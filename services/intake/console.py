@@ -140,7 +140,8 @@ def _console_words() -> dict:
 def index() -> Any:
     now = utcnow()
     rows = [(c, domain.effective_state(c.state, c.closes_at, now).value) for c in handlers.list_all_consultations(_ctx())]
-    return render_template("intake/staff/consultations.html", rows=rows)
+    return render_template("intake/staff/consultations.html", rows=rows,
+                           handovers=handlers.council_handovers(_ctx()))
 
 
 @blp.route("/new", methods=["GET", "POST"])

@@ -504,6 +504,12 @@ def council_handover(ctx: ServiceContext, consultation_id: str) -> CouncilHandov
         return session.get(CouncilHandoverView, consultation_id)
 
 
+def council_handovers(ctx: ServiceContext) -> dict[str, CouncilHandoverView]:
+    """Every recorded hand-over, by consultation (one row a consultation: a city's handful a year)."""
+    with ctx.db.transaction() as session:
+        return {h.consultation_id: h for h in session.scalars(select(CouncilHandoverView))}
+
+
 EVENT_HANDLERS = {
     "comment.decided": [on_comment_decided],
     "document.version_created": [on_document_version_created],

@@ -77,3 +77,6 @@ def test_the_last_step_is_done_once_documents_recorded_the_hand_over(ctx, client
         .split('id="progress-heading"')[1].split("</section>")[0]
     council = way.split("Przekazanie Radzie Miasta")[0].rsplit("<li", 1)[1]
     assert 'class="done"' in council and "przekazano 4 grudnia 2024 r." in way
+    listing = client.get(f"{BASE}?lang=pl", headers=staff(ctx)).get_data(as_text=True)
+    row = listing.split(f"/{opened.id}\"")[1].split("</tr>")[0]
+    assert "przekazano 4 grudnia 2024 r." in row

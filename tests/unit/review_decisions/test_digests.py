@@ -163,8 +163,12 @@ def test_each_user_turns_the_digest_off_and_on_on_their_own_page(ctx, client):
     assert "Poranne podsumowanie nie będzie wysyłane." in off.get_data(as_text=True)
     assert identity.get_user(ctx, user.id).digest is False
     assert 'name="digest" value="yes" aria' in off.get_data(as_text=True)  # unchecked
+    admin = {"Authorization": f"Bearer {identity.create_staff_user(ctx, 'admin@um.torun.pl', 'admin')[1]}"}
+    users = client.get("/review/admin/users?lang=pl", headers=admin).get_data(as_text=True)
+    assert "bez porannego podsumowania" in users.split("recenzent@um.torun.pl")[1].split("</tr>")[0]
     client.post("/review/account", data={"digest": "yes"}, headers=headers)
     assert identity.get_user(ctx, user.id).digest is True
+    assert "bez porannego podsumowania" not in client.get("/review/admin/users", headers=admin).get_data(as_text=True)
     # A token of no account (a service's) has nothing to set; anonymous visitors go to the login page.
     service = {"Authorization": f"Bearer {ctx.signer.issue('svc', 'svc@um.torun.pl', 'reviewer')}"}
     assert client.get("/review/account", headers=service).status_code == 404
