@@ -153,7 +153,7 @@ def send_digests(ctx: ServiceContext, now: datetime | None = None) -> int:
         return 0
     with ctx.db.transaction() as session:
         done = set(session.scalars(select(StaffDigest.user_id).where(StaffDigest.day == day)))
-        users = [(u.id, u.email, u.name, u.role) for u in session.scalars(
+        users = [(u.id, u.email, u.name, u.role, u.language) for u in session.scalars(
             select(StaffUser).where(StaffUser.active.is_(True), StaffUser.digest.is_(True),
                                     StaffUser.password_hash.is_not(None)).order_by(StaffUser.email))
             if u.id not in done]
@@ -162,7 +162,7 @@ def send_digests(ctx: ServiceContext, now: datetime | None = None) -> int:
         consultations, tallies = _facts(session, now)
     base = ctx.settings.public_url
     sent = 0
-    for user_id, email, name, role in users:
+    for user_id, email, name, role, language in users:
         lines = digest_lines(email, role, consultations, tallies, base)
         try:
             with ctx.transaction() as session:
@@ -170,7 +170,7 @@ def send_digests(ctx: ServiceContext, now: datetime | None = None) -> int:
                 session.flush()
                 if lines:
                     ctx.emit(session, "staff.digest", {
-                        "user_id": user_id, "email": email, "name": name, "day": day.isoformat(), "language": "pl",
+                        "user_id": user_id, "email": email, "name": name, "day": day.isoformat(), "language": language,
                         "lines": [{"consultation_id": line.consultation_id, "title": line.title, "kind": line.kind,
                                    "count": line.count, "url": line.url} for line in lines],
                         "console_url": f"{base}/review/", "settings_url": f"{base}/review/account",

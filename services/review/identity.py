@@ -209,13 +209,16 @@ _REFUSALS = {
 }
 
 
-def set_digest(ctx: ServiceContext, user_id: str, wanted: bool) -> StaffUser:
-    """The user's own choice of the morning digest (services.review.digests); no token is revoked by it."""
+def set_mail_preferences(ctx: ServiceContext, user_id: str, *, digest: bool, language: str) -> StaffUser:
+    """The user's own choices: the morning digest (services.review.digests) and the language of the e-mails sent
+    to them; no token is revoked by them."""
+    if language not in ("pl", "en"):
+        raise Invalid("language must be pl or en", details={"language": ["invalid"]})
     with ctx.transaction() as session:
         user = session.get(StaffUser, user_id)
         if user is None:
             raise NotFound("no such staff user")
-        user.digest = wanted
+        user.digest, user.language = digest, language
         return user
 
 

@@ -36,6 +36,7 @@ class StaffUser(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The morning e-mail of the work waiting (services.review.digests); each user may turn it off.
     digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    language: Mapped[str] = mapped_column(String(2), default="pl", server_default="pl")  # of the e-mails to them
 
 
 class PasswordLink(Base):

@@ -256,7 +256,9 @@ def account() -> Any:
     except DomainError:  # a token issued to a service, not to a person with an account
         return render_template("review/auth/account.html", user=None), 404
     if request.method == "POST":
-        user = identity.set_digest(_ctx(), user.id, request.form.get("digest") == "yes")
+        language = request.form.get("language", user.language)
+        user = identity.set_mail_preferences(_ctx(), user.id, digest=request.form.get("digest") == "yes",
+                                             language=language if language in ("pl", "en") else user.language)
         flash(gettext("You will get the morning summary on working days when work waits for you.") if user.digest
               else gettext("You will not get the morning summary."), "success")
         return redirect("/review/account", 303)

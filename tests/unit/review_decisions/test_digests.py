@@ -110,7 +110,8 @@ def test_the_sweep_sends_each_active_user_their_digest_once_a_working_day(at_sev
                                                 password="długie hasło koordynatora")
     identity.create_staff_user(ctx, "zaproszony@um.torun.pl", "coordinator")  # invited, no password yet
     away, _ = identity.create_staff_user(ctx, "urlop@um.torun.pl", "coordinator", password="długie hasło urlopowe")
-    identity.set_digest(ctx, away.id, False)
+    identity.set_mail_preferences(ctx, away.id, digest=False, language="pl")
+    identity.set_mail_preferences(ctx, coordinator.id, digest=True, language="en")
     with ctx.db.transaction() as session:
         session.execute(update(ReviewComment).where(ReviewComment.id.in_(ids[:2]))
                         .values(assignee="recenzent@um.torun.pl"))
@@ -126,6 +127,7 @@ def test_the_sweep_sends_each_active_user_their_digest_once_a_working_day(at_sev
     assert mine["lines"][0]["title"] == "Program współpracy 2026"
     assert mine["console_url"].endswith("/review/") and mine["settings_url"].endswith("/review/account")
     assert [(line["kind"], line["count"]) for line in sent["koordynator@um.torun.pl"]["lines"]] == [("unassigned", 1)]
+    assert (mine["language"], sent["koordynator@um.torun.pl"]["language"]) == ("pl", "en")  # each in their own
 
     # Later rounds of the same day, or a second worker, send nothing again.
     assert send_digests(ctx, now=monday_at(7)) == 0 and send_digests(ctx, now=monday_at(15)) == 0
@@ -166,8 +168,10 @@ def test_each_user_turns_the_digest_off_and_on_on_their_own_page(ctx, client):
     admin = {"Authorization": f"Bearer {identity.create_staff_user(ctx, 'admin@um.torun.pl', 'admin')[1]}"}
     users = client.get("/review/admin/users?lang=pl", headers=admin).get_data(as_text=True)
     assert "bez porannego podsumowania" in users.split("recenzent@um.torun.pl")[1].split("</tr>")[0]
-    client.post("/review/account", data={"digest": "yes"}, headers=headers)
-    assert identity.get_user(ctx, user.id).digest is True
+    client.post("/review/account", data={"digest": "yes", "language": "en"}, headers=headers)
+    assert (identity.get_user(ctx, user.id).digest, identity.get_user(ctx, user.id).language) == (True, "en")
+    client.post("/review/account", data={"digest": "yes", "language": "xx"}, headers=headers)  # a forged value
+    assert identity.get_user(ctx, user.id).language == "en"
     assert "bez porannego podsumowania" not in client.get("/review/admin/users", headers=admin).get_data(as_text=True)
     # A token of no account (a service's) has nothing to set; anonymous visitors go to the login page.
     service = {"Authorization": f"Bearer {ctx.signer.issue('svc', 'svc@um.torun.pl', 'reviewer')}"}
