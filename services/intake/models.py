@@ -103,6 +103,9 @@ class Submission(Base):
     # 1 as received, +1 with a transcription and with each correction: the events that carry the comments say
     # which state is newest, as the other services may take them in any order.
     comments_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Comments a staff correction took out of the register (entered twice, not the sender's): [{number, section,
+    # proposal, removed_at}], so that the status page still accounts for every number the sender was shown.
+    removed_comments: Mapped[list | None] = mapped_column(JSON, nullable=True)
 
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="submission", order_by="Comment.number", cascade="all, delete-orphan"

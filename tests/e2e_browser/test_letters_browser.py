@@ -161,6 +161,22 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     check_accessibility(page, "staff: the register of submissions, searched")
     page.get_by_role("link", name=reference).click()
     assert page.get_by_role("heading", level=1).inner_text() == "Pismo zostało zarejestrowane"
+
+    # The second comment turns out to be the first one typed again: removed, and the sender still sees what
+    # became of the number they were given.
+    page.get_by_role("link", name="Popraw uwagi").click()
+    page.locator("#f-c-1-section").fill("")
+    page.locator("#f-c-1-proposal").fill("")
+    page.get_by_role("button", name="Zapisz poprawki").click()
+    expect(page.get_by_text(f"Poprawiono uwagi zgłoszenia {reference}: zmienione – 0, dodane – 0, usunięte – 1.")
+           ).to_be_visible()
+    status_url = re.search(r"http://\S+/intake/status\?\S+", text).group(0)
+    resident = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
+    resident.goto(status_url)
+    expect(resident.get_by_role("heading", name="Usunięte z rejestru")).to_be_visible()
+    assert "osób z niepełnosprawnościami (pismo)" in resident.locator("#removed-comments + p + ul").inner_text()
+    check_accessibility(resident, "public: a submission's status with a comment removed by a correction")
+    resident.context.close()
     staff.close()
 
 

@@ -103,6 +103,10 @@ def correct_submission(ctx: ServiceContext, consultation_id: str, submission_id:
                     setattr(comment, name, getattr(row.draft, name))
                 changed += 1
         removed = [comment for comment_id, comment in existing.items() if comment_id not in named]
+        if removed:
+            submission.removed_comments = [*(submission.removed_comments or []), *(
+                {"number": comment.number, "section": comment.section, "proposal": comment.proposal,
+                 "removed_at": now.isoformat()} for comment in removed)]
         for comment in removed:
             submission.comments.remove(comment)  # delete-orphan
         number = max(existing_comment.number for existing_comment in existing.values())

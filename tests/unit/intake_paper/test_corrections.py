@@ -183,3 +183,21 @@ def test_the_sender_is_told_of_a_correction_only_when_staff_tick_it(ctx, app):
     client.post(url, data={**form_of(html), "action": "save", "name": "Anna Nowak", "tell_sender": "yes",
                            "c-0-section": "§ 5", "c-0-proposal": "Inaczej."})
     assert [e["tell_sender"] for e in events_of(ctx, "submission.corrected", no_address.reference)] == [False]
+
+
+def test_the_status_page_still_accounts_for_a_comment_a_correction_removed(ctx, app):
+    found = consultation(ctx)
+    entered = handlers.enter_paper_submission(ctx, letter(found.id, comments=TWO), actor="k@um.torun.pl")
+    [(first, *_), (twice, *_)] = comments_of(ctx, entered.reference)
+    correct_submission(ctx, found.id, entered.submission_id, (
+        CorrectedRow(domain.CommentDraft(section="§ 5 ust. 2", proposal="Konkursy dwa razy w roku."), first),),
+        actor="k@um.torun.pl")
+    with ctx.db.transaction() as session:
+        removed = session.scalar(select(Submission).where(Submission.reference == entered.reference)).removed_comments
+    assert [(r["number"], r["section"], r["proposal"]) for r in removed] == [(2, "§ 9", "Konkursy dwa razy w rku.")]
+    status = unescape(app.test_client().get(
+        f"/intake/status?reference={entered.reference}&token={entered.receipt.status_token}&lang=pl").get_data(
+        as_text=True))
+    assert "Uwaga nr 1" in status and "<h2 id=\"removed-comments\">Usunięte z rejestru</h2>" in status
+    listed = status.split('id="removed-comments"')[1].split("</section>")[0]
+    assert "Uwaga nr 2 (§ 9): Konkursy dwa razy w rku. – usunięta" in listed
