@@ -83,6 +83,7 @@ FIELD_LABELS = {
     "text": N_("Text"),
     "active": N_("In use"),
     "copied_from": N_("Copied from"),
+    "notes": N_("Internal notes"),
     "role": N_("Role"),
     "email": N_("E-mail"),
     "name": N_("Name"),
@@ -169,6 +170,9 @@ def audit_value(field: str, value: Any) -> str:
         return approval_label(value)
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
+    if field == "notes" and isinstance(value, list):  # a dropped comment's notes: who wrote what
+        return " · ".join(f"{note.get('author', '')}: {note.get('body', '')}" for note in value
+                          if isinstance(note, dict))
     return str(value)
 
 

@@ -224,10 +224,15 @@ def _for_comments_taken(handler: Callable[[Event, Session], None]) -> Callable[[
 
 def _drop_comments(session: Session, comments: list[ReviewComment], actor: str, action: str, **details) -> None:
     """Comments that are no comments (a mail closed so, a row removed by a correction) leave review with their
-    notes and decision records (the audit keeps them): queue, groups, search, counts, completion, report data."""
+    notes and decision records: queue, groups, search, counts, completion, report data. The audit entry keeps what
+    they were, the staff's notes on them included."""
     if not comments:
         return
     ids = [comment.id for comment in comments]
+    notes: dict[str, list[dict]] = {}  # kept in the audit entry: staff wrote them, and the comment goes
+    for note in session.scalars(select(CommentNote).where(CommentNote.comment_id.in_(ids)).order_by(CommentNote.id)):
+        notes.setdefault(note.comment_id, []).append(
+            {"author": note.author, "at": note.created_at.isoformat(), "body": note.body[:2000]})
     session.execute(delete(CommentNote).where(CommentNote.comment_id.in_(ids)))
     session.execute(delete(DecisionRecord).where(DecisionRecord.comment_id.in_(ids)))
     search_for_session(session).forget(session, ids)
@@ -235,7 +240,8 @@ def _drop_comments(session: Session, comments: list[ReviewComment], actor: str, 
         ungroup_comment(session, comment)
         audit.record(session, actor, action, comment.id,
                      before={"reference": comment.reference, "number": comment.number,
-                             "proposal": comment.proposal[:500]},
+                             "proposal": comment.proposal[:500],
+                             **({"notes": notes[comment.id]} if comment.id in notes else {})},
                      consultation_id=comment.consultation_id, **details)
         session.delete(comment)
 

@@ -92,7 +92,12 @@ def test_a_mail_staff_found_no_comments_in_leaves_review_with_its_notes_and_an_a
         assert (entry.subject, entry.actor, entry.details["reason"]) == (placeholder, "sekretariat@um.torun.pl",
                                                                          "question")
         assert entry.before["reference"] == header["reference"]
+        # the note a coordinator wrote on the mail is not lost with it: the audit entry keeps it
+        [note] = entry.before["notes"]
+        assert (note["author"], note["body"]) == (coordinator.email, "Pyta o termin dyżuru.")
     headers = bearer(ctx, coordinator)
+    audit_page = client.get(f"/review/audit?consultation={consultation}&lang=pl", headers=headers)
+    assert f"{coordinator.email}: Pyta o termin dyżuru." in audit_page.get_data(as_text=True)
     found = client.get("/review/api/v1/queue", query_string={"consultation": consultation}, headers=headers).json
     assert [item["id"] for item in found["items"]] == [kept]
     assert client.get(f"/review/comments/{placeholder}", headers=headers).status_code == 404
