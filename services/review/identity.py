@@ -159,7 +159,8 @@ def create_staff_user(ctx: ServiceContext, email: str, role: str, name: str = ""
 
 def invite_user(ctx: ServiceContext, email: str, name: str, role: str, *, actor: StaffIdentity,
                 language: str = "pl") -> StaffUser:
-    """Create a user without a password and e-mail them a link to set one."""
+    """Create a user without a password and e-mail them a link to set one, in `language`, which becomes the
+    language of the e-mails to them (they change it on their account page)."""
     if role not in ROLES:
         raise Invalid(f"role must be one of {', '.join(ROLES)}", details={"role": ["invalid"]})
     email = accounts.normalize_email(email)
@@ -167,7 +168,7 @@ def invite_user(ctx: ServiceContext, email: str, name: str, role: str, *, actor:
         if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
             raise Conflict("a staff user with this e-mail address already exists", details={"email": ["taken"]})
         user = StaffUser(id=str(uuid.uuid4()), email=email, name=name.strip(), role=role, active=True, generation=1,
-                         failed_logins=0)
+                         failed_logins=0, language=language if language in ("pl", "en") else "pl")
         session.add(user)
         _audit(session, actor.email, "user.invited", user, None)
         _publish(ctx, session, user, revoke=False)

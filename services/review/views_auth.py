@@ -131,6 +131,7 @@ class EmailForm(Schema):
 class InviteForm(EmailForm):
     name = _Text(load_default="", validate=validate.Length(max=200, error="too_long"))
     role = fields.String(required=True, error_messages=_REQUIRED, validate=validate.OneOf(ROLES, error="invalid"))
+    language = fields.String(load_default=None, validate=validate.OneOf(("pl", "en"), error="invalid"))
 
 
 EMAIL_TAKEN = N_("A user with this e-mail address already exists.")
@@ -141,6 +142,7 @@ FIELD_MESSAGES = {
     "password": {"required": N_("Enter your password.")},
     "name": {"too_long": N_("The name is too long.")},
     "role": {"required": N_("Choose a role."), "invalid": N_("Choose a role.")},
+    "language": {"invalid": N_("Choose Polish or English.")},
 }
 
 
@@ -283,7 +285,7 @@ def invite() -> Any:
     try:
         data = InviteForm().load(request.form)
         user = identity.invite_user(_ctx(), data["email"], data["name"], data["role"], actor=current_staff(),
-                                    language=current_language())
+                                    language=data["language"] or current_language())
     except ValidationError as exc:
         return _invite_page(form=request.form, errors=_form_errors(exc)), 422
     except DomainError as exc:
@@ -298,7 +300,8 @@ def invite() -> Any:
 
 def _invite_page(form: Any, errors: dict[str, str]) -> str:
     options = [(value, gettext(label)) for value, label in ROLE_LABELS.items()]
-    return render_template("review/admin/invite.html", form=form, errors=errors, roles_options=options)
+    return render_template("review/admin/invite.html", form=form, errors=errors, roles_options=options,
+                           languages=[("pl", "polski"), ("en", "English")], language=current_language())
 
 
 @admin.route("/<user_id>/role", methods=["POST"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -212,6 +212,17 @@ def test_an_admin_lists_users_and_invites_one(app, users):
     invalid = post_form(client, "/review/admin/users/invite", {"email": "nie-adres", "role": "owner"})
     body = invalid.get_data(as_text=True)
     assert invalid.status_code == 422 and "poprawny adres e-mail" in body and "wybrać rolę" in body
+    # The language chosen for the person: the invitation comes in it, and so will their digest.
+    assert link["data"]["language"] == "pl"
+    post_form(client, "/review/admin/users/invite", {"email": "new@um.example", "role": "reviewer", "language": "en"})
+    english = [e for e in outbox_events(app.extensions["uwagi"], "staff.password_link")
+               if e["data"]["email"] == "new@um.example"]
+    assert english[0]["data"]["language"] == "en"
+    from services.review import identity
+    assert identity.find_user(app.extensions["uwagi"], "new@um.example").language == "en"
+    forged = post_form(client, "/review/admin/users/invite", {"email": "x@um.example", "role": "reviewer",
+                                                              "language": "de"})
+    assert forged.status_code == 422 and "Wybierz polski lub angielski." in forged.get_data(as_text=True)
 
 
 def test_a_role_change_in_the_console_ends_that_users_session_at_once(app, users):
