@@ -54,9 +54,10 @@ def test_past_consultations_are_listed_with_their_results_or_how_far_they_have_g
     past = body.split('id="past-heading"')[1]
     assert "Zakończone konsultacje" in body and draft.title not in body  # a draft was never announced
     assert past.index(waiting.title) < past.index(reported.title)  # the latest deadline first
-    entry = past.split(reported.title)[1].split("</li>")[0]
+    entry = past.split(reported.title, 1)[1].split("</li>")[0]
     assert "Uwagi przyjmowano do 1 lutego 2020 r." in entry
     assert f'href="/intake/c/{reported.id}/results">Wyniki: raport i dokument po konsultacjach' in entry
+    assert f'href="/documents/c/{reported.id}/comments">Uwagi i stanowisko Miasta' in entry
     entry = past.split(waiting.title)[1].split("</li>")[0]
     assert "/results" not in entry and "Uwagi zostaną rozpatrzone, a wyniki opublikowane na tej stronie." in entry
 
