@@ -226,6 +226,11 @@ class HandoverEntry:
     print_number: str = ""  # the council's print number ("druk nr") of the draft resolution, once known
     note: str = ""  # for staff only
 
+    @property
+    def public(self) -> tuple[date, str, str]:
+        """What the other services are told of (the note never leaves documents)."""
+        return self.handed_over_on, self.letter_reference, self.print_number
+
 
 def handover_problems(entry: HandoverEntry, *, today: date, closed_on: date) -> dict[str, list[str]]:
     """Pure: stable codes per field of what is wrong with the entry; empty when it can be recorded.
@@ -243,9 +248,8 @@ def handover_problems(entry: HandoverEntry, *, today: date, closed_on: date) -> 
     return problems
 
 
-def _same(handover: CouncilHandover, entry: HandoverEntry) -> bool:
-    return (handover.handed_over_on, handover.letter_reference, handover.print_number, handover.note) == (
-        entry.handed_over_on, entry.letter_reference, entry.print_number, entry.note)
+def _entry_of(handover: CouncilHandover) -> HandoverEntry:
+    return HandoverEntry(handover.handed_over_on, handover.letter_reference, handover.print_number, handover.note)
 
 
 def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEntry, *,
@@ -253,8 +257,9 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
     """Record (or correct) the hand-over and emit `council.handover_recorded` in the same transaction.
 
     Returns the record and whether it changed: the same entry sent again (a reload, a double click) changes
-    nothing and emits nothing, and a change of the staff note alone emits nothing either. Raises NotFound, Conflict (results not published yet; or recorded by a colleague
-    at the same moment) or Invalid (`details`: field -> codes of `handover_problems`)."""
+    nothing and emits nothing, and a change of the staff note alone emits nothing either. Raises NotFound,
+    Conflict (results not published yet; or recorded by a colleague at the same moment) or Invalid (`details`:
+    field -> codes of `handover_problems`)."""
     now = utcnow()
     tz = ctx.settings.timezone
     try:
@@ -273,11 +278,10 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
                 raise Invalid("tego przekazania nie można tak zapisać (the hand-over cannot be recorded so)",
                               details=problems)
             handover = session.get(CouncilHandover, consultation_id, with_for_update=True)
-            if handover is not None and _same(handover, entry):
+            stored = _entry_of(handover) if handover is not None else None
+            if stored == entry:
                 return handover, False
-            public = (entry.handed_over_on, entry.letter_reference, entry.print_number)
-            told = handover is not None and (
-                handover.handed_over_on, handover.letter_reference, handover.print_number) == public
+            told = stored is not None and stored.public == entry.public
             if handover is None:
                 handover = CouncilHandover(consultation_id=consultation_id, revision=1)
                 session.add(handover)

@@ -21,7 +21,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from services.common.runtime import ServiceContext
-from services.common.spreadsheets import FORMULA_TRIGGERS
+from services.common.spreadsheets import spreadsheet_unsafe
 from services.common.web import NotFound
 from services.documents import builds, publishing
 from services.documents.models import Artifact, ConsultationView, Publication, PublishedFile
@@ -48,16 +48,11 @@ class PublishedTable:
         return "pl" if self.header[:1] == ("Lp.",) else "en"
 
 
-def _unquoted(cell: str) -> str:
-    """The cell as written before the CSV neutralised a leading formula character for spreadsheets."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS) else cell
-
-
 def parse_table(data: bytes) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
     """Pure: the header and rows of a published CSV (UTF-8 with BOM); a short row is padded, a long one cut."""
     reader = csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))
     header = tuple(next(reader, ()))
-    rows = tuple(tuple(_unquoted(cell) for cell in (row + [""] * COLUMNS)[:COLUMNS]) for row in reader if row)
+    rows = tuple(tuple(spreadsheet_unsafe(cell) for cell in (row + [""] * COLUMNS)[:COLUMNS]) for row in reader if row)
     return header, rows
 
 

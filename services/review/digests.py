@@ -30,6 +30,7 @@ from services.common.events import DIGEST_KINDS
 from services.common.runtime import ServiceContext
 from services.common.workdays import is_working_day
 from services.review import approval
+from services.review.accounts import normalize_email
 from services.review.models import ConsultationRef, ReviewComment, StaffDigest, StaffUser
 from services.review.triage import UNASSIGNED
 
@@ -43,7 +44,6 @@ class ConsultationFacts:
     id: str
     title: str
     closed: bool  # the deadline for comments has passed
-    needs_approval: bool
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,6 @@ class DigestLine:
     url: str
 
 
-def _same(address: str | None, email: str) -> bool:
-    return (address or "").strip().lower() == email.strip().lower()
-
-
 def _url(base: str, path: str, **query: str) -> str:
     return f"{base}{path}" + (f"?{urlencode(query)}" if query else "")
 
@@ -80,8 +76,9 @@ def digest_lines(email: str, role: str, consultations: dict[str, ConsultationFac
     """Pure: what waits for the user (`email`, `role`) in the consultations still under review, as lines of the
     digest in the consultations' title order; empty when nothing waits."""
     counts: dict[tuple[str, str], int] = {}
-    pending: dict[str, int] = {}  # per consultation: comments not yet decided for good (blocks "complete")
+    pending: set[str] = set()  # consultations with a comment not yet decided for good (not "complete")
     total: dict[str, int] = {}
+    me = normalize_email(email)
 
     def add(consultation_id: str, kind: str, count: int) -> None:
         counts[consultation_id, kind] = counts.get((consultation_id, kind), 0) + count
@@ -91,26 +88,27 @@ def digest_lines(email: str, role: str, consultations: dict[str, ConsultationFac
         if tally.consultation_id not in consultations:
             continue
         total[tally.consultation_id] = total.get(tally.consultation_id, 0) + tally.count
-        # A placeholder of an e-mail still waiting for its transcription is not decided on yet: its comments are.
         open_comment = tally.status != "decided" or tally.approval_state in (approval.PROPOSED, approval.RETURNED)
         if tally.awaiting_transcription or open_comment:
-            pending[tally.consultation_id] = pending.get(tally.consultation_id, 0) + tally.count
-        if tally.awaiting_transcription:  # one placeholder comment per e-mail waiting
+            pending.add(tally.consultation_id)
+        # A placeholder (one per e-mail waiting for its transcription) is not decided on: the comments read from
+        # the e-mail will be.
+        if tally.awaiting_transcription:
             if coordinating:
                 add(tally.consultation_id, "transcription", tally.count)
             continue
         if tally.status != "decided" and tally.approval_state != approval.RETURNED:
-            if _same(tally.assignee, email):
+            if normalize_email(tally.assignee or "") == me:
                 add(tally.consultation_id, "assigned", tally.count)
             elif not tally.assignee and coordinating:
                 add(tally.consultation_id, "unassigned", tally.count)
-        if tally.approval_state == approval.RETURNED and _same(tally.decided_by, email):
+        if tally.approval_state == approval.RETURNED and normalize_email(tally.decided_by or "") == me:
             add(tally.consultation_id, "returned", tally.count)
         if tally.approval_state == approval.PROPOSED and coordinating:
             add(tally.consultation_id, "approvals", tally.count)
     if coordinating:
         for consultation_id, facts in consultations.items():
-            if facts.closed and total.get(consultation_id) and not pending.get(consultation_id):
+            if facts.closed and total.get(consultation_id) and consultation_id not in pending:
                 add(consultation_id, "complete", total[consultation_id])
 
     def link(consultation_id: str, kind: str) -> str:
@@ -131,7 +129,7 @@ def digest_lines(email: str, role: str, consultations: dict[str, ConsultationFac
 
 
 def _facts(session, now: datetime) -> tuple[dict[str, ConsultationFacts], list[Tally]]:
-    consultations = {c.id: ConsultationFacts(c.id, c.title, c.closes_at <= now, c.decisions_need_approval)
+    consultations = {c.id: ConsultationFacts(c.id, c.title, c.closes_at <= now)
                      for c in session.scalars(select(ConsultationRef).where(ConsultationRef.completed_at.is_(None)))}
     if not consultations:
         return consultations, []

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from services.common.auth import ROLES, StaffIdentity
 from services.common.db import utcnow
 from services.common.runtime import ServiceContext
+from services.common.ui import LANGUAGES
 from services.common.web import Conflict, DomainError, Invalid, NotFound, Refused
 from services.review import accounts, audit
 from services.review.models import PasswordLink, StaffUser
@@ -168,7 +169,7 @@ def invite_user(ctx: ServiceContext, email: str, name: str, role: str, *, actor:
         if session.scalar(select(StaffUser.id).where(StaffUser.email == email)) is not None:
             raise Conflict("a staff user with this e-mail address already exists", details={"email": ["taken"]})
         user = StaffUser(id=str(uuid.uuid4()), email=email, name=name.strip(), role=role, active=True, generation=1,
-                         failed_logins=0, language=language if language in ("pl", "en") else "pl")
+                         failed_logins=0, language=language if language in LANGUAGES else "pl")
         session.add(user)
         _audit(session, actor.email, "user.invited", user, None)
         _publish(ctx, session, user, revoke=False)
@@ -213,7 +214,7 @@ _REFUSALS = {
 def set_mail_preferences(ctx: ServiceContext, user_id: str, *, digest: bool, language: str) -> StaffUser:
     """The user's own choices: the morning digest (services.review.digests) and the language of the e-mails sent
     to them; no token is revoked by them."""
-    if language not in ("pl", "en"):
+    if language not in LANGUAGES:
         raise Invalid("language must be pl or en", details={"language": ["invalid"]})
     with ctx.transaction() as session:
         user = session.get(StaffUser, user_id)

@@ -27,7 +27,7 @@ from services.common.auth import (
     session_claims,
 )
 from services.common.db import utcnow
-from services.common.ui import N_, current_language, safe_next
+from services.common.ui import LANGUAGES, N_, current_language, safe_next
 from services.common.web import DomainError
 from services.review import identity
 from services.review.accounts import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
@@ -36,6 +36,8 @@ from services.review.models import StaffUser
 blp = Blueprint("review_auth", __name__, url_prefix="/review")
 admin = Blueprint("review_admin_users", __name__, url_prefix="/review/admin/users")
 
+# The languages of the e-mails to a staff user, each named in itself.
+LANGUAGE_NAMES = (("pl", "polski"), ("en", "English"))
 ROLE_LABELS = {"reviewer": N_("reviewer"), "coordinator": N_("coordinator"), "admin": N_("admin")}
 LOGIN_FAILED = N_("The e-mail address or password is incorrect, or the account is temporarily locked after "
                   "several failed attempts. Please try again later or set a new password.")
@@ -131,7 +133,7 @@ class EmailForm(Schema):
 class InviteForm(EmailForm):
     name = _Text(load_default="", validate=validate.Length(max=200, error="too_long"))
     role = fields.String(required=True, error_messages=_REQUIRED, validate=validate.OneOf(ROLES, error="invalid"))
-    language = fields.String(load_default=None, validate=validate.OneOf(("pl", "en"), error="invalid"))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES, error="invalid"))
 
 
 EMAIL_TAKEN = N_("A user with this e-mail address already exists.")
@@ -260,11 +262,12 @@ def account() -> Any:
     if request.method == "POST":
         language = request.form.get("language", user.language)
         user = identity.set_mail_preferences(_ctx(), user.id, digest=request.form.get("digest") == "yes",
-                                             language=language if language in ("pl", "en") else user.language)
+                                             language=language if language in LANGUAGES else user.language)
         flash(gettext("You will get the morning summary on working days when work waits for you.") if user.digest
               else gettext("You will not get the morning summary."), "success")
         return redirect("/review/account", 303)
-    return render_template("review/auth/account.html", user=user, role=gettext(ROLE_LABELS[user.role]))
+    return render_template("review/auth/account.html", user=user, role=gettext(ROLE_LABELS[user.role]),
+                           languages=LANGUAGE_NAMES)
 
 
 # --- managing users (admin) ------------------------------------------------------------------
@@ -301,7 +304,7 @@ def invite() -> Any:
 def _invite_page(form: Any, errors: dict[str, str]) -> str:
     options = [(value, gettext(label)) for value, label in ROLE_LABELS.items()]
     return render_template("review/admin/invite.html", form=form, errors=errors, roles_options=options,
-                           languages=[("pl", "polski"), ("en", "English")], language=current_language())
+                           languages=LANGUAGE_NAMES, language=current_language())
 
 
 @admin.route("/<user_id>/role", methods=["POST"])

@@ -34,3 +34,10 @@ def test_a_search_needs_every_word_in_any_case_and_a_decision_narrows_it():
     assert [r[0] for r in select_rows(rows, query="uw/2024/000018", decision="Nieuwzględniona")] == ["2"]
     assert select_rows(rows, query="pomocna ustawą") == []
     assert len(select_rows(rows)) == 3 and select_rows(rows, decision="Uwzględniona")[0][POSITION] == "Uwaga zasadna."
+
+
+def test_a_neutralised_cell_reads_back_as_written_and_a_plain_quote_is_kept():
+    from services.common.spreadsheets import spreadsheet_safe, spreadsheet_unsafe
+
+    for text in ("=SUMA(A1)", "- dodać", "+48 56 611 88 88", "@firma", "'cytat'", "zwykły tekst", ""):
+        assert spreadsheet_unsafe(spreadsheet_safe(text)) == text

@@ -19,8 +19,8 @@ from tests.unit.review_decisions.support import publish_consultation, submit
 
 BASE = "https://konsultacje.torun.pl"
 ME = "anna.recenzentka@um.torun.pl"
-OPEN = ConsultationFacts("k-open", "Program współpracy na 2026 r.", closed=False, needs_approval=True)
-DONE = ConsultationFacts("k-done", "Budżet obywatelski 2026", closed=True, needs_approval=True)
+OPEN = ConsultationFacts("k-open", "Program współpracy na 2026 r.", closed=False)
+DONE = ConsultationFacts("k-done", "Budżet obywatelski 2026", closed=True)
 CONSULTATIONS = {c.id: c for c in (OPEN, DONE)}
 WARSAW = ZoneInfo("Europe/Warsaw")
 
