@@ -176,6 +176,25 @@ class SubmissionDismissedV1(_Payload):
     dismissed_at = fields.AwareDateTime(required=True)
 
 
+CONSENT_CHANGED_VIA = ("status_page", "staff")
+
+
+class SubmissionConsentChangedV1(_Payload):
+    """The submitter withdrew (or gave) their consent to publish their name: on their status page, or staff
+    recorded it from a letter or an e-mail. `publish_consent` is the consent as it now stands; `revision` is
+    1 as received, +1 with each change, so a consumer keeps the highest and ignores one that arrives late. The
+    report names the person only with consent (an organisation is always named); a publication made before a
+    withdrawal is published again without the name. One that comes before the submission is retried."""
+
+    submission_id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    publish_consent = fields.Boolean(required=True)
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=2))
+    changed_at = fields.AwareDateTime(required=True)
+    via = fields.String(required=True, validate=validate.OneOf(CONSENT_CHANGED_VIA))
+
+
 class SubmissionReopenedV1(SubmissionReceivedV1):
     """Staff reopened an e-mail they had closed as holding no comments (`submission.dismissed`): it waits for a
     transcription again. The payload is the submission as `submission.received` describes it, `needs_review`
@@ -392,6 +411,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("submission.dismissed", 1): SubmissionDismissedV1,
     ("submission.reopened", 1): SubmissionReopenedV1,
     ("submission.corrected", 1): SubmissionCorrectedV1,
+    ("submission.consent_changed", 1): SubmissionConsentChangedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
     ("booking.reminder", 1): BookingV1,

@@ -110,6 +110,7 @@ def _consultation_page(consultation_id: str, *, handover_form: dict[str, str] | 
     html = render_template("documents/closing/consultation.html", consultation=consultation, document=document,
                            versions=versions, version_builds=version_builds, reports=reports,
                            publications=publications, publishable=publishable,
+                           withdrawn=publishing.withdrawn_since_publication(_ctx(), consultation_id),
                            council_text=council.council_text(_ctx(), publications[0])[1] if publications else None,
                            public_url=lambda f: publishing.public_url(_ctx(), f.artifact_id, f.kind),
                            handover=handover, handover_form=handover_form, handover_errors=handover_errors or {},

@@ -10,7 +10,7 @@ import re
 import uuid
 from typing import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from services.common.bus import TransientError, handles_many
@@ -21,7 +21,8 @@ from services.common.web import Invalid, NotFound
 from services.documents import builds, drafts
 from services.documents.builds import CSV, DOCX, XLSX
 from services.documents.engine import ReportData, build_report_csv, build_report_docx, build_report_xlsx
-from services.documents.models import Artifact, CommentAnchor, CommentView, ConsultationView, ReportBuild
+from services.documents.models import (Artifact, CommentAnchor, CommentView, ConsultationView, ReportBuild,
+                                       SubmissionConsent)
 from services.documents.reporting import inputs_digest, report_input
 
 log = logging.getLogger(__name__)
@@ -200,6 +201,29 @@ def store_submitted_comments(events: Sequence[Event], session: Session) -> None:
                 section=item["section"], current_text=item["current_text"], proposal=item["proposal"],
                 justification=item["justification"], topic=item.get("topic")))
     insert_missing(session, CommentView, rows)
+    references = {event.data["reference"] for event in events}
+    for consent in session.scalars(select(SubmissionConsent).where(SubmissionConsent.reference.in_(references))):
+        _apply_consent(session, consent)  # changed before these comments came
+
+
+def _apply_consent(session: Session, consent: SubmissionConsent) -> None:
+    session.execute(update(CommentView).where(CommentView.reference == consent.reference)
+                    .values(publish_consent=consent.publish_consent))
+
+
+def on_submission_consent_changed(event: Event, session: Session) -> None:
+    """The submitter withdrew (or gave) their consent to publish their name: reports built from now on name them
+    accordingly. Kept by submission, the highest revision winning, so the events may come in any order."""
+    data = event.data
+    consent = session.get(SubmissionConsent, data["reference"], with_for_update=True)
+    if consent is not None and consent.revision >= data["revision"]:
+        return
+    if consent is None:
+        consent = SubmissionConsent(reference=data["reference"], consultation_id=data["consultation_id"])
+        session.add(consent)
+    consent.publish_consent, consent.revision, consent.changed_at = (data["publish_consent"], data["revision"],
+                                                                     data["changed_at"])
+    _apply_consent(session, consent)
 
 
 @handles_many(store_submitted_comments)
@@ -275,6 +299,7 @@ EVENT_HANDLERS = {
     "submission.transcribed": [on_submission_transcribed],
     "submission.corrected": [on_submission_transcribed],
     "submission.dismissed": [on_submission_dismissed],
+    "submission.consent_changed": [on_submission_consent_changed],
     # A reopened mail's new placeholder is a new comment (its dismissed one is deleted by the dismissal).
     "submission.reopened": [on_submission_received],
     "comment.decided": [on_comment_decided],

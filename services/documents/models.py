@@ -65,6 +65,20 @@ class CommentView(Base):
     text_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
+class SubmissionConsent(Base):
+    """Read model from `submission.consent_changed`: a submitter's consent to publish their name as it last
+    changed, kept by submission so that comments which arrive later (a transcription, a correction, a
+    submission overtaken by its change on the bus) take it too."""
+
+    __tablename__ = "submission_consents"
+
+    reference: Mapped[str] = mapped_column(String(30), primary_key=True)
+    consultation_id: Mapped[str] = mapped_column(String(36), index=True)
+    publish_consent: Mapped[bool] = mapped_column(Boolean)
+    revision: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class BuildStateMixin:
     """The life of a build row: pending → running → done or failed, with progress in percent."""
 

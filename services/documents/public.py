@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request
 from flask_babel import gettext
 
 from services.common.auth import public
@@ -25,10 +25,16 @@ blp = Blueprint("documents_public", __name__, url_prefix="/documents/files")
 @blp.get("/<artifact_id>/<name>")
 @public
 def download(artifact_id: str, name: str) -> Any:
-    artifact, public_name, content = publishing.public_file(current_app.extensions["uwagi"], artifact_id)
-    # Published files never change under their id.
+    try:
+        artifact, public_name, content = publishing.public_file(current_app.extensions["uwagi"], artifact_id)
+    except publishing.Superseded as replaced:
+        response = redirect(replaced.location, code=302)  # a later publication may replace that one too
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+    # A published file never changes under its id, but stops being public when a new publication replaces it
+    # (a withdrawn consent): cached for an hour, not for good.
     return file_response(content, artifact.media_type, public_name, artifact.sha256,
-                         cache_control="public, max-age=86400, immutable")
+                         cache_control="public, max-age=3600")
 
 
 pages = Blueprint("documents_public_pages", __name__, url_prefix="/documents/c")

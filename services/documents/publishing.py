@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from services.common.db import utcnow
@@ -18,7 +18,7 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, NotFound
 from services.documents import builds, drafts
 from services.documents.models import (Artifact, ConsultationView, Document, DocumentVersion, Publication,
-                                       PublishedFile, ReportBuild)
+                                       PublishedFile, ReportBuild, SubmissionConsent)
 
 # Public file names, Polish as the city publishes them.
 PUBLIC_NAMES = {
@@ -114,7 +114,7 @@ def publish(ctx: ServiceContext, consultation_id: str, report_build_id: str, *, 
 def list_publications(ctx: ServiceContext, consultation_id: str) -> list[Publication]:
     with ctx.db.transaction() as session:
         return list(session.scalars(select(Publication).where(Publication.consultation_id == consultation_id)
-                                    .order_by(Publication.published_at.desc())))
+                                    .order_by(Publication.published_at.desc(), Publication.id.desc())))
 
 
 def _public_name(session: Session, artifact_id: str) -> str | None:
@@ -136,9 +136,63 @@ def _public_name(session: Session, artifact_id: str) -> str | None:
     return drafts.DRAFT_PUBLIC_NAME if consulted_draft is not None else None
 
 
-def public_file(ctx: ServiceContext, artifact_id: str) -> tuple[Artifact, str, bytes]:
-    """A public artifact's bytes; anything not public is answered as missing, never as forbidden."""
+class Superseded(Exception):
+    """The file belongs to an earlier publication of results, replaced by a newer one: `location` is the newer
+    publication's file of the same kind."""
+
+    def __init__(self, artifact_id: str, kind: str):
+        super().__init__(artifact_id)
+        self.location = f"/documents/files/{artifact_id}/{PUBLIC_NAMES[kind]}"
+
+
+def _superseding(session: Session, artifact_id: str) -> tuple[str, str] | None:
+    """(artifact id, kind) of the newest publication's file that replaces a file of an earlier publication of the
+    same consultation; None for a file of the newest publication (or one no publication made public).
+
+    A new publication replaces the one before it: the city publishes results again to correct them, or to stop
+    publishing the name of a submitter who withdrew their consent. The earlier files stop being public; their
+    links (in the outcome e-mails, in bookmarks) lead to the files that replaced them."""
+    made_public = session.execute(select(PublishedFile.publication_id, PublishedFile.kind, Publication.consultation_id)
+                                  .join(Publication, Publication.id == PublishedFile.publication_id)
+                                  .where(PublishedFile.artifact_id == artifact_id)).all()
+    if not made_public:
+        return None
+    newest = _newest_publication(session, made_public[0].consultation_id)
+    if newest in {row.publication_id for row in made_public}:
+        return None
+    kind = made_public[0].kind
+    replacement = session.scalar(select(PublishedFile.artifact_id).where(PublishedFile.publication_id == newest,
+                                                                        PublishedFile.kind == kind))
+    if replacement is None:
+        raise NotFound("nie ma takiego opublikowanego pliku (no such published file)")
+    return replacement, kind
+
+
+def _newest_publication(session: Session, consultation_id: str) -> str | None:
+    return session.scalar(select(Publication.id).where(Publication.consultation_id == consultation_id)
+                          .order_by(Publication.published_at.desc(), Publication.id.desc()).limit(1))
+
+
+def withdrawn_since_publication(ctx: ServiceContext, consultation_id: str) -> list[str]:
+    """References of submitters who withdrew their consent to publish their name after the newest publication
+    of results (its files may name them): the coordinator publishes the results again."""
     with ctx.db.transaction() as session:
+        published_at = session.scalar(select(func.max(Publication.published_at))
+                                      .where(Publication.consultation_id == consultation_id))
+        if published_at is None:
+            return []
+        return list(session.scalars(select(SubmissionConsent.reference).where(
+            SubmissionConsent.consultation_id == consultation_id, SubmissionConsent.publish_consent.is_(False),
+            SubmissionConsent.changed_at > published_at).order_by(SubmissionConsent.reference)))
+
+
+def public_file(ctx: ServiceContext, artifact_id: str) -> tuple[Artifact, str, bytes]:
+    """A public artifact's bytes; anything not public is answered as missing, never as forbidden. A file of an
+    earlier publication raises `Superseded`, naming the file that replaced it."""
+    with ctx.db.transaction() as session:
+        replacement = _superseding(session, artifact_id)
+        if replacement is not None:
+            raise Superseded(*replacement)
         name = _public_name(session, artifact_id)
         artifact = session.get(Artifact, artifact_id) if name is not None else None
     if artifact is None or name is None:

@@ -106,10 +106,32 @@ class Submission(Base):
     # Comments a staff correction took out of the register (entered twice, not the sender's): [{number, section,
     # proposal, removed_at}], so that the status page still accounts for every number the sender was shown.
     removed_comments: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # 1 as received, +1 with each change of `publish_consent` (`submission.consent_changed` carries it).
+    consent_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="submission", order_by="Comment.number", cascade="all, delete-orphan"
     )
+    consent_changes: Mapped[list["ConsentChange"]] = relationship(order_by="ConsentChange.revision",
+                                                                  cascade="all, delete-orphan")
+
+
+class ConsentChange(Base):
+    """Append-only: each change of a submitter's consent to publish their name, by whom and on what basis.
+    GDPR art. 7(1): the city must be able to show what consent it held, and when it was withdrawn."""
+
+    __tablename__ = "consent_changes"
+    # The unique index also serves every lookup by submission (its leading column): no second index.
+    __table_args__ = (UniqueConstraint("submission_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    publish_consent: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by: Mapped[str] = mapped_column(String(254))  # a staff e-mail, or "submitter"
+    via: Mapped[str] = mapped_column(String(20))  # consent.VIA: the status page, or staff from a letter or e-mail
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class Comment(Base):

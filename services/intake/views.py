@@ -28,7 +28,7 @@ from services.common.auth import public
 from services.common.events import utcnow
 from services.common.sealing import Sealer
 from services.common.web import Conflict, DomainError, NotFound, Refused
-from services.intake import domain, handlers
+from services.intake import consent, domain, handlers
 from services.intake.mail import transcribe
 from services.intake.web_ui import (
     HONEYPOT,
@@ -236,7 +236,24 @@ def status() -> Any:
     results = handlers.latest_results(_ctx(), submission.consultation_id)
     return render_template("intake/status.html", submission=submission, consultation=found, results=results,
                            awaiting_transcription=transcribe.awaiting_transcription(_ctx(), submission.id),
-                           handover=handlers.council_handover(_ctx(), submission.consultation_id) if results else None)
+                           handover=handlers.council_handover(_ctx(), submission.consultation_id) if results else None,
+                           token=token, consent_changed=request.args.get("consent") == "changed")
+
+
+@blp.post("/status/consent")
+@public
+def change_consent() -> Any:
+    """The submitter withdraws (or gives) their consent to publish their name, from their status page."""
+    reference = request.form.get("reference", "").strip()[:40]
+    token = request.form.get("token", "").strip()[:200]
+    wanted = request.form.get("publish_consent")
+    if wanted not in ("yes", "no") or not reference or not token:
+        return error_page(400, _("The form could not be sent. Please open the status page again from your receipt."))
+    try:
+        consent.change_by_submitter(_ctx(), reference, token, wanted == "yes")
+    except NotFound:
+        return render_template("intake/status_lookup.html", reference=reference, not_found=True), 404
+    return redirect(url_for(".status", reference=reference, token=token, consent="changed") + "#consent", code=303)
 
 
 # --- helpers -----------------------------------------------------------------------

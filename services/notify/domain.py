@@ -30,6 +30,8 @@ class Template(str, enum.Enum):
     COMMENTS_REGISTERED = "comments_registered"
     # Review's morning summary for a staff user of the work waiting for them.
     STAFF_DIGEST = "staff_digest"
+    # The submitter's consent to publish their name changed (on their status page, or recorded by staff).
+    CONSENT_CHANGED = "consent_changed"
 
 
 class NotificationStatus(str, enum.Enum):

@@ -459,12 +459,33 @@ def on_submission_dismissed(event: Event, session: Session) -> None:
     session.execute(update(KnownComment).where(KnownComment.comment_id.in_(ids)).values(dismissed=True))
 
 
+def on_submission_consent_changed(event: Event, session: Session) -> None:
+    """The submitter's consent to publish their name changed: they are told at the address the receipt went to,
+    once per change (a redelivery, or the same change under a new event id, sends nothing more). Also where they
+    made the change themselves: the e-mail is how they learn of a change someone else made with their link."""
+    data = event.data
+    sibling = session.scalar(select(KnownComment).where(KnownComment.submission_id == data["submission_id"]).limit(1))
+    if sibling is None:
+        raise TransientError(f"submission {data['reference']} is not known yet")
+    if not sibling.recipient:
+        return
+    stage_notification(
+        session, event, cause=Cause(event.type, data["submission_id"], data["revision"]),
+        template=Template.CONSENT_CHANGED, recipient=sibling.recipient, language=sibling.language, context={
+            "recipient_name": sibling.recipient_name, "reference": data["reference"],
+            "consultation_title": sibling.consultation_title, "status_url": sibling.status_url,
+            "publish_consent": data["publish_consent"], "by_staff": data["via"] == "staff",
+            "office": _office(session, sibling.consultation_id),
+        })
+
+
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
     "submission.transcribed": [on_submission_transcribed],
     "submission.corrected": [on_submission_transcribed],
     "submission.dismissed": [on_submission_dismissed],
+    "submission.consent_changed": [on_submission_consent_changed],
     # A reopened mail's new placeholder is known as a transcribed comment is: the receipt's link, no e-mail.
     "submission.reopened": [on_submission_transcribed],
     "comment.decided": [on_comment_decided],

@@ -30,6 +30,7 @@ TEMPLATE_LABELS = {
     "booking_reminder": N_("Booking reminder"),
     "staff_password_link": N_("Staff password link"),
     "staff_digest": N_("Morning summary for staff"),
+    "consent_changed": N_("Consent to publish the name changed"),
 }
 
 

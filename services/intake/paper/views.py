@@ -21,8 +21,8 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from services.common.auth import current_staff
-from services.common.web import Conflict, DomainError, Refused, file_response
-from services.intake import domain
+from services.common.web import Conflict, DomainError, Invalid, Refused, file_response
+from services.intake import consent, domain
 from services.intake import handlers as intake_handlers
 from services.intake.console import CHANNEL_WORDS
 from services.intake.mail.transcribe import Sender
@@ -280,10 +280,47 @@ def register_csv(consultation_id: str) -> Any:
 def entered_page(consultation_id: str, submission_id: str) -> Any:
     """What was registered: the reference to write on the paper, the receipt, the provenance and the comments."""
     consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+    return _entered_page(consultation, submission_id)
+
+
+def _entered_page(consultation: Any, submission_id: str, *, consent_note: str = "", consent_error: str | None = None,
+                  status: int = 200) -> Any:
     entered = handlers.entered_submission(_ctx(), consultation.id, submission_id)
     return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
                            booking_starts_at=entered.booking_starts_at,
-                           correctable=entered.correction_refusal is None, mail=entered.mail)
+                           correctable=entered.correction_refusal is None, mail=entered.mail,
+                           consent_note=consent_note, consent_error=consent_error), status
+
+
+@blp.post("/<consultation_id>/submissions/<submission_id>/consent", endpoint="consent")
+def change_consent(consultation_id: str, submission_id: str) -> Any:
+    """Record a submitter's written request to withdraw (or give) their consent to publish their name."""
+    consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+    wanted = request.form.get("publish_consent")
+    note = (request.form.get("note") or "")[:consent.MAX_NOTE + 1]
+    if wanted not in ("yes", "no"):
+        return _entered_page(consultation, submission_id, consent_note=note,
+                             consent_error=_("Choose whether the name may be published."), status=422)
+    try:
+        outcome = consent.change_by_staff(_ctx(), consultation.id, submission_id, wanted == "yes",
+                                          actor=current_staff().email, note=note)
+    except Invalid as exc:
+        code = (exc.details or {}).get("note", ["required"])[0]
+        words = (_("Say on what basis you record the change: the letter or e-mail and its date.") if code == "required"
+                 else _("This text is too long."))
+        return _entered_page(consultation, submission_id, consent_note=note, consent_error=words, status=422)
+    if not outcome.changed:
+        flash(_("Nothing was changed: the consent already stood so."), "info")
+    elif outcome.publish_consent:
+        flash(_("Recorded: the name of %(reference)s may be published.", reference=outcome.reference), "success")
+    else:
+        flash(_("Recorded: the consent of %(reference)s to publish the name is withdrawn.",
+                reference=outcome.reference), "success")
+        if outcome.results_published:
+            flash(_("The results of this consultation are already published: build the report again and publish "
+                    "it in the documents console, so that the name is no longer published."), "warning")
+    return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission_id) + "#consent",
+                    code=303)
 
 
 @blp.route("/<consultation_id>/submissions/<submission_id>/correct", methods=["GET", "POST"], endpoint="correct")
