@@ -69,6 +69,11 @@ def test_a_resident_sends_two_comments_and_checks_their_status(browser, live_int
     expect(page.get_by_text("partially accepted")).to_be_visible()
     page.screenshot(path=str(shots / "status-en.png"), full_page=True)
     check_accessibility(page, "public: status page in English")
+    # she withdraws her consent to publish her name, from the page her receipt links to
+    page.get_by_role("button", name="Withdraw my consent to publish my name").click()
+    expect(page.get_by_text("Saved: your consent to publish your name is withdrawn.")).to_be_visible()
+    expect(page.get_by_role("button", name="I agree that my name may be published")).to_be_visible()
+    check_accessibility(page, "public: status page, the consent withdrawn")
     page.goto(f"{base}/intake/status")
     check_accessibility(page, "public: status lookup")
     page.goto(f"{base}/intake/no-such-page")

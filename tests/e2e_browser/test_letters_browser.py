@@ -177,6 +177,22 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     assert "osób z niepełnosprawnościami (pismo)" in resident.locator("#removed-comments + p + ul").inner_text()
     check_accessibility(resident, "public: a submission's status with a comment removed by a correction")
     resident.context.close()
+
+    # The sender writes about publishing their name: the clerk records it with its basis, and the sender is told
+    page.locator("#consent button").click()
+    expect(page.get_by_text("Podaj podstawę zmiany: pismo lub e-mail i jego datę.")).to_be_visible()
+    expect(page.get_by_label("Podstawa (pismo lub e-mail i jego data)")).to_be_focused()
+    check_accessibility(page, "staff: consent to publish the name, its basis missing")
+    page.get_by_label("Podstawa (pismo lub e-mail i jego data)").fill("pismo z 12 listopada 2024 r.")
+    page.locator("#consent button").click()
+    expect(page.get_by_text(f"w zgłoszeniu {reference}")).to_be_visible()
+    expect(page.locator("#consent ul.history li")).to_have_count(2)
+    assert "recenzent@example.org: pismo z 12 listopada 2024 r." in page.locator("#consent ul.history").inner_text()
+    check_accessibility(page, "staff: consent to publish the name, a change recorded")
+    told = wait_until(lambda: next((m for m in live_system["smtp"].to("anna.nowak@example.org")
+                                    if "publikację imienia i nazwiska" in str(m["Subject"])), None),
+                      timeout=60, what="the confirmation of the consent's change")
+    assert reference in str(told["Subject"]) and "zgodnie z Państwa prośbą" in told.get_body(("plain",)).get_content()
     staff.close()
 
 
