@@ -147,6 +147,7 @@ def load_demo(system: Any, *, samples: bool = False) -> list[str]:
     if existing is None:
         existing = intake.open_consultation(intake_ctx, demo_consultation(today, settings.timezone), actor="demo")
     document = load_demo_document(system, existing.id, programme_year(today))
+    load_demo_statement(intake_ctx, today)
     loaded = None
     if samples:
         from services.demo_submissions import load_demo_submissions
@@ -162,6 +163,20 @@ def load_demo(system: Any, *, samples: bool = False) -> list[str]:
         f"  Staff token:  {token}",
         f"                (coordinator {DEMO_COORDINATOR_EMAIL}; send as 'Authorization: Bearer <token>')",
     ]
+
+
+def load_demo_statement(ctx: Any, today: date) -> None:
+    """The accessibility statement as an admin would have filled it in, unless one was saved."""
+    from services.intake import accessibility
+
+    if accessibility.current(ctx) is not None:
+        return
+    week_ago = today - timedelta(days=7)
+    accessibility.save(ctx, accessibility.Statement(**{
+        **accessibility.SUGGESTED, "site_owner": "Urząd Miasta Torunia", "published_on": week_ago,
+        "updated_on": week_ago, "exclusions": "", "prepared_on": week_ago, "reviewed_on": week_ago,
+        "contact_person": "Koordynator do spraw dostępności (demo)", "contact_email": "dostepnosc@example.org",
+        "contact_phone": "56 611 87 24"}), actor="demo")
 
 
 def load_demo_document(system: Any, consultation_id: str, year: int | None = None) -> Any:

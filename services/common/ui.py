@@ -55,6 +55,7 @@ STAFF_NAV: tuple[tuple[str, str, str], ...] = (
     ("Audit log", "/review/audit", "reviewer"),
     ("Users", "/review/admin/users", "admin"),
     ("Events", "/review/admin/events", "admin"),
+    ("Accessibility statement", "/intake/staff/accessibility", "admin"),
 )
 
 

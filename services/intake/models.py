@@ -269,3 +269,26 @@ class SubmissionImport(Base):
     references: Mapped[list] = mapped_column(JSON, default=list)  # [first, last] per year
     imported_by: Mapped[str] = mapped_column(String(254), default="")
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AccessibilityStatementRow(Base):
+    """The public site's accessibility statement (one row), as the admin last saved it: `accessibility`."""
+
+    __tablename__ = "accessibility_statement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    site_owner: Mapped[str] = mapped_column(String(300))
+    published_on: Mapped[date] = mapped_column(Date)
+    updated_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # accessibility.STATUSES
+    inaccessible: Mapped[str] = mapped_column(Text)
+    exclusions: Mapped[str] = mapped_column(Text)
+    prepared_on: Mapped[date] = mapped_column(Date)
+    reviewed_on: Mapped[date] = mapped_column(Date)
+    assessment: Mapped[str] = mapped_column(String(300))
+    contact_person: Mapped[str] = mapped_column(String(200))
+    contact_email: Mapped[str] = mapped_column(String(254))
+    contact_phone: Mapped[str] = mapped_column(String(50))
+    buildings: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str] = mapped_column(String(254))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -28,7 +28,7 @@ from services.common.auth import public
 from services.common.events import utcnow
 from services.common.sealing import Sealer
 from services.common.web import Conflict, DomainError, NotFound, Refused
-from services.intake import consent, domain, handlers
+from services.intake import accessibility, consent, domain, handlers
 from services.intake.mail import transcribe
 from services.intake.web_ui import (
     HONEYPOT,
@@ -238,6 +238,15 @@ def status() -> Any:
                            awaiting_transcription=transcribe.awaiting_transcription(_ctx(), submission.id),
                            handover=handlers.council_handover(_ctx(), submission.consultation_id) if results else None,
                            token=token, consent_changed=request.args.get("consent") == "changed")
+
+
+@blp.get("/accessibility")
+@public
+def accessibility_statement() -> Any:
+    """The accessibility statement (deklaracja dostępności), linked from every public page's footer."""
+    saved = accessibility.current(_ctx())
+    return render_template("intake/accessibility.html", statement=saved[0] if saved else None,
+                           site_url=f"{_ctx().settings.public_url}/intake/")
 
 
 @blp.post("/status/consent")

@@ -114,3 +114,31 @@ def test_an_admin_invites_a_reviewer_who_sets_a_password_and_logs_in(browser, de
     check_accessibility(page, "staff: forgotten password")
     context.close()
     invited.context.close()
+
+
+def test_the_accessibility_statement_is_linked_from_every_public_page_and_kept_by_the_admin(browser, demo):
+    base = demo["url"]
+    resident = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
+    resident.goto(f"{base}/intake/")
+    resident.get_by_role("contentinfo").get_by_role("link", name="Deklaracja dostępności").click()
+    expect(resident.get_by_role("heading", level=1)).to_have_text("Deklaracja dostępności")
+    expect(resident.locator("#a11y-status")).to_have_text("częściowo zgodna")  # as the demo's admin filled it
+    check_accessibility(resident, "public: accessibility statement")
+
+    page = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
+    log_in(page, base, "administrator@example.org", demo["password"])
+    page.get_by_role("navigation", name="Panel pracowników").get_by_role("link", name="Deklaracja dostępności").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Deklaracja dostępności")
+    check_accessibility(page, "staff: the accessibility statement's form")
+    page.get_by_label("Adres e-mail").fill("dostepnosc(at)example.org")
+    page.get_by_role("button", name="Zapisz i opublikuj deklarację").click()
+    expect(page.get_by_role("alert")).to_contain_text("w poprawnym formacie")
+    check_accessibility(page, "staff: the accessibility statement's form, an address refused")
+    page.get_by_label("Adres e-mail").fill("dostepnosc@example.org")
+    page.get_by_label("Osoba kontaktowa").fill("Jan Dostępny")
+    page.get_by_role("button", name="Zapisz i opublikuj deklarację").click()
+    expect(page.get_by_text("Deklaracja dostępności została zapisana i opublikowana.")).to_be_visible()
+    resident.reload()
+    expect(resident.locator("#a11y-osoba")).to_have_text("Jan Dostępny")
+    resident.context.close()
+    page.context.close()
