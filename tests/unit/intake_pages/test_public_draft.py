@@ -104,7 +104,7 @@ def test_an_annex_whose_heading_names_it_is_shown_by_its_heading_once(app, clien
     body = text(client.get(f"{page_url(consultation.id)}/draft"))
     assert "<p><strong>Załącznik do uchwały nr …/24 Rady Miasta Torunia z dnia … 2024 r.</strong></p>" in body
     assert "Załącznik</strong> Załącznik" not in body
-    assert '<strong class="nowrap">Załącznik § 1</strong> Program określa cele współpracy.' in body
+    assert '<strong class="unit-label">Załącznik § 1</strong> Program określa cele współpracy.' in body
 
 
 def test_an_unknown_unit_opens_an_empty_form_and_a_consultation_without_a_draft_has_no_draft_page(app, client):
