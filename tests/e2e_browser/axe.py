@@ -61,6 +61,30 @@ def page_html(page) -> str:
     return page.content()
 
 
+REFLOW_WIDTH = 320  # CSS pixels: WCAG 2.1 SC 1.4.10, a 1280 px window at 400 % zoom
+
+
+def reflow_violations(page) -> list[dict]:
+    """WCAG 1.4.10 Reflow, which axe-core does not test: at 320 CSS pixels the page must not scroll sideways.
+    Residents read the public pages on phones; the staff console is checked by axe alone."""
+    page.set_viewport_size({"width": REFLOW_WIDTH, "height": 640})
+    found = page.evaluate("""() => {
+        const limit = document.documentElement.clientWidth;  // the viewport less a scroll bar, if one takes room
+        // a box beyond the window, or text overflowing its box (a long word in a narrow column)
+        const beyond = e => e.getBoundingClientRect().right > limit + 1
+            || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible');
+        return {limit, width: document.documentElement.scrollWidth,
+                nodes: Array.from(document.querySelectorAll('body *'))
+                    .filter(e => beyond(e) && !Array.from(e.children).some(beyond)).slice(0, 5)
+                    .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ': '
+                              + (e.textContent || '').trim().slice(0, 40))};
+    }""")
+    if found["width"] <= found["limit"] + 1:
+        return []
+    return [{"id": "reflow", "impact": "serious", "help": f"the page is {found['width']} px wide in a {found['limit']} "
+             f"px window at {REFLOW_WIDTH} px (WCAG 1.4.10 Reflow)", "nodes": found["nodes"]}]
+
+
 def check_accessibility(page, label: str) -> list[dict]:
     """Run axe-core on the page as it is now; fail on serious or critical WCAG 2.1 A/AA violations.
 
@@ -81,6 +105,8 @@ def check_accessibility(page, label: str) -> list[dict]:
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                             nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
         }""", WCAG_TAGS)
+        if label.startswith("public:"):
+            result += reflow_violations(mirror)
     finally:
         checker.close()
     LEDGER.record(label, url, result)
