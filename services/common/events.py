@@ -332,6 +332,9 @@ class CouncilHandoverRecordedV1(_Payload):
     handed_over_on = fields.Date(required=True)
     letter_reference = fields.String(load_default="", validate=validate.Length(max=200))  # the letter's sign
     print_number = fields.String(load_default="", validate=validate.Length(max=100))  # the council's "druk nr"
+    # Added with the council's resolution (additive): absent or null until the council has adopted the document.
+    adopted_on = fields.Date(load_default=None, allow_none=True)
+    resolution_number = fields.String(load_default="", validate=validate.Length(max=100))  # "XII/123/24"
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
     recorded_by = fields.String(required=True)
     recorded_at = fields.AwareDateTime(required=True)

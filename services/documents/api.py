@@ -215,6 +215,11 @@ class CouncilHandoverIn(Schema):
                                  metadata={"description": "the council's print number (\"druk nr\"), once known"})
     note = fields.String(load_default="", validate=validate.Length(max=council.HANDOVER_LIMITS["note"]),
                          metadata={"description": "for staff only; never published"})
+    adopted_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "when the council passed the resolution adopting the document, once it has; with "
+                       "resolution_number, no earlier than the hand-over"})
+    resolution_number = fields.String(load_default="", validate=validate.Length(max=council.HANDOVER_LIMITS[
+        "resolution_number"]), metadata={"description": "the resolution's number, \"XII/123/24\""})
 
 
 class CouncilHandoverOut(Schema):
@@ -223,6 +228,8 @@ class CouncilHandoverOut(Schema):
     letter_reference = fields.String()
     print_number = fields.String()
     note = fields.String()
+    adopted_on = fields.Date(allow_none=True)
+    resolution_number = fields.String()
     revision = fields.Integer()
     recorded_by = fields.String()
     recorded_at = fields.DateTime()
@@ -400,9 +407,10 @@ def list_publications(consultation_id: str) -> Any:
 def record_council_handover(data: dict, consultation_id: str) -> Any:
     """Record (or correct) when the draft went to the City Council; emits `council.handover_recorded` when anything
     changed. The same body sent again changes nothing. 409 before the results are published, 422 for a date before
-    the consultation's end or in the future."""
+    the consultation's end or in the future, or for a resolution without its number or date."""
     entry = council.HandoverEntry(data["handed_over_on"], data["letter_reference"].strip(),
-                                  data["print_number"].strip(), data["note"].strip())
+                                  data["print_number"].strip(), data["note"].strip(), data["adopted_on"],
+                                  data["resolution_number"].strip())
     handover, _changed = council.record_handover(_ctx(), consultation_id, entry, actor=current_staff().email)
     return handover
 

@@ -78,10 +78,13 @@ def _consultation(consultation_id: str) -> ConsultationView:
     return consultation
 
 
-HANDOVER_FIELDS = ("handed_over_on", "letter_reference", "print_number", "note")
+HANDOVER_FIELDS = ("handed_over_on", "letter_reference", "print_number", "note", "adopted_on", "resolution_number")
 HANDOVER_PROBLEMS = {
-    "future": N_("The date of the hand-over cannot lie in the future."),
+    "future": N_("The date cannot lie in the future."),
     "before_closing": N_("The date of the hand-over cannot come before the consultation ended."),
+    "before_handover": N_("The council cannot adopt the document before it was handed over."),
+    "required_with_date": N_("Enter the number of the resolution passed on that day."),
+    "required_with_number": N_("Enter the date on which the council passed the resolution."),
     "invalid": N_("Enter the date as day, month and year."),
     "too_long": N_("This text is too long."),
 }
@@ -106,7 +109,8 @@ def _consultation_page(consultation_id: str, *, handover_form: dict[str, str] | 
         working_draft=r.working_draft)]
     handover = council.recorded_handover(_ctx(), consultation_id)
     if handover_form is None:  # the form shows the record as it stands (str of a date is its ISO form)
-        handover_form = {name: str(getattr(handover, name, "")) for name in HANDOVER_FIELDS}
+        handover_form = {name: "" if getattr(handover, name, None) is None else str(getattr(handover, name))
+                         for name in HANDOVER_FIELDS}
     html = render_template("documents/closing/consultation.html", consultation=consultation, document=document,
                            versions=versions, version_builds=version_builds, reports=reports,
                            publications=publications, publishable=publishable,
@@ -139,12 +143,15 @@ def _handover_messages(problems: dict[str, list[str]]) -> dict[str, list[str]]:
 def record_handover(consultation_id: str) -> Any:
     """The coordinator records when the draft resolution went to the City Council (or corrects the record)."""
     form = {name: request.form.get(name, "").strip() for name in HANDOVER_FIELDS}
-    try:
-        day = date.fromisoformat(form["handed_over_on"])
-    except ValueError:
-        return _consultation_page(consultation_id, handover_form=form,
-                                  handover_errors=_handover_messages({"handed_over_on": ["invalid"]}))
-    entry = council.HandoverEntry(day, form["letter_reference"], form["print_number"], form["note"])
+    dates: dict[str, date | None] = {}
+    for name in ("handed_over_on", "adopted_on"):
+        try:
+            dates[name] = date.fromisoformat(form[name]) if form[name] or name == "handed_over_on" else None
+        except ValueError:
+            return _consultation_page(consultation_id, handover_form=form,
+                                      handover_errors=_handover_messages({name: ["invalid"]}))
+    entry = council.HandoverEntry(dates["handed_over_on"], form["letter_reference"], form["print_number"], form["note"],
+                                  dates["adopted_on"], form["resolution_number"])
     back = f"/documents/consultations/{consultation_id}"
     try:
         _handover, changed = council.record_handover(_ctx(), consultation_id, entry, actor=current_staff().email)

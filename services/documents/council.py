@@ -215,7 +215,7 @@ def council_package(ctx: ServiceContext, consultation_id: str) -> tuple[str, byt
 
 # --- the hand-over -------------------------------------------------------------------
 
-HANDOVER_LIMITS = {"letter_reference": 200, "print_number": 100, "note": 2000}
+HANDOVER_LIMITS = {"letter_reference": 200, "print_number": 100, "note": 2000, "resolution_number": 100}
 
 
 @dataclass(frozen=True)
@@ -225,11 +225,13 @@ class HandoverEntry:
     letter_reference: str = ""  # the covering letter's sign, as the city's document system gave it
     print_number: str = ""  # the council's print number ("druk nr") of the draft resolution, once known
     note: str = ""  # for staff only
+    adopted_on: date | None = None  # the council's resolution adopting the document, once passed
+    resolution_number: str = ""  # its number, "XII/123/24"
 
     @property
-    def public(self) -> tuple[date, str, str]:
+    def public(self) -> tuple[date, str, str, date | None, str]:
         """What the other services are told of (the note never leaves documents)."""
-        return self.handed_over_on, self.letter_reference, self.print_number
+        return self.handed_over_on, self.letter_reference, self.print_number, self.adopted_on, self.resolution_number
 
 
 def handover_problems(entry: HandoverEntry, *, today: date, closed_on: date) -> dict[str, list[str]]:
@@ -242,6 +244,15 @@ def handover_problems(entry: HandoverEntry, *, today: date, closed_on: date) -> 
         problems["handed_over_on"] = ["future"]
     elif entry.handed_over_on < closed_on:
         problems["handed_over_on"] = ["before_closing"]
+    if entry.adopted_on is not None:
+        if entry.adopted_on > today:
+            problems["adopted_on"] = ["future"]
+        elif entry.adopted_on < entry.handed_over_on:
+            problems["adopted_on"] = ["before_handover"]
+        if not entry.resolution_number:
+            problems["resolution_number"] = ["required_with_date"]
+    elif entry.resolution_number:
+        problems["adopted_on"] = ["required_with_number"]
     for field, limit in HANDOVER_LIMITS.items():
         if len(getattr(entry, field)) > limit:
             problems[field] = ["too_long"]
@@ -249,7 +260,8 @@ def handover_problems(entry: HandoverEntry, *, today: date, closed_on: date) -> 
 
 
 def _entry_of(handover: CouncilHandover) -> HandoverEntry:
-    return HandoverEntry(handover.handed_over_on, handover.letter_reference, handover.print_number, handover.note)
+    return HandoverEntry(handover.handed_over_on, handover.letter_reference, handover.print_number, handover.note,
+                         handover.adopted_on, handover.resolution_number)
 
 
 def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEntry, *,
@@ -289,6 +301,7 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
                 handover.revision += 1
             handover.handed_over_on, handover.letter_reference = entry.handed_over_on, entry.letter_reference
             handover.print_number, handover.note = entry.print_number, entry.note
+            handover.adopted_on, handover.resolution_number = entry.adopted_on, entry.resolution_number
             handover.recorded_by, handover.recorded_at = actor, now
             session.flush()
             if told:  # only the staff note changed: the others have nothing new to show
@@ -296,7 +309,8 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
             ctx.emit(session, "council.handover_recorded", {
                 "consultation_id": consultation_id, "handed_over_on": entry.handed_over_on.isoformat(),
                 "letter_reference": entry.letter_reference, "print_number": entry.print_number,
-                "revision": handover.revision, "recorded_by": actor, "recorded_at": now,
+                "adopted_on": entry.adopted_on.isoformat() if entry.adopted_on else None,
+                "resolution_number": entry.resolution_number, "revision": handover.revision, "recorded_by": actor, "recorded_at": now,
             }, correlation_id=consultation_id)
     except IntegrityError:  # a colleague recorded the first hand-over in the same instant
         raise Conflict("przekazanie zapisano w międzyczasie (the hand-over was recorded meanwhile)",

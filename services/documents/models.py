@@ -246,6 +246,9 @@ class CouncilHandover(Base):
     letter_reference: Mapped[str] = mapped_column(String(200), default="")
     print_number: Mapped[str] = mapped_column(String(100), default="")
     note: Mapped[str] = mapped_column(Text, default="")  # for staff only; never published
+    # The council's resolution adopting the document ("uchwała nr …"), recorded once it is passed.
+    adopted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    resolution_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
     revision: Mapped[int] = mapped_column(Integer, default=1)  # 1 when first recorded, higher with each correction
     recorded_by: Mapped[str] = mapped_column(String(254))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

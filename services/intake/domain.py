@@ -310,6 +310,7 @@ class ProgressFacts:
     mails_waiting: int  # e-mails still waiting for a transcription
     results_published: bool
     handed_to_council_on: date | None = None  # recorded in documents once the draft went to the City Council
+    adopted_by_resolution: str = ""  # the number of the council's resolution adopting the document, once passed
 
 
 @dataclass(frozen=True)

@@ -289,7 +289,8 @@ def progress_facts(ctx: ServiceContext, consultation: Consultation, *, state: do
         state=state, warnings=warnings, document_published=bool(consultation.document_id),
         submissions=submissions or 0, comments=comments or 0, decided=decided or 0,
         mails_waiting=mails_waiting or 0, results_published=bool(results),
-        handed_to_council_on=handover.handed_over_on if handover is not None else None)
+        handed_to_council_on=handover.handed_over_on if handover is not None else None,
+        adopted_by_resolution=handover.resolution_number if handover is not None and handover.adopted_on else "")
 
 
 def list_all_consultations(ctx: ServiceContext) -> list[Consultation]:
@@ -497,6 +498,7 @@ def keep_council_handover(event: Event, session: Session) -> None:
         session.add(handover)
     handover.handed_over_on, handover.letter_reference = data["handed_over_on"], data["letter_reference"]
     handover.print_number, handover.revision = data["print_number"], data["revision"]
+    handover.adopted_on, handover.resolution_number = data["adopted_on"], data["resolution_number"]
 
 
 def council_handover(ctx: ServiceContext, consultation_id: str) -> CouncilHandoverView | None:

@@ -177,6 +177,9 @@ class CouncilHandoverView(Base):
     handed_over_on: Mapped[date] = mapped_column(Date)
     letter_reference: Mapped[str] = mapped_column(String(200), default="")
     print_number: Mapped[str] = mapped_column(String(100), default="")
+    # The council's resolution adopting the document, once it is passed (recorded with the hand-over).
+    adopted_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    resolution_number: Mapped[str] = mapped_column(String(100), default="", server_default="")
     revision: Mapped[int] = mapped_column(Integer)
 
 

@@ -8,6 +8,7 @@ import uuid
 import zipfile
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -142,13 +143,23 @@ def test_the_coordinator_builds_and_publishes_and_every_page_is_accessible(brows
     expect(page.locator("[data-handover]")).to_contain_text("Znak pisma: WRS-II.524.3.2024.")
     assert page.get_by_text("Popraw zapis przekazania").is_visible()
     check_accessibility(page, "console: the hand-over to the City Council, recorded")
+    # The council adopts the document: its resolution's number without its date is refused, then added
+    page.get_by_text("Popraw zapis przekazania").click()
+    page.get_by_label("Numer uchwały").fill("XII/123/24")
+    page.get_by_role("button", name="Zapisz dane przekazania").click()
+    expect(page.get_by_role("alert")).to_contain_text("Wpisz datę podjęcia uchwały przez Radę.")
+    check_accessibility(page, "console: the council's resolution, its date missing")
+    page.get_by_label("Data uchwały Rady").fill(datetime.now(ZoneInfo("Europe/Warsaw")).date().isoformat())
+    page.get_by_role("button", name="Zapisz dane przekazania").click()
+    expect(page.locator("[data-handover]")).to_contain_text("Rada przyjęła go uchwałą nr XII/123/24 z dnia")
 
 
 def test_the_results_page_delivery_log_and_event_pages_are_accessible(browser, apps):
     intake, notify = apps["apps"]["intake"], apps["apps"]["notify"]
     consultation = open_consultation(intake)
     publish(intake, consultation.id)
-    record_handover(intake, consultation.id, 1, "2024-12-04", print_number="412")
+    record_handover(intake, consultation.id, 1, "2024-12-04", print_number="412", adopted_on="2024-12-12",
+                    resolution_number="XII/123/24")
     public = browser.new_context(java_script_enabled=False, locale="pl-PL").new_page()
     public.goto(f"{apps['urls']['intake']}/intake/c/{consultation.id}/results")
     assert public.get_by_role("heading", level=1).inner_text() == "Wyniki konsultacji"

@@ -36,6 +36,22 @@ def test_the_texts_of_a_hand_over_have_limits():
     assert handover_problems(fits, today=date(2024, 11, 29), closed_on=CLOSED_ON) == {}
 
 
+def test_the_councils_resolution_comes_after_the_hand_over_with_both_its_date_and_number():
+    today, handed = date(2024, 12, 20), date(2024, 11, 12)
+
+    def problems(adopted_on, number=""):
+        return handover_problems(HandoverEntry(handed, adopted_on=adopted_on, resolution_number=number), today=today,
+                                 closed_on=CLOSED_ON)
+
+    assert problems(date(2024, 12, 12), "XII/123/24") == {}
+    assert problems(handed, "XII/123/24") == {}
+    assert problems(date(2024, 11, 11), "XII/123/24") == {"adopted_on": ["before_handover"]}
+    assert problems(date(2024, 12, 21), "XII/123/24") == {"adopted_on": ["future"]}
+    assert problems(date(2024, 12, 12)) == {"resolution_number": ["required_with_date"]}
+    assert problems(None, "XII/123/24") == {"adopted_on": ["required_with_number"]}
+    assert problems(date(2024, 12, 12), "X" * 101) == {"resolution_number": ["too_long"]}
+
+
 def closed_consultation(ctx, *, days_ago: int = 10) -> str:
     consultation_id = str(uuid.uuid4())
     now = datetime.now(timezone.utc)
@@ -105,6 +121,17 @@ def test_the_hand_over_is_recorded_with_its_event_once_and_corrected_with_a_high
         actor="k@um.example.pl")
     assert changed and noted.revision == 3 and len(outbox(ctx, "council.handover_recorded")) == 2
 
+    # Weeks later the council adopts the document: its resolution is added to the record and told of.
+    adopted, changed = council.record_handover(
+        ctx, consultation_id, HandoverEntry(day, "WRS-II.524.3.2024", "412", "Potwierdzenie w EZD",
+                                            local_today(ctx), "XII/123/24"), actor="k@um.example.pl")
+    assert changed and adopted.revision == 4 and (adopted.adopted_on, adopted.resolution_number) == (
+        local_today(ctx), "XII/123/24")
+    last = outbox(ctx, "council.handover_recorded")[-1]
+    assert (last["revision"], last["adopted_on"], last["resolution_number"]) == (
+        4, local_today(ctx).isoformat(), "XII/123/24")
+    assert outbox(ctx, "council.handover_recorded")[0]["adopted_on"] is None
+
 
 def test_a_date_outside_the_window_is_refused_and_nothing_is_stored(ctx):
     consultation_id = closed_consultation(ctx, days_ago=2)
@@ -164,3 +191,9 @@ def test_the_api_records_reads_and_corrects_the_hand_over(ctx, client):
     for bad in ({"handed_over_on": "2024-13-45"}, {}, {"handed_over_on": day, "print_number": "1" * 101}):
         assert client.put(path, json=bad, headers=staff(ctx)).status_code in (400, 422), bad
     assert client.get(path, headers=staff(ctx)).json["revision"] == 2
+    resolution = {**body, "print_number": "412", "adopted_on": day, "resolution_number": "XII/123/24"}
+    assert client.put(path, json={**resolution, "resolution_number": ""}, headers=staff(ctx)).json["errors"] == {
+        "resolution_number": ["required_with_date"]}
+    adopted = client.put(path, json=resolution, headers=staff(ctx))
+    assert adopted.status_code == 200 and (adopted.json["adopted_on"], adopted.json["resolution_number"],
+                                           adopted.json["revision"]) == (day, "XII/123/24", 3)

@@ -70,11 +70,12 @@ def test_the_status_page_links_to_the_published_results(app: Flask, client: Flas
     assert f'href="/documents/c/{consultation.id}/comments?q={receipt.reference}"' in status
 
 
-def record_handover(app: Flask, consultation_id: str, revision: int, handed_over_on: str, print_number: str = "") -> None:
+def record_handover(app: Flask, consultation_id: str, revision: int, handed_over_on: str, print_number: str = "",
+                    **adopted: str) -> None:
     event = parse_envelope(new_envelope("council.handover_recorded", {
         "consultation_id": consultation_id, "handed_over_on": handed_over_on, "letter_reference": "WRS-II.524.3.2024",
         "print_number": print_number, "revision": revision, "recorded_by": "koordynator@um.example.pl",
-        "recorded_at": datetime(2024, 12, 5, 9, 0, tzinfo=UTC)}, producer="documents"))
+        "recorded_at": datetime(2024, 12, 5, 9, 0, tzinfo=UTC), **adopted}, producer="documents"))
     InboxDispatcher(app.extensions["uwagi"].db, Inbox, EVENT_HANDLERS).dispatch(event)
 
 
@@ -100,3 +101,14 @@ def test_the_results_and_status_pages_say_when_the_draft_went_to_the_city_counci
     assert "przekazano Radzie Miasta 4 grudnia 2024 r." in status
     handover = handlers.council_handover(app.extensions["uwagi"], consultation.id)
     assert (handover.revision, handover.print_number) == (2, "412")
+    assert "uchwałą" not in html and "uchwałą" not in status
+
+    # the council passes the resolution: the coordinator adds it to the record
+    record_handover(app, consultation.id, 3, "2024-12-04", print_number="412", adopted_on="2024-12-12",
+                    resolution_number="XII/123/24")
+    html = client.get(results_url).get_data(as_text=True)
+    assert "Rada Miasta przyjęła dokument uchwałą nr XII/123/24 z dnia 12 grudnia 2024 r.</strong>" in html
+    assert "adopted the document by resolution no. XII/123/24 of 12 December 2024." in client.get(
+        f"{results_url}?lang=en").get_data(as_text=True)
+    assert "Rada Miasta przyjęła dokument uchwałą nr XII/123/24 z dnia 12 grudnia 2024 r." in client.get(
+        f"{status_url}&lang=pl").get_data(as_text=True)
