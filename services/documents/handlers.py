@@ -223,6 +223,7 @@ def on_submission_consent_changed(event: Event, session: Session) -> None:
         session.add(consent)
     consent.publish_consent, consent.revision, consent.changed_at = (data["publish_consent"], data["revision"],
                                                                      data["changed_at"])
+    consent.applied_at = utcnow()
     _apply_consent(session, consent)
 
 

@@ -77,6 +77,8 @@ class SubmissionConsent(Base):
     publish_consent: Mapped[bool] = mapped_column(Boolean)
     revision: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When documents applied it to its comments: a report build that read them before carries the old consent.
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class BuildStateMixin:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.common.db import utcnow
@@ -174,16 +174,17 @@ def _newest_publication(session: Session, consultation_id: str) -> str | None:
 
 
 def withdrawn_since_publication(ctx: ServiceContext, consultation_id: str) -> list[str]:
-    """References of submitters who withdrew their consent to publish their name after the newest publication
-    of results (its files may name them): the coordinator publishes the results again."""
+    """References of submitters whose withdrawn consent to publish their name reached documents after the report
+    of the newest publication read its comments (its files may name them): the coordinator publishes again."""
     with ctx.db.transaction() as session:
-        published_at = session.scalar(select(func.max(Publication.published_at))
-                                      .where(Publication.consultation_id == consultation_id))
-        if published_at is None:
+        newest = _newest_publication(session, consultation_id)
+        if newest is None:
             return []
+        build = session.get(ReportBuild, session.get(Publication, newest).report_build_id)
+        read_at = build.started_at or build.created_at
         return list(session.scalars(select(SubmissionConsent.reference).where(
             SubmissionConsent.consultation_id == consultation_id, SubmissionConsent.publish_consent.is_(False),
-            SubmissionConsent.changed_at > published_at).order_by(SubmissionConsent.reference)))
+            SubmissionConsent.applied_at > read_at).order_by(SubmissionConsent.reference)))
 
 
 def public_file(ctx: ServiceContext, artifact_id: str) -> tuple[Artifact, str, bytes]:
