@@ -201,9 +201,6 @@ def store_submitted_comments(events: Sequence[Event], session: Session) -> None:
                 section=item["section"], current_text=item["current_text"], proposal=item["proposal"],
                 justification=item["justification"], topic=item.get("topic")))
     insert_missing(session, CommentView, rows)
-    references = {event.data["reference"] for event in events}
-    for consent in session.scalars(select(SubmissionConsent).where(SubmissionConsent.reference.in_(references))):
-        _apply_consent(session, consent)  # changed before these comments came
 
 
 def _apply_consent(session: Session, consent: SubmissionConsent) -> None:
@@ -213,8 +210,12 @@ def _apply_consent(session: Session, consent: SubmissionConsent) -> None:
 
 def on_submission_consent_changed(event: Event, session: Session) -> None:
     """The submitter withdrew (or gave) their consent to publish their name: reports built from now on name them
-    accordingly. Kept by submission, the highest revision winning, so the events may come in any order."""
+    accordingly. Kept by submission, the highest revision winning, so the events may come in any order; one that
+    comes before the submission is retried until it has landed (intake announces no change for a mail closed as
+    holding no comments, whose placeholders documents has dropped)."""
     data = event.data
+    if session.scalar(select(CommentView.id).where(CommentView.reference == data["reference"]).limit(1)) is None:
+        raise TransientError(f"submission {data['reference']} is not in documents' read model yet")
     consent = session.get(SubmissionConsent, data["reference"], with_for_update=True)
     if consent is not None and consent.revision >= data["revision"]:
         return
@@ -257,6 +258,9 @@ def on_submission_transcribed(event: Event, session: Session) -> None:
     for comment in session.scalars(select(CommentView).where(CommentView.reference == data["reference"])):
         comment.submitter_name, comment.organization = submitter["name"], submitter.get("organization")
         comment.submitter_kind = submitter["kind"]
+    consent = session.get(SubmissionConsent, data["reference"])
+    if consent is not None:  # a correction made before a change of consent, delivered after it, adds comments
+        _apply_consent(session, consent)
 
 
 def on_submission_dismissed(event: Event, session: Session) -> None:

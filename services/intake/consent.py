@@ -92,6 +92,9 @@ def _change(ctx: ServiceContext, find: Callable[[Session], Submission], publish_
         session.add(ConsentChange(submission_id=submission.id, revision=submission.consent_revision,
                                   publish_consent=publish_consent, changed_at=now, changed_by=changed_by, via=via,
                                   note=note))
+        if submission.comments and all(comment.status == "dismissed" for comment in submission.comments):
+            # a mail closed as holding no comments: nothing of it is published; a reopening carries the consent
+            return ConsentOutcome(submission.reference, publish_consent, True, results_published)
         ctx.emit(session, "submission.consent_changed", {
             "submission_id": submission.id, "consultation_id": submission.consultation_id,
             "reference": submission.reference, "publish_consent": publish_consent,

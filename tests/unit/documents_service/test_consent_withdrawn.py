@@ -8,8 +8,12 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from html import unescape
 
+import pytest
 from sqlalchemy import select
 
+from services.common.bus import TransientError
+from services.common.events import new_envelope, parse_envelope
+from services.documents import handlers
 from services.documents.models import CommentView
 from tests.support.infra import wait_until
 from tests.unit.documents_service.support import (FINAL_TEXT, QUOTE, decide, deliver, outbox, publish_consultation,
@@ -44,9 +48,14 @@ def test_the_newest_consent_wins_whatever_order_the_events_come_in(ctx):
 
 def test_a_change_that_overtakes_its_submission_or_a_correction_still_holds(ctx):
     consultation_id = publish_consultation(ctx)
-    # the change is delivered before the submission it belongs to: kept, and applied when the comments come
+    # the change is delivered before the submission it belongs to: retried until the comments have come
     early_reference = f"UW/2024/{uuid.uuid4().int % 10**6:06d}"
-    consent_changed(ctx, consultation_id, early_reference, False, 2)
+    early = parse_envelope(new_envelope("submission.consent_changed", {
+        "submission_id": str(uuid.uuid4()), "consultation_id": consultation_id, "reference": early_reference,
+        "publish_consent": False, "revision": 2, "changed_at": datetime.now(timezone.utc), "via": "status_page"},
+        producer="intake"))
+    with pytest.raises(TransientError), ctx.db.transaction() as session:
+        handlers.on_submission_consent_changed(early, session)
     reference, ids = submit(ctx, consultation_id, [{"section": "§ 1"}], consent=True)
     consent_changed(ctx, consultation_id, reference, False, 2)
     # a correction made before the withdrawal, delivered after it, adds a comment with the consent it knew
@@ -61,7 +70,7 @@ def test_a_change_that_overtakes_its_submission_or_a_correction_still_holds(ctx)
         "revision": 2, "removed_comment_ids": [], "transcribed_by": "k@um.example.pl",
         "transcribed_at": datetime.now(timezone.utc)}, "intake")
     assert consents(ctx, reference) == [False, False]
-    # and the early change applies to a submission that arrives after it
+    # the early change, retried once its submission has arrived, applies
     deliver(ctx, "submission.received", {
         "submission_id": str(uuid.uuid4()), "consultation_id": consultation_id, "consultation_title": "Program",
         "reference": early_reference, "channel": "web", "received_at": datetime.now(timezone.utc), "late": False,
@@ -70,6 +79,9 @@ def test_a_change_that_overtakes_its_submission_or_a_correction_still_holds(ctx)
                       "kind": "person"},
         "comments": [{"comment_id": str(uuid.uuid4()), "number": 1, "section": "§ 2", "proposal": "Skreślić."}]},
         "intake")
+    assert consents(ctx, early_reference) == [True]
+    with ctx.db.transaction() as session:
+        handlers.on_submission_consent_changed(early, session)
     assert consents(ctx, early_reference) == [False]
 
 

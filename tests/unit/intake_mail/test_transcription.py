@@ -555,3 +555,27 @@ def test_an_e_mails_submission_page_and_the_register_say_whether_it_waits_closed
     entered, register = pages()
     assert "E-mail, z którego odczytano uwagi" in entered and "Popraw uwagi" in entered
     assert "do przepisania" not in register and "bez uwag" not in register
+
+
+def test_a_consent_changed_on_a_mail_closed_as_holding_no_comments_is_kept_and_told_to_no_one(fresh_ctx):
+    """Nothing of such a mail is published; a reopening carries the consent as it then stands."""
+    from services.intake import consent
+    from services.intake.mail.transcribe import dismiss_mail, reopen_mail
+
+    mail_id, reference = scanned_mail(fresh_ctx, body_only_mail())
+    dismiss_mail(fresh_ctx, mail_id, "question", actor="recenzent@um.torun.pl")
+    with fresh_ctx.db.transaction() as session:
+        submission = session.scalar(select(Submission).where(Submission.reference == reference))
+        consultation_id, submission_id, consented = submission.consultation_id, submission.id, submission.publish_consent
+    changed = consent.change_by_staff(fresh_ctx, consultation_id, submission_id, not consented,
+                                      actor="recenzent@um.torun.pl", note="e-mail z 12 listopada")
+    assert changed.changed
+    with fresh_ctx.db.transaction() as session:
+        assert session.scalar(select(Submission).where(Submission.reference == reference)).consent_revision == 2
+        assert not [row for row in session.scalars(select(Outbox).where(
+            Outbox.event_type == "submission.consent_changed"))]
+    reopen_mail(fresh_ctx, mail_id, actor="recenzent@um.torun.pl")
+    with fresh_ctx.db.transaction() as session:
+        [reopened] = [row.envelope["data"] for row in session.scalars(select(Outbox).where(
+            Outbox.event_type == "submission.reopened")) if row.envelope["data"]["reference"] == reference]
+    assert reopened["submitter"]["publish_consent"] is (not consented)
