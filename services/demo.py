@@ -147,7 +147,7 @@ def load_demo(system: Any, *, samples: bool = False) -> list[str]:
     if existing is None:
         existing = intake.open_consultation(intake_ctx, demo_consultation(today, settings.timezone), actor="demo")
     document = load_demo_document(system, existing.id, programme_year(today))
-    load_demo_statement(intake_ctx, today)
+    load_demo_notices(intake_ctx, today)
     loaded = None
     if samples:
         from services.demo_submissions import load_demo_submissions
@@ -165,10 +165,15 @@ def load_demo(system: Any, *, samples: bool = False) -> list[str]:
     ]
 
 
-def load_demo_statement(ctx: Any, today: date) -> None:
-    """The accessibility statement as an admin would have filled it in, unless one was saved."""
-    from services.intake import accessibility
+def load_demo_notices(ctx: Any, today: date) -> None:
+    """The accessibility statement and the information on personal data as an admin would have filled them in,
+    unless they were saved."""
+    from services.intake import accessibility, privacy
 
+    if privacy.current(ctx) is None:
+        privacy.save(ctx, privacy.Notice(**{
+            **privacy.SUGGESTED, "controller": "Prezydent Miasta Torunia, ul. Wały gen. Sikorskiego 8, 87-100 Toruń",
+            "dpo_email": "iod@example.org", "dpo_address": ""}), actor="demo")
     if accessibility.current(ctx) is not None:
         return
     week_ago = today - timedelta(days=7)

@@ -56,6 +56,7 @@ STAFF_NAV: tuple[tuple[str, str, str], ...] = (
     ("Users", "/review/admin/users", "admin"),
     ("Events", "/review/admin/events", "admin"),
     ("Accessibility statement", "/intake/staff/accessibility", "admin"),
+    ("Personal data", "/intake/staff/privacy", "admin"),
 )
 
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 
-from services.common.events import utcnow
 from services.common.runtime import ServiceContext
+from services.intake import site_records
 from services.intake.models import AccessibilityStatementRow
 
 STATUSES = ("full", "partial", "none")  # zgodna, częściowo zgodna, niezgodna
@@ -124,19 +124,8 @@ def form_values(statement: Statement | None) -> dict[str, str]:
 
 def current(ctx: ServiceContext) -> tuple[Statement, str, datetime] | None:
     """The saved statement, who saved it and when; None before an admin has."""
-    with ctx.db.transaction() as session:
-        row = session.get(AccessibilityStatementRow, 1)
-        if row is None:
-            return None
-        return Statement(**{f.name: getattr(row, f.name) for f in fields(Statement)}), row.saved_by, row.saved_at
+    return site_records.load(ctx, AccessibilityStatementRow, Statement)
 
 
 def save(ctx: ServiceContext, statement: Statement, *, actor: str, now: datetime | None = None) -> None:
-    with ctx.db.transaction() as session:
-        row = session.get(AccessibilityStatementRow, 1, with_for_update=True)
-        if row is None:
-            row = AccessibilityStatementRow(id=1)
-            session.add(row)
-        for name, value in asdict(statement).items():
-            setattr(row, name, value)
-        row.saved_by, row.saved_at = actor, now or utcnow()
+    site_records.store(ctx, AccessibilityStatementRow, statement, actor=actor, now=now)

@@ -1,5 +1,6 @@
-"""The admin's console page where the city's part of the accessibility statement is kept
-(`/intake/staff/accessibility`); the public page is `views.accessibility_statement`."""
+"""The admin's console pages where the city's part of the public site's notices is kept: the accessibility
+statement (`/intake/staff/accessibility`) and the privacy notice (`/intake/staff/privacy`); the public pages are
+`views.accessibility_statement` and `views.privacy_notice`."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from services.common.auth import current_staff, requires_role
-from services.intake import accessibility
+from services.intake import accessibility, privacy
 
 blp = Blueprint("intake_accessibility", __name__, url_prefix="/intake/staff/accessibility")
+privacy_blp = Blueprint("intake_privacy", __name__, url_prefix="/intake/staff/privacy")
 
 
 def _ctx() -> Any:
@@ -44,6 +46,26 @@ def _form(values: dict[str, str], problems: dict[str, str], saved: Any, *, statu
     return render_template("intake/staff/accessibility_form.html", values=values, errors=errors, saved=saved,
                            review_due=bool(saved) and saved[0].review_due(_today()), today=_today().isoformat(),
                            statuses=[(code, _status_words(code)) for code in accessibility.STATUSES]), status
+
+
+@privacy_blp.route("", methods=["GET", "POST"])
+@requires_role("admin")
+def edit_privacy() -> Any:
+    saved = privacy.current(_ctx())
+    if request.method == "GET":
+        return _privacy_form(privacy.form_values(saved[0] if saved else None), {}, saved)
+    values = {name: (request.form.get(name) or "")[:privacy.LIMITS[name] + 1] for name in privacy.LIMITS}
+    notice, problems = privacy.read_form(values)
+    if notice is None:
+        return _privacy_form(values, problems, saved, status=422)
+    privacy.save(_ctx(), notice, actor=current_staff().email)
+    flash(_("The information on personal data is saved and published."), "success")
+    return redirect(url_for(".edit_privacy"), code=303)
+
+
+def _privacy_form(values: dict[str, str], problems: dict[str, str], saved: Any, *, status: int = 200) -> Any:
+    return render_template("intake/staff/privacy_form.html", values=values, saved=saved,
+                           errors={name: _problem(code) for name, code in problems.items()}), status
 
 
 def _status_words(code: str) -> str:

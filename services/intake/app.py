@@ -21,6 +21,7 @@ def build(settings: Settings) -> ServiceContext:
 
 def create_app(settings: Settings | None = None, ctx: ServiceContext | None = None) -> Flask:
     from services.intake.accessibility_views import blp as accessibility_console
+    from services.intake.accessibility_views import privacy_blp as privacy_console
     from services.intake.api import blp
     from services.intake.console import blp as console_blp
     from services.intake.imports.api import blp as imports_api
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, ctx: ServiceContext | None = No
     app.register_blueprint(mail_pages)  # e-mails staff transcribe
     app.register_blueprint(imports_pages)  # the console's bulk import page
     app.register_blueprint(accessibility_console)  # the admin's page that keeps the accessibility statement
+    app.register_blueprint(privacy_console)  # and the one that keeps the privacy notice
     init_web_ui(app, app.extensions["uwagi"], views_blp, bookings_pages)
     # The public JSON calls that mail an address the caller chose (receipts, booking confirmations).
     app.extensions["uwagi_rate_limits"] = rate_limits_from(app.extensions["uwagi"].settings, namespace=f"uwagi:{SERVICE}")

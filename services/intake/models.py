@@ -295,3 +295,18 @@ class AccessibilityStatementRow(Base):
     buildings: Mapped[str] = mapped_column(Text)
     saved_by: Mapped[str] = mapped_column(String(254))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class PrivacyNoticeRow(Base):
+    """Who controls the submitters' data and how to reach the data protection officer (one row): `privacy`."""
+
+    __tablename__ = "privacy_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # always 1
+    controller: Mapped[str] = mapped_column(Text)
+    dpo_email: Mapped[str] = mapped_column(String(254))
+    dpo_address: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[str] = mapped_column(Text)
+    retention: Mapped[str] = mapped_column(Text)
+    saved_by: Mapped[str] = mapped_column(String(254))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)

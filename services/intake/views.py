@@ -28,7 +28,7 @@ from services.common.auth import public
 from services.common.events import utcnow
 from services.common.sealing import Sealer
 from services.common.web import Conflict, DomainError, NotFound, Refused
-from services.intake import accessibility, consent, domain, handlers
+from services.intake import accessibility, consent, domain, handlers, privacy
 from services.intake.mail import transcribe
 from services.intake.web_ui import (
     HONEYPOT,
@@ -247,6 +247,14 @@ def accessibility_statement() -> Any:
     saved = accessibility.current(_ctx())
     return render_template("intake/accessibility.html", statement=saved[0] if saved else None,
                            site_url=f"{_ctx().settings.public_url}/intake/")
+
+
+@blp.get("/privacy")
+@public
+def privacy_notice() -> Any:
+    """The information on personal data (GDPR art. 13), linked from the forms and every public page's footer."""
+    saved = privacy.current(_ctx())
+    return render_template("intake/privacy.html", notice=saved[0] if saved else None)
 
 
 @blp.post("/status/consent")

@@ -140,5 +140,14 @@ def test_the_accessibility_statement_is_linked_from_every_public_page_and_kept_b
     expect(page.get_by_text("Deklaracja dostępności została zapisana i opublikowana.")).to_be_visible()
     resident.reload()
     expect(resident.locator("#a11y-osoba")).to_have_text("Jan Dostępny")
+
+    # the information on personal data, beside it in every footer and in the staff menu
+    resident.get_by_role("contentinfo").get_by_role("link", name="Dane osobowe").click()
+    expect(resident.get_by_role("heading", level=1)).to_have_text("Jak przetwarzamy dane osobowe")
+    expect(resident.get_by_role("link", name="iod@example.org")).to_be_visible()  # as the demo's admin filled it
+    check_accessibility(resident, "public: the information on personal data")
+    page.get_by_role("navigation", name="Panel pracowników").get_by_role("link", name="Dane osobowe").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Informacja o przetwarzaniu danych osobowych")
+    check_accessibility(page, "staff: the information on personal data's form")
     resident.context.close()
     page.context.close()

@@ -149,3 +149,48 @@ def test_a_statement_not_reviewed_for_a_year_is_flagged_to_the_admin(app, ctx):
     accessibility.save(ctx, statement, actor="admin@um.torun.pl")
     form = text(staff(app, "admin").get("/intake/staff/accessibility"))
     assert "ponad rok temu: przejrzyj ją i wpisz datę ostatniego przeglądu" in form
+
+
+# --- the information on personal data (GDPR art. 13) -------------------------------------------------------------
+
+NOTICE = {"controller": "Prezydent Miasta Torunia\nul. Wały gen. Sikorskiego 8, 87-100 Toruń",
+          "dpo_email": "iod@um.torun.pl", "dpo_address": "", "recipients": "Dostawcy usług IT.",
+          "retention": "Zgodnie z instrukcją kancelaryjną."}
+
+
+@pytest.mark.parametrize(("changes", "problems"), [
+    ({}, {}),
+    ({"controller": " ", "retention": ""}, {"controller": "required", "retention": "required"}),
+    ({"dpo_email": "iod(at)um.torun.pl"}, {"dpo_email": "email"}),
+    ({"recipients": "x" * 2001}, {"recipients": "too_long"}),
+])
+def test_the_information_on_personal_data_names_a_controller_and_a_reachable_officer(changes, problems):
+    from services.intake import privacy
+
+    notice, found = privacy.read_form({**NOTICE, **changes})
+    assert found == problems and (notice is None) == bool(problems)
+
+
+def test_the_information_on_personal_data_is_linked_from_the_forms_and_kept_by_the_admin(app, ctx):
+    from services.intake import privacy
+
+    client = app.test_client()
+    assert '<a href="/intake/privacy">Dane osobowe</a>' in text(client.get("/intake/"))
+    before = text(client.get("/intake/privacy"))
+    assert "Jak przetwarzamy dane osobowe" in before and "art. 6 ust. 1 lit. e RODO" in before
+    assert "Administratorem danych jest urząd prowadzący konsultacje" in before
+    assert "ul. Stawki 2, 00-193 Warszawa" in before
+    assert staff(app, "coordinator").get("/intake/staff/privacy").status_code == 403
+    admin = staff(app, "admin")
+    form = text(admin.get("/intake/staff/privacy"))
+    assert "Informacja nie została jeszcze uzupełniona" in form and "umów powierzenia" in form
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+    refused = admin.post("/intake/staff/privacy", data={**NOTICE, "dpo_email": "", "csrf_token": token})
+    assert refused.status_code == 422 and 'href="#f-dpo_email"' in text(refused) and privacy.current(ctx) is None
+    saved = admin.post("/intake/staff/privacy", data={**NOTICE, "csrf_token": token})
+    assert saved.status_code == 303
+    page = text(client.get("/intake/privacy"))
+    assert "<p>Prezydent Miasta Torunia</p><p>ul. Wały gen. Sikorskiego 8, 87-100 Toruń</p>" in page
+    assert 'Inspektor ochrony danych: <a href="mailto:iod@um.torun.pl">iod@um.torun.pl</a>.' in page
+    assert "<p>Zgodnie z instrukcją kancelaryjną.</p>" in page
+    assert "Data protection officer" in text(client.get("/intake/privacy?lang=en"))
