@@ -4,6 +4,7 @@ statement (`/intake/staff/accessibility`) and the privacy notice (`/intake/staff
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,44 +29,37 @@ def _today() -> Any:
 @blp.route("", methods=["GET", "POST"])
 @requires_role("admin")
 def edit() -> Any:
-    saved = accessibility.current(_ctx())
-    if request.method == "GET":
-        return _form(accessibility.form_values(saved[0] if saved else None), {}, saved)
-    values = {name: (request.form.get(name) or "")[:accessibility.LIMITS.get(name, 20) + 1]
-              for name in accessibility.form_values(None)}
-    statement, problems = accessibility.read_form(values, _today())
-    if statement is None:
-        return _form(values, problems, saved, status=422)
-    accessibility.save(_ctx(), statement, actor=current_staff().email)
-    flash(_("The accessibility statement is saved and published."), "success")
-    return redirect(url_for(".edit"), code=303)
-
-
-def _form(values: dict[str, str], problems: dict[str, str], saved: Any, *, status: int = 200) -> Any:
-    errors = {name: _problem(code) for name, code in problems.items()}
-    return render_template("intake/staff/accessibility_form.html", values=values, errors=errors, saved=saved,
-                           review_due=bool(saved) and saved[0].review_due(_today()), today=_today().isoformat(),
-                           statuses=[(code, _status_words(code)) for code in accessibility.STATUSES]), status
+    return _keep(accessibility, lambda values: accessibility.read_form(values, _today()),
+                 "intake/staff/accessibility_form.html", _("The accessibility statement is saved and published."),
+                 ".edit", lambda saved: {
+                     "review_due": bool(saved) and saved[0].review_due(_today()), "today": _today().isoformat(),
+                     "statuses": [(code, _status_words(code)) for code in accessibility.STATUSES]})
 
 
 @privacy_blp.route("", methods=["GET", "POST"])
 @requires_role("admin")
 def edit_privacy() -> Any:
-    saved = privacy.current(_ctx())
+    return _keep(privacy, privacy.read_form, "intake/staff/privacy_form.html",
+                 _("The information on personal data is saved and published."), ".edit_privacy", lambda saved: {})
+
+
+def _keep(record: Any, read: Callable[[dict[str, str]], tuple[Any, dict[str, str]]], template: str, saved_words: str,
+          endpoint: str, context: Callable[[Any], dict[str, Any]]) -> Any:
+    """A site record's form: shown as saved (or with the suggestions), every problem at once (422), saved (303)."""
+    saved = record.current(_ctx())
     if request.method == "GET":
-        return _privacy_form(privacy.form_values(saved[0] if saved else None), {}, saved)
-    values = {name: (request.form.get(name) or "")[:privacy.LIMITS[name] + 1] for name in privacy.LIMITS}
-    notice, problems = privacy.read_form(values)
-    if notice is None:
-        return _privacy_form(values, problems, saved, status=422)
-    privacy.save(_ctx(), notice, actor=current_staff().email)
-    flash(_("The information on personal data is saved and published."), "success")
-    return redirect(url_for(".edit_privacy"), code=303)
-
-
-def _privacy_form(values: dict[str, str], problems: dict[str, str], saved: Any, *, status: int = 200) -> Any:
-    return render_template("intake/staff/privacy_form.html", values=values, saved=saved,
-                           errors={name: _problem(code) for name, code in problems.items()}), status
+        values, problems, status = record.form_values(saved[0] if saved else None), {}, 200
+    else:
+        values = {name: (request.form.get(name) or "")[:record.LIMITS.get(name, 20) + 1]
+                  for name in record.form_values(None)}
+        found, problems = read(values)
+        if found is not None:
+            record.save(_ctx(), found, actor=current_staff().email)
+            flash(saved_words, "success")
+            return redirect(url_for(endpoint), code=303)
+        status = 422
+    return render_template(template, values=values, saved=saved,
+                           errors={name: _problem(code) for name, code in problems.items()}, **context(saved)), status
 
 
 def _status_words(code: str) -> str:
