@@ -1,6 +1,7 @@
 """The admin's console pages where the city's part of the public site's notices is kept: the accessibility
-statement (`/intake/staff/accessibility`) and the privacy notice (`/intake/staff/privacy`); the public pages are
-`views.accessibility_statement` and `views.privacy_notice`."""
+statement (`/intake/staff/accessibility`) and the privacy notice (`/intake/staff/privacy`), whose public pages are
+`views.accessibility_statement` and `views.privacy_notice`; and the page that answers a person's request for
+access to their data (`/intake/staff/privacy/person`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from services.common.auth import current_staff, requires_role
-from services.intake import accessibility, privacy
+from services.intake import accessibility, data_access, privacy
 
 blp = Blueprint("intake_accessibility", __name__, url_prefix="/intake/staff/accessibility")
 privacy_blp = Blueprint("intake_privacy", __name__, url_prefix="/intake/staff/privacy")
@@ -41,6 +42,18 @@ def edit() -> Any:
 def edit_privacy() -> Any:
     return _keep(privacy, privacy.read_form, "intake/staff/privacy_form.html",
                  _("The information on personal data is saved and published."), ".edit_privacy", lambda saved: {})
+
+
+@privacy_blp.get("/person")
+@requires_role("coordinator")
+def person() -> Any:
+    """A person's request for access to their data (GDPR art. 15): what intake holds under an address or a name."""
+    query = (request.args.get("q") or "").strip()[:data_access.MAX_QUERY + 1]
+    problem = data_access.query_problem(query) if query else None
+    found = data_access.find_person(_ctx(), query) if query and problem is None else None
+    return render_template("intake/staff/personal_data.html", query=query, found=found,
+                           problem=_("Enter at least 3 characters of the address or the name.") if problem else None
+                           ), 422 if problem else 200
 
 
 def _keep(record: Any, read: Callable[[dict[str, str]], tuple[Any, dict[str, str]]], template: str, saved_words: str,
