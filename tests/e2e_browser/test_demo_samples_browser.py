@@ -55,6 +55,8 @@ def test_every_staff_screen_shows_the_samples_and_passes_axe(browser, demo_with_
         (f"/intake/staff/consultations/{consultation}", "demo: the consultation's console", "Wspólnie o programie"),
         (f"/intake/staff/mails?consultation={consultation}", "demo: a mail to transcribe", "Piotr Zieliński"),
         ("/notify/", "demo: the receipts sent", "m.kowalczyk@example.org"),
+        ("/intake/staff/privacy/person?q=m.kowalczyk%40example.org", "demo: what the city holds about a person",
+         "Fundacja Aktywności Lokalnej"),
     ]
     for path, label, shown in screens:
         page.goto(base + path)
