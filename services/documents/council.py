@@ -310,7 +310,8 @@ def record_handover(ctx: ServiceContext, consultation_id: str, entry: HandoverEn
                 "consultation_id": consultation_id, "handed_over_on": entry.handed_over_on.isoformat(),
                 "letter_reference": entry.letter_reference, "print_number": entry.print_number,
                 "adopted_on": entry.adopted_on.isoformat() if entry.adopted_on else None,
-                "resolution_number": entry.resolution_number, "revision": handover.revision, "recorded_by": actor, "recorded_at": now,
+                "resolution_number": entry.resolution_number, "revision": handover.revision, "recorded_by": actor,
+                "recorded_at": now,
             }, correlation_id=consultation_id)
     except IntegrityError:  # a colleague recorded the first hand-over in the same instant
         raise Conflict("przekazanie zapisano w międzyczasie (the hand-over was recorded meanwhile)",

@@ -222,9 +222,7 @@ def on_submission_consent_changed(event: Event, session: Session) -> None:
     if consent is None:
         consent = SubmissionConsent(reference=data["reference"], consultation_id=data["consultation_id"])
         session.add(consent)
-    consent.publish_consent, consent.revision, consent.changed_at = (data["publish_consent"], data["revision"],
-                                                                     data["changed_at"])
-    consent.applied_at = utcnow()
+    consent.publish_consent, consent.revision, consent.applied_at = data["publish_consent"], data["revision"], utcnow()
     _apply_consent(session, consent)
 
 

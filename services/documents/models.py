@@ -76,7 +76,6 @@ class SubmissionConsent(Base):
     consultation_id: Mapped[str] = mapped_column(String(36), index=True)
     publish_consent: Mapped[bool] = mapped_column(Boolean)
     revision: Mapped[int] = mapped_column(Integer)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # When documents applied it to its comments: a report build that read them before carries the old consent.
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 
+from services.common.events import is_contract_email
 from services.common.runtime import ServiceContext
 from services.intake import site_records
 from services.intake.models import AccessibilityStatementRow
@@ -26,7 +27,6 @@ LIMITS = {"site_owner": 300, "assessment": 300, "contact_person": 200, "contact_
           "inaccessible": 5000, "exclusions": 5000, "buildings": 5000}
 OPTIONAL = {"exclusions"}
 REVIEW_EVERY = timedelta(days=365)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[\d ()-]{9,}$")
 
 # What the form offers before anything was saved: the parts Uwagi itself knows, for the admin to check.
@@ -79,21 +79,18 @@ class Statement:
 
 def _items(text: str) -> list[str]:
     """One item a line; the bullets and dashes people type in front of them dropped."""
-    return [line.strip().lstrip("-–•*").strip() for line in text.splitlines() if line.strip().lstrip("-–•*").strip()]
+    return [item for line in text.splitlines() if (item := line.strip().lstrip("-–•*").strip())]
 
 
 def read_form(values: Mapping[str, str], today: date) -> tuple[Statement | None, dict[str, str]]:
     """Pure: the statement the form holds, or None and every problem by field (a stable code)."""
-    problems: dict[str, str] = {}
     text = {f.name: (values.get(f.name) or "").strip() for f in fields(Statement)}
-    for name, limit in LIMITS.items():
-        if not text[name] and name not in OPTIONAL and not (name == "inaccessible" and text["status"] == "full"):
-            problems[name] = "required"
-        elif len(text[name]) > limit:
-            problems[name] = "too_long"
+    # what is not accessible is said unless the site is compliant
+    problems = site_records.text_problems(text, LIMITS, OPTIONAL | ({"inaccessible"} if text["status"] == "full"
+                                                                     else set()))
     if text["status"] not in STATUSES:
         problems["status"] = "unknown"
-    if "contact_email" not in problems and not _EMAIL.match(text["contact_email"]):
+    if "contact_email" not in problems and not is_contract_email(text["contact_email"]):
         problems["contact_email"] = "email"
     if "contact_phone" not in problems and not _PHONE.match(text["contact_phone"]):
         problems["contact_phone"] = "phone"

@@ -34,7 +34,7 @@ def edit() -> Any:
                  "intake/staff/accessibility_form.html", _("The accessibility statement is saved and published."),
                  ".edit", lambda saved: {
                      "review_due": bool(saved) and saved[0].review_due(_today()), "today": _today().isoformat(),
-                     "statuses": [(code, _status_words(code)) for code in accessibility.STATUSES]})
+                     "statuses": [(code, status_words(code)) for code in accessibility.STATUSES]})
 
 
 @privacy_blp.route("", methods=["GET", "POST"])
@@ -75,7 +75,8 @@ def _keep(record: Any, read: Callable[[dict[str, str]], tuple[Any, dict[str, str
                            errors={name: _problem(code) for name, code in problems.items()}, **context(saved)), status
 
 
-def _status_words(code: str) -> str:
+def status_words(code: str) -> str:
+    """The compliance status in the statement's words ("częściowo zgodna"), on the form and the public page."""
     return {"full": _("compliant"), "partial": _("partially compliant"), "none": _("not compliant")}[code]
 
 

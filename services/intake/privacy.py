@@ -5,18 +5,17 @@ the legal bases, the rights) as part of the product; an admin keeps the city's p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
+from services.common.events import is_contract_email
 from services.common.runtime import ServiceContext
 from services.intake import site_records
 from services.intake.models import PrivacyNoticeRow
 
 LIMITS = {"controller": 1000, "dpo_email": 254, "dpo_address": 1000, "recipients": 2000, "retention": 2000}
 OPTIONAL = {"dpo_address"}
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # What the form offers before anything was saved, for the admin to check against the city's own rules.
 SUGGESTED = {
@@ -40,13 +39,8 @@ class Notice:
 def read_form(values: Mapping[str, str]) -> tuple[Notice | None, dict[str, str]]:
     """Pure: the notice the form holds, or None and every problem by field (a stable code)."""
     text = {f.name: (values.get(f.name) or "").strip() for f in fields(Notice)}
-    problems: dict[str, str] = {}
-    for name, limit in LIMITS.items():
-        if not text[name] and name not in OPTIONAL:
-            problems[name] = "required"
-        elif len(text[name]) > limit:
-            problems[name] = "too_long"
-    if "dpo_email" not in problems and not _EMAIL.match(text["dpo_email"]):
+    problems = site_records.text_problems(text, LIMITS, OPTIONAL)
+    if "dpo_email" not in problems and not is_contract_email(text["dpo_email"]):
         problems["dpo_email"] = "email"
     return (None, problems) if problems else (Notice(**text), {})
 

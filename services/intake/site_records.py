@@ -3,6 +3,7 @@ a frozen dataclass stored in the row with id 1, with who saved it and when."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -11,6 +12,18 @@ from services.common.events import utcnow
 from services.common.runtime import ServiceContext
 
 Record = TypeVar("Record")
+
+
+def text_problems(text: Mapping[str, str], limits: Mapping[str, int], optional: Collection[str] = ()
+                  ) -> dict[str, str]:
+    """Pure: "required" for an empty field not in `optional`, "too_long" for one past its limit, by field."""
+    problems: dict[str, str] = {}
+    for name, limit in limits.items():
+        if not text[name] and name not in optional:
+            problems[name] = "required"
+        elif len(text[name]) > limit:
+            problems[name] = "too_long"
+    return problems
 
 
 def load(ctx: ServiceContext, model: Any, record_type: type[Record]) -> tuple[Record, str, datetime] | None:

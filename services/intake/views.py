@@ -29,6 +29,7 @@ from services.common.events import utcnow
 from services.common.sealing import Sealer
 from services.common.web import Conflict, DomainError, NotFound, Refused
 from services.intake import accessibility, consent, domain, handlers, privacy
+from services.intake.accessibility_views import status_words
 from services.intake.mail import transcribe
 from services.intake.web_ui import (
     HONEYPOT,
@@ -246,6 +247,7 @@ def accessibility_statement() -> Any:
     """The accessibility statement (deklaracja dostępności), linked from every public page's footer."""
     saved = accessibility.current(_ctx())
     return render_template("intake/accessibility.html", statement=saved[0] if saved else None,
+                           status=status_words(saved[0].status) if saved else None,
                            site_url=f"{_ctx().settings.public_url}/intake/")
 
 

@@ -472,8 +472,7 @@ def on_submission_consent_changed(event: Event, session: Session) -> None:
     stage_notification(
         session, event, cause=Cause(event.type, data["submission_id"], data["revision"]),
         template=Template.CONSENT_CHANGED, recipient=sibling.recipient, language=sibling.language, context={
-            "recipient_name": sibling.recipient_name, "reference": data["reference"],
-            "consultation_title": sibling.consultation_title, "status_url": sibling.status_url,
+            "reference": data["reference"], "consultation_title": sibling.consultation_title, "status_url": sibling.status_url,
             "publish_consent": data["publish_consent"], "by_staff": data["via"] == "staff",
             "office": _office(session, sibling.consultation_id),
         })

@@ -19,7 +19,6 @@ def upgrade() -> None:
         sa.Column("consultation_id", sa.String(length=36), nullable=False, index=True),
         sa.Column("publish_consent", sa.Boolean(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
-        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("applied_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("reference"),
     )
