@@ -347,6 +347,38 @@ class NotificationOutcomeV1(_Payload):
     error = fields.String(load_default=None, allow_none=True)
 
 
+class FailedRecipientSchema(_Payload):
+    # As the mail server wrote it (lower case): a forwarding address may bounce at another address than ours
+    address = fields.String(required=True, validate=validate.Length(min=3, max=254))
+    status = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[245]\.\d{1,3}\.\d{1,3}$"))
+    diagnostic = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class MailDeliveryFailedV1(_Payload):
+    """Intake's mailbox received a mail server's report that a message sent from it could not be delivered (a
+    bounce: RFC 3464 or a server's letter). `original_message_id` is the failed message's Message-ID as the report
+    returned it (angle brackets included), None when the report left it out; notify matches it to what it sent,
+    else the newest message it sent to one of the addresses. A warning that delivery is only delayed is not sent."""
+
+    mail_id = fields.String(required=True)
+    received_at = fields.AwareDateTime(required=True)
+    original_message_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=998))
+    recipients = fields.List(fields.Nested(FailedRecipientSchema), required=True,
+                             validate=validate.Length(min=1, max=50))
+
+
+class NotificationBouncedV1(NotificationOutcomeV1):
+    """A message notify sent was reported undeliverable (from `mail.delivery_failed`): the submitter or booker has
+    not been told. `reference` or `booking_id` says what it was about; `error` holds the status code and the
+    server's words. Intake shows it to the clerk beside the submission or booking."""
+
+    recipient = fields.String(required=True)
+    subject = fields.String(load_default="")
+    bounced_at = fields.AwareDateTime(required=True)
+    reference = fields.String(load_default=None, allow_none=True)
+    booking_id = fields.String(load_default=None, allow_none=True)
+
+
 STAFF_ROLES = ("reviewer", "coordinator", "admin")
 
 
@@ -426,6 +458,8 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("council.handover_recorded", 1): CouncilHandoverRecordedV1,
     ("notification.sent", 1): NotificationOutcomeV1,
     ("notification.failed", 1): NotificationOutcomeV1,
+    ("notification.bounced", 1): NotificationBouncedV1,
+    ("mail.delivery_failed", 1): MailDeliveryFailedV1,
     ("staff.changed", 1): StaffChangedV1,
     ("staff.password_link", 1): StaffPasswordLinkV1,
     ("staff.digest", 1): StaffDigestV1,

@@ -43,6 +43,18 @@ STEP_WORDS = {  # (button, log entry)
     "created": ("", N_("creation")),
     "edited": ("", N_("change of details")),
 }
+# What notify's messages (its templates) are, for the returned ones shown beside a submission or booking
+MAIL_WORDS = {
+    "submission_receipt": N_("the receipt of the comments"),
+    "comments_registered": N_("the comments as registered"),
+    "comment_decision": N_("the decision on a comment"),
+    "outcome_summary": N_("the outcome of the consultation"),
+    "outcome_correction": N_("the correction of an outcome"),
+    "consent_changed": N_("the confirmation of a change of consent"),
+    "booking_confirmed": N_("the confirmation of the booking"),
+    "booking_cancelled": N_("the cancellation of the booking"),
+    "booking_reminder": N_("the reminder of the booking"),
+}
 LATE_POLICY_WORDS = {
     "flag": N_("accept and mark as late"),
     "refuse": N_("refuse"),
@@ -130,7 +142,8 @@ def _console_words() -> dict:
 
     return {"console_words": words, "STATE_WORDS": STATE_WORDS, "CHANNEL_WORDS": CHANNEL_WORDS,
             "LATE_POLICY_WORDS": LATE_POLICY_WORDS, "OUTCOME_NOTICE_WORDS": OUTCOME_NOTICE_WORDS,
-            "FIELD_WORDS": FIELD_WORDS, "SYSTEM_REASONS": SYSTEM_REASONS, "step_button": step_button, "log_action": log_action}
+            "FIELD_WORDS": FIELD_WORDS, "SYSTEM_REASONS": SYSTEM_REASONS, "MAIL_WORDS": MAIL_WORDS,
+            "step_button": step_button, "log_action": log_action}
 
 
 # --- pages -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from services.common.web import Conflict, Invalid, NotFound, Refused
 from services.intake import domain, references, submission_store
 from services.intake.bookings.handlers import sync_slots
 from services.intake.models import (Comment, Consultation, ConsultationLogEntry, CouncilHandoverView, InboundMail,
-                                    Outbox, PublishedResults, Submission)
+                                    Outbox, PublishedResults, Submission, UndeliveredMail)
 
 SERVICE = "intake"
 
@@ -464,6 +464,29 @@ def on_review_reopened(event: Event, session: Session) -> None:
                       reason=data["reason"], now=data["reopened_at"])
 
 
+def keep_undelivered_mail(event: Event, session: Session) -> None:
+    """Remember an e-mail to a submitter or booker that came back undelivered, for the clerk's pages (a
+    redelivery, or the same message reported twice, keeps one row)."""
+    data = event.data
+    if session.get(UndeliveredMail, data["notification_id"]) is not None:
+        return
+    session.add(UndeliveredMail(
+        notification_id=data["notification_id"], reference=(data.get("reference") or None),
+        booking_id=(data.get("booking_id") or None), template=data["template"][:60], recipient=data["recipient"][:254],
+        subject=data.get("subject") or "", error=data.get("error") or "", bounced_at=data["bounced_at"]))
+
+
+def undelivered_mails(session: Session, *, reference: str | None = None,
+                      booking_ids: Sequence[str] = ()) -> list[UndeliveredMail]:
+    """The returned e-mails about one submission, or about some bookings, oldest first."""
+    if reference is None and not booking_ids:
+        return []
+    query = select(UndeliveredMail).order_by(UndeliveredMail.bounced_at, UndeliveredMail.notification_id)
+    query = query.where(UndeliveredMail.reference == reference) if reference is not None else \
+        query.where(UndeliveredMail.booking_id.in_(list(booking_ids)))
+    return list(session.scalars(query))
+
+
 def keep_published_results(event: Event, session: Session) -> None:
     """Keep the published files for the consultation's public results page."""
     data = event.data
@@ -519,4 +542,5 @@ EVENT_HANDLERS = {
     "consultation.review_reopened": [on_review_reopened],
     "report.published": [on_report_published, keep_published_results],
     "council.handover_recorded": [keep_council_handover],
+    "notification.bounced": [keep_undelivered_mail],
 }

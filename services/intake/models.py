@@ -183,6 +183,22 @@ class CouncilHandoverView(Base):
     revision: Mapped[int] = mapped_column(Integer)
 
 
+class UndeliveredMail(Base):
+    """Read model from notify's `notification.bounced`: an e-mail to a submitter or booker that a mail server
+    returned, shown to the clerk beside the submission (`reference`) or booking (`booking_id`)."""
+
+    __tablename__ = "undelivered_mails"
+
+    notification_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    booking_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    template: Mapped[str] = mapped_column(String(60))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    bounced_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class InboundMail(Base):
     """Every e-mail intake has looked at, whatever became of it: the unique Message-ID stops a mail being
     imported twice (a re-poll, a re-sent file), and the stored `.eml` and attachments keep the evidence."""

@@ -39,6 +39,7 @@ class NotificationStatus(str, enum.Enum):
     SENDING = "sending"  # claimed by a mailer (`claim_key`)
     SENT = "sent"
     FAILED = "failed"
+    BOUNCED = "bounced"  # sent, then reported undeliverable by a mail server (`mail.delivery_failed`)
 
 
 STATUSES = tuple(s.value for s in NotificationStatus)
@@ -212,6 +213,7 @@ class ResendRefused(ValueError):
 
 
 def check_resend(status: str) -> None:
-    """Only a failed message is sent again, as a new attempt of the same row: a sent one never twice."""
-    if status != NotificationStatus.FAILED.value:
-        raise ResendRefused(f"only a failed message can be re-sent (this one is {status})")
+    """Only a failed or returned message is sent again, as a new attempt of the same row: a delivered one never
+    twice (a mailbox that was full may take it now; the clerk judges by the server's words)."""
+    if status not in (NotificationStatus.FAILED.value, NotificationStatus.BOUNCED.value):
+        raise ResendRefused(f"only a failed or returned message can be re-sent (this one is {status})")

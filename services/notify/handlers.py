@@ -17,7 +17,7 @@ import enum
 import logging
 import random
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
 from jinja2 import TemplateError
@@ -34,7 +34,7 @@ from services.common.runtime import ServiceContext
 from services.common.web import Conflict, NotFound
 from services.notify import domain
 from services.notify.domain import Cause, NotificationStatus, Template
-from services.notify.models import ConsultationPrefs, KnownComment, Notification
+from services.notify.models import ConsultationPrefs, KnownComment, Notification, Outbox
 from services.notify.rendering import Renderer, build_mail
 from services.notify.senders import DeliveryError, EmailSender, MailServerUnavailable, PermanentDeliveryError
 
@@ -478,6 +478,57 @@ def on_submission_consent_changed(event: Event, session: Session) -> None:
         })
 
 
+# A report that lost the Message-ID is matched by the address, to a message sent this long before it at most:
+# servers give up on a delivery after five days and send their report at once.
+BOUNCE_MATCH_DAYS = 10
+
+
+def on_mail_delivery_failed(event: Event, session: Session) -> None:
+    """A mail server reported a message undeliverable: the message notify sent is marked `bounced` with the
+    server's words, and `notification.bounced` tells intake, which shows it to the clerk beside the submission or
+    booking. Matched by the Message-ID the report returned; a report without one, by the newest message sent to
+    one of its addresses in the days before it. A report about a message notify did not send (a clerk's own
+    reply from the mailbox), or one already marked, changes nothing."""
+    data = event.data
+    addresses = [domain.normalize_recipient(r["address"]).lower() for r in data["recipients"]]
+    received_at = data["received_at"]
+    notification = None
+    if data.get("original_message_id"):
+        wanted = data["original_message_id"].strip()
+        wanted = wanted if wanted.startswith("<") else f"<{wanted}>"
+        notification = session.scalar(select(Notification).where(Notification.message_id == wanted))
+    elif addresses:
+        since = received_at - timedelta(days=BOUNCE_MATCH_DAYS)
+        notification = session.scalar(
+            select(Notification).where(func.lower(Notification.recipient).in_(addresses),
+                                       Notification.sent_at.is_not(None), Notification.sent_at >= since,
+                                       Notification.sent_at <= received_at + timedelta(minutes=5))
+            .order_by(Notification.sent_at.desc(), Notification.id).limit(1))
+    if notification is None:
+        log.info("delivery failure reported in mail %s: no message of ours matches", data["mail_id"])
+        return
+    if notification.status != NotificationStatus.SENT.value:
+        log.info("delivery failure of notification %s reported, which is %s: left as it is", notification.id,
+                 notification.status)
+        return
+    recipient = notification.recipient.lower()
+    reported = next((r for r in data["recipients"] if r["address"].lower() == recipient), data["recipients"][0])
+    error = " ".join(part for part in (reported.get("status") or "", reported.get("diagnostic") or "") if part)
+    if reported["address"].lower() != recipient:
+        error = f"{reported['address']}: {error}".strip(": ")
+    notification.status = NotificationStatus.BOUNCED.value
+    notification.bounced_at = received_at
+    notification.error = error or "reported undeliverable"
+    context = notification.context or {}
+    add_event(session, Outbox, new_envelope("notification.bounced", {
+        **_outcome(notification, notification.error), "recipient": notification.recipient,
+        "subject": notification.subject or "", "bounced_at": received_at,
+        "reference": context.get("reference"), "booking_id": context.get("booking_id"),
+    }, producer="notify", correlation_id=notification.correlation_id))
+    log.warning("notification %s (%s to %s) reported undeliverable: %s", notification.id, notification.template,
+                notification.recipient, notification.error)
+
+
 EVENT_HANDLERS = {
     "consultation.published": [on_consultation_published],
     "submission.received": [on_submission_received],
@@ -494,6 +545,7 @@ EVENT_HANDLERS = {
     "booking.reminder": [on_booking_reminder],
     "staff.password_link": [on_staff_password_link],
     "staff.digest": [on_staff_digest],
+    "mail.delivery_failed": [on_mail_delivery_failed],
 }
 
 

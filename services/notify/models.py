@@ -19,7 +19,9 @@ class Notification(Base):
     """One e-mail for one cause: the delivery log and the guard against sending twice."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),)
+    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),
+                      # A report of a failed delivery that lost the Message-ID is matched by the address
+                      Index("ix_notifications_recipient_sent_at", "recipient", "sent_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # Unique: a second insert for the same cause fails, whatever raced to make it.
@@ -53,6 +55,8 @@ class Notification(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A pending row waits until then after a transient failure (the retry's backoff); None: due now.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A mail server reported the sent message undeliverable (status `bounced`; its words in `error`)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class KnownComment(Base):

@@ -18,7 +18,7 @@ blp = Blueprint("notify_pages", __name__, url_prefix="/notify")
 
 PER_PAGE = 50
 STATUS_LABELS = {"pending": N_("waiting to be sent"), "sending": N_("being sent"), "sent": N_("sent"),
-                 "failed": N_("failed")}
+                 "failed": N_("failed"), "bounced": N_("returned undelivered")}
 TEMPLATE_LABELS = {
     "submission_receipt": N_("Receipt of a submission"),
     "comment_decision": N_("Decision on a comment"),
@@ -83,7 +83,7 @@ def resend(notification_id: str) -> Any:
     except NotFound:
         flash(gettext("There is no such message."), "error")
     except Conflict:
-        flash(gettext("Only a failed message can be sent again; this one is not failed (any more)."), "error")
+        flash(gettext("Only a failed or returned message can be sent again; this one is neither (any more)."), "error")
     else:
         flash(gettext("The message to %(recipient)s will be sent again.", recipient=notification.recipient), "success")
     return redirect(back, code=303)

@@ -22,10 +22,12 @@ class NotificationOut(Schema):
     template = fields.String()
     recipient = fields.String()
     subject = fields.String(allow_none=True, metadata={"description": "Set when the message is first rendered for delivery."})
-    status = fields.String(metadata={"description": "pending, sending (claimed by a worker), sent or failed"})
+    status = fields.String(metadata={"description": "pending, sending (claimed by a worker), sent, failed, or bounced "
+                                                    "(sent, then reported undeliverable by a mail server)"})
     attempts = fields.Integer()
     created_at = fields.DateTime()
     sent_at = fields.DateTime(allow_none=True)
+    bounced_at = fields.DateTime(allow_none=True)
     error = fields.String(allow_none=True)
     cause_event_id = fields.String()
     correlation_id = fields.String(allow_none=True)

@@ -28,7 +28,7 @@ from services.intake.bookings.domain import (
     plan_slots,
     validate_booking,
 )
-from services.intake.models import Booking, Consultation, DutySlot, Submission
+from services.intake.models import Booking, Consultation, DutySlot, Submission, UndeliveredMail
 
 
 @dataclass(frozen=True)
@@ -218,8 +218,15 @@ def day_schedule(ctx: ServiceContext, consultation_id: str, day: date) -> tuple[
                 select(Submission.booking_id, Submission.id, Submission.reference)
                 .where(Submission.booking_id.in_([b.id for b in bookings])).order_by(Submission.reference)):
             notes.setdefault(booking_id, []).append((submission_id, reference))
+        # A confirmation or reminder that came back: the caller did not get it, so staff phone them
+        returned: dict[str, list[UndeliveredMail]] = {}
+        for mail in session.scalars(select(UndeliveredMail).where(
+                UndeliveredMail.booking_id.in_([b.id for b in bookings])).order_by(UndeliveredMail.bounced_at)):
+            returned.setdefault(mail.booking_id, []).append(mail)
         return consultation, [{"slot": s, "bookings": by_slot.get(s.id, []),
-                               "notes": {b.id: notes.get(b.id, []) for b in by_slot.get(s.id, [])}} for s in slots]
+                               "notes": {b.id: notes.get(b.id, []) for b in by_slot.get(s.id, [])},
+                               "undelivered": {b.id: returned.get(b.id, []) for b in by_slot.get(s.id, [])}}
+                              for s in slots]
 
 
 def duty_dates(consultation: Consultation) -> list[date]:

@@ -32,6 +32,7 @@ from services.intake import domain
 from services.intake.handlers import record_submission
 from services.intake.mail import storable
 from services.intake.mail.form import FilledForm, FormUnreadable, assemble, form_kind, read_form, workbook_grid
+from services.intake.mail.bounce import DeliveryReport, delivery_summary
 from services.intake.mail.letter import ScannedLetter, letter_text, scanned_letter
 from services.intake.mail.links import shared_files
 from services.intake.mail.ocr import ocr_ready
@@ -89,7 +90,10 @@ def import_mail(ctx: ServiceContext, raw: bytes, *, received_at: datetime, sourc
     automatic = parsed.automatic or _sent_by_us(ctx, parsed.sender_address)
     if automatic:
         log.info("mail %s from %s ignored: automatic (%s)", parsed.message_id, parsed.sender_address, automatic)
-        return _record(ctx, parsed, raw, IGNORED, f"automatic: {automatic}", received_at=received_at, source=source)
+        report = parsed.delivery_report
+        reason = f"automatic: {automatic}" + (f"; {delivery_summary(report)}" if report is not None else "")
+        return _record(ctx, parsed, raw, IGNORED, reason, received_at=received_at, source=source,
+                       failed_delivery=report if report is not None and report.permanent else None)
     hostile = next((a for a in parsed.attachments if _is_hostile(a)), None)
     if hostile is not None:
         return _record(ctx, parsed, raw, REJECTED, f"hostile attachment {hostile.filename!r} ({hostile.media_type})",
@@ -414,14 +418,24 @@ def _row(parsed: ParsedMail, raw: bytes, status: str, reason: str, *, received_a
 
 
 def _record(ctx: ServiceContext, parsed: ParsedMail, raw: bytes, status: str, reason: str, *, received_at: datetime,
-            source: str, consultation_id: str | None = None) -> ImportResult:
-    """Remember a mail that made no submission, so the next poll does not look at it again."""
+            source: str, consultation_id: str | None = None,
+            failed_delivery: DeliveryReport | None = None) -> ImportResult:
+    """Remember a mail that made no submission, so the next poll does not look at it again. A report that our
+    own message could not be delivered is announced (`mail.delivery_failed`) in the same transaction."""
     if status == REJECTED:
         log.warning("mail %s from %s rejected (%s): %s", parsed.message_id, parsed.sender_address, source, reason)
     try:
         with ctx.transaction() as session:
-            session.add(_row(parsed, raw, status, reason, received_at=received_at, source=source,
-                             consultation_id=consultation_id))
+            row = _row(parsed, raw, status, reason, received_at=received_at, source=source,
+                       consultation_id=consultation_id)
+            session.add(row)
+            failed = [{"address": r.address, "status": r.status, "diagnostic": r.diagnostic}
+                      for r in (failed_delivery.recipients if failed_delivery is not None else ())
+                      if len(r.address) <= 254]
+            if failed:
+                ctx.emit(session, "mail.delivery_failed", {
+                    "mail_id": row.id, "received_at": received_at,
+                    "original_message_id": failed_delivery.original_message_id, "recipients": failed})
     except IntegrityError:
         if _already_seen(ctx, parsed.message_id):
             return ImportResult(parsed.message_id, DUPLICATE)

@@ -29,6 +29,7 @@ from lxml import html as lxml_html
 
 from services.intake.mail import Refusal, storable
 from services.intake.mail.archive import asic_container, zip_files
+from services.intake.mail.bounce import DeliveryReport, read_delivery_report
 from services.intake.mail.links import original_links, shared_service
 from services.intake.mail.outlook_msg import read_msg
 from services.intake.mail.signed import (SignedContent, is_signature_envelope, package_signers, pdf_signers,
@@ -83,6 +84,8 @@ class ParsedMail:
     automatic: str | None = None  # why this is an auto-reply or a bounce, or None
     forwarded_senders: tuple[str, ...] = field(default=())
     body_tables: tuple[list[list[str]], ...] = field(default=())  # tables in the HTML text (html_tables)
+    # What a mail server's report says failed (or was delayed): only for automatic mail
+    delivery_report: DeliveryReport | None = None
 
 
 # What the standard library raises on a header it cannot read instead of a parse error: AttributeError from the
@@ -146,7 +149,8 @@ def parse_mail(raw: bytes, *, max_bytes: int = 25 * 1024 * 1024, banners: tuple[
                       date_header=date_header, body_text=body_text,
                       attachments=(*collected.attachments, *_sent_pictures(collected, body_text)), automatic=automatic,
                       body_tables=tuple(tables),
-                      forwarded_senders=tuple(collected.forwarded_senders))
+                      forwarded_senders=tuple(collected.forwarded_senders),
+                      delivery_report=read_delivery_report(message) if automatic else None)
 
 
 def _without_notices(text: str, banners: tuple[str, ...]) -> str:

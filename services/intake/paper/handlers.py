@@ -16,7 +16,7 @@ from services.common.runtime import ServiceContext
 from services.common.storage import ObjectNotFound
 from services.common.web import Invalid, NotFound
 from services.intake import domain
-from services.intake.handlers import Receipt, record_submission
+from services.intake.handlers import Receipt, record_submission, undelivered_mails
 from services.intake.mail.staff import StoredFile
 from services.intake.models import Booking, Consultation, DutySlot, Submission
 from services.intake.paper import corrections
@@ -193,6 +193,7 @@ class EnteredSubmission:
     booking_starts_at: datetime | None  # the duty-hour conversation the notes come from
     correction_refusal: str | None = None  # why its comments cannot be corrected (corrections.correction_refusal)
     mail: tuple[str, str] | None = None  # (id, status) of the e-mail it came in
+    undelivered: tuple = ()  # e-mails to the submitter a mail server returned (UndeliveredMail rows)
 
 
 def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id: str) -> EnteredSubmission:
@@ -207,7 +208,8 @@ def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id:
         slot = session.get(DutySlot, booking.slot_id) if booking is not None else None
         mail = corrections.mail_of(session, submission.id)
         refusal = corrections.correction_refusal(submission, mail[1] if mail else None)
-        return EnteredSubmission(submission, slot.starts_at if slot is not None else None, refusal, mail)
+        returned = tuple(undelivered_mails(session, reference=submission.reference))
+        return EnteredSubmission(submission, slot.starts_at if slot is not None else None, refusal, mail, returned)
 
 
 def stored_scan(ctx: ServiceContext, consultation_id: str, submission_id: str) -> StoredFile:

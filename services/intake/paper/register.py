@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from services.common.events import CHANNELS
 from services.common.runtime import ServiceContext
 from services.common.spreadsheets import spreadsheet_safe
-from services.intake.models import Comment, InboundMail, Submission
+from services.intake.models import Comment, InboundMail, Submission, UndeliveredMail
 
 PAGE_SIZE = 50
 MAX_QUERY = 200
@@ -36,6 +36,7 @@ class RegisterRow:
     entered_by: str | None
     postmarked: bool  # a letter counts for its stamp's whole day: its hour says nothing
     mail_status: str | None = None  # an e-mail's: needs_review and no_comments are tagged
+    undelivered: bool = False  # an e-mail to the submitter came back undelivered
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,11 @@ class RegisterPage:
 
 
 def register(ctx: ServiceContext, consultation_id: str, *, query: str = "", channel: str = "",
-             page: int = 1) -> RegisterPage:
+             page: int = 1, undelivered: bool = False) -> RegisterPage:
     """One page of the consultation's submissions, newest first; `query` is matched, in any case, within the
-    reference, the sender's name, the organisation and the e-mail address; `channel` one of CHANNELS or all."""
-    conditions = _conditions(consultation_id, query, channel)
+    reference, the sender's name, the organisation and the e-mail address; `channel` one of CHANNELS or all;
+    `undelivered`: only those an e-mail to came back undelivered (the senders to write to by post)."""
+    conditions = _conditions(consultation_id, query, channel, undelivered)
     with ctx.db.transaction() as session:
         total = session.scalar(select(func.count(Submission.id)).where(*conditions)) or 0
         pages = max(1, -(-total // PAGE_SIZE))
@@ -59,13 +61,14 @@ def register(ctx: ServiceContext, consultation_id: str, *, query: str = "", chan
     return RegisterPage(rows, total, page, pages)
 
 
-def every_row(ctx: ServiceContext, consultation_id: str, *, query: str = "", channel: str = "") -> tuple[RegisterRow, ...]:
+def every_row(ctx: ServiceContext, consultation_id: str, *, query: str = "", channel: str = "",
+              undelivered: bool = False) -> tuple[RegisterRow, ...]:
     """All the submissions `register` finds (for the register's CSV), newest first, at most MAX_EXPORT."""
     with ctx.db.transaction() as session:
-        return _rows(session, _conditions(consultation_id, query, channel), limit=MAX_EXPORT, offset=0)
+        return _rows(session, _conditions(consultation_id, query, channel, undelivered), limit=MAX_EXPORT, offset=0)
 
 
-def _conditions(consultation_id: str, query: str, channel: str) -> list:
+def _conditions(consultation_id: str, query: str, channel: str, undelivered: bool = False) -> list:
     conditions = [Submission.consultation_id == consultation_id]
     words = " ".join(query.split())[:MAX_QUERY]
     if words:
@@ -74,6 +77,9 @@ def _conditions(consultation_id: str, query: str, channel: str) -> list:
             Submission.reference, Submission.submitter_name, Submission.organization, Submission.email))))
     if channel in CHANNELS:
         conditions.append(Submission.channel == channel)
+    if undelivered:
+        conditions.append(Submission.reference.in_(select(UndeliveredMail.reference)
+                                                   .where(UndeliveredMail.reference.is_not(None))))
     return conditions
 
 
@@ -83,15 +89,18 @@ def _rows(session: Session, conditions: list, *, limit: int, offset: int) -> tup
         .order_by(Submission.received_at.desc(), Submission.reference.desc()).limit(limit).offset(offset)))
     counts: dict[str, int] = {}
     mails: dict[str, str] = {}
+    returned: set[str] = set()
     for chunk in range(0, len(found), 1000):  # the submissions found only (both tables' indexes lead with them)
         ids = [s.id for s in found[chunk:chunk + 1000]]
         counts.update(session.execute(select(Comment.submission_id, func.count(Comment.id))
                                       .where(Comment.submission_id.in_(ids)).group_by(Comment.submission_id)).all())
         mails.update(session.execute(select(InboundMail.submission_id, InboundMail.status)
                                      .where(InboundMail.submission_id.in_(ids))).all())
+        returned.update(session.scalars(select(UndeliveredMail.reference).where(
+            UndeliveredMail.reference.in_([s.reference for s in found[chunk:chunk + 1000]]))))
     return tuple(RegisterRow(s.id, s.reference, s.received_at, s.channel, s.submitter_name, s.organization,
                              s.email, counts.get(s.id, 0), s.late, s.entered_by, s.postmarked_on is not None,
-                             mails.get(s.id)) for s in found)
+                             mails.get(s.id), s.reference in returned) for s in found)
 
 
 def register_csv(rows: tuple[RegisterRow, ...], *, headers: tuple[str, ...], channel_words: dict[str, str],

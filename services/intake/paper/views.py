@@ -255,9 +255,10 @@ def register_page(consultation_id: str) -> Any:
         page = min(int(request.args.get("page", "1")), 100_000)
     except ValueError:
         page = 1
-    found = register.register(_ctx(), consultation.id, query=query, channel=channel, page=page)
+    undelivered = request.args.get("undelivered") == "1"
+    found = register.register(_ctx(), consultation.id, query=query, channel=channel, page=page, undelivered=undelivered)
     return render_template("intake/staff/register.html", consultation=consultation, found=found, query=query,
-                           channel=channel)
+                           channel=channel, undelivered=undelivered)
 
 
 @blp.get("/<consultation_id>/submissions.csv", endpoint="register_csv")
@@ -266,7 +267,8 @@ def register_csv(consultation_id: str) -> Any:
     ctx = _ctx()
     consultation = intake_handlers.get_consultation(ctx, consultation_id, include_drafts=True)
     rows = register.every_row(ctx, consultation.id, query=(request.args.get("q") or "")[:register.MAX_QUERY],
-                              channel=request.args.get("channel") or "")
+                              channel=request.args.get("channel") or "",
+                              undelivered=request.args.get("undelivered") == "1")
     content = register.register_csv(
         rows, headers=(_("Reference"), _("Received"), _("Channel"), _("Sender"), _("Organisation"),
                        _("E-mail address"), _("Comments"), _("late"), _("Entered by")),
@@ -289,7 +291,8 @@ def _entered_page(consultation: Any, submission_id: str, *, consent_note: str = 
     return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
                            booking_starts_at=entered.booking_starts_at,
                            correctable=entered.correction_refusal is None, mail=entered.mail,
-                           consent_note=consent_note, consent_error=consent_error), status
+                           undelivered=entered.undelivered, consent_note=consent_note,
+                           consent_error=consent_error), status
 
 
 @blp.post("/<consultation_id>/submissions/<submission_id>/consent", endpoint="consent")

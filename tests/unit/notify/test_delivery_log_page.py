@@ -81,7 +81,7 @@ def test_a_failed_message_is_sent_again_from_the_page_with_its_csrf_token(ctx, c
     assert "zostanie wysłana ponownie" in page and "oczekuje na wysłanie" in page
     # A sent message is never sent again, from the page or the API.
     client.post(f"/notify/notifications/{sent.id}/resend", data={"csrf_token": token})
-    assert "nie jest (już) nieudana" in client.get("/notify/").get_data(as_text=True)
+    assert "(już) nie jest żadną z nich" in client.get("/notify/").get_data(as_text=True)
     api = client.post(f"/notify/api/v1/notifications/{sent.id}/resend", headers=bearer(ctx, "coordinator"))
     assert api.status_code == 409 and status_of(ctx, sent.id) == ("sent", None)
 

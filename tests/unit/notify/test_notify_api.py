@@ -36,7 +36,7 @@ def test_the_log_lists_notifications_with_their_delivery_state_and_filters_them(
     assert set(rows) == {"submission_receipt", "booking_confirmed"}
     sent = rows["submission_receipt"]
     assert set(sent) == {"id", "template", "recipient", "subject", "status", "attempts", "created_at", "sent_at",
-                         "error", "cause_event_id", "correlation_id", "resent_by", "resent_at"}
+                         "error", "cause_event_id", "correlation_id", "resent_by", "resent_at", "bounced_at"}
     assert sent["status"] == "sent" and sent["attempts"] == 1 and sent["sent_at"]
     assert sent["subject"].startswith("Potwierdzenie złożenia uwag")
     assert rows["booking_confirmed"]["status"] == "pending" and rows["booking_confirmed"]["subject"] is None

@@ -1,0 +1,97 @@
+"""E-mails a mail server returned (notify's `notification.bounced`) reach the clerk: the submission's page says who
+was not told and what the server said, the register tags and filters those submissions (and its CSV, for a mail
+merge of letters), and the day schedule tags a booking whose confirmation came back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from html import unescape
+
+from sqlalchemy import select
+
+from services.common.bus import InboxDispatcher
+from services.common.events import new_envelope, parse_envelope
+from services.intake import domain
+from services.intake import handlers as intake_handlers
+from services.intake.handlers import EVENT_HANDLERS
+from services.intake.models import Inbox, UndeliveredMail
+from services.intake.paper import handlers
+from tests.unit.intake_paper.support import WARSAW, book, consultation, letter
+from tests.unit.intake_paper.test_paper_pages import BASE, logged_in, page_text
+
+RETURNED_AT = datetime(2024, 10, 9, 8, 15, tzinfo=timezone.utc)
+
+
+def bounced(*, reference: str | None = None, booking_id: str | None = None, template: str = "submission_receipt",
+            recipient: str = "jan.kowalski@example.org", notification_id: str | None = None):
+    return parse_envelope(new_envelope("notification.bounced", {
+        "notification_id": notification_id or str(uuid.uuid4()), "cause_event_id": str(uuid.uuid4()),
+        "template": template, "error": "5.1.1 550 5.1.1 <jan.kowalski@example.org>: Recipient address rejected",
+        "recipient": recipient, "subject": "Potwierdzenie złożenia uwag", "bounced_at": RETURNED_AT,
+        "reference": reference, "booking_id": booking_id}, producer="notify"))
+
+
+def deliver(ctx, event) -> None:
+    InboxDispatcher(ctx.db, Inbox, EVENT_HANDLERS).dispatch(event)
+
+
+def web_submission(ctx, consultation_id: str, email: str = "jan.kowalski@example.org"):
+    return intake_handlers.submit_comments(ctx, domain.SubmitComments(
+        consultation_id=consultation_id, comments=(domain.CommentDraft(section="§ 1", proposal="Dwa konkursy."),),
+        submitter=domain.Submitter(name="Jan Kowalski", email=email, publish_consent=True)))
+
+
+def test_a_returned_receipt_is_kept_once_and_shown_on_the_submissions_page(ctx, app):
+    found = consultation(ctx)
+    web = web_submission(ctx, found.id)
+    event = bounced(reference=web.reference)
+    deliver(ctx, event)
+    deliver(ctx, event)  # redelivered
+    deliver(ctx, bounced(reference=web.reference, notification_id=event.data["notification_id"]))  # reported twice
+    with ctx.db.transaction() as session:
+        [kept] = session.scalars(select(UndeliveredMail).where(UndeliveredMail.reference == web.reference)).all()
+    assert kept.reference == web.reference and kept.bounced_at == RETURNED_AT
+    client = logged_in(app, "coordinator")
+    register_page = unescape(page_text(client.get(f"{BASE}/{found.id}/submissions")))
+    submission_url = f"{BASE}/{found.id}/submissions/{web.submission_id}"
+    page = unescape(page_text(client.get(submission_url)))
+    assert "E-mail wrócił niedoręczony" in page
+    assert "nadawca nie otrzymał informacji" in page
+    assert "potwierdzenie złożenia uwag do jan.kowalski@example.org" in page
+    assert "Recipient address rejected" in page and "9 października 2024 r., godz. 10:15" in page
+    assert "q=UW" in page and "status=bounced" in page  # a coordinator is led to the delivery log
+    assert "e-mail niedoręczony" in register_page
+
+
+def test_the_register_lists_only_those_not_told_and_exports_them_with_the_letters_address(ctx, app):
+    found = consultation(ctx)
+    told = web_submission(ctx, found.id, email="ewa@example.org")
+    not_told = handlers.enter_paper_submission(ctx, letter(found.id, submitter=domain.Submitter(
+        name="Anna Nowak", email="anna@zly-adres.example", publish_consent=False)), actor="k@um.torun.pl")
+    deliver(ctx, bounced(reference=not_told.reference, recipient="anna@zly-adres.example"))
+    client = logged_in(app)
+    everyone = unescape(page_text(client.get(f"{BASE}/{found.id}/submissions")))
+    assert told.reference in everyone and not_told.reference in everyone
+    only = unescape(page_text(client.get(f"{BASE}/{found.id}/submissions?undelivered=1")))
+    assert not_told.reference in only and told.reference not in only and "(po zawężeniu)" in only
+    assert 'id="f-undelivered" name="undelivered" type="checkbox" value="1" checked' in only
+    csv = client.get(f"{BASE}/{found.id}/submissions.csv?undelivered=1").get_data(as_text=True)
+    assert not_told.reference in csv and told.reference not in csv
+    other = consultation(ctx)
+    web_submission(ctx, other.id)
+    none = unescape(page_text(client.get(f"{BASE}/{other.id}/submissions?undelivered=1")))
+    assert "Żaden e-mail do osób, które złożyły uwagi w tych konsultacjach, nie wrócił niedoręczony." in none
+
+
+def test_the_day_schedule_tags_a_booking_whose_confirmation_came_back(ctx, app):
+    found = consultation(ctx)
+    booking_id = book(ctx, found.id, name="Jan Kowalski")
+    deliver(ctx, bounced(booking_id=booking_id, template="booking_confirmed"))
+    duty_day = datetime.fromisoformat(found.duty_days[0]["date"]).date() if isinstance(found.duty_days[0], dict) \
+        else found.duty_days[0].date
+    client = logged_in(app)
+    schedule = unescape(page_text(client.get(f"{BASE}/{found.id}/bookings?day={duty_day.isoformat()}")))
+    assert "Jan Kowalski" in schedule and "e-mail niedoręczony" in schedule
+    assert "potwierdzenie rezerwacji" in schedule and "zadzwoń do tej osoby" in schedule
+    assert WARSAW  # the schedule is in the city's time
