@@ -43,7 +43,8 @@ EVENTS = Counter("uwagi_events_total", "Events taken from the bus, by outcome (c
                  ["service", "event_type", "outcome"])
 CELERY_TASKS = Counter("uwagi_celery_tasks_total", "Celery tasks by final state (succeeded, retried, failed)",
                        ["service", "task", "state"])
-EMAILS = Counter("uwagi_emails_total", "E-mails handed to the SMTP server or mail folder, by outcome (sent, failed)",
+EMAILS = Counter("uwagi_emails_total", "E-mails handed to the SMTP server or mail folder, by outcome (sent, failed, "
+                 "bounced: reported undeliverable later)",
                  ["template", "outcome"])
 BUILD_DURATION = Histogram("uwagi_document_build_duration_seconds", "Time to build a document or report, by kind",
                            ["kind", "outcome"], buckets=(0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600))

@@ -311,6 +311,7 @@ class ProgressFacts:
     results_published: bool
     handed_to_council_on: date | None = None  # recorded in documents once the draft went to the City Council
     adopted_by_resolution: str = ""  # the number of the council's resolution adopting the document, once passed
+    not_told: int = 0  # submissions an e-mail to came back undelivered: their senders must be written to by post
 
 
 @dataclass(frozen=True)

@@ -285,12 +285,15 @@ def progress_facts(ctx: ServiceContext, consultation: Consultation, *, state: do
         results = session.scalar(select(func.count()).select_from(PublishedResults)
                                  .where(PublishedResults.consultation_id == consultation.id))
         handover = session.get(CouncilHandoverView, consultation.id)
+        not_told = session.scalar(select(func.count()).select_from(Submission).where(
+            of_consultation, Submission.reference.in_(select(UndeliveredMail.reference))))
     return domain.ProgressFacts(
         state=state, warnings=warnings, document_published=bool(consultation.document_id),
         submissions=submissions or 0, comments=comments or 0, decided=decided or 0,
         mails_waiting=mails_waiting or 0, results_published=bool(results),
         handed_to_council_on=handover.handed_over_on if handover is not None else None,
-        adopted_by_resolution=handover.resolution_number if handover is not None and handover.adopted_on else "")
+        adopted_by_resolution=handover.resolution_number if handover is not None and handover.adopted_on else "",
+        not_told=not_told or 0)
 
 
 def list_all_consultations(ctx: ServiceContext) -> list[Consultation]:

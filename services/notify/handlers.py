@@ -525,6 +525,7 @@ def on_mail_delivery_failed(event: Event, session: Session) -> None:
         "subject": notification.subject or "", "bounced_at": received_at,
         "reference": context.get("reference"), "booking_id": context.get("booking_id"),
     }, producer="notify", correlation_id=notification.correlation_id))
+    EMAILS.labels(notification.template, "bounced").inc()
     log.warning("notification %s (%s to %s) reported undeliverable: %s", notification.id, notification.template,
                 notification.recipient, notification.error)
 

@@ -62,6 +62,9 @@ def test_a_returned_receipt_is_kept_once_and_shown_on_the_submissions_page(ctx, 
     assert "Recipient address rejected" in page and "9 października 2024 r., godz. 10:15" in page
     assert "q=UW" in page and "status=bounced" in page  # a coordinator is led to the delivery log
     assert "e-mail niedoręczony" in register_page
+    console = unescape(page_text(client.get(f"{BASE}/{found.id}")))
+    assert "1 osoba nie otrzymała e-maila (wrócił niedoręczony)" in console
+    assert f"{BASE}/{found.id}/submissions?undelivered=1" in console
 
 
 def test_the_register_lists_only_those_not_told_and_exports_them_with_the_letters_address(ctx, app):
