@@ -195,6 +195,20 @@ class SubmissionConsentChangedV1(_Payload):
     via = fields.String(required=True, validate=validate.OneOf(CONSENT_CHANGED_VIA))
 
 
+class SubmissionEmailCorrectedV1(_Payload):
+    """Staff corrected the submitter's e-mail address (a typo on a letter, a closed mailbox: the person phoned or
+    wrote), or removed it (`email` None: they are written to by post). `revision` is 1 as received, +1 with each
+    correction; a consumer keeps the highest. Notify sends what came back undelivered to the new address once, and
+    every later e-mail about the submission goes there. One that comes before the submission is retried."""
+
+    submission_id = fields.String(required=True)
+    consultation_id = fields.String(required=True)
+    reference = fields.String(required=True)
+    email = fields.Email(load_default=None, allow_none=True)
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=2))
+    corrected_at = fields.AwareDateTime(required=True)
+
+
 class SubmissionReopenedV1(SubmissionReceivedV1):
     """Staff reopened an e-mail they had closed as holding no comments (`submission.dismissed`): it waits for a
     transcription again. The payload is the submission as `submission.received` describes it, `needs_review`
@@ -447,6 +461,7 @@ CONTRACTS: dict[tuple[str, int], type[Schema]] = {
     ("submission.reopened", 1): SubmissionReopenedV1,
     ("submission.corrected", 1): SubmissionCorrectedV1,
     ("submission.consent_changed", 1): SubmissionConsentChangedV1,
+    ("submission.email_corrected", 1): SubmissionEmailCorrectedV1,
     ("booking.confirmed", 1): BookingV1,
     ("booking.cancelled", 1): BookingV1,
     ("booking.reminder", 1): BookingV1,

@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from services.common.runtime import ServiceContext
-from services.intake.models import Booking, Consultation, DutySlot, InboundMail, Submission
+from services.intake.models import Booking, Consultation, DutySlot, EmailCorrection, InboundMail, Submission
 
 MIN_QUERY, MAX_QUERY = 3, 254
 MOST = 200  # of each kind: a search that finds more is a name too common to answer a request by
@@ -47,7 +47,8 @@ def query_problem(query: str) -> str | None:
 
 def find_person(ctx: ServiceContext, query: str) -> PersonalData:
     """Everything intake holds that carries `query` as the e-mail address (exactly, in any case) or within the
-    name (in any case): submissions with their comments and consent history, bookings, e-mails."""
+    name (in any case): submissions with their comments, consent history and corrected addresses (found by a
+    former address too), bookings, e-mails."""
     query = query.strip()
     folded = query.casefold()
     escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -55,8 +56,11 @@ def find_person(ctx: ServiceContext, query: str) -> PersonalData:
     with ctx.db.transaction() as session:
         submissions = tuple(session.scalars(
             select(Submission).where(or_(func.lower(Submission.email) == folded,
-                                         func.lower(Submission.submitter_name).like(like, escape="\\")))
-            .options(selectinload(Submission.comments), selectinload(Submission.consent_changes))
+                                         func.lower(Submission.submitter_name).like(like, escape="\\"),
+                                         Submission.id.in_(select(EmailCorrection.submission_id).where(
+                                             func.lower(EmailCorrection.old_email) == folded))))
+            .options(selectinload(Submission.comments), selectinload(Submission.consent_changes),
+                     selectinload(Submission.email_corrections))
             .order_by(Submission.received_at.desc()).limit(MOST)))
         bookings = tuple((booking, slot) for booking, slot in session.execute(
             select(Booking, DutySlot).join(DutySlot, DutySlot.id == Booking.slot_id, isouter=True)

@@ -6,9 +6,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from services.common.db import add_event
@@ -285,8 +286,7 @@ def progress_facts(ctx: ServiceContext, consultation: Consultation, *, state: do
         results = session.scalar(select(func.count()).select_from(PublishedResults)
                                  .where(PublishedResults.consultation_id == consultation.id))
         handover = session.get(CouncilHandoverView, consultation.id)
-        not_told = session.scalar(select(func.count()).select_from(Submission).where(
-            of_consultation, Submission.reference.in_(select(UndeliveredMail.reference))))
+        not_told = session.scalar(select(func.count()).select_from(Submission).where(of_consultation, not_reached()))
     return domain.ProgressFacts(
         state=state, warnings=warnings, document_published=bool(consultation.document_id),
         submissions=submissions or 0, comments=comments or 0, decided=decided or 0,
@@ -477,6 +477,12 @@ def keep_undelivered_mail(event: Event, session: Session) -> None:
         notification_id=data["notification_id"], reference=(data.get("reference") or None),
         booking_id=(data.get("booking_id") or None), template=data["template"][:60], recipient=data["recipient"][:254],
         subject=data.get("subject") or "", error=data.get("error") or "", bounced_at=data["bounced_at"]))
+
+
+def not_reached() -> Any:
+    """Of submissions: an e-mail came back from the address it still has (a corrected address answers it)."""
+    return exists().where(UndeliveredMail.reference == Submission.reference,
+                          func.lower(UndeliveredMail.recipient) == func.lower(Submission.email))
 
 
 def undelivered_mails(session: Session, *, reference: str | None = None,

@@ -108,12 +108,16 @@ class Submission(Base):
     removed_comments: Mapped[list | None] = mapped_column(JSON, nullable=True)
     # 1 as received, +1 with each change of `publish_consent` (`submission.consent_changed` carries it).
     consent_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # 1 as received, +1 with each correction of `email` by staff (`submission.email_corrected` carries it).
+    email_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     comments: Mapped[list["Comment"]] = relationship(
         back_populates="submission", order_by="Comment.number", cascade="all, delete-orphan"
     )
     consent_changes: Mapped[list["ConsentChange"]] = relationship(order_by="ConsentChange.revision",
                                                                   cascade="all, delete-orphan")
+    email_corrections: Mapped[list["EmailCorrection"]] = relationship(order_by="EmailCorrection.revision",
+                                                                      cascade="all, delete-orphan")
 
 
 class ConsentChange(Base):
@@ -132,6 +136,23 @@ class ConsentChange(Base):
     changed_by: Mapped[str] = mapped_column(String(254))  # a staff e-mail, or "submitter"
     via: Mapped[str] = mapped_column(String(20))  # consent.VIA: the status page, or staff from a letter or e-mail
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+
+class EmailCorrection(Base):
+    """Append-only: each correction of a submitter's e-mail address by staff (GDPR art. 16), the address before and
+    after, by whom and on what basis (a phone call, a letter)."""
+
+    __tablename__ = "email_corrections"
+    __table_args__ = (UniqueConstraint("submission_id", "revision"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    revision: Mapped[int] = mapped_column(Integer)
+    old_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    new_email: Mapped[str | None] = mapped_column(String(254), nullable=True)  # None: no e-mail, write by post
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by: Mapped[str] = mapped_column(String(254))
+    note: Mapped[str] = mapped_column(Text)
 
 
 class Comment(Base):

@@ -478,6 +478,38 @@ def on_submission_consent_changed(event: Event, session: Session) -> None:
         })
 
 
+def on_submission_email_corrected(event: Event, session: Session) -> None:
+    """Staff corrected the submitter's address: every later e-mail about the submission goes to the new one, and
+    each message about it that came back from the old one is sent there, once (a new cause key: the same cause
+    for another address). Removed (None): nothing more is sent. An older correction arriving late changes
+    nothing; one that overtakes its submission waits for it."""
+    data = event.data
+    known = list(session.scalars(select(KnownComment).where(KnownComment.submission_id == data["submission_id"])))
+    if not known:
+        raise TransientError(f"submission {data['reference']} is not known yet")
+    if all(comment.email_revision >= data["revision"] for comment in known):
+        return
+    old = next((comment.recipient for comment in known if comment.recipient), None)
+    new = domain.normalize_recipient(data["email"]) if data.get("email") else None
+    session.execute(update(KnownComment).where(KnownComment.submission_id == data["submission_id"])
+                    .values(recipient=new, email_revision=data["revision"]))
+    if new is None or old is None or new.lower() == old.lower():
+        return
+    returned = session.scalars(select(Notification).where(
+        Notification.status == NotificationStatus.BOUNCED.value, func.lower(Notification.recipient) == old.lower()))
+    for row in returned:
+        if (row.context or {}).get("reference") != data["reference"]:
+            continue
+        cause_key = f"{row.cause_key.rsplit(':', 1)[0]}:{new.lower()}"
+        stage_row(session, dict(
+            id=str(uuid.uuid4()), cause_key=cause_key, cause_event_id=row.cause_event_id,
+            cause_event_type=row.cause_event_type, correlation_id=row.correlation_id, template=row.template,
+            language=row.language, recipient=new, context=dict(row.context or {}),
+            message_id=domain.message_id_for(cause_key), status=NotificationStatus.PENDING.value, attempts=0,
+            created_at=utcnow()))
+        log.info("notification %s came back from %s: sent again to the corrected address", row.id, old)
+
+
 # A report that lost the Message-ID is matched by the address, to a message sent this long before it at most:
 # servers give up on a delivery after five days and send their report at once.
 BOUNCE_MATCH_DAYS = 10
@@ -547,6 +579,7 @@ EVENT_HANDLERS = {
     "staff.password_link": [on_staff_password_link],
     "staff.digest": [on_staff_digest],
     "mail.delivery_failed": [on_mail_delivery_failed],
+    "submission.email_corrected": [on_submission_email_corrected],
 }
 
 

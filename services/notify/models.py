@@ -89,6 +89,8 @@ class KnownComment(Base):
     dismissed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The revision of the text as intake last sent it (`submission.transcribed`, `submission.corrected`).
     text_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The revision of `recipient` as intake last sent it (`submission.email_corrected`).
+    email_revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ConsultationPrefs(Base):

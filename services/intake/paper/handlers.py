@@ -201,7 +201,8 @@ def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id:
     with ctx.db.transaction() as session:
         submission = session.scalar(select(Submission).where(
             Submission.id == submission_id, Submission.consultation_id == consultation_id)
-            .options(selectinload(Submission.comments), selectinload(Submission.consent_changes)))
+            .options(selectinload(Submission.comments), selectinload(Submission.consent_changes),
+                     selectinload(Submission.email_corrections)))
         if submission is None:
             raise NotFound("no such submission in this consultation")
         booking = session.get(Booking, submission.booking_id) if submission.booking_id else None

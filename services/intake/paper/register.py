@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from services.common.events import CHANNELS
 from services.common.runtime import ServiceContext
 from services.common.spreadsheets import spreadsheet_safe
+from services.intake.handlers import not_reached
 from services.intake.models import Comment, InboundMail, Submission, UndeliveredMail
 
 PAGE_SIZE = 50
@@ -78,8 +79,7 @@ def _conditions(consultation_id: str, query: str, channel: str, undelivered: boo
     if channel in CHANNELS:
         conditions.append(Submission.channel == channel)
     if undelivered:
-        conditions.append(Submission.reference.in_(select(UndeliveredMail.reference)
-                                                   .where(UndeliveredMail.reference.is_not(None))))
+        conditions.append(not_reached())
     return conditions
 
 
@@ -89,18 +89,19 @@ def _rows(session: Session, conditions: list, *, limit: int, offset: int) -> tup
         .order_by(Submission.received_at.desc(), Submission.reference.desc()).limit(limit).offset(offset)))
     counts: dict[str, int] = {}
     mails: dict[str, str] = {}
-    returned: set[str] = set()
+    returned: set[tuple[str, str]] = set()  # (reference, address it came back from)
     for chunk in range(0, len(found), 1000):  # the submissions found only (both tables' indexes lead with them)
         ids = [s.id for s in found[chunk:chunk + 1000]]
         counts.update(session.execute(select(Comment.submission_id, func.count(Comment.id))
                                       .where(Comment.submission_id.in_(ids)).group_by(Comment.submission_id)).all())
         mails.update(session.execute(select(InboundMail.submission_id, InboundMail.status)
                                      .where(InboundMail.submission_id.in_(ids))).all())
-        returned.update(session.scalars(select(UndeliveredMail.reference).where(
-            UndeliveredMail.reference.in_([s.reference for s in found[chunk:chunk + 1000]]))))
+        returned.update((reference, recipient) for reference, recipient in session.execute(
+            select(UndeliveredMail.reference, func.lower(UndeliveredMail.recipient)).where(
+                UndeliveredMail.reference.in_([s.reference for s in found[chunk:chunk + 1000]]))))
     return tuple(RegisterRow(s.id, s.reference, s.received_at, s.channel, s.submitter_name, s.organization,
                              s.email, counts.get(s.id, 0), s.late, s.entered_by, s.postmarked_on is not None,
-                             mails.get(s.id), s.reference in returned) for s in found)
+                             mails.get(s.id), (s.reference, (s.email or "").lower()) in returned) for s in found)
 
 
 def register_csv(rows: tuple[RegisterRow, ...], *, headers: tuple[str, ...], channel_words: dict[str, str],

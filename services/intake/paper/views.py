@@ -21,8 +21,9 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from services.common.auth import current_staff
+from services.common.ui import N_
 from services.common.web import Conflict, DomainError, Invalid, Refused, file_response
-from services.intake import consent, domain
+from services.intake import consent, contact, domain
 from services.intake import handlers as intake_handlers
 from services.intake.console import CHANNEL_WORDS
 from services.intake.mail.transcribe import Sender
@@ -286,13 +287,14 @@ def entered_page(consultation_id: str, submission_id: str) -> Any:
 
 
 def _entered_page(consultation: Any, submission_id: str, *, consent_note: str = "", consent_error: str | None = None,
-                  status: int = 200) -> Any:
+                  email_form: dict | None = None, email_errors: dict | None = None, status: int = 200) -> Any:
     entered = handlers.entered_submission(_ctx(), consultation.id, submission_id)
     return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
                            booking_starts_at=entered.booking_starts_at,
                            correctable=entered.correction_refusal is None, mail=entered.mail,
                            undelivered=entered.undelivered, consent_note=consent_note,
-                           consent_error=consent_error), status
+                           consent_error=consent_error, email_form=email_form or {}, email_errors=email_errors or {},
+                           ), status
 
 
 @blp.post("/<consultation_id>/submissions/<submission_id>/consent", endpoint="consent")
@@ -323,6 +325,37 @@ def change_consent(consultation_id: str, submission_id: str) -> Any:
             flash(_("The results of this consultation are already published: build the report again and publish "
                     "it in the documents console, so that the name is no longer published."), "warning")
     return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission_id) + "#consent",
+                    code=303)
+
+
+EMAIL_PROBLEM_WORDS = {
+    ("email", "invalid"): N_("Enter the e-mail address in the form name@example.pl, or leave it empty."),
+    ("note", "required"): N_("Say on what basis you correct the address: a phone call, a letter, and its date."),
+    ("note", "too_long"): N_("This text is too long."),
+}
+
+
+@blp.post("/<consultation_id>/submissions/<submission_id>/email", endpoint="email")
+def correct_email(consultation_id: str, submission_id: str) -> Any:
+    """Record the submitter's corrected e-mail address (or none), with its basis."""
+    consultation = intake_handlers.get_consultation(_ctx(), consultation_id, include_drafts=True)
+    form = {"email": (request.form.get("email") or "")[:contact.MAX_EMAIL + 1],
+            "note": (request.form.get("note") or "")[:consent.MAX_NOTE + 1]}
+    try:
+        outcome = contact.correct_email(_ctx(), consultation.id, submission_id, form["email"],
+                                        actor=current_staff().email, note=form["note"])
+    except Invalid as exc:
+        errors = {field: _(EMAIL_PROBLEM_WORDS[(field, codes[0])]) for field, codes in (exc.details or {}).items()}
+        return _entered_page(consultation, submission_id, email_form=form, email_errors=errors, status=422)
+    if not outcome.changed:
+        flash(_("Nothing was changed: the address already stood so."), "info")
+    elif outcome.email:
+        flash(_("Recorded: e-mails about %(reference)s go to %(email)s from now on; what came back undelivered is "
+                "sent there.", reference=outcome.reference, email=outcome.email), "success")
+    else:
+        flash(_("Recorded: %(reference)s has no e-mail address; write to the sender by post.",
+                reference=outcome.reference), "success")
+    return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=submission_id) + "#email",
                     code=303)
 
 

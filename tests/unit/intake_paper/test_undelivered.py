@@ -12,13 +12,13 @@ from sqlalchemy import select
 
 from services.common.bus import InboxDispatcher
 from services.common.events import new_envelope, parse_envelope
-from services.intake import domain
+from services.intake import contact, domain
 from services.intake import handlers as intake_handlers
 from services.intake.handlers import EVENT_HANDLERS
-from services.intake.models import Inbox, UndeliveredMail
+from services.intake.models import Inbox, Outbox, Submission, UndeliveredMail
 from services.intake.paper import handlers
 from tests.unit.intake_paper.support import WARSAW, book, consultation, letter
-from tests.unit.intake_paper.test_paper_pages import BASE, logged_in, page_text
+from tests.unit.intake_paper.test_paper_pages import BASE, form_of, logged_in, page_text
 
 RETURNED_AT = datetime(2024, 10, 9, 8, 15, tzinfo=timezone.utc)
 
@@ -98,3 +98,60 @@ def test_the_day_schedule_tags_a_booking_whose_confirmation_came_back(ctx, app):
     assert "Jan Kowalski" in schedule and "e-mail niedoręczony" in schedule
     assert "potwierdzenie rezerwacji" in schedule and "zadzwoń do tej osoby" in schedule
     assert WARSAW  # the schedule is in the city's time
+
+
+def corrections_announced(ctx, reference: str) -> list[dict]:
+    with ctx.db.transaction() as session:
+        return [row.envelope["data"] for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == "submission.email_corrected").order_by(Outbox.id))
+            if row.envelope["data"]["reference"] == reference]
+
+
+def test_staff_correct_the_address_with_its_basis_and_the_submission_is_reached_again(ctx, app):
+    found = consultation(ctx)
+    web = web_submission(ctx, found.id, email="jan.kowalsky@example.org")
+    deliver(ctx, bounced(reference=web.reference, recipient="jan.kowalsky@example.org"))
+    client = logged_in(app)
+    url = f"{BASE}/{found.id}/submissions/{web.submission_id}"
+    page = page_text(client.get(url))
+    assert f'action="{url}/email"' in page and 'value="jan.kowalsky@example.org"' in page
+    csrf = form_of(page)["csrf_token"]
+
+    refused = client.post(f"{url}/email", data={"csrf_token": csrf, "email": "jan.kowalski@", "note": ""})
+    shown = unescape(page_text(refused))
+    assert refused.status_code == 422
+    assert "Wpisz adres e-mail w postaci nazwa@example.pl albo zostaw pole puste." in shown
+    assert "Napisz, na jakiej podstawie poprawiasz adres: rozmowa telefoniczna, pismo i jego data." in shown
+    assert 'value="jan.kowalski@"' in shown and shown.count('aria-invalid="true"') == 2
+    assert client.post(f"{url}/email", data={"email": "a@b.pl", "note": "x"}).status_code == 400  # no CSRF token
+
+    done = client.post(f"{url}/email", data={"csrf_token": csrf, "email": " jan.kowalski@example.org ",
+                                             "note": "Telefon od pana Kowalskiego, 10.10.2024"})
+    assert done.status_code == 303 and done.headers["Location"].endswith("#email")
+    again = client.post(f"{url}/email", data={"csrf_token": csrf, "email": "jan.kowalski@example.org",
+                                              "note": "drugi raz"})
+    assert again.status_code == 303
+    [announced] = corrections_announced(ctx, web.reference)
+    assert announced["email"] == "jan.kowalski@example.org" and announced["revision"] == 2
+    page = unescape(page_text(client.get(url)))
+    assert "jan.kowalsky@example.org → jan.kowalski@example.org – reviewer@um.torun.pl: Telefon od pana" in page
+    assert "adres poprawiony od tego czasu" in page  # the returned receipt went to the old address
+    assert web.reference not in unescape(page_text(client.get(f"{BASE}/{found.id}/submissions?undelivered=1")))
+    assert "nie otrzymał" not in unescape(page_text(client.get(f"{BASE}/{found.id}")))
+
+    removed = client.post(f"{url}/email", data={"csrf_token": csrf, "email": "", "note": "Prosi o listy pocztą."})
+    assert removed.status_code == 303
+    assert corrections_announced(ctx, web.reference)[-1]["email"] is None
+    with ctx.db.transaction() as session:
+        submission = session.get(Submission, web.submission_id)
+        assert submission.email is None and submission.email_revision == 3
+
+
+def test_a_request_for_access_finds_the_submission_by_a_former_address(ctx, app):
+    found = consultation(ctx)
+    web = web_submission(ctx, found.id, email="Stary.Adres@example.org")
+    contact.correct_email(ctx, found.id, web.submission_id, "nowy@example.org", actor="k@um.torun.pl",
+                          note="Telefon, 10.10.2024")
+    client = logged_in(app, "coordinator")
+    page = unescape(page_text(client.get("/intake/staff/privacy/person?q=stary.adres@example.org")))
+    assert web.reference in page and "nowy@example.org; Stary.Adres@example.org do " in page

@@ -1,7 +1,7 @@
 """`mail.delivery_failed` in notify: the message a mail server returned is marked `bounced` with the server's words
 and announced to intake (`notification.bounced`), matched by its Message-ID, else by the address it was sent to;
 a report about a message notify did not send, or one already marked, changes nothing; a returned message can be
-sent again."""
+sent again; a corrected address (`submission.email_corrected`) gets what came back, once, and every later e-mail."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from services.common.events import new_envelope, parse_envelope
 from services.common.web import Conflict
-from services.notify.app import RENDERER, SENDER
+from services.notify.app import RENDERER, SENDER, create_app
 from services.notify.handlers import Delivery, deliver_notification, resend_notification
-from services.notify.models import Notification, Outbox
+from services.notify.models import KnownComment, Notification, Outbox, ParkedEvent
 
 
 def delivery_failed(*, original: str | None, recipients: list[dict], received_at: datetime | None = None):
@@ -110,3 +110,67 @@ def test_a_returned_message_can_be_sent_again_once(ctx, dispatcher):
     assert again.status == "pending" and again.resent_by == "urzednik@um.example.pl"
     with pytest.raises(Conflict):
         resend_notification(ctx, receipt.id, actor="urzednik@um.example.pl")
+
+
+def email_corrected(received, email: str | None, revision: int):
+    data = received.data
+    return parse_envelope(new_envelope("submission.email_corrected", {
+        "submission_id": data["submission_id"], "consultation_id": data["consultation_id"],
+        "reference": data["reference"], "email": email, "revision": revision,
+        "corrected_at": datetime.now(timezone.utc)}, producer="intake"))
+
+
+def to(ctx, address: str) -> list[Notification]:
+    with ctx.db.transaction() as session:
+        return list(session.scalars(select(Notification).where(Notification.recipient == address)
+                                    .order_by(Notification.created_at)))
+
+
+def test_a_corrected_address_gets_what_came_back_once_and_every_later_e_mail(ctx, dispatcher):
+    received = received_event(email="jan.kowalsky@example.org")
+    receipt = sent(ctx, dispatcher, received)
+    dispatcher.dispatch(delivery_failed(original=receipt.message_id, recipients=[
+        {"address": "jan.kowalsky@example.org", "status": "5.1.1"}]))
+    other = sent(ctx, dispatcher, received_event(email="ewa@example.org"))  # someone else's mail stays where it is
+    dispatcher.dispatch(delivery_failed(original=other.message_id, recipients=[{"address": "ewa@example.org"}]))
+    corrected = email_corrected(received, "jan.kowalski@example.org", 2)
+    dispatcher.dispatch(corrected)
+    dispatcher.dispatch(corrected)  # redelivered
+    dispatcher.dispatch(email_corrected(received, "jan.kowalski@example.org", 2))  # the same correction again
+    [again] = to(ctx, "jan.kowalski@example.org")
+    assert again.template == "submission_receipt" and again.status == "pending" and again.context == receipt.context
+    assert again.message_id != receipt.message_id and load(ctx, receipt.id).status == "bounced"
+    assert to(ctx, "ewa@example.org")[0].status == "bounced" and len(to(ctx, "ewa@example.org")) == 1
+    # every later e-mail about the submission (decisions, the outcome) is addressed from here
+    with ctx.db.transaction() as session:
+        assert {c.recipient for c in session.scalars(select(KnownComment).where(
+            KnownComment.submission_id == received.data["submission_id"]))} == {"jan.kowalski@example.org"}
+    # an older correction arriving late changes nothing; removing the address stops every e-mail
+    dispatcher.dispatch(email_corrected(received, "stary@example.org", 2))
+    dispatcher.dispatch(email_corrected(received, None, 3))
+    with ctx.db.transaction() as session:
+        assert {c.recipient for c in session.scalars(select(KnownComment).where(
+            KnownComment.submission_id == received.data["submission_id"]))} == {None}
+    assert to(ctx, "stary@example.org") == []
+
+
+def test_a_correction_that_overtakes_its_submission_waits_for_it(ctx, dispatcher):
+    received = received_event(email="ola@example.org")
+    dispatcher.dispatch(email_corrected(received, "ola.nowa@example.org", 2))
+    with ctx.db.transaction() as session:
+        assert "not known yet" in session.scalars(select(ParkedEvent)).one().reason
+
+
+def test_the_delivery_log_lists_returned_messages_and_sends_one_again(ctx, dispatcher):
+    receipt = sent(ctx, dispatcher, received_event(email="pelna.skrzynka@example.org"))
+    dispatcher.dispatch(delivery_failed(original=receipt.message_id, recipients=[
+        {"address": "pelna.skrzynka@example.org", "status": "4.2.2", "diagnostic": "mailbox full, gave up"}]))
+    client = create_app(ctx=ctx).test_client()
+    token = ctx.signer.issue("u-k", "koordynator@um.example.pl", "coordinator")
+    headers = {"Authorization": f"Bearer {token}"}
+    page = client.get("/notify/?status=bounced", headers=headers).get_data(as_text=True)
+    assert "pelna.skrzynka@example.org" in page and "zwrócona jako niedoręczona" in page
+    assert "Zwrócona przez serwer poczty" in page and "4.2.2 mailbox full, gave up" in page
+    assert f'action="/notify/notifications/{receipt.id}/resend"' in page
+    response = client.post(f"/notify/notifications/{receipt.id}/resend", headers=headers, data={"next": "/notify/"})
+    assert response.status_code == 303 and load(ctx, receipt.id).status == "pending"
