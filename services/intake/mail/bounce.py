@@ -49,13 +49,16 @@ _FAILURE_WORDS = re.compile(
     r"delivery (?:has )?failed|delivery to the following recipients? failed|message not delivered|"
     r"mail delivery failed|returned mail|not be delivered|user unknown|unknown user|no such user|"
     r"does not exist|mailbox (?:unavailable|not found|is full)|address rejected|gave up|giving up|"
-    r"nie (?:można|udało się) dostarczyć|niedostarczon|nie został[a]? dostarczon|nie istnieje",
+    r"nie (?:można|udało się) dostarczyć|niedostarczon|niedostarczaln|nie został[ao]? dostarczon|"
+    r"nie (?:mogła|może) zostać dostarczon|nie istnieje|skrzynka (?:odbiorcza )?(?:jest )?(?:pełna|przepełniona)|"
+    r"nieznany (?:adresat|odbiorca|użytkownik)",
     re.IGNORECASE)
 _DELAY_WORDS = re.compile(
     r"\(delay\)|delayed mail|delivery (?:is )?delayed|has not (?:yet )?been delivered|not yet been delivered|"
     r"(?:will|to) (?:continue|keep) (?:to )?try|still (?:be )?trying|still undelivered|"
     r"warning: (?:message|could not send)|will be retried|no action is required on your part|"
-    r"dostarczenie (?:jest )?opóźnione|opóźnienie dostarczenia",
+    r"dostarczenie (?:jest )?opóźnione|opóźnienie (?:w )?dostarcz|jeszcze nie (?:została|zostało) dostarczon|"
+    r"(?:będzie|zostanie) ponowi|ponowi(?:my)? próbę|kolejne próby",
     re.IGNORECASE)
 _SERVER_ACCOUNTS = re.compile(r"^(?:mailer-daemon|postmaster|double-bounce|root|noreply|no-reply|bounce[s]?)@",
                               re.IGNORECASE)

@@ -484,7 +484,8 @@ def automatic_reason(message: EmailMessage, sender_address: str = "") -> str | N
 _AUTOMATIC_SUBJECT = re.compile(
     r"^\s*(?:Automatic reply|Auto(?:matic)?[- ]?reply|Autoreply|Automatyczna odpowied[źz]|Odpowied[źz] automatyczna"
     r"|Out of (?:the )?office|Poza biurem|Nieobecno[śs][ćc] w biurze|Undeliverable|Undelivered Mail Returned to Sender"
-    r"|Niedostarczon[ae]|Nie mo[żz]na dostarczy[ćc]|Delivery Status Notification|Mail delivery failed"
+    r"|Niedostarczon[ae]|Niedostarczalne|Nie mo[żz]na dostarczy[ćc]|Delivery Status Notification|Mail delivery failed"
+    r"|Delivery has failed|Undelivered Mail|Failure notice|Mail System Error"
     r"|Returned mail|Read:|Przeczytano:|Przeczytane:)", re.IGNORECASE)
 
 

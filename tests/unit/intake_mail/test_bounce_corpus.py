@@ -74,3 +74,21 @@ def test_a_failure_is_recorded_with_the_mail_and_announced_once_a_delay_and_an_a
     assert [(r["address"], r["status"]) for r in announced["recipients"]] == [
         ("mailboxfull@libsisimai.net", "5.2.2"), ("userunknown@libsisimai.net", "5.1.1")]
     assert "Mailbox full" in announced["recipients"][0]["diagnostic"]
+
+
+def test_polish_words_of_a_servers_letter_are_read_too() -> None:
+    """Not a corpus mail: the wording of Exchange Online's Polish report ("Nie można dostarczyć wiadomości do tych
+    adresatów lub grup"), as a city's own server writes it, and a Polish delay notice, in a plain letter."""
+    failed = ("From: Administrator systemu <postmaster@um.example.pl>\nTo: konsultacje@um.example.pl\n"
+              "Subject: Niedostarczalne: Potwierdzenie złożenia uwag UW/2024/000123\n"
+              "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+              "Nie można dostarczyć wiadomości do tych adresatów lub grup:\n\njan.kowalsky@wp.example\n"
+              "Adres e-mail, który został wprowadzony, nie istnieje. 550 5.1.1 User unknown\n\n"
+              "Oryginalna wiadomość\nMessage-ID: <abc123@notify.uwagi>\n").encode()
+    report = read_delivery_report(failed)
+    assert report is not None and report.kind == "failed" and report.original_message_id == "<abc123@notify.uwagi>"
+    assert [(r.address, r.status) for r in report.recipients] == [("jan.kowalsky@wp.example", "5.1.1")]
+    assert parse_mail(failed).automatic
+    delayed = ("From: MAILER-DAEMON@poczta.example.pl\nTo: konsultacje@um.example.pl\nSubject: Opóźnienie\n\n"
+               "Wiadomość do anna@example.pl jeszcze nie została dostarczona. Serwer ponowi próbę.\n").encode()
+    assert read_delivery_report(delayed).kind == "delayed"
