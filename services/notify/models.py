@@ -19,9 +19,9 @@ class Notification(Base):
     """One e-mail for one cause: the delivery log and the guard against sending twice."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),
-                      # A report of a failed delivery that lost the Message-ID is matched by the address
-                      Index("ix_notifications_recipient_sent_at", "recipient", "sent_at"))
+    # No index for the rare report of a failed delivery that lost its Message-ID (matched by the address, in any
+    # case): every send would pay for it
+    __table_args__ = (Index("ix_notifications_status_created_at", "status", "created_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     # Unique: a second insert for the same cause fails, whatever raced to make it.

@@ -16,10 +16,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("notifications") as batch:
         batch.add_column(sa.Column("bounced_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_index("ix_notifications_recipient_sent_at", ["recipient", "sent_at"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("notifications") as batch:
-        batch.drop_index("ix_notifications_recipient_sent_at")
         batch.drop_column("bounced_at")
