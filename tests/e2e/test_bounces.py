@@ -29,7 +29,8 @@ def test_a_bounced_receipt_is_marked_in_notify_and_shown_to_the_clerk(cluster, e
     # What the resident's mail server sends back: Postfix's report, about the receipt we sent
     report = POSTFIX_REPORT.read_bytes().replace(b"<FFFFFFFF.0000000@example.co.jp>", sent["Message-ID"].encode())
     report = report.replace(b"kijitora@example.org", address.encode()).replace(b"450 4.1.1", b"550 5.1.1") \
-        .replace(b"Status: 4.1.1", b"Status: 5.1.1")
+        .replace(b"Status: 4.1.1", b"Status: 5.1.1") \
+        .replace(b"<00000000000000.FFFFFFFFFFF@v1.example.com>", f"<{uuid.uuid4().hex}@v1.example.com>".encode())
     path = tmp_path / "bounce.eml"
     path.write_bytes(report)
     imported = cluster.run("intake", "import-eml", str(path), service="intake")

@@ -6,6 +6,7 @@ system runs as `make run` does, on PostgreSQL, RabbitMQ and SMTP."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from services.intake.paper import handlers as paper
 from services.intake.paper.handlers import EnterPaperSubmission
 from services.notify.models import Notification
 from tests.e2e_browser.axe import check_accessibility
-from tests.e2e_browser.test_booking_browser import demo_consultation_id
+from tests.e2e_browser.test_booking_browser import booking_mail, demo_consultation_id
 from tests.e2e_browser.test_letters_browser import staff_page
 from tests.support.infra import wait_until
 
@@ -28,6 +29,16 @@ pytestmark = pytest.mark.browser
 POSTFIX_REPORT = Path(__file__).resolve().parents[1] / "corpus" / "mail" / "bounces" / "lhost-postfix-05.eml"
 ADDRESS = "jan.literowka@example.org"
 CORRECTED = "jan.literowka@example.net"
+MISHEARD = "ewa.pomylka@exampel.org"
+HEARD_AGAIN = "ewa.pomylka@example.org"
+
+
+def postfix_report(original_message_id: str, recipient: str) -> bytes:
+    """The real Postfix report, about one of our messages, under a Message-ID of its own (each test's report is
+    another mail, not the same one imported twice)."""
+    report = POSTFIX_REPORT.read_bytes().replace(b"<FFFFFFFF.0000000@example.co.jp>", original_message_id.encode())
+    return report.replace(b"kijitora@example.org", recipient.encode()).replace(
+        b"<00000000000000.FFFFFFFFFFF@v1.example.com>", f"<{uuid.uuid4().hex}@v1.example.com>".encode())
 
 
 def test_a_clerk_learns_that_a_letters_receipt_bounced_and_the_coordinator_sends_it_again(browser, live_system):
@@ -42,8 +53,7 @@ def test_a_clerk_learns_that_a_letters_receipt_bounced_and_the_coordinator_sends
         actor="recenzent@example.org")
     receipt = wait_until(lambda: next(iter(live_system["smtp"].to(ADDRESS)), None), timeout=60, what="the receipt")
 
-    report = POSTFIX_REPORT.read_bytes().replace(b"<FFFFFFFF.0000000@example.co.jp>", receipt["Message-ID"].encode())
-    report = report.replace(b"kijitora@example.org", ADDRESS.encode())
+    report = postfix_report(receipt["Message-ID"], ADDRESS)
     assert import_mail(intake, report, received_at=datetime.now(timezone.utc), source="test").status == "ignored"
 
     def marked() -> bool:
@@ -101,4 +111,47 @@ def test_a_clerk_learns_that_a_letters_receipt_bounced_and_the_coordinator_sends
     check_accessibility(page, "staff: delivery log, a returned receipt")
     page.goto(f"{live_system['url']}/intake/staff/consultations/{consultation_id}/submissions?undelivered=1")
     expect(page.get_by_role("row").filter(has_text=entered.reference)).to_have_count(0)
+    staff.close()
+
+
+def test_a_phone_bookings_confirmation_bounces_and_the_clerk_sends_it_to_the_address_given_on_the_phone(
+        browser, live_system):
+    system = live_system["system"]
+    consultation_id = demo_consultation_id(system)
+    staff, page = staff_page(browser, live_system, f"/intake/staff/consultations/{consultation_id}/bookings",
+                             who="koordynator@example.org")
+    page.get_by_label("Godzina").select_option(index=1)
+    page.get_by_label("Imię i nazwisko").fill("Ewa Pomyłka")
+    page.get_by_label("Adres e-mail").fill(MISHEARD)
+    page.get_by_label("Numer telefonu").fill("+48 600 200 300")
+    page.get_by_role("button", name="Zarezerwuj", exact=True).click()
+    expect(page.get_by_text("Termin został zarezerwowany.")).to_be_visible()
+    day = page.url
+    confirmation = booking_mail(live_system["smtp"], MISHEARD, "REQUEST")
+
+    report = postfix_report(confirmation["Message-ID"], MISHEARD)
+    assert import_mail(system.contexts["intake"], report, received_at=datetime.now(timezone.utc),
+                       source="test").status == "ignored"
+
+    def tagged() -> bool:
+        page.goto(day)
+        return page.get_by_role("row").filter(has_text="Ewa Pomyłka").get_by_text("e-mail niedoręczony").count() == 1
+
+    wait_until(tagged, timeout=60, what="the schedule to tag the returned confirmation")
+    row = page.get_by_role("row").filter(has_text="Ewa Pomyłka")
+    expect(row).to_contain_text("zadzwoń do tej osoby")
+    check_accessibility(page, "staff: schedule, a booking's confirmation came back")
+
+    field = row.get_by_label("Adres podany przez telefon")
+    field.fill("ewa.pomylka@")
+    row.get_by_role("button", name="Wyślij tam potwierdzenie").click()
+    row = page.get_by_role("row").filter(has_text="Ewa Pomyłka")
+    expect(row.get_by_text("Wpisz adres e-mail w postaci nazwa@example.pl albo zostaw pole puste.")).to_be_visible()
+    check_accessibility(page, "staff: schedule, a mistyped address refused")
+    row.get_by_label("Adres podany przez telefon").fill(HEARD_AGAIN)
+    row.get_by_role("button", name="Wyślij tam potwierdzenie").click()
+    expect(page.get_by_text(f"Potwierdzenie z zaproszeniem zostanie wysłane na adres {HEARD_AGAIN}")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Ewa Pomyłka").get_by_text("e-mail niedoręczony")).to_have_count(0)
+    resent = booking_mail(live_system["smtp"], HEARD_AGAIN, "REQUEST")
+    assert "/cancel?token=" in resent.get_body(("plain",)).get_content()
     staff.close()

@@ -7,6 +7,7 @@ capacity`), and a CHECK constraint backs it. The database decides, not Python.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -28,7 +29,10 @@ from services.intake.bookings.domain import (
     plan_slots,
     validate_booking,
 )
+from services.intake.contact import email_problem
 from services.intake.models import Booking, Consultation, DutySlot, Submission, UndeliveredMail
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,32 @@ def cancel_booking(ctx: ServiceContext, booking_id: str, *, token: str | None = 
         return booking
 
 
+def correct_booking_email(ctx: ServiceContext, consultation_id: str, booking_id: str, email: str, *, actor: str,
+                          now: datetime | None = None) -> tuple[Booking, bool]:
+    """Staff record the address a booker gave on the phone after their confirmation came back undelivered: the
+    confirmation, with the invitation and a new cancellation link (the old one never arrived), goes to the new
+    address, and so will the reminder. "" removes the address (nothing more is sent). Returns the booking and
+    whether anything changed."""
+    email = email.strip()
+    if email_problem(email) is not None:
+        raise Invalid("not an e-mail address", details={"email": ["invalid"]})
+    with ctx.transaction() as session:
+        booking = session.scalar(select(Booking).where(Booking.id == booking_id,
+                                                       Booking.consultation_id == consultation_id).with_for_update())
+        if booking is None or booking.status != "confirmed":
+            raise NotFound("no such confirmed booking in this consultation")
+        if booking.email == (email or None):
+            return booking, False
+        log.info("%s corrected the address of booking %s", actor, booking.id)
+        booking.email = email or None
+        token = intake_domain.new_status_token()
+        booking.cancel_token_hash = intake_domain.hash_token(token)
+        slot = session.get(DutySlot, booking.slot_id)
+        _emit(ctx, session, "booking.confirmed", booking, slot, session.get(Consultation, booking.consultation_id),
+              cancel_url=_cancel_url(ctx, booking.id, token))
+        return booking, True
+
+
 def send_due_reminders(ctx: ServiceContext, *, now: datetime | None = None) -> int:
     """Sweep: the day before a booked slot (local time), one `booking.reminder` per booking, once."""
     now = now or utcnow()
@@ -219,10 +249,13 @@ def day_schedule(ctx: ServiceContext, consultation_id: str, day: date) -> tuple[
                 .where(Submission.booking_id.in_([b.id for b in bookings])).order_by(Submission.reference)):
             notes.setdefault(booking_id, []).append((submission_id, reference))
         # A confirmation or reminder that came back: the caller did not get it, so staff phone them
+        # (from the address the booking still has: a corrected one answers it)
         returned: dict[str, list[UndeliveredMail]] = {}
+        addresses = {b.id: (b.email or "").lower() for b in bookings}
         for mail in session.scalars(select(UndeliveredMail).where(
                 UndeliveredMail.booking_id.in_([b.id for b in bookings])).order_by(UndeliveredMail.bounced_at)):
-            returned.setdefault(mail.booking_id, []).append(mail)
+            if mail.recipient.lower() == addresses.get(mail.booking_id):
+                returned.setdefault(mail.booking_id, []).append(mail)
         return consultation, [{"slot": s, "bookings": by_slot.get(s.id, []),
                                "notes": {b.id: notes.get(b.id, []) for b in by_slot.get(s.id, [])},
                                "undelivered": {b.id: returned.get(b.id, []) for b in by_slot.get(s.id, [])}}

@@ -139,6 +139,21 @@ def schedule(consultation_id: str) -> Any:
     status = 200
     if request.method == "POST" and mail is not None and request.form.get("action") != "cancel":
         return _book_sender(consultation, day, dates, mail, submission, form)
+    if request.method == "POST" and request.form.get("action") == "email":
+        booking_id = request.form.get("booking_id", "")[:64]
+        address = request.form.get("email", "")[:300]
+        try:
+            booking, changed = handlers.correct_booking_email(_ctx(), consultation.id, booking_id, address,
+                                                              actor=current_staff().email)
+        except Invalid:
+            return _schedule_page(consultation, dates, day, form, {}, 422, email_errors={
+                booking_id: (address, _("Enter the e-mail address in the form name@example.pl, or leave it empty."))})
+        if changed and booking.email:
+            flash(_("The confirmation with the invitation goes to %(email)s; so will the reminder.",
+                    email=booking.email), "success")
+        elif changed:
+            flash(_("The booking has no e-mail address now: nothing more is sent to it."), "success")
+        return redirect(url_for(".schedule", consultation_id=consultation.id, day=day), code=303)
     if request.method == "POST" and request.form.get("action") == "cancel":
         handlers.cancel_booking(_ctx(), request.form.get("booking_id", ""), staff=current_staff().email)
         flash(_("The booking has been cancelled and the time freed."), "success")
@@ -158,12 +173,13 @@ def schedule(consultation_id: str) -> Any:
 
 
 def _schedule_page(consultation: Any, dates: list[date], day: date | None, form: dict, errors: dict, status: int,
-                   *, mail: Any = None, close_mail: bool = True) -> Any:
+                   *, mail: Any = None, close_mail: bool = True, email_errors: dict | None = None) -> Any:
     rows = handlers.day_schedule(_ctx(), consultation.id, day)[1] if day else []
     free = [r["slot"] for r in rows if r["slot"].booked < r["slot"].capacity and r["slot"].starts_at > utcnow()]
     return render_template("intake/bookings/schedule.html", consultation=consultation, dates=dates, day=day,
                            rows=rows, free=free, form=form, errors=errors, mail=mail,
-                           mail_waits=mail is not None and mail.status == NEEDS_REVIEW, close_mail=close_mail), status
+                           mail_waits=mail is not None and mail.status == NEEDS_REVIEW, close_mail=close_mail,
+                           email_errors=email_errors or {}), status
 
 
 def _asking_mail(consultation_id: str, mail_id: str) -> tuple[Any, Any]:

@@ -5,7 +5,7 @@ merge of letters), and the day schedule tags a booking whose confirmation came b
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from html import unescape
 
 from sqlalchemy import select
@@ -15,9 +15,9 @@ from services.common.events import new_envelope, parse_envelope
 from services.intake import contact, domain
 from services.intake import handlers as intake_handlers
 from services.intake.handlers import EVENT_HANDLERS
-from services.intake.models import Inbox, Outbox, Submission, UndeliveredMail
+from services.intake.models import Booking, Inbox, Outbox, Submission, UndeliveredMail
 from services.intake.paper import handlers
-from tests.unit.intake_paper.support import WARSAW, book, consultation, letter
+from tests.unit.intake_paper.support import book, consultation, letter
 from tests.unit.intake_paper.test_paper_pages import BASE, form_of, logged_in, page_text
 
 RETURNED_AT = datetime(2024, 10, 9, 8, 15, tzinfo=timezone.utc)
@@ -87,17 +87,39 @@ def test_the_register_lists_only_those_not_told_and_exports_them_with_the_letter
     assert "Żaden e-mail do osób, które złożyły uwagi w tych konsultacjach, nie wrócił niedoręczony." in none
 
 
-def test_the_day_schedule_tags_a_booking_whose_confirmation_came_back(ctx, app):
+def confirmations(ctx, booking_id: str) -> list[dict]:
+    with ctx.db.transaction() as session:
+        return [row.envelope["data"] for row in session.scalars(
+            select(Outbox).where(Outbox.event_type == "booking.confirmed").order_by(Outbox.id))
+            if row.envelope["data"]["booking_id"] == booking_id]
+
+
+def test_the_day_schedule_tags_a_booking_whose_confirmation_came_back_and_takes_the_address_from_the_phone(ctx, app):
     found = consultation(ctx)
     booking_id = book(ctx, found.id, name="Jan Kowalski")
-    deliver(ctx, bounced(booking_id=booking_id, template="booking_confirmed"))
-    duty_day = datetime.fromisoformat(found.duty_days[0]["date"]).date() if isinstance(found.duty_days[0], dict) \
-        else found.duty_days[0].date
+    with ctx.db.transaction() as session:  # booked by phone with the address as the clerk heard it
+        session.get(Booking, booking_id).email = "jan.kowalsky@example.org"
+    deliver(ctx, bounced(booking_id=booking_id, template="booking_confirmed", recipient="jan.kowalsky@example.org"))
+    duty_day = date.fromisoformat(found.duty_days[0]["date"])
     client = logged_in(app)
     schedule = unescape(page_text(client.get(f"{BASE}/{found.id}/bookings?day={duty_day.isoformat()}")))
     assert "Jan Kowalski" in schedule and "e-mail niedoręczony" in schedule
     assert "potwierdzenie rezerwacji" in schedule and "zadzwoń do tej osoby" in schedule
-    assert WARSAW  # the schedule is in the city's time
+    url = f"{BASE}/{found.id}/bookings"
+    csrf = form_of(schedule)["csrf_token"]
+    refused = client.post(url, data={"csrf_token": csrf, "action": "email", "booking_id": booking_id,
+                                     "email": "jan.kowalski@", "day": duty_day.isoformat()})
+    shown = unescape(page_text(refused))
+    assert refused.status_code == 422 and 'value="jan.kowalski@"' in shown and 'aria-invalid="true"' in shown
+    assert "Wpisz adres e-mail w postaci nazwa@example.pl albo zostaw pole puste." in shown
+    done = client.post(url, data={"csrf_token": csrf, "action": "email", "booking_id": booking_id,
+                                  "email": "jan.kowalski@example.org", "day": duty_day.isoformat()})
+    assert done.status_code == 303
+    resent = confirmations(ctx, booking_id)[-1]
+    assert resent["email"] == "jan.kowalski@example.org" and "/cancel?token=" in resent["cancel_url"]
+    after = unescape(page_text(client.get(f"{url}?day={duty_day.isoformat()}")))
+    assert "Potwierdzenie z zaproszeniem zostanie wysłane na adres jan.kowalski@example.org" in after
+    assert "e-mail niedoręczony" not in after  # answered: the booking has another address now
 
 
 def corrections_announced(ctx, reference: str) -> list[dict]:
