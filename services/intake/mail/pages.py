@@ -15,11 +15,26 @@ from services.common.ui import N_
 from services.common.web import Conflict, Invalid
 from services.intake import handlers as intake_handlers
 from services.intake.mail import staff, transcribe
-from services.intake.mail.importer import NEEDS_REVIEW
+from services.intake.mail.importer import NEEDS_REVIEW, REJECTED
 from services.intake.mail.links import shared_files
 from services.intake.paper.views import ROW_FIELDS, PaperForm, paper_error
 
 blp = Blueprint("intake_mail_pages", __name__, url_prefix="/intake/staff/mails")
+
+REFUSED_SHOWN = 100  # the newest refused mails: each one is a person to write back to
+REFUSAL_WORDS = {
+    "hostile": N_("an attachment the system does not open (a program, or a document with macros)"),
+    "unreadable_attachment": N_("an attachment that could not be read safely (damaged, encrypted or of another kind "
+                                "than its name says)"),
+    "no_consultation": N_("sent to an address no open consultation takes comments at"),
+    "refused_by_consultation": N_("refused by the consultation's rules (after the deadline, or a channel it does not "
+                                  "take)"),
+    "empty": N_("no text, no form and no attachment"),
+    "too_large": N_("larger than the mailbox takes"),
+    "broken": N_("damaged: its parts cannot be told apart"),
+    "no_sender": N_("no sender's address"),
+    "other": N_("could not be registered"),
+}
 
 
 def _ctx() -> Any:
@@ -31,9 +46,12 @@ def index() -> Any:
     consultation_id = (request.args.get("consultation") or "").strip()[:36] or None
     mails = staff.list_mails(_ctx(), consultation_id=consultation_id, status=NEEDS_REVIEW, limit=500)
     closed = staff.list_mails(_ctx(), consultation_id=consultation_id, status=transcribe.NO_COMMENTS, limit=500)
+    refused = staff.list_mails(_ctx(), consultation_id=consultation_id, status=REJECTED, limit=REFUSED_SHOWN,
+                               or_unassigned=True)
     titles = {c.id: c.title for c in intake_handlers.list_all_consultations(_ctx())}
     return render_template("intake/staff/mails.html", mails=mails, closed=closed, titles=titles,
-                           reasons=_dismissal_labels())
+                           reasons=_dismissal_labels(), refused=refused,
+                           refusal=lambda reason: _(REFUSAL_WORDS[staff.refusal_kind(reason)]))
 
 
 @blp.route("/<mail_id>", methods=["GET", "POST"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from services.common.runtime import ServiceContext
 from services.common.web import NotFound
@@ -28,17 +28,31 @@ class StoredFile:
 
 
 def list_mails(ctx: ServiceContext, *, consultation_id: str | None = None, status: str | None = None,
-               limit: int = 100, offset: int = 0) -> list[dict]:
-    """Newest first, each with its submission's reference when it made one."""
+               limit: int = 100, offset: int = 0, or_unassigned: bool = False) -> list[dict]:
+    """Newest first, each with its submission's reference when it made one; `or_unassigned`: with a consultation,
+    also the mails no consultation was found for (most refused mails are refused before one is)."""
     query = (select(InboundMail, Submission.reference).outerjoin(Submission, Submission.id == InboundMail.submission_id)
              .order_by(InboundMail.received_at.desc(), InboundMail.id).limit(limit).offset(offset))
     if consultation_id:
-        query = query.where(InboundMail.consultation_id == consultation_id)
+        query = query.where(or_(InboundMail.consultation_id == consultation_id, InboundMail.consultation_id.is_(None))
+                            if or_unassigned else InboundMail.consultation_id == consultation_id)
     if status:
         query = query.where(InboundMail.status == status)
     with ctx.db.transaction() as session:
         return [{**{c.name: getattr(mail, c.name) for c in InboundMail.__table__.columns if c.name != "body_text"},
                  "body_text": mail.body_text, "reference": reference} for mail, reference in session.execute(query)]
+
+
+# What a refused mail's recorded reason (services.intake.mail.importer) means for the clerk who writes back
+_REFUSALS = (("hostile attachment", "hostile"), ("attachment ", "unreadable_attachment"),
+             ("no open consultation", "no_consultation"), ("refused by the consultation", "refused_by_consultation"),
+             ("the mail has no text", "empty"), ("too_large", "too_large"), ("too_many_parts", "broken"),
+             ("broken_mime", "broken"), ("no_sender", "no_sender"))
+
+
+def refusal_kind(reason: str) -> str:
+    """Pure: the kind of a refused mail's reason, as a stable key ("other" for one not foreseen)."""
+    return next((kind for prefix, kind in _REFUSALS if reason.startswith(prefix)), "other")
 
 
 def _mail(ctx: ServiceContext, mail_id: str) -> InboundMail:
