@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 
 from services.common.auth import current_staff, requires_role
 from services.common.web import DomainError
-from services.review import decisions, triage, triage_handlers
+from services.review import approval, decisions, triage, triage_handlers
 from services.review.triage import FILTER_NAMES, QueueFilters
 from services.review.triage_schemas import AssigneeIn, NoteIn, QueueArgs, QueueFilterArgs, ReanchorIn
 
@@ -81,7 +81,7 @@ def queue() -> Any:
     return render_template(
         "review/triage/queue.html", page=page, filters=filters, choices=choices, errors=errors,
         options=_filter_options(choices), selected=_selected(filters, page.per_page), queue_url=_queue_url,
-        shortcuts=QUEUE_SHORTCUTS, channels=CHANNEL_LABELS, statuses=STATUS_LABELS,
+        shortcuts=QUEUE_SHORTCUTS, channels=CHANNEL_LABELS, statuses=STATUS_LABELS, status_words=status_words,
     ), (422 if errors else 200)
 
 
@@ -150,7 +150,7 @@ def comment(comment_id: str) -> Any:
         "review/triage/comment.html", view=view, c=view.comment, position=position, previous=previous,
         following=following, queue_url=_queue_url(filters, page=(position // triage.DEFAULT_PER_PAGE + 1)
                                                  if position is not None else None),
-        shortcuts=COMMENT_SHORTCUTS, channels=CHANNEL_LABELS, statuses=STATUS_LABELS,
+        shortcuts=COMMENT_SHORTCUTS, channels=CHANNEL_LABELS, statuses=STATUS_LABELS, status_words=status_words,
         here=request.full_path.rstrip("?"),
     )
 
@@ -230,6 +230,15 @@ SORT_LABELS = {
 CHANNEL_LABELS = {"web": N_("Web form"), "email": N_("E-mail"), "letter": N_("Letter"),
                   "duty_hours": N_("Duty hours")}
 STATUS_LABELS = {"new": N_("New"), "decided": N_("Decided")}
+# A decided comment whose decision waits for a coordinator is not decided yet, whatever its stored status says
+APPROVAL_LABELS = {approval.PROPOSED: N_("Proposed, awaiting approval"), approval.RETURNED: N_("Returned for correction")}
+
+
+def status_words(comment: Any) -> str:
+    """How a comment's state reads to staff: a proposal or a returned decision says so, not "decided"."""
+    if comment.status == "decided" and getattr(comment, "approval_state", None) in APPROVAL_LABELS:
+        return _(APPROVAL_LABELS[comment.approval_state])
+    return _(STATUS_LABELS.get(comment.status, comment.status))
 FIELD_LABELS = {"unit": N_("Unit"), "assignee": N_("Assignee"), "body": N_("Note")}
 # The handlers' messages (English, for the API) as msgids for the pages.
 DOMAIN_MESSAGES = {m: m for m in (

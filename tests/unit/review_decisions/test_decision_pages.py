@@ -277,8 +277,12 @@ def test_the_queue_selection_decides_and_approves_through_the_bulk_step(ctx, cli
     assert response.status_code == 302 and response.headers["Location"] == back
     coordinator_queue = html(client.get(back, headers=bearer(ctx, COORDINATOR)))
     assert 'formaction="/review/bulk" name="action" value="approve"' in coordinator_queue
+    # a proposal is not decided yet: the queue says it waits, not "Rozpatrzona"
+    assert coordinator_queue.count("Propozycja, czeka na zatwierdzenie (Nieuwzględniona)") == 2
+    assert "Rozpatrzona (" not in coordinator_queue
     client.post("/review/bulk", headers=bearer(ctx, COORDINATOR), data={"action": "approve", "comment": ids})
     assert sorted(e["comment_id"] for e in decided_events(ctx)) == sorted(ids)
+    assert html(client.get(back, headers=bearer(ctx, COORDINATOR))).count("Rozpatrzona (Nieuwzględniona)") == 2
 
 
 def test_the_comment_page_carries_the_decision_panel(ctx, client):
