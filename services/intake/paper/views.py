@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -31,6 +31,7 @@ from services.intake.paper import corrections, handlers, register
 from services.intake.paper.domain import PAPER_CHANNELS
 
 blp = Blueprint("intake_paper", __name__, url_prefix="/intake/staff/consultations")
+JUST_REGISTERED = "intake.just_registered"  # the submission whose page follows its registration
 
 MAX_ROWS = 100
 ROW_FIELDS = ("section", "current_text", "proposal", "justification", "topic")
@@ -243,6 +244,7 @@ def enter(consultation_id: str) -> Any:
     if entered.repeated:  # a second post of the same form (a reload, a double click)
         flash(_("This form was already saved as %(reference)s; nothing new was recorded.",
                 reference=entered.reference), "warning")
+    session[JUST_REGISTERED] = entered.submission_id  # its page opens with the reference to write on the paper
     return redirect(url_for(".entered", consultation_id=consultation.id, submission_id=entered.submission_id),
                     code=303)
 
@@ -290,6 +292,7 @@ def _entered_page(consultation: Any, submission_id: str, *, consent_note: str = 
                   email_form: dict | None = None, email_errors: dict | None = None, status: int = 200) -> Any:
     entered = handlers.entered_submission(_ctx(), consultation.id, submission_id)
     return render_template("intake/staff/entered.html", consultation=consultation, s=entered.submission,
+                           just_registered=session.pop(JUST_REGISTERED, None) == submission_id,
                            booking_starts_at=entered.booking_starts_at,
                            correctable=entered.correction_refusal is None, mail=entered.mail,
                            undelivered=entered.undelivered, consent_note=consent_note,

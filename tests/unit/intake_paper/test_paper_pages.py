@@ -55,6 +55,8 @@ def test_staff_enter_a_letter_with_its_scan_and_get_its_reference(ctx, app):
     shown = page_text(client.get(response.headers["Location"]))
     reference = re.search(r'<p class="reference"><strong>(UW/\d{4}/\d{6})</strong></p>', shown).group(1)
     assert "Pismo zostało zarejestrowane" in shown and "Potwierdzenie nie zostanie wysłane" in shown
+    opened_later = page_text(client.get(response.headers["Location"]))  # from the register, another day
+    assert "Pismo zostało zarejestrowane" not in opened_later and f"<h1>Zgłoszenie {reference}</h1>" in opened_later
     assert "reviewer@um.torun.pl" in shown and "ul. Szeroka 1, 87-100 Toruń" in shown and "Konkursy dwa razy w roku." in shown
     event = received_events(ctx, reference)[0]
     assert event["channel"] == "letter" and event["provenance"]["entered_by"] == "reviewer@um.torun.pl"
