@@ -38,7 +38,7 @@ STATE_LABELS = {
     "": N_("Undecided"),
     approval.PROPOSED: N_("Proposed, awaiting approval"),
     approval.RETURNED: N_("Returned for correction"),
-    approval.APPROVED: N_("Approved"),
+    approval.APPROVED: N_("Approved (final)"),  # a decision: feminine in Polish, where the tallies' column is plural
     approval.SUPERSEDED: N_("Superseded"),
 }
 ACTION_LABELS = {

@@ -81,7 +81,7 @@ def test_the_register_downloads_as_csv_for_polish_excel_with_formulas_neutralise
     assert "attachment" in response.headers["Content-Disposition"] and response.headers["Cache-Control"] == "no-store"
     assert response.data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][:4] == ["Numer zgłoszenia", "Wpłynął", "Sposób złożenia", "Nadawca"]
+    assert rows[0][:4] == ["Numer zgłoszenia", "Data wpływu", "Sposób złożenia", "Nadawca"]
     assert [row[0] for row in rows[1:]] == [web.reference, paper.reference]  # newest first
     letter_row = rows[2]
     assert letter_row[3] == "'=HYPERLINK(\"http://example.org\")" and letter_row[4] == "Fundacja Ąę"
