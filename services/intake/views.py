@@ -210,8 +210,9 @@ RESULT_FILES = {
 def results(consultation_id: str) -> Any:
     found = handlers.get_consultation(_ctx(), consultation_id)
     published = handlers.latest_results(_ctx(), consultation_id)
-    if published is None:
-        return error_page(404, _("The results of this consultation have not been published yet."))
+    if published is None:  # nothing to show yet (404 for robots), said on the consultation's own page for people
+        return render_template("intake/results.html", consultation=found, published=None, files=[], file_names={},
+                               handover=None), 404
     order = list(RESULT_FILES)
     files = sorted(published.files, key=lambda f: order.index(f["kind"]) if f["kind"] in order else len(order))
     return render_template("intake/results.html", consultation=found, published=published, files=files,

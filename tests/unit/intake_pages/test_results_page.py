@@ -35,8 +35,10 @@ def publish(app: Flask, consultation_id: str) -> dict:
 def test_before_publication_the_results_page_is_a_clear_404(app: Flask, client: FlaskClient):
     consultation = open_consultation(app)
     response = client.get(f"/intake/c/{consultation.id}/results")
-    assert response.status_code == 404
-    assert "nie zostały jeszcze opublikowane" in response.get_data(as_text=True)
+    assert response.status_code == 404  # nothing to index yet; for people, a page of the consultation
+    page = response.get_data(as_text=True)
+    assert "nie zostały jeszcze opublikowane" in page and "urząd opublikuje tutaj raport" in page
+    assert f'href="/intake/c/{consultation.id}"' in page and "Kod błędu" not in page
 
 
 def test_the_published_report_and_version_are_listed_for_anyone_in_polish_and_english(app: Flask, client: FlaskClient):
