@@ -226,11 +226,18 @@ def status() -> Any:
     reference = request.args.get("reference", "").strip()[:40]
     token = request.args.get("token", "").strip()[:200]
     if not reference or not token:
-        return render_template("intake/status_lookup.html", reference=reference, not_found=False)
+        # Sent with a value missing: each missing one is named (opened without any: just the form)
+        sent = "reference" in request.args or "token" in request.args
+        errors = {name: message for name, value, message in (
+            ("reference", reference, _("Type the reference number from the confirmation e-mail.")),
+            ("token", token, _("Type the access code from the link in the confirmation e-mail."))) if sent and not value}
+        return render_template("intake/status_lookup.html", reference=reference, not_found=False, errors=errors,
+                               this_year=_this_year())
     try:
         submission = handlers.submission_status(_ctx(), reference, token)
     except NotFound:
-        return render_template("intake/status_lookup.html", reference=reference, not_found=True), 404
+        return render_template("intake/status_lookup.html", reference=reference, not_found=True,
+                               this_year=_this_year()), 404
     try:
         found = handlers.get_consultation(_ctx(), submission.consultation_id)
     except NotFound:
@@ -240,6 +247,10 @@ def status() -> Any:
                            awaiting_transcription=transcribe.awaiting_transcription(_ctx(), submission.id),
                            handover=handlers.council_handover(_ctx(), submission.consultation_id) if results else None,
                            token=token, consent_changed=request.args.get("consent") == "changed")
+
+
+def _this_year() -> int:
+    return utcnow().astimezone(_ctx().settings.timezone).year  # references are numbered per year
 
 
 @blp.get("/accessibility")
@@ -272,7 +283,8 @@ def change_consent() -> Any:
     try:
         consent.change_by_submitter(_ctx(), reference, token, wanted == "yes")
     except NotFound:
-        return render_template("intake/status_lookup.html", reference=reference, not_found=True), 404
+        return render_template("intake/status_lookup.html", reference=reference, not_found=True,
+                               this_year=_this_year()), 404
     return redirect(url_for(".status", reference=reference, token=token, consent="changed") + "#consent", code=303)
 
 

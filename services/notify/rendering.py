@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any, Mapping
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
@@ -91,6 +92,7 @@ class Renderer:
         self.env.filters["local_date"] = _local_date
         self.env.filters["names_organiser"] = lambda address, organiser: names_organiser(organiser, address)
         self.env.filters["quoted"] = quoted
+        self.env.filters["access_code"] = access_code
 
     def _as_local(self, value: str | datetime) -> datetime:
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -181,6 +183,12 @@ def _header(name: str, value: str) -> str:
             line += " " + word
         return "\r\n".join([*lines, line])
     return f"{name}: " + "\r\n ".join(_encoded_words(value))
+
+
+def access_code(status_url: str) -> str:
+    """The access code a status link carries, for the line that gives it on its own (for the status page's form,
+    when a mail program breaks the link)."""
+    return (parse_qs(urlsplit(status_url or "").query).get("token") or [""])[0]
 
 
 @functools.lru_cache(maxsize=64)

@@ -346,7 +346,14 @@ def test_the_status_page_with_a_bad_token_is_a_404_page(app, client):
     assert response.status_code == 404 and "Nie znaleziono zgłoszenia" in text(response)
     assert client.get("/intake/status?reference=UW/1999/000001&token=x").status_code == 404
     lookup = client.get("/intake/status")
-    assert lookup.status_code == 200 and 'name="reference"' in text(lookup)
+    assert lookup.status_code == 200 and 'name="reference"' in text(lookup) and 'role="alert"' not in text(lookup)
+    assert f"Na przykład UW/{datetime.now().year}/000123." in text(lookup)
+    # sent with a value missing: each missing one is named and marked, not the form again in silence
+    missing = text(client.get("/intake/status?reference=&token="))
+    assert 'role="alert"' in missing and "Prosimy wpisać numer zgłoszenia" in missing and "kod dostępu" in missing
+    only_code = text(client.get(f"/intake/status?reference={reference}&token="))
+    assert "Prosimy wpisać kod dostępu" in only_code and "Prosimy wpisać numer zgłoszenia" not in only_code
+    assert only_code.count('aria-invalid="true"') == 1 and f'value="{reference}"' in only_code
 
 
 def test_unknown_pages_are_html_404s_while_the_api_keeps_json(app, client):

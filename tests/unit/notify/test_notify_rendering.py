@@ -287,3 +287,11 @@ def test_the_directly_written_message_reads_back_as_the_e_mail_package_writes_it
     if rendered.calendar is None:  # an invitation is rare and written by the e-mail package
         lines = fast.data.decode("ascii").split("\r\n")
         assert max(len(line) for line in lines) <= 78 and "\n" not in "".join(lines)
+
+
+def test_the_receipt_gives_the_reference_and_access_code_on_their_own_for_a_broken_link(renderer):
+    for language, words in (("pl", "prosimy wpisać numer zgłoszenia UW/2024/000123 i kod dostępu t0k3n"),
+                            ("en", "type the reference UW/2024/000123 and the access code t0k3n")):
+        mail = renderer.render(Template.SUBMISSION_RECEIPT, language, RECEIPT)
+        assert words in mail.text and "http://127.0.0.1:8000/intake/status " in mail.text
+        assert "<code>t0k3n</code>" in mail.html
