@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 from services.common.auth import public
 from services.common.events import utcnow
 from services.common.sealing import Sealer
+from services.common.ui import switch_language as same_page_in
 from services.common.web import Conflict, DomainError, NotFound, Refused
 from services.intake import accessibility, consent, domain, handlers, privacy
 from services.intake.accessibility_views import status_words
@@ -87,7 +88,10 @@ def _page_globals() -> dict:
         """The same page in `language` (a GET: a form being filled in is not re-sent)."""
         endpoint = request.endpoint or ""
         if not endpoint.startswith("intake_pages."):
-            return url_for("intake_pages.index", lang=language)
+            if request.method == "GET":  # a staff page: the same page, as every other service's pages do
+                return same_page_in(language)
+            return url_for("intake_console.index" if request.path.startswith("/intake/staff/") else "intake_pages.index",
+                           lang=language)
         args = request.args.to_dict() if request.method == "GET" else {}
         return url_for(endpoint, **{**args, **(request.view_args or {}), "lang": language})
 

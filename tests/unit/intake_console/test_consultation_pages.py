@@ -49,6 +49,8 @@ def test_the_list_shows_every_consultation_with_its_state(ctx, client):
     assert "Nowa konsultacja" not in body  # a reviewer does not create consultations
     assert "Nowa konsultacja" in text(client.get(BASE, headers=staff(ctx)))
     assert "Consultations" in text(client.get(BASE + "?lang=en", headers=staff(ctx)))
+    # the language switch of a staff page leads to the same page, as on the other services' pages
+    assert f'href="{BASE}/{draft.id}?lang=pl" hreflang="pl"' in text(client.get(f"{BASE}/{draft.id}", headers=staff(ctx)))
 
 
 def test_a_coordinator_creates_a_draft_with_every_field(ctx, client):
