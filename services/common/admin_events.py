@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 DEAD_LETTER_WINDOW = 200
 RETRY, DISCARD = "retry", "discard"
 
+# The services as staff know them (the menu's words), for the tabs of this page
+SERVICE_WORDS = {"intake": N_("Intake of comments"), "review": N_("Review of comments"), "documents": N_("Documents"),
+                 "notify": N_("Deliveries")}
+
 
 @dataclass
 class HeldLetter:
@@ -183,7 +187,8 @@ def admin_events_blueprint(ctx: Any) -> Blueprint:
             letters, broker_error = [], True
         return render_template("staff/admin_events.html", service=service, letters=letters,
                                parked=list_parked(_ctx()), broker_error=broker_error,
-                               window=DEAD_LETTER_WINDOW, services=SERVICES)
+                               window=DEAD_LETTER_WINDOW, services=SERVICES,
+                               service_words={name: gettext(SERVICE_WORDS[name]) for name in SERVICES})
 
     @blp.post("/dead/<key>")
     @requires_role("admin")

@@ -168,6 +168,8 @@ def audit_value(field: str, value: Any) -> str:
         return decision_label(value)
     if field == "approval_state":
         return approval_label(value)
+    if field == "role":  # reviewer, coordinator, admin: the account pages' words (views_auth.ROLE_LABELS)
+        return gettext(str(value))
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if field == "notes" and isinstance(value, list):  # a dropped comment's notes: who wrote what
