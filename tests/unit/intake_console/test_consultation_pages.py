@@ -83,7 +83,7 @@ def test_errors_are_summarised_and_what_was_typed_is_kept(ctx, client):
     assert response.status_code == 422
     assert 'class="error-summary"' in body and 'href="#f-title"' in body and 'href="#f-contact_email"' in body
     assert '<a href="#f-title">Tytuł: To pole jest wymagane.</a>' in body  # named by the field's label
-    assert '<a href="#f-day-0-booking_time">Dzień dyżuru nr 1: ' in body
+    assert '<a href="#f-day-0-booking_time">Dyżur 1: ' in body
     assert 'href="#f-day-0-booking_time"' in body and 'aria-invalid="true"' in body
     assert 'value="56 611 87 24"' in body and "sala nr 34" in body  # nothing typed is lost
     response = client.post(BASE + "/new", headers=staff(ctx), data=form_for_new(**{"day-0-ends": "08:00"}))
