@@ -205,8 +205,8 @@ class CommentForm:
             submitter = None
         drafts = []
         filled = [(i, row) for i, row in enumerate(self.rows) if any(str(row.get(f, "")).strip() for f in ROW_FIELDS if f != "topic")]
-        if not filled:
-            self.row_errors[0] = {"proposal": "no_comment"}
+        if not filled:  # what the first comment needs, all at once
+            self.row_errors[0] = {"section": "required", "proposal": "no_comment"}
         for index, row in filled:
             try:
                 data = CommentRowForm().load(row)

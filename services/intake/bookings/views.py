@@ -15,7 +15,7 @@ from services.common.ui import local_datetime
 from services.common.web import Conflict, Invalid, NotFound
 from services.intake import handlers as intake_handlers
 from services.intake.bookings import handlers
-from services.intake.bookings.domain import BookSlot
+from services.intake.bookings.domain import BookSlot, InvalidBooking, validate_booking
 from services.intake.mail import transcribe
 from services.intake.mail.importer import NEEDS_REVIEW
 from services.intake.web_ui import current_language
@@ -44,6 +44,17 @@ def booking_error(name: str, code: str) -> str:
         ("phone", "phone"): _("Enter a phone number using digits, spaces and +, like 56 611 87 24."),
     }
     return words.get((name, code)) or _("Check this field.")
+
+
+def _form_problems(cmd: BookSlot) -> dict[str, str]:
+    """Every problem of a booking form at once: the time not chosen and the person's data (which the handler
+    would report one kind at a time)."""
+    problems = {} if cmd.slot_id else {"slot_id": booking_error("slot_id", "required")}
+    try:
+        validate_booking(cmd)
+    except InvalidBooking as exc:
+        problems.update({name: booking_error(name, codes[0]) for name, codes in exc.errors.items() if codes})
+    return problems
 
 
 def _errors_from(exc: Invalid | Conflict) -> dict[str, str]:
@@ -75,13 +86,12 @@ def book(consultation_id: str) -> Any:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        if not form["slot_id"]:
-            errors["slot_id"] = booking_error("slot_id", "required")
-        else:
+        cmd = BookSlot(consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"], email=form["email"],
+                       phone=form["phone"], topic=form["topic"], language=current_language())
+        errors = _form_problems(cmd)
+        if not errors:
             try:
-                receipt = handlers.book_slot(_ctx(), BookSlot(
-                    consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"], email=form["email"],
-                    phone=form["phone"], topic=form["topic"], language=current_language()))
+                receipt = handlers.book_slot(_ctx(), cmd)
             except (Invalid, Conflict) as exc:
                 errors = _errors_from(exc)
                 status = 409 if isinstance(exc, Conflict) else 422
@@ -159,14 +169,18 @@ def schedule(consultation_id: str) -> Any:
         flash(_("The booking has been cancelled and the time freed."), "success")
         return redirect(url_for(".schedule", consultation_id=consultation.id, day=day), code=303)
     if request.method == "POST":
+        cmd = BookSlot(consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"],
+                       email=form["email"] or None, phone=form["phone"], topic=form["topic"], language="pl",
+                       booked_by=current_staff().email)
+        errors = _form_problems(cmd)
+        status = 422 if errors else status
         try:
-            handlers.book_slot(_ctx(), BookSlot(
-                consultation_id=consultation.id, slot_id=form["slot_id"], name=form["name"], email=form["email"] or None,
-                phone=form["phone"], topic=form["topic"], language="pl", booked_by=current_staff().email))
+            if not errors:
+                handlers.book_slot(_ctx(), cmd)
         except (Invalid, Conflict) as exc:
             errors = _errors_from(exc) or {"slot_id": booking_error("slot_id", "required")}
             status = 409 if isinstance(exc, Conflict) else 422
-        else:
+        if not errors:
             flash(_("The time has been booked."), "success")
             return redirect(url_for(".schedule", consultation_id=consultation.id, day=day), code=303)
     return _schedule_page(consultation, dates, day, form, errors, status, mail=mail)

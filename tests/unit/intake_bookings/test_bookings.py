@@ -137,6 +137,8 @@ def test_the_public_booking_page_works_without_javascript(app):
     missing = client.post(url, data={"csrf_token": token, "name": "", "email": "x"})
     body = missing.get_data(as_text=True)
     assert missing.status_code == 422 and "Prosimy wybrać termin." in body
+    # every problem at once: the time, the name and the address, not one kind after another
+    assert "Prosimy podać imię i nazwisko." in body and "w poprawnym formacie" in body
     done = client.post(url, data={"csrf_token": token, "slot_id": slot_ids[0], "name": "Anna Nowak",
                                   "email": "anna@example.pl", "phone": "", "topic": ""})
     assert done.status_code == 303 and "/intake/bookings/" in done.headers["Location"]

@@ -185,6 +185,8 @@ def test_a_form_without_any_comment_is_refused_with_a_message(app, client):
     data = form_data(csrf_token(client, url), **{f"c-0-{f}": "" for f in ("section", "current_text", "proposal", "justification")})
     body = text(client.post(url, data=data))
     assert "Prosimy wpisać co najmniej jedną uwagę." in body
+    # and what the first comment needs besides, at once, in the pages' polite form
+    assert "Prosimy wskazać, której części dokumentu dotyczy uwaga." in body
 
 
 def test_validation_messages_in_english(app, client):
