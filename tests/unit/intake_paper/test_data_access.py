@@ -42,7 +42,7 @@ def test_everything_held_under_an_address_or_a_name_in_every_consultation(ctx, a
 
     client = logged_in(app, "coordinator")
     page = unescape(page_text(client.get("/intake/staff/privacy/person?q=W%C3%B3jcik-%C5%BBak")))
-    assert "Znaleziono pod „Wójcik-Żak”: zgłoszenia – 2, zapisy na dyżury – 1, wiadomości e-mail – 1." in page
+    assert "Znaleziono pod „Wójcik-Żak”: zgłoszenia – 2, zapisy na dyżury – 1, e-maile otrzymane od tej osoby – 1." in page
     assert first.title in page and second.title in page and "Pytanie o dyżur" in page
     assert "Bozena.Wojcik@Example.org" in page and "Konkursy dwa razy w roku." in page
     assert "Kopie w pozostałych częściach Uwag" in page

@@ -177,3 +177,4 @@ def test_a_request_for_access_finds_the_submission_by_a_former_address(ctx, app)
     client = logged_in(app, "coordinator")
     page = unescape(page_text(client.get("/intake/staff/privacy/person?q=stary.adres@example.org")))
     assert web.reference in page and "nowy@example.org; Stary.Adres@example.org do " in page
+    assert 'href="/notify/?q=stary.adres%40example.org">E-maile wysłane na adres stary.adres@example.org' in page
