@@ -167,7 +167,7 @@ def test_a_clerk_transcribes_a_mailed_submission_that_needs_review(browser, live
     page.get_by_role("button", name="Zapisz przepisane uwagi").click()
     expect(page.get_by_text(f"Zgłoszenie {imported.reference} ma teraz przepisane uwagi: 2.")).to_be_visible()
     expect(page.get_by_text("Przepisane uwagi zostaną wysłane na adres", exact=False)).to_be_visible()
-    assert page.locator(".confirmation .reference").inner_text() == imported.reference
+    assert page.get_by_role("heading", level=1).inner_text() == f"Zgłoszenie {imported.reference}"
     shown = facts(page)
     assert shown["Sposób złożenia"] == "e-mail" and shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
     expect(page.get_by_role("table", name="Uwagi (2)").locator("tbody tr")).to_have_count(2)

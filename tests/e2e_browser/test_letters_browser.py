@@ -226,7 +226,7 @@ def test_a_clerk_records_the_notes_of_a_duty_hour_conversation_linked_to_its_boo
     check_accessibility(page, "staff: duty-hour notes registered")
     page.get_by_role("link", name="Wróć do rezerwacji i planu dnia").click()
     page.get_by_role("link", name=reference).click()  # the schedule links the notes entered from the booking
-    assert page.locator(".confirmation .reference").inner_text() == reference
+    assert page.get_by_role("heading", level=1).inner_text() == f"Zgłoszenie {reference}"
 
     notes = wait_for_review_comment(system, "Więcej dyżurów popołudniowych (rozmowa).")
     page.goto(f"{base}/review/comments/{notes.id}")
