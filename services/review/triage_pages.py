@@ -143,12 +143,19 @@ def comment(comment_id: str) -> Any:
     filters = triage_handlers.queue_filters(_ctx(), staff, None, loader=QueueFilterArgs().load)
     position = _position(request.args.get("pos"))
     previous = following = None
+    following_position = None if position is None else position + 1
     if position is not None:
         previous = triage_handlers.queue_neighbour(_ctx(), staff, filters, position - 1)
-        following = triage_handlers.queue_neighbour(_ctx(), staff, filters, position + 1)
+        here = triage_handlers.queue_neighbour(_ctx(), staff, filters, position)
+        # A comment decided from here may have left a filtered list ("new" only): the next one then stands in its
+        # place, and "next" must not skip it
+        if here is not None and here.id != comment_id:
+            following, following_position = here, position
+        else:
+            following = triage_handlers.queue_neighbour(_ctx(), staff, filters, position + 1)
     return render_template(
         "review/triage/comment.html", view=view, c=view.comment, position=position, previous=previous,
-        following=following, queue_url=_queue_url(filters, page=(position // triage.DEFAULT_PER_PAGE + 1)
+        following=following, following_position=following_position, queue_url=_queue_url(filters, page=(position // triage.DEFAULT_PER_PAGE + 1)
                                                  if position is not None else None),
         shortcuts=COMMENT_SHORTCUTS, channels=CHANNEL_LABELS, statuses=STATUS_LABELS, status_words=status_words,
         here=request.full_path.rstrip("?"),

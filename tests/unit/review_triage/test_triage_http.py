@@ -8,6 +8,8 @@ from datetime import timedelta
 import pytest
 
 from services.common.auth import SESSION_KEY, session_claims
+from services.review import decisions
+from services.review.decisions import Decide
 from tests.unit.review_triage.support import NOW, bearer, publish_consultation, publish_draft, staff, submit
 
 
@@ -240,3 +242,14 @@ def test_the_units_to_anchor_to_read_each_label_once(client, ctx):
     options = dict(re.findall(r'<option value="(u\d+)"[^>]*>([^<]*)</option>', html))
     assert options["u8"] == "Załącznik do uchwały nr …/24 Rady Miasta Torunia"
     assert options["u2"] == "§ 1 – Program określa cele współpracy."
+
+
+def test_a_comment_decided_out_of_a_filtered_list_leads_to_the_one_that_took_its_place(client, ctx, world):
+    headers = world["as_coordinator"]
+    client.get(f"/review/queue?consultation={world['consultation']}&status=new", headers=headers)
+    before = client.get(f"/review/comments/{world['funding']}?pos=0", headers=headers).get_data(as_text=True)
+    assert f'/review/comments/{world["general"]}?pos=1" rel="next"' in before
+    decisions.decide(ctx, Decide(world["funding"], "rejected", "Poza zakresem."), world["coordinator"])
+    after = client.get(f"/review/comments/{world['funding']}?pos=0", headers=headers).get_data(as_text=True)
+    # the decided comment left the "new" list: the next one now stands at its place, and is not skipped
+    assert f'/review/comments/{world["general"]}?pos=0" rel="next"' in after
