@@ -87,11 +87,12 @@ def test_the_register_lists_only_those_not_told_and_exports_them_with_the_letter
     assert "Żaden e-mail do osób, które złożyły uwagi w tych konsultacjach, nie wrócił niedoręczony." in none
 
 
-def confirmations(ctx, booking_id: str) -> list[dict]:
+def announced(ctx, event_type: str, **wanted: str) -> list[dict]:
+    """The payloads of `event_type` in intake's outbox whose fields have the `wanted` values, oldest first."""
     with ctx.db.transaction() as session:
         return [row.envelope["data"] for row in session.scalars(
-            select(Outbox).where(Outbox.event_type == "booking.confirmed").order_by(Outbox.id))
-            if row.envelope["data"]["booking_id"] == booking_id]
+            select(Outbox).where(Outbox.event_type == event_type).order_by(Outbox.id))
+            if all(row.envelope["data"].get(key) == value for key, value in wanted.items())]
 
 
 def test_the_day_schedule_tags_a_booking_whose_confirmation_came_back_and_takes_the_address_from_the_phone(ctx, app):
@@ -115,18 +116,11 @@ def test_the_day_schedule_tags_a_booking_whose_confirmation_came_back_and_takes_
     done = client.post(url, data={"csrf_token": csrf, "action": "email", "booking_id": booking_id,
                                   "email": "jan.kowalski@example.org", "day": duty_day.isoformat()})
     assert done.status_code == 303
-    resent = confirmations(ctx, booking_id)[-1]
+    resent = announced(ctx, "booking.confirmed", booking_id=booking_id)[-1]
     assert resent["email"] == "jan.kowalski@example.org" and "/cancel?token=" in resent["cancel_url"]
     after = unescape(page_text(client.get(f"{url}?day={duty_day.isoformat()}")))
     assert "Potwierdzenie z zaproszeniem zostanie wysłane na adres jan.kowalski@example.org" in after
     assert "e-mail niedoręczony" not in after  # answered: the booking has another address now
-
-
-def corrections_announced(ctx, reference: str) -> list[dict]:
-    with ctx.db.transaction() as session:
-        return [row.envelope["data"] for row in session.scalars(
-            select(Outbox).where(Outbox.event_type == "submission.email_corrected").order_by(Outbox.id))
-            if row.envelope["data"]["reference"] == reference]
 
 
 def test_staff_correct_the_address_with_its_basis_and_the_submission_is_reached_again(ctx, app):
@@ -153,8 +147,8 @@ def test_staff_correct_the_address_with_its_basis_and_the_submission_is_reached_
     again = client.post(f"{url}/email", data={"csrf_token": csrf, "email": "jan.kowalski@example.org",
                                               "note": "drugi raz"})
     assert again.status_code == 303
-    [announced] = corrections_announced(ctx, web.reference)
-    assert announced["email"] == "jan.kowalski@example.org" and announced["revision"] == 2
+    [correction] = announced(ctx, "submission.email_corrected", reference=web.reference)
+    assert correction["email"] == "jan.kowalski@example.org" and correction["revision"] == 2
     page = unescape(page_text(client.get(url)))
     assert "jan.kowalsky@example.org → jan.kowalski@example.org – reviewer@um.torun.pl: Telefon od pana" in page
     assert "adres poprawiony od tego czasu" in page  # the returned receipt went to the old address
@@ -163,7 +157,7 @@ def test_staff_correct_the_address_with_its_basis_and_the_submission_is_reached_
 
     removed = client.post(f"{url}/email", data={"csrf_token": csrf, "email": "", "note": "Prosi o listy pocztą."})
     assert removed.status_code == 303
-    assert corrections_announced(ctx, web.reference)[-1]["email"] is None
+    assert announced(ctx, "submission.email_corrected", reference=web.reference)[-1]["email"] is None
     with ctx.db.transaction() as session:
         submission = session.get(Submission, web.submission_id)
         assert submission.email is None and submission.email_revision == 3
