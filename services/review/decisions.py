@@ -477,6 +477,7 @@ class ConsultationProgress:
     title: str
     needs_approval: bool
     completed: bool
+    open_until: datetime | None = None  # the deadline, while the consultation is still open (no completion yet)
     overall: Tally = field(default_factory=Tally)
     by_decision: dict[str, int] = field(default_factory=dict)
     by_reviewer: dict[str, Tally] = field(default_factory=dict)
@@ -489,7 +490,9 @@ def progress(ctx: ServiceContext, consultation_id: str | None = None) -> list[Co
         consultations = select(ConsultationRef)
         if consultation_id:
             consultations = consultations.where(ConsultationRef.id == consultation_id)
-        result = {c.id: ConsultationProgress(c.id, c.title, c.decisions_need_approval, c.completed_at is not None)
+        now = utcnow()
+        result = {c.id: ConsultationProgress(c.id, c.title, c.decisions_need_approval, c.completed_at is not None,
+                                             c.closes_at if c.closes_at and c.closes_at > now else None)
                   for c in session.scalars(consultations.order_by(ConsultationRef.closes_at.desc()))}
         if consultation_id and not result:
             raise NotFound(N_("No such consultation."))

@@ -145,6 +145,10 @@ def test_the_dashboard_completes_and_reopens_a_review_with_flash_messages(ctx):
     assert "/complete" not in as_reviewer and f'href="/documents/consultations/{closed_id}"' in as_reviewer
     assert client.post(f"/review/consultations/{closed_id}/complete", headers=reviewer).status_code == 403
 
+    # while it is open the button says why it cannot be pressed yet (the server refuses all the same)
+    early_page = client.get(f"/review/?consultation={open_id}", headers=coordinator).get_data(as_text=True)
+    assert "Jeszcze nie: konsultacje trwają do " in early_page and '-hint" disabled>' in early_page
+    assert '-hint" disabled>' not in dashboard
     too_early = client.post(f"/review/consultations/{open_id}/complete", headers=coordinator, follow_redirects=True)
     assert "Konsultacje wciąż przyjmują uwagi" in too_early.get_data(as_text=True)
     done = client.post(f"/review/consultations/{closed_id}/complete", headers=coordinator, follow_redirects=True)
