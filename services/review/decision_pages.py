@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request
 from flask_babel import gettext, ngettext
@@ -20,7 +20,7 @@ from services.common.auth import current_staff, requires_role
 from services.common.events import DECISIONS
 from services.common.ui import N_, safe_next
 from services.common.web import DomainError
-from services.review import approval, audit, decisions
+from services.review import approval, audit, decisions, triage_pages
 from services.review.domain import Decide
 
 blp = Blueprint("review_decision_pages", __name__, url_prefix="/review")
@@ -271,6 +271,11 @@ def approvals() -> Any:
 
 def _decision_page(comment_id: str, *, form: dict | None = None, errors: dict | None = None,
                    status: int = 200) -> Any:
+    back = _back(f"/review/comments/{comment_id}/decision")
+    parts = urlsplit(back)
+    if errors and parts.path == f"/review/comments/{comment_id}":  # sent from the comment's page: errors shown there
+        return triage_pages.comment_page(comment_id, (parse_qs(parts.query).get("pos") or [None])[0], here=back,
+                                         decision_form=form, decision_errors=errors), status
     panel = decisions.decision_panel(_ctx(), comment_id)
     return render_template("review/decisions/decision.html", panel=panel, form=form or {}, errors=errors or {},
                            next_url=_back(f"/review/comments/{comment_id}/decision")), status

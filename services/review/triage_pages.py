@@ -138,19 +138,26 @@ def assign_chapter(consultation_id: str) -> Any:
 @blp.get("/comments/<comment_id>")
 @requires_role("reviewer")
 def comment(comment_id: str) -> Any:
+    return comment_page(comment_id, request.args.get("pos"), here=request.full_path.rstrip("?"))
+
+
+def comment_page(comment_id: str, pos: str | None, *, here: str, decision_form: dict | None = None,
+                 decision_errors: dict | None = None) -> str:
+    """The comment's page at position `pos` of the queue; with a decision form that was refused, shown in place
+    with its errors and what was typed (decision_pages.decide)."""
     staff = current_staff()
     view = triage_handlers.comment_view(_ctx(), comment_id)
     filters = triage_handlers.queue_filters(_ctx(), staff, None, loader=QueueFilterArgs().load)
-    position = _position(request.args.get("pos"))
+    position = _position(pos)
     previous = following = None
     following_position = None if position is None else position + 1
     if position is not None:
         previous = triage_handlers.queue_neighbour(_ctx(), staff, filters, position - 1)
-        here = triage_handlers.queue_neighbour(_ctx(), staff, filters, position)
+        at_position = triage_handlers.queue_neighbour(_ctx(), staff, filters, position)
         # A comment decided from here may have left a filtered list ("new" only): the next one then stands in its
         # place, and "next" must not skip it
-        if here is not None and here.id != comment_id:
-            following, following_position = here, position
+        if at_position is not None and at_position.id != comment_id:
+            following, following_position = at_position, position
         else:
             following = triage_handlers.queue_neighbour(_ctx(), staff, filters, position + 1)
     return render_template(
@@ -158,7 +165,7 @@ def comment(comment_id: str) -> Any:
         following=following, following_position=following_position, queue_url=_queue_url(filters, page=(position // triage.DEFAULT_PER_PAGE + 1)
                                                  if position is not None else None),
         shortcuts=COMMENT_SHORTCUTS, channels=CHANNEL_LABELS, statuses=STATUS_LABELS, status_words=status_words,
-        here=request.full_path.rstrip("?"),
+        here=here, decision_form_values=decision_form or {}, decision_errors=decision_errors or {},
     )
 
 

@@ -92,6 +92,12 @@ def test_a_missing_justification_shows_the_form_again_with_the_error(ctx, client
     assert 'value="rejected" checked' in page
     missing = client.post(f"/review/comments/{comment_id}/decision", headers=bearer(ctx, REVIEWER), data={})
     assert missing.status_code == 422 and "Proszę wybrać jedno z czterech rozstrzygnięć" in html(missing)
+    # sent from the comment's page: the errors are shown there, with the comment, its extract and its history
+    from_page = client.post(f"/review/comments/{comment_id}/decision", headers=bearer(ctx, REVIEWER), data={
+        "decision": "rejected", "justification": "", "next": f"/review/comments/{comment_id}?pos=0"})
+    shown = html(from_page)
+    assert from_page.status_code == 422 and "Proszę podać uzasadnienie" in shown and 'value="rejected" checked' in shown
+    assert 'id="decision-heading"' in shown and f'name="next" value="/review/comments/{comment_id}?pos=0"' in shown
 
 
 def test_a_coordinator_approves_and_returns_from_the_page(ctx, client):
