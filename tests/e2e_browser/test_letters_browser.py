@@ -110,7 +110,7 @@ def test_a_clerk_enters_a_letter_with_its_scan_and_two_comments_and_gets_its_ref
     receipt_promise = "Potwierdzenie z kopią uwag zostanie wysłane na adres anna.nowak@example.org"
     expect(page.get_by_text(receipt_promise)).to_be_visible()
     shown = facts(page)
-    assert shown["Sposób złożenia"] == "list" and shown["Data wpływu"] == polish_date(stamped)
+    assert shown["Sposób złożenia"] == "pismo" and shown["Data wpływu"] == polish_date(stamped)
     assert shown["Data złożenia"] == polish_date(stamped)  # the stamp's day, without a meaningless hour
     assert shown["Wprowadził(a)"].startswith("recenzent@example.org, ")
     assert shown["Adres do korespondencji"] == "ul. Szeroka 1\n87-100 Toruń"

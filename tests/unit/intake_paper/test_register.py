@@ -35,7 +35,7 @@ def test_staff_find_a_letter_by_the_number_on_the_paper_or_a_sender_by_name_and_
     everything = unescape(page_text(client.get(f"{BASE}/{found.id}/submissions")))
     assert "2 zgłoszenia" in everything  # the other consultation's submission is not in this register
     assert everything.index(web.reference) < everything.index(paper.reference)  # newest first
-    assert "k@um.torun.pl" in everything and "Fundacja Szeroka" in everything and "<td>list</td>" in everything
+    assert "k@um.torun.pl" in everything and "Fundacja Szeroka" in everything and "<td>pismo</td>" in everything
     assert "godz. 0:00" not in everything  # a letter's day of receipt, without a meaningless hour
 
     by_number = unescape(page_text(client.get(f"{BASE}/{found.id}/submissions", query_string={
@@ -85,7 +85,7 @@ def test_the_register_downloads_as_csv_for_polish_excel_with_formulas_neutralise
     assert [row[0] for row in rows[1:]] == [web.reference, paper.reference]  # newest first
     letter_row = rows[2]
     assert letter_row[3] == "'=HYPERLINK(\"http://example.org\")" and letter_row[4] == "Fundacja Ąę"
-    assert letter_row[2] == "list" and len(letter_row[1]) == 10 and letter_row[8] == "k@um.torun.pl"
+    assert letter_row[2] == "pismo" and len(letter_row[1]) == 10 and letter_row[8] == "k@um.torun.pl"
     assert rows[1][5] == "jan@example.org" and rows[1][6] == "1"
     only_letters = client.get(f"{BASE}/{found.id}/submissions.csv", query_string={"channel": "letter"})
     assert only_letters.data.decode("utf-8-sig").count("\r\n") == 2  # the header and the letter
