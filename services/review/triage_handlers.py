@@ -83,6 +83,7 @@ class QueueChoices:
     units: Sequence[DraftUnit]
     assignees: Sequence[str]
     statuses: Sequence[str]
+    assignee_labels: Mapping[str, str] = field(default_factory=dict)  # e-mail -> "Name (e-mail)"
 
 
 def queue_choices(ctx: ServiceContext, consultation_id: str | None) -> QueueChoices:
@@ -94,11 +95,18 @@ def queue_choices(ctx: ServiceContext, consultation_id: str | None) -> QueueChoi
                 topics.update(consultation.topics or [])
         units = drafts.draft_units(session, consultation_id) if consultation_id else []
         statuses = sorted(set(session.scalars(select(ReviewComment.status).distinct())) | {"new", "decided"})
-        return QueueChoices(consultations, sorted(topics), units, staff_emails(session), statuses)
+        return QueueChoices(consultations, sorted(topics), units, staff_emails(session), statuses,
+                            staff_labels(session))
 
 
 def staff_emails(session: Session) -> list[str]:
     return list(session.scalars(select(StaffUser.email).where(StaffUser.active.is_(True)).order_by(StaffUser.email)))
+
+
+def staff_labels(session: Session) -> dict[str, str]:
+    """How a choice of an active staff member reads: their name with the address, or the address alone."""
+    return {email: f"{name} ({email})" if name else email for email, name in session.execute(
+        select(StaffUser.email, StaffUser.name).where(StaffUser.active.is_(True)))}
 
 
 # --- a comment's page ------------------------------------------------------------------
@@ -119,6 +127,7 @@ class CommentView:
     assignees: Sequence[str]
     chapter_assignee: str | None = None
     extras: dict = field(default_factory=dict)
+    assignee_labels: Mapping[str, str] = field(default_factory=dict)  # e-mail -> "Name (e-mail)"
 
     @property
     def corrected_after_decision(self) -> bool:
@@ -158,7 +167,7 @@ def comment_view(ctx: ServiceContext, comment_id: str) -> CommentView:
             unit=by_id.get(comment.unit_id or ""), chapter=by_id.get(comment.chapter_id or ""), units=units,
             submission_comments=siblings, group_members=group_members(session, comment), history=history,
             decisions=decisions, notes=notes, assignees=staff_emails(session),
-            chapter_assignee=chapter_rule.assignee if chapter_rule else None)
+            chapter_assignee=chapter_rule.assignee if chapter_rule else None, assignee_labels=staff_labels(session))
 
 
 # --- changes -------------------------------------------------------------------------

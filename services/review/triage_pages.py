@@ -95,7 +95,7 @@ def _filter_options(choices: triage_handlers.QueueChoices) -> dict[str, list[tup
         "unit": [("", _("The whole document"))] + [
             (u.unit_id, f"{u.label} – {u.text[:40]}" if u.kind == "chapter" else u.label) for u in choices.units],
         "assignee": [("", _("Anyone or no one")), (triage.UNASSIGNED, _("Not assigned"))]
-                    + [(e, e) for e in choices.assignees],
+                    + [(e, choices.assignee_labels.get(e, e)) for e in choices.assignees],
         "late": [("", _("On time or late")), ("1", _("Late only")), ("0", _("On time only"))],
         "sort": [(k, _(v)) for k, v in SORT_LABELS.items()],
         "per_page": [(str(n), str(n)) for n in triage.PER_PAGE_CHOICES],

@@ -10,6 +10,7 @@ import pytest
 from services.common.auth import SESSION_KEY, session_claims
 from services.review import decisions
 from services.review.decisions import Decide
+from services.review.identity import create_staff_user
 from tests.unit.review_triage.support import NOW, bearer, publish_consultation, publish_draft, staff, submit
 
 
@@ -253,3 +254,12 @@ def test_a_comment_decided_out_of_a_filtered_list_leads_to_the_one_that_took_its
     after = client.get(f"/review/comments/{world['funding']}?pos=0", headers=headers).get_data(as_text=True)
     # the decided comment left the "new" list: the next one now stands at its place, and is not skipped
     assert f'/review/comments/{world["general"]}?pos=0" rel="next"' in after
+
+
+def test_staff_are_offered_by_name_with_their_address(client, ctx, world):
+    create_staff_user(ctx, "ewa.nowak@um.example", "reviewer", "Ewa Nowak")
+    queue = client.get(f"/review/queue?consultation={world['consultation']}",
+                       headers=world["as_coordinator"]).get_data(as_text=True)
+    assert '<option value="ewa.nowak@um.example">Ewa Nowak (ewa.nowak@um.example)</option>' in queue
+    page = client.get(f"/review/comments/{world['funding']}", headers=world["as_coordinator"]).get_data(as_text=True)
+    assert '<option value="ewa.nowak@um.example">Ewa Nowak (ewa.nowak@um.example)</option>' in page
