@@ -485,15 +485,10 @@ def not_reached() -> Any:
                           func.lower(UndeliveredMail.recipient) == func.lower(Submission.email))
 
 
-def undelivered_mails(session: Session, *, reference: str | None = None,
-                      booking_ids: Sequence[str] = ()) -> list[UndeliveredMail]:
-    """The returned e-mails about one submission, or about some bookings, oldest first."""
-    if reference is None and not booking_ids:
-        return []
-    query = select(UndeliveredMail).order_by(UndeliveredMail.bounced_at, UndeliveredMail.notification_id)
-    query = query.where(UndeliveredMail.reference == reference) if reference is not None else \
-        query.where(UndeliveredMail.booking_id.in_(list(booking_ids)))
-    return list(session.scalars(query))
+def undelivered_mails(session: Session, reference: str) -> list[UndeliveredMail]:
+    """The returned e-mails about one submission, oldest first."""
+    return list(session.scalars(select(UndeliveredMail).where(UndeliveredMail.reference == reference)
+                                .order_by(UndeliveredMail.bounced_at, UndeliveredMail.notification_id)))
 
 
 def keep_published_results(event: Event, session: Session) -> None:

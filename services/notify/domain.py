@@ -149,6 +149,11 @@ class Cause:
         return f"{self.event_type}:{subject}:{template.value}:{normalize_recipient(recipient).lower()}"
 
 
+def readdressed(cause_key: str, recipient: str) -> str:
+    """The key of the same cause for another address (`Cause.key` ends with the address; addresses hold no ':')."""
+    return f"{cause_key.rsplit(':', 1)[0]}:{normalize_recipient(recipient).lower()}"
+
+
 # The right-hand side of our Message-IDs. It is fixed rather than taken from
 # UWAGI_MAIL_FROM because the id is written with the row inside the consumer's
 # transaction, where no settings are at hand, and must never change afterwards.

@@ -500,7 +500,7 @@ def on_submission_email_corrected(event: Event, session: Session) -> None:
     for row in returned:
         if (row.context or {}).get("reference") != data["reference"]:
             continue
-        cause_key = f"{row.cause_key.rsplit(':', 1)[0]}:{new.lower()}"
+        cause_key = domain.readdressed(row.cause_key, new)
         stage_row(session, dict(
             id=str(uuid.uuid4()), cause_key=cause_key, cause_event_id=row.cause_event_id,
             cause_event_type=row.cause_event_type, correlation_id=row.correlation_id, template=row.template,

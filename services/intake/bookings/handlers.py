@@ -176,8 +176,8 @@ def cancel_booking(ctx: ServiceContext, booking_id: str, *, token: str | None = 
         return booking
 
 
-def correct_booking_email(ctx: ServiceContext, consultation_id: str, booking_id: str, email: str, *, actor: str,
-                          now: datetime | None = None) -> tuple[Booking, bool]:
+def correct_booking_email(ctx: ServiceContext, consultation_id: str, booking_id: str, email: str, *,
+                          actor: str) -> tuple[Booking, bool]:
     """Staff record the address a booker gave on the phone after their confirmation came back undelivered: the
     confirmation, with the invitation and a new cancellation link (the old one never arrived), goes to the new
     address, and so will the reminder. "" removes the address (nothing more is sent). Returns the booking and

@@ -209,7 +209,7 @@ def entered_submission(ctx: ServiceContext, consultation_id: str, submission_id:
         slot = session.get(DutySlot, booking.slot_id) if booking is not None else None
         mail = corrections.mail_of(session, submission.id)
         refusal = corrections.correction_refusal(submission, mail[1] if mail else None)
-        returned = tuple(undelivered_mails(session, reference=submission.reference))
+        returned = tuple(undelivered_mails(session, submission.reference))
         return EnteredSubmission(submission, slot.starts_at if slot is not None else None, refusal, mail, returned)
 
 

@@ -81,3 +81,10 @@ def test_the_retry_backoff_doubles_from_ten_seconds_up_to_ten_minutes_and_is_spr
     assert domain.retry_delay(1, 0.0) == timedelta(seconds=5) and domain.retry_delay(1, 0.999) < timedelta(seconds=10)
     assert domain.retry_delay(3, 0.0) == timedelta(seconds=20)
     assert domain.retry_delay(30, 0.999) <= timedelta(minutes=10)
+
+
+def test_the_same_cause_for_another_address_has_the_key_the_cause_would_give_it():
+    cause = domain.Cause("submission.received", "s-1", 2)
+    old = cause.key(domain.Template.SUBMISSION_RECEIPT, "Jan.Kowalsky@example.org")
+    assert domain.readdressed(old, " Jan.Kowalski@Example.org ") == \
+        cause.key(domain.Template.SUBMISSION_RECEIPT, "jan.kowalski@example.org")
